@@ -1,0 +1,38 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Tests and the demo read the real data from ../shared/data as the dataset mirror.
+export SPACEKIT_DATA_MIRROR ?= $(abspath ../shared/data)
+export MPLBACKEND ?= Agg
+
+.PHONY: install demo test lint docs bench clean
+
+install: $(VENV)/.installed
+
+# One pip call installs spacekit with every extra (installing more afterwards has broken
+# boto3's pins before); `pip check` must stay clean.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install -e '.[x,test,docs]'
+	$(PY) -m pip check
+	touch $@
+
+demo: install
+	$(VENV)/bin/spacekit demo
+
+lint: install
+	$(VENV)/bin/ruff check spacekit tests benchmarks examples docs/conf.py
+
+test: install lint
+	$(PY) -m pytest
+
+docs: install
+	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+bench: install
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) docs/_build .pytest_cache

@@ -1,0 +1,5 @@
+import sys
+
+from spacekit.cli import main
+
+sys.exit(main())

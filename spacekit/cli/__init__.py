@@ -1,0 +1,78 @@
+"""The ``spacekit`` console command.
+
+Subcommands live in modules ``spacekit/cli/cmd_<name>.py``; each defines
+``register(subparsers)`` which adds its parser and sets ``func`` to a callable taking the
+parsed arguments and returning an exit code. They are discovered at run time, and each
+imports its heavy dependencies only inside ``func``.
+
+Only :func:`main` turns exceptions into exit codes: a :class:`~spacekit.exceptions.SpacekitError`
+prints one line ``spacekit: error: ...`` to stderr and exits 1; bad usage exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from .._version import __version__
+from ..exceptions import SpacekitError
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="spacekit",
+        description="Machine learning for astronomy: data, models and the HST/JWST "
+        "calibration-pipeline applications.",
+    )
+    parser.add_argument("--version", action="version", version=f"spacekit {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log INFO (-v) or DEBUG (-vv)"
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bars"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    names = sorted(
+        m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("cmd_")
+    )
+    for name in names:
+        importlib.import_module(f"{__name__}.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``spacekit`` command; return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    if args.verbose:
+        from ..utils.log import enable_logging
+
+        enable_logging("DEBUG" if args.verbose > 1 else "INFO")
+    from ..config import conf
+
+    try:
+        if args.quiet:
+            with conf.set_temp("progress", False):
+                return int(args.func(args) or 0)
+        return int(args.func(args) or 0)
+    except SpacekitError as exc:
+        print(f"spacekit: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("spacekit: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Hubble Space Telescope applications: calibration job resources (cal) and single-visit mosaic alignment (svm)."""

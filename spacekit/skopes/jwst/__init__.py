@@ -1,0 +1,1 @@
+"""James Webb Space Telescope applications."""

@@ -1,0 +1,266 @@
+"""The run folder: one format shared by :mod:`spacekit.computer`, every skope and the dashboard.
+
+A run folder is ``<runs_dir>/<app>/<YYYYmmdd-HHMMSS>-<name>/`` and holds
+
+- ``run.json``: app, name, creation time (UTC, ISO 8601), spacekit version, data sha256,
+  parameters and seed;
+- ``metrics.json``: a flat or nested JSON object of numbers;
+- ``figures/``: PNG (matplotlib) and HTML (plotly) figures;
+- ``predictions.csv`` where there are predictions;
+- ``model/`` where a model was trained.
+
+Examples
+--------
+>>> import tempfile
+>>> run = Run.create("demo", "example", runs_dir=tempfile.mkdtemp(), parameters={"epochs": 2})
+>>> run.write_metrics({"accuracy": 0.9})
+>>> Run.open(run.path).metrics["accuracy"]
+0.9
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from ..exceptions import DataNotFoundError, FormatError, InputError
+from .files import atomic_write
+
+__all__ = ["Run", "list_runs", "to_jsonable", "write_json", "read_json"]
+
+_NAME_RE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy scalars/arrays, Paths, Quantities and NaN into plain JSON values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> to_jsonable({"a": np.float32(0.5), "b": np.arange(2), "c": float("nan")})
+    {'a': 0.5, 'b': [0, 1], 'c': None}
+    """
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, float):
+        return None if math.isnan(obj) or math.isinf(obj) else obj
+    if isinstance(obj, (str, int, bool)) or obj is None:
+        return obj
+    if hasattr(obj, "unit") and hasattr(obj, "value"):  # astropy Quantity
+        return {"value": to_jsonable(obj.value), "unit": str(obj.unit)}
+    if hasattr(obj, "tolist"):  # numpy scalar or array
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, (_dt.datetime, _dt.date)):
+        return obj.isoformat()
+    return str(obj)
+
+
+def write_json(path: str | os.PathLike, obj: Any) -> Path:
+    """Write ``obj`` as indented JSON, atomically; return the path."""
+    path = Path(path)
+    with atomic_write(path, "w", encoding="utf-8") as fh:
+        json.dump(to_jsonable(obj), fh, indent=2, sort_keys=False)
+        fh.write("\n")
+    return path
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """Read a JSON file, raising :class:`FormatError` naming the file when it is not JSON."""
+    path = Path(path)
+    if not path.exists():
+        raise DataNotFoundError(f"{path} does not exist")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FormatError(f"{path} is not valid JSON: {exc}") from None
+
+
+class Run:
+    """A run folder (see the module docstring for its layout)."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    # -- creation / opening -------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        app: str,
+        name: str = "run",
+        *,
+        runs_dir: str | os.PathLike | None = None,
+        parameters: dict | None = None,
+        seed: int | None = None,
+        data_sha256: str | dict | None = None,
+        timestamp: _dt.datetime | None = None,
+    ) -> Run:
+        """Create ``<runs_dir>/<app>/<YYYYmmdd-HHMMSS>-<name>/`` with its ``run.json``.
+
+        ``runs_dir`` defaults to the setting ``conf.runs_dir``. An existing folder of the same
+        second and name gets a numeric suffix rather than being overwritten.
+        """
+        from .._version import __version__
+
+        if not app or _NAME_RE.sub("", app) != app:
+            raise InputError(f"app must be a plain name like 'hst_cal', got {app!r}")
+        if runs_dir is None:
+            from ..config import conf
+
+            runs_dir = conf.runs_dir
+        when = timestamp or _dt.datetime.now(_dt.timezone.utc)
+        safe = _NAME_RE.sub("-", name).strip("-") or "run"
+        base = Path(runs_dir) / app / f"{when:%Y%m%d-%H%M%S}-{safe}"
+        path, n = base, 1
+        while True:
+            try:
+                path.mkdir(parents=True, exist_ok=False)
+                break
+            except FileExistsError:
+                n += 1
+                path = base.with_name(f"{base.name}-{n}")
+        (path / "figures").mkdir()
+        run = cls(path)
+        write_json(
+            path / "run.json",
+            {
+                "app": app,
+                "name": name,
+                "created": when.isoformat(timespec="seconds"),
+                "spacekit_version": __version__,
+                "data_sha256": data_sha256,
+                "parameters": parameters or {},
+                "seed": seed,
+            },
+        )
+        return run
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> Run:
+        """Open an existing run folder (it must hold ``run.json``)."""
+        path = Path(path)
+        if not (path / "run.json").is_file():
+            raise DataNotFoundError(
+                f"{path} is not a spacekit run folder: it has no run.json "
+                "(run folders are made by Run.create, computer.compute and the skopes)"
+            )
+        return cls(path)
+
+    # -- contents -----------------------------------------------------------
+    @property
+    def info(self) -> dict:
+        """The contents of ``run.json``."""
+        return read_json(self.path / "run.json")
+
+    @property
+    def app(self) -> str:
+        return self.info["app"]
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def metrics(self) -> dict:
+        """The contents of ``metrics.json`` (empty when none was written)."""
+        p = self.path / "metrics.json"
+        return read_json(p) if p.exists() else {}
+
+    @property
+    def figures_dir(self) -> Path:
+        return self.path / "figures"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.path / "model"
+
+    @property
+    def predictions_path(self) -> Path:
+        return self.path / "predictions.csv"
+
+    def figures(self) -> list[Path]:
+        """PNG and HTML figure files of the run, sorted by name."""
+        if not self.figures_dir.exists():
+            return []
+        return sorted(p for p in self.figures_dir.iterdir() if p.suffix in {".png", ".html"})
+
+    def write_metrics(self, metrics: dict, *, merge: bool = True) -> None:
+        """Write ``metrics.json`` (merged into what is there unless ``merge=False``)."""
+        current = self.metrics if merge else {}
+        current.update(to_jsonable(metrics))
+        write_json(self.path / "metrics.json", current)
+
+    def write_json(self, relname: str, obj: Any) -> Path:
+        """Write any extra JSON document into the run folder."""
+        return write_json(self.path / relname, obj)
+
+    def save_figure(self, fig: Any, name: str, *, dpi: int = 110) -> Path:
+        """Save a matplotlib figure as ``figures/<name>.png`` or a plotly one as ``.html``."""
+        safe = _NAME_RE.sub("-", name).strip("-")
+        self.figures_dir.mkdir(exist_ok=True)
+        if hasattr(fig, "savefig"):
+            out = self.figures_dir / f"{safe}.png"
+            with atomic_write(out, "wb") as fh:
+                fig.savefig(fh, format="png", dpi=dpi, bbox_inches="tight")
+            return out
+        if hasattr(fig, "to_html"):
+            out = self.figures_dir / f"{safe}.html"
+            with atomic_write(out, "w", encoding="utf-8") as fh:
+                fh.write(fig.to_html(include_plotlyjs="cdn", full_html=True))
+            # The JSON spec lets the dashboard redraw the figure natively.
+            with atomic_write(self.figures_dir / f"{safe}.plotly.json", "w") as fh:
+                fh.write(fig.to_json())
+            return out
+        raise InputError(
+            f"save_figure expects a matplotlib or plotly Figure, got {type(fig).__name__}"
+        )
+
+    def write_predictions(self, frame: Any) -> Path:
+        """Write a pandas DataFrame as ``predictions.csv`` (atomically)."""
+        with atomic_write(self.predictions_path, "w", encoding="utf-8", newline="") as fh:
+            frame.to_csv(fh, index=False)
+        return self.predictions_path
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.path)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Run) and self.path.resolve() == other.path.resolve()
+
+    def __hash__(self) -> int:
+        return hash(self.path.resolve())
+
+
+def list_runs(runs_dir: str | os.PathLike | None = None, app: str | None = None) -> list[Run]:
+    """All run folders under ``runs_dir`` (optionally of one app), oldest first.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> _ = Run.create("demo", "a", runs_dir=d)
+    >>> [r.app for r in list_runs(d)]
+    ['demo']
+    """
+    if runs_dir is None:
+        from ..config import conf
+
+        runs_dir = conf.runs_dir
+    root = Path(runs_dir)
+    if not root.is_dir():
+        return []
+    apps = [root / app] if app else sorted(p for p in root.iterdir() if p.is_dir())
+    runs = []
+    for app_dir in apps:
+        if not app_dir.is_dir():
+            continue
+        runs.extend(Run(p) for p in sorted(app_dir.iterdir()) if (p / "run.json").is_file())
+    return sorted(runs, key=lambda r: (r.path.name, r.path.parent.name))

@@ -1,0 +1,139 @@
+"""spacekit.config, spacekit.exceptions, spacekit.utils (logging, progress, files, runs)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spacekit import exceptions as ex
+from spacekit.config import Settings, conf
+from spacekit.utils import atomic_write, enable_logging, file_sha256, optional_import, progress
+from spacekit.utils.runs import Run, list_runs, to_jsonable
+
+
+def test_settings_priority(monkeypatch, tmp_path):
+    s = Settings()
+    assert s.timeout == 30.0
+    monkeypatch.setenv("SPACEKIT_TIMEOUT", "7")
+    assert s.timeout == 7.0
+    s.timeout = 3
+    assert s.timeout == 3.0
+    s.reset("timeout")
+    assert s.timeout == 7.0
+    with s.set_temp("timeout", 1.5):
+        assert s.timeout == 1.5
+    assert s.timeout == 7.0
+
+
+def test_settings_paths_and_defaults(monkeypatch, tmp_path):
+    s = Settings()
+    monkeypatch.setenv("SPACEKIT_CACHE_DIR", str(tmp_path / "c"))
+    monkeypatch.delenv("SPACEKIT_MODEL_DIR", raising=False)
+    assert s.cache_dir == tmp_path / "c"
+    assert s.model_dir == tmp_path / "c" / "models"
+    monkeypatch.setenv("SPACEKIT_PROGRESS", "off")
+    assert s.progress is False
+
+
+def test_settings_errors(monkeypatch):
+    s = Settings()
+    with pytest.raises(AttributeError, match="known settings"):
+        s.nope  # noqa: B018
+    with pytest.raises(ex.ConfigError, match="positive number"):
+        s.timeout = -1
+    assert set(conf.describe()) >= {"cache_dir", "data_mirror", "timeout", "model_dir"}
+    monkeypatch.setenv("SPACEKIT_TIMEOUT", "soon")
+    with pytest.raises(ex.ConfigError, match="SPACEKIT_TIMEOUT"):
+        s.timeout  # noqa: B018
+
+
+def test_exceptions_are_also_builtins():
+    assert issubclass(ex.SchemaError, ValueError)
+    assert issubclass(ex.DataNotFoundError, FileNotFoundError)
+    assert issubclass(ex.DownloadError, ConnectionError)
+    assert issubclass(ex.MissingDependencyError, ImportError)
+    for name in ex.__all__:
+        assert issubclass(getattr(ex, name), ex.SpacekitError)
+
+
+def test_optional_import_message():
+    with pytest.raises(ex.MissingDependencyError, match=r"pip install spacekit\[x\]"):
+        optional_import("no_such_module_xyz", "doing_things()")
+
+
+def test_enable_logging_does_not_duplicate():
+    logger = logging.getLogger("spacekit")
+    h1 = enable_logging("INFO")
+    h2 = enable_logging("DEBUG")
+    try:
+        assert h1 not in logger.handlers and h2 in logger.handlers
+    finally:
+        logger.removeHandler(h2)
+
+
+def test_progress_silenceable(capsys):
+    assert list(progress(range(3), enabled=False)) == [0, 1, 2]
+    assert capsys.readouterr().err == ""
+
+
+def test_atomic_write_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "x.bin"
+    with pytest.raises(RuntimeError):
+        with atomic_write(target) as fh:
+            fh.write(b"partial")
+            raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
+    with atomic_write(target) as fh:
+        fh.write(b"abc")
+    assert target.read_bytes() == b"abc"
+    assert file_sha256(target).startswith("ba7816bf")
+
+
+def test_run_folder_roundtrip(tmp_path):
+    import pandas as pd
+
+    run = Run.create("hst_cal", "my run", runs_dir=tmp_path, parameters={"a": 1}, seed=3)
+    assert run.path.parent == tmp_path / "hst_cal"
+    assert run.path.name.endswith("-my-run")
+    run.write_metrics({"acc": np.float32(0.5)})
+    run.write_metrics({"auc": 0.9})
+    run.write_predictions(pd.DataFrame({"p": [0.1, 0.9]}))
+    info = json.loads((run.path / "run.json").read_text())
+    assert info["seed"] == 3 and info["parameters"] == {"a": 1} and info["app"] == "hst_cal"
+    assert Run.open(run.path).metrics == {"acc": 0.5, "auc": 0.9}
+    twin = Run.create("hst_cal", "my run", runs_dir=tmp_path, timestamp=None)
+    assert twin.path != run.path
+    assert [r.app for r in list_runs(tmp_path)] == ["hst_cal", "hst_cal"]
+    assert list_runs(tmp_path / "missing") == []
+    with pytest.raises(ex.DataNotFoundError, match="run.json"):
+        Run.open(tmp_path)
+    with pytest.raises(ex.InputError):
+        Run.create("bad app/", runs_dir=tmp_path)
+
+
+def test_run_save_figure(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    run = Run.create("demo", runs_dir=tmp_path)
+    fig, ax = plt.subplots()
+    ax.plot([1, 2])
+    out = run.save_figure(fig, "line plot")
+    plt.close(fig)
+    assert out.suffix == ".png" and out.read_bytes()[:4] == b"\x89PNG"
+    assert run.figures() == [out]
+    with pytest.raises(ex.InputError, match="matplotlib or plotly"):
+        run.save_figure(object(), "x")
+
+
+def test_to_jsonable_quantity():
+    import astropy.units as u
+
+    assert to_jsonable(3 * u.day) == {"value": 3.0, "unit": "d"}
+    assert to_jsonable(Path("a")) == "a"
