@@ -1,3 +1,34 @@
-"""Fetch data: MAST queries (astroquery), downloads from MAST over HTTPS and from AWS S3 (boto3), with cache, checksums, retries, resume and progress bars; S3 list/get/put/exists.
+"""Fetch data: MAST queries (astroquery), downloads from MAST over HTTPS and from AWS S3
+(boto3), with cache, checksums, retries, resume and progress bars; S3 list/get/put/exists.
 
-Layer 1 (access)."""
+Layer 1 (access). Importing this package loads neither boto3, requests nor astroquery: they
+are imported by the functions that use them.
+
+Examples
+--------
+>>> from spacekit.radio import parse_s3_url
+>>> parse_s3_url("s3://stpubdata/tess/public/x.fits")
+('stpubdata', 'tess/public/x.fits')
+"""
+
+from ._common import cache_path
+from .s3 import (
+    parse_s3_url,
+    s3_download,
+    s3_exists,
+    s3_list,
+    s3_read_bytes,
+    s3_read_text,
+    s3_upload,
+)
+
+__all__ = [
+    "cache_path",
+    "parse_s3_url",
+    "s3_download",
+    "s3_exists",
+    "s3_list",
+    "s3_read_bytes",
+    "s3_read_text",
+    "s3_upload",
+]

@@ -1,0 +1,744 @@
+"""Read, write, list and download ``s3://bucket/key`` objects with boto3.
+
+Every function takes ``endpoint_url`` (default: the setting ``conf.s3_endpoint_url``, empty
+for AWS itself), so the same code talks to AWS or to any S3-compatible server. Credentials
+come from boto3's usual chain (environment, ``~/.aws``, instance role); when none is found,
+requests are sent unsigned, which is what public buckets such as ``stpubdata`` (Hubble,
+Kepler/K2, TESS data on AWS) expect. A signed read that is refused is retried unsigned once.
+
+Errors name the URL: a missing key or bucket raises
+:class:`~spacekit.exceptions.DataNotFoundError`, a refusal
+:class:`~spacekit.exceptions.RemoteAccessError`, a malformed URL or bucket name
+:class:`~spacekit.exceptions.InputError`, and a server that cannot be reached
+:class:`~spacekit.exceptions.DownloadError` after about ``conf.timeout`` seconds.
+
+boto3 is imported inside the functions, never when this module is imported.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ..exceptions import (
+    DataNotFoundError,
+    DownloadError,
+    InputError,
+    RemoteAccessError,
+    SpacekitError,
+)
+from . import _common
+from ._common import Deadline, backoff
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "parse_s3_url",
+    "s3_exists",
+    "s3_list",
+    "s3_download",
+    "s3_read_bytes",
+    "s3_read_text",
+    "s3_upload",
+]
+
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+_IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+
+#: Files larger than this are uploaded with boto3's multipart transfer.
+MULTIPART_THRESHOLD = 64 * 1024 * 1024
+
+_clients: dict[tuple, Any] = {}
+_clients_lock = threading.Lock()
+
+_NOT_FOUND = {"NoSuchKey", "404", "NotFound", "NoSuchBucket", "NoSuchVersion"}
+_DENIED = {
+    "AccessDenied",
+    "403",
+    "Forbidden",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "AllAccessDisabled",
+    "AccountProblem",
+    "ExpiredToken",
+    "InvalidToken",
+    "TokenRefreshRequired",
+}
+_TRANSIENT = {
+    "InternalError",
+    "ServiceUnavailable",
+    "SlowDown",
+    "RequestTimeout",
+    "RequestTimeTooSkewed",
+    "Throttling",
+    "ThrottlingException",
+    "500",
+    "502",
+    "503",
+    "504",
+}
+
+
+def parse_s3_url(url: str) -> tuple[str, str]:
+    """Split an ``s3://bucket/key`` URL into ``(bucket, key)``.
+
+    The key may be empty (``s3://bucket`` or ``s3://bucket/``) or end in ``/`` for a prefix.
+
+    Parameters
+    ----------
+    url : str
+        The URL, e.g. ``"s3://stpubdata/hst/public/ib1f/ib1f0a010/ib1f0a010_asn.fits"``.
+
+    Returns
+    -------
+    tuple of str
+        ``(bucket, key)``.
+
+    Raises
+    ------
+    InputError
+        If the URL does not start with ``s3://`` or the bucket name breaks S3's naming rules
+        (3-63 characters: lowercase letters, digits, dots and hyphens).
+
+    Examples
+    --------
+    >>> parse_s3_url("s3://stpubdata/kepler/public/lightcurves/0007/x.fits")
+    ('stpubdata', 'kepler/public/lightcurves/0007/x.fits')
+    >>> parse_s3_url("s3://my-bucket")
+    ('my-bucket', '')
+    """
+    if not isinstance(url, str) or not url.lower().startswith("s3://"):
+        raise InputError(
+            f"expected an S3 URL of the form s3://bucket/key, got {url!r}; "
+            "add the s3:// prefix"
+        )
+    rest = url[5:]
+    bucket, _, key = rest.partition("/")
+    if not _BUCKET_RE.match(bucket) or ".." in bucket or _IP_RE.match(bucket):
+        raise InputError(
+            f"invalid S3 bucket name {bucket!r} in {url!r}: expected 3-63 lowercase letters, "
+            "digits, dots or hyphens, starting and ending with a letter or digit; check the URL"
+        )
+    return bucket, key
+
+
+# -- clients -------------------------------------------------------------------------------
+
+
+def _endpoint(endpoint_url: str | None) -> str | None:
+    if endpoint_url is None:
+        from ..config import conf
+
+        endpoint_url = conf.s3_endpoint_url
+    return endpoint_url or None
+
+
+def _client(endpoint_url: str | None, *, unsigned: bool | None = None):
+    """Return ``(client, unsigned)``; clients are cached and shared between threads."""
+    from ..config import conf
+
+    env_key = tuple(
+        os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_DEFAULT_REGION")
+    )
+    key = (endpoint_url, unsigned, float(conf.timeout), int(conf.max_workers), env_key)
+    with _clients_lock:
+        hit = _clients.get(key)
+        if hit is not None:
+            return hit
+        from ..utils.deps import optional_import
+
+        boto3 = optional_import("boto3", "spacekit.radio S3 access")
+        import botocore
+        from botocore.config import Config
+
+        session = boto3.session.Session()
+        if unsigned is None:
+            unsigned = session.get_credentials() is None
+        cfg = Config(
+            connect_timeout=float(conf.timeout),
+            read_timeout=float(conf.timeout),
+            retries={"total_max_attempts": 1},  # spacekit retries itself, with resume
+            max_pool_connections=max(10, 2 * int(conf.max_workers)),
+            signature_version=botocore.UNSIGNED if unsigned else None,
+        )
+        client = session.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=session.region_name or "us-east-1",
+            config=cfg,
+        )
+        _clients[key] = (client, unsigned)
+        return client, unsigned
+
+
+# -- errors --------------------------------------------------------------------------------
+
+
+def _where(endpoint_url: str | None) -> str:
+    return f"S3 endpoint {endpoint_url}" if endpoint_url else "AWS S3"
+
+
+def _translate(exc: BaseException, url: str, endpoint_url: str | None) -> tuple[str, Exception]:
+    """Classify an exception: ``(kind, spacekit_error)`` with kind one of
+    "fatal", "transient", "connect", "precondition", "range"."""
+    import botocore.exceptions as bex
+
+    if isinstance(exc, SpacekitError):
+        return "fatal", exc
+    if isinstance(exc, bex.ClientError):
+        err = exc.response.get("Error", {})
+        code = str(err.get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        msg = err.get("Message") or code
+        if code == "NoSuchBucket":
+            bucket = parse_s3_url(url)[0]
+            return "fatal", DataNotFoundError(
+                f"{url}: bucket {bucket!r} does not exist on {_where(endpoint_url)}; "
+                "check the bucket name and the endpoint_url setting"
+            )
+        if code in _NOT_FOUND or status == 404:
+            return "fatal", DataNotFoundError(
+                f"{url}: no such object on {_where(endpoint_url)}; check the key "
+                "(spacekit.radio.s3_list lists what is under a prefix)"
+            )
+        if code in _DENIED or status == 403:
+            return "fatal", RemoteAccessError(
+                f"{url}: access denied by {_where(endpoint_url)} ({code}: {msg}); expected a "
+                "public bucket or credentials allowed to use it: set AWS_PROFILE or "
+                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or check the bucket policy"
+            )
+        if code in ("PreconditionFailed", "412") or status == 412:
+            return "precondition", DownloadError(f"{url}: the object changed during download")
+        if code in ("InvalidRange", "416") or status == 416:
+            return "range", DownloadError(f"{url}: the resume offset is past the object's end")
+        if code == "InvalidBucketName":
+            return "fatal", InputError(f"{url}: invalid bucket name ({msg}); check the URL")
+        if code in _TRANSIENT or (status is not None and status >= 500) or status == 429:
+            return "transient", DownloadError(
+                f"{url}: {_where(endpoint_url)} kept failing ({code}: {msg}); "
+                "retry later or raise conf.retries"
+            )
+        return "fatal", DownloadError(f"{url}: {_where(endpoint_url)} answered {code}: {msg}")
+    if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError):
+        return "fatal", RemoteAccessError(
+            f"{url}: no usable AWS credentials ({exc}); set AWS_PROFILE or "
+            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+        )
+    if isinstance(exc, bex.ParamValidationError):
+        return "fatal", InputError(f"{url}: {exc}")
+    if isinstance(exc, bex.EndpointConnectionError | bex.ConnectTimeoutError):
+        return "connect", DownloadError(
+            f"{url}: could not reach {_where(endpoint_url)} ({exc}); check the network "
+            "connection and the endpoint_url setting (conf.s3_endpoint_url)"
+        )
+    if isinstance(
+        exc,
+        bex.ReadTimeoutError
+        | bex.ConnectionClosedError
+        | bex.ResponseStreamingError
+        | bex.IncompleteReadError
+        | bex.ConnectionError
+        | bex.HTTPClientError
+        | ConnectionError
+        | TimeoutError,
+    ):
+        return "transient", DownloadError(
+            f"{url}: the connection to {_where(endpoint_url)} kept failing ({exc}); "
+            "retry later or raise conf.retries / conf.timeout"
+        )
+    try:
+        import urllib3.exceptions as uex
+
+        if isinstance(exc, uex.HTTPError):
+            return "transient", DownloadError(f"{url}: transfer from {_where(endpoint_url)} failed ({exc})")
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError | PermissionError):
+        return "transient", DownloadError(f"{url}: transfer failed ({exc})")
+    raise exc
+
+
+def _retrying(fn, url: str, endpoint_url: str | None):
+    """Call ``fn()``; retry transient failures with back-off (``conf.retries`` attempts, and
+    connection failures for at most about ``conf.timeout`` seconds)."""
+    from ..config import conf
+
+    deadline = Deadline(float(conf.timeout))
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return fn()
+        except Exception as exc:
+            kind, err = _translate(exc, url, endpoint_url)
+            if kind in ("fatal", "precondition", "range") or attempt >= conf.retries:
+                raise err from (None if err is exc else exc)
+            pause = backoff(attempt)
+            if kind == "connect":
+                if not deadline.sleep_or_expire(pause):
+                    raise err from exc
+            else:
+                time.sleep(pause)
+            log.debug("retrying %s after %s (attempt %d)", url, exc, attempt + 1)
+
+
+def _read_call(endpoint_url, url, fn):
+    """Run a read-only ``fn(client)`` with retries; retry unsigned once if a signed call is
+    refused (a public bucket read with unrelated credentials)."""
+    client, unsigned = _client(endpoint_url)
+    try:
+        return _retrying(lambda: fn(client), url, endpoint_url)
+    except RemoteAccessError as first:
+        if unsigned:
+            raise
+        anon, _ = _client(endpoint_url, unsigned=True)
+        try:
+            out = _retrying(lambda: fn(anon), url, endpoint_url)
+        except SpacekitError:
+            raise first from None
+        log.info("%s: signed request refused, unsigned request worked", url)
+        return out
+
+
+# -- public API ----------------------------------------------------------------------------
+
+
+def s3_exists(url: str, *, endpoint_url: str | None = None) -> bool:
+    """Return whether an S3 object (or prefix, or bucket) exists.
+
+    ``s3://bucket/key`` checks the object, ``s3://bucket/prefix/`` (trailing slash) whether
+    any object lies under the prefix, and ``s3://bucket`` whether the bucket exists.
+
+    Parameters
+    ----------
+    url : str
+        ``s3://bucket/key`` URL.
+    endpoint_url : str, optional
+        S3-compatible endpoint (default ``conf.s3_endpoint_url``; empty for AWS).
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    RemoteAccessError
+        If the server refuses to say (S3 answers 403 for a missing key when the caller may
+        not list the bucket).
+    DownloadError
+        If the server cannot be reached.
+
+    Examples
+    --------
+    >>> s3_exists("s3://stpubdata/hst/public/ib1f/ib1f0a010/ib1f0a010_asn.fits")  # doctest: +SKIP
+    True
+    """
+    bucket, key = parse_s3_url(url)
+    endpoint_url = _endpoint(endpoint_url)
+
+    def call(client):
+        if not key:
+            client.head_bucket(Bucket=bucket)
+            return True
+        if key.endswith("/"):
+            resp = client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+            return resp.get("KeyCount", 0) > 0
+        client.head_object(Bucket=bucket, Key=key)
+        return True
+
+    try:
+        return bool(_read_call(endpoint_url, url, call))
+    except DataNotFoundError:
+        return False
+
+
+def s3_list(prefix_url: str, *, endpoint_url: str | None = None) -> list[str]:
+    """List the objects under an S3 prefix, as sorted ``s3://`` URLs.
+
+    Parameters
+    ----------
+    prefix_url : str
+        ``s3://bucket/prefix`` (the prefix is matched literally, as S3 does: ``s3://b/ab``
+        lists ``ab.txt`` and ``abc/x``; end it with ``/`` to list a "folder").
+    endpoint_url : str, optional
+        S3-compatible endpoint (default ``conf.s3_endpoint_url``).
+
+    Returns
+    -------
+    list of str
+        One URL per object (an empty list when nothing matches).
+
+    Raises
+    ------
+    DataNotFoundError
+        If the bucket does not exist.
+
+    Examples
+    --------
+    >>> s3_list("s3://my-bucket/control/ib1f0a010/")  # doctest: +SKIP
+    ['s3://my-bucket/control/ib1f0a010/ib1f0a010_MemModelFeatures.txt']
+    """
+    bucket, prefix = parse_s3_url(prefix_url)
+    endpoint_url = _endpoint(endpoint_url)
+
+    def call(client):
+        keys: list[str] = []
+        token = None
+        while True:
+            kwargs = {"Bucket": bucket, "Prefix": prefix}
+            if token:
+                kwargs["ContinuationToken"] = token
+            resp = client.list_objects_v2(**kwargs)
+            keys.extend(obj["Key"] for obj in resp.get("Contents", []))
+            if not resp.get("IsTruncated"):
+                return keys
+            token = resp.get("NextContinuationToken")
+
+    keys = _read_call(endpoint_url, prefix_url, call)
+    return sorted(f"s3://{bucket}/{k}" for k in keys)
+
+
+def s3_read_bytes(url: str, *, endpoint_url: str | None = None) -> bytes:
+    """Return the content of an S3 object.
+
+    Parameters
+    ----------
+    url : str
+        ``s3://bucket/key``.
+    endpoint_url : str, optional
+        S3-compatible endpoint (default ``conf.s3_endpoint_url``).
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    DataNotFoundError
+        If the object or the bucket does not exist.
+    RemoteAccessError
+        If access is refused.
+
+    Examples
+    --------
+    >>> s3_read_bytes("s3://my-bucket/control/x.txt")  # doctest: +SKIP
+    b'...'
+    """
+    bucket, key = parse_s3_url(url)
+    _require_key(url, key)
+    endpoint_url = _endpoint(endpoint_url)
+
+    def call(client):
+        resp = client.get_object(Bucket=bucket, Key=key)
+        return resp["Body"].read()
+
+    return _read_call(endpoint_url, url, call)
+
+
+def s3_read_text(url: str, *, encoding: str = "utf-8", endpoint_url: str | None = None) -> str:
+    """Return the content of an S3 object decoded as text.
+
+    Parameters
+    ----------
+    url : str
+        ``s3://bucket/key``.
+    encoding : str
+        Text encoding (default UTF-8).
+    endpoint_url : str, optional
+        S3-compatible endpoint (default ``conf.s3_endpoint_url``).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    FormatError
+        If the bytes are not valid text in ``encoding``.
+
+    Examples
+    --------
+    >>> s3_read_text("s3://my-bucket/control/ib1f0a010/ib1f0a010_MemModelFeatures.txt")  # doctest: +SKIP
+    'n_files=2\\n...'
+    """
+    data = s3_read_bytes(url, endpoint_url=endpoint_url)
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        from ..exceptions import FormatError
+
+        raise FormatError(
+            f"{url}: expected {encoding} text, found undecodable bytes ({exc}); "
+            "use s3_read_bytes for binary objects or pass encoding="
+        ) from None
+
+
+def s3_upload(
+    src: str | os.PathLike | bytes | bytearray | memoryview,
+    url: str,
+    *,
+    endpoint_url: str | None = None,
+    content_type: str | None = None,
+) -> str:
+    """Upload a local file or bytes to ``s3://bucket/key``.
+
+    Parameters
+    ----------
+    src : path-like or bytes
+        A local file (uploaded in parts when larger than 64 MiB) or the bytes themselves.
+        Text must be encoded first (``text.encode()``); a ``str`` is read as a path.
+    url : str
+        Destination ``s3://bucket/key``.
+    endpoint_url : str, optional
+        S3-compatible endpoint (default ``conf.s3_endpoint_url``).
+    content_type : str, optional
+        Content-Type stored with the object.
+
+    Returns
+    -------
+    str
+        The destination URL.
+
+    Raises
+    ------
+    DataNotFoundError
+        If ``src`` is a path that does not exist, or the bucket does not exist.
+    RemoteAccessError
+        If the bucket refuses the write.
+
+    Examples
+    --------
+    >>> s3_upload(b'{"memBin": 1}', "s3://my-bucket/preds/ib1f0a010.json")  # doctest: +SKIP
+    's3://my-bucket/preds/ib1f0a010.json'
+    """
+    bucket, key = parse_s3_url(url)
+    _require_key(url, key)
+    endpoint_url = _endpoint(endpoint_url)
+    client, _ = _client(endpoint_url)
+    extra = {"ContentType": content_type} if content_type else {}
+    if isinstance(src, bytes | bytearray | memoryview):
+        body = bytes(src)
+        _retrying(
+            lambda: client.put_object(Bucket=bucket, Key=key, Body=body, **extra), url, endpoint_url
+        )
+        return url
+    path = Path(src)
+    if not path.is_file():
+        raise DataNotFoundError(
+            f"cannot upload {path} to {url}: expected an existing file (or bytes), found none"
+        )
+    if path.stat().st_size <= MULTIPART_THRESHOLD:
+
+        def put():
+            with open(path, "rb") as fh:
+                return client.put_object(Bucket=bucket, Key=key, Body=fh, **extra)
+
+        _retrying(put, url, endpoint_url)
+        return url
+    from boto3.exceptions import S3UploadFailedError
+    from boto3.s3.transfer import TransferConfig
+
+    from ..config import conf
+
+    cfg = TransferConfig(max_concurrency=int(conf.max_workers))
+    try:
+        _retrying(
+            lambda: client.upload_file(
+                str(path), bucket, key, ExtraArgs=extra or None, Config=cfg
+            ),
+            url,
+            endpoint_url,
+        )
+    except S3UploadFailedError as exc:  # wraps the ClientError as text
+        text = str(exc)
+        if "AccessDenied" in text or "403" in text:
+            raise RemoteAccessError(f"{url}: upload refused by {_where(endpoint_url)} ({text})") from None
+        if "NoSuchBucket" in text:
+            raise DataNotFoundError(f"{url}: bucket {bucket!r} does not exist ({text})") from None
+        raise DownloadError(f"{url}: upload failed ({text})") from None
+    return url
+
+
+def _require_key(url: str, key: str) -> None:
+    if not key or key.endswith("/"):
+        raise InputError(
+            f"expected s3://bucket/key naming one object, got the prefix {url!r}; "
+            "use s3_list for prefixes"
+        )
+
+
+def s3_download(
+    url: str,
+    dest: str | os.PathLike | None = None,
+    *,
+    sha256: str | None = None,
+    size: int | None = None,
+    progress: bool | None = None,
+    overwrite: bool = False,
+    endpoint_url: str | None = None,
+) -> Path:
+    """Download an S3 object to a local file, atomically and resumably.
+
+    Bytes are streamed into ``<dest>.part`` (with a ``<dest>.part.json`` sidecar recording the
+    object's ETag). If the connection drops, the download resumes with a ranged GET
+    (``If-Match`` the same ETag) within the call; a later call resumes from a ``.part`` left by
+    an interrupted process. Only a complete, verified file is renamed to ``dest``; a ``.part``
+    file is never returned.
+
+    Parameters
+    ----------
+    url : str
+        ``s3://bucket/key``.
+    dest : path-like, optional
+        Target file, or an existing folder (the key's base name is used). Default: the cache,
+        ``<conf.cache_dir>/s3/<bucket>/<key>``.
+    sha256 : str, optional
+        Expected hex sha256; a mismatch raises :class:`ChecksumError` and keeps nothing.
+    size : int, optional
+        Expected size in bytes, checked like ``sha256``.
+    progress : bool, optional
+        Show a tqdm bar (default: the setting ``conf.progress``).
+    overwrite : bool
+        If False (default) an existing ``dest`` is returned without any network access
+        (after checking ``sha256``/``size`` when given; a mismatching file is fetched again).
+    endpoint_url : str, optional
+        S3-compatible endpoint (default ``conf.s3_endpoint_url``).
+
+    Returns
+    -------
+    pathlib.Path
+        The downloaded file.
+
+    Raises
+    ------
+    DataNotFoundError, RemoteAccessError, ChecksumError, DownloadError
+
+    Examples
+    --------
+    >>> path = s3_download(
+    ...     "s3://stpubdata/hst/public/ib1f/ib1f0a010/ib1f0a010_asn.fits", "/tmp/x/"
+    ... )  # doctest: +SKIP
+    """
+    bucket, key = parse_s3_url(url)
+    _require_key(url, key)
+    dest = _common.resolve_dest(dest, url, key.rsplit("/", 1)[-1])
+    if not overwrite and _common.cached_ok(dest, url, sha256=sha256, size=size):
+        log.debug("%s: using %s", url, dest)
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    endpoint_url = _endpoint(endpoint_url)
+    client, unsigned = _client(endpoint_url)
+    try:
+        return _download(client, bucket, key, url, dest, sha256, size, progress, endpoint_url)
+    except RemoteAccessError as first:
+        if unsigned:
+            raise
+        anon, _ = _client(endpoint_url, unsigned=True)
+        try:
+            return _download(anon, bucket, key, url, dest, sha256, size, progress, endpoint_url)
+        except RemoteAccessError:
+            raise first from None
+
+
+def _content_total(resp: dict, have: int) -> int:
+    if have:
+        rng = resp.get("ContentRange") or ""
+        if "/" in rng and rng.rsplit("/", 1)[1].isdigit():
+            return int(rng.rsplit("/", 1)[1])
+    return int(resp["ContentLength"]) + have
+
+
+def _download(client, bucket, key, url, dest, sha256, size, progress, endpoint_url) -> Path:
+    from ..config import conf
+    from ..utils.progress import progress as make_bar
+
+    part = _common.part_path(dest)
+    meta = _common.read_meta(dest)
+    if part.exists() and (meta.get("url") != url or not meta.get("etag")):
+        _common.discard_part(dest)
+        meta = {}
+    deadline = Deadline(float(conf.timeout))
+    bar = None
+    failures = 0
+    restarts = 0
+    try:
+        while True:
+            have = part.stat().st_size if part.exists() else 0
+            total = meta.get("size")
+            if total is not None and have > total:
+                _common.discard_part(dest)
+                meta, have = {}, 0
+                total = None
+            if total is not None and have == total:
+                break
+            kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
+            if have:
+                kwargs["Range"] = f"bytes={have}-"
+                kwargs["IfMatch"] = meta["etag"]
+            start = have
+            try:
+                resp = client.get_object(**kwargs)
+                total = _content_total(resp, have)
+                etag = resp.get("ETag", "")
+                if meta.get("etag") != etag or meta.get("size") != total:
+                    meta = {"url": url, "etag": etag, "size": total}
+                    _common.write_meta(dest, meta)
+                if bar is None:
+                    bar = make_bar(
+                        None,
+                        total=total,
+                        initial=have,
+                        desc=key.rsplit("/", 1)[-1],
+                        enabled=progress,
+                        unit="B",
+                        unit_scale=True,
+                        unit_divisor=1024,
+                        leave=False,
+                    )
+                with open(part, "ab") as fh:
+                    for chunk in resp["Body"].iter_chunks(_common.CHUNK_SIZE):
+                        fh.write(chunk)
+                        have += len(chunk)
+                        bar.update(len(chunk))
+                if have == total:
+                    break
+                raise DownloadError(f"{url}: stream ended at {have} of {total} bytes")
+            except Exception as exc:
+                if isinstance(exc, DownloadError) and "stream ended" in str(exc):
+                    kind, err = "transient", exc
+                else:
+                    kind, err = _translate(exc, url, endpoint_url)
+                if kind in ("precondition", "range"):
+                    restarts += 1
+                    if restarts > conf.retries:
+                        raise err from exc
+                    log.info("%s changed on the server; restarting the download", url)
+                    _common.discard_part(dest)
+                    meta = {}
+                    if bar is not None:
+                        bar.reset()
+                    continue
+                if kind == "fatal":
+                    raise err from (None if err is exc else exc)
+                if have > start:
+                    failures = 0  # progress was made: a cut stream, keep resuming
+                    deadline = Deadline(float(conf.timeout))
+                failures += 1
+                if failures >= conf.retries:
+                    raise err from exc
+                pause = backoff(failures)
+                if kind == "connect":
+                    if not deadline.sleep_or_expire(pause):
+                        raise err from exc
+                else:
+                    time.sleep(pause)
+                log.info("%s: %s; resuming at byte %d", url, exc, have)
+    finally:
+        if bar is not None:
+            bar.close()
+    return _common.finish(part, dest, url, sha256=sha256, size=size if size is not None else total)
