@@ -1,0 +1,654 @@
+"""The :class:`LightCurve` object: a photometric time series with chainable cleaning steps.
+
+A :class:`LightCurve` is an :class:`astropy.timeseries.TimeSeries` whose ``time`` column is an
+astropy :class:`~astropy.time.Time` (in the mission's own time scale, usually TDB, read from the
+FITS header by :func:`~spacekit.transformer.read_lightcurve`), with a ``flux`` column and an
+optional ``flux_err`` column carrying units. Every cleaning method returns a *new* object and
+records what it did in ``meta["history"]``, so steps chain::
+
+    lc.remove_nans().normalize().remove_outliers().flatten(1 * u.day).fold(period, epoch)
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import astropy.units as u
+import numpy as np
+from astropy.time import Time, TimeDelta
+from astropy.timeseries import TimeSeries
+
+from ..exceptions import InputError, MissingDependencyError
+
+__all__ = ["LightCurve", "to_days", "as_time"]
+
+log = logging.getLogger(__name__)
+
+#: robust standard deviation from the median absolute deviation (Gaussian noise)
+_MAD_TO_STD = 1.4826
+
+
+def to_days(value: Any, name: str = "value") -> float:
+    """Return ``value`` in days: a time :class:`~astropy.units.Quantity`, or a float in days.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> to_days(12 * u.hour)
+    0.5
+    >>> to_days(2.0)
+    2.0
+    """
+    if isinstance(value, TimeDelta):
+        return float(value.to_value(u.day))
+    if isinstance(value, u.Quantity):
+        try:
+            return float(value.to_value(u.day))
+        except u.UnitConversionError as exc:
+            raise InputError(
+                f"{name} must be a time (e.g. 0.5 * u.day); got a Quantity in {value.unit}. "
+                "Pass a time Quantity or a float in days."
+            ) from exc
+    try:
+        out = float(value)
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"{name} must be a time Quantity or a number of days; got {type(value).__name__} "
+            f"{value!r}."
+        ) from exc
+    if not np.isfinite(out):
+        raise InputError(f"{name} must be finite; got {out}.")
+    return out
+
+
+def as_time(value: Any, scale: str = "tdb", name: str = "epoch") -> Time:
+    """Return ``value`` as an astropy :class:`~astropy.time.Time`.
+
+    A float is read as a Julian date (e.g. a BJD such as 2458326.2) in ``scale``.
+
+    Examples
+    --------
+    >>> float(as_time(2458326.2).jd)
+    2458326.2
+    """
+    if isinstance(value, Time):
+        return value
+    try:
+        return Time(float(value), format="jd", scale=scale)
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"{name} must be an astropy Time or a Julian date (float); got {value!r}."
+        ) from exc
+
+
+def _robust_std(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return float("nan")
+    return float(_MAD_TO_STD * np.median(np.abs(x - np.median(x))))
+
+
+class LightCurve(TimeSeries):
+    """A light curve: ``time`` (astropy Time), ``flux`` and optional ``flux_err`` with units.
+
+    Build one from arrays, or read a file with :func:`~spacekit.transformer.read_lightcurve`.
+    Methods never modify the object; they return a new one and append what they did to
+    ``meta["history"]``.
+
+    Parameters
+    ----------
+    data : table-like, optional
+        Passed to :class:`~astropy.timeseries.TimeSeries` (used when astropy copies or slices).
+    time : astropy.time.Time or array-like, optional
+        Timestamps. Floats are read as Julian dates in TDB.
+    flux : array-like or Quantity, optional
+        Flux values (a plain array is dimensionless).
+    flux_err : array-like or Quantity, optional
+        Flux uncertainties, in the unit of ``flux``.
+    meta : dict, optional
+        Metadata (mission, target, time system, flux origin, history).
+    **kwargs
+        Passed to :class:`~astropy.timeseries.TimeSeries`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from astropy.time import Time
+    >>> t = Time(2458326.0 + np.arange(5) * 0.1, format="jd", scale="tdb")
+    >>> lc = LightCurve(time=t, flux=[10.0, 10.5, np.nan, 9.5, 10.0])
+    >>> lc.remove_nans().normalize().flux.value.round(3).tolist()
+    [1.0, 1.05, 0.95, 1.0]
+    """
+
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        time: Any = None,
+        flux: Any = None,
+        flux_err: Any = None,
+        meta: dict | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if time is not None and not isinstance(time, Time):
+            time = Time(np.asarray(time, dtype=float), format="jd", scale="tdb")
+        super().__init__(data=data, time=time, meta=meta, **kwargs)
+        if flux is not None:
+            flux = u.Quantity(flux, dtype=float)
+            if flux.shape != (len(self),):
+                raise InputError(
+                    f"flux must have one value per timestamp ({len(self)}); got shape "
+                    f"{flux.shape}."
+                )
+            self["flux"] = flux
+            if flux_err is not None:
+                err = flux_err if isinstance(flux_err, u.Quantity) else flux_err * flux.unit
+                err = u.Quantity(err, dtype=float)
+                if err.shape != flux.shape:
+                    raise InputError(
+                        f"flux_err must match flux's shape {flux.shape}; got {err.shape}."
+                    )
+                self["flux_err"] = err.to(flux.unit)
+        self.meta.setdefault("history", [])
+
+    # ------------------------------------------------------------------ accessors
+    @property
+    def flux(self) -> u.Quantity:
+        """The ``flux`` column (a Quantity)."""
+        return u.Quantity(self["flux"])
+
+    @property
+    def flux_err(self) -> u.Quantity | None:
+        """The ``flux_err`` column, or None when the light curve has none."""
+        if "flux_err" not in self.colnames:
+            return None
+        return u.Quantity(self["flux_err"])
+
+    @property
+    def is_folded(self) -> bool:
+        """True when ``time`` holds phase (a TimeDelta from mid-transit) after :meth:`fold`."""
+        return isinstance(self.time, TimeDelta)
+
+    @property
+    def phase(self) -> np.ndarray:
+        """Phase as a fraction of the period in ``[-0.5, 0.5)``, for a folded light curve."""
+        if not self.is_folded:
+            raise InputError("phase is defined only after fold(period, epoch).")
+        return self.time_days() / self.meta["fold"]["period_days"]
+
+    def time_days(self, reference: Time | None = None) -> np.ndarray:
+        """Times as float days: since ``reference`` (default: the first timestamp), or the
+        phase in days for a folded light curve.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from astropy.time import Time
+        >>> lc = LightCurve(time=Time([2458326.0, 2458326.5], format="jd"), flux=[1.0, 1.0])
+        >>> lc.time_days().tolist()
+        [0.0, 0.5]
+        """
+        if self.is_folded:
+            return np.asarray(self.time.to_value(u.day), dtype=float)
+        if len(self) == 0:
+            return np.zeros(0)
+        ref = self.time[0] if reference is None else reference
+        ref = ref.tdb if self.time.scale != ref.scale and self.time.scale == "tdb" else ref
+        return np.asarray((self.time.jd1 - ref.jd1) + (self.time.jd2 - ref.jd2), dtype=float)
+
+    @property
+    def cadence(self) -> float:
+        """Median spacing of consecutive timestamps, in days (NaN with fewer than two)."""
+        t = self.time_days()
+        if t.size < 2:
+            return float("nan")
+        return float(np.median(np.diff(np.sort(t))))
+
+    def _flux_values(self) -> np.ndarray:
+        return np.asarray(self.flux.value, dtype=float)
+
+    def _derive(self, keep: np.ndarray | None = None, step: str = "") -> LightCurve:
+        new = self[keep] if keep is not None else self.copy()
+        new.meta = dict(self.meta)
+        new.meta["history"] = list(self.meta.get("history", [])) + ([step] if step else [])
+        return new
+
+    # ------------------------------------------------------------------ cleaning
+    def remove_nans(self) -> LightCurve:
+        """Drop rows whose flux (or flux_err, when present) is not finite.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> lc = LightCurve(time=[2458326.0, 2458326.1], flux=[1.0, np.nan])
+        >>> len(lc.remove_nans())
+        1
+        """
+        keep = np.isfinite(self._flux_values())
+        if self.flux_err is not None:
+            keep &= np.isfinite(np.asarray(self.flux_err.value, dtype=float))
+        return self._derive(keep, f"remove_nans: dropped {int((~keep).sum())} rows")
+
+    def normalize(self) -> LightCurve:
+        """Divide flux and flux_err by the median finite flux (result is dimensionless).
+
+        Raises
+        ------
+        InputError
+            When there is no finite flux, or its median is not positive.
+
+        Examples
+        --------
+        >>> lc = LightCurve(time=[2458326.0, 2458326.1, 2458326.2], flux=[2.0, 4.0, 4.0])
+        >>> lc.normalize().flux.value.tolist()
+        [0.5, 1.0, 1.0]
+        """
+        f = self._flux_values()
+        finite = np.isfinite(f)
+        if not finite.any():
+            raise InputError(
+                "normalize() needs finite flux values; this light curve has none (all NaN). "
+                "Check the flux column or quality mask used when reading it."
+            )
+        med = float(np.median(f[finite]))
+        if not med > 0:
+            raise InputError(
+                f"normalize() divides by the median flux, which must be positive; got {med}. "
+                "Normalise only raw (not already mean-subtracted) flux."
+            )
+        new = self._derive(step=f"normalize: divided by median {med:.6g} {self.flux.unit}")
+        new["flux"] = u.Quantity(f / med, u.dimensionless_unscaled)
+        if self.flux_err is not None:
+            new["flux_err"] = u.Quantity(
+                np.asarray(self.flux_err.value, dtype=float) / med, u.dimensionless_unscaled
+            )
+        return new
+
+    def remove_outliers(
+        self,
+        sigma: float = 5.0,
+        *,
+        sigma_lower: float | None = None,
+        sigma_upper: float | None = None,
+    ) -> LightCurve:
+        """Drop points more than ``sigma`` robust standard deviations from the median.
+
+        By default only *upward* outliers (cosmic rays, flares) are removed, because transits
+        are downward excursions: ``sigma_lower`` defaults to infinity. Pass ``sigma_lower`` to
+        clip low points too. The spread is the median absolute deviation times 1.4826.
+
+        Parameters
+        ----------
+        sigma : float
+            Upper clipping threshold (used when ``sigma_upper`` is None).
+        sigma_lower, sigma_upper : float, optional
+            Separate thresholds below and above the median.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> f = 1 + 1e-3 * rng.standard_normal(200)
+        >>> f[10] = 1.1
+        >>> lc = LightCurve(time=2458326.0 + np.arange(200) / 48, flux=f)
+        >>> len(lc.remove_outliers())
+        199
+        """
+        upper = sigma if sigma_upper is None else sigma_upper
+        lower = np.inf if sigma_lower is None else sigma_lower
+        f = self._flux_values()
+        med = np.nanmedian(f) if np.isfinite(f).any() else np.nan
+        std = _robust_std(f)
+        if not np.isfinite(std) or std == 0:
+            return self._derive(step="remove_outliers: no spread, nothing removed")
+        with np.errstate(invalid="ignore"):
+            keep = ~((f > med + upper * std) | (f < med - lower * std))
+        return self._derive(
+            keep,
+            f"remove_outliers: dropped {int((~keep).sum())} rows beyond "
+            f"-{lower}/+{upper} sigma",
+        )
+
+    def flatten(
+        self,
+        window: u.Quantity | float = 1.0 * u.day,
+        *,
+        sigma: float = 3.0,
+        iterations: int = 3,
+        mask: np.ndarray | None = None,
+        return_trend: bool = False,
+    ) -> LightCurve | tuple[LightCurve, LightCurve]:
+        """Divide out slow variability with a robust running median that spares transits.
+
+        The trend is the median of the points within ``window`` around knots spaced a third
+        of a window apart, linearly interpolated, computed separately on each segment between
+        data gaps longer than half a window. Points that deviate by more than ``sigma``
+        robust standard deviations from the trend (transits, flares), and points in ``mask``,
+        are left out of the next iteration's medians, so a transit shorter than about half the
+        window does not pull the trend down. Choose a window about three times the longest
+        transit you search for.
+
+        Parameters
+        ----------
+        window : Quantity or float
+            Width of the running window (float: days). Default 1 day.
+        sigma : float
+            Clipping threshold for excluding points from the trend.
+        iterations : int
+            Number of fit-and-clip passes.
+        mask : array of bool, optional
+            True for points to leave out of the trend (e.g. known transits); they are still
+            divided by the interpolated trend.
+        return_trend : bool
+            Also return the trend as a light curve.
+
+        Returns
+        -------
+        LightCurve or (LightCurve, LightCurve)
+            The flattened light curve (flux / trend, dimensionless), and the trend if asked.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> t = 2458326.0 + np.arange(2000) / 48
+        >>> f = 100 * (1 + 0.01 * np.sin(2 * np.pi * (t - t[0]) / 10))
+        >>> flat = LightCurve(time=t, flux=f).flatten(1.0)
+        >>> bool(np.abs(flat.flux.value - 1).max() < 1e-3)
+        True
+        """
+        if self.is_folded:
+            raise InputError("flatten() needs a time-ordered light curve; call it before fold().")
+        w = to_days(window, "window")
+        if w <= 0:
+            raise InputError(f"window must be positive; got {w} days.")
+        t = self.time_days()
+        f = self._flux_values()
+        order = np.argsort(t, kind="stable")
+        ts, fs = t[order], f[order]
+        excluded = ~np.isfinite(fs)
+        if mask is not None:
+            m = np.asarray(mask, dtype=bool)
+            if m.shape != f.shape:
+                raise InputError(f"mask must have one value per point ({f.size}); got {m.shape}.")
+            excluded |= m[order]
+        trend_s = _running_median_trend(ts, fs, excluded, w, sigma, iterations)
+        trend = np.empty_like(trend_s)
+        trend[order] = trend_s
+        with np.errstate(invalid="ignore", divide="ignore"):
+            flat_flux = f / trend
+        new = self._derive(step=f"flatten: running median, window {w:g} d")
+        new["flux"] = u.Quantity(flat_flux, u.dimensionless_unscaled)
+        if self.flux_err is not None:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                err = np.asarray(self.flux_err.value, dtype=float) / trend
+            new["flux_err"] = u.Quantity(err, u.dimensionless_unscaled)
+        if return_trend:
+            tr = self._derive(step=f"trend: running median, window {w:g} d")
+            tr["flux"] = u.Quantity(trend, self.flux.unit)
+            if "flux_err" in tr.colnames:
+                tr.remove_column("flux_err")
+            return new, tr
+        return new
+
+    def fold(  # type: ignore[override]
+        self,
+        period: u.Quantity | float,
+        epoch: Time | float | None = None,
+    ) -> LightCurve:
+        """Fold on ``period`` so that ``epoch`` (a mid-transit time) is at phase 0.
+
+        The result's ``time`` column is a :class:`~astropy.time.TimeDelta` from mid-transit in
+        ``[-period/2, period/2)``, sorted by phase; ``meta["fold"]`` keeps period and epoch,
+        and :attr:`phase` gives the phase as a fraction of the period.
+
+        Parameters
+        ----------
+        period : Quantity or float
+            Folding period (float: days).
+        epoch : Time or float, optional
+            A mid-transit time (float: Julian date in the light curve's time scale).
+            Default: the first timestamp.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> t = 2458326.0 + np.arange(100) * 0.1
+        >>> folded = LightCurve(time=t, flux=np.ones(100)).fold(2.0, 2458326.0)
+        >>> bool(folded.time_days().min() >= -1.0 and folded.time_days().max() < 1.0)
+        True
+        """
+        if self.is_folded:
+            raise InputError("this light curve is already folded; fold the original instead.")
+        p = to_days(period, "period")
+        if p <= 0:
+            raise InputError(f"period must be positive; got {p} days.")
+        ep = self.time[0] if epoch is None else as_time(epoch, self.time.scale)
+        base = self._derive(step=f"fold: period {p:.8g} d, epoch JD {ep.jd:.6f}")
+        folded = TimeSeries.fold(base, period=p * u.day, epoch_time=ep)
+        phase = np.asarray(folded.time.to_value(u.day), dtype=float)
+        folded = folded[np.argsort(phase, kind="stable")]
+        folded.meta = dict(base.meta)
+        folded.meta["fold"] = {"period_days": p, "epoch_jd": float(ep.jd), "scale": ep.scale}
+        return folded
+
+    def bin(
+        self,
+        time_bin_size: u.Quantity | float | None = None,
+        *,
+        n_bins: int | None = None,
+        method: str = "mean",
+    ) -> LightCurve:
+        """Average the flux in bins of equal width in time (or phase, once folded).
+
+        Empty bins are dropped. ``flux_err`` of a bin is the standard error of its points
+        (their spread divided by the square root of their number), or the propagated
+        ``flux_err`` for single-point bins.
+
+        Parameters
+        ----------
+        time_bin_size : Quantity or float, optional
+            Bin width (float: days; for a folded light curve, days of phase).
+            Default: ten cadences.
+        n_bins : int, optional
+            Number of bins across the whole span instead of a width.
+        method : {"mean", "median"}
+            How to combine the flux in a bin.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> lc = LightCurve(time=2458326.0 + np.arange(100) / 48, flux=np.arange(100.0))
+        >>> len(lc.bin(n_bins=10))
+        10
+        """
+        if method not in ("mean", "median"):
+            raise InputError(f"method must be 'mean' or 'median'; got {method!r}.")
+        if len(self) == 0:
+            raise InputError("cannot bin an empty light curve.")
+        folded = self.is_folded
+        tv = self.time_days()
+        t0, t1 = float(np.nanmin(tv)), float(np.nanmax(tv))
+        if n_bins is not None:
+            if int(n_bins) < 1:
+                raise InputError(f"n_bins must be at least 1; got {n_bins}.")
+            nb = int(n_bins)
+            width = (t1 - t0) / nb if t1 > t0 else 1.0
+        else:
+            width = 10 * self.cadence if time_bin_size is None else to_days(time_bin_size)
+            if not width > 0:
+                raise InputError(f"time_bin_size must be positive; got {width}.")
+            nb = max(1, int(np.floor((t1 - t0) / width)) + 1)
+        idx = np.clip(((tv - t0) / width).astype(int), 0, nb - 1)
+        f = self._flux_values()
+        good = np.isfinite(f)
+        counts = np.bincount(idx[good], minlength=nb)
+        sums = np.bincount(idx[good], weights=f[good], minlength=nb)
+        sq = np.bincount(idx[good], weights=f[good] ** 2, minlength=nb)
+        filled = counts > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = sums / counts
+            var = np.maximum(sq / counts - mean**2, 0.0)
+            sem = np.sqrt(var / np.maximum(counts - 1, 1))
+        if method == "median":
+            order = np.argsort(idx[good], kind="stable")
+            fi, ii = f[good][order], idx[good][order]
+            starts = np.searchsorted(ii, np.arange(nb))
+            ends = np.searchsorted(ii, np.arange(nb), side="right")
+            mean = np.array(
+                [np.median(fi[s:e]) if e > s else np.nan for s, e in zip(starts, ends, strict=True)]
+            )
+        if self.flux_err is not None:
+            e = np.asarray(self.flux_err.value, dtype=float)
+            esq = np.bincount(idx[good], weights=np.nan_to_num(e[good]) ** 2, minlength=nb)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                prop = np.sqrt(esq) / counts
+            sem = np.where(counts > 1, np.maximum(sem, prop), prop)
+        tsum = np.bincount(idx[good], weights=tv[good], minlength=nb)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            tmid = tsum / counts
+        tmid, mean, sem = tmid[filled], mean[filled], sem[filled]
+        unit = self.flux.unit
+        step = f"bin: {int(filled.sum())} bins of {width:.6g} ({method})"
+        if folded:
+            out = LightCurve(data={"time": TimeDelta(tmid, format="jd")}, meta=dict(self.meta))
+        else:
+            out = LightCurve(time=self.time[0] + TimeDelta(tmid, format="jd"), meta=dict(self.meta))
+        out["flux"] = u.Quantity(mean, unit)
+        out["flux_err"] = u.Quantity(sem, unit)
+        out.meta["history"] = list(self.meta.get("history", [])) + [step]
+        return out
+
+    # ------------------------------------------------------------------ interop
+    def to_lightkurve(self):
+        """Return a ``lightkurve.LightCurve`` with the same time, flux, flux_err and meta.
+
+        Needs lightkurve (optional; it conflicts with other pins of ``spacekit[x]``, so install
+        it in its own environment: ``pip install spacekit lightkurve``).
+
+        Examples
+        --------
+        >>> lk_lc = lc.to_lightkurve()  # doctest: +SKIP
+        """
+        lk = _import_lightkurve("LightCurve.to_lightkurve()")
+        kwargs = {"time": self.time, "flux": self.flux}
+        if self.flux_err is not None:
+            kwargs["flux_err"] = self.flux_err
+        out = lk.LightCurve(**kwargs)
+        for key, value in self.meta.items():
+            if key != "history":
+                out.meta[key.upper()] = value
+        out.meta["SPACEKIT_HISTORY"] = list(self.meta.get("history", []))
+        return out
+
+    @classmethod
+    def from_lightkurve(cls, lk_lc: Any) -> LightCurve:
+        """Build a :class:`LightCurve` from a ``lightkurve.LightCurve`` (time kept exactly).
+
+        Examples
+        --------
+        >>> lc = LightCurve.from_lightkurve(lk_lc)  # doctest: +SKIP
+        """
+        try:
+            time = lk_lc.time
+            flux = u.Quantity(lk_lc.flux)
+        except AttributeError as exc:
+            raise InputError(
+                f"from_lightkurve expects a lightkurve LightCurve (with .time and .flux); got "
+                f"{type(lk_lc).__name__}."
+            ) from exc
+        time = Time(time.jd1, time.jd2, format="jd", scale=time.scale)
+        err = getattr(lk_lc, "flux_err", None)
+        if err is not None:
+            err = u.Quantity(err)
+            if np.all(~np.isfinite(err.value)):
+                err = None
+        flux = u.Quantity(np.ma.filled(flux.value, np.nan), flux.unit) if np.ma.isMaskedArray(
+            flux.value
+        ) else flux
+        meta = {k.lower(): v for k, v in dict(lk_lc.meta).items() if _plain(v)}
+        meta["history"] = list(lk_lc.meta.get("SPACEKIT_HISTORY", [])) + ["from_lightkurve"]
+        return cls(time=time, flux=flux, flux_err=err, meta=meta)
+
+
+def _plain(v: Any) -> bool:
+    return isinstance(v, (str, int, float, bool, type(None), list, dict))
+
+
+def _import_lightkurve(feature: str):
+    try:
+        import lightkurve
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"{feature} needs lightkurve, which is optional and conflicts with other pins of "
+            "spacekit[x]: install it in a separate environment with "
+            "`pip install spacekit lightkurve`."
+        ) from exc
+    return lightkurve
+
+
+def _running_median_trend(
+    t: np.ndarray,
+    f: np.ndarray,
+    excluded: np.ndarray,
+    window: float,
+    sigma: float,
+    iterations: int,
+) -> np.ndarray:
+    """Robust trend of sorted ``(t, f)``: running median at knots, clipped, interpolated."""
+    n = t.size
+    trend = np.full(n, np.nan)
+    if n == 0:
+        return trend
+    finite_t = np.isfinite(t)
+    gaps = np.flatnonzero(np.diff(t) > window / 2) + 1
+    bounds = np.concatenate(([0], gaps, [n]))
+    use = ~excluded & finite_t
+    half = window / 2
+    for _ in range(max(1, iterations)):
+        for s, e in zip(bounds[:-1], bounds[1:], strict=True):
+            ts, fs, us = t[s:e], f[s:e], use[s:e]
+            if not us.any():
+                continue
+            span = ts[-1] - ts[0]
+            nk = max(2, int(np.ceil(span / (window / 3))) + 1)
+            knots = np.linspace(ts[0], ts[-1], nk)
+            tu, fu = ts[us], fs[us]
+            lo = np.searchsorted(tu, knots - half)
+            hi = np.searchsorted(tu, knots + half)
+            # the median flux of a window is placed at the median time of its points, so
+            # truncated windows at segment edges do not bias a sloping trend
+            vals = np.array(
+                [np.median(fu[a:b]) if b > a else np.nan for a, b in zip(lo, hi, strict=True)]
+            )
+            pos = np.array(
+                [tu[(a + b - 1) // 2] if b > a else np.nan for a, b in zip(lo, hi, strict=True)]
+            )
+            ok = np.isfinite(vals)
+            if ok.sum() == 0:
+                continue
+            pos, vals = pos[ok], vals[ok]
+            pos, first = np.unique(pos, return_index=True)
+            vals = vals[first]
+            if pos.size == 1:
+                trend[s:e] = vals[0]
+            else:
+                # extrapolate linearly beyond the first/last knot position
+                trend[s:e] = np.interp(ts, pos, vals)
+                left, right = ts < pos[0], ts > pos[-1]
+                if left.any():
+                    slope = (vals[1] - vals[0]) / (pos[1] - pos[0])
+                    trend[s:e][left] = vals[0] + slope * (ts[left] - pos[0])
+                if right.any():
+                    slope = (vals[-1] - vals[-2]) / (pos[-1] - pos[-2])
+                    trend[s:e][right] = vals[-1] + slope * (ts[right] - pos[-1])
+        resid = f - trend
+        std = _robust_std(resid[use])
+        if not np.isfinite(std) or std == 0:
+            break
+        with np.errstate(invalid="ignore"):
+            new_use = ~excluded & finite_t & (np.abs(resid) < sigma * std)
+        if np.array_equal(new_use, use):
+            break
+        use = new_use
+    return trend

@@ -1,0 +1,247 @@
+"""LightCurve and read_lightcurve on real Kepler, K2 and TESS files and on synthetic ones."""
+
+from __future__ import annotations
+
+import astropy.units as u
+import numpy as np
+import pytest
+from astropy.io import fits
+from astropy.time import Time, TimeDelta
+
+from spacekit.exceptions import (
+    DataNotFoundError,
+    FormatError,
+    InputError,
+    SpacekitError,
+)
+from spacekit.transformer import TIME_FORMATS, LightCurve, read_lightcurve
+
+TESS = "hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits"
+HATP7 = "kplr010666592-2009131110544_slc.fits"
+K90_Q3 = "kplr011442793-2009350155506_llc.fits"
+K2_3 = "EPIC201367065.csv"
+
+
+@pytest.fixture
+def lcdir(shared_data):
+    return shared_data / "lightcurves"
+
+
+def _synthetic(n=2000, cadence=1 / 48, seed=0, period=3.0, depth=0.01, duration=0.12):
+    rng = np.random.default_rng(seed)
+    t = 2458000.0 + np.arange(n) * cadence
+    f = 1000.0 * (1 + 0.005 * np.sin(2 * np.pi * (t - t[0]) / 7.0))
+    f *= 1 + 2e-4 * rng.standard_normal(n)
+    phase = ((t - 2458001.0 + period / 2) % period) - period / 2
+    intransit = np.abs(phase) < duration / 2
+    f[intransit] *= 1 - depth
+    return LightCurve(time=t, flux=f * u.electron / u.s, flux_err=0.2 * np.ones(n)), intransit
+
+
+# ---------------------------------------------------------------- readers: real files
+def test_tess_alert_hlsp_time_from_header(lcdir):
+    lc = read_lightcurve(lcdir / TESS)
+    raw = fits.getdata(lcdir / TESS, 1)
+    good = (raw["QUALITY"] == 0) & np.isfinite(raw["TIME"])
+    assert len(lc) == good.sum()
+    assert lc.time.scale == "tdb"
+    # BTJD + 2457000 from BJDREFI/BJDREFF in the header
+    assert lc.time[0].jd == pytest.approx(raw["TIME"][good][0] + 2457000.0, abs=1e-9)
+    assert lc.flux.unit == u.electron / u.s
+    assert lc.flux_err is not None
+    assert lc.meta["mission"] == "TESS"
+    assert lc.meta["flux_origin"] == "pdcsap_flux"
+    assert lc.cadence == pytest.approx(2 / 1440, rel=1e-3)
+
+
+def test_kepler_short_and_long_cadence(lcdir):
+    slc = read_lightcurve(lcdir / HATP7)
+    llc = read_lightcurve(lcdir / K90_Q3)
+    assert slc.cadence == pytest.approx(0.000681, rel=1e-2)
+    assert llc.cadence == pytest.approx(0.02043, rel=1e-2)
+    raw = fits.getdata(lcdir / HATP7, 1)
+    first = raw["TIME"][(raw["SAP_QUALITY"] == 0) & np.isfinite(raw["TIME"])][0]
+    assert slc.time[0].jd == pytest.approx(first + 2454833.0, abs=1e-9)
+    assert slc.meta["target"] == "KIC 10666592"
+
+
+def test_sap_flux_and_quality_masks(lcdir):
+    pdc = read_lightcurve(lcdir / TESS)
+    sap = read_lightcurve(lcdir / TESS, flux="sap")
+    allq = read_lightcurve(lcdir / TESS, quality_mask="none")
+    bits = read_lightcurve(lcdir / TESS, quality_mask=1)
+    assert sap.meta["flux_origin"] == "sap_flux"
+    assert not np.allclose(sap.flux.value, pdc.flux.value, equal_nan=True)
+    assert len(allq) > len(pdc)
+    assert len(pdc) <= len(bits) <= len(allq)
+    with pytest.raises(InputError, match="quality_mask"):
+        read_lightcurve(lcdir / TESS, quality_mask="strict")
+
+
+def test_csv_needs_time_format_and_uses_mission_offset(lcdir):
+    with pytest.raises(InputError, match="time_format"):
+        read_lightcurve(lcdir / K2_3)
+    lc = read_lightcurve(lcdir / K2_3, time_format="bkjd")
+    assert len(lc) == 3632
+    assert lc.time[0].jd == pytest.approx(1977.26244947 + 2454833.0, abs=1e-8)
+    assert TIME_FORMATS["btjd"][0] == 2457000.0
+    with pytest.raises(InputError, match="unknown time_format"):
+        read_lightcurve(lcdir / K2_3, time_format="kjd")
+
+
+def test_csv_with_header_and_errors(tmp_path):
+    p = tmp_path / "lc.csv"
+    p.write_text("time,flux,flux_err\n1325.0,1.0,0.01\n1325.1,0.99,0.01\n1325.2,1.01,0.01\n")
+    lc = read_lightcurve(p, time_format="btjd")
+    assert lc.time[1].jd == pytest.approx(2458325.1)
+    assert lc.flux_err.value.tolist() == [0.01, 0.01, 0.01]
+
+
+# ---------------------------------------------------------------- readers: bad input
+def test_bad_inputs_raise_clear_errors(tmp_path):
+    with pytest.raises(DataNotFoundError, match="does not exist"):
+        read_lightcurve(tmp_path / "missing.fits")
+    empty = tmp_path / "empty.fits"
+    empty.write_bytes(b"")
+    with pytest.raises(FormatError, match="empty"):
+        read_lightcurve(empty)
+    junk = tmp_path / "junk.fits"
+    junk.write_bytes(b"not a fits file at all" * 10)
+    with pytest.raises(SpacekitError):
+        read_lightcurve(junk)
+
+
+def _write_fits(path, cols, header=None):
+    hdu = fits.BinTableHDU.from_columns(cols)
+    for k, v in (header or {"BJDREFI": 2457000, "BJDREFF": 0.0, "TIMESYS": "TDB"}).items():
+        hdu.header[k] = v
+    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(path)
+    return path
+
+
+def test_fits_without_flux_column(tmp_path):
+    t = np.arange(10.0)
+    p = _write_fits(tmp_path / "noflux.fits", [fits.Column("TIME", "D", array=t)])
+    with pytest.raises(FormatError, match="no flux column 'PDCSAP_FLUX'"):
+        read_lightcurve(p)
+
+
+def test_fits_all_nan_flux(tmp_path):
+    t = np.arange(10.0)
+    p = _write_fits(
+        tmp_path / "nan.fits",
+        [fits.Column("TIME", "D", array=t), fits.Column("PDCSAP_FLUX", "E", array=np.full(10, np.nan))],
+    )
+    with pytest.raises(FormatError, match="no finite flux"):
+        read_lightcurve(p)
+
+
+def test_fits_time_system_from_header_not_hardcoded(tmp_path):
+    t = np.arange(10.0)
+    cols = [fits.Column("TIME", "D", array=t), fits.Column("SAP_FLUX", "E", array=np.ones(10))]
+    p = _write_fits(tmp_path / "ref.fits", cols, {"BJDREFI": 2400000, "BJDREFF": 0.5, "TIMESYS": "TDB"})
+    lc = read_lightcurve(p, flux="sap")
+    assert lc.time[3].jd == pytest.approx(2400003.5)
+    q = _write_fits(tmp_path / "noref.fits", cols, {"TIMESYS": "TDB"})
+    with pytest.raises(FormatError, match="BJDREFI"):
+        read_lightcurve(q, flux="sap")
+    assert read_lightcurve(q, flux="sap", time_format="btjd").time[0].jd == 2457000.0
+
+
+# ---------------------------------------------------------------- LightCurve methods
+def test_methods_return_new_objects_and_record_history():
+    lc, _ = _synthetic()
+    lc["flux"][5] = np.nan
+    before = lc.flux.value.copy()
+    out = lc.remove_nans().normalize().remove_outliers()
+    assert len(out) == len(lc) - 1
+    np.testing.assert_array_equal(lc.flux.value, before)  # original untouched
+    assert isinstance(out, LightCurve)
+    assert out.flux.unit == u.dimensionless_unscaled
+    assert abs(np.median(out.flux.value) - 1) < 1e-12
+    assert [h.split(":")[0] for h in out.meta["history"]] == [
+        "remove_nans", "normalize", "remove_outliers"
+    ]
+    assert lc.meta["history"] == []
+
+
+def test_remove_outliers_keeps_transits_by_default():
+    lc, intransit = _synthetic(depth=0.05)
+    f = lc.flux.value.copy()
+    f[7] *= 1.5
+    lc["flux"] = f * lc.flux.unit
+    flat = lc.flatten(1.0)
+    kept = flat.remove_outliers(5)
+    assert len(kept) == len(lc) - 1
+    clipped = flat.remove_outliers(5, sigma_lower=5)
+    assert len(clipped) <= len(lc) - intransit.sum()
+
+
+def test_flatten_removes_trend_and_keeps_transit_depth():
+    lc, intransit = _synthetic(depth=0.01)
+    flat, trend = lc.normalize().flatten(0.75 * u.day, return_trend=True)
+    out = flat.flux.value
+    assert np.std(out[~intransit]) < 5e-4  # the 0.5% sinusoid is gone
+    depth = 1 - np.median(out[intransit])
+    assert depth == pytest.approx(0.01, rel=0.1)  # transits not eaten
+    assert len(trend) == len(lc)
+    with pytest.raises(InputError, match="window"):
+        lc.flatten(-1)
+    with pytest.raises(InputError, match="time"):
+        lc.flatten(3 * u.m)
+
+
+def test_flatten_handles_gaps_and_mask():
+    lc, intransit = _synthetic()
+    t = lc.time_days()
+    lc_gap = lc[(t < 10) | (t > 15)]
+    flat = lc_gap.flatten(1.0, mask=np.zeros(len(lc_gap), bool))
+    assert np.isfinite(flat.flux.value).all()
+    with pytest.raises(InputError, match="mask"):
+        lc.flatten(1.0, mask=np.zeros(3, bool))
+
+
+def test_fold_and_bin():
+    lc, intransit = _synthetic(period=3.0, depth=0.01)
+    flat = lc.normalize().flatten(1.0)
+    folded = flat.fold(3.0 * u.day, Time(2458001.0, format="jd", scale="tdb"))
+    assert isinstance(folded.time, TimeDelta)
+    ph = folded.time_days()
+    assert ph.min() >= -1.5 and ph.max() < 1.5
+    assert np.all(np.diff(ph) >= 0)
+    assert folded.meta["fold"]["period_days"] == 3.0
+    assert np.abs(folded.phase).max() <= 0.5
+    binned = folded.bin(0.02)
+    centre = binned.flux.value[np.argmin(np.abs(binned.time_days()))]
+    assert centre == pytest.approx(0.99, abs=2e-3)
+    tb = flat.bin(n_bins=50, method="median")
+    assert len(tb) == 50
+    assert isinstance(tb.time, Time) and tb.time.scale == "tdb"
+    assert np.all(np.isfinite(tb.flux_err.value))
+    with pytest.raises(InputError, match="already folded"):
+        folded.fold(3.0)
+    with pytest.raises(InputError, match="method"):
+        flat.bin(method="max")
+
+
+def test_normalize_and_construction_errors():
+    with pytest.raises(InputError, match="all NaN"):
+        LightCurve(time=[2458000.0, 2458000.1], flux=[np.nan, np.nan]).normalize()
+    with pytest.raises(InputError, match="positive"):
+        LightCurve(time=[2458000.0, 2458000.1], flux=[-1.0, -2.0]).normalize()
+    with pytest.raises(InputError, match="one value per timestamp"):
+        LightCurve(time=[2458000.0, 2458000.1], flux=[1.0])
+
+
+def test_to_lightkurve_without_lightkurve_says_how_to_install():
+    import importlib.util
+
+    lc, _ = _synthetic(n=10)
+    if importlib.util.find_spec("lightkurve") is None:
+        from spacekit.exceptions import MissingDependencyError
+
+        with pytest.raises(MissingDependencyError, match="pip install spacekit lightkurve"):
+            lc.to_lightkurve()
+    else:  # the interop venv: a round trip keeps time exactly
+        back = LightCurve.from_lightkurve(lc.to_lightkurve())
+        assert np.array_equal(back.time.jd2, lc.time.jd2)
