@@ -1,3 +1,33 @@
-"""Build and train Keras models: plain builder functions returning models (1D CNN, MLP, 3D CNN, ensembles), balanced batches with augmentation, a reproducible trainer, and model save/load with metadata.
+"""Build and train Keras models: plain builder functions returning models (1D CNN, MLP, 3D
+CNN, ensembles), balanced batches with augmentation, a reproducible trainer, and model
+save/load with metadata.
 
-Layer 4 (model). TensorFlow/Keras are imported only inside the functions that need them."""
+Layer 4 (model). TensorFlow/Keras are imported only inside the functions that need them, so
+``import spacekit.builder`` stays light.
+
+Seed names kept as aliases: ``build_cnn`` (:func:`build_cnn1d`), ``batch_maker``
+(:class:`BalancedBatches`), ``fit_cnn`` (:class:`Trainer`).
+"""
+
+from .batches import BalancedBatches, augment_flip, augment_roll, batch_maker
+from .networks import build_cnn, build_cnn1d, build_cnn3d, build_ensemble, build_mlp
+from .persist import load_model, save_model
+from .trainer import Trainer, fit_cnn, history_of, set_seed
+
+__all__ = [
+    "BalancedBatches",
+    "Trainer",
+    "augment_flip",
+    "augment_roll",
+    "batch_maker",
+    "build_cnn",
+    "build_cnn1d",
+    "build_cnn3d",
+    "build_ensemble",
+    "build_mlp",
+    "fit_cnn",
+    "history_of",
+    "load_model",
+    "save_model",
+    "set_seed",
+]

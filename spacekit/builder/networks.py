@@ -1,0 +1,414 @@
+"""Keras model builders: plain functions that return uncompiled Keras 3 models.
+
+Compiling and fitting belong to :class:`spacekit.builder.Trainer` (DESIGN rule 7). Keras is
+imported inside each function, so importing this module stays light.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from ..exceptions import InputError
+
+__all__ = ["build_mlp", "build_cnn1d", "build_cnn", "build_cnn3d", "build_ensemble"]
+
+log = logging.getLogger(__name__)
+
+
+def _as_tuple(value: Any, n: int, what: str) -> tuple:
+    """Broadcast a scalar to ``n`` items or check a sequence has ``n`` items."""
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        value = tuple(value)
+        if len(value) != n:
+            raise InputError(
+                f"{what} must be one value or a sequence of {n} values (one per layer), "
+                f"got {len(value)} values: {value!r}"
+            )
+        return value
+    return (value,) * n
+
+
+def _check_sizes(sizes: Any, what: str) -> tuple[int, ...]:
+    try:
+        out = tuple(int(s) for s in sizes)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} must be a sequence of positive integers, got {sizes!r}") from None
+    if any(s < 1 for s in out):
+        raise InputError(f"{what} must be positive integers, got {out!r}")
+    return out
+
+
+def _check_rate(rate: float, what: str) -> float:
+    rate = float(rate)
+    if not 0.0 <= rate < 1.0:
+        raise InputError(f"{what} must be in [0, 1), got {rate!r}")
+    return rate
+
+
+def _mlp_branch(x, hidden, activation, dropout, batch_norm, prefix):
+    from keras import layers
+
+    drops = _as_tuple(dropout, len(hidden), "dropout")
+    for i, (units, rate) in enumerate(zip(hidden, drops, strict=True), start=1):
+        x = layers.Dense(units, activation=activation, name=f"{prefix}dense{i}")(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"{prefix}bn{i}")(x)
+        if _check_rate(rate, "dropout") > 0:
+            x = layers.Dropout(rate, name=f"{prefix}drop{i}")(x)
+    return x
+
+
+def _output(x, units: int, activation: str, name: str = "output"):
+    from keras import layers
+
+    if int(units) < 1:
+        raise InputError(f"output_units must be >= 1, got {units!r}")
+    return layers.Dense(int(units), activation=activation, name=name)(x)
+
+
+def build_mlp(
+    input_dim: int,
+    *,
+    hidden: Sequence[int] = (18, 32, 64, 32, 18, 9),
+    activation: str = "relu",
+    dropout: float | Sequence[float] = 0.0,
+    batch_norm: bool = False,
+    output_units: int = 1,
+    output_activation: str = "sigmoid",
+    name: str = "mlp",
+):
+    """Build a fully connected network (multi-layer perceptron) for tabular features.
+
+    Parameters
+    ----------
+    input_dim : int
+        Number of input features.
+    hidden : sequence of int
+        Units of each hidden ``Dense`` layer, in order. The default is the spacekit HST
+        calibration network.
+    activation : str
+        Activation of the hidden layers.
+    dropout : float or sequence of float
+        Dropout rate after each hidden layer (one value for all, or one per layer; 0: none).
+    batch_norm : bool
+        Add batch normalisation after each hidden layer.
+    output_units : int
+        Units of the output layer (1 for binary classification or one regression target,
+        ``n_classes`` for softmax).
+    output_activation : str
+        ``"sigmoid"`` (binary), ``"softmax"`` (multiclass) or ``"linear"`` (regression).
+    name : str
+        Model name.
+
+    Returns
+    -------
+    keras.Model
+        An uncompiled functional model with input named ``"features"``.
+
+    Examples
+    --------
+    >>> from spacekit.builder import build_mlp
+    >>> model = build_mlp(9, hidden=(16, 8), output_units=4, output_activation="softmax")
+    >>> model.output_shape
+    (None, 4)
+    """
+    import keras
+
+    if int(input_dim) < 1:
+        raise InputError(f"input_dim must be a positive number of features, got {input_dim!r}")
+    hidden = _check_sizes(hidden, "hidden")
+    inputs = keras.Input(shape=(int(input_dim),), name="features")
+    x = _mlp_branch(inputs, hidden, activation, dropout, batch_norm, prefix="")
+    outputs = _output(x, output_units, output_activation)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def _conv_out_length(length: int, kernel: int, padding: str, pool: int, strides: int) -> int:
+    if padding == "valid":
+        length = length - kernel + 1
+    if length < pool:
+        return 0
+    return (length - pool) // strides + 1
+
+
+def build_cnn1d(
+    input_shape: int | Sequence[int],
+    *,
+    filters: Sequence[int] = (8, 16, 32, 64),
+    kernel_size: int = 11,
+    activation: str = "relu",
+    padding: str = "valid",
+    pool_size: int = 2,
+    pool_strides: int = 4,
+    batch_norm: bool = True,
+    dense: Sequence[int] = (64, 64),
+    dropout: float | Sequence[float] = (0.5, 0.25),
+    output_units: int = 1,
+    output_activation: str = "sigmoid",
+    name: str = "cnn1d",
+):
+    """Build a 1D convolutional network for time series (light curves).
+
+    The defaults are the seed's K2 exoplanet network: four ``Conv1D`` blocks of 8, 16, 32 and
+    64 filters (kernel 11), each followed by max-pooling (window 2, stride 4) and batch
+    normalisation; then ``Flatten``, dropout 0.5, ``Dense(64)``, dropout 0.25, ``Dense(64)``
+    and one sigmoid unit.
+
+    Parameters
+    ----------
+    input_shape : int or (int, int)
+        ``(timesteps, channels)``; an int means ``(timesteps, 1)``. The seed used
+        ``(3197, 2)``: the flux and its smoothed copy (``add_smoothed_channel``).
+    filters : sequence of int
+        Filters of each convolution block.
+    kernel_size : int
+        Width of every convolution kernel.
+    activation : str
+        Activation of convolution and dense layers.
+    padding : {"valid", "same"}
+        Convolution padding (the seed used ``"valid"``).
+    pool_size, pool_strides : int
+        Max-pooling window and stride after each convolution.
+    batch_norm : bool
+        Batch normalisation after each pooling layer.
+    dense : sequence of int
+        Units of the dense layers after ``Flatten``.
+    dropout : float or sequence of float
+        Dropout before each dense layer (one value for all, or one per dense layer).
+    output_units, output_activation : int, str
+        Output layer (one sigmoid unit for a binary classifier).
+    name : str
+        Model name.
+
+    Returns
+    -------
+    keras.Model
+        An uncompiled functional model with input named ``"series"``.
+
+    Raises
+    ------
+    InputError
+        When the series is too short for the convolution/pooling stack.
+
+    Examples
+    --------
+    >>> from spacekit.builder import build_cnn1d
+    >>> model = build_cnn1d((200, 2), filters=(4, 8), kernel_size=5)
+    >>> model.output_shape
+    (None, 1)
+    """
+    import keras
+    from keras import layers
+
+    if isinstance(input_shape, int):
+        input_shape = (input_shape, 1)
+    input_shape = _check_sizes(input_shape, "input_shape")
+    if len(input_shape) != 2:
+        raise InputError(
+            f"build_cnn1d expects input_shape=(timesteps, channels), got {input_shape!r}; "
+            "for a single-channel series pass (timesteps, 1)"
+        )
+    filters = _check_sizes(filters, "filters")
+    dense = _check_sizes(dense, "dense")
+    if padding not in {"valid", "same"}:
+        raise InputError(f"padding must be 'valid' or 'same', got {padding!r}")
+    length = input_shape[0]
+    for i in range(len(filters)):
+        length = _conv_out_length(length, int(kernel_size), padding, int(pool_size), int(pool_strides))
+        if length < 1:
+            raise InputError(
+                f"a series of {input_shape[0]} timesteps is too short for {len(filters)} "
+                f"convolution blocks (kernel {kernel_size}, pool {pool_size}/stride "
+                f"{pool_strides}): it vanishes after block {i + 1}; use fewer filters, a "
+                "smaller kernel_size or pool_strides, or padding='same'"
+            )
+    drops = _as_tuple(dropout, len(dense), "dropout")
+
+    inputs = keras.Input(shape=input_shape, name="series")
+    x = inputs
+    for i, n in enumerate(filters, start=1):
+        x = layers.Conv1D(n, int(kernel_size), activation=activation, padding=padding, name=f"conv{i}")(x)
+        x = layers.MaxPooling1D(pool_size=int(pool_size), strides=int(pool_strides), name=f"pool{i}")(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"bn{i}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    for i, (units, rate) in enumerate(zip(dense, drops, strict=True), start=1):
+        if _check_rate(rate, "dropout") > 0:
+            x = layers.Dropout(rate, name=f"drop{i}")(x)
+        x = layers.Dense(units, activation=activation, name=f"dense{i}")(x)
+    outputs = _output(x, output_units, output_activation)
+    return keras.Model(inputs, outputs, name=name)
+
+
+#: Seed name of :func:`build_cnn1d` (same defaults as the 2020 network).
+build_cnn = build_cnn1d
+
+
+def _cnn3d_branch(x, filters, kernel_size, activation, pool_size, batch_norm, prefix):
+    from keras import layers
+
+    for i, n in enumerate(filters, start=1):
+        x = layers.Conv3D(n, kernel_size, activation=activation, padding="same", name=f"{prefix}conv{i}")(x)
+        x = layers.MaxPooling3D(pool_size=pool_size, padding="same", name=f"{prefix}pool{i}")(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"{prefix}bn{i}")(x)
+    return layers.GlobalAveragePooling3D(name=f"{prefix}gap")(x)
+
+
+def _check_image_shape(image_shape) -> tuple[int, ...]:
+    image_shape = _check_sizes(image_shape, "image_shape")
+    if len(image_shape) != 4:
+        raise InputError(
+            "expected image input shape (frames, height, width, channels), e.g. (3, 128, 128, 3), "
+            f"got {image_shape!r}"
+        )
+    return image_shape
+
+
+def build_cnn3d(
+    input_shape: Sequence[int] = (3, 128, 128, 3),
+    *,
+    filters: Sequence[int] = (32, 64, 128, 256),
+    kernel_size: int | Sequence[int] = 3,
+    activation: str = "relu",
+    pool_size: Sequence[int] = (1, 2, 2),
+    batch_norm: bool = True,
+    dense: Sequence[int] = (512,),
+    dropout: float | Sequence[float] = 0.3,
+    output_units: int = 1,
+    output_activation: str = "sigmoid",
+    name: str = "cnn3d",
+):
+    """Build a 3D convolutional network for stacks of images (frames × height × width × rgb).
+
+    The default reads the SVM app's three 128×128 RGB images of a visit (point sources,
+    segmentation, GAIA overlay) as one ``(3, 128, 128, 3)`` volume.
+
+    Parameters
+    ----------
+    input_shape : (int, int, int, int)
+        ``(frames, height, width, channels)``.
+    filters : sequence of int
+        Filters of each ``Conv3D`` block (``padding="same"``), each followed by max-pooling
+        and optional batch normalisation; a global average pooling ends the stack.
+    kernel_size : int or sequence of int
+        Convolution kernel.
+    activation : str
+        Activation of convolution and dense layers.
+    pool_size : sequence of int
+        3D pooling window (the default keeps the frame axis and halves height and width).
+    batch_norm : bool
+        Batch normalisation after each pooling layer.
+    dense : sequence of int
+        Dense layers after pooling.
+    dropout : float or sequence of float
+        Dropout after each dense layer.
+    output_units, output_activation : int, str
+        Output layer.
+    name : str
+        Model name.
+
+    Returns
+    -------
+    keras.Model
+        An uncompiled model with input named ``"images"``.
+
+    Examples
+    --------
+    >>> from spacekit.builder import build_cnn3d
+    >>> model = build_cnn3d((3, 16, 16, 3), filters=(4,), dense=(8,))
+    >>> model.output_shape
+    (None, 1)
+    """
+    import keras
+
+    input_shape = _check_image_shape(input_shape)
+    filters = _check_sizes(filters, "filters")
+    dense = _check_sizes(dense, "dense")
+    inputs = keras.Input(shape=input_shape, name="images")
+    x = _cnn3d_branch(inputs, filters, kernel_size, activation, tuple(pool_size), batch_norm, "")
+    x = _mlp_branch(x, dense, activation, dropout, False, prefix="head_")
+    outputs = _output(x, output_units, output_activation)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_ensemble(
+    tabular_dim: int,
+    image_shape: Sequence[int] = (3, 128, 128, 3),
+    *,
+    mlp_hidden: Sequence[int] = (18, 32, 64, 32, 18, 9),
+    cnn_filters: Sequence[int] = (32, 64, 128, 256),
+    cnn_kernel_size: int | Sequence[int] = 3,
+    cnn_pool_size: Sequence[int] = (1, 2, 2),
+    cnn_dense: Sequence[int] = (64,),
+    activation: str = "relu",
+    dropout: float = 0.0,
+    batch_norm: bool = True,
+    head: Sequence[int] = (9,),
+    output_units: int = 1,
+    output_activation: str = "sigmoid",
+    name: str = "ensemble",
+):
+    """Build a two-branch model: an MLP on tabular features and a 3D CNN on image stacks,
+    concatenated and followed by a small dense head (the SVM alignment classifier).
+
+    Parameters
+    ----------
+    tabular_dim : int
+        Number of tabular features (first input, named ``"tabular"``).
+    image_shape : (int, int, int, int)
+        ``(frames, height, width, channels)`` of the second input, named ``"images"``.
+    mlp_hidden : sequence of int
+        Hidden layers of the MLP branch.
+    cnn_filters, cnn_kernel_size, cnn_pool_size : see :func:`build_cnn3d`
+        Convolution stack of the image branch.
+    cnn_dense : sequence of int
+        Dense layers of the image branch after global pooling.
+    activation : str
+        Activation of hidden layers.
+    dropout : float
+        Dropout after each hidden dense layer of both branches and of the head.
+    batch_norm : bool
+        Batch normalisation in the image branch.
+    head : sequence of int
+        Dense layers after the concatenation.
+    output_units, output_activation : int, str
+        Output layer.
+    name : str
+        Model name.
+
+    Returns
+    -------
+    keras.Model
+        An uncompiled model taking ``[tabular, images]``.
+
+    Examples
+    --------
+    >>> from spacekit.builder import build_ensemble
+    >>> model = build_ensemble(10, (3, 16, 16, 3), mlp_hidden=(8,), cnn_filters=(4,),
+    ...                        cnn_dense=(8,), head=(4,))
+    >>> [tuple(t.shape) for t in model.inputs]
+    [(None, 10), (None, 3, 16, 16, 3)]
+    """
+    import keras
+    from keras import layers
+
+    if int(tabular_dim) < 1:
+        raise InputError(f"tabular_dim must be a positive number of features, got {tabular_dim!r}")
+    image_shape = _check_image_shape(image_shape)
+    mlp_hidden = _check_sizes(mlp_hidden, "mlp_hidden")
+    cnn_filters = _check_sizes(cnn_filters, "cnn_filters")
+    cnn_dense = _check_sizes(cnn_dense, "cnn_dense")
+    head = _check_sizes(head, "head")
+
+    tab_in = keras.Input(shape=(int(tabular_dim),), name="tabular")
+    img_in = keras.Input(shape=image_shape, name="images")
+    a = _mlp_branch(tab_in, mlp_hidden, activation, dropout, False, prefix="mlp_")
+    b = _cnn3d_branch(img_in, cnn_filters, cnn_kernel_size, activation, tuple(cnn_pool_size), batch_norm, "cnn_")
+    b = _mlp_branch(b, cnn_dense, activation, dropout, False, prefix="cnn_head_")
+    x = layers.Concatenate(name="concat")([a, b])
+    x = _mlp_branch(x, head, activation, dropout, False, prefix="head_")
+    outputs = _output(x, output_units, output_activation)
+    return keras.Model([tab_in, img_in], outputs, name=name)
