@@ -1,0 +1,503 @@
+"""The K2 training-set builder: real light-curve windows, injected transits, synthetic noise.
+
+:func:`build_training_set` writes a Kaggle-format flux table (see
+:mod:`spacekit.skopes.k2.kaggle`) from
+
+1. **real noise**: windows of ``length`` (3,197) consecutive valid cadences cut at the
+   light curves' **native cadence** (no binning; overlapping every ``step`` cadences) from the
+   shared Kepler/K2/TESS light curves (``DEFAULT_STARS``) and any the user supplies, with the
+   known planets' transits masked (ephemerides from
+   :func:`spacekit.analyzer.planet_hunter`, or given) — label 1, kind ``real_noise``;
+2. **injected transits** into those masked windows (batman, limb-darkened; ranges in
+   :data:`spacekit.skopes.k2.inject.TRANSIT_RANGES`) — label 2, kind ``real_injected``;
+3. **real transits**: the unmasked windows of planet hosts that hold a known transit —
+   label 2, kind ``real_transit`` (never injected);
+4. **synthetic noise** from the generators of :mod:`spacekit.skopes.k2.noise` (white, red
+   noise, stellar variability, flares, mixed) at the real cadences — half of them with an
+   injected transit (kinds ``synthetic_noise`` / ``synthetic_injected``).
+
+Each window's ``group`` is its star (``real_*``) or ``synthetic-<k>`` (the generator seed's
+group), which the leave-one-star-out evaluation splits on. Everything is deterministic given
+``seed``: each window draws from its own ``numpy.random.default_rng([seed, ...])`` stream.
+
+Examples
+--------
+>>> import numpy as np
+>>> fracs = composition(
+...     __import__("pandas").DataFrame({"kind": ["real_noise", "synthetic_noise"]}))
+>>> fracs["real_noise_fraction"]
+0.5
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ...exceptions import DataNotFoundError, InputError
+from ...utils.files import file_sha256
+from ...utils.progress import progress
+from ...utils.runs import read_json, write_json
+from .inject import TRANSIT_RANGES, draw_transit, inject_transit, transit_snr
+from .kaggle import meta_path, write_flux_table
+from .noise import CADENCES_MIN, NOISE_KINDS, NOISE_RANGES, robust_scatter, synthetic_window
+from .windows import Ephemeris, in_transit, mask_transits, window_starts
+
+__all__ = [
+    "DEFAULT_STARS",
+    "KAGGLE_LENGTH",
+    "StarSpec",
+    "TrainingSet",
+    "build_training_set",
+    "composition",
+    "find_ephemerides",
+    "load_star",
+]
+
+log = logging.getLogger(__name__)
+
+#: Window length of the Kaggle K2 table (cadences).
+KAGGLE_LENGTH = 3197
+
+KINDS = ("real_noise", "real_injected", "real_transit", "synthetic_noise", "synthetic_injected")
+
+
+@dataclass
+class StarSpec:
+    """A star whose light curves feed the builder.
+
+    Attributes
+    ----------
+    name : str
+        The star (one leave-one-star-out group).
+    sources : list
+        Registered dataset names (``spacekit.datasets``), light-curve file paths, or
+        :class:`~spacekit.transformer.LightCurve` objects; each is one segment.
+    max_planets : int
+        How many planets ``planet_hunter`` looks for to mask (0: a star with no known planet).
+    ephemerides : list of Ephemeris, optional
+        Known transits (epoch in JD); when given, ``planet_hunter`` is not run.
+    read_kwargs : dict
+        Passed to :func:`~spacekit.transformer.read_lightcurve` for file paths (e.g.
+        ``{"time_format": "bkjd"}`` for a csv).
+    """
+
+    name: str
+    sources: list = field(default_factory=list)
+    max_planets: int = 0
+    ephemerides: list | None = None
+    read_kwargs: dict = field(default_factory=dict)
+
+
+#: The shared real light curves (``spacekit.datasets`` names) and how many planets to mask.
+DEFAULT_STARS: tuple[StarSpec, ...] = (
+    StarSpec("K2-3", ["lc_k2_3"], max_planets=3),
+    StarSpec("WASP-126", ["lc_wasp_126"], max_planets=1),
+    StarSpec("HAT-P-7", ["lc_hat_p_7"], max_planets=1),
+    StarSpec("Kepler-90", ["lc_kepler_90_q3", "lc_kepler_90_q4", "lc_kepler_90_q5"], max_planets=2),
+    StarSpec("KIC 10002792", ["lc_kic_10002792"], max_planets=0),
+)
+
+
+@dataclass
+class TrainingSet:
+    """What :func:`build_training_set` wrote.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The Kaggle-format csv.
+    meta_path : pathlib.Path
+        Its per-window metadata csv.
+    summary : dict
+        Parameters, counts by kind and star, real-noise fraction, ephemerides (also in
+        ``build.json`` beside the csv).
+    """
+
+    path: Path
+    meta_path: Path
+    summary: dict
+
+    @property
+    def meta(self) -> pd.DataFrame:
+        """The per-window metadata."""
+        return pd.read_csv(self.meta_path)
+
+
+def _tag(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def _rng(seed: int, *tags: int) -> np.random.Generator:
+    return np.random.default_rng([int(seed), *[int(t) for t in tags]])
+
+
+def _lightcurve_of(source: Any, read_kwargs: Mapping) -> Any:
+    """A LightCurve from a dataset name, a file path or a LightCurve."""
+    if hasattr(source, "time") and hasattr(source, "flux"):
+        return source
+    path = Path(str(source))
+    if path.suffix or path.exists():
+        from ...transformer import read_lightcurve
+
+        return read_lightcurve(path, **dict(read_kwargs))
+    from ...datasets import load
+
+    return load(str(source))
+
+
+def _arrays(lc: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Times (JD) and median-normalised flux of the finite cadences of a light curve."""
+    t = np.asarray(lc.time.jd, dtype=float)
+    f = np.asarray(getattr(lc.flux, "value", lc.flux), dtype=float)
+    keep = np.isfinite(t) & np.isfinite(f)
+    t, f = t[keep], f[keep]
+    order = np.argsort(t, kind="stable")
+    t, f = t[order], f[order]
+    if f.size == 0:
+        raise InputError("a light curve has no finite flux; check its quality mask and flux column")
+    med = np.median(f)
+    if not med > 0:
+        raise InputError(
+            f"a light curve has median flux {med}; expected positive fluxes (not "
+            "already-normalised deviations)"
+        )
+    return t, f / med
+
+
+def load_star(star: StarSpec) -> list[tuple[np.ndarray, np.ndarray, Any]]:
+    """Load a star's segments as ``(time_jd, normalised_flux, lightcurve)`` tuples.
+
+    Examples
+    --------
+    >>> segs = load_star(DEFAULT_STARS[0])  # doctest: +SKIP
+    >>> len(segs[0][0])  # doctest: +SKIP
+    3632
+    """
+    out = []
+    for source in star.sources:
+        lc = _lightcurve_of(source, star.read_kwargs)
+        t, f = _arrays(lc)
+        out.append((t, f, lc))
+    return out
+
+
+def _quantity_days(value: Any) -> float:
+    if value is None:
+        return float("nan")
+    if hasattr(value, "to_value"):
+        try:
+            return float(value.to_value("day"))
+        except Exception:  # noqa: BLE001 - a dimensionless or odd unit: use its value
+            return float(getattr(value, "value", value))
+    return float(value)
+
+
+def _time_jd(value: Any) -> float:
+    if hasattr(value, "jd"):
+        return float(value.jd)
+    return float(value)
+
+
+def _planet_ephemeris(obj: Any) -> Ephemeris | None:
+    get = obj.get if isinstance(obj, Mapping) else (lambda k, d=None: getattr(obj, k, d))
+    detected = get("detected", True)
+    if detected is False:
+        return None
+    period, epoch, duration = get("period"), get("epoch"), get("duration")
+    if period is None or epoch is None or duration is None:
+        return None
+    depth = get("depth")
+    try:
+        depth_v = None if depth is None else float(getattr(depth, "value", depth))
+    except (TypeError, ValueError):
+        depth_v = None
+    eph = Ephemeris(
+        period=_quantity_days(period),
+        epoch=_time_jd(epoch),
+        duration=_quantity_days(duration),
+        depth=depth_v,
+    )
+    if not (np.isfinite(eph.period) and np.isfinite(eph.duration) and eph.duration > 0):
+        return None
+    return eph
+
+
+def find_ephemerides(lightcurves: Sequence[Any], *, max_planets: int = 1, **hunt_kwargs: Any) -> list[Ephemeris]:
+    """Ephemerides of the planets :func:`spacekit.analyzer.planet_hunter` detects.
+
+    Each light curve (segment) is searched separately; every detected planet's ephemeris is
+    returned (epoch as JD), so masking with all of them covers every segment.
+
+    Parameters
+    ----------
+    lightcurves : sequence of LightCurve
+        The star's light curves.
+    max_planets : int
+        Planets to search for (0 returns no ephemeris).
+    **hunt_kwargs
+        Passed to ``planet_hunter``.
+
+    Returns
+    -------
+    list of Ephemeris
+
+    Examples
+    --------
+    >>> find_ephemerides([], max_planets=1)
+    []
+    """
+    if max_planets <= 0 or not lightcurves:
+        return []
+    from ...analyzer import planet_hunter
+
+    found: list[Ephemeris] = []
+    for lc in lightcurves:
+        if len(lc) < 100:
+            continue
+        result = planet_hunter(lc, max_planets=max_planets, **hunt_kwargs)
+        planets = list(getattr(result, "planets", None) or [result])
+        for planet in planets:
+            eph = _planet_ephemeris(planet)
+            if eph is not None:
+                found.append(eph)
+    return found
+
+
+def composition(meta: pd.DataFrame) -> dict:
+    """Counts of windows by kind and the fraction whose noise is real.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> composition(pd.DataFrame({"kind": ["real_injected", "synthetic_injected"]}))["n_windows"]
+    2
+    """
+    counts = {k: int((meta["kind"] == k).sum()) for k in KINDS}
+    n = int(len(meta))
+    real = counts["real_noise"] + counts["real_injected"] + counts["real_transit"]
+    return {
+        "n_windows": n,
+        "counts": counts,
+        "n_planet": int(counts["real_injected"] + counts["real_transit"] + counts["synthetic_injected"]),
+        "real_noise_fraction": float(real / n) if n else float("nan"),
+        "synthetic_noise_fraction": float(1 - real / n) if n else float("nan"),
+    }
+
+
+def _transit_row(tw: np.ndarray, model: np.ndarray, params: Any, sigma: float) -> dict:
+    n_in = int((model < 1.0 - 1e-9).sum())
+    depth = float(1.0 - model.min())
+    return {
+        "period_d": params.period,
+        "epoch_offset_d": float(params.epoch - tw[0]),
+        "duration_h": params.duration * 24.0,
+        "depth": depth,
+        "impact": params.impact,
+        "u1": params.u1,
+        "u2": params.u2,
+        "n_in_transit": n_in,
+        "snr": transit_snr(depth, sigma, n_in),
+    }
+
+
+def build_training_set(
+    output: str | os.PathLike,
+    *,
+    stars: Sequence[StarSpec] | None = None,
+    length: int = KAGGLE_LENGTH,
+    step: int | None = None,
+    injections_per_window: int = 2,
+    n_synthetic: int = 400,
+    synthetic_groups: int | None = None,
+    include_real_transits: bool = True,
+    transit_ranges: Mapping[str, tuple[float, float]] | None = None,
+    mask_factor: float = 1.5,
+    seed: int = 0,
+    hunt_kwargs: Mapping[str, Any] | None = None,
+    show_progress: bool | None = None,
+) -> TrainingSet:
+    """Build a K2-style training set and write it in the Kaggle format.
+
+    Parameters
+    ----------
+    output : str or os.PathLike
+        The csv to write (``.csv``), or a folder to write ``k2-train.csv`` into. The metadata
+        goes to ``<stem>.meta.csv`` and a summary to ``<stem>.build.json`` beside it.
+    stars : sequence of StarSpec, optional
+        Real light curves to use (default :data:`DEFAULT_STARS`, the shared Kepler/K2/TESS
+        light curves). Pass ``[]`` for a purely synthetic set.
+    length : int
+        Window length in cadences (3,197 = Kaggle), cut at native cadence.
+    step : int, optional
+        Spacing of real window starts (default ``length // 8``: overlapping windows).
+    injections_per_window : int
+        Transits injected, one per copy, into each masked real window.
+    n_synthetic : int
+        Synthetic windows (half with an injected transit).
+    synthetic_groups : int, optional
+        Number of ``synthetic-<k>`` groups (default: the number of stars, at least 1).
+    include_real_transits : bool
+        Add the planet hosts' unmasked windows holding known transits (label 2).
+    transit_ranges : mapping, optional
+        Overrides of :data:`~spacekit.skopes.k2.inject.TRANSIT_RANGES`.
+    mask_factor : float
+        Mask this many durations around each known mid-transit.
+    seed : int
+        Makes the whole set reproducible.
+    hunt_kwargs : mapping, optional
+        Passed to ``planet_hunter`` when ephemerides are searched for.
+    show_progress : bool, optional
+        Progress bar over stars and synthetic windows (None follows ``conf.progress``).
+
+    Returns
+    -------
+    TrainingSet
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> ts = build_training_set(tempfile.mkdtemp(), stars=[], length=200, n_synthetic=6,
+    ...                         show_progress=False)
+    >>> ts.summary["composition"]["n_windows"]
+    6
+    """
+    length = int(length)
+    if length < 64:
+        raise InputError(f"expected a window length of at least 64 cadences, got {length}")
+    step = max(1, length // 8) if step is None else int(step)
+    stars = list(DEFAULT_STARS if stars is None else stars)
+    names = [s.name for s in stars]
+    if len(set(names)) != len(names):
+        raise InputError(f"star names must be unique (they are evaluation groups), got {names}")
+    output = Path(output)
+    path = output if output.suffix == ".csv" else output / "k2-train.csv"
+    n_groups = int(synthetic_groups or max(1, len(stars)))
+
+    rows: list[dict] = []
+    windows: list[np.ndarray] = []
+    ephem_report: dict[str, list] = {}
+
+    def add(flux: np.ndarray, label: int, info: dict) -> None:
+        windows.append(np.asarray(flux, dtype=float))
+        rows.append({"label": label, **info})
+
+    for star in progress(stars, desc="k2 stars", enabled=show_progress):
+        segments = load_star(star)
+        if star.ephemerides is not None:
+            ephem = [e if isinstance(e, Ephemeris) else Ephemeris(**e) for e in star.ephemerides]
+        else:
+            ephem = find_ephemerides(
+                [lc for _, _, lc in segments], max_planets=star.max_planets, **dict(hunt_kwargs or {})
+            )
+        ephem_report[star.name] = [e.__dict__ for e in ephem]
+        n_star = 0
+        for j, (t, f, _lc) in enumerate(segments):
+            starts = window_starts(t.size, length, step=step)
+            if starts.size == 0:
+                log.info("%s segment %d has %d cadences < %d: no window", star.name, j, t.size, length)
+                continue
+            fm, _ = mask_transits(t, f, ephem, rng=_rng(seed, 1, _tag(star.name), j), factor=mask_factor)
+            cadence_min = float(np.median(np.diff(t)) * 1440.0)
+            for k, st in enumerate(starts):
+                tw, fw = t[st : st + length], fm[st : st + length]
+                sigma = robust_scatter(fw)
+                base = {
+                    "star": star.name, "group": star.name, "segment": j, "start": int(st),
+                    "cadence_min": cadence_min, "noise_kind": "real", "sigma": sigma,
+                }
+                add(fw, 0, {**base, "kind": "real_noise"})
+                for r in range(int(injections_per_window)):
+                    rng = _rng(seed, 2, _tag(star.name), j, k, r)
+                    params = draw_transit(rng, t_start=tw[0], t_end=tw[-1], ranges=transit_ranges)
+                    fi, model = inject_transit(tw, fw, params)
+                    add(fi, 1, {**base, "kind": "real_injected", **_transit_row(tw, model, params, sigma)})
+                if include_real_transits and ephem:
+                    inside = in_transit(tw, ephem, factor=1.0)
+                    if inside.sum() >= 2:
+                        raw = f[st : st + length]
+                        depth = float(np.median(raw[~inside]) - np.median(raw[inside]))
+                        sig_raw = robust_scatter(raw)
+                        add(raw, 1, {
+                            **base, "kind": "real_transit", "sigma": sig_raw,
+                            "depth": depth, "n_in_transit": int(inside.sum()),
+                            "snr": transit_snr(depth, sig_raw, int(inside.sum())),
+                        })
+                n_star += 1
+        if n_star == 0:
+            raise InputError(
+                f"star {star.name!r} gave no window of {length} cadences (segments of "
+                f"{[len(s[0]) for s in segments]} cadences); pass a longer light curve or a "
+                "shorter length"
+            )
+
+    for i in progress(range(int(n_synthetic)), desc="k2 synthetic", enabled=show_progress):
+        rng = _rng(seed, 3, i)
+        tw, fw, p = synthetic_window(length, rng=rng)
+        sigma = robust_scatter(fw)
+        base = {
+            "star": "synthetic", "group": f"synthetic-{i % n_groups}", "segment": -1,
+            "start": -1, "cadence_min": p["cadence_min"], "noise_kind": p["kind"],
+            "sigma": sigma, "generator_seed": i,
+        }
+        if i % 2 == 1:
+            params = draw_transit(rng, t_start=tw[0], t_end=tw[-1], ranges=transit_ranges)
+            fi, model = inject_transit(tw, fw, params)
+            add(fi, 1, {**base, "kind": "synthetic_injected", **_transit_row(tw, model, params, sigma)})
+        else:
+            add(fw, 0, {**base, "kind": "synthetic_noise"})
+
+    if not windows:
+        raise InputError("no window was built: pass stars with light curves or n_synthetic > 0")
+    meta = pd.DataFrame(rows)
+    meta.insert(0, "window", np.arange(len(meta)))
+    X = np.stack(windows)
+    y = meta["label"].to_numpy()
+    write_flux_table(path, X, y, meta=meta, ppm=True)
+    summary = {
+        "format": "kaggle-k2 (LABEL 2 planet / 1 none, FLUX.1..FLUX.n in ppm of window median)",
+        "length": length,
+        "cadence": "native (no binning)",
+        "step": step,
+        "seed": int(seed),
+        "stars": names,
+        "injections_per_window": int(injections_per_window),
+        "n_synthetic": int(n_synthetic),
+        "synthetic_groups": n_groups,
+        "transit_ranges": {**TRANSIT_RANGES, **dict(transit_ranges or {})},
+        "noise_ranges": NOISE_RANGES,
+        "noise_kinds": list(NOISE_KINDS),
+        "synthetic_cadences_min": list(CADENCES_MIN),
+        "mask_factor": mask_factor,
+        "ephemerides_jd": ephem_report,
+        "composition": composition(meta),
+        "windows_per_group": {str(k): int(v) for k, v in meta["group"].value_counts().items()},
+        "sha256": file_sha256(path),
+    }
+    write_json(_summary_path(path), summary)
+    return TrainingSet(path=path, meta_path=meta_path(path), summary=summary)
+
+
+def _summary_path(path: Path) -> Path:
+    return meta_path(path).with_name(meta_path(path).name.replace(".meta.csv", ".build.json"))
+
+
+def read_build_summary(path: str | os.PathLike) -> dict:
+    """The ``build.json`` summary written beside a built flux table.
+
+    Examples
+    --------
+    >>> read_build_summary("missing.csv")  # doctest: +SKIP
+    """
+    p = _summary_path(Path(path))
+    if not p.exists():
+        raise DataNotFoundError(f"{p} does not exist: {path} was not made by build_training_set")
+    return read_json(p)
