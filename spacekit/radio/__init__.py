@@ -12,6 +12,8 @@ Examples
 """
 
 from ._common import cache_path
+from .downloads import download, download_many
+from .http import http_download
 from .s3 import (
     parse_s3_url,
     s3_download,
@@ -24,6 +26,9 @@ from .s3 import (
 
 __all__ = [
     "cache_path",
+    "download",
+    "download_many",
+    "http_download",
     "parse_s3_url",
     "s3_download",
     "s3_exists",

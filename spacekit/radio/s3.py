@@ -724,6 +724,7 @@ def _download(client, bucket, key, url, dest, sha256, size, progress, endpoint_u
                         bar.reset()
                     continue
                 if kind == "fatal":
+                    _common.discard_part(dest)
                     raise err from (None if err is exc else exc)
                 if have > start:
                     failures = 0  # progress was made: a cut stream, keep resuming

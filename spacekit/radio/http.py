@@ -1,0 +1,293 @@
+"""HTTP(S) downloads: cached, atomic, resumable (``Range``), retried, checksummed.
+
+requests is imported inside the functions, never when this module is imported.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from ..exceptions import DataNotFoundError, DownloadError, RemoteAccessError, SpacekitError
+from . import _common
+from ._common import Deadline, backoff
+
+log = logging.getLogger(__name__)
+
+__all__ = ["http_download"]
+
+_local = threading.local()
+
+#: Bytes per read: small enough that a dropped connection loses little of what arrived
+#: (urllib3 discards a partly filled read), large enough to cost nothing in throughput.
+_HTTP_CHUNK = 64 * 1024
+
+
+def _session():
+    """One requests session per thread (sessions are not guaranteed thread-safe)."""
+    sess = getattr(_local, "session", None)
+    if sess is None:
+        from ..utils.deps import optional_import
+
+        requests = optional_import("requests", "spacekit.radio.http_download")
+        from ..config import conf
+
+        sess = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(
+            pool_connections=4, pool_maxsize=max(4, int(conf.max_workers)), max_retries=0
+        )
+        sess.mount("http://", adapter)
+        sess.mount("https://", adapter)
+        from .._version import __version__
+
+        sess.headers["User-Agent"] = f"spacekit/{__version__}"
+        _local.session = sess
+    return sess
+
+
+class _Transient(Exception):
+    def __init__(self, error: SpacekitError, connect: bool = False) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.connect = connect
+
+
+class _Restart(Exception):
+    pass
+
+
+def _status_error(url: str, status: int, reason: str) -> Exception:
+    if status in (404, 410):
+        return DataNotFoundError(
+            f"{url}: not found (HTTP {status}); check the URL or product name"
+        )
+    if status in (401, 403):
+        return RemoteAccessError(
+            f"{url}: access refused (HTTP {status} {reason}); the file may be proprietary "
+            "or need a login token"
+        )
+    if status == 429 or status >= 500:
+        return _Transient(
+            DownloadError(
+                f"{url}: the server kept failing (HTTP {status} {reason}); retry later "
+                "or raise conf.retries"
+            )
+        )
+    return DownloadError(f"{url}: unexpected answer HTTP {status} {reason}")
+
+
+def http_download(
+    url: str,
+    dest: str | os.PathLike | None = None,
+    *,
+    sha256: str | None = None,
+    size: int | None = None,
+    progress: bool | None = None,
+    overwrite: bool = False,
+    headers: dict[str, str] | None = None,
+) -> Path:
+    """Download a file over HTTP(S) into the cache (or ``dest``), safely.
+
+    - Bytes go to ``<dest>.part`` (never returned as data) and only a complete file whose size
+      and sha256 match (when known) is renamed to ``dest``; a failed check raises
+      :class:`~spacekit.exceptions.ChecksumError` and removes the partial bytes.
+    - A dropped connection resumes with ``Range: bytes=N-`` (guarded by ``If-Range`` with the
+      ETag or Last-Modified seen first), within the call and across calls; a server that
+      ignores ranges gets a clean restart.
+    - 5xx, 429 and connection errors are retried ``conf.retries`` times with exponential
+      back-off; an unreachable host fails after about ``conf.timeout`` seconds with
+      :class:`~spacekit.exceptions.DownloadError`.
+    - A second request for an existing ``dest`` is answered from disk without network.
+
+    Parameters
+    ----------
+    url : str
+        ``http://`` or ``https://`` URL.
+    dest : path-like, optional
+        Target file or existing folder; default the cache
+        (``<conf.cache_dir>/http/<host>/<path>``, see :func:`cache_path`).
+    sha256 : str, optional
+        Expected hex sha256.
+    size : int, optional
+        Expected size in bytes.
+    progress : bool, optional
+        Show a tqdm bar (default: the setting ``conf.progress``).
+    overwrite : bool
+        Download again even if ``dest`` exists.
+    headers : dict, optional
+        Extra request headers (e.g. an ``Authorization`` token for MAST).
+
+    Returns
+    -------
+    pathlib.Path
+        The downloaded file.
+
+    Raises
+    ------
+    DataNotFoundError, RemoteAccessError, ChecksumError, DownloadError
+
+    Examples
+    --------
+    >>> from spacekit.radio import http_download
+    >>> path = http_download(
+    ...     "https://zenodo.org/records/14941394/files/exoTrain.csv", size=263_000_000
+    ... )  # doctest: +SKIP
+    """
+    from ..config import conf
+    from ..utils.progress import progress as make_bar
+
+    parts = urlsplit(url)
+    name = unquote(parts.path).rsplit("/", 1)[-1]
+    if "uri=" in parts.query:  # MAST: .../Download/file?uri=mast:HST/product/x.fits
+        name = unquote(parts.query).split("uri=", 1)[1].split("&", 1)[0].rsplit("/", 1)[-1]
+    dest = _common.resolve_dest(dest, url, name)
+    if not overwrite and _common.cached_ok(dest, url, sha256=sha256, size=size):
+        log.debug("%s: using %s", url, dest)
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    from ..utils.deps import optional_import
+
+    requests = optional_import("requests", "spacekit.radio.http_download")
+    sess = _session()
+    part = _common.part_path(dest)
+    meta = _common.read_meta(dest)
+    if part.exists() and meta.get("url") != url:
+        _common.discard_part(dest)
+        meta = {}
+    deadline = Deadline(float(conf.timeout))
+    failures = restarts = 0
+    bar = None
+    total = meta.get("size", size)
+    try:
+        while True:
+            have = part.stat().st_size if part.exists() else 0
+            if total is not None and have > total:
+                _common.discard_part(dest)
+                meta, have = {}, 0
+            if total is not None and have == total and have > 0 and meta:
+                break
+            req_headers = {"Accept-Encoding": "identity", **(headers or {})}
+            if have:
+                req_headers["Range"] = f"bytes={have}-"
+                validator = meta.get("etag") or meta.get("last_modified")
+                if validator:
+                    req_headers["If-Range"] = validator
+            start = have
+            try:
+                try:
+                    resp = sess.get(
+                        url,
+                        headers=req_headers,
+                        stream=True,
+                        timeout=(float(conf.timeout), float(conf.timeout)),
+                    )
+                except (requests.ConnectionError, requests.Timeout) as exc:
+                    connect = isinstance(exc, requests.ConnectTimeout) or not isinstance(
+                        exc, requests.ReadTimeout
+                    )
+                    raise _Transient(
+                        DownloadError(
+                            f"{url}: could not reach the server ({exc}); check the network "
+                            "connection (timeout conf.timeout={conf.timeout} s)"
+                        ),
+                        connect=connect,
+                    ) from exc
+                with resp:
+                    status = resp.status_code
+                    if status == 416 and have:
+                        raise _Restart()
+                    if status not in (200, 206):
+                        err = _status_error(url, status, resp.reason)
+                        if not isinstance(err, _Transient):
+                            _common.discard_part(dest)
+                        raise err
+                    if status == 200 and have:
+                        log.info("%s: server ignored the range request; restarting", url)
+                        part.unlink()
+                        have = start = 0
+                    if status == 206:
+                        rng = resp.headers.get("Content-Range", "")
+                        first = rng.split(" ", 1)[-1].split("-", 1)[0]
+                        if not first.isdigit() or int(first) != have:
+                            raise _Restart()
+                        tail = rng.rsplit("/", 1)[-1]
+                        total = int(tail) if tail.isdigit() else None
+                    else:
+                        length = resp.headers.get("Content-Length")
+                        total = int(length) if length and length.isdigit() else None
+                    new_meta = {
+                        "url": url,
+                        "etag": resp.headers.get("ETag") or meta.get("etag"),
+                        "last_modified": resp.headers.get("Last-Modified")
+                        or meta.get("last_modified"),
+                        "size": total,
+                    }
+                    if new_meta != meta:
+                        meta = new_meta
+                        _common.write_meta(dest, meta)
+                    if bar is None:
+                        bar = make_bar(
+                            None,
+                            total=total,
+                            initial=have,
+                            desc=name or "download",
+                            enabled=progress,
+                            unit="B",
+                            unit_scale=True,
+                            unit_divisor=1024,
+                            leave=False,
+                        )
+                    try:
+                        with open(part, "ab") as fh:
+                            for chunk in resp.iter_content(_HTTP_CHUNK):
+                                fh.write(chunk)
+                                have += len(chunk)
+                                bar.update(len(chunk))
+                    except (requests.RequestException, OSError) as exc:
+                        if not isinstance(
+                            exc, requests.RequestException | ConnectionError | TimeoutError
+                        ):
+                            raise
+                        raise _Transient(
+                            DownloadError(f"{url}: the transfer kept breaking off ({exc})")
+                        ) from exc
+                if total is None or have == total:
+                    total = have
+                    break
+                raise _Transient(
+                    DownloadError(f"{url}: the stream ended at byte {have} of {total}")
+                )
+            except _Restart:
+                restarts += 1
+                if restarts > conf.retries:
+                    raise DownloadError(
+                        f"{url}: could not resume a partial download; delete "
+                        f"{part} and retry"
+                    ) from None
+                _common.discard_part(dest)
+                meta = {}
+                total = size
+                if bar is not None:
+                    bar.reset()
+            except _Transient as exc:
+                if have > start:
+                    failures = 0
+                    deadline = Deadline(float(conf.timeout))
+                failures += 1
+                if failures >= conf.retries:
+                    raise exc.error from exc.__cause__
+                pause = backoff(failures)
+                if exc.connect:
+                    if not deadline.sleep_or_expire(pause):
+                        raise exc.error from exc.__cause__
+                else:
+                    time.sleep(pause)
+                log.info("%s: %s; retrying from byte %d", url, exc, have)
+    finally:
+        if bar is not None:
+            bar.close()
+    return _common.finish(part, dest, url, sha256=sha256, size=size if size is not None else total)
