@@ -1,0 +1,63 @@
+"""Helpers shared by the readers and writers of :mod:`spacekit.io`."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..exceptions import DataNotFoundError, FormatError, SpacekitError
+
+__all__ = ["check_readable", "format_error", "reading"]
+
+PathLike = str | os.PathLike
+
+
+def check_readable(path: PathLike, fmt: str) -> Path:
+    """Return ``path`` as a Path after checking that it is an existing, non-empty file.
+
+    Raises
+    ------
+    DataNotFoundError
+        When ``path`` does not exist or is a folder.
+    FormatError
+        When the file is empty (0 bytes).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataNotFoundError(
+            f"{path} does not exist: expected a {fmt} file there; check the path "
+            "(relative paths are resolved from the current working directory)"
+        )
+    if path.is_dir():
+        raise DataNotFoundError(f"{path} is a folder, expected a {fmt} file")
+    if path.stat().st_size == 0:
+        raise FormatError(
+            f"{path} is empty (0 bytes), expected a {fmt} file; the file was probably "
+            "not written completely: fetch or write it again"
+        )
+    return path
+
+
+def format_error(path: PathLike, fmt: str, exc: BaseException) -> FormatError:
+    """Build the :class:`FormatError` for a file a parser could not read."""
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return FormatError(
+        f"{path} could not be read as {fmt}: {detail} ({type(exc).__name__}); the file is "
+        f"corrupt, truncated or not a {fmt} file: check its format or fetch it again"
+    )
+
+
+@contextlib.contextmanager
+def reading(path: PathLike, fmt: str) -> Iterator[None]:
+    """Turn any parser exception raised inside the block into a :class:`FormatError`.
+
+    spacekit's own errors (and MemoryError/KeyboardInterrupt) pass through unchanged.
+    """
+    try:
+        yield
+    except (SpacekitError, MemoryError):
+        raise
+    except Exception as exc:
+        raise format_error(path, fmt, exc) from exc
