@@ -1,0 +1,34 @@
+"""``spacekit dashboard``: serve the web dashboard over a runs folder."""
+
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "dashboard",
+        help="serve the web dashboard (evaluate runs, explore data, predict, light curves)",
+        description="Serve the spacekit Dash dashboard over a folder of run folders. "
+        "Open http://HOST:PORT/ in a browser; stop with Ctrl-C.",
+    )
+    p.add_argument("--host", default="127.0.0.1",
+                   help="interface to listen on (default 127.0.0.1; 0.0.0.0 in Docker)")
+    p.add_argument("--port", type=int, default=8050, help="port (default 8050)")
+    p.add_argument("--runs", default=None, metavar="DIR",
+                   help="folder of run folders (default: the runs_dir setting, ./spacekit-runs)")
+    p.add_argument("--workers", type=int, default=4,
+                   help="background threads for long computations (default 4)")
+    p.add_argument("--debug", action="store_true", help="Dash debug mode (auto-reload, dev tools)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..dashboard import serve
+    from ..exceptions import InputError
+
+    if args.workers < 1:
+        raise InputError(f"--workers must be at least 1, got {args.workers}")
+    where = "0.0.0.0 (all interfaces)" if args.host == "0.0.0.0" else args.host
+    print(f"spacekit dashboard on http://{args.host}:{args.port}/ (listening on {where}; "
+          f"runs: {args.runs or 'the runs_dir setting'}); Ctrl-C stops it", flush=True)
+    serve(args.runs, host=args.host, port=args.port, debug=args.debug, max_workers=args.workers)
+    return 0

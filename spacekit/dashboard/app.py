@@ -1,0 +1,176 @@
+"""The Dash application: :func:`create_app` builds it, :func:`serve` runs it.
+
+Pages
+-----
+``/``             overview of the run folders
+``/evaluate``     metrics, training history, ROC/PR, confusion matrices, residuals of runs
+``/explore``      interactive plots of the HST calibration and SVM tables
+``/predict``      HST calibration resource prediction; SVM image preview
+``/lightcurves``  period search (planet_hunter) on a picked or uploaded light curve
+
+Examples
+--------
+>>> app = create_app(runs_dir="spacekit-runs")  # doctest: +SKIP
+>>> app.run(host="127.0.0.1", port=8050)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..exceptions import InputError
+from .jobs import JobManager
+
+__all__ = ["create_app", "serve", "DashboardContext", "PAGES"]
+
+log = logging.getLogger(__name__)
+
+#: URL path -> (navigation title, page module name in ``spacekit.dashboard.pages``).
+PAGES: dict[str, tuple[str, str]] = {
+    "/": ("Runs", "home"),
+    "/evaluate": ("Evaluate", "evaluate"),
+    "/explore": ("Explore", "explore"),
+    "/predict": ("Predict", "predict"),
+    "/lightcurves": ("Light curves", "lightcurves"),
+}
+
+
+@dataclass
+class DashboardContext:
+    """State shared by the pages of one app: the runs folder, the job pool, caches."""
+
+    runs_dir: Path
+    jobs: JobManager
+    cache: dict[str, Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def cached(self, key: str, make: Any) -> Any:
+        """Return ``cache[key]``, computing it with ``make()`` once (thread-safe)."""
+        with self.lock:
+            if key in self.cache:
+                return self.cache[key]
+        value = make()
+        with self.lock:
+            return self.cache.setdefault(key, value)
+
+
+def create_app(
+    runs_dir: str | os.PathLike | None = None,
+    *,
+    max_workers: int = 4,
+    title: str = "spacekit dashboard",
+) -> Any:
+    """Build the dashboard's Dash app over a runs folder; nothing is loaded until a page asks.
+
+    Parameters
+    ----------
+    runs_dir : path, optional
+        Folder of run folders (``<runs>/<app>/<YYYYmmdd-HHMMSS>-<name>/``); default the
+        setting ``conf.runs_dir``. It may be empty or missing: pages say so.
+    max_workers : int
+        Background threads for long computations (training, period searches).
+    title : str
+        Browser tab title.
+
+    Returns
+    -------
+    dash.Dash
+        The app; ``app.server`` is its Flask server and ``app.spacekit`` its
+        :class:`DashboardContext`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> app = create_app(runs_dir=tempfile.mkdtemp())
+    >>> app.server.test_client().get("/healthz").get_json()["status"]
+    'ok'
+    """
+    from ..utils.deps import optional_import
+
+    dash = optional_import("dash", "spacekit.dashboard.create_app")
+    from dash import Input, Output, dcc, html
+
+    if runs_dir is None:
+        from ..config import conf
+
+        runs_dir = conf.runs_dir
+    runs_dir = Path(runs_dir).expanduser()
+    if runs_dir.exists() and not runs_dir.is_dir():
+        raise InputError(f"runs_dir must be a folder of run folders, found a file: {runs_dir}")
+    ctx = DashboardContext(runs_dir=runs_dir, jobs=JobManager(max_workers=max_workers))
+
+    app = dash.Dash(
+        __name__,
+        title=title,
+        suppress_callback_exceptions=True,
+        assets_folder=str(Path(__file__).parent / "assets"),
+        update_title=None,
+    )
+    modules = {path: _page_module(mod) for path, (_, mod) in PAGES.items()}
+    nav = html.Nav(
+        [html.Span("spacekit", className="brand")]
+        + [dcc.Link(name, href=path, className="nav-link", id=f"nav-{mod}")
+           for path, (name, mod) in PAGES.items()],
+        className="navbar",
+    )
+    app.layout = html.Div(
+        [dcc.Location(id="url"), nav, html.Main(id="page", className="page")]
+    )
+
+    @app.callback(Output("page", "children"), Input("url", "pathname"))
+    def _route(pathname: str | None):
+        module = modules.get((pathname or "/").rstrip("/") or "/")
+        if module is None:
+            return html.Div(
+                [html.H2("Page not found"),
+                 html.P(f"No page at {pathname}. Pages: {', '.join(PAGES)}")],
+                id="not-found",
+            )
+        return module.layout(ctx)
+
+    for module in modules.values():
+        module.register(app, ctx)
+
+    @app.server.route("/healthz")
+    def _healthz():
+        return {"status": "ok", "runs_dir": str(ctx.runs_dir)}
+
+    app.spacekit = ctx
+    return app
+
+
+def _page_module(name: str):
+    import importlib
+
+    return importlib.import_module(f"{__package__}.pages.{name}")
+
+
+def serve(
+    runs_dir: str | os.PathLike | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8050,
+    debug: bool = False,
+    max_workers: int = 4,
+) -> None:
+    """Build the app and serve it until interrupted (a threaded server: pages stay responsive
+    while background jobs run).
+
+    Examples
+    --------
+    >>> serve("spacekit-runs", host="127.0.0.1", port=8050)  # doctest: +SKIP
+    """
+    if not 0 < int(port) < 65536:
+        raise InputError(f"port must be between 1 and 65535, got {port}")
+    app = create_app(runs_dir, max_workers=max_workers)
+    log.info("serving the spacekit dashboard on http://%s:%s/ (runs: %s)", host, port,
+             app.spacekit.runs_dir)
+    try:
+        app.run(host=host, port=int(port), debug=debug, threaded=True)
+    finally:
+        app.spacekit.jobs.shutdown(wait=False)

@@ -1,0 +1,70 @@
+"""Small layout helpers shared by the pages (Dash imported inside the functions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def data_table(frame: pd.DataFrame, *, table_id: str | None = None, digits: int = 4) -> Any:
+    """An HTML table of a DataFrame (numbers rounded to ``digits`` significant digits)."""
+    from dash import html
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, (bool, np.bool_)):
+            return html.Td("yes" if value else "no", className="text")
+        if isinstance(value, (int, float, np.integer, np.floating)):
+            text = "" if pd.isna(value) else f"{value:.{digits}g}"
+            return html.Td(text)
+        return html.Td("" if value is None or (isinstance(value, float) and pd.isna(value))
+                       else str(value), className="text")
+
+    head = html.Thead(html.Tr([html.Th(str(c), className="text") for c in frame.columns]))
+    body = html.Tbody([html.Tr([cell(v) for v in row]) for row in frame.itertuples(index=False)])
+    kwargs = {"id": table_id} if table_id else {}
+    return html.Table([head, body], className="data", **kwargs)
+
+
+def graph(graph_id: str, figure: Any = None, **kwargs: Any) -> Any:
+    """A ``dcc.Graph`` inside a loading spinner."""
+    from dash import dcc
+
+    props = {"id": graph_id, "config": {"displaylogo": False}, **kwargs}
+    if figure is not None:
+        props["figure"] = figure
+    return dcc.Loading(dcc.Graph(**props), type="circle")
+
+
+def labelled(label: str, component: Any) -> Any:
+    """A control with its label above it."""
+    from dash import html
+
+    return html.Div([html.Label(label), component])
+
+
+def job_progress(prefix: str) -> list:
+    """Components that show a background job's progress: a store, a poll timer, a bar."""
+    from dash import dcc, html
+
+    return [
+        dcc.Store(id=f"{prefix}-job"),
+        dcc.Interval(id=f"{prefix}-poll", interval=400, disabled=True),
+        html.Div(
+            [html.Progress(id=f"{prefix}-bar", value="0", max="1"),
+             html.Span(id=f"{prefix}-status", className="muted", style={"marginLeft": "0.6rem"})],
+            id=f"{prefix}-progress", style={"display": "none"},
+        ),
+    ]
+
+
+def progress_view(snap: dict) -> tuple[dict, str, str]:
+    """(style, bar value, status text) for a job status snapshot."""
+    style = {"display": "block"}
+    text = f"{snap['message']} · {snap['progress']:.0%} · {snap['elapsed']:.1f} s"
+    if snap["state"] == "failed":
+        text = f"failed after {snap['elapsed']:.1f} s: {snap['error']}"
+    elif snap["state"] == "done":
+        text = f"done in {snap['elapsed']:.1f} s"
+    return style, f"{snap['progress']:.3f}", text

@@ -1,0 +1,121 @@
+"""``/explore``: interactive plots of a table (scatter, box, histogram) coloured by
+instrument, detector or category; the HST calibration and SVM tables are built in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...exceptions import SpacekitError
+from .. import figures
+from ..data import EXAMPLE_TABLES, load_example_table
+from ._common import data_table, graph, labelled
+
+#: Per table: default kind, x, y, colour and log axes.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "hst_cal_2021_05_11": {"kind": "scatter", "x": "total_mb", "y": "memory",
+                           "color": "instrument", "log": ["x", "y"]},
+    "svm_labeled_2021_07_28": {"kind": "box", "x": "detector", "y": "rms_ra",
+                               "color": "alignment", "log": ["y"]},
+}
+_HIDDEN = {"x_files", "x_size"}
+
+
+def table(ctx: Any, name: str):
+    """The example table ``name`` (loaded once per app)."""
+    return ctx.cached(f"table:{name}", lambda: load_example_table(name))
+
+
+def layout(ctx: Any) -> Any:
+    from dash import dcc, html
+
+    first = next(iter(EXAMPLE_TABLES))
+    controls = html.Div(
+        [
+            labelled("Dataset", dcc.Dropdown(
+                id="explore-dataset", value=first, clearable=False, style={"minWidth": "300px"},
+                options=[{"label": f"{k} — {v}", "value": k} for k, v in EXAMPLE_TABLES.items()],
+            )),
+            labelled("Plot", dcc.RadioItems(
+                id="explore-kind", value=DEFAULTS[first]["kind"], inline=True,
+                options=["scatter", "box", "histogram"],
+            )),
+            labelled("x", dcc.Dropdown(id="explore-x", clearable=False)),
+            labelled("y", dcc.Dropdown(id="explore-y")),
+            labelled("colour by", dcc.Dropdown(id="explore-color")),
+            labelled("log axes", dcc.Checklist(id="explore-log", options=["x", "y"],
+                                               value=DEFAULTS[first]["log"], inline=True)),
+        ],
+        className="controls card",
+    )
+    return html.Div(
+        [
+            html.H2("Explore"),
+            controls,
+            html.Div(id="explore-error", className="error"),
+            html.Div(graph("explore-graph"), className="card"),
+            html.Div([html.H3("Summary"), dcc.Loading(html.Div(id="explore-summary"))],
+                     className="card"),
+        ],
+        id="explore-page",
+    )
+
+
+def register(app: Any, ctx: Any) -> None:
+    from dash import Input, Output, no_update
+
+    @app.callback(
+        Output("explore-x", "options"), Output("explore-x", "value"),
+        Output("explore-y", "options"), Output("explore-y", "value"),
+        Output("explore-color", "options"), Output("explore-color", "value"),
+        Output("explore-kind", "value"), Output("explore-log", "value"),
+        Output("explore-summary", "children"), Output("explore-error", "children"),
+        Input("explore-dataset", "value"),
+    )
+    def _columns(name):
+        try:
+            frame = table(ctx, name)
+        except SpacekitError as exc:
+            return ([], None, [], None, [], None, no_update, no_update, "",
+                    f"cannot load {name}: {exc}")
+        columns = [c for c in frame.columns if c not in _HIDDEN]
+        numeric = [c for c in columns if frame[c].dtype.kind in "fiu"]
+        categorical = [c for c in columns if frame[c].nunique() <= 12]
+        d = DEFAULTS.get(name, {})
+        x = d.get("x") if d.get("x") in columns else numeric[0]
+        y = d.get("y") if d.get("y") in columns else (numeric[1:2] or [None])[0]
+        color = d.get("color") if d.get("color") in columns else None
+        summary = frame[numeric].describe().T.reset_index(names="column")
+        summary_view = [html_p(f"{len(frame):,} rows × {len(frame.columns)} columns"),
+                        data_table(summary, table_id="explore-summary-table")]
+        return (columns, x, numeric, y, categorical, color, d.get("kind", "scatter"),
+                d.get("log", []), summary_view, "")
+
+    @app.callback(
+        Output("explore-graph", "figure"),
+        Input("explore-dataset", "value"), Input("explore-kind", "value"),
+        Input("explore-x", "value"), Input("explore-y", "value"),
+        Input("explore-color", "value"), Input("explore-log", "value"),
+    )
+    def _plot(name, kind, x, y, color, logs):
+        if not x:
+            return figures.empty_figure("pick an x column")
+        try:
+            frame = table(ctx, name)
+            if kind == "box":
+                # Boxes group a numeric y by a categorical x.
+                if y is None:
+                    return figures.empty_figure("a box plot needs a numeric y column")
+            return figures.explore_figure(
+                frame, kind, x, y if kind != "histogram" else None, color,
+                log_x="x" in (logs or []) and kind != "box", log_y="y" in (logs or []),
+                title=f"{name}: {kind} of {x}" + (f" vs {y}" if y and kind != "histogram"
+                                                 else ""),
+            )
+        except SpacekitError as exc:
+            return figures.empty_figure(str(exc))
+
+
+def html_p(text: str) -> Any:
+    from dash import html
+
+    return html.P(text, className="muted")

@@ -1,0 +1,313 @@
+"""``/lightcurves``: pick a built-in light curve or upload one; a background job runs
+:func:`spacekit.analyzer.planet_hunter` and the page shows the raw, detrended, periodogram
+and folded views with the period found."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...exceptions import FormatError, InputError, SpacekitError
+from .. import figures
+from ..data import LIGHTCURVE_DATASETS
+from ._common import job_progress, labelled, progress_view
+
+log = logging.getLogger(__name__)
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+_CSV_FORMATS = ["bkjd", "btjd", "bjd", "jd", "mjd"]
+
+
+# -- the job -------------------------------------------------------------------
+def read_source(source: Mapping[str, Any]) -> Any:
+    """A LightCurve from ``{"dataset": name}`` or ``{"upload": base64 contents,
+    "filename": name, "time_format": fmt}``."""
+    if source.get("dataset"):
+        from ...datasets import load
+
+        return load(source["dataset"])
+    contents, filename = source.get("upload"), source.get("filename") or "upload.fits"
+    if not contents:
+        raise InputError("pick a built-in light curve or upload a FITS/csv light curve file")
+    try:
+        raw = base64.b64decode(contents.split(",", 1)[1])
+    except (IndexError, ValueError):
+        raise FormatError(f"the upload {filename!r} could not be decoded") from None
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise InputError(f"{filename!r} is {len(raw) / 1e6:.0f} MB; the limit is "
+                         f"{MAX_UPLOAD_BYTES / 1e6:.0f} MB")
+    from ...transformer import read_lightcurve
+
+    suffix = "".join(Path(filename).suffixes[-2:]) or ".fits"
+    with tempfile.TemporaryDirectory(prefix="spacekit-dashboard-") as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(raw)
+        is_fits = raw[:6] == b"SIMPLE" or suffix.lower().startswith((".fits", ".fit"))
+        fmt = None if is_fits else (source.get("time_format") or "bkjd")
+        lc = read_lightcurve(path, time_format=fmt)
+    lc.meta.setdefault("target", Path(filename).stem)
+    return lc
+
+
+def _value(obj: Any, *names: str) -> Any:
+    for name in names:
+        if isinstance(obj, Mapping) and name in obj:
+            return obj[name]
+        if hasattr(obj, name):
+            return getattr(obj, name)
+    return None
+
+
+def _days(q: Any) -> float | None:
+    if q is None:
+        return None
+    if hasattr(q, "to_value"):
+        try:
+            return float(q.to_value("day"))
+        except Exception:  # noqa: BLE001 - not a time quantity
+            return float(q.value)
+    return float(q)
+
+
+def summarize_result(result: Any) -> dict[str, Any]:
+    """Plain numbers from a HuntResult: period and duration in days, epoch as JD, depth,
+    SDE, detected, and one row per planet."""
+
+    def one(r: Any) -> dict[str, Any]:
+        epoch = _value(r, "epoch")
+        duration = _days(_value(r, "duration"))
+        depth = _value(r, "depth")
+        sde = _value(r, "sde")
+        return {
+            "period_days": _days(_value(r, "period")),
+            "epoch_jd": float(epoch.jd) if hasattr(epoch, "jd") else epoch,
+            "duration_hours": None if duration is None else duration * 24.0,
+            "depth": None if depth is None else float(np.asarray(getattr(depth, "value",
+                                                                         depth))),
+            "sde": None if sde is None else float(sde),
+            "detected": bool(_value(r, "detected")),
+        }
+
+    summary = one(result)
+    planets = _value(result, "planets") or []
+    summary["planets"] = [one(p) for p in planets] if len(planets) > 1 else []
+    return summary
+
+
+def _periodogram_figure(result: Any) -> Any:
+    go = figures._go()
+    pg = _value(result, "periodogram")
+    x = _value(pg, "period", "periods")
+    y = _value(pg, "power", "sde", "SDE")
+    if x is None or y is None:
+        return None
+    x = np.asarray(getattr(x, "value", x), dtype=float)
+    y = np.asarray(getattr(y, "value", y), dtype=float)
+    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name="power"))
+    period = _days(_value(result, "period"))
+    if period:
+        fig.add_vline(x=period, line_dash="dot", line_color="#cc0000",
+                      annotation_text=f"{period:.4f} d")
+    fig.update_layout(template="plotly_white", title="Periodogram", xaxis_title="period (days)",
+                      yaxis_title="power", height=340)
+    return fig
+
+
+def _folded_figure(result: Any) -> Any:
+    folded = _value(result, "folded")
+    if folded is None or not hasattr(folded, "time_days"):
+        return None
+    hours = folded.time_days() * 24.0
+    fig = figures.lightcurve_figure(hours, folded.flux.value, title="Folded at the best period")
+    fig.update_layout(xaxis_title="hours from mid-transit")
+    return fig
+
+
+def hunt_job(report: Any, source: dict, engine: str, max_planets: int, window: float) -> dict:
+    """Background job: read, detrend, search, draw. Returns summary and figures."""
+    from ...analyzer import planet_hunter, plot_hunt
+
+    report(0.05, "reading the light curve")
+    lc = read_source(source)
+    report(0.2, "cleaning and detrending")
+    clean = lc.remove_nans().normalize()
+    flat, trend = clean.flatten(window, return_trend=True)
+    t = clean.time_days()
+    raw_fig = figures.lightcurve_figure(t, clean.flux.value, trend=trend.flux.value,
+                                        title=f"Raw (normalised) with {window:g}-day trend")
+    flat_fig = figures.lightcurve_figure(t, flat.flux.value, title="Detrended")
+    for fig in (raw_fig, flat_fig):
+        fig.update_layout(xaxis_title="days since the first cadence")
+    report(0.35, f"searching for periods ({engine}); this is the long step")
+    result = planet_hunter(lc, max_planets=max_planets, engine=engine)
+    report(0.9, "drawing the periodogram and the folded light curve")
+    out = {
+        "target": str(lc.meta.get("target") or source.get("dataset") or "light curve"),
+        "n_points": len(clean),
+        "summary": summarize_result(result),
+        "figures": {"raw": raw_fig, "detrended": flat_fig,
+                    "periodogram": _periodogram_figure(result), "folded": _folded_figure(result)},
+    }
+    if out["figures"]["periodogram"] is None or out["figures"]["folded"] is None:
+        out["figures"]["hunt"] = plot_hunt(result, backend="plotly")
+    return out
+
+
+# -- layout ----------------------------------------------------------------------
+def layout(ctx: Any) -> Any:
+    from dash import dcc, html
+
+    controls = html.Div(
+        [
+            labelled("built-in light curve", dcc.Dropdown(
+                id="lc-dataset", value="lc_hat_p_7", style={"minWidth": "340px"},
+                options=[{"label": f"{k} — {v}", "value": k}
+                         for k, v in LIGHTCURVE_DATASETS.items()])),
+            labelled("search engine", dcc.RadioItems(
+                id="lc-engine", value="bls", inline=True,
+                options=[{"label": "BLS (fast)", "value": "bls"},
+                         {"label": "TLS (slow, sensitive)", "value": "tls"}])),
+            labelled("planets", dcc.Input(id="lc-max-planets", type="number", value=1, min=1,
+                                          max=5, step=1, style={"width": "5rem"})),
+            labelled("detrend window (days)", dcc.Input(id="lc-window", type="number",
+                                                        value=1.0, min=0.1, step=0.1,
+                                                        style={"width": "6rem"})),
+            labelled("csv time system", dcc.Dropdown(id="lc-time-format", value="bkjd",
+                                                     options=_CSV_FORMATS, clearable=False)),
+        ],
+        className="controls",
+    )
+    return html.Div(
+        [
+            html.H2("Light curves"),
+            html.Div(
+                [controls,
+                 dcc.Upload(html.Div(["Or drop a light curve here (Kepler/K2/TESS FITS, or a "
+                                      "csv of time, flux[, flux_err])"]),
+                            id="lc-upload", className="upload", style={"marginTop": "0.6rem"}),
+                 html.Div(id="lc-source", className="muted", style={"margin": "0.4rem 0"}),
+                 html.Button("Search for transits", id="lc-run"),
+                 *job_progress("lc")],
+                className="card",
+            ),
+            html.Div(id="lc-error", className="error"),
+            html.Div(id="lc-result"),
+            dcc.Store(id="lc-upload-store"),
+        ],
+        id="lightcurves-page",
+    )
+
+
+def result_view(out: dict) -> Any:
+    import pandas as pd
+    from dash import dcc, html
+
+    from ._common import data_table
+
+    s = out["summary"]
+
+    def stat(label, value, fmt, elem_id):
+        text = "—" if value is None else fmt.format(value)
+        return html.Div([html.Div(label, className="muted"),
+                         html.Div(text, className="big-number", id=elem_id)])
+
+    stats = html.Div(
+        [stat("period (days)", s["period_days"], "{:.5f}", "lc-period"),
+         stat("duration (hours)", s["duration_hours"], "{:.2f}", "lc-duration"),
+         stat("depth", s["depth"], "{:.3g}", "lc-depth"),
+         stat("SDE", s["sde"], "{:.1f}", "lc-sde"),
+         stat("detected", "yes" if s["detected"] else "no", "{}", "lc-detected")],
+        className="stats",
+    )
+    parts = [html.H3(f"{out['target']} · {out['n_points']:,} points"), stats]
+    if s["planets"]:
+        parts.append(data_table(pd.DataFrame(s["planets"]), table_id="lc-planets"))
+    graphs = [html.Div(dcc.Graph(id=f"lc-graph-{name}", figure=fig,
+                                 config={"displaylogo": False}), className="col")
+              for name, fig in out["figures"].items() if fig is not None]
+    return html.Div([html.Div(parts, className="card"),
+                     html.Div(graphs, className="row card")])
+
+
+# -- callbacks -------------------------------------------------------------------
+def register(app: Any, ctx: Any) -> None:
+    from dash import Input, Output, State, no_update
+
+    @app.callback(
+        Output("lc-upload-store", "data"), Output("lc-source", "children"),
+        Output("lc-dataset", "value"),
+        Input("lc-upload", "contents"), State("lc-upload", "filename"),
+        prevent_initial_call=True,
+    )
+    def _uploaded(contents, filename):
+        size = len(contents or "") * 3 // 4
+        return ({"upload": contents, "filename": filename},
+                f"uploaded {filename} ({size / 1e6:.2f} MB): it will be searched", None)
+
+    @app.callback(
+        Output("lc-upload-store", "data", allow_duplicate=True),
+        Output("lc-source", "children", allow_duplicate=True),
+        Input("lc-dataset", "value"), prevent_initial_call=True,
+    )
+    def _picked(dataset):
+        if dataset:
+            return None, f"built-in: {dataset}"
+        return no_update, no_update
+
+    @app.callback(
+        Output("lc-job", "data"), Output("lc-poll", "disabled"), Output("lc-run", "disabled"),
+        Output("lc-error", "children"),
+        Input("lc-run", "n_clicks"),
+        State("lc-dataset", "value"), State("lc-upload-store", "data"),
+        State("lc-engine", "value"), State("lc-max-planets", "value"),
+        State("lc-window", "value"), State("lc-time-format", "value"),
+        prevent_initial_call=True,
+    )
+    def _start(_, dataset, upload, engine, max_planets, window, time_format):
+        if dataset:
+            source = {"dataset": dataset}
+        elif upload:
+            source = dict(upload, time_format=time_format)
+        else:
+            return no_update, True, False, "Pick a built-in light curve or upload one first."
+        try:
+            n = int(max_planets or 1)
+            w = float(window or 1.0)
+        except (TypeError, ValueError):
+            return no_update, True, False, "planets must be a whole number, window a number"
+        if not 1 <= n <= 5 or w <= 0:
+            return no_update, True, False, f"expected 1-5 planets and a positive window, got {n}, {w}"
+        job = ctx.jobs.submit(hunt_job, source, engine or "bls", n, w, label="planet_hunter")
+        return job, False, True, ""
+
+    @app.callback(
+        Output("lc-progress", "style"), Output("lc-bar", "value"), Output("lc-status", "children"),
+        Output("lc-poll", "disabled", allow_duplicate=True),
+        Output("lc-run", "disabled", allow_duplicate=True),
+        Output("lc-result", "children"),
+        Input("lc-poll", "n_intervals"), State("lc-job", "data"),
+        prevent_initial_call=True,
+    )
+    def _poll(_, job):
+        try:
+            snap = ctx.jobs.status(job)
+        except SpacekitError as exc:
+            return {"display": "block"}, "0", str(exc), True, False, no_update
+        style, bar, text = progress_view(snap)
+        if snap["state"] == "done":
+            return style, bar, text, True, False, result_view(snap["result"])
+        if snap["state"] == "failed":
+            return style, bar, text, True, False, html_error(snap["error"])
+        return style, bar, text, False, True, no_update
+
+
+def html_error(message: str) -> Any:
+    from dash import html
+
+    return html.Div(message, className="error card", id="lc-failed")
