@@ -246,7 +246,8 @@ def _check_cached(path: Path, spec: DataFile) -> bool:
 
 def _tmp_for(dest: Path) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    return dest.with_name(f".{dest.name}.{os.getpid()}.download")
+    # A stable name, so that radio's ``.part`` resume works across calls.
+    return dest.with_name(f".{dest.name}.download")
 
 
 def _from_s3(mirror: str, rel: str, dest: Path, spec: DataFile, entry: Dataset) -> Path | None:
@@ -288,19 +289,19 @@ def _from_network(dest: Path, spec: DataFile, entry: Dataset) -> Path:
         try:
             _http(src.url, tmp, sha256=spec.sha256, size=spec.size)
         except BaseException:
-            _remove(tmp, tmp.with_name(tmp.name + ".part"))
+            _remove(tmp)
             raise
         return _install(tmp, dest, spec, entry, src.url)
     archive_name = PurePosixPath(src.url.split("?")[0]).name
     archive = _cache_root() / "_archives" / archive_name
     if not (archive.is_file() and _archive_ok(archive, src)):
         archive.parent.mkdir(parents=True, exist_ok=True)
-        atmp = archive.with_name(f".{archive.name}.{os.getpid()}.download")
+        atmp = archive.with_name(f".{archive.name}.download")
         try:
             _http(src.url, atmp, sha256=src.archive_sha256, size=src.archive_size)
             os.replace(atmp, archive)
         except BaseException:
-            _remove(atmp, atmp.with_name(atmp.name + ".part"))
+            _remove(atmp)
             raise
     try:
         _extract(archive, src.member, tmp)

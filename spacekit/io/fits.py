@@ -29,6 +29,15 @@ _STRUCTURAL = {"SIMPLE", "BITPIX", "EXTEND", "XTENSION", "PCOUNT", "GCOUNT"}
 def _open(path: Path):
     from astropy.io import fits
 
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    size = path.stat().st_size
+    if magic != b"\x1f\x8b" and size % 2880:
+        raise FormatError(
+            f"{path} is truncated or not a FITS file: its size ({size} bytes) is not a "
+            "multiple of the 2880-byte FITS block; fetch or write it again"
+        )
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # header-card fix-ups of real archive files
         hdul = fits.open(path, memmap=False, lazy_load_hdus=False)
@@ -216,7 +225,7 @@ def write_fits_image(
     header: Any = None,
     unit: Any = None,
     compress: str | None = None,
-    quantize_level: float = 16.0,
+    quantize_level: float | None = None,
     overwrite: bool = True,
 ) -> Path:
     """Write an image array to FITS (atomically), uncompressed unless asked.
@@ -233,12 +242,13 @@ def write_fits_image(
         Written as ``BUNIT`` (overrides a Quantity's unit).
     compress : {None, "rice", "gzip"}
         ``None`` (default) writes a plain, lossless primary image. ``"gzip"`` is lossless
-        tile compression. ``"rice"`` is RICE_1 tile compression: lossless for integers but
-        **lossy for floats** (values are quantized; ``quantize_level`` sets how finely, the
-        noise-based default keeps about 1/16 of the background noise). Compressed images
-        are stored in HDU 1 (``read_fits_image`` finds them).
-    quantize_level : float
-        Quantization for float data with ``compress="rice"``.
+        tile compression (floats are not quantized unless ``quantize_level`` is given).
+        ``"rice"`` is RICE_1 tile compression: lossless for integers but **lossy for
+        floats** (values are quantized to about 1/16 of the background noise by default).
+        Compressed images are stored in HDU 1 (``read_fits_image`` finds them).
+    quantize_level : float, optional
+        Quantization of float data: default 16 for ``"rice"`` (lossy), none (0, lossless)
+        for ``"gzip"``.
     overwrite : bool
         Replace an existing file (default True).
 
@@ -275,6 +285,8 @@ def write_fits_image(
         hdul = fits.HDUList([fits.PrimaryHDU(data=data, header=hdr)])
     elif compress in ("rice", "gzip"):
         ctype = "RICE_1" if compress == "rice" else "GZIP_1"
+        if quantize_level is None:
+            quantize_level = 16.0 if compress == "rice" else 0.0
         comp = fits.CompImageHDU(
             data=data, header=hdr, compression_type=ctype, quantize_level=quantize_level
         )

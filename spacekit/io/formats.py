@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -225,12 +226,15 @@ def read_asdf(path: PathLike) -> dict:
                 raise FormatError(
                     f"{path} does not start with '#ASDF': it is not an ASDF file"
                 )
-        with asdf.open(path, lazy_load=False, memmap=False) as af:
-            tree = {
-                k: _materialize(v)
-                for k, v in af.tree.items()
-                if k not in ("asdf_library", "history")
-            }
+        with warnings.catch_warnings():
+            # asdf only warns when a node (e.g. a truncated array) cannot be converted
+            warnings.simplefilter("error", asdf.exceptions.AsdfConversionWarning)
+            with asdf.open(path, lazy_load=False, memmap=False) as af:
+                tree = {
+                    k: _materialize(v)
+                    for k, v in af.tree.items()
+                    if k not in ("asdf_library", "history")
+                }
     return tree
 
 

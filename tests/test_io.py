@@ -1,0 +1,349 @@
+"""spacekit.io: round trips for every format, schema checks, bad files, atomic writes."""
+
+from __future__ import annotations
+
+import json
+
+import astropy.units as u
+import numpy as np
+import pandas as pd
+import pytest
+from astropy.table import Table
+from astropy.time import Time
+
+from spacekit import io
+from spacekit.exceptions import (
+    DataNotFoundError,
+    FormatError,
+    InputError,
+    SchemaError,
+    SpacekitError,
+)
+
+
+@pytest.fixture
+def frame():
+    return pd.DataFrame(
+        {
+            "ipst": ["j8zs05020", "ic0k06010", "oc3p011i0"],
+            "n_files": [12, 3, 1],
+            "total_mb": [1450.5, 88.25, 2.0],
+            "drizcorr": [True, False, False],
+        }
+    )
+
+
+# -- tables -------------------------------------------------------------------------
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".json", ".h5", ".fits", ".ecsv"])
+def test_table_round_trip(frame, tmp_path, suffix):
+    path = tmp_path / f"jobs{suffix}"
+    io.write_table(frame, path)
+    back = io.read_table(path)
+    pd.testing.assert_frame_equal(back, frame, check_dtype=False)
+    assert back["total_mb"].dtype.kind == "f"
+    assert back["n_files"].dtype.kind in "iu"
+
+
+@pytest.mark.parametrize("suffix", [".h5", ".fits", ".ecsv"])
+def test_table_units_and_meta_survive(frame, tmp_path, suffix):
+    path = tmp_path / f"jobs{suffix}"
+    io.write_table(frame, path, units={"total_mb": "Mbyte"}, meta={"ORIGIN": "calcloud"})
+    back = io.read_table(path)
+    assert back.attrs["units"] == {"total_mb": "Mbyte"}
+    assert back.attrs["meta"]["ORIGIN"] == "calcloud"
+    # and the astropy view keeps them as real units
+    if suffix == ".fits":
+        table = io.read_fits_table(path)
+    elif suffix == ".h5":
+        table = io.read_hdf5(path)
+    else:
+        table = Table.read(path)
+    assert table["total_mb"].unit == u.Mbyte
+    assert list(table["ipst"]) == list(frame["ipst"])
+
+
+def test_read_table_schema_checks(frame, tmp_path):
+    path = io.write_table(frame, tmp_path / "jobs.csv")
+    df = io.read_table(path, required=["ipst", "n_files"], dtypes={"total_mb": "float"})
+    assert len(df) == 3
+    with pytest.raises(SchemaError) as err:
+        io.read_table(path, required=["ipst", "memory", "wallclock"])
+    msg = str(err.value)
+    assert "['memory', 'wallclock']" in msg and "jobs.csv" in msg
+    with pytest.raises(SchemaError, match=r"'ipst' is (object|str).*expected numeric"):
+        io.read_table(path, dtypes={"ipst": "numeric", "n_files": "int64"})
+
+
+def test_check_schema_names_every_problem(frame):
+    with pytest.raises(SchemaError) as err:
+        io.check_schema(
+            frame, required=["nope"], dtypes={"n_files": "float", "ipst": "string"}, name="t"
+        )
+    msg = str(err.value)
+    assert "['nope']" in msg and "'n_files' is int64, expected float" in msg
+    assert "'ipst'" not in msg.split("wrong type")[1]  # strings are fine
+    assert io.check_schema(frame, dtypes={"n_files": np.int32, "drizcorr": "bool"}) is frame
+    with pytest.raises(InputError):
+        io.check_schema(frame, dtypes={"n_files": "no-such-type"})
+    with pytest.raises(InputError, match="DataFrame"):
+        io.check_schema(frame.to_numpy(), required=["a"])
+    assert isinstance(SchemaError("x"), ValueError)
+
+
+def test_read_table_real_data(shared_data):
+    df = io.read_table(
+        shared_data / "hst_cal" / "hst_cal_sample_20.csv",
+        required=["ipst", "n_files", "total_mb", "mem_bin"],
+        dtypes={"total_mb": "numeric"},
+    )
+    assert len(df) == 20
+
+
+def test_fits_table_of_real_light_curve(shared_data):
+    path = shared_data / "lightcurves" / "kplr010666592-2009131110544_slc.fits"
+    table = io.read_fits_table(path)
+    assert len(table) == 14280
+    assert "PDCSAP_FLUX" in table.colnames
+    assert table["PDCSAP_FLUX"].unit is not None
+    assert io.read_fits_header(path)["OBJECT"].startswith("KIC")
+    assert io.read_fits_header(path, hdu="LIGHTCURVE")["TELESCOP"] == "Kepler"
+    with pytest.raises(DataNotFoundError, match="no HDU 7"):
+        io.read_fits_table(path, hdu=7)
+    with pytest.raises(FormatError, match="expected a FITS table"):
+        io.read_fits_table(path, hdu=0)
+
+
+# -- FITS images ----------------------------------------------------------------------
+def test_fits_image_round_trip_is_exact_and_uncompressed(tmp_path):
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(32, 48)).astype("float32")
+    path = io.write_fits_image(
+        tmp_path / "img.fits", data * u.electron / u.s, header={"OBJECT": "WASP-126"}
+    )
+    np.testing.assert_array_equal(io.read_fits_image(path), data)
+    hdr = io.read_fits_header(path)
+    assert hdr["OBJECT"] == "WASP-126" and hdr["BUNIT"] == "electron / s"
+    from astropy.io import fits
+
+    with fits.open(path) as hdul:
+        assert len(hdul) == 1 and not isinstance(hdul[0], fits.CompImageHDU)
+
+
+def test_fits_compression_rice_is_lossy_for_floats_gzip_is_not(tmp_path):
+    rng = np.random.default_rng(1)
+    data = rng.normal(100.0, 5.0, size=(64, 64))
+    rice = io.read_fits_image(io.write_fits_image(tmp_path / "r.fits", data, compress="rice"))
+    gz = io.read_fits_image(io.write_fits_image(tmp_path / "g.fits", data, compress="gzip"))
+    assert not np.array_equal(rice, data)
+    np.testing.assert_allclose(rice, data, atol=1.0)
+    np.testing.assert_array_equal(gz, data)
+    ints = np.arange(64 * 64, dtype="int32").reshape(64, 64)
+    back = io.read_fits_image(io.write_fits_image(tmp_path / "i.fits", ints, compress="rice"))
+    np.testing.assert_array_equal(back, ints)
+    with pytest.raises(InputError, match="compress"):
+        io.write_fits_image(tmp_path / "x.fits", ints, compress="lzma")
+
+
+# -- other formats --------------------------------------------------------------------
+def test_json_round_trip(tmp_path):
+    obj = {"bin": np.int64(2), "mem": np.float32(8.5), "vec": np.arange(3), "nan": float("nan")}
+    back = io.read_json(io.write_json(tmp_path / "a.json", obj))
+    assert back == {"bin": 2, "mem": 8.5, "vec": [0, 1, 2], "nan": None}
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.arange(60, dtype="uint8").reshape(4, 5, 3),
+        np.arange(80, dtype="uint8").reshape(4, 5, 4),
+        np.arange(20, dtype="uint8").reshape(4, 5),
+        np.arange(20, dtype="uint16").reshape(4, 5) * 3000,
+    ],
+    ids=["rgb", "rgba", "grey8", "grey16"],
+)
+def test_png_round_trip(tmp_path, array):
+    back = io.read_png(io.write_png(tmp_path / "a.png", array))
+    assert back.dtype == array.dtype
+    np.testing.assert_array_equal(back, array)
+
+
+def test_png_floats_and_bad_input(tmp_path):
+    img = np.linspace(0, 1, 12).reshape(3, 4)
+    back = io.read_png(io.write_png(tmp_path / "f.png", img))
+    np.testing.assert_array_equal(back, np.round(img * 255).astype("uint8"))
+    with pytest.raises(InputError, match=r"outside \[0, 1\]"):
+        io.write_png(tmp_path / "bad.png", img * 10)
+    with pytest.raises(InputError, match="shape"):
+        io.write_png(tmp_path / "bad.png", np.zeros((2, 3, 3, 3)))
+    assert not (tmp_path / "bad.png").exists()
+
+
+def test_npz_round_trip_and_pickle_refused(tmp_path):
+    images = np.random.default_rng(0).random((2, 3, 8, 8, 3)).astype("float32")
+    index = np.array(["hst_a", "hst_b"])
+    back = io.read_npz(io.write_npz(tmp_path / "a.npz", images=images, index=index))
+    np.testing.assert_array_equal(back["images"], images)
+    assert back["index"].tolist() == ["hst_a", "hst_b"]
+    np.savez(tmp_path / "p.npz", obj=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(FormatError, match="allow_pickle"):
+        io.read_npz(tmp_path / "p.npz")
+    assert io.read_npz(tmp_path / "p.npz", allow_pickle=True)["obj"][0] == {"a": 1}
+
+
+def test_asdf_round_trip_keeps_units_times_tables(tmp_path):
+    table = Table({"flux": [1.0, 2.0] * u.Jy, "band": ["F606W", "F814W"]}, meta={"target": "M31"})
+    tree = {
+        "period": 3.2888 * u.day,
+        "epoch": Time(2458326.1, format="jd", scale="tdb"),
+        "image": np.arange(6.0).reshape(2, 3),
+        "table": table,
+        "meta": {"instrument": "WFC3", "n": 3},
+    }
+    back = io.read_asdf(io.write_asdf(tmp_path / "a.asdf", tree))
+    assert back["period"] == 3.2888 * u.day
+    assert back["epoch"].jd == pytest.approx(2458326.1) and back["epoch"].scale == "tdb"
+    np.testing.assert_array_equal(back["image"], tree["image"])
+    assert isinstance(back["image"], np.ndarray)
+    assert back["table"]["flux"].unit == u.Jy and back["table"].meta["target"] == "M31"
+    assert back["meta"] == {"instrument": "WFC3", "n": 3}
+
+
+def test_hdf5_arrays_round_trip(tmp_path):
+    path = tmp_path / "a.h5"
+    io.write_hdf5(path, np.arange(12.0).reshape(3, 4), key="x", attrs={"unit": "s"})
+    io.write_hdf5(path, {"a": np.arange(3), "names": np.array(["u", "v"])}, key="g", append=True)
+    np.testing.assert_array_equal(io.read_hdf5(path, key="x"), np.arange(12.0).reshape(3, 4))
+    group = io.read_hdf5(path, key="g")
+    assert group["a"].tolist() == [0, 1, 2] and group["names"].tolist() == ["u", "v"]
+    with pytest.raises(InputError, match="several keys"):
+        io.read_hdf5(path)
+    with pytest.raises(DataNotFoundError, match="no key 'z'"):
+        io.read_hdf5(path, key="z")
+
+
+# -- missing, empty, truncated, corrupt and wrong-format files -------------------------
+def _valid_file(kind: str, tmp_path):
+    df = pd.DataFrame({"a": np.arange(2000.0), "b": np.arange(2000)})
+    path = tmp_path / f"good.{kind}"
+    if kind == "fits":
+        io.write_table(df, path)
+    elif kind == "h5":
+        io.write_table(df, path)
+    elif kind == "png":
+        io.write_png(path, np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype="uint8"))
+    elif kind == "npz":
+        io.write_npz(path, compressed=False, x=np.arange(5000.0))
+    elif kind == "asdf":
+        io.write_asdf(path, {"x": np.arange(5000.0)})
+    elif kind == "json":
+        io.write_json(path, {"x": list(range(100))})
+    return path
+
+
+READERS = {
+    "fits": io.read_fits_table,
+    "h5": io.read_hdf5,
+    "png": io.read_png,
+    "npz": io.read_npz,
+    "asdf": io.read_asdf,
+    "json": io.read_json,
+    "csv": io.read_table,
+}
+FORMAT_NAMES = {"fits": "FITS", "h5": "HDF5", "png": "PNG", "npz": "npz", "asdf": "ASDF",
+                "json": "JSON", "csv": "csv"}
+
+
+@pytest.mark.parametrize("kind", sorted(READERS))
+def test_empty_file_raises_format_error(kind, tmp_path):
+    path = tmp_path / f"empty.{kind}"
+    path.write_bytes(b"")
+    with pytest.raises(FormatError) as err:
+        READERS[kind](path)
+    assert str(path) in str(err.value) and FORMAT_NAMES[kind] in str(err.value)
+
+
+@pytest.mark.parametrize("kind", sorted(READERS))
+def test_missing_file_raises_not_found(kind, tmp_path):
+    with pytest.raises(DataNotFoundError, match="does not exist"):
+        READERS[kind](tmp_path / f"nope.{kind}")
+
+
+@pytest.mark.parametrize("kind", ["fits", "h5", "png", "npz", "asdf", "json"])
+def test_truncated_file_raises_format_error(kind, tmp_path):
+    good = _valid_file(kind, tmp_path)
+    READERS[kind](good)  # the whole file reads
+    data = good.read_bytes()
+    bad = tmp_path / f"truncated.{kind}"
+    bad.write_bytes(data[: len(data) // 2])
+    with pytest.raises(FormatError) as err:
+        READERS[kind](bad)
+    assert str(bad) in str(err.value) and FORMAT_NAMES[kind] in str(err.value)
+
+
+@pytest.mark.parametrize("kind", sorted(READERS))
+def test_wrong_format_raises_format_error(kind, tmp_path):
+    other = "png" if kind != "png" else "npz"
+    source = _valid_file(other, tmp_path)
+    bad = tmp_path / f"wrong.{kind}"
+    bad.write_bytes(source.read_bytes())
+    with pytest.raises(FormatError) as err:
+        READERS[kind](bad)
+    assert str(bad) in str(err.value)
+
+
+def test_fits_image_of_truncated_real_file(shared_data, tmp_path):
+    data = (shared_data / "lightcurves" / "kplr011442793-2010009091648_llc.fits").read_bytes()
+    bad = tmp_path / "cut.fits"
+    bad.write_bytes(data[:20000])
+    with pytest.raises(FormatError, match="cut.fits is truncated or not a FITS file"):
+        io.read_fits_table(bad)
+
+
+def test_corrupt_json_message(tmp_path):
+    path = tmp_path / "x.json"
+    path.write_text('{"a": [1, 2')
+    with pytest.raises(FormatError, match="could not be read as JSON"):
+        io.read_json(path)
+    with pytest.raises(FormatError):
+        io.read_table(path)
+    path.write_text("3")
+    with pytest.raises(FormatError, match="JSON table"):
+        io.read_table(path)
+
+
+def test_unknown_suffix(tmp_path):
+    with pytest.raises(InputError, match="pass format="):
+        io.read_table(tmp_path / "a.xyz")
+    path = io.write_table(pd.DataFrame({"a": [1]}), tmp_path / "a.dat", format="csv")
+    assert io.read_table(path, format="csv")["a"].tolist() == [1]
+
+
+# -- atomic writes --------------------------------------------------------------------
+def test_failed_write_leaves_old_file_and_no_temp(tmp_path):
+    path = tmp_path / "t.fits"
+    io.write_table(pd.DataFrame({"a": [1.0]}), path)
+    before = path.read_bytes()
+    bad = pd.DataFrame({"a": [object(), object()]})
+    with pytest.raises(Exception) as err:
+        io.write_table(bad, path)
+    assert not isinstance(err.value, AssertionError)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.fits"]
+
+
+def test_interrupted_json_write_leaves_nothing(tmp_path):
+    path = tmp_path / "a.json"
+
+    class Boom:
+        def tolist(self):
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        io.write_json(path, {"x": Boom()})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_errors_are_spacekit_errors():
+    for exc in (FormatError, SchemaError, DataNotFoundError):
+        assert issubclass(exc, SpacekitError)
+    assert json.loads(json.dumps({"ok": True}))["ok"]
