@@ -1,1 +1,58 @@
-"""Flag misaligned HST single-visit mosaics from quality-analysis features and rendered image frames; ingest, train, evaluate and predict."""
+"""Flag misaligned HST single-visit mosaics (SVM) from quality-analysis features and rendered
+image frames: ingest, train, evaluate and predict.
+
+Stages and their functions:
+
+- ingest (:mod:`.ingest`): :func:`scrape_qa_json`, :func:`scrub_qa`,
+  :func:`scrape_fits_headers`, :func:`add_target_category`, :func:`encode_features`,
+  :func:`ingest`, :func:`load_feature_table` (re-derives ``det`` from ``index``);
+- encodings (:mod:`.encode`): :data:`DETECTOR_CODES`, :data:`WCSTYPE_CODES`,
+  :data:`CATEGORY_CODES`, :func:`encode_detector`, :func:`encode_wcstype`,
+  :func:`encode_category`, :func:`parse_index`, :func:`rederive_detector`;
+- images (:mod:`.images`): :func:`render_frames` (``(3, 128, 128, 3)`` stacks),
+  :func:`synthetic_misalignment`, :func:`save_frames_png`, :func:`load_image_arrays`;
+- models (:mod:`.model`): :class:`SvmModel` (``"gb"``, ``"mlp"``, ``"ensemble"``),
+  :func:`load_svm_model`, :func:`proposal_split`, :func:`proposal_folds`;
+- runs (:mod:`.app`): :func:`train`, :func:`evaluate`, :func:`predict`,
+  :func:`predict_frame`, :func:`predict_batch` (Dask).
+
+Examples
+--------
+>>> from spacekit.skopes.hst import svm
+>>> svm.encode_detector("uvis")
+3
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "encode": ["DETECTOR_CODES", "WCSTYPE_CODES", "CATEGORY_GROUPS", "CATEGORY_CODES",
+               "FEATURES", "encode_detector", "encode_wcstype", "category_group",
+               "encode_category", "parse_index", "proposal_of", "rederive_detector"],
+    "ingest": ["flatten_qa", "scrape_qa_json", "scrub_qa", "scrape_fits_headers",
+               "add_target_category", "encode_features", "ingest", "load_feature_table"],
+    "images": ["render_frames", "save_frames_png", "shift_catalog", "synthetic_misalignment",
+               "validate_image_stack", "load_image_arrays", "load_image"],
+    "model": ["SvmModel", "load_svm_model", "feature_matrix", "feature_names",
+              "proposal_split", "proposal_folds", "proposal_groups", "DERIVED"],
+    "app": ["train", "evaluate", "predict", "predict_frame", "predict_batch",
+            "binary_metrics", "align_images"],
+}
+_WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    mod = _WHERE.get(name)
+    if mod is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,458 @@
+"""Train, evaluate and predict: the SVM alignment classifier end to end, with run folders.
+
+- :func:`train` fits the candidates on a proposal-grouped train split, keeps the best on the
+  held-out proposals (ROC-AUC), and writes a run folder (app ``"hst_svm"``) holding the
+  model, ``metrics.json`` (with every candidate's validation scores and why the winner
+  won), ``predictions.csv`` (validation visits) and, when :mod:`spacekit.computer` is
+  available, its report figures;
+- :func:`evaluate` runs repeated proposal-grouped k-fold cross-validation (or scores a
+  trained model on a labelled table) and reports mean and worst-fold ROC-AUC and the
+  precision/recall of the misaligned class;
+- :func:`predict` writes ``predictions.csv`` (index, probability, label),
+  ``classification_report.txt`` and ``misaligned.txt`` (visits flagged misaligned);
+- :func:`predict_batch` spreads prediction over Dask (in-process by default).
+
+Examples
+--------
+>>> # run = train("svm_labeled_2021_07_28", runs_dir="spacekit-runs")       # doctest: +SKIP
+>>> # out = predict(run.model_dir, "svm_unlabeled_2021_10_06")              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ....exceptions import InputError
+from ....utils.runs import Run
+from .ingest import load_feature_table
+from .model import MODEL_KINDS, SvmModel, proposal_folds, proposal_split
+
+__all__ = [
+    "binary_metrics",
+    "align_images",
+    "train",
+    "evaluate",
+    "predict",
+    "predict_frame",
+    "predict_batch",
+]
+
+log = logging.getLogger(__name__)
+APP = "hst_svm"
+
+
+def binary_metrics(y_true: Any, proba: Any, *, threshold: float = 0.5) -> dict[str, Any]:
+    """ROC-AUC, average precision and the per-class precision/recall of an SVM prediction.
+
+    Examples
+    --------
+    >>> m = binary_metrics([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    >>> m["roc_auc"], m["recall_misaligned"]
+    (0.75, 0.5)
+    """
+    from sklearn.metrics import (
+        accuracy_score,
+        average_precision_score,
+        confusion_matrix,
+        precision_recall_fscore_support,
+        roc_auc_score,
+    )
+
+    y = np.asarray(y_true).astype(int).reshape(-1)
+    p = np.asarray(proba, dtype=float).reshape(-1)
+    pred = (p >= threshold).astype(int)
+    both = len(np.unique(y)) == 2
+    prec, rec, f1, support = precision_recall_fscore_support(
+        y, pred, labels=[0, 1], zero_division=0
+    )
+    return {
+        "n": int(len(y)),
+        "n_misaligned": int(y.sum()),
+        "threshold": float(threshold),
+        "roc_auc": float(roc_auc_score(y, p)) if both else None,
+        "average_precision": float(average_precision_score(y, p)) if both else None,
+        "accuracy": float(accuracy_score(y, pred)),
+        "precision_misaligned": float(prec[1]),
+        "recall_misaligned": float(rec[1]),
+        "f1_misaligned": float(f1[1]),
+        "precision_aligned": float(prec[0]),
+        "recall_aligned": float(rec[0]),
+        "confusion": confusion_matrix(y, pred, labels=[0, 1]).tolist(),
+    }
+
+
+def _data_sha256(data: Any, frame: pd.DataFrame) -> str:
+    if isinstance(data, (str, os.PathLike)) and Path(data).is_file():
+        from ....utils import file_sha256
+
+        return file_sha256(data)
+    return hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy()).hexdigest()
+
+
+def align_images(frame: pd.DataFrame, images: Any) -> np.ndarray | None:
+    """Return image stacks in the row order of ``frame``.
+
+    ``images`` is None, an array ``(n, 3, 128, 128, 3)`` already in row order, a path to an
+    ``.npz`` with ``index`` and ``images``, or a ``(index, images)`` pair.
+
+    Raises
+    ------
+    InputError
+        When a visit of the table has no image stack, or shapes are wrong.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"index": ["b", "a"]})
+    >>> imgs = np.zeros((2, 3, 128, 128, 3)); imgs[0] += 1
+    >>> float(align_images(df, (np.array(["a", "b"]), imgs))[1].max())
+    1.0
+    """
+    from .images import load_image_arrays, validate_image_stack
+
+    if images is None:
+        return None
+    if isinstance(images, (str, os.PathLike)):
+        images = load_image_arrays(images)
+    if isinstance(images, tuple):
+        index, arr = images
+        arr = validate_image_stack(arr, n=len(index))
+        where = {str(k): i for i, k in enumerate(np.asarray(index).astype(str))}
+        missing = [v for v in frame["index"].astype(str) if v not in where]
+        if missing:
+            raise InputError(
+                f"{len(missing)} visits have no image stack (e.g. {missing[:3]}); render them "
+                "with spacekit.skopes.hst.svm.render_frames or drop them from the table"
+            )
+        return arr[[where[v] for v in frame["index"].astype(str)]]
+    return validate_image_stack(images, n=len(frame))
+
+
+def _report(run: Run, y: Any, proba: Any, *, history: dict | None, name: str) -> None:
+    """Add computer's report (figures, evaluation.json) to a run, when computer is available."""
+    try:
+        from ....computer import compute
+    except ImportError:  # the computer layer is optional for this app
+        log.info("spacekit.computer is not available: run %s gets metrics only", run.path)
+        return
+    kwargs: dict[str, Any] = {"proba": np.asarray(proba, dtype=float), "task": "binary",
+                              "labels": ["aligned", "misaligned"], "name": name}
+    if history:
+        kwargs["history"] = history
+    report = compute(np.asarray(y).astype(int), **kwargs)
+    report.save(run)
+
+
+def train(
+    data: str | os.PathLike | pd.DataFrame,
+    *,
+    runs_dir: str | os.PathLike | None = None,
+    model: str = "auto",
+    images: Any = None,
+    seed: int = 0,
+    fast: bool = False,
+    test_size: float = 0.2,
+    name: str = "train",
+    progress: bool | None = None,
+) -> Run:
+    """Train the SVM alignment classifier and write a run folder.
+
+    Parameters
+    ----------
+    data : path, dataset name or DataFrame
+        A labelled feature table (``svm_labeled_2021-07-28.csv`` format); ``det`` is
+        re-derived from ``index``.
+    runs_dir : path, optional
+        Parent of run folders (default ``conf.runs_dir``).
+    model : {"auto", "gb", "mlp", "ensemble"}
+        ``"auto"``: tabular-only, the better of gb and mlp on the held-out proposals
+        (the ensemble when ``images`` is given).
+    images : array, .npz path or (index, images), optional
+        Image stacks for the ensemble (see :func:`align_images`).
+    seed : int
+        Seed of the split and the models.
+    fast : bool
+        Tiny models (seconds; for tests and smoke runs).
+    test_size : float
+        Share of proposals held out for validation.
+
+    Returns
+    -------
+    spacekit.utils.runs.Run
+        The run; its ``model/`` loads with :func:`~spacekit.skopes.hst.svm.load_svm_model`.
+
+    Examples
+    --------
+    >>> # run = train("svm_labeled_2021_07_28", runs_dir="runs", model="gb")  # doctest: +SKIP
+    """
+    frame = load_feature_table(data, require_label=True)
+    y = frame["label"].astype(int).to_numpy()
+    imgs = align_images(frame, images)
+    if model == "auto":
+        candidates = ["ensemble"] if imgs is not None else ["gb", "mlp"]
+    elif model in MODEL_KINDS:
+        candidates = [model]
+    else:
+        raise InputError(f"model must be 'auto' or one of {MODEL_KINDS}, got {model!r}")
+    if "ensemble" in candidates and imgs is None:
+        raise InputError("model='ensemble' needs images= (arrays, an .npz, or (index, images))")
+    tr, va = proposal_split(frame, y, test_size=test_size, seed=seed)
+    scores: dict[str, dict] = {}
+    fitted: dict[str, SvmModel] = {}
+    probas: dict[str, np.ndarray] = {}
+    for kind in candidates:
+        m = SvmModel(kind=kind, fast=fast, seed=seed, progress=progress)
+        img_tr = imgs[tr] if imgs is not None else None
+        img_va = imgs[va] if imgs is not None else None
+        validation = (frame.iloc[va], y[va], img_va) if kind != "gb" else None
+        m.fit(frame.iloc[tr], y[tr], images=img_tr, validation=validation)
+        probas[kind] = m.predict_proba(frame.iloc[va], images=img_va)
+        scores[kind] = binary_metrics(y[va], probas[kind])
+        fitted[kind] = m
+        log.info("SVM %s: validation ROC-AUC %.4f", kind, scores[kind]["roc_auc"] or float("nan"))
+    chosen = max(candidates, key=lambda k: scores[k]["roc_auc"] or 0.0)
+    reason = (
+        f"{chosen} had the highest ROC-AUC on {len(va)} visits of held-out proposals: "
+        + ", ".join(f"{k} {scores[k]['roc_auc']:.4f}" for k in candidates)
+        if len(candidates) > 1
+        else f"{chosen} was requested"
+    )
+    final = fitted[chosen]
+    if chosen == "gb":  # cheap: refit on every proposal for the shipped model
+        final = SvmModel(kind="gb", fast=fast, seed=seed).fit(frame, y)
+    run = Run.create(
+        APP,
+        name,
+        runs_dir=runs_dir,
+        parameters={"model": model, "chosen": chosen, "fast": fast, "test_size": test_size,
+                    "n_rows": len(frame), "images": imgs is not None},
+        seed=seed,
+        data_sha256=_data_sha256(data, frame),
+    )
+    final.save(run.model_dir, metadata={"validation": scores[chosen], "selection": reason})
+    run.write_metrics({**{k: v for k, v in scores[chosen].items() if k != "confusion"},
+                       "model": chosen, "selection": reason,
+                       "candidates": {k: {"roc_auc": s["roc_auc"],
+                                          "average_precision": s["average_precision"],
+                                          "precision_misaligned": s["precision_misaligned"],
+                                          "recall_misaligned": s["recall_misaligned"]}
+                                      for k, s in scores.items()},
+                       "refit_on_all_rows": chosen == "gb"})
+    run.write_predictions(pd.DataFrame({
+        "index": frame["index"].iloc[va].to_numpy(),
+        "probability": probas[chosen],
+        "label": (probas[chosen] >= final.threshold).astype(int),
+        "true_label": y[va],
+    }))
+    _report(run, y[va], probas[chosen], history=fitted[chosen].history_, name=f"svm {chosen}")
+    return run
+
+
+def evaluate(
+    data: str | os.PathLike | pd.DataFrame,
+    *,
+    model: str = "gb",
+    model_dir: str | os.PathLike | None = None,
+    images: Any = None,
+    n_splits: int = 5,
+    repeats: int = 2,
+    seed: int = 0,
+    fast: bool = False,
+    runs_dir: str | os.PathLike | None = None,
+    name: str = "evaluate",
+    progress: bool | None = None,
+) -> Run:
+    """Evaluate on proposal-grouped folds (or score a trained model) and write a run folder.
+
+    Without ``model_dir``: ``repeats`` × stratified ``n_splits``-fold cross-validation that
+    keeps the visits of a proposal together; metrics are the mean, worst and spread of the
+    folds' ROC-AUC, the pooled precision/recall of the misaligned class, and the ROC-AUC on
+    original visits only (upstream's table also holds synthetic misaligned rows whose
+    ``index`` ends in ``_stat``/``_stoc``). With ``model_dir``: that model's scores on
+    ``data``.
+
+    Examples
+    --------
+    >>> # run = evaluate("svm_labeled_2021_07_28", model="gb", repeats=2)  # doctest: +SKIP
+    """
+    from .encode import parse_index
+
+    frame = load_feature_table(data, require_label=True)
+    y = frame["label"].astype(int).to_numpy()
+    imgs = align_images(frame, images)
+    original = np.array([parse_index(i)["rest"] == "" for i in frame["index"]])
+    params = {"model": model, "n_splits": n_splits, "repeats": repeats, "fast": fast,
+              "model_dir": str(model_dir) if model_dir else None, "n_rows": len(frame)}
+    if model_dir is not None:
+        m = SvmModel.load(model_dir)
+        proba = m.predict_proba(frame, images=imgs)
+        metrics = binary_metrics(y, proba, threshold=m.threshold)
+        pooled_y, pooled_p, pooled_idx, history = y, proba, frame["index"].to_numpy(), None
+    else:
+        if model not in MODEL_KINDS:
+            raise InputError(f"model must be one of {MODEL_KINDS}, got {model!r}")
+        folds = proposal_folds(frame, y, n_splits=n_splits, repeats=repeats, seed=seed)
+        fold_scores, orig_auc = [], []
+        oof = np.full(len(y), np.nan)
+        history = None
+        from ....utils import progress as _progress
+
+        for k, (tr, te) in enumerate(_progress(folds, desc="svm folds", enabled=progress)):
+            m = SvmModel(kind=model, fast=fast, seed=seed, progress=False)
+            m.fit(frame.iloc[tr], y[tr], images=imgs[tr] if imgs is not None else None)
+            p = m.predict_proba(frame.iloc[te], images=imgs[te] if imgs is not None else None)
+            fold_scores.append(binary_metrics(y[te], p, threshold=m.threshold))
+            o = original[te]
+            if len(np.unique(y[te][o])) == 2:
+                orig_auc.append(binary_metrics(y[te][o], p[o])["roc_auc"])
+            if k < n_splits:  # first repeat: out-of-fold predictions for the report
+                oof[te] = p
+            history = m.history_
+        aucs = np.array([s["roc_auc"] for s in fold_scores], dtype=float)
+        pooled = binary_metrics(y, oof)
+        metrics = {
+            "roc_auc_mean": float(np.nanmean(aucs)),
+            "roc_auc_worst": float(np.nanmin(aucs)),
+            "roc_auc_std": float(np.nanstd(aucs)),
+            "original_visits_roc_auc_mean": float(np.mean(orig_auc)) if orig_auc else None,
+            "n_folds": len(folds),
+            **{f"pooled_{k}": v for k, v in pooled.items() if k != "confusion"},
+            "pooled_confusion": pooled["confusion"],
+            "precision_misaligned": pooled["precision_misaligned"],
+            "recall_misaligned": pooled["recall_misaligned"],
+            "folds": [{k: s[k] for k in ("n", "roc_auc", "precision_misaligned",
+                                         "recall_misaligned")} for s in fold_scores],
+        }
+        pooled_y, pooled_p, pooled_idx = y, oof, frame["index"].to_numpy()
+    run = Run.create(APP, name, runs_dir=runs_dir, parameters=params, seed=seed,
+                     data_sha256=_data_sha256(data, frame))
+    run.write_metrics(metrics)
+    run.write_predictions(pd.DataFrame({"index": pooled_idx, "probability": pooled_p,
+                                        "label": (pooled_p >= 0.5).astype(int),
+                                        "true_label": pooled_y}))
+    _report(run, pooled_y, pooled_p, history=history, name=f"svm {model} evaluation")
+    return run
+
+
+def predict_frame(
+    model: SvmModel | str | os.PathLike,
+    data: str | os.PathLike | pd.DataFrame,
+    *,
+    images: Any = None,
+) -> pd.DataFrame:
+    """Predict a feature table → DataFrame ``index, probability, label`` (1 = misaligned).
+
+    Examples
+    --------
+    >>> # predict_frame("runs/hst_svm/…/model", "svm_unlabeled_2021_10_06")  # doctest: +SKIP
+    """
+    m = model if isinstance(model, SvmModel) else SvmModel.load(model)
+    frame = load_feature_table(data)
+    imgs = align_images(frame, images)
+    proba = m.predict_proba(frame, images=imgs)
+    out = pd.DataFrame({"index": frame["index"].to_numpy(), "probability": proba,
+                        "label": (proba >= m.threshold).astype(int)})
+    if "label" in frame.columns and frame["label"].notna().all():
+        out["true_label"] = frame["label"].astype(int).to_numpy()
+    return out
+
+
+def predict(
+    model_dir: str | os.PathLike,
+    data: str | os.PathLike | pd.DataFrame,
+    *,
+    images: Any = None,
+    runs_dir: str | os.PathLike | None = None,
+    name: str = "predict",
+) -> Run:
+    """Predict visits and write a run folder with predictions, a report and the flagged list.
+
+    Writes ``predictions.csv`` (index, probability, label), ``classification_report.txt``
+    (with precision/recall when ``data`` has labels; counts otherwise), ``misaligned.txt``
+    (one flagged visit per line) and ``metrics.json``.
+
+    Examples
+    --------
+    >>> # run = predict(train_run.model_dir, "svm_unlabeled_2021_10_06")  # doctest: +SKIP
+    """
+    from ....utils import atomic_write
+
+    m = SvmModel.load(model_dir)
+    preds = predict_frame(m, data, images=images)
+    run = Run.create(APP, name, runs_dir=runs_dir,
+                     parameters={"model_dir": str(model_dir), "kind": m.kind,
+                                 "threshold": m.threshold, "n_rows": len(preds)},
+                     data_sha256=None if isinstance(data, pd.DataFrame) else
+                     (_data_sha256(data, preds) if Path(str(data)).is_file() else str(data)))
+    run.write_predictions(preds[["index", "probability", "label"]])
+    flagged = preds.loc[preds["label"] == 1, "index"].astype(str).tolist()
+    with atomic_write(run.path / "misaligned.txt", "w", encoding="utf-8") as fh:
+        fh.write("".join(f"{v}\n" for v in flagged))
+    metrics: dict[str, Any] = {"n_visits": len(preds), "n_flagged_misaligned": len(flagged),
+                               "model": m.kind, "threshold": m.threshold}
+    lines = [f"SVM alignment predictions ({m.kind} model, threshold {m.threshold})",
+             f"visits: {len(preds)}", f"flagged misaligned: {len(flagged)}"]
+    if "true_label" in preds.columns:
+        from sklearn.metrics import classification_report
+
+        scored = binary_metrics(preds["true_label"], preds["probability"], threshold=m.threshold)
+        metrics.update({k: v for k, v in scored.items() if k != "confusion"})
+        lines += ["", classification_report(preds["true_label"], preds["label"], labels=[0, 1],
+                                            target_names=["aligned", "misaligned"],
+                                            zero_division=0)]
+        _report(run, preds["true_label"], preds["probability"], history=None, name="svm predict")
+    with atomic_write(run.path / "classification_report.txt", "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    run.write_metrics(metrics)
+    return run
+
+
+def _predict_chunk(model_dir: str, chunk: pd.DataFrame) -> pd.DataFrame:
+    return predict_frame(model_dir, chunk)
+
+
+def predict_batch(
+    model_dir: str | os.PathLike,
+    data: str | os.PathLike | pd.DataFrame,
+    *,
+    client: Any = None,
+    chunk_size: int = 500,
+) -> pd.DataFrame:
+    """Predict many visits on Dask: the table is cut in chunks predicted in parallel.
+
+    Parameters
+    ----------
+    client : None, str or distributed.Client
+        None: Dask's in-process threaded scheduler; a scheduler address (``"tcp://…"``) or a
+        ``distributed.Client`` to use a cluster.
+    chunk_size : int
+        Visits per task.
+
+    Examples
+    --------
+    >>> # predict_batch(run.model_dir, "svm_unlabeled_2021_10_06")  # doctest: +SKIP
+    """
+    import dask
+
+    if int(chunk_size) < 1:
+        raise InputError(f"chunk_size must be >= 1, got {chunk_size}")
+    frame = load_feature_table(data)
+    chunks = [frame.iloc[i:i + int(chunk_size)] for i in range(0, len(frame), int(chunk_size))]
+    tasks = [dask.delayed(_predict_chunk)(str(model_dir), c) for c in chunks]
+    if client is None:
+        parts = dask.compute(*tasks, scheduler="threads")
+    else:
+        if isinstance(client, str):
+            from distributed import Client
+
+            with Client(client) as c:
+                parts = c.gather(c.compute(list(tasks)))
+        else:
+            parts = client.gather(client.compute(list(tasks)))
+    return pd.concat(parts, ignore_index=True)

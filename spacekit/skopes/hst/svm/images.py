@@ -1,0 +1,399 @@
+"""Render the three 128×128 RGB frames the SVM ensemble takes, and grow the misaligned class.
+
+A visit's image input is an array of shape ``(3, size, size, 3)`` with values 0-255
+(float32), the format of ``svm_img_pred_2samples.npz``:
+
+0. the drizzled total-detection image (an asinh stretch, grey);
+1. the same with the point (red) and segment (blue) source catalogs drawn over it;
+2. the same with the Gaia catalog (cyan) drawn over it.
+
+Catalog positions come from ``ra``/``dec`` columns through the image's WCS, or from
+``x``/``y`` pixel columns (0-based). When the mosaic's WCS is right, the Gaia marks sit on
+the sources; :func:`synthetic_misalignment` shifts the Gaia catalog by a chosen offset and
+re-renders, imitating a misaligned visit.
+
+Examples
+--------
+>>> import numpy as np
+>>> from astropy.wcs import WCS
+>>> w = WCS(naxis=2); w.wcs.ctype = ["RA---TAN", "DEC--TAN"]; w.wcs.crval = [10, 20]
+>>> w.wcs.crpix = [32, 32]; w.wcs.cdelt = [-1e-5, 1e-5]
+>>> img = np.random.default_rng(0).normal(size=(64, 64))
+>>> render_frames(img, wcs=w).shape
+(3, 128, 128, 3)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ....exceptions import DataNotFoundError, FormatError, InputError
+
+__all__ = [
+    "FRAME_SIZE",
+    "load_image",
+    "render_frames",
+    "save_frames_png",
+    "shift_catalog",
+    "synthetic_misalignment",
+    "validate_image_stack",
+    "load_image_arrays",
+]
+
+log = logging.getLogger(__name__)
+
+FRAME_SIZE = 128
+POINT_COLOR = (255.0, 0.0, 0.0)
+SEGMENT_COLOR = (0.0, 0.0, 255.0)
+GAIA_COLOR = (0.0, 255.0, 255.0)
+
+
+def load_image(path: str | os.PathLike, *, hdu: int | str | None = None):
+    """Read a drizzled image and its celestial WCS from a FITS file.
+
+    Uses the ``SCI`` extension when there is one, else the first HDU with 2-D data.
+
+    Returns
+    -------
+    (numpy.ndarray, astropy.wcs.WCS)
+
+    Examples
+    --------
+    >>> # data, wcs = load_image("hst_..._total_ibl738_drz.fits")  # doctest: +SKIP
+    """
+    from astropy.io import fits
+    from astropy.wcs import WCS
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataNotFoundError(f"drizzled image {path} does not exist")
+    try:
+        with fits.open(path, memmap=False) as hdul:
+            if hdu is None:
+                names = [h.name for h in hdul]
+                if "SCI" in names:
+                    hdu = "SCI"
+                else:
+                    hdu = next(
+                        (i for i, h in enumerate(hdul) if h.data is not None and h.data.ndim == 2),
+                        None,
+                    )
+                    if hdu is None:
+                        raise FormatError(f"{path} holds no 2-D image; expected a drizzled image")
+            data = np.asarray(hdul[hdu].data, dtype=float)
+            wcs = WCS(hdul[hdu].header).celestial
+    except OSError as exc:
+        raise FormatError(f"{path} is not a readable FITS file: {exc}") from None
+    if data.ndim != 2:
+        raise FormatError(f"{path}: expected a 2-D image, found shape {data.shape}")
+    return data, wcs
+
+
+def _stretch(data: np.ndarray) -> np.ndarray:
+    """Map an image to 0-255 with a percentile-clipped asinh stretch."""
+    finite = np.isfinite(data)
+    if not finite.any():
+        return np.zeros_like(data, dtype=float)
+    lo, hi = np.percentile(data[finite], [1.0, 99.5])
+    if hi <= lo:
+        hi = lo + 1.0
+    scaled = np.clip((np.where(finite, data, lo) - lo) / (hi - lo), 0.0, 1.0)
+    return 255.0 * np.arcsinh(10.0 * scaled) / np.arcsinh(10.0)
+
+
+def _resample(img: np.ndarray, size: int) -> np.ndarray:
+    """Area-average (or repeat, when smaller) ``img`` onto a ``size``×``size`` grid."""
+    ny, nx = img.shape
+    ys = np.minimum((np.arange(size + 1) * ny) // size, ny)
+    xs = np.minimum((np.arange(size + 1) * nx) // size, nx)
+    out = np.empty((size, size), dtype=float)
+    if ny >= size and nx >= size:
+        rows = np.add.reduceat(img, ys[:-1], axis=0) / np.diff(ys)[:, None]
+        out = np.add.reduceat(rows, xs[:-1], axis=1) / np.diff(xs)[None, :]
+        return out
+    yi = np.minimum((np.arange(size) * ny) // size, ny - 1)
+    xi = np.minimum((np.arange(size) * nx) // size, nx - 1)
+    return img[np.ix_(yi, xi)]
+
+
+def _catalog_pixels(catalog: Any, wcs: Any, shape: tuple[int, int], name: str) -> np.ndarray:
+    """Return an (n, 2) array of 0-based x, y pixel positions of a catalog."""
+    if catalog is None:
+        return np.empty((0, 2))
+    if isinstance(catalog, (str, os.PathLike)):
+        path = Path(catalog)
+        if not path.is_file():
+            raise DataNotFoundError(f"{name} catalog {path} does not exist")
+        if path.suffix.lower() in {".ecsv", ".fits", ".fit"}:
+            from astropy.table import Table
+
+            catalog = Table.read(path).to_pandas()
+        else:
+            catalog = pd.read_csv(path, sep=None, engine="python")
+    if not isinstance(catalog, pd.DataFrame):
+        if hasattr(catalog, "to_pandas"):
+            catalog = catalog.to_pandas()
+        else:
+            catalog = pd.DataFrame(catalog)
+    cols = {c.lower(): c for c in catalog.columns}
+    ra_c = cols.get("ra") or cols.get("ra_icrs")
+    dec_c = cols.get("dec") or cols.get("de_icrs") or cols.get("dec_icrs")
+    if ra_c and dec_c:
+        if wcs is None:
+            raise InputError(
+                f"the {name} catalog has RA/Dec but no WCS was given; pass wcs= or a FITS path"
+            )
+        x, y = wcs.all_world2pix(
+            catalog[ra_c].to_numpy(float), catalog[dec_c].to_numpy(float), 0
+        )
+        return np.column_stack([x, y])
+    x_c, y_c = cols.get("x"), cols.get("y")
+    if x_c and y_c:
+        return catalog[[x_c, y_c]].to_numpy(float)
+    raise InputError(
+        f"the {name} catalog needs 'ra'/'dec' or 'x'/'y' columns; found {list(catalog.columns)}"
+    )
+
+
+def _draw(frame: np.ndarray, xy: np.ndarray, shape: tuple[int, int], color, radius: int) -> None:
+    """Draw a small ring at each position (scaled from image to frame pixels)."""
+    size = frame.shape[0]
+    ny, nx = shape
+    if not len(xy):
+        return
+    px = np.round((xy[:, 0] + 0.5) * size / nx - 0.5).astype(int)
+    py = np.round((xy[:, 1] + 0.5) * size / ny - 0.5).astype(int)
+    ang = np.linspace(0, 2 * np.pi, 12, endpoint=False)
+    dx = np.round(radius * np.cos(ang)).astype(int)
+    dy = np.round(radius * np.sin(ang)).astype(int)
+    xs = (px[:, None] + dx[None, :]).ravel()
+    ys = (py[:, None] + dy[None, :]).ravel()
+    ok = (xs >= 0) & (xs < size) & (ys >= 0) & (ys < size)
+    # FITS row 0 is the bottom of the sky image; frames are stored top row first.
+    frame[size - 1 - ys[ok], xs[ok], :] = color
+
+
+def render_frames(
+    image: str | os.PathLike | np.ndarray,
+    *,
+    wcs: Any = None,
+    point: Any = None,
+    segment: Any = None,
+    gaia: Any = None,
+    size: int = FRAME_SIZE,
+    radius: int = 2,
+) -> np.ndarray:
+    """Render the plain, catalog-overlay and Gaia-overlay frames of one visit.
+
+    Parameters
+    ----------
+    image : path or 2-D array
+        The drizzled total-detection image (a FITS path brings its own WCS).
+    wcs : astropy.wcs.WCS, optional
+        Needed when catalogs give RA/Dec and ``image`` is an array.
+    point, segment, gaia : DataFrame, astropy Table, path or None
+        Catalogs with ``ra``/``dec`` (degrees) or ``x``/``y`` (0-based pixels) columns.
+    size : int
+        Frame side in pixels (128 for the model).
+    radius : int
+        Radius of the catalog marks in frame pixels.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 array of shape ``(3, size, size, 3)``, values 0-255.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> frames = render_frames(np.ones((256, 256)), point=pd.DataFrame({"x": [10.], "y": [20.]}))
+    >>> frames.shape, bool((frames[1] != frames[0]).any())
+    ((3, 128, 128, 3), True)
+    """
+    if isinstance(image, (str, os.PathLike)):
+        data, file_wcs = load_image(image)
+        wcs = wcs if wcs is not None else file_wcs
+    else:
+        data = np.asarray(image, dtype=float)
+    if data.ndim != 2 or min(data.shape) < 2:
+        raise InputError(f"expected a 2-D image, got an array of shape {data.shape}")
+    if int(size) < 8:
+        raise InputError(f"size must be at least 8 pixels, got {size}")
+    grey = _resample(_stretch(data), int(size))[::-1]  # top row first
+    base = np.repeat(grey[:, :, None], 3, axis=2)
+    frames = np.stack([base, base.copy(), base.copy()]).astype(np.float32)
+    shape = data.shape
+    _draw(frames[1], _catalog_pixels(point, wcs, shape, "point"), shape, POINT_COLOR, radius)
+    _draw(frames[1], _catalog_pixels(segment, wcs, shape, "segment"), shape, SEGMENT_COLOR, radius)
+    _draw(frames[2], _catalog_pixels(gaia, wcs, shape, "Gaia"), shape, GAIA_COLOR, radius)
+    return frames
+
+
+def shift_catalog(catalog: pd.DataFrame, offset_arcsec: float, angle_deg: float) -> pd.DataFrame:
+    """Return a copy of a catalog moved by ``offset_arcsec`` towards position angle ``angle_deg``.
+
+    RA/Dec columns are moved on the sky (east of north); x/y columns are moved in pixels
+    by the same number (``offset_arcsec`` is then read as pixels).
+
+    Examples
+    --------
+    >>> cat = pd.DataFrame({"ra": [10.0], "dec": [0.0]})
+    >>> round((shift_catalog(cat, 3.6, 0.0)["dec"].iloc[0]) * 3600, 6)
+    3.6
+    """
+    out = catalog.copy()
+    cols = {c.lower(): c for c in out.columns}
+    theta = np.deg2rad(angle_deg)
+    if "ra" in cols and "dec" in cols:
+        from astropy import units as u
+        from astropy.coordinates import SkyCoord
+
+        c = SkyCoord(out[cols["ra"]].to_numpy(float) * u.deg, out[cols["dec"]].to_numpy(float) * u.deg)
+        moved = c.directional_offset_by(angle_deg * u.deg, offset_arcsec * u.arcsec)
+        out[cols["ra"]] = moved.ra.deg
+        out[cols["dec"]] = moved.dec.deg
+    elif "x" in cols and "y" in cols:
+        out[cols["x"]] = out[cols["x"]] + offset_arcsec * np.sin(theta)
+        out[cols["y"]] = out[cols["y"]] + offset_arcsec * np.cos(theta)
+    else:
+        raise InputError(f"catalog needs 'ra'/'dec' or 'x'/'y' columns; found {list(out.columns)}")
+    return out
+
+
+def synthetic_misalignment(
+    image: str | os.PathLike | np.ndarray,
+    *,
+    gaia: Any,
+    offset_arcsec: float,
+    angle_deg: float | None = None,
+    wcs: Any = None,
+    point: Any = None,
+    segment: Any = None,
+    seed: int | None = None,
+    size: int = FRAME_SIZE,
+) -> np.ndarray:
+    """Render a visit as if its mosaic were misaligned by ``offset_arcsec``.
+
+    The image and its own point/segment catalogs stay together; the Gaia catalog (the
+    truth on the sky) is shifted, as happens when the drizzled image's WCS is off.
+
+    Parameters
+    ----------
+    offset_arcsec : float
+        Size of the shift (arcsec; pixels for x/y catalogs).
+    angle_deg : float, optional
+        Direction (degrees east of north); random from ``seed`` when None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = pd.DataFrame({"x": [30.0], "y": [30.0]})
+    >>> a = render_frames(np.ones((64, 64)), gaia=g)
+    >>> b = synthetic_misalignment(np.ones((64, 64)), gaia=g, offset_arcsec=10, angle_deg=90)
+    >>> bool((a[2] != b[2]).any()), bool((a[0] == b[0]).all())
+    (True, True)
+    """
+    if not np.isfinite(offset_arcsec) or offset_arcsec < 0:
+        raise InputError(f"offset_arcsec must be a finite number >= 0, got {offset_arcsec}")
+    if angle_deg is None:
+        angle_deg = float(np.random.default_rng(seed).uniform(0.0, 360.0))
+    if isinstance(image, (str, os.PathLike)):
+        data, file_wcs = load_image(image)
+        wcs = wcs if wcs is not None else file_wcs
+        image = data
+    if isinstance(gaia, (str, os.PathLike)) or not isinstance(gaia, pd.DataFrame):
+        gaia_df = pd.DataFrame(gaia) if isinstance(gaia, Mapping) else gaia
+        if not isinstance(gaia_df, pd.DataFrame):
+            xy = _catalog_pixels(gaia, wcs, np.shape(image), "Gaia")
+            gaia_df = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]})
+    else:
+        gaia_df = gaia
+    moved = shift_catalog(gaia_df, float(offset_arcsec), float(angle_deg))
+    return render_frames(image, wcs=wcs, point=point, segment=segment, gaia=moved, size=size)
+
+
+def validate_image_stack(images: Any, *, n: int | None = None, name: str = "images") -> np.ndarray:
+    """Check an SVM image array: shape ``(n, 3, 128, 128, 3)`` (one visit: ``(3, 128, 128, 3)``).
+
+    Returns a float32 array of shape ``(n, 3, 128, 128, 3)``.
+
+    Raises
+    ------
+    InputError
+        Naming ``name``, the shape found and the shape expected.
+
+    Examples
+    --------
+    >>> validate_image_stack(np.zeros((3, 128, 128, 3))).shape
+    (1, 3, 128, 128, 3)
+    """
+    arr = np.asarray(images, dtype=np.float32)
+    if arr.ndim == 4:
+        arr = arr[None]
+    if arr.ndim != 5 or arr.shape[1:] != (3, FRAME_SIZE, FRAME_SIZE, 3):
+        raise InputError(
+            f"{name}: expected image arrays of shape (n, 3, {FRAME_SIZE}, {FRAME_SIZE}, 3) "
+            f"(three RGB frames per visit, from render_frames), got {np.shape(images)}"
+        )
+    if n is not None and arr.shape[0] != n:
+        raise InputError(f"{name}: expected {n} image stacks (one per visit), got {arr.shape[0]}")
+    if not np.isfinite(arr).all():
+        raise InputError(f"{name}: image arrays contain NaN or infinite values")
+    return arr
+
+
+def load_image_arrays(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """Read an ``.npz`` of SVM images (keys ``index`` and ``images``) → (index, images).
+
+    Examples
+    --------
+    >>> # idx, imgs = load_image_arrays("svm_img_pred_2samples.npz")  # doctest: +SKIP
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataNotFoundError(f"image archive {path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if "index" not in z or "images" not in z:
+                raise FormatError(
+                    f"{path}: expected arrays 'index' and 'images', found {sorted(z.files)}"
+                )
+            index = np.asarray(z["index"]).astype(str)
+            images = validate_image_stack(z["images"], n=len(index), name=str(path))
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise FormatError(f"{path} is not a readable .npz archive: {exc}") from None
+    return index, images
+
+
+def save_frames_png(frames: np.ndarray, out_dir: str | os.PathLike, stem: str) -> list[Path]:
+    """Write the three frames as ``<stem>_{plain,catalogs,gaia}.png`` (atomically).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> paths = save_frames_png(np.zeros((3, 128, 128, 3)), tempfile.mkdtemp(), "v")
+    >>> [p.name for p in paths]
+    ['v_plain.png', 'v_catalogs.png', 'v_gaia.png']
+    """
+    from ....utils import atomic_write, optional_import
+
+    image_mod = optional_import("PIL.Image", "save_frames_png")
+    arr = validate_image_stack(frames, n=1)[0]
+    out_dir = Path(out_dir)
+    paths = []
+    for frame, label in zip(arr, ("plain", "catalogs", "gaia"), strict=True):
+        path = out_dir / f"{stem}_{label}.png"
+        img = image_mod.fromarray(np.clip(frame, 0, 255).astype(np.uint8))
+        with atomic_write(path, "wb") as fh:
+            img.save(fh, format="PNG")
+        paths.append(path)
+    return paths

@@ -1,0 +1,487 @@
+"""The SVM alignment classifier: tabular-only models and the tabular+image ensemble.
+
+Three kinds of model share one interface, :class:`SvmModel`:
+
+- ``"gb"``: scikit-learn gradient-boosted trees on the ten table features plus nine
+  ratios (:data:`DERIVED`). The default: on ``svm_labeled_2021-07-28.csv`` it beat the MLP on
+  proposal-grouped validation (see ``benchmarks/RESULTS.md``);
+- ``"mlp"``: :func:`spacekit.builder.build_mlp` on the same features (log1p + z-score),
+  trained with balanced batches and Gaussian feature noise;
+- ``"ensemble"``: :func:`spacekit.builder.build_ensemble` — the MLP branch plus a 3D CNN on
+  the ``(3, 128, 128, 3)`` image stacks of :mod:`.images` (flips/rotations as augmentation).
+
+A saved model is a folder with ``svm_model.json`` (kind, features, preprocessing, threshold)
+and ``model.joblib`` (gb) or ``model.keras`` + ``metadata.json`` (Keras kinds, written by
+:func:`spacekit.builder.save_model`).
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> rng = np.random.default_rng(0)
+>>> df = pd.DataFrame({c: rng.integers(1, 50, 60) for c in FEATURES})
+>>> y = (df["rms_ra"] > 25).astype(int).to_numpy()
+>>> model = SvmModel(kind="gb", fast=True).fit(df, y)
+>>> model.predict_proba(df).shape
+(60,)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ....exceptions import InputError, ModelLoadError, NotFittedError, SchemaError
+from .encode import FEATURES, proposal_of
+
+__all__ = [
+    "DERIVED",
+    "MODEL_KINDS",
+    "SvmModel",
+    "feature_matrix",
+    "feature_names",
+    "proposal_groups",
+    "proposal_folds",
+    "proposal_split",
+    "load_svm_model",
+]
+
+log = logging.getLogger(__name__)
+
+MODEL_KINDS = ("gb", "mlp", "ensemble")
+#: Ratios added to the ten table features (trees cannot form ratios themselves).
+DERIVED: tuple[str, ...] = (
+    "rms",
+    "match_frac",
+    "gaia_per_point",
+    "seg_per_point",
+    "match_per_point",
+    "rms_per_match",
+    "point_per_exp",
+    "match_per_exp",
+    "gaia_per_seg",
+)
+SPEC_FILE = "svm_model.json"
+GB_FILE = "model.joblib"
+
+
+def feature_names() -> list[str]:
+    """Names of the model's input columns (table features, then :data:`DERIVED`).
+
+    Examples
+    --------
+    >>> feature_names()[-1]
+    'gaia_per_seg'
+    """
+    return [*FEATURES, *DERIVED]
+
+
+def feature_matrix(frame: pd.DataFrame) -> np.ndarray:
+    """Return the float64 model input of a feature table (columns of :func:`feature_names`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({c: [1.0] for c in FEATURES})
+    >>> feature_matrix(df).shape
+    (1, 19)
+    """
+    missing = [c for c in FEATURES if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"expected SVM feature columns {list(FEATURES)}; missing {missing} "
+            "(load tables with spacekit.skopes.hst.svm.load_feature_table)"
+        )
+    f = frame[list(FEATURES)].apply(pd.to_numeric, errors="coerce").astype(float)
+    if f.isna().any().any():
+        bad = f.columns[f.isna().any()].tolist()
+        raise SchemaError(f"SVM features {bad} hold missing or non-numeric values")
+    rms = np.hypot(f["rms_ra"], f["rms_dec"])
+    derived = {
+        "rms": rms,
+        "match_frac": f["nmatches"] / (f["gaia"] + 1.0),
+        "gaia_per_point": f["gaia"] / (f["point"] + 1.0),
+        "seg_per_point": f["segment"] / (f["point"] + 1.0),
+        "match_per_point": f["nmatches"] / (f["point"] + 1.0),
+        "rms_per_match": rms / np.sqrt(f["nmatches"] + 1.0),
+        "point_per_exp": f["point"] / f["numexp"].clip(lower=1.0),
+        "match_per_exp": f["nmatches"] / f["numexp"].clip(lower=1.0),
+        "gaia_per_seg": f["gaia"] / (f["segment"] + 1.0),
+    }
+    return np.column_stack([f.to_numpy(), *[np.asarray(derived[k]) for k in DERIVED]])
+
+
+def proposal_groups(frame: pd.DataFrame) -> np.ndarray:
+    """The proposal id of every row (from ``index``), the grouping of SVM splits.
+
+    Examples
+    --------
+    >>> proposal_groups(pd.DataFrame({"index": ["hst_11099_04_wfc3_ir_total_ia0m04"]}))
+    array(['11099'], dtype=object)
+    """
+    if "index" not in frame.columns:
+        raise SchemaError("a proposal-grouped split needs the 'index' column of visit names")
+    return np.array([proposal_of(i) for i in frame["index"]], dtype=object)
+
+
+def proposal_folds(
+    frame: pd.DataFrame, y: Any, *, n_splits: int = 5, repeats: int = 1, seed: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified k-fold splits that keep all visits of a proposal on one side.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"index": [f"hst_{p}_01_acs_wfc_total_j{p}" for p in range(10)]})
+    >>> folds = proposal_folds(df, [0, 1] * 5, n_splits=5)
+    >>> len(folds), sorted(np.concatenate([te for _, te in folds]).tolist()) == list(range(10))
+    (5, True)
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    groups = proposal_groups(frame)
+    y = np.asarray(y).astype(int)
+    n_groups = len(set(groups))
+    if n_groups < n_splits:
+        raise InputError(
+            f"a {n_splits}-fold proposal-grouped split needs at least {n_splits} proposals; "
+            f"the table has {n_groups}. Lower n_splits or add visits"
+        )
+    out = []
+    for r in range(int(repeats)):
+        cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed + r)
+        out.extend(cv.split(np.zeros(len(y)), y, groups))
+    return out
+
+
+def proposal_split(
+    frame: pd.DataFrame, y: Any, *, test_size: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """One train/test split (about ``test_size`` held out) that keeps proposals together.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"index": [f"hst_{p}_01_acs_wfc_total_j{p}" for p in range(10)]})
+    >>> tr, te = proposal_split(df, [0, 1] * 5, test_size=0.2)
+    >>> len(tr) + len(te)
+    10
+    """
+    if not 0 < test_size < 1:
+        raise InputError(f"test_size must be between 0 and 1, got {test_size}")
+    n_splits = max(2, int(round(1.0 / test_size)))
+    return proposal_folds(frame, y, n_splits=n_splits, seed=seed)[0]
+
+
+def _noise_augment(scale: float):
+    """Augmentation for balanced batches: Gaussian noise on 2-D tables, flips on images."""
+
+    def augment(batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if batch.ndim == 2:
+            return batch + rng.normal(0.0, scale, size=batch.shape).astype(batch.dtype)
+        if batch.ndim == 5:
+            from ....builder import augment_flip
+
+            return augment_flip(batch, rng)
+        return batch
+
+    return augment
+
+
+class SvmModel:
+    """An SVM alignment classifier (scikit-learn estimator contract).
+
+    Parameters
+    ----------
+    kind : {"gb", "mlp", "ensemble"}
+        Gradient-boosted trees, builder MLP, or builder MLP+3D-CNN ensemble (needs images).
+    fast : bool
+        Tiny settings that train in seconds (tests, smoke runs).
+    seed : int
+        Random seed (trees, weights, batches).
+    threshold : float
+        Probability at or above which a visit is called misaligned.
+    epochs, batch_size : int
+        Keras kinds only (defaults 80/32; 3/16 when ``fast``).
+    n_estimators, max_depth, learning_rate : gb only
+        Trees (default 600 depth-2 trees at 0.03: shallow trees generalised best across
+        proposals).
+    progress : bool, optional
+        Progress bar over epochs (Keras kinds).
+
+    Attributes
+    ----------
+    estimator_ : fitted scikit-learn pipeline or keras.Model
+    preprocessing_ : dict
+        For Keras kinds, the log1p + z-score parameters of the features.
+    history_ : dict or None
+        Keras training history.
+
+    Examples
+    --------
+    See the module docstring.
+    """
+
+    def __init__(
+        self,
+        kind: str = "gb",
+        *,
+        fast: bool = False,
+        seed: int = 0,
+        threshold: float = 0.5,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        n_estimators: int = 600,
+        max_depth: int = 2,
+        learning_rate: float = 0.03,
+        progress: bool | None = None,
+    ) -> None:
+        self.kind = kind
+        self.fast = fast
+        self.seed = seed
+        self.threshold = threshold
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.learning_rate = learning_rate
+        self.progress = progress
+
+    # -- helpers -------------------------------------------------------------
+    def _check_kind(self) -> None:
+        if self.kind not in MODEL_KINDS:
+            raise InputError(f"kind must be one of {MODEL_KINDS}, got {self.kind!r}")
+
+    def _scale(self, x: np.ndarray) -> np.ndarray:
+        p = self.preprocessing_
+        z = np.log1p(np.clip(x, 0.0, None))
+        return ((z - np.asarray(p["mean"])) / np.asarray(p["std"])).astype(np.float32)
+
+    @staticmethod
+    def _images(images: Any, n: int) -> np.ndarray:
+        from .images import validate_image_stack
+
+        return validate_image_stack(images, n=n) / 255.0
+
+    # -- fit -------------------------------------------------------------------
+    def fit(
+        self,
+        X: pd.DataFrame,
+        y: Any,
+        *,
+        images: Any = None,
+        validation: tuple | None = None,
+    ) -> SvmModel:
+        """Fit on a feature table ``X`` (FEATURES columns) and labels ``y`` (1 = misaligned).
+
+        Parameters
+        ----------
+        images : array (n, 3, 128, 128, 3), optional
+            Required for ``kind="ensemble"``.
+        validation : (X_val, y_val) or (X_val, y_val, images_val), optional
+            Held-out data for Keras kinds (early stopping on validation loss).
+        """
+        self._check_kind()
+        x = feature_matrix(X)
+        y = np.asarray(y).astype(int).reshape(-1)
+        if len(y) != len(x):
+            raise InputError(f"X has {len(x)} rows but y has {len(y)} labels")
+        if set(np.unique(y)) - {0, 1} or len(np.unique(y)) < 2:
+            raise InputError(
+                f"labels must be 0 (aligned) and 1 (misaligned) with both present; found "
+                f"{sorted(np.unique(y).tolist())}"
+            )
+        self.n_features_in_ = x.shape[1]
+        self.history_ = None
+        if self.kind == "gb":
+            from sklearn.ensemble import GradientBoostingClassifier
+
+            n = 40 if self.fast else self.n_estimators
+            self.estimator_ = GradientBoostingClassifier(
+                n_estimators=n,
+                max_depth=self.max_depth,
+                learning_rate=0.1 if self.fast else self.learning_rate,
+                subsample=0.8,
+                random_state=self.seed,
+            ).fit(x, y)
+            self.preprocessing_ = {}
+            return self
+        if self.kind == "ensemble" and images is None:
+            raise InputError(
+                "kind='ensemble' needs image arrays of shape (n, 3, 128, 128, 3); pass "
+                "images=, or use kind='gb' or 'mlp' for the tabular-only model"
+            )
+        from ....builder import Trainer, build_ensemble, build_mlp
+
+        z = np.log1p(np.clip(x, 0.0, None))
+        std = z.std(axis=0)
+        self.preprocessing_ = {
+            "transform": "log1p+zscore",
+            "mean": z.mean(axis=0).tolist(),
+            "std": np.where(std > 0, std, 1.0).tolist(),
+        }
+        xs = self._scale(x)
+        inputs: Any = xs
+        if self.kind == "ensemble":
+            inputs = [xs, self._images(images, len(xs))]
+        val = None
+        if validation is not None:
+            vx = self._scale(feature_matrix(validation[0]))
+            vy = np.asarray(validation[1]).astype(int).reshape(-1)
+            if self.kind == "ensemble":
+                if len(validation) < 3 or validation[2] is None:
+                    raise InputError("validation for kind='ensemble' needs (X, y, images)")
+                vx = [vx, self._images(validation[2], len(vy))]
+            val = (vx, vy)
+        epochs = self.epochs or (3 if self.fast else 80)
+        batch = self.batch_size or (16 if self.fast else 32)
+        d = xs.shape[1]
+        if self.kind == "mlp":
+            def builder():
+                hidden = (16, 8) if self.fast else (32, 64, 32, 16)
+                return build_mlp(d, hidden=hidden, dropout=0.0 if self.fast else 0.1)
+        else:
+            def builder():
+                if self.fast:
+                    return build_ensemble(d, (3, 128, 128, 3), mlp_hidden=(8,), cnn_filters=(4,),
+                                          cnn_dense=(8,), head=(4,))
+                return build_ensemble(d, (3, 128, 128, 3), mlp_hidden=(32, 64, 32, 16),
+                                      cnn_filters=(16, 32, 64), cnn_dense=(32,), head=(16,),
+                                      dropout=0.1)
+        trainer = Trainer(
+            loss="binary_crossentropy",
+            learning_rate=1e-3,
+            epochs=epochs,
+            batch_size=batch,
+            early_stopping=None if self.fast else 10,
+            seed=self.seed,
+            balanced=True,
+            augment=_noise_augment(0.05),
+            progress=self.progress,
+        )
+        self.history_ = trainer.fit(builder, inputs, y, validation_data=val)
+        self.estimator_ = trainer.model_
+        return self
+
+    # -- predict ---------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "estimator_"):
+            raise NotFittedError(
+                "this SvmModel is not fitted yet; call fit(X, y) or load a saved model with "
+                "load_svm_model(folder)"
+            )
+
+    def predict_proba(self, X: pd.DataFrame, *, images: Any = None) -> np.ndarray:
+        """Probability that each visit is misaligned, shape ``(n,)``."""
+        self._check_fitted()
+        x = feature_matrix(X)
+        if self.kind == "gb":
+            return self.estimator_.predict_proba(x)[:, 1]
+        xs = self._scale(x)
+        inputs: Any = xs
+        if self.kind == "ensemble":
+            if images is None:
+                raise InputError(
+                    "this is an ensemble model: it needs the visits' image arrays "
+                    "(n, 3, 128, 128, 3); pass images="
+                )
+            inputs = [xs, self._images(images, len(xs))]
+        out = self.estimator_.predict(inputs, verbose=0, batch_size=256)
+        return np.asarray(out, dtype=float).reshape(-1)
+
+    def predict(self, X: pd.DataFrame, *, images: Any = None) -> np.ndarray:
+        """0 (aligned) / 1 (misaligned) at :attr:`threshold`."""
+        return (self.predict_proba(X, images=images) >= self.threshold).astype(int)
+
+    # -- persistence -------------------------------------------------------------
+    def save(self, folder: str | os.PathLike, *, metadata: dict | None = None) -> Path:
+        """Write the model folder (see the module docstring); return its path."""
+        from ....utils import atomic_write
+        from ....utils.runs import write_json
+
+        self._check_fitted()
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        spec = {
+            "app": "hst_svm",
+            "kind": self.kind,
+            "features": list(FEATURES),
+            "model_inputs": feature_names(),
+            "threshold": float(self.threshold),
+            "preprocessing": self.preprocessing_,
+            "params": {k: getattr(self, k) for k in ("fast", "seed", "epochs", "batch_size",
+                                                     "n_estimators", "max_depth", "learning_rate")},
+            **(metadata or {}),
+        }
+        if self.kind == "gb":
+            import joblib
+
+            with atomic_write(folder / GB_FILE, "wb") as fh:
+                joblib.dump(self.estimator_, fh)
+        else:
+            from ....builder import save_model
+
+            save_model(self.estimator_, folder, metadata={"svm": spec}, history=self.history_)
+        write_json(folder / SPEC_FILE, spec)  # last: a folder with it is complete
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> SvmModel:
+        """Load a folder written by :meth:`save` (or a run folder holding ``model/``)."""
+        folder = Path(folder)
+        if (folder / "model" / SPEC_FILE).is_file():
+            folder = folder / "model"
+        spec_path = folder / SPEC_FILE
+        if not spec_path.is_file():
+            raise ModelLoadError(
+                f"{folder} is not an SVM model folder: {SPEC_FILE} is missing. Train one with "
+                "`spacekit svm train` or spacekit.skopes.hst.svm.train"
+            )
+        try:
+            spec = json.loads(spec_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ModelLoadError(f"{spec_path} is corrupt: {exc}") from None
+        kind = spec.get("kind")
+        if kind not in MODEL_KINDS:
+            raise ModelLoadError(f"{spec_path}: unknown model kind {kind!r}")
+        params = spec.get("params", {})
+        model = cls(kind=kind, threshold=spec.get("threshold", 0.5),
+                    **{k: v for k, v in params.items() if k in
+                       ("fast", "seed", "epochs", "batch_size", "n_estimators", "max_depth",
+                        "learning_rate")})
+        model.preprocessing_ = spec.get("preprocessing", {})
+        model.spec_ = spec
+        model.history_ = None
+        if kind == "gb":
+            import joblib
+
+            path = folder / GB_FILE
+            if not path.is_file():
+                raise ModelLoadError(f"{path} is missing; the model folder is incomplete")
+            try:
+                model.estimator_ = joblib.load(path)
+            except Exception as exc:  # noqa: BLE001 - unpickling can fail many ways
+                raise ModelLoadError(f"{path} could not be loaded: {exc}") from None
+        else:
+            from ....builder import load_model
+
+            model.estimator_, meta = load_model(folder)
+            model.history_ = meta.get("history")
+        model.n_features_in_ = len(spec.get("model_inputs", feature_names()))
+        return model
+
+    def __repr__(self) -> str:
+        return f"SvmModel(kind={self.kind!r}, threshold={self.threshold})"
+
+
+def load_svm_model(folder: str | os.PathLike) -> SvmModel:
+    """Load a saved SVM model folder (alias of :meth:`SvmModel.load`).
+
+    Examples
+    --------
+    >>> # model = load_svm_model("spacekit-runs/hst_svm/20260101-000000-train/model")  # doctest: +SKIP
+    """
+    return SvmModel.load(folder)
