@@ -24,6 +24,7 @@ demo: install
 
 lint: install
 	$(VENV)/bin/ruff check spacekit tests benchmarks examples docs/conf.py
+	$(VENV)/bin/hadolint docker/Dockerfile
 
 test: install lint browser
 	$(PY) -m pytest

@@ -242,7 +242,9 @@ def residuals_figure(records: Mapping[str, Mapping]) -> Any:
         return empty_figure("no regression residuals in the selected runs")
     fig = make_subplots(rows=1, cols=2, subplot_titles=["predicted vs true", "residuals"])
     lo, hi = np.inf, -np.inf
-    for label, block in items:
+    palette = ["#3465a4", "#cc0000", "#4e9a06", "#f57900", "#75507b", "#c4a000", "#06989a"]
+    for n, (label, block) in enumerate(items):
+        color = palette[n % len(palette)]
         y_true, y_pred = _numbers(block["y_true"]), _numbers(block["y_pred"])
         if y_true.shape != y_pred.shape:
             raise InputError(
@@ -251,11 +253,12 @@ def residuals_figure(records: Mapping[str, Mapping]) -> Any:
             )
         lo, hi = min(lo, np.nanmin(y_true)), max(hi, np.nanmax(y_true))
         fig.add_trace(go.Scattergl(x=y_true, y=y_pred, mode="markers", name=label,
-                                   marker={"size": 4, "opacity": 0.6}, legendgroup=label),
+                                   marker={"size": 4, "opacity": 0.6, "color": color},
+                                   legendgroup=label),
                       row=1, col=1)
         fig.add_trace(go.Scattergl(x=y_pred, y=y_pred - y_true, mode="markers", name=label,
-                                   marker={"size": 4, "opacity": 0.6}, legendgroup=label,
-                                   showlegend=False), row=1, col=2)
+                                   marker={"size": 4, "opacity": 0.6, "color": color},
+                                   legendgroup=label, showlegend=False), row=1, col=2)
     fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="y = x",
                              line={"dash": "dot", "color": "gray"}), row=1, col=1)
     fig.update_xaxes(title_text="true", row=1, col=1)

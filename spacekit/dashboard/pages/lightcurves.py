@@ -59,6 +59,8 @@ def _value(obj: Any, *names: str) -> Any:
     for name in names:
         if isinstance(obj, Mapping) and name in obj:
             return obj[name]
+        if name in (getattr(obj, "colnames", None) or ()):  # an astropy Table
+            return obj[name]
         if hasattr(obj, name):
             return getattr(obj, name)
     return None
@@ -91,6 +93,7 @@ def summarize_result(result: Any) -> dict[str, Any]:
             "depth": None if depth is None else float(np.asarray(getattr(depth, "value",
                                                                          depth))),
             "sde": None if sde is None else float(sde),
+            "snr": None if _value(r, "snr") is None else float(_value(r, "snr")),
             "detected": bool(_value(r, "detected")),
         }
 
@@ -103,19 +106,24 @@ def summarize_result(result: Any) -> dict[str, Any]:
 def _periodogram_figure(result: Any) -> Any:
     go = figures._go()
     pg = _value(result, "periodogram")
-    x = _value(pg, "period", "periods")
-    y = _value(pg, "power", "sde", "SDE")
+    x = _value(pg, "period", "periods") if pg is not None else None
+    y = None
+    for key in ("sde", "power"):
+        if pg is not None and key in getattr(pg, "colnames", pg):
+            y, ylabel = pg[key], key
+            break
     if x is None or y is None:
         return None
     x = np.asarray(getattr(x, "value", x), dtype=float)
     y = np.asarray(getattr(y, "value", y), dtype=float)
-    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name="power"))
+    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name=ylabel, line={"color": "#204a87"}))
     period = _days(_value(result, "period"))
     if period:
         fig.add_vline(x=period, line_dash="dot", line_color="#cc0000",
                       annotation_text=f"{period:.4f} d")
     fig.update_layout(template="plotly_white", title="Periodogram", xaxis_title="period (days)",
-                      yaxis_title="power", height=340)
+                      yaxis_title=ylabel.upper() if ylabel == "sde" else ylabel, height=340,
+                      xaxis_type="log")
     return fig
 
 
@@ -129,34 +137,43 @@ def _folded_figure(result: Any) -> Any:
     return fig
 
 
+def _series_figure(lc: Any, title: str) -> Any:
+    if lc is None or not hasattr(lc, "time_days"):
+        return None
+    fig = figures.lightcurve_figure(lc.time_days(), lc.flux.value, title=title)
+    fig.update_layout(xaxis_title="days since the first cadence")
+    return fig
+
+
 def hunt_job(report: Any, source: dict, engine: str, max_planets: int, window: float) -> dict:
-    """Background job: read, detrend, search, draw. Returns summary and figures."""
-    from ...analyzer import planet_hunter, plot_hunt
+    """Background job: read, search (planet_hunter detrends), draw. Returns summary and
+    figures (raw, detrended, periodogram, folded)."""
+    from ...analyzer import planet_hunter
 
     report(0.05, "reading the light curve")
     lc = read_source(source)
-    report(0.2, "cleaning and detrending")
-    clean = lc.remove_nans().normalize()
-    flat, trend = clean.flatten(window, return_trend=True)
-    t = clean.time_days()
-    raw_fig = figures.lightcurve_figure(t, clean.flux.value, trend=trend.flux.value,
-                                        title=f"Raw (normalised) with {window:g}-day trend")
-    flat_fig = figures.lightcurve_figure(t, flat.flux.value, title="Detrended")
-    for fig in (raw_fig, flat_fig):
-        fig.update_layout(xaxis_title="days since the first cadence")
-    report(0.35, f"searching for periods ({engine}); this is the long step")
-    result = planet_hunter(lc, max_planets=max_planets, engine=engine)
-    report(0.9, "drawing the periodogram and the folded light curve")
-    out = {
-        "target": str(lc.meta.get("target") or source.get("dataset") or "light curve"),
-        "n_points": len(clean),
-        "summary": summarize_result(result),
-        "figures": {"raw": raw_fig, "detrended": flat_fig,
-                    "periodogram": _periodogram_figure(result), "folded": _folded_figure(result)},
+    report(0.2, f"detrending ({window:g}-day window) and searching for periods ({engine}); "
+                "this is the long step")
+    result = planet_hunter(lc, max_planets=max_planets, engine=engine, window=window)
+    report(0.85, "drawing the light curves, periodogram and folded transit")
+    raw = _value(result, "raw")
+    figs = {
+        "raw": _series_figure(raw if raw is not None else lc.remove_nans().normalize(),
+                              "Raw (normalised)"),
+        "detrended": _series_figure(_value(result, "flattened"), "Detrended (searched)"),
+        "periodogram": _periodogram_figure(result),
+        "folded": _folded_figure(result),
     }
-    if out["figures"]["periodogram"] is None or out["figures"]["folded"] is None:
-        out["figures"]["hunt"] = plot_hunt(result, backend="plotly")
-    return out
+    if any(f is None for f in figs.values()):
+        from ...analyzer import plot_hunt
+
+        figs["planet_hunter"] = plot_hunt(result, backend="plotly")
+    return {
+        "target": str(lc.meta.get("target") or source.get("dataset") or "light curve"),
+        "n_points": len(lc),
+        "summary": summarize_result(result),
+        "figures": figs,
+    }
 
 
 # -- layout ----------------------------------------------------------------------

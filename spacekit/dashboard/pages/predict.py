@@ -120,32 +120,50 @@ def _probabilities(result: dict) -> list[float] | None:
     return None
 
 
+def _fmt(value: Any, fmt: str) -> str:
+    return fmt.format(value) if isinstance(value, (int, float)) else "—"
+
+
 def result_view(ipst: str, result: dict) -> Any:
-    """The prediction: headline numbers, bin probabilities and every returned value."""
+    """The prediction: headline numbers with their safety margins, bin probabilities, the
+    parsed features and every returned value."""
     import pandas as pd
     from dash import dcc, html
 
-    def stat(label: str, key: str, fmt: str, elem_id: str) -> Any:
-        value = result.get(key)
-        text = fmt.format(value) if isinstance(value, (int, float)) else "—"
+    def stat(label: str, text: str, elem_id: str, note: str = "") -> Any:
         return html.Div([html.Div(label, className="muted"),
-                         html.Div(text, className="big-number", id=elem_id)])
+                         html.Div(text, className="big-number", id=elem_id),
+                         html.Div(note, className="muted")])
 
+    r = result
+    queue = f"{r['queueGB']} GB queue" if "queueGB" in r else ""
+    argmax = (f"most likely bin {r['memBinArgmax']}; safe bin keeps under-binning ≤ "
+              f"{_fmt(r.get('underBinTarget'), '{:.1%}')}") if "memBinArgmax" in r else ""
     headline = html.Div(
-        [stat("memory bin", "memBin", "{}", "pred-membin"),
-         stat("memory (GB)", "memVal", "{:.2f}", "pred-memval"),
-         stat("wallclock (s)", "clockTime", "{:,.0f}", "pred-clocktime")],
+        [stat("memory bin (submitted)", _fmt(r.get("memBin"), "{}"), "pred-membin",
+              f"{queue} · {argmax}".strip(" ·")),
+         stat("memory (GB)", _fmt(r.get("memVal"), "{:.2f}"), "pred-memval",
+              f"upper bound with margin: {_fmt(r.get('memUpper'), '{:.2f}')} GB"
+              if "memUpper" in r else ""),
+         stat("wallclock kill time (s)", _fmt(r.get("clockTime"), "{:,.0f}"), "pred-clocktime",
+              f"point estimate {_fmt(r.get('clockTimePred'), '{:,.0f}')} s; covers "
+              f"{_fmt(r.get('clockTimeCoverage'), '{:.1%}')} of held-out jobs"
+              if "clockTimePred" in r else "")],
         className="stats",
     )
-    rows = [{"output": k, "value": v if isinstance(v, (int, float, str)) else str(v)}
-            for k, v in result.items()]
-    proba = _probabilities(result)
     parts = [html.H3(f"Prediction for {ipst}"), headline]
+    proba = _probabilities(r)
     if proba is not None:
-        parts.append(dcc.Graph(id="pred-proba",
+        parts.append(dcc.Graph(id="pred-proba", config={"displaylogo": False},
                                figure=figures.class_probability_figure(proba, BIN_LABELS)))
-    parts += [html.H4("All outputs (margins included)"),
-              data_table(pd.DataFrame(rows), table_id="pred-table")]
+    feats = r.get("features")
+    if isinstance(feats, dict):
+        parts += [html.H4("The nine model inputs"),
+                  data_table(pd.DataFrame([feats]), table_id="pred-features")]
+    rows = [{"output": k, "value": v if isinstance(v, (int, float, str)) else str(v)}
+            for k, v in r.items() if k != "features"]
+    parts += [html.Details([html.Summary("All outputs"),
+                            data_table(pd.DataFrame(rows), table_id="pred-table")])]
     return html.Div(parts, id="pred-result")
 
 

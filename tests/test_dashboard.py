@@ -1,0 +1,305 @@
+"""The dashboard without a browser: run summaries, figures, the job pool, the Predict helpers,
+the app's HTTP routes, the ``spacekit dashboard`` command (the Docker image's entry command,
+run as a subprocess) and the Dockerfile lint."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spacekit.dashboard import JobManager, create_app, flatten_metrics, summarize_runs
+from spacekit.dashboard import figures as F
+from spacekit.dashboard.data import (
+    find_run,
+    hst_cal_labels,
+    load_example_table,
+    load_svm_images,
+    read_evaluation,
+    run_id,
+    svm_labels,
+)
+from spacekit.dashboard.pages import predict as predict_page
+from spacekit.exceptions import FormatError, InputError
+from spacekit.utils.runs import Run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_runs(runs_dir: Path) -> dict[str, Run]:
+    """Two binary-classification runs and one regression run with evaluation.json."""
+    rng = np.random.default_rng(1)
+    runs = {}
+    for i, name in enumerate(["cnn-a", "cnn-b"]):
+        run = Run.create("k2", name, runs_dir=runs_dir, seed=i)
+        run.write_metrics({"accuracy": 0.8 + 0.05 * i, "loss": 0.4 - 0.1 * i})
+        fpr = np.linspace(0, 1, 11)
+        run.write_json("evaluation.json", {
+            "task": "binary",
+            "history": {"loss": [0.9, 0.6, 0.4], "val_loss": [1.0, 0.7, 0.5]},
+            "roc": {"fpr": fpr, "tpr": np.sqrt(fpr), "auc": 0.8 + 0.05 * i},
+            "pr": {"precision": 1 - fpr / 2, "recall": fpr, "ap": 0.7},
+            "confusion": {"labels": ["no", "yes"], "matrix": [[40, 4 + i], [6, 30]]},
+        })
+        runs[name] = run
+    reg = Run.create("hst_cal", "regressor", runs_dir=runs_dir)
+    y = rng.gamma(2.0, 2.0, 50)
+    reg.write_metrics({"rmse": 0.5, "r2": {"value": 0.9, "unit": ""}})
+    reg.write_json("evaluation.json", {"task": "regression",
+                                       "residuals": {"y_true": y, "y_pred": y + 0.1}})
+    runs["regressor"] = reg
+    return runs
+
+
+# -- data ----------------------------------------------------------------------------------
+def test_flatten_metrics_keeps_numbers_and_nests():
+    out = flatten_metrics({"a": 1, "b": {"c": 2.5, "d": "x"}, "e": True,
+                           "q": {"value": 3.0, "unit": "d"}})
+    assert out == {"a": 1.0, "b.c": 2.5, "q": 3.0}
+
+
+def test_summarize_runs_lists_every_run_with_metrics(tmp_path):
+    runs = make_runs(tmp_path)
+    (runs["cnn-b"].path / "metrics.json").write_text("{not json")  # a corrupt file
+    table = summarize_runs(tmp_path)
+    assert len(table) == 3
+    assert set(table["app"]) == {"k2", "hst_cal"}
+    row = table.set_index("run").loc[runs["cnn-a"].path.name]
+    assert row["accuracy"] == pytest.approx(0.8)
+    assert bool(row["has_evaluation"])
+    assert np.isnan(table.set_index("run").loc[runs["cnn-b"].path.name]["accuracy"])
+
+
+def test_find_run_refuses_paths_outside_the_runs_folder(tmp_path):
+    runs = make_runs(tmp_path / "runs")
+    key = run_id(runs["cnn-a"], tmp_path / "runs")
+    assert find_run(tmp_path / "runs", key) == runs["cnn-a"]
+    with pytest.raises(InputError, match="outside the runs folder"):
+        find_run(tmp_path / "runs", "../../etc")
+
+
+def test_read_evaluation_rejects_non_object(tmp_path):
+    run = Run.create("k2", "bad", runs_dir=tmp_path)
+    (run.path / "evaluation.json").write_text("[1, 2]")
+    with pytest.raises(FormatError, match="JSON object"):
+        read_evaluation(run)
+
+
+def test_label_columns():
+    cal = hst_cal_labels(__import__("pandas").DataFrame(
+        {"instr": [0, 1, 2, 3], "detector": [1, 0, 0, 1], "mem_bin": [0, 1, 2, 3],
+         "dtype": [1, 0, 1, 0]}))
+    assert cal["instrument"].tolist() == ["ACS", "COS", "STIS", "WFC3"]
+    assert cal["memory_bin"].iloc[3].startswith("3")
+    svm = svm_labels(__import__("pandas").DataFrame(
+        {"index": ["hst_12109_01_wfc3_uvis_total_ibfn01"], "label": [0.0]}))
+    assert svm[["instrument", "detector", "alignment"]].values.tolist() == [
+        ["WFC3", "UVIS", "aligned"]]
+
+
+def test_example_tables_and_svm_images_from_the_real_data(shared_data):
+    svm = load_example_table("svm_labeled_2021_07_28")
+    assert len(svm) == 1791
+    assert set(svm["detector"]) >= {"IR", "UVIS", "WFC"}
+    images = load_svm_images()
+    assert len(images) == 2
+    frames = next(iter(images.values()))
+    assert frames.shape == (3, 128, 128, 3) and frames.dtype == np.uint8
+    assert frames.max() > 0
+    with pytest.raises(InputError, match="unknown example table"):
+        load_example_table("nope")
+
+
+# -- figures -------------------------------------------------------------------------------
+def test_figures_overlay_runs(tmp_path):
+    runs = make_runs(tmp_path)
+    records = {name: read_evaluation(run) for name, run in runs.items()}
+    roc = F.roc_figure(records)
+    assert [t.name for t in roc.data] == ["cnn-a (AUC 0.800)", "cnn-b (AUC 0.850)", "chance"]
+    assert len(F.pr_figure(records).data) == 2
+    assert len(F.history_figure(records).data) == 4
+    conf = F.confusion_figure(records)
+    assert len(conf.data) == 2 and conf.data[1].z.tolist() == [[40, 5], [6, 30]]
+    res = F.residuals_figure(records)
+    assert len(res.data) == 3  # scatter, residuals, y = x
+    np.testing.assert_allclose(res.data[1].y, 0.1)  # predicted - true
+
+
+def test_figures_per_class_curves_and_empty_states():
+    rec = {"m": {"roc": {"fpr": [[0, 1], [0, 0.5, 1]], "tpr": [[0, 1], [0, 0.9, 1]],
+                         "auc": [0.5, 0.7], "labels": ["a", "b"]}}}
+    assert [t.name for t in F.roc_figure(rec).data][:2] == ["m [a] (AUC 0.500)",
+                                                            "m [b] (AUC 0.700)"]
+    rec = {"m": {"pr": {"a": {"precision": [1, 0], "recall": [0, 1], "ap": 0.5}}}}
+    assert F.pr_figure(rec).data[0].name == "m [a] (AP 0.500)"
+    assert F.confusion_figure({"m": {}}).layout.annotations[0].text.startswith("no confusion")
+    with pytest.raises(InputError, match="pair up"):
+        F.residuals_figure({"m": {"residuals": {"y_true": [1, 2], "y_pred": [1]}}})
+
+
+def test_explore_figure_kinds_and_errors():
+    import pandas as pd
+
+    df = pd.DataFrame({"a": [1.0, 2, 3, 4], "b": [2.0, 3, 1, 5], "c": ["x", "y", "x", "y"]})
+    assert F.explore_figure(df, "scatter", "a", "b", "c").data[0].type == "scattergl"
+    assert F.explore_figure(df, "box", "c", "b").data[0].type == "box"
+    assert F.explore_figure(df, "histogram", "a", None, "c").data[0].type == "histogram"
+    with pytest.raises(InputError, match="not in the table"):
+        F.explore_figure(df, "scatter", "a", "zz")
+    with pytest.raises(InputError, match="plot kind"):
+        F.explore_figure(df, "pie", "a", "b")
+
+
+# -- jobs ----------------------------------------------------------------------------------
+def test_job_manager_reports_progress_and_errors():
+    jobs = JobManager(max_workers=2)
+    gate = threading.Event()
+
+    def slow(report):
+        report(0.4, "working")
+        gate.wait(10)
+        return "ok"
+
+    slow_id = jobs.submit(slow, label="slow")
+    for _ in range(100):
+        if jobs.status(slow_id)["message"] == "working":
+            break
+        time.sleep(0.02)
+    snap = jobs.status(slow_id)
+    assert snap["state"] == "running" and snap["progress"] == pytest.approx(0.4)
+    # A second job finishes while the first still runs: nobody waits for another user's work.
+    fast = jobs.submit(lambda report, x: x + 1, 1)
+    assert jobs.wait(fast, timeout=10)["result"] == 2
+    assert jobs.status(slow_id)["state"] == "running"
+    gate.set()
+    done = jobs.wait(slow_id, timeout=10)
+    assert done["state"] == "done" and done["result"] == "ok" and done["progress"] == 1.0
+    bad = jobs.wait(jobs.submit(lambda report: (_ for _ in ()).throw(InputError("bad input"))),
+                    timeout=10)
+    assert bad["state"] == "failed" and bad["error"] == "bad input"
+    with pytest.raises(InputError, match="no dashboard job"):
+        jobs.status("missing")
+    jobs.shutdown()
+
+
+# -- predict helpers -----------------------------------------------------------------------
+def test_parse_upload_of_a_real_memmodelfeatures_file(shared_data):
+    path = shared_data / "hst_cal" / "MemModelFeatures" / "la8p01010_MemModelFeatures.txt"
+    contents = "data:text/plain;base64," + base64.b64encode(path.read_bytes()).decode()
+    values = predict_page.parse_upload(contents, path.name)
+    assert values["ipst"] == "la8p01010"
+    raw = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    assert str(values["n_files"]) == raw["n_files"]
+    ipst, mapping = predict_page.features_from_form(values)
+    assert ipst == "la8p01010" and mapping["DETECTOR"] == raw["DETECTOR"]
+    with pytest.raises(FormatError, match="n_files"):
+        predict_page.parse_upload("data:text/plain;base64," + base64.b64encode(b"a=1").decode(),
+                                  "x.txt")
+    with pytest.raises(InputError, match="9 characters"):
+        predict_page.features_from_form({"ipst": "abc", "n_files": 1, "total_mb": 1})
+    with pytest.raises(InputError, match="n_files"):
+        predict_page.features_from_form({"ipst": "la8p01010", "n_files": 0, "total_mb": 1})
+
+
+# -- the app -------------------------------------------------------------------------------
+def test_create_app_routes(tmp_path):
+    make_runs(tmp_path)
+    app = create_app(runs_dir=tmp_path)
+    client = app.server.test_client()
+    health = client.get("/healthz").get_json()
+    assert health == {"status": "ok", "runs_dir": str(tmp_path)}
+    for path in ("/", "/evaluate", "/explore", "/predict", "/lightcurves"):
+        assert client.get(path).status_code == 200
+    layout = client.get("/_dash-layout").get_json()
+    assert "url" in str(layout) and "page" in str(layout)
+    app.spacekit.jobs.shutdown()
+    with pytest.raises(InputError, match="folder of run folders"):
+        create_app(runs_dir=tmp_path / "k2" / next(iter(os.listdir(tmp_path / "k2"))) /
+                   "run.json")
+
+
+def test_cli_parser_has_dashboard():
+    from spacekit.cli import build_parser
+
+    args = build_parser().parse_args(["dashboard", "--host", "0.0.0.0", "--runs", "/runs"])
+    assert (args.host, args.port, args.runs) == ("0.0.0.0", 8050, "/runs")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, timeout: float = 5.0) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        return resp.status, resp.read().decode("utf-8")
+
+
+def test_docker_entry_command_serves_pages(tmp_path):
+    """The image runs ``spacekit dashboard --host 0.0.0.0 --port 8050 --runs /runs``: run that
+    command (on a free port, with a temporary runs folder) and fetch pages over HTTP."""
+    make_runs(tmp_path / "runs")
+    port = _free_port()
+    exe = Path(sys.executable).with_name("spacekit")
+    cmd = [str(exe), "dashboard", "--host", "0.0.0.0", "--port", str(port),
+           "--runs", str(tmp_path / "runs")]
+    env = dict(os.environ, SPACEKIT_PROGRESS="0")
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, body = _get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    out = proc.stdout.read() if proc.poll() is not None else ""
+                    pytest.fail(f"the dashboard did not start (rc {proc.poll()}): {out}")
+                time.sleep(0.3)
+        assert status == 200 and '"status":"ok"' in body.replace(" ", "")
+        status, body = _get(f"http://127.0.0.1:{port}/evaluate")
+        assert status == 200 and "<title>spacekit dashboard</title>" in body
+        status, layout = _get(f"http://127.0.0.1:{port}/_dash-layout")
+        assert status == 200 and "navbar" in layout
+    finally:
+        proc.terminate()
+        try:
+            out, _ = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+    assert f"http://0.0.0.0:{port}/" in out
+
+
+def test_entry_command_rejects_bad_workers(tmp_path, capsys):
+    from spacekit.cli import main
+
+    assert main(["dashboard", "--workers", "0", "--runs", str(tmp_path)]) == 1
+    assert "--workers must be at least 1" in capsys.readouterr().err
+
+
+def test_dockerfile_lints_clean_and_matches_the_entry_command():
+    dockerfile = ROOT / "docker" / "Dockerfile"
+    hadolint = shutil.which("hadolint") or str(Path(sys.executable).with_name("hadolint"))
+    out = subprocess.run([hadolint, str(dockerfile)], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    text = dockerfile.read_text()
+    assert "EXPOSE 8050" in text and "HEALTHCHECK" in text and "/healthz" in text
+    assert "USER 1000:1000" in text
+    assert '"dashboard", "--host", "0.0.0.0", "--port", "8050", "--runs", "/runs"' in text
+    compose = (ROOT / "docker" / "compose.yaml").read_text()
+    assert ":/runs" in compose and ":/cache" in compose and "8050:8050" in compose
+    assert ".venv" in (ROOT / ".dockerignore").read_text()
