@@ -1,0 +1,93 @@
+"""The ``spacekit`` command: --version, datasets list|fetch|path|info, errors, the demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import spacekit
+from spacekit.cli import main
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"spacekit {spacekit.__version__}"
+
+
+def test_datasets_list(capsys):
+    assert main(["datasets", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "hst_cal_2021_05_11" in out and "e48f89882177529f" in out and "lc_k2_3" in out
+    assert main(["datasets", "list", "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert {r["name"] for r in records} >= {"svm_prep", "k2_exoplanet_test"}
+
+
+def test_datasets_fetch_path_info(capsys, shared_data):
+    assert main(["datasets", "fetch", "hst_cal_sample_20"]) == 0
+    fetched = Path(capsys.readouterr().out.strip())
+    assert fetched == shared_data / "hst_cal" / "hst_cal_sample_20.csv"
+    assert main(["datasets", "path", "svm_prep"]) == 0
+    assert Path(capsys.readouterr().out.strip()) == shared_data / "hst_svm" / "prep"
+    assert main(["datasets", "info", "lc_hat_p_7"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["files"][0]["sha256"].startswith("b648bf31893ab3ec")
+    assert "Kepler" in info["credit"]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["datasets", "fetch", "no_such_set"], "no dataset named 'no_such_set'"),
+        (["datasets", "info", "lc_k2-3"], "did you mean"),
+        (["datasets", "path", "k2_exoplanet_train"], "not available locally"),
+    ],
+)
+def test_errors_are_one_line_on_stderr(capsys, argv, message):
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("spacekit: error: ") and message in lines[0]
+
+
+def test_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["datasets", "fetch"])
+    assert exc.value.code == 2
+    assert main(["datasets"]) == 2
+    assert main([]) == 2
+
+
+def test_demo_datasets_step(capsys, tmp_path):
+    assert main(["demo", "--only", "datasets", "--runs", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "== spacekit demo: datasets ==" in out
+    assert "svm_img_pred_2samples" in out and "index (2,), images (2, 3, 128, 128, 3)" in out
+    assert "k2_exoplanet_test: skipped" in out
+
+
+def test_console_script_in_subprocess(tmp_path):
+    exe = Path(sys.executable).with_name("spacekit")
+    assert exe.exists(), f"console script {exe} is not installed: pip install -e ."
+    env = dict(os.environ, SPACEKIT_CACHE_DIR=str(tmp_path))
+    done = subprocess.run(
+        [str(exe), "--version"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout.startswith("spacekit ")
+    done = subprocess.run(
+        [str(exe), "datasets", "fetch", "nope"], capture_output=True, text=True, env=env,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "spacekit: error: no dataset named 'nope' in the registry; see "
+        "spacekit.datasets.list_datasets() or `spacekit datasets list`"
+    ]
