@@ -1,0 +1,495 @@
+"""Evaluation plots: training history, confusion matrix, ROC/PR curves, residuals.
+
+Each function returns a figure — matplotlib by default (a ``matplotlib.figure.Figure`` made
+without pyplot, so no global state changes), plotly with ``backend="plotly"`` — and never
+shows or saves it (DESIGN rule 9).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import InputError
+from .metrics import _as_1d, _check_proba, _check_same_length
+
+__all__ = [
+    "keras_history",
+    "plot_history",
+    "fusion_matrix",
+    "plot_confusion_matrix",
+    "confusion_data",
+    "roc_plots",
+    "plot_roc_pr",
+    "curve_data",
+    "residual_plots",
+    "plot_residuals",
+    "history_dict",
+]
+
+_BACKENDS = ("matplotlib", "plotly")
+
+
+def _check_backend(backend: str) -> str:
+    if backend not in _BACKENDS:
+        raise InputError(f"backend must be 'matplotlib' or 'plotly', got {backend!r}")
+    return backend
+
+
+def _mpl_figure(ncols: int, width: float = 5.0, height: float = 4.0):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width * ncols, height), layout="constrained")
+    axes = fig.subplots(1, ncols, squeeze=False)[0]
+    return fig, list(axes)
+
+
+def _plotly_subplots(titles: list[str]):
+    from plotly.subplots import make_subplots
+
+    return make_subplots(rows=1, cols=len(titles), subplot_titles=titles)
+
+
+# -- history -------------------------------------------------------------------------------
+def history_dict(history: Any) -> dict[str, list[float]]:
+    """Normalise a training history to ``{metric: [float per epoch]}``.
+
+    Accepts a dict, a Keras ``History`` (``.history``), a model folder's ``metadata.json``
+    contents, or a path to a JSON file holding either.
+
+    Examples
+    --------
+    >>> history_dict({"loss": [1, 0.5]})
+    {'loss': [1.0, 0.5]}
+    """
+    if isinstance(history, (str, os.PathLike)):
+        path = Path(history)
+        try:
+            history = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"history file {path} does not exist") from None
+        except json.JSONDecodeError as exc:
+            raise InputError(f"history file {path} is not valid JSON: {exc}") from None
+    if hasattr(history, "history") and isinstance(history.history, dict):
+        history = history.history
+    if isinstance(history, dict) and isinstance(history.get("history"), dict):
+        history = history["history"]
+    if not isinstance(history, dict) or not history:
+        raise InputError(
+            "history must be a non-empty dict {metric: [values per epoch]}, a keras History, "
+            f"or a JSON file of one; got {type(history).__name__}"
+        )
+    out = {}
+    for key, values in history.items():
+        try:
+            out[str(key)] = [float(v) for v in np.ravel(values)]
+        except (TypeError, ValueError):
+            raise InputError(f"history[{key!r}] must be a list of numbers, got {values!r}") from None
+    return out
+
+
+def keras_history(
+    history: Any,
+    *,
+    metrics: list[str] | None = None,
+    title: str = "",
+    backend: str = "matplotlib",
+):
+    """Plot training (and validation) curves per epoch, one panel per metric.
+
+    Parameters
+    ----------
+    history : dict, keras History or path
+        ``{metric: [values]}`` as returned by :meth:`spacekit.builder.Trainer.fit`; ``val_*``
+        entries are drawn on the panel of their metric.
+    metrics : list of str, optional
+        Metrics to draw (default: every non-``val_`` key, ``loss`` last).
+    title : str
+        Figure title.
+    backend : {"matplotlib", "plotly"}
+        Figure type.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or plotly.graph_objects.Figure
+
+    Notes
+    -----
+    The seed's ``keras_history`` drew two separate pyplot figures (accuracy, loss) and showed
+    them; this returns one figure with a panel per metric.
+
+    Examples
+    --------
+    >>> from spacekit.computer import keras_history
+    >>> fig = keras_history({"loss": [0.7, 0.5], "val_loss": [0.8, 0.6],
+    ...                      "accuracy": [0.5, 0.7], "val_accuracy": [0.4, 0.6]})
+    >>> len(fig.axes)
+    2
+    """
+    _check_backend(backend)
+    hist = history_dict(history)
+    if metrics is None:
+        metrics = [k for k in hist if not k.startswith("val_") and k != "loss"]
+        if "loss" in hist:
+            metrics.append("loss")
+    missing = [m for m in metrics if m not in hist and f"val_{m}" not in hist]
+    if missing or not metrics:
+        raise InputError(f"metrics {missing or metrics} not in the history (keys: {sorted(hist)})")
+    if backend == "plotly":
+        import plotly.graph_objects as go
+
+        fig = _plotly_subplots(metrics)
+        for col, m in enumerate(metrics, start=1):
+            for key, dash in ((m, "solid"), (f"val_{m}", "dash")):
+                if key in hist:
+                    epochs = list(range(1, len(hist[key]) + 1))
+                    fig.add_trace(go.Scatter(x=epochs, y=hist[key], name=key, mode="lines+markers",
+                                             line={"dash": dash}), row=1, col=col)
+            fig.update_xaxes(title_text="epoch", row=1, col=col)
+        fig.update_layout(title=title or "training history")
+        return fig
+    fig, axes = _mpl_figure(len(metrics))
+    for ax, m in zip(axes, metrics, strict=True):
+        for key, style in ((m, "-o"), (f"val_{m}", "--s")):
+            if key in hist:
+                ax.plot(range(1, len(hist[key]) + 1), hist[key], style, ms=3,
+                        label="validation" if key.startswith("val_") else "train")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(m)
+        ax.set_title(m)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+#: Descriptive name of :func:`keras_history`.
+plot_history = keras_history
+
+
+# -- confusion matrix ----------------------------------------------------------------------
+def confusion_data(
+    y_true: Any, y_pred: Any, *, labels: Any = None, normalize: str | None = None
+) -> tuple[list[str], np.ndarray]:
+    """The confusion matrix and its axis labels (rows: true class, columns: predicted).
+
+    ``labels`` is either the class values to show, in order, or — when the classes are the
+    integer codes ``0..k-1`` and ``labels`` are ``k`` names not among them — display names
+    of those codes. ``normalize`` is None (counts), ``"true"`` (rows sum to 1), ``"pred"``
+    (columns) or ``"all"``.
+
+    Examples
+    --------
+    >>> names, m = confusion_data([0, 1, 1], [0, 1, 0], labels=["no planet", "planet"])
+    >>> names, m.tolist()
+    (['no planet', 'planet'], [[1, 0], [1, 1]])
+    """
+    from sklearn.metrics import confusion_matrix
+
+    t = _as_1d(y_true, "y_true")
+    p = _as_1d(y_pred, "y_pred")
+    _check_same_length(t, p, "y_true and y_pred")
+    if normalize not in (None, "true", "pred", "all"):
+        raise InputError(f"normalize must be None, 'true', 'pred' or 'all', got {normalize!r}")
+    classes = np.unique(np.concatenate([t, p]))
+    names = [str(c) for c in classes]
+    order = classes
+    if labels is not None:
+        labels = list(labels)
+        present = set(classes.tolist())
+        if all(lab in present for lab in labels):
+            order = np.asarray(labels)
+            names = [str(lab) for lab in labels]
+        elif classes.dtype.kind in "iub" and present <= set(range(len(labels))):
+            order = np.arange(len(labels))
+            names = [str(lab) for lab in labels]
+        else:
+            raise InputError(
+                f"labels {labels} are neither the classes found ({classes.tolist()}) nor names "
+                f"for class codes 0..{len(labels) - 1}"
+            )
+    matrix = confusion_matrix(t, p, labels=order, normalize=normalize)
+    return names, matrix
+
+
+def fusion_matrix(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    labels: Any = None,
+    normalize: str | None = None,
+    title: str = "",
+    backend: str = "matplotlib",
+):
+    """Plot a confusion matrix, counts or normalised, with every cell annotated.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like
+        True and predicted classes.
+    labels : sequence, optional
+        Class values in display order, or display names for integer codes ``0..k-1``
+        (see :func:`confusion_data`).
+    normalize : {None, "true", "pred", "all"}
+        Counts (None) or fractions over true classes (rows), predicted classes or all.
+    title : str
+        Figure title.
+    backend : {"matplotlib", "plotly"}
+        Figure type.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or plotly.graph_objects.Figure
+
+    Examples
+    --------
+    >>> from spacekit.computer import fusion_matrix
+    >>> fig = fusion_matrix([0, 1, 1, 0], [0, 1, 0, 0], labels=["no", "yes"], normalize="true")
+    >>> fig.axes[0].get_xlabel()
+    'predicted'
+    """
+    _check_backend(backend)
+    names, m = confusion_data(y_true, y_pred, labels=labels, normalize=normalize)
+    fmt = (lambda v: f"{v:.2f}") if normalize else (lambda v: f"{int(v)}")
+    title = title or ("confusion matrix" + (f" (normalised over {normalize})" if normalize else ""))
+    if backend == "plotly":
+        import plotly.graph_objects as go
+
+        fig = go.Figure(go.Heatmap(
+            z=m, x=names, y=names, colorscale="Blues",
+            text=[[fmt(v) for v in row] for row in m], texttemplate="%{text}",
+        ))
+        fig.update_layout(title=title, xaxis_title="predicted", yaxis_title="true",
+                          yaxis_autorange="reversed")
+        return fig
+    k = len(names)
+    fig, (ax,) = _mpl_figure(1, width=max(4.0, 1.0 + 0.9 * k), height=max(3.5, 0.9 * k + 0.8))
+    im = ax.imshow(m, cmap="Blues", vmin=0)
+    fig.colorbar(im, ax=ax)
+    top = m.max() if m.size else 0
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, fmt(m[i, j]), ha="center", va="center",
+                    color="white" if top and m[i, j] > top / 2 else "black")
+    ax.set_xticks(range(k), names, rotation=45 if k > 4 else 0)
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    return fig
+
+
+#: Descriptive name of :func:`fusion_matrix`.
+plot_confusion_matrix = fusion_matrix
+
+
+# -- ROC / PR ------------------------------------------------------------------------------
+def curve_data(y_true: Any, proba: Any, *, labels: Any = None) -> dict[str, Any]:
+    """ROC and precision-recall curves (per class for multiclass probabilities).
+
+    Returns ``{"curves": [{"name", "fpr", "tpr", "auc", "precision", "recall", "ap",
+    "prevalence"}, ...]}``: one entry (the positive class) for binary probabilities, one per
+    class (one-vs-rest) plus a ``"micro"`` average for ``(n, k)`` probabilities.
+
+    Examples
+    --------
+    >>> d = curve_data([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    >>> round(d["curves"][0]["auc"], 2)
+    0.75
+    """
+    from sklearn import metrics as skm
+
+    t = _as_1d(y_true, "y_true")
+    pr = _check_proba(proba)
+    _check_same_length(t, pr, "y_true and proba")
+
+    def one(name, truth, score):
+        if len(np.unique(truth)) < 2:
+            raise InputError(
+                f"ROC/PR curves need both positive and negative samples of class {name!r}; "
+                f"y_true has only {np.unique(truth).tolist()}"
+            )
+        fpr, tpr, _ = skm.roc_curve(truth, score)
+        prec, rec, _ = skm.precision_recall_curve(truth, score)
+        return {
+            "name": str(name), "fpr": fpr, "tpr": tpr, "auc": float(skm.auc(fpr, tpr)),
+            "precision": prec, "recall": rec,
+            "ap": float(skm.average_precision_score(truth, score)),
+            "prevalence": float(np.mean(truth)),
+        }
+
+    if pr.ndim == 1 or pr.shape[1] == 2:
+        score = pr if pr.ndim == 1 else pr[:, 1]
+        truth = _as_binary_truth(t)
+        name = labels[1] if labels is not None and len(labels) == 2 else "positive"
+        return {"curves": [one(name, truth, score)]}
+    k = pr.shape[1]
+    classes = np.unique(t)
+    codes = np.arange(k) if classes.dtype.kind in "iub" else classes
+    if len(codes) != k:
+        raise InputError(f"proba has {k} columns but y_true has classes {classes.tolist()}")
+    names = list(labels) if labels is not None and len(labels) == k else [str(c) for c in codes]
+    onehot = (t[:, None] == np.asarray(codes)[None, :]).astype(int)
+    curves = [one(names[j], onehot[:, j], pr[:, j]) for j in range(k) if 0 < onehot[:, j].sum() < len(t)]
+    curves.append(one("micro", onehot.ravel(), pr.ravel()))
+    return {"curves": curves}
+
+
+def _as_binary_truth(t: np.ndarray) -> np.ndarray:
+    uniq = set(np.unique(t).tolist())
+    if not uniq <= {0, 1}:
+        raise InputError(
+            f"binary probabilities need y_true of 0/1 labels, found {sorted(uniq)[:6]}; pass "
+            "(n, n_classes) probabilities for multiclass"
+        )
+    return t.astype(int)
+
+
+def roc_plots(
+    y_true: Any,
+    proba: Any,
+    *,
+    labels: Any = None,
+    title: str = "",
+    backend: str = "matplotlib",
+):
+    """Plot the ROC curve (with its AUC) and the precision-recall curve (with average
+    precision) side by side.
+
+    Parameters
+    ----------
+    y_true : array-like
+        True classes (0/1 for binary).
+    proba : array-like
+        Probability of class 1 ``(n,)``, or ``(n, n_classes)`` for one-vs-rest curves of every
+        class and their micro average.
+    labels : sequence, optional
+        Class names for the legend.
+    title : str
+        Figure title.
+    backend : {"matplotlib", "plotly"}
+        Figure type.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or plotly.graph_objects.Figure
+
+    Examples
+    --------
+    >>> from spacekit.computer import roc_plots
+    >>> fig = roc_plots([0, 0, 1, 1, 1], [0.1, 0.6, 0.4, 0.8, 0.9])
+    >>> [ax.get_title() for ax in fig.axes]
+    ['ROC', 'precision-recall']
+    """
+    _check_backend(backend)
+    curves = curve_data(y_true, proba, labels=labels)["curves"]
+    if backend == "plotly":
+        import plotly.graph_objects as go
+
+        fig = _plotly_subplots(["ROC", "precision-recall"])
+        for c in curves:
+            fig.add_trace(go.Scatter(x=c["fpr"], y=c["tpr"], mode="lines",
+                                     name=f"{c['name']} AUC={c['auc']:.3f}"), row=1, col=1)
+            fig.add_trace(go.Scatter(x=c["recall"], y=c["precision"], mode="lines",
+                                     name=f"{c['name']} AP={c['ap']:.3f}"), row=1, col=2)
+        fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
+                                 line={"dash": "dot", "color": "grey"}), row=1, col=1)
+        fig.update_xaxes(title_text="false positive rate", row=1, col=1)
+        fig.update_yaxes(title_text="true positive rate", row=1, col=1)
+        fig.update_xaxes(title_text="recall", row=1, col=2)
+        fig.update_yaxes(title_text="precision", row=1, col=2)
+        fig.update_layout(title=title or "ROC and precision-recall")
+        return fig
+    fig, (ax1, ax2) = _mpl_figure(2)
+    for c in curves:
+        ax1.plot(c["fpr"], c["tpr"], label=f"{c['name']} (AUC = {c['auc']:.3f})")
+        ax2.step(c["recall"], c["precision"], where="post", label=f"{c['name']} (AP = {c['ap']:.3f})")
+    ax1.plot([0, 1], [0, 1], ":", color="grey", label="chance")
+    if len(curves) == 1:
+        ax2.axhline(curves[0]["prevalence"], ls=":", color="grey", label="chance")
+    ax1.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC",
+            xlim=(0, 1), ylim=(0, 1.02))
+    ax2.set(xlabel="recall", ylabel="precision", title="precision-recall",
+            xlim=(0, 1), ylim=(0, 1.02))
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right" if ax is ax1 else "lower left", fontsize="small")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+#: Descriptive name of :func:`roc_plots`.
+plot_roc_pr = roc_plots
+
+
+# -- residuals -----------------------------------------------------------------------------
+def residual_plots(y_true: Any, y_pred: Any, *, title: str = "", backend: str = "matplotlib"):
+    """Plot predicted against true values (with the identity line) and the residual histogram.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like
+        True and predicted values of a regression.
+    title : str
+        Figure title (e.g. the target's name).
+    backend : {"matplotlib", "plotly"}
+        Figure type.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or plotly.graph_objects.Figure
+
+    Examples
+    --------
+    >>> from spacekit.computer import residual_plots
+    >>> fig = residual_plots([1.0, 2.0, 3.0], [1.1, 1.8, 3.3], title="memory (GB)")
+    >>> fig.axes[0].get_xlabel()
+    'true'
+    """
+    _check_backend(backend)
+    t = _as_1d(y_true, "y_true").astype(float)
+    p = _as_1d(y_pred, "y_pred").astype(float)
+    _check_same_length(t, p, "y_true and y_pred")
+    resid = p - t
+    lo, hi = float(np.min([t.min(), p.min()])), float(np.max([t.max(), p.max()]))
+    if backend == "plotly":
+        import plotly.graph_objects as go
+
+        fig = _plotly_subplots(["predicted vs true", "residuals (predicted - true)"])
+        fig.add_trace(go.Scattergl(x=t, y=p, mode="markers", name="samples",
+                                   marker={"size": 4, "opacity": 0.5}), row=1, col=1)
+        fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="identity",
+                                 line={"dash": "dot", "color": "grey"}), row=1, col=1)
+        fig.add_trace(go.Histogram(x=resid, name="residuals", nbinsx=50), row=1, col=2)
+        fig.update_xaxes(title_text="true", row=1, col=1)
+        fig.update_yaxes(title_text="predicted", row=1, col=1)
+        fig.update_xaxes(title_text="residual", row=1, col=2)
+        fig.update_layout(title=title or "residuals")
+        return fig
+    fig, (ax1, ax2) = _mpl_figure(2)
+    ax1.scatter(t, p, s=6, alpha=0.5)
+    ax1.plot([lo, hi], [lo, hi], ":", color="grey")
+    ax1.set(xlabel="true", ylabel="predicted", title="predicted vs true")
+    bins = min(50, max(5, len(resid) // 5))
+    if np.ptp(resid) <= 1e-9 * max(1.0, float(np.abs(resid).max())):  # constant residuals
+        centre = float(resid.mean())
+        ax2.hist(resid, bins=1, range=(centre - 0.5, centre + 0.5))
+    else:
+        ax2.hist(resid, bins=bins)
+    ax2.axvline(0, color="grey", ls=":")
+    ax2.set(xlabel="residual (predicted - true)", ylabel="count", title="residuals")
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+#: Descriptive name of :func:`residual_plots`.
+plot_residuals = residual_plots

@@ -1,0 +1,277 @@
+"""spacekit.computer: predictions, metrics, plots and the one-shot report."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from spacekit import computer
+from spacekit.computer import (
+    Report,
+    classification_metrics,
+    compute,
+    fnfp,
+    fusion_matrix,
+    get_preds,
+    keras_history,
+    regression_metrics,
+    residual_plots,
+    roc_plots,
+)
+from spacekit.exceptions import InputError
+from spacekit.utils.runs import Run, list_runs
+
+
+def _binary(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.3).astype(int)
+    proba = np.clip(0.25 + 0.5 * y + rng.normal(0, 0.2, n), 0, 1)
+    return y, proba
+
+
+# -- predictions and metrics ----------------------------------------------------------------
+def test_get_preds_threshold_model_and_errors():
+    proba, classes = get_preds(np.array([[0.2], [0.5], [0.7]]), threshold=0.6)
+    assert proba.shape == (3,)
+    assert classes.tolist() == [0, 0, 1]
+    assert get_preds([0.2, 0.5, 0.7])[1].tolist() == [0, 1, 1]
+    assert get_preds([[0.2, 0.5, 0.3], [0.6, 0.3, 0.1]])[1].tolist() == [1, 0]
+
+    class KerasLike:
+        def predict(self, x, verbose=0):
+            return np.asarray(x)[:, :1] * 0.5
+
+    p, c = get_preds(KerasLike(), np.array([[1.0], [2.0]]))
+    assert p.tolist() == [0.5, 1.0] and c.tolist() == [1, 1]
+
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.r_[np.zeros(10), np.ones(10)][:, None]
+    clf = LogisticRegression().fit(x, x.ravel().astype(int))
+    p, c = get_preds(clf, x)
+    assert p.shape == (20,) and c.tolist() == x.ravel().astype(int).tolist()
+
+    with pytest.raises(InputError, match="logits"):
+        get_preds([-2.0, 3.0])
+    with pytest.raises(InputError, match="threshold"):
+        get_preds([0.1], threshold=2)
+    with pytest.raises(InputError, match="x is required"):
+        get_preds(KerasLike())
+
+
+def test_fnfp_rates_are_over_positives_and_negatives():
+    # 2 positives, 8 negatives; one missed planet and one false alarm
+    y_true = [1, 1, 0, 0, 0, 0, 0, 0, 0, 0]
+    y_pred = [1, 0, 1, 0, 0, 0, 0, 0, 0, 0]
+    r = fnfp(y_true, y_pred)
+    assert (r["tp"], r["fn"], r["fp"], r["tn"]) == (1, 1, 1, 7)
+    assert r["fnr"] == 0.5  # the seed reported 1/10 = 0.1 here
+    assert r["fpr"] == 1 / 8
+    assert r["tpr"] == 0.5 and r["tnr"] == 7 / 8
+    assert np.isnan(fnfp([0, 0], [0, 1])["fnr"])
+    with pytest.raises(InputError, match="binary labels"):
+        fnfp([0, 2], [0, 1])
+    with pytest.raises(InputError, match="same length"):
+        fnfp([0, 1], [0])
+    assert computer.false_negatives_positives is fnfp
+
+
+def test_classification_metrics_binary_and_multiclass():
+    from sklearn import metrics as skm
+
+    y, proba = _binary()
+    pred = (proba >= 0.5).astype(int)
+    m = classification_metrics(y, pred, proba)
+    assert m["roc_auc"] == pytest.approx(skm.roc_auc_score(y, proba))
+    assert m["f1"] == pytest.approx(skm.f1_score(y, pred))
+    assert m["recall"] == pytest.approx(1 - m["fnr"])
+    assert m["n"] == 400 and 0 < m["average_precision"] <= 1
+
+    rng = np.random.default_rng(1)
+    t = rng.integers(0, 3, 90)
+    pr = rng.dirichlet(np.ones(3), 90)
+    pr[np.arange(90), t] += 1.0
+    pr /= pr.sum(axis=1, keepdims=True)
+    mm = classification_metrics(t, pr.argmax(1), pr)
+    assert mm["accuracy"] == 1.0
+    assert mm["roc_auc_ovr"] == pytest.approx(1.0)
+    assert set(mm["per_class"]) == {"0", "1", "2"}
+    assert mm["per_class"]["1"]["support"] == int((t == 1).sum())
+
+
+def test_regression_metrics():
+    m = regression_metrics([1.0, 2.0, 4.0, 0.0], [1.0, 3.0, 3.0, 0.5])
+    assert m["mae"] == pytest.approx(0.625)
+    assert m["rmse"] == pytest.approx(np.sqrt((0 + 1 + 1 + 0.25) / 4))
+    assert m["mdape"] == pytest.approx(25.0)  # zero target excluded: median(0, 50, 25)
+    assert m["max_error"] == 1.0
+    with pytest.raises(InputError, match="finite"):
+        regression_metrics([1.0, np.nan], [1.0, 2.0])
+    with pytest.raises(InputError, match="one value per sample"):
+        regression_metrics(np.zeros((3, 2)), np.zeros((3, 2)))
+
+
+# -- plots ------------------------------------------------------------------------------------
+def test_matplotlib_plots_return_figures_without_pyplot():
+    import sys
+
+    from matplotlib.figure import Figure
+
+    y, proba = _binary()
+    pred = (proba >= 0.5).astype(int)
+    hist = {"loss": [0.7, 0.5, 0.4], "val_loss": [0.8, 0.6, 0.55], "accuracy": [0.5, 0.7, 0.8]}
+    figs = [
+        keras_history(hist),
+        fusion_matrix(y, pred, labels=["no planet", "planet"]),
+        fusion_matrix(y, pred, normalize="true"),
+        roc_plots(y, proba),
+        residual_plots(proba, proba + 0.1, title="x"),
+    ]
+    assert all(isinstance(f, Figure) for f in figs)
+    assert "matplotlib.pyplot" not in sys.modules
+    h = figs[0]
+    assert [ax.get_title() for ax in h.axes] == ["accuracy", "loss"]
+    loss_ax = h.axes[1]
+    assert [ln.get_label() for ln in loss_ax.get_lines()] == ["train", "validation"]
+    cm = figs[1].axes[0]
+    assert [t.get_text() for t in cm.get_xticklabels()] == ["no planet", "planet"]
+    n_fn = int(((y == 1) & (pred == 0)).sum())
+    assert str(n_fn) in [t.get_text() for t in cm.texts]
+    norm_texts = [float(t.get_text()) for t in figs[2].axes[0].texts]
+    assert norm_texts[0] + norm_texts[1] == pytest.approx(1.0, abs=0.011)
+    roc_ax = figs[3].axes[0]
+    assert "AUC = " in roc_ax.get_legend().get_texts()[0].get_text()
+
+
+def test_plotly_backends():
+    import plotly.graph_objects as go
+
+    y, proba = _binary(100)
+    pred = (proba >= 0.5).astype(int)
+    fig = roc_plots(y, proba, backend="plotly")
+    assert isinstance(fig, go.Figure)
+    assert any("AUC=" in tr.name for tr in fig.data)
+    cm = fusion_matrix(y, pred, backend="plotly")
+    assert np.asarray(cm.data[0].z).sum() == 100
+    assert isinstance(keras_history({"loss": [1, 0.5]}, backend="plotly"), go.Figure)
+    assert isinstance(residual_plots([1, 2], [1, 3], backend="plotly"), go.Figure)
+    with pytest.raises(InputError, match="backend"):
+        roc_plots(y, proba, backend="bokeh")
+
+
+def test_history_from_keras_history_and_json(tmp_path):
+    class FakeHistory:
+        history = {"loss": [np.float32(0.5), np.float32(0.25)]}
+
+    assert computer.history_dict(FakeHistory()) == {"loss": [0.5, 0.25]}
+    path = tmp_path / "metadata.json"
+    path.write_text(json.dumps({"history": {"loss": [1, 2]}}))
+    assert computer.history_dict(path) == {"loss": [1.0, 2.0]}
+    with pytest.raises(InputError, match="not in the history"):
+        keras_history({"loss": [1.0]}, metrics=["auc"])
+    with pytest.raises(InputError, match="non-empty"):
+        keras_history({})
+
+
+def test_multiclass_roc_and_confusion_names():
+    rng = np.random.default_rng(3)
+    t = rng.integers(0, 3, 60)
+    pr = rng.dirichlet(np.ones(3), 60)
+    fig = roc_plots(t, pr, labels=["a", "b", "c"])
+    legend = [x.get_text() for x in fig.axes[0].get_legend().get_texts()]
+    assert any(s.startswith("micro") for s in legend) and any(s.startswith("b ") for s in legend)
+    names, m = computer.confusion_data(t, pr.argmax(1), labels=["a", "b", "c"])
+    assert names == ["a", "b", "c"] and m.sum() == 60
+    with pytest.raises(InputError, match="neither"):
+        computer.confusion_data([0, 1], [1, 0], labels=["x"])
+
+
+# -- compute / Report ---------------------------------------------------------------------------
+def test_compute_binary_report_saves_run_folder(tmp_path):
+    y, proba = _binary()
+    hist = {"loss": [0.7, 0.4], "val_loss": [0.8, 0.5], "accuracy": [0.6, 0.8],
+            "val_accuracy": [0.5, 0.7]}
+    report = compute(y, proba=proba, history=hist, labels=["no planet", "planet"], name="k2 test")
+    assert isinstance(report, Report)
+    assert set(report.figures) == {"history", "confusion", "confusion_normalized", "roc_pr"}
+    assert report.metrics["recall"] == pytest.approx(1 - report.metrics["fnr"])
+    assert "roc_auc" in repr(report)
+
+    run = report.save(tmp_path, app="k2", parameters={"epochs": 2}, seed=0)
+    assert isinstance(run, Run)
+    assert run.path.parent == tmp_path / "k2"
+    assert run.info["parameters"] == {"epochs": 2}
+    assert {p.name for p in run.figures()} == {
+        "history.png", "confusion.png", "confusion_normalized.png", "roc_pr.png"}
+    assert run.metrics["roc_auc"] == pytest.approx(report.metrics["roc_auc"])
+    ev = json.loads((run.path / "evaluation.json").read_text())
+    assert ev["task"] == "binary"
+    assert ev["history"]["val_loss"] == [0.8, 0.5]
+    assert len(ev["roc"]["fpr"]) == len(ev["roc"]["tpr"]) and 0.5 < ev["roc"]["auc"] <= 1
+    assert set(ev["pr"]) == {"precision", "recall", "ap"}
+    assert ev["confusion"]["labels"] == ["no planet", "planet"]
+    assert sum(map(sum, ev["confusion"]["matrix"])) == 400
+    import pandas as pd
+
+    preds = pd.read_csv(run.predictions_path)
+    assert list(preds.columns) == ["y_true", "y_pred", "proba"] and len(preds) == 400
+    assert list_runs(tmp_path) == [run]
+
+    # saving again into the same run folder reuses it
+    again = compute(y, y_pred=(proba > 0.7).astype(int), name="k2 test").save(run.path)
+    assert again == run
+    assert "roc_auc" in again.metrics  # metrics merged, not replaced
+
+
+def test_compute_regression_and_multiclass_and_plotly(tmp_path):
+    rng = np.random.default_rng(0)
+    t = rng.uniform(1, 10, 7000)
+    p = t + rng.normal(0, 0.5, 7000)
+    rep = compute(t, y_pred=p, task="regression", name="memory", backend="plotly")
+    assert set(rep.figures) == {"residuals"}
+    assert len(rep.evaluation["residuals"]["y_true"]) <= 5000
+    run = rep.save(tmp_path)
+    names = {p.name for p in run.figures_dir.iterdir()}
+    assert {"residuals.html", "residuals.plotly.json"} <= names
+    assert run.metrics["rmse"] == pytest.approx(0.5, rel=0.1)
+
+    labels = rng.integers(0, 4, 200)
+    pr = rng.dirichlet(np.ones(4), 200)
+    rep = compute(labels, proba=pr, task="multiclass", labels=["a", "b", "c", "d"])
+    assert rep.evaluation["roc"]["average"] == "micro"
+    assert set(rep.evaluation["per_class"]) == {"a", "b", "c", "d"}
+    assert "f1_macro" in rep.metrics
+    assert rep.predictions.shape == (200, 6)
+
+
+def test_compute_input_errors():
+    with pytest.raises(InputError, match="task must be"):
+        compute([0, 1], proba=[0.1, 0.9], task="ranking")
+    with pytest.raises(InputError, match="needs proba or y_pred"):
+        compute([0, 1])
+    with pytest.raises(InputError, match="needs y_pred"):
+        compute([0.1, 0.2], task="regression")
+    with pytest.raises(InputError, match="multiclass"):
+        compute([0, 1, 2], proba=np.full((3, 3), 1 / 3), task="binary")
+    with pytest.raises(InputError, match="Run or a folder"):
+        compute([0, 1], proba=[0.2, 0.8]).save(42)
+
+
+def test_compute_with_a_trained_keras_model(tmp_path):
+    """End to end with builder: train, predict, evaluate, save."""
+    from spacekit.builder import Trainer, build_mlp
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 4))
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(int)
+    trainer = Trainer(loss="binary_crossentropy", epochs=15, learning_rate=0.02, seed=0,
+                      progress=False)
+    history = trainer.fit(build_mlp(4, hidden=(8,)), x, y, validation_data=(x, y))
+    proba, classes = get_preds(trainer.model_, x)
+    report = compute(y, proba=proba, history=history, name="mlp")
+    assert report.metrics["roc_auc"] > 0.9
+    assert report.metrics["accuracy"] == pytest.approx((classes == y).mean())
+    run = report.save(tmp_path)
+    assert (run.figures_dir / "history.png").stat().st_size > 1000
