@@ -14,6 +14,17 @@ Examples
 from ._common import cache_path
 from .downloads import download, download_many
 from .http import http_download
+from .mast import (
+    MISSIONS,
+    NoResultsWarning,
+    download_products,
+    get_target_category,
+    mast_uri_to_s3,
+    resolve_target,
+    search_lightcurves,
+    search_mast,
+    search_products,
+)
 from .s3 import (
     parse_s3_url,
     s3_download,
@@ -25,6 +36,15 @@ from .s3 import (
 )
 
 __all__ = [
+    "MISSIONS",
+    "NoResultsWarning",
+    "download_products",
+    "get_target_category",
+    "mast_uri_to_s3",
+    "resolve_target",
+    "search_lightcurves",
+    "search_mast",
+    "search_products",
     "cache_path",
     "download",
     "download_many",
