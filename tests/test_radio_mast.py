@@ -6,10 +6,7 @@ The answers in ``tests/fixtures/mast_responses/`` follow the shapes of MAST's re
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.parse
-from pathlib import Path
 
 import pytest
 import responses
@@ -18,76 +15,12 @@ from spacekit import radio
 from spacekit.config import conf
 from spacekit.exceptions import DataNotFoundError, DownloadError, InputError
 
-FIX = Path(__file__).parent / "fixtures" / "mast_responses"
-INVOKE = "https://mast.stsci.edu/api/v0/invoke"
-COLCONFIG = "https://mast.stsci.edu/portal/Mashup/Mashup.asmx/columnsconfig"
-RESOLVER = "https://mastresolver.stsci.edu/Santa-war/query"
 DOWNLOAD = "https://mast.stsci.edu/api/v0.1/Download/file"
 
 
-def _load(name: str) -> dict:
-    return json.loads((FIX / name).read_text())
-
-
-class FakeMast:
-    """Routes MAST requests to fixture files and records what spacekit asked for."""
-
-    def __init__(self, rsps) -> None:
-        self.invocations: list[dict] = []
-        self.resolved: list[str] = []
-        rsps.add_callback(responses.POST, COLCONFIG, callback=self._colconfig)
-        rsps.add_callback(responses.POST, INVOKE, callback=self._invoke)
-        rsps.add_callback(responses.GET, re.compile(re.escape(RESOLVER) + r".*"), callback=self._resolve)
-
-    def _colconfig(self, request):
-        body = request.body.decode() if isinstance(request.body, bytes) else request.body
-        name = body.split("=", 1)[1]
-        files = {
-            "Mast.Caom.Cone": "columnsconfig_caom_cone.json",
-            "Mast.Caom.Products": "columnsconfig_caom_products.json",
-        }
-        return 200, {}, json.dumps(_load(files[name]))
-
-    def _invoke(self, request):
-        body = request.body.decode() if isinstance(request.body, bytes) else request.body
-        req = json.loads(urllib.parse.unquote(body.split("=", 1)[1]))
-        self.invocations.append(req)
-        service, params = req["service"], req["params"]
-        if service == "Mast.Caom.Products":
-            name = {
-                "9000101720,9000101721": "caom_products_kepler90.json",
-                "2003573627": "caom_products_hst_ib1f0a010.json",
-            }.get(params["obsid"], "caom_empty.json")
-            return 200, {}, json.dumps(_load(name))
-        filters = {f["paramName"]: f["values"] for f in params["filters"]}
-        if service == "Mast.Caom.Filtered.Position":
-            ra = float(params["position"].split(",")[0])
-            near_kepler90 = abs(ra - 284.4337) < 0.01
-            if near_kepler90 and filters.get("obs_collection") == ["Kepler"]:
-                return 200, {}, json.dumps(_load("caom_filtered_position_kepler90.json"))
-            return 200, {}, json.dumps(_load("caom_empty.json"))
-        if service == "Mast.Caom.Filtered":
-            if filters.get("obs_id") == ["ib1f0a010"]:
-                return 200, {}, json.dumps(_load("caom_filtered_hst_ib1f0a010.json"))
-            if filters.get("target_name") == ["NGC-5139"]:
-                return 200, {}, json.dumps(_load("caom_filtered_hst_ngc5139.json"))
-            return 200, {}, json.dumps(_load("caom_empty.json"))
-        return 500, {}, json.dumps({"status": "ERROR", "msg": f"unknown service {service}"})
-
-    def _resolve(self, request):
-        query = urllib.parse.parse_qs(urllib.parse.urlsplit(request.url).query)
-        name = query["name"][0]
-        self.resolved.append(name)
-        fname = "resolver_kepler90.json" if name.lower() == "kepler-90" else "resolver_unknown.json"
-        return 200, {}, json.dumps(_load(fname))
-
-
 @pytest.fixture
-def mast():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        fake = FakeMast(rsps)
-        fake.rsps = rsps
-        yield fake
+def mast(fake_mast):
+    return fake_mast
 
 
 def test_search_by_target_and_radius(mast):
