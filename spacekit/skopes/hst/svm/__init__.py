@@ -3,7 +3,7 @@ image frames: ingest, train, evaluate and predict.
 
 Stages and their functions:
 
-- ingest (:mod:`.ingest`): :func:`scrape_qa_json`, :func:`scrub_qa`,
+- ingest (:mod:`.stages`): :func:`scrape_qa_json`, :func:`scrub_qa`,
   :func:`scrape_fits_headers`, :func:`add_target_category`, :func:`encode_features`,
   :func:`ingest`, :func:`load_feature_table` (re-derives ``det`` from ``index``);
 - encodings (:mod:`.encode`): :data:`DETECTOR_CODES`, :data:`WCSTYPE_CODES`,
@@ -32,7 +32,7 @@ _EXPORTS = {
     "encode": ["DETECTOR_CODES", "WCSTYPE_CODES", "CATEGORY_GROUPS", "CATEGORY_CODES",
                "FEATURES", "encode_detector", "encode_wcstype", "category_group",
                "encode_category", "parse_index", "proposal_of", "rederive_detector"],
-    "ingest": ["flatten_qa", "scrape_qa_json", "scrub_qa", "scrape_fits_headers",
+    "stages": ["flatten_qa", "scrape_qa_json", "scrub_qa", "scrape_fits_headers",
                "add_target_category", "encode_features", "ingest", "load_feature_table"],
     "images": ["render_frames", "save_frames_png", "shift_catalog", "synthetic_misalignment",
                "validate_image_stack", "load_image_arrays", "load_image"],

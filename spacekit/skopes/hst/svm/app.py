@@ -31,8 +31,8 @@ import pandas as pd
 
 from ....exceptions import InputError
 from ....utils.runs import Run
-from .ingest import load_feature_table
 from .model import MODEL_KINDS, SvmModel, proposal_folds, proposal_split
+from .stages import load_feature_table
 
 __all__ = [
     "binary_metrics",

@@ -1,1 +1,49 @@
-"""Predict the memory (GB) of JWST Level-3 products from the headers of their uncal exposures; ingest, train and predict."""
+"""Predict the memory (GB) of JWST Level-3 products from the headers of their uncal
+exposures: ingest, train and predict.
+
+- ingest (:mod:`.scrape`): :func:`scrape_headers`, :func:`group_products` (product names like
+  ``jw02732-o001_t1_nircam_clear-f150w``), :func:`offset_statistics`;
+- encoding (:mod:`.encode`): :func:`load_encoder_pairs`, :func:`encode_products`,
+  :data:`IMAGE_FEATURES`, :data:`SPEC_FEATURES`;
+- models (:mod:`.model`): :class:`JwstMemoryModel`, :func:`train`, :func:`predict`
+  (``{product: {"gbSize": value}}``, capped at 990 GB), :func:`predict_batch` (Dask).
+
+No public training data exists and no model is shipped: train one from your own table of
+products with measured memory.
+
+Examples
+--------
+>>> from spacekit.skopes.jwst import cal
+>>> cal.product_name("2732", "1", 1, "NIRCAM", ["CLEAR", "F150W"])
+'jw02732-o001_t1_nircam_clear-f150w'
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "scrape": ["REQUIRED_KEYS", "OPTIONAL_KEYS", "KNOWN_DETECTORS", "IMAGE_EXP_TYPES",
+               "find_uncal_files", "scrape_headers", "product_name", "combine_detectors",
+               "offset_statistics", "group_products"],
+    "encode": ["IMAGE_FEATURES", "SPEC_FEATURES", "CATEGORICAL", "load_encoder_pairs",
+               "encode_value", "encode_products"],
+    "model": ["MAX_GB", "JwstMemoryModel", "load_memory_model", "train", "predict",
+              "predict_products", "predict_batch", "scrape_products"],
+}
+_WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    mod = _WHERE.get(name)
+    if mod is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,390 @@
+"""JWST Level-3 memory regressors: train IMAGE and SPEC models from a user's table, predict
+``{product: {"gbSize": value}}`` for a folder of uncal exposures.
+
+No public training data exists (upstream's table of measured product memory is private) and
+no model is shipped: :func:`train` fits the two gradient-boosted regressors (on
+``log1p(GB)``) from a table of products with measured memory; :func:`predict` uses a model
+folder the user trained. Predictions are capped at ``max_gb`` (990 GB by default, the most the
+JWST pipeline can request) and floored at 0.
+
+A model folder holds ``jwst_model.json`` (features, target, cap, validation metrics) and
+``image.joblib`` / ``spec.joblib`` (whichever kinds the table had).
+
+Examples
+--------
+>>> # run = train("measured_products.csv", runs_dir="runs")               # doctest: +SKIP
+>>> # predict("jw02732_uncal/", run.model_dir)                            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ....exceptions import (
+    DataNotFoundError,
+    InputError,
+    ModelLoadError,
+    NotFittedError,
+    SchemaError,
+)
+from ....utils.runs import Run
+from .encode import IMAGE_FEATURES, SPEC_FEATURES, encode_products, load_encoder_pairs
+from .scrape import group_products, scrape_headers
+
+__all__ = [
+    "MAX_GB",
+    "JwstMemoryModel",
+    "load_memory_model",
+    "train",
+    "predict",
+    "predict_products",
+    "predict_batch",
+    "scrape_products",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_GB = 990.0
+SPEC_FILE = "jwst_model.json"
+APP = "jwst_cal"
+_FEATURES = {"IMAGE": IMAGE_FEATURES, "SPEC": SPEC_FEATURES}
+
+
+def scrape_products(source: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.DataFrame:
+    """Scrape uncal headers and group them into products (:func:`scrape_headers` +
+    :func:`group_products`).
+
+    Examples
+    --------
+    >>> # scrape_products("jw02732_uncal/")["product"].tolist()  # doctest: +SKIP
+    """
+    return group_products(scrape_headers(source))
+
+
+class JwstMemoryModel:
+    """IMAGE and SPEC memory regressors (scikit-learn estimator contract).
+
+    Parameters
+    ----------
+    max_gb : float
+        Cap of every prediction (990 GB by default).
+    fast : bool
+        Few trees (tests, smoke runs).
+    seed : int
+        Random seed.
+    encoder_pairs : dict or path, optional
+        Encoder table (default: the registered ``jwst_cal_encoder_pairs`` dataset).
+
+    Attributes
+    ----------
+    models_ : dict
+        ``{"IMAGE": estimator, "SPEC": estimator}`` (only the kinds seen in training).
+    encoder_pairs_ : dict
+        The encoder table used (saved with the model).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({c: rng.uniform(0, 3, 40) for c in IMAGE_FEATURES})
+    >>> m = JwstMemoryModel(fast=True, encoder_pairs={}).fit(X, 2 + X["nexposur"], kind="IMAGE")
+    >>> bool((m.predict(X, kind="IMAGE") >= 0).all())
+    True
+    """
+
+    def __init__(self, *, max_gb: float = MAX_GB, fast: bool = False, seed: int = 0,
+                 encoder_pairs: Any = None) -> None:
+        self.max_gb = max_gb
+        self.fast = fast
+        self.seed = seed
+        self.encoder_pairs = encoder_pairs
+
+    def _pairs(self) -> dict:
+        if not hasattr(self, "encoder_pairs_"):
+            self.encoder_pairs_ = load_encoder_pairs(self.encoder_pairs)
+        return self.encoder_pairs_
+
+    def _matrix(self, X: pd.DataFrame, kind: str) -> np.ndarray:
+        return encode_products(X, self._pairs(), kind=kind).to_numpy(float)
+
+    def fit(self, X: pd.DataFrame, y: Any, *, kind: str) -> JwstMemoryModel:
+        """Fit the ``kind`` ("IMAGE" or "SPEC") regressor on products ``X`` and memory ``y`` (GB)."""
+        from sklearn.ensemble import GradientBoostingRegressor
+
+        kind = str(kind).upper()
+        if kind not in _FEATURES:
+            raise InputError(f"kind must be 'IMAGE' or 'SPEC', got {kind!r}")
+        if not self.max_gb or float(self.max_gb) <= 0:
+            raise InputError(f"max_gb must be a positive number of GB, got {self.max_gb!r}")
+        x = self._matrix(X, kind)
+        y = np.asarray(y, dtype=float).reshape(-1)
+        if len(y) != len(x):
+            raise InputError(f"X has {len(x)} products but y has {len(y)} values")
+        if not np.isfinite(y).all() or (y < 0).any():
+            raise InputError("memory targets must be finite and >= 0 GB")
+        if len(y) < 5:
+            raise InputError(f"{kind}: need at least 5 products with measured memory, got {len(y)}")
+        est = GradientBoostingRegressor(
+            n_estimators=30 if self.fast else 400, max_depth=3, learning_rate=0.1 if self.fast
+            else 0.05, subsample=0.8, random_state=self.seed, loss="huber",
+        ).fit(x, np.log1p(y))
+        self.models_ = {**getattr(self, "models_", {}), kind: est}
+        return self
+
+    def predict(self, X: pd.DataFrame, *, kind: str) -> np.ndarray:
+        """Memory in GB, capped at ``max_gb``."""
+        kind = str(kind).upper()
+        if not hasattr(self, "models_"):
+            raise NotFittedError("this JwstMemoryModel is not fitted; call fit or load a model")
+        if kind not in self.models_:
+            raise ModelLoadError(
+                f"the model has no {kind} regressor (it was trained on "
+                f"{sorted(self.models_)} products only); train it with {kind} products"
+            )
+        pred = np.expm1(self.models_[kind].predict(self._matrix(X, kind)))
+        return np.clip(pred, 0.0, float(self.max_gb))
+
+    def save(self, folder: str | os.PathLike, *, metadata: dict | None = None) -> Path:
+        """Write the model folder; return its path."""
+        import joblib
+
+        from ....utils import atomic_write
+        from ....utils.runs import write_json
+
+        if not hasattr(self, "models_"):
+            raise NotFittedError("nothing to save: the model is not fitted")
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for kind, est in self.models_.items():
+            with atomic_write(folder / f"{kind.lower()}.joblib", "wb") as fh:
+                joblib.dump(est, fh)
+        write_json(folder / SPEC_FILE, {
+            "app": APP,
+            "kinds": sorted(self.models_),
+            "features": {k: list(_FEATURES[k]) for k in self.models_},
+            "target_transform": "log1p",
+            "max_gb": float(self.max_gb),
+            "seed": self.seed,
+            "encoder_pairs": self._pairs(),
+            **(metadata or {}),
+        })
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike, *, max_gb: float | None = None) -> JwstMemoryModel:
+        """Load a model folder (or a run folder holding ``model/``)."""
+        import joblib
+
+        folder = Path(folder)
+        if (folder / "model" / SPEC_FILE).is_file():
+            folder = folder / "model"
+        spec_path = folder / SPEC_FILE
+        if not spec_path.is_file():
+            raise ModelLoadError(
+                f"no JWST memory model in {folder}: {SPEC_FILE} is missing. spacekit ships no "
+                "JWST model (no public training data exists); train one from your table of "
+                "products with measured memory: `spacekit jwst train TABLE`"
+            )
+        try:
+            spec = json.loads(spec_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ModelLoadError(f"{spec_path} is corrupt: {exc}") from None
+        model = cls(max_gb=max_gb if max_gb is not None else spec.get("max_gb", MAX_GB),
+                    seed=spec.get("seed", 0), encoder_pairs=spec.get("encoder_pairs"))
+        model.encoder_pairs_ = load_encoder_pairs(spec.get("encoder_pairs") or {})
+        model.models_ = {}
+        for kind in spec.get("kinds", []):
+            path = folder / f"{kind.lower()}.joblib"
+            if not path.is_file():
+                raise ModelLoadError(f"{path} is missing; the model folder is incomplete")
+            model.models_[kind] = joblib.load(path)
+        model.spec_ = spec
+        return model
+
+
+def load_memory_model(folder: str | os.PathLike, *, max_gb: float | None = None
+                      ) -> JwstMemoryModel:
+    """Load a JWST memory model folder (alias of :meth:`JwstMemoryModel.load`).
+
+    Examples
+    --------
+    >>> # load_memory_model("runs/jwst_cal/…/model")  # doctest: +SKIP
+    """
+    return JwstMemoryModel.load(folder, max_gb=max_gb)
+
+
+def _read_table(data: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data.copy()
+    path = Path(data)
+    if not path.is_file():
+        raise DataNotFoundError(f"training table {path} does not exist")
+    return pd.read_csv(path)
+
+
+def train(
+    data: str | os.PathLike | pd.DataFrame,
+    *,
+    target: str = "imgsize_gb",
+    runs_dir: str | os.PathLike | None = None,
+    max_gb: float = MAX_GB,
+    seed: int = 0,
+    fast: bool = False,
+    test_size: float = 0.2,
+    encoder_pairs: Any = None,
+    name: str = "train",
+) -> Run:
+    """Train the IMAGE and SPEC memory regressors from a table of products; write a run.
+
+    Parameters
+    ----------
+    data : path or DataFrame
+        One row per product: a ``kind`` column ("IMAGE"/"SPEC"), the columns of
+        :data:`IMAGE_FEATURES` / :data:`SPEC_FEATURES` (categorical values as header strings
+        or already encoded) and the measured memory ``target`` in GB.
+    target : str
+        Name of the memory column.
+    max_gb : float
+        Cap of predictions (990 GB by default).
+    test_size : float
+        Share of products held out to report validation RMSE/MAE/R² per kind (the shipped
+        regressors are then refit on every product).
+
+    Returns
+    -------
+    spacekit.utils.runs.Run
+        Run folder (app ``"jwst_cal"``) with ``model/``, ``metrics.json`` and
+        ``predictions.csv`` (held-out products).
+
+    Examples
+    --------
+    >>> # run = train("measured_products.csv", runs_dir="runs")  # doctest: +SKIP
+    """
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+    from sklearn.model_selection import train_test_split
+
+    table = _read_table(data)
+    for col in (target, "kind"):
+        if col not in table.columns:
+            raise SchemaError(
+                f"the training table needs a {col!r} column; found {list(table.columns)}"
+            )
+    table["kind"] = table["kind"].astype(str).str.upper()
+    unknown = sorted(set(table["kind"]) - set(_FEATURES))
+    if unknown:
+        raise SchemaError(f"'kind' must be IMAGE or SPEC; found {unknown}")
+    pairs = load_encoder_pairs(encoder_pairs)
+    final = JwstMemoryModel(max_gb=max_gb, fast=fast, seed=seed, encoder_pairs=pairs)
+    metrics: dict[str, Any] = {}
+    held = []
+    for kind, rows in table.groupby("kind"):
+        y = pd.to_numeric(rows[target], errors="coerce").to_numpy(float)
+        if len(rows) >= 10:
+            tr, te = train_test_split(np.arange(len(rows)), test_size=test_size,
+                                      random_state=seed)
+            m = JwstMemoryModel(max_gb=max_gb, fast=fast, seed=seed, encoder_pairs=pairs)
+            m.fit(rows.iloc[tr], y[tr], kind=kind)
+            p = m.predict(rows.iloc[te], kind=kind)
+            metrics[kind] = {
+                "n_train": len(tr), "n_test": len(te),
+                "rmse_gb": float(np.sqrt(mean_squared_error(y[te], p))),
+                "mae_gb": float(mean_absolute_error(y[te], p)),
+                "r2": float(r2_score(y[te], p)) if len(te) > 1 else None,
+            }
+            held.append(pd.DataFrame({
+                "product": rows["product"].iloc[te].to_numpy() if "product" in rows else te,
+                "kind": kind, "gbSize": p, "true_gb": y[te],
+            }))
+        else:
+            metrics[kind] = {"n_train": len(rows), "n_test": 0,
+                             "note": "fewer than 10 products: no held-out validation"}
+        final.fit(rows, y, kind=kind)
+    run = Run.create(
+        APP, name, runs_dir=runs_dir,
+        parameters={"target": target, "max_gb": max_gb, "fast": fast, "test_size": test_size,
+                    "n_products": len(table)},
+        seed=seed,
+        data_sha256=hashlib.sha256(
+            pd.util.hash_pandas_object(table, index=False).to_numpy()).hexdigest(),
+    )
+    final.save(run.model_dir, metadata={"validation": metrics, "target": target})
+    run.write_metrics(metrics)
+    if held:
+        run.write_predictions(pd.concat(held, ignore_index=True))
+    return run
+
+
+def predict_products(products: pd.DataFrame, model: JwstMemoryModel | str | os.PathLike,
+                     *, max_gb: float | None = None) -> dict[str, dict[str, float]]:
+    """Predict grouped products → ``{product: {"gbSize": value}}``.
+
+    Examples
+    --------
+    >>> # predict_products(scrape_products(folder), "runs/jwst_cal/…/model")  # doctest: +SKIP
+    """
+    m = model if isinstance(model, JwstMemoryModel) else JwstMemoryModel.load(model, max_gb=max_gb)
+    if max_gb is not None:
+        m.max_gb = max_gb
+    out: dict[str, dict[str, float]] = {}
+    for kind, rows in products.groupby(products["kind"].astype(str).str.upper()):
+        pred = m.predict(rows, kind=kind)
+        for name, gb in zip(rows["product"], pred, strict=True):
+            out[str(name)] = {"gbSize": round(float(gb), 3)}
+    return {k: out[k] for k in products["product"].astype(str)}
+
+
+def predict(source: str | os.PathLike | Iterable[str | os.PathLike],
+            model_dir: str | os.PathLike, *, max_gb: float | None = None
+            ) -> dict[str, dict[str, float]]:
+    """Predict the memory of every Level-3 product of a folder of uncal exposures.
+
+    Returns
+    -------
+    dict
+        ``{product: {"gbSize": value}}``, values in GB capped at ``max_gb``.
+
+    Examples
+    --------
+    >>> # predict("jw02732_uncal/", "my_jwst_model")  # doctest: +SKIP
+    """
+    model = JwstMemoryModel.load(model_dir, max_gb=max_gb)
+    return predict_products(scrape_products(source), model)
+
+
+def predict_batch(sources: Iterable[str | os.PathLike] | Mapping[str, Any],
+                  model_dir: str | os.PathLike, *, client: Any = None,
+                  max_gb: float | None = None) -> dict[str, dict[str, dict[str, float]]]:
+    """Predict many programs' folders on Dask → ``{folder: {product: {"gbSize": v}}}``.
+
+    ``client``: None (Dask's in-process threads), a scheduler address or a
+    ``distributed.Client``.
+
+    Examples
+    --------
+    >>> # predict_batch(["jw01018/", "jw02732/"], "my_jwst_model")  # doctest: +SKIP
+    """
+    import dask
+
+    names = list(sources)
+    if not names:
+        raise InputError("predict_batch got no folders")
+    tasks = [dask.delayed(predict)(str(s), str(model_dir), max_gb=max_gb) for s in names]
+    if client is None:
+        parts = dask.compute(*tasks, scheduler="threads")
+    elif isinstance(client, str):
+        from distributed import Client
+
+        with Client(client) as c:
+            parts = c.gather(c.compute(tasks))
+    else:
+        parts = client.gather(client.compute(tasks))
+    return {str(s): p for s, p in zip(names, parts, strict=True)}

@@ -1,0 +1,392 @@
+"""Ingest for JWST Level-3 memory: scrape ``*_uncal.fits`` headers, group exposures into the
+Level-3 products the pipeline will make, and compute pointing-offset statistics.
+
+Product names follow the pipeline's pattern
+``jw<program>-o<observation>_t<target>_<instrument>_<optical elements>``, e.g.
+``jw02732-o001_t1_nircam_clear-f150w``: the optical elements are the exposure's FILTER,
+PUPIL and GRATING values (lower case, "NONE"/"N/A" left out) sorted and joined with ``-``;
+``t<n>`` numbers the program's distinct targets (TARGPROP, else TARG_RA/TARG_DEC) in the
+order their first exposure appears.
+
+Pointing-offset statistics (all in arcsec) of a product with exposures ``i`` whose pointing is
+(RA_REF, DEC_REF) and whose target is (TARG_RA, TARG_DEC); the *fiducial* is the mean pointing
+of the product's exposures, the product's target the mean target position:
+
+- ``offset``: separation of the product's target from the fiducial;
+- ``max_offset``, ``mean_offset``, ``sigma_offset``: max, mean and standard deviation of the
+  exposures' separations ``d_i`` from the fiducial; ``err_offset`` = sigma / sqrt(n);
+- ``sigma1_mean``: mean of the ``d_i`` within one sigma of ``mean_offset``; ``frac``: the
+  share of exposures within one sigma;
+- ``targ_max_offset``: max separation of the exposures' target positions from the fiducial;
+- ``targ_frac``: share of exposures whose target is within 1 arcsec of the product's target.
+
+These are this package's definitions (upstream's private scraper is not public); a model
+trained on them must be used with them.
+
+Examples
+--------
+>>> product_name("02732", "001", 1, "NIRCAM", ["F150W", "CLEAR"])
+'jw02732-o001_t1_nircam_clear-f150w'
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ....exceptions import DataNotFoundError, FormatError, InputError
+
+__all__ = [
+    "REQUIRED_KEYS",
+    "OPTIONAL_KEYS",
+    "KNOWN_DETECTORS",
+    "IMAGE_EXP_TYPES",
+    "find_uncal_files",
+    "scrape_headers",
+    "product_name",
+    "combine_detectors",
+    "offset_statistics",
+    "group_products",
+]
+
+log = logging.getLogger(__name__)
+
+#: keyword -> column; a missing required keyword raises FormatError naming the file.
+REQUIRED_KEYS = {
+    "INSTRUME": "instr",
+    "DETECTOR": "detector",
+    "EXP_TYPE": "exp_type",
+    "PROGRAM": "program",
+    "OBSERVTN": "observtn",
+    "TARG_RA": "targ_ra",
+    "TARG_DEC": "targ_dec",
+}
+#: keyword -> (column, default when absent)
+OPTIONAL_KEYS: dict[str, tuple[str, Any]] = {
+    "FILTER": ("filter", "NONE"),
+    "PUPIL": ("pupil", "NONE"),
+    "GRATING": ("grating", "NONE"),
+    "SUBARRAY": ("subarray", "NONE"),
+    "CHANNEL": ("channel", "NONE"),
+    "BAND": ("band", "NONE"),
+    "VISITYPE": ("visitype", "NONE"),
+    "TARGPROP": ("targprop", ""),
+    "VISIT": ("visit", ""),
+    "BKGDTARG": ("bkgdtarg", False),
+    "NUMDTHPT": ("numdthpt", 0),
+    "NGROUPS": ("ngroups", 0),
+    "NINTS": ("nints", 0),
+    "RA_REF": ("ra_ref", np.nan),
+    "DEC_REF": ("dec_ref", np.nan),
+    "RA_V1": ("ra_v1", np.nan),
+    "DEC_V1": ("dec_v1", np.nan),
+    "PA_V3": ("pa_v3", np.nan),
+}
+KNOWN_DETECTORS = frozenset(
+    [f"NRCA{i}" for i in range(1, 5)] + [f"NRCB{i}" for i in range(1, 5)]
+    + ["NRCALONG", "NRCBLONG", "NIS", "NRS1", "NRS2", "MIRIMAGE", "MIRIFULONG", "MIRIFUSHORT",
+       "GUIDER1", "GUIDER2"]
+)
+#: exposure types whose Level-3 products are images (everything else is spectroscopy).
+IMAGE_EXP_TYPES = frozenset(
+    ["FGS_IMAGE", "MIR_IMAGE", "MIR_4QPM", "MIR_LYOT", "NIS_IMAGE", "NIS_AMI", "NRC_IMAGE",
+     "NRC_TSIMAGE", "NRC_CORON"]
+)
+_BAND_ORDER = {"SHORT": 0, "MEDIUM": 1, "LONG": 2}
+_EMPTY = {"", "NONE", "N/A", "NULL", "ANY"}
+
+
+def find_uncal_files(source: str | os.PathLike | Iterable[str | os.PathLike]) -> list[Path]:
+    """Return the ``*_uncal.fits`` files of a folder (searched recursively) or a list of paths.
+
+    Raises
+    ------
+    DataNotFoundError
+        For a missing path or a folder without uncal files.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> find_uncal_files(tempfile.mkdtemp())  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    spacekit.exceptions.DataNotFoundError: ...
+    """
+    if isinstance(source, (str, os.PathLike)):
+        root = Path(source)
+        if root.is_file():
+            return [root]
+        if not root.is_dir():
+            raise DataNotFoundError(f"{root} does not exist; pass a folder of *_uncal.fits files")
+        files = sorted(root.rglob("*_uncal.fits"))
+        if not files:
+            raise DataNotFoundError(
+                f"folder {root} holds no *_uncal.fits exposures; pass the folder a program's "
+                "uncal files were downloaded to"
+            )
+        return files
+    files = sorted(Path(p) for p in source)
+    if not files:
+        raise DataNotFoundError("no uncal files given (an empty list)")
+    for f in files:
+        if not f.is_file():
+            raise DataNotFoundError(f"uncal file {f} does not exist")
+    return files
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def scrape_headers(source: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.DataFrame:
+    """Read the keywords of every uncal exposure into one row per file.
+
+    The primary header is read first, then the ``SCI`` extension (pointing keywords such as
+    RA_REF/DEC_REF live there). Columns: ``file``, the columns of :data:`REQUIRED_KEYS` and
+    :data:`OPTIONAL_KEYS`.
+
+    Raises
+    ------
+    FormatError
+        A file is not FITS or lacks a required keyword (the message names both).
+    InputError
+        A file's DETECTOR is not a JWST detector.
+
+    Examples
+    --------
+    >>> # scrape_headers("jw02732_uncal/")  # doctest: +SKIP
+    """
+    from astropy.io import fits
+
+    rows = []
+    for path in find_uncal_files(source):
+        try:
+            with fits.open(path, memmap=False) as hdul:
+                merged = fits.Header()
+                for hdu in hdul[:1] + [h for h in hdul[1:] if h.name == "SCI"][:1]:
+                    for card in hdu.header.cards:
+                        if card.keyword and card.keyword not in merged and card.keyword not in (
+                            "COMMENT", "HISTORY", ""
+                        ):
+                            merged[card.keyword] = card.value
+        except OSError as exc:
+            raise FormatError(f"{path} is not a readable FITS file: {exc}") from None
+        row: dict[str, Any] = {"file": path.name}
+        missing = [k for k in REQUIRED_KEYS if k not in merged]
+        if missing:
+            raise FormatError(
+                f"{path}: header keywords {missing} are missing; expected a JWST *_uncal.fits "
+                "exposure (these keywords are in its primary header)"
+            )
+        for key, col in REQUIRED_KEYS.items():
+            row[col] = _clean(merged[key])
+        for key, (col, default) in OPTIONAL_KEYS.items():
+            value = merged.get(key, default)
+            row[col] = default if value is None else _clean(value)
+        row["instr"] = str(row["instr"]).upper()
+        row["detector"] = str(row["detector"]).upper()
+        row["exp_type"] = str(row["exp_type"]).upper()
+        if row["detector"] not in KNOWN_DETECTORS:
+            raise InputError(
+                f"{path}: unknown JWST detector {row['detector']!r}; expected one of "
+                f"{sorted(KNOWN_DETECTORS)}"
+            )
+        row["program"] = f"{int(row['program']):05d}" if str(row["program"]).isdigit() \
+            else str(row["program"])
+        row["observtn"] = f"{int(row['observtn']):03d}" if str(row["observtn"]).isdigit() \
+            else str(row["observtn"])
+        for col in ("targ_ra", "targ_dec"):
+            try:
+                row[col] = float(row[col])
+            except (TypeError, ValueError):
+                raise FormatError(f"{path}: {col.upper()} is not a number ({row[col]!r})") from None
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def product_name(program: str, observation: str, target: int, instrument: str,
+                 elements: Iterable[Any]) -> str:
+    """Return the Level-3 product name ``jw<ppppp>-o<ooo>_t<n>_<instr>_<elements>``.
+
+    Examples
+    --------
+    >>> product_name("1234", "7", 2, "NIRSPEC", ["G395M", "F290LP", "NONE"])
+    'jw01234-o007_t2_nirspec_f290lp-g395m'
+    """
+    prog = f"{int(program):05d}" if str(program).isdigit() else str(program)
+    obs = f"{int(observation):03d}" if str(observation).isdigit() else str(observation)
+    opt = sorted({str(e).strip().lower() for e in elements
+                  if str(e).strip().upper() not in _EMPTY and not _isnan(e)})
+    opt_text = "-".join(opt) if opt else "clear"
+    return f"jw{prog}-o{obs}_t{int(target)}_{str(instrument).lower()}_{opt_text}"
+
+
+def _isnan(v: Any) -> bool:
+    return isinstance(v, float) and np.isnan(v)
+
+
+def combine_detectors(detectors: Iterable[str]) -> str:
+    """The product's detector value (the encoder's vocabulary) from its exposures' detectors.
+
+    NIRCam: one detector → ``NRC-S``; several of module A → ``NRCA-M``, of module B →
+    ``NRCB-M``, of both → ``NRC-M``. Other instruments: the distinct detectors sorted and
+    joined with ``|`` (``NRS1|NRS2``, ``MIRIFULONG|MIRIFUSHORT``).
+
+    Examples
+    --------
+    >>> combine_detectors(["NRCA1", "NRCA2", "NRCB1"]), combine_detectors(["NRS2", "NRS1"])
+    ('NRC-M', 'NRS1|NRS2')
+    """
+    dets = sorted({str(d).upper() for d in detectors})
+    if not dets:
+        raise InputError("a product needs at least one exposure detector")
+    if all(d.startswith("NRC") for d in dets):
+        if len(dets) == 1:
+            return "NRC-S"
+        modules = {d[3] for d in dets}
+        return f"NRC{modules.pop()}-M" if len(modules) == 1 else "NRC-M"
+    return "|".join(dets)
+
+
+def _unit(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
+    ra, dec = np.deg2rad(ra), np.deg2rad(dec)
+    return np.column_stack([np.cos(dec) * np.cos(ra), np.cos(dec) * np.sin(ra), np.sin(dec)])
+
+
+def _sep_arcsec(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    cross = np.linalg.norm(np.cross(u, v), axis=-1)
+    dot = np.sum(u * v, axis=-1)
+    return np.rad2deg(np.arctan2(cross, dot)) * 3600.0
+
+
+def offset_statistics(pointing_ra: Any, pointing_dec: Any, targ_ra: Any, targ_dec: Any
+                      ) -> dict[str, float]:
+    """Pointing-offset statistics of one product (see the module docstring), in arcsec.
+
+    Examples
+    --------
+    >>> s = offset_statistics([10.0, 10.0], [0.0, 2 / 3600], [10.0, 10.0], [1 / 3600, 1 / 3600])
+    >>> round(s["max_offset"], 6), round(s["offset"], 6)
+    (1.0, 0.0)
+    """
+    pra, pdec = np.asarray(pointing_ra, float), np.asarray(pointing_dec, float)
+    tra, tdec = np.asarray(targ_ra, float), np.asarray(targ_dec, float)
+    if not len(pra) or not (np.isfinite(pra).all() and np.isfinite(pdec).all()):
+        raise InputError("offset statistics need finite pointing RA/Dec for every exposure")
+    pu = _unit(pra, pdec)
+    fid = pu.mean(axis=0)
+    fid /= np.linalg.norm(fid)
+    tu = _unit(tra, tdec)
+    tmean = tu.mean(axis=0)
+    tmean /= np.linalg.norm(tmean)
+    d = _sep_arcsec(pu, fid[None, :])
+    mean, sigma = float(d.mean()), float(d.std())
+    within = np.abs(d - mean) <= sigma + 1e-12
+    return {
+        "offset": float(_sep_arcsec(tmean[None, :], fid[None, :])[0]),
+        "max_offset": float(d.max()),
+        "mean_offset": mean,
+        "sigma_offset": sigma,
+        "err_offset": sigma / np.sqrt(len(d)),
+        "sigma1_mean": float(d[within].mean()) if within.any() else mean,
+        "frac": float(within.mean()),
+        "targ_max_offset": float(_sep_arcsec(tu, fid[None, :]).max()),
+        "targ_frac": float((_sep_arcsec(tu, tmean[None, :]) <= 1.0).mean()),
+    }
+
+
+def _join_values(values: Iterable[Any], order: dict[str, int] | None = None) -> str:
+    vals = {str(v).strip().upper() for v in values if not _isnan(v)}
+    vals = {v for v in vals if v not in _EMPTY} or {"NONE"}
+    if order:
+        return "|".join(sorted(vals, key=lambda v: (order.get(v, 99), v)))
+    return "|".join(sorted(vals))
+
+
+def group_products(exposures: pd.DataFrame) -> pd.DataFrame:
+    """Group scraped exposures into Level-3 products with their features and offsets.
+
+    Parameters
+    ----------
+    exposures : pandas.DataFrame
+        Output of :func:`scrape_headers`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per product: ``product``, ``kind`` ("IMAGE"/"SPEC"), the raw categorical
+        values (instr, detector, visitype, filter, pupil, grating, channel, subarray, band,
+        exp_type), ``bkgdtarg``, ``nexposur``, ``numdthpt``, ``ngroups``, ``nints`` (totals),
+        the offset statistics and ``files``.
+
+    Examples
+    --------
+    >>> # group_products(scrape_headers("jw02732_uncal/"))  # doctest: +SKIP
+    """
+    if exposures is None or not len(exposures):
+        raise InputError("no exposures to group (the scraped table is empty)")
+    ex = exposures.copy()
+    for col in ("ra_ref", "dec_ref"):
+        if col not in ex.columns:
+            ex[col] = np.nan
+    # pointing: RA_REF/DEC_REF, else V1, else the target
+    ex["p_ra"] = ex["ra_ref"].astype(float)
+    ex["p_dec"] = ex["dec_ref"].astype(float)
+    for alt_ra, alt_dec in (("ra_v1", "dec_v1"), ("targ_ra", "targ_dec")):
+        if alt_ra in ex.columns:
+            miss = ~np.isfinite(ex["p_ra"]) | ~np.isfinite(ex["p_dec"])
+            ex.loc[miss, "p_ra"] = ex.loc[miss, alt_ra].astype(float)
+            ex.loc[miss, "p_dec"] = ex.loc[miss, alt_dec].astype(float)
+    # targets numbered per program in order of appearance
+    tkey = ex.get("targprop", pd.Series([""] * len(ex), index=ex.index)).astype(str).str.strip()
+    fallback = ex["targ_ra"].round(4).astype(str) + "," + ex["targ_dec"].round(4).astype(str)
+    ex["_tkey"] = np.where(tkey.isin(["", "nan", "None"]), fallback, tkey)
+    ex = ex.sort_values("file", kind="stable")
+    ex["_tnum"] = 0
+    for _prog, idx in ex.groupby("program", sort=False).groups.items():
+        order: dict[str, int] = {}
+        for i in idx:
+            order.setdefault(ex.at[i, "_tkey"], len(order) + 1)
+        ex.loc[idx, "_tnum"] = [order[ex.at[i, "_tkey"]] for i in idx]
+    ex["product"] = [
+        product_name(r.program, r.observtn, r._tnum, r.instr,
+                     [r.filter, r.pupil, r.grating])
+        for r in ex.itertuples()
+    ]
+    rows = []
+    for (product, exp_type), g in ex.groupby(["product", "exp_type"], sort=True):
+        stats = offset_statistics(g["p_ra"], g["p_dec"], g["targ_ra"], g["targ_dec"])
+        rows.append({
+            "product": product,
+            "kind": "IMAGE" if exp_type in IMAGE_EXP_TYPES else "SPEC",
+            "instr": str(g["instr"].iloc[0]).upper(),
+            "detector": combine_detectors(g["detector"]),
+            "exp_type": exp_type,
+            "visitype": _join_values(g["visitype"]),
+            "filter": _join_values(g["filter"]),
+            "pupil": _join_values(g["pupil"]),
+            "grating": _join_values(g["grating"]),
+            "channel": _join_values(g["channel"]),
+            "subarray": _join_values(g["subarray"]),
+            "band": _join_values(g["band"], _BAND_ORDER),
+            "bkgdtarg": int(any(str(v).strip().upper() in {"TRUE", "T", "1"} for v in g["bkgdtarg"])),
+            "nexposur": int(len(g)),
+            "numdthpt": int(pd.to_numeric(g["numdthpt"], errors="coerce").fillna(0).max()),
+            "ngroups": int(pd.to_numeric(g["ngroups"], errors="coerce").fillna(0).sum()),
+            "nints": int(pd.to_numeric(g["nints"], errors="coerce").fillna(0).sum()),
+            **stats,
+            "files": ";".join(g["file"]),
+        })
+    out = pd.DataFrame(rows)
+    dup = out["product"].duplicated(keep=False)
+    if dup.any():  # one name, several exposure types: keep them apart
+        out.loc[dup, "product"] = out.loc[dup, "product"] + "_" + out.loc[dup, "exp_type"].str.lower()
+    return out.reset_index(drop=True)
+

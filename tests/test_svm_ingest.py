@@ -1,0 +1,212 @@
+"""skopes.hst.svm ingest and encodings, on the real one-visit stage files and generated FITS."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+from astropy.io import fits
+
+from spacekit.exceptions import (
+    DataNotFoundError,
+    FormatError,
+    InputError,
+    SchemaError,
+    SpacekitError,
+)
+from spacekit.skopes.hst import svm
+
+
+@pytest.fixture
+def prep(shared_data):
+    folder = shared_data / "hst_svm" / "prep"
+    return {p.stem: pd.read_csv(p) for p in folder.glob("*.csv")}
+
+
+def test_canonical_codes():
+    assert [svm.encode_detector(d) for d in ("hrc", "IR", "sbc", "uvis", "wfc")] == [0, 1, 2, 3, 4]
+    assert svm.encode_wcstype("a posteriori solution relative to GAIAeDR3") == 0
+    assert svm.encode_wcstype("a priori solution based on GSC240") == 1
+    assert svm.encode_wcstype("default a priori") == 2
+    assert svm.encode_wcstype("not aligned") == 3
+    cats = {"CALIBRATION": 0, "SOLAR SYSTEM;COMET": 1, "ISM;DARK CLOUD": 2, "EXT-MEDIUM": 2,
+            "UNIDENTIFIED;PARALLEL FIELD": 3, None: 3, "STELLAR CLUSTER;GLOBULAR": 4,
+            "EXT-CLUSTER;OPEN CLUSTER": 4, "STAR;YSO": 5, "EXT-STAR;SUPERNOVA": 5,
+            "CLUSTER OF GALAXIES;GROUP": 6, "GALAXY;SPIRAL": 7}
+    assert {k: svm.encode_category(k) for k in cats} == cats
+
+
+def test_unknown_detector_and_wcs_raise_with_value():
+    with pytest.raises(InputError, match="'pc'"):
+        svm.encode_detector("pc")
+    with pytest.raises(SpacekitError, match="WCSTYPE"):
+        svm.encode_wcstype("mystery frame")
+    with pytest.raises(InputError, match="hst_<prop>"):
+        svm.parse_index("not_a_visit")
+
+
+def test_parse_index_and_synthetic_suffix():
+    p = svm.parse_index("hst_13659_18_acs_wfc_total_jcnl18_clear1l_f814w_all_stat")
+    assert (p["proposal"], p["det"], p["dataset"]) == ("13659", "wfc", "jcnl18")
+    assert p["rest"] == "_clear1l_f814w_all_stat"
+    assert svm.parse_index("hst_8992_03_acs_wfc_total_j8cw03")["rest"] == ""
+
+
+def test_stage1_scrub_matches_real_stage_file(prep):
+    out = svm.scrub_qa(prep["single_scrub"])
+    expect = prep["scrubbed_cols"]
+    assert list(out.columns) == list(expect.columns)
+    pd.testing.assert_frame_equal(out.reset_index(drop=True), expect, check_dtype=False)
+
+
+def test_stage1_from_drizzlepac_json_files(tmp_path):
+    base = "hst_12286_38_wfc3_ir_total_ibl738"
+    gen = {"imgname": f"{base}_drz.fits", "instrument": "WFC3", "detector": "IR"}
+    header = {"TARGNAME": "ANY", "RA_TARG": 262.4699055743, "DEC_TARG": 52.32648710525,
+              "NUMEXP": 2}
+    (tmp_path / f"{base}_svm_point_segment_totals.json").write_text(json.dumps(
+        {"header": header, "general information": gen,
+         "data": {"number_of_sources": {"data": {"detector": "ir", "point": 284,
+                                                  "segment": 185}}}}))
+    (tmp_path / f"{base}_svm_gaia_sources.json").write_text(json.dumps(
+        {"header": header, "general information": gen,
+         "data": {"Number_of_GAIA_sources": {"data": {"Number_of_GAIA_sources": 7},
+                                             "units": "sources"}}}))
+    scrubbed = svm.scrub_qa(svm.scrape_qa_json(tmp_path))
+    row = scrubbed.iloc[0]
+    assert (row["index"], row["numexp"], row["point"], row["segment"], row["gaia"]) == (
+        base, 2, 284, 185, 7)
+    assert row["dataset"] == "ibl738" and row["detector"] == "ir"
+
+
+def test_stage1_missing_field_names_visit(tmp_path):
+    (tmp_path / "hst_1_01_wfc3_ir_total_ia0101_svm_x.json").write_text(json.dumps(
+        {"header": {"NUMEXP": 2}, "general information": {
+            "imgname": "hst_1_01_wfc3_ir_total_ia0101_drz.fits"}}))
+    with pytest.raises(SchemaError, match="hst_1_01_wfc3_ir_total_ia0101.*point"):
+        svm.scrub_qa(svm.scrape_qa_json(tmp_path))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataNotFoundError, match="no \\*.json"):
+        svm.scrape_qa_json(empty)
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(FormatError, match="bad.json"):
+        svm.scrape_qa_json([bad])
+
+
+def _drz(path, **keys):
+    prim = fits.PrimaryHDU()
+    sci = fits.ImageHDU(np.zeros((4, 4), np.float32), name="SCI")
+    for k, v in keys.items():
+        sci.header[k] = v
+    fits.HDUList([prim, sci]).writeto(path)
+
+
+def test_stage2_fits_scrape_matches_real_stage_file(prep, tmp_path):
+    expect = prep["scraped_fits"]
+    row = expect.iloc[0]
+    _drz(tmp_path / row["imgname"], RMS_RA=row["rms_ra"], RMS_DEC=row["rms_dec"],
+         NMATCHES=int(row["nmatches"]), WCSTYPE="a posteriori solution relative to GAIAeDR3")
+    out = svm.scrape_fits_headers(prep["scrubbed_cols"], tmp_path)
+    assert list(out.columns) == list(expect.columns)
+    pd.testing.assert_frame_equal(out, expect, check_dtype=False)
+
+
+def test_stage2_missing_keys_and_files(prep, tmp_path):
+    img = prep["scrubbed_cols"]["imgname"].iloc[0]
+    with pytest.raises(DataNotFoundError, match=img):
+        svm.scrape_fits_headers(prep["scrubbed_cols"], tmp_path)
+    _drz(tmp_path / img, WCSTYPE="not aligned")
+    with pytest.raises(FormatError, match=f"{img}.*RMS_RA"):
+        svm.scrape_fits_headers(prep["scrubbed_cols"], tmp_path)
+    out = svm.scrape_fits_headers(prep["scrubbed_cols"], tmp_path, missing_rms="zero")
+    assert out[["rms_ra", "rms_dec", "nmatches"]].iloc[0].tolist() == [0, 0, 0]
+    assert out["wcstype"].iloc[0] == "not aligned"
+
+
+def test_stage3_category_lookup_called_once_per_target(prep):
+    calls = []
+
+    def lookup(name):
+        calls.append(name)
+        return "UNIDENTIFIED;PARALLEL FIELD"
+
+    two = pd.concat([prep["scraped_fits"]] * 2, ignore_index=True)
+    out = svm.add_target_category(two, category_lookup=lookup)
+    assert calls == ["ANY"]
+    expect = prep["scraped_mast"]
+    assert list(out.columns) == list(expect.columns)
+    pd.testing.assert_frame_equal(out.iloc[:1], expect, check_dtype=False)
+
+
+def test_stage3_default_uses_radio(prep, monkeypatch):
+    import spacekit.radio as radio
+
+    monkeypatch.setattr(radio, "get_target_category", lambda name: "STAR;YSO", raising=False)
+    out = svm.add_target_category(prep["scraped_fits"])
+    assert out["category"].iloc[0] == "STAR;YSO"
+
+
+def test_stage4_encoding_uses_canonical_codes(prep):
+    out = svm.encode_features(prep["scraped_mast"])
+    expect = prep["single_reg"]
+    assert list(out.columns) == list(expect.columns)
+    same = ["numexp", "rms_ra", "rms_dec", "nmatches", "point", "segment", "gaia", "wcs", "index"]
+    pd.testing.assert_frame_equal(out[same], expect[same], check_dtype=False)
+    # The stage file encoded ir as 0 and UNIDENTIFIED as 0; the canonical codes are 1 and 3.
+    assert (int(out["det"].iloc[0]), int(out["cat"].iloc[0])) == (1, 3)
+    assert (int(expect["det"].iloc[0]), int(expect["cat"].iloc[0])) == (0, 0)
+
+
+def test_full_ingest_chain(prep, tmp_path):
+    row = prep["scraped_fits"].iloc[0]
+    qa = tmp_path / "qa"
+    qa.mkdir()
+    flat = prep["single_scrub"].iloc[0].to_dict()
+    nested: dict = {}
+    for key, value in flat.items():
+        if key == "index":
+            continue
+        section, name = key.split(".", 1)
+        nested.setdefault(section, {})[name] = value
+    (qa / f"{row['index']}_svm_qa.json").write_text(json.dumps(nested, default=float))
+    _drz(tmp_path / row["imgname"], RMS_RA=row["rms_ra"], RMS_DEC=row["rms_dec"],
+         NMATCHES=int(row["nmatches"]), WCSTYPE="a posteriori")
+    out = svm.ingest(qa, tmp_path, category_lookup=lambda t: "UNIDENTIFIED;PARALLEL FIELD")
+    assert out.iloc[0]["index"] == row["index"]
+    assert out[["det", "wcs", "cat"]].iloc[0].tolist() == [1, 0, 3]
+    assert out["point"].iloc[0] == 284
+
+
+def test_load_feature_table_rederives_det_and_logs(shared_data, caplog):
+    path = shared_data / "hst_svm" / "svm_labeled_2021-07-28.csv"
+    raw = pd.read_csv(path)
+    with caplog.at_level(logging.INFO, logger="spacekit.skopes.hst.svm"):
+        table = svm.load_feature_table(path, require_label=True)
+    assert "re-derived 'det'" in caplog.text
+    dets = table["index"].str.split("_").str[4]
+    assert (table["det"] == dets.map(svm.DETECTOR_CODES)).all()
+    assert (table["det"] != raw["det"]).sum() == 183 + 147 + 16
+    assert len(table) == 1791 and table["label"].sum() == 684
+
+
+def test_load_feature_table_from_dataset_name():
+    table = svm.load_feature_table("svm_unlabeled_2021_10_06")
+    assert len(table) == 1133 and "label" not in table.columns
+
+
+def test_load_feature_table_bad_input(tmp_path):
+    with pytest.raises(SchemaError, match="missing \\['rms_ra'"):
+        svm.load_feature_table(pd.DataFrame({"numexp": [1], "index": ["x"]}))
+    df = pd.DataFrame({c: [1.0] for c in svm.FEATURES} | {"index": ["hst_1_01_acs_wfc_total_j01"]})
+    df.loc[0, "rms_ra"] = np.nan
+    with pytest.raises(SchemaError, match="rms_ra"):
+        svm.load_feature_table(df)
+    with pytest.raises(DataNotFoundError):
+        svm.load_feature_table(tmp_path / "missing.csv")
+    with pytest.raises(SchemaError, match="label"):
+        svm.load_feature_table(df.fillna(1.0), require_label=True)
