@@ -9,6 +9,7 @@ import sys
 # text stream for the summary, and returns nothing. Steps run in this order.
 DEMO_STEPS: list[tuple[str, str]] = [
     ("datasets", "spacekit.datasets.demo:summary"),
+    ("hst_svm", "spacekit.skopes.hst.svm.demo:run"),
 ]
 
 
