@@ -67,13 +67,13 @@ def test_http_resume_within_call(http_files, tmp_path):
 
 
 def test_http_resume_across_calls(http_files, tmp_path):
-    data = _blob(400_000, 3)
+    data = _blob(1_500_000, 3)  # above RESUME_MIN_SIZE: resumable across calls
     url = http_files.add("/x.bin", data)
-    http_files.cut_next, http_files.cut_at = 100, 100_000
+    http_files.cut_next, http_files.cut_at = 100, 500_000
     with conf.set_temp("retries", 1), pytest.raises(DownloadError):
         radio.http_download(url, tmp_path / "x.bin")
     have = (tmp_path / "x.bin.part").stat().st_size
-    assert 0 < have <= 100_000
+    assert 0 < have <= 500_000
     assert not (tmp_path / "x.bin").exists()
     http_files.cut_next = 0
     http_files.bytes_sent = 0
@@ -98,6 +98,15 @@ def test_http_changed_file_restarts(http_files, tmp_path):
         f'{{"url": "{url}", "etag": "\\"v1\\"", "size": 10000}}'
     )
     assert radio.http_download(url, tmp_path / "c.bin").read_bytes() == new
+
+
+def test_small_part_without_sidecar_restarts(http_files, tmp_path):
+    data = _blob(3000, 7)
+    url = http_files.add("/s.bin", data)
+    (tmp_path / "s.bin.part").write_bytes(b"junk")  # e.g. left by a killed process
+    assert radio.http_download(url, tmp_path / "s.bin").read_bytes() == data
+    assert http_files.requests[-1][1].get("Range") is None
+    assert sorted(os.listdir(tmp_path)) == ["s.bin"]
 
 
 def test_http_checksum_error_keeps_nothing(http_files, tmp_path):

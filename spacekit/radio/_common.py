@@ -28,6 +28,9 @@ BACKOFF_BASE = 0.2
 BACKOFF_MAX = 5.0
 #: Size of the blocks streamed to disk.
 CHUNK_SIZE = 1 << 20
+#: Files at least this large record a ``.part.json`` sidecar so that a later call can resume
+#: them; smaller ones (cheaper to fetch again than to track) restart from zero.
+RESUME_MIN_SIZE = 1 << 20
 
 
 def backoff(attempt: int) -> float:

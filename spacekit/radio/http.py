@@ -228,7 +228,8 @@ def http_download(
                     }
                     if new_meta != meta:
                         meta = new_meta
-                        _common.write_meta(dest, meta)
+                        if total is None or total >= _common.RESUME_MIN_SIZE:
+                            _common.write_meta(dest, meta)
                     if bar is None:
                         bar = make_bar(
                             None,

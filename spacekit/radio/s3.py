@@ -687,7 +687,8 @@ def _download(client, bucket, key, url, dest, sha256, size, progress, endpoint_u
                 etag = resp.get("ETag", "")
                 if meta.get("etag") != etag or meta.get("size") != total:
                     meta = {"url": url, "etag": etag, "size": total}
-                    _common.write_meta(dest, meta)
+                    if total >= _common.RESUME_MIN_SIZE:  # small files just start over
+                        _common.write_meta(dest, meta)
                 if bar is None:
                     bar = make_bar(
                         None,
