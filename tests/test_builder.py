@@ -242,6 +242,9 @@ def test_trainer_early_stopping_checkpoint_schedule_class_weight(tmp_path):
     assert len(history["loss"]) < 20
     assert seen[:2] == [0, 1]
     assert (tmp_path / "ckpt" / "best.keras").is_file()
+    best = json.loads((tmp_path / "ckpt" / "best.json").read_text())
+    assert best["monitor"] == "val_loss" and best["epoch"] >= 1
+    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["best.json", "best.keras"]
     assert trainer._class_weight(y) == pytest.approx({0: 48 / (2 * 32), 1: 48 / (2 * 16)})
     assert trainer.samples_per_second_ > 0
     plateau = Trainer(loss="mse", lr_schedule="plateau", epochs=2, progress=False)
@@ -350,3 +353,30 @@ def test_load_from_a_run_folder(tmp_path):
     save_model(build_mlp(3, hidden=(2,)), run.model_dir, metadata={"labels": [0, 1]})
     _, meta = load_model(run.path)
     assert meta["labels"] == [0, 1]
+
+
+def test_trainer_feeds_balanced_multi_input_batches_to_an_ensemble():
+    rng = np.random.default_rng(0)
+    tab = rng.normal(size=(24, 5)).astype("float32")
+    img = rng.normal(size=(24, 3, 8, 8, 3)).astype("float32")
+    y = np.r_[np.ones(6), np.zeros(18)].astype(int)
+    trainer = Trainer(loss="binary_crossentropy", epochs=2, batch_size=8, seed=0, balanced=True,
+                      augment=True, progress=False)
+    history = trainer.fit(
+        lambda: build_ensemble(5, (3, 8, 8, 3), mlp_hidden=(4,), cnn_filters=(2,),
+                               cnn_dense=(4,), head=(3,)),
+        [tab, img], y, validation_data=([tab, img], y),
+    )
+    assert len(history["val_loss"]) == 2
+    assert trainer.model_.predict([tab, img], verbose=0).shape == (24, 1)
+
+
+def test_trainer_progress_follows_the_setting(capsys):
+    from spacekit.config import conf
+
+    x, y = _dip_series(n=16)
+    with conf.set_temp("progress", True):
+        Trainer(loss="binary_crossentropy", epochs=1).fit(build_mlp(64, hidden=(2,)), x[..., 0], y)
+    assert "training" in capsys.readouterr().err
+    Trainer(loss="binary_crossentropy", epochs=1).fit(build_mlp(64, hidden=(2,)), x[..., 0], y)
+    assert "training" not in capsys.readouterr().err  # SPACEKIT_PROGRESS=0 in the test suite

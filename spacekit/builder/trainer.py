@@ -81,6 +81,32 @@ class _ProgressCallback:
         return _Bar()
 
 
+def _atomic_checkpoint(folder: Path, monitor: str):
+    """A callback saving the best model so far as ``folder/best.keras``, atomically, with
+    ``folder/best.json`` naming the epoch and the monitored value."""
+    import keras
+
+    from ..utils.files import atomic_path
+    from ..utils.runs import write_json
+
+    folder.mkdir(parents=True, exist_ok=True)
+
+    class _Checkpoint(keras.callbacks.Callback):
+        best = float("inf")
+
+        def on_epoch_end(self, epoch, logs=None):
+            value = (logs or {}).get(monitor)
+            if value is None or not float(value) < self.best:
+                return
+            self.best = float(value)
+            with atomic_path(folder / "best.keras") as tmp:
+                self.model.save(tmp)
+            write_json(folder / "best.json", {"epoch": epoch + 1, "monitor": monitor,
+                                              "value": self.best})
+
+    return _Checkpoint()
+
+
 class Trainer:
     """Compile and fit a Keras model with the usual options in one place.
 
@@ -103,7 +129,8 @@ class Trainer:
         patience 5, a dict is passed to ``keras.callbacks.EarlyStopping``. Best weights are
         restored. The monitor is ``val_loss`` when there is validation data, else ``loss``.
     checkpoint_dir : path, optional
-        Save the best model so far as ``<checkpoint_dir>/best.keras`` after each epoch.
+        Save the best model so far (lowest monitored loss) as ``<checkpoint_dir>/best.keras``
+        after each epoch, atomically, with ``best.json`` giving its epoch and loss.
     lr_schedule : None, callable, "plateau", dict or keras LearningRateSchedule
         A callable ``f(epoch, lr) -> lr`` (``LearningRateScheduler``); ``"plateau"`` or a dict
         of ``ReduceLROnPlateau`` arguments; or a ``keras.optimizers.schedules`` object used as
@@ -234,13 +261,7 @@ class Trainer:
                 kw["patience"] = int(es)
             cbs.append(keras.callbacks.EarlyStopping(**kw))
         if self.checkpoint_dir is not None:
-            folder = Path(self.checkpoint_dir)
-            folder.mkdir(parents=True, exist_ok=True)
-            cbs.append(
-                keras.callbacks.ModelCheckpoint(
-                    str(folder / "best.keras"), monitor=monitor, save_best_only=True
-                )
-            )
+            cbs.append(_atomic_checkpoint(Path(self.checkpoint_dir), monitor))
         sched = self.lr_schedule
         if sched is not None and not isinstance(
             sched, keras.optimizers.schedules.LearningRateSchedule
