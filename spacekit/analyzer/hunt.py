@@ -1,0 +1,834 @@
+"""Find transiting planets in light curves: :func:`planet_hunter` and :func:`hunt_many`.
+
+How the search works:
+
+1. **Clean and detrend.** Drop NaNs, normalise, clip upward outliers, then divide out slow
+   variability with :meth:`~spacekit.transformer.LightCurve.flatten` (a robust running
+   median that leaves transits alone; window three times the longest transit expected).
+2. **Bin** fast-cadence data (TESS 2 min, Kepler 1 min) to a third of the shortest transit
+   searched, which keeps the sensitivity and divides the cost.
+3. **Period grid sized by resolution.** Consecutive trial periods differ by
+   ``dP = P * d(P) / (oversample * baseline)``: the predicted last transit moves by a
+   fraction of the shortest transit duration ``d(P)`` searched at that period, which grows as
+   ``P**(1/3)`` like a transit across a star of fixed density
+   (:func:`transit_duration_range`). This is far fewer periods than a fixed-oversampling
+   frequency grid, with the same coverage; each period octave gets its own durations.
+4. **Box least squares** (astropy ``BoxLeastSquares``; ``engine="tls"`` uses
+   transitleastsquares), then the best peak is **refined** on a 20x finer grid.
+5. **Detection.** ``detected`` needs all of: SDE >= ``threshold`` (default
+   :data:`SDE_THRESHOLD` = 9), red-noise SNR >= ``snr_threshold`` (default
+   :data:`SNR_THRESHOLD` = 7.1), at least two transits with data, no single transit carrying
+   more than 80% of the summed depth, no box-shaped *rise* at the period half as large as
+   the dip, and a folded light curve flat away from the transit (scatter of its binned
+   levels under 20% of the depth). The last two reject stellar variability that survives
+   detrending (spotted or flaring stars), which BLS otherwise reports with a high SDE.
+6. **More planets.** With ``max_planets > 1`` the in-transit points of each detected planet
+   (twice its duration) are removed and the search repeats.
+
+SDE (signal detection efficiency) is computed from the periodogram the same way whatever the
+engine or objective: the power minus its running median over the period grid, centred on its
+median and divided by its robust spread (1.4826 times the median absolute deviation), read at
+the chosen peak. The robust spread keeps a strong signal's own aliases from inflating the
+noise estimate, which hides planets seen in few transits with a plain standard deviation.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time as _time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import astropy.units as u
+import numpy as np
+from astropy.time import Time, TimeDelta
+
+from ..exceptions import InputError
+from ..transformer.lightcurve import LightCurve, to_days
+
+__all__ = [
+    "SDE_THRESHOLD",
+    "SNR_THRESHOLD",
+    "vet_transit",
+    "transit_duration_range",
+    "Planet",
+    "HuntResult",
+    "planet_hunter",
+    "find_planets",
+    "hunt_many",
+    "period_grid",
+]
+
+log = logging.getLogger(__name__)
+
+#: Default detection threshold on the signal detection efficiency (SDE). 9 is the value
+#: used by transitleastsquares for a false-alarm probability below 1e-4 on white noise.
+SDE_THRESHOLD = 9.0
+
+#: Default threshold on the red-noise signal-to-noise ratio (:func:`vet_transit`); 7.1 is the
+#: Kepler pipeline's multiple-event-statistic threshold.
+SNR_THRESHOLD = 7.1
+
+
+@dataclass
+class Planet:
+    """One periodic transit signal found by :func:`planet_hunter`.
+
+    Attributes
+    ----------
+    period : Quantity
+        Orbital period (days).
+    epoch : Time
+        Mid-time of the first transit within the data (BJD, scale of the light curve).
+    duration : Quantity
+        Transit duration (days).
+    depth : float
+        Fractional depth (0.01 = 1 %, not ppm).
+    sde : float
+        Signal detection efficiency of the periodogram peak.
+    snr : float
+        Depth over the red noise on the transit's time scale, times sqrt(``n_transits``).
+    n_transits : int
+        Transits with at least one data point.
+    detected : bool
+        Whether the signal passes every detection check (see the module docstring).
+    vetting : dict
+        The values of those checks (:func:`vet_transit`).
+    """
+
+    period: u.Quantity
+    epoch: Time
+    duration: u.Quantity
+    depth: float
+    sde: float
+    snr: float
+    n_transits: int
+    detected: bool
+    vetting: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values: period and duration in days, epoch as a BJD float.
+
+        Examples
+        --------
+        >>> p = Planet(3 * u.day, Time(2458326.2, format="jd", scale="tdb"), 0.1 * u.day,
+        ...            0.01, 20.0, 30.0, 8, True)
+        >>> p.to_dict()["epoch"]
+        2458326.2
+        """
+        return {
+            "period": float(self.period.to_value(u.day)),
+            "epoch": float(self.epoch.tdb.jd) if self.epoch.scale != "tdb" else float(self.epoch.jd),
+            "duration": float(self.duration.to_value(u.day)),
+            "depth": float(self.depth),
+            "sde": float(self.sde),
+            "snr": float(self.snr),
+            "n_transits": int(self.n_transits),
+            "detected": bool(self.detected),
+        }
+
+
+@dataclass
+class HuntResult:
+    """What :func:`planet_hunter` found.
+
+    The scalar attributes (``period``, ``epoch``, ``duration``, ``depth``, ``sde``,
+    ``detected``) describe the strongest candidate of the first search, whether or not it is
+    detected; ``planets`` lists the detected signals, strongest first (the first search's
+    candidate, then each found after masking the previous ones).
+
+    Attributes
+    ----------
+    candidate : Planet
+        Best signal of the first search.
+    planets : list of Planet
+        Detected planets.
+    periodogram : astropy.table.Table
+        Columns ``period`` (d), ``power`` and ``sde`` (the detrended, normalised power) of the
+        first search.
+    folded : LightCurve
+        The detrended light curve folded on the candidate.
+    flattened : LightCurve
+        The detrended light curve that was searched.
+    raw : LightCurve
+        The normalised light curve before detrending.
+    threshold : float
+        SDE threshold used.
+    engine : str
+        ``"bls"`` or ``"tls"``.
+    timings : dict
+        Seconds spent detrending, searching and in total.
+    searches : list of astropy.table.Table
+        Periodogram of every search (one per planet sought).
+    """
+
+    candidate: Planet
+    planets: list[Planet]
+    periodogram: Any
+    folded: LightCurve
+    flattened: LightCurve
+    raw: LightCurve
+    threshold: float
+    engine: str
+    timings: dict[str, float] = field(default_factory=dict)
+    searches: list[Any] = field(default_factory=list)
+    source: str = ""
+
+    @property
+    def period(self) -> u.Quantity:
+        return self.candidate.period
+
+    @property
+    def epoch(self) -> Time:
+        return self.candidate.epoch
+
+    @property
+    def duration(self) -> u.Quantity:
+        return self.candidate.duration
+
+    @property
+    def depth(self) -> float:
+        return self.candidate.depth
+
+    @property
+    def sde(self) -> float:
+        return self.candidate.sde
+
+    @property
+    def snr(self) -> float:
+        return self.candidate.snr
+
+    @property
+    def detected(self) -> bool:
+        return self.candidate.detected
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``spacekit hunt --json`` record: candidate values plus ``planets``.
+
+        Examples
+        --------
+        >>> sorted(result.to_dict())  # doctest: +SKIP
+        ['depth', 'detected', 'duration', 'epoch', 'file', 'n_transits', 'period', 'planets', 'sde', 'snr']
+        """
+        out = {"file": self.source, **self.candidate.to_dict()}
+        out["planets"] = [p.to_dict() for p in self.planets]
+        return out
+
+    def __repr__(self) -> str:
+        c = self.candidate
+        return (
+            f"HuntResult(period={c.period.to_value(u.day):.6f} d, epoch={c.epoch.jd:.5f}, "
+            f"depth={c.depth:.3g}, sde={c.sde:.1f}, detected={c.detected}, "
+            f"planets={len(self.planets)}, engine={self.engine!r})"
+        )
+
+
+def transit_duration_range(period: Any, cadence: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Shortest and longest transit durations (days) searched at ``period`` (days).
+
+    A central transit of a Sun-density star lasts ``13 h * (P / 365.25 d)**(1/3)``; the range
+    searched is 0.3 to 2.5 times that (dense M dwarfs, grazing transits, evolved stars), at
+    least 30 minutes and two cadences, and at most a quarter of the period.
+
+    Examples
+    --------
+    >>> lo, hi = transit_duration_range(10.0)
+    >>> round(float(lo) * 24, 2), round(float(hi) * 24, 2)
+    (1.18, 9.8)
+    """
+    p = np.asarray(period, dtype=float)
+    dsun = 13.0 / 24.0 * (p / 365.25) ** (1 / 3)
+    lo = np.maximum(0.3 * dsun, max(2.0 * cadence, 0.5 / 24))
+    hi = np.maximum(np.minimum(2.5 * dsun, p / 4), 1.5 * lo)
+    return lo, hi
+
+
+def period_grid(
+    baseline: float,
+    period_min: float,
+    period_max: float,
+    duration_min: float | None = None,
+    *,
+    oversample: float = 2.0,
+    cadence: float = 0.0,
+) -> np.ndarray:
+    """Trial periods (days) spaced by what a light curve of ``baseline`` days resolves.
+
+    Consecutive periods differ by ``dP = P * d(P) / (oversample * baseline)``: over the whole
+    baseline, the predicted transit moves by ``d(P) / oversample``, a fraction of the
+    shortest transit duration ``d(P)`` searched at that period (``duration_min`` when given,
+    else the lower bound of :func:`transit_duration_range`, which grows as ``P**(1/3)``).
+
+    Examples
+    --------
+    >>> g = period_grid(27.0, 0.5, 13.5)
+    >>> bool(g[0] == 0.5 and g[-1] == 13.5 and np.all(np.diff(g) > 0))
+    True
+    >>> len(g) < len(period_grid(27.0, 0.5, 13.5, oversample=4))
+    True
+    """
+    if not (period_max > period_min > 0):
+        raise InputError(
+            f"expected 0 < period_min < period_max; got period_min={period_min}, "
+            f"period_max={period_max} days."
+        )
+    if not baseline > 0:
+        raise InputError(f"baseline must be positive; got {baseline} days.")
+    out = [float(period_min)]
+    p = float(period_min)
+    scale = 1.0 / (oversample * baseline)
+    floor = max(2.0 * cadence, 0.5 / 24)
+    while p < period_max:
+        if duration_min is not None:
+            d = float(duration_min)
+        else:
+            d = max(0.3 * 13.0 / 24.0 * (p / 365.25) ** (1 / 3), floor)
+        p += p * d * scale
+        out.append(p)
+    grid = np.asarray(out)
+    grid = grid[grid < period_max]
+    return np.append(grid, float(period_max))
+
+
+def _sde(power: np.ndarray, window: int = 0) -> tuple[np.ndarray, float, int]:
+    """Detrend ``power`` by a running median, normalise to SDE; return (sde array, peak, idx)."""
+    p = np.asarray(power, dtype=float)
+    p = np.where(np.isfinite(p), p, np.nanmin(p[np.isfinite(p)]) if np.isfinite(p).any() else 0)
+    n = p.size
+    if n < 3:
+        return np.zeros(n), 0.0, int(np.argmax(p)) if n else 0
+    if window <= 0:
+        window = max(3, min(n // 10, 501) | 1)
+    if n > 3 * window:
+        from scipy.ndimage import median_filter
+
+        trend = median_filter(p, size=window, mode="nearest")
+        sr = p - trend
+    else:
+        sr = p - np.median(p)
+    med = np.median(sr)
+    std = 1.4826 * np.median(np.abs(sr - med))
+    if not std > 0:
+        std = np.std(sr)
+    if not std > 0:
+        return np.zeros(n), 0.0, int(np.argmax(p))
+    s = (sr - med) / std
+    i = int(np.argmax(s))
+    return s, float(s[i]), i
+
+
+def _prepare(lc: Any, *, time_format: str | None) -> LightCurve:
+    """Read if needed, drop NaNs, normalise and clip upward outliers."""
+    if not isinstance(lc, LightCurve):
+        if isinstance(lc, (str, os.PathLike)):
+            from ..transformer import read_lightcurve
+
+            lc = read_lightcurve(lc, time_format=time_format)
+        elif hasattr(lc, "time") and hasattr(lc, "flux") and hasattr(lc, "meta"):
+            lc = LightCurve.from_lightkurve(lc)
+        else:
+            raise InputError(
+                f"planet_hunter expects a LightCurve, a lightkurve LightCurve or a file path; "
+                f"got {type(lc).__name__}."
+            )
+    if lc.is_folded:
+        raise InputError("planet_hunter needs a time-ordered light curve, not a folded one.")
+    clean = lc.remove_nans()
+    if len(clean) < 20:
+        raise InputError(
+            f"planet_hunter needs at least 20 finite flux values; this light curve has "
+            f"{len(clean)} of {len(lc)} (all-NaN flux or an aggressive quality mask?)."
+        )
+    return clean.normalize().remove_outliers(5.0)
+
+
+def vet_transit(
+    t: np.ndarray, y: np.ndarray, period: float, duration: float, t0: float, depth: float
+) -> dict[str, float]:
+    """Checks that separate a periodic transit from noise and stellar variability.
+
+    Returns ``n_transits`` (transits with at least half their expected points),
+    ``snr`` (depth over the scatter of out-of-transit flux averaged over one duration,
+    times the square root of ``n_transits``: a signal-to-noise that counts red noise),
+    ``single_event_fraction`` (the largest single transit's share of the summed depths)
+    and ``bump_ratio`` (the highest box-shaped *rise* in the folded light curve over the
+    depth: near 1 for quasi-sinusoidal variability, small for transits).
+
+    Examples
+    --------
+    >>> t = np.arange(0, 20, 0.02)
+    >>> y = np.where(np.abs((t - 1 + 1.5) % 3 - 1.5) < 0.05, 0.99, 1.0)
+    >>> v = vet_transit(t, y + 1e-4 * np.sin(t * 7), 3.0, 0.1, 1.0, 0.01)
+    >>> v["n_transits"], v["bump_ratio"] < 0.1
+    (7, True)
+    """
+    out = {"n_transits": 0, "snr": 0.0, "single_event_fraction": 1.0, "bump_ratio": np.inf}
+    if not (depth > 0 and period > 0 and duration > 0) or t.size < 10:
+        return out
+    cad = float(np.median(np.diff(t)))
+    ph = (t - t0 + 0.5 * period) % period - 0.5 * period
+    intr = np.abs(ph) < 0.5 * duration
+    oot = np.abs(ph) > duration
+    epoch = np.round((t - t0) / period).astype(np.int64)
+    expected = max(1.0, duration / cad)
+    ep_in, counts = np.unique(epoch[intr], return_counts=True)
+    full = ep_in[counts >= 0.5 * expected]
+    depths = np.array([1 - np.mean(y[intr & (epoch == e)]) for e in full])
+    n_tr = int(full.size)
+    # red noise: scatter of duration-long averages of out-of-transit flux
+    b = np.floor(t[oot] / duration).astype(np.int64)
+    _, inv, c = np.unique(b, return_inverse=True, return_counts=True)
+    means = np.bincount(inv, weights=y[oot]) / c
+    means = means[c >= 0.5 * expected]
+    if means.size >= 3:
+        sig = 1.4826 * float(np.median(np.abs(means - np.median(means))))
+    else:
+        sig = float(np.std(y[oot])) / np.sqrt(expected) if oot.any() else np.inf
+    snr = depth / sig * np.sqrt(max(n_tr, 1)) if sig > 0 else np.inf
+    pos = np.clip(depths, 0, None)
+    single = float(pos.max() / pos.sum()) if pos.sum() > 0 else 1.0
+    # highest rise in the folded light curve, boxes of one duration
+    nb = max(4, int(round(2 * period / duration)))
+    idx = np.clip(((ph / period + 0.5) * nb).astype(np.int64), 0, nb - 1)
+    cnt = np.bincount(idx, minlength=nb)
+    sm = np.bincount(idx, weights=y, minlength=nb)
+    ok = cnt > 0
+    level = np.full(nb, np.nan)
+    level[ok] = sm[ok] / cnt[ok]
+    box = 0.5 * (level + np.roll(level, -1))
+    base = np.nanmedian(box)
+    bump = float(np.nanmax(box) - base) if np.isfinite(box).any() else 0.0
+    # structure of the folded light curve away from the transit (variability, not noise)
+    centres = (np.arange(nb) + 0.5) / nb - 0.5
+    far = ok & (np.abs(centres * period) > duration)
+    lv = level[far]
+    structure = (
+        1.4826 * float(np.median(np.abs(lv - np.median(lv)))) / depth if lv.size >= 3 else 0.0
+    )
+    out.update(
+        n_transits=n_tr,
+        snr=float(snr),
+        single_event_fraction=single,
+        bump_ratio=max(bump, 0.0) / depth,
+        oot_structure=structure,
+    )
+    return out
+
+
+def _bin_arrays(t: np.ndarray, y: np.ndarray, dy: np.ndarray, width: float):
+    idx = np.floor((t - t[0]) / width).astype(np.int64)
+    uniq, inv, counts = np.unique(idx, return_inverse=True, return_counts=True)
+    w = 1.0 / dy**2
+    sw = np.bincount(inv, weights=w)
+    tb = np.bincount(inv, weights=t) / counts
+    yb = np.bincount(inv, weights=y * w) / sw
+    dyb = 1.0 / np.sqrt(sw)
+    return tb, yb, dyb
+
+
+def _duration_chunks(periods: np.ndarray, cadence: float, n_dur: int = 5):
+    """Split the grid into period octaves; trial durations of each from
+    :func:`transit_duration_range` (below the chunk's shortest period)."""
+    chunks = []
+    start = 0
+    while start < periods.size:
+        stop = int(np.searchsorted(periods, periods[start] * 2.0, side="right"))
+        stop = max(stop, start + 1)
+        pc = periods[start:stop]
+        dlo = float(transit_duration_range(pc[0], cadence)[0])
+        dhi = float(transit_duration_range(pc[-1], cadence)[1])
+        dhi = min(dhi, 0.3 * float(pc[0]))
+        dc = np.geomspace(dlo, max(dhi, dlo * 1.01), n_dur)
+        chunks.append((pc, dc))
+        start = stop
+    return chunks
+
+
+def _search_once(
+    t: np.ndarray,
+    y: np.ndarray,
+    dy: np.ndarray,
+    *,
+    engine: str,
+    period_min: float,
+    period_max: float,
+    durations: np.ndarray,
+    oversample: float,
+    objective: str,
+    tls_kwargs: dict,
+) -> dict[str, Any]:
+    baseline = float(t.max() - t.min())
+    if engine == "tls":
+        from ..utils import optional_import
+
+        tls = optional_import("transitleastsquares", "planet_hunter(lc, engine='tls')")
+        model = tls.transitleastsquares(t, y, dy)
+        kw = {
+            "period_min": period_min,
+            "period_max": period_max,
+            "show_progress_bar": False,
+            "use_threads": os.cpu_count() or 1,
+            **tls_kwargs,
+        }
+        r = model.power(**kw)
+        periods = np.asarray(r.periods, dtype=float)
+        power = np.asarray(r.power, dtype=float)
+        order = np.argsort(periods)
+        periods, power = periods[order], power[order]
+        sde_arr, _, _ = _sde(power)
+        period = float(r.period)
+        i = int(np.argmin(np.abs(periods - period)))
+        sde = float(sde_arr[i])
+        duration = float(r.duration)
+        t0 = float(r.T0)
+        depth = float(1 - r.depth) if np.isfinite(r.depth) else float("nan")
+        snr = float(r.snr) if np.isfinite(r.snr) else float("nan")
+        return {
+            "periods": periods, "power": power, "sde_arr": sde_arr, "period": period,
+            "duration": duration, "t0": t0, "depth": depth, "snr": snr, "sde": sde,
+        }
+    from astropy.timeseries import BoxLeastSquares
+
+    model = BoxLeastSquares(t, y, dy)
+    cadence = float(np.median(np.diff(t))) if t.size > 1 else 0.0
+    if durations is not None:
+        periods = period_grid(
+            baseline, period_min, period_max, float(durations.min()), oversample=oversample
+        )
+        chunks = [(periods, durations)]
+    else:
+        periods = period_grid(
+            baseline, period_min, period_max, oversample=oversample, cadence=cadence
+        )
+        chunks = _duration_chunks(periods, cadence)
+    power = np.concatenate(
+        [
+            np.asarray(model.power(pc, dc, objective=objective, oversample=2).power, float)
+            for pc, dc in chunks
+        ]
+    )
+    sde_arr, sde, i = _sde(power)
+    # refine the chosen peak on a grid 20x finer, three coarse steps either side, with the
+    # duration set of its chunk made twice as dense
+    lo = periods[max(i - 3, 0)]
+    hi = periods[min(i + 3, periods.size - 1)]
+    fine = np.linspace(lo, hi, 121)
+    dc = next(dc for pc, dc in chunks if pc[0] <= periods[i] <= pc[-1])
+    dfine = np.geomspace(dc.min(), min(dc.max(), 0.99 * lo), 2 * dc.size)
+    rf = model.power(fine, dfine, objective=objective, oversample=10)
+    j = int(np.nanargmax(rf.power))
+    period = float(fine[j])
+    duration = float(rf.duration[j])
+    t0 = float(rf.transit_time[j])
+    depth = float(rf.depth[j])
+    depth_err = float(rf.depth_err[j])
+    snr = depth / depth_err if depth_err > 0 else float("nan")
+    return {
+        "periods": periods, "power": power, "sde_arr": sde_arr, "period": period,
+        "duration": duration, "t0": t0, "depth": depth, "snr": snr, "sde": sde,
+    }
+
+
+def _transit_mask(t: np.ndarray, period: float, duration: float, t0: float, factor: float):
+    phase = (t - t0 + 0.5 * period) % period - 0.5 * period
+    return np.abs(phase) < 0.5 * factor * duration
+
+
+def planet_hunter(
+    lc: LightCurve | str | os.PathLike,
+    *,
+    max_planets: int = 1,
+    engine: str = "bls",
+    period_min: u.Quantity | float | None = None,
+    period_max: u.Quantity | float | None = None,
+    durations: Sequence[float] | u.Quantity | None = None,
+    window: u.Quantity | float | None = None,
+    threshold: float = SDE_THRESHOLD,
+    snr_threshold: float = SNR_THRESHOLD,
+    oversample: float = 2.0,
+    objective: str = "likelihood",
+    flatten: bool = True,
+    time_format: str | None = None,
+    **tls_kwargs: Any,
+) -> HuntResult:
+    """Search a light curve for periodic transits; return a :class:`HuntResult`.
+
+    Steps: drop NaNs, normalise, clip upward outliers, detrend with a robust running median
+    (``window``, default three times the longest duration searched), bin fast-cadence data to
+    a quarter of the shortest duration, then search a period grid sized by the baseline
+    (see :func:`period_grid`) with astropy's ``BoxLeastSquares`` (``engine="bls"``) or with
+    transitleastsquares (``engine="tls"``, needs ``pip install spacekit[x]``). With
+    ``max_planets > 1`` the in-transit points of each detected planet (twice its duration)
+    are masked and the search runs again, until a search finds nothing above the
+    threshold or ``max_planets`` planets are found.
+
+    This replaces the seed's ``planet_hunter``, which ran BLS on raw flux (it fails on TESS
+    data, where slow trends dominate) and returned only a plot; it now returns a result
+    object and :func:`~spacekit.analyzer.plot_hunt` draws the plots.
+
+    Parameters
+    ----------
+    lc : LightCurve, lightkurve LightCurve or path
+        The light curve (a path is read with :func:`~spacekit.transformer.read_lightcurve`;
+        a csv then needs ``time_format``).
+    max_planets : int
+        Most planets to look for.
+    engine : {"bls", "tls"}
+        Search engine.
+    period_min, period_max : Quantity or float, optional
+        Period range (float: days). Default 0.5 d to half the baseline.
+    durations : sequence of float or Quantity, optional
+        Trial transit durations (days). Default: 8 values from 1 h to 8 h, geometrically
+        spaced, limited to a third of ``period_min``.
+    window : Quantity or float, optional
+        Detrending window (float: days).
+    threshold : float
+        SDE needed for ``detected`` (default :data:`SDE_THRESHOLD` = 9).
+    oversample : float
+        Period-grid density: trial periods move the last transit by
+        ``duration / oversample``.
+    objective : {"likelihood", "snr"}
+        BLS objective.
+    flatten : bool
+        Detrend before searching (turn off only for already-flattened flux).
+    time_format : str, optional
+        Passed to :func:`read_lightcurve` when ``lc`` is a csv path.
+    **tls_kwargs
+        Extra arguments to ``transitleastsquares.power`` (``engine="tls"`` only).
+
+    Returns
+    -------
+    HuntResult
+
+    Raises
+    ------
+    InputError
+        No usable flux, an unknown engine, or a light curve shorter than two transits of the
+        shortest period searched.
+
+    Examples
+    --------
+    >>> from spacekit.transformer import read_lightcurve  # doctest: +SKIP
+    >>> lc = read_lightcurve("hlsp_tess-data-alerts_..._lc.fits")  # doctest: +SKIP
+    >>> result = planet_hunter(lc)  # doctest: +SKIP
+    >>> round(result.period.value, 3), result.detected  # doctest: +SKIP
+    (3.289, True)
+    """
+    t_start = _time.perf_counter()
+    if engine not in ("bls", "tls"):
+        raise InputError(f"engine must be 'bls' or 'tls'; got {engine!r}.")
+    if int(max_planets) < 1:
+        raise InputError(f"max_planets must be at least 1; got {max_planets}.")
+    if objective not in ("likelihood", "snr"):
+        raise InputError(f"objective must be 'likelihood' or 'snr'; got {objective!r}.")
+    if durations is None:
+        dur = None
+    else:
+        dur = np.atleast_1d(
+            durations.to_value(u.day) if isinstance(durations, u.Quantity) else durations
+        ).astype(float)
+        if dur.size == 0 or not np.all(dur > 0):
+            raise InputError(f"durations must be positive days; got {dur.tolist()}.")
+    raw = _prepare(lc, time_format=time_format)
+    t_all = raw.time_days()
+    baseline = float(t_all.max() - t_all.min())
+    pmin = 0.5 if period_min is None else to_days(period_min, "period_min")
+    pmax = baseline / 2 if period_max is None else to_days(period_max, "period_max")
+    if baseline < 2 * pmin:
+        raise InputError(
+            f"the light curve spans {baseline:.3g} days, shorter than two transits of the "
+            f"shortest period searched ({pmin:g} d); lower period_min below {baseline / 2:.3g} "
+            "days or use a longer light curve."
+        )
+    if not pmax > pmin:
+        raise InputError(
+            f"period_max ({pmax:.4g} d) must exceed period_min ({pmin:.4g} d); the light curve "
+            f"spans {baseline:.4g} days, so periods up to {baseline / 2:.4g} d can show two "
+            "transits."
+        )
+    if dur is not None:
+        dur = dur[dur < pmin] if engine == "bls" else dur
+        if dur.size == 0:
+            raise InputError(
+                f"every trial duration is longer than period_min ({pmin:g} d); pass shorter "
+                "durations or a longer period_min."
+            )
+        dmin, dmax = float(dur.min()), float(dur.max())
+    else:
+        dmin = float(transit_duration_range(pmin, raw.cadence)[0])
+        dmax = float(transit_duration_range(pmax, raw.cadence)[1])
+    if window is None:
+        w = float(np.clip(3 * 13.0 / 24.0 * (pmax / 365.25) ** (1 / 3), 0.5, 2.0))
+        w = max(w, 2.5 * dmax) if dur is not None else w
+    else:
+        w = to_days(window, "window")
+    flat = (raw.flatten(w) if flatten else raw).remove_nans()
+    t_detrend = _time.perf_counter() - t_start
+    ref = flat.time[0]
+    t = flat.time_days(ref)
+    y = np.asarray(flat.flux.value, dtype=float)
+    if flat.flux_err is not None and np.all(np.isfinite(flat.flux_err.value)) and np.all(
+        flat.flux_err.value > 0
+    ):
+        dy = np.asarray(flat.flux_err.value, dtype=float)
+    else:
+        dy = np.full_like(y, max(float(np.std(y)), 1e-12))
+    cadence = flat.cadence
+    bin_width = dmin / 3
+    if engine == "bls" and np.isfinite(cadence) and cadence < bin_width / 1.5:
+        tb, yb, dyb = _bin_arrays(t, y, dy, bin_width)
+    else:
+        tb, yb, dyb = t, y, dy
+    keep = np.ones(tb.size, dtype=bool)
+    keep_full = np.ones(t.size, dtype=bool)
+    planets: list[Planet] = []
+    searches = []
+    candidate: Planet | None = None
+    first: dict[str, Any] | None = None
+    t_search0 = _time.perf_counter()
+    from astropy.table import Table
+
+    for k in range(int(max_planets)):
+        if keep.sum() < 20 or float(tb[keep].max() - tb[keep].min()) < 2 * pmin:
+            break
+        found = _search_once(
+            tb[keep], yb[keep], dyb[keep], engine=engine, period_min=pmin,
+            period_max=pmax, durations=dur, oversample=oversample, objective=objective,
+            tls_kwargs=tls_kwargs,
+        )
+        searches.append(
+            Table(
+                {"period": found["periods"] * u.day, "power": found["power"],
+                 "sde": found["sde_arr"]}
+            )
+        )
+        P, d, t0 = found["period"], found["duration"], found["t0"]
+        # epoch: the first transit mid-time at or after the first timestamp
+        t0 = t0 - np.floor((t0 - t.min()) / P) * P
+        vet = vet_transit(t[keep_full], y[keep_full], P, d, t0, float(found["depth"]))
+        detected = bool(
+            found["sde"] >= threshold
+            and vet["snr"] >= snr_threshold
+            and vet["n_transits"] >= 2
+            and vet["single_event_fraction"] <= 0.8
+            and vet["bump_ratio"] < 0.5
+            and vet["oot_structure"] < 0.2
+        )
+        planet = Planet(
+            period=P * u.day,
+            epoch=ref + TimeDelta(t0, format="jd"),
+            duration=d * u.day,
+            depth=float(found["depth"]),
+            sde=float(found["sde"]),
+            snr=float(vet["snr"]),
+            n_transits=int(vet["n_transits"]),
+            detected=detected,
+            vetting=vet,
+        )
+        log.info("search %d: %s", k + 1, planet)
+        if k == 0:
+            candidate, first = planet, found
+        if not detected:
+            break
+        planets.append(planet)
+        keep &= ~_transit_mask(tb, P, d, t0, 2.0)
+        keep_full &= ~_transit_mask(t, P, d, t0, 2.0)
+    assert candidate is not None and first is not None
+    t_search = _time.perf_counter() - t_search0
+    folded = flat.fold(candidate.period, candidate.epoch)
+    src = str(lc) if isinstance(lc, (str, os.PathLike)) else str(raw.meta.get("source", ""))
+    return HuntResult(
+        candidate=candidate,
+        planets=planets,
+        periodogram=searches[0],
+        folded=folded,
+        flattened=flat,
+        raw=raw,
+        threshold=float(threshold),
+        engine=engine,
+        timings={
+            "detrend_s": t_detrend,
+            "search_s": t_search,
+            "total_s": _time.perf_counter() - t_start,
+        },
+        searches=searches,
+        source=src,
+    )
+
+
+#: Seed-style alias with a descriptive name.
+find_planets = planet_hunter
+
+
+def _hunt_one(item: Any, kwargs: dict) -> dict[str, Any]:
+    name = str(item) if isinstance(item, (str, os.PathLike)) else str(
+        getattr(item, "meta", {}).get("source", "") or getattr(item, "meta", {}).get("target", "")
+    )
+    try:
+        res = planet_hunter(item, **kwargs)
+    except Exception as exc:  # one bad file must not crash the batch
+        return {"file": name, "error": f"{type(exc).__name__}: {exc}"}
+    out = res.to_dict()
+    out["file"] = name
+    out["error"] = None
+    return out
+
+
+def hunt_many(
+    items: Iterable[Any],
+    client: Any = None,
+    *,
+    scheduler: str | None = None,
+    **kwargs: Any,
+):
+    """Run :func:`planet_hunter` over many light curves with Dask; return a DataFrame.
+
+    Parameters
+    ----------
+    items : iterable of paths or LightCurve
+        What to search.
+    client : distributed.Client or str, optional
+        A ``distributed`` client, or a scheduler address such as ``"tcp://host:8786"`` to
+        connect to. None (default) runs in this process with Dask's threaded scheduler.
+    scheduler : str, optional
+        In-process Dask scheduler when ``client`` is None: ``"threads"`` (default),
+        ``"synchronous"`` or ``"processes"``.
+    **kwargs
+        Passed to :func:`planet_hunter` (e.g. ``max_planets``, ``time_format``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per item, in order: ``file``, ``period``, ``epoch``, ``duration``, ``depth``,
+        ``sde``, ``snr``, ``n_transits``, ``detected``, ``planets`` and ``error`` (None, or
+        ``"ExceptionType: message"`` for an item that failed; its other values are NaN).
+
+    Examples
+    --------
+    >>> table = hunt_many(["a_llc.fits", "b_llc.fits"])  # doctest: +SKIP
+    >>> table = hunt_many(paths, client="tcp://scheduler:8786")  # doctest: +SKIP
+    """
+    import dask
+    import pandas as pd
+
+    items = list(items)
+    tasks = [dask.delayed(_hunt_one, pure=False)(it, kwargs) for it in items]
+    if client is None:
+        records = dask.compute(*tasks, scheduler=scheduler or "threads")
+    else:
+        own = None
+        if isinstance(client, str):
+            from distributed import Client
+
+            own = client = Client(client)
+        try:
+            futures = client.compute(tasks)
+            records = client.gather(futures)
+        finally:
+            if own is not None:
+                own.close()
+    cols = ["file", "period", "epoch", "duration", "depth", "sde", "snr", "n_transits",
+            "detected", "planets", "error"]
+    return pd.DataFrame.from_records(list(records), columns=cols)

@@ -1,0 +1,68 @@
+"""``spacekit hunt PATH...``: search light curves for transiting planets."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "hunt",
+        help="search light curves (Kepler/K2/TESS FITS or csv) for transiting planets",
+        description="Detrend each light curve and search it for periodic transits "
+        "(box least squares by default). Prints a summary line per file, or one JSON object "
+        "per file with --json: file, period (days), epoch (mid-transit BJD_TDB), duration "
+        "(days), depth (fraction), sde, detected and planets (one such object per planet).",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="light curve files")
+    p.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
+    p.add_argument(
+        "--max-planets", type=int, default=1, metavar="N",
+        help="look for up to N planets, masking each one found (default 1)",
+    )
+    p.add_argument(
+        "--engine", choices=("bls", "tls"), default="bls",
+        help="search engine: astropy BLS (default) or transitleastsquares",
+    )
+    p.add_argument(
+        "--time-format", default=None, metavar="FMT",
+        help="time system of csv files: bkjd (Kepler/K2), btjd (TESS), bjd, jd, mjd",
+    )
+    p.add_argument("--period-min", type=float, default=None, metavar="DAYS")
+    p.add_argument("--period-max", type=float, default=None, metavar="DAYS")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..analyzer import planet_hunter
+    from ..exceptions import SpacekitError
+
+    status = 0
+    for path in args.paths:
+        try:
+            res = planet_hunter(
+                path,
+                max_planets=args.max_planets,
+                engine=args.engine,
+                time_format=args.time_format,
+                period_min=args.period_min,
+                period_max=args.period_max,
+            )
+        except SpacekitError as exc:
+            print(f"spacekit hunt: error: {path}: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        rec = res.to_dict()
+        rec["file"] = str(path)
+        if args.json:
+            print(json.dumps(rec), flush=True)
+        else:
+            flag = "DETECTED" if rec["detected"] else "not detected"
+            print(
+                f"{path}: P={rec['period']:.6f} d  epoch={rec['epoch']:.5f} BJD_TDB  "
+                f"duration={rec['duration'] * 24:.2f} h  depth={rec['depth'] * 1e6:.0f} ppm  "
+                f"SDE={rec['sde']:.1f}  {flag}; planets: {len(rec['planets'])}",
+                flush=True,
+            )
+    return status

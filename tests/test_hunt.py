@@ -1,0 +1,189 @@
+"""planet_hunter accuracy on real light curves, bad input, hunt_many on Dask, and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import astropy.units as u
+import numpy as np
+import pytest
+from astropy.io import fits
+from astropy.time import Time
+
+from spacekit.analyzer import (
+    SDE_THRESHOLD,
+    HuntResult,
+    hunt_many,
+    period_grid,
+    planet_hunter,
+    transit_duration_range,
+)
+from spacekit.exceptions import FormatError, InputError, SpacekitError
+from spacekit.transformer import LightCurve, read_lightcurve
+
+TESS = "hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits"
+HATP7 = "kplr010666592-2009131110544_slc.fits"
+K2_3 = "EPIC201367065.csv"
+FLARE = "kplr010002792-2009259160929_llc.fits"
+
+
+@pytest.fixture
+def lcdir(shared_data):
+    return shared_data / "lightcurves"
+
+
+def injected(period=2.7, depth=0.005, duration=0.1, days=20.0, noise=1e-3, seed=1, trend=True):
+    rng = np.random.default_rng(seed)
+    t = np.arange(0, days, 1 / 48)
+    f = 1 + noise * rng.standard_normal(t.size)
+    if trend:
+        f += 0.01 * np.sin(2 * np.pi * t / 9.0)
+    phase = (t - 1.3 + 0.5 * period) % period - 0.5 * period
+    f[np.abs(phase) < duration / 2] -= depth
+    return LightCurve(time=Time(2458000.0 + t, format="jd", scale="tdb"), flux=500 * f)
+
+
+# ----------------------------------------------------------------- accuracy (issue 5)
+def test_wasp126b_tess(lcdir):
+    res = planet_hunter(read_lightcurve(lcdir / TESS))
+    assert isinstance(res, HuntResult)
+    assert res.period.unit == u.day
+    assert res.period.value == pytest.approx(3.2888, rel=1e-3)
+    assert res.detected and res.sde >= SDE_THRESHOLD
+    assert res.depth == pytest.approx(0.0063, rel=0.2)  # a fraction, not ppm
+    # epoch is a BJD_TDB mid-transit time within the first period of the data
+    assert res.epoch.scale == "tdb"
+    start = res.flattened.time[0].jd
+    assert start <= res.epoch.jd < start + res.period.value
+    # the folded light curve dips at phase 0
+    binned = res.folded.bin(0.02)
+    centre = binned.flux.value[np.argmin(np.abs(binned.time_days()))]
+    assert 1 - centre > 0.004
+    assert len(res.periodogram) > 1000 and res.periodogram["period"].unit == u.day
+
+
+def test_hatp7b_kepler_short_cadence(lcdir):
+    res = planet_hunter(lcdir / HATP7)  # a path works too
+    assert res.period.value == pytest.approx(2.2047299, rel=1e-3)
+    assert res.detected
+
+
+def test_k2_3_b_then_c_after_masking(lcdir):
+    lc = read_lightcurve(lcdir / K2_3, time_format="bkjd")
+    res = planet_hunter(lc, max_planets=2)
+    assert res.period.value == pytest.approx(10.054, rel=1e-3)
+    assert len(res.planets) == 2
+    assert res.planets[1].period.value == pytest.approx(24.646, rel=5e-3)
+    assert len(res.searches) == 2
+
+
+def test_flare_star_is_not_a_detection(lcdir):
+    res = planet_hunter(lcdir / FLARE)
+    assert res.detected is False
+    assert res.planets == []
+    assert set(res.candidate.vetting) >= {"snr", "bump_ratio", "oot_structure"}
+
+
+# ----------------------------------------------------------------- bad input
+def test_bad_inputs(tmp_path):
+    empty = tmp_path / "empty_llc.fits"
+    empty.write_bytes(b"")
+    with pytest.raises(FormatError, match="empty"):
+        planet_hunter(empty)
+    hdu = fits.BinTableHDU.from_columns([fits.Column("TIME", "D", array=np.arange(50.0))])
+    hdu.header["BJDREFI"] = 2454833
+    noflux = tmp_path / "noflux.fits"
+    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(noflux)
+    with pytest.raises(FormatError, match="flux column"):
+        planet_hunter(noflux)
+    t = 2458000.0 + np.arange(100) / 48
+    with pytest.raises(InputError, match="finite flux"):
+        planet_hunter(LightCurve(time=t, flux=np.full(100, np.nan)))
+    with pytest.raises(InputError, match="two transits"):
+        planet_hunter(LightCurve(time=t, flux=np.ones(100)), period_min=1.5)
+    with pytest.raises(InputError, match="engine"):
+        planet_hunter(injected(), engine="fft")
+    with pytest.raises(InputError, match="LightCurve"):
+        planet_hunter(42)
+
+
+def test_injected_transit_and_no_signal():
+    res = planet_hunter(injected(), period_max=8)
+    assert res.period.value == pytest.approx(2.7, rel=2e-3)
+    assert res.duration.to_value(u.day) == pytest.approx(0.1, rel=0.5)
+    assert res.detected
+    flat = planet_hunter(injected(depth=0.0, seed=3), period_max=8)
+    assert not flat.detected
+    d = res.to_dict()
+    assert set(d) >= {"file", "period", "epoch", "duration", "depth", "sde", "detected", "planets"}
+    json.dumps(d)
+
+
+def test_period_grid_resolution():
+    g = period_grid(80.0, 0.5, 40.0)
+    lo, _ = transit_duration_range(g[:-1])
+    # each step moves the last transit by at most half the shortest duration (oversample 2)
+    shift = np.diff(g) / g[:-1] * 80.0
+    assert np.all(shift <= lo / 2.0 * 1.0001)
+    assert len(g) < len(period_grid(80.0, 0.5, 40.0, oversample=6))
+    with pytest.raises(InputError):
+        period_grid(10.0, 5.0, 1.0)
+
+
+def test_tls_engine_on_injected_transit():
+    lc = injected(days=12.0, noise=5e-4)
+    res = planet_hunter(lc, engine="tls", period_max=5.0, oversampling_factor=2,
+                        duration_grid_step=1.3)
+    assert res.engine == "tls"
+    assert res.period.value == pytest.approx(2.7, rel=5e-3)
+
+
+# ----------------------------------------------------------------- batch on Dask
+def test_hunt_many_in_process_with_an_error_record(tmp_path):
+    bad = tmp_path / "empty.fits"
+    bad.write_bytes(b"")
+    table = hunt_many([injected(), bad, injected(depth=0.0, seed=5)], period_max=8)
+    assert list(table["error"].isna()) == [True, False, True]
+    assert "FormatError" in table.loc[1, "error"]
+    assert table.loc[0, "period"] == pytest.approx(2.7, rel=2e-3)
+    assert bool(table.loc[0, "detected"]) and not bool(table.loc[2, "detected"])
+
+
+def test_hunt_many_on_a_distributed_cluster(tmp_path):
+    import distributed
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        with distributed.Client(cluster) as client:
+            table = hunt_many([injected(), tmp_path / "missing.fits"], client, period_max=8)
+            assert table.loc[0, "period"] == pytest.approx(2.7, rel=2e-3)
+            assert "DataNotFoundError" in table.loc[1, "error"]
+        # a scheduler address string is connected to (and the client closed afterwards)
+        table2 = hunt_many([injected(seed=2)], cluster.scheduler_address, period_max=8)
+        assert table2.loc[0, "error"] is None
+
+
+# ----------------------------------------------------------------- CLI
+def test_cli_json_and_bad_input(lcdir, tmp_path, capsys):
+    from spacekit.cli import main
+
+    rc = main(["hunt", "--json", str(lcdir / TESS)])
+    out = capsys.readouterr().out.strip().splitlines()
+    assert rc == 0 and len(out) == 1
+    rec = json.loads(out[0])
+    assert rec["period"] == pytest.approx(3.2888, rel=1e-3)
+    assert 2458325 < rec["epoch"] < 2458330  # BJD_TDB, not BTJD
+    assert 0 < rec["depth"] < 0.05 and rec["detected"] is True
+    assert rec["planets"][0]["period"] == rec["period"]
+    assert rec["file"].endswith(TESS)
+    bad = tmp_path / "empty.fits"
+    bad.write_bytes(b"")
+    rc = main(["hunt", "--json", str(bad)])
+    cap = capsys.readouterr()
+    assert rc != 0 and cap.out == ""
+    assert len(cap.err.strip().splitlines()) == 1 and "empty" in cap.err
+
+
+def test_errors_are_spacekit_errors(lcdir):
+    with pytest.raises(SpacekitError):
+        planet_hunter(lcdir / K2_3)  # csv without time_format
