@@ -1,0 +1,245 @@
+"""Signal transforms for flux tables (one light curve per row), vectorised over rows.
+
+The K2/Kaggle exoplanet table has a ``LABEL`` column (2 = planet host, 1 = not) and
+``FLUX.1 ... FLUX.N`` columns. These functions turn it into arrays for a 1-D CNN:
+:func:`read_flux_table` -> :func:`scale_rows` -> :func:`add_smoothed_channel`, and
+:func:`fft_features` for frequency-domain inputs.
+
+Seed aliases (DESIGN rule 8): ``hypersonic_pliers`` = :func:`read_flux_table`,
+``thermo_fusion_chisel`` = :func:`scale_rows`, ``babel_fish_dispenser`` =
+:func:`add_smoothed_channel`, ``fast_fourier`` = :func:`fft_features`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataNotFoundError, FormatError, InputError, SchemaError
+
+__all__ = [
+    "read_flux_table",
+    "scale_rows",
+    "add_smoothed_channel",
+    "fft_features",
+    "hypersonic_pliers",
+    "thermo_fusion_chisel",
+    "babel_fish_dispenser",
+    "fast_fourier",
+]
+
+
+def _as_2d(X: Any, name: str = "X") -> np.ndarray:
+    a = np.asarray(X, dtype=float)
+    if a.ndim == 1:
+        raise InputError(
+            f"Expected a 2D array (rows = light curves, columns = flux), got 1D array of shape "
+            f"{a.shape} instead. Reshape your data with {name}.reshape(1, -1) for one light "
+            "curve."
+        )
+    if a.ndim != 2:
+        raise InputError(f"Expected a 2D array for {name}; got {a.ndim}D with shape {a.shape}.")
+    return a
+
+
+def read_flux_table(
+    source: str | os.PathLike | pd.DataFrame,
+    *,
+    label: str = "LABEL",
+    binary: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Load a flux table (``LABEL, FLUX.1 ... FLUX.N``) into ``X, y``.
+
+    Parameters
+    ----------
+    source : path or DataFrame
+        A csv file (or an already loaded table).
+    label : str
+        Name of the label column.
+    binary : bool
+        Map the Kaggle labels ``1, 2`` to ``0, 1`` (1 = planet host).
+
+    Returns
+    -------
+    X : ndarray of float, shape (n_rows, n_flux)
+        Flux columns in order ``FLUX.1 ... FLUX.N``.
+    y : ndarray of int, shape (n_rows,)
+        Labels.
+
+    Raises
+    ------
+    SchemaError
+        The label or flux columns are missing, or flux values are not numbers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"LABEL": [2, 1], "FLUX.1": [1.0, 2.0], "FLUX.2": [3.0, 4.0]})
+    >>> X, y = read_flux_table(df)
+    >>> X.shape, y.tolist()
+    ((2, 2), [1, 0])
+    """
+    if isinstance(source, pd.DataFrame):
+        df = source
+        where = "the table"
+    else:
+        if not os.path.exists(source):
+            raise DataNotFoundError(f"flux table {str(source)!r} does not exist.")
+        try:
+            df = pd.read_csv(source)
+        except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise FormatError(f"cannot parse {str(source)!r} as a csv flux table: {exc}") from exc
+        where = repr(str(source))
+    if label not in df.columns:
+        raise SchemaError(
+            f"{where} has no label column {label!r}; its first columns are "
+            f"{list(df.columns[:5])}. Pass label=<name>."
+        )
+    flux_cols = [c for c in df.columns if str(c).upper().startswith("FLUX")]
+    if not flux_cols:
+        raise SchemaError(
+            f"{where} has no FLUX.1 ... FLUX.N columns; expected the K2/Kaggle layout "
+            f"(LABEL, FLUX.1, FLUX.2, ...), found {list(df.columns[:5])}..."
+        )
+
+    def order(c: str) -> tuple[int, str]:
+        tail = str(c).split(".")[-1]
+        return (int(tail), "") if tail.isdigit() else (10**9, str(c))
+
+    flux_cols = sorted(flux_cols, key=order)
+    try:
+        X = df[flux_cols].to_numpy(dtype=float)
+    except (ValueError, TypeError) as exc:
+        raise SchemaError(f"{where}: flux columns must be numbers ({exc}).") from exc
+    y = df[label].to_numpy()
+    if binary:
+        values = set(np.unique(y).tolist())
+        if values <= {1, 2}:
+            y = y - 1
+        elif not values <= {0, 1}:
+            raise SchemaError(
+                f"{where}: binary=True expects labels in {{1, 2}} (Kaggle) or {{0, 1}}; found "
+                f"{sorted(values)[:10]}. Pass binary=False to keep them."
+            )
+    return X, np.asarray(y).astype(int)
+
+
+def scale_rows(X: Any) -> np.ndarray:
+    """Scale each row to zero mean and unit variance (a constant row becomes zeros).
+
+    Examples
+    --------
+    >>> scale_rows([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]]).round(3).tolist()
+    [[-1.225, 0.0, 1.225], [0.0, 0.0, 0.0]]
+    """
+    a = _as_2d(X)
+    mean = np.nanmean(a, axis=1, keepdims=True)
+    std = np.nanstd(a, axis=1, keepdims=True)
+    safe = np.where(std > 0, std, 1.0)
+    return np.where(std > 0, (a - mean) / safe, 0.0)
+
+
+def add_smoothed_channel(X: Any, size: int = 7) -> np.ndarray:
+    """Stack each row with a uniform-filtered (running mean) copy: shape ``(n, m, 2)``.
+
+    Parameters
+    ----------
+    X : array of shape (n, m)
+        Rows of flux.
+    size : int
+        Width of the running mean in samples.
+
+    Examples
+    --------
+    >>> add_smoothed_channel([[0.0, 3.0, 0.0, 3.0]], size=3).shape
+    (1, 4, 2)
+    """
+    from scipy.ndimage import uniform_filter1d
+
+    a = _as_2d(X)
+    if int(size) < 1:
+        raise InputError(f"size must be at least 1 sample; got {size}.")
+    smooth = uniform_filter1d(a, size=int(size), axis=1, mode="nearest")
+    return np.stack([a, smooth], axis=2)
+
+
+def fft_features(X: Any, n: int | None = None, *, onesided: bool = True) -> np.ndarray:
+    """FFT magnitude of each row: ``|rfft(row)|`` (or the full ``|fft(row)|``).
+
+    Parameters
+    ----------
+    X : array of shape (n_rows, m)
+        Rows of flux (scale them first to drop the zero-frequency term's dominance).
+    n : int, optional
+        FFT length (rows are cropped or zero-padded), default ``m``.
+    onesided : bool
+        Return the ``n // 2 + 1`` non-negative frequencies (default), or all ``n``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.vstack([np.sin(np.arange(16) * np.pi / 2), np.zeros(16)])
+    >>> f = fft_features(x)
+    >>> f.shape, int(f[0].argmax()), float(f[1].max())
+    ((2, 9), 4, 0.0)
+    """
+    a = _as_2d(X)
+    if n is not None and int(n) < 1:
+        raise InputError(f"n must be a positive FFT length; got {n}.")
+    spec = np.fft.rfft(a, n=n, axis=1) if onesided else np.fft.fft(a, n=n, axis=1)
+    return np.abs(spec)
+
+
+def hypersonic_pliers(path: str | os.PathLike | pd.DataFrame, **kwargs: Any):
+    """Seed alias of :func:`read_flux_table` (same return: ``X, y`` with 0/1 labels).
+
+    Examples
+    --------
+    >>> X, y = hypersonic_pliers("exoTrain.csv")  # doctest: +SKIP
+    """
+    return read_flux_table(path, **kwargs)
+
+
+def thermo_fusion_chisel(matrix1: Any, matrix2: Any = None):
+    """Seed alias of :func:`scale_rows`; with two matrices returns both scaled.
+
+    Examples
+    --------
+    >>> thermo_fusion_chisel([[1.0, 3.0]]).tolist()
+    [[-1.0, 1.0]]
+    """
+    if matrix2 is None:
+        return scale_rows(matrix1)
+    return scale_rows(matrix1), scale_rows(matrix2)
+
+
+def babel_fish_dispenser(matrix1: Any, matrix2: Any = None, step_size: int | None = None):
+    """Seed alias of :func:`add_smoothed_channel` (``step_size`` = filter width, default 7).
+
+    Examples
+    --------
+    >>> babel_fish_dispenser([[1.0, 2.0, 3.0]]).shape
+    (1, 3, 2)
+    """
+    size = 7 if step_size is None else step_size
+    if matrix2 is None:
+        return add_smoothed_channel(matrix1, size)
+    return add_smoothed_channel(matrix1, size), add_smoothed_channel(matrix2, size)
+
+
+def fast_fourier(matrix: Any, bins: int | None = None) -> np.ndarray:
+    """Seed alias of :func:`fft_features` with the full (two-sided) spectrum of length
+    ``bins``.
+
+    Changed from the 2020 seed: that version summed the spectra and wrote the same vector in
+    every row, so all rows looked alike to a classifier; each row now gets its own spectrum.
+
+    Examples
+    --------
+    >>> fast_fourier([[1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0]]).tolist()
+    [[1.0, 1.0, 1.0, 1.0], [4.0, 0.0, 0.0, 0.0]]
+    """
+    return fft_features(matrix, n=bins, onesided=False)

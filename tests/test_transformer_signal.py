@@ -1,0 +1,90 @@
+"""Flux-table transforms: read_flux_table, scale_rows, add_smoothed_channel, fft_features."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spacekit.exceptions import DataNotFoundError, InputError, SchemaError
+from spacekit.transformer import (
+    add_smoothed_channel,
+    babel_fish_dispenser,
+    fast_fourier,
+    fft_features,
+    hypersonic_pliers,
+    read_flux_table,
+    scale_rows,
+    thermo_fusion_chisel,
+)
+
+
+def _table(tmp_path, n=6, m=40):
+    rng = np.random.default_rng(0)
+    flux = rng.normal(100, 5, size=(n, m))
+    # columns deliberately out of numeric order: FLUX.10 before FLUX.2
+    cols = {f"FLUX.{i + 1}": flux[:, i] for i in range(m)}
+    df = pd.DataFrame({"LABEL": [2, 1, 1, 2, 1, 1], **cols})
+    df = df[["LABEL"] + sorted(cols)]
+    p = tmp_path / "k2.csv"
+    df.to_csv(p, index=False)
+    return p, flux
+
+
+def test_read_flux_table_orders_columns_and_maps_labels(tmp_path):
+    p, flux = _table(tmp_path)
+    X, y = read_flux_table(p)
+    np.testing.assert_allclose(X, flux)
+    assert y.tolist() == [1, 0, 0, 1, 0, 0]
+    X2, y2 = hypersonic_pliers(p)
+    np.testing.assert_array_equal(X2, X)
+    _, raw = read_flux_table(p, binary=False)
+    assert raw.tolist() == [2, 1, 1, 2, 1, 1]
+
+
+def test_read_flux_table_errors(tmp_path):
+    with pytest.raises(DataNotFoundError):
+        read_flux_table(tmp_path / "nope.csv")
+    with pytest.raises(SchemaError, match="label column"):
+        read_flux_table(pd.DataFrame({"FLUX.1": [1.0]}))
+    with pytest.raises(SchemaError, match="FLUX.1"):
+        read_flux_table(pd.DataFrame({"LABEL": [1], "x": [1.0]}))
+    with pytest.raises(SchemaError, match="labels"):
+        read_flux_table(pd.DataFrame({"LABEL": [3, 7], "FLUX.1": [1.0, 2.0]}))
+
+
+def test_scale_rows_is_per_row():
+    X = np.array([[1.0, 2.0, 3.0, 4.0], [10.0, 30.0, 10.0, 30.0], [5.0, 5.0, 5.0, 5.0]])
+    Z = scale_rows(X)
+    np.testing.assert_allclose(Z[:2].mean(axis=1), 0, atol=1e-12)
+    np.testing.assert_allclose(Z[:2].std(axis=1), 1)
+    assert np.all(Z[2] == 0)
+    a, b = thermo_fusion_chisel(X, X * 2)
+    np.testing.assert_allclose(a, b)
+    with pytest.raises(InputError, match="2D"):
+        scale_rows(np.arange(4.0))
+
+
+def test_add_smoothed_channel():
+    X = np.array([[0.0, 0.0, 9.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0, 1.0]])
+    out = add_smoothed_channel(X, size=3)
+    assert out.shape == (2, 5, 2)
+    np.testing.assert_array_equal(out[..., 0], X)
+    np.testing.assert_allclose(out[0, 1:4, 1], [3.0, 3.0, 3.0])
+    np.testing.assert_allclose(out[1, :, 1], 1.0)
+    a, b = babel_fish_dispenser(X, X, step_size=3)
+    np.testing.assert_array_equal(a, out)
+    with pytest.raises(InputError):
+        add_smoothed_channel(X, size=0)
+
+
+def test_fft_features_are_row_specific():
+    t = np.arange(64)
+    X = np.vstack([np.sin(2 * np.pi * 4 * t / 64), np.sin(2 * np.pi * 9 * t / 64)])
+    F = fft_features(X)
+    assert F.shape == (2, 33)
+    assert F[0].argmax() == 4 and F[1].argmax() == 9  # the seed gave every row the same vector
+    full = fast_fourier(X)
+    assert full.shape == (2, 64)
+    assert not np.allclose(full[0], full[1])
+    assert fft_features(X, n=32).shape == (2, 17)
