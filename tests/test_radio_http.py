@@ -164,3 +164,33 @@ def test_download_many_reports_every_failure(s3_bucket, tmp_path):
     assert (tmp_path / "ok.txt").read_bytes() == b"ok"
     with pytest.raises(DataNotFoundError, match="gone1"):
         radio.download_many(urls[:2], tmp_path)
+
+
+def test_download_many_is_bounded_and_concurrent(http_files, tmp_path):
+    urls = [http_files.add(f"/p/{i}.bin", bytes([i]) * 500) for i in range(12)]
+    http_files.delay = 0.15
+    paths = radio.download_many(urls, tmp_path, max_workers=3)
+    assert [p.read_bytes()[:1] for p in paths] == [bytes([i]) for i in range(12)]
+    assert 2 <= http_files.max_inflight <= 3
+
+
+def test_same_file_from_many_threads_is_fetched_once(http_files, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = _blob(50_000, 9)
+    url = http_files.add("/once.bin", data)
+    http_files.delay = 0.1
+    with ThreadPoolExecutor(4) as pool:
+        paths = list(pool.map(lambda _: radio.http_download(url, tmp_path / "once.bin"), range(4)))
+    assert all(p.read_bytes() == data for p in paths)
+    assert len(http_files.requests) == 1
+
+
+def test_progress_bar_can_be_turned_off(http_files, tmp_path, capsys):
+    url = http_files.add("/bar.bin", _blob(300_000, 8))
+    radio.http_download(url, tmp_path / "on.bin", progress=True)
+    assert "bar.bin" in capsys.readouterr().err  # tqdm writes its bar to stderr
+    radio.http_download(url, tmp_path / "off.bin", progress=False)
+    with conf.set_temp("progress", False):
+        radio.http_download(url, tmp_path / "default.bin")
+    assert capsys.readouterr().err == ""

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import random
+import threading
 import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -117,6 +118,22 @@ def cache_path(url: str, cache_dir: str | os.PathLike | None = None) -> Path:
             segs.append("index")
         return root.joinpath("http", *segs)
     raise InputError(f"expected an s3://, http:// or https:// URL, got {url!r}")
+
+
+_dest_locks: dict[str, threading.Lock] = {}
+_dest_locks_guard = threading.Lock()
+
+
+@contextlib.contextmanager
+def dest_lock(dest: Path):
+    """Serialise downloads to the same local file within this process (two threads must
+    never append to one ``.part`` file). Other processes are not excluded: a clash between
+    processes is caught by the size check and ends in an error, never in a wrong file."""
+    key = os.path.abspath(dest)
+    with _dest_locks_guard:
+        lock = _dest_locks.setdefault(key, threading.Lock())
+    with lock:
+        yield
 
 
 def part_path(dest: Path) -> Path:

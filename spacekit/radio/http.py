@@ -137,8 +137,6 @@ def http_download(
     ...     "https://zenodo.org/records/14941394/files/exoTrain.csv", size=263_000_000
     ... )  # doctest: +SKIP
     """
-    from ..config import conf
-    from ..utils.progress import progress as make_bar
 
     parts = urlsplit(url)
     name = unquote(parts.path).rsplit("/", 1)[-1]
@@ -149,7 +147,16 @@ def http_download(
         log.debug("%s: using %s", url, dest)
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
+    with _common.dest_lock(dest):
+        if not overwrite and _common.cached_ok(dest, url, sha256=sha256, size=size):
+            return dest  # another thread finished it while this one waited
+        return _http_download(url, dest, name, sha256, size, progress, headers)
+
+
+def _http_download(url, dest, name, sha256, size, progress, headers) -> Path:
+    from ..config import conf
     from ..utils.deps import optional_import
+    from ..utils.progress import progress as make_bar
 
     requests = optional_import("requests", "spacekit.radio.http_download")
     sess = _session()

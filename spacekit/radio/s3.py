@@ -632,17 +632,22 @@ def s3_download(
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     endpoint_url = _endpoint(endpoint_url)
-    client, unsigned = _client(endpoint_url)
-    try:
-        return _download(client, bucket, key, url, dest, sha256, size, progress, endpoint_url)
-    except RemoteAccessError as first:
-        if unsigned:
-            raise
-        anon, _ = _client(endpoint_url, unsigned=True)
+    with _common.dest_lock(dest):
+        if not overwrite and _common.cached_ok(dest, url, sha256=sha256, size=size):
+            return dest  # another thread finished it while this one waited
+        client, unsigned = _client(endpoint_url)
         try:
-            return _download(anon, bucket, key, url, dest, sha256, size, progress, endpoint_url)
-        except RemoteAccessError:
-            raise first from None
+            return _download(client, bucket, key, url, dest, sha256, size, progress, endpoint_url)
+        except RemoteAccessError as first:
+            if unsigned:
+                raise
+            anon, _ = _client(endpoint_url, unsigned=True)
+            try:
+                return _download(
+                    anon, bucket, key, url, dest, sha256, size, progress, endpoint_url
+                )
+            except RemoteAccessError:
+                raise first from None
 
 
 def _content_total(resp: dict, have: int) -> int:
