@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -44,14 +45,16 @@ def read_source(source: Mapping[str, Any]) -> Any:
                          f"{MAX_UPLOAD_BYTES / 1e6:.0f} MB")
     from ...transformer import read_lightcurve
 
-    suffix = "".join(Path(filename).suffixes[-2:]) or ".fits"
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(filename).name).lstrip(".") or "upload"
+    suffix = "".join(Path(safe).suffixes[-2:])
     with tempfile.TemporaryDirectory(prefix="spacekit-dashboard-") as tmp:
-        path = Path(tmp) / f"upload{suffix}"
+        path = Path(tmp) / safe
         path.write_bytes(raw)
         is_fits = raw[:6] == b"SIMPLE" or suffix.lower().startswith((".fits", ".fit"))
         fmt = None if is_fits else (source.get("time_format") or "bkjd")
         lc = read_lightcurve(path, time_format=fmt)
-    lc.meta.setdefault("target", Path(filename).stem)
+    if not lc.meta.get("target"):
+        lc.meta["target"] = Path(safe).name.split(".")[0]
     return lc
 
 
@@ -122,8 +125,7 @@ def _periodogram_figure(result: Any) -> Any:
         fig.add_vline(x=period, line_dash="dot", line_color="#cc0000",
                       annotation_text=f"{period:.4f} d")
     fig.update_layout(template="plotly_white", title="Periodogram", xaxis_title="period (days)",
-                      yaxis_title=ylabel.upper() if ylabel == "sde" else ylabel, height=340,
-                      xaxis_type="log")
+                      yaxis_title=ylabel.upper() if ylabel == "sde" else ylabel, height=340)
     return fig
 
 
@@ -132,8 +134,14 @@ def _folded_figure(result: Any) -> Any:
     if folded is None or not hasattr(folded, "time_days"):
         return None
     hours = folded.time_days() * 24.0
-    fig = figures.lightcurve_figure(hours, folded.flux.value, title="Folded at the best period")
+    period = _days(_value(result, "period"))
+    fig = figures.lightcurve_figure(hours, folded.flux.value,
+                                    title=f"Folded at {period:.5f} d" if period else "Folded")
     fig.update_layout(xaxis_title="hours from mid-transit")
+    duration = _days(_value(result, "duration"))
+    if duration and period:  # zoom on the transit: five durations, at most the whole period
+        half = min(2.5 * duration, period / 2) * 24.0
+        fig.update_xaxes(range=[-half, half])
     return fig
 
 

@@ -17,6 +17,7 @@ from ._common import data_table, job_progress, labelled, progress_view
 log = logging.getLogger(__name__)
 
 APP = "hst_cal"
+TRAINING_DATA = "hst_cal_2021_05_11"
 BIN_LABELS = ["0: <1.8 GB", "1: <7.2 GB", "2: <14.3 GB", "3: >=14.3 GB"]
 DETECTORS = ["UVIS", "WFC", "IR", "HRC", "SBC", "NUV", "FUV", "NUV-MAMA", "FUV-MAMA", "CCD"]
 SVM_FRAMES = ["drizzled image", "point + segment catalogs", "Gaia sources"]
@@ -45,12 +46,8 @@ def train_quick_model(report: Any, runs_dir: Path) -> str:
     model folder."""
     from ...skopes.hst.cal import train
 
-    report(0.05, "loading the HST calibration table")
-    from ...datasets import load
-
-    data = load("hst_cal_2021_05_11")
-    report(0.2, "training (fast mode: a few epochs)")
-    out = train(data, runs_dir, seed=0, fast=True)
+    report(0.1, "loading hst_cal_2021_05_11 and training (fast mode: small tree models)")
+    out = train(TRAINING_DATA, runs_dir, seed=0, fast=True, name="dashboard-quick")
     report(0.95, "saving")
     path = Path(getattr(out, "path", out))
     return str(path / "model" if (path / "model").is_dir() else path)
@@ -181,8 +178,9 @@ def _hst_section(ctx: Any) -> Any:
                                           type="number", min=1, step=1)),
             labelled("total_mb", dcc.Input(id="pred-total-mb", value=d["total_mb"],
                                            type="number", min=0)),
-            labelled("DETECTOR", dcc.Dropdown(id="pred-detector", options=DETECTORS,
-                                              value=d["detector"], clearable=False)),
+            labelled("DETECTOR", dcc.Input(id="pred-detector", value=d["detector"],
+                                           type="text", list="pred-detectors",
+                                           style={"width": "8rem"})),
             labelled("SUBARRAY", dcc.Dropdown(id="pred-subarray", options=["False", "True"],
                                               value=d["subarray"], clearable=False)),
             labelled("DRIZCORR", dcc.Dropdown(id="pred-drizcorr",
@@ -191,8 +189,10 @@ def _hst_section(ctx: Any) -> Any:
             labelled("PCTECORR", dcc.Dropdown(id="pred-pctecorr",
                                               options=["PERFORM", "OMIT", ""],
                                               value=d["pctecorr"])),
-            labelled("CRSPLIT", dcc.Dropdown(id="pred-crsplit", options=["NaN", "1", "2"],
-                                             value=d["crsplit"], clearable=False)),
+            labelled("CRSPLIT", dcc.Input(id="pred-crsplit", value=d["crsplit"], type="text",
+                                          list="pred-crsplits", style={"width": "6rem"})),
+            html.Datalist([html.Option(value=v) for v in DETECTORS], id="pred-detectors"),
+            html.Datalist([html.Option(value=v) for v in ("NaN", "1", "2")], id="pred-crsplits"),
         ],
         className="controls",
     )
