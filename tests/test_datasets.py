@@ -326,3 +326,16 @@ def test_demo_summary(tmp_path, cache):
         "k2_exoplanet_train", "k2_exoplanet_test"
     }
     assert (tmp_path / "runs" / "datasets" / "summary.csv").is_file()
+
+
+def test_locate_never_downloads(s3_bucket, cache, monkeypatch):
+    monkeypatch.setenv("SPACEKIT_DATA_MIRROR", f"s3://{s3_bucket}/mirror")
+    assert datasets.locate("hst_cal_sample_20") is None
+    assert datasets.info("hst_cal_sample_20")["local"] is None
+    assert _files_in(cache) == []
+
+
+def test_load_real_light_curve():
+    lc = datasets.load("lc_k2_3")
+    assert len(lc) == 3632
+    assert hasattr(lc, "flux") and hasattr(lc, "time")

@@ -362,12 +362,34 @@ def _obtain(entry: Dataset, spec: DataFile, dest: Path, *, allow_download: bool)
 
 
 def locate(name: str) -> Path | None:
-    """Return the local path of a dataset in the cache or a folder mirror, verified,
-    without downloading (None when it is not available offline)."""
-    try:
-        return fetch(name, allow_download=False)
-    except DataNotFoundError:
-        return None
+    """Return the local path of a dataset, verified, when it is in the cache or a folder
+    mirror; None otherwise. Never downloads (not even from an S3 mirror).
+
+    Examples
+    --------
+    >>> locate("k2_exoplanet_train") is None  # doctest: +SKIP
+    True
+    """
+    entry = get_entry(name)
+    mirror = _mirror()
+    candidates = [cache_path(entry.name)]
+    if mirror and not mirror.startswith("s3://"):
+        candidates.insert(0, Path(mirror).expanduser() / entry.mirror_path)
+    for candidate in candidates:
+        if entry.is_collection:
+            files = [(candidate / f.filename, f) for f in entry.files]
+        else:
+            files = [(candidate, entry.files[0])]
+        if not all(p.is_file() for p, _ in files):
+            continue
+        try:
+            for p, spec in files:
+                verify_file(p, spec)
+        except ChecksumError as exc:
+            log.warning("%s fails verification: %s", candidate, exc)
+            continue
+        return candidate
+    return None
 
 
 def fetch(name: str, *, allow_download: bool = True) -> Path:
