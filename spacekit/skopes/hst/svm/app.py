@@ -244,13 +244,13 @@ def train(
                                           "recall_misaligned": s["recall_misaligned"]}
                                       for k, s in scores.items()},
                        "refit_on_all_rows": chosen == "gb"})
+    _report(run, y[va], probas[chosen], history=fitted[chosen].history_, name=f"svm {chosen}")
     run.write_predictions(pd.DataFrame({
         "index": frame["index"].iloc[va].to_numpy(),
         "probability": probas[chosen],
         "label": (probas[chosen] >= final.threshold).astype(int),
         "true_label": y[va],
     }))
-    _report(run, y[va], probas[chosen], history=fitted[chosen].history_, name=f"svm {chosen}")
     return run
 
 
@@ -332,11 +332,11 @@ def evaluate(
         pooled_y, pooled_p, pooled_idx = y, oof, frame["index"].to_numpy()
     run = Run.create(APP, name, runs_dir=runs_dir, parameters=params, seed=seed,
                      data_sha256=_data_sha256(data, frame))
+    _report(run, pooled_y, pooled_p, history=history, name=f"svm {model} evaluation")
     run.write_metrics(metrics)
     run.write_predictions(pd.DataFrame({"index": pooled_idx, "probability": pooled_p,
                                         "label": (pooled_p >= 0.5).astype(int),
                                         "true_label": pooled_y}))
-    _report(run, pooled_y, pooled_p, history=history, name=f"svm {model} evaluation")
     return run
 
 
@@ -390,6 +390,8 @@ def predict(
                                  "threshold": m.threshold, "n_rows": len(preds)},
                      data_sha256=None if isinstance(data, pd.DataFrame) else
                      (_data_sha256(data, preds) if Path(str(data)).is_file() else str(data)))
+    if "true_label" in preds.columns:
+        _report(run, preds["true_label"], preds["probability"], history=None, name="svm predict")
     run.write_predictions(preds[["index", "probability", "label"]])
     flagged = preds.loc[preds["label"] == 1, "index"].astype(str).tolist()
     with atomic_write(run.path / "misaligned.txt", "w", encoding="utf-8") as fh:
@@ -406,7 +408,6 @@ def predict(
         lines += ["", classification_report(preds["true_label"], preds["label"], labels=[0, 1],
                                             target_names=["aligned", "misaligned"],
                                             zero_division=0)]
-        _report(run, preds["true_label"], preds["probability"], history=None, name="svm predict")
     with atomic_write(run.path / "classification_report.txt", "w", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n")
     run.write_metrics(metrics)

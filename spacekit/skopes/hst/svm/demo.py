@@ -8,9 +8,11 @@ from typing import TextIO
 __all__ = ["run"]
 
 
-def run(runs_dir: str | os.PathLike, out: TextIO) -> None:
+def run(runs_dir: str | os.PathLike, out: TextIO, *, fast: bool = False) -> None:
     """Train tabular-only on ``svm_labeled_2021_07_28``, evaluate on proposal-grouped folds,
     and predict ``svm_unlabeled_2021_10_06``; write three run folders under ``runs_dir``.
+
+    ``fast=True`` trains tiny models (seconds; for tests).
 
     Examples
     --------
@@ -19,7 +21,7 @@ def run(runs_dir: str | os.PathLike, out: TextIO) -> None:
     from .app import evaluate, predict, train
 
     trained = train("svm_labeled_2021_07_28", runs_dir=runs_dir, model="auto", seed=0,
-                    name="demo-train")
+                    fast=fast, name="demo-train")
     m = trained.metrics
     out.write(
         f"hst_svm train: kept {m['model']} ({m['selection']}); validation ROC-AUC "
@@ -27,7 +29,8 @@ def run(runs_dir: str | os.PathLike, out: TextIO) -> None:
         f"{m['recall_misaligned']:.3f} -> {trained.path}\n"
     )
     ev = evaluate("svm_labeled_2021_07_28", runs_dir=runs_dir, model=m["model"]
-                  if m["model"] == "gb" else "gb", repeats=1, seed=0, name="demo-evaluate")
+                  if m["model"] == "gb" else "gb", repeats=1, seed=0, fast=fast,
+                  name="demo-evaluate")
     e = ev.metrics
     out.write(
         f"hst_svm evaluate (5-fold, proposals kept together): ROC-AUC mean "

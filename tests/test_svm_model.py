@@ -1,0 +1,196 @@
+"""skopes.hst.svm models, runs, Dask batch prediction, CLI and demo (tiny settings)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spacekit.exceptions import InputError, ModelLoadError, NotFittedError
+from spacekit.skopes.hst import svm
+from spacekit.utils.runs import Run
+
+
+@pytest.fixture(scope="module")
+def labeled():
+    return svm.load_feature_table("svm_labeled_2021_07_28", require_label=True)
+
+
+@pytest.fixture(scope="module")
+def small(labeled):
+    """About 400 rows of whole proposals, both classes."""
+    props = svm.proposal_groups(labeled)
+    keep = pd.Series(props).drop_duplicates().sample(frac=0.25, random_state=1)
+    rows = labeled[np.isin(props, keep.to_numpy())].reset_index(drop=True)
+    assert rows["label"].nunique() == 2
+    return rows
+
+
+@pytest.fixture(scope="module")
+def gb_run(labeled, tmp_path_factory):
+    return svm.train(labeled, runs_dir=tmp_path_factory.mktemp("runs"), model="gb", fast=True)
+
+
+def test_proposal_split_keeps_proposals_apart(labeled):
+    y = labeled["label"].to_numpy()
+    tr, te = svm.proposal_split(labeled, y, test_size=0.2, seed=0)
+    groups = svm.proposal_groups(labeled)
+    assert not set(groups[tr]) & set(groups[te])
+    assert 0.1 < len(te) / len(labeled) < 0.3
+    folds = svm.proposal_folds(labeled, y, n_splits=4, repeats=2)
+    assert len(folds) == 8
+    for tr, te in folds:
+        assert not set(groups[tr]) & set(groups[te])
+    with pytest.raises(InputError, match="at least 5 proposals"):
+        svm.proposal_folds(labeled.iloc[:3], y[:3], n_splits=5)
+
+
+def test_gb_beats_chance_on_held_out_proposals(labeled):
+    y = labeled["label"].to_numpy()
+    tr, te = svm.proposal_split(labeled, y, seed=0)
+    model = svm.SvmModel(kind="gb", fast=True).fit(labeled.iloc[tr], y[tr])
+    scores = svm.binary_metrics(y[te], model.predict_proba(labeled.iloc[te]))
+    assert scores["roc_auc"] > 0.85
+    assert set(model.predict(labeled.iloc[te])) <= {0, 1}
+
+
+def test_train_writes_run_and_model(gb_run, labeled):
+    info = gb_run.info
+    assert info["app"] == "hst_svm" and info["seed"] == 0 and info["data_sha256"]
+    m = gb_run.metrics
+    assert m["model"] == "gb" and 0.5 < m["roc_auc"] <= 1.0
+    assert 0 <= m["precision_misaligned"] <= 1 and 0 <= m["recall_misaligned"] <= 1
+    assert (gb_run.model_dir / "svm_model.json").is_file()
+    preds = pd.read_csv(gb_run.predictions_path)
+    assert {"index", "probability", "label", "true_label"} <= set(preds.columns)
+    model = svm.load_svm_model(gb_run.path)  # a run folder works too
+    p = model.predict_proba(labeled.iloc[:20])
+    assert p.shape == (20,) and ((0 <= p) & (p <= 1)).all()
+    # figures from the computer report when it is available
+    assert any(f.suffix == ".png" for f in gb_run.figures())
+
+
+def test_train_auto_compares_gb_and_mlp(small, tmp_path):
+    run = svm.train(small, runs_dir=tmp_path, model="auto", fast=True, seed=1)
+    m = run.metrics
+    assert set(m["candidates"]) == {"gb", "mlp"}
+    best = max(m["candidates"], key=lambda k: m["candidates"][k]["roc_auc"])
+    assert m["model"] == best and best in m["selection"]
+    loaded = svm.load_svm_model(run.model_dir)
+    assert loaded.kind == best
+
+
+def test_mlp_save_load_round_trip(small, tmp_path):
+    y = small["label"].to_numpy()
+    model = svm.SvmModel(kind="mlp", fast=True, seed=0, progress=False).fit(small, y)
+    before = model.predict_proba(small.iloc[:10])
+    model.save(tmp_path / "m")
+    after = svm.load_svm_model(tmp_path / "m").predict_proba(small.iloc[:10])
+    np.testing.assert_allclose(before, after, rtol=1e-5, atol=1e-6)
+    assert model.history_ and len(model.history_["loss"]) == 3
+
+
+def test_ensemble_with_images(labeled, shared_data, tmp_path):
+    index, real = svm.load_image_arrays(shared_data / "hst_svm" / "svm_img_pred_2samples.npz")
+    rng = np.random.default_rng(0)
+    rows = labeled.groupby("label").head(12).reset_index(drop=True)
+    # stand-in frames for training: label-dependent brightness so the net can learn something
+    imgs = rng.uniform(0, 60, (len(rows), 3, 128, 128, 3)).astype(np.float32)
+    imgs[rows["label"].to_numpy() == 1, 2] += 120
+    model = svm.SvmModel(kind="ensemble", fast=True, progress=False).fit(
+        rows, rows["label"], images=imgs)
+    model.save(tmp_path / "ens")
+    # the two real visits, through a table and their .npz
+    table = labeled[labeled["index"].isin(index)].reset_index(drop=True)
+    out = svm.predict_frame(tmp_path / "ens", table,
+                            images=shared_data / "hst_svm" / "svm_img_pred_2samples.npz")
+    assert list(out["index"]) == list(table["index"]) and out["probability"].between(0, 1).all()
+    with pytest.raises(InputError, match="image arrays"):
+        svm.load_svm_model(tmp_path / "ens").predict_proba(table)
+    with pytest.raises(InputError, match="no image stack"):
+        svm.align_images(labeled.iloc[:5], (index, real))
+    with pytest.raises(InputError, match="needs image arrays"):
+        svm.SvmModel(kind="ensemble").fit(rows, rows["label"])
+
+
+def test_evaluate_cross_validation(small, tmp_path):
+    run = svm.evaluate(small, model="gb", n_splits=3, repeats=1, fast=True, runs_dir=tmp_path)
+    m = run.metrics
+    assert m["n_folds"] == 3 and len(m["folds"]) == 3
+    assert m["roc_auc_worst"] <= m["roc_auc_mean"] <= 1
+    assert 0 <= m["recall_misaligned"] <= 1
+    preds = pd.read_csv(run.predictions_path)
+    assert len(preds) == len(small) and preds["probability"].notna().all()
+
+
+def test_evaluate_trained_model(gb_run, small, tmp_path):
+    run = svm.evaluate(small, model_dir=gb_run.model_dir, runs_dir=tmp_path)
+    assert run.metrics["roc_auc"] > 0.8  # it saw these rows in training
+
+
+def test_predict_writes_report_and_flagged_list(gb_run, labeled, tmp_path):
+    run = svm.predict(gb_run.model_dir, labeled.iloc[:200], runs_dir=tmp_path)
+    preds = pd.read_csv(run.predictions_path)
+    assert list(preds.columns) == ["index", "probability", "label"]
+    flagged = (run.path / "misaligned.txt").read_text().split()
+    assert flagged == preds.loc[preds["label"] == 1, "index"].tolist()
+    report = (run.path / "classification_report.txt").read_text()
+    assert "misaligned" in report and "precision" in report
+    assert run.metrics["n_flagged_misaligned"] == len(flagged)
+
+
+def test_predict_unlabeled_and_errors(gb_run, tmp_path):
+    run = svm.predict(gb_run.model_dir, "svm_unlabeled_2021_10_06", runs_dir=tmp_path)
+    assert run.metrics["n_visits"] == 1133
+    assert "precision" not in (run.path / "classification_report.txt").read_text()
+    with pytest.raises(ModelLoadError, match="svm_model.json"):
+        svm.load_svm_model(tmp_path)
+    with pytest.raises(NotFittedError):
+        svm.SvmModel().predict_proba(pd.DataFrame({c: [1] for c in svm.FEATURES}))
+
+
+def test_predict_batch_on_dask(gb_run, labeled):
+    rows = labeled.iloc[:90]
+    direct = svm.predict_frame(gb_run.model_dir, rows)
+    local = svm.predict_batch(gb_run.model_dir, rows, chunk_size=40)
+    pd.testing.assert_frame_equal(local, direct)
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        remote = svm.predict_batch(gb_run.model_dir, rows, client=client, chunk_size=30)
+    pd.testing.assert_frame_equal(remote, direct)
+
+
+def test_cli_train_evaluate_predict(tmp_path, shared_data, capsys):
+    from spacekit.cli import main
+
+    csv = shared_data / "hst_svm" / "svm_labeled_2021-07-28.csv"
+    runs = tmp_path / "runs"
+    assert main(["svm", "train", str(csv), "--model", "gb", "--fast", "--runs", str(runs)]) == 0
+    out = capsys.readouterr().out
+    assert "validation ROC-AUC" in out
+    run = Run(out.strip().splitlines()[-1].split("run: ")[1])
+    assert main(["svm", "evaluate", str(csv), "--fast", "--folds", "3", "--repeats", "1",
+                 "--runs", str(runs)]) == 0
+    assert "worst fold" in capsys.readouterr().out
+    assert main(["svm", "predict", "--model-dir", str(run.model_dir),
+                 str(shared_data / "hst_svm" / "svm_unlabeled_2021-10-06.csv"),
+                 "--runs", str(runs)]) == 0
+    assert "of 1133 visits flagged misaligned" in capsys.readouterr().out
+    assert main(["svm", "predict", "--model-dir", str(tmp_path), str(csv)]) == 1
+    assert "svm_model.json" in capsys.readouterr().err
+
+
+def test_demo_step_fast(tmp_path):
+    from spacekit.cli.cmd_demo import DEMO_STEPS
+    from spacekit.skopes.hst.svm import demo
+
+    assert ("hst_svm", "spacekit.skopes.hst.svm.demo:run") in DEMO_STEPS
+    out = io.StringIO()
+    demo.run(tmp_path, out, fast=True)
+    text = out.getvalue()
+    assert "hst_svm train" in text and "hst_svm evaluate" in text and "of 1133" in text
+    assert len(list((tmp_path / "hst_svm").iterdir())) == 3
