@@ -303,3 +303,47 @@ def test_dockerfile_lints_clean_and_matches_the_entry_command():
     compose = (ROOT / "docker" / "compose.yaml").read_text()
     assert ":/runs" in compose and ":/cache" in compose and "8050:8050" in compose
     assert ".venv" in (ROOT / ".dockerignore").read_text()
+
+
+def test_quick_training_job_reports_progress_and_returns_the_model_folder(tmp_path,
+                                                                          monkeypatch):
+    """The Predict page's "Train a quick model" job, with a stand-in for the (minute-long on
+    this machine) hst_cal training that writes a run folder the same way."""
+    import spacekit.skopes.hst.cal as cal
+
+    calls = []
+
+    def fake_train(data, out_dir, *, seed=0, fast=False, name="train"):
+        calls.append((data, fast))
+        run = Run.create("hst_cal", name, runs_dir=out_dir)
+        run.model_dir.mkdir()
+        return run
+
+    monkeypatch.setattr(cal, "train", fake_train, raising=False)
+    jobs = JobManager(max_workers=1)
+    snap = jobs.wait(jobs.submit(predict_page.train_quick_model, tmp_path), timeout=30)
+    jobs.shutdown()
+    assert snap["state"] == "done", snap["error"]
+    assert calls == [("hst_cal_2021_05_11", True)]
+    assert Path(snap["result"]).name == "model" and Path(snap["result"]).is_dir()
+
+    class Ctx:
+        runs_dir = tmp_path
+
+    assert [c["value"] for c in predict_page.model_choices(Ctx)] == [snap["result"]]
+
+
+def test_pages_stay_responsive_while_a_job_runs(tmp_path, live_server):
+    """A long job in the pool does not hold up other requests of the threaded server."""
+    make_runs(tmp_path)
+    app = create_app(runs_dir=tmp_path, max_workers=1)
+    url = live_server(app.server)
+    gate = threading.Event()
+    job = app.spacekit.jobs.submit(lambda report: gate.wait(30))
+    try:
+        status, body = _get(url + "/evaluate", timeout=20)
+        assert status == 200 and "spacekit dashboard" in body
+        assert app.spacekit.jobs.status(job)["state"] == "running"
+    finally:
+        gate.set()
+        app.spacekit.jobs.shutdown()
