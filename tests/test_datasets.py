@@ -339,3 +339,15 @@ def test_load_real_light_curve():
     lc = datasets.load("lc_k2_3")
     assert len(lc) == 3632
     assert hasattr(lc, "flux") and hasattr(lc, "time")
+
+
+@pytest.mark.parametrize(
+    "module", ["spacekit.datasets", "spacekit.datasets.core", "spacekit.datasets.registry",
+               "spacekit.datasets.demo"],
+)
+def test_docstring_examples_run(module, cache):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

@@ -347,3 +347,18 @@ def test_errors_are_spacekit_errors():
     for exc in (FormatError, SchemaError, DataNotFoundError):
         assert issubclass(exc, SpacekitError)
     assert json.loads(json.dumps({"ok": True}))["ok"]
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["spacekit.io", "spacekit.io.fits", "spacekit.io.formats", "spacekit.io.tables",
+     "spacekit.io.schema"],
+)
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(
+        importlib.import_module(module), optionflags=doctest.ELLIPSIS, verbose=False
+    )
+    assert result.attempted > 0 and result.failed == 0
