@@ -1,1 +1,90 @@
-"""Classify stellar flux series as containing a transiting planet or not: build training sets from real light curves with injected transits, train a 1D CNN, evaluate leave-one-star-out, predict."""
+"""Classify stellar flux series as containing a transiting planet or not: build training sets
+from real light curves with injected transits, train a 1D CNN, evaluate leave-one-star-out,
+predict.
+
+Layer 6 (apps). Names load lazily, so ``import spacekit.skopes.k2`` stays light.
+
+==============================  ================================================================
+``build_training_set``          real windows (known transits masked) + batman-injected transits
+                                + synthetic noise -> Kaggle-format csv + metadata
+``load_kaggle_table``           the Kaggle "Exoplanet Hunting in Deep Space" tables (registry)
+``write_flux_table``            write ``LABEL, FLUX.1 ... FLUX.n`` (+ ``.meta.csv`` sidecar)
+``read_flux_table_with_meta``   read it back as ``(X, y, meta)``
+``train`` / ``evaluate``        fit the CNN / leave-one-star-out evaluation -> run folder
+``predict`` / ``load_classifier``  probability of a transit for light curves or table rows
+``synthetic_window`` ...        noise generators: ``red_noise``, ``stellar_variability``,
+                                ``flares``, ``white_noise``
+``transit_model`` ...           batman transits: ``inject_transit``, ``draw_transit``,
+                                ``transit_snr``
+==============================  ================================================================
+
+Examples
+--------
+>>> from spacekit.skopes import k2
+>>> ts = k2.build_training_set("k2-data", n_synthetic=200)  # doctest: +SKIP
+>>> run = k2.evaluate(ts.path, epochs=10)  # doctest: +SKIP
+>>> run.metrics["k2"]["goal"]["roc_auc"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "DEFAULT_STARS": "dataset",
+    "KAGGLE_LENGTH": "dataset",
+    "StarSpec": "dataset",
+    "TrainingSet": "dataset",
+    "build_training_set": "dataset",
+    "composition": "dataset",
+    "find_ephemerides": "dataset",
+    "load_kaggle_table": "dataset",
+    "read_build_summary": "dataset",
+    "NOISE_RANGES": "noise",
+    "NOISE_KINDS": "noise",
+    "white_noise": "noise",
+    "red_noise": "noise",
+    "stellar_variability": "noise",
+    "flares": "noise",
+    "synthetic_window": "noise",
+    "robust_scatter": "noise",
+    "TRANSIT_RANGES": "inject",
+    "TransitParams": "inject",
+    "transit_model": "inject",
+    "draw_transit": "inject",
+    "inject_transit": "inject",
+    "transit_snr": "inject",
+    "Ephemeris": "windows",
+    "cut_windows": "windows",
+    "window_starts": "windows",
+    "in_transit": "windows",
+    "mask_transits": "windows",
+    "write_flux_table": "kaggle",
+    "read_flux_table_with_meta": "kaggle",
+    "PREPROCESSING": "classifier",
+    "K2Classifier": "classifier",
+    "preprocess": "classifier",
+    "train": "classifier",
+    "evaluate": "classifier",
+    "predict": "classifier",
+    "load_classifier": "classifier",
+    "loso_metrics": "classifier",
+    "leave_one_star_out_folds": "classifier",
+    "build_transit_cnn": "network",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

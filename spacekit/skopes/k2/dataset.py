@@ -501,3 +501,34 @@ def read_build_summary(path: str | os.PathLike) -> dict:
     if not p.exists():
         raise DataNotFoundError(f"{p} does not exist: {path} was not made by build_training_set")
     return read_json(p)
+
+
+def load_kaggle_table(split: str = "train") -> tuple[np.ndarray, np.ndarray, None]:
+    """The Kaggle K2 table (``k2_exoplanet_train``/``_test`` in :mod:`spacekit.datasets`).
+
+    Fetched from the local mirror or its public source (Zenodo record 14941394) and read
+    with :func:`~spacekit.skopes.k2.read_flux_table_with_meta`.
+
+    Parameters
+    ----------
+    split : {"train", "test"}
+        Which table.
+
+    Returns
+    -------
+    X, y, None
+        Flux windows (5,087 x 3,197 for train), labels (1 = planet), no metadata.
+
+    Examples
+    --------
+    >>> X, y, _ = load_kaggle_table("train")  # doctest: +SKIP
+    >>> X.shape  # doctest: +SKIP
+    (5087, 3197)
+    """
+    if split not in ("train", "test"):
+        raise InputError(f"expected split 'train' or 'test', got {split!r}")
+    from ...datasets import fetch
+    from .kaggle import read_flux_table_with_meta
+
+    X, y, _ = read_flux_table_with_meta(fetch(f"k2_exoplanet_{split}"))
+    return X, y, None

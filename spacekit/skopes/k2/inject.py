@@ -188,7 +188,7 @@ def transit_model(
                 model, got = evaluate(scale)
             except InputError:
                 break
-    return np.asarray(model, dtype=float)
+    return np.minimum(np.asarray(model, dtype=float), 1.0)
 
 
 def draw_transit(

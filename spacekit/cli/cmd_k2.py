@@ -1,0 +1,151 @@
+"""``spacekit k2 build-dataset|train|evaluate|predict``: the K2 transiting-planet classifier."""
+
+from __future__ import annotations
+
+import json
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "k2",
+        help="K2 exoplanet classifier: build a training set, train, evaluate, predict",
+        description="Classify stellar flux series as 'has a transiting planet' or not. "
+        "build-dataset cuts 3,197-cadence windows (native cadence) from the shared light "
+        "curves, masks known transits, injects batman transits and adds synthetic noise; "
+        "train fits the CNN; evaluate runs leave-one-star-out; predict scores light curves.",
+    )
+    k2sub = p.add_subparsers(dest="k2_command", metavar="STEP")
+
+    b = k2sub.add_parser("build-dataset", help="write a Kaggle-format training set")
+    b.add_argument("output", help="csv to write, or a folder (gets k2-train.csv)")
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--n-synthetic", type=int, default=400, metavar="N",
+                   help="synthetic noise windows, half with an injected transit (default 400)")
+    b.add_argument("--injections", type=int, default=2, metavar="N",
+                   help="injected copies of each real window (default 2)")
+    b.add_argument("--length", type=int, default=3197, help="window length in cadences")
+    b.add_argument("--step", type=int, default=None, help="spacing of real windows (default length/8)")
+    b.add_argument("--no-shared", action="store_true",
+                   help="do not use the shared light curves (only --lightcurve ones)")
+    b.add_argument(
+        "--lightcurve", action="append", default=[], metavar="STAR=PATH",
+        help="add a light curve of STAR (repeatable; its planets are found with planet_hunter)",
+    )
+    b.add_argument("--max-planets", type=int, default=1,
+                   help="planets to mask in each --lightcurve star (default 1)")
+    b.add_argument("--time-format", default=None,
+                   help="time system of --lightcurve csv files (bkjd, btjd, ...)")
+    b.set_defaults(func=run_build)
+
+    for name, helptext in (("train", "train the classifier"),
+                           ("evaluate", "leave-one-star-out evaluation")):
+        t = k2sub.add_parser(name, help=helptext)
+        t.add_argument("data", help="flux table (Kaggle format; evaluate needs its .meta.csv)")
+        t.add_argument("--runs", default=None, help="runs folder (default: setting runs_dir)")
+        t.add_argument("--name", default=name)
+        t.add_argument("--epochs", type=int, default=10)
+        t.add_argument("--batch-size", type=int, default=32)
+        t.add_argument("--learning-rate", type=float, default=1e-3)
+        t.add_argument("--seed", type=int, default=0)
+        t.add_argument("--network", choices=("global", "seed"), default="global",
+                       help="global-pooling CNN (default) or the seed's build_cnn1d")
+        t.add_argument("--fast", action="store_true", help="tiny network (smoke runs)")
+        t.add_argument("--threshold", type=float, default=0.5)
+        t.set_defaults(func=run_train if name == "train" else run_evaluate)
+
+    q = k2sub.add_parser("predict", help="probability of a transit for light curves or tables")
+    q.add_argument("paths", nargs="+", metavar="PATH",
+                   help="FITS/csv light curves or Kaggle-format tables")
+    q.add_argument("--model", default=None,
+                   help="model or k2 run folder (default: latest k2 run with a model)")
+    q.add_argument("--runs", default=None, help="runs folder searched for the latest model")
+    q.add_argument("--time-format", default=None, help="time system of csv light curves")
+    q.add_argument("--json", action="store_true", help="one JSON object per result")
+    q.set_defaults(func=run_predict)
+    p.set_defaults(func=lambda args: _usage(p))
+
+
+def _usage(parser) -> int:
+    parser.print_help()
+    return 2
+
+
+def run_build(args) -> int:
+    from ..exceptions import InputError
+    from ..skopes.k2.dataset import DEFAULT_STARS, StarSpec, build_training_set
+
+    stars = [] if args.no_shared else list(DEFAULT_STARS)
+    extra: dict[str, list[str]] = {}
+    for item in args.lightcurve:
+        if "=" not in item:
+            raise InputError(f"--lightcurve expects STAR=PATH, got {item!r}")
+        star, path = item.split("=", 1)
+        extra.setdefault(star.strip(), []).append(path)
+    kw = {"time_format": args.time_format} if args.time_format else {}
+    for star, paths in extra.items():
+        stars.append(StarSpec(star, paths, max_planets=args.max_planets, read_kwargs=kw))
+    ts = build_training_set(
+        args.output, stars=stars, length=args.length, step=args.step,
+        injections_per_window=args.injections, n_synthetic=args.n_synthetic, seed=args.seed,
+    )
+    comp = ts.summary["composition"]
+    print(f"wrote {ts.path} ({comp['n_windows']} windows, {comp['n_planet']} with a transit; "
+          f"{comp['real_noise_fraction']:.0%} real noise) and {ts.meta_path}")
+    return 0
+
+
+def _fit_kwargs(args) -> dict:
+    return {
+        "runs_dir": args.runs, "name": args.name, "epochs": args.epochs,
+        "batch_size": args.batch_size, "learning_rate": args.learning_rate, "seed": args.seed,
+        "network": args.network, "fast": args.fast, "threshold": args.threshold,
+    }
+
+
+def run_train(args) -> int:
+    from ..skopes.k2.classifier import train
+
+    run = train(args.data, **_fit_kwargs(args))
+    m = run.metrics
+    print(f"trained: {run.path} (train loss {m.get('train_loss')}, "
+          f"{m.get('train_samples_per_second') or 0:.0f} samples/s)")
+    return 0
+
+
+def run_evaluate(args) -> int:
+    from ..skopes.k2.classifier import evaluate
+
+    run = evaluate(args.data, **_fit_kwargs(args))
+    k2 = run.metrics["k2"]
+    print(f"evaluation: {run.path}")
+    for fold, s in k2["per_fold"].items():
+        print(f"  held out {fold:<14} n={s['n']:<5} ROC-AUC={_f(s['roc_auc'])} "
+              f"P={_f(s['precision'])} R={_f(s['recall'])} F1={_f(s['f1'])}")
+    o, g = k2["overall"], k2["goal"]
+    print(f"  overall              ROC-AUC={_f(o['roc_auc'])} P={_f(o['precision'])} "
+          f"R={_f(o['recall'])} F1={_f(o['f1'])}")
+    print(f"  SNR>={g['snr_min']:g}: ROC-AUC={_f(g['roc_auc'])}, recall at precision>=0.9 = "
+          f"{_f(g['recall_at_precision_0.9'])}")
+    for star, r in k2["real_transits"].items():
+        print(f"  real transits {star}: {r['n_windows']} windows, min p={r['min_probability']:.3f}, "
+              f"{r['fraction_above_threshold']:.0%} above threshold")
+    return 0
+
+
+def _f(v) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
+
+
+def run_predict(args) -> int:
+    from ..skopes.k2.classifier import predict
+
+    kw = {"time_format": args.time_format} if args.time_format else None
+    frame = predict(args.paths, model=args.model, runs_dir=args.runs, read_kwargs=kw)
+    for rec in frame.to_dict(orient="records"):
+        if args.json:
+            print(json.dumps(rec, default=str))
+        else:
+            where = rec["path"] + (f"[{rec['row']}]" if rec["source"] == "table" else "")
+            flag = "TRANSIT" if rec["planet"] else "no transit"
+            print(f"{where}: p={rec['probability']:.4f} {flag} ({rec['n_windows']} windows)")
+    return 0

@@ -1,0 +1,732 @@
+"""Train, evaluate (leave-one-star-out) and apply the K2 transiting-planet classifier.
+
+Preprocessing (:func:`preprocess`, stored with the model) turns raw flux windows — Kaggle
+rows or light-curve windows alike — into the network's ``(length, 2)`` input:
+
+1. divide each window by a slow trend: the median of blocks of ``trend_block`` cadences,
+   running-median filtered over ``trend_blocks`` blocks (800 cadences by default, longer than
+   any transit here, so transits survive) and interpolated back;
+2. express the residual in units of the window's point-to-point scatter and clip it to
+   ``[clip_low, clip_high]`` (upper clipping removes most of a flare, never a transit);
+3. :func:`spacekit.transformer.scale_rows` (zero mean, unit variance per row) and
+   :func:`spacekit.transformer.add_smoothed_channel` (the seed's second channel).
+
+The network is :func:`spacekit.builder.build_cnn1d` (the seed's 4-block CNN) trained with
+:class:`spacekit.builder.Trainer` on balanced batches with circular-roll augmentation.
+
+Examples
+--------
+>>> import numpy as np
+>>> preprocess(np.random.default_rng(0).normal(1, 1e-3, (2, 1000))).shape
+(2, 1000, 2)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ...exceptions import DataNotFoundError, InputError
+from ...utils.progress import progress
+from ...utils.runs import Run, list_runs
+from .kaggle import read_flux_table_with_meta
+from .noise import robust_scatter
+
+__all__ = [
+    "PREPROCESSING",
+    "SNR_BINS",
+    "K2Classifier",
+    "preprocess",
+    "train",
+    "evaluate",
+    "leave_one_star_out_folds",
+    "loso_metrics",
+    "load_classifier",
+    "predict",
+]
+
+log = logging.getLogger(__name__)
+
+#: Default preprocessing parameters (saved in the model's metadata).
+PREPROCESSING: dict[str, Any] = {
+    "trend_block": 160,
+    "trend_blocks": 5,
+    "clip_low": -30.0,
+    "clip_high": 5.0,
+}
+
+#: Transit-SNR bin edges of the evaluation.
+SNR_BINS: tuple[float, ...] = (0, 3, 5, 7, 10, 15, 30, 100, np.inf)
+
+#: The app name of k2 run folders.
+APP = "k2"
+
+
+def _slow_trend(X: np.ndarray, block: int, blocks: int) -> np.ndarray:
+    from scipy.ndimage import median_filter
+
+    n, length = X.shape
+    nb = max(1, length // block)
+    edges = np.linspace(0, length, nb + 1).astype(int)
+    centres = 0.5 * (edges[:-1] + edges[1:] - 1)
+    med = np.stack([np.median(X[:, a:b], axis=1) for a, b in zip(edges[:-1], edges[1:], strict=True)], axis=1)
+    if nb >= 3 and blocks > 1:
+        med = median_filter(med, size=(1, min(blocks, nb)), mode="nearest")
+    grid = np.arange(length)
+    return np.stack([np.interp(grid, centres, row) for row in med])
+
+
+def preprocess(X: np.ndarray, **params: Any) -> np.ndarray:
+    """Turn raw flux windows into the classifier's input (see the module docstring).
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        Windows, shape ``(n, length)``: relative flux, ppm deviations (Kaggle rows) or any
+        flux with a positive or zero-centred level.
+    **params
+        Overrides of :data:`PREPROCESSING`.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 array of shape ``(n, length, 2)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.ones((1, 1000)); x[0, 500:510] = 0.99
+    >>> z = preprocess(x)
+    >>> bool(z[0, 505, 0] < z[0, 100, 0])
+    True
+    """
+    p = {**PREPROCESSING, **params}
+    unknown = set(params) - set(PREPROCESSING)
+    if unknown:
+        raise InputError(f"unknown preprocessing parameter(s) {sorted(unknown)}; known: {sorted(PREPROCESSING)}")
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X[None, :]
+    if X.ndim != 2 or X.shape[1] < 64:
+        raise InputError(
+            f"expected flux windows of shape (n, length >= 64), got shape {X.shape}; "
+            "cut light curves into windows first"
+        )
+    if not np.isfinite(X).all():
+        raise InputError("flux windows hold NaN/inf values; remove or fill them before preprocessing")
+    trend = _slow_trend(X, int(p["trend_block"]), int(p["trend_blocks"]))
+    resid = X - trend
+    # relative flux rows (level ~1) become fractional residuals; ppm rows (level ~0) are
+    # already residuals: dividing by the scatter makes both unitless
+    scatter = np.array([robust_scatter(r) for r in resid])
+    scatter = np.where(np.isfinite(scatter) & (scatter > 0), scatter, 1.0)
+    Z = np.clip(resid / scatter[:, None], p["clip_low"], p["clip_high"])
+    from ...transformer import add_smoothed_channel, scale_rows
+
+    Z = scale_rows(Z)
+    out = add_smoothed_channel(Z)
+    return np.asarray(out, dtype=np.float32)
+
+
+# ---------------------------------------------------------------------------------- model
+class K2Classifier:
+    """A trained K2 classifier: Keras model, preprocessing and decision threshold.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The trained network (input ``(length, 2)``).
+    metadata : dict
+        As saved by :func:`train` (``window_length``, ``preprocessing``, ``threshold``).
+
+    Examples
+    --------
+    >>> clf = load_classifier("spacekit-runs/k2/20260101-000000-train")  # doctest: +SKIP
+    >>> clf.predict_proba(X)  # doctest: +SKIP
+    """
+
+    def __init__(self, model: Any, metadata: dict) -> None:
+        self.model = model
+        self.metadata = dict(metadata)
+
+    @property
+    def length(self) -> int:
+        """Window length in cadences."""
+        return int(self.metadata.get("window_length", 3197))
+
+    @property
+    def threshold(self) -> float:
+        """Probability above which a window is called a planet."""
+        return float(self.metadata.get("threshold", 0.5))
+
+    def predict_proba(self, X: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
+        """Planet probability of each raw flux window (shape ``(n, length)``).
+
+        Examples
+        --------
+        >>> clf.predict_proba(np.ones((1, clf.length)))  # doctest: +SKIP
+        array([0.01], dtype=float32)
+        """
+        X = np.asarray(X, dtype=float)
+        if X.ndim == 1:
+            X = X[None, :]
+        if X.shape[1] != self.length:
+            raise InputError(
+                f"expected windows of {self.length} cadences (the model's input), got "
+                f"{X.shape[1]}; cut light curves with predict_lightcurve() instead"
+            )
+        Z = preprocess(X, **self.metadata.get("preprocessing", {}))
+        proba = self.model.predict(Z, batch_size=batch_size, verbose=0)
+        return np.asarray(proba, dtype=float).reshape(-1)
+
+    def lightcurve_windows(self, flux: np.ndarray, *, seed: int = 0) -> np.ndarray:
+        """Cut a normalised flux series into half-overlapping windows of the model's length.
+
+        A series shorter than one window is padded with its median plus noise of its own
+        scatter (reproducibly, from ``seed``).
+
+        Examples
+        --------
+        >>> K2Classifier(None, {"window_length": 100}).lightcurve_windows(np.ones(250)).shape
+        (3, 100)
+        """
+        from .windows import cut_windows
+
+        f = np.asarray(flux, dtype=float)
+        f = f[np.isfinite(f)]
+        if f.size < 16:
+            raise InputError(f"a light curve needs at least 16 finite cadences, got {f.size}")
+        L = self.length
+        if f.size < L:
+            rng = np.random.default_rng(seed)
+            sigma = robust_scatter(f)
+            pad = np.median(f) + rng.normal(0, sigma if sigma > 0 else 0.0, L - f.size)
+            return np.concatenate([f, pad])[None, :]
+        W = cut_windows(f, L, step=max(1, L // 2))
+        if (f.size - L) % max(1, L // 2):
+            W = np.concatenate([W, f[-L:][None, :]])
+        return W
+
+    def predict_lightcurve(self, lc: Any) -> dict:
+        """Probability that a light curve shows a transiting planet (the max over its windows).
+
+        Parameters
+        ----------
+        lc : LightCurve
+            Any light curve (native cadence; NaNs are dropped).
+
+        Returns
+        -------
+        dict
+            ``probability``, ``planet`` (probability >= threshold), ``n_windows``,
+            ``window_probabilities``.
+
+        Examples
+        --------
+        >>> clf.predict_lightcurve(read_lightcurve(path))["probability"]  # doctest: +SKIP
+        0.97
+        """
+        f = np.asarray(getattr(lc.flux, "value", lc.flux), dtype=float)
+        f = f[np.isfinite(f)]
+        med = np.median(f) if f.size else np.nan
+        if not med > 0:
+            raise InputError(f"expected a light curve with positive median flux, got {med}")
+        W = self.lightcurve_windows(f / med)
+        proba = self.predict_proba(W)
+        best = float(proba.max())
+        return {
+            "probability": best,
+            "planet": bool(best >= self.threshold),
+            "n_windows": int(len(proba)),
+            "window_probabilities": [round(float(p), 6) for p in proba],
+        }
+
+
+#: Networks ``train``/``evaluate`` can use.
+NETWORKS = ("global", "seed")
+
+
+def _build_model(length: int, fast: bool, network: str = "global"):
+    if network not in NETWORKS:
+        raise InputError(f"expected network in {NETWORKS}, got {network!r}")
+    if network == "seed":
+        from ...builder import build_cnn1d
+
+        if fast:
+            return build_cnn1d((length, 2), filters=(4, 8), dense=(16,), dropout=0.1, name="k2_cnn_fast")
+        return build_cnn1d((length, 2), name="k2_seed_cnn")
+    from .network import build_transit_cnn
+
+    if fast:
+        return build_transit_cnn((length, 2), filters=(4, 8, 8), dense=8, name="k2_cnn_fast")
+    return build_transit_cnn((length, 2))
+
+
+def _trainer(*, epochs: int, batch_size: int, learning_rate: float, seed: int, show_progress: bool | None):
+    from ...builder import Trainer
+
+    return Trainer(
+        loss="binary_crossentropy",
+        learning_rate=learning_rate,
+        epochs=int(epochs),
+        batch_size=int(batch_size),
+        seed=int(seed),
+        balanced=True,
+        augment="roll",
+        progress=show_progress,
+    )
+
+
+def _read(data: Any) -> tuple[np.ndarray, np.ndarray, pd.DataFrame | None, str | None]:
+    """(X, y, meta, sha256) from a flux-table path or an ``(X, y[, meta])`` tuple."""
+    if isinstance(data, (str, os.PathLike)):
+        from ...utils.files import file_sha256
+
+        X, y, meta = read_flux_table_with_meta(data)
+        return X, y, meta, file_sha256(data)
+    if isinstance(data, tuple) and len(data) in (2, 3):
+        X, y = np.asarray(data[0], dtype=float), np.asarray(data[1]).astype(int)
+        meta = data[2] if len(data) == 3 else None
+        if X.ndim != 2 or len(X) != len(y):
+            raise InputError(f"expected X (n, length) and y (n,), got {X.shape} and {y.shape}")
+        return X, y, meta, None
+    raise InputError(
+        f"expected a flux-table path or an (X, y[, meta]) tuple, got {type(data).__name__}"
+    )
+
+
+def train(
+    data: Any,
+    *,
+    runs_dir: str | os.PathLike | None = None,
+    name: str = "train",
+    epochs: int = 10,
+    batch_size: int = 32,
+    learning_rate: float = 1e-3,
+    seed: int = 0,
+    fast: bool = False,
+    network: str = "global",
+    threshold: float = 0.5,
+    show_progress: bool | None = None,
+) -> Run:
+    """Train the classifier on a Kaggle-format flux table; write a ``k2`` run folder.
+
+    Parameters
+    ----------
+    data : path or (X, y[, meta])
+        A flux table (Kaggle K2 or :func:`~spacekit.skopes.k2.build_training_set` output).
+    runs_dir : path, optional
+        Parent of run folders (default ``conf.runs_dir``).
+    name : str
+        Run name.
+    epochs, batch_size, learning_rate : int, int, float
+        Training settings (balanced batches with circular-roll augmentation).
+    seed : int
+        Makes training repeatable.
+    fast : bool
+        A tiny network (for tests and smoke runs).
+    threshold : float
+        Decision threshold saved with the model.
+    show_progress : bool, optional
+        Progress bar over epochs.
+
+    Returns
+    -------
+    Run
+        Holds ``model/`` (Keras model + metadata), ``metrics.json`` (training metrics,
+        throughput), ``run.json``.
+
+    Examples
+    --------
+    >>> run = train("k2-train.csv", epochs=5)  # doctest: +SKIP
+    >>> load_classifier(run.path).threshold  # doctest: +SKIP
+    0.5
+    """
+    from ...builder import save_model
+
+    X, y, meta, sha = _read(data)
+    if len(np.unique(y)) < 2:
+        raise InputError("training needs both classes (LABEL 2 and 1); the table holds one")
+    Z = preprocess(X)
+    trainer = _trainer(
+        epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
+        show_progress=show_progress,
+    )
+    length = X.shape[1]
+    history = trainer.fit(lambda: _build_model(length, fast, network), Z, y)
+    model = trainer.model_
+    params = {
+        "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
+        "fast": fast, "network": network, "threshold": threshold, "n_windows": int(len(y)),
+        "n_planet": int(y.sum()), "window_length": int(length),
+    }
+    run = Run.create(APP, name, runs_dir=runs_dir, parameters=params, seed=seed, data_sha256=sha)
+    metadata = {
+        "app": APP,
+        "window_length": int(length),
+        "preprocessing": dict(PREPROCESSING),
+        "threshold": float(threshold),
+        "labels": {"0": "no transit (LABEL 1)", "1": "transiting planet (LABEL 2)"},
+        "training_data_sha256": sha,
+        "input": "raw flux windows (relative flux or ppm), native cadence",
+    }
+    save_model(model, run.model_dir, metadata=metadata, history=history)
+    run.write_metrics(
+        {
+            "train_loss": history.get("loss", [None])[-1],
+            "train_accuracy": history.get("accuracy", [None])[-1],
+            "train_samples_per_second": getattr(trainer, "samples_per_second_", None),
+            "fit_seconds": getattr(trainer, "fit_seconds_", None),
+        }
+    )
+    return run
+
+
+def load_classifier(model_dir: str | os.PathLike) -> K2Classifier:
+    """Load a classifier from a ``k2`` run folder or its ``model/`` folder.
+
+    Examples
+    --------
+    >>> clf = load_classifier("spacekit-runs/k2/20260101-000000-train")  # doctest: +SKIP
+    """
+    from ...builder import load_model
+
+    model, metadata = load_model(model_dir)
+    return K2Classifier(model, metadata)
+
+
+def _latest_model(runs_dir: str | os.PathLike | None) -> Path:
+    runs = [r for r in list_runs(runs_dir, app=APP) if r.model_dir.is_dir()]
+    if not runs:
+        raise DataNotFoundError(
+            f"no trained k2 model under {runs_dir or 'the runs folder'}; run "
+            "`spacekit k2 train DATA` first or pass --model"
+        )
+    return runs[-1].path
+
+
+def predict(
+    paths: Sequence[str | os.PathLike],
+    *,
+    model: str | os.PathLike | K2Classifier | None = None,
+    runs_dir: str | os.PathLike | None = None,
+    read_kwargs: dict | None = None,
+) -> pd.DataFrame:
+    """Planet probability of light-curve files (FITS/csv) or of the rows of flux tables.
+
+    Parameters
+    ----------
+    paths : sequence of path
+        Kepler/K2/TESS FITS or csv light curves (read with
+        :func:`~spacekit.transformer.read_lightcurve`), or Kaggle-format tables (a csv with a
+        ``LABEL``/``FLUX.1`` header; one result per row).
+    model : path or K2Classifier, optional
+        A model (run) folder; default: the latest ``k2`` run with a model under ``runs_dir``.
+    runs_dir : path, optional
+        Where to look for that latest run.
+    read_kwargs : dict, optional
+        For ``read_lightcurve`` (e.g. ``{"time_format": "bkjd"}`` for a headerless csv).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per light curve (or table row): ``path``, ``source`` ("lightcurve" or
+        "table"), ``row``, ``target``,
+        ``probability``, ``planet``, ``n_windows``, ``label`` (tables only).
+
+    Examples
+    --------
+    >>> predict(["kplr010666592-2009131110544_slc.fits"], model=run.path)  # doctest: +SKIP
+    """
+    if not paths:
+        raise InputError("no path given: pass one or more light-curve files or flux tables")
+    clf = model if isinstance(model, K2Classifier) else load_classifier(model or _latest_model(runs_dir))
+    rows = []
+    for p in paths:
+        p = Path(p)
+        if not p.exists():
+            raise DataNotFoundError(f"{p} does not exist")
+        if _is_flux_table(p):
+            X, y, _ = read_flux_table_with_meta(p)
+            proba = clf.predict_proba(X)
+            for i, pr in enumerate(proba):
+                rows.append({
+                    "path": str(p), "source": "table", "row": i, "target": "",
+                    "probability": float(pr),
+                    "planet": bool(pr >= clf.threshold), "n_windows": 1, "label": int(y[i]),
+                })
+            continue
+        from ...transformer import read_lightcurve
+
+        lc = read_lightcurve(p, **dict(read_kwargs or {}))
+        res = clf.predict_lightcurve(lc)
+        rows.append({
+            "path": str(p), "source": "lightcurve", "row": 0,
+            "target": str(lc.meta.get("target", "")),
+            "probability": res["probability"], "planet": res["planet"],
+            "n_windows": res["n_windows"], "label": None,
+        })
+    return pd.DataFrame(rows)
+
+
+def _is_flux_table(path: Path) -> bool:
+    if path.suffix.lower() != ".csv":
+        return False
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        head = fh.readline()
+    return head.startswith("LABEL") and "FLUX.1" in head
+
+
+# ---------------------------------------------------------------------------- evaluation
+def leave_one_star_out_folds(groups: Sequence[str]) -> list[tuple[str, np.ndarray]]:
+    """Folds holding out one star each, plus one synthetic generator-seed group each.
+
+    Real groups (stars) are held out one per fold; the ``synthetic-<k>`` groups are dealt
+    round-robin to the folds, so every window is predicted exactly once by a model that never
+    saw its star or its generator seeds.
+
+    Returns
+    -------
+    list of (fold name, boolean test mask)
+
+    Examples
+    --------
+    >>> f = leave_one_star_out_folds(["A", "A", "B", "synthetic-0", "synthetic-1"])
+    >>> [(n, m.nonzero()[0].tolist()) for n, m in f]
+    [('A', [0, 1, 3]), ('B', [2, 4])]
+    """
+    g = np.asarray([str(x) for x in groups])
+    syn = sorted({x for x in g if x.startswith("synthetic")}, key=lambda s: (len(s), s))
+    stars = sorted({x for x in g if not x.startswith("synthetic")})
+    folds = []
+    if stars:
+        for i, star in enumerate(stars):
+            held = {star} | {s for j, s in enumerate(syn) if j % len(stars) == i}
+            folds.append((star, np.isin(g, list(held))))
+    else:
+        for s in syn:
+            folds.append((s, g == s))
+    if len(folds) < 2:
+        raise InputError(
+            f"leave-one-star-out needs at least two groups, found {sorted(set(g))}; build the "
+            "set with two or more stars or synthetic groups"
+        )
+    return folds
+
+
+def _binary_scores(y: np.ndarray, proba: np.ndarray, threshold: float) -> dict:
+    from sklearn.metrics import (
+        precision_recall_curve,
+        precision_recall_fscore_support,
+        roc_auc_score,
+    )
+
+    y = np.asarray(y).astype(int)
+    pred = (proba >= threshold).astype(int)
+    p, r, f, _ = precision_recall_fscore_support(y, pred, labels=[1], average=None, zero_division=0)
+    out = {
+        "n": int(len(y)), "n_planet": int(y.sum()),
+        "precision": float(p[0]), "recall": float(r[0]), "f1": float(f[0]),
+        "roc_auc": None, "recall_at_precision_0.9": None,
+    }
+    if 0 < y.sum() < len(y):
+        out["roc_auc"] = float(roc_auc_score(y, proba))
+        prec, rec, _ = precision_recall_curve(y, proba)
+        ok = prec >= 0.9
+        out["recall_at_precision_0.9"] = float(rec[ok].max()) if ok.any() else 0.0
+    return out
+
+
+def loso_metrics(frame: pd.DataFrame, *, threshold: float = 0.5, snr_goal: float = 10.0) -> dict:
+    """Leave-one-star-out metrics from out-of-fold predictions.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per window with ``label`` (0/1), ``proba``, ``fold``, ``group``, ``kind``
+        and ``snr`` (NaN for negatives).
+    threshold : float
+        Decision threshold.
+    snr_goal : float
+        The goal's SNR cut.
+
+    Returns
+    -------
+    dict
+        ``overall``, ``per_fold``, ``per_group``, ``by_snr`` (recall per SNR bin and ROC-AUC of
+        that bin's planets against all negatives), ``goal`` (planets with SNR >= snr_goal vs all
+        negatives, and whether ROC-AUC >= 0.98 and recall >= 0.95 at precision >= 0.90 hold),
+        ``real_transits`` (per star: windows, min/median probability, fraction above threshold).
+
+    Examples
+    --------
+    >>> import pandas as pd, numpy as np
+    >>> f = pd.DataFrame({"label": [0, 1, 0, 1], "proba": [0.1, 0.9, 0.2, 0.8],
+    ...     "fold": ["a", "a", "b", "b"], "group": ["a", "a", "b", "b"],
+    ...     "kind": ["real_noise", "real_injected"] * 2, "snr": [np.nan, 20, np.nan, 12]})
+    >>> loso_metrics(f)["overall"]["roc_auc"]
+    1.0
+    """
+    y = frame["label"].to_numpy().astype(int)
+    proba = frame["proba"].to_numpy(dtype=float)
+    out: dict[str, Any] = {"threshold": threshold, "overall": _binary_scores(y, proba, threshold)}
+    out["per_fold"] = {
+        str(k): _binary_scores(g["label"].to_numpy(), g["proba"].to_numpy(), threshold)
+        for k, g in frame.groupby("fold", sort=True)
+    }
+    out["per_group"] = {
+        str(k): _binary_scores(g["label"].to_numpy(), g["proba"].to_numpy(), threshold)
+        for k, g in frame.groupby("group", sort=True)
+    }
+    neg = frame[frame["label"] == 0]
+    injected = frame[(frame["label"] == 1) & frame["kind"].astype(str).str.endswith("injected")]
+    snr = injected["snr"].to_numpy(dtype=float)
+    by_snr = []
+    for lo, hi in zip(SNR_BINS[:-1], SNR_BINS[1:], strict=True):
+        sel = injected[(snr >= lo) & (snr < hi)]
+        row: dict[str, Any] = {"snr_min": lo, "snr_max": None if np.isinf(hi) else hi, "n_planet": int(len(sel))}
+        if len(sel):
+            both = pd.concat([sel, neg])
+            s = _binary_scores(both["label"].to_numpy(), both["proba"].to_numpy(), threshold)
+            row.update(recall=s["recall"], roc_auc=s["roc_auc"])
+        by_snr.append(row)
+    out["by_snr"] = by_snr
+    strong = pd.concat([injected[snr >= snr_goal], neg])
+    goal = _binary_scores(strong["label"].to_numpy(), strong["proba"].to_numpy(), threshold)
+    goal["snr_min"] = snr_goal
+    goal["met_roc_auc_0.98"] = bool(goal["roc_auc"] is not None and goal["roc_auc"] >= 0.98)
+    goal["met_recall_0.95_at_precision_0.90"] = bool(
+        goal["recall_at_precision_0.9"] is not None and goal["recall_at_precision_0.9"] >= 0.95
+    )
+    out["goal"] = goal
+    real = frame[frame["kind"] == "real_transit"]
+    out["real_transits"] = {
+        str(star): {
+            "n_windows": int(len(g)),
+            "min_probability": float(g["proba"].min()),
+            "median_probability": float(g["proba"].median()),
+            "fraction_above_threshold": float((g["proba"] >= threshold).mean()),
+        }
+        for star, g in real.groupby("group", sort=True)
+    }
+    return out
+
+
+def _snr_figure(metrics: dict):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 3.5))
+    ax = fig.add_subplot(111)
+    rows = [r for r in metrics["by_snr"] if r.get("n_planet")]
+    labels = [f"{r['snr_min']:g}-{r['snr_max']:g}" if r["snr_max"] else f">{r['snr_min']:g}" for r in rows]
+    x = np.arange(len(rows))
+    ax.bar(x - 0.2, [r.get("recall") or 0 for r in rows], width=0.4, label="recall")
+    ax.bar(x + 0.2, [r.get("roc_auc") or 0 for r in rows], width=0.4, label="ROC-AUC vs negatives")
+    ax.set_xticks(x, labels, rotation=30)
+    ax.set_xlabel("transit SNR")
+    ax.set_ylim(0, 1.05)
+    ax.axhline(0.95, color="grey", lw=0.8, ls="--")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title("Injected transits: leave-one-star-out")
+    fig.tight_layout()
+    return fig
+
+
+def evaluate(
+    data: Any,
+    *,
+    runs_dir: str | os.PathLike | None = None,
+    name: str = "loso",
+    epochs: int = 10,
+    batch_size: int = 32,
+    learning_rate: float = 1e-3,
+    seed: int = 0,
+    fast: bool = False,
+    network: str = "global",
+    threshold: float = 0.5,
+    show_progress: bool | None = None,
+) -> Run:
+    """Leave-one-star-out evaluation; write a ``k2`` run folder with the report.
+
+    For each star (group), a fresh network is trained on every other star's windows and on
+    the synthetic windows of the other generator-seed groups, and scores the held-out ones.
+    The pooled out-of-fold probabilities go to :func:`spacekit.computer.compute` (ROC/PR,
+    confusion matrix, history: ``metrics.json``, ``evaluation.json``, ``figures/``); the k2
+    metrics of :func:`loso_metrics` are merged into ``metrics.json`` under ``"k2"`` and the
+    per-window predictions written to ``predictions.csv``.
+
+    Parameters
+    ----------
+    data : path or (X, y, meta)
+        A flux table *with* its metadata sidecar (groups, kinds, SNR): a built set.
+    runs_dir, name, epochs, batch_size, learning_rate, seed, fast, threshold, show_progress
+        As for :func:`train`.
+
+    Returns
+    -------
+    Run
+
+    Examples
+    --------
+    >>> run = evaluate("k2-train.csv", epochs=5)  # doctest: +SKIP
+    >>> run.metrics["k2"]["goal"]["roc_auc"]  # doctest: +SKIP
+    0.99
+    """
+    X, y, meta, sha = _read(data)
+    if meta is None or "group" not in meta.columns:
+        raise InputError(
+            "leave-one-star-out needs the per-window metadata (group, kind, snr) that "
+            "build_training_set writes beside the table (<stem>.meta.csv); the Kaggle tables "
+            "have none"
+        )
+    meta = meta.reset_index(drop=True)
+    folds = leave_one_star_out_folds(meta["group"].astype(str).tolist())
+    Z = preprocess(X)
+    length = X.shape[1]
+    oof = np.full(len(y), np.nan)
+    fold_of = np.empty(len(y), dtype=object)
+    histories = {}
+    t0 = time.perf_counter()
+    for fi, (fold, test) in enumerate(progress(folds, desc="k2 folds", enabled=show_progress)):
+        train_idx = ~test
+        if len(np.unique(y[train_idx])) < 2:
+            raise InputError(f"fold {fold!r}: the training part holds one class only")
+        trainer = _trainer(
+            epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+            seed=seed + fi, show_progress=False,
+        )
+        histories[fold] = trainer.fit(lambda: _build_model(length, fast, network), Z[train_idx], y[train_idx])
+        oof[test] = np.asarray(trainer.model_.predict(Z[test], batch_size=256, verbose=0)).reshape(-1)
+        fold_of[test] = fold
+        log.info("k2 fold %s: %d test windows", fold, int(test.sum()))
+    frame = meta.copy()
+    frame["label"] = y
+    frame["proba"] = oof
+    frame["fold"] = fold_of
+    if "snr" not in frame.columns:
+        frame["snr"] = np.nan
+    k2 = loso_metrics(frame, threshold=threshold)
+    params = {
+        "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
+        "fast": fast, "network": network, "threshold": threshold, "folds": [f for f, _ in folds],
+        "n_windows": int(len(y)), "window_length": int(length),
+        "evaluation": "leave-one-star-out (synthetic windows split by generator-seed group)",
+    }
+    run = Run.create(APP, name, runs_dir=runs_dir, parameters=params, seed=seed, data_sha256=sha)
+    from ...computer import compute
+
+    last = list(histories.values())[-1]
+    report = compute(y, proba=oof, task="binary", history=last, labels=["no transit", "planet"], name=name)
+    report.save(run)
+    run.write_metrics({"k2": k2, "evaluation_seconds": time.perf_counter() - t0})
+    run.save_figure(_snr_figure(k2), "snr_recall")
+    run.write_json("histories.json", histories)
+    run.write_predictions(frame)
+    return run
