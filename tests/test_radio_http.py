@@ -125,6 +125,14 @@ def test_http_not_found_and_unreachable(http_files, tmp_path, closed_port_url):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.timeout(60)
+def test_http_hung_server_is_download_error(silent_server_url, tmp_path):
+    with conf.set_temp("timeout", 1.0), conf.set_temp("retries", 2):
+        with pytest.raises(DownloadError, match="f.bin"):
+            radio.http_download(silent_server_url + "/f.bin", tmp_path / "f.bin")
+    assert os.listdir(tmp_path) == []
+
+
 def test_download_dispatch(http_files, s3_bucket, tmp_path):
     radio.s3_upload(b"s3 bytes", f"s3://{s3_bucket}/k/one.txt")
     url = http_files.add("/two.txt", b"http bytes")

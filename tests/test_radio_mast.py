@@ -77,6 +77,8 @@ def test_bad_arguments():
         import astropy.units as u
 
         radio.search_mast(coordinates="10 20", radius=3 * u.m, mission="Kepler")
+    with pytest.raises(InputError, match="needs a position"):
+        radio.search_mast(mission="HST", radius=5)
     with pytest.raises(InputError, match="Kepler, K2 or TESS"):
         radio.search_lightcurves("Kepler-90", mission="HST")
 
@@ -132,6 +134,15 @@ def test_unreachable_resolver_fails_within_timeout(closed_port_url, monkeypatch)
     monkeypatch.setattr(mast_mod, "RESOLVER_URL", closed_port_url + "/Santa-war/query")
     with conf.set_temp("timeout", 2.0), pytest.raises(DownloadError, match="could not reach"):
         radio.resolve_target("Kepler-90")
+
+
+@pytest.mark.timeout(60)
+def test_hung_resolver_fails_within_timeout(silent_server_url, monkeypatch):
+    from spacekit.radio import mast as mast_mod
+
+    monkeypatch.setattr(mast_mod, "RESOLVER_URL", silent_server_url + "/Santa-war/query")
+    with conf.set_temp("timeout", 1.0), pytest.raises(DownloadError, match="Kepler-90"):
+        radio.search_mast("Kepler-90", mission="Kepler")
 
 
 def test_mast_uri_to_s3():

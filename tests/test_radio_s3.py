@@ -107,6 +107,15 @@ def test_unreachable_is_download_error(closed_port_url, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.timeout(60)  # a hang fails the test instead of blocking the suite
+def test_hung_server_is_download_error(silent_server_url, tmp_path):
+    with conf.set_temp("timeout", 1.0), conf.set_temp("retries", 2):
+        with pytest.raises(DownloadError, match="s3://somebucket/k.txt"):
+            radio.s3_download("s3://somebucket/k.txt", tmp_path / "k.txt",
+                              endpoint_url=silent_server_url)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_download_to_cache_then_served_without_network(s3_bucket, _session_cache, monkeypatch):
     data = _blob(5000, 1)
     url = f"s3://{s3_bucket}/dir/obj.bin"

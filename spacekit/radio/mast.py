@@ -150,7 +150,7 @@ def _mast_errors(what: str):
                 f"{what}: could not reach MAST (mast.stsci.edu) within the timeout "
                 f"({exc.__class__.__name__}); check the network connection or raise conf.timeout"
             ) from exc
-        except (ValueError, KeyError) as exc:
+        except (requests.exceptions.JSONDecodeError, KeyError) as exc:
             raise DownloadError(f"{what}: MAST sent an answer spacekit cannot read: {exc}") from exc
 
     return guard()
@@ -319,6 +319,8 @@ def search_mast(
     """
     if target is not None and coordinates is not None:
         raise InputError("pass either target (a name) or coordinates, not both")
+    if radius is not None and target is None and coordinates is None:
+        raise InputError("radius needs a position: pass target= or coordinates= as well")
     filters: dict[str, Any] = dict(criteria)
     for key, value in (
         ("obs_collection", _mission(mission)),
@@ -439,7 +441,7 @@ def search_products(
         products = obs.get_product_list(obsids)
     _reemit(caught)
     mask = np.ones(len(products), dtype=bool)
-    if extension is not None:
+    if extension is not None and "productFilename" in products.colnames:
         exts = [extension] if isinstance(extension, str) else list(extension)
         names = [str(n) for n in products["productFilename"]]
         mask &= np.array([any(n.endswith(e) for e in exts) for n in names], dtype=bool)
