@@ -380,3 +380,14 @@ def test_trainer_progress_follows_the_setting(capsys):
     assert "training" in capsys.readouterr().err
     Trainer(loss="binary_crossentropy", epochs=1).fit(build_mlp(64, hidden=(2,)), x[..., 0], y)
     assert "training" not in capsys.readouterr().err  # SPACEKIT_PROGRESS=0 in the test suite
+
+
+def test_fit_on_a_balanced_batches_dataset_advances_its_epochs():
+    x, y = _imbalanced(n=64, pos=8, t=20)
+    b = BalancedBatches(x[..., 0], y, batch_size=16, seed=0)
+    first = b.batch_indices(0).copy()
+    history = Trainer(loss="binary_crossentropy", epochs=3, progress=False).fit(
+        build_mlp(20, hidden=(3,)), b)
+    assert len(history["loss"]) == 3
+    assert b.epoch >= 3  # Keras called on_epoch_end, so each epoch drew new batches
+    assert not np.array_equal(first, b.batch_indices(0))

@@ -142,6 +142,14 @@ class BalancedBatches:
         Passed to ``keras.utils.PyDataset`` (``workers``, ``use_multiprocessing``,
         ``max_queue_size``).
 
+    Notes
+    -----
+    The seed's ``fit_cnn`` passed ``steps_per_epoch = X_train.shape[1] // batch_size`` to
+    Keras: the number of *timesteps* (3197) rather than of *samples*, so an "epoch" had
+    nothing to do with the size of the training set. Here the default is
+    ``n_samples // batch_size``. A subclass created for Keras is made on the fly, so use
+    threads (``workers``), not ``use_multiprocessing=True``.
+
     Examples
     --------
     >>> import numpy as np
