@@ -1,0 +1,427 @@
+"""Light-curve plots: planet_hunter panels, flux vectors coloured by class, spectrograms.
+
+Every function returns a figure (matplotlib :class:`~matplotlib.figure.Figure`, built without
+pyplot so no global state changes, or a plotly ``Figure`` with ``backend="plotly"``) and
+never shows it; saving is the caller's choice.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import InputError
+from ..transformer.lightcurve import LightCurve
+
+__all__ = [
+    "plot_hunt",
+    "plot_lightcurve",
+    "atomic_vector_plotter",
+    "make_specgram",
+    "specgram_array",
+    "save_specgrams",
+]
+
+_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"]
+
+
+def _check_backend(backend: str) -> None:
+    if backend not in ("matplotlib", "plotly"):
+        raise InputError(f"backend must be 'matplotlib' or 'plotly'; got {backend!r}.")
+
+
+def _mpl_figure(figsize: tuple[float, float]):
+    from ..utils import optional_import
+
+    optional_import("matplotlib", "spacekit.analyzer plots")
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize, layout="constrained")
+
+
+def _plotly():
+    from ..utils import optional_import
+
+    go = optional_import("plotly.graph_objects", "spacekit.analyzer plots (backend='plotly')")
+    subplots = optional_import("plotly.subplots", "spacekit.analyzer plots (backend='plotly')")
+    return go, subplots
+
+
+def _time_axis(lc: LightCurve) -> tuple[np.ndarray, str]:
+    if lc.is_folded:
+        return lc.time_days() * 24.0, "hours from mid-transit"
+    return np.asarray(lc.time.jd, dtype=float), f"time (JD, {lc.time.scale.upper()})"
+
+
+def plot_lightcurve(lc: LightCurve, *, title: str = "", backend: str = "matplotlib"):
+    """Flux against time (or phase, for a folded light curve).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lc = LightCurve(time=2458000 + np.arange(50) / 48, flux=np.ones(50))
+    >>> fig = plot_lightcurve(lc)
+    >>> len(fig.axes)
+    1
+    """
+    _check_backend(backend)
+    x, xlabel = _time_axis(lc)
+    y = np.asarray(lc.flux.value, dtype=float)
+    ylabel = f"flux ({lc.flux.unit})" if str(lc.flux.unit) else "relative flux"
+    title = title or str(lc.meta.get("target", ""))
+    if backend == "plotly":
+        go, _ = _plotly()
+        fig = go.Figure(go.Scattergl(x=x, y=y, mode="markers", marker={"size": 3}, name="flux"))
+        fig.update_layout(title=title, xaxis_title=xlabel, yaxis_title=ylabel)
+        return fig
+    fig = _mpl_figure((10, 3.5))
+    ax = fig.add_subplot()
+    ax.plot(x, y, ".", ms=2, color="k")
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    return fig
+
+
+def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
+    """Four panels for a :func:`~spacekit.analyzer.planet_hunter` result: normalised flux,
+    detrended flux with the transits marked, the periodogram with the chosen peak (and any
+    further planets), and the folded light curve with binned points.
+
+    Parameters
+    ----------
+    result : HuntResult
+        What :func:`planet_hunter` returned.
+    backend : {"matplotlib", "plotly"}
+        Figure type.
+    title : str
+        Figure title (default: the target and the period found).
+
+    Examples
+    --------
+    >>> fig = plot_hunt(planet_hunter(lc))  # doctest: +SKIP
+    >>> fig.savefig("hunt.png")  # doctest: +SKIP
+    """
+    _check_backend(backend)
+    for attr in ("raw", "flattened", "periodogram", "folded", "candidate"):
+        if not hasattr(result, attr):
+            raise InputError(
+                f"plot_hunt expects a HuntResult from planet_hunter; got {type(result).__name__} "
+                f"without {attr!r}."
+            )
+    c = result.candidate
+    period = float(c.period.to_value("day"))
+    t_raw = np.asarray(result.raw.time.jd, dtype=float)
+    f_raw = np.asarray(result.raw.flux.value, dtype=float)
+    t_flat = np.asarray(result.flattened.time.jd, dtype=float)
+    f_flat = np.asarray(result.flattened.flux.value, dtype=float)
+    pg_p = np.asarray(result.periodogram["period"].value, dtype=float)
+    pg_s = np.asarray(result.periodogram["sde"], dtype=float)
+    ph = result.folded.time_days() * 24.0
+    f_fold = np.asarray(result.folded.flux.value, dtype=float)
+    binned = result.folded.bin(max(float(c.duration.to_value("day")) / 8, 1e-4))
+    ph_b, f_b = binned.time_days() * 24.0, np.asarray(binned.flux.value, dtype=float)
+    n0 = np.ceil((t_flat.min() - c.epoch.jd) / period)
+    n1 = np.floor((t_flat.max() - c.epoch.jd) / period)
+    mids = c.epoch.jd + period * np.arange(n0, n1 + 1)
+    target = str(result.raw.meta.get("target", ""))
+    status = "detected" if c.detected else "not detected"
+    title = title or (
+        f"{target}  P = {period:.5f} d, depth = {c.depth * 1e6:.0f} ppm, SDE = {c.sde:.1f} "
+        f"({status})"
+    ).strip()
+    xlab = f"time (JD, {result.raw.time.scale.upper()})"
+    if backend == "plotly":
+        go, subplots = _plotly()
+        fig = subplots.make_subplots(
+            rows=4, cols=1,
+            subplot_titles=("normalised flux", "detrended flux", "periodogram (SDE)", "folded"),
+        )
+        fig.add_trace(go.Scattergl(x=t_raw, y=f_raw, mode="markers", marker={"size": 2},
+                                   name="normalised"), row=1, col=1)
+        fig.add_trace(go.Scattergl(x=t_flat, y=f_flat, mode="markers", marker={"size": 2},
+                                   name="detrended"), row=2, col=1)
+        fig.add_trace(go.Scattergl(x=mids, y=np.full(mids.size, np.nanmin(f_flat)),
+                                   mode="markers", marker={"symbol": "triangle-up", "size": 8},
+                                   name="transits"), row=2, col=1)
+        fig.add_trace(go.Scattergl(x=pg_p, y=pg_s, mode="lines", name="SDE"), row=3, col=1)
+        for k, pl in enumerate(result.planets or [c]):
+            fig.add_vline(x=float(pl.period.to_value("day")), line_dash="dot",
+                          line_color=_COLORS[k % len(_COLORS)], row=3, col=1)
+        fig.add_trace(go.Scattergl(x=ph, y=f_fold, mode="markers", marker={"size": 2},
+                                   name="folded"), row=4, col=1)
+        fig.add_trace(go.Scatter(x=ph_b, y=f_b, mode="markers+lines", name="binned"),
+                      row=4, col=1)
+        fig.update_xaxes(title_text=xlab, row=1, col=1)
+        fig.update_xaxes(title_text=xlab, row=2, col=1)
+        fig.update_xaxes(title_text="period (d)", type="log", row=3, col=1)
+        fig.update_xaxes(title_text="hours from mid-transit", row=4, col=1)
+        fig.update_layout(title=title, height=1000, showlegend=False)
+        return fig
+    fig = _mpl_figure((11, 11))
+    axes = fig.subplots(4, 1)
+    axes[0].plot(t_raw, f_raw, ".", ms=1.5, color="0.3")
+    axes[0].set(xlabel=xlab, ylabel="normalised flux", title=title)
+    axes[1].plot(t_flat, f_flat, ".", ms=1.5, color="k")
+    lo = np.nanpercentile(f_flat, 0.1) if f_flat.size else 0
+    axes[1].plot(mids, np.full(mids.size, lo), "^", color=_COLORS[1], ms=6)
+    axes[1].set(xlabel=xlab, ylabel="detrended flux")
+    axes[2].plot(pg_p, pg_s, lw=0.7, color="k")
+    for k, pl in enumerate(result.planets or [c]):
+        axes[2].axvline(float(pl.period.to_value("day")), color=_COLORS[k % len(_COLORS)],
+                        ls=":", lw=1.5)
+    axes[2].axhline(result.threshold, color="0.5", ls="--", lw=0.8)
+    axes[2].set(xscale="log", xlabel="period (d)", ylabel="SDE")
+    axes[3].plot(ph, f_fold, ".", ms=1.5, color="0.6")
+    axes[3].plot(ph_b, f_b, "o-", ms=3, color=_COLORS[0])
+    half = max(3 * float(c.duration.to_value("day")) * 24, 1.0)
+    axes[3].set(xlim=(-half, half), xlabel="hours from mid-transit", ylabel="detrended flux")
+    return fig
+
+
+def atomic_vector_plotter(
+    signal: Any,
+    *,
+    time: Any = None,
+    labels: Sequence[Any] | None = None,
+    class_names: dict | None = None,
+    title: str = "",
+    x_units: str = "time",
+    y_units: str = "flux",
+    backend: str = "matplotlib",
+):
+    """Flux against time as a scatter and a line panel, coloured by class.
+
+    Parameters
+    ----------
+    signal : LightCurve, 1-D array, or 2-D array (one flux vector per row)
+        What to draw.
+    time : array, optional
+        Common x values (default: the LightCurve's times, else sample index).
+    labels : sequence, optional
+        One class per row (e.g. 0/1 from :func:`~spacekit.transformer.read_flux_table`).
+    class_names : dict, optional
+        Legend names per class, e.g. ``{0: "no planet", 1: "planet"}``.
+    title, x_units, y_units : str
+        Text.
+    backend : {"matplotlib", "plotly"}
+        Figure type.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fig = atomic_vector_plotter(np.random.default_rng(0).normal(size=(3, 100)),
+    ...                             labels=[0, 1, 1], class_names={0: "no", 1: "yes"})
+    >>> len(fig.axes)
+    2
+    """
+    _check_backend(backend)
+    if isinstance(signal, LightCurve):
+        x, xl = _time_axis(signal)
+        rows = np.asarray(signal.flux.value, dtype=float)[None, :]
+        x_units = x_units if x_units != "time" else xl
+    else:
+        rows = np.asarray(signal, dtype=float)
+        if rows.ndim == 1:
+            rows = rows[None, :]
+        if rows.ndim != 2:
+            raise InputError(f"signal must be 1-D or 2-D; got shape {rows.shape}.")
+        x = np.arange(rows.shape[1]) if time is None else np.asarray(time, dtype=float)
+    if x.shape[0] != rows.shape[1]:
+        raise InputError(f"time has {x.shape[0]} values but each signal has {rows.shape[1]}.")
+    if labels is None:
+        labels = [None] * rows.shape[0]
+    labels = list(labels)
+    if len(labels) != rows.shape[0]:
+        raise InputError(f"labels has {len(labels)} values for {rows.shape[0]} signals.")
+    classes = sorted({lab for lab in labels if lab is not None}, key=str)
+    colour = {cl: _COLORS[i % len(_COLORS)] for i, cl in enumerate(classes)}
+    names = class_names or {}
+
+    def legend(cl):
+        return str(names.get(cl, cl)) if cl is not None else "signal"
+
+    if backend == "plotly":
+        go, subplots = _plotly()
+        fig = subplots.make_subplots(rows=2, cols=1, shared_xaxes=True,
+                                     subplot_titles=("scatter", "line"))
+        seen = set()
+        for r, cl in zip(rows, labels, strict=True):
+            show = cl not in seen
+            seen.add(cl)
+            c = colour.get(cl, "black")
+            fig.add_trace(go.Scattergl(x=x, y=r, mode="markers", marker={"size": 3, "color": c},
+                                       name=legend(cl), legendgroup=str(cl), showlegend=show),
+                          row=1, col=1)
+            fig.add_trace(go.Scattergl(x=x, y=r, mode="lines", line={"color": c, "width": 1},
+                                       name=legend(cl), legendgroup=str(cl), showlegend=False),
+                          row=2, col=1)
+        fig.update_layout(title=title)
+        fig.update_xaxes(title_text=x_units, row=2, col=1)
+        fig.update_yaxes(title_text=y_units)
+        return fig
+    fig = _mpl_figure((12, 6))
+    ax1, ax2 = fig.subplots(2, 1, sharex=True)
+    seen = set()
+    for r, cl in zip(rows, labels, strict=True):
+        c = colour.get(cl, "black")
+        lab = None if cl in seen else legend(cl)
+        seen.add(cl)
+        ax1.scatter(x, r, s=2, color=c, label=lab)
+        ax2.plot(x, r, lw=0.8, color=c)
+    ax1.set(ylabel=y_units, title=title)
+    ax2.set(xlabel=x_units, ylabel=y_units)
+    if classes:
+        ax1.legend(loc="upper right", markerscale=4)
+    return fig
+
+
+def specgram_array(
+    signal: Any,
+    *,
+    fs: float = 2.0,
+    nfft: int = 256,
+    noverlap: int | None = None,
+    mode: str = "psd",
+    log: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Spectrogram of a 1-D flux series: ``(frequencies, times, power)``.
+
+    ``power`` has shape ``(n_frequencies, n_segments)``; with ``log=True`` it is
+    ``10*log10`` (dB), the usual input for an image classifier.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f, t, s = specgram_array(np.sin(np.arange(2048) * 0.3), nfft=128, noverlap=64)
+    >>> s.shape
+    (65, 31)
+    """
+    from scipy.signal import spectrogram
+
+    x = np.asarray(signal.flux.value if isinstance(signal, LightCurve) else signal, dtype=float)
+    if x.ndim != 1:
+        raise InputError(f"a spectrogram needs one 1-D series; got shape {x.shape}.")
+    x = x[np.isfinite(x)]
+    if x.size < nfft:
+        raise InputError(
+            f"the series has {x.size} finite samples, fewer than nfft={nfft}; pass a smaller "
+            "nfft."
+        )
+    noverlap = nfft // 2 if noverlap is None else int(noverlap)
+    if not 0 <= noverlap < nfft:
+        raise InputError(f"noverlap must be in [0, nfft); got {noverlap} with nfft={nfft}.")
+    if mode not in ("psd", "magnitude"):
+        raise InputError(f"mode must be 'psd' or 'magnitude'; got {mode!r}.")
+    f, t, s = spectrogram(x - np.mean(x), fs=fs, nperseg=nfft, noverlap=noverlap, mode=mode)
+    if log:
+        s = 10 * np.log10(np.maximum(s, np.finfo(float).tiny))
+    return f, t, s
+
+
+def make_specgram(
+    signal: Any,
+    *,
+    fs: float = 2.0,
+    nfft: int = 256,
+    noverlap: int | None = None,
+    mode: str = "psd",
+    cmap: str = "viridis",
+    colorbar: bool = True,
+    title: str = "",
+    save_array: str | os.PathLike | None = None,
+    backend: str = "matplotlib",
+):
+    """Spectrogram figure of a flux series; optionally save the array for ML.
+
+    Parameters
+    ----------
+    signal : LightCurve or 1-D array
+        The flux series (evenly sampled).
+    fs : float
+        Sampling frequency (the seed's default, 2).
+    nfft, noverlap : int
+        Segment length and overlap in samples (overlap default: half a segment).
+    mode : {"psd", "magnitude"}
+        What to show.
+    cmap : str
+        Colour map.
+    colorbar : bool
+        Draw a colour bar (matplotlib).
+    title : str
+        Figure title.
+    save_array : path, optional
+        Also write the (log) spectrogram as a ``.npy`` float32 array (atomically), the
+        form image classifiers take; the seed's ``save_for_ML`` option.
+    backend : {"matplotlib", "plotly"}
+        Figure type.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fig = make_specgram(np.sin(np.arange(4096) * 0.2), nfft=128, noverlap=64)
+    >>> len(fig.axes)
+    2
+    """
+    _check_backend(backend)
+    f, t, s = specgram_array(signal, fs=fs, nfft=nfft, noverlap=noverlap, mode=mode)
+    if save_array is not None:
+        _save_npy(Path(save_array), s.astype(np.float32))
+    label = "power (dB)"
+    if backend == "plotly":
+        go, _ = _plotly()
+        fig = go.Figure(go.Heatmap(x=t, y=f, z=s, colorscale=cmap.capitalize()
+                                   if cmap == "viridis" else cmap,
+                                   colorbar={"title": label}, showscale=colorbar))
+        fig.update_layout(title=title, xaxis_title="time (samples / fs)",
+                          yaxis_title="frequency")
+        return fig
+    fig = _mpl_figure((9, 4))
+    ax = fig.add_subplot()
+    mesh = ax.pcolormesh(t, f, s, shading="auto", cmap=cmap)
+    ax.set(xlabel="time (samples / fs)", ylabel="frequency", title=title)
+    if colorbar:
+        fig.colorbar(mesh, ax=ax, label=label)
+    return fig
+
+
+def save_specgrams(
+    signals: Any,
+    output_dir: str | os.PathLike,
+    *,
+    names: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[Path]:
+    """Write the spectrogram of each row of ``signals`` as ``<name>.npy`` in ``output_dir``.
+
+    Returns the paths written (atomically). ``kwargs`` go to :func:`specgram_array`.
+
+    Examples
+    --------
+    >>> paths = save_specgrams(X, "specgrams/", nfft=128)  # doctest: +SKIP
+    """
+    rows = np.asarray(signals, dtype=float)
+    if rows.ndim == 1:
+        rows = rows[None, :]
+    names = list(names) if names is not None else [f"specgram_{i:05d}" for i in range(len(rows))]
+    if len(names) != len(rows):
+        raise InputError(f"names has {len(names)} entries for {len(rows)} signals.")
+    out = Path(output_dir)
+    paths = []
+    for name, row in zip(names, rows, strict=True):
+        _, _, s = specgram_array(row, **kwargs)
+        p = out / f"{name}.npy"
+        _save_npy(p, s.astype(np.float32))
+        paths.append(p)
+    return paths
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    from ..utils import atomic_write
+
+    if path.suffix != ".npy":
+        path = path.with_suffix(".npy")
+    with atomic_write(path, "wb") as fh:
+        np.save(fh, array, allow_pickle=False)

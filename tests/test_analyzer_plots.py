@@ -1,0 +1,94 @@
+"""Plots of the analyzer return figures (matplotlib and plotly) and never show them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from astropy.time import Time
+
+from spacekit.analyzer import (
+    atomic_vector_plotter,
+    make_specgram,
+    planet_hunter,
+    plot_hunt,
+    plot_lightcurve,
+    save_specgrams,
+    specgram_array,
+)
+from spacekit.exceptions import InputError
+from spacekit.transformer import LightCurve
+
+
+@pytest.fixture(scope="module")
+def result():
+    rng = np.random.default_rng(4)
+    t = np.arange(0, 15, 1 / 48)
+    f = 1 + 8e-4 * rng.standard_normal(t.size)
+    f[np.abs((t - 1.0 + 1.6) % 3.2 - 1.6) < 0.05] -= 0.004
+    lc = LightCurve(time=Time(2458000 + t, format="jd", scale="tdb"), flux=f)
+    lc.meta["target"] = "synthetic"
+    return planet_hunter(lc, period_max=6)
+
+
+def test_plot_hunt_matplotlib(result, tmp_path):
+    from matplotlib.figure import Figure
+
+    fig = plot_hunt(result)
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 4
+    assert "synthetic" in fig.axes[0].get_title()
+    assert fig.axes[2].get_xscale() == "log"
+    out = tmp_path / "hunt.png"
+    fig.savefig(out)
+    assert out.stat().st_size > 10_000
+
+
+def test_plot_hunt_plotly(result):
+    import plotly.graph_objects as go
+
+    fig = plot_hunt(result, backend="plotly")
+    assert isinstance(fig, go.Figure)
+    assert len(fig.data) == 6
+    import re
+
+    shown = float(re.search(r"P = ([0-9.]+) d", fig.layout.title.text).group(1))
+    assert shown == pytest.approx(3.2, rel=2e-3)
+    with pytest.raises(InputError, match="backend"):
+        plot_hunt(result, backend="bokeh")
+    with pytest.raises(InputError, match="HuntResult"):
+        plot_hunt(object())
+
+
+def test_plot_lightcurve_folded_uses_hours(result):
+    fig = plot_lightcurve(result.folded)
+    assert fig.axes[0].get_xlabel() == "hours from mid-transit"
+    assert plot_lightcurve(result.raw, backend="plotly").data[0].x.size == len(result.raw)
+
+
+def test_atomic_vector_plotter_colours_by_class():
+    X = np.random.default_rng(0).normal(size=(4, 60))
+    fig = atomic_vector_plotter(X, labels=[0, 1, 0, 1], class_names={0: "none", 1: "planet"})
+    ax = fig.axes[0]
+    colours = {tuple(np.round(c.get_facecolor()[0], 3)) for c in ax.collections}
+    assert len(colours) == 2
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["none", "planet"]
+    pf = atomic_vector_plotter(X, labels=[0, 1, 0, 1], backend="plotly")
+    assert len(pf.data) == 8 and sum(bool(d.showlegend) for d in pf.data) == 2
+    with pytest.raises(InputError, match="labels"):
+        atomic_vector_plotter(X, labels=[0])
+
+
+def test_make_specgram_and_arrays_for_ml(tmp_path):
+    x = np.sin(np.arange(4096) * 0.4) + 0.1 * np.random.default_rng(1).normal(size=4096)
+    f, t, s = specgram_array(x, nfft=128, noverlap=64)
+    assert s.shape == (65, f.size and t.size)
+    assert abs(f[s.mean(axis=1).argmax()] - 0.4 * 2 / (2 * np.pi)) < 0.02  # the sine's line
+    fig = make_specgram(x, nfft=128, noverlap=64, save_array=tmp_path / "spec.npy")
+    assert len(fig.axes) == 2
+    saved = np.load(tmp_path / "spec.npy", allow_pickle=False)
+    assert saved.dtype == np.float32 and saved.shape == s.shape
+    paths = save_specgrams(np.vstack([x, x]), tmp_path / "ml", names=["a", "b"], nfft=128)
+    assert [p.name for p in paths] == ["a.npy", "b.npy"] and all(p.exists() for p in paths)
+    assert make_specgram(x, nfft=128, backend="plotly").data[0].type == "heatmap"
+    with pytest.raises(InputError, match="nfft"):
+        specgram_array(x[:50], nfft=128)
