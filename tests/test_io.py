@@ -362,3 +362,19 @@ def test_docstring_examples_run(module):
         importlib.import_module(module), optionflags=doctest.ELLIPSIS, verbose=False
     )
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("kind", ["png", "npz", "fits", "asdf", "h5"])
+def test_corrupt_bytes_raise_format_error(kind, tmp_path):
+    good = _valid_file(kind, tmp_path)
+    data = bytearray(good.read_bytes())
+    if kind in ("png", "npz"):
+        mid = len(data) // 2  # inside the compressed stream: CRC / zlib errors
+        data[mid : mid + 64] = b"\x00" * 64 if data[mid] else b"\xff" * 64
+    else:
+        data[:200] = b"#" * 200  # a damaged header / signature
+    bad = tmp_path / f"corrupt.{kind}"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(FormatError) as err:
+        READERS[kind](bad)
+    assert str(bad) in str(err.value)
