@@ -82,8 +82,12 @@ def summary(runs_dir: str | os.PathLike | None, out: TextIO) -> pd.DataFrame:
 
     Datasets not obtainable offline (the Kaggle K2 tables when no mirror holds them) are
     listed with a "skipped" line rather than failing the demo. ``runs_dir`` is accepted for
-    the demo-step signature; the summary is also written there as ``datasets/summary.csv``
-    when it is given.
+    the demo-step signature; this step writes no run folder.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The summary (see :func:`summarize_datasets`).
 
     Examples
     --------
@@ -98,10 +102,4 @@ def summary(runs_dir: str | os.PathLike | None, out: TextIO) -> pd.DataFrame:
     for _, row in table[table["status"] != "ok"].iterrows():
         out.write(f"{row['name']}: {row['status']}\n")
     out.write(f"{ok} of {len(table)} registered datasets loaded.\n")
-    if runs_dir is not None:
-        from ..utils.files import atomic_write
-
-        target = os.path.join(runs_dir, "datasets", "summary.csv")
-        with atomic_write(target, "w", encoding="utf-8", newline="") as fh:
-            table.to_csv(fh, index=False)
     return table
