@@ -154,14 +154,16 @@ def test_mirror_mismatch_raises_and_caches_nothing(tmp_path, shared_data, cache,
     assert _files_in(cache) == []
 
 
-def test_corrupt_cache_is_replaced_from_mirror(tmp_path, shared_data, cache, monkeypatch):
+def test_corrupt_cache_raises_and_is_removed(tmp_path, shared_data, cache, monkeypatch):
     monkeypatch.setenv("SPACEKIT_DATA_MIRROR", str(tmp_path / "empty-mirror"))
     cached = datasets.cache_path("hst_cal_sample_20")
     cached.parent.mkdir(parents=True)
     cached.write_text("not the data\n")
+    with pytest.raises(ChecksumError, match="cached copy was removed"):
+        datasets.fetch("hst_cal_sample_20", allow_download=False)
+    assert _files_in(cache) == [], "a file failing verification is removed from the cache"
     with pytest.raises(DataNotFoundError, match="neither in the cache nor in the mirror"):
         datasets.fetch("hst_cal_sample_20", allow_download=False)
-    assert not cached.exists(), "a file failing verification is removed from the cache"
     monkeypatch.setenv("SPACEKIT_DATA_MIRROR", str(_small_mirror(tmp_path, shared_data)))
     assert datasets.fetch("hst_cal_sample_20").parent == tmp_path / "mirror" / "hst_cal"
 
@@ -247,7 +249,10 @@ def test_network_unknown_sha_warns_and_records(http_root, cache, no_mirror, monk
         warnings.simplefilter("error")
         assert datasets.fetch("t_unk") == path  # from the cache, checked against the record
     path.write_bytes(payload.replace(b"0.5", b"0.9"))
-    with pytest.warns(UserWarning):  # the altered copy is dropped and downloaded again
+    with pytest.raises(ChecksumError, match="was recorded at its first download"):
+        datasets.fetch("t_unk")
+    assert not path.exists()
+    with pytest.warns(UserWarning):  # downloaded again, verified by format only
         assert datasets.fetch("t_unk").read_bytes() == payload
 
 

@@ -227,20 +227,29 @@ def _install(tmp: Path, dest: Path, spec: DataFile, entry: Dataset, where: str) 
 
 
 def _check_cached(path: Path, spec: DataFile) -> bool:
-    """True when a cached file verifies; a bad one is removed (and fetched again)."""
+    """True when a cached file verifies; False when there is none.
+
+    A cached file that fails verification is removed and :class:`ChecksumError` is raised
+    (the next call obtains a fresh copy): a mismatch never passes silently.
+    """
     if not path.is_file():
         return False
     try:
-        verify_file(path, spec, where="cache")
+        verify_file(path, spec, where="the cache")
         sidecar = path.with_name(path.name + ".sha256")
         if not spec.sha256 and sidecar.is_file():
             recorded = sidecar.read_text().strip()
-            if recorded and _sha256(path) != recorded:
-                raise ChecksumError(f"{path} no longer matches its recorded sha256 {recorded}")
+            digest = _sha256(path)
+            if recorded and digest != recorded:
+                raise ChecksumError(
+                    f"{path} (from the cache) has sha256 {digest}, but {recorded} was recorded "
+                    "at its first download"
+                )
     except ChecksumError as exc:
-        log.warning("removing a cached file that fails verification: %s", exc)
         _remove(path, path.with_name(path.name + ".sha256"))
-        return False
+        raise ChecksumError(
+            f"{exc} [the cached copy was removed; fetch again to obtain a fresh one]"
+        ) from None
     return True
 
 
@@ -417,7 +426,9 @@ def fetch(name: str, *, allow_download: bool = True) -> Path:
     UnknownDatasetError
         ``name`` is not registered.
     ChecksumError
-        A file does not match its registered sha256 or size (nothing is left in the cache).
+        A file (in the cache, the mirror or downloaded) does not match its registered sha256
+        or size; nothing is left in the cache (a bad cached copy is removed, so the next
+        call obtains a fresh one).
     DataNotFoundError
         The file is unavailable offline (``allow_download=False``).
     DownloadError
