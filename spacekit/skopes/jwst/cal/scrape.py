@@ -288,7 +288,7 @@ def offset_statistics(pointing_ra: Any, pointing_dec: Any, targ_ra: Any, targ_de
     tmean /= np.linalg.norm(tmean)
     d = _sep_arcsec(pu, fid[None, :])
     mean, sigma = float(d.mean()), float(d.std())
-    within = np.abs(d - mean) <= sigma + 1e-12
+    within = np.abs(d - mean) <= sigma + 1e-6  # 1 micro-arcsec of rounding slack
     return {
         "offset": float(_sep_arcsec(tmean[None, :], fid[None, :])[0]),
         "max_offset": float(d.max()),
@@ -347,16 +347,16 @@ def group_products(exposures: pd.DataFrame) -> pd.DataFrame:
     # targets numbered per program in order of appearance
     tkey = ex.get("targprop", pd.Series([""] * len(ex), index=ex.index)).astype(str).str.strip()
     fallback = ex["targ_ra"].round(4).astype(str) + "," + ex["targ_dec"].round(4).astype(str)
-    ex["_tkey"] = np.where(tkey.isin(["", "nan", "None"]), fallback, tkey)
+    ex["tkey_"] = np.where(tkey.isin(["", "nan", "None"]), fallback, tkey)
     ex = ex.sort_values("file", kind="stable")
-    ex["_tnum"] = 0
+    ex["tnum"] = 0
     for _prog, idx in ex.groupby("program", sort=False).groups.items():
         order: dict[str, int] = {}
         for i in idx:
-            order.setdefault(ex.at[i, "_tkey"], len(order) + 1)
-        ex.loc[idx, "_tnum"] = [order[ex.at[i, "_tkey"]] for i in idx]
+            order.setdefault(ex.at[i, "tkey_"], len(order) + 1)
+        ex.loc[idx, "tnum"] = [order[ex.at[i, "tkey_"]] for i in idx]
     ex["product"] = [
-        product_name(r.program, r.observtn, r._tnum, r.instr,
+        product_name(r.program, r.observtn, r.tnum, r.instr,
                      [r.filter, r.pupil, r.grating])
         for r in ex.itertuples()
     ]

@@ -1,0 +1,258 @@
+"""skopes.jwst.cal: header scrape of generated uncal files, product grouping, offsets, encoding,
+training on a generated table, prediction (library, Dask, CLI)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from astropy.io import fits
+
+from spacekit.exceptions import DataNotFoundError, FormatError, InputError, ModelLoadError
+from spacekit.skopes.jwst import cal
+
+ARCSEC = 1 / 3600
+
+
+def write_uncal(path, *, sci=None, **primary):
+    hdr = fits.Header()
+    for k, v in primary.items():
+        hdr[k.upper()] = v
+    sci_hdr = fits.Header()
+    for k, v in (sci or {}).items():
+        sci_hdr[k.upper()] = v
+    fits.HDUList([fits.PrimaryHDU(header=hdr),
+                  fits.ImageHDU(np.zeros((2, 2), np.uint16), sci_hdr, name="SCI")]).writeto(path)
+    return path
+
+
+def base_keys(**over):
+    keys = dict(instrume="NIRCAM", detector="NRCA1", exp_type="NRC_IMAGE", program="02732",
+                observtn="001", targ_ra=150.0, targ_dec=2.0, targprop="NGC-TEST",
+                filter="F150W", pupil="CLEAR", subarray="FULL", channel="SHORT",
+                visitype="PRIME_TARGETED_FIXED", bkgdtarg=False, numdthpt=4, ngroups=5, nints=1)
+    keys.update(over)
+    return keys
+
+
+@pytest.fixture
+def program(tmp_path):
+    """Program 2732: NIRCam F150W on NRCA1+NRCA2 (4 dithers at ±1" around the target),
+    MIRI F770W (1 exposure, 3" off target), NIRSpec IFU G140M/F100LP on NRS1+NRS2 (second
+    target)."""
+    folder = tmp_path / "jw02732"
+    folder.mkdir()
+    n = 0
+    for det in ("NRCA1", "NRCA2"):
+        for dra, ddec in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            n += 1
+            write_uncal(folder / f"jw02732001001_0210{n}_00001_{det.lower()}_uncal.fits",
+                        sci={"ra_ref": 150.0 + dra * ARCSEC / np.cos(np.deg2rad(2.0)),
+                             "dec_ref": 2.0 + ddec * ARCSEC},
+                        **base_keys(detector=det))
+    write_uncal(folder / "jw02732001001_03101_00001_mirimage_uncal.fits",
+                sci={"ra_ref": 150.0, "dec_ref": 2.0 + 3 * ARCSEC},
+                **base_keys(instrume="MIRI", detector="MIRIMAGE", exp_type="MIR_IMAGE",
+                            filter="F770W", pupil="N/A", channel="N/A", numdthpt=1))
+    for det in ("NRS1", "NRS2"):
+        write_uncal(folder / f"jw02732002001_04101_00001_{det.lower()}_uncal.fits",
+                    sci={"ra_ref": 151.0, "dec_ref": -1.0},
+                    **base_keys(instrume="NIRSPEC", detector=det, exp_type="NRS_IFU",
+                                observtn="002", filter="F100LP", grating="G140M", pupil="NONE",
+                                channel="NONE", targ_ra=151.0, targ_dec=-1.0,
+                                targprop="SECOND", numdthpt=2))
+    return folder
+
+
+def test_scrape_headers(program):
+    ex = cal.scrape_headers(program)
+    assert len(ex) == 11
+    assert {"file", "instr", "detector", "exp_type", "filter", "pupil", "grating", "subarray",
+            "ngroups", "nints", "targ_ra", "targ_dec", "ra_ref", "dec_ref"} <= set(ex.columns)
+    nrs = ex[ex["instr"] == "NIRSPEC"].iloc[0]
+    assert (nrs["program"], nrs["observtn"], nrs["grating"]) == ("02732", "002", "G140M")
+    assert ex.loc[ex["instr"] == "NIRCAM", "grating"].eq("NONE").all()  # absent -> default
+
+
+def test_group_products_names_and_offsets(program):
+    products = cal.group_products(cal.scrape_headers(program)).set_index("product")
+    assert sorted(products.index) == [
+        "jw02732-o001_t1_miri_f770w",
+        "jw02732-o001_t1_nircam_clear-f150w",
+        "jw02732-o002_t2_nirspec_f100lp-g140m",
+    ]
+    nrc = products.loc["jw02732-o001_t1_nircam_clear-f150w"]
+    assert (nrc["kind"], nrc["detector"], nrc["nexposur"], nrc["ngroups"]) == ("IMAGE", "NRCA-M",
+                                                                              8, 40)
+    assert nrc["max_offset"] == pytest.approx(1.0, abs=1e-3)
+    assert nrc["mean_offset"] == pytest.approx(1.0, abs=1e-3)
+    assert nrc["sigma_offset"] == pytest.approx(0.0, abs=1e-3)
+    assert nrc["offset"] == pytest.approx(0.0, abs=1e-3) and nrc["frac"] == 1.0
+    miri = products.loc["jw02732-o001_t1_miri_f770w"]
+    assert miri["offset"] == pytest.approx(3.0, abs=1e-3) and miri["detector"] == "MIRIMAGE"
+    assert miri["pupil"] == "NONE"
+    spec = products.loc["jw02732-o002_t2_nirspec_f100lp-g140m"]
+    assert (spec["kind"], spec["detector"], spec["grating"]) == ("SPEC", "NRS1|NRS2", "G140M")
+
+
+def test_offset_statistics_values():
+    # three pointings at 0, 0, 3 arcsec north of the target: fiducial 1" north
+    s = cal.offset_statistics([10.0] * 3, [0.0, 0.0, 3 * ARCSEC], [10.0] * 3, [0.0] * 3)
+    assert s["offset"] == pytest.approx(1.0, abs=1e-6)
+    assert s["max_offset"] == pytest.approx(2.0, abs=1e-6)
+    assert s["mean_offset"] == pytest.approx(4 / 3, abs=1e-6)
+    assert s["sigma_offset"] == pytest.approx(np.std([1, 1, 2]), abs=1e-6)
+    assert s["err_offset"] == pytest.approx(s["sigma_offset"] / np.sqrt(3))
+    assert s["frac"] == pytest.approx(2 / 3) and s["sigma1_mean"] == pytest.approx(1.0, abs=1e-6)
+    assert s["targ_max_offset"] == pytest.approx(1.0, abs=1e-6) and s["targ_frac"] == 1.0
+
+
+def test_product_name_and_detectors():
+    assert cal.product_name(2732, 1, 1, "NIRCAM", ["F150W", "CLEAR"]) == \
+        "jw02732-o001_t1_nircam_clear-f150w"
+    assert cal.product_name("1018", "5", 3, "NIRISS", ["GR150R", "F150W", "N/A"]) == \
+        "jw01018-o005_t3_niriss_f150w-gr150r"
+    assert cal.combine_detectors(["NRCB1", "NRCB3"]) == "NRCB-M"
+    assert cal.combine_detectors(["NRCALONG"]) == "NRC-S"
+    assert cal.combine_detectors(["MIRIFUSHORT", "MIRIFULONG"]) == "MIRIFULONG|MIRIFUSHORT"
+
+
+def test_encode_with_real_encoder_pairs(program, shared_data):
+    pairs = json.loads((shared_data / "jwst_cal" / "encoder_pairs.json").read_text())
+    products = cal.group_products(cal.scrape_headers(program))
+    img = cal.encode_products(products[products["kind"] == "IMAGE"], pairs)
+    assert list(img.columns) == list(cal.IMAGE_FEATURES)
+    nrc = img.loc[products["product"] == "jw02732-o001_t1_nircam_clear-f150w"].iloc[0]
+    assert (nrc["instr"], nrc["detector"], nrc["filter"], nrc["pupil"], nrc["channel"],
+            nrc["subarray"], nrc["visitype"]) == (2, 12, 16, 1, 4, 3, 4)
+    spec = cal.encode_products(products[products["kind"] == "SPEC"])  # default: the dataset
+    assert list(spec.columns) == list(cal.SPEC_FEATURES)
+    assert (spec.iloc[0]["grating"], spec.iloc[0]["detector"], spec.iloc[0]["band"]) == (3, 15, 0)
+    assert cal.encode_value(pairs, "visitype", "PRIME_WFSC_SENSING_ONLY") == 9  # exact first
+    assert cal.encode_value(pairs, "visitype", "X_WFSC_Y") == 1  # regex key ".+WFSC.+"
+    with pytest.raises(InputError, match="unknown filter value 'F999W'"):
+        cal.encode_value(pairs, "filter", "F999W")
+
+
+def test_bad_inputs_name_file(tmp_path, program):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataNotFoundError, match="no \\*_uncal.fits"):
+        cal.scrape_headers(empty)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    keys = base_keys()
+    del keys["exp_type"]
+    write_uncal(bad / "jw1_nokey_uncal.fits", **keys)
+    with pytest.raises(FormatError, match=r"jw1_nokey_uncal.fits.*EXP_TYPE"):
+        cal.scrape_headers(bad)
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    write_uncal(odd / "jw1_odd_uncal.fits", **base_keys(detector="WFC3"))
+    with pytest.raises(InputError, match=r"jw1_odd_uncal.fits.*'WFC3'"):
+        cal.scrape_headers(odd)
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "jw1_junk_uncal.fits").write_bytes(b"not a fits file at all")
+    with pytest.raises(FormatError, match="jw1_junk_uncal.fits"):
+        cal.scrape_headers(junk)
+
+
+def generated_table(n=60, seed=0, scale=1.0):
+    """Products with a memory that grows with exposures and offsets (GB)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        kind = "IMAGE" if i % 2 else "SPEC"
+        nexp = int(rng.integers(1, 40))
+        row = {"product": f"jw0{i:04d}-o001_t1_x", "kind": kind,
+               "instr": rng.choice(["NIRCAM", "MIRI", "NIRISS"]) if kind == "IMAGE" else "NIRSPEC",
+               "detector": "NRCA-M" if kind == "IMAGE" else "NRS1|NRS2",
+               "visitype": "PRIME_TARGETED_FIXED", "filter": rng.choice(["F150W", "F444W"]),
+               "pupil": "CLEAR", "channel": "NONE", "subarray": "FULL", "grating": "G140M",
+               "band": "NONE", "bkgdtarg": 0, "nexposur": nexp, "numdthpt": int(rng.integers(1, 9)),
+               **{k: float(rng.uniform(0, 30)) for k in (
+                   "offset", "max_offset", "mean_offset", "sigma_offset", "err_offset",
+                   "sigma1_mean", "targ_max_offset")},
+               "frac": float(rng.uniform(0.5, 1)), "targ_frac": 1.0}
+        row["imgsize_gb"] = scale * (2.0 + 1.5 * nexp + 0.2 * row["max_offset"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def trained(tmp_path, shared_data):
+    return cal.train(generated_table(80), runs_dir=tmp_path / "runs", fast=True,
+                     encoder_pairs=shared_data / "jwst_cal" / "encoder_pairs.json")
+
+
+def test_train_run_and_predict(trained, program):
+    assert trained.info["app"] == "jwst_cal"
+    m = trained.metrics
+    assert set(m) == {"IMAGE", "SPEC"} and m["IMAGE"]["n_test"] == 8
+    assert m["IMAGE"]["r2"] > 0.5  # the generated memory is learnable
+    model = cal.load_memory_model(trained.path)
+    table = generated_table(20, seed=5)
+    pred = model.predict(table[table["kind"] == "SPEC"], kind="SPEC")
+    true = table.loc[table["kind"] == "SPEC", "imgsize_gb"].to_numpy()
+    assert np.median(np.abs(pred - true) / true) < 0.35
+    out = cal.predict(program, trained.model_dir)
+    assert list(out) == ["jw02732-o001_t1_miri_f770w", "jw02732-o001_t1_nircam_clear-f150w",
+                         "jw02732-o002_t2_nirspec_f100lp-g140m"]
+    assert all(set(v) == {"gbSize"} and 0 <= v["gbSize"] <= 990 for v in out.values())
+
+
+def test_predictions_capped(tmp_path, program, shared_data):
+    run = cal.train(generated_table(40, scale=400.0), runs_dir=tmp_path, fast=True,
+                    encoder_pairs=shared_data / "jwst_cal" / "encoder_pairs.json")
+    big = generated_table(10, seed=3, scale=400.0)
+    model = cal.load_memory_model(run.model_dir)
+    assert model.max_gb == 990.0
+    assert model.predict(big[big["kind"] == "IMAGE"], kind="IMAGE").max() == 990.0
+    out = cal.predict(program, run.model_dir, max_gb=5.0)
+    assert max(v["gbSize"] for v in out.values()) <= 5.0
+
+
+def test_missing_kind_and_no_model(tmp_path, program, shared_data):
+    table = generated_table(40)
+    run = cal.train(table[table["kind"] == "SPEC"], runs_dir=tmp_path, fast=True,
+                    encoder_pairs=shared_data / "jwst_cal" / "encoder_pairs.json")
+    with pytest.raises(ModelLoadError, match="no IMAGE regressor"):
+        cal.predict(program, run.model_dir)
+    with pytest.raises(ModelLoadError, match="ships no JWST model"):
+        cal.load_memory_model(tmp_path / "nothing")
+
+
+def test_predict_batch_dask(trained, program, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    write_uncal(other / "jw01018005001_02101_00001_nis_uncal.fits",
+                sci={"ra_ref": 10.0, "dec_ref": 10.0},
+                **base_keys(instrume="NIRISS", detector="NIS", exp_type="NIS_IMAGE",
+                            program="1018", observtn="5", filter="CLEAR", pupil="F150W",
+                            channel="NONE", targ_ra=10.0, targ_dec=10.0))
+    out = cal.predict_batch([program, other], trained.model_dir)
+    assert list(out[str(other)]) == ["jw01018-o005_t1_niriss_clear-f150w"]
+    assert out[str(program)] == cal.predict(program, trained.model_dir)
+
+
+def test_cli_jwst(trained, program, tmp_path, capsys):
+    from spacekit.cli import main
+
+    assert main(["jwst", "predict", "--models", str(trained.model_dir), str(program)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert set(printed) == {"jw02732-o001_t1_miri_f770w", "jw02732-o001_t1_nircam_clear-f150w",
+                            "jw02732-o002_t2_nirspec_f100lp-g140m"}
+    assert all("gbSize" in v for v in printed.values())
+    assert main(["jwst", "predict", "--models", str(tmp_path / "none"), str(program)]) == 1
+    err = capsys.readouterr().err
+    assert "no JWST memory model" in err and "spacekit jwst train" in err
+    csv = tmp_path / "products.csv"
+    assert main(["jwst", "scrape", str(program), "--out", str(csv)]) == 0
+    assert len(pd.read_csv(csv)) == 3
+    table = tmp_path / "table.csv"
+    generated_table(30).to_csv(table, index=False)
+    assert main(["jwst", "train", str(table), "--fast", "--runs", str(tmp_path / "r")]) == 0
+    assert "held-out RMSE" in capsys.readouterr().out
