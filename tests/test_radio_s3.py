@@ -153,6 +153,12 @@ def test_corrupt_object_raises_and_caches_nothing(s3_bucket, tmp_path):
     with pytest.raises(ChecksumError, match="bytes"):
         radio.s3_download(url, dest, size=len(good) + 1)
     assert list(dest.parent.iterdir()) == []
+    # into the cache: nothing is cached either
+    cached = radio.cache_path(url)
+    with pytest.raises(ChecksumError):
+        radio.s3_download(url, sha256=hashlib.sha256(good).hexdigest())
+    assert not cached.exists()
+    assert list(cached.parent.iterdir()) == []
 
 
 def test_cut_stream_resumes_within_call(s3_bucket, s3_server, cutting_proxy, tmp_path):
