@@ -347,3 +347,50 @@ def test_pages_stay_responsive_while_a_job_runs(tmp_path, live_server):
     finally:
         gate.set()
         app.spacekit.jobs.shutdown()
+
+
+def test_reports_saved_by_computer_render(tmp_path):
+    """Run folders written by ``computer.compute(...).save()`` (binary with history, multiclass,
+    regression; plotly figures) feed every Evaluate figure."""
+    from spacekit.computer import compute
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 60)
+    proba = np.clip(y * 0.6 + rng.uniform(0, 0.4, 60), 0, 1)
+    compute(y, proba=proba, history={"loss": [0.7, 0.5], "val_loss": [0.8, 0.6]},
+            name="binary", backend="plotly").save(tmp_path, app="k2")
+    y3 = rng.integers(0, 3, 60)
+    p3 = rng.dirichlet(np.ones(3), 60)
+    compute(y3, proba=p3, task="multiclass", name="multi").save(tmp_path, app="hst_cal")
+    t = rng.gamma(2.0, 2.0, 40)
+    compute(t, y_pred=t * 1.1, task="regression", name="reg").save(tmp_path, app="hst_cal")
+
+    table = summarize_runs(tmp_path)
+    assert len(table) == 3 and table["has_evaluation"].all()
+    from spacekit.dashboard.data import evaluation_runs
+    from spacekit.dashboard.pages.evaluate import saved_figures
+
+    records = {r.path.name: read_evaluation(r) for r in evaluation_runs(tmp_path)}
+    names = [t.name for t in F.roc_figure(records).data]
+    assert len(names) == 3 and any("micro-average" in n for n in names)
+    assert len(F.confusion_figure(records).data) == 2
+    assert len(F.history_figure(records).data) == 2
+    assert len(F.residuals_figure(records).data) == 3
+
+    class Ctx:
+        runs_dir = tmp_path
+
+    keys = [run_id(r, tmp_path) for r in evaluation_runs(tmp_path)]
+    blocks = saved_figures(Ctx, keys)
+    assert len(blocks) == 3  # every run saved figures (plotly JSON or PNG)
+
+    def kinds(component) -> set[str]:
+        found = {type(component).__name__}
+        children = getattr(component, "children", None)
+        for child in children if isinstance(children, list) else [children]:
+            if child is not None and not isinstance(child, str):
+                found |= kinds(child)
+        return found
+
+    shown = set().union(*(kinds(b) for b in blocks))
+    assert {"Graph", "Img"} <= shown  # plotly specs redrawn natively, PNGs inline

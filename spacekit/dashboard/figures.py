@@ -133,7 +133,8 @@ def _curves(block: Any, xkey: str, ykey: str, score: str) -> list[tuple[str, lis
             scores = scores if isinstance(scores, (list, tuple)) else [scores] * len(x)
             labels = block.get("labels") or list(range(len(x)))
             return [(f" [{lab}]", xi, yi, s) for lab, xi, yi, s in zip(labels, x, y, scores, strict=False)]
-        return [("", x, y, block.get(score))]
+        average = block.get("average")
+        return [(f" [{average}-average]" if average else "", x, y, block.get(score))]
     out = []
     for cls, sub in block.items():  # {"class": {"fpr": ..., "tpr": ...}}
         if isinstance(sub, Mapping) and xkey in sub and ykey in sub:
