@@ -314,6 +314,10 @@ def _from_network(dest: Path, spec: DataFile, entry: Dataset) -> Path:
             raise
     try:
         _extract(archive, src.member, tmp)
+    except BaseException:
+        _remove(tmp)
+        raise
+    try:
         return _install(tmp, dest, spec, entry, f"{src.url} member {src.member}")
     except ChecksumError:
         _remove(archive)
