@@ -441,7 +441,7 @@ def fetch(name: str, *, allow_download: bool = True) -> Path:
     Examples
     --------
     >>> from spacekit import datasets
-    >>> datasets.fetch("hst_cal_sample_20").name  # doctest: +SKIP
+    >>> datasets.fetch("hst_cal_sample_20").name
     'hst_cal_sample_20.csv'
     """
     entry = get_entry(name)
@@ -526,8 +526,8 @@ def load(name: str, **kwargs: Any) -> Any:
     Examples
     --------
     >>> from spacekit import datasets
-    >>> datasets.load("hst_cal_sample_20").shape  # doctest: +SKIP
-    (20, 17)
+    >>> datasets.load("hst_cal_sample_20").shape
+    (20, 22)
     """
     entry = get_entry(name)
     return _read(entry, fetch(entry.name), **kwargs)
