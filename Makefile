@@ -34,9 +34,21 @@ test: install lint browser
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
 
-# lightkurve conflicts with other pins, so its interop is tested in a second, small venv.
-test-interop:
-	@echo "test-interop: not yet filled"
+# lightkurve conflicts with other pins, so its interop is tested in a second, small venv:
+# spacekit core (no extras) + lightkurve + pytest. SPACEKIT_INTEROP=1 makes tests/interop
+# always collected there (the main run, without lightkurve, does not collect them).
+INTEROP_VENV ?= .venv-interop
+INTEROP_PY := $(INTEROP_VENV)/bin/python
+
+test-interop: $(INTEROP_VENV)/.installed
+	SPACEKIT_INTEROP=1 SPACEKIT_PROGRESS=0 $(INTEROP_PY) -m pytest -q -p no:cacheprovider tests/interop
+
+$(INTEROP_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(INTEROP_VENV)
+	$(INTEROP_PY) -m pip install --quiet --upgrade pip
+	$(INTEROP_PY) -m pip install --quiet -e . lightkurve pytest pytest-timeout
+	$(INTEROP_PY) -c "import lightkurve, spacekit; print('interop venv: lightkurve', lightkurve.__version__)"
+	touch $@
 
 docs: install
 	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
