@@ -1,0 +1,213 @@
+"""skopes.k2 pipeline: preprocessing, train, leave-one-star-out evaluate, predict, CLI, demo.
+
+Tiny generated sets (a few dozen short windows) and 1-2 epochs of a tiny network.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from astropy.time import Time
+
+from spacekit.exceptions import InputError
+from spacekit.skopes.k2.classifier import (
+    K2Classifier,
+    evaluate,
+    load_classifier,
+    loso_metrics,
+    predict,
+    preprocess,
+    train,
+)
+from spacekit.skopes.k2.dataset import StarSpec, build_training_set
+from spacekit.skopes.k2.inject import transit_model
+from spacekit.skopes.k2.kaggle import write_flux_table
+from spacekit.skopes.k2.windows import Ephemeris
+from spacekit.utils.runs import Run
+
+LENGTH = 256
+
+
+def _toy_lc(seed: int, n: int = 1024, depth: float = 0.01, planet: bool = True):
+    from spacekit.transformer import LightCurve
+
+    rng = np.random.default_rng(seed)
+    t = 2455000.0 + np.arange(n) * (2 / 1440)
+    f = 500.0 * (1 + rng.normal(0, 3e-4, n))
+    if planet:
+        f = f * transit_model(t, period=0.3, epoch=2455000.1, duration=0.03, depth=depth)
+    return LightCurve(time=Time(t, format="jd", scale="tdb"), flux=f), Ephemeris(0.3, 2455000.1, 0.03)
+
+
+def _toy_csv(path, seed: int, n: int = 1024, planet: bool = True):
+    lc, _ = _toy_lc(seed, n, planet=planet)
+    pd.DataFrame({"time": lc.time.jd - 2454833.0, "flux": lc.flux.value}).to_csv(
+        path, index=False, header=False
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_set(tmp_path_factory):
+    out = tmp_path_factory.mktemp("k2set")
+    (lc_a, eph), (lc_b, _) = _toy_lc(0), _toy_lc(1, planet=False)
+    stars = [StarSpec("host", [lc_a], ephemerides=[eph]), StarSpec("quiet", [lc_b], ephemerides=[])]
+    return build_training_set(out, stars=stars, length=LENGTH, step=LENGTH, injections_per_window=2,
+                              n_synthetic=8, seed=0, show_progress=False)
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_set, tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    return train(tiny_set.path, runs_dir=runs, epochs=2, batch_size=8, fast=True, seed=1,
+                 show_progress=False)
+
+
+def test_preprocess_keeps_dips_and_clips_flares():
+    rng = np.random.default_rng(0)
+    x = 1 + rng.normal(0, 1e-3, (1, 2000)) + np.linspace(0, 0.02, 2000)[None]  # noise + trend
+    x[0, 1000:1030] -= 0.01  # a transit
+    x[0, 300:305] += 0.2  # a flare
+    z = preprocess(x)
+    assert z.shape == (1, 2000, 2) and z.dtype == np.float32
+    flux = z[0, :, 0]
+    assert flux[1000:1030].mean() < -3 * flux.std() / 2
+    assert flux[300:305].max() < abs(flux[1000:1030].mean())  # the flare is clipped
+    assert abs(flux[:500].mean() - flux[1500:].mean()) < 0.5  # the trend is gone
+    with pytest.raises(InputError, match="NaN"):
+        preprocess(np.full((1, 100), np.nan))
+    with pytest.raises(InputError, match="shape"):
+        preprocess(np.ones((1, 10)))
+
+
+def test_train_writes_run_and_model(trained, tiny_set):
+    run = Run.open(trained.path)
+    assert run.app == "k2"
+    assert (run.model_dir / "metadata.json").is_file()
+    assert run.metrics["train_loss"] > 0
+    info = run.info
+    assert info["seed"] == 1 and info["data_sha256"] == tiny_set.summary["sha256"]
+    clf = load_classifier(trained.path)
+    assert clf.length == LENGTH and clf.threshold == 0.5
+    assert clf.metadata["preprocessing"]["clip_high"] == 5.0
+
+
+def test_predict_table_and_lightcurves(trained, tiny_set, tmp_path):
+    clf = load_classifier(trained.path)
+    from spacekit.skopes.k2.kaggle import read_flux_table_with_meta
+
+    X, y, _ = read_flux_table_with_meta(tiny_set.path)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(y),) and np.all((proba >= 0) & (proba <= 1))
+    with pytest.raises(InputError, match="windows of 256"):
+        clf.predict_proba(X[:, :100])
+
+    long_csv = _toy_csv(tmp_path / "long.csv", seed=5, n=700)
+    short_csv = _toy_csv(tmp_path / "short.csv", seed=6, n=100)
+    frame = predict([tiny_set.path, long_csv, short_csv], model=clf,
+                    read_kwargs={"time_format": "bkjd"})
+    table = frame[frame["source"] == "table"]
+    assert len(table) == len(y)
+    assert np.allclose(table["probability"], proba, atol=1e-6)
+    curves = frame[frame["source"] == "lightcurve"].set_index("path")
+    assert curves.loc[str(long_csv), "n_windows"] == 5  # 700 cadences: 0,128,256,384 + the tail
+    assert curves.loc[str(short_csv), "n_windows"] == 1  # padded to one window
+    assert curves["probability"].between(0, 1).all()
+    # the latest k2 run with a model is found by default
+    latest = predict([long_csv], runs_dir=trained.path.parent.parent,
+                     read_kwargs={"time_format": "bkjd"})
+    assert latest["probability"].iloc[0] == pytest.approx(curves.loc[str(long_csv), "probability"], abs=1e-6)
+
+
+def test_lightcurve_windows_cover_the_series():
+    clf = K2Classifier(None, {"window_length": 100})
+    w = clf.lightcurve_windows(np.arange(260.0))
+    assert w.shape == (5, 100) and w[-1, -1] == 259.0
+    with pytest.raises(InputError, match="16 finite"):
+        clf.lightcurve_windows(np.ones(5))
+
+
+def test_evaluate_leave_one_star_out(tiny_set, tmp_path):
+    run = evaluate(tiny_set.path, runs_dir=tmp_path, epochs=1, batch_size=8, fast=True,
+                   show_progress=False)
+    k2 = run.metrics["k2"]
+    assert set(k2["per_fold"]) == {"host", "quiet"}
+    assert {"host", "quiet", "synthetic-0", "synthetic-1"} <= set(k2["per_group"])
+    assert k2["overall"]["n"] == tiny_set.summary["composition"]["n_windows"]
+    assert set(k2["real_transits"]) == {"host"}
+    assert [r["snr_min"] for r in k2["by_snr"]][:3] == [0, 3, 5]
+    assert "met_roc_auc_0.98" in k2["goal"]
+    pred = pd.read_csv(run.predictions_path)
+    assert pred["proba"].notna().all() and set(pred["fold"]) == {"host", "quiet"}
+    # a held-out star's windows are scored only in its own fold
+    assert (pred.loc[pred["group"] == "host", "fold"] == "host").all()
+    assert (run.path / "evaluation.json").is_file()
+    ev = json.loads((run.path / "evaluation.json").read_text())
+    assert ev["task"] == "binary" and "roc" in ev
+    assert (run.figures_dir / "snr_recall.png").is_file()
+    assert run.info["parameters"]["folds"] == ["host", "quiet"]
+
+
+def test_evaluate_needs_the_metadata(tmp_path):
+    p = write_flux_table(tmp_path / "kaggle.csv", np.ones((4, LENGTH)), [1, 0, 1, 0])
+    with pytest.raises(InputError, match="metadata"):
+        evaluate(p, runs_dir=tmp_path, epochs=1, fast=True)
+
+
+def test_loso_metrics_goal_and_bins():
+    rng = np.random.default_rng(0)
+    n = 200
+    snr = np.r_[rng.uniform(0, 40, n // 2), np.full(n // 2, np.nan)]
+    label = np.r_[np.ones(n // 2, int), np.zeros(n // 2, int)]
+    proba = np.where(label == 1, np.clip(snr / 10, 0, 1), 0.05)
+    frame = pd.DataFrame({
+        "label": label, "proba": proba, "snr": snr,
+        "fold": np.where(np.arange(n) % 2, "A", "B"), "group": np.where(np.arange(n) % 2, "A", "B"),
+        "kind": np.where(label == 1, "synthetic_injected", "synthetic_noise"),
+    })
+    m = loso_metrics(frame, threshold=0.5)
+    assert m["goal"]["roc_auc"] == 1.0 and m["goal"]["met_roc_auc_0.98"]
+    assert m["goal"]["met_recall_0.95_at_precision_0.90"]
+    low = next(r for r in m["by_snr"] if r["snr_min"] == 0)
+    assert low["recall"] == 0.0  # proba < 0.3 below SNR 3
+    assert m["overall"]["recall"] < 1.0 and m["real_transits"] == {}
+
+
+def test_cli_build_train_predict(tmp_path, capsys):
+    from spacekit.cli import main
+
+    a = _toy_csv(tmp_path / "a.csv", seed=0)
+    b = _toy_csv(tmp_path / "b.csv", seed=1, planet=False)
+    out = tmp_path / "set.csv"
+    rc = main(["-q", "k2", "build-dataset", str(out), "--no-shared", "--lightcurve", f"A={a}",
+               "--lightcurve", f"B={b}", "--time-format", "bkjd", "--length", str(LENGTH),
+               "--n-synthetic", "4", "--injections", "1"])
+    assert rc == 0 and out.is_file()
+    assert "real noise" in capsys.readouterr().out
+    runs = tmp_path / "runs"
+    rc = main(["-q", "k2", "train", str(out), "--runs", str(runs), "--epochs", "1", "--fast"])
+    assert rc == 0 and "trained:" in capsys.readouterr().out
+    rc = main(["-q", "k2", "predict", str(a), "--runs", str(runs), "--time-format", "bkjd", "--json"])
+    assert rc == 0
+    rec = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert 0 <= rec["probability"] <= 1 and rec["source"] == "lightcurve"
+    rc = main(["k2", "predict", str(tmp_path / "nope.fits"), "--runs", str(runs)])
+    assert rc == 1 and "does not exist" in capsys.readouterr().err
+
+
+def test_demo_step_writes_two_runs(tmp_path):
+    from spacekit.skopes.k2.demo import run as demo_run
+
+    (lc_a, eph), (lc_b, _) = _toy_lc(0, n=3400), _toy_lc(1, n=3400, planet=False)
+    stars = [StarSpec("host", [lc_a], ephemerides=[eph]), StarSpec("quiet", [lc_b], ephemerides=[])]
+    buf = io.StringIO()
+    result = demo_run(tmp_path, buf, n_synthetic=4, injections_per_window=1, epochs=1, fast=True,
+                      stars=stars)
+    text = buf.getvalue()
+    assert "leave-one-star-out (2 folds)" in text and "real transits of host" in text
+    assert result["evaluation"].app == "k2" and result["model"].model_dir.is_dir()
+    assert result["dataset"].is_file()
