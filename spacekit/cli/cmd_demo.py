@@ -10,6 +10,7 @@ import sys
 DEMO_STEPS: list[tuple[str, str]] = [
     ("datasets", "spacekit.datasets.demo:summary"),
     ("hst_svm", "spacekit.skopes.hst.svm.demo:run"),
+    ("k2", "spacekit.skopes.k2.demo:run"),
 ]
 
 
