@@ -210,3 +210,18 @@ def test_changed_object_restarts_part(s3_bucket, tmp_path):
         json.dumps({"url": url, "etag": '"0123456789abcdef"', "size": 50_000})
     )
     assert radio.s3_download(url, dest).read_bytes() == new
+
+
+def test_server_ignoring_range_restarts_cleanly(s3_endpoint, http_files, tmp_path):
+    """An S3-compatible server that answers a ranged GET with the whole object (200)."""
+    data = _blob(1_500_000, 11)
+    http_files.add("/plain-bucket/obj.bin", data)
+    http_files.ignore_range = True
+    url = "s3://plain-bucket/obj.bin"
+    (tmp_path / "obj.bin.part").write_bytes(data[:600_000])
+    (tmp_path / "obj.bin.part.json").write_text(
+        json.dumps({"url": url, "etag": '"v1"', "size": len(data)})
+    )
+    out = radio.s3_download(url, tmp_path / "obj.bin", endpoint_url=http_files.url)
+    assert http_files.requests[0][1].get("Range") == "bytes=600000-"
+    assert out.read_bytes() == data

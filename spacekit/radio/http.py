@@ -279,7 +279,7 @@ def _http_download(url, dest, name, sha256, size, progress, headers) -> Path:
                 _common.discard_part(dest)
                 meta = {}
                 total = size
-                if bar is not None:
+                if bar is not None and hasattr(bar, "reset"):
                     bar.reset()
             except _Transient as exc:
                 if have > start:

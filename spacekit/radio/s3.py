@@ -650,12 +650,17 @@ def s3_download(
                 raise first from None
 
 
-def _content_total(resp: dict, have: int) -> int:
-    if have:
-        rng = resp.get("ContentRange") or ""
-        if "/" in rng and rng.rsplit("/", 1)[1].isdigit():
-            return int(rng.rsplit("/", 1)[1])
-    return int(resp["ContentLength"]) + have
+class _RestartDownload(Exception):
+    """Internal: drop the ``.part`` file and download from byte 0."""
+
+
+def _range_start_and_total(resp: dict) -> tuple[int, int]:
+    """(first byte, object size) of a GetObject answer; (0, length) when not partial."""
+    rng = resp.get("ContentRange") or ""  # "bytes 1000-1999/2000"
+    m = re.match(r"bytes (\d+)-\d+/(\d+)$", rng.strip())
+    if m:
+        return int(m.group(1)), int(m.group(2))
+    return 0, int(resp["ContentLength"])
 
 
 def _download(client, bucket, key, url, dest, sha256, size, progress, endpoint_url) -> Path:
@@ -688,7 +693,17 @@ def _download(client, bucket, key, url, dest, sha256, size, progress, endpoint_u
             start = have
             try:
                 resp = client.get_object(**kwargs)
-                total = _content_total(resp, have)
+                first, total = _range_start_and_total(resp)
+                if first != have:  # the server ignored (or moved) the range
+                    log.info("%s: server answered from byte %d, not %d; restarting", url, first, have)
+                    if first != 0:
+                        resp["Body"].close()
+                        raise _RestartDownload()
+                    with open(part, "wb"):
+                        pass
+                    have = start = 0
+                    if bar is not None and hasattr(bar, "reset"):
+                        bar.reset()
                 etag = resp.get("ETag", "")
                 if meta.get("etag") != etag or meta.get("size") != total:
                     meta = {"url": url, "etag": etag, "size": total}
@@ -715,7 +730,9 @@ def _download(client, bucket, key, url, dest, sha256, size, progress, endpoint_u
                     break
                 raise DownloadError(f"{url}: stream ended at {have} of {total} bytes")
             except Exception as exc:
-                if isinstance(exc, DownloadError) and "stream ended" in str(exc):
+                if isinstance(exc, _RestartDownload):
+                    kind, err = "range", DownloadError(f"{url}: the server cannot resume here")
+                elif isinstance(exc, DownloadError) and "stream ended" in str(exc):
                     kind, err = "transient", exc
                 else:
                     kind, err = _translate(exc, url, endpoint_url)
@@ -726,7 +743,7 @@ def _download(client, bucket, key, url, dest, sha256, size, progress, endpoint_u
                     log.info("%s changed on the server; restarting the download", url)
                     _common.discard_part(dest)
                     meta = {}
-                    if bar is not None:
+                    if bar is not None and hasattr(bar, "reset"):
                         bar.reset()
                     continue
                 if kind == "fatal":
