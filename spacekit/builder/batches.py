@@ -43,11 +43,11 @@ def augment_roll(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     x = np.asarray(x)
     n, t = x.shape[0], x.shape[1]
     shifts = rng.integers(0, t, size=n)
-    idx = (np.arange(t)[None, :] - shifts[:, None]) % t
-    if x.ndim == 2:
-        return np.take_along_axis(x, idx, axis=1)
-    idx = idx.reshape(idx.shape + (1,) * (x.ndim - 2))
-    return np.take_along_axis(x, np.broadcast_to(idx, x.shape), axis=1)
+    out = np.empty_like(x)
+    for i, k in enumerate(shifts.tolist()):  # two slice copies per row: much faster than
+        out[i, k:] = x[i, : t - k]             # a fancy-indexed gather on long series
+        out[i, :k] = x[i, t - k:]
+    return out
 
 
 def augment_flip(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
