@@ -30,7 +30,7 @@ from spacekit.dashboard.data import (
     svm_labels,
 )
 from spacekit.dashboard.pages import predict as predict_page
-from spacekit.exceptions import FormatError, InputError
+from spacekit.exceptions import DataNotFoundError, FormatError, InputError
 from spacekit.utils.runs import Run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +52,10 @@ def make_runs(runs_dir: Path) -> dict[str, Run]:
             "confusion": {"labels": ["no", "yes"], "matrix": [[40, 4 + i], [6, 30]]},
         })
         runs[name] = run
+    import pandas as pd
+
+    runs["cnn-a"].write_predictions(pd.DataFrame({
+        "y_true": rng.integers(0, 2, 40), "proba": rng.uniform(0, 1, 40)}))
     reg = Run.create("hst_cal", "regressor", runs_dir=runs_dir)
     y = rng.gamma(2.0, 2.0, 50)
     reg.write_metrics({"rmse": 0.5, "r2": {"value": 0.9, "unit": ""}})
@@ -394,3 +398,21 @@ def test_reports_saved_by_computer_render(tmp_path):
 
     shown = set().union(*(kinds(b) for b in blocks))
     assert {"Graph", "Img"} <= shown  # plotly specs redrawn natively, PNGs inline
+
+
+def test_explore_lists_run_predictions(tmp_path):
+    from spacekit.dashboard.pages import explore
+
+    runs = make_runs(tmp_path)
+
+    class Ctx:
+        runs_dir = tmp_path
+        cached = staticmethod(lambda key, make: make())
+
+    values = [o["value"] for o in explore.table_options(Ctx)]
+    key = "run:" + run_id(runs["cnn-a"], tmp_path)
+    assert values[:2] == ["hst_cal_2021_05_11", "svm_labeled_2021_07_28"] and key in values
+    frame = explore.table(Ctx, key)
+    assert list(frame.columns) == ["y_true", "proba"] and len(frame) == 40
+    with pytest.raises(DataNotFoundError, match="no predictions.csv"):
+        explore.table(Ctx, "run:" + run_id(runs["cnn-b"], tmp_path))

@@ -76,6 +76,13 @@ def test_explore_page_plots_and_switches_plot_kind(dashboard, page, artifacts, s
         "document.querySelector('#explore-graph .gtitle').textContent.includes('histogram')")
     assert page.locator("#explore-graph .barlayer .trace").count() >= 4
     _shot(page, artifacts, "explore")
+    # A run's predictions.csv is explorable too.
+    page.click("#explore-dataset")
+    page.locator(".dash-dropdown-option", has_text="predictions of k2").click()
+    page.wait_for_function(
+        "document.querySelector('#explore-graph .gtitle') && "
+        "document.querySelector('#explore-graph .gtitle').textContent.startsWith('run:k2/')")
+    assert "40 rows" in page.locator("#explore-summary").inner_text()
 
 
 class _Model:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...exceptions import SpacekitError
+import pandas as pd
+
+from ...exceptions import DataNotFoundError, FormatError, SpacekitError
+from ...utils.runs import list_runs
 from .. import figures
-from ..data import EXAMPLE_TABLES, load_example_table
+from ..data import EXAMPLE_TABLES, find_run, load_example_table, run_id, run_label
 from ._common import data_table, graph, labelled
 
 #: Per table: default kind, x, y, colour and log axes.
@@ -20,9 +23,36 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 _HIDDEN = {"x_files", "x_size"}
 
 
+_RUN_PREFIX = "run:"
+
+
 def table(ctx: Any, name: str):
-    """The example table ``name`` (loaded once per app)."""
+    """The example table ``name``, or ``run:<app>/<run>``'s predictions.csv (loaded once)."""
+    if name.startswith(_RUN_PREFIX):
+        run = find_run(ctx.runs_dir, name[len(_RUN_PREFIX):])
+        path = run.predictions_path
+        if not path.is_file():
+            raise DataNotFoundError(f"run {run.path} has no predictions.csv")
+        stamp = path.stat().st_mtime_ns
+        return ctx.cached(f"table:{name}:{stamp}", lambda: _read_predictions(path))
     return ctx.cached(f"table:{name}", lambda: load_example_table(name))
+
+
+def _read_predictions(path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError) as exc:  # pandas' ParserError is a ValueError
+        raise FormatError(f"{path} is not a readable csv table: {exc}") from None
+
+
+def table_options(ctx: Any) -> list[dict[str, str]]:
+    """Built-in tables, then the predictions.csv of every run that has one."""
+    options = [{"label": f"{k} — {v}", "value": k} for k, v in EXAMPLE_TABLES.items()]
+    for run in list_runs(ctx.runs_dir)[::-1]:
+        if run.predictions_path.is_file():
+            options.append({"label": f"predictions of {run_label(run)}",
+                            "value": _RUN_PREFIX + run_id(run, ctx.runs_dir)})
+    return options
 
 
 def layout(ctx: Any) -> Any:
@@ -33,7 +63,7 @@ def layout(ctx: Any) -> Any:
         [
             labelled("Dataset", dcc.Dropdown(
                 id="explore-dataset", value=first, clearable=False, style={"minWidth": "300px"},
-                options=[{"label": f"{k} — {v}", "value": k} for k, v in EXAMPLE_TABLES.items()],
+                options=table_options(ctx),
             )),
             labelled("Plot", dcc.RadioItems(
                 id="explore-kind", value=DEFAULTS[first]["kind"], inline=True,
@@ -81,9 +111,14 @@ def register(app: Any, ctx: Any) -> None:
         numeric = [c for c in columns if frame[c].dtype.kind in "fiu"]
         categorical = [c for c in columns if frame[c].nunique() <= 12]
         d = DEFAULTS.get(name, {})
+        if not numeric:
+            return ([], None, [], None, [], None, no_update, no_update, "",
+                    f"{name} has no numeric column to plot")
         x = d.get("x") if d.get("x") in columns else numeric[0]
         y = d.get("y") if d.get("y") in columns else (numeric[1:2] or [None])[0]
         color = d.get("color") if d.get("color") in columns else None
+        if color is None and "y_true" in categorical:
+            color = "y_true"
         summary = frame[numeric].describe().T.reset_index(names="column")
         summary_view = [html_p(f"{len(frame):,} rows × {len(frame.columns)} columns"),
                         data_table(summary, table_id="explore-summary-table")]
