@@ -199,7 +199,7 @@ def _http_download(url, dest, name, sha256, size, progress, headers) -> Path:
                     raise _Transient(
                         DownloadError(
                             f"{url}: could not reach the server ({exc}); check the network "
-                            "connection (timeout conf.timeout={conf.timeout} s)"
+                            f"connection (timeout conf.timeout={conf.timeout} s)"
                         ),
                         connect=connect,
                     ) from exc
