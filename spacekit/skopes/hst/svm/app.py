@@ -14,8 +14,8 @@
 
 Examples
 --------
->>> # run = train("svm_labeled_2021_07_28", runs_dir="spacekit-runs")       # doctest: +SKIP
->>> # out = predict(run.model_dir, "svm_unlabeled_2021_10_06")              # doctest: +SKIP
+>>> # run = train("svm_labeled_2021_07_28", runs_dir="spacekit-runs")
+>>> # out = predict(run.model_dir, "svm_unlabeled_2021_10_06")
 """
 
 from __future__ import annotations
@@ -189,7 +189,7 @@ def train(
 
     Examples
     --------
-    >>> # run = train("svm_labeled_2021_07_28", runs_dir="runs", model="gb")  # doctest: +SKIP
+    >>> # run = train("svm_labeled_2021_07_28", runs_dir="runs", model="gb")
     """
     frame = load_feature_table(data, require_label=True)
     y = frame["label"].astype(int).to_numpy()
@@ -279,7 +279,7 @@ def evaluate(
 
     Examples
     --------
-    >>> # run = evaluate("svm_labeled_2021_07_28", model="gb", repeats=2)  # doctest: +SKIP
+    >>> # run = evaluate("svm_labeled_2021_07_28", model="gb", repeats=2)
     """
     from .encode import parse_index
 
@@ -350,7 +350,7 @@ def predict_frame(
 
     Examples
     --------
-    >>> # predict_frame("runs/hst_svm/…/model", "svm_unlabeled_2021_10_06")  # doctest: +SKIP
+    >>> # predict_frame("runs/hst_svm/…/model", "svm_unlabeled_2021_10_06")
     """
     m = model if isinstance(model, SvmModel) else SvmModel.load(model)
     frame = load_feature_table(data)
@@ -379,7 +379,7 @@ def predict(
 
     Examples
     --------
-    >>> # run = predict(train_run.model_dir, "svm_unlabeled_2021_10_06")  # doctest: +SKIP
+    >>> # run = predict(train_run.model_dir, "svm_unlabeled_2021_10_06")
     """
     from ....utils import atomic_write
 
@@ -437,7 +437,7 @@ def predict_batch(
 
     Examples
     --------
-    >>> # predict_batch(run.model_dir, "svm_unlabeled_2021_10_06")  # doctest: +SKIP
+    >>> # predict_batch(run.model_dir, "svm_unlabeled_2021_10_06")
     """
     import dask
 

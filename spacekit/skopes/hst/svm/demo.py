@@ -16,7 +16,7 @@ def run(runs_dir: str | os.PathLike, out: TextIO, *, fast: bool = False) -> None
 
     Examples
     --------
-    >>> # import sys; run("spacekit-runs", sys.stdout)  # doctest: +SKIP
+    >>> # import sys; run("spacekit-runs", sys.stdout)
     """
     from .app import evaluate, predict, train
 

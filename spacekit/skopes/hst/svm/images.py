@@ -66,7 +66,7 @@ def load_image(path: str | os.PathLike, *, hdu: int | str | None = None):
 
     Examples
     --------
-    >>> # data, wcs = load_image("hst_..._total_ibl738_drz.fits")  # doctest: +SKIP
+    >>> # data, wcs = load_image("hst_..._total_ibl738_drz.fits")
     """
     from astropy.io import fits
     from astropy.wcs import WCS
@@ -245,7 +245,7 @@ def shift_catalog(catalog: pd.DataFrame, offset_arcsec: float, angle_deg: float)
     Examples
     --------
     >>> cat = pd.DataFrame({"ra": [10.0], "dec": [0.0]})
-    >>> round((shift_catalog(cat, 3.6, 0.0)["dec"].iloc[0]) * 3600, 6)
+    >>> round(float(shift_catalog(cat, 3.6, 0.0)["dec"].iloc[0]) * 3600, 6)
     3.6
     """
     out = catalog.copy()
@@ -354,7 +354,7 @@ def load_image_arrays(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
 
     Examples
     --------
-    >>> # idx, imgs = load_image_arrays("svm_img_pred_2samples.npz")  # doctest: +SKIP
+    >>> # idx, imgs = load_image_arrays("svm_img_pred_2samples.npz")
     """
     path = Path(path)
     if not path.is_file():

@@ -500,6 +500,6 @@ def load_svm_model(folder: str | os.PathLike) -> SvmModel:
 
     Examples
     --------
-    >>> # model = load_svm_model("spacekit-runs/hst_svm/20260101-000000-train/model")  # doctest: +SKIP
+    >>> # model = load_svm_model("spacekit-runs/hst_svm/20260101-000000-train/model")
     """
     return SvmModel.load(folder)

@@ -22,8 +22,9 @@ Examples
 ...        "Number_of_GAIA_sources.Number_of_GAIA_sources": 7,
 ...        "number_of_sources.detector": "ir", "number_of_sources.point": 284,
 ...        "number_of_sources.segment": 185}
->>> scrub_qa(pd.DataFrame([row]))[["dataset", "numexp", "gaia"]].iloc[0].tolist()
-['ibl738', 2, 7]
+>>> out = scrub_qa(pd.DataFrame([row]))
+>>> out.loc[0, "dataset"], int(out.loc[0, "numexp"]), int(out.loc[0, "gaia"])
+('ibl738', 2, 7)
 """
 
 from __future__ import annotations
@@ -422,7 +423,7 @@ def ingest(
 
     Examples
     --------
-    >>> # ingest("svm_output/", "svm_output/", category_lookup=my_lookup)  # doctest: +SKIP
+    >>> # ingest("svm_output/", "svm_output/", category_lookup=my_lookup)
     """
     scrubbed = scrub_qa(scrape_qa_json(qa_sources))
     scraped = scrape_fits_headers(scrubbed, image_dir, missing_rms=missing_rms)

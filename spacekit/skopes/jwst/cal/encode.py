@@ -131,7 +131,7 @@ def encode_products(products: pd.DataFrame, pairs: Mapping | None = None,
 
     Examples
     --------
-    >>> # encode_products(group_products(scrape_headers(folder)), kind="IMAGE")  # doctest: +SKIP
+    >>> # encode_products(group_products(scrape_headers(folder)), kind="IMAGE")
     """
     pairs = load_encoder_pairs(pairs)
     if kind is None:

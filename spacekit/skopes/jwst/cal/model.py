@@ -12,8 +12,8 @@ A model folder holds ``jwst_model.json`` (features, target, cap, validation metr
 
 Examples
 --------
->>> # run = train("measured_products.csv", runs_dir="runs")               # doctest: +SKIP
->>> # predict("jw02732_uncal/", run.model_dir)                            # doctest: +SKIP
+>>> # run = train("measured_products.csv", runs_dir="runs")
+>>> # predict("jw02732_uncal/", run.model_dir)
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def scrape_products(source: str | os.PathLike | Iterable[str | os.PathLike]) -> 
 
     Examples
     --------
-    >>> # scrape_products("jw02732_uncal/")["product"].tolist()  # doctest: +SKIP
+    >>> # scrape_products("jw02732_uncal/")["product"].tolist()
     """
     return group_products(scrape_headers(source))
 
@@ -217,7 +217,7 @@ def load_memory_model(folder: str | os.PathLike, *, max_gb: float | None = None
 
     Examples
     --------
-    >>> # load_memory_model("runs/jwst_cal/…/model")  # doctest: +SKIP
+    >>> # load_memory_model("runs/jwst_cal/…/model")
     """
     return JwstMemoryModel.load(folder, max_gb=max_gb)
 
@@ -267,7 +267,7 @@ def train(
 
     Examples
     --------
-    >>> # run = train("measured_products.csv", runs_dir="runs")  # doctest: +SKIP
+    >>> # run = train("measured_products.csv", runs_dir="runs")
     """
     from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
     from sklearn.model_selection import train_test_split
@@ -329,7 +329,7 @@ def predict_products(products: pd.DataFrame, model: JwstMemoryModel | str | os.P
 
     Examples
     --------
-    >>> # predict_products(scrape_products(folder), "runs/jwst_cal/…/model")  # doctest: +SKIP
+    >>> # predict_products(scrape_products(folder), "runs/jwst_cal/…/model")
     """
     m = model if isinstance(model, JwstMemoryModel) else JwstMemoryModel.load(model, max_gb=max_gb)
     if max_gb is not None:
@@ -354,7 +354,7 @@ def predict(source: str | os.PathLike | Iterable[str | os.PathLike],
 
     Examples
     --------
-    >>> # predict("jw02732_uncal/", "my_jwst_model")  # doctest: +SKIP
+    >>> # predict("jw02732_uncal/", "my_jwst_model")
     """
     model = JwstMemoryModel.load(model_dir, max_gb=max_gb)
     return predict_products(scrape_products(source), model)
@@ -370,7 +370,7 @@ def predict_batch(sources: Iterable[str | os.PathLike] | Mapping[str, Any],
 
     Examples
     --------
-    >>> # predict_batch(["jw01018/", "jw02732/"], "my_jwst_model")  # doctest: +SKIP
+    >>> # predict_batch(["jw01018/", "jw02732/"], "my_jwst_model")
     """
     import dask
 

@@ -161,7 +161,7 @@ def scrape_headers(source: str | os.PathLike | Iterable[str | os.PathLike]) -> p
 
     Examples
     --------
-    >>> # scrape_headers("jw02732_uncal/")  # doctest: +SKIP
+    >>> # scrape_headers("jw02732_uncal/")
     """
     from astropy.io import fits
 
@@ -328,7 +328,7 @@ def group_products(exposures: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> # group_products(scrape_headers("jw02732_uncal/"))  # doctest: +SKIP
+    >>> # group_products(scrape_headers("jw02732_uncal/"))
     """
     if exposures is None or not len(exposures):
         raise InputError("no exposures to group (the scraped table is empty)")
