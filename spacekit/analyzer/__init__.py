@@ -4,14 +4,12 @@ and spectrograms.
 Layer 5 (judge). Names are loaded lazily, so ``import spacekit.analyzer`` stays light;
 matplotlib and plotly are imported only by the plotting functions.
 
-======================  ==========================================================================
-``planet_hunter``       detrend + BLS (or TLS) period search -> :class:`HuntResult`
-``hunt_many``           many light curves on Dask (in-process or a ``distributed`` cluster)
-``vet_transit``         the checks behind ``detected``
-``plot_hunt``           raw / detrended / periodogram / folded panels (matplotlib or plotly)
-``atomic_vector_plotter``  flux vs time (scatter and line), coloured by class
-``make_specgram``       spectrogram figure of a flux series; ``specgram_array`` for ML inputs
-======================  ==========================================================================
+- ``planet_hunter``: detrend + BLS (or TLS) period search, returning a ``HuntResult``
+- ``hunt_many``: many light curves on Dask (in-process or a ``distributed`` cluster)
+- ``vet_transit``: the checks behind ``detected``
+- ``plot_hunt``: raw / detrended / periodogram / folded panels (matplotlib or plotly)
+- ``atomic_vector_plotter``: flux vs time (scatter and line), coloured by class
+- ``make_specgram``: spectrogram figure of a flux series; ``specgram_array`` for ML inputs
 """
 
 from __future__ import annotations

@@ -3,14 +3,12 @@ scaling, noise filters and FFT features for flux tables.
 
 Layer 2 (prepare). Names are loaded lazily, so ``import spacekit.transformer`` stays light.
 
-=========================  ==================================================================
-``LightCurve``             astropy TimeSeries with ``flux``/``flux_err``; chainable cleaning
-``read_lightcurve``        Kepler/K2/TESS FITS (SPOC, alert HLSP) and csv readers
-``read_flux_table``        K2/Kaggle ``LABEL, FLUX.1 ... FLUX.N`` table -> (X, y)
-``scale_rows``             per-row zero mean, unit variance
-``add_smoothed_channel``   stack a uniform-filtered copy as a second channel
-``fft_features``           per-row FFT magnitudes
-=========================  ==================================================================
+- ``LightCurve``: astropy TimeSeries with ``flux``/``flux_err``; chainable cleaning
+- ``read_lightcurve``: Kepler/K2/TESS FITS (SPOC, alert HLSP) and csv readers
+- ``read_flux_table``: K2/Kaggle ``LABEL, FLUX.1 ... FLUX.N`` table -> (X, y)
+- ``scale_rows``: per-row zero mean, unit variance
+- ``add_smoothed_channel``: stack a uniform-filtered copy as a second channel
+- ``fft_features``: per-row FFT magnitudes
 
 Seed aliases: ``hypersonic_pliers`` = :func:`read_flux_table`, ``thermo_fusion_chisel`` =
 :func:`scale_rows`, ``babel_fish_dispenser`` = :func:`add_smoothed_channel`,
