@@ -55,7 +55,9 @@ def main(argv: list[str] | None = None) -> dict:
     from spacekit.builder import Trainer, build_cnn1d
 
     x, y = make_data(args.n, args.length)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     results: dict = {
+        "load_average_at_start": load,
         "n": args.n, "length": args.length, "channels": 2, "batch_size": args.batch_size,
         "epochs": args.epochs, "python": platform.python_version(), "keras": keras.__version__,
         "tensorflow": tf.__version__, "cpus": os.cpu_count(),
@@ -65,13 +67,15 @@ def main(argv: list[str] | None = None) -> dict:
     class EpochTimer(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
             self.t0 = time.perf_counter()
+            self.c0 = time.process_time()
 
         def on_epoch_end(self, epoch, logs=None):
             self.times.append(time.perf_counter() - self.t0)
+            self.cpu.append(time.process_time() - self.c0)
 
     for mode in ("balanced", "arrays"):
         timer = EpochTimer()
-        timer.times = []
+        timer.times, timer.cpu = [], []
         trainer = Trainer(
             loss="binary_crossentropy", learning_rate=1e-5, epochs=args.epochs,
             batch_size=args.batch_size, seed=0, balanced=(mode == "balanced"),
@@ -85,19 +89,25 @@ def main(argv: list[str] | None = None) -> dict:
             "epoch_seconds": [round(t, 3) for t in timer.times],
             "samples_per_second_first_epoch": round(per_epoch / timer.times[0], 1),
             "samples_per_second_steady": round(per_epoch / float(np.mean(steady)), 1),
+            # CPU time is less sensitive than wall time to other jobs on a shared machine
+            "cpu_seconds": [round(t, 3) for t in timer.cpu],
+            "cpu_ms_per_sample_steady": round(
+                1000 * float(np.mean(timer.cpu[1:] or timer.cpu)) / per_epoch, 3),
         }
         model = trainer.model_
     results["params"] = int(model.count_params())
 
-    times = []
+    times, cpu = [], []
     for _ in range(2):  # the first call traces the predict function
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         model.predict(x, batch_size=args.predict_batch_size, verbose=0)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     results["predict"] = {
         "batch_size": args.predict_batch_size, "seconds": [round(t, 3) for t in times],
         "samples_per_second_first_call": round(args.n / times[0], 1),
         "samples_per_second_steady": round(args.n / times[1], 1),
+        "cpu_ms_per_sample_steady": round(1000 * cpu[1] / args.n, 3),
     }
     text = json.dumps(results, indent=2)
     sys.stdout.write(text + "\n")
