@@ -247,6 +247,12 @@ def test_trainer_early_stopping_checkpoint_schedule_class_weight(tmp_path):
     assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["best.json", "best.keras"]
     assert trainer._class_weight(y) == pytest.approx({0: 48 / (2 * 32), 1: 48 / (2 * 16)})
     assert trainer.samples_per_second_ > 0
+    compiled = Trainer(loss="mse", compile_options={"jit_compile": False}, epochs=1,
+                       progress=False)
+    compiled.fit(build_mlp(64, hidden=(2,)), x[..., 0], y)
+    assert compiled.model_.jit_compile is False
+    with pytest.raises(InputError, match="compile_options must not repeat"):
+        Trainer(loss="mse", compile_options={"loss": "mae"}).compile(build_mlp(2, hidden=(2,)))
     plateau = Trainer(loss="mse", lr_schedule="plateau", epochs=2, progress=False)
     h = plateau.fit(build_mlp(64, hidden=(4,), output_activation="linear"), x[..., 0], y)
     assert "accuracy" not in h and len(h["loss"]) == 2

@@ -148,6 +148,9 @@ class Trainer:
         Batches per epoch for balanced batches (default ``n_samples // batch_size``).
     callbacks : sequence, optional
         Extra Keras callbacks.
+    compile_options : dict, optional
+        Further ``model.compile`` arguments (e.g. ``{"jit_compile": False}``,
+        ``{"loss_weights": [...]}``).
     progress : bool, optional
         Show a tqdm bar over epochs; None follows ``conf.progress``. Keras' own output is off.
 
@@ -192,6 +195,7 @@ class Trainer:
         augment: Any = None,
         steps_per_epoch: int | None = None,
         callbacks: Sequence[Any] | None = None,
+        compile_options: dict | None = None,
         progress: bool | None = None,
     ) -> None:
         self.loss = loss
@@ -209,6 +213,7 @@ class Trainer:
         self.augment = augment
         self.steps_per_epoch = steps_per_epoch
         self.callbacks = callbacks
+        self.compile_options = compile_options
         self.progress = progress
 
     # -- helpers ------------------------------------------------------------
@@ -283,7 +288,15 @@ class Trainer:
     # -- fitting ------------------------------------------------------------
     def compile(self, model):
         """Compile ``model`` with this trainer's loss, optimizer and metrics; return it."""
-        model.compile(loss=self.loss, optimizer=self._optimizer(), metrics=self._metrics())
+        options = dict(self.compile_options or {})
+        reserved = {"loss", "optimizer", "metrics"} & set(options)
+        if reserved:
+            raise InputError(
+                f"compile_options must not repeat {sorted(reserved)}: pass them as Trainer "
+                "arguments (loss=, optimizer=, metrics=)"
+            )
+        model.compile(loss=self.loss, optimizer=self._optimizer(), metrics=self._metrics(),
+                      **options)
         return model
 
     def fit(
@@ -357,6 +370,8 @@ class Trainer:
                     f"x has {n} samples but y has {len(labels)}; they must have one label per row"
                 )
             if self.balanced:
+                if self.class_weight is not None:
+                    log.warning("class_weight with balanced batches weights the classes twice")
                 data = BalancedBatches(
                     x, labels, batch_size=self.batch_size, augment=self.augment, seed=self.seed,
                     steps_per_epoch=self.steps_per_epoch,
