@@ -128,8 +128,17 @@ def register(app: Any, ctx: Any) -> None:
         return columns, kept or _default_metrics(columns)
 
     @app.callback(
-        Output("eval-table", "children"),
         Output("eval-metrics-bar", "figure"),
+        Input("eval-runs", "value"),
+        Input("eval-metrics", "value"),
+    )
+    def _bars(keys, chosen):
+        _, metrics, _ = _load(ctx, keys)
+        table = pd.DataFrame.from_dict(metrics, orient="index")
+        return figures.metrics_bar_figure(table, chosen or [])
+
+    @app.callback(
+        Output("eval-table", "children"),
         Output("eval-history", "figure"),
         Output("eval-roc", "figure"),
         Output("eval-pr", "figure"),
@@ -138,16 +147,15 @@ def register(app: Any, ctx: Any) -> None:
         Output("eval-saved-figures", "children"),
         Output("eval-error", "children"),
         Input("eval-runs", "value"),
-        Input("eval-metrics", "value"),
     )
-    def _update(keys, chosen):
+    def _update(keys):
         records, metrics, errors = _load(ctx, keys)
         table = pd.DataFrame.from_dict(metrics, orient="index")
         if table.empty:
             shown = "Select one or more runs."
         else:
             shown = data_table(table.reset_index(names="run"), table_id="eval-metrics-table")
-        outputs = [shown, figures.metrics_bar_figure(table, chosen or [])]
+        outputs = [shown]
         for make in (figures.history_figure, figures.roc_figure, figures.pr_figure,
                      figures.confusion_figure, figures.residuals_figure):
             try:
