@@ -810,9 +810,11 @@ def hunt_many(
     >>> table = hunt_many(["a_llc.fits", "b_llc.fits"])  # doctest: +SKIP
     >>> table = hunt_many(paths, client="tcp://scheduler:8786")  # doctest: +SKIP
     """
-    import dask
     import pandas as pd
 
+    from ..utils import optional_import
+
+    dask = optional_import("dask", "hunt_many()")
     items = list(items)
     tasks = [dask.delayed(_hunt_one, pure=False)(it, kwargs) for it in items]
     if client is None:
@@ -820,9 +822,8 @@ def hunt_many(
     else:
         own = None
         if isinstance(client, str):
-            from distributed import Client
-
-            own = client = Client(client)
+            distributed = optional_import("distributed", "hunt_many(client=<address>)")
+            own = client = distributed.Client(client)
         try:
             futures = client.compute(tasks)
             records = client.gather(futures)
