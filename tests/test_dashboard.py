@@ -284,7 +284,7 @@ def test_docker_entry_command_serves_pages(tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             out, _ = proc.communicate()
-    assert f"http://0.0.0.0:{port}/" in out
+    assert f"open http://127.0.0.1:{port}/ (listening on all interfaces (0.0.0.0)" in out
 
 
 def test_entry_command_rejects_bad_workers(tmp_path, capsys):

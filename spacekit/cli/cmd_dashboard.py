@@ -27,8 +27,10 @@ def run(args) -> int:
 
     if args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
-    where = "0.0.0.0 (all interfaces)" if args.host == "0.0.0.0" else args.host
-    print(f"spacekit dashboard on http://{args.host}:{args.port}/ (listening on {where}; "
+    everywhere = args.host in ("0.0.0.0", "::")
+    local = "127.0.0.1" if everywhere else args.host
+    where = f"all interfaces ({args.host})" if everywhere else args.host
+    print(f"spacekit dashboard: open http://{local}:{args.port}/ (listening on {where}, "
           f"runs: {args.runs or 'the runs_dir setting'}); Ctrl-C stops it", flush=True)
     serve(args.runs, host=args.host, port=args.port, debug=args.debug, max_workers=args.workers)
     return 0
