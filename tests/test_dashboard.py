@@ -115,6 +115,8 @@ def test_example_tables_and_svm_images_from_the_real_data(shared_data):
     svm = load_example_table("svm_labeled_2021_07_28")
     assert len(svm) == 1791
     assert set(svm["detector"]) >= {"IR", "UVIS", "WFC"}
+    cat = load_example_table("hst_cal_categorized_subset_2021_08")
+    assert {"galaxy", "star"} <= set(cat["target_category"])
     images = load_svm_images()
     assert len(images) == 2
     frames = next(iter(images.values()))
@@ -411,7 +413,8 @@ def test_explore_lists_run_predictions(tmp_path):
 
     values = [o["value"] for o in explore.table_options(Ctx)]
     key = "run:" + run_id(runs["cnn-a"], tmp_path)
-    assert values[:2] == ["hst_cal_2021_05_11", "svm_labeled_2021_07_28"] and key in values
+    assert values[:3] == ["hst_cal_2021_05_11", "hst_cal_categorized_subset_2021_08",
+                          "svm_labeled_2021_07_28"] and key in values
     frame = explore.table(Ctx, key)
     assert list(frame.columns) == ["y_true", "proba"] and len(frame) == 40
     with pytest.raises(DataNotFoundError, match="no predictions.csv"):

@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 #: Built-in tables of the Explore page: dataset name -> short description.
 EXAMPLE_TABLES: dict[str, str] = {
     "hst_cal_2021_05_11": "HST calibration jobs (29,191 rows): inputs, memory, wallclock",
+    "hst_cal_categorized_subset_2021_08": "HST calibration jobs with MAST target category "
+    "(1,551 rows)",
     "svm_labeled_2021_07_28": "HST single-visit mosaics (1,791 rows): alignment labels",
 }
 
@@ -63,6 +65,9 @@ LIGHTCURVE_DATASETS: dict[str, str] = {
 }
 
 _INSTRUMENTS = {0: "ACS", 1: "COS", 2: "STIS", 3: "WFC3"}
+_CATEGORIES = {"C": "calibration", "SS": "solar system", "I": "ISM", "U": "unidentified",
+               "SC": "stellar cluster", "S": "star", "GC": "cluster of galaxies",
+               "G": "galaxy"}
 _MEM_BINS = {0: "0: <1.8 GB", 1: "1: <7.2 GB", 2: "2: <14.3 GB", 3: "3: >=14.3 GB"}
 
 
@@ -244,7 +249,8 @@ def hst_cal_labels(frame: pd.DataFrame) -> pd.DataFrame:
     """Add readable columns to the HST calibration table for plots.
 
     Adds ``instrument`` (ACS/COS/STIS/WFC3 from ``instr``), ``detector_type`` (UVIS/WFC or
-    other), ``memory_bin`` (labelled ``mem_bin``) and ``association`` (from ``dtype``).
+    other), ``memory_bin`` (labelled ``mem_bin``), ``association`` (from ``dtype``) and, where
+    the table has the MAST ``category`` code, ``target_category`` (galaxy, star, ...).
 
     Examples
     --------
@@ -262,6 +268,8 @@ def hst_cal_labels(frame: pd.DataFrame) -> pd.DataFrame:
         out["memory_bin"] = out["mem_bin"].map(_MEM_BINS).fillna("unknown")
     if "dtype" in out:
         out["association"] = np.where(out["dtype"] == 1, "association", "single")
+    if "category" in out:
+        out["target_category"] = out["category"].map(_CATEGORIES).fillna("unidentified")
     return out
 
 

@@ -17,6 +17,8 @@ from ._common import data_table, graph, labelled
 DEFAULTS: dict[str, dict[str, Any]] = {
     "hst_cal_2021_05_11": {"kind": "scatter", "x": "total_mb", "y": "memory",
                            "color": "instrument", "log": ["x", "y"]},
+    "hst_cal_categorized_subset_2021_08": {"kind": "box", "x": "target_category",
+                                           "y": "memory", "color": "instrument", "log": ["y"]},
     "svm_labeled_2021_07_28": {"kind": "box", "x": "detector", "y": "rms_ra",
                                "color": "alignment", "log": ["y"]},
 }
