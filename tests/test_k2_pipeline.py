@@ -73,11 +73,14 @@ def test_preprocess_keeps_dips_and_clips_flares():
     x[0, 1000:1030] -= 0.01  # a transit
     x[0, 300:305] += 0.2  # a flare
     z = preprocess(x)
-    assert z.shape == (1, 2000, 2) and z.dtype == np.float32
-    flux = z[0, :, 0]
-    assert flux[1000:1030].mean() < -3 * flux.std() / 2
-    assert flux[300:305].max() < abs(flux[1000:1030].mean())  # the flare is clipped
-    assert abs(flux[:500].mean() - flux[1500:].mean()) < 0.5  # the trend is gone
+    assert z.shape == (1, 2000, 3) and z.dtype == np.float32
+    for channel in (0, 2):  # long- and short-trend detrended flux
+        flux = z[0, :, channel]
+        assert flux[1000:1030].mean() < -1.5 * flux.std()
+        assert flux[300:305].max() < abs(flux[1000:1030].mean())  # the flare is clipped
+        assert abs(flux[:500].mean() - flux[1500:].mean()) < 0.5  # the trend is gone
+    # the second channel is the smoothed first one
+    assert np.allclose(z[0, 10:-10, 1], np.convolve(z[0, :, 0], np.ones(7) / 7, "same")[10:-10], atol=1e-5)
     with pytest.raises(InputError, match="NaN"):
         preprocess(np.full((1, 100), np.nan))
     with pytest.raises(InputError, match="shape"):

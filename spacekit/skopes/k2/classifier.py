@@ -1,24 +1,30 @@
 """Train, evaluate (leave-one-star-out) and apply the K2 transiting-planet classifier.
 
 Preprocessing (:func:`preprocess`, stored with the model) turns raw flux windows — Kaggle
-rows or light-curve windows alike — into the network's ``(length, 2)`` input:
+rows or light-curve windows alike — into the network's ``(length, 3)`` input:
 
-1. divide each window by a slow trend: the median of blocks of ``trend_block`` cadences,
-   running-median filtered over ``trend_blocks`` blocks (800 cadences by default, longer than
-   any transit here, so transits survive) and interpolated back;
+1. subtract a slow trend: the median of blocks of ``trend_block`` cadences, running-median
+   filtered over ``trend_blocks`` blocks (800 cadences by default, longer than any transit
+   here, so even 8-hour transits at 1-minute cadence survive) and interpolated back;
 2. express the residual in units of the window's point-to-point scatter and clip it to
    ``[clip_low, clip_high]`` (upper clipping removes most of a flare, never a transit);
 3. :func:`spacekit.transformer.scale_rows` (zero mean, unit variance per row) and
-   :func:`spacekit.transformer.add_smoothed_channel` (the seed's second channel).
+   :func:`spacekit.transformer.add_smoothed_channel` (the seed's second channel);
+4. a third channel: the same with a *short* trend (blocks of ``short_block`` cadences over
+   ``short_blocks`` blocks, 80 cadences), which removes stellar variability and keeps
+   transits shorter than about 40 cadences (every injected transit at 30-minute cadence).
+   Windows carry no time axis, so the two time scales let the network handle any cadence.
 
-The network is :func:`spacekit.builder.build_cnn1d` (the seed's 4-block CNN) trained with
-:class:`spacekit.builder.Trainer` on balanced batches with circular-roll augmentation.
+The default network is :func:`spacekit.skopes.k2.network.build_transit_cnn` (global pooling);
+``network="seed"`` uses :func:`spacekit.builder.build_cnn1d` (the seed's 4-block CNN). Both
+are trained with :class:`spacekit.builder.Trainer` on balanced batches with circular-roll
+augmentation.
 
 Examples
 --------
 >>> import numpy as np
 >>> preprocess(np.random.default_rng(0).normal(1, 1e-3, (2, 1000))).shape
-(2, 1000, 2)
+(2, 1000, 3)
 """
 
 from __future__ import annotations
@@ -58,6 +64,8 @@ log = logging.getLogger(__name__)
 PREPROCESSING: dict[str, Any] = {
     "trend_block": 160,
     "trend_blocks": 5,
+    "short_block": 16,
+    "short_blocks": 5,
     "clip_low": -30.0,
     "clip_high": 5.0,
 }
@@ -97,7 +105,8 @@ def preprocess(X: np.ndarray, **params: Any) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        float32 array of shape ``(n, length, 2)``.
+        float32 array of shape ``(n, length, 3)``: long-trend detrended flux, its smoothed
+        copy, short-trend detrended flux.
 
     Examples
     --------
@@ -121,17 +130,19 @@ def preprocess(X: np.ndarray, **params: Any) -> np.ndarray:
         )
     if not np.isfinite(X).all():
         raise InputError("flux windows hold NaN/inf values; remove or fill them before preprocessing")
-    trend = _slow_trend(X, int(p["trend_block"]), int(p["trend_blocks"]))
-    resid = X - trend
-    # relative flux rows (level ~1) become fractional residuals; ppm rows (level ~0) are
-    # already residuals: dividing by the scatter makes both unitless
-    scatter = np.array([robust_scatter(r) for r in resid])
-    scatter = np.where(np.isfinite(scatter) & (scatter > 0), scatter, 1.0)
-    Z = np.clip(resid / scatter[:, None], p["clip_low"], p["clip_high"])
     from ...transformer import add_smoothed_channel, scale_rows
 
-    Z = scale_rows(Z)
-    out = add_smoothed_channel(Z)
+    def detrended(block: int, blocks: int) -> np.ndarray:
+        resid = X - _slow_trend(X, block, blocks)
+        # relative flux rows (level ~1) become fractional residuals; ppm rows (level ~0) are
+        # already residuals: dividing by the scatter makes both unitless
+        scatter = np.array([robust_scatter(r) for r in resid])
+        scatter = np.where(np.isfinite(scatter) & (scatter > 0), scatter, 1.0)
+        return scale_rows(np.clip(resid / scatter[:, None], p["clip_low"], p["clip_high"]))
+
+    long = detrended(int(p["trend_block"]), int(p["trend_blocks"]))
+    short = detrended(int(p["short_block"]), int(p["short_blocks"]))
+    out = np.concatenate([add_smoothed_channel(long), short[:, :, None]], axis=2)
     return np.asarray(out, dtype=np.float32)
 
 
@@ -142,7 +153,7 @@ class K2Classifier:
     Parameters
     ----------
     model : keras.Model
-        The trained network (input ``(length, 2)``).
+        The trained network (input ``(length, 3)``, see :func:`preprocess`).
     metadata : dict
         As saved by :func:`train` (``window_length``, ``preprocessing``, ``threshold``).
 
@@ -195,7 +206,7 @@ class K2Classifier:
         Examples
         --------
         >>> K2Classifier(None, {"window_length": 100}).lightcurve_windows(np.ones(250)).shape
-        (3, 100)
+        (4, 100)
         """
         from .windows import cut_windows
 
@@ -253,20 +264,20 @@ class K2Classifier:
 NETWORKS = ("global", "seed")
 
 
-def _build_model(length: int, fast: bool, network: str = "global"):
+def _build_model(length: int, fast: bool, network: str = "global", channels: int = 3):
     if network not in NETWORKS:
         raise InputError(f"expected network in {NETWORKS}, got {network!r}")
     if network == "seed":
         from ...builder import build_cnn1d
 
         if fast:
-            return build_cnn1d((length, 2), filters=(4, 8), dense=(16,), dropout=0.1, name="k2_cnn_fast")
-        return build_cnn1d((length, 2), name="k2_seed_cnn")
+            return build_cnn1d((length, channels), filters=(4, 8), dense=(16,), dropout=0.1, name="k2_cnn_fast")
+        return build_cnn1d((length, channels), name="k2_seed_cnn")
     from .network import build_transit_cnn
 
     if fast:
-        return build_transit_cnn((length, 2), filters=(4, 8, 8), dense=8, name="k2_cnn_fast")
-    return build_transit_cnn((length, 2))
+        return build_transit_cnn((length, channels), filters=(4, 8, 8), dense=8, name="k2_cnn_fast")
+    return build_transit_cnn((length, channels))
 
 
 def _trainer(*, epochs: int, batch_size: int, learning_rate: float, seed: int, show_progress: bool | None):
@@ -360,7 +371,7 @@ def train(
         show_progress=show_progress,
     )
     length = X.shape[1]
-    history = trainer.fit(lambda: _build_model(length, fast, network), Z, y)
+    history = trainer.fit(lambda: _build_model(length, fast, network, Z.shape[2]), Z, y)
     model = trainer.model_
     params = {
         "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
@@ -509,10 +520,10 @@ def leave_one_star_out_folds(groups: Sequence[str]) -> list[tuple[str, np.ndarra
     if stars:
         for i, star in enumerate(stars):
             held = {star} | {s for j, s in enumerate(syn) if j % len(stars) == i}
-            folds.append((star, np.isin(g, list(held))))
+            folds.append((str(star), np.isin(g, list(held))))
     else:
         for s in syn:
-            folds.append((s, g == s))
+            folds.append((str(s), g == s))
     if len(folds) < 2:
         raise InputError(
             f"leave-one-star-out needs at least two groups, found {sorted(set(g))}; build the "
@@ -702,7 +713,7 @@ def evaluate(
             epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
             seed=seed + fi, show_progress=False,
         )
-        histories[fold] = trainer.fit(lambda: _build_model(length, fast, network), Z[train_idx], y[train_idx])
+        histories[fold] = trainer.fit(lambda: _build_model(length, fast, network, Z.shape[2]), Z[train_idx], y[train_idx])
         oof[test] = np.asarray(trainer.model_.predict(Z[test], batch_size=256, verbose=0)).reshape(-1)
         fold_of[test] = fold
         log.info("k2 fold %s: %d test windows", fold, int(test.sum()))
