@@ -115,9 +115,10 @@ def test_regression_metrics():
 
 # -- plots ------------------------------------------------------------------------------------
 def test_matplotlib_plots_return_figures_without_pyplot():
-    import sys
-
+    import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
+
+    open_before = plt.get_fignums()
 
     y, proba = _binary()
     pred = (proba >= 0.5).astype(int)
@@ -130,7 +131,7 @@ def test_matplotlib_plots_return_figures_without_pyplot():
         residual_plots(proba, proba + 0.1, title="x"),
     ]
     assert all(isinstance(f, Figure) for f in figs)
-    assert "matplotlib.pyplot" not in sys.modules
+    assert plt.get_fignums() == open_before  # no pyplot state: nothing to close or leak
     h = figs[0]
     assert [ax.get_title() for ax in h.axes] == ["accuracy", "loss"]
     loss_ax = h.axes[1]
