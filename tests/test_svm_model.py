@@ -76,7 +76,8 @@ def test_train_auto_compares_gb_and_mlp(small, tmp_path):
     run = svm.train(small, runs_dir=tmp_path, model="auto", fast=True, seed=1)
     m = run.metrics
     assert set(m["candidates"]) == {"gb", "mlp"}
-    best = max(m["candidates"], key=lambda k: m["candidates"][k]["roc_auc"])
+    assert all(c["folds"] == 3 for c in m["candidates"].values())
+    best = max(m["candidates"], key=lambda k: m["candidates"][k]["roc_auc_mean"])
     assert m["model"] == best and best in m["selection"]
     loaded = svm.load_svm_model(run.model_dir)
     assert loaded.kind == best

@@ -1,7 +1,7 @@
 """Train, evaluate and predict: the SVM alignment classifier end to end, with run folders.
 
-- :func:`train` fits the candidates on a proposal-grouped train split, keeps the best on the
-  held-out proposals (ROC-AUC), and writes a run folder (app ``"hst_svm"``) holding the
+- :func:`train` compares the candidates on proposal-grouped folds, keeps the best (mean
+  ROC-AUC), scores it on held-out proposals, and writes a run folder (app ``"hst_svm"``) holding the
   model, ``metrics.json`` (with every candidate's validation scores and why the winner
   won), ``predictions.csv`` (validation visits) and, when :mod:`spacekit.computer` is
   available, its report figures;
@@ -158,6 +158,7 @@ def train(
     seed: int = 0,
     fast: bool = False,
     test_size: float = 0.2,
+    selection_folds: int = 3,
     name: str = "train",
     progress: bool | None = None,
 ) -> Run:
@@ -171,8 +172,8 @@ def train(
     runs_dir : path, optional
         Parent of run folders (default ``conf.runs_dir``).
     model : {"auto", "gb", "mlp", "ensemble"}
-        ``"auto"``: tabular-only, the better of gb and mlp on the held-out proposals
-        (the ensemble when ``images`` is given).
+        ``"auto"``: tabular-only, the better of gb and mlp by mean ROC-AUC over
+        ``selection_folds`` proposal-grouped folds (the ensemble when ``images`` is given).
     images : array, .npz path or (index, images), optional
         Image stacks for the ensemble (see :func:`align_images`).
     seed : int
@@ -180,7 +181,11 @@ def train(
     fast : bool
         Tiny models (seconds; for tests and smoke runs).
     test_size : float
-        Share of proposals held out for validation.
+        Share of proposals held out for the reported validation scores and predictions.
+        A gb model is then refit on every row; a Keras model keeps the weights early
+        stopping chose on that split.
+    selection_folds : int
+        Folds of the ``"auto"`` comparison.
 
     Returns
     -------
@@ -203,27 +208,37 @@ def train(
     if "ensemble" in candidates and imgs is None:
         raise InputError("model='ensemble' needs images= (arrays, an .npz, or (index, images))")
     tr, va = proposal_split(frame, y, test_size=test_size, seed=seed)
-    scores: dict[str, dict] = {}
-    fitted: dict[str, SvmModel] = {}
-    probas: dict[str, np.ndarray] = {}
-    for kind in candidates:
-        m = SvmModel(kind=kind, fast=fast, seed=seed, progress=progress)
-        img_tr = imgs[tr] if imgs is not None else None
-        img_va = imgs[va] if imgs is not None else None
-        validation = (frame.iloc[va], y[va], img_va) if kind != "gb" else None
-        m.fit(frame.iloc[tr], y[tr], images=img_tr, validation=validation)
-        probas[kind] = m.predict_proba(frame.iloc[va], images=img_va)
-        scores[kind] = binary_metrics(y[va], probas[kind])
-        fitted[kind] = m
-        log.info("SVM %s: validation ROC-AUC %.4f", kind, scores[kind]["roc_auc"] or float("nan"))
-    chosen = max(candidates, key=lambda k: scores[k]["roc_auc"] or 0.0)
-    reason = (
-        f"{chosen} had the highest ROC-AUC on {len(va)} visits of held-out proposals: "
-        + ", ".join(f"{k} {scores[k]['roc_auc']:.4f}" for k in candidates)
-        if len(candidates) > 1
-        else f"{chosen} was requested"
-    )
-    final = fitted[chosen]
+    selection: dict[str, dict] = {}
+    if len(candidates) > 1:
+        # one split swings a lot (a few large proposals); compare on k grouped folds
+        folds = proposal_folds(frame, y, n_splits=selection_folds, seed=seed)
+        for kind in candidates:
+            aucs = []
+            for ftr, fte in folds:
+                m = SvmModel(kind=kind, fast=fast, seed=seed, progress=progress)
+                val = (frame.iloc[fte], y[fte], None) if kind != "gb" else None
+                m.fit(frame.iloc[ftr], y[ftr], validation=val)
+                aucs.append(binary_metrics(y[fte], m.predict_proba(frame.iloc[fte]))["roc_auc"])
+            selection[kind] = {"roc_auc_mean": float(np.mean(aucs)),
+                               "roc_auc_worst": float(np.min(aucs)), "folds": len(aucs)}
+            log.info("SVM %s: %d-fold grouped ROC-AUC %.4f", kind, len(aucs), np.mean(aucs))
+        chosen = max(candidates, key=lambda k: selection[k]["roc_auc_mean"])
+        reason = (
+            f"{chosen} had the highest mean ROC-AUC over {selection_folds} proposal-grouped "
+            "folds: " + ", ".join(f"{k} {selection[k]['roc_auc_mean']:.4f}" for k in candidates)
+        )
+    else:
+        chosen, reason = candidates[0], f"{candidates[0]} was requested"
+    # the chosen kind on one held-out split: the reported validation scores and predictions
+    img_tr = imgs[tr] if imgs is not None else None
+    img_va = imgs[va] if imgs is not None else None
+    held = SvmModel(kind=chosen, fast=fast, seed=seed, progress=progress)
+    held.fit(frame.iloc[tr], y[tr], images=img_tr,
+             validation=(frame.iloc[va], y[va], img_va) if chosen != "gb" else None)
+    proba_va = held.predict_proba(frame.iloc[va], images=img_va)
+    scores = binary_metrics(y[va], proba_va)
+    log.info("SVM %s: validation ROC-AUC %.4f", chosen, scores["roc_auc"] or float("nan"))
+    final = held
     if chosen == "gb":  # cheap: refit on every proposal for the shipped model
         final = SvmModel(kind="gb", fast=fast, seed=seed).fit(frame, y)
     run = Run.create(
@@ -235,20 +250,16 @@ def train(
         seed=seed,
         data_sha256=_data_sha256(data, frame),
     )
-    final.save(run.model_dir, metadata={"validation": scores[chosen], "selection": reason})
-    run.write_metrics({**{k: v for k, v in scores[chosen].items() if k != "confusion"},
-                       "model": chosen, "selection": reason,
-                       "candidates": {k: {"roc_auc": s["roc_auc"],
-                                          "average_precision": s["average_precision"],
-                                          "precision_misaligned": s["precision_misaligned"],
-                                          "recall_misaligned": s["recall_misaligned"]}
-                                      for k, s in scores.items()},
+    final.save(run.model_dir, metadata={"validation": scores, "selection": reason,
+                                        "candidates": selection})
+    _report(run, y[va], proba_va, history=held.history_, name=f"svm {chosen}")
+    run.write_metrics({**{k: v for k, v in scores.items() if k != "confusion"},
+                       "model": chosen, "selection": reason, "candidates": selection,
                        "refit_on_all_rows": chosen == "gb"})
-    _report(run, y[va], probas[chosen], history=fitted[chosen].history_, name=f"svm {chosen}")
     run.write_predictions(pd.DataFrame({
         "index": frame["index"].iloc[va].to_numpy(),
-        "probability": probas[chosen],
-        "label": (probas[chosen] >= final.threshold).astype(int),
+        "probability": proba_va,
+        "label": (proba_va >= held.threshold).astype(int),
         "true_label": y[va],
     }))
     return run
