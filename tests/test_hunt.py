@@ -139,10 +139,12 @@ def test_tls_engine_on_injected_transit():
 
 
 # ----------------------------------------------------------------- batch on Dask
-def test_hunt_many_in_process_with_an_error_record(tmp_path):
+def test_hunt_many_in_process_with_an_error_record(tmp_path, capsys):
     bad = tmp_path / "empty.fits"
     bad.write_bytes(b"")
-    table = hunt_many([injected(), bad, injected(depth=0.0, seed=5)], period_max=8)
+    table = hunt_many([injected(), bad, injected(depth=0.0, seed=5)], period_max=8,
+                      progress=True)
+    assert "3/3" in capsys.readouterr().err  # the progress bar counted every light curve
     assert list(table["error"].isna()) == [True, False, True]
     assert "FormatError" in table.loc[1, "error"]
     assert table.loc[0, "period"] == pytest.approx(2.7, rel=2e-3)

@@ -781,6 +781,7 @@ def hunt_many(
     client: Any = None,
     *,
     scheduler: str | None = None,
+    progress: bool | None = None,
     **kwargs: Any,
 ):
     """Run :func:`planet_hunter` over many light curves with Dask; return a DataFrame.
@@ -795,6 +796,8 @@ def hunt_many(
     scheduler : str, optional
         In-process Dask scheduler when ``client`` is None: ``"threads"`` (default),
         ``"synchronous"`` or ``"processes"``.
+    progress : bool, optional
+        Show a progress bar (default: the ``conf.progress`` setting).
     **kwargs
         Passed to :func:`planet_hunter` (e.g. ``max_planets``, ``time_format``).
 
@@ -813,23 +816,42 @@ def hunt_many(
     import pandas as pd
 
     from ..utils import optional_import
+    from ..utils import progress as progress_bar
 
     dask = optional_import("dask", "hunt_many()")
     items = list(items)
     tasks = [dask.delayed(_hunt_one, pure=False)(it, kwargs) for it in items]
-    if client is None:
-        records = dask.compute(*tasks, scheduler=scheduler or "threads")
-    else:
-        own = None
-        if isinstance(client, str):
-            distributed = optional_import("distributed", "hunt_many(client=<address>)")
-            own = client = distributed.Client(client)
-        try:
-            futures = client.compute(tasks)
-            records = client.gather(futures)
-        finally:
-            if own is not None:
-                own.close()
+    bar = progress_bar(total=len(items), desc="planet_hunter", enabled=progress, unit="lc")
+    try:
+        if client is None:
+            from dask.callbacks import Callback
+
+            keys = {t.key for t in tasks}
+
+            class _Tick(Callback):
+                def _posttask(self, key, result, dsk, state, worker_id):
+                    if key in keys:
+                        bar.update(1)
+
+            with _Tick():
+                records = dask.compute(*tasks, scheduler=scheduler or "threads")
+        else:
+            own = None
+            if isinstance(client, str):
+                distributed = optional_import("distributed", "hunt_many(client=<address>)")
+                own = client = distributed.Client(client)
+            try:
+                from distributed import as_completed
+
+                futures = client.compute(tasks)
+                for _ in as_completed(futures):
+                    bar.update(1)
+                records = client.gather(futures)
+            finally:
+                if own is not None:
+                    own.close()
+    finally:
+        bar.close()
     cols = ["file", "period", "epoch", "duration", "depth", "sde", "snr", "n_transits",
             "detected", "planets", "error"]
     return pd.DataFrame.from_records(list(records), columns=cols)
