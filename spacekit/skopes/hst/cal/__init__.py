@@ -1,1 +1,70 @@
-"""Predict the memory bin, peak memory (GB) and wallclock (s) of an HST calibration job from nine features of its inputs, with calibrated safety margins; train, evaluate, predict, batch prediction and an AWS Lambda handler."""
+"""Predict the memory bin, peak memory (GB) and wallclock (s) of an HST calibration job from nine features of its inputs, with calibrated safety margins; train, evaluate, predict, batch prediction and an AWS Lambda handler.
+
+Main entry points (loaded on first use, so prediction never imports TensorFlow or
+scikit-learn):
+
+- :func:`train` (``data, out_dir``) -> run folder with a versioned ``model/``;
+- :func:`load_predictor` (``model_dir``) -> :class:`CalPredictor` with
+  ``predict(ipst, features)`` -> ``{"memBin", "memVal", "clockTime", ...}`` and
+  ``predict_batch(df)``;
+- :func:`evaluate`, :func:`cross_validate` (repeated grouped k-fold);
+- :func:`parse_memmodel_features`, :func:`prepare_table`;
+- :func:`lambda_handler` (AWS Lambda, calcloud's event), :func:`predict_many` (Dask).
+
+Examples
+--------
+>>> from spacekit.skopes.hst.cal import parse_memmodel_features
+>>> parse_memmodel_features("n_files=2\\ntotal_mb=4.03\\nDETECTOR=UVIS", "iaao11ofq")["detector"]
+1
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "FEATURES": "features",
+    "CalFeatureWarning": "features",
+    "parse_memmodel_features": "features",
+    "prepare_table": "features",
+    "check_ipppssoot": "features",
+    "memory_to_bin": "features",
+    "CalPredictor": "predict",
+    "load_predictor": "predict",
+    "read_features": "predict",
+    "lambda_handler": "predict",
+    "predict_many": "predict",
+    "train": "pipeline",
+    "evaluate": "pipeline",
+    "cross_validate": "pipeline",
+    "fit_pipeline": "pipeline",
+    "score_predictions": "pipeline",
+    "EVALUATE_KEYS": "pipeline",
+    "PowerStandardizer": "transform",
+    "DenseNetwork": "export",
+    "TreeEnsemble": "export",
+}
+
+__all__ = sorted([*_EXPORTS, "predict_batch"])
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__
+
+
+def predict_batch(df, model_dir=None, *, client=None):
+    """Predict every row of a table with the model in ``model_dir`` (see :meth:`CalPredictor.predict_batch`).
+
+    Examples
+    --------
+    >>> predict_batch(table, "runs/hst_cal")  # doctest: +SKIP
+    """
+    from .predict import load_predictor
+
+    return load_predictor(model_dir).predict_batch(df, client=client)

@@ -1,0 +1,105 @@
+"""``spacekit cal``: train, evaluate and serve the HST calibration resource models.
+
+- ``spacekit cal train --data CSV --out DIR [--seed N] [--fast]``
+- ``spacekit cal evaluate --models DIR --data CSV [--json]``
+- ``spacekit cal cv --data CSV [--folds 5] [--repeats 3] [--json]``
+- ``spacekit cal predict --models DIR PATH... [--ipst IPST]``: one JSON line per dataset
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser("cal", help="HST calibration jobs: predict memory bin, memory and wallclock")
+    cal = p.add_subparsers(dest="cal_command", metavar="ACTION")
+
+    t = cal.add_parser("train", help="train and calibrate the three models; writes a run folder")
+    t.add_argument("--data", required=True, help="table (csv) in the training or DynamoDB-export format")
+    t.add_argument("--out", required=True, help="runs folder (the run goes to OUT/hst_cal/<time>-train)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--fast", action="store_true", help="small tree models in seconds")
+    t.add_argument("--under-bin-target", type=float, default=0.005, help="max under-bin rate (default 0.005)")
+    t.add_argument("--coverage", type=float, default=0.99, help="kill-time coverage (default 0.99)")
+    t.set_defaults(func=_train)
+
+    e = cal.add_parser("evaluate", help="score a trained model on a table")
+    e.add_argument("--models", required=True, help="model folder, run folder or runs folder")
+    e.add_argument("--data", required=True, help="table (csv) with memory and wallclock; extra columns are fine")
+    e.add_argument("--json", action="store_true", help="print JSON")
+    e.set_defaults(func=_evaluate)
+
+    c = cal.add_parser("cv", help="repeated grouped k-fold evaluation of the whole pipeline")
+    c.add_argument("--data", required=True)
+    c.add_argument("--folds", type=int, default=5)
+    c.add_argument("--repeats", type=int, default=3)
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=_cv)
+
+    pr = cal.add_parser("predict", help="predict datasets from MemModelFeatures files (JSON per dataset)")
+    pr.add_argument("--models", required=True, help="model folder, run folder or runs folder")
+    pr.add_argument("paths", nargs="+", metavar="PATH", help="<ipst>_MemModelFeatures.txt files or s3:// URLs")
+    pr.add_argument("--ipst", default=None, help="dataset name when it is not the file-name prefix")
+    pr.set_defaults(func=_predict)
+    p.set_defaults(func=lambda args: (p.print_help(sys.stderr), 2)[1])
+
+
+def _train(args) -> int:
+    from ..skopes.hst.cal import train
+
+    run = train(
+        args.data, args.out, seed=args.seed, fast=args.fast,
+        under_bin_target=args.under_bin_target, wallclock_coverage=args.coverage,
+    )
+    m = run.metrics
+    sel = {t: v["kept"] for t, v in m["selection"].items()}
+    print(f"run: {run.path}")
+    print(f"model: {run.model_dir}")
+    print(f"kept: {sel}; trained in {m['train_seconds']} s")
+    oof = m["out_of_fold"]
+    print(
+        f"out-of-fold: bin accuracy {oof['bin_accuracy']:.4f}, under-bin {oof['under_bin_rate']:.4f}, "
+        f"over-bin {oof['over_bin_rate']:.4f}, memory RMSE {oof['memory_rmse_gb']:.3f} GB, "
+        f"wallclock MdAPE {oof['wallclock_mdape']:.3f}, kill time under {oof['wallclock_under_rate']:.4f}"
+    )
+    return 0
+
+
+def _evaluate(args) -> int:
+    from ..skopes.hst.cal import evaluate
+
+    m = evaluate(args.models, args.data)
+    if args.json:
+        print(json.dumps(m, indent=2))
+    else:
+        for k, v in m.items():
+            print(f"{k:28s} {v:.6g}" if isinstance(v, float) else f"{k:28s} {v}")
+    return 0
+
+
+def _cv(args) -> int:
+    from ..skopes.hst.cal import cross_validate
+
+    cv = cross_validate(args.data, n_splits=args.folds, n_repeats=args.repeats, seed=args.seed)
+    out = {"mean": cv["mean"], "worst": cv["worst"], "by_time": cv["by_time"], "settings": cv["settings"]}
+    if args.json:
+        print(json.dumps(out, indent=2, default=str))
+    else:
+        for k in cv["mean"]:
+            print(f"{k:28s} mean {cv['mean'][k]:.5g}  worst {cv['worst'][k]:.5g}")
+    return 0
+
+
+def _predict(args) -> int:
+    from pathlib import Path
+
+    from ..skopes.hst.cal import load_predictor
+
+    pred = load_predictor(args.models)
+    for path in args.paths:
+        ipst = args.ipst or Path(path.rstrip("/")).name.split("_")[0]
+        print(json.dumps(pred.predict(ipst, path)), flush=True)
+    return 0

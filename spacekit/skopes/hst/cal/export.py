@@ -1,0 +1,327 @@
+"""Trained models as plain numpy arrays, evaluated by numpy alone.
+
+Prediction must not import TensorFlow or scikit-learn (each costs seconds and hundreds of MB
+in a fresh process). Keras dense networks are exported layer by layer (kernel, bias,
+activation) into a :class:`DenseNetwork`; scikit-learn ``HistGradientBoosting*`` ensembles are
+exported node by node into a :class:`TreeEnsemble`. Both are saved as ``.npz`` files (read
+with ``allow_pickle=False``) plus a small JSON spec, and reproduce the original models'
+outputs: networks to float32 rounding (1e-5), trees exactly (same comparisons, same
+summation order).
+
+The ``from_keras``/``from_sklearn`` exporters import nothing heavy themselves: they read
+attributes of the model object they are given.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ....exceptions import InputError, ModelLoadError
+from ....utils.files import atomic_write
+
+__all__ = ["DenseNetwork", "TreeEnsemble", "load_exported", "save_exported"]
+
+_ACTIVATIONS = ("linear", "relu", "sigmoid", "softmax", "tanh")
+
+
+def _apply_activation(h: np.ndarray, name: str) -> np.ndarray:
+    if name == "linear":
+        return h
+    if name == "relu":
+        return np.maximum(h, 0, out=h)
+    if name == "sigmoid":
+        np.negative(h, out=h)
+        np.exp(h, out=h)
+        h += 1
+        return np.reciprocal(h, out=h)
+    if name == "tanh":
+        return np.tanh(h, out=h)
+    if name == "softmax":
+        h -= h.max(axis=1, keepdims=True)
+        np.exp(h, out=h)
+        h /= h.sum(axis=1, keepdims=True)
+        return h
+    raise InputError(f"activation {name!r} is not supported; expected one of {_ACTIVATIONS}")
+
+
+class DenseNetwork:
+    """A feed-forward stack of dense layers evaluated in float32 numpy.
+
+    Parameters
+    ----------
+    weights : list of (kernel, bias, activation)
+        ``kernel`` of shape (n_in, n_out), ``bias`` (n_out,), activation one of
+        linear, relu, sigmoid, softmax, tanh.
+
+    Examples
+    --------
+    >>> net = DenseNetwork([(np.eye(2), np.zeros(2), "relu")])
+    >>> net.predict(np.array([[1.0, -1.0]])).tolist()
+    [[1.0, 0.0]]
+    """
+
+    kind = "dense"
+
+    def __init__(self, weights: list[tuple[np.ndarray, np.ndarray, str]]):
+        self.layers = []
+        for k, b, act in weights:
+            k = np.ascontiguousarray(k, dtype=np.float32)
+            b = np.ascontiguousarray(b, dtype=np.float32).reshape(-1)
+            if k.ndim != 2 or k.shape[1] != b.shape[0]:
+                raise InputError(f"dense layer: kernel {k.shape} does not match bias {b.shape}")
+            if act not in _ACTIVATIONS:
+                raise InputError(f"activation {act!r} is not supported; expected one of {_ACTIVATIONS}")
+            self.layers.append((k, b, act))
+
+    @property
+    def n_inputs(self) -> int:
+        return self.layers[0][0].shape[0]
+
+    @property
+    def flops_per_row(self) -> int:
+        """Multiply-adds times two of one row (the matrix products only)."""
+        return int(sum(2 * k.shape[0] * k.shape[1] for k, _, _ in self.layers))
+
+    @classmethod
+    def from_keras(cls, model: Any) -> DenseNetwork:
+        """Export a Keras model made of Input, Dense and (inactive at inference) Dropout layers."""
+        weights = []
+        for layer in model.layers:
+            kind = type(layer).__name__
+            if kind in ("InputLayer", "Dropout"):
+                continue
+            if kind != "Dense":
+                raise InputError(
+                    f"cannot export Keras layer {layer.name!r} of type {kind}: only Dense and "
+                    "Dropout layers are supported"
+                )
+            kernel, bias = layer.get_weights()
+            act = getattr(layer.activation, "__name__", str(layer.activation))
+            weights.append((kernel, bias, act))
+        if not weights:
+            raise InputError("the Keras model has no Dense layer to export")
+        return cls(weights)
+
+    def predict(self, X: Any, *, chunk_size: int = 8192) -> np.ndarray:
+        """Outputs of the network for rows of ``X`` (float32, shape (n, n_outputs))."""
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim != 2 or X.shape[1] != self.n_inputs:
+            raise InputError(f"expected an array of shape (n, {self.n_inputs}), got {X.shape}")
+        n_out = self.layers[-1][0].shape[1]
+        out = np.empty((X.shape[0], n_out), dtype=np.float32)
+        for start in range(0, X.shape[0], chunk_size):
+            h = X[start : start + chunk_size]
+            for k, b, act in self.layers:
+                h = h @ k
+                h += b
+                h = _apply_activation(h, act)
+            out[start : start + chunk_size] = h
+        return out
+
+    def to_arrays(self) -> tuple[dict[str, np.ndarray], dict]:
+        arrays = {}
+        for i, (k, b, _) in enumerate(self.layers):
+            arrays[f"kernel_{i}"] = k
+            arrays[f"bias_{i}"] = b
+        return arrays, {"kind": self.kind, "activations": [a for _, _, a in self.layers]}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict, spec: dict) -> DenseNetwork:
+        acts = spec["activations"]
+        return cls([(arrays[f"kernel_{i}"], arrays[f"bias_{i}"], a) for i, a in enumerate(acts)])
+
+
+class TreeEnsemble:
+    """A gradient-boosted tree ensemble (scikit-learn ``HistGradientBoosting*``) in numpy arrays.
+
+    All trees' nodes are concatenated; a leaf points to itself with threshold +inf, so all rows
+    walk all trees at once, ``depth`` steps. Raw scores are summed tree by tree in the order
+    scikit-learn uses, so outputs are identical, not merely close.
+
+    Parameters
+    ----------
+    feature, threshold, left, right, missing_left, value : numpy.ndarray
+        Node arrays (``left``/``right`` are global node indices).
+    roots : numpy.ndarray
+        Root node of each tree, in iteration-major order (iteration, then output).
+    baseline : numpy.ndarray
+        Initial raw score of each output.
+    link : str
+        ``identity`` (regression), ``exp`` (regression trained on a log target),
+        ``softmax`` or ``sigmoid`` (classification).
+    classes : numpy.ndarray, optional
+        Class labels (classification).
+    depth : int
+        Maximum depth of the trees.
+
+    Examples
+    --------
+    >>> t = TreeEnsemble(feature=np.array([0, 0, 0]), threshold=np.array([0.5, np.inf, np.inf]),
+    ...     left=np.array([1, 1, 2]), right=np.array([2, 1, 2]),
+    ...     missing_left=np.array([True, False, False]), value=np.array([0.0, -1.0, 1.0]),
+    ...     roots=np.array([0]), baseline=np.array([10.0]), depth=1)
+    >>> t.predict(np.array([[0.0], [1.0]])).tolist()
+    [9.0, 11.0]
+    """
+
+    kind = "trees"
+
+    def __init__(self, *, feature, threshold, left, right, missing_left, value, roots, baseline,
+                 link: str = "identity", classes=None, depth: int = 1):
+        self.feature = np.asarray(feature, dtype=np.intp)
+        self.threshold = np.asarray(threshold, dtype=np.float64)
+        self.left = np.asarray(left, dtype=np.intp)
+        self.right = np.asarray(right, dtype=np.intp)
+        self.missing_left = np.asarray(missing_left, dtype=bool)
+        self.value = np.asarray(value, dtype=np.float64)
+        self.roots = np.asarray(roots, dtype=np.intp)
+        self.baseline = np.asarray(baseline, dtype=np.float64).reshape(-1)
+        self.link = link
+        self.classes = None if classes is None else np.asarray(classes)
+        self.depth = int(depth)
+        if self.roots.size % self.baseline.size:
+            raise InputError("tree ensemble: number of trees is not a multiple of the outputs")
+
+    @property
+    def n_outputs(self) -> int:
+        return self.baseline.size
+
+    @classmethod
+    def from_sklearn(cls, est: Any, *, link: str | None = None) -> TreeEnsemble:
+        """Export a fitted ``HistGradientBoostingRegressor`` or ``...Classifier`` (numeric features)."""
+        predictors = getattr(est, "_predictors", None)
+        if predictors is None:
+            raise InputError(
+                f"expected a fitted HistGradientBoostingRegressor/Classifier, got {type(est).__name__}"
+            )
+        if getattr(est, "_preprocessor", None) is not None or getattr(est, "is_categorical_", None) is not None and np.any(est.is_categorical_):
+            raise InputError("tree export supports numeric features only (no categorical_features)")
+        feats, thr, left, right, mleft, vals, roots = [], [], [], [], [], [], []
+        offset, depth = 0, 1
+        for it in predictors:
+            for pred in it:
+                nodes = pred.nodes
+                n = len(nodes)
+                leaf = nodes["is_leaf"].astype(bool)
+                idx = np.arange(n) + offset
+                feats.append(np.where(leaf, 0, nodes["feature_idx"]))
+                thr.append(np.where(leaf, np.inf, nodes["num_threshold"]))
+                left.append(np.where(leaf, idx, nodes["left"].astype(np.intp) + offset))
+                right.append(np.where(leaf, idx, nodes["right"].astype(np.intp) + offset))
+                mleft.append(np.where(leaf, True, nodes["missing_go_to_left"].astype(bool)))
+                vals.append(np.where(leaf, nodes["value"], 0.0))
+                roots.append(offset)
+                depth = max(depth, int(nodes["depth"].max()))
+                offset += n
+        is_clf = hasattr(est, "classes_")
+        if link is None:
+            if is_clf:
+                link = "softmax" if len(predictors[0]) > 1 else "sigmoid"
+            else:
+                name = getattr(est, "loss", "squared_error")
+                link = {"squared_error": "identity", "absolute_error": "identity",
+                        "quantile": "identity", "poisson": "exp", "gamma": "exp"}.get(name, "identity")
+        return cls(
+            feature=np.concatenate(feats), threshold=np.concatenate(thr),
+            left=np.concatenate(left), right=np.concatenate(right),
+            missing_left=np.concatenate(mleft), value=np.concatenate(vals),
+            roots=np.array(roots), baseline=np.asarray(est._baseline_prediction).reshape(-1),
+            link=link, classes=getattr(est, "classes_", None), depth=depth,
+        )
+
+    def raw_predict(self, X: Any, *, chunk_size: int = 4096) -> np.ndarray:
+        """Raw scores, shape (n, n_outputs): baseline plus the leaf values, tree by tree."""
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2:
+            raise InputError(f"expected a 2-D array (rows, features), got shape {X.shape}")
+        k = self.n_outputs
+        n_iter = self.roots.size // k
+        out = np.empty((X.shape[0], k), dtype=np.float64)
+        for start in range(0, X.shape[0], chunk_size):
+            x = X[start : start + chunk_size]
+            node = np.broadcast_to(self.roots, (x.shape[0], self.roots.size)).copy()
+            for _ in range(self.depth):
+                xv = np.take_along_axis(x, self.feature[node], axis=1)
+                go_left = xv <= self.threshold[node]
+                nan = np.isnan(xv)
+                if nan.any():
+                    go_left |= nan & self.missing_left[node]
+                node = np.where(go_left, self.left[node], self.right[node])
+            leaf = self.value[node].reshape(x.shape[0], n_iter, k)
+            raw = np.empty((x.shape[0], k), dtype=np.float64)
+            raw[:] = self.baseline
+            for i in range(n_iter):
+                raw += leaf[:, i, :]
+            out[start : start + chunk_size] = raw
+        return out
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Regression: the predicted values (n,). Classification: class probabilities (n, n_classes)."""
+        raw = self.raw_predict(X)
+        if self.link == "identity":
+            return raw[:, 0]
+        if self.link == "exp":
+            return np.exp(raw[:, 0])
+        if self.link == "sigmoid":
+            p = 1.0 / (1.0 + np.exp(-raw[:, 0]))
+            return np.column_stack([1.0 - p, p])
+        if self.link == "softmax":
+            e = np.exp(raw - raw.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+        raise ModelLoadError(f"unknown link {self.link!r} in tree ensemble")
+
+    def to_arrays(self) -> tuple[dict[str, np.ndarray], dict]:
+        arrays = {
+            "feature": self.feature.astype(np.int32), "threshold": self.threshold,
+            "left": self.left.astype(np.int32), "right": self.right.astype(np.int32),
+            "missing_left": self.missing_left, "value": self.value,
+            "roots": self.roots.astype(np.int32), "baseline": self.baseline,
+        }
+        if self.classes is not None:
+            arrays["classes"] = np.asarray(self.classes).astype(np.int64)
+        return arrays, {"kind": self.kind, "link": self.link, "depth": self.depth}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict, spec: dict) -> TreeEnsemble:
+        return cls(
+            feature=arrays["feature"], threshold=arrays["threshold"], left=arrays["left"],
+            right=arrays["right"], missing_left=arrays["missing_left"], value=arrays["value"],
+            roots=arrays["roots"], baseline=arrays["baseline"], link=spec["link"],
+            classes=arrays.get("classes"), depth=spec["depth"],
+        )
+
+
+_KINDS = {"dense": DenseNetwork, "trees": TreeEnsemble}
+
+
+def save_exported(model: DenseNetwork | TreeEnsemble, path: str | os.PathLike) -> dict:
+    """Write ``model`` to an ``.npz`` file atomically; return its JSON spec (kind, settings)."""
+    arrays, spec = model.to_arrays()
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    with atomic_write(Path(path), "wb") as fh:
+        fh.write(buf.getvalue())
+    return spec
+
+
+def load_exported(path: str | os.PathLike, spec: dict) -> DenseNetwork | TreeEnsemble:
+    """Read a model written by :func:`save_exported` (no pickles, nothing written)."""
+    path = Path(path)
+    if spec.get("kind") not in _KINDS:
+        raise ModelLoadError(f"{path}: unknown model kind {spec.get('kind')!r}; expected {sorted(_KINDS)}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except FileNotFoundError:
+        raise ModelLoadError(f"model file {path} is missing; the model folder is incomplete") from None
+    except (ValueError, OSError) as exc:
+        raise ModelLoadError(f"model file {path} is not a valid .npz: {exc}") from None
+    try:
+        return _KINDS[spec["kind"]].from_arrays(arrays, spec)
+    except KeyError as exc:
+        raise ModelLoadError(f"model file {path} lacks array {exc}; re-train or re-export") from None

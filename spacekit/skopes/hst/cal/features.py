@@ -1,0 +1,433 @@
+"""The nine features of an HST calibration job, parsed exactly as the production pipeline does.
+
+Two inputs are understood:
+
+- a dataset's ``<ipppssoot>_MemModelFeatures.txt`` (``key=value`` lines written by the
+  calibration pipeline) together with the ipppssoot itself, through
+  :func:`parse_memmodel_features`;
+- tables in the training-data format (``hst_cal_2021-05-11_latest.csv``) or the DynamoDB
+  export format (same columns, other order, plus ``timestamp``), through :func:`prepare_table`.
+
+The rules (from calcloud's ``JobPredict``): keys an instrument does not write are absent and
+count as 0; ``total_mb`` is rounded to an integer; ``DETECTOR`` UVIS or WFC is 1, anything
+else 0; ``SUBARRAY`` "True" is 1; ``DRIZCORR``/``PCTECORR`` "PERFORM" is 1; ``CRSPLIT``
+"NaN" is 0, "1"/"1.0" is 1, anything else 2; ``dtype`` is 1 when the ipppssoot ends in 0;
+``instr`` comes from its first letter (j ACS 0, l COS 1, o STIS 2, i WFC3 3).
+
+What production maps silently (an unknown key, a spelling outside the known ones such as
+``SUBARRAY=Yes``) is mapped the same way here, with a :class:`CalFeatureWarning` naming it.
+What is really wrong (no ``n_files`` or ``total_mb``, a non-numeric value, a malformed
+ipppssoot) raises :class:`~spacekit.exceptions.InputError` naming the dataset and the field.
+
+This module needs only numpy (and pandas for tables, imported when used), so prediction
+stays free of TensorFlow and scikit-learn.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ....exceptions import InputError, SchemaError
+
+__all__ = [
+    "FEATURES",
+    "TARGETS",
+    "BIN_EDGES_GB",
+    "BIN_QUEUES_GB",
+    "INSTRUMENTS",
+    "CalFeatureWarning",
+    "parse_memmodel_features",
+    "features_from_mapping",
+    "check_ipppssoot",
+    "memory_to_bin",
+    "prepare_table",
+    "group_ids",
+    "yeo_johnson",
+    "power_standardize",
+]
+
+#: The nine model inputs, in the order the models see them.
+FEATURES: tuple[str, ...] = (
+    "n_files",
+    "total_mb",
+    "drizcorr",
+    "pctecorr",
+    "crsplit",
+    "subarray",
+    "detector",
+    "dtype",
+    "instr",
+)
+#: The three targets: memory bin (0-3), peak memory (GB), wallclock (s).
+TARGETS: tuple[str, ...] = ("mem_bin", "memory", "wallclock")
+#: Upper memory limits (GB) of bins 0, 1 and 2: the 2/8/16 GB queues less container overhead.
+BIN_EDGES_GB: tuple[float, ...] = (1.792, 7.168, 14.336)
+#: The AWS Batch queue (GB) of each bin.
+BIN_QUEUES_GB: tuple[int, ...] = (2, 8, 16, 64)
+#: First letter of an ipppssoot -> (instrument name, code).
+INSTRUMENTS: dict[str, tuple[str, int]] = {
+    "j": ("ACS", 0),
+    "l": ("COS", 1),
+    "o": ("STIS", 2),
+    "i": ("WFC3", 3),
+}
+_KNOWN_KEYS = ("n_files", "total_mb", "DETECTOR", "SUBARRAY", "DRIZCORR", "PCTECORR", "CRSPLIT")
+_DETECTORS_1 = {"UVIS", "WFC"}
+_DETECTORS_0 = {"IR", "HRC", "SBC", "NUV", "FUV", "NUV-MAMA", "FUV-MAMA", "CCD"}
+
+
+class CalFeatureWarning(UserWarning):
+    """A MemModelFeatures value was mapped the way production maps it, but is unusual."""
+
+
+def _warn(msg: str) -> None:
+    warnings.warn(msg, CalFeatureWarning, stacklevel=3)
+
+
+def check_ipppssoot(ipst: str) -> str:
+    """Validate an HST dataset name (ipppssoot) and return it in lower case.
+
+    Parameters
+    ----------
+    ipst : str
+        Nine characters whose first letter is an HST calibration instrument
+        (j ACS, l COS, o STIS, i WFC3).
+
+    Returns
+    -------
+    str
+        The lower-case ipppssoot.
+
+    Raises
+    ------
+    InputError
+        When it is not a 9-character string or its first letter is not j, l, o or i.
+
+    Examples
+    --------
+    >>> check_ipppssoot("J8ZS05020")
+    'j8zs05020'
+    """
+    if not isinstance(ipst, str):
+        raise InputError(f"ipppssoot: expected a 9-character string, got {type(ipst).__name__}")
+    name = ipst.strip().lower()
+    if len(name) != 9 or not name.isalnum():
+        raise InputError(
+            f"ipppssoot {ipst!r}: expected 9 letters/digits like 'j8zs05020', got "
+            f"{len(name)} characters; pass the dataset name, not a file name"
+        )
+    if name[0] not in INSTRUMENTS:
+        raise InputError(
+            f"ipppssoot {ipst!r}: first letter {name[0]!r} is not an HST calibration "
+            f"instrument (expected one of j=ACS, l=COS, o=STIS, i=WFC3)"
+        )
+    return name
+
+
+def _number(value: Any, field: str, ipst: str) -> float:
+    try:
+        out = float(str(value).strip())
+    except (TypeError, ValueError):
+        raise InputError(
+            f"dataset {ipst}: field {field} must be a number, got {value!r}; "
+            "fix the MemModelFeatures file"
+        ) from None
+    if not math.isfinite(out) or out < 0:
+        raise InputError(
+            f"dataset {ipst}: field {field} must be a finite number >= 0, got {value!r}"
+        )
+    return out
+
+
+def features_from_mapping(values: Mapping[str, Any], ipst: str) -> dict[str, int]:
+    """Turn MemModelFeatures keys (``n_files``, ``total_mb``, ``DETECTOR``, ...) into the 9 features.
+
+    Parameters
+    ----------
+    values : mapping
+        Raw keys and values as written in a MemModelFeatures file (strings or numbers).
+        Absent optional keys count as 0.
+    ipst : str
+        The ipppssoot; gives ``instr`` and ``dtype``.
+
+    Returns
+    -------
+    dict
+        ``{feature: int}`` for the names in :data:`FEATURES`.
+
+    Examples
+    --------
+    >>> f = features_from_mapping({"n_files": "3", "total_mb": "2.2752", "DETECTOR": "NUV",
+    ...                            "SUBARRAY": "True"}, "la8p01010")
+    >>> [f[k] for k in FEATURES]
+    [3, 2, 0, 0, 0, 1, 0, 1, 1]
+    """
+    name = check_ipppssoot(ipst)
+    for key in values:
+        if key not in _KNOWN_KEYS:
+            _warn(f"dataset {name}: unknown key {key!r} ignored (production ignores it too)")
+    for req in ("n_files", "total_mb"):
+        if req not in values or str(values[req]).strip() == "":
+            raise InputError(
+                f"dataset {name}: required field {req} is missing; a MemModelFeatures file "
+                f"must have n_files and total_mb lines (found keys {sorted(values)})"
+            )
+    n_files = _number(values["n_files"], "n_files", name)
+    if n_files != int(n_files):
+        raise InputError(f"dataset {name}: field n_files must be an integer, got {values['n_files']!r}")
+    total_mb = int(round(_number(values["total_mb"], "total_mb", name)))
+
+    def text(key: str) -> str | None:
+        v = values.get(key)
+        return None if v is None else str(v).strip()
+
+    det = text("DETECTOR")
+    if det is not None and det not in _DETECTORS_1 | _DETECTORS_0:
+        _warn(f"dataset {name}: DETECTOR={det!r} is not a known detector; mapped to 0 as in production")
+    detector = int(det in _DETECTORS_1)
+
+    sub = text("SUBARRAY")
+    if sub is not None and sub not in ("True", "False"):
+        _warn(f"dataset {name}: SUBARRAY={sub!r} is neither 'True' nor 'False'; mapped to 0 as in production")
+    subarray = int(sub == "True")
+
+    flags = {}
+    for key in ("DRIZCORR", "PCTECORR"):
+        v = text(key)
+        if v is not None and v not in ("PERFORM", "OMIT", "COMPLETE"):
+            _warn(f"dataset {name}: {key}={v!r} is not PERFORM/OMIT; mapped to 0 as in production")
+        flags[key] = int(v == "PERFORM")
+
+    cr = text("CRSPLIT")
+    if cr is None or cr == "NaN":
+        crsplit = 0
+    elif cr in ("1", "1.0"):
+        crsplit = 1
+    else:
+        try:
+            ok = float(cr) > 1
+        except ValueError:
+            ok = False
+        if not ok:
+            _warn(f"dataset {name}: CRSPLIT={cr!r} is not NaN, 1 or a number > 1; mapped to 2 as in production")
+        crsplit = 2
+    return {
+        "n_files": int(n_files),
+        "total_mb": total_mb,
+        "drizcorr": flags["DRIZCORR"],
+        "pctecorr": flags["PCTECORR"],
+        "crsplit": crsplit,
+        "subarray": subarray,
+        "detector": detector,
+        "dtype": int(name[-1] == "0"),
+        "instr": INSTRUMENTS[name[0]][1],
+    }
+
+
+def parse_memmodel_features(text: str, ipst: str) -> dict[str, int]:
+    """Parse the text of a ``<ipst>_MemModelFeatures.txt`` file into the nine features.
+
+    Parameters
+    ----------
+    text : str
+        The file's contents: ``key=value`` lines.
+    ipst : str
+        The ipppssoot (9 characters, first letter j/l/o/i).
+
+    Returns
+    -------
+    dict
+        ``{feature: int}`` for the names in :data:`FEATURES`.
+
+    Raises
+    ------
+    InputError
+        A line that is not ``key=value``, a missing ``n_files``/``total_mb``, a non-numeric
+        value or a bad ipppssoot; the message names the dataset and the field.
+
+    Examples
+    --------
+    >>> txt = "n_files=5\\ntotal_mb=66.1\\nDETECTOR=IR\\nSUBARRAY=False\\nDRIZCORR=PERFORM"
+    >>> parse_memmodel_features(txt, "ib8t01010")["drizcorr"]
+    1
+    """
+    name = check_ipppssoot(ipst)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    values: dict[str, str] = {}
+    for lineno, line in enumerate(str(text).splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if "=" not in line:
+            raise InputError(
+                f"dataset {name}: line {lineno} {line!r} of its MemModelFeatures file is not "
+                "'key=value'"
+            )
+        key, value = line.split("=", 1)
+        values[key.strip()] = value.strip()
+    return features_from_mapping(values, name)
+
+
+def memory_to_bin(memory_gb: Any) -> np.ndarray:
+    """Memory bin (0-3) of peak memory values in GB (bins end at 1.792, 7.168, 14.336 GB).
+
+    Examples
+    --------
+    >>> memory_to_bin([0.5, 2.0, 10.0, 20.0]).tolist()
+    [0, 1, 2, 3]
+    """
+    return np.searchsorted(np.asarray(BIN_EDGES_GB), np.asarray(memory_gb, dtype=float), side="right")
+
+
+def prepare_table(data: Any, *, name: str | None = None, require_targets: bool = True):
+    """Read and check a table of calibration jobs (training or DynamoDB-export format).
+
+    Parameters
+    ----------
+    data : path or pandas.DataFrame
+        A csv in the ``hst_cal_2021-05-11_latest.csv`` or DynamoDB-export layout (column
+        order and extra columns do not matter), or such a DataFrame.
+    name : str, optional
+        Name used in messages (default: the file name).
+    require_targets : bool
+        Require ``memory`` and ``wallclock`` (training, evaluation). ``mem_bin`` is derived
+        from ``memory`` when absent.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The nine features (integers; ``total_mb`` rounded as production does), the targets
+        when present, ``ipst`` and ``timestamp`` when present; rows with a missing target
+        are dropped with a warning.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"ipst": ["la8p01010"], "n_files": [3], "total_mb": [2.3],
+    ...     "drizcorr": [0], "pctecorr": [0], "crsplit": [0], "subarray": [1],
+    ...     "detector": [0], "dtype": [1], "instr": [1], "memory": [0.2], "wallclock": [30.0]})
+    >>> prepare_table(df)[["total_mb", "mem_bin"]].values.tolist()
+    [[2, 0]]
+    """
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        df = data.copy()
+        label = name or "table"
+    else:
+        from pathlib import Path
+
+        label = name or Path(str(data)).name
+        try:
+            df = pd.read_csv(data)
+        except FileNotFoundError:
+            raise InputError(f"table {label}: file {data} does not exist") from None
+    missing = [c for c in FEATURES if c not in df.columns]
+    if require_targets:
+        missing += [c for c in ("memory", "wallclock") if c not in df.columns]
+    if missing:
+        raise SchemaError(
+            f"table {label}: expected the columns {list(FEATURES)} (and memory, wallclock "
+            f"for training/evaluation), missing {missing}; found {list(df.columns)[:20]}"
+        )
+    out = pd.DataFrame(index=df.index)
+    for col in FEATURES:
+        vals = pd.to_numeric(df[col], errors="coerce")
+        bad = vals.isna()
+        if bad.any():
+            first = df.loc[bad, col].iloc[0]
+            raise SchemaError(
+                f"table {label}: column {col} must be numeric, found {int(bad.sum())} "
+                f"non-numeric or empty value(s), first {first!r}"
+            )
+        out[col] = np.round(vals.to_numpy(dtype=float)).astype(np.int64)
+    if "ipst" in df.columns:
+        out["ipst"] = df["ipst"].astype(str).str.lower()
+        bad = out["ipst"].str[0].map(lambda c: c not in INSTRUMENTS)
+        if bad.any():
+            raise SchemaError(
+                f"table {label}: column ipst has {int(bad.sum())} value(s) that are not HST "
+                f"calibration datasets, first {out.loc[bad, 'ipst'].iloc[0]!r}"
+            )
+    if "timestamp" in df.columns:
+        out["timestamp"] = pd.to_numeric(df["timestamp"], errors="coerce")
+    for col in ("memory", "wallclock"):
+        if col in df.columns:
+            out[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
+    if "memory" in out.columns:
+        out["mem_bin"] = memory_to_bin(out["memory"].fillna(0.0))
+        if "mem_bin" in df.columns:
+            given = pd.to_numeric(df["mem_bin"], errors="coerce")
+            ok = given.notna()
+            out.loc[ok, "mem_bin"] = given[ok].astype(int)
+        out["mem_bin"] = out["mem_bin"].astype(np.int64)
+    if require_targets:
+        bad = out["memory"].isna() | out["wallclock"].isna() | (out["wallclock"] <= 0)
+        if bad.all():
+            raise SchemaError(f"table {label}: no row has both memory and a positive wallclock")
+        if bad.any():
+            _warn(f"table {label}: {int(bad.sum())} row(s) without memory or positive wallclock dropped")
+            out = out.loc[~bad]
+    return out.reset_index(drop=True)
+
+
+def group_ids(X: Any) -> np.ndarray:
+    """Integer group id per row: rows with identical feature vectors share a group.
+
+    Examples
+    --------
+    >>> group_ids([[1, 2], [3, 4], [1, 2]]).tolist()
+    [0, 1, 0]
+    """
+    arr = np.ascontiguousarray(np.asarray(X))
+    _, inverse = np.unique(arr, axis=0, return_inverse=True)
+    return inverse.reshape(-1).astype(np.int64)
+
+
+def yeo_johnson(x: np.ndarray, lmbda: float) -> np.ndarray:
+    """The Yeo-Johnson power transform of ``x`` with parameter ``lmbda`` (numpy only).
+
+    Examples
+    --------
+    >>> float(yeo_johnson(np.array([3.0]), 1.0)[0])
+    3.0
+    """
+    x = np.asarray(x, dtype=float)
+    out = np.empty_like(x)
+    pos = x >= 0
+    eps = np.spacing(1.0)
+    if abs(lmbda) < eps:
+        out[pos] = np.log1p(x[pos])
+    else:
+        out[pos] = (np.power(x[pos] + 1, lmbda) - 1) / lmbda
+    if abs(lmbda - 2) > eps:
+        out[~pos] = -(np.power(-x[~pos] + 1, 2 - lmbda) - 1) / (2 - lmbda)
+    else:
+        out[~pos] = -np.log1p(-x[~pos])
+    return out
+
+
+def power_standardize(X: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+    """Apply saved power-transform parameters to a feature matrix (numpy only).
+
+    ``params`` is :meth:`PowerStandardizer.to_dict` output: ``columns`` (indices),
+    ``lambdas``, ``means``, ``scales``. Other columns pass through unchanged.
+
+    Examples
+    --------
+    >>> p = {"columns": [0], "lambdas": [1.0], "means": [1.0], "scales": [2.0]}
+    >>> power_standardize(np.array([[3.0, 5.0]]), p).tolist()
+    [[1.0, 5.0]]
+    """
+    out = np.array(X, dtype=np.float64, copy=True)
+    if out.ndim != 2:
+        raise InputError(f"expected a 2-D feature matrix, got shape {out.shape}")
+    for col, lam, mu, sd in zip(params["columns"], params["lambdas"], params["means"], params["scales"], strict=False):
+        out[:, col] = (yeo_johnson(out[:, col], lam) - mu) / sd
+    return out

@@ -1,0 +1,742 @@
+"""Training, calibration and honest evaluation of the HST calibration resource models.
+
+Three targets are learned from the nine features (:data:`~.features.FEATURES`): the memory
+bin (classifier), the peak memory in GB and the wallclock in s (regressors; wallclock on a log
+scale). For each target two candidates are compared on a grouped validation split: Keras dense
+networks in the style of upstream (built with :mod:`spacekit.builder`) and scikit-learn
+histogram gradient boosting. The better one is kept and the reason recorded.
+
+Only 817 distinct feature vectors occur in the 29,191 rows of the shared table, so every
+split here keeps identical feature vectors together (groups). Because rows with the same
+features are interchangeable for these models, training uses one row per distinct feature
+vector (and class, for the classifier) weighted by its count: the same loss as training on every
+row, at a fraction of the cost.
+
+Safety margins are calibrated on out-of-fold predictions of a grouped k-fold (each row is
+predicted by a model that never saw its group): the submitted ``memBin`` is the larger of the
+classifier's bin and the bin of the memory estimate times a margin chosen so that at most
+``under_bin_target`` of held-out rows are under-binned; the memory upper bound and the wallclock
+kill time are multiplicative margins at the requested coverage (split-conformal quantiles of
+the log residuals).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import logging
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ....exceptions import InputError
+from .export import DenseNetwork, TreeEnsemble, save_exported
+from .features import BIN_QUEUES_GB, FEATURES, group_ids, prepare_table
+from .predict import MODEL_FORMAT, CalPredictor, apply_margins, raw_outputs
+
+__all__ = [
+    "train",
+    "fit_pipeline",
+    "cross_validate",
+    "evaluate",
+    "score_predictions",
+    "grouped_kfold",
+    "save_model",
+    "EVALUATE_KEYS",
+]
+
+log = logging.getLogger(__name__)
+
+TARGET_COLUMNS = {"bin": "mem_bin", "memory": "memory", "wallclock": "wallclock"}
+TARGET_TRANSFORMS = {"bin": "none", "memory": "log", "wallclock": "log"}
+#: Keys of :func:`evaluate`'s summary (the CLI's ``--json`` output).
+EVALUATE_KEYS = (
+    "bin_accuracy",
+    "under_bin_rate",
+    "over_bin_rate",
+    "memory_rmse_gb",
+    "wallclock_mdape",
+    "wallclock_under_rate",
+)
+_HIDDEN = {
+    "bin": (18, 32, 64, 32, 18, 9),
+    "memory": (18, 32, 64, 32, 18, 9),
+    "wallclock": (18, 32, 64, 128, 256, 128, 64, 32, 18, 9),
+}
+# Metrics where larger is worse (for the worst fold); the others are worse when smaller.
+_HIGHER_WORSE = {
+    "under_bin_rate", "over_bin_rate", "argmax_under_bin_rate", "argmax_over_bin_rate",
+    "mean_extra_gb", "memory_rmse_gb", "memory_mae_gb", "wallclock_rmse_s", "wallclock_mdape",
+    "wallclock_under_pred_rate", "wallclock_under_rate", "wallclock_kill_ratio_median",
+    "memory_upper_mean_extra_gb",
+}
+
+
+# --------------------------------------------------------------------------- data
+def _load(data: Any) -> tuple[Any, str | None, str]:
+    """(table, sha256 of its bytes, label) from a path, DataFrame or registered dataset name."""
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        digest = hashlib.sha256(pd.util.hash_pandas_object(data, index=False).values.tobytes()).hexdigest()
+        return prepare_table(data, name="DataFrame"), digest, "DataFrame"
+    p = Path(str(data))
+    if not p.exists() and isinstance(data, str) and "/" not in data and "." not in data:
+        from ....datasets import fetch
+
+        p = Path(fetch(data))
+    if not p.is_file():
+        raise InputError(f"training data {data!r} is not a file, a DataFrame or a registered dataset name")
+    from ....utils.files import file_sha256
+
+    return prepare_table(p), file_sha256(p), p.name
+
+
+def _compress_regression(X: np.ndarray, y: np.ndarray):
+    uniq, inv = np.unique(X, axis=0, return_inverse=True)
+    inv = inv.reshape(-1)
+    counts = np.bincount(inv, minlength=len(uniq)).astype(float)
+    means = np.bincount(inv, weights=y, minlength=len(uniq)) / counts
+    return uniq, means, counts
+
+
+def _compress_classes(X: np.ndarray, y: np.ndarray):
+    both = np.column_stack([X, y])
+    uniq, counts = np.unique(both, axis=0, return_counts=True)
+    return uniq[:, :-1], uniq[:, -1].astype(int), counts.astype(float)
+
+
+def grouped_kfold(groups: np.ndarray, n_splits: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Split rows into ``n_splits`` folds of whole groups, shuffled by ``seed``, rows balanced.
+
+    Returns
+    -------
+    list of (train_index, test_index)
+
+    Examples
+    --------
+    >>> folds = grouped_kfold(np.array([0, 0, 1, 2, 2, 3]), n_splits=2, seed=0)
+    >>> sorted(len(t) for _, t in folds)
+    [3, 3]
+    """
+    groups = np.asarray(groups)
+    uniq, inv, counts = np.unique(groups, return_inverse=True, return_counts=True)
+    if len(uniq) < n_splits:
+        raise InputError(f"grouped k-fold: {n_splits} folds need at least {n_splits} groups, found {len(uniq)}")
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(uniq))
+    # Greedy balance: largest groups first (random tie order), each into the lightest fold.
+    order = order[np.argsort(-counts[order], kind="stable")]
+    load = np.zeros(n_splits)
+    fold_of = np.empty(len(uniq), dtype=int)
+    for g in order:
+        f = int(np.argmin(load + rng.random(n_splits) * 1e-6))
+        fold_of[g] = f
+        load[f] += counts[g]
+    row_fold = fold_of[inv.reshape(-1)]
+    return [(np.flatnonzero(row_fold != f), np.flatnonzero(row_fold == f)) for f in range(n_splits)]
+
+
+# --------------------------------------------------------------------------- models
+def _target_values(df, target: str) -> np.ndarray:
+    y = df[TARGET_COLUMNS[target]].to_numpy(dtype=float)
+    if TARGET_TRANSFORMS[target] == "log":
+        y = np.log(np.maximum(y, 1e-3))
+    return y
+
+
+def _compress(target: str, Z: np.ndarray, y: np.ndarray):
+    if target == "bin":
+        return _compress_classes(Z, y.astype(int))
+    return _compress_regression(Z, y)
+
+
+def _fit_trees(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bool):
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from threadpoolctl import threadpool_limits
+
+    Zc, yc, w = _compress(target, Z, y)
+    params = dict(
+        max_iter=30 if fast else 120, learning_rate=0.15, max_leaf_nodes=15, max_depth=8,
+        min_samples_leaf=2, l2_regularization=1.0, early_stopping=False, random_state=seed,
+    )
+    if target == "bin":
+        est = HistGradientBoostingClassifier(**params)
+    else:
+        est = HistGradientBoostingRegressor(**params)
+    # A few hundred distinct rows: one thread is fastest, and OpenMP threads fighting over
+    # busy cores make it 10-50x slower.
+    with threadpool_limits(1):
+        est.fit(Zc, yc, sample_weight=w)
+    return TreeEnsemble.from_sklearn(est, link="softmax" if target == "bin" and len(est.classes_) > 2 else None), est
+
+
+def _build_net(target: str, n_in: int, n_classes: int):
+    hidden = _HIDDEN[target]
+    units, act = (n_classes, "softmax") if target == "bin" else (1, "linear")
+    try:
+        from ....builder import build_mlp
+    except ImportError:  # spacekit.builder not available: the same plain dense stack
+        build_mlp = None
+    if build_mlp is not None:
+        return build_mlp(n_in, hidden=hidden, output_units=units, output_activation=act, name=f"hst_cal_{target}")
+    import keras
+
+    inputs = keras.Input(shape=(n_in,))
+    h = inputs
+    for u in hidden:
+        h = keras.layers.Dense(u, activation="relu")(h)
+    return keras.Model(inputs, keras.layers.Dense(units, activation=act)(h), name=f"hst_cal_{target}")
+
+
+def _fit_keras(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bool):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    Zc, yc, w = _compress(target, Z, y)
+    w = w / w.mean()
+    n_classes = len(BIN_QUEUES_GB)
+    model = _build_net(target, Z.shape[1], n_classes)
+    if target == "bin":
+        model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy")
+        fit_y, mu, sd = yc, 0.0, 1.0
+    else:
+        mu, sd = float(np.average(yc, weights=w)), float(np.sqrt(np.cov(yc, aweights=w)) or 1.0)
+        model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse")
+        fit_y = (yc - mu) / sd
+    model.fit(
+        Zc.astype(np.float32), fit_y.astype(np.float32), sample_weight=w.astype(np.float32),
+        epochs=5 if fast else 250, batch_size=64, verbose=0, shuffle=True,
+    )
+    net = DenseNetwork.from_keras(model)
+    if target != "bin":  # fold the target standardisation into the last layer
+        k, b, act = net.layers[-1]
+        net.layers[-1] = (k * np.float32(sd), b * np.float32(sd) + np.float32(mu), act)
+        net.original_scale = (mu, sd)
+    return net, model
+
+
+_FITTERS = {"trees": _fit_trees, "keras": _fit_keras}
+
+
+def _fit_models(kinds: dict, Z: np.ndarray, df, *, seed: int, fast: bool) -> dict:
+    return {t: _FITTERS[kinds[t]](t, Z, _target_values(df, t), seed=seed, fast=fast)[0] for t in kinds}
+
+
+# --------------------------------------------------------------------------- metrics
+def score_predictions(res: dict, y_bin: Any, y_mem: Any, y_wall: Any) -> dict:
+    """All evaluation metrics of predictions ``res`` (see :meth:`CalPredictor.predict_arrays`).
+
+    Bin metrics refer to the submitted (safe) ``memBin`` unless prefixed ``argmax_``.
+
+    Examples
+    --------
+    >>> res = {"mem_bin": np.array([0, 1]), "bin_argmax": np.array([0, 0]),
+    ...        "memory": np.array([1.0, 2.0]), "memory_upper": np.array([2.0, 3.0]),
+    ...        "wallclock": np.array([10.0, 20.0]), "clock_time": np.array([20.0, 40.0])}
+    >>> m = score_predictions(res, [0, 1], [1.0, 2.5], [10.0, 30.0])
+    >>> m["bin_accuracy"], m["under_bin_rate"], m["wallclock_under_rate"]
+    (1.0, 0.0, 0.0)
+    """
+    y_bin = np.asarray(y_bin, dtype=int)
+    y_mem = np.asarray(y_mem, dtype=float)
+    y_wall = np.asarray(y_wall, dtype=float)
+    mb = np.asarray(res["mem_bin"], dtype=int)
+    am = np.asarray(res["bin_argmax"], dtype=int)
+    queue = np.asarray(BIN_QUEUES_GB, dtype=float)
+    mem, wall, clock = res["memory"], res["wallclock"], res["clock_time"]
+    ss_tot = float(((y_mem - y_mem.mean()) ** 2).sum())
+    out = {
+        "n_rows": int(len(y_bin)),
+        "bin_accuracy": float(np.mean(mb == y_bin)),
+        "under_bin_rate": float(np.mean(mb < y_bin)),
+        "over_bin_rate": float(np.mean(mb > y_bin)),
+        "mean_extra_gb": float(np.mean(np.maximum(queue[mb] - queue[y_bin], 0))),
+        "argmax_bin_accuracy": float(np.mean(am == y_bin)),
+        "argmax_under_bin_rate": float(np.mean(am < y_bin)),
+        "argmax_over_bin_rate": float(np.mean(am > y_bin)),
+        "memory_rmse_gb": float(np.sqrt(np.mean((mem - y_mem) ** 2))),
+        "memory_mae_gb": float(np.mean(np.abs(mem - y_mem))),
+        "memory_r2": float(1 - ((mem - y_mem) ** 2).sum() / ss_tot) if ss_tot > 0 else float("nan"),
+        "memory_upper_coverage": float(np.mean(res["memory_upper"] >= y_mem)),
+        "wallclock_rmse_s": float(np.sqrt(np.mean((wall - y_wall) ** 2))),
+        "wallclock_mdape": float(np.median(np.abs(wall - y_wall) / y_wall)),
+        "wallclock_under_pred_rate": float(np.mean(wall < y_wall)),
+        "wallclock_under_rate": float(np.mean(clock < y_wall)),
+        "wallclock_kill_ratio_median": float(np.median(clock / y_wall)),
+    }
+    for b in range(len(BIN_QUEUES_GB)):
+        sel = y_bin == b
+        out[f"recall_bin{b}"] = float(np.mean(mb[sel] == b)) if sel.any() else float("nan")
+    return out
+
+
+def _conformal_quantile(r: np.ndarray, coverage: float) -> float:
+    r = np.sort(np.asarray(r, dtype=float))
+    k = min(len(r) - 1, max(0, math.ceil((len(r) + 1) * coverage) - 1))
+    return float(r[k])
+
+
+def _calibrate_bin_margin(raw: dict, y_bin: np.ndarray, target: float, groups: np.ndarray | None = None) -> float:
+    """Smallest log-memory margin whose under-bin rate on held-out rows is at most ``target``.
+
+    The submitted bin is ``max(argmax, bin(memory * exp(margin)))``; a row is under-binned iff
+    both stay below its true bin, i.e. iff the classifier under-bins it and
+    ``margin < log(edge[y - 1] / memory)``. The rows are out-of-fold predictions of held-out
+    groups. With ``groups`` every group weighs the same instead of every row (on the shared
+    table this makes the margin huge, because many tiny groups have unpredictable bins, so
+    training calibrates per row).
+    """
+    from .features import BIN_EDGES_GB
+
+    y = np.asarray(y_bin, dtype=int)
+    edges = np.asarray(BIN_EDGES_GB)
+    argmax = np.argmax(raw["bin_proba"], axis=1)
+    need = np.full(len(y), -np.inf)
+    sel = (argmax < y) & (y >= 1)
+    need[sel] = np.log(edges[y[sel] - 1] / raw["memory"][sel])
+    if groups is None:
+        w = np.ones(len(y))
+    else:
+        _, inv, counts = np.unique(groups, return_inverse=True, return_counts=True)
+        w = 1.0 / counts[inv.reshape(-1)]
+    w = w / w.sum()
+    order = np.argsort(-need, kind="stable")
+    need, w = need[order], w[order]
+    # exceed[i]: weighted share of rows whose need is above need[i] (they stay under-binned).
+    exceed = np.concatenate([[0.0], np.cumsum(w)[:-1]])
+    ok = (exceed <= target) & np.isfinite(need)
+    if not ok.any():
+        return 0.0
+    i = np.flatnonzero(ok)[-1]
+    return float(max(need[i], 0.0) + 1e-9)
+
+
+def _calibrate(raw: dict, df, *, groups=None, under_bin_target: float, wallclock_coverage: float, memory_coverage: float) -> dict:
+    y_mem = df["memory"].to_numpy(dtype=float)
+    y_wall = df["wallclock"].to_numpy(dtype=float)
+    return {
+        "bin_log_margin": _calibrate_bin_margin(raw, df["mem_bin"].to_numpy(), under_bin_target, groups),
+        "memory_log_margin": _conformal_quantile(np.log(np.maximum(y_mem, 1e-3) / raw["memory"]), memory_coverage),
+        "wallclock_log_margin": _conformal_quantile(np.log(y_wall / raw["wallclock"]), wallclock_coverage),
+        "under_bin_target": under_bin_target,
+        "wallclock_coverage": wallclock_coverage,
+        "memory_coverage": memory_coverage,
+    }
+
+
+def _selection_score(target: str, pred: np.ndarray, df) -> dict:
+    if target == "bin":
+        y = df["mem_bin"].to_numpy(dtype=int)
+        p = np.clip(pred[np.arange(len(y)), y], 1e-12, 1)
+        return {"accuracy": float(np.mean(pred.argmax(1) == y)), "log_loss": float(-np.mean(np.log(p)))}
+    y = df[TARGET_COLUMNS[target]].to_numpy(dtype=float)
+    return {
+        "rmse": float(np.sqrt(np.mean((pred - y) ** 2))),
+        "mdape": float(np.median(np.abs(pred - y) / np.maximum(y, 1e-9))),
+    }
+
+
+def _better(target: str, a: dict, b: dict) -> bool:
+    """Is score ``a`` better than ``b``? bin: log loss; memory: RMSE; wallclock: median APE."""
+    key = {"bin": "log_loss", "memory": "rmse", "wallclock": "mdape"}[target]
+    return a[key] < b[key]
+
+
+# --------------------------------------------------------------------------- pipeline
+def fit_pipeline(
+    df,
+    *,
+    seed: int = 0,
+    fast: bool = False,
+    candidates: Sequence[str] | None = None,
+    kinds: dict | None = None,
+    under_bin_target: float = 0.005,
+    wallclock_coverage: float = 0.99,
+    memory_coverage: float = 0.99,
+    calibration_folds: int | None = None,
+) -> tuple[CalPredictor, dict]:
+    """Fit transformer, models and safety margins on a prepared table; nothing is written.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Output of :func:`~.features.prepare_table`.
+    candidates : sequence of {"trees", "keras"}, optional
+        Model kinds compared per target (default: both; ``fast=True``: trees only).
+    kinds : dict, optional
+        Skip the comparison and use these kinds (``{"bin": "trees", ...}``).
+
+    Returns
+    -------
+    (CalPredictor, dict)
+        The in-memory predictor and a record (selection, calibration, out-of-fold predictions).
+
+    Examples
+    --------
+    >>> predictor, info = fit_pipeline(prepare_table("latest.csv"), fast=True)  # doctest: +SKIP
+    """
+    from .transform import PowerStandardizer
+
+    if not 0 < under_bin_target < 1 or not 0 < wallclock_coverage < 1 or not 0 < memory_coverage < 1:
+        raise InputError("under_bin_target, wallclock_coverage and memory_coverage must be in (0, 1)")
+    X = df[list(FEATURES)].to_numpy(dtype=np.float64)
+    groups = group_ids(X)
+    n_groups = int(groups.max()) + 1
+    if n_groups < 4:
+        raise InputError(f"training needs at least 4 distinct feature vectors, found {n_groups}")
+    tx = PowerStandardizer(columns=(0, 1)).fit(X)
+    Z = tx.transform(X)
+    cands = list(candidates or (("trees",) if fast else ("trees", "keras")))
+    unknown = set(cands) - set(_FITTERS)
+    if unknown:
+        raise InputError(f"unknown model kinds {sorted(unknown)}; expected {sorted(_FITTERS)}")
+    selection: dict = {}
+    if kinds is None:
+        if len(cands) == 1:
+            kinds = {t: cands[0] for t in TARGET_COLUMNS}
+            selection = {t: {"kept": cands[0], "reason": "only candidate"} for t in TARGET_COLUMNS}
+        else:
+            tr, va = grouped_kfold(groups, 5, seed)[0]
+            kinds = {}
+            for t in TARGET_COLUMNS:
+                scores = {}
+                for kind in cands:
+                    model, _ = _FITTERS[kind](t, Z[tr], _target_values(df.iloc[tr], t), seed=seed, fast=fast)
+                    pred = model.predict(Z[va])
+                    if t != "bin":
+                        pred = np.asarray(pred, dtype=float).reshape(-1)
+                        if TARGET_TRANSFORMS[t] == "log":
+                            pred = np.exp(pred)
+                    else:
+                        pred = _bin_proba(model, Z[va])
+                    scores[kind] = _selection_score(t, pred, df.iloc[va])
+                best = cands[0]
+                for kind in cands[1:]:
+                    if _better(t, scores[kind], scores[best]):
+                        best = kind
+                crit = {"bin": "log_loss", "memory": "rmse", "wallclock": "mdape"}[t]
+                kinds[t] = best
+                selection[t] = {
+                    "kept": best,
+                    "scores": scores,
+                    "reason": f"lowest validation {crit} on held-out groups "
+                    f"({', '.join(f'{k}={v[crit]:.4g}' for k, v in scores.items())})",
+                    "validation_rows": int(len(va)),
+                }
+    else:
+        selection = {t: {"kept": kinds[t], "reason": "given"} for t in TARGET_COLUMNS}
+    # Out-of-fold predictions for the margins: every row predicted by a model blind to its group.
+    k = calibration_folds or (3 if fast else 5)
+    oof = {"bin_proba": np.zeros((len(df), len(BIN_QUEUES_GB))), "memory": np.zeros(len(df)), "wallclock": np.zeros(len(df))}
+    for tr, te in grouped_kfold(groups, min(k, n_groups), seed + 1):
+        models = _fit_models(kinds, Z[tr], df.iloc[tr], seed=seed, fast=fast)
+        uniq, inv = np.unique(Z[te], axis=0, return_inverse=True)
+        r = raw_outputs(models, TARGET_TRANSFORMS, uniq)
+        for key in oof:
+            oof[key][te] = r[key][inv.reshape(-1)]
+    cal = _calibrate(oof, df, groups=None, under_bin_target=under_bin_target, wallclock_coverage=wallclock_coverage, memory_coverage=memory_coverage)
+    models = _fit_models(kinds, Z, df, seed=seed, fast=fast)
+    metadata = {
+        "format": MODEL_FORMAT,
+        "features": list(FEATURES),
+        "transform": tx.to_dict(),
+        "calibration": cal,
+        "models": {
+            t: {"kind": kinds[t], "target": TARGET_COLUMNS[t], "target_transform": TARGET_TRANSFORMS[t]}
+            for t in TARGET_COLUMNS
+        },
+        "selection": selection,
+        "n_rows": int(len(df)),
+        "n_groups": n_groups,
+        "seed": seed,
+        "fast": fast,
+    }
+    predictor = CalPredictor(metadata, models)
+    oof_res = apply_margins(oof, cal["bin_log_margin"], cal["memory_log_margin"], cal["wallclock_log_margin"])
+    info = {"selection": selection, "calibration": cal, "oof": oof_res, "groups": groups}
+    return predictor, info
+
+
+def _bin_proba(model, Z):
+    return raw_outputs({"bin": model, "memory": _Zero(), "wallclock": _Zero()}, {}, Z)["bin_proba"]
+
+
+class _Zero:
+    def predict(self, Z):
+        return np.ones(len(Z))
+
+
+def save_model(predictor: CalPredictor, folder: str | os.PathLike, *, extra: dict | None = None) -> Path:
+    """Write a predictor's exported models and ``metadata.json`` into ``folder``; return it."""
+    from ...._version import __version__
+    from ....utils.runs import write_json
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = dict(predictor.metadata)
+    meta["models"] = {k: dict(v) for k, v in meta["models"].items()}
+    for t, model in predictor.models.items():
+        fname = f"{t}.npz"
+        meta["models"][t]["spec"] = save_exported(model, folder / fname)
+        meta["models"][t]["file"] = fname
+    meta.setdefault("created", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+    meta["spacekit_version"] = __version__
+    meta.update(extra or {})
+    write_json(folder / "metadata.json", meta)
+    predictor.metadata = meta
+    predictor.model_dir = str(folder)
+    return folder
+
+
+# --------------------------------------------------------------------------- public API
+def _figures(res: dict, df, title: str) -> dict:
+    """Confusion matrix, predicted-vs-true and residual figures (spacekit.computer when present)."""
+    y_bin = df["mem_bin"].to_numpy(dtype=int)
+    figs = {}
+    try:
+        from ....computer import fusion_matrix, residual_plots
+    except ImportError:
+        fusion_matrix = residual_plots = None
+    if fusion_matrix is not None:
+        figs["confusion_membin"] = fusion_matrix(y_bin, res["mem_bin"], labels=[0, 1, 2, 3])
+        figs["residuals_memory"] = residual_plots(df["memory"].to_numpy(), res["memory"], title=f"{title} memory (GB)")
+        figs["residuals_wallclock"] = residual_plots(df["wallclock"].to_numpy(), res["wallclock"], title=f"{title} wallclock (s)")
+        return figs
+    from .plots import confusion_figure, pred_vs_true_figure
+
+    figs["confusion_membin"] = confusion_figure(y_bin, res["mem_bin"], title=f"{title}: submitted memBin")
+    figs["pred_vs_true_memory"] = pred_vs_true_figure(df["memory"].to_numpy(), res["memory"], upper=res["memory_upper"], unit="GB", title=f"{title}: memory")
+    figs["pred_vs_true_wallclock"] = pred_vs_true_figure(df["wallclock"].to_numpy(), res["wallclock"], upper=res["clock_time"], unit="s", title=f"{title}: wallclock", log=True)
+    return figs
+
+
+def _evaluation_json(res: dict, df) -> dict:
+    y = df["mem_bin"].to_numpy(dtype=int)
+    m = np.zeros((4, 4), dtype=int)
+    np.add.at(m, (y, np.asarray(res["mem_bin"], dtype=int)), 1)
+    n = min(5000, len(df))
+    idx = np.random.default_rng(0).choice(len(df), n, replace=False) if len(df) > n else np.arange(len(df))
+    return {
+        "task": "multiclass",
+        "confusion": {"labels": [0, 1, 2, 3], "matrix": m.tolist()},
+        "residuals": {"y_true": df["memory"].to_numpy()[idx].tolist(), "y_pred": np.asarray(res["memory"])[idx].tolist()},
+    }
+
+
+def _predictions_frame(res: dict, df):
+    import pandas as pd
+
+    out = pd.DataFrame({"ipst": df["ipst"]}) if "ipst" in df.columns else pd.DataFrame(index=df.index)
+    out["mem_bin"] = df["mem_bin"].to_numpy()
+    out["memBin"] = res["mem_bin"]
+    out["memBinArgmax"] = res["bin_argmax"]
+    out["memory"] = df["memory"].to_numpy()
+    out["memVal"] = res["memory"]
+    out["memUpper"] = res["memory_upper"]
+    out["wallclock"] = df["wallclock"].to_numpy()
+    out["clockTimePred"] = res["wallclock"]
+    out["clockTime"] = res["clock_time"]
+    return out
+
+
+def train(
+    data: Any,
+    out_dir: str | os.PathLike,
+    *,
+    seed: int = 0,
+    fast: bool = False,
+    candidates: Sequence[str] | None = None,
+    under_bin_target: float = 0.005,
+    wallclock_coverage: float = 0.99,
+    memory_coverage: float = 0.99,
+    name: str = "train",
+    figures: bool = True,
+):
+    """Train the three models, calibrate their margins and write a run folder.
+
+    Parameters
+    ----------
+    data : path, pandas.DataFrame or dataset name
+        A table in the training-data or DynamoDB-export format.
+    out_dir : path
+        Runs folder: the run is ``<out_dir>/hst_cal/<YYYYmmdd-HHMMSS>-<name>/`` with
+        ``model/`` (the versioned model folder), ``metrics.json``, ``predictions.csv``
+        (out-of-fold), ``evaluation.json`` and ``figures/``.
+    seed : int
+        Seed of splits and models (training is reproducible given it).
+    fast : bool
+        A small model in seconds (tests, demos): trees only, few iterations.
+    candidates : sequence of {"trees", "keras"}, optional
+        Kinds compared per target (default both; ``fast``: trees).
+    under_bin_target : float
+        Highest acceptable under-bin rate of the submitted ``memBin`` on held-out data.
+    wallclock_coverage, memory_coverage : float
+        Share of held-out jobs the kill time and the memory upper bound must cover.
+
+    Returns
+    -------
+    spacekit.utils.runs.Run
+        The run; ``run.model_dir`` is the model folder for :func:`load_predictor`.
+
+    Examples
+    --------
+    >>> run = train("hst_cal_2021-05-11_latest.csv", "runs", fast=True)  # doctest: +SKIP
+    >>> load_predictor(run.model_dir).predict("la8p01010", "n_files=3\\ntotal_mb=2")  # doctest: +SKIP
+    """
+    import time
+
+    from ....utils.runs import Run
+
+    t0 = time.perf_counter()
+    df, digest, label = _load(data)
+    predictor, info = fit_pipeline(
+        df, seed=seed, fast=fast, candidates=candidates, under_bin_target=under_bin_target,
+        wallclock_coverage=wallclock_coverage, memory_coverage=memory_coverage,
+    )
+    elapsed = time.perf_counter() - t0
+    params = {
+        "data": label, "fast": fast, "candidates": list(candidates or ()),
+        "under_bin_target": under_bin_target, "wallclock_coverage": wallclock_coverage,
+        "memory_coverage": memory_coverage,
+    }
+    run = Run.create("hst_cal", name, runs_dir=out_dir, parameters=params, seed=seed, data_sha256=digest)
+    oof_metrics = score_predictions(info["oof"], df["mem_bin"], df["memory"], df["wallclock"])
+    save_model(predictor, run.model_dir, extra={
+        "training_data": label, "training_data_sha256": digest, "metrics_out_of_fold": oof_metrics,
+        "train_seconds": round(elapsed, 2),
+    })
+    run.write_metrics({
+        "out_of_fold": oof_metrics, "selection": info["selection"], "calibration": info["calibration"],
+        "train_seconds": round(elapsed, 2), "n_rows": len(df), "n_groups": predictor.metadata["n_groups"],
+    })
+    run.write_predictions(_predictions_frame(info["oof"], df))
+    run.write_json("evaluation.json", _evaluation_json(info["oof"], df))
+    if figures:
+        _save_figures(run, _figures(info["oof"], df, "out-of-fold"))
+    log.info("trained hst_cal models in %.1f s -> %s", elapsed, run.path)
+    return run
+
+
+def _save_figures(run, figs: dict) -> None:
+    for fname, fig in figs.items():
+        run.save_figure(fig, fname)
+        if hasattr(fig, "savefig"):
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+
+
+def evaluate(model_dir: str | os.PathLike | CalPredictor, data: Any) -> dict:
+    """Score a trained model on a table (training or DynamoDB-export format; extra columns ok).
+
+    Returns
+    -------
+    dict
+        :data:`EVALUATE_KEYS` first (``bin_accuracy``, ``under_bin_rate``, ``over_bin_rate`` of
+        the submitted ``memBin``, ``memory_rmse_gb``, ``wallclock_mdape``,
+        ``wallclock_under_rate``), then every other metric of :func:`score_predictions`.
+
+    Examples
+    --------
+    >>> evaluate("runs/hst_cal", "ddb_export.csv")["under_bin_rate"]  # doctest: +SKIP
+    0.0
+    """
+    from .predict import load_predictor
+
+    predictor = model_dir if isinstance(model_dir, CalPredictor) else load_predictor(model_dir)
+    df, _, _ = _load(data)
+    X = df[list(FEATURES)].to_numpy(dtype=np.float64)
+    res = predictor._predict_unique(X)
+    m = score_predictions(res, df["mem_bin"], df["memory"], df["wallclock"])
+    return {**{k: m[k] for k in EVALUATE_KEYS}, **{k: v for k, v in m.items() if k not in EVALUATE_KEYS}}
+
+
+def cross_validate(
+    data: Any,
+    *,
+    n_splits: int = 5,
+    n_repeats: int = 3,
+    seed: int = 0,
+    kinds: dict | None = None,
+    fast: bool = False,
+    under_bin_target: float = 0.005,
+    wallclock_coverage: float = 0.99,
+    memory_coverage: float = 0.99,
+    progress: bool | None = None,
+) -> dict:
+    """Repeated grouped k-fold of the whole pipeline (fit, margins, predict) on a table.
+
+    Each fold holds out whole groups (identical feature vectors); the margins are calibrated
+    inside the training part only. When the rows carry at least two distinct timestamps a
+    time split (train on the oldest 80%, test on the newest 20%) is reported too.
+
+    Parameters
+    ----------
+    kinds : dict, optional
+        Model kind per target (``{"bin": "trees", "memory": "trees", "wallclock": "trees"}``
+        by default, or what a trained model's ``metadata["models"]`` kept).
+
+    Returns
+    -------
+    dict
+        ``folds`` (metrics per fold), ``mean``, ``worst`` (per metric, worst fold),
+        ``worst_fold`` (the fold with the highest under-bin rate), ``by_time`` (or None),
+        ``oof`` (out-of-fold predictions of the first repeat, a DataFrame), ``settings``.
+
+    Examples
+    --------
+    >>> cv = cross_validate("latest.csv", n_splits=5, n_repeats=3)  # doctest: +SKIP
+    >>> cv["mean"]["under_bin_rate"] <= 0.005  # doctest: +SKIP
+    True
+    """
+    from ....utils.progress import progress as bar
+
+    df, digest, label = _load(data)
+    kinds = kinds or {t: "trees" for t in TARGET_COLUMNS}
+    X = df[list(FEATURES)].to_numpy(dtype=np.float64)
+    groups = group_ids(X)
+    opts = dict(fast=fast, kinds=kinds, under_bin_target=under_bin_target,
+                wallclock_coverage=wallclock_coverage, memory_coverage=memory_coverage)
+    folds = []
+    oof = None
+    jobs = [(r, f, tr, te) for r in range(n_repeats) for f, (tr, te) in enumerate(grouped_kfold(groups, n_splits, seed + 1000 * r))]
+    for r, f, tr, te in bar(jobs, desc="hst_cal cross-validation", enabled=progress):
+        predictor, _ = fit_pipeline(df.iloc[tr].reset_index(drop=True), seed=seed + r, **opts)
+        res = predictor._predict_unique(X[te])
+        m = score_predictions(res, df["mem_bin"].iloc[te], df["memory"].iloc[te], df["wallclock"].iloc[te])
+        m.update(repeat=r, fold=f, n_test_groups=int(len(np.unique(groups[te]))))
+        folds.append(m)
+        if r == 0:
+            if oof is None:
+                oof = {k: np.zeros((len(df),) + np.shape(v)[1:], dtype=np.asarray(v).dtype) for k, v in res.items()}
+            for k in oof:
+                oof[k][te] = res[k]
+    metric_names = [k for k in folds[0] if k not in ("repeat", "fold", "n_rows", "n_test_groups")]
+    mean = {k: float(np.nanmean([f[k] for f in folds])) for k in metric_names}
+    worst = {}
+    for k in metric_names:
+        vals = np.array([f[k] for f in folds], dtype=float)
+        worst[k] = float(np.nanmax(vals) if k in _HIGHER_WORSE else np.nanmin(vals))
+    worst_fold = max(folds, key=lambda f: f["under_bin_rate"])
+    by_time = None
+    if "timestamp" in df.columns and df["timestamp"].nunique() >= 2:
+        order = np.argsort(df["timestamp"].to_numpy(), kind="stable")
+        cut = int(len(order) * 0.8)
+        tr, te = order[:cut], order[cut:]
+        predictor, _ = fit_pipeline(df.iloc[tr].reset_index(drop=True), seed=seed, **opts)
+        res = predictor._predict_unique(X[te])
+        by_time = score_predictions(res, df["mem_bin"].iloc[te], df["memory"].iloc[te], df["wallclock"].iloc[te])
+    elif "timestamp" in df.columns:
+        by_time = {"skipped": "every row carries the same timestamp: no time split is possible"}
+    return {
+        "folds": folds, "mean": mean, "worst": worst, "worst_fold": worst_fold, "by_time": by_time,
+        "oof": _predictions_frame(oof, df), "oof_arrays": oof, "table": df,
+        "settings": {"n_splits": n_splits, "n_repeats": n_repeats, "seed": seed, "kinds": kinds,
+                     "data": label, "data_sha256": digest, "n_rows": len(df),
+                     "n_groups": int(groups.max()) + 1, **{k: v for k, v in opts.items() if k != "kinds"}},
+    }

@@ -1,0 +1,455 @@
+"""Serving: load a model folder and predict with numpy alone.
+
+:class:`CalPredictor` turns a MemModelFeatures file (local path, ``s3://`` URL, its text, or a
+dict) and the ipppssoot into the calcloud contract ``{"memBin", "memVal", "clockTime"}`` plus
+the details (argmax bin, bin probabilities, memory upper bound, wallclock point estimate).
+Nothing here imports TensorFlow or scikit-learn; S3 reads go through :mod:`spacekit.radio`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ....exceptions import DataNotFoundError, InputError, ModelLoadError
+from .export import load_exported
+from .features import (
+    BIN_QUEUES_GB,
+    FEATURES,
+    check_ipppssoot,
+    features_from_mapping,
+    parse_memmodel_features,
+    power_standardize,
+)
+
+__all__ = [
+    "CalPredictor",
+    "load_predictor",
+    "resolve_model_dir",
+    "read_features",
+    "lambda_handler",
+    "predict_many",
+    "MODEL_FORMAT",
+]
+
+log = logging.getLogger(__name__)
+
+#: Format tag written in every model folder's ``metadata.json``.
+MODEL_FORMAT = "spacekit.hst_cal/1"
+_TARGET_KEYS = ("bin", "memory", "wallclock")
+
+
+def resolve_model_dir(path: str | os.PathLike) -> Path:
+    """Find the model folder from a model folder, a run folder or a runs folder.
+
+    A model folder holds ``metadata.json`` with ``format`` :data:`MODEL_FORMAT`; a run folder
+    holds it under ``model/``; from a runs folder (``<runs>/hst_cal/<run>/model``) the newest
+    run wins.
+
+    Examples
+    --------
+    >>> resolve_model_dir("/nonexistent")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    spacekit.exceptions.DataNotFoundError: ...
+    """
+    p = Path(path).expanduser()
+    candidates = [p, p / "model"]
+    for base in (p / "hst_cal", p):
+        if base.is_dir():
+            runs = sorted(
+                (q for q in base.iterdir() if (q / "model" / "metadata.json").is_file()),
+                key=lambda q: q.name,
+            )
+            candidates += [r / "model" for r in reversed(runs)]
+    for c in candidates:
+        if (c / "metadata.json").is_file():
+            return c
+    raise DataNotFoundError(
+        f"no hst_cal model folder at {p}: expected metadata.json there, in {p}/model, or in "
+        f"{p}/hst_cal/<run>/model; train one with `spacekit cal train --data CSV --out DIR`"
+    )
+
+
+def _read_s3_text(url: str) -> str:
+    try:
+        from ....radio import s3_read_text
+    except ImportError:  # spacekit.radio not available yet: same call through boto3
+        return _boto3_read_text(url)
+    return s3_read_text(url)
+
+
+def _boto3_read_text(url: str) -> str:
+    import boto3
+    import botocore.exceptions
+
+    from ....config import conf
+
+    bucket, _, key = url[len("s3://") :].partition("/")
+    client = boto3.client("s3", endpoint_url=conf.s3_endpoint_url or None)
+    try:
+        return client.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+    except botocore.exceptions.ClientError as exc:
+        raise DataNotFoundError(f"cannot read {url}: {exc}") from None
+
+
+def read_features(ipst: str, features: Any) -> dict[str, int]:
+    """The nine features of dataset ``ipst`` from a path, ``s3://`` URL, text or dict.
+
+    Parameters
+    ----------
+    ipst : str
+        The ipppssoot.
+    features : str, os.PathLike or mapping
+        A MemModelFeatures file, a folder or ``s3://bucket/control/<ipst>/`` prefix holding
+        ``<ipst>_MemModelFeatures.txt``, the file's text, a dict of its raw keys, or a dict of
+        the nine features themselves.
+
+    Examples
+    --------
+    >>> read_features("la8p01010", "n_files=3\\ntotal_mb=2.2752\\nDETECTOR=NUV\\nSUBARRAY=True")["subarray"]
+    1
+    """
+    name = check_ipppssoot(ipst)
+    fname = f"{name}_MemModelFeatures.txt"
+    if isinstance(features, Mapping):
+        if all(k in features for k in FEATURES):
+            out = {}
+            for k in FEATURES:
+                try:
+                    out[k] = int(round(float(features[k])))
+                except (TypeError, ValueError):
+                    raise InputError(
+                        f"dataset {name}: feature {k} must be a number, got {features[k]!r}"
+                    ) from None
+            return out
+        return features_from_mapping(features, name)
+    if isinstance(features, bytes):
+        features = features.decode("utf-8")
+    if isinstance(features, str) and features.startswith("s3://"):
+        url = features if features.endswith(".txt") else features.rstrip("/") + "/" + fname
+        return parse_memmodel_features(_read_s3_text(url), name)
+    if isinstance(features, str) and "=" in features:
+        return parse_memmodel_features(features, name)
+    if isinstance(features, (str, os.PathLike)):
+        p = Path(features)
+        if p.is_dir():
+            p = p / fname
+        if not p.is_file():
+            raise DataNotFoundError(
+                f"dataset {name}: MemModelFeatures file {p} does not exist; pass a file, a "
+                "folder holding <ipst>_MemModelFeatures.txt, an s3:// URL or the text itself"
+            )
+        return parse_memmodel_features(p.read_text(encoding="utf-8"), name)
+    raise InputError(
+        f"dataset {name}: features must be a path, s3:// URL, text or dict, got "
+        f"{type(features).__name__}"
+    )
+
+
+class CalPredictor:
+    """Predicts memory bin, memory and wallclock of HST calibration jobs (numpy only).
+
+    Build it with :func:`load_predictor`. ``metadata`` is the model folder's
+    ``metadata.json``; ``models`` maps ``bin``/``memory``/``wallclock`` to exported models.
+
+    Examples
+    --------
+    >>> pred = load_predictor(model_dir)  # doctest: +SKIP
+    >>> pred.predict("la8p01010", "n_files=3\\ntotal_mb=2.2\\nDETECTOR=NUV")["memBin"]  # doctest: +SKIP
+    0
+    """
+
+    def __init__(self, metadata: dict, models: dict, *, model_dir: str | None = None):
+        self.metadata = metadata
+        self.models = models
+        self.model_dir = model_dir
+        cal = metadata["calibration"]
+        self.bin_log_margin = float(cal["bin_log_margin"])
+        self.memory_log_margin = float(cal["memory_log_margin"])
+        self.wallclock_log_margin = float(cal["wallclock_log_margin"])
+        self.under_bin_target = float(cal["under_bin_target"])
+        self.wallclock_coverage = float(cal["wallclock_coverage"])
+        self.transform_params = metadata["transform"]
+        self.target_transforms = {k: metadata["models"][k].get("target_transform", "none") for k in _TARGET_KEYS}
+
+    def __repr__(self) -> str:
+        kinds = {k: self.metadata["models"][k]["kind"] for k in _TARGET_KEYS}
+        return f"CalPredictor({self.model_dir!r}, models={kinds})"
+
+    # -- core, vectorised ----------------------------------------------------
+    def predict_arrays(self, X: Any) -> dict[str, np.ndarray]:
+        """Predict from raw feature rows (n, 9) in :data:`FEATURES` order; arrays per output."""
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != len(FEATURES):
+            raise InputError(
+                f"expected raw features of shape (n, {len(FEATURES)}) in the order {list(FEATURES)}, "
+                f"got {X.shape}"
+            )
+        Z = power_standardize(X, self.transform_params)
+        out = raw_outputs(self.models, self.target_transforms, Z)
+        return apply_margins(out, self.bin_log_margin, self.memory_log_margin, self.wallclock_log_margin)
+
+    def predict(self, ipst: str, features: Any) -> dict:
+        """Predict one dataset: the calcloud contract plus details.
+
+        Parameters
+        ----------
+        ipst : str
+            The ipppssoot (instrument and association come from it).
+        features : path, s3:// URL, text or dict
+            Its MemModelFeatures (see :func:`read_features`).
+
+        Returns
+        -------
+        dict
+            ``memBin`` (the safe bin to submit: under-bin rate on held-out data at most
+            ``underBinTarget``), ``memVal`` (GB, point estimate), ``clockTime`` (kill time, s,
+            covering ``clockTimeCoverage`` of held-out jobs), ``memBinArgmax``,
+            ``memBinProba``, ``memUpper`` (GB), ``clockTimePred`` (s), ``queueGB`` and the
+            parsed ``features``.
+        """
+        name = check_ipppssoot(ipst)
+        feats = read_features(name, features)
+        row = np.array([[feats[k] for k in FEATURES]], dtype=np.float64)
+        r = self.predict_arrays(row)
+        b = int(r["mem_bin"][0])
+        return {
+            "ipst": name,
+            "memBin": b,
+            "memVal": round(float(r["memory"][0]), 4),
+            "clockTime": int(r["clock_time"][0]),
+            "memBinArgmax": int(r["bin_argmax"][0]),
+            "memBinProba": [round(float(p), 6) for p in r["bin_proba"][0]],
+            "memUpper": round(float(r["memory_upper"][0]), 4),
+            "clockTimePred": round(float(r["wallclock"][0]), 1),
+            "clockTimeCoverage": self.wallclock_coverage,
+            "underBinTarget": self.under_bin_target,
+            "queueGB": BIN_QUEUES_GB[b],
+            "features": feats,
+            "modelVersion": self.metadata.get("created"),
+        }
+
+    def predict_batch(self, df: Any, *, client: Any = None, npartitions: int | None = None):
+        """Predict every row of a table in the training-data format (extra columns are fine).
+
+        Identical feature vectors are predicted once. With ``client`` (a
+        ``distributed.Client``) the table is split into ``npartitions`` pieces predicted on
+        the cluster.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``ipst`` (when present), ``memBin``, ``memVal``, ``clockTime``, ``memBinArgmax``,
+            ``memUpper``, ``clockTimePred`` and ``p0``..``p3``.
+        """
+        import pandas as pd
+
+        from .features import prepare_table
+
+        table = prepare_table(df, require_targets=False)
+        X = table[list(FEATURES)].to_numpy(dtype=np.float64)
+        if client is None:
+            res = self._predict_unique(X)
+        else:
+            n = npartitions or max(1, len(getattr(client, "ncores", lambda: {0: 1})()) * 2)
+            parts = np.array_split(X, min(n, max(1, len(X))))
+            futures = client.map(self._predict_unique, parts)
+            chunks = client.gather(futures)
+            res = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+        out = pd.DataFrame(index=table.index)
+        if "ipst" in table.columns:
+            out["ipst"] = table["ipst"]
+        out["memBin"] = res["mem_bin"].astype(int)
+        out["memVal"] = res["memory"]
+        out["clockTime"] = res["clock_time"].astype(np.int64)
+        out["memBinArgmax"] = res["bin_argmax"].astype(int)
+        out["memUpper"] = res["memory_upper"]
+        out["clockTimePred"] = res["wallclock"]
+        for k in range(res["bin_proba"].shape[1]):
+            out[f"p{k}"] = res["bin_proba"][:, k]
+        return out
+
+    def _predict_unique(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        if len(X) == 0:
+            return self.predict_arrays(np.zeros((0, len(FEATURES))))
+        uniq, inverse = np.unique(X, axis=0, return_inverse=True)
+        res = self.predict_arrays(uniq)
+        inverse = inverse.reshape(-1)
+        return {k: v[inverse] for k, v in res.items()}
+
+
+def raw_outputs(models: dict, target_transforms: dict, Z: np.ndarray) -> dict[str, np.ndarray]:
+    """Point predictions of the three exported models on standardised features ``Z``."""
+    p = models["bin"].predict(Z)
+    p = np.asarray(p, dtype=np.float64)
+    classes = getattr(models["bin"], "classes", None)
+    proba = np.zeros((Z.shape[0], len(BIN_QUEUES_GB)))
+    if classes is not None and p.shape[1] == len(classes):
+        proba[:, np.asarray(classes, dtype=int)] = p
+    else:
+        proba[:, : p.shape[1]] = p
+    out = {"bin_proba": proba}
+    for key in ("memory", "wallclock"):
+        y = np.asarray(models[key].predict(Z), dtype=np.float64).reshape(-1)
+        if target_transforms.get(key) == "log":
+            y = np.exp(y)
+        out[key] = np.maximum(y, 1e-6)
+    return out
+
+
+def apply_margins(out: dict, bin_margin: float, mem_margin: float, wall_margin: float) -> dict:
+    """Add the safe bin, memory upper bound and kill time to raw point predictions.
+
+    The safe bin is the larger of the classifier's most probable bin and the bin of
+    ``memory * exp(bin_margin)``; the memory upper bound is ``memory * exp(mem_margin)``; the
+    kill time is ``ceil(wallclock * exp(wall_margin))``. The margins are calibrated on
+    held-out groups by :func:`~spacekit.skopes.hst.cal.pipeline.fit_pipeline`.
+
+    Examples
+    --------
+    >>> r = apply_margins({"bin_proba": np.array([[0.9, 0.1, 0, 0]]), "memory": np.array([1.5]),
+    ...                    "wallclock": np.array([100.0])}, 0.2, 0.5, 1.0)
+    >>> int(r["mem_bin"][0]), int(r["bin_argmax"][0]), int(r["clock_time"][0])
+    (1, 0, 272)
+    """
+    from .features import memory_to_bin
+
+    proba = out["bin_proba"]
+    res = dict(out)
+    res["bin_argmax"] = np.argmax(proba, axis=1)
+    res["mem_bin"] = np.maximum(res["bin_argmax"], memory_to_bin(out["memory"] * math.exp(bin_margin)))
+    res["memory_upper"] = out["memory"] * math.exp(mem_margin)
+    res["clock_time"] = np.ceil(out["wallclock"] * math.exp(wall_margin))
+    return res
+
+
+def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
+    """Load a model folder written by :func:`~spacekit.skopes.hst.cal.train` (reads only).
+
+    Parameters
+    ----------
+    model_dir : path, optional
+        A model folder, a run folder holding ``model/``, or a runs folder (newest hst_cal
+        run). Default: ``$SPACEKIT_HST_CAL_MODEL_DIR``, else ``<conf.model_dir>/hst_cal``.
+
+    Examples
+    --------
+    >>> pred = load_predictor("models/hst_cal")  # doctest: +SKIP
+    """
+    if model_dir is None:
+        model_dir = os.environ.get("SPACEKIT_HST_CAL_MODEL_DIR")
+    if not model_dir:
+        from ....config import conf
+
+        base = conf.model_dir or (Path(conf.cache_dir or "~/.cache/spacekit") / "models")
+        model_dir = Path(base) / "hst_cal"
+    folder = resolve_model_dir(model_dir)
+    try:
+        meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ModelLoadError(f"{folder}/metadata.json is not valid JSON: {exc}") from None
+    if meta.get("format") != MODEL_FORMAT:
+        raise ModelLoadError(
+            f"{folder} holds a model of format {meta.get('format')!r}, expected {MODEL_FORMAT!r}; "
+            "re-train it with this spacekit version"
+        )
+    models = {k: load_exported(folder / meta["models"][k]["file"], meta["models"][k]["spec"]) for k in _TARGET_KEYS}
+    return CalPredictor(meta, models, model_dir=str(folder))
+
+
+_LAMBDA_CACHE: dict[str, CalPredictor] = {}
+
+
+def lambda_handler(event: dict, context: Any = None) -> dict:
+    """AWS Lambda entry point, compatible with calcloud's job submitter and upstream spacekit.
+
+    Accepts ``{"Bucket", "Key": "control/<ipst>/<ipst>_MemModelFeatures.txt", "Ipppssoot"}``
+    (calcloud) or ``{"Dataset", "Bucket", "Key"}`` (upstream spacekit). The model folder is
+    ``$SPACEKIT_HST_CAL_MODEL_DIR`` (default ``<conf.model_dir>/hst_cal``), loaded once per
+    container.
+
+    Returns
+    -------
+    dict
+        :meth:`CalPredictor.predict` output: ``memBin``, ``memVal``, ``clockTime`` and details.
+
+    Examples
+    --------
+    >>> lambda_handler({"Bucket": "b", "Key": "control/la8p01010/la8p01010_MemModelFeatures.txt",
+    ...                 "Ipppssoot": "la8p01010"})  # doctest: +SKIP
+    {'memBin': 0, ...}
+    """
+    if not isinstance(event, Mapping):
+        raise InputError(f"lambda event must be a JSON object, got {type(event).__name__}")
+    missing = [k for k in ("Bucket", "Key") if not event.get(k)]
+    if missing:
+        raise InputError(
+            f"lambda event lacks {missing}; expected {{'Bucket', 'Key', 'Ipppssoot'}} (calcloud) "
+            f"or {{'Dataset', 'Bucket', 'Key'}} (spacekit), got keys {sorted(event)}"
+        )
+    ipst = event.get("Ipppssoot") or event.get("Dataset")
+    if not ipst:
+        ipst = Path(str(event["Key"])).name.split("_")[0]
+    key_dir = os.environ.get("SPACEKIT_HST_CAL_MODEL_DIR", "")
+    pred = _LAMBDA_CACHE.get(key_dir)
+    if pred is None:
+        pred = load_predictor(key_dir or None)
+        _LAMBDA_CACHE[key_dir] = pred
+    url = f"s3://{event['Bucket']}/{str(event['Key']).lstrip('/')}"
+    result = pred.predict(ipst, url)
+    log.info("predicted %s: %s", ipst, {k: result[k] for k in ("memBin", "memVal", "clockTime")})
+    return result
+
+
+def _predict_chunk(predictor: CalPredictor, items: list) -> list:
+    return [predictor.predict(ipst, src) for ipst, src in items]
+
+
+def predict_many(
+    items: Iterable[tuple[str, Any]] | Mapping[str, Any],
+    model: CalPredictor | str | os.PathLike | None = None,
+    *,
+    client: Any = None,
+    chunk_size: int = 64,
+) -> list[dict]:
+    """Predict many datasets (each a MemModelFeatures source) on Dask.
+
+    Parameters
+    ----------
+    items : iterable of (ipst, features) or mapping ipst -> features
+        Features as accepted by :meth:`CalPredictor.predict` (paths, s3:// URLs, text, dicts).
+    model : CalPredictor or model folder
+        Default: :func:`load_predictor`'s default.
+    client : distributed.Client, optional
+        Run on this cluster; default: Dask's in-process threaded scheduler.
+    chunk_size : int
+        Datasets per task.
+
+    Returns
+    -------
+    list of dict
+        One prediction per item, in order.
+
+    Examples
+    --------
+    >>> predict_many({"la8p01010": "n_files=3\\ntotal_mb=2\\nDETECTOR=NUV"}, "model/")  # doctest: +SKIP
+    """
+    import dask
+
+    predictor = model if isinstance(model, CalPredictor) else load_predictor(model)
+    pairs = list(items.items()) if isinstance(items, Mapping) else [tuple(i) for i in items]
+    chunks = [pairs[i : i + chunk_size] for i in range(0, len(pairs), chunk_size)]
+    if client is not None:
+        futures = client.map(_predict_chunk, [predictor] * len(chunks), chunks)
+        results = client.gather(futures)
+    else:
+        tasks = [dask.delayed(_predict_chunk)(predictor, c) for c in chunks]
+        results = dask.compute(*tasks, scheduler="threads")
+    return [r for chunk in results for r in chunk]

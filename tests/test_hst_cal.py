@@ -1,0 +1,366 @@
+"""skopes.hst.cal: parsing, transformer, numpy export, training, serving, CLI, Lambda, Dask."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spacekit.exceptions import InputError, SchemaError
+from spacekit.skopes.hst.cal.features import (
+    FEATURES,
+    CalFeatureWarning,
+    group_ids,
+    memory_to_bin,
+    parse_memmodel_features,
+    prepare_table,
+)
+
+MMF = "hst_cal/MemModelFeatures"
+
+
+def _table(shared_data):
+    return shared_data / "hst_cal" / "hst_cal_2021-05-11_latest.csv"
+
+
+# --------------------------------------------------------------------------- parsing
+def test_parse_all_real_feature_files(shared_data):
+    files = sorted((shared_data / MMF).glob("*_MemModelFeatures.txt"))
+    assert len(files) == 21
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CalFeatureWarning)  # real files map without surprises
+        parsed = {f.name[:9]: parse_memmodel_features(f.read_text(), f.name[:9]) for f in files}
+    # COS NUV subarray, association: no DRIZCORR/PCTECORR/CRSPLIT -> 0
+    assert [parsed["la8p01010"][k] for k in FEATURES] == [3, 2, 0, 0, 0, 1, 0, 1, 1]
+    assert parsed["j8q617040"]["crsplit"] == 2  # CRSPLIT=3
+    assert parsed["id6q01020"]["crsplit"] == 1  # CRSPLIT=1.0
+    assert parsed["ib8t01010"]["pctecorr"] == 0 and parsed["ib8t01010"]["detector"] == 0  # IR
+    assert parsed["j8ny02020"]["total_mb"] == 309 and parsed["j8ny02020"]["detector"] == 1
+    assert parsed["iaao11ofq"]["dtype"] == 0 and parsed["iaao11ofq"]["instr"] == 3
+    assert parsed["o4de05090"]["instr"] == 2 and parsed["j9i408010"]["detector"] == 0  # HRC
+
+
+@pytest.mark.parametrize(
+    "text, ipst, words",
+    [
+        ("total_mb=3", "la8p01010", ["la8p01010", "n_files"]),
+        ("n_files=3", "la8p01010", ["la8p01010", "total_mb"]),
+        ("n_files=3\ntotal_mb=lots", "la8p01010", ["la8p01010", "total_mb", "lots"]),
+        ("n_files=two\ntotal_mb=3", "la8p01010", ["la8p01010", "n_files"]),
+        ("n_files=3\ntotal_mb=3", "la8p0101", ["la8p0101", "9"]),
+        ("n_files=3\ntotal_mb=3", "x8p010100", ["x8p010100", "instrument"]),
+        ("n_files=3\ntotal_mb", "la8p01010", ["la8p01010", "key=value"]),
+    ],
+)
+def test_parse_errors_name_dataset_and_field(text, ipst, words):
+    with pytest.raises(InputError) as err:
+        parse_memmodel_features(text, ipst)
+    for w in words:
+        assert w in str(err.value)
+
+
+def test_silent_production_mappings_warn():
+    with pytest.warns(CalFeatureWarning, match="SUBARRAY='Yes'"):
+        f = parse_memmodel_features("n_files=1\ntotal_mb=2\nSUBARRAY=Yes", "ib8t01010")
+    assert f["subarray"] == 0
+    with pytest.warns(CalFeatureWarning, match="unknown key 'FOO'"):
+        parse_memmodel_features("n_files=1\ntotal_mb=2\nFOO=1", "ib8t01010")
+    with pytest.warns(CalFeatureWarning, match="CRSPLIT='many'"):
+        assert parse_memmodel_features("n_files=1\ntotal_mb=2\nCRSPLIT=many", "j8c601020")["crsplit"] == 2
+    with pytest.warns(CalFeatureWarning, match="DETECTOR='uvis'"):  # production is case-sensitive
+        assert parse_memmodel_features("n_files=1\ntotal_mb=2\nDETECTOR=uvis", "ib8t01010")["detector"] == 0
+
+
+def test_prepare_table_formats(shared_data):
+    ddb = prepare_table(shared_data / "hst_cal" / "hst_cal_ddb_export_2021-05-11.csv")
+    assert len(ddb) == 3757 and "timestamp" in ddb and list(ddb.columns[:9]) == list(FEATURES)
+    big = prepare_table(_table(shared_data))
+    assert len(big) == 29191
+    assert (memory_to_bin(big["memory"]) == big["mem_bin"]).mean() > 0.999
+    assert group_ids(big[list(FEATURES)].to_numpy()).max() + 1 <= 817
+    with pytest.raises(SchemaError, match="missing.*total_mb"):
+        prepare_table(ddb.drop(columns=["total_mb"]))
+    bad = ddb.head(3).copy()
+    bad["n_files"] = bad["n_files"].astype(object)
+    bad.loc[0, "n_files"] = "many"
+    with pytest.raises(SchemaError, match="n_files must be numeric"):
+        prepare_table(bad)
+
+
+# --------------------------------------------------------------------------- transformer
+def test_power_standardizer_matches_sklearn_and_round_trips():
+    from sklearn.base import clone
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PowerTransformer
+
+    from spacekit.skopes.hst.cal.transform import PowerStandardizer
+
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.integers(1, 60, 300), rng.gamma(1.5, 40, 300), rng.integers(0, 2, 300)]).astype(float)
+    t = PowerStandardizer(columns=(0, 1)).fit(X)
+    ref = PowerTransformer(method="yeo-johnson").fit(X[:, :2])
+    np.testing.assert_allclose(t.lambdas_, ref.lambdas_, rtol=1e-3)
+    np.testing.assert_allclose(t.transform(X)[:, :2], ref.transform(X[:, :2]), atol=2e-3)
+    assert np.array_equal(t.transform(X)[:, 2], X[:, 2])
+    again = PowerStandardizer.from_dict(json.loads(json.dumps(t.to_dict())))
+    assert np.array_equal(again.transform(X), t.transform(X))
+    assert clone(t).get_params() == {"columns": (0, 1)}
+    assert make_pipeline(PowerStandardizer()).fit_transform(X).shape == X.shape
+
+
+# --------------------------------------------------------------------------- export
+def test_tree_export_is_exact():
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    from spacekit.skopes.hst.cal.export import TreeEnsemble
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, 5))
+    X[::17, 2] = np.nan
+    yc = (X[:, 0] > 0).astype(int) + (X[:, 1] > 1).astype(int) + (X[:, 3] > 1.5).astype(int)
+    yr = X[:, 0] * 3 + np.nan_to_num(X[:, 2]) + rng.normal(size=400)
+    clf = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(X, yc)
+    reg = HistGradientBoostingRegressor(max_iter=40, random_state=0).fit(X, yr)
+    Xt = rng.normal(size=(300, 5))
+    Xt[::5, 2] = np.nan
+    tc = TreeEnsemble.from_sklearn(clf)
+    assert np.array_equal(tc.raw_predict(Xt), clf._raw_predict(Xt))
+    np.testing.assert_allclose(tc.predict(Xt), clf.predict_proba(Xt), rtol=0, atol=1e-12)
+    assert np.array_equal(tc.classes[tc.predict(Xt).argmax(1)], clf.predict(Xt))
+    tr = TreeEnsemble.from_sklearn(reg)
+    assert np.array_equal(tr.predict(Xt), reg.predict(Xt))
+
+
+def test_tree_export_save_load(tmp_path):
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from spacekit.skopes.hst.cal.export import TreeEnsemble, load_exported, save_exported
+
+    X = np.arange(40, dtype=float).reshape(20, 2)
+    reg = HistGradientBoostingRegressor(max_iter=5, min_samples_leaf=2).fit(X, X[:, 0] ** 2)
+    t = TreeEnsemble.from_sklearn(reg)
+    spec = save_exported(t, tmp_path / "m.npz")
+    assert np.array_equal(load_exported(tmp_path / "m.npz", json.loads(json.dumps(spec))).predict(X), reg.predict(X))
+
+
+def test_keras_export_matches_to_1e5(tmp_path):
+    from spacekit.skopes.hst.cal.export import DenseNetwork, load_exported, save_exported
+    from spacekit.skopes.hst.cal.pipeline import _build_net
+
+    for target, out_dim in (("bin", 4), ("wallclock", 1)):
+        model = _build_net(target, 9, 4)
+        X = np.random.default_rng(2).normal(size=(257, 9)).astype(np.float32)
+        net = DenseNetwork.from_keras(model)
+        ref = model.predict(X, verbose=0)
+        got = net.predict(X, chunk_size=100)
+        assert got.shape == (257, out_dim)
+        np.testing.assert_allclose(got, ref, atol=1e-5, rtol=1e-5)
+        spec = save_exported(net, tmp_path / f"{target}.npz")
+        np.testing.assert_allclose(load_exported(tmp_path / f"{target}.npz", spec).predict(X), ref, atol=1e-5, rtol=1e-5)
+
+
+# --------------------------------------------------------------------------- calibration
+def test_grouped_kfold_keeps_groups_together():
+    from spacekit.skopes.hst.cal.pipeline import grouped_kfold
+
+    groups = np.repeat(np.arange(40), np.arange(1, 41))
+    folds = grouped_kfold(groups, 5, seed=3)
+    seen = np.concatenate([te for _, te in folds])
+    assert sorted(seen.tolist()) == list(range(len(groups)))
+    for tr, te in folds:
+        assert not set(groups[tr]) & set(groups[te])
+    sizes = [len(te) for _, te in folds]
+    assert max(sizes) - min(sizes) <= 40
+
+
+def test_bin_margin_meets_target_on_calibration_rows():
+    from spacekit.skopes.hst.cal.pipeline import _calibrate_bin_margin
+    from spacekit.skopes.hst.cal.predict import apply_margins
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    true_mem = np.exp(rng.normal(0.3, 0.8, n))
+    y = memory_to_bin(true_mem)
+    raw = {"memory": true_mem * np.exp(rng.normal(0, 0.3, n)), "wallclock": np.ones(n),
+           "bin_proba": np.tile([1.0, 0, 0, 0], (n, 1))}
+    m = _calibrate_bin_margin(raw, y, 0.01)
+    res = apply_margins(raw, m, 0.0, 0.0)
+    assert np.mean(res["mem_bin"] < y) <= 0.01
+    res_less = apply_margins(raw, m - 0.05, 0.0, 0.0)
+    assert np.mean(res_less["mem_bin"] < y) > 0.01  # the smallest margin that does it
+
+
+# --------------------------------------------------------------------------- trained model
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    from pathlib import Path
+
+    from spacekit.skopes.hst.cal import train
+
+    shared = (Path(__file__).resolve().parent.parent.parent / "shared" / "data").resolve()
+    df = pd.read_csv(_table(shared)).sample(4000, random_state=0)
+    runs = tmp_path_factory.mktemp("runs")
+    return train(df, runs, seed=0, fast=True, name="test")
+
+
+def test_train_writes_versioned_run(trained):
+    run = trained
+    for rel in ("run.json", "metrics.json", "predictions.csv", "evaluation.json", "model/metadata.json",
+                "model/bin.npz", "model/memory.npz", "model/wallclock.npz"):
+        assert (run.path / rel).is_file(), rel
+    meta = json.loads((run.model_dir / "metadata.json").read_text())
+    assert len(meta["training_data_sha256"]) == 64 and meta["spacekit_version"] and meta["created"]
+    assert set(meta["models"]) == {"bin", "memory", "wallclock"}
+    assert meta["metrics_out_of_fold"]["n_rows"] == 4000
+    assert {p.suffix for p in run.figures()} >= {".png"}
+    assert run.metrics["selection"]["bin"]["kept"] == "trees"
+    ev = json.loads((run.path / "evaluation.json").read_text())
+    assert np.array(ev["confusion"]["matrix"]).sum() == 4000
+
+
+def test_predict_real_files_contract(trained, shared_data):
+    from spacekit.skopes.hst.cal import load_predictor
+
+    pred = load_predictor(trained.path)  # a run folder resolves to its model/
+    for f in sorted((shared_data / MMF).glob("*.txt")):
+        r = pred.predict(f.name[:9], f)
+        assert r["memBin"] in (0, 1, 2, 3) and r["memBin"] >= r["memBinArgmax"]
+        assert r["memVal"] > 0 and r["memUpper"] >= r["memVal"]
+        assert r["clockTime"] >= r["clockTimePred"] > 0 and isinstance(r["clockTime"], int)
+        assert abs(sum(r["memBinProba"]) - 1) < 1e-5
+    same = pred.predict("la8p01010", (shared_data / MMF / "la8p01010_MemModelFeatures.txt").read_text())
+    assert same == pred.predict("la8p01010", shared_data / MMF)  # folder holding the file
+    assert same["memBin"] == pred.predict("la8p01010", same["features"])["memBin"]
+
+
+def test_predict_batch_matches_single(trained, shared_data):
+    from spacekit.skopes.hst.cal import load_predictor
+
+    pred = load_predictor(trained.model_dir)
+    df = pd.read_csv(shared_data / "hst_cal" / "hst_cal_sample_20.csv")
+    out = pred.predict_batch(df)
+    assert len(out) == 20 and list(out["ipst"]) == list(df["ipst"])
+    row = df.iloc[3]
+    one = pred.predict(row["ipst"], {k: row[k] for k in FEATURES})
+    assert out.loc[3, "memBin"] == one["memBin"] and out.loc[3, "clockTime"] == one["clockTime"]
+
+
+def test_prediction_imports_no_tensorflow_or_sklearn(trained, shared_data, tmp_path):
+    code = (
+        "import sys, json, os\n"
+        "from spacekit.skopes.hst.cal import load_predictor\n"
+        f"p = load_predictor({str(trained.model_dir)!r})\n"
+        f"r = p.predict('j8ny02020', {str(shared_data / MMF / 'j8ny02020_MemModelFeatures.txt')!r})\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'sklearn', 'scipy', 'pandas'))\n"
+        "print(json.dumps({'bad': bad, 'r': r, 'files': os.listdir('.')}))\n"
+    )
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    assert res["bad"] == [] and res["files"] == []
+    assert set(res["r"]) >= {"memBin", "memVal", "clockTime"}
+
+
+def test_evaluate_and_cli(trained, shared_data, tmp_path, capsys):
+    from spacekit.cli import main
+    from spacekit.skopes.hst.cal import EVALUATE_KEYS, evaluate
+
+    ddb = shared_data / "hst_cal" / "hst_cal_ddb_export_2021-05-11.csv"
+    m = evaluate(trained.model_dir, ddb)
+    assert list(m)[:6] == list(EVALUATE_KEYS) and m["n_rows"] == 3757
+    assert 0 <= m["under_bin_rate"] <= 1 and m["bin_accuracy"] + m["under_bin_rate"] + m["over_bin_rate"] == pytest.approx(1)
+    assert main(["cal", "evaluate", "--models", str(trained.path.parent.parent), "--data", str(ddb), "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert list(got)[:6] == ["bin_accuracy", "under_bin_rate", "over_bin_rate", "memory_rmse_gb",
+                             "wallclock_mdape", "wallclock_under_rate"]
+    files = [str(shared_data / MMF / f"{i}_MemModelFeatures.txt") for i in ("la8p01010", "jbpb12020")]
+    assert main(["cal", "predict", "--models", str(trained.model_dir), *files]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.strip().splitlines()]
+    assert [x["ipst"] for x in lines] == ["la8p01010", "jbpb12020"]
+    assert main(["cal", "predict", "--models", str(tmp_path), files[0]]) == 1
+    assert "no hst_cal model folder" in capsys.readouterr().err
+
+
+def test_cli_train_fast(shared_data, tmp_path, capsys):
+    from spacekit.cli import main
+
+    df = pd.read_csv(_table(shared_data)).sample(1500, random_state=1)
+    df["extra_column"] = "x"
+    src = tmp_path / "t.csv"
+    df.to_csv(src, index=False)
+    assert main(["cal", "train", "--data", str(src), "--out", str(tmp_path / "runs"), "--fast", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "out-of-fold" in out and "model:" in out
+    from spacekit.skopes.hst.cal import load_predictor
+
+    assert load_predictor(tmp_path / "runs").metadata["seed"] == 3
+
+
+def test_lambda_handler_both_event_forms(trained, shared_data, s3_bucket, s3_endpoint, monkeypatch):
+    import boto3
+
+    from spacekit.skopes.hst.cal import predict as P
+
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    for ipst in ("ib8t01010", "j9oe01020"):
+        key = f"control/{ipst}/{ipst}_MemModelFeatures.txt"
+        client.put_object(Bucket=s3_bucket, Key=key, Body=(shared_data / MMF / f"{ipst}_MemModelFeatures.txt").read_bytes())
+    monkeypatch.setenv("SPACEKIT_HST_CAL_MODEL_DIR", str(trained.model_dir))
+    P._LAMBDA_CACHE.clear()
+    calcloud = P.lambda_handler({"Bucket": s3_bucket, "Key": "control/ib8t01010/ib8t01010_MemModelFeatures.txt",
+                                 "Ipppssoot": "ib8t01010"}, None)
+    upstream = P.lambda_handler({"Dataset": "j9oe01020", "Bucket": s3_bucket,
+                                 "Key": "control/j9oe01020/j9oe01020_MemModelFeatures.txt"}, None)
+    local = P.load_predictor(trained.model_dir)
+    assert calcloud == local.predict("ib8t01010", shared_data / MMF / "ib8t01010_MemModelFeatures.txt")
+    assert upstream["memBin"] == local.predict("j9oe01020", shared_data / MMF)["memBin"]
+    assert isinstance(calcloud["memBin"], int) and isinstance(calcloud["clockTime"], int)
+    # s3:// prefix of the control folder also works
+    assert local.predict("ib8t01010", f"s3://{s3_bucket}/control/ib8t01010/")["memBin"] == calcloud["memBin"]
+    from spacekit.exceptions import DataNotFoundError
+
+    with pytest.raises(DataNotFoundError):
+        P.lambda_handler({"Bucket": s3_bucket, "Key": "control/la8p01010/la8p01010_MemModelFeatures.txt",
+                          "Ipppssoot": "la8p01010"}, None)
+    with pytest.raises(InputError, match="lacks"):
+        P.lambda_handler({"Ipppssoot": "la8p01010"}, None)
+
+
+def test_dask_batch_in_process_and_cluster(trained, shared_data):
+    from distributed import Client, LocalCluster
+
+    from spacekit.skopes.hst.cal import load_predictor, predict_many
+
+    pred = load_predictor(trained.model_dir)
+    items = {f.name[:9]: f for f in sorted((shared_data / MMF).glob("*.txt"))}
+    local = predict_many(items, pred, chunk_size=4)
+    assert [r["ipst"] for r in local] == list(items)
+    df = pd.read_csv(shared_data / "hst_cal" / "hst_cal_sample_20.csv")
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, Client(cluster) as client:
+        remote = predict_many(items, pred, client=client, chunk_size=5)
+        batch = pred.predict_batch(df, client=client, npartitions=3)
+    assert remote == local
+    pd.testing.assert_frame_equal(batch, pred.predict_batch(df))
+
+
+def test_cross_validate_small(shared_data):
+    from spacekit.skopes.hst.cal import cross_validate
+
+    df = pd.read_csv(_table(shared_data)).sample(3000, random_state=2)
+    cv = cross_validate(df, n_splits=3, n_repeats=2, fast=True, progress=False)
+    assert len(cv["folds"]) == 6 and cv["by_time"] is None
+    for k in ("bin_accuracy", "under_bin_rate", "memory_rmse_gb", "wallclock_mdape", "recall_bin1"):
+        assert k in cv["mean"] and k in cv["worst"]
+    assert cv["worst"]["under_bin_rate"] >= cv["mean"]["under_bin_rate"]
+    assert cv["worst"]["bin_accuracy"] <= cv["mean"]["bin_accuracy"]
+    assert len(cv["oof"]) == 3000
+    df["timestamp"] = np.arange(len(df))
+    timed = cross_validate(df, n_splits=3, n_repeats=1, fast=True, progress=False)
+    assert timed["by_time"]["n_rows"] == 600
