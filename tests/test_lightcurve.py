@@ -218,6 +218,8 @@ def test_fold_and_bin():
     assert len(tb) == 50
     assert isinstance(tb.time, Time) and tb.time.scale == "tdb"
     assert np.all(np.isfinite(tb.flux_err.value))
+    lone = LightCurve(time=[2458000.0, 2458001.0], flux=[1.0, 2.0]).bin(0.1)
+    assert lone.flux.value.tolist() == [1.0, 2.0] and np.isnan(lone.flux_err.value).all()
     with pytest.raises(InputError, match="already folded"):
         folded.fold(3.0)
     with pytest.raises(InputError, match="method"):

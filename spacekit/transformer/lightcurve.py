@@ -442,8 +442,9 @@ class LightCurve(TimeSeries):
         """Average the flux in bins of equal width in time (or phase, once folded).
 
         Empty bins are dropped. ``flux_err`` of a bin is the standard error of its points
-        (their spread divided by the square root of their number), or the propagated
-        ``flux_err`` for single-point bins.
+        (their spread divided by the square root of their number; at least the propagated
+        ``flux_err`` when the light curve has one), NaN for a single point without
+        ``flux_err``.
 
         Parameters
         ----------
@@ -498,6 +499,7 @@ class LightCurve(TimeSeries):
             mean = np.array(
                 [np.median(fi[s:e]) if e > s else np.nan for s, e in zip(starts, ends, strict=True)]
             )
+        sem = np.where(counts > 1, sem, np.nan)  # one point says nothing about its spread
         if self.flux_err is not None:
             e = np.asarray(self.flux_err.value, dtype=float)
             esq = np.bincount(idx[good], weights=np.nan_to_num(e[good]) ** 2, minlength=nb)
