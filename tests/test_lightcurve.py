@@ -247,3 +247,30 @@ def test_to_lightkurve_without_lightkurve_says_how_to_install():
     else:  # the interop venv: a round trip keeps time exactly
         back = LightCurve.from_lightkurve(lc.to_lightkurve())
         assert np.array_equal(back.time.jd2, lc.time.jd2)
+
+
+def test_tess_spoc_layout(tmp_path):
+    """A TESS SPOC ``*_lc.fits`` layout (no sample in the shared data): QUALITY, e-/s, BTJD."""
+    n = 20
+    t = 1325.0 + np.arange(n) / 720
+    q = np.zeros(n, dtype=np.int32)
+    q[[3, 4]] = [1, 4096]
+    cols = [
+        fits.Column("TIME", "D", unit="BJD - 2457000, days", array=t),
+        fits.Column("SAP_FLUX", "E", unit="e-/s", array=np.full(n, 2.0)),
+        fits.Column("PDCSAP_FLUX", "E", unit="e-/s", array=np.full(n, 1.0)),
+        fits.Column("PDCSAP_FLUX_ERR", "E", unit="e-/s", array=np.full(n, 0.01)),
+        fits.Column("QUALITY", "J", array=q),
+    ]
+    hdu = fits.BinTableHDU.from_columns(cols, name="LIGHTCURVE")
+    hdu.header.update({"BJDREFI": 2457000, "BJDREFF": 0.0, "TIMESYS": "TDB", "TIMEUNIT": "d"})
+    prim = fits.PrimaryHDU()
+    prim.header.update({"TELESCOP": "TESS", "OBJECT": "TIC 1", "SECTOR": 1})
+    path = tmp_path / "tess2018206045859-s0001-0000000000000001-0120-s_lc.fits"
+    fits.HDUList([prim, hdu]).writeto(path)
+    lc = read_lightcurve(path)
+    assert len(lc) == n - 2
+    assert lc.time[0].jd == pytest.approx(2458325.0)
+    assert lc.flux.unit == u.electron / u.s and lc.meta["sector"] == 1
+    assert len(read_lightcurve(path, quality_mask=4096)) == n - 1
+    assert read_lightcurve(path, flux="sap").flux.value[0] == 2.0
