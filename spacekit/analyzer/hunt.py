@@ -556,13 +556,13 @@ def planet_hunter(
     """Search a light curve for periodic transits; return a :class:`HuntResult`.
 
     Steps: drop NaNs, normalise, clip upward outliers, detrend with a robust running median
-    (``window``, default three times the longest duration searched), bin fast-cadence data to
-    a quarter of the shortest duration, then search a period grid sized by the baseline
-    (see :func:`period_grid`) with astropy's ``BoxLeastSquares`` (``engine="bls"``) or with
-    transitleastsquares (``engine="tls"``, needs ``pip install spacekit[x]``). With
+    (``window``), bin fast-cadence data to a third of the shortest duration, then search a
+    period grid sized by the baseline (see :func:`period_grid`) with astropy's
+    ``BoxLeastSquares`` (``engine="bls"``) or with transitleastsquares (``engine="tls"``,
+    needs ``pip install spacekit[x]``), and vet the best peak (module docstring). With
     ``max_planets > 1`` the in-transit points of each detected planet (twice its duration)
-    are masked and the search runs again, until a search finds nothing above the
-    threshold or ``max_planets`` planets are found.
+    are masked and the search runs again, until a search finds nothing that passes or
+    ``max_planets`` planets are found.
 
     This replaces the seed's ``planet_hunter``, which ran BLS on raw flux (it fails on TESS
     data, where slow trends dominate) and returned only a plot; it now returns a result
@@ -580,12 +580,17 @@ def planet_hunter(
     period_min, period_max : Quantity or float, optional
         Period range (float: days). Default 0.5 d to half the baseline.
     durations : sequence of float or Quantity, optional
-        Trial transit durations (days). Default: 8 values from 1 h to 8 h, geometrically
-        spaced, limited to a third of ``period_min``.
+        Trial transit durations (days) for every period. Default: for each period octave,
+        5 durations spanning :func:`transit_duration_range` (0.3 to 2.5 times a central
+        transit across a Sun-density star, at least 30 min and two cadences).
     window : Quantity or float, optional
-        Detrending window (float: days).
+        Detrending window (float: days). Default: three times the central transit duration
+        at ``period_max``, between 0.5 and 2 days (and at least 2.5 times the longest
+        of ``durations`` when those are given).
     threshold : float
         SDE needed for ``detected`` (default :data:`SDE_THRESHOLD` = 9).
+    snr_threshold : float
+        Red-noise SNR needed for ``detected`` (default :data:`SNR_THRESHOLD` = 7.1).
     oversample : float
         Period-grid density: trial periods move the last transit by
         ``duration / oversample``.
