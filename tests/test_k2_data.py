@@ -206,12 +206,12 @@ def test_build_training_set_composition_and_determinism(tmp_path):
     meta = ts.meta
     n_win = 7  # (2400 - 600) // 300 + 1 per star
     c = ts.summary["composition"]["counts"]
-    assert c["real_noise"] == 2 * n_win
+    assert c["real_noise"] == 2 * 2 * n_win  # balanced with the injected copies
     assert c["real_injected"] == 2 * 2 * n_win
     assert c["real_transit"] == n_win  # every 600 x 29.4 min window holds a 3-day transit
     assert c["synthetic_noise"] == 4 and c["synthetic_injected"] == 4
     assert ts.summary["composition"]["real_noise_fraction"] == pytest.approx(
-        (2 * n_win + 4 * n_win + n_win) / len(meta)
+        (4 * n_win + 4 * n_win + n_win) / len(meta)
     )
     assert set(meta["group"]) == {"host", "quiet", "synthetic-0", "synthetic-1"}
     X, y, meta2 = read_flux_table_with_meta(ts.path)
@@ -219,6 +219,8 @@ def test_build_training_set_composition_and_determinism(tmp_path):
     assert (y == meta["label"]).all()
     # masked host windows have no 1 % dip left; its real-transit windows do
     noise_rows = X[(meta["group"] == "host") & (meta["kind"] == "real_noise")]
+    first, reversed_copy = noise_rows[0], noise_rows[1]
+    assert np.allclose(first[::-1], reversed_copy)
     transit_rows = X[(meta["kind"] == "real_transit")]
     assert noise_rows.min() > -3000  # ppm
     assert np.all(transit_rows.min(axis=1) < -7000)
@@ -278,3 +280,16 @@ def test_leave_one_star_out_folds():
     assert not a[3:5].any()  # B never tested in A's fold
     with pytest.raises(InputError, match="two groups"):
         leave_one_star_out_folds(["A", "A"])
+
+
+def test_training_mask_drops_only_low_snr_injections():
+    from spacekit.skopes.k2.classifier import _training_mask
+
+    meta = pd.DataFrame({
+        "kind": ["real_noise", "real_injected", "synthetic_injected", "real_transit", "synthetic_injected"],
+        "snr": [np.nan, 2.0, 50.0, 1.0, 4.9],
+    })
+    y = np.array([0, 1, 1, 1, 1])
+    assert _training_mask(y, meta, 5.0).tolist() == [True, False, True, True, False]
+    assert _training_mask(y, meta, None).all()
+    assert _training_mask(y, None, 5.0).all()  # Kaggle tables have no metadata: all kept

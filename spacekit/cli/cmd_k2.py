@@ -51,6 +51,9 @@ def register(sub) -> None:
                        help="global-pooling CNN (default) or the seed's build_cnn1d")
         t.add_argument("--fast", action="store_true", help="tiny network (smoke runs)")
         t.add_argument("--threshold", type=float, default=0.5)
+        t.add_argument("--train-min-snr", type=float, default=5.0, metavar="SNR",
+                       help="leave injected transits below this SNR out of training (default 5; "
+                       "they are still scored by evaluate)")
         t.set_defaults(func=run_train if name == "train" else run_evaluate)
 
     q = k2sub.add_parser("predict", help="probability of a transit for light curves or tables")
@@ -99,6 +102,7 @@ def _fit_kwargs(args) -> dict:
         "runs_dir": args.runs, "name": args.name, "epochs": args.epochs,
         "batch_size": args.batch_size, "learning_rate": args.learning_rate, "seed": args.seed,
         "network": args.network, "fast": args.fast, "threshold": args.threshold,
+        "train_min_snr": args.train_min_snr,
     }
 
 

@@ -295,6 +295,16 @@ def _trainer(*, epochs: int, batch_size: int, learning_rate: float, seed: int, s
     )
 
 
+def _training_mask(y: np.ndarray, meta: pd.DataFrame | None, min_snr: float | None) -> np.ndarray:
+    """Rows to train on: all but injected transits with SNR below ``min_snr``."""
+    keep = np.ones(len(y), dtype=bool)
+    if min_snr is None or meta is None or "snr" not in meta.columns or "kind" not in meta.columns:
+        return keep
+    snr = pd.to_numeric(meta["snr"], errors="coerce").to_numpy(dtype=float)
+    injected = meta["kind"].astype(str).str.endswith("injected").to_numpy()
+    return keep & ~(injected & (y == 1) & (snr < float(min_snr)))
+
+
 def _read(data: Any) -> tuple[np.ndarray, np.ndarray, pd.DataFrame | None, str | None]:
     """(X, y, meta, sha256) from a flux-table path or an ``(X, y[, meta])`` tuple."""
     if isinstance(data, (str, os.PathLike)):
@@ -325,6 +335,7 @@ def train(
     fast: bool = False,
     network: str = "global",
     threshold: float = 0.5,
+    train_min_snr: float | None = 5.0,
     show_progress: bool | None = None,
 ) -> Run:
     """Train the classifier on a Kaggle-format flux table; write a ``k2`` run folder.
@@ -343,8 +354,14 @@ def train(
         Makes training repeatable.
     fast : bool
         A tiny network (for tests and smoke runs).
+    network : {"global", "seed"}
+        The global-pooling transit CNN or the seed's ``build_cnn1d``.
     threshold : float
         Decision threshold saved with the model.
+    train_min_snr : float or None
+        Leave injected transits with SNR below this out of training (they are undetectable
+        by construction and only teach the network to hedge); None keeps all. Needs the
+        metadata sidecar; Kaggle tables are used whole.
     show_progress : bool, optional
         Progress bar over epochs.
 
@@ -365,7 +382,9 @@ def train(
     X, y, meta, sha = _read(data)
     if len(np.unique(y)) < 2:
         raise InputError("training needs both classes (LABEL 2 and 1); the table holds one")
-    Z = preprocess(X)
+    keep = _training_mask(y, meta, train_min_snr)
+    Z = preprocess(X[keep])
+    y = y[keep]
     trainer = _trainer(
         epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
         show_progress=show_progress,
@@ -375,7 +394,8 @@ def train(
     model = trainer.model_
     params = {
         "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
-        "fast": fast, "network": network, "threshold": threshold, "n_windows": int(len(y)),
+        "fast": fast, "network": network, "threshold": threshold,
+        "train_min_snr": train_min_snr, "n_windows": int(len(y)),
         "n_planet": int(y.sum()), "window_length": int(length),
     }
     run = Run.create(APP, name, runs_dir=runs_dir, parameters=params, seed=seed, data_sha256=sha)
@@ -662,6 +682,7 @@ def evaluate(
     fast: bool = False,
     network: str = "global",
     threshold: float = 0.5,
+    train_min_snr: float | None = 5.0,
     show_progress: bool | None = None,
 ) -> Run:
     """Leave-one-star-out evaluation; write a ``k2`` run folder with the report.
@@ -677,8 +698,10 @@ def evaluate(
     ----------
     data : path or (X, y, meta)
         A flux table *with* its metadata sidecar (groups, kinds, SNR): a built set.
-    runs_dir, name, epochs, batch_size, learning_rate, seed, fast, threshold, show_progress
+    runs_dir, name, epochs, batch_size, learning_rate, seed, fast, network, threshold
         As for :func:`train`.
+    train_min_snr, show_progress
+        As for :func:`train` (low-SNR injected windows are still *scored*).
 
     Returns
     -------
@@ -705,8 +728,9 @@ def evaluate(
     fold_of = np.empty(len(y), dtype=object)
     histories = {}
     t0 = time.perf_counter()
+    usable = _training_mask(y, meta, train_min_snr)
     for fi, (fold, test) in enumerate(progress(folds, desc="k2 folds", enabled=show_progress)):
-        train_idx = ~test
+        train_idx = ~test & usable
         if len(np.unique(y[train_idx])) < 2:
             raise InputError(f"fold {fold!r}: the training part holds one class only")
         trainer = _trainer(
@@ -726,7 +750,8 @@ def evaluate(
     k2 = loso_metrics(frame, threshold=threshold)
     params = {
         "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
-        "fast": fast, "network": network, "threshold": threshold, "folds": [f for f, _ in folds],
+        "fast": fast, "network": network, "threshold": threshold,
+        "train_min_snr": train_min_snr, "folds": [f for f, _ in folds],
         "n_windows": int(len(y)), "window_length": int(length),
         "evaluation": "leave-one-star-out (synthetic windows split by generator-seed group)",
     }

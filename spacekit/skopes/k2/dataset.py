@@ -7,7 +7,9 @@
    light curves' **native cadence** (no binning; overlapping every ``step`` cadences) from the
    shared Kepler/K2/TESS light curves (``DEFAULT_STARS``) and any the user supplies, with the
    known planets' transits masked (ephemerides from
-   :func:`spacekit.analyzer.planet_hunter`, or given) — label 1, kind ``real_noise``;
+   :func:`spacekit.analyzer.planet_hunter`, or given) — label 1, kind ``real_noise``; as many
+   copies (original, time-reversed, rolled) as injected ones, so each star's windows are
+   balanced;
 2. **injected transits** into those masked windows (batman, limb-darkened; ranges in
    :data:`spacekit.skopes.k2.inject.TRANSIT_RANGES`) — label 2, kind ``real_injected``;
 3. **real transits**: the unmasked windows of planet hosts that hold a known transit —
@@ -316,6 +318,7 @@ def build_training_set(
     length: int = KAGGLE_LENGTH,
     step: int | None = None,
     injections_per_window: int = 2,
+    negatives_per_window: int | None = None,
     n_synthetic: int = 400,
     synthetic_groups: int | None = None,
     include_real_transits: bool = True,
@@ -341,6 +344,10 @@ def build_training_set(
         Spacing of real window starts (default ``length // 8``: overlapping windows).
     injections_per_window : int
         Transits injected, one per copy, into each masked real window.
+    negatives_per_window : int, optional
+        "No transit" copies of each masked real window (default: ``injections_per_window``,
+        so real-noise windows are balanced): the window itself, then time-reversed, then
+        circularly rolled by a random offset.
     n_synthetic : int
         Synthetic windows (half with an injected transit).
     synthetic_groups : int, optional
@@ -414,7 +421,13 @@ def build_training_set(
                     "star": star.name, "group": star.name, "segment": j, "start": int(st),
                     "cadence_min": cadence_min, "noise_kind": "real", "sigma": sigma,
                 }
-                add(fw, 0, {**base, "kind": "real_noise"})
+                n_neg = int(injections_per_window if negatives_per_window is None else negatives_per_window)
+                for r in range(max(1, n_neg)):
+                    # copies balance the injected ones, so a star's noise texture says nothing
+                    # about the label: the window, then time-reversed, then circularly rolled
+                    neg = fw if r == 0 else fw[::-1] if r == 1 else np.roll(
+                        fw, int(_rng(seed, 4, _tag(star.name), j, k, r).integers(1, length)))
+                    add(neg, 0, {**base, "kind": "real_noise", "copy": r})
                 for r in range(int(injections_per_window)):
                     rng = _rng(seed, 2, _tag(star.name), j, k, r)
                     params = draw_transit(rng, t_start=tw[0], t_end=tw[-1], ranges=transit_ranges)
@@ -470,6 +483,7 @@ def build_training_set(
         "seed": int(seed),
         "stars": names,
         "injections_per_window": int(injections_per_window),
+        "negatives_per_window": int(injections_per_window if negatives_per_window is None else negatives_per_window),
         "n_synthetic": int(n_synthetic),
         "synthetic_groups": n_groups,
         "transit_ranges": {**TRANSIT_RANGES, **dict(transit_ranges or {})},
