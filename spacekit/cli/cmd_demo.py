@@ -11,6 +11,7 @@ DEMO_STEPS: list[tuple[str, str]] = [
     ("datasets", "spacekit.datasets.demo:summary"),
     ("hst_svm", "spacekit.skopes.hst.svm.demo:run"),
     ("k2", "spacekit.skopes.k2.demo:run"),
+    ("hst_cal", "spacekit.skopes.hst.cal.demo:run"),
 ]
 
 

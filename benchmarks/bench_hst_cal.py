@@ -1,0 +1,208 @@
+"""Benchmarks of skopes.hst.cal (see benchmarks/RESULTS.md, section "HST calibration").
+
+Usage (from the repository root; the shared data folder is ../shared/data)::
+
+    python benchmarks/bench_hst_cal.py train     # full training (trees + Keras compared), time
+    python benchmarks/bench_hst_cal.py cv        # repeated grouped k-fold, 5 folds x 3 seeds
+    python benchmarks/bench_hst_cal.py single    # fresh-process predict: wall time, max RSS
+    python benchmarks/bench_hst_cal.py batch     # rows/s: numpy nets vs upstream Keras predict
+    python benchmarks/bench_hst_cal.py all
+
+Upstream spacekit 1.1.4 is measured in its own venv (``UPSTREAM_PY``, default
+``/tmp/upstream-venv/bin/python``). Results are printed as JSON and written to
+``$BENCH_OUT`` (default /tmp/bench_hst_cal.json).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = (ROOT.parent / "shared" / "data" / "hst_cal").resolve()
+TABLE = DATA / "hst_cal_2021-05-11_latest.csv"
+MMF = DATA / "MemModelFeatures"
+UPSTREAM_PY = os.environ.get("UPSTREAM_PY", "/tmp/upstream-venv/bin/python")
+RUNS = Path(os.environ.get("BENCH_RUNS", tempfile.gettempdir())) / "bench-hst-cal-runs"
+OUT = Path(os.environ.get("BENCH_OUT", "/tmp/bench_hst_cal.json"))
+HIDDEN = {
+    "mem_clf": ((18, 32, 64, 32, 18, 9), 4, "softmax"),
+    "mem_reg": ((18, 32, 64, 32, 18, 9), 1, "linear"),
+    "wall_reg": ((18, 32, 64, 128, 256, 128, 64, 32, 18, 9), 1, "linear"),
+}
+
+
+def bench_train() -> dict:
+    from spacekit.skopes.hst.cal import train
+
+    t0 = time.perf_counter()
+    run = train(TABLE, RUNS, seed=0, name="bench")
+    wall = time.perf_counter() - t0
+    m = run.metrics
+    return {"train_seconds_total": round(wall, 1), "train_seconds_fit": m["train_seconds"],
+            "selection": {t: v["reason"] for t, v in m["selection"].items()},
+            "kept": {t: v["kept"] for t, v in m["selection"].items()},
+            "calibration": m["calibration"], "out_of_fold": m["out_of_fold"], "run": str(run.path)}
+
+
+def bench_cv(kinds=None) -> dict:
+    from spacekit.skopes.hst.cal import cross_validate
+
+    t0 = time.perf_counter()
+    cv = cross_validate(TABLE, n_splits=5, n_repeats=3, seed=0, kinds=kinds, progress=False)
+    keys = ["bin_accuracy", "under_bin_rate", "over_bin_rate", "mean_extra_gb", "argmax_bin_accuracy",
+            "argmax_under_bin_rate", "recall_bin0", "recall_bin1", "recall_bin2", "recall_bin3",
+            "memory_rmse_gb", "memory_mae_gb", "memory_r2", "memory_upper_coverage", "wallclock_rmse_s",
+            "wallclock_mdape", "wallclock_under_pred_rate", "wallclock_under_rate", "wallclock_kill_ratio_median"]
+    return {"seconds": round(time.perf_counter() - t0, 1), "kinds": cv["settings"]["kinds"],
+            "n_groups": cv["settings"]["n_groups"],
+            "mean": {k: round(cv["mean"][k], 4) for k in keys}, "worst": {k: round(cv["worst"][k], 4) for k in keys},
+            "under_bin_rate_per_fold": [round(f["under_bin_rate"], 4) for f in cv["folds"]],
+            "bin_accuracy_per_fold": [round(f["bin_accuracy"], 4) for f in cv["folds"]]}
+
+
+def _child(py: str, code: str, n: int = 5) -> dict:
+    walls, rss, out = [], [], None
+    for _ in range(n):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        t0 = time.perf_counter()
+        p = subprocess.run([py, "-c", code], capture_output=True, text=True, cwd=tempfile.gettempdir(), timeout=300,
+                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore"))
+        walls.append(time.perf_counter() - t0)
+        if p.returncode != 0:
+            return {"error": p.stderr[-800:]}
+        out = p.stdout.strip().splitlines()[-1]
+        rss.append(json.loads(out)["maxrss_mb"])
+        del before
+    return {"wall_s_median": round(statistics.median(walls), 3), "wall_s_min": round(min(walls), 3),
+            "maxrss_mb_median": round(statistics.median(rss), 1), "result": json.loads(out)}
+
+
+def bench_single(model_dir: str) -> dict:
+    ours = (
+        "import resource, json\n"
+        "from spacekit.skopes.hst.cal import load_predictor\n"
+        f"r = load_predictor({model_dir!r}).predict('j8ny02020', {str(MMF / 'j8ny02020_MemModelFeatures.txt')!r})\n"
+        "print(json.dumps({'memBin': r['memBin'], 'memVal': r['memVal'], 'clockTime': r['clockTime'],"
+        " 'maxrss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+    )
+    upstream = (
+        "import resource, json\n"
+        "from spacekit.skopes.hst.cal.predict import Predict\n"
+        "p = Predict('j8ny02020', models=None)\n"
+        f"p.input_data = dict(l.split('=', 1) for l in open({str(MMF / 'j8ny02020_MemModelFeatures.txt')!r}).read().split())\n"
+        "p.run_inference()\n"
+        "r = p.predictions\n"
+        "print(json.dumps({'memBin': r['memBin'], 'memVal': float(r['memVal']), 'clockTime': r['clockTime'],"
+        " 'maxrss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+    )
+    res = {"spacekit": _child(sys.executable, ours)}
+    if Path(UPSTREAM_PY).exists():
+        res["upstream_1.1.4"] = _child(UPSTREAM_PY, upstream, n=3)
+    return res
+
+
+def _numpy_nets(seed: int = 0):
+    import numpy as np
+
+    from spacekit.skopes.hst.cal.export import DenseNetwork
+
+    rng = np.random.default_rng(seed)
+    nets = {}
+    for name, (hidden, units, act) in HIDDEN.items():
+        dims = (9, *hidden, units)
+        layers = [(rng.normal(0, (2 / a) ** 0.5, (a, b)), np.zeros(b), "relu") for a, b in zip(dims[:-1], dims[1:], strict=True)]
+        layers[-1] = (layers[-1][0], layers[-1][1], act)
+        nets[name] = DenseNetwork(layers)
+    return nets
+
+
+def bench_batch(model_dir: str | None, rows: int = 262144) -> dict:
+    import numpy as np
+
+    X = np.random.default_rng(1).normal(size=(rows, 9)).astype(np.float32)
+    nets = _numpy_nets()
+    flops = sum(n.flops_per_row for n in nets.values())
+    res = {"flops_per_row_three_nets": flops}
+    for chunk in (4096, 16384):
+        best = 0.0
+        for _ in range(3):
+            t0 = time.perf_counter()
+            for n in nets.values():
+                n.predict(X, chunk_size=chunk)
+            best = max(best, rows / (time.perf_counter() - t0))
+        res[f"numpy_three_nets_rows_per_s_chunk{chunk}"] = round(best)
+    if model_dir:
+        from spacekit.skopes.hst.cal import load_predictor
+        from spacekit.skopes.hst.cal.features import FEATURES, prepare_table
+
+        pred = load_predictor(model_dir)
+        Xr = np.random.default_rng(2).normal(size=(20000, 9))
+        t0 = time.perf_counter()
+        pred.predict_arrays(Xr)
+        res["kept_models_rows_per_s_distinct_rows"] = round(len(Xr) / (time.perf_counter() - t0))
+        table = prepare_table(TABLE)
+        t0 = time.perf_counter()
+        pred.predict_batch(table)
+        res["kept_models_predict_batch_table_rows_per_s"] = round(len(table) / (time.perf_counter() - t0))
+        del FEATURES
+    if Path(UPSTREAM_PY).exists():
+        code = (
+            "import json, time, numpy as np, keras\n"
+            f"H = {json.dumps({k: [list(v[0]), v[1], v[2]] for k, v in HIDDEN.items()})}\n"
+            "models = []\n"
+            "for name, (hidden, units, act) in H.items():\n"
+            "    m = keras.Sequential([keras.Input((9,))] + [keras.layers.Dense(h, activation='relu') for h in hidden]"
+            " + [keras.layers.Dense(units, activation=act)])\n"
+            "    models.append(m)\n"
+            f"X = np.random.default_rng(1).normal(size=({rows}, 9)).astype(np.float32)\n"
+            "out = {}\n"
+            "for bs in (1024, 4096, 16384):\n"
+            "    best = 0\n"
+            "    for _ in range(3):\n"
+            "        t0 = time.perf_counter()\n"
+            "        for m in models: m.predict(X, batch_size=bs, verbose=0)\n"
+            f"        best = max(best, {rows} / (time.perf_counter() - t0))\n"
+            "    out[bs] = round(best)\n"
+            "print(json.dumps(out))\n"
+        )
+        p = subprocess.run([UPSTREAM_PY, "-c", code], capture_output=True, text=True, timeout=600,
+                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+        res["upstream_keras_predict_rows_per_s"] = json.loads(p.stdout.strip().splitlines()[-1]) if p.returncode == 0 else p.stderr[-500:]
+    return res
+
+
+def main(argv: list[str]) -> int:
+    what = argv[0] if argv else "all"
+    results = json.loads(OUT.read_text()) if OUT.exists() else {}
+    results["load_average_at_start"] = os.getloadavg()
+    results["cpu_count"] = os.cpu_count()
+    if what in ("train", "all"):
+        results["train"] = bench_train()
+    model_dir = os.environ.get("BENCH_MODEL_DIR") or (results.get("train", {}).get("run"))
+    if what in ("cv", "all"):
+        kinds = None
+        if model_dir:
+            from spacekit.skopes.hst.cal import load_predictor
+
+            kinds = {k: v["kind"] for k, v in load_predictor(model_dir).metadata["models"].items()}
+        results["cv"] = bench_cv(kinds)
+    if what in ("single", "all") and model_dir:
+        results["single"] = bench_single(str(model_dir))
+    if what in ("batch", "all"):
+        results["batch"] = bench_batch(str(model_dir) if model_dir else None)
+    results["load_average_at_end"] = os.getloadavg()
+    OUT.write_text(json.dumps(results, indent=2, default=str))
+    print(json.dumps(results, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
