@@ -161,8 +161,8 @@ def _fit_trees(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bo
 
     Zc, yc, w = _compress(target, Z, y)
     params = dict(
-        max_iter=30 if fast else 120, learning_rate=0.15, max_leaf_nodes=15, max_depth=8,
-        min_samples_leaf=2, l2_regularization=1.0, early_stopping=False, random_state=seed,
+        max_iter=30 if fast else 200, learning_rate=0.1, max_leaf_nodes=15, max_depth=6,
+        min_samples_leaf=5, l2_regularization=3.0, early_stopping=False, random_state=seed,
     )
     if target == "bin":
         est = HistGradientBoostingClassifier(**params)
