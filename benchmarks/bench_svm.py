@@ -56,7 +56,10 @@ def bench_train(runs: str) -> dict:
     m = run.metrics
     return {"seconds": round(time.perf_counter() - t, 1), "chosen": m["model"],
             "selection": m["selection"],
-            "candidates": {k: round(v["roc_auc"], 4) for k, v in m["candidates"].items()}}
+            "candidates": {k: round(v["roc_auc_mean"], 4) for k, v in m["candidates"].items()},
+            "validation_roc_auc": round(m["roc_auc"], 4),
+            "validation_precision_misaligned": round(m["precision_misaligned"], 4),
+            "validation_recall_misaligned": round(m["recall_misaligned"], 4)}
 
 
 def bench_render(n_frames: int = 5) -> dict:
