@@ -143,12 +143,16 @@ def test_stage3_category_lookup_called_once_per_target(prep):
     pd.testing.assert_frame_equal(out.iloc[:1], expect, check_dtype=False)
 
 
-def test_stage3_default_uses_radio(prep, monkeypatch):
-    import spacekit.radio as radio
-
-    monkeypatch.setattr(radio, "get_target_category", lambda name: "STAR;YSO", raising=False)
-    out = svm.add_target_category(prep["scraped_fits"])
-    assert out["category"].iloc[0] == "STAR;YSO"
+def test_stage3_default_queries_mast(prep, fake_mast):
+    """The default lookup goes through spacekit.radio to MAST (replayed with ``responses``)."""
+    rows = pd.concat([prep["scraped_fits"]] * 2, ignore_index=True)
+    rows["targname"] = ["NGC-5139", "NOWHERE-1"]
+    out = svm.add_target_category(rows)
+    assert out["category"].tolist() == ["STAR;GLOBULAR CLUSTER", "UNIDENTIFIED"]
+    asked = [f["values"] for inv in fake_mast.invocations for f in inv["params"]["filters"]
+             if f["paramName"] == "target_name"]
+    assert asked == [["NGC-5139"], ["NOWHERE-1"]]
+    assert [svm.encode_category(c) for c in out["category"]] == [5, 3]
 
 
 def test_stage4_encoding_uses_canonical_codes(prep):

@@ -340,8 +340,8 @@ def add_target_category(
         Needs ``targname``.
     category_lookup : callable, optional
         ``f(target_name) -> "STAR;EXT-STAR"`` (or None). Default
-        :func:`spacekit.radio.get_target_category`, which queries MAST. Each distinct target
-        is looked up once.
+        :func:`spacekit.radio.get_target_category`, which queries MAST; a target MAST has no
+        classification for gets ``"UNIDENTIFIED"``. Each distinct target is looked up once.
 
     Examples
     --------
@@ -353,7 +353,11 @@ def add_target_category(
     if "targname" not in frame.columns:
         raise SchemaError(f"expected a 'targname' column, found {list(frame.columns)}")
     if category_lookup is None:
-        from ....radio import get_target_category as category_lookup
+        from ....radio import get_target_category
+
+        def category_lookup(name: str) -> str:
+            # parallel fields ("ANY") often have no classified HST observation: unidentified
+            return get_target_category(name, default="UNIDENTIFIED")
     cache: dict[str, Any] = {}
     cats = []
     for name in frame["targname"]:
