@@ -214,3 +214,27 @@ def test_load_feature_table_bad_input(tmp_path):
         svm.load_feature_table(tmp_path / "missing.csv")
     with pytest.raises(SchemaError, match="label"):
         svm.load_feature_table(df.fillna(1.0), require_label=True)
+
+
+def test_cli_ingest(prep, tmp_path, capsys, fake_mast):
+    from spacekit.cli import main
+
+    row = prep["scraped_fits"].iloc[0]
+    qa = tmp_path / "qa"
+    qa.mkdir()
+    (qa / f"{row['index']}_svm_point_segment_totals.json").write_text(json.dumps({
+        "header": {"TARGNAME": "ANY", "RA_TARG": 262.47, "DEC_TARG": 52.33, "NUMEXP": 2},
+        "general information": {"imgname": row["imgname"]},
+        "data": {"number_of_sources": {"data": {"detector": "ir", "point": 284, "segment": 185}},
+                 "Number_of_GAIA_sources": {"data": {"Number_of_GAIA_sources": 7}}}}))
+    _drz(tmp_path / row["imgname"], WCSTYPE="not aligned")
+    out = tmp_path / "features.csv"
+    # a QA folder whose image lacks RMS keywords fails, naming the file, unless told otherwise
+    assert main(["svm", "ingest", str(qa), "--images", str(tmp_path), "--out", str(out)]) == 1
+    assert row["imgname"] in capsys.readouterr().err and not out.exists()
+    # MAST (replayed) has no classified observation of "ANY": unidentified
+    assert main(["svm", "ingest", str(qa), "--images", str(tmp_path), "--out", str(out),
+                 "--missing-rms", "zero"]) == 0
+    table = pd.read_csv(out)
+    assert table[["point", "gaia", "det", "wcs", "cat", "rms_ra"]].iloc[0].tolist() == [
+        284, 7, 1, 3, 3, 0]
