@@ -194,6 +194,9 @@ def test_bin_margin_meets_target_on_calibration_rows():
     assert np.mean(res["mem_bin"] < y) <= 0.01
     res_less = apply_margins(raw, m - 0.05, 0.0, 0.0)
     assert np.mean(res_less["mem_bin"] < y) > 0.01  # the smallest margin that does it
+    groups = np.arange(n) // 200  # 20 groups of correlated rows
+    m_groups = _calibrate_bin_margin(raw, y, 0.01, groups, confidence=0.9)
+    assert m_groups >= m  # group-level calibration is never less safe
 
 
 # --------------------------------------------------------------------------- trained model

@@ -281,15 +281,29 @@ def _conformal_quantile(r: np.ndarray, coverage: float) -> float:
     return float(r[k])
 
 
-def _calibrate_bin_margin(raw: dict, y_bin: np.ndarray, target: float, groups: np.ndarray | None = None) -> float:
-    """Smallest log-memory margin whose under-bin rate on held-out rows is at most ``target``.
+def _margin_for(need_sorted: np.ndarray, w_sorted: np.ndarray, target: float) -> float:
+    """Smallest margin leaving a weighted share <= ``target`` of rows with a larger need."""
+    w = w_sorted / w_sorted.sum()
+    exceed = np.concatenate([[0.0], np.cumsum(w)[:-1]])  # share of rows needing more than row i
+    ok = (exceed <= target) & np.isfinite(need_sorted)
+    if not ok.any():
+        return 0.0
+    return float(max(need_sorted[np.flatnonzero(ok)[-1]], 0.0) + 1e-9)
+
+
+def _calibrate_bin_margin(
+    raw: dict, y_bin: np.ndarray, target: float, groups: np.ndarray | None = None,
+    *, confidence: float = 0.9, n_boot: int = 200, seed: int = 0,
+) -> float:
+    """Smallest log-memory margin whose under-bin rate on held-out rows stays <= ``target``.
 
     The submitted bin is ``max(argmax, bin(memory * exp(margin)))``; a row is under-binned iff
     both stay below its true bin, i.e. iff the classifier under-bins it and
     ``margin < log(edge[y - 1] / memory)``. The rows are out-of-fold predictions of held-out
-    groups. With ``groups`` every group weighs the same instead of every row (on the shared
-    table this makes the margin huge, because many tiny groups have unpredictable bins, so
-    training calibrates per row).
+    groups. Rows of one group share their features and so their errors: the effective sample
+    is the groups, a few of which hold thousands of rows. With ``groups`` the margin is the
+    ``confidence`` quantile of the margins meeting the target on bootstrap resamples of the
+    groups (group-level calibration), so that the rate holds for other draws of groups too.
     """
     from .features import BIN_EDGES_GB
 
@@ -299,33 +313,38 @@ def _calibrate_bin_margin(raw: dict, y_bin: np.ndarray, target: float, groups: n
     need = np.full(len(y), -np.inf)
     sel = (argmax < y) & (y >= 1)
     need[sel] = np.log(edges[y[sel] - 1] / raw["memory"][sel])
-    if groups is None:
-        w = np.ones(len(y))
-    else:
-        _, inv, counts = np.unique(groups, return_inverse=True, return_counts=True)
-        w = 1.0 / counts[inv.reshape(-1)]
-    w = w / w.sum()
     order = np.argsort(-need, kind="stable")
-    need, w = need[order], w[order]
-    # exceed[i]: weighted share of rows whose need is above need[i] (they stay under-binned).
-    exceed = np.concatenate([[0.0], np.cumsum(w)[:-1]])
-    ok = (exceed <= target) & np.isfinite(need)
-    if not ok.any():
-        return 0.0
-    i = np.flatnonzero(ok)[-1]
-    return float(max(need[i], 0.0) + 1e-9)
+    need_sorted = need[order]
+    base = _margin_for(need_sorted, np.ones(len(y)), target)
+    if groups is None or n_boot < 1:
+        return base
+    _, inv = np.unique(np.asarray(groups), return_inverse=True)
+    inv = inv.reshape(-1)[order]
+    n_groups = int(inv.max()) + 1
+    rng = np.random.default_rng(seed)
+    margins = []
+    for _ in range(n_boot):
+        mult = np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups).astype(float)
+        w = mult[inv]
+        if w.sum() == 0:
+            continue
+        margins.append(_margin_for(need_sorted, w, target))
+    return float(max(base, np.quantile(margins, confidence))) if margins else base
 
 
-def _calibrate(raw: dict, df, *, groups=None, under_bin_target: float, wallclock_coverage: float, memory_coverage: float) -> dict:
+def _calibrate(raw: dict, df, *, groups=None, under_bin_target: float, wallclock_coverage: float,
+               memory_coverage: float, margin_confidence: float = 0.9) -> dict:
     y_mem = df["memory"].to_numpy(dtype=float)
     y_wall = df["wallclock"].to_numpy(dtype=float)
     return {
-        "bin_log_margin": _calibrate_bin_margin(raw, df["mem_bin"].to_numpy(), under_bin_target, groups),
+        "bin_log_margin": _calibrate_bin_margin(raw, df["mem_bin"].to_numpy(), under_bin_target, groups,
+                                                confidence=margin_confidence),
         "memory_log_margin": _conformal_quantile(np.log(np.maximum(y_mem, 1e-3) / raw["memory"]), memory_coverage),
         "wallclock_log_margin": _conformal_quantile(np.log(y_wall / raw["wallclock"]), wallclock_coverage),
         "under_bin_target": under_bin_target,
         "wallclock_coverage": wallclock_coverage,
         "memory_coverage": memory_coverage,
+        "margin_confidence": margin_confidence,
     }
 
 
@@ -359,6 +378,7 @@ def fit_pipeline(
     wallclock_coverage: float = 0.99,
     memory_coverage: float = 0.99,
     calibration_folds: int | None = None,
+    margin_confidence: float = 0.9,
 ) -> tuple[CalPredictor, dict]:
     """Fit transformer, models and safety margins on a prepared table; nothing is written.
 
@@ -439,7 +459,8 @@ def fit_pipeline(
         r = raw_outputs(models, TARGET_TRANSFORMS, uniq)
         for key in oof:
             oof[key][te] = r[key][inv.reshape(-1)]
-    cal = _calibrate(oof, df, groups=None, under_bin_target=under_bin_target, wallclock_coverage=wallclock_coverage, memory_coverage=memory_coverage)
+    cal = _calibrate(oof, df, groups=groups, under_bin_target=under_bin_target, wallclock_coverage=wallclock_coverage,
+                     memory_coverage=memory_coverage, margin_confidence=margin_confidence)
     models = _fit_models(kinds, Z, df, seed=seed, fast=fast)
     metadata = {
         "format": MODEL_FORMAT,
@@ -554,6 +575,7 @@ def train(
     under_bin_target: float = 0.005,
     wallclock_coverage: float = 0.99,
     memory_coverage: float = 0.99,
+    margin_confidence: float = 0.9,
     name: str = "train",
     figures: bool = True,
 ):
@@ -577,6 +599,9 @@ def train(
         Highest acceptable under-bin rate of the submitted ``memBin`` on held-out data.
     wallclock_coverage, memory_coverage : float
         Share of held-out jobs the kill time and the memory upper bound must cover.
+    margin_confidence : float
+        Group-bootstrap confidence of the bin margin: the margin meets ``under_bin_target`` on
+        this share of resamples of the held-out groups (0.9; lower trades safety for accuracy).
 
     Returns
     -------
@@ -597,12 +622,14 @@ def train(
     predictor, info = fit_pipeline(
         df, seed=seed, fast=fast, candidates=candidates, under_bin_target=under_bin_target,
         wallclock_coverage=wallclock_coverage, memory_coverage=memory_coverage,
+        margin_confidence=margin_confidence,
     )
     elapsed = time.perf_counter() - t0
     params = {
         "data": label, "fast": fast, "candidates": list(candidates or ()),
         "under_bin_target": under_bin_target, "wallclock_coverage": wallclock_coverage,
         "memory_coverage": memory_coverage,
+        "margin_confidence": margin_confidence,
     }
     run = Run.create("hst_cal", name, runs_dir=out_dir, parameters=params, seed=seed, data_sha256=digest)
     oof_metrics = score_predictions(info["oof"], df["mem_bin"], df["memory"], df["wallclock"])
@@ -667,6 +694,7 @@ def cross_validate(
     under_bin_target: float = 0.005,
     wallclock_coverage: float = 0.99,
     memory_coverage: float = 0.99,
+    margin_confidence: float = 0.9,
     progress: bool | None = None,
 ) -> dict:
     """Repeated grouped k-fold of the whole pipeline (fit, margins, predict) on a table.
@@ -701,7 +729,8 @@ def cross_validate(
     X = df[list(FEATURES)].to_numpy(dtype=np.float64)
     groups = group_ids(X)
     opts = dict(fast=fast, kinds=kinds, under_bin_target=under_bin_target,
-                wallclock_coverage=wallclock_coverage, memory_coverage=memory_coverage)
+                wallclock_coverage=wallclock_coverage, memory_coverage=memory_coverage,
+                margin_confidence=margin_confidence)
     folds = []
     oof = None
     jobs = [(r, f, tr, te) for r in range(n_repeats) for f, (tr, te) in enumerate(grouped_kfold(groups, n_splits, seed + 1000 * r))]
