@@ -81,6 +81,19 @@ def main(argv=None) -> int:
         hi = "inf" if r["snr_max"] is None else f"{r['snr_max']:g}"
         print(f"| {r['snr_min']:g}-{hi} | {r['n_planet']} | {_f(r.get('recall'))} | "
               f"{_f(r.get('roc_auc'))} |")
+    if "by_snr_per_transit" in k2:
+        print()
+        print("| injected SNR of one transit (SNR / sqrt(transits in window)) | planets | recall | "
+              "ROC-AUC vs all negatives |")
+        print("|---|---|---|---|")
+        for r in k2["by_snr_per_transit"]:
+            hi = "inf" if r["snr_max"] is None else f"{r['snr_max']:g}"
+            print(f"| {r['snr_min']:g}-{hi} | {r['n_planet']} | {_f(r.get('recall'))} | "
+                  f"{_f(r.get('roc_auc'))} |")
+        g1 = k2["goal_per_transit"]
+        print()
+        print(f"Single-transit SNR >= 10 vs all negatives: ROC-AUC {_f(g1['roc_auc'])}, recall at "
+              f"precision >= 0.90 {_f(g1['recall_at_precision_0.9'])}.")
     g = k2["goal"]
     print()
     print(f"Goal (injected SNR >= {g['snr_min']:g} vs all negatives): ROC-AUC {_f(g['roc_auc'])} "

@@ -226,6 +226,8 @@ def test_build_training_set_composition_and_determinism(tmp_path):
     assert np.all(transit_rows.min(axis=1) < -7000)
     inj = meta[meta["kind"].str.endswith("injected")]
     assert inj["snr"].notna().all() and (inj["depth"] > 0).all()
+    assert (inj["n_transits"] >= 1).all()
+    assert np.allclose(inj["snr_per_transit"], inj["snr"] / np.sqrt(inj["n_transits"]))
     assert ts.summary["cadence"] == "native (no binning)"
 
 

@@ -594,7 +594,9 @@ def loso_metrics(frame: pd.DataFrame, *, threshold: float = 0.5, snr_goal: float
         ``overall``, ``per_fold``, ``per_group``, ``by_snr`` (recall per SNR bin and ROC-AUC of
         that bin's planets against all negatives), ``goal`` (planets with SNR >= snr_goal vs all
         negatives, and whether ROC-AUC >= 0.98 and recall >= 0.95 at precision >= 0.90 hold),
-        ``real_transits`` (per star: windows, min/median probability, fraction above threshold).
+        ``real_transits`` (per star: windows, min/median probability, fraction above threshold);
+        with a ``snr_per_transit`` column also ``by_snr_per_transit`` and ``goal_per_transit``
+        (the same, binned by the SNR of a single transit: SNR / sqrt(transits in the window)).
 
     Examples
     --------
@@ -629,6 +631,22 @@ def loso_metrics(frame: pd.DataFrame, *, threshold: float = 0.5, snr_goal: float
             row.update(recall=s["recall"], roc_auc=s["roc_auc"])
         by_snr.append(row)
     out["by_snr"] = by_snr
+    if "snr_per_transit" in injected.columns:
+        single = injected["snr_per_transit"].to_numpy(dtype=float)
+        rows = []
+        for lo, hi in zip(SNR_BINS[:-1], SNR_BINS[1:], strict=True):
+            sel = injected[(single >= lo) & (single < hi)]
+            row = {"snr_min": lo, "snr_max": None if np.isinf(hi) else hi, "n_planet": int(len(sel))}
+            if len(sel):
+                both = pd.concat([sel, neg])
+                sc = _binary_scores(both["label"].to_numpy(), both["proba"].to_numpy(), threshold)
+                row.update(recall=sc["recall"], roc_auc=sc["roc_auc"])
+            rows.append(row)
+        out["by_snr_per_transit"] = rows
+        strong1 = pd.concat([injected[single >= snr_goal], neg])
+        g1 = _binary_scores(strong1["label"].to_numpy(), strong1["proba"].to_numpy(), threshold)
+        g1["snr_per_transit_min"] = snr_goal
+        out["goal_per_transit"] = g1
     strong = pd.concat([injected[snr >= snr_goal], neg])
     goal = _binary_scores(strong["label"].to_numpy(), strong["proba"].to_numpy(), threshold)
     goal["snr_min"] = snr_goal

@@ -298,6 +298,11 @@ def composition(meta: pd.DataFrame) -> dict:
 def _transit_row(tw: np.ndarray, model: np.ndarray, params: Any, sigma: float) -> dict:
     n_in = int((model < 1.0 - 1e-9).sum())
     depth = float(1.0 - model.min())
+    # transits with their middle inside the window (at least one by construction)
+    first = np.ceil((tw[0] - params.epoch) / params.period)
+    last = np.floor((tw[-1] - params.epoch) / params.period)
+    n_events = max(1, int(last - first + 1))
+    snr = transit_snr(depth, sigma, n_in)
     return {
         "period_d": params.period,
         "epoch_offset_d": float(params.epoch - tw[0]),
@@ -307,7 +312,9 @@ def _transit_row(tw: np.ndarray, model: np.ndarray, params: Any, sigma: float) -
         "u1": params.u1,
         "u2": params.u2,
         "n_in_transit": n_in,
-        "snr": transit_snr(depth, sigma, n_in),
+        "n_transits": n_events,
+        "snr": snr,
+        "snr_per_transit": snr / np.sqrt(n_events),
     }
 
 
