@@ -353,7 +353,7 @@ def test_dask_batch_in_process_and_cluster(trained, shared_data):
     pd.testing.assert_frame_equal(batch, pred.predict_batch(df))
 
 
-def test_cross_validate_small(shared_data):
+def test_cross_validate_small(shared_data, tmp_path):
     from spacekit.skopes.hst.cal import cross_validate
 
     df = pd.read_csv(_table(shared_data)).sample(3000, random_state=2)
@@ -364,6 +364,11 @@ def test_cross_validate_small(shared_data):
     assert cv["worst"]["under_bin_rate"] >= cv["mean"]["under_bin_rate"]
     assert cv["worst"]["bin_accuracy"] <= cv["mean"]["bin_accuracy"]
     assert len(cv["oof"]) == 3000
+    from spacekit.skopes.hst.cal.demo import write_cv_report
+
+    report = write_cv_report(cv, tmp_path)
+    assert report.metrics["mean"]["under_bin_rate"] == cv["mean"]["under_bin_rate"]
+    assert (report.path / "predictions.csv").is_file() and report.figures()
     df["timestamp"] = np.arange(len(df))
     timed = cross_validate(df, n_splits=3, n_repeats=1, fast=True, progress=False)
     assert timed["by_time"]["n_rows"] == 600
