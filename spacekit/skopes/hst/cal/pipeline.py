@@ -524,7 +524,8 @@ def _figures(res: dict, df, title: str) -> dict:
     except ImportError:
         fusion_matrix = residual_plots = None
     if fusion_matrix is not None:
-        figs["confusion_membin"] = fusion_matrix(y_bin, res["mem_bin"], labels=[0, 1, 2, 3])
+        figs["confusion_membin"] = fusion_matrix(y_bin, res["mem_bin"], labels=[0, 1, 2, 3],
+                                                 title=f"{title}: submitted memBin")
         figs["residuals_memory"] = residual_plots(df["memory"].to_numpy(), res["memory"], title=f"{title} memory (GB)")
         figs["residuals_wallclock"] = residual_plots(df["wallclock"].to_numpy(), res["wallclock"], title=f"{title} wallclock (s)")
         return figs
