@@ -24,9 +24,8 @@ group), which the leave-one-star-out evaluation splits on. Everything is determi
 
 Examples
 --------
->>> import numpy as np
->>> fracs = composition(
-...     __import__("pandas").DataFrame({"kind": ["real_noise", "synthetic_noise"]}))
+>>> import pandas as pd
+>>> fracs = composition(pd.DataFrame({"kind": ["real_noise", "synthetic_noise"]}))
 >>> fracs["real_noise_fraction"]
 0.5
 """
