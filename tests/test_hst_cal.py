@@ -135,6 +135,16 @@ def test_tree_export_is_exact():
     assert np.array_equal(tc.classes[tc.predict(Xt).argmax(1)], clf.predict(Xt))
     tr = TreeEnsemble.from_sklearn(reg)
     assert np.array_equal(tr.predict(Xt), reg.predict(Xt))
+    # shallow trees use the complete-tree layout; deep ones the node walk: both exact
+    shallow = HistGradientBoostingClassifier(max_iter=20, max_depth=4, random_state=0).fit(X, yc)
+    ts = TreeEnsemble.from_sklearn(shallow)
+    assert ts._complete_layout() is not None
+    assert np.array_equal(ts.raw_predict(Xt), shallow._raw_predict(Xt))
+    assert np.array_equal(ts.raw_predict(Xt[:7]), shallow._raw_predict(Xt[:7]))
+    deep = TreeEnsemble.from_sklearn(clf)
+    deep.depth, deep._layout = max(deep.depth, 11), None  # forces the node walk
+    assert deep._complete_layout() is None
+    assert np.array_equal(deep.raw_predict(Xt), clf._raw_predict(Xt))
 
 
 def test_tree_export_save_load(tmp_path):
