@@ -15,7 +15,8 @@ row, at a fraction of the cost.
 Safety margins are calibrated on out-of-fold predictions of a grouped k-fold (each row is
 predicted by a model that never saw its group): the submitted ``memBin`` is the larger of the
 classifier's bin and the bin of the memory estimate times a margin chosen so that at most
-``under_bin_target`` of held-out rows are under-binned; the memory upper bound and the wallclock
+``under_bin_target`` of held-out rows are under-binned on ``margin_confidence`` (0.9) of
+bootstrap resamples of the held-out groups (group-level calibration); the memory upper bound and the wallclock
 kill time are multiplicative margins at the requested coverage (split-conformal quantiles of
 the log residuals).
 """
