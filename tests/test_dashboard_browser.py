@@ -103,7 +103,7 @@ def _stand_in_predictor():
     meta = {
         "transform": {"columns": [0, 1], "lambdas": [0.0, 0.0], "means": [0.0, 0.0],
                       "scales": [1.0, 1.0], "n_features_in": 9},
-        "calibration": {"bin_tail_threshold": 0.05, "memory_log_margin": 0.5,
+        "calibration": {"bin_log_margin": 0.3, "memory_log_margin": 0.5,
                         "wallclock_log_margin": 1.0, "under_bin_target": 0.005,
                         "wallclock_coverage": 0.99},
         "models": {k: {"kind": "stand-in", "target_transform": "none"}
