@@ -20,7 +20,7 @@ Examples
 
 from __future__ import annotations
 
-import importlib
+from spacekit.utils.lazy import lazy_exports
 
 _EXPORTS = {
     "FEATURES": "features",
@@ -45,17 +45,7 @@ _EXPORTS = {
     "TreeEnsemble": "export",
 }
 
-__all__ = sorted([*_EXPORTS, "predict_batch"])
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS, extra=["predict_batch"])
 
 
 def predict_batch(df, model_dir=None, *, client=None):

@@ -25,8 +25,7 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from spacekit.utils.lazy import lazy_exports
 
 _EXPORTS = {
     "encode": ["DETECTOR_CODES", "WCSTYPE_CODES", "CATEGORY_GROUPS", "CATEGORY_CODES",
@@ -41,18 +40,4 @@ _EXPORTS = {
     "app": ["train", "evaluate", "predict", "predict_frame", "predict_batch",
             "binary_metrics", "align_images"],
 }
-_WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str) -> Any:
-    mod = _WHERE.get(name)
-    if mod is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
