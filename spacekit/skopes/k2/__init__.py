@@ -28,8 +28,7 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ...utils.lazy import lazy_exports
 
 _EXPORTS = {
     "DEFAULT_STARS": "dataset",
@@ -74,17 +73,4 @@ _EXPORTS = {
     "build_transit_cnn": "network",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
-        value = getattr(module, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
