@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +92,10 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
     with atomic_write(target) as fh:
         fh.write(b"abc")
     assert target.read_bytes() == b"abc"
+    mask = os.umask(0)
+    os.umask(mask)
+    # the mode of a plain open(), not mkstemp's 0o600
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
     assert file_sha256(target).startswith("ba7816bf")
 
 

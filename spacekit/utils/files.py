@@ -8,6 +8,18 @@ import os
 import tempfile
 from pathlib import Path
 
+_UMASK: int | None = None
+
+
+def _file_mode() -> int:
+    """The mode a plain ``open(path, "w")`` would give (0o666 less the umask); mkstemp's
+    temporary files are 0o600, which would leave results unreadable to a group or a container."""
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0)
+        os.umask(_UMASK)
+    return 0o666 & ~_UMASK
+
 __all__ = ["atomic_write", "file_sha256"]
 
 
@@ -35,6 +47,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", **open_kwargs):
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -53,6 +66,8 @@ def atomic_path(path: str | os.PathLike):
     os.unlink(tmp)
     try:
         yield Path(tmp)
+        if os.path.exists(tmp):
+            os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
