@@ -4,19 +4,19 @@ predict.
 
 Layer 6 (apps). Names load lazily, so ``import spacekit.skopes.k2`` stays light.
 
-==============================  ================================================================
-``build_training_set``          real windows (known transits masked) + batman-injected transits
-                                + synthetic noise -> Kaggle-format csv + metadata
-``load_kaggle_table``           the Kaggle "Exoplanet Hunting in Deep Space" tables (registry)
-``write_flux_table``            write ``LABEL, FLUX.1 ... FLUX.n`` (+ ``.meta.csv`` sidecar)
-``read_flux_table_with_meta``   read it back as ``(X, y, meta)``
-``train`` / ``evaluate``        fit the CNN / leave-one-star-out evaluation -> run folder
-``predict`` / ``load_classifier``  probability of a transit for light curves or table rows
-``synthetic_window`` ...        noise generators: ``red_noise``, ``stellar_variability``,
-                                ``flares``, ``white_noise``
-``transit_model`` ...           batman transits: ``inject_transit``, ``draw_transit``,
-                                ``transit_snr``
-==============================  ================================================================
+===================================  ===============================================================
+``build_training_set``               real windows (known transits masked) + batman-injected transits
+                                     + synthetic noise -> Kaggle-format csv + metadata
+``load_kaggle_table``                the Kaggle "Exoplanet Hunting in Deep Space" tables (registry)
+``write_flux_table``                 write ``LABEL, FLUX.1 ... FLUX.n`` (+ ``.meta.csv`` sidecar)
+``read_flux_table_with_meta``        read it back as ``(X, y, meta)``
+``train`` / ``evaluate``             fit the CNN / leave-one-star-out evaluation -> run folder
+``predict`` / ``load_classifier``    probability of a transit for light curves or table rows
+``synthetic_window`` ...             noise generators: ``red_noise``, ``stellar_variability``,
+                                     ``flares``, ``white_noise``
+``transit_model`` ...                batman transits: ``inject_transit``, ``draw_transit``,
+                                     ``transit_snr``
+===================================  ===============================================================
 
 Examples
 --------
