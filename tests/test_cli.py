@@ -33,7 +33,7 @@ def test_datasets_list(capsys):
 def test_datasets_fetch_path_info(capsys, shared_data):
     assert main(["datasets", "fetch", "hst_cal_sample_20"]) == 0
     fetched = Path(capsys.readouterr().out.strip())
-    assert fetched == shared_data / "hst_cal" / "hst_cal_sample_20.csv"
+    assert fetched.resolve() == shared_data / "hst_cal" / "hst_cal_sample_20.csv"
     assert main(["datasets", "path", "svm_prep"]) == 0
     assert Path(capsys.readouterr().out.strip()) == shared_data / "hst_svm" / "prep"
     assert main(["datasets", "info", "lc_hat_p_7"]) == 0
