@@ -26,9 +26,9 @@ lint: install
 	$(VENV)/bin/ruff check spacekit tests benchmarks examples docs/conf.py
 	$(VENV)/bin/hadolint docker/Dockerfile
 
-test: install lint browser
+# The lightkurve interop suite runs first so that the main suite's summary closes the output.
+test: install lint browser test-interop
 	$(PY) -m pytest
-	$(MAKE) test-interop
 
 # The dashboard tests drive Debian's chromium headless (installed when missing).
 browser:
