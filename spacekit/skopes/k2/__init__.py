@@ -11,6 +11,7 @@ Layer 6 (apps). Names load lazily, so ``import spacekit.skopes.k2`` stays light.
 ``write_flux_table``                 write ``LABEL, FLUX.1 ... FLUX.n`` (+ ``.meta.csv`` sidecar)
 ``read_flux_table_with_meta``        read it back as ``(X, y, meta)``
 ``train`` / ``evaluate``             fit the CNN / leave-one-star-out evaluation -> run folder
+``fold_features``                    box search + folded global/local views (``network="folded"``)
 ``predict`` / ``load_classifier``    probability of a transit for light curves or table rows
 ``synthetic_window`` ...             noise generators: ``red_noise``, ``stellar_variability``,
                                      ``flares``, ``white_noise``
@@ -71,6 +72,10 @@ _EXPORTS = {
     "loso_metrics": "classifier",
     "leave_one_star_out_folds": "classifier",
     "build_transit_cnn": "network",
+    "build_folded_cnn": "network",
+    "model_inputs": "classifier",
+    "fold_features": "folded",
+    "fold_view": "folded",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -46,10 +46,12 @@ from .kaggle import read_flux_table_with_meta
 from .noise import robust_scatter
 
 __all__ = [
+    "NETWORKS",
     "PREPROCESSING",
     "SNR_BINS",
     "K2Classifier",
     "preprocess",
+    "model_inputs",
     "train",
     "evaluate",
     "leave_one_star_out_folds",
@@ -194,7 +196,8 @@ class K2Classifier:
                 f"{X.shape[1]}; cut light curves with predict_lightcurve() instead"
             )
         Z = preprocess(X, **self.metadata.get("preprocessing", {}))
-        proba = self.model.predict(Z, batch_size=batch_size, verbose=0)
+        inputs = model_inputs(Z, self.metadata.get("network", "global"))
+        proba = self.model.predict(inputs, batch_size=batch_size, verbose=0)
         return np.asarray(proba, dtype=float).reshape(-1)
 
     def lightcurve_windows(self, flux: np.ndarray, *, seed: int = 0) -> np.ndarray:
@@ -261,12 +264,61 @@ class K2Classifier:
 
 
 #: Networks ``train``/``evaluate`` can use.
-NETWORKS = ("global", "seed")
+NETWORKS = ("global", "seed", "folded")
+
+
+def model_inputs(Z: np.ndarray, network: str = "global", *, show_progress: bool | None = False) -> Any:
+    """The network's input(s) for preprocessed windows ``Z``.
+
+    ``"global"`` and ``"seed"`` take ``Z`` itself; ``"folded"`` takes
+    ``[Z, global view, local view, scalars]`` from
+    :func:`spacekit.skopes.k2.folded.fold_features` (a box search per window).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> model_inputs(np.zeros((1, 100, 3))).shape
+    (1, 100, 3)
+    """
+    if network not in NETWORKS:
+        raise InputError(f"expected network in {NETWORKS}, got {network!r}")
+    if network != "folded":
+        return Z
+    from .folded import fold_features
+
+    f = fold_features(Z, show_progress=show_progress)
+    return [Z, f["global"], f["local"], f["scalars"]]
+
+
+def _take(inputs: Any, rows: np.ndarray) -> Any:
+    return [a[rows] for a in inputs] if isinstance(inputs, list) else inputs[rows]
+
+
+class _SeriesRoll:
+    """Circular-roll augmentation of the unfolded series only (folded views stay centred)."""
+
+    def __init__(self, length: int) -> None:
+        self.length = int(length)
+
+    def __call__(self, batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        from ...builder.batches import augment_roll
+
+        if batch.ndim == 3 and batch.shape[1] == self.length:
+            return augment_roll(batch, rng)
+        return batch
 
 
 def _build_model(length: int, fast: bool, network: str = "global", channels: int = 3):
     if network not in NETWORKS:
         raise InputError(f"expected network in {NETWORKS}, got {network!r}")
+    if network == "folded":
+        from .folded import SCALAR_NAMES
+        from .network import build_folded_cnn
+
+        if fast:
+            return build_folded_cnn((length, channels), n_scalars=len(SCALAR_NAMES), filters=(4, 8, 8),
+                                    view_filters=(4, 8), dense=8, name="k2_folded_fast")
+        return build_folded_cnn((length, channels), n_scalars=len(SCALAR_NAMES))
     if network == "seed":
         from ...builder import build_cnn1d
 
@@ -280,7 +332,10 @@ def _build_model(length: int, fast: bool, network: str = "global", channels: int
     return build_transit_cnn((length, channels))
 
 
-def _trainer(*, epochs: int, batch_size: int, learning_rate: float, seed: int, show_progress: bool | None):
+def _trainer(
+    *, epochs: int, batch_size: int, learning_rate: float, seed: int, show_progress: bool | None,
+    length: int | None = None,
+):
     from ...builder import Trainer
 
     return Trainer(
@@ -290,7 +345,7 @@ def _trainer(*, epochs: int, batch_size: int, learning_rate: float, seed: int, s
         batch_size=int(batch_size),
         seed=int(seed),
         balanced=True,
-        augment="roll",
+        augment="roll" if length is None else _SeriesRoll(length),
         progress=show_progress,
     )
 
@@ -354,8 +409,10 @@ def train(
         Makes training repeatable.
     fast : bool
         A tiny network (for tests and smoke runs).
-    network : {"global", "seed"}
-        The global-pooling transit CNN or the seed's ``build_cnn1d``.
+    network : {"global", "seed", "folded"}
+        The global-pooling transit CNN, the seed's ``build_cnn1d``, or the two-branch
+        :func:`~spacekit.skopes.k2.network.build_folded_cnn` (the window plus its folded
+        box-search views, :mod:`spacekit.skopes.k2.folded`).
     threshold : float
         Decision threshold saved with the model.
     train_min_snr : float or None
@@ -385,12 +442,13 @@ def train(
     keep = _training_mask(y, meta, train_min_snr)
     Z = preprocess(X[keep])
     y = y[keep]
+    length = X.shape[1]
+    inputs = model_inputs(Z, network, show_progress=show_progress)
     trainer = _trainer(
         epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
-        show_progress=show_progress,
+        show_progress=show_progress, length=length if network == "folded" else None,
     )
-    length = X.shape[1]
-    history = trainer.fit(lambda: _build_model(length, fast, network, Z.shape[2]), Z, y)
+    history = trainer.fit(lambda: _build_model(length, fast, network, Z.shape[2]), inputs, y)
     model = trainer.model_
     params = {
         "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
@@ -403,6 +461,7 @@ def train(
         "app": APP,
         "window_length": int(length),
         "preprocessing": dict(PREPROCESSING),
+        "network": network,
         "threshold": float(threshold),
         "labels": {"0": "no transit (LABEL 1)", "1": "transiting planet (LABEL 2)"},
         "training_data_sha256": sha,
@@ -742,6 +801,9 @@ def evaluate(
     folds = leave_one_star_out_folds(meta["group"].astype(str).tolist())
     Z = preprocess(X)
     length = X.shape[1]
+    t_feat = time.perf_counter()
+    inputs = model_inputs(Z, network, show_progress=show_progress)
+    feature_seconds = time.perf_counter() - t_feat
     oof = np.full(len(y), np.nan)
     fold_of = np.empty(len(y), dtype=object)
     histories = {}
@@ -753,10 +815,14 @@ def evaluate(
             raise InputError(f"fold {fold!r}: the training part holds one class only")
         trainer = _trainer(
             epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-            seed=seed + fi, show_progress=False,
+            seed=seed + fi, show_progress=False, length=length if network == "folded" else None,
         )
-        histories[fold] = trainer.fit(lambda: _build_model(length, fast, network, Z.shape[2]), Z[train_idx], y[train_idx])
-        oof[test] = np.asarray(trainer.model_.predict(Z[test], batch_size=256, verbose=0)).reshape(-1)
+        histories[fold] = trainer.fit(
+            lambda: _build_model(length, fast, network, Z.shape[2]), _take(inputs, train_idx), y[train_idx]
+        )
+        oof[test] = np.asarray(
+            trainer.model_.predict(_take(inputs, test), batch_size=256, verbose=0)
+        ).reshape(-1)
         fold_of[test] = fold
         log.info("k2 fold %s: %d test windows", fold, int(test.sum()))
     frame = meta.copy()
@@ -779,7 +845,10 @@ def evaluate(
     last = list(histories.values())[-1]
     report = compute(y, proba=oof, task="binary", history=last, labels=["no transit", "planet"], name=name)
     report.save(run)
-    run.write_metrics({"k2": k2, "evaluation_seconds": time.perf_counter() - t0})
+    run.write_metrics({
+        "k2": k2, "evaluation_seconds": time.perf_counter() - t0,
+        "feature_seconds": feature_seconds,
+    })
     run.save_figure(_snr_figure(k2), "snr_recall")
     run.write_json("histories.json", histories)
     run.write_predictions(frame)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from ...exceptions import InputError
 
-__all__ = ["build_transit_cnn"]
+__all__ = ["build_transit_cnn", "build_folded_cnn"]
 
 
 def build_transit_cnn(
@@ -84,3 +84,77 @@ def build_transit_cnn(
     x = layers.Dropout(float(dropout), name="dropout")(x)
     out = layers.Dense(1, activation="sigmoid", name="output")(x)
     return keras.Model(inp, out, name=name)
+
+
+def build_folded_cnn(
+    series_shape: Sequence[int],
+    *,
+    global_bins: int = 201,
+    local_bins: int = 61,
+    n_scalars: int = 7,
+    filters: Sequence[int] = (16, 16, 32, 32, 64, 64),
+    view_filters: Sequence[int] = (16, 32),
+    kernel_size: int = 7,
+    dense: int = 64,
+    dropout: float = 0.2,
+    name: str = "k2_folded_cnn",
+):
+    """Two-branch transit classifier: the window CNN plus its folded (box-search) views.
+
+    Inputs, in this order: ``"series"`` ``(timesteps, channels)`` (as
+    :func:`build_transit_cnn`), ``"global_view"`` ``(global_bins, 1)`` and ``"local_view"``
+    ``(local_bins, 1)`` (folded at the best box-search period, transit centred: see
+    :func:`spacekit.skopes.k2.folded.fold_features`), and ``"scalars"`` ``(n_scalars,)``.
+    The views go through small conv stacks that are *not* translation invariant (flattened:
+    the transit sits in the middle), the series through the global-pooling stack; all are
+    concatenated into one dense layer and a sigmoid.
+
+    Parameters
+    ----------
+    series_shape : (int, int)
+        Shape of the unfolded window input.
+    global_bins, local_bins, n_scalars : int
+        Sizes of the folded inputs.
+    filters, kernel_size : sequence of int, int
+        Series branch (as :func:`build_transit_cnn`).
+    view_filters : sequence of int
+        Conv blocks (kernel 5, max-pool 2) of each view branch.
+    dense, dropout : int, float
+        Head.
+    name : str
+        Model name.
+
+    Returns
+    -------
+    keras.Model
+        Uncompiled, four inputs.
+
+    Examples
+    --------
+    >>> m = build_folded_cnn((256, 3), filters=(4, 8))  # doctest: +SKIP
+    >>> [i.shape for i in m.inputs]  # doctest: +SKIP
+    [(None, 256, 3), (None, 201, 1), (None, 61, 1), (None, 7)]
+    """
+    import keras
+    from keras import layers
+
+    base = build_transit_cnn(series_shape, filters=filters, kernel_size=kernel_size, dense=dense, dropout=dropout)
+    series_in = base.input
+    series_feat = base.get_layer("pooled").output
+
+    def view_branch(bins: int, tag: str):
+        inp = keras.Input(shape=(int(bins), 1), name=f"{tag}_view")
+        x = inp
+        for i, f in enumerate(view_filters):
+            x = layers.Conv1D(int(f), 5, padding="same", activation="relu", name=f"{tag}_conv{i}")(x)
+            x = layers.MaxPooling1D(2, name=f"{tag}_pool{i}")(x)
+        return inp, layers.Flatten(name=f"{tag}_flat")(x)
+
+    g_in, g = view_branch(global_bins, "global")
+    l_in, loc = view_branch(local_bins, "local")
+    s_in = keras.Input(shape=(int(n_scalars),), name="scalars")
+    x = layers.Concatenate(name="joined")([series_feat, g, loc, s_in])
+    x = layers.Dense(int(dense), activation="relu", name="head_dense")(x)
+    x = layers.Dropout(float(dropout), name="head_dropout")(x)
+    out = layers.Dense(1, activation="sigmoid", name="head_output")(x)
+    return keras.Model([series_in, g_in, l_in, s_in], out, name=name)
