@@ -9,9 +9,9 @@ import sys
 # text stream for the summary, and returns nothing. Steps run in this order.
 DEMO_STEPS: list[tuple[str, str]] = [
     ("datasets", "spacekit.datasets.demo:summary"),
+    ("hst_cal", "spacekit.skopes.hst.cal.demo:run"),
     ("hst_svm", "spacekit.skopes.hst.svm.demo:run"),
     ("k2", "spacekit.skopes.k2.demo:run"),
-    ("hst_cal", "spacekit.skopes.hst.cal.demo:run"),
 ]
 
 
