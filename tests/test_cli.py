@@ -91,3 +91,13 @@ def test_console_script_in_subprocess(tmp_path):
         "spacekit: error: no dataset named 'nope' in the registry; see "
         "spacekit.datasets.list_datasets() or `spacekit datasets list`"
     ]
+
+
+def test_global_flags_also_after_a_subcommand(capsys):
+    from spacekit.cli import build_parser, main
+
+    args = build_parser().parse_args(["datasets", "list", "-q", "-vv"])
+    assert args.quiet is True and args.verbose == 2
+    assert build_parser().parse_args(["-q", "datasets", "list"]).quiet is True
+    assert main(["datasets", "list", "-q"]) == 0
+    assert "hst_cal_2021_05_11" in capsys.readouterr().out

@@ -44,7 +44,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for name in names:
         importlib.import_module(f"{__name__}.{name}").register(sub)
+    _accept_global_flags(parser)
     return parser
+
+
+def _accept_global_flags(parser: argparse.ArgumentParser) -> None:
+    """Let ``-v``/``-q`` also follow a subcommand (``spacekit datasets list -q``)."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for child in set(action.choices.values()):
+            child.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                               help="log INFO (-v) or DEBUG (-vv)")
+            child.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                               help="no progress bars")
+            _accept_global_flags(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
