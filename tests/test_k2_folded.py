@@ -77,3 +77,15 @@ def test_folded_network_trains_predicts_and_evaluates(tmp_path):
     ev = evaluate((X, y, meta), runs_dir=tmp_path, epochs=1, batch_size=8, fast=True, network="folded")
     assert ev.metrics["feature_seconds"] >= 0
     assert ev.metrics["k2"]["overall"]["n"] == len(y)
+
+
+def test_noise_profile_separates_white_from_red_noise():
+    from spacekit.skopes.k2.folded import noise_profile
+
+    rng = np.random.default_rng(2)
+    white = rng.normal(0, 1, (2, 2000))
+    red = np.cumsum(rng.normal(0, 1, (2, 2000)), axis=1) * 0.05 + white  # random walk + white
+    pw, pr = noise_profile(white), noise_profile(red)
+    j = 2 * 5  # log_red at a 32-cadence box
+    assert np.all(np.abs(pw[:, j]) < 0.3)
+    assert np.all(pr[:, j] > pw[:, j] + 0.5)

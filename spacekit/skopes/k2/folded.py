@@ -27,7 +27,7 @@ Examples
 >>> x = rng.normal(1, 1e-3, (1, 1000)); x[0, np.arange(1000) % 97 < 3] -= 1.5e-3
 >>> f = fold_features(preprocess(x))
 >>> f["global"].shape, f["local"].shape, f["scalars"].shape
-((1, 201, 1), (1, 61, 1), (1, 7))
+((1, 201, 1), (1, 61, 1), (1, 43))
 >>> round(float(f["period"][0]))
 97
 """
@@ -42,7 +42,7 @@ import numpy as np
 from ...exceptions import InputError
 from ...utils.progress import progress
 
-__all__ = ["SEARCH_PASSES", "SCALAR_NAMES", "fold_features", "fold_view"]
+__all__ = ["SEARCH_PASSES", "SCALAR_NAMES", "fold_features", "fold_view", "noise_profile"]
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,14 @@ SCALAR_NAMES: tuple[str, ...] = (
     "log_duration",  # log10 duration (cadences)
     "log_period_over_length",  # log10 period / window length
     "odd_even",  # odd-minus-even depth difference in units of its error
+) + tuple(
+    f"{stat}_{chan}_{d}"
+    for chan in ("long", "short")
+    for d in (1, 2, 4, 8, 16, 32, 64, 128, 256)
+    for stat in ("log_red", "single_red")
 )
+#: Box widths (cadences) of the noise profile (see :func:`noise_profile`).
+PROFILE_WIDTHS: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
 
 def fold_view(series: np.ndarray, period: float, epoch: float, *, n_bins: int, half_width: float = 0.5) -> np.ndarray:
@@ -105,6 +112,49 @@ def fold_view(series: np.ndarray, period: float, epoch: float, *, n_bins: int, h
     counts = np.bincount(idx, minlength=n_bins)
     sums = np.bincount(idx, weights=series[sel], minlength=n_bins)
     return np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
+
+
+def noise_profile(X: np.ndarray, widths: tuple[int, ...] = PROFILE_WIDTHS) -> np.ndarray:
+    """How red each window's noise is, and its strongest dip in units of that noise.
+
+    For every box width ``d``: ``log(beta_d)``, where ``beta_d`` = robust scatter of the
+    ``d``-cadence running mean x sqrt(d) / robust per-point scatter (1 for white noise,
+    larger for correlated noise), and the deepest ``d``-cadence dip divided by the robust
+    scatter of the running mean (a single-event statistic that correlated noise does not
+    inflate). Vectorised over windows.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        Series, shape ``(n, length)``.
+    widths : tuple of int
+        Box widths in cadences (those longer than the series are skipped: zeros).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n, 2 * len(widths))``: ``log_red, single_red`` per width.
+
+    Examples
+    --------
+    >>> p = noise_profile(np.random.default_rng(0).normal(0, 1, (3, 2000)))
+    >>> p.shape, bool(abs(p[:, 0]).max() < 0.2)
+    ((3, 18), True)
+    """
+    X = np.asarray(X, dtype=float)
+    n, length = X.shape
+    c = np.concatenate([np.zeros((n, 1)), np.cumsum(X, axis=1)], axis=1)
+    med = np.median(X, axis=1, keepdims=True)
+    s1 = np.maximum(np.median(np.abs(X - med), axis=1) * 1.4826, 1e-12)
+    out = np.zeros((n, 2 * len(widths)))
+    for j, d in enumerate(widths):
+        if d >= length:
+            continue
+        m = (c[:, d:] - c[:, :-d]) / d
+        sd = np.maximum(np.median(np.abs(m - np.median(m, axis=1, keepdims=True)), axis=1) * 1.4826, 1e-12)
+        out[:, 2 * j] = np.log(sd * np.sqrt(d) / s1 + 1e-6)
+        out[:, 2 * j + 1] = np.clip(-(m.min(axis=1) - np.median(m, axis=1)) / sd, -50, 50) / 10.0
+    return out
 
 
 def _single_event_max(series: np.ndarray, duration: int) -> float:
@@ -212,7 +262,8 @@ def fold_features(
     -------
     dict
         ``global`` ``(n, n_global, 1)`` and ``local`` ``(n, n_local, 1)`` float32 views,
-        ``scalars`` ``(n, len(SCALAR_NAMES))`` float32, and ``period``, ``epoch``,
+        ``scalars`` ``(n, len(SCALAR_NAMES))`` float32 (the box search's 7 features, then
+        the :func:`noise_profile` of channels 0 and 2), and ``period``, ``epoch``,
         ``duration``, ``snr`` (float arrays, cadence units).
 
     Examples
@@ -227,6 +278,8 @@ def fold_features(
     G = np.zeros((n, n_global, 1), dtype=np.float32)
     Lv = np.zeros((n, n_local, 1), dtype=np.float32)
     S = np.zeros((n, len(SCALAR_NAMES)), dtype=np.float32)
+    n_box = 7
+    S[:, n_box:] = np.hstack([noise_profile(Z[:, :, 0]), noise_profile(Z[:, :, min(2, Z.shape[2] - 1)])])
     out = {k: np.zeros(n) for k in ("period", "epoch", "duration", "snr")}
     for i in progress(range(n), desc="k2 box search", total=n, enabled=show_progress):
         z = Z[i]
@@ -237,7 +290,7 @@ def fold_features(
         G[i, :, 0] = fold_view(y, period, epoch, n_bins=n_global)
         Lv[i, :, 0] = fold_view(y, period, epoch, n_bins=n_local, half_width=min(0.5, 2.5 * duration / period))
         n_tr = np.floor((length - 1 - epoch) / period) - np.ceil(-epoch / period) + 1
-        S[i] = (
+        S[i, :n_box] = (
             np.log1p(snr),
             np.log1p(max(sde, 0.0)),
             np.log1p(_single_event_max(y, int(round(duration)))),

@@ -91,7 +91,7 @@ def build_folded_cnn(
     *,
     global_bins: int = 201,
     local_bins: int = 61,
-    n_scalars: int = 7,
+    n_scalars: int = 43,
     filters: Sequence[int] = (16, 16, 32, 32, 64, 64),
     view_filters: Sequence[int] = (16, 32),
     kernel_size: int = 7,
@@ -133,7 +133,7 @@ def build_folded_cnn(
     --------
     >>> m = build_folded_cnn((256, 3), filters=(4, 8))  # doctest: +SKIP
     >>> [i.shape for i in m.inputs]  # doctest: +SKIP
-    [(None, 256, 3), (None, 201, 1), (None, 61, 1), (None, 7)]
+    [(None, 256, 3), (None, 201, 1), (None, 61, 1), (None, 43)]
     """
     import keras
     from keras import layers
