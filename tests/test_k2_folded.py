@@ -5,6 +5,8 @@ Small arrays: one periodic transit train, short windows, a tiny network for 1-2 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -63,18 +65,26 @@ def test_model_inputs_per_network():
 def test_folded_network_trains_predicts_and_evaluates(tmp_path):
     import pandas as pd
 
+    from spacekit.config import conf
+    from spacekit.skopes.k2.kaggle import write_flux_table
+
     X, y = _windows(16, length=300, period=31.7, depth=4.0)
-    run = train((X, y), runs_dir=tmp_path, epochs=2, batch_size=8, fast=True, network="folded", seed=0)
-    clf = load_classifier(run.path)
-    assert clf.metadata["network"] == "folded"
-    p = clf.predict_proba(X[:6])
-    assert p.shape == (6,) and np.all((p >= 0) & (p <= 1))
     meta = pd.DataFrame({
         "group": [f"synthetic-{(i // 2) % 2}" for i in range(len(y))],
         "kind": np.where(y == 1, "synthetic_injected", "synthetic_noise"),
         "snr": np.where(y == 1, 30.0, np.nan),
     })
-    ev = evaluate((X, y, meta), runs_dir=tmp_path, epochs=1, batch_size=8, fast=True, network="folded")
+    path = write_flux_table(tmp_path / "set.csv", X, y, meta=meta)
+    run = train(path, runs_dir=tmp_path, epochs=2, batch_size=8, fast=True, network="folded", seed=0)
+    cached = list((Path(conf.cache_dir) / "k2" / "features").glob("*.npz"))
+    assert len(cached) == 1
+    with np.load(cached[0]) as f:
+        assert f["global"].shape == (16, 201, 1) and f["scalars"].shape == (16, len(SCALAR_NAMES))
+    clf = load_classifier(run.path)
+    assert clf.metadata["network"] == "folded"
+    p = clf.predict_proba(X[:6])
+    assert p.shape == (6,) and np.all((p >= 0) & (p <= 1))
+    ev = evaluate(path, runs_dir=tmp_path, epochs=1, batch_size=8, fast=True, network="folded")
     assert ev.metrics["feature_seconds"] >= 0
     assert ev.metrics["k2"]["overall"]["n"] == len(y)
 

@@ -290,6 +290,40 @@ def model_inputs(Z: np.ndarray, network: str = "global", *, show_progress: bool 
     return [Z, f["global"], f["local"], f["scalars"]]
 
 
+#: Bump when the folded features change, so cached ones are not reused.
+FEATURE_VERSION = 2
+
+
+def _inputs_cached(Z: np.ndarray, network: str, sha: str | None, show_progress: bool | None) -> Any:
+    """:func:`model_inputs`, with the folded features of a flux-table file cached under
+    ``<cache_dir>/k2/features/`` by the file's sha256 (evaluate and train of the same set
+    then search each window once)."""
+    if network != "folded" or not sha:
+        return model_inputs(Z, network, show_progress=show_progress)
+    from ...config import conf
+    from ...utils.files import atomic_path
+    from .folded import SCALAR_NAMES
+
+    path = Path(conf.cache_dir) / "k2" / "features" / f"{sha[:32]}-v{FEATURE_VERSION}.npz"
+    if path.is_file():
+        try:
+            with np.load(path) as f:
+                arrays = [f["global"], f["local"], f["scalars"]]
+            if all(len(a) == len(Z) for a in arrays) and arrays[2].shape[1] == len(SCALAR_NAMES):
+                log.info("k2: folded features from cache %s", path)
+                return [Z, *arrays]
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("k2: ignoring unreadable feature cache %s (%s)", path, exc)
+    inputs = model_inputs(Z, network, show_progress=show_progress)
+    try:
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **{"global": inputs[1], "local": inputs[2], "scalars": inputs[3]})
+    except OSError as exc:
+        log.warning("k2: could not cache folded features at %s (%s)", path, exc)
+    return inputs
+
+
 def _take(inputs: Any, rows: np.ndarray) -> Any:
     return [a[rows] for a in inputs] if isinstance(inputs, list) else inputs[rows]
 
@@ -440,10 +474,10 @@ def train(
     if len(np.unique(y)) < 2:
         raise InputError("training needs both classes (LABEL 2 and 1); the table holds one")
     keep = _training_mask(y, meta, train_min_snr)
-    Z = preprocess(X[keep])
-    y = y[keep]
+    Z = preprocess(X)
     length = X.shape[1]
-    inputs = model_inputs(Z, network, show_progress=show_progress)
+    inputs = _take(_inputs_cached(Z, network, sha, show_progress), keep)
+    y = y[keep]
     trainer = _trainer(
         epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
         show_progress=show_progress, length=length if network == "folded" else None,
@@ -802,7 +836,7 @@ def evaluate(
     Z = preprocess(X)
     length = X.shape[1]
     t_feat = time.perf_counter()
-    inputs = model_inputs(Z, network, show_progress=show_progress)
+    inputs = _inputs_cached(Z, network, sha, show_progress)
     feature_seconds = time.perf_counter() - t_feat
     oof = np.full(len(y), np.nan)
     fold_of = np.empty(len(y), dtype=object)
