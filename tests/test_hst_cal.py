@@ -175,6 +175,68 @@ def test_keras_export_matches_to_1e5(tmp_path):
         np.testing.assert_allclose(load_exported(tmp_path / f"{target}.npz", spec).predict(X), ref, atol=1e-5, rtol=1e-5)
 
 
+def _random_net(rng, dims, hidden_act="relu", out_act="linear"):
+    from spacekit.skopes.hst.cal.export import DenseNetwork
+
+    layers = [(rng.normal(0, (2 / a) ** 0.5, (a, b)), rng.normal(0, 0.1, b), hidden_act)
+              for a, b in zip(dims[:-1], dims[1:], strict=True)]
+    layers[-1] = (layers[-1][0], layers[-1][1], out_act)
+    return DenseNetwork(layers)
+
+
+def _reference(net, X):
+    """Plain float64 evaluation, layer by layer, no chunks, no folded biases."""
+    from spacekit.skopes.hst.cal.export import _apply_activation
+
+    h = np.asarray(X, dtype=np.float64)
+    for k, b, act in net.layers:
+        h = _apply_activation(h @ k.astype(np.float64) + b, act)
+    return h
+
+
+def test_predict_dense_chunked_threaded_fused_equals_unchunked():
+    from spacekit.skopes.hst.cal.export import predict_dense
+
+    rng = np.random.default_rng(5)
+    nets = [
+        _random_net(rng, (9, 18, 32, 64, 32, 18, 9, 4), out_act="softmax"),
+        _random_net(rng, (9, 18, 32, 9, 1)),
+        _random_net(rng, (9, 18, 64, 128, 64, 9, 1), hidden_act="tanh", out_act="sigmoid"),
+        _random_net(rng, (9, 3)),  # one layer: not fusable
+    ]
+    X = rng.normal(size=(5000, 9))
+    refs = [_reference(n, X) for n in nets]
+    whole = [n.predict(X, chunk_size=10**6, n_threads=1) for n in nets]
+    for ref, got in zip(refs, whole, strict=True):
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)
+    for kw in ({"chunk_size": 1000, "n_threads": 1}, {"chunk_size": 777, "n_threads": 3}, {"chunk_size": 4096}):
+        for got, ref in zip(predict_dense(nets[:3], X, **kw), whole[:3], strict=True):  # fused first layers
+            np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-6)
+        for got, ref in zip(predict_dense(nets, X.astype(np.float32), **kw), whole, strict=True):  # not fused
+            np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-6)
+    # small batches run in the calling thread; an empty batch gives empty outputs
+    np.testing.assert_allclose(nets[0].predict(X[:1]), whole[0][:1], rtol=1e-6, atol=1e-6)
+    assert [o.shape for o in predict_dense(nets[:2], X[:0])] == [(0, 4), (0, 1)]
+
+
+def test_predict_dense_restores_blas_threads_and_rejects_bad_input():
+    from threadpoolctl import threadpool_info
+
+    from spacekit.exceptions import InputError
+    from spacekit.skopes.hst.cal.export import predict_dense
+
+    rng = np.random.default_rng(6)
+    nets = [_random_net(rng, (9, 8, 1)), _random_net(rng, (9, 8, 2))]
+    before = [i["num_threads"] for i in threadpool_info()]
+    predict_dense(nets, rng.normal(size=(4096, 9)), chunk_size=512, n_threads=2)
+    assert [i["num_threads"] for i in threadpool_info()] == before
+    with pytest.raises(InputError, match=r"shape \(n, 9\)"):
+        predict_dense(nets, rng.normal(size=(10, 8)))
+    with pytest.raises(InputError, match="chunk_size"):
+        predict_dense(nets, rng.normal(size=(10, 9)), chunk_size=0)
+
+
 # --------------------------------------------------------------------------- calibration
 def test_grouped_kfold_keeps_groups_together():
     from spacekit.skopes.hst.cal.pipeline import grouped_kfold

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ....exceptions import DataNotFoundError, InputError, ModelLoadError
-from .export import load_exported
+from .export import DenseNetwork, load_exported, predict_dense
 from .features import (
     BIN_QUEUES_GB,
     FEATURES,
@@ -286,9 +286,18 @@ class CalPredictor:
 
 
 def raw_outputs(models: dict, target_transforms: dict, Z: np.ndarray) -> dict[str, np.ndarray]:
-    """Point predictions of the three exported models on standardised features ``Z``."""
-    p = models["bin"].predict(Z)
-    p = np.asarray(p, dtype=np.float64)
+    """Point predictions of the three exported models on standardised features ``Z``.
+
+    When all three are networks they are evaluated together by
+    :func:`~spacekit.skopes.hst.cal.export.predict_dense` (one pass over the rows, first
+    layers fused).
+    """
+    keys = ("bin", "memory", "wallclock")
+    if all(isinstance(models[k], DenseNetwork) for k in keys):
+        preds = dict(zip(keys, predict_dense([models[k] for k in keys], Z), strict=True))
+    else:
+        preds = {k: models[k].predict(Z) for k in keys}
+    p = np.asarray(preds["bin"], dtype=np.float64)
     classes = getattr(models["bin"], "classes", None)
     proba = np.zeros((Z.shape[0], len(BIN_QUEUES_GB)))
     if classes is not None and p.shape[1] == len(classes):
@@ -297,7 +306,7 @@ def raw_outputs(models: dict, target_transforms: dict, Z: np.ndarray) -> dict[st
         proba[:, : p.shape[1]] = p
     out = {"bin_proba": proba}
     for key in ("memory", "wallclock"):
-        y = np.asarray(models[key].predict(Z), dtype=np.float64).reshape(-1)
+        y = np.asarray(preds[key], dtype=np.float64).reshape(-1)
         if target_transforms.get(key) == "log":
             y = np.exp(y)
         out[key] = np.maximum(y, 1e-6)
