@@ -140,24 +140,104 @@ def _numpy_nets(seed: int = 0):
     return nets
 
 
-def bench_batch(model_dir: str | None, rows: int = 262144) -> dict:
+_KERAS_SERVER = (
+    "import json, sys, time, numpy as np, keras\n"
+    "H = json.loads(sys.argv[1]); rows = int(sys.argv[2])\n"
+    "models = []\n"
+    "for name, (hidden, units, act) in H.items():\n"
+    "    m = keras.Sequential([keras.Input((9,))] + [keras.layers.Dense(h, activation='relu') for h in hidden]"
+    " + [keras.layers.Dense(units, activation=act)])\n"
+    "    models.append(m)\n"
+    "X = np.random.default_rng(1).normal(size=(rows, 9)).astype(np.float32)\n"
+    "for m in models: m.predict(X[:4096], batch_size=1024, verbose=0)\n"
+    "print('ready', flush=True)\n"
+    "for line in sys.stdin:\n"
+    "    bs = int(line)\n"
+    "    t0 = time.perf_counter()\n"
+    "    for m in models: m.predict(X, batch_size=bs, verbose=0)\n"
+    "    print(rows / (time.perf_counter() - t0), flush=True)\n"
+)
+
+
+def _previous_numpy(nets, X, chunk=4096):
+    """The evaluation before predict_dense: net by net, bias added separately, BLAS's threads."""
     import numpy as np
 
+    for net in nets:
+        out = np.empty((X.shape[0], net.layers[-1][0].shape[1]), dtype=np.float32)
+        for start in range(0, X.shape[0], chunk):
+            h = X[start : start + chunk]
+            for k, b, act in net.layers:
+                h = h @ k
+                h += b
+                if act == "relu":
+                    np.maximum(h, 0, out=h)
+            out[start : start + chunk] = h
+
+
+def bench_batch(model_dir: str | None, rows: int = 262144, rounds: int = 7) -> dict:
+    """Rows/s of the three upstream-style networks: numpy variants and Keras, interleaved.
+
+    Each round times every numpy variant once and Keras ``model.predict`` (upstream venv, a
+    persistent child process, warmed up) once per batch size, so all see the same load on a
+    shared machine; medians and bests over the rounds are reported.
+    """
+    import numpy as np
+
+    from spacekit.skopes.hst.cal.export import predict_dense
+
     X = np.random.default_rng(1).normal(size=(rows, 9)).astype(np.float32)
-    nets = _numpy_nets()
-    flops = sum(n.flops_per_row for n in nets.values())
-    res = {"flops_per_row_three_nets": flops}
-    for chunk in (4096, 16384):
-        best = 0.0
-        for _ in range(3):
-            t0 = time.perf_counter()
-            for n in nets.values():
-                n.predict(X, chunk_size=chunk)
-            best = max(best, rows / (time.perf_counter() - t0))
-        res[f"numpy_three_nets_rows_per_s_chunk{chunk}"] = round(best)
+    nets = list(_numpy_nets().values())
+    flops = sum(n.flops_per_row for n in nets)
+    variants = {
+        "previous_numpy_chunk4096": lambda: _previous_numpy(nets, X),
+        "predict_dense_1_thread_chunk4096": lambda: predict_dense(nets, X, chunk_size=4096, n_threads=1),
+    }
+    for chunk in (1024, 2048, 4096, 8192):
+        variants[f"predict_dense_chunk{chunk}"] = lambda c=chunk: predict_dense(nets, X, chunk_size=c)
+    variants["three_DenseNetwork.predict_calls"] = lambda: [n.predict(X) for n in nets]
+    times: dict[str, list] = {k: [] for k in variants}
+    keras = None
+    if Path(UPSTREAM_PY).exists():
+        h = json.dumps({k: [list(v[0]), v[1], v[2]] for k, v in HIDDEN.items()})
+        keras = subprocess.Popen([UPSTREAM_PY, "-c", _KERAS_SERVER, h, str(rows)], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                 env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+        if keras.stdout.readline().strip() != "ready":
+            keras = None
+    keras_bs = (1024, 4096, 16384)
+    ktimes: dict[int, list] = {bs: [] for bs in keras_bs}
+    try:
+        for _ in range(rounds):
+            for name, fn in variants.items():
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(rows / (time.perf_counter() - t0))
+            if keras is not None:
+                for bs in keras_bs:
+                    keras.stdin.write(f"{bs}\n")
+                    keras.stdin.flush()
+                    ktimes[bs].append(float(keras.stdout.readline()))
+    finally:
+        if keras is not None:
+            keras.stdin.close()
+            keras.wait(timeout=60)
+
+    def summary(v):
+        return {"median": round(statistics.median(v)), "best": round(max(v))} if v else None
+
+    res = {"rows": rows, "rounds": rounds, "flops_per_row_three_nets": flops,
+           "numpy_rows_per_s": {k: summary(v) for k, v in times.items()}}
+    if keras is not None:
+        res["upstream_keras_predict_rows_per_s"] = {f"batch{bs}": summary(v) for bs, v in ktimes.items()}
+        best_keras = max(statistics.median(v) for v in ktimes.values())
+        best_numpy = max(statistics.median(v) for k, v in times.items() if k.startswith("predict_dense_chunk"))
+        res["ratio_numpy_to_best_keras_medians"] = round(best_numpy / best_keras, 2)
+        res["ratio_numpy_to_keras_batch4096_medians"] = round(best_numpy / statistics.median(ktimes[4096]), 2)
+        res["ratio_numpy_to_issue_132k"] = round(best_numpy / 132000, 2)
     if model_dir:
         from spacekit.skopes.hst.cal import load_predictor
-        from spacekit.skopes.hst.cal.features import FEATURES, prepare_table
+        from spacekit.skopes.hst.cal.features import prepare_table
 
         pred = load_predictor(model_dir)
         Xr = np.random.default_rng(2).normal(size=(20000, 9))
@@ -168,30 +248,6 @@ def bench_batch(model_dir: str | None, rows: int = 262144) -> dict:
         t0 = time.perf_counter()
         pred.predict_batch(table)
         res["kept_models_predict_batch_table_rows_per_s"] = round(len(table) / (time.perf_counter() - t0))
-        del FEATURES
-    if Path(UPSTREAM_PY).exists():
-        code = (
-            "import json, time, numpy as np, keras\n"
-            f"H = {json.dumps({k: [list(v[0]), v[1], v[2]] for k, v in HIDDEN.items()})}\n"
-            "models = []\n"
-            "for name, (hidden, units, act) in H.items():\n"
-            "    m = keras.Sequential([keras.Input((9,))] + [keras.layers.Dense(h, activation='relu') for h in hidden]"
-            " + [keras.layers.Dense(units, activation=act)])\n"
-            "    models.append(m)\n"
-            f"X = np.random.default_rng(1).normal(size=({rows}, 9)).astype(np.float32)\n"
-            "out = {}\n"
-            "for bs in (1024, 4096, 16384):\n"
-            "    best = 0\n"
-            "    for _ in range(3):\n"
-            "        t0 = time.perf_counter()\n"
-            "        for m in models: m.predict(X, batch_size=bs, verbose=0)\n"
-            f"        best = max(best, {rows} / (time.perf_counter() - t0))\n"
-            "    out[bs] = round(best)\n"
-            "print(json.dumps(out))\n"
-        )
-        p = subprocess.run([UPSTREAM_PY, "-c", code], capture_output=True, text=True, timeout=600,
-                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
-        res["upstream_keras_predict_rows_per_s"] = json.loads(p.stdout.strip().splitlines()[-1]) if p.returncode == 0 else p.stderr[-500:]
     return res
 
 

@@ -43,6 +43,7 @@ _EXPORTS = {
     "PowerStandardizer": "transform",
     "DenseNetwork": "export",
     "TreeEnsemble": "export",
+    "predict_dense": "export",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS, extra=["predict_batch"])
