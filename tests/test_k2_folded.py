@@ -11,7 +11,14 @@ import numpy as np
 import pytest
 
 from spacekit.exceptions import InputError
-from spacekit.skopes.k2.classifier import evaluate, load_classifier, model_inputs, preprocess, train
+from spacekit.skopes.k2.classifier import (
+    K2Classifier,
+    evaluate,
+    load_classifier,
+    model_inputs,
+    preprocess,
+    train,
+)
 from spacekit.skopes.k2.folded import SCALAR_NAMES, fold_features, fold_view
 
 
@@ -81,12 +88,16 @@ def test_folded_network_trains_predicts_and_evaluates(tmp_path):
     with np.load(cached[0]) as f:
         assert f["global"].shape == (16, 201, 1) and f["scalars"].shape == (16, len(SCALAR_NAMES))
     clf = load_classifier(run.path)
-    assert clf.metadata["network"] == "folded"
+    assert clf.metadata["network"] == "folded" and clf.boost is not None  # CNN + boosting
     p = clf.predict_proba(X[:6])
     assert p.shape == (6,) and np.all((p >= 0) & (p <= 1))
+    clf_cnn = K2Classifier(clf.model, clf.metadata)  # the CNN alone differs from the ensemble
+    assert not np.allclose(clf_cnn.predict_proba(X[:6]), p)
     ev = evaluate(path, runs_dir=tmp_path, epochs=1, batch_size=8, fast=True, network="folded")
     assert ev.metrics["feature_seconds"] >= 0
     assert ev.metrics["k2"]["overall"]["n"] == len(y)
+    pred = pd.read_csv(ev.path / "predictions.csv")
+    assert np.allclose(pred["proba"], 0.5 * pred["proba_cnn"] + 0.5 * pred["proba_boost"])
 
 
 def test_noise_profile_separates_white_from_red_noise():

@@ -52,6 +52,7 @@ __all__ = [
     "K2Classifier",
     "preprocess",
     "model_inputs",
+    "boost_features",
     "train",
     "evaluate",
     "leave_one_star_out_folds",
@@ -165,9 +166,10 @@ class K2Classifier:
     >>> clf.predict_proba(X)  # doctest: +SKIP
     """
 
-    def __init__(self, model: Any, metadata: dict) -> None:
+    def __init__(self, model: Any, metadata: dict, boost: Any = None) -> None:
         self.model = model
         self.metadata = dict(metadata)
+        self.boost = boost
 
     @property
     def length(self) -> int:
@@ -197,8 +199,11 @@ class K2Classifier:
             )
         Z = preprocess(X, **self.metadata.get("preprocessing", {}))
         inputs = model_inputs(Z, self.metadata.get("network", "global"))
-        proba = self.model.predict(inputs, batch_size=batch_size, verbose=0)
-        return np.asarray(proba, dtype=float).reshape(-1)
+        proba = np.asarray(self.model.predict(inputs, batch_size=batch_size, verbose=0), dtype=float).reshape(-1)
+        if self.boost is not None:
+            w = float(self.metadata.get("boost_weight", BOOST_WEIGHT))
+            proba = (1 - w) * proba + w * self.boost.predict_proba(boost_features(inputs))[:, 1]
+        return proba
 
     def lightcurve_windows(self, flux: np.ndarray, *, seed: int = 0) -> np.ndarray:
         """Cut a normalised flux series into half-overlapping windows of the model's length.
@@ -290,6 +295,9 @@ def model_inputs(Z: np.ndarray, network: str = "global", *, show_progress: bool 
     return [Z, f["global"], f["local"], f["scalars"]]
 
 
+#: File of the gradient-boosting member in a "folded" model folder.
+BOOST_FILE = "boost.pkl"
+
 #: Bump when the folded features change, so cached ones are not reused.
 FEATURE_VERSION = 2
 
@@ -322,6 +330,31 @@ def _inputs_cached(Z: np.ndarray, network: str, sha: str | None, show_progress: 
     except OSError as exc:
         log.warning("k2: could not cache folded features at %s (%s)", path, exc)
     return inputs
+
+
+#: Weight of the gradient-boosting member in the "folded" ensemble's probability.
+BOOST_WEIGHT = 0.5
+
+
+def boost_features(inputs: Sequence[np.ndarray]) -> np.ndarray:
+    """Tabular features of the "folded" inputs for the gradient-boosting member: the scalars,
+    the 11 central bins of the global view and the local view.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> boost_features([None, np.zeros((2, 201, 1)), np.zeros((2, 61, 1)), np.zeros((2, 5))]).shape
+    (2, 77)
+    """
+    _, g, loc, scalars = inputs
+    c = g.shape[1] // 2
+    return np.hstack([scalars, g[:, max(0, c - 5): c + 6, 0], loc[:, :, 0]]).astype(np.float32)
+
+
+def _fit_boost(inputs: Sequence[np.ndarray], y: np.ndarray, seed: int) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(random_state=int(seed)).fit(boost_features(inputs), y)
 
 
 def _take(inputs: Any, rows: np.ndarray) -> Any:
@@ -446,7 +479,10 @@ def train(
     network : {"global", "seed", "folded"}
         The global-pooling transit CNN, the seed's ``build_cnn1d``, or the two-branch
         :func:`~spacekit.skopes.k2.network.build_folded_cnn` (the window plus its folded
-        box-search views, :mod:`spacekit.skopes.k2.folded`).
+        box-search views and red-noise profile, :mod:`spacekit.skopes.k2.folded`) averaged
+        with a gradient-boosting classifier on the same folded features
+        (:func:`boost_features`, weight :data:`BOOST_WEIGHT`; saved as ``model/boost.pkl``).
+        Folded features of a flux-table file are cached under ``<cache_dir>/k2/features``.
     threshold : float
         Decision threshold saved with the model.
     train_min_snr : float or None
@@ -484,6 +520,7 @@ def train(
     )
     history = trainer.fit(lambda: _build_model(length, fast, network, Z.shape[2]), inputs, y)
     model = trainer.model_
+    boost = _fit_boost(inputs, y, seed) if network == "folded" else None
     params = {
         "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
         "fast": fast, "network": network, "threshold": threshold,
@@ -501,7 +538,17 @@ def train(
         "training_data_sha256": sha,
         "input": "raw flux windows (relative flux or ppm), native cadence",
     }
+    if boost is not None:
+        metadata["boost"] = BOOST_FILE
+        metadata["boost_weight"] = BOOST_WEIGHT
     save_model(model, run.model_dir, metadata=metadata, history=history)
+    if boost is not None:
+        import pickle
+
+        from ...utils.files import atomic_write
+
+        with atomic_write(run.model_dir / BOOST_FILE, "wb") as fh:
+            pickle.dump(boost, fh, protocol=pickle.HIGHEST_PROTOCOL)
     run.write_metrics(
         {
             "train_loss": history.get("loss", [None])[-1],
@@ -523,7 +570,20 @@ def load_classifier(model_dir: str | os.PathLike) -> K2Classifier:
     from ...builder import load_model
 
     model, metadata = load_model(model_dir)
-    return K2Classifier(model, metadata)
+    boost = None
+    if metadata.get("boost"):
+        import pickle
+
+        folder = Path(model_dir)
+        path = folder / metadata["boost"] if (folder / metadata["boost"]).is_file() else folder / "model" / metadata["boost"]
+        if not path.is_file():
+            raise DataNotFoundError(
+                f"the model's metadata names a gradient-boosting member {metadata['boost']!r} "
+                f"but {path} does not exist; retrain with `spacekit k2 train --network folded`"
+            )
+        with open(path, "rb") as fh:
+            boost = pickle.load(fh)  # noqa: S301 - written by train() into the model folder
+    return K2Classifier(model, metadata, boost)
 
 
 def _latest_model(runs_dir: str | os.PathLike | None) -> Path:
@@ -839,6 +899,8 @@ def evaluate(
     inputs = _inputs_cached(Z, network, sha, show_progress)
     feature_seconds = time.perf_counter() - t_feat
     oof = np.full(len(y), np.nan)
+    oof_cnn = np.full(len(y), np.nan)
+    oof_boost = np.full(len(y), np.nan)
     fold_of = np.empty(len(y), dtype=object)
     histories = {}
     t0 = time.perf_counter()
@@ -857,12 +919,20 @@ def evaluate(
         oof[test] = np.asarray(
             trainer.model_.predict(_take(inputs, test), batch_size=256, verbose=0)
         ).reshape(-1)
+        if network == "folded":
+            boost = _fit_boost(_take(inputs, train_idx), y[train_idx], seed + fi)
+            oof_cnn[test] = oof[test]
+            oof_boost[test] = boost.predict_proba(boost_features(_take(inputs, test)))[:, 1]
+            oof[test] = (1 - BOOST_WEIGHT) * oof_cnn[test] + BOOST_WEIGHT * oof_boost[test]
         fold_of[test] = fold
         log.info("k2 fold %s: %d test windows", fold, int(test.sum()))
     frame = meta.copy()
     frame["label"] = y
     frame["proba"] = oof
     frame["fold"] = fold_of
+    if network == "folded":
+        frame["proba_cnn"] = oof_cnn
+        frame["proba_boost"] = oof_boost
     if "snr" not in frame.columns:
         frame["snr"] = np.nan
     k2 = loso_metrics(frame, threshold=threshold)
