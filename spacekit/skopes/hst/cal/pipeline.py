@@ -6,7 +6,8 @@ scale). For each target two candidates are compared on a grouped validation spli
 networks in the style of upstream (built with :mod:`spacekit.builder`) and scikit-learn
 histogram gradient boosting. The better one is kept and the reason recorded.
 
-Only 817 distinct feature vectors occur in the 29,191 rows of the shared table, so every
+Only 803 distinct feature vectors (817 before ``total_mb`` is rounded as production does)
+occur in the 29,191 rows of the shared table, so every
 split here keeps identical feature vectors together (groups). Because rows with the same
 features are interchangeable for these models, training uses one row per distinct feature
 vector (and class, for the classifier) weighted by its count: the same loss as training on every
