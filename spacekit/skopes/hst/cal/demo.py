@@ -58,26 +58,26 @@ def run(runs_dir: str | os.PathLike, out: TextIO) -> None:
     mmf_dir = table.parent / "MemModelFeatures"
     trained = train(table, runs_dir, seed=0, name="demo")
     m = trained.metrics
-    print(f"trained in {m['train_seconds']} s on {m['n_rows']} jobs ({m['n_groups']} distinct inputs): {trained.path}", file=out)
+    out.write(f"trained in {m['train_seconds']} s on {m['n_rows']} jobs ({m['n_groups']} distinct inputs): {trained.path}\n")
     for t, sel in m["selection"].items():
-        print(f"  {t:9s} kept {sel['kept']:5s} - {sel['reason']}", file=out)
+        out.write(f"  {t:9s} kept {sel['kept']:5s} - {sel['reason']}\n")
     predictor = load_predictor(trained.model_dir)
     kinds = {k: v["kind"] for k, v in predictor.metadata["models"].items()}
     cv = cross_validate(table, n_splits=5, n_repeats=3, seed=0, kinds=kinds)
     report = write_cv_report(cv, runs_dir)
-    print(f"repeated grouped 5-fold x 3 (mean / worst fold): {report.path}", file=out)
+    out.write(f"repeated grouped 5-fold x 3 (mean / worst fold): {report.path}\n")
     for k in ("bin_accuracy", "under_bin_rate", "over_bin_rate", "mean_extra_gb", "memory_rmse_gb",
               "memory_r2", "wallclock_mdape", "wallclock_under_rate"):
-        print(f"  {k:22s} {cv['mean'][k]:8.4f} / {cv['worst'][k]:8.4f}", file=out)
+        out.write(f"  {k:22s} {cv['mean'][k]:8.4f} / {cv['worst'][k]:8.4f}\n")
     files = sorted(Path(mmf_dir).glob("*_MemModelFeatures.txt"))
     if not files:
-        print(f"no MemModelFeatures files in {mmf_dir}", file=out)
+        out.write(f"no MemModelFeatures files in {mmf_dir}\n")
         return
-    print(f"{'ipst':10s} {'memBin':>6s} {'argmax':>6s} {'memVal GB':>9s} {'upper GB':>8s} {'wall s':>8s} {'clockTime':>9s}", file=out)
+    out.write(f"{'ipst':10s} {'memBin':>6s} {'argmax':>6s} {'memVal GB':>9s} {'upper GB':>8s} {'wall s':>8s} {'clockTime':>9s}\n")
     rows = []
     for f in files:
         r = predictor.predict(f.name[:9], f)
         rows.append(r)
-        print(f"{r['ipst']:10s} {r['memBin']:6d} {r['memBinArgmax']:6d} {r['memVal']:9.2f} {r['memUpper']:8.2f} "
-              f"{r['clockTimePred']:8.0f} {r['clockTime']:9d}", file=out)
+        out.write(f"{r['ipst']:10s} {r['memBin']:6d} {r['memBinArgmax']:6d} {r['memVal']:9.2f} "
+                  f"{r['memUpper']:8.2f} {r['clockTimePred']:8.0f} {r['clockTime']:9d}\n")
     trained.write_json("memmodelfeatures_predictions.json", rows)
