@@ -63,7 +63,8 @@ def _accept_global_flags(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``spacekit`` command; return its exit code."""
-    # TensorFlow's C++ start-up chatter is noise on a command line (a user's setting wins).
+    # TensorFlow's C++ INFO/WARNING logs are noise on a command line (a user's setting wins;
+    # the few lines TF 2.21 prints before absl initialises ignore this variable).
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = build_parser()
     args = parser.parse_args(argv)
