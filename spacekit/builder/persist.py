@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import InputError, ModelLoadError
+from ..utils.runs import model_folder
 
 __all__ = ["save_model", "load_model", "MODEL_FILE", "METADATA_FILE", "FORMAT_VERSION"]
 
@@ -125,11 +126,9 @@ def save_model(
 
 
 def _resolve_folder(folder: Path) -> Path:
-    if (folder / METADATA_FILE).is_file() or (folder / MODEL_FILE).is_file():
+    if (folder / MODEL_FILE).is_file():
         return folder
-    if (folder / "model" / METADATA_FILE).is_file():  # a run folder
-        return folder / "model"
-    return folder
+    return model_folder(folder, METADATA_FILE)
 
 
 def load_model(

@@ -31,7 +31,7 @@ from typing import Any
 from ..exceptions import DataNotFoundError, FormatError, InputError
 from .files import atomic_write
 
-__all__ = ["Run", "list_runs", "to_jsonable", "write_json", "read_json"]
+__all__ = ["Run", "list_runs", "model_folder", "to_jsonable", "write_json", "read_json"]
 
 _NAME_RE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -237,6 +237,24 @@ class Run:
 
     def __hash__(self) -> int:
         return hash(self.path.resolve())
+
+
+def model_folder(folder: str | os.PathLike, marker: str) -> Path:
+    """Return ``folder/model`` when ``folder`` is a run folder whose ``model/`` holds ``marker``,
+    else ``folder`` itself (so loaders accept a model folder or the run folder around it).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> run = Run.create("demo", runs_dir=tempfile.mkdtemp())
+    >>> run.model_dir.mkdir(); _ = (run.model_dir / "metadata.json").write_text("{}")
+    >>> model_folder(run.path, "metadata.json") == run.model_dir
+    True
+    """
+    folder = Path(folder)
+    if not (folder / marker).is_file() and (folder / "model" / marker).is_file():
+        return folder / "model"
+    return folder
 
 
 def list_runs(runs_dir: str | os.PathLike | None = None, app: str | None = None) -> list[Run]:

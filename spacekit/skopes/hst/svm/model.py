@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ....exceptions import InputError, ModelLoadError, NotFittedError, SchemaError
+from ....utils.runs import model_folder
 from .encode import FEATURES, proposal_of
 
 __all__ = [
@@ -453,9 +454,7 @@ class SvmModel:
     @classmethod
     def load(cls, folder: str | os.PathLike) -> SvmModel:
         """Load a folder written by :meth:`save` (or a run folder holding ``model/``)."""
-        folder = Path(folder)
-        if (folder / "model" / SPEC_FILE).is_file():
-            folder = folder / "model"
+        folder = model_folder(folder, SPEC_FILE)
         spec_path = folder / SPEC_FILE
         if not spec_path.is_file():
             raise ModelLoadError(

@@ -36,7 +36,7 @@ from ....exceptions import (
     NotFittedError,
     SchemaError,
 )
-from ....utils.runs import Run
+from ....utils.runs import Run, model_folder
 from .encode import IMAGE_FEATURES, SPEC_FEATURES, encode_products, load_encoder_pairs
 from .scrape import group_products, scrape_headers
 
@@ -184,9 +184,7 @@ class JwstMemoryModel:
         """Load a model folder (or a run folder holding ``model/``)."""
         import joblib
 
-        folder = Path(folder)
-        if (folder / "model" / SPEC_FILE).is_file():
-            folder = folder / "model"
+        folder = model_folder(folder, SPEC_FILE)
         spec_path = folder / SPEC_FILE
         if not spec_path.is_file():
             raise ModelLoadError(
