@@ -194,6 +194,38 @@ def test_same_file_from_many_threads_is_fetched_once(http_files, tmp_path):
     assert len(http_files.requests) == 1
 
 
+def test_same_file_from_two_processes_is_fetched_once(http_files, tmp_path):
+    """Two processes (two notebooks, two Dask workers) downloading one file: the second waits
+    on the cross-process lock, then finds the finished file instead of fetching it again."""
+    import subprocess
+    import sys
+
+    data = _blob(200_000, 10)
+    url = http_files.add("/shared.bin", data)
+    http_files.delay = 0.5  # the first download is still running when the second starts
+    dest = tmp_path / "shared.bin"
+    code = (
+        "import sys; from spacekit import radio; "
+        "print(radio.http_download(sys.argv[1], sys.argv[2]))"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, url, str(dest)], stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=120)[0].strip() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert outs == [str(dest), str(dest)]
+    assert dest.read_bytes() == data
+    assert len(http_files.requests) == 1
+
+
+def test_lock_files_live_in_the_cache_not_beside_the_data(http_files, tmp_path, _session_cache):
+    url = http_files.add("/clean.bin", _blob(1000, 11))
+    radio.http_download(url, tmp_path / "clean.bin")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clean.bin"]
+    assert list((_session_cache / "locks").glob("*.lock"))
+
+
 def test_progress_bar_can_be_turned_off(http_files, tmp_path, capsys):
     url = http_files.add("/bar.bin", _blob(300_000, 8))
     radio.http_download(url, tmp_path / "on.bin", progress=True)

@@ -124,16 +124,53 @@ _dest_locks: dict[str, threading.Lock] = {}
 _dest_locks_guard = threading.Lock()
 
 
+#: Seconds between "still waiting" log lines while another process downloads the same file.
+LOCK_NOTICE_EVERY = 30.0
+
+
+def lock_path(dest: Path) -> Path:
+    """The lock file guarding downloads to ``dest``: ``<cache_dir>/locks/<hash>.lock``.
+
+    Kept in the cache rather than beside ``dest`` so that no lock files are left among a
+    user's data files (the lock file itself is empty and harmless to delete when idle).
+    """
+    from ..config import conf
+
+    digest = hashlib.sha256(os.path.abspath(dest).encode()).hexdigest()[:40]
+    return Path(conf.cache_dir) / "locks" / f"{digest}.lock"
+
+
 @contextlib.contextmanager
 def dest_lock(dest: Path):
-    """Serialise downloads to the same local file within this process (two threads must
-    never append to one ``.part`` file). Other processes are not excluded: a clash between
-    processes is caught by the size check and ends in an error, never in a wrong file."""
+    """Serialise downloads to the same local file, within this process and across processes.
+
+    Two writers must never append to one ``.part`` file: threads of this process wait on a
+    :class:`threading.Lock`, other processes (two notebooks, a Dask worker pool) on an OS file
+    lock from the ``filelock`` package (``flock`` on POSIX, ``msvcrt`` on Windows), released
+    by the OS even if the holder is killed. The waiter logs who it waits for every
+    :data:`LOCK_NOTICE_EVERY` seconds and, once it holds the lock, the caller re-checks the
+    cache so a file another process finished is not fetched again.
+    """
+    from ..utils.deps import optional_import
+
+    filelock = optional_import("filelock", "spacekit.radio downloads")
     key = os.path.abspath(dest)
     with _dest_locks_guard:
         lock = _dest_locks.setdefault(key, threading.Lock())
     with lock:
-        yield
+        path = lock_path(dest)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        flock = filelock.FileLock(str(path))
+        while True:
+            try:
+                flock.acquire(timeout=LOCK_NOTICE_EVERY)
+                break
+            except filelock.Timeout:
+                log.info("%s: waiting for another process downloading it (lock %s)", dest, path)
+        try:
+            yield
+        finally:
+            flock.release()
 
 
 def part_path(dest: Path) -> Path:
