@@ -11,7 +11,7 @@ Three kinds of model share one interface, :class:`SvmModel`:
   the ``(3, 128, 128, 3)`` image stacks of :mod:`.images` (flips/rotations as augmentation).
 
 A saved model is a folder with ``svm_model.json`` (kind, features, preprocessing, threshold)
-and ``model.joblib`` (gb) or ``model.keras`` + ``metadata.json`` (Keras kinds, written by
+and ``model.skops`` (gb; stored without pickle, see :mod:`spacekit.utils.persist`) or ``model.keras`` + ``metadata.json`` (Keras kinds, written by
 :func:`spacekit.builder.save_model`).
 
 Examples
@@ -68,7 +68,7 @@ DERIVED: tuple[str, ...] = (
     "gaia_per_seg",
 )
 SPEC_FILE = "svm_model.json"
-GB_FILE = "model.joblib"
+GB_FILE = "model.skops"
 
 
 def feature_names() -> list[str]:
@@ -421,7 +421,6 @@ class SvmModel:
     # -- persistence -------------------------------------------------------------
     def save(self, folder: str | os.PathLike, *, metadata: dict | None = None) -> Path:
         """Write the model folder (see the module docstring); return its path."""
-        from ....utils import atomic_write
         from ....utils.runs import write_json
 
         self._check_fitted()
@@ -440,10 +439,9 @@ class SvmModel:
             **(metadata or {}),
         }
         if self.kind == "gb":
-            import joblib
+            from ....utils.persist import save_estimator
 
-            with atomic_write(folder / GB_FILE, "wb") as fh:
-                joblib.dump(self.estimator_, fh)
+            save_estimator(self.estimator_, folder / GB_FILE)
         else:
             from ....builder import save_model
 
@@ -477,15 +475,9 @@ class SvmModel:
         model.spec_ = spec
         model.history_ = None
         if kind == "gb":
-            import joblib
+            from ....utils.persist import load_estimator
 
-            path = folder / GB_FILE
-            if not path.is_file():
-                raise ModelLoadError(f"{path} is missing; the model folder is incomplete")
-            try:
-                model.estimator_ = joblib.load(path)
-            except Exception as exc:  # noqa: BLE001 - unpickling can fail many ways
-                raise ModelLoadError(f"{path} could not be loaded: {exc}") from None
+            model.estimator_ = load_estimator(folder / GB_FILE)
         else:
             from ....builder import load_model
 

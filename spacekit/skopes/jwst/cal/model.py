@@ -8,7 +8,8 @@ folder the user trained. Predictions are capped at ``max_gb`` (990 GB by default
 JWST pipeline can request) and floored at 0.
 
 A model folder holds ``jwst_model.json`` (features, target, cap, validation metrics) and
-``image.joblib`` / ``spec.joblib`` (whichever kinds the table had).
+``image.skops`` / ``spec.skops`` (scikit-learn models stored without pickle, see
+:mod:`spacekit.utils.persist`) (whichever kinds the table had).
 
 Examples
 --------
@@ -155,9 +156,7 @@ class JwstMemoryModel:
 
     def save(self, folder: str | os.PathLike, *, metadata: dict | None = None) -> Path:
         """Write the model folder; return its path."""
-        import joblib
-
-        from ....utils import atomic_write
+        from ....utils.persist import save_estimator
         from ....utils.runs import write_json
 
         if not hasattr(self, "models_"):
@@ -165,8 +164,7 @@ class JwstMemoryModel:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         for kind, est in self.models_.items():
-            with atomic_write(folder / f"{kind.lower()}.joblib", "wb") as fh:
-                joblib.dump(est, fh)
+            save_estimator(est, folder / f"{kind.lower()}.skops")
         write_json(folder / SPEC_FILE, {
             "app": APP,
             "kinds": sorted(self.models_),
@@ -182,7 +180,7 @@ class JwstMemoryModel:
     @classmethod
     def load(cls, folder: str | os.PathLike, *, max_gb: float | None = None) -> JwstMemoryModel:
         """Load a model folder (or a run folder holding ``model/``)."""
-        import joblib
+        from ....utils.persist import load_estimator
 
         folder = model_folder(folder, SPEC_FILE)
         spec_path = folder / SPEC_FILE
@@ -201,10 +199,7 @@ class JwstMemoryModel:
         model.encoder_pairs_ = load_encoder_pairs(spec.get("encoder_pairs") or {})
         model.models_ = {}
         for kind in spec.get("kinds", []):
-            path = folder / f"{kind.lower()}.joblib"
-            if not path.is_file():
-                raise ModelLoadError(f"{path} is missing; the model folder is incomplete")
-            model.models_[kind] = joblib.load(path)
+            model.models_[kind] = load_estimator(folder / f"{kind.lower()}.skops")
         model.spec_ = spec
         return model
 
