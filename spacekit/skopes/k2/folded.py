@@ -17,7 +17,10 @@ C      40, 60, 90, 135, 200, 300                  330 .. window length         l
 The pass with the highest folded SNR (``sqrt(2 x log-likelihood)`` of the box model, the
 series being in units of its scatter) wins; the window is folded at its period and epoch and
 binned into a *global view* (``n_global`` bins over the whole phase, transit at the centre)
-and a *local view* (``n_local`` bins over +-2.5 durations), plus scalar features.
+and a *local view* (``n_local`` bins over +-2.5 durations), plus scalar features: the box
+search's, a red-noise profile (:func:`noise_profile`) and the whitened matched-filter search
+with its red-noise-aware statistics (:func:`spacekit.skopes.k2.whiten.whitened_features`,
+which measures a dip against the noise's own covariance rather than the per-point scatter).
 
 Examples
 --------
@@ -27,7 +30,7 @@ Examples
 >>> x = rng.normal(1, 1e-3, (1, 1000)); x[0, np.arange(1000) % 97 < 3] -= 1.5e-3
 >>> f = fold_features(preprocess(x))
 >>> f["global"].shape, f["local"].shape, f["scalars"].shape
-((1, 201, 1), (1, 61, 1), (1, 43))
+((1, 201, 1), (1, 61, 1), (1, 57))
 >>> round(float(f["period"][0]))
 97
 """
@@ -41,6 +44,7 @@ import numpy as np
 
 from ...exceptions import InputError
 from ...utils.progress import progress
+from .whiten import WHITENED_NAMES, whitened_features
 
 __all__ = ["SEARCH_PASSES", "SCALAR_NAMES", "fold_features", "fold_view", "noise_profile"]
 
@@ -72,7 +76,7 @@ SCALAR_NAMES: tuple[str, ...] = (
     for chan in ("long", "short")
     for d in (1, 2, 4, 8, 16, 32, 64, 128, 256)
     for stat in ("log_red", "single_red")
-)
+) + WHITENED_NAMES  # the whitened matched-filter search (spacekit.skopes.k2.whiten)
 #: Box widths (cadences) of the noise profile (see :func:`noise_profile`).
 PROFILE_WIDTHS: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
@@ -262,8 +266,9 @@ def fold_features(
     -------
     dict
         ``global`` ``(n, n_global, 1)`` and ``local`` ``(n, n_local, 1)`` float32 views,
-        ``scalars`` ``(n, len(SCALAR_NAMES))`` float32 (the box search's 7 features, then
-        the :func:`noise_profile` of channels 0 and 2), and ``period``, ``epoch``,
+        ``scalars`` ``(n, len(SCALAR_NAMES))`` float32 (the box search's 7 features, the
+        :func:`noise_profile` of channels 0 and 2, then the whitened search's
+        :data:`~spacekit.skopes.k2.whiten.WHITENED_NAMES` on channel 0), and ``period``, ``epoch``,
         ``duration``, ``snr`` (float arrays, cadence units).
 
     Examples
@@ -279,7 +284,11 @@ def fold_features(
     Lv = np.zeros((n, n_local, 1), dtype=np.float32)
     S = np.zeros((n, len(SCALAR_NAMES)), dtype=np.float32)
     n_box = 7
-    S[:, n_box:] = np.hstack([noise_profile(Z[:, :, 0]), noise_profile(Z[:, :, min(2, Z.shape[2] - 1)])])
+    n_prof = 4 * len(PROFILE_WIDTHS)
+    S[:, n_box : n_box + n_prof] = np.hstack(
+        [noise_profile(Z[:, :, 0]), noise_profile(Z[:, :, min(2, Z.shape[2] - 1)])]
+    )
+    S[:, n_box + n_prof :] = whitened_features(Z[:, :, 0], show_progress=show_progress)
     out = {k: np.zeros(n) for k in ("period", "epoch", "duration", "snr")}
     for i in progress(range(n), desc="k2 box search", total=n, enabled=show_progress):
         z = Z[i]

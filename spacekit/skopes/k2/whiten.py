@@ -153,12 +153,14 @@ def robust_highpass(x: np.ndarray, width: int = 600, *, n_iter: int = 3, clip: f
     return x - trend
 
 
-def fit_ar(x: np.ndarray, order: int = AR_ORDER, *, clip: float = 4.0) -> tuple[np.ndarray, float]:
+def fit_ar(
+    x: np.ndarray, order: int = AR_ORDER, *, clip: float = 4.0, mask: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
     """Yule-Walker autoregressive model of a series' noise.
 
-    The series is median-centred and winsorised at ``clip`` robust sigmas (so transits and
-    flares do not enter the autocovariance); the biased autocovariance makes the model
-    stable.
+    The series is median-centred and winsorised at ``clip`` robust sigmas (so flares and
+    deep transits weigh little); points in ``mask`` (a candidate's transits) are left out of
+    the autocovariance (pairs are counted over the unmasked points only).
 
     Parameters
     ----------
@@ -168,6 +170,8 @@ def fit_ar(x: np.ndarray, order: int = AR_ORDER, *, clip: float = 4.0) -> tuple[
         Number of AR coefficients.
     clip : float
         Winsorising threshold (robust sigmas).
+    mask : numpy.ndarray of bool, optional
+        Points to leave out (e.g. the in-transit points of the best candidate).
 
     Returns
     -------
@@ -191,14 +195,21 @@ def fit_ar(x: np.ndarray, order: int = AR_ORDER, *, clip: float = 4.0) -> tuple[
     order = int(order)
     if order < 1 or order >= x.size // 4:
         raise InputError(f"expected 1 <= order < {x.size // 4} (a quarter of the series), got {order}")
-    y = x - np.median(x)
-    s = _mad_sigma(y)
+    keep = np.ones(x.size, dtype=bool) if mask is None else ~np.asarray(mask, dtype=bool)
+    if keep.sum() < 4 * order:
+        keep = np.ones(x.size, dtype=bool)
+    y = x - np.median(x[keep])
+    s = _mad_sigma(y[keep])
     y = np.clip(y, -clip * s, clip * s)
-    y = y - y.mean()
+    y = np.where(keep, y - y[keep].mean(), 0.0)
     n = y.size
     nfft = 1 << int(np.ceil(np.log2(2 * n)))
     f = np.fft.rfft(y, nfft)
-    acov = np.fft.irfft(f * np.conj(f), nfft)[: order + 1] / n
+    acov = np.fft.irfft(f * np.conj(f), nfft)[: order + 1]
+    if keep.all():
+        acov = acov / n
+    else:  # biased estimate over the unmasked points: divide by their count
+        acov = acov / keep.sum()
     if not acov[0] > 0:
         return np.zeros(order), 1.0
     try:
@@ -268,6 +279,86 @@ def _binned(y: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return (np.arange(m) * k + 0.5 * (k - 1)), y[: m * k].reshape(m, k).sum(axis=1)
 
 
+def _candidate_mask(length: int, period: float, epoch: float, duration: float, factor: float = 1.5) -> np.ndarray:
+    """Points within ``factor`` x half a duration of the candidate's mid-transits."""
+    t = np.arange(length, dtype=float)
+    phase = (t - epoch + 0.5 * period) % period - 0.5 * period
+    return np.abs(phase) < 0.5 * factor * max(duration, 1.0)
+
+
+def _search(r: np.ndarray, phi: np.ndarray, s2: float, durs: list[int], n_periods: int) -> dict[str, Any]:
+    """One whitened search of ``r`` under the AR model ``(phi, s2)``."""
+    length = r.size
+    xf = _double_whiten(r, phi, s2)
+    t_full = np.arange(length, dtype=float)
+    best: tuple[float, float, float, float] = (0.0, float(length), 0.0, float(durs[0]))
+    per_duration = []
+    series: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for d in durs:
+        pmin = max(2.5 * d, 10.0)
+        if pmin >= length:
+            continue
+        periods = np.geomspace(pmin, length, int(n_periods))
+        k = max(1, d // 4)  # box sums are linear: bin by a quarter duration for long boxes
+        if k not in series:
+            if k == 1:
+                series[k] = (t_full, xf)
+            else:
+                tb, yb = _binned(xf, k)
+                series[k] = (tb, yb / k)  # means: BLS depth x d stays the box sum
+        t, y = series[k]
+        power, t0 = _bls_power(t, y, periods, float(d))
+        factor = float(d) / box_energy(d, phi, s2) * k
+        snr = np.sqrt(np.maximum(2.0 * power * factor, 0.0))
+        per_duration.append((d, periods, snr, k))
+        i = int(np.argmax(snr))
+        if snr[i] > best[0]:
+            best = (float(snr[i]), float(periods[i]), float(t0[i]), float(d))
+    # refine the strongest coarse peaks of the winning duration (and neighbouring durations)
+    d_best = int(best[3])
+    cand = [best]
+    for d, periods, snr, k in per_duration:
+        if d != d_best:
+            continue
+        step = np.log(periods[-1] / periods[0]) / max(len(periods) - 1, 1)
+        taken: list[float] = []
+        for j in np.argsort(snr)[::-1]:
+            if len(taken) >= REFINE_PEAKS or snr[j] <= 0:
+                break
+            if any(abs(periods[j] / p - 1) < 0.02 for p in taken):
+                continue
+            taken.append(float(periods[j]))
+            fine = periods[j] * np.exp(np.linspace(-1.5 * step, 1.5 * step, REFINE_PERIODS))
+            fine = fine[(fine >= max(2.5 * d, 10.0)) & (fine <= length)]
+            if fine.size == 0:
+                continue
+            t, y = series[k]
+            for dd in sorted({max(2, int(round(d * 0.8))), d, int(round(d * 1.25))}):
+                if dd > length // 5:
+                    continue
+                p2, tt = _bls_power(t, y, fine, float(dd))
+                s = np.sqrt(np.maximum(2.0 * p2 * float(dd) / box_energy(dd, phi, s2) * k, 0.0))
+                m = int(np.argmax(s))
+                cand.append((float(s[m]), float(fine[m]), float(tt[m]), float(dd)))
+    snr_best, period, epoch, duration = max(cand)
+    # periodogram statistics on the envelope over durations, on the winning duration's grid
+    grid, env = next((p, s.copy()) for d, p, s, _k in per_duration if d == d_best)
+    for _d, periods, snr, _k in per_duration:
+        env = np.maximum(env, np.interp(grid, periods, snr, left=0.0, right=0.0))
+    sd = float(env.std())
+    sde = float((snr_best - env.mean()) / sd) if sd > 0 else 0.0
+    ratio = grid / period
+    harmonic = np.zeros(grid.size, dtype=bool)
+    for h in (0.25, 1 / 3, 0.5, 2 / 3, 1.0, 1.5, 2.0, 3.0, 4.0):
+        harmonic |= np.abs(ratio / h - 1) < 0.02
+    others = env[~harmonic]
+    second = float(others.max() / snr_best) if others.size and snr_best > 0 else 0.0
+    return {
+        "snr": snr_best, "period": period, "epoch": epoch, "duration": duration, "sde": sde,
+        "second_ratio": second, "periods": grid, "snr_periodogram": env, "filtered": xf,
+    }
+
+
 def whitened_box_search(
     x: np.ndarray,
     *,
@@ -275,6 +366,7 @@ def whitened_box_search(
     order: int = AR_ORDER,
     n_periods: int = N_PERIODS,
     highpass: bool = True,
+    mask_passes: int = 1,
 ) -> dict[str, Any]:
     """Whitened matched-filter search for a periodic box train (see the module docstring).
 
@@ -290,14 +382,19 @@ def whitened_box_search(
         Coarse periods per duration, log-uniform from ``max(2.5 d, 10)`` to the series length.
     highpass : bool
         Apply :func:`robust_highpass` (width 3 x the longest duration) first.
+    mask_passes : int
+        Times the noise model is refitted without the best candidate's in-transit points
+        (1.5 durations around each) and the series searched again: a long, deep transit
+        would otherwise enter the autocovariance as "red noise" and whiten itself away.
 
     Returns
     -------
     dict
         ``snr`` (whitened SNR of the best train), ``period``, ``epoch``, ``duration``
-        (cadences), ``sde``, ``second_ratio``, ``periods`` and ``snr_periodogram`` (the best
-        duration's coarse periodogram), ``phi``, ``s2``, ``residual`` (the high-passed
-        series) and ``filtered`` (``A^T A x / s2``).
+        (cadences), ``sde``, ``second_ratio``, ``periods`` and ``snr_periodogram`` (the
+        envelope over durations on the best duration's coarse grid), ``phi``, ``s2``,
+        ``residual`` (the high-passed series, unit robust scatter) and ``filtered``
+        (``A^T A residual / s2``).
 
     Examples
     --------
@@ -312,86 +409,15 @@ def whitened_box_search(
     if not durs:
         raise InputError(f"no trial duration fits a series of {length} cadences; pass shorter durations")
     r = robust_highpass(x, 3 * max(durs)) if highpass else x - np.median(x)
-    scale = _mad_sigma(r)
-    r = r / scale
-    phi, s2 = fit_ar(r, order=min(int(order), length // 4 - 1))
-    xf = _double_whiten(r, phi, s2)
-    t_full = np.arange(length, dtype=float)
-    best: tuple[float, float, float, float] = (0.0, float(length), 0.0, float(durs[0]))
-    per_duration = []
-    all_snr_max = np.zeros(0)
-    for d in durs:
-        pmin = max(2.5 * d, 10.0)
-        if pmin >= length:
-            continue
-        periods = np.geomspace(pmin, length, int(n_periods))
-        k = max(1, d // 4)  # box sums are linear: bin by a quarter duration for long boxes
-        t, y = (t_full, xf) if k == 1 else _binned(xf, k)
-        if k > 1:
-            y = y / k  # means, so BLS depth (mean difference) x d stays the box sum
-        power, t0 = _bls_power(t, y, periods, float(d))
-        e = box_energy(d, phi, s2)
-        factor = float(d) / e * (k if k > 1 else 1.0)
-        snr = np.sqrt(np.maximum(2.0 * power * factor, 0.0))
-        per_duration.append((d, periods, snr, t0, k))
-        all_snr_max = snr if all_snr_max.size == 0 else all_snr_max
-        i = int(np.argmax(snr))
-        if snr[i] > best[0]:
-            best = (float(snr[i]), float(periods[i]), float(t0[i]), float(d))
-    # refine the strongest coarse peaks of the winning duration (and its neighbours)
-    d_best = int(best[3])
-    cand = [best]
-    for d, periods, snr, _t0, k in per_duration:
-        if d != d_best:
-            continue
-        step = np.log(periods[-1] / periods[0]) / max(len(periods) - 1, 1)
-        order_idx = np.argsort(snr)[::-1]
-        taken: list[float] = []
-        for j in order_idx:
-            if len(taken) >= REFINE_PEAKS or snr[j] <= 0:
-                break
-            if any(abs(periods[j] / p - 1) < 0.02 for p in taken):
-                continue
-            taken.append(float(periods[j]))
-            fine = periods[j] * np.exp(np.linspace(-1.5 * step, 1.5 * step, REFINE_PERIODS))
-            fine = fine[(fine >= max(2.5 * d, 10.0)) & (fine <= length)]
-            if fine.size == 0:
-                continue
-            t, y = (t_full, xf) if k == 1 else _binned(xf, k)
-            if k > 1:
-                y = y / k
-            for dd in {max(2, int(round(d * 0.8))), d, int(round(d * 1.25))}:
-                if dd > length // 5:
-                    continue
-                p2, tt = _bls_power(t, y, fine, float(dd))
-                f2 = float(dd) / box_energy(dd, phi, s2) * (k if k > 1 else 1.0)
-                s = np.sqrt(np.maximum(2.0 * p2 * f2, 0.0))
-                m = int(np.argmax(s))
-                cand.append((float(s[m]), float(fine[m]), float(tt[m]), float(dd)))
-    best = max(cand)
-    snr_best, period, epoch, duration = best
-    # periodogram statistics on the envelope over durations (coarse grids share no periods:
-    # use the winning duration's grid, the other durations interpolated onto it)
-    grid, env = None, None
-    for d, periods, snr, _t0, _k in per_duration:
-        if d == d_best:
-            grid, env = periods, snr.copy()
-    assert grid is not None and env is not None
-    for _d, periods, snr, _t0, _k in per_duration:
-        env = np.maximum(env, np.interp(grid, periods, snr, left=0.0, right=0.0))
-    sd = float(env.std())
-    sde = float((snr_best - env.mean()) / sd) if sd > 0 else 0.0
-    ratio = grid / period
-    harmonic = np.zeros(grid.size, dtype=bool)
-    for h in (0.25, 1 / 3, 0.5, 2 / 3, 1.0, 1.5, 2.0, 3.0, 4.0):
-        harmonic |= np.abs(ratio / h - 1) < 0.02
-    others = env[~harmonic]
-    second = float(others.max() / snr_best) if others.size and snr_best > 0 else 0.0
-    return {
-        "snr": snr_best, "period": period, "epoch": epoch, "duration": duration, "sde": sde,
-        "second_ratio": second, "periods": grid, "snr_periodogram": env,
-        "phi": phi, "s2": s2, "residual": r, "filtered": xf,
-    }
+    r = r / _mad_sigma(r)
+    order = min(int(order), length // 4 - 1)
+    phi, s2 = fit_ar(r, order=order)
+    res = _search(r, phi, s2, durs, n_periods)
+    for _ in range(max(0, int(mask_passes))):
+        mask = _candidate_mask(length, res["period"], res["epoch"], res["duration"])
+        phi, s2 = fit_ar(r, order=order, mask=mask)
+        res = _search(r, phi, s2, durs, n_periods)
+    return {**res, "phi": phi, "s2": s2, "residual": r}
 
 
 def event_statistics(
