@@ -95,6 +95,23 @@ def test_whitened_snr_ranks_a_periodic_box_above_a_red_noise_dip():
     assert eb["dominance"] > ea["dominance"]
 
 
+def test_flares_are_clipped_out_of_the_noise_model():
+    # exponential flare decays look like strongly correlated noise to an AR fit; clipped,
+    # the model stays white and a box keeps its whitened SNR
+    from spacekit.skopes.k2.noise import flares
+
+    rng = np.random.default_rng(7)
+    n = 3000
+    t = np.arange(n) * (2.0 / 1440)  # TESS 2-min cadence, flares of 0.3-15 sigma, 1 per day
+    x = rng.normal(0, 1, n) + 300 * flares(t, rate=1.0, rng=rng)
+    x[np.arange(n) % 400 < 8] -= 2.0
+    kept = whitened_box_search(x, flare_clip=None)
+    clipped = whitened_box_search(x)
+    assert abs(np.sum(clipped["phi"])) < abs(np.sum(kept["phi"]))
+    assert abs(clipped["period"] / 400 - 1) < 0.01
+    assert clipped["snr"] > kept["snr"]
+
+
 def test_whitened_features_shape_and_zero_rows():
     rng = np.random.default_rng(5)
     S = rng.normal(0, 1, (3, 1500))

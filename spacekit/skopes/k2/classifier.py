@@ -299,7 +299,7 @@ def model_inputs(Z: np.ndarray, network: str = "global", *, show_progress: bool 
 BOOST_FILE = "boost.pkl"
 
 #: Bump when the folded features change, so cached ones are not reused.
-FEATURE_VERSION = 3
+FEATURE_VERSION = 4
 
 
 def _inputs_cached(Z: np.ndarray, network: str, sha: str | None, show_progress: bool | None) -> Any:

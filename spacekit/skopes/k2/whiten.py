@@ -11,6 +11,8 @@ covariance ``C``, the statistic of a template ``b`` is ``b^T C^-1 x / sqrt(b^T C
 
 1. **robust high-pass** (:func:`robust_highpass`): subtract a running median of ``3 x`` the
    longest trial duration, iterated with sigma-clipping, so transits do not bias the trend;
+   points far *above* it (flares, with their decay) are set to it and left out of the noise
+   model (a transit is a dip, so none of it is lost);
 2. **autoregressive noise model** (:func:`fit_ar`): Yule-Walker coefficients ``phi`` and
    innovation variance ``s2`` of the (winsorised) series, so ``C^-1 = A^T A / s2`` with ``A``
    the AR filter ``e_t = x_t - sum_k phi_k x_{t-k}`` (:func:`ar_whiten`);
@@ -74,6 +76,9 @@ N_PERIODS = 400
 REFINE_PEAKS = 3
 #: Periods of each fine grid.
 REFINE_PERIODS = 60
+
+#: Cadences masked on either side of a flare's points (see ``flare_clip``).
+FLARE_DILATION = 5
 
 #: Names of the columns of :func:`whitened_features`.
 WHITENED_NAMES: tuple[str, ...] = (
@@ -279,6 +284,23 @@ def _binned(y: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return (np.arange(m) * k + 0.5 * (k - 1)), y[: m * k].reshape(m, k).sum(axis=1)
 
 
+def _flare_mask(r: np.ndarray, clip: float) -> np.ndarray:
+    """Points above ``clip`` (unit-scatter series), grown forward along the flare's decay
+    while the series stays above 1 sigma, then by ``FLARE_DILATION`` cadences either side."""
+    from scipy.ndimage import binary_dilation
+
+    m = r > clip
+    if not m.any():
+        return m
+    high = r > 1.0
+    for _ in range(r.size):
+        grown = m | (np.concatenate([[False], m[:-1]]) & high)
+        if (grown == m).all():
+            break
+        m = grown
+    return binary_dilation(m, iterations=FLARE_DILATION)
+
+
 def _candidate_mask(length: int, period: float, epoch: float, duration: float, factor: float = 1.5) -> np.ndarray:
     """Points within ``factor`` x half a duration of the candidate's mid-transits."""
     t = np.arange(length, dtype=float)
@@ -367,6 +389,7 @@ def whitened_box_search(
     n_periods: int = N_PERIODS,
     highpass: bool = True,
     mask_passes: int = 1,
+    flare_clip: float | None = 3.0,
 ) -> dict[str, Any]:
     """Whitened matched-filter search for a periodic box train (see the module docstring).
 
@@ -386,6 +409,10 @@ def whitened_box_search(
         Times the noise model is refitted without the best candidate's in-transit points
         (1.5 durations around each) and the series searched again: a long, deep transit
         would otherwise enter the autocovariance as "red noise" and whiten itself away.
+    flare_clip : float or None
+        Points more than this many robust sigmas *above* the trend, the decay after them
+        (while above 1 sigma) and 5 cadences on either side are set to the trend and left out
+        of the noise model (a transit is a dip, so nothing of it is lost); None keeps them.
 
     Returns
     -------
@@ -410,11 +437,15 @@ def whitened_box_search(
         raise InputError(f"no trial duration fits a series of {length} cadences; pass shorter durations")
     r = robust_highpass(x, 3 * max(durs)) if highpass else x - np.median(x)
     r = r / _mad_sigma(r)
+    flared = np.zeros(length, dtype=bool)
+    if flare_clip is not None:
+        flared = _flare_mask(r, float(flare_clip))
+        r = np.where(flared, 0.0, r)
     order = min(int(order), length // 4 - 1)
-    phi, s2 = fit_ar(r, order=order)
+    phi, s2 = fit_ar(r, order=order, mask=flared if flared.any() else None)
     res = _search(r, phi, s2, durs, n_periods)
     for _ in range(max(0, int(mask_passes))):
-        mask = _candidate_mask(length, res["period"], res["epoch"], res["duration"])
+        mask = _candidate_mask(length, res["period"], res["epoch"], res["duration"]) | flared
         phi, s2 = fit_ar(r, order=order, mask=mask)
         res = _search(r, phi, s2, durs, n_periods)
     return {**res, "phi": phi, "s2": s2, "residual": r}
