@@ -19,6 +19,7 @@ from spacekit.skopes.k2.whiten import (
     robust_highpass,
     whitened_box_search,
     whitened_features,
+    whitened_snr_at,
 )
 
 
@@ -110,6 +111,19 @@ def test_flares_are_clipped_out_of_the_noise_model():
     assert abs(np.sum(clipped["phi"])) < abs(np.sum(kept["phi"]))
     assert abs(clipped["period"] / 400 - 1) < 0.01
     assert clipped["snr"] > kept["snr"]
+
+
+def test_whitened_snr_at_a_known_ephemeris_counts_the_noise_colour():
+    rng = np.random.default_rng(8)
+    n = 3000
+    white = rng.normal(0, 1, n)
+    red = white + red_noise(n, rms=3.0, alpha=1.5, rng=rng)
+    train = np.where(np.arange(n) % 250 < 6, -1.0, 0.0)  # 12 transits: white SNR 1 x sqrt(72) = 8.5
+    s_white = whitened_snr_at(white + train, 250.0, 2.5, 6.0)
+    s_red = whitened_snr_at(red + train, 250.0, 2.5, 6.0)
+    assert 6.5 < s_white < 10.5
+    assert s_red < s_white - 2  # the same transits are less detectable in red noise
+    assert abs(whitened_snr_at(white, 250.0, 2.5, 6.0)) < 3.5  # no transit: ~N(0, 1)
 
 
 def test_whitened_features_shape_and_zero_rows():
