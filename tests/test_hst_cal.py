@@ -238,6 +238,57 @@ def test_predict_dense_restores_blas_threads_and_rejects_bad_input():
 
 
 # --------------------------------------------------------------------------- calibration
+def test_linear_and_average_export_match_ridge(tmp_path):
+    from sklearn.linear_model import Ridge
+
+    from spacekit.skopes.hst.cal.export import (
+        AverageModel,
+        LinearModel,
+        TreeEnsemble,
+        load_exported,
+        pairwise_basis,
+        save_exported,
+    )
+
+    rng = np.random.default_rng(4)
+    n = 300
+    Z = np.column_stack([rng.normal(size=n), rng.normal(size=n), rng.integers(0, 2, n), rng.integers(0, 2, n),
+                         rng.integers(0, 3, n), rng.integers(0, 2, n), rng.integers(0, 2, n), rng.integers(0, 2, n),
+                         rng.integers(0, 4, n)]).astype(float)
+    Z[:, 7] = 1.0  # a constant column: no coefficient, no division by zero
+    y = 0.7 * Z[:, 1] + 0.9 * Z[:, 2] * (Z[:, 8] == 3) + rng.normal(0, 0.1, n)
+    w = rng.integers(1, 50, n).astype(float)
+    m = LinearModel.fit(Z, y, sample_weight=w, alpha=3.0)
+    B = pairwise_basis(Z)
+    assert B.shape == (n, 80)
+    keep = B.std(0) > 0
+    A = (B - m.mean) / m.scale
+    ref = Ridge(alpha=3.0).fit(A[:, keep], y, sample_weight=w)
+    np.testing.assert_allclose(m.predict(Z), ref.predict(A[:, keep]), rtol=0, atol=1e-8)
+    assert np.all(m.coef[~keep] == 0)
+    # a product of per-feature factors extends to a combination never seen: fit without
+    # (drizcorr=1, instr=3) rows, predict them
+    seen = ~((Z[:, 2] == 1) & (Z[:, 8] == 3))
+    y2 = 0.5 * Z[:, 1] + 0.8 * Z[:, 2] + 0.3 * (Z[:, 8] == 3)
+    m2 = LinearModel.fit(Z[seen], y2[seen], alpha=1e-6)
+    np.testing.assert_allclose(m2.predict(Z[~seen]), y2[~seen], atol=1e-3)
+    spec = save_exported(m, tmp_path / "lin.npz")
+    assert np.array_equal(load_exported(tmp_path / "lin.npz", json.loads(json.dumps(spec))).predict(Z), m.predict(Z))
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    trees = TreeEnsemble.from_sklearn(HistGradientBoostingRegressor(max_iter=10, random_state=0).fit(Z, y))
+    avg = AverageModel([trees, m])
+    np.testing.assert_allclose(avg.predict(Z), (trees.predict(Z) + m.predict(Z)) / 2, rtol=0, atol=1e-12)
+    spec = save_exported(avg, tmp_path / "avg.npz")
+    again = load_exported(tmp_path / "avg.npz", json.loads(json.dumps(spec)))
+    assert spec["kind"] == "average" and [s["kind"] for s in spec["members"]] == ["trees", "linear"]
+    assert np.array_equal(again.predict(Z), avg.predict(Z))
+    with pytest.raises(InputError, match="shape"):
+        pairwise_basis(np.zeros((2, 5)))
+    with pytest.raises(InputError, match="basis"):
+        LinearModel(coef=np.zeros(80), mean=np.zeros(80), scale=np.ones(80), intercept=0.0, basis="cubic")
+
+
 def test_grouped_kfold_keeps_groups_together():
     from spacekit.skopes.hst.cal.pipeline import grouped_kfold
 
@@ -271,6 +322,33 @@ def test_bin_margin_meets_target_on_calibration_rows():
     assert m_groups >= m  # group-level calibration is never less safe
 
 
+def test_upper_quantile_rule_uses_per_row_scale():
+    from spacekit.exceptions import ModelLoadError
+    from spacekit.skopes.hst.cal.pipeline import _calibrate_bin_margin
+    from spacekit.skopes.hst.cal.predict import apply_margins
+
+    rng = np.random.default_rng(5)
+    n = 6000
+    sigma = np.where(rng.random(n) < 0.2, 0.6, 0.05)  # a fifth of the rows are hard to predict
+    true_mem = np.exp(rng.normal(0.3, 0.8, n))
+    y = memory_to_bin(true_mem)
+    raw = {"memory": true_mem * np.exp(rng.normal(0, sigma)), "wallclock": np.ones(n),
+           "bin_proba": np.tile([0.0, 0.0, 0.0, 1.0], (n, 1)), "memory_scale": sigma}
+    q = _calibrate_bin_margin(raw, y, 0.01, rule="upper_quantile")
+    scaled = apply_margins(raw, q, 0.0, 0.0, bin_rule="upper_quantile")
+    assert np.mean(scaled["mem_bin"] < y) <= 0.01
+    assert np.array_equal(scaled["mem_bin"], memory_to_bin(raw["memory"] * np.exp(q * sigma)))
+    assert np.all(scaled["bin_argmax"] == 3)  # the classifier plays no part in this rule
+    # one margin for all rows meeting the same target over-bins more than the scaled one
+    flat = dict(raw, memory_scale=np.ones(n))
+    m = _calibrate_bin_margin(flat, y, 0.01, rule="upper_quantile")
+    plain = apply_margins(flat, m, 0.0, 0.0, bin_rule="upper_quantile")
+    assert np.mean(plain["mem_bin"] < y) <= 0.01
+    assert np.mean(scaled["mem_bin"] == y) > np.mean(plain["mem_bin"] == y)
+    with pytest.raises(ModelLoadError, match="memory_scale"):
+        apply_margins({k: v for k, v in raw.items() if k != "memory_scale"}, q, 0.0, 0.0, bin_rule="upper_quantile")
+
+
 # --------------------------------------------------------------------------- trained model
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
@@ -291,7 +369,12 @@ def test_train_writes_versioned_run(trained):
         assert (run.path / rel).is_file(), rel
     meta = json.loads((run.model_dir / "metadata.json").read_text())
     assert len(meta["training_data_sha256"]) == 64 and meta["spacekit_version"] and meta["created"]
-    assert set(meta["models"]) == {"bin", "memory", "wallclock"}
+    assert set(meta["models"]) == {"bin", "memory", "wallclock", "memory_scale"}
+    assert (run.path / "model" / "memory_scale.npz").is_file()
+    assert meta["calibration"]["bin_rule"] == "upper_quantile" and meta["calibration"]["margin_confidence"] == 0.7
+    sel = run.metrics["selection"]
+    assert set(sel["memory"]["scores"]) == {"trees", "linear", "blend"}  # compared on held-out groups
+    assert sel["bin"]["reason"] == "only candidate"  # linear/blend are regressions only
     assert meta["metrics_out_of_fold"]["n_rows"] == 4000
     assert {p.suffix for p in run.figures()} >= {".png"}
     assert run.metrics["selection"]["bin"]["kept"] == "trees"
@@ -305,7 +388,7 @@ def test_predict_real_files_contract(trained, shared_data):
     pred = load_predictor(trained.path)  # a run folder resolves to its model/
     for f in sorted((shared_data / MMF).glob("*.txt")):
         r = pred.predict(f.name[:9], f)
-        assert r["memBin"] in (0, 1, 2, 3) and r["memBin"] >= r["memBinArgmax"]
+        assert r["memBin"] in (0, 1, 2, 3) and r["memBinArgmax"] in (0, 1, 2, 3)
         assert r["memVal"] > 0 and r["memUpper"] >= r["memVal"]
         assert r["clockTime"] >= r["clockTimePred"] > 0 and isinstance(r["clockTime"], int)
         assert abs(sum(r["memBinProba"]) - 1) < 1e-5
@@ -378,6 +461,34 @@ def test_cli_train_fast(shared_data, tmp_path, capsys):
     assert load_predictor(tmp_path / "runs").metadata["seed"] == 3
 
 
+def test_upper_quantile_serving_and_first_release_folders(trained, tmp_path):
+    import shutil
+
+    from spacekit.skopes.hst.cal import load_predictor
+    from spacekit.skopes.hst.cal.features import power_standardize
+
+    pred = load_predictor(trained.model_dir)
+    assert pred.bin_rule == "upper_quantile"
+    rows = np.array([[2, 35, 1, 1, 2, 0, 1, 0, 3], [2, 35, 0, 1, 2, 0, 1, 0, 3], [9, 300, 1, 1, 2, 0, 1, 1, 0]], dtype=float)
+    r = pred.predict_arrays(rows)
+    Z = power_standardize(rows, pred.transform_params)
+    scale = pred.models["memory_scale"].predict(Z)
+    assert np.all(scale > 0)
+    assert np.array_equal(r["mem_bin"], memory_to_bin(r["memory"] * np.exp(pred.bin_log_margin * scale)))
+    # a first-release folder (no bin_rule, no memory_scale model) still loads with its rule
+    old = tmp_path / "old"
+    shutil.copytree(trained.model_dir, old)
+    meta = json.loads((old / "metadata.json").read_text())
+    del meta["calibration"]["bin_rule"], meta["models"]["memory_scale"]
+    (old / "metadata.json").write_text(json.dumps(meta))
+    (old / "memory_scale.npz").unlink()
+    legacy = load_predictor(old)
+    assert legacy.bin_rule == "classifier_max" and "memory_scale" not in legacy.models
+    r_old = legacy.predict_arrays(rows)
+    assert np.all(r_old["mem_bin"] >= r_old["bin_argmax"])
+    assert np.array_equal(r_old["memory"], r["memory"])
+
+
 def test_lambda_handler_both_event_forms(trained, shared_data, s3_bucket, s3_endpoint, monkeypatch):
     import boto3
 
@@ -444,3 +555,12 @@ def test_cross_validate_small(shared_data, tmp_path):
     df["timestamp"] = np.arange(len(df))
     timed = cross_validate(df, n_splits=3, n_repeats=1, fast=True, progress=False)
     assert timed["by_time"]["n_rows"] == 600
+    assert all(set(f["kept"]) == {"bin", "memory", "wallclock"} for f in cv["folds"])
+    assert cv["settings"]["bin_rule"] == "upper_quantile"
+    given = cross_validate(df, n_splits=3, n_repeats=1, fast=True, progress=False,
+                           kinds={"bin": "trees", "memory": "linear", "wallclock": "blend", "memory_scale": "trees"},
+                           bin_rule="classifier_max")
+    assert all(f["kept"] == {"bin": "trees", "memory": "linear", "wallclock": "blend"} for f in given["folds"])
+    with pytest.raises(InputError, match="bin: trees or keras"):
+        cross_validate(df, n_splits=3, n_repeats=1, fast=True, progress=False,
+                       kinds={"bin": "linear", "memory": "trees", "wallclock": "trees"})

@@ -3,10 +3,12 @@
 Prediction must not import TensorFlow or scikit-learn (each costs seconds and hundreds of MB
 in a fresh process). Keras dense networks are exported layer by layer (kernel, bias,
 activation) into a :class:`DenseNetwork`; scikit-learn ``HistGradientBoosting*`` ensembles are
-exported node by node into a :class:`TreeEnsemble`. Both are saved as ``.npz`` files (read
+exported node by node into a :class:`TreeEnsemble`; ridge regressions on pairwise feature
+products are a :class:`LinearModel`, and averages of regressors an :class:`AverageModel`.
+All are saved as ``.npz`` files (read
 with ``allow_pickle=False``) plus a small JSON spec, and reproduce the original models'
 outputs: networks to float32 rounding (1e-5), trees exactly (same comparisons, same
-summation order).
+summation order), linear models to float64 rounding.
 
 The ``from_keras``/``from_sklearn`` exporters import nothing heavy themselves: they read
 attributes of the model object they are given.
@@ -26,7 +28,16 @@ import numpy as np
 from ....exceptions import InputError, ModelLoadError
 from ....utils.files import atomic_write
 
-__all__ = ["DenseNetwork", "TreeEnsemble", "load_exported", "predict_dense", "save_exported"]
+__all__ = [
+    "DenseNetwork",
+    "TreeEnsemble",
+    "LinearModel",
+    "AverageModel",
+    "pairwise_basis",
+    "load_exported",
+    "predict_dense",
+    "save_exported",
+]
 
 _ACTIVATIONS = ("linear", "relu", "sigmoid", "softmax", "tanh")
 
@@ -555,10 +566,191 @@ class TreeEnsemble:
         )
 
 
-_KINDS = {"dense": DenseNetwork, "trees": TreeEnsemble}
+# --------------------------------------------------------------------------- linear models
+def pairwise_basis(Z: Any) -> np.ndarray:
+    """The linear models' inputs: the nine standardised features, one-hot, and their pairwise products.
+
+    ``Z`` holds the features in :data:`~spacekit.skopes.hst.cal.features.FEATURES` order after
+    :func:`~spacekit.skopes.hst.cal.features.power_standardize` (``n_files`` and ``total_mb``
+    transformed, the categorical codes as they are). The base columns are ``n_files``,
+    ``total_mb``, ``drizcorr``, ``pctecorr``, ``crsplit == 1``, ``crsplit == 2``, ``subarray``,
+    ``detector``, ``dtype`` and ``instr == 1, 2, 3``; the basis is those 12, the squares of the
+    two sizes and every product of two different base columns (80 columns). On a log-target
+    this makes the prediction a product of per-feature factors with pairwise interactions,
+    which extends to combinations of categorical values never seen together in training.
+
+    Examples
+    --------
+    >>> pairwise_basis(np.zeros((2, 9))).shape
+    (2, 80)
+    """
+    Z = np.asarray(Z, dtype=np.float64)
+    if Z.ndim != 2 or Z.shape[1] != 9:
+        raise InputError(f"expected standardised features of shape (n, 9), got {Z.shape}")
+    base = [Z[:, 0], Z[:, 1], Z[:, 2], Z[:, 3], (Z[:, 4] == 1) * 1.0, (Z[:, 4] == 2) * 1.0,
+            Z[:, 5], Z[:, 6], Z[:, 7]] + [(Z[:, 8] == k) * 1.0 for k in (1, 2, 3)]
+    cols = list(base)
+    k = len(base)
+    for i in range(k):
+        for j in range(i, k):
+            if i == j and i >= 2:  # squares of 0/1 columns repeat the column
+                continue
+            cols.append(base[i] * base[j])
+    return np.column_stack(cols)
 
 
-def save_exported(model: DenseNetwork | TreeEnsemble, path: str | os.PathLike) -> dict:
+_BASES = {"pairwise": pairwise_basis}
+
+
+class LinearModel:
+    """A linear regression on a fixed basis of the standardised features (numpy only).
+
+    ``predict(Z) = link(((basis(Z) - mean) / scale) @ coef + intercept)``.
+
+    Parameters
+    ----------
+    coef, mean, scale : numpy.ndarray
+        Coefficients of the standardised basis columns and the standardisation.
+    intercept : float
+    basis : str
+        Name of the basis function (``pairwise``: :func:`pairwise_basis`).
+    link : str
+        ``identity`` or ``exp``.
+
+    Examples
+    --------
+    >>> m = LinearModel(coef=np.zeros(80), mean=np.zeros(80), scale=np.ones(80), intercept=1.5)
+    >>> m.predict(np.zeros((1, 9))).tolist()
+    [1.5]
+    """
+
+    kind = "linear"
+
+    def __init__(self, *, coef, mean, scale, intercept: float, basis: str = "pairwise", link: str = "identity"):
+        if basis not in _BASES:
+            raise InputError(f"unknown linear-model basis {basis!r}; expected one of {sorted(_BASES)}")
+        if link not in ("identity", "exp"):
+            raise InputError(f"unknown linear-model link {link!r}; expected 'identity' or 'exp'")
+        self.coef = np.asarray(coef, dtype=np.float64).reshape(-1)
+        self.mean = np.asarray(mean, dtype=np.float64).reshape(-1)
+        self.scale = np.asarray(scale, dtype=np.float64).reshape(-1)
+        if not self.coef.shape == self.mean.shape == self.scale.shape:
+            raise InputError(
+                f"linear model: coef {self.coef.shape}, mean {self.mean.shape} and scale "
+                f"{self.scale.shape} must have the same length"
+            )
+        self.intercept = float(intercept)
+        self.basis = basis
+        self.link = link
+
+    @classmethod
+    def fit(cls, Z: Any, y: Any, *, sample_weight: Any = None, alpha: float = 1.0,
+            basis: str = "pairwise") -> LinearModel:
+        """Weighted ridge regression (unpenalised intercept) on the standardised basis of ``Z``.
+
+        Examples
+        --------
+        >>> Z = np.zeros((4, 9)); Z[:, 1] = [0.0, 1.0, 2.0, 3.0]
+        >>> m = LinearModel.fit(Z, 2 * Z[:, 1] + 1, alpha=1e-9)
+        >>> bool(np.allclose(m.predict(Z), 2 * Z[:, 1] + 1))
+        True
+        """
+        if basis not in _BASES:
+            raise InputError(f"unknown linear-model basis {basis!r}; expected one of {sorted(_BASES)}")
+        B = _BASES[basis](Z)
+        y = np.asarray(y, dtype=np.float64).reshape(-1)
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        if len(y) != len(B) or len(w) != len(B):
+            raise InputError(f"linear model: {len(B)} rows of features, {len(y)} targets, {len(w)} weights")
+        if np.any(w < 0) or not w.sum() > 0:
+            raise InputError("linear model: sample weights must be >= 0 with a positive sum")
+        wn = w / w.sum()
+        mean = wn @ B
+        sd = np.sqrt(wn @ (B - mean) ** 2)
+        scale = np.where(sd > 1e-12, sd, 1.0)
+        A = (B - mean) / scale
+        A[:, sd <= 1e-12] = 0.0  # constant columns carry no information
+        ym = float(wn @ y)
+        # Minimises sum_i w_i (y_i - yhat_i)^2 + alpha * |coef|^2 (as scikit-learn's Ridge).
+        gram = A.T @ (A * w[:, None])
+        rhs = A.T @ (w * (y - ym))
+        coef = np.linalg.solve(gram + alpha * np.eye(A.shape[1]), rhs)
+        coef[sd <= 1e-12] = 0.0
+        return cls(coef=coef, mean=mean, scale=scale, intercept=ym, basis=basis)
+
+    def predict(self, Z: Any) -> np.ndarray:
+        """Predicted values (n,)."""
+        out = ((_BASES[self.basis](Z) - self.mean) / self.scale) @ self.coef + self.intercept
+        return np.exp(out) if self.link == "exp" else out
+
+    def to_arrays(self) -> tuple[dict[str, np.ndarray], dict]:
+        arrays = {"coef": self.coef, "mean": self.mean, "scale": self.scale,
+                  "intercept": np.array([self.intercept])}
+        return arrays, {"kind": self.kind, "basis": self.basis, "link": self.link}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict, spec: dict) -> LinearModel:
+        return cls(coef=arrays["coef"], mean=arrays["mean"], scale=arrays["scale"],
+                   intercept=float(np.asarray(arrays["intercept"]).reshape(-1)[0]),
+                   basis=spec["basis"], link=spec["link"])
+
+
+class AverageModel:
+    """The mean of several regressors' predictions (e.g. trees and a linear model on a log target).
+
+    Parameters
+    ----------
+    members : list
+        Exported regressors (:class:`TreeEnsemble`, :class:`LinearModel`, :class:`DenseNetwork`
+        with one output).
+
+    Examples
+    --------
+    >>> a = LinearModel(coef=np.zeros(80), mean=np.zeros(80), scale=np.ones(80), intercept=1.0)
+    >>> b = LinearModel(coef=np.zeros(80), mean=np.zeros(80), scale=np.ones(80), intercept=3.0)
+    >>> AverageModel([a, b]).predict(np.zeros((1, 9))).tolist()
+    [2.0]
+    """
+
+    kind = "average"
+
+    def __init__(self, members: list):
+        if not members:
+            raise InputError("an AverageModel needs at least one member model")
+        for m in members:
+            if isinstance(m, AverageModel):
+                raise InputError("AverageModel members cannot be AverageModels themselves")
+        self.members = list(members)
+
+    def predict(self, Z: Any) -> np.ndarray:
+        """Mean of the members' predictions (n,)."""
+        preds = [np.asarray(m.predict(Z), dtype=np.float64).reshape(len(Z), -1)[:, 0] for m in self.members]
+        return np.mean(preds, axis=0)
+
+    def to_arrays(self) -> tuple[dict[str, np.ndarray], dict]:
+        arrays, specs = {}, []
+        for i, m in enumerate(self.members):
+            a, spec = m.to_arrays()
+            arrays.update({f"m{i}__{k}": v for k, v in a.items()})
+            specs.append(spec)
+        return arrays, {"kind": self.kind, "members": specs}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict, spec: dict) -> AverageModel:
+        members = []
+        for i, sub in enumerate(spec["members"]):
+            prefix = f"m{i}__"
+            sub_arrays = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+            if sub.get("kind") not in _KINDS or sub.get("kind") == "average":
+                raise ModelLoadError(f"average model member {i}: unknown kind {sub.get('kind')!r}")
+            members.append(_KINDS[sub["kind"]].from_arrays(sub_arrays, sub))
+        return cls(members)
+
+
+_KINDS = {"dense": DenseNetwork, "trees": TreeEnsemble, "linear": LinearModel, "average": AverageModel}
+
+
+def save_exported(model: Any, path: str | os.PathLike) -> dict:
     """Write ``model`` to an ``.npz`` file atomically; return its JSON spec (kind, settings)."""
     arrays, spec = model.to_arrays()
     buf = io.BytesIO()
@@ -568,7 +760,7 @@ def save_exported(model: DenseNetwork | TreeEnsemble, path: str | os.PathLike) -
     return spec
 
 
-def load_exported(path: str | os.PathLike, spec: dict) -> DenseNetwork | TreeEnsemble:
+def load_exported(path: str | os.PathLike, spec: dict) -> Any:
     """Read a model written by :func:`save_exported` (no pickles, nothing written)."""
     path = Path(path)
     if spec.get("kind") not in _KINDS:

@@ -2,9 +2,13 @@
 
 Three targets are learned from the nine features (:data:`~.features.FEATURES`): the memory
 bin (classifier), the peak memory in GB and the wallclock in s (regressors; wallclock on a log
-scale). For each target two candidates are compared on a grouped validation split: Keras dense
-networks in the style of upstream (built with :mod:`spacekit.builder`) and scikit-learn
-histogram gradient boosting. The better one is kept and the reason recorded.
+scale; memory too). For each target candidate kinds are compared on out-of-fold predictions
+of a grouped k-fold of the training data: scikit-learn histogram gradient boosting
+(``trees``), a ridge regression on pairwise products of the features (``linear``: on the log
+targets a product of per-feature factors, which extends to combinations of categorical values
+never seen together, where trees cannot), their mean in log space (``blend``, regressions
+only) and, on request, Keras dense networks in the style of upstream (``keras``, built with
+:mod:`spacekit.builder`). The best one per target is kept and the reason recorded.
 
 Only 803 distinct feature vectors (817 before ``total_mb`` is rounded as production does)
 occur in the 29,191 rows of the shared table, so every
@@ -13,13 +17,16 @@ features are interchangeable for these models, training uses one row per distinc
 vector (and class, for the classifier) weighted by its count: the same loss as training on every
 row, at a fraction of the cost.
 
-Safety margins are calibrated on out-of-fold predictions of a grouped k-fold (each row is
-predicted by a model that never saw its group): the submitted ``memBin`` is the larger of the
-classifier's bin and the bin of the memory estimate times a margin chosen so that at most
-``under_bin_target`` of held-out rows are under-binned on ``margin_confidence`` (0.9) of
-bootstrap resamples of the held-out groups (group-level calibration); the memory upper bound and the wallclock
-kill time are multiplicative margins at the requested coverage (split-conformal quantiles of
-the log residuals).
+Safety margins are calibrated on the same out-of-fold predictions (each row is predicted by a
+model that never saw its group). The submitted ``memBin`` is the bin of a calibrated upper
+quantile of memory, ``memory * exp(m * s(x))``: ``s(x)`` is a small tree model of how far
+off held-out memory predictions of that kind of feature vector are, and ``m`` the smallest
+multiplier leaving at most ``under_bin_target`` of held-out rows under-binned on
+``margin_confidence`` (0.7) of bootstrap resamples of the held-out groups (group-level
+calibration). The first release's rule (``bin_rule="classifier_max"``: the larger of the
+classifier's bin and the bin of memory times one margin) is still available. The memory upper
+bound and the wallclock kill time are multiplicative margins at the requested coverage
+(split-conformal quantiles of the log residuals).
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from ....exceptions import InputError
-from .export import DenseNetwork, TreeEnsemble, save_exported
+from .export import AverageModel, DenseNetwork, LinearModel, TreeEnsemble, save_exported
 from .features import BIN_QUEUES_GB, FEATURES, group_ids, prepare_table
 from .predict import MODEL_FORMAT, CalPredictor, apply_margins, raw_outputs
 
@@ -166,6 +173,11 @@ def _fit_trees(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bo
         max_iter=30 if fast else 200, learning_rate=0.1, max_leaf_nodes=15, max_depth=6,
         min_samples_leaf=5, l2_regularization=3.0, early_stopping=False, random_state=seed,
     )
+    if target == "wallclock" and not fast:
+        # A slower rate, smaller leaves and square-root group weights generalise better to
+        # unseen feature vectors here (median APE on grouped folds).
+        params.update(learning_rate=0.05, max_iter=300, min_samples_leaf=3)
+        w = np.sqrt(w)
     if target == "bin":
         est = HistGradientBoostingClassifier(**params)
     else:
@@ -222,7 +234,55 @@ def _fit_keras(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bo
     return net, model
 
 
-_FITTERS = {"trees": _fit_trees, "keras": _fit_keras}
+# Ridge settings per regression target: (alpha, power of the group counts used as weights).
+_LINEAR_SETTINGS = {"memory": (10.0, 1.0), "wallclock": (1.0, 0.5)}
+
+
+def _fit_linear(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bool):
+    """Ridge regression on pairwise products of the features (log targets: multiplicative effects)."""
+    if target == "bin":
+        raise InputError("model kind 'linear' is for the memory and wallclock regressions, not the bin classifier")
+    Zc, yc, w = _compress(target, Z, y)
+    alpha, power = _LINEAR_SETTINGS[target]
+    return LinearModel.fit(Zc, yc, sample_weight=w**power, alpha=alpha), None
+
+
+def _fit_blend(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bool):
+    """The mean of the trees' and the linear model's predictions (on the log target)."""
+    if target == "bin":
+        raise InputError("model kind 'blend' is for the memory and wallclock regressions, not the bin classifier")
+    trees, _ = _fit_trees(target, Z, y, seed=seed, fast=fast)
+    linear, _ = _fit_linear(target, Z, y, seed=seed, fast=fast)
+    return AverageModel([trees, linear]), None
+
+
+def _fit_memory_scale(Z: np.ndarray, abs_log_resid: np.ndarray, *, seed: int, fast: bool) -> TreeEnsemble:
+    """Small tree ensemble predicting the typical held-out log-memory error of a feature vector.
+
+    Fitted to ``log(|residual| + 0.05)`` of out-of-fold predictions (group counts' square roots
+    as weights); its ``exp`` link returns the scale (> 0) by which the bin margin is multiplied.
+    """
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from threadpoolctl import threadpool_limits
+
+    Zc, yc, w = _compress_regression(Z, np.log(np.asarray(abs_log_resid, dtype=float) + 0.05))
+    est = HistGradientBoostingRegressor(
+        max_iter=20 if fast else 50, learning_rate=0.1, max_leaf_nodes=7, max_depth=6,
+        min_samples_leaf=5, l2_regularization=3.0, early_stopping=False, random_state=seed,
+    )
+    with threadpool_limits(1):
+        est.fit(Zc, yc, sample_weight=np.sqrt(w))
+    return TreeEnsemble.from_sklearn(est, link="exp")
+
+
+_FITTERS = {"trees": _fit_trees, "keras": _fit_keras, "linear": _fit_linear, "blend": _fit_blend}
+#: Model kinds that only exist for the two regressions (the bin classifier is trees or keras).
+_REGRESSION_ONLY = frozenset({"linear", "blend"})
+#: Bin rules: the submitted bin from a calibrated upper quantile of memory, or (the first
+#: release's rule) the larger of the classifier's bin and the bin of memory x one margin.
+BIN_RULES = ("upper_quantile", "classifier_max")
+#: Kinds compared per target by default ("keras" is available too: it has never won here).
+DEFAULT_CANDIDATES = ("trees", "linear", "blend")
 
 
 def _fit_models(kinds: dict, Z: np.ndarray, df, *, seed: int, fast: bool) -> dict:
@@ -295,7 +355,7 @@ def _margin_for(need_sorted: np.ndarray, w_sorted: np.ndarray, target: float) ->
 
 def _calibrate_bin_margin(
     raw: dict, y_bin: np.ndarray, target: float, groups: np.ndarray | None = None,
-    *, confidence: float = 0.9, n_boot: int = 200, seed: int = 0,
+    *, confidence: float = 0.9, n_boot: int = 200, seed: int = 0, rule: str = "classifier_max",
 ) -> float:
     """Smallest log-memory margin whose under-bin rate on held-out rows stays <= ``target``.
 
@@ -306,15 +366,24 @@ def _calibrate_bin_margin(
     is the groups, a few of which hold thousands of rows. With ``groups`` the margin is the
     ``confidence`` quantile of the margins meeting the target on bootstrap resamples of the
     groups (group-level calibration), so that the rate holds for other draws of groups too.
+
+    With ``rule="upper_quantile"`` the submitted bin is ``bin(memory * exp(margin * scale))``
+    (``raw["memory_scale"]``: the predicted typical error of each row), the classifier plays
+    no part, and the returned margin is the multiplier of the scale.
     """
     from .features import BIN_EDGES_GB
 
     y = np.asarray(y_bin, dtype=int)
     edges = np.asarray(BIN_EDGES_GB)
-    argmax = np.argmax(raw["bin_proba"], axis=1)
     need = np.full(len(y), -np.inf)
-    sel = (argmax < y) & (y >= 1)
-    need[sel] = np.log(edges[y[sel] - 1] / raw["memory"][sel])
+    if rule == "upper_quantile":
+        sel = y >= 1
+        scale = np.asarray(raw["memory_scale"], dtype=float)
+    else:
+        argmax = np.argmax(raw["bin_proba"], axis=1)
+        sel = (argmax < y) & (y >= 1)
+        scale = np.ones(len(y))
+    need[sel] = np.log(edges[y[sel] - 1] / raw["memory"][sel]) / scale[sel]
     order = np.argsort(-need, kind="stable")
     need_sorted = need[order]
     base = _margin_for(need_sorted, np.ones(len(y)), target)
@@ -335,12 +404,13 @@ def _calibrate_bin_margin(
 
 
 def _calibrate(raw: dict, df, *, groups=None, under_bin_target: float, wallclock_coverage: float,
-               memory_coverage: float, margin_confidence: float = 0.9) -> dict:
+               memory_coverage: float, margin_confidence: float = 0.9, bin_rule: str = "classifier_max") -> dict:
     y_mem = df["memory"].to_numpy(dtype=float)
     y_wall = df["wallclock"].to_numpy(dtype=float)
     return {
         "bin_log_margin": _calibrate_bin_margin(raw, df["mem_bin"].to_numpy(), under_bin_target, groups,
-                                                confidence=margin_confidence),
+                                                confidence=margin_confidence, rule=bin_rule),
+        "bin_rule": bin_rule,
         "memory_log_margin": _conformal_quantile(np.log(np.maximum(y_mem, 1e-3) / raw["memory"]), memory_coverage),
         "wallclock_log_margin": _conformal_quantile(np.log(y_wall / raw["wallclock"]), wallclock_coverage),
         "under_bin_target": under_bin_target,
@@ -368,6 +438,39 @@ def _better(target: str, a: dict, b: dict) -> bool:
     return a[key] < b[key]
 
 
+def _predict_target(t: str, model, Z: np.ndarray) -> np.ndarray:
+    """Class probabilities (bin) or predictions on the original scale (memory, wallclock)."""
+    if t == "bin":
+        return _bin_proba(model, Z)
+    pred = np.asarray(model.predict(Z), dtype=float).reshape(-1)
+    return np.maximum(np.exp(pred), 1e-6) if TARGET_TRANSFORMS[t] == "log" else np.maximum(pred, 1e-6)
+
+
+def _out_of_fold(cands_of: dict, Z: np.ndarray, df, folds, *, seed: int, fast: bool) -> dict:
+    """Out-of-fold predictions ``{target: {kind: array}}`` of every candidate kind.
+
+    A blend is the mean of the trees' and the linear model's log predictions, so when both are
+    candidates its out-of-fold predictions are computed from theirs (the same fits).
+    """
+    out = {t: {} for t in cands_of}
+    for t, kinds_t in cands_of.items():
+        y = _target_values(df, t)
+        shared_blend = "blend" in kinds_t and {"trees", "linear"} <= set(kinds_t)
+        for kind in kinds_t:
+            if kind == "blend" and shared_blend:
+                continue
+            shape = (len(df), len(BIN_QUEUES_GB)) if t == "bin" else (len(df),)
+            pred = np.zeros(shape)
+            for tr, te in folds:
+                model, _ = _FITTERS[kind](t, Z[tr], y[tr], seed=seed, fast=fast)
+                uniq, inv = np.unique(Z[te], axis=0, return_inverse=True)
+                pred[te] = _predict_target(t, model, uniq)[inv.reshape(-1)]
+            out[t][kind] = pred
+        if shared_blend:
+            out[t]["blend"] = np.sqrt(out[t]["trees"] * out[t]["linear"])  # mean in log space
+    return out
+
+
 # --------------------------------------------------------------------------- pipeline
 def fit_pipeline(
     df,
@@ -380,7 +483,8 @@ def fit_pipeline(
     wallclock_coverage: float = 0.99,
     memory_coverage: float = 0.99,
     calibration_folds: int | None = None,
-    margin_confidence: float = 0.9,
+    margin_confidence: float = 0.7,
+    bin_rule: str = "upper_quantile",
 ) -> tuple[CalPredictor, dict]:
     """Fit transformer, models and safety margins on a prepared table; nothing is written.
 
@@ -388,10 +492,14 @@ def fit_pipeline(
     ----------
     df : pandas.DataFrame
         Output of :func:`~.features.prepare_table`.
-    candidates : sequence of {"trees", "keras"}, optional
-        Model kinds compared per target (default: both; ``fast=True``: trees only).
+    candidates : sequence of {"trees", "keras", "linear", "blend"}, optional
+        Model kinds compared per target on out-of-fold predictions of a grouped k-fold of the
+        data given (default: trees, linear, blend). ``linear`` and ``blend`` (the mean of trees
+        and linear on the log target) exist for the memory and wallclock regressions only.
     kinds : dict, optional
         Skip the comparison and use these kinds (``{"bin": "trees", ...}``).
+    bin_rule : {"upper_quantile", "classifier_max"}
+        How the submitted bin is chosen (see :func:`train`).
 
     Returns
     -------
@@ -413,57 +521,72 @@ def fit_pipeline(
         raise InputError(f"training needs at least 4 distinct feature vectors, found {n_groups}")
     tx = PowerStandardizer(columns=(0, 1)).fit(X)
     Z = tx.transform(X)
-    cands = list(candidates or (("trees",) if fast else ("trees", "keras")))
+    if bin_rule not in BIN_RULES:
+        raise InputError(f"bin_rule must be one of {list(BIN_RULES)}, got {bin_rule!r}")
+    cands = list(candidates or DEFAULT_CANDIDATES)
     unknown = set(cands) - set(_FITTERS)
     if unknown:
         raise InputError(f"unknown model kinds {sorted(unknown)}; expected {sorted(_FITTERS)}")
+    if kinds is not None:
+        # A trained model's metadata["models"] may also list its memory_scale model: ignored.
+        kinds = {t: kinds.get(t) for t in TARGET_COLUMNS}
+        bad = {t: k for t, k in kinds.items() if k not in _FITTERS or (t == "bin" and k in _REGRESSION_ONLY)}
+        if bad:
+            raise InputError(
+                f"kinds must give one kind per target {list(TARGET_COLUMNS)} (bin: trees or keras; "
+                f"memory, wallclock: {sorted(_FITTERS)}), got {kinds}"
+            )
+    # Out-of-fold predictions: every row predicted by a model blind to its group. They choose
+    # the kind per target (when not given) and calibrate the margins.
+    k = calibration_folds or (3 if fast else 5)
+    cal_folds = grouped_kfold(groups, min(k, n_groups), seed + 1)
+    cands_of = {}
+    for t in TARGET_COLUMNS:
+        if kinds is not None:
+            cands_of[t] = [kinds[t]]
+        else:
+            cands_of[t] = [c for c in cands if t != "bin" or c not in _REGRESSION_ONLY]
+            if not cands_of[t]:
+                raise InputError(f"no candidate model kind for the bin classifier in {cands}; add 'trees' or 'keras'")
+    oof_all = _out_of_fold(cands_of, Z, df, cal_folds, seed=seed, fast=fast)
     selection: dict = {}
     if kinds is None:
-        if len(cands) == 1:
-            kinds = {t: cands[0] for t in TARGET_COLUMNS}
-            selection = {t: {"kept": cands[0], "reason": "only candidate"} for t in TARGET_COLUMNS}
-        else:
-            tr, va = grouped_kfold(groups, 5, seed)[0]
-            kinds = {}
-            for t in TARGET_COLUMNS:
-                scores = {}
-                for kind in cands:
-                    model, _ = _FITTERS[kind](t, Z[tr], _target_values(df.iloc[tr], t), seed=seed, fast=fast)
-                    pred = model.predict(Z[va])
-                    if t != "bin":
-                        pred = np.asarray(pred, dtype=float).reshape(-1)
-                        if TARGET_TRANSFORMS[t] == "log":
-                            pred = np.exp(pred)
-                    else:
-                        pred = _bin_proba(model, Z[va])
-                    scores[kind] = _selection_score(t, pred, df.iloc[va])
-                best = cands[0]
-                for kind in cands[1:]:
-                    if _better(t, scores[kind], scores[best]):
-                        best = kind
-                crit = {"bin": "log_loss", "memory": "rmse", "wallclock": "mdape"}[t]
-                kinds[t] = best
-                selection[t] = {
-                    "kept": best,
-                    "scores": scores,
-                    "reason": f"lowest validation {crit} on held-out groups "
-                    f"({', '.join(f'{k}={v[crit]:.4g}' for k, v in scores.items())})",
-                    "validation_rows": int(len(va)),
-                }
+        kinds = {}
+        for t in TARGET_COLUMNS:
+            if len(cands_of[t]) == 1:
+                kinds[t] = cands_of[t][0]
+                selection[t] = {"kept": kinds[t], "reason": "only candidate"}
+                continue
+            scores = {kind: _selection_score(t, oof_all[t][kind], df) for kind in cands_of[t]}
+            best = cands_of[t][0]
+            for kind in cands_of[t][1:]:
+                if _better(t, scores[kind], scores[best]):
+                    best = kind
+            crit = {"bin": "log_loss", "memory": "rmse", "wallclock": "mdape"}[t]
+            kinds[t] = best
+            selection[t] = {
+                "kept": best,
+                "scores": scores,
+                "reason": f"lowest out-of-fold {crit} over {len(cal_folds)} grouped folds "
+                f"({', '.join(f'{k}={v[crit]:.4g}' for k, v in scores.items())})",
+                "validation_rows": int(len(df)),
+            }
     else:
         selection = {t: {"kept": kinds[t], "reason": "given"} for t in TARGET_COLUMNS}
-    # Out-of-fold predictions for the margins: every row predicted by a model blind to its group.
-    k = calibration_folds or (3 if fast else 5)
-    oof = {"bin_proba": np.zeros((len(df), len(BIN_QUEUES_GB))), "memory": np.zeros(len(df)), "wallclock": np.zeros(len(df))}
-    for tr, te in grouped_kfold(groups, min(k, n_groups), seed + 1):
-        models = _fit_models(kinds, Z[tr], df.iloc[tr], seed=seed, fast=fast)
-        uniq, inv = np.unique(Z[te], axis=0, return_inverse=True)
-        r = raw_outputs(models, TARGET_TRANSFORMS, uniq)
-        for key in oof:
-            oof[key][te] = r[key][inv.reshape(-1)]
+    oof = {"bin_proba": oof_all["bin"][kinds["bin"]], "memory": oof_all["memory"][kinds["memory"]],
+           "wallclock": oof_all["wallclock"][kinds["wallclock"]]}
+    scale_model = None
+    if bin_rule == "upper_quantile":
+        # How far off memory predictions of unseen feature vectors typically are, by features:
+        # the bin margin is this scale times one calibrated multiplier.
+        y_log_mem = np.log(np.maximum(df["memory"].to_numpy(dtype=float), 1e-3))
+        scale_model = _fit_memory_scale(Z, np.abs(y_log_mem - np.log(oof["memory"])), seed=seed, fast=fast)
+        oof["memory_scale"] = scale_model.predict(Z)
     cal = _calibrate(oof, df, groups=groups, under_bin_target=under_bin_target, wallclock_coverage=wallclock_coverage,
-                     memory_coverage=memory_coverage, margin_confidence=margin_confidence)
+                     memory_coverage=memory_coverage, margin_confidence=margin_confidence, bin_rule=bin_rule)
     models = _fit_models(kinds, Z, df, seed=seed, fast=fast)
+    if scale_model is not None:
+        models["memory_scale"] = scale_model
     metadata = {
         "format": MODEL_FORMAT,
         "features": list(FEATURES),
@@ -480,7 +603,11 @@ def fit_pipeline(
         "fast": fast,
     }
     predictor = CalPredictor(metadata, models)
-    oof_res = apply_margins(oof, cal["bin_log_margin"], cal["memory_log_margin"], cal["wallclock_log_margin"])
+    if scale_model is not None:
+        metadata["models"]["memory_scale"] = {"kind": "trees", "target": "abs_log_memory_error",
+                                              "target_transform": "none"}
+    oof_res = apply_margins(oof, cal["bin_log_margin"], cal["memory_log_margin"], cal["wallclock_log_margin"],
+                            bin_rule=bin_rule)
     info = {"selection": selection, "calibration": cal, "oof": oof_res, "groups": groups}
     return predictor, info
 
@@ -578,7 +705,8 @@ def train(
     under_bin_target: float = 0.005,
     wallclock_coverage: float = 0.99,
     memory_coverage: float = 0.99,
-    margin_confidence: float = 0.9,
+    margin_confidence: float = 0.7,
+    bin_rule: str = "upper_quantile",
     name: str = "train",
     figures: bool = True,
 ):
@@ -595,16 +723,26 @@ def train(
     seed : int
         Seed of splits and models (training is reproducible given it).
     fast : bool
-        A small model in seconds (tests, demos): trees only, few iterations.
-    candidates : sequence of {"trees", "keras"}, optional
-        Kinds compared per target (default both; ``fast``: trees).
+        A small model in seconds (tests, demos): few tree iterations, no Keras.
+    candidates : sequence of {"trees", "keras", "linear", "blend"}, optional
+        Kinds compared per target on out-of-fold predictions of held-out groups (default
+        trees, linear, blend; keras on request). ``linear`` is a ridge regression on pairwise
+        products of the features
+        (on the log target: multiplicative per-feature effects, which extend to combinations
+        never seen in training); ``blend`` the mean of trees and linear. The bin classifier is
+        trees or keras.
     under_bin_target : float
         Highest acceptable under-bin rate of the submitted ``memBin`` on held-out data.
     wallclock_coverage, memory_coverage : float
         Share of held-out jobs the kill time and the memory upper bound must cover.
     margin_confidence : float
         Group-bootstrap confidence of the bin margin: the margin meets ``under_bin_target`` on
-        this share of resamples of the held-out groups (0.9; lower trades safety for accuracy).
+        this share of resamples of the held-out groups (0.7; higher trades accuracy for safety).
+    bin_rule : {"upper_quantile", "classifier_max"}
+        ``upper_quantile`` (default): ``memBin`` is the bin of ``memVal * exp(m * s(x))``,
+        where ``s(x)`` is a small tree model of the typical held-out log-memory error of the
+        feature vector and ``m`` the calibrated multiplier. ``classifier_max`` (the first
+        release): the larger of the classifier's bin and the bin of ``memVal * exp(m)``.
 
     Returns
     -------
@@ -625,14 +763,14 @@ def train(
     predictor, info = fit_pipeline(
         df, seed=seed, fast=fast, candidates=candidates, under_bin_target=under_bin_target,
         wallclock_coverage=wallclock_coverage, memory_coverage=memory_coverage,
-        margin_confidence=margin_confidence,
+        margin_confidence=margin_confidence, bin_rule=bin_rule,
     )
     elapsed = time.perf_counter() - t0
     params = {
         "data": label, "fast": fast, "candidates": list(candidates or ()),
         "under_bin_target": under_bin_target, "wallclock_coverage": wallclock_coverage,
         "memory_coverage": memory_coverage,
-        "margin_confidence": margin_confidence,
+        "margin_confidence": margin_confidence, "bin_rule": bin_rule,
     }
     run = Run.create("hst_cal", name, runs_dir=out_dir, parameters=params, seed=seed, data_sha256=digest)
     oof_metrics = score_predictions(info["oof"], df["mem_bin"], df["memory"], df["wallclock"])
@@ -693,11 +831,13 @@ def cross_validate(
     n_repeats: int = 3,
     seed: int = 0,
     kinds: dict | None = None,
+    candidates: Sequence[str] | None = None,
     fast: bool = False,
     under_bin_target: float = 0.005,
     wallclock_coverage: float = 0.99,
     memory_coverage: float = 0.99,
-    margin_confidence: float = 0.9,
+    margin_confidence: float = 0.7,
+    bin_rule: str = "upper_quantile",
     progress: bool | None = None,
 ) -> dict:
     """Repeated grouped k-fold of the whole pipeline (fit, margins, predict) on a table.
@@ -709,8 +849,13 @@ def cross_validate(
     Parameters
     ----------
     kinds : dict, optional
-        Model kind per target (``{"bin": "trees", "memory": "trees", "wallclock": "trees"}``
-        by default, or what a trained model's ``metadata["models"]`` kept).
+        Model kind per target (e.g. what a trained model's ``metadata["models"]`` kept). By
+        default each training part chooses per target among ``candidates`` on its own
+        held-out groups, as :func:`train` does (never looking at the fold's test part).
+    candidates : sequence of str, optional
+        Kinds compared when ``kinds`` is not given (default ``("trees", "linear", "blend")``).
+    margin_confidence, bin_rule, under_bin_target, wallclock_coverage, memory_coverage
+        As in :func:`train`.
 
     Returns
     -------
@@ -728,12 +873,12 @@ def cross_validate(
     from ....utils.progress import progress as bar
 
     df, digest, label = _load(data)
-    kinds = kinds or {t: "trees" for t in TARGET_COLUMNS}
     X = df[list(FEATURES)].to_numpy(dtype=np.float64)
     groups = group_ids(X)
-    opts = dict(fast=fast, kinds=kinds, under_bin_target=under_bin_target,
+    opts = dict(fast=fast, kinds=kinds, candidates=None if kinds else list(candidates or DEFAULT_CANDIDATES),
+                under_bin_target=under_bin_target,
                 wallclock_coverage=wallclock_coverage, memory_coverage=memory_coverage,
-                margin_confidence=margin_confidence)
+                margin_confidence=margin_confidence, bin_rule=bin_rule)
     folds = []
     oof = None
     jobs = [(r, f, tr, te) for r in range(n_repeats) for f, (tr, te) in enumerate(grouped_kfold(groups, n_splits, seed + 1000 * r))]
@@ -741,14 +886,15 @@ def cross_validate(
         predictor, _ = fit_pipeline(df.iloc[tr].reset_index(drop=True), seed=seed + r, **opts)
         res = predictor._predict_unique(X[te])
         m = score_predictions(res, df["mem_bin"].iloc[te], df["memory"].iloc[te], df["wallclock"].iloc[te])
-        m.update(repeat=r, fold=f, n_test_groups=int(len(np.unique(groups[te]))))
+        m.update(repeat=r, fold=f, n_test_groups=int(len(np.unique(groups[te]))),
+                 kept={t: predictor.metadata["models"][t]["kind"] for t in TARGET_COLUMNS})
         folds.append(m)
         if r == 0:
             if oof is None:
                 oof = {k: np.zeros((len(df),) + np.shape(v)[1:], dtype=np.asarray(v).dtype) for k, v in res.items()}
             for k in oof:
                 oof[k][te] = res[k]
-    metric_names = [k for k in folds[0] if k not in ("repeat", "fold", "n_rows", "n_test_groups")]
+    metric_names = [k for k in folds[0] if k not in ("repeat", "fold", "n_rows", "n_test_groups", "kept")]
     mean = {k: float(np.nanmean([f[k] for f in folds])) for k in metric_names}
     worst = {}
     for k in metric_names:

@@ -175,6 +175,8 @@ class CalPredictor:
         self.memory_log_margin = float(cal["memory_log_margin"])
         self.wallclock_log_margin = float(cal["wallclock_log_margin"])
         self.under_bin_target = float(cal["under_bin_target"])
+        # Model folders of the first release carry no rule: theirs was "classifier_max".
+        self.bin_rule = cal.get("bin_rule", "classifier_max")
         self.wallclock_coverage = float(cal["wallclock_coverage"])
         self.transform_params = metadata["transform"]
         self.target_transforms = {k: metadata["models"][k].get("target_transform", "none") for k in _TARGET_KEYS}
@@ -194,7 +196,8 @@ class CalPredictor:
             )
         Z = power_standardize(X, self.transform_params)
         out = raw_outputs(self.models, self.target_transforms, Z)
-        return apply_margins(out, self.bin_log_margin, self.memory_log_margin, self.wallclock_log_margin)
+        return apply_margins(out, self.bin_log_margin, self.memory_log_margin, self.wallclock_log_margin,
+                             bin_rule=self.bin_rule)
 
     def predict(self, ipst: str, features: Any) -> dict:
         """Predict one dataset: the calcloud contract plus details.
@@ -288,7 +291,9 @@ class CalPredictor:
 def raw_outputs(models: dict, target_transforms: dict, Z: np.ndarray) -> dict[str, np.ndarray]:
     """Point predictions of the three exported models on standardised features ``Z``.
 
-    When all three are networks they are evaluated together by
+    With a ``memory_scale`` model (the typical log-memory error of a feature vector, used by
+    the ``upper_quantile`` bin rule) its output is returned as ``memory_scale``. When all three
+    are networks they are evaluated together by
     :func:`~spacekit.skopes.hst.cal.export.predict_dense` (one pass over the rows, first
     layers fused).
     """
@@ -310,16 +315,23 @@ def raw_outputs(models: dict, target_transforms: dict, Z: np.ndarray) -> dict[st
         if target_transforms.get(key) == "log":
             y = np.exp(y)
         out[key] = np.maximum(y, 1e-6)
+    if models.get("memory_scale") is not None:
+        out["memory_scale"] = np.asarray(models["memory_scale"].predict(Z), dtype=np.float64).reshape(-1)
     return out
 
 
-def apply_margins(out: dict, bin_margin: float, mem_margin: float, wall_margin: float) -> dict:
+def apply_margins(out: dict, bin_margin: float, mem_margin: float, wall_margin: float, *,
+                  bin_rule: str = "classifier_max") -> dict:
     """Add the safe bin, memory upper bound and kill time to raw point predictions.
 
-    The safe bin is the larger of the classifier's most probable bin and the bin of
-    ``memory * exp(bin_margin)``; the memory upper bound is ``memory * exp(mem_margin)``; the
-    kill time is ``ceil(wallclock * exp(wall_margin))``. The margins are calibrated on
-    held-out groups by :func:`~spacekit.skopes.hst.cal.pipeline.fit_pipeline`.
+    The safe bin (``bin_rule="upper_quantile"``, what :func:`~.pipeline.train` calibrates by
+    default) is the bin of the calibrated upper quantile ``memory * exp(bin_margin * scale)``,
+    ``scale`` being ``out["memory_scale"]`` (the typical held-out log error of that feature
+    vector); with ``"classifier_max"`` (the first release's rule) it is the larger of the
+    classifier's most probable bin and the bin of ``memory * exp(bin_margin)``. The memory
+    upper bound is ``memory * exp(mem_margin)``; the kill time is
+    ``ceil(wallclock * exp(wall_margin))``. The margins are calibrated on held-out groups by
+    :func:`~spacekit.skopes.hst.cal.pipeline.fit_pipeline`.
 
     Examples
     --------
@@ -333,7 +345,17 @@ def apply_margins(out: dict, bin_margin: float, mem_margin: float, wall_margin: 
     proba = out["bin_proba"]
     res = dict(out)
     res["bin_argmax"] = np.argmax(proba, axis=1)
-    res["mem_bin"] = np.maximum(res["bin_argmax"], memory_to_bin(out["memory"] * math.exp(bin_margin)))
+    if bin_rule == "upper_quantile":
+        if "memory_scale" not in out:
+            raise ModelLoadError(
+                "bin rule 'upper_quantile' needs the memory_scale model's output; the model folder "
+                "lacks memory_scale.npz: re-train it"
+            )
+        res["mem_bin"] = memory_to_bin(out["memory"] * np.exp(bin_margin * out["memory_scale"]))
+    elif bin_rule == "classifier_max":
+        res["mem_bin"] = np.maximum(res["bin_argmax"], memory_to_bin(out["memory"] * math.exp(bin_margin)))
+    else:
+        raise ModelLoadError(f"unknown bin rule {bin_rule!r}; expected 'upper_quantile' or 'classifier_max'")
     res["memory_upper"] = out["memory"] * math.exp(mem_margin)
     res["clock_time"] = np.ceil(out["wallclock"] * math.exp(wall_margin))
     return res
@@ -369,7 +391,11 @@ def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
             f"{folder} holds a model of format {meta.get('format')!r}, expected {MODEL_FORMAT!r}; "
             "re-train it with this spacekit version"
         )
-    models = {k: load_exported(folder / meta["models"][k]["file"], meta["models"][k]["spec"]) for k in _TARGET_KEYS}
+    models = {
+        k: load_exported(folder / meta["models"][k]["file"], meta["models"][k]["spec"])
+        for k in (*_TARGET_KEYS, "memory_scale")
+        if k in meta["models"]
+    }
     return CalPredictor(meta, models, model_dir=str(folder))
 
 
