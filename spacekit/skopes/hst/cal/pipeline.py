@@ -26,7 +26,7 @@ multiplier leaving at most ``under_bin_target`` of held-out rows under-binned on
 calibration). The first release's rule (``bin_rule="classifier_max"``: the larger of the
 classifier's bin and the bin of memory times one margin) is still available. The memory upper
 bound and the wallclock kill time are multiplicative margins at the requested coverage
-(split-conformal quantiles of the log residuals).
+(split-conformal quantiles of the log residuals, at the group level with the same bootstrap).
 """
 
 from __future__ import annotations
@@ -337,10 +337,31 @@ def score_predictions(res: dict, y_bin: Any, y_mem: Any, y_wall: Any) -> dict:
     return out
 
 
-def _conformal_quantile(r: np.ndarray, coverage: float) -> float:
-    r = np.sort(np.asarray(r, dtype=float))
-    k = min(len(r) - 1, max(0, math.ceil((len(r) + 1) * coverage) - 1))
-    return float(r[k])
+def _conformal_quantile(r: np.ndarray, coverage: float, groups: np.ndarray | None = None, *,
+                        confidence: float = 0.7, n_boot: int = 200, seed: int = 0) -> float:
+    """Split-conformal ``coverage`` quantile of residuals ``r``; with ``groups``, at group level.
+
+    With ``groups`` the result is the larger of the plain quantile and the ``confidence``
+    quantile, over bootstrap resamples of the groups, of the count-weighted ``coverage``
+    quantile: a few large groups share their errors, and the coverage should hold for other
+    draws of groups too.
+    """
+    order = np.argsort(np.asarray(r, dtype=float), kind="stable")
+    rs = np.asarray(r, dtype=float)[order]
+    k = min(len(rs) - 1, max(0, math.ceil((len(rs) + 1) * coverage) - 1))
+    plain = float(rs[k])
+    if groups is None or n_boot < 1:
+        return plain
+    _, inv = np.unique(np.asarray(groups), return_inverse=True)
+    inv = inv.reshape(-1)[order]
+    n_groups = int(inv.max()) + 1
+    rng = np.random.default_rng(seed)
+    qs = []
+    for _ in range(n_boot):
+        w = np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups).astype(float)[inv]
+        cw = np.cumsum(w)
+        qs.append(rs[min(len(rs) - 1, int(np.searchsorted(cw, coverage * cw[-1], side="left")))])
+    return float(max(plain, np.quantile(qs, confidence)))
 
 
 def _margin_for(need_sorted: np.ndarray, w_sorted: np.ndarray, target: float) -> float:
@@ -411,8 +432,10 @@ def _calibrate(raw: dict, df, *, groups=None, under_bin_target: float, wallclock
         "bin_log_margin": _calibrate_bin_margin(raw, df["mem_bin"].to_numpy(), under_bin_target, groups,
                                                 confidence=margin_confidence, rule=bin_rule),
         "bin_rule": bin_rule,
-        "memory_log_margin": _conformal_quantile(np.log(np.maximum(y_mem, 1e-3) / raw["memory"]), memory_coverage),
-        "wallclock_log_margin": _conformal_quantile(np.log(y_wall / raw["wallclock"]), wallclock_coverage),
+        "memory_log_margin": _conformal_quantile(np.log(np.maximum(y_mem, 1e-3) / raw["memory"]), memory_coverage,
+                                                 groups, confidence=margin_confidence),
+        "wallclock_log_margin": _conformal_quantile(np.log(y_wall / raw["wallclock"]), wallclock_coverage,
+                                                    groups, confidence=margin_confidence),
         "under_bin_target": under_bin_target,
         "wallclock_coverage": wallclock_coverage,
         "memory_coverage": memory_coverage,
