@@ -283,6 +283,19 @@ def test_linear_and_average_export_match_ridge(tmp_path):
     again = load_exported(tmp_path / "avg.npz", json.loads(json.dumps(spec)))
     assert spec["kind"] == "average" and [s["kind"] for s in spec["members"]] == ["trees", "linear"]
     assert np.array_equal(again.predict(Z), avg.predict(Z))
+    # bounded: the linear member may move the trees' prediction by at most max_deviation
+    far = Z.copy()
+    far[:, 1] = 40.0  # far outside the training range: the quadratic terms explode
+    anchored = AverageModel([trees, m], weights=[0, 1], max_deviation=0.5)
+    t_far, l_far = trees.predict(far), m.predict(far)
+    assert np.abs(l_far - t_far).max() > 0.5
+    np.testing.assert_allclose(anchored.predict(far), np.clip(l_far, t_far - 0.5, t_far + 0.5), rtol=0, atol=1e-12)
+    spec = save_exported(anchored, tmp_path / "anchored.npz")
+    assert spec["max_deviation"] == 0.5
+    assert np.array_equal(load_exported(tmp_path / "anchored.npz", json.loads(json.dumps(spec))).predict(far),
+                          anchored.predict(far))
+    with pytest.raises(InputError, match="weights"):
+        AverageModel([trees, m], weights=[1.0])
     with pytest.raises(InputError, match="shape"):
         pairwise_basis(np.zeros((2, 5)))
     with pytest.raises(InputError, match="basis"):
@@ -373,7 +386,7 @@ def test_train_writes_versioned_run(trained):
     assert (run.path / "model" / "memory_scale.npz").is_file()
     assert meta["calibration"]["bin_rule"] == "upper_quantile" and meta["calibration"]["margin_confidence"] == 0.7
     sel = run.metrics["selection"]
-    assert set(sel["memory"]["scores"]) == {"trees", "linear", "blend"}  # compared on held-out groups
+    assert set(sel["memory"]["scores"]) == {"trees", "anchored", "blend"}  # compared on held-out groups
     assert sel["bin"]["reason"] == "only candidate"  # linear/blend are regressions only
     assert meta["metrics_out_of_fold"]["n_rows"] == 4000
     assert {p.suffix for p in run.figures()} >= {".png"}

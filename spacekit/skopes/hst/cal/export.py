@@ -696,13 +696,22 @@ class LinearModel:
 
 
 class AverageModel:
-    """The mean of several regressors' predictions (e.g. trees and a linear model on a log target).
+    """A weighted mean of regressors' predictions (e.g. trees and a linear model on a log target).
+
+    With ``max_deviation`` every member after the first is first clipped to within
+    ``max_deviation`` of the first member's prediction (on a log target: a factor of
+    ``exp(max_deviation)``), so a member extrapolating wildly on an unseen input moves the
+    result by a bounded amount.
 
     Parameters
     ----------
     members : list
         Exported regressors (:class:`TreeEnsemble`, :class:`LinearModel`, :class:`DenseNetwork`
         with one output).
+    weights : sequence of float, optional
+        Weight of each member (default equal); they are normalised to sum to 1.
+    max_deviation : float, optional
+        Bound on each later member's distance from the first member's prediction.
 
     Examples
     --------
@@ -714,26 +723,41 @@ class AverageModel:
 
     kind = "average"
 
-    def __init__(self, members: list):
+    def __init__(self, members: list, *, weights: Any = None, max_deviation: float | None = None):
         if not members:
             raise InputError("an AverageModel needs at least one member model")
         for m in members:
             if isinstance(m, AverageModel):
                 raise InputError("AverageModel members cannot be AverageModels themselves")
         self.members = list(members)
+        w = np.ones(len(members)) if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1)
+        if len(w) != len(members) or np.any(w < 0) or not w.sum() > 0:
+            raise InputError(
+                f"AverageModel: expected {len(members)} non-negative weights with a positive sum, got {list(w)}"
+            )
+        self.weights = w / w.sum()
+        if max_deviation is not None and not max_deviation > 0:
+            raise InputError(f"AverageModel: max_deviation must be > 0 or None, got {max_deviation!r}")
+        self.max_deviation = None if max_deviation is None else float(max_deviation)
 
     def predict(self, Z: Any) -> np.ndarray:
-        """Mean of the members' predictions (n,)."""
+        """Weighted mean of the members' (bounded) predictions (n,)."""
         preds = [np.asarray(m.predict(Z), dtype=np.float64).reshape(len(Z), -1)[:, 0] for m in self.members]
-        return np.mean(preds, axis=0)
+        if self.max_deviation is not None:
+            d = self.max_deviation
+            preds = [preds[0]] + [np.clip(p, preds[0] - d, preds[0] + d) for p in preds[1:]]
+        out = np.zeros(len(preds[0]))
+        for w, p in zip(self.weights, preds, strict=True):
+            out += w * p
+        return out
 
     def to_arrays(self) -> tuple[dict[str, np.ndarray], dict]:
-        arrays, specs = {}, []
+        arrays, specs = {"weights": self.weights}, []
         for i, m in enumerate(self.members):
             a, spec = m.to_arrays()
             arrays.update({f"m{i}__{k}": v for k, v in a.items()})
             specs.append(spec)
-        return arrays, {"kind": self.kind, "members": specs}
+        return arrays, {"kind": self.kind, "members": specs, "max_deviation": self.max_deviation}
 
     @classmethod
     def from_arrays(cls, arrays: dict, spec: dict) -> AverageModel:
@@ -744,7 +768,7 @@ class AverageModel:
             if sub.get("kind") not in _KINDS or sub.get("kind") == "average":
                 raise ModelLoadError(f"average model member {i}: unknown kind {sub.get('kind')!r}")
             members.append(_KINDS[sub["kind"]].from_arrays(sub_arrays, sub))
-        return cls(members)
+        return cls(members, weights=arrays.get("weights"), max_deviation=spec.get("max_deviation"))
 
 
 _KINDS = {"dense": DenseNetwork, "trees": TreeEnsemble, "linear": LinearModel, "average": AverageModel}

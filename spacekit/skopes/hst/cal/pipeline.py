@@ -4,11 +4,12 @@ Three targets are learned from the nine features (:data:`~.features.FEATURES`): 
 bin (classifier), the peak memory in GB and the wallclock in s (regressors; wallclock on a log
 scale; memory too). For each target candidate kinds are compared on out-of-fold predictions
 of a grouped k-fold of the training data: scikit-learn histogram gradient boosting
-(``trees``), a ridge regression on pairwise products of the features (``linear``: on the log
-targets a product of per-feature factors, which extends to combinations of categorical values
-never seen together, where trees cannot), their mean in log space (``blend``, regressions
-only) and, on request, Keras dense networks in the style of upstream (``keras``, built with
-:mod:`spacekit.builder`). The best one per target is kept and the reason recorded.
+(``trees``); for the regressions, a ridge regression on pairwise products of the features (on
+the log targets a product of per-feature factors, which extends to combinations of categorical
+values never seen together, where trees cannot) kept within a factor 4 of the trees'
+prediction (``anchored``; unbounded: ``linear``), and the mean of trees and anchored in log
+space (``blend``); on request, Keras dense networks in the style of upstream (``keras``, built
+with :mod:`spacekit.builder`). The best one per target is kept and the reason recorded.
 
 Only 803 distinct feature vectors (817 before ``total_mb`` is rounded as production does)
 occur in the 29,191 rows of the shared table, so every
@@ -247,13 +248,25 @@ def _fit_linear(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: b
     return LinearModel.fit(Zc, yc, sample_weight=w**power, alpha=alpha), None
 
 
-def _fit_blend(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bool):
-    """The mean of the trees' and the linear model's predictions (on the log target)."""
+#: How far (log scale) the linear model may move a prediction away from the trees' in the
+#: ``anchored`` and ``blend`` kinds: a factor of 4. Effects such as drizcorr's (x2-2.7 memory)
+#: pass; a pairwise-product extrapolation to an input far from the training data (x100) does not.
+MAX_LINEAR_DEVIATION = math.log(4.0)
+
+
+def _fit_blend(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bool, weights=(1.0, 1.0)):
+    """The mean of the trees' and the (bounded) linear model's predictions on the log target."""
     if target == "bin":
-        raise InputError("model kind 'blend' is for the memory and wallclock regressions, not the bin classifier")
+        raise InputError("model kinds 'blend' and 'anchored' are for the memory and wallclock regressions, "
+                         "not the bin classifier")
     trees, _ = _fit_trees(target, Z, y, seed=seed, fast=fast)
     linear, _ = _fit_linear(target, Z, y, seed=seed, fast=fast)
-    return AverageModel([trees, linear]), None
+    return AverageModel([trees, linear], weights=weights, max_deviation=MAX_LINEAR_DEVIATION), None
+
+
+def _fit_anchored(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bool):
+    """The linear model's prediction, kept within a factor exp(MAX_LINEAR_DEVIATION) of the trees'."""
+    return _fit_blend(target, Z, y, seed=seed, fast=fast, weights=(0.0, 1.0))
 
 
 def _fit_memory_scale(Z: np.ndarray, abs_log_resid: np.ndarray, *, seed: int, fast: bool) -> TreeEnsemble:
@@ -275,14 +288,15 @@ def _fit_memory_scale(Z: np.ndarray, abs_log_resid: np.ndarray, *, seed: int, fa
     return TreeEnsemble.from_sklearn(est, link="exp")
 
 
-_FITTERS = {"trees": _fit_trees, "keras": _fit_keras, "linear": _fit_linear, "blend": _fit_blend}
+_FITTERS = {"trees": _fit_trees, "keras": _fit_keras, "linear": _fit_linear, "anchored": _fit_anchored,
+            "blend": _fit_blend}
 #: Model kinds that only exist for the two regressions (the bin classifier is trees or keras).
-_REGRESSION_ONLY = frozenset({"linear", "blend"})
+_REGRESSION_ONLY = frozenset({"linear", "anchored", "blend"})
 #: Bin rules: the submitted bin from a calibrated upper quantile of memory, or (the first
 #: release's rule) the larger of the classifier's bin and the bin of memory x one margin.
 BIN_RULES = ("upper_quantile", "classifier_max")
 #: Kinds compared per target by default ("keras" is available too: it has never won here).
-DEFAULT_CANDIDATES = ("trees", "linear", "blend")
+DEFAULT_CANDIDATES = ("trees", "anchored", "blend")
 
 
 def _fit_models(kinds: dict, Z: np.ndarray, df, *, seed: int, fast: bool) -> dict:
@@ -472,16 +486,17 @@ def _predict_target(t: str, model, Z: np.ndarray) -> np.ndarray:
 def _out_of_fold(cands_of: dict, Z: np.ndarray, df, folds, *, seed: int, fast: bool) -> dict:
     """Out-of-fold predictions ``{target: {kind: array}}`` of every candidate kind.
 
-    A blend is the mean of the trees' and the linear model's log predictions, so when both are
-    candidates its out-of-fold predictions are computed from theirs (the same fits).
+    ``anchored`` and ``blend`` are computed from the trees' and the linear model's out-of-fold
+    predictions (the same fits) when trees are a candidate too.
     """
     out = {t: {} for t in cands_of}
     for t, kinds_t in cands_of.items():
         y = _target_values(df, t)
-        shared_blend = "blend" in kinds_t and {"trees", "linear"} <= set(kinds_t)
-        for kind in kinds_t:
-            if kind == "blend" and shared_blend:
-                continue
+        derived = [k for k in ("anchored", "blend") if k in kinds_t] if "trees" in kinds_t else []
+        fit_kinds = [k for k in kinds_t if k not in derived]
+        if derived and "linear" not in fit_kinds:
+            fit_kinds.append("linear")
+        for kind in fit_kinds:
             shape = (len(df), len(BIN_QUEUES_GB)) if t == "bin" else (len(df),)
             pred = np.zeros(shape)
             for tr, te in folds:
@@ -489,8 +504,15 @@ def _out_of_fold(cands_of: dict, Z: np.ndarray, df, folds, *, seed: int, fast: b
                 uniq, inv = np.unique(Z[te], axis=0, return_inverse=True)
                 pred[te] = _predict_target(t, model, uniq)[inv.reshape(-1)]
             out[t][kind] = pred
-        if shared_blend:
-            out[t]["blend"] = np.sqrt(out[t]["trees"] * out[t]["linear"])  # mean in log space
+        if derived:
+            lt = np.log(out[t]["trees"])
+            ll = np.clip(np.log(out[t]["linear"]), lt - MAX_LINEAR_DEVIATION, lt + MAX_LINEAR_DEVIATION)
+            if "anchored" in derived:
+                out[t]["anchored"] = np.exp(ll)
+            if "blend" in derived:
+                out[t]["blend"] = np.exp((lt + ll) / 2)
+        if "linear" not in kinds_t:
+            out[t].pop("linear", None)
     return out
 
 
@@ -515,10 +537,10 @@ def fit_pipeline(
     ----------
     df : pandas.DataFrame
         Output of :func:`~.features.prepare_table`.
-    candidates : sequence of {"trees", "keras", "linear", "blend"}, optional
+    candidates : sequence of {"trees", "keras", "linear", "anchored", "blend"}, optional
         Model kinds compared per target on out-of-fold predictions of a grouped k-fold of the
-        data given (default: trees, linear, blend). ``linear`` and ``blend`` (the mean of trees
-        and linear on the log target) exist for the memory and wallclock regressions only.
+        data given (default: trees, anchored, blend). ``linear``, ``anchored`` and ``blend``
+        exist for the memory and wallclock regressions only.
     kinds : dict, optional
         Skip the comparison and use these kinds (``{"bin": "trees", ...}``).
     bin_rule : {"upper_quantile", "classifier_max"}
@@ -747,13 +769,14 @@ def train(
         Seed of splits and models (training is reproducible given it).
     fast : bool
         A small model in seconds (tests, demos): few tree iterations, no Keras.
-    candidates : sequence of {"trees", "keras", "linear", "blend"}, optional
+    candidates : sequence of {"trees", "keras", "linear", "anchored", "blend"}, optional
         Kinds compared per target on out-of-fold predictions of held-out groups (default
-        trees, linear, blend; keras on request). ``linear`` is a ridge regression on pairwise
-        products of the features
-        (on the log target: multiplicative per-feature effects, which extend to combinations
-        never seen in training); ``blend`` the mean of trees and linear. The bin classifier is
-        trees or keras.
+        trees, anchored, blend; keras on request). ``linear`` is a ridge regression on
+        pairwise products of the features (on the log target: multiplicative per-feature
+        effects, which extend to combinations never seen in training); ``anchored`` the same
+        kept within a factor 4 of the trees' prediction (a pairwise-product model can
+        extrapolate wildly far from its data); ``blend`` the mean of trees and anchored in log
+        space. The bin classifier is trees or keras.
     under_bin_target : float
         Highest acceptable under-bin rate of the submitted ``memBin`` on held-out data.
     wallclock_coverage, memory_coverage : float
@@ -876,7 +899,7 @@ def cross_validate(
         default each training part chooses per target among ``candidates`` on its own
         held-out groups, as :func:`train` does (never looking at the fold's test part).
     candidates : sequence of str, optional
-        Kinds compared when ``kinds`` is not given (default ``("trees", "linear", "blend")``).
+        Kinds compared when ``kinds`` is not given (default ``("trees", "anchored", "blend")``).
     margin_confidence, bin_rule, under_bin_target, wallclock_coverage, memory_coverage
         As in :func:`train`.
 
