@@ -78,7 +78,7 @@ def bench_cv(kinds=None, **options) -> dict:
 def bench_tradeoff() -> dict:
     """The default rule at other margin confidences, and the first release's rule."""
     out = {}
-    for conf in (0.5, 0.6, 0.8, 0.9):
+    for conf in (0.5, 0.6, 0.7, 0.9):
         out[f"upper_quantile_conf{conf}"] = bench_cv(margin_confidence=conf)
     out["classifier_max_conf0.9"] = bench_cv(margin_confidence=0.9, bin_rule="classifier_max")
     return out

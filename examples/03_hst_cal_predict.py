@@ -5,8 +5,9 @@ Run from a clone (the real data in ../shared/data is the mirror)::
 
     SPACEKIT_DATA_MIRROR=../shared/data .venv/bin/python examples/03_hst_cal_predict.py
 
-About 10 s on 2 cores: ``fast=True`` trains small tree models (drop it for the full model
-comparison, about a minute). The run folder goes to a temporary folder (or the folder given as
+About 10 s on 2 cores: ``fast=True`` trains small models (trees, and a linear model of log
+memory/wallclock, compared per target on held-out groups); drop it for the full-size ones
+(about 10 s more). The run folder goes to a temporary folder (or the folder given as
 the first argument); ``spacekit dashboard --runs <that folder>`` shows it.
 """
 

@@ -384,7 +384,7 @@ def test_train_writes_versioned_run(trained):
     assert len(meta["training_data_sha256"]) == 64 and meta["spacekit_version"] and meta["created"]
     assert set(meta["models"]) == {"bin", "memory", "wallclock", "memory_scale"}
     assert (run.path / "model" / "memory_scale.npz").is_file()
-    assert meta["calibration"]["bin_rule"] == "upper_quantile" and meta["calibration"]["margin_confidence"] == 0.7
+    assert meta["calibration"]["bin_rule"] == "upper_quantile" and meta["calibration"]["margin_confidence"] == 0.8
     sel = run.metrics["selection"]
     assert set(sel["memory"]["scores"]) == {"trees", "anchored", "blend"}  # compared on held-out groups
     assert sel["bin"]["reason"] == "only candidate"  # linear/blend are regressions only

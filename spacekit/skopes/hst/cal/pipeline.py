@@ -23,7 +23,7 @@ model that never saw its group). The submitted ``memBin`` is the bin of a calibr
 quantile of memory, ``memory * exp(m * s(x))``: ``s(x)`` is a small tree model of how far
 off held-out memory predictions of that kind of feature vector are, and ``m`` the smallest
 multiplier leaving at most ``under_bin_target`` of held-out rows under-binned on
-``margin_confidence`` (0.7) of bootstrap resamples of the held-out groups (group-level
+``margin_confidence`` (0.8) of bootstrap resamples of the held-out groups (group-level
 calibration). The first release's rule (``bin_rule="classifier_max"``: the larger of the
 classifier's bin and the bin of memory times one margin) is still available. The memory upper
 bound and the wallclock kill time are multiplicative margins at the requested coverage
@@ -352,7 +352,7 @@ def score_predictions(res: dict, y_bin: Any, y_mem: Any, y_wall: Any) -> dict:
 
 
 def _conformal_quantile(r: np.ndarray, coverage: float, groups: np.ndarray | None = None, *,
-                        confidence: float = 0.7, n_boot: int = 200, seed: int = 0) -> float:
+                        confidence: float = 0.8, n_boot: int = 200, seed: int = 0) -> float:
     """Split-conformal ``coverage`` quantile of residuals ``r``; with ``groups``, at group level.
 
     With ``groups`` the result is the larger of the plain quantile and the ``confidence``
@@ -528,7 +528,7 @@ def fit_pipeline(
     wallclock_coverage: float = 0.99,
     memory_coverage: float = 0.99,
     calibration_folds: int | None = None,
-    margin_confidence: float = 0.7,
+    margin_confidence: float = 0.8,
     bin_rule: str = "upper_quantile",
 ) -> tuple[CalPredictor, dict]:
     """Fit transformer, models and safety margins on a prepared table; nothing is written.
@@ -750,7 +750,7 @@ def train(
     under_bin_target: float = 0.005,
     wallclock_coverage: float = 0.99,
     memory_coverage: float = 0.99,
-    margin_confidence: float = 0.7,
+    margin_confidence: float = 0.8,
     bin_rule: str = "upper_quantile",
     name: str = "train",
     figures: bool = True,
@@ -783,7 +783,7 @@ def train(
         Share of held-out jobs the kill time and the memory upper bound must cover.
     margin_confidence : float
         Group-bootstrap confidence of the bin margin: the margin meets ``under_bin_target`` on
-        this share of resamples of the held-out groups (0.7; higher trades accuracy for safety).
+        this share of resamples of the held-out groups (0.8; higher trades accuracy for safety).
     bin_rule : {"upper_quantile", "classifier_max"}
         ``upper_quantile`` (default): ``memBin`` is the bin of ``memVal * exp(m * s(x))``,
         where ``s(x)`` is a small tree model of the typical held-out log-memory error of the
@@ -882,7 +882,7 @@ def cross_validate(
     under_bin_target: float = 0.005,
     wallclock_coverage: float = 0.99,
     memory_coverage: float = 0.99,
-    margin_confidence: float = 0.7,
+    margin_confidence: float = 0.8,
     bin_rule: str = "upper_quantile",
     progress: bool | None = None,
 ) -> dict:
