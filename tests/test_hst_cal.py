@@ -492,7 +492,9 @@ def test_upper_quantile_serving_and_first_release_folders(trained, tmp_path):
     old = tmp_path / "old"
     shutil.copytree(trained.model_dir, old)
     meta = json.loads((old / "metadata.json").read_text())
+    assert meta["format"] == "spacekit.hst_cal/2"
     del meta["calibration"]["bin_rule"], meta["models"]["memory_scale"]
+    meta["format"] = "spacekit.hst_cal/1"
     (old / "metadata.json").write_text(json.dumps(meta))
     (old / "memory_scale.npz").unlink()
     legacy = load_predictor(old)

@@ -41,8 +41,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Format tag written in every model folder's ``metadata.json``.
-MODEL_FORMAT = "spacekit.hst_cal/1"
+#: Format tag written in every model folder's ``metadata.json``. Version 2 added the
+#: ``upper_quantile`` bin rule (``calibration.bin_rule``, ``memory_scale.npz``) and the linear
+#: and average model kinds, which a version-1 reader would misread; version-1 folders load.
+MODEL_FORMAT = "spacekit.hst_cal/2"
+_READABLE_FORMATS = ("spacekit.hst_cal/1", MODEL_FORMAT)
 _TARGET_KEYS = ("bin", "memory", "wallclock")
 
 
@@ -386,9 +389,9 @@ def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
         meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ModelLoadError(f"{folder}/metadata.json is not valid JSON: {exc}") from None
-    if meta.get("format") != MODEL_FORMAT:
+    if meta.get("format") not in _READABLE_FORMATS:
         raise ModelLoadError(
-            f"{folder} holds a model of format {meta.get('format')!r}, expected {MODEL_FORMAT!r}; "
+            f"{folder} holds a model of format {meta.get('format')!r}, expected one of {list(_READABLE_FORMATS)}; "
             "re-train it with this spacekit version"
         )
     models = {
