@@ -115,7 +115,7 @@ def main(argv=None) -> int:
     ap.add_argument("--n-synthetic", type=int, default=2000)
     ap.add_argument("--injections", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=12)
-    ap.add_argument("--network", default="global", choices=("global", "seed", "folded"))
+    ap.add_argument("--network", default="folded", choices=("folded", "global", "seed"))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--runs", default=None)
     ap.add_argument("--data", default=None, help="reuse a built set instead of building one")

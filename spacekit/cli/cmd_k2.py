@@ -47,9 +47,10 @@ def register(sub) -> None:
         t.add_argument("--batch-size", type=int, default=32)
         t.add_argument("--learning-rate", type=float, default=1e-3)
         t.add_argument("--seed", type=int, default=0)
-        t.add_argument("--network", choices=("global", "seed", "folded"), default="global",
-                       help="global-pooling CNN (default), the seed's build_cnn1d, or 'folded' "
-                       "(the window plus its folded box-search views)")
+        t.add_argument("--network", choices=("folded", "global", "seed"), default="folded",
+                       help="'folded' (default: the window plus its folded box-search and "
+                       "whitened-search features, CNN averaged with gradient boosting), "
+                       "'global' (window-only global-pooling CNN) or 'seed' (build_cnn1d)")
         t.add_argument("--fast", action="store_true", help="tiny network (smoke runs)")
         t.add_argument("--threshold", type=float, default=0.5)
         t.add_argument("--train-min-snr", type=float, default=5.0, metavar="SNR",

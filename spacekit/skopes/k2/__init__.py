@@ -12,6 +12,8 @@ Layer 6 (apps). Names load lazily, so ``import spacekit.skopes.k2`` stays light.
 ``read_flux_table_with_meta``        read it back as ``(X, y, meta)``
 ``train`` / ``evaluate``             fit the CNN / leave-one-star-out evaluation -> run folder
 ``fold_features``                    box search + folded global/local views (``network="folded"``)
+``whitened_box_search`` ...          matched filter in coloured noise (AR pre-whitening):
+                                     ``whitened_snr_at``, ``whitened_features``
 ``predict`` / ``load_classifier``    probability of a transit for light curves or table rows
 ``synthetic_window`` ...             noise generators: ``red_noise``, ``stellar_variability``,
                                      ``flares``, ``white_noise``
@@ -76,6 +78,9 @@ _EXPORTS = {
     "model_inputs": "classifier",
     "fold_features": "folded",
     "fold_view": "folded",
+    "whitened_box_search": "whiten",
+    "whitened_snr_at": "whiten",
+    "whitened_features": "whiten",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

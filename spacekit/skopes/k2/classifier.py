@@ -15,10 +15,15 @@ rows or light-curve windows alike — into the network's ``(length, 3)`` input:
    transits shorter than about 40 cadences (every injected transit at 30-minute cadence).
    Windows carry no time axis, so the two time scales let the network handle any cadence.
 
-The default network is :func:`spacekit.skopes.k2.network.build_transit_cnn` (global pooling);
-``network="seed"`` uses :func:`spacekit.builder.build_cnn1d` (the seed's 4-block CNN). Both
-are trained with :class:`spacekit.builder.Trainer` on balanced batches with circular-roll
-augmentation.
+The default network, ``network="folded"``, is
+:func:`spacekit.skopes.k2.network.build_folded_cnn` (the window plus the folded views and
+scalar features of :mod:`spacekit.skopes.k2.folded`: box search, red-noise profile and the
+whitened matched-filter search of :mod:`spacekit.skopes.k2.whiten`) averaged with a
+gradient-boosting classifier on the same features; ``network="global"`` is the window-only
+:func:`spacekit.skopes.k2.network.build_transit_cnn` (global pooling, the default before the
+folded option measured better leave-one-star-out) and ``network="seed"``
+:func:`spacekit.builder.build_cnn1d` (the seed's 4-block CNN). The networks are trained
+with :class:`spacekit.builder.Trainer` on balanced batches with circular-roll augmentation.
 
 Examples
 --------
@@ -455,7 +460,7 @@ def train(
     learning_rate: float = 1e-3,
     seed: int = 0,
     fast: bool = False,
-    network: str = "global",
+    network: str = "folded",
     threshold: float = 0.5,
     train_min_snr: float | None = 5.0,
     show_progress: bool | None = None,
@@ -476,13 +481,16 @@ def train(
         Makes training repeatable.
     fast : bool
         A tiny network (for tests and smoke runs).
-    network : {"global", "seed", "folded"}
-        The global-pooling transit CNN, the seed's ``build_cnn1d``, or the two-branch
+    network : {"folded", "global", "seed"}
+        ``"folded"`` (default): the two-branch
         :func:`~spacekit.skopes.k2.network.build_folded_cnn` (the window plus its folded
-        box-search views and red-noise profile, :mod:`spacekit.skopes.k2.folded`) averaged
+        box-search views, red-noise profile and whitened-search statistics,
+        :mod:`spacekit.skopes.k2.folded`, :mod:`spacekit.skopes.k2.whiten`) averaged
         with a gradient-boosting classifier on the same folded features
-        (:func:`boost_features`, weight :data:`BOOST_WEIGHT`; saved as ``model/boost.pkl``).
-        Folded features of a flux-table file are cached under ``<cache_dir>/k2/features``.
+        (:func:`boost_features`, weight :data:`BOOST_WEIGHT`; saved as ``model/boost.pkl``);
+        the searches take about 0.15 s per window and are cached per flux-table file under
+        ``<cache_dir>/k2/features``. ``"global"``: the window-only global-pooling transit
+        CNN; ``"seed"``: the seed's ``build_cnn1d``.
     threshold : float
         Decision threshold saved with the model.
     train_min_snr : float or None
@@ -851,7 +859,7 @@ def evaluate(
     learning_rate: float = 1e-3,
     seed: int = 0,
     fast: bool = False,
-    network: str = "global",
+    network: str = "folded",
     threshold: float = 0.5,
     train_min_snr: float | None = 5.0,
     show_progress: bool | None = None,
