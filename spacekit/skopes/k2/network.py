@@ -1,4 +1,4 @@
-"""A translation-invariant 1D CNN for transit detection (the k2 app's default network).
+"""Translation-invariant 1D CNNs for transit detection (the k2 app's networks).
 
 The seed's network (:func:`spacekit.builder.build_cnn1d`) ends in ``Flatten`` + dense
 layers, so it must learn a transit detector separately for every position of the window,
@@ -6,7 +6,9 @@ and its pooling (window 2, stride 4) skips half the samples. A transit can sit a
 window, so this network keeps every position ("same" padding, pooling window = stride = 2)
 and ends in *global* max and average pooling: one dip detector shared by all positions and
 all time scales (each block halves the resolution, so deeper blocks see longer transits).
-Both networks are available through ``train(..., network="seed"|"global")``.
+Both networks are available through ``train(..., network="seed"|"global")``; the default,
+``network="folded"``, uses :func:`build_folded_cnn` (this window branch plus branches for the
+folded views and scalar features of :mod:`spacekit.skopes.k2.folded`).
 
 Examples
 --------
