@@ -335,6 +335,44 @@ def test_bin_margin_meets_target_on_calibration_rows():
     assert m_groups >= m  # group-level calibration is never less safe
 
 
+def test_group_quantile_kill_time_covers_unseen_groups():
+    from spacekit.skopes.hst.cal.pipeline import _calibrate, _conformal_quantile, _group_quantile
+
+    # 100 groups of very different sizes; a group's rows share one error (a held-out input
+    # is predicted once for all its rows) plus a small spread of their own.
+    rng = np.random.default_rng(1)
+    sizes = rng.integers(1, 400, 100)
+    groups = np.repeat(np.arange(100), sizes)
+    group_err = rng.standard_t(3, 100) * 0.3
+    r = group_err[groups] + rng.normal(0, 0.05, len(groups))
+    row_q = _conformal_quantile(r, 0.99, groups, confidence=0.8)
+    grp_q = _group_quantile(r, 0.99, groups)
+    assert grp_q >= _conformal_quantile(r, 0.99)  # never below the plain row quantile
+    # Fresh groups from the same process: the group rule covers at least 99% of the new
+    # groups' rows on average over draws, and at least as many as the row rule.
+    cover_row, cover_grp = [], []
+    for seed in range(20):
+        g = np.random.default_rng(100 + seed)
+        new_sizes = g.integers(1, 400, 100)
+        new_r = np.repeat(g.standard_t(3, 100) * 0.3, new_sizes) + g.normal(0, 0.05, new_sizes.sum())
+        cover_row.append(np.mean(new_r <= row_q))
+        cover_grp.append(np.mean(new_r <= grp_q))
+    assert np.mean(cover_grp) >= 0.99 and np.mean(cover_grp) >= np.mean(cover_row)
+    # The doctest case: one large well-predicted group hides a small badly predicted one.
+    assert _group_quantile(np.r_[np.zeros(9), 1.0], 0.8, np.r_[np.zeros(9), 1]) == 1.0
+    # _calibrate: the default kill rule is the group quantile, the memory margin is untouched.
+    n = len(groups)
+    df = pd.DataFrame({"memory": np.ones(n), "wallclock": np.exp(r), "mem_bin": np.zeros(n, dtype=int)})
+    raw = {"memory": np.exp(r), "wallclock": np.ones(n), "bin_proba": np.tile([1.0, 0, 0, 0], (n, 1))}
+    opts = dict(groups=groups, under_bin_target=0.01, wallclock_coverage=0.99, memory_coverage=0.99,
+                margin_confidence=0.8)
+    new, old = _calibrate(raw, df, **opts), _calibrate(raw, df, kill_rule="row_bootstrap", **opts)
+    assert new["kill_rule"] == "group_quantile" and new["wallclock_log_margin"] == pytest.approx(grp_q)
+    assert old["wallclock_log_margin"] == pytest.approx(row_q)
+    assert new["memory_log_margin"] == old["memory_log_margin"]
+    assert new["bin_log_margin"] == old["bin_log_margin"]
+
+
 def test_upper_quantile_rule_uses_per_row_scale():
     from spacekit.exceptions import ModelLoadError
     from spacekit.skopes.hst.cal.pipeline import _calibrate_bin_margin

@@ -27,7 +27,9 @@ multiplier leaving at most ``under_bin_target`` of held-out rows under-binned on
 calibration). The first release's rule (``bin_rule="classifier_max"``: the larger of the
 classifier's bin and the bin of memory times one margin) is still available. The memory upper
 bound and the wallclock kill time are multiplicative margins at the requested coverage
-(split-conformal quantiles of the log residuals, at the group level with the same bootstrap).
+(split-conformal quantiles of the log residuals: for memory at the row level with the same
+group bootstrap; for the kill time over groups, each group's 90th-percentile residual weighted
+by the square root of its row count, because a held-out input's error is shared by all its rows).
 """
 
 from __future__ import annotations
@@ -378,6 +380,47 @@ def _conformal_quantile(r: np.ndarray, coverage: float, groups: np.ndarray | Non
     return float(max(plain, np.quantile(qs, confidence)))
 
 
+#: Kill-time calibration rules: ``group_quantile`` (default) or the first rule, ``row_bootstrap``.
+KILL_RULES = ("group_quantile", "row_bootstrap")
+#: ``group_quantile`` settings: each group's residual is its KILL_GROUP_QUANTILE quantile, and
+#: groups are weighted by their row count to the power KILL_GROUP_WEIGHT_POWER (chosen on the
+#: seed-0 folds of the repeated grouped k-fold, confirmed on the seed-1 and seed-2 folds).
+KILL_GROUP_QUANTILE = 0.9
+KILL_GROUP_WEIGHT_POWER = 0.5
+
+
+def _group_quantile(r: np.ndarray, coverage: float, groups: np.ndarray, *,
+                    row_quantile: float = KILL_GROUP_QUANTILE, power: float = KILL_GROUP_WEIGHT_POWER) -> float:
+    """Conformal ``coverage`` quantile of residuals ``r`` over groups rather than rows.
+
+    Each group contributes one value, the ``row_quantile`` quantile of its rows' residuals,
+    weighted by ``count ** power``; the result is the larger of the weighted ``coverage``
+    quantile of those values and the plain row quantile. A held-out input is a new group: its
+    error is shared by all its rows, so row-level quantiles, dominated by a few large groups,
+    under-cover unseen inputs (measured: 2.4% of held-out jobs above a 99% kill time).
+
+    Examples
+    --------
+    >>> r = np.array([0.0] * 9 + [1.0])  # one large group predicted well, one small one not
+    >>> g = np.array([0] * 9 + [1])
+    >>> _conformal_quantile(r, 0.8), _group_quantile(r, 0.8, g)
+    (0.0, 1.0)
+    """
+    r = np.asarray(r, dtype=float)
+    _, inv = np.unique(np.asarray(groups), return_inverse=True)
+    inv = inv.reshape(-1)
+    order = np.lexsort((r, inv))
+    rs, gs = r[order], inv[order]
+    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
+    counts = np.diff(np.r_[starts, len(rs)])
+    vals = np.array([np.quantile(rs[s:s + c], row_quantile) for s, c in zip(starts, counts, strict=True)])
+    w = counts.astype(float) ** power
+    o = np.argsort(vals, kind="stable")
+    cw = np.cumsum(w[o])
+    value = float(vals[o][min(len(o) - 1, int(np.searchsorted(cw, coverage * cw[-1], side="left")))])
+    return max(value, _conformal_quantile(r, coverage))
+
+
 def _margin_for(need_sorted: np.ndarray, w_sorted: np.ndarray, target: float) -> float:
     """Smallest margin leaving a weighted share <= ``target`` of rows with a larger need."""
     w = w_sorted / w_sorted.sum()
@@ -439,17 +482,23 @@ def _calibrate_bin_margin(
 
 
 def _calibrate(raw: dict, df, *, groups=None, under_bin_target: float, wallclock_coverage: float,
-               memory_coverage: float, margin_confidence: float = 0.9, bin_rule: str = "classifier_max") -> dict:
+               memory_coverage: float, margin_confidence: float = 0.9, bin_rule: str = "classifier_max",
+               kill_rule: str = "group_quantile") -> dict:
     y_mem = df["memory"].to_numpy(dtype=float)
     y_wall = df["wallclock"].to_numpy(dtype=float)
+    wall_resid = np.log(y_wall / raw["wallclock"])
+    if kill_rule == "group_quantile" and groups is not None:
+        wall_margin = _group_quantile(wall_resid, wallclock_coverage, groups)
+    else:
+        wall_margin = _conformal_quantile(wall_resid, wallclock_coverage, groups, confidence=margin_confidence)
     return {
         "bin_log_margin": _calibrate_bin_margin(raw, df["mem_bin"].to_numpy(), under_bin_target, groups,
                                                 confidence=margin_confidence, rule=bin_rule),
         "bin_rule": bin_rule,
         "memory_log_margin": _conformal_quantile(np.log(np.maximum(y_mem, 1e-3) / raw["memory"]), memory_coverage,
                                                  groups, confidence=margin_confidence),
-        "wallclock_log_margin": _conformal_quantile(np.log(y_wall / raw["wallclock"]), wallclock_coverage,
-                                                    groups, confidence=margin_confidence),
+        "wallclock_log_margin": wall_margin,
+        "kill_rule": kill_rule,
         "under_bin_target": under_bin_target,
         "wallclock_coverage": wallclock_coverage,
         "memory_coverage": memory_coverage,
@@ -530,6 +579,7 @@ def fit_pipeline(
     calibration_folds: int | None = None,
     margin_confidence: float = 0.8,
     bin_rule: str = "upper_quantile",
+    kill_rule: str = "group_quantile",
 ) -> tuple[CalPredictor, dict]:
     """Fit transformer, models and safety margins on a prepared table; nothing is written.
 
@@ -545,6 +595,8 @@ def fit_pipeline(
         Skip the comparison and use these kinds (``{"bin": "trees", ...}``).
     bin_rule : {"upper_quantile", "classifier_max"}
         How the submitted bin is chosen (see :func:`train`).
+    kill_rule : {"group_quantile", "row_bootstrap"}
+        How the kill time's margin is calibrated (see :func:`train`).
 
     Returns
     -------
@@ -568,6 +620,8 @@ def fit_pipeline(
     Z = tx.transform(X)
     if bin_rule not in BIN_RULES:
         raise InputError(f"bin_rule must be one of {list(BIN_RULES)}, got {bin_rule!r}")
+    if kill_rule not in KILL_RULES:
+        raise InputError(f"kill_rule must be one of {list(KILL_RULES)}, got {kill_rule!r}")
     cands = list(candidates or DEFAULT_CANDIDATES)
     unknown = set(cands) - set(_FITTERS)
     if unknown:
@@ -628,7 +682,8 @@ def fit_pipeline(
         scale_model = _fit_memory_scale(Z, np.abs(y_log_mem - np.log(oof["memory"])), seed=seed, fast=fast)
         oof["memory_scale"] = scale_model.predict(Z)
     cal = _calibrate(oof, df, groups=groups, under_bin_target=under_bin_target, wallclock_coverage=wallclock_coverage,
-                     memory_coverage=memory_coverage, margin_confidence=margin_confidence, bin_rule=bin_rule)
+                     memory_coverage=memory_coverage, margin_confidence=margin_confidence, bin_rule=bin_rule,
+                     kill_rule=kill_rule)
     models = _fit_models(kinds, Z, df, seed=seed, fast=fast)
     if scale_model is not None:
         models["memory_scale"] = scale_model
@@ -752,6 +807,7 @@ def train(
     memory_coverage: float = 0.99,
     margin_confidence: float = 0.8,
     bin_rule: str = "upper_quantile",
+    kill_rule: str = "group_quantile",
     name: str = "train",
     figures: bool = True,
 ):
@@ -789,6 +845,14 @@ def train(
         where ``s(x)`` is a small tree model of the typical held-out log-memory error of the
         feature vector and ``m`` the calibrated multiplier. ``classifier_max`` (the first
         release): the larger of the classifier's bin and the bin of ``memVal * exp(m)``.
+    kill_rule : {"group_quantile", "row_bootstrap"}
+        How the kill time's margin is calibrated on the held-out log residuals of wallclock.
+        ``group_quantile`` (default): a quantile over groups (identical feature vectors), each
+        represented by its 90th-percentile residual and weighted by the square root of its row
+        count, so that the coverage holds for unseen inputs (about 99.7% of held-out jobs at
+        ``wallclock_coverage=0.99``, kill time about 3.7x the true wallclock). ``row_bootstrap``
+        (until format 2's first release): the row-level quantile with the group bootstrap at
+        ``margin_confidence`` (about 97.6% of held-out jobs, 2.8x).
 
     Returns
     -------
@@ -809,14 +873,14 @@ def train(
     predictor, info = fit_pipeline(
         df, seed=seed, fast=fast, candidates=candidates, under_bin_target=under_bin_target,
         wallclock_coverage=wallclock_coverage, memory_coverage=memory_coverage,
-        margin_confidence=margin_confidence, bin_rule=bin_rule,
+        margin_confidence=margin_confidence, bin_rule=bin_rule, kill_rule=kill_rule,
     )
     elapsed = time.perf_counter() - t0
     params = {
         "data": label, "fast": fast, "candidates": list(candidates or ()),
         "under_bin_target": under_bin_target, "wallclock_coverage": wallclock_coverage,
         "memory_coverage": memory_coverage,
-        "margin_confidence": margin_confidence, "bin_rule": bin_rule,
+        "margin_confidence": margin_confidence, "bin_rule": bin_rule, "kill_rule": kill_rule,
     }
     run = Run.create("hst_cal", name, runs_dir=out_dir, parameters=params, seed=seed, data_sha256=digest)
     oof_metrics = score_predictions(info["oof"], df["mem_bin"], df["memory"], df["wallclock"])
@@ -884,6 +948,7 @@ def cross_validate(
     memory_coverage: float = 0.99,
     margin_confidence: float = 0.8,
     bin_rule: str = "upper_quantile",
+    kill_rule: str = "group_quantile",
     progress: bool | None = None,
 ) -> dict:
     """Repeated grouped k-fold of the whole pipeline (fit, margins, predict) on a table.
@@ -900,7 +965,7 @@ def cross_validate(
         held-out groups, as :func:`train` does (never looking at the fold's test part).
     candidates : sequence of str, optional
         Kinds compared when ``kinds`` is not given (default ``("trees", "anchored", "blend")``).
-    margin_confidence, bin_rule, under_bin_target, wallclock_coverage, memory_coverage
+    margin_confidence, bin_rule, kill_rule, under_bin_target, wallclock_coverage, memory_coverage
         As in :func:`train`.
 
     Returns
@@ -924,7 +989,7 @@ def cross_validate(
     opts = dict(fast=fast, kinds=kinds, candidates=None if kinds else list(candidates or DEFAULT_CANDIDATES),
                 under_bin_target=under_bin_target,
                 wallclock_coverage=wallclock_coverage, memory_coverage=memory_coverage,
-                margin_confidence=margin_confidence, bin_rule=bin_rule)
+                margin_confidence=margin_confidence, bin_rule=bin_rule, kill_rule=kill_rule)
     folds = []
     oof = None
     jobs = [(r, f, tr, te) for r in range(n_repeats) for f, (tr, te) in enumerate(grouped_kfold(groups, n_splits, seed + 1000 * r))]
