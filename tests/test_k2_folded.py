@@ -93,6 +93,11 @@ def test_folded_network_trains_predicts_and_evaluates(tmp_path):
     assert p.shape == (6,) and np.all((p >= 0) & (p <= 1))
     clf_cnn = K2Classifier(clf.model, clf.metadata)  # the CNN alone differs from the ensemble
     assert not np.allclose(clf_cnn.predict_proba(X[:6]), p)
+    from spacekit.exceptions import ModelLoadError
+
+    stale = K2Classifier(clf.model, {**clf.metadata, "feature_version": 2}, clf.boost)
+    with pytest.raises(ModelLoadError, match="retrain"):  # saved before the whitened scalars
+        stale.predict_proba(X[:1])
     ev = evaluate(path, runs_dir=tmp_path, epochs=1, batch_size=8, fast=True, network="folded")
     assert ev.metrics["feature_seconds"] >= 0
     assert ev.metrics["k2"]["overall"]["n"] == len(y)

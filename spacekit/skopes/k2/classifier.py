@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...exceptions import DataNotFoundError, InputError
+from ...exceptions import DataNotFoundError, InputError, ModelLoadError
 from ...utils.progress import progress
 from ...utils.runs import Run, list_runs
 from .kaggle import read_flux_table_with_meta
@@ -202,8 +202,16 @@ class K2Classifier:
                 f"expected windows of {self.length} cadences (the model's input), got "
                 f"{X.shape[1]}; cut light curves with predict_lightcurve() instead"
             )
+        network = self.metadata.get("network", "global")
+        if network == "folded" and int(self.metadata.get("feature_version", 2)) != FEATURE_VERSION:
+            raise ModelLoadError(
+                f"this 'folded' model was trained on folded features version "
+                f"{self.metadata.get('feature_version', 2)}, but this spacekit computes version "
+                f"{FEATURE_VERSION} (the whitened-search scalars were added); retrain it with "
+                "`spacekit k2 train DATA` (or `train(..., network='folded')`)"
+            )
         Z = preprocess(X, **self.metadata.get("preprocessing", {}))
-        inputs = model_inputs(Z, self.metadata.get("network", "global"))
+        inputs = model_inputs(Z, network)
         proba = np.asarray(self.model.predict(inputs, batch_size=batch_size, verbose=0), dtype=float).reshape(-1)
         if self.boost is not None:
             w = float(self.metadata.get("boost_weight", BOOST_WEIGHT))
@@ -549,6 +557,8 @@ def train(
     if boost is not None:
         metadata["boost"] = BOOST_FILE
         metadata["boost_weight"] = BOOST_WEIGHT
+    if network == "folded":
+        metadata["feature_version"] = FEATURE_VERSION
     save_model(model, run.model_dir, metadata=metadata, history=history)
     if boost is not None:
         import pickle
