@@ -89,11 +89,21 @@ def test_folded_network_trains_predicts_and_evaluates(tmp_path):
         assert f["global"].shape == (16, 201, 1) and f["scalars"].shape == (16, len(SCALAR_NAMES))
     clf = load_classifier(run.path)
     assert clf.metadata["network"] == "folded" and clf.boost is not None  # CNN + boosting
+    assert (run.model_dir / "boost.skops").is_file()  # stored without pickle
+    import json
+
+    meta_path = run.model_dir / "metadata.json"
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**meta, "boost": "boost.pkl"}))  # an older model folder
+    from spacekit.exceptions import ModelLoadError
+
+    with pytest.raises(ModelLoadError, match="pickle"):
+        load_classifier(run.path)
+    meta_path.write_text(json.dumps(meta))
     p = clf.predict_proba(X[:6])
     assert p.shape == (6,) and np.all((p >= 0) & (p <= 1))
     clf_cnn = K2Classifier(clf.model, clf.metadata)  # the CNN alone differs from the ensemble
     assert not np.allclose(clf_cnn.predict_proba(X[:6]), p)
-    from spacekit.exceptions import ModelLoadError
 
     stale = K2Classifier(clf.model, {**clf.metadata, "feature_version": 2}, clf.boost)
     with pytest.raises(ModelLoadError, match="retrain"):  # saved before the whitened scalars

@@ -46,7 +46,7 @@ import pandas as pd
 
 from ...exceptions import DataNotFoundError, InputError, ModelLoadError
 from ...utils.progress import progress
-from ...utils.runs import Run, list_runs
+from ...utils.runs import Run, list_runs, model_folder
 from .kaggle import read_flux_table_with_meta
 from .noise import robust_scatter
 
@@ -309,7 +309,7 @@ def model_inputs(Z: np.ndarray, network: str = "global", *, show_progress: bool 
 
 
 #: File of the gradient-boosting member in a "folded" model folder.
-BOOST_FILE = "boost.pkl"
+BOOST_FILE = "boost.skops"
 
 #: Bump when the folded features change, so cached ones are not reused.
 FEATURE_VERSION = 4
@@ -495,7 +495,7 @@ def train(
         box-search views, red-noise profile and whitened-search statistics,
         :mod:`spacekit.skopes.k2.folded`, :mod:`spacekit.skopes.k2.whiten`) averaged
         with a gradient-boosting classifier on the same folded features
-        (:func:`boost_features`, weight :data:`BOOST_WEIGHT`; saved as ``model/boost.pkl``);
+        (:func:`boost_features`, weight :data:`BOOST_WEIGHT`; saved as ``model/boost.skops``, no pickle);
         the searches take about 0.15 s per window and are cached per flux-table file under
         ``<cache_dir>/k2/features``. ``"global"``: the window-only global-pooling transit
         CNN; ``"seed"``: the seed's ``build_cnn1d``.
@@ -561,12 +561,9 @@ def train(
         metadata["feature_version"] = FEATURE_VERSION
     save_model(model, run.model_dir, metadata=metadata, history=history)
     if boost is not None:
-        import pickle
+        from ...utils.persist import save_estimator
 
-        from ...utils.files import atomic_write
-
-        with atomic_write(run.model_dir / BOOST_FILE, "wb") as fh:
-            pickle.dump(boost, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        save_estimator(boost, run.model_dir / BOOST_FILE)
     run.write_metrics(
         {
             "train_loss": history.get("loss", [None])[-1],
@@ -590,17 +587,22 @@ def load_classifier(model_dir: str | os.PathLike) -> K2Classifier:
     model, metadata = load_model(model_dir)
     boost = None
     if metadata.get("boost"):
-        import pickle
+        from ...utils.persist import load_estimator
 
-        folder = Path(model_dir)
-        path = folder / metadata["boost"] if (folder / metadata["boost"]).is_file() else folder / "model" / metadata["boost"]
+        name = metadata["boost"]
+        if not str(name).endswith(".skops"):
+            raise ModelLoadError(
+                f"{model_dir}: the gradient-boosting member {name!r} was saved as a pickle by an "
+                "older spacekit, which this version does not load (unpickling can run code); "
+                "retrain with `spacekit k2 train`"
+            )
+        path = model_folder(model_dir, "metadata.json") / name
         if not path.is_file():
             raise DataNotFoundError(
-                f"the model's metadata names a gradient-boosting member {metadata['boost']!r} "
+                f"the model's metadata names a gradient-boosting member {name!r} "
                 f"but {path} does not exist; retrain with `spacekit k2 train --network folded`"
             )
-        with open(path, "rb") as fh:
-            boost = pickle.load(fh)  # noqa: S301 - written by train() into the model folder
+        boost = load_estimator(path)
     return K2Classifier(model, metadata, boost)
 
 
