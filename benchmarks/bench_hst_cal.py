@@ -5,6 +5,7 @@ Usage (from the repository root; the shared data folder is ../shared/data)::
     python benchmarks/bench_hst_cal.py train     # full training (trees, linear, blend compared), time
     python benchmarks/bench_hst_cal.py cv        # repeated grouped k-fold, 5 folds x 3 seeds
     python benchmarks/bench_hst_cal.py tradeoff  # the same folds at other margin confidences / bin rules
+    python benchmarks/bench_hst_cal.py killrule  # the same folds with the earlier kill-time rule
     python benchmarks/bench_hst_cal.py single    # fresh-process predict: wall time, max RSS
     python benchmarks/bench_hst_cal.py batch     # rows/s: numpy nets vs upstream Keras predict
     python benchmarks/bench_hst_cal.py all
@@ -72,7 +73,9 @@ def bench_cv(kinds=None, **options) -> dict:
             "kept_per_fold": dict(Counter(json.dumps(f["kept"], sort_keys=True) for f in cv["folds"])),
             "under_bin_rate_per_fold": [round(f["under_bin_rate"], 4) for f in cv["folds"]],
             "bin_accuracy_per_fold": [round(f["bin_accuracy"], 4) for f in cv["folds"]],
-            "wallclock_mdape_per_fold": [round(f["wallclock_mdape"], 4) for f in cv["folds"]]}
+            "wallclock_mdape_per_fold": [round(f["wallclock_mdape"], 4) for f in cv["folds"]],
+            "wallclock_under_rate_per_fold": [round(f["wallclock_under_rate"], 4) for f in cv["folds"]],
+            "wallclock_kill_ratio_per_fold": [round(f["wallclock_kill_ratio_median"], 3) for f in cv["folds"]]}
 
 
 def bench_tradeoff() -> dict:
@@ -280,6 +283,9 @@ def main(argv: list[str]) -> int:
         results["cv"] = bench_cv()
     if what == "tradeoff":
         results["tradeoff"] = bench_tradeoff()
+    if what == "killrule":
+        # The earlier kill-time rule (row-level quantile, group bootstrap) on the same folds.
+        results["cv_kill_row_bootstrap"] = bench_cv(kill_rule="row_bootstrap")
     if what in ("single", "all") and model_dir:
         results["single"] = bench_single(str(model_dir))
     if what == "batch":

@@ -302,6 +302,45 @@ def test_linear_and_average_export_match_ridge(tmp_path):
         LinearModel(coef=np.zeros(80), mean=np.zeros(80), scale=np.ones(80), intercept=0.0, basis="cubic")
 
 
+def test_linear_log_sizes_match_ridge_on_log1p_sizes(tmp_path):
+    from sklearn.linear_model import Ridge
+
+    from spacekit.skopes.hst.cal.export import (
+        LinearModel,
+        load_exported,
+        pairwise_basis,
+        save_exported,
+    )
+    from spacekit.skopes.hst.cal.pipeline import _log_size_params
+    from spacekit.skopes.hst.cal.transform import PowerStandardizer
+
+    rng = np.random.default_rng(5)
+    n = 400
+    X = np.column_stack([rng.integers(1, 60, n), rng.lognormal(3, 2, n), rng.integers(0, 2, n),
+                         rng.integers(0, 2, n), rng.integers(0, 3, n), rng.integers(0, 2, n),
+                         rng.integers(0, 2, n), rng.integers(0, 2, n), rng.integers(0, 4, n)]).astype(float)
+    # wallclock as a power law in the sizes: exactly linear in log(1 + size)
+    y = 0.8 * np.log1p(X[:, 0]) + 0.4 * np.log1p(X[:, 1]) + 0.5 * X[:, 2] + rng.normal(0, 0.05, n)
+    tx = PowerStandardizer().fit(X)
+    Z = tx.transform(X)
+    m = LinearModel.fit(Z, y, alpha=2.0, log_sizes=_log_size_params(tx.to_dict()))
+    L = X.copy()
+    L[:, :2] = np.log1p(X[:, :2])
+    B = pairwise_basis(L)
+    keep = B.std(0) > 0
+    ref = Ridge(alpha=2.0).fit(((B - m.mean) / m.scale)[:, keep], y)
+    np.testing.assert_allclose(m.predict(Z), ref.predict(((B - m.mean) / m.scale)[:, keep]), rtol=0, atol=1e-8)
+    # extrapolates to sizes 10x beyond the training range as the power law does
+    big = X[:20].copy()
+    big[:, 1] = X[:, 1].max() * 10
+    truth = 0.8 * np.log1p(big[:, 0]) + 0.4 * np.log1p(big[:, 1]) + 0.5 * big[:, 2]
+    assert np.abs(m.predict(tx.transform(big)) - truth).max() < 0.5
+    spec = save_exported(m, tmp_path / "loglin.npz")
+    again = load_exported(tmp_path / "loglin.npz", json.loads(json.dumps(spec)))
+    assert again.log_sizes.shape == (2, 4)
+    assert np.array_equal(again.predict(Z), m.predict(Z))
+
+
 def test_grouped_kfold_keeps_groups_together():
     from spacekit.skopes.hst.cal.pipeline import grouped_kfold
 

@@ -616,6 +616,13 @@ class LinearModel:
         Name of the basis function (``pairwise``: :func:`pairwise_basis`).
     link : str
         ``identity`` or ``exp``.
+    log_sizes : array of shape (k, 4), optional
+        Rows ``(column, lambda, mean, scale)`` of power-standardised columns (see
+        :func:`~spacekit.skopes.hst.cal.features.power_standardize`) that enter the basis as
+        ``log(1 + x)`` of the original value instead: the Yeo-Johnson transform is undone
+        (``log(1 + x) = log(lambda * t + 1) / lambda``, ``t = z * scale + mean``). On a log
+        target this makes the model a power law in the sizes, which extrapolates to unseen
+        sizes more sensibly.
 
     Examples
     --------
@@ -626,7 +633,8 @@ class LinearModel:
 
     kind = "linear"
 
-    def __init__(self, *, coef, mean, scale, intercept: float, basis: str = "pairwise", link: str = "identity"):
+    def __init__(self, *, coef, mean, scale, intercept: float, basis: str = "pairwise", link: str = "identity",
+                 log_sizes: Any = None):
         if basis not in _BASES:
             raise InputError(f"unknown linear-model basis {basis!r}; expected one of {sorted(_BASES)}")
         if link not in ("identity", "exp"):
@@ -642,10 +650,23 @@ class LinearModel:
         self.intercept = float(intercept)
         self.basis = basis
         self.link = link
+        self.log_sizes = None if log_sizes is None else np.asarray(log_sizes, dtype=np.float64).reshape(-1, 4)
+
+    def _inputs(self, Z: Any) -> np.ndarray:
+        """``Z`` with the ``log_sizes`` columns replaced by ``log(1 + x)`` of the original sizes."""
+        Z = np.asarray(Z, dtype=np.float64)
+        if self.log_sizes is None or len(self.log_sizes) == 0:
+            return Z
+        Z = Z.copy()
+        for col, lam, mu, sd in self.log_sizes:
+            c = int(col)
+            t = Z[:, c] * sd + mu
+            Z[:, c] = t if abs(lam) < 1e-12 else np.log(np.maximum(lam * t + 1.0, 1e-300)) / lam
+        return Z
 
     @classmethod
     def fit(cls, Z: Any, y: Any, *, sample_weight: Any = None, alpha: float = 1.0,
-            basis: str = "pairwise") -> LinearModel:
+            basis: str = "pairwise", log_sizes: Any = None) -> LinearModel:
         """Weighted ridge regression (unpenalised intercept) on the standardised basis of ``Z``.
 
         Examples
@@ -657,7 +678,7 @@ class LinearModel:
         """
         if basis not in _BASES:
             raise InputError(f"unknown linear-model basis {basis!r}; expected one of {sorted(_BASES)}")
-        B = _BASES[basis](Z)
+        B = _BASES[basis](cls(coef=[], mean=[], scale=[], intercept=0.0, log_sizes=log_sizes)._inputs(Z))
         y = np.asarray(y, dtype=np.float64).reshape(-1)
         w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         if len(y) != len(B) or len(w) != len(B):
@@ -676,23 +697,25 @@ class LinearModel:
         rhs = A.T @ (w * (y - ym))
         coef = np.linalg.solve(gram + alpha * np.eye(A.shape[1]), rhs)
         coef[sd <= 1e-12] = 0.0
-        return cls(coef=coef, mean=mean, scale=scale, intercept=ym, basis=basis)
+        return cls(coef=coef, mean=mean, scale=scale, intercept=ym, basis=basis, log_sizes=log_sizes)
 
     def predict(self, Z: Any) -> np.ndarray:
         """Predicted values (n,)."""
-        out = ((_BASES[self.basis](Z) - self.mean) / self.scale) @ self.coef + self.intercept
+        out = ((_BASES[self.basis](self._inputs(Z)) - self.mean) / self.scale) @ self.coef + self.intercept
         return np.exp(out) if self.link == "exp" else out
 
     def to_arrays(self) -> tuple[dict[str, np.ndarray], dict]:
         arrays = {"coef": self.coef, "mean": self.mean, "scale": self.scale,
                   "intercept": np.array([self.intercept])}
+        if self.log_sizes is not None:
+            arrays["log_sizes"] = self.log_sizes
         return arrays, {"kind": self.kind, "basis": self.basis, "link": self.link}
 
     @classmethod
     def from_arrays(cls, arrays: dict, spec: dict) -> LinearModel:
         return cls(coef=arrays["coef"], mean=arrays["mean"], scale=arrays["scale"],
                    intercept=float(np.asarray(arrays["intercept"]).reshape(-1)[0]),
-                   basis=spec["basis"], link=spec["link"])
+                   basis=spec["basis"], link=spec["link"], log_sizes=arrays.get("log_sizes"))
 
 
 class AverageModel:
