@@ -648,7 +648,9 @@ def test_cross_validate_small(shared_data, tmp_path):
     timed = cross_validate(df, n_splits=3, n_repeats=1, fast=True, progress=False)
     assert timed["by_time"]["n_rows"] == 600
     assert all(set(f["kept"]) == {"bin", "memory", "wallclock"} for f in cv["folds"])
-    assert cv["settings"]["bin_rule"] == "upper_quantile"
+    assert cv["settings"]["bin_rule"] == "upper_quantile" and cv["settings"]["kill_rule"] == "group_quantile"
+    with pytest.raises(InputError, match="kill_rule must be one of"):
+        cross_validate(df, n_splits=3, n_repeats=1, fast=True, progress=False, kill_rule="rows")
     given = cross_validate(df, n_splits=3, n_repeats=1, fast=True, progress=False,
                            kinds={"bin": "trees", "memory": "linear", "wallclock": "blend", "memory_scale": "trees"},
                            bin_rule="classifier_max")
