@@ -35,7 +35,7 @@ def test_datasets_fetch_path_info(capsys, shared_data):
     fetched = Path(capsys.readouterr().out.strip())
     assert fetched.resolve() == shared_data / "hst_cal" / "hst_cal_sample_20.csv"
     assert main(["datasets", "path", "svm_prep"]) == 0
-    assert Path(capsys.readouterr().out.strip()) == shared_data / "hst_svm" / "prep"
+    assert Path(capsys.readouterr().out.strip()).resolve() == shared_data / "hst_svm" / "prep"
     assert main(["datasets", "info", "lc_hat_p_7"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["files"][0]["sha256"].startswith("b648bf31893ab3ec")

@@ -41,9 +41,13 @@ def cache(tmp_path, monkeypatch):
 
 
 def _files_in(folder: Path) -> list[str]:
+    """Files under ``folder``, without the (empty) download lock files under ``locks/``."""
     if not folder.exists():
         return []
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    return sorted(
+        str(p.relative_to(folder)) for p in folder.rglob("*")
+        if p.is_file() and p.relative_to(folder).parts[0] != "locks"
+    )
 
 
 # -- the registry -------------------------------------------------------------------
