@@ -370,6 +370,17 @@ def score_predictions(res: dict, y_bin: Any, y_mem: Any, y_wall: Any) -> dict:
     return out
 
 
+def _group_bootstrap(groups, order: np.ndarray, n_boot: int, seed: int):
+    """Row weights (rows taken in ``order``) of ``n_boot`` bootstrap resamples of the groups:
+    each group is drawn with replacement and all its rows share its multiplicity."""
+    _, inv = np.unique(np.asarray(groups), return_inverse=True)
+    inv = inv.reshape(-1)[order]
+    n_groups = int(inv.max()) + 1
+    rng = np.random.default_rng(seed)
+    for _ in range(n_boot):
+        yield np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups).astype(float)[inv]
+
+
 def _conformal_quantile(r: np.ndarray, coverage: float, groups: np.ndarray | None = None, *,
                         confidence: float = 0.8, n_boot: int = 200, seed: int = 0) -> float:
     """Split-conformal ``coverage`` quantile of residuals ``r``; with ``groups``, at group level.
@@ -385,13 +396,8 @@ def _conformal_quantile(r: np.ndarray, coverage: float, groups: np.ndarray | Non
     plain = float(rs[k])
     if groups is None or n_boot < 1:
         return plain
-    _, inv = np.unique(np.asarray(groups), return_inverse=True)
-    inv = inv.reshape(-1)[order]
-    n_groups = int(inv.max()) + 1
-    rng = np.random.default_rng(seed)
     qs = []
-    for _ in range(n_boot):
-        w = np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups).astype(float)[inv]
+    for w in _group_bootstrap(groups, order, n_boot, seed):
         cw = np.cumsum(w)
         qs.append(rs[min(len(rs) - 1, int(np.searchsorted(cw, coverage * cw[-1], side="left")))])
     return float(max(plain, np.quantile(qs, confidence)))
@@ -484,14 +490,8 @@ def _calibrate_bin_margin(
     base = _margin_for(need_sorted, np.ones(len(y)), target)
     if groups is None or n_boot < 1:
         return base
-    _, inv = np.unique(np.asarray(groups), return_inverse=True)
-    inv = inv.reshape(-1)[order]
-    n_groups = int(inv.max()) + 1
-    rng = np.random.default_rng(seed)
     margins = []
-    for _ in range(n_boot):
-        mult = np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups).astype(float)
-        w = mult[inv]
+    for w in _group_bootstrap(groups, order, n_boot, seed):
         if w.sum() == 0:
             continue
         margins.append(_margin_for(need_sorted, w, target))
