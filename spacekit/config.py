@@ -4,7 +4,7 @@ Each setting is resolved, highest priority first, from
 
 1. a value set in code: ``conf.timeout = 5`` or ``with conf.set_temp("timeout", 5): ...``;
 2. the environment variable ``SPACEKIT_<NAME>`` (e.g. ``SPACEKIT_DATA_MIRROR``);
-3. the ``[spacekit]`` section of astropy's configuration file for spacekit
+3. top-level ``name = value`` lines of astropy's configuration file for spacekit
    (``~/.astropy/config/spacekit.cfg``, through :class:`astropy.config.ConfigNamespace`);
 4. the built-in default.
 
@@ -203,7 +203,28 @@ def _make_astropy_conf():
         setattr(_Conf, name, item)
         item.name = name
         item.module = "spacekit"
+    _warn_about_sections(_config)
     return _Conf()
+
+
+def _warn_about_sections(astropy_config: Any) -> None:
+    """Warn when spacekit.cfg puts settings under a section header, where they are not read
+    (astropy reads a package's own settings from the top of its file)."""
+    import warnings
+
+    try:
+        cfg = astropy_config.get_config("spacekit")
+    except Exception:  # noqa: BLE001 - an unreadable file is astropy's to report
+        return
+    for section in getattr(cfg, "sections", []):
+        keys = sorted(k for k in cfg[section] if k in SETTINGS)
+        if keys:
+            warnings.warn(
+                f"{cfg.filename}: settings {keys} are under a [{section}] header and are ignored; "
+                "put `name = value` lines at the top of the file, before any section",
+                UserWarning,
+                stacklevel=5,  # the line that read the setting
+            )
 
 
 conf = Settings()

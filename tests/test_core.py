@@ -41,6 +41,25 @@ def test_settings_paths_and_defaults(monkeypatch, tmp_path):
     assert s.progress is False
 
 
+def test_settings_config_file(tmp_path):
+    """The astropy config file is read below the environment, top-level keys only; keys under
+    a section header are not read, and a warning says so."""
+    import subprocess
+    import sys
+
+    cfg = tmp_path / ".astropy" / "config" / "spacekit.cfg"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text("retries = 7\nmax_workers = 3\n[spacekit]\ntimeout = 11\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SPACEKIT_", "XDG_CONFIG"))}
+    env.update(HOME=str(tmp_path), SPACEKIT_MAX_WORKERS="5")
+    code = "from spacekit.config import conf; print(conf.timeout, conf.retries, conf.max_workers)"
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["30.0", "7", "5"]  # default, file, environment over file
+    assert "['timeout'] are under a [spacekit] header and are ignored" in proc.stderr
+
+
 def test_settings_errors(monkeypatch):
     s = Settings()
     with pytest.raises(AttributeError, match="known settings"):
