@@ -189,6 +189,16 @@ def test_multiclass_roc_and_confusion_names():
         computer.confusion_data([0, 1], [1, 0], labels=["x"])
 
 
+def test_confusion_accepts_whole_float_labels_and_refuses_probabilities():
+    # 0/1 labels built with np.zeros/np.ones (floats) name the classes like ints do
+    y = np.r_[np.zeros(3), np.ones(3)]
+    names, m = computer.confusion_data(y, [0, 0, 1, 1, 1, 0], labels=["no planet", "planet"])
+    assert names == ["no planet", "planet"] and m.tolist() == [[2, 1], [1, 2]]
+    assert computer.confusion_data(y, y)[0] == ["0", "1"]
+    with pytest.raises(InputError, match="get_preds"):
+        computer.confusion_data(y, np.linspace(0.05, 0.95, 6))
+
+
 # -- compute / Report ---------------------------------------------------------------------------
 def test_compute_binary_report_saves_run_folder(tmp_path):
     y, proba = _binary()

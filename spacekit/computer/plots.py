@@ -196,6 +196,17 @@ def confusion_data(
     _check_same_length(t, p, "y_true and y_pred")
     if normalize not in (None, "true", "pred", "all"):
         raise InputError(f"normalize must be None, 'true', 'pred' or 'all', got {normalize!r}")
+    # 0/1 labels often arrive as floats (np.zeros, a csv column): treat whole numbers as codes
+    whole = [a.astype(np.int64) if a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(a == np.round(a))
+             else a for a in (t, p)]
+    for a, name in zip(whole, ("y_true", "y_pred"), strict=True):
+        if a.dtype.kind == "f":
+            raise InputError(
+                f"{name} must hold class labels, found non-integer numbers such as {a[a != np.round(a)][:3].tolist()}; "
+                "turn probabilities into classes first (spacekit.computer.get_preds)"
+            )
+    if all(a.dtype.kind in "iub" for a in whole):
+        t, p = whole
     classes = np.unique(np.concatenate([t, p]))
     names = [str(c) for c in classes]
     order = classes
