@@ -130,12 +130,13 @@ def test_period_grid_resolution():
         period_grid(10.0, 5.0, 1.0)
 
 
-def test_tls_engine_on_injected_transit():
+def test_tls_engine_on_injected_transit(capsys):
     lc = injected(days=12.0, noise=5e-4)
     res = planet_hunter(lc, engine="tls", period_max=5.0, oversampling_factor=2,
                         duration_grid_step=1.3)
     assert res.engine == "tls"
     assert res.period.value == pytest.approx(2.7, rel=5e-3)
+    assert capsys.readouterr().out == ""  # TLS's banner goes to the debug log, not stdout
 
 
 # ----------------------------------------------------------------- batch on Dask

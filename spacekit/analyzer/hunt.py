@@ -472,7 +472,15 @@ def _search_once(
             "use_threads": os.cpu_count() or 1,
             **tls_kwargs,
         }
-        r = model.power(**kw)
+        # transitleastsquares prints a banner and grid details to stdout; a library must not
+        # (it would corrupt `spacekit hunt --json`), so they go to the debug log instead.
+        import contextlib
+        import io
+
+        with contextlib.redirect_stdout(io.StringIO()) as chatter:
+            r = model.power(**kw)
+        if chatter.getvalue().strip():
+            log.debug("transitleastsquares: %s", chatter.getvalue().strip())
         periods = np.asarray(r.periods, dtype=float)
         power = np.asarray(r.power, dtype=float)
         order = np.argsort(periods)
