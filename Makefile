@@ -26,8 +26,9 @@ lint: install
 	$(VENV)/bin/ruff check spacekit tests benchmarks examples docs/conf.py
 	$(VENV)/bin/hadolint docker/Dockerfile
 
-# The lightkurve interop suite runs first so that the main suite's summary closes the output.
-test: install lint browser test-interop
+# The docs build (-W: a broken reference fails) and the lightkurve interop suite run first, so
+# that the main suite's summary closes the output.
+test: install lint docs browser test-interop
 	$(PY) -m pytest
 
 # The dashboard tests drive Debian's chromium headless (installed when missing).
