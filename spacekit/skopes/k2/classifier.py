@@ -748,6 +748,20 @@ def _binary_scores(y: np.ndarray, proba: np.ndarray, threshold: float) -> dict:
     return out
 
 
+def _scores_by_snr(injected: pd.DataFrame, snr: np.ndarray, neg: pd.DataFrame, threshold: float) -> list[dict]:
+    """Recall and ROC-AUC (against all negatives) of the injections in each bin of SNR_BINS."""
+    rows = []
+    for lo, hi in zip(SNR_BINS[:-1], SNR_BINS[1:], strict=True):
+        sel = injected[(snr >= lo) & (snr < hi)]
+        row: dict[str, Any] = {"snr_min": lo, "snr_max": None if np.isinf(hi) else hi, "n_planet": int(len(sel))}
+        if len(sel):
+            both = pd.concat([sel, neg])
+            sc = _binary_scores(both["label"].to_numpy(), both["proba"].to_numpy(), threshold)
+            row.update(recall=sc["recall"], roc_auc=sc["roc_auc"])
+        rows.append(row)
+    return rows
+
+
 def loso_metrics(frame: pd.DataFrame, *, threshold: float = 0.5, snr_goal: float = 10.0) -> dict:
     """Leave-one-star-out metrics from out-of-fold predictions.
 
@@ -794,28 +808,10 @@ def loso_metrics(frame: pd.DataFrame, *, threshold: float = 0.5, snr_goal: float
     neg = frame[frame["label"] == 0]
     injected = frame[(frame["label"] == 1) & frame["kind"].astype(str).str.endswith("injected")]
     snr = injected["snr"].to_numpy(dtype=float)
-    by_snr = []
-    for lo, hi in zip(SNR_BINS[:-1], SNR_BINS[1:], strict=True):
-        sel = injected[(snr >= lo) & (snr < hi)]
-        row: dict[str, Any] = {"snr_min": lo, "snr_max": None if np.isinf(hi) else hi, "n_planet": int(len(sel))}
-        if len(sel):
-            both = pd.concat([sel, neg])
-            s = _binary_scores(both["label"].to_numpy(), both["proba"].to_numpy(), threshold)
-            row.update(recall=s["recall"], roc_auc=s["roc_auc"])
-        by_snr.append(row)
-    out["by_snr"] = by_snr
+    out["by_snr"] = _scores_by_snr(injected, snr, neg, threshold)
     if "snr_per_transit" in injected.columns:
         single = injected["snr_per_transit"].to_numpy(dtype=float)
-        rows = []
-        for lo, hi in zip(SNR_BINS[:-1], SNR_BINS[1:], strict=True):
-            sel = injected[(single >= lo) & (single < hi)]
-            row = {"snr_min": lo, "snr_max": None if np.isinf(hi) else hi, "n_planet": int(len(sel))}
-            if len(sel):
-                both = pd.concat([sel, neg])
-                sc = _binary_scores(both["label"].to_numpy(), both["proba"].to_numpy(), threshold)
-                row.update(recall=sc["recall"], roc_auc=sc["roc_auc"])
-            rows.append(row)
-        out["by_snr_per_transit"] = rows
+        out["by_snr_per_transit"] = _scores_by_snr(injected, single, neg, threshold)
         strong1 = pd.concat([injected[single >= snr_goal], neg])
         g1 = _binary_scores(strong1["label"].to_numpy(), strong1["proba"].to_numpy(), threshold)
         g1["snr_per_transit_min"] = snr_goal
