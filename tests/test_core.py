@@ -162,3 +162,20 @@ def test_to_jsonable_quantity():
 
     assert to_jsonable(3 * u.day) == {"value": 3.0, "unit": "d"}
     assert to_jsonable(Path("a")) == "a"
+
+
+def test_robust_std_matches_scipy_and_ignores_outliers():
+    from scipy.stats import median_abs_deviation
+
+    from spacekit.utils.stats import robust_std
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(0.0, 2.0, (4, 5000))
+    x[:, :100] = 1e3  # 2% outliers barely move it
+    np.testing.assert_allclose(
+        robust_std(x, axis=1), median_abs_deviation(x, axis=1, scale="normal"), rtol=1e-12
+    )
+    assert abs(robust_std(x[0]) - 2.0) < 0.15
+    assert np.isnan(robust_std([]))
+    assert np.isnan(robust_std([1.0, np.nan, 3.0]))
+    assert robust_std([1.0, np.nan, 3.0, 4.0], ignore_nan=True) == pytest.approx(1.482602218505602)

@@ -47,6 +47,7 @@ from astropy.time import Time, TimeDelta
 
 from ..exceptions import InputError
 from ..transformer.lightcurve import LightCurve, to_days
+from ..utils.stats import robust_std
 
 __all__ = [
     "SDE_THRESHOLD",
@@ -309,7 +310,7 @@ def _sde(power: np.ndarray, window: int = 0) -> tuple[np.ndarray, float, int]:
     else:
         sr = p - np.median(p)
     med = np.median(sr)
-    std = 1.4826 * np.median(np.abs(sr - med))
+    std = robust_std(sr)
     if not std > 0:
         std = np.std(sr)
     if not std > 0:
@@ -383,7 +384,7 @@ def vet_transit(
     means = np.bincount(inv, weights=y[oot]) / c
     means = means[c >= 0.5 * expected]
     if means.size >= 3:
-        sig = 1.4826 * float(np.median(np.abs(means - np.median(means))))
+        sig = robust_std(means)
     else:
         sig = float(np.std(y[oot])) / np.sqrt(expected) if oot.any() else np.inf
     snr = depth / sig * np.sqrt(max(n_tr, 1)) if sig > 0 else np.inf
@@ -404,9 +405,7 @@ def vet_transit(
     centres = (np.arange(nb) + 0.5) / nb - 0.5
     far = ok & (np.abs(centres * period) > duration)
     lv = level[far]
-    structure = (
-        1.4826 * float(np.median(np.abs(lv - np.median(lv)))) / depth if lv.size >= 3 else 0.0
-    )
+    structure = robust_std(lv) / depth if lv.size >= 3 else 0.0
     out.update(
         n_transits=n_tr,
         snr=float(snr),

@@ -20,14 +20,11 @@ from astropy.time import Time, TimeDelta
 from astropy.timeseries import TimeSeries
 
 from ..exceptions import InputError, MissingDependencyError
+from ..utils.stats import robust_std
 
 __all__ = ["LightCurve", "to_days", "as_time"]
 
 log = logging.getLogger(__name__)
-
-#: robust standard deviation from the median absolute deviation (Gaussian noise)
-_MAD_TO_STD = 1.4826
-
 
 def to_days(value: Any, name: str = "value") -> float:
     """Return ``value`` in days: a time :class:`~astropy.units.Quantity`, or a float in days.
@@ -86,7 +83,7 @@ def _robust_std(x: np.ndarray) -> float:
     x = x[np.isfinite(x)]
     if x.size == 0:
         return float("nan")
-    return float(_MAD_TO_STD * np.median(np.abs(x - np.median(x))))
+    return robust_std(x)
 
 
 class LightCurve(TimeSeries):
