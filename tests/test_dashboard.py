@@ -275,6 +275,8 @@ def test_docker_entry_command_serves_pages(tmp_path):
                     pytest.fail(f"the dashboard did not start (rc {proc.poll()}): {out}")
                 time.sleep(0.3)
         assert status == 200 and '"status":"ok"' in body.replace(" ", "")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as resp:
+            assert resp.headers["Server"] == "spacekit"  # waitress, not Flask's dev server
         status, body = _get(f"http://127.0.0.1:{port}/evaluate")
         assert status == 200 and "<title>spacekit dashboard</title>" in body
         status, layout = _get(f"http://127.0.0.1:{port}/_dash-layout")
@@ -294,6 +296,8 @@ def test_entry_command_rejects_bad_workers(tmp_path, capsys):
 
     assert main(["dashboard", "--workers", "0", "--runs", str(tmp_path)]) == 1
     assert "--workers must be at least 1" in capsys.readouterr().err
+    assert main(["dashboard", "--threads", "0", "--runs", str(tmp_path)]) == 1
+    assert "--threads must be at least 1" in capsys.readouterr().err
 
 
 def test_dockerfile_lints_clean_and_matches_the_entry_command():

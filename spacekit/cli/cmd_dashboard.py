@@ -17,7 +17,10 @@ def register(sub) -> None:
                    help="folder of run folders (default: the runs_dir setting, ./spacekit-runs)")
     p.add_argument("--workers", type=int, default=4,
                    help="background threads for long computations (default 4)")
-    p.add_argument("--debug", action="store_true", help="Dash debug mode (auto-reload, dev tools)")
+    p.add_argument("--threads", type=int, default=8,
+                   help="request threads of the server (waitress; default 8)")
+    p.add_argument("--debug", action="store_true",
+                   help="Flask's development server with Dash debug mode (auto-reload, dev tools)")
     p.set_defaults(func=run)
 
 
@@ -27,10 +30,13 @@ def run(args) -> int:
 
     if args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
+    if args.threads < 1:
+        raise InputError(f"--threads must be at least 1, got {args.threads}")
     everywhere = args.host in ("0.0.0.0", "::")
     local = "127.0.0.1" if everywhere else args.host
     where = f"all interfaces ({args.host})" if everywhere else args.host
     print(f"spacekit dashboard: open http://{local}:{args.port}/ (listening on {where}, "
           f"runs: {args.runs or 'the runs_dir setting'}); Ctrl-C stops it", flush=True)
-    serve(args.runs, host=args.host, port=args.port, debug=args.debug, max_workers=args.workers)
+    serve(args.runs, host=args.host, port=args.port, debug=args.debug, max_workers=args.workers,
+          threads=args.threads)
     return 0

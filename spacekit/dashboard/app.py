@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import InputError
+from ..utils.deps import optional_import
 from .jobs import JobManager
 
 __all__ = ["create_app", "serve", "DashboardContext", "PAGES"]
@@ -90,8 +91,6 @@ def create_app(
     >>> app.server.test_client().get("/healthz").get_json()["status"]
     'ok'
     """
-    from ..utils.deps import optional_import
-
     dash = optional_import("dash", "spacekit.dashboard.create_app")
     from dash import Input, Output, dcc, html
 
@@ -157,9 +156,14 @@ def serve(
     port: int = 8050,
     debug: bool = False,
     max_workers: int = 4,
+    threads: int = 8,
 ) -> None:
-    """Build the app and serve it until interrupted (a threaded server: pages stay responsive
-    while background jobs run).
+    """Build the app and serve it until interrupted.
+
+    The server is waitress, a production WSGI server in one process with ``threads`` request
+    threads (pages stay responsive while background jobs run, and the jobs, held in this
+    process, stay visible to every request). ``debug=True`` uses Flask's development server
+    instead, with auto-reload and Dash's dev tools.
 
     Examples
     --------
@@ -167,10 +171,17 @@ def serve(
     """
     if not 0 < int(port) < 65536:
         raise InputError(f"port must be between 1 and 65535, got {port}")
+    if int(threads) < 1:
+        raise InputError(f"threads must be at least 1, got {threads}")
     app = create_app(runs_dir, max_workers=max_workers)
     log.info("serving the spacekit dashboard on http://%s:%s/ (runs: %s)", host, port,
              app.spacekit.runs_dir)
     try:
-        app.run(host=host, port=int(port), debug=debug, threaded=True)
+        if debug:
+            app.run(host=host, port=int(port), debug=True, threaded=True)
+        else:
+            waitress = optional_import("waitress", "the dashboard server")
+            waitress.serve(app.server, host=host, port=int(port), threads=int(threads),
+                           ident="spacekit")
     finally:
         app.spacekit.jobs.shutdown(wait=False)
