@@ -378,3 +378,74 @@ def test_corrupt_bytes_raise_format_error(kind, tmp_path):
     with pytest.raises(FormatError) as err:
         READERS[kind](bad)
     assert str(bad) in str(err.value)
+
+
+# -- edge cases found by a demanding user (bug hunt) ------------------------------------
+def test_tsv_round_trip_uses_tabs(tmp_path):
+    df = pd.DataFrame({"a": [1, 2], "s": ["x, y", "z"]})
+    path = io.write_table(df, tmp_path / "t.tsv")
+    assert "\t" in path.read_text().splitlines()[0]
+    back = io.read_table(path)
+    assert list(back.columns) == ["a", "s"] and back["s"].tolist() == ["x, y", "z"]
+
+
+def test_write_table_refuses_records_and_names_columns_as_text(tmp_path):
+    with pytest.raises(InputError, match="DataFrame or astropy Table, got list"):
+        io.write_table([{"a": 1}], tmp_path / "t.csv")
+    back = io.read_table(io.write_table(pd.DataFrame(np.eye(2)), tmp_path / "t.fits"))
+    assert list(back.columns) == ["0", "1"] and back["1"].tolist() == [0.0, 1.0]
+
+
+def test_empty_json_table_keeps_its_columns(tmp_path):
+    df = pd.DataFrame({"a": [1], "b": ["x"]}).iloc[:0]
+    back = io.read_table(io.write_table(df, tmp_path / "e.json"))
+    assert back.shape == (0, 2) and list(back.columns) == ["a", "b"]
+
+
+@pytest.mark.parametrize("suffix", ["fits", "h5", "json"])
+def test_datetime_column_round_trip(tmp_path, suffix):
+    stamps = pd.to_datetime(["2021-05-11 03:00", "2021-05-12 04:30"])
+    df = pd.DataFrame({"t": stamps, "x": [1.0, 2.0]})
+    back = io.read_table(io.write_table(df, tmp_path / f"t.{suffix}"))
+    assert pd.to_datetime(back["t"]).tolist() == stamps.tolist()
+
+
+def test_required_as_one_string_is_one_column():
+    df = pd.DataFrame({"a": [1], "b": [2]})
+    with pytest.raises(SchemaError, match=r"\['ab'\]"):
+        io.check_schema(df, required="ab")
+    assert io.check_schema(df, required="a") is df
+
+
+def test_hdf5_keeps_non_ascii_text(tmp_path):
+    words = np.array(["Orion Nébula", "b"])
+    assert io.read_hdf5(io.write_hdf5(tmp_path / "a.h5", words)).tolist() == words.tolist()
+    grp = io.read_hdf5(io.write_hdf5(tmp_path / "b.h5", {"w": words}))
+    assert grp["w"].tolist() == words.tolist()
+    df = pd.DataFrame({"name": words})
+    assert io.read_table(io.write_table(df, tmp_path / "t.h5"))["name"].tolist() == list(words)
+
+
+def test_fits_non_ascii_text_and_bool_image(tmp_path):
+    with pytest.raises(InputError, match=r"non-ASCII.*\['name'\]|\['name'\].*non-ASCII"):
+        io.write_table(pd.DataFrame({"name": ["Nébula"]}), tmp_path / "t.fits")
+    assert not (tmp_path / "t.fits").exists()
+    mask = np.array([[True, False], [False, True]])
+    back = io.read_fits_image(io.write_fits_image(tmp_path / "m.fits", mask))
+    assert back.tolist() == [[1, 0], [0, 1]]
+
+
+def test_write_json_timestamps_and_frames(tmp_path):
+    obj = {
+        "when": pd.Timestamp("2021-05-11 03:00"),
+        "missing": pd.NaT,
+        "rows": pd.DataFrame({"a": [1.0, np.nan]}),
+        "counts": pd.Series([3, 4], index=["x", "y"]),
+    }
+    back = io.read_json(io.write_json(tmp_path / "a.json", obj))
+    assert back == {
+        "when": "2021-05-11T03:00:00",
+        "missing": None,
+        "rows": [{"a": 1.0}, {"a": None}],
+        "counts": {"x": 3, "y": 4},
+    }

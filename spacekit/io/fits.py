@@ -157,6 +157,19 @@ def write_fits_table(table: Any, path: PathLike, *, overwrite: bool = True) -> P
         raise InputError(f"{path} exists; pass overwrite=True to replace it")
     if not isinstance(table, Table):
         table = Table.from_pandas(table) if hasattr(table, "to_numpy") else Table(table)
+    not_ascii = [
+        name
+        for name in table.colnames
+        if getattr(table[name], "dtype", None) is not None
+        and table[name].dtype.kind == "U"
+        and not all(str(v).isascii() for v in np.asarray(table[name]).ravel())
+    ]
+    if not_ascii:
+        raise InputError(
+            f"FITS tables hold ASCII text only, and column(s) {not_ascii} have non-ASCII "
+            "characters; write HDF5, ECSV or csv instead (they keep UTF-8), or transliterate "
+            "the text first"
+        )
     with atomic_path(path) as tmp:
         table.write(tmp, format="fits")
     return path
@@ -235,7 +248,8 @@ def write_fits_image(
     path : str or path-like
         Destination file.
     data : numpy.ndarray or astropy Quantity
-        The image. A Quantity's unit is written as ``BUNIT``.
+        The image. A Quantity's unit is written as ``BUNIT``. A boolean mask is written
+        as uint8 0/1 (FITS has no boolean image type).
     header : astropy.io.fits.Header or dict, optional
         Keywords to write with the image.
     unit : str or astropy unit, optional
@@ -273,6 +287,8 @@ def write_fits_image(
         unit = unit if unit is not None else data.unit
         data = data.value
     data = np.asarray(data)
+    if data.dtype == bool:  # FITS has no boolean image type
+        data = data.astype(np.uint8)
     hdr = fits.Header()
     if header is not None:
         items = header.items() if isinstance(header, fits.Header) else dict(header).items()

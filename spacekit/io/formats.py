@@ -339,7 +339,7 @@ def write_hdf5(
 def _h5_array(arr: Any) -> np.ndarray:
     arr = np.asarray(arr)
     if arr.dtype.kind == "U":
-        return arr.astype("S")  # h5py stores fixed-width bytes
+        return np.char.encode(arr, "utf-8")  # h5py stores fixed-width bytes
     if arr.dtype.kind == "O":
         raise InputError("write_hdf5 cannot store object arrays; convert them to str or numbers")
     return arr
@@ -392,7 +392,10 @@ def read_hdf5(path: PathLike, key: str | None = None) -> Any:
         from astropy.table import Table
 
         table = Table.read(path, path=key, format="hdf5")
-        table.convert_bytestring_to_unicode()
+        for name in table.colnames:  # not convert_bytestring_to_unicode: Time has no dtype
+            col = table[name]
+            if getattr(col, "dtype", None) is not None and col.dtype.kind == "S":
+                table[name] = np.char.decode(np.asarray(col), "utf-8")
         return table
 
 
@@ -401,7 +404,7 @@ def _read_h5_obj(obj: Any, h5py: Any) -> Any:
         return {name: _read_h5_obj(obj[name], h5py) for name in obj}
     arr = obj[()]
     if isinstance(arr, np.ndarray) and arr.dtype.kind == "S":
-        return arr.astype("U")
+        return np.char.decode(arr, "utf-8")
     if isinstance(arr, bytes):
-        return arr.decode()
+        return arr.decode("utf-8")
     return arr

@@ -112,6 +112,8 @@ def check_schema(
             "convert it first (astropy Table: table.to_pandas())"
         )
     dtypes = dict(dtypes or {})
+    if isinstance(required, str):  # one column name, not an iterable of characters
+        required = [required]
     wanted = list(dict.fromkeys([*required, *dtypes]))
     missing = [c for c in wanted if c not in df.columns]
     problems = []

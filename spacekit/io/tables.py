@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -125,6 +126,7 @@ def read_table(
             from .fits import read_fits_table
 
             table = read_fits_table(path, **kwargs)
+            table = _restore_fits_times(table, path, kwargs.get("hdu", 1))
         elif fmt == "hdf5":
             from .formats import read_hdf5
 
@@ -143,6 +145,26 @@ def read_table(
     return df
 
 
+def _restore_fits_times(table: Any, path: Path, hdu: Any) -> Any:
+    """Turn the (jd1, jd2) pair columns that astropy writes for Time columns back into
+    Time columns (only those: archive TIME columns stay plain numbers)."""
+    pairs = [c for c in table.colnames if table[c].ndim == 2 and table[c].shape[1] == 2]
+    if not pairs:
+        return table
+    import warnings
+
+    from astropy.table import Table
+    from astropy.time import Time
+
+    with reading(path, "FITS"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        native = Table.read(path, hdu=hdu, astropy_native=True)
+    for col in pairs:
+        if isinstance(native[col], Time):
+            table[col] = native[col]
+    return table
+
+
 def _table_to_frame(table: Any, path: Path) -> pd.DataFrame:
     multi = [c for c in table.colnames if table[c].ndim > 1]
     if multi:
@@ -150,7 +172,11 @@ def _table_to_frame(table: Any, path: Path) -> pd.DataFrame:
             f"{path} has multidimensional column(s) {multi}, which a DataFrame cannot hold; "
             "use read_fits_table / read_hdf5 for an astropy Table, or drop them"
         )
-    units = {c: str(table[c].unit) for c in table.colnames if table[c].unit is not None}
+    units = {
+        c: str(table[c].unit)
+        for c in table.colnames
+        if getattr(table[c], "unit", None) is not None
+    }
     df = table.to_pandas()
     df.attrs["units"] = units
     df.attrs["meta"] = {str(k): v for k, v in dict(table.meta).items() if _simple(v)}
@@ -200,21 +226,34 @@ def write_table(
     """
     fmt = _check_format(format) if format else guess_format(path)
     path = Path(path)
+    from astropy.table import Table
+
     is_frame = isinstance(df, pd.DataFrame)
+    if not is_frame and not isinstance(df, Table):
+        raise InputError(
+            f"write_table expects a pandas DataFrame or astropy Table, got "
+            f"{type(df).__name__}; convert it first (e.g. pd.DataFrame(records))"
+        )
+    if is_frame and not all(isinstance(c, str) for c in df.columns):
+        # FITS, HDF5 and ECSV need text column names; csv and json write them as text too
+        df = df.rename(columns=str)
     if fmt in ("csv", "json"):
         frame = df if is_frame else df.to_pandas()
+        sep = "\t" if path.name.lower().endswith(".tsv") else ","  # as read_table reads it
         if fmt == "csv" and path.name.lower().endswith(".gz"):
             with atomic_path(path) as tmp:
                 frame.to_csv(tmp, index=index, compression="gzip")
         elif fmt == "csv":
             with atomic_write(path, "w", encoding="utf-8", newline="") as fh:
-                frame.to_csv(fh, index=index)
+                frame.to_csv(fh, index=index, sep=sep)
         else:
             frame = frame.reset_index() if index else frame
             with atomic_write(path, "w", encoding="utf-8") as fh:
-                frame.to_json(fh, orient="records", indent=1)
+                if len(frame):
+                    frame.to_json(fh, orient="records", indent=1, date_format="iso")
+                else:  # no records to carry the column names: write a dict of columns
+                    json.dump({str(c): [] for c in frame.columns}, fh)
         return path
-    from astropy.table import Table
 
     if is_frame:
         table = Table.from_pandas(df)
