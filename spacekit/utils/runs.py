@@ -55,12 +55,16 @@ def to_jsonable(obj: Any) -> Any:
         return None if math.isnan(obj) or math.isinf(obj) else obj
     if isinstance(obj, (str, int, bool)) or obj is None:
         return obj
+    if isinstance(obj, (_dt.datetime, _dt.date)):  # before Quantity: pd.Timestamp has .unit
+        return None if obj != obj else obj.isoformat()  # pandas NaT is not equal to itself
+    if hasattr(obj, "to_dict") and hasattr(obj, "columns"):  # pandas DataFrame: records
+        return to_jsonable(obj.to_dict(orient="records"))
+    if hasattr(obj, "to_dict") and hasattr(obj, "index"):  # pandas Series: {index: value}
+        return to_jsonable(obj.to_dict())
     if hasattr(obj, "unit") and hasattr(obj, "value"):  # astropy Quantity
         return {"value": to_jsonable(obj.value), "unit": str(obj.unit)}
     if hasattr(obj, "tolist"):  # numpy scalar or array
         return to_jsonable(obj.tolist())
-    if isinstance(obj, (_dt.datetime, _dt.date)):
-        return obj.isoformat()
     return str(obj)
 
 
