@@ -88,3 +88,32 @@ def test_fft_features_are_row_specific():
     assert full.shape == (2, 64)
     assert not np.allclose(full[0], full[1])
     assert fft_features(X, n=32).shape == (2, 17)
+
+
+def test_flux_table_ignores_flux_error_columns_and_orders_by_number():
+    df = pd.DataFrame(
+        {"LABEL": [1, 2], "FLUX_2": [3.0, 4.0], "FLUX_1": [1.0, 2.0], "FLUX_ERR": [9.0, 9.0]}
+    )
+    X, y = read_flux_table(df)
+    assert X.tolist() == [[1.0, 3.0], [2.0, 4.0]] and y.tolist() == [0, 1]
+
+
+def test_flux_table_bad_labels_and_folder_are_clear_errors(tmp_path):
+    flux = {"FLUX.1": [1.0, 2.0]}
+    with pytest.raises(SchemaError, match="missing value"):
+        read_flux_table(pd.DataFrame({"LABEL": [1.0, np.nan], **flux}))
+    with pytest.raises(SchemaError, match="whole numbers.*factorize"):
+        read_flux_table(pd.DataFrame({"LABEL": ["star", "planet"], **flux}), binary=False)
+    with pytest.raises(DataNotFoundError, match="is a folder"):
+        read_flux_table(tmp_path)
+
+
+def test_scale_rows_all_nan_row_is_quiet_and_text_is_input_error():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = scale_rows([[np.nan, np.nan], [1.0, 3.0]])
+    assert out.tolist() == [[0.0, 0.0], [-1.0, 1.0]]
+    with pytest.raises(InputError, match="hold numbers"):
+        scale_rows([["a", "b"]])

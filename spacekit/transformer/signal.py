@@ -13,6 +13,8 @@ Seed aliases (DESIGN rule 8): ``hypersonic_pliers`` = :func:`read_flux_table`,
 from __future__ import annotations
 
 import os
+import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -33,7 +35,13 @@ __all__ = [
 
 
 def _as_2d(X: Any, name: str = "X") -> np.ndarray:
-    a = np.asarray(X, dtype=float)
+    try:
+        a = np.asarray(X, dtype=float)
+    except (ValueError, TypeError) as exc:
+        raise InputError(
+            f"Expected {name} to hold numbers (rows of flux); {exc}. Convert or drop the "
+            "non-numeric columns first (e.g. df.select_dtypes('number'))."
+        ) from None
     if a.ndim == 1:
         raise InputError(
             f"Expected a 2D array (rows = light curves, columns = flux), got 1D array of shape "
@@ -88,6 +96,11 @@ def read_flux_table(
     else:
         if not os.path.exists(source):
             raise DataNotFoundError(f"flux table {str(source)!r} does not exist.")
+        if os.path.isdir(source):
+            raise DataNotFoundError(
+                f"flux table {str(source)!r} is a folder; expected a csv file "
+                "(LABEL, FLUX.1 ... FLUX.N): pass the file's path"
+            )
         try:
             df = pd.read_csv(source)
         except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -98,16 +111,16 @@ def read_flux_table(
             f"{where} has no label column {label!r}; its first columns are "
             f"{list(df.columns[:5])}. Pass label=<name>."
         )
-    flux_cols = [c for c in df.columns if str(c).upper().startswith("FLUX")]
+    # FLUX.1, FLUX_2, FLUX3 ...: not FLUX_ERR or FLUXERR, which are not flux samples
+    flux_cols = [c for c in df.columns if re.fullmatch(r"FLUX[._-]?\d+", str(c).upper())]
     if not flux_cols:
         raise SchemaError(
             f"{where} has no FLUX.1 ... FLUX.N columns; expected the K2/Kaggle layout "
             f"(LABEL, FLUX.1, FLUX.2, ...), found {list(df.columns[:5])}..."
         )
 
-    def order(c: str) -> tuple[int, str]:
-        tail = str(c).split(".")[-1]
-        return (int(tail), "") if tail.isdigit() else (10**9, str(c))
+    def order(c: str) -> int:
+        return int(re.search(r"\d+$", str(c)).group())
 
     flux_cols = sorted(flux_cols, key=order)
     try:
@@ -115,6 +128,11 @@ def read_flux_table(
     except (ValueError, TypeError) as exc:
         raise SchemaError(f"{where}: flux columns must be numbers ({exc}).") from exc
     y = df[label].to_numpy()
+    if pd.isna(y).any():
+        raise SchemaError(
+            f"{where}: label column {label!r} has {int(pd.isna(y).sum())} missing value(s); "
+            "drop or fill those rows first"
+        )
     if binary:
         values = set(np.unique(y).tolist())
         if values <= {1, 2}:
@@ -124,7 +142,15 @@ def read_flux_table(
                 f"{where}: binary=True expects labels in {{1, 2}} (Kaggle) or {{0, 1}}; found "
                 f"{sorted(values)[:10]}. Pass binary=False to keep them."
             )
-    return X, np.asarray(y).astype(int)
+    try:
+        y = np.asarray(y).astype(int)
+    except (ValueError, TypeError):
+        raise SchemaError(
+            f"{where}: label column {label!r} must hold whole numbers; found "
+            f"{sorted(set(map(str, y)))[:10]}. Encode the classes as integers first "
+            "(e.g. pd.factorize(df[label]))"
+        ) from None
+    return X, y
 
 
 def scale_rows(X: Any) -> np.ndarray:
@@ -136,8 +162,10 @@ def scale_rows(X: Any) -> np.ndarray:
     [[-1.225, 0.0, 1.225], [0.0, 0.0, 0.0]]
     """
     a = _as_2d(X)
-    mean = np.nanmean(a, axis=1, keepdims=True)
-    std = np.nanstd(a, axis=1, keepdims=True)
+    with warnings.catch_warnings():  # an all-NaN row: no mean-of-empty-slice warning per row
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(a, axis=1, keepdims=True)
+        std = np.nanstd(a, axis=1, keepdims=True)
     safe = np.where(std > 0, std, 1.0)
     return np.where(std > 0, (a - mean) / safe, 0.0)
 
