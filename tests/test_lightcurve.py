@@ -274,3 +274,39 @@ def test_tess_spoc_layout(tmp_path):
     assert lc.flux.unit == u.electron / u.s and lc.meta["sector"] == 1
     assert len(read_lightcurve(path, quality_mask=4096)) == n - 1
     assert read_lightcurve(path, flux="sap").flux.value[0] == 2.0
+
+
+def test_datetime_and_iso_times_are_not_read_as_julian_dates():
+    import pandas as pd
+
+    stamps = pd.to_datetime(["2020-01-01", "2020-01-02"])
+    for times in (stamps, stamps.to_numpy(), ["2020-01-01", "2020-01-02"]):
+        lc = LightCurve(time=times, flux=[1.0, 2.0])
+        assert lc.time.isot[0].startswith("2020-01-01") and lc.time_days().tolist() == [0, 1]
+    assert LightCurve(time=["2458326.0", "2458327"], flux=[1, 2]).time.jd.tolist() == [
+        2458326.0,
+        2458327.0,
+    ]
+
+
+def test_bad_time_flux_and_flux_err_are_input_errors():
+    with pytest.raises(InputError, match="non-finite"):
+        LightCurve(time=[2458326.0, np.nan], flux=[1.0, 2.0])
+    with pytest.raises(InputError, match="ISO strings"):
+        LightCurve(time=["soon", "later"], flux=[1.0, 2.0])
+    with pytest.raises(InputError, match="flux must hold numbers"):
+        LightCurve(time=[2458326.0, 2458327.0], flux=["a", "b"])
+    with pytest.raises(InputError, match="convertible to flux"):
+        LightCurve(time=[2458326.0, 2458327.0], flux=[1.0, 2.0] * u.electron / u.s,
+                   flux_err=[0.1, 0.1] * u.m)
+
+
+def test_empty_fold_one_point_bin_and_repeated_timestamps():
+    with pytest.raises(InputError, match="empty light curve"):
+        LightCurve(time=[], flux=[]).fold(1.0)
+    assert LightCurve(time=[2458326.0], flux=[3.0]).bin().flux.value.tolist() == [3.0]
+    t = 2458326.0 + np.repeat(np.arange(40) / 48, 2)  # every timestamp twice
+    lc = LightCurve(time=t, flux=np.ones(80))
+    assert lc.cadence == pytest.approx(1 / 48, rel=1e-6)
+    assert len(lc.bin()) == 4
+    assert lc.time_days(2458326.0)[-1] == pytest.approx(39 / 48)

@@ -79,6 +79,31 @@ def as_time(value: Any, scale: str = "tdb", name: str = "epoch") -> Time:
         ) from exc
 
 
+def _time_from_values(values: Any) -> Time:
+    """Timestamps given as plain values: numbers are Julian dates in TDB; datetimes and
+    ISO strings are read by astropy (UTC), never reinterpreted as Julian dates."""
+    arr = np.asarray(values)
+    try:
+        if arr.dtype.kind in "Mm":  # datetime64 as a float would be nanoseconds, not a JD
+            raise TypeError("datetimes")
+        jd = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        try:
+            return Time(arr)
+        except (TypeError, ValueError) as exc:
+            raise InputError(
+                "time must be an astropy Time, Julian dates (floats), datetimes or ISO "
+                f"strings; could not read {arr.ravel()[:3].tolist()}... "
+                f"({str(exc).splitlines()[0]})"
+            ) from None
+    if not np.isfinite(jd).all():
+        raise InputError(
+            f"time has {int((~np.isfinite(jd)).sum())} non-finite value(s) (NaN or inf); "
+            "every point needs a timestamp: drop those rows first."
+        )
+    return Time(jd, format="jd", scale="tdb")
+
+
 def _robust_std(x: np.ndarray) -> float:
     x = x[np.isfinite(x)]
     if x.size == 0:
@@ -98,7 +123,8 @@ class LightCurve(TimeSeries):
     data : table-like, optional
         Passed to :class:`~astropy.timeseries.TimeSeries` (used when astropy copies or slices).
     time : astropy.time.Time or array-like, optional
-        Timestamps. Floats are read as Julian dates in TDB.
+        Timestamps. Floats are read as Julian dates in TDB; datetimes (numpy, pandas) and
+        ISO strings as UTC.
     flux : array-like or Quantity, optional
         Flux values (a plain array is dimensionless).
     flux_err : array-like or Quantity, optional
@@ -129,10 +155,16 @@ class LightCurve(TimeSeries):
         **kwargs: Any,
     ) -> None:
         if time is not None and not isinstance(time, Time):
-            time = Time(np.asarray(time, dtype=float), format="jd", scale="tdb")
+            time = _time_from_values(time)
         super().__init__(data=data, time=time, meta=meta, **kwargs)
         if flux is not None:
-            flux = u.Quantity(flux, dtype=float)
+            try:
+                flux = u.Quantity(flux, dtype=float)
+            except (TypeError, ValueError) as exc:
+                raise InputError(
+                    f"flux must hold numbers (or be a Quantity); {exc}. Convert the column "
+                    "with pd.to_numeric(..., errors='coerce') first."
+                ) from None
             if flux.shape != (len(self),):
                 raise InputError(
                     f"flux must have one value per timestamp ({len(self)}); got shape "
@@ -140,13 +172,22 @@ class LightCurve(TimeSeries):
                 )
             self["flux"] = flux
             if flux_err is not None:
-                err = flux_err if isinstance(flux_err, u.Quantity) else flux_err * flux.unit
-                err = u.Quantity(err, dtype=float)
+                try:
+                    err = flux_err if isinstance(flux_err, u.Quantity) else flux_err * flux.unit
+                    err = u.Quantity(err, dtype=float)
+                except (TypeError, ValueError) as exc:
+                    raise InputError(f"flux_err must hold numbers; {exc}.") from None
                 if err.shape != flux.shape:
                     raise InputError(
                         f"flux_err must match flux's shape {flux.shape}; got {err.shape}."
                     )
-                self["flux_err"] = err.to(flux.unit)
+                try:
+                    self["flux_err"] = err.to(flux.unit)
+                except u.UnitConversionError:
+                    raise InputError(
+                        f"flux_err must be in a unit convertible to flux's ({flux.unit}); got "
+                        f"{err.unit}. Pass flux_err in flux's unit, or as plain numbers."
+                    ) from None
         self.meta.setdefault("history", [])
 
     # ------------------------------------------------------------------ accessors
@@ -190,17 +231,17 @@ class LightCurve(TimeSeries):
             return np.asarray(self.time.to_value(u.day), dtype=float)
         if len(self) == 0:
             return np.zeros(0)
-        ref = self.time[0] if reference is None else reference
+        ref = self.time[0] if reference is None else as_time(reference, self.time.scale, "reference")
         ref = ref.tdb if self.time.scale != ref.scale and self.time.scale == "tdb" else ref
         return np.asarray((self.time.jd1 - ref.jd1) + (self.time.jd2 - ref.jd2), dtype=float)
 
     @property
     def cadence(self) -> float:
         """Median spacing of consecutive timestamps, in days (NaN with fewer than two)."""
-        t = self.time_days()
+        t = np.unique(self.time_days())  # sorted; repeated timestamps are not a 0-day cadence
         if t.size < 2:
             return float("nan")
-        return float(np.median(np.diff(np.sort(t))))
+        return float(np.median(np.diff(t)))
 
     def _flux_values(self) -> np.ndarray:
         return np.asarray(self.flux.value, dtype=float)
@@ -417,6 +458,11 @@ class LightCurve(TimeSeries):
         """
         if self.is_folded:
             raise InputError("this light curve is already folded; fold the original instead.")
+        if len(self) == 0:
+            raise InputError(
+                "cannot fold an empty light curve: it has no points (check the quality mask "
+                "and remove_nans/remove_outliers steps that came before)."
+            )
         p = to_days(period, "period")
         if p <= 0:
             raise InputError(f"period must be positive; got {p} days.")
@@ -472,6 +518,8 @@ class LightCurve(TimeSeries):
                 raise InputError(f"n_bins must be at least 1; got {n_bins}.")
             nb = int(n_bins)
             width = (t1 - t0) / nb if t1 > t0 else 1.0
+        elif time_bin_size is None and not self.cadence > 0:
+            nb, width = 1, 1.0  # one distinct timestamp: no cadence to measure, one bin
         else:
             width = 10 * self.cadence if time_bin_size is None else to_days(time_bin_size)
             if not width > 0:
