@@ -310,3 +310,17 @@ def test_empty_fold_one_point_bin_and_repeated_timestamps():
     assert lc.cadence == pytest.approx(1 / 48, rel=1e-6)
     assert len(lc.bin()) == 4
     assert lc.time_days(2458326.0)[-1] == pytest.approx(39 / 48)
+
+
+def test_csv_reader_closes_the_file(tmp_path):
+    import gc
+    import warnings
+
+    path = tmp_path / "lc.csv"
+    path.write_text("2.0,1.0\n2.1,1.1\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lc = read_lightcurve(path, time_format="btjd")
+        gc.collect()
+    assert len(lc) == 2
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]

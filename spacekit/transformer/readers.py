@@ -296,7 +296,8 @@ def _read_csv(path: Path, *, time_format: str | None) -> LightCurve:
     import pandas as pd
 
     try:
-        first = path.open("r", errors="replace").readline()
+        with path.open("r", errors="replace") as fh:
+            first = fh.readline()
     except OSError as exc:
         raise FormatError(f"cannot read {str(path)!r}: {exc}") from exc
     sep = "," if "," in first else r"\s+"
