@@ -286,3 +286,32 @@ def test_compute_with_a_trained_keras_model(tmp_path):
     assert report.metrics["accuracy"] == pytest.approx((classes == y).mean())
     run = report.save(tmp_path)
     assert (run.figures_dir / "history.png").stat().st_size > 1000
+
+
+def test_classification_metrics_missing_or_empty_labels_are_input_errors():
+    with pytest.raises(InputError, match="missing label"):
+        classification_metrics([0, np.nan, 1], [0, 1, 1])
+    with pytest.raises(InputError, match="missing label"):
+        classification_metrics(["a", "b"], ["a", None])
+    with pytest.raises(InputError, match="at least one sample"):
+        classification_metrics([], [])
+
+
+def test_classification_metrics_proba_with_named_or_many_classes():
+    # (n,) proba cannot be matched to classes that are not 0/1: refused, not dropped
+    with pytest.raises(InputError, match=r"shape \(n, n_classes\)"):
+        classification_metrics(["star", "planet"], ["star", "star"], [0.1, 0.9])
+    with pytest.raises(InputError, match=r"shape \(n, n_classes\)"):
+        classification_metrics([0, 1, 2], [0, 1, 1], [0.1, 0.5, 0.9])
+    m = classification_metrics(
+        ["star", "planet", "planet"], ["star", "planet", "star"],
+        [[0.1, 0.9], [0.8, 0.2], [0.6, 0.4]],  # columns: planet, star (sorted)
+    )
+    assert m["roc_auc_ovr"] == 1.0
+
+
+def test_compute_binary_proba_with_text_labels_says_how_to_encode():
+    with pytest.raises(InputError, match=r"\(y == 'yes'\)\.astype\(int\)"):
+        compute(["no", "yes", "yes", "no"], proba=[0.2, 0.9, 0.4, 0.3])
+    report = compute([False, True, True, False], proba=[0.2, 0.9, 0.4, 0.3])
+    assert report.metrics["recall"] == 0.5

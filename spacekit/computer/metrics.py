@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..exceptions import InputError
 
@@ -231,6 +232,15 @@ def classification_metrics(y_true: Any, y_pred: Any, proba: Any = None) -> dict[
     t = _as_1d(y_true, "y_true")
     p = _as_1d(y_pred, "y_pred")
     _check_same_length(t, p, "y_true and y_pred")
+    if len(t) == 0:
+        raise InputError("classification_metrics needs at least one sample, got none")
+    for arr, what in ((t, "y_true"), (p, "y_pred")):
+        missing = pd.isna(arr)
+        if missing.any():
+            raise InputError(
+                f"{what} has {int(missing.sum())} missing label(s) (NaN/None) out of "
+                f"{len(arr)}; drop those rows first (e.g. df.dropna(subset=[...]))"
+            )
     pr = None if proba is None else _check_proba(proba)
     if pr is not None:
         _check_same_length(t, pr, "y_true and proba")
@@ -256,6 +266,12 @@ def classification_metrics(y_true: Any, y_pred: Any, proba: Any = None) -> dict[
             out["brier"] = float(skm.brier_score_loss(t, pr)) if both else float("nan")
         return out
     classes = np.unique(np.concatenate([t, p]))
+    if pr is not None and pr.ndim == 1:
+        raise InputError(
+            "proba of shape (n,) is the probability of class 1, but the labels are not 0/1 "
+            f"(found {classes[:10].tolist()}); pass proba of shape (n, n_classes) with its "
+            "columns in sorted class order, or encode the labels as 0/1"
+        )
     out["balanced_accuracy"] = float(skm.balanced_accuracy_score(t, p))
     for avg in ("macro", "weighted"):
         prec, rec, f1, _ = skm.precision_recall_fscore_support(
@@ -272,7 +288,9 @@ def classification_metrics(y_true: Any, y_pred: Any, proba: Any = None) -> dict[
     }
     if pr is not None and pr.ndim == 2:
         present = np.unique(t)
-        if len(present) == pr.shape[1]:
+        if len(present) == pr.shape[1] == 2:  # two classes named otherwise than 0/1
+            out["roc_auc_ovr"] = float(skm.roc_auc_score(t == present[1], pr[:, 1]))
+        elif len(present) == pr.shape[1]:
             out["roc_auc_ovr"] = float(skm.roc_auc_score(t, pr, multi_class="ovr"))
         else:
             out["roc_auc_ovr"] = float("nan")

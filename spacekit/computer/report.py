@@ -264,6 +264,18 @@ def compute(
     if y_pred is None:
         if pr is None:
             raise InputError("compute needs proba or y_pred for a classification task")
+        if task == "binary":
+            try:
+                values = set(np.unique(t).tolist())
+            except TypeError:  # mixed types cannot even be sorted
+                values = set(map(str, t))
+            if not values <= {0, 1}:
+                found = sorted(map(str, values))[:10]
+                raise InputError(
+                    "task='binary' with proba predicts 0/1, so y_true must hold 0/1 "
+                    f"(1 = the class proba is for); found {found}. Encode it, e.g. "
+                    f"(y == {found[-1]!r}).astype(int), and pass labels={found[:2]} for names"
+                )
         _, p = get_preds(pr, threshold=threshold)
     else:
         p = _as_1d(y_pred, "y_pred")
