@@ -190,3 +190,25 @@ def test_cli_json_and_bad_input(lcdir, tmp_path, capsys):
 def test_errors_are_spacekit_errors(lcdir):
     with pytest.raises(SpacekitError):
         planet_hunter(lcdir / K2_3)  # csv without time_format
+
+
+def test_row_order_does_not_change_the_result():
+    lc = injected(days=12.0)
+    shuffled = lc[np.random.default_rng(0).permutation(len(lc))]
+    a = planet_hunter(lc, period_max=5)
+    b = planet_hunter(shuffled, period_max=5)
+    assert b.period.value == pytest.approx(a.period.value, rel=1e-9)
+    assert b.sde == pytest.approx(a.sde, rel=1e-9)
+    assert b.epoch.jd == pytest.approx(a.epoch.jd, abs=1e-9)
+
+
+def test_period_bounds_are_checked_before_use():
+    import warnings
+
+    lc = injected(days=12.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning before the error
+        with pytest.raises(InputError, match="period_min must be a positive"):
+            planet_hunter(lc, period_min=-1)
+    with pytest.raises(InputError, match="swap them"):
+        planet_hunter(lc, period_min=3, period_max=2)

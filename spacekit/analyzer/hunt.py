@@ -321,7 +321,7 @@ def _sde(power: np.ndarray, window: int = 0) -> tuple[np.ndarray, float, int]:
 
 
 def _prepare(lc: Any, *, time_format: str | None) -> LightCurve:
-    """Read if needed, drop NaNs, normalise and clip upward outliers."""
+    """Read if needed, drop NaNs, sort by time, normalise and clip upward outliers."""
     if not isinstance(lc, LightCurve):
         if isinstance(lc, (str, os.PathLike)):
             from ..transformer import read_lightcurve
@@ -342,6 +342,9 @@ def _prepare(lc: Any, *, time_format: str | None) -> LightCurve:
             f"planet_hunter needs at least 20 finite flux values; this light curve has "
             f"{len(clean)} of {len(lc)} (all-NaN flux or an aggressive quality mask?)."
         )
+    t = clean.time_days()
+    if np.any(np.diff(t) < 0):  # binning and epochs count from the first row: sort by time
+        clean = clean._derive(np.argsort(t, kind="stable"), "planet_hunter: sorted by time")
     return clean.normalize().remove_outliers(5.0)
 
 
@@ -648,6 +651,12 @@ def planet_hunter(
     baseline = float(t_all.max() - t_all.min())
     pmin = 0.5 if period_min is None else to_days(period_min, "period_min")
     pmax = baseline / 2 if period_max is None else to_days(period_max, "period_max")
+    if not pmin > 0:
+        raise InputError(f"period_min must be a positive number of days; got {pmin:g}.")
+    if period_max is not None and not pmax > pmin:
+        raise InputError(
+            f"period_max ({pmax:.4g} d) must exceed period_min ({pmin:.4g} d); swap them."
+        )
     if baseline < 2 * pmin:
         raise InputError(
             f"the light curve spans {baseline:.3g} days, shorter than two transits of the "
