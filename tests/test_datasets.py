@@ -370,3 +370,18 @@ def test_docstring_examples_run(module, cache):
 
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_unreachable_source_names_a_missing_mirror_folder(cache, no_mirror, monkeypatch, tmp_path):
+    from spacekit.config import conf
+    from spacekit.exceptions import DownloadError
+
+    payload = b"a,b\n1,2\n"
+    entry = _entry("t_down", "http://127.0.0.1:1/data.csv", payload)  # nothing listens
+    monkeypatch.setitem(REGISTRY, "t_down", entry)
+    with conf.set_temp("retries", 1), conf.set_temp("timeout", 2):
+        with pytest.raises(DownloadError, match=r"no-mirror \(SPACEKIT_DATA_MIRROR\) does not"):
+            datasets.fetch("t_down")
+        (tmp_path / "no-mirror").mkdir()
+        with pytest.raises(DownloadError, match="has no nowhere/data.csv"):
+            datasets.fetch("t_down")

@@ -371,7 +371,21 @@ def _obtain(entry: Dataset, spec: DataFile, dest: Path, *, allow_download: bool)
             "SPACEKIT_DATA_MIRROR or allow the download from " + spec.source.url
         )
     log.info("downloading %s for dataset %s", spec.source.url, entry.name)
-    return _from_network(dest, spec, entry)
+    try:
+        return _from_network(dest, spec, entry)
+    except DownloadError as exc:
+        if not mirror or mirror.startswith("s3://"):
+            raise
+        root = Path(mirror).expanduser()
+        why = (
+            "does not exist" if not root.exists()
+            else "is not a folder" if not root.is_dir()
+            else f"has no {rel}"
+        )
+        raise DownloadError(
+            f"{exc}; and the data mirror {root} (SPACEKIT_DATA_MIRROR) {why}: point it at a "
+            "folder laid out like the shared data folder to work offline"
+        ) from exc
 
 
 def locate(name: str) -> Path | None:
