@@ -397,3 +397,37 @@ def test_fit_on_a_balanced_batches_dataset_advances_its_epochs():
     assert len(history["loss"]) == 3
     assert b.epoch >= 3  # Keras called on_epoch_end, so each epoch drew new batches
     assert not np.array_equal(first, b.batch_indices(0))
+
+
+def test_trainer_refuses_text_labels_empty_data_and_bad_sizes():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 3))
+    y = np.where(x[:, 0] > 0, "planet", "star")
+    trainer = Trainer(loss="binary_crossentropy", epochs=1, batch_size=8, progress=False)
+    for kw in ({}, {"balanced": True}, {"class_weight": "balanced"}):
+        t = Trainer(loss="binary_crossentropy", epochs=1, batch_size=8, progress=False, **kw)
+        with pytest.raises(InputError, match=r"text labels \['planet', 'star'\].*np.unique"):
+            t.fit(lambda: build_mlp(3, hidden=(2,)), x, y)
+    codes = (y == "planet").astype(int)
+    with pytest.raises(InputError, match="no samples"):
+        trainer.fit(lambda: build_mlp(3, hidden=(2,)), x[:0], codes[:0])
+    with pytest.raises(InputError, match="validation_data x has 4 samples but y has 3"):
+        trainer.fit(lambda: build_mlp(3, hidden=(2,)), x, codes,
+                    validation_data=(x[:4], codes[:3]))
+    with pytest.raises(InputError, match="batch_size must be >= 1"):
+        Trainer(loss="mse", batch_size=0, progress=False).fit(
+            lambda: build_mlp(3, hidden=(2,)), x, codes)
+    with pytest.raises(InputError, match="missing"):
+        BalancedBatches(x, np.r_[np.ones(8), np.full(8, np.nan)])
+
+
+def test_model_folder_paths_that_are_files(tmp_path):
+    model = build_mlp(2, hidden=(2,))
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    with pytest.raises(InputError, match="is a file"):
+        save_model(model, a_file)
+    assert a_file.read_text() == "x"
+    folder = save_model(model, tmp_path / "m")
+    with pytest.raises(ModelLoadError, match="is a file, not a folder.*pass the folder"):
+        load_model(folder / "model.keras")

@@ -206,6 +206,11 @@ class BalancedBatches:
             labels = y.reshape(n)
         else:
             raise InputError(f"y must be (n,), (n, 1) or one-hot (n, k), got shape {y.shape}")
+        if labels.dtype.kind == "f" and np.isnan(labels).any():
+            raise InputError(
+                f"y has {int(np.isnan(labels).sum())} missing (NaN) label(s); drop those rows "
+                "first: every sample needs a class"
+            )
         self.classes_, codes = np.unique(labels, return_inverse=True)
         if len(self.classes_) < 2:
             raise InputError(

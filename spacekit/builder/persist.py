@@ -92,6 +92,11 @@ def save_model(
     if metadata is not None and not isinstance(metadata, dict):
         raise InputError(f"metadata must be a dict, got {type(metadata).__name__}")
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(
+            f"save_model writes a folder (model.keras + metadata.json), but {folder} is a "
+            "file; pass a folder path"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     with atomic_path(folder / MODEL_FILE) as tmp:
         model.save(tmp)
@@ -181,9 +186,11 @@ def load_model(
 
     folder = Path(folder)
     if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        hint = " (pass the folder that holds it)" if folder.name == MODEL_FILE else ""
         raise ModelLoadError(
-            f"model folder {folder} does not exist; expected a folder written by "
-            "spacekit.builder.save_model (holding model.keras and metadata.json)"
+            f"model folder {folder} {what}; expected a folder written by "
+            f"spacekit.builder.save_model (holding model.keras and metadata.json){hint}"
         )
     folder = _resolve_folder(folder)
     meta_path = folder / METADATA_FILE

@@ -56,6 +56,22 @@ def _n_samples(x: Any) -> int:
     return len(x)
 
 
+def _check_labels(y: Any, what: str) -> np.ndarray:
+    """Labels as a numeric array; text labels are refused with the way to encode them."""
+    labels = np.asarray(y)
+    if labels.dtype.kind in "OUS":
+        try:
+            return labels.astype(float)
+        except (TypeError, ValueError):
+            names = sorted(map(str, np.unique(labels.astype(str))))[:10]
+            raise InputError(
+                f"{what} holds text labels {names}; Keras needs numbers: encode them, e.g. "
+                "classes, codes = np.unique(y, return_inverse=True), and train on codes "
+                "(keep classes to name the predictions)"
+            ) from None
+    return labels
+
+
 class _ProgressCallback:
     """A tqdm bar over epochs showing the latest metrics (built lazily, keras imported)."""
 
@@ -353,6 +369,8 @@ class Trainer:
             )
         if int(self.epochs) < 1:
             raise InputError(f"epochs must be >= 1, got {self.epochs!r}")
+        if int(self.batch_size) < 1:
+            raise InputError(f"batch_size must be >= 1, got {self.batch_size!r}")
         is_dataset = isinstance(x, keras.utils.PyDataset)
         fit_kw: dict[str, Any] = {}
         if is_dataset:
@@ -363,12 +381,14 @@ class Trainer:
         else:
             if y is None:
                 raise InputError("y is required when x is an array (pass labels or targets)")
-            labels = np.asarray(y)
+            labels = _check_labels(y, "y")
             n = _n_samples(x)
             if n != len(labels):
                 raise InputError(
                     f"x has {n} samples but y has {len(labels)}; they must have one label per row"
                 )
+            if n == 0:
+                raise InputError("x and y hold no samples: there is nothing to train on")
             if self.balanced:
                 if self.class_weight is not None:
                     log.warning("class_weight with balanced batches weights the classes twice")
@@ -383,7 +403,13 @@ class Trainer:
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise InputError("validation_data must be a pair (x_val, y_val)")
-            validation_data = (validation_data[0], np.asarray(validation_data[1]))
+            y_val = _check_labels(validation_data[1], "validation y")
+            if _n_samples(validation_data[0]) != len(y_val):
+                raise InputError(
+                    f"validation_data x has {_n_samples(validation_data[0])} samples but y has "
+                    f"{len(y_val)}; they must have one label per row"
+                )
+            validation_data = (validation_data[0], y_val)
 
         self.compile(model)
         show = progress_enabled(self.progress)
