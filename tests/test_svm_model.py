@@ -195,3 +195,15 @@ def test_demo_step_fast(tmp_path):
     text = out.getvalue()
     assert "hst_svm train" in text and "hst_svm evaluate" in text and "of 1133" in text
     assert len(list((tmp_path / "hst_svm").iterdir())) == 3
+
+
+def test_fold_counts_repeats_and_seed_are_checked(small):
+    y = small["label"].to_numpy()
+    for kw, msg in (
+        ({"n_splits": 1}, "n_splits must be at least 2"),
+        ({"n_splits": 0}, "n_splits must be at least 2"),
+        ({"repeats": 0}, "repeats must be at least 1"),
+        ({"seed": -5}, "non-negative"),
+    ):
+        with pytest.raises(InputError, match=msg):
+            svm.proposal_folds(small, y, **kw)
