@@ -225,3 +225,29 @@ def test_server_ignoring_range_restarts_cleanly(s3_endpoint, http_files, tmp_pat
     out = radio.s3_download(url, tmp_path / "obj.bin", endpoint_url=http_files.url)
     assert http_files.requests[0][1].get("Range") == "bytes=600000-"
     assert out.read_bytes() == data
+
+
+def test_download_many_refuses_two_urls_for_one_local_file(s3_bucket, tmp_path):
+    a, b = f"s3://{s3_bucket}/a/data.txt", f"s3://{s3_bucket}/b/data.txt"
+    radio.s3_upload(b"from a", a)
+    radio.s3_upload(b"from b", b)
+    with pytest.raises(InputError, match=r"would both be saved as .*data\.txt"):
+        radio.download_many([a, b], tmp_path / "out")
+    assert not (tmp_path / "out" / "data.txt").exists()
+    # the cache keeps full paths, and explicit file dests are distinct: both fine
+    cached = radio.download_many([a, b])
+    assert [p.read_bytes() for p in cached] == [b"from a", b"from b"]
+    named = radio.download_many(
+        [{"url": a, "dest": tmp_path / "a.txt"}, {"url": b, "dest": tmp_path / "b.txt"}]
+    )
+    assert [p.read_bytes() for p in named] == [b"from a", b"from b"]
+    # the same URL twice is still one download
+    assert radio.download_many([a, a], tmp_path / "one") == [tmp_path / "one" / "data.txt"] * 2
+
+
+def test_upload_of_objects_and_folders_says_what_it_takes(s3_bucket, tmp_path):
+    url = f"s3://{s3_bucket}/p.json"
+    with pytest.raises(InputError, match=r"json.dumps\(obj\).encode\(\)"):
+        radio.s3_upload({"memBin": 1}, url)
+    with pytest.raises(DataNotFoundError, match="found a folder"):
+        radio.s3_upload(tmp_path, url)

@@ -93,6 +93,39 @@ def download(
     )
 
 
+def _local_name(url: str) -> str:
+    """The file name a download of ``url`` gets inside a folder (as s3/http name it)."""
+    from urllib.parse import unquote, urlsplit
+
+    if url.lower().startswith("mast:"):
+        return url.rsplit("/", 1)[-1]
+    parts = urlsplit(url)
+    if "uri=" in parts.query:  # MAST download service
+        return unquote(parts.query).split("uri=", 1)[1].split("&", 1)[0].rsplit("/", 1)[-1]
+    return unquote(parts.path).rsplit("/", 1)[-1]
+
+
+def _check_collisions(jobs: list[dict], dest_dir: Any) -> None:
+    """Refuse two different URLs that would be written to the same file of a folder."""
+    seen: dict[Path, str] = {}
+    for job in jobs:
+        target = job.get("dest") or dest_dir
+        if target is None or not isinstance(job["url"], str):
+            continue  # the cache keeps each URL's full path: no collision
+        text = os.fspath(target)
+        if job.get("dest") and not (Path(text).is_dir() or text.endswith(("/", os.sep))):
+            path = Path(text)
+        else:
+            path = Path(text) / _local_name(job["url"])
+        other = seen.setdefault(path, job["url"])
+        if other != job["url"]:
+            raise InputError(
+                f"{other} and {job['url']} would both be saved as {path}, so one would "
+                "silently stand for the other; download them into different folders, give "
+                "each a 'dest' file path, or leave dest_dir unset (the cache keeps full paths)"
+            )
+
+
 def _normalise(item: Any) -> dict:
     if isinstance(item, str):
         return {"url": item}
@@ -159,6 +192,7 @@ def download_many(
     from ..utils.progress import progress as make_bar
 
     jobs = [_normalise(i) for i in items]
+    _check_collisions(jobs, dest_dir)
     if dest_dir is not None:
         Path(dest_dir).mkdir(parents=True, exist_ok=True)
     workers = int(max_workers or conf.max_workers)

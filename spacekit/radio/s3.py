@@ -527,10 +527,17 @@ def s3_upload(
             lambda: client.put_object(Bucket=bucket, Key=key, Body=body, **extra), url, endpoint_url
         )
         return url
+    if not isinstance(src, str | os.PathLike):
+        raise InputError(
+            f"s3_upload expects a file path or bytes, got {type(src).__name__}; serialise it "
+            "first, e.g. json.dumps(obj).encode() for a dict"
+        )
     path = Path(src)
     if not path.is_file():
+        what = "a folder" if path.is_dir() else "none"
         raise DataNotFoundError(
-            f"cannot upload {path} to {url}: expected an existing file (or bytes), found none"
+            f"cannot upload {path} to {url}: expected an existing file (or bytes), found "
+            f"{what}; a str is read as a path (encode text first: text.encode())"
         )
     if path.stat().st_size <= MULTIPART_THRESHOLD:
 
