@@ -423,3 +423,17 @@ def test_explore_lists_run_predictions(tmp_path):
     assert list(frame.columns) == ["y_true", "proba"] and len(frame) == 40
     with pytest.raises(DataNotFoundError, match="no predictions.csv"):
         explore.table(Ctx, "run:" + run_id(runs["cnn-b"], tmp_path))
+
+
+def test_runs_whose_json_is_not_an_object_do_not_hide_the_others(tmp_path):
+    good = Run.create("k2", "good", runs_dir=tmp_path)
+    good.write_metrics({"accuracy": 0.9})
+    bad_info = Run.create("k2", "bad-info", runs_dir=tmp_path)
+    (bad_info.path / "run.json").write_text("[]")
+    bad_metrics = Run.create("k2", "bad-metrics", runs_dir=tmp_path)
+    (bad_metrics.path / "metrics.json").write_text("[1, 2]")
+    table = summarize_runs(tmp_path)
+    assert len(table) == 3
+    assert table.set_index("run")["accuracy"].dropna().to_dict() == {good.path.name: 0.9}
+    with pytest.raises(FormatError, match="JSON object"):
+        flatten_metrics([1, 2])

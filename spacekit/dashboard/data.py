@@ -80,6 +80,11 @@ def flatten_metrics(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, f
     >>> flatten_metrics({"acc": 0.9, "loss": {"val": 0.2}, "note": "x", "flag": True})
     {'acc': 0.9, 'loss.val': 0.2}
     """
+    if not isinstance(metrics, Mapping):
+        raise FormatError(
+            f"metrics should be a JSON object of name: value, found a "
+            f"{type(metrics).__name__}; re-write metrics.json with Run.write_metrics"
+        )
     out: dict[str, float] = {}
     for key, value in metrics.items():
         name = f"{prefix}{key}"
@@ -172,8 +177,14 @@ def summarize_runs(runs_dir: str | os.PathLike) -> pd.DataFrame:
         }
         try:
             info = run.info
-            row["created"] = info.get("created", "")
             metrics = run.metrics
+            for fname, obj in (("run.json", info), ("metrics.json", metrics)):
+                if not isinstance(obj, Mapping):
+                    raise FormatError(
+                        f"{run.path / fname} should hold a JSON object, found a "
+                        f"{type(obj).__name__}"
+                    )
+            row["created"] = info.get("created", "")
         except SpacekitError as exc:
             log.warning("skipping unreadable run files in %s: %s", run.path, exc)
             metrics = {}
