@@ -449,3 +449,11 @@ def test_write_json_timestamps_and_frames(tmp_path):
         "rows": [{"a": 1.0}, {"a": None}],
         "counts": {"x": 3, "y": 4},
     }
+
+
+def test_npz_ragged_and_empty_png_are_input_errors(tmp_path):
+    with pytest.raises(InputError, match="'x'.*pad the rows"):
+        io.write_npz(tmp_path / "r.npz", x=[[1], [1, 2]])
+    with pytest.raises(InputError, match="empty image"):
+        io.write_png(tmp_path / "e.png", np.zeros((0, 4)))
+    assert list(tmp_path.iterdir()) == []

@@ -127,6 +127,8 @@ def write_png(path: PathLike, array: Any) -> Path:
         )
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[:, :, 0]
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise InputError(f"write_png got an empty image of shape {arr.shape}; PNG needs pixels")
     if arr.dtype == bool:
         arr = arr.astype(np.uint8) * 255
     elif arr.dtype.kind == "f":
@@ -198,9 +200,18 @@ def write_npz(path: PathLike, *, compressed: bool = True, **arrays: Any) -> Path
     if not arrays:
         raise InputError("write_npz needs at least one array: write_npz(path, name=array)")
     path = Path(path)
+    converted = {}
+    for name, value in arrays.items():
+        try:
+            converted[name] = np.asarray(value)
+        except ValueError as exc:  # ragged nested lists
+            raise InputError(
+                f"write_npz cannot store {name!r} as one array ({exc}); pad the rows to one "
+                "length or store each row as its own name"
+            ) from None
     save = np.savez_compressed if compressed else np.savez
     with atomic_write(path, "wb") as fh:
-        save(fh, **{k: np.asarray(v) for k, v in arrays.items()})
+        save(fh, **converted)
     return path
 
 
