@@ -6,6 +6,10 @@ Usage (from the repository root, with the shared data as mirror)::
     SPACEKIT_DATA_MIRROR=../shared/data SPACEKIT_PROGRESS=0 \
         .venv/bin/python benchmarks/bench_k2.py --n-synthetic 2000 --injections 3 --epochs 12
 
+``--snr-definitions`` adds the goal under two other SNR definitions (same scores);
+``--predictions <run>/predictions.csv --data <set>`` prints those tables again from a saved
+run without retraining.
+
 Prints a markdown block for ``benchmarks/RESULTS.md``. Run folders go to ``--runs``
 (default: a temporary folder).
 """
@@ -39,12 +43,11 @@ def _beta(z, d: int) -> float:
     """Box-scale scatter / white expectation of one preprocessed series at width ``d``."""
     import numpy as np
 
+    from spacekit.skopes.k2.noise import robust_scatter, running_mean_scatter
+
     d = max(1, int(round(d)))
-    c = np.concatenate([[0.0], np.cumsum(z)])
-    m = (c[d:] - c[:-d]) / d
-    mad = lambda v: 1.4826 * np.median(np.abs(v - np.median(v)))  # noqa: E731
-    white = mad(np.diff(z)) / np.sqrt(2)
-    return float(mad(m) * np.sqrt(d) / white) if white > 0 else float("nan")
+    white = robust_scatter(z)
+    return float(running_mean_scatter(z, d) * np.sqrt(d) / white) if white > 0 else float("nan")
 
 
 def noise_kind_table(frame, Z, columns=("proba",)) -> list[str]:
@@ -61,7 +64,7 @@ def noise_kind_table(frame, Z, columns=("proba",)) -> list[str]:
         p, n = inj[inj["noise_kind"] == kind], neg[neg["noise_kind"] == kind]
         if not len(p) or not len(n):
             continue
-        betas = [_beta(Z[i], r.duration_h / 60.0 / r.cadence_min) for i, r in p.iterrows()]
+        betas = [_beta(Z[i], r.duration_h * 60.0 / r.cadence_min) for i, r in p.iterrows()]
         y = np.r_[np.ones(len(p)), np.zeros(len(n))]
         cells = []
         for c in columns:
@@ -110,6 +113,98 @@ def detectability(X, meta, snr_min: float = 10.0) -> list[str]:
     return out
 
 
+NOISE_ROWS = ("white", "flares", "variability", "red", "mixed", "real")
+SNR_DEFINITIONS = (("snr", "issue's (robust_scatter: white part)"),
+                   ("snr_std", "per-point std (red noise included)"),
+                   ("snr_timescale", "timescale (CDPP-like)"))
+
+
+def snr_definition_tables(frame, X, Z=None, snr_min: float = 10.0) -> list[str]:
+    """The goal under the issue's SNR and the two alternatives of
+    :func:`spacekit.skopes.k2.dataset.snr_definitions`, for the *same* out-of-fold scores
+    (``frame``: a run's ``predictions.csv``; ``X``: the set's flux table, for the SNRs).
+    ``Z`` (the preprocessed long-trend channel) adds the noise-kind table's beta."""
+    import numpy as np
+
+    from spacekit.skopes.k2.classifier import loso_metrics
+    from spacekit.skopes.k2.dataset import snr_definitions
+
+    t0 = time.perf_counter()
+    alt = snr_definitions(X, frame)
+    alt_s = time.perf_counter() - t0
+    frame = frame.copy()
+    for c in ("snr_std", "snr_timescale", "beta"):
+        frame[c] = alt[c].to_numpy()
+    inj_all = (frame["label"] == 1) & frame["kind"].astype(str).str.endswith("injected")
+    neg = frame[frame["label"] == 0]
+    out = [f"SNR definitions of {int(inj_all.sum())} injected windows computed from the flux table and "
+           f"the metadata in {alt_s:.0f} s (the hosts' real transits have no ephemeris in the "
+           "metadata: not included).", ""]
+    out += ["| SNR definition | noise | SNR >= 10 planets | ROC-AUC vs all negatives | recall@P90 vs all "
+            "negatives | negatives of the kind | ROC-AUC vs those | recall@P90 vs those |",
+            "|---|---|---|---|---|---|---|---|"]
+    met = {}
+    for col, name in SNR_DEFINITIONS:
+        strong = frame[inj_all & (frame[col] >= snr_min)]
+        for kind in ("all", *NOISE_ROWS):
+            p = strong if kind == "all" else strong[strong["noise_kind"] == kind]
+            n = neg if kind == "all" else neg[neg["noise_kind"] == kind]
+            if not len(p):
+                continue
+            auc, rec = _goal_pair(np.r_[np.ones(len(p)), np.zeros(len(neg))], np.r_[p["proba"], neg["proba"]])
+            auc_k, rec_k = _goal_pair(np.r_[np.ones(len(p)), np.zeros(len(n))], np.r_[p["proba"], n["proba"]])
+            label = "**all**" if kind == "all" else kind
+            out.append(f"| {name} | {label} | {len(p)} | {_f(auc)} | {_f(rec)} | "
+                       f"{'' if kind == 'all' else len(n)} | {'' if kind == 'all' else _f(auc_k)} | "
+                       f"{'' if kind == 'all' else _f(rec_k)} |")
+            if kind == "all":
+                met[col] = (auc, rec)
+    out.append("")
+    for col, name in SNR_DEFINITIONS:
+        auc, rec = met[col]
+        out.append(f"- {name} SNR >= {snr_min:g}: ROC-AUC {_f(auc)} (>= 0.98: "
+                   f"{'met' if auc is not None and auc >= 0.98 else 'NOT met'}), recall at precision "
+                   f">= 0.90 {_f(rec)} (>= 0.95: {'met' if rec is not None and rec >= 0.95 else 'NOT met'})")
+    # the same scores with a higher SNR cut (a measurement: nothing is refitted)
+    cuts = (10, 15, 20, 30, 50)
+    out += ["", "| SNR definition | " + " | ".join(f"SNR >= {c}: planets, ROC-AUC / recall@P90" for c in cuts) + " |",
+            "|---" * (1 + len(cuts)) + "|"]
+    for col, name in SNR_DEFINITIONS:
+        cells = []
+        for c in cuts:
+            p = frame[inj_all & (frame[col] >= c)]
+            auc, rec = _goal_pair(np.r_[np.ones(len(p)), np.zeros(len(neg))], np.r_[p["proba"], neg["proba"]])
+            cells.append(f"{len(p)}: {_f(auc)} / {_f(rec)}")
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    # the library's per-bin table under the timescale SNR (same code as `evaluate`)
+    k2 = loso_metrics(frame)
+    out += ["", "| timescale SNR | planets | recall (threshold 0.5) | ROC-AUC vs all negatives |",
+            "|---|---|---|---|"]
+    for r in k2["by_snr_timescale"]:
+        hi = "inf" if r["snr_max"] is None else f"{r['snr_max']:g}"
+        out.append(f"| {r['snr_min']:g}-{hi} | {r['n_planet']} | {_f(r.get('recall'))} | {_f(r.get('roc_auc'))} |")
+    # how the definitions relate, per noise kind (all injections of the kind)
+    out += ["", "| noise | injections | median SNR_std / SNR | median SNR_timescale / SNR | median SNR / "
+            "SNR_timescale | median beta (raw flux, transits left out) | median beta (preprocessed "
+            "channel, transits in) | of SNR >= 10: still >= 10 under std, timescale |",
+            "|---|---|---|---|---|---|---|---|"]
+    for kind in NOISE_ROWS:
+        g = frame[inj_all & (frame["noise_kind"] == kind)]
+        if not len(g):
+            continue
+        hi = g[g["snr"] >= snr_min]
+        keep_std = float((hi["snr_std"] >= snr_min).mean()) if len(hi) else float("nan")
+        keep_ts = float((hi["snr_timescale"] >= snr_min).mean()) if len(hi) else float("nan")
+        pre = "n/a"
+        if Z is not None:
+            pre = f"{np.nanmedian([_beta(Z[i], r.duration_h * 60.0 / r.cadence_min) for i, r in g.iterrows()]):.2f}"
+        out.append(f"| {kind} | {len(g)} | {np.nanmedian(g['snr_std'] / g['snr']):.2f} | "
+                   f"{np.nanmedian(g['snr_timescale'] / g['snr']):.2f} | "
+                   f"{np.nanmedian(g['snr'] / g['snr_timescale']):.2f} | {np.nanmedian(g['beta']):.2f} | {pre} | "
+                   f"{keep_std:.0%}, {keep_ts:.0%} |")
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n-synthetic", type=int, default=2000)
@@ -121,7 +216,14 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default=None, help="reuse a built set instead of building one")
     ap.add_argument("--detectability", action="store_true",
                     help="also: whitened SNR of synthetic injections at their true ephemeris")
+    ap.add_argument("--snr-definitions", action="store_true",
+                    help="also: the goal under the per-point std and the timescale SNR (same scores)")
+    ap.add_argument("--predictions", default=None,
+                    help="a run's predictions.csv (per-window out-of-fold scores) of --data: print "
+                    "the --snr-definitions / --detectability tables from it without retraining")
     args = ap.parse_args(argv)
+    if args.predictions:
+        return _from_predictions(args)
 
     from spacekit.skopes.k2.classifier import evaluate, preprocess
     from spacekit.skopes.k2.dataset import build_training_set, read_build_summary
@@ -211,9 +313,50 @@ def main(argv=None) -> int:
         for c in cols[1:]:
             auc, rec = _goal_pair(frame.loc[goal, "label"], frame.loc[goal, c])
             print(f"Member {c}: goal ROC-AUC {_f(auc)}, recall at precision >= 0.90 {_f(rec)}.")
+    Z = np.asarray(preprocess(X))[:, :, 0]
     print()
-    for line in noise_kind_table(frame, np.asarray(preprocess(X))[:, :, 0], cols):
+    for line in noise_kind_table(frame, Z, cols):
         print(line)
+    print()
+    print(f"Per-window out-of-fold scores: {run.predictions_path}")
+    if args.snr_definitions:
+        print()
+        for line in snr_definition_tables(frame, X, Z):
+            print(line)
+    if args.detectability:
+        print()
+        for line in detectability(X, frame):
+            print(line)
+    return 0
+
+
+def _from_predictions(args) -> int:
+    """The tables that need only the saved out-of-fold scores and the set."""
+    import numpy as np
+    import pandas as pd
+
+    from spacekit.skopes.k2.classifier import preprocess
+    from spacekit.skopes.k2.kaggle import read_flux_table_with_meta
+
+    if not args.data:
+        raise SystemExit("--predictions needs --data (the set the predictions were made on)")
+    X, y, meta = read_flux_table_with_meta(args.data)
+    frame = pd.read_csv(args.predictions)
+    if len(frame) != len(X) or not np.array_equal(frame["label"].to_numpy(), np.asarray(y).astype(int)):
+        raise SystemExit(f"{args.predictions} does not hold one row per window of {args.data} (labels differ)")
+    g = frame["kind"].astype(str).str.endswith("injected") & (frame["label"] == 1) & (frame["snr"] >= 10)
+    auc, rec = _goal_pair(frame.loc[g | (frame["label"] == 0), "label"], frame.loc[g | (frame["label"] == 0), "proba"])
+    print(f"Scores from {args.predictions}: goal (issue's SNR >= 10 vs all negatives) ROC-AUC {_f(auc)}, "
+          f"recall at precision >= 0.90 {_f(rec)}.")
+    Z = np.asarray(preprocess(X))[:, :, 0]
+    cols = [c for c in ("proba", "proba_cnn", "proba_boost") if c in frame.columns]
+    print()
+    for line in noise_kind_table(frame, Z, cols):
+        print(line)
+    if args.snr_definitions:
+        print()
+        for line in snr_definition_tables(frame, X, Z):
+            print(line)
     if args.detectability:
         print()
         for line in detectability(X, frame):

@@ -197,6 +197,7 @@ def test_cli_build_train_predict(tmp_path, capsys):
     rc = main(["-q", "k2", "evaluate", str(out), "--runs", str(runs), "--epochs", "1", "--fast"])
     text = capsys.readouterr().out
     assert rc == 0 and "held out A" in text and "held out B" in text and "SNR>=10" in text
+    assert "timescale" not in text  # the other SNR definitions only with --snr-definitions
     rc = main(["-q", "k2", "predict", str(a), "--runs", str(runs), "--time-format", "bkjd", "--json"])
     assert rc == 0
     rec = json.loads(capsys.readouterr().out.splitlines()[0])

@@ -56,6 +56,11 @@ def register(sub) -> None:
         t.add_argument("--train-min-snr", type=float, default=5.0, metavar="SNR",
                        help="leave injected transits below this SNR out of training (default 5; "
                        "they are still scored by evaluate)")
+        if name == "evaluate":
+            t.add_argument("--snr-definitions", action="store_true",
+                           help="also report the goal and the per-SNR-bin table under the "
+                           "per-point std and the timescale (CDPP-like) SNR (the headline stays "
+                           "at the issue's SNR)")
         t.set_defaults(func=run_train if name == "train" else run_evaluate)
 
     q = k2sub.add_parser("predict", help="probability of a transit for light curves or tables")
@@ -121,7 +126,7 @@ def run_train(args) -> int:
 def run_evaluate(args) -> int:
     from ..skopes.k2.classifier import evaluate
 
-    run = evaluate(args.data, **_fit_kwargs(args))
+    run = evaluate(args.data, **_fit_kwargs(args), snr_definitions=args.snr_definitions)
     k2 = run.metrics["k2"]
     print(f"evaluation: {run.path}")
     for fold, s in k2["per_fold"].items():
@@ -132,6 +137,18 @@ def run_evaluate(args) -> int:
           f"R={_f(o['recall'])} F1={_f(o['f1'])}")
     print(f"  SNR>={g['snr_min']:g}: ROC-AUC={_f(g['roc_auc'])}, recall at precision>=0.9 = "
           f"{_f(g['recall_at_precision_0.9'])}")
+    for col, what in (("snr_std", "per-point std SNR"), ("snr_timescale", "timescale SNR")):
+        if f"goal_{col}" not in k2:
+            continue
+        ga = k2[f"goal_{col}"]
+        print(f"  {what}>={ga['snr_min']:g}: {ga['n_planet']} planets, ROC-AUC={_f(ga['roc_auc'])}, "
+              f"recall at precision>=0.9 = {_f(ga['recall_at_precision_0.9'])}")
+    if "by_snr_timescale" in k2:
+        print("  timescale SNR bin   planets  recall  ROC-AUC vs negatives")
+        for r in k2["by_snr_timescale"]:
+            hi = "inf" if r["snr_max"] is None else f"{r['snr_max']:g}"
+            print(f"  {r['snr_min']:g}-{hi:<17} {r['n_planet']:<8} {_f(r.get('recall')):<7} "
+                  f"{_f(r.get('roc_auc'))}")
     for star, r in k2["real_transits"].items():
         print(f"  real transits {star}: {r['n_windows']} windows, min p={r['min_probability']:.3f}, "
               f"{r['fraction_above_threshold']:.0%} above threshold")

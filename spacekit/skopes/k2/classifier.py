@@ -54,6 +54,7 @@ __all__ = [
     "NETWORKS",
     "PREPROCESSING",
     "SNR_BINS",
+    "ALTERNATIVE_SNRS",
     "K2Classifier",
     "preprocess",
     "model_inputs",
@@ -80,6 +81,10 @@ PREPROCESSING: dict[str, Any] = {
 
 #: Transit-SNR bin edges of the evaluation.
 SNR_BINS: tuple[float, ...] = (0, 3, 5, 7, 10, 15, 30, 100, np.inf)
+
+#: Columns of other SNR definitions that :func:`loso_metrics` also bins and scores when
+#: present (see :func:`spacekit.skopes.k2.inject.transit_snr_definitions`).
+ALTERNATIVE_SNRS: tuple[str, ...] = ("snr_std", "snr_timescale")
 
 #: The app name of k2 run folders.
 APP = "k2"
@@ -783,7 +788,11 @@ def loso_metrics(frame: pd.DataFrame, *, threshold: float = 0.5, snr_goal: float
         negatives, and whether ROC-AUC >= 0.98 and recall >= 0.95 at precision >= 0.90 hold),
         ``real_transits`` (per star: windows, min/median probability, fraction above threshold);
         with a ``snr_per_transit`` column also ``by_snr_per_transit`` and ``goal_per_transit``
-        (the same, binned by the SNR of a single transit: SNR / sqrt(transits in the window)).
+        (the same, binned by the SNR of a single transit: SNR / sqrt(transits in the window));
+        with ``snr_std`` / ``snr_timescale`` columns (:data:`ALTERNATIVE_SNRS`, from
+        :func:`spacekit.skopes.k2.dataset.snr_definitions`) also ``by_snr_std`` /
+        ``goal_snr_std`` and ``by_snr_timescale`` / ``goal_snr_timescale``: the same tables
+        under those SNR definitions (the ``goal`` entry stays at the issue's ``snr``).
 
     Examples
     --------
@@ -816,6 +825,15 @@ def loso_metrics(frame: pd.DataFrame, *, threshold: float = 0.5, snr_goal: float
         g1 = _binary_scores(strong1["label"].to_numpy(), strong1["proba"].to_numpy(), threshold)
         g1["snr_per_transit_min"] = snr_goal
         out["goal_per_transit"] = g1
+    for col in ALTERNATIVE_SNRS:
+        if col not in injected.columns:
+            continue
+        alt = injected[col].to_numpy(dtype=float)
+        out[f"by_{col}"] = _scores_by_snr(injected, alt, neg, threshold)
+        strong_alt = pd.concat([injected[alt >= snr_goal], neg])
+        g_alt = _binary_scores(strong_alt["label"].to_numpy(), strong_alt["proba"].to_numpy(), threshold)
+        g_alt["snr_min"] = snr_goal
+        out[f"goal_{col}"] = g_alt
     strong = pd.concat([injected[snr >= snr_goal], neg])
     goal = _binary_scores(strong["label"].to_numpy(), strong["proba"].to_numpy(), threshold)
     goal["snr_min"] = snr_goal
@@ -870,6 +888,7 @@ def evaluate(
     network: str = "folded",
     threshold: float = 0.5,
     train_min_snr: float | None = 5.0,
+    snr_definitions: bool = False,
     show_progress: bool | None = None,
 ) -> Run:
     """Leave-one-star-out evaluation; write a ``k2`` run folder with the report.
@@ -889,6 +908,13 @@ def evaluate(
         As for :func:`train`.
     train_min_snr, show_progress
         As for :func:`train` (low-SNR injected windows are still *scored*).
+    snr_definitions : bool
+        Also score the injections under the per-point std and the timescale (CDPP-like) SNR
+        of :func:`spacekit.skopes.k2.dataset.snr_definitions`: adds ``snr_std`` and
+        ``snr_timescale`` to ``predictions.csv`` and ``by_snr_std``, ``goal_snr_std``,
+        ``by_snr_timescale``, ``goal_snr_timescale`` to the k2 metrics (the headline ``goal``
+        stays at the issue's SNR). Needs the set's own metadata (depth, ephemeris); the
+        training is the same either way.
 
     Returns
     -------
@@ -951,11 +977,18 @@ def evaluate(
         frame["proba_boost"] = oof_boost
     if "snr" not in frame.columns:
         frame["snr"] = np.nan
+    if snr_definitions:
+        from .dataset import snr_definitions as _snr_definitions
+
+        alt = _snr_definitions(X, meta, show_progress=show_progress)
+        for col in ALTERNATIVE_SNRS:
+            frame[col] = alt[col].to_numpy()
     k2 = loso_metrics(frame, threshold=threshold)
     params = {
         "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
         "fast": fast, "network": network, "threshold": threshold,
         "train_min_snr": train_min_snr, "folds": [f for f, _ in folds],
+        "snr_definitions": bool(snr_definitions),
         "n_windows": int(len(y)), "window_length": int(length),
         "evaluation": "leave-one-star-out (synthetic windows split by generator-seed group)",
     }

@@ -14,7 +14,19 @@ drawn from the documented ranges in :data:`TRANSIT_RANGES`:
 
 The transit signal-to-noise ratio follows the issue's definition:
 ``SNR = depth / sigma * sqrt(N_in)``, where ``sigma`` is the per-point scatter of the window
-and ``N_in`` the number of its cadences inside a transit.
+and ``N_in`` the number of its cadences inside a transit. The builder measures ``sigma`` with
+:func:`spacekit.skopes.k2.noise.robust_scatter` (point-to-point differences: the *white*
+part of the noise). :func:`transit_snr_definitions` also gives two other readings, for
+comparison only (the builder's ``snr`` column keeps the definition above):
+
+- **per-point std SNR**: the same formula with ``sigma`` the robust standard deviation of
+  single out-of-transit points about the slow trend (red noise included,
+  :func:`spacekit.skopes.k2.noise.point_scatter`);
+- **timescale SNR** (CDPP-like): ``depth * sqrt(N_transits) / sigma_d``, with ``sigma_d`` the
+  scatter of the out-of-transit flux averaged over the transit duration
+  (:func:`spacekit.skopes.k2.noise.timescale_scatter`, :func:`transit_snr_timescale`).
+
+On white noise all three agree; correlated noise lowers the last two.
 
 Examples
 --------
@@ -33,6 +45,7 @@ import numpy as np
 
 from ...exceptions import InputError
 from ...utils.deps import optional_import
+from .noise import TREND_WIDTH, robust_scatter, running_mean_scatter, trend_residual
 
 __all__ = [
     "TRANSIT_RANGES",
@@ -41,6 +54,8 @@ __all__ = [
     "draw_transit",
     "inject_transit",
     "transit_snr",
+    "transit_snr_timescale",
+    "transit_snr_definitions",
 ]
 
 #: Documented ranges injected transit parameters are drawn from (see module docstring).
@@ -304,3 +319,122 @@ def transit_snr(depth: float, sigma: float, n_in_transit: int) -> float:
     if not sigma > 0:
         return float("nan")
     return float(depth / sigma * np.sqrt(max(int(n_in_transit), 0)))
+
+
+def transit_snr_timescale(depth: float, sigma_duration: float, n_transits: float) -> float:
+    """Timescale (CDPP-like) transit SNR: ``depth * sqrt(n_transits) / sigma_duration``.
+
+    Parameters
+    ----------
+    depth : float
+        Fractional depth.
+    sigma_duration : float
+        Scatter of the flux averaged over one transit duration (same units), e.g.
+        :func:`spacekit.skopes.k2.noise.timescale_scatter`.
+    n_transits : float
+        Number of transits in the window (a fraction counts a partial transit in part).
+
+    Returns
+    -------
+    float
+        NaN when ``sigma_duration`` is not positive.
+
+    Examples
+    --------
+    >>> transit_snr_timescale(1e-3, 2.5e-4, 4)  # white noise: 1e-3 / sqrt(16 / 4) per event
+    8.0
+    """
+    if not sigma_duration > 0:
+        return float("nan")
+    return float(depth * np.sqrt(max(float(n_transits), 0.0)) / sigma_duration)
+
+
+def transit_snr_definitions(
+    flux: np.ndarray,
+    in_transit: np.ndarray,
+    *,
+    depth: float,
+    duration: float,
+    n_transits: float | None = None,
+    n_in_transit: int | None = None,
+    width: int | None = None,
+) -> dict[str, float]:
+    """A window's transit SNR under the issue's definition and two other readings of it.
+
+    All three use the same ``depth`` and count of in-transit points; they differ in the noise:
+
+    - ``snr``: the issue's ``depth / sigma * sqrt(N_in)`` with ``sigma`` from
+      :func:`~spacekit.skopes.k2.noise.robust_scatter` (point-to-point differences of the
+      whole window: white noise only), as in the builder's ``snr`` column;
+    - ``snr_std``: the same with ``sigma`` = :func:`~spacekit.skopes.k2.noise.point_scatter`
+      (robust std of single out-of-transit points about the slow trend: red noise included);
+    - ``snr_timescale``: :func:`transit_snr_timescale` with ``sigma_d`` =
+      :func:`~spacekit.skopes.k2.noise.timescale_scatter` at the transit's duration and, by
+      default, the number of transits counted as ``N_in / duration`` (so a transit cut by
+      the window's edge counts in part, and on white noise ``snr_timescale`` equals ``snr``).
+
+    The slow trend is a running median of ``max(TREND_WIDTH, 5 x duration)`` cadences
+    (600 = the whitened search's high-pass) over the out-of-transit points. On white noise
+    the timescale scatter of transits longer than ~100 cadences comes out a few percent low
+    (the trend absorbs part of the noise at that scale; about 6% at 200 and 10-15% at 300-500
+    cadences), which raises their ``snr_timescale`` as much.
+
+    Parameters
+    ----------
+    flux : numpy.ndarray
+        The window, relative flux (fractional units, any offset: e.g. ``ppm / 1e6``).
+    in_transit : numpy.ndarray of bool
+        The transit's points (left out of the noise estimates).
+    depth : float
+        Fractional depth.
+    duration : float
+        Transit duration in cadences.
+    n_transits : float, optional
+        Transits in the window (default ``n_in_transit / duration``).
+    n_in_transit : int, optional
+        In-transit cadences of the SNR formula (default: ``in_transit.sum()``).
+    width : int, optional
+        Trend width (default ``max(TREND_WIDTH, 5 * duration)``).
+
+    Returns
+    -------
+    dict
+        ``snr``, ``snr_std``, ``snr_timescale``, the noise levels ``sigma_white``,
+        ``sigma_std`` and ``sigma_duration``, and ``beta`` = ``sigma_duration *
+        sqrt(duration) / sigma_white`` (1 for white noise; about ``snr / snr_timescale``).
+        The last two SNRs are NaN when fewer than 64 points are out of transit, and
+        ``snr_timescale`` also when no duration-wide stretch is free of transits.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(0, 1e-3, 3197)
+    >>> inside = np.arange(3197) % 800 < 20
+    >>> x[inside] -= 1e-3
+    >>> s = transit_snr_definitions(x, inside, depth=1e-3, duration=20)
+    >>> round(s["snr"]), round(s["snr_std"]), bool(abs(s["snr_timescale"] - 8.9) < 1.5)
+    (9, 9, True)
+    """
+    x = np.asarray(flux, dtype=float)
+    mask = np.asarray(in_transit, dtype=bool)
+    n_in = int(mask.sum()) if n_in_transit is None else int(n_in_transit)
+    d = max(1, int(round(float(duration))))
+    w = int(max(TREND_WIDTH, 5 * d)) if width is None else int(width)
+    n_tr = n_in / max(float(duration), 1.0) if n_transits is None else float(n_transits)
+    s_white = robust_scatter(x)
+    if (~mask).sum() >= 64:
+        r = trend_residual(x, in_transit=mask, width=w)  # what point_scatter / timescale_scatter do
+        valid = np.isfinite(r)
+        s_std = float(1.4826 * np.median(np.abs(r[valid] - np.median(r[valid]))))
+        s_d = running_mean_scatter(np.where(valid, r, 0.0), d, valid=valid, center=0.0)
+    else:  # too little out-of-transit flux to measure the noise on
+        s_std = s_d = float("nan")
+    return {
+        "snr": transit_snr(depth, s_white, n_in),
+        "snr_std": transit_snr(depth, s_std, n_in),
+        "snr_timescale": transit_snr_timescale(depth, s_d, n_tr),
+        "sigma_white": s_white,
+        "sigma_std": s_std,
+        "sigma_duration": s_d,
+        "beta": float(s_d * np.sqrt(d) / s_white) if s_white > 0 else float("nan"),
+    }

@@ -50,6 +50,7 @@ import numpy as np
 
 from ...exceptions import InputError
 from ...utils.progress import progress
+from .noise import running_means
 
 __all__ = [
     "DURATIONS",
@@ -590,9 +591,7 @@ def event_statistics(
     depth = float(np.median(out) - x[inside].mean()) if inside.any() else 0.0
     s_w = _mad_sigma(np.diff(out)) / np.sqrt(2.0)
     if out.size >= 4 * d and d > 1:
-        cc = np.concatenate([[0.0], np.cumsum(out - out.mean())])
-        m = (cc[d:] - cc[:-d]) / d
-        s_d = _mad_sigma(m)
+        s_d = _mad_sigma(running_means(out - out.mean(), d))
     else:
         s_d = s_w / np.sqrt(d)
     s_r2 = max(s_d**2 - s_w**2 / d, 0.0)
