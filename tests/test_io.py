@@ -457,3 +457,29 @@ def test_npz_ragged_and_empty_png_are_input_errors(tmp_path):
     with pytest.raises(InputError, match="empty image"):
         io.write_png(tmp_path / "e.png", np.zeros((0, 4)))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".h5", ".fits", ".ecsv"])
+def test_write_table_index_true_keeps_the_index_in_every_format(tmp_path, suffix):
+    df = pd.DataFrame({"a": [1.0, 2.0]}, index=pd.Index(["x", "y"], name="id"))
+    back = io.read_table(io.write_table(df, tmp_path / f"t{suffix}", index=True))
+    assert list(back.columns) == ["id", "a"]
+    assert back["id"].tolist() == ["x", "y"]
+
+
+def test_quantities_keep_their_unit_in_hdf5_and_npz_refuses_them(tmp_path):
+    q = np.arange(3.0) * u.s
+    back = io.read_hdf5(io.write_hdf5(tmp_path / "q.h5", q))
+    assert isinstance(back, u.Quantity) and back.unit == u.s
+    group = io.read_hdf5(io.write_hdf5(tmp_path / "g.h5", {"x": q, "n": np.arange(2)}))
+    assert group["x"].unit == u.s and not isinstance(group["n"], u.Quantity)
+    with pytest.raises(InputError, match="'x'.*unit.*s"):
+        io.write_npz(tmp_path / "q.npz", x=q)
+    assert not (tmp_path / "q.npz").exists()
+
+
+@pytest.mark.parametrize("suffix", [".fits", ".h5", ".ecsv"])
+def test_write_table_refuses_a_unit_it_cannot_parse(tmp_path, suffix):
+    with pytest.raises(InputError, match="'parsecz'.*column 'a'"):
+        io.write_table(pd.DataFrame({"a": [1.0]}), tmp_path / f"u{suffix}", units={"a": "parsecz"})
+    assert list(tmp_path.iterdir()) == []

@@ -190,6 +190,10 @@ def read_npz(path: PathLike, *, allow_pickle: bool = False) -> dict[str, np.ndar
 def write_npz(path: PathLike, *, compressed: bool = True, **arrays: Any) -> Path:
     """Write arrays into a numpy ``.npz`` archive (atomically, compressed by default).
 
+    npz keeps no units: an astropy Quantity is refused with an
+    :class:`~spacekit.exceptions.InputError` (rather than silently stripped); pass
+    ``q.value`` or use :func:`write_hdf5` / :func:`write_asdf`.
+
     Examples
     --------
     >>> import tempfile, pathlib, numpy as np
@@ -202,6 +206,12 @@ def write_npz(path: PathLike, *, compressed: bool = True, **arrays: Any) -> Path
     path = Path(path)
     converted = {}
     for name, value in arrays.items():
+        if _unit_of(value) is not None:
+            raise InputError(
+                f"write_npz cannot keep the unit of Quantity {name!r} ({_unit_of(value)}): npz "
+                f"stores bare numbers. Pass {name}=q.value and keep the unit yourself, or use "
+                "write_hdf5 / write_asdf, which keep units"
+            )
         try:
             converted[name] = np.asarray(value)
         except ValueError as exc:  # ragged nested lists
@@ -301,7 +311,8 @@ def write_hdf5(
     data : DataFrame, astropy Table, numpy array or dict of arrays
         A table is stored with its units and metadata (astropy's HDF5 table format, so
         ``read_hdf5`` returns an astropy Table). An array becomes one dataset; a dict becomes
-        a group of datasets.
+        a group of datasets. An astropy Quantity keeps its unit as the dataset's
+        ``quantity_unit`` attribute, and ``read_hdf5`` returns it as a Quantity again.
     key : str
         Dataset or group name inside the file.
     attrs : dict, optional
@@ -338,13 +349,27 @@ def write_hdf5(
             if isinstance(data, dict):
                 group = fh.create_group(key)
                 for name, arr in data.items():
-                    group.create_dataset(name, data=_h5_array(arr))
+                    _h5_dataset(group, name, arr)
                 target = group
             else:
-                target = fh.create_dataset(key, data=_h5_array(data))
+                target = _h5_dataset(fh, key, data)
             for name, value in (attrs or {}).items():
                 target.attrs[name] = value
     return path
+
+
+def _unit_of(value: Any) -> Any:
+    """The unit of an astropy Quantity (without importing astropy), else None."""
+    unit = getattr(value, "unit", None)
+    return unit if unit is not None and hasattr(value, "value") else None
+
+
+def _h5_dataset(parent: Any, name: str, value: Any) -> Any:
+    unit = _unit_of(value)
+    dset = parent.create_dataset(name, data=_h5_array(value.value if unit is not None else value))
+    if unit is not None:
+        dset.attrs["quantity_unit"] = unit.to_string()
+    return dset
 
 
 def _h5_array(arr: Any) -> np.ndarray:
@@ -370,7 +395,9 @@ def read_hdf5(path: PathLike, key: str | None = None) -> Any:
     -------
     astropy.table.Table, numpy.ndarray or dict
         A table written by :func:`write_hdf5` (or astropy) comes back as a Table with its
-        units and meta; a plain dataset as an array; a group as a dict of its datasets.
+        units and meta; a plain dataset as an array (a Quantity when it is numeric and has
+        a ``quantity_unit`` attribute, as :func:`write_hdf5` writes for a Quantity); a group as a dict of its
+        datasets.
 
     Examples
     --------
@@ -418,4 +445,14 @@ def _read_h5_obj(obj: Any, h5py: Any) -> Any:
         return np.char.decode(arr, "utf-8")
     if isinstance(arr, bytes):
         return arr.decode("utf-8")
+    unit = obj.attrs.get("quantity_unit")
+    if unit is not None and np.asarray(arr).dtype.kind in "iuf":
+        import astropy.units as u
+
+        if isinstance(unit, bytes):
+            unit = unit.decode("utf-8")
+        try:
+            return u.Quantity(arr, u.Unit(str(unit)))
+        except (ValueError, TypeError):  # not an astropy unit string: leave the numbers
+            return arr
     return arr

@@ -183,6 +183,19 @@ def _table_to_frame(table: Any, path: Path) -> pd.DataFrame:
     return df
 
 
+def _parse_unit(unit: Any, col: str) -> Any:
+    import astropy.units as u
+
+    try:
+        return u.Unit(unit)
+    except (ValueError, TypeError) as exc:
+        raise InputError(
+            f"units gives {str(unit)!r} for column {col!r}, which is not a unit astropy can "
+            f"parse ({str(exc).splitlines()[0][:120]}); use a unit name such as 'd', 's', "
+            "'electron / s' or 'Mbyte'"
+        ) from None
+
+
 def _simple(value: Any) -> bool:
     return isinstance(value, (str, int, float, bool)) or value is None
 
@@ -207,10 +220,14 @@ def write_table(
     format : str, optional
         ``"csv"``, ``"hdf5"``, ``"fits"``, ``"json"`` (records) or ``"ecsv"``.
     index : bool
-        Write a DataFrame's index as a column (csv and json only).
+        Write a DataFrame's index as a column, in every format (it reads back as an
+        ordinary column: the index name, or ``"index"`` when unnamed; for csv an unnamed
+        index has an empty header). Ignored for an astropy Table, which has no index.
     units, meta : mapping, optional
         Column units and table metadata for formats that keep them (FITS, HDF5, ECSV);
-        default: ``df.attrs["units"]`` / ``df.attrs["meta"]`` or the Table's own.
+        default: ``df.attrs["units"]`` / ``df.attrs["meta"]`` or the Table's own. A unit
+        given in ``units`` must be one astropy can parse (e.g. ``"d"``, ``"electron / s"``,
+        ``"Mbyte"``), else :class:`~spacekit.exceptions.InputError`.
 
     Returns
     -------
@@ -234,6 +251,8 @@ def write_table(
             f"write_table expects a pandas DataFrame or astropy Table, got "
             f"{type(df).__name__}; convert it first (e.g. pd.DataFrame(records))"
         )
+    if units:
+        units = {col: _parse_unit(unit, col) for col, unit in units.items()}
     if is_frame and not all(isinstance(c, str) for c in df.columns):
         # FITS, HDF5 and ECSV need text column names; csv and json write them as text too
         df = df.rename(columns=str)
@@ -256,7 +275,7 @@ def write_table(
         return path
 
     if is_frame:
-        table = Table.from_pandas(df)
+        table = Table.from_pandas(df.reset_index() if index else df)
         units = {**df.attrs.get("units", {}), **(units or {})}
         meta = {**df.attrs.get("meta", {}), **(meta or {})}
     elif isinstance(df, Table):
