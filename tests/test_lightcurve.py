@@ -324,3 +324,18 @@ def test_csv_reader_closes_the_file(tmp_path):
         gc.collect()
     assert len(lc) == 2
     assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+def test_csv_quality_column_is_masked_like_fits(tmp_path):
+    p = tmp_path / "lc.csv"
+    p.write_text(
+        "time,flux,flux_err,quality\n1325.0,1.0,0.01,0\n1325.1,0.5,0.01,128\n"
+        "1325.2,1.01,0.01,0\n1325.3,1.02,0.01,4\n"
+    )
+    assert read_lightcurve(p, time_format="btjd").flux.value.tolist() == [1.0, 1.01]
+    assert len(read_lightcurve(p, time_format="btjd", quality_mask="none")) == 4
+    assert len(read_lightcurve(p, time_format="btjd", quality_mask=128)) == 3
+    lc = read_lightcurve(p, time_format="btjd")
+    assert lc.meta["quality_mask"] == "default" and "quality" in lc.meta["history"][0]
+    with pytest.raises(InputError, match="quality_mask"):
+        read_lightcurve(p, time_format="btjd", quality_mask="strict")

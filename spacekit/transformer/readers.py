@@ -63,7 +63,8 @@ def read_lightcurve(
     flux : str
         ``"pdcsap"`` (default, PDCSAP_FLUX), ``"sap"`` (SAP_FLUX) or any flux column name
         of the FITS table (its ``<name>_ERR`` column, when present, becomes ``flux_err``).
-        Ignored for csv files.
+        Ignored for csv files (their flux is the ``flux``/``pdcsap_flux``/``sap_flux``
+        column, else the second).
     time_format : str, optional
         For csv files (required there): one of ``"bkjd"`` (BJD - 2454833, Kepler/K2),
         ``"btjd"`` (BJD - 2457000, TESS), ``"bjd"``, ``"jd"``, ``"mjd"``. For a FITS file it
@@ -71,7 +72,9 @@ def read_lightcurve(
         what the ``TIME`` column holds.
     quality_mask : {"default", "none"} or int
         ``"default"`` keeps only cadences with ``QUALITY == 0``; ``"none"`` (or None) keeps
-        every cadence; an int bitmask drops cadences with any of those bits set.
+        every cadence; an int bitmask drops cadences with any of those bits set. It applies
+        to a csv with a header too, when it has a ``quality`` (or ``sap_quality``) column;
+        a csv without one keeps every row.
 
     Returns
     -------
@@ -116,7 +119,7 @@ def read_lightcurve(
     if name.endswith(_FITS_SUFFIXES) or _looks_like_fits(path):
         lc = _read_fits(path, flux=flux, time_format=time_format, quality_mask=quality_mask)
     else:
-        lc = _read_csv(path, time_format=time_format)
+        lc = _read_csv(path, time_format=time_format, quality_mask=quality_mask)
     if not np.isfinite(np.asarray(lc.flux.value, dtype=float)).any():
         raise FormatError(
             f"{str(path)!r} has no finite flux value in column {lc.meta.get('flux_origin')!r} "
@@ -286,7 +289,7 @@ def _read_fits(
     return lc
 
 
-def _read_csv(path: Path, *, time_format: str | None) -> LightCurve:
+def _read_csv(path: Path, *, time_format: str | None, quality_mask: Any) -> LightCurve:
     if time_format is None:
         raise InputError(
             f"{str(path)!r} is a csv, which has no header to read a time system from; pass "
@@ -321,9 +324,11 @@ def _read_csv(path: Path, *, time_format: str | None) -> LightCurve:
             (lower[c] for c in ("flux", "pdcsap_flux", "sap_flux") if c in lower), df.columns[1]
         )
         ename = next((lower[c] for c in ("flux_err", "pdcsap_flux_err") if c in lower), None)
+        qname = next((lower[c] for c in ("quality", "sap_quality") if c in lower), None)
     else:
         tname, fname = df.columns[0], df.columns[1]
         ename = df.columns[2] if df.shape[1] > 2 else None
+        qname = None
     try:
         t = pd.to_numeric(df[tname]).to_numpy(dtype=float)
         f = pd.to_numeric(df[fname]).to_numpy(dtype=float)
@@ -331,6 +336,15 @@ def _read_csv(path: Path, *, time_format: str | None) -> LightCurve:
     except (ValueError, TypeError) as exc:
         raise FormatError(f"{str(path)!r}: time and flux columns must be numbers ({exc}).") from exc
     keep = np.isfinite(t)
+    quality = None
+    if qname is not None:
+        try:
+            quality = pd.to_numeric(df[qname]).fillna(0).to_numpy(dtype=np.int64)
+        except (ValueError, TypeError) as exc:
+            raise FormatError(
+                f"{str(path)!r}: the quality column {qname!r} must hold integer flags ({exc})."
+            ) from exc
+    keep &= _quality_keep(quality, quality_mask if quality is not None else None, len(df))
     offset, scale, desc = TIME_FORMATS[time_format.lower()]
     time = Time(np.full(keep.sum(), offset), t[keep], format="jd", scale=scale)
     meta = {
@@ -339,8 +353,11 @@ def _read_csv(path: Path, *, time_format: str | None) -> LightCurve:
         "flux_origin": str(fname),
         "time_format": f"{time_format.lower()} ({desc})",
         "source": str(path),
-        "quality_mask": None,
-        "history": [f"read {path.name}: csv, {int(keep.sum())}/{len(df)} rows with finite time"],
+        "quality_mask": quality_mask if quality is not None else None,
+        "history": [
+            f"read {path.name}: csv, {int(keep.sum())}/{len(df)} rows with finite time"
+            + (f" and column {qname!r} passing quality_mask {quality_mask!r}" if quality is not None else "")
+        ],
     }
     lc = LightCurve(time=time, flux=f[keep], flux_err=None if e is None else e[keep], meta=meta)
     lc.meta["cadence_days"] = lc.cadence
