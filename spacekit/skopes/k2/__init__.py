@@ -19,6 +19,10 @@ Layer 6 (apps). Names load lazily, so ``import spacekit.skopes.k2`` stays light.
                                      ``flares``, ``white_noise``
 ``transit_model`` ...                batman transits: ``inject_transit``, ``draw_transit``,
                                      ``transit_snr``
+``snr_definitions``                  each injection's SNR under the issue's definition, the
+                                     per-point std and the timescale (CDPP-like) noise:
+                                     ``transit_snr_definitions``, ``point_scatter``,
+                                     ``timescale_scatter``
 ===================================  ===============================================================
 
 Examples
@@ -43,6 +47,7 @@ _EXPORTS = {
     "find_ephemerides": "dataset",
     "load_kaggle_table": "dataset",
     "read_build_summary": "dataset",
+    "snr_definitions": "dataset",
     "NOISE_RANGES": "noise",
     "NOISE_KINDS": "noise",
     "white_noise": "noise",
@@ -51,12 +56,16 @@ _EXPORTS = {
     "flares": "noise",
     "synthetic_window": "noise",
     "robust_scatter": "noise",
+    "point_scatter": "noise",
+    "timescale_scatter": "noise",
     "TRANSIT_RANGES": "inject",
     "TransitParams": "inject",
     "transit_model": "inject",
     "draw_transit": "inject",
     "inject_transit": "inject",
     "transit_snr": "inject",
+    "transit_snr_timescale": "inject",
+    "transit_snr_definitions": "inject",
     "Ephemeris": "windows",
     "cut_windows": "windows",
     "window_starts": "windows",
