@@ -396,8 +396,8 @@ def read_hdf5(path: PathLike, key: str | None = None) -> Any:
     astropy.table.Table, numpy.ndarray or dict
         A table written by :func:`write_hdf5` (or astropy) comes back as a Table with its
         units and meta; a plain dataset as an array (a Quantity when it is numeric and has
-        a ``quantity_unit`` attribute, as :func:`write_hdf5` writes for a Quantity); a group as a dict of its
-        datasets.
+        a ``quantity_unit`` attribute, as :func:`write_hdf5` writes for a Quantity); a
+        group as a dict of its datasets.
 
     Examples
     --------

@@ -347,6 +347,9 @@ def _read_csv(path: Path, *, time_format: str | None, quality_mask: Any) -> Ligh
     keep &= _quality_keep(quality, quality_mask if quality is not None else None, len(df))
     offset, scale, desc = TIME_FORMATS[time_format.lower()]
     time = Time(np.full(keep.sum(), offset), t[keep], format="jd", scale=scale)
+    history = f"read {path.name}: csv, {int(keep.sum())}/{len(df)} rows with finite time"
+    if quality is not None:
+        history += f" and column {qname!r} passing quality_mask {quality_mask!r}"
     meta = {
         "mission": "",
         "target": path.stem,
@@ -354,10 +357,7 @@ def _read_csv(path: Path, *, time_format: str | None, quality_mask: Any) -> Ligh
         "time_format": f"{time_format.lower()} ({desc})",
         "source": str(path),
         "quality_mask": quality_mask if quality is not None else None,
-        "history": [
-            f"read {path.name}: csv, {int(keep.sum())}/{len(df)} rows with finite time"
-            + (f" and column {qname!r} passing quality_mask {quality_mask!r}" if quality is not None else "")
-        ],
+        "history": [history],
     }
     lc = LightCurve(time=time, flux=f[keep], flux_err=None if e is None else e[keep], meta=meta)
     lc.meta["cadence_days"] = lc.cadence
