@@ -101,3 +101,11 @@ def test_global_flags_also_after_a_subcommand(capsys):
     assert build_parser().parse_args(["-q", "datasets", "list"]).quiet is True
     assert main(["datasets", "list", "-q"]) == 0
     assert "hst_cal_2021_05_11" in capsys.readouterr().out
+
+
+def test_datasets_list_json_does_not_escape_slashes(capsys):
+    assert main(["datasets", "list", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert "\\/" not in out and "calcloudML/data/" in out
+    records = json.loads(out)
+    assert all(isinstance(r["size"], int) or r["size"] is None for r in records)

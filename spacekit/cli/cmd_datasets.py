@@ -35,7 +35,10 @@ def run(args) -> int:
     if args.action == "list":
         table = list_datasets()
         if args.json:
-            print(table.to_json(orient="records", indent=1))
+            from ..utils.runs import to_jsonable
+
+            # json.dumps, not DataFrame.to_json: that escapes every "/" in sources as "\/"
+            print(json.dumps(to_jsonable(table), indent=1))
         else:
             print(table[["name", "kind", "files", "size", "sha256"]].to_string(index=False))
         return 0
