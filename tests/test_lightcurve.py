@@ -339,3 +339,18 @@ def test_csv_quality_column_is_masked_like_fits(tmp_path):
     assert lc.meta["quality_mask"] == "default" and "quality" in lc.meta["history"][0]
     with pytest.raises(InputError, match="quality_mask"):
         read_lightcurve(p, time_format="btjd", quality_mask="strict")
+
+
+def test_repr_is_a_one_line_summary_not_a_table():
+    lc, _ = _synthetic(n=3000)
+    lc.meta.update(target="WASP-126", mission="TESS")
+    text = repr(lc)
+    assert "\n" not in text and len(text) < 300
+    assert text.startswith("<LightCurve") and "3000 points" in text and "WASP-126" in text
+    assert "electron / s" in text and "flux_err" in text and "2458000.0" in text
+    folded = repr(lc.fold(3.0, 2458001.0))
+    assert "folded" in folded and "period 3 d" in folded and "\n" not in folded
+    empty = repr(LightCurve(time=np.zeros(0) + 2458000.0, flux=np.zeros(0)))
+    assert "0 points" in empty and "\n" not in empty
+    assert "\n" in str(lc)  # print() still shows the table
+    assert repr([lc, lc]).count("<LightCurve") == 2

@@ -190,6 +190,32 @@ class LightCurve(TimeSeries):
                     ) from None
         self.meta.setdefault("history", [])
 
+    def __repr__(self) -> str:
+        """One line: points, target, time span or fold, flux unit (``print`` shows the
+        table)."""
+        parts = [f"{len(self)} points"]
+        for key in ("target", "mission"):
+            if self.meta.get(key):
+                parts.append(f"{key} {self.meta[key]!r}")
+        try:
+            if self.is_folded:
+                fold = self.meta.get("fold", {})
+                period = fold.get("period_days")
+                parts.append("folded" + (f", period {period:.6g} d" if period else ""))
+            elif len(self):
+                t0, t1 = float(np.min(self.time.jd)), float(np.max(self.time.jd))
+                parts.append(
+                    f"JD {t0:.6f}..{t1:.6f} ({self.time.scale}, {t1 - t0:.4g} d)"
+                )
+            if "flux" in self.colnames:
+                unit = u.Quantity(self["flux"]).unit.to_string() or "dimensionless"
+                parts.append(f"flux [{unit}]")
+            if "flux_err" in self.colnames:
+                parts.append("flux_err")
+        except Exception:  # a repr never raises; fall back to the columns
+            parts.append(f"columns {self.colnames}")
+        return f"<LightCurve {', '.join(parts)}>"
+
     # ------------------------------------------------------------------ accessors
     @property
     def flux(self) -> u.Quantity:
