@@ -256,3 +256,23 @@ def test_cli_jwst(trained, program, tmp_path, capsys):
     generated_table(30).to_csv(table, index=False)
     assert main(["jwst", "train", str(table), "--fast", "--runs", str(tmp_path / "r")]) == 0
     assert "held-out RMSE" in capsys.readouterr().out
+
+
+def test_predict_products_checks_cap_and_columns_and_leaves_the_model_alone(trained):
+    from spacekit.exceptions import SchemaError
+
+    model = cal.load_memory_model(trained.path)
+    table = generated_table(10, seed=2)
+    for bad in (-5, 0, float("nan")):
+        with pytest.raises(InputError, match="max_gb must be a positive number"):
+            cal.predict_products(table, model, max_gb=bad)
+    with pytest.raises(InputError, match="max_gb must be a positive number"):
+        cal.load_memory_model(trained.path, max_gb=-1)
+    capped = cal.predict_products(table, model, max_gb=1.0)
+    assert max(v["gbSize"] for v in capped.values()) <= 1.0
+    assert model.max_gb == 990.0  # the caller's model keeps its own cap
+    assert max(v["gbSize"] for v in cal.predict_products(table, model).values()) > 1.0
+    with pytest.raises(SchemaError, match="'kind'.*group_products"):
+        cal.predict_products(pd.DataFrame(), model)
+    assert cal.predict_products(table.head(0), model) == {}
+    assert "JwstMemoryModel(" in repr(model) and "IMAGE" in repr(model)

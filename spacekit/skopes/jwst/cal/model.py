@@ -109,6 +109,13 @@ class JwstMemoryModel:
         self.seed = seed
         self.encoder_pairs = encoder_pairs
 
+    def __repr__(self) -> str:
+        kinds = sorted(getattr(self, "models_", {})) or "not fitted"
+        return (
+            f"JwstMemoryModel(max_gb={self.max_gb!r}, fast={self.fast!r}, seed={self.seed!r}, "
+            f"kinds={kinds})"
+        )
+
     def _pairs(self) -> dict:
         if not hasattr(self, "encoder_pairs_"):
             self.encoder_pairs_ = load_encoder_pairs(self.encoder_pairs)
@@ -194,6 +201,8 @@ class JwstMemoryModel:
             spec = json.loads(spec_path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ModelLoadError(f"{spec_path} is corrupt: {exc}") from None
+        if max_gb is not None:
+            max_gb = _check_max_gb(max_gb)
         model = cls(max_gb=max_gb if max_gb is not None else spec.get("max_gb", MAX_GB),
                     seed=spec.get("seed", 0), encoder_pairs=spec.get("encoder_pairs"))
         model.encoder_pairs_ = load_encoder_pairs(spec.get("encoder_pairs") or {})
@@ -202,6 +211,19 @@ class JwstMemoryModel:
             model.models_[kind] = load_estimator(folder / f"{kind.lower()}.skops")
         model.spec_ = spec
         return model
+
+
+def _check_max_gb(max_gb: Any) -> float:
+    try:
+        value = float(max_gb)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not np.isfinite(value) or value <= 0:
+        raise InputError(
+            f"max_gb must be a positive number of GB (the cap of every prediction), got "
+            f"{max_gb!r}; leave it out to keep the model's cap ({MAX_GB:g} GB by default)"
+        )
+    return value
 
 
 def load_memory_model(folder: str | os.PathLike, *, max_gb: float | None = None
@@ -324,9 +346,24 @@ def predict_products(products: pd.DataFrame, model: JwstMemoryModel | str | os.P
     --------
     >>> # predict_products(scrape_products(folder), "runs/jwst_cal/…/model")
     """
-    m = model if isinstance(model, JwstMemoryModel) else JwstMemoryModel.load(model, max_gb=max_gb)
     if max_gb is not None:
-        m.max_gb = max_gb
+        max_gb = _check_max_gb(max_gb)
+    missing = [c for c in ("product", "kind") if c not in products.columns]
+    if missing:
+        raise SchemaError(
+            f"products need columns 'product' and 'kind'; missing {missing} (found "
+            f"{list(products.columns)[:10]}); build the table with group_products or "
+            "scrape_products"
+        )
+    if isinstance(model, JwstMemoryModel):
+        m = model
+        if max_gb is not None:  # a copy: the caller's model keeps its own cap
+            import copy
+
+            m = copy.copy(model)
+            m.max_gb = max_gb
+    else:
+        m = JwstMemoryModel.load(model, max_gb=max_gb)
     out: dict[str, dict[str, float]] = {}
     for kind, rows in products.groupby(products["kind"].astype(str).str.upper()):
         pred = m.predict(rows, kind=kind)
