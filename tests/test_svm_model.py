@@ -207,3 +207,19 @@ def test_fold_counts_repeats_and_seed_are_checked(small):
     ):
         with pytest.raises(InputError, match=msg):
             svm.proposal_folds(small, y, **kw)
+
+
+def test_binary_metrics_refuses_bad_input_with_input_errors():
+    with pytest.raises(InputError, match="proba.*NaN"):
+        svm.binary_metrics([0, 1, 1], [0.1, np.nan, 0.9])
+    with pytest.raises(InputError, match="labels must be 0.*1.*found"):
+        svm.binary_metrics([0, 2, 1], [0.1, 0.5, 0.9])
+    with pytest.raises(InputError, match="labels must be 0.*1.*found"):
+        svm.binary_metrics(["aligned", "misaligned"], [0.1, 0.9])
+    with pytest.raises(InputError, match="3 labels.*2 probabilities"):
+        svm.binary_metrics([0, 1, 1], [0.1, 0.9])
+    with pytest.raises(InputError, match="threshold"):
+        svm.binary_metrics([0, 1], [0.1, 0.9], threshold=2)
+    with pytest.raises(InputError, match="empty"):
+        svm.binary_metrics([], [])
+    assert svm.binary_metrics([0.0, 1.0], [0.1, 0.9])["roc_auc"] == 1.0

@@ -48,6 +48,46 @@ log = logging.getLogger(__name__)
 APP = "hst_svm"
 
 
+def _check_binary_input(y_true: Any, proba: Any, threshold: Any) -> tuple[np.ndarray, np.ndarray]:
+    raw = np.asarray(y_true).reshape(-1)
+    try:
+        p = np.asarray(proba, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise InputError(
+            "proba must hold numbers (the probability of 'misaligned' per visit), got "
+            f"{np.asarray(proba).dtype} values"
+        ) from None
+    if len(raw) != len(p):
+        raise InputError(
+            f"got {len(raw)} labels but {len(p)} probabilities; pass one probability per "
+            "labelled visit"
+        )
+    if len(raw) == 0:
+        raise InputError("binary_metrics got empty labels and probabilities; pass some visits")
+    try:
+        y = raw.astype(float)
+    except (TypeError, ValueError):
+        y = np.array([np.nan])
+    found = sorted({str(v) for v in raw.tolist()})[:5]
+    if not np.isin(y, [0.0, 1.0]).all():
+        raise InputError(
+            f"labels must be 0 (aligned) or 1 (misaligned); found {found}. Encode them "
+            "first (e.g. (labels == 'misaligned').astype(int)) and drop unlabelled visits"
+        )
+    if not np.isfinite(p).all():
+        raise InputError(
+            f"proba holds {int((~np.isfinite(p)).sum())} NaN or infinite values; drop or "
+            "re-predict those visits first"
+        )
+    try:
+        t = float(threshold)
+    except (TypeError, ValueError):
+        t = float("nan")
+    if not 0.0 <= t <= 1.0:
+        raise InputError(f"threshold must be a probability between 0 and 1, got {threshold!r}")
+    return y.astype(int), p
+
+
 def binary_metrics(y_true: Any, proba: Any, *, threshold: float = 0.5) -> dict[str, Any]:
     """ROC-AUC, average precision and the per-class precision/recall of an SVM prediction.
 
@@ -65,8 +105,7 @@ def binary_metrics(y_true: Any, proba: Any, *, threshold: float = 0.5) -> dict[s
         roc_auc_score,
     )
 
-    y = np.asarray(y_true).astype(int).reshape(-1)
-    p = np.asarray(proba, dtype=float).reshape(-1)
+    y, p = _check_binary_input(y_true, proba, threshold)
     pred = (p >= threshold).astype(int)
     both = len(np.unique(y)) == 2
     prec, rec, f1, support = precision_recall_fscore_support(
