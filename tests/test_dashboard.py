@@ -437,3 +437,19 @@ def test_runs_whose_json_is_not_an_object_do_not_hide_the_others(tmp_path):
     assert table.set_index("run")["accuracy"].dropna().to_dict() == {good.path.name: 0.9}
     with pytest.raises(FormatError, match="JSON object"):
         flatten_metrics([1, 2])
+
+
+def test_explore_figure_of_a_huge_table_plots_a_labelled_sample():
+    import pandas as pd
+
+    n = 300_000
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"proba": rng.random(n), "y_true": rng.integers(0, 2, n)})
+    for kind, y in (("scatter", "proba"), ("histogram", None), ("box", "proba")):
+        x = "y_true" if kind == "box" else "proba"
+        fig = F.explore_figure(df, kind, x, y, "y_true" if kind != "box" else None, title="t")
+        points = sum(len(t.x if t.x is not None else t.y) for t in fig.data)
+        assert points == F.EXPLORE_MAX_ROWS < n
+        assert f"random {F.EXPLORE_MAX_ROWS:,} of {n:,} rows" in fig.layout.title.text
+    small = F.explore_figure(df.head(50), "scatter", "proba", "y_true", title="t")
+    assert small.layout.title.text == "t" and len(small.data[0].x) == 50

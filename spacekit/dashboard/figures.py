@@ -29,12 +29,18 @@ __all__ = [
     "confusion_figure",
     "residuals_figure",
     "explore_figure",
+    "EXPLORE_MAX_ROWS",
     "class_probability_figure",
     "image_triplet_figure",
     "lightcurve_figure",
 ]
 
 _TEMPLATE = "plotly_white"
+
+#: Most rows :func:`explore_figure` sends to the browser; a larger table is plotted as a
+#: seeded random sample of this many rows, and the title says so (a million-row
+#: predictions.csv made a 16 MB figure per interaction).
+EXPLORE_MAX_ROWS = 100_000
 
 
 def _go():
@@ -283,6 +289,9 @@ def explore_figure(
 ) -> Any:
     """An exploratory plot of a table: ``kind`` is "scatter", "box" or "histogram".
 
+    A table of more than :data:`EXPLORE_MAX_ROWS` rows is plotted as a random sample of
+    that many rows (seeded, so the same each time), noted in the title.
+
     Examples
     --------
     >>> df = pd.DataFrame({"a": [1, 2, 3], "b": [2, 4, 5], "c": ["x", "y", "x"]})
@@ -297,6 +306,12 @@ def explore_figure(
             raise InputError(
                 f"column {col!r} is not in the table; available: {list(frame.columns)}"
             )
+    if kind not in ("scatter", "box", "histogram"):
+        raise InputError(f"plot kind must be 'scatter', 'box' or 'histogram', got {kind!r}")
+    if len(frame) > EXPLORE_MAX_ROWS:
+        note = f"random {EXPLORE_MAX_ROWS:,} of {len(frame):,} rows"
+        frame = frame.sample(EXPLORE_MAX_ROWS, random_state=0).sort_index()
+        title = f"{title} ({note})" if title else note
     common = {"color": color, "title": title, "template": _TEMPLATE}
     if kind == "scatter":
         if y is None:
