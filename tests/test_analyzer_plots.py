@@ -92,3 +92,25 @@ def test_make_specgram_and_arrays_for_ml(tmp_path):
     assert make_specgram(x, nfft=128, backend="plotly").data[0].type == "heatmap"
     with pytest.raises(InputError, match="nfft"):
         specgram_array(x[:50], nfft=128)
+
+
+def test_save_specgrams_refuses_duplicate_names_and_writes_nothing_on_a_bad_row(tmp_path):
+    from spacekit.analyzer import save_specgrams
+
+    x = np.sin(np.arange(1024) * 0.2)
+    with pytest.raises(InputError, match="duplicate.*'s'"):
+        save_specgrams(np.vstack([x, x]), tmp_path / "dup", names=["s", "s"], nfft=128)
+    bad = np.vstack([x, x, np.r_[x[:50], np.full(974, np.nan)]])
+    with pytest.raises(InputError, match="row 2 .*specgram_00002.*50 finite samples"):
+        save_specgrams(bad, tmp_path / "partial", nfft=128)
+    assert not (tmp_path / "partial").exists() or not list((tmp_path / "partial").iterdir())
+    assert not (tmp_path / "dup").exists() or not list((tmp_path / "dup").iterdir())
+
+
+def test_plots_of_the_wrong_type_say_what_they_expect():
+    from spacekit.analyzer import atomic_vector_plotter, plot_lightcurve
+
+    with pytest.raises(InputError, match="expects a LightCurve.*ndarray.*atomic_vector_plotter"):
+        plot_lightcurve(np.arange(5.0))
+    with pytest.raises(InputError, match="signal must hold numbers"):
+        atomic_vector_plotter(["a", "b"])

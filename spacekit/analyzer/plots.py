@@ -69,6 +69,11 @@ def plot_lightcurve(lc: LightCurve, *, title: str = "", backend: str = "matplotl
     1
     """
     _check_backend(backend)
+    if not isinstance(lc, LightCurve):
+        raise InputError(
+            f"plot_lightcurve expects a LightCurve; got {type(lc).__name__}. Build one with "
+            "LightCurve(time=..., flux=...), or draw plain arrays with atomic_vector_plotter."
+        )
     x, xlabel = _time_axis(lc)
     y = np.asarray(lc.flux.value, dtype=float)
     ylabel = f"flux ({lc.flux.unit})" if str(lc.flux.unit) else "relative flux"
@@ -223,7 +228,13 @@ def atomic_vector_plotter(
         rows = np.asarray(signal.flux.value, dtype=float)[None, :]
         x_units = x_units if x_units != "time" else xl
     else:
-        rows = np.asarray(signal, dtype=float)
+        try:
+            rows = np.asarray(signal, dtype=float)
+        except (TypeError, ValueError):
+            raise InputError(
+                "signal must hold numbers (a LightCurve, or a 1-D or 2-D array of flux); got "
+                f"{type(signal).__name__} with non-numeric values."
+            ) from None
         if rows.ndim == 1:
             rows = rows[None, :]
         if rows.ndim != 2:
@@ -397,6 +408,9 @@ def save_specgrams(
     """Write the spectrogram of each row of ``signals`` as ``<name>.npy`` in ``output_dir``.
 
     Returns the paths written (atomically). ``kwargs`` go to :func:`specgram_array`.
+    Every spectrogram is computed before any file is written, so a row that cannot be
+    transformed raises an :class:`~spacekit.exceptions.InputError` naming it and leaves no
+    partial set; duplicate ``names`` are refused.
 
     Examples
     --------
@@ -408,12 +422,26 @@ def save_specgrams(
     names = list(names) if names is not None else [f"specgram_{i:05d}" for i in range(len(rows))]
     if len(names) != len(rows):
         raise InputError(f"names has {len(names)} entries for {len(rows)} signals.")
+    counts: dict[str, int] = {}
+    for n in names:
+        counts[str(n)] = counts.get(str(n), 0) + 1
+    repeated = sorted(n for n, k in counts.items() if k > 1)
+    if repeated:
+        raise InputError(
+            f"names has duplicate entries {repeated[:5]}: each would overwrite the file of "
+            "the one before; pass one distinct name per signal."
+        )
     out = Path(output_dir)
+    arrays = []
+    for i, (name, row) in enumerate(zip(names, rows, strict=True)):
+        try:  # every spectrogram first: a bad row leaves no partial set of files
+            arrays.append(specgram_array(row, **kwargs)[2].astype(np.float32))
+        except InputError as exc:
+            raise InputError(f"row {i} ({name!r}): {exc} Nothing was written.") from None
     paths = []
-    for name, row in zip(names, rows, strict=True):
-        _, _, s = specgram_array(row, **kwargs)
+    for name, s in zip(names, arrays, strict=True):
         p = out / f"{name}.npy"
-        _save_npy(p, s.astype(np.float32))
+        _save_npy(p, s)
         paths.append(p)
     return paths
 
