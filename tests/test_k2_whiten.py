@@ -133,6 +133,21 @@ def test_whitened_features_shape_and_zero_rows():
     F = whitened_features(S)
     assert F.shape == (3, len(WHITENED_NAMES)) and F.dtype == np.float32
     assert not F[1].any() and F[0].any()
+    # threads change nothing but the wall time
+    assert np.array_equal(whitened_features(S, workers=2), F)
+    with pytest.raises(InputError, match="workers"):
+        whitened_features(S, workers=0)
+
+
+def test_fold_features_are_the_same_with_threads():
+    from spacekit.skopes.k2.folded import fold_features
+
+    rng = np.random.default_rng(6)
+    Z = rng.normal(0, 1, (3, 1200, 3))
+    Z[2, np.arange(1200) % 200 < 6, :] -= 3.0  # a periodic dip
+    one, two = fold_features(Z), fold_features(Z, workers=2)
+    assert all(np.array_equal(one[k], two[k]) for k in one)
+    assert one["period"][2] == pytest.approx(200, rel=0.02)
 
 
 def test_whitened_inputs_are_checked():

@@ -38,6 +38,7 @@ Examples
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -249,6 +250,7 @@ def fold_features(
     n_global: int = 201,
     n_local: int = 61,
     show_progress: bool | None = False,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Box-search, fold and bin every preprocessed window (see the module docstring).
 
@@ -261,6 +263,9 @@ def fold_features(
         Bins of the global (whole orbit) and local (+-2.5 durations) views.
     show_progress : bool, optional
         Progress bar over windows.
+    workers : int
+        Threads searching windows at once (both searches run their box least squares without
+        Python's lock); the features are the same for any number.
 
     Returns
     -------
@@ -288,12 +293,13 @@ def fold_features(
     S[:, n_box : n_box + n_prof] = np.hstack(
         [noise_profile(Z[:, :, 0]), noise_profile(Z[:, :, min(2, Z.shape[2] - 1)])]
     )
-    S[:, n_box + n_prof :] = whitened_features(Z[:, :, 0], show_progress=show_progress)
+    S[:, n_box + n_prof :] = whitened_features(Z[:, :, 0], show_progress=show_progress, workers=workers)
     out = {k: np.zeros(n) for k in ("period", "epoch", "duration", "snr")}
-    for i in progress(range(n), desc="k2 box search", total=n, enabled=show_progress):
+
+    def one(i: int) -> None:
         z = Z[i]
         if not np.any(z):
-            continue
+            return
         snr, sde, period, epoch, duration, channel = _search_one(z)
         y = z[:, min(channel, z.shape[1] - 1)].astype(float)
         G[i, :, 0] = fold_view(y, period, epoch, n_bins=n_global)
@@ -309,4 +315,13 @@ def fold_features(
             _odd_even(y, period, epoch, duration) / 5.0,
         )
         out["period"][i], out["epoch"][i], out["duration"][i], out["snr"][i] = period, epoch, duration, snr
+
+    if int(workers) == 1 or n < 2:
+        for i in progress(range(n), desc="k2 box search", total=n, enabled=show_progress):
+            one(i)
+    else:
+        with ThreadPoolExecutor(max_workers=int(workers)) as pool:
+            done = pool.map(one, range(n))
+            for _ in progress(done, desc="k2 box search", total=n, enabled=show_progress):
+                pass
     return {"global": G, "local": Lv, "scalars": S, **out}

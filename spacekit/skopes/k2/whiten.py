@@ -43,7 +43,9 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -310,6 +312,22 @@ def _candidate_mask(length: int, period: float, epoch: float, duration: float, f
     return np.abs(phase) < 0.5 * factor * max(duration, 1.0)
 
 
+@functools.lru_cache(maxsize=256)
+def _period_grid(pmin: float, length: int, n: int) -> np.ndarray:
+    """The coarse trial periods of one duration (the same for every window: made once)."""
+    grid = np.geomspace(pmin, length, n)
+    grid.flags.writeable = False
+    return grid
+
+
+@functools.lru_cache(maxsize=64)
+def _refine_offsets(step: float) -> np.ndarray:
+    """Log-spaced factors of a fine grid around a coarse peak (``step``: the coarse log step)."""
+    off = np.exp(np.linspace(-1.5 * step, 1.5 * step, REFINE_PERIODS))
+    off.flags.writeable = False
+    return off
+
+
 def _search(r: np.ndarray, phi: np.ndarray, s2: float, durs: list[int], n_periods: int) -> dict[str, Any]:
     """One whitened search of ``r`` under the AR model ``(phi, s2)``."""
     length = r.size
@@ -318,11 +336,18 @@ def _search(r: np.ndarray, phi: np.ndarray, s2: float, durs: list[int], n_period
     best: tuple[float, float, float, float] = (0.0, float(length), 0.0, float(durs[0]))
     per_duration = []
     series: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    energies: dict[int, float] = {}
+
+    def energy(dd: int) -> float:  # b^T C^-1 b depends on the duration only, within a search
+        if dd not in energies:
+            energies[dd] = box_energy(dd, phi, s2)
+        return energies[dd]
+
     for d in durs:
         pmin = max(2.5 * d, 10.0)
         if pmin >= length:
             continue
-        periods = np.geomspace(pmin, length, int(n_periods))
+        periods = _period_grid(float(pmin), int(length), int(n_periods))
         k = max(1, d // 4)  # box sums are linear: bin by a quarter duration for long boxes
         if k not in series:
             if k == 1:
@@ -332,7 +357,7 @@ def _search(r: np.ndarray, phi: np.ndarray, s2: float, durs: list[int], n_period
                 series[k] = (tb, yb / k)  # means: BLS depth x d stays the box sum
         t, y = series[k]
         power, t0 = _bls_power(t, y, periods, float(d))
-        factor = float(d) / box_energy(d, phi, s2) * k
+        factor = float(d) / energy(d) * k
         snr = np.sqrt(np.maximum(2.0 * power * factor, 0.0))
         per_duration.append((d, periods, snr, k))
         i = int(np.argmax(snr))
@@ -352,7 +377,7 @@ def _search(r: np.ndarray, phi: np.ndarray, s2: float, durs: list[int], n_period
             if any(abs(periods[j] / p - 1) < 0.02 for p in taken):
                 continue
             taken.append(float(periods[j]))
-            fine = periods[j] * np.exp(np.linspace(-1.5 * step, 1.5 * step, REFINE_PERIODS))
+            fine = periods[j] * _refine_offsets(float(step))
             fine = fine[(fine >= max(2.5 * d, 10.0)) & (fine <= length)]
             if fine.size == 0:
                 continue
@@ -361,7 +386,7 @@ def _search(r: np.ndarray, phi: np.ndarray, s2: float, durs: list[int], n_period
                 if dd > length // 5:
                     continue
                 p2, tt = _bls_power(t, y, fine, float(dd))
-                s = np.sqrt(np.maximum(2.0 * p2 * float(dd) / box_energy(dd, phi, s2) * k, 0.0))
+                s = np.sqrt(np.maximum(2.0 * p2 * float(dd) / energy(dd) * k, 0.0))
                 m = int(np.argmax(s))
                 cand.append((float(s[m]), float(fine[m]), float(tt[m]), float(dd)))
     snr_best, period, epoch, duration = max(cand)
@@ -379,7 +404,7 @@ def _search(r: np.ndarray, phi: np.ndarray, s2: float, durs: list[int], n_period
     second = float(others.max() / snr_best) if others.size and snr_best > 0 else 0.0
     return {
         "snr": snr_best, "period": period, "epoch": epoch, "duration": duration, "sde": sde,
-        "second_ratio": second, "periods": grid, "snr_periodogram": env, "filtered": xf,
+        "second_ratio": second, "periods": grid.copy(), "snr_periodogram": env, "filtered": xf,
     }
 
 
@@ -611,6 +636,7 @@ def whitened_features(
     durations: tuple[int, ...] = DURATIONS,
     n_periods: int = N_PERIODS,
     show_progress: bool | None = False,
+    workers: int = 1,
 ) -> np.ndarray:
     """The whitened-search features (:data:`WHITENED_NAMES`) of each series.
 
@@ -623,6 +649,10 @@ def whitened_features(
         As for :func:`whitened_box_search`.
     show_progress : bool, optional
         Progress bar over windows.
+    workers : int
+        Threads searching windows at once (the box least squares runs without Python's
+        lock, so two threads on two free cores take about half the time); the features are
+        the same for any number.
 
     Returns
     -------
@@ -639,12 +669,15 @@ def whitened_features(
     S = np.asarray(series, dtype=float)
     if S.ndim != 2 or S.shape[1] < 64:
         raise InputError(f"expected series of shape (n, length >= 64), got {S.shape}")
+    if int(workers) < 1:
+        raise InputError(f"expected workers >= 1, got {workers}")
     n, length = S.shape
     F = np.zeros((n, len(WHITENED_NAMES)), dtype=np.float32)
-    for i in progress(range(n), desc="k2 whitened search", total=n, enabled=show_progress):
+
+    def one(i: int) -> None:
         x = S[i]
         if not np.any(x) or not np.isfinite(x).all():
-            continue
+            return
         r = whitened_box_search(x, durations=durations, order=order, n_periods=n_periods)
         st = event_statistics(r["residual"], r["filtered"], r["period"], r["epoch"], r["duration"], r["phi"], r["s2"])
         F[i] = (
@@ -663,4 +696,13 @@ def whitened_features(
             np.log(max(r["s2"], 1e-12)),
             float(np.sum(r["phi"])),
         )
+
+    if int(workers) == 1 or n < 2:
+        for i in progress(range(n), desc="k2 whitened search", total=n, enabled=show_progress):
+            one(i)
+    else:
+        with ThreadPoolExecutor(max_workers=int(workers)) as pool:
+            done = pool.map(one, range(n))
+            for _ in progress(done, desc="k2 whitened search", total=n, enabled=show_progress):
+                pass
     return F
