@@ -315,3 +315,13 @@ def test_compute_binary_proba_with_text_labels_says_how_to_encode():
         compute(["no", "yes", "yes", "no"], proba=[0.2, 0.9, 0.4, 0.3])
     report = compute([False, True, True, False], proba=[0.2, 0.9, 0.4, 0.3])
     assert report.metrics["recall"] == 0.5
+
+
+@pytest.mark.parametrize("backend", ["matplotlib", "plotly"])
+def test_residual_plots_refuse_nan_text_and_empty_like_regression_metrics(backend):
+    with pytest.raises(InputError, match="finite numbers"):
+        residual_plots([1.0, 2.0, np.nan], [1.0, 2.0, 3.0], backend=backend)
+    with pytest.raises(InputError, match="y_true must hold numbers"):
+        residual_plots(["a", "b"], [1.0, 2.0], backend=backend)
+    with pytest.raises(InputError, match="at least one sample"):
+        residual_plots([], [], backend=backend)

@@ -297,6 +297,30 @@ def classification_metrics(y_true: Any, y_pred: Any, proba: Any = None) -> dict[
     return out
 
 
+def _as_floats(values: Any, what: str) -> np.ndarray:
+    arr = _as_1d(values, what)
+    try:
+        return arr.astype(float)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"{what} must hold numbers for a regression; found {arr.dtype} values like "
+            f"{arr[:3].tolist()}; convert them (pd.to_numeric) or use a classification task"
+        ) from None
+
+
+def _regression_pair(y_true: Any, y_pred: Any, caller: str) -> tuple[np.ndarray, np.ndarray]:
+    """Finite float arrays of the same, non-zero length (else InputError)."""
+    t = _as_floats(y_true, "y_true")
+    p = _as_floats(y_pred, "y_pred")
+    _check_same_length(t, p, "y_true and y_pred")
+    if len(t) == 0:
+        raise InputError(f"{caller} needs at least one sample, got none")
+    if not (np.isfinite(t).all() and np.isfinite(p).all()):
+        raise InputError("y_true and y_pred must be finite numbers (found NaN or inf); drop "
+                         "or impute those rows first")
+    return t, p
+
+
 def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
     """Root-mean-square error, mean absolute error, R², median absolute percentage error.
 
@@ -320,14 +344,7 @@ def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
     """
     from sklearn import metrics as skm
 
-    t = _as_1d(y_true, "y_true").astype(float)
-    p = _as_1d(y_pred, "y_pred").astype(float)
-    _check_same_length(t, p, "y_true and y_pred")
-    if len(t) == 0:
-        raise InputError("regression_metrics needs at least one sample, got none")
-    if not (np.isfinite(t).all() and np.isfinite(p).all()):
-        raise InputError("y_true and y_pred must be finite numbers (found NaN or inf); drop "
-                         "or impute those rows first")
+    t, p = _regression_pair(y_true, y_pred, "regression_metrics")
     nz = t != 0
     mdape = float(np.median(np.abs(t[nz] - p[nz]) / np.abs(t[nz])) * 100) if nz.any() else float("nan")
     return {

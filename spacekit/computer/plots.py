@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
-from .metrics import _as_1d, _check_proba, _check_same_length
+from .metrics import _as_1d, _check_proba, _check_same_length, _regression_pair
 
 __all__ = [
     "keras_history",
@@ -464,9 +464,7 @@ def residual_plots(y_true: Any, y_pred: Any, *, title: str = "", backend: str = 
     'true'
     """
     _check_backend(backend)
-    t = _as_1d(y_true, "y_true").astype(float)
-    p = _as_1d(y_pred, "y_pred").astype(float)
-    _check_same_length(t, p, "y_true and y_pred")
+    t, p = _regression_pair(y_true, y_pred, "residual_plots")
     resid = p - t
     lo, hi = float(np.min([t.min(), p.min()])), float(np.max([t.max(), p.max()]))
     if backend == "plotly":
