@@ -453,3 +453,17 @@ def test_explore_figure_of_a_huge_table_plots_a_labelled_sample():
         assert f"random {F.EXPLORE_MAX_ROWS:,} of {n:,} rows" in fig.layout.title.text
     small = F.explore_figure(df.head(50), "scatter", "proba", "y_true", title="t")
     assert small.layout.title.text == "t" and len(small.data[0].x) == 50
+
+
+def test_malformed_evaluation_records_are_format_errors_naming_the_run():
+    bad_matrix = {"r1": {"confusion": {"labels": ["a", "b"], "matrix": [[1, 2], [3]]}}}
+    with pytest.raises(FormatError, match="r1.*confusion matrix.*square"):
+        F.confusion_figure(bad_matrix)
+    with pytest.raises(FormatError, match="r1.*confusion matrix.*square"):
+        F.confusion_figure({"r1": {"confusion": {"matrix": [[1, 2, 3], [4, 5, 6]]}}})
+    with pytest.raises(FormatError, match="numbers"):
+        F.roc_figure({"r2": {"roc": {"fpr": [0, "x", 1], "tpr": [0, 0.5, 1]}}})
+    with pytest.raises(FormatError, match="numbers"):
+        F.history_figure({"r3": {"history": {"loss": ["a", "b"]}}})
+    ok = F.roc_figure({"r4": {"roc": {"fpr": [0, None, 1], "tpr": [0, 0.5, 1]}}})
+    assert ok.data[0].name == "r4"

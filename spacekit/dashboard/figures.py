@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..exceptions import InputError
+from ..exceptions import FormatError, InputError
 
 __all__ = [
     "empty_figure",
@@ -124,8 +124,13 @@ def history_figure(records: Mapping[str, Mapping]) -> Any:
 
 
 def _numbers(values: Any) -> np.ndarray:
-    arr = np.asarray([np.nan if v is None else v for v in np.ravel(values)], dtype=float)
-    return arr
+    try:
+        return np.asarray([np.nan if v is None else v for v in np.ravel(values)], dtype=float)
+    except (TypeError, ValueError):
+        raise FormatError(
+            f"an evaluation record holds {str(values)[:60]!r} where a list of numbers was "
+            "expected; re-create evaluation.json with computer.compute(...).save()"
+        ) from None
 
 
 def _curves(block: Any, xkey: str, ykey: str, score: str) -> list[tuple[str, list, list, Any]]:
@@ -215,8 +220,18 @@ def confusion_figure(records: Mapping[str, Mapping]) -> Any:
         return empty_figure("no confusion matrices in the selected runs")
     fig = make_subplots(rows=1, cols=len(items), subplot_titles=[k for k, _ in items],
                         horizontal_spacing=0.08)
-    for i, (_, block) in enumerate(items, start=1):
-        matrix = np.asarray(block["matrix"])
+    for i, (label, block) in enumerate(items, start=1):
+        try:
+            matrix = np.asarray(block["matrix"])
+        except (TypeError, ValueError):  # ragged rows
+            matrix = np.zeros((0, 1))
+        if (matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.size == 0
+                or matrix.dtype.kind not in "iuf"):
+            raise FormatError(
+                f"run {label}: the confusion matrix should be a square list of lists of "
+                f"counts, found {str(block['matrix'])[:80]}; re-create evaluation.json with "
+                "computer.compute(...).save()"
+            )
         labels = [str(v) for v in (block.get("labels") or range(matrix.shape[0]))]
         text = [[f"{v:.3g}" for v in row] for row in matrix]
         fig.add_trace(
