@@ -291,15 +291,15 @@ NETWORKS = ("global", "seed", "folded")
 
 
 def model_inputs(
-    Z: np.ndarray, network: str = "global", *, show_progress: bool | None = False, workers: int | None = None
+    Z: np.ndarray, network: str = "global", *, show_progress: bool | None = False, workers: int = 1
 ) -> Any:
     """The network's input(s) for preprocessed windows ``Z``.
 
     ``"global"`` and ``"seed"`` take ``Z`` itself; ``"folded"`` takes
     ``[Z, global view, local view, scalars]`` from
     :func:`spacekit.skopes.k2.folded.fold_features` (a box search per window), searching
-    ``workers`` windows at once (default: the machine's cores, at most 4; the features do
-    not depend on it).
+    ``workers`` windows at once in threads (the features do not depend on it; more than 1
+    helps only where cores are free: on a busy machine it was slower).
 
     Examples
     --------
@@ -313,14 +313,9 @@ def model_inputs(
         return Z
     from .folded import fold_features
 
-    if workers is None:
-        workers = max(1, min(SEARCH_WORKERS, os.cpu_count() or 1))
     f = fold_features(Z, show_progress=show_progress, workers=int(workers))
     return [Z, f["global"], f["local"], f["scalars"]]
 
-
-#: Most threads :func:`model_inputs` searches windows with by default.
-SEARCH_WORKERS = 4
 
 #: File of the gradient-boosting member in a "folded" model folder.
 BOOST_FILE = "boost.skops"
