@@ -221,7 +221,12 @@ def main(argv=None) -> int:
     ap.add_argument("--predictions", default=None,
                     help="a run's predictions.csv (per-window out-of-fold scores) of --data: print "
                     "the --snr-definitions / --detectability tables from it without retraining")
+    ap.add_argument("--search-speed", type=int, default=0, metavar="N",
+                    help="only time the box + whitened searches (fold_features) on N windows of "
+                    "--data, in 1 and 2 threads, and check the features are identical")
     args = ap.parse_args(argv)
+    if args.search_speed:
+        return _search_speed(args)
     if args.predictions:
         return _from_predictions(args)
 
@@ -327,6 +332,37 @@ def main(argv=None) -> int:
         print()
         for line in detectability(X, frame):
             print(line)
+    return 0
+
+
+def _search_speed(args) -> int:
+    """Seconds per window of the folded features' searches, 1 vs 2 threads, same windows."""
+    import os
+
+    import numpy as np
+
+    from spacekit.skopes.k2.classifier import preprocess
+    from spacekit.skopes.k2.folded import fold_features
+    from spacekit.skopes.k2.kaggle import read_flux_table_with_meta
+
+    if not args.data:
+        raise SystemExit("--search-speed needs --data")
+    X, _, _ = read_flux_table_with_meta(args.data)
+    rows = np.random.default_rng(args.seed).choice(len(X), min(args.search_speed, len(X)), replace=False)
+    Z = preprocess(X[rows])
+    fold_features(Z[:2])  # imports, caches
+    out = {}
+    for workers in (1, 2, 1, 2):
+        t0, c0 = time.perf_counter(), time.process_time()
+        f = fold_features(Z, workers=workers)
+        wall, cpu = (time.perf_counter() - t0) / len(Z), (time.process_time() - c0) / len(Z)
+        print(f"- {workers} thread(s): {wall:.4f} s/window wall, {cpu:.4f} CPU s/window "
+              f"(load average {os.getloadavg()[0]:.1f})")
+        if workers in out:
+            continue
+        out[workers] = f
+    same = all(np.array_equal(out[1][k], out[2][k]) for k in out[1])
+    print(f"- features identical in 1 and 2 threads: {same}")
     return 0
 
 
