@@ -153,6 +153,9 @@ def test_evaluate_leave_one_star_out(tiny_set, tmp_path):
     assert ev["task"] == "binary" and "roc" in ev
     assert (run.figures_dir / "snr_recall.png").is_file()
     assert run.info["parameters"]["folds"] == ["host", "quiet"]
+    # by default the report stays at the SNR only
+    assert not any(k.startswith(("by_snr_std", "by_snr_timescale", "goal_snr")) for k in k2)
+    assert "snr_timescale" not in pred.columns
 
 
 def test_evaluate_needs_the_metadata(tmp_path):
@@ -194,10 +197,18 @@ def test_cli_build_train_predict(tmp_path, capsys):
     runs = tmp_path / "runs"
     rc = main(["-q", "k2", "train", str(out), "--runs", str(runs), "--epochs", "1", "--fast"])
     assert rc == 0 and "trained:" in capsys.readouterr().out
-    rc = main(["-q", "k2", "evaluate", str(out), "--runs", str(runs), "--epochs", "1", "--fast"])
+    rc = main(["-q", "k2", "evaluate", str(out), "--runs", str(runs), "--epochs", "1", "--fast",
+               "--snr-definitions"])
     text = capsys.readouterr().out
     assert rc == 0 and "held out A" in text and "held out B" in text and "SNR>=10" in text
-    assert "timescale" not in text  # the other SNR definitions only with --snr-definitions
+    # the goal under the other SNR definitions (spacekit.skopes.k2.dataset.snr_definitions)
+    assert "timescale SNR>=10" in text and "per-point std SNR>=10" in text and "timescale SNR bin" in text
+    ev = Run.open(next(p for p in sorted((runs / "k2").iterdir()) if "evaluate" in p.name))
+    assert {"by_snr_timescale", "goal_snr_timescale", "goal_snr_std"} <= set(ev.metrics["k2"])
+    pred = pd.read_csv(ev.predictions_path)
+    assert {"snr_std", "snr_timescale"} <= set(pred.columns)
+    assert pred.loc[pred["label"] == 0, "snr_timescale"].isna().all()
+    assert ev.info["parameters"]["snr_definitions"] is True
     rc = main(["-q", "k2", "predict", str(a), "--runs", str(runs), "--time-format", "bkjd", "--json"])
     assert rc == 0
     rec = json.loads(capsys.readouterr().out.splitlines()[0])
