@@ -439,6 +439,46 @@ def test_upper_quantile_rule_uses_per_row_scale():
         apply_margins({k: v for k, v in raw.items() if k != "memory_scale"}, q, 0.0, 0.0, bin_rule="upper_quantile")
 
 
+def test_upper_quantile_max_rule_trains_serves_and_is_never_below_upper_quantile(shared_data, tmp_path):
+    from spacekit.exceptions import ModelLoadError
+    from spacekit.skopes.hst.cal.pipeline import BIN_MEMBER_KINDS, fit_pipeline, save_model
+    from spacekit.skopes.hst.cal.predict import apply_margins, load_predictor
+
+    df = prepare_table(pd.read_csv(_table(shared_data)).sample(4000, random_state=1))
+    pred, info = fit_pipeline(df, seed=0, fast=True, bin_rule="upper_quantile_max")
+    cal = pred.metadata["calibration"]
+    members = [k for k in BIN_MEMBER_KINDS if k != pred.metadata["models"]["memory"]["kind"]]
+    assert members and sorted(cal["bin_member_margins"]) == sorted(members)
+    for k in members:
+        assert {f"memory_{k}", f"memory_scale_{k}"} <= set(pred.models)
+    # each member is calibrated alone to the target, so their union is too (out-of-fold rows)
+    y = df["mem_bin"].to_numpy()
+    assert np.mean(info["oof"]["mem_bin"] < y) <= cal["under_bin_target"]
+    X = df[list(FEATURES)].to_numpy(dtype=float)[:500]
+    r = pred.predict_arrays(X)
+    single = apply_margins(r, pred.bin_log_margin, 0.0, 0.0, bin_rule="upper_quantile")["mem_bin"]
+    expected = single.copy()
+    for k, m in cal["bin_member_margins"].items():
+        expected = np.maximum(expected, memory_to_bin(r[f"memory_{k}"] * np.exp(m * r[f"memory_scale_{k}"])))
+    assert np.array_equal(r["mem_bin"], expected) and np.all(r["mem_bin"] >= single)
+    assert (r["mem_bin"] > single).any()  # the members do change some bins here
+    # the folder round-trips: the member models are saved and loaded with the others
+    save_model(pred, tmp_path / "m")
+    loaded = load_predictor(tmp_path / "m")
+    assert loaded.bin_rule == "upper_quantile_max" and loaded.bin_member_margins == cal["bin_member_margins"]
+    r2 = loaded.predict_arrays(X)
+    assert all(np.array_equal(r[k], r2[k]) for k in r)
+    out = loaded.predict("ib8t01010", shared_data / MMF / "ib8t01010_MemModelFeatures.txt")
+    assert {"memBin", "memVal", "clockTime"} <= set(out) and out["memBin"] == int(loaded.predict_arrays(
+        np.array([[out["features"][f] for f in FEATURES]], dtype=float))["mem_bin"][0])
+    with pytest.raises(ModelLoadError, match="bin_member_margins"):
+        apply_margins(r, pred.bin_log_margin, 0.0, 0.0, bin_rule="upper_quantile_max")
+    with pytest.raises(ModelLoadError, match=f"memory_{members[0]}"):
+        apply_margins({k: v for k, v in r.items() if not k.startswith(f"memory_{members[0]}")},
+                      pred.bin_log_margin, 0.0, 0.0, bin_rule="upper_quantile_max",
+                      member_margins=cal["bin_member_margins"])
+
+
 # --------------------------------------------------------------------------- trained model
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
@@ -470,6 +510,19 @@ def test_train_writes_versioned_run(trained):
     assert run.metrics["selection"]["bin"]["kept"] == "trees"
     ev = json.loads((run.path / "evaluation.json").read_text())
     assert np.array(ev["confusion"]["matrix"]).sum() == 4000
+
+
+def test_resolve_model_dir_model_run_and_runs_folders(trained, tmp_path):
+    from spacekit.exceptions import DataNotFoundError
+    from spacekit.skopes.hst.cal.predict import resolve_model_dir
+
+    run = trained
+    assert resolve_model_dir(run.model_dir) == run.model_dir  # the model folder itself
+    assert resolve_model_dir(run.path) == run.model_dir  # the run folder around it
+    assert resolve_model_dir(run.path.parent.parent) == run.model_dir  # <runs>/hst_cal/<run>/model
+    assert resolve_model_dir(run.path.parent) == run.model_dir  # <runs>/hst_cal
+    with pytest.raises(DataNotFoundError, match="expected metadata.json there"):
+        resolve_model_dir(tmp_path)
 
 
 def test_predict_real_files_contract(trained, shared_data):

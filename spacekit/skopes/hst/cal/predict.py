@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 #: Format tag written in every model folder's ``metadata.json``. Version 2 added the
 #: ``upper_quantile`` bin rule (``calibration.bin_rule``, ``memory_scale.npz``) and the linear
 #: and average model kinds, which a version-1 reader would misread; version-1 folders load.
+#: The optional ``upper_quantile_max`` rule (``calibration.bin_member_margins`` and the
+#: ``memory_<kind>``/``memory_scale_<kind>`` models) came later within version 2: a reader
+#: older than it loads such a folder and refuses to predict ("unknown bin rule").
 MODEL_FORMAT = "spacekit.hst_cal/2"
 _READABLE_FORMATS = ("spacekit.hst_cal/1", MODEL_FORMAT)
 _TARGET_KEYS = ("bin", "memory", "wallclock")
@@ -62,18 +65,21 @@ def resolve_model_dir(path: str | os.PathLike) -> Path:
     Traceback (most recent call last):
     spacekit.exceptions.DataNotFoundError: ...
     """
+    from ....utils.runs import model_folder
+
     p = Path(path).expanduser()
-    candidates = [p, p / "model"]
+    direct = model_folder(p, "metadata.json")  # a model folder, or a run folder around one
+    if (direct / "metadata.json").is_file():
+        return direct
+    # A runs folder: the newest run (by folder name) holding a model, under hst_cal/ or directly.
     for base in (p / "hst_cal", p):
         if base.is_dir():
             runs = sorted(
                 (q for q in base.iterdir() if (q / "model" / "metadata.json").is_file()),
                 key=lambda q: q.name,
             )
-            candidates += [r / "model" for r in reversed(runs)]
-    for c in candidates:
-        if (c / "metadata.json").is_file():
-            return c
+            if runs:
+                return runs[-1] / "model"
     raise DataNotFoundError(
         f"no hst_cal model folder at {p}: expected metadata.json there, in {p}/model, or in "
         f"{p}/hst_cal/<run>/model; train one with `spacekit cal train --data CSV --out DIR`"
@@ -180,6 +186,7 @@ class CalPredictor:
         self.under_bin_target = float(cal["under_bin_target"])
         # Model folders of the first release carry no rule: theirs was "classifier_max".
         self.bin_rule = cal.get("bin_rule", "classifier_max")
+        self.bin_member_margins = {k: float(v) for k, v in cal.get("bin_member_margins", {}).items()}
         self.wallclock_coverage = float(cal["wallclock_coverage"])
         self.transform_params = metadata["transform"]
         self.target_transforms = {k: metadata["models"][k].get("target_transform", "none") for k in _TARGET_KEYS}
@@ -200,7 +207,7 @@ class CalPredictor:
         Z = power_standardize(X, self.transform_params)
         out = raw_outputs(self.models, self.target_transforms, Z)
         return apply_margins(out, self.bin_log_margin, self.memory_log_margin, self.wallclock_log_margin,
-                             bin_rule=self.bin_rule)
+                             bin_rule=self.bin_rule, member_margins=self.bin_member_margins)
 
     def predict(self, ipst: str, features: Any) -> dict:
         """Predict one dataset: the calcloud contract plus details.
@@ -295,7 +302,9 @@ def raw_outputs(models: dict, target_transforms: dict, Z: np.ndarray) -> dict[st
     """Point predictions of the three exported models on standardised features ``Z``.
 
     With a ``memory_scale`` model (the typical log-memory error of a feature vector, used by
-    the ``upper_quantile`` bin rule) its output is returned as ``memory_scale``. When all three
+    the ``upper_quantile`` bin rule) its output is returned as ``memory_scale``; the members of
+    the ``upper_quantile_max`` rule (models ``memory_<kind>`` and ``memory_scale_<kind>``) as
+    ``memory_<kind>`` (GB) and ``memory_scale_<kind>``. When all three
     are networks they are evaluated together by
     :func:`~spacekit.skopes.hst.cal.export.predict_dense` (one pass over the rows, first
     layers fused).
@@ -320,17 +329,25 @@ def raw_outputs(models: dict, target_transforms: dict, Z: np.ndarray) -> dict[st
         out[key] = np.maximum(y, 1e-6)
     if models.get("memory_scale") is not None:
         out["memory_scale"] = np.asarray(models["memory_scale"].predict(Z), dtype=np.float64).reshape(-1)
+    for name, model in models.items():
+        if name.startswith("memory_scale_"):
+            out[name] = np.asarray(model.predict(Z), dtype=np.float64).reshape(-1)
+        elif name.startswith("memory_") and name != "memory_scale":  # a member: log memory
+            out[name] = np.maximum(np.exp(np.asarray(model.predict(Z), dtype=np.float64).reshape(-1)), 1e-6)
     return out
 
 
 def apply_margins(out: dict, bin_margin: float, mem_margin: float, wall_margin: float, *,
-                  bin_rule: str = "classifier_max") -> dict:
+                  bin_rule: str = "classifier_max", member_margins: dict | None = None) -> dict:
     """Add the safe bin, memory upper bound and kill time to raw point predictions.
 
     The safe bin (``bin_rule="upper_quantile"``, what :func:`~.pipeline.train` calibrates by
     default) is the bin of the calibrated upper quantile ``memory * exp(bin_margin * scale)``,
     ``scale`` being ``out["memory_scale"]`` (the typical held-out log error of that feature
-    vector); with ``"classifier_max"`` (the first release's rule) it is the larger of the
+    vector); with ``"upper_quantile_max"`` the largest of that bin and, for each ``kind`` of
+    ``member_margins``, the bin of ``out["memory_<kind>"] * exp(member_margins[kind] *
+    out["memory_scale_<kind>"])`` (other memory models, each calibrated alone); with
+    ``"classifier_max"`` (the first release's rule) it is the larger of the
     classifier's most probable bin and the bin of ``memory * exp(bin_margin)``. The memory
     upper bound is ``memory * exp(mem_margin)``; the kill time is
     ``ceil(wallclock * exp(wall_margin))``. The margins are calibrated on held-out groups by
@@ -348,17 +365,34 @@ def apply_margins(out: dict, bin_margin: float, mem_margin: float, wall_margin: 
     proba = out["bin_proba"]
     res = dict(out)
     res["bin_argmax"] = np.argmax(proba, axis=1)
-    if bin_rule == "upper_quantile":
+    if bin_rule in ("upper_quantile", "upper_quantile_max"):
         if "memory_scale" not in out:
             raise ModelLoadError(
-                "bin rule 'upper_quantile' needs the memory_scale model's output; the model folder "
+                f"bin rule {bin_rule!r} needs the memory_scale model's output; the model folder "
                 "lacks memory_scale.npz: re-train it"
             )
         res["mem_bin"] = memory_to_bin(out["memory"] * np.exp(bin_margin * out["memory_scale"]))
+        if bin_rule == "upper_quantile_max":
+            if not member_margins:
+                raise ModelLoadError(
+                    "bin rule 'upper_quantile_max' needs calibration.bin_member_margins (one margin per "
+                    "member memory model), found none: re-train the model folder"
+                )
+            for kind, margin in member_margins.items():
+                if f"memory_{kind}" not in out or f"memory_scale_{kind}" not in out:
+                    raise ModelLoadError(
+                        f"bin rule 'upper_quantile_max' needs the outputs of models memory_{kind} and "
+                        f"memory_scale_{kind}; the model folder lacks memory_{kind}.npz or "
+                        f"memory_scale_{kind}.npz: re-train it"
+                    )
+                member_bin = memory_to_bin(out[f"memory_{kind}"] * np.exp(margin * out[f"memory_scale_{kind}"]))
+                res["mem_bin"] = np.maximum(res["mem_bin"], member_bin)
     elif bin_rule == "classifier_max":
         res["mem_bin"] = np.maximum(res["bin_argmax"], memory_to_bin(out["memory"] * math.exp(bin_margin)))
     else:
-        raise ModelLoadError(f"unknown bin rule {bin_rule!r}; expected 'upper_quantile' or 'classifier_max'")
+        raise ModelLoadError(
+            f"unknown bin rule {bin_rule!r}; expected 'upper_quantile', 'upper_quantile_max' or 'classifier_max'"
+        )
     res["memory_upper"] = out["memory"] * math.exp(mem_margin)
     res["clock_time"] = np.ceil(out["wallclock"] * math.exp(wall_margin))
     return res
@@ -394,11 +428,11 @@ def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
             f"{folder} holds a model of format {meta.get('format')!r}, expected one of {list(_READABLE_FORMATS)}; "
             "re-train it with this spacekit version"
         )
-    models = {
-        k: load_exported(folder / meta["models"][k]["file"], meta["models"][k]["spec"])
-        for k in (*_TARGET_KEYS, "memory_scale")
-        if k in meta["models"]
-    }
+    missing = [k for k in _TARGET_KEYS if "file" not in meta.get("models", {}).get(k, {})]
+    if missing:
+        raise ModelLoadError(f"{folder}/metadata.json lists no model file for {missing}; re-train the model folder")
+    # The three targets, memory_scale and any upper_quantile_max members (memory_<kind>, ...).
+    models = {k: load_exported(folder / v["file"], v["spec"]) for k, v in meta["models"].items() if "file" in v}
     return CalPredictor(meta, models, model_dir=str(folder))
 
 
