@@ -38,14 +38,12 @@ Examples
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from ...exceptions import InputError
-from ...utils.progress import progress
-from .whiten import WHITENED_NAMES, whitened_features
+from .whiten import WHITENED_NAMES, for_each_window, whitened_features
 
 __all__ = ["SEARCH_PASSES", "SCALAR_NAMES", "fold_features", "fold_view", "noise_profile"]
 
@@ -264,8 +262,9 @@ def fold_features(
     show_progress : bool, optional
         Progress bar over windows.
     workers : int
-        Threads searching windows at once (both searches run their box least squares without
-        Python's lock); the features are the same for any number.
+        Threads searching windows at once (see
+        :func:`~spacekit.skopes.k2.whiten.for_each_window`); the features are the same for
+        any number.
 
     Returns
     -------
@@ -316,12 +315,5 @@ def fold_features(
         )
         out["period"][i], out["epoch"][i], out["duration"][i], out["snr"][i] = period, epoch, duration, snr
 
-    if int(workers) == 1 or n < 2:
-        for i in progress(range(n), desc="k2 box search", total=n, enabled=show_progress):
-            one(i)
-    else:
-        with ThreadPoolExecutor(max_workers=int(workers)) as pool:
-            done = pool.map(one, range(n))
-            for _ in progress(done, desc="k2 box search", total=n, enabled=show_progress):
-                pass
+    for_each_window(one, n, workers=workers, desc="k2 box search", show_progress=show_progress)
     return {"global": G, "local": Lv, "scalars": S, **out}
