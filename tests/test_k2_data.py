@@ -307,3 +307,43 @@ def test_docstring_examples(module):
     mod = importlib.import_module(f"spacekit.skopes.k2.{module}")
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ------------------------------------------------------------------ bug hunt: flux tables
+def _flux_frame(n_rows: int = 3, n: int = 8) -> pd.DataFrame:
+    cols = {"LABEL": [2, 1, 1][:n_rows] + [1] * max(0, n_rows - 3)}
+    cols.update({f"FLUX.{i}": np.arange(n_rows, dtype=float) + i for i in range(1, n + 1)})
+    return pd.DataFrame(cols)
+
+
+def test_kaggle_reader_refuses_a_gap_in_the_flux_columns(tmp_path):
+    # a table missing FLUX.4 used to be read as 7 cadences with every later one shifted
+    p = tmp_path / "gap.csv"
+    _flux_frame().drop(columns=["FLUX.4"]).to_csv(p, index=False)
+    with pytest.raises(FormatError, match=r"FLUX\.4"):
+        read_flux_table_with_meta(p)
+
+
+def test_kaggle_reader_errors_on_odd_columns_text_and_no_rows(tmp_path):
+    odd = tmp_path / "odd.csv"
+    _flux_frame().assign(**{"FLUX.abc": 1.0}).to_csv(odd, index=False)  # was a bare int() ValueError
+    with pytest.raises(FormatError, match="FLUX.abc"):
+        read_flux_table_with_meta(odd)
+    text = tmp_path / "text.csv"
+    f = _flux_frame().astype(object)
+    f.loc[1, "FLUX.3"] = "abc"
+    f.to_csv(text, index=False)  # was numpy's "could not convert string to float"
+    with pytest.raises(FormatError, match="not numbers"):
+        read_flux_table_with_meta(text)
+    empty = tmp_path / "empty.csv"
+    _flux_frame().iloc[:0].to_csv(empty, index=False)  # header only: crashed later in np.stack
+    with pytest.raises(FormatError, match="no rows"):
+        read_flux_table_with_meta(empty)
+
+
+def test_kaggle_reader_explains_zero_one_labels(tmp_path):
+    p = tmp_path / "01.csv"
+    _flux_frame().assign(LABEL=[1, 0, 0]).to_csv(p, index=False)
+    with pytest.raises(FormatError, match=r"found \[0\].*LABEL \+ 1") as err:
+        read_flux_table_with_meta(p)
+    assert "np.int64" not in str(err.value)

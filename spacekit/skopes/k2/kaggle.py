@@ -168,12 +168,46 @@ def read_flux_table_with_meta(
     fcols = [c for c in frame.columns if str(c).startswith("FLUX.")]
     if not fcols:
         raise FormatError(f"{path} has no FLUX.1 ... columns; expected the Kaggle K2 format")
-    fcols = sorted(fcols, key=lambda c: int(str(c).split(".")[1]))
+    odd = [str(c) for c in fcols if not str(c)[5:].isdigit()]
+    if odd:
+        raise FormatError(
+            f"{path}: flux columns must be named FLUX.<cadence number>, found {odd}; rename or "
+            "drop them"
+        )
+    fcols = sorted(fcols, key=lambda c: int(str(c)[5:]))
+    numbers = [int(str(c)[5:]) for c in fcols]
+    if numbers != list(range(1, len(fcols) + 1)):
+        missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
+        shown = ", ".join(f"FLUX.{i}" for i in missing[:5]) + (" ..." if len(missing) > 5 else "")
+        raise FormatError(
+            f"{path}: expected consecutive flux columns FLUX.1 ... FLUX.{max(numbers)}, but "
+            f"{len(missing) or 'some'} are missing or repeated ({shown or 'duplicates'}); every "
+            "cadence needs its column, or the later cadences would shift"
+        )
+    if len(frame) == 0:
+        raise FormatError(f"{path} has a header but no rows; expected one window per row")
     labels = frame["LABEL"].to_numpy()
-    bad = sorted(set(np.unique(labels)) - {1, 2})
+    bad = sorted(set(pd.unique(labels).tolist()) - {1, 2}, key=str)
     if bad:
-        raise FormatError(f"{path}: LABEL must be 2 (planet) or 1 (none), found {bad}")
-    X = frame[fcols].to_numpy(dtype=np.float32)
+        shown = bad[:5]
+        hint = (
+            "; it looks like 0/1 labels: write LABEL + 1 (1 none, 2 planet)"
+            if set(pd.unique(labels)) <= {0, 1} else ""
+        )
+        raise FormatError(f"{path}: LABEL must be 2 (planet) or 1 (none), found {shown}{hint}")
+    try:
+        X = frame[fcols].to_numpy(dtype=np.float32)
+    except (TypeError, ValueError):
+        num = frame[fcols].apply(pd.to_numeric, errors="coerce")
+        rows, cols = np.nonzero((num.isna() & frame[fcols].notna()).to_numpy())
+        where = ""
+        if len(rows):
+            value = frame[fcols].iat[rows[0], cols[0]]
+            where = f" (row {int(rows[0])}, {fcols[int(cols[0])]}: {value!r})"
+        raise FormatError(
+            f"{path}: {len(rows)} flux values are not numbers{where}; expected numeric flux in "
+            "every FLUX column"
+        ) from None
     if not np.isfinite(X).all():
         raise FormatError(
             f"{path}: {int((~np.isfinite(X)).sum())} flux values are NaN/inf; fill or drop "
