@@ -229,3 +229,75 @@ def test_demo_step_writes_two_runs(tmp_path):
     assert "leave-one-star-out (2 folds)" in text and "real transits of host" in text
     assert result["evaluation"].app == "k2" and result["model"].model_dir.is_dir()
     assert result["dataset"].is_file()
+
+
+# ------------------------------------------------------------------------------ bug hunt
+def test_train_refuses_labels_other_than_0_1(tmp_path):
+    # Kaggle-style 2/1 labels in an (X, y) tuple were trained on as targets 2 and 1
+    # (binary cross-entropy went negative); they must be mapped to 1/0 first
+    X = np.random.default_rng(0).normal(0, 1, (4, LENGTH))
+    with pytest.raises(InputError, match=r"0 \(no transit\) or 1.*LABEL == 2"):
+        train((X, np.array([2, 1, 1, 2])), runs_dir=tmp_path, epochs=1, fast=True, network="global")
+    assert not (tmp_path / "k2").exists()
+
+
+def test_predict_lightcurve_sorts_unsorted_times(trained):
+    # a light curve whose rows are not in time order was cut into windows in file order
+    from spacekit.transformer import LightCurve
+
+    clf = load_classifier(trained.path)
+    lc, _ = _toy_lc(7, n=600)
+    order = np.random.default_rng(0).permutation(len(lc))
+    shuffled = LightCurve(time=Time(lc.time.jd[order], format="jd", scale="tdb"), flux=lc.flux.value[order])
+    a, b = clf.predict_lightcurve(lc), clf.predict_lightcurve(shuffled)
+    assert b["window_probabilities"] == pytest.approx(a["window_probabilities"], abs=1e-6)
+
+
+def test_predict_recognises_tables_with_an_index_column_or_compressed(trained, tiny_set, tmp_path):
+    # a table saved with its index (",LABEL,FLUX.1,...") or as .csv.gz was read as a light
+    # curve ("pass time_format="); one without LABEL gets the table reader's error
+    from spacekit.exceptions import FormatError
+    from spacekit.skopes.k2.kaggle import read_flux_table_with_meta
+
+    X, y, _ = read_flux_table_with_meta(tiny_set.path)
+    frame = pd.read_csv(tiny_set.path).iloc[:3]
+    frame.to_csv(tmp_path / "indexed.csv")
+    frame.to_csv(tmp_path / "packed.csv.gz", index=False)
+    out = predict([tmp_path / "indexed.csv", tmp_path / "packed.csv.gz"], model=trained.path)
+    assert out["source"].tolist() == ["table"] * 6 and out["label"].tolist() == y[:3].tolist() * 2
+    frame.drop(columns=["LABEL"]).to_csv(tmp_path / "nolabel.csv", index=False)
+    with pytest.raises(FormatError, match="no LABEL column"):
+        predict([tmp_path / "nolabel.csv"], model=trained.path)
+
+
+def test_load_classifier_refuses_another_apps_model(trained, tmp_path):
+    import shutil
+
+    from spacekit.exceptions import ModelLoadError
+
+    other = tmp_path / "other"
+    shutil.copytree(trained.path / "model", other)
+    meta = json.loads((other / "metadata.json").read_text())
+    meta["app"] = "hst_cal"
+    (other / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelLoadError, match="hst_cal.*not a k2"):
+        load_classifier(other)
+
+
+def test_latest_model_skips_a_half_written_run(trained, tmp_path):
+    # a newer run whose model/ is still being written (no metadata.json or boost yet) was
+    # picked and failed; the latest *complete* model is used instead
+    import shutil
+
+    runs = tmp_path / "runs"
+    good = runs / "k2" / "20200101-000000-good"
+    shutil.copytree(trained.path, good)
+    half = runs / "k2" / "20300101-000000-half"
+    shutil.copytree(trained.path, half)
+    (half / "model" / "metadata.json").unlink()
+    nob = runs / "k2" / "20300102-000000-noboost"
+    shutil.copytree(trained.path, nob)
+    (nob / "model" / "boost.skops").unlink()
+    from spacekit.skopes.k2.classifier import _latest_model
+
+    assert _latest_model(runs) == good

@@ -37,6 +37,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -257,7 +258,7 @@ class K2Classifier:
         Parameters
         ----------
         lc : LightCurve
-            Any light curve (native cadence; NaNs are dropped).
+            Any light curve (native cadence; NaNs are dropped, cadences put in time order).
 
         Returns
         -------
@@ -270,12 +271,11 @@ class K2Classifier:
         >>> clf.predict_lightcurve(read_lightcurve(path))["probability"]  # doctest: +SKIP
         0.97
         """
-        f = np.asarray(getattr(lc.flux, "value", lc.flux), dtype=float)
-        f = f[np.isfinite(f)]
-        med = np.median(f) if f.size else np.nan
-        if not med > 0:
-            raise InputError(f"expected a light curve with positive median flux, got {med}")
-        W = self.lightcurve_windows(f / med)
+        from .dataset import _arrays
+
+        # finite cadences in time order (a file's rows need not be), median-normalised
+        _, f = _arrays(lc)
+        W = self.lightcurve_windows(f)
         proba = self.predict_proba(W)
         best = float(proba.max())
         return {
@@ -457,11 +457,17 @@ def _read(data: Any) -> tuple[np.ndarray, np.ndarray, pd.DataFrame | None, str |
         X, y, meta = read_flux_table_with_meta(data)
         return X, y, meta, file_sha256(data)
     if isinstance(data, tuple) and len(data) in (2, 3):
-        X, y = np.asarray(data[0], dtype=float), np.asarray(data[1]).astype(int)
+        X, y = np.asarray(data[0], dtype=float), np.asarray(data[1])
         meta = data[2] if len(data) == 3 else None
-        if X.ndim != 2 or len(X) != len(y):
+        if X.ndim != 2 or y.ndim != 1 or len(X) != len(y):
             raise InputError(f"expected X (n, length) and y (n,), got {X.shape} and {y.shape}")
-        return X, y, meta, None
+        bad = sorted(set(pd.unique(y).tolist()) - {0, 1}, key=str)
+        if bad:
+            raise InputError(
+                f"expected labels 0 (no transit) or 1 (planet), got {bad[:5]}; for Kaggle "
+                "LABEL values (2 planet, 1 none) pass y = (LABEL == 2).astype(int)"
+            )
+        return X, y.astype(int), meta, None
     raise InputError(
         f"expected a flux-table path or an (X, y[, meta]) tuple, got {type(data).__name__}"
     )
@@ -594,6 +600,12 @@ def load_classifier(model_dir: str | os.PathLike) -> K2Classifier:
     from ...builder import load_model
 
     model, metadata = load_model(model_dir)
+    app = metadata.get("app")
+    if app is not None and app != APP:
+        raise ModelLoadError(
+            f"{model_dir} holds a model of app {app!r}, not a k2 classifier; pass a k2 run "
+            "folder (written by `spacekit k2 train`) or its model/ folder"
+        )
     boost = None
     if metadata.get("boost"):
         from ...utils.persist import load_estimator
@@ -615,14 +627,36 @@ def load_classifier(model_dir: str | os.PathLike) -> K2Classifier:
     return K2Classifier(model, metadata, boost)
 
 
+def _model_complete(model_dir: Path) -> bool:
+    """Whether a model folder holds everything :func:`train` writes (a run still being
+    trained, or one interrupted, has its ``model/`` without metadata or boost member yet)."""
+    import json
+
+    from ...builder.persist import METADATA_FILE, MODEL_FILE
+
+    try:
+        meta = json.loads((model_dir / METADATA_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not (model_dir / MODEL_FILE).is_file():
+        return False
+    return not meta.get("boost") or (model_dir / str(meta["boost"])).is_file()
+
+
 def _latest_model(runs_dir: str | os.PathLike | None) -> Path:
     runs = [r for r in list_runs(runs_dir, app=APP) if r.model_dir.is_dir()]
-    if not runs:
+    complete = [r for r in runs if _model_complete(r.model_dir)]
+    skipped = [r.path.name for r in runs if r not in complete]
+    if skipped:
+        level = logging.WARNING if runs[-1] not in complete else logging.INFO
+        log.log(level, "k2: skipping incomplete model folders %s (still training or interrupted)", skipped)
+    if not complete:
+        found = f" (only incomplete ones: {skipped})" if skipped else ""
         raise DataNotFoundError(
-            f"no trained k2 model under {runs_dir or 'the runs folder'}; run "
+            f"no trained k2 model under {runs_dir or 'the runs folder'}{found}; run "
             "`spacekit k2 train DATA` first or pass --model"
         )
-    return runs[-1].path
+    return complete[-1].path
 
 
 def predict(
@@ -690,11 +724,17 @@ def predict(
 
 
 def _is_flux_table(path: Path) -> bool:
-    if path.suffix.lower() != ".csv":
+    """A Kaggle-format table: a csv (also ``.csv.gz``/``.csv.zip``) with a ``FLUX.1`` column
+    anywhere in its header (after an index column, or without ``LABEL``: the table reader then
+    says what is missing)."""
+    name = path.name.lower()
+    if not name.endswith((".csv", ".csv.gz", ".csv.zip")):
         return False
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        head = fh.readline()
-    return head.startswith("LABEL") and "FLUX.1" in head
+    try:
+        header = pd.read_csv(path, nrows=0, encoding_errors="replace").columns
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):  # let read_lightcurve report it
+        return False
+    return "FLUX.1" in {str(c).strip() for c in header}
 
 
 # ---------------------------------------------------------------------------- evaluation
