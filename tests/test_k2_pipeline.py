@@ -301,3 +301,40 @@ def test_latest_model_skips_a_half_written_run(trained, tmp_path):
     from spacekit.skopes.k2.classifier import _latest_model
 
     assert _latest_model(runs) == good
+
+
+def _meta_set(n: int = 8, groups=("synthetic-0", "synthetic-1"), snr: float = 1.0):
+    X = np.random.default_rng(1).normal(1, 1e-3, (n, LENGTH))
+    y = np.arange(n) % 2
+    meta = pd.DataFrame({
+        "group": [groups[(i // 2) % len(groups)] for i in range(n)],
+        "kind": np.where(y == 1, "synthetic_injected", "synthetic_noise"),
+        "snr": np.where(y == 1, snr, np.nan),
+    })
+    return X, y, meta
+
+
+def test_train_min_snr_that_leaves_no_planet_is_explained(tmp_path):
+    # every injection below train_min_snr: the trainer's "balanced batches need at least two
+    # classes" did not say why nor what to change
+    with pytest.raises(InputError, match=r"train_min_snr=5.*no planet window.*--train-min-snr"):
+        train(_meta_set(), runs_dir=tmp_path, epochs=1, fast=True, network="global")
+    with pytest.raises(InputError, match=r"train_min_snr=5.*no planet window.*--train-min-snr"):
+        evaluate(_meta_set(), runs_dir=tmp_path, epochs=1, fast=True, network="global")
+
+
+def test_evaluate_with_one_group_says_how_to_get_more(tmp_path):
+    with pytest.raises(InputError, match=r"\['synthetic-0'\].*--synthetic-groups") as err:
+        evaluate(_meta_set(groups=("synthetic-0",)), runs_dir=tmp_path, epochs=1, fast=True)
+    assert "np.str_" not in str(err.value)
+
+
+def test_cli_build_dataset_synthetic_groups(tmp_path, capsys):
+    from spacekit.cli import main
+
+    out = tmp_path / "syn.csv"
+    rc = main(["-q", "k2", "build-dataset", str(out), "--no-shared", "--length", str(LENGTH),
+               "--n-synthetic", "6", "--synthetic-groups", "3"])
+    assert rc == 0
+    meta = pd.read_csv(tmp_path / "syn.meta.csv")
+    assert sorted(set(meta["group"])) == ["synthetic-0", "synthetic-1", "synthetic-2"]

@@ -21,6 +21,8 @@ def register(sub) -> None:
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--n-synthetic", type=int, default=400, metavar="N",
                    help="synthetic noise windows, half with an injected transit (default 400)")
+    b.add_argument("--synthetic-groups", type=int, default=None, metavar="N",
+                   help="synthetic-<k> evaluation groups (default: the number of stars, at least 1)")
     b.add_argument("--injections", type=int, default=2, metavar="N",
                    help="injected copies of each real window (default 2)")
     b.add_argument("--length", type=int, default=3197, help="window length in cadences")
@@ -97,6 +99,7 @@ def run_build(args) -> int:
     ts = build_training_set(
         args.output, stars=stars, length=args.length, step=args.step,
         injections_per_window=args.injections, n_synthetic=args.n_synthetic, seed=args.seed,
+        synthetic_groups=args.synthetic_groups,
     )
     comp = ts.summary["composition"]
     print(f"wrote {ts.path} ({comp['n_windows']} windows, {comp['n_planet']} with a transit; "

@@ -449,6 +449,16 @@ def _training_mask(y: np.ndarray, meta: pd.DataFrame | None, min_snr: float | No
     return keep & ~(injected & (y == 1) & (snr < float(min_snr)))
 
 
+def _check_min_snr_classes(y: np.ndarray, keep: np.ndarray, min_snr: float | None, what: str) -> None:
+    """Explain a training part left with one class by ``train_min_snr``."""
+    if len(np.unique(y[keep])) < 2 and len(np.unique(y)) == 2:
+        raise InputError(
+            f"{what}: after leaving out the injected transits below train_min_snr={min_snr:g}, "
+            "no planet window is left to train on; lower it (`--train-min-snr 0`, or "
+            "train_min_snr=None) or build a set with stronger transits"
+        )
+
+
 def _read(data: Any) -> tuple[np.ndarray, np.ndarray, pd.DataFrame | None, str | None]:
     """(X, y, meta, sha256) from a flux-table path or an ``(X, y[, meta])`` tuple."""
     if isinstance(data, (str, os.PathLike)):
@@ -541,6 +551,7 @@ def train(
     if len(np.unique(y)) < 2:
         raise InputError("training needs both classes (LABEL 2 and 1); the table holds one")
     keep = _training_mask(y, meta, train_min_snr)
+    _check_min_snr_classes(y, keep, train_min_snr, "training")
     Z = preprocess(X)
     length = X.shape[1]
     inputs = _take(_inputs_cached(Z, network, sha, show_progress), keep)
@@ -768,8 +779,10 @@ def leave_one_star_out_folds(groups: Sequence[str]) -> list[tuple[str, np.ndarra
             folds.append((str(s), g == s))
     if len(folds) < 2:
         raise InputError(
-            f"leave-one-star-out needs at least two groups, found {sorted(set(g))}; build the "
-            "set with two or more stars or synthetic groups"
+            f"leave-one-star-out needs at least two groups, found {sorted(set(g.tolist()))}; "
+            "build the set with two or more stars (`--lightcurve STAR=PATH`) or synthetic "
+            "groups (`spacekit k2 build-dataset --synthetic-groups 2`, "
+            "build_training_set(synthetic_groups=2))"
         )
     return folds
 
@@ -993,8 +1006,13 @@ def evaluate(
     usable = _training_mask(y, meta, train_min_snr)
     for fi, (fold, test) in enumerate(progress(folds, desc="k2 folds", enabled=show_progress)):
         train_idx = ~test & usable
+        _check_min_snr_classes(y[~test], usable[~test], train_min_snr, f"fold {fold!r}")
         if len(np.unique(y[train_idx])) < 2:
-            raise InputError(f"fold {fold!r}: the training part holds one class only")
+            raise InputError(
+                f"fold {fold!r}: the training part (every other group) holds one class only "
+                f"({'planet' if y[train_idx].any() else 'no transit'}); each star or synthetic "
+                "group held out must leave windows of both classes in the others"
+            )
         trainer = _trainer(
             epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
             seed=seed + fi, show_progress=False, length=length if network == "folded" else None,
