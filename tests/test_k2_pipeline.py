@@ -338,3 +338,27 @@ def test_cli_build_dataset_synthetic_groups(tmp_path, capsys):
     assert rc == 0
     meta = pd.read_csv(tmp_path / "syn.meta.csv")
     assert sorted(set(meta["group"])) == ["synthetic-0", "synthetic-1", "synthetic-2"]
+
+
+def _strict_json(line: str):
+    def refuse(token):
+        raise ValueError(f"not JSON: {token}")
+
+    return json.loads(line, parse_constant=refuse)
+
+
+def test_cli_predict_json_is_pure_json_for_mixed_inputs(trained, tiny_set, tmp_path, capsys):
+    # a table and a light curve in one call: the label column became float with NaN, printed
+    # as 1.0/0.0 and as the bare token NaN (not JSON)
+    from spacekit.cli import main
+
+    lc = _toy_csv(tmp_path / "lc.csv", seed=3, n=300)
+    rc = main(["-q", "k2", "predict", str(tiny_set.path), str(lc), "--model", str(trained.path),
+               "--time-format", "bkjd", "--json"])
+    assert rc == 0
+    recs = [_strict_json(line) for line in capsys.readouterr().out.splitlines()]
+    table = [r for r in recs if r["source"] == "table"]
+    assert table and all(isinstance(r["label"], int) and r["label"] in (0, 1) for r in table)
+    assert [r["label"] for r in recs if r["source"] == "lightcurve"] == [None]
+    frame = predict([tiny_set.path, lc], model=trained.path, read_kwargs={"time_format": "bkjd"})
+    assert str(frame["label"].dtype) == "Int64"

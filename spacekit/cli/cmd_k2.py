@@ -162,6 +162,21 @@ def _f(v) -> str:
     return "n/a" if v is None else f"{v:.3f}"
 
 
+def _plain(rec: dict) -> dict:
+    """JSON-ready values: numpy scalars as Python ones, missing (NaN, <NA>) as null."""
+    import numpy as np
+    import pandas as pd
+
+    out = {}
+    for k, v in rec.items():
+        if isinstance(v, np.generic):
+            v = v.item()
+        if v is pd.NA or (isinstance(v, float) and not np.isfinite(v)):
+            v = None
+        out[k] = v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
+    return out
+
+
 def run_predict(args) -> int:
     from ..skopes.k2.classifier import predict
 
@@ -169,7 +184,7 @@ def run_predict(args) -> int:
     frame = predict(args.paths, model=args.model, runs_dir=args.runs, read_kwargs=kw)
     for rec in frame.to_dict(orient="records"):
         if args.json:
-            print(json.dumps(rec, default=str))
+            print(json.dumps(_plain(rec), allow_nan=False))
         else:
             where = rec["path"] + (f"[{rec['row']}]" if rec["source"] == "table" else "")
             flag = "TRANSIT" if rec["planet"] else "no transit"

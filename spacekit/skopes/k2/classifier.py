@@ -697,7 +697,8 @@ def predict(
     pandas.DataFrame
         One row per light curve (or table row): ``path``, ``source`` ("lightcurve" or
         "table"), ``row``, ``target``,
-        ``probability``, ``planet``, ``n_windows``, ``label`` (tables only).
+        ``probability``, ``planet``, ``n_windows``, ``label`` (tables only: nullable
+        ``Int64``, ``<NA>`` for light curves).
 
     Examples
     --------
@@ -731,7 +732,10 @@ def predict(
             "probability": res["probability"], "planet": res["planet"],
             "n_windows": res["n_windows"], "label": None,
         })
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    # integer labels with <NA> for light curves (a mix made the column float with NaN)
+    frame["label"] = frame["label"].astype("Int64")
+    return frame
 
 
 def _is_flux_table(path: Path) -> bool:
