@@ -6,13 +6,15 @@ Usage (from the repository root; the shared data folder is ../shared/data)::
     python benchmarks/bench_hst_cal.py cv        # repeated grouped k-fold, 5 folds x 3 seeds
     python benchmarks/bench_hst_cal.py tradeoff  # the same folds at other margin confidences / bin rules
     python benchmarks/bench_hst_cal.py killrule  # the same folds with the earlier kill-time rule
+    python benchmarks/bench_hst_cal.py draws     # 5x3 grouped k-fold on fold seeds $BENCH_SEEDS (0-7)
     python benchmarks/bench_hst_cal.py single    # fresh-process predict: wall time, max RSS
     python benchmarks/bench_hst_cal.py batch     # rows/s: numpy nets vs upstream Keras predict
     python benchmarks/bench_hst_cal.py all
 
 Upstream spacekit 1.1.4 is measured in its own venv (``UPSTREAM_PY``, default
 ``/tmp/upstream-venv/bin/python``). Results are printed as JSON and written to
-``$BENCH_OUT`` (default /tmp/bench_hst_cal.json).
+``$BENCH_OUT`` (default /tmp/bench_hst_cal.json). ``$BENCH_BIN_RULE`` (default
+``upper_quantile``) sets the bin rule of ``train`` and ``draws``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ MMF = DATA / "MemModelFeatures"
 UPSTREAM_PY = os.environ.get("UPSTREAM_PY", "/tmp/upstream-venv/bin/python")
 RUNS = Path(os.environ.get("BENCH_RUNS", tempfile.gettempdir())) / "bench-hst-cal-runs"
 OUT = Path(os.environ.get("BENCH_OUT", "/tmp/bench_hst_cal.json"))
+BIN_RULE = os.environ.get("BENCH_BIN_RULE", "upper_quantile")
 HIDDEN = {
     "mem_clf": ((18, 32, 64, 32, 18, 9), 4, "softmax"),
     "mem_reg": ((18, 32, 64, 32, 18, 9), 1, "linear"),
@@ -45,7 +48,7 @@ def bench_train() -> dict:
     from spacekit.skopes.hst.cal import train
 
     t0 = time.perf_counter()
-    run = train(TABLE, RUNS, seed=0, name="bench")
+    run = train(TABLE, RUNS, seed=0, name="bench", bin_rule=BIN_RULE)
     wall = time.perf_counter() - t0
     m = run.metrics
     return {"train_seconds_total": round(wall, 1), "train_seconds_fit": m["train_seconds"],
@@ -84,6 +87,23 @@ def bench_tradeoff() -> dict:
     for conf in (0.5, 0.6, 0.7, 0.9):
         out[f"upper_quantile_conf{conf}"] = bench_cv(margin_confidence=conf)
     out["classifier_max_conf0.9"] = bench_cv(margin_confidence=0.9, bin_rule="classifier_max")
+    return out
+
+
+def bench_draws(seeds=(0, 1, 2, 3, 4, 5, 6, 7), **options) -> dict:
+    """The 5x3 grouped k-fold on several draws of the folds: how often both bin targets hold."""
+    from spacekit.skopes.hst.cal import cross_validate
+
+    keys = ("under_bin_rate", "bin_accuracy", "over_bin_rate", "mean_extra_gb", "wallclock_mdape",
+            "wallclock_under_rate")
+    out = {}
+    for s in seeds:
+        t0 = time.perf_counter()
+        cv = cross_validate(TABLE, n_splits=5, n_repeats=3, seed=s, progress=False, **options)
+        out[f"seed{s}"] = {"mean": {k: cv["mean"][k] for k in keys}, "worst": {k: cv["worst"][k] for k in keys},
+                           "both_bin_targets": bool(cv["mean"]["under_bin_rate"] <= 0.005
+                                                    and cv["mean"]["bin_accuracy"] >= 0.95),
+                           "seconds": round(time.perf_counter() - t0, 1)}
     return out
 
 
@@ -286,6 +306,9 @@ def main(argv: list[str]) -> int:
     if what == "killrule":
         # The earlier kill-time rule (row-level quantile, group bootstrap) on the same folds.
         results["cv_kill_row_bootstrap"] = bench_cv(kill_rule="row_bootstrap")
+    if what == "draws":
+        seeds = [int(x) for x in os.environ.get("BENCH_SEEDS", "0,1,2,3,4,5,6,7").split(",")]
+        results[f"draws_{BIN_RULE}"] = bench_draws(seeds, bin_rule=BIN_RULE)
     if what in ("single", "all") and model_dir:
         results["single"] = bench_single(str(model_dir))
     if what == "batch":
