@@ -362,3 +362,17 @@ def test_cli_predict_json_is_pure_json_for_mixed_inputs(trained, tiny_set, tmp_p
     assert [r["label"] for r in recs if r["source"] == "lightcurve"] == [None]
     frame = predict([tiny_set.path, lc], model=trained.path, read_kwargs={"time_format": "bkjd"})
     assert str(frame["label"].dtype) == "Int64"
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"threshold": 1.5}, r"threshold in \[0, 1\], got 1.5"),
+    ({"threshold": float("nan")}, r"threshold in \[0, 1\], got nan"),
+    ({"learning_rate": -1.0}, r"positive learning_rate, got -1"),
+])
+def test_train_and_evaluate_refuse_bad_threshold_or_learning_rate(tmp_path, kw, match):
+    # these were trained with and saved: threshold 1.5 called nothing a planet, NaN made every
+    # comparison false (and metadata.json held the bare token NaN); a negative rate diverged
+    for fn in (train, evaluate):
+        with pytest.raises(InputError, match=match):
+            fn(_meta_set(snr=20.0), runs_dir=tmp_path, epochs=1, fast=True, network="global", **kw)
+    assert not (tmp_path / "k2").exists()

@@ -459,6 +459,17 @@ def _check_min_snr_classes(y: np.ndarray, keep: np.ndarray, min_snr: float | Non
         )
 
 
+def _check_settings(threshold: float, learning_rate: float) -> None:
+    """Refuse settings that would be trained with and saved into the model."""
+    if not 0.0 <= float(threshold) <= 1.0:  # also NaN
+        raise InputError(
+            f"expected a decision threshold in [0, 1], got {threshold}; a probability above it "
+            "calls a planet (default 0.5)"
+        )
+    if not float(learning_rate) > 0 or not np.isfinite(float(learning_rate)):
+        raise InputError(f"expected a positive learning_rate, got {learning_rate}; e.g. 1e-3 (the default)")
+
+
 def _read(data: Any) -> tuple[np.ndarray, np.ndarray, pd.DataFrame | None, str | None]:
     """(X, y, meta, sha256) from a flux-table path or an ``(X, y[, meta])`` tuple."""
     if isinstance(data, (str, os.PathLike)):
@@ -547,6 +558,7 @@ def train(
     """
     from ...builder import save_model
 
+    _check_settings(threshold, learning_rate)
     X, y, meta, sha = _read(data)
     if len(np.unique(y)) < 2:
         raise InputError("training needs both classes (LABEL 2 and 1); the table holds one")
@@ -987,6 +999,7 @@ def evaluate(
     >>> run.metrics["k2"]["goal"]["roc_auc"]  # doctest: +SKIP
     0.99
     """
+    _check_settings(threshold, learning_rate)
     X, y, meta, sha = _read(data)
     if meta is None or "group" not in meta.columns:
         raise InputError(
