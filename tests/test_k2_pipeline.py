@@ -376,3 +376,17 @@ def test_train_and_evaluate_refuse_bad_threshold_or_learning_rate(tmp_path, kw, 
         with pytest.raises(InputError, match=match):
             fn(_meta_set(snr=20.0), runs_dir=tmp_path, epochs=1, fast=True, network="global", **kw)
     assert not (tmp_path / "k2").exists()
+
+
+def test_cli_time_format_error_names_the_cli_option(trained, tmp_path, capsys):
+    # the reader's "pass time_format= ..." is the Python keyword; the CLI option is --time-format
+    from spacekit.cli import main
+
+    lc = _toy_csv(tmp_path / "lc.csv", seed=4, n=300)
+    rc = main(["k2", "predict", str(lc), "--model", str(trained.path)])
+    err = capsys.readouterr().err
+    assert rc == 1 and "--time-format" in err and "time_format=" not in err
+    rc = main(["k2", "build-dataset", str(tmp_path / "o.csv"), "--no-shared", "--lightcurve", f"A={lc}",
+               "--n-synthetic", "2", "--length", str(LENGTH)])
+    err = capsys.readouterr().err
+    assert rc == 1 and "--time-format" in err and "time_format=" not in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 
@@ -77,6 +78,21 @@ def register(sub) -> None:
     p.set_defaults(func=lambda args: _usage(p))
 
 
+@contextlib.contextmanager
+def _cli_time_format():
+    """Name the command-line option where the reader's message names the Python keyword."""
+    from ..exceptions import SpacekitError
+
+    try:
+        yield
+    except SpacekitError as exc:
+        msg = str(exc)
+        if "time_format=" not in msg:
+            raise
+        raise type(exc)(msg.replace("pass time_format=", "pass --time-format").replace(
+            "time_format=", "--time-format ")) from None
+
+
 def _usage(parser) -> int:
     parser.print_help()
     return 2
@@ -96,11 +112,12 @@ def run_build(args) -> int:
     kw = {"time_format": args.time_format} if args.time_format else {}
     for star, paths in extra.items():
         stars.append(StarSpec(star, paths, max_planets=args.max_planets, read_kwargs=kw))
-    ts = build_training_set(
-        args.output, stars=stars, length=args.length, step=args.step,
-        injections_per_window=args.injections, n_synthetic=args.n_synthetic, seed=args.seed,
-        synthetic_groups=args.synthetic_groups,
-    )
+    with _cli_time_format():
+        ts = build_training_set(
+            args.output, stars=stars, length=args.length, step=args.step,
+            injections_per_window=args.injections, n_synthetic=args.n_synthetic, seed=args.seed,
+            synthetic_groups=args.synthetic_groups,
+        )
     comp = ts.summary["composition"]
     print(f"wrote {ts.path} ({comp['n_windows']} windows, {comp['n_planet']} with a transit; "
           f"{comp['real_noise_fraction']:.0%} real noise) and {ts.meta_path}")
@@ -181,7 +198,8 @@ def run_predict(args) -> int:
     from ..skopes.k2.classifier import predict
 
     kw = {"time_format": args.time_format} if args.time_format else None
-    frame = predict(args.paths, model=args.model, runs_dir=args.runs, read_kwargs=kw)
+    with _cli_time_format():
+        frame = predict(args.paths, model=args.model, runs_dir=args.runs, read_kwargs=kw)
     for rec in frame.to_dict(orient="records"):
         if args.json:
             print(json.dumps(_plain(rec), allow_nan=False))
