@@ -708,6 +708,12 @@ def test_cross_validate_small(shared_data, tmp_path):
                            kinds={"bin": "trees", "memory": "linear", "wallclock": "blend", "memory_scale": "trees"},
                            bin_rule="classifier_max")
     assert all(f["kept"] == {"bin": "trees", "memory": "linear", "wallclock": "blend"} for f in given["folds"])
+    # the safer bin rule through the whole loop: never fewer high bins than the default's folds
+    safe = cross_validate(df, n_splits=3, n_repeats=1, fast=True, progress=False, bin_rule="upper_quantile_max")
+    default = cross_validate(df, n_splits=3, n_repeats=1, fast=True, progress=False)
+    assert safe["settings"]["bin_rule"] == "upper_quantile_max"
+    assert np.all(safe["oof"]["memBin"].to_numpy() >= default["oof"]["memBin"].to_numpy())
+    assert safe["mean"]["under_bin_rate"] <= default["mean"]["under_bin_rate"]
     with pytest.raises(InputError, match="bin: trees or keras"):
         cross_validate(df, n_splits=3, n_repeats=1, fast=True, progress=False,
                        kinds={"bin": "linear", "memory": "trees", "wallclock": "trees"})
