@@ -602,6 +602,13 @@ def test_cli_train_fast(shared_data, tmp_path, capsys):
     from spacekit.skopes.hst.cal import load_predictor
 
     assert load_predictor(tmp_path / "runs").metadata["seed"] == 3
+    # the bin rule is a CLI option; a wrong one is refused before any training
+    assert main(["cal", "train", "--data", str(src), "--out", str(tmp_path / "r2"), "--fast",
+                 "--bin-rule", "upper_quantile_max"]) == 0
+    capsys.readouterr()
+    assert load_predictor(tmp_path / "r2").bin_rule == "upper_quantile_max"
+    assert main(["cal", "train", "--data", str(src), "--out", str(tmp_path / "r3"), "--bin-rule", "widest"]) == 1
+    assert "bin_rule must be one of" in capsys.readouterr().err
 
 
 def test_upper_quantile_serving_and_first_release_folders(trained, tmp_path):

@@ -1,8 +1,8 @@
 """``spacekit cal``: train, evaluate and serve the HST calibration resource models.
 
-- ``spacekit cal train --data CSV --out DIR [--seed N] [--fast]``
+- ``spacekit cal train --data CSV --out DIR [--seed N] [--fast] [--bin-rule RULE]``
 - ``spacekit cal evaluate --models DIR --data CSV [--json]``
-- ``spacekit cal cv --data CSV [--folds 5] [--repeats 3] [--json]``
+- ``spacekit cal cv --data CSV [--folds 5] [--repeats 3] [--bin-rule RULE] [--json]``
 - ``spacekit cal predict --models DIR PATH... [--ipst IPST]``: one JSON line per dataset
 """
 
@@ -10,6 +10,12 @@ from __future__ import annotations
 
 import json
 import sys
+
+_BIN_RULE_HELP = (
+    "how the submitted memBin is chosen: upper_quantile (default: best accuracy), "
+    "upper_quantile_max (also the trees' and linear model's upper bounds: fewer under-binned "
+    "jobs, more over-binned; see docs/hst_cal.rst) or classifier_max"
+)
 
 
 def register(sub) -> None:
@@ -23,6 +29,7 @@ def register(sub) -> None:
     t.add_argument("--fast", action="store_true", help="small tree models in seconds")
     t.add_argument("--under-bin-target", type=float, default=0.005, help="max under-bin rate (default 0.005)")
     t.add_argument("--coverage", type=float, default=0.99, help="kill-time coverage (default 0.99)")
+    t.add_argument("--bin-rule", default="upper_quantile", help=_BIN_RULE_HELP)
     t.set_defaults(func=_train)
 
     e = cal.add_parser("evaluate", help="score a trained model on a table")
@@ -36,6 +43,7 @@ def register(sub) -> None:
     c.add_argument("--folds", type=int, default=5)
     c.add_argument("--repeats", type=int, default=3)
     c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--bin-rule", default="upper_quantile", help=_BIN_RULE_HELP)
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=_cv)
 
@@ -53,6 +61,7 @@ def _train(args) -> int:
     run = train(
         args.data, args.out, seed=args.seed, fast=args.fast,
         under_bin_target=args.under_bin_target, wallclock_coverage=args.coverage,
+        bin_rule=args.bin_rule,
     )
     m = run.metrics
     sel = {t: v["kept"] for t, v in m["selection"].items()}
@@ -83,7 +92,8 @@ def _evaluate(args) -> int:
 def _cv(args) -> int:
     from ..skopes.hst.cal import cross_validate
 
-    cv = cross_validate(args.data, n_splits=args.folds, n_repeats=args.repeats, seed=args.seed)
+    cv = cross_validate(args.data, n_splits=args.folds, n_repeats=args.repeats, seed=args.seed,
+                        bin_rule=args.bin_rule)
     out = {"mean": cv["mean"], "worst": cv["worst"], "by_time": cv["by_time"], "settings": cv["settings"]}
     if args.json:
         print(json.dumps(out, indent=2, default=str))
