@@ -347,3 +347,25 @@ def test_kaggle_reader_explains_zero_one_labels(tmp_path):
     with pytest.raises(FormatError, match=r"found \[0\].*LABEL \+ 1") as err:
         read_flux_table_with_meta(p)
     assert "np.int64" not in str(err.value)
+
+
+# ------------------------------------------------------------- bug hunt: noise generators
+def test_noise_generators_take_an_int_seed():
+    # rng=5 raised "'int' object has no attribute 'choice'"; a seed now means default_rng(seed)
+    t1, f1, p1 = synthetic_window(300, rng=5)
+    t2, f2, p2 = synthetic_window(300, rng=np.random.default_rng(5))
+    assert np.array_equal(f1, f2) and p1 == p2
+    assert np.array_equal(red_noise(50, rms=1e-3, alpha=1.0, rng=2),
+                          red_noise(50, rms=1e-3, alpha=1.0, rng=np.random.default_rng(2)))
+    with pytest.raises(InputError, match="numpy.random.Generator or an int seed"):
+        synthetic_window(300, rng="seed")
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda rng: k2.white_noise(10, sigma=-1.0, rng=rng), "sigma"),  # was numpy "scale < 0"
+    (lambda rng: k2.red_noise(10, rms=float("nan"), alpha=1.0, rng=rng), "rms"),  # was all NaN
+    (lambda rng: k2.red_noise(10, rms=1e-3, alpha=float("inf"), rng=rng), "alpha"),
+])
+def test_noise_generators_refuse_bad_scales(call, match):
+    with pytest.raises(InputError, match=match):
+        call(np.random.default_rng(0))

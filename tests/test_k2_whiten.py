@@ -159,3 +159,12 @@ def test_whitened_inputs_are_checked():
         fit_ar(np.random.default_rng(0).normal(size=200), 100)
     with pytest.raises(InputError, match="shape"):
         whitened_features(np.zeros(100))
+
+
+@pytest.mark.parametrize("period, epoch, duration", [(-300.0, 2.0, 5.0), (np.nan, 2.0, 5.0),
+                                                     (300.0, np.inf, 5.0), (300.0, 2.0, np.nan)])
+def test_whitened_snr_at_refuses_an_impossible_ephemeris(period, epoch, duration):
+    # a negative period returned a (meaningless) SNR, NaN ones returned 0.0
+    x = np.random.default_rng(3).normal(0, 1, 1000)
+    with pytest.raises(InputError, match="period"):
+        whitened_snr_at(x, period, epoch, duration)

@@ -32,6 +32,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ...exceptions import InputError
@@ -79,6 +81,25 @@ NOISE_RANGES: dict[str, tuple[float, float]] = {
 
 def _loguniform(rng: np.random.Generator, lo: float, hi: float) -> float:
     return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+
+
+def _as_rng(rng: Any) -> np.random.Generator:
+    """A Generator as given, or ``numpy.random.default_rng(seed)`` for an int seed."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise InputError(
+        f"expected rng to be a numpy.random.Generator or an int seed, got {type(rng).__name__}; "
+        "e.g. rng=np.random.default_rng(0) or rng=0"
+    )
+
+
+def _check_scale(name: str, value: float) -> float:
+    v = float(value)
+    if not np.isfinite(v) or v < 0:
+        raise InputError(f"expected a finite {name} >= 0, got {value}")
+    return v
 
 
 def _check_n(n: int) -> int:
@@ -383,7 +404,7 @@ def white_noise(n: int, *, sigma: float, rng: np.random.Generator) -> np.ndarray
     >>> white_noise(4, sigma=0.0, rng=np.random.default_rng(0)).tolist()
     [0.0, 0.0, 0.0, 0.0]
     """
-    return rng.normal(0.0, float(sigma), _check_n(n))
+    return _as_rng(rng).normal(0.0, _check_scale("sigma", sigma), _check_n(n))
 
 
 def red_noise(n: int, *, rms: float, alpha: float, rng: np.random.Generator) -> np.ndarray:
@@ -400,8 +421,8 @@ def red_noise(n: int, *, rms: float, alpha: float, rng: np.random.Generator) -> 
         Standard deviation of the returned series.
     alpha : float
         Spectral index of the power spectrum.
-    rng : numpy.random.Generator
-        Source of randomness.
+    rng : numpy.random.Generator or int
+        Source of randomness (an int is a seed for ``numpy.random.default_rng``).
 
     Returns
     -------
@@ -416,6 +437,10 @@ def red_noise(n: int, *, rms: float, alpha: float, rng: np.random.Generator) -> 
     0.002
     """
     n = _check_n(n)
+    rms = _check_scale("rms", rms)
+    if not np.isfinite(float(alpha)):
+        raise InputError(f"expected a finite spectral index alpha, got {alpha}")
+    rng = _as_rng(rng)
     spec = rng.normal(size=n // 2 + 1) + 1j * rng.normal(size=n // 2 + 1)
     freq = np.fft.rfftfreq(n)
     freq[0] = freq[1]
@@ -447,8 +472,8 @@ def stellar_variability(
         Rotation period in days.
     amplitude : float
         Semi-amplitude (relative flux) of the fundamental.
-    rng : numpy.random.Generator
-        Source of randomness.
+    rng : numpy.random.Generator or int
+        Source of randomness (an int is a seed for ``numpy.random.default_rng``).
     pulsation : (period_d, amplitude), optional
         Adds a coherent sinusoid.
 
@@ -466,6 +491,7 @@ def stellar_variability(
     True
     """
     t = np.asarray(time, dtype=float)
+    rng = _as_rng(rng)
     _check_n(t.size)
     if not period > 0:
         raise InputError(f"expected a positive rotation period in days, got {period!r}")
@@ -510,8 +536,8 @@ def flares(
         Times in days (evenly or unevenly spaced).
     rate : float
         Mean number of flares per day (Poisson).
-    rng : numpy.random.Generator
-        Source of randomness.
+    rng : numpy.random.Generator or int
+        Source of randomness (an int is a seed for ``numpy.random.default_rng``).
     amplitude_range, rise_min, decay_min : (float, float)
         Log-uniform range of peak amplitude (relative flux), uniform ranges of rise time and
         log-uniform range of e-folding decay time (minutes).
@@ -530,6 +556,7 @@ def flares(
     True
     """
     t = np.asarray(time, dtype=float)
+    rng = _as_rng(rng)
     _check_n(t.size)
     if rate < 0:
         raise InputError(f"expected a flare rate >= 0 per day, got {rate!r}")
@@ -568,8 +595,9 @@ def synthetic_window(
     ----------
     n : int
         Number of cadences (3,197 for the Kaggle format).
-    rng : numpy.random.Generator
-        Source of randomness (the window is a pure function of its state).
+    rng : numpy.random.Generator or int
+        Source of randomness (the window is a pure function of its state); an int is a seed
+        for ``numpy.random.default_rng``.
     kind : {"white", "red", "variability", "flares", "mixed"}, optional
         Which generator to add to the white noise; drawn uniformly when None.
     cadence_min : float, optional
@@ -592,6 +620,7 @@ def synthetic_window(
     ((3197,), 'flares')
     """
     n = _check_n(n)
+    rng = _as_rng(rng)
     if kind is None:
         kind = str(rng.choice(NOISE_KINDS))
     if kind not in NOISE_KINDS:

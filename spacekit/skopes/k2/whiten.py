@@ -497,6 +497,11 @@ def whitened_snr_at(
     True
     """
     x = _check_series(x)
+    if not (np.isfinite([period, epoch, duration]).all() and float(period) > 0 and float(duration) >= 0):
+        raise InputError(
+            f"expected a finite period > 0, epoch and duration >= 0 (in cadences), got "
+            f"period={period}, epoch={epoch}, duration={duration}"
+        )
     length = x.size
     t = np.arange(length, dtype=float)
     phase = (t - float(epoch) + 0.5 * float(period)) % float(period) - 0.5 * float(period)
