@@ -51,7 +51,7 @@ import numpy as np
 
 from ...exceptions import InputError
 from ...utils.progress import progress
-from .noise import running_means
+from .noise import _mad_std, running_means
 
 __all__ = [
     "DURATIONS",
@@ -112,7 +112,7 @@ def _check_series(x: Any) -> np.ndarray:
 
 
 def _mad_sigma(x: np.ndarray) -> float:
-    s = float(1.4826 * np.median(np.abs(x - np.median(x))))
+    s = _mad_std(x)
     return s if s > 0 else float(np.std(x)) or 1.0
 
 
