@@ -306,7 +306,6 @@ def main(argv=None) -> int:
         print(f"| {star} | {r['n_windows']} | {r['min_probability']:.3f} | "
               f"{r['median_probability']:.3f} | {r['fraction_above_threshold']:.0%} |")
 
-    import numpy as np
     import pandas as pd
 
     frame = pd.read_csv(run.predictions_path)
@@ -318,12 +317,22 @@ def main(argv=None) -> int:
         for c in cols[1:]:
             auc, rec = _goal_pair(frame.loc[goal, "label"], frame.loc[goal, c])
             print(f"Member {c}: goal ROC-AUC {_f(auc)}, recall at precision >= 0.90 {_f(rec)}.")
+    print()
+    print(f"Per-window out-of-fold scores: {run.predictions_path}")
+    _score_tables(args, frame, X, cols)
+    return 0
+
+
+def _score_tables(args, frame, X, cols) -> None:
+    """Per-noise-kind table, then the optional SNR-definition and detectability tables."""
+    import numpy as np
+
+    from spacekit.skopes.k2.classifier import preprocess
+
     Z = np.asarray(preprocess(X))[:, :, 0]
     print()
     for line in noise_kind_table(frame, Z, cols):
         print(line)
-    print()
-    print(f"Per-window out-of-fold scores: {run.predictions_path}")
     if args.snr_definitions:
         print()
         for line in snr_definition_tables(frame, X, Z):
@@ -332,7 +341,6 @@ def main(argv=None) -> int:
         print()
         for line in detectability(X, frame):
             print(line)
-    return 0
 
 
 def _search_speed(args) -> int:
@@ -371,7 +379,6 @@ def _from_predictions(args) -> int:
     import numpy as np
     import pandas as pd
 
-    from spacekit.skopes.k2.classifier import preprocess
     from spacekit.skopes.k2.kaggle import read_flux_table_with_meta
 
     if not args.data:
@@ -384,19 +391,8 @@ def _from_predictions(args) -> int:
     auc, rec = _goal_pair(frame.loc[g | (frame["label"] == 0), "label"], frame.loc[g | (frame["label"] == 0), "proba"])
     print(f"Scores from {args.predictions}: goal (issue's SNR >= 10 vs all negatives) ROC-AUC {_f(auc)}, "
           f"recall at precision >= 0.90 {_f(rec)}.")
-    Z = np.asarray(preprocess(X))[:, :, 0]
     cols = [c for c in ("proba", "proba_cnn", "proba_boost") if c in frame.columns]
-    print()
-    for line in noise_kind_table(frame, Z, cols):
-        print(line)
-    if args.snr_definitions:
-        print()
-        for line in snr_definition_tables(frame, X, Z):
-            print(line)
-    if args.detectability:
-        print()
-        for line in detectability(X, frame):
-            print(line)
+    _score_tables(args, frame, X, cols)
     return 0
 
 
