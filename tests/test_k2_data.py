@@ -369,3 +369,13 @@ def test_noise_generators_take_an_int_seed():
 def test_noise_generators_refuse_bad_scales(call, match):
     with pytest.raises(InputError, match=match):
         call(np.random.default_rng(0))
+
+
+def test_rewriting_a_table_without_meta_drops_the_stale_sidecar(tmp_path):
+    # the old <stem>.meta.csv stayed beside the new table and was read back as its metadata
+    # (wrong groups/kinds/SNR whenever the row count happened to match)
+    p = tmp_path / "t.csv"
+    write_flux_table(p, np.ones((2, 5)), [1, 0], meta=pd.DataFrame({"group": ["a", "b"]}))
+    write_flux_table(p, np.zeros((2, 5)), [0, 1])
+    X, y, meta = read_flux_table_with_meta(p)
+    assert meta is None and y.tolist() == [0, 1] and not meta_path(p).exists()

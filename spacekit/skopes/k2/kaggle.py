@@ -77,7 +77,8 @@ def write_flux_table(
     y : numpy.ndarray
         1 (or True) for a transiting planet, 0 for none; written as LABEL 2 / 1.
     meta : pandas.DataFrame, optional
-        One row per window, written to :func:`meta_path` (atomically too).
+        One row per window, written to :func:`meta_path` (atomically too). Without it, a
+        sidecar left there by an earlier table at ``path`` is removed.
     ppm : bool
         Write ``(X / median - 1) * 1e6`` per row (parts per million, two decimals) instead of
         ``X`` as given.
@@ -120,6 +121,9 @@ def write_flux_table(
     if meta is not None:
         with atomic_write(meta_path(path), "w", encoding="utf-8", newline="") as fh:
             meta.to_csv(fh, index=False)
+    elif meta_path(path).is_file():
+        # the sidecar described the table this one replaced: it would be read back as its meta
+        meta_path(path).unlink()
     return path
 
 
