@@ -379,3 +379,18 @@ def test_rewriting_a_table_without_meta_drops_the_stale_sidecar(tmp_path):
     write_flux_table(p, np.zeros((2, 5)), [0, 1])
     X, y, meta = read_flux_table_with_meta(p)
     assert meta is None and y.tolist() == [0, 1] and not meta_path(p).exists()
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"n_synthetic": -5}, "n_synthetic"),  # was silently 0
+    ({"injections_per_window": -1}, "injections_per_window"),  # silently no injection
+    ({"negatives_per_window": -2}, "negatives_per_window"),
+    ({"synthetic_groups": -3}, "synthetic_groups"),  # made groups 'synthetic--1', 'synthetic--2'
+    ({"synthetic_groups": 0}, "synthetic_groups"),  # silently the default
+    ({"mask_factor": -1.0}, "mask_factor"),  # masked nothing
+])
+def test_build_training_set_refuses_negative_counts(tmp_path, kw, match):
+    with pytest.raises(InputError, match=match):
+        build_training_set(tmp_path, stars=[], length=200, **{"n_synthetic": 4, **kw},
+                           show_progress=False)
+    assert not (tmp_path / "k2-train.csv").exists()

@@ -394,6 +394,15 @@ def build_training_set(
     if length < 64:
         raise InputError(f"expected a window length of at least 64 cadences, got {length}")
     step = max(1, length // 8) if step is None else int(step)
+    counts = {"n_synthetic": n_synthetic, "injections_per_window": injections_per_window,
+              "negatives_per_window": negatives_per_window}
+    for key, value in counts.items():
+        if value is not None and int(value) < 0:
+            raise InputError(f"expected {key} >= 0, got {value}")
+    if synthetic_groups is not None and int(synthetic_groups) < 1:
+        raise InputError(f"expected synthetic_groups >= 1 (or None: one per star), got {synthetic_groups}")
+    if not float(mask_factor) > 0:
+        raise InputError(f"expected mask_factor > 0 (durations masked around each transit), got {mask_factor}")
     stars = list(DEFAULT_STARS if stars is None else stars)
     names = [s.name for s in stars]
     if len(set(names)) != len(names):
