@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from astropy.time import Time
 
-from spacekit.exceptions import InputError
+from spacekit.exceptions import DataNotFoundError, InputError
 from spacekit.skopes.k2.classifier import (
     K2Classifier,
     evaluate,
@@ -390,3 +390,16 @@ def test_cli_time_format_error_names_the_cli_option(trained, tmp_path, capsys):
                "--n-synthetic", "2", "--length", str(LENGTH)])
     err = capsys.readouterr().err
     assert rc == 1 and "--time-format" in err and "time_format=" not in err
+
+
+def test_predict_shows_progress_unless_silenced(trained, tiny_set, tmp_path, capsys):
+    lc = _toy_csv(tmp_path / "lc.csv", seed=7, n=700)
+    quiet = predict([tiny_set.path, lc], model=trained.path, read_kwargs={"time_format": "bkjd"},
+                    show_progress=False)
+    assert "k2 predict" not in capsys.readouterr().err
+    shown = predict([tiny_set.path, lc], model=trained.path, read_kwargs={"time_format": "bkjd"},
+                    show_progress=True)
+    assert "k2 predict" in capsys.readouterr().err  # on stderr: --json output stays pure
+    assert np.allclose(shown["probability"], quiet["probability"])
+    with pytest.raises(DataNotFoundError):  # every path is checked before any work
+        predict([lc, tmp_path / "missing.csv"], model=trained.path, show_progress=False)
