@@ -431,3 +431,29 @@ def test_model_folder_paths_that_are_files(tmp_path):
     folder = save_model(model, tmp_path / "m")
     with pytest.raises(ModelLoadError, match="is a file, not a folder.*pass the folder"):
         load_model(folder / "model.keras")
+
+
+def test_predict_batches_matches_predict_for_one_and_two_inputs(caplog):
+    import keras
+
+    from spacekit.builder import predict_batches
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(37, 4)).astype("float32"), rng.normal(size=(37, 2)).astype("float32")
+    one = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    np.testing.assert_allclose(predict_batches(one, a, batch_size=8), one.predict(a, verbose=0), rtol=1e-5, atol=1e-6)
+    ia, ib = keras.Input((4,), name="a"), keras.Input((2,), name="b")
+    two = keras.Model([ia, ib], keras.layers.Dense(1)(keras.layers.Concatenate()([ia, ib])))
+    want = two.predict([a, b], verbose=0)
+    np.testing.assert_allclose(predict_batches(two, [a, b], batch_size=10), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(predict_batches(two, {"a": a, "b": b}), want, rtol=1e-5, atol=1e-6)
+    # a new model per fold, each predicting another number of rows: model.predict makes
+    # TensorFlow warn about retracing from the 5th model on; this never does
+    with caplog.at_level("WARNING"):
+        for n in range(6, 14):
+            fold_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+            assert predict_batches(fold_model, a[:n]).shape == (n, 3)
+    assert "retracing" not in caplog.text
+    assert predict_batches(one, a[:0]).shape == (0, 3)
+    with pytest.raises(InputError, match="batch_size"):
+        predict_batches(one, a, batch_size=0)

@@ -12,7 +12,7 @@ Seed names kept as aliases: ``build_cnn`` (:func:`build_cnn1d`), ``batch_maker``
 from .batches import BalancedBatches, augment_flip, augment_roll, batch_maker
 from .networks import build_cnn, build_cnn1d, build_cnn3d, build_ensemble, build_mlp
 from .persist import load_model, save_model
-from .trainer import Trainer, fit_cnn, history_of, set_seed
+from .trainer import Trainer, fit_cnn, history_of, predict_batches, set_seed
 
 __all__ = [
     "BalancedBatches",
@@ -28,6 +28,7 @@ __all__ = [
     "fit_cnn",
     "history_of",
     "load_model",
+    "predict_batches",
     "save_model",
     "set_seed",
 ]

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..exceptions import InputError
 
-__all__ = ["Trainer", "fit_cnn", "set_seed"]
+__all__ = ["Trainer", "fit_cnn", "predict_batches", "set_seed"]
 
 log = logging.getLogger(__name__)
 
@@ -457,6 +457,57 @@ def history_of(model: Any) -> dict | None:
     if isinstance(data, dict) and data:
         return {k: [float(v) for v in vals] for k, vals in data.items()}
     return None
+
+
+def predict_batches(model: Any, x: Any, *, batch_size: int = 256) -> np.ndarray:
+    """Outputs of a Keras model, called eagerly on fixed-size chunks of the rows.
+
+    Unlike ``model.predict``, which traces a ``tf.function`` per input shape, this never
+    retraces, so predicting many inputs of different lengths (folds, one light curve, a batch)
+    neither slows down nor fills the log with TensorFlow's retracing warnings. The numbers are
+    the same.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Any model (one input or several).
+    x : array-like, list or dict of array-like
+        Inputs as ``model.predict`` takes them; every array has the same number of rows.
+    batch_size : int
+        Rows per call.
+
+    Returns
+    -------
+    numpy.ndarray
+        The outputs stacked over rows (float32 as the model gives them).
+
+    Examples
+    --------
+    >>> import keras, numpy as np
+    >>> m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    >>> predict_batches(m, np.zeros((5, 3)), batch_size=2).shape
+    (5, 1)
+    """
+    if int(batch_size) < 1:
+        raise InputError(f"batch_size must be at least 1, got {batch_size}")
+    b = int(batch_size)
+    if isinstance(x, dict):
+        arrays = {k: np.asarray(v) for k, v in x.items()}
+        n = len(next(iter(arrays.values()))) if arrays else 0
+        chunks = ({k: v[i:i + b] for k, v in arrays.items()} for i in range(0, n, b))
+    elif isinstance(x, (list, tuple)):
+        arrays = [np.asarray(v) for v in x]
+        n = len(arrays[0]) if arrays else 0
+        chunks = ([v[i:i + b] for v in arrays] for i in range(0, n, b))
+    else:
+        arr = np.asarray(x)
+        n = len(arr)
+        chunks = (arr[i:i + b] for i in range(0, n, b))
+    out = [np.asarray(model(c, training=False)) for c in chunks]
+    if not out:
+        shape = tuple(int(d) for d in model.output_shape[1:]) if hasattr(model, "output_shape") else ()
+        return np.zeros((0, *shape), dtype=np.float32)
+    return np.concatenate(out)
 
 
 def fit_cnn(

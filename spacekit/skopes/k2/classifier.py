@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...builder.trainer import predict_batches
 from ...exceptions import DataNotFoundError, InputError, ModelLoadError
 from ...utils.progress import progress
 from ...utils.runs import Run, list_runs, model_folder
@@ -223,7 +224,7 @@ class K2Classifier:
             )
         Z = preprocess(X, **self.metadata.get("preprocessing", {}))
         inputs = model_inputs(Z, network, show_progress=show_progress)
-        proba = np.asarray(self.model.predict(inputs, batch_size=batch_size, verbose=0), dtype=float).reshape(-1)
+        proba = predict_batches(self.model, inputs, batch_size=batch_size).astype(float).reshape(-1)
         if self.boost is not None:
             w = float(self.metadata.get("boost_weight", BOOST_WEIGHT))
             proba = (1 - w) * proba + w * self.boost.predict_proba(boost_features(inputs))[:, 1]
@@ -1047,9 +1048,7 @@ def evaluate(
         histories[fold] = trainer.fit(
             lambda: _build_model(length, fast, network, Z.shape[2]), _take(inputs, train_idx), y[train_idx]
         )
-        oof[test] = np.asarray(
-            trainer.model_.predict(_take(inputs, test), batch_size=256, verbose=0)
-        ).reshape(-1)
+        oof[test] = predict_batches(trainer.model_, _take(inputs, test)).reshape(-1)
         if network == "folded":
             boost = _fit_boost(_take(inputs, train_idx), y[train_idx], seed + fi)
             oof_cnn[test] = oof[test]

@@ -421,17 +421,11 @@ class SvmModel:
                     "(n, 3, 128, 128, 3); pass images="
                 )
             inputs = [xs, self._images(images, len(xs))]
-        # Called eagerly in fixed chunks rather than through ``model.predict``: predict traces
-        # a tf.function per input shape, and inputs of varying length (folds, a batch, one
-        # visit) made TensorFlow retrace and warn on every call.
-        parts = inputs if isinstance(inputs, list) else [inputs]
-        n = len(parts[0])
-        out = [
-            np.asarray(self.estimator_([p[i:i + 256] for p in parts] if len(parts) > 1 else parts[0][i:i + 256],
-                                       training=False))
-            for i in range(0, n, 256)
-        ]
-        return np.concatenate(out).astype(float).reshape(-1) if out else np.zeros(0)
+        # eagerly in fixed chunks (builder.predict_batches): model.predict retraced and warned
+        # on inputs of varying length (folds, a batch, one visit)
+        from ....builder import predict_batches
+
+        return predict_batches(self.estimator_, inputs).astype(float).reshape(-1)
 
     def predict(self, X: pd.DataFrame, *, images: Any = None) -> np.ndarray:
         """0 (aligned) / 1 (misaligned) at :attr:`threshold`."""
