@@ -339,6 +339,13 @@ def test_csv_quality_column_is_masked_like_fits(tmp_path):
     assert lc.meta["quality_mask"] == "default" and "quality" in lc.meta["history"][0]
     with pytest.raises(InputError, match="quality_mask"):
         read_lightcurve(p, time_format="btjd", quality_mask="strict")
+    # a bad mask is refused for a file without a quality column too (it was silently ignored)
+    bare = tmp_path / "bare.csv"
+    bare.write_text("time,flux\n1325.0,1.0\n1325.1,1.01\n")
+    for bad in ("strict", 1.5, True):
+        with pytest.raises(InputError, match="quality_mask"):
+            read_lightcurve(bare, time_format="btjd", quality_mask=bad)
+    assert len(read_lightcurve(bare, time_format="btjd", quality_mask=128)) == 2
 
 
 def test_repr_is_a_one_line_summary_not_a_table():

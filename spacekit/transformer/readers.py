@@ -115,6 +115,7 @@ def read_lightcurve(
         raise InputError(
             f"unknown time_format {time_format!r}; expected one of {sorted(TIME_FORMATS)}."
         )
+    _quality_keep(None, quality_mask, 0, check_only=True)  # a bad mask fails for every file
     name = path.name.lower()
     if name.endswith(_FITS_SUFFIXES) or _looks_like_fits(path):
         lc = _read_fits(path, flux=flux, time_format=time_format, quality_mask=quality_mask)
@@ -134,24 +135,25 @@ def _looks_like_fits(path: Path) -> bool:
         return fh.read(9) == b"SIMPLE  ="
 
 
-def _quality_keep(quality: np.ndarray | None, quality_mask: Any, n: int) -> np.ndarray:
+def _quality_keep(
+    quality: np.ndarray | None, quality_mask: Any, n: int, *, check_only: bool = False
+) -> np.ndarray:
     if quality_mask is None or (isinstance(quality_mask, str) and quality_mask == "none"):
         return np.ones(n, dtype=bool)
-    if quality is None:
-        return np.ones(n, dtype=bool)
-    q = np.asarray(quality).astype(np.int64)
-    if isinstance(quality_mask, str):
-        if quality_mask == "default":
-            return q == 0
+    if isinstance(quality_mask, str) and quality_mask != "default":
         raise InputError(
             f"unknown quality_mask {quality_mask!r}; expected 'default' (QUALITY == 0), "
             "'none' or an integer bitmask."
         )
-    if isinstance(quality_mask, (int, np.integer)) and not isinstance(quality_mask, bool):
-        return (q & int(quality_mask)) == 0
-    raise InputError(
-        f"quality_mask must be 'default', 'none' or an integer bitmask; got {quality_mask!r}."
-    )
+    is_int = isinstance(quality_mask, (int, np.integer)) and not isinstance(quality_mask, bool)
+    if not (is_int or isinstance(quality_mask, str)):
+        raise InputError(
+            f"quality_mask must be 'default', 'none' or an integer bitmask; got {quality_mask!r}."
+        )
+    if quality is None or check_only:
+        return np.ones(n, dtype=bool)
+    q = np.asarray(quality).astype(np.int64)
+    return q == 0 if isinstance(quality_mask, str) else (q & int(quality_mask)) == 0
 
 
 def _flux_unit(unit_str: str | None) -> u.UnitBase:
