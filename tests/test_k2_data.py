@@ -394,3 +394,10 @@ def test_build_training_set_refuses_negative_counts(tmp_path, kw, match):
         build_training_set(tmp_path, stars=[], length=200, **{"n_synthetic": 4, **kw},
                            show_progress=False)
     assert not (tmp_path / "k2-train.csv").exists()
+
+
+def test_build_training_set_refuses_a_compressed_output_name(tmp_path):
+    with pytest.raises(InputError, match="plain csv"):
+        build_training_set(tmp_path / "set.csv.gz", stars=[], length=200, n_synthetic=4,
+                           show_progress=False)
+    assert not (tmp_path / "set.csv.gz").exists()  # no folder of that name either

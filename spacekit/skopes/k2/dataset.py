@@ -408,6 +408,11 @@ def build_training_set(
     if len(set(names)) != len(names):
         raise InputError(f"star names must be unique (they are evaluation groups), got {names}")
     output = Path(output)
+    if output.suffix.lower() in (".gz", ".zip", ".bz2", ".xz"):
+        raise InputError(
+            f"{output}: the set is written as a plain csv (with its .meta.csv and .build.json "
+            f"beside it); pass a name ending in .csv or a folder, and compress it afterwards"
+        )
     path = output if output.suffix == ".csv" else output / "k2-train.csv"
     n_groups = int(synthetic_groups or max(1, len(stars)))
 
