@@ -405,6 +405,15 @@ def test_reports_saved_by_computer_render(tmp_path):
     shown = set().union(*(kinds(b) for b in blocks))
     assert {"Graph", "Img"} <= shown  # plotly specs redrawn natively, PNGs inline
 
+    # an empty PNG (a run killed while saving) is named, not shown as a broken image
+    png_run = next(r for r in evaluation_runs(tmp_path) if any(p.suffix == ".png" for p in r.figures()))
+    pngs = [p for p in png_run.figures() if p.suffix == ".png"]
+    pngs[0].write_bytes(b"")
+    again = saved_figures(Ctx, [run_id(png_run, tmp_path)])
+    text = str(again)
+    assert f"{pngs[0].name} is not a readable PNG (0 bytes)" in text
+    assert text.count("data:image/png;base64") == len(pngs) - 1
+
 
 def test_explore_lists_run_predictions(tmp_path):
     from spacekit.dashboard.pages import explore

@@ -101,7 +101,13 @@ def saved_figures(ctx: Any, keys: list[str]) -> list:
                 items.append(html.Div([html.H4(path.stem), dcc.Graph(figure=fig)],
                                       className="col"))
             elif path.suffix == ".png":
-                data = base64.b64encode(path.read_bytes()).decode("ascii")
+                raw = path.read_bytes()
+                if not raw.startswith(b"\x89PNG\r\n\x1a\n"):  # empty or cut short: say so
+                    items.append(html.Div([html.H4(path.stem), html.P(
+                        f"{path.name} is not a readable PNG ({len(raw)} bytes); re-save it.",
+                        className="error")], className="col"))
+                    continue
+                data = base64.b64encode(raw).decode("ascii")
                 items.append(html.Div([html.H4(path.stem),
                                        html.Img(src=f"data:image/png;base64,{data}",
                                                 style={"maxWidth": "100%"})], className="col"))
