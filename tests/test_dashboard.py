@@ -420,10 +420,9 @@ def test_explore_lists_run_predictions(tmp_path):
 
     runs = make_runs(tmp_path)
 
-    class Ctx:
-        runs_dir = tmp_path
-        cached = staticmethod(lambda key, make: make())
+    from spacekit.dashboard.app import DashboardContext
 
+    Ctx = DashboardContext(runs_dir=tmp_path, jobs=None)
     values = [o["value"] for o in explore.table_options(Ctx)]
     key = "run:" + run_id(runs["cnn-a"], tmp_path)
     assert values[:3] == ["hst_cal_2021_05_11", "hst_cal_categorized_subset_2021_08",
@@ -432,6 +431,12 @@ def test_explore_lists_run_predictions(tmp_path):
     assert list(frame.columns) == ["y_true", "proba"] and len(frame) == 40
     with pytest.raises(DataNotFoundError, match="no predictions.csv"):
         explore.table(Ctx, "run:" + run_id(runs["cnn-b"], tmp_path))
+    # a rewritten predictions.csv is read again and replaces the old copy in the cache
+    path = runs["cnn-a"].predictions_path
+    frame.head(10).to_csv(path, index=False)
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    assert len(explore.table(Ctx, key)) == 10
+    assert sum(k.startswith(f"table:{key}:") for k in Ctx.cache) == 1
 
 
 def test_runs_whose_json_is_not_an_object_do_not_hide_the_others(tmp_path):

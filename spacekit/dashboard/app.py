@@ -50,13 +50,20 @@ class DashboardContext:
     cache: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def cached(self, key: str, make: Any) -> Any:
-        """Return ``cache[key]``, computing it with ``make()`` once (thread-safe)."""
+    def cached(self, key: str, make: Any, *, replaces: str | None = None) -> Any:
+        """Return ``cache[key]``, computing it with ``make()`` once (thread-safe).
+
+        ``replaces``: a key prefix whose other entries the new value supersedes (e.g. older
+        versions of a file that was rewritten); they are dropped when it is stored.
+        """
         with self.lock:
             if key in self.cache:
                 return self.cache[key]
         value = make()
         with self.lock:
+            if replaces is not None:
+                for old in [k for k in self.cache if k.startswith(replaces) and k != key]:
+                    del self.cache[old]
             return self.cache.setdefault(key, value)
 
 

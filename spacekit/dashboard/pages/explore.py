@@ -36,7 +36,9 @@ def table(ctx: Any, name: str):
         if not path.is_file():
             raise DataNotFoundError(f"run {run.path} has no predictions.csv")
         stamp = path.stat().st_mtime_ns
-        return ctx.cached(f"table:{name}:{stamp}", lambda: _read_predictions(path))
+        # one copy per run: a rewritten predictions.csv replaces the one read before
+        return ctx.cached(f"table:{name}:{stamp}", lambda: _read_predictions(path),
+                          replaces=f"table:{name}:")
     return ctx.cached(f"table:{name}", lambda: load_example_table(name))
 
 
