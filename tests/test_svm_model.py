@@ -140,6 +140,21 @@ def test_predict_writes_report_and_flagged_list(gb_run, labeled, tmp_path):
     report = (run.path / "classification_report.txt").read_text()
     assert "misaligned" in report and "precision" in report
     assert run.metrics["n_flagged_misaligned"] == len(flagged)
+    assert run.metrics["n_labelled"] == 200
+
+
+def test_predict_partly_labelled_scores_the_labelled_visits(gb_run, labeled, tmp_path, caplog):
+    rows = labeled.iloc[:120].copy()
+    rows["label"] = rows["label"].astype(float)
+    rows.iloc[::3, rows.columns.get_loc("label")] = np.nan  # 40 unlabelled visits
+    with caplog.at_level("WARNING"):
+        run = svm.predict(gb_run.model_dir, rows, runs_dir=tmp_path)
+    assert "80 of 120 visits are labelled" in caplog.text
+    assert run.metrics["n_visits"] == 120 and run.metrics["n_labelled"] == 80
+    report = (run.path / "classification_report.txt").read_text()
+    assert "labelled visits scored: 80 of 120" in report and "precision" in report
+    preds = svm.predict_frame(gb_run.model_dir, rows)
+    assert preds["true_label"].isna().sum() == 40 and str(preds["true_label"].dtype) == "Int64"
 
 
 def test_predict_unlabeled_and_errors(gb_run, tmp_path):

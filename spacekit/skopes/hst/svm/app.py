@@ -408,8 +408,9 @@ def predict_frame(
     proba = m.predict_proba(frame, images=imgs)
     out = pd.DataFrame({"index": frame["index"].to_numpy(), "probability": proba,
                         "label": (proba >= m.threshold).astype(int)})
-    if "label" in frame.columns and frame["label"].notna().all():
-        out["true_label"] = frame["label"].astype(int).to_numpy()
+    if "label" in frame.columns and frame["label"].notna().any():
+        # nullable: a partly labelled table keeps its labels (<NA> for the unlabelled visits)
+        out["true_label"] = pd.array(frame["label"].to_numpy(), dtype="Int64")
     return out
 
 
@@ -440,8 +441,13 @@ def predict(
                                  "threshold": m.threshold, "n_rows": len(preds)},
                      data_sha256=None if isinstance(data, pd.DataFrame) else
                      (_data_sha256(data, preds) if Path(str(data)).is_file() else str(data)))
-    if "true_label" in preds.columns:
-        _report(run, preds["true_label"], preds["probability"], history=None, name="svm predict")
+    labelled = preds[preds["true_label"].notna()] if "true_label" in preds.columns else preds.iloc[:0]
+    if len(labelled) < len(preds) and len(labelled):
+        log.warning("svm predict: %d of %d visits are labelled; the precision/recall report "
+                    "covers those only", len(labelled), len(preds))
+    if len(labelled):
+        truth = labelled["true_label"].astype(int)
+        _report(run, truth, labelled["probability"], history=None, name="svm predict")
     run.write_predictions(preds[["index", "probability", "label"]])
     flagged = preds.loc[preds["label"] == 1, "index"].astype(str).tolist()
     with atomic_write(run.path / "misaligned.txt", "w", encoding="utf-8") as fh:
@@ -450,12 +456,14 @@ def predict(
                                "model": m.kind, "threshold": m.threshold}
     lines = [f"SVM alignment predictions ({m.kind} model, threshold {m.threshold})",
              f"visits: {len(preds)}", f"flagged misaligned: {len(flagged)}"]
-    if "true_label" in preds.columns:
+    if len(labelled):
         from sklearn.metrics import classification_report
 
-        scored = binary_metrics(preds["true_label"], preds["probability"], threshold=m.threshold)
+        scored = binary_metrics(truth, labelled["probability"], threshold=m.threshold)
         metrics.update({k: v for k, v in scored.items() if k != "confusion"})
-        lines += ["", classification_report(preds["true_label"], preds["label"], labels=[0, 1],
+        metrics["n_labelled"] = len(labelled)
+        lines += ["", f"labelled visits scored: {len(labelled)} of {len(preds)}",
+                  classification_report(truth, labelled["label"], labels=[0, 1],
                                             target_names=["aligned", "misaligned"],
                                             zero_division=0)]
     with atomic_write(run.path / "classification_report.txt", "w", encoding="utf-8") as fh:
