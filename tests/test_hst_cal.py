@@ -724,3 +724,171 @@ def test_cross_validate_small(shared_data, tmp_path):
     with pytest.raises(InputError, match="bin: trees or keras"):
         cross_validate(df, n_splits=3, n_repeats=1, fast=True, progress=False,
                        kinds={"bin": "linear", "memory": "trees", "wallclock": "trees"})
+
+
+# --------------------------------------------------------------------------- bug hunt (edge cases)
+def _strict_json(text):
+    def refuse(token):
+        raise ValueError(f"not JSON: bare {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_cli_evaluate_json_is_strict_json_when_a_metric_is_nan(trained, shared_data, tmp_path, capsys):
+    from spacekit.cli import main
+
+    # no bin-3 job in these rows: recall_bin3 is NaN, which must print as null, not NaN
+    df = pd.read_csv(shared_data / "hst_cal" / "hst_cal_ddb_export_2021-05-11.csv").head(200)
+    assert not (df["mem_bin"] == 3).any()
+    src = tmp_path / "few.csv"
+    df.to_csv(src, index=False)
+    assert main(["cal", "evaluate", "--models", str(trained.model_dir), "--data", str(src), "--json"]) == 0
+    got = _strict_json(capsys.readouterr().out)
+    assert got["recall_bin3"] is None and got["n_rows"] == 200
+
+
+def test_parse_bom_and_non_utf8_bytes(shared_data):
+    from spacekit.skopes.hst.cal.predict import read_features
+
+    txt = (shared_data / MMF / "j8q617040_MemModelFeatures.txt").read_text()
+    want = parse_memmodel_features(txt, "j8q617040")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CalFeatureWarning)  # a BOM is not an unknown key
+        assert parse_memmodel_features("\ufeff" + txt, "j8q617040") == want
+        assert parse_memmodel_features(("\ufeff" + txt).encode(), "j8q617040") == want
+        assert read_features("j8q617040", ("\ufeff" + txt.replace("\n", "\r\n")).encode()) == want
+    with pytest.raises(InputError, match="j8q617040.*UTF-8"):
+        parse_memmodel_features(txt.encode() + b"\n# \xe9t\xe9", "j8q617040")
+
+
+def test_parse_duplicate_key_warns_and_keeps_last_like_production():
+    with pytest.warns(CalFeatureWarning, match="n_files.*more than once"):
+        f = parse_memmodel_features("n_files=3\ntotal_mb=2\nn_files=7", "la8p01010")
+    assert f["n_files"] == 7  # calcloud builds a dict from the lines: the last one wins
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CalFeatureWarning)  # the same value twice is harmless
+        assert parse_memmodel_features("n_files=3\ntotal_mb=2\nn_files=3", "la8p01010")["n_files"] == 3
+
+
+def test_features_file_of_another_dataset_is_refused(shared_data, tmp_path):
+    from spacekit.skopes.hst.cal.predict import read_features
+
+    other = shared_data / MMF / "j8q617040_MemModelFeatures.txt"
+    with pytest.raises(InputError, match="la8p01010.*j8q617040"):
+        read_features("la8p01010", other)
+    with pytest.raises(InputError, match="la8p01010.*j8q617040"):
+        read_features("la8p01010", "s3://bucket/control/j8q617040/j8q617040_MemModelFeatures.txt")
+    # a file of any other name is the user's call
+    mine = tmp_path / "features.txt"
+    mine.write_text(other.read_text())
+    assert read_features("j8q617040", mine) == parse_memmodel_features(other.read_text(), "j8q617040")
+    assert read_features("J8Q617040", other)["instr"] == 0  # case of the name does not matter
+
+
+def test_predict_batch_empty_table_and_input_index(trained, shared_data):
+    from spacekit.skopes.hst.cal import load_predictor
+
+    pred = load_predictor(trained.model_dir)
+    df = pd.read_csv(shared_data / "hst_cal" / "hst_cal_sample_20.csv")
+    full = pred.predict_batch(df)
+    empty = pred.predict_batch(df.iloc[:0])
+    assert len(empty) == 0 and list(empty.columns) == list(full.columns)
+    shifted = df.set_index(pd.RangeIndex(100, 120))
+    out = pred.predict_batch(shifted)
+    assert list(out.index) == list(shifted.index)  # rows line up with the caller's table
+    joined = shifted.join(out[["memBin"]])
+    assert joined["memBin"].notna().all() and list(joined["memBin"]) == list(full["memBin"])
+
+
+def test_half_written_or_incomplete_model_folders_are_model_load_errors(trained, tmp_path):
+    import shutil
+
+    from spacekit.exceptions import ModelLoadError
+    from spacekit.skopes.hst.cal import load_predictor
+
+    def copy(name):
+        d = tmp_path / name
+        shutil.copytree(trained.model_dir, d)
+        return d
+
+    cut = copy("cut")
+    data = (cut / "bin.npz").read_bytes()
+    (cut / "bin.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelLoadError, match="bin.npz"):
+        load_predictor(cut)
+    empty = copy("empty")
+    (empty / "wallclock.npz").write_bytes(b"")
+    with pytest.raises(ModelLoadError, match="wallclock.npz"):
+        load_predictor(empty)
+    for name, edit in [
+        ("nocal", lambda m: m["calibration"].pop("bin_log_margin")),
+        ("notransform", lambda m: m.pop("transform")),
+        ("nospec", lambda m: m["models"]["bin"].pop("spec")),
+    ]:
+        d = copy(name)
+        meta = json.loads((d / "metadata.json").read_text())
+        edit(meta)
+        (d / "metadata.json").write_text(json.dumps(meta))
+        with pytest.raises(ModelLoadError, match="metadata.json"):
+            load_predictor(d)
+    listed = copy("list")
+    (listed / "metadata.json").write_text("[1, 2]")
+    with pytest.raises(ModelLoadError, match="metadata.json"):
+        load_predictor(listed)
+
+
+def test_prepare_table_refuses_out_of_range_values_and_unreadable_files(shared_data, tmp_path):
+    df = pd.read_csv(shared_data / "hst_cal" / "hst_cal_sample_20.csv")
+    for col, value, words in [
+        ("mem_bin", 7, ["mem_bin", "0-3", "7"]),
+        ("total_mb", -10, ["total_mb", ">= 0"]),
+        ("instr", 7, ["instr", "7"]),
+        ("detector", 2, ["detector", "2"]),
+    ]:
+        bad = df.copy()
+        bad.loc[3, col] = value
+        with pytest.raises(SchemaError) as err:
+            prepare_table(bad, name="t")
+        for w in words + [df.loc[3, "ipst"]]:  # the message names the dataset of the first bad row
+            assert w in str(err.value), (w, str(err.value))
+    nan = df.copy()
+    nan.loc[5, "total_mb"] = np.nan
+    with pytest.raises(SchemaError, match=df.loc[5, "ipst"]):
+        prepare_table(nan)
+    # the old encoding's CRSPLIT counts (3, 4 in the categorized subset) map to 2 like production's rule
+    cat = prepare_table(shared_data / "hst_cal" / "hst_cal_categorized_subset_2021-08.csv")
+    assert set(cat["crsplit"]) <= {0, 1, 2}
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(InputError, match="empty.csv"):
+        prepare_table(empty)
+    with pytest.raises(InputError, match="Series"):
+        prepare_table(df.iloc[0])
+
+
+def test_nine_feature_dict_is_checked(trained):
+    from spacekit.skopes.hst.cal.predict import read_features
+
+    feats = dict(n_files=3, total_mb=103, drizcorr=1, pctecorr=1, crsplit=2, subarray=0, detector=1, dtype=1, instr=0)
+    assert read_features("j8q617040", feats) == feats
+    for key, value, words in [
+        ("total_mb", float("inf"), ["total_mb", "inf"]),
+        ("total_mb", -5, ["total_mb", "-5"]),
+        ("crsplit", 7, ["crsplit", "7"]),
+        ("instr", 3, ["instr", "j8q617040", "ACS"]),
+        ("dtype", 0, ["dtype", "j8q617040"]),
+    ]:
+        with pytest.raises(InputError) as err:
+            read_features("j8q617040", {**feats, key: value})
+        for w in words:
+            assert w in str(err.value), (w, str(err.value))
+
+
+def test_cross_validate_refuses_too_few_folds_or_repeats(shared_data):
+    from spacekit.skopes.hst.cal import cross_validate
+
+    df = pd.read_csv(_table(shared_data)).sample(300, random_state=0)
+    with pytest.raises(InputError, match="n_splits"):
+        cross_validate(df, n_splits=1, n_repeats=1, fast=True, progress=False)
+    with pytest.raises(InputError, match="n_repeats"):
+        cross_validate(df, n_splits=3, n_repeats=0, fast=True, progress=False)

@@ -35,7 +35,7 @@ def register(sub) -> None:
     e = cal.add_parser("evaluate", help="score a trained model on a table")
     e.add_argument("--models", required=True, help="model folder, run folder or runs folder")
     e.add_argument("--data", required=True, help="table (csv) with memory and wallclock; extra columns are fine")
-    e.add_argument("--json", action="store_true", help="print JSON")
+    e.add_argument("--json", action="store_true", help="print strict JSON (an undefined metric is null)")
     e.set_defaults(func=_evaluate)
 
     c = cal.add_parser("cv", help="repeated grouped k-fold evaluation of the whole pipeline")
@@ -44,7 +44,7 @@ def register(sub) -> None:
     c.add_argument("--repeats", type=int, default=3)
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--bin-rule", default="upper_quantile", help=_BIN_RULE_HELP)
-    c.add_argument("--json", action="store_true")
+    c.add_argument("--json", action="store_true", help="print strict JSON (an undefined metric is null)")
     c.set_defaults(func=_cv)
 
     pr = cal.add_parser("predict", help="predict datasets from MemModelFeatures files (JSON per dataset)")
@@ -53,6 +53,23 @@ def register(sub) -> None:
     pr.add_argument("--ipst", default=None, help="dataset name when it is not the file-name prefix")
     pr.set_defaults(func=_predict)
     p.set_defaults(func=lambda args: (p.print_help(sys.stderr), 2)[1])
+
+
+def _json_safe(value):
+    """Non-finite floats (a metric of an empty class, R² of a constant) as null: strict JSON."""
+    import math
+
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _dumps(value) -> str:
+    return json.dumps(_json_safe(value), indent=2, default=str, allow_nan=False)
 
 
 def _train(args) -> int:
@@ -82,7 +99,7 @@ def _evaluate(args) -> int:
 
     m = evaluate(args.models, args.data)
     if args.json:
-        print(json.dumps(m, indent=2))
+        print(_dumps(m))
     else:
         for k, v in m.items():
             print(f"{k:28s} {v:.6g}" if isinstance(v, float) else f"{k:28s} {v}")
@@ -96,7 +113,7 @@ def _cv(args) -> int:
                         bin_rule=args.bin_rule)
     out = {"mean": cv["mean"], "worst": cv["worst"], "by_time": cv["by_time"], "settings": cv["settings"]}
     if args.json:
-        print(json.dumps(out, indent=2, default=str))
+        print(_dumps(out))
     else:
         for k in cv["mean"]:
             print(f"{k:28s} mean {cv['mean'][k]:.5g}  worst {cv['worst'][k]:.5g}")
@@ -111,5 +128,5 @@ def _predict(args) -> int:
     pred = load_predictor(args.models)
     for path in args.paths:
         ipst = args.ipst or Path(path.rstrip("/")).name.split("_")[0]
-        print(json.dumps(pred.predict(ipst, path)), flush=True)
+        print(json.dumps(_json_safe(pred.predict(ipst, path)), allow_nan=False), flush=True)
     return 0
