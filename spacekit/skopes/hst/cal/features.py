@@ -248,7 +248,9 @@ def parse_memmodel_features(text: str, ipst: str) -> dict[str, int]:
     ------
     InputError
         A line that is not ``key=value``, a missing ``n_files``/``total_mb``, a non-numeric
-        value or a bad ipppssoot; the message names the dataset and the field.
+        value, bytes that are not UTF-8 or a bad ipppssoot; the message names the dataset and
+        the field. (A leading byte-order mark is ignored; a key given twice with different
+        values keeps the last one, as production does, with a :class:`CalFeatureWarning`.)
 
     Examples
     --------
@@ -258,9 +260,18 @@ def parse_memmodel_features(text: str, ipst: str) -> dict[str, int]:
     """
     name = check_ipppssoot(ipst)
     if isinstance(text, bytes):
-        text = text.decode("utf-8")
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"dataset {name}: its MemModelFeatures file is not UTF-8 text (byte "
+                f"{text[exc.start:exc.start + 1]!r} at position {exc.start}); it holds ASCII "
+                "key=value lines: re-write it as UTF-8"
+            ) from None
+    # A byte-order mark (an editor's "UTF-8 with BOM") would otherwise glue onto the first key.
+    text = str(text).lstrip("\ufeff")
     values: dict[str, str] = {}
-    for lineno, line in enumerate(str(text).splitlines(), 1):
+    for lineno, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
@@ -269,8 +280,14 @@ def parse_memmodel_features(text: str, ipst: str) -> dict[str, int]:
                 f"dataset {name}: line {lineno} {line!r} of its MemModelFeatures file is not "
                 "'key=value'"
             )
-        key, value = line.split("=", 1)
-        values[key.strip()] = value.strip()
+        key, value = (part.strip() for part in line.split("=", 1))
+        if key in values and values[key] != value:
+            # calcloud makes a dict of the lines: the last one wins, silently.
+            _warn(
+                f"dataset {name}: key {key!r} appears more than once ({values[key]!r}, then "
+                f"{value!r}); the last value is used as in production: fix the MemModelFeatures file"
+            )
+        values[key] = value
     return features_from_mapping(values, name)
 
 

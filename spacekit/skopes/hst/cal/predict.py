@@ -140,7 +140,10 @@ def read_features(ipst: str, features: Any) -> dict[str, int]:
             return out
         return features_from_mapping(features, name)
     if isinstance(features, bytes):
-        features = features.decode("utf-8")
+        try:
+            features = features.decode("utf-8")
+        except UnicodeDecodeError:
+            return parse_memmodel_features(features, name)  # says which byte, naming the dataset
     if isinstance(features, str) and features.startswith("s3://"):
         url = features if features.endswith(".txt") else features.rstrip("/") + "/" + fname
         return parse_memmodel_features(_read_s3_text(url), name)
@@ -155,7 +158,7 @@ def read_features(ipst: str, features: Any) -> dict[str, int]:
                 f"dataset {name}: MemModelFeatures file {p} does not exist; pass a file, a "
                 "folder holding <ipst>_MemModelFeatures.txt, an s3:// URL or the text itself"
             )
-        return parse_memmodel_features(p.read_text(encoding="utf-8"), name)
+        return parse_memmodel_features(p.read_bytes(), name)
     raise InputError(
         f"dataset {name}: features must be a path, s3:// URL, text or dict, got "
         f"{type(features).__name__}"
