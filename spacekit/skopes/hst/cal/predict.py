@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 MODEL_FORMAT = "spacekit.hst_cal/2"
 _READABLE_FORMATS = ("spacekit.hst_cal/1", MODEL_FORMAT)
 _TARGET_KEYS = ("bin", "memory", "wallclock")
+_MMF_NAME = re.compile(r"^([A-Za-z0-9]{9})_MemModelFeatures\.txt$", re.IGNORECASE)
 
 
 def resolve_model_dir(path: str | os.PathLike) -> Path:
@@ -120,6 +122,16 @@ def read_features(ipst: str, features: Any) -> dict[str, int]:
         ``<ipst>_MemModelFeatures.txt``, the file's text, a dict of its raw keys, or a dict of
         the nine features themselves.
 
+    Raises
+    ------
+    InputError
+        A file or URL named ``<other ipst>_MemModelFeatures.txt`` (another dataset's); a dict of
+        the nine features with a value that is not finite, negative or out of range (flags 0/1,
+        crsplit 0-2, instr 0-3), or whose ``instr``/``dtype`` contradict the ipppssoot; and
+        what :func:`~.features.parse_memmodel_features` refuses.
+    DataNotFoundError
+        A path that does not exist.
+
     Examples
     --------
     >>> read_features("la8p01010", "n_files=3\\ntotal_mb=2.2752\\nDETECTOR=NUV\\nSUBARRAY=True")["subarray"]
@@ -129,15 +141,7 @@ def read_features(ipst: str, features: Any) -> dict[str, int]:
     fname = f"{name}_MemModelFeatures.txt"
     if isinstance(features, Mapping):
         if all(k in features for k in FEATURES):
-            out = {}
-            for k in FEATURES:
-                try:
-                    out[k] = int(round(float(features[k])))
-                except (TypeError, ValueError):
-                    raise InputError(
-                        f"dataset {name}: feature {k} must be a number, got {features[k]!r}"
-                    ) from None
-            return out
+            return _checked_features(features, name)
         return features_from_mapping(features, name)
     if isinstance(features, bytes):
         try:
@@ -146,6 +150,7 @@ def read_features(ipst: str, features: Any) -> dict[str, int]:
             return parse_memmodel_features(features, name)  # says which byte, naming the dataset
     if isinstance(features, str) and features.startswith("s3://"):
         url = features if features.endswith(".txt") else features.rstrip("/") + "/" + fname
+        _check_file_name(url.rsplit("/", 1)[-1], name, url)
         return parse_memmodel_features(_read_s3_text(url), name)
     if isinstance(features, str) and "=" in features:
         return parse_memmodel_features(features, name)
@@ -158,11 +163,57 @@ def read_features(ipst: str, features: Any) -> dict[str, int]:
                 f"dataset {name}: MemModelFeatures file {p} does not exist; pass a file, a "
                 "folder holding <ipst>_MemModelFeatures.txt, an s3:// URL or the text itself"
             )
+        _check_file_name(p.name, name, p)
         return parse_memmodel_features(p.read_bytes(), name)
     raise InputError(
         f"dataset {name}: features must be a path, s3:// URL, text or dict, got "
         f"{type(features).__name__}"
     )
+
+
+def _check_file_name(file_name: str, name: str, where: Any) -> None:
+    """Refuse ``<other ipst>_MemModelFeatures.txt`` for dataset ``name`` (other names pass)."""
+    m = _MMF_NAME.match(file_name)
+    if m and m.group(1).lower() != name:
+        raise InputError(
+            f"dataset {name}: {where} is the MemModelFeatures file of dataset {m.group(1).lower()}, "
+            f"not of {name}; pass {name}_MemModelFeatures.txt, or the ipppssoot {m.group(1).lower()}"
+        )
+
+
+#: Valid values of the categorical features of a nine-feature dict.
+_FEATURE_VALUES = {
+    "drizcorr": (0, 1), "pctecorr": (0, 1), "crsplit": (0, 1, 2), "subarray": (0, 1),
+    "detector": (0, 1), "dtype": (0, 1), "instr": (0, 1, 2, 3),
+}
+
+
+def _checked_features(features: Mapping, name: str) -> dict[str, int]:
+    """The nine features of a dict of them, checked: finite, >= 0, in range, and the
+    ipppssoot's own ``instr`` and ``dtype``."""
+    from .features import INSTRUMENTS
+
+    out = {}
+    for k in FEATURES:
+        try:
+            value = float(features[k])
+        except (TypeError, ValueError):
+            raise InputError(f"dataset {name}: feature {k} must be a number, got {features[k]!r}") from None
+        if not math.isfinite(value) or value < 0:
+            raise InputError(f"dataset {name}: feature {k} must be a finite number >= 0, got {features[k]!r}")
+        out[k] = int(round(value))
+        allowed = _FEATURE_VALUES.get(k)
+        if allowed is not None and (out[k] not in allowed or value != out[k]):
+            raise InputError(f"dataset {name}: feature {k} must be one of {list(allowed)}, got {features[k]!r}")
+    instr_name, instr = INSTRUMENTS[name[0]]
+    dtype = int(name[-1] == "0")
+    if out["instr"] != instr or out["dtype"] != dtype:
+        raise InputError(
+            f"dataset {name}: features say instr={out['instr']}, dtype={out['dtype']} but the ipppssoot "
+            f"says instr={instr} ({instr_name}), dtype={dtype} ({'association' if dtype else 'single exposure'}); "
+            "the ipppssoot decides them in production: check that the features belong to this dataset"
+        )
+    return out
 
 
 class CalPredictor:
