@@ -765,7 +765,9 @@ class AverageModel:
 
     def predict(self, Z: Any) -> np.ndarray:
         """Weighted mean of the members' (bounded) predictions (n,)."""
-        preds = [np.asarray(m.predict(Z), dtype=np.float64).reshape(len(Z), -1)[:, 0] for m in self.members]
+        # (n,) or (n, 1) member outputs -> (n,); reshape(len(Z), -1) cannot size an empty batch.
+        preds = [np.asarray(m.predict(Z), dtype=np.float64).reshape(len(Z), -1)[:, 0] if len(Z)
+                 else np.zeros(0) for m in self.members]
         if self.max_deviation is not None:
             d = self.max_deviation
             preds = [preds[0]] + [np.clip(p, preds[0] - d, preds[0] + d) for p in preds[1:]]

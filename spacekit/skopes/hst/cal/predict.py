@@ -314,7 +314,8 @@ class CalPredictor:
         -------
         pandas.DataFrame
             ``ipst`` (when present), ``memBin``, ``memVal``, ``clockTime``, ``memBinArgmax``,
-            ``memUpper``, ``clockTimePred`` and ``p0``..``p3``.
+            ``memUpper``, ``clockTimePred`` and ``p0``..``p3``; one row per input row, with the
+            input DataFrame's index (an empty table gives an empty frame with these columns).
         """
         import pandas as pd
 
@@ -341,6 +342,8 @@ class CalPredictor:
         out["clockTimePred"] = res["wallclock"]
         for k in range(res["bin_proba"].shape[1]):
             out[f"p{k}"] = res["bin_proba"][:, k]
+        if isinstance(df, pd.DataFrame):
+            out.index = df.index  # row for row (none is dropped): line up with the caller's table
         return out
 
     def _predict_unique(self, X: np.ndarray) -> dict[str, np.ndarray]:
