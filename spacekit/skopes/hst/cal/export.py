@@ -20,6 +20,7 @@ import contextlib
 import io
 import os
 import threading
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -819,8 +820,11 @@ def load_exported(path: str | os.PathLike, spec: dict) -> Any:
             arrays = {k: data[k] for k in data.files}
     except FileNotFoundError:
         raise ModelLoadError(f"model file {path} is missing; the model folder is incomplete") from None
-    except (ValueError, OSError) as exc:
-        raise ModelLoadError(f"model file {path} is not a valid .npz: {exc}") from None
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:  # e.g. cut short while copied
+        raise ModelLoadError(
+            f"model file {path} is not a valid .npz ({type(exc).__name__}: {exc}); the model folder "
+            "is damaged or half-written: copy it again or re-train"
+        ) from None
     try:
         return _KINDS[spec["kind"]].from_arrays(arrays, spec)
     except KeyError as exc:

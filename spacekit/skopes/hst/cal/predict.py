@@ -480,17 +480,38 @@ def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
         meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ModelLoadError(f"{folder}/metadata.json is not valid JSON: {exc}") from None
+    if not isinstance(meta, dict):
+        raise ModelLoadError(
+            f"{folder}/metadata.json holds a JSON {type(meta).__name__}, expected an object with format, "
+            "transform, calibration and models; the folder is not an hst_cal model folder: re-train it"
+        )
     if meta.get("format") not in _READABLE_FORMATS:
         raise ModelLoadError(
             f"{folder} holds a model of format {meta.get('format')!r}, expected one of {list(_READABLE_FORMATS)}; "
             "re-train it with this spacekit version"
         )
-    missing = [k for k in _TARGET_KEYS if "file" not in meta.get("models", {}).get(k, {})]
+    entries = meta.get("models")
+    entries = entries if isinstance(entries, dict) else {}
+    missing = [k for k in _TARGET_KEYS if not isinstance(entries.get(k), dict) or "file" not in entries[k]]
     if missing:
         raise ModelLoadError(f"{folder}/metadata.json lists no model file for {missing}; re-train the model folder")
+    no_spec = [k for k, v in entries.items() if isinstance(v, dict) and "file" in v and not isinstance(v.get("spec"), dict)]
+    if no_spec:
+        raise ModelLoadError(
+            f"{folder}/metadata.json lacks the model spec of {no_spec} (expected models.<name>.spec); "
+            "the metadata is incomplete: copy the folder again or re-train it"
+        )
     # The three targets, memory_scale and any upper_quantile_max members (memory_<kind>, ...).
-    models = {k: load_exported(folder / v["file"], v["spec"]) for k, v in meta["models"].items() if "file" in v}
-    return CalPredictor(meta, models, model_dir=str(folder))
+    models = {k: load_exported(folder / v["file"], v["spec"]) for k, v in entries.items()
+              if isinstance(v, dict) and "file" in v}
+    try:
+        return CalPredictor(meta, models, model_dir=str(folder))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelLoadError(
+            f"{folder}/metadata.json lacks or mangles {exc} (expected the transform and the calibrated "
+            "margins bin_log_margin, memory_log_margin, wallclock_log_margin, under_bin_target, "
+            "wallclock_coverage); the metadata is incomplete: copy the folder again or re-train it"
+        ) from None
 
 
 _LAMBDA_CACHE: dict[str, CalPredictor] = {}
