@@ -856,7 +856,8 @@ def test_prepare_table_refuses_out_of_range_values_and_unreadable_files(shared_d
     with pytest.raises(SchemaError, match=df.loc[5, "ipst"]):
         prepare_table(nan)
     # the old encoding's CRSPLIT counts (3, 4 in the categorized subset) map to 2 like production's rule
-    cat = prepare_table(shared_data / "hst_cal" / "hst_cal_categorized_subset_2021-08.csv")
+    with pytest.warns(CalFeatureWarning, match="crsplit holds 5 value"):
+        cat = prepare_table(shared_data / "hst_cal" / "hst_cal_categorized_subset_2021-08.csv")
     assert set(cat["crsplit"]) <= {0, 1, 2}
     empty = tmp_path / "empty.csv"
     empty.write_text("")
@@ -864,6 +865,14 @@ def test_prepare_table_refuses_out_of_range_values_and_unreadable_files(shared_d
         prepare_table(empty)
     with pytest.raises(InputError, match="Series"):
         prepare_table(df.iloc[0])
+    shifted = df.copy()
+    shifted.loc[2, "instr"] = 3  # a COS row labelled WFC3: columns shifted or mislabelled
+    with pytest.raises(SchemaError, match="instr/dtype other than their ipst"):
+        prepare_table(shifted)
+    neg = df.copy()
+    neg.loc[4, "memory"] = -1.0
+    with pytest.warns(CalFeatureWarning, match="1 row"):
+        assert len(prepare_table(neg)) == 19
 
 
 def test_nine_feature_dict_is_checked(trained):

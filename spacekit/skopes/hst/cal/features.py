@@ -26,6 +26,7 @@ stays free of TensorFlow and scikit-learn.
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -75,6 +76,11 @@ INSTRUMENTS: dict[str, tuple[str, int]] = {
     "l": ("COS", 1),
     "o": ("STIS", 2),
     "i": ("WFC3", 3),
+}
+#: Valid codes of a table's categorical feature columns.
+_TABLE_CODES: dict[str, tuple[int, ...]] = {
+    "drizcorr": (0, 1), "pctecorr": (0, 1), "crsplit": (0, 1, 2), "subarray": (0, 1),
+    "detector": (0, 1), "dtype": (0, 1), "instr": (0, 1, 2, 3),
 }
 _KNOWN_KEYS = ("n_files", "total_mb", "DETECTOR", "SUBARRAY", "DRIZCORR", "PCTECORR", "CRSPLIT")
 _DETECTORS_1 = {"UVIS", "WFC"}
@@ -337,6 +343,11 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
     if isinstance(data, pd.DataFrame):
         df = data.copy()
         label = name or "table"
+    elif not isinstance(data, (str, os.PathLike)) and not hasattr(data, "read"):
+        raise InputError(
+            f"table {name or ''}: expected a csv path or a pandas.DataFrame, got {type(data).__name__}"
+            + ("; pass df.to_frame().T for one row" if isinstance(data, pd.Series) else "")
+        )
     else:
         from pathlib import Path
 
@@ -345,6 +356,15 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
             df = pd.read_csv(data)
         except FileNotFoundError:
             raise InputError(f"table {label}: file {data} does not exist") from None
+        except IsADirectoryError:
+            raise InputError(f"table {label}: {data} is a folder; pass a csv file") from None
+        except pd.errors.EmptyDataError:
+            raise InputError(
+                f"table {label}: {data} is empty; expected a csv with a header line naming the "
+                f"columns {list(FEATURES)}"
+            ) from None
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise InputError(f"table {label}: {data} is not a readable csv ({exc})") from None
     missing = [c for c in FEATURES if c not in df.columns]
     if require_targets:
         missing += [c for c in ("memory", "wallclock") if c not in df.columns]
@@ -354,6 +374,13 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
             f"for training/evaluation), missing {missing}; found {list(df.columns)[:20]}"
         )
     out = pd.DataFrame(index=df.index)
+
+    def where(bad) -> str:
+        """'row 3 (dataset j8zs05020)' for the first bad row."""
+        pos = int(np.flatnonzero(np.asarray(bad))[0])
+        ds = f" (dataset {df['ipst'].iloc[pos]})" if "ipst" in df.columns else ""
+        return f"row {pos}{ds}"
+
     for col in FEATURES:
         vals = pd.to_numeric(df[col], errors="coerce")
         bad = vals.isna()
@@ -361,16 +388,45 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
             first = df.loc[bad, col].iloc[0]
             raise SchemaError(
                 f"table {label}: column {col} must be numeric, found {int(bad.sum())} "
-                f"non-numeric or empty value(s), first {first!r}"
+                f"non-numeric or empty value(s), first {first!r} in {where(bad)}; fix or drop those rows"
             )
-        out[col] = np.round(vals.to_numpy(dtype=float)).astype(np.int64)
+        values = vals.to_numpy(dtype=float)
+        bad = ~np.isfinite(values) | (values < 0)
+        if col in _TABLE_CODES:
+            bad |= ~np.isin(values, _TABLE_CODES[col])
+        if col == "crsplit":
+            bad &= ~((values > 2) & (values == np.round(values)))  # old encodings: the CRSPLIT count
+        if bad.any():
+            rule = (f"one of {list(_TABLE_CODES[col])}" if col in _TABLE_CODES else "a finite number >= 0")
+            raise SchemaError(
+                f"table {label}: column {col} must be {rule}, found {int(bad.sum())} other value(s), "
+                f"first {df[col].iloc[int(np.flatnonzero(bad)[0])]!r} in {where(bad)}; fix or drop those rows"
+            )
+        if col == "crsplit" and (values > 2).any():
+            _warn(
+                f"table {label}: column crsplit holds {int((values > 2).sum())} value(s) > 2 (an old "
+                "encoding's CRSPLIT count); mapped to 2 as production maps CRSPLIT > 1"
+            )
+            values = np.minimum(values, 2)
+        out[col] = np.round(values).astype(np.int64)
     if "ipst" in df.columns:
-        out["ipst"] = df["ipst"].astype(str).str.lower()
+        out["ipst"] = df["ipst"].astype(str).str.strip().str.lower()
         bad = out["ipst"].str[0].map(lambda c: c not in INSTRUMENTS)
         if bad.any():
             raise SchemaError(
                 f"table {label}: column ipst has {int(bad.sum())} value(s) that are not HST "
                 f"calibration datasets, first {out.loc[bad, 'ipst'].iloc[0]!r}"
+            )
+        instr = out["ipst"].str[0].map(lambda c: INSTRUMENTS[c][1]).to_numpy()
+        dtype = (out["ipst"].str[-1] == "0").to_numpy().astype(np.int64)
+        bad = (instr != out["instr"].to_numpy()) | (dtype != out["dtype"].to_numpy())
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            raise SchemaError(
+                f"table {label}: {int(bad.sum())} row(s) have instr/dtype other than their ipst's "
+                f"(first {where(bad)}: instr={out['instr'].iloc[pos]}, dtype={out['dtype'].iloc[pos]}, but "
+                f"the ipst gives instr={instr[pos]}, dtype={dtype[pos]}); the columns are shifted or "
+                "mislabelled: fix the table"
             )
     if "timestamp" in df.columns:
         out["timestamp"] = pd.to_numeric(df["timestamp"], errors="coerce")
@@ -382,14 +438,21 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
         if "mem_bin" in df.columns:
             given = pd.to_numeric(df["mem_bin"], errors="coerce")
             ok = given.notna()
+            wrong = ok & ~given.isin([0, 1, 2, 3])
+            if wrong.any():
+                raise SchemaError(
+                    f"table {label}: column mem_bin must be a bin 0-3 (or empty: derived from memory), "
+                    f"found {int(wrong.sum())} other value(s), first {df['mem_bin'][wrong].iloc[0]!r} in "
+                    f"{where(wrong)}; fix those rows or drop the column"
+                )
             out.loc[ok, "mem_bin"] = given[ok].astype(int)
         out["mem_bin"] = out["mem_bin"].astype(np.int64)
     if require_targets:
-        bad = out["memory"].isna() | out["wallclock"].isna() | (out["wallclock"] <= 0)
+        bad = out["memory"].isna() | (out["memory"] < 0) | out["wallclock"].isna() | (out["wallclock"] <= 0)
         if bad.all():
-            raise SchemaError(f"table {label}: no row has both memory and a positive wallclock")
+            raise SchemaError(f"table {label}: no row has both memory >= 0 and a positive wallclock")
         if bad.any():
-            _warn(f"table {label}: {int(bad.sum())} row(s) without memory or positive wallclock dropped")
+            _warn(f"table {label}: {int(bad.sum())} row(s) without memory >= 0 or positive wallclock dropped")
             out = out.loc[~bad]
     return out.reset_index(drop=True)
 
