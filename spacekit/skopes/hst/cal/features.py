@@ -329,6 +329,16 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
         when present, ``ipst`` and ``timestamp`` when present; rows with a missing target
         are dropped with a warning.
 
+    Raises
+    ------
+    SchemaError
+        A missing column, a non-numeric, negative or out-of-range value (flags 0/1, crsplit 0-2,
+        instr 0-3, mem_bin 0-3; crsplit counts above 2 of old encodings map to 2 with a
+        warning), or an ``instr``/``dtype`` other than the row's ``ipst`` gives; the message
+        names the column, the value and the first such row's dataset.
+    InputError
+        A file that does not exist, is empty or is not a csv, or ``data`` of another type.
+
     Examples
     --------
     >>> import pandas as pd

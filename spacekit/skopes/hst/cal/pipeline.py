@@ -1043,6 +1043,10 @@ def cross_validate(
     """
     from ....utils.progress import progress as bar
 
+    if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) or n_splits < 2:
+        raise InputError(f"cross_validate: n_splits must be an integer >= 2 (folds per repeat), got {n_splits!r}")
+    if isinstance(n_repeats, bool) or not isinstance(n_repeats, (int, np.integer)) or n_repeats < 1:
+        raise InputError(f"cross_validate: n_repeats must be an integer >= 1, got {n_repeats!r}")
     df, digest, label = _load(data)
     X = df[list(FEATURES)].to_numpy(dtype=np.float64)
     groups = group_ids(X)
