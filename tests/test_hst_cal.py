@@ -901,3 +901,15 @@ def test_cross_validate_refuses_too_few_folds_or_repeats(shared_data):
         cross_validate(df, n_splits=1, n_repeats=1, fast=True, progress=False)
     with pytest.raises(InputError, match="n_repeats"):
         cross_validate(df, n_splits=3, n_repeats=0, fast=True, progress=False)
+
+
+def test_cli_predict_file_without_dataset_name_says_ipst_option(trained, shared_data, tmp_path, capsys):
+    from spacekit.cli import main
+
+    src = tmp_path / "features.txt"
+    src.write_text((shared_data / MMF / "la8p01010_MemModelFeatures.txt").read_text())
+    assert main(["cal", "predict", "--models", str(trained.model_dir), str(src)]) == 1
+    err = capsys.readouterr().err
+    assert "features.txt" in err and "--ipst" in err
+    assert main(["cal", "predict", "--models", str(trained.model_dir), "--ipst", "la8p01010", str(src)]) == 0
+    assert _strict_json(capsys.readouterr().out)["ipst"] == "la8p01010"

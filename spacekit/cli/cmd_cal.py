@@ -123,10 +123,20 @@ def _cv(args) -> int:
 def _predict(args) -> int:
     from pathlib import Path
 
-    from ..skopes.hst.cal import load_predictor
+    from ..exceptions import InputError
+    from ..skopes.hst.cal import check_ipppssoot, load_predictor
 
     pred = load_predictor(args.models)
     for path in args.paths:
         ipst = args.ipst or Path(path.rstrip("/")).name.split("_")[0]
+        if not args.ipst:
+            try:
+                check_ipppssoot(ipst)
+            except InputError:
+                raise InputError(
+                    f"{path}: cannot tell the dataset from its name (expected "
+                    "<ipst>_MemModelFeatures.txt or a control/<ipst>/ folder, got "
+                    f"{Path(path.rstrip('/')).name!r}); name it with --ipst IPST"
+                ) from None
         print(json.dumps(_json_safe(pred.predict(ipst, path)), allow_nan=False), flush=True)
     return 0
