@@ -913,3 +913,15 @@ def test_cli_predict_file_without_dataset_name_says_ipst_option(trained, shared_
     assert "features.txt" in err and "--ipst" in err
     assert main(["cal", "predict", "--models", str(trained.model_dir), "--ipst", "la8p01010", str(src)]) == 0
     assert _strict_json(capsys.readouterr().out)["ipst"] == "la8p01010"
+
+
+def test_cross_validate_metric_absent_from_every_fold_is_nan_without_numpy_warnings(shared_data):
+    from spacekit.skopes.hst.cal import cross_validate
+
+    df = pd.read_csv(shared_data / "hst_cal" / "hst_cal_ddb_export_2021-05-11.csv")
+    sub = df[df["mem_bin"] < 3].sample(800, random_state=0)  # no bin-3 job: recall_bin3 undefined
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        cv = cross_validate(sub, n_splits=3, n_repeats=1, fast=True, progress=False)
+    assert np.isnan(cv["mean"]["recall_bin3"]) and np.isnan(cv["worst"]["recall_bin3"])
+    assert 0 <= cv["mean"]["recall_bin0"] <= 1

@@ -1070,11 +1070,15 @@ def cross_validate(
             for k in oof:
                 oof[k][te] = res[k]
     metric_names = [k for k in folds[0] if k not in ("repeat", "fold", "n_rows", "n_test_groups", "kept")]
-    mean = {k: float(np.nanmean([f[k] for f in folds])) for k in metric_names}
-    worst = {}
+    mean, worst = {}, {}
     for k in metric_names:
         vals = np.array([f[k] for f in folds], dtype=float)
-        worst[k] = float(np.nanmax(vals) if k in _HIGHER_WORSE else np.nanmin(vals))
+        vals = vals[~np.isnan(vals)]  # e.g. recall_bin3 of folds without a bin-3 job
+        if not len(vals):  # undefined in every fold: NaN, without numpy's empty-slice warnings
+            mean[k] = worst[k] = float("nan")
+            continue
+        mean[k] = float(np.mean(vals))
+        worst[k] = float(np.max(vals) if k in _HIGHER_WORSE else np.min(vals))
     worst_fold = max(folds, key=lambda f: f["under_bin_rate"])
     by_time = None
     if "timestamp" in df.columns and df["timestamp"].nunique() >= 2:
