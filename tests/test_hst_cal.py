@@ -925,3 +925,16 @@ def test_cross_validate_metric_absent_from_every_fold_is_nan_without_numpy_warni
         cv = cross_validate(sub, n_splits=3, n_repeats=1, fast=True, progress=False)
     assert np.isnan(cv["mean"]["recall_bin3"]) and np.isnan(cv["worst"]["recall_bin3"])
     assert 0 <= cv["mean"]["recall_bin0"] <= 1
+
+
+def test_predict_many_refuses_bare_paths_and_bad_chunk_size(trained, shared_data):
+    from spacekit.skopes.hst.cal import load_predictor, predict_many
+
+    pred = load_predictor(trained.model_dir)
+    files = sorted((shared_data / MMF).glob("*.txt"))[:2]
+    with pytest.raises(InputError, match=r"\(ipst, features\) pairs"):
+        predict_many([str(f) for f in files], pred)
+    with pytest.raises(InputError, match="chunk_size"):
+        predict_many({f.name[:9]: f for f in files}, pred, chunk_size=0)
+    assert predict_many([], pred) == []
+    assert [r["ipst"] for r in predict_many([(f.name[:9], f) for f in files], pred)] == [f.name[:9] for f in files]

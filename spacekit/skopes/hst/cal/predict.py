@@ -593,8 +593,21 @@ def predict_many(
     """
     import dask
 
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise InputError(f"predict_many: chunk_size must be a positive number of datasets per task, got {chunk_size!r}")
+    if isinstance(items, Mapping):
+        pairs = list(items.items())
+    else:
+        pairs = []
+        for i, item in enumerate(items):
+            pair = () if isinstance(item, (str, bytes, os.PathLike)) or not isinstance(item, Iterable) else tuple(item)
+            if len(pair) != 2:  # a bare path or text would be unpacked character by character
+                raise InputError(
+                    f"predict_many: item {i} is {item!r}; expected (ipst, features) pairs or a mapping "
+                    "ipst -> features, e.g. {p.name[:9]: p for p in paths}"
+                )
+            pairs.append(pair)
     predictor = model if isinstance(model, CalPredictor) else load_predictor(model)
-    pairs = list(items.items()) if isinstance(items, Mapping) else [tuple(i) for i in items]
     chunks = [pairs[i : i + chunk_size] for i in range(0, len(pairs), chunk_size)]
     if client is not None:
         futures = client.map(_predict_chunk, [predictor] * len(chunks), chunks)
