@@ -208,6 +208,9 @@ def test_parse_upload_of_a_real_memmodelfeatures_file(shared_data):
     assert str(values["n_files"]) == raw["n_files"]
     ipst, mapping = predict_page.features_from_form(values)
     assert ipst == "la8p01010" and mapping["DETECTOR"] == raw["DETECTOR"]
+    # saved by an editor with a byte-order mark: the same values
+    bom = "data:text/plain;base64," + base64.b64encode(b"\xef\xbb\xbf" + path.read_bytes()).decode()
+    assert predict_page.parse_upload(bom, path.name) == values
     with pytest.raises(FormatError, match="n_files"):
         predict_page.parse_upload("data:text/plain;base64," + base64.b64encode(b"a=1").decode(),
                                   "x.txt")

@@ -79,7 +79,8 @@ def features_from_form(values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 def parse_upload(contents: str, filename: str | None) -> dict[str, Any]:
     """Form values from an uploaded MemModelFeatures file (``key=value`` lines)."""
     try:
-        text = base64.b64decode(contents.split(",", 1)[1]).decode("utf-8")
+        # utf-8-sig: an editor's byte-order mark must not glue onto the first key
+        text = base64.b64decode(contents.split(",", 1)[1]).decode("utf-8-sig")
     except (IndexError, ValueError, UnicodeDecodeError):
         raise FormatError(f"{filename or 'the upload'} is not a text MemModelFeatures file "
                           "(expected key=value lines)") from None
