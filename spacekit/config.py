@@ -5,7 +5,9 @@ Each setting is resolved, highest priority first, from
 1. a value set in code: ``conf.timeout = 5`` or ``with conf.set_temp("timeout", 5): ...``;
 2. the environment variable ``SPACEKIT_<NAME>`` (e.g. ``SPACEKIT_DATA_MIRROR``);
 3. top-level ``name = value`` lines of astropy's configuration file for spacekit
-   (``~/.astropy/config/spacekit.cfg``, through :class:`astropy.config.ConfigNamespace`);
+   (``spacekit.cfg`` in the folder ``astropy.config.get_config_dir()`` returns:
+   ``~/.config/astropy/`` with astropy 8, ``~/.astropy/config/`` before; read through
+   :class:`astropy.config.ConfigNamespace`);
 4. the built-in default.
 
 Nothing is read until a setting is first used, so ``import spacekit`` stays free of side effects.
