@@ -13,7 +13,8 @@ def register(sub) -> None:
         description="Detrend each light curve and search it for periodic transits "
         "(box least squares by default). Prints a summary line per file, or one JSON object "
         "per file with --json: file, period (days), epoch (mid-transit BJD_TDB), duration "
-        "(days), depth (fraction), sde, detected and planets (one such object per planet).",
+        "(days), depth (fraction), sde, snr (red-noise), n_transits, detected and planets "
+        "(one such object per planet, without file).",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="light curve files")
     p.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
