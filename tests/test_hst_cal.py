@@ -938,3 +938,14 @@ def test_predict_many_refuses_bare_paths_and_bad_chunk_size(trained, shared_data
         predict_many({f.name[:9]: f for f in files}, pred, chunk_size=0)
     assert predict_many([], pred) == []
     assert [r["ipst"] for r in predict_many([(f.name[:9], f) for f in files], pred)] == [f.name[:9] for f in files]
+
+
+def test_table_errors_show_plain_values(shared_data):
+    from spacekit.exceptions import SchemaError
+
+    df = pd.read_csv(_table(shared_data)).head(20)
+    df.loc[3, "instr"] = 7
+    with pytest.raises(SchemaError) as err:
+        prepare_table(df)
+    assert "table (DataFrame): column instr" in str(err.value) and "first 7 in row 3" in str(err.value)
+    assert "np." not in str(err.value)

@@ -204,7 +204,7 @@ class K2Classifier:
         Examples
         --------
         >>> clf.predict_proba(np.ones((1, clf.length)))  # doctest: +SKIP
-        array([0.01], dtype=float32)
+        array([0.01])
         """
         X = np.asarray(X, dtype=float)
         if X.ndim == 1:

@@ -297,6 +297,11 @@ def parse_memmodel_features(text: str, ipst: str) -> dict[str, int]:
     return features_from_mapping(values, name)
 
 
+def _plain(value: Any) -> str:
+    """``repr`` of a table value without numpy's wrapper (``7``, not ``np.int64(7)``)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def memory_to_bin(memory_gb: Any) -> np.ndarray:
     """Memory bin (0-3) of peak memory values in GB (bins end at 1.792, 7.168, 14.336 GB).
 
@@ -352,7 +357,7 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
 
     if isinstance(data, pd.DataFrame):
         df = data.copy()
-        label = name or "table"
+        label = name or "(DataFrame)"
     elif not isinstance(data, (str, os.PathLike)) and not hasattr(data, "read"):
         raise InputError(
             f"table {name or ''}: expected a csv path or a pandas.DataFrame, got {type(data).__name__}"
@@ -398,7 +403,7 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
             first = df.loc[bad, col].iloc[0]
             raise SchemaError(
                 f"table {label}: column {col} must be numeric, found {int(bad.sum())} "
-                f"non-numeric or empty value(s), first {first!r} in {where(bad)}; fix or drop those rows"
+                f"non-numeric or empty value(s), first {_plain(first)} in {where(bad)}; fix or drop those rows"
             )
         values = vals.to_numpy(dtype=float)
         bad = ~np.isfinite(values) | (values < 0)
@@ -410,7 +415,7 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
             rule = (f"one of {list(_TABLE_CODES[col])}" if col in _TABLE_CODES else "a finite number >= 0")
             raise SchemaError(
                 f"table {label}: column {col} must be {rule}, found {int(bad.sum())} other value(s), "
-                f"first {df[col].iloc[int(np.flatnonzero(bad)[0])]!r} in {where(bad)}; fix or drop those rows"
+                f"first {_plain(df[col].iloc[int(np.flatnonzero(bad)[0])])} in {where(bad)}; fix or drop those rows"
             )
         if col == "crsplit" and (values > 2).any():
             _warn(
@@ -452,7 +457,7 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
             if wrong.any():
                 raise SchemaError(
                     f"table {label}: column mem_bin must be a bin 0-3 (or empty: derived from memory), "
-                    f"found {int(wrong.sum())} other value(s), first {df['mem_bin'][wrong].iloc[0]!r} in "
+                    f"found {int(wrong.sum())} other value(s), first {_plain(df['mem_bin'][wrong].iloc[0])} in "
                     f"{where(wrong)}; fix those rows or drop the column"
                 )
             out.loc[ok, "mem_bin"] = given[ok].astype(int)

@@ -981,8 +981,9 @@ def evaluate(model_dir: str | os.PathLike | CalPredictor, data: Any) -> dict:
 
     Examples
     --------
-    >>> evaluate("runs/hst_cal", "ddb_export.csv")["under_bin_rate"]  # doctest: +SKIP
-    0.0
+    >>> # the default model trained on the 2021-05-11 table, scored on the DynamoDB export
+    >>> evaluate("runs", "hst_cal_ddb_export_2021-05-11.csv")["under_bin_rate"]  # doctest: +SKIP
+    0.0266...
     """
     from .predict import load_predictor
 
