@@ -203,6 +203,10 @@ def test_cli_build_train_predict(tmp_path, capsys):
     assert rc == 0 and "held out A" in text and "held out B" in text and "SNR>=10" in text
     # the goal under the other SNR definitions (spacekit.skopes.k2.dataset.snr_definitions)
     assert "timescale SNR>=10" in text and "per-point std SNR>=10" in text and "timescale SNR bin" in text
+    lines = text.splitlines()
+    rows = lines[lines.index(next(x for x in lines if "timescale SNR bin" in x)) + 1:]
+    rows = [x for x in rows if x.startswith("  ") and x.split()[0][0].isdigit() and "-" in x.split()[0]]
+    assert rows and len({x.index(x.split()[1], len(x.split()[0]) + 2) for x in rows}) == 1  # one column
     ev = Run.open(next(p for p in sorted((runs / "k2").iterdir()) if "evaluate" in p.name))
     assert {"by_snr_timescale", "goal_snr_timescale", "goal_snr_std"} <= set(ev.metrics["k2"])
     pred = pd.read_csv(ev.predictions_path)

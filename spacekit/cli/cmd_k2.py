@@ -167,7 +167,8 @@ def run_evaluate(args) -> int:
         print("  timescale SNR bin   planets  recall  ROC-AUC vs negatives")
         for r in k2["by_snr_timescale"]:
             hi = "inf" if r["snr_max"] is None else f"{r['snr_max']:g}"
-            print(f"  {r['snr_min']:g}-{hi:<17} {r['n_planet']:<8} {_f(r.get('recall')):<7} "
+            label = f"{r['snr_min']:g}-{hi}"
+            print(f"  {label:<19} {r['n_planet']:<8} {_f(r.get('recall')):<7} "
                   f"{_f(r.get('roc_auc'))}")
     for star, r in k2["real_transits"].items():
         print(f"  real transits {star}: {r['n_windows']} windows, min p={r['min_probability']:.3f}, "
