@@ -669,6 +669,13 @@ def test_lambda_handler_both_event_forms(trained, shared_data, s3_bucket, s3_end
                           "Ipppssoot": "la8p01010"}, None)
     with pytest.raises(InputError, match="lacks"):
         P.lambda_handler({"Ipppssoot": "la8p01010"}, None)
+    key = "control/ib8t01010/ib8t01010_MemModelFeatures.txt"
+    with pytest.raises(InputError, match="names two datasets"):
+        P.lambda_handler({"Bucket": s3_bucket, "Key": key, "Ipppssoot": "ib8t01010", "Dataset": "la8p01010"})
+    with pytest.raises(InputError, match="is a URL"):
+        P.lambda_handler({"Bucket": s3_bucket, "Key": f"s3://{s3_bucket}/{key}", "Ipppssoot": "ib8t01010"})
+    same = P.lambda_handler({"Bucket": s3_bucket, "Key": key, "Ipppssoot": "ib8t01010", "Dataset": "ib8t01010"})
+    assert same == calcloud
 
 
 def test_dask_batch_in_process_and_cluster(trained, shared_data):

@@ -544,15 +544,22 @@ def lambda_handler(event: dict, context: Any = None) -> dict:
             f"lambda event lacks {missing}; expected {{'Bucket', 'Key', 'Ipppssoot'}} (calcloud) "
             f"or {{'Dataset', 'Bucket', 'Key'}} (spacekit), got keys {sorted(event)}"
         )
-    ipst = event.get("Ipppssoot") or event.get("Dataset")
-    if not ipst:
-        ipst = Path(str(event["Key"])).name.split("_")[0]
+    named = {k: str(event[k]) for k in ("Ipppssoot", "Dataset") if event.get(k)}
+    if len(set(named.values())) > 1:
+        raise InputError(f"lambda event names two datasets: {named}; send one of them")
+    ipst = next(iter(named.values()), None) or Path(str(event["Key"])).name.split("_")[0]
+    key = str(event["Key"])
+    if key.startswith("s3://"):
+        raise InputError(
+            f"lambda event Key {key!r} is a URL; send the object key inside the bucket, e.g. "
+            f"'control/{ipst}/{ipst}_MemModelFeatures.txt'"
+        )
     key_dir = os.environ.get("SPACEKIT_HST_CAL_MODEL_DIR", "")
     pred = _LAMBDA_CACHE.get(key_dir)
     if pred is None:
         pred = load_predictor(key_dir or None)
         _LAMBDA_CACHE[key_dir] = pred
-    url = f"s3://{event['Bucket']}/{str(event['Key']).lstrip('/')}"
+    url = f"s3://{event['Bucket']}/{key.lstrip('/')}"
     result = pred.predict(ipst, url)
     log.info("predicted %s: %s", ipst, {k: result[k] for k in ("memBin", "memVal", "clockTime")})
     return result
