@@ -920,6 +920,12 @@ def test_cli_predict_file_without_dataset_name_says_ipst_option(trained, shared_
     assert "features.txt" in err and "--ipst" in err
     assert main(["cal", "predict", "--models", str(trained.model_dir), "--ipst", "la8p01010", str(src)]) == 0
     assert _strict_json(capsys.readouterr().out)["ipst"] == "la8p01010"
+    # a bad file in a batch is reported and skipped: the others are still predicted, exit 1
+    good = [str(shared_data / MMF / f"{d}_MemModelFeatures.txt") for d in ("la8p01010", "ib8t01010")]
+    assert main(["cal", "predict", "--models", str(trained.model_dir), good[0], str(src), good[1]]) == 1
+    captured = capsys.readouterr()
+    assert [_strict_json(x)["ipst"] for x in captured.out.splitlines()] == ["la8p01010", "ib8t01010"]
+    assert "features.txt" in captured.err and "1 of 3 datasets could not be predicted" in captured.err
 
 
 def test_cross_validate_metric_absent_from_every_fold_is_nan_without_numpy_warnings(shared_data):

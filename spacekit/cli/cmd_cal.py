@@ -123,20 +123,30 @@ def _cv(args) -> int:
 def _predict(args) -> int:
     from pathlib import Path
 
-    from ..exceptions import InputError
+    from ..exceptions import InputError, SpacekitError
     from ..skopes.hst.cal import check_ipppssoot, load_predictor
 
     pred = load_predictor(args.models)
+    failed = 0
     for path in args.paths:
         ipst = args.ipst or Path(path.rstrip("/")).name.split("_")[0]
-        if not args.ipst:
-            try:
-                check_ipppssoot(ipst)
-            except InputError:
-                raise InputError(
-                    f"{path}: cannot tell the dataset from its name (expected "
-                    "<ipst>_MemModelFeatures.txt or a control/<ipst>/ folder, got "
-                    f"{Path(path.rstrip('/')).name!r}); name it with --ipst IPST"
-                ) from None
-        print(json.dumps(_json_safe(pred.predict(ipst, path)), allow_nan=False), flush=True)
-    return 0
+        try:
+            if not args.ipst:
+                try:
+                    check_ipppssoot(ipst)
+                except InputError:
+                    raise InputError(
+                        f"{path}: cannot tell the dataset from its name (expected "
+                        "<ipst>_MemModelFeatures.txt or a control/<ipst>/ folder, got "
+                        f"{Path(path.rstrip('/')).name!r}); name it with --ipst IPST"
+                    ) from None
+            result = pred.predict(ipst, path)
+        except SpacekitError as exc:
+            # one bad file does not stop a batch: it is reported and the exit status is 1
+            failed += 1
+            print(f"error: {path}: {exc}", file=sys.stderr, flush=True)
+            continue
+        print(json.dumps(_json_safe(result), allow_nan=False), flush=True)
+    if failed:
+        print(f"{failed} of {len(args.paths)} datasets could not be predicted", file=sys.stderr)
+    return 1 if failed else 0
