@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spacekit.exceptions import InputError, SchemaError
+from spacekit.exceptions import DataNotFoundError, FormatError, InputError, SchemaError
 from spacekit.skopes.hst.cal.features import (
     FEATURES,
     CalFeatureWarning,
@@ -868,8 +868,12 @@ def test_prepare_table_refuses_out_of_range_values_and_unreadable_files(shared_d
     assert set(cat["crsplit"]) <= {0, 1, 2}
     empty = tmp_path / "empty.csv"
     empty.write_text("")
-    with pytest.raises(InputError, match="empty.csv"):
+    with pytest.raises(FormatError, match="empty.csv"):
         prepare_table(empty)
+    with pytest.raises(DataNotFoundError, match="missing.csv"):
+        prepare_table(tmp_path / "missing.csv")
+    with pytest.raises(DataNotFoundError, match="folder"):
+        prepare_table(tmp_path)
     with pytest.raises(InputError, match="Series"):
         prepare_table(df.iloc[0])
     shifted = df.copy()

@@ -341,8 +341,12 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
         instr 0-3, mem_bin 0-3; crsplit counts above 2 of old encodings map to 2 with a
         warning), or an ``instr``/``dtype`` other than the row's ``ipst`` gives; the message
         names the column, the value and the first such row's dataset.
+    DataNotFoundError
+        A path that does not exist or is a folder.
+    FormatError
+        A file that is empty or not a readable csv (from :func:`spacekit.io.read_table`).
     InputError
-        A file that does not exist, is empty or is not a csv, or ``data`` of another type.
+        ``data`` of another type.
 
     Examples
     --------
@@ -358,7 +362,7 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
     if isinstance(data, pd.DataFrame):
         df = data.copy()
         label = name or "(DataFrame)"
-    elif not isinstance(data, (str, os.PathLike)) and not hasattr(data, "read"):
+    elif not isinstance(data, (str, os.PathLike)):
         raise InputError(
             f"table {name or ''}: expected a csv path or a pandas.DataFrame, got {type(data).__name__}"
             + ("; pass df.to_frame().T for one row" if isinstance(data, pd.Series) else "")
@@ -366,20 +370,11 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
     else:
         from pathlib import Path
 
+        from ....io import read_table
+
         label = name or Path(str(data)).name
-        try:
-            df = pd.read_csv(data)
-        except FileNotFoundError:
-            raise InputError(f"table {label}: file {data} does not exist") from None
-        except IsADirectoryError:
-            raise InputError(f"table {label}: {data} is a folder; pass a csv file") from None
-        except pd.errors.EmptyDataError:
-            raise InputError(
-                f"table {label}: {data} is empty; expected a csv with a header line naming the "
-                f"columns {list(FEATURES)}"
-            ) from None
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise InputError(f"table {label}: {data} is not a readable csv ({exc})") from None
+        # spacekit.io says what is wrong with the file (missing, a folder, empty, not a csv)
+        df = read_table(data, format="csv")
     missing = [c for c in FEATURES if c not in df.columns]
     if require_targets:
         missing += [c for c in ("memory", "wallclock") if c not in df.columns]
