@@ -513,7 +513,6 @@ def test_train_writes_versioned_run(trained):
 
 
 def test_resolve_model_dir_model_run_and_runs_folders(trained, tmp_path):
-    from spacekit.exceptions import DataNotFoundError
     from spacekit.skopes.hst.cal.predict import resolve_model_dir
 
     run = trained
@@ -662,7 +661,6 @@ def test_lambda_handler_both_event_forms(trained, shared_data, s3_bucket, s3_end
     assert isinstance(calcloud["memBin"], int) and isinstance(calcloud["clockTime"], int)
     # s3:// prefix of the control folder also works
     assert local.predict("ib8t01010", f"s3://{s3_bucket}/control/ib8t01010/")["memBin"] == calcloud["memBin"]
-    from spacekit.exceptions import DataNotFoundError
 
     with pytest.raises(DataNotFoundError):
         P.lambda_handler({"Bucket": s3_bucket, "Key": "control/la8p01010/la8p01010_MemModelFeatures.txt",
