@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from ...exceptions import InputError
+from ...utils.stats import robust_std
 from .whiten import WHITENED_NAMES, for_each_window, whitened_features
 
 __all__ = ["SEARCH_PASSES", "SCALAR_NAMES", "fold_features", "fold_view", "noise_profile"]
@@ -147,14 +148,13 @@ def noise_profile(X: np.ndarray, widths: tuple[int, ...] = PROFILE_WIDTHS) -> np
     X = np.asarray(X, dtype=float)
     n, length = X.shape
     c = np.concatenate([np.zeros((n, 1)), np.cumsum(X, axis=1)], axis=1)
-    med = np.median(X, axis=1, keepdims=True)
-    s1 = np.maximum(np.median(np.abs(X - med), axis=1) * 1.4826, 1e-12)
+    s1 = np.maximum(robust_std(X, axis=1), 1e-12)
     out = np.zeros((n, 2 * len(widths)))
     for j, d in enumerate(widths):
         if d >= length:
             continue
         m = (c[:, d:] - c[:, :-d]) / d
-        sd = np.maximum(np.median(np.abs(m - np.median(m, axis=1, keepdims=True)), axis=1) * 1.4826, 1e-12)
+        sd = np.maximum(robust_std(m, axis=1), 1e-12)
         out[:, 2 * j] = np.log(sd * np.sqrt(d) / s1 + 1e-6)
         out[:, 2 * j + 1] = np.clip(-(m.min(axis=1) - np.median(m, axis=1)) / sd, -50, 50) / 10.0
     return out

@@ -45,7 +45,8 @@ import numpy as np
 
 from ...exceptions import InputError
 from ...utils.deps import optional_import
-from .noise import TREND_WIDTH, _mad_std, robust_scatter, running_mean_scatter, trend_residual
+from ...utils.stats import robust_std
+from .noise import TREND_WIDTH, robust_scatter, running_mean_scatter, trend_residual
 
 __all__ = [
     "TRANSIT_RANGES",
@@ -425,7 +426,7 @@ def transit_snr_definitions(
     if (~mask).sum() >= 64:
         r = trend_residual(x, in_transit=mask, width=w)  # what point_scatter / timescale_scatter do
         valid = np.isfinite(r)
-        s_std = _mad_std(r[valid])
+        s_std = robust_std(r[valid])
         s_d = running_mean_scatter(np.where(valid, r, 0.0), d, valid=valid, center=0.0)
     else:  # too little out-of-transit flux to measure the noise on
         s_std = s_d = float("nan")

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from ...exceptions import InputError
+from ...utils.stats import MAD_TO_STD, robust_std
 
 __all__ = [
     "NOISE_RANGES",
@@ -135,7 +136,7 @@ def robust_scatter(flux: np.ndarray) -> float:
     d = d[np.isfinite(d)]
     if d.size == 0:
         return float("nan")
-    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0))
+    return float(robust_std(d) / np.sqrt(2.0))
 
 
 #: Width (cadences) of the running median removed before :func:`point_scatter` and
@@ -144,14 +145,6 @@ def robust_scatter(flux: np.ndarray) -> float:
 #: 200 cadences), far longer than most transits; callers widen it to 3 transit durations for
 #: longer transits (:func:`spacekit.skopes.k2.inject.transit_snr_definitions` does).
 TREND_WIDTH = 600
-
-
-def _mad_std(x: np.ndarray) -> float:
-    """1.4826 x the median absolute deviation (the std of Gaussian values); NaN when empty."""
-    x = np.asarray(x, dtype=float)
-    if x.size == 0:
-        return float("nan")
-    return float(1.4826 * np.median(np.abs(x - np.median(x))))
 
 
 def running_means(x: np.ndarray, width: int, *, valid: np.ndarray | None = None) -> np.ndarray:
@@ -232,8 +225,8 @@ def running_mean_scatter(
     if m.size < 2:
         return float("nan")
     if center is None:
-        return _mad_std(m)
-    return float(1.4826 * np.median(np.abs(m - float(center))))
+        return robust_std(m)
+    return float(MAD_TO_STD * np.median(np.abs(m - float(center))))
 
 
 def _running_median(y: np.ndarray, width: int) -> np.ndarray:
@@ -314,7 +307,7 @@ def trend_residual(
     trend = _running_median(y, w)
     for _ in range(max(0, int(n_iter))):
         r = x - trend
-        s = _mad_std(r[keep])
+        s = robust_std(r[keep])
         s = s if s > 0 else float(np.std(r[keep])) or 1.0
         y = np.where(keep, np.where(np.abs(r) > clip * s, trend, x), np.nan)
         trend = _running_median(y, w)
@@ -355,7 +348,7 @@ def point_scatter(
     True
     """
     r = trend_residual(flux, in_transit=in_transit, width=width)
-    return _mad_std(r[np.isfinite(r)])
+    return robust_std(r[np.isfinite(r)])
 
 
 def timescale_scatter(

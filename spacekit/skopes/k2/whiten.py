@@ -51,7 +51,8 @@ import numpy as np
 
 from ...exceptions import InputError
 from ...utils.progress import progress
-from .noise import _mad_std, running_means
+from ...utils.stats import robust_std
+from .noise import running_means
 
 __all__ = [
     "DURATIONS",
@@ -112,7 +113,7 @@ def _check_series(x: Any) -> np.ndarray:
 
 
 def _mad_sigma(x: np.ndarray) -> float:
-    s = _mad_std(x)
+    s = robust_std(x)
     return s if s > 0 else float(np.std(x)) or 1.0
 
 
