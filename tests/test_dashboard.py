@@ -211,6 +211,12 @@ def test_parse_upload_of_a_real_memmodelfeatures_file(shared_data):
     # saved by an editor with a byte-order mark: the same values
     bom = "data:text/plain;base64," + base64.b64encode(b"\xef\xbb\xbf" + path.read_bytes()).decode()
     assert predict_page.parse_upload(bom, path.name) == values
+    # read as the pipeline reads it: a line that is not key=value, or bytes that are not UTF-8,
+    # is a FormatError naming the file
+    for bad in (b"n_files=2\ntotal_mb 4\n", b"n_files=2\xff\n"):
+        with pytest.raises(FormatError, match="x_MemModelFeatures.txt"):
+            predict_page.parse_upload("data:text/plain;base64," + base64.b64encode(bad).decode(),
+                                      "x_MemModelFeatures.txt")
     with pytest.raises(FormatError, match="n_files"):
         predict_page.parse_upload("data:text/plain;base64," + base64.b64encode(b"a=1").decode(),
                                   "x.txt")

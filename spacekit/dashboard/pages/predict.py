@@ -78,20 +78,21 @@ def features_from_form(values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 def parse_upload(contents: str, filename: str | None) -> dict[str, Any]:
     """Form values from an uploaded MemModelFeatures file (``key=value`` lines)."""
+    from ...skopes.hst.cal import memmodel_pairs
+
+    label = filename or "the upload"
     try:
-        # utf-8-sig: an editor's byte-order mark must not glue onto the first key
-        text = base64.b64decode(contents.split(",", 1)[1]).decode("utf-8-sig")
-    except (IndexError, ValueError, UnicodeDecodeError):
-        raise FormatError(f"{filename or 'the upload'} is not a text MemModelFeatures file "
+        raw = base64.b64decode(contents.split(",", 1)[1])
+    except (IndexError, ValueError):
+        raise FormatError(f"{label} is not a text MemModelFeatures file "
                           "(expected key=value lines)") from None
-    pairs = {}
-    for line in text.splitlines():
-        if "=" in line:
-            key, value = line.split("=", 1)
-            pairs[key.strip()] = value.strip()
+    try:  # the pipeline's own reading (BOM, comments, repeated keys)
+        pairs = memmodel_pairs(raw, label)
+    except InputError as exc:
+        raise FormatError(str(exc)) from None
     if not {"n_files", "total_mb"} <= set(pairs):
         raise FormatError(
-            f"{filename or 'the upload'} lacks n_files/total_mb lines; a MemModelFeatures file "
+            f"{label} lacks n_files/total_mb lines; a MemModelFeatures file "
             f"has lines like 'n_files=2' and 'total_mb=4.0'; found keys {sorted(pairs)}"
         )
     values = dict(DEFAULT_INPUTS)

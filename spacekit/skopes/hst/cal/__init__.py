@@ -8,7 +8,7 @@ scikit-learn):
   ``predict(ipst, features)`` -> ``{"memBin", "memVal", "clockTime", ...}`` and
   ``predict_batch(df)``;
 - :func:`evaluate`, :func:`cross_validate` (repeated grouped k-fold);
-- :func:`parse_memmodel_features`, :func:`prepare_table`;
+- :func:`parse_memmodel_features` (:func:`memmodel_pairs` for the raw lines), :func:`prepare_table`;
 - :func:`lambda_handler` (AWS Lambda, calcloud's event), :func:`predict_many` (Dask).
 
 Examples
@@ -26,6 +26,7 @@ _EXPORTS = {
     "FEATURES": "features",
     "CalFeatureWarning": "features",
     "parse_memmodel_features": "features",
+    "memmodel_pairs": "features",
     "prepare_table": "features",
     "check_ipppssoot": "features",
     "memory_to_bin": "features",

@@ -43,6 +43,7 @@ __all__ = [
     "INSTRUMENTS",
     "CalFeatureWarning",
     "parse_memmodel_features",
+    "memmodel_pairs",
     "features_from_mapping",
     "check_ipppssoot",
     "memory_to_bin",
@@ -235,6 +236,63 @@ def features_from_mapping(values: Mapping[str, Any], ipst: str) -> dict[str, int
     }
 
 
+def memmodel_pairs(text: str | bytes, label: str = "file") -> dict[str, str]:
+    """The ``key=value`` lines of a MemModelFeatures file as raw strings (nothing mapped yet).
+
+    Blank and ``#`` lines are skipped, a leading byte-order mark is ignored, and a key given
+    twice with different values keeps the last one with a :class:`CalFeatureWarning` (calcloud
+    makes a dict of the lines). :func:`parse_memmodel_features` maps the result to the nine
+    features; the dashboard fills its form from it.
+
+    Parameters
+    ----------
+    text : str or bytes
+        The file's contents (bytes must be UTF-8).
+    label : str
+        What to call the file in messages (e.g. ``"dataset la8p01010"``).
+
+    Returns
+    -------
+    dict
+        ``{key: value}``, both stripped.
+
+    Examples
+    --------
+    >>> memmodel_pairs("n_files=5\\ntotal_mb=66.1\\n\\nDETECTOR=IR")
+    {'n_files': '5', 'total_mb': '66.1', 'DETECTOR': 'IR'}
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{label}: its MemModelFeatures file is not UTF-8 text (byte "
+                f"{text[exc.start:exc.start + 1]!r} at position {exc.start}); it holds ASCII "
+                "key=value lines: re-write it as UTF-8"
+            ) from None
+    # A byte-order mark (an editor's "UTF-8 with BOM") would otherwise glue onto the first key.
+    text = str(text).lstrip("\ufeff")
+    values: dict[str, str] = {}
+    for lineno, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if "=" not in line:
+            raise InputError(
+                f"{label}: line {lineno} {line!r} of its MemModelFeatures file is not "
+                "'key=value'"
+            )
+        key, value = (part.strip() for part in line.split("=", 1))
+        if key in values and values[key] != value:
+            # calcloud makes a dict of the lines: the last one wins, silently.
+            _warn(
+                f"{label}: key {key!r} appears more than once ({values[key]!r}, then "
+                f"{value!r}); the last value is used as in production: fix the MemModelFeatures file"
+            )
+        values[key] = value
+    return values
+
+
 def parse_memmodel_features(text: str, ipst: str) -> dict[str, int]:
     """Parse the text of a ``<ipst>_MemModelFeatures.txt`` file into the nine features.
 
@@ -265,35 +323,7 @@ def parse_memmodel_features(text: str, ipst: str) -> dict[str, int]:
     1
     """
     name = check_ipppssoot(ipst)
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                f"dataset {name}: its MemModelFeatures file is not UTF-8 text (byte "
-                f"{text[exc.start:exc.start + 1]!r} at position {exc.start}); it holds ASCII "
-                "key=value lines: re-write it as UTF-8"
-            ) from None
-    # A byte-order mark (an editor's "UTF-8 with BOM") would otherwise glue onto the first key.
-    text = str(text).lstrip("\ufeff")
-    values: dict[str, str] = {}
-    for lineno, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if "=" not in line:
-            raise InputError(
-                f"dataset {name}: line {lineno} {line!r} of its MemModelFeatures file is not "
-                "'key=value'"
-            )
-        key, value = (part.strip() for part in line.split("=", 1))
-        if key in values and values[key] != value:
-            # calcloud makes a dict of the lines: the last one wins, silently.
-            _warn(
-                f"dataset {name}: key {key!r} appears more than once ({values[key]!r}, then "
-                f"{value!r}); the last value is used as in production: fix the MemModelFeatures file"
-            )
-        values[key] = value
+    values = memmodel_pairs(text, f"dataset {name}")
     return features_from_mapping(values, name)
 
 
