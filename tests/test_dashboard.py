@@ -141,6 +141,21 @@ def test_figures_overlay_runs(tmp_path):
     np.testing.assert_allclose(res.data[1].y, 0.1)  # predicted - true
 
 
+def test_metrics_bars_give_each_metric_its_own_axis():
+    """An RMSE in GB next to one in seconds: on one shared axis the GB bars were invisible."""
+    import pandas as pd
+
+    t = pd.DataFrame({"memory.rmse": [3.9, 4.1], "wallclock.rmse": [17_700.0, 18_000.0]},
+                     index=["run a", "run b"])
+    fig = F.metrics_bar_figure(t, ["memory.rmse", "wallclock.rmse"])
+    axes = {m: {bar.yaxis for bar in fig.data if bar.hovertemplate.startswith(m)}
+            for m in t.columns}
+    assert len(axes["memory.rmse"]) == 1 and axes["memory.rmse"] != axes["wallclock.rmse"]
+    assert [b.name for b in fig.data if b.showlegend] == ["run a", "run b"]
+    assert {b.marker.color for b in fig.data if b.name == "run a"} == {
+        next(b.marker.color for b in fig.data if b.name == "run a")}
+
+
 def test_figures_per_class_curves_and_empty_states():
     rec = {"m": {"roc": {"fpr": [[0, 1], [0, 0.5, 1]], "tpr": [[0, 1], [0, 0.9, 1]],
                          "auc": [0.5, 0.7], "labels": ["a", "b"]}}}

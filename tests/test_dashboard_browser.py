@@ -61,6 +61,26 @@ def test_runs_and_evaluate_pages(dashboard, page, artifacts):
     _shot(page, artifacts, "evaluate")
 
 
+def test_evaluate_page_of_a_run_with_many_metrics_keeps_the_page_width(tmp_path, live_server,
+                                                                       page, artifacts):
+    """hst_cal training writes ~60 metrics: as table columns they made the page 11,450 px
+    wide; metrics are rows now, and any wide table scrolls inside its card."""
+    run = Run.create("hst_cal", "train", runs_dir=tmp_path / "runs")
+    run.write_metrics({"out_of_fold": {f"some_long_metric_name_{i:02d}": i / 7
+                                       for i in range(60)}})
+    app = create_app(runs_dir=tmp_path / "runs", max_workers=1)
+    try:
+        page.goto(live_server(app.server) + "/evaluate")
+        page.wait_for_selector("#eval-metrics-table")
+        _wait_plot(page, "#eval-metrics-bar")
+        assert page.locator("#eval-metrics-table tbody tr").count() == 60
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1400, width
+        _shot(page, artifacts, "evaluate-many-metrics")
+    finally:
+        app.spacekit.jobs.shutdown(wait=False)
+
+
 def test_explore_page_plots_and_switches_plot_kind(dashboard, page, artifacts, shared_data):
     url, _ = dashboard
     page.goto(url + "/explore")

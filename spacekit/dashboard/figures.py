@@ -73,7 +73,11 @@ def empty_figure(message: str) -> Any:
 
 
 def metrics_bar_figure(table: pd.DataFrame, metrics: Sequence[str]) -> Any:
-    """Grouped bars: one group per metric, one bar per run (``table`` indexed by run label).
+    """Bars of the chosen metrics, one small panel per metric, one bar per run.
+
+    ``table`` is indexed by run label. Each metric gets its own panel and y axis, so metrics
+    of different scales (an RMSE in GB next to one in seconds, an accuracy next to a loss)
+    stay readable; a run keeps its colour in every panel and appears once in the legend.
 
     Examples
     --------
@@ -82,15 +86,46 @@ def metrics_bar_figure(table: pd.DataFrame, metrics: Sequence[str]) -> Any:
     ['a', 'b']
     """
     go = _go()
+    from plotly.colors import qualitative
+    from plotly.subplots import make_subplots
+
     metrics = [m for m in metrics if m in table.columns]
     if table.empty or not metrics:
         return empty_figure("no numeric metrics in the selected runs")
-    fig = go.Figure()
-    for label, row in table[metrics].iterrows():
-        fig.add_trace(go.Bar(name=str(label), x=list(metrics), y=row.to_numpy(dtype=float)))
-    fig.update_layout(template=_TEMPLATE, barmode="group", title="Metrics", height=380,
-                      legend={"orientation": "h", "y": -0.2})
+    ncols = min(len(metrics), 2)
+    nrows = -(-len(metrics) // ncols)
+    titles = [_wrap_dotted(m, 30) for m in metrics]
+    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=titles,
+                        horizontal_spacing=0.12, vertical_spacing=0.5 / nrows)
+    palette = qualitative.Plotly
+    for i, (label, row) in enumerate(table[metrics].iterrows()):
+        for j, metric in enumerate(metrics):
+            fig.add_trace(
+                go.Bar(name=str(label), x=[str(label)], y=[float(row[metric])],
+                       marker_color=palette[i % len(palette)], legendgroup=str(label),
+                       showlegend=j == 0,
+                       hovertemplate=f"{metric}<br>%{{x}}: %{{y:.4g}}<extra></extra>"),
+                row=j // ncols + 1, col=j % ncols + 1,
+            )
+    fig.update_xaxes(showticklabels=False)
+    fig.update_annotations(font_size=11)
+    fig.update_layout(template=_TEMPLATE, title="Metrics", height=120 + 220 * nrows,
+                      legend={"orientation": "h", "y": -0.05, "yanchor": "top"},
+                      margin={"t": 80, "b": 40})
     return fig
+
+
+def _wrap_dotted(name: str, width: int) -> str:
+    """Break a dotted metric name into lines of about ``width`` characters (at the dots)."""
+    lines, line = [], ""
+    for part in name.split("."):
+        piece = f"{line}.{part}" if line else part
+        if line and len(piece) > width:
+            lines.append(line + ".")
+            line = part
+        else:
+            line = piece
+    return "<br>".join(lines + [line])
 
 
 def history_figure(records: Mapping[str, Mapping]) -> Any:

@@ -9,7 +9,11 @@ import pandas as pd
 
 
 def data_table(frame: pd.DataFrame, *, table_id: str | None = None, digits: int = 4) -> Any:
-    """An HTML table of a DataFrame (numbers rounded to ``digits`` significant digits)."""
+    """An HTML table of a DataFrame (numbers rounded to ``digits`` significant digits).
+
+    The table sits in a ``table-scroll`` box: a table wider (or, with many rows, taller) than
+    its card scrolls inside it instead of widening the whole page.
+    """
     from dash import html
 
     def cell(value: Any) -> Any:
@@ -24,7 +28,8 @@ def data_table(frame: pd.DataFrame, *, table_id: str | None = None, digits: int 
     head = html.Thead(html.Tr([html.Th(str(c), className="text") for c in frame.columns]))
     body = html.Tbody([html.Tr([cell(v) for v in row]) for row in frame.itertuples(index=False)])
     kwargs = {"id": table_id} if table_id else {}
-    return html.Table([head, body], className="data", **kwargs)
+    return html.Div(html.Table([head, body], className="data", **kwargs),
+                    className="table-scroll")
 
 
 def graph(graph_id: str, figure: Any = None, **kwargs: Any) -> Any:

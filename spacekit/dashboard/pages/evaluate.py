@@ -160,7 +160,11 @@ def register(app: Any, ctx: Any) -> None:
         if table.empty:
             shown = "Select one or more runs."
         else:
-            shown = data_table(table.reset_index(names="run"), table_id="eval-metrics-table")
+            # One row per metric, one column per run: runs compare side by side, and a run with
+            # dozens of metrics (hst_cal training writes ~60) makes a long table, not one
+            # thousands of pixels wide.
+            shown = data_table(table.T.reset_index(names="metric"),
+                               table_id="eval-metrics-table")
         outputs = [shown]
         for make in (figures.history_figure, figures.roc_figure, figures.pr_figure,
                      figures.confusion_figure, figures.residuals_figure):
