@@ -325,3 +325,37 @@ def test_residual_plots_refuse_nan_text_and_empty_like_regression_metrics(backen
         residual_plots(["a", "b"], [1.0, 2.0], backend=backend)
     with pytest.raises(InputError, match="at least one sample"):
         residual_plots([], [], backend=backend)
+
+
+def test_multiclass_proba_columns_follow_sorted_classes_not_codes():
+    # classes 1, 2, 3 (e.g. HST memory bins numbered from 1): column j is the j-th class
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(5)
+    t = rng.integers(1, 4, 150)
+    pr = rng.dirichlet(np.ones(3), 150)
+    pr[np.arange(150), t - 1] += 2.0
+    pr /= pr.sum(axis=1, keepdims=True)
+    report = compute(t, proba=pr, task="multiclass")
+    assert report.metrics["accuracy"] == 1.0  # was 0.0: argmax codes 0..2 against labels 1..3
+    assert set(report.predictions["y_pred"]) == {1, 2, 3}
+    curves = computer.curve_data(t, pr)["curves"]
+    assert [c["name"] for c in curves] == ["1", "2", "3", "micro"]
+    for c, k in zip(curves[:3], (1, 2, 3), strict=True):
+        assert c["auc"] == pytest.approx(roc_auc_score(t == k, pr[:, k - 1]))  # was ~0.25
+    # text classes: sorted order too (was a bare sklearn "Mix of label input types")
+    names = np.array(["a", "b", "c"])[t - 1]
+    assert compute(names, proba=pr, task="multiclass").metrics["accuracy"] == 1.0
+    # codes 0..k-1 with a class absent still map column j to code j
+    t0 = np.r_[np.zeros(5, int), np.full(5, 2)]
+    p0 = np.eye(3)[t0] * 0.8 + 0.2 / 3
+    assert compute(t0, proba=p0, task="multiclass").metrics["accuracy"] == 1.0
+    with pytest.raises(InputError, match="cannot be matched"):
+        compute([1, 3, 3], proba=np.full((3, 3), 1 / 3), task="multiclass")
+
+
+def test_multiclass_proba_that_does_not_sum_to_one_is_an_input_error():
+    rng = np.random.default_rng(1)
+    t = rng.integers(0, 3, 30)
+    with pytest.raises(InputError, match="sum to 1.*softmax"):
+        classification_metrics(t, t, rng.random((30, 3)))

@@ -125,6 +125,34 @@ def get_preds(
 predict_classes = get_preds
 
 
+def _proba_classes(y_true: np.ndarray, k: int) -> np.ndarray:
+    """The class value of each of the ``k`` columns of ``(n, k)`` probabilities.
+
+    Columns are in sorted class order: when ``y_true`` holds ``k`` classes they are its sorted
+    classes (``[1, 2, 3]``, ``["a", "b", "c"]``); when it holds fewer, its labels must be the
+    integer codes ``0..k-1`` (column ``j`` is code ``j``). Anything else cannot be matched.
+    """
+    try:
+        present = np.unique(y_true)
+    except TypeError:  # mixed types cannot be sorted
+        raise InputError(
+            "y_true mixes label types (e.g. numbers and text): use one type per label"
+        ) from None
+    if len(present) == k:
+        return present
+    whole = present.dtype.kind in "iub" or (
+        present.dtype.kind == "f" and bool(np.all(present == np.round(present)))
+    )
+    if whole and len(present) and present.min() >= 0 and present.max() < k:
+        return np.arange(k)
+    raise InputError(
+        f"proba has {k} columns (one per class, in sorted class order) but y_true holds "
+        f"{len(present)} classes {present[:10].tolist()}, so the columns cannot be matched to "
+        f"the classes; encode y_true as integer codes 0..{k - 1} (column j is code j), or pass "
+        "probabilities with one column per class of y_true"
+    )
+
+
 def _binary_labels(y: Any, what: str) -> np.ndarray:
     arr = _as_1d(y, what)
     if arr.dtype == bool:
@@ -288,10 +316,19 @@ def classification_metrics(y_true: Any, y_pred: Any, proba: Any = None) -> dict[
     }
     if pr is not None and pr.ndim == 2:
         present = np.unique(t)
+        _proba_classes(t, pr.shape[1])  # refuses columns that cannot be matched to classes
         if len(present) == pr.shape[1] == 2:  # two classes named otherwise than 0/1
             out["roc_auc_ovr"] = float(skm.roc_auc_score(t == present[1], pr[:, 1]))
         elif len(present) == pr.shape[1]:
-            out["roc_auc_ovr"] = float(skm.roc_auc_score(t, pr, multi_class="ovr"))
+            sums = pr.sum(axis=1)
+            if not np.allclose(sums, 1.0, atol=1e-3):
+                worst = float(sums[np.argmax(np.abs(sums - 1.0))])
+                raise InputError(
+                    "multiclass probabilities must sum to 1 over the classes of each row; found "
+                    f"a row summing to {worst:.4g}: apply a softmax (or normalise the rows, "
+                    "proba / proba.sum(axis=1, keepdims=True)) first"
+                )
+            out["roc_auc_ovr"] = float(skm.roc_auc_score(t, pr / sums[:, None], multi_class="ovr"))
         else:
             out["roc_auc_ovr"] = float("nan")
     return out

@@ -15,7 +15,13 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
-from .metrics import _as_1d, _check_proba, _check_same_length, _regression_pair
+from .metrics import (
+    _as_1d,
+    _check_proba,
+    _check_same_length,
+    _proba_classes,
+    _regression_pair,
+)
 
 __all__ = [
     "keras_history",
@@ -340,10 +346,7 @@ def curve_data(y_true: Any, proba: Any, *, labels: Any = None) -> dict[str, Any]
         name = labels[1] if labels is not None and len(labels) == 2 else "positive"
         return {"curves": [one(name, truth, score)]}
     k = pr.shape[1]
-    classes = np.unique(t)
-    codes = np.arange(k) if classes.dtype.kind in "iub" else classes
-    if len(codes) != k:
-        raise InputError(f"proba has {k} columns but y_true has classes {classes.tolist()}")
+    codes = _proba_classes(t, k)
     names = list(labels) if labels is not None and len(labels) == k else [str(c) for c in codes]
     onehot = (t[:, None] == np.asarray(codes)[None, :]).astype(int)
     curves = [one(names[j], onehot[:, j], pr[:, j]) for j in range(k) if 0 < onehot[:, j].sum() < len(t)]

@@ -14,6 +14,7 @@ from .metrics import (
     _as_1d,
     _check_proba,
     _check_same_length,
+    _proba_classes,
     classification_metrics,
     get_preds,
     regression_metrics,
@@ -164,7 +165,8 @@ def compute(
     y_true : array-like
         True classes (binary: 0/1) or values (regression).
     proba : array-like, optional
-        Classification probabilities: ``(n,)`` of class 1, or ``(n, n_classes)``. Classes are
+        Classification probabilities: ``(n,)`` of class 1, or ``(n, n_classes)`` with columns
+        in sorted class order (for ``y_true`` of 1, 2, 3 column 0 is class 1). Classes are
         derived from them (at ``threshold`` for binary) unless ``y_pred`` is given.
     y_pred : array-like, optional
         Predicted classes, or predicted values for regression.
@@ -277,6 +279,8 @@ def compute(
                     f"(y == {found[-1]!r}).astype(int), and pass labels={found[:2]} for names"
                 )
         _, p = get_preds(pr, threshold=threshold)
+        if pr.ndim == 2:  # column j is the j-th class in sorted order, not the code j
+            p = _proba_classes(t, pr.shape[1])[p]
     else:
         p = _as_1d(y_pred, "y_pred")
         _check_same_length(t, p, "y_true and y_pred")
