@@ -198,6 +198,39 @@ def test_load_feature_table_rederives_det_and_logs(shared_data, caplog):
     assert len(table) == 1791 and table["label"].sum() == 684
 
 
+def test_load_feature_table_maps_legacy_category_codes(shared_data):
+    """The 2021 tables' cat codes are a per-batch LabelEncoder: canonical after loading."""
+    from spacekit.datasets import load
+
+    raw = pd.read_csv(shared_data / "hst_svm" / "svm_2021-11-02_raw_svm_data.csv")
+    raw["canonical"] = raw["category"].map(svm.encode_category)
+    for name in ("svm_labeled_2021_07_28", "svm_unlabeled_2021_10_06"):
+        table = svm.load_feature_table(name)
+        both = raw.merge(table, on="index")
+        assert len(both) == 15 and (both["canonical"] == both["cat"]).all()
+        # the same rows as a DataFrame (datasets.load) or the csv path: the same codes
+        pd.testing.assert_series_equal(svm.load_feature_table(load(name))["cat"], table["cat"])
+        # loading a loaded table again changes nothing
+        pd.testing.assert_series_equal(svm.load_feature_table(table)["cat"], table["cat"])
+    path = shared_data / "hst_svm" / "svm_labeled_2021-07-28.csv"
+    labeled = svm.load_feature_table(path)
+    assert labeled["cat"].value_counts().sort_index().tolist() == [170, 55, 276, 149, 178, 202,
+                                                                    761]
+    # synthetic misaligned rows carry their original visit's category (437 of them had cat 0,
+    # their batch's own code, which told a model they were synthetic)
+    base = labeled["index"].str.extract(r"^(hst_.*_total_[a-z0-9]+)")[0]
+    synthetic = base != labeled["index"]
+    originals = labeled[~synthetic].set_index("index")["cat"]
+    assert synthetic.sum() == 619
+    assert (labeled.loc[synthetic, "cat"].to_numpy() == base[synthetic].map(originals)).all()
+    # a user's table is taken as canonical, unless told
+    df = pd.DataFrame({c: [1] for c in svm.FEATURES} | {"index": ["hst_1_01_acs_wfc_total_j01"]})
+    assert svm.load_feature_table(df)["cat"].tolist() == [1]
+    assert svm.load_feature_table(df, legacy_codes=True)["cat"].tolist() == [7]
+    with pytest.raises(SchemaError, match="2021 encoding never wrote"):
+        svm.load_feature_table(df.assign(cat=9), legacy_codes=True)
+
+
 def test_load_feature_table_from_dataset_name():
     table = svm.load_feature_table("svm_unlabeled_2021_10_06")
     assert len(table) == 1133 and "label" not in table.columns

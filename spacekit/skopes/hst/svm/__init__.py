@@ -8,7 +8,8 @@ Stages and their functions:
   :func:`ingest`, :func:`load_feature_table` (re-derives ``det`` from ``index``);
 - encodings (:mod:`.encode`): :data:`DETECTOR_CODES`, :data:`WCSTYPE_CODES`,
   :data:`CATEGORY_CODES`, :func:`encode_detector`, :func:`encode_wcstype`,
-  :func:`encode_category`, :func:`parse_index`, :func:`rederive_detector`;
+  :func:`encode_category`, :func:`parse_index`, :func:`rederive_detector`,
+  :func:`rederive_category`, :data:`LEGACY_CATEGORY_CODES`;
 - images (:mod:`.images`): :func:`render_frames` (``(3, 128, 128, 3)`` stacks),
   :func:`synthetic_misalignment`, :func:`save_frames_png`, :func:`load_image_arrays`;
 - models (:mod:`.model`): :class:`SvmModel` (``"gb"``, ``"mlp"``, ``"ensemble"``),
@@ -30,7 +31,8 @@ from spacekit.utils.lazy import lazy_exports
 _EXPORTS = {
     "encode": ["DETECTOR_CODES", "WCSTYPE_CODES", "CATEGORY_GROUPS", "CATEGORY_CODES",
                "FEATURES", "encode_detector", "encode_wcstype", "category_group",
-               "encode_category", "parse_index", "proposal_of", "rederive_detector"],
+               "encode_category", "parse_index", "proposal_of", "rederive_detector",
+               "LEGACY_CATEGORY_CODES", "rederive_category"],
     "stages": ["flatten_qa", "scrape_qa_json", "scrub_qa", "scrape_fits_headers",
                "add_target_category", "encode_features", "ingest", "load_feature_table"],
     "images": ["render_frames", "save_frames_png", "shift_catalog", "synthetic_misalignment",

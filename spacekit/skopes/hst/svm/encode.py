@@ -45,6 +45,8 @@ __all__ = [
     "parse_index",
     "proposal_of",
     "rederive_detector",
+    "LEGACY_CATEGORY_CODES",
+    "rederive_category",
 ]
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,12 @@ CATEGORY_GROUPS: dict[str, str] = {
     "GALAXY": "G",
 }
 CATEGORY_CODES: dict[str, int] = {"C": 0, "SS": 1, "I": 2, "U": 3, "SC": 4, "S": 5, "GC": 6, "G": 7}
+#: ``cat`` of upstream's 2021 tables (``svm_labeled_2021-07-28.csv``,
+#: ``svm_unlabeled_2021-10-06.csv``) → canonical code. Their encoder was scikit-learn's
+#: ``LabelEncoder`` over the group letters present (alphabetical: C, G, GC, I, S, SC, U, then
+#: a missing category), so GALAXY was 1 there and 7 here. Checked on the visits these tables
+#: share with the 298-row raw table (G, I, SC and U agree).
+LEGACY_CATEGORY_CODES: dict[int, int] = {0: 0, 1: 7, 2: 6, 3: 2, 4: 5, 5: 4, 6: 3, 7: 3}
 
 #: The model's input columns, in the order of ``svm_labeled_2021-07-28.csv``.
 FEATURES: tuple[str, ...] = (
@@ -232,4 +240,70 @@ def rederive_detector(df: pd.DataFrame, *, column: str = "det") -> pd.DataFrame:
                 len(out),
             )
     out[column] = codes
+    return out
+
+
+def rederive_category(
+    df: pd.DataFrame, *, legacy: bool = False, column: str = "cat"
+) -> pd.DataFrame:
+    """Return a copy of ``df`` with consistent target-category codes.
+
+    - ``legacy=True``: the codes are those of upstream's 2021 tables and are mapped to the
+      canonical ones with :data:`LEGACY_CATEGORY_CODES`;
+    - a synthetic row (its ``index`` has a suffix such as ``"_f125w_all_stat"``) gets the code
+      of its original visit when the table holds it: the target, hence the category, is the
+      same. Upstream encoded its synthetic misaligned rows in a separate batch, so in
+      ``svm_labeled_2021-07-28.csv`` 437 of them carry ``cat`` 0 while their originals carry
+      other codes, which let a model tell synthetic (misaligned) rows by their category.
+
+    The number of changed rows is logged at INFO.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"index": ["hst_1_01_acs_wfc_total_j01",
+    ...                              "hst_1_01_acs_wfc_total_j01_f606w_all_stat"], "cat": [1, 0]})
+    >>> rederive_category(df, legacy=True)["cat"].tolist()
+    [7, 7]
+    """
+    if "index" not in df.columns or column not in df.columns:
+        raise SchemaError(
+            f"cannot re-derive {column!r}: the table needs 'index' and {column!r} columns "
+            f"(found {list(df.columns)})"
+        )
+    out = df.copy()
+    old = pd.to_numeric(out[column], errors="coerce")
+    codes = old.copy()
+    if legacy:
+        unknown = sorted(set(old.dropna().unique()) - set(LEGACY_CATEGORY_CODES))
+        if unknown:
+            raise SchemaError(
+                f"{column!r} holds {unknown}, which upstream's 2021 encoding never wrote "
+                f"(it used {sorted(LEGACY_CATEGORY_CODES)}); pass legacy_codes=False if the "
+                "table already uses the canonical codes"
+            )
+        codes = old.map(LEGACY_CATEGORY_CODES)
+    parts = [parse_index(i) for i in out["index"]]
+    base = [f"hst_{p['proposal']}_{p['visit']}_{p['instr']}_{p['det']}_total_{p['dataset']}"
+            for p in parts]
+    synthetic = np.array([p["rest"] != "" for p in parts])
+    originals = pd.Series(codes.to_numpy()[~synthetic],
+                          index=np.asarray(base, dtype=object)[~synthetic])
+    originals = originals[~originals.index.duplicated()]
+    if synthetic.any():
+        from_base = pd.Series(base, dtype=object)[synthetic].map(originals)
+        found = from_base.notna()
+        if (~found).any():
+            log.info("%d synthetic rows have no original visit in the table; their %r codes "
+                     "are kept", int((~found).sum()), column)
+        codes.iloc[np.flatnonzero(synthetic)[found.to_numpy()]] = from_base[found].to_numpy()
+    changed = int((codes.to_numpy() != old.to_numpy()).sum())
+    if changed:
+        log.info(
+            "re-derived %r%s: %d of %d rows changed (synthetic rows take their original "
+            "visit's category)", column,
+            " from upstream's 2021 codes to the canonical ones" if legacy else "",
+            changed, len(out),
+        )
+    out[column] = codes.astype(int) if codes.notna().all() else codes
     return out

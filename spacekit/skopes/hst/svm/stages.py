@@ -46,6 +46,7 @@ from .encode import (
     encode_detector,
     encode_wcstype,
     parse_index,
+    rederive_category,
     rederive_detector,
 )
 
@@ -79,6 +80,20 @@ _SCRUBBED = ["detector", "dataset", "targname", "ra_targ", "dec_targ", "numexp",
              "point", "segment", "gaia", "index"]
 _FITS_COLS = ["rms_ra", "rms_dec", "nmatches", "wcstype"]
 _SECTION_ALIASES = {"general information": "gen_info", "general_information": "gen_info"}
+# upstream's 2021 tables, whose ``cat`` codes are LEGACY_CATEGORY_CODES: registered name,
+# file sha256, and sha256 of the newline-joined ``index`` column (for a DataFrame)
+_LEGACY_TABLES = {
+    "svm_labeled_2021_07_28": (
+        "b7ac1163e63ad619a74fb1c27ea2ea3b5f8dd0bc44b0071214c7210ffd95cd9e",
+        "ebbed8c1d9e1e747c78004b724fbb4110c226e4b1939ebe790fe50006ac4f51a",
+    ),
+    "svm_unlabeled_2021_10_06": (
+        "c0bc2c6baa7e130614aa2f75cb1b71e048e117ccf2cad8b2d2cd6364b1248f2f",
+        "6333f307337234a3cbf3c11b7d6ad9878c42adc9481f65f343812b764bc5f79a",
+    ),
+}
+#: ``DataFrame.attrs`` key set on tables :func:`load_feature_table` returns (codes canonical)
+CODES_ATTR = "spacekit_svm_codes"
 
 
 def flatten_qa(obj: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -435,16 +450,40 @@ def ingest(
     return encode_features(with_cat)
 
 
+def _is_legacy_table(data: Any, frame: pd.DataFrame) -> bool:
+    """Whether ``data`` is one of upstream's 2021 tables (by name, file sha256 or index)."""
+    import hashlib
+
+    if isinstance(data, pd.DataFrame):
+        if data.attrs.get(CODES_ATTR) == "canonical" or "index" not in data.columns:
+            return False
+        digest = hashlib.sha256("\n".join(data["index"].astype(str)).encode()).hexdigest()
+        return any(digest == idx for _, idx in _LEGACY_TABLES.values())
+    if str(data) in _LEGACY_TABLES:
+        return True
+    path = Path(data)
+    if path.is_file():
+        from ....utils import file_sha256
+
+        return file_sha256(path) in {sha for sha, _ in _LEGACY_TABLES.values()}
+    return False
+
+
 def load_feature_table(
     data: str | os.PathLike | pd.DataFrame,
     *,
     require_label: bool = False,
     rederive_det: bool = True,
+    legacy_codes: bool | None = None,
 ) -> pd.DataFrame:
     """Read an SVM feature table (csv path, dataset name or DataFrame) and clean it.
 
     ``det`` is re-derived from ``index`` (old tables numbered detectors per batch; the number
-    of changed rows is logged at INFO). Columns are checked and made numeric.
+    of changed rows is logged at INFO). ``cat`` is made consistent with
+    :func:`~spacekit.skopes.hst.svm.rederive_category`: upstream's 2021 tables are mapped to
+    the canonical codes, and synthetic rows take their original visit's category. Columns are
+    checked and made numeric; the table returned is marked (``attrs``) as canonical, so
+    loading it again changes nothing.
 
     Parameters
     ----------
@@ -455,6 +494,16 @@ def load_feature_table(
         Raise :class:`SchemaError` when there is no ``label`` column.
     rederive_det : bool
         Rebuild ``det`` from ``index`` (default True).
+    legacy_codes : bool, optional
+        Whether ``cat`` holds upstream's 2021 codes (:data:`LEGACY_CATEGORY_CODES`). By default
+        True for ``svm_labeled_2021_07_28`` and ``svm_unlabeled_2021_10_06`` (by name, file
+        sha256, or a DataFrame of their rows) and False otherwise (tables from :func:`ingest`
+        use the canonical codes).
+
+    Raises
+    ------
+    SchemaError
+        Missing columns or non-numeric values.
 
     Examples
     --------
@@ -502,9 +551,13 @@ def load_feature_table(
         frame[col] = values
     if rederive_det:
         frame = rederive_detector(frame)
+    legacy = _is_legacy_table(data, frame) if legacy_codes is None else bool(legacy_codes)
+    frame = rederive_category(frame, legacy=legacy)
     if "label" in frame.columns:
         labels = pd.to_numeric(frame["label"], errors="coerce")
         if require_label and (labels.isna().any() or not set(labels.unique()) <= {0, 1}):
             raise SchemaError(f"{name}: 'label' must hold 0 (aligned) or 1 (misaligned)")
         frame["label"] = labels
-    return frame.reset_index(drop=True)
+    frame = frame.reset_index(drop=True)
+    frame.attrs[CODES_ATTR] = "canonical"
+    return frame
