@@ -359,3 +359,14 @@ def test_multiclass_proba_that_does_not_sum_to_one_is_an_input_error():
     t = rng.integers(0, 3, 30)
     with pytest.raises(InputError, match="sum to 1.*softmax"):
         classification_metrics(t, t, rng.random((30, 3)))
+
+
+def test_text_probabilities_thresholds_and_regression_values_are_input_errors():
+    with pytest.raises(InputError, match="probabilities must be numbers"):
+        get_preds(["planet", "star"])
+    with pytest.raises(InputError, match="threshold must be a number"):
+        get_preds([0.1, 0.9], threshold="high")
+    with pytest.raises(InputError, match="y_pred must hold numbers"):
+        compute([1.0, 2.0], y_pred=["a", "b"], task="regression")
+    with pytest.raises(InputError, match="finite"):
+        compute([1.0, np.nan], y_pred=[1.0, 2.0], task="regression")

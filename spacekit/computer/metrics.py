@@ -39,7 +39,14 @@ def _check_same_length(a: np.ndarray, b: np.ndarray, names: str) -> None:
 
 
 def _check_proba(proba: np.ndarray) -> np.ndarray:
-    proba = np.asarray(proba, dtype=float)
+    try:
+        proba = np.asarray(proba, dtype=float)
+    except (TypeError, ValueError):
+        found = np.asarray(proba, dtype=object).ravel()[:3].tolist()
+        raise InputError(
+            f"probabilities must be numbers in [0, 1], found values like {found}; pass the "
+            "model's predicted probabilities (or use get_preds(model, x))"
+        ) from None
     if proba.ndim == 2 and proba.shape[1] == 1:
         proba = proba[:, 0]
     if proba.ndim not in (1, 2):
@@ -96,8 +103,12 @@ def get_preds(
     >>> get_preds([[0.1, 0.9], [0.8, 0.2]])[1].tolist()
     [1, 0]
     """
-    if not 0.0 <= float(threshold) <= 1.0:
-        raise InputError(f"threshold must be in [0, 1], got {threshold!r}")
+    try:
+        ok = 0.0 <= float(threshold) <= 1.0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise InputError(f"threshold must be a number in [0, 1], got {threshold!r}")
     if hasattr(proba_or_model, "predict") or hasattr(proba_or_model, "predict_proba"):
         if x is None:
             raise InputError("get_preds(model, x): x is required when a model is given")

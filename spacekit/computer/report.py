@@ -15,6 +15,7 @@ from .metrics import (
     _check_proba,
     _check_same_length,
     _proba_classes,
+    _regression_pair,
     classification_metrics,
     get_preds,
     regression_metrics,
@@ -237,9 +238,7 @@ def compute(
     if task == "regression":
         if y_pred is None:
             raise InputError("compute(task='regression') needs y_pred (the predicted values)")
-        t = _as_1d(y_true, "y_true").astype(float)
-        p = _as_1d(y_pred, "y_pred").astype(float)
-        _check_same_length(t, p, "y_true and y_pred")
+        t, p = _regression_pair(y_true, y_pred, "compute(task='regression')")
         report.metrics = regression_metrics(t, p)
         rt, rp = _thin(t, p)
         report.evaluation["residuals"] = {"y_true": rt, "y_pred": rp}
