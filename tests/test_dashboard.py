@@ -503,5 +503,13 @@ def test_malformed_evaluation_records_are_format_errors_naming_the_run():
         F.roc_figure({"r2": {"roc": {"fpr": [0, "x", 1], "tpr": [0, 0.5, 1]}}})
     with pytest.raises(FormatError, match="numbers"):
         F.history_figure({"r3": {"history": {"loss": ["a", "b"]}}})
+    # labels that do not match the matrix (was drawn as a wrong 1x1 matrix), curves whose x
+    # and y differ in length (plotly silently drew the shorter one)
+    with pytest.raises(FormatError, match="r5.*2x2 but has 1 labels"):
+        F.confusion_figure({"r5": {"confusion": {"labels": ["a"], "matrix": [[1, 2], [3, 4]]}}})
+    with pytest.raises(FormatError, match="r6.*ROC curve has 3 x values but 2 y"):
+        F.roc_figure({"r6": {"roc": {"fpr": [0, 0.5, 1], "tpr": [0, 1]}}})
+    with pytest.raises(FormatError, match="r7.*precision-recall curve has 2 x values but 3 y"):
+        F.pr_figure({"r7": {"pr": {"recall": [0, 1], "precision": [1, 0.5, 0.2]}}})
     ok = F.roc_figure({"r4": {"roc": {"fpr": [0, None, 1], "tpr": [0, 0.5, 1]}}})
     assert ok.data[0].name == "r4"

@@ -201,7 +201,8 @@ def roc_figure(records: Mapping[str, Mapping]) -> Any:
     for label, record in records.items():
         for suffix, x, y, auc in _curves(record.get("roc"), "fpr", "tpr", "auc"):
             name = f"{label}{suffix}" + (f" (AUC {auc:.3f})" if _is_num(auc) else "")
-            fig.add_trace(go.Scatter(x=_numbers(x), y=_numbers(y), mode="lines", name=name))
+            xs, ys = _curve_xy(label, "ROC", x, y)
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name))
     if not fig.data:
         return empty_figure("no ROC curves in the selected runs")
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
@@ -225,12 +226,25 @@ def pr_figure(records: Mapping[str, Mapping]) -> Any:
     for label, record in records.items():
         for suffix, x, y, ap in _curves(record.get("pr"), "recall", "precision", "ap"):
             name = f"{label}{suffix}" + (f" (AP {ap:.3f})" if _is_num(ap) else "")
-            fig.add_trace(go.Scatter(x=_numbers(x), y=_numbers(y), mode="lines", name=name))
+            xs, ys = _curve_xy(label, "precision-recall", x, y)
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name))
     if not fig.data:
         return empty_figure("no precision-recall curves in the selected runs")
     fig.update_layout(template=_TEMPLATE, title="Precision-recall", xaxis_title="recall",
                       yaxis_title="precision", height=400)
     return fig
+
+
+def _curve_xy(label: str, what: str, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The numbers of one curve, refusing an x and y of different lengths."""
+    xs, ys = _numbers(x), _numbers(y)
+    if len(xs) != len(ys):
+        raise FormatError(
+            f"run {label}: the {what} curve has {len(xs)} x values but {len(ys)} y values; "
+            "expected one point per pair; re-create evaluation.json with "
+            "computer.compute(...).save()"
+        )
+    return xs, ys
 
 
 def _is_num(value: Any) -> bool:
@@ -268,6 +282,12 @@ def confusion_figure(records: Mapping[str, Mapping]) -> Any:
                 "computer.compute(...).save()"
             )
         labels = [str(v) for v in (block.get("labels") or range(matrix.shape[0]))]
+        if len(labels) != matrix.shape[0]:
+            raise FormatError(
+                f"run {label}: the confusion matrix is {matrix.shape[0]}x{matrix.shape[1]} but "
+                f"has {len(labels)} labels ({', '.join(labels)[:80]}); expected one label per "
+                "row; re-create evaluation.json with computer.compute(...).save()"
+            )
         text = [[f"{v:.3g}" for v in row] for row in matrix]
         fig.add_trace(
             go.Heatmap(z=matrix, x=labels, y=labels, colorscale="Blues", showscale=False,
