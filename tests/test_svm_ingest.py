@@ -228,7 +228,7 @@ def test_load_feature_table_maps_legacy_category_codes(shared_data):
     assert svm.load_feature_table(df)["cat"].tolist() == [1]
     assert svm.load_feature_table(df, legacy_codes=True)["cat"].tolist() == [7]
     with pytest.raises(SchemaError, match="2021 encoding never wrote"):
-        svm.load_feature_table(df.assign(cat=9), legacy_codes=True)
+        svm.rederive_category(df.assign(cat=9), legacy=True)
 
 
 def test_load_feature_table_from_dataset_name():
@@ -247,6 +247,24 @@ def test_load_feature_table_bad_input(tmp_path):
         svm.load_feature_table(tmp_path / "missing.csv")
     with pytest.raises(SchemaError, match="label"):
         svm.load_feature_table(df.fillna(1.0), require_label=True)
+
+
+def test_load_feature_table_refuses_bad_files_and_codes(tmp_path, shared_data):
+    df = pd.DataFrame({c: [1.0] for c in svm.FEATURES} | {"index": ["hst_1_01_acs_wfc_total_j01"]})
+    # not a csv (the image archive), an empty file, a folder: spacekit errors, not pandas'
+    with pytest.raises(FormatError, match="not a csv"):
+        svm.load_feature_table(shared_data / "hst_svm" / "svm_img_pred_2samples.npz")
+    (tmp_path / "empty.csv").write_bytes(b"")
+    with pytest.raises(FormatError, match="empty"):
+        svm.load_feature_table(tmp_path / "empty.csv")
+    with pytest.raises(DataNotFoundError, match="is a folder"):
+        svm.load_feature_table(tmp_path)
+    # codes outside the canonical tables and impossible counts were used silently
+    for col, value in (("wcs", 4), ("cat", 8), ("cat", 2.5), ("wcs", -1), ("point", -5)):
+        with pytest.raises(SchemaError, match=f"'{col}' must hold"):
+            svm.load_feature_table(df.assign(**{col: value}))
+    with pytest.raises(SchemaError, match="infinite"):
+        svm.load_feature_table(df.assign(rms_ra=np.inf))
 
 
 def test_cli_ingest(prep, tmp_path, capsys, fake_mast):

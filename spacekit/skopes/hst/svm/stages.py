@@ -92,6 +92,8 @@ _LEGACY_TABLES = {
         "6333f307337234a3cbf3c11b7d6ad9878c42adc9481f65f343812b764bc5f79a",
     ),
 }
+_CODE_RANGES = {"wcs": (0, 3), "cat": (0, 7)}
+_COUNTS = ("numexp", "nmatches", "point", "segment", "gaia")
 #: ``DataFrame.attrs`` key set on tables :func:`load_feature_table` returns (codes canonical)
 CODES_ATTR = "spacekit_svm_codes"
 
@@ -502,8 +504,14 @@ def load_feature_table(
 
     Raises
     ------
+    DataNotFoundError
+        A path that does not exist or is a folder.
+    FormatError
+        A file that is empty or not a csv.
     SchemaError
-        Missing columns or non-numeric values.
+        Missing columns; missing, non-numeric or infinite values; negative counts
+        (numexp, nmatches, point, segment, gaia); ``wcs`` or ``cat`` codes that are not
+        canonical (0-3 and 0-7).
 
     Examples
     --------
@@ -517,9 +525,12 @@ def load_feature_table(
     else:
         path = Path(data)
         if path.suffix.lower() in {".csv", ".txt"} or path.exists():
-            if not path.is_file():
+            from ....io import read_table
+
+            if not path.exists():
                 raise DataNotFoundError(f"feature table {path} does not exist")
-            frame, name = pd.read_csv(path), str(path)
+            # a folder, an empty file or a non-csv (an .npz of images): spacekit errors
+            frame, name = read_table(path, format="csv"), str(path)
         else:
             from ....datasets import load as _load_dataset
 
@@ -541,12 +552,28 @@ def load_feature_table(
         if col in ("det",):
             continue
         values = pd.to_numeric(frame[col], errors="coerce")
-        bad = values.isna()
+        bad = ~np.isfinite(values.astype(float))
         if bad.any():
             rows = frame.loc[bad, "index"].astype(str).tolist()[:3]
             raise SchemaError(
-                f"{name}: column {col!r} has {int(bad.sum())} missing or non-numeric values "
-                f"(e.g. visits {rows}); fill or drop them before training or predicting"
+                f"{name}: column {col!r} has {int(bad.sum())} missing, non-numeric or "
+                f"infinite values (e.g. visits {rows}); fill or drop them before training or "
+                "predicting"
+            )
+        if col in _CODE_RANGES:
+            lo, hi = _CODE_RANGES[col]
+            bad = (values < lo) | (values > hi) | (values % 1 != 0)
+            what = f"integer codes {lo}-{hi}"
+        else:
+            bad = (values < 0) if col in _COUNTS else pd.Series(False, index=values.index)
+            what = "counts >= 0"
+        if bad.any():
+            rows = frame.loc[bad, "index"].astype(str).tolist()[:3]
+            found = sorted({float(v) for v in values[bad]})[:5]
+            raise SchemaError(
+                f"{name}: column {col!r} must hold {what}; found {found} (e.g. visits {rows}). "
+                "Encode wcs and cat with spacekit.skopes.hst.svm.encode_features "
+                "(WCSTYPE_CODES, CATEGORY_CODES) or fix the rows"
             )
         frame[col] = values
     if rederive_det:
