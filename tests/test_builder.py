@@ -81,6 +81,36 @@ def test_build_mlp_cnn3d_and_ensemble_shapes():
         build_mlp(0)
 
 
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: build_mlp("a"), "input_dim .* positive integer"),
+        (lambda: build_mlp((3,)), "input_dim .* positive integer"),
+        (lambda: build_mlp(3.7), "input_dim .* positive integer"),  # was truncated to 3
+        (lambda: build_mlp(3, dropout="x"), r"dropout must be a number in \[0, 1\)"),
+        (lambda: build_mlp(3, activation="rleu"), "not a Keras activation"),
+        (lambda: build_mlp(3, output_activation="sigmod"), "output_activation='sigmod'"),
+        (lambda: build_mlp(3, hidden=(8, 2.5)), "hidden must be a sequence of positive"),
+        (lambda: build_cnn1d((100, 2), kernel_size=0), "kernel_size must be a positive"),
+        (lambda: build_cnn1d((100, 2), pool_strides=0), "pool_strides must be a positive"),
+        (lambda: build_cnn1d((100.5, 2)), "input_shape must be a sequence of positive"),
+        (lambda: build_cnn3d((3, 16, 16, 3), kernel_size=(3, 3)), "kernel_size must be one"),
+        (lambda: build_ensemble(2.5, (3, 16, 16, 3)), "tabular_dim .* positive integer"),
+    ],
+)
+def test_builders_refuse_bad_arguments_with_input_errors(call, match):
+    # these were bare ValueError/TypeError/ZeroDivisionError from int(), float() or Keras
+    with pytest.raises(InputError, match=match):
+        call()
+
+
+def test_builders_take_numpy_ints_and_an_int_3d_pool_size():
+    model = build_cnn1d(np.int64(100), filters=(4,), kernel_size=np.int64(3))
+    assert model.input_shape == (None, 100, 1)
+    cnn = build_cnn3d((2, 8, 8, 1), filters=(2,), dense=(4,), pool_size=2)  # was a TypeError
+    assert cnn.output_shape == (None, 1)
+
+
 # -- balanced batches ---------------------------------------------------------------------
 def _imbalanced(n=200, pos=20, t=40, seed=0):
     rng = np.random.default_rng(seed)

@@ -7,6 +7,7 @@ imported inside each function, so importing this module stays light.
 from __future__ import annotations
 
 import logging
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,32 +31,79 @@ def _as_tuple(value: Any, n: int, what: str) -> tuple:
     return (value,) * n
 
 
-def _check_sizes(sizes: Any, what: str) -> tuple[int, ...]:
-    try:
-        out = tuple(int(s) for s in sizes)
-    except (TypeError, ValueError):
-        raise InputError(f"{what} must be a sequence of positive integers, got {sizes!r}") from None
-    if any(s < 1 for s in out):
-        raise InputError(f"{what} must be positive integers, got {out!r}")
+def _whole(value: Any) -> int | None:
+    """``value`` as an int when it is a whole number (int, numpy integer, 3.0), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real) and float(value).is_integer():
+        return int(value)
+    return None
+
+
+def _check_int(value: Any, what: str) -> int:
+    """A positive whole number (``3``, ``np.int64(3)``, ``3.0``), else an InputError."""
+    out = _whole(value)
+    if out is None or out < 1:
+        raise InputError(f"{what} must be a positive integer, got {value!r}")
     return out
 
 
-def _check_rate(rate: float, what: str) -> float:
-    rate = float(rate)
-    if not 0.0 <= rate < 1.0:
-        raise InputError(f"{what} must be in [0, 1), got {rate!r}")
-    return rate
+def _check_sizes(sizes: Any, what: str) -> tuple[int, ...]:
+    try:
+        items = tuple(sizes)
+    except TypeError:
+        raise InputError(f"{what} must be a sequence of positive integers, got {sizes!r}") from None
+    out = tuple(_whole(s) for s in items)
+    if isinstance(sizes, str) or any(s is None or s < 1 for s in out):
+        raise InputError(f"{what} must be a sequence of positive integers, got {sizes!r}")
+    return out  # type: ignore[return-value]
+
+
+def _check_rate(rate: Any, what: str) -> float:
+    try:
+        value = float(rate)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not 0.0 <= value < 1.0:
+        raise InputError(f"{what} must be a number in [0, 1), got {rate!r}")
+    return value
+
+
+def _check_activation(name: Any, what: str) -> Any:
+    """Refuse an activation Keras does not know, before any layer is built."""
+    import keras
+
+    try:
+        keras.activations.get(name)
+    except (ValueError, TypeError):
+        raise InputError(
+            f"{what}={name!r} is not a Keras activation; use a name such as 'relu', 'tanh', "
+            "'sigmoid', 'softmax', 'linear' or a callable"
+        ) from None
+    return name
+
+
+def _kernel(value: Any, n: int, what: str) -> int | tuple[int, ...]:
+    """One positive int, or a sequence of ``n`` (one per spatial axis)."""
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        sizes = _check_sizes(value, what)
+        if len(sizes) != n:
+            raise InputError(f"{what} must be one integer or {n} integers, got {value!r}")
+        return sizes
+    return _check_int(value, what)
 
 
 def _mlp_branch(x, hidden, activation, dropout, batch_norm, prefix):
     from keras import layers
 
-    drops = _as_tuple(dropout, len(hidden), "dropout")
+    drops = tuple(_check_rate(r, "dropout") for r in _as_tuple(dropout, len(hidden), "dropout"))
     for i, (units, rate) in enumerate(zip(hidden, drops, strict=True), start=1):
         x = layers.Dense(units, activation=activation, name=f"{prefix}dense{i}")(x)
         if batch_norm:
             x = layers.BatchNormalization(name=f"{prefix}bn{i}")(x)
-        if _check_rate(rate, "dropout") > 0:
+        if rate > 0:
             x = layers.Dropout(rate, name=f"{prefix}drop{i}")(x)
     return x
 
@@ -63,9 +111,7 @@ def _mlp_branch(x, hidden, activation, dropout, batch_norm, prefix):
 def _output(x, units: int, activation: str, name: str = "output"):
     from keras import layers
 
-    if int(units) < 1:
-        raise InputError(f"output_units must be >= 1, got {units!r}")
-    return layers.Dense(int(units), activation=activation, name=name)(x)
+    return layers.Dense(units, activation=activation, name=name)(x)
 
 
 def build_mlp(
@@ -116,10 +162,12 @@ def build_mlp(
     """
     import keras
 
-    if int(input_dim) < 1:
-        raise InputError(f"input_dim must be a positive number of features, got {input_dim!r}")
+    input_dim = _check_int(input_dim, "input_dim (the number of features)")
     hidden = _check_sizes(hidden, "hidden")
-    inputs = keras.Input(shape=(int(input_dim),), name="features")
+    output_units = _check_int(output_units, "output_units")
+    _check_activation(activation, "activation")
+    _check_activation(output_activation, "output_activation")
+    inputs = keras.Input(shape=(input_dim,), name="features")
     x = _mlp_branch(inputs, hidden, activation, dropout, batch_norm, prefix="")
     outputs = _output(x, output_units, output_activation)
     return keras.Model(inputs, outputs, name=name)
@@ -159,7 +207,7 @@ def build_cnn1d(
     Parameters
     ----------
     input_shape : int or (int, int)
-        ``(timesteps, channels)``; an int means ``(timesteps, 1)``. The seed used
+        ``(timesteps, channels)``; an int (Python or numpy) means ``(timesteps, 1)``. The seed used
         ``(3197, 2)``: the flux and its smoothed copy (``add_smoothed_channel``).
     filters : sequence of int
         Filters of each convolution block.
@@ -190,7 +238,9 @@ def build_cnn1d(
     Raises
     ------
     InputError
-        When the series is too short for the convolution/pooling stack.
+        When the series is too short for the convolution/pooling stack, or a size is not a
+        positive integer, a dropout rate is outside [0, 1) or an activation is unknown
+        (before any layer is built).
 
     Examples
     --------
@@ -202,7 +252,7 @@ def build_cnn1d(
     import keras
     from keras import layers
 
-    if isinstance(input_shape, int):
+    if _whole(input_shape) is not None:
         input_shape = (input_shape, 1)
     input_shape = _check_sizes(input_shape, "input_shape")
     if len(input_shape) != 2:
@@ -214,9 +264,15 @@ def build_cnn1d(
     dense = _check_sizes(dense, "dense")
     if padding not in {"valid", "same"}:
         raise InputError(f"padding must be 'valid' or 'same', got {padding!r}")
+    kernel_size = _check_int(kernel_size, "kernel_size")
+    pool_size = _check_int(pool_size, "pool_size")
+    pool_strides = _check_int(pool_strides, "pool_strides")
+    output_units = _check_int(output_units, "output_units")
+    _check_activation(activation, "activation")
+    _check_activation(output_activation, "output_activation")
     length = input_shape[0]
     for i in range(len(filters)):
-        length = _conv_out_length(length, int(kernel_size), padding, int(pool_size), int(pool_strides))
+        length = _conv_out_length(length, kernel_size, padding, pool_size, pool_strides)
         if length < 1:
             raise InputError(
                 f"a series of {input_shape[0]} timesteps is too short for {len(filters)} "
@@ -224,18 +280,18 @@ def build_cnn1d(
                 f"{pool_strides}): it vanishes after block {i + 1}; use fewer filters, a "
                 "smaller kernel_size or pool_strides, or padding='same'"
             )
-    drops = _as_tuple(dropout, len(dense), "dropout")
+    drops = tuple(_check_rate(r, "dropout") for r in _as_tuple(dropout, len(dense), "dropout"))
 
     inputs = keras.Input(shape=input_shape, name="series")
     x = inputs
     for i, n in enumerate(filters, start=1):
-        x = layers.Conv1D(n, int(kernel_size), activation=activation, padding=padding, name=f"conv{i}")(x)
-        x = layers.MaxPooling1D(pool_size=int(pool_size), strides=int(pool_strides), name=f"pool{i}")(x)
+        x = layers.Conv1D(n, kernel_size, activation=activation, padding=padding, name=f"conv{i}")(x)
+        x = layers.MaxPooling1D(pool_size=pool_size, strides=pool_strides, name=f"pool{i}")(x)
         if batch_norm:
             x = layers.BatchNormalization(name=f"bn{i}")(x)
     x = layers.Flatten(name="flatten")(x)
     for i, (units, rate) in enumerate(zip(dense, drops, strict=True), start=1):
-        if _check_rate(rate, "dropout") > 0:
+        if rate > 0:
             x = layers.Dropout(rate, name=f"drop{i}")(x)
         x = layers.Dense(units, activation=activation, name=f"dense{i}")(x)
     outputs = _output(x, output_units, output_activation)
@@ -294,11 +350,12 @@ def build_cnn3d(
         Filters of each ``Conv3D`` block (``padding="same"``), each followed by max-pooling
         and optional batch normalisation; a global average pooling ends the stack.
     kernel_size : int or sequence of int
-        Convolution kernel.
+        Convolution kernel, one int for all three axes or ``(frames, height, width)``.
     activation : str
         Activation of convolution and dense layers.
-    pool_size : sequence of int
-        3D pooling window (the default keeps the frame axis and halves height and width).
+    pool_size : int or sequence of int
+        3D pooling window, one int for all three axes or ``(frames, height, width)`` (the
+        default keeps the frame axis and halves height and width).
     batch_norm : bool
         Batch normalisation after each pooling layer.
     dense : sequence of int
@@ -327,8 +384,13 @@ def build_cnn3d(
     input_shape = _check_image_shape(input_shape)
     filters = _check_sizes(filters, "filters")
     dense = _check_sizes(dense, "dense")
+    kernel_size = _kernel(kernel_size, 3, "kernel_size")
+    pool_size = _kernel(pool_size, 3, "pool_size")
+    output_units = _check_int(output_units, "output_units")
+    _check_activation(activation, "activation")
+    _check_activation(output_activation, "output_activation")
     inputs = keras.Input(shape=input_shape, name="images")
-    x = _cnn3d_branch(inputs, filters, kernel_size, activation, tuple(pool_size), batch_norm, "")
+    x = _cnn3d_branch(inputs, filters, kernel_size, activation, pool_size, batch_norm, "")
     x = _mlp_branch(x, dense, activation, dropout, False, prefix="head_")
     outputs = _output(x, output_units, output_activation)
     return keras.Model(inputs, outputs, name=name)
@@ -395,18 +457,22 @@ def build_ensemble(
     import keras
     from keras import layers
 
-    if int(tabular_dim) < 1:
-        raise InputError(f"tabular_dim must be a positive number of features, got {tabular_dim!r}")
+    tabular_dim = _check_int(tabular_dim, "tabular_dim (the number of tabular features)")
     image_shape = _check_image_shape(image_shape)
+    cnn_kernel_size = _kernel(cnn_kernel_size, 3, "cnn_kernel_size")
+    cnn_pool_size = _kernel(cnn_pool_size, 3, "cnn_pool_size")
+    output_units = _check_int(output_units, "output_units")
+    _check_activation(activation, "activation")
+    _check_activation(output_activation, "output_activation")
     mlp_hidden = _check_sizes(mlp_hidden, "mlp_hidden")
     cnn_filters = _check_sizes(cnn_filters, "cnn_filters")
     cnn_dense = _check_sizes(cnn_dense, "cnn_dense")
     head = _check_sizes(head, "head")
 
-    tab_in = keras.Input(shape=(int(tabular_dim),), name="tabular")
+    tab_in = keras.Input(shape=(tabular_dim,), name="tabular")
     img_in = keras.Input(shape=image_shape, name="images")
     a = _mlp_branch(tab_in, mlp_hidden, activation, dropout, False, prefix="mlp_")
-    b = _cnn3d_branch(img_in, cnn_filters, cnn_kernel_size, activation, tuple(cnn_pool_size), batch_norm, "cnn_")
+    b = _cnn3d_branch(img_in, cnn_filters, cnn_kernel_size, activation, cnn_pool_size, batch_norm, "cnn_")
     b = _mlp_branch(b, cnn_dense, activation, dropout, False, prefix="cnn_head_")
     x = layers.Concatenate(name="concat")([a, b])
     x = _mlp_branch(x, head, activation, dropout, False, prefix="head_")
