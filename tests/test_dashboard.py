@@ -324,6 +324,27 @@ def test_entry_command_rejects_bad_workers(tmp_path, capsys):
     assert "--threads must be at least 1" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("debug", [[], ["--debug"]])
+def test_entry_command_on_a_taken_port_says_so(tmp_path, capsys, debug):
+    """A second dashboard on the same port was an OSError traceback after the 'open http://…'
+    line had already been printed."""
+    from spacekit.cli import main
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        rc = main(["dashboard", "--port", str(port), "--runs", str(tmp_path)] + debug)
+    out = capsys.readouterr()
+    assert rc == 1
+    assert f"port {port} is already in use" in out.err and "--port" in out.err
+    assert "open http" not in out.out
+    rc = main(["dashboard", "--host", "10.255.255.1", "--port", str(port), "--runs",
+               str(tmp_path)] + debug)
+    out = capsys.readouterr()
+    assert rc == 1 and "cannot listen on 10.255.255.1" in out.err and "0.0.0.0" in out.err
+
+
 def test_dockerfile_lints_clean_and_matches_the_entry_command():
     dockerfile = ROOT / "docker" / "Dockerfile"
     hadolint = shutil.which("hadolint") or str(Path(sys.executable).with_name("hadolint"))

@@ -35,8 +35,11 @@ def run(args) -> int:
     everywhere = args.host in ("0.0.0.0", "::")
     local = "127.0.0.1" if everywhere else args.host
     where = f"all interfaces ({args.host})" if everywhere else args.host
-    print(f"spacekit dashboard: open http://{local}:{args.port}/ (listening on {where}, "
-          f"runs: {args.runs or 'the runs_dir setting'}); Ctrl-C stops it", flush=True)
+
+    def ready() -> None:
+        print(f"spacekit dashboard: open http://{local}:{args.port}/ (listening on {where}, "
+              f"runs: {args.runs or 'the runs_dir setting'}); Ctrl-C stops it", flush=True)
+
     serve(args.runs, host=args.host, port=args.port, debug=args.debug, max_workers=args.workers,
-          threads=args.threads)
+          threads=args.threads, on_ready=ready)
     return 0

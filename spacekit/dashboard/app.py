@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,6 +165,7 @@ def serve(
     debug: bool = False,
     max_workers: int = 4,
     threads: int = 8,
+    on_ready: Callable[[], None] | None = None,
 ) -> None:
     """Build the app and serve it until interrupted.
 
@@ -171,6 +173,10 @@ def serve(
     threads (pages stay responsive while background jobs run, and the jobs, held in this
     process, stay visible to every request). ``debug=True`` uses Flask's development server
     instead, with auto-reload and Dash's dev tools.
+
+    The address is claimed before anything is served: a port already in use (another
+    dashboard?) or a host this machine does not have is an :class:`InputError` saying so.
+    ``on_ready()`` is called once the server listens (the CLI prints the address there).
 
     Examples
     --------
@@ -181,14 +187,58 @@ def serve(
     if int(threads) < 1:
         raise InputError(f"threads must be at least 1, got {threads}")
     app = create_app(runs_dir, max_workers=max_workers)
-    log.info("serving the spacekit dashboard on http://%s:%s/ (runs: %s)", host, port,
-             app.spacekit.runs_dir)
     try:
         if debug:
+            _check_free(host, int(port))
+            _ready(on_ready, host, port, app)
             app.run(host=host, port=int(port), debug=True, threaded=True)
         else:
             waitress = optional_import("waitress", "the dashboard server")
-            waitress.serve(app.server, host=host, port=int(port), threads=int(threads),
-                           ident="spacekit")
+            try:
+                server = waitress.create_server(app.server, host=host, port=int(port),
+                                                threads=int(threads), ident="spacekit")
+            except OSError as exc:
+                raise _address_error(host, int(port), exc) from None
+            except ValueError:  # waitress: the host name does not resolve
+                raise _address_error(host, int(port), OSError(
+                    0, f"the host {host!r} does not resolve")) from None
+            _ready(on_ready, host, port, app)
+            server.run()
     finally:
         app.spacekit.jobs.shutdown(wait=False)
+
+
+def _ready(on_ready: Callable[[], None] | None, host: str, port: int, app: Any) -> None:
+    log.info("serving the spacekit dashboard on http://%s:%s/ (runs: %s)", host, port,
+             app.spacekit.runs_dir)
+    if on_ready is not None:
+        on_ready()
+
+
+def _address_error(host: str, port: int, exc: OSError) -> InputError:
+    import errno
+
+    if exc.errno == errno.EADDRINUSE:
+        why = (f"port {port} is already in use on {host} (another dashboard or program holds "
+               "it); pick a free port (spacekit dashboard --port N, or serve(port=N))")
+    else:
+        why = (f"{exc.strerror or exc}; expected a host name or address of this machine "
+               "(127.0.0.1 for this machine only, 0.0.0.0 for all interfaces)")
+    return InputError(f"cannot listen on {host}:{port}: {why}")
+
+
+def _check_free(host: str, port: int) -> None:
+    """Bind ``host:port`` once and let it go, so a taken address fails before Flask starts."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise _address_error(host, port, exc) from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            raise _address_error(host, port, exc) from None
