@@ -276,3 +276,40 @@ def test_predict_products_checks_cap_and_columns_and_leaves_the_model_alone(trai
         cal.predict_products(pd.DataFrame(), model)
     assert cal.predict_products(table.head(0), model) == {}
     assert "JwstMemoryModel(" in repr(model) and "IMAGE" in repr(model)
+
+
+def test_train_refuses_bad_tables_and_settings_with_spacekit_errors(tmp_path, shared_data):
+    from spacekit.exceptions import SchemaError
+
+    pairs = shared_data / "jwst_cal" / "encoder_pairs.json"
+
+    def train(table, **kw):
+        return cal.train(table, runs_dir=tmp_path / "runs", fast=True, encoder_pairs=pairs, **kw)
+
+    # a missing or non-numeric memory was sklearn's 'Input contains NaN' from the held-out split
+    for value in (np.nan, "12GB", -1.0):
+        table = generated_table(40)
+        table["imgsize_gb"] = table["imgsize_gb"].astype(object)
+        table.loc[3, "imgsize_gb"] = value
+        with pytest.raises(SchemaError, match=r"'imgsize_gb' must hold.*jw00003-o001_t1_x"):
+            train(table)
+    table = generated_table(40)
+    table["nexposur"] = table["nexposur"].astype(float)
+    table.loc[3, "nexposur"] = np.inf
+    with pytest.raises(SchemaError, match=r"'nexposur'.*infinite.*jw00003-o001_t1_x"):
+        train(table)
+    # test_size and max_gb were sklearn's InvalidParameterError, NaN predictions, float('big')
+    with pytest.raises(InputError, match="test_size"):
+        train(generated_table(40), test_size=0)
+    for cap in (float("nan"), "big", 0):
+        with pytest.raises(InputError, match="max_gb"):
+            train(generated_table(40), max_gb=cap)
+    # an empty file, a folder, a non-csv: spacekit errors (were pandas')
+    (tmp_path / "empty.csv").write_bytes(b"")
+    with pytest.raises(FormatError, match="empty"):
+        train(tmp_path / "empty.csv")
+    with pytest.raises(DataNotFoundError, match="is a folder"):
+        train(tmp_path)
+    with pytest.raises(FormatError, match="not a csv"):
+        train(shared_data / "hst_svm" / "svm_img_pred_2samples.npz")
+    assert not (tmp_path / "runs").exists()  # no run folder for a refused table

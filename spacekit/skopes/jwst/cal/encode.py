@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ....exceptions import DataNotFoundError, FormatError, InputError, SchemaError
@@ -158,8 +159,15 @@ def encode_products(products: pd.DataFrame, pairs: Mapping | None = None,
             out[col] = [encode_value(pairs, col, v) for v in values]
         else:
             num = pd.to_numeric(values.map(lambda v: {"True": 1, "False": 0}.get(str(v), v)),
-                                errors="coerce")
-            if num.isna().any():
-                raise SchemaError(f"column {col!r} has missing or non-numeric values")
-            out[col] = num.astype(float)
+                                errors="coerce").astype(float)
+            bad = ~np.isfinite(num)
+            if bad.any():
+                names = (products.loc[bad, "product"] if "product" in products.columns
+                         else products.index[bad].to_series()).astype(str).tolist()[:3]
+                raise SchemaError(
+                    f"column {col!r} has {int(bad.sum())} missing, non-numeric or infinite "
+                    f"values (e.g. products {names}: {values[bad].astype(str).tolist()[:3]}); "
+                    "fill or drop those products (group_products computes every column)"
+                )
+            out[col] = num
     return out

@@ -131,8 +131,7 @@ class JwstMemoryModel:
         kind = str(kind).upper()
         if kind not in _FEATURES:
             raise InputError(f"kind must be 'IMAGE' or 'SPEC', got {kind!r}")
-        if not self.max_gb or float(self.max_gb) <= 0:
-            raise InputError(f"max_gb must be a positive number of GB, got {self.max_gb!r}")
+        _check_max_gb(self.max_gb)
         x = self._matrix(X, kind)
         y = np.asarray(y, dtype=float).reshape(-1)
         if len(y) != len(x):
@@ -240,10 +239,13 @@ def load_memory_model(folder: str | os.PathLike, *, max_gb: float | None = None
 def _read_table(data: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
     if isinstance(data, pd.DataFrame):
         return data.copy()
+    from ....io import read_table
+
     path = Path(data)
-    if not path.is_file():
+    if not path.exists():
         raise DataNotFoundError(f"training table {path} does not exist")
-    return pd.read_csv(path)
+    # a folder, an empty file or a non-csv: spacekit errors (were pandas')
+    return read_table(path, format="csv")
 
 
 def train(
@@ -287,6 +289,16 @@ def train(
     from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
     from sklearn.model_selection import train_test_split
 
+    max_gb = _check_max_gb(max_gb)
+    try:
+        test_size = float(test_size)
+    except (TypeError, ValueError):
+        test_size = float("nan")
+    if not 0.0 < test_size < 1.0:
+        raise InputError(
+            f"test_size must be a share of products between 0 and 1 (exclusive), got "
+            f"{test_size!r}; 0.2 holds a fifth out for the validation scores"
+        )
     table = _read_table(data)
     for col in (target, "kind"):
         if col not in table.columns:
@@ -297,6 +309,18 @@ def train(
     unknown = sorted(set(table["kind"]) - set(_FEATURES))
     if unknown:
         raise SchemaError(f"'kind' must be IMAGE or SPEC; found {unknown}")
+    memory = pd.to_numeric(table[target], errors="coerce")
+    bad = ~np.isfinite(memory.astype(float)) | (memory < 0)
+    if bad.any():
+        names = (table.loc[bad, "product"] if "product" in table.columns
+                 else table.index[bad].to_series()).astype(str).tolist()[:3]
+        values = table.loc[bad, target].astype(str).tolist()[:3]
+        raise SchemaError(
+            f"{target!r} must hold the measured memory in GB (a number >= 0) for every "
+            f"product; {int(bad.sum())} of {len(table)} do not (e.g. {names}: {values}). "
+            "Drop the products without a measurement, or convert the column to GB"
+        )
+    table[target] = memory.astype(float)
     pairs = load_encoder_pairs(encoder_pairs)
     final = JwstMemoryModel(max_gb=max_gb, fast=fast, seed=seed, encoder_pairs=pairs)
     metrics: dict[str, Any] = {}
