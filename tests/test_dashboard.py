@@ -498,6 +498,43 @@ def test_runs_whose_json_is_not_an_object_do_not_hide_the_others(tmp_path):
         flatten_metrics([1, 2])
 
 
+def test_a_damaged_run_json_is_named_and_does_not_hide_good_metrics(tmp_path):
+    from spacekit.dashboard.app import DashboardContext
+    from spacekit.dashboard.pages import home
+
+    run = Run.create("hst_cal", "broken", runs_dir=tmp_path)
+    run.write_metrics({"accuracy": 0.5})
+    (run.path / "run.json").write_text('{"app": "hst_cal", "crea')  # cut short
+    bad = Run.create("k2", "x", runs_dir=tmp_path)
+    (bad.path / "metrics.json").write_text("garbage")
+    table = summarize_runs(tmp_path).set_index("run")
+    assert table.loc[run.path.name, "accuracy"] == 0.5  # was NaN: metrics dropped too
+    assert table.loc[run.path.name, "problem"].startswith("run.json is not valid JSON")
+    assert table.loc[bad.path.name, "problem"].startswith("metrics.json is not valid JSON")
+    page = str(home.layout(DashboardContext(runs_dir=tmp_path, jobs=None)))
+    assert "problem" in page and "metrics.json is not valid JSON" in page
+
+
+def test_a_runs_folder_pointed_at_the_wrong_level_says_which_to_use(tmp_path):
+    from spacekit.dashboard.app import DashboardContext
+    from spacekit.dashboard.pages import evaluate, home
+
+    run = Run.create("hst_cal", "train", runs_dir=tmp_path / "runs")
+    run.write_metrics({"accuracy": 0.5})
+    root = (tmp_path / "runs").resolve()
+    for folder, expected in ((run.path.parent, "folder of one app"),
+                             (run.path, "single run folder"),
+                             (tmp_path / "typo", "does not exist")):
+        ctx = DashboardContext(runs_dir=folder, jobs=None)
+        page = str(home.layout(ctx))
+        assert expected in page, page
+        if expected != "does not exist":
+            assert f"--runs {root}" in page
+            assert f"--runs {root}" in str(evaluate.layout(ctx))
+    page = str(home.layout(DashboardContext(runs_dir=tmp_path / "runs", jobs=None)))
+    assert "runs-table" in page and "problem" not in page
+
+
 def test_explore_figure_of_a_huge_table_plots_a_labelled_sample():
     import pandas as pd
 

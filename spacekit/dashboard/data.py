@@ -34,6 +34,7 @@ __all__ = [
     "run_label",
     "run_id",
     "find_run",
+    "runs_folder_hint",
     "summarize_runs",
     "read_evaluation",
     "evaluation_runs",
@@ -153,11 +154,48 @@ def find_run(runs_dir: str | os.PathLike, key: str) -> Run:
     return Run.open(path)
 
 
+def runs_folder_hint(runs_dir: str | os.PathLike) -> str | None:
+    """Why a runs folder shows no runs, when the reason is a wrong path; else ``None``.
+
+    Runs live at ``<runs>/<app>/<run folder>/run.json``. Pointing the dashboard at a missing
+    folder, at one app's folder or at a single run folder shows no runs; this says which,
+    and which folder to pass instead.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> run = Run.create("k2", "a", runs_dir=d)
+    >>> runs_folder_hint(run.path.parent).startswith("it holds run folders directly")
+    True
+    >>> runs_folder_hint(d) is None
+    True
+    """
+    path = Path(runs_dir)
+    if not path.exists():
+        return (f"{path} does not exist; runs appear once something writes there, or check "
+                "the folder given to --runs (runs_dir) for a typo")
+    if not path.is_dir():
+        return f"{path} is a file, not a folder of run folders"
+    if (path / "run.json").is_file():
+        return (f"it is a single run folder (it holds run.json); start the dashboard with "
+                f"--runs {path.resolve().parent.parent}")
+    try:
+        direct = any((child / "run.json").is_file() for child in path.iterdir()
+                     if child.is_dir())
+    except OSError:
+        return None
+    if direct and not list_runs(path):
+        return (f"it holds run folders directly (it is the folder of one app, like "
+                f"{path.name}/); start the dashboard with --runs {path.resolve().parent}")
+    return None
+
+
 def summarize_runs(runs_dir: str | os.PathLike) -> pd.DataFrame:
     """One row per run folder: id, app, name, created, model/evaluation flags and metrics.
 
-    Unreadable ``run.json``/``metrics.json`` files are logged and shown with empty metrics
-    rather than hiding the other runs.
+    An unreadable ``run.json`` or ``metrics.json`` is logged and named in the ``problem``
+    column (empty when both read) rather than hiding the other runs or the file that did read.
 
     Examples
     --------
@@ -174,23 +212,31 @@ def summarize_runs(runs_dir: str | os.PathLike) -> pd.DataFrame:
             "created": "",
             "has_model": run.model_dir.is_dir(),
             "has_evaluation": (run.path / "evaluation.json").is_file(),
+            "problem": "",
         }
-        try:
-            info = run.info
-            metrics = run.metrics
-            for fname, obj in (("run.json", info), ("metrics.json", metrics)):
+        problems = []
+        metrics: Any = {}
+        # Each file on its own: a damaged run.json does not hide good metrics, nor the reverse.
+        for fname in ("run.json", "metrics.json"):
+            try:
+                obj = run.info if fname == "run.json" else run.metrics
                 if not isinstance(obj, Mapping):
                     raise FormatError(
                         f"{run.path / fname} should hold a JSON object, found a "
                         f"{type(obj).__name__}"
                     )
-            row["created"] = info.get("created", "")
-        except SpacekitError as exc:
-            log.warning("skipping unreadable run files in %s: %s", run.path, exc)
-            metrics = {}
+            except SpacekitError as exc:
+                log.warning("skipping unreadable run files in %s: %s", run.path, exc)
+                problems.append(str(exc).replace(str(run.path) + os.sep, ""))
+                continue
+            if fname == "run.json":
+                row["created"] = obj.get("created", "")
+            else:
+                metrics = obj
+        row["problem"] = "; ".join(problems)
         row.update(flatten_metrics(metrics))
         rows.append(row)
-    columns = ["id", "app", "run", "created", "has_model", "has_evaluation"]
+    columns = ["id", "app", "run", "created", "has_model", "has_evaluation", "problem"]
     frame = pd.DataFrame(rows)
     return frame if rows else pd.DataFrame(columns=columns)
 

@@ -12,7 +12,15 @@ import pandas as pd
 
 from ...exceptions import SpacekitError
 from .. import figures
-from ..data import evaluation_runs, find_run, flatten_metrics, read_evaluation, run_id, run_label
+from ..data import (
+    evaluation_runs,
+    find_run,
+    flatten_metrics,
+    read_evaluation,
+    run_id,
+    run_label,
+    runs_folder_hint,
+)
 from ._common import data_table, graph, labelled
 
 log = logging.getLogger(__name__)
@@ -37,8 +45,10 @@ def layout(ctx: Any) -> Any:
         className="controls card",
     )
     if not runs:
+        hint = runs_folder_hint(ctx.runs_dir)
         note = html.P(f"No evaluated runs in {ctx.runs_dir} (runs with metrics.json or "
-                      "evaluation.json).", id="eval-empty", className="card")
+                      "evaluation.json)" + (f": {hint}." if hint else "."),
+                      id="eval-empty", className="card")
     else:
         note = html.Span()
     return html.Div(

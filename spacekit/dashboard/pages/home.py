@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..data import summarize_runs
+from ..data import runs_folder_hint, summarize_runs
 from ._common import data_table
 
 
@@ -19,15 +19,21 @@ def layout(ctx: Any) -> Any:
         className="muted",
     )
     if table.empty:
+        hint = runs_folder_hint(ctx.runs_dir)
         body = html.Div(
-            [html.P("No run folders yet.", id="runs-empty"),
+            [html.P("No run folders yet." if hint is None else
+                    f"No run folders here: {hint}.", id="runs-empty"),
              html.P("Train something (for example `spacekit demo`) or start the dashboard "
-                    "with --runs pointing at a folder of runs.", className="muted")],
+                    "with --runs pointing at a folder of runs "
+                    "(<runs>/<app>/<run folder>/run.json).", className="muted")],
             className="card",
         )
     else:
         counts = table.groupby("app").size().rename("runs").reset_index()
-        shown = table[["app", "run", "created", "has_model", "has_evaluation"]]
+        columns = ["app", "run", "created", "has_model", "has_evaluation"]
+        if table["problem"].astype(bool).any():  # a damaged run.json/metrics.json: say so
+            columns.append("problem")
+        shown = table[columns]
         body = html.Div(
             [html.Div([html.H3("Runs per app"), data_table(counts, table_id="runs-per-app")],
                       className="card"),
