@@ -129,6 +129,15 @@ def test_evaluate_cross_validation(small, tmp_path):
 def test_evaluate_trained_model(gb_run, small, tmp_path):
     run = svm.evaluate(small, model_dir=gb_run.model_dir, runs_dir=tmp_path)
     assert run.metrics["roc_auc"] > 0.8  # it saw these rows in training
+    # a model with its own threshold: predictions.csv labels agree with the metrics (were
+    # always cut at 0.5)
+    model = svm.load_svm_model(gb_run.model_dir)
+    model.threshold = 0.2
+    folder = model.save(tmp_path / "low")
+    run = svm.evaluate(small, model_dir=folder, runs_dir=tmp_path)
+    preds = pd.read_csv(run.predictions_path)
+    assert (preds["label"] == (preds["probability"] >= 0.2)).all()
+    assert preds["label"].sum() == run.metrics["confusion"][0][1] + run.metrics["confusion"][1][1]
 
 
 def test_predict_writes_report_and_flagged_list(gb_run, labeled, tmp_path):

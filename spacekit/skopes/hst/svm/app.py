@@ -344,7 +344,9 @@ def evaluate(
         proba = m.predict_proba(frame, images=imgs)
         metrics = binary_metrics(y, proba, threshold=m.threshold)
         pooled_y, pooled_p, pooled_idx, history = y, proba, frame["index"].to_numpy(), None
+        threshold = m.threshold
     else:
+        threshold = 0.5
         if model not in MODEL_KINDS:
             raise InputError(f"model must be one of {MODEL_KINDS}, got {model!r}")
         folds = proposal_folds(frame, y, n_splits=n_splits, repeats=repeats, seed=seed)
@@ -385,7 +387,7 @@ def evaluate(
     _report(run, pooled_y, pooled_p, history=history, name=f"svm {model} evaluation")
     run.write_metrics(metrics)
     run.write_predictions(pd.DataFrame({"index": pooled_idx, "probability": pooled_p,
-                                        "label": (pooled_p >= 0.5).astype(int),
+                                        "label": (pooled_p >= threshold).astype(int),
                                         "true_label": pooled_y}))
     return run
 
