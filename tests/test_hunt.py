@@ -212,3 +212,30 @@ def test_period_bounds_are_checked_before_use():
             planet_hunter(lc, period_min=-1)
     with pytest.raises(InputError, match="swap them"):
         planet_hunter(lc, period_min=3, period_max=2)
+
+
+def test_search_settings_are_checked_and_typos_are_not_ignored():
+    lc = injected(days=12.0)
+    # oversample=0 divided by zero; a negative oversample made the period grid run
+    # backwards forever (planet_hunter never returned)
+    for bad in (0, -1, float("nan"), None):
+        with pytest.raises(InputError, match="oversample must be a positive number"):
+            planet_hunter(lc, period_max=5, oversample=bad)
+        with pytest.raises(InputError, match="oversample"):
+            period_grid(12.0, 0.5, 5.0, oversample=bad)
+    # a misspelt keyword went to transitleastsquares' kwargs and was ignored with BLS
+    with pytest.raises(InputError, match=r"unexpected keyword argument\(s\) \['max_planet'\]"):
+        planet_hunter(lc, max_planet=3)
+    for bad in (1.5, "2", True, 0):
+        with pytest.raises(InputError, match="max_planets must be a whole number"):
+            planet_hunter(lc, max_planets=bad)
+    with pytest.raises(InputError, match="durations must be times"):
+        planet_hunter(lc, durations=[1, 2] * u.m)
+    with pytest.raises(InputError, match="durations must be numbers"):
+        planet_hunter(lc, durations=["long"])
+    with pytest.raises(InputError, match="threshold must be a finite number"):
+        planet_hunter(lc, threshold=float("nan"))
+    # period_grid takes Quantities like planet_hunter does
+    assert np.array_equal(
+        period_grid(12 * u.day, 12 * u.hour, 5 * u.day), period_grid(12.0, 0.5, 5.0)
+    )

@@ -270,6 +270,14 @@ def period_grid(
     >>> len(g) < len(period_grid(27.0, 0.5, 13.5, oversample=4))
     True
     """
+    baseline = to_days(baseline, "baseline")
+    period_min = to_days(period_min, "period_min")
+    period_max = to_days(period_max, "period_max")
+    if duration_min is not None:
+        duration_min = to_days(duration_min, "duration_min")
+        if not duration_min > 0:
+            raise InputError(f"duration_min must be a positive number of days; got {duration_min}.")
+    _check_oversample(oversample)
     if not (period_max > period_min > 0):
         raise InputError(
             f"expected 0 < period_min < period_max; got period_min={period_min}, "
@@ -291,6 +299,21 @@ def period_grid(
     grid = np.asarray(out)
     grid = grid[grid < period_max]
     return np.append(grid, float(period_max))
+
+
+def _check_oversample(oversample: Any) -> float:
+    """``oversample`` must be a finite positive number: zero divides by zero and a negative
+    value makes the period grid run backwards forever."""
+    try:
+        value = float(oversample)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if isinstance(oversample, bool) or not (np.isfinite(value) and value > 0):
+        raise InputError(
+            f"oversample must be a positive number (trial periods move the last transit by "
+            f"duration / oversample; 2 is the default); got {oversample!r}."
+        )
+    return value
 
 
 def _sde(power: np.ndarray, window: int = 0) -> tuple[np.ndarray, float, int]:
@@ -611,7 +634,9 @@ def planet_hunter(
     time_format : str, optional
         Passed to :func:`read_lightcurve` when ``lc`` is a csv path.
     **tls_kwargs
-        Extra arguments to ``transitleastsquares.power`` (``engine="tls"`` only).
+        Extra arguments to ``transitleastsquares.power`` (``engine="tls"`` only; with
+        ``engine="bls"`` any extra keyword is an :class:`~spacekit.exceptions.InputError`, so a
+        misspelt parameter such as ``max_planet=3`` is not silently ignored).
 
     Returns
     -------
@@ -621,7 +646,8 @@ def planet_hunter(
     ------
     InputError
         No usable flux, an unknown engine, or a light curve shorter than two transits of the
-        shortest period searched.
+        shortest period searched; ``oversample`` not a positive number, ``max_planets`` not
+        a whole number of at least 1, ``durations`` not positive times, or an unknown keyword.
 
     Examples
     --------
@@ -634,18 +660,49 @@ def planet_hunter(
     t_start = _time.perf_counter()
     if engine not in ("bls", "tls"):
         raise InputError(f"engine must be 'bls' or 'tls'; got {engine!r}.")
-    if int(max_planets) < 1:
-        raise InputError(f"max_planets must be at least 1; got {max_planets}.")
+    if engine == "bls" and tls_kwargs:
+        raise InputError(
+            f"planet_hunter got unexpected keyword argument(s) {sorted(tls_kwargs)}; extra "
+            "keywords are passed to transitleastsquares and need engine='tls'. Check the "
+            "spelling against planet_hunter's parameters (max_planets, period_min, "
+            "period_max, durations, window, threshold, snr_threshold, oversample, "
+            "objective, flatten, time_format)."
+        )
+    whole = isinstance(max_planets, (int, np.integer, float, np.floating)) and not isinstance(
+        max_planets, bool
+    ) and float(max_planets).is_integer()
+    if not whole or max_planets < 1:
+        raise InputError(
+            f"max_planets must be a whole number of at least 1; got {max_planets!r}."
+        )
     if objective not in ("likelihood", "snr"):
         raise InputError(f"objective must be 'likelihood' or 'snr'; got {objective!r}.")
+    oversample = _check_oversample(oversample)
+    for name, value in (("threshold", threshold), ("snr_threshold", snr_threshold)):
+        try:
+            ok = np.isfinite(float(value))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise InputError(f"{name} must be a finite number; got {value!r}.")
     if durations is None:
         dur = None
     else:
-        dur = np.atleast_1d(
-            durations.to_value(u.day) if isinstance(durations, u.Quantity) else durations
-        ).astype(float)
-        if dur.size == 0 or not np.all(dur > 0):
-            raise InputError(f"durations must be positive days; got {dur.tolist()}.")
+        try:
+            dur = np.atleast_1d(
+                durations.to_value(u.day) if isinstance(durations, u.Quantity) else durations
+            ).astype(float)
+        except u.UnitConversionError:
+            raise InputError(
+                f"durations must be times (e.g. [1, 2, 3] * u.hour) or floats in days; got "
+                f"a Quantity in {durations.unit}."
+            ) from None
+        except (TypeError, ValueError):
+            raise InputError(
+                f"durations must be numbers of days or a time Quantity; got {durations!r}."
+            ) from None
+        if dur.size == 0 or not np.all(dur > 0) or not np.all(np.isfinite(dur)):
+            raise InputError(f"durations must be positive, finite days; got {dur.tolist()}.")
     raw = _prepare(lc, time_format=time_format)
     t_all = raw.time_days()
     baseline = float(t_all.max() - t_all.min())
