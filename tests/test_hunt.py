@@ -239,3 +239,25 @@ def test_search_settings_are_checked_and_typos_are_not_ignored():
     assert np.array_equal(
         period_grid(12 * u.day, 12 * u.hour, 5 * u.day), period_grid(12.0, 0.5, 5.0)
     )
+
+
+def test_repeated_timestamps_and_plain_lists():
+    # a light curve whose rows were appended twice (e.g. two overlapping downloads) made
+    # the cadence 0 in vet_transit: ZeroDivisionError
+    lc = injected(days=12.0)
+    doubled = LightCurve(
+        time=np.concatenate([lc.time.jd, lc.time.jd]),
+        flux=np.concatenate([lc.flux.value, lc.flux.value]),
+    )
+    res = planet_hunter(doubled, period_max=5)
+    assert res.period.value == pytest.approx(2.7, rel=2e-3)
+    assert res.detected
+    from spacekit.analyzer import vet_transit
+
+    t = np.arange(0, 20, 0.02)
+    y = np.where(np.abs((t - 1 + 1.5) % 3 - 1.5) < 0.05, 0.99, 1.0)
+    v = vet_transit(list(t), list(y), 3.0, 0.1, 1.0, 0.01)  # was AttributeError: 'list'
+    assert v["n_transits"] == 7
+    assert set(vet_transit(t, y, 3.0, 0.1, 1.0, 0.0)) == set(v)  # same keys when nothing to vet
+    with pytest.raises(InputError, match="one flux value per time"):
+        vet_transit(t, y[:-1], 3.0, 0.1, 1.0, 0.01)

@@ -379,9 +379,13 @@ def vet_transit(
     Returns ``n_transits`` (transits with at least half their expected points),
     ``snr`` (depth over the scatter of out-of-transit flux averaged over one duration,
     times the square root of ``n_transits``: a signal-to-noise that counts red noise),
-    ``single_event_fraction`` (the largest single transit's share of the summed depths)
-    and ``bump_ratio`` (the highest box-shaped *rise* in the folded light curve over the
-    depth: near 1 for quasi-sinusoidal variability, small for transits).
+    ``single_event_fraction`` (the largest single transit's share of the summed depths),
+    ``bump_ratio`` (the highest box-shaped *rise* in the folded light curve over the
+    depth: near 1 for quasi-sinusoidal variability, small for transits) and
+    ``oot_structure`` (the robust scatter of the folded light curve's binned levels away
+    from the transit, over the depth). ``t`` (days) and ``y`` may be in any order and may
+    repeat timestamps; with a non-positive depth, period or duration, or fewer than 10
+    points, every check holds its failing value (0 transits, infinite ratios).
 
     Examples
     --------
@@ -391,10 +395,26 @@ def vet_transit(
     >>> v["n_transits"], v["bump_ratio"] < 0.1
     (7, True)
     """
-    out = {"n_transits": 0, "snr": 0.0, "single_event_fraction": 1.0, "bump_ratio": np.inf}
+    out = {
+        "n_transits": 0, "snr": 0.0, "single_event_fraction": 1.0, "bump_ratio": np.inf,
+        "oot_structure": np.inf,
+    }
+    try:
+        t = np.asarray(t, dtype=float).ravel()
+        y = np.asarray(y, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise InputError("vet_transit needs t and y as arrays of numbers (days, flux).") from None
+    if t.shape != y.shape:
+        raise InputError(
+            f"vet_transit needs one flux value per time; got {t.size} times and {y.size} fluxes."
+        )
     if not (depth > 0 and period > 0 and duration > 0) or t.size < 10:
         return out
-    cad = float(np.median(np.diff(t)))
+    # cadence from distinct sorted times: repeated timestamps are not a 0-day cadence
+    steps = np.diff(np.unique(t))
+    if steps.size == 0:
+        return out
+    cad = float(np.median(steps))
     ph = (t - t0 + 0.5 * period) % period - 0.5 * period
     intr = np.abs(ph) < 0.5 * duration
     oot = np.abs(ph) > duration
