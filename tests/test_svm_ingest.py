@@ -265,6 +265,13 @@ def test_load_feature_table_refuses_bad_files_and_codes(tmp_path, shared_data):
             svm.load_feature_table(df.assign(**{col: value}))
     with pytest.raises(SchemaError, match="infinite"):
         svm.load_feature_table(df.assign(rms_ra=np.inf))
+    # labels that are not 0/1: 0.5 was a bare TypeError in predict, 'misaligned' was taken for
+    # an unlabelled visit
+    for label in (0.5, "misaligned", 2):
+        with pytest.raises(SchemaError, match="'label' must hold 0.*or be empty"):
+            svm.load_feature_table(df.assign(label=[label]))
+    partly = pd.concat([df, df]).assign(label=[1, None])
+    assert svm.load_feature_table(partly)["label"].isna().tolist() == [False, True]
 
 
 def test_cli_ingest(prep, tmp_path, capsys, fake_mast):

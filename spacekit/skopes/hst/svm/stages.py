@@ -509,7 +509,8 @@ def load_feature_table(
     FormatError
         A file that is empty or not a csv.
     SchemaError
-        Missing columns; missing, non-numeric or infinite values; negative counts
+        Missing columns; missing, non-numeric or infinite values; labels other than 0, 1
+        (or empty, unless ``require_label``); negative counts
         (numexp, nmatches, point, segment, gaia); ``wcs`` or ``cat`` codes that are not
         canonical (0-3 and 0-7).
 
@@ -582,8 +583,15 @@ def load_feature_table(
     frame = rederive_category(frame, legacy=legacy)
     if "label" in frame.columns:
         labels = pd.to_numeric(frame["label"], errors="coerce")
-        if require_label and (labels.isna().any() or not set(labels.unique()) <= {0, 1}):
-            raise SchemaError(f"{name}: 'label' must hold 0 (aligned) or 1 (misaligned)")
+        given = frame["label"].notna() & (frame["label"].astype(str).str.strip() != "")
+        bad = given & ~labels.isin([0, 1])
+        if bad.any() or (require_label and labels.isna().any()):
+            found = sorted({str(v) for v in frame.loc[bad | labels.isna(), "label"]})[:5]
+            raise SchemaError(
+                f"{name}: 'label' must hold 0 (aligned) or 1 (misaligned)"
+                f"{'' if require_label else ', or be empty for unlabelled visits'}; found "
+                f"{found}. Encode the labels first (e.g. (labels == 'misaligned').astype(int))"
+            )
         frame["label"] = labels
     frame = frame.reset_index(drop=True)
     frame.attrs[CODES_ATTR] = "canonical"
