@@ -18,6 +18,7 @@ from spacekit.builder import (
     build_mlp,
     fit_cnn,
     load_model,
+    predict_batches,
     save_model,
     set_seed,
 )
@@ -466,8 +467,6 @@ def test_model_folder_paths_that_are_files(tmp_path):
 def test_predict_batches_matches_predict_for_one_and_two_inputs(caplog):
     import keras
 
-    from spacekit.builder import predict_batches
-
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(37, 4)).astype("float32"), rng.normal(size=(37, 2)).astype("float32")
     one = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
@@ -487,3 +486,51 @@ def test_predict_batches_matches_predict_for_one_and_two_inputs(caplog):
     assert predict_batches(one, a[:0]).shape == (0, 3)
     with pytest.raises(InputError, match="batch_size"):
         predict_batches(one, a, batch_size=0)
+
+
+def test_trainer_refuses_nan_inputs_that_would_turn_every_weight_into_nan():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype(int)
+    bad = x.copy()
+    bad[5, 1] = np.nan  # one value: Keras trained on, reported a finite loss, all weights NaN
+    t = Trainer(loss="binary_crossentropy", epochs=1, batch_size=64, progress=False)
+    with pytest.raises(InputError, match=r"x has NaN or infinite values in 1 of 64 rows \(first row 5\)"):
+        t.fit(lambda: build_mlp(4, hidden=(4,)), bad, y)
+    with pytest.raises(InputError, match="validation x has NaN"):
+        t.fit(lambda: build_mlp(4, hidden=(4,)), x, y, validation_data=(bad, y))
+    with pytest.raises(InputError, match="y has 1 NaN"):
+        t.fit(lambda: build_mlp(4, hidden=(4,)), x, np.r_[np.nan, y[1:]].astype(float))
+
+
+def test_trainer_and_predict_batches_check_inputs_against_the_model():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype(int)
+    t = Trainer(loss="binary_crossentropy", epochs=1, progress=False)
+    mlp = build_mlp(4, hidden=(4,))
+    # each of these was a bare Keras ValueError ("incompatible with the layer",
+    # "Invalid dtype: str1024", "target.shape=(32, 2), output.shape=(32, 1)")
+    with pytest.raises(InputError, match=r"x has shape \(32, 3\), but the model input 'features' expects \(n, 4\)"):
+        t.fit(mlp, x[:, :3], y)
+    with pytest.raises(InputError, match="x must hold numbers, found dtype <U"):
+        t.fit(mlp, x.astype(str), y)
+    with pytest.raises(InputError, match=r"y has 2 columns but the model has 1 output unit.*argmax"):
+        t.fit(mlp, x, np.eye(2)[y])
+    softmax = build_mlp(4, hidden=(4,), output_units=3, output_activation="softmax")
+    with pytest.raises(InputError, match="sparse_categorical_crossentropy"):
+        Trainer(loss="categorical_crossentropy", epochs=1, progress=False).fit(softmax, x, y)
+    assert len(t.fit(mlp, x.tolist(), y)["loss"]) == 1  # a list of rows is one input
+
+    cnn = build_cnn1d((50, 1), filters=(2,), kernel_size=3)
+    with pytest.raises(InputError, match=r"expects \(n, 50, 1\) \(add the channel axis"):
+        predict_batches(cnn, np.zeros((3, 50)))
+    with pytest.raises(InputError, match=r"one sample\? add the sample axis"):
+        predict_batches(cnn, np.zeros((50, 1)))
+    ens = build_ensemble(3, (2, 8, 8, 1), mlp_hidden=(4,), cnn_filters=(2,), cnn_dense=(4,),
+                         head=(2,))
+    with pytest.raises(InputError, match=r"x\[1\] has 4 rows but x\[0\] has 5"):
+        predict_batches(ens, [np.zeros((5, 3)), np.zeros((4, 2, 8, 8, 1))])  # was a TF ConcatOp error
+    with pytest.raises(InputError, match=r"takes 2 input\(s\) \['tabular', 'images'\]"):
+        predict_batches(ens, [np.zeros((5, 3))])
+    assert predict_batches(mlp, [x[:5]]).shape == (5, 1)

@@ -72,6 +72,138 @@ def _check_labels(y: Any, what: str) -> np.ndarray:
     return labels
 
 
+def _model_input_specs(model: Any) -> list[tuple[str, tuple]] | None:
+    """``[(name, shape without the batch axis)]`` of the model's inputs (None if unknown)."""
+    try:
+        inputs = list(model.inputs)
+    except (AttributeError, ValueError, TypeError):  # a Sequential that was never built
+        return None
+    specs = []
+    for t in inputs:
+        shape = tuple(None if d is None else int(d) for d in tuple(t.shape)[1:])
+        name = str(getattr(t, "name", "") or "")
+        specs.append((name, shape))
+    return specs or None
+
+
+def _shape_text(shape: tuple) -> str:
+    return "(n, " + ", ".join("any" if d is None else str(d) for d in shape) + ")"
+
+
+def _check_inputs(model: Any, x: Any, what: str = "x", *, finite: bool = False) -> Any:
+    """Check ``x`` against the model's inputs before Keras sees it; return it as arrays.
+
+    Refuses (with an :class:`InputError` naming the input, the expected and the found shape)
+    a wrong number of inputs, text or object arrays, a wrong number of dimensions or
+    features, arrays of different lengths and, with ``finite=True``, NaN or infinite values.
+    """
+    specs = _model_input_specs(model)
+    n_in = len(specs) if specs else None
+    keyed = isinstance(x, dict)
+    # a list is several inputs, unless the model has one input and it is a list of rows
+    multi = isinstance(x, (list, tuple)) and (
+        n_in is None or n_in > 1 or (len(x) == 1 and np.ndim(x[0]) >= 2)
+    )
+    if keyed:
+        items = [(str(k), np.asarray(v)) for k, v in x.items()]
+    elif multi:
+        items = [(f"{what}[{i}]", np.asarray(v)) for i, v in enumerate(x)]
+    else:
+        items = [(what, np.asarray(x))]
+    if specs is not None and not keyed and len(items) != n_in:
+        names = [n for n, _ in specs]
+        raise InputError(
+            f"the model takes {n_in} input(s) {names}, but {what} holds {len(items)} array(s); "
+            f"pass a list of {n_in} arrays in that order (or a dict keyed by input name)"
+        )
+    rows = None
+    for i, (label, arr) in enumerate(items):
+        if arr.dtype.kind not in "biuf":
+            raise InputError(
+                f"{label} must hold numbers, found dtype {arr.dtype} (e.g. "
+                f"{arr.ravel()[:3].tolist()}); convert or encode it first (np.asarray(x, "
+                "dtype='float32'), pd.to_numeric)"
+            )
+        if arr.ndim == 0:
+            raise InputError(f"{label} must be an array with one row per sample, got a scalar")
+        if rows is None:
+            rows = len(arr)
+        elif len(arr) != rows:
+            raise InputError(
+                f"{label} has {len(arr)} rows but {items[0][0]} has {rows}: every input needs "
+                "one row per sample"
+            )
+        if specs is not None:
+            if keyed:
+                match = [s for n, s in specs if n == label]
+                expected = match[0] if match else None
+                input_name = label
+            else:
+                input_name, expected = specs[i]
+            if expected is not None and (
+                arr.ndim != len(expected) + 1
+                or any(e is not None and e != d for e, d in zip(expected, arr.shape[1:], strict=False))
+            ):
+                hint = ""
+                if arr.ndim == len(expected) and expected[-1] == 1 and all(
+                        e is None or e == d for e, d in zip(expected[:-1], arr.shape[1:], strict=True)):
+                    hint = " (add the channel axis: x[..., None])"
+                elif arr.ndim == len(expected) and all(
+                        e is None or e == d for e, d in zip(expected, arr.shape, strict=True)):
+                    hint = " (one sample? add the sample axis: x[None, ...])"
+                raise InputError(
+                    f"{label} has shape {arr.shape}, but the model input {input_name!r} expects "
+                    f"{_shape_text(expected)}{hint}; pass data shaped like the model's input, "
+                    "or build the model for this data's shape"
+                )
+        if finite and arr.dtype.kind == "f" and not np.isfinite(arr).all():
+            bad = ~np.isfinite(arr.reshape(len(arr), -1)).all(axis=1)
+            raise InputError(
+                f"{label} has NaN or infinite values in {int(bad.sum())} of {len(arr)} rows "
+                f"(first row {int(np.flatnonzero(bad)[0])}); one such value turns every weight "
+                "into NaN: drop or impute those rows first"
+            )
+    if n_in == 1 and len(items) == 1:  # [x] or {"name": x} for a one-input model: x itself
+        return items[0][1]
+    if keyed:
+        return dict(items)
+    if multi:
+        return [a for _, a in items]
+    return items[0][1]
+
+
+def _check_targets(model: Any, labels: np.ndarray, loss: Any, what: str = "y") -> None:
+    """Refuse labels whose columns cannot match the model's single output."""
+    if labels.dtype.kind == "f" and not np.isfinite(labels).all():
+        raise InputError(
+            f"{what} has {int((~np.isfinite(labels)).sum())} NaN or infinite value(s); every "
+            "sample needs a label or target: drop those rows first"
+        )
+    try:
+        outputs = list(model.outputs)
+    except (AttributeError, ValueError, TypeError):
+        return
+    if len(outputs) != 1 or len(tuple(outputs[0].shape)) != 2:
+        return
+    units = tuple(outputs[0].shape)[-1]
+    if units is None:
+        return
+    units = int(units)
+    loss_name = str(loss).lower()
+    if labels.ndim == 2 and labels.shape[1] not in (1, units):
+        raise InputError(
+            f"{what} has {labels.shape[1]} columns but the model has {units} output unit(s); "
+            + ("for a one-unit sigmoid output pass 0/1 labels of shape (n,), e.g. y.argmax(axis=1)"
+               if units == 1 else f"pass (n,) class codes or one-hot (n, {units}) labels")
+        )
+    if labels.ndim == 1 and units > 1 and loss_name == "categorical_crossentropy":
+        raise InputError(
+            f"{what} holds class codes of shape (n,), but categorical_crossentropy needs one-hot "
+            f"labels of shape (n, {units}); use loss='sparse_categorical_crossentropy' or "
+            f"one-hot encode y (np.eye({units})[y])"
+        )
+
+
 class _ProgressCallback:
     """A tqdm bar over epochs showing the latest metrics (built lazily, keras imported)."""
 
@@ -382,6 +514,7 @@ class Trainer:
             if y is None:
                 raise InputError("y is required when x is an array (pass labels or targets)")
             labels = _check_labels(y, "y")
+            x = _check_inputs(model, x, "x", finite=True)
             n = _n_samples(x)
             if n != len(labels):
                 raise InputError(
@@ -389,6 +522,7 @@ class Trainer:
                 )
             if n == 0:
                 raise InputError("x and y hold no samples: there is nothing to train on")
+            _check_targets(model, labels, self.loss, "y")
             if self.balanced:
                 if self.class_weight is not None:
                     log.warning("class_weight with balanced batches weights the classes twice")
@@ -404,12 +538,14 @@ class Trainer:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise InputError("validation_data must be a pair (x_val, y_val)")
             y_val = _check_labels(validation_data[1], "validation y")
-            if _n_samples(validation_data[0]) != len(y_val):
+            x_val = _check_inputs(model, validation_data[0], "validation x", finite=True)
+            if _n_samples(x_val) != len(y_val):
                 raise InputError(
-                    f"validation_data x has {_n_samples(validation_data[0])} samples but y has "
+                    f"validation_data x has {_n_samples(x_val)} samples but y has "
                     f"{len(y_val)}; they must have one label per row"
                 )
-            validation_data = (validation_data[0], y_val)
+            _check_targets(model, y_val, self.loss, "validation y")
+            validation_data = (x_val, y_val)
 
         self.compile(model)
         show = progress_enabled(self.progress)
@@ -481,6 +617,12 @@ def predict_batches(model: Any, x: Any, *, batch_size: int = 256) -> np.ndarray:
     numpy.ndarray
         The outputs stacked over rows (float32 as the model gives them).
 
+    Raises
+    ------
+    InputError
+        ``x`` does not fit the model's inputs (number of inputs, dimensions, features, rows of
+        each input, text values); the message names the input and the shape expected.
+
     Examples
     --------
     >>> import keras, numpy as np
@@ -491,18 +633,16 @@ def predict_batches(model: Any, x: Any, *, batch_size: int = 256) -> np.ndarray:
     if int(batch_size) < 1:
         raise InputError(f"batch_size must be at least 1, got {batch_size}")
     b = int(batch_size)
+    x = _check_inputs(model, x, "x")
     if isinstance(x, dict):
-        arrays = {k: np.asarray(v) for k, v in x.items()}
-        n = len(next(iter(arrays.values()))) if arrays else 0
-        chunks = ({k: v[i:i + b] for k, v in arrays.items()} for i in range(0, n, b))
-    elif isinstance(x, (list, tuple)):
-        arrays = [np.asarray(v) for v in x]
-        n = len(arrays[0]) if arrays else 0
-        chunks = ([v[i:i + b] for v in arrays] for i in range(0, n, b))
+        n = len(next(iter(x.values()))) if x else 0
+        chunks = ({k: v[i:i + b] for k, v in x.items()} for i in range(0, n, b))
+    elif isinstance(x, list):
+        n = len(x[0]) if x else 0
+        chunks = ([v[i:i + b] for v in x] for i in range(0, n, b))
     else:
-        arr = np.asarray(x)
-        n = len(arr)
-        chunks = (arr[i:i + b] for i in range(0, n, b))
+        n = len(x)
+        chunks = (x[i:i + b] for i in range(0, n, b))
     out = [np.asarray(model(c, training=False)) for c in chunks]
     if not out:
         shape = tuple(int(d) for d in model.output_shape[1:]) if hasattr(model, "output_shape") else ()
