@@ -154,8 +154,54 @@ def test_mirror_mismatch_raises_and_caches_nothing(tmp_path, shared_data, cache,
     mirror = _small_mirror(tmp_path, shared_data, corrupt=True)
     monkeypatch.setenv("SPACEKIT_DATA_MIRROR", str(mirror))
     with pytest.raises(ChecksumError, match="expected 53c4f8f156febd76"):
-        datasets.fetch("hst_cal_sample_20")
+        datasets.fetch("hst_cal_sample_20", allow_download=False)
     assert _files_in(cache) == []
+
+
+def _bad_mirror(tmp_path, payload: bytes) -> Path:
+    """A folder mirror whose nowhere/data.csv is a damaged copy of ``payload``."""
+    target = tmp_path / "mirror" / "nowhere" / "data.csv"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(payload.replace(b"2", b"7"))
+    return target
+
+
+def test_a_damaged_mirror_file_is_skipped_for_the_source(http_root, cache, monkeypatch,
+                                                         tmp_path, caplog):
+    """A damaged file in a folder mirror stopped every fetch with 'delete it and fetch
+    again' (advice to delete from a shared mirror); the source is tried instead now."""
+    payload = b"a,b\n1,2\n3,4\n"
+    (http_root.root / "data.csv").write_bytes(payload)
+    bad = _bad_mirror(tmp_path, payload)
+    monkeypatch.setenv("SPACEKIT_DATA_MIRROR", str(tmp_path / "mirror"))
+    monkeypatch.setitem(REGISTRY, "t_mir", _entry("t_mir", f"{http_root.url}/data.csv", payload))
+    with caplog.at_level("WARNING", logger="spacekit.datasets"):
+        path = datasets.fetch("t_mir")
+    assert path == datasets.cache_path("t_mir") and path.read_bytes() == payload
+    assert f"{bad} (from the data mirror" in caplog.text
+    assert "downloading data.csv from its source instead" in caplog.text
+    assert bad.read_bytes() != payload, "the mirror is never modified"
+    assert datasets.fetch("t_mir") == path  # later calls: the verified cached copy
+
+
+def test_a_damaged_mirror_file_with_the_source_down_names_both(cache, monkeypatch, tmp_path):
+    from spacekit.config import conf
+
+    payload = b"a,b\n1,2\n3,4\n"
+    bad = _bad_mirror(tmp_path, payload)
+    monkeypatch.setenv("SPACEKIT_DATA_MIRROR", str(tmp_path / "mirror"))
+    entry = _entry("t_mir2", "http://127.0.0.1:1/data.csv", payload)  # nothing listens
+    monkeypatch.setitem(REGISTRY, "t_mir2", entry)
+    with conf.set_temp("retries", 1), conf.set_temp("timeout", 2):
+        with pytest.raises(ChecksumError) as err:
+            datasets.fetch("t_mir2")
+    text = str(err.value)
+    assert str(bad) in text and "replace the mirror's copy" in text and "delete it" not in text
+    assert "the download from its source failed too" in text and "127.0.0.1:1" in text
+    assert _files_in(cache) == []
+    with pytest.raises(ChecksumError, match="replace the mirror's copy") as err:
+        datasets.fetch("t_mir2", allow_download=False)
+    assert "failed too" not in str(err.value)
 
 
 def test_corrupt_cache_raises_and_is_removed(tmp_path, shared_data, cache, monkeypatch):
@@ -305,6 +351,11 @@ def test_s3_mirror(s3_bucket, s3_endpoint, shared_data, cache, monkeypatch):
                           Body=(shared_data / rel).read_bytes())
     client.put_object(Bucket=s3_bucket, Key="mirror/jwst_cal/encoder_pairs.json", Body=b"{}")
     monkeypatch.setenv("SPACEKIT_DATA_MIRROR", f"s3://{s3_bucket}/mirror")
+    # the damaged object's canonical source is unreachable (nothing listens on port 1)
+    pairs = REGISTRY["jwst_cal_encoder_pairs"]
+    monkeypatch.setitem(REGISTRY, "jwst_cal_encoder_pairs", dataclasses.replace(
+        pairs, files=(dataclasses.replace(
+            pairs.files[0], source=Source("http://127.0.0.1:1/encoder_pairs.json")),)))
 
     path = datasets.fetch("hst_cal_sample_20")
     assert path == datasets.cache_path("hst_cal_sample_20")
@@ -314,8 +365,11 @@ def test_s3_mirror(s3_bucket, s3_endpoint, shared_data, cache, monkeypatch):
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         f.filename for f in REGISTRY["svm_prep"].files
     )
-    with pytest.raises(ChecksumError):
-        datasets.fetch("jwst_cal_encoder_pairs")
+    from spacekit.config import conf
+
+    with conf.set_temp("retries", 1), conf.set_temp("timeout", 2):
+        with pytest.raises(ChecksumError, match=r"s3://.*encoder_pairs.json.*failed too"):
+            datasets.fetch("jwst_cal_encoder_pairs")
     assert not (cache / "datasets" / "jwst_cal_encoder_pairs").exists() or _files_in(
         cache / "datasets" / "jwst_cal_encoder_pairs"
     ) == []

@@ -6,7 +6,10 @@ into the cache through :func:`spacekit.radio.s3_download`), then the network (th
 public URL through :func:`spacekit.radio.http_download`; a file inside an archive is
 extracted from the downloaded archive). Every path is verified against the registry's sha256
 (and size); a mismatch raises :class:`~spacekit.exceptions.ChecksumError` and leaves nothing
-in the cache.
+in the cache. A mirror file that fails verification (damaged, or an outdated copy) is logged
+and the file is downloaded from its source instead; only when that fails too is the
+:class:`~spacekit.exceptions.ChecksumError` raised, naming the mirror file and the failed
+download (the mirror is never modified).
 """
 
 from __future__ import annotations
@@ -106,8 +109,13 @@ def _sha256(path: Path) -> str:
     return _HASHED[key]
 
 
-def verify_file(path: str | os.PathLike, spec: DataFile, *, where: str = "") -> str:
+def verify_file(
+    path: str | os.PathLike, spec: DataFile, *, where: str = "", fix: str = ""
+) -> str:
     """Check ``path`` against the size and sha256 of ``spec``; return its sha256.
+
+    ``where`` names the file's origin and ``fix`` what to do about a mismatch (default:
+    delete it and fetch again) in the message.
 
     Raises
     ------
@@ -126,23 +134,23 @@ def verify_file(path: str | os.PathLike, spec: DataFile, *, where: str = "") -> 
     """
     path = Path(path)
     origin = f" (from {where})" if where else ""
+    fix = fix or "delete it and fetch again"
     size = path.stat().st_size
     if spec.size is not None and size != spec.size:
         raise ChecksumError(
             f"{path}{origin} has {size} bytes, expected {spec.size} for {spec.filename}: the "
-            "file is truncated or is not the registered one; delete it and fetch again"
+            f"file is truncated or is not the registered one; {fix}"
         )
     digest = _sha256(path)
     if spec.sha256 and digest != spec.sha256:
         raise ChecksumError(
             f"{path}{origin} has sha256 {digest}, expected {spec.sha256} for "
-            f"{spec.filename}: the file is corrupt or changed at its source; delete it and "
-            "fetch again"
+            f"{spec.filename}: the file is corrupt or changed at its source; {fix}"
         )
     return digest
 
 
-def _sniff_format(path: Path, reader: str) -> None:
+def _sniff_format(path: Path, reader: str, *, fate: str = "it was removed from the cache") -> None:
     """Cheap format check for files whose sha256 is unknown."""
     try:
         if reader in ("csv", "csv-collection"):
@@ -162,7 +170,7 @@ def _sniff_format(path: Path, reader: str) -> None:
                     raise ValueError("no FITS SIMPLE card")
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise FormatError(
-            f"{path} is not a valid {reader} file ({exc}); it was removed from the cache"
+            f"{path} is not a valid {reader} file ({exc}); {fate}"
         ) from None
 
 
@@ -191,6 +199,18 @@ def _mirror() -> str:
     from ..config import conf
 
     return str(conf.data_mirror or "").strip()
+
+
+#: What to do about a mirror file that fails verification (the mirror is not ours to delete).
+_MIRROR_FIX = ("replace the mirror's copy with the registered file, or unset "
+               "SPACEKIT_DATA_MIRROR to download it from its source")
+
+
+def _check_mirror_file(path: Path, spec: DataFile, entry: Dataset, mirror: str) -> None:
+    """Verify a file of a folder mirror in place (ChecksumError/FormatError when bad)."""
+    verify_file(path, spec, where=f"the data mirror {mirror}", fix=_MIRROR_FIX)
+    if not spec.sha256:
+        _sniff_format(path, entry.reader, fate=_MIRROR_FIX)
 
 
 def _member_rel(entry: Dataset, spec: DataFile) -> str:
@@ -278,7 +298,7 @@ def _from_s3(mirror: str, rel: str, dest: Path, spec: DataFile, entry: Dataset) 
     except BaseException:
         _remove(tmp)
         raise
-    return _install(tmp, dest, spec, entry, url)
+    return _install(tmp, dest, spec, entry, f"the data mirror {url}")
 
 
 def _http(url: str, dest: Path, *, sha256: str | None, size: int | None) -> Path:
@@ -349,21 +369,44 @@ def _extract(archive: Path, member: str, out: Path) -> None:
 
 
 def _obtain(entry: Dataset, spec: DataFile, dest: Path, *, allow_download: bool) -> Path:
-    """Put one verified file at ``dest`` in the cache (mirror copy or download)."""
+    """Put one verified file at ``dest`` in the cache (mirror copy or download).
+
+    A mirror copy that fails verification (a damaged or outdated file in the mirror) is
+    logged and skipped for the file's canonical source; when that fails too, the error names
+    both.
+    """
     if _check_cached(dest, spec):
         return dest
     mirror = _mirror()
     rel = _member_rel(entry, spec)
+    bad_mirror: ChecksumError | FormatError | None = None
     if mirror.startswith("s3://"):
-        got = _from_s3(mirror, rel, dest, spec, entry)
+        try:
+            got = _from_s3(mirror, rel, dest, spec, entry)
+        except (ChecksumError, FormatError) as exc:
+            bad_mirror, got = exc, None
         if got is not None:
             return got
     elif mirror:
         candidate = Path(mirror).expanduser() / rel
         if candidate.is_file():
-            tmp = _tmp_for(dest)
-            shutil.copyfile(candidate, tmp)
-            return _install(tmp, dest, spec, entry, str(candidate))
+            try:
+                _check_mirror_file(candidate, spec, entry, mirror)
+                tmp = _tmp_for(dest)
+                shutil.copyfile(candidate, tmp)
+                return _install(tmp, dest, spec, entry, f"the data mirror {mirror}")
+            except (ChecksumError, FormatError) as exc:
+                bad_mirror = exc
+    if bad_mirror is not None:
+        if not allow_download:
+            raise bad_mirror
+        log.warning("%s; downloading %s from its source instead", bad_mirror, spec.filename)
+        try:
+            return _from_network(dest, spec, entry)
+        except (DownloadError, DataNotFoundError) as exc:
+            raise type(bad_mirror)(
+                f"{bad_mirror}; and the download from its source failed too: {exc}"
+            ) from exc
     if not allow_download:
         raise DataNotFoundError(
             f"dataset {entry.name!r} ({spec.filename}) is neither in the cache nor in the "
@@ -444,9 +487,11 @@ def fetch(name: str, *, allow_download: bool = True) -> Path:
     UnknownDatasetError
         ``name`` is not registered.
     ChecksumError
-        A file (in the cache, the mirror or downloaded) does not match its registered sha256
-        or size; nothing is left in the cache (a bad cached copy is removed, so the next
-        call obtains a fresh one).
+        A file (in the cache or downloaded) does not match its registered sha256 or size;
+        nothing is left in the cache (a bad cached copy is removed, so the next call obtains
+        a fresh one). A bad mirror file is skipped for the source (a warning is logged);
+        the error comes only when the source cannot be reached either (or
+        ``allow_download=False``), and names the mirror file.
     DataNotFoundError
         The file is unavailable offline (``allow_download=False``).
     DownloadError
@@ -466,9 +511,12 @@ def fetch(name: str, *, allow_download: bool = True) -> Path:
         if local_mirror:
             mfolder = Path(mirror).expanduser() / entry.mirror_path
             if all((mfolder / f.filename).is_file() for f in entry.files):
-                for f in entry.files:
-                    verify_file(mfolder / f.filename, f, where="the mirror")
-                return mfolder
+                try:
+                    for f in entry.files:
+                        _check_mirror_file(mfolder / f.filename, f, entry, mirror)
+                    return mfolder
+                except (ChecksumError, FormatError):
+                    pass  # each file below: good ones copied from the mirror, bad downloaded
         for f in entry.files:
             _obtain(entry, f, folder / f.filename, allow_download=allow_download)
         return folder
@@ -479,10 +527,11 @@ def fetch(name: str, *, allow_download: bool = True) -> Path:
     if local_mirror:
         candidate = Path(mirror).expanduser() / entry.mirror_path
         if candidate.is_file():
-            verify_file(candidate, spec, where="the mirror")
-            if not spec.sha256:
-                _sniff_format(candidate, entry.reader)
-            return candidate
+            try:
+                _check_mirror_file(candidate, spec, entry, mirror)
+                return candidate
+            except (ChecksumError, FormatError):
+                pass  # _obtain says so, then tries the source
     return _obtain(entry, spec, dest, allow_download=allow_download)
 
 
