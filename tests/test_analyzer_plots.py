@@ -114,3 +114,36 @@ def test_plots_of_the_wrong_type_say_what_they_expect():
         plot_lightcurve(np.arange(5.0))
     with pytest.raises(InputError, match="signal must hold numbers"):
         atomic_vector_plotter(["a", "b"])
+
+
+def test_specgram_settings_are_checked_and_light_curves_use_their_cadence():
+    x = np.sin(np.arange(4096) * 0.2)
+    # an unknown colour map was matplotlib's (or plotly's) bare ValueError
+    with pytest.raises(InputError, match=r"cmap must be a matplotlib colormap.*'copper'"):
+        make_specgram(x, cmap="coper")
+    with pytest.raises(InputError, match="plotly colorscale"):
+        make_specgram(x, cmap="nope", backend="plotly")
+    assert make_specgram(x, cmap="magma_r", nfft=128) is not None
+    assert make_specgram(x, cmap="magma", nfft=128, backend="plotly").data[0].type == "heatmap"
+    # fs <= 0 gave negative frequencies or ZeroDivisionError; a fractional nfft numpy's error
+    for bad in (0, -2.0, float("nan"), "fast"):
+        with pytest.raises(InputError, match="fs"):
+            specgram_array(x, fs=bad)
+    for bad in (0, 1, 100.5):
+        with pytest.raises(InputError, match="nfft must be a whole number"):
+            specgram_array(x, nfft=bad)
+    with pytest.raises(InputError, match="1-D array of numbers"):
+        specgram_array(["a"] * 300)
+    with pytest.raises(InputError, match="Nothing was written"):
+        save_specgrams([["a", "b"]], "unused-folder")
+    # a LightCurve is sampled once per cadence: frequencies in 1/day (a 0.5 d sine at 2/d),
+    # not the seed's fs=2 per sample
+    t = 2458000.0 + np.arange(4096) / 48  # 30 min cadence
+    lc = LightCurve(time=t, flux=1 + 0.01 * np.sin(2 * np.pi * (t - t[0]) / 0.5))
+    f, times, s = specgram_array(lc, nfft=512)
+    assert f[-1] == pytest.approx(24.0)  # Nyquist of 48 samples a day
+    assert f[s.mean(axis=1).argmax()] == pytest.approx(2.0, abs=0.1)
+    assert times[-1] < 4096 / 48
+    ax = make_specgram(lc, nfft=512).axes[0]
+    assert ax.get_ylabel() == "frequency (1/d)" and "d" in ax.get_xlabel()
+    assert specgram_array(lc, nfft=512, fs=2.0)[0][-1] == pytest.approx(1.0)  # explicit fs wins

@@ -289,10 +289,40 @@ def atomic_vector_plotter(
     return fig
 
 
+def _sampling_frequency(signal: Any, fs: Any) -> tuple[float, str]:
+    """``(fs, unit)``: the given ``fs`` (unit "" = as given), or for a LightCurve without one,
+    one sample per cadence in 1/day; for a plain array the seed's default, 2."""
+    if fs is None:
+        if isinstance(signal, LightCurve) and not signal.is_folded:
+            cadence = signal.cadence
+            if np.isfinite(cadence) and cadence > 0:
+                return 1.0 / cadence, "d"
+        return 2.0, ""
+    try:
+        value = float(fs)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if isinstance(fs, bool) or not (np.isfinite(value) and value > 0):
+        raise InputError(
+            f"fs (sampling frequency, samples per unit time) must be a positive number; got "
+            f"{fs!r}. Leave it out for a LightCurve to use one sample per cadence (1/day)."
+        )
+    return value, ""
+
+
+def _check_int(value: Any, name: str, minimum: int) -> int:
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if not ok and isinstance(value, (float, np.floating)) and float(value).is_integer():
+        ok = True
+    if not ok or int(value) < minimum:
+        raise InputError(f"{name} must be a whole number of at least {minimum}; got {value!r}.")
+    return int(value)
+
+
 def specgram_array(
     signal: Any,
     *,
-    fs: float = 2.0,
+    fs: float | None = None,
     nfft: int = 256,
     noverlap: int | None = None,
     mode: str = "psd",
@@ -301,7 +331,23 @@ def specgram_array(
     """Spectrogram of a 1-D flux series: ``(frequencies, times, power)``.
 
     ``power`` has shape ``(n_frequencies, n_segments)``; with ``log=True`` it is
-    ``10*log10`` (dB), the usual input for an image classifier.
+    ``10*log10`` (dB), the usual input for an image classifier. Non-finite samples are
+    dropped and the rest taken as evenly spaced.
+
+    Parameters
+    ----------
+    signal : LightCurve or 1-D array
+        The flux series.
+    fs : float, optional
+        Sampling frequency (samples per unit time). Default: for a LightCurve, one sample per
+        cadence, so frequencies are in 1/day and times in days (samples times the cadence);
+        for an array, the seed's 2.
+    nfft, noverlap : int
+        Segment length (at least 2) and overlap in samples (default: half a segment).
+    mode : {"psd", "magnitude"}
+        What to compute.
+    log : bool
+        Return ``10*log10(power)``.
 
     Examples
     --------
@@ -312,7 +358,17 @@ def specgram_array(
     """
     from scipy.signal import spectrogram
 
-    x = np.asarray(signal.flux.value if isinstance(signal, LightCurve) else signal, dtype=float)
+    rate, _ = _sampling_frequency(signal, fs)
+    nfft = _check_int(nfft, "nfft", 2)
+    try:
+        x = np.asarray(
+            signal.flux.value if isinstance(signal, LightCurve) else signal, dtype=float
+        )
+    except (TypeError, ValueError):
+        raise InputError(
+            "a spectrogram needs a LightCurve or a 1-D array of numbers; got "
+            f"{type(signal).__name__} with non-numeric values."
+        ) from None
     if x.ndim != 1:
         raise InputError(f"a spectrogram needs one 1-D series; got shape {x.shape}.")
     x = x[np.isfinite(x)]
@@ -321,12 +377,12 @@ def specgram_array(
             f"the series has {x.size} finite samples, fewer than nfft={nfft}; pass a smaller "
             "nfft."
         )
-    noverlap = nfft // 2 if noverlap is None else int(noverlap)
+    noverlap = nfft // 2 if noverlap is None else _check_int(noverlap, "noverlap", 0)
     if not 0 <= noverlap < nfft:
         raise InputError(f"noverlap must be in [0, nfft); got {noverlap} with nfft={nfft}.")
     if mode not in ("psd", "magnitude"):
         raise InputError(f"mode must be 'psd' or 'magnitude'; got {mode!r}.")
-    f, t, s = spectrogram(x - np.mean(x), fs=fs, nperseg=nfft, noverlap=noverlap, mode=mode)
+    f, t, s = spectrogram(x - np.mean(x), fs=rate, nperseg=nfft, noverlap=noverlap, mode=mode)
     if log:
         s = 10 * np.log10(np.maximum(s, np.finfo(float).tiny))
     return f, t, s
@@ -335,7 +391,7 @@ def specgram_array(
 def make_specgram(
     signal: Any,
     *,
-    fs: float = 2.0,
+    fs: float | None = None,
     nfft: int = 256,
     noverlap: int | None = None,
     mode: str = "psd",
@@ -350,15 +406,20 @@ def make_specgram(
     Parameters
     ----------
     signal : LightCurve or 1-D array
-        The flux series (evenly sampled).
-    fs : float
-        Sampling frequency (the seed's default, 2).
+        The flux series (evenly sampled; non-finite samples are dropped).
+    fs : float, optional
+        Sampling frequency. Default: for a LightCurve, one sample per cadence, so the axes
+        are frequency in 1/day and time in days (samples times the cadence: data gaps are
+        closed up, not drawn); for an array, the seed's 2 (axes in samples / fs).
     nfft, noverlap : int
-        Segment length and overlap in samples (overlap default: half a segment).
+        Segment length (at least 2) and overlap in samples (overlap default: half a
+        segment).
     mode : {"psd", "magnitude"}
         What to show.
     cmap : str
-        Colour map.
+        Colour map: a matplotlib colormap name (``matplotlib.colormaps``), or with
+        ``backend="plotly"`` a plotly colorscale name. An unknown name is an
+        :class:`~spacekit.exceptions.InputError`.
     colorbar : bool
         Draw a colour bar (matplotlib).
     title : str
@@ -377,25 +438,68 @@ def make_specgram(
     2
     """
     _check_backend(backend)
+    if backend == "plotly":
+        go, _ = _plotly()
+        colorscale = _plotly_colorscale(go, cmap)
+    else:
+        colormap = _mpl_colormap(cmap)
     f, t, s = specgram_array(signal, fs=fs, nfft=nfft, noverlap=noverlap, mode=mode)
+    _, unit = _sampling_frequency(signal, fs)
+    xlabel = "time (samples x cadence, d)" if unit else "time (samples / fs)"
+    ylabel = "frequency (1/d)" if unit else "frequency (fs units)"
     if save_array is not None:
         _save_npy(Path(save_array), s.astype(np.float32))
     label = "power (dB)"
     if backend == "plotly":
-        go, _ = _plotly()
-        fig = go.Figure(go.Heatmap(x=t, y=f, z=s, colorscale=cmap.capitalize()
-                                   if cmap == "viridis" else cmap,
+        fig = go.Figure(go.Heatmap(x=t, y=f, z=s, colorscale=colorscale,
                                    colorbar={"title": label}, showscale=colorbar))
-        fig.update_layout(title=title, xaxis_title="time (samples / fs)",
-                          yaxis_title="frequency")
+        fig.update_layout(title=title, xaxis_title=xlabel, yaxis_title=ylabel)
         return fig
     fig = _mpl_figure((9, 4))
     ax = fig.add_subplot()
-    mesh = ax.pcolormesh(t, f, s, shading="auto", cmap=cmap)
-    ax.set(xlabel="time (samples / fs)", ylabel="frequency", title=title)
+    mesh = ax.pcolormesh(t, f, s, shading="auto", cmap=colormap)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     if colorbar:
         fig.colorbar(mesh, ax=ax, label=label)
     return fig
+
+
+def _mpl_colormap(cmap: Any):
+    from ..utils import optional_import
+
+    matplotlib = optional_import("matplotlib", "spacekit.analyzer plots")
+    from matplotlib.colors import Colormap
+
+    if isinstance(cmap, Colormap):
+        return cmap
+    if isinstance(cmap, str) and cmap in matplotlib.colormaps:
+        return matplotlib.colormaps[cmap]
+    import difflib
+
+    close = difflib.get_close_matches(str(cmap), list(matplotlib.colormaps), n=3)
+    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+    raise InputError(
+        f"cmap must be a matplotlib colormap name such as 'viridis', 'magma' or 'gray'; got "
+        f"{cmap!r}.{hint} The names are listed by list(matplotlib.colormaps)."
+    )
+
+
+def _plotly_colorscale(go: Any, cmap: Any):
+    try:
+        go.Heatmap(colorscale=cmap)
+    except ValueError:
+        import difflib
+
+        from plotly.colors import named_colorscales
+
+        close = difflib.get_close_matches(str(cmap).lower(), named_colorscales(), n=3)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise InputError(
+            f"cmap must be a plotly colorscale name such as 'viridis', 'magma' or 'greys' "
+            f"with backend='plotly'; got {cmap!r}.{hint} The names are listed by "
+            "plotly.colors.named_colorscales()."
+        ) from None
+    return cmap
 
 
 def save_specgrams(
@@ -416,7 +520,13 @@ def save_specgrams(
     --------
     >>> paths = save_specgrams(X, "specgrams/", nfft=128)  # doctest: +SKIP
     """
-    rows = np.asarray(signals, dtype=float)
+    try:
+        rows = np.asarray(signals, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(
+            "save_specgrams needs a 1-D or 2-D array of numbers (one flux series per row); got "
+            f"{type(signals).__name__} with non-numeric values. Nothing was written."
+        ) from None
     if rows.ndim == 1:
         rows = rows[None, :]
     names = list(names) if names is not None else [f"specgram_{i:05d}" for i in range(len(rows))]
