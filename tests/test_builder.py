@@ -534,3 +534,24 @@ def test_trainer_and_predict_batches_check_inputs_against_the_model():
     with pytest.raises(InputError, match=r"takes 2 input\(s\) \['tabular', 'images'\]"):
         predict_batches(ens, [np.zeros((5, 3))])
     assert predict_batches(mlp, [x[:5]]).shape == (5, 1)
+
+
+@pytest.mark.parametrize(
+    "settings, match",
+    [
+        ({"epochs": "ten"}, "epochs must be >= 1 and a whole number, got 'ten'"),
+        ({"epochs": 2.5}, "epochs must be >= 1"),
+        ({"early_stopping": "yes"}, "early_stopping .* must be >= 0"),
+        ({"loss": "binary_crossentrop"}, "unknown loss 'binary_crossentrop'"),
+        ({"seed": 1.5}, "seed must be >= 0 and a whole number"),  # was truncated to 1
+        ({"seed": -1}, "seed must be >= 0"),
+        ({"seed": 2**40}, "seed must be at most 2"),
+    ],
+)
+def test_trainer_settings_are_checked_with_input_errors(settings, match):
+    # were bare ValueErrors from int() or Keras ("Could not interpret loss identifier")
+    x = np.random.default_rng(0).normal(size=(16, 3))
+    y = (x[:, 0] > 0).astype(int)
+    kw = {"loss": "binary_crossentropy", "epochs": 1, "progress": False, **settings}
+    with pytest.raises(InputError, match=match):
+        Trainer(**kw).fit(lambda: build_mlp(3, hidden=(2,)), x, y)

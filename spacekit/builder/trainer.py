@@ -37,15 +37,27 @@ def set_seed(seed: int, *, deterministic: bool = False) -> None:
     """
     import keras
 
-    try:
-        seed = int(seed)
-    except (TypeError, ValueError):
-        raise InputError(f"seed must be an integer, got {seed!r}") from None
+    seed = _int_setting(seed, "seed", minimum=0)
+    if seed > 2**32 - 1:
+        raise InputError(f"seed must be at most 2**32 - 1 (NumPy's limit), got {seed}")
     keras.utils.set_random_seed(seed)
     if deterministic:
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
+
+
+def _int_setting(value: Any, what: str, *, minimum: int = 1) -> int:
+    """A whole number >= ``minimum`` (``5``, ``np.int64(5)``, ``5.0``), else an InputError."""
+    import numbers
+
+    ok = not isinstance(value, bool) and (
+        isinstance(value, numbers.Integral)
+        or (isinstance(value, numbers.Real) and float(value).is_integer())
+    )
+    if not ok or int(value) < minimum:
+        raise InputError(f"{what} must be >= {minimum} and a whole number, got {value!r}")
+    return int(value)
 
 
 def _n_samples(x: Any) -> int:
@@ -411,7 +423,8 @@ class Trainer:
             elif isinstance(es, dict):
                 kw.update(es)
             else:
-                kw["patience"] = int(es)
+                kw["patience"] = _int_setting(
+                    es, "early_stopping (None, True, a patience in epochs or a dict)", minimum=0)
             cbs.append(keras.callbacks.EarlyStopping(**kw))
         if self.checkpoint_dir is not None:
             cbs.append(_atomic_checkpoint(Path(self.checkpoint_dir), monitor))
@@ -443,6 +456,17 @@ class Trainer:
                 f"compile_options must not repeat {sorted(reserved)}: pass them as Trainer "
                 "arguments (loss=, optimizer=, metrics=)"
             )
+        if isinstance(self.loss, str):
+            import keras
+
+            try:
+                keras.losses.get(self.loss)
+            except (ValueError, TypeError):
+                raise InputError(
+                    f"unknown loss {self.loss!r}; use a Keras loss name such as "
+                    "'binary_crossentropy', 'sparse_categorical_crossentropy', "
+                    "'categorical_crossentropy', 'mse', 'mae' or pass a loss instance"
+                ) from None
         model.compile(loss=self.loss, optimizer=self._optimizer(), metrics=self._metrics(),
                       **options)
         return model
@@ -490,6 +514,10 @@ class Trainer:
         from ..utils.progress import progress_enabled
         from .batches import BalancedBatches
 
+        _int_setting(self.epochs, "epochs")
+        _int_setting(self.batch_size, "batch_size")
+        if self.steps_per_epoch is not None:
+            _int_setting(self.steps_per_epoch, "steps_per_epoch")
         if self.seed is not None:
             set_seed(self.seed)
         if callable(model) and not isinstance(model, keras.Model):
@@ -499,10 +527,6 @@ class Trainer:
                 f"Trainer.fit expects a keras.Model or a function returning one, got "
                 f"{type(model).__name__}"
             )
-        if int(self.epochs) < 1:
-            raise InputError(f"epochs must be >= 1, got {self.epochs!r}")
-        if int(self.batch_size) < 1:
-            raise InputError(f"batch_size must be >= 1, got {self.batch_size!r}")
         is_dataset = isinstance(x, keras.utils.PyDataset)
         fit_kw: dict[str, Any] = {}
         if is_dataset:
