@@ -147,3 +147,21 @@ def test_specgram_settings_are_checked_and_light_curves_use_their_cadence():
     ax = make_specgram(lc, nfft=512).axes[0]
     assert ax.get_ylabel() == "frequency (1/d)" and "d" in ax.get_xlabel()
     assert specgram_array(lc, nfft=512, fs=2.0)[0][-1] == pytest.approx(1.0)  # explicit fs wins
+
+
+def test_atomic_vector_plotter_times_and_labels_are_checked():
+    X = np.random.default_rng(0).normal(size=(2, 30))
+    t = Time(2458000.0 + np.arange(30) / 48, format="jd", scale="tdb")
+    # an astropy Time was numpy's "setting an array element with a sequence"
+    fig = atomic_vector_plotter(X, time=t)
+    assert fig.axes[1].get_xlabel() == "time (JD, TDB)"
+    assert fig.axes[1].get_lines()[0].get_xdata()[0] == pytest.approx(2458000.0)
+    with pytest.raises(InputError, match="time must be 1-D"):  # was matplotlib's size error
+        atomic_vector_plotter(X, time=np.ones((30, 2)))
+    with pytest.raises(InputError, match="time must be an astropy Time or a 1-D array"):
+        atomic_vector_plotter(X, time=["a"] * 30)
+    with pytest.raises(InputError, match="flat sequence"):  # was "unhashable type"
+        atomic_vector_plotter(X, labels=np.array([[0], [1]]))
+    lc = LightCurve(time=t, flux=np.ones(30))
+    with pytest.raises(InputError, match="carries its own times"):  # time= was ignored
+        atomic_vector_plotter(lc, time=np.arange(30))

@@ -57,6 +57,25 @@ def _time_axis(lc: LightCurve) -> tuple[np.ndarray, str]:
     return np.asarray(lc.time.jd, dtype=float), f"time (JD, {lc.time.scale.upper()})"
 
 
+def _plain_times(time: Any) -> tuple[np.ndarray, str]:
+    """x values from ``time=``: an astropy Time (as JD, labelled with its scale) or a 1-D
+    array of numbers."""
+    from astropy.time import Time
+
+    if isinstance(time, Time):
+        return np.atleast_1d(np.asarray(time.jd, dtype=float)), f"time (JD, {time.scale.upper()})"
+    try:
+        x = np.asarray(time, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(
+            "time must be an astropy Time or a 1-D array of numbers (one per flux sample); got "
+            f"{type(time).__name__} with non-numeric values."
+        ) from None
+    if x.ndim != 1:
+        raise InputError(f"time must be 1-D (one value per flux sample); got shape {x.shape}.")
+    return x, ""
+
+
 def plot_lightcurve(lc: LightCurve, *, title: str = "", backend: str = "matplotlib"):
     """Flux against time (or phase, for a folded light curve).
 
@@ -203,8 +222,9 @@ def atomic_vector_plotter(
     ----------
     signal : LightCurve, 1-D array, or 2-D array (one flux vector per row)
         What to draw.
-    time : array, optional
-        Common x values (default: the LightCurve's times, else sample index).
+    time : astropy Time or 1-D array, optional
+        Common x values for array signals (default: sample index; a Time is drawn as JD).
+        A LightCurve always uses its own times (passing ``time`` with one is an error).
     labels : sequence, optional
         One class per row (e.g. 0/1 from :func:`~spacekit.transformer.read_flux_table`).
     class_names : dict, optional
@@ -224,6 +244,11 @@ def atomic_vector_plotter(
     """
     _check_backend(backend)
     if isinstance(signal, LightCurve):
+        if time is not None:
+            raise InputError(
+                "a LightCurve carries its own times, so time= is used only with arrays; drop "
+                "time=, or pass signal=lc.flux.value with the times you want."
+            )
         x, xl = _time_axis(signal)
         rows = np.asarray(signal.flux.value, dtype=float)[None, :]
         x_units = x_units if x_units != "time" else xl
@@ -239,12 +264,21 @@ def atomic_vector_plotter(
             rows = rows[None, :]
         if rows.ndim != 2:
             raise InputError(f"signal must be 1-D or 2-D; got shape {rows.shape}.")
-        x = np.arange(rows.shape[1]) if time is None else np.asarray(time, dtype=float)
+        if time is None:
+            x = np.arange(rows.shape[1])
+        else:
+            x, xl = _plain_times(time)
+            x_units = x_units if x_units != "time" or not xl else xl
     if x.shape[0] != rows.shape[1]:
         raise InputError(f"time has {x.shape[0]} values but each signal has {rows.shape[1]}.")
     if labels is None:
         labels = [None] * rows.shape[0]
-    labels = list(labels)
+    if np.ndim(labels) != 1:
+        raise InputError(
+            f"labels must be a flat sequence with one class per signal; got shape "
+            f"{np.shape(labels)}. Flatten it (e.g. y.ravel())."
+        )
+    labels = [lab.item() if isinstance(lab, np.generic) else lab for lab in labels]
     if len(labels) != rows.shape[0]:
         raise InputError(f"labels has {len(labels)} values for {rows.shape[0]} signals.")
     classes = sorted({lab for lab in labels if lab is not None}, key=str)
