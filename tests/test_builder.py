@@ -383,6 +383,22 @@ def test_load_errors_name_the_file(trained, tmp_path):
         load_model(folder)
 
 
+def test_truncated_model_file_and_unbuilt_model_are_named_clearly(tmp_path):
+    import keras
+
+    folder = save_model(build_mlp(3, hidden=(2,)), tmp_path / "m")
+    data = (folder / "model.keras").read_bytes()
+    (folder / "model.keras").write_bytes(data[: len(data) // 2])  # an interrupted copy
+    # was Keras' "File not found: filepath=.../model.keras" for a file that is there
+    with pytest.raises(ModelLoadError, match=r"could not be loaded: it is not a Keras archive.*truncated"):
+        load_model(folder, check_sha256=False)
+    # an unbuilt model: was a bare AttributeError after model.keras had been written
+    unbuilt = keras.Sequential([keras.layers.Dense(1)])
+    with pytest.raises(InputError, match="has not been built.*keras.Input"):
+        save_model(unbuilt, tmp_path / "u")
+    assert not (tmp_path / "u").exists()
+
+
 def test_load_from_a_run_folder(tmp_path):
     from spacekit.utils.runs import Run
 

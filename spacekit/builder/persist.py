@@ -6,6 +6,7 @@ import datetime as _dt
 import json
 import logging
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -97,11 +98,6 @@ def save_model(
             f"save_model writes a folder (model.keras + metadata.json), but {folder} is a "
             "file; pass a folder path"
         )
-    folder.mkdir(parents=True, exist_ok=True)
-    with atomic_path(folder / MODEL_FILE) as tmp:
-        model.save(tmp)
-    if history is None:
-        history = history_of(model)
 
     def _shape(t):
         try:
@@ -109,6 +105,17 @@ def save_model(
         except TypeError:
             return str(t)
 
+    # Everything that can fail is worked out before the folder is touched.
+    try:
+        input_shape = [_shape(t.shape) for t in model.inputs]
+        output_shape = [_shape(t.shape) for t in model.outputs]
+    except (AttributeError, ValueError) as exc:
+        raise InputError(
+            f"save_model: model {model.name!r} has not been built, so it has no inputs to "
+            f"record ({exc}); start it with keras.Input(shape=...) or call/fit it on data first"
+        ) from None
+    if history is None:
+        history = history_of(model)
     meta: dict[str, Any] = dict(metadata or {})
     meta.update(
         {
@@ -119,12 +126,15 @@ def save_model(
             "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "model_name": model.name,
             "model_file": MODEL_FILE,
-            "model_sha256": file_sha256(folder / MODEL_FILE),
-            "input_shape": [_shape(t.shape) for t in model.inputs],
-            "output_shape": [_shape(t.shape) for t in model.outputs],
+            "input_shape": input_shape,
+            "output_shape": output_shape,
             "history": history,
         }
     )
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_path(folder / MODEL_FILE) as tmp:
+        model.save(tmp)
+    meta["model_sha256"] = file_sha256(folder / MODEL_FILE)
     write_json(folder / METADATA_FILE, meta)
     log.info("saved model %s to %s", model.name, folder)
     return folder
@@ -252,6 +262,12 @@ def load_model(
             f"{model_path} does not match the sha256 recorded in {meta_path.name} "
             f"({expected[:12]}…): the file is corrupt or was replaced; save the model again, "
             "or pass check_sha256=False to load it anyway"
+        )
+    if not zipfile.is_zipfile(model_path):
+        raise ModelLoadError(
+            f"{model_path} could not be loaded: it is not a Keras archive (a .keras file is a "
+            f"zip; this one, {model_path.stat().st_size} bytes, is truncated or corrupt); save "
+            "the model again"
         )
     try:
         model = keras.saving.load_model(
