@@ -135,16 +135,23 @@ def test_tree_export_is_exact():
     assert np.array_equal(tc.classes[tc.predict(Xt).argmax(1)], clf.predict(Xt))
     tr = TreeEnsemble.from_sklearn(reg)
     assert np.array_equal(tr.predict(Xt), reg.predict(Xt))
-    # shallow trees use the complete-tree layout; deep ones the node walk: both exact
-    shallow = HistGradientBoostingClassifier(max_iter=20, max_depth=4, random_state=0).fit(X, yc)
-    ts = TreeEnsemble.from_sklearn(shallow)
-    assert ts._complete_layout() is not None
-    assert np.array_equal(ts.raw_predict(Xt), shallow._raw_predict(Xt))
-    assert np.array_equal(ts.raw_predict(Xt[:7]), shallow._raw_predict(Xt[:7]))
-    deep = TreeEnsemble.from_sklearn(clf)
-    deep.depth, deep._layout = max(deep.depth, 11), None  # forces the node walk
-    assert deep._complete_layout() is None
-    assert np.array_equal(deep.raw_predict(Xt), clf._raw_predict(Xt))
+    # batches (>= 256 rows) use the bit-vector tables, single rows and rows with a NaN the node
+    # walk, trees of more than 64 leaves always the node walk: all exact
+    Xb = rng.normal(size=(5000, 5))
+    Xb[:, 3] = rng.integers(0, 3, 5000)  # a low-cardinality column (joint table)
+    Xb[::7, 2] = np.nan
+    Xb[3, 0], Xb[4, 1] = np.inf, -np.inf
+    for est in (clf, reg):
+        t = TreeEnsemble.from_sklearn(est)
+        assert t._bitvector_tables() is not None
+        assert np.array_equal(t.raw_predict(Xb), est._raw_predict(Xb))
+        assert np.array_equal(t.raw_predict(Xb[:7]), est._raw_predict(Xb[:7]))
+        assert np.array_equal(t.raw_predict(Xb, chunk_size=300), est._raw_predict(Xb))
+    wide = HistGradientBoostingRegressor(max_iter=5, max_leaf_nodes=100, min_samples_leaf=2,
+                                         random_state=0).fit(X, yr)
+    tw = TreeEnsemble.from_sklearn(wide)
+    assert tw._bitvector_tables() is None
+    assert np.array_equal(tw.raw_predict(Xb), wide._raw_predict(Xb))
 
 
 def test_tree_export_save_load(tmp_path):

@@ -449,42 +449,109 @@ class TreeEnsemble:
             link=link, classes=getattr(est, "classes_", None), depth=depth,
         )
 
-    def _complete_layout(self):
-        """Trees re-laid as complete binary trees of ``depth`` levels (heap order), or None.
+    def _bitvector_tables(self):
+        """Per-feature lookup tables for batch prediction without walking the trees, or None.
 
-        A leaf above the last level becomes a pass-through node whose subtree repeats its
-        value, so every row takes exactly ``depth`` steps with 3 gathers each and no branch
-        bookkeeping. Comparisons are unchanged, so results stay identical.
+        Each tree's leaves are numbered left to right, and a tree's state is one unsigned
+        integer with a bit per leaf. A node whose test is false (``x > threshold``: the row
+        goes right) clears the bits of its left subtree's leaves; the exit leaf is then the
+        lowest bit still set. The nodes that fail for a row are, per feature, those whose
+        threshold is below the row's value: a prefix of that feature's sorted thresholds. So
+        each feature gets a table, one row per prefix, holding every tree's state after those
+        nodes failed, and a row of data needs one table lookup per feature (several
+        low-cardinality features share one joint table) instead of ``depth`` gathers per
+        tree. Comparisons are the same as the node walk's, so results are identical.
+
+        This is the bit-vector scheme of QuickScorer (Lucchese et al. 2015), written here
+        for numpy: scikit-learn is not imported at prediction time. Trees of more than 64
+        leaves return None (the node walk is used).
         """
-        cached = getattr(self, "_layout", None)
-        if cached is not None or self.depth > 10:
-            return cached
-        d = self.depth
-        n_int, n_leaf, n_trees = 2**d - 1, 2**d, self.roots.size
-        feat = np.zeros((n_trees, n_int), dtype=np.intp)
-        thr = np.full((n_trees, n_int), np.inf)
-        mleft = np.ones((n_trees, n_int), dtype=bool)
-        val = np.zeros((n_trees, n_leaf))
+        cached = getattr(self, "_tables", None)
+        if cached is not None:
+            return cached or None
+        n_trees = self.roots.size
+        leaf_start = np.zeros(self.left.size, dtype=np.intp)
+        leaf_stop = np.zeros(self.left.size, dtype=np.intp)
+        tree_of = np.full(self.left.size, -1, dtype=np.intp)
+        leaf_node, leaf_tree, leaf_pos, counts = [], [], [], []
         for t, root in enumerate(self.roots):
-            stack = [(int(root), 0, 0)]  # (node, heap position, level)
-            while stack:
-                node, pos, level = stack.pop()
-                leaf = self.left[node] == node
-                if level == d:
-                    val[t, pos - n_int] = self.value[node]
-                    continue
-                if leaf:
-                    # pass-through: both children repeat this leaf (threshold +inf goes left)
-                    stack.append((node, 2 * pos + 1, level + 1))
-                    stack.append((node, 2 * pos + 2, level + 1))
-                    continue
-                feat[t, pos] = self.feature[node]
-                thr[t, pos] = self.threshold[node]
-                mleft[t, pos] = self.missing_left[node]
-                stack.append((int(self.left[node]), 2 * pos + 1, level + 1))
-                stack.append((int(self.right[node]), 2 * pos + 2, level + 1))
-        self._layout = (feat.ravel(), thr.ravel(), mleft.ravel(), val.ravel(), n_int, n_leaf)
-        return self._layout
+            count, stack = 0, [(int(root), False)]
+            while stack:  # in-order walk: left subtree, node, right subtree
+                node, after_left = stack.pop()
+                tree_of[node] = t
+                if after_left:
+                    leaf_stop[node] = count
+                elif self.left[node] == node:
+                    leaf_node.append(node)
+                    leaf_tree.append(t)
+                    leaf_pos.append(count)
+                    count += 1
+                else:
+                    leaf_start[node] = count
+                    stack += [(int(self.right[node]), False), (node, True), (int(self.left[node]), False)]
+            counts.append(count)
+        width = max(counts)
+        dtype = next((d for d in (np.uint8, np.uint16, np.uint32, np.uint64) if width <= np.iinfo(d).bits), None)
+        if dtype is None:
+            self._tables = False
+            return None
+        values = np.zeros((n_trees, width))
+        values[leaf_tree, leaf_pos] = self.value[leaf_node]
+        internal = np.flatnonzero((tree_of >= 0) & (self.left != np.arange(self.left.size)))
+        one = np.uint64(1)
+        span = (leaf_stop[internal] - leaf_start[internal]).astype(np.uint64)  # < 64: never all leaves
+        left_bits = (one << span) - one
+        masks = (~(left_bits << leaf_start[internal].astype(np.uint64))).astype(dtype)
+        full = np.iinfo(dtype).max
+        per_feature = []  # (feature, sorted thresholds, table of shape (n_thresholds + 1, n_trees))
+        for f in np.unique(self.feature[internal]):
+            on_f = self.feature[internal] == f
+            sel, m = internal[on_f], masks[on_f]
+            thr, rank = np.unique(self.threshold[sel], return_inverse=True)
+            table = np.full((thr.size + 1, n_trees), full, dtype=dtype)
+            np.bitwise_and.at(table[1:], (rank, tree_of[sel]), m)
+            np.bitwise_and.accumulate(table, axis=0, out=table)
+            per_feature.append((int(f), thr, table))
+        # Low-cardinality features (flags, codes) share joint tables: fewer lookups per row.
+        per_feature.sort(key=lambda e: e[2].shape[0])
+        groups, budget = [], max(1, (8 << 20) // (n_trees * np.dtype(dtype).itemsize))
+        for f, thr, table in per_feature:
+            g = groups[-1] if groups else None
+            if g is not None and g["table"].shape[0] * table.shape[0] <= budget:
+                g["table"] = (g["table"][:, None, :] & table[None, :, :]).reshape(-1, n_trees)
+                g["features"].append((f, thr, table.shape[0]))
+            else:
+                groups.append({"features": [(f, thr, table.shape[0])], "table": table})
+        self._tables = (groups, values.ravel(), width, dtype)
+        return self._tables
+
+    def _leaf_bitvector(self, x: np.ndarray, tables) -> np.ndarray:
+        """Leaf values of every tree for rows ``x`` (no NaN), shape (n, n_trees)."""
+        groups, values, width, dtype = tables
+        state = np.full((x.shape[0], self.roots.size), np.iinfo(dtype).max, dtype=dtype)
+        for g in groups:
+            code = np.zeros(x.shape[0], dtype=np.intp)
+            for f, thr, n_codes in g["features"]:
+                code *= n_codes
+                code += np.searchsorted(thr, x[:, f], side="left")  # thresholds below the value
+            state &= g["table"][code]
+        lowest = state & (~state + np.array(1, dtype=state.dtype))
+        _, exponent = np.frexp(lowest.astype(np.float64))  # lowest set bit 2**k -> k + 1
+        exponent -= 1
+        exponent += np.arange(self.roots.size) * width
+        return values[exponent]
+
+    def _leaf_walk(self, x: np.ndarray) -> np.ndarray:
+        """Leaf values of every tree for rows ``x``, shape (n, n_trees): all trees walked at once."""
+        node = np.broadcast_to(self.roots, (x.shape[0], self.roots.size)).copy()
+        for _ in range(self.depth):
+            xv = np.take_along_axis(x, self.feature[node], axis=1)
+            go_left = xv <= self.threshold[node]
+            nan = np.isnan(xv)
+            if nan.any():
+                go_left |= nan & self.missing_left[node]
+            node = np.where(go_left, self.left[node], self.right[node])
+        return self.value[node]
 
     def raw_predict(self, X: Any, *, chunk_size: int = 4096) -> np.ndarray:
         """Raw scores, shape (n, n_outputs): baseline plus the leaf values, tree by tree."""
@@ -495,40 +562,27 @@ class TreeEnsemble:
         n_trees = self.roots.size
         n_iter = n_trees // k
         out = np.empty((X.shape[0], k), dtype=np.float64)
-        # The complete layout costs a one-off build (~0.1 s for a thousand trees): worth it for
-        # batches, not for the single rows of a fresh serving process.
-        layout = self._complete_layout() if X.shape[0] >= 256 else None
+        # The tables cost a one-off build (~0.1 s for a thousand trees): worth it for batches,
+        # not for the single rows of a fresh serving process. Rows with a NaN take the node walk.
+        tables = self._bitvector_tables() if X.shape[0] >= 256 else None
+        if tables is not None:
+            chunk_size = max(256, min(chunk_size, 4_000_000 // max(1, n_trees)))
         for start in range(0, X.shape[0], chunk_size):
             x = X[start : start + chunk_size]
-            if layout is not None:
-                feat, thr, mleft, val, n_int, n_leaf = layout
-                base_int = np.arange(n_trees) * n_int
-                pos = np.zeros((x.shape[0], n_trees), dtype=np.intp)
-                for _ in range(self.depth):
-                    idx = pos + base_int
-                    xv = np.take_along_axis(x, feat[idx], axis=1)
-                    go_left = xv <= thr[idx]
-                    nan = np.isnan(xv)
-                    if nan.any():
-                        go_left |= nan & mleft[idx]
-                    pos *= 2
-                    pos += 2 - go_left
-                leaf = val[pos - n_int + np.arange(n_trees) * n_leaf].reshape(x.shape[0], n_iter, k)
+            if tables is None:
+                leaf = self._leaf_walk(x)
             else:
-                node = np.broadcast_to(self.roots, (x.shape[0], n_trees)).copy()
-                for _ in range(self.depth):
-                    xv = np.take_along_axis(x, self.feature[node], axis=1)
-                    go_left = xv <= self.threshold[node]
-                    nan = np.isnan(xv)
-                    if nan.any():
-                        go_left |= nan & self.missing_left[node]
-                    node = np.where(go_left, self.left[node], self.right[node])
-                leaf = self.value[node].reshape(x.shape[0], n_iter, k)
-            raw = np.empty((x.shape[0], k), dtype=np.float64)
-            raw[:] = self.baseline
-            for i in range(n_iter):
-                raw += leaf[:, i, :]
-            out[start : start + chunk_size] = raw
+                nan_rows = np.isnan(x).any(axis=1)
+                leaf = self._leaf_bitvector(np.where(nan_rows[:, None], 0.0, x), tables)
+                if nan_rows.any():  # missing values follow each node's learned direction
+                    leaf[nan_rows] = self._leaf_walk(x[nan_rows])
+            leaf = leaf.reshape(x.shape[0], n_iter, k)
+            # baseline, then tree by tree in scikit-learn's order (a running sum, not a pairwise
+            # one), so the result is bit for bit scikit-learn's
+            terms = np.empty((x.shape[0], n_iter + 1, k), dtype=np.float64)
+            terms[:, 0, :] = self.baseline
+            terms[:, 1:, :] = leaf
+            out[start : start + chunk_size] = np.add.accumulate(terms, axis=1)[:, -1, :]
         return out
 
     def predict(self, X: Any) -> np.ndarray:
