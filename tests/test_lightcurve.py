@@ -361,3 +361,36 @@ def test_repr_is_a_one_line_summary_not_a_table():
     assert "0 points" in empty and "\n" not in empty
     assert "\n" in str(lc)  # print() still shows the table
     assert repr([lc, lc]).count("<LightCurve") == 2
+
+
+def test_time_days_reference_in_another_scale_is_the_same_instant():
+    # a UTC light curve (csv read with time_format='jd') measured from a TDB reference
+    # subtracted the numbers of two scales: 69 s off
+    t = Time(2458000.0 + np.arange(3) / 48, format="jd", scale="utc")
+    lc = LightCurve(time=t, flux=np.ones(3))
+    ref = t[0].tdb
+    assert lc.time_days(ref)[0] == pytest.approx(0.0, abs=1e-9)
+    assert lc.time_days(t[0])[0] == 0.0
+    tdb = LightCurve(time=t.tdb, flux=np.ones(3))
+    assert tdb.time_days(t[0])[0] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_cleaning_settings_are_checked():
+    lc = LightCurve(time=2458000.0 + np.arange(100) / 48, flux=np.arange(100.0) + 1)
+    # sigma <= 0 dropped most of the light curve, NaN dropped nothing, silently
+    for bad in (0, -1, float("nan"), "5"):
+        with pytest.raises(InputError, match="sigma must be a positive number"):
+            lc.remove_outliers(bad)
+    with pytest.raises(InputError, match="sigma_lower must be a positive number"):
+        lc.remove_outliers(sigma_lower=-3)
+    with pytest.raises(InputError, match="sigma must be a positive number"):
+        lc.flatten(0.5, sigma=-1)
+    for bad in (0, 1.5, True):  # iterations=0 still ran one pass
+        with pytest.raises(InputError, match="iterations must be a whole number"):
+            lc.flatten(0.5, iterations=bad)
+    # both a width and a count: the width was silently ignored; 2.5 bins became 2
+    with pytest.raises(InputError, match="either time_bin_size or n_bins"):
+        lc.bin(0.1, n_bins=3)
+    with pytest.raises(InputError, match="n_bins must be a whole number"):
+        lc.bin(n_bins=2.5)
+    assert len(lc.bin(n_bins=4.0)) == 4

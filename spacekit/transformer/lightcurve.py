@@ -104,6 +104,18 @@ def _time_from_values(values: Any) -> Time:
     return Time(jd, format="jd", scale="tdb")
 
 
+def _positive_number(value: Any, name: str, example: float) -> float:
+    """A clipping threshold: a positive number of standard deviations (NaN kept every point,
+    zero or a negative value dropped most of them)."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not ok or not float(value) > 0:
+        raise InputError(
+            f"{name} must be a positive number of standard deviations (e.g. {example}); got "
+            f"{value!r}."
+        )
+    return float(value)
+
+
 def _robust_std(x: np.ndarray) -> float:
     x = x[np.isfinite(x)]
     if x.size == 0:
@@ -258,7 +270,15 @@ class LightCurve(TimeSeries):
         if len(self) == 0:
             return np.zeros(0)
         ref = self.time[0] if reference is None else as_time(reference, self.time.scale, "reference")
-        ref = ref.tdb if self.time.scale != ref.scale and self.time.scale == "tdb" else ref
+        if ref.scale != self.time.scale:  # compare instants, not numbers of different scales
+            try:
+                ref = getattr(ref, self.time.scale)
+            except Exception as exc:  # e.g. a 'local' scale converts to nothing
+                raise InputError(
+                    f"reference is in the {ref.scale!r} time scale, which cannot be converted to "
+                    f"this light curve's {self.time.scale!r}; pass a Time in "
+                    f"{self.time.scale!r}."
+                ) from exc
         return np.asarray((self.time.jd1 - ref.jd1) + (self.time.jd2 - ref.jd2), dtype=float)
 
     @property
@@ -361,6 +381,8 @@ class LightCurve(TimeSeries):
         """
         upper = sigma if sigma_upper is None else sigma_upper
         lower = np.inf if sigma_lower is None else sigma_lower
+        upper = _positive_number(upper, "sigma" if sigma_upper is None else "sigma_upper", 5)
+        lower = _positive_number(lower, "sigma_lower", 5)
         f = self._flux_values()
         med = np.nanmedian(f) if np.isfinite(f).any() else np.nan
         std = _robust_std(f)
@@ -426,6 +448,11 @@ class LightCurve(TimeSeries):
         w = to_days(window, "window")
         if w <= 0:
             raise InputError(f"window must be positive; got {w} days.")
+        sigma = _positive_number(sigma, "sigma", 3)
+        if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or (
+            iterations < 1
+        ):
+            raise InputError(f"iterations must be a whole number of at least 1; got {iterations!r}.")
         t = self.time_days()
         f = self._flux_values()
         order = np.argsort(t, kind="stable")
@@ -521,7 +548,7 @@ class LightCurve(TimeSeries):
             Bin width (float: days; for a folded light curve, days of phase).
             Default: ten cadences.
         n_bins : int, optional
-            Number of bins across the whole span instead of a width.
+            Number of bins across the whole span instead of a width (pass one of the two).
         method : {"mean", "median"}
             How to combine the flux in a bin.
 
@@ -534,6 +561,17 @@ class LightCurve(TimeSeries):
         """
         if method not in ("mean", "median"):
             raise InputError(f"method must be 'mean' or 'median'; got {method!r}.")
+        if n_bins is not None and time_bin_size is not None:
+            raise InputError(
+                f"pass either time_bin_size or n_bins, not both (got {time_bin_size!r} and "
+                f"{n_bins!r}): one fixes the width, the other the number of bins."
+            )
+        if n_bins is not None and (
+            isinstance(n_bins, bool)
+            or not isinstance(n_bins, (int, np.integer, float, np.floating))
+            or not float(n_bins).is_integer()
+        ):
+            raise InputError(f"n_bins must be a whole number; got {n_bins!r}.")
         if len(self) == 0:
             raise InputError("cannot bin an empty light curve.")
         folded = self.is_folded
