@@ -370,3 +370,24 @@ def test_text_probabilities_thresholds_and_regression_values_are_input_errors():
         compute([1.0, 2.0], y_pred=["a", "b"], task="regression")
     with pytest.raises(InputError, match="finite"):
         compute([1.0, np.nan], y_pred=[1.0, 2.0], task="regression")
+
+
+def test_confusion_title_clear_of_colorbar_and_history_epochs_are_whole():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    title = "toy: confusion matrix (fraction of each true class)"
+    fig = fusion_matrix([0, 1, 1, 0], [0, 1, 0, 0], normalize="true", title=title)
+    FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()
+    fig.canvas.draw()
+    texts = [t for t in [fig._suptitle, *(ax.title for ax in fig.axes)]
+             if t is not None and t.get_text() == title]
+    assert len(texts) == 1
+    box = texts[0].get_window_extent(renderer)
+    colorbar = fig.axes[1].get_window_extent(renderer)
+    # the axes title ran under the colorbar and past the figure's right edge
+    assert not box.overlaps(colorbar)
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width
+    fig = keras_history({"loss": [0.7, 0.5, 0.4], "val_loss": [0.8, 0.6, 0.55]})
+    ticks = [t for t in fig.axes[0].get_xticks() if 1 <= t <= 3]
+    assert ticks == [1, 2, 3]  # were 1.0, 1.25, 1.5, ...

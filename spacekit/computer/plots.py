@@ -158,6 +158,8 @@ def keras_history(
             fig.update_xaxes(title_text="epoch", row=1, col=col)
         fig.update_layout(title=title or "training history")
         return fig
+    from matplotlib.ticker import MaxNLocator
+
     fig, axes = _mpl_figure(len(metrics))
     for ax, m in zip(axes, metrics, strict=True):
         for key, style in ((m, "-o"), (f"val_{m}", "--s")):
@@ -165,6 +167,7 @@ def keras_history(
                 ax.plot(range(1, len(hist[key]) + 1), hist[key], style, ms=3,
                         label="validation" if key.startswith("val_") else "train")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.25
         ax.set_ylabel(m)
         ax.set_title(m)
         ax.grid(alpha=0.3)
@@ -285,19 +288,29 @@ def fusion_matrix(
                           yaxis_autorange="reversed")
         return fig
     k = len(names)
-    fig, (ax,) = _mpl_figure(1, width=max(4.0, 1.0 + 0.9 * k), height=max(3.5, 0.9 * k + 0.8))
+    # wide enough for the title (about 0.1 inch per character at the default font size)
+    width = max(4.0, 1.0 + 0.9 * k, 0.1 * len(title) + 0.6)
+    fig, (ax,) = _mpl_figure(1, width=width, height=max(3.5, 0.9 * k + 0.8))
     im = ax.imshow(m, cmap="Blues", vmin=0)
-    fig.colorbar(im, ax=ax)
+    cbar = fig.colorbar(im, ax=ax)
+    if not normalize:  # counts: whole-number ticks
+        from matplotlib.ticker import MaxNLocator
+
+        cbar.locator = MaxNLocator(integer=True)
+        cbar.update_ticks()
     top = m.max() if m.size else 0
     for i in range(k):
         for j in range(k):
             ax.text(j, i, fmt(m[i, j]), ha="center", va="center",
                     color="white" if top and m[i, j] > top / 2 else "black")
-    ax.set_xticks(range(k), names, rotation=45 if k > 4 else 0)
+    if k > 4:  # slanted names end under their column
+        ax.set_xticks(range(k), names, rotation=45, ha="right", rotation_mode="anchor")
+    else:
+        ax.set_xticks(range(k), names)
     ax.set_yticks(range(k), names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(title)
+    fig.suptitle(title)  # over the whole figure: an axes title ran under the colorbar
     return fig
 
 
