@@ -117,3 +117,26 @@ def test_scale_rows_all_nan_row_is_quiet_and_text_is_input_error():
     assert out.tolist() == [[0.0, 0.0], [-1.0, 1.0]]
     with pytest.raises(InputError, match="hold numbers"):
         scale_rows([["a", "b"]])
+
+
+def test_non_finite_flux_and_fractional_sizes_are_refused():
+    import warnings
+
+    # one inf made the whole row zeros (with a RuntimeWarning)
+    with pytest.raises(InputError, match=r"scale_rows needs finite flux; 1 infinite value\(s\) in row\(s\) \[1\]"):
+        scale_rows([[1.0, 2.0, 3.0], [1.0, 2.0, np.inf]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(scale_rows([[1.0, np.nan, 3.0]])[0, 1])  # NaN still left out and kept
+    # one NaN spread over the rest of the smoothed row; it made the whole spectrum NaN
+    row = [[1.0, 2.0, np.nan, 4.0, 5.0, 6.0, 7.0]]
+    with pytest.raises(InputError, match="add_smoothed_channel needs finite flux.*fill"):
+        add_smoothed_channel(row, size=3)
+    with pytest.raises(InputError, match="fft_features needs finite flux"):
+        fft_features(row)
+    # fractional sizes were truncated (size=2.5 ran as 2) or a bare TypeError (n=2.5)
+    with pytest.raises(InputError, match="size .* whole number"):
+        add_smoothed_channel([[1.0, 2.0, 3.0]], size=2.5)
+    with pytest.raises(InputError, match="n .* whole number"):
+        fft_features([[1.0, 2.0, 3.0]], n=2.5)
+    assert fft_features([[1.0, 2.0, 3.0]], n=4.0).shape == (1, 3)

@@ -53,6 +53,29 @@ def _as_2d(X: Any, name: str = "X") -> np.ndarray:
     return a
 
 
+def _refuse_nonfinite(a: np.ndarray, what: str, *, allow_nan: bool = False) -> None:
+    """Refuse inf (and NaN unless ``allow_nan``), naming the rows, before they silently turn a
+    whole row into zeros or NaN."""
+    bad = np.isinf(a) if allow_nan else ~np.isfinite(a)
+    if bad.any():
+        rows = np.flatnonzero(bad.any(axis=1))
+        kinds = "infinite" if allow_nan else "NaN or infinite"
+        raise InputError(
+            f"{what} needs finite flux; {int(bad.sum())} {kinds} value(s) in row(s) "
+            f"{rows[:10].tolist()}{' ...' if rows.size > 10 else ''}. Drop those rows or fill "
+            "the gaps first (e.g. interpolate over them, or np.nan_to_num for a fixed value)."
+        )
+
+
+def _whole(value: Any, name: str, minimum: int) -> int:
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if not ok and isinstance(value, (float, np.floating)) and float(value).is_integer():
+        ok = True
+    if not ok or int(value) < minimum:
+        raise InputError(f"{name} must be a whole number of at least {minimum}; got {value!r}.")
+    return int(value)
+
+
 def read_flux_table(
     source: str | os.PathLike | pd.DataFrame,
     *,
@@ -156,12 +179,17 @@ def read_flux_table(
 def scale_rows(X: Any) -> np.ndarray:
     """Scale each row to zero mean and unit variance (a constant row becomes zeros).
 
+    NaN values are left out of a row's mean and spread and stay NaN (an all-NaN row becomes
+    zeros); infinite values are an :class:`~spacekit.exceptions.InputError` (they made the
+    whole row zeros).
+
     Examples
     --------
     >>> scale_rows([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]]).round(3).tolist()
     [[-1.225, 0.0, 1.225], [0.0, 0.0, 0.0]]
     """
     a = _as_2d(X)
+    _refuse_nonfinite(a, "scale_rows", allow_nan=True)
     with warnings.catch_warnings():  # an all-NaN row: no mean-of-empty-slice warning per row
         warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(a, axis=1, keepdims=True)
@@ -180,6 +208,12 @@ def add_smoothed_channel(X: Any, size: int = 7) -> np.ndarray:
     size : int
         Width of the running mean in samples.
 
+    Raises
+    ------
+    InputError
+        NaN or infinite flux (a running mean spreads one NaN over the rest of the row: fill
+        gaps first), or ``size`` not a whole number of at least 1.
+
     Examples
     --------
     >>> add_smoothed_channel([[0.0, 3.0, 0.0, 3.0]], size=3).shape
@@ -188,9 +222,9 @@ def add_smoothed_channel(X: Any, size: int = 7) -> np.ndarray:
     from scipy.ndimage import uniform_filter1d
 
     a = _as_2d(X)
-    if int(size) < 1:
-        raise InputError(f"size must be at least 1 sample; got {size}.")
-    smooth = uniform_filter1d(a, size=int(size), axis=1, mode="nearest")
+    size = _whole(size, "size (running-mean width in samples)", 1)
+    _refuse_nonfinite(a, "add_smoothed_channel")
+    smooth = uniform_filter1d(a, size=size, axis=1, mode="nearest")
     return np.stack([a, smooth], axis=2)
 
 
@@ -206,6 +240,12 @@ def fft_features(X: Any, n: int | None = None, *, onesided: bool = True) -> np.n
     onesided : bool
         Return the ``n // 2 + 1`` non-negative frequencies (default), or all ``n``.
 
+    Raises
+    ------
+    InputError
+        NaN or infinite flux (one would make the row's whole spectrum NaN: fill gaps
+        first), or ``n`` not a whole number of at least 1.
+
     Examples
     --------
     >>> import numpy as np
@@ -215,8 +255,9 @@ def fft_features(X: Any, n: int | None = None, *, onesided: bool = True) -> np.n
     ((2, 9), 4, 0.0)
     """
     a = _as_2d(X)
-    if n is not None and int(n) < 1:
-        raise InputError(f"n must be a positive FFT length; got {n}.")
+    if n is not None:
+        n = _whole(n, "n (FFT length)", 1)
+    _refuse_nonfinite(a, "fft_features")
     spec = np.fft.rfft(a, n=n, axis=1) if onesided else np.fft.fft(a, n=n, axis=1)
     return np.abs(spec)
 
