@@ -172,8 +172,10 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
                                    name="transits"), row=2, col=1)
         fig.add_trace(go.Scattergl(x=pg_p, y=pg_s, mode="lines", name="SDE"), row=3, col=1)
         for k, pl in enumerate(result.planets or [c]):
-            fig.add_vline(x=float(pl.period.to_value("day")), line_dash="dot",
-                          line_color=_COLORS[k % len(_COLORS)], row=3, col=1)
+            pk = float(pl.period.to_value("day"))
+            name = f"planet {k + 1}" if result.planets else "candidate"
+            fig.add_vline(x=pk, line_dash="dot", line_color=_COLORS[k % len(_COLORS)],
+                          annotation_text=f"{name}: P = {pk:.5g} d", row=3, col=1)
         fig.add_trace(go.Scattergl(x=ph, y=f_fold, mode="markers", marker={"size": 2},
                                    name="folded"), row=4, col=1)
         fig.add_trace(go.Scatter(x=ph_b, y=f_b, mode="markers+lines", name="binned"),
@@ -194,10 +196,14 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
     axes[1].set(xlabel=xlab, ylabel="detrended flux")
     axes[2].plot(pg_p, pg_s, lw=0.7, color="k")
     for k, pl in enumerate(result.planets or [c]):
-        axes[2].axvline(float(pl.period.to_value("day")), color=_COLORS[k % len(_COLORS)],
-                        ls=":", lw=1.5)
-    axes[2].axhline(result.threshold, color="0.5", ls="--", lw=0.8)
+        pk = float(pl.period.to_value("day"))
+        name = f"planet {k + 1}" if result.planets else "candidate"
+        axes[2].axvline(pk, color=_COLORS[k % len(_COLORS)], ls=":", lw=1.5,
+                        label=f"{name}: P = {pk:.5g} d")
+    axes[2].axhline(result.threshold, color="0.5", ls="--", lw=0.8,
+                    label=f"SDE threshold {result.threshold:g}")
     axes[2].set(xscale="log", xlabel="period (d)", ylabel="SDE")
+    axes[2].legend(loc="upper left", fontsize="small")
     axes[3].plot(ph, f_fold, ".", ms=1.5, color="0.6")
     axes[3].plot(ph_b, f_b, "o-", ms=3, color=_COLORS[0])
     half = max(3 * float(c.duration.to_value("day")) * 24, 1.0)
