@@ -128,9 +128,14 @@ def test_http_not_found_and_unreachable(http_files, tmp_path, closed_port_url):
 @pytest.mark.timeout(60)
 def test_http_hung_server_is_download_error(silent_server_url, tmp_path):
     with conf.set_temp("timeout", 1.0), conf.set_temp("retries", 2):
-        with pytest.raises(DownloadError, match="f.bin"):
+        with pytest.raises(DownloadError, match="f.bin") as err:
             radio.http_download(silent_server_url + "/f.bin", tmp_path / "f.bin")
     assert os.listdir(tmp_path) == []
+    # a server that accepts and never answers was reported as 'could not reach the server'
+    # with the advice to check the network connection
+    text = str(err.value)
+    assert "accepted the connection but sent no answer within conf.timeout=1.0 s" in text
+    assert "could not reach" not in text and "raise conf.timeout" in text
 
 
 def test_download_dispatch(http_files, s3_bucket, tmp_path):

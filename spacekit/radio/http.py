@@ -196,13 +196,14 @@ def _http_download(url, dest, name, sha256, size, progress, headers) -> Path:
                     connect = isinstance(exc, requests.ConnectTimeout) or not isinstance(
                         exc, requests.ReadTimeout
                     )
-                    raise _Transient(
-                        DownloadError(
-                            f"{url}: could not reach the server ({exc}); check the network "
-                            f"connection (timeout conf.timeout={conf.timeout} s)"
-                        ),
-                        connect=connect,
-                    ) from exc
+                    if connect:
+                        why = (f"could not reach the server ({exc}); check the network "
+                               f"connection (timeout conf.timeout={conf.timeout} s)")
+                    else:  # connected, but no answer: not a network-connection problem
+                        why = (f"the server accepted the connection but sent no answer within "
+                               f"conf.timeout={conf.timeout} s, {conf.retries} attempts "
+                               f"({exc}); retry later or raise conf.timeout / conf.retries")
+                    raise _Transient(DownloadError(f"{url}: {why}"), connect=connect) from exc
                 with resp:
                     status = resp.status_code
                     if status == 416 and have:
