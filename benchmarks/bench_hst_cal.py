@@ -276,13 +276,29 @@ def bench_batch(model_dir: str | None, rows: int = 262144, rounds: int = 7) -> d
         res["ratio_numpy_to_issue_132k"] = round(best_numpy / 132000, 2)
     if model_dir:
         from spacekit.skopes.hst.cal import load_predictor
+        from spacekit.skopes.hst.cal.export import TreeEnsemble
         from spacekit.skopes.hst.cal.features import prepare_table
 
         pred = load_predictor(model_dir)
         Xr = np.random.default_rng(2).normal(size=(20000, 9))
-        t0 = time.perf_counter()
-        pred.predict_arrays(Xr)
-        res["kept_models_rows_per_s_distinct_rows"] = round(len(Xr) / (time.perf_counter() - t0))
+        trees = [m for m in pred.models.values() if isinstance(m, TreeEnsemble)]
+        trees += [t for m in pred.models.values() for t in getattr(m, "members", ()) if isinstance(t, TreeEnsemble)]
+
+        def walk_only(on: bool) -> None:  # on: every tree ensemble walks its nodes (the old path)
+            for t in trees:
+                t._tables = False if on else None
+
+        kept = {"tables": [], "node_walk": []}
+        for _ in range(rounds):  # interleaved, so both see the same load
+            for name in kept:
+                walk_only(name == "node_walk")
+                t0 = time.perf_counter()
+                pred.predict_arrays(Xr)
+                kept[name].append(len(Xr) / (time.perf_counter() - t0))
+        walk_only(False)
+        res["kept_models_rows_per_s_distinct_rows"] = {k: summary(v) for k, v in kept.items()}
+        res["kept_models_tables_over_node_walk_medians"] = round(
+            statistics.median(kept["tables"]) / statistics.median(kept["node_walk"]), 2)
         table = prepare_table(TABLE)
         t0 = time.perf_counter()
         pred.predict_batch(table)
