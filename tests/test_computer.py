@@ -391,3 +391,8 @@ def test_confusion_title_clear_of_colorbar_and_history_epochs_are_whole():
     fig = keras_history({"loss": [0.7, 0.5, 0.4], "val_loss": [0.8, 0.6, 0.55]})
     ticks = [t for t in fig.axes[0].get_xticks() if 1 <= t <= 3]
     assert ticks == [1, 2, 3]  # were 1.0, 1.25, 1.5, ...
+
+
+def test_empty_confusion_matrix_is_an_input_error():
+    with pytest.raises(InputError, match="at least one sample"):  # was sklearn's ValueError
+        fusion_matrix([], [])

@@ -203,6 +203,8 @@ def confusion_data(
     t = _as_1d(y_true, "y_true")
     p = _as_1d(y_pred, "y_pred")
     _check_same_length(t, p, "y_true and y_pred")
+    if len(t) == 0:
+        raise InputError("a confusion matrix needs at least one sample, got none")
     if normalize not in (None, "true", "pred", "all"):
         raise InputError(f"normalize must be None, 'true', 'pred' or 'all', got {normalize!r}")
     # 0/1 labels often arrive as floats (np.zeros, a csv column): treat whole numbers as codes
