@@ -571,3 +571,13 @@ def test_trainer_settings_are_checked_with_input_errors(settings, match):
     kw = {"loss": "binary_crossentropy", "epochs": 1, "progress": False, **settings}
     with pytest.raises(InputError, match=match):
         Trainer(**kw).fit(lambda: build_mlp(3, hidden=(2,)), x, y)
+
+
+def test_balanced_batches_refuse_text_inputs_and_non_integer_sizes():
+    x, y = _imbalanced(n=40, pos=5, t=10)
+    with pytest.raises(InputError, match="x must hold numbers, found dtype <U"):
+        BalancedBatches(x.astype(str), y, batch_size=8)  # was accepted; Keras failed later
+    with pytest.raises(InputError, match="steps_per_epoch must be a whole number"):
+        BalancedBatches(x, y, batch_size=8, steps_per_epoch="x")  # was int()'s ValueError
+    with pytest.raises(InputError, match="batch_size must be a whole number"):
+        BalancedBatches(x, y, batch_size=8.5)  # was truncated to 8

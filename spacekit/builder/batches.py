@@ -85,6 +85,15 @@ def augment_flip(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return x
 
 
+def _whole_number(value: Any, what: str) -> int:
+    """``value`` as an int when it is a whole number (``8``, ``np.int64(8)``, ``8.0``)."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value).is_integer():
+        raise InputError(f"{what} must be a whole number, got {value!r}")
+    return int(value)
+
+
 def _default_augment(arr: np.ndarray, kind: Any, multi: bool):
     """Choose the augmentation for one input array."""
     if kind in (None, False):
@@ -194,11 +203,16 @@ class BalancedBatches:
         y = np.asarray(y)
         n = len(y)
         for i, a in enumerate(xs):
+            where = f"x[{i}]" if self.multi_input else "x"
             if a.ndim < 2 or len(a) != n:
-                where = f"x[{i}]" if self.multi_input else "x"
                 raise InputError(
                     f"{where} must be an array with one row per "
                     f"label ({n} labels), got shape {a.shape}"
+                )
+            if a.dtype.kind not in "biuf":
+                raise InputError(
+                    f"{where} must hold numbers, found dtype {a.dtype}; convert or encode it "
+                    "first (np.asarray(x, dtype='float32'))"
                 )
         if y.ndim == 2 and y.shape[1] > 1:
             labels = y.argmax(axis=1)
@@ -216,7 +230,7 @@ class BalancedBatches:
             raise InputError(
                 f"balanced batches need at least two classes in y, found only {self.classes_.tolist()}"
             )
-        batch_size = int(batch_size)
+        batch_size = _whole_number(batch_size, "batch_size")
         if batch_size < len(self.classes_):
             raise InputError(
                 f"batch_size ({batch_size}) must be at least the number of classes "
@@ -232,9 +246,10 @@ class BalancedBatches:
         self.n_samples = n
         if steps_per_epoch is None:
             steps_per_epoch = max(1, n // batch_size)
-        if int(steps_per_epoch) < 1:
+        steps_per_epoch = _whole_number(steps_per_epoch, "steps_per_epoch")
+        if steps_per_epoch < 1:
             raise InputError(f"steps_per_epoch must be >= 1, got {steps_per_epoch!r}")
-        self.steps_per_epoch = int(steps_per_epoch)
+        self.steps_per_epoch = steps_per_epoch
         self.epoch = 0
         self._base_seed = (
             int(seed) if seed is not None else int(np.random.SeedSequence().entropy % (2**63))
