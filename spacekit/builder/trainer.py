@@ -499,6 +499,15 @@ class Trainer:
             ``{metric: [value per epoch]}``, e.g. ``{"loss": [...], "accuracy": [...],
             "val_loss": [...], "val_accuracy": [...]}``.
 
+        Raises
+        ------
+        InputError
+            Before any training: a setting that is not a whole number (``epochs``,
+            ``batch_size``, ``steps_per_epoch``, ``early_stopping``, ``seed``), an unknown loss,
+            text labels, NaN or infinite values in ``x``/``y`` or the validation data, inputs that
+            do not fit the model (number of inputs, features, channel axis, rows) or labels whose
+            columns do not match its output units.
+
         Examples
         --------
         >>> import numpy as np
