@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from spacekit import radio
 from spacekit.cli import main
+from spacekit.exceptions import InputError
 
 
 def test_cli_download_and_ls(s3_bucket, tmp_path, capsys):
@@ -18,6 +20,29 @@ def test_cli_download_and_ls(s3_bucket, tmp_path, capsys):
     assert (out_dir / "ib1f0a010_MemModelFeatures.txt").read_bytes() == b"n_files=2\n"
     assert main(["radio", "ls", f"s3://{s3_bucket}/control/"]) == 0
     assert capsys.readouterr().out.split() == [url]
+
+
+def test_cli_ls_of_a_prefix_without_objects_says_so(s3_bucket, capsys):
+    """An empty or mistyped prefix printed nothing and exited 0 (like a listing that worked)."""
+    radio.s3_upload(b"x", f"s3://{s3_bucket}/control/a.txt")
+    assert main(["radio", "ls", f"s3://{s3_bucket}/Control/"]) == 1
+    out = capsys.readouterr()
+    assert out.out == "" and f"no objects under s3://{s3_bucket}/Control/" in out.err
+
+
+def test_cli_malformed_sha256_is_refused_before_touching_the_file(s3_bucket, tmp_path, capsys):
+    """A typo in --sha256 removed the good downloaded copy as 'not matching', downloaded it
+    again and only then failed."""
+    url = f"s3://{s3_bucket}/control/b.txt"
+    radio.s3_upload(b"payload", url)
+    assert main(["-q", "radio", "download", url, "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["-q", "radio", "download", url, "--out", str(tmp_path), "--sha256", "abc"]) == 1
+    err = capsys.readouterr().err
+    assert "64 hexadecimal digits, got 'abc'" in err
+    assert (tmp_path / "b.txt").read_bytes() == b"payload"
+    with pytest.raises(InputError, match="whole number of bytes"):
+        radio.http_download("http://127.0.0.1:1/x", tmp_path / "x", size=-5)
 
 
 def test_cli_download_errors_are_one_line(s3_bucket, tmp_path, capsys):

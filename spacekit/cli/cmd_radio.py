@@ -184,6 +184,11 @@ def _download(args) -> int:
 def _ls(args) -> int:
     from ..radio import s3_list
 
-    for url in s3_list(args.prefix, endpoint_url=args.endpoint_url):
+    urls = s3_list(args.prefix, endpoint_url=args.endpoint_url)
+    for url in urls:
         print(url)
+    if not urls:  # like `aws s3 ls`: nothing listed is exit status 1, and said so
+        print(f"spacekit radio ls: no objects under {args.prefix} (keys are matched from "
+              "their start and are case-sensitive)", file=sys.stderr)
+        return 1
     return 0

@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import numbers
 import os
 import random
 import threading
@@ -200,6 +201,27 @@ def discard_part(dest: Path) -> None:
     for p in (part_path(dest), meta_path(dest)):
         with contextlib.suppress(FileNotFoundError):
             p.unlink()
+
+
+def check_expected(url: str, *, sha256: str | None, size: int | None) -> None:
+    """Refuse a malformed expected ``sha256``/``size`` before anything is touched.
+
+    A typo in a checksum would otherwise remove a good cached copy (it "does not match"),
+    download the file again and only then fail.
+    """
+    if sha256 and not (
+        isinstance(sha256, str) and len(sha256) == 64
+        and all(c in "0123456789abcdefABCDEF" for c in sha256)
+    ):
+        raise InputError(
+            f"{url}: expected sha256 should be 64 hexadecimal digits, got {sha256!r}; "
+            "pass the full hex digest (e.g. from `sha256sum FILE`) or none"
+        )
+    if size is not None and (isinstance(size, bool) or not isinstance(size, numbers.Integral)
+                             or size < 0):
+        raise InputError(
+            f"{url}: expected size should be a whole number of bytes >= 0, got {size!r}"
+        )
 
 
 def verify(path: Path, url: str, *, sha256: str | None, size: int | None) -> None:

@@ -143,6 +143,7 @@ def http_download(
     if "uri=" in parts.query:  # MAST: .../Download/file?uri=mast:HST/product/x.fits
         name = unquote(parts.query).split("uri=", 1)[1].split("&", 1)[0].rsplit("/", 1)[-1]
     dest = _common.resolve_dest(dest, url, name)
+    _common.check_expected(url, sha256=sha256, size=size)
     if not overwrite and _common.cached_ok(dest, url, sha256=sha256, size=size):
         log.debug("%s: using %s", url, dest)
         return dest

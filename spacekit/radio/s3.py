@@ -634,6 +634,7 @@ def s3_download(
     bucket, key = parse_s3_url(url)
     _require_key(url, key)
     dest = _common.resolve_dest(dest, url, key.rsplit("/", 1)[-1])
+    _common.check_expected(url, sha256=sha256, size=size)
     if not overwrite and _common.cached_ok(dest, url, sha256=sha256, size=size):
         log.debug("%s: using %s", url, dest)
         return dest
