@@ -461,7 +461,7 @@ def test_trainer_refuses_text_labels_empty_data_and_bad_sizes():
     with pytest.raises(InputError, match="validation_data x has 4 samples but y has 3"):
         trainer.fit(lambda: build_mlp(3, hidden=(2,)), x, codes,
                     validation_data=(x[:4], codes[:3]))
-    with pytest.raises(InputError, match="batch_size must be >= 1"):
+    with pytest.raises(InputError, match="batch_size must be a whole number of at least 1"):
         Trainer(loss="mse", batch_size=0, progress=False).fit(
             lambda: build_mlp(3, hidden=(2,)), x, codes)
     with pytest.raises(InputError, match="missing"):
@@ -557,12 +557,12 @@ def test_trainer_and_predict_batches_check_inputs_against_the_model():
 @pytest.mark.parametrize(
     "settings, match",
     [
-        ({"epochs": "ten"}, "epochs must be >= 1 and a whole number, got 'ten'"),
-        ({"epochs": 2.5}, "epochs must be >= 1"),
-        ({"early_stopping": "yes"}, "early_stopping .* must be >= 0"),
+        ({"epochs": "ten"}, "epochs must be a whole number of at least 1; got 'ten'"),
+        ({"epochs": 2.5}, "epochs must be a whole number of at least 1"),
+        ({"early_stopping": "yes"}, "early_stopping .* must be a whole number of at least 0"),
         ({"loss": "binary_crossentrop"}, "unknown loss 'binary_crossentrop'"),
-        ({"seed": 1.5}, "seed must be >= 0 and a whole number"),  # was truncated to 1
-        ({"seed": -1}, "seed must be >= 0"),
+        ({"seed": 1.5}, "seed must be a whole number of at least 0"),  # was truncated to 1
+        ({"seed": -1}, "seed must be a whole number of at least 0"),
         ({"seed": 2**40}, "seed must be at most 2"),
     ],
 )

@@ -181,3 +181,20 @@ def test_robust_std_matches_scipy_and_ignores_outliers():
     assert np.isnan(robust_std([1.0, np.nan, 3.0]))
     assert robust_std([1.0, np.nan, 3.0, 4.0], ignore_nan=True) == 1.4826
     assert robust_std(np.zeros((0, 5)), axis=1).shape == (0,)
+
+
+def test_whole_number_setting_check():
+    import doctest
+
+    import spacekit.utils.checks as checks
+    from spacekit.exceptions import InputError
+    from spacekit.utils.checks import as_whole_number, whole_number
+
+    assert doctest.testmod(checks).failed == 0
+    assert whole_number(np.int32(4), "n", minimum=1) == 4 and whole_number(3.0, "n") == 3
+    for bad in (2.5, "3", True, float("nan"), float("inf"), None):
+        assert as_whole_number(bad) is None
+        with pytest.raises(InputError, match=r"^n must be a whole number; got"):
+            whole_number(bad, "n")
+    with pytest.raises(InputError, match="n must be a whole number of at least 2; got 1"):
+        whole_number(1, "n", minimum=2)

@@ -47,6 +47,7 @@ from astropy.time import Time, TimeDelta
 
 from ..exceptions import InputError
 from ..transformer.lightcurve import LightCurve, to_days
+from ..utils.checks import whole_number
 from ..utils.stats import robust_std
 
 __all__ = [
@@ -688,13 +689,7 @@ def planet_hunter(
             "period_max, durations, window, threshold, snr_threshold, oversample, "
             "objective, flatten, time_format)."
         )
-    whole = isinstance(max_planets, (int, np.integer, float, np.floating)) and not isinstance(
-        max_planets, bool
-    ) and float(max_planets).is_integer()
-    if not whole or max_planets < 1:
-        raise InputError(
-            f"max_planets must be a whole number of at least 1; got {max_planets!r}."
-        )
+    max_planets = whole_number(max_planets, "max_planets", minimum=1)
     if objective not in ("likelihood", "snr"):
         raise InputError(f"objective must be 'likelihood' or 'snr'; got {objective!r}.")
     oversample = _check_oversample(oversample)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..exceptions import InputError
 from ..transformer.lightcurve import LightCurve
+from ..utils.checks import whole_number
 
 __all__ = [
     "plot_hunt",
@@ -350,15 +351,6 @@ def _sampling_frequency(signal: Any, fs: Any) -> tuple[float, str]:
     return value, ""
 
 
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-    if not ok and isinstance(value, (float, np.floating)) and float(value).is_integer():
-        ok = True
-    if not ok or int(value) < minimum:
-        raise InputError(f"{name} must be a whole number of at least {minimum}; got {value!r}.")
-    return int(value)
-
-
 def specgram_array(
     signal: Any,
     *,
@@ -399,7 +391,7 @@ def specgram_array(
     from scipy.signal import spectrogram
 
     rate, _ = _sampling_frequency(signal, fs)
-    nfft = _check_int(nfft, "nfft", 2)
+    nfft = whole_number(nfft, "nfft", minimum=2)
     try:
         x = np.asarray(
             signal.flux.value if isinstance(signal, LightCurve) else signal, dtype=float
@@ -417,7 +409,7 @@ def specgram_array(
             f"the series has {x.size} finite samples, fewer than nfft={nfft}; pass a smaller "
             "nfft."
         )
-    noverlap = nfft // 2 if noverlap is None else _check_int(noverlap, "noverlap", 0)
+    noverlap = nfft // 2 if noverlap is None else whole_number(noverlap, "noverlap", minimum=0)
     if not 0 <= noverlap < nfft:
         raise InputError(f"noverlap must be in [0, nfft); got {noverlap} with nfft={nfft}.")
     if mode not in ("psd", "magnitude"):

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
+from ..utils.checks import whole_number
 
 __all__ = ["BalancedBatches", "batch_maker", "augment_roll", "augment_flip"]
 
@@ -83,15 +84,6 @@ def augment_flip(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
                 s = np.rot90(s, k=k, axes=(h_ax, w_ax))
         x[i] = s
     return x
-
-
-def _whole_number(value: Any, what: str) -> int:
-    """``value`` as an int when it is a whole number (``8``, ``np.int64(8)``, ``8.0``)."""
-    import numbers
-
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value).is_integer():
-        raise InputError(f"{what} must be a whole number, got {value!r}")
-    return int(value)
 
 
 def _default_augment(arr: np.ndarray, kind: Any, multi: bool):
@@ -230,7 +222,7 @@ class BalancedBatches:
             raise InputError(
                 f"balanced batches need at least two classes in y, found only {self.classes_.tolist()}"
             )
-        batch_size = _whole_number(batch_size, "batch_size")
+        batch_size = whole_number(batch_size, "batch_size")
         if batch_size < len(self.classes_):
             raise InputError(
                 f"batch_size ({batch_size}) must be at least the number of classes "
@@ -246,9 +238,7 @@ class BalancedBatches:
         self.n_samples = n
         if steps_per_epoch is None:
             steps_per_epoch = max(1, n // batch_size)
-        steps_per_epoch = _whole_number(steps_per_epoch, "steps_per_epoch")
-        if steps_per_epoch < 1:
-            raise InputError(f"steps_per_epoch must be >= 1, got {steps_per_epoch!r}")
+        steps_per_epoch = whole_number(steps_per_epoch, "steps_per_epoch", minimum=1)
         self.steps_per_epoch = steps_per_epoch
         self.epoch = 0
         self._base_seed = (

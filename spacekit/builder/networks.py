@@ -7,11 +7,11 @@ imported inside each function, so importing this module stays light.
 from __future__ import annotations
 
 import logging
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
 from ..exceptions import InputError
+from ..utils.checks import as_whole_number
 
 __all__ = ["build_mlp", "build_cnn1d", "build_cnn", "build_cnn3d", "build_ensemble"]
 
@@ -31,20 +31,9 @@ def _as_tuple(value: Any, n: int, what: str) -> tuple:
     return (value,) * n
 
 
-def _whole(value: Any) -> int | None:
-    """``value`` as an int when it is a whole number (int, numpy integer, 3.0), else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real) and float(value).is_integer():
-        return int(value)
-    return None
-
-
 def _check_int(value: Any, what: str) -> int:
     """A positive whole number (``3``, ``np.int64(3)``, ``3.0``), else an InputError."""
-    out = _whole(value)
+    out = as_whole_number(value)
     if out is None or out < 1:
         raise InputError(f"{what} must be a positive integer, got {value!r}")
     return out
@@ -55,7 +44,7 @@ def _check_sizes(sizes: Any, what: str) -> tuple[int, ...]:
         items = tuple(sizes)
     except TypeError:
         raise InputError(f"{what} must be a sequence of positive integers, got {sizes!r}") from None
-    out = tuple(_whole(s) for s in items)
+    out = tuple(as_whole_number(s) for s in items)
     if isinstance(sizes, str) or any(s is None or s < 1 for s in out):
         raise InputError(f"{what} must be a sequence of positive integers, got {sizes!r}")
     return out  # type: ignore[return-value]
@@ -252,7 +241,7 @@ def build_cnn1d(
     import keras
     from keras import layers
 
-    if _whole(input_shape) is not None:
+    if as_whole_number(input_shape) is not None:
         input_shape = (input_shape, 1)
     input_shape = _check_sizes(input_shape, "input_shape")
     if len(input_shape) != 2:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
+from ..utils.checks import whole_number
 
 __all__ = ["Trainer", "fit_cnn", "predict_batches", "set_seed"]
 
@@ -37,7 +38,7 @@ def set_seed(seed: int, *, deterministic: bool = False) -> None:
     """
     import keras
 
-    seed = _int_setting(seed, "seed", minimum=0)
+    seed = whole_number(seed, "seed", minimum=0)
     if seed > 2**32 - 1:
         raise InputError(f"seed must be at most 2**32 - 1 (NumPy's limit), got {seed}")
     keras.utils.set_random_seed(seed)
@@ -45,19 +46,6 @@ def set_seed(seed: int, *, deterministic: bool = False) -> None:
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
-
-
-def _int_setting(value: Any, what: str, *, minimum: int = 1) -> int:
-    """A whole number >= ``minimum`` (``5``, ``np.int64(5)``, ``5.0``), else an InputError."""
-    import numbers
-
-    ok = not isinstance(value, bool) and (
-        isinstance(value, numbers.Integral)
-        or (isinstance(value, numbers.Real) and float(value).is_integer())
-    )
-    if not ok or int(value) < minimum:
-        raise InputError(f"{what} must be >= {minimum} and a whole number, got {value!r}")
-    return int(value)
 
 
 def _n_samples(x: Any) -> int:
@@ -423,7 +411,7 @@ class Trainer:
             elif isinstance(es, dict):
                 kw.update(es)
             else:
-                kw["patience"] = _int_setting(
+                kw["patience"] = whole_number(
                     es, "early_stopping (None, True, a patience in epochs or a dict)", minimum=0)
             cbs.append(keras.callbacks.EarlyStopping(**kw))
         if self.checkpoint_dir is not None:
@@ -523,10 +511,10 @@ class Trainer:
         from ..utils.progress import progress_enabled
         from .batches import BalancedBatches
 
-        _int_setting(self.epochs, "epochs")
-        _int_setting(self.batch_size, "batch_size")
+        whole_number(self.epochs, "epochs", minimum=1)
+        whole_number(self.batch_size, "batch_size", minimum=1)
         if self.steps_per_epoch is not None:
-            _int_setting(self.steps_per_epoch, "steps_per_epoch")
+            whole_number(self.steps_per_epoch, "steps_per_epoch", minimum=1)
         if self.seed is not None:
             set_seed(self.seed)
         if callable(model) and not isinstance(model, keras.Model):

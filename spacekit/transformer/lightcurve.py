@@ -20,6 +20,7 @@ from astropy.time import Time, TimeDelta
 from astropy.timeseries import TimeSeries
 
 from ..exceptions import InputError, MissingDependencyError
+from ..utils.checks import whole_number
 from ..utils.stats import robust_std
 
 __all__ = ["LightCurve", "to_days", "as_time"]
@@ -449,10 +450,7 @@ class LightCurve(TimeSeries):
         if w <= 0:
             raise InputError(f"window must be positive; got {w} days.")
         sigma = _positive_number(sigma, "sigma", 3)
-        if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or (
-            iterations < 1
-        ):
-            raise InputError(f"iterations must be a whole number of at least 1; got {iterations!r}.")
+        iterations = whole_number(iterations, "iterations", minimum=1)
         t = self.time_days()
         f = self._flux_values()
         order = np.argsort(t, kind="stable")
@@ -566,12 +564,8 @@ class LightCurve(TimeSeries):
                 f"pass either time_bin_size or n_bins, not both (got {time_bin_size!r} and "
                 f"{n_bins!r}): one fixes the width, the other the number of bins."
             )
-        if n_bins is not None and (
-            isinstance(n_bins, bool)
-            or not isinstance(n_bins, (int, np.integer, float, np.floating))
-            or not float(n_bins).is_integer()
-        ):
-            raise InputError(f"n_bins must be a whole number; got {n_bins!r}.")
+        if n_bins is not None:
+            n_bins = whole_number(n_bins, "n_bins")
         if len(self) == 0:
             raise InputError("cannot bin an empty light curve.")
         folded = self.is_folded

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataNotFoundError, FormatError, InputError, SchemaError
+from ..utils.checks import whole_number
 
 __all__ = [
     "read_flux_table",
@@ -65,15 +66,6 @@ def _refuse_nonfinite(a: np.ndarray, what: str, *, allow_nan: bool = False) -> N
             f"{rows[:10].tolist()}{' ...' if rows.size > 10 else ''}. Drop those rows or fill "
             "the gaps first (e.g. interpolate over them, or np.nan_to_num for a fixed value)."
         )
-
-
-def _whole(value: Any, name: str, minimum: int) -> int:
-    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-    if not ok and isinstance(value, (float, np.floating)) and float(value).is_integer():
-        ok = True
-    if not ok or int(value) < minimum:
-        raise InputError(f"{name} must be a whole number of at least {minimum}; got {value!r}.")
-    return int(value)
 
 
 def read_flux_table(
@@ -222,7 +214,7 @@ def add_smoothed_channel(X: Any, size: int = 7) -> np.ndarray:
     from scipy.ndimage import uniform_filter1d
 
     a = _as_2d(X)
-    size = _whole(size, "size (running-mean width in samples)", 1)
+    size = whole_number(size, "size (running-mean width in samples)", minimum=1)
     _refuse_nonfinite(a, "add_smoothed_channel")
     smooth = uniform_filter1d(a, size=size, axis=1, mode="nearest")
     return np.stack([a, smooth], axis=2)
@@ -256,7 +248,7 @@ def fft_features(X: Any, n: int | None = None, *, onesided: bool = True) -> np.n
     """
     a = _as_2d(X)
     if n is not None:
-        n = _whole(n, "n (FFT length)", 1)
+        n = whole_number(n, "n (FFT length)", minimum=1)
     _refuse_nonfinite(a, "fft_features")
     spec = np.fft.rfft(a, n=n, axis=1) if onesided else np.fft.fft(a, n=n, axis=1)
     return np.abs(spec)

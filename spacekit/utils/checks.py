@@ -1,0 +1,59 @@
+"""Checks of user-given settings shared across the package."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+from ..exceptions import InputError
+
+__all__ = ["as_whole_number", "whole_number"]
+
+
+def as_whole_number(value: Any) -> int | None:
+    """``value`` as an int when it is a whole number, else None.
+
+    Integers (Python or numpy) and floats with no fractional part (``3.0``) are whole numbers;
+    booleans, text, fractions, NaN and infinities are not.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> as_whole_number(np.int64(3)), as_whole_number(4.0), as_whole_number(2.5), as_whole_number(True)
+    (3, 4, None, None)
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    v = float(value)
+    return int(v) if math.isfinite(v) and v.is_integer() else None
+
+
+def whole_number(value: Any, name: str, *, minimum: int | None = None) -> int:
+    """``value`` as an int, or an :class:`~spacekit.exceptions.InputError` naming the setting.
+
+    Parameters
+    ----------
+    value : object
+        What the user passed.
+    name : str
+        The setting's name, for the message.
+    minimum : int, optional
+        The smallest value allowed.
+
+    Examples
+    --------
+    >>> whole_number(5.0, "epochs", minimum=1)
+    5
+    >>> whole_number(2.5, "epochs", minimum=1)
+    Traceback (most recent call last):
+    ...
+    spacekit.exceptions.InputError: epochs must be a whole number of at least 1; got 2.5.
+    """
+    out = as_whole_number(value)
+    if out is None or (minimum is not None and out < minimum):
+        at_least = "" if minimum is None else f" of at least {minimum}"
+        raise InputError(f"{name} must be a whole number{at_least}; got {value!r}.")
+    return out
