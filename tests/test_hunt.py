@@ -68,13 +68,20 @@ def test_hatp7b_kepler_short_cadence(lcdir):
     assert res.detected
 
 
-def test_k2_3_b_then_c_after_masking(lcdir):
+def test_k2_3_b_then_c_after_masking_and_d_with_its_period_alias(lcdir):
     lc = read_lightcurve(lcdir / K2_3, time_format="bkjd")
-    res = planet_hunter(lc, max_planets=2)
+    res = planet_hunter(lc, max_planets=3)
     assert res.period.value == pytest.approx(10.054, rel=1e-3)
-    assert len(res.planets) == 2
+    assert len(res.planets) == 3
     assert res.planets[1].period.value == pytest.approx(24.646, rel=5e-3)
-    assert len(res.searches) == 2
+    assert len(res.searches) == 3
+    b, c, d = res.planets
+    assert len(b.period_aliases) == 0 and len(c.period_aliases) == 0
+    # d (44.556 d) transits twice in the 80 days; the transit between them falls in a gap, so
+    # half its period fits as well: the search reports 22.27 d and names 44.54 d as an alias
+    assert d.period.value == pytest.approx(44.556 / 2, rel=5e-3)
+    assert d.period_aliases.to_value(u.day) == pytest.approx([44.556], rel=5e-3)
+    assert d.to_dict()["period_aliases"] == pytest.approx([44.556], rel=5e-3)
 
 
 def test_flare_star_is_not_a_detection(lcdir):

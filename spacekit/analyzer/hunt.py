@@ -24,6 +24,10 @@ How the search works:
    detrending (spotted or flaring stars), which BLS otherwise reports with a high SDE.
 6. **More planets.** With ``max_planets > 1`` the in-transit points of each detected planet
    (twice its duration) are removed and the search repeats.
+7. **Period aliases.** When the data cover only every m-th transit of a signal (the others
+   fall in gaps or past the ends), periods m times longer fit the same transits equally well:
+   each planet lists them in ``period_aliases`` (e.g. K2-3 d, 44.56 d, seen twice in K2's
+   80 days with the transit between in a gap, is found at 22.27 d with the alias 44.54 d).
 
 SDE (signal detection efficiency) is computed from the periodogram the same way whatever the
 engine or objective: the power minus its running median over the period grid, centred on its
@@ -98,6 +102,11 @@ class Planet:
         Whether the signal passes every detection check (see the module docstring).
     vetting : dict
         The values of those checks (:func:`vet_transit`).
+    period_aliases : Quantity
+        Longer periods (multiples of ``period``) that fit the transits the data cover
+        equally well, because only every m-th transit fell on data; empty when the data
+        rule them out. A planet with aliases needs more data (or the published ephemeris)
+        to pin its period.
     """
 
     period: u.Quantity
@@ -129,7 +138,13 @@ class Planet:
             "snr": float(self.snr),
             "n_transits": int(self.n_transits),
             "detected": bool(self.detected),
+            "period_aliases": self.period_aliases.to_value(u.day).tolist(),
         }
+
+    @property
+    def period_aliases(self) -> u.Quantity:
+        """Periods ``m * period`` (days) as consistent with the data as ``period`` itself."""
+        return np.asarray(self.vetting.get("alias_multiples", []), dtype=float) * self.period
 
 
 @dataclass
@@ -384,8 +399,11 @@ def vet_transit(
     ``bump_ratio`` (the highest box-shaped *rise* in the folded light curve over the
     depth: near 1 for quasi-sinusoidal variability, small for transits) and
     ``oot_structure`` (the robust scatter of the folded light curve's binned levels away
-    from the transit, over the depth). ``t`` (days) and ``y`` may be in any order and may
-    repeat timestamps; with a non-positive depth, period or duration, or fewer than 10
+    from the transit, over the depth), and ``alias_multiples``: the factors m > 1 for which
+    every transit the data cover (at least half its expected points) is an m-th one, so that
+    the period ``m * period`` fits the same data (divisors of the greatest common divisor of
+    the covered transits' distances in periods). ``t`` (days) and ``y`` may be in any order
+    and may repeat timestamps; with a non-positive depth, period or duration, or fewer than 10
     points, every check holds its failing value (0 transits, infinite ratios).
 
     Examples
@@ -395,10 +413,15 @@ def vet_transit(
     >>> v = vet_transit(t, y + 1e-4 * np.sin(t * 7), 3.0, 0.1, 1.0, 0.01)
     >>> v["n_transits"], v["bump_ratio"] < 0.1
     (7, True)
+    >>> v["alias_multiples"]  # transits every 3 days all on data: no longer period fits
+    []
+    >>> on = t % 6 < 2  # data only on days 0-2, 6-8, 12-14, 18-20: transits at 1, 7, 13, 19
+    >>> vet_transit(t[on], y[on], 3.0, 0.1, 1.0, 0.01)["alias_multiples"]  # so 6 d fits too
+    [2]
     """
     out = {
         "n_transits": 0, "snr": 0.0, "single_event_fraction": 1.0, "bump_ratio": np.inf,
-        "oot_structure": np.inf,
+        "oot_structure": np.inf, "alias_multiples": [],
     }
     try:
         t = np.asarray(t, dtype=float).ravel()
@@ -453,7 +476,9 @@ def vet_transit(
     far = ok & (np.abs(centres * period) > duration)
     lv = level[far]
     structure = robust_std(lv) / depth if lv.size >= 3 else 0.0
+    gap = int(np.gcd.reduce(np.diff(ep_in[counts >= 0.5 * expected]))) if n_tr >= 2 else 1
     out.update(
+        alias_multiples=[m for m in range(2, gap + 1) if gap % m == 0],
         n_transits=n_tr,
         snr=float(snr),
         single_event_fraction=single,

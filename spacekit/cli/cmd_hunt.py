@@ -13,8 +13,9 @@ def register(sub) -> None:
         description="Detrend each light curve and search it for periodic transits "
         "(box least squares by default). Prints a summary line per file, or one JSON object "
         "per file with --json: file, period (days), epoch (mid-transit BJD_TDB), duration "
-        "(days), depth (fraction), sde, snr (red-noise), n_transits, detected and planets "
-        "(one such object per planet, without file).",
+        "(days), depth (fraction), sde, snr (red-noise), n_transits, detected, "
+        "period_aliases (longer periods that fit the same transits when only every m-th one "
+        "fell on data) and planets (one such object per planet, without file).",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="light curve files")
     p.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
@@ -66,4 +67,9 @@ def run(args) -> int:
                 f"SDE={rec['sde']:.1f}  {flag}; planets: {len(rec['planets'])}",
                 flush=True,
             )
+            for planet in rec["planets"]:
+                if planet["period_aliases"]:
+                    others = ", ".join(f"{a:.6f}" for a in planet["period_aliases"])
+                    print(f"  the planet at P={planet['period']:.6f} d may have P={others} d: only "
+                          "some of its transits fell on data", flush=True)
     return status
