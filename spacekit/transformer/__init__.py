@@ -1,5 +1,6 @@
 """Prepare data: the LightCurve object (normalise, quality mask, detrend, fold, bin), row
-scaling, noise filters and FFT features for flux tables.
+scaling, noise filters and FFT features for flux tables, scikit-learn transformers, and
+train/test splits that do not leak.
 
 Layer 2 (prepare). Names are loaded lazily, so ``import spacekit.transformer`` stays light.
 
@@ -9,6 +10,11 @@ Layer 2 (prepare). Names are loaded lazily, so ``import spacekit.transformer`` s
 - ``scale_rows``: per-row zero mean, unit variance
 - ``add_smoothed_channel``: stack a uniform-filtered copy as a second channel
 - ``fft_features``: per-row FFT magnitudes
+- scikit-learn transformers (``Pipeline`` steps): ``PowerStandardizer`` (Yeo-Johnson +
+  z-score of chosen columns, parameters as JSON), ``RowScaler``, ``SmoothedChannel``,
+  ``FFTFeatures``; ``power_standardize`` applies saved parameters with numpy alone
+- leak-free splits: ``identical_row_groups``, ``balanced_group_kfold``,
+  ``RepeatedGroupKFold``, ``RepeatedStratifiedGroupKFold``
 
 Seed aliases: ``hypersonic_pliers`` = :func:`read_flux_table`, ``thermo_fusion_chisel`` =
 :func:`scale_rows`, ``babel_fish_dispenser`` = :func:`add_smoothed_channel`,
@@ -33,6 +39,16 @@ _EXPORTS = {
     "thermo_fusion_chisel": "signal",
     "babel_fish_dispenser": "signal",
     "fast_fourier": "signal",
+    "PowerStandardizer": "estimators",
+    "RowScaler": "estimators",
+    "SmoothedChannel": "estimators",
+    "FFTFeatures": "estimators",
+    "yeo_johnson": "power",
+    "power_standardize": "power",
+    "identical_row_groups": "splits",
+    "balanced_group_kfold": "splits",
+    "RepeatedGroupKFold": "splits",
+    "RepeatedStratifiedGroupKFold": "splits",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
