@@ -114,6 +114,24 @@ def test_power_standardizer_matches_sklearn_and_round_trips():
     assert make_pipeline(PowerStandardizer()).fit_transform(X).shape == X.shape
 
 
+def test_transformer_pieces_moved_to_the_prepare_layer_keep_their_old_paths():
+    from sklearn.base import clone
+
+    from spacekit.skopes.hst.cal import PowerStandardizer as CalPowerStandardizer
+    from spacekit.skopes.hst.cal import features, pipeline
+    from spacekit.transformer import PowerStandardizer, power, splits
+
+    X = np.column_stack([np.arange(1.0, 21.0), np.arange(20.0) ** 2, np.arange(20.0) % 2])
+    t = CalPowerStandardizer().fit(X)  # the calibration default: n_files, total_mb
+    assert isinstance(t, PowerStandardizer) and t.columns_.tolist() == [0, 1]
+    assert clone(t).get_params() == {"columns": (0, 1)}
+    assert list(t.to_dict()) == ["columns", "lambdas", "means", "scales", "n_features_in"]
+    assert features.power_standardize is power.power_standardize
+    assert features.yeo_johnson is power.yeo_johnson
+    assert features.group_ids is splits.identical_row_groups
+    assert pipeline.grouped_kfold is splits.balanced_group_kfold
+
+
 # --------------------------------------------------------------------------- export
 def test_tree_export_is_exact():
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor

@@ -626,7 +626,7 @@ def pairwise_basis(Z: Any) -> np.ndarray:
     """The linear models' inputs: the nine standardised features, one-hot, and their pairwise products.
 
     ``Z`` holds the features in :data:`~spacekit.skopes.hst.cal.features.FEATURES` order after
-    :func:`~spacekit.skopes.hst.cal.features.power_standardize` (``n_files`` and ``total_mb``
+    :func:`~spacekit.transformer.power.power_standardize` (``n_files`` and ``total_mb``
     transformed, the categorical codes as they are). The base columns are ``n_files``,
     ``total_mb``, ``drizcorr``, ``pctecorr``, ``crsplit == 1``, ``crsplit == 2``, ``subarray``,
     ``detector``, ``dtype`` and ``instr == 1, 2, 3``; the basis is those 12, the squares of the
@@ -673,7 +673,7 @@ class LinearModel:
         ``identity`` or ``exp``.
     log_sizes : array of shape (k, 4), optional
         Rows ``(column, lambda, mean, scale)`` of power-standardised columns (see
-        :func:`~spacekit.skopes.hst.cal.features.power_standardize`) that enter the basis as
+        :func:`~spacekit.transformer.power.power_standardize`) that enter the basis as
         ``log(1 + x)`` of the original value instead: the Yeo-Johnson transform is undone
         (``log(1 + x) = log(lambda * t + 1) / lambda``, ``t = z * scale + mean``). On a log
         target this makes the model a power law in the sizes, which extrapolates to unseen

@@ -20,7 +20,9 @@ What is really wrong (no ``n_files`` or ``total_mb``, a non-numeric value, a mal
 ipppssoot) raises :class:`~spacekit.exceptions.InputError` naming the dataset and the field.
 
 This module needs only numpy (and pandas for tables, imported when used), so prediction
-stays free of TensorFlow and scikit-learn.
+stays free of TensorFlow and scikit-learn. ``group_ids``, ``yeo_johnson`` and
+``power_standardize`` live in :mod:`spacekit.transformer` (``identical_row_groups`` and
+:mod:`spacekit.transformer.power`) and are re-exported here.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ from typing import Any
 import numpy as np
 
 from ....exceptions import InputError, SchemaError
+
+# Moved to the prepare layer (spacekit.transformer), re-exported here for the old import paths.
+# Both modules need only numpy, so prediction stays free of scikit-learn and scipy.
+from ....transformer.power import power_standardize, yeo_johnson
+from ....transformer.splits import identical_row_groups as group_ids
 
 __all__ = [
     "FEATURES",
@@ -495,59 +502,3 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
             _warn(f"table {label}: {int(bad.sum())} row(s) without memory >= 0 or positive wallclock dropped")
             out = out.loc[~bad]
     return out.reset_index(drop=True)
-
-
-def group_ids(X: Any) -> np.ndarray:
-    """Integer group id per row: rows with identical feature vectors share a group.
-
-    Examples
-    --------
-    >>> group_ids([[1, 2], [3, 4], [1, 2]]).tolist()
-    [0, 1, 0]
-    """
-    arr = np.ascontiguousarray(np.asarray(X))
-    _, inverse = np.unique(arr, axis=0, return_inverse=True)
-    return inverse.reshape(-1).astype(np.int64)
-
-
-def yeo_johnson(x: np.ndarray, lmbda: float) -> np.ndarray:
-    """The Yeo-Johnson power transform of ``x`` with parameter ``lmbda`` (numpy only).
-
-    Examples
-    --------
-    >>> float(yeo_johnson(np.array([3.0]), 1.0)[0])
-    3.0
-    """
-    x = np.asarray(x, dtype=float)
-    out = np.empty_like(x)
-    pos = x >= 0
-    eps = np.spacing(1.0)
-    if abs(lmbda) < eps:
-        out[pos] = np.log1p(x[pos])
-    else:
-        out[pos] = (np.power(x[pos] + 1, lmbda) - 1) / lmbda
-    if abs(lmbda - 2) > eps:
-        out[~pos] = -(np.power(-x[~pos] + 1, 2 - lmbda) - 1) / (2 - lmbda)
-    else:
-        out[~pos] = -np.log1p(-x[~pos])
-    return out
-
-
-def power_standardize(X: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
-    """Apply saved power-transform parameters to a feature matrix (numpy only).
-
-    ``params`` is :meth:`PowerStandardizer.to_dict` output: ``columns`` (indices),
-    ``lambdas``, ``means``, ``scales``. Other columns pass through unchanged.
-
-    Examples
-    --------
-    >>> p = {"columns": [0], "lambdas": [1.0], "means": [1.0], "scales": [2.0]}
-    >>> power_standardize(np.array([[3.0, 5.0]]), p).tolist()
-    [[1.0, 5.0]]
-    """
-    out = np.array(X, dtype=np.float64, copy=True)
-    if out.ndim != 2:
-        raise InputError(f"expected a 2-D feature matrix, got shape {out.shape}")
-    for col, lam, mu, sd in zip(params["columns"], params["lambdas"], params["means"], params["scales"], strict=False):
-        out[:, col] = (yeo_johnson(out[:, col], lam) - mu) / sd
-    return out

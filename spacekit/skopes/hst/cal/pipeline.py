@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from ....exceptions import InputError
+from ....transformer.splits import RepeatedGroupKFold, balanced_group_kfold
 from .export import AverageModel, DenseNetwork, LinearModel, TreeEnsemble, save_exported
 from .features import BIN_QUEUES_GB, FEATURES, group_ids, prepare_table
 from .predict import MODEL_FORMAT, CalPredictor, apply_margins, raw_outputs
@@ -122,35 +123,9 @@ def _compress_classes(X: np.ndarray, y: np.ndarray):
     return uniq[:, :-1], uniq[:, -1].astype(int), counts.astype(float)
 
 
-def grouped_kfold(groups: np.ndarray, n_splits: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Split rows into ``n_splits`` folds of whole groups, shuffled by ``seed``, rows balanced.
-
-    Returns
-    -------
-    list of (train_index, test_index)
-
-    Examples
-    --------
-    >>> folds = grouped_kfold(np.array([0, 0, 1, 2, 2, 3]), n_splits=2, seed=0)
-    >>> sorted(len(t) for _, t in folds)
-    [3, 3]
-    """
-    groups = np.asarray(groups)
-    uniq, inv, counts = np.unique(groups, return_inverse=True, return_counts=True)
-    if len(uniq) < n_splits:
-        raise InputError(f"grouped k-fold: {n_splits} folds need at least {n_splits} groups, found {len(uniq)}")
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(uniq))
-    # Greedy balance: largest groups first (random tie order), each into the lightest fold.
-    order = order[np.argsort(-counts[order], kind="stable")]
-    load = np.zeros(n_splits)
-    fold_of = np.empty(len(uniq), dtype=int)
-    for g in order:
-        f = int(np.argmin(load + rng.random(n_splits) * 1e-6))
-        fold_of[g] = f
-        load[f] += counts[g]
-    row_fold = fold_of[inv.reshape(-1)]
-    return [(np.flatnonzero(row_fold != f), np.flatnonzero(row_fold == f)) for f in range(n_splits)]
+#: Split rows into folds of whole groups, balanced in rows (moved to the prepare layer:
+#: :func:`spacekit.transformer.balanced_group_kfold`; this name is kept for old imports).
+grouped_kfold = balanced_group_kfold
 
 
 # --------------------------------------------------------------------------- models
@@ -663,7 +638,7 @@ def fit_pipeline(
     # Out-of-fold predictions: every row predicted by a model blind to its group. They choose
     # the kind per target (when not given) and calibrate the margins.
     k = calibration_folds or (3 if fast else 5)
-    cal_folds = grouped_kfold(groups, min(k, n_groups), seed + 1)
+    cal_folds = balanced_group_kfold(groups, min(k, n_groups), seed + 1)
     cands_of = {}
     for t in TARGET_COLUMNS:
         if kinds is not None:
@@ -1059,7 +1034,9 @@ def cross_validate(
                 margin_confidence=margin_confidence, bin_rule=bin_rule, kill_rule=kill_rule)
     folds = []
     oof = None
-    jobs = [(r, f, tr, te) for r in range(n_repeats) for f, (tr, te) in enumerate(grouped_kfold(groups, n_splits, seed + 1000 * r))]
+    # repeat r's folds are balanced_group_kfold(groups, n_splits, seed + 1000 * r)
+    splits = RepeatedGroupKFold(n_splits, n_repeats=n_repeats, random_state=seed).split(X, groups=groups)
+    jobs = [(i // n_splits, i % n_splits, tr, te) for i, (tr, te) in enumerate(splits)]
     for r, f, tr, te in bar(jobs, desc="hst_cal cross-validation", enabled=progress):
         predictor, _ = fit_pipeline(df.iloc[tr].reset_index(drop=True), seed=seed + r, **opts)
         res = predictor._predict_unique(X[te])

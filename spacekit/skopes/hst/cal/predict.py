@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ....exceptions import DataNotFoundError, InputError, ModelLoadError
+from ....transformer.power import power_standardize
 from .export import DenseNetwork, load_exported, predict_dense
 from .features import (
     BIN_QUEUES_GB,
@@ -27,7 +28,6 @@ from .features import (
     check_ipppssoot,
     features_from_mapping,
     parse_memmodel_features,
-    power_standardize,
 )
 
 __all__ = [
