@@ -30,21 +30,11 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import validate_data
 
 from ..exceptions import InputError, NotFittedError
+from ..utils.checks import whole_number
 from .power import power_standardize
 from .signal import add_smoothed_channel, fft_features, scale_rows
 
 __all__ = ["PowerStandardizer", "RowScaler", "SmoothedChannel", "FFTFeatures"]
-
-
-def _whole(value: Any, name: str, minimum: int) -> int:
-    """A whole-number setting (``3`` or ``3.0``, not ``2.5`` or ``True``) as an int, checked in
-    ``fit`` as scikit-learn does (``__init__`` only stores it)."""
-    ok = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-    if not ok and isinstance(value, (float, np.floating)) and float(value).is_integer():
-        ok = True
-    if not ok or int(value) < minimum:
-        raise InputError(f"{name} must be a whole number of at least {minimum}; got {value!r}.")
-    return int(value)
 
 
 class _SpacekitTransformer(TransformerMixin, BaseEstimator):
@@ -373,7 +363,7 @@ class SmoothedChannel(_SpacekitTransformer):
 
     def fit(self, X: Any, y: Any = None) -> SmoothedChannel:
         """Check ``size`` and ``X`` and record its number of columns; returns ``self``."""
-        _whole(self.size, "SmoothedChannel size (running-mean width in samples)", 1)
+        whole_number(self.size, "SmoothedChannel size (running-mean width in samples)", minimum=1)
         self._validate(X, reset=True)
         return self
 
@@ -427,7 +417,7 @@ class FFTFeatures(_SpacekitTransformer):
 
     def fit(self, X: Any, y: Any = None) -> FFTFeatures:
         """Check the settings and ``X``; record the input and output widths; returns ``self``."""
-        n = None if self.n is None else _whole(self.n, "FFTFeatures n (FFT length)", 1)
+        n = None if self.n is None else whole_number(self.n, "FFTFeatures n (FFT length)", minimum=1)
         if not isinstance(self.onesided, (bool, np.bool_)):
             raise InputError(f"FFTFeatures onesided must be True or False; got {self.onesided!r}")
         X = self._validate(X, reset=True)
