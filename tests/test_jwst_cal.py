@@ -313,3 +313,17 @@ def test_train_refuses_bad_tables_and_settings_with_spacekit_errors(tmp_path, sh
     with pytest.raises(FormatError, match="not a csv"):
         train(shared_data / "hst_svm" / "svm_img_pred_2samples.npz")
     assert not (tmp_path / "runs").exists()  # no run folder for a refused table
+
+
+def test_train_holds_out_products_with_identical_features_together(tmp_path, shared_data):
+    # each product measured three times (reprocessing): a random row split scored the model on
+    # copies of its training rows
+    table = generated_table(40)
+    table = pd.concat([table, table.assign(imgsize_gb=table["imgsize_gb"] * 1.05),
+                       table.assign(imgsize_gb=table["imgsize_gb"] * 0.95)], ignore_index=True)
+    run = cal.train(table, runs_dir=tmp_path / "runs", fast=True,
+                    encoder_pairs=shared_data / "jwst_cal" / "encoder_pairs.json")
+    held = pd.read_csv(run.path / "predictions.csv")
+    assert run.metrics["IMAGE"]["n_test"] % 3 == 0 and run.metrics["IMAGE"]["n_test"] > 0
+    counts = held.groupby("product").size()
+    assert (counts == 3).all()  # every held-out product with all three of its copies

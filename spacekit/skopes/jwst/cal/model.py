@@ -274,7 +274,8 @@ def train(
         Cap of predictions (990 GB by default).
     test_size : float
         Share of products held out to report validation RMSE/MAE/R² per kind (the shipped
-        regressors are then refit on every product).
+        regressors are then refit on every product). Products with identical features are
+        held out together, so the scores are for inputs the model has not seen.
 
     Returns
     -------
@@ -287,7 +288,7 @@ def train(
     >>> # run = train("measured_products.csv", runs_dir="runs")
     """
     from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
-    from sklearn.model_selection import train_test_split
+    from sklearn.model_selection import GroupShuffleSplit
 
     max_gb = _check_max_gb(max_gb)
     try:
@@ -328,8 +329,12 @@ def train(
     for kind, rows in table.groupby("kind"):
         y = pd.to_numeric(rows[target], errors="coerce").to_numpy(float)
         if len(rows) >= 10:
-            tr, te = train_test_split(np.arange(len(rows)), test_size=test_size,
-                                      random_state=seed)
+            # products with identical features stay on one side: a random row split would
+            # score the model on inputs it was trained on
+            feats = [c for c in _FEATURES[kind] if c in rows.columns]
+            groups = pd.util.hash_pandas_object(rows[feats], index=False).to_numpy()
+            tr, te = next(GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
+                          .split(rows, groups=groups))
             m = JwstMemoryModel(max_gb=max_gb, fast=fast, seed=seed, encoder_pairs=pairs)
             m.fit(rows.iloc[tr], y[tr], kind=kind)
             p = m.predict(rows.iloc[te], kind=kind)
