@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
+from ..utils.checks import whole_number
 
 __all__ = [
     "identical_row_groups",
@@ -78,12 +79,7 @@ def identical_row_groups(X: Any) -> np.ndarray:
 
 
 def _n_splits(n_splits: Any) -> int:
-    if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) or n_splits < 2:
-        raise InputError(
-            f"n_splits must be a whole number >= 2 (one fold to test, the others to train); "
-            f"got {n_splits!r}"
-        )
-    return int(n_splits)
+    return whole_number(n_splits, "n_splits (one fold to test, the others to train)", minimum=2)
 
 
 def balanced_group_kfold(
@@ -226,10 +222,7 @@ class RepeatedGroupKFold:
                 f"random_state={self.random_state!r})")
 
     def _n_repeats(self) -> int:
-        r = self.n_repeats
-        if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r < 1:
-            raise InputError(f"n_repeats must be a whole number >= 1; got {r!r}")
-        return int(r)
+        return whole_number(self.n_repeats, "n_repeats", minimum=1)
 
     def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
         """Number of (train, test) pairs :meth:`split` yields: ``n_splits * n_repeats``."""

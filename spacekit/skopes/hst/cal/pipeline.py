@@ -47,6 +47,7 @@ import numpy as np
 
 from ....exceptions import InputError
 from ....transformer.splits import RepeatedGroupKFold, balanced_group_kfold
+from ....utils.checks import whole_number
 from .export import AverageModel, DenseNetwork, LinearModel, TreeEnsemble, save_exported
 from .features import BIN_QUEUES_GB, FEATURES, group_ids, prepare_table
 from .predict import MODEL_FORMAT, CalPredictor, apply_margins, raw_outputs
@@ -1021,10 +1022,8 @@ def cross_validate(
     """
     from ....utils.progress import progress as bar
 
-    if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) or n_splits < 2:
-        raise InputError(f"cross_validate: n_splits must be an integer >= 2 (folds per repeat), got {n_splits!r}")
-    if isinstance(n_repeats, bool) or not isinstance(n_repeats, (int, np.integer)) or n_repeats < 1:
-        raise InputError(f"cross_validate: n_repeats must be an integer >= 1, got {n_repeats!r}")
+    n_splits = whole_number(n_splits, "cross_validate: n_splits (folds per repeat)", minimum=2)
+    n_repeats = whole_number(n_repeats, "cross_validate: n_repeats", minimum=1)
     df, digest, label = _load(data)
     X = df[list(FEATURES)].to_numpy(dtype=np.float64)
     groups = group_ids(X)
