@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spacekit.exceptions import InputError, ModelLoadError, NotFittedError
+from spacekit.exceptions import InputError, ModelLoadError, NotFittedError, SchemaError
 from spacekit.skopes.hst import svm
 from spacekit.utils.runs import Run
 
@@ -75,12 +75,81 @@ def test_train_writes_run_and_model(gb_run, labeled):
 def test_train_auto_compares_gb_and_mlp(small, tmp_path):
     run = svm.train(small, runs_dir=tmp_path, model="auto", fast=True, seed=1)
     m = run.metrics
-    assert set(m["candidates"]) == {"gb", "mlp"}
+    assert set(m["candidates"]) == {"gb", "gb_et", "mlp"}
     assert all(c["folds"] == 3 for c in m["candidates"].values())
     best = max(m["candidates"], key=lambda k: m["candidates"][k]["roc_auc_mean"])
     assert m["model"] == best and best in m["selection"]
     loaded = svm.load_svm_model(run.model_dir)
     assert loaded.kind == best
+
+
+def test_synthetic_rows_share_their_original_visits_fold(labeled):
+    """A synthetic misaligned row (index ending in _stat/_stoc) and its original visit are
+    always on the same side of a split, so no fold tests a visit whose twin it trained on."""
+    parts = [svm.parse_index(i) for i in labeled["index"]]
+    base = np.array([f"hst_{p['proposal']}_{p['visit']}_{p['instr']}_{p['det']}_total_"
+                     f"{p['dataset']}" for p in parts])
+    synthetic = np.array([p["rest"] != "" for p in parts])
+    assert synthetic.sum() == 619 and set(base[synthetic]) <= set(base[~synthetic])
+    y = labeled["label"].to_numpy()
+    for tr, te in svm.proposal_folds(labeled, y, n_splits=5, repeats=2, seed=0):
+        assert not set(base[tr]) & set(base[te])
+
+
+def test_fit_quality_features_in_detector_pixels():
+    df = pd.DataFrame({"numexp": [4, 4, 4], "point": [100, 100, 0], "segment": [300, 300, 0],
+                       "gaia": [20, 20, 0], "rms_ra": [30.0, 30.0, -1.0],
+                       "rms_dec": [40.0, 40.0, -1.0], "nmatches": [15, 15, 0],
+                       "det": [3, 1, 4], "wcs": [0, 0, 2], "cat": [7, 7, 7]})
+    x = pd.DataFrame(svm.feature_matrix(df), columns=svm.feature_names())
+    assert len(svm.feature_names()) == 10 + len(svm.DERIVED) == 26
+    # 50 mas is 1.25 UVIS pixels (40 mas) but 0.39 IR pixels (128 mas)
+    np.testing.assert_allclose(x["rms_pix"], [50 / 40, 50 / 128, 0.0])
+    np.testing.assert_allclose(x["rms_pix_per_match"][:2], [1.25 / 4, 50 / 128 / 4])
+    np.testing.assert_allclose(x["rms_asymmetry"][0], 10 / 51)
+    # rms -1 (an older pipeline's "no fit") counts as no fit, like 0
+    assert x["no_fit"].tolist() == [0.0, 0.0, 1.0]
+    np.testing.assert_allclose(x["log_seg_per_point"][0], np.log(301 / 101))
+    assert svm.feature_matrix(df, ["rms", "numexp"]).shape == (3, 2)
+    with pytest.raises(SchemaError, match="unknown SVM model inputs"):
+        svm.feature_matrix(df, ["rms", "nope"])
+
+
+def test_gb_et_averages_boosted_and_extra_trees(small, tmp_path):
+    y = small["label"].to_numpy()
+    model = svm.SvmModel(kind="gb_et", fast=True, seed=0).fit(small, y)
+    p = model.predict_proba(small.iloc[:10])
+    parts = [e.predict_proba(svm.feature_matrix(small.iloc[:10]))[:, 1]
+             for e in model.estimator_]
+    np.testing.assert_allclose(p, np.mean(parts, axis=0))
+    model.save(tmp_path / "m")
+    loaded = svm.load_svm_model(tmp_path / "m")
+    assert loaded.kind == "gb_et" and loaded.inputs_ == svm.feature_names()
+    np.testing.assert_allclose(loaded.predict_proba(small.iloc[:10]), p)
+
+
+def test_model_saved_before_fit_quality_features_still_predicts(small, tmp_path):
+    """A folder whose svm_model.json lists the 19 inputs of older versions loads and
+    predicts with those inputs."""
+    import json
+
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    from spacekit.utils.persist import save_estimator
+
+    y = small["label"].to_numpy()
+    old_inputs = svm.feature_names()[:19]
+    x = svm.feature_matrix(small, old_inputs)
+    est = GradientBoostingClassifier(n_estimators=10, random_state=0).fit(x, y)
+    folder = tmp_path / "old"
+    folder.mkdir()
+    save_estimator(est, folder / "model.skops")
+    (folder / "svm_model.json").write_text(json.dumps(
+        {"app": "hst_svm", "kind": "gb", "features": old_inputs[:10], "model_inputs": old_inputs,
+         "threshold": 0.5, "preprocessing": {}, "params": {"n_estimators": 10}}))
+    loaded = svm.load_svm_model(folder)
+    assert loaded.n_features_in_ == 19
+    np.testing.assert_allclose(loaded.predict_proba(small), est.predict_proba(x)[:, 1])
 
 
 def test_mlp_save_load_round_trip(small, tmp_path):

@@ -19,7 +19,7 @@ def register(sub) -> None:
     t = s.add_parser("train", help="train (tabular-only by default; the ensemble with --images)")
     t.add_argument("data", nargs="?", default="svm_labeled_2021_07_28",
                    help="labelled feature table (default: svm_labeled_2021_07_28)")
-    t.add_argument("--model", default="auto", choices=["auto", "gb", "mlp", "ensemble"])
+    t.add_argument("--model", default="auto", choices=["auto", "gb", "gb_et", "mlp", "ensemble"])
     t.add_argument("--images", default=None, help=".npz with 'index' and 'images' arrays")
     t.add_argument("--runs", default=None, help="runs folder (default: the runs_dir setting)")
     t.add_argument("--seed", type=int, default=0)
@@ -28,7 +28,7 @@ def register(sub) -> None:
 
     e = s.add_parser("evaluate", help="proposal-grouped cross-validation, or score a model")
     e.add_argument("data", nargs="?", default="svm_labeled_2021_07_28")
-    e.add_argument("--model", default="gb", choices=["gb", "mlp", "ensemble"])
+    e.add_argument("--model", default="gb", choices=["gb", "gb_et", "mlp", "ensemble"])
     e.add_argument("--model-dir", default=None, help="score this trained model instead of CV")
     e.add_argument("--images", default=None)
     e.add_argument("--folds", type=int, default=5)

@@ -12,7 +12,8 @@ Stages and their functions:
   :func:`rederive_category`, :data:`LEGACY_CATEGORY_CODES`;
 - images (:mod:`.images`): :func:`render_frames` (``(3, 128, 128, 3)`` stacks),
   :func:`synthetic_misalignment`, :func:`save_frames_png`, :func:`load_image_arrays`;
-- models (:mod:`.model`): :class:`SvmModel` (``"gb"``, ``"mlp"``, ``"ensemble"``),
+- models (:mod:`.model`): :class:`SvmModel` (``"gb"``, ``"gb_et"``, ``"mlp"``,
+  ``"ensemble"``),
   :func:`load_svm_model`, :func:`proposal_split`, :func:`proposal_folds`;
 - runs (:mod:`.app`): :func:`train`, :func:`evaluate`, :func:`predict`,
   :func:`predict_frame`, :func:`predict_batch` (Dask).
@@ -38,7 +39,8 @@ _EXPORTS = {
     "images": ["render_frames", "save_frames_png", "shift_catalog", "synthetic_misalignment",
                "validate_image_stack", "load_image_arrays", "load_image"],
     "model": ["SvmModel", "load_svm_model", "feature_matrix", "feature_names",
-              "proposal_split", "proposal_folds", "proposal_groups", "DERIVED"],
+              "proposal_split", "proposal_folds", "proposal_groups", "DERIVED",
+              "PIXEL_SCALE_MAS", "MODEL_KINDS"],
     "app": ["train", "evaluate", "predict", "predict_frame", "predict_batch",
             "binary_metrics", "align_images"],
 }

@@ -31,7 +31,7 @@ import pandas as pd
 
 from ....exceptions import InputError
 from ....utils.runs import Run
-from .model import MODEL_KINDS, SvmModel, proposal_folds, proposal_split
+from .model import MODEL_KINDS, TREE_KINDS, SvmModel, proposal_folds, proposal_split
 from .stages import load_feature_table
 
 __all__ = [
@@ -210,8 +210,8 @@ def train(
         re-derived from ``index``.
     runs_dir : path, optional
         Parent of run folders (default ``conf.runs_dir``).
-    model : {"auto", "gb", "mlp", "ensemble"}
-        ``"auto"``: tabular-only, the better of gb and mlp by mean ROC-AUC over
+    model : {"auto", "gb", "gb_et", "mlp", "ensemble"}
+        ``"auto"``: tabular-only, the best of gb, gb_et and mlp by mean ROC-AUC over
         ``selection_folds`` proposal-grouped folds (the ensemble when ``images`` is given).
     images : array, .npz path or (index, images), optional
         Image stacks for the ensemble (see :func:`align_images`).
@@ -221,7 +221,7 @@ def train(
         Tiny models (seconds; for tests and smoke runs).
     test_size : float
         Share of proposals held out for the reported validation scores and predictions.
-        A gb model is then refit on every row; a Keras model keeps the weights early
+        A gb or gb_et model is then refit on every row; a Keras model keeps the weights early
         stopping chose on that split.
     selection_folds : int
         Folds of the ``"auto"`` comparison.
@@ -239,7 +239,7 @@ def train(
     y = frame["label"].astype(int).to_numpy()
     imgs = align_images(frame, images)
     if model == "auto":
-        candidates = ["ensemble"] if imgs is not None else ["gb", "mlp"]
+        candidates = ["ensemble"] if imgs is not None else ["gb", "gb_et", "mlp"]
     elif model in MODEL_KINDS:
         candidates = [model]
     else:
@@ -255,7 +255,7 @@ def train(
             aucs = []
             for ftr, fte in folds:
                 m = SvmModel(kind=kind, fast=fast, seed=seed, progress=progress)
-                val = (frame.iloc[fte], y[fte], None) if kind != "gb" else None
+                val = (frame.iloc[fte], y[fte], None) if kind not in TREE_KINDS else None
                 m.fit(frame.iloc[ftr], y[ftr], validation=val)
                 aucs.append(binary_metrics(y[fte], m.predict_proba(frame.iloc[fte]))["roc_auc"])
             selection[kind] = {"roc_auc_mean": float(np.mean(aucs)),
@@ -273,13 +273,13 @@ def train(
     img_va = imgs[va] if imgs is not None else None
     held = SvmModel(kind=chosen, fast=fast, seed=seed, progress=progress)
     held.fit(frame.iloc[tr], y[tr], images=img_tr,
-             validation=(frame.iloc[va], y[va], img_va) if chosen != "gb" else None)
+             validation=(frame.iloc[va], y[va], img_va) if chosen not in TREE_KINDS else None)
     proba_va = held.predict_proba(frame.iloc[va], images=img_va)
     scores = binary_metrics(y[va], proba_va)
     log.info("SVM %s: validation ROC-AUC %.4f", chosen, scores["roc_auc"] or float("nan"))
     final = held
-    if chosen == "gb":  # cheap: refit on every proposal for the shipped model
-        final = SvmModel(kind="gb", fast=fast, seed=seed).fit(frame, y)
+    if chosen in TREE_KINDS:  # cheap: refit on every proposal for the shipped model
+        final = SvmModel(kind=chosen, fast=fast, seed=seed).fit(frame, y)
     run = Run.create(
         APP,
         name,
@@ -294,7 +294,7 @@ def train(
     _report(run, y[va], proba_va, history=held.history_, name=f"svm {chosen}")
     run.write_metrics({**{k: v for k, v in scores.items() if k != "confusion"},
                        "model": chosen, "selection": reason, "candidates": selection,
-                       "refit_on_all_rows": chosen == "gb"})
+                       "refit_on_all_rows": chosen in TREE_KINDS})
     run.write_predictions(pd.DataFrame({
         "index": frame["index"].iloc[va].to_numpy(),
         "probability": proba_va,

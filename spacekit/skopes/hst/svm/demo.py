@@ -29,7 +29,7 @@ def run(runs_dir: str | os.PathLike, out: TextIO, *, fast: bool = False) -> None
         f"{m['recall_misaligned']:.3f} -> {trained.path}\n"
     )
     ev = evaluate("svm_labeled_2021_07_28", runs_dir=runs_dir, model=m["model"]
-                  if m["model"] == "gb" else "gb", repeats=1, seed=0, fast=fast,
+                  if m["model"] in ("gb", "gb_et") else "gb", repeats=1, seed=0, fast=fast,
                   name="demo-evaluate")
     e = ev.metrics
     out.write(
