@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 _PREFERRED = ("accuracy", "acc", "loss", "auc", "ap", "f1", "precision", "recall", "rmse",
               "mae", "r2")
+# the HST calibration app's headline numbers (``spacekit cal evaluate --json``): shown first
+_HEADLINE = ("bin_accuracy", "under_bin_rate", "over_bin_rate", "memory_rmse_gb",
+             "wallclock_mdape", "wallclock_under_rate")
 _DEFAULT_RUNS = 3
 
 
@@ -85,7 +88,11 @@ def _load(ctx: Any, keys: list[str]) -> tuple[dict, dict, list[str]]:
 
 
 def _default_metrics(columns: list[str]) -> list[str]:
-    chosen = [c for c in columns if c.split(".")[-1].lower() in _PREFERRED]
+    def last(c: str) -> str:
+        return c.split(".")[-1].lower()
+
+    chosen = [c for c in columns if last(c) in _HEADLINE]
+    chosen += [c for c in columns if last(c) in _PREFERRED and c not in chosen]
     return (chosen or columns)[:6]
 
 
