@@ -583,5 +583,5 @@ def test_evaluate_page_compares_hst_cal_headline_metrics_by_default():
                "out_of_fold.wallclock_mdape", "out_of_fold.wallclock_under_rate",
                "selection.memory.scores.trees.rmse", "selection.memory.scores.blend.rmse"]
     assert _default_metrics(columns) == columns[1:7]
-    assert _default_metrics(["val_loss", "accuracy", "n"]) == ["val_loss", "accuracy"]
+    assert _default_metrics(["loss", "accuracy", "n"]) == ["loss", "accuracy"]
     assert _default_metrics(["a", "b"]) == ["a", "b"]
