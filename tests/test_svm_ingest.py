@@ -231,6 +231,19 @@ def test_load_feature_table_maps_legacy_category_codes(shared_data):
         svm.rederive_category(df.assign(cat=9), legacy=True)
 
 
+def test_load_feature_table_keeps_tables_with_own_visit_names():
+    """rederive_det=False loads a table whose index is not an SVM visit name (as before the
+    category re-derivation, which parsed every name and raised InputError)."""
+    df = pd.DataFrame({c: [1, 2, 3] for c in svm.FEATURES}
+                      | {"index": ["visit_a", "visit_b", "hst_1_01_acs_wfc_total_j01"], "cat": 5})
+    table = svm.load_feature_table(df, rederive_det=False)
+    assert table["cat"].tolist() == [5, 5, 5] and table["det"].tolist() == [1, 2, 3]
+    assert svm.rederive_category(df, legacy=True)["cat"].tolist() == [4, 4, 4]
+    synthetic = df.assign(index=["visit_a", "hst_1_01_acs_wfc_total_j01_f606w_all_stat",
+                                 "hst_1_01_acs_wfc_total_j01"], cat=[0, 0, 7])
+    assert svm.rederive_category(synthetic)["cat"].tolist() == [0, 7, 7]
+
+
 def test_load_feature_table_from_dataset_name():
     table = svm.load_feature_table("svm_unlabeled_2021_10_06")
     assert len(table) == 1133 and "label" not in table.columns

@@ -255,6 +255,8 @@ def rederive_category(
       same. Upstream encoded its synthetic misaligned rows in a separate batch, so in
       ``svm_labeled_2021-07-28.csv`` 437 of them carry ``cat`` 0 while their originals carry
       other codes, which let a model tell synthetic (misaligned) rows by their category.
+      A row whose ``index`` is not an SVM visit name (``hst_<prop>_<visit>_...``) keeps its
+      code.
 
     The number of changed rows is logged at INFO.
 
@@ -283,12 +285,18 @@ def rederive_category(
                 "table already uses the canonical codes"
             )
         codes = old.map(LEGACY_CATEGORY_CODES)
-    parts = [parse_index(i) for i in out["index"]]
-    base = [f"hst_{p['proposal']}_{p['visit']}_{p['instr']}_{p['det']}_total_{p['dataset']}"
+    # a name that is not an SVM visit name (a user's own table) has no original to look up:
+    # its code is kept (the legacy mapping above needs no name)
+    parts = [_INDEX_RE.match(str(i).strip()) for i in out["index"]]
+    parts = [None if m is None else {k: (v or "").lower() for k, v in m.groupdict().items()}
+             for m in parts]
+    base = [None if p is None else
+            f"hst_{p['proposal']}_{p['visit']}_{p['instr']}_{p['det']}_total_{p['dataset']}"
             for p in parts]
-    synthetic = np.array([p["rest"] != "" for p in parts])
-    originals = pd.Series(codes.to_numpy()[~synthetic],
-                          index=np.asarray(base, dtype=object)[~synthetic])
+    synthetic = np.array([p is not None and p["rest"] != "" for p in parts], dtype=bool)
+    named = np.array([p is not None for p in parts], dtype=bool)
+    originals = pd.Series(codes.to_numpy()[named & ~synthetic],
+                          index=np.asarray(base, dtype=object)[named & ~synthetic])
     originals = originals[~originals.index.duplicated()]
     if synthetic.any():
         from_base = pd.Series(base, dtype=object)[synthetic].map(originals)
