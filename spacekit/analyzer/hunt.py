@@ -227,7 +227,7 @@ class HuntResult:
         Examples
         --------
         >>> sorted(result.to_dict())  # doctest: +SKIP
-        ['depth', 'detected', 'duration', 'epoch', 'file', 'n_transits', 'period', 'planets', 'sde', 'snr']
+        ['depth', 'detected', 'duration', 'epoch', 'file', 'n_transits', 'period', 'period_aliases', 'planets', 'sde', 'snr']
         """
         out = {"file": self.source, **self.candidate.to_dict()}
         out["planets"] = [p.to_dict() for p in self.planets]
