@@ -277,6 +277,25 @@ def test_repeated_group_kfold_is_the_seeded_kfold_repeated():
         RepeatedGroupKFold(n_repeats=0).get_n_splits()
 
 
+def test_splitters_check_random_state():
+    """random_state as scikit-learn takes it (a seed, None, a RandomState); a fractional or
+    negative seed is an InputError (1.7 ran as 1, -1 and a RandomState were bare errors)."""
+    X = np.arange(40)[:, None] % 10
+    y = np.arange(40) % 2
+    for cls in (RepeatedGroupKFold, RepeatedStratifiedGroupKFold):
+        seeded = [te for _, te in cls(2, random_state=np.int64(3)).split(X, y)]
+        again = [te for _, te in cls(2, random_state=3.0).split(X, y)]
+        assert all(np.array_equal(a, b) for a, b in zip(seeded, again, strict=True))
+        folds = list(cls(2, n_repeats=2, random_state=np.random.RandomState(0)).split(X, y))
+        assert len(folds) == 4
+        assert sorted(np.concatenate([te for _, te in folds[:2]]).tolist()) == list(range(40))
+        for bad in (1.7, -1, "a"):
+            with pytest.raises(InputError, match="random_state .* must be a whole number"):
+                next(cls(2, random_state=bad).split(X, y))
+    with pytest.raises(InputError, match="seed .* must be a whole number of at least 0"):
+        balanced_group_kfold(np.arange(4), 2, seed=-1)
+
+
 def test_splitters_in_sklearn_model_selection():
     from sklearn.linear_model import Ridge
     from sklearn.model_selection import GridSearchCV, cross_val_score

@@ -82,6 +82,18 @@ def _n_splits(n_splits: Any) -> int:
     return whole_number(n_splits, "n_splits (one fold to test, the others to train)", minimum=2)
 
 
+def _seed(seed: Any, name: str = "seed") -> int | None:
+    """A seed for ``np.random.default_rng``: None, a whole number >= 0, or one drawn from a
+    numpy ``RandomState``/``Generator`` (scikit-learn's ``random_state`` convention)."""
+    if seed is None:
+        return None
+    if isinstance(seed, np.random.RandomState):
+        return int(seed.randint(np.iinfo(np.int32).max))
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(np.iinfo(np.int32).max))
+    return whole_number(seed, f"{name} (None, a seed >= 0 or a numpy RandomState)", minimum=0)
+
+
 def balanced_group_kfold(
     groups: Any, n_splits: int = 5, seed: int | None = 0
 ) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -124,6 +136,7 @@ def balanced_group_kfold(
     # 2,270 to 9,717 rows over seeds 0-2, these 5,838 or 5,839 each. This is also the exact
     # split HST calibration's published models and cross-validation scores were made with.
     n_splits = _n_splits(n_splits)
+    seed = _seed(seed)
     groups = np.asarray(groups)
     if groups.ndim != 1:
         raise InputError(f"groups must be 1-D (one label per row); got shape {groups.shape}")
@@ -180,8 +193,9 @@ class RepeatedGroupKFold:
         Folds per repeat (at least 2).
     n_repeats : int
         Repeats, each with its own seed: repeat ``r`` uses ``random_state + 1000 * r``.
-    random_state : int or None
-        Seed of the first repeat (``None``: fresh seeds, a different split each call).
+    random_state : int, numpy RandomState or None
+        Seed of the first repeat (``None``: fresh seeds, a different split each call; a
+        ``RandomState``: a seed drawn from it at each :meth:`split`).
 
     Notes
     -----
@@ -243,8 +257,9 @@ class RepeatedGroupKFold:
         """
         groups = _groups_for(X, y, groups, type(self).__name__)
         n_splits, n_repeats = _n_splits(self.n_splits), self._n_repeats()
+        first = _seed(self.random_state, "random_state")
         for r in range(n_repeats):
-            seed = None if self.random_state is None else int(self.random_state) + REPEAT_SEED_STEP * r
+            seed = None if first is None else first + REPEAT_SEED_STEP * r
             yield from balanced_group_kfold(groups, n_splits, seed)
 
 
@@ -261,7 +276,7 @@ class RepeatedStratifiedGroupKFold(RepeatedGroupKFold):
     n_repeats : int
         Repeats; each shuffles the groups anew from one generator seeded by ``random_state``
         (as scikit-learn's ``RepeatedStratifiedKFold`` does).
-    random_state : int or None
+    random_state : int, numpy RandomState or None
         Seed (``None``: a different split each call).
 
     Examples
@@ -303,7 +318,10 @@ class RepeatedStratifiedGroupKFold(RepeatedGroupKFold):
                 f"grouped k-fold: {n_splits} folds need at least {n_splits} groups, found "
                 f"{len(np.unique(groups))}; lower n_splits or add data"
             )
-        rng = check_random_state(self.random_state)
+        rs = self.random_state
+        if not isinstance(rs, np.random.RandomState):  # None, a seed, or a Generator
+            rs = _seed(rs, "random_state")
+        rng = check_random_state(rs)
         Xs = np.zeros((len(groups), 1)) if X is None else X
         for _ in range(n_repeats):
             cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=rng)
