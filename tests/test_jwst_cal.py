@@ -327,3 +327,19 @@ def test_train_holds_out_products_with_identical_features_together(tmp_path, sha
     assert run.metrics["IMAGE"]["n_test"] % 3 == 0 and run.metrics["IMAGE"]["n_test"] > 0
     counts = held.groupby("product").size()
     assert (counts == 3).all()  # every held-out product with all three of its copies
+
+
+def test_train_without_two_distinct_feature_sets_skips_the_held_out_split(tmp_path, shared_data):
+    # 20 IMAGE products measured with one set of features: the grouped split had a single
+    # group and failed with scikit-learn's bare ValueError ('the resulting train set will be
+    # empty'); the random row split before it trained. Now: no held-out scores, with a note.
+    table = generated_table(40)
+    image = table["kind"] == "IMAGE"
+    first = table[image].iloc[0]
+    for col in table.columns.drop(["product", "imgsize_gb"]):
+        table.loc[image, col] = first[col]
+    run = cal.train(table, runs_dir=tmp_path / "runs", fast=True,
+                    encoder_pairs=shared_data / "jwst_cal" / "encoder_pairs.json")
+    assert run.metrics["IMAGE"]["n_test"] == 0
+    assert "1 distinct feature set" in run.metrics["IMAGE"]["note"]
+    assert run.metrics["SPEC"]["n_test"] > 0

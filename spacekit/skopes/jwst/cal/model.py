@@ -328,11 +328,13 @@ def train(
     held = []
     for kind, rows in table.groupby("kind"):
         y = pd.to_numeric(rows[target], errors="coerce").to_numpy(float)
-        if len(rows) >= 10:
-            # products with identical features stay on one side: a random row split would
-            # score the model on inputs it was trained on
-            feats = [c for c in _FEATURES[kind] if c in rows.columns]
-            groups = pd.util.hash_pandas_object(rows[feats], index=False).to_numpy()
+        # products with identical features stay on one side: a random row split would
+        # score the model on inputs it was trained on
+        feats = [c for c in _FEATURES[kind] if c in rows.columns]
+        groups = pd.util.hash_pandas_object(rows[feats], index=False).to_numpy()
+        n_groups = len(np.unique(groups))
+        n_test_groups = int(np.ceil(test_size * n_groups))  # as GroupShuffleSplit counts
+        if len(rows) >= 10 and 0 < n_test_groups < n_groups:
             tr, te = next(GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
                           .split(rows, groups=groups))
             m = JwstMemoryModel(max_gb=max_gb, fast=fast, seed=seed, encoder_pairs=pairs)
@@ -349,8 +351,11 @@ def train(
                 "kind": kind, "gbSize": p, "true_gb": y[te],
             }))
         else:
+            why = ("fewer than 10 products" if len(rows) < 10 else
+                   f"{n_groups} distinct feature set(s) cannot be split {1 - test_size:.2g}/"
+                   f"{test_size:.2g} without a product on both sides")
             metrics[kind] = {"n_train": len(rows), "n_test": 0,
-                             "note": "fewer than 10 products: no held-out validation"}
+                             "note": f"{why}: no held-out validation"}
         final.fit(rows, y, kind=kind)
     run = Run.create(
         APP, name, runs_dir=runs_dir,
