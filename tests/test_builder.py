@@ -504,6 +504,8 @@ def test_predict_batches_matches_predict_for_one_and_two_inputs(caplog):
     assert predict_batches(one, a[:0]).shape == (0, 3)
     with pytest.raises(InputError, match="batch_size"):
         predict_batches(one, a, batch_size=0)
+    with pytest.raises(InputError, match="batch_size must be a whole number"):
+        predict_batches(one, a, batch_size=2.5)  # ran as 2
 
 
 def test_trainer_refuses_nan_inputs_that_would_turn_every_weight_into_nan():

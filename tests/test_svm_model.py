@@ -293,10 +293,12 @@ def test_demo_step_fast(tmp_path):
 def test_fold_counts_repeats_and_seed_are_checked(small):
     y = small["label"].to_numpy()
     for kw, msg in (
-        ({"n_splits": 1}, "n_splits must be at least 2"),
-        ({"n_splits": 0}, "n_splits must be at least 2"),
-        ({"repeats": 0}, "repeats must be at least 1"),
-        ({"seed": -5}, "non-negative"),
+        ({"n_splits": 1}, r"n_splits .* must be a whole number of at least 2"),
+        ({"n_splits": 0}, r"n_splits .* must be a whole number of at least 2"),
+        ({"n_splits": 2.5}, r"n_splits .* must be a whole number"),  # ran as 2
+        ({"repeats": 0}, "repeats must be a whole number of at least 1"),
+        ({"seed": -5}, "seed must be a whole number of at least 0"),
+        ({"seed": 1.7}, "seed must be a whole number"),  # ran as seed 1
     ):
         with pytest.raises(InputError, match=msg):
             svm.proposal_folds(small, y, **kw)

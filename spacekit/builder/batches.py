@@ -242,7 +242,8 @@ class BalancedBatches:
         self.steps_per_epoch = steps_per_epoch
         self.epoch = 0
         self._base_seed = (
-            int(seed) if seed is not None else int(np.random.SeedSequence().entropy % (2**63))
+            whole_number(seed, "seed", minimum=0) if seed is not None
+            else int(np.random.SeedSequence().entropy % (2**63))
         )
         self._orders: list[np.ndarray] | None = None
 

@@ -651,9 +651,7 @@ def predict_batches(model: Any, x: Any, *, batch_size: int = 256) -> np.ndarray:
     >>> predict_batches(m, np.zeros((5, 3)), batch_size=2).shape
     (5, 1)
     """
-    if int(batch_size) < 1:
-        raise InputError(f"batch_size must be at least 1, got {batch_size}")
-    b = int(batch_size)
+    b = whole_number(batch_size, "batch_size", minimum=1)
     x = _check_inputs(model, x, "x")
     if isinstance(x, dict):
         n = len(next(iter(x.values()))) if x else 0

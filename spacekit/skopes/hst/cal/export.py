@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ....exceptions import InputError, ModelLoadError
+from ....utils.checks import whole_number
 from ....utils.files import atomic_write
 
 __all__ = [
@@ -307,8 +308,7 @@ def predict_dense(
     nets = list(nets)
     if not nets:
         raise InputError("predict_dense needs at least one DenseNetwork")
-    if int(chunk_size) < 1:
-        raise InputError(f"chunk_size must be a positive number of rows, got {chunk_size}")
+    chunk_size = whole_number(chunk_size, "chunk_size (rows per chunk)", minimum=1)
     X = np.asarray(X)
     if X.dtype not in (np.float32, np.float64):
         X = np.asarray(X, dtype=np.float32)

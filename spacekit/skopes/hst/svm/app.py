@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ....exceptions import InputError
+from ....utils.checks import whole_number
 from ....utils.runs import Run
 from .model import MODEL_KINDS, TREE_KINDS, SvmModel, proposal_folds, proposal_split
 from .stages import load_feature_table
@@ -501,10 +502,9 @@ def predict_batch(
     """
     import dask
 
-    if int(chunk_size) < 1:
-        raise InputError(f"chunk_size must be >= 1, got {chunk_size}")
+    chunk_size = whole_number(chunk_size, "chunk_size (visits per task)", minimum=1)
     frame = load_feature_table(data)
-    chunks = [frame.iloc[i:i + int(chunk_size)] for i in range(0, len(frame), int(chunk_size))]
+    chunks = [frame.iloc[i:i + chunk_size] for i in range(0, len(frame), chunk_size)]
     tasks = [dask.delayed(_predict_chunk)(str(model_dir), c) for c in chunks]
     if client is None:
         parts = dask.compute(*tasks, scheduler="threads")

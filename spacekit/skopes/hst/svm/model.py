@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from ....exceptions import InputError, ModelLoadError, NotFittedError, SchemaError
+from ....utils.checks import whole_number
 from ....utils.runs import model_folder
 from .encode import FEATURES, proposal_of
 
@@ -205,16 +206,9 @@ def proposal_folds(
     >>> len(folds), sorted(np.concatenate([te for _, te in folds]).tolist()) == list(range(10))
     (5, True)
     """
-    if int(n_splits) < 2:
-        raise InputError(
-            f"n_splits must be at least 2 (one fold to test, the others to train); got "
-            f"{n_splits}"
-        )
-    if int(repeats) < 1:
-        raise InputError(f"repeats must be at least 1; got {repeats}")
-    if int(seed) < 0:
-        raise InputError(f"seed must be a non-negative integer; got {seed}")
-    n_splits = int(n_splits)
+    n_splits = whole_number(n_splits, "n_splits (one fold to test, the others to train)", minimum=2)
+    repeats = whole_number(repeats, "repeats", minimum=1)
+    seed = whole_number(seed, "seed", minimum=0)
     groups = proposal_groups(frame)
     y = np.asarray(y).astype(int)
     uniq, inv = np.unique(groups, return_inverse=True)
