@@ -147,9 +147,21 @@ def test_model_saved_before_fit_quality_features_still_predicts(small, tmp_path)
     (folder / "svm_model.json").write_text(json.dumps(
         {"app": "hst_svm", "kind": "gb", "features": old_inputs[:10], "model_inputs": old_inputs,
          "threshold": 0.5, "preprocessing": {}, "params": {"n_estimators": 10}}))
-    loaded = svm.load_svm_model(folder)
+    # saved before the category codes were made canonical: loads, with a warning to retrain
+    with pytest.warns(UserWarning, match="category codes canonical.*retrain"):
+        loaded = svm.load_svm_model(folder)
     assert loaded.n_features_in_ == 19
     np.testing.assert_allclose(loaded.predict_proba(small), est.predict_proba(x)[:, 1])
+
+
+def test_models_saved_now_record_canonical_category_codes(small, tmp_path):
+    import warnings
+
+    y = small["label"].to_numpy()
+    svm.SvmModel(kind="gb", fast=True, seed=0).fit(small, y).save(tmp_path / "m")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no retrain warning for a current folder
+        svm.load_svm_model(tmp_path / "m")
 
 
 def test_mlp_save_load_round_trip(small, tmp_path):

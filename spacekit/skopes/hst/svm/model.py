@@ -516,6 +516,7 @@ class SvmModel:
             "kind": self.kind,
             "features": list(FEATURES),
             "model_inputs": list(getattr(self, "inputs_", feature_names())),
+            "category_codes": "canonical",
             "threshold": float(self.threshold),
             "preprocessing": self.preprocessing_,
             "params": {k: getattr(self, k) for k in ("fast", "seed", "epochs", "batch_size",
@@ -574,6 +575,14 @@ class SvmModel:
 
             model.estimator_, meta = load_model(folder)
             model.history_ = meta.get("history")
+        if spec.get("category_codes") != "canonical":
+            import warnings
+
+            warnings.warn(
+                f"{folder} was saved before spacekit made the SVM category codes canonical: a "
+                "model trained on the 2021 tables learned their per-batch codes (GALAXY 1, not "
+                "7) and misreads the canonical codes it is now given; retrain it "
+                "(`spacekit svm train`)", UserWarning, stacklevel=2)
         # folders written before the fit-quality features hold the nine first ratios only
         model.inputs_ = list(spec.get("model_inputs", [*FEATURES, *DERIVED_V1]))
         model.n_features_in_ = len(model.inputs_)
