@@ -129,3 +129,16 @@ def test_bad_images_raise(tmp_path):
         svm.render_frames(np.zeros((8, 8)), gaia=pd.DataFrame({"a": [1]}))
     with pytest.raises(InputError, match="no WCS"):
         svm.render_frames(np.zeros((8, 8)), gaia=pd.DataFrame({"ra": [1.0], "dec": [1.0]}))
+
+
+def test_render_frames_takes_catalogs_as_pixel_arrays():
+    # an (n, 2) numpy array was a bare AttributeError ("'int' object has no attribute 'lower'")
+    render_frames = svm.render_frames
+    img = np.ones((256, 256))
+    xy = np.array([[10.0, 20.0], [100.0, 200.0]])
+    as_array = render_frames(img, point=xy)
+    as_frame = render_frames(img, point=pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}))
+    np.testing.assert_array_equal(as_array, as_frame)
+    assert render_frames(img, point=np.empty((0, 2))).shape == as_array.shape
+    with pytest.raises(InputError, match=r"point catalog as an array .* shape \(n, 2\); got shape \(3, 3\)"):
+        render_frames(img, point=np.zeros((3, 3)))

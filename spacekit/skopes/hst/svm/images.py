@@ -142,12 +142,26 @@ def _catalog_pixels(catalog: Any, wcs: Any, shape: tuple[int, int], name: str) -
             catalog = Table.read(path).to_pandas()
         else:
             catalog = pd.read_csv(path, sep=None, engine="python")
+    if isinstance(catalog, (np.ndarray, list, tuple)):  # pixel positions, one (x, y) per row
+        try:
+            xy = np.asarray(catalog, dtype=float)
+        except (TypeError, ValueError):
+            xy = None
+        if xy is not None and xy.size == 0:
+            return np.empty((0, 2))
+        if xy is None or xy.ndim != 2 or xy.shape[1] != 2:
+            raise InputError(
+                f"the {name} catalog as an array must hold (x, y) pixel positions as numbers, "
+                f"shape (n, 2); got shape {np.shape(catalog)}. Otherwise pass a DataFrame or "
+                "Table with 'ra'/'dec' or 'x'/'y' columns"
+            )
+        return xy
     if not isinstance(catalog, pd.DataFrame):
         if hasattr(catalog, "to_pandas"):
             catalog = catalog.to_pandas()
         else:
             catalog = pd.DataFrame(catalog)
-    cols = {c.lower(): c for c in catalog.columns}
+    cols = {str(c).lower(): c for c in catalog.columns}
     ra_c = cols.get("ra") or cols.get("ra_icrs")
     dec_c = cols.get("dec") or cols.get("de_icrs") or cols.get("dec_icrs")
     if ra_c and dec_c:
@@ -203,8 +217,9 @@ def render_frames(
         The drizzled total-detection image (a FITS path brings its own WCS).
     wcs : astropy.wcs.WCS, optional
         Needed when catalogs give RA/Dec and ``image`` is an array.
-    point, segment, gaia : DataFrame, astropy Table, path or None
-        Catalogs with ``ra``/``dec`` (degrees) or ``x``/``y`` (0-based pixels) columns.
+    point, segment, gaia : DataFrame, astropy Table, path, array or None
+        Catalogs with ``ra``/``dec`` (degrees) or ``x``/``y`` (0-based pixels) columns, or an
+        (n, 2) array of 0-based x, y pixel positions.
     size : int
         Frame side in pixels (128 for the model).
     radius : int
