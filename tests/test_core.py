@@ -198,3 +198,14 @@ def test_whole_number_setting_check():
             whole_number(bad, "n")
     with pytest.raises(InputError, match="n must be a whole number of at least 2; got 1"):
         whole_number(1, "n", minimum=2)
+
+
+def test_positive_number_setting_check():
+    from spacekit.exceptions import InputError
+    from spacekit.utils.checks import positive_number
+
+    assert positive_number(np.float32(0.5), "x") == 0.5
+    assert positive_number(float("inf"), "sigma", finite=False) == float("inf")
+    for bad in (0, -1.0, float("nan"), float("inf"), True, "5", None):
+        with pytest.raises(InputError, match=r"^x must be a positive number of days; got .*\. Fix"):
+            positive_number(bad, "x", unit=" of days", advice="Fix it.")

@@ -51,7 +51,7 @@ from astropy.time import Time, TimeDelta
 
 from ..exceptions import InputError
 from ..transformer.lightcurve import LightCurve, to_days
-from ..utils.checks import whole_number
+from ..utils.checks import positive_number, whole_number
 from ..utils.stats import robust_std
 
 __all__ = [
@@ -320,16 +320,8 @@ def period_grid(
 def _check_oversample(oversample: Any) -> float:
     """``oversample`` must be a finite positive number: zero divides by zero and a negative
     value makes the period grid run backwards forever."""
-    try:
-        value = float(oversample)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if isinstance(oversample, bool) or not (np.isfinite(value) and value > 0):
-        raise InputError(
-            f"oversample must be a positive number (trial periods move the last transit by "
-            f"duration / oversample; 2 is the default); got {oversample!r}."
-        )
-    return value
+    return positive_number(oversample, "oversample", unit=(
+        " (trial periods move the last transit by duration / oversample; 2 is the default)"))
 
 
 def _sde(power: np.ndarray, window: int = 0) -> tuple[np.ndarray, float, int]:

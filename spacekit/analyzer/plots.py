@@ -16,7 +16,7 @@ import numpy as np
 
 from ..exceptions import InputError
 from ..transformer.lightcurve import LightCurve
-from ..utils.checks import whole_number
+from ..utils.checks import positive_number, whole_number
 
 __all__ = [
     "plot_hunt",
@@ -339,15 +339,8 @@ def _sampling_frequency(signal: Any, fs: Any) -> tuple[float, str]:
             if np.isfinite(cadence) and cadence > 0:
                 return 1.0 / cadence, "d"
         return 2.0, ""
-    try:
-        value = float(fs)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if isinstance(fs, bool) or not (np.isfinite(value) and value > 0):
-        raise InputError(
-            f"fs (sampling frequency, samples per unit time) must be a positive number; got "
-            f"{fs!r}. Leave it out for a LightCurve to use one sample per cadence (1/day)."
-        )
+    value = positive_number(fs, "fs (sampling frequency, samples per unit time)", advice=(
+        "Leave it out for a LightCurve to use one sample per cadence (1/day)."))
     return value, ""
 
 

@@ -20,7 +20,7 @@ from astropy.time import Time, TimeDelta
 from astropy.timeseries import TimeSeries
 
 from ..exceptions import InputError, MissingDependencyError
-from ..utils.checks import whole_number
+from ..utils.checks import positive_number, whole_number
 from ..utils.stats import robust_std
 
 __all__ = ["LightCurve", "to_days", "as_time"]
@@ -107,14 +107,9 @@ def _time_from_values(values: Any) -> Time:
 
 def _positive_number(value: Any, name: str, example: float) -> float:
     """A clipping threshold: a positive number of standard deviations (NaN kept every point,
-    zero or a negative value dropped most of them)."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not ok or not float(value) > 0:
-        raise InputError(
-            f"{name} must be a positive number of standard deviations (e.g. {example}); got "
-            f"{value!r}."
-        )
-    return float(value)
+    zero or a negative value dropped most of them; infinity clips nothing)."""
+    return positive_number(value, name, unit=f" of standard deviations (e.g. {example})",
+                           finite=False)
 
 
 def _robust_std(x: np.ndarray) -> float:

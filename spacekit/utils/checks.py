@@ -8,7 +8,7 @@ from typing import Any
 
 from ..exceptions import InputError
 
-__all__ = ["as_whole_number", "whole_number"]
+__all__ = ["as_whole_number", "positive_number", "whole_number"]
 
 
 def as_whole_number(value: Any) -> int | None:
@@ -57,3 +57,40 @@ def whole_number(value: Any, name: str, *, minimum: int | None = None) -> int:
         at_least = "" if minimum is None else f" of at least {minimum}"
         raise InputError(f"{name} must be a whole number{at_least}; got {value!r}.")
     return out
+
+
+def positive_number(value: Any, name: str, *, unit: str = "", advice: str = "",
+                    finite: bool = True) -> float:
+    """``value`` as a float when it is a number above 0, else an :class:`InputError`.
+
+    Booleans, text and NaN are refused, and so is infinity unless ``finite=False``.
+
+    Parameters
+    ----------
+    value : object
+        What the user passed.
+    name : str
+        The setting's name, for the message.
+    unit : str
+        Said after "a positive number" (e.g. ``" of days"``).
+    advice : str
+        A sentence added to the message (how to fix it).
+    finite : bool
+        Whether infinity is refused.
+
+    Examples
+    --------
+    >>> positive_number(2, "oversample")
+    2.0
+    >>> positive_number(-1, "sigma", unit=" of standard deviations (e.g. 3)")
+    Traceback (most recent call last):
+    ...
+    spacekit.exceptions.InputError: sigma must be a positive number of standard deviations (e.g. 3); got -1.
+    """
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    v = float(value) if ok else math.nan
+    if not (v > 0) or (finite and not math.isfinite(v)):
+        raise InputError(
+            f"{name} must be a positive number{unit}; got {value!r}.{' ' + advice if advice else ''}"
+        )
+    return v

@@ -37,6 +37,7 @@ from ....exceptions import (
     NotFittedError,
     SchemaError,
 )
+from ....utils.checks import positive_number
 from ....utils.runs import Run, model_folder
 from .encode import IMAGE_FEATURES, SPEC_FEATURES, encode_products, load_encoder_pairs
 from .scrape import group_products, scrape_headers
@@ -213,16 +214,8 @@ class JwstMemoryModel:
 
 
 def _check_max_gb(max_gb: Any) -> float:
-    try:
-        value = float(max_gb)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not np.isfinite(value) or value <= 0:
-        raise InputError(
-            f"max_gb must be a positive number of GB (the cap of every prediction), got "
-            f"{max_gb!r}; leave it out to keep the model's cap ({MAX_GB:g} GB by default)"
-        )
-    return value
+    return positive_number(max_gb, "max_gb", unit=" of GB (the cap of every prediction)", advice=(
+        f"Leave it out to keep the model's cap ({MAX_GB:g} GB by default)."))
 
 
 def load_memory_model(folder: str | os.PathLike, *, max_gb: float | None = None
