@@ -24,6 +24,7 @@ demo: install
 
 lint: install
 	$(VENV)/bin/ruff check spacekit tests benchmarks examples docs/conf.py
+	$(VENV)/bin/ruff format --check spacekit tests benchmarks examples docs/conf.py
 	$(VENV)/bin/hadolint docker/Dockerfile
 
 # The docs build (-W: a broken reference fails) and the lightkurve interop suite run first, so

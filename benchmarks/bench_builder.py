@@ -33,7 +33,7 @@ def make_data(n: int, length: int, seed: int = 0) -> tuple[np.ndarray, np.ndarra
     y[:2] = 1  # at least two positives
     for i in np.flatnonzero(y):
         start = rng.integers(0, length - 30)
-        flux[i, start:start + 30] -= 3.0
+        flux[i, start : start + 30] -= 3.0
     kernel = np.ones(9, dtype="float32") / 9
     smooth = np.apply_along_axis(lambda r: np.convolve(r, kernel, mode="same"), 1, flux)
     return np.stack([flux, smooth], axis=-1), y
@@ -58,9 +58,15 @@ def main(argv: list[str] | None = None) -> dict:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     results: dict = {
         "load_average_at_start": load,
-        "n": args.n, "length": args.length, "channels": 2, "batch_size": args.batch_size,
-        "epochs": args.epochs, "python": platform.python_version(), "keras": keras.__version__,
-        "tensorflow": tf.__version__, "cpus": os.cpu_count(),
+        "n": args.n,
+        "length": args.length,
+        "channels": 2,
+        "batch_size": args.batch_size,
+        "epochs": args.epochs,
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "tensorflow": tf.__version__,
+        "cpus": os.cpu_count(),
         "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
     }
 
@@ -77,9 +83,15 @@ def main(argv: list[str] | None = None) -> dict:
         timer = EpochTimer()
         timer.times, timer.cpu = [], []
         trainer = Trainer(
-            loss="binary_crossentropy", learning_rate=1e-5, epochs=args.epochs,
-            batch_size=args.batch_size, seed=0, balanced=(mode == "balanced"),
-            augment="roll" if mode == "balanced" else None, callbacks=[timer], progress=False,
+            loss="binary_crossentropy",
+            learning_rate=1e-5,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            seed=0,
+            balanced=(mode == "balanced"),
+            augment="roll" if mode == "balanced" else None,
+            callbacks=[timer],
+            progress=False,
         )
         trainer.fit(lambda: build_cnn1d((args.length, 2)), x, y)
         per_epoch = (args.n // args.batch_size) * args.batch_size if mode == "balanced" else args.n
@@ -92,7 +104,8 @@ def main(argv: list[str] | None = None) -> dict:
             # CPU time is less sensitive than wall time to other jobs on a shared machine
             "cpu_seconds": [round(t, 3) for t in timer.cpu],
             "cpu_ms_per_sample_steady": round(
-                1000 * float(np.mean(timer.cpu[1:] or timer.cpu)) / per_epoch, 3),
+                1000 * float(np.mean(timer.cpu[1:] or timer.cpu)) / per_epoch, 3
+            ),
         }
         model = trainer.model_
     results["params"] = int(model.count_params())
@@ -104,7 +117,8 @@ def main(argv: list[str] | None = None) -> dict:
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
     results["predict"] = {
-        "batch_size": args.predict_batch_size, "seconds": [round(t, 3) for t in times],
+        "batch_size": args.predict_batch_size,
+        "seconds": [round(t, 3) for t in times],
         "samples_per_second_first_call": round(args.n / times[0], 1),
         "samples_per_second_steady": round(args.n / times[1], 1),
         "cpu_ms_per_sample_steady": round(1000 * cpu[1] / args.n, 3),

@@ -51,10 +51,15 @@ def bench_train() -> dict:
     run = train(TABLE, RUNS, seed=0, name="bench", bin_rule=BIN_RULE)
     wall = time.perf_counter() - t0
     m = run.metrics
-    return {"train_seconds_total": round(wall, 1), "train_seconds_fit": m["train_seconds"],
-            "selection": {t: v["reason"] for t, v in m["selection"].items()},
-            "kept": {t: v["kept"] for t, v in m["selection"].items()},
-            "calibration": m["calibration"], "out_of_fold": m["out_of_fold"], "run": str(run.path)}
+    return {
+        "train_seconds_total": round(wall, 1),
+        "train_seconds_fit": m["train_seconds"],
+        "selection": {t: v["reason"] for t, v in m["selection"].items()},
+        "kept": {t: v["kept"] for t, v in m["selection"].items()},
+        "calibration": m["calibration"],
+        "out_of_fold": m["out_of_fold"],
+        "run": str(run.path),
+    }
 
 
 def bench_cv(kinds=None, **options) -> dict:
@@ -64,21 +69,46 @@ def bench_cv(kinds=None, **options) -> dict:
     from spacekit.skopes.hst.cal import cross_validate
 
     t0 = time.perf_counter()
-    cv = cross_validate(TABLE, n_splits=5, n_repeats=3, seed=0, kinds=kinds, progress=False, **options)
-    keys = ["bin_accuracy", "under_bin_rate", "over_bin_rate", "mean_extra_gb", "argmax_bin_accuracy",
-            "argmax_under_bin_rate", "recall_bin0", "recall_bin1", "recall_bin2", "recall_bin3",
-            "memory_rmse_gb", "memory_mae_gb", "memory_r2", "memory_upper_coverage", "wallclock_rmse_s",
-            "wallclock_mdape", "wallclock_under_pred_rate", "wallclock_under_rate", "wallclock_kill_ratio_median"]
-    return {"seconds": round(time.perf_counter() - t0, 1), "kinds": cv["settings"]["kinds"],
-            "n_groups": cv["settings"]["n_groups"],
-            "mean": {k: round(cv["mean"][k], 4) for k in keys}, "worst": {k: round(cv["worst"][k], 4) for k in keys},
-            "options": options,
-            "kept_per_fold": dict(Counter(json.dumps(f["kept"], sort_keys=True) for f in cv["folds"])),
-            "under_bin_rate_per_fold": [round(f["under_bin_rate"], 4) for f in cv["folds"]],
-            "bin_accuracy_per_fold": [round(f["bin_accuracy"], 4) for f in cv["folds"]],
-            "wallclock_mdape_per_fold": [round(f["wallclock_mdape"], 4) for f in cv["folds"]],
-            "wallclock_under_rate_per_fold": [round(f["wallclock_under_rate"], 4) for f in cv["folds"]],
-            "wallclock_kill_ratio_per_fold": [round(f["wallclock_kill_ratio_median"], 3) for f in cv["folds"]]}
+    cv = cross_validate(
+        TABLE, n_splits=5, n_repeats=3, seed=0, kinds=kinds, progress=False, **options
+    )
+    keys = [
+        "bin_accuracy",
+        "under_bin_rate",
+        "over_bin_rate",
+        "mean_extra_gb",
+        "argmax_bin_accuracy",
+        "argmax_under_bin_rate",
+        "recall_bin0",
+        "recall_bin1",
+        "recall_bin2",
+        "recall_bin3",
+        "memory_rmse_gb",
+        "memory_mae_gb",
+        "memory_r2",
+        "memory_upper_coverage",
+        "wallclock_rmse_s",
+        "wallclock_mdape",
+        "wallclock_under_pred_rate",
+        "wallclock_under_rate",
+        "wallclock_kill_ratio_median",
+    ]
+    return {
+        "seconds": round(time.perf_counter() - t0, 1),
+        "kinds": cv["settings"]["kinds"],
+        "n_groups": cv["settings"]["n_groups"],
+        "mean": {k: round(cv["mean"][k], 4) for k in keys},
+        "worst": {k: round(cv["worst"][k], 4) for k in keys},
+        "options": options,
+        "kept_per_fold": dict(Counter(json.dumps(f["kept"], sort_keys=True) for f in cv["folds"])),
+        "under_bin_rate_per_fold": [round(f["under_bin_rate"], 4) for f in cv["folds"]],
+        "bin_accuracy_per_fold": [round(f["bin_accuracy"], 4) for f in cv["folds"]],
+        "wallclock_mdape_per_fold": [round(f["wallclock_mdape"], 4) for f in cv["folds"]],
+        "wallclock_under_rate_per_fold": [round(f["wallclock_under_rate"], 4) for f in cv["folds"]],
+        "wallclock_kill_ratio_per_fold": [
+            round(f["wallclock_kill_ratio_median"], 3) for f in cv["folds"]
+        ],
+    }
 
 
 def bench_tradeoff() -> dict:
@@ -94,16 +124,26 @@ def bench_draws(seeds=(0, 1, 2, 3, 4, 5, 6, 7), **options) -> dict:
     """The 5x3 grouped k-fold on several draws of the folds: how often both bin targets hold."""
     from spacekit.skopes.hst.cal import cross_validate
 
-    keys = ("under_bin_rate", "bin_accuracy", "over_bin_rate", "mean_extra_gb", "wallclock_mdape",
-            "wallclock_under_rate")
+    keys = (
+        "under_bin_rate",
+        "bin_accuracy",
+        "over_bin_rate",
+        "mean_extra_gb",
+        "wallclock_mdape",
+        "wallclock_under_rate",
+    )
     out = {}
     for s in seeds:
         t0 = time.perf_counter()
         cv = cross_validate(TABLE, n_splits=5, n_repeats=3, seed=s, progress=False, **options)
-        out[f"seed{s}"] = {"mean": {k: cv["mean"][k] for k in keys}, "worst": {k: cv["worst"][k] for k in keys},
-                           "both_bin_targets": bool(cv["mean"]["under_bin_rate"] <= 0.005
-                                                    and cv["mean"]["bin_accuracy"] >= 0.95),
-                           "seconds": round(time.perf_counter() - t0, 1)}
+        out[f"seed{s}"] = {
+            "mean": {k: cv["mean"][k] for k in keys},
+            "worst": {k: cv["worst"][k] for k in keys},
+            "both_bin_targets": bool(
+                cv["mean"]["under_bin_rate"] <= 0.005 and cv["mean"]["bin_accuracy"] >= 0.95
+            ),
+            "seconds": round(time.perf_counter() - t0, 1),
+        }
     return out
 
 
@@ -112,16 +152,26 @@ def _child(py: str, code: str, n: int = 5) -> dict:
     for _ in range(n):
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t0 = time.perf_counter()
-        p = subprocess.run([py, "-c", code], capture_output=True, text=True, cwd=tempfile.gettempdir(), timeout=300,
-                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore"))
+        p = subprocess.run(
+            [py, "-c", code],
+            capture_output=True,
+            text=True,
+            cwd=tempfile.gettempdir(),
+            timeout=300,
+            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore"),
+        )
         walls.append(time.perf_counter() - t0)
         if p.returncode != 0:
             return {"error": p.stderr[-800:]}
         out = p.stdout.strip().splitlines()[-1]
         rss.append(json.loads(out)["maxrss_mb"])
         del before
-    return {"wall_s_median": round(statistics.median(walls), 3), "wall_s_min": round(min(walls), 3),
-            "maxrss_mb_median": round(statistics.median(rss), 1), "result": json.loads(out)}
+    return {
+        "wall_s_median": round(statistics.median(walls), 3),
+        "wall_s_min": round(min(walls), 3),
+        "maxrss_mb_median": round(statistics.median(rss), 1),
+        "result": json.loads(out),
+    }
 
 
 _HWM = (
@@ -173,7 +223,10 @@ def _numpy_nets(seed: int = 0):
     nets = {}
     for name, (hidden, units, act) in HIDDEN.items():
         dims = (9, *hidden, units)
-        layers = [(rng.normal(0, (2 / a) ** 0.5, (a, b)), np.zeros(b), "relu") for a, b in zip(dims[:-1], dims[1:], strict=True)]
+        layers = [
+            (rng.normal(0, (2 / a) ** 0.5, (a, b)), np.zeros(b), "relu")
+            for a, b in zip(dims[:-1], dims[1:], strict=True)
+        ]
         layers[-1] = (layers[-1][0], layers[-1][1], act)
         nets[name] = DenseNetwork(layers)
     return nets
@@ -230,18 +283,27 @@ def bench_batch(model_dir: str | None, rows: int = 262144, rounds: int = 7) -> d
     flops = sum(n.flops_per_row for n in nets)
     variants = {
         "previous_numpy_chunk4096": lambda: _previous_numpy(nets, X),
-        "predict_dense_1_thread_chunk4096": lambda: predict_dense(nets, X, chunk_size=4096, n_threads=1),
+        "predict_dense_1_thread_chunk4096": lambda: predict_dense(
+            nets, X, chunk_size=4096, n_threads=1
+        ),
     }
     for chunk in (1024, 2048, 4096, 8192):
-        variants[f"predict_dense_chunk{chunk}"] = lambda c=chunk: predict_dense(nets, X, chunk_size=c)
+        variants[f"predict_dense_chunk{chunk}"] = lambda c=chunk: predict_dense(
+            nets, X, chunk_size=c
+        )
     variants["three_DenseNetwork.predict_calls"] = lambda: [n.predict(X) for n in nets]
     times: dict[str, list] = {k: [] for k in variants}
     keras = None
     if Path(UPSTREAM_PY).exists():
         h = json.dumps({k: [list(v[0]), v[1], v[2]] for k, v in HIDDEN.items()})
-        keras = subprocess.Popen([UPSTREAM_PY, "-c", _KERAS_SERVER, h, str(rows)], stdin=subprocess.PIPE,
-                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                 env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+        keras = subprocess.Popen(
+            [UPSTREAM_PY, "-c", _KERAS_SERVER, h, str(rows)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+        )
         if keras.stdout.readline().strip() != "ready":
             keras = None
     keras_bs = (1024, 4096, 16384)
@@ -265,14 +327,24 @@ def bench_batch(model_dir: str | None, rows: int = 262144, rounds: int = 7) -> d
     def summary(v):
         return {"median": round(statistics.median(v)), "best": round(max(v))} if v else None
 
-    res = {"rows": rows, "rounds": rounds, "flops_per_row_three_nets": flops,
-           "numpy_rows_per_s": {k: summary(v) for k, v in times.items()}}
+    res = {
+        "rows": rows,
+        "rounds": rounds,
+        "flops_per_row_three_nets": flops,
+        "numpy_rows_per_s": {k: summary(v) for k, v in times.items()},
+    }
     if keras is not None:
-        res["upstream_keras_predict_rows_per_s"] = {f"batch{bs}": summary(v) for bs, v in ktimes.items()}
+        res["upstream_keras_predict_rows_per_s"] = {
+            f"batch{bs}": summary(v) for bs, v in ktimes.items()
+        }
         best_keras = max(statistics.median(v) for v in ktimes.values())
-        best_numpy = max(statistics.median(v) for k, v in times.items() if k.startswith("predict_dense_chunk"))
+        best_numpy = max(
+            statistics.median(v) for k, v in times.items() if k.startswith("predict_dense_chunk")
+        )
         res["ratio_numpy_to_best_keras_medians"] = round(best_numpy / best_keras, 2)
-        res["ratio_numpy_to_keras_batch4096_medians"] = round(best_numpy / statistics.median(ktimes[4096]), 2)
+        res["ratio_numpy_to_keras_batch4096_medians"] = round(
+            best_numpy / statistics.median(ktimes[4096]), 2
+        )
         res["ratio_numpy_to_issue_132k"] = round(best_numpy / 132000, 2)
     if model_dir:
         from spacekit.skopes.hst.cal import load_predictor
@@ -282,7 +354,12 @@ def bench_batch(model_dir: str | None, rows: int = 262144, rounds: int = 7) -> d
         pred = load_predictor(model_dir)
         Xr = np.random.default_rng(2).normal(size=(20000, 9))
         trees = [m for m in pred.models.values() if isinstance(m, TreeEnsemble)]
-        trees += [t for m in pred.models.values() for t in getattr(m, "members", ()) if isinstance(t, TreeEnsemble)]
+        trees += [
+            t
+            for m in pred.models.values()
+            for t in getattr(m, "members", ())
+            if isinstance(t, TreeEnsemble)
+        ]
 
         def walk_only(on: bool) -> None:  # on: every tree ensemble walks its nodes (the old path)
             for t in trees:
@@ -298,11 +375,14 @@ def bench_batch(model_dir: str | None, rows: int = 262144, rounds: int = 7) -> d
         walk_only(False)
         res["kept_models_rows_per_s_distinct_rows"] = {k: summary(v) for k, v in kept.items()}
         res["kept_models_tables_over_node_walk_medians"] = round(
-            statistics.median(kept["tables"]) / statistics.median(kept["node_walk"]), 2)
+            statistics.median(kept["tables"]) / statistics.median(kept["node_walk"]), 2
+        )
         table = prepare_table(TABLE)
         t0 = time.perf_counter()
         pred.predict_batch(table)
-        res["kept_models_predict_batch_table_rows_per_s"] = round(len(table) / (time.perf_counter() - t0))
+        res["kept_models_predict_batch_table_rows_per_s"] = round(
+            len(table) / (time.perf_counter() - t0)
+        )
     return res
 
 
@@ -335,7 +415,9 @@ def main(argv: list[str]) -> int:
         # Throughput in a fresh process: TensorFlow's thread pools (loaded by training) slow
         # numpy's BLAS down when they live in the same process.
         env = dict(os.environ, BENCH_MODEL_DIR=str(model_dir or ""))
-        subprocess.run([sys.executable, __file__, "batch"], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, __file__, "batch"], env=env, check=True, capture_output=True
+        )
         results = json.loads(OUT.read_text())
     print(json.dumps(results, indent=2, default=str))
     return 0

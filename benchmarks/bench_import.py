@@ -116,8 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         ratio_m = theirs["peak_rss_mib_median"] / ours["peak_rss_mib_median"]
         results["ratio_wall"] = ratio_t
         results["ratio_rss"] = ratio_m
-        print(f"upstream / ours: {ratio_t:.1f}x wall time, {ratio_m:.1f}x peak RSS "
-              f"(median of {args.repeat})")
+        print(
+            f"upstream / ours: {ratio_t:.1f}x wall time, {ratio_m:.1f}x peak RSS "
+            f"(median of {args.repeat})"
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0

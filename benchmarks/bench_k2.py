@@ -54,12 +54,18 @@ def noise_kind_table(frame, Z, columns=("proba",)) -> list[str]:
     """Markdown rows: SNR >= 10 injections vs the negatives of the same noise kind."""
     import numpy as np
 
-    inj = frame[(frame["label"] == 1) & frame["kind"].astype(str).str.endswith("injected")
-                & (frame["snr"] >= 10)]
+    inj = frame[
+        (frame["label"] == 1)
+        & frame["kind"].astype(str).str.endswith("injected")
+        & (frame["snr"] >= 10)
+    ]
     neg = frame[frame["label"] == 0]
     head = " | ".join(f"ROC-AUC / recall@P90 ({c})" for c in columns)
-    out = [f"| noise under the window | SNR >= 10 planets | negatives | median beta at the transit "
-           f"duration | {head} |", "|---" * (4 + len(columns)) + "|"]
+    out = [
+        f"| noise under the window | SNR >= 10 planets | negatives | median beta at the transit "
+        f"duration | {head} |",
+        "|---" * (4 + len(columns)) + "|",
+    ]
     for kind in ("white", "flares", "variability", "red", "mixed", "real"):
         p, n = inj[inj["noise_kind"] == kind], neg[neg["noise_kind"] == kind]
         if not len(p) or not len(n):
@@ -70,7 +76,11 @@ def noise_kind_table(frame, Z, columns=("proba",)) -> list[str]:
         for c in columns:
             auc, rec = _goal_pair(y, np.r_[p[c], n[c]])
             cells.append(f"{_f(auc)} / {_f(rec)}")
-        out.append(f"| {kind} | {len(p)} | {len(n)} | {np.nanmedian(betas):.2f} | " + " | ".join(cells) + " |")
+        out.append(
+            f"| {kind} | {len(p)} | {len(n)} | {np.nanmedian(betas):.2f} | "
+            + " | ".join(cells)
+            + " |"
+        )
     return out
 
 
@@ -87,36 +97,49 @@ def detectability(X, meta, snr_min: float = 10.0) -> list[str]:
 
     syn = (meta["star"] == "synthetic").to_numpy()
     y = meta["label"].to_numpy()
-    pos = np.flatnonzero(syn & meta["kind"].astype(str).str.endswith("injected").to_numpy()
-                         & (meta["snr"] >= snr_min).to_numpy())
+    pos = np.flatnonzero(
+        syn
+        & meta["kind"].astype(str).str.endswith("injected").to_numpy()
+        & (meta["snr"] >= snr_min).to_numpy()
+    )
     neg = np.flatnonzero(syn & (y == 0))
     Zp = preprocess(X[pos])[:, :, 0]
     at_truth = []
     for j, i in enumerate(pos):
         m = meta.iloc[i]
         cad = m.cadence_min / 1440.0
-        at_truth.append(whitened_snr_at(Zp[j], m.period_d / cad, m.epoch_offset_d / cad,
-                                        m.duration_h / 24.0 / cad))
+        at_truth.append(
+            whitened_snr_at(
+                Zp[j], m.period_d / cad, m.epoch_offset_d / cad, m.duration_h / 24.0 / cad
+            )
+        )
     at_truth = np.asarray(at_truth)
     best_neg = np.expm1(whitened_features(preprocess(X[neg])[:, :, 0])[:, 0])
     kinds_p, kinds_n = meta["noise_kind"].to_numpy()[pos], meta["noise_kind"].to_numpy()[neg]
     snr = meta["snr"].to_numpy()[pos]
-    out = ["| noise | SNR >= 10 synthetic injections | whitened SNR at the true ephemeris, median "
-           "(injected SNR 10-20) | negatives' best whitened SNR, 90th percentile | injections "
-           "below it (SNR 10-20) |", "|---|---|---|---|---|"]
+    out = [
+        "| noise | SNR >= 10 synthetic injections | whitened SNR at the true ephemeris, median "
+        "(injected SNR 10-20) | negatives' best whitened SNR, 90th percentile | injections "
+        "below it (SNR 10-20) |",
+        "|---|---|---|---|---|",
+    ]
     for kind in ("white", "flares", "variability", "red", "mixed"):
         k = kinds_p == kind
         lo = k & (snr < 20)
         q = float(np.percentile(best_neg[kinds_n == kind], 90))
-        out.append(f"| {kind} | {k.sum()} | {np.median(at_truth[k]):.1f} ({np.median(at_truth[lo]):.1f}) | "
-                   f"{q:.1f} | {np.mean(at_truth[k] < q):.0%} ({np.mean(at_truth[lo] < q):.0%}) |")
+        out.append(
+            f"| {kind} | {k.sum()} | {np.median(at_truth[k]):.1f} ({np.median(at_truth[lo]):.1f}) | "
+            f"{q:.1f} | {np.mean(at_truth[k] < q):.0%} ({np.mean(at_truth[lo] < q):.0%}) |"
+        )
     return out
 
 
 NOISE_ROWS = ("white", "flares", "variability", "red", "mixed", "real")
-SNR_DEFINITIONS = (("snr", "issue's (robust_scatter: white part)"),
-                   ("snr_std", "per-point std (red noise included)"),
-                   ("snr_timescale", "timescale (CDPP-like)"))
+SNR_DEFINITIONS = (
+    ("snr", "issue's (robust_scatter: white part)"),
+    ("snr_std", "per-point std (red noise included)"),
+    ("snr_timescale", "timescale (CDPP-like)"),
+)
 
 
 def snr_definition_tables(frame, X, Z=None, snr_min: float = 10.0) -> list[str]:
@@ -137,12 +160,17 @@ def snr_definition_tables(frame, X, Z=None, snr_min: float = 10.0) -> list[str]:
         frame[c] = alt[c].to_numpy()
     inj_all = (frame["label"] == 1) & frame["kind"].astype(str).str.endswith("injected")
     neg = frame[frame["label"] == 0]
-    out = [f"SNR definitions of {int(inj_all.sum())} injected windows computed from the flux table and "
-           f"the metadata in {alt_s:.0f} s (the hosts' real transits have no ephemeris in the "
-           "metadata: not included).", ""]
-    out += ["| SNR definition | noise | SNR >= 10 planets | ROC-AUC vs all negatives | recall@P90 vs all "
-            "negatives | negatives of the kind | ROC-AUC vs those | recall@P90 vs those |",
-            "|---|---|---|---|---|---|---|---|"]
+    out = [
+        f"SNR definitions of {int(inj_all.sum())} injected windows computed from the flux table and "
+        f"the metadata in {alt_s:.0f} s (the hosts' real transits have no ephemeris in the "
+        "metadata: not included).",
+        "",
+    ]
+    out += [
+        "| SNR definition | noise | SNR >= 10 planets | ROC-AUC vs all negatives | recall@P90 vs all "
+        "negatives | negatives of the kind | ROC-AUC vs those | recall@P90 vs those |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     met = {}
     for col, name in SNR_DEFINITIONS:
         strong = frame[inj_all & (frame[col] >= snr_min)]
@@ -151,43 +179,66 @@ def snr_definition_tables(frame, X, Z=None, snr_min: float = 10.0) -> list[str]:
             n = neg if kind == "all" else neg[neg["noise_kind"] == kind]
             if not len(p):
                 continue
-            auc, rec = _goal_pair(np.r_[np.ones(len(p)), np.zeros(len(neg))], np.r_[p["proba"], neg["proba"]])
-            auc_k, rec_k = _goal_pair(np.r_[np.ones(len(p)), np.zeros(len(n))], np.r_[p["proba"], n["proba"]])
+            auc, rec = _goal_pair(
+                np.r_[np.ones(len(p)), np.zeros(len(neg))], np.r_[p["proba"], neg["proba"]]
+            )
+            auc_k, rec_k = _goal_pair(
+                np.r_[np.ones(len(p)), np.zeros(len(n))], np.r_[p["proba"], n["proba"]]
+            )
             label = "**all**" if kind == "all" else kind
-            out.append(f"| {name} | {label} | {len(p)} | {_f(auc)} | {_f(rec)} | "
-                       f"{'' if kind == 'all' else len(n)} | {'' if kind == 'all' else _f(auc_k)} | "
-                       f"{'' if kind == 'all' else _f(rec_k)} |")
+            out.append(
+                f"| {name} | {label} | {len(p)} | {_f(auc)} | {_f(rec)} | "
+                f"{'' if kind == 'all' else len(n)} | {'' if kind == 'all' else _f(auc_k)} | "
+                f"{'' if kind == 'all' else _f(rec_k)} |"
+            )
             if kind == "all":
                 met[col] = (auc, rec)
     out.append("")
     for col, name in SNR_DEFINITIONS:
         auc, rec = met[col]
-        out.append(f"- {name} SNR >= {snr_min:g}: ROC-AUC {_f(auc)} (>= 0.98: "
-                   f"{'met' if auc is not None and auc >= 0.98 else 'NOT met'}), recall at precision "
-                   f">= 0.90 {_f(rec)} (>= 0.95: {'met' if rec is not None and rec >= 0.95 else 'NOT met'})")
+        out.append(
+            f"- {name} SNR >= {snr_min:g}: ROC-AUC {_f(auc)} (>= 0.98: "
+            f"{'met' if auc is not None and auc >= 0.98 else 'NOT met'}), recall at precision "
+            f">= 0.90 {_f(rec)} (>= 0.95: {'met' if rec is not None and rec >= 0.95 else 'NOT met'})"
+        )
     # the same scores with a higher SNR cut (a measurement: nothing is refitted)
     cuts = (10, 15, 20, 30, 50)
-    out += ["", "| SNR definition | " + " | ".join(f"SNR >= {c}: planets, ROC-AUC / recall@P90" for c in cuts) + " |",
-            "|---" * (1 + len(cuts)) + "|"]
+    out += [
+        "",
+        "| SNR definition | "
+        + " | ".join(f"SNR >= {c}: planets, ROC-AUC / recall@P90" for c in cuts)
+        + " |",
+        "|---" * (1 + len(cuts)) + "|",
+    ]
     for col, name in SNR_DEFINITIONS:
         cells = []
         for c in cuts:
             p = frame[inj_all & (frame[col] >= c)]
-            auc, rec = _goal_pair(np.r_[np.ones(len(p)), np.zeros(len(neg))], np.r_[p["proba"], neg["proba"]])
+            auc, rec = _goal_pair(
+                np.r_[np.ones(len(p)), np.zeros(len(neg))], np.r_[p["proba"], neg["proba"]]
+            )
             cells.append(f"{len(p)}: {_f(auc)} / {_f(rec)}")
         out.append(f"| {name} | " + " | ".join(cells) + " |")
     # the library's per-bin table under the timescale SNR (same code as `evaluate`)
     k2 = loso_metrics(frame)
-    out += ["", "| timescale SNR | planets | recall (threshold 0.5) | ROC-AUC vs all negatives |",
-            "|---|---|---|---|"]
+    out += [
+        "",
+        "| timescale SNR | planets | recall (threshold 0.5) | ROC-AUC vs all negatives |",
+        "|---|---|---|---|",
+    ]
     for r in k2["by_snr_timescale"]:
         hi = "inf" if r["snr_max"] is None else f"{r['snr_max']:g}"
-        out.append(f"| {r['snr_min']:g}-{hi} | {r['n_planet']} | {_f(r.get('recall'))} | {_f(r.get('roc_auc'))} |")
+        out.append(
+            f"| {r['snr_min']:g}-{hi} | {r['n_planet']} | {_f(r.get('recall'))} | {_f(r.get('roc_auc'))} |"
+        )
     # how the definitions relate, per noise kind (all injections of the kind)
-    out += ["", "| noise | injections | median SNR_std / SNR | median SNR_timescale / SNR | median SNR / "
-            "SNR_timescale | median beta (raw flux, transits left out) | median beta (preprocessed "
-            "channel, transits in) | of SNR >= 10: still >= 10 under std, timescale |",
-            "|---|---|---|---|---|---|---|---|"]
+    out += [
+        "",
+        "| noise | injections | median SNR_std / SNR | median SNR_timescale / SNR | median SNR / "
+        "SNR_timescale | median beta (raw flux, transits left out) | median beta (preprocessed "
+        "channel, transits in) | of SNR >= 10: still >= 10 under std, timescale |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for kind in NOISE_ROWS:
         g = frame[inj_all & (frame["noise_kind"] == kind)]
         if not len(g):
@@ -198,10 +249,12 @@ def snr_definition_tables(frame, X, Z=None, snr_min: float = 10.0) -> list[str]:
         pre = "n/a"
         if Z is not None:
             pre = f"{np.nanmedian([_beta(Z[i], r.duration_h * 60.0 / r.cadence_min) for i, r in g.iterrows()]):.2f}"
-        out.append(f"| {kind} | {len(g)} | {np.nanmedian(g['snr_std'] / g['snr']):.2f} | "
-                   f"{np.nanmedian(g['snr_timescale'] / g['snr']):.2f} | "
-                   f"{np.nanmedian(g['snr'] / g['snr_timescale']):.2f} | {np.nanmedian(g['beta']):.2f} | {pre} | "
-                   f"{keep_std:.0%}, {keep_ts:.0%} |")
+        out.append(
+            f"| {kind} | {len(g)} | {np.nanmedian(g['snr_std'] / g['snr']):.2f} | "
+            f"{np.nanmedian(g['snr_timescale'] / g['snr']):.2f} | "
+            f"{np.nanmedian(g['snr'] / g['snr_timescale']):.2f} | {np.nanmedian(g['beta']):.2f} | {pre} | "
+            f"{keep_std:.0%}, {keep_ts:.0%} |"
+        )
     return out
 
 
@@ -214,16 +267,30 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--runs", default=None)
     ap.add_argument("--data", default=None, help="reuse a built set instead of building one")
-    ap.add_argument("--detectability", action="store_true",
-                    help="also: whitened SNR of synthetic injections at their true ephemeris")
-    ap.add_argument("--snr-definitions", action="store_true",
-                    help="also: the goal under the per-point std and the timescale SNR (same scores)")
-    ap.add_argument("--predictions", default=None,
-                    help="a run's predictions.csv (per-window out-of-fold scores) of --data: print "
-                    "the --snr-definitions / --detectability tables from it without retraining")
-    ap.add_argument("--search-speed", type=int, default=0, metavar="N",
-                    help="only time the box + whitened searches (fold_features) on N windows of "
-                    "--data, in 1 and 2 threads, and check the features are identical")
+    ap.add_argument(
+        "--detectability",
+        action="store_true",
+        help="also: whitened SNR of synthetic injections at their true ephemeris",
+    )
+    ap.add_argument(
+        "--snr-definitions",
+        action="store_true",
+        help="also: the goal under the per-point std and the timescale SNR (same scores)",
+    )
+    ap.add_argument(
+        "--predictions",
+        default=None,
+        help="a run's predictions.csv (per-window out-of-fold scores) of --data: print "
+        "the --snr-definitions / --detectability tables from it without retraining",
+    )
+    ap.add_argument(
+        "--search-speed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only time the box + whitened searches (fold_features) on N windows of "
+        "--data, in 1 and 2 threads, and check the features are identical",
+    )
     args = ap.parse_args(argv)
     if args.search_speed:
         return _search_speed(args)
@@ -241,8 +308,12 @@ def main(argv=None) -> int:
         summary = read_build_summary(data)
     else:
         t0 = time.perf_counter()
-        ts = build_training_set(work / "set", n_synthetic=args.n_synthetic,
-                                injections_per_window=args.injections, seed=args.seed)
+        ts = build_training_set(
+            work / "set",
+            n_synthetic=args.n_synthetic,
+            injections_per_window=args.injections,
+            seed=args.seed,
+        )
         build_s = time.perf_counter() - t0
         data, summary = ts.path, ts.summary
     comp = summary["composition"]
@@ -256,55 +327,75 @@ def main(argv=None) -> int:
     eval_s = time.perf_counter() - t0
     k2 = run.metrics["k2"]
 
-    print(f"- set: {comp['n_windows']} windows x {summary['length']} cadences (native cadence), "
-          f"{comp['n_planet']} with a transit; real noise {comp['real_noise_fraction']:.1%} "
-          f"(counts {comp['counts']})")
+    print(
+        f"- set: {comp['n_windows']} windows x {summary['length']} cadences (native cadence), "
+        f"{comp['n_planet']} with a transit; real noise {comp['real_noise_fraction']:.1%} "
+        f"(counts {comp['counts']})"
+    )
     if build_s is not None:
-        print(f"- build: {build_s:.1f} s ({comp['n_windows'] / build_s:.0f} windows/s, "
-              "planet_hunter ephemerides included)")
+        print(
+            f"- build: {build_s:.1f} s ({comp['n_windows'] / build_s:.0f} windows/s, "
+            "planet_hunter ephemerides included)"
+        )
     print(f"- preprocessing: {prep_rate:.0f} windows/s")
-    print(f"- leave-one-star-out ({len(k2['per_fold'])} folds, {args.epochs} epochs, network "
-          f"{args.network}): {eval_s:.0f} s, of which box-search features "
-          f"{run.metrics.get('feature_seconds', 0.0):.0f} s; run folder {run.path}")
+    print(
+        f"- leave-one-star-out ({len(k2['per_fold'])} folds, {args.epochs} epochs, network "
+        f"{args.network}): {eval_s:.0f} s, of which box-search features "
+        f"{run.metrics.get('feature_seconds', 0.0):.0f} s; run folder {run.path}"
+    )
     print()
     print("| held out | windows | planets | ROC-AUC | precision | recall | F1 |")
     print("|---|---|---|---|---|---|---|")
     for name, s in list(k2["per_fold"].items()) + [("**overall**", k2["overall"])]:
-        print(f"| {name} | {s['n']} | {s['n_planet']} | {_f(s['roc_auc'])} | "
-              f"{_f(s['precision'])} | {_f(s['recall'])} | {_f(s['f1'])} |")
+        print(
+            f"| {name} | {s['n']} | {s['n_planet']} | {_f(s['roc_auc'])} | "
+            f"{_f(s['precision'])} | {_f(s['recall'])} | {_f(s['f1'])} |"
+        )
     print()
     print("| injected SNR | planets | recall | ROC-AUC vs all negatives |")
     print("|---|---|---|---|")
     for r in k2["by_snr"]:
         hi = "inf" if r["snr_max"] is None else f"{r['snr_max']:g}"
-        print(f"| {r['snr_min']:g}-{hi} | {r['n_planet']} | {_f(r.get('recall'))} | "
-              f"{_f(r.get('roc_auc'))} |")
+        print(
+            f"| {r['snr_min']:g}-{hi} | {r['n_planet']} | {_f(r.get('recall'))} | "
+            f"{_f(r.get('roc_auc'))} |"
+        )
     if "by_snr_per_transit" in k2:
         print()
-        print("| injected SNR of one transit (SNR / sqrt(transits in window)) | planets | recall | "
-              "ROC-AUC vs all negatives |")
+        print(
+            "| injected SNR of one transit (SNR / sqrt(transits in window)) | planets | recall | "
+            "ROC-AUC vs all negatives |"
+        )
         print("|---|---|---|---|")
         for r in k2["by_snr_per_transit"]:
             hi = "inf" if r["snr_max"] is None else f"{r['snr_max']:g}"
-            print(f"| {r['snr_min']:g}-{hi} | {r['n_planet']} | {_f(r.get('recall'))} | "
-                  f"{_f(r.get('roc_auc'))} |")
+            print(
+                f"| {r['snr_min']:g}-{hi} | {r['n_planet']} | {_f(r.get('recall'))} | "
+                f"{_f(r.get('roc_auc'))} |"
+            )
         g1 = k2["goal_per_transit"]
         print()
-        print(f"Single-transit SNR >= 10 vs all negatives: ROC-AUC {_f(g1['roc_auc'])}, recall at "
-              f"precision >= 0.90 {_f(g1['recall_at_precision_0.9'])}.")
+        print(
+            f"Single-transit SNR >= 10 vs all negatives: ROC-AUC {_f(g1['roc_auc'])}, recall at "
+            f"precision >= 0.90 {_f(g1['recall_at_precision_0.9'])}."
+        )
     g = k2["goal"]
     print()
-    print(f"Goal (injected SNR >= {g['snr_min']:g} vs all negatives): ROC-AUC {_f(g['roc_auc'])} "
-          f"(goal >= 0.98: {'met' if g['met_roc_auc_0.98'] else 'NOT met'}), recall at "
-          f"precision >= 0.90 {_f(g['recall_at_precision_0.9'])} (goal >= 0.95: "
-          f"{'met' if g['met_recall_0.95_at_precision_0.90'] else 'NOT met'}); at threshold "
-          f"{k2['threshold']}: precision {_f(g['precision'])}, recall {_f(g['recall'])}.")
+    print(
+        f"Goal (injected SNR >= {g['snr_min']:g} vs all negatives): ROC-AUC {_f(g['roc_auc'])} "
+        f"(goal >= 0.98: {'met' if g['met_roc_auc_0.98'] else 'NOT met'}), recall at "
+        f"precision >= 0.90 {_f(g['recall_at_precision_0.9'])} (goal >= 0.95: "
+        f"{'met' if g['met_recall_0.95_at_precision_0.90'] else 'NOT met'}); at threshold "
+        f"{k2['threshold']}: precision {_f(g['precision'])}, recall {_f(g['recall'])}."
+    )
     print()
     print("| real transits (never injected) | windows | min p | median p | above threshold |")
     print("|---|---|---|---|---|")
     for star, r in k2["real_transits"].items():
-        print(f"| {star} | {r['n_windows']} | {r['min_probability']:.3f} | "
-              f"{r['median_probability']:.3f} | {r['fraction_above_threshold']:.0%} |")
+        print(
+            f"| {star} | {r['n_windows']} | {r['min_probability']:.3f} | "
+            f"{r['median_probability']:.3f} | {r['fraction_above_threshold']:.0%} |"
+        )
 
     import pandas as pd
 
@@ -356,7 +447,9 @@ def _search_speed(args) -> int:
     if not args.data:
         raise SystemExit("--search-speed needs --data")
     X, _, _ = read_flux_table_with_meta(args.data)
-    rows = np.random.default_rng(args.seed).choice(len(X), min(args.search_speed, len(X)), replace=False)
+    rows = np.random.default_rng(args.seed).choice(
+        len(X), min(args.search_speed, len(X)), replace=False
+    )
     Z = preprocess(X[rows])
     fold_features(Z[:2])  # imports, caches
     out = {}
@@ -364,8 +457,10 @@ def _search_speed(args) -> int:
         t0, c0 = time.perf_counter(), time.process_time()
         f = fold_features(Z, workers=workers)
         wall, cpu = (time.perf_counter() - t0) / len(Z), (time.process_time() - c0) / len(Z)
-        print(f"- {workers} thread(s): {wall:.4f} s/window wall, {cpu:.4f} CPU s/window "
-              f"(load average {os.getloadavg()[0]:.1f})")
+        print(
+            f"- {workers} thread(s): {wall:.4f} s/window wall, {cpu:.4f} CPU s/window "
+            f"(load average {os.getloadavg()[0]:.1f})"
+        )
         if workers in out:
             continue
         out[workers] = f
@@ -385,12 +480,24 @@ def _from_predictions(args) -> int:
         raise SystemExit("--predictions needs --data (the set the predictions were made on)")
     X, y, meta = read_flux_table_with_meta(args.data)
     frame = pd.read_csv(args.predictions)
-    if len(frame) != len(X) or not np.array_equal(frame["label"].to_numpy(), np.asarray(y).astype(int)):
-        raise SystemExit(f"{args.predictions} does not hold one row per window of {args.data} (labels differ)")
-    g = frame["kind"].astype(str).str.endswith("injected") & (frame["label"] == 1) & (frame["snr"] >= 10)
-    auc, rec = _goal_pair(frame.loc[g | (frame["label"] == 0), "label"], frame.loc[g | (frame["label"] == 0), "proba"])
-    print(f"Scores from {args.predictions}: goal (issue's SNR >= 10 vs all negatives) ROC-AUC {_f(auc)}, "
-          f"recall at precision >= 0.90 {_f(rec)}.")
+    if len(frame) != len(X) or not np.array_equal(
+        frame["label"].to_numpy(), np.asarray(y).astype(int)
+    ):
+        raise SystemExit(
+            f"{args.predictions} does not hold one row per window of {args.data} (labels differ)"
+        )
+    g = (
+        frame["kind"].astype(str).str.endswith("injected")
+        & (frame["label"] == 1)
+        & (frame["snr"] >= 10)
+    )
+    auc, rec = _goal_pair(
+        frame.loc[g | (frame["label"] == 0), "label"], frame.loc[g | (frame["label"] == 0), "proba"]
+    )
+    print(
+        f"Scores from {args.predictions}: goal (issue's SNR >= 10 vs all negatives) ROC-AUC {_f(auc)}, "
+        f"recall at precision >= 0.90 {_f(rec)}."
+    )
     cols = [c for c in ("proba", "proba_cnn", "proba_boost") if c in frame.columns]
     _score_tables(args, frame, X, cols)
     return 0

@@ -47,13 +47,20 @@ DATA = Path(os.environ.get("SPACEKIT_DATA_MIRROR", ROOT.parent / "shared" / "dat
 CASES = [
     # file, label, read kwargs, published periods (days)
     ("EPIC201367065.csv", "K2-3", {"time_format": "bkjd"}, [10.054, 24.646, 44.556]),
-    ("hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits", "WASP-126", {},
-     [3.2888]),
+    ("hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits", "WASP-126", {}, [3.2888]),
     ("kplr010666592-2009131110544_slc.fits", "HAT-P-7", {}, [2.2047299]),
-    ("kplr011442793-2009350155506_llc.fits", "Kepler-90 Q3", {},
-     [7.008151, 8.719375, 14.44912, 59.73667, 91.93913, 124.9144, 210.60697, 331.60059]),
-    ("kplr011442793-2010174085026_llc.fits", "Kepler-90 Q5", {},
-     [7.008151, 8.719375, 14.44912, 59.73667, 91.93913, 124.9144, 210.60697, 331.60059]),
+    (
+        "kplr011442793-2009350155506_llc.fits",
+        "Kepler-90 Q3",
+        {},
+        [7.008151, 8.719375, 14.44912, 59.73667, 91.93913, 124.9144, 210.60697, 331.60059],
+    ),
+    (
+        "kplr011442793-2010174085026_llc.fits",
+        "Kepler-90 Q5",
+        {},
+        [7.008151, 8.719375, 14.44912, 59.73667, 91.93913, 124.9144, 210.60697, 331.60059],
+    ),
     ("kplr010002792-2009259160929_llc.fits", "KIC 10002792", {}, []),
 ]
 
@@ -84,8 +91,12 @@ def run_astropy(lc):
         y = flat.flux.value
         model = BoxLeastSquares(t, y)
         base = t.max() - t.min()
-        pg = model.autopower(np.geomspace(1 / 24, 8 / 24, 6), minimum_period=0.5,
-                             maximum_period=base / 2, frequency_factor=1.0)
+        pg = model.autopower(
+            np.geomspace(1 / 24, 8 / 24, 6),
+            minimum_period=0.5,
+            maximum_period=base / 2,
+            frequency_factor=1.0,
+        )
         return float(pg.period[np.argmax(pg.power)]), len(pg.period)
 
     (period, n), dt = _timed(go)
@@ -111,8 +122,9 @@ def run_tls(lc, threads):
         flat = lc.remove_nans().normalize().remove_outliers().flatten(1.0)
         t = flat.time_days()
         y = flat.flux.value
-        r = transitleastsquares(t, y).power(show_progress_bar=False, use_threads=threads,
-                                            verbose=False)
+        r = transitleastsquares(t, y).power(
+            show_progress_bar=False, use_threads=threads, verbose=False
+        )
         return float(r.period), len(r.periods)
 
     (period, n), dt = _timed(go)
@@ -129,8 +141,9 @@ def tls_warmup(threads) -> float:
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        transitleastsquares(t, y).power(show_progress_bar=False, use_threads=threads,
-                                        verbose=False, period_max=2.5)
+        transitleastsquares(t, y).power(
+            show_progress_bar=False, use_threads=threads, verbose=False, period_max=2.5
+        )
     return time.perf_counter() - t0
 
 
@@ -152,10 +165,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-lightkurve", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")
     parser.add_argument("--skip-dask", action="store_true")
-    parser.add_argument("--skip-table", action="store_true",
-                        help="skip the real light-curve comparison and the multi-planet loop")
-    parser.add_argument("--tls-threads", type=int, default=1,
-                        help="TLS threads (default 1: every method single-threaded)")
+    parser.add_argument(
+        "--skip-table",
+        action="store_true",
+        help="skip the real light-curve comparison and the multi-planet loop",
+    )
+    parser.add_argument(
+        "--tls-threads",
+        type=int,
+        default=1,
+        help="TLS threads (default 1: every method single-threaded)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("SPACEKIT_PROGRESS", "0")
     from spacekit.analyzer import planet_hunter
@@ -173,8 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         have_tls = False
 
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; lightkurve: {have_lk}; "
-          f"tls: {have_tls} (threads={args.tls_threads})")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; lightkurve: {have_lk}; "
+        f"tls: {have_tls} (threads={args.tls_threads})"
+    )
     # one-time costs, excluded from the per-light-curve times
     lc0 = synthetic(2000)
     _, warm_sk = _timed(lambda: planet_hunter(lc0))
@@ -233,32 +255,37 @@ def compare_real(args, have_lk: bool, have_tls: bool) -> None:
             times["tls"].append(dt)
             cells.append(f"{p:.5f}{' ok' if ok else ''} ({dt:.2f} s, {npg})")
         print("| " + " | ".join(cells) + " |", flush=True)
-    print("\npublished periods found (within 0.1%):",
-          {k: v for k, v in found.items() if times[k]})
+    print("\npublished periods found (within 0.1%):", {k: v for k, v in found.items() if times[k]})
     sk = np.array(times["spacekit"])
     for k in ("lightkurve", "astropy", "tls"):
         if times[k]:
             r = np.array(times[k]) / sk
-            print(f"time ratio {k} / spacekit per light curve: median {np.median(r):.1f}x "
-                  f"(min {r.min():.1f}x, max {r.max():.1f}x); total {sum(times[k]):.1f} s vs "
-                  f"{sk.sum():.1f} s")
+            print(
+                f"time ratio {k} / spacekit per light curve: median {np.median(r):.1f}x "
+                f"(min {r.min():.1f}x, max {r.max():.1f}x); total {sum(times[k]):.1f} s vs "
+                f"{sk.sum():.1f} s"
+            )
 
     # multi-planet loop on its own
     lc = read_lightcurve(DATA / "EPIC201367065.csv", time_format="bkjd")
     r1, t1 = _timed(lambda: planet_hunter(lc, max_planets=1))
     r3, t3 = _timed(lambda: planet_hunter(lc, max_planets=3))
-    print(f"\nmulti-planet loop, K2-3: 1 search {t1:.2f} s; max_planets=3 {t3:.2f} s "
-          f"({len(r3.searches)} searches, {t3 - t1:.2f} s for the extra ones); periods "
-          f"{[round(float(p.period.value), 4) for p in r3.planets]}")
-
+    print(
+        f"\nmulti-planet loop, K2-3: 1 search {t1:.2f} s; max_planets=3 {t3:.2f} s "
+        f"({len(r3.searches)} searches, {t3 - t1:.2f} s for the extra ones); periods "
+        f"{[round(float(p.period.value), 4) for p in r3.planets]}"
+    )
 
 
 def scaling(args, have_tls: bool) -> None:
     from spacekit.analyzer import planet_hunter
 
     if True:
-        print("\n| points (27 d) | spacekit s (periods) | astropy BLS s (periods)"
-              + (" | TLS s" if have_tls else "") + " |")
+        print(
+            "\n| points (27 d) | spacekit s (periods) | astropy BLS s (periods)"
+            + (" | TLS s" if have_tls else "")
+            + " |"
+        )
         print("|---|---|---" + ("|---" if have_tls else "") + "|")
         for n in (2_000, 20_000, 200_000):
             lcn = synthetic(n)
@@ -280,9 +307,10 @@ def scaling(args, have_tls: bool) -> None:
         print("\ntrial periods vs time (spacekit, 4,000 points over 80 d):")
         for os_ in (1, 2, 4, 8):
             res, dt = _timed(lambda o=os_: planet_hunter(lcn, oversample=o))
-            print(f"  oversample {os_}: {len(res.periodogram):>6} periods, {dt:.2f} s, "
-                  f"P={res.period.value:.4f}")
-
+            print(
+                f"  oversample {os_}: {len(res.periodogram):>6} periods, {dt:.2f} s, "
+                f"P={res.period.value:.4f}"
+            )
 
 
 def dask_throughput() -> None:
@@ -293,13 +321,19 @@ def dask_throughput() -> None:
 
         items = [DATA / c[0] for c in CASES if not c[0].endswith(".csv")] * 2
         for nw in (1, 2):
-            with distributed.LocalCluster(n_workers=nw, threads_per_worker=1, processes=True,
-                                          dashboard_address=None) as cluster, \
-                    distributed.Client(cluster) as client:
+            with (
+                distributed.LocalCluster(
+                    n_workers=nw, threads_per_worker=1, processes=True, dashboard_address=None
+                ) as cluster,
+                distributed.Client(cluster) as client,
+            ):
                 hunt_many(items[:nw], client)  # warm the workers (imports)
                 _, dt = _timed(lambda c=client: hunt_many(items, c))
-            print(f"hunt_many, {len(items)} light curves, {nw} worker(s): {dt:.1f} s "
-                  f"({len(items) / dt:.2f} light curves/s)", flush=True)
+            print(
+                f"hunt_many, {len(items)} light curves, {nw} worker(s): {dt:.1f} s "
+                f"({len(items) / dt:.2f} light curves/s)",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

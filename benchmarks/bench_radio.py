@@ -102,15 +102,17 @@ def main(argv=None) -> int:
         small_urls = [f"s3://{bucket}/{k}" for k in keys]
 
         def ours_large(r):
-            radio.s3_download(large_url, work / f"ours-{r}.bin", overwrite=True,
-                              endpoint_url=endpoint)
+            radio.s3_download(
+                large_url, work / f"ours-{r}.bin", overwrite=True, endpoint_url=endpoint
+            )
 
         def base_large(r):
             client.download_file(bucket, "large/big.bin", str(work / f"base-{r}.bin"))
 
         def ours_small(r):
-            radio.download_many(small_urls, work / f"ours-small-{r}", overwrite=True,
-                                endpoint_url=endpoint)
+            radio.download_many(
+                small_urls, work / f"ours-small-{r}", overwrite=True, endpoint_url=endpoint
+            )
 
         def base_small(r):
             out = work / f"base-small-{r}"
@@ -122,7 +124,9 @@ def main(argv=None) -> int:
         radio.s3_read_bytes(small_urls[0], endpoint_url=endpoint)
         client.head_object(Bucket=bucket, Key=keys[0])
 
-        times: dict[str, list[float]] = {k: [] for k in ("ours_large", "base_large", "ours_small", "base_small")}
+        times: dict[str, list[float]] = {
+            k: [] for k in ("ours_large", "base_large", "ours_small", "base_small")
+        }
         for r in range(args.rounds):
             pairs = [("ours_large", ours_large), ("base_large", base_large)]
             pairs_s = [("ours_small", ours_small), ("base_small", base_small)]
@@ -139,16 +143,26 @@ def main(argv=None) -> int:
         med = {k: statistics.median(v) for k, v in times.items()}
         mb = args.large_mb
         small_mb = args.small_n * args.small_kb / 1024
-        print(f"server: moto (subprocess) at {endpoint}; cpus: {os.cpu_count()}; "
-              f"max_workers: {conf.max_workers}; rounds: {args.rounds}")
-        print(f"{'case':<28}{'spacekit s':>12}{'boto3 s':>12}{'spacekit MB/s':>15}{'boto3 MB/s':>12}{'speed-up':>10}")
-        print(f"{f'1 x {mb} MB':<28}{med['ours_large']:>12.2f}{med['base_large']:>12.2f}"
-              f"{mb / med['ours_large']:>15.1f}{mb / med['base_large']:>12.1f}"
-              f"{med['base_large'] / med['ours_large']:>9.2f}x")
-        print(f"{f'{args.small_n} x {args.small_kb} KB':<28}{med['ours_small']:>12.2f}{med['base_small']:>12.2f}"
-              f"{small_mb / med['ours_small']:>15.1f}{small_mb / med['base_small']:>12.1f}"
-              f"{med['base_small'] / med['ours_small']:>9.2f}x")
-        print(f"{'small files/s':<28}{args.small_n / med['ours_small']:>12.0f}{args.small_n / med['base_small']:>12.0f}")
+        print(
+            f"server: moto (subprocess) at {endpoint}; cpus: {os.cpu_count()}; "
+            f"max_workers: {conf.max_workers}; rounds: {args.rounds}"
+        )
+        print(
+            f"{'case':<28}{'spacekit s':>12}{'boto3 s':>12}{'spacekit MB/s':>15}{'boto3 MB/s':>12}{'speed-up':>10}"
+        )
+        print(
+            f"{f'1 x {mb} MB':<28}{med['ours_large']:>12.2f}{med['base_large']:>12.2f}"
+            f"{mb / med['ours_large']:>15.1f}{mb / med['base_large']:>12.1f}"
+            f"{med['base_large'] / med['ours_large']:>9.2f}x"
+        )
+        print(
+            f"{f'{args.small_n} x {args.small_kb} KB':<28}{med['ours_small']:>12.2f}{med['base_small']:>12.2f}"
+            f"{small_mb / med['ours_small']:>15.1f}{small_mb / med['base_small']:>12.1f}"
+            f"{med['base_small'] / med['ours_small']:>9.2f}x"
+        )
+        print(
+            f"{'small files/s':<28}{args.small_n / med['ours_small']:>12.0f}{args.small_n / med['base_small']:>12.0f}"
+        )
         print("raw times:", {k: [round(x, 2) for x in v] for k, v in times.items()})
     finally:
         proc.terminate()

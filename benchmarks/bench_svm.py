@@ -34,12 +34,22 @@ def bench_cv(kind: str, repeats: int, runs: str) -> dict:
     from spacekit.skopes.hst.svm import evaluate
 
     t = time.perf_counter()
-    run = evaluate("svm_labeled_2021_07_28", model=kind, n_splits=5, repeats=repeats, seed=0,
-                   runs_dir=runs, progress=False)
+    run = evaluate(
+        "svm_labeled_2021_07_28",
+        model=kind,
+        n_splits=5,
+        repeats=repeats,
+        seed=0,
+        runs_dir=runs,
+        progress=False,
+    )
     m = run.metrics
     return {
-        "model": kind, "folds": m["n_folds"], "seconds": round(time.perf_counter() - t, 1),
-        "roc_auc_mean": round(m["roc_auc_mean"], 4), "roc_auc_worst": round(m["roc_auc_worst"], 4),
+        "model": kind,
+        "folds": m["n_folds"],
+        "seconds": round(time.perf_counter() - t, 1),
+        "roc_auc_mean": round(m["roc_auc_mean"], 4),
+        "roc_auc_worst": round(m["roc_auc_worst"], 4),
         "roc_auc_std": round(m["roc_auc_std"], 4),
         "original_visits_roc_auc_mean": round(m["original_visits_roc_auc_mean"], 4),
         "precision_misaligned": round(m["precision_misaligned"], 4),
@@ -54,12 +64,15 @@ def bench_train(runs: str) -> dict:
     t = time.perf_counter()
     run = train("svm_labeled_2021_07_28", runs_dir=runs, model="auto", seed=0, progress=False)
     m = run.metrics
-    return {"seconds": round(time.perf_counter() - t, 1), "chosen": m["model"],
-            "selection": m["selection"],
-            "candidates": {k: round(v["roc_auc_mean"], 4) for k, v in m["candidates"].items()},
-            "validation_roc_auc": round(m["roc_auc"], 4),
-            "validation_precision_misaligned": round(m["precision_misaligned"], 4),
-            "validation_recall_misaligned": round(m["recall_misaligned"], 4)}
+    return {
+        "seconds": round(time.perf_counter() - t, 1),
+        "chosen": m["model"],
+        "selection": m["selection"],
+        "candidates": {k: round(v["roc_auc_mean"], 4) for k, v in m["candidates"].items()},
+        "validation_roc_auc": round(m["roc_auc"], 4),
+        "validation_precision_misaligned": round(m["precision_misaligned"], 4),
+        "validation_recall_misaligned": round(m["recall_misaligned"], 4),
+    }
 
 
 def bench_render(n_frames: int = 5) -> dict:
@@ -95,17 +108,33 @@ def bench_jwst(n_products: int = 20, exposures: int = 8) -> dict:
     filters = ["F070W", "F090W", "F115W", "F150W", "F200W"]
     for p in range(n_products):
         for e in range(exposures):
-            hdr = fits.Header({"INSTRUME": "NIRCAM", "DETECTOR": f"NRCA{1 + e % 4}",
-                               "EXP_TYPE": "NRC_IMAGE", "PROGRAM": "01234",
-                               "OBSERVTN": f"{1 + p // 5:03d}", "TARG_RA": 150.0,
-                               "TARG_DEC": 2.0, "TARGPROP": "T", "FILTER": filters[p % 5],
-                               "PUPIL": "CLEAR", "SUBARRAY": "FULL", "CHANNEL": "SHORT",
-                               "VISITYPE": "PRIME_TARGETED_FIXED", "NUMDTHPT": 4})
-            sci = fits.Header({"RA_REF": 150.0 + rng.normal(0, 1e-4),
-                               "DEC_REF": 2.0 + rng.normal(0, 1e-4)})
-            fits.HDUList([fits.PrimaryHDU(header=hdr),
-                          fits.ImageHDU(np.zeros((2, 2), np.uint16), sci, name="SCI")]).writeto(
-                os.path.join(folder, f"jw01234{p:03d}001_02101_{e:05d}_nrca_uncal.fits"))
+            hdr = fits.Header(
+                {
+                    "INSTRUME": "NIRCAM",
+                    "DETECTOR": f"NRCA{1 + e % 4}",
+                    "EXP_TYPE": "NRC_IMAGE",
+                    "PROGRAM": "01234",
+                    "OBSERVTN": f"{1 + p // 5:03d}",
+                    "TARG_RA": 150.0,
+                    "TARG_DEC": 2.0,
+                    "TARGPROP": "T",
+                    "FILTER": filters[p % 5],
+                    "PUPIL": "CLEAR",
+                    "SUBARRAY": "FULL",
+                    "CHANNEL": "SHORT",
+                    "VISITYPE": "PRIME_TARGETED_FIXED",
+                    "NUMDTHPT": 4,
+                }
+            )
+            sci = fits.Header(
+                {"RA_REF": 150.0 + rng.normal(0, 1e-4), "DEC_REF": 2.0 + rng.normal(0, 1e-4)}
+            )
+            fits.HDUList(
+                [
+                    fits.PrimaryHDU(header=hdr),
+                    fits.ImageHDU(np.zeros((2, 2), np.uint16), sci, name="SCI"),
+                ]
+            ).writeto(os.path.join(folder, f"jw01234{p:03d}001_02101_{e:05d}_nrca_uncal.fits"))
     t = time.perf_counter()
     products = cal.scrape_products(folder)
     scrape_s = time.perf_counter() - t
@@ -116,9 +145,12 @@ def bench_jwst(n_products: int = 20, exposures: int = 8) -> dict:
     t = time.perf_counter()
     out = cal.predict(folder, run.model_dir)
     predict_s = time.perf_counter() - t
-    return {"uncal_files": n_products * exposures, "products": len(out),
-            "scrape_group_seconds": round(scrape_s, 2),
-            "scrape_group_predict_seconds": round(predict_s, 2)}
+    return {
+        "uncal_files": n_products * exposures,
+        "products": len(out),
+        "scrape_group_seconds": round(scrape_s, 2),
+        "scrape_group_predict_seconds": round(predict_s, 2),
+    }
 
 
 def main() -> None:
@@ -129,8 +161,11 @@ def main() -> None:
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     runs = tempfile.mkdtemp()
-    out: dict = {"python": platform.python_version(), "machine": platform.machine(),
-                 "cpus": os.cpu_count()}
+    out: dict = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+    }
     out["svm_cv_gb"] = bench_cv("gb", args.repeats, runs)
     print(json.dumps(out["svm_cv_gb"]), flush=True)
     out["svm_cv_gb_et"] = bench_cv("gb_et", args.repeats, runs)

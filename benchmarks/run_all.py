@@ -20,11 +20,30 @@ BENCHMARKS: dict[str, list[str]] = {
     "import": [PY, "benchmarks/bench_import.py", "--repeat", "5"],
     "radio": [PY, "benchmarks/bench_radio.py"],
     "lightcurves": [PY, "benchmarks/bench_lightcurves.py"],
-    "builder": [PY, "benchmarks/bench_builder.py", "--n", "5000", "--length", "3197", "--epochs", "2",
-                "--batch-size", "32"],
+    "builder": [
+        PY,
+        "benchmarks/bench_builder.py",
+        "--n",
+        "5000",
+        "--length",
+        "3197",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "32",
+    ],
     "hst_cal": [PY, "benchmarks/bench_hst_cal.py", "all"],
     "svm": [PY, "benchmarks/bench_svm.py", "--repeats", "3", "--mlp-repeats", "1"],
-    "k2": [PY, "benchmarks/bench_k2.py", "--n-synthetic", "2000", "--injections", "3", "--epochs", "12"],
+    "k2": [
+        PY,
+        "benchmarks/bench_k2.py",
+        "--n-synthetic",
+        "2000",
+        "--injections",
+        "3",
+        "--epochs",
+        "12",
+    ],
 }
 
 

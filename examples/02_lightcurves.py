@@ -28,16 +28,20 @@ def main(out_dir: str | None = None) -> None:
     # 1. A TESS light curve (WASP-126, sector 1) as a LightCurve: an astropy TimeSeries whose
     #    time is in the mission's time scale (read from the FITS header)
     lc = read_lightcurve(datasets.fetch("lc_wasp_126"))
-    print(f"WASP-126: {len(lc)} cadences, time scale {lc.time.scale}, "
-          f"{lc.time[0].iso} .. {lc.time[-1].iso}")
+    print(
+        f"WASP-126: {len(lc)} cadences, time scale {lc.time.scale}, "
+        f"{lc.time[0].iso} .. {lc.time[-1].iso}"
+    )
     flat = lc.remove_nans().normalize().remove_outliers().flatten(1 * u.day)
     print(f"  without NaNs and 5-sigma outliers, flattened: {len(flat)} cadences")
 
     # 2. Period search: detrend + box least squares, then the checks behind `detected`
     res = planet_hunter(lc)
-    print(f"  planet_hunter: P = {res.period:.4f}, depth {res.depth:.4f}, "
-          f"SDE {res.sde:.0f}, detected {res.detected}")
-    fig = plot_hunt(res)                      # raw / detrended / periodogram / folded
+    print(
+        f"  planet_hunter: P = {res.period:.4f}, depth {res.depth:.4f}, "
+        f"SDE {res.sde:.0f}, detected {res.detected}"
+    )
+    fig = plot_hunt(res)  # raw / detrended / periodogram / folded
     fig.savefig(out / "wasp-126.png")
 
     # 3. A two-column csv has no header: its time system is an argument (bkjd = BJD - 2454833)

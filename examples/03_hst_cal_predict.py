@@ -37,9 +37,11 @@ def main(out_dir: str | None = None) -> None:
     features = datasets.fetch("hst_cal_memmodel_features")
     files = sorted(Path(features).glob("*_MemModelFeatures.txt"))
     r = p.predict("j8ny02020", Path(features) / "j8ny02020_MemModelFeatures.txt")
-    print(f"j8ny02020: memBin {r['memBin']} ({r['queueGB']} GB queue), memory {r['memVal']:.2f} GB "
-          f"(upper {r['memUpper']:.2f}), wallclock {r['clockTimePred']:.0f} s, "
-          f"kill time {r['clockTime']} s")
+    print(
+        f"j8ny02020: memBin {r['memBin']} ({r['queueGB']} GB queue), memory {r['memVal']:.2f} GB "
+        f"(upper {r['memUpper']:.2f}), wallclock {r['clockTimePred']:.0f} s, "
+        f"kill time {r['clockTime']} s"
+    )
 
     # 4. All 21 real feature files of calcloud's tests
     print(f"{'ipst':10s} {'memBin':>6s} {'memVal GB':>9s} {'clockTime s':>11s}")
@@ -51,8 +53,10 @@ def main(out_dir: str | None = None) -> None:
     jobs = datasets.load("hst_cal_sample_20")
     print(p.predict_batch(jobs).head().to_string())
     scores = evaluate(run.model_dir, datasets.fetch("hst_cal_ddb_export_2021_05_11"))
-    print(f"DynamoDB export: bin accuracy {scores['bin_accuracy']:.3f}, under-bin rate "
-          f"{scores['under_bin_rate']:.4f}, wallclock median APE {scores['wallclock_mdape']:.3f}")
+    print(
+        f"DynamoDB export: bin accuracy {scores['bin_accuracy']:.3f}, under-bin rate "
+        f"{scores['under_bin_rate']:.4f}, wallclock median APE {scores['wallclock_mdape']:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ def toy_set(n: int, length: int, rng: np.random.Generator) -> tuple[np.ndarray, 
     for row in np.flatnonzero(y):
         period, phase = rng.integers(60, 150), rng.integers(0, 60)
         x[row, (np.arange(length) - phase) % period < 8] -= 2.5e-3
-    return add_smoothed_channel(scale_rows(x)), y        # (n, length, 2): flux, smoothed
+    return add_smoothed_channel(scale_rows(x)), y  # (n, length, 2): flux, smoothed
 
 
 def main(out_dir: str | None = None) -> None:
@@ -42,16 +42,30 @@ def main(out_dir: str | None = None) -> None:
 
     # Pass a builder (not a model) so the trainer seeds Keras before initialising weights;
     # balanced batches with circular-roll augmentation, early stopping on val_loss.
-    trainer = Trainer(loss="binary_crossentropy", learning_rate=3e-3, epochs=8, batch_size=32,
-                      seed=0, balanced=True, augment="roll", early_stopping=3, progress=False)
+    trainer = Trainer(
+        loss="binary_crossentropy",
+        learning_rate=3e-3,
+        epochs=8,
+        batch_size=32,
+        seed=0,
+        balanced=True,
+        augment="roll",
+        early_stopping=3,
+        progress=False,
+    )
     history = trainer.fit(
         lambda: build_cnn1d((600, 2), filters=(8, 16), kernel_size=7, dense=(16,), dropout=0.1),
-        x_train, y_train, validation_data=(x_test, y_test),
+        x_train,
+        y_train,
+        validation_data=(x_test, y_test),
     )
     print(f"trained {len(history['loss'])} epochs, best val_loss {min(history['val_loss']):.3f}")
 
-    folder = save_model(trainer.model_, out / "models" / "toy",
-                        metadata={"feature_names": ["flux", "flux_smoothed"]})
+    folder = save_model(
+        trainer.model_,
+        out / "models" / "toy",
+        metadata={"feature_names": ["flux", "flux_smoothed"]},
+    )
     model, meta = load_model(folder)
     print(f"saved {folder} (keras {meta['keras_version']}, format {meta['format_version']})")
 
@@ -59,8 +73,10 @@ def main(out_dir: str | None = None) -> None:
     report = compute(y_test, proba=proba, history=history, name="toy")
     run = report.save(out / "runs", app="toy")
     metrics = run.metrics
-    print(f"run folder {run.path}: accuracy {metrics['accuracy']:.3f}, "
-          f"ROC-AUC {metrics['roc_auc']:.3f}")
+    print(
+        f"run folder {run.path}: accuracy {metrics['accuracy']:.3f}, "
+        f"ROC-AUC {metrics['roc_auc']:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -25,21 +25,28 @@ def main(out_dir: str | None = None) -> None:
     # 1. Train on the 1,791 labelled visits (tables are csv paths, DataFrames or dataset names)
     trained = svm.train("svm_labeled_2021_07_28", runs_dir=runs, model="gb", seed=0)
     m = trained.metrics
-    print(f"trained {m['model']}: held-out proposals ROC-AUC {m['roc_auc']:.3f}, misaligned "
-          f"precision {m['precision_misaligned']:.3f} / recall {m['recall_misaligned']:.3f}")
+    print(
+        f"trained {m['model']}: held-out proposals ROC-AUC {m['roc_auc']:.3f}, misaligned "
+        f"precision {m['precision_misaligned']:.3f} / recall {m['recall_misaligned']:.3f}"
+    )
 
     # 2. Cross-validation that keeps the visits of a proposal on one side of every split
-    ev = svm.evaluate("svm_labeled_2021_07_28", runs_dir=runs, model="gb", n_splits=5,
-                      repeats=1, seed=0)
+    ev = svm.evaluate(
+        "svm_labeled_2021_07_28", runs_dir=runs, model="gb", n_splits=5, repeats=1, seed=0
+    )
     e = ev.metrics
-    print(f"5-fold grouped CV: ROC-AUC mean {e['roc_auc_mean']:.3f}, worst fold "
-          f"{e['roc_auc_worst']:.3f}")
+    print(
+        f"5-fold grouped CV: ROC-AUC mean {e['roc_auc_mean']:.3f}, worst fold "
+        f"{e['roc_auc_worst']:.3f}"
+    )
 
     # 3. Flag the unlabelled visits: predictions.csv, classification_report.txt, misaligned.txt
     pred = svm.predict(trained.model_dir, "svm_unlabeled_2021_10_06", runs_dir=runs)
     flagged = (pred.path / "misaligned.txt").read_text().split()
-    print(f"{pred.metrics['n_flagged_misaligned']} of {pred.metrics['n_visits']} visits "
-          f"flagged misaligned, e.g. {', '.join(flagged[:3])}")
+    print(
+        f"{pred.metrics['n_flagged_misaligned']} of {pred.metrics['n_visits']} visits "
+        f"flagged misaligned, e.g. {', '.join(flagged[:3])}"
+    )
     print(f"run folders under {runs}")
 
 

@@ -44,8 +44,15 @@ def test_build_cnn1d_defaults_are_the_seed_network():
 
 
 def test_build_cnn1d_sizes_are_arguments_and_short_series_fail_clearly():
-    model = build_cnn1d(100, filters=(4, 6), kernel_size=3, dense=(5,), dropout=0.1,
-                        output_units=3, output_activation="softmax")
+    model = build_cnn1d(
+        100,
+        filters=(4, 6),
+        kernel_size=3,
+        dense=(5,),
+        dropout=0.1,
+        output_units=3,
+        output_activation="softmax",
+    )
     assert model.input_shape == (None, 100, 1)
     assert model.output_shape == (None, 3)
     with pytest.raises(InputError, match="too short"):
@@ -61,7 +68,14 @@ def test_build_mlp_cnn3d_and_ensemble_shapes():
 
     mlp = build_mlp(9, output_units=4, output_activation="softmax")
     assert [la.units for la in mlp.layers if isinstance(la, keras.layers.Dense)] == [
-        18, 32, 64, 32, 18, 9, 4]
+        18,
+        32,
+        64,
+        32,
+        18,
+        9,
+        4,
+    ]
     assert mlp.output_shape == (None, 4)
     reg = build_mlp(5, hidden=(4,), output_activation="linear", dropout=0.2, batch_norm=True)
     assert reg.layers[-1].activation.__name__ == "linear"
@@ -70,8 +84,9 @@ def test_build_mlp_cnn3d_and_ensemble_shapes():
     assert cnn.input_shape == (None, 3, 16, 16, 3)
     assert cnn.output_shape == (None, 1)
 
-    ens = build_ensemble(7, (3, 16, 16, 3), mlp_hidden=(8, 4), cnn_filters=(4,), cnn_dense=(6,),
-                         head=(5,))
+    ens = build_ensemble(
+        7, (3, 16, 16, 3), mlp_hidden=(8, 4), cnn_filters=(4,), cnn_dense=(6,), head=(5,)
+    )
     assert [tuple(t.shape) for t in ens.inputs] == [(None, 7), (None, 3, 16, 16, 3)]
     assert any(isinstance(la, keras.layers.Concatenate) for la in ens.layers)
     out = ens.predict([np.zeros((2, 7)), np.zeros((2, 3, 16, 16, 3))], verbose=0)
@@ -218,21 +233,29 @@ def _dip_series(n=96, t=64, seed=0):
     y = (np.arange(n) % 3 == 0).astype(int)
     for i in np.flatnonzero(y):
         s = rng.integers(0, t - 8)
-        x[i, s:s + 8, 0] -= 2.0
+        x[i, s : s + 8, 0] -= 2.0
     return x, y
 
 
 def _tiny_cnn(t=64):
-    return build_cnn1d((t, 1), filters=(4, 8), kernel_size=5, pool_strides=2, dense=(8,),
-                       dropout=0.1)
+    return build_cnn1d(
+        (t, 1), filters=(4, 8), kernel_size=5, pool_strides=2, dense=(8,), dropout=0.1
+    )
 
 
 def test_trainer_same_seed_same_weights_and_history():
     x, y = _dip_series()
 
     def run():
-        trainer = Trainer(loss="binary_crossentropy", epochs=2, batch_size=16, seed=123,
-                          balanced=True, augment="roll", progress=False)
+        trainer = Trainer(
+            loss="binary_crossentropy",
+            epochs=2,
+            batch_size=16,
+            seed=123,
+            balanced=True,
+            augment="roll",
+            progress=False,
+        )
         history = trainer.fit(_tiny_cnn, x, y, validation_data=(x[:20], y[:20]))
         return history, [w.copy() for w in trainer.model_.get_weights()]
 
@@ -241,16 +264,27 @@ def test_trainer_same_seed_same_weights_and_history():
     assert h1 == h2
     assert set(h1) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert all(np.array_equal(a, b) for a, b in zip(w1, w2, strict=True))
-    trainer = Trainer(loss="binary_crossentropy", epochs=2, batch_size=16, seed=124,
-                      balanced=True, progress=False)
+    trainer = Trainer(
+        loss="binary_crossentropy", epochs=2, batch_size=16, seed=124, balanced=True, progress=False
+    )
     h3 = trainer.fit(_tiny_cnn, x, y, validation_data=(x[:20], y[:20]))
     assert h3 != h1
 
 
 def test_fit_cnn_learns_a_transit_like_dip():
     x, y = _dip_series(n=120)
-    model, history = fit_cnn(x, y, x, y, _tiny_cnn(), epochs=12, batch_size=16,
-                             learning_rate=3e-3, seed=0, progress=False)
+    model, history = fit_cnn(
+        x,
+        y,
+        x,
+        y,
+        _tiny_cnn(),
+        epochs=12,
+        batch_size=16,
+        learning_rate=3e-3,
+        seed=0,
+        progress=False,
+    )
     assert len(history["loss"]) == 12
     assert history["loss"][-1] < history["loss"][0]
     proba = model.predict(x, verbose=0).ravel()
@@ -265,11 +299,18 @@ def test_trainer_early_stopping_checkpoint_schedule_class_weight(tmp_path):
         seen.append(epoch)
         return 0.0  # nothing improves, so early stopping must stop
 
-    trainer = Trainer(loss="binary_crossentropy", epochs=20, batch_size=16, seed=0,
-                      early_stopping=1, checkpoint_dir=tmp_path / "ckpt",
-                      lr_schedule=schedule, class_weight="balanced", progress=False)
-    history = trainer.fit(build_mlp(64, hidden=(4,)), x[..., 0], y,
-                          validation_data=(x[..., 0], y))
+    trainer = Trainer(
+        loss="binary_crossentropy",
+        epochs=20,
+        batch_size=16,
+        seed=0,
+        early_stopping=1,
+        checkpoint_dir=tmp_path / "ckpt",
+        lr_schedule=schedule,
+        class_weight="balanced",
+        progress=False,
+    )
+    history = trainer.fit(build_mlp(64, hidden=(4,)), x[..., 0], y, validation_data=(x[..., 0], y))
     assert len(history["loss"]) < 20
     assert seen[:2] == [0, 1]
     assert (tmp_path / "ckpt" / "best.keras").is_file()
@@ -278,8 +319,7 @@ def test_trainer_early_stopping_checkpoint_schedule_class_weight(tmp_path):
     assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["best.json", "best.keras"]
     assert trainer._class_weight(y) == pytest.approx({0: 48 / (2 * 32), 1: 48 / (2 * 16)})
     assert trainer.samples_per_second_ > 0
-    compiled = Trainer(loss="mse", compile_options={"jit_compile": False}, epochs=1,
-                       progress=False)
+    compiled = Trainer(loss="mse", compile_options={"jit_compile": False}, epochs=1, progress=False)
     compiled.fit(build_mlp(64, hidden=(2,)), x[..., 0], y)
     assert compiled.model_.jit_compile is False
     with pytest.raises(InputError, match="compile_options must not repeat"):
@@ -292,7 +332,8 @@ def test_trainer_early_stopping_checkpoint_schedule_class_weight(tmp_path):
 def test_trainer_progress_bar_and_input_errors(capsys):
     x, y = _dip_series(n=32)
     Trainer(loss="binary_crossentropy", epochs=2, progress=True).fit(
-        build_mlp(64, hidden=(4,)), x[..., 0], y)
+        build_mlp(64, hidden=(4,)), x[..., 0], y
+    )
     assert "training" in capsys.readouterr().err
     t = Trainer(loss="binary_crossentropy", epochs=1, progress=False)
     with pytest.raises(InputError, match="one label per row"):
@@ -301,7 +342,8 @@ def test_trainer_progress_bar_and_input_errors(capsys):
         t.fit("not a model", x[..., 0], y)
     with pytest.raises(InputError, match="optimizer"):
         Trainer(loss="mse", optimizer="nope", progress=False).fit(
-            build_mlp(64, hidden=(4,)), x[..., 0], y)
+            build_mlp(64, hidden=(4,)), x[..., 0], y
+        )
     with pytest.raises(InputError, match="y must be None"):
         t.fit(build_mlp(64, hidden=(4,)), BalancedBatches(x[..., 0], y, batch_size=8), y)
     with pytest.raises(SpacekitError):
@@ -316,10 +358,14 @@ def trained(tmp_path):
     trainer = Trainer(loss="binary_crossentropy", epochs=2, batch_size=8, seed=1, progress=False)
     trainer.fit(build_mlp(64, hidden=(6,)), xt, y)
     folder = save_model(
-        trainer.model_, tmp_path / "model",
-        metadata={"feature_names": [f"f{i}" for i in range(64)],
-                  "preprocessing": {"scale": 1.0}, "training_data_sha256": "ab" * 32,
-                  "metrics": {"accuracy": 0.5}},
+        trainer.model_,
+        tmp_path / "model",
+        metadata={
+            "feature_names": [f"f{i}" for i in range(64)],
+            "preprocessing": {"scale": 1.0},
+            "training_data_sha256": "ab" * 32,
+            "metrics": {"accuracy": 0.5},
+        },
     )
     return trainer, folder, xt
 
@@ -330,8 +376,9 @@ def test_save_and_load_round_trip(trained):
     trainer, folder, xt = trained
     assert sorted(p.name for p in folder.iterdir()) == ["metadata.json", "model.keras"]
     model, meta = load_model(folder)
-    np.testing.assert_allclose(model.predict(xt, verbose=0),
-                               trainer.model_.predict(xt, verbose=0), rtol=1e-6)
+    np.testing.assert_allclose(
+        model.predict(xt, verbose=0), trainer.model_.predict(xt, verbose=0), rtol=1e-6
+    )
     assert meta["feature_names"][:2] == ["f0", "f1"]
     assert meta["training_data_sha256"] == "ab" * 32
     assert meta["metrics"] == {"accuracy": 0.5}
@@ -390,7 +437,9 @@ def test_truncated_model_file_and_unbuilt_model_are_named_clearly(tmp_path):
     data = (folder / "model.keras").read_bytes()
     (folder / "model.keras").write_bytes(data[: len(data) // 2])  # an interrupted copy
     # was Keras' "File not found: filepath=.../model.keras" for a file that is there
-    with pytest.raises(ModelLoadError, match=r"could not be loaded: it is not a Keras archive.*truncated"):
+    with pytest.raises(
+        ModelLoadError, match=r"could not be loaded: it is not a Keras archive.*truncated"
+    ):
         load_model(folder, check_sha256=False)
     # an unbuilt model: was a bare AttributeError after model.keras had been written
     unbuilt = keras.Sequential([keras.layers.Dense(1)])
@@ -413,12 +462,22 @@ def test_trainer_feeds_balanced_multi_input_batches_to_an_ensemble():
     tab = rng.normal(size=(24, 5)).astype("float32")
     img = rng.normal(size=(24, 3, 8, 8, 3)).astype("float32")
     y = np.r_[np.ones(6), np.zeros(18)].astype(int)
-    trainer = Trainer(loss="binary_crossentropy", epochs=2, batch_size=8, seed=0, balanced=True,
-                      augment=True, progress=False)
+    trainer = Trainer(
+        loss="binary_crossentropy",
+        epochs=2,
+        batch_size=8,
+        seed=0,
+        balanced=True,
+        augment=True,
+        progress=False,
+    )
     history = trainer.fit(
-        lambda: build_ensemble(5, (3, 8, 8, 3), mlp_hidden=(4,), cnn_filters=(2,),
-                               cnn_dense=(4,), head=(3,)),
-        [tab, img], y, validation_data=([tab, img], y),
+        lambda: build_ensemble(
+            5, (3, 8, 8, 3), mlp_hidden=(4,), cnn_filters=(2,), cnn_dense=(4,), head=(3,)
+        ),
+        [tab, img],
+        y,
+        validation_data=([tab, img], y),
     )
     assert len(history["val_loss"]) == 2
     assert trainer.model_.predict([tab, img], verbose=0).shape == (24, 1)
@@ -440,7 +499,8 @@ def test_fit_on_a_balanced_batches_dataset_advances_its_epochs():
     b = BalancedBatches(x[..., 0], y, batch_size=16, seed=0)
     first = b.batch_indices(0).copy()
     history = Trainer(loss="binary_crossentropy", epochs=3, progress=False).fit(
-        build_mlp(20, hidden=(3,)), b)
+        build_mlp(20, hidden=(3,)), b
+    )
     assert len(history["loss"]) == 3
     assert b.epoch >= 3  # Keras called on_epoch_end, so each epoch drew new batches
     assert not np.array_equal(first, b.batch_indices(0))
@@ -459,11 +519,11 @@ def test_trainer_refuses_text_labels_empty_data_and_bad_sizes():
     with pytest.raises(InputError, match="no samples"):
         trainer.fit(lambda: build_mlp(3, hidden=(2,)), x[:0], codes[:0])
     with pytest.raises(InputError, match="validation_data x has 4 samples but y has 3"):
-        trainer.fit(lambda: build_mlp(3, hidden=(2,)), x, codes,
-                    validation_data=(x[:4], codes[:3]))
+        trainer.fit(lambda: build_mlp(3, hidden=(2,)), x, codes, validation_data=(x[:4], codes[:3]))
     with pytest.raises(InputError, match="batch_size must be a whole number of at least 1"):
         Trainer(loss="mse", batch_size=0, progress=False).fit(
-            lambda: build_mlp(3, hidden=(2,)), x, codes)
+            lambda: build_mlp(3, hidden=(2,)), x, codes
+        )
     with pytest.raises(InputError, match="missing"):
         BalancedBatches(x, np.r_[np.ones(8), np.full(8, np.nan)])
 
@@ -486,11 +546,15 @@ def test_predict_batches_matches_predict_for_one_and_two_inputs(caplog):
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(37, 4)).astype("float32"), rng.normal(size=(37, 2)).astype("float32")
     one = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
-    np.testing.assert_allclose(predict_batches(one, a, batch_size=8), one.predict(a, verbose=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        predict_batches(one, a, batch_size=8), one.predict(a, verbose=0), rtol=1e-5, atol=1e-6
+    )
     ia, ib = keras.Input((4,), name="a"), keras.Input((2,), name="b")
     two = keras.Model([ia, ib], keras.layers.Dense(1)(keras.layers.Concatenate()([ia, ib])))
     want = two.predict([a, b], verbose=0)
-    np.testing.assert_allclose(predict_batches(two, [a, b], batch_size=10), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        predict_batches(two, [a, b], batch_size=10), want, rtol=1e-5, atol=1e-6
+    )
     np.testing.assert_allclose(predict_batches(two, {"a": a, "b": b}), want, rtol=1e-5, atol=1e-6)
     # a new model per fold, each predicting another number of rows: model.predict makes
     # TensorFlow warn about retracing from the 5th model on; this never does. (The model.predict
@@ -515,7 +579,9 @@ def test_trainer_refuses_nan_inputs_that_would_turn_every_weight_into_nan():
     bad = x.copy()
     bad[5, 1] = np.nan  # one value: Keras trained on, reported a finite loss, all weights NaN
     t = Trainer(loss="binary_crossentropy", epochs=1, batch_size=64, progress=False)
-    with pytest.raises(InputError, match=r"x has NaN or infinite values in 1 of 64 rows \(first row 5\)"):
+    with pytest.raises(
+        InputError, match=r"x has NaN or infinite values in 1 of 64 rows \(first row 5\)"
+    ):
         t.fit(lambda: build_mlp(4, hidden=(4,)), bad, y)
     with pytest.raises(InputError, match="validation x has NaN"):
         t.fit(lambda: build_mlp(4, hidden=(4,)), x, y, validation_data=(bad, y))
@@ -531,11 +597,15 @@ def test_trainer_and_predict_batches_check_inputs_against_the_model():
     mlp = build_mlp(4, hidden=(4,))
     # each of these was a bare Keras ValueError ("incompatible with the layer",
     # "Invalid dtype: str1024", "target.shape=(32, 2), output.shape=(32, 1)")
-    with pytest.raises(InputError, match=r"x has shape \(32, 3\), but the model input 'features' expects \(n, 4\)"):
+    with pytest.raises(
+        InputError, match=r"x has shape \(32, 3\), but the model input 'features' expects \(n, 4\)"
+    ):
         t.fit(mlp, x[:, :3], y)
     with pytest.raises(InputError, match="x must hold numbers, found dtype <U"):
         t.fit(mlp, x.astype(str), y)
-    with pytest.raises(InputError, match=r"y has 2 columns but the model has 1 output unit.*argmax"):
+    with pytest.raises(
+        InputError, match=r"y has 2 columns but the model has 1 output unit.*argmax"
+    ):
         t.fit(mlp, x, np.eye(2)[y])
     softmax = build_mlp(4, hidden=(4,), output_units=3, output_activation="softmax")
     with pytest.raises(InputError, match="sparse_categorical_crossentropy"):
@@ -547,10 +617,13 @@ def test_trainer_and_predict_batches_check_inputs_against_the_model():
         predict_batches(cnn, np.zeros((3, 50)))
     with pytest.raises(InputError, match=r"one sample\? add the sample axis"):
         predict_batches(cnn, np.zeros((50, 1)))
-    ens = build_ensemble(3, (2, 8, 8, 1), mlp_hidden=(4,), cnn_filters=(2,), cnn_dense=(4,),
-                         head=(2,))
+    ens = build_ensemble(
+        3, (2, 8, 8, 1), mlp_hidden=(4,), cnn_filters=(2,), cnn_dense=(4,), head=(2,)
+    )
     with pytest.raises(InputError, match=r"x\[1\] has 4 rows but x\[0\] has 5"):
-        predict_batches(ens, [np.zeros((5, 3)), np.zeros((4, 2, 8, 8, 1))])  # was a TF ConcatOp error
+        predict_batches(
+            ens, [np.zeros((5, 3)), np.zeros((4, 2, 8, 8, 1))]
+        )  # was a TF ConcatOp error
     with pytest.raises(InputError, match=r"takes 2 input\(s\) \['tabular', 'images'\]"):
         predict_batches(ens, [np.zeros((5, 3))])
     assert predict_batches(mlp, [x[:5]]).shape == (5, 1)

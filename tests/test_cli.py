@@ -83,7 +83,10 @@ def test_console_script_in_subprocess(tmp_path):
     )
     assert done.returncode == 0 and done.stdout.startswith("spacekit ")
     done = subprocess.run(
-        [str(exe), "datasets", "fetch", "nope"], capture_output=True, text=True, env=env,
+        [str(exe), "datasets", "fetch", "nope"],
+        capture_output=True,
+        text=True,
+        env=env,
         timeout=60,
     )
     assert done.returncode == 1

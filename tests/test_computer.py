@@ -202,8 +202,12 @@ def test_confusion_accepts_whole_float_labels_and_refuses_probabilities():
 # -- compute / Report ---------------------------------------------------------------------------
 def test_compute_binary_report_saves_run_folder(tmp_path):
     y, proba = _binary()
-    hist = {"loss": [0.7, 0.4], "val_loss": [0.8, 0.5], "accuracy": [0.6, 0.8],
-            "val_accuracy": [0.5, 0.7]}
+    hist = {
+        "loss": [0.7, 0.4],
+        "val_loss": [0.8, 0.5],
+        "accuracy": [0.6, 0.8],
+        "val_accuracy": [0.5, 0.7],
+    }
     report = compute(y, proba=proba, history=hist, labels=["no planet", "planet"], name="k2 test")
     assert isinstance(report, Report)
     assert set(report.figures) == {"history", "confusion", "confusion_normalized", "roc_pr"}
@@ -215,7 +219,11 @@ def test_compute_binary_report_saves_run_folder(tmp_path):
     assert run.path.parent == tmp_path / "k2"
     assert run.info["parameters"] == {"epochs": 2}
     assert {p.name for p in run.figures()} == {
-        "history.png", "confusion.png", "confusion_normalized.png", "roc_pr.png"}
+        "history.png",
+        "confusion.png",
+        "confusion_normalized.png",
+        "roc_pr.png",
+    }
     assert run.metrics["roc_auc"] == pytest.approx(report.metrics["roc_auc"])
     ev = json.loads((run.path / "evaluation.json").read_text())
     assert ev["task"] == "binary"
@@ -277,8 +285,9 @@ def test_compute_with_a_trained_keras_model(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(120, 4))
     y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(int)
-    trainer = Trainer(loss="binary_crossentropy", epochs=15, learning_rate=0.02, seed=0,
-                      progress=False)
+    trainer = Trainer(
+        loss="binary_crossentropy", epochs=15, learning_rate=0.02, seed=0, progress=False
+    )
     history = trainer.fit(build_mlp(4, hidden=(8,)), x, y, validation_data=(x, y))
     proba, classes = get_preds(trainer.model_, x)
     report = compute(y, proba=proba, history=history, name="mlp")
@@ -304,7 +313,8 @@ def test_classification_metrics_proba_with_named_or_many_classes():
     with pytest.raises(InputError, match=r"shape \(n, n_classes\)"):
         classification_metrics([0, 1, 2], [0, 1, 1], [0.1, 0.5, 0.9])
     m = classification_metrics(
-        ["star", "planet", "planet"], ["star", "planet", "star"],
+        ["star", "planet", "planet"],
+        ["star", "planet", "star"],
         [[0.1, 0.9], [0.8, 0.2], [0.6, 0.4]],  # columns: planet, star (sorted)
     )
     assert m["roc_auc_ovr"] == 1.0
@@ -380,8 +390,11 @@ def test_confusion_title_clear_of_colorbar_and_history_epochs_are_whole():
     FigureCanvasAgg(fig)
     renderer = fig.canvas.get_renderer()
     fig.canvas.draw()
-    texts = [t for t in [fig._suptitle, *(ax.title for ax in fig.axes)]
-             if t is not None and t.get_text() == title]
+    texts = [
+        t
+        for t in [fig._suptitle, *(ax.title for ax in fig.axes)]
+        if t is not None and t.get_text() == title
+    ]
     assert len(texts) == 1
     box = texts[0].get_window_extent(renderer)
     colorbar = fig.axes[1].get_window_extent(renderer)

@@ -53,8 +53,9 @@ def test_settings_config_file(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SPACEKIT_", "XDG_CONFIG"))}
     env.update(HOME=str(tmp_path), SPACEKIT_MAX_WORKERS="5")
     code = "from spacekit.config import conf; print(conf.timeout, conf.retries, conf.max_workers)"
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["30.0", "7", "5"]  # default, file, environment over file
     assert "['timeout'] are under a [spacekit] header and are ignored" in proc.stderr

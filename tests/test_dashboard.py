@@ -44,31 +44,37 @@ def make_runs(runs_dir: Path) -> dict[str, Run]:
         run = Run.create("k2", name, runs_dir=runs_dir, seed=i)
         run.write_metrics({"accuracy": 0.8 + 0.05 * i, "loss": 0.4 - 0.1 * i})
         fpr = np.linspace(0, 1, 11)
-        run.write_json("evaluation.json", {
-            "task": "binary",
-            "history": {"loss": [0.9, 0.6, 0.4], "val_loss": [1.0, 0.7, 0.5]},
-            "roc": {"fpr": fpr, "tpr": np.sqrt(fpr), "auc": 0.8 + 0.05 * i},
-            "pr": {"precision": 1 - fpr / 2, "recall": fpr, "ap": 0.7},
-            "confusion": {"labels": ["no", "yes"], "matrix": [[40, 4 + i], [6, 30]]},
-        })
+        run.write_json(
+            "evaluation.json",
+            {
+                "task": "binary",
+                "history": {"loss": [0.9, 0.6, 0.4], "val_loss": [1.0, 0.7, 0.5]},
+                "roc": {"fpr": fpr, "tpr": np.sqrt(fpr), "auc": 0.8 + 0.05 * i},
+                "pr": {"precision": 1 - fpr / 2, "recall": fpr, "ap": 0.7},
+                "confusion": {"labels": ["no", "yes"], "matrix": [[40, 4 + i], [6, 30]]},
+            },
+        )
         runs[name] = run
     import pandas as pd
 
-    runs["cnn-a"].write_predictions(pd.DataFrame({
-        "y_true": rng.integers(0, 2, 40), "proba": rng.uniform(0, 1, 40)}))
+    runs["cnn-a"].write_predictions(
+        pd.DataFrame({"y_true": rng.integers(0, 2, 40), "proba": rng.uniform(0, 1, 40)})
+    )
     reg = Run.create("hst_cal", "regressor", runs_dir=runs_dir)
     y = rng.gamma(2.0, 2.0, 50)
     reg.write_metrics({"rmse": 0.5, "r2": {"value": 0.9, "unit": ""}})
-    reg.write_json("evaluation.json", {"task": "regression",
-                                       "residuals": {"y_true": y, "y_pred": y + 0.1}})
+    reg.write_json(
+        "evaluation.json", {"task": "regression", "residuals": {"y_true": y, "y_pred": y + 0.1}}
+    )
     runs["regressor"] = reg
     return runs
 
 
 # -- data ----------------------------------------------------------------------------------
 def test_flatten_metrics_keeps_numbers_and_nests():
-    out = flatten_metrics({"a": 1, "b": {"c": 2.5, "d": "x"}, "e": True,
-                           "q": {"value": 3.0, "unit": "d"}})
+    out = flatten_metrics(
+        {"a": 1, "b": {"c": 2.5, "d": "x"}, "e": True, "q": {"value": 3.0, "unit": "d"}}
+    )
     assert out == {"a": 1.0, "b.c": 2.5, "q": 3.0}
 
 
@@ -100,15 +106,26 @@ def test_read_evaluation_rejects_non_object(tmp_path):
 
 
 def test_label_columns():
-    cal = hst_cal_labels(__import__("pandas").DataFrame(
-        {"instr": [0, 1, 2, 3], "detector": [1, 0, 0, 1], "mem_bin": [0, 1, 2, 3],
-         "dtype": [1, 0, 1, 0]}))
+    cal = hst_cal_labels(
+        __import__("pandas").DataFrame(
+            {
+                "instr": [0, 1, 2, 3],
+                "detector": [1, 0, 0, 1],
+                "mem_bin": [0, 1, 2, 3],
+                "dtype": [1, 0, 1, 0],
+            }
+        )
+    )
     assert cal["instrument"].tolist() == ["ACS", "COS", "STIS", "WFC3"]
     assert cal["memory_bin"].iloc[3].startswith("3")
-    svm = svm_labels(__import__("pandas").DataFrame(
-        {"index": ["hst_12109_01_wfc3_uvis_total_ibfn01"], "label": [0.0]}))
+    svm = svm_labels(
+        __import__("pandas").DataFrame(
+            {"index": ["hst_12109_01_wfc3_uvis_total_ibfn01"], "label": [0.0]}
+        )
+    )
     assert svm[["instrument", "detector", "alignment"]].values.tolist() == [
-        ["WFC3", "UVIS", "aligned"]]
+        ["WFC3", "UVIS", "aligned"]
+    ]
 
 
 def test_example_tables_and_svm_images_from_the_real_data(shared_data):
@@ -145,22 +162,36 @@ def test_metrics_bars_give_each_metric_its_own_axis():
     """An RMSE in GB next to one in seconds: on one shared axis the GB bars were invisible."""
     import pandas as pd
 
-    t = pd.DataFrame({"memory.rmse": [3.9, 4.1], "wallclock.rmse": [17_700.0, 18_000.0]},
-                     index=["run a", "run b"])
+    t = pd.DataFrame(
+        {"memory.rmse": [3.9, 4.1], "wallclock.rmse": [17_700.0, 18_000.0]},
+        index=["run a", "run b"],
+    )
     fig = F.metrics_bar_figure(t, ["memory.rmse", "wallclock.rmse"])
-    axes = {m: {bar.yaxis for bar in fig.data if bar.hovertemplate.startswith(m)}
-            for m in t.columns}
+    axes = {
+        m: {bar.yaxis for bar in fig.data if bar.hovertemplate.startswith(m)} for m in t.columns
+    }
     assert len(axes["memory.rmse"]) == 1 and axes["memory.rmse"] != axes["wallclock.rmse"]
     assert [b.name for b in fig.data if b.showlegend] == ["run a", "run b"]
     assert {b.marker.color for b in fig.data if b.name == "run a"} == {
-        next(b.marker.color for b in fig.data if b.name == "run a")}
+        next(b.marker.color for b in fig.data if b.name == "run a")
+    }
 
 
 def test_figures_per_class_curves_and_empty_states():
-    rec = {"m": {"roc": {"fpr": [[0, 1], [0, 0.5, 1]], "tpr": [[0, 1], [0, 0.9, 1]],
-                         "auc": [0.5, 0.7], "labels": ["a", "b"]}}}
-    assert [t.name for t in F.roc_figure(rec).data][:2] == ["m [a] (AUC 0.500)",
-                                                            "m [b] (AUC 0.700)"]
+    rec = {
+        "m": {
+            "roc": {
+                "fpr": [[0, 1], [0, 0.5, 1]],
+                "tpr": [[0, 1], [0, 0.9, 1]],
+                "auc": [0.5, 0.7],
+                "labels": ["a", "b"],
+            }
+        }
+    }
+    assert [t.name for t in F.roc_figure(rec).data][:2] == [
+        "m [a] (AUC 0.500)",
+        "m [b] (AUC 0.700)",
+    ]
     rec = {"m": {"pr": {"a": {"precision": [1, 0], "recall": [0, 1], "ap": 0.5}}}}
     assert F.pr_figure(rec).data[0].name == "m [a] (AP 0.500)"
     assert F.confusion_figure({"m": {}}).layout.annotations[0].text.startswith("no confusion")
@@ -205,8 +236,9 @@ def test_job_manager_reports_progress_and_errors():
     gate.set()
     done = jobs.wait(slow_id, timeout=10)
     assert done["state"] == "done" and done["result"] == "ok" and done["progress"] == 1.0
-    bad = jobs.wait(jobs.submit(lambda report: (_ for _ in ()).throw(InputError("bad input"))),
-                    timeout=10)
+    bad = jobs.wait(
+        jobs.submit(lambda report: (_ for _ in ()).throw(InputError("bad input"))), timeout=10
+    )
     assert bad["state"] == "failed" and bad["error"] == "bad input"
     with pytest.raises(InputError, match="no dashboard job"):
         jobs.status("missing")
@@ -230,11 +262,13 @@ def test_parse_upload_of_a_real_memmodelfeatures_file(shared_data):
     # is a FormatError naming the file
     for bad in (b"n_files=2\ntotal_mb 4\n", b"n_files=2\xff\n"):
         with pytest.raises(FormatError, match="x_MemModelFeatures.txt"):
-            predict_page.parse_upload("data:text/plain;base64," + base64.b64encode(bad).decode(),
-                                      "x_MemModelFeatures.txt")
+            predict_page.parse_upload(
+                "data:text/plain;base64," + base64.b64encode(bad).decode(), "x_MemModelFeatures.txt"
+            )
     with pytest.raises(FormatError, match="n_files"):
-        predict_page.parse_upload("data:text/plain;base64," + base64.b64encode(b"a=1").decode(),
-                                  "x.txt")
+        predict_page.parse_upload(
+            "data:text/plain;base64," + base64.b64encode(b"a=1").decode(), "x.txt"
+        )
     with pytest.raises(InputError, match="9 characters"):
         predict_page.features_from_form({"ipst": "abc", "n_files": 1, "total_mb": 1})
     with pytest.raises(InputError, match="n_files"):
@@ -254,8 +288,7 @@ def test_create_app_routes(tmp_path):
     assert "url" in str(layout) and "page" in str(layout)
     app.spacekit.jobs.shutdown()
     with pytest.raises(InputError, match="folder of run folders"):
-        create_app(runs_dir=tmp_path / "k2" / next(iter(os.listdir(tmp_path / "k2"))) /
-                   "run.json")
+        create_app(runs_dir=tmp_path / "k2" / next(iter(os.listdir(tmp_path / "k2"))) / "run.json")
 
 
 def test_cli_parser_has_dashboard():
@@ -282,11 +315,20 @@ def test_docker_entry_command_serves_pages(tmp_path):
     make_runs(tmp_path / "runs")
     port = _free_port()
     exe = Path(sys.executable).with_name("spacekit")
-    cmd = [str(exe), "dashboard", "--host", "0.0.0.0", "--port", str(port),
-           "--runs", str(tmp_path / "runs")]
+    cmd = [
+        str(exe),
+        "dashboard",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(port),
+        "--runs",
+        str(tmp_path / "runs"),
+    ]
     env = dict(os.environ, SPACEKIT_PROGRESS="0")
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -339,8 +381,10 @@ def test_entry_command_on_a_taken_port_says_so(tmp_path, capsys, debug):
     assert rc == 1
     assert f"port {port} is already in use" in out.err and "--port" in out.err
     assert "open http" not in out.out
-    rc = main(["dashboard", "--host", "10.255.255.1", "--port", str(port), "--runs",
-               str(tmp_path)] + debug)
+    rc = main(
+        ["dashboard", "--host", "10.255.255.1", "--port", str(port), "--runs", str(tmp_path)]
+        + debug
+    )
     out = capsys.readouterr()
     assert rc == 1 and "cannot listen on 10.255.255.1" in out.err and "0.0.0.0" in out.err
 
@@ -348,8 +392,7 @@ def test_entry_command_on_a_taken_port_says_so(tmp_path, capsys, debug):
 def test_dockerfile_lints_clean_and_matches_the_entry_command():
     dockerfile = ROOT / "docker" / "Dockerfile"
     hadolint = shutil.which("hadolint") or str(Path(sys.executable).with_name("hadolint"))
-    out = subprocess.run([hadolint, str(dockerfile)], capture_output=True, text=True,
-                         timeout=60)
+    out = subprocess.run([hadolint, str(dockerfile)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
     text = dockerfile.read_text()
     assert "EXPOSE 8050" in text and "HEALTHCHECK" in text and "/healthz" in text
@@ -360,8 +403,7 @@ def test_dockerfile_lints_clean_and_matches_the_entry_command():
     assert ".venv" in (ROOT / ".dockerignore").read_text()
 
 
-def test_quick_training_job_reports_progress_and_returns_the_model_folder(tmp_path,
-                                                                          monkeypatch):
+def test_quick_training_job_reports_progress_and_returns_the_model_folder(tmp_path, monkeypatch):
     """The Predict page's "Train a quick model" job, with a stand-in for the (minute-long on
     this machine) hst_cal training that writes a run folder the same way."""
     import spacekit.skopes.hst.cal as cal
@@ -412,8 +454,13 @@ def test_reports_saved_by_computer_render(tmp_path):
     rng = np.random.default_rng(3)
     y = rng.integers(0, 2, 60)
     proba = np.clip(y * 0.6 + rng.uniform(0, 0.4, 60), 0, 1)
-    compute(y, proba=proba, history={"loss": [0.7, 0.5], "val_loss": [0.8, 0.6]},
-            name="binary", backend="plotly").save(tmp_path, app="k2")
+    compute(
+        y,
+        proba=proba,
+        history={"loss": [0.7, 0.5], "val_loss": [0.8, 0.6]},
+        name="binary",
+        backend="plotly",
+    ).save(tmp_path, app="k2")
     y3 = rng.integers(0, 3, 60)
     p3 = rng.dirichlet(np.ones(3), 60)
     compute(y3, proba=p3, task="multiclass", name="multi").save(tmp_path, app="hst_cal")
@@ -451,7 +498,9 @@ def test_reports_saved_by_computer_render(tmp_path):
     assert {"Graph", "Img"} <= shown  # plotly specs redrawn natively, PNGs inline
 
     # an empty PNG (a run killed while saving) is named, not shown as a broken image
-    png_run = next(r for r in evaluation_runs(tmp_path) if any(p.suffix == ".png" for p in r.figures()))
+    png_run = next(
+        r for r in evaluation_runs(tmp_path) if any(p.suffix == ".png" for p in r.figures())
+    )
     pngs = [p for p in png_run.figures() if p.suffix == ".png"]
     pngs[0].write_bytes(b"")
     again = saved_figures(Ctx, [run_id(png_run, tmp_path)])
@@ -470,8 +519,11 @@ def test_explore_lists_run_predictions(tmp_path):
     Ctx = DashboardContext(runs_dir=tmp_path, jobs=None)
     values = [o["value"] for o in explore.table_options(Ctx)]
     key = "run:" + run_id(runs["cnn-a"], tmp_path)
-    assert values[:3] == ["hst_cal_2021_05_11", "hst_cal_categorized_subset_2021_08",
-                          "svm_labeled_2021_07_28"] and key in values
+    assert (
+        values[:3]
+        == ["hst_cal_2021_05_11", "hst_cal_categorized_subset_2021_08", "svm_labeled_2021_07_28"]
+        and key in values
+    )
     frame = explore.table(Ctx, key)
     assert list(frame.columns) == ["y_true", "proba"] and len(frame) == 40
     with pytest.raises(DataNotFoundError, match="no predictions.csv"):
@@ -522,9 +574,11 @@ def test_a_runs_folder_pointed_at_the_wrong_level_says_which_to_use(tmp_path):
     run = Run.create("hst_cal", "train", runs_dir=tmp_path / "runs")
     run.write_metrics({"accuracy": 0.5})
     root = (tmp_path / "runs").resolve()
-    for folder, expected in ((run.path.parent, "folder of one app"),
-                             (run.path, "single run folder"),
-                             (tmp_path / "typo", "does not exist")):
+    for folder, expected in (
+        (run.path.parent, "folder of one app"),
+        (run.path, "single run folder"),
+        (tmp_path / "typo", "does not exist"),
+    ):
         ctx = DashboardContext(runs_dir=folder, jobs=None)
         page = str(home.layout(ctx))
         assert expected in page, page
@@ -578,10 +632,17 @@ def test_evaluate_page_compares_hst_cal_headline_metrics_by_default():
     # first and hid the numbers the app is judged by
     from spacekit.dashboard.pages.evaluate import _default_metrics
 
-    columns = ["out_of_fold.n_rows", "out_of_fold.bin_accuracy", "out_of_fold.under_bin_rate",
-               "out_of_fold.over_bin_rate", "out_of_fold.memory_rmse_gb",
-               "out_of_fold.wallclock_mdape", "out_of_fold.wallclock_under_rate",
-               "selection.memory.scores.trees.rmse", "selection.memory.scores.blend.rmse"]
+    columns = [
+        "out_of_fold.n_rows",
+        "out_of_fold.bin_accuracy",
+        "out_of_fold.under_bin_rate",
+        "out_of_fold.over_bin_rate",
+        "out_of_fold.memory_rmse_gb",
+        "out_of_fold.wallclock_mdape",
+        "out_of_fold.wallclock_under_rate",
+        "selection.memory.scores.trees.rmse",
+        "selection.memory.scores.blend.rmse",
+    ]
     assert _default_metrics(columns) == columns[1:7]
     assert _default_metrics(["loss", "accuracy", "n"]) == ["loss", "accuracy"]
     assert _default_metrics(["a", "b"]) == ["a", "b"]

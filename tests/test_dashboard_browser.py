@@ -47,12 +47,19 @@ def test_runs_and_evaluate_pages(dashboard, page, artifacts):
     page.wait_for_selector("#runs-table")
     assert page.locator("#runs-table tbody tr").count() == 3
     page.click("#nav-evaluate")
-    for graph in ("#eval-roc", "#eval-pr", "#eval-history", "#eval-confusion",
-                  "#eval-residuals", "#eval-metrics-bar"):
+    for graph in (
+        "#eval-roc",
+        "#eval-pr",
+        "#eval-history",
+        "#eval-confusion",
+        "#eval-residuals",
+        "#eval-metrics-bar",
+    ):
         _wait_plot(page, graph)
     # Two ROC curves side by side (plus the chance line), two confusion heatmaps.
     page.wait_for_function(
-        "document.querySelectorAll('#eval-roc .scatterlayer .trace').length === 3")
+        "document.querySelectorAll('#eval-roc .scatterlayer .trace').length === 3"
+    )
     legend = _texts(page, "#eval-roc .legendtext")
     assert any("AUC 0.850" in t for t in legend) and any("AUC 0.800" in t for t in legend)
     assert page.locator("#eval-confusion .heatmaplayer image, #eval-confusion .hm").count() >= 1
@@ -61,13 +68,13 @@ def test_runs_and_evaluate_pages(dashboard, page, artifacts):
     _shot(page, artifacts, "evaluate")
 
 
-def test_evaluate_page_of_a_run_with_many_metrics_keeps_the_page_width(tmp_path, live_server,
-                                                                       page, artifacts):
+def test_evaluate_page_of_a_run_with_many_metrics_keeps_the_page_width(
+    tmp_path, live_server, page, artifacts
+):
     """hst_cal training writes ~60 metrics: as table columns they made the page 11,450 px
     wide; metrics are rows now, and any wide table scrolls inside its card."""
     run = Run.create("hst_cal", "train", runs_dir=tmp_path / "runs")
-    run.write_metrics({"out_of_fold": {f"some_long_metric_name_{i:02d}": i / 7
-                                       for i in range(60)}})
+    run.write_metrics({"out_of_fold": {f"some_long_metric_name_{i:02d}": i / 7 for i in range(60)}})
     app = create_app(runs_dir=tmp_path / "runs", max_workers=1)
     try:
         page.goto(live_server(app.server) + "/evaluate")
@@ -85,15 +92,15 @@ def test_explore_page_plots_and_switches_plot_kind(dashboard, page, artifacts, s
     url, _ = dashboard
     page.goto(url + "/explore")
     _wait_plot(page, "#explore-graph", timeout=60_000)
-    page.wait_for_function(
-        "document.querySelectorAll('#explore-graph .legendtext').length >= 4")
+    page.wait_for_function("document.querySelectorAll('#explore-graph .legendtext').length >= 4")
     legend = _texts(page, "#explore-graph .legendtext")
     assert {"ACS", "COS", "STIS", "WFC3"} <= set(legend)
     assert "29,191 rows" in page.locator("#explore-summary").inner_text()
     page.get_by_label("histogram").check()
     page.wait_for_function(
         "document.querySelector('#explore-graph .gtitle') && "
-        "document.querySelector('#explore-graph .gtitle').textContent.includes('histogram')")
+        "document.querySelector('#explore-graph .gtitle').textContent.includes('histogram')"
+    )
     assert page.locator("#explore-graph .barlayer .trace").count() >= 4
     _shot(page, artifacts, "explore")
     # A run's predictions.csv is explorable too.
@@ -101,7 +108,8 @@ def test_explore_page_plots_and_switches_plot_kind(dashboard, page, artifacts, s
     page.locator(".dash-dropdown-option", has_text="predictions of k2").click()
     page.wait_for_function(
         "document.querySelector('#explore-graph .gtitle') && "
-        "document.querySelector('#explore-graph .gtitle').textContent.startsWith('run:k2/')")
+        "document.querySelector('#explore-graph .gtitle').textContent.startsWith('run:k2/')"
+    )
     assert "40 rows" in page.locator("#explore-summary").inner_text()
 
 
@@ -121,13 +129,24 @@ def _stand_in_predictor():
     from spacekit.skopes.hst.cal.predict import CalPredictor
 
     meta = {
-        "transform": {"columns": [0, 1], "lambdas": [0.0, 0.0], "means": [0.0, 0.0],
-                      "scales": [1.0, 1.0], "n_features_in": 9},
-        "calibration": {"bin_log_margin": 0.3, "memory_log_margin": 0.5,
-                        "wallclock_log_margin": 1.0, "under_bin_target": 0.005,
-                        "wallclock_coverage": 0.99},
-        "models": {k: {"kind": "stand-in", "target_transform": "none"}
-                   for k in ("bin", "memory", "wallclock")},
+        "transform": {
+            "columns": [0, 1],
+            "lambdas": [0.0, 0.0],
+            "means": [0.0, 0.0],
+            "scales": [1.0, 1.0],
+            "n_features_in": 9,
+        },
+        "calibration": {
+            "bin_log_margin": 0.3,
+            "memory_log_margin": 0.5,
+            "wallclock_log_margin": 1.0,
+            "under_bin_target": 0.005,
+            "wallclock_coverage": 0.99,
+        },
+        "models": {
+            k: {"kind": "stand-in", "target_transform": "none"}
+            for k in ("bin", "memory", "wallclock")
+        },
         "created": "stand-in",
     }
     models = {
@@ -138,8 +157,9 @@ def _stand_in_predictor():
     return CalPredictor(meta, models, model_dir="stand-in")
 
 
-def test_predict_page_upload_form_returns_numbers(dashboard, page, artifacts, shared_data,
-                                                  monkeypatch, tmp_path):
+def test_predict_page_upload_form_returns_numbers(
+    dashboard, page, artifacts, shared_data, monkeypatch, tmp_path
+):
     url, app = dashboard
     run = Run.create("hst_cal", "model", runs_dir=app.spacekit.runs_dir)
     run.model_dir.mkdir()
@@ -181,10 +201,12 @@ def test_lightcurve_upload_shows_period(dashboard, page, artifacts, shared_data)
     progress bar, and finds planet b (10.054 d) or c (24.646 d)."""
     url, _ = dashboard
     page.goto(url + "/lightcurves")
-    page.set_input_files("#lc-upload input[type=file]",
-                         str(shared_data / "lightcurves" / "EPIC201367065.csv"))
+    page.set_input_files(
+        "#lc-upload input[type=file]", str(shared_data / "lightcurves" / "EPIC201367065.csv")
+    )
     page.wait_for_function(
-        "document.querySelector('#lc-source').textContent.includes('EPIC201367065.csv')")
+        "document.querySelector('#lc-source').textContent.includes('EPIC201367065.csv')"
+    )
     page.click("#lc-run")
     page.wait_for_selector("#lc-progress progress", state="visible")
     page.wait_for_selector("#lc-period", timeout=60_000)

@@ -22,12 +22,28 @@ from spacekit.datasets.registry import REGISTRY, DataFile, Dataset, Source
 from spacekit.exceptions import ChecksumError, DataNotFoundError, UnknownDatasetError
 
 CONTRACT_NAMES = [
-    "hst_cal_2021_05_11", "hst_cal_ddb_export_2021_05_11", "hst_cal_categorized_subset_2021_08",
-    "hst_cal_training_metadata_2021_05", "hst_cal_sample_20", "hst_cal_memmodel_features",
-    "svm_labeled_2021_07_28", "svm_unlabeled_2021_10_06", "svm_raw_2021_11_02",
-    "svm_img_pred_2samples", "svm_prep", "jwst_cal_encoder_pairs", "jwst_cal_tx_data_image",
-    "jwst_cal_tx_data_spec", "lc_k2_3", "lc_wasp_126", "lc_hat_p_7", "lc_kepler_90_q3",
-    "lc_kepler_90_q4", "lc_kepler_90_q5", "lc_kic_10002792", "k2_exoplanet_train",
+    "hst_cal_2021_05_11",
+    "hst_cal_ddb_export_2021_05_11",
+    "hst_cal_categorized_subset_2021_08",
+    "hst_cal_training_metadata_2021_05",
+    "hst_cal_sample_20",
+    "hst_cal_memmodel_features",
+    "svm_labeled_2021_07_28",
+    "svm_unlabeled_2021_10_06",
+    "svm_raw_2021_11_02",
+    "svm_img_pred_2samples",
+    "svm_prep",
+    "jwst_cal_encoder_pairs",
+    "jwst_cal_tx_data_image",
+    "jwst_cal_tx_data_spec",
+    "lc_k2_3",
+    "lc_wasp_126",
+    "lc_hat_p_7",
+    "lc_kepler_90_q3",
+    "lc_kepler_90_q4",
+    "lc_kepler_90_q5",
+    "lc_kic_10002792",
+    "k2_exoplanet_train",
     "k2_exoplanet_test",
 ]
 
@@ -45,7 +61,8 @@ def _files_in(folder: Path) -> list[str]:
     if not folder.exists():
         return []
     return sorted(
-        str(p.relative_to(folder)) for p in folder.rglob("*")
+        str(p.relative_to(folder))
+        for p in folder.rglob("*")
         if p.is_file() and p.relative_to(folder).parts[0] != "locks"
     )
 
@@ -113,8 +130,13 @@ def test_load_tables_json_arrays_collections(cache):
     assert len(feats) == 21 and "j8c601020" in feats
     assert "n_files=" in feats["j8c601020"].read_text()
     prep = datasets.load("svm_prep")
-    assert set(prep) == {"scraped_fits", "scraped_mast", "scrubbed_cols", "single_reg",
-                         "single_scrub"}
+    assert set(prep) == {
+        "scraped_fits",
+        "scraped_mast",
+        "scrubbed_cols",
+        "single_reg",
+        "single_scrub",
+    }
     assert all(len(v) == 1 for v in prep.values())
     with pytest.raises(Exception, match="missing required"):
         datasets.load("hst_cal_sample_20", required=["no_such_column"])
@@ -166,8 +188,9 @@ def _bad_mirror(tmp_path, payload: bytes) -> Path:
     return target
 
 
-def test_a_damaged_mirror_file_is_skipped_for_the_source(http_root, cache, monkeypatch,
-                                                         tmp_path, caplog):
+def test_a_damaged_mirror_file_is_skipped_for_the_source(
+    http_root, cache, monkeypatch, tmp_path, caplog
+):
     """A damaged file in a folder mirror stopped every fetch with 'delete it and fetch
     again' (advice to delete from a shared mirror); the source is tried instead now."""
     payload = b"a,b\n1,2\n3,4\n"
@@ -307,7 +330,7 @@ def test_network_unknown_sha_warns_and_records(http_root, cache, no_mirror, monk
 
 
 def test_network_unknown_sha_bad_format_is_rejected(http_root, cache, no_mirror, monkeypatch):
-    (http_root.root / "data.csv").write_bytes(b"\x00\x01\x02 not,a\ncsv\x00\"\n\"")
+    (http_root.root / "data.csv").write_bytes(b'\x00\x01\x02 not,a\ncsv\x00"\n"')
     entry = _entry("t_fmt", f"{http_root.url}/data.csv", b"", sha=None, size=False, reader="json")
     monkeypatch.setitem(REGISTRY, "t_fmt", entry)
     with pytest.raises(Exception, match="not a valid json file"):
@@ -328,7 +351,8 @@ def test_network_archive_member(http_root, cache, no_mirror, monkeypatch):
     assert datasets.load("t_zip")["y"].tolist() == [6]
     # a member path that moved inside the archive is found by its file name
     moved = dataclasses.replace(
-        good, name="t_zip2",
+        good,
+        name="t_zip2",
         files=(dataclasses.replace(good.files[0], source=Source(url, member="table.csv")),),
     )
     monkeypatch.setitem(REGISTRY, "t_zip2", moved)
@@ -345,17 +369,29 @@ def test_s3_mirror(s3_bucket, s3_endpoint, shared_data, cache, monkeypatch):
     import boto3
 
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
-    for rel in ["hst_cal/hst_cal_sample_20.csv",
-                *(f"hst_svm/prep/{f.filename}" for f in REGISTRY["svm_prep"].files)]:
-        client.put_object(Bucket=s3_bucket, Key=f"mirror/{rel}",
-                          Body=(shared_data / rel).read_bytes())
+    for rel in [
+        "hst_cal/hst_cal_sample_20.csv",
+        *(f"hst_svm/prep/{f.filename}" for f in REGISTRY["svm_prep"].files),
+    ]:
+        client.put_object(
+            Bucket=s3_bucket, Key=f"mirror/{rel}", Body=(shared_data / rel).read_bytes()
+        )
     client.put_object(Bucket=s3_bucket, Key="mirror/jwst_cal/encoder_pairs.json", Body=b"{}")
     monkeypatch.setenv("SPACEKIT_DATA_MIRROR", f"s3://{s3_bucket}/mirror")
     # the damaged object's canonical source is unreachable (nothing listens on port 1)
     pairs = REGISTRY["jwst_cal_encoder_pairs"]
-    monkeypatch.setitem(REGISTRY, "jwst_cal_encoder_pairs", dataclasses.replace(
-        pairs, files=(dataclasses.replace(
-            pairs.files[0], source=Source("http://127.0.0.1:1/encoder_pairs.json")),)))
+    monkeypatch.setitem(
+        REGISTRY,
+        "jwst_cal_encoder_pairs",
+        dataclasses.replace(
+            pairs,
+            files=(
+                dataclasses.replace(
+                    pairs.files[0], source=Source("http://127.0.0.1:1/encoder_pairs.json")
+                ),
+            ),
+        ),
+    )
 
     path = datasets.fetch("hst_cal_sample_20")
     assert path == datasets.cache_path("hst_cal_sample_20")
@@ -370,9 +406,10 @@ def test_s3_mirror(s3_bucket, s3_endpoint, shared_data, cache, monkeypatch):
     with conf.set_temp("retries", 1), conf.set_temp("timeout", 2):
         with pytest.raises(ChecksumError, match=r"s3://.*encoder_pairs.json.*failed too"):
             datasets.fetch("jwst_cal_encoder_pairs")
-    assert not (cache / "datasets" / "jwst_cal_encoder_pairs").exists() or _files_in(
-        cache / "datasets" / "jwst_cal_encoder_pairs"
-    ) == []
+    assert (
+        not (cache / "datasets" / "jwst_cal_encoder_pairs").exists()
+        or _files_in(cache / "datasets" / "jwst_cal_encoder_pairs") == []
+    )
 
 
 # -- the demo step --------------------------------------------------------------------
@@ -386,7 +423,8 @@ def test_demo_summary(tmp_path, cache):
     assert "k2_exoplanet_train: skipped" in text
     assert f"{len(REGISTRY) - 2} of {len(REGISTRY)} registered datasets loaded" in text
     assert set(table.loc[table.status != "ok", "name"]) == {
-        "k2_exoplanet_train", "k2_exoplanet_test"
+        "k2_exoplanet_train",
+        "k2_exoplanet_test",
     }
     assert not (tmp_path / "runs").exists(), "the datasets step writes no run folder"
 
@@ -415,8 +453,13 @@ def test_load_real_light_curve():
 
 
 @pytest.mark.parametrize(
-    "module", ["spacekit.datasets", "spacekit.datasets.core", "spacekit.datasets.registry",
-               "spacekit.datasets.demo"],
+    "module",
+    [
+        "spacekit.datasets",
+        "spacekit.datasets.core",
+        "spacekit.datasets.registry",
+        "spacekit.datasets.demo",
+    ],
 )
 def test_docstring_examples_run(module, cache):
     import doctest

@@ -30,8 +30,12 @@ def test_example_runs(name, tmp_path, _session_cache):
     env = dict(os.environ, SPACEKIT_PROGRESS="0", MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="3")
     # examples use the documented relative mirror path when run from the repository root
     proc = subprocess.run(
-        [sys.executable, str(EXAMPLES / name)], cwd=EXAMPLES.parent, env=env,
-        capture_output=True, text=True, timeout=600,
+        [sys.executable, str(EXAMPLES / name)],
+        cwd=EXAMPLES.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr

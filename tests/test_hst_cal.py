@@ -72,9 +72,15 @@ def test_silent_production_mappings_warn():
     with pytest.warns(CalFeatureWarning, match="unknown key 'FOO'"):
         parse_memmodel_features("n_files=1\ntotal_mb=2\nFOO=1", "ib8t01010")
     with pytest.warns(CalFeatureWarning, match="CRSPLIT='many'"):
-        assert parse_memmodel_features("n_files=1\ntotal_mb=2\nCRSPLIT=many", "j8c601020")["crsplit"] == 2
+        assert (
+            parse_memmodel_features("n_files=1\ntotal_mb=2\nCRSPLIT=many", "j8c601020")["crsplit"]
+            == 2
+        )
     with pytest.warns(CalFeatureWarning, match="DETECTOR='uvis'"):  # production is case-sensitive
-        assert parse_memmodel_features("n_files=1\ntotal_mb=2\nDETECTOR=uvis", "ib8t01010")["detector"] == 0
+        assert (
+            parse_memmodel_features("n_files=1\ntotal_mb=2\nDETECTOR=uvis", "ib8t01010")["detector"]
+            == 0
+        )
 
 
 def test_prepare_table_formats(shared_data):
@@ -102,7 +108,9 @@ def test_power_standardizer_matches_sklearn_and_round_trips():
     from spacekit.skopes.hst.cal.transform import PowerStandardizer
 
     rng = np.random.default_rng(0)
-    X = np.column_stack([rng.integers(1, 60, 300), rng.gamma(1.5, 40, 300), rng.integers(0, 2, 300)]).astype(float)
+    X = np.column_stack(
+        [rng.integers(1, 60, 300), rng.gamma(1.5, 40, 300), rng.integers(0, 2, 300)]
+    ).astype(float)
     t = PowerStandardizer(columns=(0, 1)).fit(X)
     ref = PowerTransformer(method="yeo-johnson").fit(X[:, :2])
     np.testing.assert_allclose(t.lambdas_, ref.lambdas_, rtol=1e-3)
@@ -165,8 +173,9 @@ def test_tree_export_is_exact():
         assert np.array_equal(t.raw_predict(Xb), est._raw_predict(Xb))
         assert np.array_equal(t.raw_predict(Xb[:7]), est._raw_predict(Xb[:7]))
         assert np.array_equal(t.raw_predict(Xb, chunk_size=300), est._raw_predict(Xb))
-    wide = HistGradientBoostingRegressor(max_iter=5, max_leaf_nodes=100, min_samples_leaf=2,
-                                         random_state=0).fit(X, yr)
+    wide = HistGradientBoostingRegressor(
+        max_iter=5, max_leaf_nodes=100, min_samples_leaf=2, random_state=0
+    ).fit(X, yr)
     tw = TreeEnsemble.from_sklearn(wide)
     assert tw._bitvector_tables() is None
     assert np.array_equal(tw.raw_predict(Xb), wide._raw_predict(Xb))
@@ -181,7 +190,9 @@ def test_tree_export_save_load(tmp_path):
     reg = HistGradientBoostingRegressor(max_iter=5, min_samples_leaf=2).fit(X, X[:, 0] ** 2)
     t = TreeEnsemble.from_sklearn(reg)
     spec = save_exported(t, tmp_path / "m.npz")
-    assert np.array_equal(load_exported(tmp_path / "m.npz", json.loads(json.dumps(spec))).predict(X), reg.predict(X))
+    assert np.array_equal(
+        load_exported(tmp_path / "m.npz", json.loads(json.dumps(spec))).predict(X), reg.predict(X)
+    )
 
 
 def test_keras_export_matches_to_1e5(tmp_path):
@@ -197,14 +208,18 @@ def test_keras_export_matches_to_1e5(tmp_path):
         assert got.shape == (257, out_dim)
         np.testing.assert_allclose(got, ref, atol=1e-5, rtol=1e-5)
         spec = save_exported(net, tmp_path / f"{target}.npz")
-        np.testing.assert_allclose(load_exported(tmp_path / f"{target}.npz", spec).predict(X), ref, atol=1e-5, rtol=1e-5)
+        np.testing.assert_allclose(
+            load_exported(tmp_path / f"{target}.npz", spec).predict(X), ref, atol=1e-5, rtol=1e-5
+        )
 
 
 def _random_net(rng, dims, hidden_act="relu", out_act="linear"):
     from spacekit.skopes.hst.cal.export import DenseNetwork
 
-    layers = [(rng.normal(0, (2 / a) ** 0.5, (a, b)), rng.normal(0, 0.1, b), hidden_act)
-              for a, b in zip(dims[:-1], dims[1:], strict=True)]
+    layers = [
+        (rng.normal(0, (2 / a) ** 0.5, (a, b)), rng.normal(0, 0.1, b), hidden_act)
+        for a, b in zip(dims[:-1], dims[1:], strict=True)
+    ]
     layers[-1] = (layers[-1][0], layers[-1][1], out_act)
     return DenseNetwork(layers)
 
@@ -235,10 +250,18 @@ def test_predict_dense_chunked_threaded_fused_equals_unchunked():
     for ref, got in zip(refs, whole, strict=True):
         assert got.dtype == np.float32
         np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)
-    for kw in ({"chunk_size": 1000, "n_threads": 1}, {"chunk_size": 777, "n_threads": 3}, {"chunk_size": 4096}):
-        for got, ref in zip(predict_dense(nets[:3], X, **kw), whole[:3], strict=True):  # fused first layers
+    for kw in (
+        {"chunk_size": 1000, "n_threads": 1},
+        {"chunk_size": 777, "n_threads": 3},
+        {"chunk_size": 4096},
+    ):
+        for got, ref in zip(
+            predict_dense(nets[:3], X, **kw), whole[:3], strict=True
+        ):  # fused first layers
             np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-6)
-        for got, ref in zip(predict_dense(nets, X.astype(np.float32), **kw), whole, strict=True):  # not fused
+        for got, ref in zip(
+            predict_dense(nets, X.astype(np.float32), **kw), whole, strict=True
+        ):  # not fused
             np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-6)
     # small batches run in the calling thread; an empty batch gives empty outputs
     np.testing.assert_allclose(nets[0].predict(X[:1]), whole[0][:1], rtol=1e-6, atol=1e-6)
@@ -277,9 +300,19 @@ def test_linear_and_average_export_match_ridge(tmp_path):
 
     rng = np.random.default_rng(4)
     n = 300
-    Z = np.column_stack([rng.normal(size=n), rng.normal(size=n), rng.integers(0, 2, n), rng.integers(0, 2, n),
-                         rng.integers(0, 3, n), rng.integers(0, 2, n), rng.integers(0, 2, n), rng.integers(0, 2, n),
-                         rng.integers(0, 4, n)]).astype(float)
+    Z = np.column_stack(
+        [
+            rng.normal(size=n),
+            rng.normal(size=n),
+            rng.integers(0, 2, n),
+            rng.integers(0, 2, n),
+            rng.integers(0, 3, n),
+            rng.integers(0, 2, n),
+            rng.integers(0, 2, n),
+            rng.integers(0, 2, n),
+            rng.integers(0, 4, n),
+        ]
+    ).astype(float)
     Z[:, 7] = 1.0  # a constant column: no coefficient, no division by zero
     y = 0.7 * Z[:, 1] + 0.9 * Z[:, 2] * (Z[:, 8] == 3) + rng.normal(0, 0.1, n)
     w = rng.integers(1, 50, n).astype(float)
@@ -298,12 +331,18 @@ def test_linear_and_average_export_match_ridge(tmp_path):
     m2 = LinearModel.fit(Z[seen], y2[seen], alpha=1e-6)
     np.testing.assert_allclose(m2.predict(Z[~seen]), y2[~seen], atol=1e-3)
     spec = save_exported(m, tmp_path / "lin.npz")
-    assert np.array_equal(load_exported(tmp_path / "lin.npz", json.loads(json.dumps(spec))).predict(Z), m.predict(Z))
+    assert np.array_equal(
+        load_exported(tmp_path / "lin.npz", json.loads(json.dumps(spec))).predict(Z), m.predict(Z)
+    )
     from sklearn.ensemble import HistGradientBoostingRegressor
 
-    trees = TreeEnsemble.from_sklearn(HistGradientBoostingRegressor(max_iter=10, random_state=0).fit(Z, y))
+    trees = TreeEnsemble.from_sklearn(
+        HistGradientBoostingRegressor(max_iter=10, random_state=0).fit(Z, y)
+    )
     avg = AverageModel([trees, m])
-    np.testing.assert_allclose(avg.predict(Z), (trees.predict(Z) + m.predict(Z)) / 2, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        avg.predict(Z), (trees.predict(Z) + m.predict(Z)) / 2, rtol=0, atol=1e-12
+    )
     spec = save_exported(avg, tmp_path / "avg.npz")
     again = load_exported(tmp_path / "avg.npz", json.loads(json.dumps(spec)))
     assert spec["kind"] == "average" and [s["kind"] for s in spec["members"]] == ["trees", "linear"]
@@ -314,17 +353,23 @@ def test_linear_and_average_export_match_ridge(tmp_path):
     anchored = AverageModel([trees, m], weights=[0, 1], max_deviation=0.5)
     t_far, l_far = trees.predict(far), m.predict(far)
     assert np.abs(l_far - t_far).max() > 0.5
-    np.testing.assert_allclose(anchored.predict(far), np.clip(l_far, t_far - 0.5, t_far + 0.5), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        anchored.predict(far), np.clip(l_far, t_far - 0.5, t_far + 0.5), rtol=0, atol=1e-12
+    )
     spec = save_exported(anchored, tmp_path / "anchored.npz")
     assert spec["max_deviation"] == 0.5
-    assert np.array_equal(load_exported(tmp_path / "anchored.npz", json.loads(json.dumps(spec))).predict(far),
-                          anchored.predict(far))
+    assert np.array_equal(
+        load_exported(tmp_path / "anchored.npz", json.loads(json.dumps(spec))).predict(far),
+        anchored.predict(far),
+    )
     with pytest.raises(InputError, match="weights"):
         AverageModel([trees, m], weights=[1.0])
     with pytest.raises(InputError, match="shape"):
         pairwise_basis(np.zeros((2, 5)))
     with pytest.raises(InputError, match="basis"):
-        LinearModel(coef=np.zeros(80), mean=np.zeros(80), scale=np.ones(80), intercept=0.0, basis="cubic")
+        LinearModel(
+            coef=np.zeros(80), mean=np.zeros(80), scale=np.ones(80), intercept=0.0, basis="cubic"
+        )
 
 
 def test_linear_log_sizes_match_ridge_on_log1p_sizes(tmp_path):
@@ -341,9 +386,19 @@ def test_linear_log_sizes_match_ridge_on_log1p_sizes(tmp_path):
 
     rng = np.random.default_rng(5)
     n = 400
-    X = np.column_stack([rng.integers(1, 60, n), rng.lognormal(3, 2, n), rng.integers(0, 2, n),
-                         rng.integers(0, 2, n), rng.integers(0, 3, n), rng.integers(0, 2, n),
-                         rng.integers(0, 2, n), rng.integers(0, 2, n), rng.integers(0, 4, n)]).astype(float)
+    X = np.column_stack(
+        [
+            rng.integers(1, 60, n),
+            rng.lognormal(3, 2, n),
+            rng.integers(0, 2, n),
+            rng.integers(0, 2, n),
+            rng.integers(0, 3, n),
+            rng.integers(0, 2, n),
+            rng.integers(0, 2, n),
+            rng.integers(0, 2, n),
+            rng.integers(0, 4, n),
+        ]
+    ).astype(float)
     # wallclock as a power law in the sizes: exactly linear in log(1 + size)
     y = 0.8 * np.log1p(X[:, 0]) + 0.4 * np.log1p(X[:, 1]) + 0.5 * X[:, 2] + rng.normal(0, 0.05, n)
     tx = PowerStandardizer().fit(X)
@@ -354,7 +409,9 @@ def test_linear_log_sizes_match_ridge_on_log1p_sizes(tmp_path):
     B = pairwise_basis(L)
     keep = B.std(0) > 0
     ref = Ridge(alpha=2.0).fit(((B - m.mean) / m.scale)[:, keep], y)
-    np.testing.assert_allclose(m.predict(Z), ref.predict(((B - m.mean) / m.scale)[:, keep]), rtol=0, atol=1e-8)
+    np.testing.assert_allclose(
+        m.predict(Z), ref.predict(((B - m.mean) / m.scale)[:, keep]), rtol=0, atol=1e-8
+    )
     # extrapolates to sizes 10x beyond the training range as the power law does
     big = X[:20].copy()
     big[:, 1] = X[:, 1].max() * 10
@@ -387,8 +444,11 @@ def test_bin_margin_meets_target_on_calibration_rows():
     n = 4000
     true_mem = np.exp(rng.normal(0.3, 0.8, n))
     y = memory_to_bin(true_mem)
-    raw = {"memory": true_mem * np.exp(rng.normal(0, 0.3, n)), "wallclock": np.ones(n),
-           "bin_proba": np.tile([1.0, 0, 0, 0], (n, 1))}
+    raw = {
+        "memory": true_mem * np.exp(rng.normal(0, 0.3, n)),
+        "wallclock": np.ones(n),
+        "bin_proba": np.tile([1.0, 0, 0, 0], (n, 1)),
+    }
     m = _calibrate_bin_margin(raw, y, 0.01)
     res = apply_margins(raw, m, 0.0, 0.0)
     assert np.mean(res["mem_bin"] < y) <= 0.01
@@ -418,7 +478,9 @@ def test_group_quantile_kill_time_covers_unseen_groups():
     for seed in range(20):
         g = np.random.default_rng(100 + seed)
         new_sizes = g.integers(1, 400, 100)
-        new_r = np.repeat(g.standard_t(3, 100) * 0.3, new_sizes) + g.normal(0, 0.05, new_sizes.sum())
+        new_r = np.repeat(g.standard_t(3, 100) * 0.3, new_sizes) + g.normal(
+            0, 0.05, new_sizes.sum()
+        )
         cover_row.append(np.mean(new_r <= row_q))
         cover_grp.append(np.mean(new_r <= grp_q))
     assert np.mean(cover_grp) >= 0.99 and np.mean(cover_grp) >= np.mean(cover_row)
@@ -426,12 +488,25 @@ def test_group_quantile_kill_time_covers_unseen_groups():
     assert _group_quantile(np.r_[np.zeros(9), 1.0], 0.8, np.r_[np.zeros(9), 1]) == 1.0
     # _calibrate: the default kill rule is the group quantile, the memory margin is untouched.
     n = len(groups)
-    df = pd.DataFrame({"memory": np.ones(n), "wallclock": np.exp(r), "mem_bin": np.zeros(n, dtype=int)})
-    raw = {"memory": np.exp(r), "wallclock": np.ones(n), "bin_proba": np.tile([1.0, 0, 0, 0], (n, 1))}
-    opts = dict(groups=groups, under_bin_target=0.01, wallclock_coverage=0.99, memory_coverage=0.99,
-                margin_confidence=0.8)
+    df = pd.DataFrame(
+        {"memory": np.ones(n), "wallclock": np.exp(r), "mem_bin": np.zeros(n, dtype=int)}
+    )
+    raw = {
+        "memory": np.exp(r),
+        "wallclock": np.ones(n),
+        "bin_proba": np.tile([1.0, 0, 0, 0], (n, 1)),
+    }
+    opts = dict(
+        groups=groups,
+        under_bin_target=0.01,
+        wallclock_coverage=0.99,
+        memory_coverage=0.99,
+        margin_confidence=0.8,
+    )
     new, old = _calibrate(raw, df, **opts), _calibrate(raw, df, kill_rule="row_bootstrap", **opts)
-    assert new["kill_rule"] == "group_quantile" and new["wallclock_log_margin"] == pytest.approx(grp_q)
+    assert new["kill_rule"] == "group_quantile" and new["wallclock_log_margin"] == pytest.approx(
+        grp_q
+    )
     assert old["wallclock_log_margin"] == pytest.approx(row_q)
     assert new["memory_log_margin"] == old["memory_log_margin"]
     assert new["bin_log_margin"] == old["bin_log_margin"]
@@ -447,8 +522,12 @@ def test_upper_quantile_rule_uses_per_row_scale():
     sigma = np.where(rng.random(n) < 0.2, 0.6, 0.05)  # a fifth of the rows are hard to predict
     true_mem = np.exp(rng.normal(0.3, 0.8, n))
     y = memory_to_bin(true_mem)
-    raw = {"memory": true_mem * np.exp(rng.normal(0, sigma)), "wallclock": np.ones(n),
-           "bin_proba": np.tile([0.0, 0.0, 0.0, 1.0], (n, 1)), "memory_scale": sigma}
+    raw = {
+        "memory": true_mem * np.exp(rng.normal(0, sigma)),
+        "wallclock": np.ones(n),
+        "bin_proba": np.tile([0.0, 0.0, 0.0, 1.0], (n, 1)),
+        "memory_scale": sigma,
+    }
     q = _calibrate_bin_margin(raw, y, 0.01, rule="upper_quantile")
     scaled = apply_margins(raw, q, 0.0, 0.0, bin_rule="upper_quantile")
     assert np.mean(scaled["mem_bin"] < y) <= 0.01
@@ -461,10 +540,18 @@ def test_upper_quantile_rule_uses_per_row_scale():
     assert np.mean(plain["mem_bin"] < y) <= 0.01
     assert np.mean(scaled["mem_bin"] == y) > np.mean(plain["mem_bin"] == y)
     with pytest.raises(ModelLoadError, match="memory_scale"):
-        apply_margins({k: v for k, v in raw.items() if k != "memory_scale"}, q, 0.0, 0.0, bin_rule="upper_quantile")
+        apply_margins(
+            {k: v for k, v in raw.items() if k != "memory_scale"},
+            q,
+            0.0,
+            0.0,
+            bin_rule="upper_quantile",
+        )
 
 
-def test_upper_quantile_max_rule_trains_serves_and_is_never_below_upper_quantile(shared_data, tmp_path):
+def test_upper_quantile_max_rule_trains_serves_and_is_never_below_upper_quantile(
+    shared_data, tmp_path
+):
     from spacekit.exceptions import ModelLoadError
     from spacekit.skopes.hst.cal.pipeline import BIN_MEMBER_KINDS, fit_pipeline, save_model
     from spacekit.skopes.hst.cal.predict import apply_margins, load_predictor
@@ -484,24 +571,37 @@ def test_upper_quantile_max_rule_trains_serves_and_is_never_below_upper_quantile
     single = apply_margins(r, pred.bin_log_margin, 0.0, 0.0, bin_rule="upper_quantile")["mem_bin"]
     expected = single.copy()
     for k, m in cal["bin_member_margins"].items():
-        expected = np.maximum(expected, memory_to_bin(r[f"memory_{k}"] * np.exp(m * r[f"memory_scale_{k}"])))
+        expected = np.maximum(
+            expected, memory_to_bin(r[f"memory_{k}"] * np.exp(m * r[f"memory_scale_{k}"]))
+        )
     assert np.array_equal(r["mem_bin"], expected) and np.all(r["mem_bin"] >= single)
     assert (r["mem_bin"] > single).any()  # the members do change some bins here
     # the folder round-trips: the member models are saved and loaded with the others
     save_model(pred, tmp_path / "m")
     loaded = load_predictor(tmp_path / "m")
-    assert loaded.bin_rule == "upper_quantile_max" and loaded.bin_member_margins == cal["bin_member_margins"]
+    assert (
+        loaded.bin_rule == "upper_quantile_max"
+        and loaded.bin_member_margins == cal["bin_member_margins"]
+    )
     r2 = loaded.predict_arrays(X)
     assert all(np.array_equal(r[k], r2[k]) for k in r)
     out = loaded.predict("ib8t01010", shared_data / MMF / "ib8t01010_MemModelFeatures.txt")
-    assert {"memBin", "memVal", "clockTime"} <= set(out) and out["memBin"] == int(loaded.predict_arrays(
-        np.array([[out["features"][f] for f in FEATURES]], dtype=float))["mem_bin"][0])
+    assert {"memBin", "memVal", "clockTime"} <= set(out) and out["memBin"] == int(
+        loaded.predict_arrays(np.array([[out["features"][f] for f in FEATURES]], dtype=float))[
+            "mem_bin"
+        ][0]
+    )
     with pytest.raises(ModelLoadError, match="bin_member_margins"):
         apply_margins(r, pred.bin_log_margin, 0.0, 0.0, bin_rule="upper_quantile_max")
     with pytest.raises(ModelLoadError, match=f"memory_{members[0]}"):
-        apply_margins({k: v for k, v in r.items() if not k.startswith(f"memory_{members[0]}")},
-                      pred.bin_log_margin, 0.0, 0.0, bin_rule="upper_quantile_max",
-                      member_margins=cal["bin_member_margins"])
+        apply_margins(
+            {k: v for k, v in r.items() if not k.startswith(f"memory_{members[0]}")},
+            pred.bin_log_margin,
+            0.0,
+            0.0,
+            bin_rule="upper_quantile_max",
+            member_margins=cal["bin_member_margins"],
+        )
 
 
 # --------------------------------------------------------------------------- trained model
@@ -519,16 +619,31 @@ def trained(tmp_path_factory):
 
 def test_train_writes_versioned_run(trained):
     run = trained
-    for rel in ("run.json", "metrics.json", "predictions.csv", "evaluation.json", "model/metadata.json",
-                "model/bin.npz", "model/memory.npz", "model/wallclock.npz"):
+    for rel in (
+        "run.json",
+        "metrics.json",
+        "predictions.csv",
+        "evaluation.json",
+        "model/metadata.json",
+        "model/bin.npz",
+        "model/memory.npz",
+        "model/wallclock.npz",
+    ):
         assert (run.path / rel).is_file(), rel
     meta = json.loads((run.model_dir / "metadata.json").read_text())
     assert len(meta["training_data_sha256"]) == 64 and meta["spacekit_version"] and meta["created"]
     assert set(meta["models"]) == {"bin", "memory", "wallclock", "memory_scale"}
     assert (run.path / "model" / "memory_scale.npz").is_file()
-    assert meta["calibration"]["bin_rule"] == "upper_quantile" and meta["calibration"]["margin_confidence"] == 0.8
+    assert (
+        meta["calibration"]["bin_rule"] == "upper_quantile"
+        and meta["calibration"]["margin_confidence"] == 0.8
+    )
     sel = run.metrics["selection"]
-    assert set(sel["memory"]["scores"]) == {"trees", "anchored", "blend"}  # compared on held-out groups
+    assert set(sel["memory"]["scores"]) == {
+        "trees",
+        "anchored",
+        "blend",
+    }  # compared on held-out groups
     assert sel["bin"]["reason"] == "only candidate"  # linear/blend are regressions only
     assert meta["metrics_out_of_fold"]["n_rows"] == 4000
     assert {p.suffix for p in run.figures()} >= {".png"}
@@ -559,7 +674,9 @@ def test_predict_real_files_contract(trained, shared_data):
         assert r["memVal"] > 0 and r["memUpper"] >= r["memVal"]
         assert r["clockTime"] >= r["clockTimePred"] > 0 and isinstance(r["clockTime"], int)
         assert abs(sum(r["memBinProba"]) - 1) < 1e-5
-    same = pred.predict("la8p01010", (shared_data / MMF / "la8p01010_MemModelFeatures.txt").read_text())
+    same = pred.predict(
+        "la8p01010", (shared_data / MMF / "la8p01010_MemModelFeatures.txt").read_text()
+    )
     assert same == pred.predict("la8p01010", shared_data / MMF)  # folder holding the file
     assert same["memBin"] == pred.predict("la8p01010", same["features"])["memBin"]
 
@@ -586,7 +703,14 @@ def test_prediction_imports_no_tensorflow_or_sklearn(trained, shared_data, tmp_p
         "print(json.dumps({'bad': bad, 'r': r, 'files': os.listdir('.')}))\n"
     )
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     res = json.loads(out.stdout.strip().splitlines()[-1])
     assert res["bad"] == [] and res["files"] == []
@@ -600,12 +724,35 @@ def test_evaluate_and_cli(trained, shared_data, tmp_path, capsys):
     ddb = shared_data / "hst_cal" / "hst_cal_ddb_export_2021-05-11.csv"
     m = evaluate(trained.model_dir, ddb)
     assert list(m)[:6] == list(EVALUATE_KEYS) and m["n_rows"] == 3757
-    assert 0 <= m["under_bin_rate"] <= 1 and m["bin_accuracy"] + m["under_bin_rate"] + m["over_bin_rate"] == pytest.approx(1)
-    assert main(["cal", "evaluate", "--models", str(trained.path.parent.parent), "--data", str(ddb), "--json"]) == 0
+    assert 0 <= m["under_bin_rate"] <= 1 and m["bin_accuracy"] + m["under_bin_rate"] + m[
+        "over_bin_rate"
+    ] == pytest.approx(1)
+    assert (
+        main(
+            [
+                "cal",
+                "evaluate",
+                "--models",
+                str(trained.path.parent.parent),
+                "--data",
+                str(ddb),
+                "--json",
+            ]
+        )
+        == 0
+    )
     got = json.loads(capsys.readouterr().out)
-    assert list(got)[:6] == ["bin_accuracy", "under_bin_rate", "over_bin_rate", "memory_rmse_gb",
-                             "wallclock_mdape", "wallclock_under_rate"]
-    files = [str(shared_data / MMF / f"{i}_MemModelFeatures.txt") for i in ("la8p01010", "jbpb12020")]
+    assert list(got)[:6] == [
+        "bin_accuracy",
+        "under_bin_rate",
+        "over_bin_rate",
+        "memory_rmse_gb",
+        "wallclock_mdape",
+        "wallclock_under_rate",
+    ]
+    files = [
+        str(shared_data / MMF / f"{i}_MemModelFeatures.txt") for i in ("la8p01010", "jbpb12020")
+    ]
     assert main(["cal", "predict", "--models", str(trained.model_dir), *files]) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.strip().splitlines()]
     assert [x["ipst"] for x in lines] == ["la8p01010", "jbpb12020"]
@@ -620,18 +767,61 @@ def test_cli_train_fast(shared_data, tmp_path, capsys):
     df["extra_column"] = "x"
     src = tmp_path / "t.csv"
     df.to_csv(src, index=False)
-    assert main(["cal", "train", "--data", str(src), "--out", str(tmp_path / "runs"), "--fast", "--seed", "3"]) == 0
+    assert (
+        main(
+            [
+                "cal",
+                "train",
+                "--data",
+                str(src),
+                "--out",
+                str(tmp_path / "runs"),
+                "--fast",
+                "--seed",
+                "3",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "out-of-fold" in out and "model:" in out
     from spacekit.skopes.hst.cal import load_predictor
 
     assert load_predictor(tmp_path / "runs").metadata["seed"] == 3
     # the bin rule is a CLI option; a wrong one is refused before any training
-    assert main(["cal", "train", "--data", str(src), "--out", str(tmp_path / "r2"), "--fast",
-                 "--bin-rule", "upper_quantile_max"]) == 0
+    assert (
+        main(
+            [
+                "cal",
+                "train",
+                "--data",
+                str(src),
+                "--out",
+                str(tmp_path / "r2"),
+                "--fast",
+                "--bin-rule",
+                "upper_quantile_max",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert load_predictor(tmp_path / "r2").bin_rule == "upper_quantile_max"
-    assert main(["cal", "train", "--data", str(src), "--out", str(tmp_path / "r3"), "--bin-rule", "widest"]) == 1
+    assert (
+        main(
+            [
+                "cal",
+                "train",
+                "--data",
+                str(src),
+                "--out",
+                str(tmp_path / "r3"),
+                "--bin-rule",
+                "widest",
+            ]
+        )
+        == 1
+    )
     assert "bin_rule must be one of" in capsys.readouterr().err
 
 
@@ -643,12 +833,17 @@ def test_upper_quantile_serving_and_first_release_folders(trained, tmp_path):
 
     pred = load_predictor(trained.model_dir)
     assert pred.bin_rule == "upper_quantile"
-    rows = np.array([[2, 35, 1, 1, 2, 0, 1, 0, 3], [2, 35, 0, 1, 2, 0, 1, 0, 3], [9, 300, 1, 1, 2, 0, 1, 1, 0]], dtype=float)
+    rows = np.array(
+        [[2, 35, 1, 1, 2, 0, 1, 0, 3], [2, 35, 0, 1, 2, 0, 1, 0, 3], [9, 300, 1, 1, 2, 0, 1, 1, 0]],
+        dtype=float,
+    )
     r = pred.predict_arrays(rows)
     Z = power_standardize(rows, pred.transform_params)
     scale = pred.models["memory_scale"].predict(Z)
     assert np.all(scale > 0)
-    assert np.array_equal(r["mem_bin"], memory_to_bin(r["memory"] * np.exp(pred.bin_log_margin * scale)))
+    assert np.array_equal(
+        r["mem_bin"], memory_to_bin(r["memory"] * np.exp(pred.bin_log_margin * scale))
+    )
     # a first-release folder (no bin_rule, no memory_scale model) still loads with its rule
     old = tmp_path / "old"
     shutil.copytree(trained.model_dir, old)
@@ -673,31 +868,64 @@ def test_lambda_handler_both_event_forms(trained, shared_data, s3_bucket, s3_end
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
     for ipst in ("ib8t01010", "j9oe01020"):
         key = f"control/{ipst}/{ipst}_MemModelFeatures.txt"
-        client.put_object(Bucket=s3_bucket, Key=key, Body=(shared_data / MMF / f"{ipst}_MemModelFeatures.txt").read_bytes())
+        client.put_object(
+            Bucket=s3_bucket,
+            Key=key,
+            Body=(shared_data / MMF / f"{ipst}_MemModelFeatures.txt").read_bytes(),
+        )
     monkeypatch.setenv("SPACEKIT_HST_CAL_MODEL_DIR", str(trained.model_dir))
     P._LAMBDA_CACHE.clear()
-    calcloud = P.lambda_handler({"Bucket": s3_bucket, "Key": "control/ib8t01010/ib8t01010_MemModelFeatures.txt",
-                                 "Ipppssoot": "ib8t01010"}, None)
-    upstream = P.lambda_handler({"Dataset": "j9oe01020", "Bucket": s3_bucket,
-                                 "Key": "control/j9oe01020/j9oe01020_MemModelFeatures.txt"}, None)
+    calcloud = P.lambda_handler(
+        {
+            "Bucket": s3_bucket,
+            "Key": "control/ib8t01010/ib8t01010_MemModelFeatures.txt",
+            "Ipppssoot": "ib8t01010",
+        },
+        None,
+    )
+    upstream = P.lambda_handler(
+        {
+            "Dataset": "j9oe01020",
+            "Bucket": s3_bucket,
+            "Key": "control/j9oe01020/j9oe01020_MemModelFeatures.txt",
+        },
+        None,
+    )
     local = P.load_predictor(trained.model_dir)
-    assert calcloud == local.predict("ib8t01010", shared_data / MMF / "ib8t01010_MemModelFeatures.txt")
+    assert calcloud == local.predict(
+        "ib8t01010", shared_data / MMF / "ib8t01010_MemModelFeatures.txt"
+    )
     assert upstream["memBin"] == local.predict("j9oe01020", shared_data / MMF)["memBin"]
     assert isinstance(calcloud["memBin"], int) and isinstance(calcloud["clockTime"], int)
     # s3:// prefix of the control folder also works
-    assert local.predict("ib8t01010", f"s3://{s3_bucket}/control/ib8t01010/")["memBin"] == calcloud["memBin"]
+    assert (
+        local.predict("ib8t01010", f"s3://{s3_bucket}/control/ib8t01010/")["memBin"]
+        == calcloud["memBin"]
+    )
 
     with pytest.raises(DataNotFoundError):
-        P.lambda_handler({"Bucket": s3_bucket, "Key": "control/la8p01010/la8p01010_MemModelFeatures.txt",
-                          "Ipppssoot": "la8p01010"}, None)
+        P.lambda_handler(
+            {
+                "Bucket": s3_bucket,
+                "Key": "control/la8p01010/la8p01010_MemModelFeatures.txt",
+                "Ipppssoot": "la8p01010",
+            },
+            None,
+        )
     with pytest.raises(InputError, match="lacks"):
         P.lambda_handler({"Ipppssoot": "la8p01010"}, None)
     key = "control/ib8t01010/ib8t01010_MemModelFeatures.txt"
     with pytest.raises(InputError, match="names two datasets"):
-        P.lambda_handler({"Bucket": s3_bucket, "Key": key, "Ipppssoot": "ib8t01010", "Dataset": "la8p01010"})
+        P.lambda_handler(
+            {"Bucket": s3_bucket, "Key": key, "Ipppssoot": "ib8t01010", "Dataset": "la8p01010"}
+        )
     with pytest.raises(InputError, match="is a URL"):
-        P.lambda_handler({"Bucket": s3_bucket, "Key": f"s3://{s3_bucket}/{key}", "Ipppssoot": "ib8t01010"})
-    same = P.lambda_handler({"Bucket": s3_bucket, "Key": key, "Ipppssoot": "ib8t01010", "Dataset": "ib8t01010"})
+        P.lambda_handler(
+            {"Bucket": s3_bucket, "Key": f"s3://{s3_bucket}/{key}", "Ipppssoot": "ib8t01010"}
+        )
+    same = P.lambda_handler(
+        {"Bucket": s3_bucket, "Key": key, "Ipppssoot": "ib8t01010", "Dataset": "ib8t01010"}
+    )
     assert same == calcloud
 
 
@@ -711,7 +939,12 @@ def test_dask_batch_in_process_and_cluster(trained, shared_data):
     local = predict_many(items, pred, chunk_size=4)
     assert [r["ipst"] for r in local] == list(items)
     df = pd.read_csv(shared_data / "hst_cal" / "hst_cal_sample_20.csv")
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         remote = predict_many(items, pred, client=client, chunk_size=5)
         batch = pred.predict_batch(df, client=client, npartitions=3)
     assert remote == local
@@ -738,22 +971,42 @@ def test_cross_validate_small(shared_data, tmp_path):
     timed = cross_validate(df, n_splits=3, n_repeats=1, fast=True, progress=False)
     assert timed["by_time"]["n_rows"] == 600
     assert all(set(f["kept"]) == {"bin", "memory", "wallclock"} for f in cv["folds"])
-    assert cv["settings"]["bin_rule"] == "upper_quantile" and cv["settings"]["kill_rule"] == "group_quantile"
+    assert (
+        cv["settings"]["bin_rule"] == "upper_quantile"
+        and cv["settings"]["kill_rule"] == "group_quantile"
+    )
     with pytest.raises(InputError, match="kill_rule must be one of"):
         cross_validate(df, n_splits=3, n_repeats=1, fast=True, progress=False, kill_rule="rows")
-    given = cross_validate(df, n_splits=3, n_repeats=1, fast=True, progress=False,
-                           kinds={"bin": "trees", "memory": "linear", "wallclock": "blend", "memory_scale": "trees"},
-                           bin_rule="classifier_max")
-    assert all(f["kept"] == {"bin": "trees", "memory": "linear", "wallclock": "blend"} for f in given["folds"])
+    given = cross_validate(
+        df,
+        n_splits=3,
+        n_repeats=1,
+        fast=True,
+        progress=False,
+        kinds={"bin": "trees", "memory": "linear", "wallclock": "blend", "memory_scale": "trees"},
+        bin_rule="classifier_max",
+    )
+    assert all(
+        f["kept"] == {"bin": "trees", "memory": "linear", "wallclock": "blend"}
+        for f in given["folds"]
+    )
     # the safer bin rule through the whole loop: never fewer high bins than the default's folds
-    safe = cross_validate(df, n_splits=3, n_repeats=1, fast=True, progress=False, bin_rule="upper_quantile_max")
+    safe = cross_validate(
+        df, n_splits=3, n_repeats=1, fast=True, progress=False, bin_rule="upper_quantile_max"
+    )
     default = cross_validate(df, n_splits=3, n_repeats=1, fast=True, progress=False)
     assert safe["settings"]["bin_rule"] == "upper_quantile_max"
     assert np.all(safe["oof"]["memBin"].to_numpy() >= default["oof"]["memBin"].to_numpy())
     assert safe["mean"]["under_bin_rate"] <= default["mean"]["under_bin_rate"]
     with pytest.raises(InputError, match="bin: trees or keras"):
-        cross_validate(df, n_splits=3, n_repeats=1, fast=True, progress=False,
-                       kinds={"bin": "linear", "memory": "trees", "wallclock": "trees"})
+        cross_validate(
+            df,
+            n_splits=3,
+            n_repeats=1,
+            fast=True,
+            progress=False,
+            kinds={"bin": "linear", "memory": "trees", "wallclock": "trees"},
+        )
 
 
 # --------------------------------------------------------------------------- bug hunt (edge cases)
@@ -764,7 +1017,9 @@ def _strict_json(text):
     return json.loads(text, parse_constant=refuse)
 
 
-def test_cli_evaluate_json_is_strict_json_when_a_metric_is_nan(trained, shared_data, tmp_path, capsys):
+def test_cli_evaluate_json_is_strict_json_when_a_metric_is_nan(
+    trained, shared_data, tmp_path, capsys
+):
     from spacekit.cli import main
 
     # no bin-3 job in these rows: recall_bin3 is NaN, which must print as null, not NaN
@@ -772,7 +1027,10 @@ def test_cli_evaluate_json_is_strict_json_when_a_metric_is_nan(trained, shared_d
     assert not (df["mem_bin"] == 3).any()
     src = tmp_path / "few.csv"
     df.to_csv(src, index=False)
-    assert main(["cal", "evaluate", "--models", str(trained.model_dir), "--data", str(src), "--json"]) == 0
+    assert (
+        main(["cal", "evaluate", "--models", str(trained.model_dir), "--data", str(src), "--json"])
+        == 0
+    )
     got = _strict_json(capsys.readouterr().out)
     assert got["recall_bin3"] is None and got["n_rows"] == 200
 
@@ -797,7 +1055,9 @@ def test_parse_duplicate_key_warns_and_keeps_last_like_production():
     assert f["n_files"] == 7  # calcloud builds a dict from the lines: the last one wins
     with warnings.catch_warnings():
         warnings.simplefilter("error", CalFeatureWarning)  # the same value twice is harmless
-        assert parse_memmodel_features("n_files=3\ntotal_mb=2\nn_files=3", "la8p01010")["n_files"] == 3
+        assert (
+            parse_memmodel_features("n_files=3\ntotal_mb=2\nn_files=3", "la8p01010")["n_files"] == 3
+        )
 
 
 def test_features_file_of_another_dataset_is_refused(shared_data, tmp_path):
@@ -811,7 +1071,9 @@ def test_features_file_of_another_dataset_is_refused(shared_data, tmp_path):
     # a file of any other name is the user's call
     mine = tmp_path / "features.txt"
     mine.write_text(other.read_text())
-    assert read_features("j8q617040", mine) == parse_memmodel_features(other.read_text(), "j8q617040")
+    assert read_features("j8q617040", mine) == parse_memmodel_features(
+        other.read_text(), "j8q617040"
+    )
     assert read_features("J8Q617040", other)["instr"] == 0  # case of the name does not matter
 
 
@@ -912,7 +1174,17 @@ def test_prepare_table_refuses_out_of_range_values_and_unreadable_files(shared_d
 def test_nine_feature_dict_is_checked(trained):
     from spacekit.skopes.hst.cal.predict import read_features
 
-    feats = dict(n_files=3, total_mb=103, drizcorr=1, pctecorr=1, crsplit=2, subarray=0, detector=1, dtype=1, instr=0)
+    feats = dict(
+        n_files=3,
+        total_mb=103,
+        drizcorr=1,
+        pctecorr=1,
+        crsplit=2,
+        subarray=0,
+        detector=1,
+        dtype=1,
+        instr=0,
+    )
     assert read_features("j8q617040", feats) == feats
     for key, value, words in [
         ("total_mb", float("inf"), ["total_mb", "inf"]),
@@ -937,7 +1209,9 @@ def test_cross_validate_refuses_too_few_folds_or_repeats(shared_data):
         cross_validate(df, n_splits=3, n_repeats=0, fast=True, progress=False)
 
 
-def test_cli_predict_file_without_dataset_name_says_ipst_option(trained, shared_data, tmp_path, capsys):
+def test_cli_predict_file_without_dataset_name_says_ipst_option(
+    trained, shared_data, tmp_path, capsys
+):
     from spacekit.cli import main
 
     src = tmp_path / "features.txt"
@@ -945,14 +1219,29 @@ def test_cli_predict_file_without_dataset_name_says_ipst_option(trained, shared_
     assert main(["cal", "predict", "--models", str(trained.model_dir), str(src)]) == 1
     err = capsys.readouterr().err
     assert "features.txt" in err and "--ipst" in err
-    assert main(["cal", "predict", "--models", str(trained.model_dir), "--ipst", "la8p01010", str(src)]) == 0
+    assert (
+        main(
+            ["cal", "predict", "--models", str(trained.model_dir), "--ipst", "la8p01010", str(src)]
+        )
+        == 0
+    )
     assert _strict_json(capsys.readouterr().out)["ipst"] == "la8p01010"
     # a bad file in a batch is reported and skipped: the others are still predicted, exit 1
-    good = [str(shared_data / MMF / f"{d}_MemModelFeatures.txt") for d in ("la8p01010", "ib8t01010")]
-    assert main(["cal", "predict", "--models", str(trained.model_dir), good[0], str(src), good[1]]) == 1
+    good = [
+        str(shared_data / MMF / f"{d}_MemModelFeatures.txt") for d in ("la8p01010", "ib8t01010")
+    ]
+    assert (
+        main(["cal", "predict", "--models", str(trained.model_dir), good[0], str(src), good[1]])
+        == 1
+    )
     captured = capsys.readouterr()
-    assert [_strict_json(x)["ipst"] for x in captured.out.splitlines()] == ["la8p01010", "ib8t01010"]
-    assert "features.txt" in captured.err and "1 of 3 datasets could not be predicted" in captured.err
+    assert [_strict_json(x)["ipst"] for x in captured.out.splitlines()] == [
+        "la8p01010",
+        "ib8t01010",
+    ]
+    assert (
+        "features.txt" in captured.err and "1 of 3 datasets could not be predicted" in captured.err
+    )
 
 
 def test_cross_validate_metric_absent_from_every_fold_is_nan_without_numpy_warnings(shared_data):
@@ -977,7 +1266,9 @@ def test_predict_many_refuses_bare_paths_and_bad_chunk_size(trained, shared_data
     with pytest.raises(InputError, match="chunk_size"):
         predict_many({f.name[:9]: f for f in files}, pred, chunk_size=0)
     assert predict_many([], pred) == []
-    assert [r["ipst"] for r in predict_many([(f.name[:9], f) for f in files], pred)] == [f.name[:9] for f in files]
+    assert [r["ipst"] for r in predict_many([(f.name[:9], f) for f in files], pred)] == [
+        f.name[:9] for f in files
+    ]
 
 
 def test_table_errors_show_plain_values(shared_data):
@@ -987,5 +1278,7 @@ def test_table_errors_show_plain_values(shared_data):
     df.loc[3, "instr"] = 7
     with pytest.raises(SchemaError) as err:
         prepare_table(df)
-    assert "table (DataFrame): column instr" in str(err.value) and "first 7 in row 3" in str(err.value)
+    assert "table (DataFrame): column instr" in str(err.value) and "first 7 in row 3" in str(
+        err.value
+    )
     assert "np." not in str(err.value)

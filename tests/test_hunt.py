@@ -142,8 +142,9 @@ def test_period_grid_resolution():
 @pytest.mark.filterwarnings("ignore:period_grid defaults to R_star=1:UserWarning")
 def test_tls_engine_on_injected_transit(capsys):
     lc = injected(days=12.0, noise=5e-4)
-    res = planet_hunter(lc, engine="tls", period_max=5.0, oversampling_factor=2,
-                        duration_grid_step=1.3)
+    res = planet_hunter(
+        lc, engine="tls", period_max=5.0, oversampling_factor=2, duration_grid_step=1.3
+    )
     assert res.engine == "tls"
     assert res.period.value == pytest.approx(2.7, rel=5e-3)
     assert capsys.readouterr().out == ""  # TLS's banner goes to the debug log, not stdout
@@ -153,8 +154,7 @@ def test_tls_engine_on_injected_transit(capsys):
 def test_hunt_many_in_process_with_an_error_record(tmp_path, capsys):
     bad = tmp_path / "empty.fits"
     bad.write_bytes(b"")
-    table = hunt_many([injected(), bad, injected(depth=0.0, seed=5)], period_max=8,
-                      progress=True)
+    table = hunt_many([injected(), bad, injected(depth=0.0, seed=5)], period_max=8, progress=True)
     assert "3/3" in capsys.readouterr().err  # the progress bar counted every light curve
     assert list(table["error"].isna()) == [True, False, True]
     assert "FormatError" in table.loc[1, "error"]
@@ -164,6 +164,7 @@ def test_hunt_many_in_process_with_an_error_record(tmp_path, capsys):
 
 def test_hunt_many_on_a_distributed_cluster(tmp_path):
     import distributed
+
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
     ) as cluster:

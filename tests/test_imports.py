@@ -58,13 +58,19 @@ print(json.dumps({
 
 def _probe(modules, tmp_path):
     env = dict(
-        os.environ, HOME=str(tmp_path), PYTHONDONTWRITEBYTECODE="1",
+        os.environ,
+        HOME=str(tmp_path),
+        PYTHONDONTWRITEBYTECODE="1",
         SPACEKIT_TEST_HEAVY=json.dumps(HEAVY),
     )
     env.pop("MPLBACKEND", None)
     out = subprocess.run(
         [sys.executable, "-c", PROBE, *modules],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -249,8 +249,15 @@ READERS = {
     "json": io.read_json,
     "csv": io.read_table,
 }
-FORMAT_NAMES = {"fits": "FITS", "h5": "HDF5", "png": "PNG", "npz": "npz", "asdf": "ASDF",
-                "json": "JSON", "csv": "csv"}
+FORMAT_NAMES = {
+    "fits": "FITS",
+    "h5": "HDF5",
+    "png": "PNG",
+    "npz": "npz",
+    "asdf": "ASDF",
+    "json": "JSON",
+    "csv": "csv",
+}
 
 
 @pytest.mark.parametrize("kind", sorted(READERS))
@@ -351,8 +358,13 @@ def test_errors_are_spacekit_errors():
 
 @pytest.mark.parametrize(
     "module",
-    ["spacekit.io", "spacekit.io.fits", "spacekit.io.formats", "spacekit.io.tables",
-     "spacekit.io.schema"],
+    [
+        "spacekit.io",
+        "spacekit.io.fits",
+        "spacekit.io.formats",
+        "spacekit.io.tables",
+        "spacekit.io.schema",
+    ],
 )
 def test_docstring_examples_run(module):
     import doctest

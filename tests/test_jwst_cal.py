@@ -23,16 +23,35 @@ def write_uncal(path, *, sci=None, **primary):
     sci_hdr = fits.Header()
     for k, v in (sci or {}).items():
         sci_hdr[k.upper()] = v
-    fits.HDUList([fits.PrimaryHDU(header=hdr),
-                  fits.ImageHDU(np.zeros((2, 2), np.uint16), sci_hdr, name="SCI")]).writeto(path)
+    fits.HDUList(
+        [
+            fits.PrimaryHDU(header=hdr),
+            fits.ImageHDU(np.zeros((2, 2), np.uint16), sci_hdr, name="SCI"),
+        ]
+    ).writeto(path)
     return path
 
 
 def base_keys(**over):
-    keys = dict(instrume="NIRCAM", detector="NRCA1", exp_type="NRC_IMAGE", program="02732",
-                observtn="001", targ_ra=150.0, targ_dec=2.0, targprop="NGC-TEST",
-                filter="F150W", pupil="CLEAR", subarray="FULL", channel="SHORT",
-                visitype="PRIME_TARGETED_FIXED", bkgdtarg=False, numdthpt=4, ngroups=5, nints=1)
+    keys = dict(
+        instrume="NIRCAM",
+        detector="NRCA1",
+        exp_type="NRC_IMAGE",
+        program="02732",
+        observtn="001",
+        targ_ra=150.0,
+        targ_dec=2.0,
+        targprop="NGC-TEST",
+        filter="F150W",
+        pupil="CLEAR",
+        subarray="FULL",
+        channel="SHORT",
+        visitype="PRIME_TARGETED_FIXED",
+        bkgdtarg=False,
+        numdthpt=4,
+        ngroups=5,
+        nints=1,
+    )
     keys.update(over)
     return keys
 
@@ -48,29 +67,68 @@ def program(tmp_path):
     for det in ("NRCA1", "NRCA2"):
         for dra, ddec in ((1, 0), (-1, 0), (0, 1), (0, -1)):
             n += 1
-            write_uncal(folder / f"jw02732001001_0210{n}_00001_{det.lower()}_uncal.fits",
-                        sci={"ra_ref": 150.0 + dra * ARCSEC / np.cos(np.deg2rad(2.0)),
-                             "dec_ref": 2.0 + ddec * ARCSEC},
-                        **base_keys(detector=det))
-    write_uncal(folder / "jw02732001001_03101_00001_mirimage_uncal.fits",
-                sci={"ra_ref": 150.0, "dec_ref": 2.0 + 3 * ARCSEC},
-                **base_keys(instrume="MIRI", detector="MIRIMAGE", exp_type="MIR_IMAGE",
-                            filter="F770W", pupil="N/A", channel="N/A", numdthpt=1))
+            write_uncal(
+                folder / f"jw02732001001_0210{n}_00001_{det.lower()}_uncal.fits",
+                sci={
+                    "ra_ref": 150.0 + dra * ARCSEC / np.cos(np.deg2rad(2.0)),
+                    "dec_ref": 2.0 + ddec * ARCSEC,
+                },
+                **base_keys(detector=det),
+            )
+    write_uncal(
+        folder / "jw02732001001_03101_00001_mirimage_uncal.fits",
+        sci={"ra_ref": 150.0, "dec_ref": 2.0 + 3 * ARCSEC},
+        **base_keys(
+            instrume="MIRI",
+            detector="MIRIMAGE",
+            exp_type="MIR_IMAGE",
+            filter="F770W",
+            pupil="N/A",
+            channel="N/A",
+            numdthpt=1,
+        ),
+    )
     for det in ("NRS1", "NRS2"):
-        write_uncal(folder / f"jw02732002001_04101_00001_{det.lower()}_uncal.fits",
-                    sci={"ra_ref": 151.0, "dec_ref": -1.0},
-                    **base_keys(instrume="NIRSPEC", detector=det, exp_type="NRS_IFU",
-                                observtn="002", filter="F100LP", grating="G140M", pupil="NONE",
-                                channel="NONE", targ_ra=151.0, targ_dec=-1.0,
-                                targprop="SECOND", numdthpt=2))
+        write_uncal(
+            folder / f"jw02732002001_04101_00001_{det.lower()}_uncal.fits",
+            sci={"ra_ref": 151.0, "dec_ref": -1.0},
+            **base_keys(
+                instrume="NIRSPEC",
+                detector=det,
+                exp_type="NRS_IFU",
+                observtn="002",
+                filter="F100LP",
+                grating="G140M",
+                pupil="NONE",
+                channel="NONE",
+                targ_ra=151.0,
+                targ_dec=-1.0,
+                targprop="SECOND",
+                numdthpt=2,
+            ),
+        )
     return folder
 
 
 def test_scrape_headers(program):
     ex = cal.scrape_headers(program)
     assert len(ex) == 11
-    assert {"file", "instr", "detector", "exp_type", "filter", "pupil", "grating", "subarray",
-            "ngroups", "nints", "targ_ra", "targ_dec", "ra_ref", "dec_ref"} <= set(ex.columns)
+    assert {
+        "file",
+        "instr",
+        "detector",
+        "exp_type",
+        "filter",
+        "pupil",
+        "grating",
+        "subarray",
+        "ngroups",
+        "nints",
+        "targ_ra",
+        "targ_dec",
+        "ra_ref",
+        "dec_ref",
+    } <= set(ex.columns)
     nrs = ex[ex["instr"] == "NIRSPEC"].iloc[0]
     assert (nrs["program"], nrs["observtn"], nrs["grating"]) == ("02732", "002", "G140M")
     assert ex.loc[ex["instr"] == "NIRCAM", "grating"].eq("NONE").all()  # absent -> default
@@ -84,8 +142,12 @@ def test_group_products_names_and_offsets(program):
         "jw02732-o002_t2_nirspec_f100lp-g140m",
     ]
     nrc = products.loc["jw02732-o001_t1_nircam_clear-f150w"]
-    assert (nrc["kind"], nrc["detector"], nrc["nexposur"], nrc["ngroups"]) == ("IMAGE", "NRCA-M",
-                                                                              8, 40)
+    assert (nrc["kind"], nrc["detector"], nrc["nexposur"], nrc["ngroups"]) == (
+        "IMAGE",
+        "NRCA-M",
+        8,
+        40,
+    )
     assert nrc["max_offset"] == pytest.approx(1.0, abs=1e-3)
     assert nrc["mean_offset"] == pytest.approx(1.0, abs=1e-3)
     assert nrc["sigma_offset"] == pytest.approx(0.0, abs=1e-3)
@@ -110,10 +172,14 @@ def test_offset_statistics_values():
 
 
 def test_product_name_and_detectors():
-    assert cal.product_name(2732, 1, 1, "NIRCAM", ["F150W", "CLEAR"]) == \
-        "jw02732-o001_t1_nircam_clear-f150w"
-    assert cal.product_name("1018", "5", 3, "NIRISS", ["GR150R", "F150W", "N/A"]) == \
-        "jw01018-o005_t3_niriss_f150w-gr150r"
+    assert (
+        cal.product_name(2732, 1, 1, "NIRCAM", ["F150W", "CLEAR"])
+        == "jw02732-o001_t1_nircam_clear-f150w"
+    )
+    assert (
+        cal.product_name("1018", "5", 3, "NIRISS", ["GR150R", "F150W", "N/A"])
+        == "jw01018-o005_t3_niriss_f150w-gr150r"
+    )
     assert cal.combine_detectors(["NRCB1", "NRCB3"]) == "NRCB-M"
     assert cal.combine_detectors(["NRCALONG"]) == "NRC-S"
     assert cal.combine_detectors(["MIRIFUSHORT", "MIRIFULONG"]) == "MIRIFULONG|MIRIFUSHORT"
@@ -125,8 +191,15 @@ def test_encode_with_real_encoder_pairs(program, shared_data):
     img = cal.encode_products(products[products["kind"] == "IMAGE"], pairs)
     assert list(img.columns) == list(cal.IMAGE_FEATURES)
     nrc = img.loc[products["product"] == "jw02732-o001_t1_nircam_clear-f150w"].iloc[0]
-    assert (nrc["instr"], nrc["detector"], nrc["filter"], nrc["pupil"], nrc["channel"],
-            nrc["subarray"], nrc["visitype"]) == (2, 12, 16, 1, 4, 3, 4)
+    assert (
+        nrc["instr"],
+        nrc["detector"],
+        nrc["filter"],
+        nrc["pupil"],
+        nrc["channel"],
+        nrc["subarray"],
+        nrc["visitype"],
+    ) == (2, 12, 16, 1, 4, 3, 4)
     spec = cal.encode_products(products[products["kind"] == "SPEC"])  # default: the dataset
     assert list(spec.columns) == list(cal.SPEC_FEATURES)
     assert (spec.iloc[0]["grating"], spec.iloc[0]["detector"], spec.iloc[0]["band"]) == (3, 15, 0)
@@ -167,16 +240,36 @@ def generated_table(n=60, seed=0, scale=1.0):
     for i in range(n):
         kind = "IMAGE" if i % 2 else "SPEC"
         nexp = int(rng.integers(1, 40))
-        row = {"product": f"jw0{i:04d}-o001_t1_x", "kind": kind,
-               "instr": rng.choice(["NIRCAM", "MIRI", "NIRISS"]) if kind == "IMAGE" else "NIRSPEC",
-               "detector": "NRCA-M" if kind == "IMAGE" else "NRS1|NRS2",
-               "visitype": "PRIME_TARGETED_FIXED", "filter": rng.choice(["F150W", "F444W"]),
-               "pupil": "CLEAR", "channel": "NONE", "subarray": "FULL", "grating": "G140M",
-               "band": "NONE", "bkgdtarg": 0, "nexposur": nexp, "numdthpt": int(rng.integers(1, 9)),
-               **{k: float(rng.uniform(0, 30)) for k in (
-                   "offset", "max_offset", "mean_offset", "sigma_offset", "err_offset",
-                   "sigma1_mean", "targ_max_offset")},
-               "frac": float(rng.uniform(0.5, 1)), "targ_frac": 1.0}
+        row = {
+            "product": f"jw0{i:04d}-o001_t1_x",
+            "kind": kind,
+            "instr": rng.choice(["NIRCAM", "MIRI", "NIRISS"]) if kind == "IMAGE" else "NIRSPEC",
+            "detector": "NRCA-M" if kind == "IMAGE" else "NRS1|NRS2",
+            "visitype": "PRIME_TARGETED_FIXED",
+            "filter": rng.choice(["F150W", "F444W"]),
+            "pupil": "CLEAR",
+            "channel": "NONE",
+            "subarray": "FULL",
+            "grating": "G140M",
+            "band": "NONE",
+            "bkgdtarg": 0,
+            "nexposur": nexp,
+            "numdthpt": int(rng.integers(1, 9)),
+            **{
+                k: float(rng.uniform(0, 30))
+                for k in (
+                    "offset",
+                    "max_offset",
+                    "mean_offset",
+                    "sigma_offset",
+                    "err_offset",
+                    "sigma1_mean",
+                    "targ_max_offset",
+                )
+            },
+            "frac": float(rng.uniform(0.5, 1)),
+            "targ_frac": 1.0,
+        }
         row["imgsize_gb"] = scale * (2.0 + 1.5 * nexp + 0.2 * row["max_offset"])
         rows.append(row)
     return pd.DataFrame(rows)
@@ -184,8 +277,12 @@ def generated_table(n=60, seed=0, scale=1.0):
 
 @pytest.fixture
 def trained(tmp_path, shared_data):
-    return cal.train(generated_table(80), runs_dir=tmp_path / "runs", fast=True,
-                     encoder_pairs=shared_data / "jwst_cal" / "encoder_pairs.json")
+    return cal.train(
+        generated_table(80),
+        runs_dir=tmp_path / "runs",
+        fast=True,
+        encoder_pairs=shared_data / "jwst_cal" / "encoder_pairs.json",
+    )
 
 
 def test_train_run_and_predict(trained, program):
@@ -199,14 +296,21 @@ def test_train_run_and_predict(trained, program):
     true = table.loc[table["kind"] == "SPEC", "imgsize_gb"].to_numpy()
     assert np.median(np.abs(pred - true) / true) < 0.35
     out = cal.predict(program, trained.model_dir)
-    assert list(out) == ["jw02732-o001_t1_miri_f770w", "jw02732-o001_t1_nircam_clear-f150w",
-                         "jw02732-o002_t2_nirspec_f100lp-g140m"]
+    assert list(out) == [
+        "jw02732-o001_t1_miri_f770w",
+        "jw02732-o001_t1_nircam_clear-f150w",
+        "jw02732-o002_t2_nirspec_f100lp-g140m",
+    ]
     assert all(set(v) == {"gbSize"} and 0 <= v["gbSize"] <= 990 for v in out.values())
 
 
 def test_predictions_capped(tmp_path, program, shared_data):
-    run = cal.train(generated_table(40, scale=400.0), runs_dir=tmp_path, fast=True,
-                    encoder_pairs=shared_data / "jwst_cal" / "encoder_pairs.json")
+    run = cal.train(
+        generated_table(40, scale=400.0),
+        runs_dir=tmp_path,
+        fast=True,
+        encoder_pairs=shared_data / "jwst_cal" / "encoder_pairs.json",
+    )
     big = generated_table(10, seed=3, scale=400.0)
     model = cal.load_memory_model(run.model_dir)
     assert model.max_gb == 990.0
@@ -217,8 +321,12 @@ def test_predictions_capped(tmp_path, program, shared_data):
 
 def test_missing_kind_and_no_model(tmp_path, program, shared_data):
     table = generated_table(40)
-    run = cal.train(table[table["kind"] == "SPEC"], runs_dir=tmp_path, fast=True,
-                    encoder_pairs=shared_data / "jwst_cal" / "encoder_pairs.json")
+    run = cal.train(
+        table[table["kind"] == "SPEC"],
+        runs_dir=tmp_path,
+        fast=True,
+        encoder_pairs=shared_data / "jwst_cal" / "encoder_pairs.json",
+    )
     with pytest.raises(ModelLoadError, match="no IMAGE regressor"):
         cal.predict(program, run.model_dir)
     with pytest.raises(ModelLoadError, match="ships no JWST model"):
@@ -228,11 +336,22 @@ def test_missing_kind_and_no_model(tmp_path, program, shared_data):
 def test_predict_batch_dask(trained, program, tmp_path):
     other = tmp_path / "other"
     other.mkdir()
-    write_uncal(other / "jw01018005001_02101_00001_nis_uncal.fits",
-                sci={"ra_ref": 10.0, "dec_ref": 10.0},
-                **base_keys(instrume="NIRISS", detector="NIS", exp_type="NIS_IMAGE",
-                            program="1018", observtn="5", filter="CLEAR", pupil="F150W",
-                            channel="NONE", targ_ra=10.0, targ_dec=10.0))
+    write_uncal(
+        other / "jw01018005001_02101_00001_nis_uncal.fits",
+        sci={"ra_ref": 10.0, "dec_ref": 10.0},
+        **base_keys(
+            instrume="NIRISS",
+            detector="NIS",
+            exp_type="NIS_IMAGE",
+            program="1018",
+            observtn="5",
+            filter="CLEAR",
+            pupil="F150W",
+            channel="NONE",
+            targ_ra=10.0,
+            targ_dec=10.0,
+        ),
+    )
     out = cal.predict_batch([program, other], trained.model_dir)
     assert list(out[str(other)]) == ["jw01018-o005_t1_niriss_clear-f150w"]
     assert out[str(program)] == cal.predict(program, trained.model_dir)
@@ -243,8 +362,11 @@ def test_cli_jwst(trained, program, tmp_path, capsys):
 
     assert main(["jwst", "predict", "--models", str(trained.model_dir), str(program)]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert set(printed) == {"jw02732-o001_t1_miri_f770w", "jw02732-o001_t1_nircam_clear-f150w",
-                            "jw02732-o002_t2_nirspec_f100lp-g140m"}
+    assert set(printed) == {
+        "jw02732-o001_t1_miri_f770w",
+        "jw02732-o001_t1_nircam_clear-f150w",
+        "jw02732-o002_t2_nirspec_f100lp-g140m",
+    }
     assert all("gbSize" in v for v in printed.values())
     assert main(["jwst", "predict", "--models", str(tmp_path / "none"), str(program)]) == 1
     err = capsys.readouterr().err
@@ -319,10 +441,20 @@ def test_train_holds_out_products_with_identical_features_together(tmp_path, sha
     # each product measured three times (reprocessing): a random row split scored the model on
     # copies of its training rows
     table = generated_table(40)
-    table = pd.concat([table, table.assign(imgsize_gb=table["imgsize_gb"] * 1.05),
-                       table.assign(imgsize_gb=table["imgsize_gb"] * 0.95)], ignore_index=True)
-    run = cal.train(table, runs_dir=tmp_path / "runs", fast=True,
-                    encoder_pairs=shared_data / "jwst_cal" / "encoder_pairs.json")
+    table = pd.concat(
+        [
+            table,
+            table.assign(imgsize_gb=table["imgsize_gb"] * 1.05),
+            table.assign(imgsize_gb=table["imgsize_gb"] * 0.95),
+        ],
+        ignore_index=True,
+    )
+    run = cal.train(
+        table,
+        runs_dir=tmp_path / "runs",
+        fast=True,
+        encoder_pairs=shared_data / "jwst_cal" / "encoder_pairs.json",
+    )
     held = pd.read_csv(run.path / "predictions.csv")
     assert run.metrics["IMAGE"]["n_test"] % 3 == 0 and run.metrics["IMAGE"]["n_test"] > 0
     counts = held.groupby("product").size()
@@ -338,8 +470,12 @@ def test_train_without_two_distinct_feature_sets_skips_the_held_out_split(tmp_pa
     first = table[image].iloc[0]
     for col in table.columns.drop(["product", "imgsize_gb"]):
         table.loc[image, col] = first[col]
-    run = cal.train(table, runs_dir=tmp_path / "runs", fast=True,
-                    encoder_pairs=shared_data / "jwst_cal" / "encoder_pairs.json")
+    run = cal.train(
+        table,
+        runs_dir=tmp_path / "runs",
+        fast=True,
+        encoder_pairs=shared_data / "jwst_cal" / "encoder_pairs.json",
+    )
     assert run.metrics["IMAGE"]["n_test"] == 0
     assert "1 distinct feature set" in run.metrics["IMAGE"]["note"]
     assert run.metrics["SPEC"]["n_test"] > 0

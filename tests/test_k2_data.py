@@ -67,7 +67,9 @@ def test_robust_scatter_ignores_trend_and_dips():
 @pytest.mark.parametrize("impact,u", [(0.0, (0.4, 0.25)), (0.7, (0.6, 0.1)), (0.3, (0.0, 0.0))])
 def test_transit_model_depth_and_duration(impact, u):
     t = np.arange(0, 6, 1 / 1440)
-    m = transit_model(t, period=3.0, epoch=1.5, duration=0.2, depth=4e-3, impact=impact, u1=u[0], u2=u[1])
+    m = transit_model(
+        t, period=3.0, epoch=1.5, duration=0.2, depth=4e-3, impact=impact, u1=u[0], u2=u[1]
+    )
     assert 1 - m.min() == pytest.approx(4e-3, rel=0.03)
     in_tr = t[m < 1]
     first = in_tr[in_tr < 3]
@@ -77,7 +79,9 @@ def test_transit_model_depth_and_duration(impact, u):
 
 def test_transit_model_is_limb_darkened():
     t = np.linspace(-0.1, 0.1, 2001)
-    m = transit_model(t, period=3.0, epoch=0.0, duration=0.15, depth=1e-2, impact=0.0, u1=0.6, u2=0.1)
+    m = transit_model(
+        t, period=3.0, epoch=0.0, duration=0.15, depth=1e-2, impact=0.0, u1=0.6, u2=0.1
+    )
     core = m[np.abs(t) < 0.04]
     # a box would be flat; limb darkening rounds the bottom
     assert np.ptp(core) > 1e-4
@@ -184,8 +188,14 @@ def _toy_star(seed: int = 0, n: int = 2400, cadence_min: float = 29.4, depth: fl
 
     rng = np.random.default_rng(seed)
     t = 2455000.0 + np.arange(n) * cadence_min / 1440
-    f = 1000.0 * (1 + rng.normal(0, 2e-4, n)) * transit_model(t, period=3.0, epoch=2455001.0, duration=0.15, depth=depth)
-    return LightCurve(time=Time(t, format="jd", scale="tdb"), flux=f), Ephemeris(3.0, 2455001.0, 0.15)
+    f = (
+        1000.0
+        * (1 + rng.normal(0, 2e-4, n))
+        * transit_model(t, period=3.0, epoch=2455001.0, duration=0.15, depth=depth)
+    )
+    return LightCurve(time=Time(t, format="jd", scale="tdb"), flux=f), Ephemeris(
+        3.0, 2455001.0, 0.15
+    )
 
 
 def test_build_training_set_composition_and_determinism(tmp_path):
@@ -195,8 +205,15 @@ def test_build_training_set_composition_and_determinism(tmp_path):
         StarSpec("host", [lc_a], ephemerides=[eph_a]),
         StarSpec("quiet", [lc_b], ephemerides=[]),
     ]
-    kw = dict(stars=stars, length=600, step=300, injections_per_window=2, n_synthetic=8, seed=5,
-              show_progress=False)
+    kw = dict(
+        stars=stars,
+        length=600,
+        step=300,
+        injections_per_window=2,
+        n_synthetic=8,
+        seed=5,
+        show_progress=False,
+    )
     ts = build_training_set(tmp_path / "a", **kw)
     again = build_training_set(tmp_path / "b", **kw)
     assert ts.summary["sha256"] == again.summary["sha256"]
@@ -234,14 +251,23 @@ def test_build_training_set_composition_and_determinism(tmp_path):
 def test_build_training_set_errors(tmp_path):
     lc, _ = _toy_star(0, n=300)
     with pytest.raises(InputError, match="no window"):
-        build_training_set(tmp_path, stars=[StarSpec("short", [lc], ephemerides=[])], length=600,
-                           n_synthetic=0, show_progress=False)
+        build_training_set(
+            tmp_path,
+            stars=[StarSpec("short", [lc], ephemerides=[])],
+            length=600,
+            n_synthetic=0,
+            show_progress=False,
+        )
     with pytest.raises(InputError, match="unique"):
         build_training_set(tmp_path, stars=[StarSpec("a"), StarSpec("a")], show_progress=False)
 
 
 def test_composition_counts():
-    frac = composition(pd.DataFrame({"kind": ["real_noise", "real_transit", "synthetic_noise", "synthetic_injected"]}))
+    frac = composition(
+        pd.DataFrame(
+            {"kind": ["real_noise", "real_transit", "synthetic_noise", "synthetic_injected"]}
+        )
+    )
     assert frac["real_noise_fraction"] == 0.5 and frac["n_planet"] == 2
 
 
@@ -249,8 +275,16 @@ def test_builder_masks_planet_hunter_ephemerides_on_real_data(tmp_path):
     """HAT-P-7 (shared Kepler short-cadence light curve): planet_hunter finds HAT-P-7 b,
     the builder masks it in the noise windows and keeps it in the real-transit windows."""
     star = StarSpec("HAT-P-7", ["lc_hat_p_7"], max_planets=1)
-    ts = build_training_set(tmp_path, stars=[star], length=3197, step=3197,
-                            injections_per_window=1, n_synthetic=2, seed=0, show_progress=False)
+    ts = build_training_set(
+        tmp_path,
+        stars=[star],
+        length=3197,
+        step=3197,
+        injections_per_window=1,
+        n_synthetic=2,
+        seed=0,
+        show_progress=False,
+    )
     eph = ts.summary["ephemerides_jd"]["HAT-P-7"]
     assert len(eph) == 1 and eph[0]["period"] == pytest.approx(2.2047, abs=2e-3)
     meta = ts.meta
@@ -287,10 +321,18 @@ def test_leave_one_star_out_folds():
 def test_training_mask_drops_only_low_snr_injections():
     from spacekit.skopes.k2.classifier import _training_mask
 
-    meta = pd.DataFrame({
-        "kind": ["real_noise", "real_injected", "synthetic_injected", "real_transit", "synthetic_injected"],
-        "snr": [np.nan, 2.0, 50.0, 1.0, 4.9],
-    })
+    meta = pd.DataFrame(
+        {
+            "kind": [
+                "real_noise",
+                "real_injected",
+                "synthetic_injected",
+                "real_transit",
+                "synthetic_injected",
+            ],
+            "snr": [np.nan, 2.0, 50.0, 1.0, 4.9],
+        }
+    )
     y = np.array([0, 1, 1, 1, 1])
     assert _training_mask(y, meta, 5.0).tolist() == [True, False, True, True, False]
     assert _training_mask(y, meta, None).all()
@@ -326,7 +368,9 @@ def test_kaggle_reader_refuses_a_gap_in_the_flux_columns(tmp_path):
 
 def test_kaggle_reader_errors_on_odd_columns_text_and_no_rows(tmp_path):
     odd = tmp_path / "odd.csv"
-    _flux_frame().assign(**{"FLUX.abc": 1.0}).to_csv(odd, index=False)  # was a bare int() ValueError
+    _flux_frame().assign(**{"FLUX.abc": 1.0}).to_csv(
+        odd, index=False
+    )  # was a bare int() ValueError
     with pytest.raises(FormatError, match="FLUX.abc"):
         read_flux_table_with_meta(odd)
     text = tmp_path / "text.csv"
@@ -355,17 +399,22 @@ def test_noise_generators_take_an_int_seed():
     t1, f1, p1 = synthetic_window(300, rng=5)
     t2, f2, p2 = synthetic_window(300, rng=np.random.default_rng(5))
     assert np.array_equal(f1, f2) and p1 == p2
-    assert np.array_equal(red_noise(50, rms=1e-3, alpha=1.0, rng=2),
-                          red_noise(50, rms=1e-3, alpha=1.0, rng=np.random.default_rng(2)))
+    assert np.array_equal(
+        red_noise(50, rms=1e-3, alpha=1.0, rng=2),
+        red_noise(50, rms=1e-3, alpha=1.0, rng=np.random.default_rng(2)),
+    )
     with pytest.raises(InputError, match="numpy.random.Generator or an int seed"):
         synthetic_window(300, rng="seed")
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda rng: k2.white_noise(10, sigma=-1.0, rng=rng), "sigma"),  # was numpy "scale < 0"
-    (lambda rng: k2.red_noise(10, rms=float("nan"), alpha=1.0, rng=rng), "rms"),  # was all NaN
-    (lambda rng: k2.red_noise(10, rms=1e-3, alpha=float("inf"), rng=rng), "alpha"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda rng: k2.white_noise(10, sigma=-1.0, rng=rng), "sigma"),  # was numpy "scale < 0"
+        (lambda rng: k2.red_noise(10, rms=float("nan"), alpha=1.0, rng=rng), "rms"),  # was all NaN
+        (lambda rng: k2.red_noise(10, rms=1e-3, alpha=float("inf"), rng=rng), "alpha"),
+    ],
+)
 def test_noise_generators_refuse_bad_scales(call, match):
     with pytest.raises(InputError, match=match):
         call(np.random.default_rng(0))
@@ -381,23 +430,31 @@ def test_rewriting_a_table_without_meta_drops_the_stale_sidecar(tmp_path):
     assert meta is None and y.tolist() == [0, 1] and not meta_path(p).exists()
 
 
-@pytest.mark.parametrize("kw, match", [
-    ({"n_synthetic": -5}, "n_synthetic"),  # was silently 0
-    ({"injections_per_window": -1}, "injections_per_window"),  # silently no injection
-    ({"negatives_per_window": -2}, "negatives_per_window"),
-    ({"synthetic_groups": -3}, "synthetic_groups"),  # made groups 'synthetic--1', 'synthetic--2'
-    ({"synthetic_groups": 0}, "synthetic_groups"),  # silently the default
-    ({"mask_factor": -1.0}, "mask_factor"),  # masked nothing
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"n_synthetic": -5}, "n_synthetic"),  # was silently 0
+        ({"injections_per_window": -1}, "injections_per_window"),  # silently no injection
+        ({"negatives_per_window": -2}, "negatives_per_window"),
+        (
+            {"synthetic_groups": -3},
+            "synthetic_groups",
+        ),  # made groups 'synthetic--1', 'synthetic--2'
+        ({"synthetic_groups": 0}, "synthetic_groups"),  # silently the default
+        ({"mask_factor": -1.0}, "mask_factor"),  # masked nothing
+    ],
+)
 def test_build_training_set_refuses_negative_counts(tmp_path, kw, match):
     with pytest.raises(InputError, match=match):
-        build_training_set(tmp_path, stars=[], length=200, **{"n_synthetic": 4, **kw},
-                           show_progress=False)
+        build_training_set(
+            tmp_path, stars=[], length=200, **{"n_synthetic": 4, **kw}, show_progress=False
+        )
     assert not (tmp_path / "k2-train.csv").exists()
 
 
 def test_build_training_set_refuses_a_compressed_output_name(tmp_path):
     with pytest.raises(InputError, match="plain csv"):
-        build_training_set(tmp_path / "set.csv.gz", stars=[], length=200, n_synthetic=4,
-                           show_progress=False)
+        build_training_set(
+            tmp_path / "set.csv.gz", stars=[], length=200, n_synthetic=4, show_progress=False
+        )
     assert not (tmp_path / "set.csv.gz").exists()  # no folder of that name either

@@ -76,15 +76,19 @@ def test_folded_network_trains_predicts_and_evaluates(tmp_path):
     from spacekit.skopes.k2.kaggle import write_flux_table
 
     X, y = _windows(16, length=300, period=31.7, depth=4.0)
-    meta = pd.DataFrame({
-        "group": [f"synthetic-{(i // 2) % 2}" for i in range(len(y))],
-        "kind": np.where(y == 1, "synthetic_injected", "synthetic_noise"),
-        "snr": np.where(y == 1, 30.0, np.nan),
-    })
+    meta = pd.DataFrame(
+        {
+            "group": [f"synthetic-{(i // 2) % 2}" for i in range(len(y))],
+            "kind": np.where(y == 1, "synthetic_injected", "synthetic_noise"),
+            "snr": np.where(y == 1, 30.0, np.nan),
+        }
+    )
     path = write_flux_table(tmp_path / "set.csv", X, y, meta=meta)
     features = Path(conf.cache_dir) / "k2" / "features"
     before = set(features.glob("*.npz"))  # other tests of the session may have cached sets
-    run = train(path, runs_dir=tmp_path, epochs=2, batch_size=8, fast=True, network="folded", seed=0)
+    run = train(
+        path, runs_dir=tmp_path, epochs=2, batch_size=8, fast=True, network="folded", seed=0
+    )
     cached = sorted(set(features.glob("*.npz")) - before)
     assert len(cached) == 1
     with np.load(cached[0]) as f:

@@ -40,7 +40,9 @@ def _toy_lc(seed: int, n: int = 1024, depth: float = 0.01, planet: bool = True):
     f = 500.0 * (1 + rng.normal(0, 3e-4, n))
     if planet:
         f = f * transit_model(t, period=0.3, epoch=2455000.1, duration=0.03, depth=depth)
-    return LightCurve(time=Time(t, format="jd", scale="tdb"), flux=f), Ephemeris(0.3, 2455000.1, 0.03)
+    return LightCurve(time=Time(t, format="jd", scale="tdb"), flux=f), Ephemeris(
+        0.3, 2455000.1, 0.03
+    )
 
 
 def _toy_csv(path, seed: int, n: int = 1024, planet: bool = True):
@@ -56,15 +58,24 @@ def tiny_set(tmp_path_factory):
     out = tmp_path_factory.mktemp("k2set")
     (lc_a, eph), (lc_b, _) = _toy_lc(0), _toy_lc(1, planet=False)
     stars = [StarSpec("host", [lc_a], ephemerides=[eph]), StarSpec("quiet", [lc_b], ephemerides=[])]
-    return build_training_set(out, stars=stars, length=LENGTH, step=LENGTH, injections_per_window=2,
-                              n_synthetic=8, seed=0, show_progress=False)
+    return build_training_set(
+        out,
+        stars=stars,
+        length=LENGTH,
+        step=LENGTH,
+        injections_per_window=2,
+        n_synthetic=8,
+        seed=0,
+        show_progress=False,
+    )
 
 
 @pytest.fixture(scope="module")
 def trained(tiny_set, tmp_path_factory):
     runs = tmp_path_factory.mktemp("runs")
-    return train(tiny_set.path, runs_dir=runs, epochs=2, batch_size=8, fast=True, seed=1,
-                 show_progress=False)
+    return train(
+        tiny_set.path, runs_dir=runs, epochs=2, batch_size=8, fast=True, seed=1, show_progress=False
+    )
 
 
 def test_preprocess_keeps_dips_and_clips_flares():
@@ -80,7 +91,9 @@ def test_preprocess_keeps_dips_and_clips_flares():
         assert flux[300:305].max() < abs(flux[1000:1030].mean())  # the flare is clipped
         assert abs(flux[:500].mean() - flux[1500:].mean()) < 0.5  # the trend is gone
     # the second channel is the smoothed first one
-    assert np.allclose(z[0, 10:-10, 1], np.convolve(z[0, :, 0], np.ones(7) / 7, "same")[10:-10], atol=1e-5)
+    assert np.allclose(
+        z[0, 10:-10, 1], np.convolve(z[0, :, 0], np.ones(7) / 7, "same")[10:-10], atol=1e-5
+    )
     with pytest.raises(InputError, match="NaN"):
         preprocess(np.full((1, 100), np.nan))
     with pytest.raises(InputError, match="shape"):
@@ -111,8 +124,9 @@ def test_predict_table_and_lightcurves(trained, tiny_set, tmp_path):
 
     long_csv = _toy_csv(tmp_path / "long.csv", seed=5, n=700)
     short_csv = _toy_csv(tmp_path / "short.csv", seed=6, n=100)
-    frame = predict([tiny_set.path, long_csv, short_csv], model=clf,
-                    read_kwargs={"time_format": "bkjd"})
+    frame = predict(
+        [tiny_set.path, long_csv, short_csv], model=clf, read_kwargs={"time_format": "bkjd"}
+    )
     table = frame[frame["source"] == "table"]
     assert len(table) == len(y)
     assert np.allclose(table["probability"], proba, atol=1e-6)
@@ -121,9 +135,12 @@ def test_predict_table_and_lightcurves(trained, tiny_set, tmp_path):
     assert curves.loc[str(short_csv), "n_windows"] == 1  # padded to one window
     assert curves["probability"].between(0, 1).all()
     # the latest k2 run with a model is found by default
-    latest = predict([long_csv], runs_dir=trained.path.parent.parent,
-                     read_kwargs={"time_format": "bkjd"})
-    assert latest["probability"].iloc[0] == pytest.approx(curves.loc[str(long_csv), "probability"], abs=1e-6)
+    latest = predict(
+        [long_csv], runs_dir=trained.path.parent.parent, read_kwargs={"time_format": "bkjd"}
+    )
+    assert latest["probability"].iloc[0] == pytest.approx(
+        curves.loc[str(long_csv), "probability"], abs=1e-6
+    )
 
 
 def test_lightcurve_windows_cover_the_series():
@@ -135,8 +152,9 @@ def test_lightcurve_windows_cover_the_series():
 
 
 def test_evaluate_leave_one_star_out(tiny_set, tmp_path):
-    run = evaluate(tiny_set.path, runs_dir=tmp_path, epochs=1, batch_size=8, fast=True,
-                   show_progress=False)
+    run = evaluate(
+        tiny_set.path, runs_dir=tmp_path, epochs=1, batch_size=8, fast=True, show_progress=False
+    )
     k2 = run.metrics["k2"]
     assert set(k2["per_fold"]) == {"host", "quiet"}
     assert {"host", "quiet", "synthetic-0", "synthetic-1"} <= set(k2["per_group"])
@@ -170,11 +188,16 @@ def test_loso_metrics_goal_and_bins():
     snr = np.r_[rng.uniform(0, 40, n // 2), np.full(n // 2, np.nan)]
     label = np.r_[np.ones(n // 2, int), np.zeros(n // 2, int)]
     proba = np.where(label == 1, np.clip(snr / 10, 0, 1), 0.05)
-    frame = pd.DataFrame({
-        "label": label, "proba": proba, "snr": snr,
-        "fold": np.where(np.arange(n) % 2, "A", "B"), "group": np.where(np.arange(n) % 2, "A", "B"),
-        "kind": np.where(label == 1, "synthetic_injected", "synthetic_noise"),
-    })
+    frame = pd.DataFrame(
+        {
+            "label": label,
+            "proba": proba,
+            "snr": snr,
+            "fold": np.where(np.arange(n) % 2, "A", "B"),
+            "group": np.where(np.arange(n) % 2, "A", "B"),
+            "kind": np.where(label == 1, "synthetic_injected", "synthetic_noise"),
+        }
+    )
     m = loso_metrics(frame, threshold=0.5)
     assert m["goal"]["roc_auc"] == 1.0 and m["goal"]["met_roc_auc_0.98"]
     assert m["goal"]["met_recall_0.95_at_precision_0.90"]
@@ -189,31 +212,71 @@ def test_cli_build_train_predict(tmp_path, capsys):
     a = _toy_csv(tmp_path / "a.csv", seed=0)
     b = _toy_csv(tmp_path / "b.csv", seed=1, planet=False)
     out = tmp_path / "set.csv"
-    rc = main(["-q", "k2", "build-dataset", str(out), "--no-shared", "--lightcurve", f"A={a}",
-               "--lightcurve", f"B={b}", "--time-format", "bkjd", "--length", str(LENGTH),
-               "--n-synthetic", "4", "--injections", "1"])
+    rc = main(
+        [
+            "-q",
+            "k2",
+            "build-dataset",
+            str(out),
+            "--no-shared",
+            "--lightcurve",
+            f"A={a}",
+            "--lightcurve",
+            f"B={b}",
+            "--time-format",
+            "bkjd",
+            "--length",
+            str(LENGTH),
+            "--n-synthetic",
+            "4",
+            "--injections",
+            "1",
+        ]
+    )
     assert rc == 0 and out.is_file()
     assert "real noise" in capsys.readouterr().out
     runs = tmp_path / "runs"
     rc = main(["-q", "k2", "train", str(out), "--runs", str(runs), "--epochs", "1", "--fast"])
     assert rc == 0 and "trained:" in capsys.readouterr().out
-    rc = main(["-q", "k2", "evaluate", str(out), "--runs", str(runs), "--epochs", "1", "--fast",
-               "--snr-definitions"])
+    rc = main(
+        [
+            "-q",
+            "k2",
+            "evaluate",
+            str(out),
+            "--runs",
+            str(runs),
+            "--epochs",
+            "1",
+            "--fast",
+            "--snr-definitions",
+        ]
+    )
     text = capsys.readouterr().out
     assert rc == 0 and "held out A" in text and "held out B" in text and "SNR>=10" in text
     # the goal under the other SNR definitions (spacekit.skopes.k2.dataset.snr_definitions)
-    assert "timescale SNR>=10" in text and "per-point std SNR>=10" in text and "timescale SNR bin" in text
+    assert (
+        "timescale SNR>=10" in text
+        and "per-point std SNR>=10" in text
+        and "timescale SNR bin" in text
+    )
     lines = text.splitlines()
-    rows = lines[lines.index(next(x for x in lines if "timescale SNR bin" in x)) + 1:]
-    rows = [x for x in rows if x.startswith("  ") and x.split()[0][0].isdigit() and "-" in x.split()[0]]
-    assert rows and len({x.index(x.split()[1], len(x.split()[0]) + 2) for x in rows}) == 1  # one column
+    rows = lines[lines.index(next(x for x in lines if "timescale SNR bin" in x)) + 1 :]
+    rows = [
+        x for x in rows if x.startswith("  ") and x.split()[0][0].isdigit() and "-" in x.split()[0]
+    ]
+    assert (
+        rows and len({x.index(x.split()[1], len(x.split()[0]) + 2) for x in rows}) == 1
+    )  # one column
     ev = Run.open(next(p for p in sorted((runs / "k2").iterdir()) if "evaluate" in p.name))
     assert {"by_snr_timescale", "goal_snr_timescale", "goal_snr_std"} <= set(ev.metrics["k2"])
     pred = pd.read_csv(ev.predictions_path)
     assert {"snr_std", "snr_timescale"} <= set(pred.columns)
     assert pred.loc[pred["label"] == 0, "snr_timescale"].isna().all()
     assert ev.info["parameters"]["snr_definitions"] is True
-    rc = main(["-q", "k2", "predict", str(a), "--runs", str(runs), "--time-format", "bkjd", "--json"])
+    rc = main(
+        ["-q", "k2", "predict", str(a), "--runs", str(runs), "--time-format", "bkjd", "--json"]
+    )
     assert rc == 0
     rec = json.loads(capsys.readouterr().out.splitlines()[0])
     assert 0 <= rec["probability"] <= 1 and rec["source"] == "lightcurve"
@@ -227,8 +290,9 @@ def test_demo_step_writes_two_runs(tmp_path):
     (lc_a, eph), (lc_b, _) = _toy_lc(0, n=3400), _toy_lc(1, n=3400, planet=False)
     stars = [StarSpec("host", [lc_a], ephemerides=[eph]), StarSpec("quiet", [lc_b], ephemerides=[])]
     buf = io.StringIO()
-    result = demo_run(tmp_path, buf, n_synthetic=4, injections_per_window=1, epochs=1, fast=True,
-                      stars=stars)
+    result = demo_run(
+        tmp_path, buf, n_synthetic=4, injections_per_window=1, epochs=1, fast=True, stars=stars
+    )
     text = buf.getvalue()
     assert "leave-one-star-out (2 folds)" in text and "real transits of host" in text
     assert result["evaluation"].app == "k2" and result["model"].model_dir.is_dir()
@@ -252,7 +316,9 @@ def test_predict_lightcurve_sorts_unsorted_times(trained):
     clf = load_classifier(trained.path)
     lc, _ = _toy_lc(7, n=600)
     order = np.random.default_rng(0).permutation(len(lc))
-    shuffled = LightCurve(time=Time(lc.time.jd[order], format="jd", scale="tdb"), flux=lc.flux.value[order])
+    shuffled = LightCurve(
+        time=Time(lc.time.jd[order], format="jd", scale="tdb"), flux=lc.flux.value[order]
+    )
     a, b = clf.predict_lightcurve(lc), clf.predict_lightcurve(shuffled)
     assert b["window_probabilities"] == pytest.approx(a["window_probabilities"], abs=1e-6)
 
@@ -310,11 +376,13 @@ def test_latest_model_skips_a_half_written_run(trained, tmp_path):
 def _meta_set(n: int = 8, groups=("synthetic-0", "synthetic-1"), snr: float = 1.0):
     X = np.random.default_rng(1).normal(1, 1e-3, (n, LENGTH))
     y = np.arange(n) % 2
-    meta = pd.DataFrame({
-        "group": [groups[(i // 2) % len(groups)] for i in range(n)],
-        "kind": np.where(y == 1, "synthetic_injected", "synthetic_noise"),
-        "snr": np.where(y == 1, snr, np.nan),
-    })
+    meta = pd.DataFrame(
+        {
+            "group": [groups[(i // 2) % len(groups)] for i in range(n)],
+            "kind": np.where(y == 1, "synthetic_injected", "synthetic_noise"),
+            "snr": np.where(y == 1, snr, np.nan),
+        }
+    )
     return X, y, meta
 
 
@@ -337,8 +405,21 @@ def test_cli_build_dataset_synthetic_groups(tmp_path, capsys):
     from spacekit.cli import main
 
     out = tmp_path / "syn.csv"
-    rc = main(["-q", "k2", "build-dataset", str(out), "--no-shared", "--length", str(LENGTH),
-               "--n-synthetic", "6", "--synthetic-groups", "3"])
+    rc = main(
+        [
+            "-q",
+            "k2",
+            "build-dataset",
+            str(out),
+            "--no-shared",
+            "--length",
+            str(LENGTH),
+            "--n-synthetic",
+            "6",
+            "--synthetic-groups",
+            "3",
+        ]
+    )
     assert rc == 0
     meta = pd.read_csv(tmp_path / "syn.meta.csv")
     assert sorted(set(meta["group"])) == ["synthetic-0", "synthetic-1", "synthetic-2"]
@@ -357,8 +438,20 @@ def test_cli_predict_json_is_pure_json_for_mixed_inputs(trained, tiny_set, tmp_p
     from spacekit.cli import main
 
     lc = _toy_csv(tmp_path / "lc.csv", seed=3, n=300)
-    rc = main(["-q", "k2", "predict", str(tiny_set.path), str(lc), "--model", str(trained.path),
-               "--time-format", "bkjd", "--json"])
+    rc = main(
+        [
+            "-q",
+            "k2",
+            "predict",
+            str(tiny_set.path),
+            str(lc),
+            "--model",
+            str(trained.path),
+            "--time-format",
+            "bkjd",
+            "--json",
+        ]
+    )
     assert rc == 0
     recs = [_strict_json(line) for line in capsys.readouterr().out.splitlines()]
     table = [r for r in recs if r["source"] == "table"]
@@ -368,11 +461,14 @@ def test_cli_predict_json_is_pure_json_for_mixed_inputs(trained, tiny_set, tmp_p
     assert str(frame["label"].dtype) == "Int64"
 
 
-@pytest.mark.parametrize("kw, match", [
-    ({"threshold": 1.5}, r"threshold in \[0, 1\], got 1.5"),
-    ({"threshold": float("nan")}, r"threshold in \[0, 1\], got nan"),
-    ({"learning_rate": -1.0}, r"positive learning_rate, got -1"),
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"threshold": 1.5}, r"threshold in \[0, 1\], got 1.5"),
+        ({"threshold": float("nan")}, r"threshold in \[0, 1\], got nan"),
+        ({"learning_rate": -1.0}, r"positive learning_rate, got -1"),
+    ],
+)
 def test_train_and_evaluate_refuse_bad_threshold_or_learning_rate(tmp_path, kw, match):
     # these were trained with and saved: threshold 1.5 called nothing a planet, NaN made every
     # comparison false (and metadata.json held the bare token NaN); a negative rate diverged
@@ -390,19 +486,39 @@ def test_cli_time_format_error_names_the_cli_option(trained, tmp_path, capsys):
     rc = main(["k2", "predict", str(lc), "--model", str(trained.path)])
     err = capsys.readouterr().err
     assert rc == 1 and "--time-format" in err and "time_format=" not in err
-    rc = main(["k2", "build-dataset", str(tmp_path / "o.csv"), "--no-shared", "--lightcurve", f"A={lc}",
-               "--n-synthetic", "2", "--length", str(LENGTH)])
+    rc = main(
+        [
+            "k2",
+            "build-dataset",
+            str(tmp_path / "o.csv"),
+            "--no-shared",
+            "--lightcurve",
+            f"A={lc}",
+            "--n-synthetic",
+            "2",
+            "--length",
+            str(LENGTH),
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 1 and "--time-format" in err and "time_format=" not in err
 
 
 def test_predict_shows_progress_unless_silenced(trained, tiny_set, tmp_path, capsys):
     lc = _toy_csv(tmp_path / "lc.csv", seed=7, n=700)
-    quiet = predict([tiny_set.path, lc], model=trained.path, read_kwargs={"time_format": "bkjd"},
-                    show_progress=False)
+    quiet = predict(
+        [tiny_set.path, lc],
+        model=trained.path,
+        read_kwargs={"time_format": "bkjd"},
+        show_progress=False,
+    )
     assert "k2 predict" not in capsys.readouterr().err
-    shown = predict([tiny_set.path, lc], model=trained.path, read_kwargs={"time_format": "bkjd"},
-                    show_progress=True)
+    shown = predict(
+        [tiny_set.path, lc],
+        model=trained.path,
+        read_kwargs={"time_format": "bkjd"},
+        show_progress=True,
+    )
     assert "k2 predict" in capsys.readouterr().err  # on stderr: --json output stays pure
     assert np.allclose(shown["probability"], quiet["probability"])
     with pytest.raises(DataNotFoundError):  # every path is checked before any work

@@ -36,16 +36,29 @@ def _toy_lc(seed: int, n: int = 2400, sigma: float = 3e-4):
 
     rng = np.random.default_rng(seed)
     t = 2455000.0 + np.arange(n) * (2 / 1440)
-    return LightCurve(time=Time(t, format="jd", scale="tdb"), flux=500.0 * (1 + rng.normal(0, sigma, n)))
+    return LightCurve(
+        time=Time(t, format="jd", scale="tdb"), flux=500.0 * (1 + rng.normal(0, sigma, n))
+    )
 
 
 @pytest.fixture(scope="module")
 def small_set(tmp_path_factory):
     out = tmp_path_factory.mktemp("k2snr")
-    stars = [StarSpec("a", [_toy_lc(0)], ephemerides=[]), StarSpec("b", [_toy_lc(1)], ephemerides=[])]
+    stars = [
+        StarSpec("a", [_toy_lc(0)], ephemerides=[]),
+        StarSpec("b", [_toy_lc(1)], ephemerides=[]),
+    ]
     # 2-min cadence, 800-cadence windows: injected transits last 30-240 cadences
-    return build_training_set(out, stars=stars, length=800, step=800, injections_per_window=2,
-                              n_synthetic=24, seed=3, show_progress=False)
+    return build_training_set(
+        out,
+        stars=stars,
+        length=800,
+        step=800,
+        injections_per_window=2,
+        n_synthetic=24,
+        seed=3,
+        show_progress=False,
+    )
 
 
 def test_running_means_and_their_scatter():
@@ -105,13 +118,17 @@ def test_transit_snr_definitions_agree_on_white_noise_only():
     inside = (np.arange(N) % 700) < 24
     depth = 1.5e-3
     white = rng.normal(0, 1e-3, N)
-    s = transit_snr_definitions(np.where(inside, white - depth, white), inside, depth=depth, duration=24)
+    s = transit_snr_definitions(
+        np.where(inside, white - depth, white), inside, depth=depth, duration=24
+    )
     expected = transit_snr(depth, 1e-3, int(inside.sum()))
     for key in ("snr", "snr_std", "snr_timescale"):
         assert s[key] == pytest.approx(expected, rel=0.15), key
     assert s["beta"] == pytest.approx(1.0, abs=0.15)
     red = white + red_noise(N, rms=3e-3, alpha=1.5, rng=rng)
-    r = transit_snr_definitions(np.where(inside, red - depth, red), inside, depth=depth, duration=24)
+    r = transit_snr_definitions(
+        np.where(inside, red - depth, red), inside, depth=depth, duration=24
+    )
     assert r["snr_timescale"] < r["snr_std"] < r["snr"]
     assert r["snr"] / r["snr_timescale"] == pytest.approx(r["beta"], rel=0.2)
     # integer transit count, and too little out-of-transit flux
@@ -140,7 +157,9 @@ def test_snr_definitions_of_a_built_set(small_set):
     white = (meta.loc[injected, "noise_kind"].isin(["real", "white"])).to_numpy() & ok
     assert white.sum() >= 5
     assert np.median(got["snr_std"][white] / got["snr"][white]) == pytest.approx(1.0, abs=0.1)
-    assert np.nanmedian(got["snr_timescale"][white] / got["snr"][white]) == pytest.approx(1.0, abs=0.2)
+    assert np.nanmedian(got["snr_timescale"][white] / got["snr"][white]) == pytest.approx(
+        1.0, abs=0.2
+    )
     # both real kinds: the injected window is paired with its un-injected copy
     assert set(meta.loc[injected, "kind"]) == {"real_injected", "synthetic_injected"}
     # units: relative flux around 1 gives the same numbers as ppm
@@ -163,11 +182,16 @@ def test_loso_metrics_adds_the_alternative_snr_tables_only_when_asked():
     n = 200
     label = np.r_[np.ones(n // 2, int), np.zeros(n // 2, int)]
     snr = np.r_[rng.uniform(0, 40, n // 2), np.full(n // 2, np.nan)]
-    frame = pd.DataFrame({
-        "label": label, "snr": snr, "fold": "A", "group": "A",
-        "kind": np.where(label == 1, "synthetic_injected", "synthetic_noise"),
-        "proba": np.where(label == 1, np.clip(snr / 20, 0, 1), 0.05),
-    })
+    frame = pd.DataFrame(
+        {
+            "label": label,
+            "snr": snr,
+            "fold": "A",
+            "group": "A",
+            "kind": np.where(label == 1, "synthetic_injected", "synthetic_noise"),
+            "proba": np.where(label == 1, np.clip(snr / 20, 0, 1), 0.05),
+        }
+    )
     plain = loso_metrics(frame)
     assert not any(k.startswith(("by_snr_std", "by_snr_timescale", "goal_snr")) for k in plain)
     frame["snr_std"] = frame["snr"] * 0.9
@@ -176,7 +200,11 @@ def test_loso_metrics_adds_the_alternative_snr_tables_only_when_asked():
     assert m["goal"] == plain["goal"]  # the headline stays at the SNR
     for col in ALTERNATIVE_SNRS:
         assert [r["snr_min"] for r in m[f"by_{col}"]][:3] == [0, 3, 5]
-    assert m["goal_snr_timescale"]["n_planet"] < m["goal_snr_std"]["n_planet"] < plain["goal"]["n_planet"]
+    assert (
+        m["goal_snr_timescale"]["n_planet"]
+        < m["goal_snr_std"]["n_planet"]
+        < plain["goal"]["n_planet"]
+    )
     assert m["goal_snr_timescale"]["snr_min"] == 10.0
     # stricter cut, stronger planets: proba >= 1 for timescale SNR >= 10 here
     assert m["goal_snr_timescale"]["recall_at_precision_0.9"] == 1.0

@@ -56,8 +56,15 @@ def test_whitening_removes_red_noise_power_but_keeps_the_box():
     r_noise = whitened_box_search(x, durations=(8, 12), n_periods=100)
     r_box = whitened_box_search(x + 4.0 * box, durations=(8, 12), n_periods=100)
     assert r_box["snr"] > r_noise["snr"] + 3
-    ev = event_statistics(r_box["residual"], r_box["filtered"], r_box["period"], r_box["epoch"],
-                          r_box["duration"], r_box["phi"], r_box["s2"])
+    ev = event_statistics(
+        r_box["residual"],
+        r_box["filtered"],
+        r_box["period"],
+        r_box["epoch"],
+        r_box["duration"],
+        r_box["phi"],
+        r_box["s2"],
+    )
     assert ev["single"] > 6
 
 
@@ -88,10 +95,24 @@ def test_whitened_snr_ranks_a_periodic_box_above_a_red_noise_dip():
     ra, rb = whitened_box_search(train), whitened_box_search(noise)
     assert abs(ra["period"] / 311 - 1) < 0.01
     assert ra["snr"] > rb["snr"] + 2
-    ea = event_statistics(ra["residual"], ra["filtered"], ra["period"], ra["epoch"], ra["duration"],
-                          ra["phi"], ra["s2"])
-    eb = event_statistics(rb["residual"], rb["filtered"], rb["period"], rb["epoch"], rb["duration"],
-                          rb["phi"], rb["s2"])
+    ea = event_statistics(
+        ra["residual"],
+        ra["filtered"],
+        ra["period"],
+        ra["epoch"],
+        ra["duration"],
+        ra["phi"],
+        ra["s2"],
+    )
+    eb = event_statistics(
+        rb["residual"],
+        rb["filtered"],
+        rb["period"],
+        rb["epoch"],
+        rb["duration"],
+        rb["phi"],
+        rb["s2"],
+    )
     assert ea["n_events"] >= 9 and ea["dominance"] < 0.3  # equal depths share the signal
     assert eb["dominance"] > ea["dominance"]
 
@@ -161,8 +182,10 @@ def test_whitened_inputs_are_checked():
         whitened_features(np.zeros(100))
 
 
-@pytest.mark.parametrize("period, epoch, duration", [(-300.0, 2.0, 5.0), (np.nan, 2.0, 5.0),
-                                                     (300.0, np.inf, 5.0), (300.0, 2.0, np.nan)])
+@pytest.mark.parametrize(
+    "period, epoch, duration",
+    [(-300.0, 2.0, 5.0), (np.nan, 2.0, 5.0), (300.0, np.inf, 5.0), (300.0, 2.0, np.nan)],
+)
 def test_whitened_snr_at_refuses_an_impossible_ephemeris(period, epoch, duration):
     # a negative period returned a (meaningless) SNR, NaN ones returned 0.0
     x = np.random.default_rng(3).normal(0, 1, 1000)

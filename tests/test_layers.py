@@ -10,14 +10,22 @@ import spacekit
 PKG = Path(spacekit.__file__).parent
 
 LAYERS = {
-    "config": 0, "exceptions": 0, "utils": 0, "_version": 0, "__init__": 0, "__main__": 7,
-    "io": 1, "radio": 1,
+    "config": 0,
+    "exceptions": 0,
+    "utils": 0,
+    "_version": 0,
+    "__init__": 0,
+    "__main__": 7,
+    "io": 1,
+    "radio": 1,
     "transformer": 2,
     "datasets": 3,
     "builder": 4,
-    "computer": 5, "analyzer": 5,
+    "computer": 5,
+    "analyzer": 5,
     "skopes": 6,
-    "dashboard": 7, "cli": 7,
+    "dashboard": 7,
+    "cli": 7,
 }
 
 

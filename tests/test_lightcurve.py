@@ -130,7 +130,10 @@ def test_fits_all_nan_flux(tmp_path):
     t = np.arange(10.0)
     p = _write_fits(
         tmp_path / "nan.fits",
-        [fits.Column("TIME", "D", array=t), fits.Column("PDCSAP_FLUX", "E", array=np.full(10, np.nan))],
+        [
+            fits.Column("TIME", "D", array=t),
+            fits.Column("PDCSAP_FLUX", "E", array=np.full(10, np.nan)),
+        ],
     )
     with pytest.raises(FormatError, match="no finite flux"):
         read_lightcurve(p)
@@ -139,7 +142,9 @@ def test_fits_all_nan_flux(tmp_path):
 def test_fits_time_system_from_header_not_hardcoded(tmp_path):
     t = np.arange(10.0)
     cols = [fits.Column("TIME", "D", array=t), fits.Column("SAP_FLUX", "E", array=np.ones(10))]
-    p = _write_fits(tmp_path / "ref.fits", cols, {"BJDREFI": 2400000, "BJDREFF": 0.5, "TIMESYS": "TDB"})
+    p = _write_fits(
+        tmp_path / "ref.fits", cols, {"BJDREFI": 2400000, "BJDREFF": 0.5, "TIMESYS": "TDB"}
+    )
     lc = read_lightcurve(p, flux="sap")
     assert lc.time[3].jd == pytest.approx(2400003.5)
     q = _write_fits(tmp_path / "noref.fits", cols, {"TIMESYS": "TDB"})
@@ -160,7 +165,9 @@ def test_methods_return_new_objects_and_record_history():
     assert out.flux.unit == u.dimensionless_unscaled
     assert abs(np.median(out.flux.value) - 1) < 1e-12
     assert [h.split(":")[0] for h in out.meta["history"]] == [
-        "remove_nans", "normalize", "remove_outliers"
+        "remove_nans",
+        "normalize",
+        "remove_outliers",
     ]
     assert lc.meta["history"] == []
 
@@ -297,8 +304,11 @@ def test_bad_time_flux_and_flux_err_are_input_errors():
     with pytest.raises(InputError, match="flux must hold numbers"):
         LightCurve(time=[2458326.0, 2458327.0], flux=["a", "b"])
     with pytest.raises(InputError, match="convertible to flux"):
-        LightCurve(time=[2458326.0, 2458327.0], flux=[1.0, 2.0] * u.electron / u.s,
-                   flux_err=[0.1, 0.1] * u.m)
+        LightCurve(
+            time=[2458326.0, 2458327.0],
+            flux=[1.0, 2.0] * u.electron / u.s,
+            flux_err=[0.1, 0.1] * u.m,
+        )
 
 
 def test_empty_fold_one_point_bin_and_repeated_timestamps():

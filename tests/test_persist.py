@@ -24,8 +24,11 @@ def test_round_trip_gives_identical_predictions(tmp_path, kind):
     from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
 
     X, y = _xy()
-    est = (GradientBoostingClassifier(n_estimators=10, random_state=0) if kind == "gb"
-           else HistGradientBoostingClassifier(max_iter=10, random_state=0)).fit(X, y)
+    est = (
+        GradientBoostingClassifier(n_estimators=10, random_state=0)
+        if kind == "gb"
+        else HistGradientBoostingClassifier(max_iter=10, random_state=0)
+    ).fit(X, y)
     path = save_estimator(est, tmp_path / "m.skops")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.skops"]  # no temp file left
     with open(path, "rb") as fh:

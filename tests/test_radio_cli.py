@@ -56,7 +56,10 @@ def test_cli_download_errors_are_one_line(s3_bucket, tmp_path, capsys):
 
 def test_cli_search_csv_and_category(fake_mast, tmp_path, capsys):
     csv = tmp_path / "obs.csv"
-    assert main(["radio", "search", "--obs-id", "ib1f0a010", "--mission", "hst", "--csv", str(csv)]) == 0
+    assert (
+        main(["radio", "search", "--obs-id", "ib1f0a010", "--mission", "hst", "--csv", str(csv)])
+        == 0
+    )
     out = capsys.readouterr().out
     assert out.startswith("1 observations") and "ib1f0a010" in out and "WFC3/IR" in out
     assert list(pd.read_csv(csv)["obs_id"]) == ["ib1f0a010"]

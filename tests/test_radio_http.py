@@ -214,7 +214,9 @@ def test_same_file_from_two_processes_is_fetched_once(http_files, tmp_path):
         "print(radio.http_download(sys.argv[1], sys.argv[2]))"
     )
     procs = [
-        subprocess.Popen([sys.executable, "-c", code, url, str(dest)], stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", code, url, str(dest)], stdout=subprocess.PIPE, text=True
+        )
         for _ in range(2)
     ]
     outs = [p.communicate(timeout=120)[0].strip() for p in procs]

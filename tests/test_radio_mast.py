@@ -26,8 +26,9 @@ def mast(fake_mast):
 def test_search_by_target_and_radius(mast):
     import astropy.units as u
 
-    table = radio.search_mast("Kepler-90", radius=3 * u.arcsec, mission="kepler",
-                              product_type="timeseries")
+    table = radio.search_mast(
+        "Kepler-90", radius=3 * u.arcsec, mission="kepler", product_type="timeseries"
+    )
     assert len(table) == 2
     assert set(table["obs_collection"]) == {"Kepler"}
     assert mast.resolved == ["Kepler-90"]
@@ -45,8 +46,12 @@ def test_search_by_target_and_radius(mast):
 def test_search_by_coordinates_as_dataframe(mast):
     from astropy.coordinates import SkyCoord
 
-    df = radio.search_mast(coordinates=SkyCoord(284.43367, 49.30555, unit="deg"),
-                           radius=0.001, mission="Kepler", as_dataframe=True)
+    df = radio.search_mast(
+        coordinates=SkyCoord(284.43367, 49.30555, unit="deg"),
+        radius=0.001,
+        mission="Kepler",
+        as_dataframe=True,
+    )
     assert list(df["target_name"]) == ["kplr011442793", "kplr011442793"]
     assert mast.resolved == []  # no name resolution for coordinates
 
@@ -149,10 +154,16 @@ def test_mast_uri_to_s3():
     assert radio.mast_uri_to_s3("mast:HST/product/ib1f0aedq_flt.fits") == (
         "s3://stpubdata/hst/public/ib1f/ib1f0aedq/ib1f0aedq_flt.fits"
     )
-    assert radio.mast_uri_to_s3(
-        "mast:K2/url/missions/k2/lightcurves/c1/201600000/73000/ktwo201673990-c01_llc.fits"
-    ) == "s3://stpubdata/k2/public/lightcurves/c1/201600000/73000/ktwo201673990-c01_llc.fits"
-    assert radio.mast_uri_to_s3("mast:JWST/product/jw02733-o001_t001_nircam_clear-f090w_i2d.fits") is None
+    assert (
+        radio.mast_uri_to_s3(
+            "mast:K2/url/missions/k2/lightcurves/c1/201600000/73000/ktwo201673990-c01_llc.fits"
+        )
+        == "s3://stpubdata/k2/public/lightcurves/c1/201600000/73000/ktwo201673990-c01_llc.fits"
+    )
+    assert (
+        radio.mast_uri_to_s3("mast:JWST/product/jw02733-o001_t001_nircam_clear-f090w_i2d.fits")
+        is None
+    )
     assert radio.mast_uri_to_s3("https://x/y") is None
 
 
@@ -161,8 +172,12 @@ def _serve_products(rsps, products):
     for row in products:
         data = bytes([len(bodies) + 1]) * int(row["size"])
         bodies[row["productFilename"]] = data
-        rsps.add(responses.GET, f"{DOWNLOAD}?uri={row['dataURI']}", body=data,
-                 headers={"Content-Length": str(len(data))})
+        rsps.add(
+            responses.GET,
+            f"{DOWNLOAD}?uri={row['dataURI']}",
+            body=data,
+            headers={"Content-Length": str(len(data))},
+        )
     return bodies
 
 

@@ -111,8 +111,9 @@ def test_unreachable_is_download_error(closed_port_url, tmp_path):
 def test_hung_server_is_download_error(silent_server_url, tmp_path):
     with conf.set_temp("timeout", 1.0), conf.set_temp("retries", 2):
         with pytest.raises(DownloadError, match="s3://somebucket/k.txt"):
-            radio.s3_download("s3://somebucket/k.txt", tmp_path / "k.txt",
-                              endpoint_url=silent_server_url)
+            radio.s3_download(
+                "s3://somebucket/k.txt", tmp_path / "k.txt", endpoint_url=silent_server_url
+            )
     assert list(tmp_path.iterdir()) == []
 
 

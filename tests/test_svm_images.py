@@ -29,8 +29,9 @@ def visit(tmp_path):
         img += 200 * np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * 2.0**2))
     hdr = w.to_header()
     path = tmp_path / "hst_1_01_wfc3_ir_total_ia0101_drz.fits"
-    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(img.astype(np.float32), hdr, name="SCI")]
-                 ).writeto(path)
+    fits.HDUList(
+        [fits.PrimaryHDU(), fits.ImageHDU(img.astype(np.float32), hdr, name="SCI")]
+    ).writeto(path)
     ra, dec = w.all_pix2world(xs, ys, 0)
     cat = pd.DataFrame({"ra": ra, "dec": dec})
     return {"path": path, "wcs": w, "xs": xs, "ys": ys, "cat": cat, "img": img}
@@ -41,8 +42,9 @@ def _marked(frame, base):
 
 
 def test_render_frames_shapes_and_overlays(visit):
-    frames = svm.render_frames(visit["path"], point=visit["cat"], segment=visit["cat"].iloc[:2],
-                               gaia=visit["cat"])
+    frames = svm.render_frames(
+        visit["path"], point=visit["cat"], segment=visit["cat"].iloc[:2], gaia=visit["cat"]
+    )
     assert frames.shape == (3, 128, 128, 3) and frames.dtype == np.float32
     assert 0 <= frames.min() and frames.max() <= 255
     # frame 0 is grey: three equal channels; stars are bright after the stretch
@@ -76,16 +78,19 @@ def test_render_from_array_with_pixel_catalog():
 def test_synthetic_misalignment_moves_gaia_only(visit):
     one = visit["cat"].iloc[[2]]  # the star at x=120, y=128
     aligned = svm.render_frames(visit["path"], point=visit["cat"], gaia=one)
-    shifted = svm.synthetic_misalignment(visit["path"], point=visit["cat"], gaia=one,
-                                         offset_arcsec=1.6, angle_deg=90.0)  # 40 px east
+    shifted = svm.synthetic_misalignment(
+        visit["path"], point=visit["cat"], gaia=one, offset_arcsec=1.6, angle_deg=90.0
+    )  # 40 px east
     assert np.array_equal(aligned[0], shifted[0]) and np.array_equal(aligned[1], shifted[1])
     a = _marked(aligned[2], aligned[0]).mean(axis=0)
     b = _marked(shifted[2], shifted[0]).mean(axis=0)
     # east is -x on this image (cdelt1 < 0): 40 image px = 20 frame px to the left
     assert b[1] - a[1] == pytest.approx(-20, abs=1.5)
     assert b[0] == pytest.approx(a[0], abs=1.5)
-    seeded = [svm.synthetic_misalignment(visit["path"], gaia=visit["cat"], offset_arcsec=1.0,
-                                         seed=7) for _ in range(2)]
+    seeded = [
+        svm.synthetic_misalignment(visit["path"], gaia=visit["cat"], offset_arcsec=1.0, seed=7)
+        for _ in range(2)
+    ]
     assert np.array_equal(seeded[0], seeded[1])
     with pytest.raises(InputError, match="offset_arcsec"):
         svm.synthetic_misalignment(visit["path"], gaia=visit["cat"], offset_arcsec=-1)
@@ -112,7 +117,10 @@ def test_save_frames_png_round_trip(visit, tmp_path):
 
 def test_real_image_arrays_validate(shared_data):
     index, images = svm.load_image_arrays(shared_data / "hst_svm" / "svm_img_pred_2samples.npz")
-    assert list(index) == ["hst_8992_03_acs_wfc_total_j8cw03", "hst_12109_01_wfc3_uvis_total_ibfn01"]
+    assert list(index) == [
+        "hst_8992_03_acs_wfc_total_j8cw03",
+        "hst_12109_01_wfc3_uvis_total_ibfn01",
+    ]
     assert images.shape == (2, 3, 128, 128, 3) and images.max() <= 255
 
 
@@ -140,5 +148,7 @@ def test_render_frames_takes_catalogs_as_pixel_arrays():
     as_frame = render_frames(img, point=pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}))
     np.testing.assert_array_equal(as_array, as_frame)
     assert render_frames(img, point=np.empty((0, 2))).shape == as_array.shape
-    with pytest.raises(InputError, match=r"point catalog as an array .* shape \(n, 2\); got shape \(3, 3\)"):
+    with pytest.raises(
+        InputError, match=r"point catalog as an array .* shape \(n, 2\); got shape \(3, 3\)"
+    ):
         render_frames(img, point=np.zeros((3, 3)))

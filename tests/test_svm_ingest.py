@@ -32,10 +32,20 @@ def test_canonical_codes():
     assert svm.encode_wcstype("a priori solution based on GSC240") == 1
     assert svm.encode_wcstype("default a priori") == 2
     assert svm.encode_wcstype("not aligned") == 3
-    cats = {"CALIBRATION": 0, "SOLAR SYSTEM;COMET": 1, "ISM;DARK CLOUD": 2, "EXT-MEDIUM": 2,
-            "UNIDENTIFIED;PARALLEL FIELD": 3, None: 3, "STELLAR CLUSTER;GLOBULAR": 4,
-            "EXT-CLUSTER;OPEN CLUSTER": 4, "STAR;YSO": 5, "EXT-STAR;SUPERNOVA": 5,
-            "CLUSTER OF GALAXIES;GROUP": 6, "GALAXY;SPIRAL": 7}
+    cats = {
+        "CALIBRATION": 0,
+        "SOLAR SYSTEM;COMET": 1,
+        "ISM;DARK CLOUD": 2,
+        "EXT-MEDIUM": 2,
+        "UNIDENTIFIED;PARALLEL FIELD": 3,
+        None: 3,
+        "STELLAR CLUSTER;GLOBULAR": 4,
+        "EXT-CLUSTER;OPEN CLUSTER": 4,
+        "STAR;YSO": 5,
+        "EXT-STAR;SUPERNOVA": 5,
+        "CLUSTER OF GALAXIES;GROUP": 6,
+        "GALAXY;SPIRAL": 7,
+    }
     assert {k: svm.encode_category(k) for k in cats} == cats
 
 
@@ -65,27 +75,53 @@ def test_stage1_scrub_matches_real_stage_file(prep):
 def test_stage1_from_drizzlepac_json_files(tmp_path):
     base = "hst_12286_38_wfc3_ir_total_ibl738"
     gen = {"imgname": f"{base}_drz.fits", "instrument": "WFC3", "detector": "IR"}
-    header = {"TARGNAME": "ANY", "RA_TARG": 262.4699055743, "DEC_TARG": 52.32648710525,
-              "NUMEXP": 2}
-    (tmp_path / f"{base}_svm_point_segment_totals.json").write_text(json.dumps(
-        {"header": header, "general information": gen,
-         "data": {"number_of_sources": {"data": {"detector": "ir", "point": 284,
-                                                  "segment": 185}}}}))
-    (tmp_path / f"{base}_svm_gaia_sources.json").write_text(json.dumps(
-        {"header": header, "general information": gen,
-         "data": {"Number_of_GAIA_sources": {"data": {"Number_of_GAIA_sources": 7},
-                                             "units": "sources"}}}))
+    header = {"TARGNAME": "ANY", "RA_TARG": 262.4699055743, "DEC_TARG": 52.32648710525, "NUMEXP": 2}
+    (tmp_path / f"{base}_svm_point_segment_totals.json").write_text(
+        json.dumps(
+            {
+                "header": header,
+                "general information": gen,
+                "data": {
+                    "number_of_sources": {"data": {"detector": "ir", "point": 284, "segment": 185}}
+                },
+            }
+        )
+    )
+    (tmp_path / f"{base}_svm_gaia_sources.json").write_text(
+        json.dumps(
+            {
+                "header": header,
+                "general information": gen,
+                "data": {
+                    "Number_of_GAIA_sources": {
+                        "data": {"Number_of_GAIA_sources": 7},
+                        "units": "sources",
+                    }
+                },
+            }
+        )
+    )
     scrubbed = svm.scrub_qa(svm.scrape_qa_json(tmp_path))
     row = scrubbed.iloc[0]
     assert (row["index"], row["numexp"], row["point"], row["segment"], row["gaia"]) == (
-        base, 2, 284, 185, 7)
+        base,
+        2,
+        284,
+        185,
+        7,
+    )
     assert row["dataset"] == "ibl738" and row["detector"] == "ir"
 
 
 def test_stage1_missing_field_names_visit(tmp_path):
-    (tmp_path / "hst_1_01_wfc3_ir_total_ia0101_svm_x.json").write_text(json.dumps(
-        {"header": {"NUMEXP": 2}, "general information": {
-            "imgname": "hst_1_01_wfc3_ir_total_ia0101_drz.fits"}}))
+    (tmp_path / "hst_1_01_wfc3_ir_total_ia0101_svm_x.json").write_text(
+        json.dumps(
+            {
+                "header": {"NUMEXP": 2},
+                "general information": {"imgname": "hst_1_01_wfc3_ir_total_ia0101_drz.fits"},
+            }
+        )
+    )
     with pytest.raises(SchemaError, match="hst_1_01_wfc3_ir_total_ia0101.*point"):
         svm.scrub_qa(svm.scrape_qa_json(tmp_path))
     empty = tmp_path / "empty"
@@ -109,8 +145,13 @@ def _drz(path, **keys):
 def test_stage2_fits_scrape_matches_real_stage_file(prep, tmp_path):
     expect = prep["scraped_fits"]
     row = expect.iloc[0]
-    _drz(tmp_path / row["imgname"], RMS_RA=row["rms_ra"], RMS_DEC=row["rms_dec"],
-         NMATCHES=int(row["nmatches"]), WCSTYPE="a posteriori solution relative to GAIAeDR3")
+    _drz(
+        tmp_path / row["imgname"],
+        RMS_RA=row["rms_ra"],
+        RMS_DEC=row["rms_dec"],
+        NMATCHES=int(row["nmatches"]),
+        WCSTYPE="a posteriori solution relative to GAIAeDR3",
+    )
     out = svm.scrape_fits_headers(prep["scrubbed_cols"], tmp_path)
     assert list(out.columns) == list(expect.columns)
     pd.testing.assert_frame_equal(out, expect, check_dtype=False)
@@ -149,8 +190,12 @@ def test_stage3_default_queries_mast(prep, fake_mast):
     rows["targname"] = ["NGC-5139", "NOWHERE-1"]
     out = svm.add_target_category(rows)
     assert out["category"].tolist() == ["STAR;GLOBULAR CLUSTER", "UNIDENTIFIED"]
-    asked = [f["values"] for inv in fake_mast.invocations for f in inv["params"]["filters"]
-             if f["paramName"] == "target_name"]
+    asked = [
+        f["values"]
+        for inv in fake_mast.invocations
+        for f in inv["params"]["filters"]
+        if f["paramName"] == "target_name"
+    ]
     assert asked == [["NGC-5139"], ["NOWHERE-1"]]
     assert [svm.encode_category(c) for c in out["category"]] == [5, 3]
 
@@ -178,8 +223,13 @@ def test_full_ingest_chain(prep, tmp_path):
         section, name = key.split(".", 1)
         nested.setdefault(section, {})[name] = value
     (qa / f"{row['index']}_svm_qa.json").write_text(json.dumps(nested, default=float))
-    _drz(tmp_path / row["imgname"], RMS_RA=row["rms_ra"], RMS_DEC=row["rms_dec"],
-         NMATCHES=int(row["nmatches"]), WCSTYPE="a posteriori")
+    _drz(
+        tmp_path / row["imgname"],
+        RMS_RA=row["rms_ra"],
+        RMS_DEC=row["rms_dec"],
+        NMATCHES=int(row["nmatches"]),
+        WCSTYPE="a posteriori",
+    )
     out = svm.ingest(qa, tmp_path, category_lookup=lambda t: "UNIDENTIFIED;PARALLEL FIELD")
     assert out.iloc[0]["index"] == row["index"]
     assert out[["det", "wcs", "cat"]].iloc[0].tolist() == [1, 0, 3]
@@ -214,8 +264,7 @@ def test_load_feature_table_maps_legacy_category_codes(shared_data):
         pd.testing.assert_series_equal(svm.load_feature_table(table)["cat"], table["cat"])
     path = shared_data / "hst_svm" / "svm_labeled_2021-07-28.csv"
     labeled = svm.load_feature_table(path)
-    assert labeled["cat"].value_counts().sort_index().tolist() == [170, 55, 276, 149, 178, 202,
-                                                                    761]
+    assert labeled["cat"].value_counts().sort_index().tolist() == [170, 55, 276, 149, 178, 202, 761]
     # synthetic misaligned rows carry their original visit's category (437 of them had cat 0,
     # their batch's own code, which told a model they were synthetic)
     base = labeled["index"].str.extract(r"^(hst_.*_total_[a-z0-9]+)")[0]
@@ -234,13 +283,21 @@ def test_load_feature_table_maps_legacy_category_codes(shared_data):
 def test_load_feature_table_keeps_tables_with_own_visit_names():
     """rederive_det=False loads a table whose index is not an SVM visit name (as before the
     category re-derivation, which parsed every name and raised InputError)."""
-    df = pd.DataFrame({c: [1, 2, 3] for c in svm.FEATURES}
-                      | {"index": ["visit_a", "visit_b", "hst_1_01_acs_wfc_total_j01"], "cat": 5})
+    df = pd.DataFrame(
+        {c: [1, 2, 3] for c in svm.FEATURES}
+        | {"index": ["visit_a", "visit_b", "hst_1_01_acs_wfc_total_j01"], "cat": 5}
+    )
     table = svm.load_feature_table(df, rederive_det=False)
     assert table["cat"].tolist() == [5, 5, 5] and table["det"].tolist() == [1, 2, 3]
     assert svm.rederive_category(df, legacy=True)["cat"].tolist() == [4, 4, 4]
-    synthetic = df.assign(index=["visit_a", "hst_1_01_acs_wfc_total_j01_f606w_all_stat",
-                                 "hst_1_01_acs_wfc_total_j01"], cat=[0, 0, 7])
+    synthetic = df.assign(
+        index=[
+            "visit_a",
+            "hst_1_01_acs_wfc_total_j01_f606w_all_stat",
+            "hst_1_01_acs_wfc_total_j01",
+        ],
+        cat=[0, 0, 7],
+    )
     assert svm.rederive_category(synthetic)["cat"].tolist() == [0, 7, 7]
 
 
@@ -293,19 +350,46 @@ def test_cli_ingest(prep, tmp_path, capsys, fake_mast):
     row = prep["scraped_fits"].iloc[0]
     qa = tmp_path / "qa"
     qa.mkdir()
-    (qa / f"{row['index']}_svm_point_segment_totals.json").write_text(json.dumps({
-        "header": {"TARGNAME": "ANY", "RA_TARG": 262.47, "DEC_TARG": 52.33, "NUMEXP": 2},
-        "general information": {"imgname": row["imgname"]},
-        "data": {"number_of_sources": {"data": {"detector": "ir", "point": 284, "segment": 185}},
-                 "Number_of_GAIA_sources": {"data": {"Number_of_GAIA_sources": 7}}}}))
+    (qa / f"{row['index']}_svm_point_segment_totals.json").write_text(
+        json.dumps(
+            {
+                "header": {"TARGNAME": "ANY", "RA_TARG": 262.47, "DEC_TARG": 52.33, "NUMEXP": 2},
+                "general information": {"imgname": row["imgname"]},
+                "data": {
+                    "number_of_sources": {"data": {"detector": "ir", "point": 284, "segment": 185}},
+                    "Number_of_GAIA_sources": {"data": {"Number_of_GAIA_sources": 7}},
+                },
+            }
+        )
+    )
     _drz(tmp_path / row["imgname"], WCSTYPE="not aligned")
     out = tmp_path / "features.csv"
     # a QA folder whose image lacks RMS keywords fails, naming the file, unless told otherwise
     assert main(["svm", "ingest", str(qa), "--images", str(tmp_path), "--out", str(out)]) == 1
     assert row["imgname"] in capsys.readouterr().err and not out.exists()
     # MAST (replayed) has no classified observation of "ANY": unidentified
-    assert main(["svm", "ingest", str(qa), "--images", str(tmp_path), "--out", str(out),
-                 "--missing-rms", "zero"]) == 0
+    assert (
+        main(
+            [
+                "svm",
+                "ingest",
+                str(qa),
+                "--images",
+                str(tmp_path),
+                "--out",
+                str(out),
+                "--missing-rms",
+                "zero",
+            ]
+        )
+        == 0
+    )
     table = pd.read_csv(out)
     assert table[["point", "gaia", "det", "wcs", "cat", "rms_ra"]].iloc[0].tolist() == [
-        284, 7, 1, 3, 3, 0]
+        284,
+        7,
+        1,
+        3,
+        3,
+        0,
+    ]

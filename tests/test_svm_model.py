@@ -87,8 +87,12 @@ def test_synthetic_rows_share_their_original_visits_fold(labeled):
     """A synthetic misaligned row (index ending in _stat/_stoc) and its original visit are
     always on the same side of a split, so no fold tests a visit whose twin it trained on."""
     parts = [svm.parse_index(i) for i in labeled["index"]]
-    base = np.array([f"hst_{p['proposal']}_{p['visit']}_{p['instr']}_{p['det']}_total_"
-                     f"{p['dataset']}" for p in parts])
+    base = np.array(
+        [
+            f"hst_{p['proposal']}_{p['visit']}_{p['instr']}_{p['det']}_total_{p['dataset']}"
+            for p in parts
+        ]
+    )
     synthetic = np.array([p["rest"] != "" for p in parts])
     assert synthetic.sum() == 619 and set(base[synthetic]) <= set(base[~synthetic])
     y = labeled["label"].to_numpy()
@@ -97,10 +101,20 @@ def test_synthetic_rows_share_their_original_visits_fold(labeled):
 
 
 def test_fit_quality_features_in_detector_pixels():
-    df = pd.DataFrame({"numexp": [4, 4, 4], "point": [100, 100, 0], "segment": [300, 300, 0],
-                       "gaia": [20, 20, 0], "rms_ra": [30.0, 30.0, -1.0],
-                       "rms_dec": [40.0, 40.0, -1.0], "nmatches": [15, 15, 0],
-                       "det": [3, 1, 4], "wcs": [0, 0, 2], "cat": [7, 7, 7]})
+    df = pd.DataFrame(
+        {
+            "numexp": [4, 4, 4],
+            "point": [100, 100, 0],
+            "segment": [300, 300, 0],
+            "gaia": [20, 20, 0],
+            "rms_ra": [30.0, 30.0, -1.0],
+            "rms_dec": [40.0, 40.0, -1.0],
+            "nmatches": [15, 15, 0],
+            "det": [3, 1, 4],
+            "wcs": [0, 0, 2],
+            "cat": [7, 7, 7],
+        }
+    )
     x = pd.DataFrame(svm.feature_matrix(df), columns=svm.feature_names())
     assert len(svm.feature_names()) == 10 + len(svm.DERIVED) == 26
     # 50 mas is 1.25 UVIS pixels (40 mas) but 0.39 IR pixels (128 mas)
@@ -119,8 +133,7 @@ def test_gb_et_averages_boosted_and_extra_trees(small, tmp_path):
     y = small["label"].to_numpy()
     model = svm.SvmModel(kind="gb_et", fast=True, seed=0).fit(small, y)
     p = model.predict_proba(small.iloc[:10])
-    parts = [e.predict_proba(svm.feature_matrix(small.iloc[:10]))[:, 1]
-             for e in model.estimator_]
+    parts = [e.predict_proba(svm.feature_matrix(small.iloc[:10]))[:, 1] for e in model.estimator_]
     np.testing.assert_allclose(p, np.mean(parts, axis=0))
     model.save(tmp_path / "m")
     loaded = svm.load_svm_model(tmp_path / "m")
@@ -144,9 +157,19 @@ def test_model_saved_before_fit_quality_features_still_predicts(small, tmp_path)
     folder = tmp_path / "old"
     folder.mkdir()
     save_estimator(est, folder / "model.skops")
-    (folder / "svm_model.json").write_text(json.dumps(
-        {"app": "hst_svm", "kind": "gb", "features": old_inputs[:10], "model_inputs": old_inputs,
-         "threshold": 0.5, "preprocessing": {}, "params": {"n_estimators": 10}}))
+    (folder / "svm_model.json").write_text(
+        json.dumps(
+            {
+                "app": "hst_svm",
+                "kind": "gb",
+                "features": old_inputs[:10],
+                "model_inputs": old_inputs,
+                "threshold": 0.5,
+                "preprocessing": {},
+                "params": {"n_estimators": 10},
+            }
+        )
+    )
     # saved before the category codes were made canonical: loads, with a warning to retrain
     with pytest.warns(UserWarning, match="category codes canonical.*retrain"):
         loaded = svm.load_svm_model(folder)
@@ -182,12 +205,14 @@ def test_ensemble_with_images(labeled, shared_data, tmp_path):
     imgs = rng.uniform(0, 60, (len(rows), 3, 128, 128, 3)).astype(np.float32)
     imgs[rows["label"].to_numpy() == 1, 2] += 120
     model = svm.SvmModel(kind="ensemble", fast=True, progress=False).fit(
-        rows, rows["label"], images=imgs)
+        rows, rows["label"], images=imgs
+    )
     model.save(tmp_path / "ens")
     # the two real visits, through a table and their .npz
     table = labeled[labeled["index"].isin(index)].reset_index(drop=True)
-    out = svm.predict_frame(tmp_path / "ens", table,
-                            images=shared_data / "hst_svm" / "svm_img_pred_2samples.npz")
+    out = svm.predict_frame(
+        tmp_path / "ens", table, images=shared_data / "hst_svm" / "svm_img_pred_2samples.npz"
+    )
     assert list(out["index"]) == list(table["index"]) and out["probability"].between(0, 1).all()
     with pytest.raises(InputError, match="image arrays"):
         svm.load_svm_model(tmp_path / "ens").predict_proba(table)
@@ -264,8 +289,12 @@ def test_predict_batch_on_dask(gb_run, labeled):
     pd.testing.assert_frame_equal(local, direct)
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         remote = svm.predict_batch(gb_run.model_dir, rows, client=client, chunk_size=30)
     pd.testing.assert_frame_equal(remote, direct)
 
@@ -279,12 +308,38 @@ def test_cli_train_evaluate_predict(tmp_path, shared_data, capsys):
     out = capsys.readouterr().out
     assert "validation ROC-AUC" in out
     run = Run(out.strip().splitlines()[-1].split("run: ")[1])
-    assert main(["svm", "evaluate", str(csv), "--fast", "--folds", "3", "--repeats", "1",
-                 "--runs", str(runs)]) == 0
+    assert (
+        main(
+            [
+                "svm",
+                "evaluate",
+                str(csv),
+                "--fast",
+                "--folds",
+                "3",
+                "--repeats",
+                "1",
+                "--runs",
+                str(runs),
+            ]
+        )
+        == 0
+    )
     assert "worst fold" in capsys.readouterr().out
-    assert main(["svm", "predict", "--model-dir", str(run.model_dir),
-                 str(shared_data / "hst_svm" / "svm_unlabeled_2021-10-06.csv"),
-                 "--runs", str(runs)]) == 0
+    assert (
+        main(
+            [
+                "svm",
+                "predict",
+                "--model-dir",
+                str(run.model_dir),
+                str(shared_data / "hst_svm" / "svm_unlabeled_2021-10-06.csv"),
+                "--runs",
+                str(runs),
+            ]
+        )
+        == 0
+    )
     assert "of 1133 visits flagged misaligned" in capsys.readouterr().out
     assert main(["svm", "predict", "--model-dir", str(tmp_path), str(csv)]) == 1
     assert "svm_model.json" in capsys.readouterr().err

@@ -88,13 +88,17 @@ def test_row_estimators_in_a_pipeline_with_a_pandas_output():
     assert make_pipeline(RowScaler(), SmoothedChannel(size=3)).fit_transform(X).shape == (40, 32, 2)
 
 
-@pytest.mark.parametrize("est", [PowerStandardizer(), RowScaler(), SmoothedChannel(), FFTFeatures()])
+@pytest.mark.parametrize(
+    "est", [PowerStandardizer(), RowScaler(), SmoothedChannel(), FFTFeatures()]
+)
 def test_transform_before_fit_is_not_fitted_error(est):
     with pytest.raises(NotFittedError, match=r"not fitted yet: call .*fit\(X\) first"):
         est.transform(_flux())
 
 
-@pytest.mark.parametrize("est", [PowerStandardizer(), RowScaler(), SmoothedChannel(), FFTFeatures()])
+@pytest.mark.parametrize(
+    "est", [PowerStandardizer(), RowScaler(), SmoothedChannel(), FFTFeatures()]
+)
 def test_wrong_width_and_1d_input_are_input_errors(est):
     est.fit(_flux(m=32))
     with pytest.raises(InputError, match="X has 31 features, but .* is expecting 32"):
@@ -132,8 +136,9 @@ def test_nan_handling_follows_the_functions():
 # --------------------------------------------------------------------------- PowerStandardizer
 def _sizes(n=300, seed=0):
     rng = np.random.default_rng(seed)
-    return np.column_stack([rng.integers(1, 60, n), rng.gamma(1.5, 40, n),
-                            rng.integers(0, 2, n)]).astype(float)
+    return np.column_stack(
+        [rng.integers(1, 60, n), rng.gamma(1.5, 40, n), rng.integers(0, 2, n)]
+    ).astype(float)
 
 
 def test_power_standardizer_matches_sklearn_on_chosen_columns():
@@ -190,8 +195,12 @@ def test_power_standardizer_columns_by_name_on_a_dataframe():
 
 @pytest.mark.parametrize(
     "columns, match",
-    [([3], "column index 3 is out of range"), ([0, 0], "name a column twice"),
-     (1, r"wrap a single column in a list: columns=\[1\]"), ([0.5], "indices or names")],
+    [
+        ([3], "column index 3 is out of range"),
+        ([0, 0], "name a column twice"),
+        (1, r"wrap a single column in a list: columns=\[1\]"),
+        ([0.5], "indices or names"),
+    ],
 )
 def test_power_standardizer_bad_columns(columns, match):
     with pytest.raises(InputError, match=match):
@@ -214,8 +223,14 @@ def test_power_and_splits_modules_import_only_numpy(tmp_path):
         "('sklearn', 'scipy', 'pandas', 'tensorflow'))))\n"
     )
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
@@ -260,7 +275,7 @@ def test_repeated_group_kfold_is_the_seeded_kfold_repeated():
     groups = identical_row_groups(X)
     for r in range(3):
         ref = balanced_group_kfold(groups, 4, 7 + 1000 * r)
-        for (tr, te), (rtr, rte) in zip(folds[4 * r: 4 * r + 4], ref, strict=True):
+        for (tr, te), (rtr, rte) in zip(folds[4 * r : 4 * r + 4], ref, strict=True):
             assert np.array_equal(tr, rtr) and np.array_equal(te, rte)
     for tr, te in folds:  # no feature vector on both sides
         assert not set(map(tuple, X[tr])) & set(map(tuple, X[te]))
@@ -323,8 +338,11 @@ def test_repeated_stratified_group_kfold():
         assert not set(groups[tr]) & set(groups[te])
         assert abs(y[te].mean() - share) < 0.1
     assert any(not np.array_equal(folds[i][1], folds[i + 3][1]) for i in range(3))
-    again = list(RepeatedStratifiedGroupKFold(n_splits=3, n_repeats=2, random_state=0)
-                 .split(np.zeros((180, 1)), y, groups))
+    again = list(
+        RepeatedStratifiedGroupKFold(n_splits=3, n_repeats=2, random_state=0).split(
+            np.zeros((180, 1)), y, groups
+        )
+    )
     assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, again, strict=True))
     with pytest.raises(InputError, match="needs the class labels y"):
         next(cv.split(np.zeros((180, 1)), None, groups))

@@ -123,7 +123,9 @@ def test_non_finite_flux_and_fractional_sizes_are_refused():
     import warnings
 
     # one inf made the whole row zeros (with a RuntimeWarning)
-    with pytest.raises(InputError, match=r"scale_rows needs finite flux; 1 infinite value\(s\) in row\(s\) \[1\]"):
+    with pytest.raises(
+        InputError, match=r"scale_rows needs finite flux; 1 infinite value\(s\) in row\(s\) \[1\]"
+    ):
         scale_rows([[1.0, 2.0, 3.0], [1.0, 2.0, np.inf]])
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -131,7 +131,9 @@ class Planet:
         """
         return {
             "period": float(self.period.to_value(u.day)),
-            "epoch": float(self.epoch.tdb.jd) if self.epoch.scale != "tdb" else float(self.epoch.jd),
+            "epoch": float(self.epoch.tdb.jd)
+            if self.epoch.scale != "tdb"
+            else float(self.epoch.jd),
             "duration": float(self.duration.to_value(u.day)),
             "depth": float(self.depth),
             "sde": float(self.sde),
@@ -320,8 +322,11 @@ def period_grid(
 def _check_oversample(oversample: Any) -> float:
     """``oversample`` must be a finite positive number: zero divides by zero and a negative
     value makes the period grid run backwards forever."""
-    return positive_number(oversample, "oversample", unit=(
-        " (trial periods move the last transit by duration / oversample; 2 is the default)"))
+    return positive_number(
+        oversample,
+        "oversample",
+        unit=(" (trial periods move the last transit by duration / oversample; 2 is the default)"),
+    )
 
 
 def _sde(power: np.ndarray, window: int = 0) -> tuple[np.ndarray, float, int]:
@@ -412,8 +417,12 @@ def vet_transit(
     [2]
     """
     out = {
-        "n_transits": 0, "snr": 0.0, "single_event_fraction": 1.0, "bump_ratio": np.inf,
-        "oot_structure": np.inf, "alias_multiples": [],
+        "n_transits": 0,
+        "snr": 0.0,
+        "single_event_fraction": 1.0,
+        "bump_ratio": np.inf,
+        "oot_structure": np.inf,
+        "alias_multiples": [],
     }
     try:
         t = np.asarray(t, dtype=float).ravel()
@@ -557,8 +566,15 @@ def _search_once(
         depth = float(1 - r.depth) if np.isfinite(r.depth) else float("nan")
         snr = float(r.snr) if np.isfinite(r.snr) else float("nan")
         return {
-            "periods": periods, "power": power, "sde_arr": sde_arr, "period": period,
-            "duration": duration, "t0": t0, "depth": depth, "snr": snr, "sde": sde,
+            "periods": periods,
+            "power": power,
+            "sde_arr": sde_arr,
+            "period": period,
+            "duration": duration,
+            "t0": t0,
+            "depth": depth,
+            "snr": snr,
+            "sde": sde,
         }
     from astropy.timeseries import BoxLeastSquares
 
@@ -597,8 +613,15 @@ def _search_once(
     depth_err = float(rf.depth_err[j])
     snr = depth / depth_err if depth_err > 0 else float("nan")
     return {
-        "periods": periods, "power": power, "sde_arr": sde_arr, "period": period,
-        "duration": duration, "t0": t0, "depth": depth, "snr": snr, "sde": sde,
+        "periods": periods,
+        "power": power,
+        "sde_arr": sde_arr,
+        "period": period,
+        "duration": duration,
+        "t0": t0,
+        "depth": depth,
+        "snr": snr,
+        "sde": sde,
     }
 
 
@@ -779,8 +802,10 @@ def planet_hunter(
     ref = flat.time[0]
     t = flat.time_days(ref)
     y = np.asarray(flat.flux.value, dtype=float)
-    if flat.flux_err is not None and np.all(np.isfinite(flat.flux_err.value)) and np.all(
-        flat.flux_err.value > 0
+    if (
+        flat.flux_err is not None
+        and np.all(np.isfinite(flat.flux_err.value))
+        and np.all(flat.flux_err.value > 0)
     ):
         dy = np.asarray(flat.flux_err.value, dtype=float)
     else:
@@ -804,14 +829,24 @@ def planet_hunter(
         if keep.sum() < 20 or float(tb[keep].max() - tb[keep].min()) < 2 * pmin:
             break
         found = _search_once(
-            tb[keep], yb[keep], dyb[keep], engine=engine, period_min=pmin,
-            period_max=pmax, durations=dur, oversample=oversample, objective=objective,
+            tb[keep],
+            yb[keep],
+            dyb[keep],
+            engine=engine,
+            period_min=pmin,
+            period_max=pmax,
+            durations=dur,
+            oversample=oversample,
+            objective=objective,
             tls_kwargs=tls_kwargs,
         )
         searches.append(
             Table(
-                {"period": found["periods"] * u.day, "power": found["power"],
-                 "sde": found["sde_arr"]}
+                {
+                    "period": found["periods"] * u.day,
+                    "power": found["power"],
+                    "sde": found["sde_arr"],
+                }
             )
         )
         P, d, t0 = found["period"], found["duration"], found["t0"]
@@ -873,8 +908,13 @@ find_planets = planet_hunter
 
 
 def _hunt_one(item: Any, kwargs: dict) -> dict[str, Any]:
-    name = str(item) if isinstance(item, (str, os.PathLike)) else str(
-        getattr(item, "meta", {}).get("source", "") or getattr(item, "meta", {}).get("target", "")
+    name = (
+        str(item)
+        if isinstance(item, (str, os.PathLike))
+        else str(
+            getattr(item, "meta", {}).get("source", "")
+            or getattr(item, "meta", {}).get("target", "")
+        )
     )
     try:
         res = planet_hunter(item, **kwargs)
@@ -962,6 +1002,17 @@ def hunt_many(
                     own.close()
     finally:
         bar.close()
-    cols = ["file", "period", "epoch", "duration", "depth", "sde", "snr", "n_transits",
-            "detected", "planets", "error"]
+    cols = [
+        "file",
+        "period",
+        "epoch",
+        "duration",
+        "depth",
+        "sde",
+        "snr",
+        "n_transits",
+        "detected",
+        "planets",
+        "error",
+    ]
     return pd.DataFrame.from_records(list(records), columns=cols)

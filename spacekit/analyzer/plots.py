@@ -153,34 +153,60 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
     mids = c.epoch.jd + period * np.arange(n0, n1 + 1)
     target = str(result.raw.meta.get("target", ""))
     status = "detected" if c.detected else "not detected"
-    title = title or (
-        f"{target}  P = {period:.5f} d, depth = {c.depth * 1e6:.0f} ppm, SDE = {c.sde:.1f} "
-        f"({status})"
-    ).strip()
+    title = (
+        title
+        or (
+            f"{target}  P = {period:.5f} d, depth = {c.depth * 1e6:.0f} ppm, SDE = {c.sde:.1f} "
+            f"({status})"
+        ).strip()
+    )
     xlab = f"time (JD, {result.raw.time.scale.upper()})"
     if backend == "plotly":
         go, subplots = _plotly()
         fig = subplots.make_subplots(
-            rows=4, cols=1,
+            rows=4,
+            cols=1,
             subplot_titles=("normalised flux", "detrended flux", "periodogram (SDE)", "folded"),
         )
-        fig.add_trace(go.Scattergl(x=t_raw, y=f_raw, mode="markers", marker={"size": 2},
-                                   name="normalised"), row=1, col=1)
-        fig.add_trace(go.Scattergl(x=t_flat, y=f_flat, mode="markers", marker={"size": 2},
-                                   name="detrended"), row=2, col=1)
-        fig.add_trace(go.Scattergl(x=mids, y=np.full(mids.size, np.nanmin(f_flat)),
-                                   mode="markers", marker={"symbol": "triangle-up", "size": 8},
-                                   name="transits"), row=2, col=1)
+        fig.add_trace(
+            go.Scattergl(x=t_raw, y=f_raw, mode="markers", marker={"size": 2}, name="normalised"),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scattergl(x=t_flat, y=f_flat, mode="markers", marker={"size": 2}, name="detrended"),
+            row=2,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scattergl(
+                x=mids,
+                y=np.full(mids.size, np.nanmin(f_flat)),
+                mode="markers",
+                marker={"symbol": "triangle-up", "size": 8},
+                name="transits",
+            ),
+            row=2,
+            col=1,
+        )
         fig.add_trace(go.Scattergl(x=pg_p, y=pg_s, mode="lines", name="SDE"), row=3, col=1)
         for k, pl in enumerate(result.planets or [c]):
             pk = float(pl.period.to_value("day"))
             name = f"planet {k + 1}" if result.planets else "candidate"
-            fig.add_vline(x=pk, line_dash="dot", line_color=_COLORS[k % len(_COLORS)],
-                          annotation_text=f"{name}: P = {pk:.5g} d", row=3, col=1)
-        fig.add_trace(go.Scattergl(x=ph, y=f_fold, mode="markers", marker={"size": 2},
-                                   name="folded"), row=4, col=1)
-        fig.add_trace(go.Scatter(x=ph_b, y=f_b, mode="markers+lines", name="binned"),
-                      row=4, col=1)
+            fig.add_vline(
+                x=pk,
+                line_dash="dot",
+                line_color=_COLORS[k % len(_COLORS)],
+                annotation_text=f"{name}: P = {pk:.5g} d",
+                row=3,
+                col=1,
+            )
+        fig.add_trace(
+            go.Scattergl(x=ph, y=f_fold, mode="markers", marker={"size": 2}, name="folded"),
+            row=4,
+            col=1,
+        )
+        fig.add_trace(go.Scatter(x=ph_b, y=f_b, mode="markers+lines", name="binned"), row=4, col=1)
         fig.update_xaxes(title_text=xlab, row=1, col=1)
         fig.update_xaxes(title_text=xlab, row=2, col=1)
         fig.update_xaxes(title_text="period (d)", type="log", row=3, col=1)
@@ -199,10 +225,12 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
     for k, pl in enumerate(result.planets or [c]):
         pk = float(pl.period.to_value("day"))
         name = f"planet {k + 1}" if result.planets else "candidate"
-        axes[2].axvline(pk, color=_COLORS[k % len(_COLORS)], ls=":", lw=1.5,
-                        label=f"{name}: P = {pk:.5g} d")
-    axes[2].axhline(result.threshold, color="0.5", ls="--", lw=0.8,
-                    label=f"SDE threshold {result.threshold:g}")
+        axes[2].axvline(
+            pk, color=_COLORS[k % len(_COLORS)], ls=":", lw=1.5, label=f"{name}: P = {pk:.5g} d"
+        )
+    axes[2].axhline(
+        result.threshold, color="0.5", ls="--", lw=0.8, label=f"SDE threshold {result.threshold:g}"
+    )
     axes[2].set(xscale="log", xlabel="period (d)", ylabel="SDE")
     axes[2].legend(loc="upper left", fontsize="small")
     axes[3].plot(ph, f_fold, ".", ms=1.5, color="0.6")
@@ -297,19 +325,40 @@ def atomic_vector_plotter(
 
     if backend == "plotly":
         go, subplots = _plotly()
-        fig = subplots.make_subplots(rows=2, cols=1, shared_xaxes=True,
-                                     subplot_titles=("scatter", "line"))
+        fig = subplots.make_subplots(
+            rows=2, cols=1, shared_xaxes=True, subplot_titles=("scatter", "line")
+        )
         seen = set()
         for r, cl in zip(rows, labels, strict=True):
             show = cl not in seen
             seen.add(cl)
             c = colour.get(cl, "black")
-            fig.add_trace(go.Scattergl(x=x, y=r, mode="markers", marker={"size": 3, "color": c},
-                                       name=legend(cl), legendgroup=str(cl), showlegend=show),
-                          row=1, col=1)
-            fig.add_trace(go.Scattergl(x=x, y=r, mode="lines", line={"color": c, "width": 1},
-                                       name=legend(cl), legendgroup=str(cl), showlegend=False),
-                          row=2, col=1)
+            fig.add_trace(
+                go.Scattergl(
+                    x=x,
+                    y=r,
+                    mode="markers",
+                    marker={"size": 3, "color": c},
+                    name=legend(cl),
+                    legendgroup=str(cl),
+                    showlegend=show,
+                ),
+                row=1,
+                col=1,
+            )
+            fig.add_trace(
+                go.Scattergl(
+                    x=x,
+                    y=r,
+                    mode="lines",
+                    line={"color": c, "width": 1},
+                    name=legend(cl),
+                    legendgroup=str(cl),
+                    showlegend=False,
+                ),
+                row=2,
+                col=1,
+            )
         fig.update_layout(title=title)
         fig.update_xaxes(title_text=x_units, row=2, col=1)
         fig.update_yaxes(title_text=y_units)
@@ -339,8 +388,11 @@ def _sampling_frequency(signal: Any, fs: Any) -> tuple[float, str]:
             if np.isfinite(cadence) and cadence > 0:
                 return 1.0 / cadence, "d"
         return 2.0, ""
-    value = positive_number(fs, "fs (sampling frequency, samples per unit time)", advice=(
-        "Leave it out for a LightCurve to use one sample per cadence (1/day)."))
+    value = positive_number(
+        fs,
+        "fs (sampling frequency, samples per unit time)",
+        advice=("Leave it out for a LightCurve to use one sample per cadence (1/day)."),
+    )
     return value, ""
 
 
@@ -386,9 +438,7 @@ def specgram_array(
     rate, _ = _sampling_frequency(signal, fs)
     nfft = whole_number(nfft, "nfft", minimum=2)
     try:
-        x = np.asarray(
-            signal.flux.value if isinstance(signal, LightCurve) else signal, dtype=float
-        )
+        x = np.asarray(signal.flux.value if isinstance(signal, LightCurve) else signal, dtype=float)
     except (TypeError, ValueError):
         raise InputError(
             "a spectrogram needs a LightCurve or a 1-D array of numbers; got "
@@ -399,8 +449,7 @@ def specgram_array(
     x = x[np.isfinite(x)]
     if x.size < nfft:
         raise InputError(
-            f"the series has {x.size} finite samples, fewer than nfft={nfft}; pass a smaller "
-            "nfft."
+            f"the series has {x.size} finite samples, fewer than nfft={nfft}; pass a smaller nfft."
         )
     noverlap = nfft // 2 if noverlap is None else whole_number(noverlap, "noverlap", minimum=0)
     if not 0 <= noverlap < nfft:
@@ -476,8 +525,11 @@ def make_specgram(
         _save_npy(Path(save_array), s.astype(np.float32))
     label = "power (dB)"
     if backend == "plotly":
-        fig = go.Figure(go.Heatmap(x=t, y=f, z=s, colorscale=colorscale,
-                                   colorbar={"title": label}, showscale=colorbar))
+        fig = go.Figure(
+            go.Heatmap(
+                x=t, y=f, z=s, colorscale=colorscale, colorbar={"title": label}, showscale=colorbar
+            )
+        )
         fig.update_layout(title=title, xaxis_title=xlabel, yaxis_title=ylabel)
         return fig
     fig = _mpl_figure((9, 4))

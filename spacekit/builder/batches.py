@@ -46,8 +46,8 @@ def augment_roll(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     shifts = rng.integers(0, t, size=n)
     out = np.empty_like(x)
     for i, k in enumerate(shifts.tolist()):  # two slice copies per row: much faster than
-        out[i, k:] = x[i, : t - k]             # a fancy-indexed gather on long series
-        out[i, :k] = x[i, t - k:]
+        out[i, k:] = x[i, : t - k]  # a fancy-indexed gather on long series
+        out[i, :k] = x[i, t - k :]
     return out
 
 
@@ -172,8 +172,11 @@ class BalancedBatches:
         if not issubclass(cls, base):
             mixed = _PYDATASET_CLASSES.get(cls)
             if mixed is None:
-                mixed = type(cls.__name__, (cls, base), {"__module__": cls.__module__,
-                                                         "__qualname__": cls.__qualname__})
+                mixed = type(
+                    cls.__name__,
+                    (cls, base),
+                    {"__module__": cls.__module__, "__qualname__": cls.__qualname__},
+                )
                 _PYDATASET_CLASSES[cls] = mixed
             cls = mixed
         return object.__new__(cls)
@@ -242,7 +245,8 @@ class BalancedBatches:
         self.steps_per_epoch = steps_per_epoch
         self.epoch = 0
         self._base_seed = (
-            whole_number(seed, "seed", minimum=0) if seed is not None
+            whole_number(seed, "seed", minimum=0)
+            if seed is not None
             else int(np.random.SeedSequence().entropy % (2**63))
         )
         self._orders: list[np.ndarray] | None = None
@@ -271,7 +275,7 @@ class BalancedBatches:
         counts = np.full(k, per)
         if extra:
             counts[rng.choice(k, size=extra, replace=False)] += 1
-        chosen = [orders[c][index * (per + 1): index * (per + 1) + counts[c]] for c in range(k)]
+        chosen = [orders[c][index * (per + 1) : index * (per + 1) + counts[c]] for c in range(k)]
         rows = np.concatenate(chosen)
         return rng.permutation(rows)
 
@@ -332,6 +336,10 @@ def batch_maker(
     (4, 8)
     """
     return BalancedBatches(
-        X_train, y_train, batch_size=batch_size, augment=augment, seed=seed,
+        X_train,
+        y_train,
+        batch_size=batch_size,
+        augment=augment,
+        seed=seed,
         steps_per_epoch=steps_per_epoch,
     )

@@ -274,7 +274,9 @@ def build_cnn1d(
     inputs = keras.Input(shape=input_shape, name="series")
     x = inputs
     for i, n in enumerate(filters, start=1):
-        x = layers.Conv1D(n, kernel_size, activation=activation, padding=padding, name=f"conv{i}")(x)
+        x = layers.Conv1D(n, kernel_size, activation=activation, padding=padding, name=f"conv{i}")(
+            x
+        )
         x = layers.MaxPooling1D(pool_size=pool_size, strides=pool_strides, name=f"pool{i}")(x)
         if batch_norm:
             x = layers.BatchNormalization(name=f"bn{i}")(x)
@@ -295,7 +297,9 @@ def _cnn3d_branch(x, filters, kernel_size, activation, pool_size, batch_norm, pr
     from keras import layers
 
     for i, n in enumerate(filters, start=1):
-        x = layers.Conv3D(n, kernel_size, activation=activation, padding="same", name=f"{prefix}conv{i}")(x)
+        x = layers.Conv3D(
+            n, kernel_size, activation=activation, padding="same", name=f"{prefix}conv{i}"
+        )(x)
         x = layers.MaxPooling3D(pool_size=pool_size, padding="same", name=f"{prefix}pool{i}")(x)
         if batch_norm:
             x = layers.BatchNormalization(name=f"{prefix}bn{i}")(x)
@@ -461,7 +465,9 @@ def build_ensemble(
     tab_in = keras.Input(shape=(tabular_dim,), name="tabular")
     img_in = keras.Input(shape=image_shape, name="images")
     a = _mlp_branch(tab_in, mlp_hidden, activation, dropout, False, prefix="mlp_")
-    b = _cnn3d_branch(img_in, cnn_filters, cnn_kernel_size, activation, cnn_pool_size, batch_norm, "cnn_")
+    b = _cnn3d_branch(
+        img_in, cnn_filters, cnn_kernel_size, activation, cnn_pool_size, batch_norm, "cnn_"
+    )
     b = _mlp_branch(b, cnn_dense, activation, dropout, False, prefix="cnn_head_")
     x = layers.Concatenate(name="concat")([a, b])
     x = _mlp_branch(x, head, activation, dropout, False, prefix="head_")

@@ -250,7 +250,10 @@ def load_model(
     if _major_minor(saved_by) != _major_minor(__version__):
         log.info(
             "loading %s saved by spacekit %s with spacekit %s (same folder format %d)",
-            folder, saved_by, __version__, fmt,
+            folder,
+            saved_by,
+            __version__,
+            fmt,
         )
     if not model_path.is_file():
         raise ModelLoadError(

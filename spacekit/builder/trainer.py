@@ -142,14 +142,23 @@ def _check_inputs(model: Any, x: Any, what: str = "x", *, finite: bool = False) 
                 input_name, expected = specs[i]
             if expected is not None and (
                 arr.ndim != len(expected) + 1
-                or any(e is not None and e != d for e, d in zip(expected, arr.shape[1:], strict=False))
+                or any(
+                    e is not None and e != d for e, d in zip(expected, arr.shape[1:], strict=False)
+                )
             ):
                 hint = ""
-                if arr.ndim == len(expected) and expected[-1] == 1 and all(
-                        e is None or e == d for e, d in zip(expected[:-1], arr.shape[1:], strict=True)):
+                if (
+                    arr.ndim == len(expected)
+                    and expected[-1] == 1
+                    and all(
+                        e is None or e == d
+                        for e, d in zip(expected[:-1], arr.shape[1:], strict=True)
+                    )
+                ):
                     hint = " (add the channel axis: x[..., None])"
                 elif arr.ndim == len(expected) and all(
-                        e is None or e == d for e, d in zip(expected, arr.shape, strict=True)):
+                    e is None or e == d for e, d in zip(expected, arr.shape, strict=True)
+                ):
                     hint = " (one sample? add the sample axis: x[None, ...])"
                 raise InputError(
                     f"{label} has shape {arr.shape}, but the model input {input_name!r} expects "
@@ -193,8 +202,11 @@ def _check_targets(model: Any, labels: np.ndarray, loss: Any, what: str = "y") -
     if labels.ndim == 2 and labels.shape[1] not in (1, units):
         raise InputError(
             f"{what} has {labels.shape[1]} columns but the model has {units} output unit(s); "
-            + ("for a one-unit sigmoid output pass 0/1 labels of shape (n,), e.g. y.argmax(axis=1)"
-               if units == 1 else f"pass (n,) class codes or one-hot (n, {units}) labels")
+            + (
+                "for a one-unit sigmoid output pass 0/1 labels of shape (n,), e.g. y.argmax(axis=1)"
+                if units == 1
+                else f"pass (n,) class codes or one-hot (n, {units}) labels"
+            )
         )
     if labels.ndim == 1 and units > 1 and loss_name == "categorical_crossentropy":
         raise InputError(
@@ -219,8 +231,9 @@ class _ProgressCallback:
 
             def on_epoch_end(self, epoch, logs=None):
                 if logs:
-                    self.bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()
-                                          if isinstance(v, (int, float))})
+                    self.bar.set_postfix(
+                        {k: f"{v:.4g}" for k, v in logs.items() if isinstance(v, (int, float))}
+                    )
                 self.bar.update(1)
 
             def on_train_end(self, logs=None):
@@ -249,8 +262,9 @@ def _atomic_checkpoint(folder: Path, monitor: str):
             self.best = float(value)
             with atomic_path(folder / "best.keras") as tmp:
                 self.model.save(tmp)
-            write_json(folder / "best.json", {"epoch": epoch + 1, "monitor": monitor,
-                                              "value": self.best})
+            write_json(
+                folder / "best.json", {"epoch": epoch + 1, "monitor": monitor, "value": self.best}
+            )
 
     return _Checkpoint()
 
@@ -396,7 +410,10 @@ class Trainer:
             raise InputError(f"class_weight must be None, a dict or 'balanced', got {cw!r}")
         labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(len(y))
         classes, counts = np.unique(labels, return_counts=True)
-        return {int(c): float(len(labels) / (len(classes) * n)) for c, n in zip(classes, counts, strict=True)}
+        return {
+            int(c): float(len(labels) / (len(classes) * n))
+            for c, n in zip(classes, counts, strict=True)
+        }
 
     def _callbacks(self, has_validation: bool) -> list:
         import keras
@@ -412,7 +429,8 @@ class Trainer:
                 kw.update(es)
             else:
                 kw["patience"] = whole_number(
-                    es, "early_stopping (None, True, a patience in epochs or a dict)", minimum=0)
+                    es, "early_stopping (None, True, a patience in epochs or a dict)", minimum=0
+                )
             cbs.append(keras.callbacks.EarlyStopping(**kw))
         if self.checkpoint_dir is not None:
             cbs.append(_atomic_checkpoint(Path(self.checkpoint_dir), monitor))
@@ -455,8 +473,9 @@ class Trainer:
                     "'binary_crossentropy', 'sparse_categorical_crossentropy', "
                     "'categorical_crossentropy', 'mse', 'mae' or pass a loss instance"
                 ) from None
-        model.compile(loss=self.loss, optimizer=self._optimizer(), metrics=self._metrics(),
-                      **options)
+        model.compile(
+            loss=self.loss, optimizer=self._optimizer(), metrics=self._metrics(), **options
+        )
         return model
 
     def fit(
@@ -548,7 +567,11 @@ class Trainer:
                 if self.class_weight is not None:
                     log.warning("class_weight with balanced batches weights the classes twice")
                 data = BalancedBatches(
-                    x, labels, batch_size=self.batch_size, augment=self.augment, seed=self.seed,
+                    x,
+                    labels,
+                    batch_size=self.batch_size,
+                    augment=self.augment,
+                    seed=self.seed,
                     steps_per_epoch=self.steps_per_epoch,
                 )
                 n = len(data) * self.batch_size
@@ -585,7 +608,9 @@ class Trainer:
         self.fit_seconds_ = time.perf_counter() - t0
         history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
         epochs_run = len(next(iter(history.values()), []))
-        self.samples_per_second_ = (n * epochs_run) / self.fit_seconds_ if self.fit_seconds_ else float("nan")
+        self.samples_per_second_ = (
+            (n * epochs_run) / self.fit_seconds_ if self.fit_seconds_ else float("nan")
+        )
         self.history_ = history
         self.model_ = model
         _remember_history(model, history)
@@ -655,16 +680,18 @@ def predict_batches(model: Any, x: Any, *, batch_size: int = 256) -> np.ndarray:
     x = _check_inputs(model, x, "x")
     if isinstance(x, dict):
         n = len(next(iter(x.values()))) if x else 0
-        chunks = ({k: v[i:i + b] for k, v in x.items()} for i in range(0, n, b))
+        chunks = ({k: v[i : i + b] for k, v in x.items()} for i in range(0, n, b))
     elif isinstance(x, list):
         n = len(x[0]) if x else 0
-        chunks = ([v[i:i + b] for v in x] for i in range(0, n, b))
+        chunks = ([v[i : i + b] for v in x] for i in range(0, n, b))
     else:
         n = len(x)
-        chunks = (x[i:i + b] for i in range(0, n, b))
+        chunks = (x[i : i + b] for i in range(0, n, b))
     out = [np.asarray(model(c, training=False)) for c in chunks]
     if not out:
-        shape = tuple(int(d) for d in model.output_shape[1:]) if hasattr(model, "output_shape") else ()
+        shape = (
+            tuple(int(d) for d in model.output_shape[1:]) if hasattr(model, "output_shape") else ()
+        )
         return np.zeros((0, *shape), dtype=np.float32)
     return np.concatenate(out)
 
@@ -720,8 +747,14 @@ def fit_cnn(
     """
     trainer_kw.setdefault("augment", "roll")
     trainer = Trainer(
-        loss="binary_crossentropy", optimizer="adam", learning_rate=learning_rate,
-        epochs=epochs, batch_size=batch_size, seed=seed, balanced=True, progress=progress,
+        loss="binary_crossentropy",
+        optimizer="adam",
+        learning_rate=learning_rate,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        balanced=True,
+        progress=progress,
         **trainer_kw,
     )
     history = trainer.fit(model, X_train, y_train, validation_data=(X_test, y_test))

@@ -35,13 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="log INFO (-v) or DEBUG (-vv)"
     )
-    parser.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress bars"
-    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    names = sorted(
-        m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("cmd_")
-    )
+    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("cmd_"))
     for name in names:
         importlib.import_module(f"{__name__}.{name}").register(sub)
     _accept_global_flags(parser)
@@ -54,10 +50,20 @@ def _accept_global_flags(parser: argparse.ArgumentParser) -> None:
         if not isinstance(action, argparse._SubParsersAction):
             continue
         for child in set(action.choices.values()):
-            child.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
-                               help="log INFO (-v) or DEBUG (-vv)")
-            child.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
-                               help="no progress bars")
+            child.add_argument(
+                "-v",
+                "--verbose",
+                action="count",
+                default=argparse.SUPPRESS,
+                help="log INFO (-v) or DEBUG (-vv)",
+            )
+            child.add_argument(
+                "-q",
+                "--quiet",
+                action="store_true",
+                default=argparse.SUPPRESS,
+                help="no progress bars",
+            )
             _accept_global_flags(child)
 
 

@@ -23,19 +23,31 @@ def register(sub) -> None:
     cal = p.add_subparsers(dest="cal_command", metavar="ACTION")
 
     t = cal.add_parser("train", help="train and calibrate the three models; writes a run folder")
-    t.add_argument("--data", required=True, help="table (csv) in the training or DynamoDB-export format")
-    t.add_argument("--out", required=True, help="runs folder (the run goes to OUT/hst_cal/<time>-train)")
+    t.add_argument(
+        "--data", required=True, help="table (csv) in the training or DynamoDB-export format"
+    )
+    t.add_argument(
+        "--out", required=True, help="runs folder (the run goes to OUT/hst_cal/<time>-train)"
+    )
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--fast", action="store_true", help="small tree models in seconds")
-    t.add_argument("--under-bin-target", type=float, default=0.005, help="max under-bin rate (default 0.005)")
+    t.add_argument(
+        "--under-bin-target", type=float, default=0.005, help="max under-bin rate (default 0.005)"
+    )
     t.add_argument("--coverage", type=float, default=0.99, help="kill-time coverage (default 0.99)")
     t.add_argument("--bin-rule", default="upper_quantile", help=_BIN_RULE_HELP)
     t.set_defaults(func=_train)
 
     e = cal.add_parser("evaluate", help="score a trained model on a table")
     e.add_argument("--models", required=True, help="model folder, run folder or runs folder")
-    e.add_argument("--data", required=True, help="table (csv) with memory and wallclock; extra columns are fine")
-    e.add_argument("--json", action="store_true", help="print strict JSON (an undefined metric is null)")
+    e.add_argument(
+        "--data",
+        required=True,
+        help="table (csv) with memory and wallclock; extra columns are fine",
+    )
+    e.add_argument(
+        "--json", action="store_true", help="print strict JSON (an undefined metric is null)"
+    )
     e.set_defaults(func=_evaluate)
 
     c = cal.add_parser("cv", help="repeated grouped k-fold evaluation of the whole pipeline")
@@ -44,12 +56,18 @@ def register(sub) -> None:
     c.add_argument("--repeats", type=int, default=3)
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--bin-rule", default="upper_quantile", help=_BIN_RULE_HELP)
-    c.add_argument("--json", action="store_true", help="print strict JSON (an undefined metric is null)")
+    c.add_argument(
+        "--json", action="store_true", help="print strict JSON (an undefined metric is null)"
+    )
     c.set_defaults(func=_cv)
 
-    pr = cal.add_parser("predict", help="predict datasets from MemModelFeatures files (JSON per dataset)")
+    pr = cal.add_parser(
+        "predict", help="predict datasets from MemModelFeatures files (JSON per dataset)"
+    )
     pr.add_argument("--models", required=True, help="model folder, run folder or runs folder")
-    pr.add_argument("paths", nargs="+", metavar="PATH", help="<ipst>_MemModelFeatures.txt files or s3:// URLs")
+    pr.add_argument(
+        "paths", nargs="+", metavar="PATH", help="<ipst>_MemModelFeatures.txt files or s3:// URLs"
+    )
     pr.add_argument("--ipst", default=None, help="dataset name when it is not the file-name prefix")
     pr.set_defaults(func=_predict)
     p.set_defaults(func=lambda args: (p.print_help(sys.stderr), 2)[1])
@@ -76,8 +94,12 @@ def _train(args) -> int:
     from ..skopes.hst.cal import train
 
     run = train(
-        args.data, args.out, seed=args.seed, fast=args.fast,
-        under_bin_target=args.under_bin_target, wallclock_coverage=args.coverage,
+        args.data,
+        args.out,
+        seed=args.seed,
+        fast=args.fast,
+        under_bin_target=args.under_bin_target,
+        wallclock_coverage=args.coverage,
         bin_rule=args.bin_rule,
     )
     m = run.metrics
@@ -109,9 +131,19 @@ def _evaluate(args) -> int:
 def _cv(args) -> int:
     from ..skopes.hst.cal import cross_validate
 
-    cv = cross_validate(args.data, n_splits=args.folds, n_repeats=args.repeats, seed=args.seed,
-                        bin_rule=args.bin_rule)
-    out = {"mean": cv["mean"], "worst": cv["worst"], "by_time": cv["by_time"], "settings": cv["settings"]}
+    cv = cross_validate(
+        args.data,
+        n_splits=args.folds,
+        n_repeats=args.repeats,
+        seed=args.seed,
+        bin_rule=args.bin_rule,
+    )
+    out = {
+        "mean": cv["mean"],
+        "worst": cv["worst"],
+        "by_time": cv["by_time"],
+        "settings": cv["settings"],
+    }
     if args.json:
         print(_dumps(out))
     else:

@@ -10,17 +10,32 @@ def register(sub) -> None:
         description="Serve the spacekit Dash dashboard over a folder of run folders. "
         "Open http://HOST:PORT/ in a browser; stop with Ctrl-C.",
     )
-    p.add_argument("--host", default="127.0.0.1",
-                   help="interface to listen on (default 127.0.0.1; 0.0.0.0 in Docker)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on (default 127.0.0.1; 0.0.0.0 in Docker)",
+    )
     p.add_argument("--port", type=int, default=8050, help="port (default 8050)")
-    p.add_argument("--runs", default=None, metavar="DIR",
-                   help="folder of run folders (default: the runs_dir setting, ./spacekit-runs)")
-    p.add_argument("--workers", type=int, default=4,
-                   help="background threads for long computations (default 4)")
-    p.add_argument("--threads", type=int, default=8,
-                   help="request threads of the server (waitress; default 8)")
-    p.add_argument("--debug", action="store_true",
-                   help="Flask's development server with Dash debug mode (auto-reload, dev tools)")
+    p.add_argument(
+        "--runs",
+        default=None,
+        metavar="DIR",
+        help="folder of run folders (default: the runs_dir setting, ./spacekit-runs)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=4,
+        help="background threads for long computations (default 4)",
+    )
+    p.add_argument(
+        "--threads", type=int, default=8, help="request threads of the server (waitress; default 8)"
+    )
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        help="Flask's development server with Dash debug mode (auto-reload, dev tools)",
+    )
     p.set_defaults(func=run)
 
 
@@ -37,9 +52,19 @@ def run(args) -> int:
     where = f"all interfaces ({args.host})" if everywhere else args.host
 
     def ready() -> None:
-        print(f"spacekit dashboard: open http://{local}:{args.port}/ (listening on {where}, "
-              f"runs: {args.runs or 'the runs_dir setting'}); Ctrl-C stops it", flush=True)
+        print(
+            f"spacekit dashboard: open http://{local}:{args.port}/ (listening on {where}, "
+            f"runs: {args.runs or 'the runs_dir setting'}); Ctrl-C stops it",
+            flush=True,
+        )
 
-    serve(args.runs, host=args.host, port=args.port, debug=args.debug, max_workers=args.workers,
-          threads=args.threads, on_ready=ready)
+    serve(
+        args.runs,
+        host=args.host,
+        port=args.port,
+        debug=args.debug,
+        max_workers=args.workers,
+        threads=args.threads,
+        on_ready=ready,
+    )
     return 0

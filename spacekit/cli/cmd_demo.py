@@ -21,7 +21,10 @@ def register(sub) -> None:
         "--runs", default="spacekit-runs", help="folder for run folders (default ./spacekit-runs)"
     )
     p.add_argument(
-        "--only", action="append", default=None, metavar="STEP",
+        "--only",
+        action="append",
+        default=None,
+        metavar="STEP",
         help=f"run only these steps ({', '.join(s for s, _ in DEMO_STEPS)})",
     )
     p.set_defaults(func=run)

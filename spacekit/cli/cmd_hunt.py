@@ -20,15 +20,22 @@ def register(sub) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="light curve files")
     p.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
     p.add_argument(
-        "--max-planets", type=int, default=1, metavar="N",
+        "--max-planets",
+        type=int,
+        default=1,
+        metavar="N",
         help="look for up to N planets, masking each one found (default 1)",
     )
     p.add_argument(
-        "--engine", choices=("bls", "tls"), default="bls",
+        "--engine",
+        choices=("bls", "tls"),
+        default="bls",
         help="search engine: astropy BLS (default) or transitleastsquares",
     )
     p.add_argument(
-        "--time-format", default=None, metavar="FMT",
+        "--time-format",
+        default=None,
+        metavar="FMT",
         help="time system of csv files: bkjd (Kepler/K2), btjd (TESS), bjd, jd, mjd",
     )
     p.add_argument("--period-min", type=float, default=None, metavar="DAYS")
@@ -70,6 +77,9 @@ def run(args) -> int:
             for planet in rec["planets"]:
                 if planet["period_aliases"]:
                     others = ", ".join(f"{a:.6f}" for a in planet["period_aliases"])
-                    print(f"  the planet at P={planet['period']:.6f} d may have P={others} d: only "
-                          "some of its transits fell on data", flush=True)
+                    print(
+                        f"  the planet at P={planet['period']:.6f} d may have P={others} d: only "
+                        "some of its transits fell on data",
+                        flush=True,
+                    )
     return status

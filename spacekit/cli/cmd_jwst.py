@@ -32,8 +32,9 @@ def register(sub) -> None:
     t.set_defaults(func=_train)
 
     r = s.add_parser("predict", help='print {product: {"gbSize": value}} for a folder')
-    r.add_argument("--models", default=None,
-                   help="model folder you trained (default: <model_dir>/jwst_cal)")
+    r.add_argument(
+        "--models", default=None, help="model folder you trained (default: <model_dir>/jwst_cal)"
+    )
     r.add_argument("--max-gb", type=float, default=None, help="cap (default: the model's, 990)")
     r.add_argument("folder", help="folder of *_uncal.fits exposures")
     r.set_defaults(func=_predict)
@@ -57,12 +58,21 @@ def _scrape(args) -> int:
 def _train(args) -> int:
     from ..skopes.jwst.cal import train
 
-    run = train(args.table, target=args.target, runs_dir=args.runs, max_gb=args.max_gb,
-                seed=args.seed, fast=args.fast, encoder_pairs=args.encoder_pairs)
+    run = train(
+        args.table,
+        target=args.target,
+        runs_dir=args.runs,
+        max_gb=args.max_gb,
+        seed=args.seed,
+        fast=args.fast,
+        encoder_pairs=args.encoder_pairs,
+    )
     for kind, m in run.metrics.items():
         if isinstance(m, dict) and m.get("rmse_gb") is not None:
-            print(f"{kind}: held-out RMSE {m['rmse_gb']:.3f} GB, MAE {m['mae_gb']:.3f} GB "
-                  f"({m['n_test']} products)")
+            print(
+                f"{kind}: held-out RMSE {m['rmse_gb']:.3f} GB, MAE {m['mae_gb']:.3f} GB "
+                f"({m['n_test']} products)"
+            )
     print(f"model: {run.model_dir}")
     return 0
 

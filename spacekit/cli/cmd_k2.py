@@ -20,28 +20,60 @@ def register(sub) -> None:
     b = k2sub.add_parser("build-dataset", help="write a Kaggle-format training set")
     b.add_argument("output", help="csv to write, or a folder (gets k2-train.csv)")
     b.add_argument("--seed", type=int, default=0)
-    b.add_argument("--n-synthetic", type=int, default=400, metavar="N",
-                   help="synthetic noise windows, half with an injected transit (default 400)")
-    b.add_argument("--synthetic-groups", type=int, default=None, metavar="N",
-                   help="synthetic-<k> evaluation groups (default: the number of stars, at least 1)")
-    b.add_argument("--injections", type=int, default=2, metavar="N",
-                   help="injected copies of each real window (default 2)")
-    b.add_argument("--length", type=int, default=3197, help="window length in cadences")
-    b.add_argument("--step", type=int, default=None, help="spacing of real windows (default length/8)")
-    b.add_argument("--no-shared", action="store_true",
-                   help="do not use the shared light curves (only --lightcurve ones)")
     b.add_argument(
-        "--lightcurve", action="append", default=[], metavar="STAR=PATH",
+        "--n-synthetic",
+        type=int,
+        default=400,
+        metavar="N",
+        help="synthetic noise windows, half with an injected transit (default 400)",
+    )
+    b.add_argument(
+        "--synthetic-groups",
+        type=int,
+        default=None,
+        metavar="N",
+        help="synthetic-<k> evaluation groups (default: the number of stars, at least 1)",
+    )
+    b.add_argument(
+        "--injections",
+        type=int,
+        default=2,
+        metavar="N",
+        help="injected copies of each real window (default 2)",
+    )
+    b.add_argument("--length", type=int, default=3197, help="window length in cadences")
+    b.add_argument(
+        "--step", type=int, default=None, help="spacing of real windows (default length/8)"
+    )
+    b.add_argument(
+        "--no-shared",
+        action="store_true",
+        help="do not use the shared light curves (only --lightcurve ones)",
+    )
+    b.add_argument(
+        "--lightcurve",
+        action="append",
+        default=[],
+        metavar="STAR=PATH",
         help="add a light curve of STAR (repeatable; its planets are found with planet_hunter)",
     )
-    b.add_argument("--max-planets", type=int, default=1,
-                   help="planets to mask in each --lightcurve star (default 1)")
-    b.add_argument("--time-format", default=None,
-                   help="time system of --lightcurve csv files (bkjd, btjd, ...)")
+    b.add_argument(
+        "--max-planets",
+        type=int,
+        default=1,
+        help="planets to mask in each --lightcurve star (default 1)",
+    )
+    b.add_argument(
+        "--time-format",
+        default=None,
+        help="time system of --lightcurve csv files (bkjd, btjd, ...)",
+    )
     b.set_defaults(func=run_build)
 
-    for name, helptext in (("train", "train the classifier"),
-                           ("evaluate", "leave-one-star-out evaluation")):
+    for name, helptext in (
+        ("train", "train the classifier"),
+        ("evaluate", "leave-one-star-out evaluation"),
+    ):
         t = k2sub.add_parser(name, help=helptext)
         t.add_argument("data", help="flux table (Kaggle format; evaluate needs its .meta.csv)")
         t.add_argument("--runs", default=None, help="runs folder (default: setting runs_dir)")
@@ -50,27 +82,41 @@ def register(sub) -> None:
         t.add_argument("--batch-size", type=int, default=32)
         t.add_argument("--learning-rate", type=float, default=1e-3)
         t.add_argument("--seed", type=int, default=0)
-        t.add_argument("--network", choices=("folded", "global", "seed"), default="folded",
-                       help="'folded' (default: the window plus its folded box-search and "
-                       "whitened-search features, CNN averaged with gradient boosting), "
-                       "'global' (window-only global-pooling CNN) or 'seed' (build_cnn1d)")
+        t.add_argument(
+            "--network",
+            choices=("folded", "global", "seed"),
+            default="folded",
+            help="'folded' (default: the window plus its folded box-search and "
+            "whitened-search features, CNN averaged with gradient boosting), "
+            "'global' (window-only global-pooling CNN) or 'seed' (build_cnn1d)",
+        )
         t.add_argument("--fast", action="store_true", help="tiny network (smoke runs)")
         t.add_argument("--threshold", type=float, default=0.5)
-        t.add_argument("--train-min-snr", type=float, default=5.0, metavar="SNR",
-                       help="leave injected transits below this SNR out of training (default 5; "
-                       "they are still scored by evaluate)")
+        t.add_argument(
+            "--train-min-snr",
+            type=float,
+            default=5.0,
+            metavar="SNR",
+            help="leave injected transits below this SNR out of training (default 5; "
+            "they are still scored by evaluate)",
+        )
         if name == "evaluate":
-            t.add_argument("--snr-definitions", action="store_true",
-                           help="also report the goal and the per-SNR-bin table under the "
-                           "per-point std and the timescale (CDPP-like) SNR (the headline stays "
-                           "at the issue's SNR)")
+            t.add_argument(
+                "--snr-definitions",
+                action="store_true",
+                help="also report the goal and the per-SNR-bin table under the "
+                "per-point std and the timescale (CDPP-like) SNR (the headline stays "
+                "at the issue's SNR)",
+            )
         t.set_defaults(func=run_train if name == "train" else run_evaluate)
 
     q = k2sub.add_parser("predict", help="probability of a transit for light curves or tables")
-    q.add_argument("paths", nargs="+", metavar="PATH",
-                   help="FITS/csv light curves or Kaggle-format tables")
-    q.add_argument("--model", default=None,
-                   help="model or k2 run folder (default: latest k2 run with a model)")
+    q.add_argument(
+        "paths", nargs="+", metavar="PATH", help="FITS/csv light curves or Kaggle-format tables"
+    )
+    q.add_argument(
+        "--model", default=None, help="model or k2 run folder (default: latest k2 run with a model)"
+    )
     q.add_argument("--runs", default=None, help="runs folder searched for the latest model")
     q.add_argument("--time-format", default=None, help="time system of csv light curves")
     q.add_argument("--json", action="store_true", help="one JSON object per result")
@@ -89,8 +135,11 @@ def _cli_time_format():
         msg = str(exc)
         if "time_format=" not in msg:
             raise
-        raise type(exc)(msg.replace("pass time_format=", "pass --time-format").replace(
-            "time_format=", "--time-format ")) from None
+        raise type(exc)(
+            msg.replace("pass time_format=", "pass --time-format").replace(
+                "time_format=", "--time-format "
+            )
+        ) from None
 
 
 def _usage(parser) -> int:
@@ -114,21 +163,34 @@ def run_build(args) -> int:
         stars.append(StarSpec(star, paths, max_planets=args.max_planets, read_kwargs=kw))
     with _cli_time_format():
         ts = build_training_set(
-            args.output, stars=stars, length=args.length, step=args.step,
-            injections_per_window=args.injections, n_synthetic=args.n_synthetic, seed=args.seed,
+            args.output,
+            stars=stars,
+            length=args.length,
+            step=args.step,
+            injections_per_window=args.injections,
+            n_synthetic=args.n_synthetic,
+            seed=args.seed,
             synthetic_groups=args.synthetic_groups,
         )
     comp = ts.summary["composition"]
-    print(f"wrote {ts.path} ({comp['n_windows']} windows, {comp['n_planet']} with a transit; "
-          f"{comp['real_noise_fraction']:.0%} real noise) and {ts.meta_path}")
+    print(
+        f"wrote {ts.path} ({comp['n_windows']} windows, {comp['n_planet']} with a transit; "
+        f"{comp['real_noise_fraction']:.0%} real noise) and {ts.meta_path}"
+    )
     return 0
 
 
 def _fit_kwargs(args) -> dict:
     return {
-        "runs_dir": args.runs, "name": args.name, "epochs": args.epochs,
-        "batch_size": args.batch_size, "learning_rate": args.learning_rate, "seed": args.seed,
-        "network": args.network, "fast": args.fast, "threshold": args.threshold,
+        "runs_dir": args.runs,
+        "name": args.name,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "seed": args.seed,
+        "network": args.network,
+        "fast": args.fast,
+        "threshold": args.threshold,
         "train_min_snr": args.train_min_snr,
     }
 
@@ -138,8 +200,10 @@ def run_train(args) -> int:
 
     run = train(args.data, **_fit_kwargs(args))
     m = run.metrics
-    print(f"trained: {run.path} (train loss {m.get('train_loss')}, "
-          f"{m.get('train_samples_per_second') or 0:.0f} samples/s)")
+    print(
+        f"trained: {run.path} (train loss {m.get('train_loss')}, "
+        f"{m.get('train_samples_per_second') or 0:.0f} samples/s)"
+    )
     return 0
 
 
@@ -150,29 +214,40 @@ def run_evaluate(args) -> int:
     k2 = run.metrics["k2"]
     print(f"evaluation: {run.path}")
     for fold, s in k2["per_fold"].items():
-        print(f"  held out {fold:<14} n={s['n']:<5} ROC-AUC={_f(s['roc_auc'])} "
-              f"P={_f(s['precision'])} R={_f(s['recall'])} F1={_f(s['f1'])}")
+        print(
+            f"  held out {fold:<14} n={s['n']:<5} ROC-AUC={_f(s['roc_auc'])} "
+            f"P={_f(s['precision'])} R={_f(s['recall'])} F1={_f(s['f1'])}"
+        )
     o, g = k2["overall"], k2["goal"]
-    print(f"  overall              ROC-AUC={_f(o['roc_auc'])} P={_f(o['precision'])} "
-          f"R={_f(o['recall'])} F1={_f(o['f1'])}")
-    print(f"  SNR>={g['snr_min']:g}: ROC-AUC={_f(g['roc_auc'])}, recall at precision>=0.9 = "
-          f"{_f(g['recall_at_precision_0.9'])}")
+    print(
+        f"  overall              ROC-AUC={_f(o['roc_auc'])} P={_f(o['precision'])} "
+        f"R={_f(o['recall'])} F1={_f(o['f1'])}"
+    )
+    print(
+        f"  SNR>={g['snr_min']:g}: ROC-AUC={_f(g['roc_auc'])}, recall at precision>=0.9 = "
+        f"{_f(g['recall_at_precision_0.9'])}"
+    )
     for col, what in (("snr_std", "per-point std SNR"), ("snr_timescale", "timescale SNR")):
         if f"goal_{col}" not in k2:
             continue
         ga = k2[f"goal_{col}"]
-        print(f"  {what}>={ga['snr_min']:g}: {ga['n_planet']} planets, ROC-AUC={_f(ga['roc_auc'])}, "
-              f"recall at precision>=0.9 = {_f(ga['recall_at_precision_0.9'])}")
+        print(
+            f"  {what}>={ga['snr_min']:g}: {ga['n_planet']} planets, ROC-AUC={_f(ga['roc_auc'])}, "
+            f"recall at precision>=0.9 = {_f(ga['recall_at_precision_0.9'])}"
+        )
     if "by_snr_timescale" in k2:
         print("  timescale SNR bin   planets  recall  ROC-AUC vs negatives")
         for r in k2["by_snr_timescale"]:
             hi = "inf" if r["snr_max"] is None else f"{r['snr_max']:g}"
             label = f"{r['snr_min']:g}-{hi}"
-            print(f"  {label:<19} {r['n_planet']:<8} {_f(r.get('recall')):<7} "
-                  f"{_f(r.get('roc_auc'))}")
+            print(
+                f"  {label:<19} {r['n_planet']:<8} {_f(r.get('recall')):<7} {_f(r.get('roc_auc'))}"
+            )
     for star, r in k2["real_transits"].items():
-        print(f"  real transits {star}: {r['n_windows']} windows, min p={r['min_probability']:.3f}, "
-              f"{r['fraction_above_threshold']:.0%} above threshold")
+        print(
+            f"  real transits {star}: {r['n_windows']} windows, min p={r['min_probability']:.3f}, "
+            f"{r['fraction_above_threshold']:.0%} above threshold"
+        )
     return 0
 
 

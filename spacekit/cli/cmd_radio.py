@@ -188,7 +188,10 @@ def _ls(args) -> int:
     for url in urls:
         print(url)
     if not urls:  # like `aws s3 ls`: nothing listed is exit status 1, and said so
-        print(f"spacekit radio ls: no objects under {args.prefix} (keys are matched from "
-              "their start and are case-sensitive)", file=sys.stderr)
+        print(
+            f"spacekit radio ls: no objects under {args.prefix} (keys are matched from "
+            "their start and are case-sensitive)",
+            file=sys.stderr,
+        )
         return 1
     return 0

@@ -17,8 +17,12 @@ def register(sub) -> None:
     s = p.add_subparsers(dest="svm_command", metavar="ACTION")
 
     t = s.add_parser("train", help="train (tabular-only by default; the ensemble with --images)")
-    t.add_argument("data", nargs="?", default="svm_labeled_2021_07_28",
-                   help="labelled feature table (default: svm_labeled_2021_07_28)")
+    t.add_argument(
+        "data",
+        nargs="?",
+        default="svm_labeled_2021_07_28",
+        help="labelled feature table (default: svm_labeled_2021_07_28)",
+    )
     t.add_argument("--model", default="auto", choices=["auto", "gb", "gb_et", "mlp", "ensemble"])
     t.add_argument("--images", default=None, help=".npz with 'index' and 'images' arrays")
     t.add_argument("--runs", default=None, help="runs folder (default: the runs_dir setting)")
@@ -38,8 +42,10 @@ def register(sub) -> None:
     e.add_argument("--fast", action="store_true")
     e.set_defaults(func=_evaluate)
 
-    r = s.add_parser("predict", help="predict visits; writes predictions.csv, a report and "
-                     "misaligned.txt in a run folder")
+    r = s.add_parser(
+        "predict",
+        help="predict visits; writes predictions.csv, a report and misaligned.txt in a run folder",
+    )
     r.add_argument("--model-dir", required=True, help="a trained model (or its run folder)")
     r.add_argument("data", help="feature table of the visits")
     r.add_argument("--images", default=None)
@@ -63,12 +69,20 @@ def _help(parser: argparse.ArgumentParser) -> int:
 def _train(args) -> int:
     from ..skopes.hst.svm import train
 
-    run = train(args.data, runs_dir=args.runs, model=args.model, images=args.images,
-                seed=args.seed, fast=args.fast)
+    run = train(
+        args.data,
+        runs_dir=args.runs,
+        model=args.model,
+        images=args.images,
+        seed=args.seed,
+        fast=args.fast,
+    )
     m = run.metrics
     print(f"model: {m['model']} ({m['selection']})")
-    print(f"validation ROC-AUC {m['roc_auc']:.4f}; misaligned precision "
-          f"{m['precision_misaligned']:.3f}, recall {m['recall_misaligned']:.3f}")
+    print(
+        f"validation ROC-AUC {m['roc_auc']:.4f}; misaligned precision "
+        f"{m['precision_misaligned']:.3f}, recall {m['recall_misaligned']:.3f}"
+    )
     print(f"run: {run.path}")
     return 0
 
@@ -76,17 +90,28 @@ def _train(args) -> int:
 def _evaluate(args) -> int:
     from ..skopes.hst.svm import evaluate
 
-    run = evaluate(args.data, model=args.model, model_dir=args.model_dir, images=args.images,
-                   n_splits=args.folds, repeats=args.repeats, seed=args.seed, fast=args.fast,
-                   runs_dir=args.runs)
+    run = evaluate(
+        args.data,
+        model=args.model,
+        model_dir=args.model_dir,
+        images=args.images,
+        n_splits=args.folds,
+        repeats=args.repeats,
+        seed=args.seed,
+        fast=args.fast,
+        runs_dir=args.runs,
+    )
     m = run.metrics
     if "roc_auc_mean" in m:
-        print(f"ROC-AUC mean {m['roc_auc_mean']:.4f}, worst fold {m['roc_auc_worst']:.4f} "
-              f"({m['n_folds']} proposal-grouped folds)")
+        print(
+            f"ROC-AUC mean {m['roc_auc_mean']:.4f}, worst fold {m['roc_auc_worst']:.4f} "
+            f"({m['n_folds']} proposal-grouped folds)"
+        )
     else:
         print(f"ROC-AUC {m.get('roc_auc')}")
-    print(f"misaligned precision {m['precision_misaligned']:.3f}, recall "
-          f"{m['recall_misaligned']:.3f}")
+    print(
+        f"misaligned precision {m['precision_misaligned']:.3f}, recall {m['recall_misaligned']:.3f}"
+    )
     print(f"run: {run.path}")
     return 0
 

@@ -218,8 +218,16 @@ def fnfp(y_true: Any, y_pred: Any) -> dict[str, float | int]:
         return a / b if b else float("nan")
 
     return {
-        "tp": tp, "tn": tn, "fp": fp, "fn": fn, "n_positive": pos, "n_negative": neg,
-        "fnr": rate(fn, pos), "fpr": rate(fp, neg), "tpr": rate(tp, pos), "tnr": rate(tn, neg),
+        "tp": tp,
+        "tn": tn,
+        "fp": fp,
+        "fn": fn,
+        "n_positive": pos,
+        "n_negative": neg,
+        "fnr": rate(fn, pos),
+        "fpr": rate(fp, neg),
+        "tpr": rate(tp, pos),
+        "tnr": rate(tn, neg),
     }
 
 
@@ -290,7 +298,9 @@ def classification_metrics(y_true: Any, y_pred: Any, proba: Any = None) -> dict[
     both = len(np.unique(t)) > 1
     if _is_binary(t, p, pr):
         t, p = t.astype(int), p.astype(int)
-        out["balanced_accuracy"] = float(skm.balanced_accuracy_score(t, p)) if both else float("nan")
+        out["balanced_accuracy"] = (
+            float(skm.balanced_accuracy_score(t, p)) if both else float("nan")
+        )
         out["precision"] = float(skm.precision_score(t, p, zero_division=0))
         out["recall"] = float(skm.recall_score(t, p, zero_division=0))
         out["f1"] = float(skm.f1_score(t, p, zero_division=0))
@@ -313,14 +323,13 @@ def classification_metrics(y_true: Any, y_pred: Any, proba: Any = None) -> dict[
         )
     out["balanced_accuracy"] = float(skm.balanced_accuracy_score(t, p))
     for avg in ("macro", "weighted"):
-        prec, rec, f1, _ = skm.precision_recall_fscore_support(
-            t, p, average=avg, zero_division=0
-        )
+        prec, rec, f1, _ = skm.precision_recall_fscore_support(t, p, average=avg, zero_division=0)
         out[f"precision_{avg}"], out[f"recall_{avg}"], out[f"f1_{avg}"] = (
-            float(prec), float(rec), float(f1))
-    prec, rec, f1, sup = skm.precision_recall_fscore_support(
-        t, p, labels=classes, zero_division=0
-    )
+            float(prec),
+            float(rec),
+            float(f1),
+        )
+    prec, rec, f1, sup = skm.precision_recall_fscore_support(t, p, labels=classes, zero_division=0)
     out["per_class"] = {
         str(c): {"precision": float(a), "recall": float(b), "f1": float(f), "support": int(s)}
         for c, a, b, f, s in zip(classes, prec, rec, f1, sup, strict=True)
@@ -364,8 +373,10 @@ def _regression_pair(y_true: Any, y_pred: Any, caller: str) -> tuple[np.ndarray,
     if len(t) == 0:
         raise InputError(f"{caller} needs at least one sample, got none")
     if not (np.isfinite(t).all() and np.isfinite(p).all()):
-        raise InputError("y_true and y_pred must be finite numbers (found NaN or inf); drop "
-                         "or impute those rows first")
+        raise InputError(
+            "y_true and y_pred must be finite numbers (found NaN or inf); drop "
+            "or impute those rows first"
+        )
     return t, p
 
 
@@ -394,7 +405,9 @@ def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
 
     t, p = _regression_pair(y_true, y_pred, "regression_metrics")
     nz = t != 0
-    mdape = float(np.median(np.abs(t[nz] - p[nz]) / np.abs(t[nz])) * 100) if nz.any() else float("nan")
+    mdape = (
+        float(np.median(np.abs(t[nz] - p[nz]) / np.abs(t[nz])) * 100) if nz.any() else float("nan")
+    )
     return {
         "n": int(len(t)),
         "rmse": float(np.sqrt(skm.mean_squared_error(t, p))),

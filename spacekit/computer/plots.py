@@ -94,7 +94,9 @@ def history_dict(history: Any) -> dict[str, list[float]]:
         try:
             out[str(key)] = [float(v) for v in np.ravel(values)]
         except (TypeError, ValueError):
-            raise InputError(f"history[{key!r}] must be a list of numbers, got {values!r}") from None
+            raise InputError(
+                f"history[{key!r}] must be a list of numbers, got {values!r}"
+            ) from None
     return out
 
 
@@ -153,8 +155,17 @@ def keras_history(
             for key, dash in ((m, "solid"), (f"val_{m}", "dash")):
                 if key in hist:
                     epochs = list(range(1, len(hist[key]) + 1))
-                    fig.add_trace(go.Scatter(x=epochs, y=hist[key], name=key, mode="lines+markers",
-                                             line={"dash": dash}), row=1, col=col)
+                    fig.add_trace(
+                        go.Scatter(
+                            x=epochs,
+                            y=hist[key],
+                            name=key,
+                            mode="lines+markers",
+                            line={"dash": dash},
+                        ),
+                        row=1,
+                        col=col,
+                    )
             fig.update_xaxes(title_text="epoch", row=1, col=col)
         fig.update_layout(title=title or "training history")
         return fig
@@ -164,8 +175,13 @@ def keras_history(
     for ax, m in zip(axes, metrics, strict=True):
         for key, style in ((m, "-o"), (f"val_{m}", "--s")):
             if key in hist:
-                ax.plot(range(1, len(hist[key]) + 1), hist[key], style, ms=3,
-                        label="validation" if key.startswith("val_") else "train")
+                ax.plot(
+                    range(1, len(hist[key]) + 1),
+                    hist[key],
+                    style,
+                    ms=3,
+                    label="validation" if key.startswith("val_") else "train",
+                )
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.25
         ax.set_ylabel(m)
@@ -208,8 +224,12 @@ def confusion_data(
     if normalize not in (None, "true", "pred", "all"):
         raise InputError(f"normalize must be None, 'true', 'pred' or 'all', got {normalize!r}")
     # 0/1 labels often arrive as floats (np.zeros, a csv column): treat whole numbers as codes
-    whole = [a.astype(np.int64) if a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(a == np.round(a))
-             else a for a in (t, p)]
+    whole = [
+        a.astype(np.int64)
+        if a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(a == np.round(a))
+        else a
+        for a in (t, p)
+    ]
     for a, name in zip(whole, ("y_true", "y_pred"), strict=True):
         if a.dtype.kind == "f":
             raise InputError(
@@ -282,12 +302,19 @@ def fusion_matrix(
     if backend == "plotly":
         import plotly.graph_objects as go
 
-        fig = go.Figure(go.Heatmap(
-            z=m, x=names, y=names, colorscale="Blues",
-            text=[[fmt(v) for v in row] for row in m], texttemplate="%{text}",
-        ))
-        fig.update_layout(title=title, xaxis_title="predicted", yaxis_title="true",
-                          yaxis_autorange="reversed")
+        fig = go.Figure(
+            go.Heatmap(
+                z=m,
+                x=names,
+                y=names,
+                colorscale="Blues",
+                text=[[fmt(v) for v in row] for row in m],
+                texttemplate="%{text}",
+            )
+        )
+        fig.update_layout(
+            title=title, xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed"
+        )
         return fig
     k = len(names)
     # wide enough for the title (about 0.1 inch per character at the default font size)
@@ -303,8 +330,14 @@ def fusion_matrix(
     top = m.max() if m.size else 0
     for i in range(k):
         for j in range(k):
-            ax.text(j, i, fmt(m[i, j]), ha="center", va="center",
-                    color="white" if top and m[i, j] > top / 2 else "black")
+            ax.text(
+                j,
+                i,
+                fmt(m[i, j]),
+                ha="center",
+                va="center",
+                color="white" if top and m[i, j] > top / 2 else "black",
+            )
     if k > 4:  # slanted names end under their column
         ax.set_xticks(range(k), names, rotation=45, ha="right", rotation_mode="anchor")
     else:
@@ -349,8 +382,12 @@ def curve_data(y_true: Any, proba: Any, *, labels: Any = None) -> dict[str, Any]
         fpr, tpr, _ = skm.roc_curve(truth, score)
         prec, rec, _ = skm.precision_recall_curve(truth, score)
         return {
-            "name": str(name), "fpr": fpr, "tpr": tpr, "auc": float(skm.auc(fpr, tpr)),
-            "precision": prec, "recall": rec,
+            "name": str(name),
+            "fpr": fpr,
+            "tpr": tpr,
+            "auc": float(skm.auc(fpr, tpr)),
+            "precision": prec,
+            "recall": rec,
             "ap": float(skm.average_precision_score(truth, score)),
             "prevalence": float(np.mean(truth)),
         }
@@ -364,7 +401,9 @@ def curve_data(y_true: Any, proba: Any, *, labels: Any = None) -> dict[str, Any]
     codes = _proba_classes(t, k)
     names = list(labels) if labels is not None and len(labels) == k else [str(c) for c in codes]
     onehot = (t[:, None] == np.asarray(codes)[None, :]).astype(int)
-    curves = [one(names[j], onehot[:, j], pr[:, j]) for j in range(k) if 0 < onehot[:, j].sum() < len(t)]
+    curves = [
+        one(names[j], onehot[:, j], pr[:, j]) for j in range(k) if 0 < onehot[:, j].sum() < len(t)
+    ]
     curves.append(one("micro", onehot.ravel(), pr.ravel()))
     return {"curves": curves}
 
@@ -422,12 +461,34 @@ def roc_plots(
 
         fig = _plotly_subplots(["ROC", "precision-recall"])
         for c in curves:
-            fig.add_trace(go.Scatter(x=c["fpr"], y=c["tpr"], mode="lines",
-                                     name=f"{c['name']} AUC={c['auc']:.3f}"), row=1, col=1)
-            fig.add_trace(go.Scatter(x=c["recall"], y=c["precision"], mode="lines",
-                                     name=f"{c['name']} AP={c['ap']:.3f}"), row=1, col=2)
-        fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
-                                 line={"dash": "dot", "color": "grey"}), row=1, col=1)
+            fig.add_trace(
+                go.Scatter(
+                    x=c["fpr"], y=c["tpr"], mode="lines", name=f"{c['name']} AUC={c['auc']:.3f}"
+                ),
+                row=1,
+                col=1,
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=c["recall"],
+                    y=c["precision"],
+                    mode="lines",
+                    name=f"{c['name']} AP={c['ap']:.3f}",
+                ),
+                row=1,
+                col=2,
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=[0, 1],
+                y=[0, 1],
+                mode="lines",
+                name="chance",
+                line={"dash": "dot", "color": "grey"},
+            ),
+            row=1,
+            col=1,
+        )
         fig.update_xaxes(title_text="false positive rate", row=1, col=1)
         fig.update_yaxes(title_text="true positive rate", row=1, col=1)
         fig.update_xaxes(title_text="recall", row=1, col=2)
@@ -437,14 +498,22 @@ def roc_plots(
     fig, (ax1, ax2) = _mpl_figure(2)
     for c in curves:
         ax1.plot(c["fpr"], c["tpr"], label=f"{c['name']} (AUC = {c['auc']:.3f})")
-        ax2.step(c["recall"], c["precision"], where="post", label=f"{c['name']} (AP = {c['ap']:.3f})")
+        ax2.step(
+            c["recall"], c["precision"], where="post", label=f"{c['name']} (AP = {c['ap']:.3f})"
+        )
     ax1.plot([0, 1], [0, 1], ":", color="grey", label="chance")
     if len(curves) == 1:
         ax2.axhline(curves[0]["prevalence"], ls=":", color="grey", label="chance")
-    ax1.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC",
-            xlim=(0, 1), ylim=(0, 1.02))
-    ax2.set(xlabel="recall", ylabel="precision", title="precision-recall",
-            xlim=(0, 1), ylim=(0, 1.02))
+    ax1.set(
+        xlabel="false positive rate",
+        ylabel="true positive rate",
+        title="ROC",
+        xlim=(0, 1),
+        ylim=(0, 1.02),
+    )
+    ax2.set(
+        xlabel="recall", ylabel="precision", title="precision-recall", xlim=(0, 1), ylim=(0, 1.02)
+    )
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right" if ax is ax1 else "lower left", fontsize="small")
@@ -489,10 +558,24 @@ def residual_plots(y_true: Any, y_pred: Any, *, title: str = "", backend: str = 
         import plotly.graph_objects as go
 
         fig = _plotly_subplots(["predicted vs true", "residuals (predicted - true)"])
-        fig.add_trace(go.Scattergl(x=t, y=p, mode="markers", name="samples",
-                                   marker={"size": 4, "opacity": 0.5}), row=1, col=1)
-        fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="identity",
-                                 line={"dash": "dot", "color": "grey"}), row=1, col=1)
+        fig.add_trace(
+            go.Scattergl(
+                x=t, y=p, mode="markers", name="samples", marker={"size": 4, "opacity": 0.5}
+            ),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[lo, hi],
+                y=[lo, hi],
+                mode="lines",
+                name="identity",
+                line={"dash": "dot", "color": "grey"},
+            ),
+            row=1,
+            col=1,
+        )
         fig.add_trace(go.Histogram(x=resid, name="residuals", nbinsx=50), row=1, col=2)
         fig.update_xaxes(title_text="true", row=1, col=1)
         fig.update_yaxes(title_text="predicted", row=1, col=1)

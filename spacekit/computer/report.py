@@ -119,8 +119,12 @@ class Report:
                 run = Run.open(path)
             else:
                 run = Run.create(
-                    app, self.name or "evaluation", runs_dir=path,
-                    parameters=parameters, seed=seed, data_sha256=data_sha256,
+                    app,
+                    self.name or "evaluation",
+                    runs_dir=path,
+                    parameters=parameters,
+                    seed=seed,
+                    data_sha256=data_sha256,
                 )
         else:
             raise InputError(
@@ -141,10 +145,13 @@ class Report:
     def __repr__(self) -> str:
         keys = ("roc_auc", "accuracy", "f1", "recall", "precision", "rmse", "r2")
         shown = ", ".join(
-            f"{k}={self.metrics[k]:.4g}" for k in keys
+            f"{k}={self.metrics[k]:.4g}"
+            for k in keys
             if isinstance(self.metrics.get(k), (int, float))
         )
-        return f"Report(task={self.task!r}, name={self.name!r}, {shown}, figures={list(self.figures)})"
+        return (
+            f"Report(task={self.task!r}, name={self.name!r}, {shown}, figures={list(self.figures)})"
+        )
 
 
 def compute(
@@ -232,8 +239,9 @@ def compute(
     if history is not None:
         hist = history_dict(history)
         report.evaluation["history"] = hist
-        report.figures["history"] = keras_history(hist, title=f"{prefix}training history",
-                                                  backend=backend)
+        report.figures["history"] = keras_history(
+            hist, title=f"{prefix}training history", backend=backend
+        )
 
     if task == "regression":
         if y_pred is None:
@@ -289,11 +297,16 @@ def compute(
 
     names, counts = confusion_data(t, p, labels=labels)
     report.evaluation["confusion"] = {"labels": names, "matrix": counts.tolist()}
-    report.figures["confusion"] = fusion_matrix(t, p, labels=labels, title=f"{prefix}confusion matrix",
-                                                backend=backend)
+    report.figures["confusion"] = fusion_matrix(
+        t, p, labels=labels, title=f"{prefix}confusion matrix", backend=backend
+    )
     report.figures["confusion_normalized"] = fusion_matrix(
-        t, p, labels=labels, normalize="true",
-        title=f"{prefix}confusion matrix (fraction of each true class)", backend=backend,
+        t,
+        p,
+        labels=labels,
+        normalize="true",
+        title=f"{prefix}confusion matrix (fraction of each true class)",
+        backend=backend,
     )
 
     frame = {"y_true": t, "y_pred": p}
@@ -316,9 +329,9 @@ def compute(
                 report.evaluation["per_class"] = {
                     c["name"]: {"auc": c["auc"], "ap": c["ap"]} for c in curves[:-1]
                 }
-            report.figures["roc_pr"] = roc_plots(t, pr, labels=labels,
-                                                 title=f"{prefix}ROC and precision-recall",
-                                                 backend=backend)
+            report.figures["roc_pr"] = roc_plots(
+                t, pr, labels=labels, title=f"{prefix}ROC and precision-recall", backend=backend
+            )
         else:
             log.warning("y_true holds one class only: no ROC/PR curves for %s", name or "report")
     report.predictions = pd.DataFrame(frame)

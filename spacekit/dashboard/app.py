@@ -121,21 +121,23 @@ def create_app(
     modules = {path: _page_module(mod) for path, (_, mod) in PAGES.items()}
     nav = html.Nav(
         [html.Span("spacekit", className="brand")]
-        + [dcc.Link(name, href=path, className="nav-link", id=f"nav-{mod}")
-           for path, (name, mod) in PAGES.items()],
+        + [
+            dcc.Link(name, href=path, className="nav-link", id=f"nav-{mod}")
+            for path, (name, mod) in PAGES.items()
+        ],
         className="navbar",
     )
-    app.layout = html.Div(
-        [dcc.Location(id="url"), nav, html.Main(id="page", className="page")]
-    )
+    app.layout = html.Div([dcc.Location(id="url"), nav, html.Main(id="page", className="page")])
 
     @app.callback(Output("page", "children"), Input("url", "pathname"))
     def _route(pathname: str | None):
         module = modules.get((pathname or "/").rstrip("/") or "/")
         if module is None:
             return html.Div(
-                [html.H2("Page not found"),
-                 html.P(f"No page at {pathname}. Pages: {', '.join(PAGES)}")],
+                [
+                    html.H2("Page not found"),
+                    html.P(f"No page at {pathname}. Pages: {', '.join(PAGES)}"),
+                ],
                 id="not-found",
             )
         return module.layout(ctx)
@@ -195,13 +197,15 @@ def serve(
         else:
             waitress = optional_import("waitress", "the dashboard server")
             try:
-                server = waitress.create_server(app.server, host=host, port=int(port),
-                                                threads=int(threads), ident="spacekit")
+                server = waitress.create_server(
+                    app.server, host=host, port=int(port), threads=int(threads), ident="spacekit"
+                )
             except OSError as exc:
                 raise _address_error(host, int(port), exc) from None
             except ValueError:  # waitress: the host name does not resolve
-                raise _address_error(host, int(port), OSError(
-                    0, f"the host {host!r} does not resolve")) from None
+                raise _address_error(
+                    host, int(port), OSError(0, f"the host {host!r} does not resolve")
+                ) from None
             _ready(on_ready, host, port, app)
             server.run()
     finally:
@@ -209,8 +213,12 @@ def serve(
 
 
 def _ready(on_ready: Callable[[], None] | None, host: str, port: int, app: Any) -> None:
-    log.info("serving the spacekit dashboard on http://%s:%s/ (runs: %s)", host, port,
-             app.spacekit.runs_dir)
+    log.info(
+        "serving the spacekit dashboard on http://%s:%s/ (runs: %s)",
+        host,
+        port,
+        app.spacekit.runs_dir,
+    )
     if on_ready is not None:
         on_ready()
 
@@ -219,11 +227,15 @@ def _address_error(host: str, port: int, exc: OSError) -> InputError:
     import errno
 
     if exc.errno == errno.EADDRINUSE:
-        why = (f"port {port} is already in use on {host} (another dashboard or program holds "
-               "it); pick a free port (spacekit dashboard --port N, or serve(port=N))")
+        why = (
+            f"port {port} is already in use on {host} (another dashboard or program holds "
+            "it); pick a free port (spacekit dashboard --port N, or serve(port=N))"
+        )
     else:
-        why = (f"{exc.strerror or exc}; expected a host name or address of this machine "
-               "(127.0.0.1 for this machine only, 0.0.0.0 for all interfaces)")
+        why = (
+            f"{exc.strerror or exc}; expected a host name or address of this machine "
+            "(127.0.0.1 for this machine only, 0.0.0.0 for all interfaces)"
+        )
     return InputError(f"cannot listen on {host}:{port}: {why}")
 
 

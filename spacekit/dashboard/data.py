@@ -66,9 +66,16 @@ LIGHTCURVE_DATASETS: dict[str, str] = {
 }
 
 _INSTRUMENTS = {0: "ACS", 1: "COS", 2: "STIS", 3: "WFC3"}
-_CATEGORIES = {"C": "calibration", "SS": "solar system", "I": "ISM", "U": "unidentified",
-               "SC": "stellar cluster", "S": "star", "GC": "cluster of galaxies",
-               "G": "galaxy"}
+_CATEGORIES = {
+    "C": "calibration",
+    "SS": "solar system",
+    "I": "ISM",
+    "U": "unidentified",
+    "SC": "stellar cluster",
+    "S": "star",
+    "GC": "cluster of galaxies",
+    "G": "galaxy",
+}
 _MEM_BINS = {0: "0: <1.8 GB", 1: "1: <7.2 GB", 2: "2: <14.3 GB", 3: "3: >=14.3 GB"}
 
 
@@ -100,9 +107,7 @@ def flatten_metrics(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, f
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, bool
-    )
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
 def run_id(run: Run, runs_dir: str | os.PathLike) -> str:
@@ -173,21 +178,26 @@ def runs_folder_hint(runs_dir: str | os.PathLike) -> str | None:
     """
     path = Path(runs_dir)
     if not path.exists():
-        return (f"{path} does not exist; runs appear once something writes there, or check "
-                "the folder given to --runs (runs_dir) for a typo")
+        return (
+            f"{path} does not exist; runs appear once something writes there, or check "
+            "the folder given to --runs (runs_dir) for a typo"
+        )
     if not path.is_dir():
         return f"{path} is a file, not a folder of run folders"
     if (path / "run.json").is_file():
-        return (f"it is a single run folder (it holds run.json); start the dashboard with "
-                f"--runs {path.resolve().parent.parent}")
+        return (
+            f"it is a single run folder (it holds run.json); start the dashboard with "
+            f"--runs {path.resolve().parent.parent}"
+        )
     try:
-        direct = any((child / "run.json").is_file() for child in path.iterdir()
-                     if child.is_dir())
+        direct = any((child / "run.json").is_file() for child in path.iterdir() if child.is_dir())
     except OSError:
         return None
     if direct and not list_runs(path):
-        return (f"it holds run folders directly (it is the folder of one app, like "
-                f"{path.name}/); start the dashboard with --runs {path.resolve().parent}")
+        return (
+            f"it holds run folders directly (it is the folder of one app, like "
+            f"{path.name}/); start the dashboard with --runs {path.resolve().parent}"
+        )
     return None
 
 

@@ -64,8 +64,15 @@ def empty_figure(message: str) -> Any:
         xaxis={"visible": False},
         yaxis={"visible": False},
         annotations=[
-            {"text": message, "showarrow": False, "font": {"size": 15}, "x": 0.5, "y": 0.5,
-             "xref": "paper", "yref": "paper"}
+            {
+                "text": message,
+                "showarrow": False,
+                "font": {"size": 15},
+                "x": 0.5,
+                "y": 0.5,
+                "xref": "paper",
+                "yref": "paper",
+            }
         ],
         height=300,
     )
@@ -95,23 +102,38 @@ def metrics_bar_figure(table: pd.DataFrame, metrics: Sequence[str]) -> Any:
     ncols = min(len(metrics), 2)
     nrows = -(-len(metrics) // ncols)
     titles = [_wrap_dotted(m, 30) for m in metrics]
-    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=titles,
-                        horizontal_spacing=0.12, vertical_spacing=0.5 / nrows)
+    fig = make_subplots(
+        rows=nrows,
+        cols=ncols,
+        subplot_titles=titles,
+        horizontal_spacing=0.12,
+        vertical_spacing=0.5 / nrows,
+    )
     palette = qualitative.Plotly
     for i, (label, row) in enumerate(table[metrics].iterrows()):
         for j, metric in enumerate(metrics):
             fig.add_trace(
-                go.Bar(name=str(label), x=[str(label)], y=[float(row[metric])],
-                       marker_color=palette[i % len(palette)], legendgroup=str(label),
-                       showlegend=j == 0,
-                       hovertemplate=f"{metric}<br>%{{x}}: %{{y:.4g}}<extra></extra>"),
-                row=j // ncols + 1, col=j % ncols + 1,
+                go.Bar(
+                    name=str(label),
+                    x=[str(label)],
+                    y=[float(row[metric])],
+                    marker_color=palette[i % len(palette)],
+                    legendgroup=str(label),
+                    showlegend=j == 0,
+                    hovertemplate=f"{metric}<br>%{{x}}: %{{y:.4g}}<extra></extra>",
+                ),
+                row=j // ncols + 1,
+                col=j % ncols + 1,
             )
     fig.update_xaxes(showticklabels=False)
     fig.update_annotations(font_size=11)
-    fig.update_layout(template=_TEMPLATE, title="Metrics", height=120 + 220 * nrows,
-                      legend={"orientation": "h", "y": -0.05, "yanchor": "top"},
-                      margin={"t": 80, "b": 40})
+    fig.update_layout(
+        template=_TEMPLATE,
+        title="Metrics",
+        height=120 + 220 * nrows,
+        legend={"orientation": "h", "y": -0.05, "yanchor": "top"},
+        margin={"t": 80, "b": 40},
+    )
     return fig
 
 
@@ -146,15 +168,22 @@ def history_figure(records: Mapping[str, Mapping]) -> Any:
                 continue
             fig.add_trace(
                 go.Scatter(
-                    x=np.arange(1, y.size + 1), y=y, mode="lines+markers",
+                    x=np.arange(1, y.size + 1),
+                    y=y,
+                    mode="lines+markers",
                     name=f"{label}: {metric}",
                     line={"dash": "dash" if metric.startswith("val_") else "solid"},
                 )
             )
     if not fig.data:
         return empty_figure("no training history in the selected runs")
-    fig.update_layout(template=_TEMPLATE, title="Training history", xaxis_title="epoch",
-                      yaxis_title="value", height=400)
+    fig.update_layout(
+        template=_TEMPLATE,
+        title="Training history",
+        xaxis_title="epoch",
+        yaxis_title="value",
+        height=400,
+    )
     return fig
 
 
@@ -178,7 +207,10 @@ def _curves(block: Any, xkey: str, ykey: str, score: str) -> list[tuple[str, lis
             scores = block.get(score)
             scores = scores if isinstance(scores, (list, tuple)) else [scores] * len(x)
             labels = block.get("labels") or list(range(len(x)))
-            return [(f" [{lab}]", xi, yi, s) for lab, xi, yi, s in zip(labels, x, y, scores, strict=False)]
+            return [
+                (f" [{lab}]", xi, yi, s)
+                for lab, xi, yi, s in zip(labels, x, y, scores, strict=False)
+            ]
         average = block.get("average")
         return [(f" [{average}-average]" if average else "", x, y, block.get(score))]
     out = []
@@ -205,10 +237,18 @@ def roc_figure(records: Mapping[str, Mapping]) -> Any:
             fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name))
     if not fig.data:
         return empty_figure("no ROC curves in the selected runs")
-    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
-                             line={"dash": "dot", "color": "gray"}))
-    fig.update_layout(template=_TEMPLATE, title="ROC", xaxis_title="false positive rate",
-                      yaxis_title="true positive rate", height=400)
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1], y=[0, 1], mode="lines", name="chance", line={"dash": "dot", "color": "gray"}
+        )
+    )
+    fig.update_layout(
+        template=_TEMPLATE,
+        title="ROC",
+        xaxis_title="false positive rate",
+        yaxis_title="true positive rate",
+        height=400,
+    )
     return fig
 
 
@@ -230,8 +270,13 @@ def pr_figure(records: Mapping[str, Mapping]) -> Any:
             fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name))
     if not fig.data:
         return empty_figure("no precision-recall curves in the selected runs")
-    fig.update_layout(template=_TEMPLATE, title="Precision-recall", xaxis_title="recall",
-                      yaxis_title="precision", height=400)
+    fig.update_layout(
+        template=_TEMPLATE,
+        title="Precision-recall",
+        xaxis_title="recall",
+        yaxis_title="precision",
+        height=400,
+    )
     return fig
 
 
@@ -263,19 +308,27 @@ def confusion_figure(records: Mapping[str, Mapping]) -> Any:
     go = _go()
     from plotly.subplots import make_subplots
 
-    items = [(k, r["confusion"]) for k, r in records.items()
-             if isinstance(r.get("confusion"), Mapping) and "matrix" in r["confusion"]]
+    items = [
+        (k, r["confusion"])
+        for k, r in records.items()
+        if isinstance(r.get("confusion"), Mapping) and "matrix" in r["confusion"]
+    ]
     if not items:
         return empty_figure("no confusion matrices in the selected runs")
-    fig = make_subplots(rows=1, cols=len(items), subplot_titles=[k for k, _ in items],
-                        horizontal_spacing=0.08)
+    fig = make_subplots(
+        rows=1, cols=len(items), subplot_titles=[k for k, _ in items], horizontal_spacing=0.08
+    )
     for i, (label, block) in enumerate(items, start=1):
         try:
             matrix = np.asarray(block["matrix"])
         except (TypeError, ValueError):  # ragged rows
             matrix = np.zeros((0, 1))
-        if (matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.size == 0
-                or matrix.dtype.kind not in "iuf"):
+        if (
+            matrix.ndim != 2
+            or matrix.shape[0] != matrix.shape[1]
+            or matrix.size == 0
+            or matrix.dtype.kind not in "iuf"
+        ):
             raise FormatError(
                 f"run {label}: the confusion matrix should be a square list of lists of "
                 f"counts, found {str(block['matrix'])[:80]}; re-create evaluation.json with "
@@ -290,10 +343,18 @@ def confusion_figure(records: Mapping[str, Mapping]) -> Any:
             )
         text = [[f"{v:.3g}" for v in row] for row in matrix]
         fig.add_trace(
-            go.Heatmap(z=matrix, x=labels, y=labels, colorscale="Blues", showscale=False,
-                       text=text, texttemplate="%{text}", hovertemplate=
-                       "true %{y}<br>predicted %{x}<br>%{z}<extra></extra>"),
-            row=1, col=i,
+            go.Heatmap(
+                z=matrix,
+                x=labels,
+                y=labels,
+                colorscale="Blues",
+                showscale=False,
+                text=text,
+                texttemplate="%{text}",
+                hovertemplate="true %{y}<br>predicted %{x}<br>%{z}<extra></extra>",
+            ),
+            row=1,
+            col=i,
         )
         fig.update_xaxes(title_text="predicted", type="category", row=1, col=i)
         fig.update_yaxes(title_text="true", type="category", autorange="reversed", row=1, col=i)
@@ -313,8 +374,11 @@ def residuals_figure(records: Mapping[str, Mapping]) -> Any:
     go = _go()
     from plotly.subplots import make_subplots
 
-    items = [(k, r["residuals"]) for k, r in records.items()
-             if isinstance(r.get("residuals"), Mapping) and "y_true" in r["residuals"]]
+    items = [
+        (k, r["residuals"])
+        for k, r in records.items()
+        if isinstance(r.get("residuals"), Mapping) and "y_true" in r["residuals"]
+    ]
     if not items:
         return empty_figure("no regression residuals in the selected runs")
     fig = make_subplots(rows=1, cols=2, subplot_titles=["predicted vs true", "residuals"])
@@ -329,15 +393,42 @@ def residuals_figure(records: Mapping[str, Mapping]) -> Any:
                 f"{y_pred.size}; they must pair up"
             )
         lo, hi = min(lo, np.nanmin(y_true)), max(hi, np.nanmax(y_true))
-        fig.add_trace(go.Scattergl(x=y_true, y=y_pred, mode="markers", name=label,
-                                   marker={"size": 4, "opacity": 0.6, "color": color},
-                                   legendgroup=label),
-                      row=1, col=1)
-        fig.add_trace(go.Scattergl(x=y_pred, y=y_pred - y_true, mode="markers", name=label,
-                                   marker={"size": 4, "opacity": 0.6, "color": color},
-                                   legendgroup=label, showlegend=False), row=1, col=2)
-    fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="y = x",
-                             line={"dash": "dot", "color": "gray"}), row=1, col=1)
+        fig.add_trace(
+            go.Scattergl(
+                x=y_true,
+                y=y_pred,
+                mode="markers",
+                name=label,
+                marker={"size": 4, "opacity": 0.6, "color": color},
+                legendgroup=label,
+            ),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scattergl(
+                x=y_pred,
+                y=y_pred - y_true,
+                mode="markers",
+                name=label,
+                marker={"size": 4, "opacity": 0.6, "color": color},
+                legendgroup=label,
+                showlegend=False,
+            ),
+            row=1,
+            col=2,
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[lo, hi],
+            y=[lo, hi],
+            mode="lines",
+            name="y = x",
+            line={"dash": "dot", "color": "gray"},
+        ),
+        row=1,
+        col=1,
+    )
     fig.update_xaxes(title_text="true", row=1, col=1)
     fig.update_yaxes(title_text="predicted", row=1, col=1)
     fig.update_xaxes(title_text="predicted", row=1, col=2)
@@ -386,13 +477,15 @@ def explore_figure(
     if kind == "scatter":
         if y is None:
             raise InputError("a scatter plot needs a y column; pick one")
-        fig = px.scatter(frame, x=x, y=y, log_x=log_x, log_y=log_y, render_mode="webgl",
-                         opacity=0.6, **common)
+        fig = px.scatter(
+            frame, x=x, y=y, log_x=log_x, log_y=log_y, render_mode="webgl", opacity=0.6, **common
+        )
     elif kind == "box":
         fig = px.box(frame, x=x, y=y, log_y=log_y, **common)
     elif kind == "histogram":
-        fig = px.histogram(frame, x=x, log_x=log_x, log_y=log_y, barmode="overlay",
-                           opacity=0.7, **common)
+        fig = px.histogram(
+            frame, x=x, log_x=log_x, log_y=log_y, barmode="overlay", opacity=0.7, **common
+        )
     else:
         raise InputError(f"plot kind must be 'scatter', 'box' or 'histogram', got {kind!r}")
     fig.update_layout(height=520)
@@ -411,10 +504,21 @@ def class_probability_figure(probabilities: Sequence[float], labels: Sequence[st
     p = _numbers(probabilities)
     if p.size != len(labels):
         raise InputError(f"got {p.size} probabilities for {len(labels)} labels")
-    fig = go.Figure(go.Bar(x=list(labels), y=p, text=[f"{v:.1%}" for v in p],
-                           textposition="outside", marker_color="#3465a4"))
-    fig.update_layout(template=_TEMPLATE, title="Memory bin probabilities",
-                      yaxis={"range": [0, 1.1], "title": "probability"}, height=340)
+    fig = go.Figure(
+        go.Bar(
+            x=list(labels),
+            y=p,
+            text=[f"{v:.1%}" for v in p],
+            textposition="outside",
+            marker_color="#3465a4",
+        )
+    )
+    fig.update_layout(
+        template=_TEMPLATE,
+        title="Memory bin probabilities",
+        yaxis={"range": [0, 1.1], "title": "probability"},
+        height=340,
+    )
     return fig
 
 
@@ -433,8 +537,9 @@ def image_triplet_figure(frames: np.ndarray, titles: Sequence[str]) -> Any:
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] not in (3, 4):
         raise InputError(f"expected frames of shape (n, h, w, 3), found {frames.shape}")
-    fig = make_subplots(rows=1, cols=len(frames), subplot_titles=list(titles),
-                        horizontal_spacing=0.02)
+    fig = make_subplots(
+        rows=1, cols=len(frames), subplot_titles=list(titles), horizontal_spacing=0.02
+    )
     for i, frame in enumerate(frames, start=1):
         fig.add_trace(go.Image(z=frame), row=1, col=i)
         fig.update_xaxes(visible=False, row=1, col=i)
@@ -453,11 +558,16 @@ def lightcurve_figure(time: Any, flux: Any, *, title: str, trend: Any = None) ->
     """
     go = _go()
     t, f = _numbers(time), _numbers(flux)
-    fig = go.Figure(go.Scattergl(x=t, y=f, mode="markers", name="flux",
-                                 marker={"size": 3, "color": "#204a87"}))
+    fig = go.Figure(
+        go.Scattergl(x=t, y=f, mode="markers", name="flux", marker={"size": 3, "color": "#204a87"})
+    )
     if trend is not None:
-        fig.add_trace(go.Scatter(x=t, y=_numbers(trend), mode="lines", name="trend",
-                                 line={"color": "#cc0000"}))
-    fig.update_layout(template=_TEMPLATE, title=title, xaxis_title="time (days)",
-                      yaxis_title="flux", height=340)
+        fig.add_trace(
+            go.Scatter(
+                x=t, y=_numbers(trend), mode="lines", name="trend", line={"color": "#cc0000"}
+            )
+        )
+    fig.update_layout(
+        template=_TEMPLATE, title=title, xaxis_title="time (days)", yaxis_title="flux", height=340
+    )
     return fig

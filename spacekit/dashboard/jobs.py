@@ -56,8 +56,9 @@ class JobManager:
     def __init__(self, max_workers: int = 4, keep: int = 200) -> None:
         if max_workers < 1:
             raise InputError(f"max_workers must be at least 1, got {max_workers}")
-        self._pool = ThreadPoolExecutor(max_workers=max_workers,
-                                        thread_name_prefix="spacekit-dashboard-job")
+        self._pool = ThreadPoolExecutor(
+            max_workers=max_workers, thread_name_prefix="spacekit-dashboard-job"
+        )
         self._jobs: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._keep = keep
@@ -66,9 +67,16 @@ class JobManager:
         """Queue ``func(report, *args, **kwargs)``; return the job id."""
         job_id = uuid.uuid4().hex
         record = {
-            "id": job_id, "label": label, "state": "queued", "progress": 0.0,
-            "message": "waiting for a free worker", "result": None, "error": None,
-            "submitted": time.time(), "started": None, "finished": None,
+            "id": job_id,
+            "label": label,
+            "state": "queued",
+            "progress": 0.0,
+            "message": "waiting for a free worker",
+            "result": None,
+            "error": None,
+            "submitted": time.time(),
+            "started": None,
+            "finished": None,
         }
         with self._lock:
             self._jobs[job_id] = record
@@ -106,8 +114,9 @@ class JobManager:
 
     def _forget_old(self) -> None:
         finished = [j for j in self._jobs.values() if j["finished"] is not None]
-        for job in sorted(finished, key=lambda j: j["finished"])[: max(0, len(finished) -
-                                                                        self._keep)]:
+        for job in sorted(finished, key=lambda j: j["finished"])[
+            : max(0, len(finished) - self._keep)
+        ]:
             self._jobs.pop(job["id"], None)
 
     def status(self, job_id: str) -> dict[str, Any]:

@@ -109,9 +109,7 @@ def _sha256(path: Path) -> str:
     return _HASHED[key]
 
 
-def verify_file(
-    path: str | os.PathLike, spec: DataFile, *, where: str = "", fix: str = ""
-) -> str:
+def verify_file(path: str | os.PathLike, spec: DataFile, *, where: str = "", fix: str = "") -> str:
     """Check ``path`` against the size and sha256 of ``spec``; return its sha256.
 
     ``where`` names the file's origin and ``fix`` what to do about a mismatch (default:
@@ -169,9 +167,7 @@ def _sniff_format(path: Path, reader: str, *, fate: str = "it was removed from t
                 if not fh.read(6) == b"SIMPLE":
                     raise ValueError("no FITS SIMPLE card")
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise FormatError(
-            f"{path} is not a valid {reader} file ({exc}); {fate}"
-        ) from None
+        raise FormatError(f"{path} is not a valid {reader} file ({exc}); {fate}") from None
 
 
 # -- paths -------------------------------------------------------------------------
@@ -202,8 +198,10 @@ def _mirror() -> str:
 
 
 #: What to do about a mirror file that fails verification (the mirror is not ours to delete).
-_MIRROR_FIX = ("replace the mirror's copy with the registered file, or unset "
-               "SPACEKIT_DATA_MIRROR to download it from its source")
+_MIRROR_FIX = (
+    "replace the mirror's copy with the registered file, or unset "
+    "SPACEKIT_DATA_MIRROR to download it from its source"
+)
 
 
 def _check_mirror_file(path: Path, spec: DataFile, entry: Dataset, mirror: str) -> None:
@@ -421,8 +419,10 @@ def _obtain(entry: Dataset, spec: DataFile, dest: Path, *, allow_download: bool)
             raise
         root = Path(mirror).expanduser()
         why = (
-            "does not exist" if not root.exists()
-            else "is not a folder" if not root.is_dir()
+            "does not exist"
+            if not root.exists()
+            else "is not a folder"
+            if not root.is_dir()
             else f"has no {rel}"
         )
         raise DownloadError(

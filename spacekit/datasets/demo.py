@@ -32,7 +32,9 @@ def describe_object(obj: Any) -> str:
     if isinstance(obj, pd.DataFrame):
         return f"{len(obj)} rows x {obj.shape[1]} cols"
     if isinstance(obj, dict):
-        if obj and all(hasattr(v, "shape") and not isinstance(v, pd.DataFrame) for v in obj.values()):
+        if obj and all(
+            hasattr(v, "shape") and not isinstance(v, pd.DataFrame) for v in obj.values()
+        ):
             return ", ".join(f"{k} {tuple(v.shape)}" for k, v in obj.items())
         if obj and all(isinstance(v, pd.DataFrame) for v in obj.values()):
             return f"{len(obj)} tables ({sum(len(v) for v in obj.values())} rows)"

@@ -244,9 +244,7 @@ def read_asdf(path: PathLike) -> dict:
     with reading(path, "ASDF"):
         with open(path, "rb") as fh:
             if not fh.read(16).startswith(b"#ASDF"):
-                raise FormatError(
-                    f"{path} does not start with '#ASDF': it is not an ASDF file"
-                )
+                raise FormatError(f"{path} does not start with '#ASDF': it is not an ASDF file")
         with warnings.catch_warnings():
             # asdf only warns when a node (e.g. a truncated array) cannot be converted
             warnings.simplefilter("error", asdf.exceptions.AsdfConversionWarning)

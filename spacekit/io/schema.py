@@ -120,9 +120,7 @@ def check_schema(
     if missing:
         shown = list(map(str, df.columns[:20]))
         more = f" and {len(df.columns) - 20} more" if len(df.columns) > 20 else ""
-        problems.append(
-            f"is missing required column(s) {missing} (found columns: {shown}{more})"
-        )
+        problems.append(f"is missing required column(s) {missing} (found columns: {shown}{more})")
     bad = {
         col: (str(df[col].dtype), str(exp))
         for col, exp in dtypes.items()

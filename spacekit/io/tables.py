@@ -173,9 +173,7 @@ def _table_to_frame(table: Any, path: Path) -> pd.DataFrame:
             "use read_fits_table / read_hdf5 for an astropy Table, or drop them"
         )
     units = {
-        c: str(table[c].unit)
-        for c in table.colnames
-        if getattr(table[c], "unit", None) is not None
+        c: str(table[c].unit) for c in table.colnames if getattr(table[c], "unit", None) is not None
     }
     df = table.to_pandas()
     df.attrs["units"] = units
@@ -281,7 +279,9 @@ def write_table(
     elif isinstance(df, Table):
         table = df.copy(copy_data=False)
     else:
-        raise InputError(f"write_table expects a DataFrame or astropy Table, got {type(df).__name__}")
+        raise InputError(
+            f"write_table expects a DataFrame or astropy Table, got {type(df).__name__}"
+        )
     for col, unit in (units or {}).items():
         if col not in table.colnames:
             raise InputError(f"units names column {col!r}, which the table lacks")

@@ -210,15 +210,17 @@ def check_expected(url: str, *, sha256: str | None, size: int | None) -> None:
     download the file again and only then fail.
     """
     if sha256 and not (
-        isinstance(sha256, str) and len(sha256) == 64
+        isinstance(sha256, str)
+        and len(sha256) == 64
         and all(c in "0123456789abcdefABCDEF" for c in sha256)
     ):
         raise InputError(
             f"{url}: expected sha256 should be 64 hexadecimal digits, got {sha256!r}; "
             "pass the full hex digest (e.g. from `sha256sum FILE`) or none"
         )
-    if size is not None and (isinstance(size, bool) or not isinstance(size, numbers.Integral)
-                             or size < 0):
+    if size is not None and (
+        isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 0
+    ):
         raise InputError(
             f"{url}: expected size should be a whole number of bytes >= 0, got {size!r}"
         )
@@ -285,8 +287,6 @@ def resolve_dest(dest, url: str, name: str) -> Path:
     path = Path(text)
     if path.is_dir() or text.endswith(("/", os.sep)):
         if not name:
-            raise InputError(
-                f"cannot name a local file for {url!r}; pass dest as a file path"
-            )
+            raise InputError(f"cannot name a local file for {url!r}; pass dest as a file path")
         return path / name
     return path

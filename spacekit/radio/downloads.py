@@ -135,9 +135,7 @@ def _normalise(item: Any) -> dict:
         return dict(item)
     if isinstance(item, tuple) and 1 <= len(item) <= 2:
         return {"url": item[0], "sha256": item[1] if len(item) == 2 else None}
-    raise InputError(
-        f"expected a URL, a (url, sha256) tuple or a dict with 'url', got {item!r}"
-    )
+    raise InputError(f"expected a URL, a (url, sha256) tuple or a dict with 'url', got {item!r}")
 
 
 def download_many(

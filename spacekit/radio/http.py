@@ -62,9 +62,7 @@ class _Restart(Exception):
 
 def _status_error(url: str, status: int, reason: str) -> Exception:
     if status in (404, 410):
-        return DataNotFoundError(
-            f"{url}: not found (HTTP {status}); check the URL or product name"
-        )
+        return DataNotFoundError(f"{url}: not found (HTTP {status}); check the URL or product name")
     if status in (401, 403):
         return RemoteAccessError(
             f"{url}: access refused (HTTP {status} {reason}); the file may be proprietary "
@@ -198,12 +196,16 @@ def _http_download(url, dest, name, sha256, size, progress, headers) -> Path:
                         exc, requests.ReadTimeout
                     )
                     if connect:
-                        why = (f"could not reach the server ({exc}); check the network "
-                               f"connection (timeout conf.timeout={conf.timeout} s)")
+                        why = (
+                            f"could not reach the server ({exc}); check the network "
+                            f"connection (timeout conf.timeout={conf.timeout} s)"
+                        )
                     else:  # connected, but no answer: not a network-connection problem
-                        why = (f"the server accepted the connection but sent no answer within "
-                               f"conf.timeout={conf.timeout} s, {conf.retries} attempts "
-                               f"({exc}); retry later or raise conf.timeout / conf.retries")
+                        why = (
+                            f"the server accepted the connection but sent no answer within "
+                            f"conf.timeout={conf.timeout} s, {conf.retries} attempts "
+                            f"({exc}); retry later or raise conf.timeout / conf.retries"
+                        )
                     raise _Transient(DownloadError(f"{url}: {why}"), connect=connect) from exc
                 with resp:
                     status = resp.status_code
@@ -275,8 +277,7 @@ def _http_download(url, dest, name, sha256, size, progress, headers) -> Path:
                 restarts += 1
                 if restarts > conf.retries:
                     raise DownloadError(
-                        f"{url}: could not resume a partial download; delete "
-                        f"{part} and retry"
+                        f"{url}: could not resume a partial download; delete {part} and retry"
                     ) from None
                 _common.discard_part(dest)
                 meta = {}

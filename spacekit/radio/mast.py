@@ -135,7 +135,9 @@ def _mast_errors(what: str):
         except SpacekitError:
             raise
         except ResolverError as exc:
-            raise DataNotFoundError(f"{what}: {exc} Check the spelling of the target name.") from exc
+            raise DataNotFoundError(
+                f"{what}: {exc} Check the spelling of the target name."
+            ) from exc
         except InvalidQueryError as exc:
             raise InputError(f"{what}: MAST rejected the query: {exc}") from exc
         except RemoteServiceError as exc:
@@ -241,7 +243,9 @@ def _radius(radius, default_arcsec: float):
     try:
         return float(radius) * u.arcsec
     except (TypeError, ValueError):
-        raise InputError(f"expected radius as an angle Quantity or arcseconds, got {radius!r}") from None
+        raise InputError(
+            f"expected radius as an angle Quantity or arcseconds, got {radius!r}"
+        ) from None
 
 
 def search_mast(
@@ -355,7 +359,11 @@ def search_mast(
             table = obs.query_criteria(**filters)
     _reemit(caught)
     if len(table) == 0:
-        warnings.warn(f"{what} matched no observations; returning an empty table", NoResultsWarning, stacklevel=2)
+        warnings.warn(
+            f"{what} matched no observations; returning an empty table",
+            NoResultsWarning,
+            stacklevel=2,
+        )
     return _as_output(table, as_dataframe)
 
 
@@ -445,7 +453,10 @@ def search_products(
         exts = [extension] if isinstance(extension, str) else list(extension)
         names = [str(n) for n in products["productFilename"]]
         mask &= np.array([any(n.endswith(e) for e in exts) for n in names], dtype=bool)
-    for col, value in (("productSubGroupDescription", product_subgroup), ("productType", product_type)):
+    for col, value in (
+        ("productSubGroupDescription", product_subgroup),
+        ("productType", product_type),
+    ):
         if value is not None and col in products.colnames:
             wanted = {v.upper() for v in _strs(value)}
             mask &= np.array([str(v).upper() in wanted for v in products[col]], dtype=bool)
@@ -530,17 +541,23 @@ def search_lightcurves(
         )
     if len(obs) == 0:
         warnings.warn(
-            f"MAST has no {coll} time series within the radius of {target!r}", NoResultsWarning, stacklevel=2
+            f"MAST has no {coll} time series within the radius of {target!r}",
+            NoResultsWarning,
+            stacklevel=2,
         )
         return _as_output(obs, as_dataframe)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoResultsWarning)
         products = search_products(obs, product_subgroup=subgroups, extension=".fits")
     if cadence == "short" and coll == "TESS":
-        products = products[[str(s).upper() == "LC" for s in products["productSubGroupDescription"]]]
+        products = products[
+            [str(s).upper() == "LC" for s in products["productSubGroupDescription"]]
+        ]
     if len(products) == 0:
         warnings.warn(
-            f"MAST has no {cadence}-cadence {coll} light curve of {target!r}", NoResultsWarning, stacklevel=2
+            f"MAST has no {cadence}-cadence {coll} light curve of {target!r}",
+            NoResultsWarning,
+            stacklevel=2,
         )
     return _as_output(products, as_dataframe)
 
@@ -647,7 +664,9 @@ def mast_uri_to_s3(uri: str) -> str | None:
         return None
     if coll == "TESS" and rest.startswith("product/"):
         name = rest.split("/", 1)[1]
-        m = re.match(r"tess\d{13}-(s\d{4})-(\d{16})-\d{4}-[a-z]_(lc|tp|fast-lc|fast-tp)\.fits$", name)
+        m = re.match(
+            r"tess\d{13}-(s\d{4})-(\d{16})-\d{4}-[a-z]_(lc|tp|fast-lc|fast-tp)\.fits$", name
+        )
         if m:
             sector, tic = m.group(1), m.group(2)
             parts = "/".join(tic[i : i + 4] for i in range(0, 16, 4))

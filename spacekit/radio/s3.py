@@ -114,8 +114,7 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     """
     if not isinstance(url, str) or not url.lower().startswith("s3://"):
         raise InputError(
-            f"expected an S3 URL of the form s3://bucket/key, got {url!r}; "
-            "add the s3:// prefix"
+            f"expected an S3 URL of the form s3://bucket/key, got {url!r}; add the s3:// prefix"
         )
     rest = url[5:]
     bucket, _, key = rest.partition("/")
@@ -255,7 +254,9 @@ def _translate(exc: BaseException, url: str, endpoint_url: str | None) -> tuple[
         import urllib3.exceptions as uex
 
         if isinstance(exc, uex.HTTPError):
-            return "transient", DownloadError(f"{url}: transfer from {_where(endpoint_url)} failed ({exc})")
+            return "transient", DownloadError(
+                f"{url}: transfer from {_where(endpoint_url)} failed ({exc})"
+            )
     except ImportError:  # pragma: no cover
         pass
     if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError | PermissionError):
@@ -555,16 +556,16 @@ def s3_upload(
     cfg = TransferConfig(max_concurrency=int(conf.max_workers))
     try:
         _retrying(
-            lambda: client.upload_file(
-                str(path), bucket, key, ExtraArgs=extra or None, Config=cfg
-            ),
+            lambda: client.upload_file(str(path), bucket, key, ExtraArgs=extra or None, Config=cfg),
             url,
             endpoint_url,
         )
     except S3UploadFailedError as exc:  # wraps the ClientError as text
         text = str(exc)
         if "AccessDenied" in text or "403" in text:
-            raise RemoteAccessError(f"{url}: upload refused by {_where(endpoint_url)} ({text})") from None
+            raise RemoteAccessError(
+                f"{url}: upload refused by {_where(endpoint_url)} ({text})"
+            ) from None
         if "NoSuchBucket" in text:
             raise DataNotFoundError(f"{url}: bucket {bucket!r} does not exist ({text})") from None
         raise DownloadError(f"{url}: upload failed ({text})") from None
@@ -651,9 +652,7 @@ def s3_download(
                 raise
             anon, _ = _client(endpoint_url, unsigned=True)
             try:
-                return _download(
-                    anon, bucket, key, url, dest, sha256, size, progress, endpoint_url
-                )
+                return _download(anon, bucket, key, url, dest, sha256, size, progress, endpoint_url)
             except RemoteAccessError:
                 raise first from None
 
@@ -703,7 +702,9 @@ def _download(client, bucket, key, url, dest, sha256, size, progress, endpoint_u
                 resp = client.get_object(**kwargs)
                 first, total = _range_start_and_total(resp)
                 if first != have:  # the server ignored (or moved) the range
-                    log.info("%s: server answered from byte %d, not %d; restarting", url, first, have)
+                    log.info(
+                        "%s: server answered from byte %d, not %d; restarting", url, first, have
+                    )
                     if first != 0:
                         resp["Body"].close()
                         raise _RestartDownload()

@@ -49,7 +49,10 @@ class _SpacekitTransformer(TransformerMixin, BaseEstimator):
         """scikit-learn's checks (2-D, numeric, finite, width as in fit) as an InputError."""
         try:
             return validate_data(
-                self, X, reset=reset, dtype=np.float64,
+                self,
+                X,
+                reset=reset,
+                dtype=np.float64,
                 ensure_all_finite="allow-nan" if self._allow_nan else True,
                 ensure_min_samples=self._min_samples if reset else 1,
             )
@@ -163,9 +166,7 @@ class PowerStandardizer(OneToOneFeatureMixin, _SpacekitTransformer):
                     )
                 out.append(int(c) % n_features)
             else:
-                raise InputError(
-                    f"PowerStandardizer: columns must be indices or names, got {c!r}"
-                )
+                raise InputError(f"PowerStandardizer: columns must be indices or names, got {c!r}")
         if len(set(out)) != len(out):
             raise InputError(
                 f"PowerStandardizer: columns {list(self.columns)!r} name a column twice; "
@@ -417,7 +418,11 @@ class FFTFeatures(_SpacekitTransformer):
 
     def fit(self, X: Any, y: Any = None) -> FFTFeatures:
         """Check the settings and ``X``; record the input and output widths; returns ``self``."""
-        n = None if self.n is None else whole_number(self.n, "FFTFeatures n (FFT length)", minimum=1)
+        n = (
+            None
+            if self.n is None
+            else whole_number(self.n, "FFTFeatures n (FFT length)", minimum=1)
+        )
         if not isinstance(self.onesided, (bool, np.bool_)):
             raise InputError(f"FFTFeatures onesided must be True or False; got {self.onesided!r}")
         X = self._validate(X, reset=True)

@@ -27,6 +27,7 @@ __all__ = ["LightCurve", "to_days", "as_time"]
 
 log = logging.getLogger(__name__)
 
+
 def to_days(value: Any, name: str = "value") -> float:
     """Return ``value`` in days: a time :class:`~astropy.units.Quantity`, or a float in days.
 
@@ -108,8 +109,9 @@ def _time_from_values(values: Any) -> Time:
 def _positive_number(value: Any, name: str, example: float) -> float:
     """A clipping threshold: a positive number of standard deviations (NaN kept every point,
     zero or a negative value dropped most of them; infinity clips nothing)."""
-    return positive_number(value, name, unit=f" of standard deviations (e.g. {example})",
-                           finite=False)
+    return positive_number(
+        value, name, unit=f" of standard deviations (e.g. {example})", finite=False
+    )
 
 
 def _robust_std(x: np.ndarray) -> float:
@@ -175,8 +177,7 @@ class LightCurve(TimeSeries):
                 ) from None
             if flux.shape != (len(self),):
                 raise InputError(
-                    f"flux must have one value per timestamp ({len(self)}); got shape "
-                    f"{flux.shape}."
+                    f"flux must have one value per timestamp ({len(self)}); got shape {flux.shape}."
                 )
             self["flux"] = flux
             if flux_err is not None:
@@ -212,9 +213,7 @@ class LightCurve(TimeSeries):
                 parts.append("folded" + (f", period {period:.6g} d" if period else ""))
             elif len(self):
                 t0, t1 = float(np.min(self.time.jd)), float(np.max(self.time.jd))
-                parts.append(
-                    f"JD {t0:.6f}..{t1:.6f} ({self.time.scale}, {t1 - t0:.4g} d)"
-                )
+                parts.append(f"JD {t0:.6f}..{t1:.6f} ({self.time.scale}, {t1 - t0:.4g} d)")
             if "flux" in self.colnames:
                 unit = u.Quantity(self["flux"]).unit.to_string() or "dimensionless"
                 parts.append(f"flux [{unit}]")
@@ -265,7 +264,9 @@ class LightCurve(TimeSeries):
             return np.asarray(self.time.to_value(u.day), dtype=float)
         if len(self) == 0:
             return np.zeros(0)
-        ref = self.time[0] if reference is None else as_time(reference, self.time.scale, "reference")
+        ref = (
+            self.time[0] if reference is None else as_time(reference, self.time.scale, "reference")
+        )
         if ref.scale != self.time.scale:  # compare instants, not numbers of different scales
             try:
                 ref = getattr(ref, self.time.scale)
@@ -388,8 +389,7 @@ class LightCurve(TimeSeries):
             keep = ~((f > med + upper * std) | (f < med - lower * std))
         return self._derive(
             keep,
-            f"remove_outliers: dropped {int((~keep).sum())} rows beyond "
-            f"-{lower}/+{upper} sigma",
+            f"remove_outliers: dropped {int((~keep).sum())} rows beyond -{lower}/+{upper} sigma",
         )
 
     def flatten(
@@ -663,9 +663,11 @@ class LightCurve(TimeSeries):
             err = u.Quantity(err)
             if np.all(~np.isfinite(err.value)):
                 err = None
-        flux = u.Quantity(np.ma.filled(flux.value, np.nan), flux.unit) if np.ma.isMaskedArray(
-            flux.value
-        ) else flux
+        flux = (
+            u.Quantity(np.ma.filled(flux.value, np.nan), flux.unit)
+            if np.ma.isMaskedArray(flux.value)
+            else flux
+        )
         meta = {k.lower(): v for k, v in dict(lk_lc.meta).items() if _plain(v)}
         meta["history"] = list(lk_lc.meta.get("SPACEKIT_HISTORY", [])) + ["from_lightkurve"]
         return cls(time=time, flux=flux, flux_err=err, meta=meta)

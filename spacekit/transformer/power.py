@@ -100,7 +100,8 @@ def power_standardize(X: Any, params: Mapping[str, Any]) -> np.ndarray:
             f"the power-transform parameters are for columns {cols}, but X has only "
             f"{out.shape[1]} column(s); pass the feature matrix the parameters were fitted on"
         )
-    for col, lam, mu, sd in zip(cols, params["lambdas"], params["means"], params["scales"],
-                                strict=False):
+    for col, lam, mu, sd in zip(
+        cols, params["lambdas"], params["means"], params["scales"], strict=False
+    ):
         out[:, col] = (yeo_johnson(out[:, col], lam) - mu) / sd
     return out

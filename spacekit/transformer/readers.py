@@ -108,9 +108,7 @@ def read_lightcurve(
     if path.is_dir():
         raise InputError(f"expected a light curve file, got the folder {str(path)!r}.")
     if path.stat().st_size == 0:
-        raise FormatError(
-            f"light curve file {str(path)!r} is empty (0 bytes); download it again."
-        )
+        raise FormatError(f"light curve file {str(path)!r} is empty (0 bytes); download it again.")
     if time_format is not None and time_format.lower() not in TIME_FORMATS:
         raise InputError(
             f"unknown time_format {time_format!r}; expected one of {sorted(TIME_FORMATS)}."
@@ -169,9 +167,7 @@ def _flux_unit(unit_str: str | None) -> u.UnitBase:
         return u.dimensionless_unscaled
 
 
-def _read_fits(
-    path: Path, *, flux: str, time_format: str | None, quality_mask: Any
-) -> LightCurve:
+def _read_fits(path: Path, *, flux: str, time_format: str | None, quality_mask: Any) -> LightCurve:
     from astropy.io import fits
 
     try:

@@ -232,8 +232,10 @@ class RepeatedGroupKFold:
         self.random_state = random_state
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(n_splits={self.n_splits!r}, n_repeats={self.n_repeats!r}, "
-                f"random_state={self.random_state!r})")
+        return (
+            f"{type(self).__name__}(n_splits={self.n_splits!r}, n_repeats={self.n_repeats!r}, "
+            f"random_state={self.random_state!r})"
+        )
 
     def _n_repeats(self) -> int:
         return whole_number(self.n_repeats, "n_repeats", minimum=1)
@@ -242,8 +244,9 @@ class RepeatedGroupKFold:
         """Number of (train, test) pairs :meth:`split` yields: ``n_splits * n_repeats``."""
         return _n_splits(self.n_splits) * self._n_repeats()
 
-    def split(self, X: Any = None, y: Any = None,
-              groups: Any = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def split(
+        self, X: Any = None, y: Any = None, groups: Any = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield ``(train_index, test_index)``: ``n_splits`` folds per repeat, repeats in order.
 
         Parameters
@@ -290,8 +293,9 @@ class RepeatedStratifiedGroupKFold(RepeatedGroupKFold):
     (8, [0.5])
     """
 
-    def split(self, X: Any = None, y: Any = None,
-              groups: Any = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def split(
+        self, X: Any = None, y: Any = None, groups: Any = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield ``(train_index, test_index)``: ``n_splits`` folds per repeat, repeats in order.
 
         Parameters

@@ -59,8 +59,9 @@ def whole_number(value: Any, name: str, *, minimum: int | None = None) -> int:
     return out
 
 
-def positive_number(value: Any, name: str, *, unit: str = "", advice: str = "",
-                    finite: bool = True) -> float:
+def positive_number(
+    value: Any, name: str, *, unit: str = "", advice: str = "", finite: bool = True
+) -> float:
     """``value`` as a float when it is a number above 0, else an :class:`InputError`.
 
     Booleans, text and NaN are refused, and so is infinity unless ``finite=False``.

@@ -20,6 +20,7 @@ def _file_mode() -> int:
         os.umask(_UMASK)
     return 0o666 & ~_UMASK
 
+
 __all__ = ["atomic_write", "file_sha256"]
 
 
@@ -61,7 +62,9 @@ def atomic_path(path: str | os.PathLike):
     it is renamed to ``path`` on success and removed on failure."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent
+    )
     os.close(fd)
     os.unlink(tmp)
     try:

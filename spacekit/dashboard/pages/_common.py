@@ -22,14 +22,15 @@ def data_table(frame: pd.DataFrame, *, table_id: str | None = None, digits: int 
         if isinstance(value, (int, float, np.integer, np.floating)):
             text = "" if pd.isna(value) else f"{value:.{digits}g}"
             return html.Td(text)
-        return html.Td("" if value is None or (isinstance(value, float) and pd.isna(value))
-                       else str(value), className="text")
+        return html.Td(
+            "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value),
+            className="text",
+        )
 
     head = html.Thead(html.Tr([html.Th(str(c), className="text") for c in frame.columns]))
     body = html.Tbody([html.Tr([cell(v) for v in row]) for row in frame.itertuples(index=False)])
     kwargs = {"id": table_id} if table_id else {}
-    return html.Div(html.Table([head, body], className="data", **kwargs),
-                    className="table-scroll")
+    return html.Div(html.Table([head, body], className="data", **kwargs), className="table-scroll")
 
 
 def graph(graph_id: str, figure: Any = None, **kwargs: Any) -> Any:
@@ -57,9 +58,12 @@ def job_progress(prefix: str) -> list:
         dcc.Store(id=f"{prefix}-job"),
         dcc.Interval(id=f"{prefix}-poll", interval=400, disabled=True),
         html.Div(
-            [html.Progress(id=f"{prefix}-bar", value="0", max="1"),
-             html.Span(id=f"{prefix}-status", className="muted", style={"marginLeft": "0.6rem"})],
-            id=f"{prefix}-progress", style={"display": "none"},
+            [
+                html.Progress(id=f"{prefix}-bar", value="0", max="1"),
+                html.Span(id=f"{prefix}-status", className="muted", style={"marginLeft": "0.6rem"}),
+            ],
+            id=f"{prefix}-progress",
+            style={"display": "none"},
         ),
     ]
 

@@ -25,11 +25,28 @@ from ._common import data_table, graph, labelled
 
 log = logging.getLogger(__name__)
 
-_PREFERRED = ("accuracy", "acc", "loss", "auc", "ap", "f1", "precision", "recall", "rmse",
-              "mae", "r2")
+_PREFERRED = (
+    "accuracy",
+    "acc",
+    "loss",
+    "auc",
+    "ap",
+    "f1",
+    "precision",
+    "recall",
+    "rmse",
+    "mae",
+    "r2",
+)
 # the HST calibration app's headline numbers (``spacekit cal evaluate --json``): shown first
-_HEADLINE = ("bin_accuracy", "under_bin_rate", "over_bin_rate", "memory_rmse_gb",
-             "wallclock_mdape", "wallclock_under_rate")
+_HEADLINE = (
+    "bin_accuracy",
+    "under_bin_rate",
+    "over_bin_rate",
+    "memory_rmse_gb",
+    "wallclock_mdape",
+    "wallclock_under_rate",
+)
 _DEFAULT_RUNS = 3
 
 
@@ -39,19 +56,32 @@ def layout(ctx: Any) -> Any:
     runs = evaluation_runs(ctx.runs_dir)
     options = [{"label": run_label(r), "value": run_id(r, ctx.runs_dir)} for r in runs]
     chooser = html.Div(
-        [labelled("Runs (pick several to compare)",
-                  dcc.Dropdown(id="eval-runs", options=options,
-                               value=[o["value"] for o in options[:_DEFAULT_RUNS]],
-                               multi=True, style={"minWidth": "520px"})),
-         labelled("Metrics to compare", dcc.Dropdown(id="eval-metrics", multi=True,
-                                                    style={"minWidth": "320px"}))],
+        [
+            labelled(
+                "Runs (pick several to compare)",
+                dcc.Dropdown(
+                    id="eval-runs",
+                    options=options,
+                    value=[o["value"] for o in options[:_DEFAULT_RUNS]],
+                    multi=True,
+                    style={"minWidth": "520px"},
+                ),
+            ),
+            labelled(
+                "Metrics to compare",
+                dcc.Dropdown(id="eval-metrics", multi=True, style={"minWidth": "320px"}),
+            ),
+        ],
         className="controls card",
     )
     if not runs:
         hint = runs_folder_hint(ctx.runs_dir)
-        note = html.P(f"No evaluated runs in {ctx.runs_dir} (runs with metrics.json or "
-                      "evaluation.json)" + (f": {hint}." if hint else "."),
-                      id="eval-empty", className="card")
+        note = html.P(
+            f"No evaluated runs in {ctx.runs_dir} (runs with metrics.json or "
+            "evaluation.json)" + (f": {hint}." if hint else "."),
+            id="eval-empty",
+            className="card",
+        )
     else:
         note = html.Span()
     return html.Div(
@@ -61,10 +91,20 @@ def layout(ctx: Any) -> Any:
             note,
             html.Div(id="eval-error", className="error"),
             html.Div([html.H3("Metrics"), html.Div(id="eval-table")], className="card"),
-            html.Div([html.Div(graph("eval-metrics-bar"), className="col card"),
-                      html.Div(graph("eval-history"), className="col card")], className="row"),
-            html.Div([html.Div(graph("eval-roc"), className="col card"),
-                      html.Div(graph("eval-pr"), className="col card")], className="row"),
+            html.Div(
+                [
+                    html.Div(graph("eval-metrics-bar"), className="col card"),
+                    html.Div(graph("eval-history"), className="col card"),
+                ],
+                className="row",
+            ),
+            html.Div(
+                [
+                    html.Div(graph("eval-roc"), className="col card"),
+                    html.Div(graph("eval-pr"), className="col card"),
+                ],
+                className="row",
+            ),
             html.Div(graph("eval-confusion"), className="card"),
             html.Div(graph("eval-residuals"), className="card"),
             html.Div(id="eval-saved-figures"),
@@ -115,23 +155,45 @@ def saved_figures(ctx: Any, keys: list[str]) -> list:
                 except (OSError, json.JSONDecodeError) as exc:
                     log.warning("cannot read %s: %s", spec, exc)
                     continue
-                items.append(html.Div([html.H4(path.stem), dcc.Graph(figure=fig)],
-                                      className="col"))
+                items.append(html.Div([html.H4(path.stem), dcc.Graph(figure=fig)], className="col"))
             elif path.suffix == ".png":
                 raw = path.read_bytes()
                 if not raw.startswith(b"\x89PNG\r\n\x1a\n"):  # empty or cut short: say so
-                    items.append(html.Div([html.H4(path.stem), html.P(
-                        f"{path.name} is not a readable PNG ({len(raw)} bytes); re-save it.",
-                        className="error")], className="col"))
+                    items.append(
+                        html.Div(
+                            [
+                                html.H4(path.stem),
+                                html.P(
+                                    f"{path.name} is not a readable PNG ({len(raw)} bytes); re-save it.",
+                                    className="error",
+                                ),
+                            ],
+                            className="col",
+                        )
+                    )
                     continue
                 data = base64.b64encode(raw).decode("ascii")
-                items.append(html.Div([html.H4(path.stem),
-                                       html.Img(src=f"data:image/png;base64,{data}",
-                                                style={"maxWidth": "100%"})], className="col"))
+                items.append(
+                    html.Div(
+                        [
+                            html.H4(path.stem),
+                            html.Img(
+                                src=f"data:image/png;base64,{data}", style={"maxWidth": "100%"}
+                            ),
+                        ],
+                        className="col",
+                    )
+                )
         if items:
-            blocks.append(html.Details([html.Summary(f"Saved figures of {run_label(run)} "
-                                                     f"({len(items)})"),
-                                        html.Div(items, className="row")], className="card"))
+            blocks.append(
+                html.Details(
+                    [
+                        html.Summary(f"Saved figures of {run_label(run)} ({len(items)})"),
+                        html.Div(items, className="row"),
+                    ],
+                    className="card",
+                )
+            )
     return blocks
 
 
@@ -180,11 +242,15 @@ def register(app: Any, ctx: Any) -> None:
             # One row per metric, one column per run: runs compare side by side, and a run with
             # dozens of metrics (hst_cal training writes ~60) makes a long table, not one
             # thousands of pixels wide.
-            shown = data_table(table.T.reset_index(names="metric"),
-                               table_id="eval-metrics-table")
+            shown = data_table(table.T.reset_index(names="metric"), table_id="eval-metrics-table")
         outputs = [shown]
-        for make in (figures.history_figure, figures.roc_figure, figures.pr_figure,
-                     figures.confusion_figure, figures.residuals_figure):
+        for make in (
+            figures.history_figure,
+            figures.roc_figure,
+            figures.pr_figure,
+            figures.confusion_figure,
+            figures.residuals_figure,
+        ):
             try:
                 outputs.append(make(records))
             except SpacekitError as exc:

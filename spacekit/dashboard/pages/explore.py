@@ -15,12 +15,27 @@ from ._common import data_table, graph, labelled
 
 #: Per table: default kind, x, y, colour and log axes.
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "hst_cal_2021_05_11": {"kind": "scatter", "x": "total_mb", "y": "memory",
-                           "color": "instrument", "log": ["x", "y"]},
-    "hst_cal_categorized_subset_2021_08": {"kind": "box", "x": "target_category",
-                                           "y": "memory", "color": "instrument", "log": ["y"]},
-    "svm_labeled_2021_07_28": {"kind": "box", "x": "detector", "y": "rms_ra",
-                               "color": "alignment", "log": ["y"]},
+    "hst_cal_2021_05_11": {
+        "kind": "scatter",
+        "x": "total_mb",
+        "y": "memory",
+        "color": "instrument",
+        "log": ["x", "y"],
+    },
+    "hst_cal_categorized_subset_2021_08": {
+        "kind": "box",
+        "x": "target_category",
+        "y": "memory",
+        "color": "instrument",
+        "log": ["y"],
+    },
+    "svm_labeled_2021_07_28": {
+        "kind": "box",
+        "x": "detector",
+        "y": "rms_ra",
+        "color": "alignment",
+        "log": ["y"],
+    },
 }
 _HIDDEN = {"x_files", "x_size"}
 
@@ -31,14 +46,15 @@ _RUN_PREFIX = "run:"
 def table(ctx: Any, name: str):
     """The example table ``name``, or ``run:<app>/<run>``'s predictions.csv (loaded once)."""
     if name.startswith(_RUN_PREFIX):
-        run = find_run(ctx.runs_dir, name[len(_RUN_PREFIX):])
+        run = find_run(ctx.runs_dir, name[len(_RUN_PREFIX) :])
         path = run.predictions_path
         if not path.is_file():
             raise DataNotFoundError(f"run {run.path} has no predictions.csv")
         stamp = path.stat().st_mtime_ns
         # one copy per run: a rewritten predictions.csv replaces the one read before
-        return ctx.cached(f"table:{name}:{stamp}", lambda: _read_predictions(path),
-                          replaces=f"table:{name}:")
+        return ctx.cached(
+            f"table:{name}:{stamp}", lambda: _read_predictions(path), replaces=f"table:{name}:"
+        )
     return ctx.cached(f"table:{name}", lambda: load_example_table(name))
 
 
@@ -54,8 +70,12 @@ def table_options(ctx: Any) -> list[dict[str, str]]:
     options = [{"label": f"{k} — {v}", "value": k} for k, v in EXAMPLE_TABLES.items()]
     for run in list_runs(ctx.runs_dir)[::-1]:
         if run.predictions_path.is_file():
-            options.append({"label": f"predictions of {run_label(run)}",
-                            "value": _RUN_PREFIX + run_id(run, ctx.runs_dir)})
+            options.append(
+                {
+                    "label": f"predictions of {run_label(run)}",
+                    "value": _RUN_PREFIX + run_id(run, ctx.runs_dir),
+                }
+            )
     return options
 
 
@@ -65,19 +85,34 @@ def layout(ctx: Any) -> Any:
     first = next(iter(EXAMPLE_TABLES))
     controls = html.Div(
         [
-            labelled("Dataset", dcc.Dropdown(
-                id="explore-dataset", value=first, clearable=False, style={"minWidth": "300px"},
-                options=table_options(ctx),
-            )),
-            labelled("Plot", dcc.RadioItems(
-                id="explore-kind", value=DEFAULTS[first]["kind"], inline=True,
-                options=["scatter", "box", "histogram"],
-            )),
+            labelled(
+                "Dataset",
+                dcc.Dropdown(
+                    id="explore-dataset",
+                    value=first,
+                    clearable=False,
+                    style={"minWidth": "300px"},
+                    options=table_options(ctx),
+                ),
+            ),
+            labelled(
+                "Plot",
+                dcc.RadioItems(
+                    id="explore-kind",
+                    value=DEFAULTS[first]["kind"],
+                    inline=True,
+                    options=["scatter", "box", "histogram"],
+                ),
+            ),
             labelled("x", dcc.Dropdown(id="explore-x", clearable=False)),
             labelled("y", dcc.Dropdown(id="explore-y")),
             labelled("colour by", dcc.Dropdown(id="explore-color")),
-            labelled("log axes", dcc.Checklist(id="explore-log", options=["x", "y"],
-                                               value=DEFAULTS[first]["log"], inline=True)),
+            labelled(
+                "log axes",
+                dcc.Checklist(
+                    id="explore-log", options=["x", "y"], value=DEFAULTS[first]["log"], inline=True
+                ),
+            ),
         ],
         className="controls card",
     )
@@ -87,8 +122,9 @@ def layout(ctx: Any) -> Any:
             controls,
             html.Div(id="explore-error", className="error"),
             html.Div(graph("explore-graph"), className="card"),
-            html.Div([html.H3("Summary"), dcc.Loading(html.Div(id="explore-summary"))],
-                     className="card"),
+            html.Div(
+                [html.H3("Summary"), dcc.Loading(html.Div(id="explore-summary"))], className="card"
+            ),
         ],
         id="explore-page",
     )
@@ -98,42 +134,82 @@ def register(app: Any, ctx: Any) -> None:
     from dash import Input, Output, no_update
 
     @app.callback(
-        Output("explore-x", "options"), Output("explore-x", "value"),
-        Output("explore-y", "options"), Output("explore-y", "value"),
-        Output("explore-color", "options"), Output("explore-color", "value"),
-        Output("explore-kind", "value"), Output("explore-log", "value"),
-        Output("explore-summary", "children"), Output("explore-error", "children"),
+        Output("explore-x", "options"),
+        Output("explore-x", "value"),
+        Output("explore-y", "options"),
+        Output("explore-y", "value"),
+        Output("explore-color", "options"),
+        Output("explore-color", "value"),
+        Output("explore-kind", "value"),
+        Output("explore-log", "value"),
+        Output("explore-summary", "children"),
+        Output("explore-error", "children"),
         Input("explore-dataset", "value"),
     )
     def _columns(name):
         try:
             frame = table(ctx, name)
         except SpacekitError as exc:
-            return ([], None, [], None, [], None, no_update, no_update, "",
-                    f"cannot load {name}: {exc}")
+            return (
+                [],
+                None,
+                [],
+                None,
+                [],
+                None,
+                no_update,
+                no_update,
+                "",
+                f"cannot load {name}: {exc}",
+            )
         columns = [c for c in frame.columns if c not in _HIDDEN]
         numeric = [c for c in columns if frame[c].dtype.kind in "fiu"]
         categorical = [c for c in columns if frame[c].nunique() <= 12]
         d = DEFAULTS.get(name, {})
         if not numeric:
-            return ([], None, [], None, [], None, no_update, no_update, "",
-                    f"{name} has no numeric column to plot")
+            return (
+                [],
+                None,
+                [],
+                None,
+                [],
+                None,
+                no_update,
+                no_update,
+                "",
+                f"{name} has no numeric column to plot",
+            )
         x = d.get("x") if d.get("x") in columns else numeric[0]
         y = d.get("y") if d.get("y") in columns else (numeric[1:2] or [None])[0]
         color = d.get("color") if d.get("color") in columns else None
         if color is None and "y_true" in categorical:
             color = "y_true"
         summary = frame[numeric].describe().T.reset_index(names="column")
-        summary_view = [html_p(f"{len(frame):,} rows × {len(frame.columns)} columns"),
-                        data_table(summary, table_id="explore-summary-table")]
-        return (columns, x, numeric, y, categorical, color, d.get("kind", "scatter"),
-                d.get("log", []), summary_view, "")
+        summary_view = [
+            html_p(f"{len(frame):,} rows × {len(frame.columns)} columns"),
+            data_table(summary, table_id="explore-summary-table"),
+        ]
+        return (
+            columns,
+            x,
+            numeric,
+            y,
+            categorical,
+            color,
+            d.get("kind", "scatter"),
+            d.get("log", []),
+            summary_view,
+            "",
+        )
 
     @app.callback(
         Output("explore-graph", "figure"),
-        Input("explore-dataset", "value"), Input("explore-kind", "value"),
-        Input("explore-x", "value"), Input("explore-y", "value"),
-        Input("explore-color", "value"), Input("explore-log", "value"),
+        Input("explore-dataset", "value"),
+        Input("explore-kind", "value"),
+        Input("explore-x", "value"),
+        Input("explore-y", "value"),
+        Input("explore-color", "value"),
+        Input("explore-log", "value"),
     )
     def _plot(name, kind, x, y, color, logs):
         if not x:
@@ -145,10 +221,14 @@ def register(app: Any, ctx: Any) -> None:
                 if y is None:
                     return figures.empty_figure("a box plot needs a numeric y column")
             return figures.explore_figure(
-                frame, kind, x, y if kind != "histogram" else None, color,
-                log_x="x" in (logs or []) and kind != "box", log_y="y" in (logs or []),
-                title=f"{name}: {kind} of {x}" + (f" vs {y}" if y and kind != "histogram"
-                                                 else ""),
+                frame,
+                kind,
+                x,
+                y if kind != "histogram" else None,
+                color,
+                log_x="x" in (logs or []) and kind != "box",
+                log_y="y" in (logs or []),
+                title=f"{name}: {kind} of {x}" + (f" vs {y}" if y and kind != "histogram" else ""),
             )
         except SpacekitError as exc:
             return figures.empty_figure(str(exc))

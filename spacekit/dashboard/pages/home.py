@@ -13,19 +13,28 @@ def layout(ctx: Any) -> Any:
 
     table = summarize_runs(ctx.runs_dir)
     intro = html.P(
-        [f"Runs folder: {ctx.runs_dir} · {len(table)} run(s). ",
-         "Run folders are written by computer.compute(...).save(), the skopes and "
-         "`spacekit demo`."],
+        [
+            f"Runs folder: {ctx.runs_dir} · {len(table)} run(s). ",
+            "Run folders are written by computer.compute(...).save(), the skopes and "
+            "`spacekit demo`.",
+        ],
         className="muted",
     )
     if table.empty:
         hint = runs_folder_hint(ctx.runs_dir)
         body = html.Div(
-            [html.P("No run folders yet." if hint is None else
-                    f"No run folders here: {hint}.", id="runs-empty"),
-             html.P("Train something (for example `spacekit demo`) or start the dashboard "
+            [
+                html.P(
+                    "No run folders yet." if hint is None else f"No run folders here: {hint}.",
+                    id="runs-empty",
+                ),
+                html.P(
+                    "Train something (for example `spacekit demo`) or start the dashboard "
                     "with --runs pointing at a folder of runs "
-                    "(<runs>/<app>/<run folder>/run.json).", className="muted")],
+                    "(<runs>/<app>/<run folder>/run.json).",
+                    className="muted",
+                ),
+            ],
             className="card",
         )
     else:
@@ -35,11 +44,20 @@ def layout(ctx: Any) -> Any:
             columns.append("problem")
         shown = table[columns]
         body = html.Div(
-            [html.Div([html.H3("Runs per app"), data_table(counts, table_id="runs-per-app")],
-                      className="card"),
-             html.Div([html.H3("All runs"), data_table(shown, table_id="runs-table"),
-                       html.P(dcc.Link("Compare them on the Evaluate page", href="/evaluate"))],
-                      className="card")]
+            [
+                html.Div(
+                    [html.H3("Runs per app"), data_table(counts, table_id="runs-per-app")],
+                    className="card",
+                ),
+                html.Div(
+                    [
+                        html.H3("All runs"),
+                        data_table(shown, table_id="runs-table"),
+                        html.P(dcc.Link("Compare them on the Evaluate page", href="/evaluate")),
+                    ],
+                    className="card",
+                ),
+            ]
         )
     return html.Div([html.H2("Runs"), intro, body], id="home-page")
 

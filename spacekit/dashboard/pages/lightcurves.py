@@ -41,8 +41,9 @@ def read_source(source: Mapping[str, Any]) -> Any:
     except (IndexError, ValueError):
         raise FormatError(f"the upload {filename!r} could not be decoded") from None
     if len(raw) > MAX_UPLOAD_BYTES:
-        raise InputError(f"{filename!r} is {len(raw) / 1e6:.0f} MB; the limit is "
-                         f"{MAX_UPLOAD_BYTES / 1e6:.0f} MB")
+        raise InputError(
+            f"{filename!r} is {len(raw) / 1e6:.0f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:.0f} MB"
+        )
     from ...transformer import read_lightcurve
 
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(filename).name).lstrip(".") or "upload"
@@ -93,8 +94,7 @@ def summarize_result(result: Any) -> dict[str, Any]:
             "period_days": _days(_value(r, "period")),
             "epoch_jd": float(epoch.jd) if hasattr(epoch, "jd") else epoch,
             "duration_hours": None if duration is None else duration * 24.0,
-            "depth": None if depth is None else float(np.asarray(getattr(depth, "value",
-                                                                         depth))),
+            "depth": None if depth is None else float(np.asarray(getattr(depth, "value", depth))),
             "sde": None if sde is None else float(sde),
             "snr": None if _value(r, "snr") is None else float(_value(r, "snr")),
             "detected": bool(_value(r, "detected")),
@@ -122,10 +122,16 @@ def _periodogram_figure(result: Any) -> Any:
     fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name=ylabel, line={"color": "#204a87"}))
     period = _days(_value(result, "period"))
     if period:
-        fig.add_vline(x=period, line_dash="dot", line_color="#cc0000",
-                      annotation_text=f"{period:.4f} d")
-    fig.update_layout(template="plotly_white", title="Periodogram", xaxis_title="period (days)",
-                      yaxis_title=ylabel.upper() if ylabel == "sde" else ylabel, height=340)
+        fig.add_vline(
+            x=period, line_dash="dot", line_color="#cc0000", annotation_text=f"{period:.4f} d"
+        )
+    fig.update_layout(
+        template="plotly_white",
+        title="Periodogram",
+        xaxis_title="period (days)",
+        yaxis_title=ylabel.upper() if ylabel == "sde" else ylabel,
+        height=340,
+    )
     return fig
 
 
@@ -135,8 +141,9 @@ def _folded_figure(result: Any) -> Any:
         return None
     hours = folded.time_days() * 24.0
     period = _days(_value(result, "period"))
-    fig = figures.lightcurve_figure(hours, folded.flux.value,
-                                    title=f"Folded at {period:.5f} d" if period else "Folded")
+    fig = figures.lightcurve_figure(
+        hours, folded.flux.value, title=f"Folded at {period:.5f} d" if period else "Folded"
+    )
     fig.update_layout(xaxis_title="hours from mid-transit")
     duration = _days(_value(result, "duration"))
     if duration and period:  # zoom on the transit: five durations, at most the whole period
@@ -160,14 +167,18 @@ def hunt_job(report: Any, source: dict, engine: str, max_planets: int, window: f
 
     report(0.05, "reading the light curve")
     lc = read_source(source)
-    report(0.2, f"detrending ({window:g}-day window) and searching for periods ({engine}); "
-                "this is the long step")
+    report(
+        0.2,
+        f"detrending ({window:g}-day window) and searching for periods ({engine}); "
+        "this is the long step",
+    )
     result = planet_hunter(lc, max_planets=max_planets, engine=engine, window=window)
     report(0.85, "drawing the light curves, periodogram and folded transit")
     raw = _value(result, "raw")
     figs = {
-        "raw": _series_figure(raw if raw is not None else lc.remove_nans().normalize(),
-                              "Raw (normalised)"),
+        "raw": _series_figure(
+            raw if raw is not None else lc.remove_nans().normalize(), "Raw (normalised)"
+        ),
         "detrended": _series_figure(_value(result, "flattened"), "Detrended (searched)"),
         "periodogram": _periodogram_figure(result),
         "folded": _folded_figure(result),
@@ -190,21 +201,58 @@ def layout(ctx: Any) -> Any:
 
     controls = html.Div(
         [
-            labelled("built-in light curve", dcc.Dropdown(
-                id="lc-dataset", value="lc_hat_p_7", style={"minWidth": "340px"},
-                options=[{"label": f"{k} — {v}", "value": k}
-                         for k, v in LIGHTCURVE_DATASETS.items()])),
-            labelled("search engine", dcc.RadioItems(
-                id="lc-engine", value="bls", inline=True,
-                options=[{"label": "BLS (fast)", "value": "bls"},
-                         {"label": "TLS (slow, sensitive)", "value": "tls"}])),
-            labelled("planets", dcc.Input(id="lc-max-planets", type="number", value=1, min=1,
-                                          max=5, step=1, style={"width": "5rem"})),
-            labelled("detrend window (days)", dcc.Input(id="lc-window", type="number",
-                                                        value=1.0, min=0.1, step=0.1,
-                                                        style={"width": "6rem"})),
-            labelled("csv time system", dcc.Dropdown(id="lc-time-format", value="bkjd",
-                                                     options=_CSV_FORMATS, clearable=False)),
+            labelled(
+                "built-in light curve",
+                dcc.Dropdown(
+                    id="lc-dataset",
+                    value="lc_hat_p_7",
+                    style={"minWidth": "340px"},
+                    options=[
+                        {"label": f"{k} — {v}", "value": k} for k, v in LIGHTCURVE_DATASETS.items()
+                    ],
+                ),
+            ),
+            labelled(
+                "search engine",
+                dcc.RadioItems(
+                    id="lc-engine",
+                    value="bls",
+                    inline=True,
+                    options=[
+                        {"label": "BLS (fast)", "value": "bls"},
+                        {"label": "TLS (slow, sensitive)", "value": "tls"},
+                    ],
+                ),
+            ),
+            labelled(
+                "planets",
+                dcc.Input(
+                    id="lc-max-planets",
+                    type="number",
+                    value=1,
+                    min=1,
+                    max=5,
+                    step=1,
+                    style={"width": "5rem"},
+                ),
+            ),
+            labelled(
+                "detrend window (days)",
+                dcc.Input(
+                    id="lc-window",
+                    type="number",
+                    value=1.0,
+                    min=0.1,
+                    step=0.1,
+                    style={"width": "6rem"},
+                ),
+            ),
+            labelled(
+                "csv time system",
+                dcc.Dropdown(
+                    id="lc-time-format", value="bkjd", options=_CSV_FORMATS, clearable=False
+                ),
+            ),
         ],
         className="controls",
     )
@@ -212,13 +260,23 @@ def layout(ctx: Any) -> Any:
         [
             html.H2("Light curves"),
             html.Div(
-                [controls,
-                 dcc.Upload(html.Div(["Or drop a light curve here (Kepler/K2/TESS FITS, or a "
-                                      "csv of time, flux[, flux_err])"]),
-                            id="lc-upload", className="upload", style={"marginTop": "0.6rem"}),
-                 html.Div(id="lc-source", className="muted", style={"margin": "0.4rem 0"}),
-                 html.Button("Search for transits", id="lc-run"),
-                 *job_progress("lc")],
+                [
+                    controls,
+                    dcc.Upload(
+                        html.Div(
+                            [
+                                "Or drop a light curve here (Kepler/K2/TESS FITS, or a "
+                                "csv of time, flux[, flux_err])"
+                            ]
+                        ),
+                        id="lc-upload",
+                        className="upload",
+                        style={"marginTop": "0.6rem"},
+                    ),
+                    html.Div(id="lc-source", className="muted", style={"margin": "0.4rem 0"}),
+                    html.Button("Search for transits", id="lc-run"),
+                    *job_progress("lc"),
+                ],
                 className="card",
             ),
             html.Div(id="lc-error", className="error"),
@@ -239,25 +297,32 @@ def result_view(out: dict) -> Any:
 
     def stat(label, value, fmt, elem_id):
         text = "—" if value is None else fmt.format(value)
-        return html.Div([html.Div(label, className="muted"),
-                         html.Div(text, className="big-number", id=elem_id)])
+        return html.Div(
+            [html.Div(label, className="muted"), html.Div(text, className="big-number", id=elem_id)]
+        )
 
     stats = html.Div(
-        [stat("period (days)", s["period_days"], "{:.5f}", "lc-period"),
-         stat("duration (hours)", s["duration_hours"], "{:.2f}", "lc-duration"),
-         stat("depth", s["depth"], "{:.3g}", "lc-depth"),
-         stat("SDE", s["sde"], "{:.1f}", "lc-sde"),
-         stat("detected", "yes" if s["detected"] else "no", "{}", "lc-detected")],
+        [
+            stat("period (days)", s["period_days"], "{:.5f}", "lc-period"),
+            stat("duration (hours)", s["duration_hours"], "{:.2f}", "lc-duration"),
+            stat("depth", s["depth"], "{:.3g}", "lc-depth"),
+            stat("SDE", s["sde"], "{:.1f}", "lc-sde"),
+            stat("detected", "yes" if s["detected"] else "no", "{}", "lc-detected"),
+        ],
         className="stats",
     )
     parts = [html.H3(f"{out['target']} · {out['n_points']:,} points"), stats]
     if s["planets"]:
         parts.append(data_table(pd.DataFrame(s["planets"]), table_id="lc-planets"))
-    graphs = [html.Div(dcc.Graph(id=f"lc-graph-{name}", figure=fig,
-                                 config={"displaylogo": False}), className="col")
-              for name, fig in out["figures"].items() if fig is not None]
-    return html.Div([html.Div(parts, className="card"),
-                     html.Div(graphs, className="row card")])
+    graphs = [
+        html.Div(
+            dcc.Graph(id=f"lc-graph-{name}", figure=fig, config={"displaylogo": False}),
+            className="col",
+        )
+        for name, fig in out["figures"].items()
+        if fig is not None
+    ]
+    return html.Div([html.Div(parts, className="card"), html.Div(graphs, className="row card")])
 
 
 # -- callbacks -------------------------------------------------------------------
@@ -265,20 +330,26 @@ def register(app: Any, ctx: Any) -> None:
     from dash import Input, Output, State, no_update
 
     @app.callback(
-        Output("lc-upload-store", "data"), Output("lc-source", "children"),
+        Output("lc-upload-store", "data"),
+        Output("lc-source", "children"),
         Output("lc-dataset", "value"),
-        Input("lc-upload", "contents"), State("lc-upload", "filename"),
+        Input("lc-upload", "contents"),
+        State("lc-upload", "filename"),
         prevent_initial_call=True,
     )
     def _uploaded(contents, filename):
         size = len(contents or "") * 3 // 4
-        return ({"upload": contents, "filename": filename},
-                f"uploaded {filename} ({size / 1e6:.2f} MB): it will be searched", None)
+        return (
+            {"upload": contents, "filename": filename},
+            f"uploaded {filename} ({size / 1e6:.2f} MB): it will be searched",
+            None,
+        )
 
     @app.callback(
         Output("lc-upload-store", "data", allow_duplicate=True),
         Output("lc-source", "children", allow_duplicate=True),
-        Input("lc-dataset", "value"), prevent_initial_call=True,
+        Input("lc-dataset", "value"),
+        prevent_initial_call=True,
     )
     def _picked(dataset):
         if dataset:
@@ -286,12 +357,17 @@ def register(app: Any, ctx: Any) -> None:
         return no_update, no_update
 
     @app.callback(
-        Output("lc-job", "data"), Output("lc-poll", "disabled"), Output("lc-run", "disabled"),
+        Output("lc-job", "data"),
+        Output("lc-poll", "disabled"),
+        Output("lc-run", "disabled"),
         Output("lc-error", "children"),
         Input("lc-run", "n_clicks"),
-        State("lc-dataset", "value"), State("lc-upload-store", "data"),
-        State("lc-engine", "value"), State("lc-max-planets", "value"),
-        State("lc-window", "value"), State("lc-time-format", "value"),
+        State("lc-dataset", "value"),
+        State("lc-upload-store", "data"),
+        State("lc-engine", "value"),
+        State("lc-max-planets", "value"),
+        State("lc-window", "value"),
+        State("lc-time-format", "value"),
         prevent_initial_call=True,
     )
     def _start(_, dataset, upload, engine, max_planets, window, time_format):
@@ -307,16 +383,24 @@ def register(app: Any, ctx: Any) -> None:
         except (TypeError, ValueError):
             return no_update, True, False, "planets must be a whole number, window a number"
         if not 1 <= n <= 5 or w <= 0:
-            return no_update, True, False, f"expected 1-5 planets and a positive window, got {n}, {w}"
+            return (
+                no_update,
+                True,
+                False,
+                f"expected 1-5 planets and a positive window, got {n}, {w}",
+            )
         job = ctx.jobs.submit(hunt_job, source, engine or "bls", n, w, label="planet_hunter")
         return job, False, True, ""
 
     @app.callback(
-        Output("lc-progress", "style"), Output("lc-bar", "value"), Output("lc-status", "children"),
+        Output("lc-progress", "style"),
+        Output("lc-bar", "value"),
+        Output("lc-status", "children"),
         Output("lc-poll", "disabled", allow_duplicate=True),
         Output("lc-run", "disabled", allow_duplicate=True),
         Output("lc-result", "children"),
-        Input("lc-poll", "n_intervals"), State("lc-job", "data"),
+        Input("lc-poll", "n_intervals"),
+        State("lc-job", "data"),
         prevent_initial_call=True,
     )
     def _poll(_, job):

@@ -22,16 +22,24 @@ BIN_LABELS = ["0: <1.8 GB", "1: <7.2 GB", "2: <14.3 GB", "3: >=14.3 GB"]
 DETECTORS = ["UVIS", "WFC", "IR", "HRC", "SBC", "NUV", "FUV", "NUV-MAMA", "FUV-MAMA", "CCD"]
 SVM_FRAMES = ["drizzled image", "point + segment catalogs", "Gaia sources"]
 _INSTR = {"j": "ACS (0)", "l": "COS (1)", "o": "STIS (2)", "i": "WFC3 (3)"}
-DEFAULT_INPUTS = {"ipst": "ic0k06010", "n_files": 2, "total_mb": 4.0, "detector": "UVIS",
-                  "subarray": "False", "drizcorr": "PERFORM", "pctecorr": "PERFORM",
-                  "crsplit": "1"}
+DEFAULT_INPUTS = {
+    "ipst": "ic0k06010",
+    "n_files": 2,
+    "total_mb": 4.0,
+    "detector": "UVIS",
+    "subarray": "False",
+    "drizcorr": "PERFORM",
+    "pctecorr": "PERFORM",
+    "crsplit": "1",
+}
 
 
 # -- models --------------------------------------------------------------------
 def model_choices(ctx: Any) -> list[dict[str, str]]:
     """Trained HST calibration models: the runs folder's ``hst_cal`` runs with a ``model/``."""
-    return [{"label": run_label(r), "value": str(r.model_dir)}
-            for r in model_runs(ctx.runs_dir, APP)]
+    return [
+        {"label": run_label(r), "value": str(r.model_dir)} for r in model_runs(ctx.runs_dir, APP)
+    ]
 
 
 def get_predictor(ctx: Any, model_dir: str) -> Any:
@@ -64,14 +72,20 @@ def features_from_form(values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         n_files = int(values.get("n_files"))
         total_mb = float(values.get("total_mb"))
     except (TypeError, ValueError):
-        raise InputError("n_files must be a whole number and total_mb a number of MB; "
-                         f"got {values.get('n_files')!r} and {values.get('total_mb')!r}") from None
+        raise InputError(
+            "n_files must be a whole number and total_mb a number of MB; "
+            f"got {values.get('n_files')!r} and {values.get('total_mb')!r}"
+        ) from None
     if n_files < 1 or not math.isfinite(total_mb) or total_mb < 0:
         raise InputError(f"expected n_files >= 1 and total_mb >= 0, got {n_files} and {total_mb}")
     mapping = {
-        "n_files": n_files, "total_mb": total_mb, "DETECTOR": values.get("detector") or "",
-        "SUBARRAY": values.get("subarray") or "False", "DRIZCORR": values.get("drizcorr") or "",
-        "PCTECORR": values.get("pctecorr") or "", "CRSPLIT": values.get("crsplit") or "NaN",
+        "n_files": n_files,
+        "total_mb": total_mb,
+        "DETECTOR": values.get("detector") or "",
+        "SUBARRAY": values.get("subarray") or "False",
+        "DRIZCORR": values.get("drizcorr") or "",
+        "PCTECORR": values.get("pctecorr") or "",
+        "CRSPLIT": values.get("crsplit") or "NaN",
     }
     return ipst, {k: v for k, v in mapping.items() if v != ""}
 
@@ -84,8 +98,9 @@ def parse_upload(contents: str, filename: str | None) -> dict[str, Any]:
     try:
         raw = base64.b64decode(contents.split(",", 1)[1])
     except (IndexError, ValueError):
-        raise FormatError(f"{label} is not a text MemModelFeatures file "
-                          "(expected key=value lines)") from None
+        raise FormatError(
+            f"{label} is not a text MemModelFeatures file (expected key=value lines)"
+        ) from None
     try:  # the pipeline's own reading (BOM, comments, repeated keys)
         pairs = memmodel_pairs(raw, label)
     except InputError as exc:
@@ -96,10 +111,15 @@ def parse_upload(contents: str, filename: str | None) -> dict[str, Any]:
             f"has lines like 'n_files=2' and 'total_mb=4.0'; found keys {sorted(pairs)}"
         )
     values = dict(DEFAULT_INPUTS)
-    values.update(n_files=pairs["n_files"], total_mb=pairs["total_mb"],
-                  detector=pairs.get("DETECTOR", ""), subarray=pairs.get("SUBARRAY", "False"),
-                  drizcorr=pairs.get("DRIZCORR", "OMIT"), pctecorr=pairs.get("PCTECORR", "OMIT"),
-                  crsplit=pairs.get("CRSPLIT", "NaN"))
+    values.update(
+        n_files=pairs["n_files"],
+        total_mb=pairs["total_mb"],
+        detector=pairs.get("DETECTOR", ""),
+        subarray=pairs.get("SUBARRAY", "False"),
+        drizcorr=pairs.get("DRIZCORR", "OMIT"),
+        pctecorr=pairs.get("PCTECORR", "OMIT"),
+        crsplit=pairs.get("CRSPLIT", "NaN"),
+    )
     stem = Path(filename or "").name.split("_")[0].lower()
     if len(stem) == 9:
         values["ipst"] = stem
@@ -130,39 +150,78 @@ def result_view(ipst: str, result: dict) -> Any:
     from dash import dcc, html
 
     def stat(label: str, text: str, elem_id: str, note: str = "") -> Any:
-        return html.Div([html.Div(label, className="muted"),
-                         html.Div(text, className="big-number", id=elem_id),
-                         html.Div(note, className="muted")])
+        return html.Div(
+            [
+                html.Div(label, className="muted"),
+                html.Div(text, className="big-number", id=elem_id),
+                html.Div(note, className="muted"),
+            ]
+        )
 
     r = result
     queue = f"{r['queueGB']} GB queue" if "queueGB" in r else ""
-    argmax = (f"most likely bin {r['memBinArgmax']}; safe bin keeps under-binning ≤ "
-              f"{_fmt(r.get('underBinTarget'), '{:.1%}')}") if "memBinArgmax" in r else ""
+    argmax = (
+        (
+            f"most likely bin {r['memBinArgmax']}; safe bin keeps under-binning ≤ "
+            f"{_fmt(r.get('underBinTarget'), '{:.1%}')}"
+        )
+        if "memBinArgmax" in r
+        else ""
+    )
     headline = html.Div(
-        [stat("memory bin (submitted)", _fmt(r.get("memBin"), "{}"), "pred-membin",
-              f"{queue} · {argmax}".strip(" ·")),
-         stat("memory (GB)", _fmt(r.get("memVal"), "{:.2f}"), "pred-memval",
-              f"upper bound with margin: {_fmt(r.get('memUpper'), '{:.2f}')} GB"
-              if "memUpper" in r else ""),
-         stat("wallclock kill time (s)", _fmt(r.get("clockTime"), "{:,.0f}"), "pred-clocktime",
-              f"point estimate {_fmt(r.get('clockTimePred'), '{:,.0f}')} s; covers "
-              f"{_fmt(r.get('clockTimeCoverage'), '{:.1%}')} of held-out jobs"
-              if "clockTimePred" in r else "")],
+        [
+            stat(
+                "memory bin (submitted)",
+                _fmt(r.get("memBin"), "{}"),
+                "pred-membin",
+                f"{queue} · {argmax}".strip(" ·"),
+            ),
+            stat(
+                "memory (GB)",
+                _fmt(r.get("memVal"), "{:.2f}"),
+                "pred-memval",
+                f"upper bound with margin: {_fmt(r.get('memUpper'), '{:.2f}')} GB"
+                if "memUpper" in r
+                else "",
+            ),
+            stat(
+                "wallclock kill time (s)",
+                _fmt(r.get("clockTime"), "{:,.0f}"),
+                "pred-clocktime",
+                f"point estimate {_fmt(r.get('clockTimePred'), '{:,.0f}')} s; covers "
+                f"{_fmt(r.get('clockTimeCoverage'), '{:.1%}')} of held-out jobs"
+                if "clockTimePred" in r
+                else "",
+            ),
+        ],
         className="stats",
     )
     parts = [html.H3(f"Prediction for {ipst}"), headline]
     proba = _probabilities(r)
     if proba is not None:
-        parts.append(dcc.Graph(id="pred-proba", config={"displaylogo": False},
-                               figure=figures.class_probability_figure(proba, BIN_LABELS)))
+        parts.append(
+            dcc.Graph(
+                id="pred-proba",
+                config={"displaylogo": False},
+                figure=figures.class_probability_figure(proba, BIN_LABELS),
+            )
+        )
     feats = r.get("features")
     if isinstance(feats, dict):
-        parts += [html.H4("The nine model inputs"),
-                  data_table(pd.DataFrame([feats]), table_id="pred-features")]
-    rows = [{"output": k, "value": v if isinstance(v, (int, float, str)) else str(v)}
-            for k, v in r.items() if k != "features"]
-    parts += [html.Details([html.Summary("All outputs"),
-                            data_table(pd.DataFrame(rows), table_id="pred-table")])]
+        parts += [
+            html.H4("The nine model inputs"),
+            data_table(pd.DataFrame([feats]), table_id="pred-features"),
+        ]
+    rows = [
+        {"output": k, "value": v if isinstance(v, (int, float, str)) else str(v)}
+        for k, v in r.items()
+        if k != "features"
+    ]
+    parts += [
+        html.Details(
+            [html.Summary("All outputs"), data_table(pd.DataFrame(rows), table_id="pred-table")]
+        )
+    ]
     return html.Div(parts, id="pred-result")
 
 
@@ -174,25 +233,58 @@ def _hst_section(ctx: Any) -> Any:
     d = DEFAULT_INPUTS
     form = html.Div(
         [
-            labelled("dataset (ipppssoot)", dcc.Input(id="pred-ipst", value=d["ipst"],
-                                                      type="text", debounce=True)),
-            labelled("n_files", dcc.Input(id="pred-n-files", value=d["n_files"],
-                                          type="number", min=1, step=1)),
-            labelled("total_mb", dcc.Input(id="pred-total-mb", value=d["total_mb"],
-                                           type="number", min=0)),
-            labelled("DETECTOR", dcc.Input(id="pred-detector", value=d["detector"],
-                                           type="text", list="pred-detectors",
-                                           style={"width": "8rem"})),
-            labelled("SUBARRAY", dcc.Dropdown(id="pred-subarray", options=["False", "True"],
-                                              value=d["subarray"], clearable=False)),
-            labelled("DRIZCORR", dcc.Dropdown(id="pred-drizcorr",
-                                              options=["PERFORM", "OMIT", ""],
-                                              value=d["drizcorr"])),
-            labelled("PCTECORR", dcc.Dropdown(id="pred-pctecorr",
-                                              options=["PERFORM", "OMIT", ""],
-                                              value=d["pctecorr"])),
-            labelled("CRSPLIT", dcc.Input(id="pred-crsplit", value=d["crsplit"], type="text",
-                                          list="pred-crsplits", style={"width": "6rem"})),
+            labelled(
+                "dataset (ipppssoot)",
+                dcc.Input(id="pred-ipst", value=d["ipst"], type="text", debounce=True),
+            ),
+            labelled(
+                "n_files",
+                dcc.Input(id="pred-n-files", value=d["n_files"], type="number", min=1, step=1),
+            ),
+            labelled(
+                "total_mb", dcc.Input(id="pred-total-mb", value=d["total_mb"], type="number", min=0)
+            ),
+            labelled(
+                "DETECTOR",
+                dcc.Input(
+                    id="pred-detector",
+                    value=d["detector"],
+                    type="text",
+                    list="pred-detectors",
+                    style={"width": "8rem"},
+                ),
+            ),
+            labelled(
+                "SUBARRAY",
+                dcc.Dropdown(
+                    id="pred-subarray",
+                    options=["False", "True"],
+                    value=d["subarray"],
+                    clearable=False,
+                ),
+            ),
+            labelled(
+                "DRIZCORR",
+                dcc.Dropdown(
+                    id="pred-drizcorr", options=["PERFORM", "OMIT", ""], value=d["drizcorr"]
+                ),
+            ),
+            labelled(
+                "PCTECORR",
+                dcc.Dropdown(
+                    id="pred-pctecorr", options=["PERFORM", "OMIT", ""], value=d["pctecorr"]
+                ),
+            ),
+            labelled(
+                "CRSPLIT",
+                dcc.Input(
+                    id="pred-crsplit",
+                    value=d["crsplit"],
+                    type="text",
+                    list="pred-crsplits",
+                    style={"width": "6rem"},
+                ),
+            ),
             html.Datalist([html.Option(value=v) for v in DETECTORS], id="pred-detectors"),
             html.Datalist([html.Option(value=v) for v in ("NaN", "1", "2")], id="pred-crsplits"),
         ],
@@ -202,22 +294,40 @@ def _hst_section(ctx: Any) -> Any:
         [
             html.H3("HST calibration: memory bin, memory and wallclock"),
             html.Div(
-                [labelled("model", dcc.Dropdown(
-                    id="pred-model", options=choices,
-                    value=choices[0]["value"] if choices else None,
-                    placeholder="no trained hst_cal model in the runs folder",
-                    style={"minWidth": "420px"})),
-                 html.Button("Train a quick model", id="pred-train"),
-                 *job_progress("pred-train")],
+                [
+                    labelled(
+                        "model",
+                        dcc.Dropdown(
+                            id="pred-model",
+                            options=choices,
+                            value=choices[0]["value"] if choices else None,
+                            placeholder="no trained hst_cal model in the runs folder",
+                            style={"minWidth": "420px"},
+                        ),
+                    ),
+                    html.Button("Train a quick model", id="pred-train"),
+                    *job_progress("pred-train"),
+                ],
                 className="controls",
             ),
-            html.P("The nine model inputs are these seven keys plus dtype and instr, which "
-                   "come from the dataset name.", className="muted"),
+            html.P(
+                "The nine model inputs are these seven keys plus dtype and instr, which "
+                "come from the dataset name.",
+                className="muted",
+            ),
             form,
             html.Div(id="pred-derived", className="muted", style={"margin": "0.5rem 0"}),
-            dcc.Upload(html.Div(["Or drop a ", html.B("<ipst>_MemModelFeatures.txt"),
-                                 " file here to fill the form"]),
-                       id="pred-upload", className="upload"),
+            dcc.Upload(
+                html.Div(
+                    [
+                        "Or drop a ",
+                        html.B("<ipst>_MemModelFeatures.txt"),
+                        " file here to fill the form",
+                    ]
+                ),
+                id="pred-upload",
+                className="upload",
+            ),
             html.Div(html.Button("Predict", id="pred-submit"), style={"marginTop": "0.6rem"}),
             html.Div(id="pred-error", className="error"),
             dcc.Loading(html.Div(id="pred-output")),
@@ -230,10 +340,12 @@ def _svm_section() -> Any:
     from dash import dcc, html
 
     return html.Div(
-        [html.H3("SVM alignment: a visit's three frames"),
-         labelled("visit", dcc.Dropdown(id="svm-visit", style={"minWidth": "380px"})),
-         html.Div(id="svm-error", className="error"),
-         dcc.Loading(dcc.Graph(id="svm-images", config={"displaylogo": False}))],
+        [
+            html.H3("SVM alignment: a visit's three frames"),
+            labelled("visit", dcc.Dropdown(id="svm-visit", style={"minWidth": "380px"})),
+            html.Div(id="svm-error", className="error"),
+            dcc.Loading(dcc.Graph(id="svm-images", config={"displaylogo": False})),
+        ],
         className="card",
     )
 
@@ -248,15 +360,32 @@ def layout(ctx: Any) -> Any:
 def register(app: Any, ctx: Any) -> None:
     from dash import Input, Output, State, no_update
 
-    form_ids = ["pred-ipst", "pred-n-files", "pred-total-mb", "pred-detector", "pred-subarray",
-                "pred-drizcorr", "pred-pctecorr", "pred-crsplit"]
-    keys = ["ipst", "n_files", "total_mb", "detector", "subarray", "drizcorr", "pctecorr",
-            "crsplit"]
+    form_ids = [
+        "pred-ipst",
+        "pred-n-files",
+        "pred-total-mb",
+        "pred-detector",
+        "pred-subarray",
+        "pred-drizcorr",
+        "pred-pctecorr",
+        "pred-crsplit",
+    ]
+    keys = [
+        "ipst",
+        "n_files",
+        "total_mb",
+        "detector",
+        "subarray",
+        "drizcorr",
+        "pctecorr",
+        "crsplit",
+    ]
 
     @app.callback(
         *[Output(i, "value") for i in form_ids],
         Output("pred-error", "children", allow_duplicate=True),
-        Input("pred-upload", "contents"), State("pred-upload", "filename"),
+        Input("pred-upload", "contents"),
+        State("pred-upload", "filename"),
         prevent_initial_call=True,
     )
     def _fill_from_upload(contents, filename):
@@ -276,15 +405,19 @@ def register(app: Any, ctx: Any) -> None:
         return f"instr = {instr} · dtype = {dtype}"
 
     @app.callback(
-        Output("pred-output", "children"), Output("pred-error", "children"),
+        Output("pred-output", "children"),
+        Output("pred-error", "children"),
         Input("pred-submit", "n_clicks"),
-        State("pred-model", "value"), *[State(i, "value") for i in form_ids],
+        State("pred-model", "value"),
+        *[State(i, "value") for i in form_ids],
         prevent_initial_call=True,
     )
     def _predict(_, model_dir, *values):
         if not model_dir:
-            return "", ("No model selected: train a quick model above, or start the dashboard "
-                        "with --runs pointing at runs holding an hst_cal model.")
+            return "", (
+                "No model selected: train a quick model above, or start the dashboard "
+                "with --runs pointing at runs holding an hst_cal model."
+            )
         try:
             ipst, features = features_from_form(dict(zip(keys, values, strict=True)))
             result = get_predictor(ctx, model_dir).predict(ipst, features)
@@ -293,21 +426,26 @@ def register(app: Any, ctx: Any) -> None:
         return result_view(ipst, dict(result)), ""
 
     @app.callback(
-        Output("pred-train-job", "data"), Output("pred-train-poll", "disabled"),
+        Output("pred-train-job", "data"),
+        Output("pred-train-poll", "disabled"),
         Output("pred-train", "disabled"),
-        Input("pred-train", "n_clicks"), prevent_initial_call=True,
+        Input("pred-train", "n_clicks"),
+        prevent_initial_call=True,
     )
     def _start_training(_):
         job = ctx.jobs.submit(train_quick_model, ctx.runs_dir, label="hst_cal quick model")
         return job, False, True
 
     @app.callback(
-        Output("pred-train-progress", "style"), Output("pred-train-bar", "value"),
-        Output("pred-train-status", "children"), Output("pred-train-poll", "disabled",
-                                                        allow_duplicate=True),
+        Output("pred-train-progress", "style"),
+        Output("pred-train-bar", "value"),
+        Output("pred-train-status", "children"),
+        Output("pred-train-poll", "disabled", allow_duplicate=True),
         Output("pred-train", "disabled", allow_duplicate=True),
-        Output("pred-model", "options"), Output("pred-model", "value"),
-        Input("pred-train-poll", "n_intervals"), State("pred-train-job", "data"),
+        Output("pred-model", "options"),
+        Output("pred-model", "value"),
+        Input("pred-train-poll", "n_intervals"),
+        State("pred-train-job", "data"),
         prevent_initial_call=True,
     )
     def _poll_training(_, job):
@@ -323,7 +461,8 @@ def register(app: Any, ctx: Any) -> None:
         return style, bar, text, False, True, no_update, no_update
 
     @app.callback(
-        Output("svm-visit", "options"), Output("svm-visit", "value"),
+        Output("svm-visit", "options"),
+        Output("svm-visit", "value"),
         Output("svm-error", "children"),
         Input("svm-visit", "id"),
     )

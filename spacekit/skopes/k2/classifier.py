@@ -99,7 +99,9 @@ def _slow_trend(X: np.ndarray, block: int, blocks: int) -> np.ndarray:
     nb = max(1, length // block)
     edges = np.linspace(0, length, nb + 1).astype(int)
     centres = 0.5 * (edges[:-1] + edges[1:] - 1)
-    med = np.stack([np.median(X[:, a:b], axis=1) for a, b in zip(edges[:-1], edges[1:], strict=True)], axis=1)
+    med = np.stack(
+        [np.median(X[:, a:b], axis=1) for a, b in zip(edges[:-1], edges[1:], strict=True)], axis=1
+    )
     if nb >= 3 and blocks > 1:
         med = median_filter(med, size=(1, min(blocks, nb)), mode="nearest")
     grid = np.arange(length)
@@ -134,7 +136,9 @@ def preprocess(X: np.ndarray, **params: Any) -> np.ndarray:
     p = {**PREPROCESSING, **params}
     unknown = set(params) - set(PREPROCESSING)
     if unknown:
-        raise InputError(f"unknown preprocessing parameter(s) {sorted(unknown)}; known: {sorted(PREPROCESSING)}")
+        raise InputError(
+            f"unknown preprocessing parameter(s) {sorted(unknown)}; known: {sorted(PREPROCESSING)}"
+        )
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:
         X = X[None, :]
@@ -144,7 +148,9 @@ def preprocess(X: np.ndarray, **params: Any) -> np.ndarray:
             "cut light curves into windows first"
         )
     if not np.isfinite(X).all():
-        raise InputError("flux windows hold NaN/inf values; remove or fill them before preprocessing")
+        raise InputError(
+            "flux windows hold NaN/inf values; remove or fill them before preprocessing"
+        )
     from ...transformer import add_smoothed_channel, scale_rows
 
     def detrended(block: int, blocks: int) -> np.ndarray:
@@ -376,7 +382,7 @@ def boost_features(inputs: Sequence[np.ndarray]) -> np.ndarray:
     """
     _, g, loc, scalars = inputs
     c = g.shape[1] // 2
-    return np.hstack([scalars, g[:, max(0, c - 5): c + 6, 0], loc[:, :, 0]]).astype(np.float32)
+    return np.hstack([scalars, g[:, max(0, c - 5) : c + 6, 0], loc[:, :, 0]]).astype(np.float32)
 
 
 def _fit_boost(inputs: Sequence[np.ndarray], y: np.ndarray, seed: int) -> Any:
@@ -411,14 +417,22 @@ def _build_model(length: int, fast: bool, network: str = "global", channels: int
         from .network import build_folded_cnn
 
         if fast:
-            return build_folded_cnn((length, channels), n_scalars=len(SCALAR_NAMES), filters=(4, 8, 8),
-                                    view_filters=(4, 8), dense=8, name="k2_folded_fast")
+            return build_folded_cnn(
+                (length, channels),
+                n_scalars=len(SCALAR_NAMES),
+                filters=(4, 8, 8),
+                view_filters=(4, 8),
+                dense=8,
+                name="k2_folded_fast",
+            )
         return build_folded_cnn((length, channels), n_scalars=len(SCALAR_NAMES))
     if network == "seed":
         from ...builder import build_cnn1d
 
         if fast:
-            return build_cnn1d((length, channels), filters=(4, 8), dense=(16,), dropout=0.1, name="k2_cnn_fast")
+            return build_cnn1d(
+                (length, channels), filters=(4, 8), dense=(16,), dropout=0.1, name="k2_cnn_fast"
+            )
         return build_cnn1d((length, channels), name="k2_seed_cnn")
     from .network import build_transit_cnn
 
@@ -428,7 +442,12 @@ def _build_model(length: int, fast: bool, network: str = "global", channels: int
 
 
 def _trainer(
-    *, epochs: int, batch_size: int, learning_rate: float, seed: int, show_progress: bool | None,
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    seed: int,
+    show_progress: bool | None,
     length: int | None = None,
 ):
     from ...builder import Trainer
@@ -455,7 +474,9 @@ def _training_mask(y: np.ndarray, meta: pd.DataFrame | None, min_snr: float | No
     return keep & ~(injected & (y == 1) & (snr < float(min_snr)))
 
 
-def _check_min_snr_classes(y: np.ndarray, keep: np.ndarray, min_snr: float | None, what: str) -> None:
+def _check_min_snr_classes(
+    y: np.ndarray, keep: np.ndarray, min_snr: float | None, what: str
+) -> None:
     """Explain a training part left with one class by ``train_min_snr``."""
     if len(np.unique(y[keep])) < 2 and len(np.unique(y)) == 2:
         raise InputError(
@@ -473,7 +494,9 @@ def _check_settings(threshold: float, learning_rate: float) -> None:
             "calls a planet (default 0.5)"
         )
     if not float(learning_rate) > 0 or not np.isfinite(float(learning_rate)):
-        raise InputError(f"expected a positive learning_rate, got {learning_rate}; e.g. 1e-3 (the default)")
+        raise InputError(
+            f"expected a positive learning_rate, got {learning_rate}; e.g. 1e-3 (the default)"
+        )
 
 
 def _read(data: Any) -> tuple[np.ndarray, np.ndarray, pd.DataFrame | None, str | None]:
@@ -575,17 +598,27 @@ def train(
     inputs = _take(_inputs_cached(Z, network, sha, show_progress), keep)
     y = y[keep]
     trainer = _trainer(
-        epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
-        show_progress=show_progress, length=length if network == "folded" else None,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        seed=seed,
+        show_progress=show_progress,
+        length=length if network == "folded" else None,
     )
     history = trainer.fit(lambda: _build_model(length, fast, network, Z.shape[2]), inputs, y)
     model = trainer.model_
     boost = _fit_boost(inputs, y, seed) if network == "folded" else None
     params = {
-        "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
-        "fast": fast, "network": network, "threshold": threshold,
-        "train_min_snr": train_min_snr, "n_windows": int(len(y)),
-        "n_planet": int(y.sum()), "window_length": int(length),
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "fast": fast,
+        "network": network,
+        "threshold": threshold,
+        "train_min_snr": train_min_snr,
+        "n_windows": int(len(y)),
+        "n_planet": int(y.sum()),
+        "window_length": int(length),
     }
     run = Run.create(APP, name, runs_dir=runs_dir, parameters=params, seed=seed, data_sha256=sha)
     metadata = {
@@ -678,7 +711,11 @@ def _latest_model(runs_dir: str | os.PathLike | None) -> Path:
     skipped = [r.path.name for r in runs if r not in complete]
     if skipped:
         level = logging.WARNING if runs[-1] not in complete else logging.INFO
-        log.log(level, "k2: skipping incomplete model folders %s (still training or interrupted)", skipped)
+        log.log(
+            level,
+            "k2: skipping incomplete model folders %s (still training or interrupted)",
+            skipped,
+        )
     if not complete:
         found = f" (only incomplete ones: {skipped})" if skipped else ""
         raise DataNotFoundError(
@@ -728,7 +765,11 @@ def predict(
     """
     if not paths:
         raise InputError("no path given: pass one or more light-curve files or flux tables")
-    clf = model if isinstance(model, K2Classifier) else load_classifier(model or _latest_model(runs_dir))
+    clf = (
+        model
+        if isinstance(model, K2Classifier)
+        else load_classifier(model or _latest_model(runs_dir))
+    )
     for p in paths:
         if not Path(p).exists():
             raise DataNotFoundError(f"{p} does not exist")
@@ -739,22 +780,35 @@ def predict(
             X, y, _ = read_flux_table_with_meta(p)
             proba = clf.predict_proba(X, show_progress=show_progress)
             for i, pr in enumerate(proba):
-                rows.append({
-                    "path": str(p), "source": "table", "row": i, "target": "",
-                    "probability": float(pr),
-                    "planet": bool(pr >= clf.threshold), "n_windows": 1, "label": int(y[i]),
-                })
+                rows.append(
+                    {
+                        "path": str(p),
+                        "source": "table",
+                        "row": i,
+                        "target": "",
+                        "probability": float(pr),
+                        "planet": bool(pr >= clf.threshold),
+                        "n_windows": 1,
+                        "label": int(y[i]),
+                    }
+                )
             continue
         from ...transformer import read_lightcurve
 
         lc = read_lightcurve(p, **dict(read_kwargs or {}))
         res = clf.predict_lightcurve(lc)
-        rows.append({
-            "path": str(p), "source": "lightcurve", "row": 0,
-            "target": str(lc.meta.get("target", "")),
-            "probability": res["probability"], "planet": res["planet"],
-            "n_windows": res["n_windows"], "label": None,
-        })
+        rows.append(
+            {
+                "path": str(p),
+                "source": "lightcurve",
+                "row": 0,
+                "target": str(lc.meta.get("target", "")),
+                "probability": res["probability"],
+                "planet": res["planet"],
+                "n_windows": res["n_windows"],
+                "label": None,
+            }
+        )
     frame = pd.DataFrame(rows)
     # integer labels with <NA> for light curves (a mix made the column float with NaN)
     frame["label"] = frame["label"].astype("Int64")
@@ -825,9 +879,13 @@ def _binary_scores(y: np.ndarray, proba: np.ndarray, threshold: float) -> dict:
     pred = (proba >= threshold).astype(int)
     p, r, f, _ = precision_recall_fscore_support(y, pred, labels=[1], average=None, zero_division=0)
     out = {
-        "n": int(len(y)), "n_planet": int(y.sum()),
-        "precision": float(p[0]), "recall": float(r[0]), "f1": float(f[0]),
-        "roc_auc": None, "recall_at_precision_0.9": None,
+        "n": int(len(y)),
+        "n_planet": int(y.sum()),
+        "precision": float(p[0]),
+        "recall": float(r[0]),
+        "f1": float(f[0]),
+        "roc_auc": None,
+        "recall_at_precision_0.9": None,
     }
     if 0 < y.sum() < len(y):
         out["roc_auc"] = float(roc_auc_score(y, proba))
@@ -837,12 +895,18 @@ def _binary_scores(y: np.ndarray, proba: np.ndarray, threshold: float) -> dict:
     return out
 
 
-def _scores_by_snr(injected: pd.DataFrame, snr: np.ndarray, neg: pd.DataFrame, threshold: float) -> list[dict]:
+def _scores_by_snr(
+    injected: pd.DataFrame, snr: np.ndarray, neg: pd.DataFrame, threshold: float
+) -> list[dict]:
     """Recall and ROC-AUC (against all negatives) of the injections in each bin of SNR_BINS."""
     rows = []
     for lo, hi in zip(SNR_BINS[:-1], SNR_BINS[1:], strict=True):
         sel = injected[(snr >= lo) & (snr < hi)]
-        row: dict[str, Any] = {"snr_min": lo, "snr_max": None if np.isinf(hi) else hi, "n_planet": int(len(sel))}
+        row: dict[str, Any] = {
+            "snr_min": lo,
+            "snr_max": None if np.isinf(hi) else hi,
+            "n_planet": int(len(sel)),
+        }
         if len(sel):
             both = pd.concat([sel, neg])
             sc = _binary_scores(both["label"].to_numpy(), both["proba"].to_numpy(), threshold)
@@ -915,7 +979,9 @@ def loso_metrics(frame: pd.DataFrame, *, threshold: float = 0.5, snr_goal: float
         alt = injected[col].to_numpy(dtype=float)
         out[f"by_{col}"] = _scores_by_snr(injected, alt, neg, threshold)
         strong_alt = pd.concat([injected[alt >= snr_goal], neg])
-        g_alt = _binary_scores(strong_alt["label"].to_numpy(), strong_alt["proba"].to_numpy(), threshold)
+        g_alt = _binary_scores(
+            strong_alt["label"].to_numpy(), strong_alt["proba"].to_numpy(), threshold
+        )
         g_alt["snr_min"] = snr_goal
         out[f"goal_{col}"] = g_alt
     strong = pd.concat([injected[snr >= snr_goal], neg])
@@ -945,7 +1011,9 @@ def _snr_figure(metrics: dict):
     fig = Figure(figsize=(6, 3.5))
     ax = fig.add_subplot(111)
     rows = [r for r in metrics["by_snr"] if r.get("n_planet")]
-    labels = [f"{r['snr_min']:g}-{r['snr_max']:g}" if r["snr_max"] else f">{r['snr_min']:g}" for r in rows]
+    labels = [
+        f"{r['snr_min']:g}-{r['snr_max']:g}" if r["snr_max"] else f">{r['snr_min']:g}" for r in rows
+    ]
     x = np.arange(len(rows))
     ax.bar(x - 0.2, [r.get("recall") or 0 for r in rows], width=0.4, label="recall")
     ax.bar(x + 0.2, [r.get("roc_auc") or 0 for r in rows], width=0.4, label="ROC-AUC vs negatives")
@@ -1042,11 +1110,17 @@ def evaluate(
                 "group held out must leave windows of both classes in the others"
             )
         trainer = _trainer(
-            epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-            seed=seed + fi, show_progress=False, length=length if network == "folded" else None,
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            seed=seed + fi,
+            show_progress=False,
+            length=length if network == "folded" else None,
         )
         histories[fold] = trainer.fit(
-            lambda: _build_model(length, fast, network, Z.shape[2]), _take(inputs, train_idx), y[train_idx]
+            lambda: _build_model(length, fast, network, Z.shape[2]),
+            _take(inputs, train_idx),
+            y[train_idx],
         )
         oof[test] = predict_batches(trainer.model_, _take(inputs, test)).reshape(-1)
         if network == "folded":
@@ -1073,23 +1147,34 @@ def evaluate(
             frame[col] = alt[col].to_numpy()
     k2 = loso_metrics(frame, threshold=threshold)
     params = {
-        "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
-        "fast": fast, "network": network, "threshold": threshold,
-        "train_min_snr": train_min_snr, "folds": [f for f, _ in folds],
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "fast": fast,
+        "network": network,
+        "threshold": threshold,
+        "train_min_snr": train_min_snr,
+        "folds": [f for f, _ in folds],
         "snr_definitions": bool(snr_definitions),
-        "n_windows": int(len(y)), "window_length": int(length),
+        "n_windows": int(len(y)),
+        "window_length": int(length),
         "evaluation": "leave-one-star-out (synthetic windows split by generator-seed group)",
     }
     run = Run.create(APP, name, runs_dir=runs_dir, parameters=params, seed=seed, data_sha256=sha)
     from ...computer import compute
 
     last = list(histories.values())[-1]
-    report = compute(y, proba=oof, task="binary", history=last, labels=["no transit", "planet"], name=name)
+    report = compute(
+        y, proba=oof, task="binary", history=last, labels=["no transit", "planet"], name=name
+    )
     report.save(run)
-    run.write_metrics({
-        "k2": k2, "evaluation_seconds": time.perf_counter() - t0,
-        "feature_seconds": feature_seconds,
-    })
+    run.write_metrics(
+        {
+            "k2": k2,
+            "evaluation_seconds": time.perf_counter() - t0,
+            "feature_seconds": feature_seconds,
+        }
+    )
     run.save_figure(_snr_figure(k2), "snr_recall")
     run.write_json("histories.json", histories)
     run.write_predictions(frame)

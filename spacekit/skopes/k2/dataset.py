@@ -239,7 +239,9 @@ def _planet_ephemeris(obj: Any) -> Ephemeris | None:
     return eph
 
 
-def find_ephemerides(lightcurves: Sequence[Any], *, max_planets: int = 1, **hunt_kwargs: Any) -> list[Ephemeris]:
+def find_ephemerides(
+    lightcurves: Sequence[Any], *, max_planets: int = 1, **hunt_kwargs: Any
+) -> list[Ephemeris]:
     """Ephemerides of the planets :func:`spacekit.analyzer.planet_hunter` detects.
 
     Each light curve (segment) is searched separately; every detected planet's ephemeris is
@@ -295,7 +297,9 @@ def composition(meta: pd.DataFrame) -> dict:
     return {
         "n_windows": n,
         "counts": counts,
-        "n_planet": int(counts["real_injected"] + counts["real_transit"] + counts["synthetic_injected"]),
+        "n_planet": int(
+            counts["real_injected"] + counts["real_transit"] + counts["synthetic_injected"]
+        ),
         "real_noise_fraction": float(real / n) if n else float("nan"),
         "synthetic_noise_fraction": float(1 - real / n) if n else float("nan"),
     }
@@ -394,15 +398,22 @@ def build_training_set(
     if length < 64:
         raise InputError(f"expected a window length of at least 64 cadences, got {length}")
     step = max(1, length // 8) if step is None else int(step)
-    counts = {"n_synthetic": n_synthetic, "injections_per_window": injections_per_window,
-              "negatives_per_window": negatives_per_window}
+    counts = {
+        "n_synthetic": n_synthetic,
+        "injections_per_window": injections_per_window,
+        "negatives_per_window": negatives_per_window,
+    }
     for key, value in counts.items():
         if value is not None and int(value) < 0:
             raise InputError(f"expected {key} >= 0, got {value}")
     if synthetic_groups is not None and int(synthetic_groups) < 1:
-        raise InputError(f"expected synthetic_groups >= 1 (or None: one per star), got {synthetic_groups}")
+        raise InputError(
+            f"expected synthetic_groups >= 1 (or None: one per star), got {synthetic_groups}"
+        )
     if not float(mask_factor) > 0:
-        raise InputError(f"expected mask_factor > 0 (durations masked around each transit), got {mask_factor}")
+        raise InputError(
+            f"expected mask_factor > 0 (durations masked around each transit), got {mask_factor}"
+        )
     stars = list(DEFAULT_STARS if stars is None else stars)
     names = [s.name for s in stars]
     if len(set(names)) != len(names):
@@ -430,47 +441,78 @@ def build_training_set(
             ephem = [e if isinstance(e, Ephemeris) else Ephemeris(**e) for e in star.ephemerides]
         else:
             ephem = find_ephemerides(
-                [lc for _, _, lc in segments], max_planets=star.max_planets, **dict(hunt_kwargs or {})
+                [lc for _, _, lc in segments],
+                max_planets=star.max_planets,
+                **dict(hunt_kwargs or {}),
             )
         ephem_report[star.name] = [e.__dict__ for e in ephem]
         n_star = 0
         for j, (t, f, _lc) in enumerate(segments):
             starts = window_starts(t.size, length, step=step)
             if starts.size == 0:
-                log.info("%s segment %d has %d cadences < %d: no window", star.name, j, t.size, length)
+                log.info(
+                    "%s segment %d has %d cadences < %d: no window", star.name, j, t.size, length
+                )
                 continue
-            fm, _ = mask_transits(t, f, ephem, rng=_rng(seed, 1, _tag(star.name), j), factor=mask_factor)
+            fm, _ = mask_transits(
+                t, f, ephem, rng=_rng(seed, 1, _tag(star.name), j), factor=mask_factor
+            )
             cadence_min = float(np.median(np.diff(t)) * 1440.0)
             for k, st in enumerate(starts):
                 tw, fw = t[st : st + length], fm[st : st + length]
                 sigma = robust_scatter(fw)
                 base = {
-                    "star": star.name, "group": star.name, "segment": j, "start": int(st),
-                    "cadence_min": cadence_min, "noise_kind": "real", "sigma": sigma,
+                    "star": star.name,
+                    "group": star.name,
+                    "segment": j,
+                    "start": int(st),
+                    "cadence_min": cadence_min,
+                    "noise_kind": "real",
+                    "sigma": sigma,
                 }
-                n_neg = int(injections_per_window if negatives_per_window is None else negatives_per_window)
+                n_neg = int(
+                    injections_per_window if negatives_per_window is None else negatives_per_window
+                )
                 for r in range(max(1, n_neg)):
                     # copies balance the injected ones, so a star's noise texture says nothing
                     # about the label: the window, then time-reversed, then circularly rolled
-                    neg = fw if r == 0 else fw[::-1] if r == 1 else np.roll(
-                        fw, int(_rng(seed, 4, _tag(star.name), j, k, r).integers(1, length)))
+                    neg = (
+                        fw
+                        if r == 0
+                        else fw[::-1]
+                        if r == 1
+                        else np.roll(
+                            fw, int(_rng(seed, 4, _tag(star.name), j, k, r).integers(1, length))
+                        )
+                    )
                     add(neg, 0, {**base, "kind": "real_noise", "copy": r})
                 for r in range(int(injections_per_window)):
                     rng = _rng(seed, 2, _tag(star.name), j, k, r)
                     params = draw_transit(rng, t_start=tw[0], t_end=tw[-1], ranges=transit_ranges)
                     fi, model = inject_transit(tw, fw, params)
-                    add(fi, 1, {**base, "kind": "real_injected", **_transit_row(tw, model, params, sigma)})
+                    add(
+                        fi,
+                        1,
+                        {**base, "kind": "real_injected", **_transit_row(tw, model, params, sigma)},
+                    )
                 if include_real_transits and ephem:
                     inside = in_transit(tw, ephem, factor=1.0)
                     if inside.sum() >= 2:
                         raw = f[st : st + length]
                         depth = float(np.median(raw[~inside]) - np.median(raw[inside]))
                         sig_raw = robust_scatter(raw)
-                        add(raw, 1, {
-                            **base, "kind": "real_transit", "sigma": sig_raw,
-                            "depth": depth, "n_in_transit": int(inside.sum()),
-                            "snr": transit_snr(depth, sig_raw, int(inside.sum())),
-                        })
+                        add(
+                            raw,
+                            1,
+                            {
+                                **base,
+                                "kind": "real_transit",
+                                "sigma": sig_raw,
+                                "depth": depth,
+                                "n_in_transit": int(inside.sum()),
+                                "snr": transit_snr(depth, sig_raw, int(inside.sum())),
+                            },
+                        )
                 n_star += 1
         if n_star == 0:
             raise InputError(
@@ -484,14 +526,23 @@ def build_training_set(
         tw, fw, p = synthetic_window(length, rng=rng)
         sigma = robust_scatter(fw)
         base = {
-            "star": "synthetic", "group": f"synthetic-{i % n_groups}", "segment": -1,
-            "start": -1, "cadence_min": p["cadence_min"], "noise_kind": p["kind"],
-            "sigma": sigma, "generator_seed": i,
+            "star": "synthetic",
+            "group": f"synthetic-{i % n_groups}",
+            "segment": -1,
+            "start": -1,
+            "cadence_min": p["cadence_min"],
+            "noise_kind": p["kind"],
+            "sigma": sigma,
+            "generator_seed": i,
         }
         if i % 2 == 1:
             params = draw_transit(rng, t_start=tw[0], t_end=tw[-1], ranges=transit_ranges)
             fi, model = inject_transit(tw, fw, params)
-            add(fi, 1, {**base, "kind": "synthetic_injected", **_transit_row(tw, model, params, sigma)})
+            add(
+                fi,
+                1,
+                {**base, "kind": "synthetic_injected", **_transit_row(tw, model, params, sigma)},
+            )
         else:
             add(fw, 0, {**base, "kind": "synthetic_noise"})
 
@@ -510,7 +561,9 @@ def build_training_set(
         "seed": int(seed),
         "stars": names,
         "injections_per_window": int(injections_per_window),
-        "negatives_per_window": int(injections_per_window if negatives_per_window is None else negatives_per_window),
+        "negatives_per_window": int(
+            injections_per_window if negatives_per_window is None else negatives_per_window
+        ),
         "n_synthetic": int(n_synthetic),
         "synthetic_groups": n_groups,
         "transit_ranges": {**TRANSIT_RANGES, **dict(transit_ranges or {})},
@@ -554,7 +607,9 @@ def _relative_rows(X: np.ndarray, flux_unit: str) -> tuple[np.ndarray, str]:
         return X / 1e6, flux_unit
     med = np.median(X, axis=1, keepdims=True)
     if np.any(med <= 0):
-        raise InputError("a window has median flux <= 0: it is not relative flux around 1; pass flux_unit='ppm'")
+        raise InputError(
+            "a window has median flux <= 0: it is not relative flux around 1; pass flux_unit='ppm'"
+        )
     return X / med - 1.0, flux_unit
 
 
@@ -630,16 +685,39 @@ def snr_definitions(
     X = np.asarray(X, dtype=float)
     meta = meta.reset_index(drop=True)
     if X.ndim != 2 or len(meta) != X.shape[0]:
-        raise InputError(f"expected X of shape (len(meta)={len(meta)}, length), got {X.shape}; pass the set's own metadata")
-    need = {"kind", "cadence_min", "period_d", "epoch_offset_d", "duration_h", "depth", "n_in_transit"}
+        raise InputError(
+            f"expected X of shape (len(meta)={len(meta)}, length), got {X.shape}; pass the set's own metadata"
+        )
+    need = {
+        "kind",
+        "cadence_min",
+        "period_d",
+        "epoch_offset_d",
+        "duration_h",
+        "depth",
+        "n_in_transit",
+    }
     missing = need - set(meta.columns)
     if missing:
-        raise InputError(f"the metadata lacks {sorted(missing)}; pass the .meta.csv that build_training_set wrote")
+        raise InputError(
+            f"the metadata lacks {sorted(missing)}; pass the .meta.csv that build_training_set wrote"
+        )
     R, _ = _relative_rows(X, flux_unit)
-    cols = ["snr", "snr_std", "snr_timescale", "sigma_white", "sigma_std", "sigma_duration", "beta", "n_masked"]
+    cols = [
+        "snr",
+        "snr_std",
+        "snr_timescale",
+        "sigma_white",
+        "sigma_std",
+        "sigma_duration",
+        "beta",
+        "n_masked",
+    ]
     out = pd.DataFrame(np.nan, index=meta.index, columns=cols)
     kind = meta["kind"].astype(str)
-    rows = np.flatnonzero(kind.str.endswith("injected").to_numpy() & meta["period_d"].notna().to_numpy())
+    rows = np.flatnonzero(
+        kind.str.endswith("injected").to_numpy() & meta["period_d"].notna().to_numpy()
+    )
     partners: dict[tuple, int] = {}
     if {"star", "segment", "start", "copy"} <= set(meta.columns):
         neg = meta[(kind == "real_noise") & (meta["copy"] == 0)]
@@ -652,7 +730,10 @@ def snr_definitions(
             partner = None if j is None else R[j]
         mask = _injected_mask(R[i], partner, row)
         s = transit_snr_definitions(
-            R[i], mask, depth=float(row.depth), duration=float(row.duration_h) * 60.0 / float(row.cadence_min),
+            R[i],
+            mask,
+            depth=float(row.depth),
+            duration=float(row.duration_h) * 60.0 / float(row.cadence_min),
             n_in_transit=int(row.n_in_transit),
         )
         out.iloc[i] = [s[c] for c in cols[:-1]] + [float(mask.sum())]

@@ -57,10 +57,15 @@ def run(
     from .classifier import evaluate, train
     from .dataset import build_training_set
 
-    data_dir = Path(conf.cache_dir) / "k2" / f"demo-seed{seed}-syn{n_synthetic}-inj{injections_per_window}"
+    data_dir = (
+        Path(conf.cache_dir) / "k2" / f"demo-seed{seed}-syn{n_synthetic}-inj{injections_per_window}"
+    )
     ts = build_training_set(
-        data_dir, stars=stars, n_synthetic=n_synthetic,
-        injections_per_window=injections_per_window, seed=seed,
+        data_dir,
+        stars=stars,
+        n_synthetic=n_synthetic,
+        injections_per_window=injections_per_window,
+        seed=seed,
     )
     comp = ts.summary["composition"]
     out.write(
@@ -87,6 +92,8 @@ def run(
             f"{r['fraction_above_threshold']:.0%} above threshold (min p {r['min_probability']:.3f})\n"
         )
     out.write(f"evaluation run: {ev.path}\n")
-    model_run = train(ts.path, runs_dir=runs_dir, name="demo-train", epochs=epochs, seed=seed, fast=fast)
+    model_run = train(
+        ts.path, runs_dir=runs_dir, name="demo-train", epochs=epochs, seed=seed, fast=fast
+    )
     out.write(f"model run: {model_run.path}\n")
     return {"dataset": ts.path, "evaluation": ev, "model": model_run, "metrics": k2}

@@ -64,24 +64,30 @@ REFINE_DURATIONS: tuple[int, ...] = (2, 3, 4, 6, 9, 13, 19, 27)
 
 #: Names of the scalar features (columns of ``fold_features(...)["scalars"]``).
 SCALAR_NAMES: tuple[str, ...] = (
-    "log1p_fold_snr",  # folded box SNR of the best period
-    "log1p_sde",  # signal detection efficiency of the winning pass's periodogram
-    "log1p_single_snr",  # strongest single box event (same duration), in scatter units
-    "log_n_transits",  # transits of the best period inside the window
-    "log_duration",  # log10 duration (cadences)
-    "log_period_over_length",  # log10 period / window length
-    "odd_even",  # odd-minus-even depth difference in units of its error
-) + tuple(
-    f"{stat}_{chan}_{d}"
-    for chan in ("long", "short")
-    for d in (1, 2, 4, 8, 16, 32, 64, 128, 256)
-    for stat in ("log_red", "single_red")
-) + WHITENED_NAMES  # the whitened matched-filter search (spacekit.skopes.k2.whiten)
+    (
+        "log1p_fold_snr",  # folded box SNR of the best period
+        "log1p_sde",  # signal detection efficiency of the winning pass's periodogram
+        "log1p_single_snr",  # strongest single box event (same duration), in scatter units
+        "log_n_transits",  # transits of the best period inside the window
+        "log_duration",  # log10 duration (cadences)
+        "log_period_over_length",  # log10 period / window length
+        "odd_even",  # odd-minus-even depth difference in units of its error
+    )
+    + tuple(
+        f"{stat}_{chan}_{d}"
+        for chan in ("long", "short")
+        for d in (1, 2, 4, 8, 16, 32, 64, 128, 256)
+        for stat in ("log_red", "single_red")
+    )
+    + WHITENED_NAMES
+)  # the whitened matched-filter search (spacekit.skopes.k2.whiten)
 #: Box widths (cadences) of the noise profile (see :func:`noise_profile`).
 PROFILE_WIDTHS: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
 
-def fold_view(series: np.ndarray, period: float, epoch: float, *, n_bins: int, half_width: float = 0.5) -> np.ndarray:
+def fold_view(
+    series: np.ndarray, period: float, epoch: float, *, n_bins: int, half_width: float = 0.5
+) -> np.ndarray:
     """Fold one series (cadence units) and bin it around the transit.
 
     Parameters
@@ -184,7 +190,9 @@ def _top_peaks(power: np.ndarray, periods: np.ndarray, k: int, exclude: float = 
 def _bls(t: np.ndarray, y: np.ndarray, periods: np.ndarray, durations: np.ndarray):
     from astropy.timeseries import BoxLeastSquares
 
-    res = BoxLeastSquares(t, y).power(periods, durations, method="fast", objective="likelihood", oversample=2)
+    res = BoxLeastSquares(t, y).power(
+        periods, durations, method="fast", objective="likelihood", oversample=2
+    )
     power = np.where(np.asarray(res.depth) > 0, np.asarray(res.power), 0.0)
     return res, power
 
@@ -209,7 +217,9 @@ def _search_one(z: np.ndarray) -> tuple[float, float, float, float, float, int]:
         sd = float(power.std())
         mean = float(power.mean())
         k = int(np.argmax(power))
-        cand = [(float(power[k]), float(periods[k]), float(res.transit_time[k]), float(res.duration[k]))]
+        cand = [
+            (float(power[k]), float(periods[k]), float(res.transit_time[k]), float(res.duration[k]))
+        ]
         if channel == 2:  # short durations: refine the coarse peaks
             step = np.log(length / pmin) / max(n_periods - 1, 1)
             fine_d = np.asarray([d for d in REFINE_DURATIONS if d < pmin], dtype=float)
@@ -221,7 +231,14 @@ def _search_one(z: np.ndarray) -> tuple[float, float, float, float, float, int]:
                     continue
                 r2, pw2 = _bls(t, y, fine, fine_d)
                 m = int(np.argmax(pw2))
-                cand.append((float(pw2[m]), float(fine[m]), float(r2.transit_time[m]), float(r2.duration[m])))
+                cand.append(
+                    (
+                        float(pw2[m]),
+                        float(fine[m]),
+                        float(r2.transit_time[m]),
+                        float(r2.duration[m]),
+                    )
+                )
         pk, period, epoch, duration = max(cand)
         snr = float(np.sqrt(max(2.0 * pk, 0.0)))
         sde = (pk - mean) / sd if sd > 0 else 0.0
@@ -282,7 +299,9 @@ def fold_features(
     """
     Z = np.asarray(Z)
     if Z.ndim != 3 or Z.shape[1] < 64:
-        raise InputError(f"expected preprocessed windows (n, length >= 64, channels), got shape {Z.shape}")
+        raise InputError(
+            f"expected preprocessed windows (n, length >= 64, channels), got shape {Z.shape}"
+        )
     n, length, _ = Z.shape
     G = np.zeros((n, n_global, 1), dtype=np.float32)
     Lv = np.zeros((n, n_local, 1), dtype=np.float32)
@@ -292,7 +311,9 @@ def fold_features(
     S[:, n_box : n_box + n_prof] = np.hstack(
         [noise_profile(Z[:, :, 0]), noise_profile(Z[:, :, min(2, Z.shape[2] - 1)])]
     )
-    S[:, n_box + n_prof :] = whitened_features(Z[:, :, 0], show_progress=show_progress, workers=workers)
+    S[:, n_box + n_prof :] = whitened_features(
+        Z[:, :, 0], show_progress=show_progress, workers=workers
+    )
     out = {k: np.zeros(n) for k in ("period", "epoch", "duration", "snr")}
 
     def one(i: int) -> None:
@@ -302,7 +323,9 @@ def fold_features(
         snr, sde, period, epoch, duration, channel = _search_one(z)
         y = z[:, min(channel, z.shape[1] - 1)].astype(float)
         G[i, :, 0] = fold_view(y, period, epoch, n_bins=n_global)
-        Lv[i, :, 0] = fold_view(y, period, epoch, n_bins=n_local, half_width=min(0.5, 2.5 * duration / period))
+        Lv[i, :, 0] = fold_view(
+            y, period, epoch, n_bins=n_local, half_width=min(0.5, 2.5 * duration / period)
+        )
         n_tr = np.floor((length - 1 - epoch) / period) - np.ceil(-epoch / period) + 1
         S[i, :n_box] = (
             np.log1p(snr),
@@ -313,7 +336,12 @@ def fold_features(
             np.log10(period / length),
             _odd_even(y, period, epoch, duration) / 5.0,
         )
-        out["period"][i], out["epoch"][i], out["duration"][i], out["snr"][i] = period, epoch, duration, snr
+        out["period"][i], out["epoch"][i], out["duration"][i], out["snr"][i] = (
+            period,
+            epoch,
+            duration,
+            snr,
+        )
 
     for_each_window(one, n, workers=workers, desc="k2 box search", show_progress=show_progress)
     return {"global": G, "local": Lv, "scalars": S, **out}

@@ -101,7 +101,9 @@ class TransitParams:
         return asdict(self)
 
 
-def _geometry(period: float, duration: float, depth: float, impact: float) -> tuple[float, float, float]:
+def _geometry(
+    period: float, duration: float, depth: float, impact: float
+) -> tuple[float, float, float]:
     """Rp/R*, a/R* and inclination (deg) giving total duration ``duration`` for a circular orbit."""
     k = float(np.sqrt(depth))
     b = float(impact)
@@ -258,8 +260,13 @@ def draw_transit(
     margin = min(duration / 2, span / 4)
     first = t_start + margin + rng.uniform(0, max(min(period, span - 2 * margin), 1e-9))
     return TransitParams(
-        period=period, epoch=float(first), duration=float(duration), depth=depth,
-        impact=impact, u1=float(u1), u2=float(u2),
+        period=period,
+        epoch=float(first),
+        duration=float(duration),
+        depth=depth,
+        impact=impact,
+        u1=float(u1),
+        u2=float(u2),
     )
 
 

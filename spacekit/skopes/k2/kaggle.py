@@ -196,7 +196,8 @@ def read_flux_table_with_meta(
         shown = bad[:5]
         hint = (
             "; it looks like 0/1 labels: write LABEL + 1 (1 none, 2 planet)"
-            if set(pd.unique(labels)) <= {0, 1} else ""
+            if set(pd.unique(labels)) <= {0, 1}
+            else ""
         )
         raise FormatError(f"{path}: LABEL must be 2 (planet) or 1 (none), found {shown}{hint}")
     try:

@@ -75,7 +75,9 @@ def build_transit_cnn(
     inp = keras.Input(shape=shape, name="series")
     x = inp
     for i, f in enumerate(filters):
-        x = layers.Conv1D(int(f), int(kernel_size), padding="same", use_bias=False, name=f"conv{i}")(x)
+        x = layers.Conv1D(
+            int(f), int(kernel_size), padding="same", use_bias=False, name=f"conv{i}"
+        )(x)
         x = layers.BatchNormalization(name=f"bn{i}")(x)
         x = layers.Activation("relu", name=f"relu{i}")(x)
         x = layers.MaxPooling1D(2, name=f"pool{i}")(x)
@@ -140,7 +142,9 @@ def build_folded_cnn(
     import keras
     from keras import layers
 
-    base = build_transit_cnn(series_shape, filters=filters, kernel_size=kernel_size, dense=dense, dropout=dropout)
+    base = build_transit_cnn(
+        series_shape, filters=filters, kernel_size=kernel_size, dense=dense, dropout=dropout
+    )
     series_in = base.input
     series_feat = base.get_layer("pooled").output
 
@@ -148,7 +152,9 @@ def build_folded_cnn(
         inp = keras.Input(shape=(int(bins), 1), name=f"{tag}_view")
         x = inp
         for i, f in enumerate(view_filters):
-            x = layers.Conv1D(int(f), 5, padding="same", activation="relu", name=f"{tag}_conv{i}")(x)
+            x = layers.Conv1D(int(f), 5, padding="same", activation="relu", name=f"{tag}_conv{i}")(
+                x
+            )
             x = layers.MaxPooling1D(2, name=f"{tag}_pool{i}")(x)
         return inp, layers.Flatten(name=f"{tag}_flat")(x)
 

@@ -182,7 +182,9 @@ def running_means(x: np.ndarray, width: int, *, valid: np.ndarray | None = None)
     if valid is not None:
         valid = np.asarray(valid, dtype=bool)
         if valid.shape != x.shape:
-            raise InputError(f"valid has shape {valid.shape} but the series {x.shape}; pass one flag per value")
+            raise InputError(
+                f"valid has shape {valid.shape} but the series {x.shape}; pass one flag per value"
+            )
         bad = np.concatenate([[0], np.cumsum(~valid)])
         m = m[(bad[d:] - bad[:-d]) == 0]
     return m
@@ -294,7 +296,9 @@ def trend_residual(
     if in_transit is not None:
         mask = np.asarray(in_transit, dtype=bool)
         if mask.shape != x.shape:
-            raise InputError(f"in_transit has shape {mask.shape} but flux {x.shape}; pass one flag per cadence")
+            raise InputError(
+                f"in_transit has shape {mask.shape} but flux {x.shape}; pass one flag per cadence"
+            )
         keep = ~mask
     if keep.sum() < 64:
         raise InputError(
@@ -352,7 +356,11 @@ def point_scatter(
 
 
 def timescale_scatter(
-    flux: np.ndarray, duration: float, *, in_transit: np.ndarray | None = None, width: int = TREND_WIDTH
+    flux: np.ndarray,
+    duration: float,
+    *,
+    in_transit: np.ndarray | None = None,
+    width: int = TREND_WIDTH,
 ) -> float:
     """Scatter of the flux averaged over a transit's duration (a CDPP-like noise level).
 
@@ -497,7 +505,9 @@ def stellar_variability(
         out = np.zeros_like(t)
         for k in range(1, n_modes + 1):
             f = k / max(lifetime * 2.0, span)
-            out += rng.normal(0, scale / k) * np.sin(2 * np.pi * f * (t - t[0]) + rng.uniform(0, 2 * np.pi))
+            out += rng.normal(0, scale / k) * np.sin(
+                2 * np.pi * f * (t - t[0]) + rng.uniform(0, 2 * np.pi)
+            )
         return out
 
     a1 = amplitude * np.clip(1.0 + drift(0.3), 0.2, None)

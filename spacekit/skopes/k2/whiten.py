@@ -117,7 +117,9 @@ def _mad_sigma(x: np.ndarray) -> float:
     return s if s > 0 else float(np.std(x)) or 1.0
 
 
-def robust_highpass(x: np.ndarray, width: int = 600, *, n_iter: int = 3, clip: float = 3.0) -> np.ndarray:
+def robust_highpass(
+    x: np.ndarray, width: int = 600, *, n_iter: int = 3, clip: float = 3.0
+) -> np.ndarray:
     """Subtract a running median of ``width`` cadences, iterated with sigma-clipping.
 
     Points more than ``clip`` robust sigmas from the current trend (transits, flares) are
@@ -203,7 +205,9 @@ def fit_ar(
     x = _check_series(x)
     order = int(order)
     if order < 1 or order >= x.size // 4:
-        raise InputError(f"expected 1 <= order < {x.size // 4} (a quarter of the series), got {order}")
+        raise InputError(
+            f"expected 1 <= order < {x.size // 4} (a quarter of the series), got {order}"
+        )
     keep = np.ones(x.size, dtype=bool) if mask is None else ~np.asarray(mask, dtype=bool)
     if keep.sum() < 4 * order:
         keep = np.ones(x.size, dtype=bool)
@@ -277,7 +281,9 @@ def box_energy(duration: int, phi: np.ndarray, s2: float) -> float:
 def _bls_power(t: np.ndarray, y: np.ndarray, periods: np.ndarray, duration: float):
     from astropy.timeseries import BoxLeastSquares
 
-    res = BoxLeastSquares(t, y).power(periods, duration, method="fast", objective="likelihood", oversample=4)
+    res = BoxLeastSquares(t, y).power(
+        periods, duration, method="fast", objective="likelihood", oversample=4
+    )
     power = np.where(np.asarray(res.depth) > 0, np.asarray(res.power), 0.0)
     return power, np.asarray(res.transit_time)
 
@@ -305,14 +311,18 @@ def _flare_mask(r: np.ndarray, clip: float) -> np.ndarray:
     return binary_dilation(m, iterations=FLARE_DILATION)
 
 
-def _candidate_mask(length: int, period: float, epoch: float, duration: float, factor: float = 1.5) -> np.ndarray:
+def _candidate_mask(
+    length: int, period: float, epoch: float, duration: float, factor: float = 1.5
+) -> np.ndarray:
     """Points within ``factor`` x half a duration of the candidate's mid-transits."""
     t = np.arange(length, dtype=float)
     phase = (t - epoch + 0.5 * period) % period - 0.5 * period
     return np.abs(phase) < 0.5 * factor * max(duration, 1.0)
 
 
-def _search(r: np.ndarray, phi: np.ndarray, s2: float, durs: list[int], n_periods: int) -> dict[str, Any]:
+def _search(
+    r: np.ndarray, phi: np.ndarray, s2: float, durs: list[int], n_periods: int
+) -> dict[str, Any]:
     """One whitened search of ``r`` under the AR model ``(phi, s2)``."""
     length = r.size
     xf = _double_whiten(r, phi, s2)
@@ -380,8 +390,15 @@ def _search(r: np.ndarray, phi: np.ndarray, s2: float, durs: list[int], n_period
     others = env[~harmonic]
     second = float(others.max() / snr_best) if others.size and snr_best > 0 else 0.0
     return {
-        "snr": snr_best, "period": period, "epoch": epoch, "duration": duration, "sde": sde,
-        "second_ratio": second, "periods": grid, "snr_periodogram": env, "filtered": xf,
+        "snr": snr_best,
+        "period": period,
+        "epoch": epoch,
+        "duration": duration,
+        "sde": sde,
+        "second_ratio": second,
+        "periods": grid,
+        "snr_periodogram": env,
+        "filtered": xf,
     }
 
 
@@ -438,7 +455,9 @@ def whitened_box_search(
     length = x.size
     durs = [int(d) for d in durations if int(d) <= length // 5]
     if not durs:
-        raise InputError(f"no trial duration fits a series of {length} cadences; pass shorter durations")
+        raise InputError(
+            f"no trial duration fits a series of {length} cadences; pass shorter durations"
+        )
     r = robust_highpass(x, 3 * max(durs)) if highpass else x - np.median(x)
     r = r / _mad_sigma(r)
     flared = np.zeros(length, dtype=bool)
@@ -498,7 +517,9 @@ def whitened_snr_at(
     True
     """
     x = _check_series(x)
-    if not (np.isfinite([period, epoch, duration]).all() and float(period) > 0 and float(duration) >= 0):
+    if not (
+        np.isfinite([period, epoch, duration]).all() and float(period) > 0 and float(duration) >= 0
+    ):
         raise InputError(
             f"expected a finite period > 0, epoch and duration >= 0 (in cadences), got "
             f"period={period}, epoch={epoch}, duration={duration}"
@@ -512,7 +533,11 @@ def whitened_snr_at(
         return 0.0
     r = robust_highpass(x, int(highpass_width))
     r = r / _mad_sigma(r)
-    flared = _flare_mask(r, float(flare_clip)) if flare_clip is not None else np.zeros(length, dtype=bool)
+    flared = (
+        _flare_mask(r, float(flare_clip))
+        if flare_clip is not None
+        else np.zeros(length, dtype=bool)
+    )
     r = np.where(flared, 0.0, r)
     phi, s2 = fit_ar(r, min(int(order), length // 4 - 1), mask=(np.abs(phase) < 0.75 * d) | flared)
     ab = ar_whiten(box, phi)
@@ -606,8 +631,13 @@ def event_statistics(
     pink = depth / np.sqrt(s_w**2 / n_in + s_r2 / max(n_ev, 1))
     beta = s_d * np.sqrt(d) / s_w if s_w > 0 else 1.0
     return {
-        "n_events": n_ev, "event_chi2": chi2, "dominance": dominance, "min_over_mean": min_over_mean,
-        "single": single, "pink_snr": float(pink), "beta": float(beta),
+        "n_events": n_ev,
+        "event_chi2": chi2,
+        "dominance": dominance,
+        "min_over_mean": min_over_mean,
+        "single": single,
+        "pink_snr": float(pink),
+        "beta": float(beta),
     }
 
 
@@ -658,7 +688,9 @@ def whitened_features(
         if not np.any(x) or not np.isfinite(x).all():
             return
         r = whitened_box_search(x, durations=durations, order=order, n_periods=n_periods)
-        st = event_statistics(r["residual"], r["filtered"], r["period"], r["epoch"], r["duration"], r["phi"], r["s2"])
+        st = event_statistics(
+            r["residual"], r["filtered"], r["period"], r["epoch"], r["duration"], r["phi"], r["s2"]
+        )
         F[i] = (
             np.log1p(r["snr"]),
             np.log1p(max(r["sde"], 0.0)),
@@ -680,7 +712,9 @@ def whitened_features(
     return F
 
 
-def for_each_window(fn, n: int, *, workers: int = 1, desc: str = "", show_progress: bool | None = False) -> None:
+def for_each_window(
+    fn, n: int, *, workers: int = 1, desc: str = "", show_progress: bool | None = False
+) -> None:
     """Call ``fn(i)`` for ``i`` in ``range(n)``, in ``workers`` threads, with a progress bar.
 
     The searches spend most of their time in numpy and astropy code that releases Python's

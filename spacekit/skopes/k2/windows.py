@@ -76,9 +76,7 @@ def window_starts(n: int, length: int, *, step: int | None = None) -> np.ndarray
     return np.arange(0, n - length + 1, step, dtype=int)
 
 
-def cut_windows(
-    flux: np.ndarray, length: int = 3197, *, step: int | None = None
-) -> np.ndarray:
+def cut_windows(flux: np.ndarray, length: int = 3197, *, step: int | None = None) -> np.ndarray:
     """Cut a 1-D series into windows of ``length`` consecutive cadences.
 
     Parameters

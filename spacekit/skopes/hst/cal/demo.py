@@ -40,10 +40,24 @@ def write_cv_report(cv: dict, runs_dir: str | os.PathLike, *, name: str = "cv"):
     from .pipeline import _evaluation_json, _figures, _save_figures
 
     s = cv["settings"]
-    run = Run.create("hst_cal", name, runs_dir=runs_dir, parameters={k: v for k, v in s.items() if k != "data_sha256"},
-                     seed=s["seed"], data_sha256=s["data_sha256"])
-    run.write_metrics({"mean": cv["mean"], "worst": cv["worst"], "worst_fold": cv["worst_fold"],
-                       "folds": cv["folds"], "by_time": cv["by_time"], "settings": s})
+    run = Run.create(
+        "hst_cal",
+        name,
+        runs_dir=runs_dir,
+        parameters={k: v for k, v in s.items() if k != "data_sha256"},
+        seed=s["seed"],
+        data_sha256=s["data_sha256"],
+    )
+    run.write_metrics(
+        {
+            "mean": cv["mean"],
+            "worst": cv["worst"],
+            "worst_fold": cv["worst_fold"],
+            "folds": cv["folds"],
+            "by_time": cv["by_time"],
+            "settings": s,
+        }
+    )
     run.write_predictions(cv["oof"])
     run.write_json("evaluation.json", _evaluation_json(cv["oof_arrays"], cv["table"]))
     _save_figures(run, _figures(cv["oof_arrays"], cv["table"], "grouped k-fold"))
@@ -58,7 +72,9 @@ def run(runs_dir: str | os.PathLike, out: TextIO) -> None:
     mmf_dir = table.parent / "MemModelFeatures"
     trained = train(table, runs_dir, seed=0, name="demo")
     m = trained.metrics
-    out.write(f"trained in {m['train_seconds']} s on {m['n_rows']} jobs ({m['n_groups']} distinct inputs): {trained.path}\n")
+    out.write(
+        f"trained in {m['train_seconds']} s on {m['n_rows']} jobs ({m['n_groups']} distinct inputs): {trained.path}\n"
+    )
     for t, sel in m["selection"].items():
         out.write(f"  {t:9s} kept {sel['kept']:5s} - {sel['reason']}\n")
     predictor = load_predictor(trained.model_dir)
@@ -66,18 +82,30 @@ def run(runs_dir: str | os.PathLike, out: TextIO) -> None:
     cv = cross_validate(table, n_splits=5, n_repeats=3, seed=0)
     report = write_cv_report(cv, runs_dir)
     out.write(f"repeated grouped 5-fold x 3 (mean / worst fold): {report.path}\n")
-    for k in ("bin_accuracy", "under_bin_rate", "over_bin_rate", "mean_extra_gb", "memory_rmse_gb",
-              "memory_r2", "wallclock_mdape", "wallclock_under_rate"):
+    for k in (
+        "bin_accuracy",
+        "under_bin_rate",
+        "over_bin_rate",
+        "mean_extra_gb",
+        "memory_rmse_gb",
+        "memory_r2",
+        "wallclock_mdape",
+        "wallclock_under_rate",
+    ):
         out.write(f"  {k:22s} {cv['mean'][k]:8.4f} / {cv['worst'][k]:8.4f}\n")
     files = sorted(Path(mmf_dir).glob("*_MemModelFeatures.txt"))
     if not files:
         out.write(f"no MemModelFeatures files in {mmf_dir}\n")
         return
-    out.write(f"{'ipst':10s} {'memBin':>6s} {'argmax':>6s} {'memVal GB':>9s} {'upper GB':>8s} {'wall s':>8s} {'clockTime':>9s}\n")
+    out.write(
+        f"{'ipst':10s} {'memBin':>6s} {'argmax':>6s} {'memVal GB':>9s} {'upper GB':>8s} {'wall s':>8s} {'clockTime':>9s}\n"
+    )
     rows = []
     for f in files:
         r = predictor.predict(f.name[:9], f)
         rows.append(r)
-        out.write(f"{r['ipst']:10s} {r['memBin']:6d} {r['memBinArgmax']:6d} {r['memVal']:9.2f} "
-                  f"{r['memUpper']:8.2f} {r['clockTimePred']:8.0f} {r['clockTime']:9d}\n")
+        out.write(
+            f"{r['ipst']:10s} {r['memBin']:6d} {r['memBinArgmax']:6d} {r['memVal']:9.2f} "
+            f"{r['memUpper']:8.2f} {r['clockTimePred']:8.0f} {r['clockTime']:9d}\n"
+        )
     trained.write_json("memmodelfeatures_predictions.json", rows)

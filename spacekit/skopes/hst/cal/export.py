@@ -90,7 +90,9 @@ class DenseNetwork:
             if k.ndim != 2 or k.shape[1] != b.shape[0]:
                 raise InputError(f"dense layer: kernel {k.shape} does not match bias {b.shape}")
             if act not in _ACTIVATIONS:
-                raise InputError(f"activation {act!r} is not supported; expected one of {_ACTIVATIONS}")
+                raise InputError(
+                    f"activation {act!r} is not supported; expected one of {_ACTIVATIONS}"
+                )
             self.layers.append((k, b, act))
 
     @property
@@ -122,7 +124,9 @@ class DenseNetwork:
             raise InputError("the Keras model has no Dense layer to export")
         return cls(weights)
 
-    def predict(self, X: Any, *, chunk_size: int = 4096, n_threads: int | None = None) -> np.ndarray:
+    def predict(
+        self, X: Any, *, chunk_size: int = 4096, n_threads: int | None = None
+    ) -> np.ndarray:
         """Outputs of the network for rows of ``X`` (float32, shape (n, n_outputs)).
 
         Rows are evaluated in chunks of ``chunk_size`` (cache-sized buffers reused from chunk
@@ -242,9 +246,13 @@ class _Plan:
     def buffers(self, rows: int) -> dict:
         x = np.empty((rows, self.n_inputs + 1), dtype=np.float32)
         x[:, -1] = 1.0
-        hidden = [[np.empty((rows, K.shape[1]), dtype=np.float32) for K, _, _, last in la if not last]
-                  for la in self.rest]
-        fused = None if self.fused is None else np.empty((rows, self.fused.shape[1]), dtype=np.float32)
+        hidden = [
+            [np.empty((rows, K.shape[1]), dtype=np.float32) for K, _, _, last in la if not last]
+            for la in self.rest
+        ]
+        fused = (
+            None if self.fused is None else np.empty((rows, self.fused.shape[1]), dtype=np.float32)
+        )
         return {"x": x, "hidden": hidden, "fused": fused}
 
     def run(self, X: np.ndarray, start: int, stop: int, bufs: dict, outs: list[np.ndarray]) -> None:
@@ -388,8 +396,21 @@ class TreeEnsemble:
 
     kind = "trees"
 
-    def __init__(self, *, feature, threshold, left, right, missing_left, value, roots, baseline,
-                 link: str = "identity", classes=None, depth: int = 1):
+    def __init__(
+        self,
+        *,
+        feature,
+        threshold,
+        left,
+        right,
+        missing_left,
+        value,
+        roots,
+        baseline,
+        link: str = "identity",
+        classes=None,
+        depth: int = 1,
+    ):
         self.feature = np.asarray(feature, dtype=np.intp)
         self.threshold = np.asarray(threshold, dtype=np.float64)
         self.left = np.asarray(left, dtype=np.intp)
@@ -416,7 +437,11 @@ class TreeEnsemble:
             raise InputError(
                 f"expected a fitted HistGradientBoostingRegressor/Classifier, got {type(est).__name__}"
             )
-        if getattr(est, "_preprocessor", None) is not None or getattr(est, "is_categorical_", None) is not None and np.any(est.is_categorical_):
+        if (
+            getattr(est, "_preprocessor", None) is not None
+            or getattr(est, "is_categorical_", None) is not None
+            and np.any(est.is_categorical_)
+        ):
             raise InputError("tree export supports numeric features only (no categorical_features)")
         feats, thr, left, right, mleft, vals, roots = [], [], [], [], [], [], []
         offset, depth = 0, 1
@@ -441,14 +466,25 @@ class TreeEnsemble:
                 link = "softmax" if len(predictors[0]) > 1 else "sigmoid"
             else:
                 name = getattr(est, "loss", "squared_error")
-                link = {"squared_error": "identity", "absolute_error": "identity",
-                        "quantile": "identity", "poisson": "exp", "gamma": "exp"}.get(name, "identity")
+                link = {
+                    "squared_error": "identity",
+                    "absolute_error": "identity",
+                    "quantile": "identity",
+                    "poisson": "exp",
+                    "gamma": "exp",
+                }.get(name, "identity")
         return cls(
-            feature=np.concatenate(feats), threshold=np.concatenate(thr),
-            left=np.concatenate(left), right=np.concatenate(right),
-            missing_left=np.concatenate(mleft), value=np.concatenate(vals),
-            roots=np.array(roots), baseline=np.asarray(est._baseline_prediction).reshape(-1),
-            link=link, classes=getattr(est, "classes_", None), depth=depth,
+            feature=np.concatenate(feats),
+            threshold=np.concatenate(thr),
+            left=np.concatenate(left),
+            right=np.concatenate(right),
+            missing_left=np.concatenate(mleft),
+            value=np.concatenate(vals),
+            roots=np.array(roots),
+            baseline=np.asarray(est._baseline_prediction).reshape(-1),
+            link=link,
+            classes=getattr(est, "classes_", None),
+            depth=depth,
         )
 
     def _bitvector_tables(self):
@@ -490,10 +526,17 @@ class TreeEnsemble:
                     count += 1
                 else:
                     leaf_start[node] = count
-                    stack += [(int(self.right[node]), False), (node, True), (int(self.left[node]), False)]
+                    stack += [
+                        (int(self.right[node]), False),
+                        (node, True),
+                        (int(self.left[node]), False),
+                    ]
             counts.append(count)
         width = max(counts)
-        dtype = next((d for d in (np.uint8, np.uint16, np.uint32, np.uint64) if width <= np.iinfo(d).bits), None)
+        dtype = next(
+            (d for d in (np.uint8, np.uint16, np.uint32, np.uint64) if width <= np.iinfo(d).bits),
+            None,
+        )
         if dtype is None:
             self._tables = False
             return None
@@ -501,7 +544,9 @@ class TreeEnsemble:
         values[leaf_tree, leaf_pos] = self.value[leaf_node]
         internal = np.flatnonzero((tree_of >= 0) & (self.left != np.arange(self.left.size)))
         one = np.uint64(1)
-        span = (leaf_stop[internal] - leaf_start[internal]).astype(np.uint64)  # < 64: never all leaves
+        span = (leaf_stop[internal] - leaf_start[internal]).astype(
+            np.uint64
+        )  # < 64: never all leaves
         left_bits = (one << span) - one
         masks = (~(left_bits << leaf_start[internal].astype(np.uint64))).astype(dtype)
         full = np.iinfo(dtype).max
@@ -604,10 +649,14 @@ class TreeEnsemble:
 
     def to_arrays(self) -> tuple[dict[str, np.ndarray], dict]:
         arrays = {
-            "feature": self.feature.astype(np.int32), "threshold": self.threshold,
-            "left": self.left.astype(np.int32), "right": self.right.astype(np.int32),
-            "missing_left": self.missing_left, "value": self.value,
-            "roots": self.roots.astype(np.int32), "baseline": self.baseline,
+            "feature": self.feature.astype(np.int32),
+            "threshold": self.threshold,
+            "left": self.left.astype(np.int32),
+            "right": self.right.astype(np.int32),
+            "missing_left": self.missing_left,
+            "value": self.value,
+            "roots": self.roots.astype(np.int32),
+            "baseline": self.baseline,
         }
         if self.classes is not None:
             arrays["classes"] = np.asarray(self.classes).astype(np.int64)
@@ -616,10 +665,17 @@ class TreeEnsemble:
     @classmethod
     def from_arrays(cls, arrays: dict, spec: dict) -> TreeEnsemble:
         return cls(
-            feature=arrays["feature"], threshold=arrays["threshold"], left=arrays["left"],
-            right=arrays["right"], missing_left=arrays["missing_left"], value=arrays["value"],
-            roots=arrays["roots"], baseline=arrays["baseline"], link=spec["link"],
-            classes=arrays.get("classes"), depth=spec["depth"],
+            feature=arrays["feature"],
+            threshold=arrays["threshold"],
+            left=arrays["left"],
+            right=arrays["right"],
+            missing_left=arrays["missing_left"],
+            value=arrays["value"],
+            roots=arrays["roots"],
+            baseline=arrays["baseline"],
+            link=spec["link"],
+            classes=arrays.get("classes"),
+            depth=spec["depth"],
         )
 
 
@@ -644,8 +700,17 @@ def pairwise_basis(Z: Any) -> np.ndarray:
     Z = np.asarray(Z, dtype=np.float64)
     if Z.ndim != 2 or Z.shape[1] != 9:
         raise InputError(f"expected standardised features of shape (n, 9), got {Z.shape}")
-    base = [Z[:, 0], Z[:, 1], Z[:, 2], Z[:, 3], (Z[:, 4] == 1) * 1.0, (Z[:, 4] == 2) * 1.0,
-            Z[:, 5], Z[:, 6], Z[:, 7]] + [(Z[:, 8] == k) * 1.0 for k in (1, 2, 3)]
+    base = [
+        Z[:, 0],
+        Z[:, 1],
+        Z[:, 2],
+        Z[:, 3],
+        (Z[:, 4] == 1) * 1.0,
+        (Z[:, 4] == 2) * 1.0,
+        Z[:, 5],
+        Z[:, 6],
+        Z[:, 7],
+    ] + [(Z[:, 8] == k) * 1.0 for k in (1, 2, 3)]
     cols = list(base)
     k = len(base)
     for i in range(k):
@@ -690,10 +755,21 @@ class LinearModel:
 
     kind = "linear"
 
-    def __init__(self, *, coef, mean, scale, intercept: float, basis: str = "pairwise", link: str = "identity",
-                 log_sizes: Any = None):
+    def __init__(
+        self,
+        *,
+        coef,
+        mean,
+        scale,
+        intercept: float,
+        basis: str = "pairwise",
+        link: str = "identity",
+        log_sizes: Any = None,
+    ):
         if basis not in _BASES:
-            raise InputError(f"unknown linear-model basis {basis!r}; expected one of {sorted(_BASES)}")
+            raise InputError(
+                f"unknown linear-model basis {basis!r}; expected one of {sorted(_BASES)}"
+            )
         if link not in ("identity", "exp"):
             raise InputError(f"unknown linear-model link {link!r}; expected 'identity' or 'exp'")
         self.coef = np.asarray(coef, dtype=np.float64).reshape(-1)
@@ -707,7 +783,9 @@ class LinearModel:
         self.intercept = float(intercept)
         self.basis = basis
         self.link = link
-        self.log_sizes = None if log_sizes is None else np.asarray(log_sizes, dtype=np.float64).reshape(-1, 4)
+        self.log_sizes = (
+            None if log_sizes is None else np.asarray(log_sizes, dtype=np.float64).reshape(-1, 4)
+        )
 
     def _inputs(self, Z: Any) -> np.ndarray:
         """``Z`` with the ``log_sizes`` columns replaced by ``log(1 + x)`` of the original sizes."""
@@ -722,8 +800,16 @@ class LinearModel:
         return Z
 
     @classmethod
-    def fit(cls, Z: Any, y: Any, *, sample_weight: Any = None, alpha: float = 1.0,
-            basis: str = "pairwise", log_sizes: Any = None) -> LinearModel:
+    def fit(
+        cls,
+        Z: Any,
+        y: Any,
+        *,
+        sample_weight: Any = None,
+        alpha: float = 1.0,
+        basis: str = "pairwise",
+        log_sizes: Any = None,
+    ) -> LinearModel:
         """Weighted ridge regression (unpenalised intercept) on the standardised basis of ``Z``.
 
         Examples
@@ -734,12 +820,22 @@ class LinearModel:
         True
         """
         if basis not in _BASES:
-            raise InputError(f"unknown linear-model basis {basis!r}; expected one of {sorted(_BASES)}")
-        B = _BASES[basis](cls(coef=[], mean=[], scale=[], intercept=0.0, log_sizes=log_sizes)._inputs(Z))
+            raise InputError(
+                f"unknown linear-model basis {basis!r}; expected one of {sorted(_BASES)}"
+            )
+        B = _BASES[basis](
+            cls(coef=[], mean=[], scale=[], intercept=0.0, log_sizes=log_sizes)._inputs(Z)
+        )
         y = np.asarray(y, dtype=np.float64).reshape(-1)
-        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        w = (
+            np.ones(len(y))
+            if sample_weight is None
+            else np.asarray(sample_weight, dtype=np.float64)
+        )
         if len(y) != len(B) or len(w) != len(B):
-            raise InputError(f"linear model: {len(B)} rows of features, {len(y)} targets, {len(w)} weights")
+            raise InputError(
+                f"linear model: {len(B)} rows of features, {len(y)} targets, {len(w)} weights"
+            )
         if np.any(w < 0) or not w.sum() > 0:
             raise InputError("linear model: sample weights must be >= 0 with a positive sum")
         wn = w / w.sum()
@@ -754,25 +850,39 @@ class LinearModel:
         rhs = A.T @ (w * (y - ym))
         coef = np.linalg.solve(gram + alpha * np.eye(A.shape[1]), rhs)
         coef[sd <= 1e-12] = 0.0
-        return cls(coef=coef, mean=mean, scale=scale, intercept=ym, basis=basis, log_sizes=log_sizes)
+        return cls(
+            coef=coef, mean=mean, scale=scale, intercept=ym, basis=basis, log_sizes=log_sizes
+        )
 
     def predict(self, Z: Any) -> np.ndarray:
         """Predicted values (n,)."""
-        out = ((_BASES[self.basis](self._inputs(Z)) - self.mean) / self.scale) @ self.coef + self.intercept
+        out = (
+            (_BASES[self.basis](self._inputs(Z)) - self.mean) / self.scale
+        ) @ self.coef + self.intercept
         return np.exp(out) if self.link == "exp" else out
 
     def to_arrays(self) -> tuple[dict[str, np.ndarray], dict]:
-        arrays = {"coef": self.coef, "mean": self.mean, "scale": self.scale,
-                  "intercept": np.array([self.intercept])}
+        arrays = {
+            "coef": self.coef,
+            "mean": self.mean,
+            "scale": self.scale,
+            "intercept": np.array([self.intercept]),
+        }
         if self.log_sizes is not None:
             arrays["log_sizes"] = self.log_sizes
         return arrays, {"kind": self.kind, "basis": self.basis, "link": self.link}
 
     @classmethod
     def from_arrays(cls, arrays: dict, spec: dict) -> LinearModel:
-        return cls(coef=arrays["coef"], mean=arrays["mean"], scale=arrays["scale"],
-                   intercept=float(np.asarray(arrays["intercept"]).reshape(-1)[0]),
-                   basis=spec["basis"], link=spec["link"], log_sizes=arrays.get("log_sizes"))
+        return cls(
+            coef=arrays["coef"],
+            mean=arrays["mean"],
+            scale=arrays["scale"],
+            intercept=float(np.asarray(arrays["intercept"]).reshape(-1)[0]),
+            basis=spec["basis"],
+            link=spec["link"],
+            log_sizes=arrays.get("log_sizes"),
+        )
 
 
 class AverageModel:
@@ -810,21 +920,31 @@ class AverageModel:
             if isinstance(m, AverageModel):
                 raise InputError("AverageModel members cannot be AverageModels themselves")
         self.members = list(members)
-        w = np.ones(len(members)) if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1)
+        w = (
+            np.ones(len(members))
+            if weights is None
+            else np.asarray(weights, dtype=np.float64).reshape(-1)
+        )
         if len(w) != len(members) or np.any(w < 0) or not w.sum() > 0:
             raise InputError(
                 f"AverageModel: expected {len(members)} non-negative weights with a positive sum, got {list(w)}"
             )
         self.weights = w / w.sum()
         if max_deviation is not None and not max_deviation > 0:
-            raise InputError(f"AverageModel: max_deviation must be > 0 or None, got {max_deviation!r}")
+            raise InputError(
+                f"AverageModel: max_deviation must be > 0 or None, got {max_deviation!r}"
+            )
         self.max_deviation = None if max_deviation is None else float(max_deviation)
 
     def predict(self, Z: Any) -> np.ndarray:
         """Weighted mean of the members' (bounded) predictions (n,)."""
         # (n,) or (n, 1) member outputs -> (n,); reshape(len(Z), -1) cannot size an empty batch.
-        preds = [np.asarray(m.predict(Z), dtype=np.float64).reshape(len(Z), -1)[:, 0] if len(Z)
-                 else np.zeros(0) for m in self.members]
+        preds = [
+            np.asarray(m.predict(Z), dtype=np.float64).reshape(len(Z), -1)[:, 0]
+            if len(Z)
+            else np.zeros(0)
+            for m in self.members
+        ]
         if self.max_deviation is not None:
             d = self.max_deviation
             preds = [preds[0]] + [np.clip(p, preds[0] - d, preds[0] + d) for p in preds[1:]]
@@ -846,14 +966,19 @@ class AverageModel:
         members = []
         for i, sub in enumerate(spec["members"]):
             prefix = f"m{i}__"
-            sub_arrays = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+            sub_arrays = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
             if sub.get("kind") not in _KINDS or sub.get("kind") == "average":
                 raise ModelLoadError(f"average model member {i}: unknown kind {sub.get('kind')!r}")
             members.append(_KINDS[sub["kind"]].from_arrays(sub_arrays, sub))
         return cls(members, weights=arrays.get("weights"), max_deviation=spec.get("max_deviation"))
 
 
-_KINDS = {"dense": DenseNetwork, "trees": TreeEnsemble, "linear": LinearModel, "average": AverageModel}
+_KINDS = {
+    "dense": DenseNetwork,
+    "trees": TreeEnsemble,
+    "linear": LinearModel,
+    "average": AverageModel,
+}
 
 
 def save_exported(model: Any, path: str | os.PathLike) -> dict:
@@ -870,13 +995,22 @@ def load_exported(path: str | os.PathLike, spec: dict) -> Any:
     """Read a model written by :func:`save_exported` (no pickles, nothing written)."""
     path = Path(path)
     if spec.get("kind") not in _KINDS:
-        raise ModelLoadError(f"{path}: unknown model kind {spec.get('kind')!r}; expected {sorted(_KINDS)}")
+        raise ModelLoadError(
+            f"{path}: unknown model kind {spec.get('kind')!r}; expected {sorted(_KINDS)}"
+        )
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except FileNotFoundError:
-        raise ModelLoadError(f"model file {path} is missing; the model folder is incomplete") from None
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:  # e.g. cut short while copied
+        raise ModelLoadError(
+            f"model file {path} is missing; the model folder is incomplete"
+        ) from None
+    except (
+        ValueError,
+        OSError,
+        EOFError,
+        zipfile.BadZipFile,
+    ) as exc:  # e.g. cut short while copied
         raise ModelLoadError(
             f"model file {path} is not a valid .npz ({type(exc).__name__}: {exc}); the model folder "
             "is damaged or half-written: copy it again or re-train"
@@ -884,4 +1018,6 @@ def load_exported(path: str | os.PathLike, spec: dict) -> Any:
     try:
         return _KINDS[spec["kind"]].from_arrays(arrays, spec)
     except KeyError as exc:
-        raise ModelLoadError(f"model file {path} lacks array {exc}; re-train or re-export") from None
+        raise ModelLoadError(
+            f"model file {path} lacks array {exc}; re-train or re-export"
+        ) from None

@@ -87,8 +87,13 @@ INSTRUMENTS: dict[str, tuple[str, int]] = {
 }
 #: Valid codes of a table's categorical feature columns.
 _TABLE_CODES: dict[str, tuple[int, ...]] = {
-    "drizcorr": (0, 1), "pctecorr": (0, 1), "crsplit": (0, 1, 2), "subarray": (0, 1),
-    "detector": (0, 1), "dtype": (0, 1), "instr": (0, 1, 2, 3),
+    "drizcorr": (0, 1),
+    "pctecorr": (0, 1),
+    "crsplit": (0, 1, 2),
+    "subarray": (0, 1),
+    "detector": (0, 1),
+    "dtype": (0, 1),
+    "instr": (0, 1, 2, 3),
 }
 _KNOWN_KEYS = ("n_files", "total_mb", "DETECTOR", "SUBARRAY", "DRIZCORR", "PCTECORR", "CRSPLIT")
 _DETECTORS_1 = {"UVIS", "WFC"}
@@ -193,7 +198,9 @@ def features_from_mapping(values: Mapping[str, Any], ipst: str) -> dict[str, int
             )
     n_files = _number(values["n_files"], "n_files", name)
     if n_files != int(n_files):
-        raise InputError(f"dataset {name}: field n_files must be an integer, got {values['n_files']!r}")
+        raise InputError(
+            f"dataset {name}: field n_files must be an integer, got {values['n_files']!r}"
+        )
     total_mb = int(round(_number(values["total_mb"], "total_mb", name)))
 
     def text(key: str) -> str | None:
@@ -202,12 +209,16 @@ def features_from_mapping(values: Mapping[str, Any], ipst: str) -> dict[str, int
 
     det = text("DETECTOR")
     if det is not None and det not in _DETECTORS_1 | _DETECTORS_0:
-        _warn(f"dataset {name}: DETECTOR={det!r} is not a known detector; mapped to 0 as in production")
+        _warn(
+            f"dataset {name}: DETECTOR={det!r} is not a known detector; mapped to 0 as in production"
+        )
     detector = int(det in _DETECTORS_1)
 
     sub = text("SUBARRAY")
     if sub is not None and sub not in ("True", "False"):
-        _warn(f"dataset {name}: SUBARRAY={sub!r} is neither 'True' nor 'False'; mapped to 0 as in production")
+        _warn(
+            f"dataset {name}: SUBARRAY={sub!r} is neither 'True' nor 'False'; mapped to 0 as in production"
+        )
     subarray = int(sub == "True")
 
     flags = {}
@@ -228,7 +239,9 @@ def features_from_mapping(values: Mapping[str, Any], ipst: str) -> dict[str, int
         except ValueError:
             ok = False
         if not ok:
-            _warn(f"dataset {name}: CRSPLIT={cr!r} is not NaN, 1 or a number > 1; mapped to 2 as in production")
+            _warn(
+                f"dataset {name}: CRSPLIT={cr!r} is not NaN, 1 or a number > 1; mapped to 2 as in production"
+            )
         crsplit = 2
     return {
         "n_files": int(n_files),
@@ -274,7 +287,7 @@ def memmodel_pairs(text: str | bytes, label: str = "file") -> dict[str, str]:
         except UnicodeDecodeError as exc:
             raise InputError(
                 f"{label}: its MemModelFeatures file is not UTF-8 text (byte "
-                f"{text[exc.start:exc.start + 1]!r} at position {exc.start}); it holds ASCII "
+                f"{text[exc.start : exc.start + 1]!r} at position {exc.start}); it holds ASCII "
                 "key=value lines: re-write it as UTF-8"
             ) from None
     # A byte-order mark (an editor's "UTF-8 with BOM") would otherwise glue onto the first key.
@@ -286,8 +299,7 @@ def memmodel_pairs(text: str | bytes, label: str = "file") -> dict[str, str]:
             continue
         if "=" not in line:
             raise InputError(
-                f"{label}: line {lineno} {line!r} of its MemModelFeatures file is not "
-                "'key=value'"
+                f"{label}: line {lineno} {line!r} of its MemModelFeatures file is not 'key=value'"
             )
         key, value = (part.strip() for part in line.split("=", 1))
         if key in values and values[key] != value:
@@ -347,7 +359,9 @@ def memory_to_bin(memory_gb: Any) -> np.ndarray:
     >>> memory_to_bin([0.5, 2.0, 10.0, 20.0]).tolist()
     [0, 1, 2, 3]
     """
-    return np.searchsorted(np.asarray(BIN_EDGES_GB), np.asarray(memory_gb, dtype=float), side="right")
+    return np.searchsorted(
+        np.asarray(BIN_EDGES_GB), np.asarray(memory_gb, dtype=float), side="right"
+    )
 
 
 def prepare_table(data: Any, *, name: str | None = None, require_targets: bool = True):
@@ -442,9 +456,15 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
         if col in _TABLE_CODES:
             bad |= ~np.isin(values, _TABLE_CODES[col])
         if col == "crsplit":
-            bad &= ~((values > 2) & (values == np.round(values)))  # old encodings: the CRSPLIT count
+            bad &= ~(
+                (values > 2) & (values == np.round(values))
+            )  # old encodings: the CRSPLIT count
         if bad.any():
-            rule = (f"one of {list(_TABLE_CODES[col])}" if col in _TABLE_CODES else "a finite number >= 0")
+            rule = (
+                f"one of {list(_TABLE_CODES[col])}"
+                if col in _TABLE_CODES
+                else "a finite number >= 0"
+            )
             raise SchemaError(
                 f"table {label}: column {col} must be {rule}, found {int(bad.sum())} other value(s), "
                 f"first {_plain(df[col].iloc[int(np.flatnonzero(bad)[0])])} in {where(bad)}; fix or drop those rows"
@@ -495,10 +515,19 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
             out.loc[ok, "mem_bin"] = given[ok].astype(int)
         out["mem_bin"] = out["mem_bin"].astype(np.int64)
     if require_targets:
-        bad = out["memory"].isna() | (out["memory"] < 0) | out["wallclock"].isna() | (out["wallclock"] <= 0)
+        bad = (
+            out["memory"].isna()
+            | (out["memory"] < 0)
+            | out["wallclock"].isna()
+            | (out["wallclock"] <= 0)
+        )
         if bad.all():
-            raise SchemaError(f"table {label}: no row has both memory >= 0 and a positive wallclock")
+            raise SchemaError(
+                f"table {label}: no row has both memory >= 0 and a positive wallclock"
+            )
         if bad.any():
-            _warn(f"table {label}: {int(bad.sum())} row(s) without memory >= 0 or positive wallclock dropped")
+            _warn(
+                f"table {label}: {int(bad.sum())} row(s) without memory >= 0 or positive wallclock dropped"
+            )
             out = out.loc[~bad]
     return out.reset_index(drop=True)

@@ -83,9 +83,18 @@ _HIDDEN = {
 }
 # Metrics where larger is worse (for the worst fold); the others are worse when smaller.
 _HIGHER_WORSE = {
-    "under_bin_rate", "over_bin_rate", "argmax_under_bin_rate", "argmax_over_bin_rate",
-    "mean_extra_gb", "memory_rmse_gb", "memory_mae_gb", "wallclock_rmse_s", "wallclock_mdape",
-    "wallclock_under_pred_rate", "wallclock_under_rate", "wallclock_kill_ratio_median",
+    "under_bin_rate",
+    "over_bin_rate",
+    "argmax_under_bin_rate",
+    "argmax_over_bin_rate",
+    "mean_extra_gb",
+    "memory_rmse_gb",
+    "memory_mae_gb",
+    "wallclock_rmse_s",
+    "wallclock_mdape",
+    "wallclock_under_pred_rate",
+    "wallclock_under_rate",
+    "wallclock_kill_ratio_median",
     "memory_upper_mean_extra_gb",
 }
 
@@ -96,7 +105,9 @@ def _load(data: Any) -> tuple[Any, str | None, str]:
     import pandas as pd
 
     if isinstance(data, pd.DataFrame):
-        digest = hashlib.sha256(pd.util.hash_pandas_object(data, index=False).values.tobytes()).hexdigest()
+        digest = hashlib.sha256(
+            pd.util.hash_pandas_object(data, index=False).values.tobytes()
+        ).hexdigest()
         return prepare_table(data, name="DataFrame"), digest, "DataFrame"
     p = Path(str(data))
     if not p.exists() and isinstance(data, str) and "/" not in data and "." not in data:
@@ -104,7 +115,9 @@ def _load(data: Any) -> tuple[Any, str | None, str]:
 
         p = Path(fetch(data))
     if not p.is_file():
-        raise InputError(f"training data {data!r} is not a file, a DataFrame or a registered dataset name")
+        raise InputError(
+            f"training data {data!r} is not a file, a DataFrame or a registered dataset name"
+        )
     from ....utils.files import file_sha256
 
     return prepare_table(p), file_sha256(p), p.name
@@ -149,8 +162,14 @@ def _fit_trees(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bo
 
     Zc, yc, w = _compress(target, Z, y)
     params = dict(
-        max_iter=30 if fast else 200, learning_rate=0.1, max_leaf_nodes=15, max_depth=6,
-        min_samples_leaf=5, l2_regularization=3.0, early_stopping=False, random_state=seed,
+        max_iter=30 if fast else 200,
+        learning_rate=0.1,
+        max_leaf_nodes=15,
+        max_depth=6,
+        min_samples_leaf=5,
+        l2_regularization=3.0,
+        early_stopping=False,
+        random_state=seed,
     )
     if target == "wallclock" and not fast:
         # A slower rate, smaller leaves and square-root group weights generalise better to
@@ -165,7 +184,9 @@ def _fit_trees(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bo
     # busy cores make it 10-50x slower.
     with threadpool_limits(1):
         est.fit(Zc, yc, sample_weight=w)
-    return TreeEnsemble.from_sklearn(est, link="softmax" if target == "bin" and len(est.classes_) > 2 else None), est
+    return TreeEnsemble.from_sklearn(
+        est, link="softmax" if target == "bin" and len(est.classes_) > 2 else None
+    ), est
 
 
 def _build_net(target: str, n_in: int, n_classes: int):
@@ -176,14 +197,18 @@ def _build_net(target: str, n_in: int, n_classes: int):
     except ImportError:  # spacekit.builder not available: the same plain dense stack
         build_mlp = None
     if build_mlp is not None:
-        return build_mlp(n_in, hidden=hidden, output_units=units, output_activation=act, name=f"hst_cal_{target}")
+        return build_mlp(
+            n_in, hidden=hidden, output_units=units, output_activation=act, name=f"hst_cal_{target}"
+        )
     import keras
 
     inputs = keras.Input(shape=(n_in,))
     h = inputs
     for u in hidden:
         h = keras.layers.Dense(u, activation="relu")(h)
-    return keras.Model(inputs, keras.layers.Dense(units, activation=act)(h), name=f"hst_cal_{target}")
+    return keras.Model(
+        inputs, keras.layers.Dense(units, activation=act)(h), name=f"hst_cal_{target}"
+    )
 
 
 def _fit_keras(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bool, **_: Any):
@@ -202,8 +227,13 @@ def _fit_keras(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bo
         model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse")
         fit_y = (yc - mu) / sd
     model.fit(
-        Zc.astype(np.float32), fit_y.astype(np.float32), sample_weight=w.astype(np.float32),
-        epochs=5 if fast else 250, batch_size=64, verbose=0, shuffle=True,
+        Zc.astype(np.float32),
+        fit_y.astype(np.float32),
+        sample_weight=w.astype(np.float32),
+        epochs=5 if fast else 250,
+        batch_size=64,
+        verbose=0,
+        shuffle=True,
     )
     net = DenseNetwork.from_keras(model)
     if target != "bin":  # fold the target standardisation into the last layer
@@ -226,18 +256,35 @@ def _log_size_params(transform: dict | None) -> np.ndarray | None:
     """``(column, lambda, mean, scale)`` rows of the power-standardised size columns."""
     if not transform:
         return None
-    return np.column_stack([transform["columns"], transform["lambdas"], transform["means"], transform["scales"]])
+    return np.column_stack(
+        [transform["columns"], transform["lambdas"], transform["means"], transform["scales"]]
+    )
 
 
-def _fit_linear(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bool, transform: dict | None = None,
-                **_: Any):
+def _fit_linear(
+    target: str,
+    Z: np.ndarray,
+    y: np.ndarray,
+    *,
+    seed: int,
+    fast: bool,
+    transform: dict | None = None,
+    **_: Any,
+):
     """Ridge regression on pairwise products of the features (log targets: multiplicative effects)."""
     if target == "bin":
-        raise InputError("model kind 'linear' is for the memory and wallclock regressions, not the bin classifier")
+        raise InputError(
+            "model kind 'linear' is for the memory and wallclock regressions, not the bin classifier"
+        )
     Zc, yc, w = _compress(target, Z, y)
     alpha, power, log_sizes = _LINEAR_SETTINGS[target]
-    return LinearModel.fit(Zc, yc, sample_weight=w**power, alpha=alpha,
-                           log_sizes=_log_size_params(transform) if log_sizes else None), None
+    return LinearModel.fit(
+        Zc,
+        yc,
+        sample_weight=w**power,
+        alpha=alpha,
+        log_sizes=_log_size_params(transform) if log_sizes else None,
+    ), None
 
 
 #: How far (log scale) the linear model may move a prediction away from the trees' in the
@@ -246,24 +293,45 @@ def _fit_linear(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: b
 MAX_LINEAR_DEVIATION = math.log(4.0)
 
 
-def _fit_blend(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bool, weights=(1.0, 1.0),
-               transform: dict | None = None, **_: Any):
+def _fit_blend(
+    target: str,
+    Z: np.ndarray,
+    y: np.ndarray,
+    *,
+    seed: int,
+    fast: bool,
+    weights=(1.0, 1.0),
+    transform: dict | None = None,
+    **_: Any,
+):
     """The mean of the trees' and the (bounded) linear model's predictions on the log target."""
     if target == "bin":
-        raise InputError("model kinds 'blend' and 'anchored' are for the memory and wallclock regressions, "
-                         "not the bin classifier")
+        raise InputError(
+            "model kinds 'blend' and 'anchored' are for the memory and wallclock regressions, "
+            "not the bin classifier"
+        )
     trees, _ = _fit_trees(target, Z, y, seed=seed, fast=fast)
     linear, _ = _fit_linear(target, Z, y, seed=seed, fast=fast, transform=transform)
     return AverageModel([trees, linear], weights=weights, max_deviation=MAX_LINEAR_DEVIATION), None
 
 
-def _fit_anchored(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bool,
-                  transform: dict | None = None, **_: Any):
+def _fit_anchored(
+    target: str,
+    Z: np.ndarray,
+    y: np.ndarray,
+    *,
+    seed: int,
+    fast: bool,
+    transform: dict | None = None,
+    **_: Any,
+):
     """The linear model's prediction, kept within a factor exp(MAX_LINEAR_DEVIATION) of the trees'."""
     return _fit_blend(target, Z, y, seed=seed, fast=fast, weights=(0.0, 1.0), transform=transform)
 
 
-def _fit_memory_scale(Z: np.ndarray, abs_log_resid: np.ndarray, *, seed: int, fast: bool) -> TreeEnsemble:
+def _fit_memory_scale(
+    Z: np.ndarray, abs_log_resid: np.ndarray, *, seed: int, fast: bool
+) -> TreeEnsemble:
     """Small tree ensemble predicting the typical held-out log-memory error of a feature vector.
 
     Fitted to ``log(|residual| + 0.05)`` of out-of-fold predictions (group counts' square roots
@@ -274,16 +342,27 @@ def _fit_memory_scale(Z: np.ndarray, abs_log_resid: np.ndarray, *, seed: int, fa
 
     Zc, yc, w = _compress_regression(Z, np.log(np.asarray(abs_log_resid, dtype=float) + 0.05))
     est = HistGradientBoostingRegressor(
-        max_iter=20 if fast else 50, learning_rate=0.1, max_leaf_nodes=7, max_depth=6,
-        min_samples_leaf=5, l2_regularization=3.0, early_stopping=False, random_state=seed,
+        max_iter=20 if fast else 50,
+        learning_rate=0.1,
+        max_leaf_nodes=7,
+        max_depth=6,
+        min_samples_leaf=5,
+        l2_regularization=3.0,
+        early_stopping=False,
+        random_state=seed,
     )
     with threadpool_limits(1):
         est.fit(Zc, yc, sample_weight=np.sqrt(w))
     return TreeEnsemble.from_sklearn(est, link="exp")
 
 
-_FITTERS = {"trees": _fit_trees, "keras": _fit_keras, "linear": _fit_linear, "anchored": _fit_anchored,
-            "blend": _fit_blend}
+_FITTERS = {
+    "trees": _fit_trees,
+    "keras": _fit_keras,
+    "linear": _fit_linear,
+    "anchored": _fit_anchored,
+    "blend": _fit_blend,
+}
 #: Model kinds that only exist for the two regressions (the bin classifier is trees or keras).
 _REGRESSION_ONLY = frozenset({"linear", "anchored", "blend"})
 #: Bin rules: the submitted bin from a calibrated upper quantile of memory (default); the
@@ -299,9 +378,15 @@ BIN_MEMBER_KINDS = ("trees", "anchored")
 DEFAULT_CANDIDATES = ("trees", "anchored", "blend")
 
 
-def _fit_models(kinds: dict, Z: np.ndarray, df, *, seed: int, fast: bool, transform: dict | None = None) -> dict:
-    return {t: _FITTERS[kinds[t]](t, Z, _target_values(df, t), seed=seed, fast=fast, transform=transform)[0]
-            for t in kinds}
+def _fit_models(
+    kinds: dict, Z: np.ndarray, df, *, seed: int, fast: bool, transform: dict | None = None
+) -> dict:
+    return {
+        t: _FITTERS[kinds[t]](
+            t, Z, _target_values(df, t), seed=seed, fast=fast, transform=transform
+        )[0]
+        for t in kinds
+    }
 
 
 # --------------------------------------------------------------------------- metrics
@@ -360,11 +445,20 @@ def _group_bootstrap(groups, order: np.ndarray, n_boot: int, seed: int):
     n_groups = int(inv.max()) + 1
     rng = np.random.default_rng(seed)
     for _ in range(n_boot):
-        yield np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups).astype(float)[inv]
+        yield np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups).astype(float)[
+            inv
+        ]
 
 
-def _conformal_quantile(r: np.ndarray, coverage: float, groups: np.ndarray | None = None, *,
-                        confidence: float = 0.8, n_boot: int = 200, seed: int = 0) -> float:
+def _conformal_quantile(
+    r: np.ndarray,
+    coverage: float,
+    groups: np.ndarray | None = None,
+    *,
+    confidence: float = 0.8,
+    n_boot: int = 200,
+    seed: int = 0,
+) -> float:
     """Split-conformal ``coverage`` quantile of residuals ``r``; with ``groups``, at group level.
 
     With ``groups`` the result is the larger of the plain quantile and the ``confidence``
@@ -394,8 +488,14 @@ KILL_GROUP_QUANTILE = 0.9
 KILL_GROUP_WEIGHT_POWER = 0.5
 
 
-def _group_quantile(r: np.ndarray, coverage: float, groups: np.ndarray, *,
-                    row_quantile: float = KILL_GROUP_QUANTILE, power: float = KILL_GROUP_WEIGHT_POWER) -> float:
+def _group_quantile(
+    r: np.ndarray,
+    coverage: float,
+    groups: np.ndarray,
+    *,
+    row_quantile: float = KILL_GROUP_QUANTILE,
+    power: float = KILL_GROUP_WEIGHT_POWER,
+) -> float:
     """Conformal ``coverage`` quantile of residuals ``r`` over groups rather than rows.
 
     Each group contributes one value, the ``row_quantile`` quantile of its rows' residuals,
@@ -418,11 +518,15 @@ def _group_quantile(r: np.ndarray, coverage: float, groups: np.ndarray, *,
     rs, gs = r[order], inv[order]
     starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
     counts = np.diff(np.r_[starts, len(rs)])
-    vals = np.array([np.quantile(rs[s:s + c], row_quantile) for s, c in zip(starts, counts, strict=True)])
+    vals = np.array(
+        [np.quantile(rs[s : s + c], row_quantile) for s, c in zip(starts, counts, strict=True)]
+    )
     w = counts.astype(float) ** power
     o = np.argsort(vals, kind="stable")
     cw = np.cumsum(w[o])
-    value = float(vals[o][min(len(o) - 1, int(np.searchsorted(cw, coverage * cw[-1], side="left")))])
+    value = float(
+        vals[o][min(len(o) - 1, int(np.searchsorted(cw, coverage * cw[-1], side="left")))]
+    )
     return max(value, _conformal_quantile(r, coverage))
 
 
@@ -437,8 +541,15 @@ def _margin_for(need_sorted: np.ndarray, w_sorted: np.ndarray, target: float) ->
 
 
 def _calibrate_bin_margin(
-    raw: dict, y_bin: np.ndarray, target: float, groups: np.ndarray | None = None,
-    *, confidence: float = 0.9, n_boot: int = 200, seed: int = 0, rule: str = "classifier_max",
+    raw: dict,
+    y_bin: np.ndarray,
+    target: float,
+    groups: np.ndarray | None = None,
+    *,
+    confidence: float = 0.9,
+    n_boot: int = 200,
+    seed: int = 0,
+    rule: str = "classifier_max",
 ) -> float:
     """Smallest log-memory margin whose under-bin rate on held-out rows stays <= ``target``.
 
@@ -481,22 +592,43 @@ def _calibrate_bin_margin(
     return float(max(base, np.quantile(margins, confidence))) if margins else base
 
 
-def _calibrate(raw: dict, df, *, groups=None, under_bin_target: float, wallclock_coverage: float,
-               memory_coverage: float, margin_confidence: float = 0.9, bin_rule: str = "classifier_max",
-               kill_rule: str = "group_quantile") -> dict:
+def _calibrate(
+    raw: dict,
+    df,
+    *,
+    groups=None,
+    under_bin_target: float,
+    wallclock_coverage: float,
+    memory_coverage: float,
+    margin_confidence: float = 0.9,
+    bin_rule: str = "classifier_max",
+    kill_rule: str = "group_quantile",
+) -> dict:
     y_mem = df["memory"].to_numpy(dtype=float)
     y_wall = df["wallclock"].to_numpy(dtype=float)
     wall_resid = np.log(y_wall / raw["wallclock"])
     if kill_rule == "group_quantile" and groups is not None:
         wall_margin = _group_quantile(wall_resid, wallclock_coverage, groups)
     else:
-        wall_margin = _conformal_quantile(wall_resid, wallclock_coverage, groups, confidence=margin_confidence)
+        wall_margin = _conformal_quantile(
+            wall_resid, wallclock_coverage, groups, confidence=margin_confidence
+        )
     return {
-        "bin_log_margin": _calibrate_bin_margin(raw, df["mem_bin"].to_numpy(), under_bin_target, groups,
-                                                confidence=margin_confidence, rule=bin_rule),
+        "bin_log_margin": _calibrate_bin_margin(
+            raw,
+            df["mem_bin"].to_numpy(),
+            under_bin_target,
+            groups,
+            confidence=margin_confidence,
+            rule=bin_rule,
+        ),
         "bin_rule": bin_rule,
-        "memory_log_margin": _conformal_quantile(np.log(np.maximum(y_mem, 1e-3) / raw["memory"]), memory_coverage,
-                                                 groups, confidence=margin_confidence),
+        "memory_log_margin": _conformal_quantile(
+            np.log(np.maximum(y_mem, 1e-3) / raw["memory"]),
+            memory_coverage,
+            groups,
+            confidence=margin_confidence,
+        ),
         "wallclock_log_margin": wall_margin,
         "kill_rule": kill_rule,
         "under_bin_target": under_bin_target,
@@ -510,7 +642,10 @@ def _selection_score(target: str, pred: np.ndarray, df) -> dict:
     if target == "bin":
         y = df["mem_bin"].to_numpy(dtype=int)
         p = np.clip(pred[np.arange(len(y)), y], 1e-12, 1)
-        return {"accuracy": float(np.mean(pred.argmax(1) == y)), "log_loss": float(-np.mean(np.log(p)))}
+        return {
+            "accuracy": float(np.mean(pred.argmax(1) == y)),
+            "log_loss": float(-np.mean(np.log(p))),
+        }
     y = df[TARGET_COLUMNS[target]].to_numpy(dtype=float)
     return {
         "rmse": float(np.sqrt(np.mean((pred - y) ** 2))),
@@ -529,11 +664,21 @@ def _predict_target(t: str, model, Z: np.ndarray) -> np.ndarray:
     if t == "bin":
         return _bin_proba(model, Z)
     pred = np.asarray(model.predict(Z), dtype=float).reshape(-1)
-    return np.maximum(np.exp(pred), 1e-6) if TARGET_TRANSFORMS[t] == "log" else np.maximum(pred, 1e-6)
+    return (
+        np.maximum(np.exp(pred), 1e-6) if TARGET_TRANSFORMS[t] == "log" else np.maximum(pred, 1e-6)
+    )
 
 
-def _out_of_fold(cands_of: dict, Z: np.ndarray, df, folds, *, seed: int, fast: bool,
-                 transform: dict | None = None) -> dict:
+def _out_of_fold(
+    cands_of: dict,
+    Z: np.ndarray,
+    df,
+    folds,
+    *,
+    seed: int,
+    fast: bool,
+    transform: dict | None = None,
+) -> dict:
     """Out-of-fold predictions ``{target: {kind: array}}`` of every candidate kind.
 
     ``anchored`` and ``blend`` are computed from the trees' and the linear model's out-of-fold
@@ -550,13 +695,17 @@ def _out_of_fold(cands_of: dict, Z: np.ndarray, df, folds, *, seed: int, fast: b
             shape = (len(df), len(BIN_QUEUES_GB)) if t == "bin" else (len(df),)
             pred = np.zeros(shape)
             for tr, te in folds:
-                model, _ = _FITTERS[kind](t, Z[tr], y[tr], seed=seed, fast=fast, transform=transform)
+                model, _ = _FITTERS[kind](
+                    t, Z[tr], y[tr], seed=seed, fast=fast, transform=transform
+                )
                 uniq, inv = np.unique(Z[te], axis=0, return_inverse=True)
                 pred[te] = _predict_target(t, model, uniq)[inv.reshape(-1)]
             out[t][kind] = pred
         if derived:
             lt = np.log(out[t]["trees"])
-            ll = np.clip(np.log(out[t]["linear"]), lt - MAX_LINEAR_DEVIATION, lt + MAX_LINEAR_DEVIATION)
+            ll = np.clip(
+                np.log(out[t]["linear"]), lt - MAX_LINEAR_DEVIATION, lt + MAX_LINEAR_DEVIATION
+            )
             if "anchored" in derived:
                 out[t]["anchored"] = np.exp(ll)
             if "blend" in derived:
@@ -610,8 +759,14 @@ def fit_pipeline(
     """
     from .transform import PowerStandardizer
 
-    if not 0 < under_bin_target < 1 or not 0 < wallclock_coverage < 1 or not 0 < memory_coverage < 1:
-        raise InputError("under_bin_target, wallclock_coverage and memory_coverage must be in (0, 1)")
+    if (
+        not 0 < under_bin_target < 1
+        or not 0 < wallclock_coverage < 1
+        or not 0 < memory_coverage < 1
+    ):
+        raise InputError(
+            "under_bin_target, wallclock_coverage and memory_coverage must be in (0, 1)"
+        )
     X = df[list(FEATURES)].to_numpy(dtype=np.float64)
     groups = group_ids(X)
     n_groups = int(groups.max()) + 1
@@ -630,7 +785,11 @@ def fit_pipeline(
     if kinds is not None:
         # A trained model's metadata["models"] may also list its memory_scale model: ignored.
         kinds = {t: kinds.get(t) for t in TARGET_COLUMNS}
-        bad = {t: k for t, k in kinds.items() if k not in _FITTERS or (t == "bin" and k in _REGRESSION_ONLY)}
+        bad = {
+            t: k
+            for t, k in kinds.items()
+            if k not in _FITTERS or (t == "bin" and k in _REGRESSION_ONLY)
+        }
         if bad:
             raise InputError(
                 f"kinds must give one kind per target {list(TARGET_COLUMNS)} (bin: trees or keras; "
@@ -647,11 +806,17 @@ def fit_pipeline(
         else:
             cands_of[t] = [c for c in cands if t != "bin" or c not in _REGRESSION_ONLY]
             if not cands_of[t]:
-                raise InputError(f"no candidate model kind for the bin classifier in {cands}; add 'trees' or 'keras'")
+                raise InputError(
+                    f"no candidate model kind for the bin classifier in {cands}; add 'trees' or 'keras'"
+                )
     oof_kinds = dict(cands_of)
     if bin_rule == "upper_quantile_max":  # the members need out-of-fold predictions too
-        oof_kinds["memory"] = list(cands_of["memory"]) + [k for k in BIN_MEMBER_KINDS if k not in cands_of["memory"]]
-    oof_all = _out_of_fold(oof_kinds, Z, df, cal_folds, seed=seed, fast=fast, transform=tx.to_dict())
+        oof_kinds["memory"] = list(cands_of["memory"]) + [
+            k for k in BIN_MEMBER_KINDS if k not in cands_of["memory"]
+        ]
+    oof_all = _out_of_fold(
+        oof_kinds, Z, df, cal_folds, seed=seed, fast=fast, transform=tx.to_dict()
+    )
     selection: dict = {}
     if kinds is None:
         kinds = {}
@@ -676,15 +841,20 @@ def fit_pipeline(
             }
     else:
         selection = {t: {"kept": kinds[t], "reason": "given"} for t in TARGET_COLUMNS}
-    oof = {"bin_proba": oof_all["bin"][kinds["bin"]], "memory": oof_all["memory"][kinds["memory"]],
-           "wallclock": oof_all["wallclock"][kinds["wallclock"]]}
+    oof = {
+        "bin_proba": oof_all["bin"][kinds["bin"]],
+        "memory": oof_all["memory"][kinds["memory"]],
+        "wallclock": oof_all["wallclock"][kinds["wallclock"]],
+    }
     scale_model = None
     member_scales: dict = {}
     if bin_rule in ("upper_quantile", "upper_quantile_max"):
         # How far off memory predictions of unseen feature vectors typically are, by features:
         # the bin margin is this scale times one calibrated multiplier.
         y_log_mem = np.log(np.maximum(df["memory"].to_numpy(dtype=float), 1e-3))
-        scale_model = _fit_memory_scale(Z, np.abs(y_log_mem - np.log(oof["memory"])), seed=seed, fast=fast)
+        scale_model = _fit_memory_scale(
+            Z, np.abs(y_log_mem - np.log(oof["memory"])), seed=seed, fast=fast
+        )
         oof["memory_scale"] = scale_model.predict(Z)
     if bin_rule == "upper_quantile_max":
         # Each other member kind: its own out-of-fold predictions, error scale and multiplier.
@@ -692,17 +862,32 @@ def fit_pipeline(
             if k == kinds["memory"]:
                 continue
             member_oof = oof_all["memory"][k]
-            member_scales[k] = _fit_memory_scale(Z, np.abs(y_log_mem - np.log(member_oof)), seed=seed, fast=fast)
+            member_scales[k] = _fit_memory_scale(
+                Z, np.abs(y_log_mem - np.log(member_oof)), seed=seed, fast=fast
+            )
             oof[f"memory_{k}"] = member_oof
             oof[f"memory_scale_{k}"] = member_scales[k].predict(Z)
-    cal = _calibrate(oof, df, groups=groups, under_bin_target=under_bin_target, wallclock_coverage=wallclock_coverage,
-                     memory_coverage=memory_coverage, margin_confidence=margin_confidence, bin_rule=bin_rule,
-                     kill_rule=kill_rule)
+    cal = _calibrate(
+        oof,
+        df,
+        groups=groups,
+        under_bin_target=under_bin_target,
+        wallclock_coverage=wallclock_coverage,
+        memory_coverage=memory_coverage,
+        margin_confidence=margin_confidence,
+        bin_rule=bin_rule,
+        kill_rule=kill_rule,
+    )
     if member_scales:
         cal["bin_member_margins"] = {
-            k: _calibrate_bin_margin({"memory": oof[f"memory_{k}"], "memory_scale": oof[f"memory_scale_{k}"]},
-                                     df["mem_bin"].to_numpy(), under_bin_target, groups,
-                                     confidence=margin_confidence, rule="upper_quantile")
+            k: _calibrate_bin_margin(
+                {"memory": oof[f"memory_{k}"], "memory_scale": oof[f"memory_scale_{k}"]},
+                df["mem_bin"].to_numpy(),
+                under_bin_target,
+                groups,
+                confidence=margin_confidence,
+                rule="upper_quantile",
+            )
             for k in member_scales
         }
     models = _fit_models(kinds, Z, df, seed=seed, fast=fast, transform=tx.to_dict())
@@ -710,7 +895,9 @@ def fit_pipeline(
         models["memory_scale"] = scale_model
     y_mem_fit = _target_values(df, "memory")
     for k, sm in member_scales.items():
-        models[f"memory_{k}"] = _FITTERS[k]("memory", Z, y_mem_fit, seed=seed, fast=fast, transform=tx.to_dict())[0]
+        models[f"memory_{k}"] = _FITTERS[k](
+            "memory", Z, y_mem_fit, seed=seed, fast=fast, transform=tx.to_dict()
+        )[0]
         models[f"memory_scale_{k}"] = sm
     metadata = {
         "format": MODEL_FORMAT,
@@ -718,7 +905,11 @@ def fit_pipeline(
         "transform": tx.to_dict(),
         "calibration": cal,
         "models": {
-            t: {"kind": kinds[t], "target": TARGET_COLUMNS[t], "target_transform": TARGET_TRANSFORMS[t]}
+            t: {
+                "kind": kinds[t],
+                "target": TARGET_COLUMNS[t],
+                "target_transform": TARGET_TRANSFORMS[t],
+            }
             for t in TARGET_COLUMNS
         },
         "selection": selection,
@@ -729,15 +920,31 @@ def fit_pipeline(
     }
     predictor = CalPredictor(metadata, models)
     if scale_model is not None:
-        metadata["models"]["memory_scale"] = {"kind": "trees", "target": "abs_log_memory_error",
-                                              "target_transform": "none"}
+        metadata["models"]["memory_scale"] = {
+            "kind": "trees",
+            "target": "abs_log_memory_error",
+            "target_transform": "none",
+        }
     for k in member_scales:
-        metadata["models"][f"memory_{k}"] = {"kind": k, "target": "memory", "target_transform": "log",
-                                             "role": "upper_quantile_max member"}
-        metadata["models"][f"memory_scale_{k}"] = {"kind": "trees", "target": f"abs_log_memory_error of memory_{k}",
-                                                   "target_transform": "none"}
-    oof_res = apply_margins(oof, cal["bin_log_margin"], cal["memory_log_margin"], cal["wallclock_log_margin"],
-                            bin_rule=bin_rule, member_margins=cal.get("bin_member_margins"))
+        metadata["models"][f"memory_{k}"] = {
+            "kind": k,
+            "target": "memory",
+            "target_transform": "log",
+            "role": "upper_quantile_max member",
+        }
+        metadata["models"][f"memory_scale_{k}"] = {
+            "kind": "trees",
+            "target": f"abs_log_memory_error of memory_{k}",
+            "target_transform": "none",
+        }
+    oof_res = apply_margins(
+        oof,
+        cal["bin_log_margin"],
+        cal["memory_log_margin"],
+        cal["wallclock_log_margin"],
+        bin_rule=bin_rule,
+        member_margins=cal.get("bin_member_margins"),
+    )
     info = {"selection": selection, "calibration": cal, "oof": oof_res, "groups": groups}
     return predictor, info
 
@@ -751,7 +958,9 @@ class _Zero:
         return np.ones(len(Z))
 
 
-def save_model(predictor: CalPredictor, folder: str | os.PathLike, *, extra: dict | None = None) -> Path:
+def save_model(
+    predictor: CalPredictor, folder: str | os.PathLike, *, extra: dict | None = None
+) -> Path:
     """Write a predictor's exported models and ``metadata.json`` into ``folder``; return it."""
     from ...._version import __version__
     from ....utils.runs import write_json
@@ -783,16 +992,36 @@ def _figures(res: dict, df, title: str) -> dict:
     except ImportError:
         fusion_matrix = residual_plots = None
     if fusion_matrix is not None:
-        figs["confusion_membin"] = fusion_matrix(y_bin, res["mem_bin"], labels=[0, 1, 2, 3],
-                                                 title=f"{title}: submitted memBin")
-        figs["residuals_memory"] = residual_plots(df["memory"].to_numpy(), res["memory"], title=f"{title} memory (GB)")
-        figs["residuals_wallclock"] = residual_plots(df["wallclock"].to_numpy(), res["wallclock"], title=f"{title} wallclock (s)")
+        figs["confusion_membin"] = fusion_matrix(
+            y_bin, res["mem_bin"], labels=[0, 1, 2, 3], title=f"{title}: submitted memBin"
+        )
+        figs["residuals_memory"] = residual_plots(
+            df["memory"].to_numpy(), res["memory"], title=f"{title} memory (GB)"
+        )
+        figs["residuals_wallclock"] = residual_plots(
+            df["wallclock"].to_numpy(), res["wallclock"], title=f"{title} wallclock (s)"
+        )
         return figs
     from .plots import confusion_figure, pred_vs_true_figure
 
-    figs["confusion_membin"] = confusion_figure(y_bin, res["mem_bin"], title=f"{title}: submitted memBin")
-    figs["pred_vs_true_memory"] = pred_vs_true_figure(df["memory"].to_numpy(), res["memory"], upper=res["memory_upper"], unit="GB", title=f"{title}: memory")
-    figs["pred_vs_true_wallclock"] = pred_vs_true_figure(df["wallclock"].to_numpy(), res["wallclock"], upper=res["clock_time"], unit="s", title=f"{title}: wallclock", log=True)
+    figs["confusion_membin"] = confusion_figure(
+        y_bin, res["mem_bin"], title=f"{title}: submitted memBin"
+    )
+    figs["pred_vs_true_memory"] = pred_vs_true_figure(
+        df["memory"].to_numpy(),
+        res["memory"],
+        upper=res["memory_upper"],
+        unit="GB",
+        title=f"{title}: memory",
+    )
+    figs["pred_vs_true_wallclock"] = pred_vs_true_figure(
+        df["wallclock"].to_numpy(),
+        res["wallclock"],
+        upper=res["clock_time"],
+        unit="s",
+        title=f"{title}: wallclock",
+        log=True,
+    )
     return figs
 
 
@@ -801,18 +1030,27 @@ def _evaluation_json(res: dict, df) -> dict:
     m = np.zeros((4, 4), dtype=int)
     np.add.at(m, (y, np.asarray(res["mem_bin"], dtype=int)), 1)
     n = min(5000, len(df))
-    idx = np.random.default_rng(0).choice(len(df), n, replace=False) if len(df) > n else np.arange(len(df))
+    idx = (
+        np.random.default_rng(0).choice(len(df), n, replace=False)
+        if len(df) > n
+        else np.arange(len(df))
+    )
     return {
         "task": "multiclass",
         "confusion": {"labels": [0, 1, 2, 3], "matrix": m.tolist()},
-        "residuals": {"y_true": df["memory"].to_numpy()[idx].tolist(), "y_pred": np.asarray(res["memory"])[idx].tolist()},
+        "residuals": {
+            "y_true": df["memory"].to_numpy()[idx].tolist(),
+            "y_pred": np.asarray(res["memory"])[idx].tolist(),
+        },
     }
 
 
 def _predictions_frame(res: dict, df):
     import pandas as pd
 
-    out = pd.DataFrame({"ipst": df["ipst"]}) if "ipst" in df.columns else pd.DataFrame(index=df.index)
+    out = (
+        pd.DataFrame({"ipst": df["ipst"]}) if "ipst" in df.columns else pd.DataFrame(index=df.index)
+    )
     out["mem_bin"] = df["mem_bin"].to_numpy()
     out["memBin"] = res["mem_bin"]
     out["memBinArgmax"] = res["bin_argmax"]
@@ -907,27 +1145,53 @@ def train(
     t0 = time.perf_counter()
     df, digest, label = _load(data)
     predictor, info = fit_pipeline(
-        df, seed=seed, fast=fast, candidates=candidates, under_bin_target=under_bin_target,
-        wallclock_coverage=wallclock_coverage, memory_coverage=memory_coverage,
-        margin_confidence=margin_confidence, bin_rule=bin_rule, kill_rule=kill_rule,
+        df,
+        seed=seed,
+        fast=fast,
+        candidates=candidates,
+        under_bin_target=under_bin_target,
+        wallclock_coverage=wallclock_coverage,
+        memory_coverage=memory_coverage,
+        margin_confidence=margin_confidence,
+        bin_rule=bin_rule,
+        kill_rule=kill_rule,
     )
     elapsed = time.perf_counter() - t0
     params = {
-        "data": label, "fast": fast, "candidates": list(candidates or ()),
-        "under_bin_target": under_bin_target, "wallclock_coverage": wallclock_coverage,
+        "data": label,
+        "fast": fast,
+        "candidates": list(candidates or ()),
+        "under_bin_target": under_bin_target,
+        "wallclock_coverage": wallclock_coverage,
         "memory_coverage": memory_coverage,
-        "margin_confidence": margin_confidence, "bin_rule": bin_rule, "kill_rule": kill_rule,
+        "margin_confidence": margin_confidence,
+        "bin_rule": bin_rule,
+        "kill_rule": kill_rule,
     }
-    run = Run.create("hst_cal", name, runs_dir=out_dir, parameters=params, seed=seed, data_sha256=digest)
+    run = Run.create(
+        "hst_cal", name, runs_dir=out_dir, parameters=params, seed=seed, data_sha256=digest
+    )
     oof_metrics = score_predictions(info["oof"], df["mem_bin"], df["memory"], df["wallclock"])
-    save_model(predictor, run.model_dir, extra={
-        "training_data": label, "training_data_sha256": digest, "metrics_out_of_fold": oof_metrics,
-        "train_seconds": round(elapsed, 2),
-    })
-    run.write_metrics({
-        "out_of_fold": oof_metrics, "selection": info["selection"], "calibration": info["calibration"],
-        "train_seconds": round(elapsed, 2), "n_rows": len(df), "n_groups": predictor.metadata["n_groups"],
-    })
+    save_model(
+        predictor,
+        run.model_dir,
+        extra={
+            "training_data": label,
+            "training_data_sha256": digest,
+            "metrics_out_of_fold": oof_metrics,
+            "train_seconds": round(elapsed, 2),
+        },
+    )
+    run.write_metrics(
+        {
+            "out_of_fold": oof_metrics,
+            "selection": info["selection"],
+            "calibration": info["calibration"],
+            "train_seconds": round(elapsed, 2),
+            "n_rows": len(df),
+            "n_groups": predictor.metadata["n_groups"],
+        }
+    )
     run.write_predictions(_predictions_frame(info["oof"], df))
     run.write_json("evaluation.json", _evaluation_json(info["oof"], df))
     if figures:
@@ -970,7 +1234,10 @@ def evaluate(model_dir: str | os.PathLike | CalPredictor, data: Any) -> dict:
     X = df[list(FEATURES)].to_numpy(dtype=np.float64)
     res = predictor._predict_unique(X)
     m = score_predictions(res, df["mem_bin"], df["memory"], df["wallclock"])
-    return {**{k: m[k] for k in EVALUATE_KEYS}, **{k: v for k, v in m.items() if k not in EVALUATE_KEYS}}
+    return {
+        **{k: m[k] for k in EVALUATE_KEYS},
+        **{k: v for k, v in m.items() if k not in EVALUATE_KEYS},
+    }
 
 
 def cross_validate(
@@ -1027,28 +1294,48 @@ def cross_validate(
     df, digest, label = _load(data)
     X = df[list(FEATURES)].to_numpy(dtype=np.float64)
     groups = group_ids(X)
-    opts = dict(fast=fast, kinds=kinds, candidates=None if kinds else list(candidates or DEFAULT_CANDIDATES),
-                under_bin_target=under_bin_target,
-                wallclock_coverage=wallclock_coverage, memory_coverage=memory_coverage,
-                margin_confidence=margin_confidence, bin_rule=bin_rule, kill_rule=kill_rule)
+    opts = dict(
+        fast=fast,
+        kinds=kinds,
+        candidates=None if kinds else list(candidates or DEFAULT_CANDIDATES),
+        under_bin_target=under_bin_target,
+        wallclock_coverage=wallclock_coverage,
+        memory_coverage=memory_coverage,
+        margin_confidence=margin_confidence,
+        bin_rule=bin_rule,
+        kill_rule=kill_rule,
+    )
     folds = []
     oof = None
     # repeat r's folds are balanced_group_kfold(groups, n_splits, seed + 1000 * r)
-    splits = RepeatedGroupKFold(n_splits, n_repeats=n_repeats, random_state=seed).split(X, groups=groups)
+    splits = RepeatedGroupKFold(n_splits, n_repeats=n_repeats, random_state=seed).split(
+        X, groups=groups
+    )
     jobs = [(i // n_splits, i % n_splits, tr, te) for i, (tr, te) in enumerate(splits)]
     for r, f, tr, te in bar(jobs, desc="hst_cal cross-validation", enabled=progress):
         predictor, _ = fit_pipeline(df.iloc[tr].reset_index(drop=True), seed=seed + r, **opts)
         res = predictor._predict_unique(X[te])
-        m = score_predictions(res, df["mem_bin"].iloc[te], df["memory"].iloc[te], df["wallclock"].iloc[te])
-        m.update(repeat=r, fold=f, n_test_groups=int(len(np.unique(groups[te]))),
-                 kept={t: predictor.metadata["models"][t]["kind"] for t in TARGET_COLUMNS})
+        m = score_predictions(
+            res, df["mem_bin"].iloc[te], df["memory"].iloc[te], df["wallclock"].iloc[te]
+        )
+        m.update(
+            repeat=r,
+            fold=f,
+            n_test_groups=int(len(np.unique(groups[te]))),
+            kept={t: predictor.metadata["models"][t]["kind"] for t in TARGET_COLUMNS},
+        )
         folds.append(m)
         if r == 0:
             if oof is None:
-                oof = {k: np.zeros((len(df),) + np.shape(v)[1:], dtype=np.asarray(v).dtype) for k, v in res.items()}
+                oof = {
+                    k: np.zeros((len(df),) + np.shape(v)[1:], dtype=np.asarray(v).dtype)
+                    for k, v in res.items()
+                }
             for k in oof:
                 oof[k][te] = res[k]
-    metric_names = [k for k in folds[0] if k not in ("repeat", "fold", "n_rows", "n_test_groups", "kept")]
+    metric_names = [
+        k for k in folds[0] if k not in ("repeat", "fold", "n_rows", "n_test_groups", "kept")
+    ]
     mean, worst = {}, {}
     for k in metric_names:
         vals = np.array([f[k] for f in folds], dtype=float)
@@ -1066,13 +1353,29 @@ def cross_validate(
         tr, te = order[:cut], order[cut:]
         predictor, _ = fit_pipeline(df.iloc[tr].reset_index(drop=True), seed=seed, **opts)
         res = predictor._predict_unique(X[te])
-        by_time = score_predictions(res, df["mem_bin"].iloc[te], df["memory"].iloc[te], df["wallclock"].iloc[te])
+        by_time = score_predictions(
+            res, df["mem_bin"].iloc[te], df["memory"].iloc[te], df["wallclock"].iloc[te]
+        )
     elif "timestamp" in df.columns:
         by_time = {"skipped": "every row carries the same timestamp: no time split is possible"}
     return {
-        "folds": folds, "mean": mean, "worst": worst, "worst_fold": worst_fold, "by_time": by_time,
-        "oof": _predictions_frame(oof, df), "oof_arrays": oof, "table": df,
-        "settings": {"n_splits": n_splits, "n_repeats": n_repeats, "seed": seed, "kinds": kinds,
-                     "data": label, "data_sha256": digest, "n_rows": len(df),
-                     "n_groups": int(groups.max()) + 1, **{k: v for k, v in opts.items() if k != "kinds"}},
+        "folds": folds,
+        "mean": mean,
+        "worst": worst,
+        "worst_fold": worst_fold,
+        "by_time": by_time,
+        "oof": _predictions_frame(oof, df),
+        "oof_arrays": oof,
+        "table": df,
+        "settings": {
+            "n_splits": n_splits,
+            "n_repeats": n_repeats,
+            "seed": seed,
+            "kinds": kinds,
+            "data": label,
+            "data_sha256": digest,
+            "n_rows": len(df),
+            "n_groups": int(groups.max()) + 1,
+            **{k: v for k, v in opts.items() if k != "kinds"},
+        },
     }

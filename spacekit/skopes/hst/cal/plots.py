@@ -43,7 +43,15 @@ def confusion_figure(y_true: Any, y_pred: Any, *, labels=(0, 1, 2, 3), title: st
     return fig
 
 
-def pred_vs_true_figure(y_true: Any, y_pred: Any, *, upper: Any = None, unit: str = "", title: str = "", log: bool = False):
+def pred_vs_true_figure(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    upper: Any = None,
+    unit: str = "",
+    title: str = "",
+    log: bool = False,
+):
     """Predicted vs true values (left) and residuals vs predicted (right).
 
     Examples

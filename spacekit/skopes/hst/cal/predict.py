@@ -183,8 +183,13 @@ def _check_file_name(file_name: str, name: str, where: Any) -> None:
 
 #: Valid values of the categorical features of a nine-feature dict.
 _FEATURE_VALUES = {
-    "drizcorr": (0, 1), "pctecorr": (0, 1), "crsplit": (0, 1, 2), "subarray": (0, 1),
-    "detector": (0, 1), "dtype": (0, 1), "instr": (0, 1, 2, 3),
+    "drizcorr": (0, 1),
+    "pctecorr": (0, 1),
+    "crsplit": (0, 1, 2),
+    "subarray": (0, 1),
+    "detector": (0, 1),
+    "dtype": (0, 1),
+    "instr": (0, 1, 2, 3),
 }
 
 
@@ -198,13 +203,19 @@ def _checked_features(features: Mapping, name: str) -> dict[str, int]:
         try:
             value = float(features[k])
         except (TypeError, ValueError):
-            raise InputError(f"dataset {name}: feature {k} must be a number, got {features[k]!r}") from None
+            raise InputError(
+                f"dataset {name}: feature {k} must be a number, got {features[k]!r}"
+            ) from None
         if not math.isfinite(value) or value < 0:
-            raise InputError(f"dataset {name}: feature {k} must be a finite number >= 0, got {features[k]!r}")
+            raise InputError(
+                f"dataset {name}: feature {k} must be a finite number >= 0, got {features[k]!r}"
+            )
         out[k] = int(round(value))
         allowed = _FEATURE_VALUES.get(k)
         if allowed is not None and (out[k] not in allowed or value != out[k]):
-            raise InputError(f"dataset {name}: feature {k} must be one of {list(allowed)}, got {features[k]!r}")
+            raise InputError(
+                f"dataset {name}: feature {k} must be one of {list(allowed)}, got {features[k]!r}"
+            )
     instr_name, instr = INSTRUMENTS[name[0]]
     dtype = int(name[-1] == "0")
     if out["instr"] != instr or out["dtype"] != dtype:
@@ -240,10 +251,14 @@ class CalPredictor:
         self.under_bin_target = float(cal["under_bin_target"])
         # Model folders of the first release carry no rule: theirs was "classifier_max".
         self.bin_rule = cal.get("bin_rule", "classifier_max")
-        self.bin_member_margins = {k: float(v) for k, v in cal.get("bin_member_margins", {}).items()}
+        self.bin_member_margins = {
+            k: float(v) for k, v in cal.get("bin_member_margins", {}).items()
+        }
         self.wallclock_coverage = float(cal["wallclock_coverage"])
         self.transform_params = metadata["transform"]
-        self.target_transforms = {k: metadata["models"][k].get("target_transform", "none") for k in _TARGET_KEYS}
+        self.target_transforms = {
+            k: metadata["models"][k].get("target_transform", "none") for k in _TARGET_KEYS
+        }
 
     def __repr__(self) -> str:
         kinds = {k: self.metadata["models"][k]["kind"] for k in _TARGET_KEYS}
@@ -260,8 +275,14 @@ class CalPredictor:
             )
         Z = power_standardize(X, self.transform_params)
         out = raw_outputs(self.models, self.target_transforms, Z)
-        return apply_margins(out, self.bin_log_margin, self.memory_log_margin, self.wallclock_log_margin,
-                             bin_rule=self.bin_rule, member_margins=self.bin_member_margins)
+        return apply_margins(
+            out,
+            self.bin_log_margin,
+            self.memory_log_margin,
+            self.wallclock_log_margin,
+            bin_rule=self.bin_rule,
+            member_margins=self.bin_member_margins,
+        )
 
     def predict(self, ipst: str, features: Any) -> dict:
         """Predict one dataset: the calcloud contract plus details.
@@ -385,17 +406,28 @@ def raw_outputs(models: dict, target_transforms: dict, Z: np.ndarray) -> dict[st
             y = np.exp(y)
         out[key] = np.maximum(y, 1e-6)
     if models.get("memory_scale") is not None:
-        out["memory_scale"] = np.asarray(models["memory_scale"].predict(Z), dtype=np.float64).reshape(-1)
+        out["memory_scale"] = np.asarray(
+            models["memory_scale"].predict(Z), dtype=np.float64
+        ).reshape(-1)
     for name, model in models.items():
         if name.startswith("memory_scale_"):
             out[name] = np.asarray(model.predict(Z), dtype=np.float64).reshape(-1)
         elif name.startswith("memory_") and name != "memory_scale":  # a member: log memory
-            out[name] = np.maximum(np.exp(np.asarray(model.predict(Z), dtype=np.float64).reshape(-1)), 1e-6)
+            out[name] = np.maximum(
+                np.exp(np.asarray(model.predict(Z), dtype=np.float64).reshape(-1)), 1e-6
+            )
     return out
 
 
-def apply_margins(out: dict, bin_margin: float, mem_margin: float, wall_margin: float, *,
-                  bin_rule: str = "classifier_max", member_margins: dict | None = None) -> dict:
+def apply_margins(
+    out: dict,
+    bin_margin: float,
+    mem_margin: float,
+    wall_margin: float,
+    *,
+    bin_rule: str = "classifier_max",
+    member_margins: dict | None = None,
+) -> dict:
     """Add the safe bin, memory upper bound and kill time to raw point predictions.
 
     The safe bin (``bin_rule="upper_quantile"``, what :func:`~.pipeline.train` calibrates by
@@ -442,10 +474,14 @@ def apply_margins(out: dict, bin_margin: float, mem_margin: float, wall_margin: 
                         f"memory_scale_{kind}; the model folder lacks memory_{kind}.npz or "
                         f"memory_scale_{kind}.npz: re-train it"
                     )
-                member_bin = memory_to_bin(out[f"memory_{kind}"] * np.exp(margin * out[f"memory_scale_{kind}"]))
+                member_bin = memory_to_bin(
+                    out[f"memory_{kind}"] * np.exp(margin * out[f"memory_scale_{kind}"])
+                )
                 res["mem_bin"] = np.maximum(res["mem_bin"], member_bin)
     elif bin_rule == "classifier_max":
-        res["mem_bin"] = np.maximum(res["bin_argmax"], memory_to_bin(out["memory"] * math.exp(bin_margin)))
+        res["mem_bin"] = np.maximum(
+            res["bin_argmax"], memory_to_bin(out["memory"] * math.exp(bin_margin))
+        )
     else:
         raise ModelLoadError(
             f"unknown bin rule {bin_rule!r}; expected 'upper_quantile', 'upper_quantile_max' or 'classifier_max'"
@@ -492,18 +528,29 @@ def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
         )
     entries = meta.get("models")
     entries = entries if isinstance(entries, dict) else {}
-    missing = [k for k in _TARGET_KEYS if not isinstance(entries.get(k), dict) or "file" not in entries[k]]
+    missing = [
+        k for k in _TARGET_KEYS if not isinstance(entries.get(k), dict) or "file" not in entries[k]
+    ]
     if missing:
-        raise ModelLoadError(f"{folder}/metadata.json lists no model file for {missing}; re-train the model folder")
-    no_spec = [k for k, v in entries.items() if isinstance(v, dict) and "file" in v and not isinstance(v.get("spec"), dict)]
+        raise ModelLoadError(
+            f"{folder}/metadata.json lists no model file for {missing}; re-train the model folder"
+        )
+    no_spec = [
+        k
+        for k, v in entries.items()
+        if isinstance(v, dict) and "file" in v and not isinstance(v.get("spec"), dict)
+    ]
     if no_spec:
         raise ModelLoadError(
             f"{folder}/metadata.json lacks the model spec of {no_spec} (expected models.<name>.spec); "
             "the metadata is incomplete: copy the folder again or re-train it"
         )
     # The three targets, memory_scale and any upper_quantile_max members (memory_<kind>, ...).
-    models = {k: load_exported(folder / v["file"], v["spec"]) for k, v in entries.items()
-              if isinstance(v, dict) and "file" in v}
+    models = {
+        k: load_exported(folder / v["file"], v["spec"])
+        for k, v in entries.items()
+        if isinstance(v, dict) and "file" in v
+    }
     try:
         return CalPredictor(meta, models, model_dir=str(folder))
     except (KeyError, TypeError, ValueError) as exc:
@@ -601,13 +648,19 @@ def predict_many(
     import dask
 
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise InputError(f"predict_many: chunk_size must be a positive number of datasets per task, got {chunk_size!r}")
+        raise InputError(
+            f"predict_many: chunk_size must be a positive number of datasets per task, got {chunk_size!r}"
+        )
     if isinstance(items, Mapping):
         pairs = list(items.items())
     else:
         pairs = []
         for i, item in enumerate(items):
-            pair = () if isinstance(item, (str, bytes, os.PathLike)) or not isinstance(item, Iterable) else tuple(item)
+            pair = (
+                ()
+                if isinstance(item, (str, bytes, os.PathLike)) or not isinstance(item, Iterable)
+                else tuple(item)
+            )
             if len(pair) != 2:  # a bare path or text would be unpacked character by character
                 raise InputError(
                     f"predict_many: item {i} is {item!r}; expected (ipst, features) pairs or a mapping "

@@ -181,8 +181,12 @@ def _report(run: Run, y: Any, proba: Any, *, history: dict | None, name: str) ->
     except ImportError:  # the computer layer is optional for this app
         log.info("spacekit.computer is not available: run %s gets metrics only", run.path)
         return
-    kwargs: dict[str, Any] = {"proba": np.asarray(proba, dtype=float), "task": "binary",
-                              "labels": ["aligned", "misaligned"], "name": name}
+    kwargs: dict[str, Any] = {
+        "proba": np.asarray(proba, dtype=float),
+        "task": "binary",
+        "labels": ["aligned", "misaligned"],
+        "name": name,
+    }
     if history:
         kwargs["history"] = history
     report = compute(np.asarray(y).astype(int), **kwargs)
@@ -259,8 +263,11 @@ def train(
                 val = (frame.iloc[fte], y[fte], None) if kind not in TREE_KINDS else None
                 m.fit(frame.iloc[ftr], y[ftr], validation=val)
                 aucs.append(binary_metrics(y[fte], m.predict_proba(frame.iloc[fte]))["roc_auc"])
-            selection[kind] = {"roc_auc_mean": float(np.mean(aucs)),
-                               "roc_auc_worst": float(np.min(aucs)), "folds": len(aucs)}
+            selection[kind] = {
+                "roc_auc_mean": float(np.mean(aucs)),
+                "roc_auc_worst": float(np.min(aucs)),
+                "folds": len(aucs),
+            }
             log.info("SVM %s: %d-fold grouped ROC-AUC %.4f", kind, len(aucs), np.mean(aucs))
         chosen = max(candidates, key=lambda k: selection[k]["roc_auc_mean"])
         reason = (
@@ -273,8 +280,12 @@ def train(
     img_tr = imgs[tr] if imgs is not None else None
     img_va = imgs[va] if imgs is not None else None
     held = SvmModel(kind=chosen, fast=fast, seed=seed, progress=progress)
-    held.fit(frame.iloc[tr], y[tr], images=img_tr,
-             validation=(frame.iloc[va], y[va], img_va) if chosen not in TREE_KINDS else None)
+    held.fit(
+        frame.iloc[tr],
+        y[tr],
+        images=img_tr,
+        validation=(frame.iloc[va], y[va], img_va) if chosen not in TREE_KINDS else None,
+    )
     proba_va = held.predict_proba(frame.iloc[va], images=img_va)
     scores = binary_metrics(y[va], proba_va)
     log.info("SVM %s: validation ROC-AUC %.4f", chosen, scores["roc_auc"] or float("nan"))
@@ -285,23 +296,40 @@ def train(
         APP,
         name,
         runs_dir=runs_dir,
-        parameters={"model": model, "chosen": chosen, "fast": fast, "test_size": test_size,
-                    "n_rows": len(frame), "images": imgs is not None},
+        parameters={
+            "model": model,
+            "chosen": chosen,
+            "fast": fast,
+            "test_size": test_size,
+            "n_rows": len(frame),
+            "images": imgs is not None,
+        },
         seed=seed,
         data_sha256=_data_sha256(data, frame),
     )
-    final.save(run.model_dir, metadata={"validation": scores, "selection": reason,
-                                        "candidates": selection})
+    final.save(
+        run.model_dir, metadata={"validation": scores, "selection": reason, "candidates": selection}
+    )
     _report(run, y[va], proba_va, history=held.history_, name=f"svm {chosen}")
-    run.write_metrics({**{k: v for k, v in scores.items() if k != "confusion"},
-                       "model": chosen, "selection": reason, "candidates": selection,
-                       "refit_on_all_rows": chosen in TREE_KINDS})
-    run.write_predictions(pd.DataFrame({
-        "index": frame["index"].iloc[va].to_numpy(),
-        "probability": proba_va,
-        "label": (proba_va >= held.threshold).astype(int),
-        "true_label": y[va],
-    }))
+    run.write_metrics(
+        {
+            **{k: v for k, v in scores.items() if k != "confusion"},
+            "model": chosen,
+            "selection": reason,
+            "candidates": selection,
+            "refit_on_all_rows": chosen in TREE_KINDS,
+        }
+    )
+    run.write_predictions(
+        pd.DataFrame(
+            {
+                "index": frame["index"].iloc[va].to_numpy(),
+                "probability": proba_va,
+                "label": (proba_va >= held.threshold).astype(int),
+                "true_label": y[va],
+            }
+        )
+    )
     return run
 
 
@@ -338,8 +366,14 @@ def evaluate(
     y = frame["label"].astype(int).to_numpy()
     imgs = align_images(frame, images)
     original = np.array([parse_index(i)["rest"] == "" for i in frame["index"]])
-    params = {"model": model, "n_splits": n_splits, "repeats": repeats, "fast": fast,
-              "model_dir": str(model_dir) if model_dir else None, "n_rows": len(frame)}
+    params = {
+        "model": model,
+        "n_splits": n_splits,
+        "repeats": repeats,
+        "fast": fast,
+        "model_dir": str(model_dir) if model_dir else None,
+        "n_rows": len(frame),
+    }
     if model_dir is not None:
         m = SvmModel.load(model_dir)
         proba = m.predict_proba(frame, images=imgs)
@@ -379,17 +413,32 @@ def evaluate(
             "pooled_confusion": pooled["confusion"],
             "precision_misaligned": pooled["precision_misaligned"],
             "recall_misaligned": pooled["recall_misaligned"],
-            "folds": [{k: s[k] for k in ("n", "roc_auc", "precision_misaligned",
-                                         "recall_misaligned")} for s in fold_scores],
+            "folds": [
+                {k: s[k] for k in ("n", "roc_auc", "precision_misaligned", "recall_misaligned")}
+                for s in fold_scores
+            ],
         }
         pooled_y, pooled_p, pooled_idx = y, oof, frame["index"].to_numpy()
-    run = Run.create(APP, name, runs_dir=runs_dir, parameters=params, seed=seed,
-                     data_sha256=_data_sha256(data, frame))
+    run = Run.create(
+        APP,
+        name,
+        runs_dir=runs_dir,
+        parameters=params,
+        seed=seed,
+        data_sha256=_data_sha256(data, frame),
+    )
     _report(run, pooled_y, pooled_p, history=history, name=f"svm {model} evaluation")
     run.write_metrics(metrics)
-    run.write_predictions(pd.DataFrame({"index": pooled_idx, "probability": pooled_p,
-                                        "label": (pooled_p >= threshold).astype(int),
-                                        "true_label": pooled_y}))
+    run.write_predictions(
+        pd.DataFrame(
+            {
+                "index": pooled_idx,
+                "probability": pooled_p,
+                "label": (pooled_p >= threshold).astype(int),
+                "true_label": pooled_y,
+            }
+        )
+    )
     return run
 
 
@@ -409,8 +458,13 @@ def predict_frame(
     frame = load_feature_table(data)
     imgs = align_images(frame, images)
     proba = m.predict_proba(frame, images=imgs)
-    out = pd.DataFrame({"index": frame["index"].to_numpy(), "probability": proba,
-                        "label": (proba >= m.threshold).astype(int)})
+    out = pd.DataFrame(
+        {
+            "index": frame["index"].to_numpy(),
+            "probability": proba,
+            "label": (proba >= m.threshold).astype(int),
+        }
+    )
     if "label" in frame.columns and frame["label"].notna().any():
         # nullable: a partly labelled table keeps its labels (<NA> for the unlabelled visits)
         out["true_label"] = pd.array(frame["label"].to_numpy(), dtype="Int64")
@@ -439,15 +493,30 @@ def predict(
 
     m = SvmModel.load(model_dir)
     preds = predict_frame(m, data, images=images)
-    run = Run.create(APP, name, runs_dir=runs_dir,
-                     parameters={"model_dir": str(model_dir), "kind": m.kind,
-                                 "threshold": m.threshold, "n_rows": len(preds)},
-                     data_sha256=None if isinstance(data, pd.DataFrame) else
-                     (_data_sha256(data, preds) if Path(str(data)).is_file() else str(data)))
-    labelled = preds[preds["true_label"].notna()] if "true_label" in preds.columns else preds.iloc[:0]
+    run = Run.create(
+        APP,
+        name,
+        runs_dir=runs_dir,
+        parameters={
+            "model_dir": str(model_dir),
+            "kind": m.kind,
+            "threshold": m.threshold,
+            "n_rows": len(preds),
+        },
+        data_sha256=None
+        if isinstance(data, pd.DataFrame)
+        else (_data_sha256(data, preds) if Path(str(data)).is_file() else str(data)),
+    )
+    labelled = (
+        preds[preds["true_label"].notna()] if "true_label" in preds.columns else preds.iloc[:0]
+    )
     if len(labelled) < len(preds) and len(labelled):
-        log.warning("svm predict: %d of %d visits are labelled; the precision/recall report "
-                    "covers those only", len(labelled), len(preds))
+        log.warning(
+            "svm predict: %d of %d visits are labelled; the precision/recall report "
+            "covers those only",
+            len(labelled),
+            len(preds),
+        )
     if len(labelled):
         truth = labelled["true_label"].astype(int)
         _report(run, truth, labelled["probability"], history=None, name="svm predict")
@@ -455,20 +524,34 @@ def predict(
     flagged = preds.loc[preds["label"] == 1, "index"].astype(str).tolist()
     with atomic_write(run.path / "misaligned.txt", "w", encoding="utf-8") as fh:
         fh.write("".join(f"{v}\n" for v in flagged))
-    metrics: dict[str, Any] = {"n_visits": len(preds), "n_flagged_misaligned": len(flagged),
-                               "model": m.kind, "threshold": m.threshold}
-    lines = [f"SVM alignment predictions ({m.kind} model, threshold {m.threshold})",
-             f"visits: {len(preds)}", f"flagged misaligned: {len(flagged)}"]
+    metrics: dict[str, Any] = {
+        "n_visits": len(preds),
+        "n_flagged_misaligned": len(flagged),
+        "model": m.kind,
+        "threshold": m.threshold,
+    }
+    lines = [
+        f"SVM alignment predictions ({m.kind} model, threshold {m.threshold})",
+        f"visits: {len(preds)}",
+        f"flagged misaligned: {len(flagged)}",
+    ]
     if len(labelled):
         from sklearn.metrics import classification_report
 
         scored = binary_metrics(truth, labelled["probability"], threshold=m.threshold)
         metrics.update({k: v for k, v in scored.items() if k != "confusion"})
         metrics["n_labelled"] = len(labelled)
-        lines += ["", f"labelled visits scored: {len(labelled)} of {len(preds)}",
-                  classification_report(truth, labelled["label"], labels=[0, 1],
-                                            target_names=["aligned", "misaligned"],
-                                            zero_division=0)]
+        lines += [
+            "",
+            f"labelled visits scored: {len(labelled)} of {len(preds)}",
+            classification_report(
+                truth,
+                labelled["label"],
+                labels=[0, 1],
+                target_names=["aligned", "misaligned"],
+                zero_division=0,
+            ),
+        ]
     with atomic_write(run.path / "classification_report.txt", "w", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n")
     run.write_metrics(metrics)
@@ -504,7 +587,7 @@ def predict_batch(
 
     chunk_size = whole_number(chunk_size, "chunk_size (visits per task)", minimum=1)
     frame = load_feature_table(data)
-    chunks = [frame.iloc[i:i + chunk_size] for i in range(0, len(frame), chunk_size)]
+    chunks = [frame.iloc[i : i + chunk_size] for i in range(0, len(frame), chunk_size)]
     tasks = [dask.delayed(_predict_chunk)(str(model_dir), c) for c in chunks]
     if client is None:
         parts = dask.compute(*tasks, scheduler="threads")

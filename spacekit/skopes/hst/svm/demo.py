@@ -20,25 +20,38 @@ def run(runs_dir: str | os.PathLike, out: TextIO, *, fast: bool = False) -> None
     """
     from .app import evaluate, predict, train
 
-    trained = train("svm_labeled_2021_07_28", runs_dir=runs_dir, model="auto", seed=0,
-                    fast=fast, name="demo-train")
+    trained = train(
+        "svm_labeled_2021_07_28",
+        runs_dir=runs_dir,
+        model="auto",
+        seed=0,
+        fast=fast,
+        name="demo-train",
+    )
     m = trained.metrics
     out.write(
         f"hst_svm train: kept {m['model']} ({m['selection']}); validation ROC-AUC "
         f"{m['roc_auc']:.3f}, misaligned precision {m['precision_misaligned']:.3f} / recall "
         f"{m['recall_misaligned']:.3f} -> {trained.path}\n"
     )
-    ev = evaluate("svm_labeled_2021_07_28", runs_dir=runs_dir, model=m["model"]
-                  if m["model"] in ("gb", "gb_et") else "gb", repeats=1, seed=0, fast=fast,
-                  name="demo-evaluate")
+    ev = evaluate(
+        "svm_labeled_2021_07_28",
+        runs_dir=runs_dir,
+        model=m["model"] if m["model"] in ("gb", "gb_et") else "gb",
+        repeats=1,
+        seed=0,
+        fast=fast,
+        name="demo-evaluate",
+    )
     e = ev.metrics
     out.write(
         f"hst_svm evaluate (5-fold, proposals kept together): ROC-AUC mean "
         f"{e['roc_auc_mean']:.3f}, worst fold {e['roc_auc_worst']:.3f}; misaligned precision "
         f"{e['precision_misaligned']:.3f} / recall {e['recall_misaligned']:.3f} -> {ev.path}\n"
     )
-    pr = predict(trained.model_dir, "svm_unlabeled_2021_10_06", runs_dir=runs_dir,
-                 name="demo-predict")
+    pr = predict(
+        trained.model_dir, "svm_unlabeled_2021_10_06", runs_dir=runs_dir, name="demo-predict"
+    )
     p = pr.metrics
     out.write(
         f"hst_svm predict: {p['n_flagged_misaligned']} of {p['n_visits']} unlabelled visits "

@@ -288,30 +288,42 @@ def rederive_category(
     # a name that is not an SVM visit name (a user's own table) has no original to look up:
     # its code is kept (the legacy mapping above needs no name)
     parts = [_INDEX_RE.match(str(i).strip()) for i in out["index"]]
-    parts = [None if m is None else {k: (v or "").lower() for k, v in m.groupdict().items()}
-             for m in parts]
-    base = [None if p is None else
-            f"hst_{p['proposal']}_{p['visit']}_{p['instr']}_{p['det']}_total_{p['dataset']}"
-            for p in parts]
+    parts = [
+        None if m is None else {k: (v or "").lower() for k, v in m.groupdict().items()}
+        for m in parts
+    ]
+    base = [
+        None
+        if p is None
+        else f"hst_{p['proposal']}_{p['visit']}_{p['instr']}_{p['det']}_total_{p['dataset']}"
+        for p in parts
+    ]
     synthetic = np.array([p is not None and p["rest"] != "" for p in parts], dtype=bool)
     named = np.array([p is not None for p in parts], dtype=bool)
-    originals = pd.Series(codes.to_numpy()[named & ~synthetic],
-                          index=np.asarray(base, dtype=object)[named & ~synthetic])
+    originals = pd.Series(
+        codes.to_numpy()[named & ~synthetic],
+        index=np.asarray(base, dtype=object)[named & ~synthetic],
+    )
     originals = originals[~originals.index.duplicated()]
     if synthetic.any():
         from_base = pd.Series(base, dtype=object)[synthetic].map(originals)
         found = from_base.notna()
         if (~found).any():
-            log.info("%d synthetic rows have no original visit in the table; their %r codes "
-                     "are kept", int((~found).sum()), column)
+            log.info(
+                "%d synthetic rows have no original visit in the table; their %r codes are kept",
+                int((~found).sum()),
+                column,
+            )
         codes.iloc[np.flatnonzero(synthetic)[found.to_numpy()]] = from_base[found].to_numpy()
     changed = int((codes.to_numpy() != old.to_numpy()).sum())
     if changed:
         log.info(
             "re-derived %r%s: %d of %d rows changed (synthetic rows take their original "
-            "visit's category)", column,
+            "visit's category)",
+            column,
             " from upstream's 2021 codes to the canonical ones" if legacy else "",
-            changed, len(out),
+            changed,
+            len(out),
         )
     out[column] = codes.astype(int) if codes.notna().all() else codes
     return out

@@ -169,9 +169,7 @@ def _catalog_pixels(catalog: Any, wcs: Any, shape: tuple[int, int], name: str) -
             raise InputError(
                 f"the {name} catalog has RA/Dec but no WCS was given; pass wcs= or a FITS path"
             )
-        x, y = wcs.all_world2pix(
-            catalog[ra_c].to_numpy(float), catalog[dec_c].to_numpy(float), 0
-        )
+        x, y = wcs.all_world2pix(catalog[ra_c].to_numpy(float), catalog[dec_c].to_numpy(float), 0)
         return np.column_stack([x, y])
     x_c, y_c = cols.get("x"), cols.get("y")
     if x_c and y_c:
@@ -278,7 +276,9 @@ def shift_catalog(catalog: pd.DataFrame, offset_arcsec: float, angle_deg: float)
         from astropy import units as u
         from astropy.coordinates import SkyCoord
 
-        c = SkyCoord(out[cols["ra"]].to_numpy(float) * u.deg, out[cols["dec"]].to_numpy(float) * u.deg)
+        c = SkyCoord(
+            out[cols["ra"]].to_numpy(float) * u.deg, out[cols["dec"]].to_numpy(float) * u.deg
+        )
         moved = c.directional_offset_by(angle_deg * u.deg, offset_arcsec * u.arcsec)
         out[cols["ra"]] = moved.ra.deg
         out[cols["dec"]] = moved.dec.deg

@@ -154,18 +154,20 @@ def feature_matrix(frame: pd.DataFrame, names: Any = None) -> np.ndarray:
     fit_rms = np.hypot(rms_ra, rms_dec)
     pixel = f["det"].round().map(PIXEL_SCALE_MAS).fillna(np.mean(list(PIXEL_SCALE_MAS.values())))
     rms_pix = fit_rms / pixel
-    derived.update({
-        "rms_pix": rms_pix,
-        "rms_pix_per_match": rms_pix / np.sqrt(f["nmatches"].clip(lower=0.0) + 1.0),
-        "rms_asymmetry": (rms_ra - rms_dec).abs() / (fit_rms + 1.0),
-        "no_fit": ((f["nmatches"] <= 0) | (fit_rms <= 0)).astype(float),
-        "log_seg_per_point": np.log1p(f["segment"].clip(lower=0.0))
-        - np.log1p(f["point"].clip(lower=0.0)),
-        "log_match_per_gaia": np.log1p(f["nmatches"].clip(lower=0.0))
-        - np.log1p(f["gaia"].clip(lower=0.0)),
-        "log_gaia_per_point": np.log1p(f["gaia"].clip(lower=0.0))
-        - np.log1p(f["point"].clip(lower=0.0)),
-    })
+    derived.update(
+        {
+            "rms_pix": rms_pix,
+            "rms_pix_per_match": rms_pix / np.sqrt(f["nmatches"].clip(lower=0.0) + 1.0),
+            "rms_asymmetry": (rms_ra - rms_dec).abs() / (fit_rms + 1.0),
+            "no_fit": ((f["nmatches"] <= 0) | (fit_rms <= 0)).astype(float),
+            "log_seg_per_point": np.log1p(f["segment"].clip(lower=0.0))
+            - np.log1p(f["point"].clip(lower=0.0)),
+            "log_match_per_gaia": np.log1p(f["nmatches"].clip(lower=0.0))
+            - np.log1p(f["gaia"].clip(lower=0.0)),
+            "log_gaia_per_point": np.log1p(f["gaia"].clip(lower=0.0))
+            - np.log1p(f["point"].clip(lower=0.0)),
+        }
+    )
     columns = {**{c: f[c] for c in FEATURES}, **derived}
     names = feature_names() if names is None else list(names)
     unknown = [n for n in names if n not in columns]
@@ -404,8 +406,11 @@ class SvmModel:
                 from sklearn.ensemble import ExtraTreesClassifier
 
                 et = ExtraTreesClassifier(
-                    n_estimators=20 if self.fast else 500, min_samples_leaf=3, max_features=0.5,
-                    random_state=self.seed, n_jobs=1,
+                    n_estimators=20 if self.fast else 500,
+                    min_samples_leaf=3,
+                    max_features=0.5,
+                    random_state=self.seed,
+                    n_jobs=1,
                 )
                 # predict_proba averages the two models' probabilities
                 self.estimator_ = [gb.fit(x, y), et.fit(x, y)]
@@ -442,17 +447,32 @@ class SvmModel:
         batch = self.batch_size or (16 if self.fast else 32)
         d = xs.shape[1]
         if self.kind == "mlp":
+
             def builder():
                 hidden = (16, 8) if self.fast else (32, 64, 32, 16)
                 return build_mlp(d, hidden=hidden, dropout=0.0 if self.fast else 0.1)
         else:
+
             def builder():
                 if self.fast:
-                    return build_ensemble(d, (3, 128, 128, 3), mlp_hidden=(8,), cnn_filters=(4,),
-                                          cnn_dense=(8,), head=(4,))
-                return build_ensemble(d, (3, 128, 128, 3), mlp_hidden=(32, 64, 32, 16),
-                                      cnn_filters=(16, 32, 64), cnn_dense=(32,), head=(16,),
-                                      dropout=0.1)
+                    return build_ensemble(
+                        d,
+                        (3, 128, 128, 3),
+                        mlp_hidden=(8,),
+                        cnn_filters=(4,),
+                        cnn_dense=(8,),
+                        head=(4,),
+                    )
+                return build_ensemble(
+                    d,
+                    (3, 128, 128, 3),
+                    mlp_hidden=(32, 64, 32, 16),
+                    cnn_filters=(16, 32, 64),
+                    cnn_dense=(32,),
+                    head=(16,),
+                    dropout=0.1,
+                )
+
         trainer = Trainer(
             loss="binary_crossentropy",
             learning_rate=1e-3,
@@ -519,9 +539,19 @@ class SvmModel:
             "category_codes": "canonical",
             "threshold": float(self.threshold),
             "preprocessing": self.preprocessing_,
-            "params": {k: getattr(self, k) for k in ("fast", "seed", "epochs", "batch_size",
-                                                     "n_estimators", "max_depth", "learning_rate",
-                                                     "max_features")},
+            "params": {
+                k: getattr(self, k)
+                for k in (
+                    "fast",
+                    "seed",
+                    "epochs",
+                    "batch_size",
+                    "n_estimators",
+                    "max_depth",
+                    "learning_rate",
+                    "max_features",
+                )
+            },
             **(metadata or {}),
         }
         if self.kind in TREE_KINDS:
@@ -557,10 +587,25 @@ class SvmModel:
         if kind not in MODEL_KINDS:
             raise ModelLoadError(f"{spec_path}: unknown model kind {kind!r}")
         params = spec.get("params", {})
-        model = cls(kind=kind, threshold=spec.get("threshold", 0.5),
-                    **{k: v for k, v in params.items() if k in
-                       ("fast", "seed", "epochs", "batch_size", "n_estimators", "max_depth",
-                        "learning_rate", "max_features")})
+        model = cls(
+            kind=kind,
+            threshold=spec.get("threshold", 0.5),
+            **{
+                k: v
+                for k, v in params.items()
+                if k
+                in (
+                    "fast",
+                    "seed",
+                    "epochs",
+                    "batch_size",
+                    "n_estimators",
+                    "max_depth",
+                    "learning_rate",
+                    "max_features",
+                )
+            },
+        )
         model.preprocessing_ = spec.get("preprocessing", {})
         model.spec_ = spec
         model.history_ = None
@@ -582,7 +627,10 @@ class SvmModel:
                 f"{folder} was saved before spacekit made the SVM category codes canonical: a "
                 "model trained on the 2021 tables learned their per-batch codes (GALAXY 1, not "
                 "7) and misreads the canonical codes it is now given; retrain it "
-                "(`spacekit svm train`)", UserWarning, stacklevel=2)
+                "(`spacekit svm train`)",
+                UserWarning,
+                stacklevel=2,
+            )
         # folders written before the fit-quality features hold the nine first ratios only
         model.inputs_ = list(spec.get("model_inputs", [*FEATURES, *DERIVED_V1]))
         model.n_features_in_ = len(model.inputs_)

@@ -72,12 +72,27 @@ QA_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "numexp": (("header", "numexp"),),
     "imgname": (("gen_info", "imgname"),),
     "gaia": (("number_of_gaia_sources", "number_of_gaia_sources"), ("number_of_gaia_sources",)),
-    "detector": (("number_of_sources", "detector"), ("gen_info", "detector"), ("header", "detector")),
+    "detector": (
+        ("number_of_sources", "detector"),
+        ("gen_info", "detector"),
+        ("header", "detector"),
+    ),
     "point": (("number_of_sources", "point"),),
     "segment": (("number_of_sources", "segment"),),
 }
-_SCRUBBED = ["detector", "dataset", "targname", "ra_targ", "dec_targ", "numexp", "imgname",
-             "point", "segment", "gaia", "index"]
+_SCRUBBED = [
+    "detector",
+    "dataset",
+    "targname",
+    "ra_targ",
+    "dec_targ",
+    "numexp",
+    "imgname",
+    "point",
+    "segment",
+    "gaia",
+    "index",
+]
 _FITS_COLS = ["rms_ra", "rms_dec", "nmatches", "wcstype"]
 _SECTION_ALIASES = {"general information": "gen_info", "general_information": "gen_info"}
 # upstream's 2021 tables, whose ``cat`` codes are LEGACY_CATEGORY_CODES: registered name,
@@ -127,7 +142,7 @@ def _lookup(flat: Mapping[str, Any], field: str) -> Any:
     paths = {tuple(p for p in k.lower().split(".") if p != "data"): v for k, v in flat.items()}
     for alias in QA_FIELDS[field]:
         for path, value in paths.items():
-            if path[-len(alias):] == alias:
+            if path[-len(alias) :] == alias:
                 return value
     return None
 
@@ -229,7 +244,7 @@ def scrub_qa(frame: pd.DataFrame) -> pd.DataFrame:
         if missing:
             raise SchemaError(
                 f"visit {index}: the quality-analysis JSON lacks {missing} "
-                f"(expected keys {[ '.'.join(QA_FIELDS[f][0]) for f in missing]}); "
+                f"(expected keys {['.'.join(QA_FIELDS[f][0]) for f in missing]}); "
                 "re-run drizzlepac's SVM quality analysis for this visit"
             )
         parts = parse_index(index)
@@ -296,7 +311,9 @@ def scrape_fits_headers(
     if missing_rms not in {"raise", "zero"}:
         raise InputError(f"missing_rms must be 'raise' or 'zero', got {missing_rms!r}")
     if "imgname" not in frame.columns:
-        raise SchemaError(f"expected an 'imgname' column (from scrub_qa), found {list(frame.columns)}")
+        raise SchemaError(
+            f"expected an 'imgname' column (from scrub_qa), found {list(frame.columns)}"
+        )
     image_dir = Path(image_dir)
     values = {c: [] for c in _FITS_COLS}
     for img in frame["imgname"]:
@@ -375,6 +392,7 @@ def add_target_category(
         def category_lookup(name: str) -> str:
             # parallel fields ("ANY") often have no classified HST observation: unidentified
             return get_target_category(name, default="UNIDENTIFIED")
+
     cache: dict[str, Any] = {}
     cats = []
     for name in frame["targname"]:
@@ -405,8 +423,19 @@ def encode_features(frame: pd.DataFrame) -> pd.DataFrame:
     >>> encode_features(df)[["det", "wcs", "cat"]].iloc[0].tolist()
     [1, 0, 3]
     """
-    need = ["detector", "numexp", "point", "segment", "gaia", "rms_ra", "rms_dec", "nmatches",
-            "wcstype", "category", "index"]
+    need = [
+        "detector",
+        "numexp",
+        "point",
+        "segment",
+        "gaia",
+        "rms_ra",
+        "rms_dec",
+        "nmatches",
+        "wcstype",
+        "category",
+        "index",
+    ]
     missing = [c for c in need if c not in frame.columns]
     if missing:
         raise SchemaError(

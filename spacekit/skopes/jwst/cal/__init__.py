@@ -23,12 +23,35 @@ from __future__ import annotations
 from spacekit.utils.lazy import lazy_exports
 
 _EXPORTS = {
-    "scrape": ["REQUIRED_KEYS", "OPTIONAL_KEYS", "KNOWN_DETECTORS", "IMAGE_EXP_TYPES",
-               "find_uncal_files", "scrape_headers", "product_name", "combine_detectors",
-               "offset_statistics", "group_products"],
-    "encode": ["IMAGE_FEATURES", "SPEC_FEATURES", "CATEGORICAL", "load_encoder_pairs",
-               "encode_value", "encode_products"],
-    "model": ["MAX_GB", "JwstMemoryModel", "load_memory_model", "train", "predict",
-              "predict_products", "predict_batch", "scrape_products"],
+    "scrape": [
+        "REQUIRED_KEYS",
+        "OPTIONAL_KEYS",
+        "KNOWN_DETECTORS",
+        "IMAGE_EXP_TYPES",
+        "find_uncal_files",
+        "scrape_headers",
+        "product_name",
+        "combine_detectors",
+        "offset_statistics",
+        "group_products",
+    ],
+    "encode": [
+        "IMAGE_FEATURES",
+        "SPEC_FEATURES",
+        "CATEGORICAL",
+        "load_encoder_pairs",
+        "encode_value",
+        "encode_products",
+    ],
+    "model": [
+        "MAX_GB",
+        "JwstMemoryModel",
+        "load_memory_model",
+        "train",
+        "predict",
+        "predict_products",
+        "predict_batch",
+        "scrape_products",
+    ],
 }
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

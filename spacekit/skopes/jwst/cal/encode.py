@@ -44,17 +44,57 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 IMAGE_FEATURES: tuple[str, ...] = (
-    "instr", "detector", "visitype", "filter", "pupil", "channel", "subarray", "bkgdtarg",
-    "nexposur", "numdthpt", "offset", "max_offset", "mean_offset", "sigma_offset",
-    "err_offset", "sigma1_mean", "frac", "targ_frac",
+    "instr",
+    "detector",
+    "visitype",
+    "filter",
+    "pupil",
+    "channel",
+    "subarray",
+    "bkgdtarg",
+    "nexposur",
+    "numdthpt",
+    "offset",
+    "max_offset",
+    "mean_offset",
+    "sigma_offset",
+    "err_offset",
+    "sigma1_mean",
+    "frac",
+    "targ_frac",
 )
 SPEC_FEATURES: tuple[str, ...] = (
-    "instr", "detector", "visitype", "filter", "pupil", "grating", "subarray", "band",
-    "nexposur", "numdthpt", "targ_max_offset", "offset", "max_offset", "mean_offset",
-    "sigma_offset", "err_offset", "sigma1_mean", "frac",
+    "instr",
+    "detector",
+    "visitype",
+    "filter",
+    "pupil",
+    "grating",
+    "subarray",
+    "band",
+    "nexposur",
+    "numdthpt",
+    "targ_max_offset",
+    "offset",
+    "max_offset",
+    "mean_offset",
+    "sigma_offset",
+    "err_offset",
+    "sigma1_mean",
+    "frac",
 )
-CATEGORICAL = ("instr", "detector", "visitype", "filter", "pupil", "grating", "channel",
-               "subarray", "band", "exp_type")
+CATEGORICAL = (
+    "instr",
+    "detector",
+    "visitype",
+    "filter",
+    "pupil",
+    "grating",
+    "channel",
+    "subarray",
+    "band",
+    "exp_type",
+)
 _REGEX_CHARS = re.compile(r"[.+*?\[\]()^$\\]")
 
 
@@ -102,8 +142,11 @@ def encode_value(pairs: Mapping, column: str, value: Any) -> int:
     table = pairs.get(column)
     if table is None:
         raise SchemaError(f"the encoder table has no column {column!r}; it has {sorted(pairs)}")
-    text = "NONE" if value is None or (isinstance(value, float) and value != value) else \
-        str(value).strip().upper()
+    text = (
+        "NONE"
+        if value is None or (isinstance(value, float) and value != value)
+        else str(value).strip().upper()
+    )
     if text in table:
         return int(table[text])
     for key, code in table.items():
@@ -116,8 +159,9 @@ def encode_value(pairs: Mapping, column: str, value: Any) -> int:
     )
 
 
-def encode_products(products: pd.DataFrame, pairs: Mapping | None = None,
-                    *, kind: str | None = None) -> pd.DataFrame:
+def encode_products(
+    products: pd.DataFrame, pairs: Mapping | None = None, *, kind: str | None = None
+) -> pd.DataFrame:
     """Return the numeric feature table of products (IMAGE or SPEC order).
 
     Parameters
@@ -158,12 +202,20 @@ def encode_products(products: pd.DataFrame, pairs: Mapping | None = None,
         if col in CATEGORICAL and not pd.api.types.is_numeric_dtype(values):
             out[col] = [encode_value(pairs, col, v) for v in values]
         else:
-            num = pd.to_numeric(values.map(lambda v: {"True": 1, "False": 0}.get(str(v), v)),
-                                errors="coerce").astype(float)
+            num = pd.to_numeric(
+                values.map(lambda v: {"True": 1, "False": 0}.get(str(v), v)), errors="coerce"
+            ).astype(float)
             bad = ~np.isfinite(num)
             if bad.any():
-                names = (products.loc[bad, "product"] if "product" in products.columns
-                         else products.index[bad].to_series()).astype(str).tolist()[:3]
+                names = (
+                    (
+                        products.loc[bad, "product"]
+                        if "product" in products.columns
+                        else products.index[bad].to_series()
+                    )
+                    .astype(str)
+                    .tolist()[:3]
+                )
                 raise SchemaError(
                     f"column {col!r} has {int(bad.sum())} missing, non-numeric or infinite "
                     f"values (e.g. products {names}: {values[bad].astype(str).tolist()[:3]}); "

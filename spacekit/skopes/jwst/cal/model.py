@@ -103,8 +103,14 @@ class JwstMemoryModel:
     True
     """
 
-    def __init__(self, *, max_gb: float = MAX_GB, fast: bool = False, seed: int = 0,
-                 encoder_pairs: Any = None) -> None:
+    def __init__(
+        self,
+        *,
+        max_gb: float = MAX_GB,
+        fast: bool = False,
+        seed: int = 0,
+        encoder_pairs: Any = None,
+    ) -> None:
         self.max_gb = max_gb
         self.fast = fast
         self.seed = seed
@@ -142,8 +148,12 @@ class JwstMemoryModel:
         if len(y) < 5:
             raise InputError(f"{kind}: need at least 5 products with measured memory, got {len(y)}")
         est = GradientBoostingRegressor(
-            n_estimators=30 if self.fast else 400, max_depth=3, learning_rate=0.1 if self.fast
-            else 0.05, subsample=0.8, random_state=self.seed, loss="huber",
+            n_estimators=30 if self.fast else 400,
+            max_depth=3,
+            learning_rate=0.1 if self.fast else 0.05,
+            subsample=0.8,
+            random_state=self.seed,
+            loss="huber",
         ).fit(x, np.log1p(y))
         self.models_ = {**getattr(self, "models_", {}), kind: est}
         return self
@@ -172,16 +182,19 @@ class JwstMemoryModel:
         folder.mkdir(parents=True, exist_ok=True)
         for kind, est in self.models_.items():
             save_estimator(est, folder / f"{kind.lower()}.skops")
-        write_json(folder / SPEC_FILE, {
-            "app": APP,
-            "kinds": sorted(self.models_),
-            "features": {k: list(_FEATURES[k]) for k in self.models_},
-            "target_transform": "log1p",
-            "max_gb": float(self.max_gb),
-            "seed": self.seed,
-            "encoder_pairs": self._pairs(),
-            **(metadata or {}),
-        })
+        write_json(
+            folder / SPEC_FILE,
+            {
+                "app": APP,
+                "kinds": sorted(self.models_),
+                "features": {k: list(_FEATURES[k]) for k in self.models_},
+                "target_transform": "log1p",
+                "max_gb": float(self.max_gb),
+                "seed": self.seed,
+                "encoder_pairs": self._pairs(),
+                **(metadata or {}),
+            },
+        )
         return folder
 
     @classmethod
@@ -203,8 +216,11 @@ class JwstMemoryModel:
             raise ModelLoadError(f"{spec_path} is corrupt: {exc}") from None
         if max_gb is not None:
             max_gb = _check_max_gb(max_gb)
-        model = cls(max_gb=max_gb if max_gb is not None else spec.get("max_gb", MAX_GB),
-                    seed=spec.get("seed", 0), encoder_pairs=spec.get("encoder_pairs"))
+        model = cls(
+            max_gb=max_gb if max_gb is not None else spec.get("max_gb", MAX_GB),
+            seed=spec.get("seed", 0),
+            encoder_pairs=spec.get("encoder_pairs"),
+        )
         model.encoder_pairs_ = load_encoder_pairs(spec.get("encoder_pairs") or {})
         model.models_ = {}
         for kind in spec.get("kinds", []):
@@ -214,12 +230,15 @@ class JwstMemoryModel:
 
 
 def _check_max_gb(max_gb: Any) -> float:
-    return positive_number(max_gb, "max_gb", unit=" of GB (the cap of every prediction)", advice=(
-        f"Leave it out to keep the model's cap ({MAX_GB:g} GB by default)."))
+    return positive_number(
+        max_gb,
+        "max_gb",
+        unit=" of GB (the cap of every prediction)",
+        advice=(f"Leave it out to keep the model's cap ({MAX_GB:g} GB by default)."),
+    )
 
 
-def load_memory_model(folder: str | os.PathLike, *, max_gb: float | None = None
-                      ) -> JwstMemoryModel:
+def load_memory_model(folder: str | os.PathLike, *, max_gb: float | None = None) -> JwstMemoryModel:
     """Load a JWST memory model folder (alias of :meth:`JwstMemoryModel.load`).
 
     Examples
@@ -306,8 +325,15 @@ def train(
     memory = pd.to_numeric(table[target], errors="coerce")
     bad = ~np.isfinite(memory.astype(float)) | (memory < 0)
     if bad.any():
-        names = (table.loc[bad, "product"] if "product" in table.columns
-                 else table.index[bad].to_series()).astype(str).tolist()[:3]
+        names = (
+            (
+                table.loc[bad, "product"]
+                if "product" in table.columns
+                else table.index[bad].to_series()
+            )
+            .astype(str)
+            .tolist()[:3]
+        )
         values = table.loc[bad, target].astype(str).tolist()[:3]
         raise SchemaError(
             f"{target!r} must hold the measured memory in GB (a number >= 0) for every "
@@ -328,35 +354,59 @@ def train(
         n_groups = len(np.unique(groups))
         n_test_groups = int(np.ceil(test_size * n_groups))  # as GroupShuffleSplit counts
         if len(rows) >= 10 and 0 < n_test_groups < n_groups:
-            tr, te = next(GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
-                          .split(rows, groups=groups))
+            tr, te = next(
+                GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed).split(
+                    rows, groups=groups
+                )
+            )
             m = JwstMemoryModel(max_gb=max_gb, fast=fast, seed=seed, encoder_pairs=pairs)
             m.fit(rows.iloc[tr], y[tr], kind=kind)
             p = m.predict(rows.iloc[te], kind=kind)
             metrics[kind] = {
-                "n_train": len(tr), "n_test": len(te),
+                "n_train": len(tr),
+                "n_test": len(te),
                 "rmse_gb": float(np.sqrt(mean_squared_error(y[te], p))),
                 "mae_gb": float(mean_absolute_error(y[te], p)),
                 "r2": float(r2_score(y[te], p)) if len(te) > 1 else None,
             }
-            held.append(pd.DataFrame({
-                "product": rows["product"].iloc[te].to_numpy() if "product" in rows else te,
-                "kind": kind, "gbSize": p, "true_gb": y[te],
-            }))
+            held.append(
+                pd.DataFrame(
+                    {
+                        "product": rows["product"].iloc[te].to_numpy() if "product" in rows else te,
+                        "kind": kind,
+                        "gbSize": p,
+                        "true_gb": y[te],
+                    }
+                )
+            )
         else:
-            why = ("fewer than 10 products" if len(rows) < 10 else
-                   f"{n_groups} distinct feature set(s) cannot be split {1 - test_size:.2g}/"
-                   f"{test_size:.2g} without a product on both sides")
-            metrics[kind] = {"n_train": len(rows), "n_test": 0,
-                             "note": f"{why}: no held-out validation"}
+            why = (
+                "fewer than 10 products"
+                if len(rows) < 10
+                else f"{n_groups} distinct feature set(s) cannot be split {1 - test_size:.2g}/"
+                f"{test_size:.2g} without a product on both sides"
+            )
+            metrics[kind] = {
+                "n_train": len(rows),
+                "n_test": 0,
+                "note": f"{why}: no held-out validation",
+            }
         final.fit(rows, y, kind=kind)
     run = Run.create(
-        APP, name, runs_dir=runs_dir,
-        parameters={"target": target, "max_gb": max_gb, "fast": fast, "test_size": test_size,
-                    "n_products": len(table)},
+        APP,
+        name,
+        runs_dir=runs_dir,
+        parameters={
+            "target": target,
+            "max_gb": max_gb,
+            "fast": fast,
+            "test_size": test_size,
+            "n_products": len(table),
+        },
         seed=seed,
         data_sha256=hashlib.sha256(
-            pd.util.hash_pandas_object(table, index=False).to_numpy()).hexdigest(),
+            pd.util.hash_pandas_object(table, index=False).to_numpy()
+        ).hexdigest(),
     )
     final.save(run.model_dir, metadata={"validation": metrics, "target": target})
     run.write_metrics(metrics)
@@ -365,8 +415,12 @@ def train(
     return run
 
 
-def predict_products(products: pd.DataFrame, model: JwstMemoryModel | str | os.PathLike,
-                     *, max_gb: float | None = None) -> dict[str, dict[str, float]]:
+def predict_products(
+    products: pd.DataFrame,
+    model: JwstMemoryModel | str | os.PathLike,
+    *,
+    max_gb: float | None = None,
+) -> dict[str, dict[str, float]]:
     """Predict grouped products → ``{product: {"gbSize": value}}``.
 
     Examples
@@ -399,9 +453,12 @@ def predict_products(products: pd.DataFrame, model: JwstMemoryModel | str | os.P
     return {k: out[k] for k in products["product"].astype(str)}
 
 
-def predict(source: str | os.PathLike | Iterable[str | os.PathLike],
-            model_dir: str | os.PathLike, *, max_gb: float | None = None
-            ) -> dict[str, dict[str, float]]:
+def predict(
+    source: str | os.PathLike | Iterable[str | os.PathLike],
+    model_dir: str | os.PathLike,
+    *,
+    max_gb: float | None = None,
+) -> dict[str, dict[str, float]]:
     """Predict the memory of every Level-3 product of a folder of uncal exposures.
 
     Returns
@@ -417,9 +474,13 @@ def predict(source: str | os.PathLike | Iterable[str | os.PathLike],
     return predict_products(scrape_products(source), model)
 
 
-def predict_batch(sources: Iterable[str | os.PathLike] | Mapping[str, Any],
-                  model_dir: str | os.PathLike, *, client: Any = None,
-                  max_gb: float | None = None) -> dict[str, dict[str, dict[str, float]]]:
+def predict_batch(
+    sources: Iterable[str | os.PathLike] | Mapping[str, Any],
+    model_dir: str | os.PathLike,
+    *,
+    client: Any = None,
+    max_gb: float | None = None,
+) -> dict[str, dict[str, dict[str, float]]]:
     """Predict many programs' folders on Dask → ``{folder: {product: {"gbSize": v}}}``.
 
     ``client``: None (Dask's in-process threads), a scheduler address or a

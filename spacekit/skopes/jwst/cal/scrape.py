@@ -89,14 +89,34 @@ OPTIONAL_KEYS: dict[str, tuple[str, Any]] = {
     "PA_V3": ("pa_v3", np.nan),
 }
 KNOWN_DETECTORS = frozenset(
-    [f"NRCA{i}" for i in range(1, 5)] + [f"NRCB{i}" for i in range(1, 5)]
-    + ["NRCALONG", "NRCBLONG", "NIS", "NRS1", "NRS2", "MIRIMAGE", "MIRIFULONG", "MIRIFUSHORT",
-       "GUIDER1", "GUIDER2"]
+    [f"NRCA{i}" for i in range(1, 5)]
+    + [f"NRCB{i}" for i in range(1, 5)]
+    + [
+        "NRCALONG",
+        "NRCBLONG",
+        "NIS",
+        "NRS1",
+        "NRS2",
+        "MIRIMAGE",
+        "MIRIFULONG",
+        "MIRIFUSHORT",
+        "GUIDER1",
+        "GUIDER2",
+    ]
 )
 #: exposure types whose Level-3 products are images (everything else is spectroscopy).
 IMAGE_EXP_TYPES = frozenset(
-    ["FGS_IMAGE", "MIR_IMAGE", "MIR_4QPM", "MIR_LYOT", "NIS_IMAGE", "NIS_AMI", "NRC_IMAGE",
-     "NRC_TSIMAGE", "NRC_CORON"]
+    [
+        "FGS_IMAGE",
+        "MIR_IMAGE",
+        "MIR_4QPM",
+        "MIR_LYOT",
+        "NIS_IMAGE",
+        "NIS_AMI",
+        "NRC_IMAGE",
+        "NRC_TSIMAGE",
+        "NRC_CORON",
+    ]
 )
 _BAND_ORDER = {"SHORT": 0, "MEDIUM": 1, "LONG": 2}
 _EMPTY = {"", "NONE", "N/A", "NULL", "ANY"}
@@ -172,8 +192,10 @@ def scrape_headers(source: str | os.PathLike | Iterable[str | os.PathLike]) -> p
                 merged = fits.Header()
                 for hdu in hdul[:1] + [h for h in hdul[1:] if h.name == "SCI"][:1]:
                     for card in hdu.header.cards:
-                        if card.keyword and card.keyword not in merged and card.keyword not in (
-                            "COMMENT", "HISTORY", ""
+                        if (
+                            card.keyword
+                            and card.keyword not in merged
+                            and card.keyword not in ("COMMENT", "HISTORY", "")
                         ):
                             merged[card.keyword] = card.value
         except OSError as exc:
@@ -198,10 +220,14 @@ def scrape_headers(source: str | os.PathLike | Iterable[str | os.PathLike]) -> p
                 f"{path}: unknown JWST detector {row['detector']!r}; expected one of "
                 f"{sorted(KNOWN_DETECTORS)}"
             )
-        row["program"] = f"{int(row['program']):05d}" if str(row["program"]).isdigit() \
-            else str(row["program"])
-        row["observtn"] = f"{int(row['observtn']):03d}" if str(row["observtn"]).isdigit() \
+        row["program"] = (
+            f"{int(row['program']):05d}" if str(row["program"]).isdigit() else str(row["program"])
+        )
+        row["observtn"] = (
+            f"{int(row['observtn']):03d}"
+            if str(row["observtn"]).isdigit()
             else str(row["observtn"])
+        )
         for col in ("targ_ra", "targ_dec"):
             try:
                 row[col] = float(row[col])
@@ -211,8 +237,9 @@ def scrape_headers(source: str | os.PathLike | Iterable[str | os.PathLike]) -> p
     return pd.DataFrame(rows)
 
 
-def product_name(program: str, observation: str, target: int, instrument: str,
-                 elements: Iterable[Any]) -> str:
+def product_name(
+    program: str, observation: str, target: int, instrument: str, elements: Iterable[Any]
+) -> str:
     """Return the Level-3 product name ``jw<ppppp>-o<ooo>_t<n>_<instr>_<elements>``.
 
     Examples
@@ -222,8 +249,13 @@ def product_name(program: str, observation: str, target: int, instrument: str,
     """
     prog = f"{int(program):05d}" if str(program).isdigit() else str(program)
     obs = f"{int(observation):03d}" if str(observation).isdigit() else str(observation)
-    opt = sorted({str(e).strip().lower() for e in elements
-                  if str(e).strip().upper() not in _EMPTY and not _isnan(e)})
+    opt = sorted(
+        {
+            str(e).strip().lower()
+            for e in elements
+            if str(e).strip().upper() not in _EMPTY and not _isnan(e)
+        }
+    )
     opt_text = "-".join(opt) if opt else "clear"
     return f"jw{prog}-o{obs}_t{int(target)}_{str(instrument).lower()}_{opt_text}"
 
@@ -266,8 +298,9 @@ def _sep_arcsec(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.rad2deg(np.arctan2(cross, dot)) * 3600.0
 
 
-def offset_statistics(pointing_ra: Any, pointing_dec: Any, targ_ra: Any, targ_dec: Any
-                      ) -> dict[str, float]:
+def offset_statistics(
+    pointing_ra: Any, pointing_dec: Any, targ_ra: Any, targ_dec: Any
+) -> dict[str, float]:
     """Pointing-offset statistics of one product (see the module docstring), in arcsec.
 
     Examples
@@ -356,37 +389,41 @@ def group_products(exposures: pd.DataFrame) -> pd.DataFrame:
             order.setdefault(ex.at[i, "tkey_"], len(order) + 1)
         ex.loc[idx, "tnum"] = [order[ex.at[i, "tkey_"]] for i in idx]
     ex["product"] = [
-        product_name(r.program, r.observtn, r.tnum, r.instr,
-                     [r.filter, r.pupil, r.grating])
+        product_name(r.program, r.observtn, r.tnum, r.instr, [r.filter, r.pupil, r.grating])
         for r in ex.itertuples()
     ]
     rows = []
     for (product, exp_type), g in ex.groupby(["product", "exp_type"], sort=True):
         stats = offset_statistics(g["p_ra"], g["p_dec"], g["targ_ra"], g["targ_dec"])
-        rows.append({
-            "product": product,
-            "kind": "IMAGE" if exp_type in IMAGE_EXP_TYPES else "SPEC",
-            "instr": str(g["instr"].iloc[0]).upper(),
-            "detector": combine_detectors(g["detector"]),
-            "exp_type": exp_type,
-            "visitype": _join_values(g["visitype"]),
-            "filter": _join_values(g["filter"]),
-            "pupil": _join_values(g["pupil"]),
-            "grating": _join_values(g["grating"]),
-            "channel": _join_values(g["channel"]),
-            "subarray": _join_values(g["subarray"]),
-            "band": _join_values(g["band"], _BAND_ORDER),
-            "bkgdtarg": int(any(str(v).strip().upper() in {"TRUE", "T", "1"} for v in g["bkgdtarg"])),
-            "nexposur": int(len(g)),
-            "numdthpt": int(pd.to_numeric(g["numdthpt"], errors="coerce").fillna(0).max()),
-            "ngroups": int(pd.to_numeric(g["ngroups"], errors="coerce").fillna(0).sum()),
-            "nints": int(pd.to_numeric(g["nints"], errors="coerce").fillna(0).sum()),
-            **stats,
-            "files": ";".join(g["file"]),
-        })
+        rows.append(
+            {
+                "product": product,
+                "kind": "IMAGE" if exp_type in IMAGE_EXP_TYPES else "SPEC",
+                "instr": str(g["instr"].iloc[0]).upper(),
+                "detector": combine_detectors(g["detector"]),
+                "exp_type": exp_type,
+                "visitype": _join_values(g["visitype"]),
+                "filter": _join_values(g["filter"]),
+                "pupil": _join_values(g["pupil"]),
+                "grating": _join_values(g["grating"]),
+                "channel": _join_values(g["channel"]),
+                "subarray": _join_values(g["subarray"]),
+                "band": _join_values(g["band"], _BAND_ORDER),
+                "bkgdtarg": int(
+                    any(str(v).strip().upper() in {"TRUE", "T", "1"} for v in g["bkgdtarg"])
+                ),
+                "nexposur": int(len(g)),
+                "numdthpt": int(pd.to_numeric(g["numdthpt"], errors="coerce").fillna(0).max()),
+                "ngroups": int(pd.to_numeric(g["ngroups"], errors="coerce").fillna(0).sum()),
+                "nints": int(pd.to_numeric(g["nints"], errors="coerce").fillna(0).sum()),
+                **stats,
+                "files": ";".join(g["file"]),
+            }
+        )
     out = pd.DataFrame(rows)
     dup = out["product"].duplicated(keep=False)
     if dup.any():  # one name, several exposure types: keep them apart
-        out.loc[dup, "product"] = out.loc[dup, "product"] + "_" + out.loc[dup, "exp_type"].str.lower()
+        out.loc[dup, "product"] = (
+            out.loc[dup, "product"] + "_" + out.loc[dup, "exp_type"].str.lower()
+        )
     return out.reset_index(drop=True)
-
