@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export SPACEKIT_DATA_MIRROR ?= $(abspath ../shared/data)
 export MPLBACKEND ?= Agg
 
-.PHONY: install demo test lint docs bench clean browser test-interop
+.PHONY: install demo test test-fast lint docs bench clean browser system-deps test-interop
 
 install: $(VENV)/.installed
 
@@ -32,9 +32,22 @@ lint: install
 test: install lint docs browser test-interop
 	$(PY) -m pytest
 
-# The dashboard tests drive Debian's chromium headless (installed when missing).
-browser:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
+# The fast tier: everything not marked slow (see tests/conftest.py), a few minutes.
+test-fast: install
+	$(PY) -m pytest -m "not slow"
+
+# System packages (Debian): chromium and chromium-driver for the dashboard's browser tests.
+# .ci/run calls this target first; `make test` calls it too, and it says what it installs.
+SYSTEM_PACKAGES := chromium chromium-driver
+system-deps:
+	@if command -v chromium >/dev/null 2>&1; then \
+	  echo "system-deps: chromium is installed"; \
+	else \
+	  echo "system-deps: installing Debian packages: $(SYSTEM_PACKAGES) (apt-get, needs root)"; \
+	  apt-get update -qq && apt-get install -y $(SYSTEM_PACKAGES); \
+	fi
+
+browser: system-deps
 
 # lightkurve conflicts with other pins, so its interop is tested in a second, small venv:
 # spacekit core (no extras) + lightkurve + pytest. SPACEKIT_INTEROP=1 makes tests/interop
