@@ -495,3 +495,36 @@ def test_write_table_refuses_a_unit_it_cannot_parse(tmp_path, suffix):
     with pytest.raises(InputError, match="'parsecz'.*column 'a'"):
         io.write_table(pd.DataFrame({"a": [1.0]}), tmp_path / f"u{suffix}", units={"a": "parsecz"})
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: io.read_table(None),
+        lambda: io.read_json(3),
+        lambda: io.read_fits_table(pd.DataFrame()),
+        lambda: io.write_hdf5(pd.DataFrame({"a": [1]}), "x.h5"),  # arguments swapped
+        lambda: io.write_json(None, {"a": 1}),
+        lambda: io.write_table(pd.DataFrame({"a": [1]}), None),
+    ],
+)
+def test_not_a_path_is_an_input_error(call):
+    # Path(None) / Path(df) used to escape as a bare TypeError from deep inside the reader
+    with pytest.raises(InputError, match="expected the path of"):
+        call()
+
+
+def test_write_npz_refuses_object_arrays(tmp_path):
+    # numpy pickles object arrays, which read_npz then refuses: refuse at write time instead
+    with pytest.raises(InputError, match="object array"):
+        io.write_npz(tmp_path / "a.npz", x=np.array([{"a": 1}, None], dtype=object))
+    assert not (tmp_path / "a.npz").exists()
+
+
+def test_write_hdf5_refuses_object_columns(tmp_path):
+    frame = pd.DataFrame({"a": [1, 2], "b": [{"x": 1}, "s"]})
+    with pytest.raises(InputError, match=r"object column\(s\) \['b'\]"):
+        io.write_hdf5(tmp_path / "a.h5", frame)
+    assert not (tmp_path / "a.h5").exists()
+    io.write_hdf5(tmp_path / "a.h5", frame.astype({"b": str}))  # the fix the message names
+    assert list(io.read_hdf5(tmp_path / "a.h5")["b"]) == ["{'x': 1}", "s"]

@@ -7,11 +7,28 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..exceptions import DataNotFoundError, FormatError, SpacekitError
+from ..exceptions import DataNotFoundError, FormatError, InputError, SpacekitError
 
-__all__ = ["check_readable", "format_error", "reading"]
+__all__ = ["as_path", "check_readable", "format_error", "reading"]
 
 PathLike = str | os.PathLike
+
+
+def as_path(path: PathLike, fmt: str) -> Path:
+    """Return ``path`` as a Path, or raise :class:`InputError` when it is not a path at all.
+
+    ``Path(None)`` and ``Path(df)`` fail with a bare TypeError deep inside a reader; this names
+    what was expected instead.
+    """
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not isinstance(path, str | os.PathLike):
+        raise InputError(
+            f"expected the path of a {fmt} file (a str or pathlib.Path), got "
+            f"{type(path).__name__}; pass the file's path (writers take the path first: "
+            "write_x(path, data))"
+        )
+    return Path(path)
 
 
 def check_readable(path: PathLike, fmt: str) -> Path:
@@ -23,8 +40,10 @@ def check_readable(path: PathLike, fmt: str) -> Path:
         When ``path`` does not exist or is a folder.
     FormatError
         When the file is empty (0 bytes).
+    InputError
+        When ``path`` is not a path (None, a DataFrame, ...).
     """
-    path = Path(path)
+    path = as_path(path, fmt)
     if not path.exists():
         raise DataNotFoundError(
             f"{path} does not exist: expected a {fmt} file there; check the path "

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..exceptions import DataNotFoundError, FormatError, InputError
 from ..utils.files import atomic_path
-from ._common import check_readable, reading
+from ._common import as_path, check_readable, reading
 
 __all__ = [
     "read_fits_table",
@@ -152,7 +152,7 @@ def write_fits_table(table: Any, path: PathLike, *, overwrite: bool = True) -> P
     """
     from astropy.table import Table
 
-    path = Path(path)
+    path = as_path(path, "FITS")
     if path.exists() and not overwrite:
         raise InputError(f"{path} exists; pass overwrite=True to replace it")
     if not isinstance(table, Table):
@@ -280,7 +280,7 @@ def write_fits_image(
     """
     from astropy.io import fits
 
-    path = Path(path)
+    path = as_path(path, "FITS")
     if path.exists() and not overwrite:
         raise InputError(f"{path} exists; pass overwrite=True to replace it")
     if hasattr(data, "unit") and hasattr(data, "value"):

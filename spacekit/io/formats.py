@@ -14,7 +14,7 @@ import numpy as np
 from ..exceptions import DataNotFoundError, FormatError, InputError
 from ..utils.deps import optional_import
 from ..utils.files import atomic_path, atomic_write
-from ._common import check_readable, reading
+from ._common import as_path, check_readable, reading
 
 __all__ = [
     "read_json",
@@ -67,7 +67,7 @@ def write_json(path: PathLike, obj: Any, *, indent: int | None = 2) -> Path:
     """
     from ..utils.runs import to_jsonable
 
-    path = Path(path)
+    path = as_path(path, "JSON")
     with atomic_write(path, "w", encoding="utf-8") as fh:
         json.dump(to_jsonable(obj), fh, indent=indent)
         fh.write("\n")
@@ -149,7 +149,7 @@ def write_png(path: PathLike, array: Any) -> Path:
                 f"write_png expects uint8, uint16, bool or float in [0, 1], got {arr.dtype}"
             )
     img = image_mod.fromarray(arr)
-    path = Path(path)
+    path = as_path(path, "PNG")
     with atomic_write(path, "wb") as fh:
         img.save(fh, format="PNG")
     return path
@@ -203,7 +203,7 @@ def write_npz(path: PathLike, *, compressed: bool = True, **arrays: Any) -> Path
     """
     if not arrays:
         raise InputError("write_npz needs at least one array: write_npz(path, name=array)")
-    path = Path(path)
+    path = as_path(path, "npz")
     converted = {}
     for name, value in arrays.items():
         if _unit_of(value) is not None:
@@ -219,6 +219,13 @@ def write_npz(path: PathLike, *, compressed: bool = True, **arrays: Any) -> Path
                 f"write_npz cannot store {name!r} as one array ({exc}); pad the rows to one "
                 "length or store each row as its own name"
             ) from None
+        if converted[name].dtype.kind == "O":
+            # numpy would pickle it, and read_npz refuses pickles (they can run code)
+            raise InputError(
+                f"write_npz cannot store {name!r}: it is an object array (mixed types or Python "
+                "objects), which npz can only keep as a pickle that read_npz refuses; convert it "
+                "to numbers or str (e.g. np.asarray(x, dtype=str)), or use write_json"
+            )
     save = np.savez_compressed if compressed else np.savez
     with atomic_write(path, "wb") as fh:
         save(fh, **converted)
@@ -281,7 +288,7 @@ def write_asdf(path: PathLike, tree: dict) -> Path:
     asdf = optional_import("asdf", "write_asdf")
     if not isinstance(tree, dict):
         raise InputError(f"write_asdf expects a dict tree, got {type(tree).__name__}")
-    path = Path(path)
+    path = as_path(path, "ASDF")
     with atomic_path(path) as tmp:
         asdf.AsdfFile(dict(tree)).write_to(tmp)
     return path
@@ -327,7 +334,7 @@ def write_hdf5(
     [0, 1, 2]
     """
     h5py = optional_import("h5py", "write_hdf5")
-    path = Path(path)
+    path = as_path(path, "HDF5")
     with atomic_path(path) as tmp:
         if append and path.exists():
             import shutil
@@ -337,6 +344,17 @@ def write_hdf5(
             from astropy.table import Table
 
             table = data if isinstance(data, Table) else Table.from_pandas(data)
+            objects = [  # mixin columns (Time, SkyCoord) have no dtype and are serialized
+                name
+                for name in table.colnames
+                if getattr(getattr(table[name], "dtype", None), "kind", "") == "O"
+            ]
+            if objects:
+                raise InputError(
+                    f"write_hdf5 cannot store the object column(s) {objects} (mixed types or "
+                    "Python objects have no HDF5 type); convert them first, e.g. "
+                    "df[col] = df[col].astype(str)"
+                )
             table.write(
                 tmp, path=key, format="hdf5", serialize_meta=True, append=True, overwrite=True
             )

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..exceptions import FormatError, InputError
 from ..utils.files import atomic_path, atomic_write
-from ._common import check_readable, reading
+from ._common import as_path, check_readable, reading
 from .schema import check_schema
 
 __all__ = ["read_table", "write_table", "guess_format", "TABLE_FORMATS"]
@@ -37,7 +37,7 @@ def guess_format(path: PathLike) -> str:
     >>> guess_format("jobs.csv.gz"), guess_format("lc.fits")
     ('csv', 'fits')
     """
-    name = Path(path).name.lower()
+    name = as_path(path, "table").name.lower()
     for fmt, suffixes in TABLE_FORMATS.items():
         if name.endswith(suffixes):
             return fmt
@@ -240,7 +240,7 @@ def write_table(
     {'time': 'd'}
     """
     fmt = _check_format(format) if format else guess_format(path)
-    path = Path(path)
+    path = as_path(path, "table")
     from astropy.table import Table
 
     is_frame = isinstance(df, pd.DataFrame)
