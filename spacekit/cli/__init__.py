@@ -12,11 +12,13 @@ prints one line ``spacekit: error: ...`` to stderr and exits 1; bad usage exits 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import pkgutil
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from .._version import __version__
 from ..exceptions import SpacekitError
@@ -67,6 +69,26 @@ def _accept_global_flags(parser: argparse.ArgumentParser) -> None:
             _accept_global_flags(child)
 
 
+def _raise_interrupt(signum, frame):  # pragma: no cover - called by the OS
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While a command runs, SIGTERM (``kill``, a batch scheduler's stop) unwinds like Ctrl-C,
+    so run folders are marked ``interrupted`` and temporary files removed (the library itself
+    never installs signal handlers; only the command line does)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``spacekit`` command; return its exit code."""
     # TensorFlow's C++ INFO/WARNING logs are noise on a command line (a user's setting wins;
@@ -84,10 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..config import conf
 
     try:
-        if args.quiet:
-            with conf.set_temp("progress", False):
-                return int(args.func(args) or 0)
-        return int(args.func(args) or 0)
+        with _sigterm_interrupts():
+            if args.quiet:
+                with conf.set_temp("progress", False):
+                    return int(args.func(args) or 0)
+            return int(args.func(args) or 0)
     except SpacekitError as exc:
         print(f"spacekit: error: {exc}", file=sys.stderr)
         return 1

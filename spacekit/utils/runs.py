@@ -3,7 +3,11 @@
 A run folder is ``<runs_dir>/<app>/<YYYYmmdd-HHMMSS>-<name>/`` and holds
 
 - ``run.json``: app, name, creation time (UTC, ISO 8601), spacekit version, data sha256,
-  parameters and seed;
+  parameters, seed, and the run's ``status``: ``running`` from creation, then ``complete``,
+  ``failed`` (with ``error``) or ``interrupted``, with ``finished`` and ``duration_s`` (see
+  :meth:`Run.finish` and :meth:`Run.tracking`). A run still ``running`` whose process is gone
+  (killed) reads as ``interrupted``; folders written before statuses existed read as
+  ``complete``. Loaders only take complete runs;
 - ``metrics.json``: a flat or nested JSON object of numbers;
 - ``figures/``: PNG (matplotlib) and HTML (plotly) figures;
 - ``predictions.csv`` where there are predictions;
@@ -20,18 +24,32 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import math
 import os
 import re
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..exceptions import DataNotFoundError, FormatError, InputError
 from .files import atomic_write
 
-__all__ = ["Run", "list_runs", "model_folder", "to_jsonable", "write_json", "read_json"]
+__all__ = [
+    "RUN_STATUSES",
+    "Run",
+    "list_runs",
+    "model_folder",
+    "to_jsonable",
+    "write_json",
+    "read_json",
+]
+
+#: The states of a run folder; only ``complete`` runs are picked by the model loaders.
+RUN_STATUSES = ("running", "complete", "failed", "interrupted")
 
 _NAME_RE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -143,6 +161,9 @@ class Run:
                 "data_sha256": data_sha256,
                 "parameters": parameters or {},
                 "seed": seed,
+                "status": "running",
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
             },
         )
         return run
@@ -167,6 +188,95 @@ class Run:
     @property
     def app(self) -> str:
         return self.info["app"]
+
+    @property
+    def status(self) -> str:
+        """``running``, ``complete``, ``failed`` or ``interrupted`` (see the module docstring).
+
+        A run whose ``run.json`` says ``running`` but whose process (same host) has ended was
+        killed (SIGKILL, a crash, a closed kernel): it reads as ``interrupted``.
+        """
+        try:
+            info = self.info
+        except (FormatError, OSError):
+            return "failed"  # run.json unreadable: nothing in the folder can be trusted
+        status = info.get("status", "complete")  # folders from before statuses
+        if status == "running" and not _alive(info.get("pid"), info.get("host")):
+            return "interrupted"
+        return status if status in RUN_STATUSES else "failed"
+
+    @property
+    def complete(self) -> bool:
+        """True when the run finished normally (every file it meant to write is there)."""
+        return self.status == "complete"
+
+    def finish(self, status: str = "complete", *, error: str | None = None) -> None:
+        """Record how the run ended: its ``status``, ``finished`` time and ``duration_s``.
+
+        Also removes temporary files a killed write may have left in the folder.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> run = Run.create("demo", runs_dir=tempfile.mkdtemp())
+        >>> run.status
+        'running'
+        >>> run.finish()
+        >>> run.status, run.info["duration_s"] >= 0
+        ('complete', True)
+        """
+        if status not in RUN_STATUSES or status == "running":
+            raise InputError(
+                f"finish() takes one of {RUN_STATUSES[1:]}, got {status!r}; a run is "
+                "'running' from its creation"
+            )
+        info = self.info
+        now = _dt.datetime.now(_dt.timezone.utc)
+        info["status"] = status
+        info["finished"] = now.isoformat(timespec="seconds")
+        try:
+            created = _dt.datetime.fromisoformat(info["created"])
+            info["duration_s"] = round(max((now - created).total_seconds(), 0.0), 3)
+        except (KeyError, TypeError, ValueError):
+            pass
+        if error:
+            info["error"] = str(error)[:2000]
+        self.clean_temp()
+        write_json(self.path / "run.json", info)
+
+    @contextlib.contextmanager
+    def tracking(self) -> Iterator[Run]:
+        """Mark the run ``complete`` when the block ends normally, else ``failed`` or
+        ``interrupted`` (KeyboardInterrupt, SystemExit), and re-raise.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> run = Run.create("demo", runs_dir=tempfile.mkdtemp())
+        >>> with run.tracking():
+        ...     run.write_metrics({"accuracy": 1.0})
+        >>> run.status
+        'complete'
+        """
+        try:
+            yield self
+        except (KeyboardInterrupt, SystemExit):
+            self.finish("interrupted")
+            raise
+        except BaseException as exc:
+            self.finish("failed", error=f"{type(exc).__name__}: {exc}")
+            raise
+        else:
+            self.finish("complete")
+
+    def clean_temp(self) -> list[Path]:
+        """Remove the ``.*.tmp*`` files that interrupted atomic writes left in the folder."""
+        removed = []
+        for p in self.path.rglob(".*.tmp*"):
+            with contextlib.suppress(OSError):
+                p.unlink()
+                removed.append(p)
+        return removed
 
     @property
     def name(self) -> str:
@@ -261,8 +371,28 @@ def model_folder(folder: str | os.PathLike, marker: str) -> Path:
     return folder
 
 
-def list_runs(runs_dir: str | os.PathLike | None = None, app: str | None = None) -> list[Run]:
+def _alive(pid: Any, host: Any) -> bool:
+    """Whether process ``pid`` on ``host`` may still be running (unknown hosts count as alive)."""
+    if not isinstance(pid, int) or host != socket.gethostname():
+        return True  # another machine (or no record): it may be running there
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but belongs to another user
+        return True
+    return True
+
+
+def list_runs(
+    runs_dir: str | os.PathLike | None = None,
+    app: str | None = None,
+    *,
+    complete: bool = False,
+) -> list[Run]:
     """All run folders under ``runs_dir`` (optionally of one app), oldest first.
+
+    With ``complete=True`` only the runs that finished normally (``Run.status == "complete"``).
 
     Examples
     --------
@@ -285,4 +415,6 @@ def list_runs(runs_dir: str | os.PathLike | None = None, app: str | None = None)
         if not app_dir.is_dir():
             continue
         runs.extend(Run(p) for p in sorted(app_dir.iterdir()) if (p / "run.json").is_file())
+    if complete:
+        runs = [r for r in runs if r.complete]
     return sorted(runs, key=lambda r: (r.path.name, r.path.parent.name))
