@@ -14,6 +14,7 @@ LAYERS = {
     "exceptions": 0,
     "utils": 0,
     "_version": 0,
+    "_scm_version": 0,  # written by setuptools-scm at install
     "__init__": 0,
     "__main__": 7,
     "io": 1,
