@@ -26,6 +26,7 @@ from spacekit.exceptions import InputError, ModelLoadError, SpacekitError
 
 
 # -- builders -----------------------------------------------------------------------------
+@pytest.mark.slow
 def test_build_cnn1d_defaults_are_the_seed_network():
     import keras
 
@@ -243,6 +244,7 @@ def _tiny_cnn(t=64):
     )
 
 
+@pytest.mark.slow
 def test_trainer_same_seed_same_weights_and_history():
     x, y = _dip_series()
 
@@ -271,6 +273,7 @@ def test_trainer_same_seed_same_weights_and_history():
     assert h3 != h1
 
 
+@pytest.mark.slow
 def test_fit_cnn_learns_a_transit_like_dip():
     x, y = _dip_series(n=120)
     model, history = fit_cnn(
@@ -291,6 +294,7 @@ def test_fit_cnn_learns_a_transit_like_dip():
     assert ((proba > 0.5) == y).mean() > 0.85
 
 
+@pytest.mark.slow
 def test_trainer_early_stopping_checkpoint_schedule_class_weight(tmp_path):
     x, y = _dip_series(n=48)
     seen = []
@@ -457,6 +461,7 @@ def test_load_from_a_run_folder(tmp_path):
     assert meta["labels"] == [0, 1]
 
 
+@pytest.mark.slow
 def test_trainer_feeds_balanced_multi_input_batches_to_an_ensemble():
     rng = np.random.default_rng(0)
     tab = rng.normal(size=(24, 5)).astype("float32")
@@ -494,6 +499,7 @@ def test_trainer_progress_follows_the_setting(capsys):
     assert "training" not in capsys.readouterr().err  # SPACEKIT_PROGRESS=0 in the test suite
 
 
+@pytest.mark.slow
 def test_fit_on_a_balanced_batches_dataset_advances_its_epochs():
     x, y = _imbalanced(n=64, pos=8, t=20)
     b = BalancedBatches(x[..., 0], y, batch_size=16, seed=0)

@@ -278,6 +278,7 @@ def test_compute_input_errors():
         compute([0, 1], proba=[0.2, 0.8]).save(42)
 
 
+@pytest.mark.slow
 def test_compute_with_a_trained_keras_model(tmp_path):
     """End to end with builder: train, predict, evaluate, save."""
     from spacekit.builder import Trainer, build_mlp

@@ -309,6 +309,7 @@ def _get(url: str, timeout: float = 5.0) -> tuple[int, str]:
         return resp.status, resp.read().decode("utf-8")
 
 
+@pytest.mark.slow
 def test_docker_entry_command_serves_pages(tmp_path):
     """The image runs ``spacekit dashboard --host 0.0.0.0 --port 8050 --runs /runs``: run that
     command (on a free port, with a temporary runs folder) and fetch pages over HTTP."""

@@ -14,6 +14,8 @@ from spacekit.dashboard import create_app
 from spacekit.dashboard.pages import predict as predict_page
 from spacekit.utils.runs import Run
 
+pytestmark = pytest.mark.slow  # the fast tier (make test-fast) leaves this file out
+
 PLOT = ".js-plotly-plot .main-svg"
 
 

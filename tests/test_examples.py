@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # the fast tier (make test-fast) leaves this file out
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 #: A line each example prints only when its last step worked.

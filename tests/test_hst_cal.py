@@ -141,6 +141,7 @@ def test_transformer_pieces_moved_to_the_prepare_layer_keep_their_old_paths():
 
 
 # --------------------------------------------------------------------------- export
+@pytest.mark.slow
 def test_tree_export_is_exact():
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
@@ -549,6 +550,7 @@ def test_upper_quantile_rule_uses_per_row_scale():
         )
 
 
+@pytest.mark.slow
 def test_upper_quantile_max_rule_trains_serves_and_is_never_below_upper_quantile(
     shared_data, tmp_path
 ):
@@ -760,6 +762,7 @@ def test_evaluate_and_cli(trained, shared_data, tmp_path, capsys):
     assert "no hst_cal model folder" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_cli_train_fast(shared_data, tmp_path, capsys):
     from spacekit.cli import main
 
@@ -951,6 +954,7 @@ def test_dask_batch_in_process_and_cluster(trained, shared_data):
     pd.testing.assert_frame_equal(batch, pred.predict_batch(df))
 
 
+@pytest.mark.slow
 def test_cross_validate_small(shared_data, tmp_path):
     from spacekit.skopes.hst.cal import cross_validate
 
@@ -1244,6 +1248,7 @@ def test_cli_predict_file_without_dataset_name_says_ipst_option(
     )
 
 
+@pytest.mark.slow
 def test_cross_validate_metric_absent_from_every_fold_is_nan_without_numpy_warnings(shared_data):
     from spacekit.skopes.hst.cal import cross_validate
 

@@ -139,6 +139,7 @@ def test_period_grid_resolution():
 
 # transitleastsquares warns that its stellar-density grid falls back to the Sun for this short
 # synthetic light curve: expected, and not what the test is about
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:period_grid defaults to R_star=1:UserWarning")
 def test_tls_engine_on_injected_transit(capsys):
     lc = injected(days=12.0, noise=5e-4)

@@ -198,6 +198,7 @@ def _toy_star(seed: int = 0, n: int = 2400, cadence_min: float = 29.4, depth: fl
     )
 
 
+@pytest.mark.slow
 def test_build_training_set_composition_and_determinism(tmp_path):
     lc_a, eph_a = _toy_star(0)
     lc_b, _ = _toy_star(1)

@@ -21,6 +21,8 @@ from spacekit.skopes.k2.classifier import (
 )
 from spacekit.skopes.k2.folded import SCALAR_NAMES, fold_features, fold_view
 
+pytestmark = pytest.mark.slow  # the fast tier (make test-fast) leaves this file out
+
 
 def _windows(n: int, length: int = 1200, period: float = 61.7, depth: float = 1.0, seed: int = 0):
     """Noise windows (relative flux, scatter 1e-3); odd rows get a box transit train of

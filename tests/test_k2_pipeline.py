@@ -29,6 +29,8 @@ from spacekit.skopes.k2.kaggle import write_flux_table
 from spacekit.skopes.k2.windows import Ephemeris
 from spacekit.utils.runs import Run
 
+pytestmark = pytest.mark.slow  # the fast tier (make test-fast) leaves this file out
+
 LENGTH = 256
 
 

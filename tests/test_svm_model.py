@@ -72,6 +72,7 @@ def test_train_writes_run_and_model(gb_run, labeled):
     assert any(f.suffix == ".png" for f in gb_run.figures())
 
 
+@pytest.mark.slow
 def test_train_auto_compares_gb_and_mlp(small, tmp_path):
     run = svm.train(small, runs_dir=tmp_path, model="auto", fast=True, seed=1)
     m = run.metrics
@@ -197,6 +198,7 @@ def test_mlp_save_load_round_trip(small, tmp_path):
     assert model.history_ and len(model.history_["loss"]) == 3
 
 
+@pytest.mark.slow
 def test_ensemble_with_images(labeled, shared_data, tmp_path):
     index, real = svm.load_image_arrays(shared_data / "hst_svm" / "svm_img_pred_2samples.npz")
     rng = np.random.default_rng(0)
@@ -222,6 +224,7 @@ def test_ensemble_with_images(labeled, shared_data, tmp_path):
         svm.SvmModel(kind="ensemble").fit(rows, rows["label"])
 
 
+@pytest.mark.slow
 def test_evaluate_cross_validation(small, tmp_path):
     run = svm.evaluate(small, model="gb", n_splits=3, repeats=1, fast=True, runs_dir=tmp_path)
     m = run.metrics
@@ -299,6 +302,7 @@ def test_predict_batch_on_dask(gb_run, labeled):
     pd.testing.assert_frame_equal(remote, direct)
 
 
+@pytest.mark.slow
 def test_cli_train_evaluate_predict(tmp_path, shared_data, capsys):
     from spacekit.cli import main
 
@@ -345,6 +349,7 @@ def test_cli_train_evaluate_predict(tmp_path, shared_data, capsys):
     assert "svm_model.json" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_demo_step_fast(tmp_path):
     from spacekit.cli.cmd_demo import DEMO_STEPS
     from spacekit.skopes.hst.svm import demo
