@@ -278,3 +278,18 @@ def test_unwritable_folder_is_a_clear_error(
     msg = str(info.value)
     assert str(root) in msg and url in msg
     assert ("SPACEKIT_CACHE_DIR" in msg) == (where == "cache")
+
+
+def test_read_only_file_system_is_a_write_access_error(tmp_path):
+    """EROFS is an OSError, not a PermissionError: it is mapped all the same."""
+    from spacekit.radio import _common
+
+    target = tmp_path / "x.bin.part"
+    with pytest.raises(WriteAccessError, match="Read-only file system") as info:
+        with _common.local_writes("s3://b/k", tmp_path / "x.bin"):
+            raise OSError(errno.EROFS, "Read-only file system", str(target))
+    assert str(target) in str(info.value) and "dest=" in str(info.value)
+    with pytest.raises(OSError) as other:  # other local errors are not disguised as this
+        with _common.local_writes("s3://b/k", tmp_path / "x.bin"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+    assert not isinstance(other.value, WriteAccessError)

@@ -96,12 +96,16 @@ def http_download(
 ) -> Path:
     """Download a file over HTTP(S) into the cache (or ``dest``), safely.
 
-    - Bytes go to ``<dest>.part`` (never returned as data) and only a complete file whose size
-      and sha256 match (when known) is renamed to ``dest``; a failed check raises
-      :class:`~spacekit.exceptions.ChecksumError` and removes the partial bytes.
+    - Bytes go to ``<dest>.part`` (never returned as data) and only a complete file that
+      passes its checks is renamed to ``dest``: the expected ``size`` and ``sha256`` when
+      given, else the whole-file digest the server names (``Repr-Digest``, ``Digest``,
+      ``Content-MD5`` on a 200 answer, ``x-goog-hash``, S3's checksum or MD5 ETag). A failed
+      check raises :class:`~spacekit.exceptions.ChecksumError` and removes the partial bytes.
     - A dropped connection resumes with ``Range: bytes=N-`` (guarded by ``If-Range`` with the
-      ETag or Last-Modified seen first), within the call and across calls; a server that
-      ignores ranges gets a clean restart.
+      ETag or Last-Modified seen first) within the call, and across calls when the finished
+      file can be checked (a digest from the server or ``sha256``; otherwise the old ``.part``
+      is discarded); a server that ignores ranges gets a clean restart. A resumed ``.part``
+      that fails its check is discarded and the file fetched once more from byte 0.
     - 5xx, 429 and connection errors are retried ``conf.retries`` times with exponential
       back-off; an unreachable host fails after about ``conf.timeout`` seconds with
       :class:`~spacekit.exceptions.DownloadError`.
@@ -133,6 +137,8 @@ def http_download(
     Raises
     ------
     DataNotFoundError, RemoteAccessError, ChecksumError, DownloadError
+    WriteAccessError
+        If ``dest``'s folder (or the cache) cannot be written.
 
     Examples
     --------
@@ -267,8 +273,8 @@ def _transfer(url, dest, name, sha256, size, progress, headers, fresh):
                         have = start = 0
                         carried = False
                     named = _common.pick_digest(_common.http_digests(resp.headers, status))
-                    if named is not None:
-                        digest = named
+                    if named is not None or status == 200:
+                        digest = named  # a whole answer speaks for itself; a 206 may be silent
                     if status == 206:
                         rng = resp.headers.get("Content-Range", "")
                         first = rng.split(" ", 1)[-1].split("-", 1)[0]

@@ -600,8 +600,16 @@ def s3_download(
     Bytes are streamed into ``<dest>.part`` (with a ``<dest>.part.json`` sidecar recording the
     object's ETag). If the connection drops, the download resumes with a ranged GET
     (``If-Match`` the same ETag) within the call; a later call resumes from a ``.part`` left by
-    an interrupted process. Only a complete, verified file is renamed to ``dest``; a ``.part``
-    file is never returned.
+    an interrupted process when the finished file can be checked (below). Only a complete,
+    verified file is renamed to ``dest``; a ``.part`` file is never returned.
+
+    Verification: the finished file is checked against ``sha256`` when given, else against
+    what the server says about the whole object: its full-object checksum
+    (``ChecksumMode=ENABLED``), else its ETag where that is the MD5 of the content (one part,
+    no SSE-KMS/SSE-C), else a multipart ETag recomputed part by part. A mismatch, or a
+    checksum failure botocore detects while streaming, raises :class:`ChecksumError` and
+    removes the ``.part`` file; a resumed ``.part`` from an earlier call that fails is first
+    discarded and the object fetched once more from byte 0.
 
     Parameters
     ----------
@@ -630,6 +638,8 @@ def s3_download(
     Raises
     ------
     DataNotFoundError, RemoteAccessError, ChecksumError, DownloadError
+    WriteAccessError
+        If ``dest``'s folder (or the cache) cannot be written.
 
     Examples
     --------
