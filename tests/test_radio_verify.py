@@ -293,3 +293,34 @@ def test_read_only_file_system_is_a_write_access_error(tmp_path):
         with _common.local_writes("s3://b/k", tmp_path / "x.bin"):
             raise OSError(errno.ENOSPC, "No space left on device")
     assert not isinstance(other.value, WriteAccessError)
+
+
+def test_which_http_headers_name_the_whole_file():
+    from spacekit.radio._common import http_digests
+
+    sha = hashlib.sha256(b"abc").digest()
+    b64 = __import__("base64").b64encode(sha).decode()
+    md5 = __import__("base64").b64encode(hashlib.md5(b"abc").digest()).decode()
+    assert http_digests({"Repr-Digest": f"sha-256=:{b64}:"}, 206) == [
+        {"alg": "sha256", "hex": sha.hex(), "source": "Repr-Digest"}
+    ]
+    assert http_digests({"Digest": f"SHA-256={b64}"}, 200)[0]["alg"] == "sha256"
+    assert http_digests({"Content-MD5": md5}, 200)[0]["alg"] == "md5"
+    assert http_digests({"Content-MD5": md5}, 206) == []  # covers only the part sent
+    etag = {"ETag": '"900150983cd24fb0d6963f7d28e17f72"'}
+    assert http_digests(etag, 200) == []  # an ETag is opaque, except from S3
+    s3 = http_digests({**etag, "x-amz-request-id": "1"}, 200)
+    assert [d["alg"] for d in s3] == ["md5"]
+    assert (
+        http_digests(
+            {**etag, "x-amz-request-id": "1", "x-amz-server-side-encryption": "aws:kms"}, 200
+        )
+        == []
+    )
+    composite = {"x-amz-checksum-crc32": "AAAAAA==-3", "x-amz-checksum-type": "COMPOSITE"}
+    assert http_digests(composite, 200) == []
+    gz = {"Repr-Digest": f"sha-256=:{b64}:", "Content-Encoding": "gzip"}
+    assert http_digests(gz, 200) == []  # describes the gzip bytes, not the decoded ones
+    assert http_digests({"x-goog-hash": f"md5={md5}"}, 200)[0]["source"] == "x-goog-hash"
+    stored = {"x-goog-hash": f"md5={md5}", "x-goog-stored-content-encoding": "gzip"}
+    assert http_digests(stored, 200) == []

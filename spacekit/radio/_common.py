@@ -413,9 +413,13 @@ def http_digests(headers, status: int) -> list[dict]:
     ``Repr-Digest`` (RFC 9530) and ``Digest`` (RFC 3230) describe the whole representation,
     also on a 206 answer; ``Content-MD5`` only on a 200 answer (it covers the body); Google
     Cloud Storage's ``x-goog-hash``; S3's ``x-amz-checksum-*`` (full-object ones only) and, from
-    S3, an MD5 ``ETag`` of an object stored unencrypted in one part.
+    S3, an MD5 ``ETag`` of an object stored unencrypted in one part. None of them when the
+    answer is content-encoded (or, for ``x-goog-hash``, stored gzip-encoded): they would
+    describe other bytes than the decoded ones written to disk.
     """
     h = {str(k).lower(): str(v) for k, v in headers.items()}
+    if h.get("content-encoding", "identity").strip().lower() not in ("", "identity"):
+        return []  # the digests describe the encoded bytes, not the decoded ones written here
     names = {"sha-256": "sha256", "sha-512": "sha512", "sha": "sha1", "md5": "md5"}
     out: list[dict] = []
     for header in ("repr-digest", "digest"):
@@ -429,7 +433,8 @@ def http_digests(headers, status: int) -> list[dict]:
         hexv = b64_to_hex(h["content-md5"])
         if hexv:
             out.append({"alg": "md5", "hex": hexv, "source": "Content-MD5"})
-    for item in h.get("x-goog-hash", "").split(","):
+    stored_gzip = h.get("x-goog-stored-content-encoding", "identity").lower() != "identity"
+    for item in "" if stored_gzip else h.get("x-goog-hash", "").split(","):
         name, _, value = item.strip().partition("=")
         if name.strip().lower() in ("md5", "crc32c"):
             hexv = b64_to_hex(value)
