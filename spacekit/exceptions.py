@@ -19,6 +19,7 @@ __all__ = [
     "MissingDependencyError",
     "NotFittedError",
     "ModelLoadError",
+    "WriteAccessError",
 ]
 
 
@@ -72,3 +73,7 @@ class NotFittedError(SpacekitError, ValueError, AttributeError):
 
 class ModelLoadError(SpacekitError, ValueError):
     """A saved model folder is incomplete or was written by an incompatible version."""
+
+
+class WriteAccessError(SpacekitError, PermissionError):
+    """A local file or folder cannot be written (no permission, or a read-only file system)."""

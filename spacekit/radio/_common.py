@@ -6,19 +6,24 @@ Nothing here imports boto3 or requests.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
+import errno
 import hashlib
 import json
 import logging
 import numbers
 import os
 import random
+import re
 import threading
 import time
+import zlib
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ..exceptions import ChecksumError, InputError
+from ..exceptions import ChecksumError, InputError, SpacekitError, WriteAccessError
 
 log = logging.getLogger(__name__)
 
@@ -246,14 +251,26 @@ def verify(path: Path, url: str, *, sha256: str | None, size: int | None) -> Non
             )
 
 
-def finish(part: Path, dest: Path, url: str, *, sha256: str | None, size: int | None) -> Path:
+def finish(
+    part: Path,
+    dest: Path,
+    url: str,
+    *,
+    sha256: str | None,
+    size: int | None,
+    digest: dict | None = None,
+) -> Path:
     """Verify a complete ``.part`` file and move it atomically to ``dest``.
 
-    On a checksum failure both the ``.part`` file and its sidecar are removed, so nothing
-    corrupt is kept for a later resume.
+    The file is checked against the expected ``size`` and ``sha256`` (the caller's) and, when
+    the caller gave no sha256, against ``digest``: what the server says about the whole
+    object (see :func:`check_digest`). On a checksum failure both the ``.part`` file and its
+    sidecar are removed, so nothing corrupt is kept for a later resume.
     """
     try:
         verify(part, url, sha256=sha256, size=size)
+        if digest and not sha256:
+            check_digest(part, url, digest)
     except ChecksumError:
         discard_part(dest)
         raise
@@ -290,3 +307,240 @@ def resolve_dest(dest, url: str, name: str) -> Path:
             raise InputError(f"cannot name a local file for {url!r}; pass dest as a file path")
         return path / name
     return path
+
+
+# -- whole-object digests ------------------------------------------------------------------
+#
+# A digest is a dict {"alg": "crc32" | "md5" | "sha256" | ..., "hex": lower-case hex,
+# "source": where the server said it (a header name)}. It is what the *server* says about the
+# whole object, so it also covers bytes that arrived through ranged requests (which carry no
+# checksum of their own) or that were kept in a ``.part`` file from an earlier call.
+
+
+class _Crc32:
+    def __init__(self) -> None:
+        self.value = 0
+
+    def update(self, data: bytes) -> None:
+        self.value = zlib.crc32(data, self.value)
+
+    def hexdigest(self) -> str:
+        return f"{self.value & 0xFFFFFFFF:08x}"
+
+
+class _BotocoreChecksum:
+    """CRC32C / CRC64NVME through botocore's CRT-backed classes (needs awscrt)."""
+
+    def __init__(self, cls) -> None:
+        self.impl = cls()
+
+    def update(self, data: bytes) -> None:
+        self.impl.update(data)
+
+    def hexdigest(self) -> str:
+        return self.impl.digest().hex()
+
+
+def _hasher(alg: str):
+    """A hashlib-like object for ``alg``, or None when it cannot be computed here."""
+    if alg in ("md5", "sha1", "sha256", "sha512"):
+        return hashlib.new(alg)
+    if alg == "crc32":
+        return _Crc32()
+    if alg in ("crc32c", "crc64nvme"):
+        try:
+            import awscrt  # noqa: F401
+            from botocore import httpchecksum
+        except ImportError:
+            return None
+        cls = {"crc32c": "CrtCrc32cChecksum", "crc64nvme": "CrtCrc64NvmeChecksum"}[alg]
+        return _BotocoreChecksum(getattr(httpchecksum, cls))
+    return None
+
+
+def b64_to_hex(value: str) -> str | None:
+    """Hex of a base64 digest as S3 and RFC 9530 headers carry it (None if not base64)."""
+    try:
+        return base64.b64decode(value.strip(), validate=True).hex()
+    except (binascii.Error, ValueError):
+        return None
+
+
+def pick_digest(digests: list[dict]) -> dict | None:
+    """The first digest in ``digests`` whose algorithm can be computed here (or None)."""
+    for d in digests:
+        if d.get("alg") == "s3-multipart" or _hasher(d.get("alg", "")) is not None:
+            return d
+    return None
+
+
+def file_digest(path: Path, alg: str) -> str:
+    """Hex digest of a file with ``alg`` (one of those :func:`pick_digest` accepts)."""
+    h = _hasher(alg)
+    if h is None:  # pragma: no cover - pick_digest never picks these
+        raise InputError(f"cannot compute a {alg} digest here")
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(CHUNK_SIZE), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def check_digest(path: Path, url: str, digest: dict) -> None:
+    """Raise :class:`ChecksumError` if ``path`` does not match the server's whole-object
+    ``digest``."""
+    got = file_digest(path, digest["alg"])
+    if got != digest["hex"].lower():
+        raise ChecksumError(
+            f"{url}: the downloaded bytes do not match the server's {digest['source']} "
+            f"({digest['alg']} {digest['hex']}, computed {got}): the transfer was corrupt. "
+            "Nothing was cached and the partial file was removed; retry the download."
+        )
+
+
+def checksum_error(url: str, exc: BaseException) -> ChecksumError:
+    """The error for a checksum failure detected while streaming (botocore's
+    ``FlexibleChecksumError``)."""
+    return ChecksumError(
+        f"{url}: the server's checksum of the object did not match the bytes received "
+        f"({exc}): the transfer was corrupt. Nothing was cached and the partial file was "
+        "removed; retry the download."
+    )
+
+
+def http_digests(headers, status: int) -> list[dict]:
+    """Whole-object digests named by an HTTP answer's headers, most trusted first.
+
+    ``Repr-Digest`` (RFC 9530) and ``Digest`` (RFC 3230) describe the whole representation,
+    also on a 206 answer; ``Content-MD5`` only on a 200 answer (it covers the body); Google
+    Cloud Storage's ``x-goog-hash``; S3's ``x-amz-checksum-*`` (full-object ones only) and, from
+    S3, an MD5 ``ETag`` of an object stored unencrypted in one part. None of them when the
+    answer is content-encoded (or, for ``x-goog-hash``, stored gzip-encoded): they would
+    describe other bytes than the decoded ones written to disk.
+    """
+    h = {str(k).lower(): str(v) for k, v in headers.items()}
+    if h.get("content-encoding", "identity").strip().lower() not in ("", "identity"):
+        return []  # the digests describe the encoded bytes, not the decoded ones written here
+    names = {"sha-256": "sha256", "sha-512": "sha512", "sha": "sha1", "md5": "md5"}
+    out: list[dict] = []
+    for header in ("repr-digest", "digest"):
+        for item in h.get(header, "").split(","):
+            name, _, value = item.strip().partition("=")
+            alg = names.get(name.strip().lower())
+            hexv = b64_to_hex(value.strip().strip(":")) if alg else None
+            if hexv:
+                out.append({"alg": alg, "hex": hexv, "source": header.title()})
+    if status == 200 and h.get("content-md5"):
+        hexv = b64_to_hex(h["content-md5"])
+        if hexv:
+            out.append({"alg": "md5", "hex": hexv, "source": "Content-MD5"})
+    stored_gzip = h.get("x-goog-stored-content-encoding", "identity").lower() != "identity"
+    for item in "" if stored_gzip else h.get("x-goog-hash", "").split(","):
+        name, _, value = item.strip().partition("=")
+        if name.strip().lower() in ("md5", "crc32c"):
+            hexv = b64_to_hex(value)
+            if hexv:
+                out.append({"alg": name.strip().lower(), "hex": hexv, "source": "x-goog-hash"})
+    if any(k.startswith("x-amz-") for k in h):  # an S3 answer
+        out.extend(
+            s3_digests(
+                {
+                    "ETag": h.get("etag"),
+                    "ChecksumType": h.get("x-amz-checksum-type"),
+                    "ServerSideEncryption": h.get("x-amz-server-side-encryption"),
+                    "SSECustomerAlgorithm": h.get(
+                        "x-amz-server-side-encryption-customer-algorithm"
+                    ),
+                    **{
+                        f"Checksum{alg}": h.get(f"x-amz-checksum-{alg.lower()}")
+                        for alg in _S3_CHECKSUMS
+                    },
+                },
+                multipart_ok=False,
+            )
+        )
+    return out
+
+
+_S3_CHECKSUMS = ("CRC64NVME", "CRC32C", "CRC32", "SHA256", "SHA1")
+
+
+def s3_digests(resp: dict, *, multipart_ok: bool = True) -> list[dict]:
+    """Whole-object digests in an S3 GetObject/HeadObject answer (boto3's dict), most
+    trusted first.
+
+    A ``Checksum*`` value counts when it is a full-object checksum (single-part objects, or
+    ``ChecksumType`` FULL_OBJECT; a COMPOSITE ``xxx-N`` checksum is a checksum of part
+    checksums). The ``ETag`` is the MD5 of the content only for an object stored in one part
+    without SSE-KMS or SSE-C; a multipart ETag (``<md5 of the part MD5s>-N``) is returned as
+    ``s3-multipart`` for the caller to check part by part.
+    """
+    etag = (resp.get("ETag") or "").strip()
+    etag = etag.removeprefix("W/").strip('"').lower()
+    multipart = re.fullmatch(r"[0-9a-f]{32}-(\d+)", etag)
+    ctype = resp.get("ChecksumType")
+    whole = ctype == "FULL_OBJECT" or (ctype is None and not multipart)
+    out: list[dict] = []
+    for alg in _S3_CHECKSUMS:
+        value = resp.get(f"Checksum{alg}")
+        if value and "-" not in value and whole:
+            hexv = b64_to_hex(value)
+            if hexv:
+                out.append(
+                    {"alg": alg.lower(), "hex": hexv, "source": f"x-amz-checksum-{alg.lower()}"}
+                )
+    encrypted = resp.get("SSECustomerAlgorithm") or resp.get("ServerSideEncryption") not in (
+        None,
+        "AES256",
+    )
+    if not encrypted:
+        if re.fullmatch(r"[0-9a-f]{32}", etag):
+            out.append({"alg": "md5", "hex": etag, "source": "ETag (the MD5 of the object)"})
+        elif multipart and multipart_ok:
+            out.append(
+                {
+                    "alg": "s3-multipart",
+                    "hex": etag,
+                    "parts": int(multipart.group(1)),
+                    "source": "multipart ETag",
+                }
+            )
+    return out
+
+
+# -- local write failures ------------------------------------------------------------------
+
+_WRITE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def is_write_denied(exc: BaseException) -> bool:
+    """True for an OSError meaning "this local path may not be written"."""
+    return (
+        isinstance(exc, OSError)
+        and not isinstance(exc, SpacekitError)
+        and (isinstance(exc, PermissionError) or exc.errno in _WRITE_ERRNOS)
+    )
+
+
+@contextlib.contextmanager
+def local_writes(url: str, dest: Path):
+    """Turn "cannot write here" (permissions, read-only file system) into a
+    :class:`~spacekit.exceptions.WriteAccessError` that names the folder and the fix."""
+    try:
+        yield
+    except OSError as exc:
+        if not is_write_denied(exc):
+            raise
+        from ..config import conf
+
+        where = Path(exc.filename) if exc.filename else dest.parent
+        cache = Path(conf.cache_dir).absolute()
+        in_cache = where.absolute() == cache or cache in where.absolute().parents
+        fix = (
+            "set conf.cache_dir (environment: SPACEKIT_CACHE_DIR) to a folder you may write"
+            if in_cache
+            else "pass dest= a folder you may write"
+        )
+        raise WriteAccessError(
+            f"{url}: cannot write {where} ({exc.strerror or exc}); expected a folder this "
+            f"user may write, found one that refuses writes; {fix}"
+        ) from exc

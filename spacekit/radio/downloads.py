@@ -47,6 +47,8 @@ def download(
         Target file or existing folder (default: the cache, see :func:`cache_path`).
     sha256, size : optional
         Expected checksum / size; a mismatch raises ``ChecksumError`` and caches nothing.
+        Without them the file is still checked against the server's whole-object checksum
+        or MD5 ETag where it names one (see :func:`s3_download`, :func:`http_download`).
     progress : bool, optional
         Show a tqdm bar (default ``conf.progress``).
     overwrite : bool

@@ -12,7 +12,13 @@ import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ..exceptions import DataNotFoundError, DownloadError, RemoteAccessError, SpacekitError
+from ..exceptions import (
+    ChecksumError,
+    DataNotFoundError,
+    DownloadError,
+    RemoteAccessError,
+    SpacekitError,
+)
 from . import _common
 from ._common import Deadline, backoff
 
@@ -90,12 +96,16 @@ def http_download(
 ) -> Path:
     """Download a file over HTTP(S) into the cache (or ``dest``), safely.
 
-    - Bytes go to ``<dest>.part`` (never returned as data) and only a complete file whose size
-      and sha256 match (when known) is renamed to ``dest``; a failed check raises
-      :class:`~spacekit.exceptions.ChecksumError` and removes the partial bytes.
+    - Bytes go to ``<dest>.part`` (never returned as data) and only a complete file that
+      passes its checks is renamed to ``dest``: the expected ``size`` and ``sha256`` when
+      given, else the whole-file digest the server names (``Repr-Digest``, ``Digest``,
+      ``Content-MD5`` on a 200 answer, ``x-goog-hash``, S3's checksum or MD5 ETag). A failed
+      check raises :class:`~spacekit.exceptions.ChecksumError` and removes the partial bytes.
     - A dropped connection resumes with ``Range: bytes=N-`` (guarded by ``If-Range`` with the
-      ETag or Last-Modified seen first), within the call and across calls; a server that
-      ignores ranges gets a clean restart.
+      ETag or Last-Modified seen first) within the call, and across calls when the finished
+      file can be checked (a digest from the server or ``sha256``; otherwise the old ``.part``
+      is discarded); a server that ignores ranges gets a clean restart. A resumed ``.part``
+      that fails its check is discarded and the file fetched once more from byte 0.
     - 5xx, 429 and connection errors are retried ``conf.retries`` times with exponential
       back-off; an unreachable host fails after about ``conf.timeout`` seconds with
       :class:`~spacekit.exceptions.DownloadError`.
@@ -127,6 +137,8 @@ def http_download(
     Raises
     ------
     DataNotFoundError, RemoteAccessError, ChecksumError, DownloadError
+    WriteAccessError
+        If ``dest``'s folder (or the cache) cannot be written.
 
     Examples
     --------
@@ -142,17 +154,48 @@ def http_download(
         name = unquote(parts.query).split("uri=", 1)[1].split("&", 1)[0].rsplit("/", 1)[-1]
     dest = _common.resolve_dest(dest, url, name)
     _common.check_expected(url, sha256=sha256, size=size)
-    if not overwrite and _common.cached_ok(dest, url, sha256=sha256, size=size):
-        log.debug("%s: using %s", url, dest)
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with _common.dest_lock(dest):
+    with _common.local_writes(url, dest):
         if not overwrite and _common.cached_ok(dest, url, sha256=sha256, size=size):
-            return dest  # another thread finished it while this one waited
-        return _http_download(url, dest, name, sha256, size, progress, headers)
+            log.debug("%s: using %s", url, dest)
+            return dest
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with _common.dest_lock(dest):
+            if not overwrite and _common.cached_ok(dest, url, sha256=sha256, size=size):
+                return dest  # another thread finished it while this one waited
+            return _http_download(url, dest, name, sha256, size, progress, headers)
 
 
 def _http_download(url, dest, name, sha256, size, progress, headers) -> Path:
+    """Transfer, then verify the whole file before it enters the cache.
+
+    A file that used bytes kept from an earlier call and fails verification is fetched once
+    more from byte 0; one fetched entirely in this call that fails raises ChecksumError.
+    """
+    fresh = False
+    while True:
+        total, digest, carried = _transfer(url, dest, name, sha256, size, progress, headers, fresh)
+        try:
+            return _common.finish(
+                _common.part_path(dest),
+                dest,
+                url,
+                sha256=sha256,
+                size=size if size is not None else total,
+                digest=digest,
+            )
+        except ChecksumError:
+            if not carried or fresh:
+                raise
+            log.warning(
+                "%s: the partial download kept from an earlier call was corrupt; discarded "
+                "it, downloading the whole file again",
+                url,
+            )
+            fresh = True
+
+
+def _transfer(url, dest, name, sha256, size, progress, headers, fresh):
+    """Stream ``url`` into ``<dest>.part``; return ``(size, digest, carried)`` (see s3)."""
     from ..config import conf
     from ..utils.deps import optional_import
     from ..utils.progress import progress as make_bar
@@ -161,9 +204,17 @@ def _http_download(url, dest, name, sha256, size, progress, headers) -> Path:
     sess = _session()
     part = _common.part_path(dest)
     meta = _common.read_meta(dest)
-    if part.exists() and meta.get("url") != url:
+    if fresh or (part.exists() and meta.get("url") != url):
         _common.discard_part(dest)
         meta = {}
+    digest = meta.get("digest") or None
+    carried = part.exists()
+    if carried and not (sha256 or digest):
+        # bytes kept from an earlier call are trusted only when the finished file can be
+        # checked against the whole file (the server's digest or the caller's sha256)
+        log.info("%s: nothing identifies the whole file; not resuming from %s", url, part)
+        _common.discard_part(dest)
+        meta, carried = {}, False
     deadline = Deadline(float(conf.timeout))
     failures = restarts = 0
     bar = None
@@ -173,7 +224,7 @@ def _http_download(url, dest, name, sha256, size, progress, headers) -> Path:
             have = part.stat().st_size if part.exists() else 0
             if total is not None and have > total:
                 _common.discard_part(dest)
-                meta, have = {}, 0
+                meta, have, carried = {}, 0, False
             if total is not None and have == total and have > 0 and meta:
                 break
             req_headers = {"Accept-Encoding": "identity", **(headers or {})}
@@ -220,6 +271,10 @@ def _http_download(url, dest, name, sha256, size, progress, headers) -> Path:
                         log.info("%s: server ignored the range request; restarting", url)
                         part.unlink()
                         have = start = 0
+                        carried = False
+                    named = _common.pick_digest(_common.http_digests(resp.headers, status))
+                    if named is not None or status == 200:
+                        digest = named  # a whole answer speaks for itself; a 206 may be silent
                     if status == 206:
                         rng = resp.headers.get("Content-Range", "")
                         first = rng.split(" ", 1)[-1].split("-", 1)[0]
@@ -236,6 +291,7 @@ def _http_download(url, dest, name, sha256, size, progress, headers) -> Path:
                         "last_modified": resp.headers.get("Last-Modified")
                         or meta.get("last_modified"),
                         "size": total,
+                        "digest": digest,
                     }
                     if new_meta != meta:
                         meta = new_meta
@@ -280,7 +336,7 @@ def _http_download(url, dest, name, sha256, size, progress, headers) -> Path:
                         f"{url}: could not resume a partial download; delete {part} and retry"
                     ) from None
                 _common.discard_part(dest)
-                meta = {}
+                meta, digest, carried = {}, None, False
                 total = size
                 if bar is not None and hasattr(bar, "reset"):
                     bar.reset()
@@ -301,4 +357,4 @@ def _http_download(url, dest, name, sha256, size, progress, headers) -> Path:
     finally:
         if bar is not None:
             bar.close()
-    return _common.finish(part, dest, url, sha256=sha256, size=size if size is not None else total)
+    return total, digest, carried

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import (
+    ChecksumError,
     DataNotFoundError,
     DownloadError,
     InputError,
@@ -184,11 +185,15 @@ def _where(endpoint_url: str | None) -> str:
 
 def _translate(exc: BaseException, url: str, endpoint_url: str | None) -> tuple[str, Exception]:
     """Classify an exception: ``(kind, spacekit_error)`` with kind one of
-    "fatal", "transient", "connect", "precondition", "range"."""
+    "fatal", "transient", "connect", "precondition", "range", "checksum"."""
     import botocore.exceptions as bex
 
     if isinstance(exc, SpacekitError):
         return "fatal", exc
+    if isinstance(exc, bex.FlexibleChecksumError):
+        return "checksum", _common.checksum_error(url, exc)
+    if _common.is_write_denied(exc):
+        raise exc  # a local file cannot be written: s3_download names the folder
     if isinstance(exc, bex.ClientError):
         err = exc.response.get("Error", {})
         code = str(err.get("Code", ""))
@@ -595,8 +600,16 @@ def s3_download(
     Bytes are streamed into ``<dest>.part`` (with a ``<dest>.part.json`` sidecar recording the
     object's ETag). If the connection drops, the download resumes with a ranged GET
     (``If-Match`` the same ETag) within the call; a later call resumes from a ``.part`` left by
-    an interrupted process. Only a complete, verified file is renamed to ``dest``; a ``.part``
-    file is never returned.
+    an interrupted process when the finished file can be checked (below). Only a complete,
+    verified file is renamed to ``dest``; a ``.part`` file is never returned.
+
+    Verification: the finished file is checked against ``sha256`` when given, else against
+    what the server says about the whole object: its full-object checksum
+    (``ChecksumMode=ENABLED``), else its ETag where that is the MD5 of the content (one part,
+    no SSE-KMS/SSE-C), else a multipart ETag recomputed part by part. A mismatch, or a
+    checksum failure botocore detects while streaming, raises :class:`ChecksumError` and
+    removes the ``.part`` file; a resumed ``.part`` from an earlier call that fails is first
+    discarded and the object fetched once more from byte 0.
 
     Parameters
     ----------
@@ -625,6 +638,8 @@ def s3_download(
     Raises
     ------
     DataNotFoundError, RemoteAccessError, ChecksumError, DownloadError
+    WriteAccessError
+        If ``dest``'s folder (or the cache) cannot be written.
 
     Examples
     --------
@@ -636,11 +651,17 @@ def s3_download(
     _require_key(url, key)
     dest = _common.resolve_dest(dest, url, key.rsplit("/", 1)[-1])
     _common.check_expected(url, sha256=sha256, size=size)
+    with _common.local_writes(url, dest):
+        return _s3_download(
+            url, bucket, key, dest, sha256, size, progress, overwrite, _endpoint(endpoint_url)
+        )
+
+
+def _s3_download(url, bucket, key, dest, sha256, size, progress, overwrite, endpoint_url) -> Path:
     if not overwrite and _common.cached_ok(dest, url, sha256=sha256, size=size):
         log.debug("%s: using %s", url, dest)
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
-    endpoint_url = _endpoint(endpoint_url)
     with _common.dest_lock(dest):
         if not overwrite and _common.cached_ok(dest, url, sha256=sha256, size=size):
             return dest  # another thread finished it while this one waited
@@ -661,6 +682,11 @@ class _RestartDownload(Exception):
     """Internal: drop the ``.part`` file and download from byte 0."""
 
 
+#: Largest number of parts whose sizes are asked for (one HEAD each) to check a multipart
+#: ETag whose parts are not all the size of the first.
+MAX_PART_HEADS = 32
+
+
 def _range_start_and_total(resp: dict) -> tuple[int, int]:
     """(first byte, object size) of a GetObject answer; (0, length) when not partial."""
     rng = resp.get("ContentRange") or ""  # "bytes 1000-1999/2000"
@@ -670,15 +696,160 @@ def _range_start_and_total(resp: dict) -> tuple[int, int]:
     return 0, int(resp["ContentLength"])
 
 
+def _head_digest(client, bucket: str, key: str, etag: str) -> tuple[bool, dict | None]:
+    """Ask the server about the whole object that ``etag`` names: ``(same, digest)``.
+
+    ``same`` is False when the object changed (or cannot be asked about); ``digest`` is the
+    whole-object checksum or MD5/multipart ETag to check a finished file against, or None.
+    """
+    try:
+        head = client.head_object(Bucket=bucket, Key=key, IfMatch=etag, ChecksumMode="ENABLED")
+    except Exception as exc:  # changed (412), gone, refused, unreachable: do not resume
+        log.debug("s3://%s/%s: HEAD before resuming failed (%s)", bucket, key, exc)
+        return False, None
+    if head.get("ETag") != etag:
+        return False, None
+    return True, _common.pick_digest(_common.s3_digests(head))
+
+
+def _multipart_etag_matches(client, bucket, key, etag, path: Path, total: int) -> bool | None:
+    """Check a file against a multipart ETag (the MD5 of its parts' MD5s, then ``-N``).
+
+    The part sizes come from ``HeadObject(PartNumber=...)``: the first part's size, and every
+    part's when the parts are not all that size (up to :data:`MAX_PART_HEADS` parts).
+    Returns True (matches), False (does not), or None (cannot tell).
+    """
+    import hashlib
+
+    m = re.fullmatch(r"([0-9a-f]{32})-(\d+)", etag.strip('"').lower())
+    if not m:
+        return None
+    n = int(m.group(2))
+    etag = f'"{m.group(1)}-{n}"'
+
+    def part_size(number: int) -> int:
+        head = client.head_object(Bucket=bucket, Key=key, PartNumber=number, IfMatch=etag)
+        if int(head.get("PartsCount") or n) != n:
+            raise ValueError("parts count differs from the ETag's")
+        return int(head["ContentLength"])
+
+    def combined(sizes: list[int]) -> str:
+        md5s = b""
+        with open(path, "rb") as fh:
+            for sz in sizes:
+                h = hashlib.md5()
+                left = sz
+                while left:
+                    block = fh.read(min(left, _common.CHUNK_SIZE))
+                    if not block:
+                        return ""
+                    h.update(block)
+                    left -= len(block)
+                md5s += h.digest()
+            if fh.read(1):
+                return ""
+        return hashlib.md5(md5s).hexdigest()
+
+    try:
+        first = part_size(1)
+        if first <= 0:
+            return None
+        sizes = [first] * (n - 1) + [total - first * (n - 1)]
+        if sizes[-1] > 0 and sizes[-1] <= first and combined(sizes) == m.group(1):
+            return True
+        if n > MAX_PART_HEADS:
+            return None
+        sizes = [first] + [part_size(i) for i in range(2, n + 1)]
+        if sum(sizes) != total:
+            return None
+    except Exception as exc:  # the server does not answer PartNumber requests
+        log.debug("%s: cannot learn the part sizes (%s)", etag, exc)
+        return None
+    return combined(sizes) == m.group(1)
+
+
+class _InDoubt(Exception):
+    """Internal: a file that includes bytes from an earlier call cannot be checked."""
+
+
 def _download(client, bucket, key, url, dest, sha256, size, progress, endpoint_url) -> Path:
+    """Transfer, then verify the whole file before it enters the cache.
+
+    A file that used bytes kept from an earlier call and fails verification is fetched once
+    more from byte 0 (the fault may lie in the old ``.part``); a file fetched entirely in
+    this call that fails raises :class:`ChecksumError`.
+    """
+    fresh = False
+    while True:
+        total, digest, carried = _transfer(
+            client, bucket, key, url, dest, progress, endpoint_url, fresh, bool(sha256)
+        )
+        part = _common.part_path(dest)
+        try:
+            if digest and digest["alg"] == "s3-multipart" and not sha256:
+                ok = _multipart_etag_matches(client, bucket, key, digest["hex"], part, total)
+                if ok is False:
+                    _common.discard_part(dest)
+                    raise ChecksumError(
+                        f"{url}: the downloaded bytes do not match the object's multipart ETag "
+                        f"{digest['hex']}: the transfer was corrupt. Nothing was cached and "
+                        "the partial file was removed; retry the download."
+                    )
+                if ok is None and carried:
+                    raise _InDoubt()
+                digest = None
+            return _common.finish(
+                part,
+                dest,
+                url,
+                sha256=sha256,
+                size=size if size is not None else total,
+                digest=digest,
+            )
+        except (ChecksumError, _InDoubt) as exc:
+            if not carried or fresh:
+                raise
+            log.warning(
+                "%s: the partial download kept from an earlier call %s; discarded it, "
+                "downloading the whole file again",
+                url,
+                "cannot be checked" if isinstance(exc, _InDoubt) else "was corrupt",
+            )
+            _common.discard_part(dest)
+            fresh = True
+
+
+def _transfer(client, bucket, key, url, dest, progress, endpoint_url, fresh, checkable):
+    """Stream the object into ``<dest>.part``; return ``(size, digest, carried)``.
+
+    ``digest`` is what the server says about the whole object (None if nothing), ``carried``
+    whether the file includes bytes kept from an earlier call.
+    """
     from ..config import conf
     from ..utils.progress import progress as make_bar
 
     part = _common.part_path(dest)
     meta = _common.read_meta(dest)
-    if part.exists() and (meta.get("url") != url or not meta.get("etag")):
+    if fresh or (part.exists() and (meta.get("url") != url or not meta.get("etag"))):
         _common.discard_part(dest)
         meta = {}
+    digest = None
+    carried = False
+    if part.exists():
+        # bytes from an earlier call are used only if the finished file can be checked
+        # against the whole object (or the caller's sha256); else they are not trusted
+        same, digest = _head_digest(client, bucket, key, meta["etag"])
+        if same and (digest or checkable):
+            carried = True
+        else:
+            log.info(
+                "%s: %s; not resuming from %s",
+                url,
+                "the object changed" if not same else "nothing identifies the whole object",
+                part,
+            )
+            _common.discard_part(dest)
+            meta, digest = {}, None
     deadline = Deadline(float(conf.timeout))
     bar = None
     failures = 0
@@ -691,9 +862,10 @@ def _download(client, bucket, key, url, dest, sha256, size, progress, endpoint_u
                 _common.discard_part(dest)
                 meta, have = {}, 0
                 total = None
+                carried = False
             if total is not None and have == total:
                 break
-            kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
+            kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key, "ChecksumMode": "ENABLED"}
             if have:
                 kwargs["Range"] = f"bytes={have}-"
                 kwargs["IfMatch"] = meta["etag"]
@@ -711,8 +883,11 @@ def _download(client, bucket, key, url, dest, sha256, size, progress, endpoint_u
                     with open(part, "wb"):
                         pass
                     have = start = 0
+                    carried = False
                     if bar is not None and hasattr(bar, "reset"):
                         bar.reset()
+                if first == 0:  # a whole-object answer names its checksum
+                    digest = _common.pick_digest(_common.s3_digests(resp))
                 etag = resp.get("ETag", "")
                 if meta.get("etag") != etag or meta.get("size") != total:
                     meta = {"url": url, "etag": etag, "size": total}
@@ -751,11 +926,11 @@ def _download(client, bucket, key, url, dest, sha256, size, progress, endpoint_u
                         raise err from exc
                     log.info("%s changed on the server; restarting the download", url)
                     _common.discard_part(dest)
-                    meta = {}
+                    meta, digest, carried = {}, None, False
                     if bar is not None and hasattr(bar, "reset"):
                         bar.reset()
                     continue
-                if kind == "fatal":
+                if kind in ("fatal", "checksum"):
                     _common.discard_part(dest)
                     raise err from (None if err is exc else exc)
                 if have > start:
@@ -774,4 +949,4 @@ def _download(client, bucket, key, url, dest, sha256, size, progress, endpoint_u
     finally:
         if bar is not None:
             bar.close()
-    return _common.finish(part, dest, url, sha256=sha256, size=size if size is not None else total)
+    return total, digest, carried
