@@ -80,3 +80,11 @@ def test_plan_job():
     assert plan["queue"] == 3 and plan["kill_time"] == 60
     with pytest.raises(InputError, match="clockTime"):
         cc.plan_job({"memBin": 0})
+
+
+def test_clock_time_for_kill_round_trips_exactly():
+    for kill in list(range(1, 5000)) + [172799, 172800, 86400, 99999]:
+        for wc_std in (5, 5.0, 2.5, 0):
+            c = cc.clock_time_for_kill(kill, wc_std=wc_std)
+            assert int(c * (1 + wc_std)) == kill
+    assert cc.kill_time(cc.clock_time_for_kill(100)) == 1200  # calcloud's 20-minute floor stays
