@@ -172,7 +172,8 @@ def _predict(args) -> int:
                         "<ipst>_MemModelFeatures.txt or a control/<ipst>/ folder, got "
                         f"{Path(path.rstrip('/')).name!r}); name it with --ipst IPST"
                     ) from None
-            result = pred.predict(ipst, path)
+            # a command-line argument is a path or an s3:// URL, never the file's text
+            result = pred.predict(ipst, path if path.startswith("s3://") else Path(path))
         except SpacekitError as exc:
             # one bad file does not stop a batch: it is reported and the exit status is 1
             failed += 1
