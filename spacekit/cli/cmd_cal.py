@@ -4,6 +4,8 @@
 - ``spacekit cal evaluate --models DIR --data CSV [--json]``
 - ``spacekit cal cv --data CSV [--folds 5] [--repeats 3] [--bin-rule RULE] [--json]``
 - ``spacekit cal predict --models DIR PATH... [--ipst IPST]``: one JSON line per dataset
+- ``spacekit cal ingest TABLE --out CSV``, ``spacekit cal lambda-event EVENT``: see
+  :mod:`.cal_ops`
 """
 
 from __future__ import annotations
@@ -70,6 +72,9 @@ def register(sub) -> None:
     )
     pr.add_argument("--ipst", default=None, help="dataset name when it is not the file-name prefix")
     pr.set_defaults(func=_predict)
+    from .cal_ops import register_ops  # ingest, lambda-event: calcloud operations
+
+    register_ops(cal)
     p.set_defaults(func=lambda args: (p.print_help(sys.stderr), 2)[1])
 
 
