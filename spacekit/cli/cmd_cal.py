@@ -3,7 +3,8 @@
 - ``spacekit cal train --data CSV --out DIR [--seed N] [--fast] [--bin-rule RULE]``
 - ``spacekit cal evaluate --models DIR --data CSV [--json]``
 - ``spacekit cal cv --data CSV [--folds 5] [--repeats 3] [--bin-rule RULE] [--json]``
-- ``spacekit cal predict --models DIR PATH... [--ipst IPST]``: one JSON line per dataset
+- ``spacekit cal predict [--model DIR] PATH... [--ipst IPST]``: one JSON line per dataset (the
+  reply calcloud reads, see :mod:`spacekit.skopes.hst.cal.handler`)
 - ``spacekit cal ingest TABLE --out CSV``, ``spacekit cal lambda-event EVENT``: see
   :mod:`.cal_ops`
 """
@@ -66,7 +67,14 @@ def register(sub) -> None:
     pr = cal.add_parser(
         "predict", help="predict datasets from MemModelFeatures files (JSON per dataset)"
     )
-    pr.add_argument("--models", required=True, help="model folder, run folder or runs folder")
+    pr.add_argument(
+        "--models",
+        "--model",
+        dest="models",
+        default=None,
+        help="model folder, run folder or runs folder (default: $SPACEKIT_HST_CAL_MODEL_DIR, "
+        "else <model_dir>/hst_cal)",
+    )
     pr.add_argument(
         "paths", nargs="+", metavar="PATH", help="<ipst>_MemModelFeatures.txt files or s3:// URLs"
     )

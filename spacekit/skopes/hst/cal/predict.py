@@ -685,3 +685,15 @@ def predict_many(
         tasks = [dask.delayed(_predict_chunk)(predictor, c) for c in chunks]
         results = dask.compute(*tasks, scheduler="threads")
     return [r for chunk in results for r in chunk]
+
+
+if __name__ == "__main__":  # upstream spacekit's entry point, deprecated
+    import sys
+
+    from ... import _upstream
+
+    _upstream.deprecated_entry(
+        "spacekit.skopes.hst.cal.predict",
+        _upstream.hst_cal_predict_argv(sys.argv[1:]),
+        "spacekit cal predict [--model DIR] <ipst>_MemModelFeatures.txt",
+    )
