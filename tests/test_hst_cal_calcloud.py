@@ -390,3 +390,42 @@ def test_path_with_equals_sign_is_a_path(model_dir, shared_data, tmp_path, capsy
         == 1
     )
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_lambda_in_a_minimal_package(control, shared_data, tmp_path):
+    """What inference needs: numpy, spacekit and the runtime's boto3. astropy, pandas, scipy,
+    scikit-learn and TensorFlow are made unimportable, as in a Lambda zip of spacekit + numpy."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, json, importlib.abc\n"
+        "BLOCK = ('astropy', 'pandas', 'scipy', 'sklearn', 'tensorflow', 'keras', 'matplotlib')\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in BLOCK:\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r} (blocked)')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from spacekit.skopes.hst.cal import lambda_handler\n"
+        f"ev = {{'Bucket': {control['bucket']!r}, 'Ipppssoot': 'j8ny02020',"
+        " 'Key': 'control/j8ny02020/j8ny02020_MemModelFeatures.txt'}\n"
+        "r = lambda_handler(ev)\n"
+        "bad = sorted({m.split('.')[0] for m in sys.modules} & set(BLOCK))\n"
+        "print(json.dumps({'r': r, 'bad': bad}))\n"
+    )
+    env = dict(os.environ)
+    env.pop("SPACEKIT_DATA_MIRROR", None)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    assert res["bad"] == []
+    assert res["r"]["failSafe"] is False, res["r"]["error"]
+    assert res["r"]["memBin"] in (0, 1, 2, 3) and res["r"]["killTime"] > 0
