@@ -116,9 +116,7 @@ def export_in_sample(table, ddb) -> dict:
     res = predictor._predict_unique(ddb[list(FEATURES)].to_numpy(dtype=np.float64))
     y = ddb["mem_bin"].to_numpy(dtype=int)
     out = _three(res, y)
-    out["rule_under_safe_at_argmax"] = int(
-        np.sum((res["rule_bin"] < y) & (res["bin_argmax"] >= y))
-    )
+    out["rule_under_safe_at_argmax"] = int(np.sum((res["rule_bin"] < y) & (res["bin_argmax"] >= y)))
     return out
 
 
