@@ -163,6 +163,7 @@ def test_calcloud_ends_at_the_calibrated_kill_time(control, row):
         reply = handler.lambda_handler(_calcloud_event(control["bucket"], ipst), None)
         assert reply["failSafe"] is False and reply["error"] is None, reply
         assert set(reply) == set(handler.REPLY_KEYS)
+        assert json.loads(json.dumps(reply, allow_nan=False)) == reply  # what Lambda sends
         k = reply["killTime"]
         db_clock = float(row["wallclock"]) if row else 1200.0
         expected = int(min(max(k, db_clock), 172800))
