@@ -2,6 +2,8 @@
 
 - ``spacekit cal ingest TABLE --out CSV [--endpoint-url URL] [--region R] [--since T]``: read
   calcloud's DynamoDB table into a training table.
+- ``spacekit cal build-default-model [--out DIR] [--check]``: rebuild the default model
+  shipped in the package, bit for bit (see :mod:`spacekit.skopes.hst.cal.default_model`).
 - ``spacekit cal lambda-event EVENT_JSON``: run the Lambda handler on one event (a file or the
   JSON text) and print its reply, as calcloud would receive it.
 """
@@ -9,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 
 def register_ops(cal) -> None:
@@ -31,6 +34,16 @@ def register_ops(cal) -> None:
         "--since", type=float, default=None, help="only items ingested at or after (Unix s)"
     )
     ing.set_defaults(func=_ingest)
+
+    bd = cal.add_parser(
+        "build-default-model",
+        help="rebuild the default model shipped in the package, bit for bit (or --check it)",
+    )
+    bd.add_argument("--out", default=None, help="folder (default: the package's default_model/)")
+    bd.add_argument(
+        "--check", action="store_true", help="rebuild in a temporary folder and compare bytes"
+    )
+    bd.set_defaults(func=_build_default)
 
     ev = cal.add_parser(
         "lambda-event",
@@ -56,6 +69,22 @@ def _ingest(args) -> int:
         f"({d.get('not_an_ipppssoot', 0)} not HST calibration jobs, "
         f"{d.get('incomplete', 0)} incomplete, dropped)"
     )
+    return 0
+
+
+def _build_default(args) -> int:
+    from ..skopes.hst.cal.default_model import build_default_model
+
+    res = build_default_model(args.out, check=args.check)
+    if args.check:
+        if res["identical"]:
+            print(f"{res['folder']}: identical to a rebuild ({len(res['files'])} files)")
+            return 0
+        print(f"{res['folder']}: differs from a rebuild in {res['differ']}", file=sys.stderr)
+        return 1
+    for name, digest in res["files"].items():
+        print(f"{digest}  {name}")
+    print(f"default model written to {res['folder']}")
     return 0
 
 

@@ -541,7 +541,9 @@ def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
     ----------
     model_dir : path, optional
         A model folder, a run folder holding ``model/``, or a runs folder (newest hst_cal
-        run). Default: ``$SPACEKIT_HST_CAL_MODEL_DIR``, else ``<conf.model_dir>/hst_cal``.
+        run). Default: ``$SPACEKIT_HST_CAL_MODEL_DIR``, else ``<conf.model_dir>/hst_cal`` when
+        it exists, else the default model shipped in the package
+        (:data:`~.default_model.DEFAULT_MODEL_DIR`) when it holds one.
 
     Examples
     --------
@@ -551,9 +553,12 @@ def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
         model_dir = os.environ.get("SPACEKIT_HST_CAL_MODEL_DIR")
     if not model_dir:
         from ....config import conf
+        from .default_model import DEFAULT_MODEL_DIR
 
         base = conf.model_dir or (Path(conf.cache_dir or "~/.cache/spacekit") / "models")
         model_dir = Path(base) / "hst_cal"
+        if not model_dir.exists() and (DEFAULT_MODEL_DIR / "metadata.json").is_file():
+            model_dir = DEFAULT_MODEL_DIR
     folder = resolve_model_dir(model_dir)
     try:
         meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
