@@ -430,3 +430,18 @@ def test_lambda_in_a_minimal_package(control, shared_data, tmp_path):
     assert res["bad"] == []
     assert res["r"]["failSafe"] is False, res["r"]["error"]
     assert res["r"]["memBin"] in (0, 1, 2, 3) and res["r"]["killTime"] > 0
+
+
+def test_cli_lambda_event(control, tmp_path, capsys):
+    from spacekit.cli import main
+
+    event = _calcloud_event(control["bucket"], "ib8t01010")
+    assert main(["cal", "lambda-event", json.dumps(event)]) == 0
+    reply = json.loads(capsys.readouterr().out)
+    assert reply["failSafe"] is False and reply["ipst"] == "ib8t01010"
+    f = tmp_path / "event.json"
+    f.write_text(json.dumps(_calcloud_event(control["bucket"], "idxx01010")))
+    assert main(["cal", "lambda-event", str(f)]) == 1  # a fail-safe answer: status 1
+    assert json.loads(capsys.readouterr().out)["failSafe"] is True
+    assert main(["cal", "lambda-event", "{not json"]) == 1
+    assert "not JSON" in capsys.readouterr().err
