@@ -492,8 +492,13 @@ def explore_figure(
     return fig
 
 
-def class_probability_figure(probabilities: Sequence[float], labels: Sequence[str]) -> Any:
+def class_probability_figure(
+    probabilities: Sequence[float], labels: Sequence[str], *, highlight: int | None = None
+) -> Any:
     """Bars of class probabilities (e.g. the four HST memory bins).
+
+    ``highlight``: the index of a bar drawn in a second colour and marked "submitted" (the
+    bin a prediction submits, which may differ from the most likely one).
 
     Examples
     --------
@@ -504,18 +509,26 @@ def class_probability_figure(probabilities: Sequence[float], labels: Sequence[st
     p = _numbers(probabilities)
     if p.size != len(labels):
         raise InputError(f"got {p.size} probabilities for {len(labels)} labels")
+    colors = ["#3465a4"] * p.size
+    text = [f"{v:.1%}" for v in p]
+    if highlight is not None and 0 <= highlight < p.size:
+        colors[highlight] = "#f57900"
+        text[highlight] += " · submitted"
     fig = go.Figure(
         go.Bar(
             x=list(labels),
             y=p,
-            text=[f"{v:.1%}" for v in p],
+            text=text,
             textposition="outside",
-            marker_color="#3465a4",
+            marker_color=colors,
+            hovertemplate="%{x}<br>probability %{y:.1%}<extra></extra>",
         )
     )
     fig.update_layout(
         template=_TEMPLATE,
-        title="Memory bin probabilities",
+        title="Memory bin probabilities (orange: the bin submitted)"
+        if highlight is not None
+        else "Memory bin probabilities",
         yaxis={"range": [0, 1.1], "title": "probability"},
         height=340,
     )

@@ -50,7 +50,7 @@ _HEADLINE = (
 _DEFAULT_RUNS = 3
 
 
-def layout(ctx: Any) -> Any:
+def layout(ctx: Any, query: dict | None = None) -> Any:
     from dash import dcc, html
 
     runs = evaluation_runs(ctx.runs_dir)
@@ -116,7 +116,7 @@ def layout(ctx: Any) -> Any:
 def _load(ctx: Any, keys: list[str]) -> tuple[dict, dict, list[str]]:
     """Evaluation records and flat metrics by run label, plus error messages."""
     records, metrics, errors = {}, {}, []
-    for key in keys or []:
+    for key in run_keys(keys):
         try:
             run = find_run(ctx.runs_dir, key)
             label = run_label(run)
@@ -125,6 +125,15 @@ def _load(ctx: Any, keys: list[str]) -> tuple[dict, dict, list[str]]:
         except SpacekitError as exc:
             errors.append(f"{key}: {exc}")
     return records, metrics, errors
+
+
+def run_keys(keys: Any) -> list[str]:
+    """The run keys of a request: a list of strings (one string is one key; others dropped)."""
+    if isinstance(keys, str):
+        return [keys]
+    if not isinstance(keys, list):
+        return []
+    return [k for k in keys if isinstance(k, str)]
 
 
 def _default_metrics(columns: list[str]) -> list[str]:
@@ -141,7 +150,7 @@ def saved_figures(ctx: Any, keys: list[str]) -> list:
     from dash import dcc, html
 
     blocks = []
-    for key in keys or []:
+    for key in run_keys(keys):
         try:
             run = find_run(ctx.runs_dir, key)
         except SpacekitError:
@@ -209,7 +218,7 @@ def register(app: Any, ctx: Any) -> None:
     def _metric_choices(keys, current):
         _, metrics, _ = _load(ctx, keys)
         columns = sorted({m for values in metrics.values() for m in values})
-        kept = [m for m in (current or []) if m in columns]
+        kept = [m for m in (current if isinstance(current, list) else []) if m in columns]
         return columns, kept or _default_metrics(columns)
 
     @app.callback(
@@ -220,7 +229,8 @@ def register(app: Any, ctx: Any) -> None:
     def _bars(keys, chosen):
         _, metrics, _ = _load(ctx, keys)
         table = pd.DataFrame.from_dict(metrics, orient="index")
-        return figures.metrics_bar_figure(table, chosen or [])
+        chosen = [m for m in chosen if isinstance(m, str)] if isinstance(chosen, list) else []
+        return figures.metrics_bar_figure(table, chosen)
 
     @app.callback(
         Output("eval-table", "children"),

@@ -8,7 +8,7 @@ from ..data import runs_folder_hint, summarize_runs
 from ._common import data_table
 
 
-def layout(ctx: Any) -> Any:
+def layout(ctx: Any, query: dict | None = None) -> Any:
     from dash import dcc, html
 
     table = summarize_runs(ctx.runs_dir)

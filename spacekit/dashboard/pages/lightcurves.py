@@ -4,58 +4,52 @@ and folded views with the period found."""
 
 from __future__ import annotations
 
-import base64
 import logging
-import re
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ...exceptions import FormatError, InputError, SpacekitError
+from ...exceptions import InputError, SpacekitError
 from .. import figures
 from ..data import LIGHTCURVE_DATASETS
+from ..uploads import decode_upload
 from ._common import job_progress, labelled, progress_view
 
 log = logging.getLogger(__name__)
 
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 _CSV_FORMATS = ["bkjd", "btjd", "bjd", "jd", "mjd"]
 
 
 # -- the job -------------------------------------------------------------------
 def read_source(source: Mapping[str, Any]) -> Any:
-    """A LightCurve from ``{"dataset": name}`` or ``{"upload": base64 contents,
-    "filename": name, "time_format": fmt}``."""
+    """A LightCurve from ``{"dataset": name}`` or ``{"path": a file the server holds,
+    "filename": name, "time_format": fmt}`` (an upload kept by the app's upload store)."""
     if source.get("dataset"):
         from ...datasets import load
 
         return load(source["dataset"])
-    contents, filename = source.get("upload"), source.get("filename") or "upload.fits"
-    if not contents:
+    path = source.get("path")
+    if not path:
         raise InputError("pick a built-in light curve or upload a FITS/csv light curve file")
-    try:
-        raw = base64.b64decode(contents.split(",", 1)[1])
-    except (IndexError, ValueError):
-        raise FormatError(f"the upload {filename!r} could not be decoded") from None
-    if len(raw) > MAX_UPLOAD_BYTES:
-        raise InputError(
-            f"{filename!r} is {len(raw) / 1e6:.0f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:.0f} MB"
-        )
     from ...transformer import read_lightcurve
 
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(filename).name).lstrip(".") or "upload"
-    suffix = "".join(Path(safe).suffixes[-2:])
-    with tempfile.TemporaryDirectory(prefix="spacekit-dashboard-") as tmp:
-        path = Path(tmp) / safe
-        path.write_bytes(raw)
-        is_fits = raw[:6] == b"SIMPLE" or suffix.lower().startswith((".fits", ".fit"))
-        fmt = None if is_fits else (source.get("time_format") or "bkjd")
-        lc = read_lightcurve(path, time_format=fmt)
+    path = Path(path)
+    filename = source.get("filename") or path.name
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(6)
+    except OSError:
+        raise InputError(
+            f"the upload {filename!r} is no longer held by the dashboard; upload it again"
+        ) from None
+    suffix = "".join(path.suffixes[-2:])
+    is_fits = head == b"SIMPLE" or suffix.lower().startswith((".fits", ".fit"))
+    fmt = None if is_fits else (source.get("time_format") or "bkjd")
+    lc = read_lightcurve(path, time_format=fmt)
     if not lc.meta.get("target"):
-        lc.meta["target"] = Path(safe).name.split(".")[0]
+        lc.meta["target"] = Path(filename).name.split(".")[0]
     return lc
 
 
@@ -196,7 +190,7 @@ def hunt_job(report: Any, source: dict, engine: str, max_planets: int, window: f
 
 
 # -- layout ----------------------------------------------------------------------
-def layout(ctx: Any) -> Any:
+def layout(ctx: Any, query: dict | None = None) -> Any:
     from dash import dcc, html
 
     controls = html.Div(
@@ -333,16 +327,25 @@ def register(app: Any, ctx: Any) -> None:
         Output("lc-upload-store", "data"),
         Output("lc-source", "children"),
         Output("lc-dataset", "value"),
+        Output("lc-error", "children", allow_duplicate=True),
         Input("lc-upload", "contents"),
         State("lc-upload", "filename"),
         prevent_initial_call=True,
     )
     def _uploaded(contents, filename):
-        size = len(contents or "") * 3 // 4
+        # The file stays on the server: the page holds a token, and nothing of the upload is
+        # sent back (the response is a few hundred bytes whatever the file's size).
+        try:
+            raw = decode_upload(contents, filename, max_bytes=ctx.max_upload_bytes)
+        except SpacekitError as exc:
+            return None, "", no_update, str(exc)
+        name = filename if isinstance(filename, str) else "upload"
+        token = ctx.uploads.put(name, raw)
         return (
-            {"upload": contents, "filename": filename},
-            f"uploaded {filename} ({size / 1e6:.2f} MB): it will be searched",
+            {"token": token, "filename": Path(name).name},
+            f"uploaded {Path(name).name} ({len(raw) / 1e6:.2f} MB): it will be searched",
             None,
+            "",
         )
 
     @app.callback(
@@ -371,10 +374,20 @@ def register(app: Any, ctx: Any) -> None:
         prevent_initial_call=True,
     )
     def _start(_, dataset, upload, engine, max_planets, window, time_format):
-        if dataset:
+        if dataset and isinstance(dataset, str):
+            if dataset not in LIGHTCURVE_DATASETS:
+                return no_update, True, False, f"unknown light curve {dataset!r}; pick one listed"
             source = {"dataset": dataset}
-        elif upload:
-            source = dict(upload, time_format=time_format)
+        elif isinstance(upload, dict) and upload.get("token"):
+            try:
+                path = ctx.uploads.path(upload.get("token"))
+            except SpacekitError as exc:
+                return no_update, True, False, str(exc)
+            source = {
+                "path": str(path),
+                "filename": str(upload.get("filename") or path.name),
+                "time_format": time_format if time_format in _CSV_FORMATS else "bkjd",
+            }
         else:
             return no_update, True, False, "Pick a built-in light curve or upload one first."
         try:
@@ -389,7 +402,8 @@ def register(app: Any, ctx: Any) -> None:
                 False,
                 f"expected 1-5 planets and a positive window, got {n}, {w}",
             )
-        job = ctx.jobs.submit(hunt_job, source, engine or "bls", n, w, label="planet_hunter")
+        engine = engine if engine in ("bls", "tls") else "bls"
+        job = ctx.jobs.submit(hunt_job, source, engine, n, w, label="planet_hunter")
         return job, False, True, ""
 
     @app.callback(
