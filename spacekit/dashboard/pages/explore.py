@@ -87,17 +87,20 @@ def table_options(ctx: Any) -> list[dict[str, str]]:
 def layout(ctx: Any, query: dict | None = None) -> Any:
     from dash import dcc, html
 
+    options = table_options(ctx)
     first = next(iter(EXAMPLE_TABLES))
+    asked = (query or {}).get("dataset", [])
+    chosen = asked[0] if asked and asked[0] in [o["value"] for o in options] else first
     controls = html.Div(
         [
             labelled(
                 "Dataset",
                 dcc.Dropdown(
                     id="explore-dataset",
-                    value=first,
+                    value=chosen,
                     clearable=False,
                     style={"minWidth": "300px"},
-                    options=table_options(ctx),
+                    options=options,
                 ),
             ),
             labelled(

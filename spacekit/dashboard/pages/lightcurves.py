@@ -95,9 +95,76 @@ def summarize_result(result: Any) -> dict[str, Any]:
         }
 
     summary = one(result)
+    summary["vetting"] = vetting_reasons(result)
     planets = _value(result, "planets") or []
     summary["planets"] = [one(p) for p in planets] if len(planets) > 1 else []
     return summary
+
+
+def vetting_reasons(result: Any) -> list[str]:
+    """Why the best signal of a search is not a detection: one sentence per failed check.
+
+    Reads the candidate's ``vetting`` values (:func:`spacekit.analyzer.hunt.vet_transit`) and
+    the search's thresholds; empty when every check passes.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> cand = NS(sde=5.0, snr=3.0, vetting={"n_transits": 1, "single_event_fraction": 1.0,
+    ...                                     "bump_ratio": 0.0, "oot_structure": 0.0})
+    >>> [r.split(" ")[0] for r in vetting_reasons(NS(candidate=cand, threshold=9.0))]
+    ['SDE', 'red-noise', 'only', 'one']
+    """
+    from ...analyzer.hunt import SDE_THRESHOLD, SNR_THRESHOLD
+
+    cand = _value(result, "candidate")
+    cand = result if cand is None else cand
+    vet = _value(cand, "vetting")
+    vet = vet if isinstance(vet, Mapping) else {}
+    threshold = _value(result, "threshold")
+    threshold = SDE_THRESHOLD if threshold is None else float(threshold)
+
+    def num(value: Any) -> float | None:
+        try:
+            return None if value is None else float(value)
+        except (TypeError, ValueError):
+            return None
+
+    reasons = []
+    sde = num(_value(cand, "sde"))
+    if sde is not None and sde < threshold:
+        reasons.append(
+            f"SDE {sde:.1f} is below the detection threshold {threshold:g}: the periodogram "
+            "peak does not stand out from the noise"
+        )
+    snr = num(vet.get("snr", _value(cand, "snr")))
+    if snr is not None and snr < SNR_THRESHOLD:
+        reasons.append(
+            f"red-noise SNR {snr:.1f} is below {SNR_THRESHOLD:g}: the dip is not deeper than "
+            "the noise on the transit's time scale"
+        )
+    n = num(vet.get("n_transits"))
+    if n is not None and n < 2:
+        reasons.append(f"only {n:.0f} transit falls on data: a period needs at least two transits")
+    single = num(vet.get("single_event_fraction"))
+    if single is not None and single > 0.8:
+        reasons.append(
+            f"one transit carries {single:.0%} of the summed depth (limit 80%): a single "
+            "event, not a periodic signal"
+        )
+    bump = num(vet.get("bump_ratio"))
+    if bump is not None and bump >= 0.5:
+        reasons.append(
+            f"a rise at the same period is {bump:.0%} as large as the dip (limit 50%): "
+            "stellar variability rather than a transit"
+        )
+    oot = num(vet.get("oot_structure"))
+    if oot is not None and oot >= 0.2:
+        reasons.append(
+            f"the folded light curve is not flat away from the transit (structure "
+            f"{oot:.0%} of the depth, limit 20%): stellar variability rather than a transit"
+        )
+    return reasons
 
 
 def _periodogram_figure(result: Any) -> Any:
@@ -306,6 +373,21 @@ def result_view(out: dict) -> Any:
         className="stats",
     )
     parts = [html.H3(f"{out['target']} · {out['n_points']:,} points"), stats]
+    if not s["detected"]:
+        reasons = s.get("vetting") or [
+            "the search's checks did not all pass (no vetting details were recorded)"
+        ]
+        parts.append(
+            html.Div(
+                [
+                    html.B("Not detected: "),
+                    "the strongest signal (the period shown) fails these checks:",
+                    html.Ul([html.Li(r) for r in reasons]),
+                ],
+                id="lc-vetting",
+                className="note",
+            )
+        )
     if s["planets"]:
         parts.append(data_table(pd.DataFrame(s["planets"]), table_id="lc-planets"))
     graphs = [
