@@ -661,3 +661,72 @@ def test_evaluate_page_compares_hst_cal_headline_metrics_by_default():
     assert _default_metrics(columns) == columns[1:7]
     assert _default_metrics(["loss", "accuracy", "n"]) == ["loss", "accuracy"]
     assert _default_metrics(["a", "b"]) == ["a", "b"]
+
+
+def test_evaluate_selects_runs_with_results_by_default(tmp_path):
+    """A predict run (predictions, no numeric metric) was selected by default and showed
+    empty charts; it is listed, marked, and left out of the default selection."""
+    from spacekit.dashboard.app import DashboardContext
+    from spacekit.dashboard.data import evaluation_runs
+    from spacekit.dashboard.pages.evaluate import default_runs, has_results, layout
+
+    runs = make_runs(tmp_path)
+    predict = Run.create("k2", "zz-predict", runs_dir=tmp_path)
+    predict.write_metrics({"model": "cnn-a"})
+    ctx = DashboardContext(runs_dir=tmp_path, jobs=None)
+    listed = evaluation_runs(tmp_path)
+    assert predict in listed and not has_results(predict) and has_results(runs["cnn-a"])
+    chosen = default_runs(ctx, listed)
+    assert len(chosen) == 3 and run_id(predict, tmp_path) not in chosen
+    asked = run_id(predict, tmp_path)
+    assert default_runs(ctx, listed, {"run": [asked, "k2/../../etc"]}) == [asked]
+    assert "zz-predict (no metrics)" in str(layout(ctx))
+
+
+def test_counts_print_whole_and_axes_name_units():
+    from spacekit.dashboard.pages._common import data_table, format_number
+
+    assert [format_number(v) for v in (29191.0, 1070, 0.85, 0.123456, 1234.5678)] == [
+        "29,191",
+        "1,070",
+        "0.85",
+        "0.1235",
+        "1,235",
+    ]
+    assert "2.919e+04" not in str(data_table(__import__("pandas").DataFrame({"n": [29191.0]})))
+    fig = F.confusion_figure({"a": {"confusion": {"matrix": [[1070, 3], [2, 29191]]}}})
+    assert fig.data[0].text == (("1,070", "3"), ("2", "29,191")) or list(
+        map(list, fig.data[0].text)
+    ) == [["1,070", "3"], ["2", "29,191"]]
+    import pandas as pd
+
+    df = pd.DataFrame({"total_mb": [1.0, 2.0], "memory": [0.5, 3.0], "label": [0, 1]})
+    fig = F.explore_figure(df, "scatter", "total_mb", "memory")
+    assert (fig.layout.xaxis.title.text, fig.layout.yaxis.title.text) == (
+        "total_mb (MB)",
+        "memory (GB)",
+    )
+    assert fig.layout.yaxis.exponentformat == "none"
+    fig = F.residuals_figure(
+        {"r": {"residuals": {"y_true": [1, 2], "y_pred": [1, 2.5]}}},
+        targets={"r": ("memory", "GB")},
+    )
+    assert fig.layout.xaxis.title.text == "true memory (GB)"
+    fig = F.residuals_figure(
+        {"r": {"residuals": {"y_true": [1], "y_pred": [2], "target": "wallclock", "unit": "s"}}}
+    )
+    assert fig.layout.yaxis2.title.text == "predicted - true (s)"
+
+
+def test_runs_share_one_colour_across_evaluate_figures():
+    records = {
+        "a": {"roc": {"fpr": [0, 1], "tpr": [0, 1]}, "history": {"loss": [1, 0.5]}},
+        "b": {"roc": {"fpr": [0, 1], "tpr": [0, 1]}, "residuals": {"y_true": [1], "y_pred": [1]}},
+    }
+    colors = F.run_colors(["b", "a"])  # the page's order, not each figure's
+    roc = {t.name: t.line.color for t in F.roc_figure(records, colors=colors).data}
+    hist = {t.name: t.line.color for t in F.history_figure(records, colors=colors).data}
+    res = F.residuals_figure(records, colors=colors).data[0].marker.color
+    assert roc["a"] == hist["a: loss"] == colors["a"] and roc["b"] == res == colors["b"]
+    assert roc["a"] != roc["b"]
+    assert F.roc_figure(records).layout.legend.orientation == "h"  # under the plot

@@ -58,6 +58,8 @@ RUN_PALETTE = (
 )
 #: Dash styles of the curves within one run (classes, metrics), its colour kept.
 _DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+#: Plot margins of charts whose legend sits under them (no room kept at the right).
+_MARGIN = {"l": 60, "r": 20, "t": 60, "b": 50}
 #: Legend under the plot: long run names take rows below it, not width beside it.
 _LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left", "x": 0}
 
@@ -252,13 +254,15 @@ def history_figure(
             )
     if not fig.data:
         return empty_figure("no training history in the selected runs")
+    epochs = max(len(t.x) for t in fig.data)  # whole epochs on the axis, never 1.5
     fig.update_layout(
         template=_TEMPLATE,
         title="Training history (dashed: validation)",
-        xaxis_title="epoch",
+        xaxis={"title": "epoch", "tick0": 1, "dtick": max(1, -(-epochs // 10))},
         yaxis_title="value",
         height=_legend_height(380, len(fig.data)),
         legend=_LEGEND_BELOW,
+        margin=_MARGIN,
     )
     return fig
 
@@ -329,6 +333,7 @@ def roc_figure(records: Mapping[str, Mapping], *, colors: Mapping[str, str] | No
         yaxis_title="true positive rate",
         height=_legend_height(400, len(fig.data), per_row=1),
         legend=_LEGEND_BELOW,
+        margin=_MARGIN,
     )
     return fig
 
@@ -361,6 +366,7 @@ def pr_figure(records: Mapping[str, Mapping], *, colors: Mapping[str, str] | Non
         yaxis_title="precision",
         height=_legend_height(400, len(fig.data), per_row=1),
         legend=_LEGEND_BELOW,
+        margin=_MARGIN,
     )
     return fig
 
@@ -577,6 +583,7 @@ def residuals_figure(
         title=f"Regression residuals: {with_unit}",
         height=_legend_height(420, len(items) + 1),
         legend=_LEGEND_BELOW,
+        margin=_MARGIN,
     )
     return fig
 
