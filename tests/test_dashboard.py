@@ -412,7 +412,29 @@ def test_dockerfile_lints_clean_and_matches_the_entry_command():
     assert '"dashboard", "--host", "0.0.0.0", "--port", "8050", "--runs", "/runs"' in text
     compose = (ROOT / "docker" / "compose.yaml").read_text()
     assert ":/runs" in compose and ":/cache" in compose and "8050:8050" in compose
-    assert ".venv" in (ROOT / ".dockerignore").read_text()
+    ignore = (ROOT / ".dockerignore").read_text().splitlines()
+    # issue 21: .venv-interop (736 MB) was sent as build context. Everything is excluded and
+    # only what the image copies is let back in; .venv* named too.
+    assert ignore[[i for i, line in enumerate(ignore) if not line.startswith("#")][0]] == "*"
+    assert {"!pyproject.toml", "!README.md", "!LICENSE", "!spacekit", ".venv*", ".git"} <= set(
+        ignore
+    )
+    # the image installs the dashboard extra, which has no TensorFlow (1.3 GB of a 2.75 GB
+    # image the dashboard never imports); the HEALTHCHECK needs the docker format on podman
+    assert '".[dashboard]"' in text and "--format docker" in text
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    assert not any("tensorflow" in dep or "keras" in dep for dep in extras["dashboard"])
+    assert {"dash", "plotly", "waitress"} <= {
+        dep.split(">")[0].split("[")[0] for dep in extras["dashboard"]
+    }
+    makefile = (ROOT / "Makefile").read_text()
+    assert "image-check:" in makefile and "docker/image-check.sh" in makefile
+    script = (ROOT / "docker" / "image-check.sh").read_text()
+    assert "mmdebstrap" in script and "--isolation chroot" in script and "/healthz" in script
 
 
 def test_quick_training_job_reports_progress_and_returns_the_model_folder(tmp_path, monkeypatch):
