@@ -272,3 +272,41 @@ def test_values_of_the_wrong_type_get_a_message_not_http_500(served):
     ):
         status, reply = _callback(url, inputs, state)
         assert status in (200, 204), (inputs, state, reply)
+
+
+def test_large_requests_are_handled_a_few_at_a_time(served):
+    """Each large upload is held several times over while decoded; with eight request
+    threads, eight at once took gigabytes. Two are handled at once, a third waits its turn
+    (503, Retry-After) while the server stays responsive for everything else."""
+    import threading
+
+    from spacekit.dashboard.app import LargeRequestGate
+
+    inside, release = threading.Semaphore(0), threading.Event()
+
+    def slow(environ, start_response):
+        inside.release()
+        release.wait(10)
+        start_response("200 OK", [])
+        return [b"done"]
+
+    gate = LargeRequestGate(slow, limit=2, large=100)
+    big = {"CONTENT_LENGTH": "5000"}
+    statuses = []
+    threads = [
+        threading.Thread(target=gate, args=(big, lambda s, h: statuses.append(s))) for _ in range(2)
+    ]
+    for t in threads:
+        t.start()
+    assert inside.acquire(timeout=10) and inside.acquire(timeout=10)  # both inside
+    answer = gate(big, lambda s, h: statuses.append((s, dict(h))))
+    assert b"retry" in answer[0] and statuses[-1][0].startswith("503")
+    assert statuses[-1][1]["Retry-After"] == "5"
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert statuses.count("200 OK") == 2
+    assert gate(big, lambda s, h: statuses.append(s)) == [b"done"]  # free again
+    # the served app has the gate in front of Flask
+    _, app = served
+    assert isinstance(app.server.wsgi_app, LargeRequestGate)

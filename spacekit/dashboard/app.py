@@ -60,6 +60,66 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 #: Entries kept in a :class:`DashboardContext` cache (loaded tables, models, image samples);
 #: the least recently used one is dropped first.
 CACHE_ENTRIES = 12
+#: Requests with a body over :data:`LARGE_REQUEST_BYTES` handled at once; another one is
+#: answered 503 "busy, retry" (each may hold a few times its size in memory while decoded).
+LARGE_REQUESTS_AT_ONCE = 2
+#: Bodies above this size (bytes) count as large for :data:`LARGE_REQUESTS_AT_ONCE`.
+LARGE_REQUEST_BYTES = 1024 * 1024
+
+
+class LargeRequestGate:
+    """WSGI middleware: at most ``limit`` requests with a large body are handled at once.
+
+    A large upload is held several times over while the app parses and decodes it (the JSON
+    body, its text, the decoded file); bounding how many run together bounds the server's
+    memory whatever the number of request threads. Others get 503 with a Retry-After.
+
+    Examples
+    --------
+    >>> def app(environ, start_response):
+    ...     start_response("200 OK", [])
+    ...     return [b"ok"]
+    >>> gate = LargeRequestGate(app, limit=1, large=10)
+    >>> gate({"CONTENT_LENGTH": "5"}, lambda status, headers: None)
+    [b'ok']
+    """
+
+    def __init__(self, app: Any, *, limit: int = LARGE_REQUESTS_AT_ONCE, large: int = 0):
+        self.app = app
+        self.large = int(large or LARGE_REQUEST_BYTES)
+        self._slots = threading.BoundedSemaphore(max(1, int(limit)))
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length <= self.large:
+            return self.app(environ, start_response)
+        if not self._slots.acquire(blocking=False):
+            body = (
+                b'{"error": "the dashboard is handling other large uploads; retry in a few '
+                b'seconds"}'
+            )
+            start_response(
+                "503 Service Unavailable",
+                [
+                    ("Content-Type", "application/json"),
+                    ("Content-Length", str(len(body))),
+                    ("Retry-After", "5"),
+                ],
+            )
+            return [body]
+        try:
+            # the app reads and parses the body while the answer is produced
+            result = self.app(environ, start_response)
+            try:
+                return list(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+        finally:
+            self._slots.release()
 
 
 @dataclass
@@ -175,6 +235,7 @@ def create_app(
     # Flask (and the Werkzeug server of --debug) answers 413 to a larger body before reading
     # it; waitress is given the same limit in serve().
     app.server.config["MAX_CONTENT_LENGTH"] = int(max_request_bytes)
+    app.server.wsgi_app = LargeRequestGate(app.server.wsgi_app)
     modules = {path: _page_module(mod) for path, (_, mod) in PAGES.items()}
     nav = html.Nav(
         [html.Span("spacekit", className="brand")]
