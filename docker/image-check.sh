@@ -12,7 +12,10 @@
 # Needs root (or a user set up for rootless podman), podman, buildah, mmdebstrap and curl;
 # as root they are installed with apt-get when missing.
 # Settings (environment): SUITE (bookworm), MIRROR (Debian mirror, default mmdebstrap's),
-# WORK (/tmp/spacekit-image-check), PORT (18050), TAG (localhost/spacekit-dashboard:check).
+# WORK (/tmp/spacekit-image-check), PORT (18050), TAG (localhost/spacekit-dashboard:check),
+# BUILD_CA (a CA bundle pip must trust during the build, for a network behind a TLS-inspecting
+# proxy; default the host's $PIP_CERT, else none): it is mounted into the build steps only,
+# never stored in the image.
 set -euo pipefail
 
 SUITE=${SUITE:-bookworm}
@@ -52,7 +55,15 @@ t1=$(date +%s)
 say "base image $BASE_TAG ready in $((t1 - t0)) s"
 
 # 2. the image
-podman build --isolation=chroot --format docker --build-arg "BASE=$BASE_TAG" \
+BUILD_CA=${BUILD_CA:-${PIP_CERT:-}}
+mounts=()
+if [ -n "$BUILD_CA" ]; then
+    [ -f "$BUILD_CA" ] || fail "BUILD_CA=$BUILD_CA is not a file"
+    printf '[global]\ncert = /etc/ssl/certs/build-ca.crt\n' >"$WORK/pip.conf"
+    mounts=(--volume "$BUILD_CA:/etc/ssl/certs/build-ca.crt:ro" --volume "$WORK/pip.conf:/etc/pip.conf:ro")
+    say "pip trusts $BUILD_CA during the build (not stored in the image)"
+fi
+podman build --isolation=chroot --format docker --build-arg "BASE=$BASE_TAG" "${mounts[@]}" \
     -f "$ROOT/docker/Dockerfile" -t "$TAG" "$ROOT"
 t2=$(date +%s)
 say "built $TAG in $((t2 - t1)) s"
@@ -91,9 +102,13 @@ done
 [ -n "$ready" ] || { cat "$log"; fail "no answer on /healthz within 120 s"; }
 grep -q '"status": *"ok"' "$WORK/healthz.json" || fail "/healthz said $(cat "$WORK/healthz.json")"
 say "start to /healthz: $(awk "BEGIN { printf \"%.1f\", $ready - $start }") s"
-curl -fsS "http://127.0.0.1:$PORT/evaluate" | grep -q '<title>spacekit dashboard</title>' \
+# (read whole before grep: grep -q closing the pipe early would fail curl under pipefail)
+curl -fsS "http://127.0.0.1:$PORT/evaluate" >"$WORK/evaluate.html" \
+    || fail "/evaluate did not answer"
+grep -q '<title>spacekit dashboard</title>' "$WORK/evaluate.html" \
     || fail "/evaluate did not serve the dashboard page"
-curl -fsS "http://127.0.0.1:$PORT/_dash-layout" | grep -q 'navbar' \
-    || fail "/_dash-layout did not answer the app's layout"
+curl -fsS "http://127.0.0.1:$PORT/_dash-layout" >"$WORK/layout.json" \
+    || fail "/_dash-layout did not answer"
+grep -q 'navbar' "$WORK/layout.json" || fail "/_dash-layout did not answer the app's layout"
 say "/healthz and the Evaluate page answer; server: $(curl -sI "http://127.0.0.1:$PORT/healthz" | tr -d '\r' | grep -i '^server:')"
 say "OK"
