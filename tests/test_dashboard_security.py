@@ -310,3 +310,34 @@ def test_large_requests_are_handled_a_few_at_a_time(served):
     # the served app has the gate in front of Flask
     _, app = served
     assert isinstance(app.server.wsgi_app, LargeRequestGate)
+
+
+def test_run_folder_files_linked_outside_are_never_read(tmp_path):
+    """The same class as a model folder's: a run's predictions.csv, metrics.json or figure
+    that is a link to a file elsewhere on the server is refused, never shown."""
+    from spacekit.dashboard import summarize_runs
+    from spacekit.dashboard.data import find_run
+    from spacekit.dashboard.pages import evaluate, explore
+    from spacekit.exceptions import FormatError
+
+    secret = tmp_path / "secret.csv"
+    secret.write_text("user,password\nroot,hunter2\n")
+    leaked = tmp_path / "leaked.json"
+    leaked.write_text('{"password_digits": 1234}')
+    runs = tmp_path / "runs"
+    pred = Run.create("k2", "pred", runs_dir=runs)
+    pred.predictions_path.symlink_to(secret)
+    met = Run.create("k2", "met", runs_dir=runs)
+    (met.path / "metrics.json").symlink_to(leaked)
+    ctx = DashboardContext(runs_dir=runs, jobs=None)
+    with pytest.raises(FormatError, match="predictions.csv is a link to outside the run folder"):
+        explore.table(ctx, f"run:k2/{pred.path.name}")
+    with pytest.raises(FormatError, match="metrics.json is a link"):
+        find_run(runs, f"k2/{met.path.name}")
+    table = summarize_runs(runs).set_index("run")
+    assert "password_digits" not in table.columns
+    assert "link to outside the run folder" in table.loc[met.path.name, "problem"]
+    page = str(evaluate.layout(ctx))
+    assert "1234" not in page and "hunter2" not in str(explore.layout(ctx))
+    records, metrics, errors = evaluate._load(ctx, [f"k2/{met.path.name}"])
+    assert not metrics and "link to outside" in errors[0]

@@ -40,6 +40,7 @@ __all__ = [
     "evaluation_runs",
     "model_runs",
     "is_inside",
+    "check_run_folder",
     "check_model_folder",
     "load_example_table",
     "load_svm_images",
@@ -151,6 +152,11 @@ def find_run(runs_dir: str | os.PathLike, key: str) -> Run:
     >>> find_run(d, run_id(run, d)) == run
     True
     """
+    if not isinstance(key, str):
+        raise InputError(
+            f"a run key should be '<app>/<run folder>' as listed by the dashboard, got a "
+            f"{type(key).__name__}"
+        )
     root = Path(runs_dir).resolve()
     path = (root / key).resolve()
     if root != path and root not in path.parents:
@@ -158,7 +164,47 @@ def find_run(runs_dir: str | os.PathLike, key: str) -> Run:
             f"run key {key!r} points outside the runs folder {root}; "
             "expected '<app>/<run folder>' as listed by the dashboard"
         )
-    return Run.open(path)
+    run = Run.open(path)
+    check_run_folder(run)
+    return run
+
+
+#: The files of a run folder the dashboard reads.
+_RUN_FILES = ("run.json", "metrics.json", "evaluation.json", "predictions.csv")
+
+
+def check_run_folder(run: Run) -> Run:
+    """Refuse a run folder whose files the dashboard reads are links leading outside it.
+
+    ``run.json``, ``metrics.json``, ``evaluation.json``, ``predictions.csv`` and the files in
+    ``figures/`` must lie inside the run folder (links resolved), so a page never shows a
+    file from elsewhere on the server. Returns the run.
+
+    Raises
+    ------
+    FormatError
+        Naming the file, never what it points at.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> run = Run.create("k2", "a", runs_dir=tempfile.mkdtemp())
+    >>> check_run_folder(run) == run
+    True
+    """
+    folder = run.path.resolve()
+    entries = [run.path / name for name in _RUN_FILES]
+    figures = run.path / "figures"
+    if figures.is_dir():
+        entries += sorted(figures.iterdir())[:500]
+    for entry in entries:
+        if (entry.exists() or entry.is_symlink()) and not is_inside(entry, folder):
+            raise FormatError(
+                f"run {run.path.parent.name}/{run.path.name}: "
+                f"{entry.relative_to(run.path).as_posix()} is a link to outside the run "
+                "folder; refusing to read it (replace the link by the file)"
+            )
+    return run
 
 
 def runs_folder_hint(runs_dir: str | os.PathLike) -> str | None:
@@ -228,6 +274,12 @@ def summarize_runs(runs_dir: str | os.PathLike) -> pd.DataFrame:
         }
         problems = []
         metrics: Any = {}
+        try:
+            check_run_folder(run)
+        except SpacekitError as exc:
+            row["problem"] = str(exc)
+            rows.append(row)
+            continue
         # Each file on its own: a damaged run.json does not hide good metrics, nor the reverse.
         for fname in ("run.json", "metrics.json"):
             try:

@@ -13,6 +13,7 @@ import pandas as pd
 from ...exceptions import SpacekitError
 from .. import figures
 from ..data import (
+    check_run_folder,
     evaluation_runs,
     find_run,
     flatten_metrics,
@@ -57,6 +58,7 @@ def has_results(run: Any) -> bool:
     not selected by default.
     """
     try:
+        check_run_folder(run)
         if flatten_metrics(run.metrics):
             return True
         return bool(read_evaluation(run))
