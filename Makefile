@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export SPACEKIT_DATA_MIRROR ?= $(abspath ../shared/data)
 export MPLBACKEND ?= Agg
 
-.PHONY: install demo test test-fast lint docs bench clean browser system-deps test-interop
+.PHONY: install demo test test-fast lint docs bench clean browser system-deps test-interop image-check
 
 install: $(VENV)/.installed
 
@@ -64,6 +64,12 @@ $(INTEROP_VENV)/.installed: pyproject.toml
 	$(INTEROP_PY) -m pip install --quiet -e . lightkurve pytest pytest-timeout
 	$(INTEROP_PY) -c "import lightkurve, spacekit; print('interop venv: lightkurve', lightkurve.__version__)"
 	touch $@
+
+# Builds the dashboard image for real and checks that it serves (~15 minutes; not in CI or
+# `make test`): a Debian base from mmdebstrap, `podman build --isolation=chroot --format
+# docker`, `buildah run --isolation chroot`, /healthz and a page, then the image size.
+image-check:
+	docker/image-check.sh
 
 docs: install
 	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
