@@ -500,10 +500,13 @@ def _check_settings(threshold: float, learning_rate: float) -> None:
 
 
 def _read(data: Any) -> tuple[np.ndarray, np.ndarray, pd.DataFrame | None, str | None]:
-    """(X, y, meta, sha256) from a flux-table path or an ``(X, y[, meta])`` tuple."""
+    """(X, y, meta, sha256) from a flux-table path, a registered dataset name or an
+    ``(X, y[, meta])`` tuple."""
     if isinstance(data, (str, os.PathLike)):
+        from ...datasets.tables import resolve_path
         from ...utils.files import file_sha256
 
+        data = resolve_path(data, what="flux table")
         X, y, meta = read_flux_table_with_meta(data)
         return X, y, meta, file_sha256(data)
     if isinstance(data, tuple) and len(data) in (2, 3):

@@ -35,7 +35,6 @@ by the square root of its row count, because a held-out input's error is shared 
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import logging
 import math
 import os
@@ -104,20 +103,11 @@ def _load(data: Any) -> tuple[Any, str | None, str]:
     """(table, sha256 of its bytes, label) from a path, DataFrame or registered dataset name."""
     import pandas as pd
 
-    if isinstance(data, pd.DataFrame):
-        digest = hashlib.sha256(
-            pd.util.hash_pandas_object(data, index=False).values.tobytes()
-        ).hexdigest()
-        return prepare_table(data, name="DataFrame"), digest, "DataFrame"
-    p = Path(str(data))
-    if not p.exists() and isinstance(data, str) and "/" not in data and "." not in data:
-        from ....datasets import fetch
+    from ....datasets.tables import frame_sha256, resolve_path
 
-        p = Path(fetch(data))
-    if not p.is_file():
-        raise InputError(
-            f"training data {data!r} is not a file, a DataFrame or a registered dataset name"
-        )
+    if isinstance(data, pd.DataFrame):
+        return prepare_table(data, name="DataFrame"), frame_sha256(data), "DataFrame"
+    p = resolve_path(data, what="training data")  # a path or a registered dataset name
     from ....utils.files import file_sha256
 
     return prepare_table(p), file_sha256(p), p.name

@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 
 from ....exceptions import (
-    DataNotFoundError,
     InputError,
     ModelLoadError,
     NotFittedError,
@@ -249,15 +248,11 @@ def load_memory_model(folder: str | os.PathLike, *, max_gb: float | None = None)
 
 
 def _read_table(data: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
-        return data.copy()
-    from ....io import read_table
+    from ....datasets.tables import resolve_table
 
-    path = Path(data)
-    if not path.exists():
-        raise DataNotFoundError(f"training table {path} does not exist")
-    # a folder, an empty file or a non-csv: spacekit errors (were pandas')
-    return read_table(path, format="csv")
+    # a path, a DataFrame (copied) or a registered dataset name; a folder, an empty file or a
+    # non-csv: spacekit errors (were pandas')
+    return resolve_table(data, what="training table", format="csv")
 
 
 def train(
