@@ -308,7 +308,9 @@ def test_train_run_and_predict(trained, program):
     # the older calls still work, with a DeprecationWarning, and answer as before
     with pytest.warns(DeprecationWarning, match=r"predict\(model, data\)"):
         old = cal.predict(program, trained.model_dir)
-    assert {k: v["gbSize"] for k, v in old.items()} == dict(zip(out["product"], out["gbSize"]))
+    assert {k: v["gbSize"] for k, v in old.items()} == dict(
+        zip(out["product"], out["gbSize"], strict=True)
+    )
     with pytest.warns(DeprecationWarning, match="'kind' column"):
         spec = table[table["kind"] == "SPEC"]
         np.testing.assert_allclose(model.predict(spec.drop(columns="kind"), kind="SPEC"), pred)

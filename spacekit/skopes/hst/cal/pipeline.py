@@ -949,14 +949,39 @@ class _Zero:
 
 
 def save_model(
-    predictor: CalPredictor, folder: str | os.PathLike, *, extra: dict | None = None
+    predictor: CalPredictor,
+    folder: str | os.PathLike,
+    *,
+    extra: dict | None = None,
+    source: dict | None = None,
+    ranges: dict | None = None,
+    headline_metrics: dict | None = None,
 ) -> Path:
-    """Write a predictor's exported models and ``metadata.json`` into ``folder``; return it."""
-    from ...._version import __version__
-    from ....utils.runs import write_json
+    """Write a predictor's exported models and ``metadata.json`` into ``folder``, with the
+    ``model.json`` manifest (:mod:`spacekit.utils.manifest`: complete only once every file is
+    written); return it."""
+    from ....utils.manifest import trained_source, writing_model
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    extra = extra or {}
+    with writing_model(
+        folder,
+        app="hst_cal",
+        source=source or trained_source(extra.get("training_data_sha256")),
+        features=list(FEATURES),
+        ranges=ranges,
+        headline_metrics=headline_metrics,
+        details={"format": MODEL_FORMAT},
+    ):
+        _write_model(predictor, folder, extra)
+    return folder
+
+
+def _write_model(predictor: CalPredictor, folder: Path, extra: dict) -> None:
+    from ...._version import __version__
+    from ....utils.runs import write_json
+
     meta = dict(predictor.metadata)
     meta["models"] = {k: dict(v) for k, v in meta["models"].items()}
     for t, model in predictor.models.items():
@@ -969,7 +994,6 @@ def save_model(
     write_json(folder / "metadata.json", meta)
     predictor.metadata = meta
     predictor.model_dir = str(folder)
-    return folder
 
 
 # --------------------------------------------------------------------------- public API
@@ -1162,6 +1186,8 @@ def train(
         "hst_cal", name, runs_dir=out_dir, parameters=params, seed=seed, data_sha256=digest
     )
     oof_metrics = score_predictions(info["oof"], df["mem_bin"], df["memory"], df["wallclock"])
+    from ....utils.manifest import feature_ranges, trained_source
+
     save_model(
         predictor,
         run.model_dir,
@@ -1171,6 +1197,9 @@ def train(
             "metrics_out_of_fold": oof_metrics,
             "train_seconds": round(elapsed, 2),
         },
+        source=trained_source(digest, run.info["created"]),
+        ranges=feature_ranges(df, FEATURES),
+        headline_metrics={k: oof_metrics[k] for k in EVALUATE_KEYS},
     )
     run.write_metrics(
         {

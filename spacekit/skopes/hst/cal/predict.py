@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -673,3 +674,10 @@ def predict_many(
     chunks = [pairs[i : i + chunk_size] for i in range(0, len(pairs), chunk_size)]
     results = run_tasks(_predict_chunk, [(predictor, c) for c in chunks], client=client)
     return [r for chunk in results for r in chunk]
+
+
+# The app contract's ``cal.predict(model, data)``: Python also makes this module the package
+# attribute ``predict``, so the module is callable (spacekit.skopes.hst.cal.app.predict).
+from .app import _make_callable  # noqa: E402
+
+_make_callable(sys.modules[__name__])

@@ -804,6 +804,13 @@ def score(model: SvmModel | Run | str | os.PathLike, data: Any) -> dict[str, Any
     """The metrics of a trained model on a labelled feature table (:data:`HEADLINE_METRICS`
     first, then accuracy, average precision, the aligned class and the confusion matrix).
 
+    Parameters
+    ----------
+    model : model, Run or path
+        A loaded model, or anything :func:`load_model` accepts.
+    data : path, DataFrame or registered dataset name
+        Labelled data in the training format.
+
     Examples
     --------
     >>> # score(run, "svm_labeled_2021_07_28")["roc_auc"]

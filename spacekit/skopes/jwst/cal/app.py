@@ -224,6 +224,12 @@ def load_model(path_or_run: Any = None) -> JwstMemoryModel:
     folder (its newest complete ``jwst_cal`` model); by default ``<conf.model_dir>/jwst_cal``
     (spacekit ships no JWST model: train one).
 
+    Parameters
+    ----------
+    path_or_run : path, Run or model, optional
+        A model folder, a run folder (or :class:`~spacekit.utils.runs.Run`), a runs folder
+        (its newest complete model), or an already loaded model (returned as it is).
+
     Examples
     --------
     >>> # model = load_model("spacekit-runs")
@@ -245,6 +251,13 @@ def load_model(path_or_run: Any = None) -> JwstMemoryModel:
 def score(model: Any, data: Any, *, target: str = _TARGET) -> dict[str, Any]:
     """RMSE, MAE (GB) and R² of a trained model on products with measured memory, overall and
     per kind (``by_kind``).
+
+    Parameters
+    ----------
+    model : model, Run or path
+        A loaded model, or anything :func:`load_model` accepts.
+    data : path, DataFrame or registered dataset name
+        Labelled data in the training format.
 
     Examples
     --------
