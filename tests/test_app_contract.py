@@ -249,3 +249,46 @@ def test_cal_model_estimator_fits_and_predicts(shared_data, seed):
     model = CalModel(fast=True, seed=seed).fit(table)
     out = model.predict(table.head(10))
     assert out["memBin"].between(0, 3).all() and np.isfinite(out["memVal"]).all()
+
+
+@pytest.mark.parametrize("app", ["cal", "svm", "jwst", "k2"])
+def test_cli_shape(app, capsys):
+    """``spacekit <app> train | cv | score | predict DATA...`` with --runs, --model, --seed,
+    --json; --help says registered dataset names are accepted."""
+    from spacekit.cli import build_parser
+
+    parser = build_parser()
+    a = parser.parse_args([app, "train", "D", "--runs", "R", "--seed", "3", "--json"])
+    assert (a.data, a.runs, a.seed, a.json) == ("D", "R", 3, True)
+    a = parser.parse_args([app, "cv", "D", "--runs", "R", "--seed", "2", "--json"])
+    assert (a.data, a.runs, a.seed, a.json) == ("D", "R", 2, True)
+    a = parser.parse_args([app, "score", "D", "--model", "M", "--json"])
+    assert (a.data, a.model, a.json) == ("D", "M", True)
+    a = parser.parse_args([app, "predict", "D", "--model", "M"])
+    assert a.model == "M"
+    for action in ("train", "score"):
+        with pytest.raises(SystemExit):
+            parser.parse_args([app, action, "--help"])
+        assert "registered dataset name" in " ".join(capsys.readouterr().out.split())
+
+
+def test_cli_old_flags_still_work_and_warn(capsys):
+    from spacekit.cli import build_parser
+
+    parser = build_parser()
+    a = parser.parse_args(["cal", "train", "--data", "D", "--out", "R"])
+    assert (a.data_option, a.runs) == ("D", "R")
+    a = parser.parse_args(["cal", "score", "--models", "M", "--data", "D"])
+    assert a.model == "M"
+    a = parser.parse_args(["svm", "train", "D", "--model", "gb"])
+    assert a.kind == "gb"
+    a = parser.parse_args(["svm", "predict", "D", "--model-dir", "M"])
+    assert a.model == "M"
+    a = parser.parse_args(["jwst", "predict", "D", "--models", "M"])
+    assert a.model == "M"
+    a = parser.parse_args(["k2", "train", "D", "--network", "global"])
+    assert a.network == "global"
+    err = capsys.readouterr().err
+    for old in ("--data", "--out", "--models", "--model-dir", "--network"):
+        assert f"{old} is deprecated" in err
+    assert "svm --model KIND is deprecated" in err

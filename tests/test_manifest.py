@@ -114,3 +114,11 @@ def test_out_of_range_and_warning(tmp_path):
         assert mf.check_ranges(m, table[:1]) == {}
         # no ranges (imported model): nothing to warn about, said once in the log
         assert mf.check_ranges(mf.ModelManifest(app="imp"), table) == {}
+
+
+def test_a_listed_file_missing_is_incomplete(tmp_path):
+    _write(tmp_path)
+    (tmp_path / "weights.npz").unlink()  # a partial copy
+    with pytest.raises(ModelLoadError, match=r"\['weights.npz'\].*missing"):
+        mf.read_manifest(tmp_path)
+    assert not mf.is_model_folder(tmp_path)

@@ -26,6 +26,7 @@ upstream models) holds ``model.json``::
   :func:`writing_model` writes ``"writing"`` first and ``"complete"`` last, so an
   interrupted save never looks whole. Loaders refuse an incomplete folder and
   :func:`find_model_folder` skips it.
+- ``files`` lists the folder's files: a folder missing one of them does not load either.
 - ``details`` holds what one app needs beyond the shared keys.
 
 Folders written before ``model.json`` existed still load: :func:`read_manifest` reads the
@@ -433,6 +434,12 @@ def read_manifest(
             f"{folder} is incomplete (model.json says status {manifest.status!r}): it is still "
             "being written or its save was interrupted; wait for it, or retrain"
         )
+    missing = [f for f in manifest.files if not (folder / f).is_file()]
+    if require_complete and missing:
+        raise ModelLoadError(
+            f"{folder} is incomplete: model.json lists {missing}, which are missing (a partial "
+            "copy?); copy the whole folder again, or retrain"
+        )
     return manifest
 
 
@@ -497,8 +504,10 @@ def find_model_folder(
                 return run / "model"
             skipped.append(run.name)
     found = f" (only incomplete or other apps' ones: {skipped})" if skipped else ""
+    legacy = f", or {LEGACY_FILES[app]} from older versions" if app in LEGACY_FILES else ""
     raise DataNotFoundError(
-        f"no {app} model at {p}{found}: expected a model folder (holding {MANIFEST_FILE}), a run "
+        f"no {app} model folder at {p}{found}: expected a model folder (holding {MANIFEST_FILE}"
+        f"{legacy}), a run "
         f"folder holding model/, or a runs folder holding {app}/<run>/model; train one with "
         f"`spacekit {app.split('_')[-1] if app != 'hst_svm' else 'svm'} train DATA`"
     )
