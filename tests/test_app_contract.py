@@ -292,3 +292,14 @@ def test_cli_old_flags_still_work_and_warn(capsys):
     for old in ("--data", "--out", "--models", "--model-dir", "--network"):
         assert f"{old} is deprecated" in err
     assert "svm --model KIND is deprecated" in err
+
+
+def test_dashboard_shows_each_apps_headline_metrics_first():
+    from spacekit.dashboard.pages.evaluate import _default_metrics
+    from spacekit.skopes import headline_metrics
+
+    assert headline_metrics("k2")[0] == "roc_auc_timescale_snr10"
+    svm_columns = ["n", "accuracy", "recall_misaligned", "roc_auc", "precision_misaligned"]
+    assert _default_metrics(svm_columns)[:3] == svm_columns[2:]
+    k2_columns = ["train_loss", "roc_auc_timescale_snr15", "k2.overall.f1"]
+    assert _default_metrics(k2_columns)[0] == "roc_auc_timescale_snr15"
