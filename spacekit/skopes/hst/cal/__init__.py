@@ -1,7 +1,7 @@
 """Predict the memory bin, peak memory (GB) and wallclock (s) of an HST calibration job from nine features of its inputs, with calibrated safety margins; train, evaluate, predict, batch prediction and an AWS Lambda handler.
 
 Main entry points (loaded on first use, so prediction never imports TensorFlow or
-scikit-learn). The app contract (:mod:`.app`, the same for every app):
+scikit-learn). The app contract (:mod:`spacekit.skopes.hst.cal.app`, the same for every app):
 
 - :func:`train` (``data, *, runs_dir``) -> run folder with a versioned ``model/``;
 - :func:`cross_validate` (repeated grouped k-fold) -> run folder;

@@ -7,7 +7,7 @@ exposures: ingest, train and predict.
   :data:`IMAGE_FEATURES`, :data:`SPEC_FEATURES`;
 - models (:mod:`.model`): :class:`JwstMemoryModel` (one regressor per ``kind``),
   :func:`predict_products` (``{product: {"gbSize": value}}``, capped at 990 GB);
-- the app contract (:mod:`.app`, the same for every app): :func:`train`,
+- the app contract (:mod:`spacekit.skopes.jwst.cal.app`, the same for every app): :func:`train`,
   :func:`cross_validate`, :func:`score`, :func:`predict` (a table ``product, kind, gbSize``),
   :func:`predict_batch` (Dask), :func:`load_model`, :data:`HEADLINE_METRICS`.
 
@@ -61,6 +61,7 @@ _EXPORTS = {
         "predict",
         "predict_batch",
         "load_model",
+        "example_products",
     ],
 }
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

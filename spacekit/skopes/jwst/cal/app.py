@@ -36,6 +36,7 @@ __all__ = [
     "predict",
     "predict_batch",
     "load_model",
+    "example_products",
 ]
 
 #: What the dashboard and reports show first (keys of :func:`score`).
@@ -435,3 +436,63 @@ def predict_batch(
     chunks = [products.iloc[i : i + chunk_size] for i in range(0, len(products), chunk_size)]
     parts = run_tasks(_predict_chunk, [(ref, c, max_gb) for c in chunks], client=client)
     return pd.concat(parts, ignore_index=True) if parts else _frame(products, np.zeros(0))
+
+
+def example_products(n: int = 120, *, seed: int = 0) -> pd.DataFrame:
+    """A made-up table of ``n`` products (half IMAGE, half SPEC) whose memory ``imgsize_gb``
+    grows with the number of exposures and the offsets: to try the app, since no public JWST
+    training data exists. Use your own measured products for a real model.
+
+    Parameters
+    ----------
+    n : int
+        Number of products.
+    seed : int
+        Seed of the random values.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`IMAGE_FEATURES` / :data:`SPEC_FEATURES` (categorical values as
+        header strings), ``product``, ``kind`` and ``imgsize_gb``.
+
+    Examples
+    --------
+    >>> example_products(4)[["kind", "nexposur"]].shape
+    (4, 2)
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    offsets = (
+        "offset",
+        "max_offset",
+        "mean_offset",
+        "sigma_offset",
+        "err_offset",
+        "sigma1_mean",
+        "targ_max_offset",
+    )
+    for i in range(int(n)):
+        kind = "IMAGE" if i % 2 else "SPEC"
+        row = {
+            "product": f"jw9{i:04d}-o001_t1_example",
+            "kind": kind,
+            "instr": rng.choice(["NIRCAM", "MIRI", "NIRISS"]) if kind == "IMAGE" else "NIRSPEC",
+            "detector": "NRCA-M" if kind == "IMAGE" else "NRS1|NRS2",
+            "visitype": "PRIME_TARGETED_FIXED",
+            "filter": rng.choice(["F150W", "F444W"]),
+            "pupil": "CLEAR",
+            "channel": "NONE",
+            "subarray": "FULL",
+            "grating": "G140M",
+            "band": "NONE",
+            "bkgdtarg": 0,
+            "nexposur": int(rng.integers(1, 40)),
+            "numdthpt": int(rng.integers(1, 9)),
+            **{k: float(rng.uniform(0, 30)) for k in offsets},
+            "frac": float(rng.uniform(0.5, 1)),
+            "targ_frac": 1.0,
+        }
+        row["imgsize_gb"] = 2.0 + 1.5 * row["nexposur"] + 0.2 * row["max_offset"]
+        rows.append(row)
+    return pd.DataFrame(rows)
