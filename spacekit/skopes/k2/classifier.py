@@ -977,30 +977,21 @@ def leave_one_star_out_folds(groups: Sequence[str]) -> list[tuple[str, np.ndarra
 
 
 def _binary_scores(y: np.ndarray, proba: np.ndarray, threshold: float) -> dict:
-    from sklearn.metrics import (
-        precision_recall_curve,
-        precision_recall_fscore_support,
-        roc_auc_score,
-    )
+    """k2's keys of :func:`spacekit.computer.binary_metrics` (positive class: planet)."""
+    from ...computer.metrics import binary_metrics
 
-    y = np.asarray(y).astype(int)
-    pred = (proba >= threshold).astype(int)
-    p, r, f, _ = precision_recall_fscore_support(y, pred, labels=[1], average=None, zero_division=0)
-    out = {
-        "n": int(len(y)),
-        "n_planet": int(y.sum()),
-        "precision": float(p[0]),
-        "recall": float(r[0]),
-        "f1": float(f[0]),
-        "roc_auc": None,
-        "recall_at_precision_0.9": None,
+    m = binary_metrics(
+        np.asarray(y).astype(int), np.asarray(proba, dtype=float), threshold=threshold
+    )
+    return {
+        "n": m["n"],
+        "n_planet": m["n_positive"],
+        "precision": m["precision"],
+        "recall": m["recall"],
+        "f1": m["f1"],
+        "roc_auc": m["roc_auc"],
+        "recall_at_precision_0.9": m["recall_at_precision_0.9"],
     }
-    if 0 < y.sum() < len(y):
-        out["roc_auc"] = float(roc_auc_score(y, proba))
-        prec, rec, _ = precision_recall_curve(y, proba)
-        ok = prec >= 0.9
-        out["recall_at_precision_0.9"] = float(rec[ok].max()) if ok.any() else 0.0
-    return out
 
 
 def _scores_by_snr(

@@ -106,7 +106,8 @@ def _check_binary_input(y_true: Any, proba: Any, threshold: Any) -> tuple[np.nda
 
 
 def binary_metrics(y_true: Any, proba: Any, *, threshold: float = 0.5) -> dict[str, Any]:
-    """ROC-AUC, average precision and the per-class precision/recall of an SVM prediction.
+    """ROC-AUC, average precision and the per-class precision/recall of an SVM prediction
+    (:func:`spacekit.computer.binary_metrics`, its keys named for the two classes).
 
     Examples
     --------
@@ -114,33 +115,23 @@ def binary_metrics(y_true: Any, proba: Any, *, threshold: float = 0.5) -> dict[s
     >>> m["roc_auc"], m["recall_misaligned"]
     (0.75, 0.5)
     """
-    from sklearn.metrics import (
-        accuracy_score,
-        average_precision_score,
-        confusion_matrix,
-        precision_recall_fscore_support,
-        roc_auc_score,
-    )
+    from ....computer.metrics import binary_metrics as _scores
 
     y, p = _check_binary_input(y_true, proba, threshold)
-    pred = (p >= threshold).astype(int)
-    both = len(np.unique(y)) == 2
-    prec, rec, f1, support = precision_recall_fscore_support(
-        y, pred, labels=[0, 1], zero_division=0
-    )
+    m = _scores(y, p, threshold=threshold)
     return {
-        "n": int(len(y)),
-        "n_misaligned": int(y.sum()),
-        "threshold": float(threshold),
-        "roc_auc": float(roc_auc_score(y, p)) if both else None,
-        "average_precision": float(average_precision_score(y, p)) if both else None,
-        "accuracy": float(accuracy_score(y, pred)),
-        "precision_misaligned": float(prec[1]),
-        "recall_misaligned": float(rec[1]),
-        "f1_misaligned": float(f1[1]),
-        "precision_aligned": float(prec[0]),
-        "recall_aligned": float(rec[0]),
-        "confusion": confusion_matrix(y, pred, labels=[0, 1]).tolist(),
+        "n": m["n"],
+        "n_misaligned": m["n_positive"],
+        "threshold": m["threshold"],
+        "roc_auc": m["roc_auc"],
+        "average_precision": m["average_precision"],
+        "accuracy": m["accuracy"],
+        "precision_misaligned": m["precision"],
+        "recall_misaligned": m["recall"],
+        "f1_misaligned": m["f1"],
+        "precision_aligned": m["precision_negative"],
+        "recall_aligned": m["recall_negative"],
+        "confusion": m["confusion"],
     }
 
 
