@@ -303,3 +303,26 @@ def test_dashboard_shows_each_apps_headline_metrics_first():
     assert _default_metrics(svm_columns)[:3] == svm_columns[2:]
     k2_columns = ["train_loss", "roc_auc_timescale_snr15", "k2.overall.f1"]
     assert _default_metrics(k2_columns)[0] == "roc_auc_timescale_snr15"
+
+
+def test_jwst_folder_saved_before_the_manifest_loads(tmp_path):
+    from spacekit.skopes.jwst import cal
+
+    data = cal.example_products(40)
+    run = cal.train(data, runs_dir=tmp_path, fast=True)
+    (run.model_dir / "model.json").unlink()  # as written by spacekit before model.json
+    model = cal.load_model(tmp_path)  # found in the runs folder by its jwst_model.json
+    assert model.manifest_.legacy == "jwst_model.json" and model.manifest_.feature_ranges is None
+    assert len(cal.predict(model, data)) == 40
+
+
+def test_hst_cal_folder_saved_before_the_manifest_loads(tmp_path):
+    from spacekit.datasets import load
+    from spacekit.skopes.hst import cal
+
+    data = load("hst_cal_2021_05_11").sample(1500, random_state=1)
+    run = cal.train(data, runs_dir=tmp_path, fast=True, figures=False)
+    (run.model_dir / "model.json").unlink()
+    model = cal.load_model(run)
+    assert model.manifest_.legacy == "metadata.json"
+    assert len(cal.predict(model, data.head(5))) == 5
