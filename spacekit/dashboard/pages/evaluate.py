@@ -39,15 +39,15 @@ _PREFERRED = (
     "mae",
     "r2",
 )
-# the HST calibration app's headline numbers (``spacekit cal evaluate --json``): shown first
-_HEADLINE = (
-    "bin_accuracy",
-    "under_bin_rate",
-    "over_bin_rate",
-    "memory_rmse_gb",
-    "wallclock_mdape",
-    "wallclock_under_rate",
-)
+
+
+def _headline() -> tuple[str, ...]:
+    """Every app's ``HEADLINE_METRICS`` (what each app's ``score`` gives first): shown first."""
+    from ...skopes import headline_metrics
+
+    return headline_metrics()
+
+
 _DEFAULT_RUNS = 3
 
 
@@ -181,7 +181,8 @@ def _default_metrics(columns: list[str]) -> list[str]:
     def last(c: str) -> str:
         return c.split(".")[-1].lower()
 
-    chosen = [c for c in columns if last(c) in _HEADLINE]
+    headline = _headline()
+    chosen = [c for c in columns if last(c) in headline]
     chosen += [c for c in columns if last(c) in _PREFERRED and c not in chosen]
     return (chosen or columns)[:6]
 

@@ -146,7 +146,7 @@ def train_quick_model(report: Any, runs_dir: Path) -> str:
     from ...skopes.hst.cal import train
 
     report(0.1, "loading hst_cal_2021_05_11 and training (fast mode: small tree models)")
-    out = train(TRAINING_DATA, runs_dir, seed=0, fast=True, name="dashboard-quick")
+    out = train(TRAINING_DATA, runs_dir=runs_dir, seed=0, fast=True, name="dashboard-quick")
     report(0.95, "saving")
     path = Path(getattr(out, "path", out))
     return str(path / "model" if (path / "model").is_dir() else path)
