@@ -965,16 +965,19 @@ def save_model(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     extra = extra or {}
+    created = extra.get("created")  # a fixed date keeps a rebuild bit for bit
     with writing_model(
         folder,
         app="hst_cal",
-        source=source or trained_source(extra.get("training_data_sha256")),
+        source=source or trained_source(extra.get("training_data_sha256"), created),
         features=list(FEATURES),
         ranges=ranges,
         headline_metrics=headline_metrics,
         details={"format": MODEL_FORMAT},
-    ):
+    ) as manifest:
         _write_model(predictor, folder, extra)
+        if created:
+            manifest.created = created
     return folder
 
 
