@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export SPACEKIT_DATA_MIRROR ?= $(abspath ../shared/data)
 export MPLBACKEND ?= Agg
 
-.PHONY: install demo test lint docs bench clean browser test-interop
+.PHONY: install demo test lint docs bench clean browser test-interop upstream-wheel
 
 install: $(VENV)/.installed
 
@@ -29,8 +29,17 @@ lint: install
 
 # The docs build (-W: a broken reference fails) and the lightkurve interop suite run first, so
 # that the main suite's summary closes the output.
-test: install lint docs browser test-interop
+test: install lint docs browser test-interop upstream-wheel
 	$(PY) -m pytest
+
+# Upstream spacekit 1.1.4's wheel (its trained models): tests import them and compare with
+# outputs recorded from upstream's own code (tests/fixtures/upstream/README.md).
+UPSTREAM_WHEEL := .cache/upstream/spacekit-1.1.4-py3-none-any.whl
+
+upstream-wheel: $(UPSTREAM_WHEEL)
+
+$(UPSTREAM_WHEEL):
+	$(PYTHON) -m pip download spacekit==1.1.4 --no-deps -d .cache/upstream
 
 # The dashboard tests drive Debian's chromium headless (installed when missing).
 browser:

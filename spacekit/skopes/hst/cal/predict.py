@@ -248,13 +248,15 @@ class CalPredictor:
         self.bin_log_margin = float(cal["bin_log_margin"])
         self.memory_log_margin = float(cal["memory_log_margin"])
         self.wallclock_log_margin = float(cal["wallclock_log_margin"])
-        self.under_bin_target = float(cal["under_bin_target"])
+        # Imported upstream models carry no calibration targets (None) and upstream's rounding.
+        self.under_bin_target = _float_or_none(cal["under_bin_target"])
         # Model folders of the first release carry no rule: theirs was "classifier_max".
         self.bin_rule = cal.get("bin_rule", "classifier_max")
         self.bin_member_margins = {
             k: float(v) for k, v in cal.get("bin_member_margins", {}).items()
         }
-        self.wallclock_coverage = float(cal["wallclock_coverage"])
+        self.wallclock_coverage = _float_or_none(cal["wallclock_coverage"])
+        self.rounding = cal.get("rounding", "spacekit")
         self.transform_params = metadata["transform"]
         self.target_transforms = {
             k: metadata["models"][k].get("target_transform", "none") for k in _TARGET_KEYS
@@ -275,7 +277,7 @@ class CalPredictor:
             )
         Z = power_standardize(X, self.transform_params)
         out = raw_outputs(self.models, self.target_transforms, Z)
-        return apply_margins(
+        res = apply_margins(
             out,
             self.bin_log_margin,
             self.memory_log_margin,
@@ -283,6 +285,9 @@ class CalPredictor:
             bin_rule=self.bin_rule,
             member_margins=self.bin_member_margins,
         )
+        if self.rounding == "upstream":  # upstream's kill time: int() of the regressor's output
+            res["clock_time"] = np.trunc(res["wallclock"])
+        return res
 
     def predict(self, ipst: str, features: Any) -> dict:
         """Predict one dataset: the calcloud contract plus details.
@@ -308,10 +313,11 @@ class CalPredictor:
         row = np.array([[feats[k] for k in FEATURES]], dtype=np.float64)
         r = self.predict_arrays(row)
         b = int(r["mem_bin"][0])
+        upstream = self.rounding == "upstream"  # np.round(memory, 2), int(wallclock)
         return {
             "ipst": name,
             "memBin": b,
-            "memVal": round(float(r["memory"][0]), 4),
+            "memVal": round(float(r["memory"][0]), 2 if upstream else 4),
             "clockTime": int(r["clock_time"][0]),
             "memBinArgmax": int(r["bin_argmax"][0]),
             "memBinProba": [round(float(p), 6) for p in r["bin_proba"][0]],
@@ -454,7 +460,9 @@ def apply_margins(
     proba = out["bin_proba"]
     res = dict(out)
     res["bin_argmax"] = np.argmax(proba, axis=1)
-    if bin_rule in ("upper_quantile", "upper_quantile_max"):
+    if bin_rule == "classifier":  # upstream spacekit's rule: the most probable bin, no margin
+        res["mem_bin"] = res["bin_argmax"].copy()
+    elif bin_rule in ("upper_quantile", "upper_quantile_max"):
         if "memory_scale" not in out:
             raise ModelLoadError(
                 f"bin rule {bin_rule!r} needs the memory_scale model's output; the model folder "
@@ -484,7 +492,8 @@ def apply_margins(
         )
     else:
         raise ModelLoadError(
-            f"unknown bin rule {bin_rule!r}; expected 'upper_quantile', 'upper_quantile_max' or 'classifier_max'"
+            f"unknown bin rule {bin_rule!r}; expected 'upper_quantile', 'upper_quantile_max', "
+            "'classifier_max' or 'classifier'"
         )
     res["memory_upper"] = out["memory"] * math.exp(mem_margin)
     res["clock_time"] = np.ceil(out["wallclock"] * math.exp(wall_margin))
@@ -559,6 +568,10 @@ def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
             "margins bin_log_margin, memory_log_margin, wallclock_log_margin, under_bin_target, "
             "wallclock_coverage); the metadata is incomplete: copy the folder again or re-train it"
         ) from None
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 _LAMBDA_CACHE: dict[str, CalPredictor] = {}
