@@ -224,6 +224,7 @@ def jwst_cal(models_dir: str) -> dict:
         "NEXPOSUR",
     )
     out["offsets"] = {p: {k: float(v[k]) for k in keep if k in v} for p, v in stats.items()}
+    out["headers"] = jwst_headers()
     return out
 
 
