@@ -91,3 +91,117 @@ def test_import_errors_say_what_to_pass(tmp_path):
         import_upstream(bad, tmp_path / "out")
     with pytest.raises(DataNotFoundError, match="holds none of"):
         import_upstream(tmp_path, tmp_path / "out")
+
+
+# --------------------------------------------------------------------------- JWST
+def test_jwst_imported_networks_reproduce_upstream(upstream_models, upstream_reference):
+    import pandas as pd
+
+    from spacekit.skopes.jwst.cal import load_memory_model
+
+    model = load_memory_model(upstream_models["jwst_cal"])
+    assert model.feature_definition_ == "upstream"
+    for kind in ("IMAGE", "SPEC"):
+        ref = upstream_reference["jwst_cal"][kind]
+        table = pd.DataFrame(ref["raw"], columns=ref["columns"])  # already encoded
+        np.testing.assert_allclose(model.predict(table, kind=kind), ref["pred"], atol=1e-5)
+
+
+def _write_headers(folder, headers):
+    from astropy.io import fits
+
+    obs = {"nircam": 1, "nirspec": 2, "miri": 3}
+    for h in headers:
+        prim = fits.Header()
+        prim["INSTRUME"] = h["INSTRUME"]
+        prim["DETECTOR"] = h["DETECTOR"]
+        prim["EXP_TYPE"] = h["EXP_TYPE"]
+        prim["CHANNEL"] = h["CHANNEL"]
+        prim["BAND"] = h["BAND"]
+        prim["PROGRAM"] = "01018"
+        prim["OBSERVTN"] = f"{obs[h['product']]:03d}"
+        prim["FILTER"] = "F150W" if h["INSTRUME"] == "NIRCAM" else "NONE"
+        prim["TARG_RA"] = h["TARG_RA"]
+        prim["TARG_DEC"] = h["TARG_DEC"]
+        prim["TARGPROP"] = f"T{h['product']}"
+        sci = fits.Header()
+        sci["CRVAL1"] = h["CRVAL1"]
+        sci["CRVAL2"] = h["CRVAL2"]
+        sci["RA_REF"] = h["CRVAL1"]
+        sci["DEC_REF"] = h["CRVAL2"]
+        fits.HDUList(
+            [
+                fits.PrimaryHDU(header=prim),
+                fits.ImageHDU(np.zeros((2, 2), np.uint16), sci, name="SCI"),
+            ]
+        ).writeto(folder / f"{h['name']}_uncal.fits")
+
+
+def test_jwst_upstream_offsets_from_level1_headers(tmp_path, upstream_reference):
+    from spacekit.skopes.jwst.cal import scrape_products
+
+    ref = upstream_reference["jwst_cal"]
+    _write_headers(tmp_path, ref["headers"])
+    table = scrape_products(tmp_path, definition="upstream")
+    assert table.attrs["feature_definition"] == "upstream"
+    instr = {"nircam": "NIRCAM", "nirspec": "NIRSPEC", "miri": "MIRI"}
+    keys = (
+        "offset",
+        "max_offset",
+        "mean_offset",
+        "sigma_offset",
+        "err_offset",
+        "sigma1_mean",
+        "frac",
+        "targ_max_offset",
+        "targ_frac",
+    )
+    for product, want in ref["offsets"].items():
+        row = table[table["instr"] == instr[product]]
+        assert len(row) == 1, (product, table["product"].tolist())
+        got = row.iloc[0]
+        assert got["nexposur"] == want["NEXPOSUR"]
+        for k in keys:
+            np.testing.assert_allclose(
+                got[k], want[k], rtol=1e-7, atol=1e-9, err_msg=f"{product} {k}"
+            )
+    # this project's definition differs (arcsec, share within one sigma): both are kept
+    ours = scrape_products(tmp_path)
+    assert ours.attrs["feature_definition"] == "spacekit"
+    nircam = ours[ours["instr"] == "NIRCAM"].iloc[0]
+    assert not np.isclose(nircam["max_offset"], ref["offsets"]["nircam"]["max_offset"])
+
+
+def test_jwst_definition_mismatch_is_an_error(upstream_models, upstream_reference, tmp_path):
+    from spacekit.exceptions import SchemaError
+    from spacekit.skopes.jwst.cal import load_memory_model, predict, scrape_products
+
+    _write_headers(tmp_path, upstream_reference["jwst_cal"]["headers"])
+    model = load_memory_model(upstream_models["jwst_cal"])
+    ours = scrape_products(tmp_path)  # spacekit's definition
+    with pytest.raises(SchemaError, match="definition='upstream'"):
+        model.predict(ours[ours["kind"] == "IMAGE"], kind="IMAGE")
+    # predict() scrapes with the definition the model folder records
+    out = predict(tmp_path, upstream_models["jwst_cal"])
+    assert len(out) == 3
+    assert all(
+        0 <= v["gbSize"] <= 990 and v["gbSize"] == round(v["gbSize"], 2) for v in out.values()
+    )
+
+
+# --------------------------------------------------------------------------- SVM
+def test_svm_ensemble_reproduces_upstream(upstream_models, upstream_reference, shared_data):
+    import pandas as pd
+
+    from spacekit.skopes.hst.svm import load_svm_model
+
+    ref = upstream_reference["hst_svm"]
+    table = pd.read_csv(shared_data / "hst_svm" / "svm_unlabeled_2021-10-06.csv")
+    table = table.set_index("index").iloc[: ref["rows"]]
+    assert table.index.tolist() == ref["index"]
+    with np.load(shared_data / "hst_svm" / "svm_img_pred_2samples.npz", allow_pickle=False) as d:
+        images = np.stack([d["images"][i % 2] for i in range(len(table))])
+    model = load_svm_model(upstream_models["hst_svm"])
+    proba = model.predict_proba(table, images=images)
+    np.testing.assert_allclose(proba, ref["proba"], atol=1e-5)
+    assert model.predict(table, images=images).tolist() == [int(p >= 0.5) for p in ref["proba"]]

@@ -397,7 +397,7 @@ def _import_svm(files: dict[str, bytes], out: Path, record: dict, member: str) -
             "kind": "upstream_ensemble",
             "features": cols,
             "model_inputs": cols,
-            "category_codes": "upstream",
+            "category_codes": "canonical",  # this project's codes are upstream's tables
             "threshold": 0.5,
             "keras_file": "upstream_ensemble.keras",
             "preprocessing": {
