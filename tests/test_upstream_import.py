@@ -205,3 +205,21 @@ def test_svm_ensemble_reproduces_upstream(upstream_models, upstream_reference, s
     proba = model.predict_proba(table, images=images)
     np.testing.assert_allclose(proba, ref["proba"], atol=1e-5)
     assert model.predict(table, images=images).tolist() == [int(p >= 0.5) for p in ref["proba"]]
+
+
+# --------------------------------------------------------------------------- CLI
+def test_cli_import_then_jwst_predict(upstream_wheel, upstream_reference, tmp_path, capsys):
+    from spacekit.cli import main
+
+    out = tmp_path / "models"
+    assert main(["import-upstream", str(upstream_wheel), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"jwst_cal: {out / 'jwst_cal'}" in printed
+    uncal = tmp_path / "uncal"
+    uncal.mkdir()
+    _write_headers(uncal, upstream_reference["jwst_cal"]["headers"])
+    assert main(["jwst", "predict", "--models", str(out / "jwst_cal"), str(uncal)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert len(result) == 3 and all("gbSize" in v for v in result.values())
+    assert main(["import-upstream", str(tmp_path / "missing.whl"), "--out", str(out)]) == 1
+    assert "pip download spacekit==1.1.4" in capsys.readouterr().err

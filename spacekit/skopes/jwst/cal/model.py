@@ -235,8 +235,9 @@ class JwstMemoryModel:
         if not spec_path.is_file():
             raise ModelLoadError(
                 f"no JWST memory model in {folder}: {SPEC_FILE} is missing. spacekit ships no "
-                "JWST model (no public training data exists); train one from your table of "
-                "products with measured memory: `spacekit jwst train TABLE`"
+                "JWST model (no public training data exists); import upstream spacekit 1.1.4's "
+                "(`spacekit import-upstream WHEEL --out DIR`, then DIR/jwst_cal) or train one "
+                "from your table of products with measured memory: `spacekit jwst train TABLE`"
             )
         try:
             spec = json.loads(spec_path.read_text(encoding="utf-8"))
