@@ -223,3 +223,48 @@ def test_cli_import_then_jwst_predict(upstream_wheel, upstream_reference, tmp_pa
     assert len(result) == 3 and all("gbSize" in v for v in result.values())
     assert main(["import-upstream", str(tmp_path / "missing.whl"), "--out", str(out)]) == 1
     assert "pip download spacekit==1.1.4" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- pieces
+def test_power_standardize_decimals_round_like_upstream():
+    from spacekit.transformer.power import power_standardize
+
+    p = {"columns": [0], "lambdas": [1.0], "means": [0.0], "scales": [3.0]}
+    x = np.array([[1.0, 7.0]])
+    assert power_standardize(x, p)[0, 0] == 1 / 3
+    assert power_standardize(x, {**p, "decimals": 5}).tolist() == [[0.33333, 7.0]]
+
+
+def test_import_from_extracted_archive_folders(upstream_wheel, tmp_path):
+    import io
+
+    from spacekit.skopes.jwst.cal import load_memory_model
+    from spacekit.skopes.upstream import import_upstream
+
+    folder = tmp_path / "trained_networks"
+    with zipfile.ZipFile(upstream_wheel) as zf:
+        inner = zf.read("spacekit/builder/trained_networks/jwst_cal.zip")
+    with zipfile.ZipFile(io.BytesIO(inner)) as z2:
+        z2.extractall(folder)  # folder/jwst_cal/*.keras, *.json
+    out = import_upstream(folder, tmp_path / "models", apps=["jwst_cal"])
+    manifest = json.loads((out["jwst_cal"] / "model.json").read_text())
+    assert manifest["source"]["sha256"] is None  # a folder: each file's sha256 instead
+    assert manifest["source"]["member"] == "jwst_cal/"
+    assert sorted(manifest["source"]["files"]) == [
+        "img3_reg.keras",
+        "spec3_reg.keras",
+        "tx_data-image.json",
+        "tx_data-spec.json",
+    ]
+    assert sorted(load_memory_model(out["jwst_cal"]).models_) == ["IMAGE", "SPEC"]
+    with pytest.raises(DataNotFoundError, match="hst_cal"):
+        import_upstream(folder, tmp_path / "more", apps=["hst_cal"])
+
+
+def test_group_products_refuses_an_unknown_definition(tmp_path, upstream_reference):
+    from spacekit.exceptions import InputError
+    from spacekit.skopes.jwst.cal import scrape_products
+
+    _write_headers(tmp_path, upstream_reference["jwst_cal"]["headers"][:2])
+    with pytest.raises(InputError, match="'spacekit', 'upstream'"):
+        scrape_products(tmp_path, definition="arcsec")

@@ -82,7 +82,7 @@ def _collect(source: Path) -> tuple[dict[str, dict[str, bytes]], dict]:
     apps: dict[str, dict[str, bytes]] = {}
     if source.is_file():
         data = source.read_bytes()
-        record = {"file": source.name, "sha256": _sha256(data), "members": {}}
+        record = {"file": source.name, "sha256": _sha256(data), "members": {}, "app_member": {}}
         try:
             zf = zipfile.ZipFile(io.BytesIO(data))
         except zipfile.BadZipFile:
@@ -96,6 +96,7 @@ def _collect(source: Path) -> tuple[dict[str, dict[str, bytes]], dict]:
                 if name in zf.namelist():
                     inner = zf.read(name)
                     record["members"][name] = _sha256(inner)
+                    record["app_member"][app] = name
                     apps[app] = _read_archive(inner, f"{source}:{name}")
         if not apps:
             raise FormatError(
@@ -103,17 +104,17 @@ def _collect(source: Path) -> tuple[dict[str, dict[str, bytes]], dict]:
                 f"upstream spacekit {UPSTREAM_VERSION}'s wheel?"
             )
         return apps, record
-    record = {"file": str(source.name), "sha256": None, "members": {}}
+    record = {"file": str(source.name), "sha256": None, "members": {}, "app_member": {}}
     for app in _APPS:
         zipped, folder = source / f"{app}.zip", source / app
         if zipped.is_file():
             inner = zipped.read_bytes()
             record["members"][zipped.name] = _sha256(inner)
+            record["app_member"][app] = zipped.name
             apps[app] = _read_archive(inner, str(zipped))
         elif folder.is_dir():
             files = {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
-            for name, blob in files.items():
-                record["members"][f"{app}/{name}"] = _sha256(blob)
+            record["app_member"][app] = f"{app}/"  # each file's sha256 is in the manifest
             apps[app] = files
     if not apps:
         raise DataNotFoundError(
@@ -464,14 +465,7 @@ def import_upstream(
         name = _APP_NAMES[app]
         if name not in wanted:
             continue
-        member = next(
-            (
-                m
-                for m in record["members"]
-                if Path(m).name == f"{app}.zip" or m.startswith(f"{app}/")
-            ),
-            f"{app}.zip",
-        )
+        member = record["app_member"][app]
         done[name] = writers[app](files, out / name, record, member)
         log.info("imported upstream %s into %s", app, done[name])
     missing = wanted - set(done)

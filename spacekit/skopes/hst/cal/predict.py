@@ -306,7 +306,10 @@ class CalPredictor:
             ``underBinTarget``), ``memVal`` (GB, point estimate), ``clockTime`` (kill time, s,
             covering ``clockTimeCoverage`` of held-out jobs), ``memBinArgmax``,
             ``memBinProba``, ``memUpper`` (GB), ``clockTimePred`` (s), ``queueGB`` and the
-            parsed ``features``.
+            parsed ``features``. A model imported from upstream spacekit
+            (:mod:`spacekit.skopes.upstream`) answers as upstream did: ``memBin`` the most
+            probable bin, ``memVal`` rounded to 2 decimals, ``clockTime`` the wallclock
+            truncated; its ``underBinTarget`` and ``clockTimeCoverage`` are None.
         """
         name = check_ipppssoot(ipst)
         feats = read_features(name, features)
@@ -317,7 +320,9 @@ class CalPredictor:
         return {
             "ipst": name,
             "memBin": b,
-            "memVal": round(float(r["memory"][0]), 2 if upstream else 4),
+            "memVal": float(np.round(float(r["memory"][0]), 2))
+            if upstream
+            else round(float(r["memory"][0]), 4),
             "clockTime": int(r["clock_time"][0]),
             "memBinArgmax": int(r["bin_argmax"][0]),
             "memBinProba": [round(float(p), 6) for p in r["bin_proba"][0]],
@@ -439,7 +444,8 @@ def apply_margins(
     The safe bin (``bin_rule="upper_quantile"``, what :func:`~.pipeline.train` calibrates by
     default) is the bin of the calibrated upper quantile ``memory * exp(bin_margin * scale)``,
     ``scale`` being ``out["memory_scale"]`` (the typical held-out log error of that feature
-    vector); with ``"upper_quantile_max"`` the largest of that bin and, for each ``kind`` of
+    vector); with ``"classifier"`` (upstream spacekit's rule, for its imported models) the
+    classifier's most probable bin, no margin; with ``"upper_quantile_max"`` the largest of that bin and, for each ``kind`` of
     ``member_margins``, the bin of ``out["memory_<kind>"] * exp(member_margins[kind] *
     out["memory_scale_<kind>"])`` (other memory models, each calibrated alone); with
     ``"classifier_max"`` (the first release's rule) it is the larger of the

@@ -4,12 +4,16 @@
 No public training data exists (upstream's table of measured product memory is private) and
 no model is shipped: :func:`train` fits the two gradient-boosted regressors (on
 ``log1p(GB)``) from a table of products with measured memory; :func:`predict` uses a model
-folder the user trained. Predictions are capped at ``max_gb`` (990 GB by default, the most the
-JWST pipeline can request) and floored at 0.
+folder the user trained, or upstream spacekit 1.1.4's networks imported by
+:func:`spacekit.skopes.upstream.import_upstream` (``spacekit import-upstream``; those need the
+``"upstream"`` feature definition, which :func:`predict` uses by itself, see
+:mod:`~spacekit.skopes.jwst.cal.scrape`). Predictions are capped at ``max_gb`` (990 GB by
+default, the most the JWST pipeline can request) and floored at 0.
 
-A model folder holds ``jwst_model.json`` (features, target, cap, validation metrics) and
-``image.skops`` / ``spec.skops`` (scikit-learn models stored without pickle, see
-:mod:`spacekit.utils.persist`) (whichever kinds the table had).
+A model folder holds ``jwst_model.json`` (features, their definition, target, cap, validation
+metrics) and ``image.skops`` / ``spec.skops`` (scikit-learn models stored without pickle, see
+:mod:`spacekit.utils.persist`) (whichever kinds the table had); an imported folder holds
+``image.npz`` / ``spec.npz`` (numpy networks) instead.
 
 Examples
 --------
