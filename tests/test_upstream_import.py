@@ -29,7 +29,18 @@ def test_import_writes_one_folder_per_app_with_a_manifest(upstream_models, upstr
         assert manifest["source"]["file"] == upstream_wheel.name
         assert manifest["source"]["sha256"] == digest
         assert manifest["source"]["files"]  # each upstream file with its sha256
-        assert manifest["features"] is None  # imported: no training ranges
+        assert manifest["format_version"] == 1
+        assert not manifest.get("feature_ranges")  # imported: no training ranges
+        assert manifest["details"]["imported_from"] == "spacekit 1.1.4"
+
+
+def test_app_load_model_reads_every_imported_folder(upstream_models):
+    from spacekit.skopes.hst import cal, svm
+    from spacekit.skopes.jwst import cal as jwst_cal
+
+    assert cal.load_model(upstream_models["hst_cal"]).bin_rule == "classifier"
+    assert svm.load_model(upstream_models["hst_svm"]).kind == "upstream_ensemble"
+    assert jwst_cal.load_model(upstream_models["jwst_cal"]).feature_definition_ == "upstream"
 
 
 def test_hst_cal_reproduces_upstream_predictions(upstream_models, upstream_reference, shared_data):
@@ -103,8 +114,8 @@ def test_jwst_imported_networks_reproduce_upstream(upstream_models, upstream_ref
     assert model.feature_definition_ == "upstream"
     for kind in ("IMAGE", "SPEC"):
         ref = upstream_reference["jwst_cal"][kind]
-        table = pd.DataFrame(ref["raw"], columns=ref["columns"])  # already encoded
-        np.testing.assert_allclose(model.predict(table, kind=kind), ref["pred"], atol=1e-5)
+        table = pd.DataFrame(ref["raw"], columns=ref["columns"]).assign(kind=kind)  # encoded
+        np.testing.assert_allclose(model.predict(table), ref["pred"], atol=1e-5)
 
 
 def _write_headers(folder, headers):
@@ -180,13 +191,15 @@ def test_jwst_definition_mismatch_is_an_error(upstream_models, upstream_referenc
     model = load_memory_model(upstream_models["jwst_cal"])
     ours = scrape_products(tmp_path)  # spacekit's definition
     with pytest.raises(SchemaError, match="definition='upstream'"):
-        model.predict(ours[ours["kind"] == "IMAGE"], kind="IMAGE")
+        model.predict(ours)
     # predict() scrapes with the definition the model folder records
-    out = predict(tmp_path, upstream_models["jwst_cal"])
+    out = predict(upstream_models["jwst_cal"], tmp_path)
     assert len(out) == 3
-    assert all(
-        0 <= v["gbSize"] <= 990 and v["gbSize"] == round(v["gbSize"], 2) for v in out.values()
-    )
+    assert sorted(out["kind"]) == ["IMAGE", "SPEC", "SPEC"]
+    assert ((out["gbSize"] >= 0) & (out["gbSize"] <= 990)).all()
+    assert (out["gbSize"] == out["gbSize"].round(2)).all()  # upstream's rounding
+    upstream = scrape_products(tmp_path, definition="upstream")
+    np.testing.assert_allclose(out["gbSize"], model.predict(upstream).round(2))
 
 
 # --------------------------------------------------------------------------- SVM

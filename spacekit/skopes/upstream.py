@@ -31,7 +31,6 @@ Examples
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import io
 import json
@@ -43,15 +42,12 @@ from typing import Any
 
 import numpy as np
 
-from .._version import __version__
 from ..exceptions import DataNotFoundError, FormatError, InputError, MissingDependencyError
 
-__all__ = ["import_upstream", "read_keras_dense", "MANIFEST_FILE", "UPSTREAM_VERSION"]
+__all__ = ["import_upstream", "read_keras_dense", "UPSTREAM_VERSION"]
 
 log = logging.getLogger(__name__)
 
-MANIFEST_FILE = "model.json"
-MANIFEST_FORMAT = "spacekit.model/1"
 UPSTREAM_VERSION = "1.1.4"
 _MEMBER_DIR = "spacekit/builder/trained_networks/"
 _APPS = ("hst_cal", "jwst_cal", "svm_align")
@@ -205,35 +201,24 @@ def _tx(files: dict[str, bytes], name: str, where: str) -> dict:
     return tx
 
 
-def _manifest(app: str, record: dict, member: str, files: dict[str, bytes], **extra) -> dict:
-    return {
-        "app": app,
-        "format": MANIFEST_FORMAT,
-        "spacekit_version": __version__,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "source": {
-            "kind": "imported",
+def _source(record: dict, member: str, files: dict[str, bytes]) -> dict:
+    """The manifest's ``source``: the file read, its sha256, the archive member and the
+    sha256 of every upstream file used."""
+    from ..utils.manifest import imported_source
+
+    source = imported_source(record["file"], record["sha256"])
+    source.update(
+        {
             "from": f"spacekit {UPSTREAM_VERSION}",
-            "file": record["file"],
-            "sha256": record["sha256"],
             "member": member,
             "member_sha256": record["members"].get(member),
             "files": {k: _sha256(v) for k, v in sorted(files.items())},
-        },
-        "features": None,
-        "metrics": {},
-        **extra,
-        "status": "complete",
-    }
+        }
+    )
+    return source
 
 
-def _write_manifest(folder: Path, manifest: dict) -> None:
-    from ..utils.runs import write_json
-
-    write_json(folder / MANIFEST_FILE, manifest)  # last: a folder with it is complete
-
-
-def _import_hst_cal(files: dict[str, bytes], out: Path, record: dict, member: str) -> Path:
+def _import_hst_cal(files: dict[str, bytes], out: Path, member: str) -> dict:
     from ..utils.runs import write_json
     from .hst.cal.export import save_exported
     from .hst.cal.predict import MODEL_FORMAT
@@ -279,11 +264,10 @@ def _import_hst_cal(files: dict[str, bytes], out: Path, record: dict, member: st
         "models": entries,
     }
     write_json(out / "metadata.json", metadata)
-    _write_manifest(out, _manifest("hst_cal", record, member, files))
-    return out
+    return {"imported_from": f"spacekit {UPSTREAM_VERSION}"}
 
 
-def _import_jwst_cal(files: dict[str, bytes], out: Path, record: dict, member: str) -> Path:
+def _import_jwst_cal(files: dict[str, bytes], out: Path, member: str) -> dict:
     from ..utils.runs import write_json
     from .hst.cal.export import save_exported
     from .jwst.cal.encode import IMAGE_FEATURES, SPEC_FEATURES
@@ -362,13 +346,10 @@ def _import_jwst_cal(files: dict[str, bytes], out: Path, record: dict, member: s
             "imported_from": f"spacekit {UPSTREAM_VERSION}",
         },
     )
-    _write_manifest(
-        out, _manifest("jwst_cal", record, member, files, feature_definition="upstream")
-    )
-    return out
+    return {"imported_from": f"spacekit {UPSTREAM_VERSION}", "feature_definition": "upstream"}
 
 
-def _import_svm(files: dict[str, bytes], out: Path, record: dict, member: str) -> Path:
+def _import_svm(files: dict[str, bytes], out: Path, member: str) -> dict:
     from ..utils.files import atomic_write
     from ..utils.runs import write_json
     from .hst.svm.model import SPEC_FILE
@@ -412,8 +393,7 @@ def _import_svm(files: dict[str, bytes], out: Path, record: dict, member: str) -
             "imported_from": f"spacekit {UPSTREAM_VERSION}",
         },
     )
-    _write_manifest(out, _manifest("hst_svm", record, member, files))
-    return out
+    return {"imported_from": f"spacekit {UPSTREAM_VERSION}"}
 
 
 def import_upstream(
@@ -458,6 +438,8 @@ def import_upstream(
         raise InputError(
             f"unknown apps {sorted(unknown)}; expected some of {sorted(_APP_NAMES.values())}"
         )
+    from ..utils.manifest import writing_model
+
     archives, record = _collect(source)
     writers = {"hst_cal": _import_hst_cal, "jwst_cal": _import_jwst_cal, "svm_align": _import_svm}
     done: dict[str, Path] = {}
@@ -466,7 +448,12 @@ def import_upstream(
         if name not in wanted:
             continue
         member = record["app_member"][app]
-        done[name] = writers[app](files, out / name, record, member)
+        folder = out / name
+        folder.mkdir(parents=True, exist_ok=True)
+        # model.json says "writing" until every file is written, then "complete"
+        with writing_model(folder, app=name, source=_source(record, member, files)) as manifest:
+            manifest.details.update(writers[app](files, folder, member))
+        done[name] = folder
         log.info("imported upstream %s into %s", app, done[name])
     missing = wanted - set(done)
     if apps is not None and missing:

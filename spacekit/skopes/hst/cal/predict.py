@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -357,11 +358,12 @@ class CalPredictor:
         X = table[list(FEATURES)].to_numpy(dtype=np.float64)
         if client is None:
             res = self._predict_unique(X)
-        else:
+        else:  # any accepted client form (Client, LocalCluster, address): one dispatcher
+            from ....utils.parallel import run_tasks
+
             n = npartitions or max(1, len(getattr(client, "ncores", lambda: {0: 1})()) * 2)
             parts = np.array_split(X, min(n, max(1, len(X))))
-            futures = client.map(self._predict_unique, parts)
-            chunks = client.gather(futures)
+            chunks = run_tasks(self._predict_unique, [(part,) for part in parts], client=client)
             res = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
         out = pd.DataFrame(index=table.index)
         if "ipst" in table.columns:
@@ -650,8 +652,9 @@ def predict_many(
         Features as accepted by :meth:`CalPredictor.predict` (paths, s3:// URLs, text, dicts).
     model : CalPredictor or model folder
         Default: :func:`load_predictor`'s default.
-    client : distributed.Client, optional
-        Run on this cluster; default: Dask's in-process threaded scheduler.
+    client : distributed.Client, distributed.LocalCluster or str, optional
+        Run on this cluster (a scheduler address is accepted too); default: Dask's in-process
+        threaded scheduler.
     chunk_size : int
         Datasets per task.
 
@@ -664,7 +667,7 @@ def predict_many(
     --------
     >>> predict_many({"la8p01010": "n_files=3\\ntotal_mb=2\\nDETECTOR=NUV"}, "model/")  # doctest: +SKIP
     """
-    import dask
+    from ....utils.parallel import run_tasks
 
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise InputError(
@@ -688,10 +691,12 @@ def predict_many(
             pairs.append(pair)
     predictor = model if isinstance(model, CalPredictor) else load_predictor(model)
     chunks = [pairs[i : i + chunk_size] for i in range(0, len(pairs), chunk_size)]
-    if client is not None:
-        futures = client.map(_predict_chunk, [predictor] * len(chunks), chunks)
-        results = client.gather(futures)
-    else:
-        tasks = [dask.delayed(_predict_chunk)(predictor, c) for c in chunks]
-        results = dask.compute(*tasks, scheduler="threads")
+    results = run_tasks(_predict_chunk, [(predictor, c) for c in chunks], client=client)
     return [r for chunk in results for r in chunk]
+
+
+# The app contract's ``cal.predict(model, data)``: Python also makes this module the package
+# attribute ``predict``, so the module is callable (spacekit.skopes.hst.cal.app.predict).
+from .app import _make_callable  # noqa: E402
+
+_make_callable(sys.modules[__name__])

@@ -27,7 +27,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +35,14 @@ import numpy as np
 import pandas as pd
 
 from ....exceptions import (
-    DataNotFoundError,
     InputError,
     ModelLoadError,
     NotFittedError,
     SchemaError,
 )
 from ....utils.checks import positive_number
+from ....utils.deprecation import warn_deprecated
+from ....utils.estimator import ParamsMixin
 from ....utils.runs import Run, model_folder
 from .encode import IMAGE_FEATURES, SPEC_FEATURES, encode_products, load_encoder_pairs
 from .scrape import group_products, scrape_headers
@@ -53,7 +54,6 @@ __all__ = [
     "train",
     "predict",
     "predict_products",
-    "predict_batch",
     "scrape_products",
 ]
 
@@ -93,7 +93,7 @@ class _ImportedNetwork:
         return self.network.predict(z).astype(float).reshape(-1)
 
 
-class JwstMemoryModel:
+class JwstMemoryModel(ParamsMixin):
     """IMAGE and SPEC memory regressors (scikit-learn estimator contract).
 
     Parameters
@@ -118,9 +118,9 @@ class JwstMemoryModel:
     --------
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
-    >>> X = pd.DataFrame({c: rng.uniform(0, 3, 40) for c in IMAGE_FEATURES})
-    >>> m = JwstMemoryModel(fast=True, encoder_pairs={}).fit(X, 2 + X["nexposur"], kind="IMAGE")
-    >>> bool((m.predict(X, kind="IMAGE") >= 0).all())
+    >>> X = pd.DataFrame({c: rng.uniform(0, 3, 40) for c in IMAGE_FEATURES}).assign(kind="IMAGE")
+    >>> m = JwstMemoryModel(fast=True, encoder_pairs={}).fit(X, 2 + X["nexposur"])
+    >>> bool((m.predict(X) >= 0).all())
     True
     """
 
@@ -152,9 +152,40 @@ class JwstMemoryModel:
     def _matrix(self, X: pd.DataFrame, kind: str) -> np.ndarray:
         return encode_products(X, self._pairs(), kind=kind).to_numpy(float)
 
-    def fit(self, X: pd.DataFrame, y: Any, *, kind: str) -> JwstMemoryModel:
-        """Fit the ``kind`` ("IMAGE" or "SPEC") regressor on products ``X`` and memory ``y`` (GB)."""
+    @staticmethod
+    def _kinds(X: pd.DataFrame, kind: Any, what: str) -> pd.Series:
+        """The kind of each row: the table's ``kind`` column (``kind=`` is deprecated)."""
+        if kind is not None:
+            warn_deprecated(
+                f"JwstMemoryModel.{what}(X, kind=...) is deprecated; give X a 'kind' column "
+                "(IMAGE or SPEC per product), as group_products and scrape_products do",
+                since="1.2",
+                stacklevel=4,
+            )
+            return pd.Series(str(kind).upper(), index=X.index)
+        if "kind" not in X.columns:
+            raise SchemaError(
+                f"JwstMemoryModel.{what} needs a 'kind' column (IMAGE or SPEC per product); "
+                f"found columns {list(X.columns)[:10]}. Build the table with group_products"
+            )
+        return X["kind"].astype(str).str.upper()
+
+    def fit(self, X: pd.DataFrame, y: Any, *, kind: str | None = None) -> JwstMemoryModel:
+        """Fit one regressor per product kind (the ``kind`` column: "IMAGE", "SPEC") on products
+        ``X`` and memory ``y`` (GB). Kinds absent from ``X`` keep any regressor fitted before."""
+        kinds = self._kinds(X, kind, "fit")
+        y = np.asarray(y, dtype=float).reshape(-1)
+        if len(y) != len(X):
+            raise InputError(f"X has {len(X)} products but y has {len(y)} values")
+        for k in sorted(set(kinds)):
+            rows = (kinds == k).to_numpy()
+            self._fit_kind(X[rows], y[rows], k)
+        return self
+
+    def _fit_kind(self, X: pd.DataFrame, y: np.ndarray, kind: str) -> None:
         from sklearn.ensemble import GradientBoostingRegressor
+
+        from ....utils.manifest import feature_ranges
 
         kind = str(kind).upper()
         if kind not in _FEATURES:
@@ -177,13 +208,35 @@ class JwstMemoryModel:
             loss="huber",
         ).fit(x, np.log1p(y))
         self.models_ = {**getattr(self, "models_", {}), kind: est}
-        return self
+        ranges = dict(getattr(self, "feature_ranges_", None) or {})
+        for name, (lo, hi) in feature_ranges(encode_products(X, self._pairs(), kind=kind)).items():
+            old = ranges.get(name, [lo, hi])
+            ranges[name] = [min(lo, old[0]), max(hi, old[1])]
+        self.feature_ranges_ = ranges
 
-    def predict(self, X: pd.DataFrame, *, kind: str) -> np.ndarray:
-        """Memory in GB, capped at ``max_gb``."""
-        kind = str(kind).upper()
+    def predict(self, X: pd.DataFrame, *, kind: str | None = None) -> np.ndarray:
+        """Memory in GB of each product (by its ``kind`` column), capped at ``max_gb``."""
         if not hasattr(self, "models_"):
             raise NotFittedError("this JwstMemoryModel is not fitted; call fit or load a model")
+        kinds = self._kinds(X, kind, "predict")
+        out = np.zeros(len(X))
+        for k in sorted(set(kinds)):
+            rows = (kinds == k).to_numpy()
+            out[rows] = self._predict_kind(X[rows], k)
+        return out
+
+    def encoded(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The numeric features of products ``X`` (both kinds' columns; what the training
+        ranges describe)."""
+        kinds = self._kinds(X, None, "encoded")
+        parts = [
+            encode_products(X[(kinds == k).to_numpy()], self._pairs(), kind=k)
+            for k in sorted(set(kinds))
+        ]
+        return pd.concat(parts) if parts else pd.DataFrame()
+
+    def _predict_kind(self, X: pd.DataFrame, kind: str) -> np.ndarray:
+        kind = str(kind).upper()
         if kind not in self.models_:
             raise ModelLoadError(
                 f"the model has no {kind} regressor (it was trained on "
@@ -202,15 +255,39 @@ class JwstMemoryModel:
             pred = np.expm1(pred)
         return np.clip(pred, 0.0, float(self.max_gb))
 
-    def save(self, folder: str | os.PathLike, *, metadata: dict | None = None) -> Path:
-        """Write the model folder; return its path."""
-        from ....utils.persist import save_estimator
-        from ....utils.runs import write_json
+    def save(
+        self,
+        folder: str | os.PathLike,
+        *,
+        metadata: dict | None = None,
+        source: dict | None = None,
+        headline_metrics: dict | None = None,
+    ) -> Path:
+        """Write the model folder and its ``model.json`` manifest (:mod:`spacekit.utils.manifest`,
+        complete only once every file is written); return its path."""
+        from ....utils.manifest import trained_source, writing_model
 
         if not hasattr(self, "models_"):
             raise NotFittedError("nothing to save: the model is not fitted")
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
+        ranges = getattr(self, "feature_ranges_", None)
+        with writing_model(
+            folder,
+            app=APP,
+            source=source or trained_source(None),
+            features=sorted(ranges or {}),
+            ranges=ranges,
+            headline_metrics=headline_metrics,
+            details={"kinds": sorted(self.models_), "max_gb": float(self.max_gb)},
+        ):
+            self._write(folder, metadata)
+        return folder
+
+    def _write(self, folder: Path, metadata: dict | None) -> None:
+        from ....utils.persist import save_estimator
+        from ....utils.runs import write_json
+
         for kind, est in self.models_.items():
             save_estimator(est, folder / f"{kind.lower()}.skops")
         write_json(
@@ -227,7 +304,6 @@ class JwstMemoryModel:
                 **(metadata or {}),
             },
         )
-        return folder
 
     @classmethod
     def load(cls, folder: str | os.PathLike, *, max_gb: float | None = None) -> JwstMemoryModel:
@@ -247,6 +323,9 @@ class JwstMemoryModel:
             spec = json.loads(spec_path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ModelLoadError(f"{spec_path} is corrupt: {exc}") from None
+        from ....utils.manifest import read_manifest
+
+        manifest = read_manifest(folder, app=APP)  # refuses a half-written folder
         if max_gb is not None:
             max_gb = _check_max_gb(max_gb)
         model = cls(
@@ -268,6 +347,10 @@ class JwstMemoryModel:
             else:
                 model.models_[kind] = load_estimator(folder / f"{kind.lower()}.skops")
         model.spec_ = spec
+        model.manifest_ = manifest
+        model.folder_ = folder
+        if manifest.feature_ranges is not None:
+            model.feature_ranges_ = manifest.feature_ranges
         return model
 
 
@@ -291,15 +374,11 @@ def load_memory_model(folder: str | os.PathLike, *, max_gb: float | None = None)
 
 
 def _read_table(data: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
-        return data.copy()
-    from ....io import read_table
+    from ....datasets.tables import resolve_table
 
-    path = Path(data)
-    if not path.exists():
-        raise DataNotFoundError(f"training table {path} does not exist")
-    # a folder, an empty file or a non-csv: spacekit errors (were pandas')
-    return read_table(path, format="csv")
+    # a path, a DataFrame (copied) or a registered dataset name; a folder, an empty file or a
+    # non-csv: spacekit errors (were pandas')
+    return resolve_table(data, what="training table", format="csv")
 
 
 def train(
@@ -402,8 +481,8 @@ def train(
                 )
             )
             m = JwstMemoryModel(max_gb=max_gb, fast=fast, seed=seed, encoder_pairs=pairs)
-            m.fit(rows.iloc[tr], y[tr], kind=kind)
-            p = m.predict(rows.iloc[te], kind=kind)
+            m.fit(rows.iloc[tr], y[tr])
+            p = m.predict(rows.iloc[te])
             metrics[kind] = {
                 "n_train": len(tr),
                 "n_test": len(te),
@@ -433,7 +512,7 @@ def train(
                 "n_test": 0,
                 "note": f"{why}: no held-out validation",
             }
-        final.fit(rows, y, kind=kind)
+        final.fit(rows, y)
     run = Run.create(
         APP,
         name,
@@ -450,7 +529,17 @@ def train(
             pd.util.hash_pandas_object(table, index=False).to_numpy()
         ).hexdigest(),
     )
-    final.save(run.model_dir, metadata={"validation": metrics, "target": target})
+    from ....utils.manifest import trained_source
+
+    final.save(
+        run.model_dir,
+        metadata={"validation": metrics, "target": target},
+        source=trained_source(run.info["data_sha256"], run.info["created"]),
+        headline_metrics={
+            kind: {k: v for k, v in m.items() if k in ("rmse_gb", "mae_gb", "r2")}
+            for kind, m in metrics.items()
+        },
+    )
     run.write_metrics(metrics)
     if held:
         run.write_predictions(pd.concat(held, ignore_index=True))
@@ -489,9 +578,9 @@ def predict_products(
         m = JwstMemoryModel.load(model, max_gb=max_gb)
     out: dict[str, dict[str, float]] = {}
     digits = int(getattr(m, "spec_", {}).get("rounding", 3))  # upstream's models: 2
-    for kind, rows in products.groupby(products["kind"].astype(str).str.upper()):
+    for _kind, rows in products.groupby(products["kind"].astype(str).str.upper()):
         rows.attrs = dict(products.attrs)
-        pred = m.predict(rows, kind=kind)
+        pred = m.predict(rows)
         for name, gb in zip(rows["product"], pred, strict=True):
             out[str(name)] = {"gbSize": round(float(gb), digits)}
     return {k: out[k] for k in products["product"].astype(str)}
@@ -517,37 +606,3 @@ def predict(
     model = JwstMemoryModel.load(model_dir, max_gb=max_gb)
     definition = getattr(model, "feature_definition_", "spacekit")
     return predict_products(scrape_products(source, definition=definition), model)
-
-
-def predict_batch(
-    sources: Iterable[str | os.PathLike] | Mapping[str, Any],
-    model_dir: str | os.PathLike,
-    *,
-    client: Any = None,
-    max_gb: float | None = None,
-) -> dict[str, dict[str, dict[str, float]]]:
-    """Predict many programs' folders on Dask → ``{folder: {product: {"gbSize": v}}}``.
-
-    ``client``: None (Dask's in-process threads), a scheduler address or a
-    ``distributed.Client``.
-
-    Examples
-    --------
-    >>> # predict_batch(["jw01018/", "jw02732/"], "my_jwst_model")
-    """
-    import dask
-
-    names = list(sources)
-    if not names:
-        raise InputError("predict_batch got no folders")
-    tasks = [dask.delayed(predict)(str(s), str(model_dir), max_gb=max_gb) for s in names]
-    if client is None:
-        parts = dask.compute(*tasks, scheduler="threads")
-    elif isinstance(client, str):
-        from distributed import Client
-
-        with Client(client) as c:
-            parts = c.gather(c.compute(tasks))
-    else:
-        parts = client.gather(client.compute(tasks))
-    return {str(s): p for s, p in zip(names, parts, strict=True)}
