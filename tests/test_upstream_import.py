@@ -281,3 +281,22 @@ def test_group_products_refuses_an_unknown_definition(tmp_path, upstream_referen
     _write_headers(tmp_path, upstream_reference["jwst_cal"]["headers"][:2])
     with pytest.raises(InputError, match="'spacekit', 'upstream'"):
         scrape_products(tmp_path, definition="arcsec")
+
+
+def test_jwst_model_trained_on_upstream_features_records_the_definition(tmp_path):
+    import pandas as pd
+
+    from spacekit.exceptions import SchemaError
+    from spacekit.skopes.jwst.cal import IMAGE_FEATURES, JwstMemoryModel, load_memory_model
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({c: rng.uniform(0, 3, 30) for c in IMAGE_FEATURES}).assign(kind="IMAGE")
+    X.attrs["feature_definition"] = "upstream"
+    model = JwstMemoryModel(fast=True, encoder_pairs={}).fit(X, 2 + X["nexposur"])
+    folder = model.save(tmp_path / "m")
+    loaded = load_memory_model(folder)
+    assert loaded.feature_definition_ == "upstream"
+    ours = X.copy()
+    ours.attrs["feature_definition"] = "spacekit"
+    with pytest.raises(SchemaError, match="'spacekit' definition"):
+        loaded.predict(ours)

@@ -177,6 +177,10 @@ class JwstMemoryModel(ParamsMixin):
         y = np.asarray(y, dtype=float).reshape(-1)
         if len(y) != len(X):
             raise InputError(f"X has {len(X)} products but y has {len(y)} values")
+        # the offset-feature definition of the table (group_products records it; saved)
+        self.feature_definition_ = getattr(X, "attrs", {}).get(
+            "feature_definition", getattr(self, "feature_definition_", "spacekit")
+        )
         for k in sorted(set(kinds)):
             rows = (kinds == k).to_numpy()
             self._fit_kind(X[rows], y[rows], k)
