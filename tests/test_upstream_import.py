@@ -300,3 +300,29 @@ def test_jwst_model_trained_on_upstream_features_records_the_definition(tmp_path
     ours.attrs["feature_definition"] = "spacekit"
     with pytest.raises(SchemaError, match="'spacekit' definition"):
         loaded.predict(ours)
+
+
+def test_hst_cal_margin_only_when_asked(upstream_wheel, upstream_reference, shared_data, tmp_path):
+    import math
+
+    from spacekit.exceptions import InputError
+    from spacekit.skopes.hst.cal import load_predictor
+    from spacekit.skopes.hst.cal.features import memory_to_bin
+    from spacekit.skopes.upstream import import_upstream
+
+    margin = math.log(2.0)
+    out = import_upstream(upstream_wheel, tmp_path, apps=["hst_cal"], bin_log_margin=margin)
+    pred = load_predictor(out["hst_cal"])
+    raised = 0
+    for ipst, want in upstream_reference["hst_cal"].items():
+        if "error" in want:
+            continue
+        path = shared_data / "hst_cal" / "MemModelFeatures" / f"{ipst}_MemModelFeatures.txt"
+        got = pred.predict(ipst, path)
+        assert got["memBinArgmax"] == want["memBin"]  # upstream's choice is still reported
+        floor = int(memory_to_bin(np.array([want["mem_raw"] * 2.0]))[0])
+        assert got["memBin"] == max(want["memBin"], floor)
+        raised += got["memBin"] > want["memBin"]
+    assert raised > 0  # the margin changes some bins on the real files
+    with pytest.raises(InputError, match="bin_log_margin"):
+        import_upstream(upstream_wheel, tmp_path / "x", bin_log_margin=-1.0)

@@ -23,13 +23,22 @@ def register(sub) -> None:
         default=None,
         help="only this app (repeatable; default: every app the source has)",
     )
+    p.add_argument(
+        "--bin-log-margin",
+        type=float,
+        default=None,
+        help="hst_cal: memBin is the larger of the classifier's bin and the bin of "
+        "memVal * exp(MARGIN) (default: upstream's rule, the classifier's bin, no margin)",
+    )
     p.set_defaults(func=_import)
 
 
 def _import(args) -> int:
     from ..skopes.upstream import import_upstream
 
-    folders = import_upstream(args.source, args.out, apps=args.app)
+    folders = import_upstream(
+        args.source, args.out, apps=args.app, bin_log_margin=args.bin_log_margin
+    )
     for app, folder in folders.items():
         print(f"{app}: {folder}")
     return 0

@@ -218,7 +218,9 @@ def _source(record: dict, member: str, files: dict[str, bytes]) -> dict:
     return source
 
 
-def _import_hst_cal(files: dict[str, bytes], out: Path, member: str) -> dict:
+def _import_hst_cal(
+    files: dict[str, bytes], out: Path, member: str, bin_log_margin: float | None = None
+) -> dict:
     from ..utils.runs import write_json
     from .hst.cal.export import save_exported
     from .hst.cal.predict import MODEL_FORMAT
@@ -253,8 +255,10 @@ def _import_hst_cal(files: dict[str, bytes], out: Path, member: str) -> dict:
         },
         # upstream's outputs: argmax bin, memVal rounded to 2 decimals, clockTime truncated
         "calibration": {
-            "bin_rule": "classifier",
-            "bin_log_margin": 0.0,
+            # upstream's rule; asked for a margin: the larger of that bin and memVal's
+            # bin after multiplying memVal by exp(margin)
+            "bin_rule": "classifier" if bin_log_margin is None else "classifier_max",
+            "bin_log_margin": 0.0 if bin_log_margin is None else float(bin_log_margin),
             "memory_log_margin": 0.0,
             "wallclock_log_margin": 0.0,
             "under_bin_target": None,
@@ -397,7 +401,11 @@ def _import_svm(files: dict[str, bytes], out: Path, member: str) -> dict:
 
 
 def import_upstream(
-    source: str | os.PathLike, out: str | os.PathLike, *, apps: Any = None
+    source: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    apps: Any = None,
+    bin_log_margin: float | None = None,
 ) -> dict[str, Path]:
     """Convert upstream spacekit 1.1.4's trained models into this project's model folders.
 
@@ -412,6 +420,11 @@ def import_upstream(
         model folders there are overwritten).
     apps : iterable of str, optional
         Only these of ``"hst_cal"``, ``"jwst_cal"``, ``"hst_svm"`` (default: all the source has).
+    bin_log_margin : float, optional
+        hst_cal only. Default: upstream's ``memBin``, the classifier's most probable bin, no
+        margin. Given: ``memBin`` is the larger of that bin and the bin of
+        ``memVal * exp(bin_log_margin)`` (bin rule ``"classifier_max"``), e.g. ``log(1.5)``
+        for 50 % headroom.
 
     Returns
     -------
@@ -433,6 +446,15 @@ def import_upstream(
     source = Path(source).expanduser()
     out = Path(out).expanduser()
     wanted = set(_APP_NAMES.values()) if apps is None else {str(a) for a in apps}
+    if bin_log_margin is not None:
+        import math
+
+        ok = isinstance(bin_log_margin, (int, float)) and not isinstance(bin_log_margin, bool)
+        if not ok or not math.isfinite(bin_log_margin) or bin_log_margin < 0:
+            raise InputError(
+                f"bin_log_margin must be a finite number >= 0 (a log factor on memVal, e.g. "
+                f"math.log(1.5)), got {bin_log_margin!r}; leave it out for upstream's rule"
+            )
     unknown = wanted - set(_APP_NAMES.values())
     if unknown:
         raise InputError(
@@ -452,7 +474,8 @@ def import_upstream(
         folder.mkdir(parents=True, exist_ok=True)
         # model.json says "writing" until every file is written, then "complete"
         with writing_model(folder, app=name, source=_source(record, member, files)) as manifest:
-            manifest.details.update(writers[app](files, folder, member))
+            extra = {"bin_log_margin": bin_log_margin} if app == "hst_cal" else {}
+            manifest.details.update(writers[app](files, folder, member, **extra))
         done[name] = folder
         log.info("imported upstream %s into %s", app, done[name])
     missing = wanted - set(done)
