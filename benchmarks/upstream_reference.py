@@ -78,6 +78,8 @@ def jwst_headers() -> list[dict]:
                 BAND="NONE",
                 CRVAL1=rng_ra + dra,
                 CRVAL2=rng_dec + ddec,
+                RA_REF=rng_ra + dra + 0.00002 * (i % 3),
+                DEC_REF=rng_dec + ddec - 0.00001 * (i % 2),
                 TARG_RA=rng_ra + 0.0004,
                 TARG_DEC=rng_dec - 0.0003,
                 GS_RA=rng_ra + 0.01,
@@ -96,6 +98,8 @@ def jwst_headers() -> list[dict]:
                 BAND="NONE",
                 CRVAL1=150.1 + 0.00011 * i,
                 CRVAL2=2.2 - 0.00007 * i * i,
+                RA_REF=150.1 + 0.00019 * i,
+                DEC_REF=2.2 - 0.00004 * i * i,
                 TARG_RA=150.1003,
                 TARG_DEC=2.1998,
                 GS_RA=150.11,
@@ -114,6 +118,8 @@ def jwst_headers() -> list[dict]:
                 BAND="SHORT",
                 CRVAL1=270.0 + 0.0003 * i,
                 CRVAL2=66.5 + 0.0002 * (i % 2),
+                RA_REF=270.0 + 0.0005 * i,
+                DEC_REF=66.5 + 0.0001 * (i % 3),
                 TARG_RA=270.0006,
                 TARG_DEC=66.5001,
                 GS_RA=270.01,
@@ -198,12 +204,17 @@ def jwst_cal(models_dir: str) -> dict:
             "pred": y.astype(float).tolist(),
             "gbSize": [min(float(np.round(float(v), 2)), 990.0) for v in y],
         }
-    sky = SkyTransformer("JWST")
-    groups: dict = {}
+    # as upstream's JwstCalScrubber.pixel_offsets: IMAGE products from CRVAL1/CRVAL2 (the
+    # default keys), then set_keys(ra="RA_REF", dec="DEC_REF") for SPEC products
+    kinds = {"nircam": "IMAGE", "nirspec": "SPEC", "miri": "SPEC"}
+    groups: dict = {"IMAGE": {}, "SPEC": {}}
     for h in jwst_headers():
         hdr = {k: v for k, v in h.items() if k not in ("name", "product")}
-        groups.setdefault(h["product"], {})[h["name"]] = hdr
-    stats = sky.calculate_offsets(groups)
+        groups[kinds[h["product"]]].setdefault(h["product"], {})[h["name"]] = hdr
+    sky = SkyTransformer("JWST")
+    stats = dict(sky.calculate_offsets(groups["IMAGE"]))
+    sky.set_keys(ra="RA_REF", dec="DEC_REF")
+    stats.update(sky.calculate_offsets(groups["SPEC"]))
     keep = (
         "offset",
         "max_offset",

@@ -138,8 +138,8 @@ def _write_headers(folder, headers):
         sci = fits.Header()
         sci["CRVAL1"] = h["CRVAL1"]
         sci["CRVAL2"] = h["CRVAL2"]
-        sci["RA_REF"] = h["CRVAL1"]
-        sci["DEC_REF"] = h["CRVAL2"]
+        sci["RA_REF"] = h["RA_REF"]
+        sci["DEC_REF"] = h["DEC_REF"]
         fits.HDUList(
             [
                 fits.PrimaryHDU(header=prim),

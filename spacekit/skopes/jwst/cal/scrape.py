@@ -25,7 +25,8 @@ be used with them.
 
 Upstream spacekit 1.1.4's models were trained on another definition, ``definition="upstream"``
 (:func:`upstream_offset_statistics`), in *detector pixels*: each exposure's pointing is its
-CRVAL1/CRVAL2 (else RA_REF/DEC_REF), its plate scale that of its instrument (NIRCam short-wave
+CRVAL1/CRVAL2 in IMAGE products and its RA_REF/DEC_REF in SPEC products (the other pair where
+one is missing), its plate scale that of its instrument (NIRCam short-wave
 0.03, long-wave 0.06, MIRI imaging 0.11, MIRI MRS 0.196, NIRISS 0.06, NIRSpec 0.12, FGS 0.069
 arcsec/pixel); the fiducial is the centre of the box around every exposure's footprint (a
 detector-sized square around its pointing); ``d_i`` is an exposure's separation from the fiducial
@@ -373,15 +374,20 @@ def _upstream_scale(instr: str, channel: str, detector: str, exp_type: str) -> f
     return _UPSTREAM_SCALES[instr]
 
 
-def upstream_offset_statistics(exposures: pd.DataFrame) -> dict[str, float]:
+def upstream_offset_statistics(
+    exposures: pd.DataFrame, *, pointing: str = "crval"
+) -> dict[str, float]:
     """Pointing-offset statistics of one product as upstream spacekit 1.1.4 defined them (pixels).
 
     Parameters
     ----------
     exposures : pandas.DataFrame
         The product's rows of :func:`scrape_headers` (columns ``instr``, ``channel``,
-        ``detector``, ``exp_type``, ``crval1``/``crval2`` or ``ra_ref``/``dec_ref``,
+        ``detector``, ``exp_type``, ``crval1``/``crval2`` and/or ``ra_ref``/``dec_ref``,
         ``targ_ra``, ``targ_dec``).
+    pointing : {"crval", "ref"}
+        Each exposure's pointing: CRVAL1/CRVAL2 (upstream's choice for IMAGE products) or
+        RA_REF/DEC_REF (for SPEC products), the other pair where one is missing.
 
     Returns
     -------
@@ -399,9 +405,15 @@ def upstream_offset_statistics(exposures: pd.DataFrame) -> dict[str, float]:
     (1.0, 2.0, 0.0)
     """
     ex = exposures
-    ra = pd.to_numeric(ex.get("crval1", pd.Series(np.nan, index=ex.index)), errors="coerce")
-    dec = pd.to_numeric(ex.get("crval2", pd.Series(np.nan, index=ex.index)), errors="coerce")
-    for alt_ra, alt_dec in (("ra_ref", "dec_ref"), ("p_ra", "p_dec")):
+    if pointing not in ("crval", "ref"):
+        raise InputError(f"pointing must be 'crval' or 'ref', got {pointing!r}")
+    pairs = [("crval1", "crval2"), ("ra_ref", "dec_ref")]
+    if pointing == "ref":
+        pairs.reverse()
+    nan = pd.Series(np.nan, index=ex.index)
+    ra = pd.to_numeric(ex.get(pairs[0][0], nan), errors="coerce")
+    dec = pd.to_numeric(ex.get(pairs[0][1], nan), errors="coerce")
+    for alt_ra, alt_dec in (pairs[1], ("p_ra", "p_dec")):
         if alt_ra in ex.columns:
             miss = ~np.isfinite(ra) | ~np.isfinite(dec)
             ra = ra.where(~miss, pd.to_numeric(ex[alt_ra], errors="coerce"))
@@ -518,8 +530,9 @@ def group_products(exposures: pd.DataFrame, *, definition: str = "spacekit") -> 
     ]
     rows = []
     for (product, exp_type), g in ex.groupby(["product", "exp_type"], sort=True):
-        if definition == "upstream":
-            stats = upstream_offset_statistics(g)
+        if definition == "upstream":  # IMAGE from CRVAL1/2, SPEC from RA_REF/DEC_REF
+            pointing = "crval" if exp_type in IMAGE_EXP_TYPES else "ref"
+            stats = upstream_offset_statistics(g, pointing=pointing)
         else:
             stats = offset_statistics(g["p_ra"], g["p_dec"], g["targ_ra"], g["targ_dec"])
         rows.append(
