@@ -19,6 +19,8 @@ It writes one JSON file (``tests/fixtures/upstream/reference.json``) that
   on a fixed table of raw features (:func:`jwst_inputs`), and upstream's ``SkyTransformer``
   pixel-offset statistics of synthetic Level-1 headers (:func:`jwst_headers`, the same headers
   the test writes as FITS files);
+- ``jwst_end_to_end``: upstream's ``JwstCalPredict`` on those headers written as uncal files
+  (:func:`write_uncal`): its ``gbSize`` per product and the encoded features it computed;
 - ``hst_svm``: the ensemble's probabilities on the first rows of ``svm_unlabeled_2021-10-06.csv``,
   each paired with one of the two image stacks of ``svm_img_pred_2samples.npz``.
 """
@@ -127,6 +129,67 @@ def jwst_headers() -> list[dict]:
             )
         )
     return out
+
+
+def write_uncal(folder: str, headers: list[dict]) -> None:
+    """Write each synthetic header as a tiny ``<name>_uncal.fits``: upstream's general keywords
+    in the primary header, the pointing keywords in the SCI extension (as in real exposures).
+    ``tests/test_upstream_import.py`` writes the same files."""
+    from astropy.io import fits
+
+    obs = {"nircam": 1, "nirspec": 2, "miri": 3}
+    elements = {
+        "NIRCAM": ("F150W", "CLEAR", "NONE"),
+        "NIRSPEC": ("F290LP", "NONE", "G395M"),
+        "MIRI": ("NONE", "NONE", "NONE"),
+    }
+    for h in headers:
+        prim = fits.Header()
+        for k in ("INSTRUME", "DETECTOR", "EXP_TYPE", "CHANNEL", "BAND"):
+            prim[k] = h[k]
+        for k in ("TARG_RA", "TARG_DEC", "GS_RA", "GS_DEC"):
+            prim[k] = h[k]
+        prim["PROGRAM"] = "01018"
+        prim["OBSERVTN"] = f"{obs[h['product']]:03d}"
+        prim["FILTER"], prim["PUPIL"], prim["GRATING"] = elements[h["INSTRUME"]]
+        prim["TARGNAME"] = prim["TARGPROP"] = f"T{h['product']}"
+        prim["VISITYPE"] = "PRIME_TARGETED_FIXED"
+        prim["SUBARRAY"] = "FULL"
+        prim["NUMDTHPT"] = 4
+        prim["BKGDTARG"] = prim["IS_IMPRT"] = prim["TSOVISIT"] = prim["CROWDFLD"] = False
+        prim["FXD_SLIT"] = "NONE"
+        prim["GS_MAG"] = 15.0
+        sci = fits.Header()
+        for k in ("CRVAL1", "CRVAL2", "RA_REF", "DEC_REF"):
+            sci[k] = h[k]
+        fits.HDUList(
+            [
+                fits.PrimaryHDU(header=prim),
+                fits.ImageHDU(np.zeros((2, 2), np.uint16), sci, name="SCI"),
+            ]
+        ).writeto(os.path.join(folder, f"{h['name']}_uncal.fits"))
+
+
+def jwst_end_to_end(models_dir: str) -> dict:
+    """Upstream's JwstCalPredict on the synthetic exposures written as uncal files."""
+    from spacekit.skopes.jwst.cal.predict import JwstCalPredict
+
+    with tempfile.TemporaryDirectory() as folder:
+        write_uncal(folder, jwst_headers())
+        pred = JwstCalPredict(folder, model_path=os.path.join(models_dir, "jwst_cal"))
+        pred.run_inference()
+        features = {}
+        for kind in ("IMAGE", "SPEC"):
+            table = pred.input_data.get(kind)
+            if table is not None:
+                features[kind] = {
+                    str(i): {k: float(v) for k, v in row.items() if isinstance(v, (int, float))}
+                    for i, row in table.iterrows()
+                }
+        return {
+            "gbSize": {k: float(v["gbSize"]) for k, v in pred.predictions.items()},
+            "features": features,
+        }
 
 
 def _extract(wheel: str, dest: str) -> str:
@@ -290,6 +353,7 @@ def main(argv=None) -> int:
             "hst_cal": hst_cal(models, args.data),
             "jwst_cal": jwst_cal(models),
             "hst_svm": hst_svm(models, args.data),
+            "jwst_end_to_end": jwst_end_to_end(models),
         }
     with open(args.out, "w") as f:
         json.dump(ref, f, indent=1)

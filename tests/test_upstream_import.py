@@ -119,27 +119,35 @@ def test_jwst_imported_networks_reproduce_upstream(upstream_models, upstream_ref
 
 
 def _write_headers(folder, headers):
+    """The synthetic exposures as uncal files, written as benchmarks/upstream_reference.py's
+    ``write_uncal`` writes them for upstream's JwstCalPredict."""
     from astropy.io import fits
 
     obs = {"nircam": 1, "nirspec": 2, "miri": 3}
+    elements = {
+        "NIRCAM": ("F150W", "CLEAR", "NONE"),
+        "NIRSPEC": ("F290LP", "NONE", "G395M"),
+        "MIRI": ("NONE", "NONE", "NONE"),
+    }
     for h in headers:
         prim = fits.Header()
-        prim["INSTRUME"] = h["INSTRUME"]
-        prim["DETECTOR"] = h["DETECTOR"]
-        prim["EXP_TYPE"] = h["EXP_TYPE"]
-        prim["CHANNEL"] = h["CHANNEL"]
-        prim["BAND"] = h["BAND"]
+        for k in ("INSTRUME", "DETECTOR", "EXP_TYPE", "CHANNEL", "BAND"):
+            prim[k] = h[k]
+        for k in ("TARG_RA", "TARG_DEC", "GS_RA", "GS_DEC"):
+            prim[k] = h[k]
         prim["PROGRAM"] = "01018"
         prim["OBSERVTN"] = f"{obs[h['product']]:03d}"
-        prim["FILTER"] = "F150W" if h["INSTRUME"] == "NIRCAM" else "NONE"
-        prim["TARG_RA"] = h["TARG_RA"]
-        prim["TARG_DEC"] = h["TARG_DEC"]
-        prim["TARGPROP"] = f"T{h['product']}"
+        prim["FILTER"], prim["PUPIL"], prim["GRATING"] = elements[h["INSTRUME"]]
+        prim["TARGNAME"] = prim["TARGPROP"] = f"T{h['product']}"
+        prim["VISITYPE"] = "PRIME_TARGETED_FIXED"
+        prim["SUBARRAY"] = "FULL"
+        prim["NUMDTHPT"] = 4
+        prim["BKGDTARG"] = prim["IS_IMPRT"] = prim["TSOVISIT"] = prim["CROWDFLD"] = False
+        prim["FXD_SLIT"] = "NONE"
+        prim["GS_MAG"] = 15.0
         sci = fits.Header()
-        sci["CRVAL1"] = h["CRVAL1"]
-        sci["CRVAL2"] = h["CRVAL2"]
-        sci["RA_REF"] = h["RA_REF"]
-        sci["DEC_REF"] = h["DEC_REF"]
+        for k in ("CRVAL1", "CRVAL2", "RA_REF", "DEC_REF"):
+            sci[k] = h[k]
         fits.HDUList(
             [
                 fits.PrimaryHDU(header=prim),
@@ -200,6 +208,30 @@ def test_jwst_definition_mismatch_is_an_error(upstream_models, upstream_referenc
     assert (out["gbSize"] == out["gbSize"].round(2)).all()  # upstream's rounding
     upstream = scrape_products(tmp_path, definition="upstream")
     np.testing.assert_allclose(out["gbSize"], model.predict(upstream).round(2))
+
+
+def test_jwst_predict_matches_upstream_end_to_end(upstream_models, upstream_reference, tmp_path):
+    """Upstream's JwstCalPredict and this project's predict on the same uncal files."""
+    from spacekit.skopes.jwst.cal import load_model, predict, scrape_products
+
+    ref = upstream_reference["jwst_end_to_end"]
+    _write_headers(tmp_path, upstream_reference["jwst_cal"]["headers"])
+    model = load_model(upstream_models["jwst_cal"])
+    out = predict(model, tmp_path)
+    # product names differ (upstream: ..._nirspec_g395m-f290lp, ..._miri_ch1-short); match
+    # them by program and observation
+    want = {name.split("_")[0]: gb for name, gb in ref["gbSize"].items()}
+    got = {name.split("_")[0]: gb for name, gb in zip(out["product"], out["gbSize"], strict=True)}
+    assert got == want
+    table = scrape_products(tmp_path, definition="upstream")
+    encoded = model.encoded(table)
+    for rows in ref["features"].values():
+        for name, feats in rows.items():
+            i = table.index[[p.split("_")[0] for p in table["product"]].index(name.split("_")[0])]
+            for col in ("nexposur", "numdthpt", "offset", "max_offset", "frac", "sigma1_mean"):
+                np.testing.assert_allclose(encoded.loc[i, col], feats[col], rtol=1e-7)
+            for col in ("instr", "detector", "filter", "visitype", "subarray"):
+                assert encoded.loc[i, col] == feats[col], (name, col)
 
 
 # --------------------------------------------------------------------------- SVM
