@@ -13,10 +13,11 @@ def register(sub) -> None:
         "jwst",
         help="JWST Level-3 product memory: scrape uncal headers, train, cv, score, predict",
         description="Predict the memory of JWST Level-3 products. spacekit ships no JWST "
-        "model (no public training data exists): train one from your table of products with "
-        "measured memory (spacekit jwst train), then predict with --model. DATA is a csv of "
-        "products (or, to predict, a folder of *_uncal.fits exposures), or a registered dataset "
-        "name.",
+        "model (no public training data exists): import upstream spacekit 1.1.4's models "
+        "(spacekit import-upstream WHEEL --out DIR, then --model DIR/jwst_cal) or train one "
+        "from your table of products with measured memory (spacekit jwst train), then predict "
+        "with --model. DATA is a csv of products (or, to predict, a folder of *_uncal.fits "
+        "exposures), or a registered dataset name.",
     )
     s = p.add_subparsers(dest="jwst_command", metavar="ACTION")
     sc = s.add_parser("scrape", help="uncal headers -> products table (csv)")
@@ -137,8 +138,10 @@ def _predict(args) -> int:
     if not models.is_dir():
         raise ModelLoadError(
             f"no JWST memory model at {models}: spacekit ships none (no public training data "
-            "exists). Train one with `spacekit jwst train TABLE` and pass its model folder "
-            "with --model DIR"
+            "exists). Import upstream spacekit 1.1.4's models with `pip download spacekit==1.1.4 "
+            "--no-deps -d DIR && spacekit import-upstream DIR/spacekit-1.1.4-py3-none-any.whl "
+            "--out MODELS` and pass --model MODELS/jwst_cal, or train one with `spacekit jwst "
+            "train TABLE` and pass its model folder with --model DIR"
         )
     table = predict(models, args.data, max_gb=args.max_gb)
     result = {r.product: {"gbSize": float(r.gbSize)} for r in table.itertuples()}

@@ -64,6 +64,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MODEL_KINDS = ("gb", "gb_et", "mlp", "ensemble")
+#: Kind of the ensemble imported from upstream spacekit 1.1.4 (:mod:`spacekit.skopes.upstream`):
+#: loaded and predicted, never trained here.
+UPSTREAM_KIND = "upstream_ensemble"
 #: Kinds that are scikit-learn tree models (saved with skops, refit on every row by train).
 TREE_KINDS = ("gb", "gb_et")
 #: Drizzled pixel scale of each detector code (:data:`~.encode.DETECTOR_CODES`), in
@@ -349,6 +352,10 @@ class SvmModel(ParamsMixin):
 
     def _scale(self, x: np.ndarray) -> np.ndarray:
         p = self.preprocessing_
+        if p.get("kind") == "upstream_power":  # a model imported from upstream spacekit
+            from ....transformer.power import power_standardize
+
+            return power_standardize(x, p).astype(np.float32)
         z = np.log1p(np.clip(x, 0.0, None))
         return ((z - np.asarray(p["mean"])) / np.asarray(p["std"])).astype(np.float32)
 
@@ -510,7 +517,7 @@ class SvmModel(ParamsMixin):
             return np.mean([e.predict_proba(x)[:, 1] for e in self.estimator_], axis=0)
         xs = self._scale(x)
         inputs: Any = xs
-        if self.kind == "ensemble":
+        if self.kind in ("ensemble", UPSTREAM_KIND):
             if images is None:
                 raise InputError(
                     "this is an ensemble model: it needs the visits' image arrays "
@@ -614,7 +621,7 @@ class SvmModel(ParamsMixin):
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ModelLoadError(f"{spec_path} is corrupt: {exc}") from None
         kind = spec.get("kind")
-        if kind not in MODEL_KINDS:
+        if kind not in (*MODEL_KINDS, UPSTREAM_KIND):
             raise ModelLoadError(f"{spec_path}: unknown model kind {kind!r}")
         params = spec.get("params", {})
         model = cls(
@@ -645,6 +652,10 @@ class SvmModel(ParamsMixin):
             model.estimator_ = load_estimator(folder / GB_FILE)
             if kind == "gb_et":
                 model.estimator_ = [model.estimator_, load_estimator(folder / ET_FILE)]
+        elif kind == UPSTREAM_KIND:  # upstream spacekit's ensemble, imported as its .keras file
+            import keras
+
+            model.estimator_ = keras.models.load_model(folder / spec["keras_file"], compile=False)
         else:
             from ....builder import load_model
 

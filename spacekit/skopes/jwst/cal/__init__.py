@@ -36,6 +36,8 @@ _EXPORTS = {
         "product_name",
         "combine_detectors",
         "offset_statistics",
+        "upstream_offset_statistics",
+        "FEATURE_DEFINITIONS",
         "group_products",
     ],
     "encode": [

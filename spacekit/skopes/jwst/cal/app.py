@@ -288,18 +288,28 @@ def _check_ranges(model: JwstMemoryModel, table: pd.DataFrame) -> None:
     check_ranges(manifest, table, where=str(getattr(model, "folder_", "")))
 
 
-def _products(data: Any) -> pd.DataFrame:
-    """A products table from a table (path, DataFrame, dataset name) or uncal folder(s)."""
+def _products(data: Any, definition: str = "spacekit") -> pd.DataFrame:
+    """A products table from a table (path, DataFrame, dataset name) or uncal folder(s);
+    exposures are grouped with the offset-feature ``definition`` the model needs."""
     if isinstance(data, pd.DataFrame):
         return data.copy()
     if isinstance(data, (str, os.PathLike)) and Path(data).is_dir():
-        return _model.scrape_products(data)
+        return _model.scrape_products(data, definition=definition)
     if not isinstance(data, (str, os.PathLike)) and isinstance(data, Iterable):
         items = list(data)
         if items and all(Path(i).is_dir() for i in items):  # folders: one program each
-            return pd.concat([_model.scrape_products(i) for i in items], ignore_index=True)
-        return _model.scrape_products(items)  # uncal files
+            out = pd.concat(
+                [_model.scrape_products(i, definition=definition) for i in items],
+                ignore_index=True,
+            )
+            out.attrs["feature_definition"] = definition
+            return out
+        return _model.scrape_products(items, definition=definition)  # uncal files
     return _model._read_table(data)
+
+
+def _definition(model: JwstMemoryModel) -> str:
+    return getattr(model, "feature_definition_", "spacekit")
 
 
 def _is_model(obj: Any) -> bool:
@@ -313,14 +323,14 @@ def _is_model(obj: Any) -> bool:
     return False
 
 
-def _frame(products: pd.DataFrame, gb: np.ndarray) -> pd.DataFrame:
+def _frame(products: pd.DataFrame, gb: np.ndarray, digits: int = 3) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "product": products["product"].astype(str).to_numpy()
             if "product" in products
             else np.arange(len(products)),
             "kind": products["kind"].astype(str).str.upper().to_numpy(),
-            "gbSize": np.round(gb, 3),
+            "gbSize": np.round(gb, digits),  # upstream's imported models: 2
         }
     )
 
@@ -361,9 +371,10 @@ def predict(model: Any, data: Any, *, max_gb: float | None = None) -> pd.DataFra
 
         m = copy.copy(m)
         m.max_gb = _model._check_max_gb(max_gb)
-    products = _products(data)
+    products = _products(data, _definition(m))
     _check_ranges(m, products)
-    return _frame(products, m.predict(products))
+    digits = int(getattr(m, "spec_", {}).get("rounding", 3))
+    return _frame(products, m.predict(products), digits)
 
 
 def _predict_chunk(model: Any, products: pd.DataFrame, max_gb: float | None) -> pd.DataFrame:
@@ -430,7 +441,7 @@ def predict_batch(
         500 if chunk_size is None else chunk_size, "chunk_size (products per task)", minimum=1
     )
     m = load_model(model)
-    products = _products(data)
+    products = _products(data, _definition(m))
     _check_ranges(m, products)
     ref = str(m.folder_) if client is not None and getattr(m, "folder_", None) else m
     chunks = [products.iloc[i : i + chunk_size] for i in range(0, len(products), chunk_size)]

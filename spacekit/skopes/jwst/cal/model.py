@@ -4,12 +4,16 @@
 No public training data exists (upstream's table of measured product memory is private) and
 no model is shipped: :func:`train` fits the two gradient-boosted regressors (on
 ``log1p(GB)``) from a table of products with measured memory; :func:`predict` uses a model
-folder the user trained. Predictions are capped at ``max_gb`` (990 GB by default, the most the
-JWST pipeline can request) and floored at 0.
+folder the user trained, or upstream spacekit 1.1.4's networks imported by
+:func:`spacekit.skopes.upstream.import_upstream` (``spacekit import-upstream``; those need the
+``"upstream"`` feature definition, which :func:`predict` uses by itself, see
+:mod:`~spacekit.skopes.jwst.cal.scrape`). Predictions are capped at ``max_gb`` (990 GB by
+default, the most the JWST pipeline can request) and floored at 0.
 
-A model folder holds ``jwst_model.json`` (features, target, cap, validation metrics) and
-``image.skops`` / ``spec.skops`` (scikit-learn models stored without pickle, see
-:mod:`spacekit.utils.persist`) (whichever kinds the table had).
+A model folder holds ``jwst_model.json`` (features, their definition, target, cap, validation
+metrics) and ``image.skops`` / ``spec.skops`` (scikit-learn models stored without pickle, see
+:mod:`spacekit.utils.persist`) (whichever kinds the table had); an imported folder holds
+``image.npz`` / ``spec.npz`` (numpy networks) instead.
 
 Examples
 --------
@@ -61,15 +65,32 @@ APP = "jwst_cal"
 _FEATURES = {"IMAGE": IMAGE_FEATURES, "SPEC": SPEC_FEATURES}
 
 
-def scrape_products(source: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.DataFrame:
+def scrape_products(
+    source: str | os.PathLike | Iterable[str | os.PathLike], *, definition: str = "spacekit"
+) -> pd.DataFrame:
     """Scrape uncal headers and group them into products (:func:`scrape_headers` +
-    :func:`group_products`).
+    :func:`group_products`); ``definition`` of the offset features: ``"spacekit"`` or
+    ``"upstream"`` (upstream spacekit 1.1.4's, for its imported models).
 
     Examples
     --------
     >>> # scrape_products("jw02732_uncal/")["product"].tolist()
     """
-    return group_products(scrape_headers(source))
+    return group_products(scrape_headers(source), definition=definition)
+
+
+class _ImportedNetwork:
+    """An imported upstream regressor: upstream's normalisation, then a numpy dense network."""
+
+    def __init__(self, network: Any, transform: dict) -> None:
+        self.network = network
+        self.transform = transform
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        from ....transformer.power import power_standardize
+
+        z = power_standardize(x, self.transform)
+        return self.network.predict(z).astype(float).reshape(-1)
 
 
 class JwstMemoryModel(ParamsMixin):
@@ -156,6 +177,10 @@ class JwstMemoryModel(ParamsMixin):
         y = np.asarray(y, dtype=float).reshape(-1)
         if len(y) != len(X):
             raise InputError(f"X has {len(X)} products but y has {len(y)} values")
+        # the offset-feature definition of the table (group_products records it; saved)
+        self.feature_definition_ = getattr(X, "attrs", {}).get(
+            "feature_definition", getattr(self, "feature_definition_", "spacekit")
+        )
         for k in sorted(set(kinds)):
             rows = (kinds == k).to_numpy()
             self._fit_kind(X[rows], y[rows], k)
@@ -221,7 +246,17 @@ class JwstMemoryModel(ParamsMixin):
                 f"the model has no {kind} regressor (it was trained on "
                 f"{sorted(self.models_)} products only); train it with {kind} products"
             )
-        pred = np.expm1(self.models_[kind].predict(self._matrix(X, kind)))
+        needed = getattr(self, "feature_definition_", "spacekit")
+        given = getattr(X, "attrs", {}).get("feature_definition")
+        if given is not None and given != needed:
+            raise SchemaError(
+                f"these products' offset features follow the {given!r} definition, but the model "
+                f"was trained on the {needed!r} one; build the table with "
+                f"scrape_products(folder, definition={needed!r}) (see spacekit.skopes.jwst.cal.scrape)"
+            )
+        pred = self.models_[kind].predict(self._matrix(X, kind))
+        if getattr(self, "spec_", {}).get("target_transform", "log1p") == "log1p":
+            pred = np.expm1(pred)
         return np.clip(pred, 0.0, float(self.max_gb))
 
     def save(
@@ -269,6 +304,7 @@ class JwstMemoryModel(ParamsMixin):
                 "max_gb": float(self.max_gb),
                 "seed": self.seed,
                 "encoder_pairs": self._pairs(),
+                "feature_definition": getattr(self, "feature_definition_", "spacekit"),
                 **(metadata or {}),
             },
         )
@@ -283,8 +319,9 @@ class JwstMemoryModel(ParamsMixin):
         if not spec_path.is_file():
             raise ModelLoadError(
                 f"no JWST memory model in {folder}: {SPEC_FILE} is missing. spacekit ships no "
-                "JWST model (no public training data exists); train one from your table of "
-                "products with measured memory: `spacekit jwst train TABLE`"
+                "JWST model (no public training data exists); import upstream spacekit 1.1.4's "
+                "(`spacekit import-upstream WHEEL --out DIR`, then DIR/jwst_cal) or train one "
+                "from your table of products with measured memory: `spacekit jwst train TABLE`"
             )
         try:
             spec = json.loads(spec_path.read_text(encoding="utf-8"))
@@ -301,9 +338,18 @@ class JwstMemoryModel(ParamsMixin):
             encoder_pairs=spec.get("encoder_pairs"),
         )
         model.encoder_pairs_ = load_encoder_pairs(spec.get("encoder_pairs") or {})
+        model.feature_definition_ = spec.get("feature_definition", "spacekit")
         model.models_ = {}
         for kind in spec.get("kinds", []):
-            model.models_[kind] = load_estimator(folder / f"{kind.lower()}.skops")
+            if spec.get("model_type") == "dense":  # imported from upstream spacekit
+                from ...hst.cal.export import load_exported  # numpy networks
+
+                net = spec["networks"][kind]
+                model.models_[kind] = _ImportedNetwork(
+                    load_exported(folder / net["file"], net["spec"]), net["transform"]
+                )
+            else:
+                model.models_[kind] = load_estimator(folder / f"{kind.lower()}.skops")
         model.spec_ = spec
         model.manifest_ = manifest
         model.folder_ = folder
@@ -535,10 +581,12 @@ def predict_products(
     else:
         m = JwstMemoryModel.load(model, max_gb=max_gb)
     out: dict[str, dict[str, float]] = {}
+    digits = int(getattr(m, "spec_", {}).get("rounding", 3))  # upstream's models: 2
     for _kind, rows in products.groupby(products["kind"].astype(str).str.upper()):
+        rows.attrs = dict(products.attrs)
         pred = m.predict(rows)
         for name, gb in zip(rows["product"], pred, strict=True):
-            out[str(name)] = {"gbSize": round(float(gb), 3)}
+            out[str(name)] = {"gbSize": round(float(gb), digits)}
     return {k: out[k] for k in products["product"].astype(str)}
 
 
@@ -560,4 +608,5 @@ def predict(
     >>> # predict("jw02732_uncal/", "my_jwst_model")
     """
     model = JwstMemoryModel.load(model_dir, max_gb=max_gb)
-    return predict_products(scrape_products(source), model)
+    definition = getattr(model, "feature_definition_", "spacekit")
+    return predict_products(scrape_products(source, definition=definition), model)
