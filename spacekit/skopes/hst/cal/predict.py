@@ -255,6 +255,10 @@ class CalPredictor:
             k: float(v) for k, v in cal.get("bin_member_margins", {}).items()
         }
         self.wallclock_coverage = float(cal["wallclock_coverage"])
+        # The cost rule (spacekit.skopes.hst.cal.cost), when the folder was calibrated for it;
+        # "margins" (the calibrated margins above) for folders without one.
+        self.cost_rule = cal.get("cost_rule")
+        self.decision = cal.get("decision", "margins")
         self.transform_params = metadata["transform"]
         self.target_transforms = {
             k: metadata["models"][k].get("target_transform", "none") for k in _TARGET_KEYS
@@ -275,7 +279,7 @@ class CalPredictor:
             )
         Z = power_standardize(X, self.transform_params)
         out = raw_outputs(self.models, self.target_transforms, Z)
-        return apply_margins(
+        res = apply_margins(
             out,
             self.bin_log_margin,
             self.memory_log_margin,
@@ -283,6 +287,7 @@ class CalPredictor:
             bin_rule=self.bin_rule,
             member_margins=self.bin_member_margins,
         )
+        return _apply_decision(res, self.decision, self.cost_rule)
 
     def predict(self, ipst: str, features: Any) -> dict:
         """Predict one dataset: the calcloud contract plus details.
@@ -488,6 +493,30 @@ def apply_margins(
         )
     res["memory_upper"] = out["memory"] * math.exp(mem_margin)
     res["clock_time"] = np.ceil(out["wallclock"] * math.exp(wall_margin))
+    return res
+
+
+#: Decision rules of :attr:`CalPredictor.decision`: ``"cost"`` (bin and kill time minimising the
+#: expected GB-hours under the ceilings, :mod:`~spacekit.skopes.hst.cal.cost`) or ``"margins"``
+#: (the calibrated safety margins of :func:`apply_margins`).
+DECISIONS = ("cost", "margins")
+
+
+def _apply_decision(res: dict, decision: str, cost_rule: dict | None) -> dict:
+    """Replace the margins' ``mem_bin`` and ``clock_time`` by the cost rule's when asked."""
+    if decision == "margins":
+        return res
+    if decision != "cost":
+        raise InputError(f"decision must be one of {list(DECISIONS)}, got {decision!r}")
+    if not cost_rule:
+        raise ModelLoadError(
+            "decision 'cost' needs calibration.cost_rule in the model folder's metadata.json, "
+            "found none (the folder predates the cost rule): re-train it, or set "
+            "predictor.decision = 'margins'"
+        )
+    from .cost import cost_decisions
+
+    res.update(cost_decisions(res, cost_rule))
     return res
 
 

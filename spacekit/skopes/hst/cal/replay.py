@@ -43,7 +43,8 @@ from typing import Any
 import numpy as np
 
 from ....exceptions import InputError
-from .features import BIN_QUEUES_GB, INSTRUMENTS, memory_to_bin
+from . import calcloud as _calcloud
+from .features import INSTRUMENTS, memory_to_bin
 
 __all__ = [
     "COST_DEFAULTS",
@@ -66,11 +67,10 @@ COST_DEFAULTS: dict[str, float] = {
     "retry_ceiling": 0.002,
     "kill_ceiling": 0.0005,
 }
-#: calcloud's clip of the kill time (s): never below 20 minutes (no DynamoDB row) nor above 48 h.
-CALCLOUD_DB_CLOCK_S = 20 * 60
-CALCLOUD_MAX_KILL_S = 48 * 60 * 60
-#: calcloud's default multiplier on the reply's ``clockTime`` (``1 + wc_std`` with wc_std = 5).
-CALCLOUD_DEFAULT_FACTOR = 6.0
+#: calcloud's floor on the kill time (s) for a dataset without a DynamoDB row.
+CALCLOUD_DB_CLOCK_S = _calcloud.DEFAULT_DB_CLOCK_S
+#: calcloud's multiplier on the reply's ``clockTime`` without a DynamoDB row (``1 + wc_std``).
+CALCLOUD_DEFAULT_FACTOR = 1.0 + _calcloud.DEFAULT_WC_STD
 #: Keys of :func:`summarise_replay`, the headline first.
 REPLAY_KEYS = (
     "gbh_reserved",
@@ -86,7 +86,7 @@ REPLAY_KEYS = (
     "n_jobs",
 )
 _INSTR_NAMES = {code: name for name, code in INSTRUMENTS.values()}
-_GB = np.asarray(BIN_QUEUES_GB, dtype=float)
+_GB = np.asarray(_calcloud.QUEUE_MEMORY_GB, dtype=float)
 _CUM_GB = np.concatenate([[0.0], np.cumsum(_GB)])
 
 
@@ -111,19 +111,39 @@ def calcloud_kill_time(
     kill_s: Any,
     *,
     db_clock: float = CALCLOUD_DB_CLOCK_S,
+    wc_std: float = _calcloud.DEFAULT_WC_STD,
     timeout_scale: float = 1.0,
+    reply_is_kill: bool = True,
 ) -> np.ndarray:
-    """The kill time calcloud ends with for a wanted kill time: ``max(kill, db_clock)`` clipped
-    to 48 h, times ``timeout_scale``, never below 60 s (``calcloud/plan.py``).
+    """The kill time (s) calcloud ends with, per job, through :func:`.calcloud.kill_time`.
+
+    With ``reply_is_kill`` (the reply contract: ``clockTime`` is the wanted kill time divided by
+    ``1 + wc_std``) the result is ``max(kill_s, db_clock)`` clipped to 48 h; without it
+    ``kill_s`` is taken as the reply's ``clockTime`` itself (e.g. a point estimate, which
+    calcloud multiplies by ``1 + wc_std``: its default 6x).
 
     Examples
     --------
     >>> calcloud_kill_time([100, 5000, 1e6]).tolist()
     [1200, 5000, 172800]
+    >>> calcloud_kill_time([100, 1000], reply_is_kill=False).tolist()
+    [1200, 6000]
     """
-    k = np.asarray(kill_s, dtype=float)
-    out = np.minimum(np.maximum(k, db_clock), CALCLOUD_MAX_KILL_S) * timeout_scale
-    return np.maximum(np.floor(out), 60).astype(np.int64)
+    k = np.asarray(kill_s, dtype=float).reshape(-1)
+    uniq, inv = np.unique(k, return_inverse=True)
+    out = np.array(
+        [
+            _calcloud.kill_time(
+                _calcloud.clock_time_for_kill(v, wc_std=wc_std) if reply_is_kill else v,
+                db_clock=db_clock,
+                wc_std=wc_std,
+                timeout_scale=timeout_scale,
+            )
+            for v in uniq.tolist()
+        ],
+        dtype=np.int64,
+    )
+    return out[inv.reshape(-1)] if len(k) else np.zeros(0, dtype=np.int64)
 
 
 def replay_jobs(
@@ -477,9 +497,7 @@ def replay(
     }
     kills = {
         "model": calcloud_kill_time(res["clock_time"], db_clock=db_clock),
-        "reference": calcloud_kill_time(
-            res["wallclock"] * CALCLOUD_DEFAULT_FACTOR, db_clock=db_clock
-        ),
+        "reference": calcloud_kill_time(res["wallclock"], db_clock=db_clock, reply_is_kill=False),
         "true_bin_oracle": None,
         "per_input_oracle": None,
     }
