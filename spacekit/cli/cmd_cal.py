@@ -70,6 +70,9 @@ def register(sub) -> None:
     )
     pr.add_argument("--ipst", default=None, help="dataset name when it is not the file-name prefix")
     pr.set_defaults(func=_predict)
+    from .cal_cost import add_actions  # replay and monitor (issue 19)
+
+    add_actions(cal)
     p.set_defaults(func=lambda args: (p.print_help(sys.stderr), 2)[1])
 
 

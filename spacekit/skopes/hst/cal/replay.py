@@ -56,6 +56,10 @@ __all__ = [
     "bootstrap_cost_ratio",
     "replay",
     "REPLAY_KEYS",
+    "replay_figures",
+    "monitor",
+    "read_jobs",
+    "JOB_SOURCES",
 ]
 
 log = logging.getLogger(__name__)
@@ -465,14 +469,13 @@ def replay(
     1.01...
     """
     from .features import FEATURES, group_ids
-    from .pipeline import _load
     from .predict import CalPredictor, load_predictor
 
     share = _check_share(oom_share)
     for label, v in (("retry_ceiling", retry_ceiling), ("kill_ceiling", kill_ceiling)):
         if not 0 <= float(v) < 1:
             raise InputError(f"{label} must be a fraction of jobs in [0, 1), got {v!r}")
-    df, digest, data_label = _load(data)
+    df, digest, data_label = read_jobs(data)
     if len(df) == 0:
         raise InputError("replay: the table holds no jobs")
     X = df[list(FEATURES)].to_numpy(dtype=np.float64)
@@ -681,3 +684,149 @@ def replay_figures(result: dict) -> dict:
         ax.legend(fontsize=7)
         figs["replay_by_instrument"] = fig
     return figs
+
+
+# --------------------------------------------------------------------------- drift monitor
+#: Readers of recent jobs by URL scheme, for :func:`monitor` (``"dynamodb://TABLE"`` etc.): a
+#: callable taking the part after ``scheme://`` and returning a DataFrame in the training or
+#: DynamoDB-export layout. calcloud's DynamoDB reader registers itself here as ``"dynamodb"``.
+JOB_SOURCES: dict[str, Any] = {}
+
+
+def read_jobs(source: Any):
+    """Recent jobs from a path, DataFrame, registered dataset name or ``scheme://`` source.
+
+    Examples
+    --------
+    >>> read_jobs("nosuch://table")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    spacekit.exceptions.InputError: ...
+    """
+    from .pipeline import _load
+
+    if isinstance(source, str) and "://" in source:
+        scheme, _, rest = source.partition("://")
+        reader = JOB_SOURCES.get(scheme)
+        if reader is None:
+            raise InputError(
+                f"no reader of {scheme}:// job sources is registered (known: "
+                f"{sorted(JOB_SOURCES) or 'none'}); export the jobs to a csv (for calcloud's "
+                "DynamoDB table: `spacekit cal ingest`) and pass its path, or register a reader in "
+                "spacekit.skopes.hst.cal.replay.JOB_SOURCES"
+            )
+        return _load(reader(rest))
+    return _load(source)
+
+
+def monitor(
+    data: Any,
+    model: Any,
+    *,
+    retry_ceiling: float | None = None,
+    kill_ceiling: float | None = None,
+    oom_share: float | None = None,
+    cost_tolerance: float | None = None,
+    db_clock: float = CALCLOUD_DB_CLOCK_S,
+) -> dict:
+    """Drift check: a model's bins and kill times on recent jobs, against its calibration.
+
+    Parameters
+    ----------
+    data : path, DataFrame, dataset name or ``scheme://`` source (see :data:`JOB_SOURCES`)
+        Recent jobs with their outcomes (nine features, ``memory``, ``wallclock``).
+    model : CalPredictor or model folder
+    retry_ceiling, kill_ceiling, oom_share : float, optional
+        Default: the model's cost-rule settings, else :data:`COST_DEFAULTS`.
+    cost_tolerance : float, optional
+        Also alert when the replay cost over the true-bin oracle exceeds the calibration's by
+        more than this relative amount (e.g. 0.1); default: cost is reported, not checked.
+
+    Returns
+    -------
+    dict
+        ``recent`` (``under_bin_rate``, ``retry_rate``, ``kill_rate``, ``cost_over_true_bin``,
+        ``n_jobs``), ``calibration`` (the same on the model's held-out calibration data, where
+        the model folder records them), ``ceilings``, ``alerts`` (one line per exceeded ceiling)
+        and ``ok``.
+
+    Examples
+    --------
+    >>> m = monitor("recent_jobs.csv", "runs/hst_cal")  # doctest: +SKIP
+    >>> m["ok"], m["alerts"]  # doctest: +SKIP
+    (True, [])
+    """
+    from .features import FEATURES
+    from .predict import CalPredictor, load_predictor
+
+    predictor = model if isinstance(model, CalPredictor) else load_predictor(model)
+    rule = predictor.cost_rule or {}
+    settings = {**COST_DEFAULTS, **{k: rule[k] for k in COST_DEFAULTS if k in rule}}
+    if retry_ceiling is not None:
+        settings["retry_ceiling"] = float(retry_ceiling)
+    if kill_ceiling is not None:
+        settings["kill_ceiling"] = float(kill_ceiling)
+    if oom_share is not None:
+        settings["oom_share"] = _check_share(oom_share)
+    df, _, label = read_jobs(data)
+    if len(df) == 0:
+        raise InputError(f"monitor: {label} holds no jobs")
+    X = df[list(FEATURES)].to_numpy(dtype=np.float64)
+    mem = df["memory"].to_numpy(dtype=float)
+    wall = df["wallclock"].to_numpy(dtype=float)
+    res = predictor._predict_unique(X)
+    kill = calcloud_kill_time(res["clock_time"], db_clock=db_clock)
+    per_job = replay_jobs(mem, wall, res["mem_bin"], kill, oom_share=settings["oom_share"])
+    true = replay_jobs(mem, wall, true_bin_oracle(mem), oom_share=settings["oom_share"])
+    n = len(df)
+    recent = {
+        "under_bin_rate": float(np.mean(res["mem_bin"] < per_job["true_bin"])),
+        "retry_rate": float(per_job["retries"].sum() / n),
+        "kill_rate": float(per_job["killed"].sum() / n),
+        "cost_over_true_bin": float(
+            per_job["reserved_gbh"].sum() / max(true["reserved_gbh"].sum(), 1e-300)
+        ),
+        "n_jobs": n,
+    }
+    oof = predictor.metadata.get("metrics_out_of_fold") or {}
+    if predictor.decision == "cost" and rule:
+        calibration = {k: rule.get(k) for k in ("under_bin_rate", "retry_rate", "kill_rate")}
+        calibration["cost_over_true_bin"] = rule.get("cost_over_true_bin")
+    else:
+        calibration = {
+            "under_bin_rate": oof.get("under_bin_rate"),
+            "kill_rate": oof.get("wallclock_under_rate"),
+        }
+    alerts = []
+    if recent["retry_rate"] > settings["retry_ceiling"]:
+        alerts.append(
+            f"memory retries {recent['retry_rate']:.4%} of jobs exceed the ceiling "
+            f"{settings['retry_ceiling']:.4%} (under-bin rate {recent['under_bin_rate']:.4%}; "
+            f"calibration: {calibration.get('under_bin_rate')})"
+        )
+    if recent["kill_rate"] > settings["kill_ceiling"]:
+        alerts.append(
+            f"kills {recent['kill_rate']:.4%} of jobs exceed the ceiling "
+            f"{settings['kill_ceiling']:.4%} (calibration: {calibration.get('kill_rate')})"
+        )
+    cal_cost = calibration.get("cost_over_true_bin")
+    if cost_tolerance is not None and cal_cost:
+        if recent["cost_over_true_bin"] > cal_cost * (1 + float(cost_tolerance)):
+            alerts.append(
+                f"replay cost {recent['cost_over_true_bin']:.4f}x the true-bin oracle exceeds the "
+                f"calibration's {cal_cost:.4f}x by more than {float(cost_tolerance):.0%}"
+            )
+    return {
+        "recent": recent,
+        "calibration": calibration,
+        "ceilings": {
+            "retry_ceiling": settings["retry_ceiling"],
+            "kill_ceiling": settings["kill_ceiling"],
+            "cost_tolerance": cost_tolerance,
+        },
+        "oom_share": settings["oom_share"],
+        "decision": predictor.decision,
+        "data": label,
+        "model": str(getattr(predictor, "model_dir", None)),
+        "alerts": alerts,
+        "ok": not alerts,
+    }
