@@ -41,6 +41,7 @@ VARIANTS = {
     "cost@conf0.5": {"confidence": 0.5},
     "cost@retry0.5%": {"retry_ceiling": 0.005},
     "cost@margin0": {"margin": 0.0},
+    "cost@nokillfloor": {"kill_floor_factor": 0.0},
 }
 
 

@@ -222,6 +222,18 @@ def test_cost_rule_meets_its_ceilings_on_calibration_rows(retry_ceiling, kill_ce
     json.dumps(rule)  # stored in metadata.json
 
 
+def test_kill_time_never_below_the_floor_factor():
+    raw, mem, wall, g = _synthetic_oof(seed=2)
+    floor = calibrate_cost_rule(raw, mem, wall, g, kill_ceiling=0.5, n_boot=20)
+    none = calibrate_cost_rule(raw, mem, wall, g, kill_ceiling=0.5, kill_floor_factor=0, n_boot=20)
+    assert none["kill_log_margin"] < math.log(6) <= floor["kill_log_margin"] + 1e-12
+    assert floor["kill_rate"] <= none["kill_rate"]
+    d = cost_decisions(raw, floor)
+    assert np.all(d["clock_time"] >= 6 * raw["wallclock"] - 1e-6)
+    with pytest.raises(InputError, match="kill_floor_factor"):
+        calibrate_cost_rule(raw, mem, wall, g, kill_floor_factor=0.5)
+
+
 def test_looser_ceiling_costs_no_more():
     raw, mem, wall, g = _synthetic_oof(seed=1)
     tight = calibrate_cost_rule(raw, mem, wall, g, retry_ceiling=0.0, n_boot=50)
