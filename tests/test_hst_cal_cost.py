@@ -309,6 +309,7 @@ def test_replay_with_baseline_writes_run(cost_model, tmp_path):
     assert pol["per_input_oracle"]["retry_rate"] <= 0.002
     assert set(pol["model"]["by_instrument"]) <= {"ACS", "COS", "STIS", "WFC3"}
     assert out["comparison"]["ratio"] == 1 and out["comparison"]["decision"]["winner"] is None
+    assert out["comparison"]["winner_code"] == 0
     saved = Run.open(out["run"])
     assert saved.app == "hst_cal_replay" and saved.metrics["policies"]["model"]["n_jobs"] == 3000
     assert json.loads((saved.path / "decision.json").read_text())["decision"]["winner"] is None

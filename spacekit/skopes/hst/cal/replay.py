@@ -531,7 +531,10 @@ def replay(
             n_boot=n_boot,
             seed=seed,
         )
-        out["comparison"] = dict(cmp, decision=_decide(cmp, ceilings))
+        decision = _decide(cmp, ceilings)
+        # a number too, for tables that keep numbers only (the dashboard's run summary)
+        code = {"model": 1, "baseline": -1}.get(decision["winner"], 0)
+        out["comparison"] = dict(cmp, decision=decision, winner_code=code)
     out["settings"] = {
         "data": data_label,
         "data_sha256": digest,
@@ -553,9 +556,9 @@ def replay(
 
 
 def _decide(cmp: dict, ceilings: dict) -> dict:
-    """Champion / challenger: the model wins when it costs less with the whole interval below 1
-    and meets both ceilings; the baseline wins when the interval is above 1 or only the model
-    exceeds a ceiling; otherwise no decision."""
+    """Champion / challenger: a policy within both ceilings beats one over a ceiling; otherwise
+    the model wins when the whole cost-ratio interval is below 1, the baseline when it is above
+    1, and there is no decision when it holds 1."""
     ok_m = all(ceilings["model"].values())
     ok_b = all(ceilings["baseline"].values())
     if ok_m and not ok_b:
