@@ -253,9 +253,9 @@ def test_cost_rule_refuses_bad_settings():
 # --------------------------------------------------------------------------- with a model
 @pytest.fixture(scope="module")
 def cost_model(tmp_path_factory):
-    from spacekit.skopes.hst.cal import train
-
     from pathlib import Path
+
+    from spacekit.skopes.hst.cal import train
 
     shared = (Path(__file__).resolve().parent.parent.parent / "shared" / "data").resolve()
     df = pd.read_csv(shared / "hst_cal" / "hst_cal_2021-05-11_latest.csv").sample(
