@@ -21,24 +21,25 @@ import sys
 EXIT_CEILING = 3
 
 
-def _cost_options(p) -> None:
+def _cost_options(p, default_from_model: bool = False) -> None:
+    where = "the model's cost-rule setting, else " if default_from_model else ""
     p.add_argument(
         "--oom-share",
         type=float,
         default=None,
-        help="share of its wallclock an out-of-memory attempt holds the queue (default 1.0)",
+        help=f"share of its wallclock an out-of-memory attempt holds the queue (default {where}1.0)",
     )
     p.add_argument(
         "--retry-ceiling",
         type=float,
         default=None,
-        help="most memory retries, as a fraction of jobs (default 0.002)",
+        help=f"most memory retries, as a fraction of jobs (default {where}0.002)",
     )
     p.add_argument(
         "--kill-ceiling",
         type=float,
         default=None,
-        help="most kills, as a fraction of jobs (default 0.0005)",
+        help=f"most kills, as a fraction of jobs (default {where}0.0005)",
     )
     p.add_argument(
         "--db-clock",
@@ -86,7 +87,7 @@ def add_actions(cal) -> None:
         help="also alert when the cost over the true-bin oracle exceeds the calibration's by "
         "more than this fraction",
     )
-    _cost_options(m)
+    _cost_options(m, default_from_model=True)
     m.set_defaults(func=_monitor)
 
 
