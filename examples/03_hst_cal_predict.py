@@ -40,14 +40,14 @@ def main(out_dir: str | None = None) -> None:
     print(
         f"j8ny02020: memBin {r['memBin']} ({r['queueGB']} GB queue), memory {r['memVal']:.2f} GB "
         f"(upper {r['memUpper']:.2f}), wallclock {r['clockTimePred']:.0f} s, "
-        f"kill time {r['clockTime']} s"
+        f"kill time {r['killTime']} s (calcloud's clockTime input {r['clockTime']})"
     )
 
     # 4. All 21 real feature files of calcloud's tests
-    print(f"{'ipst':10s} {'memBin':>6s} {'memVal GB':>9s} {'clockTime s':>11s}")
+    print(f"{'ipst':10s} {'memBin':>6s} {'memVal GB':>9s} {'killTime s':>11s}")
     for f in files:
         r = p.predict(f.name[:9], f)
-        print(f"{r['ipst']:10s} {r['memBin']:6d} {r['memVal']:9.2f} {r['clockTime']:11d}")
+        print(f"{r['ipst']:10s} {r['memBin']:6d} {r['memVal']:9.2f} {r['killTime']:11d}")
 
     # 5. A table in, a table out; and the model scored on another table
     jobs = datasets.load("hst_cal_sample_20")

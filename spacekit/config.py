@@ -7,7 +7,8 @@ Each setting is resolved, highest priority first, from
 3. top-level ``name = value`` lines of astropy's configuration file for spacekit
    (``spacekit.cfg`` in the folder ``astropy.config.get_config_dir()`` returns:
    ``~/.config/astropy/`` with astropy 8, ``~/.astropy/config/`` before; read through
-   :class:`astropy.config.ConfigNamespace`);
+   :class:`astropy.config.ConfigNamespace`; skipped when astropy is not installed, as in a
+   minimal AWS Lambda package);
 4. the built-in default.
 
 Nothing is read until a setting is first used, so ``import spacekit`` stays free of side effects.
@@ -121,7 +122,10 @@ class Settings:
     def _file_value(self, name: str) -> Any:
         conf = self._astropy_conf
         if conf is None:
-            conf = _make_astropy_conf()
+            try:
+                conf = _make_astropy_conf()
+            except ImportError:  # no astropy (e.g. a minimal Lambda package): no file layer
+                conf = _BuiltinDefaults()
             object.__setattr__(self, "_astropy_conf", conf)
         return getattr(conf, name)
 
@@ -188,6 +192,13 @@ class Settings:
 
     def __repr__(self) -> str:
         return f"<spacekit Settings: {', '.join(SETTINGS)}>"
+
+
+class _BuiltinDefaults:
+    """The built-in defaults, standing in for the configuration file when astropy is absent."""
+
+    def __getattr__(self, name: str) -> Any:
+        return SETTINGS[name][0]
 
 
 def _make_astropy_conf():

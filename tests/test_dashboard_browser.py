@@ -184,7 +184,7 @@ def test_predict_page_upload_form_returns_numbers(
     assert memval == pytest.approx(expected["memVal"], abs=0.01)
     assert page.locator("#pred-membin").inner_text() == str(expected["memBin"])
     clock = int(page.locator("#pred-clocktime").inner_text().replace(",", ""))
-    assert clock == expected["clockTime"] > 0
+    assert clock == expected["killTime"] > 0
     assert expected["features"]["crsplit"] == 1 and expected["features"]["detector"] == 1
     _wait_plot(page, "#pred-proba")
     assert ipst in page.locator("#pred-result h3").inner_text()

@@ -525,14 +525,23 @@ def test_upper_quantile_rule_uses_per_row_scale():
     raw = {
         "memory": true_mem * np.exp(rng.normal(0, sigma)),
         "wallclock": np.ones(n),
-        "bin_proba": np.tile([0.0, 0.0, 0.0, 1.0], (n, 1)),
+        "bin_proba": np.tile([1.0, 0.0, 0.0, 0.0], (n, 1)),
         "memory_scale": sigma,
     }
     q = _calibrate_bin_margin(raw, y, 0.01, rule="upper_quantile")
     scaled = apply_margins(raw, q, 0.0, 0.0, bin_rule="upper_quantile")
     assert np.mean(scaled["mem_bin"] < y) <= 0.01
     assert np.array_equal(scaled["mem_bin"], memory_to_bin(raw["memory"] * np.exp(q * sigma)))
-    assert np.all(scaled["bin_argmax"] == 3)  # the classifier plays no part in this rule
+    assert np.all(scaled["bin_argmax"] == 0)  # the classifier plays no part in the margin
+    # ... but the submitted bin is never below its most probable bin (issue 18, interim rule)
+    top = apply_margins(
+        dict(raw, bin_proba=np.tile([0.0, 0.0, 0.0, 1.0], (n, 1))),
+        q,
+        0.0,
+        0.0,
+        bin_rule="upper_quantile",
+    )
+    assert np.all(top["mem_bin"] == 3) and np.array_equal(top["rule_bin"], scaled["mem_bin"])
     # one margin for all rows meeting the same target over-bins more than the scaled one
     flat = dict(raw, memory_scale=np.ones(n))
     m = _calibrate_bin_margin(flat, y, 0.01, rule="upper_quantile")
@@ -674,7 +683,8 @@ def test_predict_real_files_contract(trained, shared_data):
         r = pred.predict(f.name[:9], f)
         assert r["memBin"] in (0, 1, 2, 3) and r["memBinArgmax"] in (0, 1, 2, 3)
         assert r["memVal"] > 0 and r["memUpper"] >= r["memVal"]
-        assert r["clockTime"] >= r["clockTimePred"] > 0 and isinstance(r["clockTime"], int)
+        assert r["killTime"] >= r["clockTimePred"] > 0 and isinstance(r["killTime"], int)
+        assert int(r["clockTime"] * 6) == r["killTime"]  # calcloud multiplies it by 1 + 5
         assert abs(sum(r["memBinProba"]) - 1) < 1e-5
     same = pred.predict(
         "la8p01010", (shared_data / MMF / "la8p01010_MemModelFeatures.txt").read_text()
@@ -692,7 +702,8 @@ def test_predict_batch_matches_single(trained, shared_data):
     assert len(out) == 20 and list(out["ipst"]) == list(df["ipst"])
     row = df.iloc[3]
     one = pred.predict(row["ipst"], {k: row[k] for k in FEATURES})
-    assert out.loc[3, "memBin"] == one["memBin"] and out.loc[3, "clockTime"] == one["clockTime"]
+    assert out.loc[3, "memBin"] == one["memBin"] and out.loc[3, "killTime"] == one["killTime"]
+    assert out.loc[3, "clockTime"] == one["clockTime"]
 
 
 def test_prediction_imports_no_tensorflow_or_sklearn(trained, shared_data, tmp_path):
@@ -845,8 +856,9 @@ def test_upper_quantile_serving_and_first_release_folders(trained, tmp_path):
     scale = pred.models["memory_scale"].predict(Z)
     assert np.all(scale > 0)
     assert np.array_equal(
-        r["mem_bin"], memory_to_bin(r["memory"] * np.exp(pred.bin_log_margin * scale))
+        r["rule_bin"], memory_to_bin(r["memory"] * np.exp(pred.bin_log_margin * scale))
     )
+    assert np.array_equal(r["mem_bin"], np.maximum(r["rule_bin"], r["bin_argmax"]))
     # a first-release folder (no bin_rule, no memory_scale model) still loads with its rule
     old = tmp_path / "old"
     shutil.copytree(trained.model_dir, old)
@@ -878,7 +890,6 @@ def test_lambda_handler_both_event_forms(trained, shared_data, s3_bucket, s3_end
             Body=(shared_data / MMF / f"{ipst}_MemModelFeatures.txt").read_bytes(),
         )
     monkeypatch.setenv("SPACEKIT_HST_CAL_MODEL_DIR", str(trained.model_dir))
-    P._LAMBDA_CACHE.clear()
     calcloud = P.lambda_handler(
         {
             "Bucket": s3_bucket,
@@ -896,37 +907,33 @@ def test_lambda_handler_both_event_forms(trained, shared_data, s3_bucket, s3_end
         None,
     )
     local = P.load_predictor(trained.model_dir)
-    assert calcloud == local.predict(
-        "ib8t01010", shared_data / MMF / "ib8t01010_MemModelFeatures.txt"
-    )
+    expected = local.predict("ib8t01010", shared_data / MMF / "ib8t01010_MemModelFeatures.txt")
+    assert {k: calcloud[k] for k in expected} == expected
+    assert calcloud["failSafe"] is False and calcloud["error"] is None
     assert upstream["memBin"] == local.predict("j9oe01020", shared_data / MMF)["memBin"]
-    assert isinstance(calcloud["memBin"], int) and isinstance(calcloud["clockTime"], int)
+    assert upstream["failSafe"] is False
+    assert isinstance(calcloud["memBin"], int) and isinstance(calcloud["killTime"], int)
     # s3:// prefix of the control folder also works
     assert (
         local.predict("ib8t01010", f"s3://{s3_bucket}/control/ib8t01010/")["memBin"]
         == calcloud["memBin"]
     )
-
-    with pytest.raises(DataNotFoundError):
-        P.lambda_handler(
-            {
-                "Bucket": s3_bucket,
-                "Key": "control/la8p01010/la8p01010_MemModelFeatures.txt",
-                "Ipppssoot": "la8p01010",
-            },
-            None,
-        )
-    with pytest.raises(InputError, match="lacks"):
-        P.lambda_handler({"Ipppssoot": "la8p01010"}, None)
+    # the handler answers instead of raising (tests/test_hst_cal_calcloud.py: every case)
+    missing = P.lambda_handler(
+        {
+            "Bucket": s3_bucket,
+            "Key": "control/la8p01010/la8p01010_MemModelFeatures.txt",
+            "Ipppssoot": "la8p01010",
+        },
+        None,
+    )
+    assert missing["failSafe"] and "DataNotFoundError" in missing["error"]
+    assert P.lambda_handler({"Ipppssoot": "la8p01010"}, None)["error"].startswith("invalid event")
     key = "control/ib8t01010/ib8t01010_MemModelFeatures.txt"
-    with pytest.raises(InputError, match="names two datasets"):
-        P.lambda_handler(
-            {"Bucket": s3_bucket, "Key": key, "Ipppssoot": "ib8t01010", "Dataset": "la8p01010"}
-        )
-    with pytest.raises(InputError, match="is a URL"):
-        P.lambda_handler(
-            {"Bucket": s3_bucket, "Key": f"s3://{s3_bucket}/{key}", "Ipppssoot": "ib8t01010"}
-        )
+    url = P.lambda_handler(
+        {"Bucket": s3_bucket, "Key": f"s3://{s3_bucket}/{key}", "Ipppssoot": "ib8t01010"}
+    )
+    assert url["failSafe"] and "is a URL" in url["error"]
     same = P.lambda_handler(
         {"Bucket": s3_bucket, "Key": key, "Ipppssoot": "ib8t01010", "Dataset": "ib8t01010"}
     )

@@ -3,7 +3,10 @@
 - ``spacekit cal train --data CSV --out DIR [--seed N] [--fast] [--bin-rule RULE]``
 - ``spacekit cal evaluate --models DIR --data CSV [--json]``
 - ``spacekit cal cv --data CSV [--folds 5] [--repeats 3] [--bin-rule RULE] [--json]``
-- ``spacekit cal predict --models DIR PATH... [--ipst IPST]``: one JSON line per dataset
+- ``spacekit cal predict [--model DIR] PATH... [--ipst IPST]``: one JSON line per dataset (the
+  reply calcloud reads, see :mod:`spacekit.skopes.hst.cal.handler`)
+- ``spacekit cal ingest TABLE --out CSV``, ``spacekit cal lambda-event EVENT``: see
+  :mod:`.cal_ops`
 """
 
 from __future__ import annotations
@@ -64,15 +67,24 @@ def register(sub) -> None:
     pr = cal.add_parser(
         "predict", help="predict datasets from MemModelFeatures files (JSON per dataset)"
     )
-    pr.add_argument("--models", required=True, help="model folder, run folder or runs folder")
+    pr.add_argument(
+        "--models",
+        "--model",
+        dest="models",
+        default=None,
+        help="model folder, run folder or runs folder (default: $SPACEKIT_HST_CAL_MODEL_DIR, "
+        "else <model_dir>/hst_cal)",
+    )
     pr.add_argument(
         "paths", nargs="+", metavar="PATH", help="<ipst>_MemModelFeatures.txt files or s3:// URLs"
     )
     pr.add_argument("--ipst", default=None, help="dataset name when it is not the file-name prefix")
     pr.set_defaults(func=_predict)
     from .cal_cost import add_actions  # replay and monitor (issue 19)
+    from .cal_ops import register_ops  # ingest, lambda-event: calcloud operations
 
     add_actions(cal)
+    register_ops(cal)
     p.set_defaults(func=lambda args: (p.print_help(sys.stderr), 2)[1])
 
 
@@ -175,7 +187,8 @@ def _predict(args) -> int:
                         "<ipst>_MemModelFeatures.txt or a control/<ipst>/ folder, got "
                         f"{Path(path.rstrip('/')).name!r}); name it with --ipst IPST"
                     ) from None
-            result = pred.predict(ipst, path)
+            # a command-line argument is a path or an s3:// URL, never the file's text
+            result = pred.predict(ipst, path if path.startswith("s3://") else Path(path))
         except SpacekitError as exc:
             # one bad file does not stop a batch: it is reported and the exit status is 1
             failed += 1

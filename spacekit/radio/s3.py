@@ -404,7 +404,9 @@ def s3_list(prefix_url: str, *, endpoint_url: str | None = None) -> list[str]:
     return sorted(f"s3://{bucket}/{k}" for k in keys)
 
 
-def s3_read_bytes(url: str, *, endpoint_url: str | None = None) -> bytes:
+def s3_read_bytes(
+    url: str, *, endpoint_url: str | None = None, max_bytes: int | None = None
+) -> bytes:
     """Return the content of an S3 object.
 
     Parameters
@@ -413,6 +415,9 @@ def s3_read_bytes(url: str, *, endpoint_url: str | None = None) -> bytes:
         ``s3://bucket/key``.
     endpoint_url : str, optional
         S3-compatible endpoint (default ``conf.s3_endpoint_url``).
+    max_bytes : int, optional
+        Refuse an object larger than this, from its size as the server states it, before
+        reading its body (and never read more than this many bytes).
 
     Returns
     -------
@@ -424,6 +429,8 @@ def s3_read_bytes(url: str, *, endpoint_url: str | None = None) -> bytes:
         If the object or the bucket does not exist.
     RemoteAccessError
         If access is refused.
+    InputError
+        If the object is larger than ``max_bytes``.
 
     Examples
     --------
@@ -436,12 +443,37 @@ def s3_read_bytes(url: str, *, endpoint_url: str | None = None) -> bytes:
 
     def call(client):
         resp = client.get_object(Bucket=bucket, Key=key)
-        return resp["Body"].read()
+        if max_bytes is None:
+            return resp["Body"].read()
+        size = resp.get("ContentLength")
+        if size is not None and size > max_bytes:
+            resp["Body"].close()
+            raise _too_large(url, size, max_bytes)
+        data = resp["Body"].read(max_bytes + 1)
+        resp["Body"].close()
+        if len(data) > max_bytes:
+            raise _too_large(url, f"more than {max_bytes}", max_bytes)
+        return data
 
     return _read_call(endpoint_url, url, call)
 
 
-def s3_read_text(url: str, *, encoding: str = "utf-8", endpoint_url: str | None = None) -> str:
+def _too_large(url: str, size: Any, max_bytes: int) -> Exception:
+    from ..exceptions import InputError
+
+    return InputError(
+        f"{url}: the object is {size} bytes, over the limit of {max_bytes} bytes asked for "
+        "(max_bytes); it was not read: check the key, or raise max_bytes"
+    )
+
+
+def s3_read_text(
+    url: str,
+    *,
+    encoding: str = "utf-8",
+    endpoint_url: str | None = None,
+    max_bytes: int | None = None,
+) -> str:
     """Return the content of an S3 object decoded as text.
 
     Parameters
@@ -452,6 +484,8 @@ def s3_read_text(url: str, *, encoding: str = "utf-8", endpoint_url: str | None 
         Text encoding (default UTF-8).
     endpoint_url : str, optional
         S3-compatible endpoint (default ``conf.s3_endpoint_url``).
+    max_bytes : int, optional
+        Refuse a larger object before reading it (see :func:`s3_read_bytes`).
 
     Returns
     -------
@@ -467,7 +501,7 @@ def s3_read_text(url: str, *, encoding: str = "utf-8", endpoint_url: str | None 
     >>> s3_read_text("s3://my-bucket/control/ib1f0a010/ib1f0a010_MemModelFeatures.txt")  # doctest: +SKIP
     'n_files=2\\n...'
     """
-    data = s3_read_bytes(url, endpoint_url=endpoint_url)
+    data = s3_read_bytes(url, endpoint_url=endpoint_url, max_bytes=max_bytes)
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:

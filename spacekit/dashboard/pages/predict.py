@@ -186,10 +186,10 @@ def result_view(ipst: str, result: dict) -> Any:
             ),
             stat(
                 "wallclock kill time (s)",
-                _fmt(r.get("clockTime"), "{:,.0f}"),
+                _fmt(r.get("killTime", r.get("clockTime")), "{:,.0f}"),
                 "pred-clocktime",
                 f"point estimate {_fmt(r.get('clockTimePred'), '{:,.0f}')} s; covers "
-                f"{_fmt(r.get('clockTimeCoverage'), '{:.1%}')} of held-out jobs"
+                f"{_fmt(r.get('killTimeCoverage'), '{:.1%}')} of held-out jobs"
                 if "clockTimePred" in r
                 else "",
             ),

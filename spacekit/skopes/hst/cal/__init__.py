@@ -9,7 +9,10 @@ scikit-learn):
   ``predict_batch(df)``;
 - :func:`evaluate`, :func:`cross_validate` (repeated grouped k-fold);
 - :func:`parse_memmodel_features` (:func:`memmodel_pairs` for the raw lines), :func:`prepare_table`;
-- :func:`lambda_handler` (AWS Lambda, calcloud's event), :func:`predict_many` (Dask).
+- :func:`lambda_handler` (AWS Lambda, calcloud's event; never raises: fail-safe replies),
+  :func:`predict_many` (Dask);
+- :mod:`~spacekit.skopes.hst.cal.calcloud`: calcloud's own arithmetic on the reply (kill time,
+  queue ladder), for tests, replays and operators.
 
 Examples
 --------
@@ -33,7 +36,7 @@ _EXPORTS = {
     "CalPredictor": "predict",
     "load_predictor": "predict",
     "read_features": "predict",
-    "lambda_handler": "predict",
+    "lambda_handler": "handler",
     "predict_many": "predict",
     "train": "pipeline",
     "evaluate": "pipeline",

@@ -166,14 +166,21 @@ def kill_time(
 
 
 def clock_time_for_kill(kill_s: float, *, wc_std: float = DEFAULT_WC_STD) -> float:
-    """The ``clockTime`` that makes calcloud's multiplication end at ``kill_s``: ``kill_s / (1 + wc_std)``.
+    """The ``clockTime`` that makes calcloud's arithmetic end at the kill time ``kill_s``.
+
+    calcloud multiplies ``clockTime`` by ``1 + wc_std`` and truncates with ``int()``, so the
+    reply carries ``(kill_s + 0.5) / (1 + wc_std)`` rounded to a millisecond: for a whole number
+    of seconds ``kill_s``, ``int(clockTime * (1 + wc_std)) == kill_s`` exactly, whatever the
+    floating-point rounding (a plain ``kill_s / 6`` can come back as ``kill_s - 1``). calcloud's
+    own floors and caps (``db_clock``, 48 h, 60 s) still apply afterwards (:func:`kill_time`).
 
     Parameters
     ----------
     kill_s : float
-        The kill time (s) wanted.
+        The kill time (s) wanted, a whole number of seconds.
     wc_std : float
-        calcloud's multiplier (5 for a dataset with no DynamoDB row).
+        calcloud's multiplier: 5 for a dataset with no DynamoDB row or a row without
+        ``wc_std`` (calcloud's model-ingest never writes one).
 
     Returns
     -------
@@ -182,9 +189,11 @@ def clock_time_for_kill(kill_s: float, *, wc_std: float = DEFAULT_WC_STD) -> flo
     Examples
     --------
     >>> clock_time_for_kill(6000)
-    1000.0
+    1000.083
+    >>> kill_time(clock_time_for_kill(6000))
+    6000
     """
-    return float(kill_s) / (1.0 + float(wc_std))
+    return round((float(kill_s) + 0.5) / (1.0 + float(wc_std)), 3)
 
 
 def queue_index(

@@ -98,7 +98,7 @@ def run(runs_dir: str | os.PathLike, out: TextIO) -> None:
         out.write(f"no MemModelFeatures files in {mmf_dir}\n")
         return
     out.write(
-        f"{'ipst':10s} {'memBin':>6s} {'argmax':>6s} {'memVal GB':>9s} {'upper GB':>8s} {'wall s':>8s} {'clockTime':>9s}\n"
+        f"{'ipst':10s} {'memBin':>6s} {'argmax':>6s} {'memVal GB':>9s} {'upper GB':>8s} {'wall s':>8s} {'killTime':>9s}\n"
     )
     rows = []
     for f in files:
@@ -106,6 +106,6 @@ def run(runs_dir: str | os.PathLike, out: TextIO) -> None:
         rows.append(r)
         out.write(
             f"{r['ipst']:10s} {r['memBin']:6d} {r['memBinArgmax']:6d} {r['memVal']:9.2f} "
-            f"{r['memUpper']:8.2f} {r['clockTimePred']:8.0f} {r['clockTime']:9d}\n"
+            f"{r['memUpper']:8.2f} {r['clockTimePred']:8.0f} {r['killTime']:9d}\n"
         )
     trained.write_json("memmodelfeatures_predictions.json", rows)

@@ -48,6 +48,7 @@ __all__ = [
     "BIN_EDGES_GB",
     "BIN_QUEUES_GB",
     "INSTRUMENTS",
+    "MAX_FEATURES_BYTES",
     "CalFeatureWarning",
     "parse_memmodel_features",
     "memmodel_pairs",
@@ -78,6 +79,11 @@ TARGETS: tuple[str, ...] = ("mem_bin", "memory", "wallclock")
 BIN_EDGES_GB: tuple[float, ...] = (1.792, 7.168, 14.336)
 #: The AWS Batch queue (GB) of each bin.
 BIN_QUEUES_GB: tuple[int, ...] = (2, 8, 16, 64)
+#: Largest MemModelFeatures file (bytes) read or parsed: real ones are ~100 bytes; anything
+#: larger is refused before it is read (a 200 MB object or 2 million keys is not a features file).
+MAX_FEATURES_BYTES: int = 64 * 1024
+#: Most keys a MemModelFeatures mapping may hold (real files have at most 7).
+MAX_FEATURES_KEYS: int = 256
 #: First letter of an ipppssoot -> (instrument name, code).
 INSTRUMENTS: dict[str, tuple[str, int]] = {
     "j": ("ACS", 0),
@@ -187,9 +193,18 @@ def features_from_mapping(values: Mapping[str, Any], ipst: str) -> dict[str, int
     [3, 2, 0, 0, 0, 1, 0, 1, 1]
     """
     name = check_ipppssoot(ipst)
-    for key in values:
-        if key not in _KNOWN_KEYS:
-            _warn(f"dataset {name}: unknown key {key!r} ignored (production ignores it too)")
+    if len(values) > MAX_FEATURES_KEYS:
+        raise InputError(
+            f"dataset {name}: {len(values)} keys, more than the {MAX_FEATURES_KEYS} a "
+            "MemModelFeatures file may hold (real ones have at most 7: n_files, total_mb, "
+            "DETECTOR, SUBARRAY, DRIZCORR, PCTECORR, CRSPLIT); check that this is a features file"
+        )
+    unknown = [key for key in values if key not in _KNOWN_KEYS]
+    if unknown:
+        shown = ", ".join(repr(k) for k in unknown[:10])
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        word = "key" if len(unknown) == 1 else "keys"
+        _warn(f"dataset {name}: unknown {word} {shown}{more} ignored (production ignores them too)")
     for req in ("n_files", "total_mb"):
         if req not in values or str(values[req]).strip() == "":
             raise InputError(
@@ -281,6 +296,12 @@ def memmodel_pairs(text: str | bytes, label: str = "file") -> dict[str, str]:
     >>> memmodel_pairs("n_files=5\\ntotal_mb=66.1\\n\\nDETECTOR=IR")
     {'n_files': '5', 'total_mb': '66.1', 'DETECTOR': 'IR'}
     """
+    if isinstance(text, (str, bytes, bytearray)) and len(text) > MAX_FEATURES_BYTES:
+        raise InputError(
+            f"{label}: its MemModelFeatures text is {len(text)} bytes, more than the limit of "
+            f"{MAX_FEATURES_BYTES} (real files are ~100 bytes of key=value lines); check that "
+            "this is a features file"
+        )
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")

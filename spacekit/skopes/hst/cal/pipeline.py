@@ -1081,7 +1081,7 @@ def _predictions_frame(res: dict, df):
     out["memUpper"] = res["memory_upper"]
     out["wallclock"] = df["wallclock"].to_numpy()
     out["clockTimePred"] = res["wallclock"]
-    out["clockTime"] = res["clock_time"]
+    out["killTime"] = res["clock_time"]  # the calibrated kill time (the reply's killTime)
     return out
 
 

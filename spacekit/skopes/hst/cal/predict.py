@@ -2,7 +2,9 @@
 
 :class:`CalPredictor` turns a MemModelFeatures file (local path, ``s3://`` URL, its text, or a
 dict) and the ipppssoot into the calcloud contract ``{"memBin", "memVal", "clockTime"}`` plus
-the details (argmax bin, bin probabilities, memory upper bound, wallclock point estimate).
+the details (argmax bin, bin probabilities, memory upper bound, wallclock point estimate,
+calibrated kill time); ``clockTime`` is what calcloud multiplies into its kill time (see
+:mod:`~spacekit.skopes.hst.cal.handler`).
 Nothing here imports TensorFlow or scikit-learn; S3 reads go through :mod:`spacekit.radio`.
 """
 
@@ -25,6 +27,7 @@ from .export import DenseNetwork, load_exported, predict_dense
 from .features import (
     BIN_QUEUES_GB,
     FEATURES,
+    MAX_FEATURES_BYTES,
     check_ipppssoot,
     features_from_mapping,
     parse_memmodel_features,
@@ -88,26 +91,31 @@ def resolve_model_dir(path: str | os.PathLike) -> Path:
     )
 
 
-def _read_s3_text(url: str) -> str:
+def _read_s3_bytes(url: str) -> bytes:
+    """The object's bytes, refused unread when larger than :data:`~.features.MAX_FEATURES_BYTES`."""
+    from ....radio import s3_read_bytes
+
+    return s3_read_bytes(url, max_bytes=MAX_FEATURES_BYTES)
+
+
+def _is_file_text(value: str) -> bool:
+    """Whether a string given as features is the file's text rather than a path.
+
+    Text has a newline, or a ``key=value`` shape with no path separator and no ``.txt``
+    ending; an existing file or folder is always a path, so ``run=1/<ipst>_MemModelFeatures.txt``
+    is read as the path it is.
+    """
+    if "\n" in value or "\r" in value:
+        return True
+    if "=" not in value:
+        return False
     try:
-        from ....radio import s3_read_text
-    except ImportError:  # spacekit.radio not available yet: same call through boto3
-        return _boto3_read_text(url)
-    return s3_read_text(url)
-
-
-def _boto3_read_text(url: str) -> str:
-    import boto3
-    import botocore.exceptions
-
-    from ....config import conf
-
-    bucket, _, key = url[len("s3://") :].partition("/")
-    client = boto3.client("s3", endpoint_url=conf.s3_endpoint_url or None)
-    try:
-        return client.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
-    except botocore.exceptions.ClientError as exc:
-        raise DataNotFoundError(f"cannot read {url}: {exc}") from None
+        if Path(value).expanduser().exists():
+            return False
+    except (OSError, ValueError):  # a name too long or with a NUL byte is no path
+        return True
+    looks_like_path = "/" in value or os.sep in value or value.lower().endswith(".txt")
+    return not looks_like_path
 
 
 def read_features(ipst: str, features: Any) -> dict[str, int]:
@@ -128,9 +136,16 @@ def read_features(ipst: str, features: Any) -> dict[str, int]:
         A file or URL named ``<other ipst>_MemModelFeatures.txt`` (another dataset's); a dict of
         the nine features with a value that is not finite, negative or out of range (flags 0/1,
         crsplit 0-2, instr 0-3), or whose ``instr``/``dtype`` contradict the ipppssoot; and
-        what :func:`~.features.parse_memmodel_features` refuses.
+        what :func:`~.features.parse_memmodel_features` refuses; a file, object or text larger
+        than :data:`~.features.MAX_FEATURES_BYTES` (64 KB; refused before it is read).
     DataNotFoundError
         A path that does not exist.
+
+    Notes
+    -----
+    A string is the file's text when it has a newline, or a ``key=value`` shape without a path
+    separator or ``.txt`` ending; an existing path is always a path, so a folder such as
+    ``run=1/`` is read as a folder.
 
     Examples
     --------
@@ -151,8 +166,8 @@ def read_features(ipst: str, features: Any) -> dict[str, int]:
     if isinstance(features, str) and features.startswith("s3://"):
         url = features if features.endswith(".txt") else features.rstrip("/") + "/" + fname
         _check_file_name(url.rsplit("/", 1)[-1], name, url)
-        return parse_memmodel_features(_read_s3_text(url), name)
-    if isinstance(features, str) and "=" in features:
+        return parse_memmodel_features(_read_s3_bytes(url), name)
+    if isinstance(features, str) and _is_file_text(features):
         return parse_memmodel_features(features, name)
     if isinstance(features, (str, os.PathLike)):
         p = Path(features)
@@ -164,7 +179,15 @@ def read_features(ipst: str, features: Any) -> dict[str, int]:
                 "folder holding <ipst>_MemModelFeatures.txt, an s3:// URL or the text itself"
             )
         _check_file_name(p.name, name, p)
-        return parse_memmodel_features(p.read_bytes(), name)
+        size = p.stat().st_size
+        if size > MAX_FEATURES_BYTES:
+            raise InputError(
+                f"dataset {name}: {p} is {size} bytes, over the {MAX_FEATURES_BYTES}-byte limit "
+                "of a MemModelFeatures file (real ones are ~100 bytes); it was not read: check "
+                "the path"
+            )
+        with p.open("rb") as fh:
+            return parse_memmodel_features(fh.read(MAX_FEATURES_BYTES + 1), name)
     raise InputError(
         f"dataset {name}: features must be a path, s3:// URL, text or dict, got "
         f"{type(features).__name__}"
@@ -302,27 +325,36 @@ class CalPredictor:
         Returns
         -------
         dict
-            ``memBin`` (the safe bin to submit: under-bin rate on held-out data at most
-            ``underBinTarget``), ``memVal`` (GB, point estimate), ``clockTime`` (kill time, s,
-            covering ``clockTimeCoverage`` of held-out jobs), ``memBinArgmax``,
-            ``memBinProba``, ``memUpper`` (GB), ``clockTimePred`` (s), ``queueGB`` and the
-            parsed ``features``.
+            calcloud's reply contract (see :mod:`~spacekit.skopes.hst.cal.handler`):
+            ``memBin`` (the bin to submit: the calibrated safe bin, never below
+            ``memBinArgmax``), ``clockTime`` (what calcloud multiplies by ``1 + wc_std`` = 6:
+            ``(killTime + 0.5) / 6``, so calcloud's kill time is ``killTime``; not a wallclock
+            estimate), ``killTime`` (s, the calibrated kill time covering ``killTimeCoverage``
+            of held-out jobs), ``wcStd`` (5), ``clockTimePred`` (s, wallclock point estimate),
+            ``memVal`` (GB, point estimate), ``memUpper`` (GB), ``memBinArgmax``,
+            ``memBinProba``, ``underBinTarget``, ``queueGB``, the parsed ``features`` and
+            ``modelVersion``.
         """
+        from .calcloud import DEFAULT_WC_STD, clock_time_for_kill
+
         name = check_ipppssoot(ipst)
         feats = read_features(name, features)
         row = np.array([[feats[k] for k in FEATURES]], dtype=np.float64)
         r = self.predict_arrays(row)
         b = int(r["mem_bin"][0])
+        kill = int(r["clock_time"][0])
         return {
             "ipst": name,
             "memBin": b,
             "memVal": round(float(r["memory"][0]), 4),
-            "clockTime": int(r["clock_time"][0]),
+            "clockTime": clock_time_for_kill(kill, wc_std=DEFAULT_WC_STD),
+            "killTime": kill,
+            "killTimeCoverage": self.wallclock_coverage,
+            "wcStd": DEFAULT_WC_STD,
+            "clockTimePred": round(float(r["wallclock"][0]), 1),
             "memBinArgmax": int(r["bin_argmax"][0]),
             "memBinProba": [round(float(p), 6) for p in r["bin_proba"][0]],
             "memUpper": round(float(r["memory_upper"][0]), 4),
-            "clockTimePred": round(float(r["wallclock"][0]), 1),
-            "clockTimeCoverage": self.wallclock_coverage,
             "underBinTarget": self.under_bin_target,
             "queueGB": BIN_QUEUES_GB[b],
             "features": feats,
@@ -339,12 +371,14 @@ class CalPredictor:
         Returns
         -------
         pandas.DataFrame
-            ``ipst`` (when present), ``memBin``, ``memVal``, ``clockTime``, ``memBinArgmax``,
-            ``memUpper``, ``clockTimePred`` and ``p0``..``p3``; one row per input row, with the
+            ``ipst`` (when present), ``memBin``, ``memVal``, ``clockTime`` (calcloud's input,
+            see :meth:`predict`), ``killTime``, ``memBinArgmax``, ``memUpper``,
+            ``clockTimePred`` and ``p0``..``p3``; one row per input row, with the
             input DataFrame's index (an empty table gives an empty frame with these columns).
         """
         import pandas as pd
 
+        from .calcloud import DEFAULT_WC_STD
         from .features import prepare_table
 
         table = prepare_table(df, require_targets=False)
@@ -362,7 +396,9 @@ class CalPredictor:
             out["ipst"] = table["ipst"]
         out["memBin"] = res["mem_bin"].astype(int)
         out["memVal"] = res["memory"]
-        out["clockTime"] = res["clock_time"].astype(np.int64)
+        kill = res["clock_time"].astype(np.int64)
+        out["clockTime"] = np.round((kill + 0.5) / (1.0 + DEFAULT_WC_STD), 3)
+        out["killTime"] = kill
         out["memBinArgmax"] = res["bin_argmax"].astype(int)
         out["memUpper"] = res["memory_upper"]
         out["clockTimePred"] = res["wallclock"]
@@ -442,7 +478,10 @@ def apply_margins(
     ``member_margins``, the bin of ``out["memory_<kind>"] * exp(member_margins[kind] *
     out["memory_scale_<kind>"])`` (other memory models, each calibrated alone); with
     ``"classifier_max"`` (the first release's rule) it is the larger of the
-    classifier's most probable bin and the bin of ``memory * exp(bin_margin)``. The memory
+    classifier's most probable bin and the bin of ``memory * exp(bin_margin)``. Whatever the
+    rule, the submitted bin ``mem_bin`` is never below the classifier's most probable bin
+    ``bin_argmax`` (a margin that lowers a bin is not a safety margin); ``rule_bin`` is the
+    rule's own bin before that floor. The memory
     upper bound is ``memory * exp(mem_margin)``; the kill time is
     ``ceil(wallclock * exp(wall_margin))``. The margins are calibrated on held-out groups by
     :func:`~spacekit.skopes.hst.cal.pipeline.fit_pipeline`.
@@ -491,6 +530,10 @@ def apply_margins(
         raise ModelLoadError(
             f"unknown bin rule {bin_rule!r}; expected 'upper_quantile', 'upper_quantile_max' or 'classifier_max'"
         )
+    # Interim rule (until the cost-optimal decision replaces it): a safety margin never lowers
+    # the bin below the classifier's most probable one. ``rule_bin`` keeps the rule's own bin.
+    res["rule_bin"] = res["mem_bin"]
+    res["mem_bin"] = np.maximum(res["mem_bin"], res["bin_argmax"])
     res["memory_upper"] = out["memory"] * math.exp(mem_margin)
     res["clock_time"] = np.ceil(out["wallclock"] * math.exp(wall_margin))
     return res
@@ -527,7 +570,9 @@ def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
     ----------
     model_dir : path, optional
         A model folder, a run folder holding ``model/``, or a runs folder (newest hst_cal
-        run). Default: ``$SPACEKIT_HST_CAL_MODEL_DIR``, else ``<conf.model_dir>/hst_cal``.
+        run). Default: ``$SPACEKIT_HST_CAL_MODEL_DIR``, else ``<conf.model_dir>/hst_cal`` when
+        it exists, else the default model shipped in the package
+        (:data:`~.default_model.DEFAULT_MODEL_DIR`) when it holds one.
 
     Examples
     --------
@@ -537,9 +582,12 @@ def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
         model_dir = os.environ.get("SPACEKIT_HST_CAL_MODEL_DIR")
     if not model_dir:
         from ....config import conf
+        from .default_model import DEFAULT_MODEL_DIR
 
         base = conf.model_dir or (Path(conf.cache_dir or "~/.cache/spacekit") / "models")
         model_dir = Path(base) / "hst_cal"
+        if not model_dir.exists() and (DEFAULT_MODEL_DIR / "metadata.json").is_file():
+            model_dir = DEFAULT_MODEL_DIR
     folder = resolve_model_dir(model_dir)
     try:
         meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
@@ -590,55 +638,21 @@ def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
         ) from None
 
 
-_LAMBDA_CACHE: dict[str, CalPredictor] = {}
+def lambda_handler(event: Any, context: Any = None) -> dict:
+    """AWS Lambda entry point: :func:`spacekit.skopes.hst.cal.handler.lambda_handler`.
 
-
-def lambda_handler(event: dict, context: Any = None) -> dict:
-    """AWS Lambda entry point, compatible with calcloud's job submitter and upstream spacekit.
-
-    Accepts ``{"Bucket", "Key": "control/<ipst>/<ipst>_MemModelFeatures.txt", "Ipppssoot"}``
-    (calcloud) or ``{"Dataset", "Bucket", "Key"}`` (upstream spacekit). The model folder is
-    ``$SPACEKIT_HST_CAL_MODEL_DIR`` (default ``<conf.model_dir>/hst_cal``), loaded once per
-    container.
-
-    Returns
-    -------
-    dict
-        :meth:`CalPredictor.predict` output: ``memBin``, ``memVal``, ``clockTime`` and details.
+    Kept here because upstream spacekit's Lambda images name
+    ``spacekit.skopes.hst.cal.predict.lambda_handler``. It never raises: every event gets a
+    reply calcloud can schedule (see :mod:`~spacekit.skopes.hst.cal.handler`).
 
     Examples
     --------
-    >>> lambda_handler({"Bucket": "b", "Key": "control/la8p01010/la8p01010_MemModelFeatures.txt",
-    ...                 "Ipppssoot": "la8p01010"})  # doctest: +SKIP
-    {'memBin': 0, ...}
+    >>> lambda_handler([])["failSafe"]
+    True
     """
-    if not isinstance(event, Mapping):
-        raise InputError(f"lambda event must be a JSON object, got {type(event).__name__}")
-    missing = [k for k in ("Bucket", "Key") if not event.get(k)]
-    if missing:
-        raise InputError(
-            f"lambda event lacks {missing}; expected {{'Bucket', 'Key', 'Ipppssoot'}} (calcloud) "
-            f"or {{'Dataset', 'Bucket', 'Key'}} (spacekit), got keys {sorted(event)}"
-        )
-    named = {k: str(event[k]) for k in ("Ipppssoot", "Dataset") if event.get(k)}
-    if len(set(named.values())) > 1:
-        raise InputError(f"lambda event names two datasets: {named}; send one of them")
-    ipst = next(iter(named.values()), None) or Path(str(event["Key"])).name.split("_")[0]
-    key = str(event["Key"])
-    if key.startswith("s3://"):
-        raise InputError(
-            f"lambda event Key {key!r} is a URL; send the object key inside the bucket, e.g. "
-            f"'control/{ipst}/{ipst}_MemModelFeatures.txt'"
-        )
-    key_dir = os.environ.get("SPACEKIT_HST_CAL_MODEL_DIR", "")
-    pred = _LAMBDA_CACHE.get(key_dir)
-    if pred is None:
-        pred = load_predictor(key_dir or None)
-        _LAMBDA_CACHE[key_dir] = pred
-    url = f"s3://{event['Bucket']}/{key.lstrip('/')}"
-    result = pred.predict(ipst, url)
-    log.info("predicted %s: %s", ipst, {k: result[k] for k in ("memBin", "memVal", "clockTime")})
-    return result
+    from .handler import lambda_handler as handle
+
+    return handle(event, context)
 
 
 def _predict_chunk(predictor: CalPredictor, items: list) -> list:
@@ -705,3 +719,15 @@ def predict_many(
         tasks = [dask.delayed(_predict_chunk)(predictor, c) for c in chunks]
         results = dask.compute(*tasks, scheduler="threads")
     return [r for chunk in results for r in chunk]
+
+
+if __name__ == "__main__":  # upstream spacekit's entry point, deprecated
+    import sys
+
+    from ... import _upstream
+
+    _upstream.deprecated_entry(
+        "spacekit.skopes.hst.cal.predict",
+        _upstream.hst_cal_predict_argv(sys.argv[1:]),
+        "spacekit cal predict [--model DIR] <ipst>_MemModelFeatures.txt",
+    )

@@ -1,0 +1,15 @@
+"""Deprecated: upstream spacekit's ``python -m spacekit.skopes.hst.svm.prep``; use ``spacekit svm
+ingest --help``.
+
+Run with ``python -m``, it says so on stderr and exits with status 2; see
+:mod:`spacekit.skopes._upstream`.
+"""
+
+from spacekit.skopes import _upstream
+
+if __name__ == "__main__":
+    _upstream.deprecated_entry(
+        "spacekit.skopes.hst.svm.prep",
+        None,
+        "spacekit svm ingest --help",
+    )

@@ -1,0 +1,18 @@
+"""Deprecated: upstream spacekit's ``python -m spacekit.skopes.hst.svm.train``; use ``spacekit svm
+train --help``.
+
+Run with ``python -m``, it says so on stderr and exits with status 2; see
+:mod:`spacekit.skopes._upstream`. Imported, the module object calls
+:func:`spacekit.skopes.hst.svm.app.train`.
+"""
+
+from spacekit.skopes import _upstream
+
+_upstream.keep_callable(__name__, "spacekit.skopes.hst.svm.app", "train")
+
+if __name__ == "__main__":
+    _upstream.deprecated_entry(
+        "spacekit.skopes.hst.svm.train",
+        None,
+        "spacekit svm train --help",
+    )

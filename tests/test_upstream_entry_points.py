@@ -1,0 +1,115 @@
+"""Upstream spacekit's ``python -m spacekit.skopes...`` entry points: never a silent exit 0."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+MMF = "hst_cal/MemModelFeatures"
+
+
+def _run(module, *args, cwd=None, env=None):
+    full = dict(os.environ, **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        env=full,
+    )
+
+
+@pytest.mark.parametrize(
+    ("module", "args", "names"),
+    [
+        ("spacekit.skopes.hst.cal.predict", ["j8ny02020"], "spacekit cal predict"),
+        ("spacekit.skopes.hst.cal.train", ["data/2021-11-04-1636048291"], "spacekit cal train"),
+        ("spacekit.skopes.hst.svm.predict", ["data.csv", "img"], "spacekit svm predict"),
+        ("spacekit.skopes.hst.svm.train", ["data.csv", "img"], "spacekit svm train"),
+        ("spacekit.skopes.hst.svm.prep", ["svmdata"], "spacekit svm ingest"),
+        ("spacekit.skopes.hst.svm.corrupt", ["svmdata"], "synthetic_misalignment"),
+        ("spacekit.skopes.jwst.cal.predict", ["/in", "--pid", "1076"], "spacekit jwst predict"),
+    ],
+)
+def test_untranslatable_calls_exit_2_naming_the_command(module, args, names, tmp_path):
+    out = _run(module, *args, cwd=tmp_path)
+    assert out.returncode == 2, out
+    assert "DeprecationWarning" in out.stderr and names in out.stderr
+    assert out.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+def test_hst_cal_predict_runs_the_spacekit_command(shared_data, tmp_path):
+    import pandas as pd
+
+    from spacekit.skopes.hst.cal import train
+
+    df = pd.read_csv(shared_data / "hst_cal" / "hst_cal_2021-05-11_latest.csv").sample(
+        3000, random_state=2
+    )
+    model = train(df, tmp_path / "runs", seed=0, fast=True, name="upstream").model_dir
+    src = shared_data / MMF / "j8ny02020_MemModelFeatures.txt"
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / src.name).write_bytes(src.read_bytes())
+    out = _run("spacekit.skopes.hst.cal.predict", "j8ny02020", "-m", str(model), cwd=work)
+    assert out.returncode == 0, out.stderr
+    assert "DeprecationWarning" in out.stderr and "spacekit cal predict" in out.stderr
+    reply = json.loads(out.stdout.strip().splitlines()[-1])
+    assert reply["ipst"] == "j8ny02020" and reply["memBin"] in (0, 1, 2, 3)
+    # the model from the environment, the file from -k
+    out = _run(
+        "spacekit.skopes.hst.cal.predict",
+        "j8ny02020",
+        "-k",
+        str(src),
+        env={"SPACEKIT_HST_CAL_MODEL_DIR": str(model)},
+    )
+    assert out.returncode == 0 and json.loads(out.stdout)["killTime"] == reply["killTime"]
+    # a model folder upstream's format: a clear error, exit 1
+    out = _run("spacekit.skopes.hst.cal.predict", "j8ny02020", "-k", str(src), "-m", str(work))
+    assert out.returncode == 1 and "DeprecationWarning" in out.stderr
+    assert "no hst_cal model folder" in out.stderr
+
+
+def test_jwst_predict_runs_the_spacekit_command(tmp_path):
+    out = _run("spacekit.skopes.jwst.cal.predict", str(tmp_path / "missing"))
+    assert "DeprecationWarning" in out.stderr and "spacekit jwst predict" in out.stderr
+    assert out.returncode == 1  # spacekit jwst predict ran, and said what is missing
+
+
+def test_shim_modules_imported_still_call_their_functions():
+    code = (
+        "import importlib, json\n"
+        "from spacekit.skopes.hst import svm\n"
+        "from spacekit.skopes.jwst import cal as jcal\n"
+        "import spacekit.skopes.hst.svm.predict, spacekit.skopes.hst.svm.train\n"
+        "import spacekit.skopes.jwst.cal.predict, spacekit.skopes.hst.cal.train\n"
+        "import spacekit.skopes.hst.svm.prep, spacekit.skopes.hst.svm.corrupt\n"
+        "from spacekit.skopes.hst.svm import app\n"
+        "from spacekit.skopes.jwst.cal import model\n"
+        "from spacekit.skopes.hst.cal import pipeline\n"
+        "import spacekit.skopes.hst.cal as hcal\n"
+        "res = {}\n"
+        "for name, mod, fn in [('svm.predict', svm.predict, app.predict), ('svm.train', svm.train, app.train),"
+        " ('jwst.predict', jcal.predict, model.predict), ('cal.train', hcal.train, pipeline.train)]:\n"
+        "    try:\n"
+        "        mod(None)\n"
+        "    except Exception as e:\n"
+        "        a = type(e).__name__\n"
+        "    try:\n"
+        "        fn(None)\n"
+        "    except Exception as e:\n"
+        "        b = type(e).__name__\n"
+        "    res[name] = [callable(mod), a, b]\n"
+        "print(json.dumps(res))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    for name, (is_callable, via_module, direct) in res.items():
+        assert is_callable and via_module == direct, name
