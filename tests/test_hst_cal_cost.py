@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -355,3 +356,30 @@ def test_monitor_reads_registered_source(cost_model, monkeypatch):
     out = rp.monitor("memory://recent", run.path, retry_ceiling=1, kill_ceiling=1)
     assert out["ok"] and out["recent"]["n_jobs"] == 50
     assert math.isfinite(out["recent"]["cost_over_true_bin"])
+
+
+def test_monitor_reads_calcloud_dynamodb_table(cost_model, ddb_table, capsys):
+    import boto3
+
+    from spacekit.cli import main
+
+    run, df = cost_model
+    endpoint, name = ddb_table
+    table = boto3.resource("dynamodb", endpoint_url=endpoint, region_name="us-east-1").Table(name)
+    rows = df.head(40).drop(
+        columns=["x_files", "x_size", "bin_pred", "mem_pred", "wall_pred"], errors="ignore"
+    )
+    with table.batch_writer() as batch:
+        for r in rows.to_dict("records"):
+            item = json.loads(json.dumps(r, default=float), parse_int=Decimal, parse_float=Decimal)
+            item["dataset"] = item["ipst"]
+            item["timestamp"] = 1620740441
+            batch.put_item(Item=item)
+    source = f"dynamodb://{name}?endpoint_url={endpoint}"
+    base = ["cal", "monitor", source, "--model", str(run.path), "--json"]
+    assert main([*base, "--retry-ceiling", "1", "--kill-ceiling", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["recent"]["n_jobs"] == 40
+    with pytest.raises(InputError, match="expected dynamodb://TABLE"):
+        from spacekit.skopes.hst.cal.replay import read_jobs
+
+        read_jobs(f"dynamodb://{name}?bogus=1")

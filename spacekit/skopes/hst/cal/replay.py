@@ -690,10 +690,29 @@ def replay_figures(result: dict) -> dict:
 
 
 # --------------------------------------------------------------------------- drift monitor
-#: Readers of recent jobs by URL scheme, for :func:`monitor` (``"dynamodb://TABLE"`` etc.): a
-#: callable taking the part after ``scheme://`` and returning a DataFrame in the training or
-#: DynamoDB-export layout. calcloud's DynamoDB reader registers itself here as ``"dynamodb"``.
-JOB_SOURCES: dict[str, Any] = {}
+def _read_dynamodb(rest: str):
+    """calcloud's DynamoDB table ``TABLE[?endpoint_url=URL&region_name=R&since=T]`` as a
+    training table (:mod:`~spacekit.skopes.hst.cal.ddb`, boto3)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from .ddb import ddb_training_table, read_ddb_table
+
+    parts = urlsplit("dynamodb://" + rest)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    unknown = set(query) - {"endpoint_url", "region_name", "since"}
+    if unknown or not parts.netloc:
+        raise InputError(
+            f"dynamodb://{rest}: expected dynamodb://TABLE with optional ?endpoint_url=, "
+            f"region_name=, since= (found {'no table' if not parts.netloc else sorted(unknown)})"
+        )
+    return ddb_training_table(read_ddb_table(parts.netloc, **query))
+
+
+#: Readers of recent jobs by URL scheme, for :func:`monitor` and :func:`replay`: a callable
+#: taking the part after ``scheme://`` and returning a DataFrame in the training or
+#: DynamoDB-export layout. ``"dynamodb"`` reads calcloud's DynamoDB table
+#: (``dynamodb://TABLE?endpoint_url=...&since=...``, through :mod:`~spacekit.skopes.hst.cal.ddb`).
+JOB_SOURCES: dict[str, Any] = {"dynamodb": _read_dynamodb}
 
 
 def read_jobs(source: Any):
