@@ -287,6 +287,15 @@ class CalPredictor:
             k: metadata["models"][k].get("target_transform", "none") for k in _TARGET_KEYS
         }
 
+    @property
+    def kill_time_coverage(self) -> float:
+        """Share of held-out jobs the kill time covers: ``1 - kill_ceiling`` under the cost rule
+        (its calibration target, on the whole held-out set and on 80% of group resamples),
+        ``wallclock_coverage`` under the margins."""
+        if self.decision == "cost" and self.cost_rule:
+            return round(1.0 - float(self.cost_rule["kill_ceiling"]), 6)
+        return self.wallclock_coverage
+
     def __repr__(self) -> str:
         kinds = {k: self.metadata["models"][k]["kind"] for k in _TARGET_KEYS}
         return f"CalPredictor({self.model_dir!r}, models={kinds})"
@@ -326,8 +335,10 @@ class CalPredictor:
         -------
         dict
             calcloud's reply contract (see :mod:`~spacekit.skopes.hst.cal.handler`):
-            ``memBin`` (the bin to submit: the calibrated safe bin, never below
-            ``memBinArgmax``), ``clockTime`` (what calcloud multiplies by ``1 + wc_std`` = 6:
+            ``memBin`` (the bin to submit, by the folder's decision rule: the cost rule's,
+            :mod:`~spacekit.skopes.hst.cal.cost`, below ``memBinArgmax`` only when that is
+            expected to cost 5% less; with ``decision="margins"`` the calibrated safe bin, never
+            below ``memBinArgmax``), ``clockTime`` (what calcloud multiplies by ``1 + wc_std`` = 6:
             ``(killTime + 0.5) / 6``, so calcloud's kill time is ``killTime``; not a wallclock
             estimate), ``killTime`` (s, the calibrated kill time covering ``killTimeCoverage``
             of held-out jobs), ``wcStd`` (5), ``clockTimePred`` (s, wallclock point estimate),
@@ -349,7 +360,7 @@ class CalPredictor:
             "memVal": round(float(r["memory"][0]), 4),
             "clockTime": clock_time_for_kill(kill, wc_std=DEFAULT_WC_STD),
             "killTime": kill,
-            "killTimeCoverage": self.wallclock_coverage,
+            "killTimeCoverage": self.kill_time_coverage,
             "wcStd": DEFAULT_WC_STD,
             "clockTimePred": round(float(r["wallclock"][0]), 1),
             "memBinArgmax": int(r["bin_argmax"][0]),
