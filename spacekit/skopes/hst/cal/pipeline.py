@@ -753,9 +753,9 @@ def fit_pipeline(
         The predictor's decision rule for ``memBin`` and the kill time: the cost rule (default,
         :mod:`~spacekit.skopes.hst.cal.cost`: least expected GB-hours with memory retries and
         kills under their ceilings; on two draws of a 5x3 grouped k-fold of the 2021-05-11
-        table it cut retries from 0.50% to 0.14% of jobs and kills from 0.14-0.22% to 0.03%
-        for 0.8-1.4% more GB-hours than the margins, see ``benchmarks/RESULTS.md``) or the
-        calibrated margins (the rule of earlier releases). Both are calibrated and stored; this picks the one used
+        table it cut retries from 0.35-0.52% to 0.14% of jobs and kills from 0.14-0.22% to
+        0.03% for 0.8-1.3% more GB-hours than the margins, see ``benchmarks/RESULTS.md``) or
+        the calibrated margins (the rule of earlier releases). Both are calibrated and stored; this picks the one used
         (``predictor.decision`` switches it).
     cost_settings : dict, optional
         Keyword settings of :func:`~spacekit.skopes.hst.cal.cost.calibrate_cost_rule`
