@@ -568,7 +568,9 @@ def test_upper_quantile_max_rule_trains_serves_and_is_never_below_upper_quantile
     from spacekit.skopes.hst.cal.predict import apply_margins, load_predictor
 
     df = prepare_table(pd.read_csv(_table(shared_data)).sample(4000, random_state=1))
-    pred, info = fit_pipeline(df, seed=0, fast=True, bin_rule="upper_quantile_max")
+    pred, info = fit_pipeline(
+        df, seed=0, fast=True, bin_rule="upper_quantile_max", decision="margins"
+    )
     cal = pred.metadata["calibration"]
     members = [k for k in BIN_MEMBER_KINDS if k != pred.metadata["models"]["memory"]["kind"]]
     assert members and sorted(cal["bin_member_margins"]) == sorted(members)
@@ -848,6 +850,7 @@ def test_upper_quantile_serving_and_first_release_folders(trained, tmp_path):
 
     pred = load_predictor(trained.model_dir)
     assert pred.bin_rule == "upper_quantile"
+    pred.decision = "margins"  # the margins' bins (the default decision is the cost rule)
     rows = np.array(
         [[2, 35, 1, 1, 2, 0, 1, 0, 3], [2, 35, 0, 1, 2, 0, 1, 0, 3], [9, 300, 1, 1, 2, 0, 1, 1, 0]],
         dtype=float,
@@ -866,6 +869,7 @@ def test_upper_quantile_serving_and_first_release_folders(trained, tmp_path):
     meta = json.loads((old / "metadata.json").read_text())
     assert meta["format"] == "spacekit.hst_cal/2"
     del meta["calibration"]["bin_rule"], meta["models"]["memory_scale"]
+    del meta["calibration"]["cost_rule"], meta["calibration"]["decision"]
     meta["format"] = "spacekit.hst_cal/1"
     (old / "metadata.json").write_text(json.dumps(meta))
     (old / "memory_scale.npz").unlink()

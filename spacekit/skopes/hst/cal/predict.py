@@ -281,10 +281,23 @@ class CalPredictor:
         }
         self.wallclock_coverage = _float_or_none(cal["wallclock_coverage"])
         self.rounding = cal.get("rounding", "spacekit")
+        # The cost rule (spacekit.skopes.hst.cal.cost), when the folder was calibrated for it;
+        # "margins" (the calibrated margins above) for folders without one (and imported ones).
+        self.cost_rule = cal.get("cost_rule")
+        self.decision = cal.get("decision", "margins")
         self.transform_params = metadata["transform"]
         self.target_transforms = {
             k: metadata["models"][k].get("target_transform", "none") for k in _TARGET_KEYS
         }
+
+    @property
+    def kill_time_coverage(self) -> float:
+        """Share of held-out jobs the kill time covers: ``1 - kill_ceiling`` under the cost rule
+        (its calibration target, on the whole held-out set and on 80% of group resamples),
+        ``wallclock_coverage`` under the margins."""
+        if self.decision == "cost" and self.cost_rule:
+            return round(1.0 - float(self.cost_rule["kill_ceiling"]), 6)
+        return self.wallclock_coverage
 
     def __repr__(self) -> str:
         kinds = {k: self.metadata["models"][k]["kind"] for k in _TARGET_KEYS}
@@ -309,6 +322,7 @@ class CalPredictor:
             bin_rule=self.bin_rule,
             member_margins=self.bin_member_margins,
         )
+        res = _apply_decision(res, self.decision, self.cost_rule)
         if self.rounding == "upstream":  # upstream's kill time: int() of the regressor's output
             res["clock_time"] = np.trunc(res["wallclock"])
         return res
@@ -327,8 +341,10 @@ class CalPredictor:
         -------
         dict
             calcloud's reply contract (see :mod:`~spacekit.skopes.hst.cal.handler`):
-            ``memBin`` (the bin to submit: the calibrated safe bin, never below
-            ``memBinArgmax``), ``clockTime`` (what calcloud multiplies by ``1 + wc_std`` = 6:
+            ``memBin`` (the bin to submit, by the folder's decision rule: the cost rule's,
+            :mod:`~spacekit.skopes.hst.cal.cost`, below ``memBinArgmax`` only when that is
+            expected to cost 5% less; with ``decision="margins"`` the calibrated safe bin, never
+            below ``memBinArgmax``), ``clockTime`` (what calcloud multiplies by ``1 + wc_std`` = 6:
             ``(killTime + 0.5) / 6``, so calcloud's kill time is ``killTime``; not a wallclock
             estimate), ``killTime`` (s, the calibrated kill time covering ``killTimeCoverage``
             of held-out jobs), ``wcStd`` (5), ``clockTimePred`` (s, wallclock point estimate),
@@ -362,7 +378,7 @@ class CalPredictor:
             "memVal": float(np.round(memory, 2)) if upstream else round(memory, 4),
             "clockTime": clock,
             "killTime": kill,
-            "killTimeCoverage": self.wallclock_coverage,
+            "killTimeCoverage": self.kill_time_coverage,
             "wcStd": DEFAULT_WC_STD,
             "clockTimePred": round(float(r["wallclock"][0]), 1),
             "memBinArgmax": int(r["bin_argmax"][0]),
@@ -554,6 +570,30 @@ def apply_margins(
     res["mem_bin"] = np.maximum(res["mem_bin"], res["bin_argmax"])
     res["memory_upper"] = out["memory"] * math.exp(mem_margin)
     res["clock_time"] = np.ceil(out["wallclock"] * math.exp(wall_margin))
+    return res
+
+
+#: Decision rules of :attr:`CalPredictor.decision`: ``"cost"`` (bin and kill time minimising the
+#: expected GB-hours under the ceilings, :mod:`~spacekit.skopes.hst.cal.cost`) or ``"margins"``
+#: (the calibrated safety margins of :func:`apply_margins`).
+DECISIONS = ("cost", "margins")
+
+
+def _apply_decision(res: dict, decision: str, cost_rule: dict | None) -> dict:
+    """Replace the margins' ``mem_bin`` and ``clock_time`` by the cost rule's when asked."""
+    if decision == "margins":
+        return res
+    if decision != "cost":
+        raise InputError(f"decision must be one of {list(DECISIONS)}, got {decision!r}")
+    if not cost_rule:
+        raise ModelLoadError(
+            "decision 'cost' needs calibration.cost_rule in the model folder's metadata.json, "
+            "found none (the folder predates the cost rule): re-train it, or set "
+            "predictor.decision = 'margins'"
+        )
+    from .cost import cost_decisions
+
+    res.update(cost_decisions(res, cost_rule))
     return res
 
 
