@@ -379,6 +379,12 @@ class Trainer:
         self.progress = progress
 
     # -- helpers ------------------------------------------------------------
+    def _repr_html_(self) -> str | None:
+        """Notebook view: every setting, the ones changed from the defaults first."""
+        from ..utils.display import trainer_html
+
+        return trainer_html(self)
+
     def _metrics(self) -> list:
         if self.metrics is not None:
             return list(self.metrics)

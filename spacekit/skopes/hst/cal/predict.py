@@ -260,6 +260,12 @@ class CalPredictor:
             k: metadata["models"][k].get("target_transform", "none") for k in _TARGET_KEYS
         }
 
+    def _repr_html_(self) -> str | None:
+        """Notebook view: model folder, metadata and metrics."""
+        from ....utils.display import model_html
+
+        return model_html(self)
+
     def __repr__(self) -> str:
         kinds = {k: self.metadata["models"][k]["kind"] for k in _TARGET_KEYS}
         return f"CalPredictor({self.model_dir!r}, models={kinds})"
