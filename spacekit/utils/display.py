@@ -501,7 +501,7 @@ def report_html(report: Any) -> str:
 
 @_safe
 def trainer_html(trainer: Any) -> str:
-    """A trainer's notebook view: its settings, the defaults greyed out.
+    """A trainer's notebook view: its settings, those changed from the defaults first.
 
     Examples
     --------
@@ -509,18 +509,26 @@ def trainer_html(trainer: Any) -> str:
     >>> "<th>epochs</th><td>3</td>" in Trainer(loss="mse", epochs=3)._repr_html_()
     True
     """
-    import inspect
-
-    sig = inspect.signature(type(trainer).__init__)
-    rows = []
-    for name, param in sig.parameters.items():
-        if name == "self" or param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
-            continue
-        value = getattr(trainer, name, None)
-        default = param.default is not inspect.Parameter.empty and _same(value, param.default)
-        rows.append((name, value, "" if default else "set"))
+    rows = _settings(trainer)
     rows.sort(key=lambda r: r[2] != "set")
     return _block(type(trainer).__name__, html_table(rows, header=("setting", "value", "")))
+
+
+def _settings(obj: Any) -> list[tuple[str, Any, str]]:
+    """``(name, value, "set" or "")`` for each keyword of ``obj.__init__`` stored under its own
+    name (the scikit-learn estimator contract); "set" marks a value other than the default."""
+    import inspect
+
+    rows = []
+    for name, param in inspect.signature(type(obj).__init__).parameters.items():
+        if name == "self" or param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
+            continue
+        if not hasattr(obj, name):
+            continue
+        value = getattr(obj, name)
+        default = param.default is not inspect.Parameter.empty and _same(value, param.default)
+        rows.append((name, _short(value), "" if default else "set"))
+    return rows
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -556,23 +564,21 @@ def model_html(model: Any) -> str:
     >>> class Toy:
     ...     def __init__(self, depth=2):
     ...         self.depth = depth
-    ...     def get_params(self, deep=False):
-    ...         return {"depth": self.depth}
     >>> toy = Toy(); toy.coef_ = [0.5, 1.5]; toy.metadata = {"metrics": {"accuracy": 0.9}}
     >>> text = model_html(toy)
     >>> "<th>depth</th><td>2</td>" in text and "<th>accuracy</th><td>0.9</td>" in text
     True
     """
     parts = []
-    if hasattr(model, "get_params"):
-        params = model.get_params(deep=False)
-        parts.append("<b>settings</b>" + html_table((k, _short(v)) for k, v in params.items()))
+    settings = [(k, v) for k, v, _ in _settings(model) if k not in ("metadata", "model", "models")]
+    if settings:
+        parts.append("<b>settings</b>" + html_table(settings))
     fitted = [
         (k, _short(v)) for k, v in vars(model).items() if k.endswith("_") and not k.startswith("_")
     ]
     if fitted:
         parts.append("<b>fitted</b>" + html_table(fitted))
-    elif hasattr(model, "get_params"):
+    elif settings and not isinstance(getattr(model, "metadata", None), Mapping):
         parts.append("<div>not fitted</div>")
     doc = getattr(model, "manifest", None)
     if callable(doc):

@@ -235,7 +235,7 @@ class Run:
 
     def _repr_html_(self) -> str | None:
         """Notebook view: what the run is, its parameters, metrics and figures."""
-        from .utils.display import run_html
+        from .display import run_html
 
         return run_html(self)
 
