@@ -123,6 +123,10 @@ def test_html_reprs_in_a_fresh_kernel(executed):
     assert "<th>epochs</th><td>3</td><td>set</td>" in trainer_html
     assert "<th>early_stopping</th><td>2</td><td>set</td>" in trainer_html
     assert "<th>optimizer</th><td>adam</td><td></td>" in trainer_html
+    # the text repr was "<spacekit.builder.trainer.Trainer at 0x...>"
+    assert outputs(executed.cells[8])["text/plain"] == (
+        "Trainer(loss='mse', epochs=3, early_stopping=2)"
+    )
     model_html = outputs(executed.cells[9])["text/html"]
     assert "<h4>JwstMemoryModel</h4>" in model_html and "<th>seed</th><td>3</td>" in model_html
     assert "not fitted" in model_html

@@ -399,6 +399,12 @@ class Trainer:
         self.progress = progress
 
     # -- helpers ------------------------------------------------------------
+    def __repr__(self) -> str:
+        """``Trainer(...)`` with the settings that differ from the defaults."""
+        from ..utils.display import settings_repr
+
+        return settings_repr(self)
+
     def _repr_html_(self) -> str | None:
         """Notebook view: every setting, the ones changed from the defaults first."""
         from ..utils.display import trainer_html

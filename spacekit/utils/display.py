@@ -47,6 +47,7 @@ __all__ = [
     "run_html",
     "report_html",
     "trainer_html",
+    "settings_repr",
     "model_html",
 ]
 
@@ -334,7 +335,8 @@ def lightcurve_html(lc: Any) -> str:
     history = lc.meta.get("history") or []
     if history:
         steps = [h if isinstance(h, str) else str(h.get("step", h)) for h in history]
-        rows.append(("history", " → ".join(steps[-6:])))
+        steps = [step.split(":")[0].split(" ")[0] for step in steps]  # the step's name
+        rows.append(("history", " → ".join(steps[-8:])))
     other = [c for c in lc.colnames if c not in ("time", "flux", "flux_err")]
     if other:
         rows.append(("other columns", ", ".join(other)))
@@ -514,6 +516,28 @@ def trainer_html(trainer: Any) -> str:
     return _block(type(trainer).__name__, html_table(rows, header=("setting", "value", "")))
 
 
+def settings_repr(obj: Any) -> str:
+    """``Name(key=value, ...)`` of the settings that differ from the defaults (a text repr for
+    classes whose ``__init__`` stores its keywords, as scikit-learn's estimators do).
+
+    Examples
+    --------
+    >>> from spacekit.builder import Trainer
+    >>> settings_repr(Trainer(loss="mse", epochs=3))
+    "Trainer(loss='mse', epochs=3)"
+    """
+    try:
+        values = []
+        for name, _value, flag in _settings(obj):
+            if flag:
+                raw = getattr(obj, name)
+                shown = repr(raw) if len(repr(raw)) <= 60 else f"<{type(raw).__name__}>"
+                values.append(f"{name}={shown}")
+        return f"{type(obj).__name__}({', '.join(values)})"
+    except Exception:
+        return object.__repr__(obj)
+
+
 def _settings(obj: Any) -> list[tuple[str, Any, str]]:
     """``(name, value, "set" or "")`` for each keyword of ``obj.__init__`` stored under its own
     name (the scikit-learn estimator contract); "set" marks a value other than the default."""
@@ -554,6 +578,10 @@ def _short(value: Any) -> Any:
     return type(value).__name__
 
 
+#: Constructor arguments that are contents, not settings (shown elsewhere or too big).
+_NOT_SETTINGS = ("metadata", "model", "models", "model_dir", "folder", "path", "boost")
+
+
 @_safe
 def model_html(model: Any) -> str:
     """An app model's notebook view: its settings, what fitting learned, its metadata or
@@ -570,7 +598,7 @@ def model_html(model: Any) -> str:
     True
     """
     parts = []
-    settings = [(k, v) for k, v, _ in _settings(model) if k not in ("metadata", "model", "models")]
+    settings = [(k, v) for k, v, _ in _settings(model) if k not in _NOT_SETTINGS]
     if settings:
         parts.append("<b>settings</b>" + html_table(settings))
     fitted = [
