@@ -39,7 +39,7 @@ def output(nb, snippet: str) -> dict:
 def test_every_tutorial_is_in_the_docs_and_tested():
     listed = re.findall(r"^   (\w+)$", (TUTORIALS / "index.rst").read_text(), flags=re.M)
     assert sorted(listed) == sorted(p.stem for p in TUTORIALS.glob("*.ipynb"))
-    tested = {"lightcurves", "hst_cal", "models"}
+    tested = {"lightcurves", "hst_cal", "models", "svm_runs"}
     assert set(listed) == tested, "add a test below for each new tutorial"
 
 
@@ -86,3 +86,18 @@ def test_models_tutorial(tmp_path):
     assert "<th>roc_auc</th>" in report["text/html"]
     files = ast.literal_eval(output(nb, "run = report.save(")["text/plain"])
     assert {"run.json", "metrics.json", "figures", "predictions.csv"} <= set(files)
+
+
+@pytest.mark.slow
+def test_svm_runs_tutorial(tmp_path):
+    nb = execute("svm_runs.ipynb", tmp_path)
+    run_html = output(nb, "gb = svm.train(")["text/html"]
+    assert "<th>app</th><td>hst_svm</td>" in run_html and "data:image/png" in run_html
+    assert float(output(nb, "gb_et.metrics[")["text/plain"]) > 0.8
+    table = output(nb, "table = summarize_runs(runs)")["text/plain"]
+    assert table.count("hst_svm/") == 2 and "roc_auc" in table
+    assert "<h4>SvmModel</h4>" in output(nb, "model = svm.load_svm_model(")["text/html"]
+    top = output(nb, "predicted = svm.predict(")["text/plain"].splitlines()[1].split()
+    assert top[1].startswith("hst_") and 0.5 <= float(top[2]) <= 1 and top[3] == "1"
+    health = ast.literal_eval(output(nb, "app = create_app(runs)")["text/plain"])
+    assert health["status"] == "ok"
