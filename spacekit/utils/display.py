@@ -424,7 +424,35 @@ def hunt_result_html(result: Any) -> str:
     return _block(title, *parts)
 
 
-def _figure_gallery(figures: Iterable[tuple[str, Any]], *, width: int = 420) -> str:
+#: Metrics shown first in a run's or report's view, in this order (others follow as stored).
+HEADLINE = (
+    "roc_auc",
+    "accuracy",
+    "balanced_accuracy",
+    "f1",
+    "recall",
+    "precision",
+    "rmse",
+    "mae",
+    "r2",
+    "bin_accuracy",
+    "under_bin_rate",
+)
+#: Most metrics listed in a run's or report's view (all are in its ``metrics``).
+MAX_METRICS = 16
+
+
+def _metrics_table(metrics: Mapping, where: str) -> str:
+    """The headline metrics first, at most :data:`MAX_METRICS` rows, saying where the rest are."""
+    rows = _flat_numbers(metrics)
+    rows.sort(key=lambda kv: HEADLINE.index(kv[0]) if kv[0] in HEADLINE else len(HEADLINE))
+    more = ""
+    if len(rows) > MAX_METRICS:
+        more = f" ({MAX_METRICS} of {len(rows)}; all in <code>{where}</code>)"
+    return f"<b>metrics</b>{more}" + html_table(rows[:MAX_METRICS])
+
+
+def _figure_gallery(figures: Iterable[tuple[str, Any]], *, width: int = 320) -> str:
     items = []
     for name, fig in figures:
         img = figure_img_html(fig, width=width if not hasattr(fig, "to_html") else None)
@@ -465,8 +493,7 @@ def run_html(run: Any, *, max_figures: int = 6) -> str:
         parts.append("<b>parameters</b>" + html_table(_flat_numbers(params)[:30]))
     metrics = _flat_numbers(run.metrics)
     if metrics:
-        more = f" (first 30 of {len(metrics)})" if len(metrics) > 30 else ""
-        parts.append(f"<b>metrics</b>{more}" + html_table(metrics[:30]))
+        parts.append(_metrics_table(run.metrics, "run.metrics"))
     figures = run.figures()
     pngs = [p for p in figures if p.suffix == ".png"][:max_figures]
     parts.append(_figure_gallery((p.stem, p) for p in pngs))
@@ -487,15 +514,9 @@ def report_html(report: Any) -> str:
     >>> "roc_auc" in html_text and "data:image/png" in html_text
     True
     """
-    metrics = _flat_numbers(report.metrics)
-    headline = ("roc_auc", "accuracy", "f1", "recall", "precision", "rmse", "mae", "r2")
-    metrics.sort(
-        key=lambda kv: (kv[0] not in headline, headline.index(kv[0]) if kv[0] in headline else 0)
-    )
-    more = f" (first 40 of {len(metrics)})" if len(metrics) > 40 else ""
     parts = [
         html_table([("task", report.task)] + ([("name", report.name)] if report.name else [])),
-        f"<b>metrics</b>{more}" + html_table(metrics[:40]),
+        _metrics_table(report.metrics, "report.metrics"),
         _figure_gallery(report.figures.items()),
     ]
     return _block(f"Report {report.name}".strip(), *parts)
