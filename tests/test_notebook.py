@@ -74,6 +74,8 @@ def executed(tmp_path_factory):
         "JwstMemoryModel(fast=True, seed=3)",
         # 10: the figure module is in sys.modules but pyplot never was
         "import sys\nprint('pyplot' if 'matplotlib.pyplot' in sys.modules else 'no pyplot')",
+        # 11: a progress bar is a notebook widget (ipywidgets is in the x extra)
+        "from spacekit.utils import progress\nsum(progress(range(3), enabled=True))",
     ]
     return run_notebook(cells, cwd=cwd)
 
@@ -132,6 +134,18 @@ def test_html_reprs_in_a_fresh_kernel(executed):
     assert "not fitted" in model_html
     for cell in executed.cells[4:10]:
         assert "text/plain" in outputs(cell)  # the text repr stays for consoles
+
+
+@pytest.mark.slow
+def test_progress_bars_are_widgets_without_warnings(executed):
+    # tqdm.auto warned "IProgress not found. Please update jupyter and ipywidgets."
+    cell = executed.cells[11]
+    kinds = [out.output_type for out in cell.outputs]
+    text = "".join(out.get("text", "") for out in cell.outputs if out.output_type == "stream")
+    assert "IProgress" not in text and "TqdmWarning" not in text, text
+    assert any(
+        "application/vnd.jupyter.widget-view+json" in out.get("data", {}) for out in cell.outputs
+    ), kinds
 
 
 def test_display_doctests():
