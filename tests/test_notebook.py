@@ -198,3 +198,32 @@ def test_reprs_never_raise_and_fall_back_to_text():
     assert "1 NaN" in text and "data:image/png" in text
     empty = LightCurve(time=np.array([]), flux=np.array([]))
     assert "<th>points</th><td>0</td>" in empty._repr_html_()
+
+
+def test_model_view_reads_the_model_json_manifest():
+    # Models loaded from a folder carry its model.json as ``manifest_`` (an object with
+    # to_dict()); the view shows its fields and headline metrics, not the object's type.
+    from spacekit.utils.display import model_html
+
+    class Manifest:
+        def to_dict(self):
+            return {
+                "app": "hst_svm",
+                "status": "complete",
+                "source": {"training_data_sha256": "ab12"},
+                "features": ["numexp", "rms_ra"],
+                "headline_metrics": {"roc_auc": 0.91},
+            }
+
+    class Model:
+        def __init__(self, kind="gb", *, seed=0):
+            self.kind, self.seed = kind, seed
+
+    model = Model(seed=4)
+    model.estimator_ = [1, 2]
+    model.manifest_ = Manifest()
+    text = model_html(model)
+    assert "<th>seed</th><td>4</td>" in text and "<th>estimator_</th>" in text
+    assert "<th>status</th><td>complete</td>" in text and "manifest_" not in text
+    assert "<th>source training_data_sha256</th><td>ab12</td>" in text
+    assert "<th>roc_auc</th><td>0.91</td>" in text

@@ -623,14 +623,19 @@ def model_html(model: Any) -> str:
     if settings:
         parts.append("<b>settings</b>" + html_table(settings))
     fitted = [
-        (k, _short(v)) for k, v in vars(model).items() if k.endswith("_") and not k.startswith("_")
+        (k, _short(v))
+        for k, v in vars(model).items()
+        if k.endswith("_") and not k.startswith("_") and k != "manifest_"
     ]
     if fitted:
         parts.append("<b>fitted</b>" + html_table(fitted))
     elif settings and not isinstance(getattr(model, "metadata", None), Mapping):
         parts.append("<div>not fitted</div>")
-    doc = getattr(model, "manifest", None)
-    if callable(doc):
+    # the model folder's manifest (model.json), as a dict or an object with to_dict()
+    doc = getattr(model, "manifest_", None) or getattr(model, "manifest", None)
+    if hasattr(doc, "to_dict"):
+        doc = doc.to_dict()
+    elif callable(doc):
         doc = doc()
     if not isinstance(doc, Mapping):
         doc = getattr(model, "metadata", None)
