@@ -22,6 +22,13 @@ def execute(name: str, tmp_path: Path):
     nbclient.NotebookClient(
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
+    stderr = "".join(
+        out.get("text", "")
+        for cell in nb.cells
+        for out in cell.get("outputs", [])
+        if out.output_type == "stream" and out.name == "stderr"
+    )
+    assert "DeprecationWarning" not in stderr, f"{name} teaches a deprecated call:\n{stderr}"
     return nb
 
 
