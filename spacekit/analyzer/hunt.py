@@ -235,6 +235,12 @@ class HuntResult:
         out["planets"] = [p.to_dict() for p in self.planets]
         return out
 
+    def _repr_html_(self) -> str | None:
+        """Notebook view: the candidate, each detection check and the folded light curve."""
+        from ..utils.display import hunt_result_html
+
+        return hunt_result_html(self)
+
     def __repr__(self) -> str:
         c = self.candidate
         return (

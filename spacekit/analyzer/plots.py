@@ -37,11 +37,10 @@ def _check_backend(backend: str) -> None:
 
 def _mpl_figure(figsize: tuple[float, float]):
     from ..utils import optional_import
+    from ..utils.display import new_figure
 
     optional_import("matplotlib", "spacekit.analyzer plots")
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=figsize, layout="constrained")
+    return new_figure(figsize, layout="constrained")
 
 
 def _plotly():

@@ -81,7 +81,9 @@ def save_model(
     >>> meta["feature_names"]
     ['a', 'b', 'c']
     """
-    import keras
+    from ..utils.deps import import_keras
+
+    keras = import_keras()
 
     from .._version import __version__
     from ..utils.files import atomic_path, file_sha256
@@ -189,7 +191,9 @@ def load_model(
     >>> meta["format_version"]
     1
     """
-    import keras
+    from ..utils.deps import import_keras
+
+    keras = import_keras()
 
     from .._version import __version__
     from ..utils.files import file_sha256

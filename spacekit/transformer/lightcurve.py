@@ -199,6 +199,12 @@ class LightCurve(TimeSeries):
                     ) from None
         self.meta.setdefault("history", [])
 
+    def _repr_html_(self) -> str | None:
+        """Notebook view: a summary table and a small plot (not the raw table)."""
+        from ..utils.display import lightcurve_html
+
+        return lightcurve_html(self)
+
     def __repr__(self) -> str:
         """One line: points, target, time span or fold, flux unit (``print`` shows the
         table)."""

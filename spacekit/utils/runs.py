@@ -343,6 +343,12 @@ class Run:
             frame.to_csv(fh, index=False)
         return self.predictions_path
 
+    def _repr_html_(self) -> str | None:
+        """Notebook view: what the run is, its parameters, metrics and figures."""
+        from .display import run_html
+
+        return run_html(self)
+
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r})"
 

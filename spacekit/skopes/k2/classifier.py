@@ -228,6 +228,12 @@ class K2Classifier:
         self.metadata = dict(metadata)
         self.boost = boost
 
+    def _repr_html_(self) -> str | None:
+        """Notebook view: the classifier's metadata and metrics."""
+        from ...utils.display import model_html
+
+        return model_html(self)
+
     @property
     def length(self) -> int:
         """Window length in cadences."""
@@ -1106,9 +1112,9 @@ def loso_metrics(frame: pd.DataFrame, *, threshold: float = 0.5, snr_goal: float
 
 
 def _snr_figure(metrics: dict):
-    from matplotlib.figure import Figure
+    from ...utils.display import new_figure
 
-    fig = Figure(figsize=(6, 3.5))
+    fig = new_figure((6, 3.5))
     ax = fig.add_subplot(111)
     rows = [r for r in metrics["by_snr"] if r.get("n_planet")]
     labels = [

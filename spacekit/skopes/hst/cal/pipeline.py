@@ -190,7 +190,9 @@ def _build_net(target: str, n_in: int, n_classes: int):
         return build_mlp(
             n_in, hidden=hidden, output_units=units, output_activation=act, name=f"hst_cal_{target}"
         )
-    import keras
+    from ....utils.deps import import_keras
+
+    keras = import_keras()
 
     inputs = keras.Input(shape=(n_in,))
     h = inputs
@@ -202,7 +204,9 @@ def _build_net(target: str, n_in: int, n_classes: int):
 
 
 def _fit_keras(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bool, **_: Any):
-    import keras
+    from ....utils.deps import import_keras
+
+    keras = import_keras()
 
     keras.utils.set_random_seed(seed)
     Zc, yc, w = _compress(target, Z, y)

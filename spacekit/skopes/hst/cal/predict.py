@@ -299,6 +299,12 @@ class CalPredictor:
             return round(1.0 - float(self.cost_rule["kill_ceiling"]), 6)
         return self.wallclock_coverage
 
+    def _repr_html_(self) -> str | None:
+        """Notebook view: model folder, metadata and metrics."""
+        from ....utils.display import model_html
+
+        return model_html(self)
+
     def __repr__(self) -> str:
         kinds = {k: self.metadata["models"][k]["kind"] for k in _TARGET_KEYS}
         return f"CalPredictor({self.model_dir!r}, models={kinds})"
