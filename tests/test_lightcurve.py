@@ -404,3 +404,138 @@ def test_cleaning_settings_are_checked():
     with pytest.raises(InputError, match="n_bins must be a whole number"):
         lc.bin(n_bins=2.5)
     assert len(lc.bin(n_bins=4.0)) == 4
+
+
+# ---------------------------------------------------------------- lossless round trips
+SHARED_LCS = [
+    K2_3,
+    TESS,
+    "kplr010002792-2009259160929_llc.fits",
+    HATP7,
+    K90_Q3,
+    "kplr011442793-2010009091648_llc.fits",
+    "kplr011442793-2010174085026_llc.fits",
+]
+
+
+def _read_shared(lcdir, name):
+    return read_lightcurve(lcdir / name, time_format="bkjd" if name.endswith(".csv") else None)
+
+
+def _same_instants(a, b, tol_s=0.0):
+    assert a.time.scale == b.time.scale
+    if tol_s == 0.0:
+        assert np.array_equal(a.time.jd1, b.time.jd1)
+        assert np.array_equal(a.time.jd2, b.time.jd2)
+    else:
+        assert float(np.abs((a.time - b.time).sec).max()) <= tol_s
+
+
+@pytest.mark.parametrize("name", SHARED_LCS)
+def test_fits_round_trip_is_lossless(lcdir, tmp_path, name):
+    """lc.write('lc.fits') then LightCurve.read: times bit for bit, scale, format, units, meta."""
+    lc = _read_shared(lcdir, name)
+    path = tmp_path / "lc.fits"
+    lc.write(path)
+    back = LightCurve.read(path)
+    _same_instants(back, lc)
+    assert back.time.format == lc.time.format
+    assert back.colnames == lc.colnames
+    for col in lc.colnames[1:]:
+        assert back[col].unit == lc[col].unit
+        assert np.array_equal(np.asarray(back[col]), np.asarray(lc[col]), equal_nan=True)
+    assert back.meta == lc.meta
+    # the mission-style file is also what read_lightcurve and plain FITS readers expect
+    with fits.open(path) as hdul:
+        assert hdul[1].header["TIMESYS"] == "TDB"
+        assert hdul[1].header["BJDREFI"] in (2454833, 2457000)
+        assert (hdul[1].columns["flux"].unit or "") == lc.flux.unit.to_string()
+    again = read_lightcurve(path, flux="FLUX", time_format="bjd")
+    _same_instants(again, lc)
+    assert u.allclose(again.flux, lc.flux, equal_nan=True)
+    with pytest.raises(InputError, match="exists"):
+        lc.write(path)
+    lc.write(path, overwrite=True)
+
+
+@pytest.mark.parametrize("name", SHARED_LCS)
+def test_ecsv_round_trip_is_lossless(lcdir, tmp_path, name):
+    lc = _read_shared(lcdir, name)
+    lc.write(tmp_path / "lc.ecsv")
+    back = LightCurve.read(tmp_path / "lc.ecsv")
+    _same_instants(back, lc)  # jd1/jd2 written: no 40-microsecond rounding
+    assert back.flux.unit == lc.flux.unit
+    assert back.meta == lc.meta
+
+
+@pytest.mark.parametrize("name", SHARED_LCS)
+def test_pandas_round_trip_keeps_scale_units_meta(lcdir, name):
+    """to_pandas states the scale (TDB was read back as UTC: 66.19 s off) and the units."""
+    lc = _read_shared(lcdir, name)
+    df = lc.to_pandas()
+    assert df.attrs["time_scale"] == "tdb"
+    assert df.attrs["units"]["flux"] == str(lc.flux.unit)
+    back = LightCurve.from_pandas(df)
+    _same_instants(back, lc, tol_s=1e-6)  # datetime64[ns] resolution
+    assert back.flux.unit == lc.flux.unit
+    assert back.meta == lc.meta
+    assert np.array_equal(back.flux.value, lc.flux.value, equal_nan=True)
+    # a DataFrame without attrs: the scale is the caller's to state (astropy's default UTC)
+    plain = df.copy()
+    plain.attrs = {}
+    assert LightCurve.from_pandas(plain, time_scale="tdb").time.scale == "tdb"
+    with pytest.raises(InputError, match="DatetimeIndex"):
+        LightCurve.from_pandas(df.reset_index(drop=True))
+
+
+def test_read_lightcurve_on_an_astropy_written_fits_table(lcdir, tmp_path):
+    """astropy's own FITS serialisation of a Time column (jd1, jd2 pairs): read, not a raw
+    numpy broadcast error."""
+    from astropy.table import QTable
+    from astropy.timeseries import TimeSeries
+
+    lc = read_lightcurve(lcdir / HATP7)
+    import warnings
+
+    path = tmp_path / "astropy.fits"
+    table = QTable(TimeSeries(time=lc.time, data={"flux": lc.flux, "flux_err": lc.flux_err}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # astropy: electron / s is not a FITS-standard unit
+        table.write(path)
+    back = read_lightcurve(path, flux="FLUX", time_format="bjd")
+    _same_instants(back, lc)
+    assert back.flux.unit == lc.flux.unit
+    assert back.flux_err is not None
+    assert LightCurve.read(path).flux.unit == lc.flux.unit
+
+
+def test_astropy_timeseries_in(lcdir):
+    """LightCurve(astropy TimeSeries from its Kepler reader): .flux is PDCSAP, units repaired."""
+    import warnings
+
+    from astropy.timeseries import TimeSeries
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ts = TimeSeries.read(lcdir / HATP7, format="kepler.fits")
+    lc = LightCurve(ts)
+    assert lc.flux.unit == u.electron / u.s
+    assert lc.flux_err is not None
+    assert lc.meta["flux_origin"] == "pdcsap_flux"
+    assert "sap_flux" in lc.colnames  # the other columns are kept
+    ours = read_lightcurve(lcdir / HATP7, quality_mask="none")
+    good = np.isfinite(ours.flux.value)
+    assert np.allclose(lc.flux.value[good], ours.flux.value[good])
+    assert len(lc.remove_nans().normalize()) == int(good.sum())
+    with pytest.raises(InputError, match="no 'flux' column"):
+        _ = LightCurve(TimeSeries(time=ts.time[:3], data={"a": [1, 2, 3]})).flux
+
+
+def test_mission_time_format():
+    def mk(**meta):
+        return LightCurve(time=[2458326.0, 2458326.1], flux=[1.0, 1.0], meta=meta)
+
+    assert mk(bjdref=2454833.0).mission_time_format() == "bkjd"
+    assert mk(mission="TESS").mission_time_format() == "btjd"
+    assert mk(time_format="bkjd (Kepler/K2 ...)").mission_time_format() == "bkjd"
+    assert mk().mission_time_format() is None

@@ -31,6 +31,7 @@ _EXPORTS = {
     "as_time": "lightcurve",
     "read_lightcurve": "readers",
     "TIME_FORMATS": "readers",
+    "write_lightcurve_fits": "readers",
     "read_flux_table": "signal",
     "scale_rows": "signal",
     "add_smoothed_channel": "signal",

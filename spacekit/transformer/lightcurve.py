@@ -167,6 +167,8 @@ class LightCurve(TimeSeries):
         if time is not None and not isinstance(time, Time):
             time = _time_from_values(time)
         super().__init__(data=data, time=time, meta=meta, **kwargs)
+        if flux is None and data is not None and "flux" not in self.colnames:
+            self._adopt_flux_column()
         if flux is not None:
             try:
                 flux = u.Quantity(flux, dtype=float)
@@ -199,6 +201,24 @@ class LightCurve(TimeSeries):
                     ) from None
         self.meta.setdefault("history", [])
 
+    def _adopt_flux_column(self) -> None:
+        """A table or TimeSeries without a ``flux`` column (astropy's Kepler/TESS readers give
+        ``pdcsap_flux`` and ``sap_flux``): copy the first of PDCSAP, SAP or a lone ``*flux``
+        column (and its ``_err``) to ``flux``/``flux_err``, units repaired, originals kept."""
+        lower = {c.lower(): c for c in self.colnames}
+        fluxlike = [c for c in lower if c.endswith("flux") and c != "flux"]
+        name = next((c for c in ("pdcsap_flux", "sap_flux") if c in lower), None)
+        if name is None and len(fluxlike) == 1:
+            name = fluxlike[0]
+        if name is None:
+            return
+        col = self[lower[name]]
+        unit = _repair_unit(getattr(col, "unit", None))
+        self["flux"] = u.Quantity(_filled(col), unit)
+        if name + "_err" in lower:
+            self["flux_err"] = u.Quantity(_filled(self[lower[name + "_err"]]), unit)
+        self.meta.setdefault("flux_origin", name)
+
     def __repr__(self) -> str:
         """One line: points, target, time span or fold, flux unit (``print`` shows the
         table)."""
@@ -227,6 +247,12 @@ class LightCurve(TimeSeries):
     @property
     def flux(self) -> u.Quantity:
         """The ``flux`` column (a Quantity)."""
+        if "flux" not in self.colnames:
+            raise InputError(
+                f"this light curve has no 'flux' column (columns: {self.colnames}); name the "
+                "flux column 'flux' (lc['flux'] = lc['my_column']) or build it with "
+                "LightCurve(time=..., flux=...)."
+            )
         return u.Quantity(self["flux"])
 
     @property
@@ -620,30 +646,235 @@ class LightCurve(TimeSeries):
         return out
 
     # ------------------------------------------------------------------ interop
-    def to_lightkurve(self):
-        """Return a ``lightkurve.LightCurve`` with the same time, flux, flux_err and meta.
+    def mission_time_format(self) -> str | None:
+        """``"bkjd"`` (Kepler, K2: BJD - 2454833), ``"btjd"`` (TESS: BJD - 2457000) or None.
 
-        Needs lightkurve (optional; it conflicts with other pins of ``spacekit[x]``, so install
-        it in its own environment: ``pip install spacekit lightkurve``).
+        Read from the BJD reference of the file (``meta["bjdref"]``), else from
+        ``meta["mission"]`` or ``meta["time_format"]``. This is the time format lightkurve
+        gives such light curves (:meth:`to_lightkurve` uses it).
+
+        Examples
+        --------
+        >>> LightCurve(time=[2458326.0, 2458326.1], flux=[1.0, 1.0],
+        ...            meta={"mission": "TESS"}).mission_time_format()
+        'btjd'
+        """
+        return _mission_time_format(self.meta)
+
+    def to_pandas(self):  # type: ignore[override]
+        """Return a :class:`pandas.DataFrame` indexed by time, with the time scale stated.
+
+        As in astropy, the ``DatetimeIndex`` holds the timestamps *in the light curve's own
+        time scale* (TDB for Kepler, K2 and TESS, not UTC); ``df.attrs`` says so and keeps
+        what a DataFrame cannot: ``time_scale``, ``time_format``, the column ``units`` and the
+        ``meta``. :meth:`from_pandas` reads them back, so the round trip keeps the instants
+        (to the nanosecond of ``datetime64``), the units and the meta.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> lc = LightCurve(time=[2458326.0, 2458326.5], flux=[1.0, 2.0])
+        >>> df = lc.to_pandas()
+        >>> df.attrs["time_scale"], df.attrs["units"]["flux"]
+        ('tdb', '')
+        >>> back = LightCurve.from_pandas(df)
+        >>> back.time.scale, float(abs(back.time - lc.time).max().sec) < 1e-6
+        ('tdb', True)
+        """
+        import copy
+
+        from astropy.table import Table
+
+        if self.is_folded:
+            raise InputError(
+                "to_pandas() needs a time-ordered light curve (a DataFrame index of datetimes); "
+                "this one is folded. Use lc.to_table().to_pandas() or pd.DataFrame("
+                "{'phase': lc.phase, 'flux': lc.flux.value})."
+            )
+        df = Table(self, copy=False).to_pandas(index="time")
+        df.attrs["time_scale"] = self.time.scale
+        df.attrs["time_format"] = self.time.format
+        df.attrs["units"] = {
+            name: str(getattr(self[name], "unit", None) or "")
+            for name in self.colnames
+            if name != "time" and isinstance(self[name], u.Quantity)
+        }
+        df.attrs["meta"] = copy.deepcopy(dict(self.meta))
+        return df
+
+    @classmethod
+    def from_pandas(cls, df: Any, time_scale: str | None = None) -> LightCurve:  # type: ignore[override]
+        """Build a light curve from a DataFrame with a ``DatetimeIndex`` (see :meth:`to_pandas`).
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            Indexed by datetimes; a ``flux`` column (or ``pdcsap_flux``/``sap_flux``).
+        time_scale : str, optional
+            The time scale the datetimes are in. Default: ``df.attrs["time_scale"]`` (written
+            by :meth:`to_pandas`), else ``"utc"`` (astropy's default for datetimes).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"flux": [1.0, 2.0]},
+        ...                   index=pd.to_datetime(["2020-01-01", "2020-01-02"]))
+        >>> LightCurve.from_pandas(df, time_scale="tdb").time.scale
+        'tdb'
+        """
+        import pandas as pd
+        from astropy.table import Table
+
+        if not isinstance(df, pd.DataFrame) or not isinstance(df.index, pd.DatetimeIndex):
+            raise InputError(
+                "from_pandas expects a pandas DataFrame indexed by datetimes (a DatetimeIndex, "
+                f"as LightCurve.to_pandas() writes); got {type(df).__name__}"
+                + (f" with a {type(df.index).__name__}" if hasattr(df, "index") else "")
+                + ". Use df.set_index(pd.to_datetime(df['time'])) or LightCurve(time=..., "
+                "flux=...)."
+            )
+        attrs = dict(getattr(df, "attrs", {}) or {})
+        scale = time_scale or attrs.get("time_scale") or "utc"
+        if scale not in Time.SCALES:
+            raise InputError(f"time_scale must be one of {sorted(Time.SCALES)}; got {scale!r}.")
+        time = Time(df.index.to_numpy(dtype="datetime64[ns]"), scale=scale)
+        time.format = "jd"
+        fmt = attrs.get("time_format")
+        table = Table.from_pandas(df)
+        units = attrs.get("units") or {}
+        meta = dict(attrs.get("meta") or {})
+        out = cls(time=time, data=table, meta=meta)
+        for name, unit in units.items():
+            if name in out.colnames and not isinstance(out[name], u.Quantity):
+                out[name] = u.Quantity(np.asarray(out[name]), _repair_unit(unit or None))
+        if fmt and fmt in Time.FORMATS:
+            out.time.format = fmt
+        return out
+
+    def write(self, path: Any, *args: Any, format: str | None = None, **kwargs: Any) -> None:  # type: ignore[override]
+        """Write the light curve; FITS files are mission-style and read back losslessly.
+
+        A ``.fits`` path (or ``format="fits"``) is written (atomically) as a Kepler/TESS-style
+        binary table that :meth:`read`, :func:`~spacekit.transformer.read_lightcurve` and
+        plain FITS tools understand: ``TIME`` in days since ``BJDREFI + BJDREFF`` with
+        ``TIMESYS``, every column with its unit, and the whole ``meta`` (as JSON in the
+        ``SPKMETA`` keyword) besides ``OBJECT``/``TELESCOP``. Other formats (``.ecsv``,
+        ``.h5``...) go through astropy's ``TimeSeries.write``; ECSV also round-trips exactly
+        (its time column is written as the two parts of the Julian date, ``jd1`` and ``jd2``,
+        which a single float would round by tens of microseconds).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write.
+        format : str, optional
+            ``"fits"`` or an astropy table format (default from the file name).
+        overwrite : bool
+            Replace an existing file (keyword; default False).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> lc = LightCurve(time=[2458326.0, 2458326.1], flux=[1.0, 2.0], meta={"target": "x"})
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "lc.fits"
+        >>> lc.write(p)
+        >>> LightCurve.read(p).meta["target"]
+        'x'
+        """
+        if _is_fits_target(path, format):
+            from .readers import write_lightcurve_fits
+
+            if args:
+                raise InputError(f"write() takes the path and keywords only; got extra {args}.")
+            write_lightcurve_fits(self, path, **kwargs)
+            return
+        if format in ("ascii.ecsv", "ecsv") or (
+            format is None and str(path).lower().endswith(".ecsv")
+        ):
+            # a Time written as one float JD keeps ~40 microseconds; jd1/jd2 keep it exactly
+            kwargs.setdefault("serialize_method", {"time": "jd1_jd2"})
+        super().write(path, *args, format=format, **kwargs)
+
+    @classmethod
+    def read(cls, path: Any, *args: Any, format: str | None = None, **kwargs: Any) -> LightCurve:  # type: ignore[override]
+        """Read a light curve file: FITS through :func:`read_lightcurve`, others via astropy.
+
+        A FITS file (one written by :meth:`write`, a Kepler/K2/TESS light curve, or an
+        astropy-written table with a ``time`` column) is read by
+        :func:`~spacekit.transformer.read_lightcurve` (keywords ``flux``, ``time_format``,
+        ``quality_mask`` are passed on; every cadence is kept unless ``quality_mask`` says
+        otherwise). Other formats go to astropy's ``TimeSeries.read`` with
+        ``time_column="time"`` by default.
+
+        Examples
+        --------
+        >>> lc = LightCurve.read("lc.fits")  # doctest: +SKIP
+        >>> lc = LightCurve.read("lc.ecsv")  # doctest: +SKIP
+        """
+        if _is_fits_target(path, format) or _is_fits_file(path):
+            from .readers import read_lightcurve
+
+            if args:
+                raise InputError(f"read() takes the path and keywords only; got extra {args}.")
+            kwargs.setdefault("quality_mask", "none")
+            return read_lightcurve(path, **kwargs)
+        if format not in (None, "ascii.ecsv", "ecsv") or not str(path).lower().endswith(".ecsv"):
+            kwargs.setdefault("time_column", "time")
+        return super().read(path, *args, format=format, **kwargs)
+
+    def to_lightkurve(self):
+        """Return a ``lightkurve.LightCurve`` with the same time, flux, flux_err, columns, meta.
+
+        The time is the same instants in the same scale, in lightkurve's own format for the
+        mission (``bkjd`` for Kepler and K2, ``btjd`` for TESS, as ``lightkurve.read`` gives;
+        else ``jd``), so an epoch typed in BKJD folds at the same phase. Every lightkurve
+        method works on it (``bin``, ``flatten``, ``fold``, ``to_periodogram``, stitching a
+        ``LightCurveCollection``). Needs lightkurve (optional; it conflicts with other pins
+        of ``spacekit[x]``, so install it in its own environment:
+        ``pip install spacekit lightkurve``).
 
         Examples
         --------
         >>> lk_lc = lc.to_lightkurve()  # doctest: +SKIP
+        >>> lk_lc.time.format  # doctest: +SKIP
+        'bkjd'
         """
         lk = _import_lightkurve("LightCurve.to_lightkurve()")
-        kwargs = {"time": self.time, "flux": self.flux}
+        if self.is_folded:
+            raise InputError(
+                "to_lightkurve() needs a time-ordered light curve; convert before fold() "
+                "(lightkurve folds with lk_lc.fold(period, epoch_time))."
+            )
+        # a fresh Time: the column's own carries this TimeSeries' index, which breaks
+        # lightkurve's bin() inside astropy
+        time = Time(self.time.jd1.copy(), self.time.jd2.copy(), format="jd", scale=self.time.scale)
+        fmt = self.mission_time_format()
+        if fmt and fmt in Time.FORMATS:
+            time.format = fmt
+        kwargs = {"time": time, "flux": u.Quantity(self.flux, copy=True)}
         if self.flux_err is not None:
-            kwargs["flux_err"] = self.flux_err
+            kwargs["flux_err"] = u.Quantity(self.flux_err, copy=True)
         out = lk.LightCurve(**kwargs)
+        for name in self.colnames:
+            if name not in ("time", "flux", "flux_err") and name not in out.colnames:
+                out[name] = self[name].copy()
         for key, value in self.meta.items():
             if key != "history":
                 out.meta[key.upper()] = value
+        out.meta.setdefault("LABEL", self.meta.get("target", ""))
+        for key in ("keplerid", "ticid"):
+            if self.meta.get(key) is not None:
+                out.meta.setdefault("TARGETID", self.meta[key])
         out.meta["SPACEKIT_HISTORY"] = list(self.meta.get("history", []))
         return out
 
     @classmethod
     def from_lightkurve(cls, lk_lc: Any) -> LightCurve:
         """Build a :class:`LightCurve` from a ``lightkurve.LightCurve`` (time kept exactly).
+
+        Time becomes format ``jd`` in the same scale (``bkjd``/``btjd`` are lightkurve's
+        formats; :meth:`to_lightkurve` restores them); other 1-D columns (``quality``,
+        centroids...) are kept; masked values become NaN.
 
         Examples
         --------
@@ -661,16 +892,97 @@ class LightCurve(TimeSeries):
         err = getattr(lk_lc, "flux_err", None)
         if err is not None:
             err = u.Quantity(err)
+            err = u.Quantity(_filled(err), err.unit)
             if np.all(~np.isfinite(err.value)):
                 err = None
-        flux = (
-            u.Quantity(np.ma.filled(flux.value, np.nan), flux.unit)
-            if np.ma.isMaskedArray(flux.value)
-            else flux
-        )
+        flux = u.Quantity(_filled(flux), flux.unit)
         meta = {k.lower(): v for k, v in dict(lk_lc.meta).items() if _plain(v)}
         meta["history"] = list(lk_lc.meta.get("SPACEKIT_HISTORY", [])) + ["from_lightkurve"]
-        return cls(time=time, flux=flux, flux_err=err, meta=meta)
+        out = cls(time=time, flux=flux, flux_err=err, meta=meta)
+        for name in getattr(lk_lc, "colnames", []):
+            if name in ("time", "flux", "flux_err") or name in out.colnames:
+                continue
+            col = lk_lc[name]
+            if getattr(col, "ndim", 0) != 1 or isinstance(col, Time):
+                continue
+            try:
+                unit = getattr(col, "unit", None)
+                values = _filled(col)
+                out[name] = u.Quantity(values, unit) if unit is not None else values
+            except (TypeError, ValueError):
+                continue
+        return out
+
+
+def _filled(col: Any) -> np.ndarray:
+    """Values of a (possibly masked) column as a plain array, masked floats as NaN."""
+    values = getattr(col, "value", col)
+    mask = getattr(col, "mask", None)
+    if mask is None and np.ma.isMaskedArray(values):
+        mask = np.ma.getmaskarray(values)
+    arr = np.array(np.ma.getdata(values) if np.ma.isMaskedArray(values) else values)
+    if mask is not None and np.any(mask):
+        if arr.dtype.kind != "f":
+            arr = arr.astype(float) if arr.dtype.kind in "iub" else arr
+        if arr.dtype.kind == "f":
+            arr[np.asarray(mask, dtype=bool)] = np.nan
+    return arr
+
+
+def _repair_unit(unit: Any) -> u.UnitBase:
+    """Units as archives spell them: ``e-/s`` (unrecognised by astropy) is electron / s."""
+    if unit is None or unit == "":
+        return u.dimensionless_unscaled
+    if isinstance(unit, u.UnrecognizedUnit) or isinstance(unit, str):
+        s = str(unit).strip()
+        if s in ("e-/s", "electrons/s", "e/s", "e-s-1"):
+            return u.electron / u.s
+        try:
+            return u.Unit(s)
+        except ValueError:
+            log.debug("unrecognised unit %r; using dimensionless", s)
+            return u.dimensionless_unscaled
+    return unit
+
+
+#: BJD references of the missions' time systems (lightkurve's formats of the same names).
+MISSION_TIME_FORMATS = {2454833.0: "bkjd", 2457000.0: "btjd"}
+
+
+def _mission_time_format(meta: dict) -> str | None:
+    ref = meta.get("bjdref")
+    try:
+        if ref is not None and float(ref) in MISSION_TIME_FORMATS:
+            return MISSION_TIME_FORMATS[float(ref)]
+    except (TypeError, ValueError):
+        pass
+    mission = str(meta.get("mission") or "").strip().lower()
+    if mission in ("kepler", "k2"):
+        return "bkjd"
+    if mission == "tess":
+        return "btjd"
+    tf = str(meta.get("time_format") or "").strip().lower()
+    for name in ("bkjd", "btjd"):
+        if tf.startswith(name):
+            return name
+    return None
+
+
+_FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz")
+
+
+def _is_fits_target(path: Any, format: str | None) -> bool:
+    if format is not None:
+        return str(format).lower() == "fits"
+    return str(path).lower().endswith(_FITS_SUFFIXES)
+
+
+def _is_fits_file(path: Any) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(9) == b"SIMPLE  ="
+    except (OSError, TypeError):
+        return False
 
 
 def _plain(v: Any) -> bool:
