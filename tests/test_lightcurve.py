@@ -539,3 +539,71 @@ def test_mission_time_format():
     assert mk(mission="TESS").mission_time_format() == "btjd"
     assert mk(time_format="bkjd (Kepler/K2 ...)").mission_time_format() == "bkjd"
     assert mk().mission_time_format() is None
+
+
+# ---------------------------------------------------------------- astropy argument names
+def _astropy_phase(lc, **kw):
+    from astropy.timeseries import TimeSeries
+
+    ts = TimeSeries(time=lc.time, data={"flux": lc.flux})
+    folded = ts.fold(**kw)
+    t = folded.time
+    return np.sort(t.value if kw.get("normalize_phase") else t.to_value(u.day))
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"epoch_phase": 0.3 * u.day},
+        {"wrap_phase": 2.0 * u.day},
+        {"epoch_phase": 0.25 * u.day, "wrap_phase": 0.5 * u.day},
+        {"normalize_phase": True},
+        {"normalize_phase": True, "epoch_phase": 0.2, "wrap_phase": 0.9},
+    ],
+)
+def test_fold_takes_astropy_and_lightkurve_arguments(extra):
+    """fold(period=..., epoch_time=...) was a bare TypeError; the phases match astropy's."""
+    lc, _ = _synthetic(n=800)
+    epoch = lc.time[0] + 0.4 * u.day
+    ours = lc.fold(period=2.3 * u.day, epoch_time=epoch, **extra)
+    theirs = _astropy_phase(lc, period=2.3 * u.day, epoch_time=epoch, **extra)
+    mine = ours.phase if extra.get("normalize_phase") else ours.time_days()
+    assert np.allclose(mine, theirs, atol=1e-9)
+    assert isinstance(ours.time, TimeDelta)  # every method keeps working on the result
+    assert len(ours.bin(n_bins=20)) == 20
+    assert ours.meta["fold"]["normalize_phase"] is bool(extra.get("normalize_phase"))
+
+
+def test_fold_argument_errors():
+    lc, _ = _synthetic(n=200)
+    with pytest.raises(InputError, match="epoch once"):
+        lc.fold(3.0, lc.time[0], epoch_time=lc.time[0])
+    with pytest.raises(InputError, match="needs a period"):
+        lc.fold(epoch_time=lc.time[0])
+    with pytest.raises(InputError, match="wrap_phase must lie between 0 and the period"):
+        lc.fold(3.0, wrap_phase=1.5, normalize_phase=True)
+    with pytest.raises(InputError, match="fraction of the period"):
+        lc.fold(3.0, epoch_phase=1 * u.day, normalize_phase=True)
+    # the positional form is unchanged
+    assert np.allclose(lc.fold(3.0, lc.time[0]).time_days(), lc.fold(3.0).time_days())
+
+
+def test_bin_aggregate_func():
+    lc = LightCurve(time=2458326.0 + np.arange(100) / 48, flux=np.arange(100.0))
+    assert np.allclose(
+        lc.bin(n_bins=10, aggregate_func=np.nanmedian).flux.value,
+        lc.bin(n_bins=10, method="median").flux.value,
+    )
+    sums = lc.bin(n_bins=10, aggregate_func=np.nansum).flux.value
+    assert sums.sum() == pytest.approx(np.arange(100.0).sum())
+    with pytest.raises(InputError, match="aggregate_func"):
+        lc.bin(n_bins=10, aggregate_func="median")
+
+
+def test_fold_refuses_a_mission_day_number_as_epoch(lcdir):
+    """A BKJD epoch typed as a float (lightkurve's habit) would fold at the wrong phase."""
+    lc = read_lightcurve(lcdir / HATP7)
+    with pytest.raises(InputError, match=r"BKJD epoch add 2454833 \(epoch=2454954.3585\)"):
+        lc.fold(period=2.2047299, epoch_time=121.3585)
+    assert lc.fold(period=2.2047299, epoch_time=121.3585 + 2454833.0).is_folded

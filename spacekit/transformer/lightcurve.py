@@ -106,6 +106,47 @@ def _time_from_values(values: Any) -> Time:
     return Time(jd, format="jd", scale="tdb")
 
 
+def _check_epoch_is_a_jd(epoch: Any, lc: LightCurve) -> None:
+    """A float epoch is a Julian date; one that is a mission day number (BKJD, BTJD, as
+    lightkurve users type it) would fold silently at the wrong phase."""
+    try:
+        value = float(epoch)
+    except (TypeError, ValueError):
+        return  # as_time says what is wrong
+    if len(lc) and float(lc.time.jd1[0]) > 2.0e6 and abs(value) < 1.0e6:
+        fmt = lc.mission_time_format()
+        hint = {"bkjd": 2454833.0, "btjd": 2457000.0}.get(fmt or "")
+        raise InputError(
+            f"epoch {value!r} is not a Julian date, but this light curve's times are "
+            f"(JD {float(lc.time.jd[0]):.1f}...); a float epoch is read as a JD. "
+            + (
+                f"For a {fmt.upper()} epoch add {hint:.0f} (epoch={value + hint!r}) or pass "
+                f"Time({value!r}, format='{fmt}') with lightkurve imported."
+                if hint
+                else "Pass a Julian date or an astropy Time."
+            )
+        )
+
+
+def _fraction(value: Any, name: str) -> float:
+    """A phase given as a fraction of the period (float or dimensionless Quantity)."""
+    if isinstance(value, u.Quantity):
+        try:
+            return float(value.to_value(u.dimensionless_unscaled))
+        except u.UnitConversionError:
+            raise InputError(
+                f"{name} must be a fraction of the period when normalize_phase=True; got a "
+                f"Quantity in {value.unit}. Pass a float, or normalize_phase=False for times."
+            ) from None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number; got {value!r}.") from None
+    if not np.isfinite(out):
+        raise InputError(f"{name} must be finite; got {out}.")
+    return out
+
+
 def _positive_number(value: Any, name: str, example: float) -> float:
     """A clipping threshold: a positive number of standard deviations (NaN kept every point,
     zero or a negative value dropped most of them; infinity clips nothing)."""
@@ -503,14 +544,26 @@ class LightCurve(TimeSeries):
 
     def fold(  # type: ignore[override]
         self,
-        period: u.Quantity | float,
+        period: u.Quantity | float | None = None,
         epoch: Time | float | None = None,
+        *,
+        epoch_time: Time | float | None = None,
+        epoch_phase: u.Quantity | float = 0,
+        wrap_phase: u.Quantity | float | None = None,
+        normalize_phase: bool = False,
     ) -> LightCurve:
         """Fold on ``period`` so that ``epoch`` (a mid-transit time) is at phase 0.
 
         The result's ``time`` column is a :class:`~astropy.time.TimeDelta` from mid-transit in
         ``[-period/2, period/2)``, sorted by phase; ``meta["fold"]`` keeps period and epoch,
         and :attr:`phase` gives the phase as a fraction of the period.
+
+        astropy's and lightkurve's argument names work too (``fold(period=...,
+        epoch_time=..., epoch_phase=..., wrap_phase=..., normalize_phase=...)``), with their
+        meaning. One difference: with ``normalize_phase=True`` astropy replaces ``time`` by a
+        dimensionless phase, whereas here ``time`` stays a TimeDelta (so every method keeps
+        working) and :attr:`phase` holds the normalised phase; ``epoch_phase`` and
+        ``wrap_phase`` are then fractions of the period.
 
         Parameters
         ----------
@@ -519,6 +572,17 @@ class LightCurve(TimeSeries):
         epoch : Time or float, optional
             A mid-transit time (float: Julian date in the light curve's time scale).
             Default: the first timestamp.
+        epoch_time : Time or float, optional
+            astropy's and lightkurve's name for ``epoch`` (pass one of the two).
+        epoch_phase : Quantity or float
+            Phase at which ``epoch`` lands (float: days; a fraction of the period when
+            ``normalize_phase``). Default 0.
+        wrap_phase : Quantity or float, optional
+            Phase at which the fold wraps: phases lie in ``[wrap_phase - period, wrap_phase)``
+            (float: days, between 0 and the period; a fraction between 0 and 1 when
+            ``normalize_phase``). Default: half the period.
+        normalize_phase : bool
+            Read ``epoch_phase`` and ``wrap_phase`` as fractions of the period.
 
         Examples
         --------
@@ -526,6 +590,10 @@ class LightCurve(TimeSeries):
         >>> t = 2458326.0 + np.arange(100) * 0.1
         >>> folded = LightCurve(time=t, flux=np.ones(100)).fold(2.0, 2458326.0)
         >>> bool(folded.time_days().min() >= -1.0 and folded.time_days().max() < 1.0)
+        True
+        >>> f2 = LightCurve(time=t, flux=np.ones(100)).fold(
+        ...     period=2.0, epoch_time=2458326.0, wrap_phase=1.0, normalize_phase=True)
+        >>> bool(f2.phase.min() >= 0.0 and f2.phase.max() < 1.0)
         True
         """
         if self.is_folded:
@@ -535,16 +603,47 @@ class LightCurve(TimeSeries):
                 "cannot fold an empty light curve: it has no points (check the quality mask "
                 "and remove_nans/remove_outliers steps that came before)."
             )
+        if period is None:
+            raise InputError("fold() needs a period, e.g. fold(3.2888 * u.day, epoch).")
+        if epoch is not None and epoch_time is not None:
+            raise InputError(
+                f"pass the epoch once: epoch={epoch!r} and epoch_time={epoch_time!r} are the "
+                "same argument (epoch_time is astropy's and lightkurve's name)."
+            )
+        if epoch is None:
+            epoch = epoch_time
         p = to_days(period, "period")
         if p <= 0:
             raise InputError(f"period must be positive; got {p} days.")
+        if not isinstance(epoch, (Time, type(None))):
+            _check_epoch_is_a_jd(epoch, self)
         ep = self.time[0] if epoch is None else as_time(epoch, self.time.scale)
-        base = self._derive(step=f"fold: period {p:.8g} d, epoch JD {ep.jd:.6f}")
-        folded = TimeSeries.fold(base, period=p * u.day, epoch_time=ep)
-        phase = np.asarray(folded.time.to_value(u.day), dtype=float)
-        folded = folded[np.argsort(phase, kind="stable")]
-        folded.meta = dict(base.meta)
-        folded.meta["fold"] = {"period_days": p, "epoch_jd": float(ep.jd), "scale": ep.scale}
+        if normalize_phase:
+            ephase = _fraction(epoch_phase, "epoch_phase") * p
+            wrap = 0.5 * p if wrap_phase is None else _fraction(wrap_phase, "wrap_phase") * p
+        else:
+            ephase = to_days(epoch_phase, "epoch_phase")
+            wrap = 0.5 * p if wrap_phase is None else to_days(wrap_phase, "wrap_phase")
+        if not 0 <= wrap <= p:
+            raise InputError(
+                f"wrap_phase must lie between 0 and the period ({p:g} d); got {wrap:g} d"
+                + (" (as a fraction: between 0 and 1)." if normalize_phase else ".")
+            )
+        shift = p - wrap
+        rel = np.mod(self.time_days(ep) + ephase + shift, p) - shift
+        order = np.argsort(rel, kind="stable")
+        folded = self._derive(order, f"fold: period {p:.8g} d, epoch JD {ep.jd:.6f}")
+        with folded._delay_required_column_checks():
+            folded.remove_column("time")
+            folded.add_column(TimeDelta(rel[order], format="jd"), name="time", index=0)
+        folded.meta["fold"] = {
+            "period_days": p,
+            "epoch_jd": float(ep.jd),
+            "scale": ep.scale,
+            "epoch_phase_days": float(ephase),
+            "wrap_phase_days": float(wrap),
+            "normalize_phase": bool(normalize_phase),
+        }
         return folded
 
     def bin(
@@ -553,6 +652,7 @@ class LightCurve(TimeSeries):
         *,
         n_bins: int | None = None,
         method: str = "mean",
+        aggregate_func: Any = None,
     ) -> LightCurve:
         """Average the flux in bins of equal width in time (or phase, once folded).
 
@@ -570,6 +670,10 @@ class LightCurve(TimeSeries):
             Number of bins across the whole span instead of a width (pass one of the two).
         method : {"mean", "median"}
             How to combine the flux in a bin.
+        aggregate_func : callable, optional
+            astropy's and lightkurve's way to say the same: a function of an array returning
+            one number (``np.nanmean``, ``np.nanmedian``, ``np.nansum``...), applied to the
+            finite fluxes of each bin; overrides ``method``.
 
         Examples
         --------
@@ -578,7 +682,16 @@ class LightCurve(TimeSeries):
         >>> len(lc.bin(n_bins=10))
         10
         """
-        if method not in ("mean", "median"):
+        if aggregate_func is not None:
+            if not callable(aggregate_func):
+                raise InputError(
+                    f"aggregate_func must be a function such as np.nanmedian; got "
+                    f"{aggregate_func!r}."
+                )
+            known = {np.mean: "mean", np.nanmean: "mean", np.median: "median"}
+            known[np.nanmedian] = "median"
+            method = known.get(aggregate_func, aggregate_func)
+        elif method not in ("mean", "median"):
             raise InputError(f"method must be 'mean' or 'median'; got {method!r}.")
         if n_bins is not None and time_bin_size is not None:
             raise InputError(
@@ -615,13 +728,17 @@ class LightCurve(TimeSeries):
             mean = sums / counts
             var = np.maximum(sq / counts - mean**2, 0.0)
             sem = np.sqrt(var / np.maximum(counts - 1, 1))
-        if method == "median":
+        if method != "mean":
+            func = np.median if method == "median" else method
             order = np.argsort(idx[good], kind="stable")
             fi, ii = f[good][order], idx[good][order]
             starts = np.searchsorted(ii, np.arange(nb))
             ends = np.searchsorted(ii, np.arange(nb), side="right")
             mean = np.array(
-                [np.median(fi[s:e]) if e > s else np.nan for s, e in zip(starts, ends, strict=True)]
+                [
+                    float(func(fi[s:e])) if e > s else np.nan
+                    for s, e in zip(starts, ends, strict=True)
+                ]
             )
         sem = np.where(counts > 1, sem, np.nan)  # one point says nothing about its spread
         if self.flux_err is not None:
@@ -635,7 +752,8 @@ class LightCurve(TimeSeries):
             tmid = tsum / counts
         tmid, mean, sem = tmid[filled], mean[filled], sem[filled]
         unit = self.flux.unit
-        step = f"bin: {int(filled.sum())} bins of {width:.6g} ({method})"
+        how = method if isinstance(method, str) else getattr(method, "__name__", "function")
+        step = f"bin: {int(filled.sum())} bins of {width:.6g} ({how})"
         if folded:
             out = LightCurve(data={"time": TimeDelta(tmid, format="jd")}, meta=dict(self.meta))
         else:

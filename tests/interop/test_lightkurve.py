@@ -102,7 +102,7 @@ def test_bkjd_epoch_folds_at_the_same_phase_as_ours(lcdir):
     theirs = ours.to_lightkurve()
     period, epoch_bkjd = 2.2047299, 121.3585  # HAT-P-7 b, BKJD
     lk_fold = theirs.fold(period=period, epoch_time=epoch_bkjd)
-    our_fold = ours.fold(period * u.day, epoch_bkjd + 2454833.0)
+    our_fold = ours.fold(period=period * u.day, epoch_time=epoch_bkjd + 2454833.0)
     lk_phase = np.sort(lk_fold.time.to_value(u.day))
     assert np.allclose(lk_phase, our_fold.time_days(), atol=1e-8)
 
