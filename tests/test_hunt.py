@@ -198,9 +198,34 @@ def test_cli_json_and_bad_input(lcdir, tmp_path, capsys):
     assert len(cap.err.strip().splitlines()) == 1 and "empty" in cap.err
 
 
-def test_errors_are_spacekit_errors(lcdir):
+def test_errors_are_spacekit_errors(lcdir, tmp_path):
     with pytest.raises(SpacekitError):
-        planet_hunter(lcdir / K2_3)  # csv without time_format
+        planet_hunter(tmp_path / "missing.csv")
+    with pytest.raises(SpacekitError):
+        planet_hunter(lcdir / K2_3, time_format="kjd")
+
+
+def test_csv_without_time_system_is_searched_in_its_own_units(lcdir, capsys):
+    """Issue 22 item 4: a plain two-column csv needs no time_format for a search; the period
+    is the same, the epoch is in the file's numbers and a warning says so."""
+    from spacekit.cli import main
+    from spacekit.transformer import NoTimeSystemWarning
+
+    kw = {"period_min": 8.0, "period_max": 12.0}
+    with pytest.warns(NoTimeSystemWarning, match="time_format="):
+        rel = planet_hunter(lcdir / K2_3, **kw)
+    ref = planet_hunter(lcdir / K2_3, time_format="bkjd", **kw)
+    assert rel.period.value == pytest.approx(ref.period.value, rel=1e-9)
+    assert rel.detected == ref.detected
+    assert rel.epoch.scale == "local"
+    assert rel.to_dict()["epoch"] + 2454833.0 == pytest.approx(ref.to_dict()["epoch"], abs=1e-6)
+    assert rel.to_dict()["time_system"] == "relative"
+    assert ref.to_dict()["time_system"] == "BJD_TDB"
+    rc = main(["hunt", "--period-min", "8", "--period-max", "12", str(lcdir / K2_3)])
+    cap = capsys.readouterr()
+    assert rc == 0
+    assert "warning" in cap.err and "--time-format" in cap.err and "time_format=" not in cap.err
+    assert "(file's time numbers)" in cap.out and "BJD_TDB" not in cap.out
 
 
 def test_row_order_does_not_change_the_result():

@@ -132,7 +132,7 @@ class Planet:
         return {
             "period": float(self.period.to_value(u.day)),
             "epoch": float(self.epoch.tdb.jd)
-            if self.epoch.scale != "tdb"
+            if self.epoch.scale not in ("tdb", "local")
             else float(self.epoch.jd),
             "duration": float(self.duration.to_value(u.day)),
             "depth": float(self.depth),
@@ -233,6 +233,7 @@ class HuntResult:
         """
         out = {"file": self.source, **self.candidate.to_dict()}
         out["planets"] = [p.to_dict() for p in self.planets]
+        out["time_system"] = "relative" if self.candidate.epoch.scale == "local" else "BJD_TDB"
         return out
 
     def __repr__(self) -> str:
@@ -362,6 +363,21 @@ def _prepare(lc: Any, *, time_format: str | None) -> LightCurve:
         if isinstance(lc, (str, os.PathLike)):
             from ..transformer import read_lightcurve
 
+            if time_format is None and _is_text_file(lc):
+                import warnings
+
+                from ..transformer.readers import NoTimeSystemWarning
+
+                warnings.warn(
+                    f"{os.fspath(lc)!r} has no time system (a csv has no header to say it), so "
+                    "it is searched in its own time numbers, read as days: periods and "
+                    "durations hold, but the epoch is in the file's numbers, not a BJD. Pass "
+                    "time_format= ('bkjd' for Kepler/K2, 'btjd' for TESS, 'bjd', 'jd', 'mjd') "
+                    "for absolute epochs.",
+                    NoTimeSystemWarning,
+                    stacklevel=3,
+                )
+                time_format = "relative"
             lc = read_lightcurve(lc, time_format=time_format)
         elif hasattr(lc, "time") and hasattr(lc, "flux") and hasattr(lc, "meta"):
             lc = LightCurve.from_lightkurve(lc)
@@ -382,6 +398,18 @@ def _prepare(lc: Any, *, time_format: str | None) -> LightCurve:
     if np.any(np.diff(t) < 0):  # binning and epochs count from the first row: sort by time
         clean = clean._derive(np.argsort(t, kind="stable"), "planet_hunter: sorted by time")
     return clean.normalize().remove_outliers(5.0)
+
+
+def _is_text_file(path: Any) -> bool:
+    """A file that is not FITS (by name or magic bytes): a csv or text light curve."""
+    name = os.fspath(path).lower()
+    if name.endswith((".fits", ".fit", ".fts", ".fits.gz", ".fit.gz")):
+        return False
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(9) != b"SIMPLE  ="
+    except OSError:
+        return False  # read_lightcurve says what is wrong
 
 
 def vet_transit(
@@ -693,7 +721,11 @@ def planet_hunter(
     flatten : bool
         Detrend before searching (turn off only for already-flattened flux).
     time_format : str, optional
-        Passed to :func:`read_lightcurve` when ``lc`` is a csv path.
+        Passed to :func:`read_lightcurve` when ``lc`` is a csv path. Without it a csv is
+        searched in its own time numbers, read as days (``time_format="relative"``), with a
+        :class:`~spacekit.transformer.NoTimeSystemWarning`: periods and durations are right,
+        the epoch is in the file's numbers (``to_dict()["time_system"]`` is ``"relative"``
+        rather than ``"BJD_TDB"``).
     **tls_kwargs
         Extra arguments to ``transitleastsquares.power`` (``engine="tls"`` only; with
         ``engine="bls"`` any extra keyword is an :class:`~spacekit.exceptions.InputError`, so a

@@ -32,6 +32,7 @@ _EXPORTS = {
     "read_lightcurve": "readers",
     "TIME_FORMATS": "readers",
     "write_lightcurve_fits": "readers",
+    "NoTimeSystemWarning": "readers",
     "read_flux_table": "signal",
     "scale_rows": "signal",
     "add_smoothed_channel": "signal",

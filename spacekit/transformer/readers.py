@@ -27,7 +27,7 @@ from astropy.time import Time
 from ..exceptions import DataNotFoundError, FormatError, InputError
 from .lightcurve import LightCurve, _filled, _mission_time_format, _repair_unit
 
-__all__ = ["read_lightcurve", "write_lightcurve_fits", "TIME_FORMATS"]
+__all__ = ["read_lightcurve", "write_lightcurve_fits", "TIME_FORMATS", "NoTimeSystemWarning"]
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,19 @@ TIME_FORMATS: dict[str, tuple[float, str, str]] = {
     "bjd": (0.0, "tdb", "barycentric Julian date (TDB)"),
     "jd": (0.0, "utc", "Julian date (UTC)"),
     "mjd": (2400000.5, "utc", "modified Julian date (UTC)"),
+    "relative": (
+        0.0,
+        "local",
+        "the file's own time numbers in days, with no time system (astropy scale 'local'): "
+        "periods and durations are right, absolute epochs are not BJDs",
+    ),
 }
+
+
+class NoTimeSystemWarning(UserWarning):
+    """A light curve was read without a time system (``time_format="relative"``): periods
+    and durations hold, epochs are in the file's own time numbers, not BJD."""
+
 
 _FLUX_ALIASES = {"pdcsap": "PDCSAP_FLUX", "sap": "SAP_FLUX"}
 _QUALITY_COLUMNS = ("QUALITY", "SAP_QUALITY")
@@ -67,7 +79,9 @@ def read_lightcurve(
         column, else the second).
     time_format : str, optional
         For csv files (required there): one of ``"bkjd"`` (BJD - 2454833, Kepler/K2),
-        ``"btjd"`` (BJD - 2457000, TESS), ``"bjd"``, ``"jd"``, ``"mjd"``. For a FITS file it
+        ``"btjd"`` (BJD - 2457000, TESS), ``"bjd"``, ``"jd"``, ``"mjd"``, or ``"relative"``
+        (the numbers as days in no time system, astropy scale ``"local"``: periods and
+        durations hold, epochs cannot be converted to BJD). For a FITS file it
         is needed only when the header has no ``BJDREFI``/``BJDREF`` keyword; then it says
         what the ``TIME`` column holds.
     quality_mask : {"default", "none"} or int
@@ -574,7 +588,7 @@ def _read_csv(path: Path, *, time_format: str | None, quality_mask: Any) -> Ligh
         raise InputError(
             f"{str(path)!r} is a csv, which has no header to read a time system from; pass "
             f"time_format= one of {sorted(TIME_FORMATS)} (e.g. 'bkjd' for Kepler/K2, "
-            "'btjd' for TESS)."
+            "'btjd' for TESS, 'relative' for days in no time system)."
         )
     import pandas as pd
 
