@@ -607,3 +607,65 @@ def test_fold_refuses_a_mission_day_number_as_epoch(lcdir):
     with pytest.raises(InputError, match=r"BKJD epoch add 2454833 \(epoch=2454954.3585\)"):
         lc.fold(period=2.2047299, epoch_time=121.3585)
     assert lc.fold(period=2.2047299, epoch_time=121.3585 + 2454833.0).is_folded
+
+
+# ---------------------------------------------------------------- stitch
+def test_stitch_normalises_each_piece_and_keeps_gaps_and_columns():
+    from spacekit.transformer import stitch
+
+    a = LightCurve(time=2458326.0 + np.arange(50) / 48, flux=np.full(50, 100.0) * u.electron / u.s)
+    b = LightCurve(time=2458340.0 + np.arange(30) / 48, flux=np.full(30, 250.0) * u.electron / u.s)
+    b2 = b.copy()
+    a["quality"] = np.zeros(50, dtype=np.int32)
+    b2["quality"] = np.arange(30, dtype=np.int32)
+    b2.meta["quarter"] = 4
+    a.meta["source"] = "a.fits"
+    lc = stitch([b2, a])  # any order: sorted by time
+    assert len(lc) == 80
+    assert np.all(np.diff(lc.time_days()) > 0)
+    assert np.allclose(lc.flux.value, 1.0) and lc.flux.unit == u.dimensionless_unscaled
+    assert lc["segment"].tolist() == [1] * 50 + [0] * 30
+    assert lc["quality"].tolist() == [0] * 50 + list(range(30))  # shared columns kept
+    gap = np.diff(lc.time_days()).max()
+    assert gap == pytest.approx(14.0 - 49 / 48)  # nothing filled in the gap
+    assert lc.meta["stitched"][0]["quarter"] == 4 and lc.meta["stitched"][0]["median_flux"] == 250
+    assert lc.meta["history"][-1].startswith("stitch: 2 pieces")
+    assert len(a.stitch(b)) == 80  # the method form
+    raw = stitch([a, b], normalize=False)
+    assert raw.flux.unit == u.electron / u.s and raw.flux.value.max() == 250.0
+    assert "flux_err" not in raw.colnames and "quality" not in stitch([a, b]).colnames
+
+
+def test_stitch_errors():
+    from spacekit.transformer import stitch
+
+    a = LightCurve(time=2458326.0 + np.arange(5) / 48, flux=np.ones(5))
+    with pytest.raises(InputError, match="at least one"):
+        stitch([])
+    with pytest.raises(InputError, match="folded"):
+        stitch([a, a.fold(1.0)])
+    with pytest.raises(InputError, match="item 1"):
+        stitch([a, 3])
+    local = LightCurve(time=Time(np.arange(5.0), format="jd", scale="local"), flux=np.ones(5))
+    with pytest.raises(InputError, match="cannot be converted"):
+        stitch([a, local])
+    with pytest.raises(InputError, match="units"):
+        stitch([a, LightCurve(time=a.time, flux=np.ones(5) * u.electron / u.s)], normalize=False)
+    with pytest.raises(InputError, match="positive median"):
+        stitch([a, LightCurve(time=a.time, flux=-np.ones(5))])
+
+
+def test_stitch_kepler90_quarters(lcdir):
+    """Q3, the truncated Q4 and Q5: each normalised on its own, every cadence kept."""
+    from spacekit.transformer import stitch
+
+    names = sorted(p.name for p in lcdir.glob("kplr011442793-*_llc.fits"))
+    pieces = [read_lightcurve(lcdir / n) for n in names]
+    lc = stitch([lcdir / n for n in names])  # paths are read too
+    assert len(lc) == sum(len(p) for p in pieces)
+    assert [s["quarter"] for s in lc.meta["stitched"]] == [3, 4, 5]
+    for i in range(3):
+        seg = lc.flux.value[lc["segment"] == i]
+        assert np.nanmedian(seg) == pytest.approx(1.0)
+    assert np.all(np.diff(lc.time_days()) > 0)
+    assert lc.time.scale == "tdb"

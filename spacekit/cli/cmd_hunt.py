@@ -16,7 +16,9 @@ def register(sub) -> None:
         "per file with --json: file, period (days), epoch (mid-transit BJD_TDB), duration "
         "(days), depth (fraction), sde, snr (red-noise), n_transits, detected, "
         "period_aliases (longer periods that fit the same transits when only every m-th one "
-        "fell on data) and planets (one such object per planet, without file).",
+        "fell on data), failed (the vetting checks it fails), planets (one such object per "
+        "planet, without file), rejected (the same for strong signals that failed vetting) "
+        "and time_system (BJD_TDB, or relative for a csv read without --time-format).",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="light curve files")
     p.add_argument("--json", action="store_true", help="one JSON object per file on stdout")

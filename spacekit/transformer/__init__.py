@@ -29,6 +29,7 @@ _EXPORTS = {
     "LightCurve": "lightcurve",
     "to_days": "lightcurve",
     "as_time": "lightcurve",
+    "stitch": "lightcurve",
     "read_lightcurve": "readers",
     "TIME_FORMATS": "readers",
     "write_lightcurve_fits": "readers",

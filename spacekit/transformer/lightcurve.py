@@ -12,6 +12,7 @@ records what it did in ``meta["history"]``, so steps chain::
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import astropy.units as u
@@ -23,7 +24,7 @@ from ..exceptions import InputError, MissingDependencyError
 from ..utils.checks import positive_number, whole_number
 from ..utils.stats import robust_std
 
-__all__ = ["LightCurve", "to_days", "as_time"]
+__all__ = ["LightCurve", "to_days", "as_time", "stitch"]
 
 log = logging.getLogger(__name__)
 
@@ -763,6 +764,20 @@ class LightCurve(TimeSeries):
         out.meta["history"] = list(self.meta.get("history", [])) + [step]
         return out
 
+    def stitch(self, *others: Any, normalize: bool = True) -> LightCurve:
+        """This light curve and ``others`` joined, each normalised on its own
+        (:func:`~spacekit.transformer.stitch`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> a = LightCurve(time=2458326.0 + np.arange(5) / 48, flux=np.full(5, 100.0))
+        >>> b = LightCurve(time=2458330.0 + np.arange(5) / 48, flux=np.full(5, 300.0))
+        >>> len(a.stitch(b))
+        10
+        """
+        return stitch([self, *others], normalize=normalize)
+
     # ------------------------------------------------------------------ interop
     def mission_time_format(self) -> str | None:
         """``"bkjd"`` (Kepler, K2: BJD - 2454833), ``"btjd"`` (TESS: BJD - 2457000) or None.
@@ -1030,6 +1045,151 @@ class LightCurve(TimeSeries):
             except (TypeError, ValueError):
                 continue
         return out
+
+
+def stitch(
+    lightcurves: Any,
+    *,
+    normalize: bool = True,
+) -> LightCurve:
+    """Join quarters, sectors or campaigns into one light curve, each normalised on its own.
+
+    Each light curve is divided by its own median flux (``normalize=True``, the default:
+    quarters and sectors differ in flux level by their aperture and detector), then all rows
+    are concatenated and sorted by time. Nothing is filled or dropped: the gaps between the
+    pieces stay gaps, the cadences a quality mask removed when reading stay removed, NaN
+    fluxes stay (use :meth:`LightCurve.remove_nans`), and columns the pieces share (such as
+    ``quality`` or centroids) are kept. A ``segment`` column says which piece each row came
+    from (0, 1, ... in the order given), so a transit in one quarter only can be told apart;
+    ``meta`` is the first piece's, with ``stitched`` listing each piece's source, quarter or
+    sector and the median it was divided by.
+
+    Parameters
+    ----------
+    lightcurves : sequence of LightCurve (or lightkurve LightCurves, or paths)
+        The pieces, in any order. Paths are read with
+        :func:`~spacekit.transformer.read_lightcurve`.
+    normalize : bool
+        Divide each piece by its median finite flux (its flux becomes dimensionless). With
+        False the pieces must share a flux unit.
+
+    Returns
+    -------
+    LightCurve
+
+    Raises
+    ------
+    InputError
+        No pieces, a folded piece, time scales that cannot be converted to the first's
+        (e.g. a ``"relative"`` csv with a BJD light curve), or (``normalize=False``) flux
+        units that differ.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = LightCurve(time=2458326.0 + np.arange(5) / 48, flux=np.full(5, 100.0))
+    >>> b = LightCurve(time=2458330.0 + np.arange(5) / 48, flux=np.full(5, 300.0))
+    >>> lc = stitch([b, a])
+    >>> lc.flux.value.tolist() == [1.0] * 10, lc["segment"].tolist()[:6]
+    (True, [1, 1, 1, 1, 1, 0])
+    """
+    pieces = []
+    for i, item in enumerate(lightcurves if lightcurves is not None else []):
+        if isinstance(item, LightCurve):
+            piece = item
+        elif isinstance(item, (str, os.PathLike)):
+            from .readers import read_lightcurve
+
+            piece = read_lightcurve(item)
+        elif hasattr(item, "time") and hasattr(item, "flux"):
+            piece = LightCurve.from_lightkurve(item)
+        else:
+            raise InputError(
+                f"stitch expects LightCurves (or lightkurve LightCurves, or paths); item {i} is "
+                f"a {type(item).__name__}."
+            )
+        if piece.is_folded:
+            raise InputError(f"stitch needs time-ordered light curves; item {i} is folded.")
+        pieces.append(piece)
+    if not pieces:
+        raise InputError("stitch needs at least one light curve; got none.")
+    scale = pieces[0].time.scale
+    unit = pieces[0].flux.unit
+    jd1, jd2, fluxes, errs, segs, info = [], [], [], [], [], []
+    shared = [
+        c
+        for c in pieces[0].colnames
+        if c not in ("time", "flux", "flux_err", "segment")
+        and all(c in p.colnames for p in pieces[1:])
+    ]
+    extra: dict[str, list] = {c: [] for c in shared}
+    with_err = all(p.flux_err is not None for p in pieces)
+    for i, piece in enumerate(pieces):
+        t = piece.time
+        if t.scale != scale:
+            try:
+                t = getattr(t, scale)
+            except Exception as exc:
+                raise InputError(
+                    f"stitch: piece {i} is in the {t.scale!r} time scale, which cannot be "
+                    f"converted to the first piece's {scale!r}; read them all in one time system."
+                ) from exc
+        f = piece._flux_values()
+        med = 1.0
+        if normalize:
+            finite = f[np.isfinite(f)]
+            med = float(np.median(finite)) if finite.size else float("nan")
+            if not med > 0:
+                raise InputError(
+                    f"stitch: piece {i} ({piece.meta.get('source', '')!r}) has no positive "
+                    f"median flux to normalise by (median {med}); pass normalize=False for "
+                    "flux already relative, or clean that piece."
+                )
+        elif piece.flux.unit != unit:
+            raise InputError(
+                f"stitch(normalize=False): piece {i} has flux in {piece.flux.unit}, the first "
+                f"in {unit}; normalise, or convert the units first."
+            )
+        jd1.append(np.asarray(t.jd1))
+        jd2.append(np.asarray(t.jd2))
+        fluxes.append(f / med)
+        if with_err:
+            errs.append(np.asarray(piece.flux_err.value, dtype=float) / med)
+        segs.append(np.full(len(piece), i, dtype=np.int64))
+        for c in shared:
+            extra[c].append(piece[c])
+        entry = {"source": str(piece.meta.get("source", "")), "n_points": len(piece)}
+        for key in ("quarter", "sector", "campaign"):
+            if piece.meta.get(key) is not None:
+                entry[key] = piece.meta[key]
+        if normalize:
+            entry["median_flux"] = med
+        info.append(entry)
+    time = Time(np.concatenate(jd1), np.concatenate(jd2), format="jd", scale=scale)
+    order = np.argsort(time.jd1 - time.jd1.min() + time.jd2, kind="stable")
+    out_unit = u.dimensionless_unscaled if normalize else unit
+    meta = dict(pieces[0].meta)
+    meta["stitched"] = info
+    meta["history"] = list(pieces[0].meta.get("history", [])) + [
+        f"stitch: {len(pieces)} pieces, {int(sum(len(p) for p in pieces))} rows"
+        + (", each divided by its median flux" if normalize else "")
+    ]
+    out = LightCurve(
+        time=time[order],
+        flux=u.Quantity(np.concatenate(fluxes)[order], out_unit),
+        flux_err=u.Quantity(np.concatenate(errs)[order], out_unit) if with_err else None,
+        meta=meta,
+    )
+    out["segment"] = np.concatenate(segs)[order]
+    for c in shared:
+        try:
+            col = np.concatenate([np.asarray(getattr(v, "value", v)) for v in extra[c]])
+        except ValueError:
+            continue  # shapes differ between pieces: leave that column out
+        cunit = getattr(extra[c][0], "unit", None)
+        out[c] = u.Quantity(col[order], cunit) if cunit is not None else col[order]
+    out.meta["cadence_days"] = out.cadence
+    return out
 
 
 def _filled(col: Any) -> np.ndarray:
