@@ -669,3 +669,33 @@ def test_stitch_kepler90_quarters(lcdir):
         assert np.nanmedian(seg) == pytest.approx(1.0)
     assert np.all(np.diff(lc.time_days()) > 0)
     assert lc.time.scale == "tdb"
+
+
+def test_slicing_keeps_no_time_index_and_the_same_values():
+    """Issue 20: a LightCurve carries no automatic ``time`` index (astropy's TimeSeries
+    rebuilds it row by row on every slice); the values of a slice are unchanged."""
+    from astropy.timeseries import TimeSeries
+
+    lc, _ = _synthetic(n=500)
+    ts = TimeSeries(time=lc.time, data={"flux": lc.flux, "flux_err": lc.flux_err})
+    assert ts.indices and not lc.indices
+    keep = np.random.default_rng(1).random(len(lc)) > 0.3
+    ours, theirs = lc._derive(keep, "test"), ts[keep]
+    assert not ours.indices
+    assert np.array_equal(ours.time.jd2, theirs.time.jd2)
+    assert np.array_equal(ours.flux, theirs["flux"]) and np.array_equal(
+        ours.flux_err, theirs["flux_err"]
+    )
+    order = np.argsort(-lc.time_days())
+    assert np.array_equal(lc._derive(order).flux, ts[order]["flux"])
+    for derived in (
+        lc.remove_nans(),
+        lc.normalize(),
+        lc.fold(3.0),
+        lc.bin(n_bins=10),
+        LightCurve(ts),
+    ):
+        assert not derived.indices
+    own = lc.copy()
+    own.add_index("time")  # a caller may still ask for one
+    assert own.loc[lc.time[3]]["flux"] == lc.flux[3]

@@ -17,6 +17,7 @@ from typing import Any
 
 import astropy.units as u
 import numpy as np
+from astropy.table import QTable
 from astropy.time import Time, TimeDelta
 from astropy.timeseries import TimeSeries
 
@@ -209,6 +210,8 @@ class LightCurve(TimeSeries):
         if time is not None and not isinstance(time, Time):
             time = _time_from_values(time)
         super().__init__(data=data, time=time, meta=meta, **kwargs)
+        if "time" in self.colnames and self["time"].info.indices:
+            self.remove_indices("time")  # e.g. an astropy TimeSeries' automatic index
         if flux is None and data is not None and "flux" not in self.colnames:
             self._adopt_flux_column()
         if flux is not None:
@@ -242,6 +245,18 @@ class LightCurve(TimeSeries):
                         f"{err.unit}. Pass flux_err in flux's unit, or as plain numbers."
                     ) from None
         self.meta.setdefault("history", [])
+
+    # astropy's TimeSeries keeps a sorted index on ``time`` (for ``ts.loc[...]``), re-added
+    # whenever a column is added; every slice then rebuilds it row by row in Python
+    # (``slice_indices`` -> ``replace_rows``), ~70% of planet_hunter's time at 3e5 points.
+    # A LightCurve keeps no index unless the caller adds one (``lc.add_index("time")``).
+    def add_column(self, *args: Any, **kwargs: Any) -> None:
+        """See :meth:`astropy.table.Table.add_column` (no automatic ``time`` index)."""
+        QTable.add_column(self, *args, **kwargs)
+
+    def add_columns(self, *args: Any, **kwargs: Any) -> None:
+        """See :meth:`astropy.table.Table.add_columns` (no automatic ``time`` index)."""
+        QTable.add_columns(self, *args, **kwargs)
 
     def _adopt_flux_column(self) -> None:
         """A table or TimeSeries without a ``flux`` column (astropy's Kepler/TESS readers give
