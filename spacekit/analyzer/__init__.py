@@ -26,6 +26,7 @@ _EXPORTS = {
     "transit_duration_range": "hunt",
     "vet_transit": "hunt",
     "SDE_THRESHOLD": "hunt",
+    "SIGNIFICANCE_THRESHOLD": "hunt",
     "SNR_THRESHOLD": "hunt",
     "plot_hunt": "plots",
     "plot_lightcurve": "plots",
