@@ -71,6 +71,8 @@ __all__ = [
     "SIGNIFICANCE_THRESHOLD",
     "SNR_THRESHOLD",
     "vet_transit",
+    "fit_transit",
+    "LIMB_DARKENING",
     "transit_duration_range",
     "Planet",
     "HuntResult",
@@ -137,6 +139,11 @@ class Planet:
         1e-4), ``fap``, ``rp_rs``, ``snr``, ``odd_even_mismatch``, ``transit_count``,
         ``distinct_transit_count`` and ``transit_times`` (mid-times, Julian dates in the
         light curve's scale); None with ``engine="bls"``.
+    fit : dict or None
+        For a detected planet, the limb-darkened transit fit (:func:`fit_transit`):
+        ``depth``, ``duration``, ``rp_rs``, ``b``, ``a_rs``, ``inc_deg`` with ``_err``
+        uncertainties, ``chi2_red``...; None when not fitted (not detected, ``fit=False``,
+        or batman not installed).
     """
 
     period: u.Quantity
@@ -149,6 +156,7 @@ class Planet:
     detected: bool
     vetting: dict = field(default_factory=dict)
     tls: dict | None = None
+    fit: dict | None = None
 
     @property
     def sde(self) -> float:
@@ -159,7 +167,7 @@ class Planet:
         """Plain JSON-ready values: period and duration in days, epoch as a BJD float.
 
         ``sde`` repeats ``peak_significance`` (its former name); ``tls`` is present with
-        ``engine="tls"``.
+        ``engine="tls"``, ``fit`` (without the model curve) for a fitted planet.
 
         Examples
         --------
@@ -183,6 +191,11 @@ class Planet:
             "period_aliases": self.period_aliases.to_value(u.day).tolist(),
             "failed": list(self.vetting.get("failed", [])),
             **({"tls": dict(self.tls)} if self.tls is not None else {}),
+            **(
+                {"fit": {k: v for k, v in self.fit.items() if not k.startswith("model_")}}
+                if self.fit is not None
+                else {}
+            ),
         }
 
     @property
@@ -222,7 +235,8 @@ class HuntResult:
     engine : str
         ``"bls"`` or ``"tls"``.
     timings : dict
-        Seconds spent detrending, searching and in total.
+        Seconds spent detrending (``detrend_s``), searching (``search_s``), fitting the
+        detected planets' transits (``fit_s``) and in total.
     searches : list of astropy.table.Table
         Periodogram of every search (one per signal examined).
     rejected : list of Planet
@@ -496,6 +510,12 @@ def _failed_checks(sde: float, vet: dict, threshold: float, snr_threshold: float
     return failed
 
 
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
 def _is_text_file(path: Any) -> bool:
     """A file that is not FITS (by name or magic bytes): a csv or text light curve."""
     name = os.fspath(path).lower()
@@ -643,6 +663,162 @@ def vet_transit(
         transit_depth_error=float(sig),
     )
     return out
+
+
+#: Quadratic limb darkening used by :func:`fit_transit` (a Sun-like star in the Kepler band;
+#: the fit does not solve for it).
+LIMB_DARKENING = (0.40, 0.26)
+
+
+def fit_transit(
+    t: np.ndarray,
+    y: np.ndarray,
+    dy: np.ndarray | None,
+    period: float,
+    t0: float,
+    duration: float,
+    depth: float,
+    *,
+    cadence: float = 0.0,
+) -> dict[str, Any]:
+    """Fit a limb-darkened transit model (batman) to the points near the transits.
+
+    The period is held fixed (the search fixes it far better than one fit can); the free
+    parameters are the mid-transit shift, ``rp/rs``, ``a/rs``, the impact parameter ``b``
+    and the out-of-transit level, fitted by ``scipy.optimize.least_squares`` on the points
+    within two durations of a transit, with a circular orbit and quadratic limb darkening
+    :data:`LIMB_DARKENING`. Long cadences (over 10 minutes) are supersampled. Uncertainties
+    come from the fit's covariance (the Jacobian, scaled by the reduced chi-square), and
+    those of the derived depth and duration by drawing parameters from it.
+
+    Parameters
+    ----------
+    t, y : array
+        Times (days, any zero point) and detrended, normalised flux.
+    dy : array, optional
+        Flux uncertainties (default: the robust scatter of ``y``).
+    period, t0, duration, depth : float
+        The search's period, a mid-transit time (in ``t``'s days), duration (days) and
+        fractional depth: the starting point.
+    cadence : float
+        Exposure time in days (for supersampling).
+
+    Returns
+    -------
+    dict
+        ``rp_rs``, ``a_rs``, ``b``, ``inc_deg``, ``depth`` (fraction, the model's deepest
+        point), ``duration`` (days, first to fourth contact), ``t0_shift`` (days to add to
+        ``t0``), each with ``<name>_err`` where fitted or derived, plus ``chi2_red``,
+        ``n_points``, ``success``, ``limb_darkening`` and, for plots, ``model_phase`` and
+        ``model_flux`` (the model on a grid of phase in days).
+
+    Raises
+    ------
+    MissingDependencyError
+        batman is not installed (``pip install spacekit[x]``).
+    InputError
+        Fewer than 10 points near the transits.
+
+    Examples
+    --------
+    >>> fit = fit_transit(t, y, None, 3.0, 1.0, 0.1, 0.01)  # doctest: +SKIP
+    >>> round(fit["rp_rs"], 2)  # doctest: +SKIP
+    0.1
+    """
+    from scipy.optimize import least_squares
+
+    from ..utils import optional_import
+
+    batman = optional_import("batman", "fit_transit() / planet_hunter(fit=True)")
+    t = np.asarray(t, dtype=float)
+    y = np.asarray(y, dtype=float)
+    phase = (t - t0 + 0.5 * period) % period - 0.5 * period
+    near = (np.abs(phase) < 2.0 * duration) & np.isfinite(y)
+    if np.count_nonzero(near) < 10:
+        raise InputError(
+            f"fit_transit needs at least 10 points within two durations of a transit; got "
+            f"{int(np.count_nonzero(near))}."
+        )
+    x, yy = phase[near], y[near]
+    if dy is None or not np.all(np.isfinite(np.asarray(dy, dtype=float)[near])):
+        ee = np.full(x.size, max(float(robust_std(y[np.isfinite(y)])), 1e-12))
+    else:
+        ee = np.maximum(np.asarray(dy, dtype=float)[near], 1e-12)
+    params = batman.TransitParams()
+    params.t0, params.per, params.rp, params.a = 0.0, float(period), 0.1, 10.0
+    params.inc, params.ecc, params.w = 90.0, 0.0, 90.0
+    params.limb_dark, params.u = "quadratic", list(LIMB_DARKENING)
+    long_cadence = cadence > 10.0 / 1440.0
+    model = batman.TransitModel(
+        params,
+        x,
+        supersample_factor=7 if long_cadence else 1,
+        exp_time=float(cadence) if long_cadence else 0.0,
+    )
+
+    def light_curve(p: np.ndarray, m: Any = model) -> np.ndarray:
+        shift, k, a, b, level = p
+        params.t0, params.rp, params.a = shift, k, a
+        params.inc = float(np.degrees(np.arccos(min(b / a, 1.0))))
+        return level * m.light_curve(params)
+
+    a0 = float(np.clip(period / (np.pi * max(duration, 1e-3)), 1.5, 500.0))
+    k0 = float(np.clip(np.sqrt(max(depth, 1e-6)), 2e-3, 0.45))
+    lo = [-0.5 * duration, 1e-3, 1.2, 0.0, 0.98]
+    hi = [0.5 * duration, 0.5, 1000.0, 1.0, 1.02]
+    start = np.clip([0.0, k0, a0, 0.3, 1.0], np.add(lo, 1e-9), np.subtract(hi, 1e-9))
+    fit = least_squares(lambda p: (yy - light_curve(p)) / ee, start, bounds=(lo, hi), x_scale="jac")
+    dof = max(x.size - 5, 1)
+    chi2_red = float(np.sum(fit.fun**2) / dof)
+    try:
+        cov = np.linalg.pinv(fit.jac.T @ fit.jac) * max(chi2_red, 1.0)
+    except np.linalg.LinAlgError:
+        cov = np.full((5, 5), np.nan)
+    err = np.sqrt(np.clip(np.diag(cov), 0, None))
+    shift, k, a, b, level = (float(v) for v in fit.x)
+
+    def derived(k: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sin_i = np.sqrt(np.clip(1 - (b / a) ** 2, 1e-12, 1))
+        arg = np.sqrt(np.clip((1 + k) ** 2 - b**2, 0, None)) / (a * sin_i)
+        t14 = period / np.pi * np.arcsin(np.clip(arg, 0, 1))
+        return k**2, t14
+
+    params.t0, params.rp, params.a = shift, k, a
+    params.inc = float(np.degrees(np.arccos(min(b / a, 1.0))))
+    centre = batman.TransitModel(params, np.array([shift]))
+    depth_fit = float(1.0 - centre.light_curve(params)[0])
+    _, t14 = derived(np.array(k), np.array(a), np.array(b))
+    rng = np.random.default_rng(0)
+    draws = (
+        rng.multivariate_normal(fit.x, cov, size=400, check_valid="ignore")
+        if np.all(np.isfinite(cov))
+        else np.full((1, 5), np.nan)
+    )
+    kd, ad, bd = draws[:, 1], np.clip(draws[:, 2], 1.01, None), np.clip(draws[:, 3], 0, None)
+    dd, td = derived(kd, ad, bd)
+    grid = np.linspace(-2.0 * duration, 2.0 * duration, 201)
+    grid_model = batman.TransitModel(params, grid)
+    return {
+        "rp_rs": k,
+        "rp_rs_err": float(err[1]),
+        "a_rs": a,
+        "a_rs_err": float(err[2]),
+        "b": b,
+        "b_err": float(err[3]),
+        "inc_deg": float(params.inc),
+        "depth": depth_fit,
+        "depth_err": float(np.nanstd(dd) * depth_fit / max(float(np.nanmedian(dd)), 1e-12)),
+        "duration": float(t14),
+        "duration_err": float(np.nanstd(td)),
+        "t0_shift": shift,
+        "t0_shift_err": float(err[0]),
+        "chi2_red": chi2_red,
+        "n_points": int(x.size),
+        "success": bool(fit.success),
+        "limb_darkening": list(LIMB_DARKENING),
+        "model_phase": grid.tolist(),
+        "model_flux": (level * grid_model.light_curve(params)).tolist(),
+    }
 
 
 def _bin_arrays(t: np.ndarray, y: np.ndarray, dy: np.ndarray, width: float):
@@ -849,6 +1025,7 @@ def planet_hunter(
     objective: str = "likelihood",
     flatten: bool = True,
     time_format: str | None = None,
+    fit: bool | str = "auto",
     **tls_kwargs: Any,
 ) -> HuntResult:
     """Search a light curve for periodic transits; return a :class:`HuntResult`.
@@ -897,6 +1074,12 @@ def planet_hunter(
         BLS objective.
     flatten : bool
         Detrend before searching (turn off only for already-flattened flux).
+    fit : bool or "auto"
+        Fit a limb-darkened transit model to each *detected* planet (:func:`fit_transit`:
+        depth, duration, rp/rs, impact parameter, a/rs with uncertainties, in
+        ``Planet.fit``). ``"auto"`` (default) fits when batman is installed
+        (``spacekit[x]``); True requires it; False skips. The fit's time is
+        ``timings["fit_s"]``, apart from the search's.
     time_format : str, optional
         Passed to :func:`read_lightcurve` when ``lc`` is a csv path. Without it a csv is
         searched in its own time numbers, read as days (``time_format="relative"``), with a
@@ -939,6 +1122,12 @@ def planet_hunter(
             "objective, flatten, time_format)."
         )
     max_planets = whole_number(max_planets, "max_planets", minimum=1)
+    if fit not in (True, False, "auto"):
+        raise InputError(f"fit must be True, False or 'auto'; got {fit!r}.")
+    if fit is True:
+        from ..utils import optional_import
+
+        optional_import("batman", "planet_hunter(fit=True)")
     if objective not in ("likelihood", "snr"):
         raise InputError(f"objective must be 'likelihood' or 'snr'; got {objective!r}.")
     oversample = _check_oversample(oversample)
@@ -1112,6 +1301,27 @@ def planet_hunter(
     # the result's headline: the first detected planet, else the first search's best signal
     candidate, cand_search = first_detected or first_search
     t_search = _time.perf_counter() - t_search0
+    t_fit0 = _time.perf_counter()
+    if planets and fit is not False and (fit is True or _has_module("batman")):
+        others = np.zeros(t.size, dtype=bool)
+        spans = [
+            (pl, float((pl.epoch - ref).jd)) for pl in planets
+        ]  # t0 of each, in the search's days
+        for pl, pt0 in spans:
+            others |= _transit_mask(
+                t, pl.period.to_value(u.day), pl.duration.to_value(u.day), pt0, 2.0
+            )
+        for pl, pt0 in spans:
+            P, d = pl.period.to_value(u.day), pl.duration.to_value(u.day)
+            own = _transit_mask(t, P, d, pt0, 4.0)
+            use = ~others | own
+            try:
+                pl.fit = fit_transit(
+                    t[use], y[use], dy[use], P, pt0, d, pl.depth, cadence=float(cadence)
+                )
+            except (InputError, ValueError, np.linalg.LinAlgError) as exc:
+                log.info("transit fit of the %.5f d planet failed: %s", P, exc)
+    t_fit = _time.perf_counter() - t_fit0
     folded = flat.fold(candidate.period, candidate.epoch)
     src = str(lc) if isinstance(lc, (str, os.PathLike)) else str(raw.meta.get("source", ""))
     return HuntResult(
@@ -1126,6 +1336,7 @@ def planet_hunter(
         timings={
             "detrend_s": t_detrend,
             "search_s": t_search,
+            "fit_s": t_fit,
             "total_s": _time.perf_counter() - t_start,
         },
         searches=searches,
