@@ -15,8 +15,8 @@ How the search works:
    frequency grid, with the same coverage; each period octave gets its own durations.
 4. **Box least squares** (astropy ``BoxLeastSquares``; ``engine="tls"`` uses
    transitleastsquares), then the best peak is **refined** on a 20x finer grid.
-5. **Detection.** ``detected`` needs all of: peak significance >= ``threshold`` (default
-   :data:`SDE_THRESHOLD` = 9, see there), red-noise SNR >= ``snr_threshold`` (default
+5. **Detection.** ``detected`` needs all of: SDE >= ``threshold`` (default
+   :data:`SDE_THRESHOLD` = 9), red-noise SNR >= ``snr_threshold`` (default
    :data:`SNR_THRESHOLD` = 7.1), at least two transits with data, no single transit carrying
    more than 80% of the summed depth, no box-shaped *rise* at the period half as large as
    the dip, a folded light curve flat away from the transit (scatter of its binned
@@ -37,14 +37,10 @@ How the search works:
    each planet lists them in ``period_aliases`` (e.g. K2-3 d, 44.56 d, seen twice in K2's
    80 days with the transit between in a gap, is found at 22.27 d with the alias 44.54 d).
 
-The **peak significance** (``Planet.peak_significance``; it was called SDE, and ``sde`` remains
-an alias, but it is not transitleastsquares' SDE) is computed from the periodogram the same
-way whatever the engine or objective: the power minus its running median over the period
-grid, centred on its median and divided by its robust spread (1.4826 times the median
-absolute deviation), read at the chosen peak. TLS's SDE divides by the plain standard
-deviation of its own spectrum, so the two differ several-fold on the same star (K2-3 b: 146
-here, 45.2 in TLS); with ``engine="tls"`` each planet also carries TLS's own SDE,
-false-alarm probability, rp/rs and transit times in ``Planet.tls``. The robust spread keeps a strong signal's own aliases from inflating the
+SDE (signal detection efficiency) is computed from the periodogram the same way whatever the
+engine or objective: the power minus its running median over the period grid, centred on its
+median and divided by its robust spread (1.4826 times the median absolute deviation), read at
+the chosen peak. The robust spread keeps a strong signal's own aliases from inflating the
 noise estimate, which hides planets seen in few transits with a plain standard deviation.
 """
 
@@ -68,7 +64,6 @@ from ..utils.stats import robust_std
 
 __all__ = [
     "SDE_THRESHOLD",
-    "SIGNIFICANCE_THRESHOLD",
     "SNR_THRESHOLD",
     "vet_transit",
     "fit_transit",
@@ -84,16 +79,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Default detection threshold on the peak significance (``Planet.peak_significance``, long
-#: called SDE). 9 is borrowed from transitleastsquares, where 9 *on TLS's SDE* means a
-#: false-alarm probability below 1e-4 on white noise; this statistic is a different one (a
-#: robust z-score of the detrended periodogram, several times TLS's SDE on the same star), so
-#: 9 here is not that false-alarm probability and is not yet calibrated by injection and
-#: recovery. The other vetting checks (red-noise SNR, shape, depth consistency) do most of
-#: the rejecting.
+#: Default detection threshold on the signal detection efficiency (SDE). 9 is the value
+#: used by transitleastsquares for a false-alarm probability below 1e-4 on white noise.
 SDE_THRESHOLD = 9.0
-#: The same threshold under the statistic's own name.
-SIGNIFICANCE_THRESHOLD = SDE_THRESHOLD
 
 #: Default threshold on the red-noise signal-to-noise ratio (:func:`vet_transit`); 7.1 is the
 #: Kepler pipeline's multiple-event-statistic threshold.
@@ -114,12 +102,8 @@ class Planet:
         Transit duration (days).
     depth : float
         Fractional depth (0.01 = 1 %, not ppm).
-    peak_significance : float
-        How far the periodogram peak stands above the rest: the detrended power at the peak
-        in robust standard deviations (module docstring). This is *not* transitleastsquares'
-        SDE (a mean/standard-deviation normalisation of TLS's own spectrum; K2-3 b scores
-        about 146 here and 45 in TLS): ``sde`` is kept as an alias for compatibility, and
-        with ``engine="tls"`` TLS's own SDE is ``tls["sde"]``.
+    sde : float
+        Signal detection efficiency of the periodogram peak.
     snr : float
         Depth over the red noise on the transit's time scale, times sqrt(``n_transits``).
     n_transits : int
@@ -133,12 +117,6 @@ class Planet:
         equally well, because only every m-th transit fell on data; empty when the data
         rule them out. A planet with aliases needs more data (or the published ephemeris)
         to pin its period.
-    tls : dict or None
-        With ``engine="tls"``, transitleastsquares' own statistics for this signal: ``sde``
-        (TLS's SDE, on which its threshold of 9 means a false-alarm probability below
-        1e-4), ``fap``, ``rp_rs``, ``snr``, ``odd_even_mismatch``, ``transit_count``,
-        ``distinct_transit_count`` and ``transit_times`` (mid-times, Julian dates in the
-        light curve's scale); None with ``engine="bls"``.
     fit : dict or None
         For a detected planet, the limb-darkened transit fit (:func:`fit_transit`):
         ``depth``, ``duration``, ``rp_rs``, ``b``, ``a_rs``, ``inc_deg`` with ``_err``
@@ -150,24 +128,17 @@ class Planet:
     epoch: Time
     duration: u.Quantity
     depth: float
-    peak_significance: float
+    sde: float
     snr: float
     n_transits: int
     detected: bool
     vetting: dict = field(default_factory=dict)
-    tls: dict | None = None
     fit: dict | None = None
-
-    @property
-    def sde(self) -> float:
-        """Alias of :attr:`peak_significance` (the name it had; not TLS's SDE)."""
-        return self.peak_significance
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values: period and duration in days, epoch as a BJD float.
 
-        ``sde`` repeats ``peak_significance`` (its former name); ``tls`` is present with
-        ``engine="tls"``, ``fit`` (without the model curve) for a fitted planet.
+        ``fit`` (without the model curve) is present for a fitted planet.
 
         Examples
         --------
@@ -183,14 +154,12 @@ class Planet:
             else float(self.epoch.jd),
             "duration": float(self.duration.to_value(u.day)),
             "depth": float(self.depth),
-            "peak_significance": float(self.peak_significance),
-            "sde": float(self.peak_significance),
+            "sde": float(self.sde),
             "snr": float(self.snr),
             "n_transits": int(self.n_transits),
             "detected": bool(self.detected),
             "period_aliases": self.period_aliases.to_value(u.day).tolist(),
             "failed": list(self.vetting.get("failed", [])),
-            **({"tls": dict(self.tls)} if self.tls is not None else {}),
             **(
                 {"fit": {k: v for k, v in self.fit.items() if not k.startswith("model_")}}
                 if self.fit is not None
@@ -231,7 +200,7 @@ class HuntResult:
     raw : LightCurve
         The normalised light curve before detrending.
     threshold : float
-        Peak-significance threshold used.
+        SDE threshold used.
     engine : str
         ``"bls"`` or ``"tls"``.
     timings : dict
@@ -274,13 +243,8 @@ class HuntResult:
         return self.candidate.depth
 
     @property
-    def peak_significance(self) -> float:
-        return self.candidate.peak_significance
-
-    @property
     def sde(self) -> float:
-        """Alias of :attr:`peak_significance` (not TLS's SDE)."""
-        return self.candidate.peak_significance
+        return self.candidate.sde
 
     @property
     def snr(self) -> float:
@@ -296,7 +260,7 @@ class HuntResult:
         Examples
         --------
         >>> sorted(result.to_dict())  # doctest: +SKIP
-        ['depth', 'detected', 'duration', 'epoch', 'failed', 'file', 'n_transits', 'peak_significance', 'period', 'period_aliases', 'planets', 'rejected', 'sde', 'snr', 'time_system']
+        ['depth', 'detected', 'duration', 'epoch', 'failed', 'file', 'n_transits', 'period', 'period_aliases', 'planets', 'rejected', 'sde', 'snr', 'time_system']
         """
         out = {"file": self.source, **self.candidate.to_dict()}
         out["planets"] = [p.to_dict() for p in self.planets]
@@ -308,8 +272,7 @@ class HuntResult:
         c = self.candidate
         return (
             f"HuntResult(period={c.period.to_value(u.day):.6f} d, epoch={c.epoch.jd:.5f}, "
-            f"depth={c.depth:.3g}, peak_significance={c.peak_significance:.1f}, "
-            f"detected={c.detected}, "
+            f"depth={c.depth:.3g}, sde={c.sde:.1f}, detected={c.detected}, "
             f"planets={len(self.planets)}, engine={self.engine!r})"
         )
 
@@ -907,7 +870,6 @@ def _search_once(
             "depth": depth,
             "snr": snr,
             "sde": sde,
-            "tls": _tls_statistics(r),
         }
     from astropy.timeseries import BoxLeastSquares
 
@@ -955,41 +917,6 @@ def _search_once(
         "depth": depth,
         "snr": snr,
         "sde": sde,
-    }
-
-
-def _tls_absolute_times(stats: dict | None, ref: Time) -> dict | None:
-    """TLS's transit times are days since ``ref`` (the search's zero): make them JDs."""
-    if stats is None:
-        return None
-    out = dict(stats)
-    out["transit_times"] = [float(ref.jd) + x for x in stats.get("transit_times", [])]
-    return out
-
-
-def _tls_statistics(r: Any) -> dict[str, Any]:
-    """transitleastsquares' own numbers for its best period (its SDE and false-alarm
-    probability, rp/rs, per-transit times in the search's days), JSON-ready."""
-
-    def num(name: str) -> float:
-        try:
-            value = float(getattr(r, name))
-        except (TypeError, ValueError, AttributeError):
-            return float("nan")
-        return value
-
-    times = np.asarray(getattr(r, "transit_times", []) or [], dtype=float)
-    return {
-        "sde": num("SDE"),
-        "fap": num("FAP"),
-        "rp_rs": num("rp_rs"),
-        "snr": num("snr"),
-        "odd_even_mismatch": num("odd_even_mismatch"),
-        "transit_count": int(num("transit_count")) if np.isfinite(num("transit_count")) else 0,
-        "distinct_transit_count": int(num("distinct_transit_count"))
-        if np.isfinite(num("distinct_transit_count"))
-        else 0,
-        "transit_times": times[np.isfinite(times)].tolist(),
     }
 
 
@@ -1063,8 +990,7 @@ def planet_hunter(
         at ``period_max``, between 0.5 and 2 days (and at least 2.5 times the longest
         of ``durations`` when those are given).
     threshold : float
-        Peak significance needed for ``detected`` (default :data:`SDE_THRESHOLD` = 9; not
-        TLS's SDE threshold, see there).
+        SDE needed for ``detected`` (default :data:`SDE_THRESHOLD` = 9).
     snr_threshold : float
         Red-noise SNR needed for ``detected`` (default :data:`SNR_THRESHOLD` = 7.1).
     oversample : float
@@ -1261,12 +1187,11 @@ def planet_hunter(
             epoch=ref + TimeDelta(t0, format="jd"),
             duration=d * u.day,
             depth=float(found["depth"]),
-            peak_significance=float(found["sde"]),
+            sde=float(found["sde"]),
             snr=float(vet["snr"]),
             n_transits=int(vet["n_transits"]),
             detected=detected,
             vetting=vet,
-            tls=_tls_absolute_times(found.get("tls"), ref),
         )
         log.info("search %d: %s", k + 1, planet)
         if first_search is None:
@@ -1397,7 +1322,7 @@ def hunt_many(
     -------
     pandas.DataFrame
         One row per item, in order: ``file``, ``period``, ``epoch``, ``duration``, ``depth``,
-        ``peak_significance``, ``sde`` (the same; its former name), ``snr``, ``n_transits``, ``detected``, ``planets`` and ``error`` (None, or
+        ``sde``, ``snr``, ``n_transits``, ``detected``, ``planets`` and ``error`` (None, or
         ``"ExceptionType: message"`` for an item that failed; its other values are NaN).
 
     Examples
@@ -1450,7 +1375,6 @@ def hunt_many(
         "epoch",
         "duration",
         "depth",
-        "peak_significance",
         "sde",
         "snr",
         "n_transits",
