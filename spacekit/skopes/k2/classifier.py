@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ...builder.trainer import predict_batches
-from ...exceptions import DataNotFoundError, InputError, ModelLoadError
+from ...exceptions import DataNotFoundError, InputError, ModelLoadError, SpacekitError
 from ...utils.progress import progress
 from ...utils.runs import Run, list_runs, model_folder
 from .kaggle import read_flux_table_with_meta
@@ -846,8 +846,19 @@ def predict(
     runs_dir: str | os.PathLike | None = None,
     read_kwargs: dict | None = None,
     show_progress: bool | None = None,
+    search: bool = True,
 ) -> pd.DataFrame:
     """Planet probability of light-curve files (FITS/csv) or of the rows of flux tables.
+
+    For a light curve, the classifier's probability comes with the period search's view of
+    the same star (``search=True``): :func:`~spacekit.analyzer.planet_hunter` runs on it and
+    its best period, whether it is detected and, if not, the vetting checks it fails are
+    reported beside the probability, with one ``verdict`` that says where the two disagree.
+    The classifier sees short windows and can take a flare's or a spot's dip for a transit;
+    the search's vetting sees the whole light curve (its shape away from the dip, the depth
+    of every transit), so a "transit" from the classifier alone is labelled as such (e.g.
+    ``"transit? classifier only; the search rejects it: stellar variability (flares,
+    spots)"``).
 
     Parameters
     ----------
@@ -864,14 +875,21 @@ def predict(
     show_progress : bool, optional
         Progress bars over the files and over a table's rows (default: the ``progress``
         setting; ``SPACEKIT_PROGRESS=0`` silences them).
+    search : bool
+        Also run the period search on each light curve (default True).
 
     Returns
     -------
     pandas.DataFrame
         One row per light curve (or table row): ``path``, ``source`` ("lightcurve" or
         "table"), ``row``, ``target``,
-        ``probability``, ``planet``, ``n_windows``, ``label`` (tables only: nullable
-        ``Int64``, ``<NA>`` for light curves).
+        ``probability``, ``planet`` (the classifier's call), ``n_windows``, ``label`` (tables
+        only: nullable ``Int64``, ``<NA>`` for light curves), ``search_period`` (days),
+        ``search_detected``, ``search_failed`` (the vetting checks the search's best signal
+        fails, comma-separated; or why the search could not run) and ``verdict``
+        (``"transit"``, ``"no transit"``, or a ``"transit? ..."`` that says which side saw
+        it and why the other did not). Tables (and ``search=False``) leave the search
+        columns empty and the verdict the classifier's.
 
     Examples
     --------
@@ -904,6 +922,7 @@ def predict(
                         "planet": bool(pr >= clf.threshold),
                         "n_windows": 1,
                         "label": int(y[i]),
+                        **_no_search(bool(pr >= clf.threshold)),
                     }
                 )
             continue
@@ -921,12 +940,70 @@ def predict(
                 "planet": res["planet"],
                 "n_windows": res["n_windows"],
                 "label": None,
+                **(_search_view(lc, res["planet"]) if search else _no_search(res["planet"])),
             }
         )
     frame = pd.DataFrame(rows)
     # integer labels with <NA> for light curves (a mix made the column float with NaN)
     frame["label"] = frame["label"].astype("Int64")
     return frame
+
+
+#: What each failed vetting check of the period search means, in a verdict.
+_VETTING_WORDS = {
+    "bump": "stellar variability (flares, spots)",
+    "oot_structure": "stellar variability (flares, spots)",
+    "single_event": "one event, not a periodic transit",
+    "depth_consistency": "dips of different depths (different bodies)",
+    "missing_transit": "a transit window without a dip",
+    "n_transits": "fewer than two transits",
+    "sde": "too weak",
+    "peak_zscore": "too weak",
+    "snr": "too weak",
+}
+
+
+def _no_search(planet: bool) -> dict[str, Any]:
+    return {
+        "search_period": float("nan"),
+        "search_detected": None,
+        "search_failed": "",
+        "verdict": "transit" if planet else "no transit",
+    }
+
+
+def _search_view(lc: Any, planet: bool) -> dict[str, Any]:
+    """The period search on the same light curve, and one verdict from both."""
+    from ...analyzer import planet_hunter
+
+    try:
+        hunt = planet_hunter(lc, fit=False)
+    except SpacekitError as exc:
+        out = _no_search(planet)
+        out["search_failed"] = f"search not run: {exc}"
+        if planet:
+            out["verdict"] = "transit? classifier only; the period search could not run"
+        return out
+    failed = list(hunt.candidate.vetting.get("failed", []))
+    reasons = list(dict.fromkeys(_VETTING_WORDS.get(f, f) for f in failed))
+    detected = bool(hunt.detected)
+    if planet and detected:
+        verdict = "transit"
+    elif planet:
+        verdict = "transit? classifier only; the search rejects it: " + ", ".join(reasons)
+    elif detected:
+        verdict = (
+            f"transit? search only (P = {hunt.period.to_value('day'):.5f} d); the classifier "
+            "is below its threshold"
+        )
+    else:
+        verdict = "no transit"
+    return {
+        "search_period": float(hunt.period.to_value("day")),
+        "search_detected": detected,
+        "search_failed": ", ".join(failed),
+        "verdict": verdict,
+    }
 
 
 def _is_flux_table(path: Path) -> bool:
