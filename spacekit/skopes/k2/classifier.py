@@ -820,7 +820,7 @@ def _model_complete(model_dir: Path) -> bool:
 
 
 def _latest_model(runs_dir: str | os.PathLike | None) -> Path:
-    runs = [r for r in list_runs(runs_dir, app=APP) if r.model_dir.is_dir()]
+    runs = [r for r in list_runs(runs_dir, app=APP, complete=True) if r.model_dir.is_dir()]
     complete = [r for r in runs if _model_complete(r.model_dir)]
     skipped = [r.path.name for r in runs if r not in complete]
     if skipped:

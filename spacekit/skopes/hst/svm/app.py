@@ -39,7 +39,7 @@ from ....exceptions import InputError
 from ....utils.checks import whole_number
 from ....utils.deprecation import deprecated_renamed_argument, warn_deprecated
 from ....utils.manifest import trained_source
-from ....utils.runs import Run
+from ....utils.runs import Run, tracks_runs
 from .model import MODEL_KINDS, TREE_KINDS, SvmModel, proposal_folds, proposal_split
 from .stages import load_feature_table
 
@@ -201,6 +201,7 @@ def _report(run: Run, y: Any, proba: Any, *, history: dict | None, name: str) ->
 
 
 @deprecated_renamed_argument("model", "kind", since="1.2")
+@tracks_runs  # the run folder ends complete, failed or interrupted
 def train(
     data: str | os.PathLike | pd.DataFrame,
     *,
@@ -737,6 +738,7 @@ def load_model(path_or_run: SvmModel | Run | str | os.PathLike | None = None) ->
     return model
 
 
+@tracks_runs  # the run folder ends complete, failed or interrupted
 def cross_validate(
     data: str | os.PathLike | pd.DataFrame,
     *,
