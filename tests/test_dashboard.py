@@ -410,9 +410,9 @@ def test_quick_training_job_reports_progress_and_returns_the_model_folder(tmp_pa
 
     calls = []
 
-    def fake_train(data, out_dir, *, seed=0, fast=False, name="train"):
+    def fake_train(data, *, runs_dir=None, name=None, seed=0, fast=False, progress=None):
         calls.append((data, fast))
-        run = Run.create("hst_cal", name, runs_dir=out_dir)
+        run = Run.create("hst_cal", name or "train", runs_dir=runs_dir)
         run.model_dir.mkdir()
         return run
 
