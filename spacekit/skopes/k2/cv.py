@@ -17,14 +17,13 @@ from ...builder.trainer import predict_batches
 from ...exceptions import InputError
 from ...utils.progress import progress
 from ...utils.runs import Run
-from .inputs import BOOST_WEIGHT, _fit_boost, _inputs_cached, _take, boost_features
+from .inputs import BOOST_WEIGHT, _inputs_cached, _take, boost_features
 from .model import (
-    _build_model,
     _check_min_snr_classes,
     _check_settings,
     _read,
-    _trainer,
     _training_mask,
+    fit_on_inputs,
 )
 from .preprocessing import preprocess
 
@@ -350,22 +349,21 @@ def evaluate(
                 f"({'planet' if y[train_idx].any() else 'no transit'}); each star or synthetic "
                 "group held out must leave windows of both classes in the others"
             )
-        trainer = _trainer(
+        model, boost, histories[fold], _ = fit_on_inputs(
+            _take(inputs, train_idx),
+            y[train_idx],
+            length=length,
+            channels=Z.shape[2],
             epochs=epochs,
             batch_size=batch_size,
             learning_rate=learning_rate,
             seed=seed + fi,
+            fast=fast,
+            network=network,
             show_progress=False,
-            length=length if network == "folded" else None,
         )
-        histories[fold] = trainer.fit(
-            lambda: _build_model(length, fast, network, Z.shape[2]),
-            _take(inputs, train_idx),
-            y[train_idx],
-        )
-        oof[test] = predict_batches(trainer.model_, _take(inputs, test)).reshape(-1)
-        if network == "folded":
-            boost = _fit_boost(_take(inputs, train_idx), y[train_idx], seed + fi)
+        oof[test] = predict_batches(model, _take(inputs, test)).reshape(-1)
+        if boost is not None:
             oof_cnn[test] = oof[test]
             oof_boost[test] = boost.predict_proba(boost_features(_take(inputs, test)))[:, 1]
             oof[test] = (1 - BOOST_WEIGHT) * oof_cnn[test] + BOOST_WEIGHT * oof_boost[test]

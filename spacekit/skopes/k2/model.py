@@ -298,6 +298,46 @@ def _read(data: Any) -> tuple[np.ndarray, np.ndarray, pd.DataFrame | None, str |
     )
 
 
+def fit_on_inputs(
+    inputs: Any,
+    y: np.ndarray,
+    *,
+    length: int,
+    channels: int,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    seed: int,
+    fast: bool,
+    network: str,
+    show_progress: bool | None = None,
+) -> tuple[Any, Any, dict, Any]:
+    """Fit the network and (``"folded"``) the boosting member on prepared model inputs: the one
+    fit used by :func:`fit_members` (training) and by every leave-one-star-out fold.
+
+    Returns
+    -------
+    (keras.Model, estimator or None, dict, Trainer)
+
+    Examples
+    --------
+    >>> model, boost, history, trainer = fit_on_inputs(inputs, y, length=256, channels=3,
+    ...     epochs=1, batch_size=8, learning_rate=1e-3, seed=0, fast=True,
+    ...     network="global")  # doctest: +SKIP
+    """
+    trainer = _trainer(
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        seed=seed,
+        show_progress=show_progress,
+        length=length if network == "folded" else None,
+    )
+    history = trainer.fit(lambda: _build_model(length, fast, network, channels), inputs, y)
+    boost = _fit_boost(inputs, y, seed) if network == "folded" else None
+    return trainer.model_, boost, history, trainer
+
+
 def fit_members(
     X: np.ndarray,
     y: np.ndarray,
@@ -334,18 +374,19 @@ def fit_members(
     Z = preprocess(X)
     length = X.shape[1]
     inputs = _take(_inputs_cached(Z, network, sha, show_progress), keep)
-    y = y[keep]
-    trainer = _trainer(
+    model, boost, history, trainer = fit_on_inputs(
+        inputs,
+        y[keep],
+        length=length,
+        channels=Z.shape[2],
         epochs=epochs,
         batch_size=batch_size,
         learning_rate=learning_rate,
         seed=seed,
+        fast=fast,
+        network=network,
         show_progress=show_progress,
-        length=length if network == "folded" else None,
     )
-    history = trainer.fit(lambda: _build_model(length, fast, network, Z.shape[2]), inputs, y)
-    model = trainer.model_
-    boost = _fit_boost(inputs, y, seed) if network == "folded" else None
     metadata = {
         "app": APP,
         "window_length": int(length),
