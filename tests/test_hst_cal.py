@@ -170,7 +170,7 @@ def test_tree_export_is_exact():
     Xb[3, 0], Xb[4, 1] = np.inf, -np.inf
     for est in (clf, reg):
         t = TreeEnsemble.from_sklearn(est)
-        assert t._bitvector_tables() is not None
+        assert t._leaf_tables() is not None
         assert np.array_equal(t.raw_predict(Xb), est._raw_predict(Xb))
         assert np.array_equal(t.raw_predict(Xb[:7]), est._raw_predict(Xb[:7]))
         assert np.array_equal(t.raw_predict(Xb, chunk_size=300), est._raw_predict(Xb))
@@ -178,7 +178,7 @@ def test_tree_export_is_exact():
         max_iter=5, max_leaf_nodes=100, min_samples_leaf=2, random_state=0
     ).fit(X, yr)
     tw = TreeEnsemble.from_sklearn(wide)
-    assert tw._bitvector_tables() is None
+    assert tw._leaf_tables() is None
     assert np.array_equal(tw.raw_predict(Xb), wide._raw_predict(Xb))
 
 
