@@ -359,6 +359,19 @@ def predict_dense(
     return outs
 
 
+def _running_sum(a: np.ndarray, out: np.ndarray) -> None:
+    """``out = ((a[0] + a[1]) + a[2]) + ...``: a running sum over axis 0 of a 2-D array.
+
+    ``np.add.reduce`` over the first axis adds whole rows one after the other (vectorised
+    across the columns); a single column, though, it would sum pairwise, so that case is an
+    ``accumulate`` (always sequential).
+    """
+    if a.shape[1] == 1:
+        out[:] = np.add.accumulate(a[:, 0])[-1:]
+    else:
+        np.add.reduce(a, axis=0, out=out)
+
+
 class TreeEnsemble:
     """A gradient-boosted tree ensemble (scikit-learn ``HistGradientBoosting*``) in numpy arrays.
 
@@ -647,7 +660,7 @@ class TreeEnsemble:
                     idx += np.take(index[block], code, axis=1)
             leaf = values.take(idx)
             leaf[0] += self.baseline[j]  # = baseline + first tree (addition commutes exactly)
-            np.add.reduce(leaf, axis=0, out=out[:, j])
+            _running_sum(leaf, out[:, j])
 
     def _leaf_walk(self, x: np.ndarray) -> np.ndarray:
         """Leaf values of every tree for rows ``x``, shape (n, n_trees): all trees walked at once."""
@@ -964,21 +977,26 @@ class LinearModel:
     def predict(self, Z: Any) -> np.ndarray:
         """Predicted values (n,).
 
-        Rows are taken 8192 at a time into one reused basis buffer, so memory stays bounded
-        (the basis is 80 float64 columns per row); each row's arithmetic is the same whatever
-        the batch.
+        ``sum_c ((basis_c - mean_c) / scale_c) * coef_c`` is summed column by column in a
+        fixed order (no BLAS product, whose rounding depends on how many rows it is given),
+        so a row's prediction is the same bit for bit whatever the batch around it. Rows are
+        taken 8192 at a time into one reused basis buffer, so memory stays bounded (the basis
+        is 80 float64 columns per row).
         """
         Z = np.asarray(Z, dtype=np.float64)
         if Z.ndim != 2:
             raise InputError(f"expected a 2-D array (rows, features), got shape {Z.shape}")
         out = np.empty(Z.shape[0])
-        buf = np.empty((min(Z.shape[0], _LINEAR_CHUNK), self.coef.size))
+        buf = np.empty((self.coef.size, min(Z.shape[0], _LINEAR_CHUNK)))  # column-major basis
+        weights = self.coef[:, None]
         for start in range(0, Z.shape[0], _LINEAR_CHUNK):
             z = Z[start : start + _LINEAR_CHUNK]
-            b = _BASES[self.basis](self._inputs(z), out=buf[: z.shape[0]])
-            b -= self.mean
-            b /= self.scale
-            np.matmul(b, self.coef, out=out[start : start + z.shape[0]])
+            b = buf[:, : z.shape[0]]
+            _BASES[self.basis](self._inputs(z), out=b.T)
+            b -= self.mean[:, None]
+            b /= self.scale[:, None]
+            b *= weights
+            _running_sum(b, out[start : start + z.shape[0]])
         out += self.intercept
         return np.exp(out, out=out) if self.link == "exp" else out
 
