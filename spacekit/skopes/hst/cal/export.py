@@ -573,7 +573,8 @@ class TreeEnsemble:
             per_feature.append((int(f), thr, table))
         # Low-cardinality features (flags, codes) share joint codes: fewer lookups per row.
         per_feature.sort(key=lambda e: e[2].shape[0])
-        groups, budget = [], max(1, (8 << 20) // (n_trees * 8))
+        # A group's table holds a small integer per (tree, code): up to ~16 MB of int32.
+        groups, budget = [], max(1, (16 << 20) // (n_trees * 4))
         for f, thr, table in per_feature:
             g = groups[-1] if groups else None
             if g is not None and g["table"].shape[0] * table.shape[0] <= budget:
