@@ -447,6 +447,29 @@ _KERAS_SHIPPED = (
 )
 
 
+def _previous_predictor(pred, root: Path):
+    """``pred`` with its models rebuilt by another checkout's ``export.py`` (same arrays).
+
+    The other ``export.py`` is loaded as a module of this package (its relative imports
+    resolve here), so only the model classes (their prediction code) differ.
+    """
+    import importlib.util
+
+    from spacekit.skopes.hst.cal.predict import CalPredictor
+
+    spec = importlib.util.spec_from_file_location(
+        "spacekit.skopes.hst.cal._compare_export",
+        root / "spacekit" / "skopes" / "hst" / "cal" / "export.py",
+    )
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    models = {}
+    for key, m in pred.models.items():
+        arrays, model_spec = m.to_arrays()
+        models[key] = mod._KINDS[model_spec["kind"]].from_arrays(arrays, model_spec)
+    return CalPredictor(pred.metadata, models, model_dir=pred.model_dir)
+
+
 def bench_rows(model_dir: str, rows: int = 262144, rounds: int = 5) -> dict:
     """Rows/s with every row predicted (no deduplication), ours and upstream's, interleaved.
 
@@ -481,6 +504,10 @@ def bench_rows(model_dir: str, rows: int = 262144, rounds: int = 5) -> dict:
         return run
 
     variants = {"ours_default_threads": ours(None), "ours_1_thread": ours(1)}
+    if os.environ.get("BENCH_COMPARE_ROOT"):  # the same models with another checkout's classes
+        previous = _previous_predictor(pred, Path(os.environ["BENCH_COMPARE_ROOT"]))
+        previous.predict_arrays(X[:4096])
+        variants["compare_root_same_models"] = lambda: previous.predict_arrays(X)
     extra = os.environ.get("BENCH_UPSTREAM_MODEL")  # an imported upstream folder, if any
     if extra:
         up = load_predictor(extra)

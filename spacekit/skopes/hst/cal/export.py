@@ -573,8 +573,9 @@ class TreeEnsemble:
             per_feature.append((int(f), thr, table))
         # Low-cardinality features (flags, codes) share joint codes: fewer lookups per row.
         per_feature.sort(key=lambda e: e[2].shape[0])
-        # A group's table holds a small integer per (tree, code): up to ~16 MB of int32.
-        groups, budget = [], max(1, (16 << 20) // (n_trees * 4))
+        # A group's table holds a small integer per (tree, code); a tree's row of it is read
+        # once per row of data, so it should stay in the fastest cache: at most 6144 codes.
+        groups, budget = [], 6144
         for f, thr, table in per_feature:
             g = groups[-1] if groups else None
             if g is not None and g["table"].shape[0] * table.shape[0] <= budget:
