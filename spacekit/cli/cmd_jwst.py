@@ -11,8 +11,9 @@ def register(sub) -> None:
         "jwst",
         help="JWST Level-3 product memory: scrape uncal headers, train, predict",
         description="Predict the memory (GB) of JWST Level-3 products. spacekit ships no JWST "
-        "model (no public training data exists): train one from your table of products with "
-        "measured memory (spacekit jwst train), then predict with --models.",
+        "model (no public training data exists): import upstream spacekit 1.1.4's models "
+        "(spacekit import-upstream WHEEL --out DIR, then --models DIR/jwst_cal) or train one "
+        "from your table of products with measured memory (spacekit jwst train).",
     )
     s = p.add_subparsers(dest="jwst_command", metavar="ACTION")
 
@@ -33,7 +34,9 @@ def register(sub) -> None:
 
     r = s.add_parser("predict", help='print {product: {"gbSize": value}} for a folder')
     r.add_argument(
-        "--models", default=None, help="model folder you trained (default: <model_dir>/jwst_cal)"
+        "--models",
+        default=None,
+        help="model folder you trained or imported (default: <model_dir>/jwst_cal)",
     )
     r.add_argument("--max-gb", type=float, default=None, help="cap (default: the model's, 990)")
     r.add_argument("folder", help="folder of *_uncal.fits exposures")
@@ -88,8 +91,10 @@ def _predict(args) -> int:
     if not models.is_dir():
         raise ModelLoadError(
             f"no JWST memory model at {models}: spacekit ships none (no public training data "
-            "exists). Train one with `spacekit jwst train TABLE` and pass its model folder "
-            "with --models DIR"
+            "exists). Import upstream spacekit 1.1.4's models with `pip download spacekit==1.1.4 "
+            "--no-deps -d DIR && spacekit import-upstream DIR/spacekit-1.1.4-py3-none-any.whl "
+            "--out MODELS` and pass --models MODELS/jwst_cal, or train one with `spacekit jwst "
+            "train TABLE`"
         )
     result = predict(args.folder, models, max_gb=args.max_gb)
     print(json.dumps(result, indent=2))

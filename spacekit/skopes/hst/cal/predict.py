@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -248,13 +249,15 @@ class CalPredictor:
         self.bin_log_margin = float(cal["bin_log_margin"])
         self.memory_log_margin = float(cal["memory_log_margin"])
         self.wallclock_log_margin = float(cal["wallclock_log_margin"])
-        self.under_bin_target = float(cal["under_bin_target"])
+        # Imported upstream models carry no calibration targets (None) and upstream's rounding.
+        self.under_bin_target = _float_or_none(cal["under_bin_target"])
         # Model folders of the first release carry no rule: theirs was "classifier_max".
         self.bin_rule = cal.get("bin_rule", "classifier_max")
         self.bin_member_margins = {
             k: float(v) for k, v in cal.get("bin_member_margins", {}).items()
         }
-        self.wallclock_coverage = float(cal["wallclock_coverage"])
+        self.wallclock_coverage = _float_or_none(cal["wallclock_coverage"])
+        self.rounding = cal.get("rounding", "spacekit")
         self.transform_params = metadata["transform"]
         self.target_transforms = {
             k: metadata["models"][k].get("target_transform", "none") for k in _TARGET_KEYS
@@ -290,7 +293,7 @@ class CalPredictor:
     def _predict_rows(self, X: np.ndarray) -> dict[str, np.ndarray]:
         Z = power_standardize(X, self.transform_params)
         out = raw_outputs(self.models, self.target_transforms, Z)
-        return apply_margins(
+        res = apply_margins(
             out,
             self.bin_log_margin,
             self.memory_log_margin,
@@ -298,6 +301,9 @@ class CalPredictor:
             bin_rule=self.bin_rule,
             member_margins=self.bin_member_margins,
         )
+        if self.rounding == "upstream":  # upstream's kill time: int() of the regressor's output
+            res["clock_time"] = np.trunc(res["wallclock"])
+        return res
 
     def predict(self, ipst: str, features: Any) -> dict:
         """Predict one dataset: the calcloud contract plus details.
@@ -316,17 +322,23 @@ class CalPredictor:
             ``underBinTarget``), ``memVal`` (GB, point estimate), ``clockTime`` (kill time, s,
             covering ``clockTimeCoverage`` of held-out jobs), ``memBinArgmax``,
             ``memBinProba``, ``memUpper`` (GB), ``clockTimePred`` (s), ``queueGB`` and the
-            parsed ``features``.
+            parsed ``features``. A model imported from upstream spacekit
+            (:mod:`spacekit.skopes.upstream`) answers as upstream did: ``memBin`` the most
+            probable bin, ``memVal`` rounded to 2 decimals, ``clockTime`` the wallclock
+            truncated; its ``underBinTarget`` and ``clockTimeCoverage`` are None.
         """
         name = check_ipppssoot(ipst)
         feats = read_features(name, features)
         row = np.array([[feats[k] for k in FEATURES]], dtype=np.float64)
         r = self.predict_arrays(row)
         b = int(r["mem_bin"][0])
+        upstream = self.rounding == "upstream"  # np.round(memory, 2), int(wallclock)
         return {
             "ipst": name,
             "memBin": b,
-            "memVal": round(float(r["memory"][0]), 4),
+            "memVal": float(np.round(float(r["memory"][0]), 2))
+            if upstream
+            else round(float(r["memory"][0]), 4),
             "clockTime": int(r["clock_time"][0]),
             "memBinArgmax": int(r["bin_argmax"][0]),
             "memBinProba": [round(float(p), 6) for p in r["bin_proba"][0]],
@@ -402,10 +414,14 @@ class CalPredictor:
         if client is None:
             for a, b in spans:
                 store(a, self._predict_unique(features(a, b)))
-        else:
-            futures = [client.submit(self._predict_unique, features(a, b)) for a, b in spans]
-            for (a, _), fut in zip(spans, futures, strict=True):
-                store(a, fut.result())
+        else:  # any accepted client form (Client, LocalCluster, address): one dispatcher
+            from ....utils.parallel import run_tasks
+
+            pieces = [(features(a, b),) for a, b in spans]
+            for (a, _), res in zip(
+                spans, run_tasks(self._predict_unique, pieces, client=client), strict=True
+            ):
+                store(a, res)
         out = pd.DataFrame(index=df.index)
         if ipst is not None:
             out["ipst"] = ipst
@@ -516,7 +532,8 @@ def apply_margins(
     The safe bin (``bin_rule="upper_quantile"``, what :func:`~.pipeline.train` calibrates by
     default) is the bin of the calibrated upper quantile ``memory * exp(bin_margin * scale)``,
     ``scale`` being ``out["memory_scale"]`` (the typical held-out log error of that feature
-    vector); with ``"upper_quantile_max"`` the largest of that bin and, for each ``kind`` of
+    vector); with ``"classifier"`` (upstream spacekit's rule, for its imported models) the
+    classifier's most probable bin, no margin; with ``"upper_quantile_max"`` the largest of that bin and, for each ``kind`` of
     ``member_margins``, the bin of ``out["memory_<kind>"] * exp(member_margins[kind] *
     out["memory_scale_<kind>"])`` (other memory models, each calibrated alone); with
     ``"classifier_max"`` (the first release's rule) it is the larger of the
@@ -537,7 +554,9 @@ def apply_margins(
     proba = out["bin_proba"]
     res = dict(out)
     res["bin_argmax"] = np.argmax(proba, axis=1)
-    if bin_rule in ("upper_quantile", "upper_quantile_max"):
+    if bin_rule == "classifier":  # upstream spacekit's rule: the most probable bin, no margin
+        res["mem_bin"] = res["bin_argmax"].copy()
+    elif bin_rule in ("upper_quantile", "upper_quantile_max"):
         if "memory_scale" not in out:
             raise ModelLoadError(
                 f"bin rule {bin_rule!r} needs the memory_scale model's output; the model folder "
@@ -567,7 +586,8 @@ def apply_margins(
         )
     else:
         raise ModelLoadError(
-            f"unknown bin rule {bin_rule!r}; expected 'upper_quantile', 'upper_quantile_max' or 'classifier_max'"
+            f"unknown bin rule {bin_rule!r}; expected 'upper_quantile', 'upper_quantile_max', "
+            "'classifier_max' or 'classifier'"
         )
     res["memory_upper"] = out["memory"] * math.exp(mem_margin)
     res["clock_time"] = np.ceil(out["wallclock"] * math.exp(wall_margin))
@@ -644,6 +664,10 @@ def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
         ) from None
 
 
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 _LAMBDA_CACHE: dict[str, CalPredictor] = {}
 
 
@@ -714,8 +738,9 @@ def predict_many(
         Features as accepted by :meth:`CalPredictor.predict` (paths, s3:// URLs, text, dicts).
     model : CalPredictor or model folder
         Default: :func:`load_predictor`'s default.
-    client : distributed.Client, optional
-        Run on this cluster; default: Dask's in-process threaded scheduler.
+    client : distributed.Client, distributed.LocalCluster or str, optional
+        Run on this cluster (a scheduler address is accepted too); default: Dask's in-process
+        threaded scheduler.
     chunk_size : int
         Datasets per task.
 
@@ -728,7 +753,7 @@ def predict_many(
     --------
     >>> predict_many({"la8p01010": "n_files=3\\ntotal_mb=2\\nDETECTOR=NUV"}, "model/")  # doctest: +SKIP
     """
-    import dask
+    from ....utils.parallel import run_tasks
 
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise InputError(
@@ -752,10 +777,12 @@ def predict_many(
             pairs.append(pair)
     predictor = model if isinstance(model, CalPredictor) else load_predictor(model)
     chunks = [pairs[i : i + chunk_size] for i in range(0, len(pairs), chunk_size)]
-    if client is not None:
-        futures = client.map(_predict_chunk, [predictor] * len(chunks), chunks)
-        results = client.gather(futures)
-    else:
-        tasks = [dask.delayed(_predict_chunk)(predictor, c) for c in chunks]
-        results = dask.compute(*tasks, scheduler="threads")
+    results = run_tasks(_predict_chunk, [(predictor, c) for c in chunks], client=client)
     return [r for chunk in results for r in chunk]
+
+
+# The app contract's ``cal.predict(model, data)``: Python also makes this module the package
+# attribute ``predict``, so the module is callable (spacekit.skopes.hst.cal.app.predict).
+from .app import _make_callable  # noqa: E402
+
+_make_callable(sys.modules[__name__])
