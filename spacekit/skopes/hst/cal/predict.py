@@ -425,8 +425,9 @@ class CalPredictor:
         out = pd.DataFrame(index=df.index)
         if ipst is not None:
             out["ipst"] = ipst
-        for key, v in cols.items():
-            out[key] = v
+            del ipst
+        for key in list(cols):  # pandas copies each column in: let go of ours as we go
+            out[key] = cols.pop(key)
         return out
 
     def _predict_unique(self, X: np.ndarray) -> dict[str, np.ndarray]:
