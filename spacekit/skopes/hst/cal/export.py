@@ -376,10 +376,12 @@ class TreeEnsemble:
     """A gradient-boosted tree ensemble (scikit-learn ``HistGradientBoosting*``) in numpy arrays.
 
     All trees' nodes are concatenated; a leaf points to itself with threshold +inf, so a few
-    rows walk all trees at once, ``depth`` steps. Batches of 256 rows or more use per-feature
-    bit-vector tables instead (one lookup per feature group and row, see
-    ``_bitvector_tables``; about 6x faster for the calibration models). Raw scores are summed
-    tree by tree in the order scikit-learn uses, so outputs are identical, not merely close.
+    rows walk all trees at once, ``depth`` steps. Batches of 256 rows or more use lookup
+    tables instead (per tree: one small-table lookup per feature group and one value lookup,
+    see ``_leaf_tables``; for the calibration models 2.5x the per-feature bit-vector lookups of
+    the previous release, which were 6x the node walk). Raw scores are
+    summed tree by tree in the order scikit-learn uses, so outputs are identical, not merely
+    close.
 
     Parameters
     ----------
