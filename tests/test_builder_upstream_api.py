@@ -129,3 +129,91 @@ def test_model_diagram_of_a_sequential_model_and_a_wrong_object():
     assert model_diagram(seq).axes
     with pytest.raises(InputError, match="Keras model"):
         model_diagram("model.keras")
+
+
+# -- augmentation ---------------------------------------------------------------------------
+def test_color_jitter_changes_brightness_contrast_saturation_within_range():
+    from spacekit.builder import augment_color_jitter
+
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0.2, 0.8, (50, 3, 8, 8, 3)).astype("float32")  # SVM-like stacks, scaled
+    out = augment_color_jitter(x, np.random.default_rng(0))
+    assert out.shape == x.shape and out.dtype == np.float32
+    assert 0.0 <= out.min() and out.max() <= 1.0
+    assert not np.allclose(out.mean(axis=(1, 2, 3, 4)), x.mean(axis=(1, 2, 3, 4)))
+    # only brightness: every pixel of a sample moves by the same amount (before clipping)
+    b = augment_color_jitter(
+        x, np.random.default_rng(0), contrast=0, saturation=0, value_range=(-10, 10)
+    )
+    shift = (b - x).reshape(50, -1)
+    assert np.allclose(shift, shift[:, :1], atol=1e-6)
+    assert np.abs(shift[:, 0]).max() <= 0.8 * 0.4 * 20 + 1e-6
+    # only saturation: the grey value of each pixel is kept, colour spread changes
+    s = augment_color_jitter(x, np.random.default_rng(0), brightness=0, contrast=0)
+    inside = (s > 0) & (s < 1)
+    assert inside.all()
+    assert np.allclose(s.mean(axis=-1), x.mean(axis=-1), atol=1e-5)
+    # 0-255 images stay in 0-255; x is not changed in place
+    big = x * 255
+    out255 = augment_color_jitter(big, np.random.default_rng(0))
+    assert out255.max() > 1 and out255.max() <= 255 and np.array_equal(big, x * 255)
+    with pytest.raises(InputError, match="images"):
+        augment_color_jitter(np.zeros((4, 10)), rng)
+    with pytest.raises(InputError, match="brightness"):
+        augment_color_jitter(x, rng, brightness=-1)
+
+
+def test_laplace_and_logistic_noise_have_their_distributions():
+    from scipy import stats
+
+    from spacekit.builder import (
+        augment_gaussian_noise,
+        augment_laplace_noise,
+        augment_logistic_noise,
+    )
+
+    x = np.zeros((20000, 2))
+    lap = augment_laplace_noise(x, np.random.default_rng(0), scale=0.5, p=1.0).ravel()
+    logi = augment_logistic_noise(x, np.random.default_rng(0), scale=0.5, p=1.0).ravel()
+    gau = augment_gaussian_noise(x, np.random.default_rng(0), scale=0.5).ravel()
+    assert stats.kstest(lap, "laplace", args=(0, 0.5)).pvalue > 0.01
+    assert stats.kstest(logi, "logistic", args=(0, 0.5)).pvalue > 0.01
+    assert stats.kstest(gau, "norm", args=(0, 0.5)).pvalue > 0.01
+    assert stats.kstest(lap, "norm", args=(0, lap.std())).pvalue < 1e-6  # heavier tails
+    # p: the share of samples (rows) that get noise, whole rows at a time
+    part = augment_laplace_noise(np.zeros((4000, 3)), np.random.default_rng(2), p=0.25)
+    noisy = (part != 0).any(axis=1)
+    assert abs(noisy.mean() - 0.25) < 0.03
+    assert ((part != 0).all(axis=1) == noisy).all()
+    with pytest.raises(InputError, match="scale"):
+        augment_laplace_noise(x, np.random.default_rng(0), scale=-1)
+    with pytest.raises(InputError, match=r"\[0, 1\]"):
+        augment_logistic_noise(x, np.random.default_rng(0), p=2)
+
+
+def test_balanced_batches_take_lists_of_augmentations_seeded_and_per_input():
+    from spacekit.builder import AUGMENT_KINDS, BalancedBatches
+
+    assert set(AUGMENT_KINDS) == {"roll", "flip", "jitter", "gaussian", "laplace", "logistic"}
+    rng = np.random.default_rng(0)
+    tab = rng.normal(size=(40, 5)).astype("float32")
+    img = rng.uniform(0, 1, (40, 3, 8, 8, 3)).astype("float32")
+    y = np.r_[np.zeros(30), np.ones(10)]
+    kinds = ["flip", "jitter", "laplace"]
+    a = BalancedBatches([tab, img], y, batch_size=10, augment=kinds, seed=3)
+    b = BalancedBatches([tab, img], y, batch_size=10, augment=kinds, seed=3)
+    (ta, ia), ya = a[1]
+    (tb, ib), yb = b[1]
+    assert np.array_equal(ta, tb) and np.array_equal(ia, ib) and np.array_equal(ya, yb)
+    rows = a.batch_indices(1)
+    assert not np.allclose(ta, tab[rows])  # Laplace noise on the table (p = 0.8 per row)
+    assert not np.allclose(ia, img[rows])
+    a.on_epoch_end()
+    (tc, _), _ = a[1]
+    assert not np.array_equal(tc, ta)  # a new epoch, new draws
+    # a kind that suits no input of its shape is skipped: jitter on a table does nothing
+    only = BalancedBatches(tab, y, batch_size=10, augment="jitter", seed=0)
+    xo, _ = only[0]
+    assert np.array_equal(xo, tab[only.batch_indices(0)])
+    with pytest.raises(InputError, match="laplace"):
+        BalancedBatches(tab, y, batch_size=10, augment=["flip", "blur"])

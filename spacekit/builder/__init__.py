@@ -9,7 +9,17 @@ Seed names kept as aliases: ``build_cnn`` (:func:`build_cnn1d`), ``batch_maker``
 (:class:`BalancedBatches`), ``fit_cnn`` (:class:`Trainer`).
 """
 
-from .batches import BalancedBatches, augment_flip, augment_roll, batch_maker
+from .batches import (
+    AUGMENT_KINDS,
+    BalancedBatches,
+    augment_color_jitter,
+    augment_flip,
+    augment_gaussian_noise,
+    augment_laplace_noise,
+    augment_logistic_noise,
+    augment_roll,
+    batch_maker,
+)
 from .diagram import layer_table, model_diagram
 from .networks import (
     build_cnn,
@@ -23,9 +33,14 @@ from .persist import load_model, save_model
 from .trainer import Trainer, fit_cnn, history_of, predict_batches, set_seed
 
 __all__ = [
+    "AUGMENT_KINDS",
     "BalancedBatches",
     "Trainer",
+    "augment_color_jitter",
     "augment_flip",
+    "augment_gaussian_noise",
+    "augment_laplace_noise",
+    "augment_logistic_noise",
     "augment_roll",
     "batch_maker",
     "build_cnn",
