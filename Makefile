@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export SPACEKIT_DATA_MIRROR ?= $(abspath ../shared/data)
 export MPLBACKEND ?= Agg
 
-.PHONY: install demo test test-fast lint docs bench clean browser system-deps test-interop
+.PHONY: install demo test test-fast lint docs bench clean browser system-deps test-interop image-check upstream-wheel
 
 install: $(VENV)/.installed
 
@@ -29,10 +29,10 @@ lint: install
 
 # The docs build (-W: a broken reference fails) and the lightkurve interop suite run first, so
 # that the main suite's summary closes the output.
-test: install lint docs browser test-interop
+test: install lint docs browser test-interop upstream-wheel
 	$(PY) -m pytest
 
-# The fast tier: everything not marked slow (see tests/conftest.py), a few minutes.
+# The fast tier: everything not marked @pytest.mark.slow (trainings, end-to-end runs).
 test-fast: install
 	$(PY) -m pytest -m "not slow"
 
@@ -49,6 +49,15 @@ system-deps:
 
 browser: system-deps
 
+# Upstream spacekit 1.1.4's wheel (its trained models): tests import them and compare with
+# outputs recorded from upstream's own code (tests/fixtures/upstream/README.md).
+UPSTREAM_WHEEL := .cache/upstream/spacekit-1.1.4-py3-none-any.whl
+
+upstream-wheel: $(UPSTREAM_WHEEL)
+
+$(UPSTREAM_WHEEL):
+	$(PYTHON) -m pip download spacekit==1.1.4 --no-deps -d .cache/upstream
+
 # lightkurve conflicts with other pins, so its interop is tested in a second, small venv:
 # spacekit core (no extras) + lightkurve + pytest. SPACEKIT_INTEROP=1 makes tests/interop
 # always collected there (the main run, without lightkurve, does not collect them).
@@ -64,6 +73,12 @@ $(INTEROP_VENV)/.installed: pyproject.toml
 	$(INTEROP_PY) -m pip install --quiet -e . lightkurve pytest pytest-timeout
 	$(INTEROP_PY) -c "import lightkurve, spacekit; print('interop venv: lightkurve', lightkurve.__version__)"
 	touch $@
+
+# Builds the dashboard image for real and checks that it serves (~15 minutes; not in CI or
+# `make test`): a Debian base from mmdebstrap, `podman build --isolation=chroot --format
+# docker`, `buildah run --isolation chroot`, /healthz and a page, then the image size.
+image-check:
+	docker/image-check.sh
 
 docs: install
 	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html

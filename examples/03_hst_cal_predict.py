@@ -18,20 +18,20 @@ import tempfile
 from pathlib import Path
 
 from spacekit import datasets
-from spacekit.skopes.hst.cal import evaluate, load_predictor, train
+from spacekit.skopes.hst.cal import load_model, score, train
 
 
 def main(out_dir: str | None = None) -> None:
     runs = Path(out_dir or tempfile.mkdtemp(prefix="spacekit-example-"))
 
     # 1. Train on the 29,191 jobs of 2021-05-11 (a registered dataset name, a csv or a DataFrame)
-    run = train("hst_cal_2021_05_11", runs, fast=True, seed=0)
+    run = train("hst_cal_2021_05_11", runs_dir=runs, fast=True, seed=0)
     print(f"run folder: {run.path}")
     for target, sel in run.metrics["selection"].items():
         print(f"  {target:9s} kept {sel['kept']}")
 
     # 2. Load it (a model folder, a run folder or a runs folder): numpy only from here on
-    p = load_predictor(run.model_dir)
+    p = load_model(run)
 
     # 3. One job, from its <ipst>_MemModelFeatures.txt (a path, the text, a dict or s3://)
     features = datasets.fetch("hst_cal_memmodel_features")
@@ -52,7 +52,7 @@ def main(out_dir: str | None = None) -> None:
     # 5. A table in, a table out; and the model scored on another table
     jobs = datasets.load("hst_cal_sample_20")
     print(p.predict_batch(jobs).head().to_string())
-    scores = evaluate(run.model_dir, datasets.fetch("hst_cal_ddb_export_2021_05_11"))
+    scores = score(run, "hst_cal_ddb_export_2021_05_11")
     print(
         f"DynamoDB export: bin accuracy {scores['bin_accuracy']:.3f}, under-bin rate "
         f"{scores['under_bin_rate']:.4f}, wallclock median APE {scores['wallclock_mdape']:.3f}"

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from spacekit.builder import Trainer, build_cnn1d, load_model, save_model
-from spacekit.computer import compute, get_preds
+from spacekit.computer import make_report, predict_classes
 from spacekit.transformer import add_smoothed_channel, scale_rows
 
 
@@ -69,8 +69,8 @@ def main(out_dir: str | None = None) -> None:
     model, meta = load_model(folder)
     print(f"saved {folder} (keras {meta['keras_version']}, format {meta['format_version']})")
 
-    proba, classes = get_preds(model, x_test)
-    report = compute(y_test, proba=proba, history=history, name="toy")
+    proba, classes = predict_classes(model, x_test)
+    report = make_report(y_test, proba=proba, history=history, name="toy")
     run = report.save(out / "runs", app="toy")
     metrics = run.metrics
     print(

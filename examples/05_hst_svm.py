@@ -23,7 +23,7 @@ def main(out_dir: str | None = None) -> None:
     runs = Path(out_dir or tempfile.mkdtemp(prefix="spacekit-example-"))
 
     # 1. Train on the 1,791 labelled visits (tables are csv paths, DataFrames or dataset names)
-    trained = svm.train("svm_labeled_2021_07_28", runs_dir=runs, model="gb", seed=0)
+    trained = svm.train("svm_labeled_2021_07_28", runs_dir=runs, kind="gb", seed=0)
     m = trained.metrics
     print(
         f"trained {m['model']}: held-out proposals ROC-AUC {m['roc_auc']:.3f}, misaligned "
@@ -31,8 +31,8 @@ def main(out_dir: str | None = None) -> None:
     )
 
     # 2. Cross-validation that keeps the visits of a proposal on one side of every split
-    ev = svm.evaluate(
-        "svm_labeled_2021_07_28", runs_dir=runs, model="gb", n_splits=5, repeats=1, seed=0
+    ev = svm.cross_validate(
+        "svm_labeled_2021_07_28", runs_dir=runs, kind="gb", n_splits=5, n_repeats=1, seed=0
     )
     e = ev.metrics
     print(
@@ -41,7 +41,7 @@ def main(out_dir: str | None = None) -> None:
     )
 
     # 3. Flag the unlabelled visits: predictions.csv, classification_report.txt, misaligned.txt
-    pred = svm.predict(trained.model_dir, "svm_unlabeled_2021_10_06", runs_dir=runs)
+    pred = svm.predict_to_run(trained, "svm_unlabeled_2021_10_06", runs_dir=runs)
     flagged = (pred.path / "misaligned.txt").read_text().split()
     print(
         f"{pred.metrics['n_flagged_misaligned']} of {pred.metrics['n_visits']} visits "

@@ -410,3 +410,45 @@ def test_confusion_title_clear_of_colorbar_and_history_epochs_are_whole():
 def test_empty_confusion_matrix_is_an_input_error():
     with pytest.raises(InputError, match="at least one sample"):  # was sklearn's ValueError
         fusion_matrix([], [])
+
+
+def test_descriptive_names_are_primary_and_seed_names_alias_them():
+    pairs = {
+        "get_preds": "predict_classes",
+        "fnfp": "false_negatives_positives",
+        "keras_history": "plot_history",
+        "fusion_matrix": "plot_confusion_matrix",
+        "roc_plots": "plot_roc_pr",
+        "residual_plots": "plot_residuals",
+        "compute": "make_report",
+    }
+    for seed, descriptive in pairs.items():
+        fn = getattr(computer, descriptive)
+        assert getattr(computer, seed) is fn and fn.__name__ == descriptive
+        assert seed in computer.__doc__ and descriptive in computer.__doc__
+    # computer.evaluate clashed with the apps' evaluate (scoring a trained model)
+    assert "evaluate" not in computer.__all__
+    with pytest.warns(DeprecationWarning, match="make_report"):
+        assert computer.evaluate is computer.make_report
+
+
+def test_binary_metrics_is_the_one_implementation_the_apps_use():
+    from spacekit.skopes.hst.svm import binary_metrics as svm_metrics
+    from spacekit.skopes.k2.classifier import _binary_scores
+
+    y, p = [0, 0, 1, 1, 1, 0], [0.1, 0.4, 0.35, 0.8, 0.9, 0.7]
+    m = computer.binary_metrics(y, p, threshold=0.5)
+    assert m["confusion"] == [[2, 1], [1, 2]] and m["n_positive"] == 3
+    assert m["recall_at_precision_0.9"] == pytest.approx(2 / 3)
+    s = svm_metrics(y, p)
+    assert (s["roc_auc"], s["recall_misaligned"], s["precision_aligned"]) == (
+        m["roc_auc"],
+        m["recall"],
+        m["precision_negative"],
+    )
+    k = _binary_scores(np.array(y), np.array(p), 0.5)
+    assert k["recall_at_precision_0.9"] == m["recall_at_precision_0.9"]
+    one_class = computer.binary_metrics([1, 1], [0.2, 0.9])
+    assert one_class["roc_auc"] is None and one_class["recall"] == 0.5
+    with pytest.raises(InputError, match="0/1"):
+        computer.binary_metrics([0, 2], [0.1, 0.2])

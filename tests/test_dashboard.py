@@ -117,7 +117,7 @@ def test_label_columns():
         )
     )
     assert cal["instrument"].tolist() == ["ACS", "COS", "STIS", "WFC3"]
-    assert cal["memory_bin"].iloc[3].startswith("3")
+    assert cal["memory_bin"].iloc[3].startswith("bin 3 · 64 GB queue")
     svm = svm_labels(
         __import__("pandas").DataFrame(
             {"index": ["hst_12109_01_wfc3_uvis_total_ibfn01"], "label": [0.0]}
@@ -348,6 +348,18 @@ def test_docker_entry_command_serves_pages(tmp_path):
         assert status == 200 and "<title>spacekit dashboard</title>" in body
         status, layout = _get(f"http://127.0.0.1:{port}/_dash-layout")
         assert status == 200 and "navbar" in layout
+        # waitress refuses a body over the limit from its Content-Length alone (issue 16: one
+        # 270 MB POST took 1.7 GB): none of the announced bytes is sent, the answer is 413
+        import http.client
+
+        from spacekit.dashboard.app import MAX_REQUEST_BYTES
+
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.putrequest("POST", "/_dash-update-component")
+        conn.putheader("Content-Length", str(MAX_REQUEST_BYTES + 1))
+        conn.endheaders()
+        assert conn.getresponse().status == 413
+        conn.close()
     finally:
         proc.terminate()
         try:
@@ -401,7 +413,29 @@ def test_dockerfile_lints_clean_and_matches_the_entry_command():
     assert '"dashboard", "--host", "0.0.0.0", "--port", "8050", "--runs", "/runs"' in text
     compose = (ROOT / "docker" / "compose.yaml").read_text()
     assert ":/runs" in compose and ":/cache" in compose and "8050:8050" in compose
-    assert ".venv" in (ROOT / ".dockerignore").read_text()
+    ignore = (ROOT / ".dockerignore").read_text().splitlines()
+    # issue 21: .venv-interop (736 MB) was sent as build context. Everything is excluded and
+    # only what the image copies is let back in; .venv* named too.
+    assert ignore[[i for i, line in enumerate(ignore) if not line.startswith("#")][0]] == "*"
+    assert {"!pyproject.toml", "!README.md", "!LICENSE", "!spacekit", ".venv*", ".git"} <= set(
+        ignore
+    )
+    # the image installs the dashboard extra, which has no TensorFlow (1.3 GB of a 2.75 GB
+    # image the dashboard never imports); the HEALTHCHECK needs the docker format on podman
+    assert '".[dashboard]"' in text and "--format docker" in text
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    assert not any("tensorflow" in dep or "keras" in dep for dep in extras["dashboard"])
+    assert {"dash", "plotly", "waitress"} <= {
+        dep.split(">")[0].split("[")[0] for dep in extras["dashboard"]
+    }
+    makefile = (ROOT / "Makefile").read_text()
+    assert "image-check:" in makefile and "docker/image-check.sh" in makefile
+    script = (ROOT / "docker" / "image-check.sh").read_text()
+    assert "mmdebstrap" in script and "--isolation chroot" in script and "/healthz" in script
 
 
 def test_quick_training_job_reports_progress_and_returns_the_model_folder(tmp_path, monkeypatch):
@@ -411,9 +445,9 @@ def test_quick_training_job_reports_progress_and_returns_the_model_folder(tmp_pa
 
     calls = []
 
-    def fake_train(data, out_dir, *, seed=0, fast=False, name="train"):
+    def fake_train(data, *, runs_dir=None, name=None, seed=0, fast=False, progress=None):
         calls.append((data, fast))
-        run = Run.create("hst_cal", name, runs_dir=out_dir)
+        run = Run.create("hst_cal", name or "train", runs_dir=runs_dir)
         run.model_dir.mkdir()
         return run
 
@@ -428,7 +462,10 @@ def test_quick_training_job_reports_progress_and_returns_the_model_folder(tmp_pa
     class Ctx:
         runs_dir = tmp_path
 
-    assert [c["value"] for c in predict_page.model_choices(Ctx)] == [snap["result"]]
+    run_folder = Path(snap["result"]).parent
+    assert [c["value"] for c in predict_page.model_choices(Ctx)] == [
+        f"run:hst_cal/{run_folder.name}"
+    ]
 
 
 def test_pages_stay_responsive_while_a_job_runs(tmp_path, live_server):
@@ -647,3 +684,72 @@ def test_evaluate_page_compares_hst_cal_headline_metrics_by_default():
     assert _default_metrics(columns) == columns[1:7]
     assert _default_metrics(["loss", "accuracy", "n"]) == ["loss", "accuracy"]
     assert _default_metrics(["a", "b"]) == ["a", "b"]
+
+
+def test_evaluate_selects_runs_with_results_by_default(tmp_path):
+    """A predict run (predictions, no numeric metric) was selected by default and showed
+    empty charts; it is listed, marked, and left out of the default selection."""
+    from spacekit.dashboard.app import DashboardContext
+    from spacekit.dashboard.data import evaluation_runs
+    from spacekit.dashboard.pages.evaluate import default_runs, has_results, layout
+
+    runs = make_runs(tmp_path)
+    predict = Run.create("k2", "zz-predict", runs_dir=tmp_path)
+    predict.write_metrics({"model": "cnn-a"})
+    ctx = DashboardContext(runs_dir=tmp_path, jobs=None)
+    listed = evaluation_runs(tmp_path)
+    assert predict in listed and not has_results(predict) and has_results(runs["cnn-a"])
+    chosen = default_runs(ctx, listed)
+    assert len(chosen) == 3 and run_id(predict, tmp_path) not in chosen
+    asked = run_id(predict, tmp_path)
+    assert default_runs(ctx, listed, {"run": [asked, "k2/../../etc"]}) == [asked]
+    assert "zz-predict (no metrics)" in str(layout(ctx))
+
+
+def test_counts_print_whole_and_axes_name_units():
+    from spacekit.dashboard.pages._common import data_table, format_number
+
+    assert [format_number(v) for v in (29191.0, 1070, 0.85, 0.123456, 1234.5678)] == [
+        "29,191",
+        "1,070",
+        "0.85",
+        "0.1235",
+        "1,235",
+    ]
+    assert "2.919e+04" not in str(data_table(__import__("pandas").DataFrame({"n": [29191.0]})))
+    fig = F.confusion_figure({"a": {"confusion": {"matrix": [[1070, 3], [2, 29191]]}}})
+    assert fig.data[0].text == (("1,070", "3"), ("2", "29,191")) or list(
+        map(list, fig.data[0].text)
+    ) == [["1,070", "3"], ["2", "29,191"]]
+    import pandas as pd
+
+    df = pd.DataFrame({"total_mb": [1.0, 2.0], "memory": [0.5, 3.0], "label": [0, 1]})
+    fig = F.explore_figure(df, "scatter", "total_mb", "memory")
+    assert (fig.layout.xaxis.title.text, fig.layout.yaxis.title.text) == (
+        "total_mb (MB)",
+        "memory (GB)",
+    )
+    assert fig.layout.yaxis.exponentformat == "none"
+    fig = F.residuals_figure(
+        {"r": {"residuals": {"y_true": [1, 2], "y_pred": [1, 2.5]}}},
+        targets={"r": ("memory", "GB")},
+    )
+    assert fig.layout.xaxis.title.text == "true memory (GB)"
+    fig = F.residuals_figure(
+        {"r": {"residuals": {"y_true": [1], "y_pred": [2], "target": "wallclock", "unit": "s"}}}
+    )
+    assert fig.layout.yaxis2.title.text == "predicted - true (s)"
+
+
+def test_runs_share_one_colour_across_evaluate_figures():
+    records = {
+        "a": {"roc": {"fpr": [0, 1], "tpr": [0, 1]}, "history": {"loss": [1, 0.5]}},
+        "b": {"roc": {"fpr": [0, 1], "tpr": [0, 1]}, "residuals": {"y_true": [1], "y_pred": [1]}},
+    }
+    colors = F.run_colors(["b", "a"])  # the page's order, not each figure's
+    roc = {t.name: t.line.color for t in F.roc_figure(records, colors=colors).data}
+    hist = {t.name: t.line.color for t in F.history_figure(records, colors=colors).data}
+    res = F.residuals_figure(records, colors=colors).data[0].marker.color
+    assert roc["a"] == hist["a: loss"] == colors["a"] and roc["b"] == res == colors["b"]
+    assert roc["a"] != roc["b"]
+    assert F.roc_figure(records).layout.legend.orientation == "h"  # under the plot

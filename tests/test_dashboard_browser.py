@@ -97,7 +97,13 @@ def test_explore_page_plots_and_switches_plot_kind(dashboard, page, artifacts, s
     page.wait_for_function("document.querySelectorAll('#explore-graph .legendtext').length >= 4")
     legend = _texts(page, "#explore-graph .legendtext")
     assert {"ACS", "COS", "STIS", "WFC3"} <= set(legend)
-    assert "29,191 rows" in page.locator("#explore-summary").inner_text()
+    summary = page.locator("#explore-summary").inner_text()
+    assert (
+        "29,191 rows" in summary and "29,191" in page.locator("#explore-summary-table").inner_text()
+    )
+    assert "e+0" not in summary  # counts in full (was 2.919e+04)
+    titles = _texts(page, "#explore-graph .g-xtitle, #explore-graph .g-ytitle")
+    assert "total_mb (MB)" in titles and "memory (GB)" in titles
     page.get_by_label("histogram").check()
     page.wait_for_function(
         "document.querySelector('#explore-graph .gtitle') && "
@@ -152,7 +158,9 @@ def _stand_in_predictor():
         "created": "stand-in",
     }
     models = {
-        "bin": _Model(lambda Z: np.tile([0.2, 0.7, 0.08, 0.02], (len(Z), 1))),
+        # 99.9% for bin 0 while the memory estimate with its margin needs bin 1 (the case a
+        # user found confusing: the page must say why bin 1 is submitted)
+        "bin": _Model(lambda Z: np.tile([0.999, 0.001, 0.0, 0.0], (len(Z), 1))),
         "memory": _Model(lambda Z: 1.5 + 0.1 * Z[:, 0]),
         "wallclock": _Model(lambda Z: 600.0 + 10.0 * Z[:, 1]),
     }
@@ -190,6 +198,17 @@ def test_predict_page_upload_form_returns_numbers(
     assert expected["features"]["crsplit"] == 1 and expected["features"]["detector"] == 1
     _wait_plot(page, "#pred-proba")
     assert ipst in page.locator("#pred-result h3").inner_text()
+    # bins are named by their queue, as the result is; the submitted bin is explained
+    assert expected["memBin"] == 1 and expected["memBinArgmax"] == 0
+    ticks = _texts(page, "#pred-proba .xtick text")
+    assert "bin 1 · 8 GB queue (1.8-7.2 GB)" in ticks and "bin 0 · 2 GB queue" in ticks[0]
+    assert "8 GB queue" in page.locator("#pred-result .stats").inner_text()
+    note = page.locator("#pred-bin-note")
+    assert note.is_visible()
+    assert "Submitted bin 1 (8 GB queue), not the most likely bin 0 (2 GB queue" in (
+        note.inner_text()
+    )
+    assert "99.9%" in note.inner_text()
     _shot(page, artifacts, "predict")
     # Typing an impossible input shows the library's message instead of a number.
     page.fill("#pred-n-files", "0")
@@ -218,3 +237,178 @@ def test_lightcurve_upload_shows_period(dashboard, page, artifacts, shared_data)
     for name in ("raw", "detrended", "periodogram", "folded"):
         _wait_plot(page, f"#lc-graph-{name}")
     _shot(page, artifacts, "lightcurves")
+
+
+# -- issue 21: what an astronomer sees ---------------------------------------------------
+_COLORS_JS = """
+ids => Object.fromEntries(ids.map(id => {
+    const gd = document.querySelector('#' + id + ' .js-plotly-plot');
+    return [id, gd._fullData.map(t => [t.name, (t.marker && t.type === 'bar')
+        ? t.marker.color : (t.line ? t.line.color : t.marker.color)])];
+}))
+"""
+
+
+def _polish_runs(runs_dir):
+    """make_runs, with long run names, big confusion counts and a predict run (no metrics)."""
+    runs = make_runs(runs_dir)
+    big = Run.create("k2", "a-model-with-a-rather-long-descriptive-name-v2", runs_dir=runs_dir)
+    big.write_metrics({"accuracy": 0.97})
+    fpr = np.linspace(0, 1, 11)
+    big.write_json(
+        "evaluation.json",
+        {
+            "roc": {"fpr": fpr, "tpr": fpr**0.3, "auc": 0.93},
+            "pr": {"precision": 1 - fpr / 3, "recall": fpr, "ap": 0.9},
+            "confusion": {"labels": ["no", "yes"], "matrix": [[29191, 12], [40, 1070]]},
+            "history": {"loss": [0.5, 0.3], "val_loss": [0.6, 0.4]},
+        },
+    )
+    predict = Run.create("k2", "predict", runs_dir=runs_dir)
+    predict.write_metrics({"model": "cnn-a"})  # no number: nothing to compare
+    import pandas as pd
+
+    predict.write_predictions(pd.DataFrame({"proba": [0.1, 0.9]}))
+    runs["big"], runs["predict"] = big, predict
+    return runs
+
+
+def test_evaluate_one_colour_per_run_whole_counts_and_roomy_legends(
+    tmp_path, live_server, page, artifacts
+):
+    runs = _polish_runs(tmp_path / "runs")
+    app = create_app(runs_dir=tmp_path / "runs", max_workers=1)
+    try:
+        base = live_server(app.server)
+        page.goto(base + "/evaluate")
+        page.wait_for_selector("#eval-metrics-table")
+        # the default selection: three runs with results, never the predict run
+        header = page.locator("#eval-metrics-table thead th").all_inner_texts()
+        assert len(header) == 4 and not any(runs["predict"].path.name in h for h in header)
+        wanted = [f"k2/{runs['big'].path.name}", f"k2/{runs['cnn-b'].path.name}"]
+        page.goto(base + "/evaluate?" + "&".join(f"run={k}" for k in wanted))
+        for graph in ("#eval-roc", "#eval-pr", "#eval-history", "#eval-confusion"):
+            _wait_plot(page, graph)
+        _wait_plot(page, "#eval-metrics-bar")
+        header = page.locator("#eval-metrics-table thead").inner_text()
+        assert runs["big"].path.name in header and runs["cnn-b"].path.name in header
+        colours = page.evaluate(
+            _COLORS_JS, ["eval-metrics-bar", "eval-history", "eval-roc", "eval-pr"]
+        )
+        for key in ("big", "cnn-b"):
+            label = f"k2 · {runs[key].path.name}"
+            seen = {
+                color
+                for traces in colours.values()
+                for name, color in traces
+                if name.startswith(label)
+            }
+            assert len(seen) == 1, (key, colours)
+            titles = page.evaluate(
+                "[...document.querySelector('#eval-confusion .js-plotly-plot')"
+                ".layout.annotations].map(a => a.text)"
+            )
+            title = next(t for t in titles if runs[key].path.name in t)
+            assert f"color:{next(iter(seen))}" in title, (title, seen)
+        # the two runs differ
+        bar = dict(colours["eval-metrics-bar"])
+        assert len(set(bar.values())) == len(bar) == 2
+        # counts in full, never 1.07e+03
+        confusion = page.locator("#eval-confusion").text_content()
+        assert "29,191" in confusion and "1,070" in confusion and "e+0" not in confusion
+        # legends under the ROC/PR plots: the plot keeps most of the card's width
+        for graph in ("eval-roc", "eval-pr"):
+            share = page.evaluate(
+                f"(() => {{ const l = document.querySelector('#{graph} .js-plotly-plot')"
+                "._fullLayout; return l._size.w / l.width; })()"
+            )
+            assert share > 0.8, (graph, share)  # was a third
+        _shot(page, artifacts, "evaluate-colours")
+    finally:
+        app.spacekit.jobs.shutdown(wait=False)
+
+
+def test_runs_table_links_to_a_run_and_empty_sections_are_hidden(
+    tmp_path, live_server, page, artifacts
+):
+    runs = _polish_runs(tmp_path / "runs")
+    app = create_app(runs_dir=tmp_path / "runs", max_workers=1)
+    try:
+        page.goto(live_server(app.server) + "/")
+        page.wait_for_selector("#runs-table")
+        assert page.locator("#runs-table tbody a").count() == 5  # every run links somewhere
+        page.locator("#runs-table a", has_text=runs["regressor"].path.name).click()
+        page.wait_for_url(f"**/evaluate?run=hst_cal/{runs['regressor'].path.name}")
+        _wait_plot(page, "#eval-residuals")
+        header = page.locator("#eval-metrics-table thead").inner_text()
+        assert runs["regressor"].path.name in header and "cnn" not in header
+        # the regression run has no history, ROC, PR or confusion: those cards are hidden
+        for card in ("history", "roc", "pr", "confusion"):
+            assert not page.locator(f"#eval-{card}-card").is_visible(), card
+        assert page.locator("#eval-residuals-card").is_visible()
+        residuals = page.locator("#eval-residuals").text_content()
+        assert "true memory (GB)" in residuals and "predicted - true (GB)" in residuals
+        _shot(page, artifacts, "evaluate-linked-regression")
+        # a predict run links to its predictions on Explore
+        page.goto(page.url.split("/evaluate")[0] + "/")
+        page.locator("#runs-table a", has_text=runs["predict"].path.name).click()
+        page.wait_for_url("**/explore?dataset=run:k2/*")
+        page.wait_for_function(
+            "document.querySelector('#explore-summary') && "
+            "document.querySelector('#explore-summary').textContent.includes('2 rows')"
+        )
+    finally:
+        app.spacekit.jobs.shutdown(wait=False)
+
+
+def test_predict_shows_the_svm_misalignment_probability(
+    tmp_path, live_server, page, artifacts, shared_data
+):
+    """With a trained hst_svm model in the runs folder (a small real one), the SVM section
+    shows each visit's misalignment probability next to its frames."""
+    from spacekit.datasets import load
+    from spacekit.skopes.hst.svm import app as svm_app
+
+    table = load("svm_labeled_2021_07_28")
+    train = table.sample(300, random_state=0)
+    run = svm_app.train(train, runs_dir=tmp_path / "runs", model="gb", fast=True, seed=0)
+    app = create_app(runs_dir=tmp_path / "runs", max_workers=1)
+    try:
+        page.goto(live_server(app.server) + "/predict")
+        _wait_plot(page, "#svm-images")
+        page.wait_for_selector("#svm-proba")
+        shown = float(page.locator("#svm-proba").inner_text().rstrip("%")) / 100
+        visit = page.locator("#svm-visit").inner_text().strip()
+        expected = svm_app.predict_frame(run.model_dir, table[table["index"] == visit])[
+            "probability"
+        ].iloc[0]
+        assert shown == pytest.approx(expected, abs=0.0006)
+        assert "threshold 0.50" in page.locator("#svm-label").inner_text()
+        _shot(page, artifacts, "predict-svm")
+    finally:
+        app.spacekit.jobs.shutdown(wait=False)
+
+
+def test_lightcurves_say_why_nothing_was_detected(tmp_path, dashboard, page, artifacts):
+    """Pure noise: the search reports its best period, 'detected: no', and the failed
+    checks (HuntResult vetting) instead of a bare 'no'."""
+    rng = np.random.default_rng(4)
+    t = np.arange(0, 30, 0.0204)
+    flux = 1 + rng.normal(0, 1e-3, t.size)
+    path = tmp_path / "noise.csv"
+    path.write_text(
+        "time,flux\n" + "".join(f"{a:.5f},{b:.6f}\n" for a, b in zip(t, flux, strict=True))
+    )
+    url, _ = dashboard
+    page.goto(url + "/lightcurves")
+    page.set_input_files("#lc-upload input[type=file]", str(path))
+    page.wait_for_function("document.querySelector('#lc-source').textContent.includes('noise.csv')")
+    page.click("#lc-run")
+    page.wait_for_selector("#lc-detected", timeout=120_000)
+    assert page.locator("#lc-detected").inner_text() == "no"
+    vetting = page.locator("#lc-vetting")
+    assert vetting.is_visible() and vetting.locator("li").count() >= 1
+    assert "below the detection threshold" in vetting.inner_text() or "SNR" in (
+        vetting.inner_text()
+    )
+    _shot(page, artifacts, "lightcurves-not-detected")

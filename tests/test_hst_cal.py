@@ -625,7 +625,7 @@ def trained(tmp_path_factory):
     shared = (Path(__file__).resolve().parent.parent.parent / "shared" / "data").resolve()
     df = pd.read_csv(_table(shared)).sample(4000, random_state=0)
     runs = tmp_path_factory.mktemp("runs")
-    return train(df, runs, seed=0, fast=True, name="test")
+    return train(df, runs_dir=runs, seed=0, fast=True, name="test")
 
 
 def test_train_writes_versioned_run(trained):
@@ -732,7 +732,8 @@ def test_prediction_imports_no_tensorflow_or_sklearn(trained, shared_data, tmp_p
 
 def test_evaluate_and_cli(trained, shared_data, tmp_path, capsys):
     from spacekit.cli import main
-    from spacekit.skopes.hst.cal import EVALUATE_KEYS, evaluate
+    from spacekit.skopes.hst.cal import EVALUATE_KEYS
+    from spacekit.skopes.hst.cal import score as evaluate
 
     ddb = shared_data / "hst_cal" / "hst_cal_ddb_export_2021-05-11.csv"
     m = evaluate(trained.model_dir, ddb)
@@ -963,7 +964,7 @@ def test_dask_batch_in_process_and_cluster(trained, shared_data):
 
 @pytest.mark.slow
 def test_cross_validate_small(shared_data, tmp_path):
-    from spacekit.skopes.hst.cal import cross_validate
+    from spacekit.skopes.hst.cal.pipeline import cross_validate
 
     df = pd.read_csv(_table(shared_data)).sample(3000, random_state=2)
     cv = cross_validate(df, n_splits=3, n_repeats=2, fast=True, progress=False)
@@ -1211,7 +1212,7 @@ def test_nine_feature_dict_is_checked(trained):
 
 
 def test_cross_validate_refuses_too_few_folds_or_repeats(shared_data):
-    from spacekit.skopes.hst.cal import cross_validate
+    from spacekit.skopes.hst.cal.pipeline import cross_validate
 
     df = pd.read_csv(_table(shared_data)).sample(300, random_state=0)
     with pytest.raises(InputError, match="n_splits"):
@@ -1257,7 +1258,7 @@ def test_cli_predict_file_without_dataset_name_says_ipst_option(
 
 @pytest.mark.slow
 def test_cross_validate_metric_absent_from_every_fold_is_nan_without_numpy_warnings(shared_data):
-    from spacekit.skopes.hst.cal import cross_validate
+    from spacekit.skopes.hst.cal.pipeline import cross_validate
 
     df = pd.read_csv(shared_data / "hst_cal" / "hst_cal_ddb_export_2021-05-11.csv")
     sub = df[df["mem_bin"] < 3].sample(800, random_state=0)  # no bin-3 job: recall_bin3 undefined

@@ -292,16 +292,45 @@ def test_train_run_and_predict(trained, program):
     assert m["IMAGE"]["r2"] > 0.5  # the generated memory is learnable
     model = cal.load_memory_model(trained.path)
     table = generated_table(20, seed=5)
-    pred = model.predict(table[table["kind"] == "SPEC"], kind="SPEC")
+    pred = model.predict(table[table["kind"] == "SPEC"])
     true = table.loc[table["kind"] == "SPEC", "imgsize_gb"].to_numpy()
     assert np.median(np.abs(pred - true) / true) < 0.35
-    out = cal.predict(program, trained.model_dir)
-    assert list(out) == [
+    out = cal.predict(trained, program)
+    assert out["product"].tolist() == [
         "jw02732-o001_t1_miri_f770w",
         "jw02732-o001_t1_nircam_clear-f150w",
         "jw02732-o002_t2_nirspec_f100lp-g140m",
     ]
-    assert all(set(v) == {"gbSize"} and 0 <= v["gbSize"] <= 990 for v in out.values())
+    assert list(out.columns) == ["product", "kind", "gbSize"]
+    assert out["gbSize"].between(0, 990).all()
+    scores = cal.score(trained, table)
+    assert set(cal.HEADLINE_METRICS) <= set(scores) and scores["n"] == 20
+    # the older calls still work, with a DeprecationWarning, and answer as before
+    with pytest.warns(DeprecationWarning, match=r"predict\(model, data\)"):
+        old = cal.predict(program, trained.model_dir)
+    assert {k: v["gbSize"] for k, v in old.items()} == dict(
+        zip(out["product"], out["gbSize"], strict=True)
+    )
+    with pytest.warns(DeprecationWarning, match="'kind' column"):
+        spec = table[table["kind"] == "SPEC"]
+        np.testing.assert_allclose(model.predict(spec.drop(columns="kind"), kind="SPEC"), pred)
+
+
+def test_model_is_a_scikit_learn_estimator_and_warns_out_of_range(trained):
+    from sklearn.base import clone
+
+    from spacekit.utils.manifest import OutOfRangeWarning, read_manifest
+
+    model = cal.load_model(trained)
+    fresh = clone(model)
+    assert fresh.get_params() == model.get_params() and not hasattr(fresh, "models_")
+    manifest = read_manifest(trained.model_dir, app="jwst_cal")
+    assert manifest.complete and manifest.feature_ranges and manifest.source["kind"] == "trained"
+    assert manifest.headline_metrics["IMAGE"]["rmse_gb"] > 0
+    table = generated_table(4, seed=9)
+    table["nexposur"] = 10_000
+    with pytest.warns(OutOfRangeWarning, match="nexposur"):
+        cal.predict(trained, table)
 
 
 def test_predictions_capped(tmp_path, program, shared_data):
@@ -314,9 +343,9 @@ def test_predictions_capped(tmp_path, program, shared_data):
     big = generated_table(10, seed=3, scale=400.0)
     model = cal.load_memory_model(run.model_dir)
     assert model.max_gb == 990.0
-    assert model.predict(big[big["kind"] == "IMAGE"], kind="IMAGE").max() == 990.0
-    out = cal.predict(program, run.model_dir, max_gb=5.0)
-    assert max(v["gbSize"] for v in out.values()) <= 5.0
+    assert model.predict(big[big["kind"] == "IMAGE"]).max() == 990.0
+    out = cal.predict(run, program, max_gb=5.0)
+    assert out["gbSize"].max() <= 5.0
 
 
 def test_missing_kind_and_no_model(tmp_path, program, shared_data):
@@ -328,7 +357,7 @@ def test_missing_kind_and_no_model(tmp_path, program, shared_data):
         encoder_pairs=shared_data / "jwst_cal" / "encoder_pairs.json",
     )
     with pytest.raises(ModelLoadError, match="no IMAGE regressor"):
-        cal.predict(program, run.model_dir)
+        cal.predict(run.model_dir, program)
     with pytest.raises(ModelLoadError, match="ships no JWST model"):
         cal.load_memory_model(tmp_path / "nothing")
 
@@ -352,9 +381,26 @@ def test_predict_batch_dask(trained, program, tmp_path):
             targ_dec=10.0,
         ),
     )
-    out = cal.predict_batch([program, other], trained.model_dir)
-    assert list(out[str(other)]) == ["jw01018-o005_t1_niriss_clear-f150w"]
-    assert out[str(program)] == cal.predict(program, trained.model_dir)
+    out = cal.predict_batch(trained, [program, other], chunk_size=1)
+    assert out["product"].iloc[-1] == "jw01018-o005_t1_niriss_clear-f150w"
+    pd.testing.assert_frame_equal(out.iloc[:3], cal.predict(trained, program))
+    with pytest.warns(DeprecationWarning, match="predict_batch"):
+        old = cal.predict_batch([program, other], trained.model_dir)
+    assert list(old[str(other)]) == ["jw01018-o005_t1_niriss_clear-f150w"]
+
+
+def test_cross_validate_grouped_folds(tmp_path, shared_data):
+    run = cal.cross_validate(
+        generated_table(60),
+        n_splits=3,
+        n_repeats=1,
+        runs_dir=tmp_path,
+        fast=True,
+        encoder_pairs=shared_data / "jwst_cal" / "encoder_pairs.json",
+    )
+    m = run.metrics
+    assert m["n_folds"] == 3 and m["rmse_gb_worst"] >= m["rmse_gb"] > 0
+    assert len(pd.read_csv(run.predictions_path)) == 60
 
 
 def test_cli_jwst(trained, program, tmp_path, capsys):

@@ -525,3 +525,44 @@ def test_predict_shows_progress_unless_silenced(trained, tiny_set, tmp_path, cap
     assert np.allclose(shown["probability"], quiet["probability"])
     with pytest.raises(DataNotFoundError):  # every path is checked before any work
         predict([lc, tmp_path / "missing.csv"], model=trained.path, show_progress=False)
+
+
+def test_app_contract_cells(trained, tiny_set, tmp_path):
+    """The same cells as every app: train (the fixture) -> cross_validate -> score -> predict
+    -> predict_batch -> load_model; the model folder's manifest; the older calls warn."""
+    from sklearn.base import clone
+
+    from spacekit.skopes import k2
+    from spacekit.utils.manifest import read_manifest
+
+    manifest = read_manifest(trained.model_dir, app="k2")
+    assert manifest.complete and manifest.feature_ranges is None
+    assert manifest.source["data_sha256"] == tiny_set.summary["sha256"]
+    assert isinstance(k2.load_model(trained), K2Classifier)
+    assert k2.load_model(trained.path.parent.parent).folder_ == trained.model_dir
+    pred = k2.predict(trained, tiny_set.path)
+    batch = k2.predict_batch(trained, [tiny_set.path, tiny_set.path], chunk_size=1)
+    pd.testing.assert_frame_equal(batch.iloc[: len(pred)], pred)
+    scores = k2.score(trained, tiny_set.path)
+    assert list(scores)[:4] == list(k2.HEADLINE_METRICS)
+    assert scores["roc_auc_timescale_snr10"] is None or 0 <= scores["roc_auc_timescale_snr10"] <= 1
+    with pytest.warns(DeprecationWarning, match=r"predict\(model, data\)"):
+        old = k2.predict([tiny_set.path], model=trained.path)
+    pd.testing.assert_frame_equal(old, pred)
+    X, y, _ = __import__(
+        "spacekit.skopes.k2.kaggle", fromlist=["read_flux_table_with_meta"]
+    ).read_flux_table_with_meta(tiny_set.path)
+    est = clone(k2.K2Model(epochs=1, batch_size=8, fast=True, network="global"))
+    assert est.fit(X, y).predict_proba(X).shape == (len(y),)
+
+
+def test_cross_validate_headline_metrics(tiny_set, tmp_path):
+    from spacekit.skopes import k2
+
+    run = k2.cross_validate(
+        tiny_set.path, runs_dir=tmp_path, epochs=1, batch_size=8, fast=True, progress=False
+    )
+    m = run.metrics
+    assert set(k2.HEADLINE_METRICS) <= set(m)
+    assert m["k2"]["headline"] == {k: m[k] for k in k2.HEADLINE_METRICS}
+    assert "goal_snr_timescale" in m["k2"]

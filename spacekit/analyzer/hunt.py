@@ -940,9 +940,10 @@ def hunt_many(
     ----------
     items : iterable of paths or LightCurve
         What to search.
-    client : distributed.Client or str, optional
-        A ``distributed`` client, or a scheduler address such as ``"tcp://host:8786"`` to
-        connect to. None (default) runs in this process with Dask's threaded scheduler.
+    client : distributed.Client, distributed.LocalCluster or str, optional
+        A ``distributed`` client or cluster, or a scheduler address such as
+        ``"tcp://host:8786"`` to connect to. None (default) runs in this process with Dask's
+        threaded scheduler (:func:`spacekit.utils.parallel.run_tasks`).
     scheduler : str, optional
         In-process Dask scheduler when ``client`` is None: ``"threads"`` (default),
         ``"synchronous"`` or ``"processes"``.
@@ -965,43 +966,17 @@ def hunt_many(
     """
     import pandas as pd
 
-    from ..utils import optional_import
-    from ..utils import progress as progress_bar
+    from ..utils.parallel import run_tasks
 
-    dask = optional_import("dask", "hunt_many()")
-    items = list(items)
-    tasks = [dask.delayed(_hunt_one, pure=False)(it, kwargs) for it in items]
-    bar = progress_bar(total=len(items), desc="planet_hunter", enabled=progress, unit="lc")
-    try:
-        if client is None:
-            from dask.callbacks import Callback
-
-            keys = {t.key for t in tasks}
-
-            class _Tick(Callback):
-                def _posttask(self, key, result, dsk, state, worker_id):
-                    if key in keys:
-                        bar.update(1)
-
-            with _Tick():
-                records = dask.compute(*tasks, scheduler=scheduler or "threads")
-        else:
-            own = None
-            if isinstance(client, str):
-                distributed = optional_import("distributed", "hunt_many(client=<address>)")
-                own = client = distributed.Client(client)
-            try:
-                from distributed import as_completed
-
-                futures = client.compute(tasks)
-                for _ in as_completed(futures):
-                    bar.update(1)
-                records = client.gather(futures)
-            finally:
-                if own is not None:
-                    own.close()
-    finally:
-        bar.close()
+    records = run_tasks(
+        _hunt_one,
+        [(it, kwargs) for it in items],
+        client=client,
+        scheduler=scheduler or "threads",
+        progress=progress,
+        desc="planet_hunter",
+        unit="lc",
+    )
     cols = [
         "file",
         "period",

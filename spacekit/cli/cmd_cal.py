@@ -1,18 +1,25 @@
-"""``spacekit cal``: train, evaluate and serve the HST calibration resource models.
+"""``spacekit cal``: train, cross-validate, score and serve the HST calibration resource models.
 
-- ``spacekit cal train --data CSV --out DIR [--seed N] [--fast] [--bin-rule RULE]``
-- ``spacekit cal evaluate --models DIR --data CSV [--json]``
-- ``spacekit cal cv --data CSV [--folds 5] [--repeats 3] [--bin-rule RULE] [--json]``
-- ``spacekit cal predict [--model DIR] PATH... [--ipst IPST]``: one JSON line per dataset (the
+The shape every app shares (DATA: a path or a registered dataset name):
+
+- ``spacekit cal train DATA [--runs DIR] [--seed N] [--fast] [--bin-rule RULE] [--json]``
+- ``spacekit cal cv DATA [--folds 5] [--repeats 3] [--bin-rule RULE] [--runs DIR] [--json]``
+- ``spacekit cal score DATA [--model DIR] [--json]``
+- ``spacekit cal predict PATH... [--model DIR] [--ipst IPST]``: one JSON line per dataset (the
   reply calcloud reads, see :mod:`spacekit.skopes.hst.cal.handler`)
 - ``spacekit cal ingest TABLE --out CSV``, ``spacekit cal lambda-event EVENT``: see
   :mod:`.cal_ops`
+
+Deprecated, still accepted: ``--data`` (pass DATA positionally), ``--out`` (``--runs``),
+``--models`` (``--model``) and ``cal evaluate`` (``cal score``).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+
+from ._contract import MODEL_HELP, DeprecatedAlias, add_common, add_data, print_metrics
 
 _BIN_RULE_HELP = (
     "how the submitted memBin is chosen: upper_quantile (default: best accuracy), "
@@ -21,18 +28,40 @@ _BIN_RULE_HELP = (
 )
 
 
+def _data(parser, what: str) -> None:
+    add_data(parser, example="hst_cal_2021_05_11", nargs="?", default=None)
+    parser.add_argument(
+        "--data",
+        dest="data_option",
+        default=None,
+        action=DeprecatedAlias,
+        new="DATA (positional)",
+        help=f"deprecated: {what}; pass it as DATA",
+    )
+
+
+def _models_alias(parser) -> None:
+    parser.add_argument(
+        "--models", dest="model", action=DeprecatedAlias, new="--model", help="deprecated: --model"
+    )
+
+
 def register(sub) -> None:
-    p = sub.add_parser("cal", help="HST calibration jobs: predict memory bin, memory and wallclock")
+    p = sub.add_parser(
+        "cal",
+        help="HST calibration jobs: predict memory bin, memory and wallclock",
+        description="HST calibration jobs: train, cross-validate, score and predict. DATA is a "
+        "table (csv) in the training or DynamoDB-export format, or a registered dataset name "
+        "(e.g. hst_cal_2021_05_11).",
+    )
     cal = p.add_subparsers(dest="cal_command", metavar="ACTION")
 
     t = cal.add_parser("train", help="train and calibrate the three models; writes a run folder")
+    _data(t, "the training table")
+    add_common(t)
     t.add_argument(
-        "--data", required=True, help="table (csv) in the training or DynamoDB-export format"
+        "--out", dest="runs", action=DeprecatedAlias, new="--runs", help="deprecated: --runs"
     )
-    t.add_argument(
-        "--out", required=True, help="runs folder (the run goes to OUT/hst_cal/<time>-train)"
-    )
-    t.add_argument("--seed", type=int, default=0)
     t.add_argument("--fast", action="store_true", help="small tree models in seconds")
     t.add_argument(
         "--under-bin-target", type=float, default=0.005, help="max under-bin rate (default 0.005)"
@@ -41,40 +70,34 @@ def register(sub) -> None:
     t.add_argument("--bin-rule", default="upper_quantile", help=_BIN_RULE_HELP)
     t.set_defaults(func=_train)
 
-    e = cal.add_parser("evaluate", help="score a trained model on a table")
-    e.add_argument("--models", required=True, help="model folder, run folder or runs folder")
-    e.add_argument(
-        "--data",
-        required=True,
-        help="table (csv) with memory and wallclock; extra columns are fine",
-    )
-    e.add_argument(
-        "--json", action="store_true", help="print strict JSON (an undefined metric is null)"
-    )
-    e.set_defaults(func=_evaluate)
+    for name, helptext in (
+        ("score", "the headline metrics of a trained model on a table"),
+        ("evaluate", "deprecated: spacekit cal score"),
+    ):
+        e = cal.add_parser(name, help=helptext)
+        _data(e, "the table with memory and wallclock")
+        add_common(e, runs=False, model=True, seed=False)
+        _models_alias(e)
+        e.set_defaults(func=_evaluate)
 
     c = cal.add_parser("cv", help="repeated grouped k-fold evaluation of the whole pipeline")
-    c.add_argument("--data", required=True)
+    _data(c, "the training table")
+    add_common(c)
     c.add_argument("--folds", type=int, default=5)
     c.add_argument("--repeats", type=int, default=3)
-    c.add_argument("--seed", type=int, default=0)
     c.add_argument("--bin-rule", default="upper_quantile", help=_BIN_RULE_HELP)
-    c.add_argument(
-        "--json", action="store_true", help="print strict JSON (an undefined metric is null)"
-    )
     c.set_defaults(func=_cv)
 
     pr = cal.add_parser(
         "predict", help="predict datasets from MemModelFeatures files (JSON per dataset)"
     )
     pr.add_argument(
-        "--models",
         "--model",
-        dest="models",
         default=None,
-        help="model folder, run folder or runs folder (default: $SPACEKIT_HST_CAL_MODEL_DIR, "
-        "else <model_dir>/hst_cal)",
+        help=MODEL_HELP
+        + " (default: $SPACEKIT_HST_CAL_MODEL_DIR, else <model_dir>/hst_cal, else the shipped model)",
     )
+    _models_alias(pr)
     pr.add_argument(
         "paths", nargs="+", metavar="PATH", help="<ipst>_MemModelFeatures.txt files or s3:// URLs"
     )
@@ -103,12 +126,21 @@ def _dumps(value) -> str:
     return json.dumps(_json_safe(value), indent=2, default=str, allow_nan=False)
 
 
+def _data_of(args):
+    from ..exceptions import InputError
+
+    data = args.data if args.data is not None else args.data_option
+    if data is None:
+        raise InputError("no DATA given: pass a table (csv path) or a registered dataset name")
+    return data
+
+
 def _train(args) -> int:
     from ..skopes.hst.cal import train
 
     run = train(
-        args.data,
-        args.out,
+        _data_of(args),
+        runs_dir=args.runs,
         seed=args.seed,
         fast=args.fast,
         under_bin_target=args.under_bin_target,
@@ -116,6 +148,9 @@ def _train(args) -> int:
         bin_rule=args.bin_rule,
     )
     m = run.metrics
+    if args.json:
+        print(_dumps({"run": str(run.path), **m}))
+        return 0
     sel = {t: v["kept"] for t, v in m["selection"].items()}
     print(f"run: {run.path}")
     print(f"model: {run.model_dir}")
@@ -130,48 +165,55 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from ..skopes.hst.cal import evaluate
+    from ..skopes.hst.cal import HEADLINE_METRICS, score
 
-    m = evaluate(args.models, args.data)
-    if args.json:
-        print(_dumps(m))
-    else:
-        for k, v in m.items():
-            print(f"{k:28s} {v:.6g}" if isinstance(v, float) else f"{k:28s} {v}")
+    if args.cal_command == "evaluate":
+        print("spacekit: warning: `cal evaluate` is deprecated; use `cal score`", file=sys.stderr)
+    m = score(args.model, _data_of(args))
+    print_metrics(m, as_json=args.json, headline=HEADLINE_METRICS)
     return 0
 
 
 def _cv(args) -> int:
     from ..skopes.hst.cal import cross_validate
 
-    cv = cross_validate(
-        args.data,
+    run = cross_validate(
+        _data_of(args),
         n_splits=args.folds,
         n_repeats=args.repeats,
         seed=args.seed,
+        runs_dir=args.runs,
         bin_rule=args.bin_rule,
     )
+    m = run.metrics
     out = {
-        "mean": cv["mean"],
-        "worst": cv["worst"],
-        "by_time": cv["by_time"],
-        "settings": cv["settings"],
+        "mean": m["mean"],
+        "worst": m["worst"],
+        "by_time": m["by_time"],
+        "settings": m["settings"],
+        "run": str(run.path),
     }
     if args.json:
         print(_dumps(out))
     else:
-        for k in cv["mean"]:
-            print(f"{k:28s} mean {cv['mean'][k]:.5g}  worst {cv['worst'][k]:.5g}")
+        for k in m["mean"]:
+            mean, worst = m["mean"][k], m["worst"][k]
+            print(f"{k:28s} mean {_g(mean)}  worst {_g(worst)}")
+        print(f"run: {run.path}")
     return 0
+
+
+def _g(v) -> str:
+    return "nan" if v is None else f"{v:.5g}"
 
 
 def _predict(args) -> int:
     from pathlib import Path
 
     from ..exceptions import InputError, SpacekitError
-    from ..skopes.hst.cal import check_ipppssoot, load_predictor
+    from ..skopes.hst.cal import check_ipppssoot, load_model
 
-    pred = load_predictor(args.models)
+    pred = load_model(args.model)
     failed = 0
     for path in args.paths:
         ipst = args.ipst or Path(path.rstrip("/")).name.split("_")[0]

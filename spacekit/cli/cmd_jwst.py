@@ -5,40 +5,64 @@ from __future__ import annotations
 import json
 import sys
 
+from ._contract import DeprecatedAlias, add_common, add_data, print_metrics
+
 
 def register(sub) -> None:
     p = sub.add_parser(
         "jwst",
-        help="JWST Level-3 product memory: scrape uncal headers, train, predict",
-        description="Predict the memory (GB) of JWST Level-3 products. spacekit ships no JWST "
-        "model (no public training data exists): train one from your table of products with "
-        "measured memory (spacekit jwst train), then predict with --models.",
+        help="JWST Level-3 product memory: scrape uncal headers, train, cv, score, predict",
+        description="Predict the memory of JWST Level-3 products. spacekit ships no JWST "
+        "model (no public training data exists): import upstream spacekit 1.1.4's models "
+        "(spacekit import-upstream WHEEL --out DIR, then --model DIR/jwst_cal) or train one "
+        "from your table of products with measured memory (spacekit jwst train), then predict "
+        "with --model. DATA is a csv of products (or, to predict, a folder of *_uncal.fits "
+        "exposures), or a registered dataset name.",
     )
     s = p.add_subparsers(dest="jwst_command", metavar="ACTION")
-
-    sc = s.add_parser("scrape", help="group a folder of *_uncal.fits into products (csv)")
+    sc = s.add_parser("scrape", help="uncal headers -> products table (csv)")
     sc.add_argument("folder")
     sc.add_argument("--out", default=None, help="csv to write (default: print to stdout)")
     sc.set_defaults(func=_scrape)
 
     t = s.add_parser("train", help="train IMAGE and SPEC regressors from a products table")
-    t.add_argument("table", help="csv: products with a 'kind' column, features and memory")
-    t.add_argument("--target", default="imgsize_gb", help="memory column (GB)")
-    t.add_argument("--encoder-pairs", default=None, help="encoder_pairs.json (default: dataset)")
+    add_data(t, example="measured_products.csv")
+    add_common(t)
+    _table_settings(t)
     t.add_argument("--max-gb", type=float, default=990.0)
-    t.add_argument("--runs", default=None)
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--fast", action="store_true")
     t.set_defaults(func=_train)
 
-    r = s.add_parser("predict", help='print {product: {"gbSize": value}} for a folder')
+    c = s.add_parser("cv", help="repeated grouped k-fold cross-validation")
+    add_data(c, example="measured_products.csv")
+    add_common(c)
+    _table_settings(c)
+    c.add_argument("--folds", type=int, default=5)
+    c.add_argument("--repeats", type=int, default=3)
+    c.set_defaults(func=_cv)
+
+    o = s.add_parser("score", help="RMSE, MAE and R2 of a trained model on measured products")
+    add_data(o, example="measured_products.csv")
+    add_common(o, runs=False, model=True, seed=False)
+    o.add_argument("--target", default="imgsize_gb", help="memory column (GB)")
+    o.set_defaults(func=_score)
+
+    r = s.add_parser("predict", help='print {product: {"gbSize": value}} for a folder or table')
+    add_data(r, example="jw02732_uncal/ (a folder of *_uncal.fits) or products.csv")
+    add_common(r, runs=False, model=True, seed=False)
     r.add_argument(
-        "--models", default=None, help="model folder you trained (default: <model_dir>/jwst_cal)"
+        "--models", dest="model", action=DeprecatedAlias, new="--model", help="deprecated"
     )
     r.add_argument("--max-gb", type=float, default=None, help="cap (default: the model's, 990)")
-    r.add_argument("folder", help="folder of *_uncal.fits exposures")
     r.set_defaults(func=_predict)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def _table_settings(parser) -> None:
+    parser.add_argument("--target", default="imgsize_gb", help="memory column (GB)")
+    parser.add_argument(
+        "--encoder-pairs", default=None, help="encoder_pairs.json (default: dataset)"
+    )
+    parser.add_argument("--fast", action="store_true")
 
 
 def _scrape(args) -> int:
@@ -59,7 +83,7 @@ def _train(args) -> int:
     from ..skopes.jwst.cal import train
 
     run = train(
-        args.table,
+        args.data,
         target=args.target,
         runs_dir=args.runs,
         max_gb=args.max_gb,
@@ -77,6 +101,32 @@ def _train(args) -> int:
     return 0
 
 
+def _cv(args) -> int:
+    from ..skopes.jwst.cal import cross_validate
+
+    run = cross_validate(
+        args.data,
+        n_splits=args.folds,
+        n_repeats=args.repeats,
+        seed=args.seed,
+        runs_dir=args.runs,
+        target=args.target,
+        fast=args.fast,
+        encoder_pairs=args.encoder_pairs,
+    )
+    m = {k: v for k, v in run.metrics.items() if k != "folds"}
+    print_metrics({**m, "run": str(run.path)}, as_json=args.json)
+    return 0
+
+
+def _score(args) -> int:
+    from ..skopes.jwst.cal import HEADLINE_METRICS, score
+
+    m = score(args.model, args.data, target=args.target)
+    print_metrics(m, as_json=args.json, headline=HEADLINE_METRICS)
+    return 0
+
+
 def _predict(args) -> int:
     from pathlib import Path
 
@@ -84,13 +134,16 @@ def _predict(args) -> int:
     from ..exceptions import ModelLoadError
     from ..skopes.jwst.cal import predict
 
-    models = Path(args.models) if args.models else conf.model_dir / "jwst_cal"
+    models = Path(args.model) if args.model else Path(conf.model_dir or ".") / "jwst_cal"
     if not models.is_dir():
         raise ModelLoadError(
             f"no JWST memory model at {models}: spacekit ships none (no public training data "
-            "exists). Train one with `spacekit jwst train TABLE` and pass its model folder "
-            "with --models DIR"
+            "exists). Import upstream spacekit 1.1.4's models with `pip download spacekit==1.1.4 "
+            "--no-deps -d DIR && spacekit import-upstream DIR/spacekit-1.1.4-py3-none-any.whl "
+            "--out MODELS` and pass --model MODELS/jwst_cal, or train one with `spacekit jwst "
+            "train TABLE` and pass its model folder with --model DIR"
         )
-    result = predict(args.folder, models, max_gb=args.max_gb)
+    table = predict(models, args.data, max_gb=args.max_gb)
+    result = {r.product: {"gbSize": float(r.gbSize)} for r in table.itertuples()}
     print(json.dumps(result, indent=2))
     return 0

@@ -1,19 +1,26 @@
-"""``spacekit k2 build-dataset|train|evaluate|predict``: the K2 transiting-planet classifier."""
+"""``spacekit k2 build-dataset|train|cv|score|predict``: the K2 transiting-planet classifier.
+
+``evaluate`` (now ``cv``) and ``--network`` (now ``--kind``) are deprecated, still accepted.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import sys
+
+from ._contract import DATA_HELP, MODEL_HELP, DeprecatedAlias, add_common, print_metrics
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "k2",
-        help="K2 exoplanet classifier: build a training set, train, evaluate, predict",
+        help="K2 exoplanet classifier: build a training set, train, cv, score, predict",
         description="Classify stellar flux series as 'has a transiting planet' or not. "
         "build-dataset cuts 3,197-cadence windows (native cadence) from the shared light "
         "curves, masks known transits, injects batman transits and adds synthetic noise; "
-        "train fits the CNN; evaluate runs leave-one-star-out; predict scores light curves.",
+        "train fits the CNN; cv runs leave-one-star-out; score gives the headline metrics; "
+        "predict scores light curves. DATA is a path or a registered dataset name.",
     )
     k2sub = p.add_subparsers(dest="k2_command", metavar="STEP")
 
@@ -72,23 +79,37 @@ def register(sub) -> None:
 
     for name, helptext in (
         ("train", "train the classifier"),
-        ("evaluate", "leave-one-star-out evaluation"),
+        ("cv", "leave-one-star-out cross-validation (cv='loso')"),
+        ("evaluate", "deprecated: spacekit k2 cv"),
     ):
         t = k2sub.add_parser(name, help=helptext)
-        t.add_argument("data", help="flux table (Kaggle format; evaluate needs its .meta.csv)")
-        t.add_argument("--runs", default=None, help="runs folder (default: setting runs_dir)")
+        t.add_argument(
+            "data",
+            metavar="DATA",
+            help="flux table (Kaggle format; cv needs its .meta.csv): "
+            + DATA_HELP.format(example="k2_exoplanet_train"),
+        )
+        add_common(t)
         t.add_argument("--name", default=name)
         t.add_argument("--epochs", type=int, default=10)
         t.add_argument("--batch-size", type=int, default=32)
         t.add_argument("--learning-rate", type=float, default=1e-3)
-        t.add_argument("--seed", type=int, default=0)
         t.add_argument(
-            "--network",
+            "--kind",
+            dest="network",
             choices=("folded", "global", "seed"),
             default="folded",
-            help="'folded' (default: the window plus its folded box-search and "
+            help="model family: 'folded' (default: the window plus its folded box-search and "
             "whitened-search features, CNN averaged with gradient boosting), "
             "'global' (window-only global-pooling CNN) or 'seed' (build_cnn1d)",
+        )
+        t.add_argument(
+            "--network",
+            dest="network",
+            choices=("folded", "global", "seed"),
+            action=DeprecatedAlias,
+            new="--kind",
+            help="deprecated: --kind",
         )
         t.add_argument("--fast", action="store_true", help="tiny network (smoke runs)")
         t.add_argument("--threshold", type=float, default=0.5)
@@ -110,13 +131,19 @@ def register(sub) -> None:
             )
         t.set_defaults(func=run_train if name == "train" else run_evaluate)
 
+    o = k2sub.add_parser("score", help="headline metrics of a trained model on a flux table")
+    o.add_argument("data", metavar="DATA", help=DATA_HELP.format(example="k2-set.csv"))
+    add_common(o, runs=False, model=True, seed=False)
+    o.set_defaults(func=run_score)
+
     q = k2sub.add_parser("predict", help="probability of a transit for light curves or tables")
     q.add_argument(
-        "paths", nargs="+", metavar="PATH", help="FITS/csv light curves or Kaggle-format tables"
+        "paths",
+        nargs="+",
+        metavar="DATA",
+        help="FITS/csv light curves or Kaggle-format tables (paths or registered dataset names)",
     )
-    q.add_argument(
-        "--model", default=None, help="model or k2 run folder (default: latest k2 run with a model)"
-    )
+    q.add_argument("--model", default=None, help=MODEL_HELP + " (default: the latest k2 run)")
     q.add_argument("--runs", default=None, help="runs folder searched for the latest model")
     q.add_argument("--time-format", default=None, help="time system of csv light curves")
     q.add_argument("--json", action="store_true", help="one JSON object per result")
@@ -200,6 +227,9 @@ def run_train(args) -> int:
 
     run = train(args.data, **_fit_kwargs(args))
     m = run.metrics
+    if args.json:
+        print_metrics({"run": str(run.path), **m}, as_json=True)
+        return 0
     print(
         f"trained: {run.path} (train loss {m.get('train_loss')}, "
         f"{m.get('train_samples_per_second') or 0:.0f} samples/s)"
@@ -207,10 +237,29 @@ def run_train(args) -> int:
     return 0
 
 
-def run_evaluate(args) -> int:
-    from ..skopes.k2.classifier import evaluate
+def run_score(args) -> int:
+    from ..skopes.k2 import HEADLINE_METRICS, score
 
-    run = evaluate(args.data, **_fit_kwargs(args), snr_definitions=args.snr_definitions)
+    print_metrics(score(args.model, args.data), as_json=args.json, headline=HEADLINE_METRICS)
+    return 0
+
+
+def run_evaluate(args) -> int:
+    from ..skopes.k2 import cross_validate
+
+    if args.k2_command == "evaluate":
+        print("spacekit: warning: `k2 evaluate` is deprecated; use `k2 cv`", file=sys.stderr)
+    kw = _fit_kwargs(args)
+    kw["progress"] = None
+    run = cross_validate(
+        args.data,
+        cv="loso",
+        snr_definitions=args.k2_command == "cv" or args.snr_definitions,
+        **kw,
+    )
+    if args.json:
+        print_metrics({"run": str(run.path), **run.metrics}, as_json=True)
+        return 0
     k2 = run.metrics["k2"]
     print(f"evaluation: {run.path}")
     for fold, s in k2["per_fold"].items():

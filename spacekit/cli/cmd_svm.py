@@ -4,35 +4,58 @@ alignment classifier."""
 from __future__ import annotations
 
 import argparse
+import sys
+
+from ._contract import DeprecatedAlias, add_common, add_data, print_metrics
+
+KINDS = ("gb", "gb_et", "mlp", "ensemble")
+
+
+class _KindOrFolder(argparse.Action):
+    """``svm train --model gb`` (before 1.2: a model family) still works, as ``--kind``."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print("spacekit: warning: svm --model KIND is deprecated; use --kind", file=sys.stderr)
+        namespace.kind = values
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "svm",
-        help="HST single-visit mosaic alignment: ingest, train, evaluate, predict",
-        description="Flag misaligned HST single-visit mosaics. Tables are csv files in the "
-        "format of svm_labeled_2021-07-28.csv, or registered dataset names "
+        help="HST single-visit mosaic alignment: ingest, train, cv, score, predict",
+        description="Flag misaligned HST single-visit mosaics. DATA is a csv in the format of "
+        "svm_labeled_2021-07-28.csv, or a registered dataset name "
         "(e.g. svm_labeled_2021_07_28).",
     )
     s = p.add_subparsers(dest="svm_command", metavar="ACTION")
 
     t = s.add_parser("train", help="train (tabular-only by default; the ensemble with --images)")
+    add_data(t, example="svm_labeled_2021_07_28", nargs="?", default="svm_labeled_2021_07_28")
+    add_common(t, kinds=("auto", *KINDS), kind_default="auto")
     t.add_argument(
-        "data",
-        nargs="?",
-        default="svm_labeled_2021_07_28",
-        help="labelled feature table (default: svm_labeled_2021_07_28)",
+        "--model", action=_KindOrFolder, choices=("auto", *KINDS), help="deprecated: --kind"
     )
-    t.add_argument("--model", default="auto", choices=["auto", "gb", "gb_et", "mlp", "ensemble"])
     t.add_argument("--images", default=None, help=".npz with 'index' and 'images' arrays")
-    t.add_argument("--runs", default=None, help="runs folder (default: the runs_dir setting)")
-    t.add_argument("--seed", type=int, default=0)
     t.add_argument("--fast", action="store_true", help="tiny models (smoke test)")
     t.set_defaults(func=_train)
 
-    e = s.add_parser("evaluate", help="proposal-grouped cross-validation, or score a model")
+    c = s.add_parser("cv", help="repeated proposal-grouped cross-validation of one model family")
+    add_data(c, example="svm_labeled_2021_07_28", nargs="?", default="svm_labeled_2021_07_28")
+    add_common(c, kinds=KINDS, kind_default="gb")
+    c.add_argument("--images", default=None)
+    c.add_argument("--folds", type=int, default=5)
+    c.add_argument("--repeats", type=int, default=3)
+    c.add_argument("--fast", action="store_true")
+    c.set_defaults(func=_cv)
+
+    sc = s.add_parser("score", help="the headline metrics of a trained model on labelled visits")
+    add_data(sc, example="svm_labeled_2021_07_28")
+    add_common(sc, runs=False, model=True, seed=False)
+    sc.set_defaults(func=_score)
+
+    e = s.add_parser("evaluate", help="deprecated: spacekit svm cv (or score with --model-dir)")
     e.add_argument("data", nargs="?", default="svm_labeled_2021_07_28")
-    e.add_argument("--model", default="gb", choices=["gb", "gb_et", "mlp", "ensemble"])
+    e.add_argument("--model", default="gb", choices=list(KINDS))
     e.add_argument("--model-dir", default=None, help="score this trained model instead of CV")
     e.add_argument("--images", default=None)
     e.add_argument("--folds", type=int, default=5)
@@ -46,10 +69,12 @@ def register(sub) -> None:
         "predict",
         help="predict visits; writes predictions.csv, a report and misaligned.txt in a run folder",
     )
-    r.add_argument("--model-dir", required=True, help="a trained model (or its run folder)")
-    r.add_argument("data", help="feature table of the visits")
+    add_data(r, example="svm_unlabeled_2021_10_06")
+    add_common(r, model=True, seed=False)
+    r.add_argument(
+        "--model-dir", dest="model", action=DeprecatedAlias, new="--model", help="deprecated"
+    )
     r.add_argument("--images", default=None)
-    r.add_argument("--runs", default=None)
     r.set_defaults(func=_predict)
 
     i = s.add_parser("ingest", help="QA json + drizzled images -> feature table csv")
@@ -72,12 +97,15 @@ def _train(args) -> int:
     run = train(
         args.data,
         runs_dir=args.runs,
-        model=args.model,
+        kind=args.kind,
         images=args.images,
         seed=args.seed,
         fast=args.fast,
     )
     m = run.metrics
+    if args.json:
+        print_metrics({"run": str(run.path), **m}, as_json=True)
+        return 0
     print(f"model: {m['model']} ({m['selection']})")
     print(
         f"validation ROC-AUC {m['roc_auc']:.4f}; misaligned precision "
@@ -87,9 +115,39 @@ def _train(args) -> int:
     return 0
 
 
-def _evaluate(args) -> int:
-    from ..skopes.hst.svm import evaluate
+def _cv(args) -> int:
+    from ..skopes.hst.svm import cross_validate
 
+    run = cross_validate(
+        args.data,
+        kind=args.kind,
+        images=args.images,
+        n_splits=args.folds,
+        n_repeats=args.repeats,
+        seed=args.seed,
+        fast=args.fast,
+        runs_dir=args.runs,
+    )
+    if args.json:
+        print_metrics({"run": str(run.path), **run.metrics}, as_json=True)
+        return 0
+    return _print_evaluation(run)
+
+
+def _score(args) -> int:
+    from ..skopes.hst.svm import HEADLINE_METRICS, score
+
+    print_metrics(score(args.model, args.data), as_json=args.json, headline=HEADLINE_METRICS)
+    return 0
+
+
+def _evaluate(args) -> int:
+    from ..skopes.hst.svm.app import _evaluate_run as evaluate
+
+    print(
+        "spacekit: warning: `svm evaluate` is deprecated; use `svm cv` or `svm score`",
+        file=sys.stderr,
+    )
     run = evaluate(
         args.data,
         model=args.model,
@@ -101,6 +159,10 @@ def _evaluate(args) -> int:
         fast=args.fast,
         runs_dir=args.runs,
     )
+    return _print_evaluation(run)
+
+
+def _print_evaluation(run) -> int:
     m = run.metrics
     if "roc_auc_mean" in m:
         print(
@@ -117,10 +179,16 @@ def _evaluate(args) -> int:
 
 
 def _predict(args) -> int:
-    from ..skopes.hst.svm import predict
+    from ..exceptions import InputError
+    from ..skopes.hst.svm import predict_to_run
 
-    run = predict(args.model_dir, args.data, images=args.images, runs_dir=args.runs)
+    if args.model is None:
+        raise InputError("svm predict needs --model (a model, run or runs folder)")
+    run = predict_to_run(args.model, args.data, images=args.images, runs_dir=args.runs)
     m = run.metrics
+    if args.json:
+        print_metrics({"run": str(run.path), **m}, as_json=True)
+        return 0
     print(f"{m['n_flagged_misaligned']} of {m['n_visits']} visits flagged misaligned")
     print(f"predictions: {run.predictions_path}")
     print(f"flagged list: {run.path / 'misaligned.txt'}")

@@ -1,17 +1,22 @@
 """Judge models: predictions at a threshold, false-negative/false-positive rates, confusion
-matrices, ROC and precision-recall curves, training-history and residual plots, and
-:func:`compute`, a one-shot report saved as a run folder.
+matrices, ROC and precision-recall curves, training-history and residual plots, binary,
+classification and regression metrics, and :func:`make_report`, a one-shot report saved as a
+run folder.
 
 Layer 5 (judge). Plots are matplotlib figures by default and plotly figures with
 ``backend="plotly"``; matplotlib, plotly and scikit-learn are imported inside the functions.
 
-The seed's names are the public names here (``get_preds``, ``fnfp``, ``keras_history``,
-``fusion_matrix``, ``roc_plots``, ``compute``); descriptive aliases are ``predict_classes``,
-``false_negatives_positives``, ``plot_history``, ``plot_confusion_matrix``, ``plot_roc_pr``,
-``plot_residuals`` and ``evaluate``.
+The descriptive names are the main names; the seed's names stay available as aliases (the same
+functions): ``get_preds`` (:func:`predict_classes`), ``fnfp``
+(:func:`false_negatives_positives`), ``keras_history`` (:func:`plot_history`),
+``fusion_matrix`` (:func:`plot_confusion_matrix`), ``roc_plots`` (:func:`plot_roc_pr`),
+``residual_plots`` (:func:`plot_residuals`) and ``compute`` (:func:`make_report`).
+``computer.evaluate`` (an alias of ``compute`` that clashed with the apps' ``evaluate``) is
+deprecated.
 """
 
 from .metrics import (
+    binary_metrics,
     classification_metrics,
     false_negatives_positives,
     fnfp,
@@ -32,21 +37,22 @@ from .plots import (
     residual_plots,
     roc_plots,
 )
-from .report import Report, compute, evaluate
+from .report import Report, compute, make_report
 
 __all__ = [
     "Report",
+    "binary_metrics",
     "classification_metrics",
     "compute",
     "confusion_data",
     "curve_data",
-    "evaluate",
     "false_negatives_positives",
     "fnfp",
     "fusion_matrix",
     "get_preds",
     "history_dict",
     "keras_history",
+    "make_report",
     "plot_confusion_matrix",
     "plot_history",
     "plot_residuals",
@@ -56,3 +62,11 @@ __all__ = [
     "residual_plots",
     "roc_plots",
 ]
+
+
+def __getattr__(name: str):
+    if name == "evaluate":
+        from . import report
+
+        return report.__getattr__(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

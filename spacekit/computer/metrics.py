@@ -11,10 +11,11 @@ import pandas as pd
 from ..exceptions import InputError
 
 __all__ = [
-    "get_preds",
     "predict_classes",
-    "fnfp",
+    "get_preds",
     "false_negatives_positives",
+    "fnfp",
+    "binary_metrics",
     "classification_metrics",
     "regression_metrics",
 ]
@@ -45,7 +46,7 @@ def _check_proba(proba: np.ndarray) -> np.ndarray:
         found = np.asarray(proba, dtype=object).ravel()[:3].tolist()
         raise InputError(
             f"probabilities must be numbers in [0, 1], found values like {found}; pass the "
-            "model's predicted probabilities (or use get_preds(model, x))"
+            "model's predicted probabilities (or use predict_classes(model, x))"
         ) from None
     if proba.ndim == 2 and proba.shape[1] == 1:
         proba = proba[:, 0]
@@ -64,7 +65,7 @@ def _check_proba(proba: np.ndarray) -> np.ndarray:
     return proba
 
 
-def get_preds(
+def predict_classes(
     proba_or_model: Any,
     x: Any = None,
     *,
@@ -96,11 +97,11 @@ def get_preds(
 
     Examples
     --------
-    >>> from spacekit.computer import get_preds
-    >>> proba, classes = get_preds([0.2, 0.7, 0.4], threshold=0.35)
+    >>> from spacekit.computer import predict_classes
+    >>> proba, classes = predict_classes([0.2, 0.7, 0.4], threshold=0.35)
     >>> classes.tolist()
     [0, 1, 1]
-    >>> get_preds([[0.1, 0.9], [0.8, 0.2]])[1].tolist()
+    >>> predict_classes([[0.1, 0.9], [0.8, 0.2]])[1].tolist()
     [1, 0]
     """
     try:
@@ -111,7 +112,7 @@ def get_preds(
         raise InputError(f"threshold must be a number in [0, 1], got {threshold!r}")
     if hasattr(proba_or_model, "predict") or hasattr(proba_or_model, "predict_proba"):
         if x is None:
-            raise InputError("get_preds(model, x): x is required when a model is given")
+            raise InputError("predict_classes(model, x): x is required when a model is given")
         model = proba_or_model
         if hasattr(model, "predict_proba"):
             proba = np.asarray(model.predict_proba(x))
@@ -132,8 +133,8 @@ def get_preds(
     return proba, classes
 
 
-#: Descriptive name of :func:`get_preds`.
-predict_classes = get_preds
+#: The seed's name of :func:`predict_classes` (same function; see its Notes for what changed).
+get_preds = predict_classes
 
 
 def _proba_classes(y_true: np.ndarray, k: int) -> np.ndarray:
@@ -172,12 +173,12 @@ def _binary_labels(y: Any, what: str) -> np.ndarray:
     if not uniq <= {0, 1}:
         raise InputError(
             f"{what} must hold binary labels 0/1 (1 = positive class); found values "
-            f"{sorted(uniq)[:6]}; for more classes use classification_metrics or fusion_matrix"
+            f"{sorted(uniq)[:6]}; for more classes use classification_metrics or plot_confusion_matrix"
         )
     return arr.astype(int)
 
 
-def fnfp(y_true: Any, y_pred: Any) -> dict[str, float | int]:
+def false_negatives_positives(y_true: Any, y_pred: Any) -> dict[str, float | int]:
     """False-negative and false-positive counts and rates of a binary classifier.
 
     Parameters
@@ -200,8 +201,8 @@ def fnfp(y_true: Any, y_pred: Any) -> dict[str, float | int]:
 
     Examples
     --------
-    >>> from spacekit.computer import fnfp
-    >>> r = fnfp([1, 1, 0, 0, 0, 0], [1, 0, 0, 0, 1, 0])
+    >>> from spacekit.computer import false_negatives_positives
+    >>> r = false_negatives_positives([1, 1, 0, 0, 0, 0], [1, 0, 0, 0, 1, 0])
     >>> r["fn"], r["fp"], r["fnr"], r["fpr"]
     (1, 1, 0.5, 0.25)
     """
@@ -231,8 +232,8 @@ def fnfp(y_true: Any, y_pred: Any) -> dict[str, float | int]:
     }
 
 
-#: Descriptive name of :func:`fnfp`.
-false_negatives_positives = fnfp
+#: The seed's name of :func:`false_negatives_positives` (same function; see its Notes).
+fnfp = false_negatives_positives
 
 
 def _is_binary(y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None) -> bool:
@@ -243,6 +244,76 @@ def _is_binary(y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None)
     except TypeError:
         return False
     return values <= {0, 1}
+
+
+def binary_metrics(y_true: Any, proba: Any, *, threshold: float = 0.5) -> dict[str, Any]:
+    """The scores of a binary classifier's probabilities at a threshold, for both classes.
+
+    The one implementation the apps use (svm's ``binary_metrics`` and k2's scores rename its
+    keys for their classes).
+
+    Parameters
+    ----------
+    y_true : array-like of 0/1
+        True classes (1 = positive).
+    proba : array-like
+        Probability of class 1, shape ``(n,)``.
+    threshold : float
+        Class 1 where ``proba >= threshold``.
+
+    Returns
+    -------
+    dict
+        ``n``, ``n_positive``, ``threshold``, ``accuracy``; ``precision``, ``recall``, ``f1``
+        (positive class) and ``precision_negative``, ``recall_negative``, ``f1_negative``;
+        ``roc_auc``, ``average_precision`` and ``recall_at_precision_0.9`` (the highest recall
+        at a threshold where precision is at least 0.9; 0.0 when none is), None unless both
+        classes are present; ``confusion`` ``[[tn, fp], [fn, tp]]``.
+
+    Examples
+    --------
+    >>> from spacekit.computer import binary_metrics
+    >>> m = binary_metrics([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    >>> m["roc_auc"], m["recall"], m["recall_at_precision_0.9"]
+    (0.75, 0.5, 0.5)
+    """
+    from sklearn import metrics as skm
+
+    t = _binary_labels(y_true, "y_true")
+    p = _check_proba(proba)
+    if p.ndim != 1:
+        raise InputError(
+            f"binary_metrics needs the probability of class 1, shape (n,); got {p.shape}"
+        )
+    _check_same_length(t, p, "y_true and proba")
+    if len(t) == 0:
+        raise InputError("binary_metrics needs at least one sample, got none")
+    pred = (p >= float(threshold)).astype(int)
+    prec, rec, f1, _ = skm.precision_recall_fscore_support(t, pred, labels=[0, 1], zero_division=0)
+    both = len(np.unique(t)) == 2
+    out: dict[str, Any] = {
+        "n": int(len(t)),
+        "n_positive": int(t.sum()),
+        "threshold": float(threshold),
+        "accuracy": float(skm.accuracy_score(t, pred)),
+        "precision": float(prec[1]),
+        "recall": float(rec[1]),
+        "f1": float(f1[1]),
+        "precision_negative": float(prec[0]),
+        "recall_negative": float(rec[0]),
+        "f1_negative": float(f1[0]),
+        "roc_auc": None,
+        "average_precision": None,
+        "recall_at_precision_0.9": None,
+        "confusion": skm.confusion_matrix(t, pred, labels=[0, 1]).tolist(),
+    }
+    if both:
+        out["roc_auc"] = float(skm.roc_auc_score(t, p))
+        out["average_precision"] = float(skm.average_precision_score(t, p))
+        curve_p, curve_r, _ = skm.precision_recall_curve(t, p)
+        ok = curve_p >= 0.9
+        out["recall_at_precision_0.9"] = float(curve_r[ok].max()) if ok.any() else 0.0
+    return out
 
 
 def classification_metrics(y_true: Any, y_pred: Any, proba: Any = None) -> dict[str, Any]:
@@ -260,7 +331,7 @@ def classification_metrics(y_true: Any, y_pred: Any, proba: Any = None) -> dict[
     -------
     dict
         Binary: ``accuracy``, ``balanced_accuracy``, ``precision``, ``recall``, ``f1`` (of
-        the positive class), the :func:`fnfp` counts and rates, and with ``proba``
+        the positive class), the :func:`false_negatives_positives` counts and rates, and with ``proba``
         ``roc_auc``, ``average_precision``, ``brier``. Multiclass: ``accuracy``,
         ``balanced_accuracy``, macro and weighted ``precision``/``recall``/``f1``,
         ``per_class`` ``{label: {precision, recall, f1, support}}`` and with ``proba``
@@ -304,7 +375,7 @@ def classification_metrics(y_true: Any, y_pred: Any, proba: Any = None) -> dict[
         out["precision"] = float(skm.precision_score(t, p, zero_division=0))
         out["recall"] = float(skm.recall_score(t, p, zero_division=0))
         out["f1"] = float(skm.f1_score(t, p, zero_division=0))
-        out.update(fnfp(t, p))
+        out.update(false_negatives_positives(t, p))
         if pr is not None:
             if pr.ndim == 2:
                 pr = pr[:, 1]

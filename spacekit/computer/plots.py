@@ -100,7 +100,7 @@ def history_dict(history: Any) -> dict[str, list[float]]:
     return out
 
 
-def keras_history(
+def plot_history(
     history: Any,
     *,
     metrics: list[str] | None = None,
@@ -132,8 +132,8 @@ def keras_history(
 
     Examples
     --------
-    >>> from spacekit.computer import keras_history
-    >>> fig = keras_history({"loss": [0.7, 0.5], "val_loss": [0.8, 0.6],
+    >>> from spacekit.computer import plot_history
+    >>> fig = plot_history({"loss": [0.7, 0.5], "val_loss": [0.8, 0.6],
     ...                      "accuracy": [0.5, 0.7], "val_accuracy": [0.4, 0.6]})
     >>> len(fig.axes)
     2
@@ -193,8 +193,8 @@ def keras_history(
     return fig
 
 
-#: Descriptive name of :func:`keras_history`.
-plot_history = keras_history
+#: The seed's name of :func:`plot_history` (same function).
+keras_history = plot_history
 
 
 # -- confusion matrix ----------------------------------------------------------------------
@@ -259,7 +259,7 @@ def confusion_data(
     return names, matrix
 
 
-def fusion_matrix(
+def plot_confusion_matrix(
     y_true: Any,
     y_pred: Any,
     *,
@@ -290,8 +290,8 @@ def fusion_matrix(
 
     Examples
     --------
-    >>> from spacekit.computer import fusion_matrix
-    >>> fig = fusion_matrix([0, 1, 1, 0], [0, 1, 0, 0], labels=["no", "yes"], normalize="true")
+    >>> from spacekit.computer import plot_confusion_matrix
+    >>> fig = plot_confusion_matrix([0, 1, 1, 0], [0, 1, 0, 0], labels=["no", "yes"], normalize="true")
     >>> fig.axes[0].get_xlabel()
     'predicted'
     """
@@ -349,8 +349,8 @@ def fusion_matrix(
     return fig
 
 
-#: Descriptive name of :func:`fusion_matrix`.
-plot_confusion_matrix = fusion_matrix
+#: The seed's name of :func:`plot_confusion_matrix` (same function).
+fusion_matrix = plot_confusion_matrix
 
 
 # -- ROC / PR ------------------------------------------------------------------------------
@@ -418,7 +418,7 @@ def _as_binary_truth(t: np.ndarray) -> np.ndarray:
     return t.astype(int)
 
 
-def roc_plots(
+def plot_roc_pr(
     y_true: Any,
     proba: Any,
     *,
@@ -449,8 +449,8 @@ def roc_plots(
 
     Examples
     --------
-    >>> from spacekit.computer import roc_plots
-    >>> fig = roc_plots([0, 0, 1, 1, 1], [0.1, 0.6, 0.4, 0.8, 0.9])
+    >>> from spacekit.computer import plot_roc_pr
+    >>> fig = plot_roc_pr([0, 0, 1, 1, 1], [0.1, 0.6, 0.4, 0.8, 0.9])
     >>> [ax.get_title() for ax in fig.axes]
     ['ROC', 'precision-recall']
     """
@@ -522,12 +522,12 @@ def roc_plots(
     return fig
 
 
-#: Descriptive name of :func:`roc_plots`.
-plot_roc_pr = roc_plots
+#: The seed's name of :func:`plot_roc_pr` (same function).
+roc_plots = plot_roc_pr
 
 
 # -- residuals -----------------------------------------------------------------------------
-def residual_plots(y_true: Any, y_pred: Any, *, title: str = "", backend: str = "matplotlib"):
+def plot_residuals(y_true: Any, y_pred: Any, *, title: str = "", backend: str = "matplotlib"):
     """Plot predicted against true values (with the identity line) and the residual histogram.
 
     Parameters
@@ -545,8 +545,8 @@ def residual_plots(y_true: Any, y_pred: Any, *, title: str = "", backend: str = 
 
     Examples
     --------
-    >>> from spacekit.computer import residual_plots
-    >>> fig = residual_plots([1.0, 2.0, 3.0], [1.1, 1.8, 3.3], title="memory (GB)")
+    >>> from spacekit.computer import plot_residuals
+    >>> fig = plot_residuals([1.0, 2.0, 3.0], [1.1, 1.8, 3.3], title="memory (GB)")
     >>> fig.axes[0].get_xlabel()
     'true'
     """
@@ -601,5 +601,5 @@ def residual_plots(y_true: Any, y_pred: Any, *, title: str = "", backend: str = 
     return fig
 
 
-#: Descriptive name of :func:`residual_plots`.
-plot_residuals = residual_plots
+#: The seed's name of :func:`plot_residuals` (same function).
+residual_plots = plot_residuals

@@ -1,4 +1,4 @@
-"""``compute``: every metric and plot of a model evaluation at once, saved as a run folder."""
+"""``make_report`` (the seed's ``compute``): every metric and plot of a model evaluation at once, saved as a run folder."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ from .metrics import (
     _proba_classes,
     _regression_pair,
     classification_metrics,
-    get_preds,
+    predict_classes,
     regression_metrics,
 )
 
-__all__ = ["Report", "compute", "evaluate", "MAX_POINTS"]
+__all__ = ["Report", "make_report", "compute", "MAX_POINTS"]
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def _thin(*arrays: np.ndarray, limit: int = MAX_POINTS) -> list[list]:
 
 @dataclass
 class Report:
-    """The result of :func:`compute`: metrics, figures and the data behind the figures.
+    """The result of :func:`make_report`: metrics, figures and the data behind the figures.
 
     Attributes
     ----------
@@ -101,8 +101,8 @@ class Report:
         Examples
         --------
         >>> import tempfile
-        >>> from spacekit.computer import compute
-        >>> report = compute([0, 1, 1, 0], proba=[0.2, 0.9, 0.6, 0.4], name="demo")
+        >>> from spacekit.computer import make_report
+        >>> report = make_report([0, 1, 1, 0], proba=[0.2, 0.9, 0.6, 0.4], name="demo")
         >>> run = report.save(tempfile.mkdtemp())
         >>> sorted(p.name for p in run.figures())
         ['confusion.png', 'confusion_normalized.png', 'roc_pr.png']
@@ -154,7 +154,7 @@ class Report:
         )
 
 
-def compute(
+def make_report(
     y_true: Any,
     *,
     proba: Any = None,
@@ -208,12 +208,12 @@ def compute(
 
     Examples
     --------
-    >>> from spacekit.computer import compute
-    >>> report = compute([0, 1, 1, 0, 1], proba=[0.1, 0.8, 0.7, 0.6, 0.4],
+    >>> from spacekit.computer import make_report
+    >>> report = make_report([0, 1, 1, 0, 1], proba=[0.1, 0.8, 0.7, 0.6, 0.4],
     ...                  labels=["no planet", "planet"])
     >>> report.metrics["recall"], report.evaluation["confusion"]["labels"]
     (0.6666666666666666, ['no planet', 'planet'])
-    >>> round(compute([1.0, 2.0], y_pred=[1.5, 2.0], task="regression").metrics["mae"], 2)
+    >>> round(make_report([1.0, 2.0], y_pred=[1.5, 2.0], task="regression").metrics["mae"], 2)
     0.25
     """
     import pandas as pd
@@ -221,11 +221,11 @@ def compute(
     from .plots import (
         confusion_data,
         curve_data,
-        fusion_matrix,
         history_dict,
-        keras_history,
-        residual_plots,
-        roc_plots,
+        plot_confusion_matrix,
+        plot_history,
+        plot_residuals,
+        plot_roc_pr,
     )
 
     if task not in _TASKS:
@@ -239,18 +239,18 @@ def compute(
     if history is not None:
         hist = history_dict(history)
         report.evaluation["history"] = hist
-        report.figures["history"] = keras_history(
+        report.figures["history"] = plot_history(
             hist, title=f"{prefix}training history", backend=backend
         )
 
     if task == "regression":
         if y_pred is None:
-            raise InputError("compute(task='regression') needs y_pred (the predicted values)")
-        t, p = _regression_pair(y_true, y_pred, "compute(task='regression')")
+            raise InputError("make_report(task='regression') needs y_pred (the predicted values)")
+        t, p = _regression_pair(y_true, y_pred, "make_report(task='regression')")
         report.metrics = regression_metrics(t, p)
         rt, rp = _thin(t, p)
         report.evaluation["residuals"] = {"y_true": rt, "y_pred": rp}
-        report.figures["residuals"] = residual_plots(t, p, title=name, backend=backend)
+        report.figures["residuals"] = plot_residuals(t, p, title=name, backend=backend)
         report.predictions = pd.DataFrame({"y_true": t, "y_pred": p, "residual": p - t})
         return report
 
@@ -272,7 +272,7 @@ def compute(
             )
     if y_pred is None:
         if pr is None:
-            raise InputError("compute needs proba or y_pred for a classification task")
+            raise InputError("make_report needs proba or y_pred for a classification task")
         if task == "binary":
             try:
                 values = set(np.unique(t).tolist())
@@ -285,7 +285,7 @@ def compute(
                     f"(1 = the class proba is for); found {found}. Encode it, e.g. "
                     f"(y == {found[-1]!r}).astype(int), and pass labels={found[:2]} for names"
                 )
-        _, p = get_preds(pr, threshold=threshold)
+        _, p = predict_classes(pr, threshold=threshold)
         if pr.ndim == 2:  # column j is the j-th class in sorted order, not the code j
             p = _proba_classes(t, pr.shape[1])[p]
     else:
@@ -297,10 +297,10 @@ def compute(
 
     names, counts = confusion_data(t, p, labels=labels)
     report.evaluation["confusion"] = {"labels": names, "matrix": counts.tolist()}
-    report.figures["confusion"] = fusion_matrix(
+    report.figures["confusion"] = plot_confusion_matrix(
         t, p, labels=labels, title=f"{prefix}confusion matrix", backend=backend
     )
-    report.figures["confusion_normalized"] = fusion_matrix(
+    report.figures["confusion_normalized"] = plot_confusion_matrix(
         t,
         p,
         labels=labels,
@@ -329,7 +329,7 @@ def compute(
                 report.evaluation["per_class"] = {
                     c["name"]: {"auc": c["auc"], "ap": c["ap"]} for c in curves[:-1]
                 }
-            report.figures["roc_pr"] = roc_plots(
+            report.figures["roc_pr"] = plot_roc_pr(
                 t, pr, labels=labels, title=f"{prefix}ROC and precision-recall", backend=backend
             )
         else:
@@ -338,5 +338,18 @@ def compute(
     return report
 
 
-#: Descriptive name of :func:`compute`.
-evaluate = compute
+#: The seed's name of :func:`make_report` (same function).
+compute = make_report
+
+
+def __getattr__(name: str):
+    if name == "evaluate":  # clashed with the apps' evaluate (scoring a trained model)
+        from ..utils.deprecation import warn_deprecated
+
+        warn_deprecated(
+            "spacekit.computer.evaluate is deprecated (the apps' evaluate meant something "
+            "else); use spacekit.computer.make_report (or its seed name compute)",
+            since="1.2",
+        )
+        return make_report
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

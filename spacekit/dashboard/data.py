@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..exceptions import FormatError, InputError, SpacekitError
+from ..exceptions import FormatError, InputError, ModelLoadError, SpacekitError
 from ..utils.runs import Run, list_runs, read_json
 
 __all__ = [
@@ -39,9 +39,13 @@ __all__ = [
     "read_evaluation",
     "evaluation_runs",
     "model_runs",
+    "is_inside",
+    "check_run_folder",
+    "check_model_folder",
     "load_example_table",
     "load_svm_images",
     "hst_cal_labels",
+    "memory_bin_labels",
     "svm_labels",
 ]
 
@@ -76,7 +80,6 @@ _CATEGORIES = {
     "GC": "cluster of galaxies",
     "G": "galaxy",
 }
-_MEM_BINS = {0: "0: <1.8 GB", 1: "1: <7.2 GB", 2: "2: <14.3 GB", 3: "3: >=14.3 GB"}
 
 
 # -- run folders ---------------------------------------------------------------
@@ -149,6 +152,11 @@ def find_run(runs_dir: str | os.PathLike, key: str) -> Run:
     >>> find_run(d, run_id(run, d)) == run
     True
     """
+    if not isinstance(key, str):
+        raise InputError(
+            f"a run key should be '<app>/<run folder>' as listed by the dashboard, got a "
+            f"{type(key).__name__}"
+        )
     root = Path(runs_dir).resolve()
     path = (root / key).resolve()
     if root != path and root not in path.parents:
@@ -156,7 +164,47 @@ def find_run(runs_dir: str | os.PathLike, key: str) -> Run:
             f"run key {key!r} points outside the runs folder {root}; "
             "expected '<app>/<run folder>' as listed by the dashboard"
         )
-    return Run.open(path)
+    run = Run.open(path)
+    check_run_folder(run)
+    return run
+
+
+#: The files of a run folder the dashboard reads.
+_RUN_FILES = ("run.json", "metrics.json", "evaluation.json", "predictions.csv")
+
+
+def check_run_folder(run: Run) -> Run:
+    """Refuse a run folder whose files the dashboard reads are links leading outside it.
+
+    ``run.json``, ``metrics.json``, ``evaluation.json``, ``predictions.csv`` and the files in
+    ``figures/`` must lie inside the run folder (links resolved), so a page never shows a
+    file from elsewhere on the server. Returns the run.
+
+    Raises
+    ------
+    FormatError
+        Naming the file, never what it points at.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> run = Run.create("k2", "a", runs_dir=tempfile.mkdtemp())
+    >>> check_run_folder(run) == run
+    True
+    """
+    folder = run.path.resolve()
+    entries = [run.path / name for name in _RUN_FILES]
+    figures = run.path / "figures"
+    if figures.is_dir():
+        entries += sorted(figures.iterdir())[:500]
+    for entry in entries:
+        if (entry.exists() or entry.is_symlink()) and not is_inside(entry, folder):
+            raise FormatError(
+                f"run {run.path.parent.name}/{run.path.name}: "
+                f"{entry.relative_to(run.path).as_posix()} is a link to outside the run "
+                "folder; refusing to read it (replace the link by the file)"
+            )
+    return run
 
 
 def runs_folder_hint(runs_dir: str | os.PathLike) -> str | None:
@@ -226,6 +274,12 @@ def summarize_runs(runs_dir: str | os.PathLike) -> pd.DataFrame:
         }
         problems = []
         metrics: Any = {}
+        try:
+            check_run_folder(run)
+        except SpacekitError as exc:
+            row["problem"] = str(exc)
+            rows.append(row)
+            continue
         # Each file on its own: a damaged run.json does not hide good metrics, nor the reverse.
         for fname in ("run.json", "metrics.json"):
             try:
@@ -304,12 +358,140 @@ def model_runs(runs_dir: str | os.PathLike, app: str) -> list[Run]:
     return [r for r in list_runs(runs_dir, app=app) if r.model_dir.is_dir()][::-1]
 
 
+def is_inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
+    """Whether ``path``, links resolved, is ``folder`` or lies inside it (links resolved).
+
+    Examples
+    --------
+    >>> is_inside("/a/b/../c", "/a"), is_inside("/a/../etc/passwd", "/a")
+    (True, False)
+    """
+    real, root = Path(path).resolve(), Path(folder).resolve()
+    return real == root or root in real.parents
+
+
+#: Most entries :func:`check_model_folder` walks in a model folder (a real one holds a few).
+_MODEL_FOLDER_ENTRIES = 1000
+#: Largest metadata file :func:`check_model_folder` reads (a real one is a few kB).
+_MODEL_METADATA_BYTES = 5 * 1024 * 1024
+
+
+def check_model_folder(
+    folder: str | os.PathLike, *, root: str | os.PathLike | None = None, label: str = ""
+) -> Path:
+    """Refuse a model folder that would make a loader read outside it; return it resolved.
+
+    Checked before any model file is opened: the folder (links resolved) lies inside
+    ``root`` when given (the runs folder it was listed from); no link inside it points
+    outside it; every file its ``metadata.json`` names (``models.<name>.file``) is a
+    relative path that stays inside it. Messages name the offending entry as the folder
+    spells it, never what lies outside.
+
+    Raises
+    ------
+    ModelLoadError
+        The folder, a link in it or a file its metadata names escapes it.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "metadata.json").write_text(json.dumps({"models": {"bin": {"file": "b.npz"}}}))
+    >>> check_model_folder(d) == d.resolve()
+    True
+    >>> _ = (d / "metadata.json").write_text(json.dumps({"models": {"bin": {"file": "../x"}}}))
+    >>> check_model_folder(d, label="m")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    spacekit.exceptions.ModelLoadError: model m: metadata.json names the file '../x' for 'bin', ...
+    """
+    label = label or Path(folder).name
+    real = Path(folder).resolve()
+    if root is not None and not is_inside(real, root):
+        raise ModelLoadError(
+            f"model {label}: the model folder is a link to outside the runs folder; refusing "
+            "to read it (copy the model folder into the runs folder instead)"
+        )
+    if not real.is_dir():
+        raise ModelLoadError(f"model {label}: the model folder is missing; re-train the model")
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(real, followlinks=False):
+        for name in dirnames + filenames:
+            seen += 1
+            if seen > _MODEL_FOLDER_ENTRIES:
+                raise ModelLoadError(
+                    f"model {label}: the model folder holds over {_MODEL_FOLDER_ENTRIES} "
+                    "entries, expected a few model files; refusing to load it"
+                )
+            entry = Path(dirpath) / name
+            if entry.is_symlink() and not is_inside(entry, real):
+                raise ModelLoadError(
+                    f"model {label}: {entry.relative_to(real).as_posix()} is a link to outside "
+                    "the model folder; refusing to read it (replace the link by the file)"
+                )
+    meta_path = real / "metadata.json"
+    if meta_path.is_file():
+        if meta_path.stat().st_size > _MODEL_METADATA_BYTES:
+            raise ModelLoadError(
+                f"model {label}: metadata.json is {meta_path.stat().st_size / 1e6:.0f} MB, "
+                "expected a few kB; refusing to read it"
+            )
+        try:
+            meta = read_json(meta_path)
+        except SpacekitError as exc:
+            raise ModelLoadError(f"model {label}: metadata.json does not read ({exc})") from None
+        models = meta.get("models") if isinstance(meta, Mapping) else None
+        for name, entry in models.items() if isinstance(models, Mapping) else ():
+            if not isinstance(entry, Mapping) or "file" not in entry:
+                continue
+            ref = entry["file"]
+            ok = (
+                isinstance(ref, str)
+                and ref
+                and not Path(ref).is_absolute()
+                and is_inside(real / ref, real)
+            )
+            if not ok:
+                raise ModelLoadError(
+                    f"model {label}: metadata.json names the file {str(ref)[:80]!r} for "
+                    f"{str(name)[:40]!r}, expected a file inside the model folder; refusing to "
+                    "read it (re-train the model or copy a complete model folder)"
+                )
+    return real
+
+
 # -- example datasets ----------------------------------------------------------
 def _load_dataset(name: str, **kwargs: Any) -> Any:
     """Load a registered dataset through :func:`spacekit.datasets.load`."""
     from ..datasets import load
 
     return load(name, **kwargs)
+
+
+def memory_bin_labels() -> list[str]:
+    """Labels of the four HST calibration memory bins, named by their AWS Batch queue.
+
+    The same wording as a prediction's ``queueGB`` ("8 GB queue"), with the memory range
+    the bin holds (the queue less the container's overhead).
+
+    Examples
+    --------
+    >>> memory_bin_labels()[1]
+    'bin 1 · 8 GB queue (1.8-7.2 GB)'
+    """
+    from ..skopes.hst.cal.features import BIN_EDGES_GB, BIN_QUEUES_GB
+
+    edges = list(BIN_EDGES_GB)
+    labels = []
+    for b, queue in enumerate(BIN_QUEUES_GB):
+        if b == 0:
+            held = f"under {edges[0]:.1f} GB"
+        elif b < len(edges):
+            held = f"{edges[b - 1]:.1f}-{edges[b]:.1f} GB"
+        else:
+            held = f"over {edges[-1]:.1f} GB"
+        labels.append(f"bin {b} · {queue} GB queue ({held})")
+    return labels
 
 
 def hst_cal_labels(frame: pd.DataFrame) -> pd.DataFrame:
@@ -324,7 +506,7 @@ def hst_cal_labels(frame: pd.DataFrame) -> pd.DataFrame:
     >>> df = pd.DataFrame({"instr": [0, 3], "detector": [1, 0], "mem_bin": [0.0, 3.0],
     ...                    "dtype": [1, 0]})
     >>> hst_cal_labels(df)[["instrument", "memory_bin"]].values.tolist()
-    [['ACS', '0: <1.8 GB'], ['WFC3', '3: >=14.3 GB']]
+    [['ACS', 'bin 0 · 2 GB queue (under 1.8 GB)'], ['WFC3', 'bin 3 · 64 GB queue (over 14.3 GB)']]
     """
     out = frame.copy()
     if "instr" in out:
@@ -332,7 +514,9 @@ def hst_cal_labels(frame: pd.DataFrame) -> pd.DataFrame:
     if "detector" in out:
         out["detector_type"] = np.where(out["detector"] == 1, "UVIS/WFC", "other")
     if "mem_bin" in out:
-        out["memory_bin"] = out["mem_bin"].map(_MEM_BINS).fillna("unknown")
+        out["memory_bin"] = (
+            out["mem_bin"].map(dict(enumerate(memory_bin_labels()))).fillna("unknown")
+        )
     if "dtype" in out:
         out["association"] = np.where(out["dtype"] == 1, "association", "single")
     if "category" in out:

@@ -22,6 +22,9 @@ from ..exceptions import FormatError, InputError
 
 __all__ = [
     "empty_figure",
+    "is_empty",
+    "run_colors",
+    "RUN_PALETTE",
     "metrics_bar_figure",
     "history_figure",
     "roc_figure",
@@ -29,6 +32,9 @@ __all__ = [
     "confusion_figure",
     "residuals_figure",
     "explore_figure",
+    "axis_title",
+    "format_count",
+    "COLUMN_UNITS",
     "EXPLORE_MAX_ROWS",
     "class_probability_figure",
     "image_triplet_figure",
@@ -36,6 +42,26 @@ __all__ = [
 ]
 
 _TEMPLATE = "plotly_white"
+
+#: Colours given to runs, in order (one per run, the same in every Evaluate chart).
+RUN_PALETTE = (
+    "#3465a4",
+    "#cc0000",
+    "#4e9a06",
+    "#f57900",
+    "#75507b",
+    "#c4a000",
+    "#06989a",
+    "#8f5902",
+    "#ad7fa8",
+    "#555753",
+)
+#: Dash styles of the curves within one run (classes, metrics), its colour kept.
+_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+#: Plot margins of charts whose legend sits under them (no room kept at the right).
+_MARGIN = {"l": 60, "r": 20, "t": 60, "b": 50}
+#: Legend under the plot: long run names take rows below it, not width beside it.
+_LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left", "x": 0}
 
 #: Most rows :func:`explore_figure` sends to the browser; a larger table is plotted as a
 #: seeded random sample of this many rows, and the title says so (a million-row
@@ -79,12 +105,50 @@ def empty_figure(message: str) -> Any:
     return fig
 
 
-def metrics_bar_figure(table: pd.DataFrame, metrics: Sequence[str]) -> Any:
+def is_empty(fig: Any) -> bool:
+    """Whether a figure has nothing plotted (an :func:`empty_figure` or no traces).
+
+    Examples
+    --------
+    >>> is_empty(empty_figure("none"))
+    True
+    """
+    return len(fig.data) == 0
+
+
+def run_colors(labels: Sequence[str]) -> dict[str, str]:
+    """One colour per run label, in order: pass the result to every figure of a page so a
+    run has the same colour in each.
+
+    Examples
+    --------
+    >>> run_colors(["a", "b"])
+    {'a': '#3465a4', 'b': '#cc0000'}
+    """
+    return {str(k): RUN_PALETTE[i % len(RUN_PALETTE)] for i, k in enumerate(labels)}
+
+
+def _colors(labels: Sequence[str], colors: Mapping[str, str] | None) -> dict[str, str]:
+    base = run_colors(labels)
+    if colors:
+        base.update({k: v for k, v in colors.items() if k in base})
+    return base
+
+
+def _legend_height(base: int, n_items: int, per_row: int = 2) -> int:
+    """Figure height leaving the plot ``base`` px and room under it for the legend rows."""
+    return base + 24 * (-(-n_items // per_row))
+
+
+def metrics_bar_figure(
+    table: pd.DataFrame, metrics: Sequence[str], *, colors: Mapping[str, str] | None = None
+) -> Any:
     """Bars of the chosen metrics, one small panel per metric, one bar per run.
 
     ``table`` is indexed by run label. Each metric gets its own panel and y axis, so metrics
     of different scales (an RMSE in GB next to one in seconds, an accuracy next to a loss)
     stay readable; a run keeps its colour in every panel and appears once in the legend.
+    ``colors`` maps run labels to colours (:func:`run_colors`), shared with the other charts.
 
     Examples
     --------
@@ -93,7 +157,6 @@ def metrics_bar_figure(table: pd.DataFrame, metrics: Sequence[str]) -> Any:
     ['a', 'b']
     """
     go = _go()
-    from plotly.colors import qualitative
     from plotly.subplots import make_subplots
 
     metrics = [m for m in metrics if m in table.columns]
@@ -109,15 +172,15 @@ def metrics_bar_figure(table: pd.DataFrame, metrics: Sequence[str]) -> Any:
         horizontal_spacing=0.12,
         vertical_spacing=0.5 / nrows,
     )
-    palette = qualitative.Plotly
-    for i, (label, row) in enumerate(table[metrics].iterrows()):
+    palette = _colors([str(k) for k in table.index], colors)
+    for label, row in table[metrics].iterrows():
         for j, metric in enumerate(metrics):
             fig.add_trace(
                 go.Bar(
                     name=str(label),
                     x=[str(label)],
                     y=[float(row[metric])],
-                    marker_color=palette[i % len(palette)],
+                    marker_color=palette[str(label)],
                     legendgroup=str(label),
                     showlegend=j == 0,
                     hovertemplate=f"{metric}<br>%{{x}}: %{{y:.4g}}<extra></extra>",
@@ -150,8 +213,11 @@ def _wrap_dotted(name: str, width: int) -> str:
     return "<br>".join(lines + [line])
 
 
-def history_figure(records: Mapping[str, Mapping]) -> Any:
-    """Training history of each run overlaid: one line per (run, metric); ``val_`` dashed.
+def history_figure(
+    records: Mapping[str, Mapping], *, colors: Mapping[str, str] | None = None
+) -> Any:
+    """Training history of each run overlaid: one line per (run, metric) in the run's colour;
+    ``val_`` dashed, other metrics told apart by their marker.
 
     Examples
     --------
@@ -161,28 +227,42 @@ def history_figure(records: Mapping[str, Mapping]) -> Any:
     """
     go = _go()
     fig = go.Figure()
+    palette = _colors(list(records), colors)
+    symbols = ("circle", "square", "diamond", "triangle-up", "x", "star")
+    bases: list[str] = []
     for label, record in records.items():
         for metric, values in (record.get("history") or {}).items():
             y = _numbers(values)
             if y.size == 0:
                 continue
+            base = metric[4:] if metric.startswith("val_") else metric
+            if base not in bases:
+                bases.append(base)
             fig.add_trace(
                 go.Scatter(
                     x=np.arange(1, y.size + 1),
                     y=y,
                     mode="lines+markers",
                     name=f"{label}: {metric}",
-                    line={"dash": "dash" if metric.startswith("val_") else "solid"},
+                    legendgroup=label,
+                    line={
+                        "dash": "dash" if metric.startswith("val_") else "solid",
+                        "color": palette[label],
+                    },
+                    marker={"symbol": symbols[bases.index(base) % len(symbols)]},
                 )
             )
     if not fig.data:
         return empty_figure("no training history in the selected runs")
+    epochs = max(len(t.x) for t in fig.data)  # whole epochs on the axis, never 1.5
     fig.update_layout(
         template=_TEMPLATE,
-        title="Training history",
-        xaxis_title="epoch",
+        title="Training history (dashed: validation)",
+        xaxis={"title": "epoch", "tick0": 1, "dtick": max(1, -(-epochs // 10))},
         yaxis_title="value",
-        height=400,
+        height=_legend_height(380, len(fig.data)),
+        legend=_LEGEND_BELOW,
+        margin=_MARGIN,
     )
     return fig
 
@@ -220,8 +300,9 @@ def _curves(block: Any, xkey: str, ykey: str, score: str) -> list[tuple[str, lis
     return out
 
 
-def roc_figure(records: Mapping[str, Mapping]) -> Any:
-    """ROC curves of each run overlaid, with the chance diagonal.
+def roc_figure(records: Mapping[str, Mapping], *, colors: Mapping[str, str] | None = None) -> Any:
+    """ROC curves of each run overlaid (a run's colour; its classes dashed apart), with the
+    chance diagonal; the legend sits under the plot, so long run names do not narrow it.
 
     Examples
     --------
@@ -230,11 +311,14 @@ def roc_figure(records: Mapping[str, Mapping]) -> Any:
     """
     go = _go()
     fig = go.Figure()
+    palette = _colors(list(records), colors)
     for label, record in records.items():
-        for suffix, x, y, auc in _curves(record.get("roc"), "fpr", "tpr", "auc"):
+        curves = _curves(record.get("roc"), "fpr", "tpr", "auc")
+        for n, (suffix, x, y, auc) in enumerate(curves):
             name = f"{label}{suffix}" + (f" (AUC {auc:.3f})" if _is_num(auc) else "")
             xs, ys = _curve_xy(label, "ROC", x, y)
-            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name))
+            line = {"color": palette[label], "dash": _DASHES[n % len(_DASHES)]}
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, line=line))
     if not fig.data:
         return empty_figure("no ROC curves in the selected runs")
     fig.add_trace(
@@ -247,13 +331,15 @@ def roc_figure(records: Mapping[str, Mapping]) -> Any:
         title="ROC",
         xaxis_title="false positive rate",
         yaxis_title="true positive rate",
-        height=400,
+        height=_legend_height(400, len(fig.data), per_row=1),
+        legend=_LEGEND_BELOW,
+        margin=_MARGIN,
     )
     return fig
 
 
-def pr_figure(records: Mapping[str, Mapping]) -> Any:
-    """Precision-recall curves of each run overlaid.
+def pr_figure(records: Mapping[str, Mapping], *, colors: Mapping[str, str] | None = None) -> Any:
+    """Precision-recall curves of each run overlaid (a run's colour; legend under the plot).
 
     Examples
     --------
@@ -263,11 +349,14 @@ def pr_figure(records: Mapping[str, Mapping]) -> Any:
     """
     go = _go()
     fig = go.Figure()
+    palette = _colors(list(records), colors)
     for label, record in records.items():
-        for suffix, x, y, ap in _curves(record.get("pr"), "recall", "precision", "ap"):
+        curves = _curves(record.get("pr"), "recall", "precision", "ap")
+        for n, (suffix, x, y, ap) in enumerate(curves):
             name = f"{label}{suffix}" + (f" (AP {ap:.3f})" if _is_num(ap) else "")
             xs, ys = _curve_xy(label, "precision-recall", x, y)
-            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name))
+            line = {"color": palette[label], "dash": _DASHES[n % len(_DASHES)]}
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, line=line))
     if not fig.data:
         return empty_figure("no precision-recall curves in the selected runs")
     fig.update_layout(
@@ -275,7 +364,9 @@ def pr_figure(records: Mapping[str, Mapping]) -> Any:
         title="Precision-recall",
         xaxis_title="recall",
         yaxis_title="precision",
-        height=400,
+        height=_legend_height(400, len(fig.data), per_row=1),
+        legend=_LEGEND_BELOW,
+        margin=_MARGIN,
     )
     return fig
 
@@ -296,8 +387,11 @@ def _is_num(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
 
 
-def confusion_figure(records: Mapping[str, Mapping]) -> Any:
-    """Confusion matrices of the runs side by side (one heatmap each, counts annotated).
+def confusion_figure(
+    records: Mapping[str, Mapping], *, colors: Mapping[str, str] | None = None
+) -> Any:
+    """Confusion matrices of the runs side by side (one heatmap each, whole counts annotated
+    with thousands separators); each title carries its run's colour.
 
     Examples
     --------
@@ -315,9 +409,9 @@ def confusion_figure(records: Mapping[str, Mapping]) -> Any:
     ]
     if not items:
         return empty_figure("no confusion matrices in the selected runs")
-    fig = make_subplots(
-        rows=1, cols=len(items), subplot_titles=[k for k, _ in items], horizontal_spacing=0.08
-    )
+    palette = _colors(list(records), colors)
+    titles = [f"<span style='color:{palette[k]}'>■</span> {k}" for k, _ in items]
+    fig = make_subplots(rows=1, cols=len(items), subplot_titles=titles, horizontal_spacing=0.08)
     for i, (label, block) in enumerate(items, start=1):
         try:
             matrix = np.asarray(block["matrix"])
@@ -341,7 +435,7 @@ def confusion_figure(records: Mapping[str, Mapping]) -> Any:
                 f"has {len(labels)} labels ({', '.join(labels)[:80]}); expected one label per "
                 "row; re-create evaluation.json with computer.compute(...).save()"
             )
-        text = [[f"{v:.3g}" for v in row] for row in matrix]
+        text = [[format_count(v) for v in row] for row in matrix]
         fig.add_trace(
             go.Heatmap(
                 z=matrix,
@@ -351,7 +445,7 @@ def confusion_figure(records: Mapping[str, Mapping]) -> Any:
                 showscale=False,
                 text=text,
                 texttemplate="%{text}",
-                hovertemplate="true %{y}<br>predicted %{x}<br>%{z}<extra></extra>",
+                hovertemplate="true %{y}<br>predicted %{x}<br>%{text}<extra></extra>",
             ),
             row=1,
             col=i,
@@ -362,8 +456,37 @@ def confusion_figure(records: Mapping[str, Mapping]) -> Any:
     return fig
 
 
-def residuals_figure(records: Mapping[str, Mapping]) -> Any:
+def format_count(value: Any) -> str:
+    """A count as a whole number with thousands separators (``1,070``, never ``1.07e+03``);
+    a non-integral value keeps three significant digits.
+
+    Examples
+    --------
+    >>> format_count(1070.0), format_count(29191), format_count(0.25)
+    ('1,070', '29,191', '0.25')
+    """
+    v = float(value)
+    if np.isfinite(v) and v.is_integer():
+        return f"{int(v):,}"
+    return f"{v:.3g}"
+
+
+#: Targets of regression runs whose evaluation record does not name them, by app:
+#: (quantity, unit). hst_cal's evaluation residuals are the peak memory of the jobs.
+TARGET_BY_APP: dict[str, tuple[str, str]] = {"hst_cal": ("memory", "GB")}
+
+
+def residuals_figure(
+    records: Mapping[str, Mapping],
+    *,
+    colors: Mapping[str, str] | None = None,
+    targets: Mapping[str, tuple[str, str]] | None = None,
+) -> Any:
     """Regression runs: predicted against true values (left) and residuals (right).
+
+    Axes name the target and its unit: a record's ``residuals`` block may carry
+    ``"target"`` and ``"unit"``; else ``targets`` (run label -> (target, unit)) gives them.
+    Runs of different targets share the axes as "value", and the legend names each target.
 
     Examples
     --------
@@ -381,11 +504,31 @@ def residuals_figure(records: Mapping[str, Mapping]) -> Any:
     ]
     if not items:
         return empty_figure("no regression residuals in the selected runs")
-    fig = make_subplots(rows=1, cols=2, subplot_titles=["predicted vs true", "residuals"])
+    palette = _colors(list(records), colors)
+
+    def target_of(label: str, block: Mapping) -> tuple[str, str]:
+        name, unit = (targets or {}).get(label, ("", ""))
+        name = str(block.get("target") or name or "value")
+        unit = str(block.get("unit") or (unit if not block.get("target") else "") or "")
+        return name, unit
+
+    named = {label: target_of(label, block) for label, block in items}
+    kinds = set(named.values())
+    name, unit = next(iter(kinds)) if len(kinds) == 1 else ("value", "")
+    with_unit = f"{name} ({unit})" if unit else name
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=[f"predicted vs true {with_unit}", f"residuals: predicted - true {name}"],
+    )
     lo, hi = np.inf, -np.inf
-    palette = ["#3465a4", "#cc0000", "#4e9a06", "#f57900", "#75507b", "#c4a000", "#06989a"]
-    for n, (label, block) in enumerate(items):
-        color = palette[n % len(palette)]
+    for label, block in items:
+        color = palette[label]
+        legend = label
+        if len(kinds) > 1:
+            legend = f"{label} ({named[label][0]}" + (
+                f", {named[label][1]})" if named[label][1] else ")"
+            )
         y_true, y_pred = _numbers(block["y_true"]), _numbers(block["y_pred"])
         if y_true.shape != y_pred.shape:
             raise InputError(
@@ -398,7 +541,7 @@ def residuals_figure(records: Mapping[str, Mapping]) -> Any:
                 x=y_true,
                 y=y_pred,
                 mode="markers",
-                name=label,
+                name=legend,
                 marker={"size": 4, "opacity": 0.6, "color": color},
                 legendgroup=label,
             ),
@@ -410,7 +553,7 @@ def residuals_figure(records: Mapping[str, Mapping]) -> Any:
                 x=y_pred,
                 y=y_pred - y_true,
                 mode="markers",
-                name=label,
+                name=legend,
                 marker={"size": 4, "opacity": 0.6, "color": color},
                 legendgroup=label,
                 showlegend=False,
@@ -429,12 +572,52 @@ def residuals_figure(records: Mapping[str, Mapping]) -> Any:
         row=1,
         col=1,
     )
-    fig.update_xaxes(title_text="true", row=1, col=1)
-    fig.update_yaxes(title_text="predicted", row=1, col=1)
-    fig.update_xaxes(title_text="predicted", row=1, col=2)
-    fig.update_yaxes(title_text="predicted - true", row=1, col=2)
-    fig.update_layout(template=_TEMPLATE, title="Regression residuals", height=420)
+    fig.update_xaxes(title_text=f"true {with_unit}", row=1, col=1)
+    fig.update_yaxes(title_text=f"predicted {with_unit}", row=1, col=1)
+    fig.update_xaxes(title_text=f"predicted {with_unit}", row=1, col=2)
+    fig.update_yaxes(
+        title_text=f"predicted - true ({unit})" if unit else "predicted - true", row=1, col=2
+    )
+    fig.update_layout(
+        template=_TEMPLATE,
+        title=f"Regression residuals: {with_unit}",
+        height=_legend_height(420, len(items) + 1),
+        legend=_LEGEND_BELOW,
+        margin=_MARGIN,
+    )
     return fig
+
+
+#: Units of the columns of the built-in tables and of prediction tables (Explore's axes).
+COLUMN_UNITS: dict[str, str] = {
+    "memory": "GB",
+    "memVal": "GB",
+    "memUpper": "GB",
+    "mem_pred": "GB",
+    "wallclock": "s",
+    "wall_pred": "s",
+    "clockTime": "s",
+    "clockTimePred": "s",
+    "total_mb": "MB",
+    "n_files": "files",
+    "numexp": "exposures",
+    "point": "sources",
+    "segment": "sources",
+    "gaia": "sources",
+    "nmatches": "matched sources",
+}
+
+
+def axis_title(column: str, units: Mapping[str, str] | None = None) -> str:
+    """A column name with its unit, when known: ``memory (GB)``.
+
+    Examples
+    --------
+    >>> axis_title("memory"), axis_title("label")
+    ('memory (GB)', 'label')
+    """
+    unit = (units if units is not None else COLUMN_UNITS).get(column)
+    return f"{column} ({unit})" if unit else column
 
 
 def explore_figure(
@@ -451,7 +634,8 @@ def explore_figure(
     """An exploratory plot of a table: ``kind`` is "scatter", "box" or "histogram".
 
     A table of more than :data:`EXPLORE_MAX_ROWS` rows is plotted as a random sample of
-    that many rows (seeded, so the same each time), noted in the title.
+    that many rows (seeded, so the same each time), noted in the title. Axes name their
+    unit (:data:`COLUMN_UNITS`) and print whole numbers in full (``29,191``, not ``2.9e4``).
 
     Examples
     --------
@@ -489,11 +673,20 @@ def explore_figure(
     else:
         raise InputError(f"plot kind must be 'scatter', 'box' or 'histogram', got {kind!r}")
     fig.update_layout(height=520)
+    numbers = {"exponentformat": "none", "separatethousands": True}
+    fig.update_xaxes(title_text=axis_title(x), **numbers)
+    y_title = "count (rows)" if kind == "histogram" else axis_title(y) if y else ""
+    fig.update_yaxes(title_text=y_title, **numbers)
     return fig
 
 
-def class_probability_figure(probabilities: Sequence[float], labels: Sequence[str]) -> Any:
+def class_probability_figure(
+    probabilities: Sequence[float], labels: Sequence[str], *, highlight: int | None = None
+) -> Any:
     """Bars of class probabilities (e.g. the four HST memory bins).
+
+    ``highlight``: the index of a bar drawn in a second colour and marked "submitted" (the
+    bin a prediction submits, which may differ from the most likely one).
 
     Examples
     --------
@@ -504,18 +697,26 @@ def class_probability_figure(probabilities: Sequence[float], labels: Sequence[st
     p = _numbers(probabilities)
     if p.size != len(labels):
         raise InputError(f"got {p.size} probabilities for {len(labels)} labels")
+    colors = ["#3465a4"] * p.size
+    text = [f"{v:.1%}" for v in p]
+    if highlight is not None and 0 <= highlight < p.size:
+        colors[highlight] = "#f57900"
+        text[highlight] += " · submitted"
     fig = go.Figure(
         go.Bar(
             x=list(labels),
             y=p,
-            text=[f"{v:.1%}" for v in p],
+            text=text,
             textposition="outside",
-            marker_color="#3465a4",
+            marker_color=colors,
+            hovertemplate="%{x}<br>probability %{y:.1%}<extra></extra>",
         )
     )
     fig.update_layout(
         template=_TEMPLATE,
-        title="Memory bin probabilities",
+        title="Memory bin probabilities (orange: the bin submitted)"
+        if highlight is not None
+        else "Memory bin probabilities",
         yaxis={"range": [0, 1.1], "title": "probability"},
         height=340,
     )

@@ -123,10 +123,10 @@ class JobManager:
         """A snapshot of the job: state (queued/running/done/failed), progress 0-1, message,
         result, error, elapsed seconds."""
         with self._lock:
-            record = self._jobs.get(job_id)
+            record = self._jobs.get(job_id) if isinstance(job_id, str) else None
             if record is None:
                 raise InputError(
-                    f"no dashboard job {job_id!r}: it finished long ago or the server "
+                    f"no dashboard job {str(job_id)[:40]!r}: it finished long ago or the server "
                     "restarted; start it again"
                 )
             snap = dict(record)

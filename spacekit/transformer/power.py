@@ -70,6 +70,8 @@ def power_standardize(X: Any, params: Mapping[str, Any]) -> np.ndarray:
         :meth:`PowerStandardizer.to_dict <spacekit.transformer.PowerStandardizer.to_dict>`
         output: ``columns`` (indices), ``lambdas``, ``means``, ``scales``. Each chosen column
         becomes ``(yeo_johnson(x, lambda) - mean) / scale``; the other columns pass through.
+        An optional ``decimals`` rounds the transformed columns (upstream spacekit's models
+        were trained on values rounded to 5 decimals).
 
     Returns
     -------
@@ -104,4 +106,6 @@ def power_standardize(X: Any, params: Mapping[str, Any]) -> np.ndarray:
         cols, params["lambdas"], params["means"], params["scales"], strict=False
     ):
         out[:, col] = (yeo_johnson(out[:, col], lam) - mu) / sd
+        if params.get("decimals") is not None:
+            out[:, col] = np.round(out[:, col], int(params["decimals"]))
     return out

@@ -13,6 +13,7 @@ import pandas as pd
 from ...exceptions import SpacekitError
 from .. import figures
 from ..data import (
+    check_run_folder,
     evaluation_runs,
     find_run,
     flatten_metrics,
@@ -38,23 +39,54 @@ _PREFERRED = (
     "mae",
     "r2",
 )
-# the HST calibration app's headline numbers (``spacekit cal evaluate --json``): shown first
-_HEADLINE = (
-    "bin_accuracy",
-    "under_bin_rate",
-    "over_bin_rate",
-    "memory_rmse_gb",
-    "wallclock_mdape",
-    "wallclock_under_rate",
-)
+
+
+def _headline() -> tuple[str, ...]:
+    """Every app's ``HEADLINE_METRICS`` (what each app's ``score`` gives first): shown first."""
+    from ...skopes import headline_metrics
+
+    return headline_metrics()
+
+
 _DEFAULT_RUNS = 3
 
 
-def layout(ctx: Any) -> Any:
+def has_results(run: Any) -> bool:
+    """Whether a run has something to compare: a numeric metric or an evaluation record.
+
+    Predict runs (predictions only, empty or non-numeric metrics) are listed on the page but
+    not selected by default.
+    """
+    try:
+        check_run_folder(run)
+        if flatten_metrics(run.metrics):
+            return True
+        return bool(read_evaluation(run))
+    except SpacekitError:
+        return False
+
+
+def default_runs(ctx: Any, runs: list, query: dict | None = None) -> list[str]:
+    """The runs selected when the page opens: those named by ``?run=`` (the Runs table's
+    links) when listed, else the newest :data:`_DEFAULT_RUNS` runs with results."""
+    keys = [run_id(r, ctx.runs_dir) for r in runs]
+    asked = [k for k in (query or {}).get("run", []) if k in keys]
+    if asked:
+        return asked
+    return [k for r, k in zip(runs, keys, strict=True) if has_results(r)][:_DEFAULT_RUNS]
+
+
+def layout(ctx: Any, query: dict | None = None) -> Any:
     from dash import dcc, html
 
     runs = evaluation_runs(ctx.runs_dir)
-    options = [{"label": run_label(r), "value": run_id(r, ctx.runs_dir)} for r in runs]
+    options = [
+        {
+            "label": run_label(r) + ("" if has_results(r) else " (no metrics)"),
+            "value": run_id(r, ctx.runs_dir),
+        }
+        for r in runs
+    ]
     chooser = html.Div(
         [
             labelled(
@@ -62,7 +94,7 @@ def layout(ctx: Any) -> Any:
                 dcc.Dropdown(
                     id="eval-runs",
                     options=options,
-                    value=[o["value"] for o in options[:_DEFAULT_RUNS]],
+                    value=default_runs(ctx, runs, query),
                     multi=True,
                     style={"minWidth": "520px"},
                 ),
@@ -84,6 +116,10 @@ def layout(ctx: Any) -> Any:
         )
     else:
         note = html.Span()
+
+    def card(name: str, extra: str = "") -> Any:
+        return html.Div(graph(f"eval-{name}"), id=f"eval-{name}-card", className=f"card {extra}")
+
     return html.Div(
         [
             html.H2("Evaluate"),
@@ -91,22 +127,10 @@ def layout(ctx: Any) -> Any:
             note,
             html.Div(id="eval-error", className="error"),
             html.Div([html.H3("Metrics"), html.Div(id="eval-table")], className="card"),
-            html.Div(
-                [
-                    html.Div(graph("eval-metrics-bar"), className="col card"),
-                    html.Div(graph("eval-history"), className="col card"),
-                ],
-                className="row",
-            ),
-            html.Div(
-                [
-                    html.Div(graph("eval-roc"), className="col card"),
-                    html.Div(graph("eval-pr"), className="col card"),
-                ],
-                className="row",
-            ),
-            html.Div(graph("eval-confusion"), className="card"),
-            html.Div(graph("eval-residuals"), className="card"),
+            html.Div([card("metrics-bar", "col"), card("history", "col")], className="row"),
+            html.Div([card("roc", "col"), card("pr", "col")], className="row"),
+            card("confusion"),
+            card("residuals"),
             html.Div(id="eval-saved-figures"),
         ],
         id="evaluate-page",
@@ -116,7 +140,7 @@ def layout(ctx: Any) -> Any:
 def _load(ctx: Any, keys: list[str]) -> tuple[dict, dict, list[str]]:
     """Evaluation records and flat metrics by run label, plus error messages."""
     records, metrics, errors = {}, {}, []
-    for key in keys or []:
+    for key in run_keys(keys):
         try:
             run = find_run(ctx.runs_dir, key)
             label = run_label(run)
@@ -127,11 +151,38 @@ def _load(ctx: Any, keys: list[str]) -> tuple[dict, dict, list[str]]:
     return records, metrics, errors
 
 
+def _labels_and_targets(ctx: Any, keys: Any) -> tuple[dict[str, str], dict[str, tuple]]:
+    """Run colours by label, in the order of the selection (the same in every chart), and
+    the regression target of each run's app where known."""
+    labels, targets = [], {}
+    for key in run_keys(keys):
+        try:
+            run = find_run(ctx.runs_dir, key)
+        except SpacekitError:
+            continue
+        label = run_label(run)
+        labels.append(label)
+        app = run.path.parent.name
+        if app in figures.TARGET_BY_APP:
+            targets[label] = figures.TARGET_BY_APP[app]
+    return figures.run_colors(labels), targets
+
+
+def run_keys(keys: Any) -> list[str]:
+    """The run keys of a request: a list of strings (one string is one key; others dropped)."""
+    if isinstance(keys, str):
+        return [keys]
+    if not isinstance(keys, list):
+        return []
+    return [k for k in keys if isinstance(k, str)]
+
+
 def _default_metrics(columns: list[str]) -> list[str]:
     def last(c: str) -> str:
         return c.split(".")[-1].lower()
 
-    chosen = [c for c in columns if last(c) in _HEADLINE]
+    headline = _headline()
+    chosen = [c for c in columns if last(c) in headline]
     chosen += [c for c in columns if last(c) in _PREFERRED and c not in chosen]
     return (chosen or columns)[:6]
 
@@ -141,7 +192,7 @@ def saved_figures(ctx: Any, keys: list[str]) -> list:
     from dash import dcc, html
 
     blocks = []
-    for key in keys or []:
+    for key in run_keys(keys):
         try:
             run = find_run(ctx.runs_dir, key)
         except SpacekitError:
@@ -197,6 +248,11 @@ def saved_figures(ctx: Any, keys: list[str]) -> list:
     return blocks
 
 
+def _shown(visible: bool, extra: str = "") -> str:
+    """The class of a chart's card: hidden when the chart has nothing to show."""
+    return " ".join(c for c in ("card", extra, "" if visible else "hidden") if c)
+
+
 def register(app: Any, ctx: Any) -> None:
     from dash import Input, Output, State
 
@@ -209,18 +265,22 @@ def register(app: Any, ctx: Any) -> None:
     def _metric_choices(keys, current):
         _, metrics, _ = _load(ctx, keys)
         columns = sorted({m for values in metrics.values() for m in values})
-        kept = [m for m in (current or []) if m in columns]
+        kept = [m for m in (current if isinstance(current, list) else []) if m in columns]
         return columns, kept or _default_metrics(columns)
 
     @app.callback(
         Output("eval-metrics-bar", "figure"),
+        Output("eval-metrics-bar-card", "className"),
         Input("eval-runs", "value"),
         Input("eval-metrics", "value"),
     )
     def _bars(keys, chosen):
         _, metrics, _ = _load(ctx, keys)
         table = pd.DataFrame.from_dict(metrics, orient="index")
-        return figures.metrics_bar_figure(table, chosen or [])
+        chosen = [m for m in chosen if isinstance(m, str)] if isinstance(chosen, list) else []
+        colors, _ = _labels_and_targets(ctx, keys)
+        fig = figures.metrics_bar_figure(table, chosen, colors=colors)
+        return fig, _shown(not figures.is_empty(fig), "col")
 
     @app.callback(
         Output("eval-table", "children"),
@@ -231,6 +291,11 @@ def register(app: Any, ctx: Any) -> None:
         Output("eval-residuals", "figure"),
         Output("eval-saved-figures", "children"),
         Output("eval-error", "children"),
+        Output("eval-history-card", "className"),
+        Output("eval-roc-card", "className"),
+        Output("eval-pr-card", "className"),
+        Output("eval-confusion-card", "className"),
+        Output("eval-residuals-card", "className"),
         Input("eval-runs", "value"),
     )
     def _update(keys):
@@ -244,18 +309,26 @@ def register(app: Any, ctx: Any) -> None:
             # thousands of pixels wide.
             shown = data_table(table.T.reset_index(names="metric"), table_id="eval-metrics-table")
         outputs = [shown]
-        for make in (
-            figures.history_figure,
-            figures.roc_figure,
-            figures.pr_figure,
-            figures.confusion_figure,
-            figures.residuals_figure,
+        colors, targets = _labels_and_targets(ctx, keys)
+        classes = []
+        # A chart with nothing to show in the selected runs is hidden (an empty card took
+        # the space of a chart); one whose record is broken stays, with the message.
+        for make, kwargs, extra in (
+            (figures.history_figure, {}, "col"),
+            (figures.roc_figure, {}, "col"),
+            (figures.pr_figure, {}, "col"),
+            (figures.confusion_figure, {}, ""),
+            (figures.residuals_figure, {"targets": targets}, ""),
         ):
             try:
-                outputs.append(make(records))
+                fig = make(records, colors=colors, **kwargs)
+                visible = not figures.is_empty(fig)
             except SpacekitError as exc:
                 errors.append(str(exc))
-                outputs.append(figures.empty_figure(str(exc)))
+                fig, visible = figures.empty_figure(str(exc)), True
+            outputs.append(fig)
+            classes.append(_shown(visible, extra))
         outputs.append(saved_figures(ctx, keys))
         outputs.append("; ".join(errors))
+        outputs.extend(classes)
         return tuple(outputs)

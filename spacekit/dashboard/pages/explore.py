@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from ...exceptions import DataNotFoundError, FormatError, SpacekitError
+from ...exceptions import DataNotFoundError, FormatError, InputError, SpacekitError
 from ...utils.runs import list_runs
 from .. import figures
 from ..data import EXAMPLE_TABLES, find_run, load_example_table, run_id, run_label
@@ -46,6 +46,11 @@ _RUN_PREFIX = "run:"
 
 def table(ctx: Any, name: str):
     """The example table ``name``, or ``run:<app>/<run>``'s predictions.csv (loaded once)."""
+    if not isinstance(name, str):
+        raise InputError(
+            f"the dataset should be one of the listed names, got a {type(name).__name__}; "
+            "pick a dataset from the list"
+        )
     if name.startswith(_RUN_PREFIX):
         run = find_run(ctx.runs_dir, name[len(_RUN_PREFIX) :])
         path = run.predictions_path
@@ -80,20 +85,23 @@ def table_options(ctx: Any) -> list[dict[str, str]]:
     return options
 
 
-def layout(ctx: Any) -> Any:
+def layout(ctx: Any, query: dict | None = None) -> Any:
     from dash import dcc, html
 
+    options = table_options(ctx)
     first = next(iter(EXAMPLE_TABLES))
+    asked = (query or {}).get("dataset", [])
+    chosen = asked[0] if asked and asked[0] in [o["value"] for o in options] else first
     controls = html.Div(
         [
             labelled(
                 "Dataset",
                 dcc.Dropdown(
                     id="explore-dataset",
-                    value=first,
+                    value=chosen,
                     clearable=False,
                     style={"minWidth": "300px"},
-                    options=table_options(ctx),
+                    options=options,
                 ),
             ),
             labelled(
@@ -217,6 +225,9 @@ def register(app: Any, ctx: Any) -> None:
     def _plot(name, kind, x, y, color, logs, z=None):
         if not x:
             return figures.empty_figure("pick an x column")
+        if not all(v is None or isinstance(v, str) for v in (x, y, color, kind)):
+            return figures.empty_figure("pick the columns from the lists")
+        logs = [v for v in logs if isinstance(v, str)] if isinstance(logs, list) else []
         try:
             frame = table(ctx, name)
             if kind in UPSTREAM_KINDS:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ..data import runs_folder_hint, summarize_runs
 from ._common import data_table
 
 
-def layout(ctx: Any) -> Any:
+def layout(ctx: Any, query: dict | None = None) -> Any:
     from dash import dcc, html
 
     table = summarize_runs(ctx.runs_dir)
@@ -43,6 +44,7 @@ def layout(ctx: Any) -> Any:
         if table["problem"].astype(bool).any():  # a damaged run.json/metrics.json: say so
             columns.append("problem")
         shown = table[columns]
+        links = {"run": [run_link(ctx, row) for row in table.to_dict("records")]}
         body = html.Div(
             [
                 html.Div(
@@ -52,7 +54,7 @@ def layout(ctx: Any) -> Any:
                 html.Div(
                     [
                         html.H3("All runs"),
-                        data_table(shown, table_id="runs-table"),
+                        data_table(shown, table_id="runs-table", links=links),
                         html.P(dcc.Link("Compare them on the Evaluate page", href="/evaluate")),
                     ],
                     className="card",
@@ -60,6 +62,25 @@ def layout(ctx: Any) -> Any:
             ]
         )
     return html.Div([html.H2("Runs"), intro, body], id="home-page")
+
+
+def run_link(ctx: Any, row: dict) -> str | None:
+    """Where a run's name links: Evaluate with the run selected when it has metrics or an
+    evaluation, else Explore on its predictions, else nowhere."""
+    from urllib.parse import quote
+
+    key = quote(str(row["id"]), safe="/")
+    skip = {"has_model", "has_evaluation"}
+    has_metrics = any(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
+        for k, v in row.items()
+        if k not in skip
+    )
+    if row["has_evaluation"] or has_metrics:
+        return f"/evaluate?run={key}"
+    if (Path(ctx.runs_dir) / str(row["id"]) / "predictions.csv").is_file():
+        return f"/explore?dataset=run:{key}"
+    return None
 
 
 def register(app: Any, ctx: Any) -> None:

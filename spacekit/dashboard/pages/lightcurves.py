@@ -4,58 +4,52 @@ and folded views with the period found."""
 
 from __future__ import annotations
 
-import base64
 import logging
-import re
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ...exceptions import FormatError, InputError, SpacekitError
+from ...exceptions import InputError, SpacekitError
 from .. import figures
 from ..data import LIGHTCURVE_DATASETS
+from ..uploads import decode_upload
 from ._common import job_progress, labelled, progress_view
 
 log = logging.getLogger(__name__)
 
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 _CSV_FORMATS = ["bkjd", "btjd", "bjd", "jd", "mjd"]
 
 
 # -- the job -------------------------------------------------------------------
 def read_source(source: Mapping[str, Any]) -> Any:
-    """A LightCurve from ``{"dataset": name}`` or ``{"upload": base64 contents,
-    "filename": name, "time_format": fmt}``."""
+    """A LightCurve from ``{"dataset": name}`` or ``{"path": a file the server holds,
+    "filename": name, "time_format": fmt}`` (an upload kept by the app's upload store)."""
     if source.get("dataset"):
         from ...datasets import load
 
         return load(source["dataset"])
-    contents, filename = source.get("upload"), source.get("filename") or "upload.fits"
-    if not contents:
+    path = source.get("path")
+    if not path:
         raise InputError("pick a built-in light curve or upload a FITS/csv light curve file")
-    try:
-        raw = base64.b64decode(contents.split(",", 1)[1])
-    except (IndexError, ValueError):
-        raise FormatError(f"the upload {filename!r} could not be decoded") from None
-    if len(raw) > MAX_UPLOAD_BYTES:
-        raise InputError(
-            f"{filename!r} is {len(raw) / 1e6:.0f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:.0f} MB"
-        )
     from ...transformer import read_lightcurve
 
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(filename).name).lstrip(".") or "upload"
-    suffix = "".join(Path(safe).suffixes[-2:])
-    with tempfile.TemporaryDirectory(prefix="spacekit-dashboard-") as tmp:
-        path = Path(tmp) / safe
-        path.write_bytes(raw)
-        is_fits = raw[:6] == b"SIMPLE" or suffix.lower().startswith((".fits", ".fit"))
-        fmt = None if is_fits else (source.get("time_format") or "bkjd")
-        lc = read_lightcurve(path, time_format=fmt)
+    path = Path(path)
+    filename = source.get("filename") or path.name
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(6)
+    except OSError:
+        raise InputError(
+            f"the upload {filename!r} is no longer held by the dashboard; upload it again"
+        ) from None
+    suffix = "".join(path.suffixes[-2:])
+    is_fits = head == b"SIMPLE" or suffix.lower().startswith((".fits", ".fit"))
+    fmt = None if is_fits else (source.get("time_format") or "bkjd")
+    lc = read_lightcurve(path, time_format=fmt)
     if not lc.meta.get("target"):
-        lc.meta["target"] = Path(safe).name.split(".")[0]
+        lc.meta["target"] = Path(filename).name.split(".")[0]
     return lc
 
 
@@ -101,9 +95,76 @@ def summarize_result(result: Any) -> dict[str, Any]:
         }
 
     summary = one(result)
+    summary["vetting"] = vetting_reasons(result)
     planets = _value(result, "planets") or []
     summary["planets"] = [one(p) for p in planets] if len(planets) > 1 else []
     return summary
+
+
+def vetting_reasons(result: Any) -> list[str]:
+    """Why the best signal of a search is not a detection: one sentence per failed check.
+
+    Reads the candidate's ``vetting`` values (:func:`spacekit.analyzer.hunt.vet_transit`) and
+    the search's thresholds; empty when every check passes.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> cand = NS(sde=5.0, snr=3.0, vetting={"n_transits": 1, "single_event_fraction": 1.0,
+    ...                                     "bump_ratio": 0.0, "oot_structure": 0.0})
+    >>> [r.split(" ")[0] for r in vetting_reasons(NS(candidate=cand, threshold=9.0))]
+    ['SDE', 'red-noise', 'only', 'one']
+    """
+    from ...analyzer.hunt import SDE_THRESHOLD, SNR_THRESHOLD
+
+    cand = _value(result, "candidate")
+    cand = result if cand is None else cand
+    vet = _value(cand, "vetting")
+    vet = vet if isinstance(vet, Mapping) else {}
+    threshold = _value(result, "threshold")
+    threshold = SDE_THRESHOLD if threshold is None else float(threshold)
+
+    def num(value: Any) -> float | None:
+        try:
+            return None if value is None else float(value)
+        except (TypeError, ValueError):
+            return None
+
+    reasons = []
+    sde = num(_value(cand, "sde"))
+    if sde is not None and sde < threshold:
+        reasons.append(
+            f"SDE {sde:.1f} is below the detection threshold {threshold:g}: the periodogram "
+            "peak does not stand out from the noise"
+        )
+    snr = num(vet.get("snr", _value(cand, "snr")))
+    if snr is not None and snr < SNR_THRESHOLD:
+        reasons.append(
+            f"red-noise SNR {snr:.1f} is below {SNR_THRESHOLD:g}: the dip is not deeper than "
+            "the noise on the transit's time scale"
+        )
+    n = num(vet.get("n_transits"))
+    if n is not None and n < 2:
+        reasons.append(f"only {n:.0f} transit falls on data: a period needs at least two transits")
+    single = num(vet.get("single_event_fraction"))
+    if single is not None and single > 0.8:
+        reasons.append(
+            f"one transit carries {single:.0%} of the summed depth (limit 80%): a single "
+            "event, not a periodic signal"
+        )
+    bump = num(vet.get("bump_ratio"))
+    if bump is not None and bump >= 0.5:
+        reasons.append(
+            f"a rise at the same period is {bump:.0%} as large as the dip (limit 50%): "
+            "stellar variability rather than a transit"
+        )
+    oot = num(vet.get("oot_structure"))
+    if oot is not None and oot >= 0.2:
+        reasons.append(
+            f"the folded light curve is not flat away from the transit (structure "
+            f"{oot:.0%} of the depth, limit 20%): stellar variability rather than a transit"
+        )
+    return reasons
 
 
 def _periodogram_figure(result: Any) -> Any:
@@ -196,7 +257,7 @@ def hunt_job(report: Any, source: dict, engine: str, max_planets: int, window: f
 
 
 # -- layout ----------------------------------------------------------------------
-def layout(ctx: Any) -> Any:
+def layout(ctx: Any, query: dict | None = None) -> Any:
     from dash import dcc, html
 
     controls = html.Div(
@@ -312,6 +373,21 @@ def result_view(out: dict) -> Any:
         className="stats",
     )
     parts = [html.H3(f"{out['target']} · {out['n_points']:,} points"), stats]
+    if not s["detected"]:
+        reasons = s.get("vetting") or [
+            "the search's checks did not all pass (no vetting details were recorded)"
+        ]
+        parts.append(
+            html.Div(
+                [
+                    html.B("Not detected: "),
+                    "the strongest signal (the period shown) fails these checks:",
+                    html.Ul([html.Li(r) for r in reasons]),
+                ],
+                id="lc-vetting",
+                className="note",
+            )
+        )
     if s["planets"]:
         parts.append(data_table(pd.DataFrame(s["planets"]), table_id="lc-planets"))
     graphs = [
@@ -333,16 +409,25 @@ def register(app: Any, ctx: Any) -> None:
         Output("lc-upload-store", "data"),
         Output("lc-source", "children"),
         Output("lc-dataset", "value"),
+        Output("lc-error", "children", allow_duplicate=True),
         Input("lc-upload", "contents"),
         State("lc-upload", "filename"),
         prevent_initial_call=True,
     )
     def _uploaded(contents, filename):
-        size = len(contents or "") * 3 // 4
+        # The file stays on the server: the page holds a token, and nothing of the upload is
+        # sent back (the response is a few hundred bytes whatever the file's size).
+        try:
+            raw = decode_upload(contents, filename, max_bytes=ctx.max_upload_bytes)
+        except SpacekitError as exc:
+            return None, "", no_update, str(exc)
+        name = filename if isinstance(filename, str) else "upload"
+        token = ctx.uploads.put(name, raw)
         return (
-            {"upload": contents, "filename": filename},
-            f"uploaded {filename} ({size / 1e6:.2f} MB): it will be searched",
+            {"token": token, "filename": Path(name).name},
+            f"uploaded {Path(name).name} ({len(raw) / 1e6:.2f} MB): it will be searched",
             None,
+            "",
         )
 
     @app.callback(
@@ -371,10 +456,20 @@ def register(app: Any, ctx: Any) -> None:
         prevent_initial_call=True,
     )
     def _start(_, dataset, upload, engine, max_planets, window, time_format):
-        if dataset:
+        if dataset and isinstance(dataset, str):
+            if dataset not in LIGHTCURVE_DATASETS:
+                return no_update, True, False, f"unknown light curve {dataset!r}; pick one listed"
             source = {"dataset": dataset}
-        elif upload:
-            source = dict(upload, time_format=time_format)
+        elif isinstance(upload, dict) and upload.get("token"):
+            try:
+                path = ctx.uploads.path(upload.get("token"))
+            except SpacekitError as exc:
+                return no_update, True, False, str(exc)
+            source = {
+                "path": str(path),
+                "filename": str(upload.get("filename") or path.name),
+                "time_format": time_format if time_format in _CSV_FORMATS else "bkjd",
+            }
         else:
             return no_update, True, False, "Pick a built-in light curve or upload one first."
         try:
@@ -389,7 +484,8 @@ def register(app: Any, ctx: Any) -> None:
                 False,
                 f"expected 1-5 planets and a positive window, got {n}, {w}",
             )
-        job = ctx.jobs.submit(hunt_job, source, engine or "bls", n, w, label="planet_hunter")
+        engine = engine if engine in ("bls", "tls") else "bls"
+        job = ctx.jobs.submit(hunt_job, source, engine, n, w, label="planet_hunter")
         return job, False, True, ""
 
     @app.callback(

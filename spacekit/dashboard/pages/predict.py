@@ -3,22 +3,33 @@ an uploaded ``<ipst>_MemModelFeatures.txt``); SVM image preview of a visit's thr
 
 from __future__ import annotations
 
-import base64
 import logging
 import math
+import os
 from pathlib import Path
 from typing import Any
 
 from ...exceptions import FormatError, InputError, SpacekitError
 from .. import figures
-from ..data import load_svm_images, model_runs, run_label
+from ..data import (
+    check_model_folder,
+    load_svm_images,
+    memory_bin_labels,
+    model_runs,
+    run_id,
+    run_label,
+)
+from ..uploads import decode_upload
 from ._common import data_table, job_progress, labelled, progress_view
 
 log = logging.getLogger(__name__)
 
 APP = "hst_cal"
+SVM_APP = "hst_svm"
+SVM_TABLE = "svm_labeled_2021_07_28"
 TRAINING_DATA = "hst_cal_2021_05_11"
-BIN_LABELS = ["0: <1.8 GB", "1: <7.2 GB", "2: <14.3 GB", "3: >=14.3 GB"]
+#: A MemModelFeatures file is about 100 bytes; a larger upload is refused before decoding.
+MAX_FEATURES_BYTES = 64 * 1024
 DETECTORS = ["UVIS", "WFC", "IR", "HRC", "SBC", "NUV", "FUV", "NUV-MAMA", "FUV-MAMA", "CCD"]
 SVM_FRAMES = ["drizzled image", "point + segment catalogs", "Gaia sources"]
 _INSTR = {"j": "ACS (0)", "l": "COS (1)", "o": "STIS (2)", "i": "WFC3 (3)"}
@@ -35,18 +46,98 @@ DEFAULT_INPUTS = {
 
 
 # -- models --------------------------------------------------------------------
-def model_choices(ctx: Any) -> list[dict[str, str]]:
-    """Trained HST calibration models: the runs folder's ``hst_cal`` runs with a ``model/``."""
-    return [
-        {"label": run_label(r), "value": str(r.model_dir)} for r in model_runs(ctx.runs_dir, APP)
-    ]
+def shipped_model_dir(app: str = APP) -> Path | None:
+    """The default model folder the server was given for ``app`` (not chosen by a page).
+
+    For hst_cal: ``$SPACEKIT_HST_CAL_MODEL_DIR``, else ``<conf.model_dir>/hst_cal`` (as
+    :func:`~spacekit.skopes.hst.cal.load_predictor` without a folder), when it holds a model.
+    """
+    if app != APP:
+        return None
+    from ...skopes.hst import cal
+
+    finder = getattr(cal, "default_model_dir", None)
+    if callable(finder):
+        try:
+            found = finder()
+        except SpacekitError:
+            found = None
+        if found and (Path(found) / "metadata.json").is_file():
+            return Path(found)
+    folder = os.environ.get("SPACEKIT_HST_CAL_MODEL_DIR")
+    if not folder:
+        from ...config import conf
+
+        base = conf.model_dir or (Path(conf.cache_dir or "~/.cache/spacekit") / "models")
+        folder = str(Path(base) / "hst_cal")
+    if "://" in folder:
+        return None
+    path = Path(folder).expanduser()
+    return path if (path / "metadata.json").is_file() else None
 
 
-def get_predictor(ctx: Any, model_dir: str) -> Any:
-    """The predictor of a model folder (loaded once per app)."""
+def model_options(ctx: Any, app: str = APP) -> dict[str, tuple[str, Path]]:
+    """The models a page may use: ``{choice key: (label, model folder)}``.
+
+    Only what the runs folder lists (runs of ``app`` holding a ``model/``, keyed
+    ``run:<app>/<run folder>``) plus the shipped default (``default:<app>``); a page sends a
+    key, never a path, and :func:`model_folder_for` accepts nothing else.
+    """
+    options: dict[str, tuple[str, Path]] = {
+        f"run:{run_id(r, ctx.runs_dir)}": (run_label(r), r.model_dir)
+        for r in model_runs(ctx.runs_dir, app)
+    }
+    shipped = shipped_model_dir(app)
+    if shipped is not None:
+        options[f"default:{app}"] = (f"shipped default {app} model", shipped)
+    return options
+
+
+def model_choices(ctx: Any, app: str = APP) -> list[dict[str, str]]:
+    """Dropdown options of :func:`model_options` (label and key)."""
+    return [{"label": label, "value": key} for key, (label, _) in model_options(ctx, app).items()]
+
+
+def model_folder_for(ctx: Any, choice: Any, app: str = APP) -> Path:
+    """The checked model folder of a listed choice; any other value is an InputError.
+
+    The folder is checked with :func:`~spacekit.dashboard.data.check_model_folder` (no link
+    or metadata entry leads outside it) before a loader opens any file.
+    """
+    if not isinstance(choice, str):
+        raise InputError(
+            f"the model should be one of the listed choices (a name like "
+            f"'run:{app}/<run folder>'), got a {type(choice).__name__}; pick a model from the list"
+        )
+    options = model_options(ctx, app)
+    if choice not in options:
+        raise InputError(
+            f"{choice[:80]!r} is not a model this dashboard lists; pick one from the list "
+            f"(the {app} runs with a trained model in the runs folder, or the shipped default)"
+        )
+    label, folder = options[choice]
+    root = ctx.runs_dir if choice.startswith("run:") else None
+    return check_model_folder(folder, root=root, label=label)
+
+
+def _stamp(folder: Path, marker: str) -> int:
+    try:
+        return (folder / marker).stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def get_predictor(ctx: Any, model_dir: str | Path) -> Any:
+    """The predictor of a checked model folder (loaded once per version of its metadata)."""
     from ...skopes.hst.cal import load_predictor
 
-    return ctx.cached(f"predictor:{model_dir}", lambda: load_predictor(model_dir))
+    folder = Path(model_dir)
+    key = f"predictor:{folder}:"
+    return ctx.cached(
+        key + str(_stamp(folder, "metadata.json")),
+        lambda: load_predictor(folder),
+        replaces=key,
+    )
 
 
 def train_quick_model(report: Any, runs_dir: Path) -> str:
@@ -55,7 +146,7 @@ def train_quick_model(report: Any, runs_dir: Path) -> str:
     from ...skopes.hst.cal import train
 
     report(0.1, "loading hst_cal_2021_05_11 and training (fast mode: small tree models)")
-    out = train(TRAINING_DATA, runs_dir, seed=0, fast=True, name="dashboard-quick")
+    out = train(TRAINING_DATA, runs_dir=runs_dir, seed=0, fast=True, name="dashboard-quick")
     report(0.95, "saving")
     path = Path(getattr(out, "path", out))
     return str(path / "model" if (path / "model").is_dir() else path)
@@ -94,13 +185,8 @@ def parse_upload(contents: str, filename: str | None) -> dict[str, Any]:
     """Form values from an uploaded MemModelFeatures file (``key=value`` lines)."""
     from ...skopes.hst.cal import memmodel_pairs
 
-    label = filename or "the upload"
-    try:
-        raw = base64.b64decode(contents.split(",", 1)[1])
-    except (IndexError, ValueError):
-        raise FormatError(
-            f"{label} is not a text MemModelFeatures file (expected key=value lines)"
-        ) from None
+    label = filename if isinstance(filename, str) and filename else "the upload"
+    raw = decode_upload(contents, label, max_bytes=MAX_FEATURES_BYTES)
     try:  # the pipeline's own reading (BOM, comments, repeated keys)
         pairs = memmodel_pairs(raw, label)
     except InputError as exc:
@@ -159,22 +245,38 @@ def result_view(ipst: str, result: dict) -> Any:
         )
 
     r = result
+    labels = memory_bin_labels()
     queue = f"{r['queueGB']} GB queue" if "queueGB" in r else ""
-    argmax = (
-        (
-            f"most likely bin {r['memBinArgmax']}; safe bin keeps under-binning ≤ "
-            f"{_fmt(r.get('underBinTarget'), '{:.1%}')}"
+    argmax = r.get("memBinArgmax")
+    proba = _probabilities(r)
+    submitted = r.get("memBin")
+    bin_note = None
+    if isinstance(argmax, int) and isinstance(submitted, int) and argmax != submitted:
+        likely = labels[argmax] if 0 <= argmax < len(labels) else f"bin {argmax}"
+        chance = f", {proba[argmax]:.1%}" if proba is not None and 0 <= argmax < len(proba) else ""
+        bin_note = html.Div(
+            [
+                html.B(
+                    f"Submitted bin {submitted} ({queue or 'its queue'}), not the most likely "
+                    f"bin {argmax} ({likely.split(' · ', 1)[-1]}{chance}). "
+                ),
+                "The submitted bin adds a safety margin to the memory estimate, chosen so "
+                "that at most "
+                f"{_fmt(r.get('underBinTarget'), '{:.1%}')} of held-out jobs were put in too "
+                "small a queue (such a job runs out of memory and is retried in the next "
+                "queue); one bin too large only costs queue capacity.",
+            ],
+            id="pred-bin-note",
+            className="note",
         )
-        if "memBinArgmax" in r
-        else ""
-    )
+    argmax_text = f"most likely bin {argmax}" if isinstance(argmax, int) else ""
     headline = html.Div(
         [
             stat(
                 "memory bin (submitted)",
                 _fmt(r.get("memBin"), "{}"),
                 "pred-membin",
-                f"{queue} · {argmax}".strip(" ·"),
+                f"{queue} · {argmax_text}".strip(" ·"),
             ),
             stat(
                 "memory (GB)",
@@ -197,13 +299,16 @@ def result_view(ipst: str, result: dict) -> Any:
         className="stats",
     )
     parts = [html.H3(f"Prediction for {ipst}"), headline]
-    proba = _probabilities(r)
-    if proba is not None:
+    if bin_note is not None:
+        parts.append(bin_note)
+    if proba is not None and len(proba) == len(labels):
         parts.append(
             dcc.Graph(
                 id="pred-proba",
                 config={"displaylogo": False},
-                figure=figures.class_probability_figure(proba, BIN_LABELS),
+                figure=figures.class_probability_figure(
+                    proba, labels, highlight=submitted if isinstance(submitted, int) else None
+                ),
             )
         )
     feats = r.get("features")
@@ -336,29 +441,120 @@ def _hst_section(ctx: Any) -> Any:
     )
 
 
-def _svm_section() -> Any:
+def _svm_section(ctx: Any) -> Any:
     from dash import dcc, html
 
+    choices = model_choices(ctx, SVM_APP)
     return html.Div(
         [
-            html.H3("SVM alignment: a visit's three frames"),
-            labelled("visit", dcc.Dropdown(id="svm-visit", style={"minWidth": "380px"})),
+            html.H3("SVM alignment: a visit's three frames and its misalignment probability"),
+            html.Div(
+                [
+                    labelled("visit", dcc.Dropdown(id="svm-visit", style={"minWidth": "380px"})),
+                    labelled(
+                        "model",
+                        dcc.Dropdown(
+                            id="svm-model",
+                            options=choices,
+                            value=choices[0]["value"] if choices else None,
+                            placeholder="no trained hst_svm model in the runs folder",
+                            style={"minWidth": "420px"},
+                        ),
+                    ),
+                ],
+                className="controls",
+            ),
             html.Div(id="svm-error", className="error"),
+            dcc.Loading(html.Div(id="svm-result")),
             dcc.Loading(dcc.Graph(id="svm-images", config={"displaylogo": False})),
         ],
         className="card",
     )
 
 
-def layout(ctx: Any) -> Any:
+def svm_prediction(ctx: Any, choice: Any, visit: str) -> dict[str, Any]:
+    """Misalignment probability of one sample visit by a listed hst_svm model.
+
+    The visit's features come from the labelled SVM table (both image samples are in it);
+    an image-based model also gets the visit's three frames.
+    """
+    from ...skopes.hst.svm import app as svm_app
+    from ...skopes.hst.svm.model import TREE_KINDS, SvmModel
+
+    folder = model_folder_for(ctx, choice, SVM_APP)
+    key = f"svm-model:{folder}:"
+    model = ctx.cached(
+        key + str(_stamp(folder, "svm_model.json")),
+        lambda: SvmModel.load(folder),
+        replaces=key,
+    )
+    table = ctx.cached(f"dataset:{SVM_TABLE}", lambda: _load_dataset(SVM_TABLE))
+    row = table[table["index"].astype(str) == visit]
+    if row.empty:
+        raise InputError(f"visit {visit!r} is not in {SVM_TABLE}; pick a listed visit")
+    images = None
+    if model.kind not in TREE_KINDS:
+        samples = ctx.cached("svm-image-arrays", lambda: _load_dataset("svm_img_pred_2samples"))
+        images = (samples["index"], samples["images"])
+    out = svm_app.predict_frame(model, row, images=images)
+    proba = float(out["probability"].iloc[0])
+    truth = row["label"].iloc[0] if "label" in row else None
+    return {
+        "probability": proba,
+        "threshold": float(model.threshold),
+        "kind": model.kind,
+        "label": "misaligned" if proba >= model.threshold else "aligned",
+        "true_label": None
+        if truth is None or truth != truth
+        else ("misaligned" if int(truth) == 1 else "aligned"),
+    }
+
+
+def svm_result_view(pred: dict[str, Any]) -> Any:
     from dash import html
 
-    return html.Div([html.H2("Predict"), _hst_section(ctx), _svm_section()], id="predict-page")
+    truth = pred.get("true_label")
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Div("misalignment probability", className="muted"),
+                    html.Div(f"{pred['probability']:.1%}", className="big-number", id="svm-proba"),
+                    html.Div(
+                        f"{pred['label']} at the model's threshold {pred['threshold']:.2f} "
+                        f"({pred['kind']} model)",
+                        className="muted",
+                        id="svm-label",
+                    ),
+                ]
+            ),
+            html.Div(
+                [
+                    html.Div("label in the table", className="muted"),
+                    html.Div(truth or "unlabelled", className="big-number"),
+                ]
+            ),
+        ],
+        className="stats",
+        id="svm-prediction",
+    )
+
+
+def _load_dataset(name: str) -> Any:
+    from ..data import _load_dataset as load
+
+    return load(name)
+
+
+def layout(ctx: Any, query: dict | None = None) -> Any:
+    from dash import html
+
+    return html.Div([html.H2("Predict"), _hst_section(ctx), _svm_section(ctx)], id="predict-page")
 
 
 # -- callbacks -------------------------------------------------------------------
 def register(app: Any, ctx: Any) -> None:
-    from dash import Input, Output, State, no_update
+    from dash import Input, Output, State, html, no_update
 
     form_ids = [
         "pred-ipst",
@@ -412,15 +608,16 @@ def register(app: Any, ctx: Any) -> None:
         *[State(i, "value") for i in form_ids],
         prevent_initial_call=True,
     )
-    def _predict(_, model_dir, *values):
-        if not model_dir:
+    def _predict(_, choice, *values):
+        if not choice:
             return "", (
                 "No model selected: train a quick model above, or start the dashboard "
                 "with --runs pointing at runs holding an hst_cal model."
             )
         try:
+            folder = model_folder_for(ctx, choice)
             ipst, features = features_from_form(dict(zip(keys, values, strict=True)))
-            result = get_predictor(ctx, model_dir).predict(ipst, features)
+            result = get_predictor(ctx, folder).predict(ipst, features)
         except SpacekitError as exc:
             return "", str(exc)
         return result_view(ipst, dict(result)), ""
@@ -455,7 +652,17 @@ def register(app: Any, ctx: Any) -> None:
             return {"display": "block"}, "0", str(exc), True, False, no_update, no_update
         style, bar, text = progress_view(snap)
         if snap["state"] == "done":
-            return (style, bar, text, True, False, model_choices(ctx), snap["result"])
+            choices = model_choices(ctx)
+            trained = Path(str(snap["result"])).resolve()
+            value = next(
+                (
+                    key
+                    for key, (_, folder) in model_options(ctx).items()
+                    if Path(folder).resolve() == trained
+                ),
+                no_update,
+            )
+            return (style, bar, text, True, False, choices, value)
         if snap["state"] == "failed":
             return style, bar, text, True, False, no_update, no_update
         return style, bar, text, False, True, no_update, no_update
@@ -474,9 +681,35 @@ def register(app: Any, ctx: Any) -> None:
         visits = list(images)
         return visits, visits[0] if visits else None, ""
 
-    @app.callback(Output("svm-images", "figure"), Input("svm-visit", "value"))
-    def _svm_images(visit):
+    @app.callback(
+        Output("svm-images", "figure"),
+        Output("svm-result", "children"),
+        Output("svm-error", "children", allow_duplicate=True),
+        Input("svm-visit", "value"),
+        Input("svm-model", "value"),
+        prevent_initial_call="initial_duplicate",
+    )
+    def _svm_images(visit, choice):
         if not visit:
-            return figures.empty_figure("pick a visit")
-        images = ctx.cached("svm-images", load_svm_images)
-        return figures.image_triplet_figure(images[visit], SVM_FRAMES)
+            return figures.empty_figure("pick a visit"), "", ""
+        try:
+            images = ctx.cached("svm-images", load_svm_images)
+        except SpacekitError as exc:
+            return figures.empty_figure("no images"), "", f"cannot load the images: {exc}"
+        if not isinstance(visit, str) or visit not in images:
+            return figures.empty_figure("pick a visit"), "", "pick one of the listed visits"
+        figure = figures.image_triplet_figure(images[visit], SVM_FRAMES)
+        if not choice:
+            note = html.P(
+                "No trained hst_svm model in the runs folder: train one "
+                "(`spacekit svm train svm_labeled_2021_07_28 --runs RUNS`) to see the "
+                "misalignment probability here.",
+                className="muted",
+                id="svm-no-model",
+            )
+            return figure, note, ""
+        try:
+            pred = svm_prediction(ctx, choice, visit)
+        except SpacekitError as exc:
+            return figure, "", str(exc)
+        return figure, svm_result_view(pred), ""

@@ -10,11 +10,15 @@ Layer 6 (apps). Names load lazily, so ``import spacekit.skopes.k2`` stays light.
 ``load_kaggle_table``                the Kaggle "Exoplanet Hunting in Deep Space" tables (registry)
 ``write_flux_table``                 write ``LABEL, FLUX.1 ... FLUX.n`` (+ ``.meta.csv`` sidecar)
 ``read_flux_table_with_meta``        read it back as ``(X, y, meta)``
-``train`` / ``evaluate``             fit the CNN / leave-one-star-out evaluation -> run folder
+``train`` / ``cross_validate``       fit the CNN / leave-one-star-out (``cv="loso"``) -> run folder
+``score`` / ``HEADLINE_METRICS``     ROC-AUC and recall at 90% precision, timescale SNR >= 10, 15
+``predict_batch`` / ``load_model``   Dask over many files / model, run or runs folder
+``K2Model``                          the classifier as a scikit-learn-style estimator
 ``fold_features``                    box search + folded global/local views (``network="folded"``)
 ``whitened_box_search`` ...          matched filter in coloured noise (AR pre-whitening):
                                      ``whitened_snr_at``, ``whitened_features``
 ``predict`` / ``load_classifier``    probability of a transit for light curves or table rows
+                                     (``predict(model, data)``; ``evaluate`` is deprecated)
 ``synthetic_window`` ...             noise generators: ``red_noise``, ``stellar_variability``,
                                      ``flares``, ``white_noise``
 ``transit_model`` ...                batman transits: ``inject_transit``, ``draw_transit``,
@@ -29,8 +33,8 @@ Examples
 --------
 >>> from spacekit.skopes import k2
 >>> ts = k2.build_training_set("k2-data", n_synthetic=200)  # doctest: +SKIP
->>> run = k2.evaluate(ts.path, epochs=10)  # doctest: +SKIP
->>> run.metrics["k2"]["goal"]["roc_auc"]  # doctest: +SKIP
+>>> run = k2.cross_validate(ts.path, cv="loso", epochs=10)  # doctest: +SKIP
+>>> run.metrics["roc_auc_timescale_snr10"]  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -76,9 +80,17 @@ _EXPORTS = {
     "PREPROCESSING": "classifier",
     "K2Classifier": "classifier",
     "preprocess": "classifier",
-    "train": "classifier",
-    "evaluate": "classifier",
-    "predict": "classifier",
+    "HEADLINE_METRICS": "app",
+    "K2Model": "app",
+    "train": "app",
+    "cross_validate": "app",
+    "score": "app",
+    "predict": "app",
+    "predict_batch": "app",
+    "load_model": "app",
+    "evaluate": "app",
+    "headline_metrics": "classifier",
+    "fit_members": "classifier",
     "load_classifier": "classifier",
     "loso_metrics": "classifier",
     "leave_one_star_out_folds": "classifier",

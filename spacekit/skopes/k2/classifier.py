@@ -65,6 +65,9 @@ __all__ = [
     "evaluate",
     "leave_one_star_out_folds",
     "loso_metrics",
+    "headline_metrics",
+    "HEADLINE_METRICS",
+    "fit_members",
     "load_classifier",
     "predict",
 ]
@@ -90,6 +93,42 @@ ALTERNATIVE_SNRS: tuple[str, ...] = ("snr_std", "snr_timescale")
 
 #: The app name of k2 run folders.
 APP = "k2"
+
+#: The timescale (CDPP-like) SNR cuts of the headline metrics.
+HEADLINE_SNRS: tuple[float, ...] = (10.0, 15.0)
+#: What the dashboard and reports show first: ROC-AUC and recall at 90% precision of the
+#: injected planets with timescale SNR at or above each cut, against every negative window.
+HEADLINE_METRICS: tuple[str, ...] = tuple(
+    f"{name}_timescale_snr{cut:g}"
+    for cut in HEADLINE_SNRS
+    for name in ("roc_auc", "recall_at_precision_0.9")
+)
+
+
+def headline_metrics(frame: pd.DataFrame, *, threshold: float = 0.5) -> dict[str, float | None]:
+    """:data:`HEADLINE_METRICS` of scored windows: ``label``, ``proba``, ``kind`` and
+    ``snr_timescale`` (NaN for negatives); None where the frame lacks the column or a class.
+
+    Examples
+    --------
+    >>> import pandas as pd, numpy as np
+    >>> f = pd.DataFrame({"label": [0, 1, 0, 1], "proba": [0.1, 0.9, 0.2, 0.8],
+    ...     "kind": ["real_noise", "real_injected"] * 2, "snr_timescale": [np.nan, 20, np.nan, 12]})
+    >>> headline_metrics(f)["roc_auc_timescale_snr15"]
+    1.0
+    """
+    out: dict[str, float | None] = dict.fromkeys(HEADLINE_METRICS)
+    if "snr_timescale" not in frame.columns:
+        return out
+    neg = frame[frame["label"] == 0]
+    injected = frame[(frame["label"] == 1) & frame["kind"].astype(str).str.endswith("injected")]
+    snr = injected["snr_timescale"].to_numpy(dtype=float)
+    for cut in HEADLINE_SNRS:
+        strong = pd.concat([injected[snr >= cut], neg])
+        sc = _binary_scores(strong["label"].to_numpy(), strong["proba"].to_numpy(), threshold)
+        out[f"roc_auc_timescale_snr{cut:g}"] = sc["roc_auc"]
+        out[f"recall_at_precision_0.9_timescale_snr{cut:g}"] = sc["recall_at_precision_0.9"]
+    return out
 
 
 def _slow_trend(X: np.ndarray, block: int, blocks: int) -> np.ndarray:
@@ -500,10 +539,13 @@ def _check_settings(threshold: float, learning_rate: float) -> None:
 
 
 def _read(data: Any) -> tuple[np.ndarray, np.ndarray, pd.DataFrame | None, str | None]:
-    """(X, y, meta, sha256) from a flux-table path or an ``(X, y[, meta])`` tuple."""
+    """(X, y, meta, sha256) from a flux-table path, a registered dataset name or an
+    ``(X, y[, meta])`` tuple."""
     if isinstance(data, (str, os.PathLike)):
+        from ...datasets.tables import resolve_path
         from ...utils.files import file_sha256
 
+        data = resolve_path(data, what="flux table")
         X, y, meta = read_flux_table_with_meta(data)
         return X, y, meta, file_sha256(data)
     if isinstance(data, tuple) and len(data) in (2, 3):
@@ -521,6 +563,72 @@ def _read(data: Any) -> tuple[np.ndarray, np.ndarray, pd.DataFrame | None, str |
     raise InputError(
         f"expected a flux-table path or an (X, y[, meta]) tuple, got {type(data).__name__}"
     )
+
+
+def fit_members(
+    X: np.ndarray,
+    y: np.ndarray,
+    meta: pd.DataFrame | None = None,
+    *,
+    sha: str | None = None,
+    epochs: int = 10,
+    batch_size: int = 32,
+    learning_rate: float = 1e-3,
+    seed: int = 0,
+    fast: bool = False,
+    network: str = "folded",
+    threshold: float = 0.5,
+    train_min_snr: float | None = 5.0,
+    show_progress: bool | None = None,
+) -> tuple[Any, Any, dict, Any, dict]:
+    """Fit the network (and, for ``"folded"``, the gradient-boosting member) on raw flux
+    windows; nothing is written. Used by :func:`train` and :class:`~spacekit.skopes.k2.K2Model`.
+
+    Returns
+    -------
+    (keras.Model, estimator or None, dict, Trainer, dict)
+        The network, the boosting member, the training history, the trainer and the model
+        metadata (what :func:`load_classifier` reads back).
+
+    Examples
+    --------
+    >>> model, boost, history, trainer, meta = fit_members(X, y, fast=True)  # doctest: +SKIP
+    """
+    if len(np.unique(y)) < 2:
+        raise InputError("training needs both classes (LABEL 2 and 1); the table holds one")
+    keep = _training_mask(y, meta, train_min_snr)
+    _check_min_snr_classes(y, keep, train_min_snr, "training")
+    Z = preprocess(X)
+    length = X.shape[1]
+    inputs = _take(_inputs_cached(Z, network, sha, show_progress), keep)
+    y = y[keep]
+    trainer = _trainer(
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        seed=seed,
+        show_progress=show_progress,
+        length=length if network == "folded" else None,
+    )
+    history = trainer.fit(lambda: _build_model(length, fast, network, Z.shape[2]), inputs, y)
+    model = trainer.model_
+    boost = _fit_boost(inputs, y, seed) if network == "folded" else None
+    metadata = {
+        "app": APP,
+        "window_length": int(length),
+        "preprocessing": dict(PREPROCESSING),
+        "network": network,
+        "threshold": float(threshold),
+        "labels": {"0": "no transit (LABEL 1)", "1": "transiting planet (LABEL 2)"},
+        "training_data_sha256": sha,
+        "input": "raw flux windows (relative flux or ppm), native cadence",
+    }
+    if boost is not None:
+        metadata["boost"] = BOOST_FILE
+        metadata["boost_weight"] = BOOST_WEIGHT
+    if network == "folded":
+        metadata["feature_version"] = FEATURE_VERSION
+    return model, boost, history, trainer, metadata
 
 
 def train(
@@ -586,28 +694,28 @@ def train(
     0.5
     """
     from ...builder import save_model
+    from ...utils.manifest import trained_source, writing_model
 
     _check_settings(threshold, learning_rate)
     X, y, meta, sha = _read(data)
-    if len(np.unique(y)) < 2:
-        raise InputError("training needs both classes (LABEL 2 and 1); the table holds one")
-    keep = _training_mask(y, meta, train_min_snr)
-    _check_min_snr_classes(y, keep, train_min_snr, "training")
-    Z = preprocess(X)
-    length = X.shape[1]
-    inputs = _take(_inputs_cached(Z, network, sha, show_progress), keep)
-    y = y[keep]
-    trainer = _trainer(
+    fitted = fit_members(
+        X,
+        y,
+        meta,
+        sha=sha,
         epochs=epochs,
         batch_size=batch_size,
         learning_rate=learning_rate,
         seed=seed,
+        fast=fast,
+        network=network,
+        threshold=threshold,
+        train_min_snr=train_min_snr,
         show_progress=show_progress,
-        length=length if network == "folded" else None,
     )
-    history = trainer.fit(lambda: _build_model(length, fast, network, Z.shape[2]), inputs, y)
-    model = trainer.model_
-    boost = _fit_boost(inputs, y, seed) if network == "folded" else None
+    model, boost, history, trainer, metadata = fitted
+    y = y[_training_mask(y, meta, train_min_snr)]
+    length = X.shape[1]
     params = {
         "epochs": epochs,
         "batch_size": batch_size,
@@ -621,26 +729,19 @@ def train(
         "window_length": int(length),
     }
     run = Run.create(APP, name, runs_dir=runs_dir, parameters=params, seed=seed, data_sha256=sha)
-    metadata = {
-        "app": APP,
-        "window_length": int(length),
-        "preprocessing": dict(PREPROCESSING),
-        "network": network,
-        "threshold": float(threshold),
-        "labels": {"0": "no transit (LABEL 1)", "1": "transiting planet (LABEL 2)"},
-        "training_data_sha256": sha,
-        "input": "raw flux windows (relative flux or ppm), native cadence",
-    }
-    if boost is not None:
-        metadata["boost"] = BOOST_FILE
-        metadata["boost_weight"] = BOOST_WEIGHT
-    if network == "folded":
-        metadata["feature_version"] = FEATURE_VERSION
-    save_model(model, run.model_dir, metadata=metadata, history=history)
-    if boost is not None:
-        from ...utils.persist import save_estimator
+    with writing_model(
+        run.model_dir,
+        app=APP,
+        source=trained_source(sha, run.info["created"]),
+        features=[f"flux window ({int(length)} cadences)"],
+        ranges=None,  # raw flux windows: no per-feature training range to check against
+        details={"network": network, "threshold": float(threshold)},
+    ):
+        save_model(model, run.model_dir, metadata=metadata, history=history)
+        if boost is not None:
+            from ...utils.persist import save_estimator
 
-        save_estimator(boost, run.model_dir / BOOST_FILE)
+            save_estimator(boost, run.model_dir / BOOST_FILE)
     run.write_metrics(
         {
             "train_loss": history.get("loss", [None])[-1],
@@ -660,7 +761,11 @@ def load_classifier(model_dir: str | os.PathLike) -> K2Classifier:
     >>> clf = load_classifier("spacekit-runs/k2/20260101-000000-train")  # doctest: +SKIP
     """
     from ...builder import load_model
+    from ...utils.manifest import MANIFEST_FILE, read_manifest
 
+    folder = model_folder(model_dir, "metadata.json")
+    if (folder / MANIFEST_FILE).is_file():
+        read_manifest(folder, app=APP)  # refuses another app's or a half-written folder
     model, metadata = load_model(model_dir)
     app = metadata.get("app")
     if app is not None and app != APP:
@@ -695,7 +800,10 @@ def _model_complete(model_dir: Path) -> bool:
     import json
 
     from ...builder.persist import METADATA_FILE, MODEL_FILE
+    from ...utils.manifest import MANIFEST_FILE, is_model_folder
 
+    if (model_dir / MANIFEST_FILE).is_file():  # written complete last, once every file is
+        return is_model_folder(model_dir, APP)
     try:
         meta = json.loads((model_dir / METADATA_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -869,30 +977,21 @@ def leave_one_star_out_folds(groups: Sequence[str]) -> list[tuple[str, np.ndarra
 
 
 def _binary_scores(y: np.ndarray, proba: np.ndarray, threshold: float) -> dict:
-    from sklearn.metrics import (
-        precision_recall_curve,
-        precision_recall_fscore_support,
-        roc_auc_score,
-    )
+    """k2's keys of :func:`spacekit.computer.binary_metrics` (positive class: planet)."""
+    from ...computer.metrics import binary_metrics
 
-    y = np.asarray(y).astype(int)
-    pred = (proba >= threshold).astype(int)
-    p, r, f, _ = precision_recall_fscore_support(y, pred, labels=[1], average=None, zero_division=0)
-    out = {
-        "n": int(len(y)),
-        "n_planet": int(y.sum()),
-        "precision": float(p[0]),
-        "recall": float(r[0]),
-        "f1": float(f[0]),
-        "roc_auc": None,
-        "recall_at_precision_0.9": None,
+    m = binary_metrics(
+        np.asarray(y).astype(int), np.asarray(proba, dtype=float), threshold=threshold
+    )
+    return {
+        "n": m["n"],
+        "n_planet": m["n_positive"],
+        "precision": m["precision"],
+        "recall": m["recall"],
+        "f1": m["f1"],
+        "roc_auc": m["roc_auc"],
+        "recall_at_precision_0.9": m["recall_at_precision_0.9"],
     }
-    if 0 < y.sum() < len(y):
-        out["roc_auc"] = float(roc_auc_score(y, proba))
-        prec, rec, _ = precision_recall_curve(y, proba)
-        ok = prec >= 0.9
-        out["recall_at_precision_0.9"] = float(rec[ok].max()) if ok.any() else 0.0
-    return out
 
 
 def _scores_by_snr(
@@ -984,6 +1083,7 @@ def loso_metrics(frame: pd.DataFrame, *, threshold: float = 0.5, snr_goal: float
         )
         g_alt["snr_min"] = snr_goal
         out[f"goal_{col}"] = g_alt
+    out["headline"] = headline_metrics(frame)
     strong = pd.concat([injected[snr >= snr_goal], neg])
     goal = _binary_scores(strong["label"].to_numpy(), strong["proba"].to_numpy(), threshold)
     goal["snr_min"] = snr_goal

@@ -1,13 +1,20 @@
 """Predict the memory bin, peak memory (GB) and wallclock (s) of an HST calibration job from nine features of its inputs, with calibrated safety margins; train, evaluate, predict, batch prediction and an AWS Lambda handler.
 
 Main entry points (loaded on first use, so prediction never imports TensorFlow or
-scikit-learn):
+scikit-learn). The app contract (:mod:`spacekit.skopes.hst.cal.app`, the same for every app):
 
-- :func:`train` (``data, out_dir``) -> run folder with a versioned ``model/``;
-- :func:`load_predictor` (``model_dir``) -> :class:`CalPredictor` with
-  ``predict(ipst, features)`` -> ``{"memBin", "memVal", "clockTime", ...}`` and
-  ``predict_batch(df)``;
-- :func:`evaluate`, :func:`cross_validate` (repeated grouped k-fold);
+- :func:`train` (``data, *, runs_dir``) -> run folder with a versioned ``model/``;
+- :func:`cross_validate` (repeated grouped k-fold) -> run folder;
+- :func:`score` (``model, data``) -> metrics, :data:`HEADLINE_METRICS` first;
+- :func:`predict` (``model, data``: one job or a table), :func:`predict_batch` (Dask);
+- :func:`load_model` -> :class:`CalPredictor` with ``predict(ipst, features)`` ->
+  ``{"memBin", "memVal", "clockTime", ...}`` and ``predict_batch(df)``;
+  :class:`CalModel`: the pipeline as a scikit-learn-style estimator.
+
+Serving and the rest:
+
+- :func:`load_predictor` (``model_dir``), the loader behind :func:`load_model`;
+- ``evaluate`` (deprecated: :func:`score`);
 - :func:`parse_memmodel_features` (:func:`memmodel_pairs` for the raw lines), :func:`prepare_table`;
 - :func:`lambda_handler` (AWS Lambda, calcloud's event; never raises: fail-safe replies),
   :func:`predict_many` (Dask);
@@ -38,9 +45,15 @@ _EXPORTS = {
     "read_features": "predict",
     "lambda_handler": "handler",
     "predict_many": "predict",
-    "train": "pipeline",
-    "evaluate": "pipeline",
-    "cross_validate": "pipeline",
+    "HEADLINE_METRICS": "app",
+    "CalModel": "app",
+    "train": "app",
+    "cross_validate": "app",
+    "score": "app",
+    "predict": "app",
+    "predict_batch": "app",
+    "load_model": "app",
+    "evaluate": "app",
     "fit_pipeline": "pipeline",
     "score_predictions": "pipeline",
     "EVALUATE_KEYS": "pipeline",
@@ -50,16 +63,4 @@ _EXPORTS = {
     "predict_dense": "export",
 }
 
-__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS, extra=["predict_batch"])
-
-
-def predict_batch(df, model_dir=None, *, client=None):
-    """Predict every row of a table with the model in ``model_dir`` (see :meth:`CalPredictor.predict_batch`).
-
-    Examples
-    --------
-    >>> predict_batch(table, "runs/hst_cal")  # doctest: +SKIP
-    """
-    from .predict import load_predictor
-
-    return load_predictor(model_dir).predict_batch(df, client=client)
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

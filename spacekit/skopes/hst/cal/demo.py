@@ -66,18 +66,19 @@ def write_cv_report(cv: dict, runs_dir: str | os.PathLike, *, name: str = "cv"):
 
 def run(runs_dir: str | os.PathLike, out: TextIO) -> None:
     """Train, cross-validate and predict the 21 real feature files; print a summary to ``out``."""
-    from . import cross_validate, load_predictor, train
+    from . import load_model, train
+    from .pipeline import cross_validate  # the result dict (cal.cross_validate: a run folder)
 
     table = _data_file("hst_cal_2021_05_11", "hst_cal/hst_cal_2021-05-11_latest.csv")
     mmf_dir = table.parent / "MemModelFeatures"
-    trained = train(table, runs_dir, seed=0, name="demo")
+    trained = train(table, runs_dir=runs_dir, seed=0, name="demo")
     m = trained.metrics
     out.write(
         f"trained in {m['train_seconds']} s on {m['n_rows']} jobs ({m['n_groups']} distinct inputs): {trained.path}\n"
     )
     for t, sel in m["selection"].items():
         out.write(f"  {t:9s} kept {sel['kept']:5s} - {sel['reason']}\n")
-    predictor = load_predictor(trained.model_dir)
+    predictor = load_model(trained)
     # Each training part chooses its model kinds itself, as train did on the whole table.
     cv = cross_validate(table, n_splits=5, n_repeats=3, seed=0)
     report = write_cv_report(cv, runs_dir)

@@ -35,7 +35,6 @@ by the square root of its row count, because a held-out input's error is shared 
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import logging
 import math
 import os
@@ -104,20 +103,11 @@ def _load(data: Any) -> tuple[Any, str | None, str]:
     """(table, sha256 of its bytes, label) from a path, DataFrame or registered dataset name."""
     import pandas as pd
 
-    if isinstance(data, pd.DataFrame):
-        digest = hashlib.sha256(
-            pd.util.hash_pandas_object(data, index=False).values.tobytes()
-        ).hexdigest()
-        return prepare_table(data, name="DataFrame"), digest, "DataFrame"
-    p = Path(str(data))
-    if not p.exists() and isinstance(data, str) and "/" not in data and "." not in data:
-        from ....datasets import fetch
+    from ....datasets.tables import frame_sha256, resolve_path
 
-        p = Path(fetch(data))
-    if not p.is_file():
-        raise InputError(
-            f"training data {data!r} is not a file, a DataFrame or a registered dataset name"
-        )
+    if isinstance(data, pd.DataFrame):
+        return prepare_table(data, name="DataFrame"), frame_sha256(data), "DataFrame"
+    p = resolve_path(data, what="training data")  # a path or a registered dataset name
     from ....utils.files import file_sha256
 
     return prepare_table(p), file_sha256(p), p.name
@@ -959,14 +949,42 @@ class _Zero:
 
 
 def save_model(
-    predictor: CalPredictor, folder: str | os.PathLike, *, extra: dict | None = None
+    predictor: CalPredictor,
+    folder: str | os.PathLike,
+    *,
+    extra: dict | None = None,
+    source: dict | None = None,
+    ranges: dict | None = None,
+    headline_metrics: dict | None = None,
 ) -> Path:
-    """Write a predictor's exported models and ``metadata.json`` into ``folder``; return it."""
-    from ...._version import __version__
-    from ....utils.runs import write_json
+    """Write a predictor's exported models and ``metadata.json`` into ``folder``, with the
+    ``model.json`` manifest (:mod:`spacekit.utils.manifest`: complete only once every file is
+    written); return it."""
+    from ....utils.manifest import trained_source, writing_model
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    extra = extra or {}
+    created = extra.get("created")  # a fixed date keeps a rebuild bit for bit
+    with writing_model(
+        folder,
+        app="hst_cal",
+        source=source or trained_source(extra.get("training_data_sha256"), created),
+        features=list(FEATURES),
+        ranges=ranges,
+        headline_metrics=headline_metrics,
+        details={"format": MODEL_FORMAT},
+    ) as manifest:
+        _write_model(predictor, folder, extra)
+        if created:
+            manifest.created = created
+    return folder
+
+
+def _write_model(predictor: CalPredictor, folder: Path, extra: dict) -> None:
+    from ...._version import __version__
+    from ....utils.runs import write_json
+
     meta = dict(predictor.metadata)
     meta["models"] = {k: dict(v) for k, v in meta["models"].items()}
     for t, model in predictor.models.items():
@@ -979,7 +997,6 @@ def save_model(
     write_json(folder / "metadata.json", meta)
     predictor.metadata = meta
     predictor.model_dir = str(folder)
-    return folder
 
 
 # --------------------------------------------------------------------------- public API
@@ -1172,6 +1189,8 @@ def train(
         "hst_cal", name, runs_dir=out_dir, parameters=params, seed=seed, data_sha256=digest
     )
     oof_metrics = score_predictions(info["oof"], df["mem_bin"], df["memory"], df["wallclock"])
+    from ....utils.manifest import feature_ranges, trained_source
+
     save_model(
         predictor,
         run.model_dir,
@@ -1181,6 +1200,9 @@ def train(
             "metrics_out_of_fold": oof_metrics,
             "train_seconds": round(elapsed, 2),
         },
+        source=trained_source(digest, run.info["created"]),
+        ranges=feature_ranges(df, FEATURES),
+        headline_metrics={k: oof_metrics[k] for k in EVALUATE_KEYS},
     )
     run.write_metrics(
         {

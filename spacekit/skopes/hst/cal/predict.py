@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -271,13 +272,15 @@ class CalPredictor:
         self.bin_log_margin = float(cal["bin_log_margin"])
         self.memory_log_margin = float(cal["memory_log_margin"])
         self.wallclock_log_margin = float(cal["wallclock_log_margin"])
-        self.under_bin_target = float(cal["under_bin_target"])
+        # Imported upstream models carry no calibration targets (None) and upstream's rounding.
+        self.under_bin_target = _float_or_none(cal["under_bin_target"])
         # Model folders of the first release carry no rule: theirs was "classifier_max".
         self.bin_rule = cal.get("bin_rule", "classifier_max")
         self.bin_member_margins = {
             k: float(v) for k, v in cal.get("bin_member_margins", {}).items()
         }
-        self.wallclock_coverage = float(cal["wallclock_coverage"])
+        self.wallclock_coverage = _float_or_none(cal["wallclock_coverage"])
+        self.rounding = cal.get("rounding", "spacekit")
         self.transform_params = metadata["transform"]
         self.target_transforms = {
             k: metadata["models"][k].get("target_transform", "none") for k in _TARGET_KEYS
@@ -298,7 +301,7 @@ class CalPredictor:
             )
         Z = power_standardize(X, self.transform_params)
         out = raw_outputs(self.models, self.target_transforms, Z)
-        return apply_margins(
+        res = apply_margins(
             out,
             self.bin_log_margin,
             self.memory_log_margin,
@@ -306,6 +309,9 @@ class CalPredictor:
             bin_rule=self.bin_rule,
             member_margins=self.bin_member_margins,
         )
+        if self.rounding == "upstream":  # upstream's kill time: int() of the regressor's output
+            res["clock_time"] = np.trunc(res["wallclock"])
+        return res
 
     def predict(self, ipst: str, features: Any) -> dict:
         """Predict one dataset: the calcloud contract plus details.
@@ -329,6 +335,11 @@ class CalPredictor:
             ``memVal`` (GB, point estimate), ``memUpper`` (GB), ``memBinArgmax``,
             ``memBinProba``, ``underBinTarget``, ``queueGB``, the parsed ``features`` and
             ``modelVersion``.
+            A model imported from upstream spacekit (:mod:`spacekit.skopes.upstream`) answers
+            as upstream did: ``memBin`` the most probable bin, ``memVal`` rounded to 2
+            decimals, ``clockTime`` the wallclock estimate truncated (so calcloud's kill time is
+            ``killTime = 6 * clockTime``, as with upstream); its ``underBinTarget`` and
+            ``killTimeCoverage`` are None.
         """
         from .calcloud import DEFAULT_WC_STD, clock_time_for_kill
 
@@ -337,12 +348,19 @@ class CalPredictor:
         row = np.array([[feats[k] for k in FEATURES]], dtype=np.float64)
         r = self.predict_arrays(row)
         b = int(r["mem_bin"][0])
-        kill = int(r["clock_time"][0])
+        upstream = self.rounding == "upstream"  # np.round(memory, 2), int(wallclock)
+        if upstream:  # upstream answered the wallclock estimate; calcloud kills at 6x it
+            clock = int(r["clock_time"][0])
+            kill = int(clock * (1 + DEFAULT_WC_STD))
+        else:
+            kill = int(r["clock_time"][0])
+            clock = clock_time_for_kill(kill, wc_std=DEFAULT_WC_STD)
+        memory = float(r["memory"][0])
         return {
             "ipst": name,
             "memBin": b,
-            "memVal": round(float(r["memory"][0]), 4),
-            "clockTime": clock_time_for_kill(kill, wc_std=DEFAULT_WC_STD),
+            "memVal": float(np.round(memory, 2)) if upstream else round(memory, 4),
+            "clockTime": clock,
             "killTime": kill,
             "killTimeCoverage": self.wallclock_coverage,
             "wcStd": DEFAULT_WC_STD,
@@ -380,11 +398,12 @@ class CalPredictor:
         X = table[list(FEATURES)].to_numpy(dtype=np.float64)
         if client is None:
             res = self._predict_unique(X)
-        else:
+        else:  # any accepted client form (Client, LocalCluster, address): one dispatcher
+            from ....utils.parallel import run_tasks
+
             n = npartitions or max(1, len(getattr(client, "ncores", lambda: {0: 1})()) * 2)
             parts = np.array_split(X, min(n, max(1, len(X))))
-            futures = client.map(self._predict_unique, parts)
-            chunks = client.gather(futures)
+            chunks = run_tasks(self._predict_unique, [(part,) for part in parts], client=client)
             res = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
         out = pd.DataFrame(index=table.index)
         if "ipst" in table.columns:
@@ -469,7 +488,8 @@ def apply_margins(
     The safe bin (``bin_rule="upper_quantile"``, what :func:`~.pipeline.train` calibrates by
     default) is the bin of the calibrated upper quantile ``memory * exp(bin_margin * scale)``,
     ``scale`` being ``out["memory_scale"]`` (the typical held-out log error of that feature
-    vector); with ``"upper_quantile_max"`` the largest of that bin and, for each ``kind`` of
+    vector); with ``"classifier"`` (upstream spacekit's rule, for its imported models) the
+    classifier's most probable bin, no margin; with ``"upper_quantile_max"`` the largest of that bin and, for each ``kind`` of
     ``member_margins``, the bin of ``out["memory_<kind>"] * exp(member_margins[kind] *
     out["memory_scale_<kind>"])`` (other memory models, each calibrated alone); with
     ``"classifier_max"`` (the first release's rule) it is the larger of the
@@ -493,7 +513,9 @@ def apply_margins(
     proba = out["bin_proba"]
     res = dict(out)
     res["bin_argmax"] = np.argmax(proba, axis=1)
-    if bin_rule in ("upper_quantile", "upper_quantile_max"):
+    if bin_rule == "classifier":  # upstream spacekit's rule: the most probable bin, no margin
+        res["mem_bin"] = res["bin_argmax"].copy()
+    elif bin_rule in ("upper_quantile", "upper_quantile_max"):
         if "memory_scale" not in out:
             raise ModelLoadError(
                 f"bin rule {bin_rule!r} needs the memory_scale model's output; the model folder "
@@ -523,7 +545,8 @@ def apply_margins(
         )
     else:
         raise ModelLoadError(
-            f"unknown bin rule {bin_rule!r}; expected 'upper_quantile', 'upper_quantile_max' or 'classifier_max'"
+            f"unknown bin rule {bin_rule!r}; expected 'upper_quantile', 'upper_quantile_max', "
+            "'classifier_max' or 'classifier'"
         )
     # Interim rule (until the cost-optimal decision replaces it): a safety margin never lowers
     # the bin below the classifier's most probable one. ``rule_bin`` keeps the rule's own bin.
@@ -609,6 +632,10 @@ def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
         ) from None
 
 
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 def lambda_handler(event: Any, context: Any = None) -> dict:
     """AWS Lambda entry point: :func:`spacekit.skopes.hst.cal.handler.lambda_handler`.
 
@@ -645,8 +672,9 @@ def predict_many(
         Features as accepted by :meth:`CalPredictor.predict` (paths, s3:// URLs, text, dicts).
     model : CalPredictor or model folder
         Default: :func:`load_predictor`'s default.
-    client : distributed.Client, optional
-        Run on this cluster; default: Dask's in-process threaded scheduler.
+    client : distributed.Client, distributed.LocalCluster or str, optional
+        Run on this cluster (a scheduler address is accepted too); default: Dask's in-process
+        threaded scheduler.
     chunk_size : int
         Datasets per task.
 
@@ -659,7 +687,7 @@ def predict_many(
     --------
     >>> predict_many({"la8p01010": "n_files=3\\ntotal_mb=2\\nDETECTOR=NUV"}, "model/")  # doctest: +SKIP
     """
-    import dask
+    from ....utils.parallel import run_tasks
 
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise InputError(
@@ -683,18 +711,18 @@ def predict_many(
             pairs.append(pair)
     predictor = model if isinstance(model, CalPredictor) else load_predictor(model)
     chunks = [pairs[i : i + chunk_size] for i in range(0, len(pairs), chunk_size)]
-    if client is not None:
-        futures = client.map(_predict_chunk, [predictor] * len(chunks), chunks)
-        results = client.gather(futures)
-    else:
-        tasks = [dask.delayed(_predict_chunk)(predictor, c) for c in chunks]
-        results = dask.compute(*tasks, scheduler="threads")
+    results = run_tasks(_predict_chunk, [(predictor, c) for c in chunks], client=client)
     return [r for chunk in results for r in chunk]
 
 
-if __name__ == "__main__":  # upstream spacekit's entry point, deprecated
-    import sys
+# The app contract's ``cal.predict(model, data)``: Python also makes this module the package
+# attribute ``predict``, so the module is callable (spacekit.skopes.hst.cal.app.predict).
+from .app import _make_callable  # noqa: E402
 
+_make_callable(sys.modules[__name__])
+
+
+if __name__ == "__main__":  # upstream spacekit's entry point, deprecated
     from ... import _upstream
 
     _upstream.deprecated_entry(

@@ -18,8 +18,10 @@ Stages and their functions:
 - models (:mod:`.model`): :class:`SvmModel` (``"gb"``, ``"gb_et"``, ``"mlp"``,
   ``"ensemble"``),
   :func:`load_svm_model`, :func:`proposal_split`, :func:`proposal_folds`;
-- runs (:mod:`.app`): :func:`train`, :func:`evaluate`, :func:`predict`,
-  :func:`predict_frame`, :func:`predict_batch` (Dask).
+- the app contract (:mod:`spacekit.skopes.hst.svm.app`, the same for every app): :func:`train`,
+  :func:`cross_validate`, :func:`score`, :func:`predict`, :func:`predict_batch` (Dask),
+  :func:`load_model`, :data:`HEADLINE_METRICS`; also :func:`predict_frame`,
+  :func:`predict_to_run` and the deprecated ``evaluate``.
 
 Examples
 --------
@@ -86,11 +88,16 @@ _EXPORTS = {
         "MODEL_KINDS",
     ],
     "app": [
+        "HEADLINE_METRICS",
         "train",
+        "cross_validate",
+        "score",
         "evaluate",
         "predict",
         "predict_frame",
+        "predict_to_run",
         "predict_batch",
+        "load_model",
         "binary_metrics",
         "align_images",
     ],

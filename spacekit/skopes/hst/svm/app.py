@@ -1,21 +1,27 @@
-"""Train, evaluate and predict: the SVM alignment classifier end to end, with run folders.
+"""The app contract of the SVM alignment classifier (see :mod:`spacekit.skopes`): train,
+cross-validate, score, predict, predict_batch and load_model, with run folders.
 
 - :func:`train` compares the candidates on proposal-grouped folds, keeps the best (mean
   ROC-AUC), scores it on held-out proposals, and writes a run folder (app ``"hst_svm"``) holding the
   model, ``metrics.json`` (with every candidate's validation scores and why the winner
   won), ``predictions.csv`` (validation visits) and, when :mod:`spacekit.computer` is
   available, its report figures;
-- :func:`evaluate` runs repeated proposal-grouped k-fold cross-validation (or scores a
-  trained model on a labelled table) and reports mean and worst-fold ROC-AUC and the
-  precision/recall of the misaligned class;
-- :func:`predict` writes ``predictions.csv`` (index, probability, label),
-  ``classification_report.txt`` and ``misaligned.txt`` (visits flagged misaligned);
-- :func:`predict_batch` spreads prediction over Dask (in-process by default).
+- :func:`cross_validate` runs repeated proposal-grouped k-fold cross-validation and reports
+  mean and worst-fold ROC-AUC and the precision/recall of the misaligned class;
+- :func:`score` gives the :data:`HEADLINE_METRICS` of a trained model on a labelled table;
+- :func:`predict` returns a table ``index, probability, label``; :func:`predict_to_run`
+  writes ``predictions.csv``, ``classification_report.txt`` and ``misaligned.txt`` (visits
+  flagged misaligned) in a run folder;
+- :func:`predict_batch` spreads prediction over Dask (in-process by default);
+- :func:`load_model`: a model, run or runs folder.
+
+``evaluate`` (cross-validation, or scoring with ``model_dir=``) and ``train(model=...)`` are
+deprecated: use :func:`cross_validate`, :func:`score` and ``train(kind=...)``.
 
 Examples
 --------
 >>> # run = train("svm_labeled_2021_07_28", runs_dir="spacekit-runs")
->>> # out = predict(run.model_dir, "svm_unlabeled_2021_10_06")
+>>> # out = predict(run, "svm_unlabeled_2021_10_06")
 """
 
 from __future__ import annotations
@@ -31,22 +37,32 @@ import pandas as pd
 
 from ....exceptions import InputError
 from ....utils.checks import whole_number
+from ....utils.deprecation import deprecated_renamed_argument, warn_deprecated
+from ....utils.manifest import trained_source
 from ....utils.runs import Run
 from .model import MODEL_KINDS, TREE_KINDS, SvmModel, proposal_folds, proposal_split
 from .stages import load_feature_table
 
 __all__ = [
+    "HEADLINE_METRICS",
     "binary_metrics",
     "align_images",
     "train",
+    "cross_validate",
+    "score",
     "evaluate",
     "predict",
     "predict_frame",
+    "predict_to_run",
     "predict_batch",
+    "load_model",
 ]
 
 log = logging.getLogger(__name__)
 APP = "hst_svm"
+#: What the dashboard and reports show first (keys of :func:`score` and of a run's metrics).
+HEADLINE_METRICS = ("roc_auc", "precision_misaligned", "recall_misaligned")
+_UNSET: Any = object()
 
 
 def _check_binary_input(y_true: Any, proba: Any, threshold: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -90,7 +106,8 @@ def _check_binary_input(y_true: Any, proba: Any, threshold: Any) -> tuple[np.nda
 
 
 def binary_metrics(y_true: Any, proba: Any, *, threshold: float = 0.5) -> dict[str, Any]:
-    """ROC-AUC, average precision and the per-class precision/recall of an SVM prediction.
+    """ROC-AUC, average precision and the per-class precision/recall of an SVM prediction
+    (:func:`spacekit.computer.binary_metrics`, its keys named for the two classes).
 
     Examples
     --------
@@ -98,33 +115,23 @@ def binary_metrics(y_true: Any, proba: Any, *, threshold: float = 0.5) -> dict[s
     >>> m["roc_auc"], m["recall_misaligned"]
     (0.75, 0.5)
     """
-    from sklearn.metrics import (
-        accuracy_score,
-        average_precision_score,
-        confusion_matrix,
-        precision_recall_fscore_support,
-        roc_auc_score,
-    )
+    from ....computer.metrics import binary_metrics as _scores
 
     y, p = _check_binary_input(y_true, proba, threshold)
-    pred = (p >= threshold).astype(int)
-    both = len(np.unique(y)) == 2
-    prec, rec, f1, support = precision_recall_fscore_support(
-        y, pred, labels=[0, 1], zero_division=0
-    )
+    m = _scores(y, p, threshold=threshold)
     return {
-        "n": int(len(y)),
-        "n_misaligned": int(y.sum()),
-        "threshold": float(threshold),
-        "roc_auc": float(roc_auc_score(y, p)) if both else None,
-        "average_precision": float(average_precision_score(y, p)) if both else None,
-        "accuracy": float(accuracy_score(y, pred)),
-        "precision_misaligned": float(prec[1]),
-        "recall_misaligned": float(rec[1]),
-        "f1_misaligned": float(f1[1]),
-        "precision_aligned": float(prec[0]),
-        "recall_aligned": float(rec[0]),
-        "confusion": confusion_matrix(y, pred, labels=[0, 1]).tolist(),
+        "n": m["n"],
+        "n_misaligned": m["n_positive"],
+        "threshold": m["threshold"],
+        "roc_auc": m["roc_auc"],
+        "average_precision": m["average_precision"],
+        "accuracy": m["accuracy"],
+        "precision_misaligned": m["precision"],
+        "recall_misaligned": m["recall"],
+        "f1_misaligned": m["f1"],
+        "precision_aligned": m["precision_negative"],
+        "recall_aligned": m["recall_negative"],
+        "confusion": m["confusion"],
     }
 
 
@@ -193,18 +200,19 @@ def _report(run: Run, y: Any, proba: Any, *, history: dict | None, name: str) ->
     report.save(run)
 
 
+@deprecated_renamed_argument("model", "kind", since="1.2")
 def train(
     data: str | os.PathLike | pd.DataFrame,
     *,
     runs_dir: str | os.PathLike | None = None,
-    model: str = "auto",
-    images: Any = None,
+    name: str | None = None,
     seed: int = 0,
     fast: bool = False,
+    progress: bool | None = None,
+    kind: str = "auto",
+    images: Any = None,
     test_size: float = 0.2,
     selection_folds: int = 3,
-    name: str = "train",
-    progress: bool | None = None,
 ) -> Run:
     """Train the SVM alignment classifier and write a run folder.
 
@@ -215,15 +223,19 @@ def train(
         re-derived from ``index``.
     runs_dir : path, optional
         Parent of run folders (default ``conf.runs_dir``).
-    model : {"auto", "gb", "gb_et", "mlp", "ensemble"}
-        ``"auto"``: tabular-only, the best of gb, gb_et and mlp by mean ROC-AUC over
-        ``selection_folds`` proposal-grouped folds (the ensemble when ``images`` is given).
-    images : array, .npz path or (index, images), optional
-        Image stacks for the ensemble (see :func:`align_images`).
+    name : str, optional
+        Run name (default ``"train"``).
     seed : int
         Seed of the split and the models.
     fast : bool
         Tiny models (seconds; for tests and smoke runs).
+    progress : bool, optional
+        Progress bars (Keras kinds).
+    kind : {"auto", "gb", "gb_et", "mlp", "ensemble"}
+        The model family (was ``model=``, deprecated). ``"auto"``: tabular-only, the best of gb, gb_et and mlp by mean ROC-AUC over
+        ``selection_folds`` proposal-grouped folds (the ensemble when ``images`` is given).
+    images : array, .npz path or (index, images), optional
+        Image stacks for the ensemble (see :func:`align_images`).
     test_size : float
         Share of proposals held out for the reported validation scores and predictions.
         A gb or gb_et model is then refit on every row; a Keras model keeps the weights early
@@ -238,8 +250,10 @@ def train(
 
     Examples
     --------
-    >>> # run = train("svm_labeled_2021_07_28", runs_dir="runs", model="gb")
+    >>> # run = train("svm_labeled_2021_07_28", runs_dir="runs", kind="gb")
     """
+    model = kind
+    name = name or "train"
     frame = load_feature_table(data, require_label=True)
     y = frame["label"].astype(int).to_numpy()
     imgs = align_images(frame, images)
@@ -248,9 +262,9 @@ def train(
     elif model in MODEL_KINDS:
         candidates = [model]
     else:
-        raise InputError(f"model must be 'auto' or one of {MODEL_KINDS}, got {model!r}")
+        raise InputError(f"kind must be 'auto' or one of {MODEL_KINDS}, got {model!r}")
     if "ensemble" in candidates and imgs is None:
-        raise InputError("model='ensemble' needs images= (arrays, an .npz, or (index, images))")
+        raise InputError("kind='ensemble' needs images= (arrays, an .npz, or (index, images))")
     tr, va = proposal_split(frame, y, test_size=test_size, seed=seed)
     selection: dict[str, dict] = {}
     if len(candidates) > 1:
@@ -308,7 +322,10 @@ def train(
         data_sha256=_data_sha256(data, frame),
     )
     final.save(
-        run.model_dir, metadata={"validation": scores, "selection": reason, "candidates": selection}
+        run.model_dir,
+        metadata={"validation": scores, "selection": reason, "candidates": selection},
+        source=trained_source(run.info["data_sha256"], run.info["created"]),
+        headline_metrics={k: scores.get(k) for k in HEADLINE_METRICS},
     )
     _report(run, y[va], proba_va, history=held.history_, name=f"svm {chosen}")
     run.write_metrics(
@@ -333,7 +350,24 @@ def train(
     return run
 
 
-def evaluate(
+def evaluate(data: str | os.PathLike | pd.DataFrame, **kwargs: Any) -> Run:
+    """Deprecated: :func:`cross_validate` (or, with ``model_dir=``, :func:`score`).
+
+    Cross-validates on proposal-grouped folds (or scores ``model_dir`` on ``data``) and
+    writes a run folder, as before.
+
+    Examples
+    --------
+    >>> # cross_validate("svm_labeled_2021_07_28", kind="gb")  # was evaluate(..., model="gb")
+    """
+    warn_deprecated(
+        "svm.evaluate() is deprecated; use cross_validate(data, kind=...) or score(model, data)",
+        since="1.2",
+    )
+    return _evaluate_run(data, **kwargs)
+
+
+def _evaluate_run(
     data: str | os.PathLike | pd.DataFrame,
     *,
     model: str = "gb",
@@ -347,7 +381,8 @@ def evaluate(
     name: str = "evaluate",
     progress: bool | None = None,
 ) -> Run:
-    """Evaluate on proposal-grouped folds (or score a trained model) and write a run folder.
+    """Evaluate on proposal-grouped folds (or score a trained model) and write a run folder
+    (the body of :func:`cross_validate` and of the deprecated ``evaluate``).
 
     Without ``model_dir``: ``repeats`` × stratified ``n_splits``-fold cross-validation that
     keeps the visits of a proposal together; metrics are the mean, worst and spread of the
@@ -358,7 +393,7 @@ def evaluate(
 
     Examples
     --------
-    >>> # run = evaluate("svm_labeled_2021_07_28", model="gb", repeats=2)
+    >>> # run = cross_validate("svm_labeled_2021_07_28", kind="gb", n_repeats=2)
     """
     from .encode import parse_index
 
@@ -454,8 +489,9 @@ def predict_frame(
     --------
     >>> # predict_frame("runs/hst_svm/…/model", "svm_unlabeled_2021_10_06")
     """
-    m = model if isinstance(model, SvmModel) else SvmModel.load(model)
+    m = load_model(model)
     frame = load_feature_table(data)
+    _check_ranges(m, frame)
     imgs = align_images(frame, images)
     proba = m.predict_proba(frame, images=imgs)
     out = pd.DataFrame(
@@ -472,7 +508,54 @@ def predict_frame(
 
 
 def predict(
-    model_dir: str | os.PathLike,
+    model: SvmModel | Run | str | os.PathLike,
+    data: str | os.PathLike | pd.DataFrame,
+    *,
+    images: Any = None,
+    runs_dir: Any = _UNSET,
+    name: Any = _UNSET,
+) -> pd.DataFrame:
+    """Predict visits → table ``index, probability, label`` (1 = misaligned; ``true_label``
+    when ``data`` is labelled).
+
+    Parameters
+    ----------
+    model : SvmModel, Run or path
+        A loaded model, or anything :func:`load_model` accepts.
+    data : path, dataset name or DataFrame
+        A feature table of visits.
+    images : optional
+        Image stacks (ensemble models; see :func:`align_images`).
+    runs_dir, name : deprecated
+        Given, the old behaviour: write a run folder and return it (use
+        :func:`predict_to_run`).
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> # predict(run, "svm_unlabeled_2021_10_06")
+    """
+    if runs_dir is not _UNSET or name is not _UNSET:
+        warn_deprecated(
+            "svm.predict(model_dir, data, runs_dir=...) writing a run folder is deprecated; use "
+            "predict_to_run(model, data, runs_dir=...) (predict now returns the table)",
+            since="1.2",
+        )
+        return predict_to_run(
+            model,
+            data,
+            images=images,
+            runs_dir=None if runs_dir is _UNSET else runs_dir,
+            name="predict" if name is _UNSET else name,
+        )
+    return predict_frame(load_model(model), data, images=images)
+
+
+def predict_to_run(
+    model: SvmModel | Run | str | os.PathLike,
     data: str | os.PathLike | pd.DataFrame,
     *,
     images: Any = None,
@@ -487,11 +570,12 @@ def predict(
 
     Examples
     --------
-    >>> # run = predict(train_run.model_dir, "svm_unlabeled_2021_10_06")
+    >>> # run = predict_to_run(train_run, "svm_unlabeled_2021_10_06")
     """
     from ....utils import atomic_write
 
-    m = SvmModel.load(model_dir)
+    m = load_model(model)
+    model_dir = getattr(m, "folder_", None) or "in memory"
     preds = predict_frame(m, data, images=images)
     run = Run.create(
         APP,
@@ -558,45 +642,173 @@ def predict(
     return run
 
 
-def _predict_chunk(model_dir: str, chunk: pd.DataFrame) -> pd.DataFrame:
-    return predict_frame(model_dir, chunk)
+def _check_ranges(model: SvmModel, frame: pd.DataFrame) -> None:
+    from ....utils.manifest import ModelManifest, check_ranges
+
+    manifest = getattr(model, "manifest_", None)
+    if manifest is None and hasattr(model, "feature_ranges_"):
+        manifest = ModelManifest(app=APP, feature_ranges=model.feature_ranges_)
+    check_ranges(manifest, frame, where=str(getattr(model, "folder_", "")))
+
+
+def _predict_chunk(model: Any, chunk: pd.DataFrame) -> pd.DataFrame:
+    import warnings
+
+    from ....utils.manifest import OutOfRangeWarning
+
+    with warnings.catch_warnings():  # said once for the whole table, before dispatch
+        warnings.simplefilter("ignore", OutOfRangeWarning)
+        return predict_frame(model, chunk)
 
 
 def predict_batch(
-    model_dir: str | os.PathLike,
+    model: SvmModel | Run | str | os.PathLike,
     data: str | os.PathLike | pd.DataFrame,
     *,
     client: Any = None,
-    chunk_size: int = 500,
+    chunk_size: int | None = None,
 ) -> pd.DataFrame:
     """Predict many visits on Dask: the table is cut in chunks predicted in parallel.
 
     Parameters
     ----------
-    client : None, str or distributed.Client
-        None: Dask's in-process threaded scheduler; a scheduler address (``"tcp://…"``) or a
-        ``distributed.Client`` to use a cluster.
-    chunk_size : int
-        Visits per task.
+    model : SvmModel, Run or path
+        A loaded model, or anything :func:`load_model` accepts.
+    data : path, dataset name or DataFrame
+        A feature table of visits.
+    client : None, str, distributed.Client or distributed.LocalCluster
+        None: Dask's in-process threaded scheduler; a scheduler address (``"tcp://…"``), a
+        client or a cluster to use it (:func:`spacekit.utils.parallel.run_tasks`).
+    chunk_size : int, optional
+        Visits per task (default 500).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`predict`.
 
     Examples
     --------
-    >>> # predict_batch(run.model_dir, "svm_unlabeled_2021_10_06")
+    >>> # predict_batch(run, "svm_unlabeled_2021_10_06", client="tcp://scheduler:8786")
     """
-    import dask
+    from ....utils.parallel import run_tasks
 
-    chunk_size = whole_number(chunk_size, "chunk_size (visits per task)", minimum=1)
+    chunk_size = whole_number(
+        500 if chunk_size is None else chunk_size, "chunk_size (visits per task)", minimum=1
+    )
+    m = load_model(model)
     frame = load_feature_table(data)
+    _check_ranges(m, frame)
+    # a folder travels to a cluster's workers as its path; an in-memory model as itself
+    ref = str(m.folder_) if client is not None and getattr(m, "folder_", None) else m
     chunks = [frame.iloc[i : i + chunk_size] for i in range(0, len(frame), chunk_size)]
-    tasks = [dask.delayed(_predict_chunk)(str(model_dir), c) for c in chunks]
-    if client is None:
-        parts = dask.compute(*tasks, scheduler="threads")
-    else:
-        if isinstance(client, str):
-            from distributed import Client
-
-            with Client(client) as c:
-                parts = c.gather(c.compute(list(tasks)))
-        else:
-            parts = client.gather(client.compute(list(tasks)))
+    parts = run_tasks(_predict_chunk, [(ref, c) for c in chunks], client=client)
     return pd.concat(parts, ignore_index=True)
+
+
+def load_model(path_or_run: SvmModel | Run | str | os.PathLike | None = None) -> SvmModel:
+    """Load an SVM model: a model folder, a run folder (or :class:`Run`), or a runs folder
+    (its newest complete ``hst_svm`` model).
+
+    spacekit ships no SVM model: train one with :func:`train` (``path_or_run`` is required).
+
+    Parameters
+    ----------
+    path_or_run : SvmModel, Run or path
+        A loaded model is returned as it is.
+
+    Returns
+    -------
+    SvmModel
+
+    Examples
+    --------
+    >>> # model = load_model("spacekit-runs")  # the newest hst_svm model there
+    """
+    from ....utils.manifest import find_model_folder
+
+    if isinstance(path_or_run, SvmModel):
+        return path_or_run
+    if isinstance(path_or_run, Run):
+        path_or_run = path_or_run.path
+    folder = find_model_folder(path_or_run, APP)
+    model = SvmModel.load(folder)
+    model.folder_ = folder
+    return model
+
+
+def cross_validate(
+    data: str | os.PathLike | pd.DataFrame,
+    *,
+    n_splits: int = 5,
+    n_repeats: int = 3,
+    seed: int = 0,
+    runs_dir: str | os.PathLike | None = None,
+    kind: str = "gb",
+    images: Any = None,
+    fast: bool = False,
+    name: str | None = None,
+    progress: bool | None = None,
+) -> Run:
+    """Repeated proposal-grouped k-fold cross-validation of one model family; a run folder.
+
+    Parameters
+    ----------
+    data : path, dataset name or DataFrame
+        A labelled feature table.
+    n_splits, n_repeats : int
+        Folds per repeat and repeats (stratified, the visits of a proposal kept together).
+    seed : int
+        Seed of the folds and the models.
+    runs_dir : path, optional
+        Parent of run folders.
+    kind : {"gb", "gb_et", "mlp", "ensemble"}
+        The model family.
+    images, fast, name, progress
+        As for :func:`train`.
+
+    Returns
+    -------
+    Run
+        ``metrics.json``: ``roc_auc_mean``, ``roc_auc_worst``, ``roc_auc_std``, pooled
+        precision/recall of the misaligned class, per-fold scores.
+
+    Examples
+    --------
+    >>> # run = cross_validate("svm_labeled_2021_07_28", kind="gb", n_repeats=2)
+    """
+    return _evaluate_run(
+        data,
+        model=kind,
+        images=images,
+        n_splits=n_splits,
+        repeats=n_repeats,
+        seed=seed,
+        fast=fast,
+        runs_dir=runs_dir,
+        name=name or "cv",
+        progress=progress,
+    )
+
+
+def score(model: SvmModel | Run | str | os.PathLike, data: Any) -> dict[str, Any]:
+    """The metrics of a trained model on a labelled feature table (:data:`HEADLINE_METRICS`
+    first, then accuracy, average precision, the aligned class and the confusion matrix).
+
+    Parameters
+    ----------
+    model : model, Run or path
+        A loaded model, or anything :func:`load_model` accepts.
+    data : path, DataFrame or registered dataset name
+        Labelled data in the training format.
+
+    Examples
+    --------
+    >>> # score(run, "svm_labeled_2021_07_28")["roc_auc"]
+    """
+    m = load_model(model)
+    frame = load_feature_table(data, require_label=True)
+    _check_ranges(m, frame)
+    proba = m.predict_proba(frame)
+    scores = binary_metrics(frame["label"].astype(int).to_numpy(), proba, threshold=m.threshold)
+    return {**{k: scores[k] for k in HEADLINE_METRICS}, **scores}

@@ -18,12 +18,12 @@ def run(runs_dir: str | os.PathLike, out: TextIO, *, fast: bool = False) -> None
     --------
     >>> # import sys; run("spacekit-runs", sys.stdout)
     """
-    from .app import evaluate, predict, train
+    from .app import cross_validate, predict_to_run, train
 
     trained = train(
         "svm_labeled_2021_07_28",
         runs_dir=runs_dir,
-        model="auto",
+        kind="auto",
         seed=0,
         fast=fast,
         name="demo-train",
@@ -34,11 +34,11 @@ def run(runs_dir: str | os.PathLike, out: TextIO, *, fast: bool = False) -> None
         f"{m['roc_auc']:.3f}, misaligned precision {m['precision_misaligned']:.3f} / recall "
         f"{m['recall_misaligned']:.3f} -> {trained.path}\n"
     )
-    ev = evaluate(
+    ev = cross_validate(
         "svm_labeled_2021_07_28",
         runs_dir=runs_dir,
-        model=m["model"] if m["model"] in ("gb", "gb_et") else "gb",
-        repeats=1,
+        kind=m["model"] if m["model"] in ("gb", "gb_et") else "gb",
+        n_repeats=1,
         seed=0,
         fast=fast,
         name="demo-evaluate",
@@ -49,9 +49,7 @@ def run(runs_dir: str | os.PathLike, out: TextIO, *, fast: bool = False) -> None
         f"{e['roc_auc_mean']:.3f}, worst fold {e['roc_auc_worst']:.3f}; misaligned precision "
         f"{e['precision_misaligned']:.3f} / recall {e['recall_misaligned']:.3f} -> {ev.path}\n"
     )
-    pr = predict(
-        trained.model_dir, "svm_unlabeled_2021_10_06", runs_dir=runs_dir, name="demo-predict"
-    )
+    pr = predict_to_run(trained, "svm_unlabeled_2021_10_06", runs_dir=runs_dir, name="demo-predict")
     p = pr.metrics
     out.write(
         f"hst_svm predict: {p['n_flagged_misaligned']} of {p['n_visits']} unlabelled visits "

@@ -43,6 +43,7 @@ import pandas as pd
 
 from ....exceptions import InputError, ModelLoadError, NotFittedError, SchemaError
 from ....utils.checks import whole_number
+from ....utils.estimator import ParamsMixin
 from ....utils.runs import model_folder
 from .encode import FEATURES, proposal_of
 
@@ -63,6 +64,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MODEL_KINDS = ("gb", "gb_et", "mlp", "ensemble")
+#: Kind of the ensemble imported from upstream spacekit 1.1.4 (:mod:`spacekit.skopes.upstream`):
+#: loaded and predicted, never trained here.
+UPSTREAM_KIND = "upstream_ensemble"
 #: Kinds that are scikit-learn tree models (saved with skops, refit on every row by train).
 TREE_KINDS = ("gb", "gb_et")
 #: Drizzled pixel scale of each detector code (:data:`~.encode.DETECTOR_CODES`), in
@@ -275,7 +279,7 @@ def _noise_augment(scale: float):
     return augment
 
 
-class SvmModel:
+class SvmModel(ParamsMixin):
     """An SVM alignment classifier (scikit-learn estimator contract).
 
     Parameters
@@ -348,6 +352,10 @@ class SvmModel:
 
     def _scale(self, x: np.ndarray) -> np.ndarray:
         p = self.preprocessing_
+        if p.get("kind") == "upstream_power":  # a model imported from upstream spacekit
+            from ....transformer.power import power_standardize
+
+            return power_standardize(x, p).astype(np.float32)
         z = np.log1p(np.clip(x, 0.0, None))
         return ((z - np.asarray(p["mean"])) / np.asarray(p["std"])).astype(np.float32)
 
@@ -388,6 +396,9 @@ class SvmModel:
             )
         self.n_features_in_ = x.shape[1]
         self.history_ = None
+        from ....utils.manifest import feature_ranges
+
+        self.feature_ranges_ = feature_ranges(X, FEATURES)
         if self.kind in TREE_KINDS:
             from sklearn.ensemble import GradientBoostingClassifier
 
@@ -506,7 +517,7 @@ class SvmModel:
             return np.mean([e.predict_proba(x)[:, 1] for e in self.estimator_], axis=0)
         xs = self._scale(x)
         inputs: Any = xs
-        if self.kind == "ensemble":
+        if self.kind in ("ensemble", UPSTREAM_KIND):
             if images is None:
                 raise InputError(
                     "this is an ensemble model: it needs the visits' image arrays "
@@ -524,13 +535,36 @@ class SvmModel:
         return (self.predict_proba(X, images=images) >= self.threshold).astype(int)
 
     # -- persistence -------------------------------------------------------------
-    def save(self, folder: str | os.PathLike, *, metadata: dict | None = None) -> Path:
-        """Write the model folder (see the module docstring); return its path."""
-        from ....utils.runs import write_json
+    def save(
+        self,
+        folder: str | os.PathLike,
+        *,
+        metadata: dict | None = None,
+        source: dict | None = None,
+        headline_metrics: dict | None = None,
+    ) -> Path:
+        """Write the model folder (see the module docstring) and its ``model.json`` manifest
+        (:mod:`spacekit.utils.manifest`, written complete last); return its path."""
+        from ....utils.manifest import trained_source, writing_model
 
         self._check_fitted()
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
+        with writing_model(
+            folder,
+            app="hst_svm",
+            source=source or trained_source(None),
+            features=list(FEATURES),
+            ranges=getattr(self, "feature_ranges_", None),
+            headline_metrics=headline_metrics,
+            details={"kind": self.kind, "threshold": float(self.threshold)},
+        ):
+            self._write(folder, metadata)
+        return folder
+
+    def _write(self, folder: Path, metadata: dict | None) -> None:
+        from ....utils.runs import write_json
+
         spec = {
             "app": "hst_svm",
             "kind": self.kind,
@@ -566,12 +600,13 @@ class SvmModel:
             from ....builder import save_model
 
             save_model(self.estimator_, folder, metadata={"svm": spec}, history=self.history_)
-        write_json(folder / SPEC_FILE, spec)  # last: a folder with it is complete
-        return folder
+        write_json(folder / SPEC_FILE, spec)
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> SvmModel:
         """Load a folder written by :meth:`save` (or a run folder holding ``model/``)."""
+        from ....utils.manifest import read_manifest
+
         folder = model_folder(folder, SPEC_FILE)
         spec_path = folder / SPEC_FILE
         if not spec_path.is_file():
@@ -579,12 +614,14 @@ class SvmModel:
                 f"{folder} is not an SVM model folder: {SPEC_FILE} is missing. Train one with "
                 "`spacekit svm train` or spacekit.skopes.hst.svm.train"
             )
+        # model.json (complete only when every file is written); older folders: the spec
+        manifest = read_manifest(folder, app="hst_svm")
         try:
             spec = json.loads(spec_path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ModelLoadError(f"{spec_path} is corrupt: {exc}") from None
         kind = spec.get("kind")
-        if kind not in MODEL_KINDS:
+        if kind not in (*MODEL_KINDS, UPSTREAM_KIND):
             raise ModelLoadError(f"{spec_path}: unknown model kind {kind!r}")
         params = spec.get("params", {})
         model = cls(
@@ -615,6 +652,10 @@ class SvmModel:
             model.estimator_ = load_estimator(folder / GB_FILE)
             if kind == "gb_et":
                 model.estimator_ = [model.estimator_, load_estimator(folder / ET_FILE)]
+        elif kind == UPSTREAM_KIND:  # upstream spacekit's ensemble, imported as its .keras file
+            import keras
+
+            model.estimator_ = keras.models.load_model(folder / spec["keras_file"], compile=False)
         else:
             from ....builder import load_model
 
@@ -634,6 +675,9 @@ class SvmModel:
         # folders written before the fit-quality features hold the nine first ratios only
         model.inputs_ = list(spec.get("model_inputs", [*FEATURES, *DERIVED_V1]))
         model.n_features_in_ = len(model.inputs_)
+        model.manifest_ = manifest
+        if manifest.feature_ranges is not None:
+            model.feature_ranges_ = manifest.feature_ranges
         return model
 
     def __repr__(self) -> str:

@@ -553,20 +553,12 @@ def load_feature_table(
     if isinstance(data, pd.DataFrame):
         frame, name = data.copy(), "table"
     else:
-        path = Path(data)
-        if path.suffix.lower() in {".csv", ".txt"} or path.exists():
-            from ....io import read_table
+        from ....datasets.tables import resolve_table
 
-            if not path.exists():
-                raise DataNotFoundError(f"feature table {path} does not exist")
-            # a folder, an empty file or a non-csv (an .npz of images): spacekit errors
-            frame, name = read_table(path, format="csv"), str(path)
-        else:
-            from ....datasets import load as _load_dataset
-
-            frame, name = _load_dataset(str(data)), str(data)
-            if not isinstance(frame, pd.DataFrame):
-                raise InputError(f"dataset {data!r} is not a table")
+        # a path or a registered dataset name; a folder, an empty file or a non-csv
+        # (an .npz of images): spacekit errors
+        frame = resolve_table(data, what="feature table", format="csv")
+        name = str(data)
     if "index" not in frame.columns and frame.index.name == "index":
         frame = frame.reset_index()
     required = [*FEATURES, "index"] + (["label"] if require_label else [])

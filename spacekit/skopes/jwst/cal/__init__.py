@@ -5,8 +5,11 @@ exposures: ingest, train and predict.
   ``jw02732-o001_t1_nircam_clear-f150w``), :func:`offset_statistics`;
 - encoding (:mod:`.encode`): :func:`load_encoder_pairs`, :func:`encode_products`,
   :data:`IMAGE_FEATURES`, :data:`SPEC_FEATURES`;
-- models (:mod:`.model`): :class:`JwstMemoryModel`, :func:`train`, :func:`predict`
-  (``{product: {"gbSize": value}}``, capped at 990 GB), :func:`predict_batch` (Dask).
+- models (:mod:`.model`): :class:`JwstMemoryModel` (one regressor per ``kind``),
+  :func:`predict_products` (``{product: {"gbSize": value}}``, capped at 990 GB);
+- the app contract (:mod:`spacekit.skopes.jwst.cal.app`, the same for every app): :func:`train`,
+  :func:`cross_validate`, :func:`score`, :func:`predict` (a table ``product, kind, gbSize``),
+  :func:`predict_batch` (Dask), :func:`load_model`, :data:`HEADLINE_METRICS`.
 
 No public training data exists and no model is shipped: train one from your own table of
 products with measured memory.
@@ -33,6 +36,8 @@ _EXPORTS = {
         "product_name",
         "combine_detectors",
         "offset_statistics",
+        "upstream_offset_statistics",
+        "FEATURE_DEFINITIONS",
         "group_products",
     ],
     "encode": [
@@ -47,11 +52,18 @@ _EXPORTS = {
         "MAX_GB",
         "JwstMemoryModel",
         "load_memory_model",
-        "train",
-        "predict",
         "predict_products",
-        "predict_batch",
         "scrape_products",
+    ],
+    "app": [
+        "HEADLINE_METRICS",
+        "train",
+        "cross_validate",
+        "score",
+        "predict",
+        "predict_batch",
+        "load_model",
+        "example_products",
     ],
 }
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -4,12 +4,16 @@
 No public training data exists (upstream's table of measured product memory is private) and
 no model is shipped: :func:`train` fits the two gradient-boosted regressors (on
 ``log1p(GB)``) from a table of products with measured memory; :func:`predict` uses a model
-folder the user trained. Predictions are capped at ``max_gb`` (990 GB by default, the most the
-JWST pipeline can request) and floored at 0.
+folder the user trained, or upstream spacekit 1.1.4's networks imported by
+:func:`spacekit.skopes.upstream.import_upstream` (``spacekit import-upstream``; those need the
+``"upstream"`` feature definition, which :func:`predict` uses by itself, see
+:mod:`~spacekit.skopes.jwst.cal.scrape`). Predictions are capped at ``max_gb`` (990 GB by
+default, the most the JWST pipeline can request) and floored at 0.
 
-A model folder holds ``jwst_model.json`` (features, target, cap, validation metrics) and
-``image.skops`` / ``spec.skops`` (scikit-learn models stored without pickle, see
-:mod:`spacekit.utils.persist`) (whichever kinds the table had).
+A model folder holds ``jwst_model.json`` (features, their definition, target, cap, validation
+metrics) and ``image.skops`` / ``spec.skops`` (scikit-learn models stored without pickle, see
+:mod:`spacekit.utils.persist`) (whichever kinds the table had); an imported folder holds
+``image.npz`` / ``spec.npz`` (numpy networks) instead.
 
 Examples
 --------
@@ -23,7 +27,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +35,14 @@ import numpy as np
 import pandas as pd
 
 from ....exceptions import (
-    DataNotFoundError,
     InputError,
     ModelLoadError,
     NotFittedError,
     SchemaError,
 )
 from ....utils.checks import positive_number
+from ....utils.deprecation import warn_deprecated
+from ....utils.estimator import ParamsMixin
 from ....utils.runs import Run, model_folder
 from .encode import IMAGE_FEATURES, SPEC_FEATURES, encode_products, load_encoder_pairs
 from .scrape import group_products, scrape_headers
@@ -49,7 +54,6 @@ __all__ = [
     "train",
     "predict",
     "predict_products",
-    "predict_batch",
     "scrape_products",
 ]
 
@@ -61,18 +65,35 @@ APP = "jwst_cal"
 _FEATURES = {"IMAGE": IMAGE_FEATURES, "SPEC": SPEC_FEATURES}
 
 
-def scrape_products(source: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.DataFrame:
+def scrape_products(
+    source: str | os.PathLike | Iterable[str | os.PathLike], *, definition: str = "spacekit"
+) -> pd.DataFrame:
     """Scrape uncal headers and group them into products (:func:`scrape_headers` +
-    :func:`group_products`).
+    :func:`group_products`); ``definition`` of the offset features: ``"spacekit"`` or
+    ``"upstream"`` (upstream spacekit 1.1.4's, for its imported models).
 
     Examples
     --------
     >>> # scrape_products("jw02732_uncal/")["product"].tolist()
     """
-    return group_products(scrape_headers(source))
+    return group_products(scrape_headers(source), definition=definition)
 
 
-class JwstMemoryModel:
+class _ImportedNetwork:
+    """An imported upstream regressor: upstream's normalisation, then a numpy dense network."""
+
+    def __init__(self, network: Any, transform: dict) -> None:
+        self.network = network
+        self.transform = transform
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        from ....transformer.power import power_standardize
+
+        z = power_standardize(x, self.transform)
+        return self.network.predict(z).astype(float).reshape(-1)
+
+
+class JwstMemoryModel(ParamsMixin):
     """IMAGE and SPEC memory regressors (scikit-learn estimator contract).
 
     Parameters
@@ -97,9 +118,9 @@ class JwstMemoryModel:
     --------
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
-    >>> X = pd.DataFrame({c: rng.uniform(0, 3, 40) for c in IMAGE_FEATURES})
-    >>> m = JwstMemoryModel(fast=True, encoder_pairs={}).fit(X, 2 + X["nexposur"], kind="IMAGE")
-    >>> bool((m.predict(X, kind="IMAGE") >= 0).all())
+    >>> X = pd.DataFrame({c: rng.uniform(0, 3, 40) for c in IMAGE_FEATURES}).assign(kind="IMAGE")
+    >>> m = JwstMemoryModel(fast=True, encoder_pairs={}).fit(X, 2 + X["nexposur"])
+    >>> bool((m.predict(X) >= 0).all())
     True
     """
 
@@ -131,9 +152,44 @@ class JwstMemoryModel:
     def _matrix(self, X: pd.DataFrame, kind: str) -> np.ndarray:
         return encode_products(X, self._pairs(), kind=kind).to_numpy(float)
 
-    def fit(self, X: pd.DataFrame, y: Any, *, kind: str) -> JwstMemoryModel:
-        """Fit the ``kind`` ("IMAGE" or "SPEC") regressor on products ``X`` and memory ``y`` (GB)."""
+    @staticmethod
+    def _kinds(X: pd.DataFrame, kind: Any, what: str) -> pd.Series:
+        """The kind of each row: the table's ``kind`` column (``kind=`` is deprecated)."""
+        if kind is not None:
+            warn_deprecated(
+                f"JwstMemoryModel.{what}(X, kind=...) is deprecated; give X a 'kind' column "
+                "(IMAGE or SPEC per product), as group_products and scrape_products do",
+                since="1.2",
+                stacklevel=4,
+            )
+            return pd.Series(str(kind).upper(), index=X.index)
+        if "kind" not in X.columns:
+            raise SchemaError(
+                f"JwstMemoryModel.{what} needs a 'kind' column (IMAGE or SPEC per product); "
+                f"found columns {list(X.columns)[:10]}. Build the table with group_products"
+            )
+        return X["kind"].astype(str).str.upper()
+
+    def fit(self, X: pd.DataFrame, y: Any, *, kind: str | None = None) -> JwstMemoryModel:
+        """Fit one regressor per product kind (the ``kind`` column: "IMAGE", "SPEC") on products
+        ``X`` and memory ``y`` (GB). Kinds absent from ``X`` keep any regressor fitted before."""
+        kinds = self._kinds(X, kind, "fit")
+        y = np.asarray(y, dtype=float).reshape(-1)
+        if len(y) != len(X):
+            raise InputError(f"X has {len(X)} products but y has {len(y)} values")
+        # the offset-feature definition of the table (group_products records it; saved)
+        self.feature_definition_ = getattr(X, "attrs", {}).get(
+            "feature_definition", getattr(self, "feature_definition_", "spacekit")
+        )
+        for k in sorted(set(kinds)):
+            rows = (kinds == k).to_numpy()
+            self._fit_kind(X[rows], y[rows], k)
+        return self
+
+    def _fit_kind(self, X: pd.DataFrame, y: np.ndarray, kind: str) -> None:
         from sklearn.ensemble import GradientBoostingRegressor
+
+        from ....utils.manifest import feature_ranges
 
         kind = str(kind).upper()
         if kind not in _FEATURES:
@@ -156,30 +212,86 @@ class JwstMemoryModel:
             loss="huber",
         ).fit(x, np.log1p(y))
         self.models_ = {**getattr(self, "models_", {}), kind: est}
-        return self
+        ranges = dict(getattr(self, "feature_ranges_", None) or {})
+        for name, (lo, hi) in feature_ranges(encode_products(X, self._pairs(), kind=kind)).items():
+            old = ranges.get(name, [lo, hi])
+            ranges[name] = [min(lo, old[0]), max(hi, old[1])]
+        self.feature_ranges_ = ranges
 
-    def predict(self, X: pd.DataFrame, *, kind: str) -> np.ndarray:
-        """Memory in GB, capped at ``max_gb``."""
-        kind = str(kind).upper()
+    def predict(self, X: pd.DataFrame, *, kind: str | None = None) -> np.ndarray:
+        """Memory in GB of each product (by its ``kind`` column), capped at ``max_gb``."""
         if not hasattr(self, "models_"):
             raise NotFittedError("this JwstMemoryModel is not fitted; call fit or load a model")
+        kinds = self._kinds(X, kind, "predict")
+        out = np.zeros(len(X))
+        for k in sorted(set(kinds)):
+            rows = (kinds == k).to_numpy()
+            out[rows] = self._predict_kind(X[rows], k)
+        return out
+
+    def encoded(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The numeric features of products ``X`` (both kinds' columns; what the training
+        ranges describe)."""
+        kinds = self._kinds(X, None, "encoded")
+        parts = [
+            encode_products(X[(kinds == k).to_numpy()], self._pairs(), kind=k)
+            for k in sorted(set(kinds))
+        ]
+        return pd.concat(parts) if parts else pd.DataFrame()
+
+    def _predict_kind(self, X: pd.DataFrame, kind: str) -> np.ndarray:
+        kind = str(kind).upper()
         if kind not in self.models_:
             raise ModelLoadError(
                 f"the model has no {kind} regressor (it was trained on "
                 f"{sorted(self.models_)} products only); train it with {kind} products"
             )
-        pred = np.expm1(self.models_[kind].predict(self._matrix(X, kind)))
+        needed = getattr(self, "feature_definition_", "spacekit")
+        given = getattr(X, "attrs", {}).get("feature_definition")
+        if given is not None and given != needed:
+            raise SchemaError(
+                f"these products' offset features follow the {given!r} definition, but the model "
+                f"was trained on the {needed!r} one; build the table with "
+                f"scrape_products(folder, definition={needed!r}) (see spacekit.skopes.jwst.cal.scrape)"
+            )
+        pred = self.models_[kind].predict(self._matrix(X, kind))
+        if getattr(self, "spec_", {}).get("target_transform", "log1p") == "log1p":
+            pred = np.expm1(pred)
         return np.clip(pred, 0.0, float(self.max_gb))
 
-    def save(self, folder: str | os.PathLike, *, metadata: dict | None = None) -> Path:
-        """Write the model folder; return its path."""
-        from ....utils.persist import save_estimator
-        from ....utils.runs import write_json
+    def save(
+        self,
+        folder: str | os.PathLike,
+        *,
+        metadata: dict | None = None,
+        source: dict | None = None,
+        headline_metrics: dict | None = None,
+    ) -> Path:
+        """Write the model folder and its ``model.json`` manifest (:mod:`spacekit.utils.manifest`,
+        complete only once every file is written); return its path."""
+        from ....utils.manifest import trained_source, writing_model
 
         if not hasattr(self, "models_"):
             raise NotFittedError("nothing to save: the model is not fitted")
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
+        ranges = getattr(self, "feature_ranges_", None)
+        with writing_model(
+            folder,
+            app=APP,
+            source=source or trained_source(None),
+            features=sorted(ranges or {}),
+            ranges=ranges,
+            headline_metrics=headline_metrics,
+            details={"kinds": sorted(self.models_), "max_gb": float(self.max_gb)},
+        ):
+            self._write(folder, metadata)
+        return folder
+
+    def _write(self, folder: Path, metadata: dict | None) -> None:
+        from ....utils.persist import save_estimator
+        from ....utils.runs import write_json
+
         for kind, est in self.models_.items():
             save_estimator(est, folder / f"{kind.lower()}.skops")
         write_json(
@@ -192,10 +304,10 @@ class JwstMemoryModel:
                 "max_gb": float(self.max_gb),
                 "seed": self.seed,
                 "encoder_pairs": self._pairs(),
+                "feature_definition": getattr(self, "feature_definition_", "spacekit"),
                 **(metadata or {}),
             },
         )
-        return folder
 
     @classmethod
     def load(cls, folder: str | os.PathLike, *, max_gb: float | None = None) -> JwstMemoryModel:
@@ -207,13 +319,17 @@ class JwstMemoryModel:
         if not spec_path.is_file():
             raise ModelLoadError(
                 f"no JWST memory model in {folder}: {SPEC_FILE} is missing. spacekit ships no "
-                "JWST model (no public training data exists); train one from your table of "
-                "products with measured memory: `spacekit jwst train TABLE`"
+                "JWST model (no public training data exists); import upstream spacekit 1.1.4's "
+                "(`spacekit import-upstream WHEEL --out DIR`, then DIR/jwst_cal) or train one "
+                "from your table of products with measured memory: `spacekit jwst train TABLE`"
             )
         try:
             spec = json.loads(spec_path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ModelLoadError(f"{spec_path} is corrupt: {exc}") from None
+        from ....utils.manifest import read_manifest
+
+        manifest = read_manifest(folder, app=APP)  # refuses a half-written folder
         if max_gb is not None:
             max_gb = _check_max_gb(max_gb)
         model = cls(
@@ -222,10 +338,23 @@ class JwstMemoryModel:
             encoder_pairs=spec.get("encoder_pairs"),
         )
         model.encoder_pairs_ = load_encoder_pairs(spec.get("encoder_pairs") or {})
+        model.feature_definition_ = spec.get("feature_definition", "spacekit")
         model.models_ = {}
         for kind in spec.get("kinds", []):
-            model.models_[kind] = load_estimator(folder / f"{kind.lower()}.skops")
+            if spec.get("model_type") == "dense":  # imported from upstream spacekit
+                from ...hst.cal.export import load_exported  # numpy networks
+
+                net = spec["networks"][kind]
+                model.models_[kind] = _ImportedNetwork(
+                    load_exported(folder / net["file"], net["spec"]), net["transform"]
+                )
+            else:
+                model.models_[kind] = load_estimator(folder / f"{kind.lower()}.skops")
         model.spec_ = spec
+        model.manifest_ = manifest
+        model.folder_ = folder
+        if manifest.feature_ranges is not None:
+            model.feature_ranges_ = manifest.feature_ranges
         return model
 
 
@@ -249,15 +378,11 @@ def load_memory_model(folder: str | os.PathLike, *, max_gb: float | None = None)
 
 
 def _read_table(data: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
-        return data.copy()
-    from ....io import read_table
+    from ....datasets.tables import resolve_table
 
-    path = Path(data)
-    if not path.exists():
-        raise DataNotFoundError(f"training table {path} does not exist")
-    # a folder, an empty file or a non-csv: spacekit errors (were pandas')
-    return read_table(path, format="csv")
+    # a path, a DataFrame (copied) or a registered dataset name; a folder, an empty file or a
+    # non-csv: spacekit errors (were pandas')
+    return resolve_table(data, what="training table", format="csv")
 
 
 def train(
@@ -360,8 +485,8 @@ def train(
                 )
             )
             m = JwstMemoryModel(max_gb=max_gb, fast=fast, seed=seed, encoder_pairs=pairs)
-            m.fit(rows.iloc[tr], y[tr], kind=kind)
-            p = m.predict(rows.iloc[te], kind=kind)
+            m.fit(rows.iloc[tr], y[tr])
+            p = m.predict(rows.iloc[te])
             metrics[kind] = {
                 "n_train": len(tr),
                 "n_test": len(te),
@@ -391,7 +516,7 @@ def train(
                 "n_test": 0,
                 "note": f"{why}: no held-out validation",
             }
-        final.fit(rows, y, kind=kind)
+        final.fit(rows, y)
     run = Run.create(
         APP,
         name,
@@ -408,7 +533,17 @@ def train(
             pd.util.hash_pandas_object(table, index=False).to_numpy()
         ).hexdigest(),
     )
-    final.save(run.model_dir, metadata={"validation": metrics, "target": target})
+    from ....utils.manifest import trained_source
+
+    final.save(
+        run.model_dir,
+        metadata={"validation": metrics, "target": target},
+        source=trained_source(run.info["data_sha256"], run.info["created"]),
+        headline_metrics={
+            kind: {k: v for k, v in m.items() if k in ("rmse_gb", "mae_gb", "r2")}
+            for kind, m in metrics.items()
+        },
+    )
     run.write_metrics(metrics)
     if held:
         run.write_predictions(pd.concat(held, ignore_index=True))
@@ -446,10 +581,12 @@ def predict_products(
     else:
         m = JwstMemoryModel.load(model, max_gb=max_gb)
     out: dict[str, dict[str, float]] = {}
-    for kind, rows in products.groupby(products["kind"].astype(str).str.upper()):
-        pred = m.predict(rows, kind=kind)
+    digits = int(getattr(m, "spec_", {}).get("rounding", 3))  # upstream's models: 2
+    for _kind, rows in products.groupby(products["kind"].astype(str).str.upper()):
+        rows.attrs = dict(products.attrs)
+        pred = m.predict(rows)
         for name, gb in zip(rows["product"], pred, strict=True):
-            out[str(name)] = {"gbSize": round(float(gb), 3)}
+            out[str(name)] = {"gbSize": round(float(gb), digits)}
     return {k: out[k] for k in products["product"].astype(str)}
 
 
@@ -471,38 +608,5 @@ def predict(
     >>> # predict("jw02732_uncal/", "my_jwst_model")
     """
     model = JwstMemoryModel.load(model_dir, max_gb=max_gb)
-    return predict_products(scrape_products(source), model)
-
-
-def predict_batch(
-    sources: Iterable[str | os.PathLike] | Mapping[str, Any],
-    model_dir: str | os.PathLike,
-    *,
-    client: Any = None,
-    max_gb: float | None = None,
-) -> dict[str, dict[str, dict[str, float]]]:
-    """Predict many programs' folders on Dask → ``{folder: {product: {"gbSize": v}}}``.
-
-    ``client``: None (Dask's in-process threads), a scheduler address or a
-    ``distributed.Client``.
-
-    Examples
-    --------
-    >>> # predict_batch(["jw01018/", "jw02732/"], "my_jwst_model")
-    """
-    import dask
-
-    names = list(sources)
-    if not names:
-        raise InputError("predict_batch got no folders")
-    tasks = [dask.delayed(predict)(str(s), str(model_dir), max_gb=max_gb) for s in names]
-    if client is None:
-        parts = dask.compute(*tasks, scheduler="threads")
-    elif isinstance(client, str):
-        from distributed import Client
-
-        with Client(client) as c:
-            parts = c.gather(c.compute(tasks))
-    else:
-        parts = client.gather(client.compute(tasks))
-    return {str(s): p for s, p in zip(names, parts, strict=True)}
+    definition = getattr(model, "feature_definition_", "spacekit")
+    return predict_products(scrape_products(source, definition=definition), model)

@@ -20,8 +20,22 @@ of the product's exposures, the product's target the mean target position:
 - ``targ_max_offset``: max separation of the exposures' target positions from the fiducial;
 - ``targ_frac``: share of exposures whose target is within 1 arcsec of the product's target.
 
-These are this package's definitions (upstream's private scraper is not public); a model
-trained on them must be used with them.
+These are this package's definitions, ``definition="spacekit"``; a model trained on them must
+be used with them.
+
+Upstream spacekit 1.1.4's models were trained on another definition, ``definition="upstream"``
+(:func:`upstream_offset_statistics`), in *detector pixels*: each exposure's pointing is its
+CRVAL1/CRVAL2 in IMAGE products and its RA_REF/DEC_REF in SPEC products (the other pair where
+one is missing), its plate scale that of its instrument (NIRCam short-wave
+0.03, long-wave 0.06, MIRI imaging 0.11, MIRI MRS 0.196, NIRISS 0.06, NIRSpec 0.12, FGS 0.069
+arcsec/pixel); the fiducial is the centre of the box around every exposure's footprint (a
+detector-sized square around its pointing); ``d_i`` is an exposure's separation from the fiducial
+in its own pixels; ``offset`` is the smallest ``d_i`` (upstream's reference exposure);
+``max_offset``, ``mean_offset``, ``sigma_offset``, ``err_offset`` as above; ``sigma1_mean`` is
+the mean of the ``d_i`` *above* mean + sigma and ``frac`` their share (both 0 when none);
+``targ_max_offset`` and ``targ_frac`` are the same statistics of the exposures' separations from
+the target (TARG_RA/TARG_DEC of the first exposure), in pixels. A model folder records the
+definition it needs (``feature_definition``) and predicting with the other one is an error.
 
 Examples
 --------
@@ -52,8 +66,13 @@ __all__ = [
     "product_name",
     "combine_detectors",
     "offset_statistics",
+    "upstream_offset_statistics",
+    "FEATURE_DEFINITIONS",
     "group_products",
 ]
+
+#: The two definitions of the offset features (see the module docstring).
+FEATURE_DEFINITIONS = ("spacekit", "upstream")
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +103,8 @@ OPTIONAL_KEYS: dict[str, tuple[str, Any]] = {
     "NINTS": ("nints", 0),
     "RA_REF": ("ra_ref", np.nan),
     "DEC_REF": ("dec_ref", np.nan),
+    "CRVAL1": ("crval1", np.nan),
+    "CRVAL2": ("crval2", np.nan),
     "RA_V1": ("ra_v1", np.nan),
     "DEC_V1": ("dec_v1", np.nan),
     "PA_V3": ("pa_v3", np.nan),
@@ -335,6 +356,113 @@ def offset_statistics(
     }
 
 
+#: Upstream spacekit's plate scales (arcsec/pixel) and detector shapes (pixels).
+_UPSTREAM_SCALES = {"NIRISS": 0.06, "NIRSPEC": 0.12, "FGS": 0.069}
+_UPSTREAM_SHAPES = {"MIRI": (1032, 1024)}  # the others 2048 x 2048
+
+
+def _upstream_scale(instr: str, channel: str, detector: str, exp_type: str) -> float:
+    instr, channel = str(instr).upper(), str(channel).upper()
+    if instr == "NIRCAM":
+        if channel in ("SHORT", "LONG"):
+            return 0.03 if channel == "SHORT" else 0.06
+        return 0.06 if str(detector).upper().endswith("LONG") else 0.03
+    if instr == "MIRI":
+        return 0.196 if str(exp_type).upper() == "MIR_MRS" else 0.11
+    if instr not in _UPSTREAM_SCALES:
+        raise InputError(f"no upstream plate scale for instrument {instr!r}")
+    return _UPSTREAM_SCALES[instr]
+
+
+def upstream_offset_statistics(
+    exposures: pd.DataFrame, *, pointing: str = "crval"
+) -> dict[str, float]:
+    """Pointing-offset statistics of one product as upstream spacekit 1.1.4 defined them (pixels).
+
+    Parameters
+    ----------
+    exposures : pandas.DataFrame
+        The product's rows of :func:`scrape_headers` (columns ``instr``, ``channel``,
+        ``detector``, ``exp_type``, ``crval1``/``crval2`` and/or ``ra_ref``/``dec_ref``,
+        ``targ_ra``, ``targ_dec``).
+    pointing : {"crval", "ref"}
+        Each exposure's pointing: CRVAL1/CRVAL2 (upstream's choice for IMAGE products) or
+        RA_REF/DEC_REF (for SPEC products), the other pair where one is missing.
+
+    Returns
+    -------
+    dict
+        ``offset``, ``max_offset``, ``mean_offset``, ``sigma_offset``, ``err_offset``,
+        ``sigma1_mean``, ``frac``, ``targ_max_offset``, ``targ_frac`` (see the module docstring).
+
+    Examples
+    --------
+    >>> ex = pd.DataFrame({"instr": ["NIRSPEC"] * 2, "channel": "NONE", "detector": "NRS1",
+    ...     "exp_type": "NRS_IFU", "crval1": [10.0, 10.0], "crval2": [0.0, 0.24 / 3600],
+    ...     "targ_ra": 10.0, "targ_dec": 0.0})
+    >>> s = upstream_offset_statistics(ex)
+    >>> round(s["max_offset"], 6), round(s["targ_max_offset"], 6), s["frac"]
+    (1.0, 2.0, 0.0)
+    """
+    ex = exposures
+    if pointing not in ("crval", "ref"):
+        raise InputError(f"pointing must be 'crval' or 'ref', got {pointing!r}")
+    pairs = [("crval1", "crval2"), ("ra_ref", "dec_ref")]
+    if pointing == "ref":
+        pairs.reverse()
+    nan = pd.Series(np.nan, index=ex.index)
+    ra = pd.to_numeric(ex.get(pairs[0][0], nan), errors="coerce")
+    dec = pd.to_numeric(ex.get(pairs[0][1], nan), errors="coerce")
+    for alt_ra, alt_dec in (pairs[1], ("p_ra", "p_dec")):
+        if alt_ra in ex.columns:
+            miss = ~np.isfinite(ra) | ~np.isfinite(dec)
+            ra = ra.where(~miss, pd.to_numeric(ex[alt_ra], errors="coerce"))
+            dec = dec.where(~miss, pd.to_numeric(ex[alt_dec], errors="coerce"))
+    ra, dec = ra.to_numpy(float), dec.to_numpy(float)
+    if not len(ra) or not (np.isfinite(ra).all() and np.isfinite(dec).all()):
+        raise InputError("offset statistics need finite CRVAL1/CRVAL2 (or RA_REF/DEC_REF)")
+    col = lambda c: ex[c] if c in ex.columns else pd.Series("NONE", index=ex.index)  # noqa: E731
+    scale = np.array(
+        [
+            _upstream_scale(i, c, d, e)
+            for i, c, d, e in zip(
+                col("instr"), col("channel"), col("detector"), col("exp_type"), strict=True
+            )
+        ]
+    )
+    shape = np.array([_UPSTREAM_SHAPES.get(str(i).upper(), (2048, 2048)) for i in col("instr")])
+    half_x = shape[:, 0] / 2 * scale / 3600.0
+    half_y = shape[:, 1] / 2 * scale / 3600.0
+    corners_ra = np.concatenate([ra - half_x, ra + half_x, ra + half_x, ra - half_x])
+    corners_dec = np.concatenate([dec - half_y, dec - half_y, dec + half_y, dec + half_y])
+    xyz = _unit(corners_ra, corners_dec)
+    mid = (xyz.max(axis=0) + xyz.min(axis=0)) / 2.0
+    fid = mid / np.linalg.norm(mid)
+    exp_u = _unit(ra, dec)
+    d = _sep_arcsec(exp_u, fid[None, :]) / scale
+    targ = _unit(
+        np.array([float(ex["targ_ra"].iloc[0])]), np.array([float(ex["targ_dec"].iloc[0])])
+    )
+    t = _sep_arcsec(exp_u, targ) / scale
+
+    def above(v: np.ndarray) -> tuple[float, float]:
+        hi = v[v > v.mean() + v.std()]
+        return (float(hi.mean()), len(hi) / len(v)) if len(hi) else (0.0, 0.0)
+
+    sigma1_mean, frac = above(d)
+    return {
+        "offset": float(d.min()),
+        "max_offset": float(d.max()),
+        "mean_offset": float(d.mean()),
+        "sigma_offset": float(d.std()),
+        "err_offset": float(d.std() / np.sqrt(len(d))),
+        "sigma1_mean": sigma1_mean,
+        "frac": frac,
+        "targ_max_offset": float(t.max()),
+        "targ_frac": above(t)[1],
+    }
+
+
 def _join_values(values: Iterable[Any], order: dict[str, int] | None = None) -> str:
     vals = {str(v).strip().upper() for v in values if not _isnan(v)}
     vals = {v for v in vals if v not in _EMPTY} or {"NONE"}
@@ -343,13 +471,17 @@ def _join_values(values: Iterable[Any], order: dict[str, int] | None = None) -> 
     return "|".join(sorted(vals))
 
 
-def group_products(exposures: pd.DataFrame) -> pd.DataFrame:
+def group_products(exposures: pd.DataFrame, *, definition: str = "spacekit") -> pd.DataFrame:
     """Group scraped exposures into Level-3 products with their features and offsets.
 
     Parameters
     ----------
     exposures : pandas.DataFrame
         Output of :func:`scrape_headers`.
+    definition : {"spacekit", "upstream"}
+        Which definition of the offset features (see the module docstring): this package's (in
+        arcsec) or upstream spacekit 1.1.4's (in detector pixels, for its models). The table
+        records it in ``attrs["feature_definition"]``.
 
     Returns
     -------
@@ -363,6 +495,10 @@ def group_products(exposures: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> # group_products(scrape_headers("jw02732_uncal/"))
     """
+    if definition not in FEATURE_DEFINITIONS:
+        raise InputError(
+            f"definition must be one of {list(FEATURE_DEFINITIONS)}, got {definition!r}"
+        )
     if exposures is None or not len(exposures):
         raise InputError("no exposures to group (the scraped table is empty)")
     ex = exposures.copy()
@@ -394,7 +530,11 @@ def group_products(exposures: pd.DataFrame) -> pd.DataFrame:
     ]
     rows = []
     for (product, exp_type), g in ex.groupby(["product", "exp_type"], sort=True):
-        stats = offset_statistics(g["p_ra"], g["p_dec"], g["targ_ra"], g["targ_dec"])
+        if definition == "upstream":  # IMAGE from CRVAL1/2, SPEC from RA_REF/DEC_REF
+            pointing = "crval" if exp_type in IMAGE_EXP_TYPES else "ref"
+            stats = upstream_offset_statistics(g, pointing=pointing)
+        else:
+            stats = offset_statistics(g["p_ra"], g["p_dec"], g["targ_ra"], g["targ_dec"])
         rows.append(
             {
                 "product": product,
@@ -426,4 +566,6 @@ def group_products(exposures: pd.DataFrame) -> pd.DataFrame:
         out.loc[dup, "product"] = (
             out.loc[dup, "product"] + "_" + out.loc[dup, "exp_type"].str.lower()
         )
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    out.attrs["feature_definition"] = definition
+    return out

@@ -1,0 +1,509 @@
+"""The app contract of the JWST Level-3 memory model (see :mod:`spacekit.skopes`): train,
+cross-validate, score, predict, predict_batch and load_model.
+
+``data`` is a products table (a path, a DataFrame or a registered dataset name; one row per
+product with a ``kind`` column, the features of :data:`IMAGE_FEATURES` / :data:`SPEC_FEATURES`
+and, to train or score, the measured memory in GB) or, to predict, a folder of uncal
+exposures (scraped and grouped into products first).
+
+Examples
+--------
+>>> # run = train("measured_products.csv", runs_dir="runs")
+>>> # predict(run, "jw02732_uncal/")
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ....exceptions import InputError, SchemaError
+from ....utils.deprecation import warn_deprecated
+from ....utils.runs import Run
+from . import model as _model
+from .model import APP, MAX_GB, JwstMemoryModel
+
+__all__ = [
+    "HEADLINE_METRICS",
+    "train",
+    "cross_validate",
+    "score",
+    "predict",
+    "predict_batch",
+    "load_model",
+    "example_products",
+]
+
+#: What the dashboard and reports show first (keys of :func:`score`).
+HEADLINE_METRICS = ("rmse_gb", "mae_gb", "r2")
+_TARGET = "imgsize_gb"
+
+
+def train(
+    data: Any,
+    *,
+    runs_dir: str | os.PathLike | None = None,
+    name: str | None = None,
+    seed: int = 0,
+    fast: bool = False,
+    progress: bool | None = None,
+    target: str = _TARGET,
+    max_gb: float = MAX_GB,
+    test_size: float = 0.2,
+    encoder_pairs: Any = None,
+) -> Run:
+    """Train the IMAGE and SPEC memory regressors from a table of products; write a run.
+
+    Parameters
+    ----------
+    data : path, DataFrame or registered dataset name
+        One row per product (see the module docstring) with the measured memory ``target``.
+    runs_dir : path, optional
+        Parent of run folders (default ``conf.runs_dir``).
+    name : str, optional
+        Run name (default ``"train"``).
+    seed : int
+        Seed of the split and the trees.
+    fast : bool
+        Few trees (tests, smoke runs).
+    progress : bool, optional
+        Accepted for the contract (training is a few seconds; no bar is shown).
+    target, max_gb, test_size, encoder_pairs
+        See :func:`spacekit.skopes.jwst.cal.model.train`.
+
+    Returns
+    -------
+    Run
+        With ``model/`` (loads with :func:`load_model`), ``metrics.json`` and
+        ``predictions.csv`` (held-out products).
+
+    Examples
+    --------
+    >>> # run = train("measured_products.csv", runs_dir="runs", fast=True)
+    """
+    return _model.train(
+        data,
+        target=target,
+        runs_dir=runs_dir,
+        max_gb=max_gb,
+        seed=seed,
+        fast=fast,
+        test_size=test_size,
+        encoder_pairs=encoder_pairs,
+        name=name or "train",
+    )
+
+
+def _labelled(data: Any, target: str) -> pd.DataFrame:
+    table = _model._read_table(data)
+    for col in (target, "kind"):
+        if col not in table.columns:
+            raise SchemaError(
+                f"scoring needs a {col!r} column (the measured memory in GB, and IMAGE/SPEC); "
+                f"found {list(table.columns)[:12]}"
+            )
+    table[target] = pd.to_numeric(table[target], errors="coerce")
+    return table[np.isfinite(table[target].astype(float))].reset_index(drop=True)
+
+
+def _regression(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
+    from ....computer.metrics import regression_metrics
+
+    m = regression_metrics(y, pred)
+    return {"rmse_gb": m["rmse"], "mae_gb": m["mae"], "r2": m["r2"], "n": int(len(y))}
+
+
+def cross_validate(
+    data: Any,
+    *,
+    n_splits: int = 5,
+    n_repeats: int = 3,
+    seed: int = 0,
+    runs_dir: str | os.PathLike | None = None,
+    target: str = _TARGET,
+    fast: bool = False,
+    max_gb: float = MAX_GB,
+    encoder_pairs: Any = None,
+    name: str | None = None,
+) -> Run:
+    """Repeated grouped k-fold cross-validation (products with identical features stay on one
+    side); a run folder with the mean, worst and per-fold RMSE/MAE/R² in GB.
+
+    Parameters
+    ----------
+    data : path, DataFrame or registered dataset name
+        A products table with measured memory.
+    n_splits, n_repeats : int
+        Folds per repeat, and repeats (each with another shuffle of the groups).
+    seed : int
+        Seed of the folds and the trees.
+    runs_dir : path, optional
+        Parent of run folders.
+    target, fast, max_gb, encoder_pairs, name
+        As for :func:`train`.
+
+    Returns
+    -------
+    Run
+
+    Examples
+    --------
+    >>> # cv = cross_validate("measured_products.csv", n_splits=3, n_repeats=1, fast=True)
+    """
+    from ....utils.checks import whole_number
+    from .encode import load_encoder_pairs
+
+    n_splits = whole_number(n_splits, "n_splits", minimum=2)
+    n_repeats = whole_number(n_repeats, "n_repeats", minimum=1)
+    table = _labelled(data, target)
+    kinds = table["kind"].astype(str).str.upper()
+    feats = [c for c in table.columns if c not in (target, "product")]
+    groups = pd.util.hash_pandas_object(table[feats], index=False).to_numpy()
+    unique = np.unique(groups)
+    if len(unique) < n_splits:
+        raise InputError(
+            f"cross-validation needs at least n_splits={n_splits} distinct products; the table "
+            f"has {len(unique)}. Lower n_splits or add products"
+        )
+    pairs = load_encoder_pairs(encoder_pairs)
+    y = table[target].to_numpy(float)
+    folds, oof = [], np.full(len(table), np.nan)
+    for r in range(n_repeats):
+        order = np.random.default_rng(seed + r).permutation(unique)
+        fold_of = {g: i % n_splits for i, g in enumerate(order)}
+        assign = np.array([fold_of[g] for g in groups])
+        for k in range(n_splits):
+            te, tr = assign == k, assign != k
+            if len(set(kinds[tr])) < len(set(kinds[te]) | set(kinds[tr])):
+                continue  # a kind absent from training cannot be scored in this fold
+            m = JwstMemoryModel(max_gb=max_gb, fast=fast, seed=seed, encoder_pairs=pairs)
+            m.fit(table[tr], y[tr])
+            p = m.predict(table[te])
+            folds.append({"repeat": r, "fold": k, **_regression(y[te], p)})
+            if r == 0:
+                oof[te] = p
+    if not folds:
+        raise InputError("no fold could be scored: every kind needs products on both sides")
+    rmse = np.array([f["rmse_gb"] for f in folds])
+    metrics = {
+        "rmse_gb": float(rmse.mean()),
+        "rmse_gb_worst": float(rmse.max()),
+        "mae_gb": float(np.mean([f["mae_gb"] for f in folds])),
+        "r2": float(np.nanmean([np.nan if f["r2"] is None else f["r2"] for f in folds])),
+        "n_folds": len(folds),
+        "folds": folds,
+    }
+    run = Run.create(
+        APP,
+        name or "cv",
+        runs_dir=runs_dir,
+        parameters={"n_splits": n_splits, "n_repeats": n_repeats, "fast": fast, "target": target},
+        seed=seed,
+    )
+    run.write_metrics(metrics)
+    done = np.isfinite(oof)
+    run.write_predictions(
+        pd.DataFrame(
+            {
+                "product": table["product"][done] if "product" in table else np.flatnonzero(done),
+                "kind": kinds[done].to_numpy(),
+                "gbSize": oof[done],
+                "true_gb": y[done],
+            }
+        )
+    )
+    return run
+
+
+def load_model(path_or_run: Any = None) -> JwstMemoryModel:
+    """Load a JWST memory model: a model folder, a run folder (or :class:`Run`), or a runs
+    folder (its newest complete ``jwst_cal`` model); by default ``<conf.model_dir>/jwst_cal``
+    (spacekit ships no JWST model: train one).
+
+    Parameters
+    ----------
+    path_or_run : path, Run or model, optional
+        A model folder, a run folder (or :class:`~spacekit.utils.runs.Run`), a runs folder
+        (its newest complete model), or an already loaded model (returned as it is).
+
+    Examples
+    --------
+    >>> # model = load_model("spacekit-runs")
+    """
+    from ....utils.manifest import find_model_folder
+
+    if isinstance(path_or_run, JwstMemoryModel):
+        return path_or_run
+    if isinstance(path_or_run, Run):
+        path_or_run = path_or_run.path
+    default = None
+    if path_or_run is None:
+        from ....config import conf
+
+        default = Path(conf.model_dir) / APP if conf.model_dir else None
+    return JwstMemoryModel.load(find_model_folder(path_or_run, APP, default=default))
+
+
+def score(model: Any, data: Any, *, target: str = _TARGET) -> dict[str, Any]:
+    """RMSE, MAE (GB) and R² of a trained model on products with measured memory, overall and
+    per kind (``by_kind``).
+
+    Parameters
+    ----------
+    model : model, Run or path
+        A loaded model, or anything :func:`load_model` accepts.
+    data : path, DataFrame or registered dataset name
+        Labelled data in the training format.
+
+    Examples
+    --------
+    >>> # score(run, "measured_products.csv")["rmse_gb"]
+    """
+    m = load_model(model)
+    table = _labelled(data, target)
+    _check_ranges(m, table)
+    y = table[target].to_numpy(float)
+    pred = m.predict(table)
+    kinds = table["kind"].astype(str).str.upper().to_numpy()
+    return {
+        **_regression(y, pred),
+        "by_kind": {k: _regression(y[kinds == k], pred[kinds == k]) for k in sorted(set(kinds))},
+    }
+
+
+def _check_ranges(model: JwstMemoryModel, table: pd.DataFrame) -> None:
+    from ....utils.manifest import ModelManifest, check_ranges
+
+    manifest = getattr(model, "manifest_", None)
+    ranges = getattr(model, "feature_ranges_", None)
+    if manifest is None and ranges is not None:
+        manifest = ModelManifest(app=APP, feature_ranges=ranges)
+    if manifest is not None and manifest.feature_ranges is not None and len(table):
+        table = model.encoded(table)
+    check_ranges(manifest, table, where=str(getattr(model, "folder_", "")))
+
+
+def _products(data: Any, definition: str = "spacekit") -> pd.DataFrame:
+    """A products table from a table (path, DataFrame, dataset name) or uncal folder(s);
+    exposures are grouped with the offset-feature ``definition`` the model needs."""
+    if isinstance(data, pd.DataFrame):
+        return data.copy()
+    if isinstance(data, (str, os.PathLike)) and Path(data).is_dir():
+        return _model.scrape_products(data, definition=definition)
+    if not isinstance(data, (str, os.PathLike)) and isinstance(data, Iterable):
+        items = list(data)
+        if items and all(Path(i).is_dir() for i in items):  # folders: one program each
+            out = pd.concat(
+                [_model.scrape_products(i, definition=definition) for i in items],
+                ignore_index=True,
+            )
+            out.attrs["feature_definition"] = definition
+            return out
+        return _model.scrape_products(items, definition=definition)  # uncal files
+    return _model._read_table(data)
+
+
+def _definition(model: JwstMemoryModel) -> str:
+    return getattr(model, "feature_definition_", "spacekit")
+
+
+def _is_model(obj: Any) -> bool:
+    from ....utils.manifest import is_model_folder
+
+    if isinstance(obj, (JwstMemoryModel, Run)):
+        return True
+    if isinstance(obj, (str, os.PathLike)):
+        p = Path(obj)
+        return is_model_folder(p, APP) or is_model_folder(p / "model", APP)
+    return False
+
+
+def _frame(products: pd.DataFrame, gb: np.ndarray, digits: int = 3) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "product": products["product"].astype(str).to_numpy()
+            if "product" in products
+            else np.arange(len(products)),
+            "kind": products["kind"].astype(str).str.upper().to_numpy(),
+            "gbSize": np.round(gb, digits),  # upstream's imported models: 2
+        }
+    )
+
+
+def predict(model: Any, data: Any, *, max_gb: float | None = None) -> pd.DataFrame:
+    """Predict the memory of products → table ``product, kind, gbSize`` (GB, capped at
+    ``max_gb``, the model's cap by default).
+
+    Parameters
+    ----------
+    model : JwstMemoryModel, Run or path
+        A loaded model or anything :func:`load_model` accepts.
+    data : path, DataFrame, dataset name, or folder(s) of uncal exposures
+        Products, or the exposures to group into products.
+    max_gb : float, optional
+        Cap of the predictions.
+
+    Returns
+    -------
+    pandas.DataFrame
+        (The older call ``predict(source, model_dir)`` still works, deprecated, and returns
+        ``{product: {"gbSize": value}}`` as before.)
+
+    Examples
+    --------
+    >>> # predict(run, "jw02732_uncal/")
+    """
+    if _is_model(data) and not _is_model(model):
+        warn_deprecated(
+            "jwst.cal.predict(source, model_dir) is deprecated; use predict(model, data), which "
+            "returns a table (product, kind, gbSize)",
+            since="1.2",
+        )
+        return _model.predict(model, data, max_gb=max_gb)
+    m = load_model(model)
+    if max_gb is not None:  # a copy: the caller's model keeps its own cap
+        import copy
+
+        m = copy.copy(m)
+        m.max_gb = _model._check_max_gb(max_gb)
+    products = _products(data, _definition(m))
+    _check_ranges(m, products)
+    digits = int(getattr(m, "spec_", {}).get("rounding", 3))
+    return _frame(products, m.predict(products), digits)
+
+
+def _predict_chunk(model: Any, products: pd.DataFrame, max_gb: float | None) -> pd.DataFrame:
+    import warnings
+
+    from ....utils.manifest import OutOfRangeWarning
+
+    with warnings.catch_warnings():  # said once for the whole table, before dispatch
+        warnings.simplefilter("ignore", OutOfRangeWarning)
+        return predict(model, products, max_gb=max_gb)
+
+
+def predict_batch(
+    model: Any,
+    data: Any,
+    *,
+    client: Any = None,
+    chunk_size: int | None = None,
+    max_gb: float | None = None,
+) -> pd.DataFrame:
+    """Predict many products on Dask: the table is cut in chunks predicted in parallel.
+
+    Parameters
+    ----------
+    model : JwstMemoryModel, Run or path
+        A loaded model or anything :func:`load_model` accepts.
+    data : path, DataFrame, dataset name, or a list of uncal folders
+        Products (folders are scraped first).
+    client : None, str, distributed.Client or distributed.LocalCluster
+        Where to run (:func:`spacekit.utils.parallel.run_tasks`).
+    chunk_size : int, optional
+        Products per task (default 500).
+    max_gb : float, optional
+        Cap of the predictions.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`predict`. (The older call ``predict_batch(sources, model_dir)`` still works,
+        deprecated, and returns ``{folder: {product: {"gbSize": value}}}``.)
+
+    Examples
+    --------
+    >>> # predict_batch(run, "products.csv", client="tcp://scheduler:8786")
+    """
+    from ....utils.checks import whole_number
+    from ....utils.parallel import run_tasks
+
+    if _is_model(data) and not _is_model(model):
+        warn_deprecated(
+            "jwst.cal.predict_batch(sources, model_dir) is deprecated; use "
+            "predict_batch(model, data), which returns a table",
+            since="1.2",
+        )
+        names = list(model)
+        if not names:
+            raise InputError("predict_batch got no folders")
+        ref = str(data.path if isinstance(data, Run) else data)
+        parts = run_tasks(
+            _model.predict, [(str(s), ref) for s in names], client=client, scheduler="threads"
+        )
+        return {str(s): p for s, p in zip(names, parts, strict=True)}
+    chunk_size = whole_number(
+        500 if chunk_size is None else chunk_size, "chunk_size (products per task)", minimum=1
+    )
+    m = load_model(model)
+    products = _products(data, _definition(m))
+    _check_ranges(m, products)
+    ref = str(m.folder_) if client is not None and getattr(m, "folder_", None) else m
+    chunks = [products.iloc[i : i + chunk_size] for i in range(0, len(products), chunk_size)]
+    parts = run_tasks(_predict_chunk, [(ref, c, max_gb) for c in chunks], client=client)
+    return pd.concat(parts, ignore_index=True) if parts else _frame(products, np.zeros(0))
+
+
+def example_products(n: int = 120, *, seed: int = 0) -> pd.DataFrame:
+    """A made-up table of ``n`` products (half IMAGE, half SPEC) whose memory ``imgsize_gb``
+    grows with the number of exposures and the offsets: to try the app, since no public JWST
+    training data exists. Use your own measured products for a real model.
+
+    Parameters
+    ----------
+    n : int
+        Number of products.
+    seed : int
+        Seed of the random values.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`IMAGE_FEATURES` / :data:`SPEC_FEATURES` (categorical values as
+        header strings), ``product``, ``kind`` and ``imgsize_gb``.
+
+    Examples
+    --------
+    >>> example_products(4)[["kind", "nexposur"]].shape
+    (4, 2)
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    offsets = (
+        "offset",
+        "max_offset",
+        "mean_offset",
+        "sigma_offset",
+        "err_offset",
+        "sigma1_mean",
+        "targ_max_offset",
+    )
+    for i in range(int(n)):
+        kind = "IMAGE" if i % 2 else "SPEC"
+        row = {
+            "product": f"jw9{i:04d}-o001_t1_example",
+            "kind": kind,
+            "instr": rng.choice(["NIRCAM", "MIRI", "NIRISS"]) if kind == "IMAGE" else "NIRSPEC",
+            "detector": "NRCA-M" if kind == "IMAGE" else "NRS1|NRS2",
+            "visitype": "PRIME_TARGETED_FIXED",
+            "filter": rng.choice(["F150W", "F444W"]),
+            "pupil": "CLEAR",
+            "channel": "NONE",
+            "subarray": "FULL",
+            "grating": "G140M",
+            "band": "NONE",
+            "bkgdtarg": 0,
+            "nexposur": int(rng.integers(1, 40)),
+            "numdthpt": int(rng.integers(1, 9)),
+            **{k: float(rng.uniform(0, 30)) for k in offsets},
+            "frac": float(rng.uniform(0.5, 1)),
+            "targ_frac": 1.0,
+        }
+        row["imgsize_gb"] = 2.0 + 1.5 * row["nexposur"] + 0.2 * row["max_offset"]
+        rows.append(row)
+    return pd.DataFrame(rows)
