@@ -168,7 +168,7 @@ def plot_kde(
                 v = np.log10(v[v > 0])
             if len(v) > MAX_POINTS:
                 v = np.random.default_rng(0).choice(v, MAX_POINTS, replace=False)
-            extra = f", {dropped} <= 0 left out" if dropped else ""
+            extra = f", {dropped:,} <= 0 left out" if dropped else ""
             series.append((f"{label} (n={len(v):,}{extra})", v))
     usable = [(name, v) for name, v in series if len(np.unique(v)) >= 2]
     if not usable:
