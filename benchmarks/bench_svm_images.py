@@ -11,7 +11,7 @@ Usage::
 
     MPLBACKEND=Agg TF_CPP_MIN_LOG_LEVEL=2 SPACEKIT_DATA_MIRROR=../shared/data \\
         .venv/bin/python benchmarks/bench_svm_images.py [--variants 48] [--epochs 30] \\
-        [--json out.json]
+        [--fast] [--json out.json]
 """
 
 from __future__ import annotations
@@ -29,6 +29,11 @@ def main() -> None:
     ap.add_argument("--variants", type=int, default=48, help="copies per class and visit")
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--fast",
+        action="store_true",
+        help="the ensemble's small settings (one 4-filter Conv3D block): minutes on a CPU",
+    )
     ap.add_argument("--json", default=None, help="also write the result here")
     args = ap.parse_args()
     from spacekit.skopes.hst.svm import misalignment_demo
@@ -41,6 +46,7 @@ def main() -> None:
         n_variants=args.variants,
         epochs=args.epochs,
         seed=args.seed,
+        fast=args.fast,
         progress=False,
     )
     out["seconds"] = round(time.perf_counter() - t, 1)
