@@ -3,8 +3,8 @@
 A demonstration of the image path, not an accuracy target: from each visit of
 ``svm_img_pred_2samples.npz`` :func:`spacekit.skopes.hst.svm.synthetic_image_set` makes aligned
 copies (the eight flip/rotation orientations) and misaligned ones (the Gaia marks moved by
-3-10 frame pixels); each copy takes its visit's row of ``svm_labeled_2021-07-28.csv``, the same
-for both classes, so only the images tell them apart. :func:`misalignment_demo` reports the
+3-10 frame pixels); every copy gets one constant tabular row (the mean of the two visits' rows
+of ``svm_labeled_2021-07-28.csv``), so only the images tell the classes apart. :func:`misalignment_demo` reports the
 ensemble on fresh copies of the same visits and, leaving one visit out, on the other field.
 
 Usage::
