@@ -821,7 +821,8 @@ def misalignment_demo(
     Returns
     -------
     dict
-        ``visits``, ``n_train``, ``n_test``, ``seen_visits`` (accuracy and ROC-AUC) and
+        ``visits``, ``n_train``, ``n_test``, ``seen_visits`` (accuracy, ROC-AUC, mean
+        probability per class, first and last training loss, epochs run) and
         ``unseen_visit`` (the same per held-out visit), plus the settings.
 
     Examples
@@ -868,7 +869,10 @@ def misalignment_demo(
         model.fit(train[0], train[2], images=train[1])
         p = model.predict_proba(test[0], images=test[1])
         y = test[2]
+        loss = list((model.history_ or {}).get("loss", []))
         return {
+            "train_loss_first_last": [float(loss[0]), float(loss[-1])] if loss else None,
+            "epochs_run": len(loss),
             "accuracy": float(accuracy_score(y, (p >= 0.5).astype(int))),
             "roc_auc": float(roc_auc_score(y, p)),
             "mean_p_aligned": float(p[y == 0].mean()),
