@@ -412,3 +412,31 @@ def test_lightcurves_say_why_nothing_was_detected(tmp_path, dashboard, page, art
         vetting.inner_text()
     )
     _shot(page, artifacts, "lightcurves-not-detected")
+
+
+def test_explore_page_draws_upstreams_kde_and_grouped_bars(dashboard, page, artifacts):
+    """Issue 23 item 5: the kde and grouped-bars kinds render in the browser."""
+    url, _ = dashboard
+    page.goto(url + "/explore")
+    _wait_plot(page, "#explore-graph", timeout=60_000)
+    page.get_by_label("kde").check()
+    page.wait_for_function(
+        "document.querySelector('#explore-graph .gtitle') && "
+        "document.querySelector('#explore-graph .gtitle').textContent.includes('density')"
+    )
+    legend = _texts(page, "#explore-graph .legendtext")
+    assert any(t.startswith("WFC3 (n=") for t in legend)
+    assert "log10(total_mb)" in _texts(page, "#explore-graph .g-xtitle")
+    _shot(page, artifacts, "explore-kde")
+    page.get_by_label("grouped bars").check()
+    page.wait_for_function(  # x is total_mb: too many values for bars, and the figure says so
+        "document.querySelector('#explore-graph') && "
+        "document.querySelector('#explore-graph').textContent.includes('too many')"
+    )
+    page.click("#explore-x")
+    page.locator(".dash-dropdown-option").get_by_text("detector", exact=True).click()
+    page.wait_for_function(
+        "document.querySelectorAll('#explore-graph .barlayer .trace').length >= 4"
+    )
+    assert {"ACS", "COS", "STIS", "WFC3"} <= set(_texts(page, "#explore-graph .legendtext"))
+    _shot(page, artifacts, "explore-grouped-bars")

@@ -10,6 +10,8 @@ matplotlib and plotly are imported only by the plotting functions.
 - ``plot_hunt``: raw / detrended / periodogram / folded panels (matplotlib or plotly)
 - ``atomic_vector_plotter``: flux vs time (scatter and line), coloured by class
 - ``make_specgram``: spectrogram figure of a flux series; ``specgram_array`` for ML inputs
+- ``plot_kde``, ``plot_scatter3d``, ``plot_grouped_bars``: exploratory plots of a table
+  (upstream's ``DataPlots`` KDE, 3D scatter and grouped bars)
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ _EXPORTS = {
     "make_specgram": "plots",
     "specgram_array": "plots",
     "save_specgrams": "plots",
+    "plot_kde": "explore",
+    "plot_scatter3d": "explore",
+    "plot_grouped_bars": "explore",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

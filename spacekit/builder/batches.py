@@ -11,7 +11,17 @@ import numpy as np
 from ..exceptions import InputError
 from ..utils.checks import whole_number
 
-__all__ = ["BalancedBatches", "batch_maker", "augment_roll", "augment_flip"]
+__all__ = [
+    "BalancedBatches",
+    "batch_maker",
+    "augment_roll",
+    "augment_flip",
+    "augment_color_jitter",
+    "augment_gaussian_noise",
+    "augment_laplace_noise",
+    "augment_logistic_noise",
+    "AUGMENT_KINDS",
+]
 
 log = logging.getLogger(__name__)
 
@@ -86,25 +96,227 @@ def augment_flip(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return x
 
 
+def _image_batch(x: Any, what: str) -> np.ndarray:
+    x = np.array(x, dtype=np.result_type(np.asarray(x).dtype, np.float32), copy=True)
+    if x.ndim not in (4, 5):
+        raise InputError(
+            f"{what} expects images (n, h, w, c) or stacks (n, frames, h, w, c), got shape "
+            f"{x.shape}"
+        )
+    return x
+
+
+def augment_color_jitter(
+    x: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    brightness: float = 0.4,
+    contrast: float = 0.4,
+    saturation: float = 0.4,
+    value_range: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """Randomly change the brightness, contrast and saturation of each image, then clip.
+
+    Upstream spacekit's generator applied the same three changes (through TensorFlow's
+    ``random_brightness``/``random_contrast``/``random_saturation``, at 0.8 times the given
+    strengths) to the SVM image stacks; this is a NumPy version driven by ``rng``, so balanced
+    batches stay reproducible. For each sample (all frames of a stack alike):
+
+    - brightness: add ``d * (hi - lo)`` with ``d`` uniform in ``±0.8 * brightness``;
+    - contrast: scale the distance from each frame's per-channel mean by a factor uniform in
+      ``1 ± 0.8 * contrast``;
+    - saturation (3-channel images only): scale the distance from the grey value (mean of
+      the channels) by a factor uniform in ``1 ± 0.8 * saturation``;
+    - clip to ``value_range``.
+
+    Parameters
+    ----------
+    x : ndarray
+        Images ``(n, h, w, c)`` or stacks ``(n, frames, h, w, c)``.
+    rng : numpy.random.Generator
+        Source of the random factors.
+    brightness, contrast, saturation : float
+        Strengths (0 turns a change off).
+    value_range : (float, float), optional
+        Valid pixel range ``(lo, hi)``; default ``(0, 1)`` when every value of the batch lies
+        in it (scaled images, as the SVM ensemble trains on), else ``(0, 255)``.
+
+    Returns
+    -------
+    ndarray
+        A new float array of the same shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.full((2, 4, 4, 3), 0.5)
+    >>> out = augment_color_jitter(x, np.random.default_rng(0))
+    >>> out.shape, bool(out.min() >= 0.0 and out.max() <= 1.0), bool((out != x).any())
+    ((2, 4, 4, 3), True, True)
+    """
+    x = _image_batch(x, "augment_color_jitter")
+    for name, v in (("brightness", brightness), ("contrast", contrast), ("saturation", saturation)):
+        if not (np.isfinite(v) and 0 <= v <= 1.25):
+            raise InputError(f"{name} must be a strength in [0, 1.25], got {v!r}")
+    if value_range is None:
+        value_range = (0.0, 1.0) if x.size and x.min() >= 0 and x.max() <= 1 else (0.0, 255.0)
+    lo, hi = (float(v) for v in value_range)
+    if not hi > lo:
+        raise InputError(f"value_range must be (low, high) with high > low, got {value_range!r}")
+    n, dtype = x.shape[0], x.dtype
+    spatial = tuple(range(x.ndim - 3, x.ndim - 1))  # height and width of one sample
+    bright = rng.uniform(-0.8 * brightness, 0.8 * brightness, n) * (hi - lo)
+    contr = rng.uniform(1 - 0.8 * contrast, 1 + 0.8 * contrast, n)
+    sat = rng.uniform(1 - 0.8 * saturation, 1 + 0.8 * saturation, n)
+    shape = (n,) + (1,) * (x.ndim - 1)
+    x += bright.reshape(shape)
+    mean = x.mean(axis=spatial, keepdims=True)
+    x = mean + (x - mean) * contr.reshape(shape)
+    if x.shape[-1] == 3 and saturation > 0:
+        grey = x.mean(axis=-1, keepdims=True)
+        x = grey + (x - grey) * sat.reshape(shape)
+    return np.clip(x, lo, hi).astype(dtype, copy=False)
+
+
+def _add_noise(x: Any, rng: np.random.Generator, scale: float, p: float, what: str, draw):
+    """``x`` plus ``draw(scale, shape)`` on the samples chosen with probability ``p``."""
+    x = np.array(x, dtype=np.result_type(np.asarray(x).dtype, np.float32), copy=True)
+    if x.ndim < 1:
+        raise InputError(f"{what} expects a batch (first axis = samples), got a scalar")
+    if not (np.isfinite(scale) and scale >= 0):
+        raise InputError(f"{what}: scale must be a finite number >= 0, got {scale!r}")
+    if not 0 <= p <= 1:
+        raise InputError(
+            f"{what}: p (the share of samples that get noise) must be in [0, 1], got {p!r}"
+        )
+    chosen = rng.random(x.shape[0]) < p
+    noise = draw(scale, x.shape).astype(x.dtype)
+    x += noise * chosen.reshape((-1,) + (1,) * (x.ndim - 1))
+    return x
+
+
+def augment_gaussian_noise(
+    x: np.ndarray, rng: np.random.Generator, *, scale: float = 0.05, p: float = 1.0
+) -> np.ndarray:
+    """Add zero-mean Gaussian noise of standard deviation ``scale`` to a share ``p`` of the
+    samples (any shape; first axis = samples).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = augment_gaussian_noise(np.zeros((1000, 3)), np.random.default_rng(0), scale=0.1)
+    >>> round(float(out.std()), 2)
+    0.1
+    """
+    return _add_noise(x, rng, scale, p, "augment_gaussian_noise", lambda s, n: rng.normal(0, s, n))
+
+
+def augment_laplace_noise(
+    x: np.ndarray, rng: np.random.Generator, *, scale: float = 0.05, p: float = 0.8
+) -> np.ndarray:
+    """Add Laplace (double-exponential) noise of scale ``scale`` to a share ``p`` of the
+    samples: heavier tails than Gaussian noise of the same width.
+
+    Upstream spacekit's generator drew ``numpy.random.laplace(x)`` (location ``x``, scale 1,
+    from the global random state) for each tabular SVM feature with probability 0.8; here the
+    noise is added to standardised inputs at a chosen scale, from the batch's seeded ``rng``.
+
+    Parameters
+    ----------
+    x : ndarray
+        A batch, first axis = samples (tables ``(n, features)``, series or images).
+    rng : numpy.random.Generator
+        Source of the noise.
+    scale : float
+        Scale ``b`` of the Laplace distribution (standard deviation ``sqrt(2) * b``).
+    p : float
+        Probability that a sample gets noise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = augment_laplace_noise(np.zeros((4, 3)), np.random.default_rng(0), p=1.0)
+    >>> bool((out != 0).all())
+    True
+    """
+    return _add_noise(x, rng, scale, p, "augment_laplace_noise", lambda s, n: rng.laplace(0, s, n))
+
+
+def augment_logistic_noise(
+    x: np.ndarray, rng: np.random.Generator, *, scale: float = 0.05, p: float = 0.8
+) -> np.ndarray:
+    """Add logistic noise of scale ``scale`` to a share ``p`` of the samples (standard
+    deviation ``scale * pi / sqrt(3)``; tails between Gaussian and Laplace).
+
+    Upstream's generator drew ``numpy.random.logistic(x)`` per tabular feature with
+    probability 0.8; see :func:`augment_laplace_noise` for what changed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> out = augment_logistic_noise(np.zeros((2000, 1)), rng, scale=0.1, p=0.5)
+    >>> round(float((out != 0).mean()), 1)
+    0.5
+    """
+    return _add_noise(
+        x, rng, scale, p, "augment_logistic_noise", lambda s, n: rng.logistic(0, s, n)
+    )
+
+
+#: Augmentation names :class:`BalancedBatches` takes (alone or in a list), with the inputs
+#: each applies to: ``"roll"`` series ``(n, t)``/``(n, t, c)``; ``"flip"`` (flips and 90°
+#: rotations) and ``"jitter"`` (colour jitter) images and image stacks; ``"gaussian"``,
+#: ``"laplace"`` and ``"logistic"`` noise every input.
+AUGMENT_KINDS: dict[str, tuple[Callable, tuple[int, ...] | None]] = {
+    "roll": (augment_roll, (2, 3)),
+    "flip": (augment_flip, (4, 5)),
+    "jitter": (augment_color_jitter, (4, 5)),
+    "gaussian": (augment_gaussian_noise, None),
+    "laplace": (augment_laplace_noise, None),
+    "logistic": (augment_logistic_noise, None),
+}
+
+
+def _compose(funcs: list[Callable]) -> Callable:
+    def augment(batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        for f in funcs:
+            batch = f(batch, rng)
+        return batch
+
+    return augment
+
+
 def _default_augment(arr: np.ndarray, kind: Any, multi: bool):
     """Choose the augmentation for one input array."""
     if kind in (None, False):
         return None
     if callable(kind):
         return kind
-    if kind == "roll":
-        return augment_roll if arr.ndim in (2, 3) else None
-    if kind == "flip":
-        return augment_flip if arr.ndim in (4, 5) else None
     if kind is True:
         if arr.ndim == 3 or (arr.ndim == 2 and not multi):
             return augment_roll
         if arr.ndim in (4, 5):
             return augment_flip
         return None
-    raise InputError(
-        f"augment must be None, True, 'roll', 'flip' or a callable(batch, rng), got {kind!r}"
-    )
+    kinds = list(kind) if isinstance(kind, (list, tuple)) else [kind]
+    funcs = []
+    for k in kinds:
+        if callable(k):
+            funcs.append(k)
+            continue
+        if not isinstance(k, str) or k not in AUGMENT_KINDS:
+            raise InputError(
+                "augment must be None, True, one of "
+                f"{sorted(AUGMENT_KINDS)}, a callable(batch, rng), or a list of those; got "
+                f"{kind!r}"
+            )
+        func, ndims = AUGMENT_KINDS[k]
+        if ndims is None or arr.ndim in ndims:
+            funcs.append(func)
+    if not funcs:
+        return None
+    return funcs[0] if len(funcs) == 1 else _compose(funcs)
 
 
 class BalancedBatches:
@@ -129,12 +341,18 @@ class BalancedBatches:
         Labels: integers (``(n,)`` or ``(n, 1)``) or one-hot ``(n, n_classes)``.
     batch_size : int
         Samples per batch (at least the number of classes).
-    augment : None, True, "roll", "flip" or callable
+    augment : None, True, str, callable, or a list of str and callables
         ``"roll"``: random circular shift along time for series ``(n, t)``/``(n, t, c)``;
         ``"flip"``: random flips and 90° rotations for images ``(n, h, w, c)`` or stacks
-        ``(n, frames, h, w, c)``; ``True``: pick per input by its number of dimensions
-        (2-D tabular inputs of a multi-input model are never augmented); a callable
-        ``f(batch, rng) -> batch`` is applied to every input array.
+        ``(n, frames, h, w, c)``; ``"jitter"``: colour jitter of images
+        (:func:`augment_color_jitter`); ``"gaussian"``, ``"laplace"``, ``"logistic"``: noise
+        on every input (:func:`augment_laplace_noise` …; standardise features first);
+        ``True``: pick per input by its number of dimensions (2-D tabular inputs of a
+        multi-input model are never augmented); a callable ``f(batch, rng) -> batch`` is
+        applied to every input array. A list applies its items in order, each to the inputs
+        it suits, e.g. ``["flip", "jitter", "laplace"]`` for ``[tabular, images]``: flips and
+        jitter on the images, Laplace noise on both. Every draw comes from the batch's seeded
+        generator, so batches are the same for the same ``seed``, epoch and index.
     seed : int, optional
         Seed of the sampling and augmentation.
     steps_per_epoch : int, optional

@@ -13,7 +13,14 @@ from typing import Any
 from ..exceptions import InputError
 from ..utils.checks import as_whole_number
 
-__all__ = ["build_mlp", "build_cnn1d", "build_cnn", "build_cnn3d", "build_ensemble"]
+__all__ = [
+    "build_mlp",
+    "build_cnn1d",
+    "build_cnn",
+    "build_cnn2d",
+    "build_cnn3d",
+    "build_ensemble",
+]
 
 log = logging.getLogger(__name__)
 
@@ -297,6 +304,139 @@ def build_cnn1d(
 
 #: Seed name of :func:`build_cnn1d` (same defaults as the 2020 network).
 build_cnn = build_cnn1d
+
+
+def build_cnn2d(
+    input_shape: Sequence[int],
+    *,
+    filters: Sequence[int] = (16, 32, 64),
+    kernel_size: int | Sequence[int] = 3,
+    activation: str = "relu",
+    padding: str = "same",
+    pool_size: int | Sequence[int] = 2,
+    batch_norm: bool = True,
+    global_pool: bool = True,
+    dense: Sequence[int] = (64,),
+    dropout: float | Sequence[float] = 0.25,
+    output_units: int = 1,
+    output_activation: str = "sigmoid",
+    name: str = "cnn2d",
+):
+    """Build a 2D convolutional network for single images (spectrograms, one SVM frame).
+
+    Each block is a ``Conv2D`` followed by ``MaxPooling2D`` and optional batch
+    normalisation; then a global average pooling (or ``Flatten``), the dense layers with
+    dropout before each, and the output layer.
+
+    Parameters
+    ----------
+    input_shape : (int, int) or (int, int, int)
+        ``(height, width, channels)``; ``(height, width)`` means one channel. A spectrogram
+        from :func:`spacekit.analyzer.specgram_array` is ``(n_frequencies, n_segments, 1)``;
+        one rendered SVM frame is ``(128, 128, 3)``.
+    filters : sequence of int
+        Filters of each convolution block.
+    kernel_size : int or (int, int)
+        Convolution kernel, one int for both axes or ``(height, width)``.
+    activation : str
+        Activation of convolution and dense layers.
+    padding : {"same", "valid"}
+        Convolution padding.
+    pool_size : int or (int, int)
+        Max-pooling window (and stride) after each convolution.
+    batch_norm : bool
+        Batch normalisation after each pooling layer.
+    global_pool : bool
+        End the convolution stack with ``GlobalAveragePooling2D`` (few weights, any image
+        size) rather than ``Flatten``.
+    dense : sequence of int
+        Units of the dense layers after pooling (may be empty).
+    dropout : float or sequence of float
+        Dropout before each dense layer (one value for all, or one per dense layer).
+    output_units, output_activation : int, str
+        Output layer (one sigmoid unit for a binary classifier, ``n_classes`` softmax units
+        for several classes).
+    name : str
+        Model name.
+
+    Returns
+    -------
+    keras.Model
+        An uncompiled functional model with input named ``"image"``.
+
+    Raises
+    ------
+    InputError
+        When the image is too small for the convolution/pooling stack, or a size is not a
+        positive integer, a dropout rate is outside [0, 1) or an activation is unknown
+        (before any layer is built).
+
+    Notes
+    -----
+    Upstream spacekit's ``BuilderCNN2D`` was, despite its name, the K2 network of ``Conv1D``
+    layers over ``(timesteps, channels)`` input; that network is :func:`build_cnn1d` here.
+    This builder is a true two-dimensional network.
+
+    Examples
+    --------
+    >>> from spacekit.builder import build_cnn2d
+    >>> model = build_cnn2d((32, 32, 3), filters=(4, 8), dense=(8,))
+    >>> model.output_shape
+    (None, 1)
+    """
+    import keras
+    from keras import layers
+
+    if isinstance(input_shape, Sequence) and not isinstance(input_shape, str):
+        if len(input_shape) == 2:
+            input_shape = (*input_shape, 1)
+    input_shape = _check_sizes(input_shape, "input_shape")
+    if len(input_shape) != 3:
+        raise InputError(
+            f"build_cnn2d expects input_shape=(height, width, channels), got {input_shape!r}; "
+            "for a one-channel image pass (height, width, 1), for a series use build_cnn1d"
+        )
+    filters = _check_sizes(filters, "filters")
+    dense = _check_sizes(dense, "dense")
+    if padding not in {"valid", "same"}:
+        raise InputError(f"padding must be 'valid' or 'same', got {padding!r}")
+    kernel = _kernel(kernel_size, 2, "kernel_size")
+    pool = _kernel(pool_size, 2, "pool_size")
+    kh, kw = kernel if isinstance(kernel, tuple) else (kernel, kernel)
+    ph, pw = pool if isinstance(pool, tuple) else (pool, pool)
+    output_units = _check_int(output_units, "output_units")
+    _check_activation(activation, "activation")
+    _check_activation(output_activation, "output_activation")
+    h, w = input_shape[0], input_shape[1]
+    for i in range(len(filters)):
+        h = _conv_out_length(h, kh, padding, ph, ph)
+        w = _conv_out_length(w, kw, padding, pw, pw)
+        if h < 1 or w < 1:
+            raise InputError(
+                f"an image of {input_shape[0]}x{input_shape[1]} pixels is too small for "
+                f"{len(filters)} convolution blocks (kernel {kh}x{kw}, pool {ph}x{pw}): it "
+                f"vanishes after block {i + 1}; use fewer filters, a smaller kernel_size or "
+                "pool_size, or padding='same'"
+            )
+    drops = tuple(_check_rate(r, "dropout") for r in _as_tuple(dropout, len(dense), "dropout"))
+
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    for i, n in enumerate(filters, start=1):
+        x = layers.Conv2D(n, kernel, activation=activation, padding=padding, name=f"conv{i}")(x)
+        x = layers.MaxPooling2D(pool_size=pool, name=f"pool{i}")(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"bn{i}")(x)
+    if global_pool:
+        x = layers.GlobalAveragePooling2D(name="gap")(x)
+    else:
+        x = layers.Flatten(name="flatten")(x)
+    for i, (units, rate) in enumerate(zip(dense, drops, strict=True), start=1):
+        if rate > 0:
+            x = layers.Dropout(rate, name=f"drop{i}")(x)
+        x = layers.Dense(units, activation=activation, name=f"dense{i}")(x)
+    outputs = _output(x, output_units, output_activation)
+    return keras.Model(inputs, outputs, name=name)
 
 
 def _cnn3d_branch(x, filters, kernel_size, activation, pool_size, batch_norm, prefix):

@@ -324,7 +324,7 @@ class Trainer:
         given a model *builder*), so a run is repeatable: same seed, same weights, same history.
     balanced : bool
         Feed :class:`BalancedBatches` (equal class counts per batch) instead of shuffled data.
-    augment : None, True, "roll", "flip" or callable
+    augment : None, True, str, list or callable
         Augmentation for balanced batches (see :class:`BalancedBatches`).
     steps_per_epoch : int, optional
         Batches per epoch for balanced batches (default ``n_samples // batch_size``).

@@ -1,5 +1,6 @@
-"""``/explore``: interactive plots of a table (scatter, box, histogram) coloured by
-instrument, detector or category; the HST calibration and SVM tables are built in."""
+"""``/explore``: interactive plots of a table (scatter, box, histogram, and upstream's kde,
+3d scatter and grouped bars) coloured by instrument, detector or category; the HST
+calibration and SVM tables are built in."""
 
 from __future__ import annotations
 
@@ -109,12 +110,13 @@ def layout(ctx: Any, query: dict | None = None) -> Any:
                     id="explore-kind",
                     value=DEFAULTS[first]["kind"],
                     inline=True,
-                    options=["scatter", "box", "histogram"],
+                    options=["scatter", "box", "histogram", *UPSTREAM_KINDS],
                 ),
             ),
             labelled("x", dcc.Dropdown(id="explore-x", clearable=False)),
             labelled("y", dcc.Dropdown(id="explore-y")),
             labelled("colour by", dcc.Dropdown(id="explore-color")),
+            labelled("z (3d scatter)", dcc.Dropdown(id="explore-z")),
             labelled(
                 "log axes",
                 dcc.Checklist(
@@ -218,8 +220,9 @@ def register(app: Any, ctx: Any) -> None:
         Input("explore-y", "value"),
         Input("explore-color", "value"),
         Input("explore-log", "value"),
+        Input("explore-z", "value"),
     )
-    def _plot(name, kind, x, y, color, logs):
+    def _plot(name, kind, x, y, color, logs, z=None):
         if not x:
             return figures.empty_figure("pick an x column")
         if not all(v is None or isinstance(v, str) for v in (x, y, color, kind)):
@@ -227,6 +230,8 @@ def register(app: Any, ctx: Any) -> None:
         logs = [v for v in logs if isinstance(v, str)] if isinstance(logs, list) else []
         try:
             frame = table(ctx, name)
+            if kind in UPSTREAM_KINDS:
+                return upstream_figure(frame, kind, x, y, z, color, "x" in (logs or []), name)
             if kind == "box":
                 # Boxes group a numeric y by a categorical x.
                 if y is None:
@@ -244,8 +249,54 @@ def register(app: Any, ctx: Any) -> None:
         except SpacekitError as exc:
             return figures.empty_figure(str(exc))
 
+    register_upstream(app, ctx)
+
 
 def html_p(text: str) -> Any:
     from dash import html
 
     return html.P(text, className="muted")
+
+
+# -- upstream's DataPlots kinds (spacekit.analyzer.explore) ----------------------------------
+#: Plot kinds drawn by :mod:`spacekit.analyzer.explore`: a density estimate of x (one curve
+#: per colour), a 3D scatter of x, y and z, and bars per x value (row counts, or the mean of
+#: y) side by side per colour.
+UPSTREAM_KINDS = ("kde", "3d scatter", "grouped bars")
+
+
+def upstream_figure(frame, kind, x, y, z, color, log_x, name) -> Any:
+    """The figure of one of :data:`UPSTREAM_KINDS` (plotly), or a message saying what is
+    missing."""
+    from ...analyzer import plot_grouped_bars, plot_kde, plot_scatter3d
+
+    if frame[x].dtype.kind not in "fiu" and kind != "grouped bars":
+        return figures.empty_figure(f"a {kind} plot needs a numeric x column")
+    if kind == "kde":
+        fig = plot_kde(frame, x, by=color, log=log_x, backend="plotly", title=f"{name}: density")
+    elif kind == "3d scatter":
+        if not (y and z):
+            return figures.empty_figure("a 3d scatter needs numeric y and z columns; pick them")
+        fig = plot_scatter3d(frame, x, y, z, color=color, title=f"{name}: {x}, {y}, {z}")
+    else:
+        fig = plot_grouped_bars(frame, x, color=color, y=y, backend="plotly", title=name)
+    fig.update_layout(template="plotly_white", height=520)
+    return fig
+
+
+def register_upstream(app: Any, ctx: Any) -> None:
+    """Fill the z column list (numeric columns; the third one by default)."""
+    from dash import Input, Output
+
+    @app.callback(
+        Output("explore-z", "options"),
+        Output("explore-z", "value"),
+        Input("explore-dataset", "value"),
+    )
+    def _z_columns(name):
+        try:
+            frame = table(ctx, name)
+        except SpacekitError:
+            return [], None
+        numeric = [c for c in frame.columns if c not in _HIDDEN and frame[c].dtype.kind in "fiu"]
+        return numeric, (numeric[2:3] or [None])[0]
