@@ -2,23 +2,29 @@
 
 Usage (from the repository root; the shared data folder is ../shared/data)::
 
-    python benchmarks/bench_hst_cal.py train     # full training (trees, linear, blend compared), time
+    python benchmarks/bench_hst_cal.py train     # full training (trees, linear, blend
+                                                 # compared), time
     python benchmarks/bench_hst_cal.py cv        # repeated grouped k-fold, 5 folds x 3 seeds
-    python benchmarks/bench_hst_cal.py tradeoff  # the same folds at other margin confidences / bin rules
+    python benchmarks/bench_hst_cal.py tradeoff  # the same folds at other margin confidences
+                                                 # / bin rules
     python benchmarks/bench_hst_cal.py killrule  # the same folds with the earlier kill-time rule
-    python benchmarks/bench_hst_cal.py draws     # 5x3 grouped k-fold on fold seeds $BENCH_SEEDS (0-7)
-    python benchmarks/bench_hst_cal.py single    # cold start (fresh process): import + load + one predict
-    python benchmarks/bench_hst_cal.py rows      # rows/s, every row predicted: kept models vs upstream's
-                                                 # shipped Keras networks, side by side
-    python benchmarks/bench_hst_cal.py scale     # 1e5 / 1e6 rows: time and peak RSS growth of a call
+    python benchmarks/bench_hst_cal.py draws     # 5x3 grouped k-fold on fold seeds
+                                                 # $BENCH_SEEDS (0-7)
+    python benchmarks/bench_hst_cal.py single    # cold start (fresh process): import + load
+                                                 # + one predict
+    python benchmarks/bench_hst_cal.py rows      # rows/s, every row predicted: kept models
+                                                 # vs upstream's shipped Keras networks,
+                                                 # side by side
+    python benchmarks/bench_hst_cal.py scale     # 1e5 / 1e6 rows: time and peak RSS growth
+                                                 # of a call
     python benchmarks/bench_hst_cal.py batch     # rows/s: numpy nets vs upstream Keras predict
     python benchmarks/bench_hst_cal.py all
 
 Upstream spacekit 1.1.4 is measured in its own venv (``UPSTREAM_PY``, default
 ``/tmp/upstream-venv/bin/python`` or ``/tmp/venv-up/bin/python``, the first that exists), with
-the trained networks its wheel ships (``spacekit/builder/trained_networks/hst_cal.zip``). Results are printed as JSON and written to
-``$BENCH_OUT`` (default /tmp/bench_hst_cal.json). ``$BENCH_BIN_RULE`` (default
-``upper_quantile``) sets the bin rule of ``train`` and ``draws``.
+the trained networks its wheel ships (``spacekit/builder/trained_networks/hst_cal.zip``).
+Results are printed as JSON and written to ``$BENCH_OUT`` (default /tmp/bench_hst_cal.json).
+``$BENCH_BIN_RULE`` (default ``upper_quantile``) sets the bin rule of ``train`` and ``draws``.
 """
 
 from __future__ import annotations
@@ -203,9 +209,10 @@ def bench_single(model_dir: str) -> dict:
     ours = (
         "import json\n"
         "from spacekit.skopes.hst.cal import load_predictor\n"
-        f"r = load_predictor({model_dir!r}).predict('j8ny02020', {str(MMF / 'j8ny02020_MemModelFeatures.txt')!r})\n"
-        "print(json.dumps({'memBin': r['memBin'], 'memVal': r['memVal'], 'clockTime': r['clockTime'],"
-        " 'maxrss_mb': _hwm()}))\n"
+        f"r = load_predictor({model_dir!r}).predict('j8ny02020', "
+        f"{str(MMF / 'j8ny02020_MemModelFeatures.txt')!r})\n"
+        "print(json.dumps({'memBin': r['memBin'], 'memVal': r['memVal'], 'clockTime': "
+        "r['clockTime'], 'maxrss_mb': _hwm()}))\n"
     )
     # Upstream's own cold path with the trained networks its wheel ships: Predict() loads
     # mem_clf, mem_reg and wall_reg from spacekit/builder/trained_networks/hst_cal.zip
@@ -216,13 +223,14 @@ def bench_single(model_dir: str) -> dict:
         "import json, logging\n"
         "logging.disable(logging.CRITICAL)\n"
         "from spacekit.skopes.hst.cal.predict import Predict\n"
-        f"d = dict(l.split('=', 1) for l in open({str(MMF / 'j8ny02020_MemModelFeatures.txt')!r}).read().split())\n"
+        "d = dict(l.split('=', 1) for l in "
+        f"open({str(MMF / 'j8ny02020_MemModelFeatures.txt')!r}).read().split())\n"
         "p = Predict('j8ny02020')\n"
         "p.input_data = d\n"
         "p.run_inference()\n"
         "r = p.predictions\n"
-        "print(json.dumps({'memBin': r['memBin'], 'memVal': float(r['memVal']), 'clockTime': r['clockTime'],"
-        " 'maxrss_mb': _hwm()}))\n"
+        "print(json.dumps({'memBin': r['memBin'], 'memVal': float(r['memVal']), 'clockTime': "
+        "r['clockTime'], 'maxrss_mb': _hwm()}))\n"
     )
     res = {"spacekit": _child(sys.executable, _HWM + ours)}
     if Path(UPSTREAM_PY).exists():
@@ -253,8 +261,8 @@ _KERAS_SERVER = (
     "H = json.loads(sys.argv[1]); rows = int(sys.argv[2])\n"
     "models = []\n"
     "for name, (hidden, units, act) in H.items():\n"
-    "    m = keras.Sequential([keras.Input((9,))] + [keras.layers.Dense(h, activation='relu') for h in hidden]"
-    " + [keras.layers.Dense(units, activation=act)])\n"
+    "    m = keras.Sequential([keras.Input((9,))] + [keras.layers.Dense(h, activation='relu') for "
+    "h in hidden] + [keras.layers.Dense(units, activation=act)])\n"
     "    models.append(m)\n"
     "X = np.random.default_rng(1).normal(size=(rows, 9)).astype(np.float32)\n"
     "for m in models: m.predict(X[:4096], batch_size=1024, verbose=0)\n"
@@ -426,7 +434,8 @@ def _table_rows(n: int, *, distinct: bool, seed: int = 0):
 _KERAS_SHIPPED = (
     "import json, os, sys, time, zipfile, tempfile, numpy as np\n"
     "import keras, spacekit\n"
-    "zp = os.path.join(os.path.dirname(spacekit.__file__), 'builder', 'trained_networks', 'hst_cal.zip')\n"
+    "zp = os.path.join(os.path.dirname(spacekit.__file__), 'builder', 'trained_networks', "
+    "'hst_cal.zip')\n"
     "d = tempfile.mkdtemp(); z = zipfile.ZipFile(zp); z.extractall(d)\n"
     "models = [keras.models.load_model(os.path.join(d, 'hst_cal', n + '.keras'))"
     " for n in ('mem_clf', 'mem_reg', 'wall_reg')]\n"

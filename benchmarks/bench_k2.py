@@ -128,8 +128,8 @@ def detectability(X, meta, snr_min: float = 10.0) -> list[str]:
         lo = k & (snr < 20)
         q = float(np.percentile(best_neg[kinds_n == kind], 90))
         out.append(
-            f"| {kind} | {k.sum()} | {np.median(at_truth[k]):.1f} ({np.median(at_truth[lo]):.1f}) | "
-            f"{q:.1f} | {np.mean(at_truth[k] < q):.0%} ({np.mean(at_truth[lo] < q):.0%}) |"
+            f"| {kind} | {k.sum()} | {np.median(at_truth[k]):.1f} ({np.median(at_truth[lo]):.1f}) "
+            f"| {q:.1f} | {np.mean(at_truth[k] < q):.0%} ({np.mean(at_truth[lo] < q):.0%}) |"
         )
     return out
 
@@ -161,14 +161,14 @@ def snr_definition_tables(frame, X, Z=None, snr_min: float = 10.0) -> list[str]:
     inj_all = (frame["label"] == 1) & frame["kind"].astype(str).str.endswith("injected")
     neg = frame[frame["label"] == 0]
     out = [
-        f"SNR definitions of {int(inj_all.sum())} injected windows computed from the flux table and "
-        f"the metadata in {alt_s:.0f} s (the hosts' real transits have no ephemeris in the "
+        f"SNR definitions of {int(inj_all.sum())} injected windows computed from the flux table "
+        f"and the metadata in {alt_s:.0f} s (the hosts' real transits have no ephemeris in the "
         "metadata: not included).",
         "",
     ]
     out += [
-        "| SNR definition | noise | SNR >= 10 planets | ROC-AUC vs all negatives | recall@P90 vs all "
-        "negatives | negatives of the kind | ROC-AUC vs those | recall@P90 vs those |",
+        "| SNR definition | noise | SNR >= 10 planets | ROC-AUC vs all negatives | recall@P90 vs "
+        "all negatives | negatives of the kind | ROC-AUC vs those | recall@P90 vs those |",
         "|---|---|---|---|---|---|---|---|",
     ]
     met = {}
@@ -199,7 +199,8 @@ def snr_definition_tables(frame, X, Z=None, snr_min: float = 10.0) -> list[str]:
         out.append(
             f"- {name} SNR >= {snr_min:g}: ROC-AUC {_f(auc)} (>= 0.98: "
             f"{'met' if auc is not None and auc >= 0.98 else 'NOT met'}), recall at precision "
-            f">= 0.90 {_f(rec)} (>= 0.95: {'met' if rec is not None and rec >= 0.95 else 'NOT met'})"
+            f">= 0.90 {_f(rec)} (>= 0.95: "
+            f"{'met' if rec is not None and rec >= 0.95 else 'NOT met'})"
         )
     # the same scores with a higher SNR cut (a measurement: nothing is refitted)
     cuts = (10, 15, 20, 30, 50)
@@ -229,7 +230,8 @@ def snr_definition_tables(frame, X, Z=None, snr_min: float = 10.0) -> list[str]:
     for r in k2["by_snr_timescale"]:
         hi = "inf" if r["snr_max"] is None else f"{r['snr_max']:g}"
         out.append(
-            f"| {r['snr_min']:g}-{hi} | {r['n_planet']} | {_f(r.get('recall'))} | {_f(r.get('roc_auc'))} |"
+            f"| {r['snr_min']:g}-{hi} | {r['n_planet']} | {_f(r.get('recall'))} | "
+            f"{_f(r.get('roc_auc'))} |"
         )
     # how the definitions relate, per noise kind (all injections of the kind)
     out += [
@@ -248,12 +250,13 @@ def snr_definition_tables(frame, X, Z=None, snr_min: float = 10.0) -> list[str]:
         keep_ts = float((hi["snr_timescale"] >= snr_min).mean()) if len(hi) else float("nan")
         pre = "n/a"
         if Z is not None:
-            pre = f"{np.nanmedian([_beta(Z[i], r.duration_h * 60.0 / r.cadence_min) for i, r in g.iterrows()]):.2f}"
+            betas = [_beta(Z[i], r.duration_h * 60.0 / r.cadence_min) for i, r in g.iterrows()]
+            pre = f"{np.nanmedian(betas):.2f}"
         out.append(
             f"| {kind} | {len(g)} | {np.nanmedian(g['snr_std'] / g['snr']):.2f} | "
             f"{np.nanmedian(g['snr_timescale'] / g['snr']):.2f} | "
-            f"{np.nanmedian(g['snr'] / g['snr_timescale']):.2f} | {np.nanmedian(g['beta']):.2f} | {pre} | "
-            f"{keep_std:.0%}, {keep_ts:.0%} |"
+            f"{np.nanmedian(g['snr'] / g['snr_timescale']):.2f} | {np.nanmedian(g['beta']):.2f} | "
+            f"{pre} | {keep_std:.0%}, {keep_ts:.0%} |"
         )
     return out
 
@@ -495,8 +498,8 @@ def _from_predictions(args) -> int:
         frame.loc[g | (frame["label"] == 0), "label"], frame.loc[g | (frame["label"] == 0), "proba"]
     )
     print(
-        f"Scores from {args.predictions}: goal (issue's SNR >= 10 vs all negatives) ROC-AUC {_f(auc)}, "
-        f"recall at precision >= 0.90 {_f(rec)}."
+        f"Scores from {args.predictions}: goal (issue's SNR >= 10 vs all negatives) ROC-AUC "
+        f"{_f(auc)}, recall at precision >= 0.90 {_f(rec)}."
     )
     cols = [c for c in ("proba", "proba_cnn", "proba_boost") if c in frame.columns]
     _score_tables(args, frame, X, cols)

@@ -148,7 +148,8 @@ def main(argv=None) -> int:
             f"max_workers: {conf.max_workers}; rounds: {args.rounds}"
         )
         print(
-            f"{'case':<28}{'spacekit s':>12}{'boto3 s':>12}{'spacekit MB/s':>15}{'boto3 MB/s':>12}{'speed-up':>10}"
+            f"{'case':<28}{'spacekit s':>12}{'boto3 s':>12}"
+            f"{'spacekit MB/s':>15}{'boto3 MB/s':>12}{'speed-up':>10}"
         )
         print(
             f"{f'1 x {mb} MB':<28}{med['ours_large']:>12.2f}{med['base_large']:>12.2f}"
@@ -156,12 +157,14 @@ def main(argv=None) -> int:
             f"{med['base_large'] / med['ours_large']:>9.2f}x"
         )
         print(
-            f"{f'{args.small_n} x {args.small_kb} KB':<28}{med['ours_small']:>12.2f}{med['base_small']:>12.2f}"
+            f"{f'{args.small_n} x {args.small_kb} KB':<28}"
+            f"{med['ours_small']:>12.2f}{med['base_small']:>12.2f}"
             f"{small_mb / med['ours_small']:>15.1f}{small_mb / med['base_small']:>12.1f}"
             f"{med['base_small'] / med['ours_small']:>9.2f}x"
         )
         print(
-            f"{'small files/s':<28}{args.small_n / med['ours_small']:>12.0f}{args.small_n / med['base_small']:>12.0f}"
+            f"{'small files/s':<28}{args.small_n / med['ours_small']:>12.0f}"
+            f"{args.small_n / med['base_small']:>12.0f}"
         )
         print("raw times:", {k: [round(x, 2) for x in v] for k, v in times.items()})
     finally:

@@ -3,8 +3,9 @@
 SVM (real data, ``svm_labeled_2021_07_28``, ``det`` re-derived from ``index``):
 
 - repeated proposal-grouped stratified k-fold cross-validation of the gradient-boosted trees
-  (``gb``), their average with extra trees (``gb_et``) and of the builder MLP (``mlp``): mean / worst-fold ROC-AUC, pooled
-  precision/recall of the misaligned class, ROC-AUC on original visits only;
+  (``gb``), their average with extra trees (``gb_et``) and of the builder MLP (``mlp``):
+  mean / worst-fold ROC-AUC, pooled precision/recall of the misaligned class, ROC-AUC on
+  original visits only;
 - ``train(model="auto")``: the held-out-proposal comparison that picks the shipped model;
 - rendering throughput of :func:`render_frames` on a 4,096² image with 2,000-source catalogs.
 

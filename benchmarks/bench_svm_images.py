@@ -4,8 +4,9 @@ A demonstration of the image path, not an accuracy target: from each visit of
 ``svm_img_pred_2samples.npz`` :func:`spacekit.skopes.hst.svm.synthetic_image_set` makes aligned
 copies (the eight flip/rotation orientations) and misaligned ones (the Gaia marks moved by
 3-10 frame pixels); every copy gets one constant tabular row (the mean of the two visits' rows
-of ``svm_labeled_2021-07-28.csv``), so only the images tell the classes apart. :func:`misalignment_demo` reports the
-ensemble on fresh copies of the same visits and, leaving one visit out, on the other field.
+of ``svm_labeled_2021-07-28.csv``), so only the images tell the classes apart.
+:func:`misalignment_demo` reports the ensemble on fresh copies of the same visits and, leaving
+one visit out, on the other field.
 
 Usage::
 

@@ -805,8 +805,10 @@ def test_prediction_imports_no_tensorflow_or_sklearn(trained, shared_data, tmp_p
         "import sys, json, os\n"
         "from spacekit.skopes.hst.cal import load_predictor\n"
         f"p = load_predictor({str(trained.model_dir)!r})\n"
-        f"r = p.predict('j8ny02020', {str(shared_data / MMF / 'j8ny02020_MemModelFeatures.txt')!r})\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'sklearn', 'scipy', 'pandas'))\n"
+        "r = p.predict('j8ny02020', "
+        f"{str(shared_data / MMF / 'j8ny02020_MemModelFeatures.txt')!r})\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', "
+        "'sklearn', 'scipy', 'pandas'))\n"
         "print(json.dumps({'bad': bad, 'r': r, 'files': os.listdir('.')}))\n"
     )
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
@@ -1279,7 +1281,8 @@ def test_prepare_table_refuses_out_of_range_values_and_unreadable_files(shared_d
     nan.loc[5, "total_mb"] = np.nan
     with pytest.raises(SchemaError, match=df.loc[5, "ipst"]):
         prepare_table(nan)
-    # the old encoding's CRSPLIT counts (3, 4 in the categorized subset) map to 2 like production's rule
+    # the old encoding's CRSPLIT counts (3, 4 in the categorized subset) map to 2 like
+    # production's rule
     with pytest.warns(CalFeatureWarning, match="crsplit holds 5 value"):
         cat = prepare_table(shared_data / "hst_cal" / "hst_cal_categorized_subset_2021-08.csv")
     assert set(cat["crsplit"]) <= {0, 1, 2}

@@ -443,7 +443,8 @@ class BalancedBatches:
         self.classes_, codes = np.unique(labels, return_inverse=True)
         if len(self.classes_) < 2:
             raise InputError(
-                f"balanced batches need at least two classes in y, found only {self.classes_.tolist()}"
+                "balanced batches need at least two classes in y, found only "
+                f"{self.classes_.tolist()}"
             )
         batch_size = whole_number(batch_size, "batch_size")
         if batch_size < len(self.classes_):

@@ -1,4 +1,7 @@
-"""Compile and fit Keras models reproducibly: :class:`Trainer`, :func:`fit_cnn`, :func:`set_seed`."""
+"""Compile and fit Keras models reproducibly.
+
+:class:`Trainer`, :func:`fit_cnn`, :func:`set_seed`.
+"""
 
 from __future__ import annotations
 

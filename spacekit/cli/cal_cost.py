@@ -27,7 +27,9 @@ def _cost_options(p, default_from_model: bool = False) -> None:
         "--oom-share",
         type=float,
         default=None,
-        help=f"share of its wallclock an out-of-memory attempt holds the queue (default {where}1.0)",
+        help=(
+            f"share of its wallclock an out-of-memory attempt holds the queue (default {where}1.0)"
+        ),
     )
     p.add_argument(
         "--retry-ceiling",

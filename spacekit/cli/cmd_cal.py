@@ -94,8 +94,8 @@ def register(sub) -> None:
     pr.add_argument(
         "--model",
         default=None,
-        help=MODEL_HELP
-        + " (default: $SPACEKIT_HST_CAL_MODEL_DIR, else <model_dir>/hst_cal, else the shipped model)",
+        help=MODEL_HELP + " (default: $SPACEKIT_HST_CAL_MODEL_DIR, else <model_dir>/hst_cal, "
+        "else the shipped model)",
     )
     _models_alias(pr)
     pr.add_argument(
@@ -159,9 +159,11 @@ def _train(args) -> int:
     print(f"kept: {sel}; trained in {m['train_seconds']} s")
     oof = m["out_of_fold"]
     print(
-        f"out-of-fold: bin accuracy {oof['bin_accuracy']:.4f}, under-bin {oof['under_bin_rate']:.4f}, "
+        f"out-of-fold: bin accuracy {oof['bin_accuracy']:.4f}, under-bin "
+        f"{oof['under_bin_rate']:.4f}, "
         f"over-bin {oof['over_bin_rate']:.4f}, memory RMSE {oof['memory_rmse_gb']:.3f} GB, "
-        f"wallclock MdAPE {oof['wallclock_mdape']:.3f}, kill time under {oof['wallclock_under_rate']:.4f}"
+        f"wallclock MdAPE {oof['wallclock_mdape']:.3f}, kill time under "
+        f"{oof['wallclock_under_rate']:.4f}"
     )
     return 0
 

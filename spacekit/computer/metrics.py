@@ -173,7 +173,8 @@ def _binary_labels(y: Any, what: str) -> np.ndarray:
     if not uniq <= {0, 1}:
         raise InputError(
             f"{what} must hold binary labels 0/1 (1 = positive class); found values "
-            f"{sorted(uniq)[:6]}; for more classes use classification_metrics or plot_confusion_matrix"
+            f"{sorted(uniq)[:6]}; for more classes use classification_metrics or "
+            "plot_confusion_matrix"
         )
     return arr.astype(int)
 
@@ -331,8 +332,8 @@ def classification_metrics(y_true: Any, y_pred: Any, proba: Any = None) -> dict[
     -------
     dict
         Binary: ``accuracy``, ``balanced_accuracy``, ``precision``, ``recall``, ``f1`` (of
-        the positive class), the :func:`false_negatives_positives` counts and rates, and with ``proba``
-        ``roc_auc``, ``average_precision``, ``brier``. Multiclass: ``accuracy``,
+        the positive class), the :func:`false_negatives_positives` counts and rates, and with
+        ``proba`` ``roc_auc``, ``average_precision``, ``brier``. Multiclass: ``accuracy``,
         ``balanced_accuracy``, macro and weighted ``precision``/``recall``/``f1``,
         ``per_class`` ``{label: {precision, recall, f1, support}}`` and with ``proba``
         ``roc_auc_ovr`` (macro one-vs-rest). ``n`` is the number of samples. Scores that

@@ -233,7 +233,8 @@ def confusion_data(
     for a, name in zip(whole, ("y_true", "y_pred"), strict=True):
         if a.dtype.kind == "f":
             raise InputError(
-                f"{name} must hold class labels, found non-integer numbers such as {a[a != np.round(a)][:3].tolist()}; "
+                f"{name} must hold class labels, found non-integer numbers such as "
+                f"{a[a != np.round(a)][:3].tolist()}; "
                 "turn probabilities into classes first (spacekit.computer.get_preds)"
             )
     if all(a.dtype.kind in "iub" for a in whole):
@@ -291,7 +292,9 @@ def plot_confusion_matrix(
     Examples
     --------
     >>> from spacekit.computer import plot_confusion_matrix
-    >>> fig = plot_confusion_matrix([0, 1, 1, 0], [0, 1, 0, 0], labels=["no", "yes"], normalize="true")
+    >>> fig = plot_confusion_matrix(
+    ...     [0, 1, 1, 0], [0, 1, 0, 0], labels=["no", "yes"], normalize="true"
+    ... )
     >>> fig.axes[0].get_xlabel()
     'predicted'
     """

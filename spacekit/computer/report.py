@@ -1,4 +1,7 @@
-"""``make_report`` (the seed's ``compute``): every metric and plot of a model evaluation at once, saved as a run folder."""
+"""``make_report`` (the seed's ``compute``): every metric and plot of a model evaluation at once.
+
+The results are saved as a run folder.
+"""
 
 from __future__ import annotations
 

@@ -101,10 +101,10 @@ def check_schema(
     >>> df = pd.DataFrame({"ipst": ["j8zs05020"], "memory": [18.9]})
     >>> check_schema(df, required=["ipst"], dtypes={"memory": "numeric"}) is df
     True
-    >>> check_schema(df, required=["ipst", "wallclock"], name="jobs.csv")
+    >>> check_schema(df, required=["ipst", "wallclock"], name="jobs.csv")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    spacekit.exceptions.SchemaError: jobs.csv is missing required column(s) ['wallclock'] (found columns: ['ipst', 'memory']); add them or check that you read the right file
+    spacekit.exceptions.SchemaError: jobs.csv is missing required column(s) ['wallclock'] ...
     """
     if not isinstance(df, pd.DataFrame):
         raise InputError(

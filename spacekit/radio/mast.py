@@ -382,7 +382,8 @@ def _coords(coordinates):
         return SkyCoord(coordinates, unit="deg")
     except Exception as exc:
         raise InputError(
-            f"expected coordinates as a SkyCoord or 'ra dec' in degrees, got {coordinates!r} ({exc})"
+            f"expected coordinates as a SkyCoord or 'ra dec' in degrees, got {coordinates!r} "
+            f"({exc})"
         ) from None
 
 
@@ -473,7 +474,8 @@ def _obsids(observations) -> list[str]:
     if colnames:
         if "obsid" not in colnames:
             raise InputError(
-                f"expected a table with an 'obsid' column (from search_mast), got columns {colnames}"
+                "expected a table with an 'obsid' column (from search_mast), got columns "
+                f"{colnames}"
             )
         return [str(v) for v in observations["obsid"]]
     return [str(v) for v in observations]
@@ -624,7 +626,8 @@ def mast_uri_to_s3(uri: str) -> str | None:
     Known layouts: HST (``mast:HST/product/<file>`` → ``s3://stpubdata/hst/public/<ipss>/
     <ipppssoo>/<file>``), Kepler and K2 (``mast:KEPLER/url/missions/kepler/<path>`` →
     ``s3://stpubdata/kepler/public/<path>``) and TESS 2-min/20-s products
-    (``mast:TESS/product/<file>`` → ``s3://stpubdata/tess/public/tid/<sector>/<tic in 4x4>/<file>``).
+    (``mast:TESS/product/<file>`` → ``s3://stpubdata/tess/public/tid/<sector>/
+    <tic in 4x4>/<file>``).
 
     Parameters
     ----------
@@ -639,7 +642,10 @@ def mast_uri_to_s3(uri: str) -> str | None:
     --------
     >>> mast_uri_to_s3("mast:HST/product/ib1f0a010_asn.fits")
     's3://stpubdata/hst/public/ib1f/ib1f0a010/ib1f0a010_asn.fits'
-    >>> mast_uri_to_s3("mast:KEPLER/url/missions/kepler/lightcurves/0114/011442793/kplr011442793-2009166043257_llc.fits")
+    >>> mast_uri_to_s3(
+    ...     "mast:KEPLER/url/missions/kepler/lightcurves/0114/011442793/"
+    ...     "kplr011442793-2009166043257_llc.fits"
+    ... )
     's3://stpubdata/kepler/public/lightcurves/0114/011442793/kplr011442793-2009166043257_llc.fits'
     >>> mast_uri_to_s3("mast:TESS/product/tess2018206045859-s0001-0000000025155310-0120-s_lc.fits")
     's3://stpubdata/tess/public/tid/s0001/0000/0000/2515/5310/tess2018206045859-s0001-0000000025155310-0120-s_lc.fits'

@@ -503,7 +503,9 @@ def s3_read_text(
 
     Examples
     --------
-    >>> s3_read_text("s3://my-bucket/control/ib1f0a010/ib1f0a010_MemModelFeatures.txt")  # doctest: +SKIP
+    >>> s3_read_text(
+    ...     "s3://my-bucket/control/ib1f0a010/ib1f0a010_MemModelFeatures.txt"
+    ... )  # doctest: +SKIP
     'n_files=2\\n...'
     """
     data = s3_read_bytes(url, endpoint_url=endpoint_url, max_bytes=max_bytes)

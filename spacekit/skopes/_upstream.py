@@ -64,7 +64,9 @@ def deprecated_entry(old: str, new_argv: Sequence[str] | None, hint: str) -> NoR
 
     Examples
     --------
-    >>> deprecated_entry("spacekit.skopes.hst.svm.corrupt", None, "spacekit svm --help")  # doctest: +SKIP
+    >>> deprecated_entry(
+    ...     "spacekit.skopes.hst.svm.corrupt", None, "spacekit svm --help"
+    ... )  # doctest: +SKIP
     """
     print(
         f"{old}: DeprecationWarning: `python -m {old}` is upstream spacekit's entry point and "
@@ -113,7 +115,7 @@ def hst_cal_predict_argv(argv: Sequence[str]) -> list[str] | None:
 
 
 def jwst_cal_predict_argv(argv: Sequence[str]) -> list[str] | None:
-    """Translate ``input_path`` (no ``--pid``: it has no equivalent) into ``spacekit jwst predict``."""
+    """Translate ``input_path`` into ``spacekit jwst predict`` (``--pid`` has no equivalent)."""
     args = list(argv)
     if len(args) != 1 or args[0].startswith("-"):
         return None

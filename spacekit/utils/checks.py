@@ -20,8 +20,8 @@ def as_whole_number(value: Any) -> int | None:
     Examples
     --------
     >>> import numpy as np
-    >>> as_whole_number(np.int64(3)), as_whole_number(4.0), as_whole_number(2.5), as_whole_number(True)
-    (3, 4, None, None)
+    >>> [as_whole_number(v) for v in (np.int64(3), 4.0, 2.5, True)]
+    [3, 4, None, None]
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return None
@@ -83,15 +83,16 @@ def positive_number(
     --------
     >>> positive_number(2, "oversample")
     2.0
-    >>> positive_number(-1, "sigma", unit=" of standard deviations (e.g. 3)")
+    >>> positive_number(-1, "sigma", unit=" of standard deviations")
     Traceback (most recent call last):
     ...
-    spacekit.exceptions.InputError: sigma must be a positive number of standard deviations (e.g. 3); got -1.
+    spacekit.exceptions.InputError: sigma must be a positive number of standard deviations; got -1.
     """
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
     v = float(value) if ok else math.nan
     if not (v > 0) or (finite and not math.isfinite(v)):
         raise InputError(
-            f"{name} must be a positive number{unit}; got {value!r}.{' ' + advice if advice else ''}"
+            f"{name} must be a positive number{unit}; got "
+            f"{value!r}.{' ' + advice if advice else ''}"
         )
     return v

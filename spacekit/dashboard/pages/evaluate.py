@@ -215,7 +215,8 @@ def saved_figures(ctx: Any, keys: list[str]) -> list:
                             [
                                 html.H4(path.stem),
                                 html.P(
-                                    f"{path.name} is not a readable PNG ({len(raw)} bytes); re-save it.",
+                                    f"{path.name} is not a readable PNG ({len(raw)} bytes); "
+                                    "re-save it.",
                                     className="error",
                                 ),
                             ],

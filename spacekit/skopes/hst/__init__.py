@@ -1,1 +1,4 @@
-"""Hubble Space Telescope applications: calibration job resources (cal) and single-visit mosaic alignment (svm)."""
+"""Hubble Space Telescope applications.
+
+Calibration job resources (cal) and single-visit mosaic alignment (svm).
+"""

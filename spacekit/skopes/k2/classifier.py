@@ -170,9 +170,9 @@ def train(
         box-search views, red-noise profile and whitened-search statistics,
         :mod:`spacekit.skopes.k2.folded`, :mod:`spacekit.skopes.k2.whiten`) averaged
         with a gradient-boosting classifier on the same folded features
-        (:func:`boost_features`, weight :data:`BOOST_WEIGHT`; saved as ``model/boost.skops``, no pickle);
-        the searches take about 0.15 s per window and are cached per flux-table file under
-        ``<cache_dir>/k2/features``. ``"global"``: the window-only global-pooling transit
+        (:func:`boost_features`, weight :data:`BOOST_WEIGHT`; saved as ``model/boost.skops``,
+        no pickle); the searches take about 0.15 s per window and are cached per flux-table
+        file under ``<cache_dir>/k2/features``. ``"global"``: the window-only global-pooling transit
         CNN; ``"seed"``: the seed's ``build_cnn1d``.
     threshold : float
         Decision threshold saved with the model.

@@ -687,7 +687,8 @@ def snr_definitions(
     meta = meta.reset_index(drop=True)
     if X.ndim != 2 or len(meta) != X.shape[0]:
         raise InputError(
-            f"expected X of shape (len(meta)={len(meta)}, length), got {X.shape}; pass the set's own metadata"
+            f"expected X of shape (len(meta)={len(meta)}, length), got {X.shape}; pass the set's "
+            "own metadata"
         )
     need = {
         "kind",
@@ -701,7 +702,8 @@ def snr_definitions(
     missing = need - set(meta.columns)
     if missing:
         raise InputError(
-            f"the metadata lacks {sorted(missing)}; pass the .meta.csv that build_training_set wrote"
+            f"the metadata lacks {sorted(missing)}; pass the .meta.csv that build_training_set "
+            "wrote"
         )
     R, _ = _relative_rows(X, flux_unit)
     cols = [

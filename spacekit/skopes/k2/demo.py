@@ -89,7 +89,8 @@ def run(
     for star, r in k2["real_transits"].items():
         out.write(
             f"  real transits of {star}: {r['n_windows']} windows, "
-            f"{r['fraction_above_threshold']:.0%} above threshold (min p {r['min_probability']:.3f})\n"
+            f"{r['fraction_above_threshold']:.0%} above threshold (min p "
+            f"{r['min_probability']:.3f})\n"
         )
     out.write(f"evaluation run: {ev.path}\n")
     model_run = train(

@@ -1,4 +1,7 @@
-"""Predict the memory bin, peak memory (GB) and wallclock (s) of an HST calibration job from nine features of its inputs, with calibrated safety margins; train, evaluate, predict, batch prediction and an AWS Lambda handler.
+"""Predict the memory bin, peak memory (GB) and wallclock (s) of an HST calibration job.
+
+The predictions come from nine features of the job's inputs, with calibrated safety margins;
+train, evaluate, predict, batch prediction and an AWS Lambda handler.
 
 Main entry points (loaded on first use, so prediction never imports TensorFlow or
 scikit-learn). The app contract (:mod:`spacekit.skopes.hst.cal.app`, the same for every app):

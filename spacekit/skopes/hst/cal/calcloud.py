@@ -291,7 +291,9 @@ def plan_job(
     memory_retries: int = 0,
     memory_bin: int | None = None,
 ) -> dict[str, int]:
-    """What calcloud submits for a Lambda reply: ``{"queue", "queue_gb", "kill_time", "initial_bin"}``.
+    """What calcloud submits for a Lambda reply.
+
+    The submission is ``{"queue", "queue_gb", "kill_time", "initial_bin"}``.
 
     Parameters
     ----------

@@ -74,7 +74,8 @@ def run(runs_dir: str | os.PathLike, out: TextIO) -> None:
     trained = train(table, runs_dir=runs_dir, seed=0, name="demo")
     m = trained.metrics
     out.write(
-        f"trained in {m['train_seconds']} s on {m['n_rows']} jobs ({m['n_groups']} distinct inputs): {trained.path}\n"
+        f"trained in {m['train_seconds']} s on {m['n_rows']} jobs ({m['n_groups']} distinct "
+        f"inputs): {trained.path}\n"
     )
     for t, sel in m["selection"].items():
         out.write(f"  {t:9s} kept {sel['kept']:5s} - {sel['reason']}\n")
@@ -99,7 +100,8 @@ def run(runs_dir: str | os.PathLike, out: TextIO) -> None:
         out.write(f"no MemModelFeatures files in {mmf_dir}\n")
         return
     out.write(
-        f"{'ipst':10s} {'memBin':>6s} {'argmax':>6s} {'memVal GB':>9s} {'upper GB':>8s} {'wall s':>8s} {'killTime':>9s}\n"
+        f"{'ipst':10s} {'memBin':>6s} {'argmax':>6s} {'memVal GB':>9s} {'upper GB':>8s} "
+        f"{'wall s':>8s} {'killTime':>9s}\n"
     )
     rows = []
     for f in files:

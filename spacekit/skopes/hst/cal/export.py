@@ -308,8 +308,12 @@ def predict_dense(
 
     Examples
     --------
-    >>> a = DenseNetwork([(np.eye(2), np.zeros(2), "relu"), (np.ones((2, 1)), np.zeros(1), "linear")])
-    >>> b = DenseNetwork([(-np.eye(2), np.ones(2), "relu"), (np.ones((2, 1)), np.zeros(1), "linear")])
+    >>> a = DenseNetwork(
+    ...     [(np.eye(2), np.zeros(2), "relu"), (np.ones((2, 1)), np.zeros(1), "linear")]
+    ... )
+    >>> b = DenseNetwork(
+    ...     [(-np.eye(2), np.ones(2), "relu"), (np.ones((2, 1)), np.zeros(1), "linear")]
+    ... )
     >>> [o.ravel().tolist() for o in predict_dense([a, b], np.array([[1.0, 2.0]]))]
     [[3.0], [0.0]]
     """
@@ -446,11 +450,12 @@ class TreeEnsemble:
 
     @classmethod
     def from_sklearn(cls, est: Any, *, link: str | None = None) -> TreeEnsemble:
-        """Export a fitted ``HistGradientBoostingRegressor`` or ``...Classifier`` (numeric features)."""
+        """Export a fitted ``HistGradientBoosting{Regressor,Classifier}`` (numeric features)."""
         predictors = getattr(est, "_predictors", None)
         if predictors is None:
             raise InputError(
-                f"expected a fitted HistGradientBoostingRegressor/Classifier, got {type(est).__name__}"
+                "expected a fitted HistGradientBoostingRegressor/Classifier, got "
+                f"{type(est).__name__}"
             )
         if (
             getattr(est, "_preprocessor", None) is not None
@@ -667,7 +672,7 @@ class TreeEnsemble:
             _running_sum(leaf, out[:, j])
 
     def _leaf_walk(self, x: np.ndarray) -> np.ndarray:
-        """Leaf values of every tree for rows ``x``, shape (n, n_trees): all trees walked at once."""
+        """Leaf values of every tree for rows ``x``, shape (n, n_trees); walks all trees at once."""
         node = np.broadcast_to(self.roots, (x.shape[0], self.roots.size)).copy()
         for _ in range(self.depth):
             xv = np.take_along_axis(x, self.feature[node], axis=1)
@@ -750,7 +755,7 @@ class TreeEnsemble:
         return np.add.accumulate(terms, axis=1)[:, -1, :]
 
     def predict(self, X: Any) -> np.ndarray:
-        """Regression: the predicted values (n,). Classification: class probabilities (n, n_classes)."""
+        """Regression: predicted values (n,); classification: class probabilities (n, n_classes)."""
         raw = self.raw_predict(X)
         if self.link == "identity":
             return raw[:, 0]
@@ -798,7 +803,7 @@ class TreeEnsemble:
 
 # --------------------------------------------------------------------------- linear models
 def pairwise_basis(Z: Any, out: np.ndarray | None = None) -> np.ndarray:
-    """The linear models' inputs: the nine standardised features, one-hot, and their pairwise products.
+    """The linear models' inputs: the nine standardised features, one-hot, and pairwise products.
 
     ``Z`` holds the features in :data:`~spacekit.skopes.hst.cal.features.FEATURES` order after
     :func:`~spacekit.transformer.power.power_standardize` (``n_files`` and ``total_mb``
@@ -1070,7 +1075,8 @@ class AverageModel:
         )
         if len(w) != len(members) or np.any(w < 0) or not w.sum() > 0:
             raise InputError(
-                f"AverageModel: expected {len(members)} non-negative weights with a positive sum, got {list(w)}"
+                f"AverageModel: expected {len(members)} non-negative weights with a positive sum, "
+                f"got {list(w)}"
             )
         self.weights = w / w.sum()
         if max_deviation is not None and not max_deviation > 0:
@@ -1155,8 +1161,8 @@ def load_exported(path: str | os.PathLike, spec: dict) -> Any:
         zipfile.BadZipFile,
     ) as exc:  # e.g. cut short while copied
         raise ModelLoadError(
-            f"model file {path} is not a valid .npz ({type(exc).__name__}: {exc}); the model folder "
-            "is damaged or half-written: copy it again or re-train"
+            f"model file {path} is not a valid .npz ({type(exc).__name__}: {exc}); the model "
+            "folder is damaged or half-written: copy it again or re-train"
         ) from None
     try:
         return _KINDS[spec["kind"]].from_arrays(arrays, spec)

@@ -170,7 +170,7 @@ def _number(value: Any, field: str, ipst: str) -> float:
 
 
 def features_from_mapping(values: Mapping[str, Any], ipst: str) -> dict[str, int]:
-    """Turn MemModelFeatures keys (``n_files``, ``total_mb``, ``DETECTOR``, ...) into the 9 features.
+    """Turn MemModelFeatures keys (``n_files``, ``total_mb``, ``DETECTOR``, ...) into 9 features.
 
     Parameters
     ----------
@@ -225,14 +225,16 @@ def features_from_mapping(values: Mapping[str, Any], ipst: str) -> dict[str, int
     det = text("DETECTOR")
     if det is not None and det not in _DETECTORS_1 | _DETECTORS_0:
         _warn(
-            f"dataset {name}: DETECTOR={det!r} is not a known detector; mapped to 0 as in production"
+            f"dataset {name}: DETECTOR={det!r} is not a known detector; mapped to 0 as in "
+            "production"
         )
     detector = int(det in _DETECTORS_1)
 
     sub = text("SUBARRAY")
     if sub is not None and sub not in ("True", "False"):
         _warn(
-            f"dataset {name}: SUBARRAY={sub!r} is neither 'True' nor 'False'; mapped to 0 as in production"
+            f"dataset {name}: SUBARRAY={sub!r} is neither 'True' nor 'False'; mapped to 0 as in "
+            "production"
         )
     subarray = int(sub == "True")
 
@@ -255,7 +257,8 @@ def features_from_mapping(values: Mapping[str, Any], ipst: str) -> dict[str, int
             ok = False
         if not ok:
             _warn(
-                f"dataset {name}: CRSPLIT={cr!r} is not NaN, 1 or a number > 1; mapped to 2 as in production"
+                f"dataset {name}: CRSPLIT={cr!r} is not NaN, 1 or a number > 1; mapped to 2 as in "
+                "production"
             )
         crsplit = 2
     return {
@@ -327,7 +330,8 @@ def memmodel_pairs(text: str | bytes, label: str = "file") -> dict[str, str]:
             # calcloud makes a dict of the lines: the last one wins, silently.
             _warn(
                 f"{label}: key {key!r} appears more than once ({values[key]!r}, then "
-                f"{value!r}); the last value is used as in production: fix the MemModelFeatures file"
+                f"{value!r}); the last value is used as in production: fix the MemModelFeatures "
+                "file"
             )
         values[key] = value
     return values
@@ -436,7 +440,8 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
         label = name or "(DataFrame)"
     elif not isinstance(data, (str, os.PathLike)):
         raise InputError(
-            f"table {name or ''}: expected a csv path or a pandas.DataFrame, got {type(data).__name__}"
+            f"table {name or ''}: expected a csv path or a pandas.DataFrame, got "
+            f"{type(data).__name__}"
             + ("; pass df.to_frame().T for one row" if isinstance(data, pd.Series) else "")
         )
     else:
@@ -470,7 +475,8 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
             first = df.loc[bad, col].iloc[0]
             raise SchemaError(
                 f"table {label}: column {col} must be numeric, found {int(bad.sum())} "
-                f"non-numeric or empty value(s), first {_plain(first)} in {where(bad)}; fix or drop those rows"
+                f"non-numeric or empty value(s), first {_plain(first)} in {where(bad)}; fix or "
+                "drop those rows"
             )
         values = vals.to_numpy(dtype=float)
         bad = ~np.isfinite(values) | (values < 0)
@@ -487,13 +493,15 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
                 else "a finite number >= 0"
             )
             raise SchemaError(
-                f"table {label}: column {col} must be {rule}, found {int(bad.sum())} other value(s), "
-                f"first {_plain(df[col].iloc[int(np.flatnonzero(bad)[0])])} in {where(bad)}; fix or drop those rows"
+                f"table {label}: column {col} must be {rule}, found {int(bad.sum())} other "
+                "value(s), "
+                f"first {_plain(df[col].iloc[int(np.flatnonzero(bad)[0])])} in {where(bad)}; fix "
+                "or drop those rows"
             )
         if col == "crsplit" and (values > 2).any():
             _warn(
-                f"table {label}: column crsplit holds {int((values > 2).sum())} value(s) > 2 (an old "
-                "encoding's CRSPLIT count); mapped to 2 as production maps CRSPLIT > 1"
+                f"table {label}: column crsplit holds {int((values > 2).sum())} value(s) > 2 (an "
+                "old encoding's CRSPLIT count); mapped to 2 as production maps CRSPLIT > 1"
             )
             values = np.minimum(values, 2)
         out[col] = np.round(values).astype(np.int64)
@@ -512,9 +520,10 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
             pos = int(np.flatnonzero(bad)[0])
             raise SchemaError(
                 f"table {label}: {int(bad.sum())} row(s) have instr/dtype other than their ipst's "
-                f"(first {where(bad)}: instr={out['instr'].iloc[pos]}, dtype={out['dtype'].iloc[pos]}, but "
-                f"the ipst gives instr={instr[pos]}, dtype={dtype[pos]}); the columns are shifted or "
-                "mislabelled: fix the table"
+                f"(first {where(bad)}: instr={out['instr'].iloc[pos]}, "
+                f"dtype={out['dtype'].iloc[pos]}, but "
+                f"the ipst gives instr={instr[pos]}, dtype={dtype[pos]}); the columns are shifted "
+                "or mislabelled: fix the table"
             )
     if "timestamp" in df.columns:
         out["timestamp"] = pd.to_numeric(df["timestamp"], errors="coerce")
@@ -529,8 +538,9 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
             wrong = ok & ~given.isin([0, 1, 2, 3])
             if wrong.any():
                 raise SchemaError(
-                    f"table {label}: column mem_bin must be a bin 0-3 (or empty: derived from memory), "
-                    f"found {int(wrong.sum())} other value(s), first {_plain(df['mem_bin'][wrong].iloc[0])} in "
+                    f"table {label}: column mem_bin must be a bin 0-3 (or empty: derived from "
+                    f"memory), found {int(wrong.sum())} other value(s), first "
+                    f"{_plain(df['mem_bin'][wrong].iloc[0])} in "
                     f"{where(wrong)}; fix those rows or drop the column"
                 )
             out.loc[ok, "mem_bin"] = given[ok].astype(int)
@@ -548,7 +558,8 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
             )
         if bad.any():
             _warn(
-                f"table {label}: {int(bad.sum())} row(s) without memory >= 0 or positive wallclock dropped"
+                f"table {label}: {int(bad.sum())} row(s) without memory >= 0 or positive wallclock "
+                "dropped"
             )
             out = out.loc[~bad]
     return out.reset_index(drop=True)

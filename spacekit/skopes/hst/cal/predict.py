@@ -150,7 +150,8 @@ def read_features(ipst: str, features: Any) -> dict[str, int]:
 
     Examples
     --------
-    >>> read_features("la8p01010", "n_files=3\\ntotal_mb=2.2752\\nDETECTOR=NUV\\nSUBARRAY=True")["subarray"]
+    >>> text = "n_files=3\\ntotal_mb=2.2752\\nDETECTOR=NUV\\nSUBARRAY=True"
+    >>> read_features("la8p01010", text)["subarray"]
     1
     """
     name = check_ipppssoot(ipst)
@@ -200,8 +201,10 @@ def _check_file_name(file_name: str, name: str, where: Any) -> None:
     m = _MMF_NAME.match(file_name)
     if m and m.group(1).lower() != name:
         raise InputError(
-            f"dataset {name}: {where} is the MemModelFeatures file of dataset {m.group(1).lower()}, "
-            f"not of {name}; pass {name}_MemModelFeatures.txt, or the ipppssoot {m.group(1).lower()}"
+            f"dataset {name}: {where} is the MemModelFeatures file of dataset "
+            f"{m.group(1).lower()}, "
+            f"not of {name}; pass {name}_MemModelFeatures.txt, or the ipppssoot "
+            f"{m.group(1).lower()}"
         )
 
 
@@ -244,9 +247,11 @@ def _checked_features(features: Mapping, name: str) -> dict[str, int]:
     dtype = int(name[-1] == "0")
     if out["instr"] != instr or out["dtype"] != dtype:
         raise InputError(
-            f"dataset {name}: features say instr={out['instr']}, dtype={out['dtype']} but the ipppssoot "
-            f"says instr={instr} ({instr_name}), dtype={dtype} ({'association' if dtype else 'single exposure'}); "
-            "the ipppssoot decides them in production: check that the features belong to this dataset"
+            f"dataset {name}: features say instr={out['instr']}, dtype={out['dtype']} but the "
+            f"ipppssoot says instr={instr} ({instr_name}), dtype={dtype} "
+            f"({'association' if dtype else 'single exposure'}); "
+            "the ipppssoot decides them in production: check that the features belong to this "
+            "dataset"
         )
     return out
 
@@ -260,7 +265,8 @@ class CalPredictor:
     Examples
     --------
     >>> pred = load_predictor(model_dir)  # doctest: +SKIP
-    >>> pred.predict("la8p01010", "n_files=3\\ntotal_mb=2.2\\nDETECTOR=NUV")["memBin"]  # doctest: +SKIP
+    >>> text = "n_files=3\\ntotal_mb=2.2\\nDETECTOR=NUV"
+    >>> pred.predict("la8p01010", text)["memBin"]  # doctest: +SKIP
     0
     """
 
@@ -315,8 +321,8 @@ class CalPredictor:
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != len(FEATURES):
             raise InputError(
-                f"expected raw features of shape (n, {len(FEATURES)}) in the order {list(FEATURES)}, "
-                f"got {X.shape}"
+                f"expected raw features of shape (n, {len(FEATURES)}) in the order "
+                f"{list(FEATURES)}, got {X.shape}"
             )
         # Every row is predicted (no deduplication: see predict_batch for that), 65,536 rows
         # at a time into preallocated outputs, so the intermediates stay bounded.
@@ -597,18 +603,17 @@ def apply_margins(
 
     The safe bin (``bin_rule="upper_quantile"``, what :func:`~.pipeline.train` calibrates by
     default) is the bin of the calibrated upper quantile ``memory * exp(bin_margin * scale)``,
-    ``scale`` being ``out["memory_scale"]`` (the typical held-out log error of that feature
-    vector); with ``"classifier"`` (upstream spacekit's rule, for its imported models) the
-    classifier's most probable bin, no margin; with ``"upper_quantile_max"`` the largest of that bin and, for each ``kind`` of
-    ``member_margins``, the bin of ``out["memory_<kind>"] * exp(member_margins[kind] *
+    ``scale`` being ``out["memory_scale"]`` (the typical held-out log error of that feature vector);
+    with ``"classifier"`` (upstream spacekit's rule, for its imported models) the classifier's most
+    probable bin, no margin; with ``"upper_quantile_max"`` the largest of that bin and, for each
+    ``kind`` of ``member_margins``, the bin of ``out["memory_<kind>"] * exp(member_margins[kind] *
     out["memory_scale_<kind>"])`` (other memory models, each calibrated alone); with
-    ``"classifier_max"`` (the first release's rule) it is the larger of the
-    classifier's most probable bin and the bin of ``memory * exp(bin_margin)``. Whatever the
-    rule, the submitted bin ``mem_bin`` is never below the classifier's most probable bin
-    ``bin_argmax`` (a margin that lowers a bin is not a safety margin); ``rule_bin`` is the
-    rule's own bin before that floor. The memory
-    upper bound is ``memory * exp(mem_margin)``; the kill time is
-    ``ceil(wallclock * exp(wall_margin))``. The margins are calibrated on held-out groups by
+    ``"classifier_max"`` (the first release's rule) it is the larger of the classifier's most
+    probable bin and the bin of ``memory * exp(bin_margin)``. Whatever the rule, the submitted bin
+    ``mem_bin`` is never below the classifier's most probable bin ``bin_argmax`` (a margin that
+    lowers a bin is not a safety margin); ``rule_bin`` is the rule's own bin before that floor. The
+    memory upper bound is ``memory * exp(mem_margin)``; the kill time is ``ceil(wallclock *
+    exp(wall_margin))``. The margins are calibrated on held-out groups by
     :func:`~spacekit.skopes.hst.cal.pipeline.fit_pipeline`.
 
     Examples
@@ -635,14 +640,14 @@ def apply_margins(
         if bin_rule == "upper_quantile_max":
             if not member_margins:
                 raise ModelLoadError(
-                    "bin rule 'upper_quantile_max' needs calibration.bin_member_margins (one margin per "
-                    "member memory model), found none: re-train the model folder"
+                    "bin rule 'upper_quantile_max' needs calibration.bin_member_margins (one "
+                    "margin per member memory model), found none: re-train the model folder"
                 )
             for kind, margin in member_margins.items():
                 if f"memory_{kind}" not in out or f"memory_scale_{kind}" not in out:
                     raise ModelLoadError(
-                        f"bin rule 'upper_quantile_max' needs the outputs of models memory_{kind} and "
-                        f"memory_scale_{kind}; the model folder lacks memory_{kind}.npz or "
+                        f"bin rule 'upper_quantile_max' needs the outputs of models memory_{kind} "
+                        f"and memory_scale_{kind}; the model folder lacks memory_{kind}.npz or "
                         f"memory_scale_{kind}.npz: re-train it"
                     )
                 member_bin = memory_to_bin(
@@ -723,12 +728,14 @@ def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
         raise ModelLoadError(f"{folder}/metadata.json is not valid JSON: {exc}") from None
     if not isinstance(meta, dict):
         raise ModelLoadError(
-            f"{folder}/metadata.json holds a JSON {type(meta).__name__}, expected an object with format, "
-            "transform, calibration and models; the folder is not an hst_cal model folder: re-train it"
+            f"{folder}/metadata.json holds a JSON {type(meta).__name__}, expected an object with "
+            "format, transform, calibration and models; the folder is not an hst_cal model folder: "
+            "re-train it"
         )
     if meta.get("format") not in _READABLE_FORMATS:
         raise ModelLoadError(
-            f"{folder} holds a model of format {meta.get('format')!r}, expected one of {list(_READABLE_FORMATS)}; "
+            f"{folder} holds a model of format {meta.get('format')!r}, expected one of "
+            f"{list(_READABLE_FORMATS)}; "
             "re-train it with this spacekit version"
         )
     entries = meta.get("models")
@@ -747,8 +754,8 @@ def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
     ]
     if no_spec:
         raise ModelLoadError(
-            f"{folder}/metadata.json lacks the model spec of {no_spec} (expected models.<name>.spec); "
-            "the metadata is incomplete: copy the folder again or re-train it"
+            f"{folder}/metadata.json lacks the model spec of {no_spec} (expected "
+            "models.<name>.spec); the metadata is incomplete: copy the folder again or re-train it"
         )
     # The three targets, memory_scale and any upper_quantile_max members (memory_<kind>, ...).
     models = {
@@ -760,7 +767,8 @@ def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
         return CalPredictor(meta, models, model_dir=str(folder))
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelLoadError(
-            f"{folder}/metadata.json lacks or mangles {exc} (expected the transform and the calibrated "
+            f"{folder}/metadata.json lacks or mangles {exc} (expected the transform and the "
+            "calibrated "
             "margins bin_log_margin, memory_log_margin, wallclock_log_margin, under_bin_target, "
             "wallclock_coverage); the metadata is incomplete: copy the folder again or re-train it"
         ) from None
@@ -819,13 +827,15 @@ def predict_many(
 
     Examples
     --------
-    >>> predict_many({"la8p01010": "n_files=3\\ntotal_mb=2\\nDETECTOR=NUV"}, "model/")  # doctest: +SKIP
+    >>> items = {"la8p01010": "n_files=3\\ntotal_mb=2\\nDETECTOR=NUV"}
+    >>> predict_many(items, "model/")  # doctest: +SKIP
     """
     from ....utils.parallel import run_tasks
 
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise InputError(
-            f"predict_many: chunk_size must be a positive number of datasets per task, got {chunk_size!r}"
+            "predict_many: chunk_size must be a positive number of datasets per task, got "
+            f"{chunk_size!r}"
         )
     if isinstance(items, Mapping):
         pairs = list(items.items())
@@ -839,8 +849,8 @@ def predict_many(
             )
             if len(pair) != 2:  # a bare path or text would be unpacked character by character
                 raise InputError(
-                    f"predict_many: item {i} is {item!r}; expected (ipst, features) pairs or a mapping "
-                    "ipst -> features, e.g. {p.name[:9]: p for p in paths}"
+                    f"predict_many: item {i} is {item!r}; expected (ipst, features) pairs or a "
+                    "mapping ipst -> features, e.g. {p.name[:9]: p for p in paths}"
                 )
             pairs.append(pair)
     predictor = model if isinstance(model, CalPredictor) else load_predictor(model)

@@ -99,8 +99,9 @@ def train(
     progress : bool, optional
         Progress bars (Keras kinds).
     kind : {"auto", "gb", "gb_et", "mlp", "ensemble"}
-        The model family (was ``model=``, deprecated). ``"auto"``: tabular-only, the best of gb, gb_et and mlp by mean ROC-AUC over
-        ``selection_folds`` proposal-grouped folds (the ensemble when ``images`` is given).
+        The model family (was ``model=``, deprecated). ``"auto"``: tabular-only, the best of
+        gb, gb_et and mlp by mean ROC-AUC over ``selection_folds`` proposal-grouped folds (the
+        ensemble when ``images`` is given).
     images : array, .npz path or (index, images), optional
         Image stacks for the ensemble (see :func:`align_images`).
     test_size : float

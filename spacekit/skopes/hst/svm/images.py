@@ -795,8 +795,9 @@ def misalignment_demo(
     left to the tabular features; the Gaia frames hold few marks (7 marked pixels for
     ``j8cw03``, 38 for ``ibfn01``, of 16,384), so aligned and misaligned copies differ in a
     few dozen pixels; a visit has only eight distinct aligned copies (its orientations), so
-    the seen-visit test repeats training's aligned stacks; and the misaligned copies are made by moving drawn marks, not by
-    re-running the alignment, so the table does not change with them as it would.
+    the seen-visit test repeats training's aligned stacks; and the misaligned copies are made
+    by moving drawn marks, not by re-running the alignment, so the table does not change with
+    them as it would.
 
     Parameters
     ----------

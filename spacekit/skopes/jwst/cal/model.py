@@ -258,7 +258,8 @@ class JwstMemoryModel(ParamsMixin):
             raise SchemaError(
                 f"these products' offset features follow the {given!r} definition, but the model "
                 f"was trained on the {needed!r} one; build the table with "
-                f"scrape_products(folder, definition={needed!r}) (see spacekit.skopes.jwst.cal.scrape)"
+                f"scrape_products(folder, definition={needed!r}) (see "
+                "spacekit.skopes.jwst.cal.scrape)"
             )
         pred = self.models_[kind].predict(self._matrix(X, kind))
         if getattr(self, "spec_", {}).get("target_transform", "log1p") == "log1p":
