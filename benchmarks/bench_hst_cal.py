@@ -291,7 +291,7 @@ def _previous_numpy(nets, X, chunk=4096):
             out[start : start + chunk] = h
 
 
-def bench_batch(model_dir: str | None, rows: int = 262144, rounds: int = 7) -> dict:
+def bench_batch(model_dir: str | None, rows: int = 262144, rounds: int = 7) -> dict:  # noqa: C901
     """Rows/s of the three upstream-style networks: numpy variants and Keras, interleaved.
 
     Each round times every numpy variant once and Keras ``model.predict`` (upstream venv, a

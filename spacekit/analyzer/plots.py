@@ -260,7 +260,7 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
     return fig
 
 
-def atomic_vector_plotter(
+def atomic_vector_plotter(  # noqa: C901
     signal: Any,
     *,
     time: Any = None,

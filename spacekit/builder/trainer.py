@@ -95,7 +95,7 @@ def _shape_text(shape: tuple) -> str:
     return "(n, " + ", ".join("any" if d is None else str(d) for d in shape) + ")"
 
 
-def _check_inputs(model: Any, x: Any, what: str = "x", *, finite: bool = False) -> Any:
+def _check_inputs(model: Any, x: Any, what: str = "x", *, finite: bool = False) -> Any:  # noqa: C901
     """Check ``x`` against the model's inputs before Keras sees it; return it as arrays.
 
     Refuses (with an :class:`InputError` naming the input, the expected and the found shape)

@@ -163,7 +163,7 @@ class Report:
         )
 
 
-def make_report(
+def make_report(  # noqa: C901
     y_true: Any,
     *,
     proba: Any = None,

@@ -194,7 +194,7 @@ def _http_download(url, dest, name, sha256, size, progress, headers) -> Path:
             fresh = True
 
 
-def _transfer(url, dest, name, sha256, size, progress, headers, fresh):
+def _transfer(url, dest, name, sha256, size, progress, headers, fresh):  # noqa: C901
     """Stream ``url`` into ``<dest>.part``; return ``(size, digest, carried)`` (see s3)."""
     from ..config import conf
     from ..utils.deps import optional_import

@@ -183,7 +183,7 @@ def _where(endpoint_url: str | None) -> str:
     return f"S3 endpoint {endpoint_url}" if endpoint_url else "AWS S3"
 
 
-def _translate(exc: BaseException, url: str, endpoint_url: str | None) -> tuple[str, Exception]:
+def _translate(exc: BaseException, url: str, endpoint_url: str | None) -> tuple[str, Exception]:  # noqa: C901
     """Classify an exception: ``(kind, spacekit_error)`` with kind one of
     "fatal", "transient", "connect", "precondition", "range", "checksum"."""
     import botocore.exceptions as bex
@@ -855,7 +855,7 @@ def _download(client, bucket, key, url, dest, sha256, size, progress, endpoint_u
             fresh = True
 
 
-def _transfer(client, bucket, key, url, dest, progress, endpoint_url, fresh, checkable):
+def _transfer(client, bucket, key, url, dest, progress, endpoint_url, fresh, checkable):  # noqa: C901
     """Stream the object into ``<dest>.part``; return ``(size, digest, carried)``.
 
     ``digest`` is what the server says about the whole object (None if nothing), ``carried``

@@ -1068,7 +1068,7 @@ class LightCurve(TimeSeries):
         return out
 
 
-def stitch(
+def stitch(  # noqa: C901
     lightcurves: Any,
     *,
     normalize: bool = True,

@@ -181,7 +181,7 @@ def _flux_unit(unit_str: str | None) -> u.UnitBase:
         return u.dimensionless_unscaled
 
 
-def _read_fits(path: Path, *, flux: str, time_format: str | None, quality_mask: Any) -> LightCurve:
+def _read_fits(path: Path, *, flux: str, time_format: str | None, quality_mask: Any) -> LightCurve:  # noqa: C901
     from astropy.io import fits
 
     try:
@@ -343,7 +343,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def write_lightcurve_fits(lc: LightCurve, path: str | os.PathLike, *, overwrite: bool = False):
+def write_lightcurve_fits(lc: LightCurve, path: str | os.PathLike, *, overwrite: bool = False):  # noqa: C901
     """Write ``lc`` as a mission-style FITS light curve that reads back losslessly.
 
     The primary header carries ``OBJECT``, ``TELESCOP`` and the mission keywords of

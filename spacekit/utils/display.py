@@ -604,7 +604,7 @@ _NOT_SETTINGS = ("metadata", "model", "models", "model_dir", "folder", "path", "
 
 
 @_safe
-def model_html(model: Any) -> str:
+def model_html(model: Any) -> str:  # noqa: C901
     """An app model's notebook view: its settings, what fitting learned, its metadata or
     manifest (``model.json``) and the headline metrics stored with it.
 

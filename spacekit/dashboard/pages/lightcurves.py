@@ -402,7 +402,7 @@ def result_view(out: dict) -> Any:
 
 
 # -- callbacks -------------------------------------------------------------------
-def register(app: Any, ctx: Any) -> None:
+def register(app: Any, ctx: Any) -> None:  # noqa: C901
     from dash import Input, Output, State, no_update
 
     @app.callback(

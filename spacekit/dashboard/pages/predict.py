@@ -553,7 +553,7 @@ def layout(ctx: Any, query: dict | None = None) -> Any:
 
 
 # -- callbacks -------------------------------------------------------------------
-def register(app: Any, ctx: Any) -> None:
+def register(app: Any, ctx: Any) -> None:  # noqa: C901
     from dash import Input, Output, State, html, no_update
 
     form_ids = [

@@ -329,7 +329,7 @@ def _transit_row(tw: np.ndarray, model: np.ndarray, params: Any, sigma: float) -
     }
 
 
-def build_training_set(
+def build_training_set(  # noqa: C901
     output: str | os.PathLike,
     *,
     stars: Sequence[StarSpec] | None = None,

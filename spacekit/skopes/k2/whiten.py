@@ -320,7 +320,7 @@ def _candidate_mask(
     return np.abs(phase) < 0.5 * factor * max(duration, 1.0)
 
 
-def _search(
+def _search(  # noqa: C901
     r: np.ndarray, phi: np.ndarray, s2: float, durs: list[int], n_periods: int
 ) -> dict[str, Any]:
     """One whitened search of ``r`` under the AR model ``(phi, s2)``."""

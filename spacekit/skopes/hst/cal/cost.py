@@ -192,7 +192,7 @@ def _boot_weights(groups: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
     ).astype(float)
 
 
-def calibrate_cost_rule(
+def calibrate_cost_rule(  # noqa: C901
     raw: dict,
     memory: Any,
     wallclock: Any,

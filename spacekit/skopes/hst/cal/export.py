@@ -507,7 +507,7 @@ class TreeEnsemble:
             depth=depth,
         )
 
-    def _leaf_tables(self):
+    def _leaf_tables(self):  # noqa: C901
         """Lookup tables for batch prediction without walking the trees, or None (then: walk).
 
         Built once per ensemble and cached. Each tree's leaves are numbered left to right and

@@ -389,7 +389,7 @@ def memory_to_bin(memory_gb: Any) -> np.ndarray:
     )
 
 
-def prepare_table(data: Any, *, name: str | None = None, require_targets: bool = True):
+def prepare_table(data: Any, *, name: str | None = None, require_targets: bool = True):  # noqa: C901
     """Read and check a table of calibration jobs (training or DynamoDB-export format).
 
     Parameters
