@@ -73,7 +73,9 @@ def test_hst_cal_tutorial(tmp_path):
     assert "<h4>CalPredictor</h4>" in output(nb, "model = cal.load_model(")["text/html"]
     scores = ast.literal_eval(output(nb, "scores = cal.score(")["text/plain"])
     assert set(scores) >= {"bin_accuracy", "under_bin_rate", "memory_rmse_gb"}
-    assert scores["under_bin_rate"] < 0.1 and scores["bin_accuracy"] > 0.7
+    # the cost rule (the default decision) trades accuracy for few under-bins (out-of-memory
+    # retries): on the tutorial's small training set it keeps ~0.68 accuracy, ~0.5% under-bin
+    assert scores["under_bin_rate"] < 0.05 and scores["bin_accuracy"] > 0.6
     reply = ast.literal_eval(output(nb, "reply = cal.predict(model, path)")["text/plain"])
     assert reply["memBin"] in (0, 1, 2, 3) and reply["memVal"] > 0 and reply["clockTime"] > 0
     assert reply["queueGB"] == (2, 8, 16, 64)[reply["memBin"]]
