@@ -19,11 +19,19 @@ How the search works:
    :data:`SDE_THRESHOLD` = 9), red-noise SNR >= ``snr_threshold`` (default
    :data:`SNR_THRESHOLD` = 7.1), at least two transits with data, no single transit carrying
    more than 80% of the summed depth, no box-shaped *rise* at the period half as large as
-   the dip, and a folded light curve flat away from the transit (scatter of its binned
-   levels under 20% of the depth). The last two reject stellar variability that survives
-   detrending (spotted or flaring stars), which BLS otherwise reports with a high SDE.
+   the dip, a folded light curve flat away from the transit (scatter of its binned
+   levels under 20% of the depth), and transits of one depth (not differing by more than
+   50% of the mean depth and 3 sigma at once, nor 30% and 5 sigma, and no covered transit
+   without a dip where the others say one would show at 3 sigma). The rise and flatness checks reject stellar
+   variability that survives detrending (spotted or flaring stars), which BLS otherwise
+   reports with a high SDE; the depth checks reject single transits of different planets
+   that the search pairs into one period (Kepler-90 g and h as a 114.6 d "planet"; in
+   Kepler-90's Q3 alone, three dips of different planets at 19.9 d with an empty fourth).
 6. **More planets.** With ``max_planets > 1`` the in-transit points of each detected planet
-   (twice its duration) are removed and the search repeats.
+   (twice its duration) are removed and the search repeats. A signal rejected only by the
+   single-transit or depth checks is real dips that are not one periodic transit: its
+   points are removed too and the search goes on (twice at most), so it does not hide
+   weaker planets; any other rejection ends the search.
 7. **Period aliases.** When the data cover only every m-th transit of a signal (the others
    fall in gaps or past the ends), periods m times longer fit the same transits equally well:
    each planet lists them in ``period_aliases`` (e.g. K2-3 d, 44.56 d, seen twice in K2's
@@ -132,7 +140,7 @@ class Planet:
         return {
             "period": float(self.period.to_value(u.day)),
             "epoch": float(self.epoch.tdb.jd)
-            if self.epoch.scale != "tdb"
+            if self.epoch.scale not in ("tdb", "local")
             else float(self.epoch.jd),
             "duration": float(self.duration.to_value(u.day)),
             "depth": float(self.depth),
@@ -141,6 +149,7 @@ class Planet:
             "n_transits": int(self.n_transits),
             "detected": bool(self.detected),
             "period_aliases": self.period_aliases.to_value(u.day).tolist(),
+            "failed": list(self.vetting.get("failed", [])),
         }
 
     @property
@@ -154,19 +163,21 @@ class HuntResult:
     """What :func:`planet_hunter` found.
 
     The scalar attributes (``period``, ``epoch``, ``duration``, ``depth``, ``sde``,
-    ``detected``) describe the strongest candidate of the first search, whether or not it is
-    detected; ``planets`` lists the detected signals, strongest first (the first search's
-    candidate, then each found after masking the previous ones).
+    ``detected``) describe ``candidate``: the first detected planet, or, when none is
+    detected, the first search's best signal; ``planets`` lists the detected signals in the
+    order found (each after masking the previous ones), ``rejected`` the strong signals that
+    failed vetting as real dips that are not one periodic transit (masked before searching
+    on), with the reasons in ``vetting["failed"]``.
 
     Attributes
     ----------
     candidate : Planet
-        Best signal of the first search.
+        The first detected planet, else the best signal of the first search.
     planets : list of Planet
         Detected planets.
     periodogram : astropy.table.Table
         Columns ``period`` (d), ``power`` and ``sde`` (the detrended, normalised power) of the
-        first search.
+        search that found ``candidate``.
     folded : LightCurve
         The detrended light curve folded on the candidate.
     flattened : LightCurve
@@ -180,7 +191,10 @@ class HuntResult:
     timings : dict
         Seconds spent detrending, searching and in total.
     searches : list of astropy.table.Table
-        Periodogram of every search (one per planet sought).
+        Periodogram of every search (one per signal examined).
+    rejected : list of Planet
+        Signals examined and not detected, in order (the last one ended the search unless
+        ``max_planets`` were found).
     """
 
     candidate: Planet
@@ -194,6 +208,7 @@ class HuntResult:
     timings: dict[str, float] = field(default_factory=dict)
     searches: list[Any] = field(default_factory=list)
     source: str = ""
+    rejected: list[Planet] = field(default_factory=list)
 
     @property
     def period(self) -> u.Quantity:
@@ -229,10 +244,12 @@ class HuntResult:
         Examples
         --------
         >>> sorted(result.to_dict())  # doctest: +SKIP
-        ['depth', 'detected', 'duration', 'epoch', 'file', 'n_transits', 'period', 'period_aliases', 'planets', 'sde', 'snr']
+        ['depth', 'detected', 'duration', 'epoch', 'failed', 'file', 'n_transits', 'period', 'period_aliases', 'planets', 'rejected', 'sde', 'snr', 'time_system']
         """
         out = {"file": self.source, **self.candidate.to_dict()}
         out["planets"] = [p.to_dict() for p in self.planets]
+        out["rejected"] = [p.to_dict() for p in self.rejected]
+        out["time_system"] = "relative" if self.candidate.epoch.scale == "local" else "BJD_TDB"
         return out
 
     def __repr__(self) -> str:
@@ -362,6 +379,21 @@ def _prepare(lc: Any, *, time_format: str | None) -> LightCurve:
         if isinstance(lc, (str, os.PathLike)):
             from ..transformer import read_lightcurve
 
+            if time_format is None and _is_text_file(lc):
+                import warnings
+
+                from ..transformer.readers import NoTimeSystemWarning
+
+                warnings.warn(
+                    f"{os.fspath(lc)!r} has no time system (a csv has no header to say it), so "
+                    "it is searched in its own time numbers, read as days: periods and "
+                    "durations hold, but the epoch is in the file's numbers, not a BJD. Pass "
+                    "time_format= ('bkjd' for Kepler/K2, 'btjd' for TESS, 'bjd', 'jd', 'mjd') "
+                    "for absolute epochs.",
+                    NoTimeSystemWarning,
+                    stacklevel=3,
+                )
+                time_format = "relative"
             lc = read_lightcurve(lc, time_format=time_format)
         elif hasattr(lc, "time") and hasattr(lc, "flux") and hasattr(lc, "meta"):
             lc = LightCurve.from_lightkurve(lc)
@@ -384,6 +416,59 @@ def _prepare(lc: Any, *, time_format: str | None) -> LightCurve:
     return clean.normalize().remove_outliers(5.0)
 
 
+#: Vetting limits (see :func:`vet_transit` for what each value measures).
+MAX_SINGLE_EVENT_FRACTION = 0.8
+MAX_BUMP_RATIO = 0.5
+MAX_OOT_STRUCTURE = 0.2
+#: Transits of one planet share a depth. A signal is dips of different bodies paired up when
+#: its covered transits' depths differ both significantly and by much: reduced chi-square
+#: of the per-transit depths above 9 (3 sigma) with one transit more than 50% off the mean,
+#: or above 25 (5 sigma) with one more than 30% off. (Detrending leaves real transits of one
+#: planet up to ~3.5 sigma and ~35% apart: Kepler-90 e's two in the shared quarters.)
+DEPTH_CONSISTENCY_LIMITS = ((9.0, 0.5), (25.0, 0.3))
+#: Rejections that are real dips but not one periodic signal: their transits are masked and
+#: the search goes on (at most this many times), so they do not hide weaker planets.
+_MASKABLE = {"single_event", "depth_consistency", "missing_transit"}
+_MAX_MASKED_REJECTIONS = 2
+
+
+def _failed_checks(sde: float, vet: dict, threshold: float, snr_threshold: float) -> list[str]:
+    """Names of the detection checks a signal fails (empty: detected)."""
+    failed = []
+    if not sde >= threshold:
+        failed.append("sde")
+    if not vet["snr"] >= snr_threshold:
+        failed.append("snr")
+    if not vet["n_transits"] >= 2:
+        failed.append("n_transits")
+    if not vet["single_event_fraction"] <= MAX_SINGLE_EVENT_FRACTION:
+        failed.append("single_event")
+    if not vet["bump_ratio"] < MAX_BUMP_RATIO:
+        failed.append("bump")
+    if not vet["oot_structure"] < MAX_OOT_STRUCTURE:
+        failed.append("oot_structure")
+    if any(
+        vet["depth_chi2"] > chi2 and vet["depth_spread"] > spread
+        for chi2, spread in DEPTH_CONSISTENCY_LIMITS
+    ):
+        failed.append("depth_consistency")
+    if vet.get("missing_transits", 0) > 0:
+        failed.append("missing_transit")
+    return failed
+
+
+def _is_text_file(path: Any) -> bool:
+    """A file that is not FITS (by name or magic bytes): a csv or text light curve."""
+    name = os.fspath(path).lower()
+    if name.endswith((".fits", ".fit", ".fts", ".fits.gz", ".fit.gz")):
+        return False
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(9) != b"SIMPLE  ="
+    except OSError:
+        return False  # read_lightcurve says what is wrong
+
+
 def vet_transit(
     t: np.ndarray, y: np.ndarray, period: float, duration: float, t0: float, depth: float
 ) -> dict[str, float]:
@@ -399,7 +484,12 @@ def vet_transit(
     from the transit, over the depth), and ``alias_multiples``: the factors m > 1 for which
     every transit the data cover (at least half its expected points) is an m-th one, so that
     the period ``m * period`` fits the same data (divisors of the greatest common divisor of
-    the covered transits' distances in periods). ``t`` (days) and ``y`` may be in any order
+    the covered transits' distances in periods); ``depth_chi2``, the reduced chi-square of
+    the covered transits' depths about their weighted mean (each with the red noise of a
+    duration-long average), and ``depth_spread``, the largest departure of one transit's
+    depth from that mean over the mean: one planet's transits share a depth, while two
+    single transits of different planets paired up by the search (Kepler-90 g and h at
+    114.6 d) do not. ``t`` (days) and ``y`` may be in any order
     and may repeat timestamps; with a non-positive depth, period or duration, or fewer than 10
     points, every check holds its failing value (0 transits, infinite ratios).
 
@@ -423,6 +513,12 @@ def vet_transit(
         "bump_ratio": np.inf,
         "oot_structure": np.inf,
         "alias_multiples": [],
+        "depth_chi2": np.inf,
+        "depth_spread": np.inf,
+        "missing_transits": 0,
+        "transit_epochs": [],
+        "transit_depths": [],
+        "transit_depth_error": np.inf,
     }
     try:
         t = np.asarray(t, dtype=float).ravel()
@@ -461,6 +557,21 @@ def vet_transit(
     snr = depth / sig * np.sqrt(max(n_tr, 1)) if sig > 0 else np.inf
     pos = np.clip(depths, 0, None)
     single = float(pos.max() / pos.sum()) if pos.sum() > 0 else 1.0
+    # do the covered transits share one depth? each transit's depth has the red noise of a
+    # duration-long average (more when only part of it has data)
+    chi2, spread, missing = 0.0, 0.0, 0
+    if n_tr >= 2 and np.isfinite(sig) and sig > 0:
+        npts = np.array([np.count_nonzero(intr & (epoch == e)) for e in full], dtype=float)
+        w = np.minimum(npts / expected, 1.0) / sig**2
+        mean_depth = float(np.sum(w * depths) / np.sum(w))
+        err = 1.0 / np.sqrt(w)
+        # a covered transit with no dip (under 2 sigma) where the others say one should be
+        # seen (more than 3 sigma deeper): the period pairs unrelated dips
+        missing = int(np.count_nonzero((depths < 2 * err) & (depths < mean_depth - 3 * err)))
+        chi2 = float(np.sum(w * (depths - mean_depth) ** 2) / (n_tr - 1))
+        spread = (
+            float(np.max(np.abs(depths - mean_depth)) / mean_depth) if mean_depth > 0 else np.inf
+        )
     # highest rise in the folded light curve, boxes of one duration
     nb = max(4, int(round(2 * period / duration)))
     idx = np.clip(((ph / period + 0.5) * nb).astype(np.int64), 0, nb - 1)
@@ -485,6 +596,12 @@ def vet_transit(
         single_event_fraction=single,
         bump_ratio=max(bump, 0.0) / depth,
         oot_structure=structure,
+        depth_chi2=chi2,
+        depth_spread=spread,
+        missing_transits=missing,
+        transit_epochs=[int(e) for e in full],
+        transit_depths=[float(x) for x in depths],
+        transit_depth_error=float(sig),
     )
     return out
 
@@ -625,9 +742,21 @@ def _search_once(
     }
 
 
-def _transit_mask(t: np.ndarray, period: float, duration: float, t0: float, factor: float):
+def _transit_mask(
+    t: np.ndarray,
+    period: float,
+    duration: float,
+    t0: float,
+    factor: float,
+    epochs: Sequence[int] | None = None,
+):
+    """Points within ``factor / 2`` durations of a transit (of the given ``epochs`` only,
+    counted from ``t0``, when given)."""
     phase = (t - t0 + 0.5 * period) % period - 0.5 * period
-    return np.abs(phase) < 0.5 * factor * duration
+    near = np.abs(phase) < 0.5 * factor * duration
+    if epochs is not None:
+        near &= np.isin(np.round((t - t0) / period).astype(np.int64), np.asarray(epochs))
+    return near
 
 
 def planet_hunter(
@@ -693,7 +822,11 @@ def planet_hunter(
     flatten : bool
         Detrend before searching (turn off only for already-flattened flux).
     time_format : str, optional
-        Passed to :func:`read_lightcurve` when ``lc`` is a csv path.
+        Passed to :func:`read_lightcurve` when ``lc`` is a csv path. Without it a csv is
+        searched in its own time numbers, read as days (``time_format="relative"``), with a
+        :class:`~spacekit.transformer.NoTimeSystemWarning`: periods and durations are right,
+        the epoch is in the file's numbers (``to_dict()["time_system"]`` is ``"relative"``
+        rather than ``"BJD_TDB"``).
     **tls_kwargs
         Extra arguments to ``transitleastsquares.power`` (``engine="tls"`` only; with
         ``engine="bls"`` any extra keyword is an :class:`~spacekit.exceptions.InputError`, so a
@@ -820,12 +953,14 @@ def planet_hunter(
     keep_full = np.ones(t.size, dtype=bool)
     planets: list[Planet] = []
     searches = []
-    candidate: Planet | None = None
-    first: dict[str, Any] | None = None
     t_search0 = _time.perf_counter()
     from astropy.table import Table
 
-    for k in range(int(max_planets)):
+    rejected: list[Planet] = []
+    first_search: tuple[Planet, int] | None = None
+    first_detected: tuple[Planet, int] | None = None
+    k = 0
+    while len(planets) < int(max_planets):
         if keep.sum() < 20 or float(tb[keep].max() - tb[keep].min()) < 2 * pmin:
             break
         found = _search_once(
@@ -853,14 +988,9 @@ def planet_hunter(
         # epoch: the first transit mid-time at or after the first timestamp
         t0 = t0 - np.floor((t0 - t.min()) / P) * P
         vet = vet_transit(t[keep_full], y[keep_full], P, d, t0, float(found["depth"]))
-        detected = bool(
-            found["sde"] >= threshold
-            and vet["snr"] >= snr_threshold
-            and vet["n_transits"] >= 2
-            and vet["single_event_fraction"] <= 0.8
-            and vet["bump_ratio"] < 0.5
-            and vet["oot_structure"] < 0.2
-        )
+        failed = _failed_checks(float(found["sde"]), vet, threshold, snr_threshold)
+        vet["failed"] = failed
+        detected = not failed
         planet = Planet(
             period=P * u.day,
             epoch=ref + TimeDelta(t0, format="jd"),
@@ -873,21 +1003,44 @@ def planet_hunter(
             vetting=vet,
         )
         log.info("search %d: %s", k + 1, planet)
-        if k == 0:
-            candidate, first = planet, found
-        if not detected:
-            break
-        planets.append(planet)
+        if first_search is None:
+            first_search = (planet, k)
+        if detected and not planets:
+            first_detected = (planet, k)
+        k += 1
+        if detected:
+            planets.append(planet)
+        else:
+            rejected.append(planet)
+            # real dips that are not one periodic signal (single transits of different
+            # planets paired up, transits of unequal depth): mask them and search on, so
+            # they do not hide weaker periodic planets. Noise or stellar variability ends
+            # the search.
+            if set(failed) - _MASKABLE or len(rejected) > _MAX_MASKED_REJECTIONS:
+                break
+            # mask only the transits that are real dips (3 sigma), not every epoch of a
+            # period that is not real: a predicted transit without a dip may hold another
+            # planet's
+            dips = [
+                e
+                for e, depth in zip(vet["transit_epochs"], vet["transit_depths"], strict=True)
+                if depth > 3 * vet["transit_depth_error"]
+            ]
+            keep &= ~_transit_mask(tb, P, d, t0, 2.0, epochs=dips)
+            keep_full &= ~_transit_mask(t, P, d, t0, 2.0, epochs=dips)
+            continue
         keep &= ~_transit_mask(tb, P, d, t0, 2.0)
         keep_full &= ~_transit_mask(t, P, d, t0, 2.0)
-    assert candidate is not None and first is not None
+    assert first_search is not None
+    # the result's headline: the first detected planet, else the first search's best signal
+    candidate, cand_search = first_detected or first_search
     t_search = _time.perf_counter() - t_search0
     folded = flat.fold(candidate.period, candidate.epoch)
     src = str(lc) if isinstance(lc, (str, os.PathLike)) else str(raw.meta.get("source", ""))
     return HuntResult(
         candidate=candidate,
         planets=planets,
-        periodogram=searches[0],
+        periodogram=searches[cand_search],
         folded=folded,
         flattened=flat,
         raw=raw,
@@ -900,6 +1053,7 @@ def planet_hunter(
         },
         searches=searches,
         source=src,
+        rejected=rejected,
     )
 
 
