@@ -150,6 +150,19 @@ def test_tls_engine_on_injected_transit(capsys):
     assert res.engine == "tls"
     assert res.period.value == pytest.approx(2.7, rel=5e-3)
     assert capsys.readouterr().out == ""  # TLS's banner goes to the debug log, not stdout
+    # TLS's own statistics travel with the planet (issue 22 item 3): its SDE, FAP, rp/rs
+    # and per-transit mid-times (JDs in the light curve's scale, one per period)
+    tls = res.candidate.tls
+    assert tls is not None and tls["sde"] > 9 and 0 <= tls["fap"] <= 1e-3
+    assert 0 < tls["rp_rs"] < 1
+    times = np.asarray(tls["transit_times"])
+    assert times.size >= 3 and np.allclose(np.diff(times), res.period.value, rtol=1e-3)
+    assert times[0] == pytest.approx(res.epoch.jd, abs=0.02)
+    rec = res.to_dict()
+    assert rec["tls"]["sde"] == tls["sde"] and json.loads(json.dumps(rec))["tls"]["rp_rs"] > 0
+    # the project's own statistic, named for what it is (sde stays as an alias)
+    assert res.peak_significance == res.sde == rec["peak_significance"] == rec["sde"]
+    assert planet_hunter(lc, period_max=5.0).candidate.tls is None
 
 
 # ----------------------------------------------------------------- batch on Dask
@@ -342,3 +355,53 @@ def test_kepler90_q3_alone_rejects_the_19_9_day_signal(lcdir):
     assert not res.detected and res.planets == []
     assert "missing_transit" in res.candidate.vetting["failed"]
     assert res.candidate.vetting["missing_transits"] >= 1
+
+
+def _batman_lc(rp=0.1, a=12.0, b=0.4, days=20.0, cadence=2 / 1440, noise=5e-4, seed=0):
+    import batman
+
+    t = np.arange(0.0, days, cadence)
+    params = batman.TransitParams()
+    params.t0, params.per, params.rp, params.a = 1.0, 3.0, rp, a
+    params.inc = float(np.degrees(np.arccos(b / a)))
+    params.ecc, params.w, params.limb_dark, params.u = 0.0, 90.0, "quadratic", [0.4, 0.26]
+    y = batman.TransitModel(params, t).light_curve(params)
+    y = y + noise * np.random.default_rng(seed).standard_normal(t.size)
+    return t, y
+
+
+def test_fit_transit_recovers_the_injected_geometry():
+    """Issue 22 item 5: rp/rs, b and a/rs of a batman transit, within their uncertainties."""
+    from spacekit.analyzer import fit_transit
+
+    t, y = _batman_lc()
+    fit = fit_transit(t, y, None, 3.0, 1.004, 0.12, 0.01, cadence=2 / 1440)
+    assert fit["success"]
+    assert abs(fit["rp_rs"] - 0.1) < max(3 * fit["rp_rs_err"], 0.003)
+    assert abs(fit["b"] - 0.4) < max(3 * fit["b_err"], 0.1)
+    assert abs(fit["a_rs"] - 12.0) < max(3 * fit["a_rs_err"], 1.0)
+    assert fit["t0_shift"] == pytest.approx(-0.004, abs=5 * fit["t0_shift_err"] + 1e-4)
+    assert 0.8 < fit["chi2_red"] < 1.2  # the default errors are the robust scatter
+    assert fit["depth"] == pytest.approx(0.0117, rel=0.1)
+    assert len(fit["model_phase"]) == len(fit["model_flux"])
+    with pytest.raises(InputError, match="at least 10 points"):
+        fit_transit(t[:5], y[:5], None, 3.0, 1.0, 0.12, 0.01)
+
+
+def test_planet_hunter_fits_detected_planets_only(monkeypatch):
+    t, y = _batman_lc(days=15.0, cadence=10 / 1440)
+    lc = LightCurve(time=2458000.0 + t, flux=y)
+    res = planet_hunter(lc, period_max=5.0)
+    assert res.detected and res.planets[0].fit is not None
+    assert res.planets[0].fit["rp_rs"] == pytest.approx(0.1, abs=0.01)
+    assert "fit_s" in res.timings and res.timings["fit_s"] <= res.timings["total_s"]
+    rec = res.to_dict()
+    assert "rp_rs" in rec["fit"] and "model_flux" not in rec["fit"]
+    assert all("fit" not in r for r in rec["rejected"])
+    assert planet_hunter(lc, period_max=5.0, fit=False).planets[0].fit is None
+    with pytest.raises(InputError, match="fit must be"):
+        planet_hunter(lc, fit="yes")
+    import spacekit.analyzer.hunt as hunt
+
+    monkeypatch.setattr(hunt, "_has_module", lambda name: False)  # batman absent: no fit
+    assert planet_hunter(lc, period_max=5.0).planets[0].fit is None

@@ -15,8 +15,8 @@ How the search works:
    frequency grid, with the same coverage; each period octave gets its own durations.
 4. **Box least squares** (astropy ``BoxLeastSquares``; ``engine="tls"`` uses
    transitleastsquares), then the best peak is **refined** on a 20x finer grid.
-5. **Detection.** ``detected`` needs all of: SDE >= ``threshold`` (default
-   :data:`SDE_THRESHOLD` = 9), red-noise SNR >= ``snr_threshold`` (default
+5. **Detection.** ``detected`` needs all of: peak significance >= ``threshold`` (default
+   :data:`SDE_THRESHOLD` = 9, see there), red-noise SNR >= ``snr_threshold`` (default
    :data:`SNR_THRESHOLD` = 7.1), at least two transits with data, no single transit carrying
    more than 80% of the summed depth, no box-shaped *rise* at the period half as large as
    the dip, a folded light curve flat away from the transit (scatter of its binned
@@ -37,10 +37,14 @@ How the search works:
    each planet lists them in ``period_aliases`` (e.g. K2-3 d, 44.56 d, seen twice in K2's
    80 days with the transit between in a gap, is found at 22.27 d with the alias 44.54 d).
 
-SDE (signal detection efficiency) is computed from the periodogram the same way whatever the
-engine or objective: the power minus its running median over the period grid, centred on its
-median and divided by its robust spread (1.4826 times the median absolute deviation), read at
-the chosen peak. The robust spread keeps a strong signal's own aliases from inflating the
+The **peak significance** (``Planet.peak_significance``; it was called SDE, and ``sde`` remains
+an alias, but it is not transitleastsquares' SDE) is computed from the periodogram the same
+way whatever the engine or objective: the power minus its running median over the period
+grid, centred on its median and divided by its robust spread (1.4826 times the median
+absolute deviation), read at the chosen peak. TLS's SDE divides by the plain standard
+deviation of its own spectrum, so the two differ several-fold on the same star (K2-3 b: 146
+here, 45.2 in TLS); with ``engine="tls"`` each planet also carries TLS's own SDE,
+false-alarm probability, rp/rs and transit times in ``Planet.tls``. The robust spread keeps a strong signal's own aliases from inflating the
 noise estimate, which hides planets seen in few transits with a plain standard deviation.
 """
 
@@ -64,8 +68,11 @@ from ..utils.stats import robust_std
 
 __all__ = [
     "SDE_THRESHOLD",
+    "SIGNIFICANCE_THRESHOLD",
     "SNR_THRESHOLD",
     "vet_transit",
+    "fit_transit",
+    "LIMB_DARKENING",
     "transit_duration_range",
     "Planet",
     "HuntResult",
@@ -77,9 +84,16 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Default detection threshold on the signal detection efficiency (SDE). 9 is the value
-#: used by transitleastsquares for a false-alarm probability below 1e-4 on white noise.
+#: Default detection threshold on the peak significance (``Planet.peak_significance``, long
+#: called SDE). 9 is borrowed from transitleastsquares, where 9 *on TLS's SDE* means a
+#: false-alarm probability below 1e-4 on white noise; this statistic is a different one (a
+#: robust z-score of the detrended periodogram, several times TLS's SDE on the same star), so
+#: 9 here is not that false-alarm probability and is not yet calibrated by injection and
+#: recovery. The other vetting checks (red-noise SNR, shape, depth consistency) do most of
+#: the rejecting.
 SDE_THRESHOLD = 9.0
+#: The same threshold under the statistic's own name.
+SIGNIFICANCE_THRESHOLD = SDE_THRESHOLD
 
 #: Default threshold on the red-noise signal-to-noise ratio (:func:`vet_transit`); 7.1 is the
 #: Kepler pipeline's multiple-event-statistic threshold.
@@ -100,8 +114,12 @@ class Planet:
         Transit duration (days).
     depth : float
         Fractional depth (0.01 = 1 %, not ppm).
-    sde : float
-        Signal detection efficiency of the periodogram peak.
+    peak_significance : float
+        How far the periodogram peak stands above the rest: the detrended power at the peak
+        in robust standard deviations (module docstring). This is *not* transitleastsquares'
+        SDE (a mean/standard-deviation normalisation of TLS's own spectrum; K2-3 b scores
+        about 146 here and 45 in TLS): ``sde`` is kept as an alias for compatibility, and
+        with ``engine="tls"`` TLS's own SDE is ``tls["sde"]``.
     snr : float
         Depth over the red noise on the transit's time scale, times sqrt(``n_transits``).
     n_transits : int
@@ -115,20 +133,41 @@ class Planet:
         equally well, because only every m-th transit fell on data; empty when the data
         rule them out. A planet with aliases needs more data (or the published ephemeris)
         to pin its period.
+    tls : dict or None
+        With ``engine="tls"``, transitleastsquares' own statistics for this signal: ``sde``
+        (TLS's SDE, on which its threshold of 9 means a false-alarm probability below
+        1e-4), ``fap``, ``rp_rs``, ``snr``, ``odd_even_mismatch``, ``transit_count``,
+        ``distinct_transit_count`` and ``transit_times`` (mid-times, Julian dates in the
+        light curve's scale); None with ``engine="bls"``.
+    fit : dict or None
+        For a detected planet, the limb-darkened transit fit (:func:`fit_transit`):
+        ``depth``, ``duration``, ``rp_rs``, ``b``, ``a_rs``, ``inc_deg`` with ``_err``
+        uncertainties, ``chi2_red``...; None when not fitted (not detected, ``fit=False``,
+        or batman not installed).
     """
 
     period: u.Quantity
     epoch: Time
     duration: u.Quantity
     depth: float
-    sde: float
+    peak_significance: float
     snr: float
     n_transits: int
     detected: bool
     vetting: dict = field(default_factory=dict)
+    tls: dict | None = None
+    fit: dict | None = None
+
+    @property
+    def sde(self) -> float:
+        """Alias of :attr:`peak_significance` (the name it had; not TLS's SDE)."""
+        return self.peak_significance
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values: period and duration in days, epoch as a BJD float.
+
+        ``sde`` repeats ``peak_significance`` (its former name); ``tls`` is present with
+        ``engine="tls"``, ``fit`` (without the model curve) for a fitted planet.
 
         Examples
         --------
@@ -144,12 +183,19 @@ class Planet:
             else float(self.epoch.jd),
             "duration": float(self.duration.to_value(u.day)),
             "depth": float(self.depth),
-            "sde": float(self.sde),
+            "peak_significance": float(self.peak_significance),
+            "sde": float(self.peak_significance),
             "snr": float(self.snr),
             "n_transits": int(self.n_transits),
             "detected": bool(self.detected),
             "period_aliases": self.period_aliases.to_value(u.day).tolist(),
             "failed": list(self.vetting.get("failed", [])),
+            **({"tls": dict(self.tls)} if self.tls is not None else {}),
+            **(
+                {"fit": {k: v for k, v in self.fit.items() if not k.startswith("model_")}}
+                if self.fit is not None
+                else {}
+            ),
         }
 
     @property
@@ -185,11 +231,12 @@ class HuntResult:
     raw : LightCurve
         The normalised light curve before detrending.
     threshold : float
-        SDE threshold used.
+        Peak-significance threshold used.
     engine : str
         ``"bls"`` or ``"tls"``.
     timings : dict
-        Seconds spent detrending, searching and in total.
+        Seconds spent detrending (``detrend_s``), searching (``search_s``), fitting the
+        detected planets' transits (``fit_s``) and in total.
     searches : list of astropy.table.Table
         Periodogram of every search (one per signal examined).
     rejected : list of Planet
@@ -227,8 +274,13 @@ class HuntResult:
         return self.candidate.depth
 
     @property
+    def peak_significance(self) -> float:
+        return self.candidate.peak_significance
+
+    @property
     def sde(self) -> float:
-        return self.candidate.sde
+        """Alias of :attr:`peak_significance` (not TLS's SDE)."""
+        return self.candidate.peak_significance
 
     @property
     def snr(self) -> float:
@@ -244,7 +296,7 @@ class HuntResult:
         Examples
         --------
         >>> sorted(result.to_dict())  # doctest: +SKIP
-        ['depth', 'detected', 'duration', 'epoch', 'failed', 'file', 'n_transits', 'period', 'period_aliases', 'planets', 'rejected', 'sde', 'snr', 'time_system']
+        ['depth', 'detected', 'duration', 'epoch', 'failed', 'file', 'n_transits', 'peak_significance', 'period', 'period_aliases', 'planets', 'rejected', 'sde', 'snr', 'time_system']
         """
         out = {"file": self.source, **self.candidate.to_dict()}
         out["planets"] = [p.to_dict() for p in self.planets]
@@ -256,7 +308,8 @@ class HuntResult:
         c = self.candidate
         return (
             f"HuntResult(period={c.period.to_value(u.day):.6f} d, epoch={c.epoch.jd:.5f}, "
-            f"depth={c.depth:.3g}, sde={c.sde:.1f}, detected={c.detected}, "
+            f"depth={c.depth:.3g}, peak_significance={c.peak_significance:.1f}, "
+            f"detected={c.detected}, "
             f"planets={len(self.planets)}, engine={self.engine!r})"
         )
 
@@ -457,6 +510,12 @@ def _failed_checks(sde: float, vet: dict, threshold: float, snr_threshold: float
     return failed
 
 
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
 def _is_text_file(path: Any) -> bool:
     """A file that is not FITS (by name or magic bytes): a csv or text light curve."""
     name = os.fspath(path).lower()
@@ -606,6 +665,162 @@ def vet_transit(
     return out
 
 
+#: Quadratic limb darkening used by :func:`fit_transit` (a Sun-like star in the Kepler band;
+#: the fit does not solve for it).
+LIMB_DARKENING = (0.40, 0.26)
+
+
+def fit_transit(
+    t: np.ndarray,
+    y: np.ndarray,
+    dy: np.ndarray | None,
+    period: float,
+    t0: float,
+    duration: float,
+    depth: float,
+    *,
+    cadence: float = 0.0,
+) -> dict[str, Any]:
+    """Fit a limb-darkened transit model (batman) to the points near the transits.
+
+    The period is held fixed (the search fixes it far better than one fit can); the free
+    parameters are the mid-transit shift, ``rp/rs``, ``a/rs``, the impact parameter ``b``
+    and the out-of-transit level, fitted by ``scipy.optimize.least_squares`` on the points
+    within two durations of a transit, with a circular orbit and quadratic limb darkening
+    :data:`LIMB_DARKENING`. Long cadences (over 10 minutes) are supersampled. Uncertainties
+    come from the fit's covariance (the Jacobian, scaled by the reduced chi-square), and
+    those of the derived depth and duration by drawing parameters from it.
+
+    Parameters
+    ----------
+    t, y : array
+        Times (days, any zero point) and detrended, normalised flux.
+    dy : array, optional
+        Flux uncertainties (default: the robust scatter of ``y``).
+    period, t0, duration, depth : float
+        The search's period, a mid-transit time (in ``t``'s days), duration (days) and
+        fractional depth: the starting point.
+    cadence : float
+        Exposure time in days (for supersampling).
+
+    Returns
+    -------
+    dict
+        ``rp_rs``, ``a_rs``, ``b``, ``inc_deg``, ``depth`` (fraction, the model's deepest
+        point), ``duration`` (days, first to fourth contact), ``t0_shift`` (days to add to
+        ``t0``), each with ``<name>_err`` where fitted or derived, plus ``chi2_red``,
+        ``n_points``, ``success``, ``limb_darkening`` and, for plots, ``model_phase`` and
+        ``model_flux`` (the model on a grid of phase in days).
+
+    Raises
+    ------
+    MissingDependencyError
+        batman is not installed (``pip install spacekit[x]``).
+    InputError
+        Fewer than 10 points near the transits.
+
+    Examples
+    --------
+    >>> fit = fit_transit(t, y, None, 3.0, 1.0, 0.1, 0.01)  # doctest: +SKIP
+    >>> round(fit["rp_rs"], 2)  # doctest: +SKIP
+    0.1
+    """
+    from scipy.optimize import least_squares
+
+    from ..utils import optional_import
+
+    batman = optional_import("batman", "fit_transit() / planet_hunter(fit=True)")
+    t = np.asarray(t, dtype=float)
+    y = np.asarray(y, dtype=float)
+    phase = (t - t0 + 0.5 * period) % period - 0.5 * period
+    near = (np.abs(phase) < 2.0 * duration) & np.isfinite(y)
+    if np.count_nonzero(near) < 10:
+        raise InputError(
+            f"fit_transit needs at least 10 points within two durations of a transit; got "
+            f"{int(np.count_nonzero(near))}."
+        )
+    x, yy = phase[near], y[near]
+    if dy is None or not np.all(np.isfinite(np.asarray(dy, dtype=float)[near])):
+        ee = np.full(x.size, max(float(robust_std(y[np.isfinite(y)])), 1e-12))
+    else:
+        ee = np.maximum(np.asarray(dy, dtype=float)[near], 1e-12)
+    params = batman.TransitParams()
+    params.t0, params.per, params.rp, params.a = 0.0, float(period), 0.1, 10.0
+    params.inc, params.ecc, params.w = 90.0, 0.0, 90.0
+    params.limb_dark, params.u = "quadratic", list(LIMB_DARKENING)
+    long_cadence = cadence > 10.0 / 1440.0
+    model = batman.TransitModel(
+        params,
+        x,
+        supersample_factor=7 if long_cadence else 1,
+        exp_time=float(cadence) if long_cadence else 0.0,
+    )
+
+    def light_curve(p: np.ndarray, m: Any = model) -> np.ndarray:
+        shift, k, a, b, level = p
+        params.t0, params.rp, params.a = shift, k, a
+        params.inc = float(np.degrees(np.arccos(min(b / a, 1.0))))
+        return level * m.light_curve(params)
+
+    a0 = float(np.clip(period / (np.pi * max(duration, 1e-3)), 1.5, 500.0))
+    k0 = float(np.clip(np.sqrt(max(depth, 1e-6)), 2e-3, 0.45))
+    lo = [-0.5 * duration, 1e-3, 1.2, 0.0, 0.98]
+    hi = [0.5 * duration, 0.5, 1000.0, 1.0, 1.02]
+    start = np.clip([0.0, k0, a0, 0.3, 1.0], np.add(lo, 1e-9), np.subtract(hi, 1e-9))
+    fit = least_squares(lambda p: (yy - light_curve(p)) / ee, start, bounds=(lo, hi), x_scale="jac")
+    dof = max(x.size - 5, 1)
+    chi2_red = float(np.sum(fit.fun**2) / dof)
+    try:
+        cov = np.linalg.pinv(fit.jac.T @ fit.jac) * max(chi2_red, 1.0)
+    except np.linalg.LinAlgError:
+        cov = np.full((5, 5), np.nan)
+    err = np.sqrt(np.clip(np.diag(cov), 0, None))
+    shift, k, a, b, level = (float(v) for v in fit.x)
+
+    def derived(k: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sin_i = np.sqrt(np.clip(1 - (b / a) ** 2, 1e-12, 1))
+        arg = np.sqrt(np.clip((1 + k) ** 2 - b**2, 0, None)) / (a * sin_i)
+        t14 = period / np.pi * np.arcsin(np.clip(arg, 0, 1))
+        return k**2, t14
+
+    params.t0, params.rp, params.a = shift, k, a
+    params.inc = float(np.degrees(np.arccos(min(b / a, 1.0))))
+    centre = batman.TransitModel(params, np.array([shift]))
+    depth_fit = float(1.0 - centre.light_curve(params)[0])
+    _, t14 = derived(np.array(k), np.array(a), np.array(b))
+    rng = np.random.default_rng(0)
+    draws = (
+        rng.multivariate_normal(fit.x, cov, size=400, check_valid="ignore")
+        if np.all(np.isfinite(cov))
+        else np.full((1, 5), np.nan)
+    )
+    kd, ad, bd = draws[:, 1], np.clip(draws[:, 2], 1.01, None), np.clip(draws[:, 3], 0, None)
+    dd, td = derived(kd, ad, bd)
+    grid = np.linspace(-2.0 * duration, 2.0 * duration, 201)
+    grid_model = batman.TransitModel(params, grid)
+    return {
+        "rp_rs": k,
+        "rp_rs_err": float(err[1]),
+        "a_rs": a,
+        "a_rs_err": float(err[2]),
+        "b": b,
+        "b_err": float(err[3]),
+        "inc_deg": float(params.inc),
+        "depth": depth_fit,
+        "depth_err": float(np.nanstd(dd) * depth_fit / max(float(np.nanmedian(dd)), 1e-12)),
+        "duration": float(t14),
+        "duration_err": float(np.nanstd(td)),
+        "t0_shift": shift,
+        "t0_shift_err": float(err[0]),
+        "chi2_red": chi2_red,
+        "n_points": int(x.size),
+        "success": bool(fit.success),
+        "limb_darkening": list(LIMB_DARKENING),
+        "model_phase": grid.tolist(),
+        "model_flux": (level * grid_model.light_curve(params)).tolist(),
+    }
+
+
 def _bin_arrays(t: np.ndarray, y: np.ndarray, dy: np.ndarray, width: float):
     idx = np.floor((t - t[0]) / width).astype(np.int64)
     uniq, inv, counts = np.unique(idx, return_inverse=True, return_counts=True)
@@ -692,6 +907,7 @@ def _search_once(
             "depth": depth,
             "snr": snr,
             "sde": sde,
+            "tls": _tls_statistics(r),
         }
     from astropy.timeseries import BoxLeastSquares
 
@@ -742,6 +958,41 @@ def _search_once(
     }
 
 
+def _tls_absolute_times(stats: dict | None, ref: Time) -> dict | None:
+    """TLS's transit times are days since ``ref`` (the search's zero): make them JDs."""
+    if stats is None:
+        return None
+    out = dict(stats)
+    out["transit_times"] = [float(ref.jd) + x for x in stats.get("transit_times", [])]
+    return out
+
+
+def _tls_statistics(r: Any) -> dict[str, Any]:
+    """transitleastsquares' own numbers for its best period (its SDE and false-alarm
+    probability, rp/rs, per-transit times in the search's days), JSON-ready."""
+
+    def num(name: str) -> float:
+        try:
+            value = float(getattr(r, name))
+        except (TypeError, ValueError, AttributeError):
+            return float("nan")
+        return value
+
+    times = np.asarray(getattr(r, "transit_times", []) or [], dtype=float)
+    return {
+        "sde": num("SDE"),
+        "fap": num("FAP"),
+        "rp_rs": num("rp_rs"),
+        "snr": num("snr"),
+        "odd_even_mismatch": num("odd_even_mismatch"),
+        "transit_count": int(num("transit_count")) if np.isfinite(num("transit_count")) else 0,
+        "distinct_transit_count": int(num("distinct_transit_count"))
+        if np.isfinite(num("distinct_transit_count"))
+        else 0,
+        "transit_times": times[np.isfinite(times)].tolist(),
+    }
+
+
 def _transit_mask(
     t: np.ndarray,
     period: float,
@@ -774,6 +1025,7 @@ def planet_hunter(
     objective: str = "likelihood",
     flatten: bool = True,
     time_format: str | None = None,
+    fit: bool | str = "auto",
     **tls_kwargs: Any,
 ) -> HuntResult:
     """Search a light curve for periodic transits; return a :class:`HuntResult`.
@@ -811,7 +1063,8 @@ def planet_hunter(
         at ``period_max``, between 0.5 and 2 days (and at least 2.5 times the longest
         of ``durations`` when those are given).
     threshold : float
-        SDE needed for ``detected`` (default :data:`SDE_THRESHOLD` = 9).
+        Peak significance needed for ``detected`` (default :data:`SDE_THRESHOLD` = 9; not
+        TLS's SDE threshold, see there).
     snr_threshold : float
         Red-noise SNR needed for ``detected`` (default :data:`SNR_THRESHOLD` = 7.1).
     oversample : float
@@ -821,6 +1074,12 @@ def planet_hunter(
         BLS objective.
     flatten : bool
         Detrend before searching (turn off only for already-flattened flux).
+    fit : bool or "auto"
+        Fit a limb-darkened transit model to each *detected* planet (:func:`fit_transit`:
+        depth, duration, rp/rs, impact parameter, a/rs with uncertainties, in
+        ``Planet.fit``). ``"auto"`` (default) fits when batman is installed
+        (``spacekit[x]``); True requires it; False skips. The fit's time is
+        ``timings["fit_s"]``, apart from the search's.
     time_format : str, optional
         Passed to :func:`read_lightcurve` when ``lc`` is a csv path. Without it a csv is
         searched in its own time numbers, read as days (``time_format="relative"``), with a
@@ -863,6 +1122,12 @@ def planet_hunter(
             "objective, flatten, time_format)."
         )
     max_planets = whole_number(max_planets, "max_planets", minimum=1)
+    if fit not in (True, False, "auto"):
+        raise InputError(f"fit must be True, False or 'auto'; got {fit!r}.")
+    if fit is True:
+        from ..utils import optional_import
+
+        optional_import("batman", "planet_hunter(fit=True)")
     if objective not in ("likelihood", "snr"):
         raise InputError(f"objective must be 'likelihood' or 'snr'; got {objective!r}.")
     oversample = _check_oversample(oversample)
@@ -996,11 +1261,12 @@ def planet_hunter(
             epoch=ref + TimeDelta(t0, format="jd"),
             duration=d * u.day,
             depth=float(found["depth"]),
-            sde=float(found["sde"]),
+            peak_significance=float(found["sde"]),
             snr=float(vet["snr"]),
             n_transits=int(vet["n_transits"]),
             detected=detected,
             vetting=vet,
+            tls=_tls_absolute_times(found.get("tls"), ref),
         )
         log.info("search %d: %s", k + 1, planet)
         if first_search is None:
@@ -1035,6 +1301,27 @@ def planet_hunter(
     # the result's headline: the first detected planet, else the first search's best signal
     candidate, cand_search = first_detected or first_search
     t_search = _time.perf_counter() - t_search0
+    t_fit0 = _time.perf_counter()
+    if planets and fit is not False and (fit is True or _has_module("batman")):
+        others = np.zeros(t.size, dtype=bool)
+        spans = [
+            (pl, float((pl.epoch - ref).jd)) for pl in planets
+        ]  # t0 of each, in the search's days
+        for pl, pt0 in spans:
+            others |= _transit_mask(
+                t, pl.period.to_value(u.day), pl.duration.to_value(u.day), pt0, 2.0
+            )
+        for pl, pt0 in spans:
+            P, d = pl.period.to_value(u.day), pl.duration.to_value(u.day)
+            own = _transit_mask(t, P, d, pt0, 4.0)
+            use = ~others | own
+            try:
+                pl.fit = fit_transit(
+                    t[use], y[use], dy[use], P, pt0, d, pl.depth, cadence=float(cadence)
+                )
+            except (InputError, ValueError, np.linalg.LinAlgError) as exc:
+                log.info("transit fit of the %.5f d planet failed: %s", P, exc)
+    t_fit = _time.perf_counter() - t_fit0
     folded = flat.fold(candidate.period, candidate.epoch)
     src = str(lc) if isinstance(lc, (str, os.PathLike)) else str(raw.meta.get("source", ""))
     return HuntResult(
@@ -1049,6 +1336,7 @@ def planet_hunter(
         timings={
             "detrend_s": t_detrend,
             "search_s": t_search,
+            "fit_s": t_fit,
             "total_s": _time.perf_counter() - t_start,
         },
         searches=searches,
@@ -1109,7 +1397,7 @@ def hunt_many(
     -------
     pandas.DataFrame
         One row per item, in order: ``file``, ``period``, ``epoch``, ``duration``, ``depth``,
-        ``sde``, ``snr``, ``n_transits``, ``detected``, ``planets`` and ``error`` (None, or
+        ``peak_significance``, ``sde`` (the same; its former name), ``snr``, ``n_transits``, ``detected``, ``planets`` and ``error`` (None, or
         ``"ExceptionType: message"`` for an item that failed; its other values are NaN).
 
     Examples
@@ -1162,6 +1450,7 @@ def hunt_many(
         "epoch",
         "duration",
         "depth",
+        "peak_significance",
         "sde",
         "snr",
         "n_transits",
