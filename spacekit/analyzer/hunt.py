@@ -16,7 +16,7 @@ How the search works:
 4. **Box least squares** (astropy ``BoxLeastSquares``; ``engine="tls"`` uses
    transitleastsquares), then the best peak is **refined** on a 20x finer grid.
 5. **Detection.** ``detected`` needs all of: peak significance >= ``threshold`` (default
-   :data:`SDE_THRESHOLD` = 9, see there), red-noise SNR >= ``snr_threshold`` (default
+   :data:`SIGNIFICANCE_THRESHOLD`, see there), red-noise SNR >= ``snr_threshold`` (default
    :data:`SNR_THRESHOLD` = 7.1), at least two transits with data, no single transit carrying
    more than 80% of the summed depth, no box-shaped *rise* at the period half as large as
    the dip, a folded light curve flat away from the transit (scatter of its binned
@@ -53,12 +53,14 @@ from __future__ import annotations
 import logging
 import os
 import time as _time
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import astropy.units as u
 import numpy as np
+from astropy.table import Table
 from astropy.time import Time, TimeDelta
 
 from ..exceptions import InputError
@@ -67,7 +69,6 @@ from ..utils.checks import positive_number, whole_number
 from ..utils.stats import robust_std
 
 __all__ = [
-    "SDE_THRESHOLD",
     "SIGNIFICANCE_THRESHOLD",
     "SNR_THRESHOLD",
     "vet_transit",
@@ -85,15 +86,54 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Default detection threshold on the peak significance (``Planet.peak_significance``, long
-#: called SDE). 9 is borrowed from transitleastsquares, where 9 *on TLS's SDE* means a
-#: false-alarm probability below 1e-4 on white noise; this statistic is a different one (a
-#: robust z-score of the detrended periodogram, several times TLS's SDE on the same star), so
-#: 9 here is not that false-alarm probability and is not yet calibrated by injection and
-#: recovery. The other vetting checks (red-noise SNR, shape, depth consistency) do most of
-#: the rejecting.
-SDE_THRESHOLD = 9.0
-#: The same threshold under the statistic's own name.
-SIGNIFICANCE_THRESHOLD = SDE_THRESHOLD
+#: called SDE). Not transitleastsquares's 9, which is a false-alarm probability below 1e-4
+#: *for TLS's SDE*: this statistic is a different one (a robust z-score of the detrended
+#: periodogram), calibrated for itself by ``benchmarks/bench_hunt_calibration.py`` (null
+#: searches of the shared light curves made transit-free, and injection-recovery);
+#: ``benchmarks/RESULTS.md`` records the false-alarm probability it supports.
+SIGNIFICANCE_THRESHOLD = 9.0
+
+_RENAMED = (
+    "the statistic is a robust z-score of the periodogram peak, not transitleastsquares's "
+    "SDE (renamed in spacekit 1.2; the old name goes in the next release)"
+)
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"{old} is deprecated, use {new}: {_RENAMED}.", DeprecationWarning, stacklevel=3)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SDE_THRESHOLD":
+        _deprecated("SDE_THRESHOLD", "SIGNIFICANCE_THRESHOLD")
+        return SIGNIFICANCE_THRESHOLD
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _Record(dict):
+    """A ``to_dict`` record whose deprecated ``"sde"`` key still reads, with a warning."""
+
+    def __getitem__(self, key: Any) -> Any:
+        if key == "sde":
+            _deprecated('the "sde" key', '"peak_significance"')
+        return super().__getitem__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if key == "sde":
+            _deprecated('the "sde" key', '"peak_significance"')
+        return super().get(key, default)
+
+
+class Periodogram(Table):
+    """The periodogram of one search (columns ``period``, ``power``, ``significance``): an
+    astropy Table whose deprecated ``"sde"`` column name still reads ``"significance"``."""
+
+    def __getitem__(self, item: Any) -> Any:
+        if isinstance(item, str) and item == "sde" and "sde" not in self.colnames:
+            _deprecated('the periodogram column "sde"', '"significance"')
+            item = "significance"
+        return super().__getitem__(item)
+
 
 #: Default threshold on the red-noise signal-to-noise ratio (:func:`vet_transit`); 7.1 is the
 #: Kepler pipeline's multiple-event-statistic threshold.
@@ -160,13 +200,15 @@ class Planet:
 
     @property
     def sde(self) -> float:
-        """Alias of :attr:`peak_significance` (the name it had; not TLS's SDE)."""
+        """Deprecated alias of :attr:`peak_significance` (the name it had; not TLS's SDE)."""
+        _deprecated("Planet.sde", "Planet.peak_significance")
         return self.peak_significance
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values: period and duration in days, epoch as a BJD float.
 
-        ``sde`` repeats ``peak_significance`` (its former name); ``tls`` is present with
+        ``sde`` repeats ``peak_significance`` (its former name, deprecated: reading it from the
+        returned dict warns); ``tls`` is present with
         ``engine="tls"``, ``fit`` (without the model curve) for a fitted planet.
 
         Examples
@@ -176,27 +218,29 @@ class Planet:
         >>> p.to_dict()["epoch"]
         2458326.2
         """
-        return {
-            "period": float(self.period.to_value(u.day)),
-            "epoch": float(self.epoch.tdb.jd)
-            if self.epoch.scale not in ("tdb", "local")
-            else float(self.epoch.jd),
-            "duration": float(self.duration.to_value(u.day)),
-            "depth": float(self.depth),
-            "peak_significance": float(self.peak_significance),
-            "sde": float(self.peak_significance),
-            "snr": float(self.snr),
-            "n_transits": int(self.n_transits),
-            "detected": bool(self.detected),
-            "period_aliases": self.period_aliases.to_value(u.day).tolist(),
-            "failed": list(self.vetting.get("failed", [])),
-            **({"tls": dict(self.tls)} if self.tls is not None else {}),
-            **(
-                {"fit": {k: v for k, v in self.fit.items() if not k.startswith("model_")}}
-                if self.fit is not None
-                else {}
-            ),
-        }
+        return _Record(
+            {
+                "period": float(self.period.to_value(u.day)),
+                "epoch": float(self.epoch.tdb.jd)
+                if self.epoch.scale not in ("tdb", "local")
+                else float(self.epoch.jd),
+                "duration": float(self.duration.to_value(u.day)),
+                "depth": float(self.depth),
+                "peak_significance": float(self.peak_significance),
+                "sde": float(self.peak_significance),
+                "snr": float(self.snr),
+                "n_transits": int(self.n_transits),
+                "detected": bool(self.detected),
+                "period_aliases": self.period_aliases.to_value(u.day).tolist(),
+                "failed": list(self.vetting.get("failed", [])),
+                **({"tls": dict(self.tls)} if self.tls is not None else {}),
+                **(
+                    {"fit": {k: v for k, v in self.fit.items() if not k.startswith("model_")}}
+                    if self.fit is not None
+                    else {}
+                ),
+            }
+        )
 
     @property
     def period_aliases(self) -> u.Quantity:
@@ -208,7 +252,8 @@ class Planet:
 class HuntResult:
     """What :func:`planet_hunter` found.
 
-    The scalar attributes (``period``, ``epoch``, ``duration``, ``depth``, ``sde``,
+    The scalar attributes (``period``, ``epoch``, ``duration``, ``depth``,
+    ``peak_significance``,
     ``detected``) describe ``candidate``: the first detected planet, or, when none is
     detected, the first search's best signal; ``planets`` lists the detected signals in the
     order found (each after masking the previous ones), ``rejected`` the strong signals that
@@ -222,7 +267,8 @@ class HuntResult:
     planets : list of Planet
         Detected planets.
     periodogram : astropy.table.Table
-        Columns ``period`` (d), ``power`` and ``sde`` (the detrended, normalised power) of the
+        Columns ``period`` (d), ``power`` and ``significance`` (the detrended, normalised
+        power; ``"sde"`` still reads it, deprecated) of the
         search that found ``candidate``.
     folded : LightCurve
         The detrended light curve folded on the candidate.
@@ -242,6 +288,11 @@ class HuntResult:
     rejected : list of Planet
         Signals examined and not detected, in order (the last one ended the search unless
         ``max_planets`` were found).
+    binned : bool
+        True when ``raw``, ``flattened`` and ``folded`` are binned copies (a light curve of
+        more than :data:`KEEP_FULL_POINTS` points: ``raw`` and ``flattened`` binned to that
+        many, ``folded`` to a tenth of the transit duration), which is what the plots need;
+        ``planet_hunter(..., full_arrays=True)`` keeps the full ones.
     """
 
     candidate: Planet
@@ -256,6 +307,7 @@ class HuntResult:
     searches: list[Any] = field(default_factory=list)
     source: str = ""
     rejected: list[Planet] = field(default_factory=list)
+    binned: bool = False
 
     @property
     def period(self) -> u.Quantity:
@@ -279,7 +331,8 @@ class HuntResult:
 
     @property
     def sde(self) -> float:
-        """Alias of :attr:`peak_significance` (not TLS's SDE)."""
+        """Deprecated alias of :attr:`peak_significance` (not TLS's SDE)."""
+        _deprecated("HuntResult.sde", "HuntResult.peak_significance")
         return self.candidate.peak_significance
 
     @property
@@ -298,7 +351,7 @@ class HuntResult:
         >>> sorted(result.to_dict())  # doctest: +SKIP
         ['depth', 'detected', 'duration', 'epoch', 'failed', 'file', 'n_transits', 'peak_significance', 'period', 'period_aliases', 'planets', 'rejected', 'sde', 'snr', 'time_system']
         """
-        out = {"file": self.source, **self.candidate.to_dict()}
+        out = _Record({"file": self.source, **self.candidate.to_dict()})
         out["planets"] = [p.to_dict() for p in self.planets]
         out["rejected"] = [p.to_dict() for p in self.rejected]
         out["time_system"] = "relative" if self.candidate.epoch.scale == "local" else "BJD_TDB"
@@ -485,11 +538,13 @@ _MASKABLE = {"single_event", "depth_consistency", "missing_transit"}
 _MAX_MASKED_REJECTIONS = 2
 
 
-def _failed_checks(sde: float, vet: dict, threshold: float, snr_threshold: float) -> list[str]:
+def _failed_checks(
+    significance: float, vet: dict, threshold: float, snr_threshold: float
+) -> list[str]:
     """Names of the detection checks a signal fails (empty: detected)."""
     failed = []
-    if not sde >= threshold:
-        failed.append("sde")
+    if not significance >= threshold:
+        failed.append("peak_significance")
     if not vet["snr"] >= snr_threshold:
         failed.append("snr")
     if not vet["n_transits"] >= 2:
@@ -591,7 +646,11 @@ def vet_transit(
     if not (depth > 0 and period > 0 and duration > 0) or t.size < 10:
         return out
     # cadence from distinct sorted times: repeated timestamps are not a 0-day cadence
-    steps = np.diff(np.unique(t))
+    steps = np.diff(t)
+    if np.all(steps >= 0):  # sorted (planet_hunter's case): no sort needed
+        steps = steps[steps > 0]
+    else:
+        steps = np.diff(np.unique(t))
     if steps.size == 0:
         return out
     cad = float(np.median(steps))
@@ -606,9 +665,12 @@ def vet_transit(
     n_tr = int(full.size)
     # red noise: scatter of duration-long averages of out-of-transit flux
     b = np.floor(t[oot] / duration).astype(np.int64)
-    _, inv, c = np.unique(b, return_inverse=True, return_counts=True)
-    means = np.bincount(inv, weights=y[oot]) / c
-    means = means[c >= 0.5 * expected]
+    if b.size:
+        b -= b.min()  # bins span the baseline / duration: bincount, not a sort
+    c = np.bincount(b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.bincount(b, weights=y[oot]) / c
+    means = means[c >= max(0.5 * expected, 1e-9)]
     if means.size >= 3:
         sig = robust_std(means)
     else:
@@ -680,6 +742,7 @@ def fit_transit(
     depth: float,
     *,
     cadence: float = 0.0,
+    uncertainties: str = "auto",
 ) -> dict[str, Any]:
     """Fit a limb-darkened transit model (batman) to the points near the transits.
 
@@ -689,7 +752,12 @@ def fit_transit(
     within two durations of a transit, with a circular orbit and quadratic limb darkening
     :data:`LIMB_DARKENING`. Long cadences (over 10 minutes) are supersampled. Uncertainties
     come from the fit's covariance (the Jacobian, scaled by the reduced chi-square), and
-    those of the derived depth and duration by drawing parameters from it.
+    those of the derived depth and duration by drawing parameters from it; or, when emcee is
+    installed (``pip install spacekit[mcmc]``), from an MCMC posterior (16 walkers, 400
+    steps after 150 of burn-in, uniform priors within the fit's bounds, flux errors scaled
+    by the reduced chi-square when it exceeds 1; above 500 points the likelihood uses the
+    points binned in phase): each ``<name>_err`` is then half the 16-84% interval, and
+    ``uncertainties`` says which method gave them.
 
     Parameters
     ----------
@@ -702,6 +770,9 @@ def fit_transit(
         fractional depth: the starting point.
     cadence : float
         Exposure time in days (for supersampling).
+    uncertainties : {"auto", "covariance", "emcee"}
+        How the errors are estimated: ``"auto"`` (default) by emcee when it is installed,
+        else from the covariance; ``"emcee"`` requires it.
 
     Returns
     -------
@@ -709,8 +780,9 @@ def fit_transit(
         ``rp_rs``, ``a_rs``, ``b``, ``inc_deg``, ``depth`` (fraction, the model's deepest
         point), ``duration`` (days, first to fourth contact), ``t0_shift`` (days to add to
         ``t0``), each with ``<name>_err`` where fitted or derived, plus ``chi2_red``,
-        ``n_points``, ``success``, ``limb_darkening`` and, for plots, ``model_phase`` and
-        ``model_flux`` (the model on a grid of phase in days).
+        ``n_points``, ``success``, ``limb_darkening``, ``uncertainties`` (``"covariance"`` or
+        ``"emcee"``, with ``mcmc_acceptance`` for the latter) and, for plots,
+        ``model_phase`` and ``model_flux`` (the model on a grid of phase in days).
 
     Raises
     ------
@@ -730,6 +802,13 @@ def fit_transit(
     from ..utils import optional_import
 
     batman = optional_import("batman", "fit_transit() / planet_hunter(fit=True)")
+    if uncertainties not in ("auto", "covariance", "emcee"):
+        raise InputError(
+            f"uncertainties must be 'auto', 'covariance' or 'emcee'; got {uncertainties!r}."
+        )
+    if uncertainties == "emcee":
+        optional_import("emcee", "fit_transit(uncertainties='emcee')", extra="mcmc")
+    use_mcmc = uncertainties == "emcee" or (uncertainties == "auto" and _has_module("emcee"))
     t = np.asarray(t, dtype=float)
     y = np.asarray(y, dtype=float)
     phase = (t - t0 + 0.5 * period) % period - 0.5 * period
@@ -798,7 +877,7 @@ def fit_transit(
     dd, td = derived(kd, ad, bd)
     grid = np.linspace(-2.0 * duration, 2.0 * duration, 201)
     grid_model = batman.TransitModel(params, grid)
-    return {
+    out = {
         "rp_rs": k,
         "rp_rs_err": float(err[1]),
         "a_rs": a,
@@ -818,18 +897,117 @@ def fit_transit(
         "limb_darkening": list(LIMB_DARKENING),
         "model_phase": grid.tolist(),
         "model_flux": (level * grid_model.light_curve(params)).tolist(),
+        "uncertainties": "covariance",
+    }
+    if use_mcmc:
+        post = _mcmc_errors(
+            batman, x, yy, ee, fit.x, lo, hi, period, long_cadence, cadence, chi2_red, derived
+        )
+        post["depth_err"] = post.pop("depth_rel_err") * depth_fit
+        out.update(post)
+    return out
+
+
+def _mcmc_errors(
+    batman: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    e: np.ndarray,
+    best: np.ndarray,
+    lo: list[float],
+    hi: list[float],
+    period: float,
+    long_cadence: bool,
+    cadence: float,
+    chi2_red: float,
+    derived: Any,
+    *,
+    walkers: int = 16,
+    steps: int = 400,
+    burn: int = 150,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Posterior errors of :func:`fit_transit`'s parameters by emcee, started at ``best``."""
+    import emcee
+
+    nb = 500
+    if x.size > nb:  # bin in phase: the period is fixed, so little is lost but time
+        edges = np.linspace(x.min(), x.max() + 1e-12, nb + 1)
+        idx = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, nb - 1)
+        w = 1.0 / e**2
+        sw = np.bincount(idx, weights=w, minlength=nb)
+        ok = sw > 0
+        x = np.bincount(idx, weights=w * x, minlength=nb)[ok] / sw[ok]
+        y = np.bincount(idx, weights=w * y, minlength=nb)[ok] / sw[ok]
+        e = 1.0 / np.sqrt(sw[ok])
+    e = e * np.sqrt(max(chi2_red, 1.0))
+    params = batman.TransitParams()
+    params.t0, params.per, params.rp, params.a = 0.0, float(period), 0.1, 10.0
+    params.inc, params.ecc, params.w = 90.0, 0.0, 90.0
+    params.limb_dark, params.u = "quadratic", list(LIMB_DARKENING)
+    model = batman.TransitModel(
+        params,
+        x,
+        supersample_factor=7 if long_cadence else 1,
+        exp_time=float(cadence) if long_cadence else 0.0,
+    )
+    lo_a, hi_a = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+
+    def log_prob(p: np.ndarray) -> float:
+        if np.any(p <= lo_a) or np.any(p >= hi_a) or p[3] >= p[2]:
+            return -np.inf
+        shift, k, a, b, level = p
+        params.t0, params.rp, params.a = shift, k, a
+        params.inc = float(np.degrees(np.arccos(b / a)))
+        r = (y - level * model.light_curve(params)) / e
+        return -0.5 * float(r @ r)
+
+    rng = np.random.default_rng(seed)
+    span = hi_a - lo_a
+    start = np.clip(best, lo_a + 1e-6 * span, hi_a - 1e-6 * span)
+    p0 = start + 1e-4 * span * rng.standard_normal((walkers, start.size))
+    p0 = np.clip(p0, lo_a + 1e-7 * span, hi_a - 1e-7 * span)
+    p0[:, 3] = np.minimum(p0[:, 3], 0.999 * p0[:, 2])
+    sampler = emcee.EnsembleSampler(walkers, start.size, log_prob)
+    sampler.random_state = np.random.RandomState(seed).get_state()
+    sampler.run_mcmc(p0, burn + steps, progress=False)
+    chain = sampler.get_chain(discard=burn, flat=True)
+
+    def half_interval(v: np.ndarray) -> float:
+        q16, q84 = np.nanpercentile(v, [16, 84])
+        return float(0.5 * (q84 - q16))
+
+    depth_d, t14_d = derived(chain[:, 1], chain[:, 2], chain[:, 3])
+    return {
+        "t0_shift_err": half_interval(chain[:, 0]),
+        "rp_rs_err": half_interval(chain[:, 1]),
+        "a_rs_err": half_interval(chain[:, 2]),
+        "b_err": half_interval(chain[:, 3]),
+        "depth_rel_err": half_interval(depth_d) / max(float(np.nanmedian(depth_d)), 1e-12),
+        "duration_err": half_interval(t14_d),
+        "uncertainties": "emcee",
+        "mcmc_acceptance": float(np.mean(sampler.acceptance_fraction)),
     }
 
 
 def _bin_arrays(t: np.ndarray, y: np.ndarray, dy: np.ndarray, width: float):
+    """Weighted means in bins of ``width`` days (``t`` sorted); linear in points (no sort)."""
     idx = np.floor((t - t[0]) / width).astype(np.int64)
-    uniq, inv, counts = np.unique(idx, return_inverse=True, return_counts=True)
+    counts = np.bincount(idx)
+    filled = counts > 0
     w = 1.0 / dy**2
-    sw = np.bincount(inv, weights=w)
-    tb = np.bincount(inv, weights=t) / counts
-    yb = np.bincount(inv, weights=y * w) / sw
+    sw = np.bincount(idx, weights=w)[filled]
+    tb = np.bincount(idx, weights=t)[filled] / counts[filled]
+    yb = np.bincount(idx, weights=y * w)[filled] / sw
     dyb = 1.0 / np.sqrt(sw)
     return tb, yb, dyb
+
+
+def _sorted_cadence(t: np.ndarray) -> float:
+    """Median spacing of distinct consecutive times (days) of sorted ``t``, without a sort."""
+    steps = np.diff(t)
+    steps = steps[steps > 0]
+    return float(np.median(steps)) if steps.size else float("nan")
 
 
 def _duration_chunks(periods: np.ndarray, cadence: float, n_dur: int = 5):
@@ -1019,13 +1197,14 @@ def planet_hunter(
     period_max: u.Quantity | float | None = None,
     durations: Sequence[float] | u.Quantity | None = None,
     window: u.Quantity | float | None = None,
-    threshold: float = SDE_THRESHOLD,
+    threshold: float = SIGNIFICANCE_THRESHOLD,
     snr_threshold: float = SNR_THRESHOLD,
     oversample: float = 2.0,
     objective: str = "likelihood",
     flatten: bool = True,
     time_format: str | None = None,
     fit: bool | str = "auto",
+    full_arrays: bool = False,
     **tls_kwargs: Any,
 ) -> HuntResult:
     """Search a light curve for periodic transits; return a :class:`HuntResult`.
@@ -1063,8 +1242,8 @@ def planet_hunter(
         at ``period_max``, between 0.5 and 2 days (and at least 2.5 times the longest
         of ``durations`` when those are given).
     threshold : float
-        Peak significance needed for ``detected`` (default :data:`SDE_THRESHOLD` = 9; not
-        TLS's SDE threshold, see there).
+        Peak significance needed for ``detected`` (default :data:`SIGNIFICANCE_THRESHOLD`,
+        calibrated for this statistic as a false-alarm probability; not TLS's SDE threshold).
     snr_threshold : float
         Red-noise SNR needed for ``detected`` (default :data:`SNR_THRESHOLD` = 7.1).
     oversample : float
@@ -1086,6 +1265,11 @@ def planet_hunter(
         :class:`~spacekit.transformer.NoTimeSystemWarning`: periods and durations are right,
         the epoch is in the file's numbers (``to_dict()["time_system"]`` is ``"relative"``
         rather than ``"BJD_TDB"``).
+    full_arrays : bool
+        Keep the full-resolution ``raw``, ``flattened`` and ``folded`` light curves in the
+        result whatever their length. By default a light curve of more than
+        :data:`KEEP_FULL_POINTS` points is kept as binned copies, which is all
+        :func:`~spacekit.analyzer.plot_hunt` needs (``HuntResult.binned`` says which).
     **tls_kwargs
         Extra arguments to ``transitleastsquares.power`` (``engine="tls"`` only; with
         ``engine="bls"`` any extra keyword is an :class:`~spacekit.exceptions.InputError`, so a
@@ -1188,8 +1372,9 @@ def planet_hunter(
             )
         dmin, dmax = float(dur.min()), float(dur.max())
     else:
-        dmin = float(transit_duration_range(pmin, raw.cadence)[0])
-        dmax = float(transit_duration_range(pmax, raw.cadence)[1])
+        raw_cadence = _sorted_cadence(raw.time_days())
+        dmin = float(transit_duration_range(pmin, raw_cadence)[0])
+        dmax = float(transit_duration_range(pmax, raw_cadence)[1])
     if window is None:
         w = float(np.clip(3 * 13.0 / 24.0 * (pmax / 365.25) ** (1 / 3), 0.5, 2.0))
         w = max(w, 2.5 * dmax) if dur is not None else w
@@ -1208,7 +1393,7 @@ def planet_hunter(
         dy = np.asarray(flat.flux_err.value, dtype=float)
     else:
         dy = np.full_like(y, max(float(np.std(y)), 1e-12))
-    cadence = flat.cadence
+    cadence = _sorted_cadence(t)
     bin_width = dmin / 3
     if engine == "bls" and np.isfinite(cadence) and cadence < bin_width / 1.5:
         tb, yb, dyb = _bin_arrays(t, y, dy, bin_width)
@@ -1219,7 +1404,6 @@ def planet_hunter(
     planets: list[Planet] = []
     searches = []
     t_search0 = _time.perf_counter()
-    from astropy.table import Table
 
     rejected: list[Planet] = []
     first_search: tuple[Planet, int] | None = None
@@ -1241,11 +1425,11 @@ def planet_hunter(
             tls_kwargs=tls_kwargs,
         )
         searches.append(
-            Table(
+            Periodogram(
                 {
                     "period": found["periods"] * u.day,
                     "power": found["power"],
-                    "sde": found["sde_arr"],
+                    "significance": found["sde_arr"],
                 }
             )
         )
@@ -1322,8 +1506,9 @@ def planet_hunter(
             except (InputError, ValueError, np.linalg.LinAlgError) as exc:
                 log.info("transit fit of the %.5f d planet failed: %s", P, exc)
     t_fit = _time.perf_counter() - t_fit0
-    folded = flat.fold(candidate.period, candidate.epoch)
     src = str(lc) if isinstance(lc, (str, os.PathLike)) else str(raw.meta.get("source", ""))
+    del t, y, dy, tb, yb, dyb, keep, keep_full  # what the result keeps, and no more
+    raw, flat, folded, binned = _plot_copies(raw, flat, candidate, baseline, full_arrays)
     return HuntResult(
         candidate=candidate,
         planets=planets,
@@ -1331,6 +1516,7 @@ def planet_hunter(
         folded=folded,
         flattened=flat,
         raw=raw,
+        binned=binned,
         threshold=float(threshold),
         engine=engine,
         timings={
@@ -1348,6 +1534,26 @@ def planet_hunter(
 #: Seed-style alias with a descriptive name.
 find_planets = planet_hunter
 
+#: A :class:`HuntResult` keeps light curves of up to this many points whole; longer ones as
+#: binned copies (``planet_hunter(full_arrays=True)`` keeps them whole whatever their length).
+KEEP_FULL_POINTS = 50_000
+
+
+def _plot_copies(
+    raw: LightCurve, flat: LightCurve, candidate: Planet, baseline: float, full: bool
+) -> tuple[LightCurve, LightCurve, LightCurve, bool]:
+    """(raw, flattened, folded, binned?) as the result keeps them: whole when short or asked
+    for, else binned in time to ``KEEP_FULL_POINTS`` points and, for the folded copy, to a
+    tenth of the transit duration (at most four times as many points) before folding."""
+    if full or len(flat) <= KEEP_FULL_POINTS:
+        return raw, flat, flat.fold(candidate.period, candidate.epoch), False
+    width = baseline / KEEP_FULL_POINTS
+    raw_b = raw.bin(width)
+    flat_b = flat.bin(width)
+    fine = max(float(candidate.duration.to_value(u.day)) / 10, width / 4)
+    source = flat_b if fine >= width else flat.bin(fine)
+    return raw_b, flat_b, source.fold(candidate.period, candidate.epoch), True
+
 
 def _hunt_one(item: Any, kwargs: dict) -> dict[str, Any]:
     name = (
@@ -1362,7 +1568,7 @@ def _hunt_one(item: Any, kwargs: dict) -> dict[str, Any]:
         res = planet_hunter(item, **kwargs)
     except Exception as exc:  # one bad file must not crash the batch
         return {"file": name, "error": f"{type(exc).__name__}: {exc}"}
-    out = res.to_dict()
+    out = dict(res.to_dict())  # a plain dict: pandas reads every key, "sde" included
     out["file"] = name
     out["error"] = None
     return out
