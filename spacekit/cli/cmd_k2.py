@@ -270,6 +270,27 @@ def _plain(rec: dict) -> dict:
     return out
 
 
+def _search_text(rec: dict) -> str:
+    """The period search's and the best window's part of a ``k2 predict`` line."""
+    import math
+
+    flares = rec.get("window_flares")
+    window = ""
+    if isinstance(flares, (int, float)) and not math.isnan(flares) and flares:
+        dips = int(rec.get("window_dips") or 0)
+        window = f"; best window: {int(flares)} flare(s), {dips} dip(s) away from them"
+    period = rec.get("search_period")
+    if not isinstance(period, float) or math.isnan(period):
+        return f"{window}; search: {rec.get('search_failed') or 'not run'}"
+    state = "detected" if rec.get("search_detected") else "not detected"
+    failed = rec.get("search_failed")
+    why = f" (failed: {failed})" if failed and not rec.get("search_detected") else ""
+    return (
+        f"{window}; search: P={period:.5f} d, significance "
+        f"{rec['search_significance']:.1f}, {state}{why}; verdict: {rec['verdict']}"
+    )
+
+
 def run_predict(args) -> int:
     from ..skopes.k2.classifier import predict
 
@@ -282,5 +303,11 @@ def run_predict(args) -> int:
         else:
             where = rec["path"] + (f"[{rec['row']}]" if rec["source"] == "table" else "")
             flag = "TRANSIT" if rec["planet"] else "no transit"
-            print(f"{where}: p={rec['probability']:.4f} {flag} ({rec['n_windows']} windows)")
+            verdict = rec.get("verdict")
+            if isinstance(verdict, str) and rec["planet"] and verdict != "transit":
+                flag = f"TRANSIT by the classifier, but {verdict}"
+            line = f"{where}: p={rec['probability']:.4f} {flag} ({rec['n_windows']} windows)"
+            if isinstance(verdict, str):
+                line += _search_text(rec)
+            print(line)
     return 0

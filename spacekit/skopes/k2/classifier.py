@@ -276,7 +276,10 @@ class K2Classifier:
         -------
         dict
             ``probability``, ``planet`` (probability >= threshold), ``n_windows``,
-            ``window_probabilities``.
+            ``window_probabilities``, ``best_window`` (the index of the most probable), and
+            what that window holds (:func:`window_events`): ``window_dips``,
+            ``window_flares`` and ``flare_only`` (True when it has flares and every dip in
+            it sits next to one: the classifier's answer rests on flares, not a transit).
 
         Examples
         --------
@@ -290,12 +293,80 @@ class K2Classifier:
         W = self.lightcurve_windows(f)
         proba = self.predict_proba(W, show_progress=False)
         best = float(proba.max())
+        i = int(np.argmax(proba))
+        # the best window's own cadences, before the classifier's preprocessing clips flares
+        events = window_events(W[i])
         return {
             "probability": best,
             "planet": bool(best >= self.threshold),
             "n_windows": int(len(proba)),
             "window_probabilities": [round(float(p), 6) for p in proba],
+            "best_window": i,
+            **events,
         }
+
+
+#: A dip or flare is a run of at least this many consecutive cadences beyond
+#: :data:`EVENT_SIGMA` robust standard deviations of a window's detrended flux.
+EVENT_MIN_CADENCES = 2
+EVENT_SIGMA = 3.0
+#: A dip starting within this many cadences of a flare is the flare's (detrending around a
+#: flare's decay digs a dip beside it), not a transit.
+FLARE_NEIGHBOURHOOD = 12
+
+
+def window_events(flux: np.ndarray) -> dict[str, Any]:
+    """Dips and flares in one window of normalised flux.
+
+    The window is detrended by a running median (a tenth of its length, at least 25
+    cadences); a dip (flare) is a run of at least :data:`EVENT_MIN_CADENCES` cadences more
+    than :data:`EVENT_SIGMA` robust standard deviations below (above) it. A dip starting or
+    ending within :data:`FLARE_NEIGHBOURHOOD` cadences of a flare belongs to it.
+
+    Returns
+    -------
+    dict
+        ``window_dips`` (dips not next to a flare), ``window_flares``, and ``flare_only``:
+        True when the window has flares and no dip of its own, so whatever made a classifier
+        call it a transit is flare-shaped.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> f = 1 + 1e-3 * rng.standard_normal(600)
+    >>> f[300:306] += [0.02, 0.015, 0.01, 0.007, 0.005, 0.003]  # one flare
+    >>> window_events(f)
+    {'window_dips': 0, 'window_flares': 1, 'flare_only': True}
+    >>> f[100:110] -= 0.01  # and a transit-like dip away from it
+    >>> window_events(f)["flare_only"]
+    False
+    """
+    from scipy.ndimage import median_filter
+
+    f = np.asarray(flux, dtype=float)
+    f = np.where(np.isfinite(f), f, np.nanmedian(f))
+    size = max(25, f.size // 10) | 1
+    r = f - median_filter(f, size=size, mode="nearest")
+    sigma = robust_scatter(r)
+    if not sigma > 0:
+        return {"window_dips": 0, "window_flares": 0, "flare_only": False}
+
+    def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+        pairs = list(zip(edges[::2], edges[1::2], strict=True))
+        return [(a, b) for a, b in pairs if b - a >= EVENT_MIN_CADENCES]
+
+    flares = runs(r > EVENT_SIGMA * sigma)
+    dips = runs(r < -EVENT_SIGMA * sigma)
+    near = FLARE_NEIGHBOURHOOD
+    own = [
+        (a, b) for a, b in dips if not any(fa - near <= b and a <= fb + near for fa, fb in flares)
+    ]
+    return {
+        "window_dips": len(own),
+        "window_flares": len(flares),
+        "flare_only": bool(flares) and not own,
+    }
 
 
 #: Networks ``train``/``evaluate`` can use.
@@ -732,8 +803,16 @@ def predict(
     runs_dir: str | os.PathLike | None = None,
     read_kwargs: dict | None = None,
     show_progress: bool | None = None,
+    search: bool = True,
 ) -> pd.DataFrame:
     """Planet probability of light-curve files (FITS/csv) or of the rows of flux tables.
+
+    Beside the classifier's probability, each light curve gets the period search's view
+    (:func:`~spacekit.analyzer.planet_hunter`: period, peak significance, detected and the
+    vetting checks failed) and one ``verdict`` reading both, so the two never disagree
+    silently: a classifier "transit" whose best window holds only flares (every dip in it
+    next to a flare, :func:`window_events`) and that the search does not detect is
+    ``"flares, not a transit"``.
 
     Parameters
     ----------
@@ -750,14 +829,24 @@ def predict(
     show_progress : bool, optional
         Progress bars over the files and over a table's rows (default: the ``progress``
         setting; ``SPACEKIT_PROGRESS=0`` silences them).
+    search : bool
+        Run the period search on each light curve (default True; tables have no times, so
+        their search columns are empty).
 
     Returns
     -------
     pandas.DataFrame
         One row per light curve (or table row): ``path``, ``source`` ("lightcurve" or
         "table"), ``row``, ``target``,
-        ``probability``, ``planet``, ``n_windows``, ``label`` (tables only: nullable
-        ``Int64``, ``<NA>`` for light curves).
+        ``probability``, ``planet`` (the classifier's answer), ``n_windows``, ``label``
+        (tables only: nullable ``Int64``, ``<NA>`` for light curves), then, for light
+        curves: ``window_dips``, ``window_flares`` and ``flare_only`` (the classifier's best
+        window, :func:`window_events`), ``search_period`` (days), ``search_significance``,
+        ``search_detected``, ``search_failed`` (the vetting checks failed, comma-separated,
+        or the reason the search could not run) and ``verdict``: ``"transit"`` (the
+        classifier and the search agree, or the classifier alone without a search),
+        ``"flares, not a transit"``, ``"classifier only"`` (the search finds no periodic
+        transit), ``"search only"`` or ``"no transit"``.
 
     Examples
     --------
@@ -797,6 +886,7 @@ def predict(
 
         lc = read_lightcurve(p, **dict(read_kwargs or {}))
         res = clf.predict_lightcurve(lc)
+        found = _search_summary(lc) if search else {}
         rows.append(
             {
                 "path": str(p),
@@ -807,12 +897,52 @@ def predict(
                 "planet": res["planet"],
                 "n_windows": res["n_windows"],
                 "label": None,
+                "window_dips": res["window_dips"],
+                "window_flares": res["window_flares"],
+                "flare_only": res["flare_only"],
+                **found,
+                "verdict": _verdict(res, found),
             }
         )
     frame = pd.DataFrame(rows)
     # integer labels with <NA> for light curves (a mix made the column float with NaN)
     frame["label"] = frame["label"].astype("Int64")
     return frame
+
+
+def _search_summary(lc: Any) -> dict[str, Any]:
+    """The period search's view of a light curve, in ``predict``'s columns."""
+    from ...analyzer import planet_hunter
+    from ...exceptions import SpacekitError
+
+    try:
+        hunt = planet_hunter(lc, fit=False)
+    except SpacekitError as exc:  # too short to search, etc.: say so, keep the probability
+        return {
+            "search_period": None,
+            "search_significance": None,
+            "search_detected": None,
+            "search_failed": f"not searched: {exc}",
+        }
+    c = hunt.candidate
+    return {
+        "search_period": float(c.period.to_value("day")),
+        "search_significance": float(c.peak_significance),
+        "search_detected": bool(hunt.planets),
+        "search_failed": ", ".join(c.vetting.get("failed", [])),
+    }
+
+
+def _verdict(res: dict, found: dict) -> str:
+    """One reading of the classifier's and the search's answers (see :func:`predict`)."""
+    detected = found.get("search_detected")
+    if res["planet"]:
+        if detected:
+            return "transit"
+        if res.get("flare_only"):
+            return "flares, not a transit"
+        return "classifier only" if detected is False else "transit"
+    return "search only" if detected else "no transit"
 
 
 def _is_flux_table(path: Path) -> bool:
