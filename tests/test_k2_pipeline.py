@@ -325,6 +325,36 @@ def test_predict_lightcurve_sorts_unsorted_times(trained):
     assert b["window_probabilities"] == pytest.approx(a["window_probabilities"], abs=1e-6)
 
 
+def test_predict_reports_the_search_beside_the_probability(trained, shared_data, tmp_path, capsys):
+    """Issue 22 item 6: one verdict per light curve. On the shared flare star (no planet),
+    a classifier that calls it a transit is labelled as such, with the search's reasons."""
+    from spacekit.cli import main
+
+    flare = shared_data / "lightcurves" / "kplr010002792-2009259160929_llc.fits"
+    clf = load_classifier(trained.path)
+    clf.metadata["threshold"] = 0.0  # every window "a transit": the classifier says TRANSIT
+    rec = predict([flare], model=clf).iloc[0]
+    assert bool(rec["planet"]) and rec["search_detected"] is not None
+    assert not rec["search_detected"]
+    assert {"bump", "oot_structure"} & set(rec["search_failed"].split(", "))
+    assert rec["verdict"].startswith("transit? classifier only; the search rejects it")
+    assert "stellar variability (flares, spots)" in rec["verdict"]
+    assert rec["search_period"] == pytest.approx(1.157, abs=0.01)
+    quiet = predict([flare], model=clf, search=False).iloc[0]
+    assert quiet["verdict"] == "transit" and quiet["search_detected"] is None
+    # too short to search: the reason is given, the verdict says the search did not run
+    short = predict(
+        [_toy_csv(tmp_path / "short.csv", seed=6, n=100)],
+        model=clf,
+        read_kwargs={"time_format": "bkjd"},
+    ).iloc[0]
+    assert short["search_failed"].startswith("search not run:")
+    assert short["verdict"] == "transit? classifier only; the period search could not run"
+    rc = main(["-q", "k2", "predict", str(flare), "--model", str(trained.path)])
+    out = capsys.readouterr().out
+    assert rc == 0 and "search: P=1.15" in out and "not detected: " in out
+
+
 def test_predict_recognises_tables_with_an_index_column_or_compressed(trained, tiny_set, tmp_path):
     # a table saved with its index (",LABEL,FLUX.1,...") or as .csv.gz was read as a light
     # curve ("pass time_format="); one without LABEL gets the table reader's error
@@ -546,19 +576,16 @@ def test_predict_reports_the_search_and_never_calls_flares_a_transit_silently(
     row = frame.iloc[0]
     assert row["planet"] and row["window_flares"] >= 1 and row["flare_only"]
     assert not row["search_detected"]
-    assert row["search_period"] > 0 and row["search_failed"]
-    assert row["verdict"] == "flares, not a transit"
+    assert row["search_period"] > 0 and row["search_failed"] and row["search_significance"] > 0
+    assert row["verdict"].startswith("transit? classifier only")
+    assert "best window holds only flares" in row["verdict"]
     # the shared flare star KIC 10002792: the search rejects it, so no plain "transit"
     star = shared_data / "lightcurves" / "kplr010002792-2009259160929_llc.fits"
     row = predict([star], model=clf).iloc[0]
-    assert row["planet"] and not row["search_detected"]
-    assert row["verdict"] in ("flares, not a transit", "classifier only")
-    assert {"bump", "oot_structure"} & set(row["search_failed"].split(", "))
-    # search=False keeps the classifier's answer alone
-    assert predict([star], model=clf, search=False).iloc[0]["verdict"] == "transit"
+    assert row["planet"] and not row["search_detected"] and row["verdict"] != "transit"
     # the CLI line says the same
     rc = main(
         ["k2", "predict", str(flare_csv), "--model", str(trained.path), "--time-format", "bkjd"]
     )
     out = capsys.readouterr().out
-    assert rc == 0 and "search: P=" in out and "verdict:" in out and "best window:" in out
+    assert rc == 0 and "search: P=" in out and "best window: " in out and "flare(s)" in out

@@ -120,6 +120,11 @@ def register(sub) -> None:
     q.add_argument("--runs", default=None, help="runs folder searched for the latest model")
     q.add_argument("--time-format", default=None, help="time system of csv light curves")
     q.add_argument("--json", action="store_true", help="one JSON object per result")
+    q.add_argument(
+        "--no-search",
+        action="store_true",
+        help="skip the period search reported beside each light curve's probability",
+    )
     q.set_defaults(func=run_predict)
     p.set_defaults(func=lambda args: _usage(p))
 
@@ -270,44 +275,35 @@ def _plain(rec: dict) -> dict:
     return out
 
 
-def _search_text(rec: dict) -> str:
-    """The period search's and the best window's part of a ``k2 predict`` line."""
-    import math
-
-    flares = rec.get("window_flares")
-    window = ""
-    if isinstance(flares, (int, float)) and not math.isnan(flares) and flares:
-        dips = int(rec.get("window_dips") or 0)
-        window = f"; best window: {int(flares)} flare(s), {dips} dip(s) away from them"
-    period = rec.get("search_period")
-    if not isinstance(period, float) or math.isnan(period):
-        return f"{window}; search: {rec.get('search_failed') or 'not run'}"
-    state = "detected" if rec.get("search_detected") else "not detected"
-    failed = rec.get("search_failed")
-    why = f" (failed: {failed})" if failed and not rec.get("search_detected") else ""
-    return (
-        f"{window}; search: P={period:.5f} d, significance "
-        f"{rec['search_significance']:.1f}, {state}{why}; verdict: {rec['verdict']}"
-    )
-
-
 def run_predict(args) -> int:
     from ..skopes.k2.classifier import predict
 
     kw = {"time_format": args.time_format} if args.time_format else None
     with _cli_time_format():
-        frame = predict(args.paths, model=args.model, runs_dir=args.runs, read_kwargs=kw)
+        frame = predict(
+            args.paths,
+            model=args.model,
+            runs_dir=args.runs,
+            read_kwargs=kw,
+            search=not getattr(args, "no_search", False),
+        )
     for rec in frame.to_dict(orient="records"):
         if args.json:
             print(json.dumps(_plain(rec), allow_nan=False))
         else:
             where = rec["path"] + (f"[{rec['row']}]" if rec["source"] == "table" else "")
-            flag = "TRANSIT" if rec["planet"] else "no transit"
-            verdict = rec.get("verdict")
-            if isinstance(verdict, str) and rec["planet"] and verdict != "transit":
-                flag = f"TRANSIT by the classifier, but {verdict}"
+            verdict = rec.get("verdict") or ("transit" if rec["planet"] else "no transit")
+            flag = "TRANSIT" if verdict == "transit" else verdict
             line = f"{where}: p={rec['probability']:.4f} {flag} ({rec['n_windows']} windows)"
-            if isinstance(verdict, str):
-                line += _search_text(rec)
+            if rec["source"] == "lightcurve" and rec.get("search_detected") is not None:
+                state = "detected" if rec["search_detected"] else "not detected"
+                why = f": {rec['search_failed']}" if rec["search_failed"] else ""
+                line += f"; search: P={rec['search_period']:.5f} d {state}{why}"
+            n_flares = rec.get("window_flares")
+            if rec["source"] == "lightcurve" and n_flares == n_flares and n_flares:  # not NaN
+                line += (
+                    f"; best window: {int(n_flares)} flare(s), "
+                    f"{int(rec['window_dips'])} dip(s) away from them"
+                )
             print(line)
     return 0

@@ -246,36 +246,6 @@ class LightCurve(TimeSeries):
                     ) from None
         self.meta.setdefault("history", [])
 
-    # astropy's TimeSeries keeps a sorted index on ``time`` (for ``ts.loc[...]``), re-added
-    # whenever a column is added; every slice then rebuilds it row by row in Python
-    # (``slice_indices`` -> ``replace_rows``), ~70% of planet_hunter's time at 3e5 points.
-    # A LightCurve keeps no index unless the caller adds one (``lc.add_index("time")``).
-    def add_column(self, *args: Any, **kwargs: Any) -> None:
-        """See :meth:`astropy.table.Table.add_column` (no automatic ``time`` index)."""
-        QTable.add_column(self, *args, **kwargs)
-
-    def add_columns(self, *args: Any, **kwargs: Any) -> None:
-        """See :meth:`astropy.table.Table.add_columns` (no automatic ``time`` index)."""
-        QTable.add_columns(self, *args, **kwargs)
-
-    def _adopt_flux_column(self) -> None:
-        """A table or TimeSeries without a ``flux`` column (astropy's Kepler/TESS readers give
-        ``pdcsap_flux`` and ``sap_flux``): copy the first of PDCSAP, SAP or a lone ``*flux``
-        column (and its ``_err``) to ``flux``/``flux_err``, units repaired, originals kept."""
-        lower = {c.lower(): c for c in self.colnames}
-        fluxlike = [c for c in lower if c.endswith("flux") and c != "flux"]
-        name = next((c for c in ("pdcsap_flux", "sap_flux") if c in lower), None)
-        if name is None and len(fluxlike) == 1:
-            name = fluxlike[0]
-        if name is None:
-            return
-        col = self[lower[name]]
-        unit = _repair_unit(getattr(col, "unit", None))
-        self["flux"] = u.Quantity(_filled(col), unit)
-        if name + "_err" in lower:
-            self["flux_err"] = u.Quantity(_filled(self[lower[name + "_err"]]), unit)
-        self.meta.setdefault("flux_origin", name)
-
     def __repr__(self) -> str:
         """One line: points, target, time span or fold, flux unit (``print`` shows the
         table)."""
@@ -371,6 +341,36 @@ class LightCurve(TimeSeries):
 
     def _flux_values(self) -> np.ndarray:
         return np.asarray(self.flux.value, dtype=float)
+
+    # astropy's TimeSeries keeps a sorted index on ``time`` (for ``ts.loc[...]``), re-added
+    # whenever a column is added; every slice then rebuilds it row by row in Python
+    # (``slice_indices`` -> ``replace_rows``), ~70% of planet_hunter's time at 3e5 points.
+    # A LightCurve keeps no index unless the caller adds one (``lc.add_index("time")``).
+    def add_column(self, *args: Any, **kwargs: Any) -> None:
+        """See :meth:`astropy.table.Table.add_column` (no automatic ``time`` index)."""
+        QTable.add_column(self, *args, **kwargs)
+
+    def add_columns(self, *args: Any, **kwargs: Any) -> None:
+        """See :meth:`astropy.table.Table.add_columns` (no automatic ``time`` index)."""
+        QTable.add_columns(self, *args, **kwargs)
+
+    def _adopt_flux_column(self) -> None:
+        """A table or TimeSeries without a ``flux`` column (astropy's Kepler/TESS readers give
+        ``pdcsap_flux`` and ``sap_flux``): copy the first of PDCSAP, SAP or a lone ``*flux``
+        column (and its ``_err``) to ``flux``/``flux_err``, units repaired, originals kept."""
+        lower = {c.lower(): c for c in self.colnames}
+        fluxlike = [c for c in lower if c.endswith("flux") and c != "flux"]
+        name = next((c for c in ("pdcsap_flux", "sap_flux") if c in lower), None)
+        if name is None and len(fluxlike) == 1:
+            name = fluxlike[0]
+        if name is None:
+            return
+        col = self[lower[name]]
+        unit = _repair_unit(getattr(col, "unit", None))
+        self["flux"] = u.Quantity(_filled(col), unit)
+        if name + "_err" in lower:
+            self["flux_err"] = u.Quantity(_filled(self[lower[name + "_err"]]), unit)
+        self.meta.setdefault("flux_origin", name)
 
     def _derive(self, keep: np.ndarray | None = None, step: str = "") -> LightCurve:
         new = self[keep] if keep is not None else self.copy()

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ...builder.trainer import predict_batches
-from ...exceptions import DataNotFoundError, InputError, ModelLoadError
+from ...exceptions import DataNotFoundError, InputError, ModelLoadError, SpacekitError
 from ...utils.progress import progress
 from ...utils.runs import Run, list_runs, model_folder
 from .kaggle import read_flux_table_with_meta
@@ -807,12 +807,17 @@ def predict(
 ) -> pd.DataFrame:
     """Planet probability of light-curve files (FITS/csv) or of the rows of flux tables.
 
-    Beside the classifier's probability, each light curve gets the period search's view
-    (:func:`~spacekit.analyzer.planet_hunter`: period, peak significance, detected and the
-    vetting checks failed) and one ``verdict`` reading both, so the two never disagree
-    silently: a classifier "transit" whose best window holds only flares (every dip in it
-    next to a flare, :func:`window_events`) and that the search does not detect is
-    ``"flares, not a transit"``.
+    For a light curve, the classifier's probability comes with the period search's view of
+    the same star (``search=True``): :func:`~spacekit.analyzer.planet_hunter` runs on it and
+    its best period, whether it is detected and, if not, the vetting checks it fails are
+    reported beside the probability, with one ``verdict`` that says where the two disagree.
+    The classifier sees short windows and can take a flare's or a spot's dip for a transit;
+    the search's vetting sees the whole light curve (its shape away from the dip, the depth
+    of every transit), so a "transit" from the classifier alone is labelled as such (e.g.
+    ``"transit? classifier only; the search rejects it: stellar variability (flares,
+    spots)"``). When, besides, the classifier's best window holds flares and no dip of its
+    own (every dip in it next to a flare, :func:`window_events`), the verdict says that its
+    "transit" rests on flares.
 
     Parameters
     ----------
@@ -830,23 +835,22 @@ def predict(
         Progress bars over the files and over a table's rows (default: the ``progress``
         setting; ``SPACEKIT_PROGRESS=0`` silences them).
     search : bool
-        Run the period search on each light curve (default True; tables have no times, so
-        their search columns are empty).
+        Also run the period search on each light curve (default True).
 
     Returns
     -------
     pandas.DataFrame
         One row per light curve (or table row): ``path``, ``source`` ("lightcurve" or
         "table"), ``row``, ``target``,
-        ``probability``, ``planet`` (the classifier's answer), ``n_windows``, ``label``
-        (tables only: nullable ``Int64``, ``<NA>`` for light curves), then, for light
-        curves: ``window_dips``, ``window_flares`` and ``flare_only`` (the classifier's best
-        window, :func:`window_events`), ``search_period`` (days), ``search_significance``,
-        ``search_detected``, ``search_failed`` (the vetting checks failed, comma-separated,
-        or the reason the search could not run) and ``verdict``: ``"transit"`` (the
-        classifier and the search agree, or the classifier alone without a search),
-        ``"flares, not a transit"``, ``"classifier only"`` (the search finds no periodic
-        transit), ``"search only"`` or ``"no transit"``.
+        ``probability``, ``planet`` (the classifier's call), ``n_windows``, ``label`` (tables
+        only: nullable ``Int64``, ``<NA>`` for light curves), for light curves
+        ``window_dips``, ``window_flares`` and ``flare_only`` (what the classifier's best
+        window holds, :func:`window_events`), ``search_period`` (days),
+        ``search_significance`` (the search's peak significance), ``search_detected``, ``search_failed`` (the vetting checks the search's best signal
+        fails, comma-separated; or why the search could not run) and ``verdict``
+        (``"transit"``, ``"no transit"``, or a ``"transit? ..."`` that says which side saw
+        it and why the other did not). Tables (and ``search=False``) leave the search
+        columns empty and the verdict the classifier's.
 
     Examples
     --------
@@ -879,6 +883,7 @@ def predict(
                         "planet": bool(pr >= clf.threshold),
                         "n_windows": 1,
                         "label": int(y[i]),
+                        **_no_search(bool(pr >= clf.threshold)),
                     }
                 )
             continue
@@ -886,7 +891,6 @@ def predict(
 
         lc = read_lightcurve(p, **dict(read_kwargs or {}))
         res = clf.predict_lightcurve(lc)
-        found = _search_summary(lc) if search else {}
         rows.append(
             {
                 "path": str(p),
@@ -900,8 +904,7 @@ def predict(
                 "window_dips": res["window_dips"],
                 "window_flares": res["window_flares"],
                 "flare_only": res["flare_only"],
-                **found,
-                "verdict": _verdict(res, found),
+                **(_search_view(lc, res) if search else _no_search(res["planet"])),
             }
         )
     frame = pd.DataFrame(rows)
@@ -910,39 +913,73 @@ def predict(
     return frame
 
 
-def _search_summary(lc: Any) -> dict[str, Any]:
-    """The period search's view of a light curve, in ``predict``'s columns."""
-    from ...analyzer import planet_hunter
-    from ...exceptions import SpacekitError
+#: What each failed vetting check of the period search means, in a verdict.
+_VETTING_WORDS = {
+    "bump": "stellar variability (flares, spots)",
+    "oot_structure": "stellar variability (flares, spots)",
+    "single_event": "one event, not a periodic transit",
+    "depth_consistency": "dips of different depths (different bodies)",
+    "missing_transit": "a transit window without a dip",
+    "n_transits": "fewer than two transits",
+    "sde": "too weak",
+    "peak_zscore": "too weak",
+    "peak_significance": "too weak",
+    "snr": "too weak",
+}
 
-    try:
-        hunt = planet_hunter(lc, fit=False)
-    except SpacekitError as exc:  # too short to search, etc.: say so, keep the probability
-        return {
-            "search_period": None,
-            "search_significance": None,
-            "search_detected": None,
-            "search_failed": f"not searched: {exc}",
-        }
-    c = hunt.candidate
+
+def _no_search(planet: bool) -> dict[str, Any]:
     return {
-        "search_period": float(c.period.to_value("day")),
-        "search_significance": float(c.peak_significance),
-        "search_detected": bool(hunt.planets),
-        "search_failed": ", ".join(c.vetting.get("failed", [])),
+        "search_period": float("nan"),
+        "search_significance": float("nan"),
+        "search_detected": None,
+        "search_failed": "",
+        "verdict": "transit" if planet else "no transit",
     }
 
 
-def _verdict(res: dict, found: dict) -> str:
-    """One reading of the classifier's and the search's answers (see :func:`predict`)."""
-    detected = found.get("search_detected")
-    if res["planet"]:
-        if detected:
-            return "transit"
-        if res.get("flare_only"):
-            return "flares, not a transit"
-        return "classifier only" if detected is False else "transit"
-    return "search only" if detected else "no transit"
+def _search_view(lc: Any, res: dict) -> dict[str, Any]:
+    """The period search on the same light curve, and one verdict from both (and from
+    what the classifier's best window holds, ``res`` of :meth:`predict_lightcurve`)."""
+    from ...analyzer import planet_hunter
+
+    planet = res["planet"]
+    flares = (
+        f"; the classifier's best window holds only flares ({res['window_flares']}), no dip "
+        "of its own"
+        if planet and res.get("flare_only")
+        else ""
+    )
+
+    try:
+        hunt = planet_hunter(lc, fit=False)
+    except SpacekitError as exc:
+        out = _no_search(planet)
+        out["search_failed"] = f"search not run: {exc}"
+        if planet:
+            out["verdict"] = "transit? classifier only; the period search could not run" + flares
+        return out
+    failed = list(hunt.candidate.vetting.get("failed", []))
+    reasons = list(dict.fromkeys(_VETTING_WORDS.get(f, f) for f in failed))
+    detected = bool(hunt.detected)
+    if planet and detected:
+        verdict = "transit"
+    elif planet:
+        verdict = "transit? classifier only; the search rejects it: " + ", ".join(reasons) + flares
+    elif detected:
+        verdict = (
+            f"transit? search only (P = {hunt.period.to_value('day'):.5f} d); the classifier "
+            "is below its threshold"
+        )
+    else:
+        verdict = "no transit"
+    return {
+        "search_period": float(hunt.period.to_value("day")),
+        "search_significance": float(hunt.candidate.peak_significance),
+        "search_detected": detected,
+        "search_failed": ", ".join(failed),
+        "verdict": verdict,
+    }
 
 
 def _is_flux_table(path: Path) -> bool:
