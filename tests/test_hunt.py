@@ -511,3 +511,14 @@ def test_fit_uncertainties_by_emcee_when_installed(monkeypatch):
     monkeypatch.setitem(sys.modules, "emcee", None)  # not installed
     with pytest.raises(MissingDependencyError, match=r"spacekit\[mcmc\]"):
         fit_transit(t, y, None, 3.0, 1.0, 0.12, 0.01, uncertainties="emcee")
+
+
+def test_the_default_threshold_is_the_calibrated_one():
+    """Issue 22 item 3: SIGNIFICANCE_THRESHOLD is the value benchmarks/RESULTS.md records
+    with its calibration command (change both or neither), and it is not TLS's 9."""
+    from pathlib import Path
+
+    results = (Path(__file__).resolve().parent.parent / "benchmarks" / "RESULTS.md").read_text()
+    assert f"`SIGNIFICANCE_THRESHOLD = {SIGNIFICANCE_THRESHOLD:g}`" in results
+    assert "bench_hunt_calibration.py run" in results
+    assert SIGNIFICANCE_THRESHOLD != 9.0
