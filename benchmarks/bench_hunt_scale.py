@@ -91,9 +91,7 @@ def main(argv=None) -> int:
     print(f"load average after: {os.getloadavg()}")
     if len(rows) > 1:
         a, b = rows[0], rows[-1]
-        print(
-            f"time ratio {b['wall_s'] / a['wall_s']:.1f}x for {b['n'] / a['n']:.0f}x the points"
-        )
+        print(f"time ratio {b['wall_s'] / a['wall_s']:.1f}x for {b['n'] / a['n']:.0f}x the points")
     return 0
 
 
