@@ -522,3 +522,18 @@ def test_the_default_threshold_is_the_calibrated_one():
     assert f"`SIGNIFICANCE_THRESHOLD = {SIGNIFICANCE_THRESHOLD:g}`" in results
     assert "bench_hunt_calibration.py run" in results
     assert SIGNIFICANCE_THRESHOLD != 9.0
+
+
+def test_fit_of_many_points_is_binned_in_phase(monkeypatch):
+    """Issue 20/22: the transit fit's cost is bounded: above FIT_MAX_POINTS points near the
+    transits it fits them binned in phase, to the same geometry."""
+    from spacekit.analyzer import fit_transit, hunt
+
+    t, y = _batman_lc(days=10.0, cadence=2 / 1440)
+    whole = fit_transit(t, y, None, 3.0, 1.004, 0.12, 0.01, uncertainties="covariance")
+    monkeypatch.setattr(hunt, "FIT_MAX_POINTS", 300)
+    binned = fit_transit(t, y, None, 3.0, 1.004, 0.12, 0.01, uncertainties="covariance")
+    assert binned["n_points"] == whole["n_points"] > 300
+    assert binned["rp_rs"] == pytest.approx(whole["rp_rs"], abs=2 * whole["rp_rs_err"])
+    assert binned["depth"] == pytest.approx(whole["depth"], rel=0.05)
+    assert binned["rp_rs_err"] == pytest.approx(whole["rp_rs_err"], rel=0.5)

@@ -766,7 +766,9 @@ def fit_transit(
     steps after 150 of burn-in, uniform priors within the fit's bounds, flux errors scaled
     by the reduced chi-square when it exceeds 1; above 500 points the likelihood uses the
     points binned in phase): each ``<name>_err`` is then half the 16-84% interval, and
-    ``uncertainties`` says which method gave them.
+    ``uncertainties`` says which method gave them. Above :data:`FIT_MAX_POINTS` points near
+    the transits the least-squares fit, too, uses them binned in phase, so its cost stays
+    bounded (``n_points`` still counts the points).
 
     Parameters
     ----------
@@ -832,6 +834,9 @@ def fit_transit(
         ee = np.full(x.size, max(float(robust_std(y[np.isfinite(y)])), 1e-12))
     else:
         ee = np.maximum(np.asarray(dy, dtype=float)[near], 1e-12)
+    n_near = int(x.size)
+    if x.size > FIT_MAX_POINTS:  # bin in phase (the period is fixed): the cost stays bounded
+        x, yy, ee = _phase_binned(x, yy, ee, FIT_MAX_POINTS)
     params = batman.TransitParams()
     params.t0, params.per, params.rp, params.a = 0.0, float(period), 0.1, 10.0
     params.inc, params.ecc, params.w = 90.0, 0.0, 90.0
@@ -901,7 +906,7 @@ def fit_transit(
         "t0_shift": shift,
         "t0_shift_err": float(err[0]),
         "chi2_red": chi2_red,
-        "n_points": int(x.size),
+        "n_points": n_near,
         "success": bool(fit.success),
         "limb_darkening": list(LIMB_DARKENING),
         "model_phase": grid.tolist(),
@@ -915,6 +920,25 @@ def fit_transit(
         post["depth_err"] = post.pop("depth_rel_err") * depth_fit
         out.update(post)
     return out
+
+
+#: Above this many points near the transits, :func:`fit_transit` fits them binned in phase
+#: to this many bins (weighted means; a tenth of a minute wide for a 1-hour transit at most).
+FIT_MAX_POINTS = 20_000
+
+
+def _phase_binned(
+    x: np.ndarray, y: np.ndarray, e: np.ndarray, nb: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inverse-variance weighted means of ``(x, y)`` in ``nb`` equal bins of ``x``."""
+    edges = np.linspace(x.min(), x.max() + 1e-12, nb + 1)
+    idx = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, nb - 1)
+    w = 1.0 / e**2
+    sw = np.bincount(idx, weights=w, minlength=nb)
+    ok = sw > 0
+    xb = np.bincount(idx, weights=w * x, minlength=nb)[ok] / sw[ok]
+    yb = np.bincount(idx, weights=w * y, minlength=nb)[ok] / sw[ok]
+    return xb, yb, 1.0 / np.sqrt(sw[ok])
 
 
 def _mcmc_errors(
@@ -939,16 +963,8 @@ def _mcmc_errors(
     """Posterior errors of :func:`fit_transit`'s parameters by emcee, started at ``best``."""
     import emcee
 
-    nb = 500
-    if x.size > nb:  # bin in phase: the period is fixed, so little is lost but time
-        edges = np.linspace(x.min(), x.max() + 1e-12, nb + 1)
-        idx = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, nb - 1)
-        w = 1.0 / e**2
-        sw = np.bincount(idx, weights=w, minlength=nb)
-        ok = sw > 0
-        x = np.bincount(idx, weights=w * x, minlength=nb)[ok] / sw[ok]
-        y = np.bincount(idx, weights=w * y, minlength=nb)[ok] / sw[ok]
-        e = 1.0 / np.sqrt(sw[ok])
+    if x.size > 500:  # bin in phase: the period is fixed, so little is lost but time
+        x, y, e = _phase_binned(x, y, e, 500)
     e = e * np.sqrt(max(chi2_red, 1.0))
     params = batman.TransitParams()
     params.t0, params.per, params.rp, params.a = 0.0, float(period), 0.1, 10.0
