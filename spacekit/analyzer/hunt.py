@@ -92,13 +92,13 @@ log = logging.getLogger(__name__)
 #: searches of the shared light curves made transit-free (flux time-shuffled, or inverted
 #: and rolled) and injection-recovery into them. 12 is the highest threshold that keeps
 #: every published planet of the shared light curves (the weakest, Kepler-90 e in the
-#: stitched quarters, scores 14.2). Over ~800 null searches the full detection rule (this
+#: stitched quarters, scores 14.2). Over ~1,200 null searches the full detection rule (this
 #: threshold and the vetting) then fires on ~6% of them, almost all shuffled Kepler-90 Q5
 #: (deep single-cadence outliers scattered by the shuffle, which pass the vetting), and on
-#: ~0.3% of the others (~1.4% at 9); the statistic alone reaches 12 in about a quarter of
+#: ~0.4% of the others (~1.2% at 9); the statistic alone reaches 12 in about a quarter of
 #: them, so the vetting does most of the rejecting. No threshold on this statistic reaches a
 #: false-alarm probability near 1e-4 while keeping Kepler-90 d and e (the highest null false
-#: alarm scores 34.6; the null tail extrapolates to 1e-4 near 90). ``benchmarks/RESULTS.md``
+#: alarm scores 37.2; the null tail extrapolates to 1e-4 near 85). ``benchmarks/RESULTS.md``
 #: has the command, the counts and the injection recovery.
 SIGNIFICANCE_THRESHOLD = 12.0
 
