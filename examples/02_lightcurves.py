@@ -39,7 +39,7 @@ def main(out_dir: str | None = None) -> None:
     res = planet_hunter(lc)
     print(
         f"  planet_hunter: P = {res.period:.4f}, depth {res.depth:.4f}, "
-        f"SDE {res.sde:.0f}, detected {res.detected}"
+        f"significance {res.peak_significance:.0f}, detected {res.detected}"
     )
     fig = plot_hunt(res)  # raw / detrended / periodogram / folded
     fig.savefig(out / "wasp-126.png")
@@ -52,7 +52,7 @@ def main(out_dir: str | None = None) -> None:
     # 4. Many light curves at once (Dask, in-process threads; client=... for a cluster)
     paths = [datasets.fetch(n) for n in ("lc_hat_p_7", "lc_kic_10002792")]
     table = hunt_many(paths)
-    print(table[["file", "period", "sde", "detected"]].to_string(index=False))
+    print(table[["file", "period", "peak_significance", "detected"]].to_string(index=False))
     print(f"figure in {out / 'wasp-126.png'}")
 
 

@@ -172,6 +172,6 @@ def test_plot_hunt_periodogram_says_which_line_is_which(result):
     # the dotted period lines and the dashed threshold had colours but no legend
     ax = plot_hunt(result).axes[2]
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert texts[0].startswith("planet 1: P = 3.1") and texts[-1] == "SDE threshold 9"
+    assert texts[0].startswith("planet 1: P = 3.1") and texts[-1] == "significance threshold 12"
     notes = [a.text for a in plot_hunt(result, backend="plotly").layout.annotations]
     assert any(n.startswith("planet 1: P = 3.1") for n in notes)

@@ -11,7 +11,7 @@ from astropy.io import fits
 from astropy.time import Time
 
 from spacekit.analyzer import (
-    SDE_THRESHOLD,
+    SIGNIFICANCE_THRESHOLD,
     HuntResult,
     hunt_many,
     period_grid,
@@ -33,9 +33,11 @@ def lcdir(shared_data):
     return shared_data / "lightcurves"
 
 
-def injected(period=2.7, depth=0.005, duration=0.1, days=20.0, noise=1e-3, seed=1, trend=True):
+def injected(
+    period=2.7, depth=0.005, duration=0.1, days=20.0, noise=1e-3, seed=1, trend=True, cadence=1 / 48
+):
     rng = np.random.default_rng(seed)
-    t = np.arange(0, days, 1 / 48)
+    t = np.arange(0, days, cadence)
     f = 1 + noise * rng.standard_normal(t.size)
     if trend:
         f += 0.01 * np.sin(2 * np.pi * t / 9.0)
@@ -50,7 +52,7 @@ def test_wasp126b_tess(lcdir):
     assert isinstance(res, HuntResult)
     assert res.period.unit == u.day
     assert res.period.value == pytest.approx(3.2888, rel=1e-3)
-    assert res.detected and res.sde >= SDE_THRESHOLD
+    assert res.detected and res.peak_significance >= SIGNIFICANCE_THRESHOLD
     assert res.depth == pytest.approx(0.0063, rel=0.2)  # a fraction, not ppm
     # epoch is a BJD_TDB mid-transit time within the first period of the data
     assert res.epoch.scale == "tdb"
@@ -123,7 +125,8 @@ def test_injected_transit_and_no_signal():
     flat = planet_hunter(injected(depth=0.0, seed=3), period_max=8)
     assert not flat.detected
     d = res.to_dict()
-    assert set(d) >= {"file", "period", "epoch", "duration", "depth", "sde", "detected", "planets"}
+    assert set(d) >= {"file", "period", "epoch", "duration", "depth", "peak_significance"}
+    assert set(d) >= {"detected", "planets"}
     json.dumps(d)
 
 
@@ -150,6 +153,63 @@ def test_tls_engine_on_injected_transit(capsys):
     assert res.engine == "tls"
     assert res.period.value == pytest.approx(2.7, rel=5e-3)
     assert capsys.readouterr().out == ""  # TLS's banner goes to the debug log, not stdout
+    # TLS's own statistics travel with the planet (issue 22 item 3): its SDE, FAP, rp/rs
+    # and per-transit mid-times (JDs in the light curve's scale, one per period)
+    tls = res.candidate.tls
+    assert tls is not None and tls["sde"] > 9 and 0 <= tls["fap"] <= 1e-3
+    assert 0 < tls["rp_rs"] < 1
+    times = np.asarray(tls["transit_times"])
+    assert times.size >= 3 and np.allclose(np.diff(times), res.period.value, rtol=1e-3)
+    assert times[0] == pytest.approx(res.epoch.jd, abs=0.02)
+    rec = res.to_dict()
+    assert rec["tls"]["sde"] == tls["sde"] and json.loads(json.dumps(rec))["tls"]["rp_rs"] > 0
+    # the project's own statistic, named for what it is (sde stays as a deprecated alias)
+    with pytest.warns(DeprecationWarning):
+        assert res.peak_significance == res.sde == rec["peak_significance"] == rec["sde"]
+    assert planet_hunter(lc, period_max=5.0).candidate.tls is None
+
+
+def test_the_statistic_is_not_called_sde_and_the_old_names_warn():
+    """Issue 22: the statistic is a robust z-score of the periodogram peak, not TLS's SDE;
+    its old names still read (one release) with a DeprecationWarning, the new ones never."""
+    import warnings
+
+    import spacekit.analyzer as analyzer
+    from spacekit.analyzer import hunt
+
+    res = planet_hunter(injected(days=12.0), period_max=5)
+    z = res.peak_significance
+    assert z == res.candidate.peak_significance and "peak_significance=" in repr(res)
+    pg = res.periodogram
+    assert "significance" in pg.colnames and "sde" not in pg.colnames
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the new names never warn
+        rec = res.to_dict()
+        assert rec["peak_significance"] == z and rec["planets"][0]["peak_significance"] == z
+        json.dumps(rec)  # serialising reads no deprecated key
+        table = hunt_many([injected(days=12.0)], period_max=5, progress=False)
+        assert table["peak_significance"][0] == pytest.approx(z)
+    olds = {
+        "HuntResult.sde": lambda: res.sde,
+        "Planet.sde": lambda: res.candidate.sde,
+        'to_dict()["sde"]': lambda: rec["sde"],
+        'to_dict().get("sde")': lambda: rec.get("sde"),
+        'periodogram["sde"]': lambda: pg["sde"],
+        "hunt.SDE_THRESHOLD": lambda: hunt.SDE_THRESHOLD,
+        "analyzer.SDE_THRESHOLD": lambda: analyzer.SDE_THRESHOLD,
+    }
+    for name, read_old in olds.items():
+        with pytest.warns(DeprecationWarning, match="not transitleastsquares's SDE"):
+            value = read_old()
+        if "THRESHOLD" in name:
+            assert value == SIGNIFICANCE_THRESHOLD, name
+        elif "periodogram" in name:
+            assert np.array_equal(value, pg["significance"]), name
+        else:
+            assert value == z, name
+    # a signal below the threshold fails the check by its new name
+    weak = planet_hunter(injected(days=12.0), period_max=5, threshold=1e6)
+    assert "peak_significance" in weak.candidate.vetting["failed"] and not weak.detected
 
 
 # ----------------------------------------------------------------- batch on Dask
@@ -236,7 +296,7 @@ def test_row_order_does_not_change_the_result():
     a = planet_hunter(lc, period_max=5)
     b = planet_hunter(shuffled, period_max=5)
     assert b.period.value == pytest.approx(a.period.value, rel=1e-9)
-    assert b.sde == pytest.approx(a.sde, rel=1e-9)
+    assert b.peak_significance == pytest.approx(a.peak_significance, rel=1e-9)
     assert b.epoch.jd == pytest.approx(a.epoch.jd, abs=1e-9)
 
 
@@ -392,3 +452,88 @@ def test_planet_hunter_fits_detected_planets_only(monkeypatch):
 
     monkeypatch.setattr(hunt, "_has_module", lambda name: False)  # batman absent: no fit
     assert planet_hunter(lc, period_max=5.0).planets[0].fit is None
+
+
+# ----------------------------------------------------------------- at scale (issue 20)
+def test_long_light_curves_are_kept_as_binned_copies_unless_asked(monkeypatch):
+    """A HuntResult keeps what its plots need: binned copies of a long light curve (the full
+    arrays with full_arrays=True), and the search's answer does not depend on it."""
+    from spacekit.analyzer import hunt, plot_hunt
+
+    lc = injected(days=12.0, cadence=2 / 1440)  # TESS's 2 minutes: 8,640 points
+    monkeypatch.setattr(hunt, "KEEP_FULL_POINTS", 500)
+    small = planet_hunter(lc, period_max=5, fit=False)
+    full = planet_hunter(lc, period_max=5, fit=False, full_arrays=True)
+    assert small.binned and not full.binned
+    assert small.period == full.period and small.peak_significance == full.peak_significance
+    assert len(full.raw) == len(full.flattened) == len(full.folded) == len(lc)
+    assert len(small.raw) <= 501 and len(small.flattened) <= 501
+    # the folded copy resolves the transit (a tenth of its duration) and still dips at phase 0
+    assert 500 < len(small.folded) < len(lc) / 4
+    ph = small.folded.time_days()
+    f = small.folded.flux.value
+    assert f[np.abs(ph) < 0.02].mean() < f[np.abs(ph) > 0.2].mean() - 0.003
+    # the binned copies keep the time system, and the plots draw from them
+    assert small.raw.time.scale == lc.time.scale and small.folded.is_folded
+    plot_hunt(small)
+    # a short light curve is kept whole by default
+    monkeypatch.setattr(hunt, "KEEP_FULL_POINTS", 50_000)
+    assert not planet_hunter(lc, period_max=5, fit=False).binned
+
+
+def test_fit_uncertainties_by_emcee_when_installed(monkeypatch):
+    """Issue 22 item 5: with the mcmc extra the fit's errors come from an emcee posterior,
+    in line with the covariance's; without it, from the covariance; asking for emcee when
+    it is missing says how to install it."""
+    from spacekit.analyzer import fit_transit, hunt
+    from spacekit.exceptions import MissingDependencyError
+
+    t, y = _batman_lc(days=10.0, cadence=10 / 1440)
+    cov = fit_transit(t, y, None, 3.0, 1.004, 0.12, 0.01, uncertainties="covariance")
+    post = fit_transit(t, y, None, 3.0, 1.004, 0.12, 0.01)  # "auto": emcee is installed
+    assert cov["uncertainties"] == "covariance" and post["uncertainties"] == "emcee"
+    assert 0.2 < post["mcmc_acceptance"] < 0.8
+    assert post["rp_rs"] == cov["rp_rs"]  # the best fit is the least-squares one
+    for name in ("rp_rs", "a_rs", "b", "depth", "duration"):
+        assert 0 < post[f"{name}_err"] < np.inf, name
+    for name in ("rp_rs", "depth", "duration"):  # well constrained: the two methods agree
+        assert 0.33 < post[f"{name}_err"] / cov[f"{name}_err"] < 3, name
+    # b and a/rs are degenerate at 10-minute cadence: the covariance, linear at a bound,
+    # understates b's error; the posterior does not
+    assert post["b_err"] >= cov["b_err"]
+    assert abs(post["rp_rs"] - 0.1) < 3 * post["rp_rs_err"] + 0.002
+    with pytest.raises(InputError, match="uncertainties must be"):
+        fit_transit(t, y, None, 3.0, 1.004, 0.12, 0.01, uncertainties="bootstrap")
+    monkeypatch.setattr(hunt, "_has_module", lambda name: name != "emcee")
+    assert fit_transit(t, y, None, 3.0, 1.0, 0.12, 0.01)["uncertainties"] == "covariance"
+    import sys
+
+    monkeypatch.setitem(sys.modules, "emcee", None)  # not installed
+    with pytest.raises(MissingDependencyError, match=r"spacekit\[mcmc\]"):
+        fit_transit(t, y, None, 3.0, 1.0, 0.12, 0.01, uncertainties="emcee")
+
+
+def test_the_default_threshold_is_the_calibrated_one():
+    """Issue 22 item 3: SIGNIFICANCE_THRESHOLD is the value benchmarks/RESULTS.md records
+    with its calibration command (change both or neither), and it is not TLS's 9."""
+    from pathlib import Path
+
+    results = (Path(__file__).resolve().parent.parent / "benchmarks" / "RESULTS.md").read_text()
+    assert f"`SIGNIFICANCE_THRESHOLD = {SIGNIFICANCE_THRESHOLD:g}`" in results
+    assert "bench_hunt_calibration.py run" in results
+    assert SIGNIFICANCE_THRESHOLD != 9.0
+
+
+def test_fit_of_many_points_is_binned_in_phase(monkeypatch):
+    """Issue 20/22: the transit fit's cost is bounded: above FIT_MAX_POINTS points near the
+    transits it fits them binned in phase, to the same geometry."""
+    from spacekit.analyzer import fit_transit, hunt
+
+    t, y = _batman_lc(days=10.0, cadence=2 / 1440)
+    whole = fit_transit(t, y, None, 3.0, 1.004, 0.12, 0.01, uncertainties="covariance")
+    monkeypatch.setattr(hunt, "FIT_MAX_POINTS", 300)
+    binned = fit_transit(t, y, None, 3.0, 1.004, 0.12, 0.01, uncertainties="covariance")
+    assert binned["n_points"] == whole["n_points"] > 300
+    assert binned["rp_rs"] == pytest.approx(whole["rp_rs"], abs=2 * whole["rp_rs_err"])
+    assert binned["depth"] == pytest.approx(whole["depth"], rel=0.05)
+    assert binned["rp_rs_err"] == pytest.approx(whole["rp_rs_err"], rel=0.5)

@@ -596,3 +596,37 @@ def test_cross_validate_headline_metrics(tiny_set, tmp_path):
     assert set(k2.HEADLINE_METRICS) <= set(m)
     assert m["k2"]["headline"] == {k: m[k] for k in k2.HEADLINE_METRICS}
     assert "goal_snr_timescale" in m["k2"]
+
+
+def test_predict_reports_the_search_and_never_calls_flares_a_transit_silently(
+    trained, tmp_path, shared_data, capsys
+):
+    """Issue 22 item 6: k2 predict gives the period search's period and vetting beside its
+    probability, and a window whose only dips are flares is not a silent "transit"."""
+    from spacekit.cli import main
+    from spacekit.skopes.k2.noise import flares
+
+    rng = np.random.default_rng(3)
+    t = np.arange(2000) * (30 / 1440)  # 42 days of Kepler long cadence, flares only
+    f = 500.0 * (1 + rng.normal(0, 3e-4, t.size) + flares(t, rate=1.0, rng=rng))
+    flare_csv = tmp_path / "flares.csv"
+    pd.DataFrame({"time": t + 100.0, "flux": f}).to_csv(flare_csv, index=False, header=False)
+    clf = load_classifier(trained.path)
+    clf.metadata["threshold"] = 0.0  # a classifier that calls everything a transit
+    frame = predict([flare_csv], model=clf, read_kwargs={"time_format": "bkjd"})
+    row = frame.iloc[0]
+    assert row["planet"] and row["window_flares"] >= 1 and row["flare_only"]
+    assert not row["search_detected"]
+    assert row["search_period"] > 0 and row["search_failed"] and row["search_significance"] > 0
+    assert row["verdict"].startswith("transit? classifier only")
+    assert "best window holds only flares" in row["verdict"]
+    # the shared flare star KIC 10002792: the search rejects it, so no plain "transit"
+    star = shared_data / "lightcurves" / "kplr010002792-2009259160929_llc.fits"
+    row = predict([star], model=clf).iloc[0]
+    assert row["planet"] and not row["search_detected"] and row["verdict"] != "transit"
+    # the CLI line says the same
+    rc = main(
+        ["k2", "predict", str(flare_csv), "--model", str(trained.path), "--time-format", "bkjd"]
+    )
+    out = capsys.readouterr().out
+    assert rc == 0 and "search: P=" in out and "best window: " in out and "flare(s)" in out

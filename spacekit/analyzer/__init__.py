@@ -30,6 +30,7 @@ _EXPORTS = {
     "fit_transit": "hunt",
     "LIMB_DARKENING": "hunt",
     "SDE_THRESHOLD": "hunt",
+    "SIGNIFICANCE_THRESHOLD": "hunt",
     "SNR_THRESHOLD": "hunt",
     "plot_hunt": "plots",
     "plot_lightcurve": "plots",

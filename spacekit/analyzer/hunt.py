@@ -15,8 +15,8 @@ How the search works:
    frequency grid, with the same coverage; each period octave gets its own durations.
 4. **Box least squares** (astropy ``BoxLeastSquares``; ``engine="tls"`` uses
    transitleastsquares), then the best peak is **refined** on a 20x finer grid.
-5. **Detection.** ``detected`` needs all of: SDE >= ``threshold`` (default
-   :data:`SDE_THRESHOLD` = 9), red-noise SNR >= ``snr_threshold`` (default
+5. **Detection.** ``detected`` needs all of: peak significance >= ``threshold`` (default
+   :data:`SIGNIFICANCE_THRESHOLD`, see there), red-noise SNR >= ``snr_threshold`` (default
    :data:`SNR_THRESHOLD` = 7.1), at least two transits with data, no single transit carrying
    more than 80% of the summed depth, no box-shaped *rise* at the period half as large as
    the dip, a folded light curve flat away from the transit (scatter of its binned
@@ -37,10 +37,14 @@ How the search works:
    each planet lists them in ``period_aliases`` (e.g. K2-3 d, 44.56 d, seen twice in K2's
    80 days with the transit between in a gap, is found at 22.27 d with the alias 44.54 d).
 
-SDE (signal detection efficiency) is computed from the periodogram the same way whatever the
-engine or objective: the power minus its running median over the period grid, centred on its
-median and divided by its robust spread (1.4826 times the median absolute deviation), read at
-the chosen peak. The robust spread keeps a strong signal's own aliases from inflating the
+The **peak significance** (``Planet.peak_significance``; it was called SDE, and ``sde`` remains
+an alias, but it is not transitleastsquares' SDE) is computed from the periodogram the same
+way whatever the engine or objective: the power minus its running median over the period
+grid, centred on its median and divided by its robust spread (1.4826 times the median
+absolute deviation), read at the chosen peak. TLS's SDE divides by the plain standard
+deviation of its own spectrum, so the two differ several-fold on the same star (K2-3 b: 146
+here, 45.2 in TLS); with ``engine="tls"`` each planet also carries TLS's own SDE,
+false-alarm probability, rp/rs and transit times in ``Planet.tls``. The robust spread keeps a strong signal's own aliases from inflating the
 noise estimate, which hides planets seen in few transits with a plain standard deviation.
 """
 
@@ -49,12 +53,14 @@ from __future__ import annotations
 import logging
 import os
 import time as _time
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import astropy.units as u
 import numpy as np
+from astropy.table import Table
 from astropy.time import Time, TimeDelta
 
 from ..exceptions import InputError
@@ -63,7 +69,7 @@ from ..utils.checks import positive_number, whole_number
 from ..utils.stats import robust_std
 
 __all__ = [
-    "SDE_THRESHOLD",
+    "SIGNIFICANCE_THRESHOLD",
     "SNR_THRESHOLD",
     "vet_transit",
     "fit_transit",
@@ -79,9 +85,64 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Default detection threshold on the signal detection efficiency (SDE). 9 is the value
-#: used by transitleastsquares for a false-alarm probability below 1e-4 on white noise.
-SDE_THRESHOLD = 9.0
+#: Default detection threshold on the peak significance (``Planet.peak_significance``, long
+#: called SDE). Not transitleastsquares's 9, which is a false-alarm probability below 1e-4
+#: *for TLS's SDE*: this statistic is a different one (a robust z-score of the detrended
+#: periodogram), calibrated for itself by ``benchmarks/bench_hunt_calibration.py``: null
+#: searches of the shared light curves made transit-free (flux time-shuffled, or inverted
+#: and rolled) and injection-recovery into them. 12 is the highest threshold that keeps
+#: every published planet of the shared light curves (the weakest, Kepler-90 e in the
+#: stitched quarters, scores 14.2). Over ~1,200 null searches the full detection rule (this
+#: threshold and the vetting) then fires on ~6% of them, almost all shuffled Kepler-90 Q5
+#: (deep single-cadence outliers scattered by the shuffle, which pass the vetting), and on
+#: ~0.4% of the others (~1.2% at 9); the statistic alone reaches 12 in about a quarter of
+#: them, so the vetting does most of the rejecting. No threshold on this statistic reaches a
+#: false-alarm probability near 1e-4 while keeping Kepler-90 d and e (the highest null false
+#: alarm scores 37.2; the null tail extrapolates to 1e-4 near 85). ``benchmarks/RESULTS.md``
+#: has the command, the counts and the injection recovery.
+SIGNIFICANCE_THRESHOLD = 12.0
+
+_RENAMED = (
+    "the statistic is a robust z-score of the periodogram peak, not transitleastsquares's "
+    "SDE (renamed in spacekit 1.2; the old name goes in the next release)"
+)
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"{old} is deprecated, use {new}: {_RENAMED}.", DeprecationWarning, stacklevel=3)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SDE_THRESHOLD":
+        _deprecated("SDE_THRESHOLD", "SIGNIFICANCE_THRESHOLD")
+        return SIGNIFICANCE_THRESHOLD
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _Record(dict):
+    """A ``to_dict`` record whose deprecated ``"sde"`` key still reads, with a warning."""
+
+    def __getitem__(self, key: Any) -> Any:
+        if key == "sde":
+            _deprecated('the "sde" key', '"peak_significance"')
+        return super().__getitem__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if key == "sde":
+            _deprecated('the "sde" key', '"peak_significance"')
+        return super().get(key, default)
+
+
+class Periodogram(Table):
+    """The periodogram of one search (columns ``period``, ``power``, ``significance``): an
+    astropy Table whose deprecated ``"sde"`` column name still reads ``"significance"``."""
+
+    def __getitem__(self, item: Any) -> Any:
+        if isinstance(item, str) and item == "sde" and "sde" not in self.colnames:
+            _deprecated('the periodogram column "sde"', '"significance"')
+            item = "significance"
+        return super().__getitem__(item)
+
 
 #: Default threshold on the red-noise signal-to-noise ratio (:func:`vet_transit`); 7.1 is the
 #: Kepler pipeline's multiple-event-statistic threshold.
@@ -102,8 +163,12 @@ class Planet:
         Transit duration (days).
     depth : float
         Fractional depth (0.01 = 1 %, not ppm).
-    sde : float
-        Signal detection efficiency of the periodogram peak.
+    peak_significance : float
+        How far the periodogram peak stands above the rest: the detrended power at the peak
+        in robust standard deviations (module docstring). This is *not* transitleastsquares'
+        SDE (a mean/standard-deviation normalisation of TLS's own spectrum; K2-3 b scores
+        about 146 here and 45 in TLS): ``sde`` is kept as an alias for compatibility, and
+        with ``engine="tls"`` TLS's own SDE is ``tls["sde"]``.
     snr : float
         Depth over the red noise on the transit's time scale, times sqrt(``n_transits``).
     n_transits : int
@@ -117,6 +182,12 @@ class Planet:
         equally well, because only every m-th transit fell on data; empty when the data
         rule them out. A planet with aliases needs more data (or the published ephemeris)
         to pin its period.
+    tls : dict or None
+        With ``engine="tls"``, transitleastsquares' own statistics for this signal: ``sde``
+        (TLS's SDE, on which its threshold of 9 means a false-alarm probability below
+        1e-4), ``fap``, ``rp_rs``, ``snr``, ``odd_even_mismatch``, ``transit_count``,
+        ``distinct_transit_count`` and ``transit_times`` (mid-times, Julian dates in the
+        light curve's scale); None with ``engine="bls"``.
     fit : dict or None
         For a detected planet, the limb-darkened transit fit (:func:`fit_transit`):
         ``depth``, ``duration``, ``rp_rs``, ``b``, ``a_rs``, ``inc_deg`` with ``_err``
@@ -128,17 +199,26 @@ class Planet:
     epoch: Time
     duration: u.Quantity
     depth: float
-    sde: float
+    peak_significance: float
     snr: float
     n_transits: int
     detected: bool
     vetting: dict = field(default_factory=dict)
+    tls: dict | None = None
     fit: dict | None = None
+
+    @property
+    def sde(self) -> float:
+        """Deprecated alias of :attr:`peak_significance` (the name it had; not TLS's SDE)."""
+        _deprecated("Planet.sde", "Planet.peak_significance")
+        return self.peak_significance
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values: period and duration in days, epoch as a BJD float.
 
-        ``fit`` (without the model curve) is present for a fitted planet.
+        ``sde`` repeats ``peak_significance`` (its former name, deprecated: reading it from the
+        returned dict warns); ``tls`` is present with
+        ``engine="tls"``, ``fit`` (without the model curve) for a fitted planet.
 
         Examples
         --------
@@ -147,25 +227,29 @@ class Planet:
         >>> p.to_dict()["epoch"]
         2458326.2
         """
-        return {
-            "period": float(self.period.to_value(u.day)),
-            "epoch": float(self.epoch.tdb.jd)
-            if self.epoch.scale not in ("tdb", "local")
-            else float(self.epoch.jd),
-            "duration": float(self.duration.to_value(u.day)),
-            "depth": float(self.depth),
-            "sde": float(self.sde),
-            "snr": float(self.snr),
-            "n_transits": int(self.n_transits),
-            "detected": bool(self.detected),
-            "period_aliases": self.period_aliases.to_value(u.day).tolist(),
-            "failed": list(self.vetting.get("failed", [])),
-            **(
-                {"fit": {k: v for k, v in self.fit.items() if not k.startswith("model_")}}
-                if self.fit is not None
-                else {}
-            ),
-        }
+        return _Record(
+            {
+                "period": float(self.period.to_value(u.day)),
+                "epoch": float(self.epoch.tdb.jd)
+                if self.epoch.scale not in ("tdb", "local")
+                else float(self.epoch.jd),
+                "duration": float(self.duration.to_value(u.day)),
+                "depth": float(self.depth),
+                "peak_significance": float(self.peak_significance),
+                "sde": float(self.peak_significance),
+                "snr": float(self.snr),
+                "n_transits": int(self.n_transits),
+                "detected": bool(self.detected),
+                "period_aliases": self.period_aliases.to_value(u.day).tolist(),
+                "failed": list(self.vetting.get("failed", [])),
+                **({"tls": dict(self.tls)} if self.tls is not None else {}),
+                **(
+                    {"fit": {k: v for k, v in self.fit.items() if not k.startswith("model_")}}
+                    if self.fit is not None
+                    else {}
+                ),
+            }
+        )
 
     @property
     def period_aliases(self) -> u.Quantity:
@@ -177,7 +261,8 @@ class Planet:
 class HuntResult:
     """What :func:`planet_hunter` found.
 
-    The scalar attributes (``period``, ``epoch``, ``duration``, ``depth``, ``sde``,
+    The scalar attributes (``period``, ``epoch``, ``duration``, ``depth``,
+    ``peak_significance``,
     ``detected``) describe ``candidate``: the first detected planet, or, when none is
     detected, the first search's best signal; ``planets`` lists the detected signals in the
     order found (each after masking the previous ones), ``rejected`` the strong signals that
@@ -191,7 +276,8 @@ class HuntResult:
     planets : list of Planet
         Detected planets.
     periodogram : astropy.table.Table
-        Columns ``period`` (d), ``power`` and ``sde`` (the detrended, normalised power) of the
+        Columns ``period`` (d), ``power`` and ``significance`` (the detrended, normalised
+        power; ``"sde"`` still reads it, deprecated) of the
         search that found ``candidate``.
     folded : LightCurve
         The detrended light curve folded on the candidate.
@@ -200,7 +286,7 @@ class HuntResult:
     raw : LightCurve
         The normalised light curve before detrending.
     threshold : float
-        SDE threshold used.
+        Peak-significance threshold used.
     engine : str
         ``"bls"`` or ``"tls"``.
     timings : dict
@@ -211,6 +297,11 @@ class HuntResult:
     rejected : list of Planet
         Signals examined and not detected, in order (the last one ended the search unless
         ``max_planets`` were found).
+    binned : bool
+        True when ``raw``, ``flattened`` and ``folded`` are binned copies (a light curve of
+        more than :data:`KEEP_FULL_POINTS` points: ``raw`` and ``flattened`` binned to that
+        many, ``folded`` to a tenth of the transit duration), which is what the plots need;
+        ``planet_hunter(..., full_arrays=True)`` keeps the full ones.
     """
 
     candidate: Planet
@@ -225,6 +316,7 @@ class HuntResult:
     searches: list[Any] = field(default_factory=list)
     source: str = ""
     rejected: list[Planet] = field(default_factory=list)
+    binned: bool = False
 
     @property
     def period(self) -> u.Quantity:
@@ -243,8 +335,14 @@ class HuntResult:
         return self.candidate.depth
 
     @property
+    def peak_significance(self) -> float:
+        return self.candidate.peak_significance
+
+    @property
     def sde(self) -> float:
-        return self.candidate.sde
+        """Deprecated alias of :attr:`peak_significance` (not TLS's SDE)."""
+        _deprecated("HuntResult.sde", "HuntResult.peak_significance")
+        return self.candidate.peak_significance
 
     @property
     def snr(self) -> float:
@@ -260,9 +358,9 @@ class HuntResult:
         Examples
         --------
         >>> sorted(result.to_dict())  # doctest: +SKIP
-        ['depth', 'detected', 'duration', 'epoch', 'failed', 'file', 'n_transits', 'period', 'period_aliases', 'planets', 'rejected', 'sde', 'snr', 'time_system']
+        ['depth', 'detected', 'duration', 'epoch', 'failed', 'file', 'n_transits', 'peak_significance', 'period', 'period_aliases', 'planets', 'rejected', 'sde', 'snr', 'time_system']
         """
-        out = {"file": self.source, **self.candidate.to_dict()}
+        out = _Record({"file": self.source, **self.candidate.to_dict()})
         out["planets"] = [p.to_dict() for p in self.planets]
         out["rejected"] = [p.to_dict() for p in self.rejected]
         out["time_system"] = "relative" if self.candidate.epoch.scale == "local" else "BJD_TDB"
@@ -278,7 +376,8 @@ class HuntResult:
         c = self.candidate
         return (
             f"HuntResult(period={c.period.to_value(u.day):.6f} d, epoch={c.epoch.jd:.5f}, "
-            f"depth={c.depth:.3g}, sde={c.sde:.1f}, detected={c.detected}, "
+            f"depth={c.depth:.3g}, peak_significance={c.peak_significance:.1f}, "
+            f"detected={c.detected}, "
             f"planets={len(self.planets)}, engine={self.engine!r})"
         )
 
@@ -454,11 +553,13 @@ _MASKABLE = {"single_event", "depth_consistency", "missing_transit"}
 _MAX_MASKED_REJECTIONS = 2
 
 
-def _failed_checks(sde: float, vet: dict, threshold: float, snr_threshold: float) -> list[str]:
+def _failed_checks(
+    significance: float, vet: dict, threshold: float, snr_threshold: float
+) -> list[str]:
     """Names of the detection checks a signal fails (empty: detected)."""
     failed = []
-    if not sde >= threshold:
-        failed.append("sde")
+    if not significance >= threshold:
+        failed.append("peak_significance")
     if not vet["snr"] >= snr_threshold:
         failed.append("snr")
     if not vet["n_transits"] >= 2:
@@ -560,7 +661,11 @@ def vet_transit(
     if not (depth > 0 and period > 0 and duration > 0) or t.size < 10:
         return out
     # cadence from distinct sorted times: repeated timestamps are not a 0-day cadence
-    steps = np.diff(np.unique(t))
+    steps = np.diff(t)
+    if np.all(steps >= 0):  # sorted (planet_hunter's case): no sort needed
+        steps = steps[steps > 0]
+    else:
+        steps = np.diff(np.unique(t))
     if steps.size == 0:
         return out
     cad = float(np.median(steps))
@@ -575,9 +680,12 @@ def vet_transit(
     n_tr = int(full.size)
     # red noise: scatter of duration-long averages of out-of-transit flux
     b = np.floor(t[oot] / duration).astype(np.int64)
-    _, inv, c = np.unique(b, return_inverse=True, return_counts=True)
-    means = np.bincount(inv, weights=y[oot]) / c
-    means = means[c >= 0.5 * expected]
+    if b.size:
+        b -= b.min()  # bins span the baseline / duration: bincount, not a sort
+    c = np.bincount(b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.bincount(b, weights=y[oot]) / c
+    means = means[c >= max(0.5 * expected, 1e-9)]
     if means.size >= 3:
         sig = robust_std(means)
     else:
@@ -649,6 +757,7 @@ def fit_transit(
     depth: float,
     *,
     cadence: float = 0.0,
+    uncertainties: str = "auto",
 ) -> dict[str, Any]:
     """Fit a limb-darkened transit model (batman) to the points near the transits.
 
@@ -658,7 +767,14 @@ def fit_transit(
     within two durations of a transit, with a circular orbit and quadratic limb darkening
     :data:`LIMB_DARKENING`. Long cadences (over 10 minutes) are supersampled. Uncertainties
     come from the fit's covariance (the Jacobian, scaled by the reduced chi-square), and
-    those of the derived depth and duration by drawing parameters from it.
+    those of the derived depth and duration by drawing parameters from it; or, when emcee is
+    installed (``pip install spacekit[mcmc]``), from an MCMC posterior (16 walkers, 400
+    steps after 150 of burn-in, uniform priors within the fit's bounds, flux errors scaled
+    by the reduced chi-square when it exceeds 1; above 500 points the likelihood uses the
+    points binned in phase): each ``<name>_err`` is then half the 16-84% interval, and
+    ``uncertainties`` says which method gave them. Above :data:`FIT_MAX_POINTS` points near
+    the transits the least-squares fit, too, uses them binned in phase, so its cost stays
+    bounded (``n_points`` still counts the points).
 
     Parameters
     ----------
@@ -671,6 +787,9 @@ def fit_transit(
         fractional depth: the starting point.
     cadence : float
         Exposure time in days (for supersampling).
+    uncertainties : {"auto", "covariance", "emcee"}
+        How the errors are estimated: ``"auto"`` (default) by emcee when it is installed,
+        else from the covariance; ``"emcee"`` requires it.
 
     Returns
     -------
@@ -678,8 +797,9 @@ def fit_transit(
         ``rp_rs``, ``a_rs``, ``b``, ``inc_deg``, ``depth`` (fraction, the model's deepest
         point), ``duration`` (days, first to fourth contact), ``t0_shift`` (days to add to
         ``t0``), each with ``<name>_err`` where fitted or derived, plus ``chi2_red``,
-        ``n_points``, ``success``, ``limb_darkening`` and, for plots, ``model_phase`` and
-        ``model_flux`` (the model on a grid of phase in days).
+        ``n_points``, ``success``, ``limb_darkening``, ``uncertainties`` (``"covariance"`` or
+        ``"emcee"``, with ``mcmc_acceptance`` for the latter) and, for plots,
+        ``model_phase`` and ``model_flux`` (the model on a grid of phase in days).
 
     Raises
     ------
@@ -699,6 +819,13 @@ def fit_transit(
     from ..utils import optional_import
 
     batman = optional_import("batman", "fit_transit() / planet_hunter(fit=True)")
+    if uncertainties not in ("auto", "covariance", "emcee"):
+        raise InputError(
+            f"uncertainties must be 'auto', 'covariance' or 'emcee'; got {uncertainties!r}."
+        )
+    if uncertainties == "emcee":
+        optional_import("emcee", "fit_transit(uncertainties='emcee')", extra="mcmc")
+    use_mcmc = uncertainties == "emcee" or (uncertainties == "auto" and _has_module("emcee"))
     t = np.asarray(t, dtype=float)
     y = np.asarray(y, dtype=float)
     phase = (t - t0 + 0.5 * period) % period - 0.5 * period
@@ -713,6 +840,9 @@ def fit_transit(
         ee = np.full(x.size, max(float(robust_std(y[np.isfinite(y)])), 1e-12))
     else:
         ee = np.maximum(np.asarray(dy, dtype=float)[near], 1e-12)
+    n_near = int(x.size)
+    if x.size > FIT_MAX_POINTS:  # bin in phase (the period is fixed): the cost stays bounded
+        x, yy, ee = _phase_binned(x, yy, ee, FIT_MAX_POINTS)
     params = batman.TransitParams()
     params.t0, params.per, params.rp, params.a = 0.0, float(period), 0.1, 10.0
     params.inc, params.ecc, params.w = 90.0, 0.0, 90.0
@@ -767,7 +897,7 @@ def fit_transit(
     dd, td = derived(kd, ad, bd)
     grid = np.linspace(-2.0 * duration, 2.0 * duration, 201)
     grid_model = batman.TransitModel(params, grid)
-    return {
+    out = {
         "rp_rs": k,
         "rp_rs_err": float(err[1]),
         "a_rs": a,
@@ -782,23 +912,133 @@ def fit_transit(
         "t0_shift": shift,
         "t0_shift_err": float(err[0]),
         "chi2_red": chi2_red,
-        "n_points": int(x.size),
+        "n_points": n_near,
         "success": bool(fit.success),
         "limb_darkening": list(LIMB_DARKENING),
         "model_phase": grid.tolist(),
         "model_flux": (level * grid_model.light_curve(params)).tolist(),
+        "uncertainties": "covariance",
+    }
+    if use_mcmc:
+        post = _mcmc_errors(
+            batman, x, yy, ee, fit.x, lo, hi, period, long_cadence, cadence, chi2_red, derived
+        )
+        post["depth_err"] = post.pop("depth_rel_err") * depth_fit
+        out.update(post)
+    return out
+
+
+#: Above this many points near the transits, :func:`fit_transit` fits them binned in phase
+#: to this many bins (weighted means; a tenth of a minute wide for a 1-hour transit at most).
+FIT_MAX_POINTS = 20_000
+
+
+def _phase_binned(
+    x: np.ndarray, y: np.ndarray, e: np.ndarray, nb: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inverse-variance weighted means of ``(x, y)`` in ``nb`` equal bins of ``x``."""
+    edges = np.linspace(x.min(), x.max() + 1e-12, nb + 1)
+    idx = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, nb - 1)
+    w = 1.0 / e**2
+    sw = np.bincount(idx, weights=w, minlength=nb)
+    ok = sw > 0
+    xb = np.bincount(idx, weights=w * x, minlength=nb)[ok] / sw[ok]
+    yb = np.bincount(idx, weights=w * y, minlength=nb)[ok] / sw[ok]
+    return xb, yb, 1.0 / np.sqrt(sw[ok])
+
+
+def _mcmc_errors(
+    batman: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    e: np.ndarray,
+    best: np.ndarray,
+    lo: list[float],
+    hi: list[float],
+    period: float,
+    long_cadence: bool,
+    cadence: float,
+    chi2_red: float,
+    derived: Any,
+    *,
+    walkers: int = 16,
+    steps: int = 400,
+    burn: int = 150,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Posterior errors of :func:`fit_transit`'s parameters by emcee, started at ``best``."""
+    import emcee
+
+    if x.size > 500:  # bin in phase: the period is fixed, so little is lost but time
+        x, y, e = _phase_binned(x, y, e, 500)
+    e = e * np.sqrt(max(chi2_red, 1.0))
+    params = batman.TransitParams()
+    params.t0, params.per, params.rp, params.a = 0.0, float(period), 0.1, 10.0
+    params.inc, params.ecc, params.w = 90.0, 0.0, 90.0
+    params.limb_dark, params.u = "quadratic", list(LIMB_DARKENING)
+    model = batman.TransitModel(
+        params,
+        x,
+        supersample_factor=7 if long_cadence else 1,
+        exp_time=float(cadence) if long_cadence else 0.0,
+    )
+    lo_a, hi_a = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+
+    def log_prob(p: np.ndarray) -> float:
+        if np.any(p <= lo_a) or np.any(p >= hi_a) or p[3] >= p[2]:
+            return -np.inf
+        shift, k, a, b, level = p
+        params.t0, params.rp, params.a = shift, k, a
+        params.inc = float(np.degrees(np.arccos(b / a)))
+        r = (y - level * model.light_curve(params)) / e
+        return -0.5 * float(r @ r)
+
+    rng = np.random.default_rng(seed)
+    span = hi_a - lo_a
+    start = np.clip(best, lo_a + 1e-6 * span, hi_a - 1e-6 * span)
+    p0 = start + 1e-4 * span * rng.standard_normal((walkers, start.size))
+    p0 = np.clip(p0, lo_a + 1e-7 * span, hi_a - 1e-7 * span)
+    p0[:, 3] = np.minimum(p0[:, 3], 0.999 * p0[:, 2])
+    sampler = emcee.EnsembleSampler(walkers, start.size, log_prob)
+    sampler.random_state = np.random.RandomState(seed).get_state()
+    sampler.run_mcmc(p0, burn + steps, progress=False)
+    chain = sampler.get_chain(discard=burn, flat=True)
+
+    def half_interval(v: np.ndarray) -> float:
+        q16, q84 = np.nanpercentile(v, [16, 84])
+        return float(0.5 * (q84 - q16))
+
+    depth_d, t14_d = derived(chain[:, 1], chain[:, 2], chain[:, 3])
+    return {
+        "t0_shift_err": half_interval(chain[:, 0]),
+        "rp_rs_err": half_interval(chain[:, 1]),
+        "a_rs_err": half_interval(chain[:, 2]),
+        "b_err": half_interval(chain[:, 3]),
+        "depth_rel_err": half_interval(depth_d) / max(float(np.nanmedian(depth_d)), 1e-12),
+        "duration_err": half_interval(t14_d),
+        "uncertainties": "emcee",
+        "mcmc_acceptance": float(np.mean(sampler.acceptance_fraction)),
     }
 
 
 def _bin_arrays(t: np.ndarray, y: np.ndarray, dy: np.ndarray, width: float):
+    """Weighted means in bins of ``width`` days (``t`` sorted); linear in points (no sort)."""
     idx = np.floor((t - t[0]) / width).astype(np.int64)
-    uniq, inv, counts = np.unique(idx, return_inverse=True, return_counts=True)
+    counts = np.bincount(idx)
+    filled = counts > 0
     w = 1.0 / dy**2
-    sw = np.bincount(inv, weights=w)
-    tb = np.bincount(inv, weights=t) / counts
-    yb = np.bincount(inv, weights=y * w) / sw
+    sw = np.bincount(idx, weights=w)[filled]
+    tb = np.bincount(idx, weights=t)[filled] / counts[filled]
+    yb = np.bincount(idx, weights=y * w)[filled] / sw
     dyb = 1.0 / np.sqrt(sw)
     return tb, yb, dyb
+
+
+def _sorted_cadence(t: np.ndarray) -> float:
+    """Median spacing of distinct consecutive times (days) of sorted ``t``, without a sort."""
+    steps = np.diff(t)
+    steps = steps[steps > 0]
+    return float(np.median(steps)) if steps.size else float("nan")
 
 
 def _duration_chunks(periods: np.ndarray, cadence: float, n_dur: int = 5):
@@ -876,6 +1116,7 @@ def _search_once(
             "depth": depth,
             "snr": snr,
             "sde": sde,
+            "tls": _tls_statistics(r),
         }
     from astropy.timeseries import BoxLeastSquares
 
@@ -926,6 +1167,41 @@ def _search_once(
     }
 
 
+def _tls_absolute_times(stats: dict | None, ref: Time) -> dict | None:
+    """TLS's transit times are days since ``ref`` (the search's zero): make them JDs."""
+    if stats is None:
+        return None
+    out = dict(stats)
+    out["transit_times"] = [float(ref.jd) + x for x in stats.get("transit_times", [])]
+    return out
+
+
+def _tls_statistics(r: Any) -> dict[str, Any]:
+    """transitleastsquares' own numbers for its best period (its SDE and false-alarm
+    probability, rp/rs, per-transit times in the search's days), JSON-ready."""
+
+    def num(name: str) -> float:
+        try:
+            value = float(getattr(r, name))
+        except (TypeError, ValueError, AttributeError):
+            return float("nan")
+        return value
+
+    times = np.asarray(getattr(r, "transit_times", []) or [], dtype=float)
+    return {
+        "sde": num("SDE"),
+        "fap": num("FAP"),
+        "rp_rs": num("rp_rs"),
+        "snr": num("snr"),
+        "odd_even_mismatch": num("odd_even_mismatch"),
+        "transit_count": int(num("transit_count")) if np.isfinite(num("transit_count")) else 0,
+        "distinct_transit_count": int(num("distinct_transit_count"))
+        if np.isfinite(num("distinct_transit_count"))
+        else 0,
+        "transit_times": times[np.isfinite(times)].tolist(),
+    }
+
+
 def _transit_mask(
     t: np.ndarray,
     period: float,
@@ -952,13 +1228,14 @@ def planet_hunter(
     period_max: u.Quantity | float | None = None,
     durations: Sequence[float] | u.Quantity | None = None,
     window: u.Quantity | float | None = None,
-    threshold: float = SDE_THRESHOLD,
+    threshold: float = SIGNIFICANCE_THRESHOLD,
     snr_threshold: float = SNR_THRESHOLD,
     oversample: float = 2.0,
     objective: str = "likelihood",
     flatten: bool = True,
     time_format: str | None = None,
     fit: bool | str = "auto",
+    full_arrays: bool = False,
     **tls_kwargs: Any,
 ) -> HuntResult:
     """Search a light curve for periodic transits; return a :class:`HuntResult`.
@@ -996,7 +1273,8 @@ def planet_hunter(
         at ``period_max``, between 0.5 and 2 days (and at least 2.5 times the longest
         of ``durations`` when those are given).
     threshold : float
-        SDE needed for ``detected`` (default :data:`SDE_THRESHOLD` = 9).
+        Peak significance needed for ``detected`` (default :data:`SIGNIFICANCE_THRESHOLD`,
+        calibrated for this statistic as a false-alarm probability; not TLS's SDE threshold).
     snr_threshold : float
         Red-noise SNR needed for ``detected`` (default :data:`SNR_THRESHOLD` = 7.1).
     oversample : float
@@ -1018,6 +1296,11 @@ def planet_hunter(
         :class:`~spacekit.transformer.NoTimeSystemWarning`: periods and durations are right,
         the epoch is in the file's numbers (``to_dict()["time_system"]`` is ``"relative"``
         rather than ``"BJD_TDB"``).
+    full_arrays : bool
+        Keep the full-resolution ``raw``, ``flattened`` and ``folded`` light curves in the
+        result whatever their length. By default a light curve of more than
+        :data:`KEEP_FULL_POINTS` points is kept as binned copies, which is all
+        :func:`~spacekit.analyzer.plot_hunt` needs (``HuntResult.binned`` says which).
     **tls_kwargs
         Extra arguments to ``transitleastsquares.power`` (``engine="tls"`` only; with
         ``engine="bls"`` any extra keyword is an :class:`~spacekit.exceptions.InputError`, so a
@@ -1120,8 +1403,9 @@ def planet_hunter(
             )
         dmin, dmax = float(dur.min()), float(dur.max())
     else:
-        dmin = float(transit_duration_range(pmin, raw.cadence)[0])
-        dmax = float(transit_duration_range(pmax, raw.cadence)[1])
+        raw_cadence = _sorted_cadence(raw.time_days())
+        dmin = float(transit_duration_range(pmin, raw_cadence)[0])
+        dmax = float(transit_duration_range(pmax, raw_cadence)[1])
     if window is None:
         w = float(np.clip(3 * 13.0 / 24.0 * (pmax / 365.25) ** (1 / 3), 0.5, 2.0))
         w = max(w, 2.5 * dmax) if dur is not None else w
@@ -1140,7 +1424,7 @@ def planet_hunter(
         dy = np.asarray(flat.flux_err.value, dtype=float)
     else:
         dy = np.full_like(y, max(float(np.std(y)), 1e-12))
-    cadence = flat.cadence
+    cadence = _sorted_cadence(t)
     bin_width = dmin / 3
     if engine == "bls" and np.isfinite(cadence) and cadence < bin_width / 1.5:
         tb, yb, dyb = _bin_arrays(t, y, dy, bin_width)
@@ -1151,7 +1435,6 @@ def planet_hunter(
     planets: list[Planet] = []
     searches = []
     t_search0 = _time.perf_counter()
-    from astropy.table import Table
 
     rejected: list[Planet] = []
     first_search: tuple[Planet, int] | None = None
@@ -1173,11 +1456,11 @@ def planet_hunter(
             tls_kwargs=tls_kwargs,
         )
         searches.append(
-            Table(
+            Periodogram(
                 {
                     "period": found["periods"] * u.day,
                     "power": found["power"],
-                    "sde": found["sde_arr"],
+                    "significance": found["sde_arr"],
                 }
             )
         )
@@ -1193,11 +1476,12 @@ def planet_hunter(
             epoch=ref + TimeDelta(t0, format="jd"),
             duration=d * u.day,
             depth=float(found["depth"]),
-            sde=float(found["sde"]),
+            peak_significance=float(found["sde"]),
             snr=float(vet["snr"]),
             n_transits=int(vet["n_transits"]),
             detected=detected,
             vetting=vet,
+            tls=_tls_absolute_times(found.get("tls"), ref),
         )
         log.info("search %d: %s", k + 1, planet)
         if first_search is None:
@@ -1253,8 +1537,9 @@ def planet_hunter(
             except (InputError, ValueError, np.linalg.LinAlgError) as exc:
                 log.info("transit fit of the %.5f d planet failed: %s", P, exc)
     t_fit = _time.perf_counter() - t_fit0
-    folded = flat.fold(candidate.period, candidate.epoch)
     src = str(lc) if isinstance(lc, (str, os.PathLike)) else str(raw.meta.get("source", ""))
+    del t, y, dy, tb, yb, dyb, keep, keep_full  # what the result keeps, and no more
+    raw, flat, folded, binned = _plot_copies(raw, flat, candidate, baseline, full_arrays)
     return HuntResult(
         candidate=candidate,
         planets=planets,
@@ -1262,6 +1547,7 @@ def planet_hunter(
         folded=folded,
         flattened=flat,
         raw=raw,
+        binned=binned,
         threshold=float(threshold),
         engine=engine,
         timings={
@@ -1279,6 +1565,26 @@ def planet_hunter(
 #: Seed-style alias with a descriptive name.
 find_planets = planet_hunter
 
+#: A :class:`HuntResult` keeps light curves of up to this many points whole; longer ones as
+#: binned copies (``planet_hunter(full_arrays=True)`` keeps them whole whatever their length).
+KEEP_FULL_POINTS = 50_000
+
+
+def _plot_copies(
+    raw: LightCurve, flat: LightCurve, candidate: Planet, baseline: float, full: bool
+) -> tuple[LightCurve, LightCurve, LightCurve, bool]:
+    """(raw, flattened, folded, binned?) as the result keeps them: whole when short or asked
+    for, else binned in time to ``KEEP_FULL_POINTS`` points and, for the folded copy, to a
+    tenth of the transit duration (at most four times as many points) before folding."""
+    if full or len(flat) <= KEEP_FULL_POINTS:
+        return raw, flat, flat.fold(candidate.period, candidate.epoch), False
+    width = baseline / KEEP_FULL_POINTS
+    raw_b = raw.bin(width)
+    flat_b = flat.bin(width)
+    fine = max(float(candidate.duration.to_value(u.day)) / 10, width / 4)
+    source = flat_b if fine >= width else flat.bin(fine)
+    return raw_b, flat_b, source.fold(candidate.period, candidate.epoch), True
+
 
 def _hunt_one(item: Any, kwargs: dict) -> dict[str, Any]:
     name = (
@@ -1293,7 +1599,7 @@ def _hunt_one(item: Any, kwargs: dict) -> dict[str, Any]:
         res = planet_hunter(item, **kwargs)
     except Exception as exc:  # one bad file must not crash the batch
         return {"file": name, "error": f"{type(exc).__name__}: {exc}"}
-    out = res.to_dict()
+    out = dict(res.to_dict())  # a plain dict: pandas reads every key, "sde" included
     out["file"] = name
     out["error"] = None
     return out
@@ -1329,7 +1635,7 @@ def hunt_many(
     -------
     pandas.DataFrame
         One row per item, in order: ``file``, ``period``, ``epoch``, ``duration``, ``depth``,
-        ``sde``, ``snr``, ``n_transits``, ``detected``, ``planets`` and ``error`` (None, or
+        ``peak_significance``, ``sde`` (the same; its former name), ``snr``, ``n_transits``, ``detected``, ``planets`` and ``error`` (None, or
         ``"ExceptionType: message"`` for an item that failed; its other values are NaN).
 
     Examples
@@ -1356,6 +1662,7 @@ def hunt_many(
         "epoch",
         "duration",
         "depth",
+        "peak_significance",
         "sde",
         "snr",
         "n_transits",

@@ -142,7 +142,10 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
     t_flat = np.asarray(result.flattened.time.jd, dtype=float)
     f_flat = np.asarray(result.flattened.flux.value, dtype=float)
     pg_p = np.asarray(result.periodogram["period"].value, dtype=float)
-    pg_s = np.asarray(result.periodogram["sde"], dtype=float)
+    pg = result.periodogram
+    pg_s = np.asarray(
+        pg["significance"] if "significance" in pg.colnames else pg["sde"], dtype=float
+    )
     ph = result.folded.time_days() * 24.0
     f_fold = np.asarray(result.folded.flux.value, dtype=float)
     binned = result.folded.bin(max(float(c.duration.to_value("day")) / 8, 1e-4))
@@ -155,7 +158,8 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
     title = (
         title
         or (
-            f"{target}  P = {period:.5f} d, depth = {c.depth * 1e6:.0f} ppm, SDE = {c.sde:.1f} "
+            f"{target}  P = {period:.5f} d, depth = {c.depth * 1e6:.0f} ppm, "
+            f"significance = {c.peak_significance:.1f} "
             f"({status})"
         ).strip()
     )
@@ -165,7 +169,12 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
         fig = subplots.make_subplots(
             rows=4,
             cols=1,
-            subplot_titles=("normalised flux", "detrended flux", "periodogram (SDE)", "folded"),
+            subplot_titles=(
+                "normalised flux",
+                "detrended flux",
+                "periodogram (peak significance)",
+                "folded",
+            ),
         )
         fig.add_trace(
             go.Scattergl(x=t_raw, y=f_raw, mode="markers", marker={"size": 2}, name="normalised"),
@@ -188,7 +197,7 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
             row=2,
             col=1,
         )
-        fig.add_trace(go.Scattergl(x=pg_p, y=pg_s, mode="lines", name="SDE"), row=3, col=1)
+        fig.add_trace(go.Scattergl(x=pg_p, y=pg_s, mode="lines", name="significance"), row=3, col=1)
         for k, pl in enumerate(result.planets or [c]):
             pk = float(pl.period.to_value("day"))
             name = f"planet {k + 1}" if result.planets else "candidate"
@@ -239,9 +248,13 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
             pk, color=_COLORS[k % len(_COLORS)], ls=":", lw=1.5, label=f"{name}: P = {pk:.5g} d"
         )
     axes[2].axhline(
-        result.threshold, color="0.5", ls="--", lw=0.8, label=f"SDE threshold {result.threshold:g}"
+        result.threshold,
+        color="0.5",
+        ls="--",
+        lw=0.8,
+        label=f"significance threshold {result.threshold:g}",
     )
-    axes[2].set(xscale="log", xlabel="period (d)", ylabel="SDE")
+    axes[2].set(xscale="log", xlabel="period (d)", ylabel="significance (not TLS's SDE)")
     axes[2].legend(loc="upper left", fontsize="small")
     axes[3].plot(ph, f_fold, ".", ms=1.5, color="0.6")
     axes[3].plot(ph_b, f_b, "o-", ms=3, color=_COLORS[0])

@@ -14,7 +14,8 @@ def register(sub) -> None:
         description="Detrend each light curve and search it for periodic transits "
         "(box least squares by default). Prints a summary line per file, or one JSON object "
         "per file with --json: file, period (days), epoch (mid-transit BJD_TDB), duration "
-        "(days), depth (fraction), sde, snr (red-noise), n_transits, detected, "
+        "(days), depth (fraction), peak_significance (and sde, its former name; not TLS's SDE), "
+        "snr (red-noise), n_transits, detected, "
         "period_aliases (longer periods that fit the same transits when only every m-th one "
         "fell on data), failed (the vetting checks it fails), planets (one such object per "
         "planet, without file), rejected (the same for strong signals that failed vetting) "
@@ -84,7 +85,8 @@ def run(args) -> int:
             print(
                 f"{path}: P={rec['period']:.6f} d  epoch={rec['epoch']:.5f} {system}  "
                 f"duration={rec['duration'] * 24:.2f} h  depth={rec['depth'] * 1e6:.0f} ppm  "
-                f"SDE={rec['sde']:.1f}  {flag}; planets: {len(rec['planets'])}",
+                f"significance={rec['peak_significance']:.1f}  {flag}; "
+                f"planets: {len(rec['planets'])}",
                 flush=True,
             )
             for planet in rec["planets"]:

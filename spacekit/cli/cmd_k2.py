@@ -348,5 +348,11 @@ def run_predict(args) -> int:
                 state = "detected" if rec["search_detected"] else "not detected"
                 why = f": {rec['search_failed']}" if rec["search_failed"] else ""
                 line += f"; search: P={rec['search_period']:.5f} d {state}{why}"
+            n_flares = rec.get("window_flares")
+            if rec["source"] == "lightcurve" and n_flares == n_flares and n_flares:  # not NaN
+                line += (
+                    f"; best window: {int(n_flares)} flare(s), "
+                    f"{int(rec['window_dips'])} dip(s) away from them"
+                )
             print(line)
     return 0

@@ -77,19 +77,20 @@ def _days(q: Any) -> float | None:
 
 def summarize_result(result: Any) -> dict[str, Any]:
     """Plain numbers from a HuntResult: period and duration in days, epoch as JD, depth,
-    SDE, detected, and one row per planet."""
+    peak significance (the search statistic, formerly misnamed SDE), detected, and one row
+    per planet."""
 
     def one(r: Any) -> dict[str, Any]:
         epoch = _value(r, "epoch")
         duration = _days(_value(r, "duration"))
         depth = _value(r, "depth")
-        sde = _value(r, "sde")
+        significance = _value(r, "peak_significance", "sde")
         return {
             "period_days": _days(_value(r, "period")),
             "epoch_jd": float(epoch.jd) if hasattr(epoch, "jd") else epoch,
             "duration_hours": None if duration is None else duration * 24.0,
             "depth": None if depth is None else float(np.asarray(getattr(depth, "value", depth))),
-            "sde": None if sde is None else float(sde),
+            "peak_significance": None if significance is None else float(significance),
             "snr": None if _value(r, "snr") is None else float(_value(r, "snr")),
             "detected": bool(_value(r, "detected")),
         }
@@ -110,19 +111,19 @@ def vetting_reasons(result: Any) -> list[str]:
     Examples
     --------
     >>> from types import SimpleNamespace as NS
-    >>> cand = NS(sde=5.0, snr=3.0, vetting={"n_transits": 1, "single_event_fraction": 1.0,
-    ...                                     "bump_ratio": 0.0, "oot_structure": 0.0})
+    >>> cand = NS(peak_significance=5.0, snr=3.0, vetting={"n_transits": 1,
+    ...     "single_event_fraction": 1.0, "bump_ratio": 0.0, "oot_structure": 0.0})
     >>> [r.split(" ")[0] for r in vetting_reasons(NS(candidate=cand, threshold=9.0))]
-    ['SDE', 'red-noise', 'only', 'one']
+    ['peak', 'red-noise', 'only', 'one']
     """
-    from ...analyzer.hunt import SDE_THRESHOLD, SNR_THRESHOLD
+    from ...analyzer.hunt import SIGNIFICANCE_THRESHOLD, SNR_THRESHOLD
 
     cand = _value(result, "candidate")
     cand = result if cand is None else cand
     vet = _value(cand, "vetting")
     vet = vet if isinstance(vet, Mapping) else {}
     threshold = _value(result, "threshold")
-    threshold = SDE_THRESHOLD if threshold is None else float(threshold)
+    threshold = SIGNIFICANCE_THRESHOLD if threshold is None else float(threshold)
 
     def num(value: Any) -> float | None:
         try:
@@ -131,11 +132,11 @@ def vetting_reasons(result: Any) -> list[str]:
             return None
 
     reasons = []
-    sde = num(_value(cand, "sde"))
-    if sde is not None and sde < threshold:
+    significance = num(_value(cand, "peak_significance", "sde"))
+    if significance is not None and significance < threshold:
         reasons.append(
-            f"SDE {sde:.1f} is below the detection threshold {threshold:g}: the periodogram "
-            "peak does not stand out from the noise"
+            f"peak significance {significance:.1f} is below the detection threshold "
+            f"{threshold:g}: the periodogram peak does not stand out from the noise"
         )
     snr = num(vet.get("snr", _value(cand, "snr")))
     if snr is not None and snr < SNR_THRESHOLD:
@@ -172,7 +173,7 @@ def _periodogram_figure(result: Any) -> Any:
     pg = _value(result, "periodogram")
     x = _value(pg, "period", "periods") if pg is not None else None
     y = None
-    for key in ("sde", "power"):
+    for key in ("significance", "sde", "power"):
         if pg is not None and key in getattr(pg, "colnames", pg):
             y, ylabel = pg[key], key
             break
@@ -190,7 +191,7 @@ def _periodogram_figure(result: Any) -> Any:
         template="plotly_white",
         title="Periodogram",
         xaxis_title="period (days)",
-        yaxis_title=ylabel.upper() if ylabel == "sde" else ylabel,
+        yaxis_title="peak significance" if ylabel in ("significance", "sde") else ylabel,
         height=340,
     )
     return fig
@@ -367,7 +368,7 @@ def result_view(out: dict) -> Any:
             stat("period (days)", s["period_days"], "{:.5f}", "lc-period"),
             stat("duration (hours)", s["duration_hours"], "{:.2f}", "lc-duration"),
             stat("depth", s["depth"], "{:.3g}", "lc-depth"),
-            stat("SDE", s["sde"], "{:.1f}", "lc-sde"),
+            stat("significance", s["peak_significance"], "{:.1f}", "lc-sde"),
             stat("detected", "yes" if s["detected"] else "no", "{}", "lc-detected"),
         ],
         className="stats",

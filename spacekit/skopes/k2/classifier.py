@@ -84,6 +84,7 @@ from .model import (
     _training_mask,
     fit_members,
     load_classifier,
+    window_events,
 )
 from .preprocessing import PREPROCESSING, _slow_trend, preprocess
 
@@ -115,6 +116,7 @@ APP = "k2"
 #: Names that lived here before the module was cut by responsibility (:mod:`.preprocessing`,
 #: :mod:`.inputs`, :mod:`.model`, :mod:`.cv`), still importable from here.
 MOVED = (
+    window_events,
     HEADLINE_SNRS,
     _binary_scores,
     _scores_by_snr,
@@ -274,7 +276,9 @@ def predict(
     the search's vetting sees the whole light curve (its shape away from the dip, the depth
     of every transit), so a "transit" from the classifier alone is labelled as such (e.g.
     ``"transit? classifier only; the search rejects it: stellar variability (flares,
-    spots)"``).
+    spots)"``). When, besides, the classifier's best window holds flares and no dip of its
+    own (every dip in it next to a flare, :func:`window_events`), the verdict says that its
+    "transit" rests on flares.
 
     Parameters
     ----------
@@ -300,9 +304,12 @@ def predict(
         One row per light curve (or table row): ``path``, ``source`` ("lightcurve" or
         "table"), ``row``, ``target``,
         ``probability``, ``planet`` (the classifier's call), ``n_windows``, ``label`` (tables
-        only: nullable ``Int64``, ``<NA>`` for light curves), ``search_period`` (days),
-        ``search_detected``, ``search_failed`` (the vetting checks the search's best signal
-        fails, comma-separated; or why the search could not run) and ``verdict``
+        only: nullable ``Int64``, ``<NA>`` for light curves), for light curves
+        ``window_dips``, ``window_flares`` and ``flare_only`` (what the classifier's best
+        window holds, :func:`window_events`), ``search_period`` (days),
+        ``search_significance`` (the search's peak significance), ``search_detected``,
+        ``search_failed`` (the vetting checks the search's best signal fails,
+        comma-separated; or why the search could not run) and ``verdict``
         (``"transit"``, ``"no transit"``, or a ``"transit? ..."`` that says which side saw
         it and why the other did not). Tables (and ``search=False``) leave the search
         columns empty and the verdict the classifier's.
@@ -356,7 +363,10 @@ def predict(
                 "planet": res["planet"],
                 "n_windows": res["n_windows"],
                 "label": None,
-                **(_search_view(lc, res["planet"]) if search else _no_search(res["planet"])),
+                "window_dips": res["window_dips"],
+                "window_flares": res["window_flares"],
+                "flare_only": res["flare_only"],
+                **(_search_view(lc, res) if search else _no_search(res["planet"])),
             }
         )
     frame = pd.DataFrame(rows)
@@ -375,6 +385,7 @@ _VETTING_WORDS = {
     "n_transits": "fewer than two transits",
     "sde": "too weak",
     "peak_zscore": "too weak",
+    "peak_significance": "too weak",
     "snr": "too weak",
 }
 
@@ -382,15 +393,25 @@ _VETTING_WORDS = {
 def _no_search(planet: bool) -> dict[str, Any]:
     return {
         "search_period": float("nan"),
+        "search_significance": float("nan"),
         "search_detected": None,
         "search_failed": "",
         "verdict": "transit" if planet else "no transit",
     }
 
 
-def _search_view(lc: Any, planet: bool) -> dict[str, Any]:
-    """The period search on the same light curve, and one verdict from both."""
+def _search_view(lc: Any, res: dict) -> dict[str, Any]:
+    """The period search on the same light curve, and one verdict from both (and from
+    what the classifier's best window holds, ``res`` of :meth:`predict_lightcurve`)."""
     from ...analyzer import planet_hunter
+
+    planet = res["planet"]
+    flares = (
+        f"; the classifier's best window holds only flares ({res['window_flares']}), no dip "
+        "of its own"
+        if planet and res.get("flare_only")
+        else ""
+    )
 
     try:
         hunt = planet_hunter(lc, fit=False)
@@ -398,7 +419,7 @@ def _search_view(lc: Any, planet: bool) -> dict[str, Any]:
         out = _no_search(planet)
         out["search_failed"] = f"search not run: {exc}"
         if planet:
-            out["verdict"] = "transit? classifier only; the period search could not run"
+            out["verdict"] = "transit? classifier only; the period search could not run" + flares
         return out
     failed = list(hunt.candidate.vetting.get("failed", []))
     reasons = list(dict.fromkeys(_VETTING_WORDS.get(f, f) for f in failed))
@@ -406,7 +427,7 @@ def _search_view(lc: Any, planet: bool) -> dict[str, Any]:
     if planet and detected:
         verdict = "transit"
     elif planet:
-        verdict = "transit? classifier only; the search rejects it: " + ", ".join(reasons)
+        verdict = "transit? classifier only; the search rejects it: " + ", ".join(reasons) + flares
     elif detected:
         verdict = (
             f"transit? search only (P = {hunt.period.to_value('day'):.5f} d); the classifier "
@@ -416,6 +437,7 @@ def _search_view(lc: Any, planet: bool) -> dict[str, Any]:
         verdict = "no transit"
     return {
         "search_period": float(hunt.period.to_value("day")),
+        "search_significance": float(hunt.candidate.peak_significance),
         "search_detected": detected,
         "search_failed": ", ".join(failed),
         "verdict": verdict,

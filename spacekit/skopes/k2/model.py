@@ -151,7 +151,10 @@ class K2Classifier:
         -------
         dict
             ``probability``, ``planet`` (probability >= threshold), ``n_windows``,
-            ``window_probabilities``.
+            ``window_probabilities``, ``best_window`` (the index of the most probable), and
+            what that window holds (:func:`window_events`): ``window_dips``,
+            ``window_flares`` and ``flare_only`` (True when it has flares and every dip in
+            it sits next to one: the classifier's answer rests on flares, not a transit).
 
         Examples
         --------
@@ -165,12 +168,80 @@ class K2Classifier:
         W = self.lightcurve_windows(f)
         proba = self.predict_proba(W, show_progress=False)
         best = float(proba.max())
+        i = int(np.argmax(proba))
+        # the best window's own cadences, before the classifier's preprocessing clips flares
+        events = window_events(W[i])
         return {
             "probability": best,
             "planet": bool(best >= self.threshold),
             "n_windows": int(len(proba)),
             "window_probabilities": [round(float(p), 6) for p in proba],
+            "best_window": i,
+            **events,
         }
+
+
+#: A dip or flare is a run of at least this many consecutive cadences beyond
+#: :data:`EVENT_SIGMA` robust standard deviations of a window's detrended flux.
+EVENT_MIN_CADENCES = 2
+EVENT_SIGMA = 3.0
+#: A dip starting within this many cadences of a flare is the flare's (detrending around a
+#: flare's decay digs a dip beside it), not a transit.
+FLARE_NEIGHBOURHOOD = 12
+
+
+def window_events(flux: np.ndarray) -> dict[str, Any]:
+    """Dips and flares in one window of normalised flux.
+
+    The window is detrended by a running median (a tenth of its length, at least 25
+    cadences); a dip (flare) is a run of at least :data:`EVENT_MIN_CADENCES` cadences more
+    than :data:`EVENT_SIGMA` robust standard deviations below (above) it. A dip starting or
+    ending within :data:`FLARE_NEIGHBOURHOOD` cadences of a flare belongs to it.
+
+    Returns
+    -------
+    dict
+        ``window_dips`` (dips not next to a flare), ``window_flares``, and ``flare_only``:
+        True when the window has flares and no dip of its own, so whatever made a classifier
+        call it a transit is flare-shaped.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> f = 1 + 1e-3 * rng.standard_normal(600)
+    >>> f[300:306] += [0.02, 0.015, 0.01, 0.007, 0.005, 0.003]  # one flare
+    >>> window_events(f)
+    {'window_dips': 0, 'window_flares': 1, 'flare_only': True}
+    >>> f[100:110] -= 0.01  # and a transit-like dip away from it
+    >>> window_events(f)["flare_only"]
+    False
+    """
+    from scipy.ndimage import median_filter
+
+    f = np.asarray(flux, dtype=float)
+    f = np.where(np.isfinite(f), f, np.nanmedian(f))
+    size = max(25, f.size // 10) | 1
+    r = f - median_filter(f, size=size, mode="nearest")
+    sigma = robust_scatter(r)
+    if not sigma > 0:
+        return {"window_dips": 0, "window_flares": 0, "flare_only": False}
+
+    def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+        pairs = list(zip(edges[::2], edges[1::2], strict=True))
+        return [(a, b) for a, b in pairs if b - a >= EVENT_MIN_CADENCES]
+
+    flares = runs(r > EVENT_SIGMA * sigma)
+    dips = runs(r < -EVENT_SIGMA * sigma)
+    near = FLARE_NEIGHBOURHOOD
+    own = [
+        (a, b) for a, b in dips if not any(fa - near <= b and a <= fb + near for fa, fb in flares)
+    ]
+    return {
+        "window_dips": len(own),
+        "window_flares": len(flares),
+        "flare_only": bool(flares) and not own,
+    }
 
 
 class _SeriesRoll:
