@@ -485,7 +485,7 @@ def find_model_folder(
                 "a run folder or a runs folder"
             )
         path = default
-    p = Path(path).expanduser()
+    p = Path(os.path.expanduser(path))
     for candidate in (p, p / "model"):
         if candidate.is_dir() and is_model_folder(candidate, app):
             return candidate
