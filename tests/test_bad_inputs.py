@@ -154,3 +154,14 @@ def test_resolver_path_like_strings_are_file_not_found(arg):
     with pytest.raises(DataNotFoundError, match="file not found") as err:
         resolve_table(arg)
     assert "no dataset named" not in str(err.value)
+
+
+def test_cal_lambda_event_file_that_is_not_text_or_too_long_a_name(tmp_path, capsys):
+    from spacekit.cli import main
+
+    ev = tmp_path / "event.json"
+    ev.write_bytes(b"\x80\x81")
+    assert main(["cal", "lambda-event", str(ev)]) == 1  # was a raw UnicodeDecodeError
+    assert "not UTF-8" in capsys.readouterr().err
+    assert main(["cal", "lambda-event", "E" * 300]) == 1  # was a raw OSError (name too long)
+    assert "expected a .json file" in capsys.readouterr().err

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import io as _pyio
+import json
 import os
 import shutil
 import tempfile
@@ -486,3 +487,231 @@ def _svm_images_npz() -> bytes:
         )
         _NPZ.append(buf.getvalue())
     return _NPZ[0]
+
+
+# --------------------------------------------------------------------------- the CLI
+#: Content for a command's DATA: never a whole valid table for train/cv (no real training).
+BAD_CONTENT = st.one_of(
+    st.just(("empty",)),
+    st.tuples(st.just("junk"), st.binary(min_size=1, max_size=512)),
+    st.tuples(st.just("text"), st.text(max_size=300)),
+    st.tuples(st.just("other"), st.sampled_from(FORMATS)),
+    st.tuples(st.just("huge"), st.integers(1, 2**20), st.binary(min_size=1, max_size=8)),
+    st.tuples(st.just("truncate"), st.floats(0.0, 0.05)),  # at most the header's start
+)
+
+
+def _cli_cases(d: Path, data: str, out: Path, model: str) -> dict[str, list[str]]:
+    return {
+        "cal train": ["cal", "train", data, "--runs", str(out), "--fast"],
+        "cal cv": ["cal", "cv", data, "--runs", str(out), "--folds", "2", "--repeats", "1"],
+        "cal score": ["cal", "score", data, "--model", model],
+        "cal evaluate": ["cal", "evaluate", data, "--model", model],
+        "cal predict": ["cal", "predict", "--model", model, data],
+        "cal lambda-event": ["cal", "lambda-event", data],
+        "datasets fetch": ["datasets", "fetch", Path(data).name],
+        "datasets path": ["datasets", "path", Path(data).name],
+        "datasets info": ["datasets", "info", Path(data).name],
+        "hunt": ["hunt", data, "--time-format", "btjd"],
+        "jwst scrape": ["jwst", "scrape", str(d), "--out", str(out / "products.csv")],
+        "jwst train": ["jwst", "train", data, "--runs", str(out), "--fast"],
+        "jwst cv": ["jwst", "cv", data, "--runs", str(out), "--fast", "--folds", "2"],
+        "jwst score": ["jwst", "score", data, "--model", model],
+        "jwst predict": ["jwst", "predict", data, "--model", model],
+        "k2 build-dataset": [
+            "k2",
+            "build-dataset",
+            str(out / "set.csv"),
+            "--no-shared",
+            "--lightcurve",
+            f"S1={data}",
+            "--time-format",
+            "bkjd",
+        ],
+        "k2 train": ["k2", "train", data, "--runs", str(out), "--fast", "--epochs", "1"],
+        "k2 cv": ["k2", "cv", data, "--runs", str(out), "--fast", "--epochs", "1"],
+        "k2 evaluate": ["k2", "evaluate", data, "--runs", str(out), "--fast", "--epochs", "1"],
+        "k2 score": ["k2", "score", data, "--model", model],
+        "k2 predict": ["k2", "predict", data, "--model", model, "--time-format", "bkjd"],
+        "svm train": ["svm", "train", data, "--runs", str(out), "--fast"],
+        "svm cv": ["svm", "cv", data, "--runs", str(out), "--fast", "--folds", "2"],
+        "svm evaluate": ["svm", "evaluate", data, "--runs", str(out), "--fast"],
+        "svm score": ["svm", "score", data, "--model", model],
+        "svm predict": ["svm", "predict", data, "--model", model, "--runs", str(out)],
+        "svm train --images": [
+            "svm",
+            "train",
+            "svm_labeled_2021_07_28",
+            "--images",
+            data,
+            "--runs",
+            str(out),
+            "--fast",
+        ],
+        "svm ingest": ["svm", "ingest", data, "--images", str(d), "--out", str(out / "f.csv")],
+        "import-upstream": ["import-upstream", data, "--out", str(out / "models")],
+    }
+
+
+CLI_COMMANDS = sorted(_cli_cases(Path("/d"), "x", Path("/o"), "m"))
+
+
+def _leftovers(out: Path) -> list[str]:
+    """Temporary or partial files, and run folders that claim to be whole or still running."""
+    bad = []
+    for p in out.rglob("*"):
+        name = p.name
+        if ".tmp" in name or name.endswith(".part"):
+            bad.append(str(p.relative_to(out)))
+        if name == "run.json":
+            status = json.loads(p.read_text()).get("status")
+            if status in ("complete", "running"):
+                bad.append(f"{p.parent.name}: status {status}")
+    return bad
+
+
+def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    from spacekit.cli import main
+
+    try:
+        rc = main(argv)
+    except SystemExit as exc:  # argparse: usage errors exit 2, --help 0
+        rc = exc.code if isinstance(exc.code, int) else 2
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+@pytest.mark.parametrize("command", CLI_COMMANDS)
+@fuzz(12)
+@given(
+    stem=odd_stems,
+    how=BAD_CONTENT,
+    suffix=st.sampled_from([".csv", ".json", ".fits", ".npz", ".txt", ""]),
+    relative=st.booleans(),
+    model=st.sampled_from(["none", "empty", "junk", "file"]),
+)
+def test_cli_command_exits_cleanly(
+    command, stem, how, suffix, relative, model, capsys, monkeypatch
+):
+    with case_dir() as d:
+        base = {"json": "json", "npz": "npz", "fits": "lc_fits"}.get(suffix.lstrip("."), "csv")
+        path = write_case(d / "in", stem, suffix, mutate(samples()[base], how))
+        mdir = d / "model"
+        if model == "empty":
+            mdir.mkdir()
+        elif model == "junk":
+            mdir.mkdir()
+            (mdir / "model.json").write_text("{not json")
+            (mdir / "metadata.json").write_bytes(b"\x00\x01")
+        elif model == "file":
+            mdir.write_text("x")
+        elif model == "trained":  # an hst_cal model: the other apps refuse it as not theirs
+            mdir = cal_model_dir
+        outdir = d / "out"
+        outdir.mkdir()
+        if relative:
+            monkeypatch.chdir(d / "in")
+        data = path.name if relative else str(path)
+        argv = _cli_cases(d / "in", data, outdir, str(mdir))[command]
+        rc, out, err = run_cli(argv, capsys)
+        assert "Traceback" not in err, err
+        assert rc in (0, 1, 2), (rc, err)
+        if rc == 1 and command == "cal lambda-event" and out.startswith("{"):
+            assert json.loads(out)["failSafe"] is True  # the fail-safe reply, as Lambda answers
+        elif rc == 1 and command == "hunt":  # one line per file that failed, then the rest
+            assert all(
+                ln.startswith("spacekit hunt: error:")
+                for ln in err.splitlines()
+                if ln.startswith("spacekit")
+            ), err
+        elif rc == 1:
+            lines = [ln for ln in err.splitlines() if ln.startswith("spacekit: error:")]
+            assert len(lines) == 1 and err.rstrip().endswith(lines[0]), err
+        if rc == 2:
+            assert "error:" in err or err == "", err
+        if rc != 0:
+            assert _leftovers(outdir) == [], (argv, _leftovers(outdir))
+
+
+# --------------------------------------------------------------------------- the Lambda handler
+JSON_VALUES = st.recursive(
+    st.one_of(
+        st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20)
+    ),
+    lambda kids: (
+        st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=8), kids, max_size=3)
+    ),
+    max_leaves=8,
+)
+IPSTS = st.one_of(
+    st.sampled_from(
+        ["ib8t01010", "j8zs05020", "la8p01010", "oc3p011i0", "zz0000000", "", "IB8T01010"]
+    ),
+    st.text(max_size=12),
+    st.integers(),
+    st.none(),
+)
+MMF_BODY = st.one_of(
+    st.just(b"n_files=2\ntotal_mb=4.032\nDETECTOR=UVIS\nSUBARRAY=False\nDRIZCORR=OMIT\n"),
+    st.just(b"n_files=1000000000000\ntotal_mb=5\nDETECTOR=UVIS\n"),
+    st.just(b"n_files=-3\ntotal_mb=nan\n"),
+    st.just(b"n_files=inf\ntotal_mb=1e400\n"),
+    st.binary(max_size=300),
+    st.text(max_size=300).map(lambda s: s.encode("utf-8", "surrogatepass")),
+    st.lists(st.tuples(st.text(max_size=10), st.text(max_size=10)), max_size=8).map(
+        lambda kv: "\n".join(f"{k}={v}" for k, v in kv).encode("utf-8", "surrogatepass")
+    ),
+    st.integers(60_000, 70_000).map(lambda n: b"n_files=1\n" + b"#" * n),  # around the 64 KB cap
+)
+
+
+@pytest.fixture(scope="module")
+def cal_model_dir(tmp_path_factory):
+    from spacekit.skopes.hst.cal import train
+
+    shared = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+    df = pd.read_csv(shared / "hst_cal" / "hst_cal_2021-05-11_latest.csv").sample(
+        1500, random_state=1
+    )
+    return train(df, tmp_path_factory.mktemp("fuzz-runs"), seed=0, fast=True, name="fuzz").model_dir
+
+
+@fuzz(150)
+@given(
+    shape=st.sampled_from(["calcloud", "upstream", "json", "partial"]),
+    ipst=IPSTS,
+    body=MMF_BODY,
+    extra=JSON_VALUES,
+    put=st.booleans(),
+)
+def test_lambda_handler_always_answers_failsafe(
+    shape, ipst, body, extra, put, s3_bucket, s3_endpoint, cal_model_dir, monkeypatch
+):
+    import boto3
+
+    from spacekit.skopes.hst.cal import calcloud as cc
+    from spacekit.skopes.hst.cal import handler, predict
+
+    monkeypatch.setenv("SPACEKIT_HST_CAL_MODEL_DIR", str(cal_model_dir))
+    name = str(ipst)
+    key = f"control/{name}/{name}_MemModelFeatures.txt"
+    if put and name.strip("/"):
+        client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+        with contextlib.suppress(Exception):  # keys S3 itself refuses are simply not put
+            client.put_object(Bucket=s3_bucket, Key=key, Body=body)
+    if shape == "calcloud":
+        event = {"Bucket": s3_bucket, "Key": key, "Ipppssoot": ipst}
+    elif shape == "upstream":
+        event = {"Bucket": s3_bucket, "Key": key, "Dataset": ipst}
+    elif shape == "partial":
+        event = {"Bucket": extra, "Key": key} if isinstance(extra, str) else {"Key": extra}
+    else:
+        event = extra
+    for fn in (handler.lambda_handler, predict.lambda_handler):
+        reply = fn(event, None)
+        assert set(reply) == set(handler.REPLY_KEYS)
+        json.dumps(reply, allow_nan=False)  # what Lambda sends
+        plan = cc.plan_job(reply)
+        assert 0 <= plan["queue"] <= 3 and 60 <= plan["kill_time"] <= 172800
+        if reply["failSafe"]:
+            assert reply["error"]
