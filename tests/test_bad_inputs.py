@@ -3,6 +3,9 @@ issue 16 item 7 found: each failed before its fix with a raw exception or a wron
 
 from __future__ import annotations
 
+import json
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -165,3 +168,85 @@ def test_cal_lambda_event_file_that_is_not_text_or_too_long_a_name(tmp_path, cap
     assert "not UTF-8" in capsys.readouterr().err
     assert main(["cal", "lambda-event", "E" * 300]) == 1  # was a raw OSError (name too long)
     assert "expected a .json file" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- out of range
+@pytest.fixture(scope="module")
+def cal_model(shared_data_module, tmp_path_factory):
+    from spacekit.skopes.hst.cal import train
+
+    df = pd.read_csv(shared_data_module / "hst_cal" / "hst_cal_2021-05-11_latest.csv")
+    run = train(df.sample(1500, random_state=1), runs_dir=tmp_path_factory.mktemp("r"), fast=True)
+    return run.path / "model"
+
+
+@pytest.fixture(scope="module")
+def shared_data_module():
+    import os
+    from pathlib import Path
+
+    return Path(os.environ["SPACEKIT_DATA_MIRROR"])  # ../shared/data, set by conftest
+
+
+FAR = "n_files=1000000000000\ntotal_mb=5\nDETECTOR=UVIS\n"
+
+
+def test_hst_cal_predict_flags_inputs_far_outside_training(
+    cal_model, capsys, tmp_path, shared_data_module
+):
+    from spacekit.cli import main
+    from spacekit.skopes.hst.cal import app
+    from spacekit.utils.manifest import OutOfRangeWarning
+
+    with pytest.warns(OutOfRangeWarning, match="n_files"):
+        r = app.predict(cal_model, ("ib8t01010", FAR))
+    assert r["outOfRange"] == ["n_files"]
+    near = app.predict(cal_model, ("ib8t01010", "n_files=2\ntotal_mb=5\nDETECTOR=UVIS\n"))
+    assert near["outOfRange"] == []
+    table = pd.read_csv(shared_data_module / "hst_cal" / "hst_cal_sample_20.csv").iloc[:3]
+    table.loc[1, "n_files"] = 10**12
+    with pytest.warns(OutOfRangeWarning):
+        out = app.predict(cal_model, table)
+    assert len(out) == 3 and "n_files" in out["out_of_range"].tolist()[1].split(",")
+    # the command line says it in its JSON too
+    mmf = tmp_path / "ib8t01010_MemModelFeatures.txt"
+    mmf.write_text(FAR)
+    with pytest.warns(OutOfRangeWarning):
+        assert main(["cal", "predict", "--model", str(cal_model), str(mmf)]) == 0
+    assert json.loads(capsys.readouterr().out)["outOfRange"] == ["n_files"]
+
+
+def test_lambda_reply_warns_of_inputs_outside_training(
+    cal_model, s3_bucket, s3_endpoint, monkeypatch
+):
+    import boto3
+
+    from spacekit.skopes.hst.cal import handler
+
+    monkeypatch.setenv("SPACEKIT_HST_CAL_MODEL_DIR", str(cal_model))
+    key = "control/ib8t01010/ib8t01010_MemModelFeatures.txt"
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    client.put_object(Bucket=s3_bucket, Key=key, Body=FAR.encode())
+    reply = handler.lambda_handler({"Bucket": s3_bucket, "Key": key, "Ipppssoot": "ib8t01010"})
+    assert reply["failSafe"] is False and set(reply) == set(handler.REPLY_KEYS)
+    assert any("outside the training range" in w and "n_files" in w for w in reply["warnings"])
+
+
+def test_model_without_ranges_says_once_it_cannot_check(cal_model, tmp_path, caplog):
+    import logging
+    import shutil
+
+    from spacekit.skopes.hst.cal import app
+
+    folder = tmp_path / "m"
+    shutil.copytree(cal_model, folder)
+    manifest = json.loads((folder / "model.json").read_text())
+    manifest["feature_ranges"] = None
+    (folder / "model.json").write_text(json.dumps(manifest))
+    caplog.set_level(logging.INFO, logger="spacekit.utils.manifest")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no OutOfRangeWarning: nothing to check against
+        r1 = app.predict(folder, ("ib8t01010", FAR))
+        r2 = app.predict(folder, ("ib8t01010", FAR))
+    assert r1["outOfRange"] is None and r2["outOfRange"] is None
+    assert caplog.text.count("cannot be checked") == 1
