@@ -250,3 +250,23 @@ def test_model_without_ranges_says_once_it_cannot_check(cal_model, tmp_path, cap
         r2 = app.predict(folder, ("ib8t01010", FAR))
     assert r1["outOfRange"] is None and r2["outOfRange"] is None
     assert caplog.text.count("cannot be checked") == 1
+
+
+def test_missing_model_folder_is_refused_without_loading_keras(tmp_path):
+    import subprocess
+    import sys
+
+    # `spacekit k2 predict DATA --model /missing` took ~25 s (a TensorFlow import) to say so
+    code = (
+        "import sys\n"
+        "from spacekit.builder import load_model\n"
+        "from spacekit.exceptions import ModelLoadError\n"
+        f"for f in [{str(tmp_path / 'missing')!r}, {str(tmp_path)!r}]:\n"
+        "    try:\n"
+        "        load_model(f)\n"
+        "    except ModelLoadError:\n"
+        "        pass\n"
+        "print('keras' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr

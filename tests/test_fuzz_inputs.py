@@ -715,3 +715,28 @@ def test_lambda_handler_always_answers_failsafe(
         assert 0 <= plan["queue"] <= 3 and 60 <= plan["kill_time"] <= 172800
         if reply["failSafe"]:
             assert reply["error"]
+
+
+@fuzz(25)
+@given(folder=odd_stems, relative=st.booleans(), far=st.booleans())
+def test_cli_cal_predict_reads_odd_named_folders(
+    folder, relative, far, cal_model_dir, capsys, monkeypatch
+):
+    """A real features file under a folder named with '=', spaces, unicode or dashes is a
+    path (never parsed as file text), predicted with exit 0; one far outside the training
+    data is flagged in the output."""
+    body = "n_files=1000000000000\n" if far else "n_files=2\n"
+    with case_dir() as d:
+        mmf = write_case(
+            d / folder, "ib8t01010_MemModelFeatures", ".txt", (body + "total_mb=4\n").encode()
+        )
+        if relative:
+            monkeypatch.chdir(d)
+        arg = str(mmf.relative_to(d)) if relative else str(mmf)
+        if arg.startswith("-"):
+            arg = "./" + arg  # a leading dash is an option to any command line: ./ makes it a path
+        rc, out, err = run_cli(["cal", "predict", "--model", str(cal_model_dir), arg], capsys)
+        assert rc == 0 and "Traceback" not in err, err
+        reply = json.loads(out)
+        assert reply["ipst"] == "ib8t01010" and reply["features"]["total_mb"] == 4
+        assert ("n_files" in reply["outOfRange"]) is far

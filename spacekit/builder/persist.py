@@ -189,8 +189,6 @@ def load_model(
     >>> meta["format_version"]
     1
     """
-    import keras
-
     from .._version import __version__
     from ..utils.files import file_sha256
 
@@ -241,6 +239,8 @@ def load_model(
             f"(pip install -U spacekit) to load it"
         )
     saved_keras = meta.get("keras_version")
+    import keras  # only now: a missing or broken folder is refused without loading Keras
+
     if saved_keras and _major_minor(saved_keras)[0] != _major_minor(keras.__version__)[0]:
         raise ModelLoadError(
             f"{model_path} was saved with Keras {saved_keras} but Keras {keras.__version__} "
