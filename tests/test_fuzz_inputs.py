@@ -13,9 +13,15 @@ The properties:
 - the Lambda handler answers a fail-safe reply (never raises) for every event.
 
 Hypothesis is derandomized (the same examples every run), with a fixed ``max_examples`` per
-test and no deadline, so the suite is reproducible and its cost is fixed. Run it with
+test, no deadline and no example database, so the suite is reproducible and its cost is
+fixed (about a minute on 2 cores). Run it with
 ``pytest tests/test_fuzz_inputs.py --hypothesis-show-statistics`` to see the counts per
-property (recorded in ``benchmarks/RESULTS.md``).
+property (recorded in ``benchmarks/RESULTS.md``, "Reliability: bad inputs"). Each defect it
+found has a plain regression test in ``tests/test_bad_inputs.py``.
+
+Left out: ``dashboard`` and ``demo`` (servers and long runs, tested elsewhere), radio's
+network commands, ``cal ingest`` (reads a DynamoDB table) and ``cal build-default-model``
+(trains on the full table; no input to vary).
 """
 
 from __future__ import annotations
@@ -241,7 +247,7 @@ def _expected(reader: str, path: Path):
 
 
 @pytest.mark.parametrize("reader", sorted(READERS))
-@fuzz(40)
+@fuzz(30)
 @given(stem=odd_stems, how=mutations, wrong_suffix=st.booleans())
 def test_io_reader_gives_result_or_spacekit_error(reader, stem, how, wrong_suffix):
     suffix, fn = READERS[reader]
@@ -582,7 +588,7 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
 
 
 @pytest.mark.parametrize("command", CLI_COMMANDS)
-@fuzz(12)
+@fuzz(10)
 @given(
     stem=odd_stems,
     how=BAD_CONTENT,
@@ -669,14 +675,14 @@ MMF_BODY = st.one_of(
 def cal_model_dir(tmp_path_factory):
     from spacekit.skopes.hst.cal import train
 
-    shared = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+    shared = Path(os.environ["SPACEKIT_DATA_MIRROR"])  # ../shared/data, set by conftest
     df = pd.read_csv(shared / "hst_cal" / "hst_cal_2021-05-11_latest.csv").sample(
         1500, random_state=1
     )
     return train(df, tmp_path_factory.mktemp("fuzz-runs"), seed=0, fast=True, name="fuzz").model_dir
 
 
-@fuzz(150)
+@fuzz(100)
 @given(
     shape=st.sampled_from(["calcloud", "upstream", "json", "partial"]),
     ipst=IPSTS,
@@ -717,7 +723,7 @@ def test_lambda_handler_always_answers_failsafe(
             assert reply["error"]
 
 
-@fuzz(25)
+@fuzz(15)
 @given(folder=odd_stems, relative=st.booleans(), far=st.booleans())
 def test_cli_cal_predict_reads_odd_named_folders(
     folder, relative, far, cal_model_dir, capsys, monkeypatch
