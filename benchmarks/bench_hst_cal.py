@@ -7,12 +7,16 @@ Usage (from the repository root; the shared data folder is ../shared/data)::
     python benchmarks/bench_hst_cal.py tradeoff  # the same folds at other margin confidences / bin rules
     python benchmarks/bench_hst_cal.py killrule  # the same folds with the earlier kill-time rule
     python benchmarks/bench_hst_cal.py draws     # 5x3 grouped k-fold on fold seeds $BENCH_SEEDS (0-7)
-    python benchmarks/bench_hst_cal.py single    # fresh-process predict: wall time, max RSS
+    python benchmarks/bench_hst_cal.py single    # cold start (fresh process): import + load + one predict
+    python benchmarks/bench_hst_cal.py rows      # rows/s, every row predicted: kept models vs upstream's
+                                                 # shipped Keras networks, side by side
+    python benchmarks/bench_hst_cal.py scale     # 1e5 / 1e6 rows: time and peak RSS growth of a call
     python benchmarks/bench_hst_cal.py batch     # rows/s: numpy nets vs upstream Keras predict
     python benchmarks/bench_hst_cal.py all
 
 Upstream spacekit 1.1.4 is measured in its own venv (``UPSTREAM_PY``, default
-``/tmp/upstream-venv/bin/python``). Results are printed as JSON and written to
+``/tmp/upstream-venv/bin/python`` or ``/tmp/venv-up/bin/python``, the first that exists), with
+the trained networks its wheel ships (``spacekit/builder/trained_networks/hst_cal.zip``). Results are printed as JSON and written to
 ``$BENCH_OUT`` (default /tmp/bench_hst_cal.json). ``$BENCH_BIN_RULE`` (default
 ``upper_quantile``) sets the bin rule of ``train`` and ``draws``.
 """
@@ -33,7 +37,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = (ROOT.parent / "shared" / "data" / "hst_cal").resolve()
 TABLE = DATA / "hst_cal_2021-05-11_latest.csv"
 MMF = DATA / "MemModelFeatures"
-UPSTREAM_PY = os.environ.get("UPSTREAM_PY", "/tmp/upstream-venv/bin/python")
+UPSTREAM_PY = os.environ.get("UPSTREAM_PY") or next(
+    (p for p in ("/tmp/upstream-venv/bin/python", "/tmp/venv-up/bin/python") if Path(p).exists()),
+    "/tmp/upstream-venv/bin/python",
+)
 RUNS = Path(os.environ.get("BENCH_RUNS", tempfile.gettempdir())) / "bench-hst-cal-runs"
 OUT = Path(os.environ.get("BENCH_OUT", "/tmp/bench_hst_cal.json"))
 BIN_RULE = os.environ.get("BENCH_BIN_RULE", "upper_quantile")
@@ -147,19 +154,29 @@ def bench_draws(seeds=(0, 1, 2, 3, 4, 5, 6, 7), **options) -> dict:
     return out
 
 
+def _child_env(py: str) -> dict:
+    """Environment of a child: ours imports this checkout, upstream's venv its own package."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
+    env.pop("PYTHONPATH", None)
+    if py == sys.executable:
+        env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
 def _child(py: str, code: str, n: int = 5) -> dict:
     walls, rss, out = [], [], None
     for _ in range(n):
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t0 = time.perf_counter()
-        p = subprocess.run(
-            [py, "-c", code],
-            capture_output=True,
-            text=True,
-            cwd=tempfile.gettempdir(),
-            timeout=300,
-            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore"),
-        )
+        with tempfile.TemporaryDirectory() as cwd:  # a fresh folder: nothing cached there
+            p = subprocess.run(
+                [py, "-c", code],
+                capture_output=True,
+                text=True,
+                cwd=cwd,
+                timeout=300,
+                env=_child_env(py),
+            )
         walls.append(time.perf_counter() - t0)
         if p.returncode != 0:
             return {"error": p.stderr[-800:]}
@@ -190,27 +207,26 @@ def bench_single(model_dir: str) -> dict:
         "print(json.dumps({'memBin': r['memBin'], 'memVal': r['memVal'], 'clockTime': r['clockTime'],"
         " 'maxrss_mb': _hwm()}))\n"
     )
-    # Upstream's wheel ships no trained weights (it downloads them), so this is the same work
-    # with its code path: import its predict module (TensorFlow), scrub the inputs with its
-    # HstCalScrubber, build its three architectures and predict one row with each.
+    # Upstream's own cold path with the trained networks its wheel ships: Predict() loads
+    # mem_clf, mem_reg and wall_reg from spacekit/builder/trained_networks/hst_cal.zip
+    # (extracted into the working directory, a temporary folder here), then scrubs the inputs
+    # (HstCalScrubber), normalises them (PowerX, the shipped tx_data.json) and predicts with
+    # each network. Only the S3 read is replaced by the local file.
     upstream = (
-        "import json\n"
-        "from spacekit.skopes.hst.cal.predict import HstCalScrubber\n"
-        "import keras, numpy as np\n"
+        "import json, logging\n"
+        "logging.disable(logging.CRITICAL)\n"
+        "from spacekit.skopes.hst.cal.predict import Predict\n"
         f"d = dict(l.split('=', 1) for l in open({str(MMF / 'j8ny02020_MemModelFeatures.txt')!r}).read().split())\n"
-        "x = HstCalScrubber(data={'j8ny02020': d}).scrub_inputs()\n"
-        f"H = {json.dumps({k: [list(v[0]), v[1], v[2]] for k, v in HIDDEN.items()})}\n"
-        "out = []\n"
-        "for name, (hidden, units, act) in H.items():\n"
-        "    m = keras.Sequential([keras.Input((9,))] + [keras.layers.Dense(h, activation='relu') for h in hidden]"
-        " + [keras.layers.Dense(units, activation=act)])\n"
-        "    out.append(m.predict(np.asarray(x, dtype='float32').reshape(1, -1), verbose=0))\n"
-        "print(json.dumps({'memBin': int(out[0].argmax()), 'memVal': float(out[1].item()), 'clockTime': float(out[2].item()),"
+        "p = Predict('j8ny02020')\n"
+        "p.input_data = d\n"
+        "p.run_inference()\n"
+        "r = p.predictions\n"
+        "print(json.dumps({'memBin': r['memBin'], 'memVal': float(r['memVal']), 'clockTime': r['clockTime'],"
         " 'maxrss_mb': _hwm()}))\n"
     )
     res = {"spacekit": _child(sys.executable, _HWM + ours)}
     if Path(UPSTREAM_PY).exists():
-        res["upstream_1.1.4_equivalent"] = _child(UPSTREAM_PY, _HWM + upstream, n=3)
+        res["upstream_1.1.4_shipped_models"] = _child(UPSTREAM_PY, _HWM + upstream, n=3)
     return res
 
 
@@ -302,7 +318,8 @@ def bench_batch(model_dir: str | None, rows: int = 262144, rounds: int = 7) -> d
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
-            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+            env=_child_env(UPSTREAM_PY),
+            cwd=tempfile.gettempdir(),
         )
         if keras.stdout.readline().strip() != "ready":
             keras = None
@@ -386,6 +403,264 @@ def bench_batch(model_dir: str | None, rows: int = 262144, rounds: int = 7) -> d
     return res
 
 
+def _table_rows(n: int, *, distinct: bool, seed: int = 0):
+    """A table of ``n`` jobs: rows of the real table drawn at random (with their ``ipst``).
+
+    ``distinct``: ``n_files`` and ``total_mb`` redrawn (1-400 files, 1 MB-20 GB log-uniform),
+    so nearly every row is a feature vector of its own (nothing to deduplicate).
+    """
+    import numpy as np
+
+    from spacekit.skopes.hst.cal.features import prepare_table
+
+    table = prepare_table(TABLE)
+    rng = np.random.default_rng(seed)
+    df = table.iloc[rng.integers(0, len(table), n)].reset_index(drop=True)
+    df = df.drop(columns=[c for c in ("memory", "wallclock", "mem_bin") if c in df.columns])
+    if distinct:
+        df["n_files"] = rng.integers(1, 401, n)
+        df["total_mb"] = np.round(np.exp(rng.uniform(0, np.log(20000), n))).astype(np.int64)
+    return df
+
+
+_KERAS_SHIPPED = (
+    "import json, os, sys, time, zipfile, tempfile, numpy as np\n"
+    "import keras, spacekit\n"
+    "zp = os.path.join(os.path.dirname(spacekit.__file__), 'builder', 'trained_networks', 'hst_cal.zip')\n"
+    "d = tempfile.mkdtemp(); z = zipfile.ZipFile(zp); z.extractall(d)\n"
+    "models = [keras.models.load_model(os.path.join(d, 'hst_cal', n + '.keras'))"
+    " for n in ('mem_clf', 'mem_reg', 'wall_reg')]\n"
+    "tx = json.loads(z.read('hst_cal/tx_data.json'))\n"
+    "X = np.load(sys.argv[1]).astype(np.float64)\n"
+    "for i in (0, 1):  # upstream's PowerX: Yeo-Johnson (x >= 0), then mu / sigma\n"
+    "    lam = tx['lambdas'][i]\n"
+    "    X[:, i] = (((X[:, i] + 1) ** lam - 1) / lam - tx['mu'][i]) / tx['sigma'][i]\n"
+    "X = X.astype(np.float32)\n"
+    "for m in models: m.predict(X[:4096], batch_size=1024, verbose=0)\n"
+    "print('ready', flush=True)\n"
+    "for line in sys.stdin:\n"
+    "    bs = int(line)\n"
+    "    t0, c0 = time.perf_counter(), time.process_time()\n"
+    "    for m in models: m.predict(X, batch_size=bs, verbose=0)\n"
+    "    t1, c1 = time.perf_counter(), time.process_time()\n"
+    "    print(len(X) / (t1 - t0), len(X) / (c1 - c0), flush=True)\n"
+)
+
+
+def _previous_predictor(pred, root: Path):
+    """``pred`` with its models rebuilt by another checkout's ``export.py`` (same arrays).
+
+    The other ``export.py`` is loaded as a module of this package (its relative imports
+    resolve here), so only the model classes (their prediction code) differ.
+    """
+    import importlib.util
+
+    from spacekit.skopes.hst.cal.predict import CalPredictor
+
+    spec = importlib.util.spec_from_file_location(
+        "spacekit.skopes.hst.cal._compare_export",
+        root / "spacekit" / "skopes" / "hst" / "cal" / "export.py",
+    )
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    models = {}
+    for key, m in pred.models.items():
+        arrays, model_spec = m.to_arrays()
+        models[key] = mod._KINDS[model_spec["kind"]].from_arrays(arrays, model_spec)
+    return CalPredictor(pred.metadata, models, model_dir=pred.model_dir)
+
+
+def bench_rows(model_dir: str, rows: int = 262144, rounds: int = 5) -> dict:
+    """Rows/s with every row predicted (no deduplication), ours and upstream's, interleaved.
+
+    Ours: ``CalPredictor.predict_arrays`` on raw feature rows (power transform, the kept
+    models, margins and bins included), with the default threads (the usable CPUs) and with
+    one thread. Upstream: its three shipped Keras networks, ``model.predict`` on the same
+    rows already normalised (its preprocessing not timed), at several batch sizes, in a
+    warmed-up child process of the upstream venv. Each round runs every variant once, so all
+    see the same load; medians (best) over the rounds.
+    """
+    import numpy as np
+
+    import spacekit.skopes.hst.cal.export as export
+    from spacekit.skopes.hst.cal import load_predictor
+    from spacekit.skopes.hst.cal.features import FEATURES
+
+    df = _table_rows(rows, distinct=True)
+    X = df[list(FEATURES)].to_numpy(dtype=np.float64)
+    distinct = len(np.unique(X, axis=0))
+    pred = load_predictor(model_dir)
+    pred.predict_arrays(X[:4096])  # builds the tree tables once
+    usable = export._usable_cpus
+
+    def ours(threads: int | None):
+        def run():
+            export._usable_cpus = usable if threads is None else (lambda: threads)
+            try:
+                pred.predict_arrays(X)
+            finally:
+                export._usable_cpus = usable
+
+        return run
+
+    variants = {"ours_default_threads": ours(None), "ours_1_thread": ours(1)}
+    if os.environ.get("BENCH_COMPARE_ROOT"):  # the same models with another checkout's classes
+        previous = _previous_predictor(pred, Path(os.environ["BENCH_COMPARE_ROOT"]))
+        previous.predict_arrays(X[:4096])
+        variants["compare_root_same_models"] = lambda: previous.predict_arrays(X)
+    extra = os.environ.get("BENCH_UPSTREAM_MODEL")  # an imported upstream folder, if any
+    if extra:
+        up = load_predictor(extra)
+        variants["upstream_networks_imported_numpy"] = lambda: up.predict_arrays(X)
+    times: dict[str, list] = {k: [] for k in variants}
+    cpu: dict[str, list] = {k: [] for k in variants}
+    keras_bs = (1024, 4096, 16384, 65536, rows)
+    ktimes: dict[int, list] = {bs: [] for bs in keras_bs}
+    kcpu: dict[int, list] = {bs: [] for bs in keras_bs}
+    keras = None
+    with tempfile.TemporaryDirectory() as tmp:
+        np.save(Path(tmp) / "rows.npy", X)
+        if Path(UPSTREAM_PY).exists():
+            keras = subprocess.Popen(
+                [UPSTREAM_PY, "-c", _KERAS_SHIPPED, str(Path(tmp) / "rows.npy")],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                env=_child_env(UPSTREAM_PY),
+                cwd=tmp,
+            )
+            if keras.stdout.readline().strip() != "ready":
+                keras = None
+        loads = [os.getloadavg()[0]]
+        try:
+            for _ in range(rounds):
+                for name, fn in variants.items():
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    fn()
+                    times[name].append(rows / (time.perf_counter() - t0))
+                    cpu[name].append(rows / (time.process_time() - c0))
+                if keras is not None:
+                    for bs in keras_bs:
+                        keras.stdin.write(f"{bs}\n")
+                        keras.stdin.flush()
+                        wall, cpu_rate = map(float, keras.stdout.readline().split())
+                        ktimes[bs].append(wall)
+                        kcpu[bs].append(cpu_rate)
+                loads.append(os.getloadavg()[0])
+        finally:
+            if keras is not None:
+                keras.stdin.close()
+                keras.wait(timeout=60)
+
+    def summary(v):
+        return {"median": round(statistics.median(v)), "best": round(max(v))} if v else None
+
+    res = {
+        "rows": rows,
+        "distinct_rows": distinct,
+        "rounds": rounds,
+        "load_average_1min_per_round": [round(x, 2) for x in loads],
+        "ours_rows_per_s": {k: summary(v) for k, v in times.items()},
+        "ours_rows_per_cpu_s": {k: summary(v) for k, v in cpu.items()},
+        "kept_models": {
+            k: pred.metadata["models"][k]["kind"] for k in ("bin", "memory", "wallclock")
+        },
+    }
+    if keras is not None and all(ktimes.values()):
+        res["upstream_keras_shipped_rows_per_s"] = {
+            f"batch{bs}": summary(v) for bs, v in ktimes.items()
+        }
+        res["upstream_keras_shipped_rows_per_cpu_s"] = {
+            f"batch{bs}": summary(v) for bs, v in kcpu.items()
+        }
+        best_bs = max(keras_bs, key=lambda bs: statistics.median(ktimes[bs]))
+        best = statistics.median(ktimes[best_bs])
+        best_cpu = max(statistics.median(v) for v in kcpu.values())
+        res["upstream_best_batch"] = best_bs
+        for name, v in times.items():
+            res[f"ratio_{name}_to_upstream_best_median"] = round(statistics.median(v) / best, 2)
+            res[f"ratio_{name}_per_cpu_s_to_upstream_best"] = round(
+                statistics.median(cpu[name]) / best_cpu, 2
+            )
+    return res
+
+
+_SCALE_CHILD = """
+import json, sys, time
+import numpy as np
+sys.path.insert(0, {bench!r})
+from bench_hst_cal import _table_rows
+from spacekit.skopes.hst.cal import load_predictor
+from spacekit.skopes.hst.cal.features import FEATURES
+
+def status(key):
+    for line in open('/proc/self/status'):
+        if line.startswith(key):
+            return int(line.split()[1]) / 1024
+
+pred = load_predictor({model!r})
+df = _table_rows({n}, distinct={distinct})
+X = df[list(FEATURES)].to_numpy(dtype=np.float64)
+pred.predict_arrays(X[:4096])  # tree tables built before the measured call
+call = {call!r}
+open('/proc/self/clear_refs', 'w').write('5')  # peak RSS := current RSS
+before = status('VmRSS:')
+t0 = time.perf_counter()
+out = pred.predict_batch(df) if call == 'predict_batch' else pred.predict_arrays(X)
+wall = time.perf_counter() - t0
+print(json.dumps({{'wall_s': round(wall, 3), 'rows_per_s': round({n} / wall),
+    'peak_rss_growth_mb': round(status('VmHWM:') - before, 1), 'rss_before_mb': round(before, 1)}}))
+"""
+
+
+def bench_scale(model_dir: str, sizes=(100_000, 1_000_000)) -> dict:
+    """Time and peak RSS growth of one call at 1e5 and 1e6 rows, each in a fresh process.
+
+    ``predict_batch`` on a table of real rows drawn at random (few distinct feature vectors)
+    and on a table of distinct rows; ``predict_arrays`` (every row predicted) on the distinct
+    rows. The growth is the call's peak RSS above the RSS just before it (``clear_refs``).
+    ``$BENCH_COMPARE_ROOT`` (another checkout) is measured the same way, for a before/after.
+    """
+    roots = {"this checkout": ROOT}
+    if os.environ.get("BENCH_COMPARE_ROOT"):
+        roots["compare"] = Path(os.environ["BENCH_COMPARE_ROOT"])
+    res = {}
+    for label, root in roots.items():
+        for n in sizes:
+            for call, distinct in (
+                ("predict_batch", False),
+                ("predict_batch", True),
+                ("predict_arrays", True),
+            ):
+                code = _SCALE_CHILD.format(
+                    bench=str(ROOT / "benchmarks"),
+                    model=model_dir,
+                    n=n,
+                    distinct=distinct,
+                    call=call,
+                )
+                env = _child_env(sys.executable)
+                env["PYTHONPATH"] = str(root)
+                p = subprocess.run(
+                    [sys.executable, "-c", code],
+                    capture_output=True,
+                    text=True,
+                    cwd=tempfile.gettempdir(),
+                    env=env,
+                    timeout=1800,
+                )
+                key = f"{label}: {call} {n} rows ({'distinct' if distinct else 'real rows drawn'})"
+                res[key] = (
+                    json.loads(p.stdout.strip().splitlines()[-1])
+                    if p.returncode == 0
+                    else {"error": p.stderr[-600:]}
+                )
+                res[key]["load_average_1min"] = round(os.getloadavg()[0], 2)
+                print(key, res[key], file=sys.stderr, flush=True)
+    return res
+
+
 def main(argv: list[str]) -> int:
     what = argv[0] if argv else "all"
     results = json.loads(OUT.read_text()) if OUT.exists() else {}
@@ -409,6 +684,10 @@ def main(argv: list[str]) -> int:
         results["single"] = bench_single(str(model_dir))
     if what == "batch":
         results["batch"] = bench_batch(str(model_dir) if model_dir else None)
+    if what == "rows" and model_dir:
+        results["rows"] = bench_rows(str(model_dir))
+    if what == "scale" and model_dir:
+        results["scale"] = bench_scale(str(model_dir))
     results["load_average_at_end"] = os.getloadavg()
     OUT.write_text(json.dumps(results, indent=2, default=str))
     if what == "all":

@@ -4,9 +4,15 @@ Each measurement starts a fresh interpreter (``python -c "import ..."``), so not
 imported yet; bytecode caches are warmed by one untimed run first. Wall time is measured
 around the child process, peak RSS is the child's ``ru_maxrss`` (from ``os.wait4``).
 
-Upstream spacekit 1.1.4 lives in its own venv (``/tmp/upstream-venv`` by default); the
-script creates it with ``pip install spacekit==1.1.4`` when it is missing, unless
-``--no-create`` is given. ``--skip-upstream`` measures ours only.
+Scopes are compared like with like: ``import spacekit`` against upstream's ``import spacekit``,
+and the module a user of the HST calibration predictor imports
+(``spacekit.skopes.hst.cal.predict``) against upstream's module of the same name. The cold start
+of a prediction (import + load + one prediction) is ``bench_hst_cal.py single``.
+
+Upstream spacekit 1.1.4 lives in its own venv (``/tmp/upstream-venv``, else ``/tmp/venv-up``);
+the script creates ``/tmp/upstream-venv`` with ``pip install spacekit==1.1.4`` when neither
+holds it, unless ``--no-create`` is given. ``--skip-upstream`` measures ours only. Our children
+import this checkout (``PYTHONPATH``), upstream's children their own package.
 
 Usage::
 
@@ -27,13 +33,32 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OURS = ROOT / ".venv" / "bin" / "python"
-UPSTREAM_VENV = Path("/tmp/upstream-venv")
+if not OURS.exists():  # a worktree without its own venv: the interpreter running this script
+    OURS = Path(sys.executable)
+UPSTREAM_VENV = next(
+    (
+        p
+        for p in (Path("/tmp/upstream-venv"), Path("/tmp/venv-up"))
+        if (p / "bin" / "python").exists()
+    ),
+    Path("/tmp/upstream-venv"),
+)
+SCOPES = {  # (ours, upstream): the same scope on both sides
+    "import spacekit": ("import spacekit", "import spacekit"),
+    "HST-cal predict module": (
+        "import spacekit.skopes.hst.cal.predict",
+        "import spacekit.skopes.hst.cal.predict",
+    ),
+}
 UPSTREAM_VERSION = "1.1.4"
 
 
 def run_once(python: Path, statement: str) -> tuple[float, float]:
     """Run ``python -c statement`` once; return (wall seconds, peak RSS in MiB)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
+    env.pop("PYTHONPATH", None)
+    if not str(python).startswith(str(UPSTREAM_VENV)):
+        env["PYTHONPATH"] = str(ROOT)  # ours: this checkout
     start = time.perf_counter()
     proc = subprocess.Popen(
         [str(python), "-c", statement],
@@ -95,31 +120,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
 
-    results = {
-        "ours: import spacekit": measure(args.python, "import spacekit", args.repeat),
-        "ours: import spacekit.datasets, spacekit.io": measure(
-            args.python, "import spacekit.datasets, spacekit.io", args.repeat
-        ),
-    }
+    results: dict = {"load_average_at_start": os.getloadavg()}
+    upstream = None
     if not args.skip_upstream:
         upstream = ensure_upstream(args.upstream_venv, create=not args.no_create)
-        results["upstream 1.1.4: import spacekit.skopes.hst.cal.predict"] = measure(
-            upstream, "import spacekit.skopes.hst.cal.predict", args.repeat
-        )
+    # interleaved scope by scope, so both sides of a pair see the same load
+    for ours_stmt, up_stmt in SCOPES.values():
+        results[f"ours: {ours_stmt}"] = measure(args.python, ours_stmt, args.repeat)
+        if upstream is not None:
+            results[f"upstream 1.1.4: {up_stmt}"] = measure(upstream, up_stmt, args.repeat)
+    results["ours: import spacekit.datasets, spacekit.io"] = measure(
+        args.python, "import spacekit.datasets, spacekit.io", args.repeat
+    )
+    results["load_average_at_end"] = os.getloadavg()
     print(f"{'measurement':58s} {'wall (s)':>9s} {'peak RSS (MiB)':>15s}")
     for name, res in results.items():
-        print(f"{name:58s} {res['wall_s_median']:9.3f} {res['peak_rss_mib_median']:15.1f}")
-    if not args.skip_upstream:
-        ours = results["ours: import spacekit"]
-        theirs = results["upstream 1.1.4: import spacekit.skopes.hst.cal.predict"]
-        ratio_t = theirs["wall_s_median"] / ours["wall_s_median"]
-        ratio_m = theirs["peak_rss_mib_median"] / ours["peak_rss_mib_median"]
-        results["ratio_wall"] = ratio_t
-        results["ratio_rss"] = ratio_m
-        print(
-            f"upstream / ours: {ratio_t:.1f}x wall time, {ratio_m:.1f}x peak RSS "
-            f"(median of {args.repeat})"
-        )
+        if isinstance(res, dict):
+            print(f"{name:58s} {res['wall_s_median']:9.3f} {res['peak_rss_mib_median']:15.1f}")
+    if upstream is not None:
+        for scope, (ours_stmt, up_stmt) in SCOPES.items():
+            ours = results[f"ours: {ours_stmt}"]
+            theirs = results[f"upstream 1.1.4: {up_stmt}"]
+            ratio_t = theirs["wall_s_median"] / ours["wall_s_median"]
+            ratio_m = theirs["peak_rss_mib_median"] / ours["peak_rss_mib_median"]
+            results[f"ratio_wall {scope}"] = ratio_t
+            results[f"ratio_rss {scope}"] = ratio_m
+            print(
+                f"{scope}: upstream / ours {ratio_t:.1f}x wall time, {ratio_m:.1f}x peak RSS "
+                f"(median of {args.repeat})"
+            )
+    print(f"load average: {results['load_average_at_start']} -> {results['load_average_at_end']}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0

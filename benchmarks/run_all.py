@@ -32,6 +32,7 @@ BENCHMARKS: dict[str, list[str]] = {
         "--batch-size",
         "32",
     ],
+    "onednn": [PY, "benchmarks/bench_onednn.py", "--repeat", "3"],
     "hst_cal": [PY, "benchmarks/bench_hst_cal.py", "all"],
     "svm": [PY, "benchmarks/bench_svm.py", "--repeats", "3", "--mlp-repeats", "1"],
     "k2": [

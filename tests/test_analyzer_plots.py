@@ -48,7 +48,8 @@ def test_plot_hunt_plotly(result):
 
     fig = plot_hunt(result, backend="plotly")
     assert isinstance(fig, go.Figure)
-    assert len(fig.data) == 6
+    assert len(fig.data) == 7  # 6 panels' traces + the transit fit of the detected planet
+    assert fig.data[-1].name == "transit fit"
     import re
 
     shown = float(re.search(r"P = ([0-9.]+) d", fig.layout.title.text).group(1))

@@ -664,3 +664,57 @@ def test_balanced_batches_refuse_text_inputs_and_non_integer_sizes():
         BalancedBatches(x, y, batch_size=8, steps_per_epoch="x")  # was int()'s ValueError
     with pytest.raises(InputError, match="batch_size must be a whole number"):
         BalancedBatches(x, y, batch_size=8.5)  # was truncated to 8
+
+
+def test_progress_bar_ends_full_when_training_stops_early(capsys):
+    # A bar stopped by early stopping used to stay at "10% 2/20" (red in a notebook), which
+    # reads as a crash; it now ends at the epochs run, full, and says it stopped early.
+    x, y = _dip_series(n=32)
+    trainer = Trainer(
+        loss="binary_crossentropy",
+        epochs=20,
+        early_stopping=1,
+        lr_schedule=lambda epoch, lr: 0.0,  # nothing improves: early stopping stops
+        seed=0,
+        progress=True,
+    )
+    history = trainer.fit(build_mlp(64, hidden=(4,)), x[..., 0], y)
+    run = len(history["loss"])
+    assert run < 20
+    last = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    assert f"stopped early after {run} of 20 epochs" in last
+    assert "100%" in last and f"{run}/{run}" in last and "/20" not in last
+
+
+def test_tensorflow_start_up_lines_are_silenced_but_a_users_setting_wins(monkeypatch):
+    # TensorFlow printed "WARNING: All log messages before absl::InitializeLog()..." and
+    # "oneDNN custom operations are on..." into the first training cell.
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
+    code = (
+        "import os, numpy as np\n"
+        "from spacekit.builder import Trainer, build_mlp\n"
+        "Trainer(loss='mse', epochs=1, progress=False).fit("
+        "build_mlp(4, hidden=(2,), output_activation='linear'), np.zeros((8, 4)), np.zeros(8))\n"
+        "print(os.environ['TF_CPP_MIN_LOG_LEVEL'], os.environ['TF_ENABLE_ONEDNN_OPTS'])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["2", "0"]
+    assert "oneDNN" not in out.stderr and "absl" not in out.stderr, out.stderr
+    assert "cpu_feature_guard" not in out.stderr, out.stderr
+
+    from spacekit.utils.deps import quiet_tensorflow
+
+    monkeypatch.delitem(sys.modules, "tensorflow", raising=False)
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "0")
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    assert quiet_tensorflow() == {"TF_ENABLE_ONEDNN_OPTS": "0"}
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "0"
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
+    assert quiet_tensorflow() == {} and os.environ["TF_ENABLE_ONEDNN_OPTS"] == "1"

@@ -170,7 +170,7 @@ def test_tree_export_is_exact():
     Xb[3, 0], Xb[4, 1] = np.inf, -np.inf
     for est in (clf, reg):
         t = TreeEnsemble.from_sklearn(est)
-        assert t._bitvector_tables() is not None
+        assert t._leaf_tables() is not None
         assert np.array_equal(t.raw_predict(Xb), est._raw_predict(Xb))
         assert np.array_equal(t.raw_predict(Xb[:7]), est._raw_predict(Xb[:7]))
         assert np.array_equal(t.raw_predict(Xb, chunk_size=300), est._raw_predict(Xb))
@@ -178,8 +178,100 @@ def test_tree_export_is_exact():
         max_iter=5, max_leaf_nodes=100, min_samples_leaf=2, random_state=0
     ).fit(X, yr)
     tw = TreeEnsemble.from_sklearn(wide)
-    assert tw._bitvector_tables() is None
+    assert tw._leaf_tables() is None
     assert np.array_equal(tw.raw_predict(Xb), wide._raw_predict(Xb))
+
+
+@pytest.mark.slow
+def test_tree_tables_exact_on_calibration_like_rows_threads_and_ties():
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    from spacekit.skopes.hst.cal.export import TreeEnsemble
+
+    # the calibration layout: two sizes with many thresholds, seven flags and codes (one
+    # joint code), four classes; a test set that includes every threshold exactly (ties go
+    # left), NaN, +-inf and values beyond the training range
+    rng = np.random.default_rng(7)
+    n = 3000
+    X = np.column_stack(
+        [rng.integers(1, 300, n), np.round(np.exp(rng.uniform(0, 9, n)))]
+        + [rng.integers(0, hi, n) for hi in (2, 2, 3, 2, 2, 2, 4)]
+    ).astype(float)
+    y = np.clip((np.log1p(X[:, 1]) / 2.5 + X[:, 4] * 0.3 + rng.normal(0, 0.4, n)).astype(int), 0, 3)
+    clf = HistGradientBoostingClassifier(max_iter=60, max_leaf_nodes=15, random_state=0)
+    clf.fit(X, y)
+    reg = HistGradientBoostingRegressor(max_iter=80, max_leaf_nodes=15, random_state=0)
+    reg.fit(X, np.log1p(X[:, 1]) * 0.5 + X[:, 0] * 0.01 + rng.normal(0, 0.2, n))
+    Xt = np.column_stack(
+        [rng.integers(0, 400, 6000), np.round(np.exp(rng.uniform(-1, 11, 6000)))]
+        + [rng.integers(0, hi, 6000) for hi in (2, 2, 3, 2, 2, 2, 4)]
+    ).astype(float)
+    for est in (clf, reg):
+        t = TreeEnsemble.from_sklearn(est)
+        internal = t.left != np.arange(t.left.size)
+        ties = Xt[: internal.sum()].copy()
+        ties[np.arange(len(ties)), t.feature[internal]] = t.threshold[internal]
+        Xa = np.vstack([ties, Xt])
+        Xa[5::97, 1] = np.nan
+        Xa[7::89, 0], Xa[9::83, 1] = np.inf, -np.inf
+        want = est._raw_predict(Xa)
+        assert t._leaf_tables() is not None and len(t._leaf_tables()["index"]) >= 2
+        for kw in ({}, {"n_threads": 1}, {"n_threads": 2, "chunk_size": 777}, {"chunk_size": 256}):
+            assert np.array_equal(t.raw_predict(Xa, **kw), want), kw
+        assert np.array_equal(t.raw_predict(Xa[:100]), want[:100])  # the node walk
+        # a last chunk of one row is still summed tree by tree, not pairwise
+        assert np.array_equal(t.raw_predict(Xa[:257], chunk_size=256), want[:257])
+        assert np.array_equal(t.raw_predict(Xa[:0]), want[:0])
+
+
+def test_linear_model_predicts_in_bounded_memory_and_unchanged():
+    import tracemalloc
+
+    from spacekit.skopes.hst.cal.export import LinearModel, pairwise_basis
+
+    rng = np.random.default_rng(3)
+    m = LinearModel(
+        coef=rng.normal(size=80),
+        mean=rng.normal(size=80),
+        scale=rng.uniform(0.5, 2, 80),
+        intercept=0.7,
+        link="exp",
+    )
+    Z = rng.normal(size=(40_000, 9))
+    Z[:, 4] = rng.integers(0, 3, len(Z))
+    Z[:, 8] = rng.integers(0, 4, len(Z))
+    B = pairwise_basis(Z)
+    want = np.zeros(len(Z))
+    for c in range(80):  # column by column, in order
+        want = want + ((B[:, c] - m.mean[c]) / m.scale[c]) * m.coef[c]
+    want = np.exp(want + m.intercept)
+    tracemalloc.start()
+    got = m.predict(Z)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    np.testing.assert_array_equal(got, want)
+    assert peak < 40_000 * 80 * 8 / 4  # never the whole (n, 80) basis (25.6 MB here)
+    # a row's prediction does not depend on the rows around it (a BLAS product's does)
+    for n in (1, 2, 3, 5, 7):
+        np.testing.assert_array_equal(m.predict(Z[:n]), got[:n])
+
+
+def test_distinct_rows_hash_exact_and_falls_back(monkeypatch):
+    import pandas
+
+    from spacekit.skopes.hst.cal.predict import _distinct_rows
+
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 5, (40, 9)).astype(float)
+    base[3, 2] = np.nan
+    X = base[rng.integers(0, 40, 5000)]
+    first, inverse = _distinct_rows(X)
+    assert len(first) <= 40
+    np.testing.assert_array_equal(X[first][inverse], X)  # NaN rows included
+    assert _distinct_rows(rng.normal(size=(100, 9)))[0] is None  # all distinct: not worth it
+    # a hash collision (simulated: every row gets the same key) is caught, never trusted
+    monkeypatch.setattr(pandas, "factorize", lambda key: (np.zeros(len(key), int), key[:1]))
+    assert _distinct_rows(X) == (None, None)
 
 
 def test_tree_export_save_load(tmp_path):
@@ -568,7 +660,9 @@ def test_upper_quantile_max_rule_trains_serves_and_is_never_below_upper_quantile
     from spacekit.skopes.hst.cal.predict import apply_margins, load_predictor
 
     df = prepare_table(pd.read_csv(_table(shared_data)).sample(4000, random_state=1))
-    pred, info = fit_pipeline(df, seed=0, fast=True, bin_rule="upper_quantile_max")
+    pred, info = fit_pipeline(
+        df, seed=0, fast=True, bin_rule="upper_quantile_max", decision="margins"
+    )
     cal = pred.metadata["calibration"]
     members = [k for k in BIN_MEMBER_KINDS if k != pred.metadata["models"]["memory"]["kind"]]
     assert members and sorted(cal["bin_member_margins"]) == sorted(members)
@@ -848,6 +942,7 @@ def test_upper_quantile_serving_and_first_release_folders(trained, tmp_path):
 
     pred = load_predictor(trained.model_dir)
     assert pred.bin_rule == "upper_quantile"
+    pred.decision = "margins"  # the margins' bins (the default decision is the cost rule)
     rows = np.array(
         [[2, 35, 1, 1, 2, 0, 1, 0, 3], [2, 35, 0, 1, 2, 0, 1, 0, 3], [9, 300, 1, 1, 2, 0, 1, 1, 0]],
         dtype=float,
@@ -866,6 +961,7 @@ def test_upper_quantile_serving_and_first_release_folders(trained, tmp_path):
     meta = json.loads((old / "metadata.json").read_text())
     assert meta["format"] == "spacekit.hst_cal/2"
     del meta["calibration"]["bin_rule"], meta["models"]["memory_scale"]
+    del meta["calibration"]["cost_rule"], meta["calibration"]["decision"]
     meta["format"] = "spacekit.hst_cal/1"
     (old / "metadata.json").write_text(json.dumps(meta))
     (old / "memory_scale.npz").unlink()
@@ -1087,6 +1183,30 @@ def test_features_file_of_another_dataset_is_refused(shared_data, tmp_path):
         other.read_text(), "j8q617040"
     )
     assert read_features("J8Q617040", other)["instr"] == 0  # case of the name does not matter
+
+
+def test_predict_batch_in_pieces_deduplicated_equals_every_row(trained, shared_data, monkeypatch):
+    import spacekit.skopes.hst.cal.predict as predict_module
+    from spacekit.skopes.hst.cal import load_predictor
+
+    pred = load_predictor(trained.model_dir)
+    df = pd.read_csv(shared_data / "hst_cal" / "hst_cal_sample_20.csv")
+    table = df.iloc[np.random.default_rng(1).integers(0, 20, 2500)].reset_index(drop=True)
+    X = table[list(FEATURES)].to_numpy(dtype=float)
+    X[:, 1] = np.round(X[:, 1])  # total_mb as production rounds it
+    every_row = pred.predict_arrays(X)  # no deduplication
+    monkeypatch.setattr(predict_module, "_ROWS_PER_PASS", 1000)
+    assert np.array_equal(pred.predict_arrays(X)["memory"], every_row["memory"])
+    out = pred.predict_batch(table)  # three pieces, duplicates predicted once
+    assert list(out["ipst"]) == list(table["ipst"])
+    assert np.array_equal(out["memBin"].to_numpy(), every_row["mem_bin"])
+    assert np.array_equal(out["memVal"].to_numpy(), every_row["memory"])
+    assert np.array_equal(out["killTime"].to_numpy(), every_row["clock_time"])
+    assert np.array_equal(out["p2"].to_numpy(), every_row["bin_proba"][:, 2])
+    bad = table.astype({"crsplit": float})
+    bad.loc[2100, "crsplit"] = 7.5
+    with pytest.raises(SchemaError, match="rows 2000-2499"):  # the piece's rows are named
+        pred.predict_batch(bad)
 
 
 def test_predict_batch_empty_table_and_input_index(trained, shared_data):

@@ -24,6 +24,7 @@ from spacekit.transformer import LightCurve, read_lightcurve
 TESS = "hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits"
 HATP7 = "kplr010666592-2009131110544_slc.fits"
 K2_3 = "EPIC201367065.csv"
+K90_Q3 = "kplr011442793-2009350155506_llc.fits"
 FLARE = "kplr010002792-2009259160929_llc.fits"
 
 
@@ -199,9 +200,34 @@ def test_cli_json_and_bad_input(lcdir, tmp_path, capsys):
     assert len(cap.err.strip().splitlines()) == 1 and "empty" in cap.err
 
 
-def test_errors_are_spacekit_errors(lcdir):
+def test_errors_are_spacekit_errors(lcdir, tmp_path):
     with pytest.raises(SpacekitError):
-        planet_hunter(lcdir / K2_3)  # csv without time_format
+        planet_hunter(tmp_path / "missing.csv")
+    with pytest.raises(SpacekitError):
+        planet_hunter(lcdir / K2_3, time_format="kjd")
+
+
+def test_csv_without_time_system_is_searched_in_its_own_units(lcdir, capsys):
+    """Issue 22 item 4: a plain two-column csv needs no time_format for a search; the period
+    is the same, the epoch is in the file's numbers and a warning says so."""
+    from spacekit.cli import main
+    from spacekit.transformer import NoTimeSystemWarning
+
+    kw = {"period_min": 8.0, "period_max": 12.0}
+    with pytest.warns(NoTimeSystemWarning, match="time_format="):
+        rel = planet_hunter(lcdir / K2_3, **kw)
+    ref = planet_hunter(lcdir / K2_3, time_format="bkjd", **kw)
+    assert rel.period.value == pytest.approx(ref.period.value, rel=1e-9)
+    assert rel.detected == ref.detected
+    assert rel.epoch.scale == "local"
+    assert rel.to_dict()["epoch"] + 2454833.0 == pytest.approx(ref.to_dict()["epoch"], abs=1e-6)
+    assert rel.to_dict()["time_system"] == "relative"
+    assert ref.to_dict()["time_system"] == "BJD_TDB"
+    rc = main(["hunt", "--period-min", "8", "--period-max", "12", str(lcdir / K2_3)])
+    cap = capsys.readouterr()
+    assert rc == 0
+    assert "warning" in cap.err and "--time-format" in cap.err and "time_format=" not in cap.err
+    assert "(file's time numbers)" in cap.out and "BJD_TDB" not in cap.out
 
 
 def test_row_order_does_not_change_the_result():
@@ -273,3 +299,96 @@ def test_repeated_timestamps_and_plain_lists():
     assert set(vet_transit(t, y, 3.0, 0.1, 1.0, 0.0)) == set(v)  # same keys when nothing to vet
     with pytest.raises(InputError, match="one flux value per time"):
         vet_transit(t, y[:-1], 3.0, 0.1, 1.0, 0.01)
+
+
+KEPLER90 = {  # published periods (days): b, c, i, d, e, f, g, h
+    "b": 7.008151,
+    "c": 8.719375,
+    "i": 14.44912,
+    "d": 59.73667,
+    "e": 91.93913,
+    "f": 124.9144,
+    "g": 210.60697,
+    "h": 331.60059,
+}
+
+
+def _published(period, rel=0.005):
+    return any(abs(period - p) / p < rel for p in KEPLER90.values())
+
+
+def test_kepler90_stitched_quarters_find_d_and_e_and_nothing_false(lcdir):
+    """Issue 22 item 2: the three shared quarters (Q4 truncated), stitched and searched."""
+    from spacekit.transformer import stitch
+
+    lc = stitch(sorted(lcdir.glob("kplr011442793-*_llc.fits")))
+    res = planet_hunter(lc, max_planets=3, period_min=5.0)
+    found = [p.period.to_value(u.day) for p in res.planets]
+    assert any(abs(p - KEPLER90["d"]) < 0.05 for p in found), found
+    assert any(abs(p - KEPLER90["e"]) < 0.05 for p in found), found
+    assert all(_published(p) for p in found), found
+    # g's and h's single transits, 114.6 d apart, paired by the search: rejected, masked
+    paired = [p for p in res.rejected if abs(p.period.to_value(u.day) - 114.6) < 0.2]
+    assert paired and "depth_consistency" in paired[0].vetting["failed"]
+    assert res.detected and res.candidate is res.planets[0]
+    rec = res.to_dict()
+    assert rec["rejected"][0]["failed"] == paired[0].vetting["failed"]
+    assert rec["planets"][0]["failed"] == []
+
+
+def test_kepler90_q3_alone_rejects_the_19_9_day_signal(lcdir):
+    res = planet_hunter(lcdir / K90_Q3)
+    assert abs(res.candidate.period.to_value(u.day) - 19.9) < 0.1
+    assert not res.detected and res.planets == []
+    assert "missing_transit" in res.candidate.vetting["failed"]
+    assert res.candidate.vetting["missing_transits"] >= 1
+
+
+def _batman_lc(rp=0.1, a=12.0, b=0.4, days=20.0, cadence=2 / 1440, noise=5e-4, seed=0):
+    import batman
+
+    t = np.arange(0.0, days, cadence)
+    params = batman.TransitParams()
+    params.t0, params.per, params.rp, params.a = 1.0, 3.0, rp, a
+    params.inc = float(np.degrees(np.arccos(b / a)))
+    params.ecc, params.w, params.limb_dark, params.u = 0.0, 90.0, "quadratic", [0.4, 0.26]
+    y = batman.TransitModel(params, t).light_curve(params)
+    y = y + noise * np.random.default_rng(seed).standard_normal(t.size)
+    return t, y
+
+
+def test_fit_transit_recovers_the_injected_geometry():
+    """Issue 22 item 5: rp/rs, b and a/rs of a batman transit, within their uncertainties."""
+    from spacekit.analyzer import fit_transit
+
+    t, y = _batman_lc()
+    fit = fit_transit(t, y, None, 3.0, 1.004, 0.12, 0.01, cadence=2 / 1440)
+    assert fit["success"]
+    assert abs(fit["rp_rs"] - 0.1) < max(3 * fit["rp_rs_err"], 0.003)
+    assert abs(fit["b"] - 0.4) < max(3 * fit["b_err"], 0.1)
+    assert abs(fit["a_rs"] - 12.0) < max(3 * fit["a_rs_err"], 1.0)
+    assert fit["t0_shift"] == pytest.approx(-0.004, abs=5 * fit["t0_shift_err"] + 1e-4)
+    assert 0.8 < fit["chi2_red"] < 1.2  # the default errors are the robust scatter
+    assert fit["depth"] == pytest.approx(0.0117, rel=0.1)
+    assert len(fit["model_phase"]) == len(fit["model_flux"])
+    with pytest.raises(InputError, match="at least 10 points"):
+        fit_transit(t[:5], y[:5], None, 3.0, 1.0, 0.12, 0.01)
+
+
+def test_planet_hunter_fits_detected_planets_only(monkeypatch):
+    t, y = _batman_lc(days=15.0, cadence=10 / 1440)
+    lc = LightCurve(time=2458000.0 + t, flux=y)
+    res = planet_hunter(lc, period_max=5.0)
+    assert res.detected and res.planets[0].fit is not None
+    assert res.planets[0].fit["rp_rs"] == pytest.approx(0.1, abs=0.01)
+    assert "fit_s" in res.timings and res.timings["fit_s"] <= res.timings["total_s"]
+    rec = res.to_dict()
+    assert "rp_rs" in rec["fit"] and "model_flux" not in rec["fit"]
+    assert all("fit" not in r for r in rec["rejected"])
+    assert planet_hunter(lc, period_max=5.0, fit=False).planets[0].fit is None
+    with pytest.raises(InputError, match="fit must be"):
+        planet_hunter(lc, fit="yes")
+    import spacekit.analyzer.hunt as hunt
+
+    monkeypatch.setattr(hunt, "_has_module", lambda name: False)  # batman absent: no fit
+    assert planet_hunter(lc, period_max=5.0).planets[0].fit is None

@@ -325,6 +325,36 @@ def test_predict_lightcurve_sorts_unsorted_times(trained):
     assert b["window_probabilities"] == pytest.approx(a["window_probabilities"], abs=1e-6)
 
 
+def test_predict_reports_the_search_beside_the_probability(trained, shared_data, tmp_path, capsys):
+    """Issue 22 item 6: one verdict per light curve. On the shared flare star (no planet),
+    a classifier that calls it a transit is labelled as such, with the search's reasons."""
+    from spacekit.cli import main
+
+    flare = shared_data / "lightcurves" / "kplr010002792-2009259160929_llc.fits"
+    clf = load_classifier(trained.path)
+    clf.metadata["threshold"] = 0.0  # every window "a transit": the classifier says TRANSIT
+    rec = predict([flare], model=clf).iloc[0]
+    assert bool(rec["planet"]) and rec["search_detected"] is not None
+    assert not rec["search_detected"]
+    assert {"bump", "oot_structure"} & set(rec["search_failed"].split(", "))
+    assert rec["verdict"].startswith("transit? classifier only; the search rejects it")
+    assert "stellar variability (flares, spots)" in rec["verdict"]
+    assert rec["search_period"] == pytest.approx(1.157, abs=0.01)
+    quiet = predict([flare], model=clf, search=False).iloc[0]
+    assert quiet["verdict"] == "transit" and quiet["search_detected"] is None
+    # too short to search: the reason is given, the verdict says the search did not run
+    short = predict(
+        [_toy_csv(tmp_path / "short.csv", seed=6, n=100)],
+        model=clf,
+        read_kwargs={"time_format": "bkjd"},
+    ).iloc[0]
+    assert short["search_failed"].startswith("search not run:")
+    assert short["verdict"] == "transit? classifier only; the period search could not run"
+    rc = main(["-q", "k2", "predict", str(flare), "--model", str(trained.path)])
+    out = capsys.readouterr().out
+    assert rc == 0 and "search: P=1.15" in out and "not detected: " in out
+
+
 def test_predict_recognises_tables_with_an_index_column_or_compressed(trained, tiny_set, tmp_path):
     # a table saved with its index (",LABEL,FLUX.1,...") or as .csv.gz was read as a light
     # curve ("pass time_format="); one without LABEL gets the table reader's error

@@ -404,3 +404,298 @@ def test_cleaning_settings_are_checked():
     with pytest.raises(InputError, match="n_bins must be a whole number"):
         lc.bin(n_bins=2.5)
     assert len(lc.bin(n_bins=4.0)) == 4
+
+
+# ---------------------------------------------------------------- lossless round trips
+SHARED_LCS = [
+    K2_3,
+    TESS,
+    "kplr010002792-2009259160929_llc.fits",
+    HATP7,
+    K90_Q3,
+    "kplr011442793-2010009091648_llc.fits",
+    "kplr011442793-2010174085026_llc.fits",
+]
+
+
+def _read_shared(lcdir, name):
+    return read_lightcurve(lcdir / name, time_format="bkjd" if name.endswith(".csv") else None)
+
+
+def _same_instants(a, b, tol_s=0.0):
+    assert a.time.scale == b.time.scale
+    if tol_s == 0.0:
+        assert np.array_equal(a.time.jd1, b.time.jd1)
+        assert np.array_equal(a.time.jd2, b.time.jd2)
+    else:
+        assert float(np.abs((a.time - b.time).sec).max()) <= tol_s
+
+
+@pytest.mark.parametrize("name", SHARED_LCS)
+def test_fits_round_trip_is_lossless(lcdir, tmp_path, name):
+    """lc.write('lc.fits') then LightCurve.read: times bit for bit, scale, format, units, meta."""
+    lc = _read_shared(lcdir, name)
+    path = tmp_path / "lc.fits"
+    lc.write(path)
+    back = LightCurve.read(path)
+    _same_instants(back, lc)
+    assert back.time.format == lc.time.format
+    assert back.colnames == lc.colnames
+    for col in lc.colnames[1:]:
+        assert back[col].unit == lc[col].unit
+        assert np.array_equal(np.asarray(back[col]), np.asarray(lc[col]), equal_nan=True)
+    assert back.meta == lc.meta
+    # the mission-style file is also what read_lightcurve and plain FITS readers expect
+    with fits.open(path) as hdul:
+        assert hdul[1].header["TIMESYS"] == "TDB"
+        assert hdul[1].header["BJDREFI"] in (2454833, 2457000)
+        assert (hdul[1].columns["flux"].unit or "") == lc.flux.unit.to_string()
+    again = read_lightcurve(path, flux="FLUX", time_format="bjd")
+    _same_instants(again, lc)
+    assert u.allclose(again.flux, lc.flux, equal_nan=True)
+    with pytest.raises(InputError, match="exists"):
+        lc.write(path)
+    lc.write(path, overwrite=True)
+
+
+@pytest.mark.parametrize("name", SHARED_LCS)
+def test_ecsv_round_trip_is_lossless(lcdir, tmp_path, name):
+    lc = _read_shared(lcdir, name)
+    lc.write(tmp_path / "lc.ecsv")
+    back = LightCurve.read(tmp_path / "lc.ecsv")
+    _same_instants(back, lc)  # jd1/jd2 written: no 40-microsecond rounding
+    assert back.flux.unit == lc.flux.unit
+    assert back.meta == lc.meta
+
+
+@pytest.mark.parametrize("name", SHARED_LCS)
+def test_pandas_round_trip_keeps_scale_units_meta(lcdir, name):
+    """to_pandas states the scale (TDB was read back as UTC: 66.19 s off) and the units."""
+    lc = _read_shared(lcdir, name)
+    df = lc.to_pandas()
+    assert df.attrs["time_scale"] == "tdb"
+    assert df.attrs["units"]["flux"] == str(lc.flux.unit)
+    back = LightCurve.from_pandas(df)
+    _same_instants(back, lc, tol_s=1e-6)  # datetime64[ns] resolution
+    assert back.flux.unit == lc.flux.unit
+    assert back.meta == lc.meta
+    assert np.array_equal(back.flux.value, lc.flux.value, equal_nan=True)
+    # a DataFrame without attrs: the scale is the caller's to state (astropy's default UTC)
+    plain = df.copy()
+    plain.attrs = {}
+    assert LightCurve.from_pandas(plain, time_scale="tdb").time.scale == "tdb"
+    with pytest.raises(InputError, match="DatetimeIndex"):
+        LightCurve.from_pandas(df.reset_index(drop=True))
+
+
+def test_read_lightcurve_on_an_astropy_written_fits_table(lcdir, tmp_path):
+    """astropy's own FITS serialisation of a Time column (jd1, jd2 pairs): read, not a raw
+    numpy broadcast error."""
+    from astropy.table import QTable
+    from astropy.timeseries import TimeSeries
+
+    lc = read_lightcurve(lcdir / HATP7)
+    import warnings
+
+    path = tmp_path / "astropy.fits"
+    table = QTable(TimeSeries(time=lc.time, data={"flux": lc.flux, "flux_err": lc.flux_err}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # astropy: electron / s is not a FITS-standard unit
+        table.write(path)
+    back = read_lightcurve(path, flux="FLUX", time_format="bjd")
+    _same_instants(back, lc)
+    assert back.flux.unit == lc.flux.unit
+    assert back.flux_err is not None
+    assert LightCurve.read(path).flux.unit == lc.flux.unit
+
+
+def test_astropy_timeseries_in(lcdir):
+    """LightCurve(astropy TimeSeries from its Kepler reader): .flux is PDCSAP, units repaired."""
+    import warnings
+
+    from astropy.timeseries import TimeSeries
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ts = TimeSeries.read(lcdir / HATP7, format="kepler.fits")
+    lc = LightCurve(ts)
+    assert lc.flux.unit == u.electron / u.s
+    assert lc.flux_err is not None
+    assert lc.meta["flux_origin"] == "pdcsap_flux"
+    assert "sap_flux" in lc.colnames  # the other columns are kept
+    ours = read_lightcurve(lcdir / HATP7, quality_mask="none")
+    good = np.isfinite(ours.flux.value)
+    assert np.allclose(lc.flux.value[good], ours.flux.value[good])
+    assert len(lc.remove_nans().normalize()) == int(good.sum())
+    with pytest.raises(InputError, match="no 'flux' column"):
+        _ = LightCurve(TimeSeries(time=ts.time[:3], data={"a": [1, 2, 3]})).flux
+
+
+def test_mission_time_format():
+    def mk(**meta):
+        return LightCurve(time=[2458326.0, 2458326.1], flux=[1.0, 1.0], meta=meta)
+
+    assert mk(bjdref=2454833.0).mission_time_format() == "bkjd"
+    assert mk(mission="TESS").mission_time_format() == "btjd"
+    assert mk(time_format="bkjd (Kepler/K2 ...)").mission_time_format() == "bkjd"
+    assert mk().mission_time_format() is None
+
+
+# ---------------------------------------------------------------- astropy argument names
+def _astropy_phase(lc, **kw):
+    from astropy.timeseries import TimeSeries
+
+    ts = TimeSeries(time=lc.time, data={"flux": lc.flux})
+    folded = ts.fold(**kw)
+    t = folded.time
+    return np.sort(t.value if kw.get("normalize_phase") else t.to_value(u.day))
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"epoch_phase": 0.3 * u.day},
+        {"wrap_phase": 2.0 * u.day},
+        {"epoch_phase": 0.25 * u.day, "wrap_phase": 0.5 * u.day},
+        {"normalize_phase": True},
+        {"normalize_phase": True, "epoch_phase": 0.2, "wrap_phase": 0.9},
+    ],
+)
+def test_fold_takes_astropy_and_lightkurve_arguments(extra):
+    """fold(period=..., epoch_time=...) was a bare TypeError; the phases match astropy's."""
+    lc, _ = _synthetic(n=800)
+    epoch = lc.time[0] + 0.4 * u.day
+    ours = lc.fold(period=2.3 * u.day, epoch_time=epoch, **extra)
+    theirs = _astropy_phase(lc, period=2.3 * u.day, epoch_time=epoch, **extra)
+    mine = ours.phase if extra.get("normalize_phase") else ours.time_days()
+    assert np.allclose(mine, theirs, atol=1e-9)
+    assert isinstance(ours.time, TimeDelta)  # every method keeps working on the result
+    assert len(ours.bin(n_bins=20)) == 20
+    assert ours.meta["fold"]["normalize_phase"] is bool(extra.get("normalize_phase"))
+
+
+def test_fold_argument_errors():
+    lc, _ = _synthetic(n=200)
+    with pytest.raises(InputError, match="epoch once"):
+        lc.fold(3.0, lc.time[0], epoch_time=lc.time[0])
+    with pytest.raises(InputError, match="needs a period"):
+        lc.fold(epoch_time=lc.time[0])
+    with pytest.raises(InputError, match="wrap_phase must lie between 0 and the period"):
+        lc.fold(3.0, wrap_phase=1.5, normalize_phase=True)
+    with pytest.raises(InputError, match="fraction of the period"):
+        lc.fold(3.0, epoch_phase=1 * u.day, normalize_phase=True)
+    # the positional form is unchanged
+    assert np.allclose(lc.fold(3.0, lc.time[0]).time_days(), lc.fold(3.0).time_days())
+
+
+def test_bin_aggregate_func():
+    lc = LightCurve(time=2458326.0 + np.arange(100) / 48, flux=np.arange(100.0))
+    assert np.allclose(
+        lc.bin(n_bins=10, aggregate_func=np.nanmedian).flux.value,
+        lc.bin(n_bins=10, method="median").flux.value,
+    )
+    sums = lc.bin(n_bins=10, aggregate_func=np.nansum).flux.value
+    assert sums.sum() == pytest.approx(np.arange(100.0).sum())
+    with pytest.raises(InputError, match="aggregate_func"):
+        lc.bin(n_bins=10, aggregate_func="median")
+
+
+def test_fold_refuses_a_mission_day_number_as_epoch(lcdir):
+    """A BKJD epoch typed as a float (lightkurve's habit) would fold at the wrong phase."""
+    lc = read_lightcurve(lcdir / HATP7)
+    with pytest.raises(InputError, match=r"BKJD epoch add 2454833 \(epoch=2454954.3585\)"):
+        lc.fold(period=2.2047299, epoch_time=121.3585)
+    assert lc.fold(period=2.2047299, epoch_time=121.3585 + 2454833.0).is_folded
+
+
+# ---------------------------------------------------------------- stitch
+def test_stitch_normalises_each_piece_and_keeps_gaps_and_columns():
+    from spacekit.transformer import stitch
+
+    a = LightCurve(time=2458326.0 + np.arange(50) / 48, flux=np.full(50, 100.0) * u.electron / u.s)
+    b = LightCurve(time=2458340.0 + np.arange(30) / 48, flux=np.full(30, 250.0) * u.electron / u.s)
+    b2 = b.copy()
+    a["quality"] = np.zeros(50, dtype=np.int32)
+    b2["quality"] = np.arange(30, dtype=np.int32)
+    b2.meta["quarter"] = 4
+    a.meta["source"] = "a.fits"
+    lc = stitch([b2, a])  # any order: sorted by time
+    assert len(lc) == 80
+    assert np.all(np.diff(lc.time_days()) > 0)
+    assert np.allclose(lc.flux.value, 1.0) and lc.flux.unit == u.dimensionless_unscaled
+    assert lc["segment"].tolist() == [1] * 50 + [0] * 30
+    assert lc["quality"].tolist() == [0] * 50 + list(range(30))  # shared columns kept
+    gap = np.diff(lc.time_days()).max()
+    assert gap == pytest.approx(14.0 - 49 / 48)  # nothing filled in the gap
+    assert lc.meta["stitched"][0]["quarter"] == 4 and lc.meta["stitched"][0]["median_flux"] == 250
+    assert lc.meta["history"][-1].startswith("stitch: 2 pieces")
+    assert len(a.stitch(b)) == 80  # the method form
+    raw = stitch([a, b], normalize=False)
+    assert raw.flux.unit == u.electron / u.s and raw.flux.value.max() == 250.0
+    assert "flux_err" not in raw.colnames and "quality" not in stitch([a, b]).colnames
+
+
+def test_stitch_errors():
+    from spacekit.transformer import stitch
+
+    a = LightCurve(time=2458326.0 + np.arange(5) / 48, flux=np.ones(5))
+    with pytest.raises(InputError, match="at least one"):
+        stitch([])
+    with pytest.raises(InputError, match="folded"):
+        stitch([a, a.fold(1.0)])
+    with pytest.raises(InputError, match="item 1"):
+        stitch([a, 3])
+    local = LightCurve(time=Time(np.arange(5.0), format="jd", scale="local"), flux=np.ones(5))
+    with pytest.raises(InputError, match="cannot be converted"):
+        stitch([a, local])
+    with pytest.raises(InputError, match="units"):
+        stitch([a, LightCurve(time=a.time, flux=np.ones(5) * u.electron / u.s)], normalize=False)
+    with pytest.raises(InputError, match="positive median"):
+        stitch([a, LightCurve(time=a.time, flux=-np.ones(5))])
+
+
+def test_stitch_kepler90_quarters(lcdir):
+    """Q3, the truncated Q4 and Q5: each normalised on its own, every cadence kept."""
+    from spacekit.transformer import stitch
+
+    names = sorted(p.name for p in lcdir.glob("kplr011442793-*_llc.fits"))
+    pieces = [read_lightcurve(lcdir / n) for n in names]
+    lc = stitch([lcdir / n for n in names])  # paths are read too
+    assert len(lc) == sum(len(p) for p in pieces)
+    assert [s["quarter"] for s in lc.meta["stitched"]] == [3, 4, 5]
+    for i in range(3):
+        seg = lc.flux.value[lc["segment"] == i]
+        assert np.nanmedian(seg) == pytest.approx(1.0)
+    assert np.all(np.diff(lc.time_days()) > 0)
+    assert lc.time.scale == "tdb"
+
+
+def test_slicing_keeps_no_time_index_and_the_same_values():
+    """Issue 20: a LightCurve carries no automatic ``time`` index (astropy's TimeSeries
+    rebuilds it row by row on every slice); the values of a slice are unchanged."""
+    from astropy.timeseries import TimeSeries
+
+    lc, _ = _synthetic(n=500)
+    ts = TimeSeries(time=lc.time, data={"flux": lc.flux, "flux_err": lc.flux_err})
+    assert ts.indices and not lc.indices
+    keep = np.random.default_rng(1).random(len(lc)) > 0.3
+    ours, theirs = lc._derive(keep, "test"), ts[keep]
+    assert not ours.indices
+    assert np.array_equal(ours.time.jd2, theirs.time.jd2)
+    assert np.array_equal(ours.flux, theirs["flux"]) and np.array_equal(
+        ours.flux_err, theirs["flux_err"]
+    )
+    order = np.argsort(-lc.time_days())
+    assert np.array_equal(lc._derive(order).flux, ts[order]["flux"])
+    for derived in (
+        lc.remove_nans(),
+        lc.normalize(),
+        lc.fold(3.0),
+        lc.bin(n_bins=10),
+        LightCurve(ts),
+    ):
+        assert not derived.indices
+    own = lc.copy()
+    own.add_index("time")  # a caller may still ask for one
+    assert own.loc[lc.time[3]]["flux"] == lc.flux[3]

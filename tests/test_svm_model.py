@@ -30,7 +30,7 @@ def small(labeled):
 
 @pytest.fixture(scope="module")
 def gb_run(labeled, tmp_path_factory):
-    return svm.train(labeled, runs_dir=tmp_path_factory.mktemp("runs"), model="gb", fast=True)
+    return svm.train(labeled, runs_dir=tmp_path_factory.mktemp("runs"), kind="gb", fast=True)
 
 
 def test_proposal_split_keeps_proposals_apart(labeled):
@@ -74,7 +74,7 @@ def test_train_writes_run_and_model(gb_run, labeled):
 
 @pytest.mark.slow
 def test_train_auto_compares_gb_and_mlp(small, tmp_path):
-    run = svm.train(small, runs_dir=tmp_path, model="auto", fast=True, seed=1)
+    run = svm.train(small, runs_dir=tmp_path, kind="auto", fast=True, seed=1)
     m = run.metrics
     assert set(m["candidates"]) == {"gb", "gb_et", "mlp"}
     assert all(c["folds"] == 3 for c in m["candidates"].values())
@@ -226,7 +226,9 @@ def test_ensemble_with_images(labeled, shared_data, tmp_path):
 
 @pytest.mark.slow
 def test_evaluate_cross_validation(small, tmp_path):
-    run = svm.evaluate(small, model="gb", n_splits=3, repeats=1, fast=True, runs_dir=tmp_path)
+    run = svm.cross_validate(
+        small, kind="gb", n_splits=3, n_repeats=1, fast=True, runs_dir=tmp_path
+    )
     m = run.metrics
     assert m["n_folds"] == 3 and len(m["folds"]) == 3
     assert m["roc_auc_worst"] <= m["roc_auc_mean"] <= 1
@@ -236,21 +238,25 @@ def test_evaluate_cross_validation(small, tmp_path):
 
 
 def test_evaluate_trained_model(gb_run, small, tmp_path):
-    run = svm.evaluate(small, model_dir=gb_run.model_dir, runs_dir=tmp_path)
+    # the deprecated evaluate(model_dir=...) still writes its run folder (score() is the new way)
+    with pytest.warns(DeprecationWarning, match="score"):
+        run = svm.evaluate(small, model_dir=gb_run.model_dir, runs_dir=tmp_path)
+    assert svm.score(gb_run, small)["roc_auc"] == run.metrics["roc_auc"]
     assert run.metrics["roc_auc"] > 0.8  # it saw these rows in training
     # a model with its own threshold: predictions.csv labels agree with the metrics (were
     # always cut at 0.5)
     model = svm.load_svm_model(gb_run.model_dir)
     model.threshold = 0.2
     folder = model.save(tmp_path / "low")
-    run = svm.evaluate(small, model_dir=folder, runs_dir=tmp_path)
+    with pytest.warns(DeprecationWarning):
+        run = svm.evaluate(small, model_dir=folder, runs_dir=tmp_path)
     preds = pd.read_csv(run.predictions_path)
     assert (preds["label"] == (preds["probability"] >= 0.2)).all()
     assert preds["label"].sum() == run.metrics["confusion"][0][1] + run.metrics["confusion"][1][1]
 
 
 def test_predict_writes_report_and_flagged_list(gb_run, labeled, tmp_path):
-    run = svm.predict(gb_run.model_dir, labeled.iloc[:200], runs_dir=tmp_path)
+    run = svm.predict_to_run(gb_run.model_dir, labeled.iloc[:200], runs_dir=tmp_path)
     preds = pd.read_csv(run.predictions_path)
     assert list(preds.columns) == ["index", "probability", "label", "out_of_range"]
     flagged = (run.path / "misaligned.txt").read_text().split()
@@ -266,7 +272,7 @@ def test_predict_partly_labelled_scores_the_labelled_visits(gb_run, labeled, tmp
     rows["label"] = rows["label"].astype(float)
     rows.iloc[::3, rows.columns.get_loc("label")] = np.nan  # 40 unlabelled visits
     with caplog.at_level("WARNING"):
-        run = svm.predict(gb_run.model_dir, rows, runs_dir=tmp_path)
+        run = svm.predict_to_run(gb_run.model_dir, rows, runs_dir=tmp_path)
     assert "80 of 120 visits are labelled" in caplog.text
     assert run.metrics["n_visits"] == 120 and run.metrics["n_labelled"] == 80
     report = (run.path / "classification_report.txt").read_text()
@@ -276,7 +282,7 @@ def test_predict_partly_labelled_scores_the_labelled_visits(gb_run, labeled, tmp
 
 
 def test_predict_unlabeled_and_errors(gb_run, tmp_path):
-    run = svm.predict(gb_run.model_dir, "svm_unlabeled_2021_10_06", runs_dir=tmp_path)
+    run = svm.predict_to_run(gb_run.model_dir, "svm_unlabeled_2021_10_06", runs_dir=tmp_path)
     assert run.metrics["n_visits"] == 1133
     assert "precision" not in (run.path / "classification_report.txt").read_text()
     with pytest.raises(ModelLoadError, match="svm_model.json"):

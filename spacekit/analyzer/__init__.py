@@ -25,6 +25,8 @@ _EXPORTS = {
     "period_grid": "hunt",
     "transit_duration_range": "hunt",
     "vet_transit": "hunt",
+    "fit_transit": "hunt",
+    "LIMB_DARKENING": "hunt",
     "SDE_THRESHOLD": "hunt",
     "SNR_THRESHOLD": "hunt",
     "plot_hunt": "plots",

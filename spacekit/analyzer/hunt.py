@@ -19,11 +19,19 @@ How the search works:
    :data:`SDE_THRESHOLD` = 9), red-noise SNR >= ``snr_threshold`` (default
    :data:`SNR_THRESHOLD` = 7.1), at least two transits with data, no single transit carrying
    more than 80% of the summed depth, no box-shaped *rise* at the period half as large as
-   the dip, and a folded light curve flat away from the transit (scatter of its binned
-   levels under 20% of the depth). The last two reject stellar variability that survives
-   detrending (spotted or flaring stars), which BLS otherwise reports with a high SDE.
+   the dip, a folded light curve flat away from the transit (scatter of its binned
+   levels under 20% of the depth), and transits of one depth (not differing by more than
+   50% of the mean depth and 3 sigma at once, nor 30% and 5 sigma, and no covered transit
+   without a dip where the others say one would show at 3 sigma). The rise and flatness checks reject stellar
+   variability that survives detrending (spotted or flaring stars), which BLS otherwise
+   reports with a high SDE; the depth checks reject single transits of different planets
+   that the search pairs into one period (Kepler-90 g and h as a 114.6 d "planet"; in
+   Kepler-90's Q3 alone, three dips of different planets at 19.9 d with an empty fourth).
 6. **More planets.** With ``max_planets > 1`` the in-transit points of each detected planet
-   (twice its duration) are removed and the search repeats.
+   (twice its duration) are removed and the search repeats. A signal rejected only by the
+   single-transit or depth checks is real dips that are not one periodic transit: its
+   points are removed too and the search goes on (twice at most), so it does not hide
+   weaker planets; any other rejection ends the search.
 7. **Period aliases.** When the data cover only every m-th transit of a signal (the others
    fall in gaps or past the ends), periods m times longer fit the same transits equally well:
    each planet lists them in ``period_aliases`` (e.g. K2-3 d, 44.56 d, seen twice in K2's
@@ -58,6 +66,8 @@ __all__ = [
     "SDE_THRESHOLD",
     "SNR_THRESHOLD",
     "vet_transit",
+    "fit_transit",
+    "LIMB_DARKENING",
     "transit_duration_range",
     "Planet",
     "HuntResult",
@@ -107,6 +117,11 @@ class Planet:
         equally well, because only every m-th transit fell on data; empty when the data
         rule them out. A planet with aliases needs more data (or the published ephemeris)
         to pin its period.
+    fit : dict or None
+        For a detected planet, the limb-darkened transit fit (:func:`fit_transit`):
+        ``depth``, ``duration``, ``rp_rs``, ``b``, ``a_rs``, ``inc_deg`` with ``_err``
+        uncertainties, ``chi2_red``...; None when not fitted (not detected, ``fit=False``,
+        or batman not installed).
     """
 
     period: u.Quantity
@@ -118,9 +133,12 @@ class Planet:
     n_transits: int
     detected: bool
     vetting: dict = field(default_factory=dict)
+    fit: dict | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values: period and duration in days, epoch as a BJD float.
+
+        ``fit`` (without the model curve) is present for a fitted planet.
 
         Examples
         --------
@@ -132,7 +150,7 @@ class Planet:
         return {
             "period": float(self.period.to_value(u.day)),
             "epoch": float(self.epoch.tdb.jd)
-            if self.epoch.scale != "tdb"
+            if self.epoch.scale not in ("tdb", "local")
             else float(self.epoch.jd),
             "duration": float(self.duration.to_value(u.day)),
             "depth": float(self.depth),
@@ -141,6 +159,12 @@ class Planet:
             "n_transits": int(self.n_transits),
             "detected": bool(self.detected),
             "period_aliases": self.period_aliases.to_value(u.day).tolist(),
+            "failed": list(self.vetting.get("failed", [])),
+            **(
+                {"fit": {k: v for k, v in self.fit.items() if not k.startswith("model_")}}
+                if self.fit is not None
+                else {}
+            ),
         }
 
     @property
@@ -154,19 +178,21 @@ class HuntResult:
     """What :func:`planet_hunter` found.
 
     The scalar attributes (``period``, ``epoch``, ``duration``, ``depth``, ``sde``,
-    ``detected``) describe the strongest candidate of the first search, whether or not it is
-    detected; ``planets`` lists the detected signals, strongest first (the first search's
-    candidate, then each found after masking the previous ones).
+    ``detected``) describe ``candidate``: the first detected planet, or, when none is
+    detected, the first search's best signal; ``planets`` lists the detected signals in the
+    order found (each after masking the previous ones), ``rejected`` the strong signals that
+    failed vetting as real dips that are not one periodic transit (masked before searching
+    on), with the reasons in ``vetting["failed"]``.
 
     Attributes
     ----------
     candidate : Planet
-        Best signal of the first search.
+        The first detected planet, else the best signal of the first search.
     planets : list of Planet
         Detected planets.
     periodogram : astropy.table.Table
         Columns ``period`` (d), ``power`` and ``sde`` (the detrended, normalised power) of the
-        first search.
+        search that found ``candidate``.
     folded : LightCurve
         The detrended light curve folded on the candidate.
     flattened : LightCurve
@@ -178,9 +204,13 @@ class HuntResult:
     engine : str
         ``"bls"`` or ``"tls"``.
     timings : dict
-        Seconds spent detrending, searching and in total.
+        Seconds spent detrending (``detrend_s``), searching (``search_s``), fitting the
+        detected planets' transits (``fit_s``) and in total.
     searches : list of astropy.table.Table
-        Periodogram of every search (one per planet sought).
+        Periodogram of every search (one per signal examined).
+    rejected : list of Planet
+        Signals examined and not detected, in order (the last one ended the search unless
+        ``max_planets`` were found).
     """
 
     candidate: Planet
@@ -194,6 +224,7 @@ class HuntResult:
     timings: dict[str, float] = field(default_factory=dict)
     searches: list[Any] = field(default_factory=list)
     source: str = ""
+    rejected: list[Planet] = field(default_factory=list)
 
     @property
     def period(self) -> u.Quantity:
@@ -229,11 +260,19 @@ class HuntResult:
         Examples
         --------
         >>> sorted(result.to_dict())  # doctest: +SKIP
-        ['depth', 'detected', 'duration', 'epoch', 'file', 'n_transits', 'period', 'period_aliases', 'planets', 'sde', 'snr']
+        ['depth', 'detected', 'duration', 'epoch', 'failed', 'file', 'n_transits', 'period', 'period_aliases', 'planets', 'rejected', 'sde', 'snr', 'time_system']
         """
         out = {"file": self.source, **self.candidate.to_dict()}
         out["planets"] = [p.to_dict() for p in self.planets]
+        out["rejected"] = [p.to_dict() for p in self.rejected]
+        out["time_system"] = "relative" if self.candidate.epoch.scale == "local" else "BJD_TDB"
         return out
+
+    def _repr_html_(self) -> str | None:
+        """Notebook view: the candidate, each detection check and the folded light curve."""
+        from ..utils.display import hunt_result_html
+
+        return hunt_result_html(self)
 
     def __repr__(self) -> str:
         c = self.candidate
@@ -362,6 +401,21 @@ def _prepare(lc: Any, *, time_format: str | None) -> LightCurve:
         if isinstance(lc, (str, os.PathLike)):
             from ..transformer import read_lightcurve
 
+            if time_format is None and _is_text_file(lc):
+                import warnings
+
+                from ..transformer.readers import NoTimeSystemWarning
+
+                warnings.warn(
+                    f"{os.fspath(lc)!r} has no time system (a csv has no header to say it), so "
+                    "it is searched in its own time numbers, read as days: periods and "
+                    "durations hold, but the epoch is in the file's numbers, not a BJD. Pass "
+                    "time_format= ('bkjd' for Kepler/K2, 'btjd' for TESS, 'bjd', 'jd', 'mjd') "
+                    "for absolute epochs.",
+                    NoTimeSystemWarning,
+                    stacklevel=3,
+                )
+                time_format = "relative"
             lc = read_lightcurve(lc, time_format=time_format)
         elif hasattr(lc, "time") and hasattr(lc, "flux") and hasattr(lc, "meta"):
             lc = LightCurve.from_lightkurve(lc)
@@ -384,6 +438,65 @@ def _prepare(lc: Any, *, time_format: str | None) -> LightCurve:
     return clean.normalize().remove_outliers(5.0)
 
 
+#: Vetting limits (see :func:`vet_transit` for what each value measures).
+MAX_SINGLE_EVENT_FRACTION = 0.8
+MAX_BUMP_RATIO = 0.5
+MAX_OOT_STRUCTURE = 0.2
+#: Transits of one planet share a depth. A signal is dips of different bodies paired up when
+#: its covered transits' depths differ both significantly and by much: reduced chi-square
+#: of the per-transit depths above 9 (3 sigma) with one transit more than 50% off the mean,
+#: or above 25 (5 sigma) with one more than 30% off. (Detrending leaves real transits of one
+#: planet up to ~3.5 sigma and ~35% apart: Kepler-90 e's two in the shared quarters.)
+DEPTH_CONSISTENCY_LIMITS = ((9.0, 0.5), (25.0, 0.3))
+#: Rejections that are real dips but not one periodic signal: their transits are masked and
+#: the search goes on (at most this many times), so they do not hide weaker planets.
+_MASKABLE = {"single_event", "depth_consistency", "missing_transit"}
+_MAX_MASKED_REJECTIONS = 2
+
+
+def _failed_checks(sde: float, vet: dict, threshold: float, snr_threshold: float) -> list[str]:
+    """Names of the detection checks a signal fails (empty: detected)."""
+    failed = []
+    if not sde >= threshold:
+        failed.append("sde")
+    if not vet["snr"] >= snr_threshold:
+        failed.append("snr")
+    if not vet["n_transits"] >= 2:
+        failed.append("n_transits")
+    if not vet["single_event_fraction"] <= MAX_SINGLE_EVENT_FRACTION:
+        failed.append("single_event")
+    if not vet["bump_ratio"] < MAX_BUMP_RATIO:
+        failed.append("bump")
+    if not vet["oot_structure"] < MAX_OOT_STRUCTURE:
+        failed.append("oot_structure")
+    if any(
+        vet["depth_chi2"] > chi2 and vet["depth_spread"] > spread
+        for chi2, spread in DEPTH_CONSISTENCY_LIMITS
+    ):
+        failed.append("depth_consistency")
+    if vet.get("missing_transits", 0) > 0:
+        failed.append("missing_transit")
+    return failed
+
+
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+def _is_text_file(path: Any) -> bool:
+    """A file that is not FITS (by name or magic bytes): a csv or text light curve."""
+    name = os.fspath(path).lower()
+    if name.endswith((".fits", ".fit", ".fts", ".fits.gz", ".fit.gz")):
+        return False
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(9) != b"SIMPLE  ="
+    except OSError:
+        return False  # read_lightcurve says what is wrong
+
+
 def vet_transit(
     t: np.ndarray, y: np.ndarray, period: float, duration: float, t0: float, depth: float
 ) -> dict[str, float]:
@@ -399,7 +512,12 @@ def vet_transit(
     from the transit, over the depth), and ``alias_multiples``: the factors m > 1 for which
     every transit the data cover (at least half its expected points) is an m-th one, so that
     the period ``m * period`` fits the same data (divisors of the greatest common divisor of
-    the covered transits' distances in periods). ``t`` (days) and ``y`` may be in any order
+    the covered transits' distances in periods); ``depth_chi2``, the reduced chi-square of
+    the covered transits' depths about their weighted mean (each with the red noise of a
+    duration-long average), and ``depth_spread``, the largest departure of one transit's
+    depth from that mean over the mean: one planet's transits share a depth, while two
+    single transits of different planets paired up by the search (Kepler-90 g and h at
+    114.6 d) do not. ``t`` (days) and ``y`` may be in any order
     and may repeat timestamps; with a non-positive depth, period or duration, or fewer than 10
     points, every check holds its failing value (0 transits, infinite ratios).
 
@@ -423,6 +541,12 @@ def vet_transit(
         "bump_ratio": np.inf,
         "oot_structure": np.inf,
         "alias_multiples": [],
+        "depth_chi2": np.inf,
+        "depth_spread": np.inf,
+        "missing_transits": 0,
+        "transit_epochs": [],
+        "transit_depths": [],
+        "transit_depth_error": np.inf,
     }
     try:
         t = np.asarray(t, dtype=float).ravel()
@@ -461,6 +585,21 @@ def vet_transit(
     snr = depth / sig * np.sqrt(max(n_tr, 1)) if sig > 0 else np.inf
     pos = np.clip(depths, 0, None)
     single = float(pos.max() / pos.sum()) if pos.sum() > 0 else 1.0
+    # do the covered transits share one depth? each transit's depth has the red noise of a
+    # duration-long average (more when only part of it has data)
+    chi2, spread, missing = 0.0, 0.0, 0
+    if n_tr >= 2 and np.isfinite(sig) and sig > 0:
+        npts = np.array([np.count_nonzero(intr & (epoch == e)) for e in full], dtype=float)
+        w = np.minimum(npts / expected, 1.0) / sig**2
+        mean_depth = float(np.sum(w * depths) / np.sum(w))
+        err = 1.0 / np.sqrt(w)
+        # a covered transit with no dip (under 2 sigma) where the others say one should be
+        # seen (more than 3 sigma deeper): the period pairs unrelated dips
+        missing = int(np.count_nonzero((depths < 2 * err) & (depths < mean_depth - 3 * err)))
+        chi2 = float(np.sum(w * (depths - mean_depth) ** 2) / (n_tr - 1))
+        spread = (
+            float(np.max(np.abs(depths - mean_depth)) / mean_depth) if mean_depth > 0 else np.inf
+        )
     # highest rise in the folded light curve, boxes of one duration
     nb = max(4, int(round(2 * period / duration)))
     idx = np.clip(((ph / period + 0.5) * nb).astype(np.int64), 0, nb - 1)
@@ -485,8 +624,170 @@ def vet_transit(
         single_event_fraction=single,
         bump_ratio=max(bump, 0.0) / depth,
         oot_structure=structure,
+        depth_chi2=chi2,
+        depth_spread=spread,
+        missing_transits=missing,
+        transit_epochs=[int(e) for e in full],
+        transit_depths=[float(x) for x in depths],
+        transit_depth_error=float(sig),
     )
     return out
+
+
+#: Quadratic limb darkening used by :func:`fit_transit` (a Sun-like star in the Kepler band;
+#: the fit does not solve for it).
+LIMB_DARKENING = (0.40, 0.26)
+
+
+def fit_transit(
+    t: np.ndarray,
+    y: np.ndarray,
+    dy: np.ndarray | None,
+    period: float,
+    t0: float,
+    duration: float,
+    depth: float,
+    *,
+    cadence: float = 0.0,
+) -> dict[str, Any]:
+    """Fit a limb-darkened transit model (batman) to the points near the transits.
+
+    The period is held fixed (the search fixes it far better than one fit can); the free
+    parameters are the mid-transit shift, ``rp/rs``, ``a/rs``, the impact parameter ``b``
+    and the out-of-transit level, fitted by ``scipy.optimize.least_squares`` on the points
+    within two durations of a transit, with a circular orbit and quadratic limb darkening
+    :data:`LIMB_DARKENING`. Long cadences (over 10 minutes) are supersampled. Uncertainties
+    come from the fit's covariance (the Jacobian, scaled by the reduced chi-square), and
+    those of the derived depth and duration by drawing parameters from it.
+
+    Parameters
+    ----------
+    t, y : array
+        Times (days, any zero point) and detrended, normalised flux.
+    dy : array, optional
+        Flux uncertainties (default: the robust scatter of ``y``).
+    period, t0, duration, depth : float
+        The search's period, a mid-transit time (in ``t``'s days), duration (days) and
+        fractional depth: the starting point.
+    cadence : float
+        Exposure time in days (for supersampling).
+
+    Returns
+    -------
+    dict
+        ``rp_rs``, ``a_rs``, ``b``, ``inc_deg``, ``depth`` (fraction, the model's deepest
+        point), ``duration`` (days, first to fourth contact), ``t0_shift`` (days to add to
+        ``t0``), each with ``<name>_err`` where fitted or derived, plus ``chi2_red``,
+        ``n_points``, ``success``, ``limb_darkening`` and, for plots, ``model_phase`` and
+        ``model_flux`` (the model on a grid of phase in days).
+
+    Raises
+    ------
+    MissingDependencyError
+        batman is not installed (``pip install spacekit[x]``).
+    InputError
+        Fewer than 10 points near the transits.
+
+    Examples
+    --------
+    >>> fit = fit_transit(t, y, None, 3.0, 1.0, 0.1, 0.01)  # doctest: +SKIP
+    >>> round(fit["rp_rs"], 2)  # doctest: +SKIP
+    0.1
+    """
+    from scipy.optimize import least_squares
+
+    from ..utils import optional_import
+
+    batman = optional_import("batman", "fit_transit() / planet_hunter(fit=True)")
+    t = np.asarray(t, dtype=float)
+    y = np.asarray(y, dtype=float)
+    phase = (t - t0 + 0.5 * period) % period - 0.5 * period
+    near = (np.abs(phase) < 2.0 * duration) & np.isfinite(y)
+    if np.count_nonzero(near) < 10:
+        raise InputError(
+            f"fit_transit needs at least 10 points within two durations of a transit; got "
+            f"{int(np.count_nonzero(near))}."
+        )
+    x, yy = phase[near], y[near]
+    if dy is None or not np.all(np.isfinite(np.asarray(dy, dtype=float)[near])):
+        ee = np.full(x.size, max(float(robust_std(y[np.isfinite(y)])), 1e-12))
+    else:
+        ee = np.maximum(np.asarray(dy, dtype=float)[near], 1e-12)
+    params = batman.TransitParams()
+    params.t0, params.per, params.rp, params.a = 0.0, float(period), 0.1, 10.0
+    params.inc, params.ecc, params.w = 90.0, 0.0, 90.0
+    params.limb_dark, params.u = "quadratic", list(LIMB_DARKENING)
+    long_cadence = cadence > 10.0 / 1440.0
+    model = batman.TransitModel(
+        params,
+        x,
+        supersample_factor=7 if long_cadence else 1,
+        exp_time=float(cadence) if long_cadence else 0.0,
+    )
+
+    def light_curve(p: np.ndarray, m: Any = model) -> np.ndarray:
+        shift, k, a, b, level = p
+        params.t0, params.rp, params.a = shift, k, a
+        params.inc = float(np.degrees(np.arccos(min(b / a, 1.0))))
+        return level * m.light_curve(params)
+
+    a0 = float(np.clip(period / (np.pi * max(duration, 1e-3)), 1.5, 500.0))
+    k0 = float(np.clip(np.sqrt(max(depth, 1e-6)), 2e-3, 0.45))
+    lo = [-0.5 * duration, 1e-3, 1.2, 0.0, 0.98]
+    hi = [0.5 * duration, 0.5, 1000.0, 1.0, 1.02]
+    start = np.clip([0.0, k0, a0, 0.3, 1.0], np.add(lo, 1e-9), np.subtract(hi, 1e-9))
+    fit = least_squares(lambda p: (yy - light_curve(p)) / ee, start, bounds=(lo, hi), x_scale="jac")
+    dof = max(x.size - 5, 1)
+    chi2_red = float(np.sum(fit.fun**2) / dof)
+    try:
+        cov = np.linalg.pinv(fit.jac.T @ fit.jac) * max(chi2_red, 1.0)
+    except np.linalg.LinAlgError:
+        cov = np.full((5, 5), np.nan)
+    err = np.sqrt(np.clip(np.diag(cov), 0, None))
+    shift, k, a, b, level = (float(v) for v in fit.x)
+
+    def derived(k: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sin_i = np.sqrt(np.clip(1 - (b / a) ** 2, 1e-12, 1))
+        arg = np.sqrt(np.clip((1 + k) ** 2 - b**2, 0, None)) / (a * sin_i)
+        t14 = period / np.pi * np.arcsin(np.clip(arg, 0, 1))
+        return k**2, t14
+
+    params.t0, params.rp, params.a = shift, k, a
+    params.inc = float(np.degrees(np.arccos(min(b / a, 1.0))))
+    centre = batman.TransitModel(params, np.array([shift]))
+    depth_fit = float(1.0 - centre.light_curve(params)[0])
+    _, t14 = derived(np.array(k), np.array(a), np.array(b))
+    rng = np.random.default_rng(0)
+    draws = (
+        rng.multivariate_normal(fit.x, cov, size=400, check_valid="ignore")
+        if np.all(np.isfinite(cov))
+        else np.full((1, 5), np.nan)
+    )
+    kd, ad, bd = draws[:, 1], np.clip(draws[:, 2], 1.01, None), np.clip(draws[:, 3], 0, None)
+    dd, td = derived(kd, ad, bd)
+    grid = np.linspace(-2.0 * duration, 2.0 * duration, 201)
+    grid_model = batman.TransitModel(params, grid)
+    return {
+        "rp_rs": k,
+        "rp_rs_err": float(err[1]),
+        "a_rs": a,
+        "a_rs_err": float(err[2]),
+        "b": b,
+        "b_err": float(err[3]),
+        "inc_deg": float(params.inc),
+        "depth": depth_fit,
+        "depth_err": float(np.nanstd(dd) * depth_fit / max(float(np.nanmedian(dd)), 1e-12)),
+        "duration": float(t14),
+        "duration_err": float(np.nanstd(td)),
+        "t0_shift": shift,
+        "t0_shift_err": float(err[0]),
+        "chi2_red": chi2_red,
+        "n_points": int(x.size),
+        "success": bool(fit.success),
+        "limb_darkening": list(LIMB_DARKENING),
+        "model_phase": grid.tolist(),
+        "model_flux": (level * grid_model.light_curve(params)).tolist(),
+    }
 
 
 def _bin_arrays(t: np.ndarray, y: np.ndarray, dy: np.ndarray, width: float):
@@ -625,9 +926,21 @@ def _search_once(
     }
 
 
-def _transit_mask(t: np.ndarray, period: float, duration: float, t0: float, factor: float):
+def _transit_mask(
+    t: np.ndarray,
+    period: float,
+    duration: float,
+    t0: float,
+    factor: float,
+    epochs: Sequence[int] | None = None,
+):
+    """Points within ``factor / 2`` durations of a transit (of the given ``epochs`` only,
+    counted from ``t0``, when given)."""
     phase = (t - t0 + 0.5 * period) % period - 0.5 * period
-    return np.abs(phase) < 0.5 * factor * duration
+    near = np.abs(phase) < 0.5 * factor * duration
+    if epochs is not None:
+        near &= np.isin(np.round((t - t0) / period).astype(np.int64), np.asarray(epochs))
+    return near
 
 
 def planet_hunter(
@@ -645,6 +958,7 @@ def planet_hunter(
     objective: str = "likelihood",
     flatten: bool = True,
     time_format: str | None = None,
+    fit: bool | str = "auto",
     **tls_kwargs: Any,
 ) -> HuntResult:
     """Search a light curve for periodic transits; return a :class:`HuntResult`.
@@ -692,8 +1006,18 @@ def planet_hunter(
         BLS objective.
     flatten : bool
         Detrend before searching (turn off only for already-flattened flux).
+    fit : bool or "auto"
+        Fit a limb-darkened transit model to each *detected* planet (:func:`fit_transit`:
+        depth, duration, rp/rs, impact parameter, a/rs with uncertainties, in
+        ``Planet.fit``). ``"auto"`` (default) fits when batman is installed
+        (``spacekit[x]``); True requires it; False skips. The fit's time is
+        ``timings["fit_s"]``, apart from the search's.
     time_format : str, optional
-        Passed to :func:`read_lightcurve` when ``lc`` is a csv path.
+        Passed to :func:`read_lightcurve` when ``lc`` is a csv path. Without it a csv is
+        searched in its own time numbers, read as days (``time_format="relative"``), with a
+        :class:`~spacekit.transformer.NoTimeSystemWarning`: periods and durations are right,
+        the epoch is in the file's numbers (``to_dict()["time_system"]`` is ``"relative"``
+        rather than ``"BJD_TDB"``).
     **tls_kwargs
         Extra arguments to ``transitleastsquares.power`` (``engine="tls"`` only; with
         ``engine="bls"`` any extra keyword is an :class:`~spacekit.exceptions.InputError`, so a
@@ -730,6 +1054,12 @@ def planet_hunter(
             "objective, flatten, time_format)."
         )
     max_planets = whole_number(max_planets, "max_planets", minimum=1)
+    if fit not in (True, False, "auto"):
+        raise InputError(f"fit must be True, False or 'auto'; got {fit!r}.")
+    if fit is True:
+        from ..utils import optional_import
+
+        optional_import("batman", "planet_hunter(fit=True)")
     if objective not in ("likelihood", "snr"):
         raise InputError(f"objective must be 'likelihood' or 'snr'; got {objective!r}.")
     oversample = _check_oversample(oversample)
@@ -820,12 +1150,14 @@ def planet_hunter(
     keep_full = np.ones(t.size, dtype=bool)
     planets: list[Planet] = []
     searches = []
-    candidate: Planet | None = None
-    first: dict[str, Any] | None = None
     t_search0 = _time.perf_counter()
     from astropy.table import Table
 
-    for k in range(int(max_planets)):
+    rejected: list[Planet] = []
+    first_search: tuple[Planet, int] | None = None
+    first_detected: tuple[Planet, int] | None = None
+    k = 0
+    while len(planets) < int(max_planets):
         if keep.sum() < 20 or float(tb[keep].max() - tb[keep].min()) < 2 * pmin:
             break
         found = _search_once(
@@ -853,14 +1185,9 @@ def planet_hunter(
         # epoch: the first transit mid-time at or after the first timestamp
         t0 = t0 - np.floor((t0 - t.min()) / P) * P
         vet = vet_transit(t[keep_full], y[keep_full], P, d, t0, float(found["depth"]))
-        detected = bool(
-            found["sde"] >= threshold
-            and vet["snr"] >= snr_threshold
-            and vet["n_transits"] >= 2
-            and vet["single_event_fraction"] <= 0.8
-            and vet["bump_ratio"] < 0.5
-            and vet["oot_structure"] < 0.2
-        )
+        failed = _failed_checks(float(found["sde"]), vet, threshold, snr_threshold)
+        vet["failed"] = failed
+        detected = not failed
         planet = Planet(
             period=P * u.day,
             epoch=ref + TimeDelta(t0, format="jd"),
@@ -873,21 +1200,65 @@ def planet_hunter(
             vetting=vet,
         )
         log.info("search %d: %s", k + 1, planet)
-        if k == 0:
-            candidate, first = planet, found
-        if not detected:
-            break
-        planets.append(planet)
+        if first_search is None:
+            first_search = (planet, k)
+        if detected and not planets:
+            first_detected = (planet, k)
+        k += 1
+        if detected:
+            planets.append(planet)
+        else:
+            rejected.append(planet)
+            # real dips that are not one periodic signal (single transits of different
+            # planets paired up, transits of unequal depth): mask them and search on, so
+            # they do not hide weaker periodic planets. Noise or stellar variability ends
+            # the search.
+            if set(failed) - _MASKABLE or len(rejected) > _MAX_MASKED_REJECTIONS:
+                break
+            # mask only the transits that are real dips (3 sigma), not every epoch of a
+            # period that is not real: a predicted transit without a dip may hold another
+            # planet's
+            dips = [
+                e
+                for e, depth in zip(vet["transit_epochs"], vet["transit_depths"], strict=True)
+                if depth > 3 * vet["transit_depth_error"]
+            ]
+            keep &= ~_transit_mask(tb, P, d, t0, 2.0, epochs=dips)
+            keep_full &= ~_transit_mask(t, P, d, t0, 2.0, epochs=dips)
+            continue
         keep &= ~_transit_mask(tb, P, d, t0, 2.0)
         keep_full &= ~_transit_mask(t, P, d, t0, 2.0)
-    assert candidate is not None and first is not None
+    assert first_search is not None
+    # the result's headline: the first detected planet, else the first search's best signal
+    candidate, cand_search = first_detected or first_search
     t_search = _time.perf_counter() - t_search0
+    t_fit0 = _time.perf_counter()
+    if planets and fit is not False and (fit is True or _has_module("batman")):
+        others = np.zeros(t.size, dtype=bool)
+        spans = [
+            (pl, float((pl.epoch - ref).jd)) for pl in planets
+        ]  # t0 of each, in the search's days
+        for pl, pt0 in spans:
+            others |= _transit_mask(
+                t, pl.period.to_value(u.day), pl.duration.to_value(u.day), pt0, 2.0
+            )
+        for pl, pt0 in spans:
+            P, d = pl.period.to_value(u.day), pl.duration.to_value(u.day)
+            own = _transit_mask(t, P, d, pt0, 4.0)
+            use = ~others | own
+            try:
+                pl.fit = fit_transit(
+                    t[use], y[use], dy[use], P, pt0, d, pl.depth, cadence=float(cadence)
+                )
+            except (InputError, ValueError, np.linalg.LinAlgError) as exc:
+                log.info("transit fit of the %.5f d planet failed: %s", P, exc)
+    t_fit = _time.perf_counter() - t_fit0
     folded = flat.fold(candidate.period, candidate.epoch)
     src = str(lc) if isinstance(lc, (str, os.PathLike)) else str(raw.meta.get("source", ""))
     return HuntResult(
         candidate=candidate,
         planets=planets,
-        periodogram=searches[0],
+        periodogram=searches[cand_search],
         folded=folded,
         flattened=flat,
         raw=raw,
@@ -896,10 +1267,12 @@ def planet_hunter(
         timings={
             "detrend_s": t_detrend,
             "search_s": t_search,
+            "fit_s": t_fit,
             "total_s": _time.perf_counter() - t_start,
         },
         searches=searches,
         source=src,
+        rejected=rejected,
     )
 
 

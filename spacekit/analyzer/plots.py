@@ -37,11 +37,10 @@ def _check_backend(backend: str) -> None:
 
 def _mpl_figure(figsize: tuple[float, float]):
     from ..utils import optional_import
+    from ..utils.display import new_figure
 
     optional_import("matplotlib", "spacekit.analyzer plots")
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=figsize, layout="constrained")
+    return new_figure(figsize, layout="constrained")
 
 
 def _plotly():
@@ -207,6 +206,17 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
             col=1,
         )
         fig.add_trace(go.Scatter(x=ph_b, y=f_b, mode="markers+lines", name="binned"), row=4, col=1)
+        if getattr(c, "fit", None):  # the limb-darkened transit model of a detected planet
+            fig.add_trace(
+                go.Scatter(
+                    x=np.asarray(c.fit["model_phase"]) * 24.0,
+                    y=c.fit["model_flux"],
+                    mode="lines",
+                    name="transit fit",
+                ),
+                row=4,
+                col=1,
+            )
         fig.update_xaxes(title_text=xlab, row=1, col=1)
         fig.update_xaxes(title_text=xlab, row=2, col=1)
         fig.update_xaxes(title_text="period (d)", type="log", row=3, col=1)
@@ -235,6 +245,16 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
     axes[2].legend(loc="upper left", fontsize="small")
     axes[3].plot(ph, f_fold, ".", ms=1.5, color="0.6")
     axes[3].plot(ph_b, f_b, "o-", ms=3, color=_COLORS[0])
+    if getattr(c, "fit", None):  # the limb-darkened transit model of a detected planet
+        axes[3].plot(
+            np.asarray(c.fit["model_phase"]) * 24.0,
+            c.fit["model_flux"],
+            "-",
+            lw=1.5,
+            color=_COLORS[1],
+            label=f"transit fit: rp/rs {c.fit['rp_rs']:.4f}, b {c.fit['b']:.2f}",
+        )
+        axes[3].legend(loc="lower left", fontsize="small")
     half = max(3 * float(c.duration.to_value("day")) * 24, 1.0)
     axes[3].set(xlim=(-half, half), xlabel="hours from mid-transit", ylabel="detrended flux")
     return fig

@@ -166,7 +166,9 @@ class BalancedBatches:
     """
 
     def __new__(cls, *args: Any, **kwargs: Any):
-        import keras
+        from ..utils.deps import import_keras
+
+        keras = import_keras()
 
         base = keras.utils.PyDataset
         if not issubclass(cls, base):

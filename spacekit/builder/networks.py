@@ -62,7 +62,9 @@ def _check_rate(rate: Any, what: str) -> float:
 
 def _check_activation(name: Any, what: str) -> Any:
     """Refuse an activation Keras does not know, before any layer is built."""
-    import keras
+    from ..utils.deps import import_keras
+
+    keras = import_keras()
 
     try:
         keras.activations.get(name)
@@ -149,7 +151,9 @@ def build_mlp(
     >>> model.output_shape
     (None, 4)
     """
-    import keras
+    from ..utils.deps import import_keras
+
+    keras = import_keras()
 
     input_dim = _check_int(input_dim, "input_dim (the number of features)")
     hidden = _check_sizes(hidden, "hidden")
@@ -238,7 +242,9 @@ def build_cnn1d(
     >>> model.output_shape
     (None, 1)
     """
-    import keras
+    from ..utils.deps import import_keras
+
+    keras = import_keras()
     from keras import layers
 
     if as_whole_number(input_shape) is not None:
@@ -372,7 +378,9 @@ def build_cnn3d(
     >>> model.output_shape
     (None, 1)
     """
-    import keras
+    from ..utils.deps import import_keras
+
+    keras = import_keras()
 
     input_shape = _check_image_shape(input_shape)
     filters = _check_sizes(filters, "filters")
@@ -447,7 +455,9 @@ def build_ensemble(
     >>> [tuple(t.shape) for t in model.inputs]
     [(None, 10), (None, 3, 16, 16, 3)]
     """
-    import keras
+    from ..utils.deps import import_keras
+
+    keras = import_keras()
     from keras import layers
 
     tabular_dim = _check_int(tabular_dim, "tabular_dim (the number of tabular features)")

@@ -81,7 +81,9 @@ def save_model(
     >>> meta["feature_names"]
     ['a', 'b', 'c']
     """
-    import keras
+    from ..utils.deps import import_keras
+
+    keras = import_keras()
 
     from .._version import __version__
     from ..utils.files import atomic_path, file_sha256
@@ -239,7 +241,9 @@ def load_model(
             f"(pip install -U spacekit) to load it"
         )
     saved_keras = meta.get("keras_version")
-    import keras  # only now: a missing or broken folder is refused without loading Keras
+    from ..utils.deps import import_keras
+
+    keras = import_keras()  # only now: a missing or broken folder is refused without Keras
 
     if saved_keras and _major_minor(saved_keras)[0] != _major_minor(keras.__version__)[0]:
         raise ModelLoadError(

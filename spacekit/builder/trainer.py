@@ -36,7 +36,9 @@ def set_seed(seed: int, *, deterministic: bool = False) -> None:
     >>> from spacekit.builder import set_seed
     >>> set_seed(42)
     """
-    import keras
+    from ..utils.deps import import_keras
+
+    keras = import_keras()
 
     seed = whole_number(seed, "seed", minimum=0)
     if seed > 2**32 - 1:
@@ -221,7 +223,9 @@ class _ProgressCallback:
 
     @staticmethod
     def make(epochs: int, enabled: bool):
-        import keras
+        from ..utils.deps import import_keras
+
+        keras = import_keras()
 
         from ..utils.progress import progress
 
@@ -237,7 +241,21 @@ class _ProgressCallback:
                 self.bar.update(1)
 
             def on_train_end(self, logs=None):
-                self.bar.close()
+                bar = self.bar
+                done = bar.n
+                if not bar.disable and 0 < done < epochs:
+                    # Stopped early (EarlyStopping, or model.stop_training): a bar left at
+                    # "16% 13/80" reads as a crash (a notebook bar turns red), so the bar ends
+                    # full at the epochs run and says why, keeping its elapsed time.
+                    start = bar.start_t
+                    bar.reset(total=done)
+                    bar.start_t = start
+                    bar.set_description_str(
+                        f"training (stopped early after {done} of {epochs} epochs)",
+                        refresh=False,
+                    )
+                    bar.update(done)
+                bar.close()
 
         return _Bar()
 
@@ -245,7 +263,9 @@ class _ProgressCallback:
 def _atomic_checkpoint(folder: Path, monitor: str):
     """A callback saving the best model so far as ``folder/best.keras``, atomically, with
     ``folder/best.json`` naming the epoch and the monitored value."""
-    import keras
+    from ..utils.deps import import_keras
+
+    keras = import_keras()
 
     from ..utils.files import atomic_path
     from ..utils.runs import write_json
@@ -379,13 +399,27 @@ class Trainer:
         self.progress = progress
 
     # -- helpers ------------------------------------------------------------
+    def __repr__(self) -> str:
+        """``Trainer(...)`` with the settings that differ from the defaults."""
+        from ..utils.display import settings_repr
+
+        return settings_repr(self)
+
+    def _repr_html_(self) -> str | None:
+        """Notebook view: every setting, the ones changed from the defaults first."""
+        from ..utils.display import trainer_html
+
+        return trainer_html(self)
+
     def _metrics(self) -> list:
         if self.metrics is not None:
             return list(self.metrics)
         return ["accuracy"] if "crossentropy" in str(self.loss).lower() else []
 
     def _optimizer(self):
-        import keras
+        from ..utils.deps import import_keras
+
+        keras = import_keras()
 
         lr: Any = float(self.learning_rate)
         if isinstance(self.lr_schedule, keras.optimizers.schedules.LearningRateSchedule):
@@ -416,7 +450,9 @@ class Trainer:
         }
 
     def _callbacks(self, has_validation: bool) -> list:
-        import keras
+        from ..utils.deps import import_keras
+
+        keras = import_keras()
 
         monitor = "val_loss" if has_validation else "loss"
         cbs: list = []
@@ -463,7 +499,9 @@ class Trainer:
                 "arguments (loss=, optimizer=, metrics=)"
             )
         if isinstance(self.loss, str):
-            import keras
+            from ..utils.deps import import_keras
+
+            keras = import_keras()
 
             try:
                 keras.losses.get(self.loss)
@@ -525,7 +563,9 @@ class Trainer:
         >>> "val_loss" in h
         True
         """
-        import keras
+        from ..utils.deps import import_keras
+
+        keras = import_keras()
 
         from ..utils.progress import progress_enabled
         from .batches import BalancedBatches

@@ -103,8 +103,10 @@ def register(sub) -> None:
     )
     pr.add_argument("--ipst", default=None, help="dataset name when it is not the file-name prefix")
     pr.set_defaults(func=_predict)
+    from .cal_cost import add_actions  # replay and monitor (issue 19)
     from .cal_ops import register_ops  # ingest, lambda-event: calcloud operations
 
+    add_actions(cal)
     register_ops(cal)
     p.set_defaults(func=lambda args: (p.print_help(sys.stderr), 2)[1])
 

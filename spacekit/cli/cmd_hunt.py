@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 
 
 def register(sub) -> None:
@@ -15,7 +16,9 @@ def register(sub) -> None:
         "per file with --json: file, period (days), epoch (mid-transit BJD_TDB), duration "
         "(days), depth (fraction), sde, snr (red-noise), n_transits, detected, "
         "period_aliases (longer periods that fit the same transits when only every m-th one "
-        "fell on data) and planets (one such object per planet, without file).",
+        "fell on data), failed (the vetting checks it fails), planets (one such object per "
+        "planet, without file), rejected (the same for strong signals that failed vetting) "
+        "and time_system (BJD_TDB, or relative for a csv read without --time-format).",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="light curve files")
     p.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
@@ -36,7 +39,8 @@ def register(sub) -> None:
         "--time-format",
         default=None,
         metavar="FMT",
-        help="time system of csv files: bkjd (Kepler/K2), btjd (TESS), bjd, jd, mjd",
+        help="time system of csv files: bkjd (Kepler/K2), btjd (TESS), bjd, jd, mjd; without "
+        "it a csv is searched in its own time numbers (epochs then are not BJDs)",
     )
     p.add_argument("--period-min", type=float, default=None, metavar="DAYS")
     p.add_argument("--period-max", type=float, default=None, metavar="DAYS")
@@ -50,14 +54,22 @@ def run(args) -> int:
     status = 0
     for path in args.paths:
         try:
-            res = planet_hunter(
-                path,
-                max_planets=args.max_planets,
-                engine=args.engine,
-                time_format=args.time_format,
-                period_min=args.period_min,
-                period_max=args.period_max,
-            )
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                res = planet_hunter(
+                    path,
+                    max_planets=args.max_planets,
+                    engine=args.engine,
+                    time_format=args.time_format,
+                    period_min=args.period_min,
+                    period_max=args.period_max,
+                )
+            for w in caught:
+                if w.category.__name__ == "NoTimeSystemWarning":
+                    msg = str(w.message).replace("Pass time_format=", "Pass --time-format")
+                    print(f"spacekit hunt: warning: {msg}", file=sys.stderr)
+                else:
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         except SpacekitError as exc:
             print(f"spacekit hunt: error: {path}: {exc}", file=sys.stderr)
             status = 1
@@ -68,8 +80,9 @@ def run(args) -> int:
             print(json.dumps(rec), flush=True)
         else:
             flag = "DETECTED" if rec["detected"] else "not detected"
+            system = "BJD_TDB" if rec["time_system"] == "BJD_TDB" else "(file's time numbers)"
             print(
-                f"{path}: P={rec['period']:.6f} d  epoch={rec['epoch']:.5f} BJD_TDB  "
+                f"{path}: P={rec['period']:.6f} d  epoch={rec['epoch']:.5f} {system}  "
                 f"duration={rec['duration'] * 24:.2f} h  depth={rec['depth'] * 1e6:.0f} ppm  "
                 f"SDE={rec['sde']:.1f}  {flag}; planets: {len(rec['planets'])}",
                 flush=True,

@@ -147,6 +147,11 @@ def register(sub) -> None:
     q.add_argument("--runs", default=None, help="runs folder searched for the latest model")
     q.add_argument("--time-format", default=None, help="time system of csv light curves")
     q.add_argument("--json", action="store_true", help="one JSON object per result")
+    q.add_argument(
+        "--no-search",
+        action="store_true",
+        help="skip the period search reported beside each light curve's probability",
+    )
     q.set_defaults(func=run_predict)
     p.set_defaults(func=lambda args: _usage(p))
 
@@ -324,12 +329,24 @@ def run_predict(args) -> int:
 
     kw = {"time_format": args.time_format} if args.time_format else None
     with _cli_time_format():
-        frame = predict(args.paths, model=args.model, runs_dir=args.runs, read_kwargs=kw)
+        frame = predict(
+            args.paths,
+            model=args.model,
+            runs_dir=args.runs,
+            read_kwargs=kw,
+            search=not getattr(args, "no_search", False),
+        )
     for rec in frame.to_dict(orient="records"):
         if args.json:
             print(json.dumps(_plain(rec), allow_nan=False))
         else:
             where = rec["path"] + (f"[{rec['row']}]" if rec["source"] == "table" else "")
-            flag = "TRANSIT" if rec["planet"] else "no transit"
-            print(f"{where}: p={rec['probability']:.4f} {flag} ({rec['n_windows']} windows)")
+            verdict = rec.get("verdict") or ("transit" if rec["planet"] else "no transit")
+            flag = "TRANSIT" if verdict == "transit" else verdict
+            line = f"{where}: p={rec['probability']:.4f} {flag} ({rec['n_windows']} windows)"
+            if rec["source"] == "lightcurve" and rec.get("search_detected") is not None:
+                state = "detected" if rec["search_detected"] else "not detected"
+                why = f": {rec['search_failed']}" if rec["search_failed"] else ""
+                line += f"; search: P={rec['search_period']:.5f} d {state}{why}"
+            print(line)
     return 0

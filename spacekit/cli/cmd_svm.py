@@ -142,7 +142,7 @@ def _score(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from ..skopes.hst.svm.app import _evaluate_run as evaluate
+    from ..skopes.hst.svm.cv import _evaluate_run as evaluate
 
     print(
         "spacekit: warning: `svm evaluate` is deprecated; use `svm cv` or `svm score`",

@@ -47,9 +47,9 @@ def _check_backend(backend: str) -> str:
 
 
 def _mpl_figure(ncols: int, width: float = 5.0, height: float = 4.0):
-    from matplotlib.figure import Figure
+    from ..utils.display import new_figure
 
-    fig = Figure(figsize=(width * ncols, height), layout="constrained")
+    fig = new_figure((width * ncols, height), layout="constrained")
     axes = fig.subplots(1, ncols, squeeze=False)[0]
     return fig, list(axes)
 

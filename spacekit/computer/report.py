@@ -142,6 +142,12 @@ class Report:
         log.info("saved %s evaluation to %s", self.task, run.path)
         return run
 
+    def _repr_html_(self) -> str | None:
+        """Notebook view: the metrics table and the figures."""
+        from ..utils.display import report_html
+
+        return report_html(self)
+
     def __repr__(self) -> str:
         keys = ("roc_auc", "accuracy", "f1", "recall", "precision", "rmse", "r2")
         shown = ", ".join(

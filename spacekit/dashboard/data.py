@@ -355,7 +355,7 @@ def model_runs(runs_dir: str | os.PathLike, app: str) -> list[Run]:
     >>> model_runs(tempfile.mkdtemp(), "hst_cal")
     []
     """
-    return [r for r in list_runs(runs_dir, app=app) if r.model_dir.is_dir()][::-1]
+    return [r for r in list_runs(runs_dir, app=app, complete=True) if r.model_dir.is_dir()][::-1]
 
 
 def is_inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:

@@ -12,10 +12,12 @@ records what it did in ``meta["history"]``, so steps chain::
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import astropy.units as u
 import numpy as np
+from astropy.table import QTable
 from astropy.time import Time, TimeDelta
 from astropy.timeseries import TimeSeries
 
@@ -23,7 +25,7 @@ from ..exceptions import InputError, MissingDependencyError
 from ..utils.checks import positive_number, whole_number
 from ..utils.stats import robust_std
 
-__all__ = ["LightCurve", "to_days", "as_time"]
+__all__ = ["LightCurve", "to_days", "as_time", "stitch"]
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +108,47 @@ def _time_from_values(values: Any) -> Time:
     return Time(jd, format="jd", scale="tdb")
 
 
+def _check_epoch_is_a_jd(epoch: Any, lc: LightCurve) -> None:
+    """A float epoch is a Julian date; one that is a mission day number (BKJD, BTJD, as
+    lightkurve users type it) would fold silently at the wrong phase."""
+    try:
+        value = float(epoch)
+    except (TypeError, ValueError):
+        return  # as_time says what is wrong
+    if len(lc) and float(lc.time.jd1[0]) > 2.0e6 and abs(value) < 1.0e6:
+        fmt = lc.mission_time_format()
+        hint = {"bkjd": 2454833.0, "btjd": 2457000.0}.get(fmt or "")
+        raise InputError(
+            f"epoch {value!r} is not a Julian date, but this light curve's times are "
+            f"(JD {float(lc.time.jd[0]):.1f}...); a float epoch is read as a JD. "
+            + (
+                f"For a {fmt.upper()} epoch add {hint:.0f} (epoch={value + hint!r}) or pass "
+                f"Time({value!r}, format='{fmt}') with lightkurve imported."
+                if hint
+                else "Pass a Julian date or an astropy Time."
+            )
+        )
+
+
+def _fraction(value: Any, name: str) -> float:
+    """A phase given as a fraction of the period (float or dimensionless Quantity)."""
+    if isinstance(value, u.Quantity):
+        try:
+            return float(value.to_value(u.dimensionless_unscaled))
+        except u.UnitConversionError:
+            raise InputError(
+                f"{name} must be a fraction of the period when normalize_phase=True; got a "
+                f"Quantity in {value.unit}. Pass a float, or normalize_phase=False for times."
+            ) from None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number; got {value!r}.") from None
+    if not np.isfinite(out):
+        raise InputError(f"{name} must be finite; got {out}.")
+    return out
+
+
 def _positive_number(value: Any, name: str, example: float) -> float:
     """A clipping threshold: a positive number of standard deviations (NaN kept every point,
     zero or a negative value dropped most of them; infinity clips nothing)."""
@@ -167,6 +210,10 @@ class LightCurve(TimeSeries):
         if time is not None and not isinstance(time, Time):
             time = _time_from_values(time)
         super().__init__(data=data, time=time, meta=meta, **kwargs)
+        if "time" in self.colnames and self["time"].info.indices:
+            self.remove_indices("time")  # e.g. an astropy TimeSeries' automatic index
+        if flux is None and data is not None and "flux" not in self.colnames:
+            self._adopt_flux_column()
         if flux is not None:
             try:
                 flux = u.Quantity(flux, dtype=float)
@@ -199,6 +246,12 @@ class LightCurve(TimeSeries):
                     ) from None
         self.meta.setdefault("history", [])
 
+    def _repr_html_(self) -> str | None:
+        """Notebook view: a summary table and a small plot (not the raw table)."""
+        from ..utils.display import lightcurve_html
+
+        return lightcurve_html(self)
+
     def __repr__(self) -> str:
         """One line: points, target, time span or fold, flux unit (``print`` shows the
         table)."""
@@ -227,6 +280,12 @@ class LightCurve(TimeSeries):
     @property
     def flux(self) -> u.Quantity:
         """The ``flux`` column (a Quantity)."""
+        if "flux" not in self.colnames:
+            raise InputError(
+                f"this light curve has no 'flux' column (columns: {self.colnames}); name the "
+                "flux column 'flux' (lc['flux'] = lc['my_column']) or build it with "
+                "LightCurve(time=..., flux=...)."
+            )
         return u.Quantity(self["flux"])
 
     @property
@@ -288,6 +347,36 @@ class LightCurve(TimeSeries):
 
     def _flux_values(self) -> np.ndarray:
         return np.asarray(self.flux.value, dtype=float)
+
+    # astropy's TimeSeries keeps a sorted index on ``time`` (for ``ts.loc[...]``), re-added
+    # whenever a column is added; every slice then rebuilds it row by row in Python
+    # (``slice_indices`` -> ``replace_rows``), ~70% of planet_hunter's time at 3e5 points.
+    # A LightCurve keeps no index unless the caller adds one (``lc.add_index("time")``).
+    def add_column(self, *args: Any, **kwargs: Any) -> None:
+        """See :meth:`astropy.table.Table.add_column` (no automatic ``time`` index)."""
+        QTable.add_column(self, *args, **kwargs)
+
+    def add_columns(self, *args: Any, **kwargs: Any) -> None:
+        """See :meth:`astropy.table.Table.add_columns` (no automatic ``time`` index)."""
+        QTable.add_columns(self, *args, **kwargs)
+
+    def _adopt_flux_column(self) -> None:
+        """A table or TimeSeries without a ``flux`` column (astropy's Kepler/TESS readers give
+        ``pdcsap_flux`` and ``sap_flux``): copy the first of PDCSAP, SAP or a lone ``*flux``
+        column (and its ``_err``) to ``flux``/``flux_err``, units repaired, originals kept."""
+        lower = {c.lower(): c for c in self.colnames}
+        fluxlike = [c for c in lower if c.endswith("flux") and c != "flux"]
+        name = next((c for c in ("pdcsap_flux", "sap_flux") if c in lower), None)
+        if name is None and len(fluxlike) == 1:
+            name = fluxlike[0]
+        if name is None:
+            return
+        col = self[lower[name]]
+        unit = _repair_unit(getattr(col, "unit", None))
+        self["flux"] = u.Quantity(_filled(col), unit)
+        if name + "_err" in lower:
+            self["flux_err"] = u.Quantity(_filled(self[lower[name + "_err"]]), unit)
+        self.meta.setdefault("flux_origin", name)
 
     def _derive(self, keep: np.ndarray | None = None, step: str = "") -> LightCurve:
         new = self[keep] if keep is not None else self.copy()
@@ -477,14 +566,26 @@ class LightCurve(TimeSeries):
 
     def fold(  # type: ignore[override]
         self,
-        period: u.Quantity | float,
+        period: u.Quantity | float | None = None,
         epoch: Time | float | None = None,
+        *,
+        epoch_time: Time | float | None = None,
+        epoch_phase: u.Quantity | float = 0,
+        wrap_phase: u.Quantity | float | None = None,
+        normalize_phase: bool = False,
     ) -> LightCurve:
         """Fold on ``period`` so that ``epoch`` (a mid-transit time) is at phase 0.
 
         The result's ``time`` column is a :class:`~astropy.time.TimeDelta` from mid-transit in
         ``[-period/2, period/2)``, sorted by phase; ``meta["fold"]`` keeps period and epoch,
         and :attr:`phase` gives the phase as a fraction of the period.
+
+        astropy's and lightkurve's argument names work too (``fold(period=...,
+        epoch_time=..., epoch_phase=..., wrap_phase=..., normalize_phase=...)``), with their
+        meaning. One difference: with ``normalize_phase=True`` astropy replaces ``time`` by a
+        dimensionless phase, whereas here ``time`` stays a TimeDelta (so every method keeps
+        working) and :attr:`phase` holds the normalised phase; ``epoch_phase`` and
+        ``wrap_phase`` are then fractions of the period.
 
         Parameters
         ----------
@@ -493,6 +594,17 @@ class LightCurve(TimeSeries):
         epoch : Time or float, optional
             A mid-transit time (float: Julian date in the light curve's time scale).
             Default: the first timestamp.
+        epoch_time : Time or float, optional
+            astropy's and lightkurve's name for ``epoch`` (pass one of the two).
+        epoch_phase : Quantity or float
+            Phase at which ``epoch`` lands (float: days; a fraction of the period when
+            ``normalize_phase``). Default 0.
+        wrap_phase : Quantity or float, optional
+            Phase at which the fold wraps: phases lie in ``[wrap_phase - period, wrap_phase)``
+            (float: days, between 0 and the period; a fraction between 0 and 1 when
+            ``normalize_phase``). Default: half the period.
+        normalize_phase : bool
+            Read ``epoch_phase`` and ``wrap_phase`` as fractions of the period.
 
         Examples
         --------
@@ -500,6 +612,10 @@ class LightCurve(TimeSeries):
         >>> t = 2458326.0 + np.arange(100) * 0.1
         >>> folded = LightCurve(time=t, flux=np.ones(100)).fold(2.0, 2458326.0)
         >>> bool(folded.time_days().min() >= -1.0 and folded.time_days().max() < 1.0)
+        True
+        >>> f2 = LightCurve(time=t, flux=np.ones(100)).fold(
+        ...     period=2.0, epoch_time=2458326.0, wrap_phase=1.0, normalize_phase=True)
+        >>> bool(f2.phase.min() >= 0.0 and f2.phase.max() < 1.0)
         True
         """
         if self.is_folded:
@@ -509,16 +625,47 @@ class LightCurve(TimeSeries):
                 "cannot fold an empty light curve: it has no points (check the quality mask "
                 "and remove_nans/remove_outliers steps that came before)."
             )
+        if period is None:
+            raise InputError("fold() needs a period, e.g. fold(3.2888 * u.day, epoch).")
+        if epoch is not None and epoch_time is not None:
+            raise InputError(
+                f"pass the epoch once: epoch={epoch!r} and epoch_time={epoch_time!r} are the "
+                "same argument (epoch_time is astropy's and lightkurve's name)."
+            )
+        if epoch is None:
+            epoch = epoch_time
         p = to_days(period, "period")
         if p <= 0:
             raise InputError(f"period must be positive; got {p} days.")
+        if not isinstance(epoch, (Time, type(None))):
+            _check_epoch_is_a_jd(epoch, self)
         ep = self.time[0] if epoch is None else as_time(epoch, self.time.scale)
-        base = self._derive(step=f"fold: period {p:.8g} d, epoch JD {ep.jd:.6f}")
-        folded = TimeSeries.fold(base, period=p * u.day, epoch_time=ep)
-        phase = np.asarray(folded.time.to_value(u.day), dtype=float)
-        folded = folded[np.argsort(phase, kind="stable")]
-        folded.meta = dict(base.meta)
-        folded.meta["fold"] = {"period_days": p, "epoch_jd": float(ep.jd), "scale": ep.scale}
+        if normalize_phase:
+            ephase = _fraction(epoch_phase, "epoch_phase") * p
+            wrap = 0.5 * p if wrap_phase is None else _fraction(wrap_phase, "wrap_phase") * p
+        else:
+            ephase = to_days(epoch_phase, "epoch_phase")
+            wrap = 0.5 * p if wrap_phase is None else to_days(wrap_phase, "wrap_phase")
+        if not 0 <= wrap <= p:
+            raise InputError(
+                f"wrap_phase must lie between 0 and the period ({p:g} d); got {wrap:g} d"
+                + (" (as a fraction: between 0 and 1)." if normalize_phase else ".")
+            )
+        shift = p - wrap
+        rel = np.mod(self.time_days(ep) + ephase + shift, p) - shift
+        order = np.argsort(rel, kind="stable")
+        folded = self._derive(order, f"fold: period {p:.8g} d, epoch JD {ep.jd:.6f}")
+        with folded._delay_required_column_checks():
+            folded.remove_column("time")
+            folded.add_column(TimeDelta(rel[order], format="jd"), name="time", index=0)
+        folded.meta["fold"] = {
+            "period_days": p,
+            "epoch_jd": float(ep.jd),
+            "scale": ep.scale,
+            "epoch_phase_days": float(ephase),
+            "wrap_phase_days": float(wrap),
+            "normalize_phase": bool(normalize_phase),
+        }
         return folded
 
     def bin(
@@ -527,6 +674,7 @@ class LightCurve(TimeSeries):
         *,
         n_bins: int | None = None,
         method: str = "mean",
+        aggregate_func: Any = None,
     ) -> LightCurve:
         """Average the flux in bins of equal width in time (or phase, once folded).
 
@@ -544,6 +692,10 @@ class LightCurve(TimeSeries):
             Number of bins across the whole span instead of a width (pass one of the two).
         method : {"mean", "median"}
             How to combine the flux in a bin.
+        aggregate_func : callable, optional
+            astropy's and lightkurve's way to say the same: a function of an array returning
+            one number (``np.nanmean``, ``np.nanmedian``, ``np.nansum``...), applied to the
+            finite fluxes of each bin; overrides ``method``.
 
         Examples
         --------
@@ -552,7 +704,16 @@ class LightCurve(TimeSeries):
         >>> len(lc.bin(n_bins=10))
         10
         """
-        if method not in ("mean", "median"):
+        if aggregate_func is not None:
+            if not callable(aggregate_func):
+                raise InputError(
+                    f"aggregate_func must be a function such as np.nanmedian; got "
+                    f"{aggregate_func!r}."
+                )
+            known = {np.mean: "mean", np.nanmean: "mean", np.median: "median"}
+            known[np.nanmedian] = "median"
+            method = known.get(aggregate_func, aggregate_func)
+        elif method not in ("mean", "median"):
             raise InputError(f"method must be 'mean' or 'median'; got {method!r}.")
         if n_bins is not None and time_bin_size is not None:
             raise InputError(
@@ -589,13 +750,17 @@ class LightCurve(TimeSeries):
             mean = sums / counts
             var = np.maximum(sq / counts - mean**2, 0.0)
             sem = np.sqrt(var / np.maximum(counts - 1, 1))
-        if method == "median":
+        if method != "mean":
+            func = np.median if method == "median" else method
             order = np.argsort(idx[good], kind="stable")
             fi, ii = f[good][order], idx[good][order]
             starts = np.searchsorted(ii, np.arange(nb))
             ends = np.searchsorted(ii, np.arange(nb), side="right")
             mean = np.array(
-                [np.median(fi[s:e]) if e > s else np.nan for s, e in zip(starts, ends, strict=True)]
+                [
+                    float(func(fi[s:e])) if e > s else np.nan
+                    for s, e in zip(starts, ends, strict=True)
+                ]
             )
         sem = np.where(counts > 1, sem, np.nan)  # one point says nothing about its spread
         if self.flux_err is not None:
@@ -609,7 +774,8 @@ class LightCurve(TimeSeries):
             tmid = tsum / counts
         tmid, mean, sem = tmid[filled], mean[filled], sem[filled]
         unit = self.flux.unit
-        step = f"bin: {int(filled.sum())} bins of {width:.6g} ({method})"
+        how = method if isinstance(method, str) else getattr(method, "__name__", "function")
+        step = f"bin: {int(filled.sum())} bins of {width:.6g} ({how})"
         if folded:
             out = LightCurve(data={"time": TimeDelta(tmid, format="jd")}, meta=dict(self.meta))
         else:
@@ -619,31 +785,250 @@ class LightCurve(TimeSeries):
         out.meta["history"] = list(self.meta.get("history", [])) + [step]
         return out
 
-    # ------------------------------------------------------------------ interop
-    def to_lightkurve(self):
-        """Return a ``lightkurve.LightCurve`` with the same time, flux, flux_err and meta.
+    def stitch(self, *others: Any, normalize: bool = True) -> LightCurve:
+        """This light curve and ``others`` joined, each normalised on its own
+        (:func:`~spacekit.transformer.stitch`).
 
-        Needs lightkurve (optional; it conflicts with other pins of ``spacekit[x]``, so install
-        it in its own environment: ``pip install spacekit lightkurve``).
+        Examples
+        --------
+        >>> import numpy as np
+        >>> a = LightCurve(time=2458326.0 + np.arange(5) / 48, flux=np.full(5, 100.0))
+        >>> b = LightCurve(time=2458330.0 + np.arange(5) / 48, flux=np.full(5, 300.0))
+        >>> len(a.stitch(b))
+        10
+        """
+        return stitch([self, *others], normalize=normalize)
+
+    # ------------------------------------------------------------------ interop
+    def mission_time_format(self) -> str | None:
+        """``"bkjd"`` (Kepler, K2: BJD - 2454833), ``"btjd"`` (TESS: BJD - 2457000) or None.
+
+        Read from the BJD reference of the file (``meta["bjdref"]``), else from
+        ``meta["mission"]`` or ``meta["time_format"]``. This is the time format lightkurve
+        gives such light curves (:meth:`to_lightkurve` uses it).
+
+        Examples
+        --------
+        >>> LightCurve(time=[2458326.0, 2458326.1], flux=[1.0, 1.0],
+        ...            meta={"mission": "TESS"}).mission_time_format()
+        'btjd'
+        """
+        return _mission_time_format(self.meta)
+
+    def to_pandas(self):  # type: ignore[override]
+        """Return a :class:`pandas.DataFrame` indexed by time, with the time scale stated.
+
+        As in astropy, the ``DatetimeIndex`` holds the timestamps *in the light curve's own
+        time scale* (TDB for Kepler, K2 and TESS, not UTC); ``df.attrs`` says so and keeps
+        what a DataFrame cannot: ``time_scale``, ``time_format``, the column ``units`` and the
+        ``meta``. :meth:`from_pandas` reads them back, so the round trip keeps the instants
+        (to the nanosecond of ``datetime64``), the units and the meta.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> lc = LightCurve(time=[2458326.0, 2458326.5], flux=[1.0, 2.0])
+        >>> df = lc.to_pandas()
+        >>> df.attrs["time_scale"], df.attrs["units"]["flux"]
+        ('tdb', '')
+        >>> back = LightCurve.from_pandas(df)
+        >>> back.time.scale, float(abs(back.time - lc.time).max().sec) < 1e-6
+        ('tdb', True)
+        """
+        import copy
+
+        from astropy.table import Table
+
+        if self.is_folded:
+            raise InputError(
+                "to_pandas() needs a time-ordered light curve (a DataFrame index of datetimes); "
+                "this one is folded. Use lc.to_table().to_pandas() or pd.DataFrame("
+                "{'phase': lc.phase, 'flux': lc.flux.value})."
+            )
+        df = Table(self, copy=False).to_pandas(index="time")
+        df.attrs["time_scale"] = self.time.scale
+        df.attrs["time_format"] = self.time.format
+        df.attrs["units"] = {
+            name: str(getattr(self[name], "unit", None) or "")
+            for name in self.colnames
+            if name != "time" and isinstance(self[name], u.Quantity)
+        }
+        df.attrs["meta"] = copy.deepcopy(dict(self.meta))
+        return df
+
+    @classmethod
+    def from_pandas(cls, df: Any, time_scale: str | None = None) -> LightCurve:  # type: ignore[override]
+        """Build a light curve from a DataFrame with a ``DatetimeIndex`` (see :meth:`to_pandas`).
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            Indexed by datetimes; a ``flux`` column (or ``pdcsap_flux``/``sap_flux``).
+        time_scale : str, optional
+            The time scale the datetimes are in. Default: ``df.attrs["time_scale"]`` (written
+            by :meth:`to_pandas`), else ``"utc"`` (astropy's default for datetimes).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"flux": [1.0, 2.0]},
+        ...                   index=pd.to_datetime(["2020-01-01", "2020-01-02"]))
+        >>> LightCurve.from_pandas(df, time_scale="tdb").time.scale
+        'tdb'
+        """
+        import pandas as pd
+        from astropy.table import Table
+
+        if not isinstance(df, pd.DataFrame) or not isinstance(df.index, pd.DatetimeIndex):
+            raise InputError(
+                "from_pandas expects a pandas DataFrame indexed by datetimes (a DatetimeIndex, "
+                f"as LightCurve.to_pandas() writes); got {type(df).__name__}"
+                + (f" with a {type(df.index).__name__}" if hasattr(df, "index") else "")
+                + ". Use df.set_index(pd.to_datetime(df['time'])) or LightCurve(time=..., "
+                "flux=...)."
+            )
+        attrs = dict(getattr(df, "attrs", {}) or {})
+        scale = time_scale or attrs.get("time_scale") or "utc"
+        if scale not in Time.SCALES:
+            raise InputError(f"time_scale must be one of {sorted(Time.SCALES)}; got {scale!r}.")
+        time = Time(df.index.to_numpy(dtype="datetime64[ns]"), scale=scale)
+        time.format = "jd"
+        fmt = attrs.get("time_format")
+        table = Table.from_pandas(df)
+        units = attrs.get("units") or {}
+        meta = dict(attrs.get("meta") or {})
+        out = cls(time=time, data=table, meta=meta)
+        for name, unit in units.items():
+            if name in out.colnames and not isinstance(out[name], u.Quantity):
+                out[name] = u.Quantity(np.asarray(out[name]), _repair_unit(unit or None))
+        if fmt and fmt in Time.FORMATS:
+            out.time.format = fmt
+        return out
+
+    def write(self, path: Any, *args: Any, format: str | None = None, **kwargs: Any) -> None:  # type: ignore[override]
+        """Write the light curve; FITS files are mission-style and read back losslessly.
+
+        A ``.fits`` path (or ``format="fits"``) is written (atomically) as a Kepler/TESS-style
+        binary table that :meth:`read`, :func:`~spacekit.transformer.read_lightcurve` and
+        plain FITS tools understand: ``TIME`` in days since ``BJDREFI + BJDREFF`` with
+        ``TIMESYS``, every column with its unit, and the whole ``meta`` (as JSON in the
+        ``SPKMETA`` keyword) besides ``OBJECT``/``TELESCOP``. Other formats (``.ecsv``,
+        ``.h5``...) go through astropy's ``TimeSeries.write``; ECSV also round-trips exactly
+        (its time column is written as the two parts of the Julian date, ``jd1`` and ``jd2``,
+        which a single float would round by tens of microseconds).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write.
+        format : str, optional
+            ``"fits"`` or an astropy table format (default from the file name).
+        overwrite : bool
+            Replace an existing file (keyword; default False).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> lc = LightCurve(time=[2458326.0, 2458326.1], flux=[1.0, 2.0], meta={"target": "x"})
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "lc.fits"
+        >>> lc.write(p)
+        >>> LightCurve.read(p).meta["target"]
+        'x'
+        """
+        if _is_fits_target(path, format):
+            from .readers import write_lightcurve_fits
+
+            if args:
+                raise InputError(f"write() takes the path and keywords only; got extra {args}.")
+            write_lightcurve_fits(self, path, **kwargs)
+            return
+        if format in ("ascii.ecsv", "ecsv") or (
+            format is None and str(path).lower().endswith(".ecsv")
+        ):
+            # a Time written as one float JD keeps ~40 microseconds; jd1/jd2 keep it exactly
+            kwargs.setdefault("serialize_method", {"time": "jd1_jd2"})
+        super().write(path, *args, format=format, **kwargs)
+
+    @classmethod
+    def read(cls, path: Any, *args: Any, format: str | None = None, **kwargs: Any) -> LightCurve:  # type: ignore[override]
+        """Read a light curve file: FITS through :func:`read_lightcurve`, others via astropy.
+
+        A FITS file (one written by :meth:`write`, a Kepler/K2/TESS light curve, or an
+        astropy-written table with a ``time`` column) is read by
+        :func:`~spacekit.transformer.read_lightcurve` (keywords ``flux``, ``time_format``,
+        ``quality_mask`` are passed on; every cadence is kept unless ``quality_mask`` says
+        otherwise). Other formats go to astropy's ``TimeSeries.read`` with
+        ``time_column="time"`` by default.
+
+        Examples
+        --------
+        >>> lc = LightCurve.read("lc.fits")  # doctest: +SKIP
+        >>> lc = LightCurve.read("lc.ecsv")  # doctest: +SKIP
+        """
+        if _is_fits_target(path, format) or _is_fits_file(path):
+            from .readers import read_lightcurve
+
+            if args:
+                raise InputError(f"read() takes the path and keywords only; got extra {args}.")
+            kwargs.setdefault("quality_mask", "none")
+            return read_lightcurve(path, **kwargs)
+        if format not in (None, "ascii.ecsv", "ecsv") or not str(path).lower().endswith(".ecsv"):
+            kwargs.setdefault("time_column", "time")
+        return super().read(path, *args, format=format, **kwargs)
+
+    def to_lightkurve(self):
+        """Return a ``lightkurve.LightCurve`` with the same time, flux, flux_err, columns, meta.
+
+        The time is the same instants in the same scale, in lightkurve's own format for the
+        mission (``bkjd`` for Kepler and K2, ``btjd`` for TESS, as ``lightkurve.read`` gives;
+        else ``jd``), so an epoch typed in BKJD folds at the same phase. Every lightkurve
+        method works on it (``bin``, ``flatten``, ``fold``, ``to_periodogram``, stitching a
+        ``LightCurveCollection``). Needs lightkurve (optional; it conflicts with other pins
+        of ``spacekit[x]``, so install it in its own environment:
+        ``pip install spacekit lightkurve``).
 
         Examples
         --------
         >>> lk_lc = lc.to_lightkurve()  # doctest: +SKIP
+        >>> lk_lc.time.format  # doctest: +SKIP
+        'bkjd'
         """
         lk = _import_lightkurve("LightCurve.to_lightkurve()")
-        kwargs = {"time": self.time, "flux": self.flux}
+        if self.is_folded:
+            raise InputError(
+                "to_lightkurve() needs a time-ordered light curve; convert before fold() "
+                "(lightkurve folds with lk_lc.fold(period, epoch_time))."
+            )
+        # a fresh Time: the column's own carries this TimeSeries' index, which breaks
+        # lightkurve's bin() inside astropy
+        time = Time(self.time.jd1.copy(), self.time.jd2.copy(), format="jd", scale=self.time.scale)
+        fmt = self.mission_time_format()
+        if fmt and fmt in Time.FORMATS:
+            time.format = fmt
+        kwargs = {"time": time, "flux": u.Quantity(self.flux, copy=True)}
         if self.flux_err is not None:
-            kwargs["flux_err"] = self.flux_err
+            kwargs["flux_err"] = u.Quantity(self.flux_err, copy=True)
         out = lk.LightCurve(**kwargs)
+        for name in self.colnames:
+            if name not in ("time", "flux", "flux_err") and name not in out.colnames:
+                out[name] = self[name].copy()
         for key, value in self.meta.items():
             if key != "history":
                 out.meta[key.upper()] = value
+        out.meta.setdefault("LABEL", self.meta.get("target", ""))
+        for key in ("keplerid", "ticid"):
+            if self.meta.get(key) is not None:
+                out.meta.setdefault("TARGETID", self.meta[key])
         out.meta["SPACEKIT_HISTORY"] = list(self.meta.get("history", []))
         return out
 
     @classmethod
     def from_lightkurve(cls, lk_lc: Any) -> LightCurve:
         """Build a :class:`LightCurve` from a ``lightkurve.LightCurve`` (time kept exactly).
+
+        Time becomes format ``jd`` in the same scale (``bkjd``/``btjd`` are lightkurve's
+        formats; :meth:`to_lightkurve` restores them); other 1-D columns (``quality``,
+        centroids...) are kept; masked values become NaN.
 
         Examples
         --------
@@ -661,16 +1046,242 @@ class LightCurve(TimeSeries):
         err = getattr(lk_lc, "flux_err", None)
         if err is not None:
             err = u.Quantity(err)
+            err = u.Quantity(_filled(err), err.unit)
             if np.all(~np.isfinite(err.value)):
                 err = None
-        flux = (
-            u.Quantity(np.ma.filled(flux.value, np.nan), flux.unit)
-            if np.ma.isMaskedArray(flux.value)
-            else flux
-        )
+        flux = u.Quantity(_filled(flux), flux.unit)
         meta = {k.lower(): v for k, v in dict(lk_lc.meta).items() if _plain(v)}
         meta["history"] = list(lk_lc.meta.get("SPACEKIT_HISTORY", [])) + ["from_lightkurve"]
-        return cls(time=time, flux=flux, flux_err=err, meta=meta)
+        out = cls(time=time, flux=flux, flux_err=err, meta=meta)
+        for name in getattr(lk_lc, "colnames", []):
+            if name in ("time", "flux", "flux_err") or name in out.colnames:
+                continue
+            col = lk_lc[name]
+            if getattr(col, "ndim", 0) != 1 or isinstance(col, Time):
+                continue
+            try:
+                unit = getattr(col, "unit", None)
+                values = _filled(col)
+                out[name] = u.Quantity(values, unit) if unit is not None else values
+            except (TypeError, ValueError):
+                continue
+        return out
+
+
+def stitch(
+    lightcurves: Any,
+    *,
+    normalize: bool = True,
+) -> LightCurve:
+    """Join quarters, sectors or campaigns into one light curve, each normalised on its own.
+
+    Each light curve is divided by its own median flux (``normalize=True``, the default:
+    quarters and sectors differ in flux level by their aperture and detector), then all rows
+    are concatenated and sorted by time. Nothing is filled or dropped: the gaps between the
+    pieces stay gaps, the cadences a quality mask removed when reading stay removed, NaN
+    fluxes stay (use :meth:`LightCurve.remove_nans`), and columns the pieces share (such as
+    ``quality`` or centroids) are kept. A ``segment`` column says which piece each row came
+    from (0, 1, ... in the order given), so a transit in one quarter only can be told apart;
+    ``meta`` is the first piece's, with ``stitched`` listing each piece's source, quarter or
+    sector and the median it was divided by.
+
+    Parameters
+    ----------
+    lightcurves : sequence of LightCurve (or lightkurve LightCurves, or paths)
+        The pieces, in any order. Paths are read with
+        :func:`~spacekit.transformer.read_lightcurve`.
+    normalize : bool
+        Divide each piece by its median finite flux (its flux becomes dimensionless). With
+        False the pieces must share a flux unit.
+
+    Returns
+    -------
+    LightCurve
+
+    Raises
+    ------
+    InputError
+        No pieces, a folded piece, time scales that cannot be converted to the first's
+        (e.g. a ``"relative"`` csv with a BJD light curve), or (``normalize=False``) flux
+        units that differ.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = LightCurve(time=2458326.0 + np.arange(5) / 48, flux=np.full(5, 100.0))
+    >>> b = LightCurve(time=2458330.0 + np.arange(5) / 48, flux=np.full(5, 300.0))
+    >>> lc = stitch([b, a])
+    >>> lc.flux.value.tolist() == [1.0] * 10, lc["segment"].tolist()[:6]
+    (True, [1, 1, 1, 1, 1, 0])
+    """
+    pieces = []
+    for i, item in enumerate(lightcurves if lightcurves is not None else []):
+        if isinstance(item, LightCurve):
+            piece = item
+        elif isinstance(item, (str, os.PathLike)):
+            from .readers import read_lightcurve
+
+            piece = read_lightcurve(item)
+        elif hasattr(item, "time") and hasattr(item, "flux"):
+            piece = LightCurve.from_lightkurve(item)
+        else:
+            raise InputError(
+                f"stitch expects LightCurves (or lightkurve LightCurves, or paths); item {i} is "
+                f"a {type(item).__name__}."
+            )
+        if piece.is_folded:
+            raise InputError(f"stitch needs time-ordered light curves; item {i} is folded.")
+        pieces.append(piece)
+    if not pieces:
+        raise InputError("stitch needs at least one light curve; got none.")
+    scale = pieces[0].time.scale
+    unit = pieces[0].flux.unit
+    jd1, jd2, fluxes, errs, segs, info = [], [], [], [], [], []
+    shared = [
+        c
+        for c in pieces[0].colnames
+        if c not in ("time", "flux", "flux_err", "segment")
+        and all(c in p.colnames for p in pieces[1:])
+    ]
+    extra: dict[str, list] = {c: [] for c in shared}
+    with_err = all(p.flux_err is not None for p in pieces)
+    for i, piece in enumerate(pieces):
+        t = piece.time
+        if t.scale != scale:
+            try:
+                t = getattr(t, scale)
+            except Exception as exc:
+                raise InputError(
+                    f"stitch: piece {i} is in the {t.scale!r} time scale, which cannot be "
+                    f"converted to the first piece's {scale!r}; read them all in one time system."
+                ) from exc
+        f = piece._flux_values()
+        med = 1.0
+        if normalize:
+            finite = f[np.isfinite(f)]
+            med = float(np.median(finite)) if finite.size else float("nan")
+            if not med > 0:
+                raise InputError(
+                    f"stitch: piece {i} ({piece.meta.get('source', '')!r}) has no positive "
+                    f"median flux to normalise by (median {med}); pass normalize=False for "
+                    "flux already relative, or clean that piece."
+                )
+        elif piece.flux.unit != unit:
+            raise InputError(
+                f"stitch(normalize=False): piece {i} has flux in {piece.flux.unit}, the first "
+                f"in {unit}; normalise, or convert the units first."
+            )
+        jd1.append(np.asarray(t.jd1))
+        jd2.append(np.asarray(t.jd2))
+        fluxes.append(f / med)
+        if with_err:
+            errs.append(np.asarray(piece.flux_err.value, dtype=float) / med)
+        segs.append(np.full(len(piece), i, dtype=np.int64))
+        for c in shared:
+            extra[c].append(piece[c])
+        entry = {"source": str(piece.meta.get("source", "")), "n_points": len(piece)}
+        for key in ("quarter", "sector", "campaign"):
+            if piece.meta.get(key) is not None:
+                entry[key] = piece.meta[key]
+        if normalize:
+            entry["median_flux"] = med
+        info.append(entry)
+    time = Time(np.concatenate(jd1), np.concatenate(jd2), format="jd", scale=scale)
+    order = np.argsort(time.jd1 - time.jd1.min() + time.jd2, kind="stable")
+    out_unit = u.dimensionless_unscaled if normalize else unit
+    meta = dict(pieces[0].meta)
+    meta["stitched"] = info
+    meta["history"] = list(pieces[0].meta.get("history", [])) + [
+        f"stitch: {len(pieces)} pieces, {int(sum(len(p) for p in pieces))} rows"
+        + (", each divided by its median flux" if normalize else "")
+    ]
+    out = LightCurve(
+        time=time[order],
+        flux=u.Quantity(np.concatenate(fluxes)[order], out_unit),
+        flux_err=u.Quantity(np.concatenate(errs)[order], out_unit) if with_err else None,
+        meta=meta,
+    )
+    out["segment"] = np.concatenate(segs)[order]
+    for c in shared:
+        try:
+            col = np.concatenate([np.asarray(getattr(v, "value", v)) for v in extra[c]])
+        except ValueError:
+            continue  # shapes differ between pieces: leave that column out
+        cunit = getattr(extra[c][0], "unit", None)
+        out[c] = u.Quantity(col[order], cunit) if cunit is not None else col[order]
+    out.meta["cadence_days"] = out.cadence
+    return out
+
+
+def _filled(col: Any) -> np.ndarray:
+    """Values of a (possibly masked) column as a plain array, masked floats as NaN."""
+    values = getattr(col, "value", col)
+    mask = getattr(col, "mask", None)
+    if mask is None and np.ma.isMaskedArray(values):
+        mask = np.ma.getmaskarray(values)
+    arr = np.array(np.ma.getdata(values) if np.ma.isMaskedArray(values) else values)
+    if mask is not None and np.any(mask):
+        if arr.dtype.kind != "f":
+            arr = arr.astype(float) if arr.dtype.kind in "iub" else arr
+        if arr.dtype.kind == "f":
+            arr[np.asarray(mask, dtype=bool)] = np.nan
+    return arr
+
+
+def _repair_unit(unit: Any) -> u.UnitBase:
+    """Units as archives spell them: ``e-/s`` (unrecognised by astropy) is electron / s."""
+    if unit is None or unit == "":
+        return u.dimensionless_unscaled
+    if isinstance(unit, u.UnrecognizedUnit) or isinstance(unit, str):
+        s = str(unit).strip()
+        if s in ("e-/s", "electrons/s", "e/s", "e-s-1"):
+            return u.electron / u.s
+        try:
+            return u.Unit(s)
+        except ValueError:
+            log.debug("unrecognised unit %r; using dimensionless", s)
+            return u.dimensionless_unscaled
+    return unit
+
+
+#: BJD references of the missions' time systems (lightkurve's formats of the same names).
+MISSION_TIME_FORMATS = {2454833.0: "bkjd", 2457000.0: "btjd"}
+
+
+def _mission_time_format(meta: dict) -> str | None:
+    ref = meta.get("bjdref")
+    try:
+        if ref is not None and float(ref) in MISSION_TIME_FORMATS:
+            return MISSION_TIME_FORMATS[float(ref)]
+    except (TypeError, ValueError):
+        pass
+    mission = str(meta.get("mission") or "").strip().lower()
+    if mission in ("kepler", "k2"):
+        return "bkjd"
+    if mission == "tess":
+        return "btjd"
+    tf = str(meta.get("time_format") or "").strip().lower()
+    for name in ("bkjd", "btjd"):
+        if tf.startswith(name):
+            return name
+    return None
+
+
+_FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz")
+
+
+def _is_fits_target(path: Any, format: str | None) -> bool:
+    if format is not None:
+        return str(format).lower() == "fits"
+    return str(path).lower().endswith(_FITS_SUFFIXES)
+
+
+def _is_fits_file(path: Any) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(9) == b"SIMPLE  ="
+    except (OSError, TypeError):
+        return False
 
 
 def _plain(v: Any) -> bool:

@@ -25,9 +25,9 @@ import numpy as np
 from astropy.time import Time
 
 from ..exceptions import DataNotFoundError, FormatError, InputError
-from .lightcurve import LightCurve
+from .lightcurve import LightCurve, _filled, _mission_time_format, _repair_unit
 
-__all__ = ["read_lightcurve", "TIME_FORMATS"]
+__all__ = ["read_lightcurve", "write_lightcurve_fits", "TIME_FORMATS", "NoTimeSystemWarning"]
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,19 @@ TIME_FORMATS: dict[str, tuple[float, str, str]] = {
     "bjd": (0.0, "tdb", "barycentric Julian date (TDB)"),
     "jd": (0.0, "utc", "Julian date (UTC)"),
     "mjd": (2400000.5, "utc", "modified Julian date (UTC)"),
+    "relative": (
+        0.0,
+        "local",
+        "the file's own time numbers in days, with no time system (astropy scale 'local'): "
+        "periods and durations are right, absolute epochs are not BJDs",
+    ),
 }
+
+
+class NoTimeSystemWarning(UserWarning):
+    """A light curve was read without a time system (``time_format="relative"``): periods
+    and durations hold, epochs are in the file's own time numbers, not BJD."""
+
 
 _FLUX_ALIASES = {"pdcsap": "PDCSAP_FLUX", "sap": "SAP_FLUX"}
 _QUALITY_COLUMNS = ("QUALITY", "SAP_QUALITY")
@@ -71,7 +83,9 @@ def read_lightcurve(
         column, else the second).
     time_format : str, optional
         For csv files (required there): one of ``"bkjd"`` (BJD - 2454833, Kepler/K2),
-        ``"btjd"`` (BJD - 2457000, TESS), ``"bjd"``, ``"jd"``, ``"mjd"``. For a FITS file it
+        ``"btjd"`` (BJD - 2457000, TESS), ``"bjd"``, ``"jd"``, ``"mjd"``, or ``"relative"``
+        (the numbers as days in no time system, astropy scale ``"local"``: periods and
+        durations hold, epochs cannot be converted to BJD). For a FITS file it
         is needed only when the header has no ``BJDREFI``/``BJDREF`` keyword; then it says
         what the ``TIME`` column holds.
     quality_mask : {"default", "none"} or int
@@ -233,7 +247,11 @@ def _read_fits(path: Path, *, flux: str, time_format: str | None, quality_mask: 
         header = hdu.header
         data = hdu.data
         cols = {n.upper(): n for n in hdu.columns.names}
+        if header.get("SPKMETA") is not None:
+            return _read_spacekit_fits(path, hdu, flux=flux, quality_mask=quality_mask)
         colname = _FLUX_ALIASES.get(flux.lower(), flux).upper()
+        if colname == "PDCSAP_FLUX" and colname not in cols and "FLUX" in cols:
+            colname = "FLUX"  # the default, on a table with a plain FLUX column
         if colname not in cols:
             fluxcols = [c for c in cols if "FLUX" in c]
             raise FormatError(
@@ -244,13 +262,26 @@ def _read_fits(path: Path, *, flux: str, time_format: str | None, quality_mask: 
         n = len(data) if data is not None else 0
         if n == 0:
             raise FormatError(f"{str(path)!r} has a light curve table with no rows.")
+        if np.ndim(data[cols["TIME"]]) != 1:
+            # astropy's own serialisation of a Time column (jd1, jd2 pairs), as written by
+            # Table.write / TimeSeries.write: let astropy rebuild the Time
+            return _read_astropy_time_fits(
+                path, hdu, colname=cols[colname], cols=cols, quality_mask=quality_mask
+            )
         tcol = np.asarray(data[cols["TIME"]], dtype=float)
         fcol = np.asarray(data[cols[colname]], dtype=float)
+        if fcol.shape != tcol.shape:
+            raise FormatError(
+                f"{str(path)!r}: column {colname!r} holds {fcol.shape[1:]} values per cadence; "
+                "a flux column needs one. Pass flux= the name of a one-value-per-row column."
+            )
         errname = colname + "_ERR"
         ecol = np.asarray(data[cols[errname]], dtype=float) if errname in cols else None
         qname = next((cols[q] for q in _QUALITY_COLUMNS if q in cols), None)
         quality = np.asarray(data[qname]) if qname else None
         funit = _flux_unit(hdu.columns[cols[colname]].unit)
+        if ecol is not None and ecol.shape != fcol.shape:
+            ecol = None
 
         def key(k, default=None):
             v = header.get(k)
@@ -310,6 +341,7 @@ def _read_fits(path: Path, *, flux: str, time_format: str | None, quality_mask: 
         "time_format": tf,
         "source": str(path),
         "quality_mask": quality_mask,
+        "bjdref": ref_i + ref_f,
         **meta_extra,
         "history": [
             f"read {path.name}: {colname}, {int(keep.sum())}/{n} cadences kept "
@@ -326,12 +358,276 @@ def _read_fits(path: Path, *, flux: str, time_format: str | None, quality_mask: 
     return lc
 
 
+_META_KEY = "SPKMETA"
+_FORMAT_KEY = "SPKTFMT"
+_FOLD_KEY = "SPKFOLD"
+_PRIMARY_KEYS = {
+    "keplerid": "KEPLERID",
+    "ticid": "TICID",
+    "campaign": "CAMPAIGN",
+    "quarter": "QUARTER",
+    "sector": "SECTOR",
+    "ra_obj": "RA_OBJ",
+    "dec_obj": "DEC_OBJ",
+}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (u.Quantity, Time)):
+        return str(value)
+    return str(value)
+
+
+def write_lightcurve_fits(lc: LightCurve, path: str | os.PathLike, *, overwrite: bool = False):
+    """Write ``lc`` as a mission-style FITS light curve that reads back losslessly.
+
+    The primary header carries ``OBJECT``, ``TELESCOP`` and the mission keywords of
+    ``meta`` (``KEPLERID``, ``QUARTER``, ``SECTOR``...); the ``LIGHTCURVE`` table holds
+    ``TIME`` (days since ``BJDREFI + BJDREFF``, scale ``TIMESYS``) and every other column
+    with its unit (``TUNIT``), and the whole ``meta`` as JSON (keyword ``SPKMETA``) with the
+    time format (``SPKTFMT``). The reference is the mission's (``meta["bjdref"]``, else
+    2454833 for Kepler/K2, 2457000 for TESS, else the first whole Julian day), so mission
+    timestamps are written bit for bit. The file is written atomically.
+    :meth:`LightCurve.write` calls this for ``.fits`` paths.
+
+    Parameters
+    ----------
+    lc : LightCurve
+        The light curve (time-ordered or folded).
+    path : str or path-like
+        Output file.
+    overwrite : bool
+        Replace an existing file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> lc = LightCurve(time=[2458326.0, 2458326.1], flux=[1.0, 2.0])
+    >>> p = write_lightcurve_fits(lc, pathlib.Path(tempfile.mkdtemp()) / "lc.fits")
+    >>> read_lightcurve(p).flux.value.tolist()
+    [1.0, 2.0]
+    """
+    import json
+
+    from astropy.io import fits
+
+    from ..utils.files import atomic_path
+
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise InputError(f"{str(path)!r} exists; pass overwrite=True to replace it.")
+    if not isinstance(lc, LightCurve):
+        raise InputError(f"write_lightcurve_fits expects a LightCurve; got {type(lc).__name__}.")
+    meta = dict(lc.meta)
+    primary = fits.Header()
+    primary["ORIGIN"] = ("spacekit", "written by spacekit LightCurve.write")
+    if meta.get("target"):
+        primary["OBJECT"] = str(meta["target"])
+    if meta.get("mission"):
+        primary["TELESCOP"] = str(meta["mission"])
+        primary["MISSION"] = str(meta["mission"])
+    for key, card in _PRIMARY_KEYS.items():
+        if meta.get(key) is not None and isinstance(meta[key], (int, float, str, np.generic)):
+            primary[card] = _jsonable(meta[key]) if isinstance(meta[key], np.generic) else meta[key]
+    header = fits.Header()
+    folded = lc.is_folded
+    if folded:
+        tvals = np.asarray(lc.time.to_value(u.day), dtype=float)
+        header[_FOLD_KEY] = (True, "TIME is the phase (days from mid-transit)")
+        header["TIMEUNIT"] = "d"
+    else:
+        ref = meta.get("bjdref")
+        try:
+            ref = float(ref) if ref is not None else None
+        except (TypeError, ValueError):
+            ref = None
+        if ref is None:
+            fmt = _mission_time_format(meta)
+            ref = {"bkjd": 2454833.0, "btjd": 2457000.0}.get(fmt or "")
+        if ref is None:
+            ref = float(np.floor(lc.time.jd1.min())) if len(lc) else 0.0
+        ref_i = float(np.floor(ref))
+        ref_f = ref - ref_i
+        tvals = ((lc.time.jd1 - ref_i) + lc.time.jd2) - ref_f
+        header["TIMESYS"] = (lc.time.scale.upper(), "time scale of TIME")
+        header["BJDREFI"] = (int(ref_i), "integer part of the reference JD")
+        header["BJDREFF"] = (ref_f, "fraction of the reference JD")
+        header["TIMEUNIT"] = "d"
+        header[_FORMAT_KEY] = (lc.time.format, "astropy Time format of the time column")
+    columns = [fits.Column(name="TIME", format="D", unit="d", array=tvals)]
+    for name in lc.colnames:
+        if name == "time":
+            continue
+        col = lc[name]
+        unit = getattr(col, "unit", None)
+        values = np.asarray(getattr(col, "value", col))
+        if values.dtype.kind in "US":
+            fmt_code = f"{max(1, int(np.char.str_len(values.astype(str)).max(initial=1)))}A"
+            values = values.astype(str)
+        elif values.dtype.kind == "b":
+            fmt_code = "L"
+        elif values.dtype.kind in "iu":
+            fmt_code = "K"
+            values = values.astype(np.int64)
+        elif values.dtype.kind == "f" and values.ndim == 1:
+            fmt_code = "E" if values.dtype == np.float32 else "D"
+        else:
+            raise InputError(
+                f"column {name!r} ({values.dtype}, shape {values.shape}) cannot be written to "
+                "a FITS light curve; drop it or write ECSV (lc.write('lc.ecsv'))."
+            )
+        columns.append(
+            fits.Column(
+                name=name,
+                format=fmt_code,
+                unit=None if unit is None or unit == u.dimensionless_unscaled else unit.to_string(),
+                array=values,
+            )
+        )
+    table = fits.BinTableHDU.from_columns(columns, header=header, name="LIGHTCURVE")
+    table.header[_META_KEY] = json.dumps(meta, default=_jsonable)
+    hdul = fits.HDUList([fits.PrimaryHDU(header=primary), table])
+    with atomic_path(path) as tmp:
+        hdul.writeto(tmp)
+    return path
+
+
+def _read_spacekit_fits(path: Path, hdu: Any, *, flux: str, quality_mask: Any) -> LightCurve:
+    """A file written by :func:`write_lightcurve_fits`: every column, unit and meta back."""
+    import json
+
+    from astropy.time import TimeDelta
+
+    header = hdu.header
+    data = hdu.data
+    names = list(hdu.columns.names)
+    try:
+        meta = json.loads(header[_META_KEY])
+    except (TypeError, ValueError) as exc:
+        raise FormatError(
+            f"{str(path)!r}: the SPKMETA keyword is not valid JSON ({exc}); the file was "
+            "altered after spacekit wrote it."
+        ) from exc
+    tvals = np.asarray(data["TIME"], dtype=float)
+    n = tvals.size
+    cols = {}
+    for name in names:
+        if name == "TIME":
+            continue
+        values = np.array(data[name])
+        if values.dtype.kind == "S":
+            values = values.astype(str)
+        unit = hdu.columns[name].unit
+        cols[name] = u.Quantity(values, _repair_unit(unit)) if values.dtype.kind == "f" else values
+    lower = {c.lower(): c for c in cols}
+    want = _FLUX_ALIASES.get(flux.lower(), flux).lower()
+    if want == "pdcsap_flux" and want not in lower:
+        want = "flux"
+    if want not in lower:
+        raise FormatError(
+            f"{str(path)!r} has no column {flux!r}; its columns are {sorted(cols)}. Pass "
+            "flux= one of them (the default reads 'flux')."
+        )
+    if lower[want] != "flux":
+        origin = lower[want]
+        cols["flux"] = cols[origin]
+        err = lower.get(want + "_err")
+        if err is not None:
+            cols["flux_err"] = cols[err]
+        elif "flux_err" in cols:
+            del cols["flux_err"]
+        meta["flux_origin"] = origin
+    qname = next((lower[q] for q in ("quality", "sap_quality") if q in lower), None)
+    keep = _quality_keep(None if qname is None else cols[qname], quality_mask, n)
+    if header.get(_FOLD_KEY):
+        time = TimeDelta(tvals[keep], format="jd")
+        lc = LightCurve(data={"time": time}, meta=meta)
+    else:
+        scale = str(header.get("TIMESYS", "TDB")).strip().lower()
+        ref_i = float(header.get("BJDREFI", 0.0))
+        ref_f = float(header.get("BJDREFF", 0.0))
+        time = Time(np.full(int(keep.sum()), ref_i), tvals[keep] + ref_f, format="jd", scale=scale)
+        fmt = header.get(_FORMAT_KEY)
+        if fmt and fmt in Time.FORMATS:
+            time.format = fmt
+        lc = LightCurve(time=time, meta=meta)
+    for name, values in cols.items():
+        lc[name] = values[keep]
+    order = ["time"] + [c for c in ("flux", "flux_err") if c in lc.colnames]
+    lc = lc[order + [c for c in lc.colnames if c not in order]]
+    lc.meta = meta
+    lc.meta.setdefault("history", [])
+    if not keep.all():
+        lc.meta["history"] = list(lc.meta["history"]) + [
+            f"read {path.name}: {int(keep.sum())}/{n} rows passing quality_mask {quality_mask!r}"
+        ]
+    return lc
+
+
+def _read_astropy_time_fits(
+    path: Path, hdu: Any, *, colname: str, cols: dict, quality_mask: Any
+) -> LightCurve:
+    """A FITS table whose time column astropy serialised (``TimeSeries.write``)."""
+    import warnings
+
+    from astropy.table import QTable
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = QTable.read(hdu, astropy_native=True)
+    tname = next(c for c in table.colnames if c.upper() == "TIME")
+    time = table[tname]
+    if not isinstance(time, Time):
+        raise FormatError(
+            f"{str(path)!r}: its TIME column holds {np.shape(time)[1:]} values per row and is "
+            "not an astropy-serialised time; expected one time per cadence."
+        )
+    fcol = table[colname]
+    if np.ndim(fcol) != 1:
+        raise FormatError(f"{str(path)!r}: flux column {colname!r} must hold one value per row.")
+    err = next((table[c] for c in table.colnames if c.upper() == colname.upper() + "_ERR"), None)
+    qname = next((c for c in table.colnames if c.upper() in _QUALITY_COLUMNS), None)
+    keep = _quality_keep(
+        None if qname is None else np.asarray(table[qname]), quality_mask, len(table)
+    )
+    time = Time(time.jd1, time.jd2, format="jd", scale=time.scale)[keep]
+    unit = _repair_unit(getattr(fcol, "unit", None))
+    meta = {
+        k.lower(): v
+        for k, v in table.meta.items()
+        if isinstance(v, (str, int, float, bool)) and k.upper() not in ("COMMENTS", "HISTORY")
+    }
+    meta.update(
+        {
+            "flux_origin": colname.lower(),
+            "source": str(path),
+            "quality_mask": quality_mask,
+            "history": [f"read {path.name}: astropy FITS table, {int(keep.sum())} rows"],
+        }
+    )
+    meta.setdefault("target", "")
+    meta.setdefault("mission", "")
+    meta.setdefault("time_format", f"{time.scale} Julian date (astropy-serialised)")
+    lc = LightCurve(
+        time=time,
+        flux=u.Quantity(_filled(fcol)[keep], unit),
+        flux_err=None if err is None else u.Quantity(_filled(err)[keep], unit),
+        meta=meta,
+    )
+    lc.meta["cadence_days"] = lc.cadence
+    return lc
+
+
 def _read_csv(path: Path, *, time_format: str | None, quality_mask: Any) -> LightCurve:
     if time_format is None:
         raise InputError(
             f"{str(path)!r} is a csv, which has no header to read a time system from; pass "
             f"time_format= one of {sorted(TIME_FORMATS)} (e.g. 'bkjd' for Kepler/K2, "
-            "'btjd' for TESS)."
+            "'btjd' for TESS, 'relative' for days in no time system)."
         )
     import pandas as pd
 

@@ -51,3 +51,9 @@ class ParamsMixin:
                 )
             setattr(self, name, value)
         return self
+
+    def _repr_html_(self) -> str | None:
+        """Notebook view: settings, fitted attributes, the model.json manifest and metrics."""
+        from .display import model_html
+
+        return model_html(self)

@@ -460,6 +460,13 @@ def is_model_folder(folder: str | os.PathLike, app: str | None = None) -> bool:
     return True
 
 
+def _run_unfinished(folder: Path) -> bool:
+    """Whether ``folder`` is a run folder whose run did not finish normally."""
+    from .runs import Run
+
+    return (folder / "run.json").is_file() and not Run(folder).complete
+
+
 def find_model_folder(
     path: str | os.PathLike | None, app: str, *, default: str | os.PathLike | None = None
 ) -> Path:
@@ -499,6 +506,9 @@ def find_model_folder(
             continue
         runs = sorted((q for q in base.iterdir() if (q / "model").is_dir()), key=lambda q: q.name)
         for run in reversed(runs):
+            if _run_unfinished(run):  # failed, interrupted or still running (utils.runs)
+                skipped.append(run.name)
+                continue
             if is_model_folder(run / "model", app):
                 if skipped:
                     log.info("%s: skipped incomplete model folders %s", app, skipped)

@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
 import json
 import math
 import os
 import re
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,8 @@ from .files import atomic_write
 __all__ = [
     "RUN_STATUSES",
     "Run",
+    "tracking_runs",
+    "tracks_runs",
     "list_runs",
     "model_folder",
     "to_jsonable",
@@ -161,9 +165,7 @@ class Run:
                 "data_sha256": data_sha256,
                 "parameters": parameters or {},
                 "seed": seed,
-                "status": "running",
-                "pid": os.getpid(),
-                "host": socket.gethostname(),
+                **_tracked(run),
             },
         )
         return run
@@ -219,11 +221,9 @@ class Run:
         --------
         >>> import tempfile
         >>> run = Run.create("demo", runs_dir=tempfile.mkdtemp())
-        >>> run.status
-        'running'
-        >>> run.finish()
-        >>> run.status, run.info["duration_s"] >= 0
-        ('complete', True)
+        >>> run.finish("failed", error="out of memory")
+        >>> run.status, run.info["error"], run.info["duration_s"] >= 0
+        ('failed', 'out of memory', True)
         """
         if status not in RUN_STATUSES or status == "running":
             raise InputError(
@@ -343,6 +343,12 @@ class Run:
             frame.to_csv(fh, index=False)
         return self.predictions_path
 
+    def _repr_html_(self) -> str | None:
+        """Notebook view: what the run is, its parameters, metrics and figures."""
+        from .display import run_html
+
+        return run_html(self)
+
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r})"
 
@@ -369,6 +375,78 @@ def model_folder(folder: str | os.PathLike, marker: str) -> Path:
     if not (folder / marker).is_file() and (folder / "model" / marker).is_file():
         return folder / "model"
     return folder
+
+
+_SCOPES = threading.local()
+
+
+def _tracked(run: Run) -> dict:
+    """Register ``run`` with the enclosing :func:`tracking_runs` scopes; its status keys.
+
+    A run made outside any scope (a user's own ``Run.create``) gets no status: it reads as
+    complete, as folders did before statuses existed, since nothing would ever finish it.
+    """
+    scopes = getattr(_SCOPES, "stack", None)
+    if not scopes:
+        return {}
+    for created in scopes:
+        created.append(run)
+    return {"status": "running", "pid": os.getpid(), "host": socket.gethostname()}
+
+
+@contextlib.contextmanager
+def tracking_runs() -> Iterator[list[Run]]:
+    """Finish every run folder created inside the block: ``complete`` when it ends normally,
+    ``interrupted`` on KeyboardInterrupt/SystemExit (Ctrl-C, SIGTERM on the command line),
+    else ``failed`` with the error; the exception is re-raised.
+
+    The skopes' ``train`` and ``cross_validate`` run inside one (:func:`tracks_runs`), so a run
+    cut short never looks finished and the model loaders skip it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> with tracking_runs() as made:
+    ...     run = Run.create("demo", runs_dir=d)
+    ...     run.status
+    'running'
+    >>> run.status, made == [run]
+    ('complete', True)
+    """
+    stack = _SCOPES.__dict__.setdefault("stack", [])
+    created: list[Run] = []
+    stack.append(created)
+
+    def finish(status: str, error: str | None = None) -> None:
+        for run in created:
+            with contextlib.suppress(OSError, FormatError):
+                if run.info.get("status") == "running":
+                    run.finish(status, error=error)
+
+    try:
+        yield created
+    except (KeyboardInterrupt, SystemExit):
+        finish("interrupted")
+        raise
+    except BaseException as exc:
+        finish("failed", f"{type(exc).__name__}: {exc}")
+        raise
+    else:
+        finish("complete")
+    finally:
+        stack.remove(created)
+
+
+def tracks_runs(func: Callable) -> Callable:
+    """Decorator: run ``func`` inside :func:`tracking_runs`."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with tracking_runs():
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def _alive(pid: Any, host: Any) -> bool:

@@ -53,3 +53,65 @@ def test_planet_hunter_accepts_a_lightkurve_object(lcdir):
     res = planet_hunter(theirs)
     assert res.period.value == pytest.approx(3.2888, rel=1e-3)
     assert res.detected
+
+
+SHARED_LCS = [
+    "EPIC201367065.csv",
+    TESS,
+    "kplr010002792-2009259160929_llc.fits",
+    "kplr010666592-2009131110544_slc.fits",
+    KEPLER,
+    "kplr011442793-2010009091648_llc.fits",
+    "kplr011442793-2010174085026_llc.fits",
+]
+
+
+def _ours(lcdir, name):
+    return read_lightcurve(lcdir / name, time_format="bkjd" if name.endswith(".csv") else None)
+
+
+@pytest.mark.parametrize("name", SHARED_LCS)
+def test_converted_object_works_with_every_lightkurve_method(lcdir, name):
+    """bin (failed inside astropy on the TimeSeries index), flatten, fold, to_periodogram
+    and stitch on to_lightkurve()'s result; time format as lightkurve.read gives."""
+    ours = _ours(lcdir, name)
+    theirs = ours.to_lightkurve()
+    expected = "btjd" if name == TESS else "bkjd"
+    assert theirs.time.format == expected
+    if not name.endswith(".csv"):
+        assert lk.read(lcdir / name).time.format == expected
+    binned = theirs.bin(time_bin_size=0.1)
+    assert 0 < int(np.isfinite(binned.flux.value).sum()) < len(theirs)
+    assert len(theirs.flatten()) == len(theirs)
+    folded = theirs.fold(period=3.0, epoch_time=float(theirs.time[0].value))
+    assert len(folded) == len(theirs)
+    assert len(theirs.to_periodogram().period) > 0
+    stitched = lk.LightCurveCollection([theirs, theirs]).stitch()
+    assert len(stitched) == 2 * len(theirs)
+    back = LightCurve.from_lightkurve(theirs)
+    assert back.time.scale == ours.time.scale
+    assert np.array_equal(back.time.jd1, ours.time.jd1)
+    assert np.array_equal(back.time.jd2, ours.time.jd2)
+    assert u.allclose(back.flux, ours.flux, equal_nan=True)
+    assert back.flux.unit == ours.flux.unit
+
+
+def test_bkjd_epoch_folds_at_the_same_phase_as_ours(lcdir):
+    """An epoch typed in BKJD, as lightkurve users do, means the same instant on both sides."""
+    ours = _ours(lcdir, "kplr010666592-2009131110544_slc.fits")
+    theirs = ours.to_lightkurve()
+    period, epoch_bkjd = 2.2047299, 121.3585  # HAT-P-7 b, BKJD
+    lk_fold = theirs.fold(period=period, epoch_time=epoch_bkjd)
+    our_fold = ours.fold(period=period * u.day, epoch_time=epoch_bkjd + 2454833.0)
+    lk_phase = np.sort(lk_fold.time.to_value(u.day))
+    assert np.allclose(lk_phase, our_fold.time_days(), atol=1e-8)
+
+
+def test_lightkurve_read_in_and_back_out(lcdir):
+    theirs = lk.read(lcdir / KEPLER)
+    ours = LightCurve.from_lightkurve(theirs)
+    assert "quality" in ours.colnames  # lightkurve's extra columns are kept
+    again = ours.to_lightkurve()
+    assert again.time.format == "bkjd"
+    assert np.array_equal(again.time.jd2, theirs.time.jd2)
+    assert u.allclose(again.flux, u.Quantity(theirs.flux.filled(np.nan)), equal_nan=True)

@@ -26,7 +26,7 @@ import pandas as pd
 from ...exceptions import InputError, NotFittedError
 from ...utils.deprecation import deprecated_alias, warn_deprecated
 from ...utils.estimator import ParamsMixin
-from ...utils.runs import Run
+from ...utils.runs import Run, tracks_runs
 from . import classifier as _clf
 from .classifier import APP, HEADLINE_METRICS, K2Classifier
 
@@ -111,6 +111,7 @@ class K2Model(ParamsMixin):
         return (self.predict_proba(X) >= self._fitted().threshold).astype(int)
 
 
+@tracks_runs  # the run folder ends complete, failed or interrupted
 def train(
     data: Any,
     *,
@@ -164,6 +165,7 @@ def train(
     )
 
 
+@tracks_runs  # the run folder ends complete, failed or interrupted
 def cross_validate(
     data: Any,
     *,

@@ -273,7 +273,8 @@ def find_ephemerides(
     for lc in lightcurves:
         if len(lc) < 100:
             continue
-        result = planet_hunter(lc, max_planets=max_planets, **hunt_kwargs)
+        # only the ephemerides are needed: no transit-model fit
+        result = planet_hunter(lc, max_planets=max_planets, **{"fit": False, **hunt_kwargs})
         planets = list(getattr(result, "planets", None) or [result])
         for planet in planets:
             eph = _planet_ephemeris(planet)

@@ -63,7 +63,9 @@ def build_transit_cnn(
     >>> m.count_params() > 0  # doctest: +SKIP
     True
     """
-    import keras
+    from ...utils.deps import import_keras
+
+    keras = import_keras()
     from keras import layers
 
     shape = tuple(int(s) for s in input_shape)
@@ -139,7 +141,9 @@ def build_folded_cnn(
     >>> [i.shape for i in m.inputs]  # doctest: +SKIP
     [(None, 256, 3), (None, 201, 1), (None, 61, 1), (None, 43)]
     """
-    import keras
+    from ...utils.deps import import_keras
+
+    keras = import_keras()
     from keras import layers
 
     base = build_transit_cnn(

@@ -26,7 +26,7 @@ from typing import Any
 from ....exceptions import InputError
 from ....utils.deprecation import deprecated_alias, warn_deprecated
 from ....utils.estimator import ParamsMixin
-from ....utils.runs import Run
+from ....utils.runs import Run, tracks_runs
 
 __all__ = [
     "HEADLINE_METRICS",
@@ -155,6 +155,7 @@ def _legacy_out_dir(func):
 
 
 @_legacy_out_dir
+@tracks_runs  # the run folder ends complete, failed or interrupted
 def train(
     data: Any,
     *,
@@ -215,6 +216,7 @@ class CrossValidationRun(Run):
         return self.result[key]
 
 
+@tracks_runs  # the run folder ends complete, failed or interrupted
 def cross_validate(
     data: Any,
     *,

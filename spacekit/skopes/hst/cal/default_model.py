@@ -99,7 +99,9 @@ def build_default_model(
     >>> build_default_model(check=True)["identical"]  # doctest: +SKIP
     True
     """
-    from .pipeline import _load, fit_pipeline, save_model, score_predictions
+    from ....utils.manifest import feature_ranges
+    from .features import FEATURES
+    from .pipeline import EVALUATE_KEYS, _load, fit_pipeline, save_model, score_predictions
 
     target = Path(out_dir) if out_dir is not None else DEFAULT_MODEL_DIR
     df, digest, label = _load(data)
@@ -117,6 +119,8 @@ def build_default_model(
                 "metrics_out_of_fold": oof,
                 "build_command": "spacekit cal build-default-model",
             },
+            ranges=feature_ranges(df, FEATURES),  # predict flags inputs outside them
+            headline_metrics={k: oof[k] for k in EVALUATE_KEYS},
         )
         for npz in built.glob("*.npz"):
             _deterministic_npz(npz)

@@ -359,14 +359,29 @@ def predict_dense(
     return outs
 
 
+def _running_sum(a: np.ndarray, out: np.ndarray) -> None:
+    """``out = ((a[0] + a[1]) + a[2]) + ...``: a running sum over axis 0 of a 2-D array.
+
+    ``np.add.reduce`` over the first axis adds whole rows one after the other (vectorised
+    across the columns); a single column, though, it would sum pairwise, so that case is an
+    ``accumulate`` (always sequential).
+    """
+    if a.shape[1] == 1:
+        out[:] = np.add.accumulate(a[:, 0])[-1:]
+    else:
+        np.add.reduce(a, axis=0, out=out)
+
+
 class TreeEnsemble:
     """A gradient-boosted tree ensemble (scikit-learn ``HistGradientBoosting*``) in numpy arrays.
 
     All trees' nodes are concatenated; a leaf points to itself with threshold +inf, so a few
-    rows walk all trees at once, ``depth`` steps. Batches of 256 rows or more use per-feature
-    bit-vector tables instead (one lookup per feature group and row, see
-    ``_bitvector_tables``; about 6x faster for the calibration models). Raw scores are summed
-    tree by tree in the order scikit-learn uses, so outputs are identical, not merely close.
+    rows walk all trees at once, ``depth`` steps. Batches of 256 rows or more use lookup
+    tables instead (per tree: one small-table lookup per feature group and one value lookup,
+    see ``_leaf_tables``; for the calibration models 2.5x the per-feature bit-vector lookups of
+    the previous release, which were 6x the node walk). Raw scores are
+    summed tree by tree in the order scikit-learn uses, so outputs are identical, not merely
+    close.
 
     Parameters
     ----------
@@ -487,27 +502,33 @@ class TreeEnsemble:
             depth=depth,
         )
 
-    def _bitvector_tables(self):
-        """Per-feature lookup tables for batch prediction without walking the trees, or None.
+    def _leaf_tables(self):
+        """Lookup tables for batch prediction without walking the trees, or None (then: walk).
 
-        Each tree's leaves are numbered left to right, and a tree's state is one unsigned
-        integer with a bit per leaf. A node whose test is false (``x > threshold``: the row
-        goes right) clears the bits of its left subtree's leaves; the exit leaf is then the
-        lowest bit still set. The nodes that fail for a row are, per feature, those whose
-        threshold is below the row's value: a prefix of that feature's sorted thresholds. So
-        each feature gets a table, one row per prefix, holding every tree's state after those
-        nodes failed, and a row of data needs one table lookup per feature (several
-        low-cardinality features share one joint table) instead of ``depth`` gathers per
-        tree. Comparisons are the same as the node walk's, so results are identical.
+        Built once per ensemble and cached. Each tree's leaves are numbered left to right and
+        a set of leaves is an unsigned integer with a bit per leaf. A node whose test is false
+        (``x > threshold``: the row goes right) rules out its left subtree's leaves; the exit
+        leaf is then the lowest leaf not ruled out. The nodes that fail for a row are, per
+        feature, those whose threshold is below the row's value: a prefix of that feature's
+        sorted thresholds, so the feature's *code* (its number of thresholds below the value,
+        one ``searchsorted``) decides them. Features are grouped (the low-cardinality flags and
+        codes share one joint code) and each group's code gives, per tree, the leaves it leaves
+        open (the bit-vector scheme of QuickScorer, Lucchese et al. 2015).
 
-        This is the bit-vector scheme of QuickScorer (Lucchese et al. 2015), written here
-        for numpy: scikit-learn is not imported at prediction time. Trees of more than 64
-        leaves return None (the node walk is used).
+        At prediction time no bit is touched: each tree's distinct open-leaf sets per group are
+        numbered in advance, every combination's exit-leaf value is stored in one value array,
+        and each group's table maps (tree, code) straight to that tree's part of the index into
+        it. A row's leaf value in a tree is then ``values[sum of the groups' table entries]``:
+        one small-table lookup per group and one value lookup per tree, vectorised over the
+        rows and the trees. Comparisons are the node walk's, so the leaves are identical.
+
+        Trees of more than 64 leaves, or value arrays of more than 2**22 entries, return None.
         """
         cached = getattr(self, "_tables", None)
         if cached is not None:
             return cached or None
         n_trees = self.roots.size
+        k = self.n_outputs
         leaf_start = np.zeros(self.left.size, dtype=np.intp)
         leaf_stop = np.zeros(self.left.size, dtype=np.intp)
         tree_of = np.full(self.left.size, -1, dtype=np.intp)
@@ -533,35 +554,30 @@ class TreeEnsemble:
                     ]
             counts.append(count)
         width = max(counts)
-        dtype = next(
-            (d for d in (np.uint8, np.uint16, np.uint32, np.uint64) if width <= np.iinfo(d).bits),
-            None,
-        )
-        if dtype is None:
+        if width > 64:
             self._tables = False
             return None
-        values = np.zeros((n_trees, width))
-        values[leaf_tree, leaf_pos] = self.value[leaf_node]
+        leaf_values = np.zeros((n_trees, width))
+        leaf_values[leaf_tree, leaf_pos] = self.value[leaf_node]
         internal = np.flatnonzero((tree_of >= 0) & (self.left != np.arange(self.left.size)))
         one = np.uint64(1)
-        span = (leaf_stop[internal] - leaf_start[internal]).astype(
-            np.uint64
-        )  # < 64: never all leaves
-        left_bits = (one << span) - one
-        masks = (~(left_bits << leaf_start[internal].astype(np.uint64))).astype(dtype)
-        full = np.iinfo(dtype).max
-        per_feature = []  # (feature, sorted thresholds, table of shape (n_thresholds + 1, n_trees))
+        span = (leaf_stop[internal] - leaf_start[internal]).astype(np.uint64)  # < 64
+        masks = ~(((one << span) - one) << leaf_start[internal].astype(np.uint64))
+        full = np.iinfo(np.uint64).max
+        per_feature = []  # (feature, sorted thresholds, open leaves (n_thresholds + 1, n_trees))
         for f in np.unique(self.feature[internal]):
             on_f = self.feature[internal] == f
             sel, m = internal[on_f], masks[on_f]
             thr, rank = np.unique(self.threshold[sel], return_inverse=True)
-            table = np.full((thr.size + 1, n_trees), full, dtype=dtype)
+            table = np.full((thr.size + 1, n_trees), full, dtype=np.uint64)
             np.bitwise_and.at(table[1:], (rank, tree_of[sel]), m)
             np.bitwise_and.accumulate(table, axis=0, out=table)
             per_feature.append((int(f), thr, table))
-        # Low-cardinality features (flags, codes) share joint tables: fewer lookups per row.
+        # Low-cardinality features (flags, codes) share joint codes: fewer lookups per row.
         per_feature.sort(key=lambda e: e[2].shape[0])
-        groups, budget = [], max(1, (8 << 20) // (n_trees * np.dtype(dtype).itemsize))
+        # A group's table holds a small integer per (tree, code); a tree's row of it is read
+        # once per row of data, so it should stay in the fastest cache: at most 6144 codes.
+        groups, budget = [], 6144
         for f, thr, table in per_feature:
             g = groups[-1] if groups else None
             if g is not None and g["table"].shape[0] * table.shape[0] <= budget:
@@ -569,24 +585,86 @@ class TreeEnsemble:
                 g["features"].append((f, thr, table.shape[0]))
             else:
                 groups.append({"features": [(f, thr, table.shape[0])], "table": table})
-        self._tables = (groups, values.ravel(), width, dtype)
+        # Trees output by output (iteration order within an output): an output's trees are
+        # then one block of rows in every table.
+        order = (np.arange(n_trees // k)[None, :] * k + np.arange(k)[:, None]).ravel()
+        local, uniques = [], []
+        for g in groups:  # number each tree's distinct open-leaf sets of this group
+            tab = g["table"][:, order]
+            srt = np.argsort(tab, axis=0, kind="stable")
+            s = np.take_along_axis(tab, srt, axis=0)
+            new = np.ones(s.shape, dtype=bool)
+            new[1:] = s[1:] != s[:-1]
+            rank = np.empty(s.shape, dtype=np.intp)
+            np.put_along_axis(rank, srt, np.cumsum(new, axis=0) - 1, axis=0)
+            local.append(rank.T)  # (n_trees, n_codes)
+            uniques.append([s[new[:, t], t] for t in range(n_trees)])
+        sizes = np.array([[len(u[t]) for u in uniques] for t in range(n_trees)], dtype=np.int64)
+        per_tree = sizes.prod(axis=1)
+        if per_tree.sum() > 1 << 22:
+            self._tables = False
+            return None
+        start = np.concatenate([[0], np.cumsum(per_tree)[:-1]])
+        values = np.empty(int(per_tree.sum()))
+        lv = leaf_values[order]
+        for t in range(n_trees):  # every combination of the groups' open-leaf sets
+            open_ = np.array([full], dtype=np.uint64)
+            for u in uniques:
+                open_ = (open_[:, None] & u[t][None, :]).ravel()
+            lowest = (open_ & (~open_ + one)).astype(np.float64)  # 2**leaf, exact
+            values[start[t] : start[t] + per_tree[t]] = lv[t][np.frexp(lowest)[1] - 1]
+        # index = start + sum over groups of (local number * stride), the last stride 1
+        stride = np.ones(n_trees, dtype=np.int64)
+        # The first group's table holds the trees' offsets (int32); the others the narrowest
+        # unsigned type that holds their part (the last, stride 1, usually fits in a byte).
+        index = [None] * len(groups)
+        for gi in range(len(groups) - 1, -1, -1):
+            part = local[gi] * stride[:, None]
+            if gi == 0:
+                index[gi] = np.ascontiguousarray(part + start[:, None], dtype=np.int32)
+            else:
+                small = next(
+                    d for d in (np.uint8, np.uint16, np.int32) if part.max() <= np.iinfo(d).max
+                )
+                index[gi] = np.ascontiguousarray(part, dtype=small)
+            stride *= sizes[:, gi]
+        self._tables = {
+            "features": [g["features"] for g in groups],
+            "index": index,
+            "values": values,
+        }
         return self._tables
 
-    def _leaf_bitvector(self, x: np.ndarray, tables) -> np.ndarray:
-        """Leaf values of every tree for rows ``x`` (no NaN), shape (n, n_trees)."""
-        groups, values, width, dtype = tables
-        state = np.full((x.shape[0], self.roots.size), np.iinfo(dtype).max, dtype=dtype)
-        for g in groups:
+    def _raw_tables(self, x: np.ndarray, tables: dict, out: np.ndarray) -> None:
+        """Raw scores of rows ``x`` (no NaN) into ``out`` (n, n_outputs) by table lookups.
+
+        Leaf values come out tree-major, shape (trees of an output, rows), so one
+        ``np.add.reduce`` over axis 0 sums them tree by tree (a running sum across the rows,
+        not a pairwise one): the baseline first, then the trees in scikit-learn's order.
+        """
+        codes = []
+        for features in tables["features"]:
             code = np.zeros(x.shape[0], dtype=np.intp)
-            for f, thr, n_codes in g["features"]:
+            for f, thr, n_codes in features:
                 code *= n_codes
                 code += np.searchsorted(thr, x[:, f], side="left")  # thresholds below the value
-            state &= g["table"][code]
-        lowest = state & (~state + np.array(1, dtype=state.dtype))
-        _, exponent = np.frexp(lowest.astype(np.float64))  # lowest set bit 2**k -> k + 1
-        exponent -= 1
-        exponent += np.arange(self.roots.size) * width
-        return values[exponent]
+            codes.append(code)
+        k = self.n_outputs
+        n_iter = self.roots.size // k
+        values = tables["values"]
+        for j in range(k):
+            block = slice(j * n_iter, (j + 1) * n_iter)
+            first = np.take(tables["index"][0][block], codes[0], axis=1)
+            if len(codes) == 1:
+                idx = first.astype(np.intp)
+            else:  # int32 tables (half the cache), summed straight into intp indices
+                idx = np.empty(first.shape, dtype=np.intp)
+                np.add(first, np.take(tables["index"][1][block], codes[1], axis=1), out=idx)
+                for index, code in zip(tables["index"][2:], codes[2:], strict=True):
+                    idx += np.take(index[block], code, axis=1)
+            leaf = values.take(idx)
+            leaf[0] += self.baseline[j]  # = baseline + first tree (addition commutes exactly)
+            _running_sum(leaf, out[:, j])
 
     def _leaf_walk(self, x: np.ndarray) -> np.ndarray:
         """Leaf values of every tree for rows ``x``, shape (n, n_trees): all trees walked at once."""
@@ -600,37 +678,76 @@ class TreeEnsemble:
             node = np.where(go_left, self.left[node], self.right[node])
         return self.value[node]
 
-    def raw_predict(self, X: Any, *, chunk_size: int = 4096) -> np.ndarray:
-        """Raw scores, shape (n, n_outputs): baseline plus the leaf values, tree by tree."""
+    def raw_predict(
+        self, X: Any, *, chunk_size: int | None = None, n_threads: int | None = None
+    ) -> np.ndarray:
+        """Raw scores, shape (n, n_outputs): baseline plus the leaf values, tree by tree.
+
+        Batches of 256 rows or more use the lookup tables (built on first use, ~0.1-0.3 s for
+        a thousand trees); rows with a NaN, small batches and ensembles the tables cannot hold
+        walk the trees. Rows are taken ``chunk_size`` at a time (default: about 2 MB of leaf
+        values per output, so memory stays bounded whatever the batch) and batches of at
+        least 2 x 1024 rows are shared between ``n_threads`` threads (default: the usable
+        CPUs; numpy releases the GIL in the lookups and sums).
+        """
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2:
             raise InputError(f"expected a 2-D array (rows, features), got shape {X.shape}")
+        n = X.shape[0]
         k = self.n_outputs
-        n_trees = self.roots.size
-        n_iter = n_trees // k
-        out = np.empty((X.shape[0], k), dtype=np.float64)
-        # The tables cost a one-off build (~0.1 s for a thousand trees): worth it for batches,
-        # not for the single rows of a fresh serving process. Rows with a NaN take the node walk.
-        tables = self._bitvector_tables() if X.shape[0] >= 256 else None
-        if tables is not None:
-            chunk_size = max(256, min(chunk_size, 4_000_000 // max(1, n_trees)))
-        for start in range(0, X.shape[0], chunk_size):
-            x = X[start : start + chunk_size]
+        n_iter = self.roots.size // k
+        out = np.empty((n, k), dtype=np.float64)
+        if n == 0:
+            return out
+        if n_iter == 0:
+            out[:] = self.baseline
+            return out
+        # The tables cost a one-off build: worth it for batches, not for the single rows of a
+        # fresh serving process.
+        tables = self._leaf_tables() if n >= 256 else None
+        if chunk_size is None:
+            per_row = n_iter if tables is not None else self.roots.size * (self.depth + 2)
+            chunk_size = min(8192, max(256, (2 << 20) // (8 * per_row)))
+        chunk = whole_number(chunk_size, "chunk_size (rows per chunk)", minimum=1)
+
+        def run(start: int) -> None:
+            x = X[start : start + chunk]
+            o = out[start : start + chunk]
             if tables is None:
-                leaf = self._leaf_walk(x)
-            else:
-                nan_rows = np.isnan(x).any(axis=1)
-                leaf = self._leaf_bitvector(np.where(nan_rows[:, None], 0.0, x), tables)
-                if nan_rows.any():  # missing values follow each node's learned direction
-                    leaf[nan_rows] = self._leaf_walk(x[nan_rows])
-            leaf = leaf.reshape(x.shape[0], n_iter, k)
-            # baseline, then tree by tree in scikit-learn's order (a running sum, not a pairwise
-            # one), so the result is bit for bit scikit-learn's
-            terms = np.empty((x.shape[0], n_iter + 1, k), dtype=np.float64)
-            terms[:, 0, :] = self.baseline
-            terms[:, 1:, :] = leaf
-            out[start : start + chunk_size] = np.add.accumulate(terms, axis=1)[:, -1, :]
+                o[:] = self._raw_walk(x)
+                return
+            nan_rows = np.isnan(x).any(axis=1)
+            if not nan_rows.any():
+                self._raw_tables(x, tables, o)
+                return
+            self._raw_tables(np.where(nan_rows[:, None], 0.0, x), tables, o)
+            o[nan_rows] = self._raw_walk(x[nan_rows])  # missing values: each node's direction
+
+        starts = range(0, n, chunk)
+        threads = _usable_cpus() if n_threads is None else int(n_threads)
+        threads = max(1, min(threads, n // _MIN_ROWS_PER_THREAD, len(starts)))
+        if threads == 1:
+            for start in starts:
+                run(start)
+            return out
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(threads) as ex:
+            for fut in [ex.submit(run, s) for s in starts]:
+                fut.result()
         return out
+
+    def _raw_walk(self, x: np.ndarray) -> np.ndarray:
+        """Raw scores of rows ``x`` by walking every tree (any rows, NaN included)."""
+        k = self.n_outputs
+        n_iter = self.roots.size // k
+        leaf = self._leaf_walk(x).reshape(x.shape[0], n_iter, k)
+        # baseline, then tree by tree in scikit-learn's order (a running sum, not a pairwise
+        # one), so the result is bit for bit scikit-learn's
+        terms = np.empty((x.shape[0], n_iter + 1, k), dtype=np.float64)
+        terms[:, 0, :] = self.baseline
+        terms[:, 1:, :] = leaf
+        return np.add.accumulate(terms, axis=1)[:, -1, :]
 
     def predict(self, X: Any) -> np.ndarray:
         """Regression: the predicted values (n,). Classification: class probabilities (n, n_classes)."""
@@ -680,7 +797,7 @@ class TreeEnsemble:
 
 
 # --------------------------------------------------------------------------- linear models
-def pairwise_basis(Z: Any) -> np.ndarray:
+def pairwise_basis(Z: Any, out: np.ndarray | None = None) -> np.ndarray:
     """The linear models' inputs: the nine standardised features, one-hot, and their pairwise products.
 
     ``Z`` holds the features in :data:`~spacekit.skopes.hst.cal.features.FEATURES` order after
@@ -691,6 +808,7 @@ def pairwise_basis(Z: Any) -> np.ndarray:
     two sizes and every product of two different base columns (80 columns). On a log-target
     this makes the prediction a product of per-feature factors with pairwise interactions,
     which extends to combinations of categorical values never seen together in training.
+    ``out`` (float64, shape (n, 80)) receives the basis instead of a new array.
 
     Examples
     --------
@@ -711,17 +829,23 @@ def pairwise_basis(Z: Any) -> np.ndarray:
         Z[:, 6],
         Z[:, 7],
     ] + [(Z[:, 8] == k) * 1.0 for k in (1, 2, 3)]
-    cols = list(base)
+    if out is None:
+        out = np.empty((Z.shape[0], 80))
     k = len(base)
+    for c, col in enumerate(base):
+        out[:, c] = col
+    c = k
     for i in range(k):
         for j in range(i, k):
             if i == j and i >= 2:  # squares of 0/1 columns repeat the column
                 continue
-            cols.append(base[i] * base[j])
-    return np.column_stack(cols)
+            np.multiply(base[i], base[j], out=out[:, c])
+            c += 1
+    return out
 
 
 _BASES = {"pairwise": pairwise_basis}
+_LINEAR_CHUNK = 8192
 
 
 class LinearModel:
@@ -855,11 +979,30 @@ class LinearModel:
         )
 
     def predict(self, Z: Any) -> np.ndarray:
-        """Predicted values (n,)."""
-        out = (
-            (_BASES[self.basis](self._inputs(Z)) - self.mean) / self.scale
-        ) @ self.coef + self.intercept
-        return np.exp(out) if self.link == "exp" else out
+        """Predicted values (n,).
+
+        ``sum_c ((basis_c - mean_c) / scale_c) * coef_c`` is summed column by column in a
+        fixed order (no BLAS product, whose rounding depends on how many rows it is given),
+        so a row's prediction is the same bit for bit whatever the batch around it. Rows are
+        taken 8192 at a time into one reused basis buffer, so memory stays bounded (the basis
+        is 80 float64 columns per row).
+        """
+        Z = np.asarray(Z, dtype=np.float64)
+        if Z.ndim != 2:
+            raise InputError(f"expected a 2-D array (rows, features), got shape {Z.shape}")
+        out = np.empty(Z.shape[0])
+        buf = np.empty((self.coef.size, min(Z.shape[0], _LINEAR_CHUNK)))  # column-major basis
+        weights = self.coef[:, None]
+        for start in range(0, Z.shape[0], _LINEAR_CHUNK):
+            z = Z[start : start + _LINEAR_CHUNK]
+            b = buf[:, : z.shape[0]]
+            _BASES[self.basis](self._inputs(z), out=b.T)
+            b -= self.mean[:, None]
+            b /= self.scale[:, None]
+            b *= weights
+            _running_sum(b, out[start : start + z.shape[0]])
+        out += self.intercept
+        return np.exp(out, out=out) if self.link == "exp" else out
 
     def to_arrays(self) -> tuple[dict[str, np.ndarray], dict]:
         arrays = {

@@ -9,8 +9,11 @@ can schedule, with the reason in ``error``/``warnings`` and a log line when it h
 The reply (every key always present):
 
 ``memBin`` (int)
-    The bin (queue 0-3: 2/8/16/64 GB) to submit: the calibrated safe bin, never below the
-    classifier's most probable bin ``memBinArgmax``.
+    The bin (queue 0-3: 2/8/16/64 GB) to submit, by the model folder's decision rule: the cost
+    rule (:mod:`~spacekit.skopes.hst.cal.cost`: least expected GB-hours with memory retries
+    and kills under their ceilings; below the classifier's most probable bin ``memBinArgmax``
+    only when that is expected to cost 5% less), or with ``decision="margins"`` the calibrated
+    safe bin, never below ``memBinArgmax``.
 ``clockTime`` (float, s)
     Chosen so that calcloud's arithmetic ends at the calibrated kill time: calcloud sets
     ``kill = min(max(clockTime * (1 + wc_std), db_clock), 48 h) * timeout_scale`` with
@@ -21,7 +24,8 @@ The reply (every key always present):
 ``killTime`` (int, s)
     The calibrated kill time: covers ``killTimeCoverage`` of held-out jobs.
 ``killTimeCoverage`` (float)
-    Its coverage (0.99 by default; 0.999 of the instrument's jobs in a fail-safe answer).
+    Its coverage on held-out jobs (the cost rule's ``1 - kill_ceiling``, 0.9995 by default;
+    0.99 with ``decision="margins"``; 0.999 of the instrument's jobs in a fail-safe answer).
 ``wcStd`` (float)
     The ``wc_std`` ``clockTime`` was divided by (5, calcloud's default).
 ``clockTimePred`` (float or null, s)

@@ -49,7 +49,7 @@ from ....transformer.splits import RepeatedGroupKFold, balanced_group_kfold
 from ....utils.checks import whole_number
 from .export import AverageModel, DenseNetwork, LinearModel, TreeEnsemble, save_exported
 from .features import BIN_QUEUES_GB, FEATURES, group_ids, prepare_table
-from .predict import MODEL_FORMAT, CalPredictor, apply_margins, raw_outputs
+from .predict import MODEL_FORMAT, CalPredictor, _apply_decision, apply_margins, raw_outputs
 
 __all__ = [
     "train",
@@ -190,7 +190,9 @@ def _build_net(target: str, n_in: int, n_classes: int):
         return build_mlp(
             n_in, hidden=hidden, output_units=units, output_activation=act, name=f"hst_cal_{target}"
         )
-    import keras
+    from ....utils.deps import import_keras
+
+    keras = import_keras()
 
     inputs = keras.Input(shape=(n_in,))
     h = inputs
@@ -202,7 +204,9 @@ def _build_net(target: str, n_in: int, n_classes: int):
 
 
 def _fit_keras(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bool, **_: Any):
-    import keras
+    from ....utils.deps import import_keras
+
+    keras = import_keras()
 
     keras.utils.set_random_seed(seed)
     Zc, yc, w = _compress(target, Z, y)
@@ -720,6 +724,8 @@ def fit_pipeline(
     margin_confidence: float = 0.8,
     bin_rule: str = "upper_quantile",
     kill_rule: str = "group_quantile",
+    decision: str = "cost",
+    cost_settings: dict | None = None,
 ) -> tuple[CalPredictor, dict]:
     """Fit transformer, models and safety margins on a prepared table; nothing is written.
 
@@ -737,6 +743,17 @@ def fit_pipeline(
         How the submitted bin is chosen (see :func:`train`).
     kill_rule : {"group_quantile", "row_bootstrap"}
         How the kill time's margin is calibrated (see :func:`train`).
+    decision : {"cost", "margins"}
+        The predictor's decision rule for ``memBin`` and the kill time: the cost rule (default,
+        :mod:`~spacekit.skopes.hst.cal.cost`: least expected GB-hours with memory retries and
+        kills under their ceilings; on two draws of a 5x3 grouped k-fold of the 2021-05-11
+        table it cut retries from 0.35-0.52% to 0.14% of jobs and kills from 0.14-0.22% to
+        0.03% for 0.8-1.3% more GB-hours than the margins, see ``benchmarks/RESULTS.md``) or
+        the calibrated margins (the rule of earlier releases). Both are calibrated and stored; this picks the one used
+        (``predictor.decision`` switches it).
+    cost_settings : dict, optional
+        Keyword settings of :func:`~spacekit.skopes.hst.cal.cost.calibrate_cost_rule`
+        (``oom_share``, ``retry_ceiling``, ``kill_ceiling``, ``confidence``, ``margin``).
 
     Returns
     -------
@@ -766,6 +783,8 @@ def fit_pipeline(
     Z = tx.transform(X)
     if bin_rule not in BIN_RULES:
         raise InputError(f"bin_rule must be one of {list(BIN_RULES)}, got {bin_rule!r}")
+    if decision not in ("margins", "cost"):
+        raise InputError(f"decision must be 'margins' or 'cost', got {decision!r}")
     if kill_rule not in KILL_RULES:
         raise InputError(f"kill_rule must be one of {list(KILL_RULES)}, got {kill_rule!r}")
     cands = list(candidates or DEFAULT_CANDIDATES)
@@ -868,6 +887,12 @@ def fit_pipeline(
         bin_rule=bin_rule,
         kill_rule=kill_rule,
     )
+    from .cost import calibrate_cost_rule  # the cost rule, on the same held-out predictions
+
+    cal["cost_rule"] = calibrate_cost_rule(
+        oof, df["memory"], df["wallclock"], groups, seed=seed, **(cost_settings or {})
+    )
+    cal["decision"] = decision
     if member_scales:
         cal["bin_member_margins"] = {
             k: _calibrate_bin_margin(
@@ -935,6 +960,7 @@ def fit_pipeline(
         bin_rule=bin_rule,
         member_margins=cal.get("bin_member_margins"),
     )
+    oof_res = _apply_decision(oof_res, decision, cal["cost_rule"])
     info = {"selection": selection, "calibration": cal, "oof": oof_res, "groups": groups}
     return predictor, info
 
@@ -1095,6 +1121,8 @@ def train(
     kill_rule: str = "group_quantile",
     name: str = "train",
     figures: bool = True,
+    decision: str = "cost",
+    cost_settings: dict | None = None,
 ):
     """Train the three models, calibrate their margins and write a run folder.
 
@@ -1144,6 +1172,9 @@ def train(
         ``wallclock_coverage=0.99``, kill time about 3.7x the true wallclock). ``row_bootstrap``
         (until format 2's first release): the row-level quantile with the group bootstrap at
         ``margin_confidence`` (about 97.6% of held-out jobs, 2.8x).
+    decision, cost_settings
+        The decision rule the model folder uses (``"margins"`` or ``"cost"``) and the cost
+        rule's settings (see :func:`fit_pipeline`); both rules are calibrated and stored.
 
     Returns
     -------
@@ -1172,6 +1203,8 @@ def train(
         margin_confidence=margin_confidence,
         bin_rule=bin_rule,
         kill_rule=kill_rule,
+        decision=decision,
+        cost_settings=cost_settings,
     )
     elapsed = time.perf_counter() - t0
     params = {
@@ -1184,6 +1217,8 @@ def train(
         "margin_confidence": margin_confidence,
         "bin_rule": bin_rule,
         "kill_rule": kill_rule,
+        "decision": decision,
+        "cost_settings": cost_settings or {},
     }
     run = Run.create(
         "hst_cal", name, runs_dir=out_dir, parameters=params, seed=seed, data_sha256=digest
@@ -1278,6 +1313,8 @@ def cross_validate(
     bin_rule: str = "upper_quantile",
     kill_rule: str = "group_quantile",
     progress: bool | None = None,
+    decision: str = "cost",
+    cost_settings: dict | None = None,
 ) -> dict:
     """Repeated grouped k-fold of the whole pipeline (fit, margins, predict) on a table.
 
@@ -1326,6 +1363,8 @@ def cross_validate(
         margin_confidence=margin_confidence,
         bin_rule=bin_rule,
         kill_rule=kill_rule,
+        decision=decision,
+        cost_settings=cost_settings,
     )
     folds = []
     oof = None

@@ -22,14 +22,14 @@ def confusion_figure(y_true: Any, y_pred: Any, *, labels=(0, 1, 2, 3), title: st
     >>> type(fig).__name__
     'Figure'
     """
-    from matplotlib.figure import Figure
+    from ....utils.display import new_figure
 
     y_true = np.asarray(y_true, dtype=int)
     y_pred = np.asarray(y_pred, dtype=int)
     n = len(labels)
     m = np.zeros((n, n), dtype=int)
     np.add.at(m, (y_true, y_pred), 1)
-    fig = Figure(figsize=(4.5, 4))
+    fig = new_figure((4.5, 4))
     ax = fig.add_subplot()
     ax.imshow(np.log1p(m), cmap="Blues")
     for i in range(n):
@@ -60,11 +60,11 @@ def pred_vs_true_figure(
     >>> len(fig.axes)
     2
     """
-    from matplotlib.figure import Figure
+    from ....utils.display import new_figure
 
     y_true = np.asarray(y_true, dtype=float)
     y_pred = np.asarray(y_pred, dtype=float)
-    fig = Figure(figsize=(9, 4))
+    fig = new_figure((9, 4))
     ax, ax2 = fig.subplots(1, 2)
     ax.scatter(y_true, y_pred, s=4, alpha=0.4, label="point estimate")
     if upper is not None:

@@ -281,10 +281,29 @@ class CalPredictor:
         }
         self.wallclock_coverage = _float_or_none(cal["wallclock_coverage"])
         self.rounding = cal.get("rounding", "spacekit")
+        # The cost rule (spacekit.skopes.hst.cal.cost), when the folder was calibrated for it;
+        # "margins" (the calibrated margins above) for folders without one (and imported ones).
+        self.cost_rule = cal.get("cost_rule")
+        self.decision = cal.get("decision", "margins")
         self.transform_params = metadata["transform"]
         self.target_transforms = {
             k: metadata["models"][k].get("target_transform", "none") for k in _TARGET_KEYS
         }
+
+    @property
+    def kill_time_coverage(self) -> float:
+        """Share of held-out jobs the kill time covers: ``1 - kill_ceiling`` under the cost rule
+        (its calibration target, on the whole held-out set and on 80% of group resamples),
+        ``wallclock_coverage`` under the margins."""
+        if self.decision == "cost" and self.cost_rule:
+            return round(1.0 - float(self.cost_rule["kill_ceiling"]), 6)
+        return self.wallclock_coverage
+
+    def _repr_html_(self) -> str | None:
+        """Notebook view: model folder, metadata and metrics."""
+        from ....utils.display import model_html
+
+        return model_html(self)
 
     def __repr__(self) -> str:
         kinds = {k: self.metadata["models"][k]["kind"] for k in _TARGET_KEYS}
@@ -299,6 +318,21 @@ class CalPredictor:
                 f"expected raw features of shape (n, {len(FEATURES)}) in the order {list(FEATURES)}, "
                 f"got {X.shape}"
             )
+        # Every row is predicted (no deduplication: see predict_batch for that), 65,536 rows
+        # at a time into preallocated outputs, so the intermediates stay bounded.
+        n = X.shape[0]
+        if n <= _ROWS_PER_PASS:
+            return self._predict_rows(X)
+        res: dict[str, np.ndarray] = {}
+        for start in range(0, n, _ROWS_PER_PASS):
+            part = self._predict_rows(X[start : start + _ROWS_PER_PASS])
+            for key, v in part.items():
+                if key not in res:
+                    res[key] = np.empty((n,) + v.shape[1:], dtype=v.dtype)
+                res[key][start : start + len(v)] = v
+        return res
+
+    def _predict_rows(self, X: np.ndarray) -> dict[str, np.ndarray]:
         Z = power_standardize(X, self.transform_params)
         out = raw_outputs(self.models, self.target_transforms, Z)
         res = apply_margins(
@@ -309,6 +343,7 @@ class CalPredictor:
             bin_rule=self.bin_rule,
             member_margins=self.bin_member_margins,
         )
+        res = _apply_decision(res, self.decision, self.cost_rule)
         if self.rounding == "upstream":  # upstream's kill time: int() of the regressor's output
             res["clock_time"] = np.trunc(res["wallclock"])
         return res
@@ -327,8 +362,10 @@ class CalPredictor:
         -------
         dict
             calcloud's reply contract (see :mod:`~spacekit.skopes.hst.cal.handler`):
-            ``memBin`` (the bin to submit: the calibrated safe bin, never below
-            ``memBinArgmax``), ``clockTime`` (what calcloud multiplies by ``1 + wc_std`` = 6:
+            ``memBin`` (the bin to submit, by the folder's decision rule: the cost rule's,
+            :mod:`~spacekit.skopes.hst.cal.cost`, below ``memBinArgmax`` only when that is
+            expected to cost 5% less; with ``decision="margins"`` the calibrated safe bin, never
+            below ``memBinArgmax``), ``clockTime`` (what calcloud multiplies by ``1 + wc_std`` = 6:
             ``(killTime + 0.5) / 6``, so calcloud's kill time is ``killTime``; not a wallclock
             estimate), ``killTime`` (s, the calibrated kill time covering ``killTimeCoverage``
             of held-out jobs), ``wcStd`` (5), ``clockTimePred`` (s, wallclock point estimate),
@@ -362,7 +399,7 @@ class CalPredictor:
             "memVal": float(np.round(memory, 2)) if upstream else round(memory, 4),
             "clockTime": clock,
             "killTime": kill,
-            "killTimeCoverage": self.wallclock_coverage,
+            "killTimeCoverage": self.kill_time_coverage,
             "wcStd": DEFAULT_WC_STD,
             "clockTimePred": round(float(r["wallclock"][0]), 1),
             "memBinArgmax": int(r["bin_argmax"][0]),
@@ -377,9 +414,12 @@ class CalPredictor:
     def predict_batch(self, df: Any, *, client: Any = None, npartitions: int | None = None):
         """Predict every row of a table in the training-data format (extra columns are fine).
 
-        Identical feature vectors are predicted once. With ``client`` (a
-        ``distributed.Client``) the table is split into ``npartitions`` pieces predicted on
-        the cluster.
+        The table is read, checked and predicted 65,536 rows at a time into preallocated
+        columns, so memory stays bounded (about 100 bytes per row for the result, plus the
+        ``ipst`` strings). Within a piece, identical feature vectors are predicted once when
+        that saves work (rows are hashed, linear in the rows; a piece whose rows are mostly
+        distinct is predicted row by row). With ``client`` (a ``distributed.Client``) the
+        pieces are predicted on the cluster, ``npartitions`` pieces at least.
 
         Returns
         -------
@@ -394,41 +434,111 @@ class CalPredictor:
         from .calcloud import DEFAULT_WC_STD
         from .features import prepare_table
 
-        table = prepare_table(df, require_targets=False)
-        X = table[list(FEATURES)].to_numpy(dtype=np.float64)
+        prepared = not isinstance(df, pd.DataFrame)
+        if prepared:  # a path: read and check it whole
+            df = prepare_table(df, require_targets=False)
+        n = len(df)
+        step = _ROWS_PER_PASS
+        if client is not None:
+            parts = npartitions or max(1, len(getattr(client, "ncores", lambda: {0: 1})()) * 2)
+            step = max(1, min(step, -(-n // parts)))
+        spans = [(a, min(a + step, n)) for a in range(0, n, step)] or [(0, 0)]
+        n_bins = len(BIN_QUEUES_GB)
+        cols = {
+            "memBin": np.empty(n, dtype=np.int64),
+            "memVal": np.empty(n),
+            "clockTime": np.empty(n),
+            "killTime": np.empty(n, dtype=np.int64),
+            "memBinArgmax": np.empty(n, dtype=np.int64),
+            "memUpper": np.empty(n),
+            "clockTimePred": np.empty(n),
+        } | {f"p{k}": np.empty(n) for k in range(n_bins)}
+        ipst = np.empty(n, dtype=object) if "ipst" in df.columns else None
+
+        def features(a: int, b: int) -> np.ndarray:
+            table = df.iloc[a:b]
+            if not prepared:
+                table = prepare_table(table, require_targets=False, name=_piece_name(a, b, n))
+            if ipst is not None:
+                ipst[a:b] = table["ipst"].to_numpy()
+            return table[list(FEATURES)].to_numpy(dtype=np.float64)
+
+        def store(a: int, res: dict) -> None:
+            b = a + len(res["mem_bin"])
+            cols["memBin"][a:b] = res["mem_bin"]
+            cols["memVal"][a:b] = res["memory"]
+            kill = res["clock_time"].astype(np.int64)
+            cols["clockTime"][a:b] = np.round((kill + 0.5) / (1.0 + DEFAULT_WC_STD), 3)
+            cols["killTime"][a:b] = kill
+            cols["memBinArgmax"][a:b] = res["bin_argmax"]
+            cols["memUpper"][a:b] = res["memory_upper"]
+            cols["clockTimePred"][a:b] = res["wallclock"]
+            for k in range(n_bins):
+                cols[f"p{k}"][a:b] = res["bin_proba"][:, k]
+
         if client is None:
-            res = self._predict_unique(X)
+            for a, b in spans:
+                store(a, self._predict_unique(features(a, b)))
         else:  # any accepted client form (Client, LocalCluster, address): one dispatcher
             from ....utils.parallel import run_tasks
 
-            n = npartitions or max(1, len(getattr(client, "ncores", lambda: {0: 1})()) * 2)
-            parts = np.array_split(X, min(n, max(1, len(X))))
-            chunks = run_tasks(self._predict_unique, [(part,) for part in parts], client=client)
-            res = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
-        out = pd.DataFrame(index=table.index)
-        if "ipst" in table.columns:
-            out["ipst"] = table["ipst"]
-        out["memBin"] = res["mem_bin"].astype(int)
-        out["memVal"] = res["memory"]
-        kill = res["clock_time"].astype(np.int64)
-        out["clockTime"] = np.round((kill + 0.5) / (1.0 + DEFAULT_WC_STD), 3)
-        out["killTime"] = kill
-        out["memBinArgmax"] = res["bin_argmax"].astype(int)
-        out["memUpper"] = res["memory_upper"]
-        out["clockTimePred"] = res["wallclock"]
-        for k in range(res["bin_proba"].shape[1]):
-            out[f"p{k}"] = res["bin_proba"][:, k]
-        if isinstance(df, pd.DataFrame):
-            out.index = df.index  # row for row (none is dropped): line up with the caller's table
+            pieces = [(features(a, b),) for a, b in spans]
+            for (a, _), res in zip(
+                spans, run_tasks(self._predict_unique, pieces, client=client), strict=True
+            ):
+                store(a, res)
+        out = pd.DataFrame(index=df.index)
+        if ipst is not None:
+            out["ipst"] = ipst
+            del ipst
+        for key in list(cols):  # pandas copies each column in: let go of ours as we go
+            out[key] = cols.pop(key)
         return out
 
     def _predict_unique(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        """Predict rows ``X``, each distinct row once when that saves work (exact)."""
         if len(X) == 0:
             return self.predict_arrays(np.zeros((0, len(FEATURES))))
-        uniq, inverse = np.unique(X, axis=0, return_inverse=True)
-        res = self.predict_arrays(uniq)
-        inverse = inverse.reshape(-1)
+        first, inverse = _distinct_rows(X)
+        if first is None:
+            return self.predict_arrays(X)
+        res = self.predict_arrays(X[first])
         return {k: v[inverse] for k, v in res.items()}
+
+
+_ROWS_PER_PASS = 65536
+
+
+def _piece_name(a: int, b: int, n: int) -> str:
+    return "(DataFrame)" if (a, b) == (0, n) else f"(DataFrame rows {a}-{b - 1})"
+
+
+def _distinct_rows(X: np.ndarray, max_share: float = 0.8):
+    """Rows ``X[first]`` that are distinct, and ``inverse`` with ``X[first][inverse] == X``.
+
+    Rows are hashed (their float64 bit patterns mixed into one 64-bit key) and the keys
+    numbered with a hash table (``pandas.factorize``): linear in the rows, no sort. The
+    result is then checked row for row, so a hash collision can cost time, never a wrong
+    answer. Returns ``(None, None)`` when more than ``max_share`` of the rows are distinct
+    (deduplicating would not pay) or a collision is found.
+    """
+    import pandas as pd
+
+    bits = np.ascontiguousarray(X, dtype=np.float64).view(np.uint64)
+    key = np.zeros(len(bits), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(bits.shape[1]):
+            key ^= bits[:, j]
+            key *= np.uint64(0x9E3779B97F4A7C15)  # odd multiplier (golden ratio), wraps
+            key ^= key >> np.uint64(29)
+    inverse, uniques = pd.factorize(key)
+    if len(uniques) > max_share * len(X):
+        return None, None
+    first = np.empty(len(uniques), dtype=np.intp)
+    first[inverse] = np.arange(len(X))  # a row of each key (any: all are checked below)
+    if not np.array_equal(bits[first][inverse], bits):
+        return None, None
+    return first, inverse
 
 
 def raw_outputs(models: dict, target_transforms: dict, Z: np.ndarray) -> dict[str, np.ndarray]:
@@ -554,6 +664,30 @@ def apply_margins(
     res["mem_bin"] = np.maximum(res["mem_bin"], res["bin_argmax"])
     res["memory_upper"] = out["memory"] * math.exp(mem_margin)
     res["clock_time"] = np.ceil(out["wallclock"] * math.exp(wall_margin))
+    return res
+
+
+#: Decision rules of :attr:`CalPredictor.decision`: ``"cost"`` (bin and kill time minimising the
+#: expected GB-hours under the ceilings, :mod:`~spacekit.skopes.hst.cal.cost`) or ``"margins"``
+#: (the calibrated safety margins of :func:`apply_margins`).
+DECISIONS = ("cost", "margins")
+
+
+def _apply_decision(res: dict, decision: str, cost_rule: dict | None) -> dict:
+    """Replace the margins' ``mem_bin`` and ``clock_time`` by the cost rule's when asked."""
+    if decision == "margins":
+        return res
+    if decision != "cost":
+        raise InputError(f"decision must be one of {list(DECISIONS)}, got {decision!r}")
+    if not cost_rule:
+        raise ModelLoadError(
+            "decision 'cost' needs calibration.cost_rule in the model folder's metadata.json, "
+            "found none (the folder predates the cost rule): re-train it, or set "
+            "predictor.decision = 'margins'"
+        )
+    from .cost import cost_decisions
+
+    res.update(cost_decisions(res, cost_rule))
     return res
 
 

@@ -15,7 +15,8 @@ Stages and their functions:
 - models (:mod:`.model`): :class:`SvmModel` (``"gb"``, ``"gb_et"``, ``"mlp"``,
   ``"ensemble"``),
   :func:`load_svm_model`, :func:`proposal_split`, :func:`proposal_folds`;
-- the app contract (:mod:`spacekit.skopes.hst.svm.app`, the same for every app): :func:`train`,
+- the app contract (:mod:`spacekit.skopes.hst.svm.app`, the same for every app; cross-validation
+  in :mod:`spacekit.skopes.hst.svm.cv`, scores in :mod:`spacekit.skopes.hst.svm.scoring`): :func:`train`,
   :func:`cross_validate`, :func:`score`, :func:`predict`, :func:`predict_batch` (Dask),
   :func:`load_model`, :data:`HEADLINE_METRICS`; also :func:`predict_frame`,
   :func:`predict_to_run` and the deprecated ``evaluate``.

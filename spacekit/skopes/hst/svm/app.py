@@ -26,7 +26,6 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from pathlib import Path
@@ -39,8 +38,10 @@ from ....exceptions import InputError
 from ....utils.checks import whole_number
 from ....utils.deprecation import deprecated_renamed_argument, warn_deprecated
 from ....utils.manifest import trained_source
-from ....utils.runs import Run
+from ....utils.runs import Run, tracks_runs
+from .cv import cross_validate, evaluate
 from .model import MODEL_KINDS, TREE_KINDS, SvmModel, proposal_folds, proposal_split
+from .scoring import _data_sha256, _report, align_images, binary_metrics
 from .stages import load_feature_table
 
 __all__ = [
@@ -65,142 +66,8 @@ HEADLINE_METRICS = ("roc_auc", "precision_misaligned", "recall_misaligned")
 _UNSET: Any = object()
 
 
-def _check_binary_input(y_true: Any, proba: Any, threshold: Any) -> tuple[np.ndarray, np.ndarray]:
-    raw = np.asarray(y_true).reshape(-1)
-    try:
-        p = np.asarray(proba, dtype=float).reshape(-1)
-    except (TypeError, ValueError):
-        raise InputError(
-            "proba must hold numbers (the probability of 'misaligned' per visit), got "
-            f"{np.asarray(proba).dtype} values"
-        ) from None
-    if len(raw) != len(p):
-        raise InputError(
-            f"got {len(raw)} labels but {len(p)} probabilities; pass one probability per "
-            "labelled visit"
-        )
-    if len(raw) == 0:
-        raise InputError("binary_metrics got empty labels and probabilities; pass some visits")
-    try:
-        y = raw.astype(float)
-    except (TypeError, ValueError):
-        y = np.array([np.nan])
-    found = sorted({str(v) for v in raw.tolist()})[:5]
-    if not np.isin(y, [0.0, 1.0]).all():
-        raise InputError(
-            f"labels must be 0 (aligned) or 1 (misaligned); found {found}. Encode them "
-            "first (e.g. (labels == 'misaligned').astype(int)) and drop unlabelled visits"
-        )
-    if not np.isfinite(p).all():
-        raise InputError(
-            f"proba holds {int((~np.isfinite(p)).sum())} NaN or infinite values; drop or "
-            "re-predict those visits first"
-        )
-    try:
-        t = float(threshold)
-    except (TypeError, ValueError):
-        t = float("nan")
-    if not 0.0 <= t <= 1.0:
-        raise InputError(f"threshold must be a probability between 0 and 1, got {threshold!r}")
-    return y.astype(int), p
-
-
-def binary_metrics(y_true: Any, proba: Any, *, threshold: float = 0.5) -> dict[str, Any]:
-    """ROC-AUC, average precision and the per-class precision/recall of an SVM prediction
-    (:func:`spacekit.computer.binary_metrics`, its keys named for the two classes).
-
-    Examples
-    --------
-    >>> m = binary_metrics([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
-    >>> m["roc_auc"], m["recall_misaligned"]
-    (0.75, 0.5)
-    """
-    from ....computer.metrics import binary_metrics as _scores
-
-    y, p = _check_binary_input(y_true, proba, threshold)
-    m = _scores(y, p, threshold=threshold)
-    return {
-        "n": m["n"],
-        "n_misaligned": m["n_positive"],
-        "threshold": m["threshold"],
-        "roc_auc": m["roc_auc"],
-        "average_precision": m["average_precision"],
-        "accuracy": m["accuracy"],
-        "precision_misaligned": m["precision"],
-        "recall_misaligned": m["recall"],
-        "f1_misaligned": m["f1"],
-        "precision_aligned": m["precision_negative"],
-        "recall_aligned": m["recall_negative"],
-        "confusion": m["confusion"],
-    }
-
-
-def _data_sha256(data: Any, frame: pd.DataFrame) -> str:
-    if isinstance(data, (str, os.PathLike)) and Path(data).is_file():
-        from ....utils import file_sha256
-
-        return file_sha256(data)
-    return hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy()).hexdigest()
-
-
-def align_images(frame: pd.DataFrame, images: Any) -> np.ndarray | None:
-    """Return image stacks in the row order of ``frame``.
-
-    ``images`` is None, an array ``(n, 3, 128, 128, 3)`` already in row order, a path to an
-    ``.npz`` with ``index`` and ``images``, or a ``(index, images)`` pair.
-
-    Raises
-    ------
-    InputError
-        When a visit of the table has no image stack, or shapes are wrong.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"index": ["b", "a"]})
-    >>> imgs = np.zeros((2, 3, 128, 128, 3)); imgs[0] += 1
-    >>> float(align_images(df, (np.array(["a", "b"]), imgs))[1].max())
-    1.0
-    """
-    from .images import load_image_arrays, validate_image_stack
-
-    if images is None:
-        return None
-    if isinstance(images, (str, os.PathLike)):
-        images = load_image_arrays(images)
-    if isinstance(images, tuple):
-        index, arr = images
-        arr = validate_image_stack(arr, n=len(index))
-        where = {str(k): i for i, k in enumerate(np.asarray(index).astype(str))}
-        missing = [v for v in frame["index"].astype(str) if v not in where]
-        if missing:
-            raise InputError(
-                f"{len(missing)} visits have no image stack (e.g. {missing[:3]}); render them "
-                "with spacekit.skopes.hst.svm.render_frames or drop them from the table"
-            )
-        return arr[[where[v] for v in frame["index"].astype(str)]]
-    return validate_image_stack(images, n=len(frame))
-
-
-def _report(run: Run, y: Any, proba: Any, *, history: dict | None, name: str) -> None:
-    """Add computer's report (figures, evaluation.json) to a run, when computer is available."""
-    try:
-        from ....computer import compute
-    except ImportError:  # the computer layer is optional for this app
-        log.info("spacekit.computer is not available: run %s gets metrics only", run.path)
-        return
-    kwargs: dict[str, Any] = {
-        "proba": np.asarray(proba, dtype=float),
-        "task": "binary",
-        "labels": ["aligned", "misaligned"],
-        "name": name,
-    }
-    if history:
-        kwargs["history"] = history
-    report = compute(np.asarray(y).astype(int), **kwargs)
-    report.save(run)
-
-
 @deprecated_renamed_argument("model", "kind", since="1.2")
+@tracks_runs  # the run folder ends complete, failed or interrupted
 def train(
     data: str | os.PathLike | pd.DataFrame,
     *,
@@ -344,133 +211,6 @@ def train(
                 "probability": proba_va,
                 "label": (proba_va >= held.threshold).astype(int),
                 "true_label": y[va],
-            }
-        )
-    )
-    return run
-
-
-def evaluate(data: str | os.PathLike | pd.DataFrame, **kwargs: Any) -> Run:
-    """Deprecated: :func:`cross_validate` (or, with ``model_dir=``, :func:`score`).
-
-    Cross-validates on proposal-grouped folds (or scores ``model_dir`` on ``data``) and
-    writes a run folder, as before.
-
-    Examples
-    --------
-    >>> # cross_validate("svm_labeled_2021_07_28", kind="gb")  # was evaluate(..., model="gb")
-    """
-    warn_deprecated(
-        "svm.evaluate() is deprecated; use cross_validate(data, kind=...) or score(model, data)",
-        since="1.2",
-    )
-    return _evaluate_run(data, **kwargs)
-
-
-def _evaluate_run(
-    data: str | os.PathLike | pd.DataFrame,
-    *,
-    model: str = "gb",
-    model_dir: str | os.PathLike | None = None,
-    images: Any = None,
-    n_splits: int = 5,
-    repeats: int = 2,
-    seed: int = 0,
-    fast: bool = False,
-    runs_dir: str | os.PathLike | None = None,
-    name: str = "evaluate",
-    progress: bool | None = None,
-) -> Run:
-    """Evaluate on proposal-grouped folds (or score a trained model) and write a run folder
-    (the body of :func:`cross_validate` and of the deprecated ``evaluate``).
-
-    Without ``model_dir``: ``repeats`` × stratified ``n_splits``-fold cross-validation that
-    keeps the visits of a proposal together; metrics are the mean, worst and spread of the
-    folds' ROC-AUC, the pooled precision/recall of the misaligned class, and the ROC-AUC on
-    original visits only (upstream's table also holds synthetic misaligned rows whose
-    ``index`` ends in ``_stat``/``_stoc``). With ``model_dir``: that model's scores on
-    ``data``.
-
-    Examples
-    --------
-    >>> # run = cross_validate("svm_labeled_2021_07_28", kind="gb", n_repeats=2)
-    """
-    from .encode import parse_index
-
-    frame = load_feature_table(data, require_label=True)
-    y = frame["label"].astype(int).to_numpy()
-    imgs = align_images(frame, images)
-    original = np.array([parse_index(i)["rest"] == "" for i in frame["index"]])
-    params = {
-        "model": model,
-        "n_splits": n_splits,
-        "repeats": repeats,
-        "fast": fast,
-        "model_dir": str(model_dir) if model_dir else None,
-        "n_rows": len(frame),
-    }
-    if model_dir is not None:
-        m = SvmModel.load(model_dir)
-        proba = m.predict_proba(frame, images=imgs)
-        metrics = binary_metrics(y, proba, threshold=m.threshold)
-        pooled_y, pooled_p, pooled_idx, history = y, proba, frame["index"].to_numpy(), None
-        threshold = m.threshold
-    else:
-        threshold = 0.5
-        if model not in MODEL_KINDS:
-            raise InputError(f"model must be one of {MODEL_KINDS}, got {model!r}")
-        folds = proposal_folds(frame, y, n_splits=n_splits, repeats=repeats, seed=seed)
-        fold_scores, orig_auc = [], []
-        oof = np.full(len(y), np.nan)
-        history = None
-        from ....utils import progress as _progress
-
-        for k, (tr, te) in enumerate(_progress(folds, desc="svm folds", enabled=progress)):
-            m = SvmModel(kind=model, fast=fast, seed=seed, progress=False)
-            m.fit(frame.iloc[tr], y[tr], images=imgs[tr] if imgs is not None else None)
-            p = m.predict_proba(frame.iloc[te], images=imgs[te] if imgs is not None else None)
-            fold_scores.append(binary_metrics(y[te], p, threshold=m.threshold))
-            o = original[te]
-            if len(np.unique(y[te][o])) == 2:
-                orig_auc.append(binary_metrics(y[te][o], p[o])["roc_auc"])
-            if k < n_splits:  # first repeat: out-of-fold predictions for the report
-                oof[te] = p
-            history = m.history_
-        aucs = np.array([s["roc_auc"] for s in fold_scores], dtype=float)
-        pooled = binary_metrics(y, oof)
-        metrics = {
-            "roc_auc_mean": float(np.nanmean(aucs)),
-            "roc_auc_worst": float(np.nanmin(aucs)),
-            "roc_auc_std": float(np.nanstd(aucs)),
-            "original_visits_roc_auc_mean": float(np.mean(orig_auc)) if orig_auc else None,
-            "n_folds": len(folds),
-            **{f"pooled_{k}": v for k, v in pooled.items() if k != "confusion"},
-            "pooled_confusion": pooled["confusion"],
-            "precision_misaligned": pooled["precision_misaligned"],
-            "recall_misaligned": pooled["recall_misaligned"],
-            "folds": [
-                {k: s[k] for k in ("n", "roc_auc", "precision_misaligned", "recall_misaligned")}
-                for s in fold_scores
-            ],
-        }
-        pooled_y, pooled_p, pooled_idx = y, oof, frame["index"].to_numpy()
-    run = Run.create(
-        APP,
-        name,
-        runs_dir=runs_dir,
-        parameters=params,
-        seed=seed,
-        data_sha256=_data_sha256(data, frame),
-    )
-    _report(run, pooled_y, pooled_p, history=history, name=f"svm {model} evaluation")
-    run.write_metrics(metrics)
-    run.write_predictions(
-        pd.DataFrame(
-            {
-                "index": pooled_idx,
-                "probability": pooled_p,
-                "label": (pooled_p >= threshold).astype(int),
-                "true_label": pooled_y,
             }
         )
     )
@@ -743,60 +483,6 @@ def load_model(path_or_run: SvmModel | Run | str | os.PathLike | None = None) ->
     model = SvmModel.load(folder)
     model.folder_ = folder
     return model
-
-
-def cross_validate(
-    data: str | os.PathLike | pd.DataFrame,
-    *,
-    n_splits: int = 5,
-    n_repeats: int = 3,
-    seed: int = 0,
-    runs_dir: str | os.PathLike | None = None,
-    kind: str = "gb",
-    images: Any = None,
-    fast: bool = False,
-    name: str | None = None,
-    progress: bool | None = None,
-) -> Run:
-    """Repeated proposal-grouped k-fold cross-validation of one model family; a run folder.
-
-    Parameters
-    ----------
-    data : path, dataset name or DataFrame
-        A labelled feature table.
-    n_splits, n_repeats : int
-        Folds per repeat and repeats (stratified, the visits of a proposal kept together).
-    seed : int
-        Seed of the folds and the models.
-    runs_dir : path, optional
-        Parent of run folders.
-    kind : {"gb", "gb_et", "mlp", "ensemble"}
-        The model family.
-    images, fast, name, progress
-        As for :func:`train`.
-
-    Returns
-    -------
-    Run
-        ``metrics.json``: ``roc_auc_mean``, ``roc_auc_worst``, ``roc_auc_std``, pooled
-        precision/recall of the misaligned class, per-fold scores.
-
-    Examples
-    --------
-    >>> # run = cross_validate("svm_labeled_2021_07_28", kind="gb", n_repeats=2)
-    """
-    return _evaluate_run(
-        data,
-        model=kind,
-        images=images,
-        n_splits=n_splits,
-        repeats=n_repeats,
-        seed=seed,
-        fast=fast,
-        runs_dir=runs_dir,
-        name=name or "cv",
-        progress=progress,
-    )
 
 
 def score(model: SvmModel | Run | str | os.PathLike, data: Any) -> dict[str, Any]:

@@ -680,6 +680,12 @@ class SvmModel(ParamsMixin):
             model.feature_ranges_ = manifest.feature_ranges
         return model
 
+    def _repr_html_(self) -> str | None:
+        """Notebook view: settings, fitted attributes and metadata."""
+        from ....utils.display import model_html
+
+        return model_html(self)
+
     def __repr__(self) -> str:
         return f"SvmModel(kind={self.kind!r}, threshold={self.threshold})"
 

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ....exceptions import InputError, SchemaError
 from ....utils.deprecation import warn_deprecated
-from ....utils.runs import Run
+from ....utils.runs import Run, tracks_runs
 from . import model as _model
 from .model import APP, MAX_GB, JwstMemoryModel
 
@@ -44,6 +44,7 @@ HEADLINE_METRICS = ("rmse_gb", "mae_gb", "r2")
 _TARGET = "imgsize_gb"
 
 
+@tracks_runs  # the run folder ends complete, failed or interrupted
 def train(
     data: Any,
     *,
@@ -118,6 +119,7 @@ def _regression(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
     return {"rmse_gb": m["rmse"], "mae_gb": m["mae"], "r2": m["r2"], "n": int(len(y))}
 
 
+@tracks_runs  # the run folder ends complete, failed or interrupted
 def cross_validate(
     data: Any,
     *,

@@ -137,6 +137,12 @@ class JwstMemoryModel(ParamsMixin):
         self.seed = seed
         self.encoder_pairs = encoder_pairs
 
+    def _repr_html_(self) -> str | None:
+        """Notebook view: settings, fitted kinds and metadata."""
+        from ....utils.display import model_html
+
+        return model_html(self)
+
     def __repr__(self) -> str:
         kinds = sorted(getattr(self, "models_", {})) or "not fitted"
         return (

@@ -1,0 +1,251 @@
+"""What the HST calibration models cost calcloud: replay on held-out jobs (issue 19).
+
+Usage (from the repository root; the shared data folder is ../shared/data)::
+
+    python benchmarks/bench_hst_cal_cost.py oracle   # per-input oracle on the real tables
+    python benchmarks/bench_hst_cal_cost.py folds    # 5x3 grouped k-fold, seeds $BENCH_SEEDS (0)
+    python benchmarks/bench_hst_cal_cost.py ddb      # DynamoDB export, trained without its inputs
+    python benchmarks/bench_hst_cal_cost.py all
+
+Each held-out part is replayed through calcloud's ladder (:mod:`spacekit.skopes.hst.cal.replay`)
+with: the model's calibrated margins (``margins``, the decision rule of earlier releases), the
+cost rule (``cost``, :mod:`spacekit.skopes.hst.cal.cost`), the same cost rule recalibrated at
+other settings from the same held-out predictions of the training part (``cost@...``), the
+simple reference (classifier argmax, calcloud's default kill of 6x the point estimate), the
+true-bin oracle and the per-input oracle (in-sample on the held-out rows, retry budget 0.2% of
+them). ``$BENCH_FAST=1`` trains the pipeline's fast models. Results are printed and written to
+``$BENCH_OUT`` (default /tmp/bench_hst_cal_cost.json). Upstream 1.1.4's models are not compared
+here (they come with the upstream-models import work).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = (ROOT.parent / "shared" / "data" / "hst_cal").resolve()
+TABLE = DATA / "hst_cal_2021-05-11_latest.csv"
+EXPORT = DATA / "hst_cal_ddb_export_2021-05-11.csv"
+OUT = Path(os.environ.get("BENCH_OUT", "/tmp/bench_hst_cal_cost.json"))
+FAST = os.environ.get("BENCH_FAST", "0") == "1"
+RETRY_CEILING, KILL_CEILING = 0.002, 0.0005
+#: Cost-rule variants recalibrated from the same held-out predictions of each training part.
+VARIANTS = {
+    "cost@conf0.5": {"confidence": 0.5},
+    "cost@retry0.5%": {"retry_ceiling": 0.005},
+    "cost@margin0": {"margin": 0.0},
+    "cost@nokillfloor": {"kill_floor_factor": 0.0},
+}
+
+
+def _policies(predictor, info, train_df, test_df) -> dict:
+    """Bins and calcloud kill times of every policy on the test rows."""
+    from spacekit.skopes.hst.cal.cost import calibrate_cost_rule, cost_decisions
+    from spacekit.skopes.hst.cal.features import FEATURES, group_ids
+    from spacekit.skopes.hst.cal.replay import (
+        calcloud_kill_time,
+        per_input_oracle,
+        true_bin_oracle,
+    )
+
+    X = test_df[list(FEATURES)].to_numpy(dtype=float)
+    mem = test_df["memory"].to_numpy(dtype=float)
+    wall = test_df["wallclock"].to_numpy(dtype=float)
+    groups = group_ids(X)
+    pol = {}
+    for decision in ("margins", "cost"):
+        predictor.decision = decision
+        res = predictor._predict_unique(X)
+        pol[decision] = (res["mem_bin"], calcloud_kill_time(res["clock_time"]))
+    pol["reference"] = (
+        res["bin_argmax"],
+        calcloud_kill_time(res["wallclock"], reply_is_kill=False),
+    )
+    tr_groups = group_ids(train_df[list(FEATURES)].to_numpy(dtype=float))
+    for name, settings in VARIANTS.items():
+        rule = calibrate_cost_rule(
+            info["oof"], train_df["memory"], train_df["wallclock"], tr_groups, **settings
+        )
+        d = cost_decisions(res, rule)
+        pol[name] = (d["mem_bin"], calcloud_kill_time(d["clock_time"]))
+    pol["true_bin_oracle"] = (true_bin_oracle(mem), None)
+    budget = int(math.floor(RETRY_CEILING * len(mem)))
+    pol["per_input_oracle"] = (per_input_oracle(mem, wall, groups, retry_budget=budget), None)
+    return pol
+
+
+def _replay_all(pol: dict, test_df) -> dict:
+    from spacekit.skopes.hst.cal.replay import replay_jobs, summarise_replay
+
+    mem = test_df["memory"].to_numpy(dtype=float)
+    wall = test_df["wallclock"].to_numpy(dtype=float)
+    out = {}
+    for name, (bins, kill) in pol.items():
+        s = summarise_replay(replay_jobs(mem, wall, bins, kill), test_df["instr"].to_numpy())
+        out[name] = s
+    true = out["true_bin_oracle"]["gbh_reserved"]
+    pio = out["per_input_oracle"]["gbh_reserved"]
+    for s in out.values():
+        s["cost_over_true_bin"] = s["gbh_reserved"] / true
+        s["cost_over_per_input_oracle"] = s["gbh_reserved"] / pio
+        s["ceilings_met"] = s["retry_rate"] <= RETRY_CEILING and s["kill_rate"] <= KILL_CEILING
+    return out
+
+
+_SHOW = (
+    "cost_over_per_input_oracle",
+    "cost_over_true_bin",
+    "retry_rate",
+    "kill_rate",
+    "kill_over_wallclock_median",
+)
+
+
+def _aggregate(folds: list[dict]) -> dict:
+    names = list(folds[0])
+    agg = {}
+    for name in names:
+        a = {}
+        for k in _SHOW:
+            vals = np.array([f[name][k] for f in folds if f[name][k] is not None], dtype=float)
+            if len(vals):
+                a[f"{k}_mean"] = float(vals.mean())
+                a[f"{k}_worst"] = float(vals.max())
+        a["folds_meeting_ceilings"] = int(sum(f[name]["ceilings_met"] for f in folds))
+        a["n_folds"] = len(folds)
+        a["pooled_cost_over_per_input_oracle"] = float(
+            sum(f[name]["gbh_reserved"] for f in folds)
+            / sum(f["per_input_oracle"]["gbh_reserved"] for f in folds)
+        )
+        agg[name] = a
+    return agg
+
+
+def _print(agg: dict, title: str) -> None:
+    print(f"\n{title}")
+    print(
+        f"{'policy':18s} {'/PIO mean':>9s} {'worst':>7s} {'/true mean':>10s} {'worst':>7s} "
+        f"{'retry% mean':>11s} {'worst':>7s} {'kill% mean':>10s} {'worst':>7s} "
+        f"{'kill/wall':>9s} {'ceilings':>8s}"
+    )
+    for name, a in agg.items():
+
+        def g(k, scale=1.0, fmt="{:.4f}", a=a):
+            v = a.get(k)
+            return "-" if v is None else fmt.format(v * scale)
+
+        print(
+            f"{name:18s} {g('cost_over_per_input_oracle_mean'):>9s} "
+            f"{g('cost_over_per_input_oracle_worst'):>7s} {g('cost_over_true_bin_mean'):>10s} "
+            f"{g('cost_over_true_bin_worst'):>7s} {g('retry_rate_mean', 100, '{:.3f}'):>11s} "
+            f"{g('retry_rate_worst', 100, '{:.3f}'):>7s} {g('kill_rate_mean', 100, '{:.3f}'):>10s} "
+            f"{g('kill_rate_worst', 100, '{:.3f}'):>7s} "
+            f"{g('kill_over_wallclock_median_mean', 1, '{:.1f}'):>9s} "
+            f"{a['folds_meeting_ceilings']:>4d}/{a['n_folds']}",
+            flush=True,
+        )
+
+
+def bench_oracle() -> dict:
+    from spacekit.skopes.hst.cal.features import FEATURES, group_ids, prepare_table
+    from spacekit.skopes.hst.cal.replay import per_input_oracle, replay_jobs, true_bin_oracle
+
+    out = {}
+    for path in (TABLE, EXPORT):
+        df = prepare_table(path)
+        mem, wall = df["memory"].to_numpy(), df["wallclock"].to_numpy()
+        groups = group_ids(df[list(FEATURES)].to_numpy(dtype=float))
+        true = replay_jobs(mem, wall, true_bin_oracle(mem))["reserved_gbh"].sum()
+        rows = {}
+        ceiling = int(math.floor(RETRY_CEILING * len(df)))
+        for budget in sorted({0, 7, 11, ceiling, None} - {None}) + [None]:
+            t0 = time.perf_counter()
+            r = replay_jobs(mem, wall, per_input_oracle(mem, wall, groups, retry_budget=budget))
+            rows[str(budget)] = {
+                "cost_over_true_bin": round(float(r["reserved_gbh"].sum() / true), 5),
+                "retries": int(r["retries"].sum()),
+                "seconds": round(time.perf_counter() - t0, 2),
+            }
+        out[path.name] = {"n_jobs": len(df), "ceiling_budget": ceiling, "budgets": rows}
+    print(json.dumps(out, indent=1))
+    return out
+
+
+def bench_folds() -> dict:
+    from spacekit.skopes.hst.cal.features import FEATURES, group_ids, prepare_table
+    from spacekit.skopes.hst.cal.pipeline import fit_pipeline
+    from spacekit.transformer.splits import RepeatedGroupKFold
+
+    df = prepare_table(TABLE)
+    X = df[list(FEATURES)].to_numpy(dtype=float)
+    groups = group_ids(X)
+    seeds = [int(s) for s in os.environ.get("BENCH_SEEDS", "0").split(",")]
+    result = {}
+    for seed in seeds:
+        t0 = time.perf_counter()
+        folds = []
+        splits = RepeatedGroupKFold(5, n_repeats=3, random_state=seed).split(X, groups=groups)
+        for i, (tr, te) in enumerate(splits):
+            train_df = df.iloc[tr].reset_index(drop=True)
+            test_df = df.iloc[te].reset_index(drop=True)
+            predictor, info = fit_pipeline(train_df, seed=seed + i // 5, fast=FAST)
+            folds.append(_replay_all(_policies(predictor, info, train_df, test_df), test_df))
+            print(
+                f"seed {seed} fold {i}: cost/PIO "
+                + ", ".join(
+                    f"{k} {v['cost_over_per_input_oracle']:.4f}" for k, v in folds[-1].items()
+                ),
+                flush=True,
+            )
+        agg = _aggregate(folds)
+        _print(
+            agg,
+            f"2021-05-11 table, 5x3 grouped k-fold, seed {seed} "
+            f"({time.perf_counter() - t0:.0f} s, fast={FAST})",
+        )
+        result[str(seed)] = {"aggregate": agg, "folds": folds}
+    return result
+
+
+def bench_ddb() -> dict:
+    from spacekit.skopes.hst.cal.features import FEATURES, prepare_table
+    from spacekit.skopes.hst.cal.pipeline import fit_pipeline
+
+    df = prepare_table(TABLE)
+    export = prepare_table(EXPORT)
+    key = [tuple(r) for r in export[list(FEATURES)].to_numpy(dtype=float)]
+    seen = set(key)
+    mask = np.array([tuple(r) not in seen for r in df[list(FEATURES)].to_numpy(dtype=float)])
+    train_df = df[mask].reset_index(drop=True)
+    t0 = time.perf_counter()
+    predictor, info = fit_pipeline(train_df, seed=0, fast=FAST)
+    out = _replay_all(_policies(predictor, info, train_df, export), export)
+    agg = _aggregate([out])
+    _print(
+        agg,
+        f"DynamoDB export ({len(export)} jobs), trained on the {len(train_df)} rows of the "
+        f"2021-05-11 table whose inputs are not in it ({time.perf_counter() - t0:.0f} s)",
+    )
+    by_instr = {k: v.get("by_instrument") for k, v in out.items()}
+    return {"aggregate": agg, "replay": out, "by_instrument": by_instr, "n_train": len(train_df)}
+
+
+def main(argv: list[str]) -> None:
+    what = argv[1] if len(argv) > 1 else "all"
+    results = json.loads(OUT.read_text()) if OUT.exists() else {}
+    for name, fn in (("oracle", bench_oracle), ("folds", bench_folds), ("ddb", bench_ddb)):
+        if what in (name, "all"):
+            results[name] = fn()
+            OUT.write_text(json.dumps(results, indent=1, default=str))
+    print(f"\nwritten to {OUT}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)

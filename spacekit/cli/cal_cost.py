@@ -1,0 +1,171 @@
+"""``spacekit cal replay`` and ``spacekit cal monitor``: what the HST calibration models cost.
+
+- ``spacekit cal replay TABLE --model M [--baseline M2] [--runs DIR] [--json]``: replay real
+  jobs through calcloud's memory ladder and kill time with the model's bins and kill times,
+  next to the true-bin and per-input oracles and calcloud's default reference; with a baseline,
+  which costs less (bootstrap interval over groups of identical inputs). Exit 0.
+- ``spacekit cal monitor TABLE --model M [--json]``: under-bin rate, kill rate and replay cost
+  of recent jobs against the model's calibration; **exit 3 when a ceiling is exceeded** (so a
+  scheduler can trigger retraining), 1 on an error, 2 on bad usage.
+
+Added to ``spacekit cal`` by :func:`add_actions` (called from :mod:`spacekit.cli.cmd_cal`); the
+module name has no ``cmd_`` prefix so that the top-level discovery does not register it twice.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+#: Exit status of ``spacekit cal monitor`` when a ceiling is exceeded.
+EXIT_CEILING = 3
+
+
+def _cost_options(p, default_from_model: bool = False) -> None:
+    where = "the model's cost-rule setting, else " if default_from_model else ""
+    p.add_argument(
+        "--oom-share",
+        type=float,
+        default=None,
+        help=f"share of its wallclock an out-of-memory attempt holds the queue (default {where}1.0)",
+    )
+    p.add_argument(
+        "--retry-ceiling",
+        type=float,
+        default=None,
+        help=f"most memory retries, as a fraction of jobs (default {where}0.002)",
+    )
+    p.add_argument(
+        "--kill-ceiling",
+        type=float,
+        default=None,
+        help=f"most kills, as a fraction of jobs (default {where}0.0005)",
+    )
+    p.add_argument(
+        "--db-clock",
+        type=float,
+        default=1200.0,
+        help="calcloud's floor on the kill time in s (1200: dataset without a DynamoDB row)",
+    )
+    p.add_argument("--json", action="store_true", help="print strict JSON")
+
+
+def add_actions(cal) -> None:
+    """Add ``replay`` and ``monitor`` to the ``spacekit cal`` subparsers ``cal``."""
+    r = cal.add_parser(
+        "replay",
+        help="replay real jobs through calcloud's queues: GB-hours, retries, kills vs oracles",
+    )
+    r.add_argument("table", metavar="TABLE", help="jobs (csv) with features, memory, wallclock")
+    r.add_argument(
+        "--model", "--models", dest="model", required=True, help="model, run or runs folder"
+    )
+    r.add_argument("--baseline", default=None, help="a second model folder to compare with")
+    r.add_argument("--runs", default=None, help="write a run folder under RUNS/hst_cal_replay/")
+    r.add_argument("--name", default="replay", help="run name (default replay)")
+    r.add_argument("--boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    r.add_argument("--seed", type=int, default=0)
+    _cost_options(r)
+    r.set_defaults(func=_replay)
+
+    m = cal.add_parser(
+        "monitor",
+        help="drift check of recent jobs against the model's calibration (exit 3 on a ceiling)",
+    )
+    m.add_argument(
+        "table",
+        metavar="TABLE",
+        help="recent jobs (csv, or a scheme:// source registered in hst.cal.replay.JOB_SOURCES)",
+    )
+    m.add_argument(
+        "--model", "--models", dest="model", required=True, help="model, run or runs folder"
+    )
+    m.add_argument(
+        "--cost-tolerance",
+        type=float,
+        default=None,
+        help="also alert when the cost over the true-bin oracle exceeds the calibration's by "
+        "more than this fraction",
+    )
+    _cost_options(m, default_from_model=True)
+    m.set_defaults(func=_monitor)
+
+
+def _dumps(value) -> str:
+    from .cmd_cal import _json_safe
+
+    return json.dumps(_json_safe(value), indent=2, default=str, allow_nan=False)
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    return f"{v:.4f}" if isinstance(v, float) else str(v)
+
+
+def _replay(args) -> int:
+    from ..skopes.hst.cal.replay import COST_DEFAULTS, replay
+
+    settings = {
+        k: getattr(args, k) if getattr(args, k) is not None else COST_DEFAULTS[k]
+        for k in ("oom_share", "retry_ceiling", "kill_ceiling")
+    }
+    out = replay(
+        args.table,
+        args.model,
+        baseline=args.baseline,
+        db_clock=args.db_clock,
+        n_boot=args.boot,
+        seed=args.seed,
+        runs_dir=args.runs,
+        name=args.name,
+        **settings,
+    )
+    if args.json:
+        print(_dumps(out))
+        return 0
+    cols = (
+        "gbh_reserved",
+        "gbh_wasted",
+        "cost_over_true_bin",
+        "cost_over_per_input_oracle",
+        "memory_retries",
+        "kills",
+        "kill_over_wallclock_median",
+    )
+    print(f"{'policy':18s} " + " ".join(f"{c:>26s}" for c in cols))
+    for name, pol in out["policies"].items():
+        flags = [] if all(out["ceilings"][name].values()) else ["over a ceiling"]
+        print(
+            f"{name:18s} " + " ".join(f"{_fmt(pol[c]):>26s}" for c in cols),
+            *flags,
+        )
+    if "comparison" in out:
+        print(f"decision: {out['comparison']['decision']['reason']}")
+    if "run" in out:
+        print(f"run: {out['run']}")
+    return 0
+
+
+def _monitor(args) -> int:
+    from ..skopes.hst.cal.replay import monitor
+
+    out = monitor(
+        args.table,
+        args.model,
+        retry_ceiling=args.retry_ceiling,
+        kill_ceiling=args.kill_ceiling,
+        oom_share=args.oom_share,
+        cost_tolerance=args.cost_tolerance,
+        db_clock=args.db_clock,
+    )
+    if args.json:
+        print(_dumps(out))
+    else:
+        for k, v in out["recent"].items():
+            print(f"{k:22s} recent {_fmt(v):>10s}  calibration {_fmt(out['calibration'].get(k))}")
+        for line in out["alerts"]:
+            print(f"ALERT: {line}", file=sys.stderr)
+        if out["ok"]:
+            print("ok: within the ceilings")
+    return 0 if out["ok"] else EXIT_CEILING

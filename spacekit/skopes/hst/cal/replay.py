@@ -1,0 +1,854 @@
+"""Replay real HST calibration jobs through calcloud's queue ladder and count what they cost.
+
+calcloud (``calcloud/plan.py``) submits a job to queue ``memBin`` (2, 8, 16 or 64 GB; a job
+fits when its peak memory is below 1.792 / 7.168 / 14.336 GB, the last queue takes anything).
+A job whose memory exceeds its queue's limit dies and is resubmitted on the next queue (a
+*memory retry*); a job whose wallclock exceeds its kill time is killed, an operator rescues it
+and it runs again (a *kill*). The cost of a job is the GB-hours its attempts hold their queues:
+
+- an out-of-memory attempt holds its queue for ``oom_share`` x the job's wallclock (default the
+  whole wallclock: a job that dies late wastes what it used);
+- a killed attempt holds its queue until the kill, then the rescued run holds it for the whole
+  wallclock (same queue, no kill time);
+- the attempt that completes holds its queue for the wallclock.
+
+GB-hours *wasted* are the out-of-memory attempts, the killed attempts, and the over-reservation
+of the completing attempt (its queue's GB above the true bin's queue, times the wallclock).
+Memory retries and kills are reported as counts beside the GB-hours (a kill needs a person).
+
+Two bounds are computed on the same rows: the *true-bin oracle* (every job on its own bin, never
+killed) and the *per-input oracle* (for each distinct feature vector, the bin that minimises the
+cost of that vector's jobs in hindsight, under a budget of memory retries; in-sample, so no
+model reaches it out of sample). :func:`replay` puts a model (and optionally a baseline model)
+next to them, with the simple reference of calcloud's default (the classifier's most likely bin,
+kill time 6x the point estimate).
+
+Examples
+--------
+>>> import numpy as np
+>>> r = replay_jobs(memory=[1.0, 3.0], wallclock=[3600, 3600], submitted_bin=[0, 0],
+...                 kill_time=[7200, 7200])
+>>> r["reserved_gbh"].tolist(), r["retries"].tolist()
+([2.0, 10.0], [0, 1])
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ....exceptions import InputError
+from . import calcloud as _calcloud
+from .features import INSTRUMENTS, memory_to_bin
+
+__all__ = [
+    "COST_DEFAULTS",
+    "replay_jobs",
+    "summarise_replay",
+    "true_bin_oracle",
+    "per_input_oracle",
+    "calcloud_kill_time",
+    "bootstrap_cost_ratio",
+    "replay",
+    "REPLAY_KEYS",
+    "replay_figures",
+    "monitor",
+    "read_jobs",
+    "JOB_SOURCES",
+]
+
+log = logging.getLogger(__name__)
+
+#: Default cost settings: share of the wallclock an out-of-memory attempt holds its queue, and
+#: the ceilings on memory retries and kills (fractions of jobs).
+COST_DEFAULTS: dict[str, float] = {
+    "oom_share": 1.0,
+    "retry_ceiling": 0.002,
+    "kill_ceiling": 0.0005,
+}
+#: calcloud's floor on the kill time (s) for a dataset without a DynamoDB row.
+CALCLOUD_DB_CLOCK_S = _calcloud.DEFAULT_DB_CLOCK_S
+#: calcloud's multiplier on the reply's ``clockTime`` without a DynamoDB row (``1 + wc_std``).
+CALCLOUD_DEFAULT_FACTOR = 1.0 + _calcloud.DEFAULT_WC_STD
+#: Keys of :func:`summarise_replay`, the headline first.
+REPLAY_KEYS = (
+    "gbh_reserved",
+    "gbh_wasted",
+    "gbh_oom",
+    "gbh_killed",
+    "gbh_over_reserved",
+    "memory_retries",
+    "retry_rate",
+    "kills",
+    "kill_rate",
+    "kill_over_wallclock_median",
+    "n_jobs",
+)
+_INSTR_NAMES = {code: name for name, code in INSTRUMENTS.values()}
+_GB = np.asarray(_calcloud.QUEUE_MEMORY_GB, dtype=float)
+_CUM_GB = np.concatenate([[0.0], np.cumsum(_GB)])
+
+
+def _as_1d(name: str, value: Any, n: int | None = None, *, dtype=float) -> np.ndarray:
+    arr = np.asarray(value, dtype=dtype).reshape(-1)
+    if n is not None and len(arr) != n:
+        raise InputError(f"replay: {name} has {len(arr)} values, expected {n} (one per job)")
+    return arr
+
+
+def _check_share(oom_share: float) -> float:
+    share = float(oom_share)
+    if not 0 <= share <= 1 or math.isnan(share):
+        raise InputError(
+            f"oom_share (share of its wallclock an out-of-memory attempt holds the queue) must be "
+            f"in [0, 1], got {oom_share!r}"
+        )
+    return share
+
+
+def calcloud_kill_time(
+    kill_s: Any,
+    *,
+    db_clock: float = CALCLOUD_DB_CLOCK_S,
+    wc_std: float = _calcloud.DEFAULT_WC_STD,
+    timeout_scale: float = 1.0,
+    reply_is_kill: bool = True,
+) -> np.ndarray:
+    """The kill time (s) calcloud ends with, per job, through :func:`.calcloud.kill_time`.
+
+    With ``reply_is_kill`` (the reply contract: ``clockTime`` is the wanted kill time divided by
+    ``1 + wc_std``) the result is ``max(kill_s, db_clock)`` clipped to 48 h; without it
+    ``kill_s`` is taken as the reply's ``clockTime`` itself (e.g. a point estimate, which
+    calcloud multiplies by ``1 + wc_std``: its default 6x).
+
+    Examples
+    --------
+    >>> calcloud_kill_time([100, 5000, 1e6]).tolist()
+    [1200, 5000, 172800]
+    >>> calcloud_kill_time([100, 1000], reply_is_kill=False).tolist()
+    [1200, 6000]
+    """
+    k = np.asarray(kill_s, dtype=float).reshape(-1)
+    uniq, inv = np.unique(k, return_inverse=True)
+    out = np.array(
+        [
+            _calcloud.kill_time(
+                _calcloud.clock_time_for_kill(v, wc_std=wc_std) if reply_is_kill else v,
+                db_clock=db_clock,
+                wc_std=wc_std,
+                timeout_scale=timeout_scale,
+            )
+            for v in uniq.tolist()
+        ],
+        dtype=np.int64,
+    )
+    return out[inv.reshape(-1)] if len(k) else np.zeros(0, dtype=np.int64)
+
+
+def replay_jobs(
+    memory: Any,
+    wallclock: Any,
+    submitted_bin: Any,
+    kill_time: Any = None,
+    *,
+    oom_share: float = 1.0,
+) -> dict[str, np.ndarray]:
+    """Replay jobs through the memory ladder and the kill time; per-job costs.
+
+    Parameters
+    ----------
+    memory, wallclock : array-like
+        Each job's true peak memory (GB) and wallclock (s).
+    submitted_bin : array-like of int
+        The bin (0-3) each job is first submitted to.
+    kill_time : array-like, optional
+        The kill time (s) each attempt runs under (what calcloud ends with; see
+        :func:`calcloud_kill_time`); default: never killed.
+    oom_share : float
+        Share of its wallclock an out-of-memory attempt holds its queue (0-1).
+
+    Returns
+    -------
+    dict of arrays
+        ``reserved_gbh`` (all attempts), ``oom_gbh``, ``killed_gbh``, ``over_gbh`` (the
+        completing attempt's GB above the true bin's queue times the wallclock), ``wasted_gbh``
+        (their sum), ``retries``, ``killed`` (0/1), ``final_bin``, ``true_bin``.
+
+    Examples
+    --------
+    >>> r = replay_jobs([1.0], [3600], [2], [600])  # 16 GB queue, killed at 10 min, rerun
+    >>> float(r["reserved_gbh"][0]), float(r["wasted_gbh"][0]), int(r["killed"][0])
+    (18.666666666666668, 16.666666666666668, 1)
+    """
+    mem = _as_1d("memory", memory)
+    n = len(mem)
+    wall = _as_1d("wallclock", wallclock, n)
+    sub = _as_1d("submitted_bin", submitted_bin, n, dtype=np.int64)
+    if n and (sub.min() < 0 or sub.max() >= len(_GB)):
+        raise InputError(f"replay: submitted bins must be 0-{len(_GB) - 1}, got {sorted(set(sub))}")
+    if np.any(~np.isfinite(mem)) or np.any(~np.isfinite(wall)) or np.any(wall < 0):
+        raise InputError("replay: memory and wallclock must be finite and wallclock >= 0")
+    kill = np.full(n, np.inf) if kill_time is None else _as_1d("kill_time", kill_time, n).copy()
+    share = _check_share(oom_share)
+    true = memory_to_bin(mem).astype(np.int64)
+    final = np.maximum(true, sub)
+    retries = final - sub
+    # An out-of-memory attempt on queue j holds GB_j for share * wallclock (j = sub .. final-1).
+    oom = (_CUM_GB[final] - _CUM_GB[sub]) * share * wall / 3600.0
+    killed = wall > kill
+    killed_gbh = np.where(killed, _GB[final] * np.where(killed, kill, 0.0) / 3600.0, 0.0)
+    run_gbh = _GB[final] * wall / 3600.0
+    over = (_GB[final] - _GB[true]) * wall / 3600.0
+    return {
+        "reserved_gbh": oom + killed_gbh + run_gbh,
+        "oom_gbh": oom,
+        "killed_gbh": killed_gbh,
+        "over_gbh": over,
+        "wasted_gbh": oom + killed_gbh + over,
+        "retries": retries,
+        "killed": killed.astype(np.int64),
+        "final_bin": final,
+        "true_bin": true,
+        "kill_over_wallclock": kill / np.maximum(wall, 1.0),
+    }
+
+
+def summarise_replay(per_job: Mapping[str, np.ndarray], instr: Any = None) -> dict:
+    """Totals of :func:`replay_jobs`'s per-job costs, overall and per instrument.
+
+    Returns
+    -------
+    dict
+        :data:`REPLAY_KEYS` (GB-hours, counts, rates, median kill time / wallclock), and with
+        ``instr`` (codes 0-3 or names) ``by_instrument``: the same per instrument.
+
+    Examples
+    --------
+    >>> s = summarise_replay(replay_jobs([1.0, 3.0], [3600, 3600], [0, 0]))
+    >>> s["gbh_reserved"], s["memory_retries"], s["gbh_wasted"]
+    (12.0, 1, 2.0)
+    """
+
+    def totals(idx) -> dict:
+        n = int(np.sum(idx)) if idx.dtype == bool else len(idx)
+        ratio = per_job["kill_over_wallclock"][idx]
+        ratio = ratio[np.isfinite(ratio)]
+        return {
+            "gbh_reserved": float(np.sum(per_job["reserved_gbh"][idx])),
+            "gbh_wasted": float(np.sum(per_job["wasted_gbh"][idx])),
+            "gbh_oom": float(np.sum(per_job["oom_gbh"][idx])),
+            "gbh_killed": float(np.sum(per_job["killed_gbh"][idx])),
+            "gbh_over_reserved": float(np.sum(per_job["over_gbh"][idx])),
+            "memory_retries": int(np.sum(per_job["retries"][idx])),
+            "retry_rate": float(np.sum(per_job["retries"][idx]) / n) if n else 0.0,
+            "kills": int(np.sum(per_job["killed"][idx])),
+            "kill_rate": float(np.sum(per_job["killed"][idx]) / n) if n else 0.0,
+            "kill_over_wallclock_median": float(np.median(ratio)) if len(ratio) else None,
+            "n_jobs": n,
+        }
+
+    n = len(per_job["reserved_gbh"])
+    out = totals(np.ones(n, dtype=bool))
+    if instr is not None:
+        codes = np.asarray(instr).reshape(-1)
+        out["by_instrument"] = {
+            str(_INSTR_NAMES.get(c, c)): totals(codes == c) for c in sorted(set(codes.tolist()))
+        }
+    return out
+
+
+def true_bin_oracle(memory: Any) -> np.ndarray:
+    """Every job on its own true bin (the lowest cost a job can have; never killed).
+
+    Examples
+    --------
+    >>> true_bin_oracle([0.5, 8.0]).tolist()
+    [0, 2]
+    """
+    return memory_to_bin(_as_1d("memory", memory)).astype(np.int64)
+
+
+def per_input_oracle(
+    memory: Any,
+    wallclock: Any,
+    groups: Any,
+    *,
+    retry_budget: int | None = None,
+    oom_share: float = 1.0,
+) -> np.ndarray:
+    """For each group of identical inputs, the one bin minimising its jobs' cost in hindsight.
+
+    The bins are chosen together to minimise the total GB-hours with at most ``retry_budget``
+    memory retries over all jobs (exact: a multiple-choice knapsack solved by dynamic
+    programming over the retry count). Kill times play no part (the oracle never kills).
+    Computed in-sample, this is a bound no model of these inputs reaches out of sample.
+
+    Parameters
+    ----------
+    memory, wallclock : array-like
+        True peak memory (GB) and wallclock (s) per job.
+    groups : array-like of int
+        Group id per job (jobs with identical feature vectors share one).
+    retry_budget : int, optional
+        Most memory retries allowed in total; default no limit.
+    oom_share : float
+        As in :func:`replay_jobs`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The submitted bin per job (one bin per group).
+
+    Examples
+    --------
+    >>> # one group: 9 jobs at 1 GB, one at 3 GB, each an hour. Bin 0: 9*2 + (2+8) = 28 GB-h,
+    >>> # one retry; bin 1: 10*8 = 80 GB-h.
+    >>> per_input_oracle([1.0] * 9 + [3.0], [3600] * 10, [0] * 10).tolist()[0]
+    0
+    >>> per_input_oracle([1.0] * 9 + [3.0], [3600] * 10, [0] * 10, retry_budget=0).tolist()[0]
+    1
+    """
+    mem = _as_1d("memory", memory)
+    n = len(mem)
+    wall = _as_1d("wallclock", wallclock, n)
+    g = _as_1d("groups", groups, n, dtype=np.int64)
+    share = _check_share(oom_share)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    _, g = np.unique(g, return_inverse=True)
+    g = g.reshape(-1)
+    n_groups = int(g.max()) + 1
+    true = memory_to_bin(mem).astype(np.int64)
+    n_bins = len(_GB)
+    cost = np.zeros((n_groups, n_bins))
+    retries = np.zeros((n_groups, n_bins), dtype=np.int64)
+    for b in range(n_bins):
+        final = np.maximum(true, b)
+        c = (_GB[final] * wall + (_CUM_GB[final] - _CUM_GB[b]) * share * wall) / 3600.0
+        cost[:, b] = np.bincount(g, c, n_groups)
+        retries[:, b] = np.bincount(g, final - b, n_groups)
+    best = np.argmin(cost, axis=1)
+    if retry_budget is None or retries[np.arange(n_groups), best].sum() <= retry_budget:
+        return best[g]
+    budget = int(retry_budget)
+    if budget < 0:
+        raise InputError(f"retry_budget must be >= 0 memory retries, got {retry_budget!r}")
+    # dp[r] = least cost of the groups so far using exactly r retries; choice[i, r] = bin.
+    dp = np.full(budget + 1, np.inf)
+    dp[0] = 0.0
+    choice = np.zeros((n_groups, budget + 1), dtype=np.int8)
+    for i in range(n_groups):
+        new = np.full(budget + 1, np.inf)
+        for b in range(n_bins):
+            r = int(retries[i, b])
+            if r > budget:
+                continue
+            cand = np.full(budget + 1, np.inf)
+            cand[r:] = dp[: budget + 1 - r] + cost[i, b]
+            better = cand < new
+            new[better] = cand[better]
+            choice[i, better] = b
+        dp = new
+    r = int(np.argmin(dp))
+    bins = np.zeros(n_groups, dtype=np.int64)
+    for i in range(n_groups - 1, -1, -1):
+        bins[i] = choice[i, r]
+        r -= int(retries[i, bins[i]])
+    return bins[g]
+
+
+def bootstrap_cost_ratio(
+    cost_a: Any,
+    cost_b: Any,
+    groups: Any,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict:
+    """Ratio of total costs A / B with a bootstrap interval over groups of identical inputs.
+
+    Groups (not rows) are resampled, because identical inputs share their errors.
+
+    Returns
+    -------
+    dict
+        ``ratio``, ``low``, ``high`` (the ``level`` interval) and ``n_groups``.
+
+    Examples
+    --------
+    >>> r = bootstrap_cost_ratio([1, 1, 1, 1], [2, 2, 2, 2], [0, 1, 2, 3], n_boot=50)
+    >>> r["ratio"], r["low"], r["high"]
+    (0.5, 0.5, 0.5)
+    """
+    a = _as_1d("cost_a", cost_a)
+    b = _as_1d("cost_b", cost_b, len(a))
+    _, g = np.unique(_as_1d("groups", groups, len(a), dtype=np.int64), return_inverse=True)
+    g = g.reshape(-1)
+    n_groups = int(g.max()) + 1 if len(g) else 0
+    ga = np.bincount(g, a, n_groups)
+    gb = np.bincount(g, b, n_groups)
+    rng = np.random.default_rng(seed)
+    ratios = np.empty(n_boot)
+    for k in range(n_boot):
+        w = np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups)
+        ratios[k] = (w @ ga) / max(w @ gb, 1e-300)
+    lo, hi = np.quantile(ratios, [(1 - level) / 2, (1 + level) / 2]) if n_boot else (np.nan,) * 2
+    return {
+        "ratio": float(ga.sum() / max(gb.sum(), 1e-300)),
+        "low": float(lo),
+        "high": float(hi),
+        "level": level,
+        "n_groups": n_groups,
+        "n_boot": n_boot,
+    }
+
+
+# --------------------------------------------------------------------------- the replay
+def replay(
+    data: Any,
+    model: Any,
+    *,
+    baseline: Any = None,
+    oom_share: float = COST_DEFAULTS["oom_share"],
+    retry_ceiling: float = COST_DEFAULTS["retry_ceiling"],
+    kill_ceiling: float = COST_DEFAULTS["kill_ceiling"],
+    db_clock: float = CALCLOUD_DB_CLOCK_S,
+    n_boot: int = 1000,
+    seed: int = 0,
+    runs_dir: str | os.PathLike | None = None,
+    name: str = "replay",
+    figures: bool = True,
+) -> dict:
+    """Replay a table of real jobs with a model's bins and kill times, next to the oracles.
+
+    Parameters
+    ----------
+    data : path, pandas.DataFrame or dataset name
+        Jobs with the nine features, ``memory`` (GB) and ``wallclock`` (s) (training or
+        DynamoDB-export layout).
+    model : CalPredictor or model folder
+        The model replayed (its own decision rule; the kill time each job ends with is
+        calcloud's clip of the model's kill time, :func:`calcloud_kill_time`).
+    baseline : CalPredictor or model folder, optional
+        A second model replayed on the same rows; the result then says which costs less, with
+        a bootstrap interval over groups of identical inputs.
+    oom_share : float
+        Share of its wallclock an out-of-memory attempt holds its queue.
+    retry_ceiling, kill_ceiling : float
+        Ceilings on memory retries and kills (fractions of jobs): a policy above one is
+        flagged, the per-input oracle uses ``retry_ceiling`` as its retry budget, and a model
+        over a ceiling cannot win the comparison.
+    db_clock : float
+        calcloud's floor on the kill time (s): 1200 for a dataset without a DynamoDB row.
+    n_boot, seed : int
+        Bootstrap resamples (over groups) and their seed.
+    runs_dir : path, optional
+        When given, a run folder ``<runs_dir>/hst_cal_replay/<time>-<name>/`` is written
+        (``run.json``, ``metrics.json``, ``decision.json``, ``predictions.csv``, ``figures/``).
+
+    Returns
+    -------
+    dict
+        ``policies``: per policy (``model``, ``baseline``, ``reference`` = the model's
+        classifier argmax with calcloud's default kill of 6x the point estimate,
+        ``true_bin_oracle``, ``per_input_oracle``) the :func:`summarise_replay` totals and
+        ``cost_over_true_bin`` / ``cost_over_per_input_oracle``; ``ceilings`` (which policy
+        exceeds which); ``comparison`` (with a baseline); ``settings``; ``run`` (the run
+        folder path, when written).
+
+    Examples
+    --------
+    >>> r = replay("hst_cal_ddb_export_2021-05-11.csv", "runs/hst_cal")  # doctest: +SKIP
+    >>> r["policies"]["model"]["cost_over_per_input_oracle"]  # doctest: +SKIP
+    1.01...
+    """
+    from .features import FEATURES, group_ids
+    from .predict import CalPredictor, load_predictor
+
+    share = _check_share(oom_share)
+    for label, v in (("retry_ceiling", retry_ceiling), ("kill_ceiling", kill_ceiling)):
+        if not 0 <= float(v) < 1:
+            raise InputError(f"{label} must be a fraction of jobs in [0, 1), got {v!r}")
+    df, digest, data_label = read_jobs(data)
+    if len(df) == 0:
+        raise InputError("replay: the table holds no jobs")
+    X = df[list(FEATURES)].to_numpy(dtype=np.float64)
+    groups = group_ids(X)
+    mem = df["memory"].to_numpy(dtype=float)
+    wall = df["wallclock"].to_numpy(dtype=float)
+    instr = df["instr"].to_numpy(dtype=int)
+    n = len(df)
+
+    def load(m):
+        return m if isinstance(m, CalPredictor) else load_predictor(m)
+
+    predictor = load(model)
+    res = predictor._predict_unique(X)
+    bins = {
+        "model": res["mem_bin"],
+        "reference": res["bin_argmax"],
+        "true_bin_oracle": true_bin_oracle(mem),
+        "per_input_oracle": per_input_oracle(
+            mem, wall, groups, retry_budget=int(math.floor(retry_ceiling * n)), oom_share=share
+        ),
+    }
+    kills = {
+        "model": calcloud_kill_time(res["clock_time"], db_clock=db_clock),
+        "reference": calcloud_kill_time(res["wallclock"], db_clock=db_clock, reply_is_kill=False),
+        "true_bin_oracle": None,
+        "per_input_oracle": None,
+    }
+    base_pred = None
+    if baseline is not None:
+        base_pred = load(baseline)
+        bres = base_pred._predict_unique(X)
+        bins["baseline"] = bres["mem_bin"]
+        kills["baseline"] = calcloud_kill_time(bres["clock_time"], db_clock=db_clock)
+    per_job = {k: replay_jobs(mem, wall, bins[k], kills[k], oom_share=share) for k in bins}
+    policies = {k: summarise_replay(v, instr) for k, v in per_job.items()}
+    true_cost = policies["true_bin_oracle"]["gbh_reserved"]
+    pio_cost = policies["per_input_oracle"]["gbh_reserved"]
+    ceilings = {}
+    for k, p in policies.items():
+        p["cost_over_true_bin"] = p["gbh_reserved"] / true_cost if true_cost else None
+        p["cost_over_per_input_oracle"] = p["gbh_reserved"] / pio_cost if pio_cost else None
+        ceilings[k] = {
+            "retries_ok": p["retry_rate"] <= retry_ceiling,
+            "kills_ok": p["kill_rate"] <= kill_ceiling,
+        }
+    out: dict = {"policies": policies, "ceilings": ceilings}
+    if base_pred is not None:
+        cmp = bootstrap_cost_ratio(
+            per_job["model"]["reserved_gbh"],
+            per_job["baseline"]["reserved_gbh"],
+            groups,
+            n_boot=n_boot,
+            seed=seed,
+        )
+        decision = _decide(cmp, ceilings)
+        # a number too, for tables that keep numbers only (the dashboard's run summary)
+        code = {"model": 1, "baseline": -1}.get(decision["winner"], 0)
+        out["comparison"] = dict(cmp, decision=decision, winner_code=code)
+    out["settings"] = {
+        "data": data_label,
+        "data_sha256": digest,
+        "model": str(getattr(predictor, "model_dir", None)),
+        "baseline": None if base_pred is None else str(getattr(base_pred, "model_dir", None)),
+        "oom_share": share,
+        "retry_ceiling": retry_ceiling,
+        "kill_ceiling": kill_ceiling,
+        "retry_budget_per_input_oracle": int(math.floor(retry_ceiling * n)),
+        "db_clock": db_clock,
+        "n_boot": n_boot,
+        "seed": seed,
+        "n_jobs": n,
+        "n_groups": int(groups.max()) + 1,
+    }
+    if runs_dir is not None:
+        out["run"] = str(_write_run(out, df, bins, kills, per_job, runs_dir, name, seed, figures))
+    return out
+
+
+def _decide(cmp: dict, ceilings: dict) -> dict:
+    """Champion / challenger: a policy within both ceilings beats one over a ceiling; otherwise
+    the model wins when the whole cost-ratio interval is below 1, the baseline when it is above
+    1, and there is no decision when it holds 1."""
+    ok_m = all(ceilings["model"].values())
+    ok_b = all(ceilings["baseline"].values())
+    if ok_m and not ok_b:
+        return {"winner": "model", "reason": "the baseline exceeds a ceiling, the model does not"}
+    if ok_b and not ok_m:
+        return {
+            "winner": "baseline",
+            "reason": "the model exceeds a ceiling, the baseline does not",
+        }
+    if cmp["high"] < 1:
+        return {
+            "winner": "model",
+            "reason": f"the model costs {cmp['ratio']:.4f}x the baseline "
+            f"({cmp['level']:.0%} interval {cmp['low']:.4f}-{cmp['high']:.4f}, below 1)",
+        }
+    if cmp["low"] > 1:
+        return {
+            "winner": "baseline",
+            "reason": f"the model costs {cmp['ratio']:.4f}x the baseline "
+            f"({cmp['level']:.0%} interval {cmp['low']:.4f}-{cmp['high']:.4f}, above 1)",
+        }
+    return {
+        "winner": None,
+        "reason": f"no clear difference: the model costs {cmp['ratio']:.4f}x the baseline "
+        f"({cmp['level']:.0%} interval {cmp['low']:.4f}-{cmp['high']:.4f} holds 1)",
+    }
+
+
+def _write_run(out, df, bins, kills, per_job, runs_dir, name, seed, figures):
+    import pandas as pd
+
+    from ....utils.runs import Run
+
+    run = Run.create(
+        "hst_cal_replay",
+        name,
+        runs_dir=runs_dir,
+        parameters={k: v for k, v in out["settings"].items() if k not in ("data_sha256", "seed")},
+        seed=seed,
+        data_sha256=out["settings"]["data_sha256"],
+    )
+    metrics = {
+        k: {kk: vv for kk, vv in v.items() if kk != "by_instrument"}
+        for k, v in out["policies"].items()
+    }
+    run.write_metrics(
+        {
+            "policies": metrics,
+            "by_instrument": {k: v.get("by_instrument") for k, v in out["policies"].items()},
+            "ceilings": out["ceilings"],
+            **({"comparison": out["comparison"]} if "comparison" in out else {}),
+        }
+    )
+    run.write_json(
+        "decision.json",
+        out.get("comparison", {"decision": None, "reason": "no baseline given"}),
+    )
+    frame = pd.DataFrame({"ipst": df["ipst"]}) if "ipst" in df.columns else pd.DataFrame()
+    frame["memory"] = df["memory"].to_numpy()
+    frame["wallclock"] = df["wallclock"].to_numpy()
+    for k in bins:
+        frame[f"bin_{k}"] = bins[k]
+        if kills[k] is not None:
+            frame[f"kill_{k}"] = kills[k]
+        frame[f"gbh_{k}"] = per_job[k]["reserved_gbh"]
+    run.write_predictions(frame)
+    if figures:
+        for fname, fig in replay_figures(out).items():
+            run.save_figure(fig, fname)
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+    return run.path
+
+
+def replay_figures(result: dict) -> dict:
+    """Bar charts of a :func:`replay` result: GB-hours per policy (reserved, wasted) overall
+    and per instrument (matplotlib figures).
+
+    Examples
+    --------
+    >>> figs = replay_figures(replay(table, model))  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+
+    pol = result["policies"]
+    names = list(pol)
+    figs = {}
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    x = np.arange(len(names))
+    ax.bar(x - 0.2, [pol[k]["gbh_reserved"] for k in names], 0.4, label="reserved")
+    ax.bar(x + 0.2, [pol[k]["gbh_wasted"] for k in names], 0.4, label="wasted")
+    ax.set_xticks(x, [k.replace("_", " ") for k in names], rotation=20)
+    ax.set_ylabel("GB-hours")
+    ax.set_title("replay: GB-hours by policy")
+    for i, k in enumerate(names):
+        ax.annotate(
+            f"{pol[k]['memory_retries']} retries, {pol[k]['kills']} kills",
+            (i, pol[k]["gbh_reserved"]),
+            ha="center",
+            va="bottom",
+            fontsize=7,
+        )
+    ax.legend()
+    figs["replay_gbh"] = fig
+    instruments = sorted({i for k in names for i in (pol[k].get("by_instrument") or {})})
+    if instruments:
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        width = 0.8 / len(names)
+        for j, k in enumerate(names):
+            true = pol["true_bin_oracle"]["by_instrument"]
+            vals = [
+                pol[k]["by_instrument"][i]["gbh_reserved"] / max(true[i]["gbh_reserved"], 1e-300)
+                for i in instruments
+            ]
+            ax.bar(
+                np.arange(len(instruments)) + (j - len(names) / 2 + 0.5) * width,
+                vals,
+                width,
+                label=k,
+            )
+        ax.set_xticks(np.arange(len(instruments)), instruments)
+        ax.set_ylabel("GB-hours / true-bin oracle")
+        ax.axhline(1.0, color="k", lw=0.5)
+        ax.set_title("replay: cost per instrument")
+        ax.legend(fontsize=7)
+        figs["replay_by_instrument"] = fig
+    return figs
+
+
+# --------------------------------------------------------------------------- drift monitor
+def _read_dynamodb(rest: str):
+    """calcloud's DynamoDB table ``TABLE[?endpoint_url=URL&region_name=R&since=T]`` as a
+    training table (:mod:`~spacekit.skopes.hst.cal.ddb`, boto3)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from .ddb import ddb_training_table, read_ddb_table
+
+    parts = urlsplit("dynamodb://" + rest)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    unknown = set(query) - {"endpoint_url", "region_name", "since"}
+    if unknown or not parts.netloc:
+        raise InputError(
+            f"dynamodb://{rest}: expected dynamodb://TABLE with optional ?endpoint_url=, "
+            f"region_name=, since= (found {'no table' if not parts.netloc else sorted(unknown)})"
+        )
+    return ddb_training_table(read_ddb_table(parts.netloc, **query))
+
+
+#: Readers of recent jobs by URL scheme, for :func:`monitor` and :func:`replay`: a callable
+#: taking the part after ``scheme://`` and returning a DataFrame in the training or
+#: DynamoDB-export layout. ``"dynamodb"`` reads calcloud's DynamoDB table
+#: (``dynamodb://TABLE?endpoint_url=...&since=...``, through :mod:`~spacekit.skopes.hst.cal.ddb`).
+JOB_SOURCES: dict[str, Any] = {"dynamodb": _read_dynamodb}
+
+
+def read_jobs(source: Any):
+    """Recent jobs from a path, DataFrame, registered dataset name or ``scheme://`` source.
+
+    Examples
+    --------
+    >>> read_jobs("nosuch://table")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    spacekit.exceptions.InputError: ...
+    """
+    from .pipeline import _load
+
+    if isinstance(source, str) and "://" in source:
+        scheme, _, rest = source.partition("://")
+        reader = JOB_SOURCES.get(scheme)
+        if reader is None:
+            raise InputError(
+                f"no reader of {scheme}:// job sources is registered (known: "
+                f"{sorted(JOB_SOURCES) or 'none'}); export the jobs to a csv (for calcloud's "
+                "DynamoDB table: `spacekit cal ingest`) and pass its path, or register a reader in "
+                "spacekit.skopes.hst.cal.replay.JOB_SOURCES"
+            )
+        return _load(reader(rest))
+    return _load(source)
+
+
+def monitor(
+    data: Any,
+    model: Any,
+    *,
+    retry_ceiling: float | None = None,
+    kill_ceiling: float | None = None,
+    oom_share: float | None = None,
+    cost_tolerance: float | None = None,
+    db_clock: float = CALCLOUD_DB_CLOCK_S,
+) -> dict:
+    """Drift check: a model's bins and kill times on recent jobs, against its calibration.
+
+    Parameters
+    ----------
+    data : path, DataFrame, dataset name or ``scheme://`` source (see :data:`JOB_SOURCES`)
+        Recent jobs with their outcomes (nine features, ``memory``, ``wallclock``).
+    model : CalPredictor or model folder
+    retry_ceiling, kill_ceiling, oom_share : float, optional
+        Default: the model's cost-rule settings, else :data:`COST_DEFAULTS`.
+    cost_tolerance : float, optional
+        Also alert when the replay cost over the true-bin oracle exceeds the calibration's by
+        more than this relative amount (e.g. 0.1); default: cost is reported, not checked.
+
+    Returns
+    -------
+    dict
+        ``recent`` (``under_bin_rate``, ``retry_rate``, ``kill_rate``, ``cost_over_true_bin``,
+        ``n_jobs``), ``calibration`` (the same on the model's held-out calibration data, where
+        the model folder records them), ``ceilings``, ``alerts`` (one line per exceeded ceiling)
+        and ``ok``.
+
+    Examples
+    --------
+    >>> m = monitor("recent_jobs.csv", "runs/hst_cal")  # doctest: +SKIP
+    >>> m["ok"], m["alerts"]  # doctest: +SKIP
+    (True, [])
+    """
+    from .features import FEATURES
+    from .predict import CalPredictor, load_predictor
+
+    predictor = model if isinstance(model, CalPredictor) else load_predictor(model)
+    rule = predictor.cost_rule or {}
+    settings = {**COST_DEFAULTS, **{k: rule[k] for k in COST_DEFAULTS if k in rule}}
+    if retry_ceiling is not None:
+        settings["retry_ceiling"] = float(retry_ceiling)
+    if kill_ceiling is not None:
+        settings["kill_ceiling"] = float(kill_ceiling)
+    if oom_share is not None:
+        settings["oom_share"] = _check_share(oom_share)
+    df, _, label = read_jobs(data)
+    if len(df) == 0:
+        raise InputError(f"monitor: {label} holds no jobs")
+    X = df[list(FEATURES)].to_numpy(dtype=np.float64)
+    mem = df["memory"].to_numpy(dtype=float)
+    wall = df["wallclock"].to_numpy(dtype=float)
+    res = predictor._predict_unique(X)
+    kill = calcloud_kill_time(res["clock_time"], db_clock=db_clock)
+    per_job = replay_jobs(mem, wall, res["mem_bin"], kill, oom_share=settings["oom_share"])
+    true = replay_jobs(mem, wall, true_bin_oracle(mem), oom_share=settings["oom_share"])
+    n = len(df)
+    recent = {
+        "under_bin_rate": float(np.mean(res["mem_bin"] < per_job["true_bin"])),
+        "retry_rate": float(per_job["retries"].sum() / n),
+        "kill_rate": float(per_job["killed"].sum() / n),
+        "cost_over_true_bin": float(
+            per_job["reserved_gbh"].sum() / max(true["reserved_gbh"].sum(), 1e-300)
+        ),
+        "n_jobs": n,
+    }
+    oof = predictor.metadata.get("metrics_out_of_fold") or {}
+    if predictor.decision == "cost" and rule:
+        calibration = {k: rule.get(k) for k in ("under_bin_rate", "retry_rate", "kill_rate")}
+        calibration["cost_over_true_bin"] = rule.get("cost_over_true_bin")
+    else:
+        calibration = {
+            "under_bin_rate": oof.get("under_bin_rate"),
+            "kill_rate": oof.get("wallclock_under_rate"),
+        }
+    alerts = []
+    if recent["retry_rate"] > settings["retry_ceiling"]:
+        alerts.append(
+            f"memory retries {recent['retry_rate']:.4%} of jobs exceed the ceiling "
+            f"{settings['retry_ceiling']:.4%} (under-bin rate {recent['under_bin_rate']:.4%}; "
+            f"calibration: {calibration.get('under_bin_rate')})"
+        )
+    if recent["kill_rate"] > settings["kill_ceiling"]:
+        alerts.append(
+            f"kills {recent['kill_rate']:.4%} of jobs exceed the ceiling "
+            f"{settings['kill_ceiling']:.4%} (calibration: {calibration.get('kill_rate')})"
+        )
+    cal_cost = calibration.get("cost_over_true_bin")
+    if cost_tolerance is not None and cal_cost:
+        if recent["cost_over_true_bin"] > cal_cost * (1 + float(cost_tolerance)):
+            alerts.append(
+                f"replay cost {recent['cost_over_true_bin']:.4f}x the true-bin oracle exceeds the "
+                f"calibration's {cal_cost:.4f}x by more than {float(cost_tolerance):.0%}"
+            )
+    return {
+        "recent": recent,
+        "calibration": calibration,
+        "ceilings": {
+            "retry_ceiling": settings["retry_ceiling"],
+            "kill_ceiling": settings["kill_ceiling"],
+            "cost_tolerance": cost_tolerance,
+        },
+        "oom_share": settings["oom_share"],
+        "decision": predictor.decision,
+        "data": label,
+        "model": str(getattr(predictor, "model_dir", None)),
+        "alerts": alerts,
+        "ok": not alerts,
+    }
