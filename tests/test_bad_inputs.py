@@ -270,3 +270,28 @@ def test_missing_model_folder_is_refused_without_loading_keras(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["svm", "score", "x.csv", "--model"],
+        ["cal", "predict", "x", "--model"],
+        ["jwst", "predict", "x.csv", "--model"],
+        ["k2", "score", "x.csv", "--model"],
+    ],
+)
+def test_model_path_too_long_to_exist(argv, capsys):
+    from spacekit.cli import main
+
+    assert main([*argv, "M" * 300]) == 1  # was a raw OSError (File name too long)
+    err = capsys.readouterr().err
+    assert err.startswith("spacekit: error:") and "Traceback" not in err
+
+
+def test_k2_predict_model_path_too_long_to_exist(capsys):
+    from spacekit.cli import main
+
+    # runs.model_folder raised a raw OSError (File name too long)
+    assert main(["k2", "predict", "x.csv", "--model", "/tmp/" + "M" * 300]) == 1
+    assert capsys.readouterr().err.startswith("spacekit: error:")

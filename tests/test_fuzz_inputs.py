@@ -594,10 +594,10 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
     how=BAD_CONTENT,
     suffix=st.sampled_from([".csv", ".json", ".fits", ".npz", ".txt", ""]),
     relative=st.booleans(),
-    model=st.sampled_from(["none", "empty", "junk", "file"]),
+    model=st.sampled_from(["none", "empty", "junk", "file", "trained", "long"]),
 )
 def test_cli_command_exits_cleanly(
-    command, stem, how, suffix, relative, model, capsys, monkeypatch
+    command, stem, how, suffix, relative, model, capsys, monkeypatch, cal_model_dir
 ):
     with case_dir() as d:
         base = {"json": "json", "npz": "npz", "fits": "lc_fits"}.get(suffix.lstrip("."), "csv")
@@ -611,6 +611,8 @@ def test_cli_command_exits_cleanly(
             (mdir / "metadata.json").write_bytes(b"\x00\x01")
         elif model == "file":
             mdir.write_text("x")
+        elif model == "long":  # a name longer than any file system allows
+            mdir = d / ("M" * 300)
         elif model == "trained":  # an hst_cal model: the other apps refuse it as not theirs
             mdir = cal_model_dir
         outdir = d / "out"
@@ -624,6 +626,9 @@ def test_cli_command_exits_cleanly(
         assert rc in (0, 1, 2), (rc, err)
         if rc == 1 and command == "cal lambda-event" and out.startswith("{"):
             assert json.loads(out)["failSafe"] is True  # the fail-safe reply, as Lambda answers
+        elif rc == 1 and command == "cal predict" and not err.startswith("spacekit: error:"):
+            # a batch: one "error: PATH: ..." line per file that failed, then a count
+            assert err.startswith("error: ") and "could not be predicted" in err, err
         elif rc == 1 and command == "hunt":  # one line per file that failed, then the rest
             assert all(
                 ln.startswith("spacekit hunt: error:")

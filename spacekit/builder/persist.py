@@ -195,8 +195,8 @@ def load_model(
     from ..utils.files import file_sha256
 
     folder = Path(folder)
-    if not folder.is_dir():
-        what = "is a file, not a folder" if folder.exists() else "does not exist"
+    if not os.path.isdir(folder):  # os.path: False, not OSError, for a name over 255 bytes
+        what = "is a file, not a folder" if os.path.exists(folder) else "does not exist"
         hint = " (pass the folder that holds it)" if folder.name == MODEL_FILE else ""
         raise ModelLoadError(
             f"model folder {folder} {what}; expected a folder written by "

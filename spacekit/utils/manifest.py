@@ -494,6 +494,11 @@ def find_model_folder(
             )
         path = default
     p = Path(os.path.expanduser(path))
+    if not os.path.exists(p):  # False, not OSError, for a name over 255 bytes
+        raise DataNotFoundError(
+            f"no {app} model folder at {str(p)!r}: it does not exist; pass a model folder, a "
+            "run folder holding model/, or a runs folder"
+        )
     for candidate in (p, p / "model"):
         if candidate.is_dir() and is_model_folder(candidate, app):
             return candidate
