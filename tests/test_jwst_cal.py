@@ -301,7 +301,7 @@ def test_train_run_and_predict(trained, program):
         "jw02732-o001_t1_nircam_clear-f150w",
         "jw02732-o002_t2_nirspec_f100lp-g140m",
     ]
-    assert list(out.columns) == ["product", "kind", "gbSize"]
+    assert list(out.columns) == ["product", "kind", "gbSize", "out_of_range"]
     assert out["gbSize"].between(0, 990).all()
     scores = cal.score(trained, table)
     assert set(cal.HEADLINE_METRICS) <= set(scores) and scores["n"] == 20

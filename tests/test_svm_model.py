@@ -258,7 +258,7 @@ def test_evaluate_trained_model(gb_run, small, tmp_path):
 def test_predict_writes_report_and_flagged_list(gb_run, labeled, tmp_path):
     run = svm.predict_to_run(gb_run.model_dir, labeled.iloc[:200], runs_dir=tmp_path)
     preds = pd.read_csv(run.predictions_path)
-    assert list(preds.columns) == ["index", "probability", "label"]
+    assert list(preds.columns) == ["index", "probability", "label", "out_of_range"]
     flagged = (run.path / "misaligned.txt").read_text().split()
     assert flagged == preds.loc[preds["label"] == 1, "index"].tolist()
     report = (run.path / "classification_report.txt").read_text()

@@ -191,16 +191,12 @@ def load_model(
     >>> meta["format_version"]
     1
     """
-    from ..utils.deps import import_keras
-
-    keras = import_keras()
-
     from .._version import __version__
     from ..utils.files import file_sha256
 
     folder = Path(folder)
-    if not folder.is_dir():
-        what = "is a file, not a folder" if folder.exists() else "does not exist"
+    if not os.path.isdir(folder):  # os.path: False, not OSError, for a name over 255 bytes
+        what = "is a file, not a folder" if os.path.exists(folder) else "does not exist"
         hint = " (pass the folder that holds it)" if folder.name == MODEL_FILE else ""
         raise ModelLoadError(
             f"model folder {folder} {what}; expected a folder written by "
@@ -245,6 +241,10 @@ def load_model(
             f"(pip install -U spacekit) to load it"
         )
     saved_keras = meta.get("keras_version")
+    from ..utils.deps import import_keras
+
+    keras = import_keras()  # only now: a missing or broken folder is refused without Keras
+
     if saved_keras and _major_minor(saved_keras)[0] != _major_minor(keras.__version__)[0]:
         raise ModelLoadError(
             f"{model_path} was saved with Keras {saved_keras} but Keras {keras.__version__} "

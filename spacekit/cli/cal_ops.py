@@ -89,6 +89,7 @@ def _build_default(args) -> int:
 
 
 def _lambda_event(args) -> int:
+    import os
     from pathlib import Path
 
     from ..exceptions import InputError
@@ -97,9 +98,12 @@ def _lambda_event(args) -> int:
     text = args.event
     if not text.lstrip().startswith(("{", "[")):
         p = Path(text)
-        if not p.is_file():
+        if not os.path.isfile(p):  # False, not OSError, for a name over 255 bytes
             raise InputError(f"{text}: expected a .json file or JSON text for the event")
-        text = p.read_text(encoding="utf-8")
+        try:
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{text}: the event file is not UTF-8 text ({exc})") from None
     try:
         event = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -216,6 +216,7 @@ def _predict(args) -> int:
 
     from ..exceptions import InputError, SpacekitError
     from ..skopes.hst.cal import check_ipppssoot, load_model
+    from ..skopes.hst.cal.app import flag_out_of_range
 
     pred = load_model(args.model)
     failed = 0
@@ -233,6 +234,7 @@ def _predict(args) -> int:
                     ) from None
             # a command-line argument is a path or an s3:// URL, never the file's text
             result = pred.predict(ipst, path if path.startswith("s3://") else Path(path))
+            result = flag_out_of_range(pred, dict(result))  # warns, and says so in the output
         except SpacekitError as exc:
             # one bad file does not stop a batch: it is reported and the exit status is 1
             failed += 1

@@ -135,7 +135,9 @@ def _predict(args) -> int:
     from ..skopes.jwst.cal import predict
 
     models = Path(args.model) if args.model else Path(conf.model_dir or ".") / "jwst_cal"
-    if not models.is_dir():
+    import os
+
+    if not os.path.isdir(models):  # False, not OSError, for a name over 255 bytes
         raise ModelLoadError(
             f"no JWST memory model at {models}: spacekit ships none (no public training data "
             "exists). Import upstream spacekit 1.1.4's models with `pip download spacekit==1.1.4 "

@@ -74,9 +74,9 @@ def resolve_path(data: str | os.PathLike, *, what: str = "data") -> Path:
     """
     if not isinstance(data, (str, os.PathLike)):
         raise InputError(f"{what}: expected {DATA_FORMS}; got {type(data).__name__}")
-    path = Path(data).expanduser()
-    if path.exists():
-        if not path.is_file():
+    path = Path(os.path.expanduser(data))
+    if os.path.exists(path):  # False, not OSError, for a name over 255 bytes
+        if not os.path.isfile(path):
             raise DataNotFoundError(f"{what} {str(data)!r} is a folder, expected a table file")
         return path
     if isinstance(data, str) and _looks_like_name(data):
@@ -90,7 +90,10 @@ def resolve_path(data: str | os.PathLike, *, what: str = "data") -> Path:
                 f"({exc}); expected {DATA_FORMS}"
             ) from None
         return Path(fetch(data))
-    raise DataNotFoundError(f"{what} {str(data)!r} does not exist; expected {DATA_FORMS}")
+    # a path (it has a suffix or a folder separator): never looked up as a dataset name
+    raise DataNotFoundError(
+        f"{what}: file not found: {str(data)!r} does not exist; expected {DATA_FORMS}"
+    )
 
 
 def resolve_table_source(data: Any, *, what: str = "data", **read_kwargs: Any) -> TableSource:
@@ -128,7 +131,7 @@ def resolve_table_source(data: Any, *, what: str = "data", **read_kwargs: Any) -
     if read_kwargs["format"] is None:
         del read_kwargs["format"]
     frame = read_table(path, **read_kwargs)
-    name = str(data) if not Path(str(data)).exists() else path.name
+    name = str(data) if not os.path.exists(str(data)) else path.name
     return TableSource(frame, file_sha256(path), name, path)
 
 

@@ -44,12 +44,12 @@ def check_readable(path: PathLike, fmt: str) -> Path:
         When ``path`` is not a path (None, a DataFrame, ...).
     """
     path = as_path(path, fmt)
-    if not path.exists():
+    if not os.path.exists(path):  # False, not OSError, for a name over 255 bytes
         raise DataNotFoundError(
             f"{path} does not exist: expected a {fmt} file there; check the path "
             "(relative paths are resolved from the current working directory)"
         )
-    if path.is_dir():
+    if os.path.isdir(path):
         raise DataNotFoundError(f"{path} is a folder, expected a {fmt} file")
     if path.stat().st_size == 0:
         raise FormatError(

@@ -150,13 +150,24 @@ def write_fits_table(table: Any, path: PathLike, *, overwrite: bool = True) -> P
     >>> write_fits_table(pd.DataFrame({"a": [1, 2]}), p).name
     't.fits'
     """
+    from astropy.io.fits.verify import VerifyError
     from astropy.table import Table
 
     path = as_path(path, "FITS")
     if path.exists() and not overwrite:
         raise InputError(f"{path} exists; pass overwrite=True to replace it")
     if not isinstance(table, Table):
-        table = Table.from_pandas(table) if hasattr(table, "to_numpy") else Table(table)
+        try:
+            table = Table.from_pandas(table) if hasattr(table, "to_numpy") else Table(table)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise InputError(
+                f"write_fits_table expects an astropy Table or a pandas DataFrame with named "
+                f"columns; {type(table).__name__} could not be made one ({exc})"
+            ) from exc
+    if not table.colnames:
+        raise InputError(
+            "write_fits_table was given a table with no columns; a FITS table needs at least one"
+        )
     not_ascii = [
         name
         for name in table.colnames
@@ -170,8 +181,15 @@ def write_fits_table(table: Any, path: PathLike, *, overwrite: bool = True) -> P
             "characters; write HDF5, ECSV or csv instead (they keep UTF-8), or transliterate "
             "the text first"
         )
-    with atomic_path(path) as tmp:
-        table.write(tmp, format="fits")
+    try:
+        with atomic_path(path) as tmp:
+            table.write(tmp, format="fits")
+    except (TypeError, ValueError, KeyError, VerifyError) as exc:  # an object column
+        raise InputError(
+            f"a FITS table cannot hold the columns given for {path.name}: "
+            f"{str(exc).splitlines()[0]}; FITS columns are numbers, booleans or ASCII text: "
+            "convert object columns (e.g. df[col].astype(str)) or write HDF5/csv instead"
+        ) from exc
     return path
 
 
@@ -289,6 +307,12 @@ def write_fits_image(
     data = np.asarray(data)
     if data.dtype == bool:  # FITS has no boolean image type
         data = data.astype(np.uint8)
+    if data.dtype.kind not in "iuf" or data.ndim == 0 or data.size == 0:
+        raise InputError(
+            f"write_fits_image expects a non-empty numeric image array (integers or floats); "
+            f"got dtype {data.dtype} with shape {data.shape}; convert it, e.g. "
+            "np.asarray(data, dtype=float)"
+        )
     hdr = fits.Header()
     if header is not None:
         items = header.items() if isinstance(header, fits.Header) else dict(header).items()

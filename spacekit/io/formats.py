@@ -289,8 +289,17 @@ def write_asdf(path: PathLike, tree: dict) -> Path:
     if not isinstance(tree, dict):
         raise InputError(f"write_asdf expects a dict tree, got {type(tree).__name__}")
     path = as_path(path, "ASDF")
-    with atomic_path(path) as tmp:
-        asdf.AsdfFile(dict(tree)).write_to(tmp)
+    try:
+        with atomic_path(path) as tmp:
+            asdf.AsdfFile(dict(tree)).write_to(tmp)
+    except (MemoryError, KeyboardInterrupt, OSError):
+        raise
+    except Exception as exc:  # asdf's and yaml's own errors for an object it cannot store
+        raise InputError(
+            f"write_asdf cannot store this tree in {path.name}: {str(exc).splitlines()[0]} "
+            f"({type(exc).__name__}); ASDF holds numbers, strings, lists, dicts, numeric "
+            "arrays and astropy objects: convert other objects first"
+        ) from exc
     return path
 
 

@@ -443,8 +443,8 @@ def import_upstream(
     >>> # folders = import_upstream("spacekit-1.1.4-py3-none-any.whl", "models/upstream")
     >>> # load_predictor(folders["hst_cal"]).predict("la8p01010", "la8p01010_MemModelFeatures.txt")
     """
-    source = Path(source).expanduser()
-    out = Path(out).expanduser()
+    source = Path(os.path.expanduser(source))
+    out = Path(os.path.expanduser(out))
     wanted = set(_APP_NAMES.values()) if apps is None else {str(a) for a in apps}
     if bin_log_margin is not None:
         import math

@@ -57,6 +57,10 @@ class NoTimeSystemWarning(UserWarning):
 _FLUX_ALIASES = {"pdcsap": "PDCSAP_FLUX", "sap": "SAP_FLUX"}
 _QUALITY_COLUMNS = ("QUALITY", "SAP_QUALITY")
 _FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz")
+#: Header names of a csv's time and flux columns (lower case); a header naming neither is
+#: refused rather than read as a light curve.
+_TIME_NAMES = ("time", "t", "bjd", "jd", "btjd", "bkjd", "mjd")
+_FLUX_NAMES = ("flux", "pdcsap_flux", "sap_flux")
 
 
 def read_lightcurve(
@@ -117,9 +121,9 @@ def read_lightcurve(
     2456810.26244947
     """
     path = Path(path)
-    if not path.exists():
+    if not os.path.exists(path):  # False, not OSError, for a name over 255 bytes
         raise DataNotFoundError(f"light curve file {str(path)!r} does not exist.")
-    if path.is_dir():
+    if os.path.isdir(path):
         raise InputError(f"expected a light curve file, got the folder {str(path)!r}.")
     if path.stat().st_size == 0:
         raise FormatError(f"light curve file {str(path)!r} is empty (0 bytes); download it again.")
@@ -132,6 +136,7 @@ def read_lightcurve(
     if name.endswith(_FITS_SUFFIXES) or _looks_like_fits(path):
         lc = _read_fits(path, flux=flux, time_format=time_format, quality_mask=quality_mask)
     else:
+        _refuse_binary(path)
         lc = _read_csv(path, time_format=time_format, quality_mask=quality_mask)
     if not np.isfinite(np.asarray(lc.flux.value, dtype=float)).any():
         raise FormatError(
@@ -145,6 +150,40 @@ def read_lightcurve(
 def _looks_like_fits(path: Path) -> bool:
     with open(path, "rb") as fh:
         return fh.read(9) == b"SIMPLE  ="
+
+
+#: Leading bytes of formats that are not light curves -> what they are.
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"PK\x03\x04", "a zip archive (e.g. a numpy .npz)"),
+    (b"PK\x05\x06", "an empty zip archive (e.g. a numpy .npz)"),
+    (b"\x93NUMPY", "a numpy .npy array"),
+    (b"\x89HDF\r\n\x1a\n", "an HDF5 file"),
+    (b"#ASDF", "an ASDF file"),
+    (b"\x1f\x8b", "a gzip file"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"%PDF", "a PDF document"),
+)
+
+
+def _refuse_binary(path: Path) -> None:
+    """A file that is neither FITS nor text is named for what it is, not parsed as a csv."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    what = next((desc for magic, desc in _MAGIC if head.startswith(magic)), None)
+    if what is None and b"\x00" in head:
+        what = "a binary file"
+    if what is None:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(head) - 4:  # not just a character cut at the 4096-byte edge
+                what = "a binary (non-text) file"
+    if what is not None:
+        raise FormatError(
+            f"{str(path)!r} is {what}, not a light curve: expected a Kepler/K2/TESS FITS light "
+            "curve or a csv of time, flux[, flux_err]."
+        )
 
 
 def _quality_keep(
@@ -613,10 +652,17 @@ def _read_csv(path: Path, *, time_format: str | None, quality_mask: Any) -> Ligh
         )
     if has_header:
         lower = {str(c).strip().lower(): c for c in df.columns}
-        tname = next((lower[c] for c in ("time", "t", "bjd", "jd") if c in lower), df.columns[0])
-        fname = next(
-            (lower[c] for c in ("flux", "pdcsap_flux", "sap_flux") if c in lower), df.columns[1]
-        )
+        tname = next((lower[c] for c in _TIME_NAMES if c in lower), None)
+        fname = next((lower[c] for c in _FLUX_NAMES if c in lower), None)
+        if tname is None and fname is None:
+            raise FormatError(
+                f"{str(path)!r} has a header naming neither a time column {list(_TIME_NAMES)} "
+                f"nor a flux column {list(_FLUX_NAMES)} (found {[str(c) for c in df.columns]}); "
+                "it does not look like a light curve. Name the columns (time, flux[, flux_err]) "
+                "or remove the header line (then the columns are taken in that order)."
+            )
+        tname = df.columns[0] if tname is None else tname
+        fname = df.columns[1] if fname is None else fname
         ename = next((lower[c] for c in ("flux_err", "pdcsap_flux_err") if c in lower), None)
         qname = next((lower[c] for c in ("quality", "sap_quality") if c in lower), None)
     else:

@@ -23,6 +23,10 @@ def _file_mode() -> int:
 
 __all__ = ["atomic_write", "file_sha256"]
 
+#: Characters of the target's name kept in a temporary file's name: a name near the file
+#: system's 255-byte limit would otherwise make the temporary name too long to create.
+_TMP_NAME_CHARS = 64
+
 
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb", **open_kwargs):
@@ -42,7 +46,9 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", **open_kwargs):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name[:_TMP_NAME_CHARS]}.", suffix=".tmp", dir=path.parent
+    )
     try:
         with os.fdopen(fd, mode, **open_kwargs) as fh:
             yield fh
@@ -63,7 +69,9 @@ def atomic_path(path: str | os.PathLike):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent
+        prefix=f".{path.stem[:_TMP_NAME_CHARS]}.",
+        suffix=f".tmp{path.suffix[:_TMP_NAME_CHARS]}",
+        dir=path.parent,
     )
     os.close(fd)
     os.unlink(tmp)

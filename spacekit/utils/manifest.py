@@ -79,6 +79,7 @@ __all__ = [
     "find_model_folder",
     "out_of_range",
     "check_ranges",
+    "range_flags",
 ]
 
 log = logging.getLogger(__name__)
@@ -492,7 +493,12 @@ def find_model_folder(
                 "a run folder or a runs folder"
             )
         path = default
-    p = Path(path).expanduser()
+    p = Path(os.path.expanduser(path))
+    if not os.path.exists(p):  # False, not OSError, for a name over 255 bytes
+        raise DataNotFoundError(
+            f"no {app} model folder at {str(p)!r}: it does not exist; pass a model folder, a "
+            "run folder holding model/, or a runs folder"
+        )
     for candidate in (p, p / "model"):
         if candidate.is_dir() and is_model_folder(candidate, app):
             return candidate
@@ -569,6 +575,46 @@ def out_of_range(ranges: Mapping[str, Any] | None, table: Any) -> dict[str, dict
                 "rows": rows[:20].tolist(),
             }
     return out
+
+
+def range_flags(ranges: Mapping[str, Any] | None, table: Any) -> list[str] | None:
+    """Per input row, the features whose value lies outside the training range, for an
+    output column (the rule of :func:`out_of_range`: below the minimum or above the maximum
+    seen in training; NaN and features the table lacks are not flagged).
+
+    Returns
+    -------
+    list of str or None
+        One comma-separated string of feature names per row (``""`` when every value is
+        inside); None when the model keeps no ranges (its inputs cannot be checked).
+
+    Examples
+    --------
+    >>> range_flags({"x": [0, 1], "y": [0, 1]}, {"x": [0.5, 2.0], "y": [-1.0, 0.0]})
+    ['y', 'x']
+    >>> range_flags(None, {"x": [5.0]}) is None
+    True
+    """
+    import numpy as np
+
+    if not ranges:
+        return None
+    columns = getattr(table, "columns", None)
+    names = [n for n in ranges if (n in columns if columns is not None else n in table)]
+    n_rows = (
+        len(table) if columns is not None else (len(np.atleast_1d(table[names[0]])) if names else 0)
+    )
+    flags: list[list[str]] = [[] for _ in range(n_rows)]
+    for name in names:
+        try:
+            values = np.atleast_1d(np.asarray(table[name], dtype=float))
+        except (TypeError, ValueError):
+            continue
+        low, high = float(ranges[name][0]), float(ranges[name][1])
+        for i in np.flatnonzero((values < low) | (values > high)):
+            if i < n_rows:
+                flags[i].append(str(name))
+    return [",".join(f) for f in flags]
 
 
 _NO_RANGES_SAID: set[str] = set()

@@ -372,7 +372,8 @@ def model_folder(folder: str | os.PathLike, marker: str) -> Path:
     True
     """
     folder = Path(folder)
-    if not (folder / marker).is_file() and (folder / "model" / marker).is_file():
+    # os.path.isfile: False, not OSError, for a name over 255 bytes (the caller says not found)
+    if not os.path.isfile(folder / marker) and os.path.isfile(folder / "model" / marker):
         return folder / "model"
     return folder
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -338,7 +337,7 @@ def _paths(data: Any) -> list:
     items = [data] if isinstance(data, (str, os.PathLike)) else list(data)
     if not items:
         raise InputError("no data given: pass light-curve files, flux tables or dataset names")
-    return [p if Path(p).exists() else resolve_path(p, what="light curve or table") for p in items]
+    return [p if os.path.exists(p) else resolve_path(p, what="light curve or table") for p in items]
 
 
 @_legacy_predict

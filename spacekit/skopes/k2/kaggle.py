@@ -127,7 +127,7 @@ def write_flux_table(
     return path
 
 
-def read_flux_table_with_meta(
+def read_flux_table_with_meta(  # noqa: C901
     path: str | os.PathLike,
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame | None]:
     """Read a Kaggle-format flux table and its metadata sidecar when there is one.
@@ -154,12 +154,19 @@ def read_flux_table_with_meta(
     >>> read_flux_table_with_meta(p)[1].tolist()
     [1, 1, 0]
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputError(
+            f"expected the path of a flux table (csv), got {type(path).__name__}; build one "
+            "with `spacekit k2 build-dataset`"
+        )
     path = Path(path)
-    if not path.exists():
+    if not os.path.exists(path):  # False, not OSError, for a name over 255 bytes
         raise DataNotFoundError(
             f"flux table {path} does not exist; build one with `spacekit k2 build-dataset` "
             "or fetch the Kaggle tables with spacekit.datasets.fetch('k2_exoplanet_train')"
         )
+    if os.path.isdir(path):
+        raise DataNotFoundError(f"flux table {str(path)!r} is a folder, expected a csv file")
     try:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:

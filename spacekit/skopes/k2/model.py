@@ -493,7 +493,7 @@ def load_classifier(model_dir: str | os.PathLike) -> K2Classifier:
     from ...utils.manifest import MANIFEST_FILE, read_manifest
 
     folder = model_folder(model_dir, "metadata.json")
-    if (folder / MANIFEST_FILE).is_file():
+    if os.path.isfile(folder / MANIFEST_FILE):  # False, not OSError, for a name > 255 bytes
         read_manifest(folder, app=APP)  # refuses another app's or a half-written folder
     model, metadata = load_model(model_dir)
     app = metadata.get("app")

@@ -319,10 +319,43 @@ def load_model(path_or_run: Any = None) -> Any:
     return predictor
 
 
-def _check_ranges(predictor: Any, table: Any) -> None:
-    from ....utils.manifest import check_ranges
+def _manifest(predictor: Any) -> Any:
+    """The model's manifest (read once from its folder when the predictor was loaded
+    without it, e.g. by the Lambda handler); None when the folder has none."""
+    from ....exceptions import SpacekitError
+    from ....utils.manifest import read_manifest
 
-    check_ranges(getattr(predictor, "manifest_", None), table, where=str(predictor.model_dir))
+    if getattr(predictor, "manifest_", None) is None:
+        try:
+            predictor.manifest_ = read_manifest(predictor.model_dir, app=APP)
+        except (SpacekitError, OSError):
+            predictor.manifest_ = None
+    return predictor.manifest_
+
+
+def _check_ranges(predictor: Any, table: Any) -> list[str] | None:
+    """Warn about inputs outside the training ranges; return the per-row flags
+    (:func:`~spacekit.utils.manifest.range_flags`; None: the model keeps no ranges)."""
+    from ....utils.manifest import check_ranges, range_flags
+
+    manifest = _manifest(predictor)
+    check_ranges(manifest, table, where=str(predictor.model_dir))
+    return range_flags(getattr(manifest, "feature_ranges", None), table)
+
+
+def flag_out_of_range(predictor: Any, result: dict) -> dict:
+    """Add ``outOfRange`` to one job's prediction: the features outside the model's training
+    ranges (``[]``: none; None: the model keeps no ranges, e.g. imported), with an
+    :class:`~spacekit.utils.manifest.OutOfRangeWarning` when there are some.
+
+    Examples
+    --------
+    >>> model = load_model()  # doctest: +SKIP
+    >>> flag_out_of_range(model, predict(model, ("ib8t01010", "n_files=1e12")))  # doctest: +SKIP
+    """
+    flags = _check_ranges(predictor, {k: [v] for k, v in result["features"].items()})
+    result["outOfRange"] = None if flags is None else [f for f in flags[0].split(",") if f]
+    return result
 
 
 def score(model: Any, data: Any) -> dict:
@@ -374,8 +407,11 @@ def predict(model: Any, data: Any) -> Any:
     Returns
     -------
     dict or pandas.DataFrame
-        One job: ``{"memBin", "memVal", "clockTime", ...}`` (calcloud's reply); a table: one
-        row per job (see :meth:`CalPredictor.predict_batch`).
+        One job: ``{"memBin", "memVal", "clockTime", ...}`` (calcloud's reply) plus
+        ``outOfRange``; a table: one row per job (see :meth:`CalPredictor.predict_batch`)
+        plus ``out_of_range``. Those list the features outside the model's training ranges
+        (``[]``/``""``: none), with an :class:`~spacekit.utils.manifest.OutOfRangeWarning`;
+        a model without ranges (imported) says once that it cannot check, and gives None.
 
     Examples
     --------
@@ -386,14 +422,15 @@ def predict(model: Any, data: Any) -> Any:
         ipst, features = (
             data if isinstance(data, tuple) else (Path(str(data)).name[:9].lower(), data)
         )
-        result = predictor.predict(ipst, features)
-        _check_ranges(predictor, {k: [v] for k, v in result["features"].items()})
-        return result
+        return flag_out_of_range(predictor, dict(predictor.predict(ipst, features)))
     table = _table(data)
     from .features import prepare_table
 
-    _check_ranges(predictor, prepare_table(table, require_targets=False))
-    return predictor.predict_batch(table)
+    flags = _check_ranges(predictor, prepare_table(table, require_targets=False))
+    out = predictor.predict_batch(table)
+    if flags is not None and len(flags) == len(out):
+        out["out_of_range"] = flags
+    return out
 
 
 def _legacy_table_first(func):
@@ -467,7 +504,7 @@ def predict_batch(
     table = _table(data)
     from .features import prepare_table
 
-    _check_ranges(predictor, prepare_table(table, require_targets=False))
+    flags = _check_ranges(predictor, prepare_table(table, require_targets=False))
     parts = None
     if chunk_size is not None:
         from ....utils.checks import whole_number
@@ -475,14 +512,18 @@ def predict_batch(
         chunk_size = whole_number(chunk_size, "chunk_size (rows per task)", minimum=1)
         parts = max(1, math.ceil(len(table) / chunk_size))
     if client is None and parts is None:
-        return predictor.predict_batch(table)
-    if client is None:
+        out = predictor.predict_batch(table)
+    elif client is None:
         from ....utils.parallel import run_tasks
 
         chunks = [table.iloc[i : i + chunk_size] for i in range(0, len(table), chunk_size)]
         frames = run_tasks(_predict_rows, [(predictor, c) for c in chunks])
-        return pd.concat(frames) if frames else predictor.predict_batch(table)
-    return predictor.predict_batch(table, client=client, npartitions=parts)
+        out = pd.concat(frames) if frames else predictor.predict_batch(table)
+    else:
+        out = predictor.predict_batch(table, client=client, npartitions=parts)
+    if flags is not None and len(flags) == len(out):
+        out["out_of_range"] = flags  # as predict(): the features outside the training ranges
+    return out
 
 
 def _predict_rows(predictor: Any, table: Any) -> Any:

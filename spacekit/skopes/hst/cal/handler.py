@@ -40,7 +40,8 @@ The reply (every key always present):
     The dataset, its nine parsed features, the model's creation time.
 ``failSafe`` (bool), ``error`` (str or null), ``warnings`` (list of str)
     ``failSafe`` is true when the answer is the conservative one below; ``error`` says why;
-    ``warnings`` carries what parsing noticed (unknown keys, unusual values).
+    ``warnings`` carries what parsing noticed (unknown keys, unusual values) and inputs
+    outside the model's training ranges (an extrapolated answer, still not fail-safe).
 
 Fail-safe answers (``failSafe: true``): when the object is missing, unreadable, larger than
 64 KB (:data:`~.features.MAX_FEATURES_BYTES`, refused before reading) or not a features file,
@@ -254,6 +255,12 @@ def _answer(event: Mapping, ipst: str | None, notes: list[str]) -> dict:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = pred.predict(name, url)
+        try:  # an OutOfRangeWarning lands in the reply's warnings
+            from .app import _check_ranges
+
+            _check_ranges(pred, {k: [v] for k, v in result["features"].items()})
+        except Exception as exc:  # noqa: BLE001 - checking ranges never costs the answer
+            log.warning("%s: training ranges not checked: %s", name, exc)
     warns = notes + [str(w.message) for w in caught]
     reply = {k: result.get(k) for k in REPLY_KEYS}
     reply.update(ipst=name, failSafe=False, error=None, warnings=warns)

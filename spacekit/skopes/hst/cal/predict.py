@@ -73,7 +73,7 @@ def resolve_model_dir(path: str | os.PathLike) -> Path:
     """
     from ....utils.runs import model_folder
 
-    p = Path(path).expanduser()
+    p = Path(os.path.expanduser(path))
     direct = model_folder(p, "metadata.json")  # a model folder, or a run folder around one
     if (direct / "metadata.json").is_file():
         return direct
@@ -111,7 +111,7 @@ def _is_file_text(value: str) -> bool:
     if "=" not in value:
         return False
     try:
-        if Path(value).expanduser().exists():
+        if Path(os.path.expanduser(value)).exists():
             return False
     except (OSError, ValueError):  # a name too long or with a NUL byte is no path
         return True

@@ -224,7 +224,9 @@ def predict_frame(
     *,
     images: Any = None,
 ) -> pd.DataFrame:
-    """Predict a feature table → DataFrame ``index, probability, label`` (1 = misaligned).
+    """Predict a feature table → DataFrame ``index, probability, label`` (1 = misaligned),
+    plus ``out_of_range`` (the features outside the training ranges, ``""`` when none) for a
+    model that keeps ranges.
 
     Examples
     --------
@@ -232,7 +234,7 @@ def predict_frame(
     """
     m = load_model(model)
     frame = load_feature_table(data)
-    _check_ranges(m, frame)
+    flags = _check_ranges(m, frame)
     imgs = align_images(frame, images)
     proba = m.predict_proba(frame, images=imgs)
     out = pd.DataFrame(
@@ -242,6 +244,8 @@ def predict_frame(
             "label": (proba >= m.threshold).astype(int),
         }
     )
+    if flags is not None:  # the features outside the training ranges ("" when none)
+        out["out_of_range"] = flags
     if "label" in frame.columns and frame["label"].notna().any():
         # nullable: a partly labelled table keeps its labels (<NA> for the unlabelled visits)
         out["true_label"] = pd.array(frame["label"].to_numpy(), dtype="Int64")
@@ -345,7 +349,8 @@ def predict_to_run(
     if len(labelled):
         truth = labelled["true_label"].astype(int)
         _report(run, truth, labelled["probability"], history=None, name="svm predict")
-    run.write_predictions(preds[["index", "probability", "label"]])
+    keep = ["index", "probability", "label", "out_of_range"]
+    run.write_predictions(preds[[c for c in keep if c in preds.columns]])
     flagged = preds.loc[preds["label"] == 1, "index"].astype(str).tolist()
     with atomic_write(run.path / "misaligned.txt", "w", encoding="utf-8") as fh:
         fh.write("".join(f"{v}\n" for v in flagged))
@@ -383,13 +388,16 @@ def predict_to_run(
     return run
 
 
-def _check_ranges(model: SvmModel, frame: pd.DataFrame) -> None:
-    from ....utils.manifest import ModelManifest, check_ranges
+def _check_ranges(model: SvmModel, frame: pd.DataFrame) -> list[str] | None:
+    """Warn about inputs outside the training ranges; return the per-row flags (None: the
+    model keeps no ranges)."""
+    from ....utils.manifest import ModelManifest, check_ranges, range_flags
 
     manifest = getattr(model, "manifest_", None)
     if manifest is None and hasattr(model, "feature_ranges_"):
         manifest = ModelManifest(app=APP, feature_ranges=model.feature_ranges_)
     check_ranges(manifest, frame, where=str(getattr(model, "folder_", "")))
+    return range_flags(getattr(manifest, "feature_ranges", None), frame)
 
 
 def _predict_chunk(model: Any, chunk: pd.DataFrame) -> pd.DataFrame:

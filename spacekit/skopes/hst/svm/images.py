@@ -34,6 +34,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,7 @@ def load_image(path: str | os.PathLike, *, hdu: int | str | None = None):
     from astropy.wcs import WCS
 
     path = Path(path)
-    if not path.is_file():
+    if not os.path.isfile(path):
         raise DataNotFoundError(f"drizzled image {path} does not exist")
     try:
         with fits.open(path, memmap=False) as hdul:
@@ -145,7 +146,7 @@ def _catalog_pixels(catalog: Any, wcs: Any, shape: tuple[int, int], name: str) -
         return np.empty((0, 2))
     if isinstance(catalog, (str, os.PathLike)):
         path = Path(catalog)
-        if not path.is_file():
+        if not os.path.isfile(path):
             raise DataNotFoundError(f"{name} catalog {path} does not exist")
         if path.suffix.lower() in {".ecsv", ".fits", ".fit"}:
             from astropy.table import Table
@@ -391,7 +392,7 @@ def load_image_arrays(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     >>> # idx, imgs = load_image_arrays("svm_img_pred_2samples.npz")
     """
     path = Path(path)
-    if not path.is_file():
+    if not os.path.isfile(path):
         raise DataNotFoundError(f"image archive {path} does not exist")
     try:
         with np.load(path, allow_pickle=False) as z:
@@ -401,10 +402,13 @@ def load_image_arrays(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
                 )
             index = np.asarray(z["index"]).astype(str)
             images = validate_image_stack(z["images"], n=len(index), name=str(path))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
         if isinstance(exc, InputError):
             raise
-        raise FormatError(f"{path} is not a readable .npz archive: {exc}") from None
+        raise FormatError(
+            f"{path} is not a readable .npz archive: {exc} ({type(exc).__name__}); it is "
+            "truncated or not an .npz: write it again"
+        ) from None
     return index, images
 
 

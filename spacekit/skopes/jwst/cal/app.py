@@ -278,8 +278,10 @@ def score(model: Any, data: Any, *, target: str = _TARGET) -> dict[str, Any]:
     }
 
 
-def _check_ranges(model: JwstMemoryModel, table: pd.DataFrame) -> None:
-    from ....utils.manifest import ModelManifest, check_ranges
+def _check_ranges(model: JwstMemoryModel, table: pd.DataFrame) -> list[str] | None:
+    """Warn about inputs outside the training ranges; return the per-row flags (None: the
+    model keeps no ranges, e.g. imported)."""
+    from ....utils.manifest import ModelManifest, check_ranges, range_flags
 
     manifest = getattr(model, "manifest_", None)
     ranges = getattr(model, "feature_ranges_", None)
@@ -288,6 +290,7 @@ def _check_ranges(model: JwstMemoryModel, table: pd.DataFrame) -> None:
     if manifest is not None and manifest.feature_ranges is not None and len(table):
         table = model.encoded(table)
     check_ranges(manifest, table, where=str(getattr(model, "folder_", "")))
+    return range_flags(getattr(manifest, "feature_ranges", None), table)
 
 
 def _products(data: Any, definition: str = "spacekit") -> pd.DataFrame:
@@ -339,7 +342,9 @@ def _frame(products: pd.DataFrame, gb: np.ndarray, digits: int = 3) -> pd.DataFr
 
 def predict(model: Any, data: Any, *, max_gb: float | None = None) -> pd.DataFrame:
     """Predict the memory of products → table ``product, kind, gbSize`` (GB, capped at
-    ``max_gb``, the model's cap by default).
+    ``max_gb``, the model's cap by default), plus ``out_of_range`` (the features outside the
+    model's training ranges, ``""`` when none, with an ``OutOfRangeWarning``) for a model
+    that keeps ranges.
 
     Parameters
     ----------
@@ -374,9 +379,12 @@ def predict(model: Any, data: Any, *, max_gb: float | None = None) -> pd.DataFra
         m = copy.copy(m)
         m.max_gb = _model._check_max_gb(max_gb)
     products = _products(data, _definition(m))
-    _check_ranges(m, products)
+    flags = _check_ranges(m, products)
     digits = int(getattr(m, "spec_", {}).get("rounding", 3))
-    return _frame(products, m.predict(products), digits)
+    out = _frame(products, m.predict(products), digits)
+    if flags is not None and len(flags) == len(out):
+        out["out_of_range"] = flags  # the features outside the training ranges ("" when none)
+    return out
 
 
 def _predict_chunk(model: Any, products: pd.DataFrame, max_gb: float | None) -> pd.DataFrame:
