@@ -684,7 +684,9 @@ def cal_model_dir(tmp_path_factory):
     df = pd.read_csv(shared / "hst_cal" / "hst_cal_2021-05-11_latest.csv").sample(
         1500, random_state=1
     )
-    return train(df, tmp_path_factory.mktemp("fuzz-runs"), seed=0, fast=True, name="fuzz").model_dir
+    return train(
+        df, runs_dir=tmp_path_factory.mktemp("fuzz-runs"), seed=0, fast=True, name="fuzz"
+    ).model_dir
 
 
 @fuzz(100)

@@ -107,7 +107,9 @@ def model_dir(tmp_path_factory):
     df = pd.read_csv(shared / "hst_cal" / "hst_cal_2021-05-11_latest.csv").sample(
         4000, random_state=1
     )
-    return train(df, tmp_path_factory.mktemp("runs"), seed=0, fast=True, name="contract").model_dir
+    return train(
+        df, runs_dir=tmp_path_factory.mktemp("runs"), seed=0, fast=True, name="contract"
+    ).model_dir
 
 
 @pytest.fixture

@@ -263,7 +263,7 @@ def cost_model(tmp_path_factory):
         3000, random_state=1
     )
     runs = tmp_path_factory.mktemp("runs")
-    run = train(df, runs, seed=0, fast=True, name="cost", decision="cost", figures=False)
+    run = train(df, runs_dir=runs, seed=0, fast=True, name="cost", decision="cost", figures=False)
     return run, df
 
 

@@ -51,7 +51,7 @@ def test_hst_cal_predict_runs_the_spacekit_command(shared_data, tmp_path):
     df = pd.read_csv(shared_data / "hst_cal" / "hst_cal_2021-05-11_latest.csv").sample(
         3000, random_state=2
     )
-    model = train(df, tmp_path / "runs", seed=0, fast=True, name="upstream").model_dir
+    model = train(df, runs_dir=tmp_path / "runs", seed=0, fast=True, name="upstream").model_dir
     src = shared_data / MMF / "j8ny02020_MemModelFeatures.txt"
     work = tmp_path / "work"
     work.mkdir()
