@@ -52,6 +52,7 @@ __all__ = [
     "TREND_WIDTH",
     "running_means",
     "running_mean_scatter",
+    "clipped_running_median",
     "trend_residual",
     "point_scatter",
     "timescale_scatter",
@@ -242,6 +243,77 @@ def _running_median(y: np.ndarray, width: int) -> np.ndarray:
     return med[pad : pad + y.size]
 
 
+def clipped_running_median(
+    x: np.ndarray,
+    width: int,
+    *,
+    keep: np.ndarray | None = None,
+    n_iter: int = 3,
+    clip: float = 3.0,
+) -> np.ndarray:
+    """The slow trend of a series: a running median iterated with sigma-clipping.
+
+    A running median of ``width`` cadences (edges mirrored), iterated ``n_iter`` times with the
+    points more than ``clip`` robust sigmas (``1.4826 x MAD`` of the residuals) off the current
+    trend (flares, transits) replaced by the trend, so a dip does not drag the trend down with
+    it. The one implementation behind :func:`trend_residual` and
+    :func:`spacekit.skopes.k2.whiten.robust_highpass`.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        One finite series.
+    width : int
+        Running-median window (cadences, at most the series length; an even width is used as
+        given, as :func:`scipy.ndimage.median_filter` does).
+    keep : numpy.ndarray of bool, optional
+        Points the medians and the robust sigma are taken over (the others, e.g. a known
+        transit, are skipped: each median over the kept points of its window; NaN where a
+        window holds none). Default: every point.
+    n_iter : int
+        Clipping iterations.
+    clip : float
+        Clipping threshold in robust sigmas.
+
+    Returns
+    -------
+    numpy.ndarray
+        The trend, one value per point.
+
+    Examples
+    --------
+    >>> t = np.arange(2000.0)
+    >>> x = t / 2000 + 0.1 * np.sin(t / 400); x[1000:1010] -= 0.5
+    >>> trend = clipped_running_median(x, 201)
+    >>> bool(abs(trend - x)[100:900].max() < 0.01 and abs(trend[1005] - x[1005] - 0.5) < 0.05)
+    True
+    """
+    if keep is None:
+        from scipy.ndimage import median_filter
+
+        def median(y: np.ndarray) -> np.ndarray:
+            return median_filter(y, size=width, mode="reflect")
+
+        y = x.copy()
+    else:
+
+        def median(y: np.ndarray) -> np.ndarray:
+            return _running_median(y, width)
+
+        y = np.where(keep, x, np.nan)
+    trend = median(y)
+    for _ in range(max(0, int(n_iter))):
+        r = x - trend
+        rk = r if keep is None else r[keep]
+        s = robust_std(rk)
+        s = s if s > 0 else float(np.std(rk)) or 1.0
+        y = np.where(np.abs(r) > clip * s, trend, x)
+        if keep is not None:
+            y = np.where(keep, y, np.nan)
+        trend = median(y)
+    return trend
+
+
 def trend_residual(
     flux: np.ndarray,
     *,
@@ -253,7 +325,8 @@ def trend_residual(
     """A flux series minus its slow trend, with in-transit points kept out of the trend.
 
     The trend is the high-pass of the whitened search
-    (:func:`spacekit.skopes.k2.whiten.robust_highpass`): a running median of ``width``
+    (:func:`spacekit.skopes.k2.whiten.robust_highpass`; both use
+    :func:`clipped_running_median`): a running median of ``width``
     cadences, iterated ``n_iter`` times with the points more than ``clip`` robust sigmas off
     the trend (flares, deep dips) replaced by the trend. Here the running median skips the
     in-transit points (each median is taken over the out-of-transit points of its window),
@@ -307,14 +380,9 @@ def trend_residual(
         )
     w = int(min(max(3, int(width)), x.size))
     w -= 1 - w % 2  # odd: a centred window
-    y = np.where(keep, x, np.nan)
-    trend = _running_median(y, w)
-    for _ in range(max(0, int(n_iter))):
-        r = x - trend
-        s = robust_std(r[keep])
-        s = s if s > 0 else float(np.std(r[keep])) or 1.0
-        y = np.where(keep, np.where(np.abs(r) > clip * s, trend, x), np.nan)
-        trend = _running_median(y, w)
+    trend = clipped_running_median(
+        x, w, keep=None if in_transit is None else keep, n_iter=n_iter, clip=clip
+    )
     return np.where(keep, x - trend, np.nan)
 
 

@@ -52,7 +52,7 @@ import numpy as np
 from ...exceptions import InputError
 from ...utils.progress import progress
 from ...utils.stats import robust_std
-from .noise import running_means
+from .noise import clipped_running_median, running_means
 
 __all__ = [
     "DURATIONS",
@@ -124,7 +124,8 @@ def robust_highpass(
 
     Points more than ``clip`` robust sigmas from the current trend (transits, flares) are
     replaced by the trend before the next running median, so a dip does not drag the trend
-    down with it.
+    down with it (:func:`~spacekit.skopes.k2.noise.clipped_running_median`, also behind
+    :func:`~spacekit.skopes.k2.noise.trend_residual`).
 
     Parameters
     ----------
@@ -150,18 +151,9 @@ def robust_highpass(
     >>> bool(abs(r[100:900]).max() < 0.01 and r[1005] < -0.45)
     True
     """
-    from scipy.ndimage import median_filter
-
     x = _check_series(x)
     width = int(max(3, min(int(width), x.size)))
-    y = x.copy()
-    trend = median_filter(y, size=width, mode="reflect")
-    for _ in range(max(0, int(n_iter))):
-        r = x - trend
-        s = _mad_sigma(r)
-        y = np.where(np.abs(r) > clip * s, trend, x)
-        trend = median_filter(y, size=width, mode="reflect")
-    return x - trend
+    return x - clipped_running_median(x, width, n_iter=n_iter, clip=clip)
 
 
 def fit_ar(
