@@ -56,21 +56,26 @@ def _compress(target: str, Z: np.ndarray, y: np.ndarray):
     return _compress_regression(Z, y)
 
 
-def _fit_trees(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bool, **_: Any):
-    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-    from threadpoolctl import threadpool_limits
-
-    Zc, yc, w = _compress(target, Z, y)
-    params = dict(
-        max_iter=30 if fast else 200,
+def _tree_params(*, max_iter: int, max_leaf_nodes: int, seed: int) -> dict:
+    """Settings of the histogram gradient boosting models (trees and the memory error scale)."""
+    return dict(
+        max_iter=max_iter,
         learning_rate=0.1,
-        max_leaf_nodes=15,
+        max_leaf_nodes=max_leaf_nodes,
         max_depth=6,
         min_samples_leaf=5,
         l2_regularization=3.0,
         early_stopping=False,
         random_state=seed,
     )
+
+
+def _fit_trees(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bool, **_: Any):
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from threadpoolctl import threadpool_limits
+
+    Zc, yc, w = _compress(target, Z, y)
+    params = _tree_params(max_iter=30 if fast else 200, max_leaf_nodes=15, seed=seed)
     if target == "wallclock" and not fast:
         # A slower rate, smaller leaves and square-root group weights generalise better to
         # unseen feature vectors here (median APE on grouped folds).
@@ -246,14 +251,7 @@ def _fit_memory_scale(
 
     Zc, yc, w = _compress_regression(Z, np.log(np.asarray(abs_log_resid, dtype=float) + 0.05))
     est = HistGradientBoostingRegressor(
-        max_iter=20 if fast else 50,
-        learning_rate=0.1,
-        max_leaf_nodes=7,
-        max_depth=6,
-        min_samples_leaf=5,
-        l2_regularization=3.0,
-        early_stopping=False,
-        random_state=seed,
+        **_tree_params(max_iter=20 if fast else 50, max_leaf_nodes=7, seed=seed)
     )
     with threadpool_limits(1):
         est.fit(Zc, yc, sample_weight=np.sqrt(w))
