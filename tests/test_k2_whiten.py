@@ -191,3 +191,63 @@ def test_whitened_snr_at_refuses_an_impossible_ephemeris(period, epoch, duration
     x = np.random.default_rng(3).normal(0, 1, 1000)
     with pytest.raises(InputError, match="period"):
         whitened_snr_at(x, period, epoch, duration)
+
+
+def _old_robust_highpass(x, width, n_iter=3, clip=3.0):
+    # robust_highpass before issue 17 folded it into clipped_running_median (reference)
+    from scipy.ndimage import median_filter
+
+    from spacekit.utils.stats import robust_std
+
+    width = int(max(3, min(int(width), x.size)))
+    trend = median_filter(x.copy(), size=width, mode="reflect")
+    for _ in range(n_iter):
+        r = x - trend
+        s = robust_std(r)
+        s = s if s > 0 else float(np.std(r)) or 1.0
+        trend = median_filter(np.where(np.abs(r) > clip * s, trend, x), size=width, mode="reflect")
+    return x - trend
+
+
+def _old_trend_residual(x, keep, width, n_iter=3, clip=3.0):
+    # trend_residual's loop before issue 17 (reference)
+    from spacekit.skopes.k2.noise import _running_median
+    from spacekit.utils.stats import robust_std
+
+    w = int(min(max(3, int(width)), x.size))
+    w -= 1 - w % 2
+    trend = _running_median(np.where(keep, x, np.nan), w)
+    for _ in range(n_iter):
+        r = x - trend
+        s = robust_std(r[keep])
+        s = s if s > 0 else float(np.std(r[keep])) or 1.0
+        y = np.where(keep, np.where(np.abs(r) > clip * s, trend, x), np.nan)
+        trend = _running_median(y, w)
+    return np.where(keep, x - trend, np.nan)
+
+
+@pytest.mark.parametrize("n, width", [(3000, 201), (2000, 600), (500, 601), (64, 3), (900, 75)])
+def test_one_clipped_running_median_behind_both_filters(n, width):
+    # issue 17: trend_residual and robust_highpass share clipped_running_median, with the
+    # results of their former separate implementations, bit for bit
+    from spacekit.skopes.k2.noise import clipped_running_median, trend_residual
+
+    rng = np.random.default_rng(n + width)
+    x = np.cumsum(rng.normal(0, 1e-4, n)) + rng.normal(0, 1e-4, n)
+    x[n // 2 : n // 2 + 8] -= 5e-3
+    x[n // 3] += 1e-2  # a flare
+    assert np.array_equal(robust_highpass(x, width), _old_robust_highpass(x, width))
+    w = int(max(3, min(width, n)))
+    assert np.array_equal(robust_highpass(x, width), x - clipped_running_median(x, w))
+    keep = np.ones(n, dtype=bool)
+    assert np.array_equal(trend_residual(x, width=width), _old_trend_residual(x, keep, width))
+    mask = np.zeros(n, dtype=bool)
+    mask[n // 2 - 2 : n // 2 + 10] = True
+    if (~mask).sum() >= 64:
+        assert np.array_equal(
+            trend_residual(x, in_transit=mask, width=width),
+            _old_trend_residual(x, ~mask, width),
+            equal_nan=True,
+        )
+    if w % 2:  # an odd window: the same trend with or without the masked engine
+        assert np.array_equal(trend_residual(x, width=width), robust_highpass(x, width))

@@ -27,6 +27,7 @@ from ...exceptions import InputError, NotFittedError
 from ...utils.deprecation import deprecated_alias, warn_deprecated
 from ...utils.estimator import ParamsMixin
 from ...utils.runs import Run, tracks_runs
+from .._app import chunk_size_or, chunked, model_folder, worker_model
 from . import classifier as _clf
 from .classifier import APP, HEADLINE_METRICS, K2Classifier
 
@@ -256,18 +257,14 @@ def load_model(path_or_run: Any = None) -> K2Classifier:
     --------
     >>> clf = load_model("spacekit-runs")  # doctest: +SKIP
     """
-    from ...utils.manifest import find_model_folder
-
     if isinstance(path_or_run, K2Model):
         return path_or_run._fitted()
     if isinstance(path_or_run, K2Classifier):
         return path_or_run
-    if isinstance(path_or_run, Run):
-        path_or_run = path_or_run.path
     if path_or_run is None:
         folder = _clf._latest_model(None) / "model"
     else:
-        folder = find_model_folder(path_or_run, APP)
+        folder = model_folder(path_or_run, APP)
     clf = _clf.load_classifier(folder)
     clf.folder_ = folder
     return clf
@@ -420,22 +417,13 @@ def predict_batch(
     --------
     >>> predict_batch(run, paths, client="tcp://scheduler:8786")  # doctest: +SKIP
     """
-    from ...utils.checks import whole_number
     from ...utils.parallel import run_tasks
 
-    chunk_size = whole_number(8 if chunk_size is None else chunk_size, "chunk_size", minimum=1)
+    chunk_size = chunk_size_or(chunk_size, default=8, label="chunk_size")
     paths = _paths(data)
     clf = load_model(model)
-    ref = clf
-    if client is not None:
-        folder = getattr(clf, "folder_", None)
-        if folder is None:
-            raise InputError(
-                "predict_batch on a cluster needs a saved model (a folder or run) that the "
-                "workers can load; pass its path"
-            )
-        ref = str(folder)
-    chunks = [paths[i : i + chunk_size] for i in range(0, len(paths), chunk_size)]
+    ref = worker_model(clf, client, require_folder=True)
+    chunks = chunked(paths, chunk_size)
     # one Keras model in this process: its chunks run one after another
     parts = run_tasks(
         _predict_chunk,

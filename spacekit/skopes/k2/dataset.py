@@ -47,15 +47,21 @@ from ...exceptions import DataNotFoundError, InputError
 from ...utils.files import file_sha256
 from ...utils.progress import progress
 from ...utils.runs import read_json, write_json
+from .ephemerides import (  # noqa: F401  (importable from here too)
+    _planet_ephemeris,
+    _quantity_days,
+    _time_jd,
+    find_ephemerides,
+)
 from .inject import (
     TRANSIT_RANGES,
     draw_transit,
     inject_transit,
     transit_snr,
-    transit_snr_definitions,
 )
 from .kaggle import meta_path, write_flux_table
 from .noise import CADENCES_MIN, NOISE_KINDS, NOISE_RANGES, robust_scatter, synthetic_window
+from .window_snr import _injected_mask, _relative_rows, snr_definitions  # noqa: F401
 from .windows import Ephemeris, in_transit, mask_transits, window_starts
 
 __all__ = [
@@ -196,91 +202,6 @@ def load_star(star: StarSpec) -> list[tuple[np.ndarray, np.ndarray, Any]]:
         t, f = _arrays(lc)
         out.append((t, f, lc))
     return out
-
-
-def _quantity_days(value: Any) -> float:
-    if value is None:
-        return float("nan")
-    if hasattr(value, "to_value"):
-        try:
-            return float(value.to_value("day"))
-        except Exception:  # noqa: BLE001 - a dimensionless or odd unit: use its value
-            return float(getattr(value, "value", value))
-    return float(value)
-
-
-def _time_jd(value: Any) -> float:
-    if hasattr(value, "jd"):
-        return float(value.jd)
-    return float(value)
-
-
-def _planet_ephemeris(obj: Any) -> Ephemeris | None:
-    get = obj.get if isinstance(obj, Mapping) else (lambda k, d=None: getattr(obj, k, d))
-    detected = get("detected", True)
-    if detected is False:
-        return None
-    period, epoch, duration = get("period"), get("epoch"), get("duration")
-    if period is None or epoch is None or duration is None:
-        return None
-    depth = get("depth")
-    try:
-        depth_v = None if depth is None else float(getattr(depth, "value", depth))
-    except (TypeError, ValueError):
-        depth_v = None
-    eph = Ephemeris(
-        period=_quantity_days(period),
-        epoch=_time_jd(epoch),
-        duration=_quantity_days(duration),
-        depth=depth_v,
-    )
-    if not (np.isfinite(eph.period) and np.isfinite(eph.duration) and eph.duration > 0):
-        return None
-    return eph
-
-
-def find_ephemerides(
-    lightcurves: Sequence[Any], *, max_planets: int = 1, **hunt_kwargs: Any
-) -> list[Ephemeris]:
-    """Ephemerides of the planets :func:`spacekit.analyzer.planet_hunter` detects.
-
-    Each light curve (segment) is searched separately; every detected planet's ephemeris is
-    returned (epoch as JD), so masking with all of them covers every segment.
-
-    Parameters
-    ----------
-    lightcurves : sequence of LightCurve
-        The star's light curves.
-    max_planets : int
-        Planets to search for (0 returns no ephemeris).
-    **hunt_kwargs
-        Passed to ``planet_hunter``.
-
-    Returns
-    -------
-    list of Ephemeris
-
-    Examples
-    --------
-    >>> find_ephemerides([], max_planets=1)
-    []
-    """
-    if max_planets <= 0 or not lightcurves:
-        return []
-    from ...analyzer import planet_hunter
-
-    found: list[Ephemeris] = []
-    for lc in lightcurves:
-        if len(lc) < 100:
-            continue
-        # only the ephemerides are needed: no transit-model fit
-        result = planet_hunter(lc, max_planets=max_planets, **{"fit": False, **hunt_kwargs})
-        planets = list(getattr(result, "planets", None) or [result])
-        for planet in planets:
-            eph = _planet_ephemeris(planet)
-            if eph is not None:
-                found.append(eph)
-    return found
 
 
 def composition(meta: pd.DataFrame) -> dict:
@@ -596,151 +517,6 @@ def read_build_summary(path: str | os.PathLike) -> dict:
     if not p.exists():
         raise DataNotFoundError(f"{p} does not exist: {path} was not made by build_training_set")
     return read_json(p)
-
-
-def _relative_rows(X: np.ndarray, flux_unit: str) -> tuple[np.ndarray, str]:
-    """The windows as fractional deviations (``ppm / 1e6`` or ``flux / median - 1``)."""
-    if flux_unit not in ("auto", "ppm", "relative"):
-        raise InputError(f"expected flux_unit 'auto', 'ppm' or 'relative', got {flux_unit!r}")
-    if flux_unit == "auto":
-        flux_unit = "relative" if float(np.median(X)) > 0.5 else "ppm"
-    if flux_unit == "ppm":
-        return X / 1e6, flux_unit
-    med = np.median(X, axis=1, keepdims=True)
-    if np.any(med <= 0):
-        raise InputError(
-            "a window has median flux <= 0: it is not relative flux around 1; pass flux_unit='ppm'"
-        )
-    return X / med - 1.0, flux_unit
-
-
-def _injected_mask(x: np.ndarray, partner: np.ndarray | None, row: Any) -> np.ndarray:
-    """In-transit cadences of one injected window, widened by one cadence on each side.
-
-    With the window's un-injected copy (``partner``, same units), the points where the two
-    differ by more than the table's rounding; otherwise the ephemeris on an evenly spaced
-    time grid (exact for synthetic windows)."""
-    from scipy.ndimage import binary_dilation
-
-    n = x.size
-    if partner is not None:
-        ratio = (1.0 + x) / (1.0 + partner)
-        mask = ratio < np.median(ratio) * (1.0 - 1e-6)  # above float32 and csv rounding
-    else:
-        cad = float(row.cadence_min) / 1440.0
-        t = np.arange(n) * cad
-        per = float(row.period_d)
-        phase = (t - float(row.epoch_offset_d) + 0.5 * per) % per - 0.5 * per
-        mask = np.abs(phase) < 0.5 * float(row.duration_h) / 24.0 + 0.5 * cad
-    return binary_dilation(mask, iterations=1) if mask.any() else mask
-
-
-def snr_definitions(
-    X: np.ndarray,
-    meta: pd.DataFrame,
-    *,
-    flux_unit: str = "auto",
-    show_progress: bool | None = False,
-) -> pd.DataFrame:
-    """Each injected window's transit SNR under the issue's definition and two other readings.
-
-    For every ``*_injected`` row of a built set,
-    :func:`~spacekit.skopes.k2.inject.transit_snr_definitions` from the window's flux and its
-    metadata (depth, duration, cadence, in-transit count); the flux table is only read. The
-    in-transit points are found exactly: for real windows, where the flux differs from the
-    window's un-injected copy (the ``real_noise`` row of copy 0 of the same star, segment and
-    start); for synthetic windows (evenly spaced) from the ephemeris. Other rows (negatives,
-    the hosts' real transits, whose ephemeris is not in the metadata) get NaN.
-
-    Parameters
-    ----------
-    X : numpy.ndarray
-        The windows, shape ``(n, length)``, as read by
-        :func:`~spacekit.skopes.k2.read_flux_table_with_meta` (ppm of each window's median)
-        or relative flux around 1.
-    meta : pandas.DataFrame
-        The set's metadata, one row per window (as written by :func:`build_training_set`).
-    flux_unit : {"auto", "ppm", "relative"}
-        Units of ``X``; "auto" takes rows around 1 as relative flux, others as ppm.
-    show_progress : bool, optional
-        Progress bar over the injected windows.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Same index as ``meta``: ``snr`` (recomputed from the table: the issue's definition),
-        ``snr_std``, ``snr_timescale``, ``sigma_white``, ``sigma_std``, ``sigma_duration``,
-        ``beta`` and ``n_masked`` (points left out as in-transit).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from spacekit.skopes.k2.kaggle import read_flux_table_with_meta
-    >>> ts = build_training_set(tempfile.mkdtemp(), stars=[], length=800, n_synthetic=4,
-    ...                         show_progress=False)
-    >>> X, y, meta = read_flux_table_with_meta(ts.path)
-    >>> s = snr_definitions(X, meta)
-    >>> int(s["snr_timescale"].notna().sum())  # the two injected windows
-    2
-    """
-    X = np.asarray(X, dtype=float)
-    meta = meta.reset_index(drop=True)
-    if X.ndim != 2 or len(meta) != X.shape[0]:
-        raise InputError(
-            f"expected X of shape (len(meta)={len(meta)}, length), got {X.shape}; pass the set's "
-            "own metadata"
-        )
-    need = {
-        "kind",
-        "cadence_min",
-        "period_d",
-        "epoch_offset_d",
-        "duration_h",
-        "depth",
-        "n_in_transit",
-    }
-    missing = need - set(meta.columns)
-    if missing:
-        raise InputError(
-            f"the metadata lacks {sorted(missing)}; pass the .meta.csv that build_training_set "
-            "wrote"
-        )
-    R, _ = _relative_rows(X, flux_unit)
-    cols = [
-        "snr",
-        "snr_std",
-        "snr_timescale",
-        "sigma_white",
-        "sigma_std",
-        "sigma_duration",
-        "beta",
-        "n_masked",
-    ]
-    out = pd.DataFrame(np.nan, index=meta.index, columns=cols)
-    kind = meta["kind"].astype(str)
-    rows = np.flatnonzero(
-        kind.str.endswith("injected").to_numpy() & meta["period_d"].notna().to_numpy()
-    )
-    partners: dict[tuple, int] = {}
-    if {"star", "segment", "start", "copy"} <= set(meta.columns):
-        neg = meta[(kind == "real_noise") & (meta["copy"] == 0)]
-        partners = {(str(r.star), int(r.segment), int(r.start)): int(i) for i, r in neg.iterrows()}
-    for i in progress(rows, desc="k2 SNR definitions", total=len(rows), enabled=show_progress):
-        row = meta.iloc[i]
-        partner = None
-        if kind.iloc[i] == "real_injected" and partners:
-            j = partners.get((str(row.star), int(row.segment), int(row.start)))
-            partner = None if j is None else R[j]
-        mask = _injected_mask(R[i], partner, row)
-        s = transit_snr_definitions(
-            R[i],
-            mask,
-            depth=float(row.depth),
-            duration=float(row.duration_h) * 60.0 / float(row.cadence_min),
-            n_in_transit=int(row.n_in_transit),
-        )
-        out.iloc[i] = [s[c] for c in cols[:-1]] + [float(mask.sum())]
-    return out
 
 
 def load_kaggle_table(split: str = "train") -> tuple[np.ndarray, np.ndarray, None]:

@@ -27,6 +27,7 @@ from ....exceptions import InputError
 from ....utils.deprecation import deprecated_alias, warn_deprecated
 from ....utils.estimator import ParamsMixin
 from ....utils.runs import Run, tracks_runs
+from ..._app import model_folder
 
 __all__ = [
     "HEADLINE_METRICS",
@@ -302,19 +303,17 @@ def load_model(path_or_run: Any = None) -> Any:
     --------
     >>> model = load_model("spacekit-runs")  # doctest: +SKIP
     """
-    from ....utils.manifest import find_model_folder, read_manifest
+    from ....utils.manifest import read_manifest
     from .predict import CalPredictor, load_predictor
 
     if isinstance(path_or_run, CalModel):
         return path_or_run.predictor_
     if isinstance(path_or_run, CalPredictor):
         return path_or_run
-    if isinstance(path_or_run, Run):
-        path_or_run = path_or_run.path
     if path_or_run is None:
         predictor = load_predictor(None)
     else:
-        predictor = load_predictor(find_model_folder(path_or_run, APP))
+        predictor = load_predictor(model_folder(path_or_run, APP))
     predictor.manifest_ = read_manifest(predictor.model_dir, app=APP)
     return predictor
 

@@ -35,10 +35,10 @@ import numpy as np
 import pandas as pd
 
 from ....exceptions import InputError
-from ....utils.checks import whole_number
 from ....utils.deprecation import deprecated_renamed_argument, warn_deprecated
 from ....utils.manifest import trained_source
 from ....utils.runs import Run, tracks_runs
+from ... import _app
 from .cv import cross_validate, evaluate
 from .model import MODEL_KINDS, TREE_KINDS, SvmModel, proposal_folds, proposal_split
 from .scoring import _data_sha256, _report, align_images, binary_metrics
@@ -401,13 +401,7 @@ def _check_ranges(model: SvmModel, frame: pd.DataFrame) -> list[str] | None:
 
 
 def _predict_chunk(model: Any, chunk: pd.DataFrame) -> pd.DataFrame:
-    import warnings
-
-    from ....utils.manifest import OutOfRangeWarning
-
-    with warnings.catch_warnings():  # said once for the whole table, before dispatch
-        warnings.simplefilter("ignore", OutOfRangeWarning)
-        return predict_frame(model, chunk)
+    return _app.quiet_out_of_range(predict_frame, model, chunk)
 
 
 def predict_batch(
@@ -442,16 +436,15 @@ def predict_batch(
     """
     from ....utils.parallel import run_tasks
 
-    chunk_size = whole_number(
-        500 if chunk_size is None else chunk_size, "chunk_size (visits per task)", minimum=1
-    )
+    chunk_size = _app.chunk_size_or(chunk_size, default=500, label="chunk_size (visits per task)")
     m = load_model(model)
     frame = load_feature_table(data)
     _check_ranges(m, frame)
     # a folder travels to a cluster's workers as its path; an in-memory model as itself
-    ref = str(m.folder_) if client is not None and getattr(m, "folder_", None) else m
-    chunks = [frame.iloc[i : i + chunk_size] for i in range(0, len(frame), chunk_size)]
-    parts = run_tasks(_predict_chunk, [(ref, c) for c in chunks], client=client)
+    ref = _app.worker_model(m, client)
+    parts = run_tasks(
+        _predict_chunk, [(ref, c) for c in _app.chunked(frame, chunk_size)], client=client
+    )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -474,13 +467,9 @@ def load_model(path_or_run: SvmModel | Run | str | os.PathLike | None = None) ->
     --------
     >>> # model = load_model("spacekit-runs")  # the newest hst_svm model there
     """
-    from ....utils.manifest import find_model_folder
-
     if isinstance(path_or_run, SvmModel):
         return path_or_run
-    if isinstance(path_or_run, Run):
-        path_or_run = path_or_run.path
-    folder = find_model_folder(path_or_run, APP)
+    folder = _app.model_folder(path_or_run, APP)
     model = SvmModel.load(folder)
     model.folder_ = folder
     return model

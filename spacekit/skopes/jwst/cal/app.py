@@ -25,6 +25,7 @@ import pandas as pd
 from ....exceptions import InputError, SchemaError
 from ....utils.deprecation import warn_deprecated
 from ....utils.runs import Run, tracks_runs
+from ... import _app
 from . import model as _model
 from .model import APP, MAX_GB, JwstMemoryModel
 
@@ -237,18 +238,14 @@ def load_model(path_or_run: Any = None) -> JwstMemoryModel:
     --------
     >>> # model = load_model("spacekit-runs")
     """
-    from ....utils.manifest import find_model_folder
-
     if isinstance(path_or_run, JwstMemoryModel):
         return path_or_run
-    if isinstance(path_or_run, Run):
-        path_or_run = path_or_run.path
     default = None
     if path_or_run is None:
         from ....config import conf
 
         default = Path(conf.model_dir) / APP if conf.model_dir else None
-    return JwstMemoryModel.load(find_model_folder(path_or_run, APP, default=default))
+    return JwstMemoryModel.load(_app.model_folder(path_or_run, APP, default=default))
 
 
 def score(model: Any, data: Any, *, target: str = _TARGET) -> dict[str, Any]:
@@ -388,13 +385,7 @@ def predict(model: Any, data: Any, *, max_gb: float | None = None) -> pd.DataFra
 
 
 def _predict_chunk(model: Any, products: pd.DataFrame, max_gb: float | None) -> pd.DataFrame:
-    import warnings
-
-    from ....utils.manifest import OutOfRangeWarning
-
-    with warnings.catch_warnings():  # said once for the whole table, before dispatch
-        warnings.simplefilter("ignore", OutOfRangeWarning)
-        return predict(model, products, max_gb=max_gb)
+    return _app.quiet_out_of_range(predict, model, products, max_gb=max_gb)
 
 
 def predict_batch(
@@ -430,7 +421,6 @@ def predict_batch(
     --------
     >>> # predict_batch(run, "products.csv", client="tcp://scheduler:8786")
     """
-    from ....utils.checks import whole_number
     from ....utils.parallel import run_tasks
 
     if _is_model(data) and not _is_model(model):
@@ -447,14 +437,12 @@ def predict_batch(
             _model.predict, [(str(s), ref) for s in names], client=client, scheduler="threads"
         )
         return {str(s): p for s, p in zip(names, parts, strict=True)}
-    chunk_size = whole_number(
-        500 if chunk_size is None else chunk_size, "chunk_size (products per task)", minimum=1
-    )
+    chunk_size = _app.chunk_size_or(chunk_size, default=500, label="chunk_size (products per task)")
     m = load_model(model)
     products = _products(data, _definition(m))
     _check_ranges(m, products)
-    ref = str(m.folder_) if client is not None and getattr(m, "folder_", None) else m
-    chunks = [products.iloc[i : i + chunk_size] for i in range(0, len(products), chunk_size)]
+    ref = _app.worker_model(m, client)
+    chunks = _app.chunked(products, chunk_size)
     parts = run_tasks(_predict_chunk, [(ref, c, max_gb) for c in chunks], client=client)
     return pd.concat(parts, ignore_index=True) if parts else _frame(products, np.zeros(0))
 

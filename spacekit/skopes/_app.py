@@ -1,0 +1,169 @@
+"""Plumbing shared by the apps' contract functions (``load_model``, ``score``, ``predict_batch``):
+written once here, below the four apps (:mod:`spacekit.skopes`)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "model_folder",
+    "quiet_out_of_range",
+    "worker_model",
+    "chunk_size_or",
+    "chunked",
+]
+
+
+def model_folder(path_or_run: Any, app: str, *, default: str | os.PathLike | None = None) -> Path:
+    """The model folder meant by a path or a :class:`~spacekit.utils.runs.Run`: a model folder,
+    a run folder, a runs folder (its newest complete ``app`` model) or, for None, ``default``
+    (:func:`spacekit.utils.manifest.find_model_folder`).
+
+    Parameters
+    ----------
+    path_or_run : path, Run or None
+        Where the model is.
+    app : str
+        The app whose models a runs folder is searched for.
+    default : path, optional
+        The folder meant by None.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> model_folder("runs/hst_svm/20260101-000000-train", "hst_svm")  # doctest: +SKIP
+    PosixPath('runs/hst_svm/20260101-000000-train/model')
+    """
+    from ..utils.manifest import find_model_folder
+    from ..utils.runs import Run
+
+    if isinstance(path_or_run, Run):
+        path_or_run = path_or_run.path
+    return find_model_folder(path_or_run, app, default=default)
+
+
+def quiet_out_of_range(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``func(*args, **kwargs)`` without :class:`~spacekit.utils.manifest.OutOfRangeWarning`:
+    a batch's chunks are checked once, for the whole table, before dispatch.
+
+    Parameters
+    ----------
+    func : callable
+        What a task runs (e.g. an app's ``predict`` on one chunk).
+    *args, **kwargs
+        Its arguments.
+
+    Returns
+    -------
+    object
+        What ``func`` returns.
+
+    Examples
+    --------
+    >>> quiet_out_of_range(max, 2, 3)
+    3
+    """
+    import warnings
+
+    from ..utils.manifest import OutOfRangeWarning
+
+    with warnings.catch_warnings():  # said once for the whole table, before dispatch
+        warnings.simplefilter("ignore", OutOfRangeWarning)
+        return func(*args, **kwargs)
+
+
+def worker_model(model: Any, client: Any, *, require_folder: bool = False) -> Any:
+    """What a task gets as the model: in this process the loaded model itself; on a cluster its
+    folder (``folder_``), which each worker loads.
+
+    Parameters
+    ----------
+    model : object
+        A loaded model (with ``folder_`` when it was loaded from a folder).
+    client : None or a Dask client, cluster or address
+        Where the tasks run (:func:`spacekit.utils.parallel.run_tasks`).
+    require_folder : bool
+        Raise :class:`~spacekit.exceptions.InputError` on a cluster for a model without a
+        folder (rather than sending the model itself).
+
+    Returns
+    -------
+    object or str
+
+    Examples
+    --------
+    >>> class Loaded:
+    ...     folder_ = "runs/k2/model"
+    >>> worker_model(Loaded(), "tcp://scheduler:8786")
+    'runs/k2/model'
+    """
+    folder = getattr(model, "folder_", None)
+    if client is None:
+        return model
+    if folder:
+        return str(folder)
+    if require_folder:
+        from ..exceptions import InputError
+
+        raise InputError(
+            "predict_batch on a cluster needs a saved model (a folder or run) that the "
+            "workers can load; pass its path"
+        )
+    return model
+
+
+def chunk_size_or(chunk_size: Any, *, default: int, label: str) -> int:
+    """A batch's chunk size: ``chunk_size`` checked as a whole number >= 1, or ``default``.
+
+    Parameters
+    ----------
+    chunk_size : int, optional
+        What the caller passed.
+    default : int
+        The size for None.
+    label : str
+        What ``chunk_size`` is called in the error message.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> chunk_size_or(None, default=500, label="chunk_size (visits per task)")
+    500
+    """
+    from ..utils.checks import whole_number
+
+    return whole_number(default if chunk_size is None else chunk_size, label, minimum=1)
+
+
+def chunked(items: Any, size: int) -> list:
+    """``items`` (a DataFrame or a sequence) cut in chunks of ``size``, in order.
+
+    Parameters
+    ----------
+    items : pandas.DataFrame or sequence
+        Rows or items.
+    size : int
+        Items per chunk.
+
+    Returns
+    -------
+    list
+        The chunks (none for no items).
+
+    Examples
+    --------
+    >>> chunked([1, 2, 3, 4, 5], 2)
+    [[1, 2], [3, 4], [5]]
+    """
+    if hasattr(items, "iloc"):
+        return [items.iloc[i : i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]

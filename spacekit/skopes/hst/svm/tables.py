@@ -1,0 +1,172 @@
+"""Reading an existing SVM feature table (:func:`load_feature_table`): upstream's 2021 tables
+recognised and their codes re-derived, counts and codes checked. Also importable from
+:mod:`spacekit.skopes.hst.svm.stages`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ....exceptions import InputError, SchemaError
+from .encode import FEATURES, rederive_category, rederive_detector
+
+__all__ = ["CODES_ATTR", "load_feature_table"]
+
+# upstream's 2021 tables, whose ``cat`` codes are LEGACY_CATEGORY_CODES: registered name,
+# file sha256, and sha256 of the newline-joined ``index`` column (for a DataFrame)
+_LEGACY_TABLES = {
+    "svm_labeled_2021_07_28": (
+        "b7ac1163e63ad619a74fb1c27ea2ea3b5f8dd0bc44b0071214c7210ffd95cd9e",
+        "ebbed8c1d9e1e747c78004b724fbb4110c226e4b1939ebe790fe50006ac4f51a",
+    ),
+    "svm_unlabeled_2021_10_06": (
+        "c0bc2c6baa7e130614aa2f75cb1b71e048e117ccf2cad8b2d2cd6364b1248f2f",
+        "6333f307337234a3cbf3c11b7d6ad9878c42adc9481f65f343812b764bc5f79a",
+    ),
+}
+_CODE_RANGES = {"wcs": (0, 3), "cat": (0, 7)}
+_COUNTS = ("numexp", "nmatches", "point", "segment", "gaia")
+#: ``DataFrame.attrs`` key set on tables :func:`load_feature_table` returns (codes canonical)
+CODES_ATTR = "spacekit_svm_codes"
+
+
+def _is_legacy_table(data: Any, frame: pd.DataFrame) -> bool:
+    """Whether ``data`` is one of upstream's 2021 tables (by name, file sha256 or index)."""
+    import hashlib
+
+    if isinstance(data, pd.DataFrame):
+        if data.attrs.get(CODES_ATTR) == "canonical" or "index" not in data.columns:
+            return False
+        digest = hashlib.sha256("\n".join(data["index"].astype(str)).encode()).hexdigest()
+        return any(digest == idx for _, idx in _LEGACY_TABLES.values())
+    if str(data) in _LEGACY_TABLES:
+        return True
+    path = Path(data)
+    if path.is_file():
+        from ....utils import file_sha256
+
+        return file_sha256(path) in {sha for sha, _ in _LEGACY_TABLES.values()}
+    return False
+
+
+def load_feature_table(
+    data: str | os.PathLike | pd.DataFrame,
+    *,
+    require_label: bool = False,
+    rederive_det: bool = True,
+    legacy_codes: bool | None = None,
+) -> pd.DataFrame:
+    """Read an SVM feature table (csv path, dataset name or DataFrame) and clean it.
+
+    ``det`` is re-derived from ``index`` (old tables numbered detectors per batch; the number
+    of changed rows is logged at INFO). ``cat`` is made consistent with
+    :func:`~spacekit.skopes.hst.svm.rederive_category`: upstream's 2021 tables are mapped to
+    the canonical codes, and synthetic rows take their original visit's category. Columns are
+    checked and made numeric; the table returned is marked (``attrs``) as canonical, so
+    loading it again changes nothing.
+
+    Parameters
+    ----------
+    data : path, dataset name or DataFrame
+        A csv in the format of ``svm_labeled_2021-07-28.csv``, or a registered dataset name
+        such as ``"svm_labeled_2021_07_28"`` (through :func:`spacekit.datasets.load`).
+    require_label : bool
+        Raise :class:`SchemaError` when there is no ``label`` column.
+    rederive_det : bool
+        Rebuild ``det`` from ``index`` (default True).
+    legacy_codes : bool, optional
+        Whether ``cat`` holds upstream's 2021 codes (:data:`LEGACY_CATEGORY_CODES`). By default
+        True for ``svm_labeled_2021_07_28`` and ``svm_unlabeled_2021_10_06`` (by name, file
+        sha256, or a DataFrame of their rows) and False otherwise (tables from :func:`ingest`
+        use the canonical codes).
+
+    Raises
+    ------
+    DataNotFoundError
+        A path that does not exist or is a folder.
+    FormatError
+        A file that is empty or not a csv.
+    SchemaError
+        Missing columns; missing, non-numeric or infinite values; labels other than 0, 1
+        (or empty, unless ``require_label``); negative counts
+        (numexp, nmatches, point, segment, gaia); ``wcs`` or ``cat`` codes that are not
+        canonical (0-3 and 0-7).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({c: [1] for c in FEATURES} | {"index": ["hst_1_01_acs_wfc_total_j01"]})
+    >>> int(load_feature_table(df)["det"].iloc[0])
+    4
+    """
+    if isinstance(data, pd.DataFrame):
+        frame, name = data.copy(), "table"
+    else:
+        from ....datasets.tables import resolve_table
+
+        # a path or a registered dataset name; a folder, an empty file or a non-csv
+        # (an .npz of images): spacekit errors
+        frame = resolve_table(data, what="feature table", format="csv")
+        name = str(data)
+    if "index" not in frame.columns and frame.index.name == "index":
+        frame = frame.reset_index()
+    required = [*FEATURES, "index"] + (["label"] if require_label else [])
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"{name}: expected SVM feature columns {required}; missing {missing}. "
+            "Build rows with spacekit.skopes.hst.svm.ingest"
+        )
+    if not len(frame):
+        raise InputError(f"{name}: the feature table is empty")
+    for col in FEATURES:
+        if col in ("det",):
+            continue
+        values = pd.to_numeric(frame[col], errors="coerce")
+        bad = ~np.isfinite(values.astype(float))
+        if bad.any():
+            rows = frame.loc[bad, "index"].astype(str).tolist()[:3]
+            raise SchemaError(
+                f"{name}: column {col!r} has {int(bad.sum())} missing, non-numeric or "
+                f"infinite values (e.g. visits {rows}); fill or drop them before training or "
+                "predicting"
+            )
+        if col in _CODE_RANGES:
+            lo, hi = _CODE_RANGES[col]
+            bad = (values < lo) | (values > hi) | (values % 1 != 0)
+            what = f"integer codes {lo}-{hi}"
+        else:
+            bad = (values < 0) if col in _COUNTS else pd.Series(False, index=values.index)
+            what = "counts >= 0"
+        if bad.any():
+            rows = frame.loc[bad, "index"].astype(str).tolist()[:3]
+            found = sorted({float(v) for v in values[bad]})[:5]
+            raise SchemaError(
+                f"{name}: column {col!r} must hold {what}; found {found} (e.g. visits {rows}). "
+                "Encode wcs and cat with spacekit.skopes.hst.svm.encode_features "
+                "(WCSTYPE_CODES, CATEGORY_CODES) or fix the rows"
+            )
+        frame[col] = values
+    if rederive_det:
+        frame = rederive_detector(frame)
+    legacy = _is_legacy_table(data, frame) if legacy_codes is None else bool(legacy_codes)
+    frame = rederive_category(frame, legacy=legacy)
+    if "label" in frame.columns:
+        labels = pd.to_numeric(frame["label"], errors="coerce")
+        given = frame["label"].notna() & (frame["label"].astype(str).str.strip() != "")
+        bad = given & ~labels.isin([0, 1])
+        if bad.any() or (require_label and labels.isna().any()):
+            found = sorted({str(v) for v in frame.loc[bad | labels.isna(), "label"]})[:5]
+            raise SchemaError(
+                f"{name}: 'label' must hold 0 (aligned) or 1 (misaligned)"
+                f"{'' if require_label else ', or be empty for unlabelled visits'}; found "
+                f"{found}. Encode the labels first (e.g. (labels == 'misaligned').astype(int))"
+            )
+        frame["label"] = labels
+    frame = frame.reset_index(drop=True)
+    frame.attrs[CODES_ATTR] = "canonical"
+    return frame
