@@ -104,7 +104,7 @@ SIGNIFICANCE_THRESHOLD = 12.0
 
 _RENAMED = (
     "the statistic is a robust z-score of the periodogram peak, not transitleastsquares's "
-    "SDE (renamed in spacekit 1.2; the old name goes in the next release)"
+    "SDE (renamed in spacekit 2.0; the old name goes in the next release)"
 )
 
 

@@ -358,7 +358,7 @@ def __getattr__(name: str):
         warn_deprecated(
             "spacekit.computer.evaluate is deprecated (the apps' evaluate meant something "
             "else); use spacekit.computer.make_report (or its seed name compute)",
-            since="1.2",
+            since="2.0",
         )
         return make_report
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

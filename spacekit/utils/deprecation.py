@@ -9,7 +9,7 @@
 Examples
 --------
 >>> import warnings
->>> @deprecated_renamed_argument("model", "kind", since="1.2")
+>>> @deprecated_renamed_argument("model", "kind", since="2.0")
 ... def train(data, *, kind="gb"):
 ...     return kind
 >>> with warnings.catch_warnings(record=True) as w:
@@ -40,9 +40,9 @@ def warn_deprecated(message: str, *, since: str, stacklevel: int = 3) -> None:
     >>> import warnings
     >>> with warnings.catch_warnings(record=True) as w:
     ...     warnings.simplefilter("always")
-    ...     warn_deprecated("f(a, b) is deprecated; use f(b, a)", since="1.2")
+    ...     warn_deprecated("f(a, b) is deprecated; use f(b, a)", since="2.0")
     >>> str(w[0].message)
-    'f(a, b) is deprecated; use f(b, a) (deprecated since spacekit 1.2; removed in a later release)'
+    'f(a, b) is deprecated; use f(b, a) (deprecated since spacekit 2.0; removed in a later release)'
     """
     warnings.warn(
         f"{message} (deprecated since spacekit {since}; removed in a later release)",
@@ -67,7 +67,7 @@ def deprecated_renamed_argument(
 
     Examples
     --------
-    >>> @deprecated_renamed_argument("show_progress", "progress", since="1.2")
+    >>> @deprecated_renamed_argument("show_progress", "progress", since="2.0")
     ... def run(*, progress=None):
     ...     return progress
     >>> run(progress=True)
@@ -103,7 +103,7 @@ def deprecated_alias(func: Callable, old_name: str, since: str, *, note: str = "
     --------
     >>> def score(model, data):
     ...     return 1.0
-    >>> evaluate = deprecated_alias(score, "evaluate", since="1.2")
+    >>> evaluate = deprecated_alias(score, "evaluate", since="2.0")
     >>> import warnings
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")

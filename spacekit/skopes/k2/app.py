@@ -153,7 +153,7 @@ def train(
     >>> run = train("k2-set.csv", epochs=5)  # doctest: +SKIP
     """
     if "show_progress" in settings:
-        warn_deprecated("k2.train(show_progress=...) was renamed to progress=", since="1.2")
+        warn_deprecated("k2.train(show_progress=...) was renamed to progress=", since="2.0")
         progress = settings.pop("show_progress")
     return _clf.train(
         data,
@@ -226,7 +226,7 @@ def cross_validate(
             f"sides), got {cv!r}"
         )
     if "show_progress" in settings:
-        warn_deprecated("k2.cross_validate(show_progress=...) is now progress=", since="1.2")
+        warn_deprecated("k2.cross_validate(show_progress=...) is now progress=", since="2.0")
         progress = settings.pop("show_progress")
     run = _clf.evaluate(
         data,
@@ -314,7 +314,7 @@ def _legacy_predict(func):
             warn_deprecated(
                 "k2.predict(paths, model=..., runs_dir=..., show_progress=...) is deprecated; "
                 "use predict(model, data) (model None: the newest under conf.runs_dir)",
-                since="1.2",
+                since="2.0",
             )
             model = kwargs.pop("model", None)
             runs_dir = kwargs.pop("runs_dir", None)
@@ -434,5 +434,5 @@ def predict_batch(
     return pd.concat(parts, ignore_index=True)
 
 
-#: Deprecated: leave-one-star-out is :func:`cross_validate` (``cv="loso"``) since 1.2.
-evaluate = deprecated_alias(_clf.evaluate, "evaluate", since="1.2", note=' (cv="loso")')
+#: Deprecated: leave-one-star-out is :func:`cross_validate` (``cv="loso"``) since 2.0.
+evaluate = deprecated_alias(_clf.evaluate, "evaluate", since="2.0", note=' (cv="loso")')

@@ -143,7 +143,7 @@ def _legacy_out_dir(func):
         if args or "out_dir" in kwargs:
             warn_deprecated(
                 "hst.cal.train(data, out_dir) is deprecated; use train(data, runs_dir=out_dir)",
-                since="1.2",
+                since="2.0",
             )
             if "runs_dir" in kwargs:
                 raise InputError(
@@ -212,7 +212,7 @@ class CrossValidationRun(Run):
         warn_deprecated(
             f"cross_validate(...)[{key!r}] is deprecated: cross_validate returns a run folder; "
             "read run.metrics (mean, worst, folds, by_time, settings)",
-            since="1.2",
+            since="2.0",
         )
         return self.result[key]
 
@@ -451,7 +451,7 @@ def _legacy_table_first(func):
             warn_deprecated(
                 "hst.cal.predict_batch(df, model_dir) is deprecated; use "
                 "predict_batch(model, data)",
-                since="1.2",
+                since="2.0",
             )
             for k in ("df", "model_dir", "model", "data"):
                 kwargs.pop(k, None)
@@ -529,8 +529,8 @@ def _predict_rows(predictor: Any, table: Any) -> Any:
     return predictor.predict_batch(table)
 
 
-#: Deprecated name of :func:`score` (since spacekit 1.2).
-evaluate = deprecated_alias(score, "evaluate", since="1.2")
+#: Deprecated name of :func:`score` (since spacekit 2.0).
+evaluate = deprecated_alias(score, "evaluate", since="2.0")
 
 
 class _CallablePredictModule(types.ModuleType):

@@ -66,7 +66,7 @@ HEADLINE_METRICS = ("roc_auc", "precision_misaligned", "recall_misaligned")
 _UNSET: Any = object()
 
 
-@deprecated_renamed_argument("model", "kind", since="1.2")
+@deprecated_renamed_argument("model", "kind", since="2.0")
 @tracks_runs  # the run folder ends complete, failed or interrupted
 def train(
     data: str | os.PathLike | pd.DataFrame,
@@ -287,7 +287,7 @@ def predict(
         warn_deprecated(
             "svm.predict(model_dir, data, runs_dir=...) writing a run folder is deprecated; use "
             "predict_to_run(model, data, runs_dir=...) (predict now returns the table)",
-            since="1.2",
+            since="2.0",
         )
         return predict_to_run(
             model,

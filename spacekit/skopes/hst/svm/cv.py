@@ -33,7 +33,7 @@ def evaluate(data: str | os.PathLike | pd.DataFrame, **kwargs: Any) -> Run:
     """
     warn_deprecated(
         "svm.evaluate() is deprecated; use cross_validate(data, kind=...) or score(model, data)",
-        since="1.2",
+        since="2.0",
     )
     return _evaluate_run(data, **kwargs)
 

@@ -366,7 +366,7 @@ def predict(model: Any, data: Any, *, max_gb: float | None = None) -> pd.DataFra
         warn_deprecated(
             "jwst.cal.predict(source, model_dir) is deprecated; use predict(model, data), which "
             "returns a table (product, kind, gbSize)",
-            since="1.2",
+            since="2.0",
         )
         return _model.predict(model, data, max_gb=max_gb)
     m = load_model(model)
@@ -427,7 +427,7 @@ def predict_batch(
         warn_deprecated(
             "jwst.cal.predict_batch(sources, model_dir) is deprecated; use "
             "predict_batch(model, data), which returns a table",
-            since="1.2",
+            since="2.0",
         )
         names = list(model)
         if not names:

@@ -166,7 +166,7 @@ class JwstMemoryModel(ParamsMixin):
             warn_deprecated(
                 f"JwstMemoryModel.{what}(X, kind=...) is deprecated; give X a 'kind' column "
                 "(IMAGE or SPEC per product), as group_products and scrape_products do",
-                since="1.2",
+                since="2.0",
                 stacklevel=4,
             )
             return pd.Series(str(kind).upper(), index=X.index)
