@@ -134,9 +134,13 @@ def test_model_classes_import_no_scikit_learn_until_fit():
 # ------------------------------------------------------------------ the same cells, every app
 @pytest.fixture(scope="module")
 def svm_table():
-    from conftest import SHARED_DATA
+    # the shared data beside the checkout (not `from conftest import ...`: with tests/interop
+    # collected too, "conftest" may name the other conftest module)
+    from pathlib import Path
 
     from spacekit.skopes.hst.svm import load_feature_table
+
+    SHARED_DATA = (Path(__file__).resolve().parents[2] / "shared" / "data").resolve()
 
     frame = load_feature_table(SHARED_DATA / "hst_svm" / "svm_labeled_2021-07-28.csv")
     return frame.sample(300, random_state=0).reset_index(drop=True)

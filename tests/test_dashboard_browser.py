@@ -371,7 +371,7 @@ def test_predict_shows_the_svm_misalignment_probability(
 
     table = load("svm_labeled_2021_07_28")
     train = table.sample(300, random_state=0)
-    run = svm_app.train(train, runs_dir=tmp_path / "runs", model="gb", fast=True, seed=0)
+    run = svm_app.train(train, runs_dir=tmp_path / "runs", kind="gb", fast=True, seed=0)
     app = create_app(runs_dir=tmp_path / "runs", max_workers=1)
     try:
         page.goto(live_server(app.server) + "/predict")

@@ -266,7 +266,7 @@ def test_values_of_the_wrong_type_get_a_message_not_http_500(served):
         ({"svm-visit.value": ["v"], "svm-model.value": {"x": 1}}, {}),
         ({"eval-runs.value": ["k2/x"], "eval-metrics.value": [["a"]]}, {}),
         (
-            {f"explore-{k}.value": [k] for k in ("dataset", "kind", "x", "y", "color", "log")},
+            {f"explore-{k}.value": [k] for k in ("dataset", "kind", "x", "y", "color", "log", "z")},
             {},
         ),
     ):

@@ -176,7 +176,10 @@ def read_npz(path: PathLike, *, allow_pickle: bool = False) -> dict[str, np.ndar
                 "corrupt or another format"
             )
         try:
-            with np.load(path, allow_pickle=allow_pickle) as data:
+            with (
+                open(path, "rb") as fh,
+                np.load(fh, allow_pickle=allow_pickle) as data,
+            ):  # our handle: np.load leaks its own on a corrupt zip
                 return {key: data[key] for key in data.files}
         except ValueError as exc:
             if "pickle" in str(exc):

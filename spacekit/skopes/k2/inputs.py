@@ -67,7 +67,10 @@ def _inputs_cached(Z: np.ndarray, network: str, sha: str | None, show_progress: 
     path = Path(conf.cache_dir) / "k2" / "features" / f"{sha[:32]}-v{FEATURE_VERSION}.npz"
     if path.is_file():
         try:
-            with np.load(path) as f:
+            with (
+                open(path, "rb") as fh,
+                np.load(fh) as f,
+            ):  # our handle: np.load leaks its own on a corrupt zip
                 arrays = [f["global"], f["local"], f["scalars"]]
             if all(len(a) == len(Z) for a in arrays) and arrays[2].shape[1] == len(SCALAR_NAMES):
                 log.info("k2: folded features from cache %s", path)

@@ -1148,7 +1148,10 @@ def load_exported(path: str | os.PathLike, spec: dict) -> Any:
             f"{path}: unknown model kind {spec.get('kind')!r}; expected {sorted(_KINDS)}"
         )
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with (
+            open(path, "rb") as fh,
+            np.load(fh, allow_pickle=False) as data,
+        ):  # our handle: np.load leaks its own on a corrupt zip
             arrays = {k: data[k] for k in data.files}
     except FileNotFoundError:
         raise ModelLoadError(

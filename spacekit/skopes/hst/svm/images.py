@@ -395,7 +395,10 @@ def load_image_arrays(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     if not os.path.isfile(path):
         raise DataNotFoundError(f"image archive {path} does not exist")
     try:
-        with np.load(path, allow_pickle=False) as z:
+        with (
+            open(path, "rb") as fh,
+            np.load(fh, allow_pickle=False) as z,
+        ):  # our handle: np.load leaks its own on a corrupt zip
             if "index" not in z or "images" not in z:
                 raise FormatError(
                     f"{path}: expected arrays 'index' and 'images', found {sorted(z.files)}"
