@@ -30,9 +30,18 @@ class _CallableModule(types.ModuleType):
 
     _spacekit_target: tuple[str, str]
 
-    def __call__(self, *args, **kwargs):
+    def _target(self):
         module, name = self._spacekit_target
-        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+        return getattr(importlib.import_module(module), name)
+
+    def __call__(self, *args, **kwargs):
+        return self._target()(*args, **kwargs)
+
+    @property
+    def __signature__(self):  # inspect.signature(module) is the function's
+        import inspect
+
+        return inspect.signature(self._target())
 
 
 def keep_callable(module_name: str, target_module: str, target_name: str) -> None:

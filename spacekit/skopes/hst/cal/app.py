@@ -16,9 +16,7 @@ Examples
 from __future__ import annotations
 
 import functools
-import inspect
 import os
-import types
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -531,20 +529,3 @@ def _predict_rows(predictor: Any, table: Any) -> Any:
 
 #: Deprecated name of :func:`score` (since spacekit 2.0).
 evaluate = deprecated_alias(score, "evaluate", since="2.0")
-
-
-class _CallablePredictModule(types.ModuleType):
-    """The serving module :mod:`spacekit.skopes.hst.cal.predict` is also the package attribute
-    ``cal.predict`` (Python sets it when the module loads); calling it is the contract's
-    :func:`predict`, so ``cal.predict(model, data)`` works whichever was loaded first."""
-
-    def __call__(self, model: Any, data: Any) -> Any:
-        return predict(model, data)
-
-    @property
-    def __signature__(self) -> inspect.Signature:
-        return inspect.signature(predict)
-
-
-def _make_callable(module: types.ModuleType) -> None:
-    module.__class__ = _CallablePredictModule

@@ -860,10 +860,11 @@ def predict_many(
 
 
 # The app contract's ``cal.predict(model, data)``: Python also makes this module the package
-# attribute ``predict``, so the module is callable (spacekit.skopes.hst.cal.app.predict).
-from .app import _make_callable  # noqa: E402
+# attribute ``predict``, so the module calls spacekit.skopes.hst.cal.app.predict (the same
+# mechanism as upstream's module paths, spacekit.skopes._upstream.keep_callable).
+from ... import _upstream  # noqa: E402
 
-_make_callable(sys.modules[__name__])
+_upstream.keep_callable(__name__, "spacekit.skopes.hst.cal.app", "predict")
 
 
 if __name__ == "__main__":  # upstream spacekit's entry point, deprecated
