@@ -90,3 +90,26 @@ def test_no_upward_imports():
             if theirs > mine:
                 bad.append(f"{mod}:{lineno} (layer {mine}) imports {target} (layer {theirs})")
     assert not bad, "lower layers import higher ones:\n" + "\n".join(bad)
+
+
+def test_only_the_command_line_prints_or_exits():
+    """DESIGN rule 3: below ``spacekit.cli`` (and ``python -m spacekit``) nothing calls
+    ``print``, ``sys.exit``/``exit``/``quit`` or ``os._exit`` (docstring examples aside)."""
+    bad = []
+    for path in sorted(PKG.rglob("*.py")):
+        mod = module_name(path)
+        if mod.startswith("spacekit.cli") or mod == "spacekit.__main__":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            f = node.func
+            name = f.id if isinstance(f, ast.Name) else None
+            dotted = (
+                f"{f.value.id}.{f.attr}"
+                if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name)
+                else None
+            )
+            if name in {"print", "exit", "quit"} or dotted in {"sys.exit", "os._exit"}:
+                bad.append(f"{mod}:{node.lineno} calls {name or dotted}")
+    assert not bad, "library code prints or exits (raise instead):\n" + "\n".join(bad)

@@ -114,3 +114,55 @@ def test_shim_modules_imported_still_call_their_functions():
     res = json.loads(out.stdout.strip().splitlines()[-1])
     for name, (is_callable, via_module, direct) in res.items():
         assert is_callable and via_module == direct, name
+
+
+def test_library_only_builds_the_command_line(capsys):
+    """DESIGN rule 3: the skopes layer neither prints nor exits; the CLI does."""
+    from spacekit.skopes import _upstream
+
+    assert not hasattr(_upstream, "deprecated_entry")
+    argv = _upstream.legacy_entry_argv("spacekit.skopes.hst.cal.predict", ["j8ny02020", "-m", "x"])
+    assert argv[:4] == [sys.executable, "-m", "spacekit", "legacy-entry"]
+    assert argv[4:] == ["spacekit.skopes.hst.cal.predict", "--", "j8ny02020", "-m", "x"]
+    assert capsys.readouterr() == ("", "")
+
+
+def test_legacy_entry_subcommand_in_process(capsys, tmp_path, monkeypatch):
+    from spacekit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    old = "spacekit.skopes.hst.svm.corrupt"
+    assert main(["legacy-entry", old, "--", "svmdata", "-q"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and "DeprecationWarning" in out.err
+    assert "synthetic_misalignment" in out.err and "nothing was run" in out.err
+    # a translated call runs the command through the same main: its error, its exit code
+    missing = str(tmp_path / "missing")
+    assert main(["legacy-entry", "spacekit.skopes.jwst.cal.predict", "--", missing]) == 1
+    err = capsys.readouterr().err
+    assert "running `spacekit jwst predict" in err and "spacekit: error:" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_legacy_entry_is_hidden_and_checks_its_module(capsys):
+    from spacekit.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "legacy-entry" not in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main(["legacy-entry", "spacekit.skopes.k2.nothing"])
+    assert exc.value.code == 2
+
+
+def test_translations():
+    from spacekit.cli.cmd_legacy import hst_cal_predict_argv, jwst_cal_predict_argv
+
+    assert hst_cal_predict_argv(["j1", "-k", "f.txt", "-m", "M"]) == [
+        "cal", "predict", "--model", "M", "f.txt", "--ipst", "j1",
+    ]  # fmt: skip
+    assert hst_cal_predict_argv(["j1", "-b", "s3://b/"])[2] == (
+        "s3://b/control/j1/j1_MemModelFeatures.txt"
+    )
+    assert jwst_cal_predict_argv(["/in"]) == ["jwst", "predict", "/in"]
+    assert jwst_cal_predict_argv(["-x"]) is None

@@ -867,11 +867,10 @@ from ... import _upstream  # noqa: E402
 _upstream.keep_callable(__name__, "spacekit.skopes.hst.cal.app", "predict")
 
 
-if __name__ == "__main__":  # upstream spacekit's entry point, deprecated
-    from ... import _upstream
+if __name__ == "__main__":  # upstream's entry point, deprecated: `spacekit legacy-entry` runs it
+    import os
 
-    _upstream.deprecated_entry(
-        "spacekit.skopes.hst.cal.predict",
-        _upstream.hst_cal_predict_argv(sys.argv[1:]),
-        "spacekit cal predict [--model DIR] <ipst>_MemModelFeatures.txt",
+    os.execv(
+        sys.executable,
+        _upstream.legacy_entry_argv("spacekit.skopes.hst.cal.predict", sys.argv[1:]),
     )
