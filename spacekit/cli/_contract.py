@@ -12,6 +12,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Callable
 from typing import Any
 
 DATA_HELP = (
@@ -35,6 +36,57 @@ class DeprecatedAlias(argparse.Action):
             file=sys.stderr,
         )
         setattr(namespace, self.dest, values)
+
+
+#: an option's destination -> the app functions' keyword of the same meaning
+API_NAMES = {"runs": "runs_dir", "folds": "n_splits", "repeats": "n_repeats"}
+#: :func:`add_common`'s settings of an action that uses a trained model and writes no run
+SERVING = {"runs": False, "model": True, "seed": False}
+
+
+def add_app(
+    sub: Any, name: str, *, help: str, description: str, dest: str, metavar: str = "ACTION"
+) -> Any:
+    """``spacekit <app>``: its parser, whose actions go in the returned subparsers; the app
+    named alone prints its help on stderr and exits 2 (as ``spacekit`` alone does)."""
+    parser = sub.add_parser(name, help=help, description=description)
+    parser.set_defaults(func=lambda args: _usage(parser))
+    return parser.add_subparsers(dest=dest, metavar=metavar)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def add_action(
+    actions: Any,
+    name: str,
+    func: Callable[[argparse.Namespace], int],
+    *,
+    help: str,
+    example: str | None = None,
+    data: dict | None = None,
+    **common: Any,
+) -> argparse.ArgumentParser:
+    """One action of an app (``spacekit <app> NAME``) that runs ``func``: DATA (when
+    ``example`` is given, with ``data`` as :func:`add_data`'s settings) and the common options
+    (``common`` as :func:`add_common`'s settings)."""
+    parser = actions.add_parser(name, help=help)
+    if example is not None:
+        add_data(parser, example=example, **(data or {}))
+    add_common(parser, **common)
+    parser.set_defaults(func=func)
+    return parser
+
+
+def settings(args: argparse.Namespace, *names: str, **renamed: str) -> dict[str, Any]:
+    """The app function's keyword arguments from the parsed options ``names`` (``--runs`` as
+    ``runs_dir``, ``--folds`` as ``n_splits``, ``--repeats`` as ``n_repeats``; ``renamed``
+    maps other keywords to their option, ``keyword="option"``)."""
+    out = {API_NAMES.get(n, n): getattr(args, n) for n in names}
+    out.update({k: getattr(args, option) for k, option in renamed.items()})
+    return out
 
 
 def add_data(parser: argparse.ArgumentParser, *, example: str, many: bool = False, **kw) -> None:
@@ -88,6 +140,14 @@ def json_safe(value: Any) -> Any:
 
 def dumps(value: Any) -> str:
     return json.dumps(json_safe(value), indent=2, default=str, allow_nan=False)
+
+
+def print_run_json(run: Any, metrics: dict | None = None) -> int:
+    """Print ``{"run": folder, **metrics}`` (default: the run's) as strict JSON; return 0."""
+    print_metrics(
+        {"run": str(run.path), **(run.metrics if metrics is None else metrics)}, as_json=True
+    )
+    return 0
 
 
 def print_metrics(metrics: dict, *, as_json: bool, headline: tuple[str, ...] = ()) -> None:

@@ -14,8 +14,9 @@ module name has no ``cmd_`` prefix so that the top-level discovery does not regi
 
 from __future__ import annotations
 
-import json
 import sys
+
+from ._contract import dumps as _dumps
 
 #: Exit status of ``spacekit cal monitor`` when a ceiling is exceeded.
 EXIT_CEILING = 3
@@ -91,12 +92,6 @@ def add_actions(cal) -> None:
     )
     _cost_options(m, default_from_model=True)
     m.set_defaults(func=_monitor)
-
-
-def _dumps(value) -> str:
-    from .cmd_cal import _json_safe
-
-    return json.dumps(_json_safe(value), indent=2, default=str, allow_nan=False)
 
 
 def _fmt(v) -> str:

@@ -19,7 +19,18 @@ from __future__ import annotations
 import json
 import sys
 
-from ._contract import MODEL_HELP, DeprecatedAlias, add_common, add_data, print_metrics
+from ._contract import (
+    MODEL_HELP,
+    SERVING,
+    DeprecatedAlias,
+    add_action,
+    add_app,
+    add_data,
+    json_safe,
+    print_metrics,
+    print_run_json,
+    settings,
+)
 
 _BIN_RULE_HELP = (
     "how the submitted memBin is chosen: upper_quantile (default: best accuracy), "
@@ -47,18 +58,18 @@ def _models_alias(parser) -> None:
 
 
 def register(sub) -> None:
-    p = sub.add_parser(
+    cal = add_app(
+        sub,
         "cal",
         help="HST calibration jobs: predict memory bin, memory and wallclock",
         description="HST calibration jobs: train, cross-validate, score and predict. DATA is a "
         "table (csv) in the training or DynamoDB-export format, or a registered dataset name "
         "(e.g. hst_cal_2021_05_11).",
+        dest="cal_command",
     )
-    cal = p.add_subparsers(dest="cal_command", metavar="ACTION")
-
-    t = cal.add_parser("train", help="train and calibrate the three models; writes a run folder")
+    help_ = "train and calibrate the three models; writes a run folder"
+    t = add_action(cal, "train", _train, help=help_)
     _data(t, "the training table")
-    add_common(t)
     t.add_argument(
         "--out", dest="runs", action=DeprecatedAlias, new="--runs", help="deprecated: --runs"
     )
@@ -68,25 +79,21 @@ def register(sub) -> None:
     )
     t.add_argument("--coverage", type=float, default=0.99, help="kill-time coverage (default 0.99)")
     t.add_argument("--bin-rule", default="upper_quantile", help=_BIN_RULE_HELP)
-    t.set_defaults(func=_train)
 
     for name, helptext in (
         ("score", "the headline metrics of a trained model on a table"),
         ("evaluate", "deprecated: spacekit cal score"),
     ):
-        e = cal.add_parser(name, help=helptext)
+        e = add_action(cal, name, _evaluate, help=helptext, **SERVING)
         _data(e, "the table with memory and wallclock")
-        add_common(e, runs=False, model=True, seed=False)
         _models_alias(e)
-        e.set_defaults(func=_evaluate)
 
-    c = cal.add_parser("cv", help="repeated grouped k-fold evaluation of the whole pipeline")
+    help_ = "repeated grouped k-fold evaluation of the whole pipeline"
+    c = add_action(cal, "cv", _cv, help=help_)
     _data(c, "the training table")
-    add_common(c)
     c.add_argument("--folds", type=int, default=5)
     c.add_argument("--repeats", type=int, default=3)
     c.add_argument("--bin-rule", default="upper_quantile", help=_BIN_RULE_HELP)
-    c.set_defaults(func=_cv)
 
     pr = cal.add_parser(
         "predict", help="predict datasets from MemModelFeatures files (JSON per dataset)"
@@ -108,24 +115,6 @@ def register(sub) -> None:
 
     add_actions(cal)
     register_ops(cal)
-    p.set_defaults(func=lambda args: (p.print_help(sys.stderr), 2)[1])
-
-
-def _json_safe(value):
-    """Non-finite floats (a metric of an empty class, R² of a constant) as null: strict JSON."""
-    import math
-
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _dumps(value) -> str:
-    return json.dumps(_json_safe(value), indent=2, default=str, allow_nan=False)
 
 
 def _data_of(args):
@@ -140,19 +129,11 @@ def _data_of(args):
 def _train(args) -> int:
     from ..skopes.hst.cal import train
 
-    run = train(
-        _data_of(args),
-        runs_dir=args.runs,
-        seed=args.seed,
-        fast=args.fast,
-        under_bin_target=args.under_bin_target,
-        wallclock_coverage=args.coverage,
-        bin_rule=args.bin_rule,
-    )
-    m = run.metrics
+    names = ("runs", "seed", "fast", "under_bin_target", "bin_rule")
+    run = train(_data_of(args), **settings(args, *names, wallclock_coverage="coverage"))
     if args.json:
-        print(_dumps({"run": str(run.path), **m}))
-        return 0
+        return print_run_json(run)
+    m = run.metrics
     sel = {t: v["kept"] for t, v in m["selection"].items()}
     print(f"run: {run.path}")
     print(f"model: {run.model_dir}")
@@ -181,24 +162,11 @@ def _evaluate(args) -> int:
 def _cv(args) -> int:
     from ..skopes.hst.cal import cross_validate
 
-    run = cross_validate(
-        _data_of(args),
-        n_splits=args.folds,
-        n_repeats=args.repeats,
-        seed=args.seed,
-        runs_dir=args.runs,
-        bin_rule=args.bin_rule,
-    )
+    names = ("folds", "repeats", "seed", "runs", "bin_rule")
+    run = cross_validate(_data_of(args), **settings(args, *names))
     m = run.metrics
-    out = {
-        "mean": m["mean"],
-        "worst": m["worst"],
-        "by_time": m["by_time"],
-        "settings": m["settings"],
-        "run": str(run.path),
-    }
     if args.json:
-        print(_dumps(out))
+        return print_run_json(run, {k: m[k] for k in ("mean", "worst", "by_time", "settings")})
     else:
         for k in m["mean"]:
             mean, worst = m["mean"][k], m["worst"][k]
@@ -240,7 +208,7 @@ def _predict(args) -> int:
             failed += 1
             print(f"error: {path}: {exc}", file=sys.stderr, flush=True)
             continue
-        print(json.dumps(_json_safe(result), allow_nan=False), flush=True)
+        print(json.dumps(json_safe(result), allow_nan=False), flush=True)
     if failed:
         print(f"{failed} of {len(args.paths)} datasets could not be predicted", file=sys.stderr)
     return 1 if failed else 0

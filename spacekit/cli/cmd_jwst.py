@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import sys
 
-from ._contract import DeprecatedAlias, add_common, add_data, print_metrics
+from ._contract import SERVING, DeprecatedAlias, add_action, add_app, print_metrics, settings
 
 
 def register(sub) -> None:
-    p = sub.add_parser(
+    s = add_app(
+        sub,
         "jwst",
         help="JWST Level-3 product memory: scrape uncal headers, train, cv, score, predict",
         description="Predict the memory of JWST Level-3 products. spacekit ships no JWST "
@@ -18,43 +19,38 @@ def register(sub) -> None:
         "from your table of products with measured memory (spacekit jwst train), then predict "
         "with --model. DATA is a csv of products (or, to predict, a folder of *_uncal.fits "
         "exposures), or a registered dataset name.",
+        dest="jwst_command",
     )
-    s = p.add_subparsers(dest="jwst_command", metavar="ACTION")
     sc = s.add_parser("scrape", help="uncal headers -> products table (csv)")
     sc.add_argument("folder")
     sc.add_argument("--out", default=None, help="csv to write (default: print to stdout)")
     sc.set_defaults(func=_scrape)
 
-    t = s.add_parser("train", help="train IMAGE and SPEC regressors from a products table")
-    add_data(t, example="measured_products.csv")
-    add_common(t)
+    table = "measured_products.csv"
+    help_ = "train IMAGE and SPEC regressors from a products table"
+    t = add_action(s, "train", _train, help=help_, example=table)
     _table_settings(t)
     t.add_argument("--max-gb", type=float, default=990.0)
-    t.set_defaults(func=_train)
 
-    c = s.add_parser("cv", help="repeated grouped k-fold cross-validation")
-    add_data(c, example="measured_products.csv")
-    add_common(c)
+    c = add_action(s, "cv", _cv, help="repeated grouped k-fold cross-validation", example=table)
     _table_settings(c)
     c.add_argument("--folds", type=int, default=5)
     c.add_argument("--repeats", type=int, default=3)
-    c.set_defaults(func=_cv)
 
-    o = s.add_parser("score", help="RMSE, MAE and R2 of a trained model on measured products")
-    add_data(o, example="measured_products.csv")
-    add_common(o, runs=False, model=True, seed=False)
+    help_ = "RMSE, MAE and R2 of a trained model on measured products"
+    o = add_action(s, "score", _score, help=help_, example=table, **SERVING)
     o.add_argument("--target", default="imgsize_gb", help="memory column (GB)")
-    o.set_defaults(func=_score)
 
-    r = s.add_parser("predict", help='print {product: {"gbSize": value}} for a folder or table')
-    add_data(r, example="jw02732_uncal/ (a folder of *_uncal.fits) or products.csv")
-    add_common(r, runs=False, model=True, seed=False)
+    help_ = 'print {product: {"gbSize": value}} for a folder or table'
+    example = "jw02732_uncal/ (a folder of *_uncal.fits) or products.csv"
+    r = add_action(s, "predict", _predict, help=help_, example=example, **SERVING)
     r.add_argument(
         "--models", dest="model", action=DeprecatedAlias, new="--model", help="deprecated"
     )
     r.add_argument("--max-gb", type=float, default=None, help="cap (default: the model's, 990)")
-    r.set_defaults(func=_predict)
-    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+_TABLE = ("target", "encoder_pairs", "fast")  # the options _table_settings adds
 
 
 def _table_settings(parser) -> None:
@@ -82,15 +78,7 @@ def _scrape(args) -> int:
 def _train(args) -> int:
     from ..skopes.jwst.cal import train
 
-    run = train(
-        args.data,
-        target=args.target,
-        runs_dir=args.runs,
-        max_gb=args.max_gb,
-        seed=args.seed,
-        fast=args.fast,
-        encoder_pairs=args.encoder_pairs,
-    )
+    run = train(args.data, **settings(args, *_TABLE, "runs", "max_gb", "seed"))
     for kind, m in run.metrics.items():
         if isinstance(m, dict) and m.get("rmse_gb") is not None:
             print(
@@ -104,16 +92,7 @@ def _train(args) -> int:
 def _cv(args) -> int:
     from ..skopes.jwst.cal import cross_validate
 
-    run = cross_validate(
-        args.data,
-        n_splits=args.folds,
-        n_repeats=args.repeats,
-        seed=args.seed,
-        runs_dir=args.runs,
-        target=args.target,
-        fast=args.fast,
-        encoder_pairs=args.encoder_pairs,
-    )
+    run = cross_validate(args.data, **settings(args, *_TABLE, "folds", "repeats", "seed", "runs"))
     m = {k: v for k, v in run.metrics.items() if k != "folds"}
     print_metrics({**m, "run": str(run.path)}, as_json=args.json)
     return 0

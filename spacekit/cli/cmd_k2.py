@@ -9,11 +9,22 @@ import contextlib
 import json
 import sys
 
-from ._contract import DATA_HELP, MODEL_HELP, DeprecatedAlias, add_common, print_metrics
+from ._contract import (
+    DATA_HELP,
+    MODEL_HELP,
+    SERVING,
+    DeprecatedAlias,
+    add_action,
+    add_app,
+    add_common,
+    print_metrics,
+    print_run_json,
+)
 
 
 def register(sub) -> None:
-    p = sub.add_parser(
+    k2sub = add_app(
+        sub,
         "k2",
         help="K2 exoplanet classifier: build a training set, train, cv, score, predict",
         description="Classify stellar flux series as 'has a transiting planet' or not. "
@@ -21,8 +32,9 @@ def register(sub) -> None:
         "curves, masks known transits, injects batman transits and adds synthetic noise; "
         "train fits the CNN; cv runs leave-one-star-out; score gives the headline metrics; "
         "predict scores light curves. DATA is a path or a registered dataset name.",
+        dest="k2_command",
+        metavar="STEP",
     )
-    k2sub = p.add_subparsers(dest="k2_command", metavar="STEP")
 
     b = k2sub.add_parser("build-dataset", help="write a Kaggle-format training set")
     b.add_argument("output", help="csv to write, or a folder (gets k2-train.csv)")
@@ -131,10 +143,8 @@ def register(sub) -> None:
             )
         t.set_defaults(func=run_train if name == "train" else run_evaluate)
 
-    o = k2sub.add_parser("score", help="headline metrics of a trained model on a flux table")
-    o.add_argument("data", metavar="DATA", help=DATA_HELP.format(example="k2-set.csv"))
-    add_common(o, runs=False, model=True, seed=False)
-    o.set_defaults(func=run_score)
+    help_ = "headline metrics of a trained model on a flux table"
+    add_action(k2sub, "score", run_score, help=help_, example="k2-set.csv", **SERVING)
 
     q = k2sub.add_parser("predict", help="probability of a transit for light curves or tables")
     q.add_argument(
@@ -153,7 +163,6 @@ def register(sub) -> None:
         help="skip the period search reported beside each light curve's probability",
     )
     q.set_defaults(func=run_predict)
-    p.set_defaults(func=lambda args: _usage(p))
 
 
 @contextlib.contextmanager
@@ -172,11 +181,6 @@ def _cli_time_format():
                 "time_format=", "--time-format "
             )
         ) from None
-
-
-def _usage(parser) -> int:
-    parser.print_help()
-    return 2
 
 
 def run_build(args) -> int:
@@ -231,10 +235,9 @@ def run_train(args) -> int:
     from ..skopes.k2.classifier import train
 
     run = train(args.data, **_fit_kwargs(args))
-    m = run.metrics
     if args.json:
-        print_metrics({"run": str(run.path), **m}, as_json=True)
-        return 0
+        return print_run_json(run)
+    m = run.metrics
     print(
         f"trained: {run.path} (train loss {m.get('train_loss')}, "
         f"{m.get('train_samples_per_second') or 0:.0f} samples/s)"
@@ -263,8 +266,7 @@ def run_evaluate(args) -> int:
         **kw,
     )
     if args.json:
-        print_metrics({"run": str(run.path), **run.metrics}, as_json=True)
-        return 0
+        return print_run_json(run)
     k2 = run.metrics["k2"]
     print(f"evaluation: {run.path}")
     for fold, s in k2["per_fold"].items():

@@ -6,7 +6,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._contract import DeprecatedAlias, add_common, add_data, print_metrics
+from ._contract import (
+    SERVING,
+    DeprecatedAlias,
+    add_action,
+    add_app,
+    print_metrics,
+    print_run_json,
+    settings,
+)
 
 KINDS = ("gb", "gb_et", "mlp", "ensemble")
 
@@ -20,38 +28,55 @@ class _KindOrFolder(argparse.Action):
 
 
 def register(sub) -> None:
-    p = sub.add_parser(
+    s = add_app(
+        sub,
         "svm",
         help="HST single-visit mosaic alignment: ingest, train, cv, score, predict",
         description="Flag misaligned HST single-visit mosaics. DATA is a csv in the format of "
         "svm_labeled_2021-07-28.csv, or a registered dataset name "
         "(e.g. svm_labeled_2021_07_28).",
+        dest="svm_command",
     )
-    s = p.add_subparsers(dest="svm_command", metavar="ACTION")
-
-    t = s.add_parser("train", help="train (tabular-only by default; the ensemble with --images)")
-    add_data(t, example="svm_labeled_2021_07_28", nargs="?", default="svm_labeled_2021_07_28")
-    add_common(t, kinds=("auto", *KINDS), kind_default="auto")
+    labelled = {"nargs": "?", "default": "svm_labeled_2021_07_28"}
+    t = add_action(
+        s,
+        "train",
+        _train,
+        help="train (tabular-only by default; the ensemble with --images)",
+        example="svm_labeled_2021_07_28",
+        data=labelled,
+        kinds=("auto", *KINDS),
+        kind_default="auto",
+    )
     t.add_argument(
         "--model", action=_KindOrFolder, choices=("auto", *KINDS), help="deprecated: --kind"
     )
     t.add_argument("--images", default=None, help=".npz with 'index' and 'images' arrays")
     t.add_argument("--fast", action="store_true", help="tiny models (smoke test)")
-    t.set_defaults(func=_train)
 
-    c = s.add_parser("cv", help="repeated proposal-grouped cross-validation of one model family")
-    add_data(c, example="svm_labeled_2021_07_28", nargs="?", default="svm_labeled_2021_07_28")
-    add_common(c, kinds=KINDS, kind_default="gb")
+    c = add_action(
+        s,
+        "cv",
+        _cv,
+        help="repeated proposal-grouped cross-validation of one model family",
+        example="svm_labeled_2021_07_28",
+        data=labelled,
+        kinds=KINDS,
+        kind_default="gb",
+    )
     c.add_argument("--images", default=None)
     c.add_argument("--folds", type=int, default=5)
     c.add_argument("--repeats", type=int, default=3)
     c.add_argument("--fast", action="store_true")
-    c.set_defaults(func=_cv)
 
-    sc = s.add_parser("score", help="the headline metrics of a trained model on labelled visits")
-    add_data(sc, example="svm_labeled_2021_07_28")
-    add_common(sc, runs=False, model=True, seed=False)
-    sc.set_defaults(func=_score)
+    add_action(
+        s,
+        "score",
+        _score,
+        help="the headline metrics of a trained model on labelled visits",
+        example="svm_labeled_2021_07_28",
+        **SERVING,
+    )
 
     e = s.add_parser("evaluate", help="deprecated: spacekit svm cv (or score with --model-dir)")
     e.add_argument("data", nargs="?", default="svm_labeled_2021_07_28")
@@ -65,17 +90,19 @@ def register(sub) -> None:
     e.add_argument("--fast", action="store_true")
     e.set_defaults(func=_evaluate)
 
-    r = s.add_parser(
+    r = add_action(
+        s,
         "predict",
+        _predict,
         help="predict visits; writes predictions.csv, a report and misaligned.txt in a run folder",
+        example="svm_unlabeled_2021_10_06",
+        model=True,
+        seed=False,
     )
-    add_data(r, example="svm_unlabeled_2021_10_06")
-    add_common(r, model=True, seed=False)
     r.add_argument(
         "--model-dir", dest="model", action=DeprecatedAlias, new="--model", help="deprecated"
     )
     r.add_argument("--images", default=None)
-    r.set_defaults(func=_predict)
 
     i = s.add_parser("ingest", help="QA json + drizzled images -> feature table csv")
     i.add_argument("qa", help="folder (or file) of drizzlepac SVM quality-analysis *.json")
@@ -83,29 +110,15 @@ def register(sub) -> None:
     i.add_argument("--out", required=True, help="csv to write")
     i.add_argument("--missing-rms", default="raise", choices=["raise", "zero"])
     i.set_defaults(func=_ingest)
-    p.set_defaults(func=lambda args: _help(p))
-
-
-def _help(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def _train(args) -> int:
     from ..skopes.hst.svm import train
 
-    run = train(
-        args.data,
-        runs_dir=args.runs,
-        kind=args.kind,
-        images=args.images,
-        seed=args.seed,
-        fast=args.fast,
-    )
-    m = run.metrics
+    run = train(args.data, **settings(args, "runs", "kind", "images", "seed", "fast"))
     if args.json:
-        print_metrics({"run": str(run.path), **m}, as_json=True)
-        return 0
+        return print_run_json(run)
+    m = run.metrics
     print(f"model: {m['model']} ({m['selection']})")
     print(
         f"validation ROC-AUC {m['roc_auc']:.4f}; misaligned precision "
@@ -118,19 +131,10 @@ def _train(args) -> int:
 def _cv(args) -> int:
     from ..skopes.hst.svm import cross_validate
 
-    run = cross_validate(
-        args.data,
-        kind=args.kind,
-        images=args.images,
-        n_splits=args.folds,
-        n_repeats=args.repeats,
-        seed=args.seed,
-        fast=args.fast,
-        runs_dir=args.runs,
-    )
+    names = ("kind", "images", "folds", "repeats", "seed", "fast", "runs")
+    run = cross_validate(args.data, **settings(args, *names))
     if args.json:
-        print_metrics({"run": str(run.path), **run.metrics}, as_json=True)
-        return 0
+        return print_run_json(run)
     return _print_evaluation(run)
 
 
@@ -148,17 +152,8 @@ def _evaluate(args) -> int:
         "spacekit: warning: `svm evaluate` is deprecated; use `svm cv` or `svm score`",
         file=sys.stderr,
     )
-    run = evaluate(
-        args.data,
-        model=args.model,
-        model_dir=args.model_dir,
-        images=args.images,
-        n_splits=args.folds,
-        repeats=args.repeats,
-        seed=args.seed,
-        fast=args.fast,
-        runs_dir=args.runs,
-    )
+    names = ("model", "model_dir", "images", "folds", "seed", "fast", "runs")
+    run = evaluate(args.data, repeats=args.repeats, **settings(args, *names))
     return _print_evaluation(run)
 
 
@@ -185,10 +180,9 @@ def _predict(args) -> int:
     if args.model is None:
         raise InputError("svm predict needs --model (a model, run or runs folder)")
     run = predict_to_run(args.model, args.data, images=args.images, runs_dir=args.runs)
-    m = run.metrics
     if args.json:
-        print_metrics({"run": str(run.path), **m}, as_json=True)
-        return 0
+        return print_run_json(run)
+    m = run.metrics
     print(f"{m['n_flagged_misaligned']} of {m['n_visits']} visits flagged misaligned")
     print(f"predictions: {run.predictions_path}")
     print(f"flagged list: {run.path / 'misaligned.txt'}")
