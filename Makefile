@@ -32,7 +32,8 @@ lint: install
 test: install lint docs browser test-interop upstream-wheel
 	$(PY) -m pytest
 
-# The fast tier: everything not marked @pytest.mark.slow (trainings, end-to-end runs).
+# The fast tier: everything not marked @pytest.mark.slow (trainings, end-to-end runs, the
+# longer variants of a check that keeps a quick one here); goal: under 3 minutes.
 test-fast: install
 	$(PY) -m pytest -m "not slow"
 

@@ -686,6 +686,7 @@ def test_progress_bar_ends_full_when_training_stops_early(capsys):
     assert "100%" in last and f"{run}/{run}" in last and "/20" not in last
 
 
+@pytest.mark.slow
 def test_tensorflow_start_up_lines_are_silenced_but_a_users_setting_wins(monkeypatch):
     # TensorFlow printed "WARNING: All log messages before absl::InitializeLog()..." and
     # "oneDNN custom operations are on..." into the first training cell.

@@ -38,6 +38,7 @@ def test_build_cnn2d_layers_shapes_and_one_channel_default():
     assert flat.get_layer("flatten").output.shape == (None, 32)
 
 
+@pytest.mark.slow
 def test_build_cnn2d_learns_to_tell_bright_corners(tmp_path):
     """A tiny network fits an easy image task: the class is which corner is bright (a
     position, so Flatten rather than global pooling, which forgets where things are)."""

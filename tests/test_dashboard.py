@@ -484,6 +484,7 @@ def test_pages_stay_responsive_while_a_job_runs(tmp_path, live_server):
         app.spacekit.jobs.shutdown()
 
 
+@pytest.mark.slow
 def test_reports_saved_by_computer_render(tmp_path):
     """Run folders written by ``computer.compute(...).save()`` (binary with history, multiclass,
     regression; plotly figures) feed every Evaluate figure."""

@@ -38,7 +38,10 @@ def test_every_page_shows_the_same_cells():
     assert all(c == want for c in calls.values()), calls
 
 
-@pytest.mark.parametrize("page", PAGES)
+# one page's cells (the quickest) in the fast tier; every page's in the full suite
+@pytest.mark.parametrize(
+    "page", [p if p == "jwst_cal.rst" else pytest.param(p, marks=pytest.mark.slow) for p in PAGES]
+)
 def test_cells_run(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # nothing written to the working directory
     namespace = {"runs": tmp_path / "runs"}

@@ -16,6 +16,7 @@ def sample():
     )
 
 
+@pytest.mark.slow
 def test_rebuild_is_bit_for_bit(sample, tmp_path):
     from spacekit.skopes.hst.cal import load_predictor
     from spacekit.skopes.hst.cal.default_model import build_default_model

@@ -71,6 +71,7 @@ def test_hatp7b_kepler_short_cadence(lcdir):
     assert res.detected
 
 
+@pytest.mark.slow
 def test_k2_3_b_then_c_after_masking_and_d_with_its_period_alias(lcdir):
     lc = read_lightcurve(lcdir / K2_3, time_format="bkjd")
     res = planet_hunter(lc, max_planets=3)
@@ -224,6 +225,7 @@ def test_hunt_many_in_process_with_an_error_record(tmp_path, capsys):
     assert bool(table.loc[0, "detected"]) and not bool(table.loc[2, "detected"])
 
 
+@pytest.mark.slow
 def test_hunt_many_on_a_distributed_cluster(tmp_path):
     import distributed
 
@@ -267,6 +269,7 @@ def test_errors_are_spacekit_errors(lcdir, tmp_path):
         planet_hunter(lcdir / K2_3, time_format="kjd")
 
 
+@pytest.mark.slow
 def test_csv_without_time_system_is_searched_in_its_own_units(lcdir, capsys):
     """Issue 22 item 4: a plain two-column csv needs no time_format for a search; the period
     is the same, the epoch is in the file's numbers and a warning says so."""
@@ -290,6 +293,7 @@ def test_csv_without_time_system_is_searched_in_its_own_units(lcdir, capsys):
     assert "(file's time numbers)" in cap.out and "BJD_TDB" not in cap.out
 
 
+@pytest.mark.slow
 def test_row_order_does_not_change_the_result():
     lc = injected(days=12.0)
     shuffled = lc[np.random.default_rng(0).permutation(len(lc))]
@@ -339,6 +343,7 @@ def test_search_settings_are_checked_and_typos_are_not_ignored():
     )
 
 
+@pytest.mark.slow
 def test_repeated_timestamps_and_plain_lists():
     # a light curve whose rows were appended twice (e.g. two overlapping downloads) made
     # the cadence 0 in vet_transit: ZeroDivisionError
@@ -377,6 +382,7 @@ def _published(period, rel=0.005):
     return any(abs(period - p) / p < rel for p in KEPLER90.values())
 
 
+@pytest.mark.slow
 def test_kepler90_stitched_quarters_find_d_and_e_and_nothing_false(lcdir):
     """Issue 22 item 2: the three shared quarters (Q4 truncated), stitched and searched."""
     from spacekit.transformer import stitch
@@ -396,6 +402,7 @@ def test_kepler90_stitched_quarters_find_d_and_e_and_nothing_false(lcdir):
     assert rec["planets"][0]["failed"] == []
 
 
+@pytest.mark.slow
 def test_kepler90_q3_alone_rejects_the_19_9_day_signal(lcdir):
     res = planet_hunter(lcdir / K90_Q3)
     assert abs(res.candidate.period.to_value(u.day) - 19.9) < 0.1
@@ -435,6 +442,7 @@ def test_fit_transit_recovers_the_injected_geometry():
         fit_transit(t[:5], y[:5], None, 3.0, 1.0, 0.12, 0.01)
 
 
+@pytest.mark.slow
 def test_planet_hunter_fits_detected_planets_only(monkeypatch):
     t, y = _batman_lc(days=15.0, cadence=10 / 1440)
     lc = LightCurve(time=2458000.0 + t, flux=y)

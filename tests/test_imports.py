@@ -90,6 +90,7 @@ def test_import_is_light_and_side_effect_free(module, tmp_path):
     assert res["handlers"] == 0, f"import {module} added a log handler"
 
 
+@pytest.mark.slow
 def test_every_module_is_light(tmp_path):
     mods = [m for m in ALL_MODULES if m not in HEAVY_ALLOWED]
     res = _probe(mods, tmp_path)

@@ -337,6 +337,7 @@ def test_model_is_a_scikit_learn_estimator_and_warns_out_of_range(trained):
         cal.predict(trained, table)
 
 
+@pytest.mark.slow
 def test_predictions_capped(tmp_path, program, shared_data):
     run = cal.train(
         generated_table(40, scale=400.0),
@@ -366,6 +367,7 @@ def test_missing_kind_and_no_model(tmp_path, program, shared_data):
         cal.load_memory_model(tmp_path / "nothing")
 
 
+@pytest.mark.slow
 def test_predict_batch_dask(trained, program, tmp_path):
     other = tmp_path / "other"
     other.mkdir()
@@ -407,6 +409,7 @@ def test_cross_validate_grouped_folds(tmp_path, shared_data):
     assert len(pd.read_csv(run.predictions_path)) == 60
 
 
+@pytest.mark.slow
 def test_cli_jwst(trained, program, tmp_path, capsys):
     from spacekit.cli import main
 
@@ -487,6 +490,7 @@ def test_train_refuses_bad_tables_and_settings_with_spacekit_errors(tmp_path, sh
     assert not (tmp_path / "runs").exists()  # no run folder for a refused table
 
 
+@pytest.mark.slow
 def test_train_holds_out_products_with_identical_features_together(tmp_path, shared_data):
     # each product measured three times (reprocessing): a random row split scored the model on
     # copies of its training rows

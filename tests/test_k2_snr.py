@@ -138,6 +138,7 @@ def test_transit_snr_definitions_agree_on_white_noise_only():
     assert np.isnan(short["snr_std"]) and np.isnan(short["snr_timescale"]) and short["snr"] > 0
 
 
+@pytest.mark.slow
 def test_snr_definitions_of_a_built_set(small_set):
     X, y, meta = read_flux_table_with_meta(small_set.path)
     s = snr_definitions(X, meta)

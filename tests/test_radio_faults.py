@@ -188,6 +188,7 @@ def test_download_survives_fault(source, scenario, request, fault_proxy, tmp_pat
     TALLY["survived"] += 1
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_download_many_under_faults_reports_every_failure(
     s3_bucket, s3_server, fault_proxy, tmp_path, monkeypatch

@@ -107,6 +107,7 @@ def test_unreachable_is_download_error(closed_port_url, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(60)  # a hang fails the test instead of blocking the suite
 def test_hung_server_is_download_error(silent_server_url, tmp_path):
     with conf.set_temp("timeout", 1.0), conf.set_temp("retries", 2):
@@ -213,6 +214,7 @@ def test_changed_object_restarts_part(s3_bucket, tmp_path):
     assert radio.s3_download(url, dest).read_bytes() == new
 
 
+@pytest.mark.slow
 def test_server_ignoring_range_restarts_cleanly(s3_endpoint, http_files, tmp_path):
     """An S3-compatible server that answers a ranged GET with the whole object (200)."""
     data = _blob(1_500_000, 11)

@@ -241,6 +241,7 @@ def test_evaluate_cross_validation(small, tmp_path):
     assert len(preds) == len(small) and preds["probability"].notna().all()
 
 
+@pytest.mark.slow
 def test_evaluate_trained_model(gb_run, small, tmp_path):
     # the deprecated evaluate(model_dir=...) still writes its run folder (score() is the new way)
     with pytest.warns(DeprecationWarning, match="score"):

@@ -43,6 +43,7 @@ def test_untranslatable_calls_exit_2_naming_the_command(module, args, names, tmp
     assert out.stdout == "" and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_hst_cal_predict_runs_the_spacekit_command(shared_data, tmp_path):
     import pandas as pd
 

@@ -235,6 +235,7 @@ def test_jwst_predict_matches_upstream_end_to_end(upstream_models, upstream_refe
 
 
 # --------------------------------------------------------------------------- SVM
+@pytest.mark.slow
 def test_svm_ensemble_reproduces_upstream(upstream_models, upstream_reference, shared_data):
     import pandas as pd
 
