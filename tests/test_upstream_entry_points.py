@@ -122,7 +122,8 @@ def test_library_only_builds_the_command_line(capsys):
     from spacekit.skopes import _upstream
 
     assert not hasattr(_upstream, "deprecated_entry")
-    argv = _upstream.legacy_entry_argv("spacekit.skopes.hst.cal.predict", ["j8ny02020", "-m", "x"])
+    prog, argv = _upstream.legacy_entry("spacekit.skopes.hst.cal.predict", ["j8ny02020", "-m", "x"])
+    assert prog == sys.executable
     assert argv[:4] == [sys.executable, "-m", "spacekit", "legacy-entry"]
     assert argv[4:] == ["spacekit.skopes.hst.cal.predict", "--", "j8ny02020", "-m", "x"]
     assert capsys.readouterr() == ("", "")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import sys
 
 from ._contract import dumps as _dumps
+from ._contract import settings
 
 #: Exit status of ``spacekit cal monitor`` when a ceiling is exceeded.
 EXIT_CEILING = 3
@@ -103,21 +104,12 @@ def _fmt(v) -> str:
 def _replay(args) -> int:
     from ..skopes.hst.cal.replay import COST_DEFAULTS, replay
 
-    settings = {
+    cost = {
         k: getattr(args, k) if getattr(args, k) is not None else COST_DEFAULTS[k]
         for k in ("oom_share", "retry_ceiling", "kill_ceiling")
     }
-    out = replay(
-        args.table,
-        args.model,
-        baseline=args.baseline,
-        db_clock=args.db_clock,
-        n_boot=args.boot,
-        seed=args.seed,
-        runs_dir=args.runs,
-        name=args.name,
-        **settings,
-    )
+    names = ("baseline", "db_clock", "seed", "runs", "name")
+    out = replay(args.table, args.model, n_boot=args.boot, **settings(args, *names), **cost)
     if args.json:
         print(_dumps(out))
         return 0
@@ -147,15 +139,8 @@ def _replay(args) -> int:
 def _monitor(args) -> int:
     from ..skopes.hst.cal.replay import monitor
 
-    out = monitor(
-        args.table,
-        args.model,
-        retry_ceiling=args.retry_ceiling,
-        kill_ceiling=args.kill_ceiling,
-        oom_share=args.oom_share,
-        cost_tolerance=args.cost_tolerance,
-        db_clock=args.db_clock,
-    )
+    names = ("retry_ceiling", "kill_ceiling", "oom_share", "cost_tolerance", "db_clock")
+    out = monitor(args.table, args.model, **settings(args, *names))
     if args.json:
         print(_dumps(out))
     else:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import sys
 
+from ._contract import settings
+
 
 def register_ops(cal) -> None:
     """Add the operator subcommands to the ``cal`` subparsers ``cal``."""
@@ -56,13 +58,8 @@ def register_ops(cal) -> None:
 def _ingest(args) -> int:
     from ..skopes.hst.cal.ddb import ingest_ddb
 
-    res = ingest_ddb(
-        args.table,
-        args.out,
-        endpoint_url=args.endpoint_url,
-        region_name=args.region,
-        since=args.since,
-    )
+    kw = settings(args, "endpoint_url", "since", region_name="region")
+    res = ingest_ddb(args.table, args.out, **kw)
     d = res["dropped"]
     print(
         f"{res['rows']} rows written to {res['path']} from {res['items']} items "

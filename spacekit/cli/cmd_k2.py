@@ -19,6 +19,7 @@ from ._contract import (
     add_common,
     print_metrics,
     print_run_json,
+    settings,
 )
 
 
@@ -198,16 +199,9 @@ def run_build(args) -> int:
     for star, paths in extra.items():
         stars.append(StarSpec(star, paths, max_planets=args.max_planets, read_kwargs=kw))
     with _cli_time_format():
-        ts = build_training_set(
-            args.output,
-            stars=stars,
-            length=args.length,
-            step=args.step,
-            injections_per_window=args.injections,
-            n_synthetic=args.n_synthetic,
-            seed=args.seed,
-            synthetic_groups=args.synthetic_groups,
-        )
+        names = ("length", "step", "n_synthetic", "seed", "synthetic_groups")
+        kw = settings(args, *names, injections_per_window="injections")
+        ts = build_training_set(args.output, stars=stars, **kw)
     comp = ts.summary["composition"]
     print(
         f"wrote {ts.path} ({comp['n_windows']} windows, {comp['n_planet']} with a transit; "

@@ -9,12 +9,26 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "CONTRACT",
     "model_folder",
     "quiet_out_of_range",
     "worker_model",
     "chunk_size_or",
     "chunked",
+    "predict_in_chunks",
+    "check_model_ranges",
 ]
+
+#: What every app module exports (DESIGN.md, "The app contract").
+CONTRACT = (
+    "HEADLINE_METRICS",
+    "train",
+    "cross_validate",
+    "score",
+    "predict",
+    "predict_batch",
+    "load_model",
+)
 
 
 def model_folder(path_or_run: Any, app: str, *, default: str | os.PathLike | None = None) -> Path:
@@ -167,3 +181,109 @@ def chunked(items: Any, size: int) -> list:
     if hasattr(items, "iloc"):
         return [items.iloc[i : i + size] for i in range(0, len(items), size)]
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def predict_in_chunks(
+    task: Callable[..., Any],
+    model: Any,
+    items: Any,
+    *,
+    client: Any,
+    chunk_size: Any,
+    default_size: int,
+    label: str,
+    extra: tuple = (),
+    require_folder: bool = False,
+    scheduler: str = "threads",
+) -> list:
+    """An app's ``predict_batch`` on Dask: ``task(model, chunk, *extra)`` for each chunk of
+    ``items``, in order (:func:`chunk_size_or`, :func:`worker_model`, :func:`chunked`,
+    :func:`spacekit.utils.parallel.run_tasks`).
+
+    Parameters
+    ----------
+    task : callable
+        Predicts one chunk: ``task(model_or_folder, chunk, *extra)``.
+    model : object
+        The loaded model (a cluster's workers get its folder).
+    items : pandas.DataFrame or sequence
+        What is predicted.
+    client : None or a Dask client, cluster or address
+        Where the tasks run.
+    chunk_size : int or None
+        Items per task (None: ``default_size``).
+    default_size : int
+        The chunk size for None.
+    label : str
+        What ``chunk_size`` is called in the error message.
+    extra : tuple
+        More arguments of ``task``.
+    require_folder : bool
+        As :func:`worker_model`.
+    scheduler : str
+        Dask's local scheduler (``"synchronous"`` for a model that must stay in one thread).
+
+    Returns
+    -------
+    list
+        The answers of ``task``, chunk by chunk (none for no items).
+
+    Examples
+    --------
+    >>> predict_in_chunks(
+    ...     lambda m, chunk: [m * x for x in chunk], 10, [1, 2, 3],
+    ...     client=None, chunk_size=2, default_size=8, label="chunk_size",
+    ... )
+    [[10, 20], [30]]
+    """
+    from ..utils.parallel import run_tasks
+
+    size = chunk_size_or(chunk_size, default=default_size, label=label)
+    ref = worker_model(model, client, require_folder=require_folder)
+    arguments = [(ref, chunk, *extra) for chunk in chunked(items, size)]
+    return run_tasks(task, arguments, client=client, scheduler=scheduler)
+
+
+def check_model_ranges(
+    model: Any, table: Any, app: str, *, encode: Callable[[Any], Any] | None = None
+) -> list[str] | None:
+    """Warn (:class:`~spacekit.utils.manifest.OutOfRangeWarning`) about inputs outside the
+    model's training ranges; return the per-row flags.
+
+    Parameters
+    ----------
+    model : object
+        A loaded model (its ``manifest_``) or a model fitted in memory (its
+        ``feature_ranges_``).
+    table : pandas.DataFrame
+        The inputs.
+    app : str
+        The app named in the warning.
+    encode : callable, optional
+        Turns ``table`` into the features the ranges are kept for (called only when there are
+        ranges and rows).
+
+    Returns
+    -------
+    list of str or None
+        Per row, the features outside their range (:func:`~spacekit.utils.manifest.range_flags`);
+        None when the model keeps no ranges (imported, or saved before ranges were kept).
+
+    Examples
+    --------
+    >>> class Fitted:
+    ...     feature_ranges_ = {"x": [0.0, 1.0]}
+    >>> check_model_ranges(Fitted(), {"x": [0.5]}, "demo")
+    ['']
+    """
+    from ..utils.manifest import ModelManifest, check_ranges, range_flags
+
+    manifest = getattr(model, "manifest_", None)
+    ranges = getattr(model, "feature_ranges_", None)
+    if manifest is None and ranges is not None:
+        manifest = ModelManifest(app=app, feature_ranges=ranges)
+    has_ranges = getattr(manifest, "feature_ranges", None) is not None
+    if encode is not None and has_ranges and len(table):
+        table = encode(table)
+    check_ranges(manifest, table, where=str(getattr(model, "folder_", "")))
+    return range_flags(getattr(manifest, "feature_ranges", None), table)

@@ -7,7 +7,7 @@ hidden ``legacy-entry`` subcommand (:mod:`spacekit.cli.cmd_legacy`), which print
 ``DeprecationWarning`` line on stderr and either runs the equivalent ``spacekit`` command (when
 the arguments translate) and exits with that command's status, or exits with status 2 naming the
 command to use. It never exits 0 without doing the work. This module only builds that command
-line (:func:`legacy_entry_argv`); printing and exiting belong to the command line.
+line (:func:`legacy_entry`); printing and exiting belong to the command line.
 
 The shim modules share their name with a function of their package (``svm.predict``,
 ``svm.train``, ``hst.cal.train``, ``jwst.cal.predict``...). Importing one as a module would
@@ -22,7 +22,7 @@ import sys
 import types
 from collections.abc import Sequence
 
-__all__ = ["keep_callable", "legacy_entry_argv"]
+__all__ = ["keep_callable", "legacy_entry"]
 
 
 class _CallableModule(types.ModuleType):
@@ -58,29 +58,30 @@ def keep_callable(module_name: str, target_module: str, target_name: str) -> Non
     mod._spacekit_target = (target_module, target_name)
 
 
-def legacy_entry_argv(old: str, argv: Sequence[str]) -> list[str]:
-    """Return the command line that runs upstream's ``python -m old argv...`` through the CLI.
-
-    The shim modules' ``__main__`` blocks replace their process with it (``os.execv``); the
-    ``spacekit`` command's hidden ``legacy-entry`` subcommand then says that the entry point is
-    deprecated and runs the equivalent command, or exits 2 naming it. This function only builds
-    the command line: it neither prints nor exits.
+def legacy_entry(old: str, argv: Sequence[str] | None = None) -> tuple[str, list[str]]:
+    """The program and command line that run upstream's ``python -m old ARGS...`` through the
+    command line's hidden ``spacekit legacy-entry`` (what the shim modules' ``__main__`` blocks
+    hand to ``os.execv``); that subcommand says the entry point is deprecated and runs the
+    equivalent command, or exits 2 naming it. This function only builds the command line: it
+    neither prints nor exits.
 
     Parameters
     ----------
     old : str
         The upstream module path (``spacekit.skopes.hst.cal.predict``).
-    argv : sequence of str
-        The arguments given to ``python -m old``.
+    argv : sequence of str, optional
+        The arguments given to ``python -m old`` (default: ``sys.argv[1:]``).
 
     Returns
     -------
-    list of str
-        ``[sys.executable, "-m", "spacekit", "legacy-entry", old, "--", *argv]``.
+    (str, list of str)
+        ``sys.executable`` and ``[sys.executable, "-m", "spacekit", "legacy-entry", old, "--",
+        *argv]``.
 
     Examples
     --------
-    >>> legacy_entry_argv("spacekit.skopes.hst.svm.prep", ["svmdata"])[2:]
+    >>> legacy_entry("spacekit.skopes.hst.svm.prep", ["svmdata"])[1][2:]
     ['spacekit', 'legacy-entry', 'spacekit.skopes.hst.svm.prep', '--', 'svmdata']
     """
-    return [sys.executable, "-m", "spacekit", "legacy-entry", old, "--", *argv]
+    args = sys.argv[1:] if argv is None else list(argv)
+    return sys.executable, [sys.executable, "-m", "spacekit", "legacy-entry", old, "--", *args]

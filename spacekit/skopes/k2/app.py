@@ -27,21 +27,12 @@ from ...exceptions import InputError, NotFittedError
 from ...utils.deprecation import deprecated_alias, warn_deprecated
 from ...utils.estimator import ParamsMixin
 from ...utils.runs import Run, tracks_runs
-from .._app import chunk_size_or, chunked, model_folder, worker_model
+from .._app import CONTRACT, model_folder, predict_in_chunks
 from . import classifier as _clf
 from .classifier import APP, HEADLINE_METRICS, K2Classifier
+from .model import fit_settings
 
-__all__ = [
-    "HEADLINE_METRICS",
-    "K2Model",
-    "train",
-    "cross_validate",
-    "score",
-    "predict",
-    "predict_batch",
-    "load_model",
-    "evaluate",
-]
+__all__ = [*CONTRACT, "K2Model", "evaluate"]
 
 
 class K2Model(ParamsMixin):
@@ -89,11 +80,11 @@ class K2Model(ParamsMixin):
     def fit(self, X: Any, y: Any, meta: pd.DataFrame | None = None) -> K2Model:
         """Fit on windows ``X`` and labels ``y`` (0/1); ``meta`` (the build sidecar) lets
         ``train_min_snr`` leave undetectable injections out."""
-        _clf._check_settings(self.threshold, self.learning_rate)
-        X, y, meta, _ = _clf._read((X, y, meta) if meta is not None else (X, y))
         params = self.get_params()
         params["show_progress"] = params.pop("progress")
-        model, boost, _, _, metadata = _clf.fit_members(X, y, meta, **params)
+        settings = fit_settings(params, where="K2Model.fit")  # checked before the data are read
+        X, y, meta, _ = _clf._read((X, y, meta) if meta is not None else (X, y))
+        model, boost, _, _, metadata = _clf.fit_members(X, y, meta, **settings)
         self.classifier_ = K2Classifier(model, metadata, boost)
         self.n_features_in_ = int(X.shape[1])
         return self
@@ -152,18 +143,17 @@ def train(
     --------
     >>> run = train("k2-set.csv", epochs=5)  # doctest: +SKIP
     """
+    settings = _settings("train", settings, progress=progress, seed=seed, fast=fast)
+    return _clf.train(data, runs_dir=runs_dir, name=name or "train", **settings)
+
+
+def _settings(func: str, settings: dict, *, progress: bool | None, **given: Any) -> dict:
+    """The classifier's training settings: ``given``, ``settings`` and ``progress`` (as
+    ``show_progress``; the older keyword ``show_progress`` still works, deprecated)."""
     if "show_progress" in settings:
-        warn_deprecated("k2.train(show_progress=...) was renamed to progress=", since="2.0")
+        warn_deprecated(f"k2.{func}(show_progress=...) was renamed to progress=", since="2.0")
         progress = settings.pop("show_progress")
-    return _clf.train(
-        data,
-        runs_dir=runs_dir,
-        name=name or "train",
-        seed=seed,
-        fast=fast,
-        show_progress=progress,
-        **settings,
-    )
+    return {**given, **settings, "show_progress": progress}
 
 
 @tracks_runs  # the run folder ends complete, failed or interrupted
@@ -225,18 +215,9 @@ def cross_validate(
             f"cv must be 'loso' (leave-one-star-out: windows of one star never on both "
             f"sides), got {cv!r}"
         )
-    if "show_progress" in settings:
-        warn_deprecated("k2.cross_validate(show_progress=...) is now progress=", since="2.0")
-        progress = settings.pop("show_progress")
+    settings = _settings("cross_validate", settings, progress=progress, seed=seed, fast=fast)
     run = _clf.evaluate(
-        data,
-        runs_dir=runs_dir,
-        name=name or "loso",
-        seed=seed,
-        fast=fast,
-        show_progress=progress,
-        snr_definitions=snr_definitions,
-        **settings,
+        data, runs_dir=runs_dir, name=name or "loso", snr_definitions=snr_definitions, **settings
     )
     run.write_metrics(dict(run.metrics["k2"].get("headline") or {}))
     return run
@@ -277,10 +258,10 @@ def score(model: Any, data: Any, *, progress: bool | None = None) -> dict[str, A
 
     Parameters
     ----------
-    model : model, Run or path
-        A loaded model, or anything :func:`load_model` accepts.
+    model : K2Classifier, Run or path
+        A loaded classifier, or anything :func:`load_model` accepts.
     data : path, DataFrame or registered dataset name
-        Labelled data in the training format.
+        A labelled flux table; the headline needs its build sidecar (``.meta.csv``).
 
     Examples
     --------
@@ -385,7 +366,7 @@ def _predict_chunk(model: Any, paths: Sequence, read_kwargs: dict | None) -> pd.
 
 
 def predict_batch(
-    model: Any,
+    model: K2Classifier | Run | str | os.PathLike | None,
     data: Any,
     *,
     client: Any = None,
@@ -417,18 +398,19 @@ def predict_batch(
     --------
     >>> predict_batch(run, paths, client="tcp://scheduler:8786")  # doctest: +SKIP
     """
-    from ...utils.parallel import run_tasks
-
-    chunk_size = chunk_size_or(chunk_size, default=8, label="chunk_size")
     paths = _paths(data)
     clf = load_model(model)
-    ref = worker_model(clf, client, require_folder=True)
-    chunks = chunked(paths, chunk_size)
     # one Keras model in this process: its chunks run one after another
-    parts = run_tasks(
+    parts = predict_in_chunks(
         _predict_chunk,
-        [(ref, c, read_kwargs) for c in chunks],
+        clf,
+        paths,
         client=client,
+        chunk_size=chunk_size,
+        default_size=8,
+        label="chunk_size",
+        extra=(read_kwargs,),
+        require_folder=True,
         scheduler="synchronous",
     )
     return pd.concat(parts, ignore_index=True)

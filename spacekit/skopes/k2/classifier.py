@@ -59,23 +59,13 @@ from .cv import (
     leave_one_star_out_folds,
     loso_metrics,
 )
-from .inputs import (
-    BOOST_FILE,
-    BOOST_WEIGHT,
-    FEATURE_VERSION,
-    NETWORKS,
-    _fit_boost,
-    _inputs_cached,
-    _take,
-    boost_features,
-    model_inputs,
-)
+from .inputs import BOOST_FILE, NETWORKS, boost_features, model_inputs
 from .kaggle import read_flux_table_with_meta
 from .model import (
+    RUN_SETTINGS,
     K2Classifier,
     _build_model,
     _check_min_snr_classes,
-    _check_settings,
     _latest_model,
     _model_complete,
     _read,
@@ -83,6 +73,7 @@ from .model import (
     _trainer,
     _training_mask,
     fit_members,
+    fit_settings,
     load_classifier,
     window_events,
 )
@@ -121,11 +112,6 @@ MOVED = (
     _binary_scores,
     _scores_by_snr,
     _snr_figure,
-    BOOST_WEIGHT,
-    FEATURE_VERSION,
-    _fit_boost,
-    _inputs_cached,
-    _take,
     _build_model,
     _check_min_snr_classes,
     _model_complete,
@@ -134,21 +120,24 @@ MOVED = (
     _slow_trend,
 )
 
+#: More names of the model inputs (:mod:`.inputs`) still importable from here (read on use).
+_FROM_INPUTS = ("BOOST_WEIGHT", "FEATURE_VERSION", "_fit_boost", "_inputs_cached", "_take")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_INPUTS:
+        from . import inputs
+
+        return getattr(inputs, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 def train(
     data: Any,
     *,
     runs_dir: str | os.PathLike | None = None,
     name: str = "train",
-    epochs: int = 10,
-    batch_size: int = 32,
-    learning_rate: float = 1e-3,
-    seed: int = 0,
-    fast: bool = False,
-    network: str = "folded",
-    threshold: float = 0.5,
-    train_min_snr: float | None = 5.0,
-    show_progress: bool | None = None,
+    **settings: Any,
 ) -> Run:
     """Train the classifier on a Kaggle-format flux table; write a ``k2`` run folder.
 
@@ -160,30 +149,11 @@ def train(
         Parent of run folders (default ``conf.runs_dir``).
     name : str
         Run name.
-    epochs, batch_size, learning_rate : int, int, float
-        Training settings (balanced batches with circular-roll augmentation).
-    seed : int
-        Makes training repeatable.
-    fast : bool
-        A tiny network (for tests and smoke runs).
-    network : {"folded", "global", "seed"}
-        ``"folded"`` (default): the two-branch
-        :func:`~spacekit.skopes.k2.network.build_folded_cnn` (the window plus its folded
-        box-search views, red-noise profile and whitened-search statistics,
-        :mod:`spacekit.skopes.k2.folded`, :mod:`spacekit.skopes.k2.whiten`) averaged
-        with a gradient-boosting classifier on the same folded features
-        (:func:`boost_features`, weight :data:`BOOST_WEIGHT`; saved as ``model/boost.skops``,
-        no pickle); the searches take about 0.15 s per window and are cached per flux-table
-        file under ``<cache_dir>/k2/features``. ``"global"``: the window-only global-pooling transit
-        CNN; ``"seed"``: the seed's ``build_cnn1d``.
-    threshold : float
-        Decision threshold saved with the model.
-    train_min_snr : float or None
-        Leave injected transits with SNR below this out of training (they are undetectable
-        by construction and only teach the network to hedge); None keeps all. Needs the
-        metadata sidecar; Kaggle tables are used whole.
-    show_progress : bool, optional
-        Progress bar over epochs.
+    **settings
+        The training settings ``epochs``, ``batch_size``, ``learning_rate``, ``seed``,
+        ``fast``, ``network``, ``threshold``, ``train_min_snr`` and ``show_progress``:
+        see :func:`~spacekit.skopes.k2.model.fit_members` (defaults:
+        :data:`~spacekit.skopes.k2.model.FIT_SETTINGS`).
 
     Returns
     -------
@@ -200,46 +170,23 @@ def train(
     from ...builder import save_model
     from ...utils.manifest import trained_source, writing_model
 
-    _check_settings(threshold, learning_rate)
+    s = fit_settings(settings, where="train")
     X, y, meta, sha = _read(data)
-    fitted = fit_members(
-        X,
-        y,
-        meta,
-        sha=sha,
-        epochs=epochs,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
-        seed=seed,
-        fast=fast,
-        network=network,
-        threshold=threshold,
-        train_min_snr=train_min_snr,
-        show_progress=show_progress,
-    )
-    model, boost, history, trainer, metadata = fitted
-    y = y[_training_mask(y, meta, train_min_snr)]
+    model, boost, history, trainer, metadata = fit_members(X, y, meta, sha=sha, **s)
+    y = y[_training_mask(y, meta, s["train_min_snr"])]
     length = X.shape[1]
-    params = {
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "learning_rate": learning_rate,
-        "fast": fast,
-        "network": network,
-        "threshold": threshold,
-        "train_min_snr": train_min_snr,
-        "n_windows": int(len(y)),
-        "n_planet": int(y.sum()),
-        "window_length": int(length),
-    }
-    run = Run.create(APP, name, runs_dir=runs_dir, parameters=params, seed=seed, data_sha256=sha)
+    params = {k: s[k] for k in RUN_SETTINGS}
+    params.update(n_windows=int(len(y)), n_planet=int(y.sum()), window_length=int(length))
+    run = Run.create(
+        APP, name, runs_dir=runs_dir, parameters=params, seed=s["seed"], data_sha256=sha
+    )
     with writing_model(
         run.model_dir,
         app=APP,
         source=trained_source(sha, run.info["created"]),
         features=[f"flux window ({int(length)} cadences)"],
         ranges=None,  # raw flux windows: no per-feature training range to check against
-        details={"network": network, "threshold": float(threshold)},
+        details={"network": s["network"], "threshold": float(s["threshold"])},
     ):
         save_model(model, run.model_dir, metadata=metadata, history=history)
         if boost is not None:

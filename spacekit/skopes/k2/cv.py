@@ -19,11 +19,13 @@ from ...utils.progress import progress
 from ...utils.runs import Run
 from .inputs import BOOST_WEIGHT, _inputs_cached, _take, boost_features
 from .model import (
+    NETWORK_SETTINGS,
+    RUN_SETTINGS,
     _check_min_snr_classes,
-    _check_settings,
     _read,
     _training_mask,
     fit_on_inputs,
+    fit_settings,
 )
 from .preprocessing import preprocess
 
@@ -272,16 +274,8 @@ def evaluate(
     *,
     runs_dir: str | os.PathLike | None = None,
     name: str = "loso",
-    epochs: int = 10,
-    batch_size: int = 32,
-    learning_rate: float = 1e-3,
-    seed: int = 0,
-    fast: bool = False,
-    network: str = "folded",
-    threshold: float = 0.5,
-    train_min_snr: float | None = 5.0,
     snr_definitions: bool = False,
-    show_progress: bool | None = None,
+    **settings: Any,
 ) -> Run:
     """Leave-one-star-out evaluation; write a ``k2`` run folder with the report.
 
@@ -296,10 +290,8 @@ def evaluate(
     ----------
     data : path or (X, y, meta)
         A flux table *with* its metadata sidecar (groups, kinds, SNR): a built set.
-    runs_dir, name, epochs, batch_size, learning_rate, seed, fast, network, threshold
-        As for :func:`train`.
-    train_min_snr, show_progress
-        As for :func:`train` (low-SNR injected windows are still *scored*).
+    runs_dir, name
+        As for :func:`~spacekit.skopes.k2.classifier.train`.
     snr_definitions : bool
         Also score the injections under the per-point std and the timescale (CDPP-like) SNR
         of :func:`spacekit.skopes.k2.dataset.snr_definitions`: adds ``snr_std`` and
@@ -307,6 +299,10 @@ def evaluate(
         ``by_snr_timescale``, ``goal_snr_timescale`` to the k2 metrics (the headline ``goal``
         stays at the issue's SNR). Needs the set's own metadata (depth, ephemeris); the
         training is the same either way.
+    **settings
+        The training settings of :func:`~spacekit.skopes.k2.model.fit_members` (low-SNR
+        injected windows left out of training by ``train_min_snr`` are still *scored*; fold
+        ``i`` trains with ``seed + i``).
 
     Returns
     -------
@@ -318,7 +314,13 @@ def evaluate(
     >>> run.metrics["k2"]["goal"]["roc_auc"]  # doctest: +SKIP
     0.99
     """
-    _check_settings(threshold, learning_rate)
+    s = fit_settings(settings, where="evaluate")
+    network, threshold, min_snr, show_progress = (
+        s["network"],
+        s["threshold"],
+        s["train_min_snr"],
+        s["show_progress"],
+    )
     X, y, meta, sha = _read(data)
     if meta is None or "group" not in meta.columns:
         raise InputError(
@@ -339,10 +341,10 @@ def evaluate(
     fold_of = np.empty(len(y), dtype=object)
     histories = {}
     t0 = time.perf_counter()
-    usable = _training_mask(y, meta, train_min_snr)
+    usable = _training_mask(y, meta, min_snr)
     for fi, (fold, test) in enumerate(progress(folds, desc="k2 folds", enabled=show_progress)):
         train_idx = ~test & usable
-        _check_min_snr_classes(y[~test], usable[~test], train_min_snr, f"fold {fold!r}")
+        _check_min_snr_classes(y[~test], usable[~test], min_snr, f"fold {fold!r}")
         if len(np.unique(y[train_idx])) < 2:
             raise InputError(
                 f"fold {fold!r}: the training part (every other group) holds one class only "
@@ -354,13 +356,8 @@ def evaluate(
             y[train_idx],
             length=length,
             channels=Z.shape[2],
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            seed=seed + fi,
-            fast=fast,
-            network=network,
             show_progress=False,
+            **{**{k: s[k] for k in NETWORK_SETTINGS}, "seed": s["seed"] + fi},
         )
         oof[test] = predict_batches(model, _take(inputs, test)).reshape(-1)
         if boost is not None:
@@ -386,20 +383,16 @@ def evaluate(
             frame[col] = alt[col].to_numpy()
     k2 = loso_metrics(frame, threshold=threshold)
     params = {
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "learning_rate": learning_rate,
-        "fast": fast,
-        "network": network,
-        "threshold": threshold,
-        "train_min_snr": train_min_snr,
+        **{k: s[k] for k in RUN_SETTINGS},
         "folds": [f for f, _ in folds],
         "snr_definitions": bool(snr_definitions),
         "n_windows": int(len(y)),
         "window_length": int(length),
         "evaluation": "leave-one-star-out (synthetic windows split by generator-seed group)",
     }
-    run = Run.create(APP, name, runs_dir=runs_dir, parameters=params, seed=seed, data_sha256=sha)
+    run = Run.create(
+        APP, name, runs_dir=runs_dir, parameters=params, seed=s["seed"], data_sha256=sha
+    )
     from ...computer import compute
 
     last = list(histories.values())[-1]

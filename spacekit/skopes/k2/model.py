@@ -335,6 +335,48 @@ def _check_min_snr_classes(
         )
 
 
+#: The training settings of :func:`fit_members`, :func:`~spacekit.skopes.k2.classifier.train`
+#: and :func:`~spacekit.skopes.k2.cv.evaluate`, with their defaults (described at
+#: :func:`fit_members`; :class:`~spacekit.skopes.k2.K2Model` takes the same, ``progress`` for
+#: ``show_progress``).
+FIT_SETTINGS: dict[str, Any] = {
+    "epochs": 10,
+    "batch_size": 32,
+    "learning_rate": 1e-3,
+    "seed": 0,
+    "fast": False,
+    "network": "folded",
+    "threshold": 0.5,
+    "train_min_snr": 5.0,
+    "show_progress": None,
+}
+#: The settings a run folder records among its parameters (the seed has its own field).
+RUN_SETTINGS = ("epochs", "batch_size", "learning_rate", "fast", "network")
+RUN_SETTINGS += ("threshold", "train_min_snr")
+#: The settings of one network fit (:func:`fit_on_inputs`).
+NETWORK_SETTINGS = ("epochs", "batch_size", "learning_rate", "seed", "fast", "network")
+
+
+def fit_settings(settings: dict[str, Any], *, where: str) -> dict[str, Any]:
+    """The training settings ``settings`` given to ``where``, completed with the defaults of
+    :data:`FIT_SETTINGS` and checked (TypeError for an unknown name, as for any keyword).
+
+    Examples
+    --------
+    >>> fit_settings({"epochs": 3}, where="train")["batch_size"]
+    32
+    """
+    unknown = sorted(set(settings) - set(FIT_SETTINGS))
+    if unknown:
+        raise TypeError(
+            f"{where}() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
+            f"its training settings are {', '.join(FIT_SETTINGS)}"
+        )
+    out = {**FIT_SETTINGS, **settings}
+    _check_settings(out["threshold"], out["learning_rate"])
+    return out
+
+
 def _check_settings(threshold: float, learning_rate: float) -> None:
     """Refuse settings that would be trained with and saved into the model."""
     if not 0.0 <= float(threshold) <= 1.0:  # also NaN
@@ -421,18 +463,50 @@ def fit_members(
     meta: pd.DataFrame | None = None,
     *,
     sha: str | None = None,
-    epochs: int = 10,
-    batch_size: int = 32,
-    learning_rate: float = 1e-3,
-    seed: int = 0,
-    fast: bool = False,
-    network: str = "folded",
-    threshold: float = 0.5,
-    train_min_snr: float | None = 5.0,
-    show_progress: bool | None = None,
+    **settings: Any,
 ) -> tuple[Any, Any, dict, Any, dict]:
     """Fit the network (and, for ``"folded"``, the gradient-boosting member) on raw flux
-    windows; nothing is written. Used by :func:`train` and :class:`~spacekit.skopes.k2.K2Model`.
+    windows; nothing is written. Used by :func:`~spacekit.skopes.k2.classifier.train` and
+    :class:`~spacekit.skopes.k2.K2Model`.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        Raw flux windows ``(n, length)``.
+    y : numpy.ndarray
+        Labels (1 = planet).
+    meta : pandas.DataFrame, optional
+        The build sidecar (for ``train_min_snr``).
+    sha : str, optional
+        The training data's sha256 (the key of the feature cache).
+    **settings
+        The training settings (:data:`FIT_SETTINGS`, defaults there):
+
+        ``epochs``, ``batch_size``, ``learning_rate`` : int, int, float
+            Training settings (balanced batches with circular-roll augmentation).
+        ``seed`` : int
+            Makes training repeatable.
+        ``fast`` : bool
+            A tiny network (for tests and smoke runs).
+        ``network`` : {"folded", "global", "seed"}
+            ``"folded"`` (default): the two-branch
+            :func:`~spacekit.skopes.k2.network.build_folded_cnn` (the window plus its folded
+            box-search views, red-noise profile and whitened-search statistics,
+            :mod:`spacekit.skopes.k2.folded`, :mod:`spacekit.skopes.k2.whiten`) averaged with a
+            gradient-boosting classifier on the same folded features
+            (:func:`~spacekit.skopes.k2.inputs.boost_features`, weight
+            :data:`~spacekit.skopes.k2.inputs.BOOST_WEIGHT`; saved as ``model/boost.skops``, no
+            pickle); the searches take about 0.15 s per window and are cached per flux-table
+            file under ``<cache_dir>/k2/features``. ``"global"``: the window-only
+            global-pooling transit CNN; ``"seed"``: the seed's ``build_cnn1d``.
+        ``threshold`` : float
+            Decision threshold saved with the model.
+        ``train_min_snr`` : float or None
+            Leave injected transits with SNR below this out of training (they are
+            undetectable by construction and only teach the network to hedge); None keeps
+            all. Needs the metadata sidecar; Kaggle tables are used whole.
+        ``show_progress`` : bool, optional
+            Progress bar over epochs.
 
     Returns
     -------
@@ -444,25 +518,22 @@ def fit_members(
     --------
     >>> model, boost, history, trainer, meta = fit_members(X, y, fast=True)  # doctest: +SKIP
     """
+    s = fit_settings(settings, where="fit_members")
+    network, threshold, min_snr = s["network"], s["threshold"], s["train_min_snr"]
     if len(np.unique(y)) < 2:
         raise InputError("training needs both classes (LABEL 2 and 1); the table holds one")
-    keep = _training_mask(y, meta, train_min_snr)
-    _check_min_snr_classes(y, keep, train_min_snr, "training")
+    keep = _training_mask(y, meta, min_snr)
+    _check_min_snr_classes(y, keep, min_snr, "training")
     Z = preprocess(X)
     length = X.shape[1]
-    inputs = _take(_inputs_cached(Z, network, sha, show_progress), keep)
+    inputs = _take(_inputs_cached(Z, network, sha, s["show_progress"]), keep)
     model, boost, history, trainer = fit_on_inputs(
         inputs,
         y[keep],
         length=length,
         channels=Z.shape[2],
-        epochs=epochs,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
-        seed=seed,
-        fast=fast,
-        network=network,
-        show_progress=show_progress,
+        show_progress=s["show_progress"],
+        **{k: s[k] for k in NETWORK_SETTINGS},
     )
     metadata = {
         "app": APP,

@@ -25,20 +25,9 @@ from ....exceptions import InputError
 from ....utils.deprecation import deprecated_alias, warn_deprecated
 from ....utils.estimator import ParamsMixin
 from ....utils.runs import Run, tracks_runs
-from ..._app import model_folder
+from ..._app import CONTRACT, model_folder
 
-__all__ = [
-    "HEADLINE_METRICS",
-    "CalModel",
-    "train",
-    "cross_validate",
-    "score",
-    "predict",
-    "predict_batch",
-    "load_model",
-    "CrossValidationRun",
-    "evaluate",
-]
+__all__ = [*CONTRACT, "CalModel", "CrossValidationRun", "evaluate"]
 
 APP = "hst_cal"
 #: What the dashboard and reports show first (the first keys of :func:`score`).
@@ -361,10 +350,10 @@ def score(model: Any, data: Any) -> dict:
 
     Parameters
     ----------
-    model : model, Run or path
-        A loaded model, or anything :func:`load_model` accepts.
+    model : CalPredictor, Run or path
+        A loaded predictor, or anything :func:`load_model` accepts.
     data : path, DataFrame or registered dataset name
-        Labelled data in the training format.
+        Jobs with their measured ``memory`` and ``wallclock`` (the training format).
 
     Examples
     --------

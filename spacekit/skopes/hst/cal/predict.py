@@ -15,7 +15,6 @@ import logging
 import math
 import os
 import re
-import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -868,9 +867,4 @@ _upstream.keep_callable(__name__, "spacekit.skopes.hst.cal.app", "predict")
 
 
 if __name__ == "__main__":  # upstream's entry point, deprecated: `spacekit legacy-entry` runs it
-    import os
-
-    os.execv(
-        sys.executable,
-        _upstream.legacy_entry_argv("spacekit.skopes.hst.cal.predict", sys.argv[1:]),
-    )
+    os.execv(*_upstream.legacy_entry("spacekit.skopes.hst.cal.predict"))

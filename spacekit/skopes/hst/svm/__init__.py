@@ -33,6 +33,7 @@ Examples
 
 from __future__ import annotations
 
+from spacekit.skopes._app import CONTRACT
 from spacekit.utils.lazy import lazy_exports
 
 _EXPORTS = {
@@ -89,16 +90,10 @@ _EXPORTS = {
         "MODEL_KINDS",
     ],
     "app": [
-        "HEADLINE_METRICS",
-        "train",
-        "cross_validate",
-        "score",
+        *CONTRACT,
         "evaluate",
-        "predict",
         "predict_frame",
         "predict_to_run",
-        "predict_batch",
-        "load_model",
         "binary_metrics",
         "align_images",
     ],

@@ -39,25 +39,13 @@ from ....utils.deprecation import deprecated_renamed_argument, warn_deprecated
 from ....utils.manifest import trained_source
 from ....utils.runs import Run, tracks_runs
 from ... import _app
-from .cv import cross_validate, evaluate
+from .cv import cross_validate, evaluate  # noqa: F401 (cross_validate: in CONTRACT)
 from .model import MODEL_KINDS, TREE_KINDS, SvmModel, proposal_folds, proposal_split
 from .scoring import _data_sha256, _report, align_images, binary_metrics
 from .stages import load_feature_table
 
-__all__ = [
-    "HEADLINE_METRICS",
-    "binary_metrics",
-    "align_images",
-    "train",
-    "cross_validate",
-    "score",
-    "evaluate",
-    "predict",
-    "predict_frame",
-    "predict_to_run",
-    "predict_batch",
-    "load_model",
-]
+__all__ = [*_app.CONTRACT, "binary_metrics", "align_images", "evaluate"]
+__all__ += ["predict_frame", "predict_to_run"]  # the older predict's two halves
 
 log = logging.getLogger(__name__)
 APP = "hst_svm"
@@ -389,15 +377,7 @@ def predict_to_run(
 
 
 def _check_ranges(model: SvmModel, frame: pd.DataFrame) -> list[str] | None:
-    """Warn about inputs outside the training ranges; return the per-row flags (None: the
-    model keeps no ranges)."""
-    from ....utils.manifest import ModelManifest, check_ranges, range_flags
-
-    manifest = getattr(model, "manifest_", None)
-    if manifest is None and hasattr(model, "feature_ranges_"):
-        manifest = ModelManifest(app=APP, feature_ranges=model.feature_ranges_)
-    check_ranges(manifest, frame, where=str(getattr(model, "folder_", "")))
-    return range_flags(getattr(manifest, "feature_ranges", None), frame)
+    return _app.check_model_ranges(model, frame, APP)
 
 
 def _predict_chunk(model: Any, chunk: pd.DataFrame) -> pd.DataFrame:
@@ -416,9 +396,10 @@ def predict_batch(
     Parameters
     ----------
     model : SvmModel, Run or path
-        A loaded model, or anything :func:`load_model` accepts.
+        A loaded model, or anything :func:`load_model` accepts (on a cluster the workers load
+        its folder when it has one).
     data : path, dataset name or DataFrame
-        A feature table of visits.
+        The feature table of the visits, cut in chunks of ``chunk_size`` rows.
     client : None, str, distributed.Client or distributed.LocalCluster
         None: Dask's in-process threaded scheduler; a scheduler address (``"tcp://…"``), a
         client or a cluster to use it (:func:`spacekit.utils.parallel.run_tasks`).
@@ -434,18 +415,13 @@ def predict_batch(
     --------
     >>> # predict_batch(run, "svm_unlabeled_2021_10_06", client="tcp://scheduler:8786")
     """
-    from ....utils.parallel import run_tasks
-
-    chunk_size = _app.chunk_size_or(chunk_size, default=500, label="chunk_size (visits per task)")
     m = load_model(model)
     frame = load_feature_table(data)
     _check_ranges(m, frame)
     # a folder travels to a cluster's workers as its path; an in-memory model as itself
-    ref = _app.worker_model(m, client)
-    parts = run_tasks(
-        _predict_chunk, [(ref, c) for c in _app.chunked(frame, chunk_size)], client=client
-    )
-    return pd.concat(parts, ignore_index=True)
+    label = "chunk_size (visits per task)"
+    kw = {"client": client, "chunk_size": chunk_size, "default_size": 500, "label": label}
+    return pd.concat(_app.predict_in_chunks(_predict_chunk, m, frame, **kw), ignore_index=True)
 
 
 def load_model(path_or_run: SvmModel | Run | str | os.PathLike | None = None) -> SvmModel:
@@ -481,10 +457,10 @@ def score(model: SvmModel | Run | str | os.PathLike, data: Any) -> dict[str, Any
 
     Parameters
     ----------
-    model : model, Run or path
-        A loaded model, or anything :func:`load_model` accepts.
+    model : SvmModel, Run or path
+        A loaded classifier, or anything :func:`load_model` accepts.
     data : path, DataFrame or registered dataset name
-        Labelled data in the training format.
+        Visits with their ``label`` (the training format).
 
     Examples
     --------

@@ -1,19 +1,13 @@
-"""Deprecated: upstream spacekit's ``python -m spacekit.skopes.hst.svm.predict``; use ``spacekit
-svm predict --help``.
-
-Run with ``python -m``, it hands over to ``spacekit legacy-entry``, which says so on stderr and
-exits with status 2; see :mod:`spacekit.skopes._upstream`. Imported, the module object calls
-:func:`spacekit.skopes.hst.svm.app.predict`.
+"""Deprecated: upstream spacekit's ``python -m spacekit.skopes.hst.svm.predict``; use ``spacekit svm
+predict``. Imported, this module calls :func:`spacekit.skopes.hst.svm.app.predict`; see
+:mod:`spacekit.skopes._upstream`.
 """
+
+import os
 
 from spacekit.skopes import _upstream
 
 _upstream.keep_callable(__name__, "spacekit.skopes.hst.svm.app", "predict")
 
-if __name__ == "__main__":  # the command line's hidden `legacy-entry` takes over
-    import os
-    import sys
-
-    os.execv(
-        sys.executable, _upstream.legacy_entry_argv("spacekit.skopes.hst.svm.predict", sys.argv[1:])
-    )
+if __name__ == "__main__":  # `spacekit legacy-entry` takes over (it says what to use)
+    os.execv(*_upstream.legacy_entry("spacekit.skopes.hst.svm.predict"))

@@ -1,16 +1,10 @@
 """Deprecated: upstream spacekit's ``python -m spacekit.skopes.hst.svm.prep``; use ``spacekit svm
-ingest --help``.
-
-Run with ``python -m``, it hands over to ``spacekit legacy-entry``, which says so on stderr and
-exits with status 2; see :mod:`spacekit.skopes._upstream`.
+ingest`` (see :mod:`spacekit.skopes._upstream`).
 """
+
+import os
 
 from spacekit.skopes import _upstream
 
-if __name__ == "__main__":  # the command line's hidden `legacy-entry` takes over
-    import os
-    import sys
-
-    os.execv(
-        sys.executable, _upstream.legacy_entry_argv("spacekit.skopes.hst.svm.prep", sys.argv[1:])
-    )
+if __name__ == "__main__":  # `spacekit legacy-entry` takes over (it says what to use)
+    os.execv(*_upstream.legacy_entry("spacekit.skopes.hst.svm.prep"))

@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+from spacekit.skopes._app import CONTRACT
 from spacekit.utils.lazy import lazy_exports
 
 _EXPORTS = {
@@ -55,15 +56,6 @@ _EXPORTS = {
         "predict_products",
         "scrape_products",
     ],
-    "app": [
-        "HEADLINE_METRICS",
-        "train",
-        "cross_validate",
-        "score",
-        "predict",
-        "predict_batch",
-        "load_model",
-        "example_products",
-    ],
+    "app": [*CONTRACT, "example_products"],
 }
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -29,16 +29,7 @@ from ... import _app
 from . import model as _model
 from .model import APP, MAX_GB, JwstMemoryModel
 
-__all__ = [
-    "HEADLINE_METRICS",
-    "train",
-    "cross_validate",
-    "score",
-    "predict",
-    "predict_batch",
-    "load_model",
-    "example_products",
-]
+__all__ = [*_app.CONTRACT, "example_products"]
 
 #: What the dashboard and reports show first (keys of :func:`score`).
 HEADLINE_METRICS = ("rmse_gb", "mae_gb", "r2")
@@ -254,10 +245,10 @@ def score(model: Any, data: Any, *, target: str = _TARGET) -> dict[str, Any]:
 
     Parameters
     ----------
-    model : model, Run or path
+    model : JwstMemoryModel, Run or path
         A loaded model, or anything :func:`load_model` accepts.
     data : path, DataFrame or registered dataset name
-        Labelled data in the training format.
+        Products with their measured memory (the ``target`` column, in GB).
 
     Examples
     --------
@@ -276,18 +267,7 @@ def score(model: Any, data: Any, *, target: str = _TARGET) -> dict[str, Any]:
 
 
 def _check_ranges(model: JwstMemoryModel, table: pd.DataFrame) -> list[str] | None:
-    """Warn about inputs outside the training ranges; return the per-row flags (None: the
-    model keeps no ranges, e.g. imported)."""
-    from ....utils.manifest import ModelManifest, check_ranges, range_flags
-
-    manifest = getattr(model, "manifest_", None)
-    ranges = getattr(model, "feature_ranges_", None)
-    if manifest is None and ranges is not None:
-        manifest = ModelManifest(app=APP, feature_ranges=ranges)
-    if manifest is not None and manifest.feature_ranges is not None and len(table):
-        table = model.encoded(table)
-    check_ranges(manifest, table, where=str(getattr(model, "folder_", "")))
-    return range_flags(getattr(manifest, "feature_ranges", None), table)
+    return _app.check_model_ranges(model, table, APP, encode=model.encoded)
 
 
 def _products(data: Any, definition: str = "spacekit") -> pd.DataFrame:
@@ -437,13 +417,12 @@ def predict_batch(
             _model.predict, [(str(s), ref) for s in names], client=client, scheduler="threads"
         )
         return {str(s): p for s, p in zip(names, parts, strict=True)}
-    chunk_size = _app.chunk_size_or(chunk_size, default=500, label="chunk_size (products per task)")
     m = load_model(model)
     products = _products(data, _definition(m))
     _check_ranges(m, products)
-    ref = _app.worker_model(m, client)
-    chunks = _app.chunked(products, chunk_size)
-    parts = run_tasks(_predict_chunk, [(ref, c, max_gb) for c in chunks], client=client)
+    label, size = "chunk_size (products per task)", chunk_size
+    kw = {"client": client, "chunk_size": size, "default_size": 500, "label": label}
+    parts = _app.predict_in_chunks(_predict_chunk, m, products, extra=(max_gb,), **kw)
     return pd.concat(parts, ignore_index=True) if parts else _frame(products, np.zeros(0))
 
 
@@ -470,17 +449,13 @@ def example_products(n: int = 120, *, seed: int = 0) -> pd.DataFrame:
     >>> example_products(4)[["kind", "nexposur"]].shape
     (4, 2)
     """
+    from .encode import IMAGE_FEATURES, SPEC_FEATURES
+
     rng = np.random.default_rng(seed)
     rows = []
-    offsets = (
-        "offset",
-        "max_offset",
-        "mean_offset",
-        "sigma_offset",
-        "err_offset",
-        "sigma1_mean",
-        "targ_max_offset",
-    )
+    # the pointing-offset statistics (offset ... sigma1_mean, then targ_max_offset)
+    features = dict.fromkeys(IMAGE_FEATURES + SPEC_FEATURES)
+    offsets = [f for f in features if "offset" in f or f == "sigma1_mean"]
     for i in range(int(n)):
         kind = "IMAGE" if i % 2 else "SPEC"
         row = {
