@@ -459,3 +459,21 @@ def test_build_training_set_refuses_a_compressed_output_name(tmp_path):
             tmp_path / "set.csv.gz", stars=[], length=200, n_synthetic=4, show_progress=False
         )
     assert not (tmp_path / "set.csv.gz").exists()  # no folder of that name either
+
+
+def test_training_settings_are_written_once():
+    """classifier.train, cv.evaluate and fit_members share FIT_SETTINGS: defaults, checks and
+    the TypeError of an unknown keyword, before any data are read."""
+    from spacekit.skopes.k2 import K2Model
+    from spacekit.skopes.k2.classifier import train as clf_train
+    from spacekit.skopes.k2.cv import evaluate as clf_evaluate
+    from spacekit.skopes.k2.model import FIT_SETTINGS, fit_settings
+
+    s = fit_settings({"epochs": 3}, where="train")
+    assert s == {**FIT_SETTINGS, "epochs": 3}
+    for func in (clf_train, clf_evaluate):
+        with pytest.raises(TypeError, match="unexpected keyword argument.*'epoch'"):
+            func("no-such-table.csv", epoch=3)
+        with pytest.raises(InputError, match="decision threshold"):
+            func("no-such-table.csv", threshold=2.0)
+    assert K2Model().get_params()["epochs"] == FIT_SETTINGS["epochs"]
