@@ -174,15 +174,24 @@ def test_relative_links_exist():
     assert "   guide\n" in index and "   history\n" in index
 
 
+#: Distributions that stand in for a requirement: the GPU note (docs/guide.md, "Install") swaps
+#: tensorflow-cpu for tensorflow, which installs the same ``tensorflow`` package.
+SAME_PACKAGE = {"tensorflow-cpu": ("tensorflow",)}
+
+
 def _requirement_met(req_text: str) -> tuple[bool, str]:
     from packaging.requirements import Requirement
 
     req = Requirement(req_text)
     if req.marker is not None and not req.marker.evaluate({"extra": ""}):
         return True, ""
-    try:
-        version = metadata.version(req.name)
-    except metadata.PackageNotFoundError:
+    for name in (req.name, *SAME_PACKAGE.get(req.name, ())):
+        try:
+            version = metadata.version(name)
+            break
+        except metadata.PackageNotFoundError:
+            continue
+    else:
         return False, f"{req.name} is not installed"
     if req.specifier and not req.specifier.contains(version, prereleases=True):
         return False, f"{req.name} {version} does not satisfy {req.specifier}"
