@@ -314,15 +314,7 @@ def roc_figure(records: Mapping[str, Mapping], *, colors: Mapping[str, str] | No
     >>> roc_figure({"a": {}}).layout.annotations[0].text
     'no ROC curves in the selected runs'
     """
-    return _curves_figure(
-        records,
-        colors,
-        block="roc",
-        axes=("fpr", "tpr"),
-        score="auc",
-        title="ROC",
-        axis_titles=("false positive rate", "true positive rate"),
-    )
+    return _curves_figure(records, colors, "roc")
 
 
 def pr_figure(records: Mapping[str, Mapping], *, colors: Mapping[str, str] | None = None) -> Any:
@@ -334,34 +326,26 @@ def pr_figure(records: Mapping[str, Mapping], *, colors: Mapping[str, str] | Non
     >>> pr_figure(rec).data[0].name
     'a (AP 0.700)'
     """
-    return _curves_figure(
-        records,
-        colors,
-        block="pr",
-        axes=("recall", "precision"),
-        score="ap",
-        title="Precision-recall",
-        axis_titles=("recall", "precision"),
-    )
+    return _curves_figure(records, colors, "pr")
+
+
+#: The curve blocks of an evaluation record: (x key, y key, score key, what, axis titles).
+_CURVE_KINDS = {
+    "roc": ("fpr", "tpr", "auc", "ROC", ("false positive rate", "true positive rate")),
+    "pr": ("recall", "precision", "ap", "precision-recall", ("recall", "precision")),
+}
 
 
 def _curves_figure(
-    records: Mapping[str, Mapping],
-    colors: Mapping[str, str] | None,
-    *,
-    block: str,
-    axes: tuple[str, str],
-    score: str,
-    title: str,
-    axis_titles: tuple[str, str],
+    records: Mapping[str, Mapping], colors: Mapping[str, str] | None, block: str
 ) -> Any:
     """Curves of one kind (ROC or PR) of every run, with the chance diagonal for ROC."""
+    xkey, ykey, score, what, (xtitle, ytitle) = _CURVE_KINDS[block]
     go = _go()
     fig = go.Figure()
     palette = _colors(list(records), colors)
-    what = "ROC" if block == "roc" else "precision-recall"
     for label, record in records.items():
-        curves = _curves(record.get(block), *axes, score)
+        curves = _curves(record.get(block), xkey, ykey, score)
         for n, (suffix, x, y, value) in enumerate(curves):
             shown = f" ({score.upper()} {value:.3f})" if _is_num(value) else ""
             xs, ys = _curve_xy(label, what, x, y)
@@ -375,9 +359,9 @@ def _curves_figure(
         fig.add_trace(dotted_line(go, [0, 1], [0, 1], name="chance"))
     fig.update_layout(
         template=_TEMPLATE,
-        title=title,
-        xaxis_title=axis_titles[0],
-        yaxis_title=axis_titles[1],
+        title=what[0].upper() + what[1:],
+        xaxis_title=xtitle,
+        yaxis_title=ytitle,
         height=_legend_height(400, len(fig.data), per_row=1),
         legend=_LEGEND_BELOW,
         margin=_MARGIN,

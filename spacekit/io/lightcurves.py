@@ -97,7 +97,7 @@ def lightcurve_file_format(path: PathLike) -> str:
     Parameters
     ----------
     path : str or path-like
-        The file.
+        The file to look at (its name and first 4 KB).
 
     Returns
     -------
@@ -224,7 +224,7 @@ def read_lightcurve_csv(path: PathLike):
     Parameters
     ----------
     path : str or path-like
-        The file.
+        A comma- or whitespace-separated text file.
 
     Returns
     -------
