@@ -31,7 +31,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from .plotting import enable_inline_figures, figure_png, new_figure
+from .plotting import enable_inline_figures, figure_png, new_figure  # noqa: F401 (re-exported)
 
 __all__ = [
     "figure_img_html",
