@@ -77,33 +77,47 @@ def load_image(path: str | os.PathLike, *, hdu: int | str | None = None):
     -------
     (numpy.ndarray, astropy.wcs.WCS)
 
+    Raises
+    ------
+    DataNotFoundError
+        The file does not exist.
+    FormatError
+        The file is not a readable FITS file (it is opened by :func:`spacekit.io.open_fits`)
+        or holds no 2-D image.
+
     Examples
     --------
-    >>> # data, wcs = load_image("hst_..._total_ibl738_drz.fits")
+    >>> import tempfile, pathlib
+    >>> from astropy.io import fits
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x_drz.fits"
+    >>> wcs_keys = {"CTYPE1": "RA---TAN", "CTYPE2": "DEC--TAN", "CRVAL1": 10.0, "CRVAL2": 20.0}
+    >>> sci = fits.ImageHDU(np.ones((4, 6)), header=fits.Header(wcs_keys), name="SCI")
+    >>> fits.HDUList([fits.PrimaryHDU(), sci]).writeto(p)
+    >>> data, wcs = load_image(p)
+    >>> data.shape, wcs.wcs.crval.tolist()
+    ((4, 6), [10.0, 20.0])
     """
-    from astropy.io import fits
     from astropy.wcs import WCS
+
+    from ....io import open_fits
 
     path = Path(path)
     if not os.path.isfile(path):
         raise DataNotFoundError(f"drizzled image {path} does not exist")
-    try:
-        with fits.open(path, memmap=False) as hdul:
-            if hdu is None:
-                names = [h.name for h in hdul]
-                if "SCI" in names:
-                    hdu = "SCI"
-                else:
-                    hdu = next(
-                        (i for i, h in enumerate(hdul) if h.data is not None and h.data.ndim == 2),
-                        None,
-                    )
-                    if hdu is None:
-                        raise FormatError(f"{path} holds no 2-D image; expected a drizzled image")
-            data = np.asarray(hdul[hdu].data, dtype=float)
-            wcs = WCS(hdul[hdu].header).celestial
-    except OSError as exc:
-        raise FormatError(f"{path} is not a readable FITS file: {exc}") from None
+    with open_fits(path) as hdul:
+        if hdu is None:
+            names = [h.name for h in hdul]
+            if "SCI" in names:
+                hdu = "SCI"
+            else:
+                hdu = next(
+                    (i for i, h in enumerate(hdul) if h.data is not None and h.data.ndim == 2),
+                    None,
+                )
+                if hdu is None:
+                    raise FormatError(f"{path} holds no 2-D image; expected a drizzled image")
+        data = np.asarray(hdul[hdu].data, dtype=float)
+        wcs = WCS(hdul[hdu].header).celestial
     if data.ndim != 2:
         raise FormatError(f"{path}: expected a 2-D image, found shape {data.shape}")
     return data, wcs
