@@ -314,101 +314,55 @@ def test_level3_product_files_read_through_hdrtab(tmp_path):
         np.testing.assert_allclose(via_asn.iloc[0][k], row[k], atol=1e-9, err_msg=k)
 
 
-def synthetic_programs(folder, n=14, seed=0):
-    """``n`` NIRCam image products (one observation each, 2-9 dithered exposures): uncal files
-    in ``members/``, image3 associations in ``asn/``, and their memory (kB, upstream's
-    ``ImageSize``) growing with the number of exposures."""
-    rng = np.random.default_rng(seed)
-    (folder / "members").mkdir()
-    (folder / "asn").mkdir()
-    sizes = []
-    for i in range(n):
-        obs = f"{i + 1:03d}"
-        nexp = int(rng.integers(2, 10))
-        step = float(rng.uniform(0.5, 3.0))
-        filt = ["F150W", "F200W", "F090W"][i % 3]
-        names = []
-        for j in range(nexp):
-            name = f"jw01234{obs}001_02101_{j + 1:05d}_nrca1_cal.fits"
-            write_uncal(
-                folder / "members" / name.replace("_cal", "_uncal"),
-                sci={
-                    "ra_ref": 150.0 + j * step * ARCSEC,
-                    "dec_ref": 2.0 + (j % 2) * step * ARCSEC,
-                },
-                **base_keys(program="01234", observtn=obs, filter=filt, targprop="FIELD"),
-            )
-            names.append(name)
-        product = f"jw01234-o{obs}_t001_nircam_clear-{filt.lower()}"
-        write_asn(
-            folder / "asn" / f"jw01234-o{obs}_20230101t000000_image3_00001_asn.json",
-            {product: names},
-        )
-        sizes.append({"Dataset": f"{product}_i2d.fits", "ImageSize": (1.0 + 0.8 * nexp) * 1e6})
-    pd.DataFrame(sizes).to_csv(folder / "sizes.csv", index=False)
-    return folder
-
-
 def test_round_trip_ingest_train_predict(tmp_path, shared_data):
-    synthetic_programs(tmp_path)
-    table = cal.build_training_table(
-        tmp_path / "asn", tmp_path / "sizes.csv", members=tmp_path / "members"
-    )
-    assert len(table) == 14 and set(table["kind"]) == {"IMAGE"}
-    np.testing.assert_allclose(table["imgsize_gb"], 1.0 + 0.8 * table["nexposur"])
+    paths = cal.example_pipeline_metadata(tmp_path, n=14)
+    asn, members = paths["associations"], paths["members"]
+    table = cal.build_training_table(asn, paths["sizes"], members=members)
+    assert len(table) == 14 and table["kind"].value_counts().to_dict() == {"IMAGE": 7, "SPEC": 7}
+    image = table["kind"] == "IMAGE"
+    np.testing.assert_allclose(table.loc[image, "imgsize_gb"], 1 + 0.8 * table["nexposur"][image])
+    np.testing.assert_allclose(table.loc[~image, "imgsize_gb"], 2 + 1.5 * table["nexposur"][~image])
+    assert set(table.loc[~image, "detector"]) == {"NRS1|NRS2"}
     table.to_csv(tmp_path / "training.csv", index=False)
+    pairs = shared_data / "jwst_cal" / "encoder_pairs.json"
     run = cal.train(
-        tmp_path / "training.csv",
-        runs_dir=tmp_path / "runs",
-        fast=True,
-        encoder_pairs=shared_data / "jwst_cal" / "encoder_pairs.json",
+        tmp_path / "training.csv", runs_dir=tmp_path / "runs", fast=True, encoder_pairs=pairs
     )
-    model = cal.load_model(run)
-    assert model.feature_definition_ == "spacekit"
-    features = cal.build_training_table(tmp_path / "asn", None, members=tmp_path / "members")
+    assert cal.load_model(run).feature_definition_ == "spacekit"
+    features = cal.build_training_table(asn, None, members=members)  # what to predict
     out = cal.predict(run, features)
     assert list(out["product"]) == list(table["product"])
     err = np.abs(out["gbSize"].to_numpy() - table["imgsize_gb"].to_numpy())
-    assert np.median(err / table["imgsize_gb"]) < 0.3  # the memory is learnable from nexposur
+    assert np.median(err / table["imgsize_gb"]) < 0.3  # learnt from the exposure counts
     # a table in the other definition is refused by this model, from its csv column alone
-    upstream = cal.build_training_table(
-        tmp_path / "asn", None, members=tmp_path / "members", definition="upstream"
-    )
-    upstream.to_csv(tmp_path / "upstream.csv", index=False)
+    other = cal.build_training_table(asn, None, members=members, definition="upstream")
+    other.to_csv(tmp_path / "upstream.csv", index=False)
     with pytest.raises(SchemaError, match="definition='spacekit'"):
         cal.predict(run, tmp_path / "upstream.csv")
-    # and a model trained on an upstream-definition csv records it
+    # and a model trained on an upstream-definition csv records that definition
     up = tmp_path / "up_train.csv"
-    cal.build_training_table(
-        tmp_path / "asn",
-        tmp_path / "sizes.csv",
-        members=tmp_path / "members",
-        definition="upstream",
-    ).to_csv(up, index=False)
-    run_up = cal.train(
-        up,
-        runs_dir=tmp_path / "runs",
-        fast=True,
-        encoder_pairs=shared_data / "jwst_cal" / "encoder_pairs.json",
+    cal.build_training_table(asn, paths["sizes"], members=members, definition="upstream").to_csv(
+        up, index=False
     )
+    run_up = cal.train(up, runs_dir=tmp_path / "runs", fast=True, encoder_pairs=pairs)
     assert cal.load_model(run_up).feature_definition_ == "upstream"
 
 
 def test_cli_ingest_then_train_then_predict(tmp_path, capsys):
     from spacekit.cli import main
 
-    synthetic_programs(tmp_path)
+    paths = cal.example_pipeline_metadata(tmp_path, n=14)
     out = tmp_path / "training.csv"
-    args = ["jwst", "ingest", str(tmp_path / "asn"), "--members", str(tmp_path / "members")]
-    assert main([*args, "--sizes", str(tmp_path / "sizes.csv"), "--out", str(out)]) == 0
-    assert "14 products" in capsys.readouterr().out
+    args = ["jwst", "ingest", str(paths["associations"]), "--members", str(paths["members"])]
+    assert main([*args, "--sizes", str(paths["sizes"]), "--out", str(out)]) == 0
+    assert "14 products (7 IMAGE, 7 SPEC; spacekit features)" in capsys.readouterr().out
     assert main(["jwst", "train", str(out), "--fast", "--runs", str(tmp_path / "r")]) == 0
     model_dir = capsys.readouterr().out.split("model: ")[1].strip()
     assert main(["jwst", "predict", "--model", model_dir, str(out)]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert len(printed) == 14
     # errors: exit 1 with the message, not a traceback
-    assert main([*args[:3], "--sizes", str(tmp_path / "nope.csv"), "--out", str(out)]) == 1
+    assert main([*args, "--sizes", str(tmp_path / "nope.csv"), "--out", str(out)]) == 1
     assert "nope.csv" in capsys.readouterr().err
 
 

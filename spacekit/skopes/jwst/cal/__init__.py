@@ -70,6 +70,7 @@ _EXPORTS = {
         "build_training_table",
         "find_associations",
         "download_associations",
+        "example_pipeline_metadata",
     ],
     "app": [
         "HEADLINE_METRICS",

@@ -68,6 +68,7 @@ __all__ = [
     "build_training_table",
     "find_associations",
     "download_associations",
+    "example_pipeline_metadata",
 ]
 
 log = logging.getLogger(__name__)
@@ -857,3 +858,113 @@ def download_associations(
     if not len(associations):
         raise InputError("no associations to download (the table is empty)")
     return mast.download_products(associations, dest_dir, source="mast", progress=progress)
+
+
+# -- an example --------------------------------------------------------------------------
+
+
+def example_pipeline_metadata(
+    folder: str | os.PathLike, n: int = 14, *, seed: int = 0
+) -> dict[str, Path]:
+    """Write a made-up program's pipeline metadata under ``folder``, to try
+    :func:`build_training_table` (no public JWST training data exists): ``n`` Level-3 products,
+    alternately NIRCam images and NIRSpec IFU cubes of 2-9 dithered exposures each.
+
+    - ``associations/``: one ``*_image3_*`` / ``*_spec3_*`` association per product;
+    - ``members/``: the member exposures as small ``*_uncal.fits`` files (headers only);
+    - ``sizes.csv``: each product's memory as upstream's metadata records it (``Dataset``,
+      ``ImageSize`` in kB), made up to grow with the number of exposures.
+
+    Parameters
+    ----------
+    folder : path
+        Where to write (created; files in it are overwritten).
+    n : int
+        Number of products.
+    seed : int
+        Seed of the made-up dithers and exposure counts.
+
+    Returns
+    -------
+    dict
+        ``{"associations": Path, "members": Path, "sizes": Path}``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> paths = example_pipeline_metadata(tempfile.mkdtemp(), n=2)
+    >>> sorted(p.name for p in paths["associations"].iterdir())[0]
+    'jw01234-o001_20230101t000000_spec3_00001_asn.json'
+    """
+    from astropy.io import fits
+
+    from ....utils.checks import whole_number
+
+    n = whole_number(n, "n", minimum=1)
+    root = Path(folder)
+    paths = {"associations": root / "associations", "members": root / "members"}
+    for p in paths.values():
+        p.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    sizes = []
+    for i in range(n):
+        obs = f"{i + 1:03d}"
+        image = i % 2 == 1
+        nexp = int(rng.integers(2, 10))
+        step = float(rng.uniform(0.5, 3.0)) / 3600.0
+        keys = {
+            "INSTRUME": "NIRCAM" if image else "NIRSPEC",
+            "EXP_TYPE": "NRC_IMAGE" if image else "NRS_IFU",
+            "PROGRAM": "01234",
+            "OBSERVTN": obs,
+            "TARG_RA": 150.0,
+            "TARG_DEC": 2.0,
+            "TARGPROP": "FIELD",
+            "FILTER": ["F150W", "F200W", "F090W"][i % 3] if image else "F100LP",
+            "PUPIL": "CLEAR" if image else "NONE",
+            "GRATING": "NONE" if image else "G140M",
+            "SUBARRAY": "FULL",
+            "CHANNEL": "SHORT" if image else "NONE",
+            "VISITYPE": "PRIME_TARGETED_FIXED",
+            "NUMDTHPT": nexp,
+            "NGROUPS": 5,
+            "NINTS": 1,
+        }
+        members = []
+        for j in range(nexp):
+            detector = "NRCA1" if image else ("NRS1", "NRS2")[j % 2]
+            name = f"jw01234{obs}001_02101_{j + 1:05d}_{detector.lower()}"
+            sci = fits.Header()
+            sci["RA_REF"] = sci["CRVAL1"] = 150.0 + j * step
+            sci["DEC_REF"] = sci["CRVAL2"] = 2.0 + (j % 2) * step
+            prim = fits.Header()
+            for k, v in {**keys, "DETECTOR": detector}.items():
+                prim[k] = v
+            fits.HDUList(
+                [
+                    fits.PrimaryHDU(header=prim),
+                    fits.ImageHDU(np.zeros((2, 2), np.uint16), sci, name="SCI"),
+                ]
+            ).writeto(paths["members"] / f"{name}_uncal.fits", overwrite=True)
+            members.append({"expname": f"{name}_cal.fits", "exptype": "science"})
+        elements = f"clear-{keys['FILTER'].lower()}" if image else "f100lp-g140m"
+        product = f"jw01234-o{obs}_t001_{keys['INSTRUME'].lower()}_{elements}"
+        asn_type = "image3" if image else "spec3"
+        asn = {
+            "asn_type": asn_type,
+            "asn_rule": f"candidate_Asn_Lv3{'Image' if image else 'SpecAux'}",
+            "program": "01234",
+            "asn_pool": "jw01234_20230101t000000_pool.csv",
+            "products": [{"name": product, "members": members}],
+        }
+        asn_path = (
+            paths["associations"] / f"jw01234-o{obs}_20230101t000000_{asn_type}_00001_asn.json"
+        )
+        asn_path.write_text(json.dumps(asn, indent=1), encoding="utf-8")
+        gb = (1.0 + 0.8 * nexp) if image else (2.0 + 1.5 * nexp)
+        sizes.append(
+            {"Dataset": f"{product}_{'i2d' if image else 's3d'}.fits", "ImageSize": gb * 1e6}
+        )
+    paths["sizes"] = root / "sizes.csv"
+    pd.DataFrame(sizes).to_csv(paths["sizes"], index=False)
+    return paths
