@@ -366,6 +366,23 @@ def test_cli_ingest_then_train_then_predict(tmp_path, capsys):
     assert "nope.csv" in capsys.readouterr().err
 
 
+def test_docs_retraining_cells_run(tmp_path, monkeypatch):
+    """The runnable example of docs/jwst_cal.rst, "Retraining from pipeline metadata"."""
+    import textwrap
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parent.parent / "docs" / "jwst_cal.rst"
+    text = page.read_text(encoding="utf-8")
+    block = text.split(".. retrain-cells-start", 1)[1].split(".. retrain-cells-end", 1)[0]
+    code = textwrap.dedent(block.split(".. code-block:: python", 1)[1])
+    monkeypatch.chdir(tmp_path)  # nothing written to the working directory
+    namespace = {"workdir": tmp_path / "work"}
+    exec(compile(code, "jwst_cal.rst:retrain", "exec"), namespace)
+    pred = namespace["pred"]
+    assert len(pred) == 14 and pred["gbSize"].gt(0).all()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["work"]
+
+
 # -- MAST ----------------------------------------------------------------------------------
 
 
