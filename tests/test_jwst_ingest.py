@@ -282,6 +282,14 @@ def test_level3_product_files_read_through_hdrtab(tmp_path):
         4.0,
     )
     assert row["max_offset"] == pytest.approx(1.0, abs=1e-3)  # arcsec, as from the uncal files
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    write_product(
+        broken / "jw01018-o005_t001_nircam_clear-f150w_i2d.fits",
+        [{k: v for k, v in e.items() if k != "TARG_RA"} for e in exposures],
+    )
+    with pytest.raises(FormatError, match=r"_i2d.fits HDRTAB row 0.*TARG_RA"):
+        cal.build_training_table(broken, None)
     # without HDRTAB: the association ASNTABLE names, else a clear error
     members = tmp_path / "members"
     members.mkdir()

@@ -333,6 +333,8 @@ def _folders(value: Any) -> list[Path]:
 
 
 def _header_value(value: Any) -> Any:
+    if value is np.ma.masked:  # an empty cell of HDRTAB
+        return None
     if isinstance(value, bytes):
         value = value.decode("ascii", "replace")
     if isinstance(value, str):
