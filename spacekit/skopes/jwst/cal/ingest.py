@@ -296,7 +296,10 @@ def association_exposures(
         files, missing = [], []
         for m in wanted:
             f = index.find(m["expname"])
-            (files.append(f) if f is not None else missing.append(m["expname"]))
+            if f is None:
+                missing.append(m["expname"])
+            else:
+                files.append(f)
         if missing:
             raise DataNotFoundError(
                 f"{where}: {len(missing)} of the {len(wanted)} members of {prod['name']!r} were "
