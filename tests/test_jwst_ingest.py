@@ -182,6 +182,10 @@ def test_missing_members_and_bad_associations_are_clear_errors(reference_program
     # members not beside the association and no members folder given
     with pytest.raises(DataNotFoundError, match=r"16 of the 16 members of.*nircam.*--members"):
         cal.build_training_table(asn_dir, None)
+    one = next(asn_dir.glob("*image3*"))
+    rows = cal.association_exposures(one, members=reference_program / "members")
+    assert len(rows) == 16 and set(rows["product"]) == {"jw01018-o001_t1_nircam_clear-f150w"}
+    assert set(rows["association"]) == {one.name}  # the background member is not read
     # one member gone
     gone = next((reference_program / "members").glob("*nrca2*_uncal.fits"))
     gone.unlink()

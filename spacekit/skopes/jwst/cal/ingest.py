@@ -240,8 +240,6 @@ def association_exposures(
     *,
     members: Iterable[str | os.PathLike] | str | os.PathLike | None = None,
     member_types: Iterable[str] = ("science",),
-    _index: _FileIndex | None = None,
-    _cache: dict[Path, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """The header rows (:func:`scrape_headers`) of each Level-3 product's member exposures,
     with a ``product`` column naming the product and ``association`` the file.
@@ -272,18 +270,25 @@ def association_exposures(
     >>> # association_exposures("jw02732-o001_..._image3_00001_asn.json", members="uncal/")
     """
     asn = association if isinstance(association, Mapping) else read_association(association)
+    return _association_rows(asn, _FileIndex(_folders(members)), {}, member_types)
+
+
+def _association_rows(
+    asn: Mapping[str, Any],
+    index: _FileIndex,
+    cache: dict[Path, pd.DataFrame],
+    member_types: Iterable[str],
+) -> pd.DataFrame:
+    """:func:`association_exposures` with a file index and header cache shared across
+    associations."""
     where = asn.get("path", "association")
     if asn.get("level") != 3:
         raise InputError(
             f"{where} is a Level-2 association ({asn.get('asn_type') or 'no asn_type'}); the "
             "memory model is for Level-3 products: pass the *_image3_* / *_spec3_* associations"
         )
-    index = _index or _FileIndex([])
     if asn.get("path") is not None:
         index.add(Path(asn["path"]).parent)
-    for folder in _folders(members):
-        index.add(folder)
-    cache = {} if _cache is None else _cache
     types = {str(t).lower() for t in member_types}
     parts = []
     for prod in asn["products"]:
@@ -691,12 +696,7 @@ def _collect_exposures(
                 mosaics += [p["name"] for p in asn["products"] if p not in keep]
                 if keep:
                     parts.append(
-                        association_exposures(
-                            {**asn, "products": keep},
-                            member_types=member_types,
-                            _index=index,
-                            _cache=cache,
-                        )
+                        _association_rows({**asn, "products": keep}, index, cache, member_types)
                     )
             elif not include_mosaics and _is_mosaic(product_key(path.name)):
                 mosaics.append(path.name)
