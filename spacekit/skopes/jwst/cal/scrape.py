@@ -477,7 +477,8 @@ def group_products(exposures: pd.DataFrame, *, definition: str = "spacekit") -> 
     Parameters
     ----------
     exposures : pandas.DataFrame
-        Output of :func:`scrape_headers`.
+        Output of :func:`scrape_headers`; a ``product`` column, where given, names each
+        exposure's product (as a Level-3 association does) instead of the derived name.
     definition : {"spacekit", "upstream"}
         Which definition of the offset features (see the module docstring): this package's (in
         arcsec) or upstream spacekit 1.1.4's (in detector pixels, for its models). The table
@@ -535,10 +536,11 @@ def group_products(exposures: pd.DataFrame, *, definition: str = "spacekit") -> 
         for i in idx:
             order.setdefault(ex.at[i, "tkey_"], len(order) + 1)
         ex.loc[idx, "tnum"] = [order[ex.at[i, "tkey_"]] for i in idx]
-    ex["product"] = [
-        product_name(r.program, r.observtn, r.tnum, r.instr, [r.filter, r.pupil, r.grating])
-        for r in ex.itertuples()
-    ]
+    if "product" not in ex.columns:  # given: e.g. the product an association names
+        ex["product"] = [
+            product_name(r.program, r.observtn, r.tnum, r.instr, [r.filter, r.pupil, r.grating])
+            for r in ex.itertuples()
+        ]
     rows = []
     for (product, exp_type), g in ex.groupby(["product", "exp_type"], sort=True):
         if definition == "upstream":  # IMAGE from CRVAL1/2, SPEC from RA_REF/DEC_REF
