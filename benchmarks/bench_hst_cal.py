@@ -491,7 +491,8 @@ def bench_rows(model_dir: str, rows: int = 262144, rounds: int = 5) -> dict:
     """
     import numpy as np
 
-    import spacekit.skopes.hst.cal.export as export
+    import spacekit.skopes.hst.cal.dense as dense
+    import spacekit.skopes.hst.cal.trees as trees
     from spacekit.skopes.hst.cal import load_predictor
     from spacekit.skopes.hst.cal.features import FEATURES
 
@@ -500,15 +501,16 @@ def bench_rows(model_dir: str, rows: int = 262144, rounds: int = 5) -> dict:
     distinct = len(np.unique(X, axis=0))
     pred = load_predictor(model_dir)
     pred.predict_arrays(X[:4096])  # builds the tree tables once
-    usable = export._usable_cpus
+    usable = dense._usable_cpus  # networks and trees share the rows between this many threads
 
     def ours(threads: int | None):
         def run():
-            export._usable_cpus = usable if threads is None else (lambda: threads)
+            count = usable if threads is None else (lambda: threads)
+            dense._usable_cpus = trees._usable_cpus = count
             try:
                 pred.predict_arrays(X)
             finally:
-                export._usable_cpus = usable
+                dense._usable_cpus = trees._usable_cpus = usable
 
         return run
 

@@ -39,5 +39,7 @@ nb_execution_timeout = 300
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_kernel_rgx_aliases = {".*": "python3"}
+# Markdown pages (guide.md, history.md) link to their own sections GitHub-style: #section-title
+myst_heading_anchors = 3
 html_theme = "alabaster"
 suppress_warnings = ["autosectionlabel.*"]

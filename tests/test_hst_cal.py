@@ -319,7 +319,7 @@ def _random_net(rng, dims, hidden_act="relu", out_act="linear"):
 
 def _reference(net, X):
     """Plain float64 evaluation, layer by layer, no chunks, no folded biases."""
-    from spacekit.skopes.hst.cal.export import _apply_activation
+    from spacekit.skopes.hst.cal.dense import _apply_activation
 
     h = np.asarray(X, dtype=np.float64)
     for k, b, act in net.layers:

@@ -19,6 +19,7 @@ from spacekit.exceptions import (
     SchemaError,
     SpacekitError,
 )
+from spacekit.io import lightcurves
 
 
 @pytest.fixture
@@ -528,3 +529,89 @@ def test_write_hdf5_refuses_object_columns(tmp_path):
     assert not (tmp_path / "a.h5").exists()
     io.write_hdf5(tmp_path / "a.h5", frame.astype({"b": str}))  # the fix the message names
     assert list(io.read_hdf5(tmp_path / "a.h5")["b"]) == ["{'x': 1}", "s"]
+
+
+# -- one FITS opener (issue 17) --------------------------------------------------------
+def _lightcurve_fits(path, n=5000):
+    from astropy.io import fits
+
+    table = fits.BinTableHDU.from_columns(
+        [
+            fits.Column(name="TIME", format="D", array=np.arange(n) * 0.02),
+            fits.Column(name="PDCSAP_FLUX", format="E", array=np.ones(n)),
+        ]
+    )
+    table.header["BJDREFI"] = 2457000
+    fits.HDUList([fits.PrimaryHDU(), table]).writeto(path)
+    return path
+
+
+def test_light_curve_cut_at_a_fits_block_is_a_format_error(tmp_path):
+    # cut on a 2880-byte block, the table's data short: was a raw ValueError from numpy
+    from spacekit.transformer import read_lightcurve
+
+    whole = _lightcurve_fits(tmp_path / "lc.fits").read_bytes()
+    cut = tmp_path / "cut.fits"
+    cut.write_bytes(whole[: len(whole) - 5 * 2880])
+    with pytest.raises(FormatError, match="cut.fits could not be read as FITS"):
+        read_lightcurve(cut)
+    with pytest.raises(FormatError, match="cut.fits could not be read as FITS"):
+        lightcurves.read_lightcurve_fits_table(cut)
+
+
+def test_read_lightcurve_of_a_non_path_is_an_input_error():
+    from spacekit.transformer import read_lightcurve
+
+    with pytest.raises(InputError, match="got NoneType"):  # was TypeError from Path(None)
+        read_lightcurve(None)
+
+
+def test_light_curve_tables_come_from_io(tmp_path):
+    lc = lightcurves.read_lightcurve_fits_table(_lightcurve_fits(tmp_path / "lc.fits", n=3))
+    assert lc.columns == {"TIME": "TIME", "PDCSAP_FLUX": "PDCSAP_FLUX"}
+    assert lc.hdu.data["TIME"].tolist() == [0.0, 0.02, 0.04]  # read while the file was open
+    csv = tmp_path / "lc.csv"
+    csv.write_text("# a comment\n1325.0 1.0 0.01\n1325.1 nan 0.01\n")
+    df = lightcurves.read_lightcurve_csv(csv)
+    assert list(df.columns) == ["time", "flux", "flux_err"] and df.attrs["rows"] == 2
+    assert lightcurves.lightcurve_file_format(csv) == "csv"
+    # a leading comment line was taken for a header naming neither time nor flux
+    from spacekit.transformer import read_lightcurve
+
+    assert len(read_lightcurve(csv, time_format="btjd")) == 2
+
+
+def test_merge_fits_headers_takes_the_first_value_and_skips_absent_hdus(tmp_path):
+    from astropy.io import fits
+
+    path = tmp_path / "x.fits"
+    sci = fits.ImageHDU(header=fits.Header({"A": 2, "B": 3}), name="SCI")
+    fits.HDUList([fits.PrimaryHDU(header=fits.Header({"A": 1})), sci]).writeto(path)
+    hdr = io.merge_fits_headers(path, (0, "ERR", "SCI"))
+    assert (hdr["A"], hdr["B"]) == (1, 3)
+    with pytest.raises(DataNotFoundError, match="does not exist"):
+        io.merge_fits_headers(tmp_path / "none.fits")
+
+
+def test_only_io_opens_fits_files():
+    # every FITS file is opened by spacekit.io.open_fits, with its checks and error messages
+    import ast
+    from pathlib import Path
+
+    import spacekit
+
+    root = Path(spacekit.__file__).parent
+    offenders = []
+    for path in root.rglob("*.py"):
+        if path.relative_to(root).parts[0] == "io":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("open", "getheader", "getdata")
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "fits"
+            ):
+                offenders.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert offenders == [], f"open FITS files with spacekit.io.open_fits: {offenders}"

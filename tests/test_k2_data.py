@@ -467,7 +467,7 @@ def test_training_settings_are_written_once():
     from spacekit.skopes.k2 import K2Model
     from spacekit.skopes.k2.classifier import train as clf_train
     from spacekit.skopes.k2.cv import evaluate as clf_evaluate
-    from spacekit.skopes.k2.model import FIT_SETTINGS, fit_settings
+    from spacekit.skopes.k2.settings import FIT_SETTINGS, fit_settings
 
     s = fit_settings({"epochs": 3}, where="train")
     assert s == {**FIT_SETTINGS, "epochs": 3}

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import InputError
-from .plots import _COLORS, _check_backend, _mpl_figure, _plotly
+from ..utils.plotting import PALETTE, check_backend, figure_doc, mpl_subplots, plotly_modules
 
 __all__ = ["plot_kde", "plot_scatter3d", "plot_grouped_bars", "MAX_CATEGORIES"]
 
@@ -89,6 +89,7 @@ def _sample(frame: pd.DataFrame, max_points: int) -> tuple[pd.DataFrame, str]:
     return frame.sample(max_points, random_state=0).sort_index(), note
 
 
+@figure_doc
 def plot_kde(
     frame: pd.DataFrame,
     columns: str | Sequence[str],
@@ -122,14 +123,7 @@ def plot_kde(
         Draw each series' normalised histogram behind its curve.
     bandwidth : float or {"scott", "silverman"}, optional
         Kernel bandwidth rule or factor (scipy's ``bw_method``; default Scott's rule).
-    title : str
-        Figure title.
-    backend : {"matplotlib", "plotly"}
-        Figure type.
-
-    Returns
-    -------
-    matplotlib.figure.Figure or plotly.graph_objects.Figure
+    {figure_parameters}
 
     Raises
     ------
@@ -148,7 +142,7 @@ def plot_kde(
     """
     from scipy.stats import gaussian_kde
 
-    _check_backend(backend)
+    check_backend(backend)
     cols = [columns] if isinstance(columns, str) else list(columns)
     if not cols:
         raise InputError("columns is empty; name at least one numeric column")
@@ -189,10 +183,10 @@ def plot_kde(
     xlabel = xlabel or (cols[0] if len(cols) == 1 else "value")
     title = title or f"Density of {what}"
     if backend == "plotly":
-        go, _ = _plotly()
+        go, _ = plotly_modules()
         fig = go.Figure()
         for k, (name, v, dens) in enumerate(curves):
-            colour = _COLORS[k % len(_COLORS)]
+            colour = PALETTE[k % len(PALETTE)]
             if hist:
                 fig.add_trace(
                     go.Histogram(
@@ -217,10 +211,9 @@ def plot_kde(
             )
         fig.update_layout(title=title, xaxis_title=xlabel, yaxis_title="density", barmode="overlay")
         return fig
-    fig = _mpl_figure((8, 4.5))
-    ax = fig.add_subplot()
+    fig, (ax,) = mpl_subplots((8, 4.5))
     for k, (name, v, dens) in enumerate(curves):
-        colour = _COLORS[k % len(_COLORS)]
+        colour = PALETTE[k % len(PALETTE)]
         if hist:
             ax.hist(v, bins="auto", density=True, color=colour, alpha=0.25)
         ax.plot(grid, dens, color=colour, label=name)
@@ -270,7 +263,7 @@ def plot_scatter3d(
     >>> [(t.type, t.name) for t in fig.data]
     [('scatter3d', 'p'), ('scatter3d', 'q')]
     """
-    _check_backend(backend)
+    check_backend(backend)
     frame = _frame(frame, [x, y, z, color])
     cols = {c: _numeric(frame, c) for c in (x, y, z)}
     frame, note = _sample(frame, MAX_POINTS)
@@ -279,7 +272,7 @@ def plot_scatter3d(
     if note:
         title = f"{title} ({note})"
     if backend == "plotly":
-        go, _ = _plotly()
+        go, _ = plotly_modules()
         fig = go.Figure()
         for k, (cat, rows) in enumerate(groups):
             fig.add_trace(
@@ -288,7 +281,7 @@ def plot_scatter3d(
                     y=cols[y].loc[rows],
                     z=cols[z].loc[rows],
                     mode="markers",
-                    marker={"size": 3, "color": _COLORS[k % len(_COLORS)], "opacity": 0.7},
+                    marker={"size": 3, "color": PALETTE[k % len(PALETTE)], "opacity": 0.7},
                     name="rows" if cat is None else _name(cat),
                 )
             )
@@ -299,15 +292,14 @@ def plot_scatter3d(
             height=600,
         )
         return fig
-    fig = _mpl_figure((7.5, 6.5))
-    ax = fig.add_subplot(projection="3d")
+    fig, (ax,) = mpl_subplots((7.5, 6.5), subplot_kw={"projection": "3d"})
     for k, (cat, rows) in enumerate(groups):
         ax.scatter(
             cols[x].loc[rows],
             cols[y].loc[rows],
             cols[z].loc[rows],
             s=6,
-            color=_COLORS[k % len(_COLORS)],
+            color=PALETTE[k % len(PALETTE)],
             label=None if cat is None else _name(cat),
         )
     ax.set(xlabel=x, ylabel=y, zlabel=z, title=title)
@@ -316,6 +308,7 @@ def plot_scatter3d(
     return fig
 
 
+@figure_doc
 def plot_grouped_bars(
     frame: pd.DataFrame,
     x: str,
@@ -347,14 +340,7 @@ def plot_grouped_bars(
         Bar height: number of rows, or mean of ``y`` (default: mean when ``y`` is given).
     error : bool
         With ``stat="mean"``, draw the standard error of the mean (``std / sqrt(n)``).
-    title : str
-        Figure title.
-    backend : {"matplotlib", "plotly"}
-        Figure type.
-
-    Returns
-    -------
-    matplotlib.figure.Figure or plotly.graph_objects.Figure
+    {figure_parameters}
 
     Examples
     --------
@@ -368,7 +354,7 @@ def plot_grouped_bars(
     >>> [round(float(p.get_height()), 2) for p in fig.axes[0].patches]
     [2.0, 1.5, 2.0]
     """
-    _check_backend(backend)
+    check_backend(backend)
     frame = _frame(frame, [x, color, y])
     if stat is None:
         stat = "mean" if y is not None else "count"
@@ -400,7 +386,7 @@ def plot_grouped_bars(
     )
     show_err = error and stat == "mean"
     if backend == "plotly":
-        go, _ = _plotly()
+        go, _ = plotly_modules()
         fig = go.Figure()
         for k, (name, heights, errs) in enumerate(bars):
             fig.add_trace(
@@ -408,7 +394,7 @@ def plot_grouped_bars(
                     x=cats,
                     y=heights,
                     name=name,
-                    marker_color=_COLORS[k % len(_COLORS)],
+                    marker_color=PALETTE[k % len(PALETTE)],
                     error_y={"type": "data", "array": errs, "visible": show_err},
                 )
             )
@@ -422,8 +408,7 @@ def plot_grouped_bars(
         )
         fig.update_xaxes(type="category")
         return fig
-    fig = _mpl_figure((max(6.0, 0.6 * len(cats) * max(1, len(bars)) + 2), 4.5))
-    ax = fig.add_subplot()
+    fig, (ax,) = mpl_subplots((max(6.0, 0.6 * len(cats) * max(1, len(bars)) + 2), 4.5))
     pos = np.arange(len(cats))
     width = 0.8 / len(bars)
     for k, (name, heights, errs) in enumerate(bars):
@@ -433,7 +418,7 @@ def plot_grouped_bars(
             width,
             yerr=errs if show_err else None,
             capsize=3 if show_err else 0,
-            color=_COLORS[k % len(_COLORS)],
+            color=PALETTE[k % len(PALETTE)],
             label=name,
         )
     ax.set_xticks(pos, cats)

@@ -17,6 +17,15 @@ import numpy as np
 from ..exceptions import InputError
 from ..transformer.lightcurve import LightCurve
 from ..utils.checks import positive_number, whole_number
+from ..utils.plotting import (
+    PALETTE,
+    check_backend,
+    mpl_subplots,
+    plotly_axis_titles,
+    plotly_modules,
+    plotly_points,
+    plotly_subplots,
+)
 
 __all__ = [
     "plot_hunt",
@@ -26,29 +35,6 @@ __all__ = [
     "specgram_array",
     "save_specgrams",
 ]
-
-_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"]
-
-
-def _check_backend(backend: str) -> None:
-    if backend not in ("matplotlib", "plotly"):
-        raise InputError(f"backend must be 'matplotlib' or 'plotly'; got {backend!r}.")
-
-
-def _mpl_figure(figsize: tuple[float, float]):
-    from ..utils import optional_import
-    from ..utils.display import new_figure
-
-    optional_import("matplotlib", "spacekit.analyzer plots")
-    return new_figure(figsize, layout="constrained")
-
-
-def _plotly():
-    from ..utils import optional_import
-
-    go = optional_import("plotly.graph_objects", "spacekit.analyzer plots (backend='plotly')")
-    subplots = optional_import("plotly.subplots", "spacekit.analyzer plots (backend='plotly')")
-    return go, subplots
 
 
 def _time_axis(lc: LightCurve) -> tuple[np.ndarray, str]:
@@ -87,7 +73,7 @@ def plot_lightcurve(lc: LightCurve, *, title: str = "", backend: str = "matplotl
     >>> len(fig.axes)
     1
     """
-    _check_backend(backend)
+    check_backend(backend)
     if not isinstance(lc, LightCurve):
         raise InputError(
             f"plot_lightcurve expects a LightCurve; got {type(lc).__name__}. Build one with "
@@ -98,12 +84,11 @@ def plot_lightcurve(lc: LightCurve, *, title: str = "", backend: str = "matplotl
     ylabel = f"flux ({lc.flux.unit})" if str(lc.flux.unit) else "relative flux"
     title = title or str(lc.meta.get("target", ""))
     if backend == "plotly":
-        go, _ = _plotly()
-        fig = go.Figure(go.Scattergl(x=x, y=y, mode="markers", marker={"size": 3}, name="flux"))
+        go, _ = plotly_modules()
+        fig = go.Figure(plotly_points(go, x, y, name="flux", size=3))
         fig.update_layout(title=title, xaxis_title=xlabel, yaxis_title=ylabel)
         return fig
-    fig = _mpl_figure((10, 3.5))
-    ax = fig.add_subplot()
+    fig, (ax,) = mpl_subplots((10, 3.5))
     ax.plot(x, y, ".", ms=2, color="k")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     return fig
@@ -125,10 +110,18 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
 
     Examples
     --------
-    >>> fig = plot_hunt(planet_hunter(lc))  # doctest: +SKIP
-    >>> fig.savefig("hunt.png")  # doctest: +SKIP
+    A 4 ppt transit every 3.2 days in 15 days of half-hour cadences:
+
+    >>> import numpy as np
+    >>> from spacekit.analyzer import planet_hunter
+    >>> t = np.arange(0, 15, 1 / 48)
+    >>> f = 1 + 8e-4 * np.random.default_rng(4).standard_normal(t.size)
+    >>> f[np.abs((t - 1.0 + 1.6) % 3.2 - 1.6) < 0.05] -= 0.004
+    >>> fig = plot_hunt(planet_hunter(LightCurve(time=2458000 + t, flux=f), period_max=6))
+    >>> len(fig.axes), fig.axes[2].get_xscale()
+    (4, 'log')
     """
-    _check_backend(backend)
+    check_backend(backend)
     for attr in ("raw", "flattened", "periodogram", "folded", "candidate"):
         if not hasattr(result, attr):
             raise InputError(
@@ -165,38 +158,16 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
     )
     xlab = f"time (JD, {result.raw.time.scale.upper()})"
     if backend == "plotly":
-        go, subplots = _plotly()
-        fig = subplots.make_subplots(
+        go, _ = plotly_modules()
+        fig = plotly_subplots(
+            ["normalised flux", "detrended flux", "periodogram (peak significance)", "folded"],
             rows=4,
-            cols=1,
-            subplot_titles=(
-                "normalised flux",
-                "detrended flux",
-                "periodogram (peak significance)",
-                "folded",
-            ),
         )
-        fig.add_trace(
-            go.Scattergl(x=t_raw, y=f_raw, mode="markers", marker={"size": 2}, name="normalised"),
-            row=1,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scattergl(x=t_flat, y=f_flat, mode="markers", marker={"size": 2}, name="detrended"),
-            row=2,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scattergl(
-                x=mids,
-                y=np.full(mids.size, np.nanmin(f_flat)),
-                mode="markers",
-                marker={"symbol": "triangle-up", "size": 8},
-                name="transits",
-            ),
-            row=2,
-            col=1,
-        )
+        fig.add_trace(plotly_points(go, t_raw, f_raw, name="normalised"), row=1, col=1)
+        fig.add_trace(plotly_points(go, t_flat, f_flat, name="detrended"), row=2, col=1)
+        low = np.full(mids.size, np.nanmin(f_flat))
+        transits = plotly_points(go, mids, low, name="transits", size=8, symbol="triangle-up")
+        fig.add_trace(transits, row=2, col=1)
         fig.add_trace(go.Scattergl(x=pg_p, y=pg_s, mode="lines", name="significance"), row=3, col=1)
         for k, pl in enumerate(result.planets or [c]):
             pk = float(pl.period.to_value("day"))
@@ -204,16 +175,12 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
             fig.add_vline(
                 x=pk,
                 line_dash="dot",
-                line_color=_COLORS[k % len(_COLORS)],
+                line_color=PALETTE[k % len(PALETTE)],
                 annotation_text=f"{name}: P = {pk:.5g} d",
                 row=3,
                 col=1,
             )
-        fig.add_trace(
-            go.Scattergl(x=ph, y=f_fold, mode="markers", marker={"size": 2}, name="folded"),
-            row=4,
-            col=1,
-        )
+        fig.add_trace(plotly_points(go, ph, f_fold, name="folded"), row=4, col=1)
         fig.add_trace(go.Scatter(x=ph_b, y=f_b, mode="markers+lines", name="binned"), row=4, col=1)
         if getattr(c, "fit", None):  # the limb-darkened transit model of a detected planet
             fig.add_trace(
@@ -226,26 +193,24 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
                 row=4,
                 col=1,
             )
-        fig.update_xaxes(title_text=xlab, row=1, col=1)
-        fig.update_xaxes(title_text=xlab, row=2, col=1)
-        fig.update_xaxes(title_text="period (d)", type="log", row=3, col=1)
-        fig.update_xaxes(title_text="hours from mid-transit", row=4, col=1)
+        xtitles = [xlab, xlab, "period (d)", "hours from mid-transit"]
+        plotly_axis_titles(fig, [(x, "") for x in xtitles], stacked=True)
+        fig.update_xaxes(type="log", row=3, col=1)
         fig.update_layout(title=title, height=1000, showlegend=False)
         return fig
-    fig = _mpl_figure((11, 11))
-    axes = fig.subplots(4, 1)
+    fig, axes = mpl_subplots((11, 11), nrows=4)
     axes[0].plot(t_raw, f_raw, ".", ms=1.5, color="0.3")
     axes[0].set(xlabel=xlab, ylabel="normalised flux", title=title)
     axes[1].plot(t_flat, f_flat, ".", ms=1.5, color="k")
     lo = np.nanpercentile(f_flat, 0.1) if f_flat.size else 0
-    axes[1].plot(mids, np.full(mids.size, lo), "^", color=_COLORS[1], ms=6)
+    axes[1].plot(mids, np.full(mids.size, lo), "^", color=PALETTE[1], ms=6)
     axes[1].set(xlabel=xlab, ylabel="detrended flux")
     axes[2].plot(pg_p, pg_s, lw=0.7, color="k")
     for k, pl in enumerate(result.planets or [c]):
         pk = float(pl.period.to_value("day"))
         name = f"planet {k + 1}" if result.planets else "candidate"
         axes[2].axvline(
-            pk, color=_COLORS[k % len(_COLORS)], ls=":", lw=1.5, label=f"{name}: P = {pk:.5g} d"
+            pk, color=PALETTE[k % len(PALETTE)], ls=":", lw=1.5, label=f"{name}: P = {pk:.5g} d"
         )
     axes[2].axhline(
         result.threshold,
@@ -257,14 +222,14 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
     axes[2].set(xscale="log", xlabel="period (d)", ylabel="significance (not TLS's SDE)")
     axes[2].legend(loc="upper left", fontsize="small")
     axes[3].plot(ph, f_fold, ".", ms=1.5, color="0.6")
-    axes[3].plot(ph_b, f_b, "o-", ms=3, color=_COLORS[0])
+    axes[3].plot(ph_b, f_b, "o-", ms=3, color=PALETTE[0])
     if getattr(c, "fit", None):  # the limb-darkened transit model of a detected planet
         axes[3].plot(
             np.asarray(c.fit["model_phase"]) * 24.0,
             c.fit["model_flux"],
             "-",
             lw=1.5,
-            color=_COLORS[1],
+            color=PALETTE[1],
             label=f"transit fit: rp/rs {c.fit['rp_rs']:.4f}, b {c.fit['b']:.2f}",
         )
         axes[3].legend(loc="lower left", fontsize="small")
@@ -310,7 +275,7 @@ def atomic_vector_plotter(  # noqa: C901
     >>> len(fig.axes)
     2
     """
-    _check_backend(backend)
+    check_backend(backend)
     if isinstance(signal, LightCurve):
         if time is not None:
             raise InputError(
@@ -321,15 +286,9 @@ def atomic_vector_plotter(  # noqa: C901
         rows = np.asarray(signal.flux.value, dtype=float)[None, :]
         x_units = x_units if x_units != "time" else xl
     else:
-        try:
-            rows = np.asarray(signal, dtype=float)
-        except (TypeError, ValueError):
-            raise InputError(
-                "signal must hold numbers (a LightCurve, or a 1-D or 2-D array of flux); got "
-                f"{type(signal).__name__} with non-numeric values."
-            ) from None
-        if rows.ndim == 1:
-            rows = rows[None, :]
+        rows = _signal_rows(
+            signal, "signal must hold numbers (a LightCurve, or a 1-D or 2-D array of flux)"
+        )
         if rows.ndim != 2:
             raise InputError(f"signal must be 1-D or 2-D; got shape {rows.shape}.")
         if time is None:
@@ -350,35 +309,24 @@ def atomic_vector_plotter(  # noqa: C901
     if len(labels) != rows.shape[0]:
         raise InputError(f"labels has {len(labels)} values for {rows.shape[0]} signals.")
     classes = sorted({lab for lab in labels if lab is not None}, key=str)
-    colour = {cl: _COLORS[i % len(_COLORS)] for i, cl in enumerate(classes)}
+    colour = {cl: PALETTE[i % len(PALETTE)] for i, cl in enumerate(classes)}
     names = class_names or {}
 
     def legend(cl):
         return str(names.get(cl, cl)) if cl is not None else "signal"
 
     if backend == "plotly":
-        go, subplots = _plotly()
-        fig = subplots.make_subplots(
-            rows=2, cols=1, shared_xaxes=True, subplot_titles=("scatter", "line")
-        )
+        go, _ = plotly_modules()
+        fig = plotly_subplots(["scatter", "line"], rows=2, shared_xaxes=True)
         seen = set()
         for r, cl in zip(rows, labels, strict=True):
             show = cl not in seen
             seen.add(cl)
             c = colour.get(cl, "black")
-            fig.add_trace(
-                go.Scattergl(
-                    x=x,
-                    y=r,
-                    mode="markers",
-                    marker={"size": 3, "color": c},
-                    name=legend(cl),
-                    legendgroup=str(cl),
-                    showlegend=show,
-                ),
-                row=1,
-                col=1,
+            dots = plotly_points(
+                go, x, r, name=legend(cl), size=3, color=c, legendgroup=str(cl), showlegend=show
             )
+            fig.add_trace(dots, row=1, col=1)
             fig.add_trace(
                 go.Scattergl(
                     x=x,
@@ -393,11 +341,9 @@ def atomic_vector_plotter(  # noqa: C901
                 col=1,
             )
         fig.update_layout(title=title)
-        fig.update_xaxes(title_text=x_units, row=2, col=1)
-        fig.update_yaxes(title_text=y_units)
+        plotly_axis_titles(fig, [("", y_units), (x_units, y_units)], stacked=True)
         return fig
-    fig = _mpl_figure((12, 6))
-    ax1, ax2 = fig.subplots(2, 1, sharex=True)
+    fig, (ax1, ax2) = mpl_subplots((12, 6), nrows=2, sharex=True)
     seen = set()
     for r, cl in zip(rows, labels, strict=True):
         c = colour.get(cl, "black")
@@ -410,6 +356,18 @@ def atomic_vector_plotter(  # noqa: C901
     if classes:
         ax1.legend(loc="upper right", markerscale=4)
     return fig
+
+
+def _signal_rows(signal: Any, expected: str, after: str = "") -> np.ndarray:
+    """``signal`` as float rows (a 1-D series becomes one row), or an InputError saying what
+    was ``expected``."""
+    try:
+        rows = np.asarray(signal, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"{expected}; got {type(signal).__name__} with non-numeric values.{after}"
+        ) from None
+    return rows[None, :] if rows.ndim == 1 else rows
 
 
 def _sampling_frequency(signal: Any, fs: Any) -> tuple[float, str]:
@@ -544,9 +502,9 @@ def make_specgram(
     >>> len(fig.axes)
     2
     """
-    _check_backend(backend)
+    check_backend(backend)
     if backend == "plotly":
-        go, _ = _plotly()
+        go, _ = plotly_modules()
         colorscale = _plotly_colorscale(go, cmap)
     else:
         colormap = _mpl_colormap(cmap)
@@ -565,8 +523,7 @@ def make_specgram(
         )
         fig.update_layout(title=title, xaxis_title=xlabel, yaxis_title=ylabel)
         return fig
-    fig = _mpl_figure((9, 4))
-    ax = fig.add_subplot()
+    fig, (ax,) = mpl_subplots((9, 4))
     mesh = ax.pcolormesh(t, f, s, shading="auto", cmap=colormap)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     if colorbar:
@@ -628,17 +585,17 @@ def save_specgrams(
 
     Examples
     --------
-    >>> paths = save_specgrams(X, "specgrams/", nfft=128)  # doctest: +SKIP
+    >>> import tempfile, numpy as np
+    >>> X = np.random.default_rng(0).normal(size=(2, 1024))
+    >>> paths = save_specgrams(X, tempfile.mkdtemp(), nfft=128)
+    >>> [p.name for p in paths], np.load(paths[0]).shape
+    (['specgram_00000.npy', 'specgram_00001.npy'], (65, 15))
     """
-    try:
-        rows = np.asarray(signals, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError(
-            "save_specgrams needs a 1-D or 2-D array of numbers (one flux series per row); got "
-            f"{type(signals).__name__} with non-numeric values. Nothing was written."
-        ) from None
-    if rows.ndim == 1:
-        rows = rows[None, :]
+    rows = _signal_rows(
+        signals,
+        "save_specgrams needs a 1-D or 2-D array of numbers (one flux series per row)",
+        " Nothing was written.",
+    )
     names = list(names) if names is not None else [f"specgram_{i:05d}" for i in range(len(rows))]
     if len(names) != len(rows):
         raise InputError(f"names has {len(names)} entries for {len(rows)} signals.")

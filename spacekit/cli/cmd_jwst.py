@@ -1,4 +1,4 @@
-"""``spacekit jwst``: JWST Level-3 product memory: scrape, train and predict."""
+"""``spacekit jwst``: JWST Level-3 product memory: scrape, ingest, train and predict."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def register(sub) -> None:
     sc.add_argument("folder")
     sc.add_argument("--out", default=None, help="csv to write (default: print to stdout)")
     sc.set_defaults(func=_scrape)
+    _register_ingest(s)  # ingest, associations
 
     table = "measured_products.csv"
     help_ = "train IMAGE and SPEC regressors from a products table"
@@ -127,4 +128,93 @@ def _predict(args) -> int:
     table = predict(models, args.data, max_gb=args.max_gb)
     result = {r.product: {"gbSize": float(r.gbSize)} for r in table.itertuples()}
     print(json.dumps(result, indent=2))
+    return 0
+
+
+def _register_ingest(s) -> None:
+    """``spacekit jwst ingest`` and ``spacekit jwst associations``."""
+    i = s.add_parser(
+        "ingest",
+        help="Level-3 associations or product files + measured memory -> training table (csv)",
+        description="Build the training table of `spacekit jwst train` from the pipeline's "
+        "metadata: Level-3 associations (*_asn.json, with their member exposures' uncal, rate "
+        "or cal files) or Level-3 product files (*_i2d.fits, *_s3d.fits, *_x1d.fits: their "
+        "HDRTAB), and a csv of the memory measured for each product.",
+    )
+    i.add_argument("sources", nargs="+", metavar="ASN_OR_PRODUCT", help="files or folders")
+    i.add_argument(
+        "--sizes",
+        default=None,
+        help="csv of measured memory per product (columns: product|pname|Dataset and "
+        "imgsize_gb|memory_gb|peak_memory_gb|peak_memory_mb|imagesize); without it, features only",
+    )
+    i.add_argument("--out", default=None, help="csv to write (default: print to stdout)")
+    i.add_argument(
+        "--members", action="append", default=None, help="folder of member exposures (repeatable)"
+    )
+    i.add_argument("--definition", choices=["spacekit", "upstream"], default="spacekit")
+    i.add_argument("--target", default="imgsize_gb", help="memory column written (GB)")
+    i.add_argument("--size-column", default=None, help="memory column of --sizes")
+    i.add_argument("--size-unit", choices=["B", "kB", "MB", "GB"], default=None)
+    i.add_argument("--include-mosaics", action="store_true", help="keep jwPPPPP-c... products")
+    i.add_argument(
+        "--skip-incomplete", action="store_true", help="leave out products missing members"
+    )
+    i.add_argument(
+        "--drop-unmeasured", action="store_true", help="leave out products not in --sizes"
+    )
+    i.set_defaults(func=_ingest)
+
+    a = s.add_parser(
+        "associations",
+        help="a program's Level-3 associations on MAST (and download them)",
+    )
+    a.add_argument("program", help="program number, e.g. 2732")
+    a.add_argument("--obs", default=None, help="one observation number")
+    a.add_argument("--instrument", default=None, help="MAST instrument_name, e.g. 'NIRCAM*'")
+    a.add_argument("--download", default=None, metavar="DIR", help="fetch the files into DIR")
+    a.add_argument("--json", action="store_true", help="print the table as JSON")
+    a.set_defaults(func=_associations)
+
+
+def _ingest(args) -> int:
+    from ..skopes.jwst.cal import build_training_table
+    from ..utils import atomic_write
+
+    table = build_training_table(
+        args.sources,
+        args.sizes,
+        members=args.members,
+        definition=args.definition,
+        target=args.target,
+        size_column=args.size_column,
+        size_unit=args.size_unit,
+        include_mosaics=args.include_mosaics,
+        skip_incomplete=args.skip_incomplete,
+        drop_unmeasured=args.drop_unmeasured,
+    )
+    if args.out:
+        with atomic_write(args.out, "w", encoding="utf-8", newline="") as fh:
+            table.to_csv(fh, index=False)
+        kinds = ", ".join(f"{n} {k}" for k, n in table["kind"].value_counts().sort_index().items())
+        print(
+            f"{len(table)} products ({kinds}; {args.definition} features) -> {args.out}"
+            + (f"; skipped {len(table.attrs['skipped'])}" if table.attrs.get("skipped") else "")
+        )
+    else:
+        table.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def _associations(args) -> int:
+    from ..skopes.jwst.cal import download_associations, find_associations
+
+    table = find_associations(args.program, args.obs, instrument=args.instrument)
+    if args.download and len(table):
+        paths = download_associations(table, args.download)
+        table["path"] = [str(p) for p in paths]
+    if args.json:
+        print(json.dumps(table.to_dict(orient="records"), indent=2, default=str))
+    else:
+        print(table.to_string(index=False) if len(table) else "no Level-3 associations")
     return 0

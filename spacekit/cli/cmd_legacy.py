@@ -3,7 +3,7 @@
 Upstream spacekit (1.1.x) documented module entry points such as ``python -m
 spacekit.skopes.hst.cal.predict j8ny02020``. Those modules still exist; run with ``python -m``,
 each hands its arguments over to this subcommand (see
-:func:`spacekit.skopes._upstream.legacy_entry_argv`), which prints a ``DeprecationWarning`` line
+:func:`spacekit.skopes._upstream.legacy_entry`), which prints a ``DeprecationWarning`` line
 on stderr and either runs the equivalent ``spacekit`` command (when the arguments translate)
 and returns that command's status, or returns 2 naming the command to use. It never returns 0
 without doing the work. The subcommand is not listed in ``spacekit --help``.

@@ -15,6 +15,16 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
+from ..utils.plotting import (
+    check_backend,
+    dotted_line,
+    figure_doc,
+    mpl_subplots,
+    plotly_axis_titles,
+    plotly_modules,
+    plotly_points,
+    plotly_subplots,
+)
 from .metrics import (
     _as_1d,
     _check_proba,
@@ -36,28 +46,6 @@ __all__ = [
     "plot_residuals",
     "history_dict",
 ]
-
-_BACKENDS = ("matplotlib", "plotly")
-
-
-def _check_backend(backend: str) -> str:
-    if backend not in _BACKENDS:
-        raise InputError(f"backend must be 'matplotlib' or 'plotly', got {backend!r}")
-    return backend
-
-
-def _mpl_figure(ncols: int, width: float = 5.0, height: float = 4.0):
-    from ..utils.display import new_figure
-
-    fig = new_figure((width * ncols, height), layout="constrained")
-    axes = fig.subplots(1, ncols, squeeze=False)[0]
-    return fig, list(axes)
-
-
-def _plotly_subplots(titles: list[str]):
-    from plotly.subplots import make_subplots
-
-    return make_subplots(rows=1, cols=len(titles), subplot_titles=titles)
 
 
 # -- history -------------------------------------------------------------------------------
@@ -100,6 +88,7 @@ def history_dict(history: Any) -> dict[str, list[float]]:
     return out
 
 
+@figure_doc
 def plot_history(
     history: Any,
     *,
@@ -116,14 +105,7 @@ def plot_history(
         entries are drawn on the panel of their metric.
     metrics : list of str, optional
         Metrics to draw (default: every non-``val_`` key, ``loss`` last).
-    title : str
-        Figure title.
-    backend : {"matplotlib", "plotly"}
-        Figure type.
-
-    Returns
-    -------
-    matplotlib.figure.Figure or plotly.graph_objects.Figure
+    {figure_parameters}
 
     Notes
     -----
@@ -138,7 +120,7 @@ def plot_history(
     >>> len(fig.axes)
     2
     """
-    _check_backend(backend)
+    check_backend(backend)
     hist = history_dict(history)
     if metrics is None:
         metrics = [k for k in hist if not k.startswith("val_") and k != "loss"]
@@ -148,9 +130,8 @@ def plot_history(
     if missing or not metrics:
         raise InputError(f"metrics {missing or metrics} not in the history (keys: {sorted(hist)})")
     if backend == "plotly":
-        import plotly.graph_objects as go
-
-        fig = _plotly_subplots(metrics)
+        go, _ = plotly_modules()
+        fig = plotly_subplots(metrics)
         for col, m in enumerate(metrics, start=1):
             for key, dash in ((m, "solid"), (f"val_{m}", "dash")):
                 if key in hist:
@@ -171,7 +152,7 @@ def plot_history(
         return fig
     from matplotlib.ticker import MaxNLocator
 
-    fig, axes = _mpl_figure(len(metrics))
+    fig, axes = mpl_subplots((5.0 * len(metrics), 4.0), ncols=len(metrics))
     for ax, m in zip(axes, metrics, strict=True):
         for key, style in ((m, "-o"), (f"val_{m}", "--s")):
             if key in hist:
@@ -260,6 +241,7 @@ def confusion_data(
     return names, matrix
 
 
+@figure_doc
 def plot_confusion_matrix(
     y_true: Any,
     y_pred: Any,
@@ -280,14 +262,7 @@ def plot_confusion_matrix(
         (see :func:`confusion_data`).
     normalize : {None, "true", "pred", "all"}
         Counts (None) or fractions over true classes (rows), predicted classes or all.
-    title : str
-        Figure title.
-    backend : {"matplotlib", "plotly"}
-        Figure type.
-
-    Returns
-    -------
-    matplotlib.figure.Figure or plotly.graph_objects.Figure
+    {figure_parameters}
 
     Examples
     --------
@@ -298,13 +273,12 @@ def plot_confusion_matrix(
     >>> fig.axes[0].get_xlabel()
     'predicted'
     """
-    _check_backend(backend)
+    check_backend(backend)
     names, m = confusion_data(y_true, y_pred, labels=labels, normalize=normalize)
     fmt = (lambda v: f"{v:.2f}") if normalize else (lambda v: f"{int(v)}")
     title = title or ("confusion matrix" + (f" (normalised over {normalize})" if normalize else ""))
     if backend == "plotly":
-        import plotly.graph_objects as go
-
+        go, _ = plotly_modules()
         fig = go.Figure(
             go.Heatmap(
                 z=m,
@@ -322,7 +296,7 @@ def plot_confusion_matrix(
     k = len(names)
     # wide enough for the title (about 0.1 inch per character at the default font size)
     width = max(4.0, 1.0 + 0.9 * k, 0.1 * len(title) + 0.6)
-    fig, (ax,) = _mpl_figure(1, width=width, height=max(3.5, 0.9 * k + 0.8))
+    fig, (ax,) = mpl_subplots((width, max(3.5, 0.9 * k + 0.8)))
     im = ax.imshow(m, cmap="Blues", vmin=0)
     cbar = fig.colorbar(im, ax=ax)
     if not normalize:  # counts: whole-number ticks
@@ -421,6 +395,7 @@ def _as_binary_truth(t: np.ndarray) -> np.ndarray:
     return t.astype(int)
 
 
+@figure_doc
 def plot_roc_pr(
     y_true: Any,
     proba: Any,
@@ -441,14 +416,7 @@ def plot_roc_pr(
         class and their micro average.
     labels : sequence, optional
         Class names for the legend.
-    title : str
-        Figure title.
-    backend : {"matplotlib", "plotly"}
-        Figure type.
-
-    Returns
-    -------
-    matplotlib.figure.Figure or plotly.graph_objects.Figure
+    {figure_parameters}
 
     Examples
     --------
@@ -457,12 +425,11 @@ def plot_roc_pr(
     >>> [ax.get_title() for ax in fig.axes]
     ['ROC', 'precision-recall']
     """
-    _check_backend(backend)
+    check_backend(backend)
     curves = curve_data(y_true, proba, labels=labels)["curves"]
     if backend == "plotly":
-        import plotly.graph_objects as go
-
-        fig = _plotly_subplots(["ROC", "precision-recall"])
+        go, _ = plotly_modules()
+        fig = plotly_subplots(["ROC", "precision-recall"])
         for c in curves:
             fig.add_trace(
                 go.Scatter(
@@ -481,24 +448,12 @@ def plot_roc_pr(
                 row=1,
                 col=2,
             )
-        fig.add_trace(
-            go.Scatter(
-                x=[0, 1],
-                y=[0, 1],
-                mode="lines",
-                name="chance",
-                line={"dash": "dot", "color": "grey"},
-            ),
-            row=1,
-            col=1,
-        )
-        fig.update_xaxes(title_text="false positive rate", row=1, col=1)
-        fig.update_yaxes(title_text="true positive rate", row=1, col=1)
-        fig.update_xaxes(title_text="recall", row=1, col=2)
-        fig.update_yaxes(title_text="precision", row=1, col=2)
+        fig.add_trace(dotted_line(go, [0, 1], [0, 1], name="chance", color="grey"), row=1, col=1)
+        titles = [("false positive rate", "true positive rate"), ("recall", "precision")]
+        plotly_axis_titles(fig, titles)
         fig.update_layout(title=title or "ROC and precision-recall")
         return fig
-    fig, (ax1, ax2) = _mpl_figure(2)
+    fig, (ax1, ax2) = mpl_subplots((10.0, 4.0), ncols=2)
     for c in curves:
         ax1.plot(c["fpr"], c["tpr"], label=f"{c['name']} (AUC = {c['auc']:.3f})")
         ax2.step(
@@ -553,39 +508,22 @@ def plot_residuals(y_true: Any, y_pred: Any, *, title: str = "", backend: str = 
     >>> fig.axes[0].get_xlabel()
     'true'
     """
-    _check_backend(backend)
+    check_backend(backend)
     t, p = _regression_pair(y_true, y_pred, "residual_plots")
     resid = p - t
     lo, hi = float(np.min([t.min(), p.min()])), float(np.max([t.max(), p.max()]))
     if backend == "plotly":
-        import plotly.graph_objects as go
-
-        fig = _plotly_subplots(["predicted vs true", "residuals (predicted - true)"])
+        go, _ = plotly_modules()
+        fig = plotly_subplots(["predicted vs true", "residuals (predicted - true)"])
+        fig.add_trace(plotly_points(go, t, p, name="samples", size=4, opacity=0.5), row=1, col=1)
         fig.add_trace(
-            go.Scattergl(
-                x=t, y=p, mode="markers", name="samples", marker={"size": 4, "opacity": 0.5}
-            ),
-            row=1,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=[lo, hi],
-                y=[lo, hi],
-                mode="lines",
-                name="identity",
-                line={"dash": "dot", "color": "grey"},
-            ),
-            row=1,
-            col=1,
+            dotted_line(go, [lo, hi], [lo, hi], name="identity", color="grey"), row=1, col=1
         )
         fig.add_trace(go.Histogram(x=resid, name="residuals", nbinsx=50), row=1, col=2)
-        fig.update_xaxes(title_text="true", row=1, col=1)
-        fig.update_yaxes(title_text="predicted", row=1, col=1)
-        fig.update_xaxes(title_text="residual", row=1, col=2)
+        plotly_axis_titles(fig, [("true", "predicted"), ("residual", "")])
         fig.update_layout(title=title or "residuals")
         return fig
-    fig, (ax1, ax2) = _mpl_figure(2)
+    fig, (ax1, ax2) = mpl_subplots((10.0, 4.0), ncols=2)
     ax1.scatter(t, p, s=6, alpha=0.5)
     ax1.plot([lo, hi], [lo, hi], ":", color="grey")
     ax1.set(xlabel="true", ylabel="predicted", title="predicted vs true")

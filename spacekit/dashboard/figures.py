@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import FormatError, InputError
+from ..utils.plotting import dotted_line, plotly_axis_titles, plotly_modules, plotly_points
 
 __all__ = [
     "empty_figure",
@@ -69,10 +70,16 @@ _LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "le
 EXPLORE_MAX_ROWS = 100_000
 
 
-def _go():
-    from ..utils.deps import optional_import
+_WHAT = "the spacekit dashboard figures"
 
-    return optional_import("plotly.graph_objects", "the spacekit dashboard figures")
+
+def _go():
+    """plotly.graph_objects, through the one plotting backend (:mod:`spacekit.utils.plotting`)."""
+    return plotly_modules(_WHAT)[0]
+
+
+def _make_subplots(**kwargs: Any) -> Any:
+    return plotly_modules(_WHAT)[1](**kwargs)
 
 
 def empty_figure(message: str) -> Any:
@@ -157,15 +164,13 @@ def metrics_bar_figure(
     ['a', 'b']
     """
     go = _go()
-    from plotly.subplots import make_subplots
-
     metrics = [m for m in metrics if m in table.columns]
     if table.empty or not metrics:
         return empty_figure("no numeric metrics in the selected runs")
     ncols = min(len(metrics), 2)
     nrows = -(-len(metrics) // ncols)
     titles = [_wrap_dotted(m, 30) for m in metrics]
-    fig = make_subplots(
+    fig = _make_subplots(
         rows=nrows,
         cols=ncols,
         subplot_titles=titles,
@@ -309,33 +314,7 @@ def roc_figure(records: Mapping[str, Mapping], *, colors: Mapping[str, str] | No
     >>> roc_figure({"a": {}}).layout.annotations[0].text
     'no ROC curves in the selected runs'
     """
-    go = _go()
-    fig = go.Figure()
-    palette = _colors(list(records), colors)
-    for label, record in records.items():
-        curves = _curves(record.get("roc"), "fpr", "tpr", "auc")
-        for n, (suffix, x, y, auc) in enumerate(curves):
-            name = f"{label}{suffix}" + (f" (AUC {auc:.3f})" if _is_num(auc) else "")
-            xs, ys = _curve_xy(label, "ROC", x, y)
-            line = {"color": palette[label], "dash": _DASHES[n % len(_DASHES)]}
-            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, line=line))
-    if not fig.data:
-        return empty_figure("no ROC curves in the selected runs")
-    fig.add_trace(
-        go.Scatter(
-            x=[0, 1], y=[0, 1], mode="lines", name="chance", line={"dash": "dot", "color": "gray"}
-        )
-    )
-    fig.update_layout(
-        template=_TEMPLATE,
-        title="ROC",
-        xaxis_title="false positive rate",
-        yaxis_title="true positive rate",
-        height=_legend_height(400, len(fig.data), per_row=1),
-        legend=_LEGEND_BELOW,
-        margin=_MARGIN,
-    )
-    return fig
+    return _curves_figure(records, colors, "roc")
 
 
 def pr_figure(records: Mapping[str, Mapping], *, colors: Mapping[str, str] | None = None) -> Any:
@@ -347,23 +326,42 @@ def pr_figure(records: Mapping[str, Mapping], *, colors: Mapping[str, str] | Non
     >>> pr_figure(rec).data[0].name
     'a (AP 0.700)'
     """
+    return _curves_figure(records, colors, "pr")
+
+
+#: The curve blocks of an evaluation record: (x key, y key, score key, what, axis titles).
+_CURVE_KINDS = {
+    "roc": ("fpr", "tpr", "auc", "ROC", ("false positive rate", "true positive rate")),
+    "pr": ("recall", "precision", "ap", "precision-recall", ("recall", "precision")),
+}
+
+
+def _curves_figure(
+    records: Mapping[str, Mapping], colors: Mapping[str, str] | None, block: str
+) -> Any:
+    """Curves of one kind (ROC or PR) of every run, with the chance diagonal for ROC."""
+    xkey, ykey, score, what, (xtitle, ytitle) = _CURVE_KINDS[block]
     go = _go()
     fig = go.Figure()
     palette = _colors(list(records), colors)
     for label, record in records.items():
-        curves = _curves(record.get("pr"), "recall", "precision", "ap")
-        for n, (suffix, x, y, ap) in enumerate(curves):
-            name = f"{label}{suffix}" + (f" (AP {ap:.3f})" if _is_num(ap) else "")
-            xs, ys = _curve_xy(label, "precision-recall", x, y)
+        curves = _curves(record.get(block), xkey, ykey, score)
+        for n, (suffix, x, y, value) in enumerate(curves):
+            shown = f" ({score.upper()} {value:.3f})" if _is_num(value) else ""
+            xs, ys = _curve_xy(label, what, x, y)
             line = {"color": palette[label], "dash": _DASHES[n % len(_DASHES)]}
-            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, line=line))
+            fig.add_trace(
+                go.Scatter(x=xs, y=ys, mode="lines", name=label + suffix + shown, line=line)
+            )
     if not fig.data:
-        return empty_figure("no precision-recall curves in the selected runs")
+        return empty_figure(f"no {what} curves in the selected runs")
+    if block == "roc":
+        fig.add_trace(dotted_line(go, [0, 1], [0, 1], name="chance"))
     fig.update_layout(
         template=_TEMPLATE,
-        title="Precision-recall",
-        xaxis_title="recall",
-        yaxis_title="precision",
+        title=what[0].upper() + what[1:],
+        xaxis_title=xtitle,
+        yaxis_title=ytitle,
         height=_legend_height(400, len(fig.data), per_row=1),
         legend=_LEGEND_BELOW,
         margin=_MARGIN,
@@ -383,6 +381,15 @@ def _curve_xy(label: str, what: str, x: Any, y: Any) -> tuple[np.ndarray, np.nda
     return xs, ys
 
 
+def _blocks(records: Mapping[str, Mapping], block: str, needs: str) -> list[tuple[str, Mapping]]:
+    """``(run label, record[block])`` of the runs whose ``block`` holds ``needs``."""
+    return [
+        (k, r[block])
+        for k, r in records.items()
+        if isinstance(r.get(block), Mapping) and needs in r[block]
+    ]
+
+
 def _is_num(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
 
@@ -400,18 +407,12 @@ def confusion_figure(
     [[5, 1], [2, 7]]
     """
     go = _go()
-    from plotly.subplots import make_subplots
-
-    items = [
-        (k, r["confusion"])
-        for k, r in records.items()
-        if isinstance(r.get("confusion"), Mapping) and "matrix" in r["confusion"]
-    ]
+    items = _blocks(records, "confusion", "matrix")
     if not items:
         return empty_figure("no confusion matrices in the selected runs")
     palette = _colors(list(records), colors)
     titles = [f"<span style='color:{palette[k]}'>■</span> {k}" for k, _ in items]
-    fig = make_subplots(rows=1, cols=len(items), subplot_titles=titles, horizontal_spacing=0.08)
+    fig = _make_subplots(rows=1, cols=len(items), subplot_titles=titles, horizontal_spacing=0.08)
     for i, (label, block) in enumerate(items, start=1):
         try:
             matrix = np.asarray(block["matrix"])
@@ -495,13 +496,7 @@ def residuals_figure(
     3
     """
     go = _go()
-    from plotly.subplots import make_subplots
-
-    items = [
-        (k, r["residuals"])
-        for k, r in records.items()
-        if isinstance(r.get("residuals"), Mapping) and "y_true" in r["residuals"]
-    ]
+    items = _blocks(records, "residuals", "y_true")
     if not items:
         return empty_figure("no regression residuals in the selected runs")
     palette = _colors(list(records), colors)
@@ -516,7 +511,7 @@ def residuals_figure(
     kinds = set(named.values())
     name, unit = next(iter(kinds)) if len(kinds) == 1 else ("value", "")
     with_unit = f"{name} ({unit})" if unit else name
-    fig = make_subplots(
+    fig = _make_subplots(
         rows=1,
         cols=2,
         subplot_titles=[f"predicted vs true {with_unit}", f"residuals: predicted - true {name}"],
@@ -536,48 +531,17 @@ def residuals_figure(
                 f"{y_pred.size}; they must pair up"
             )
         lo, hi = min(lo, np.nanmin(y_true)), max(hi, np.nanmax(y_true))
-        fig.add_trace(
-            go.Scattergl(
-                x=y_true,
-                y=y_pred,
-                mode="markers",
-                name=legend,
-                marker={"size": 4, "opacity": 0.6, "color": color},
-                legendgroup=label,
-            ),
-            row=1,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scattergl(
-                x=y_pred,
-                y=y_pred - y_true,
-                mode="markers",
-                name=legend,
-                marker={"size": 4, "opacity": 0.6, "color": color},
-                legendgroup=label,
-                showlegend=False,
-            ),
-            row=1,
-            col=2,
-        )
-    fig.add_trace(
-        go.Scatter(
-            x=[lo, hi],
-            y=[lo, hi],
-            mode="lines",
-            name="y = x",
-            line={"dash": "dot", "color": "gray"},
-        ),
-        row=1,
-        col=1,
-    )
-    fig.update_xaxes(title_text=f"true {with_unit}", row=1, col=1)
-    fig.update_yaxes(title_text=f"predicted {with_unit}", row=1, col=1)
-    fig.update_xaxes(title_text=f"predicted {with_unit}", row=1, col=2)
-    fig.update_yaxes(
-        title_text=f"predicted - true ({unit})" if unit else "predicted - true", row=1, col=2
-    )
+        style = {"size": 4, "opacity": 0.6, "color": color, "legendgroup": label}
+        fig.add_trace(plotly_points(go, y_true, y_pred, name=legend, **style), row=1, col=1)
+        resid = plotly_points(go, y_pred, y_pred - y_true, name=legend, showlegend=False, **style)
+        fig.add_trace(resid, row=1, col=2)
+    fig.add_trace(dotted_line(go, [lo, hi], [lo, hi], name="y = x"), row=1, col=1)
+    difference = f"predicted - true ({unit})" if unit else "predicted - true"
+    titles = [
+        (f"true {with_unit}", f"predicted {with_unit}"),
+        (f"predicted {with_unit}", difference),
+    ]
+    plotly_axis_titles(fig, titles)
     fig.update_layout(
         template=_TEMPLATE,
         title=f"Regression residuals: {with_unit}",
@@ -733,12 +697,10 @@ def image_triplet_figure(frames: np.ndarray, titles: Sequence[str]) -> Any:
     3
     """
     go = _go()
-    from plotly.subplots import make_subplots
-
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] not in (3, 4):
         raise InputError(f"expected frames of shape (n, h, w, 3), found {frames.shape}")
-    fig = make_subplots(
+    fig = _make_subplots(
         rows=1, cols=len(frames), subplot_titles=list(titles), horizontal_spacing=0.02
     )
     for i, frame in enumerate(frames, start=1):
@@ -759,9 +721,7 @@ def lightcurve_figure(time: Any, flux: Any, *, title: str, trend: Any = None) ->
     """
     go = _go()
     t, f = _numbers(time), _numbers(flux)
-    fig = go.Figure(
-        go.Scattergl(x=t, y=f, mode="markers", name="flux", marker={"size": 3, "color": "#204a87"})
-    )
+    fig = go.Figure(plotly_points(go, t, f, name="flux", size=3, color="#204a87"))
     if trend is not None:
         fig.add_trace(
             go.Scatter(

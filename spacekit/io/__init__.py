@@ -1,8 +1,11 @@
 """Read and write the formats astronomers use: csv, HDF5, FITS (tables, images, headers),
-JSON, PNG, ASDF and npz, into pandas DataFrames, numpy arrays and astropy Tables.
+JSON, PNG, ASDF and npz, into pandas DataFrames, numpy arrays and astropy Tables, and
+light-curve files as they are on disk (:mod:`spacekit.io.lightcurves`).
 
 - Every writer is atomic (a temporary file renamed on success), so an interrupted write
   never leaves a half file.
+- Every FITS file of the package is opened by :func:`open_fits` (also behind
+  :func:`merge_fits_headers`, the FITS readers and the light-curve readers).
 - Every reader checks the file first: a missing file raises
   :class:`~spacekit.exceptions.DataNotFoundError`; an empty, truncated, corrupt or
   wrong-format file raises :class:`~spacekit.exceptions.FormatError` naming the file and the
@@ -28,6 +31,8 @@ np.float64(18.89)
 """
 
 from .fits import (
+    merge_fits_headers,
+    open_fits,
     read_fits_header,
     read_fits_image,
     read_fits_table,
@@ -53,6 +58,8 @@ __all__ = [
     "TABLE_FORMATS",
     "check_schema",
     "guess_format",
+    "merge_fits_headers",
+    "open_fits",
     "read_asdf",
     "read_fits_header",
     "read_fits_image",

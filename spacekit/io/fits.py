@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,8 @@ from ..utils.files import atomic_path
 from ._common import as_path, check_readable, reading
 
 __all__ = [
+    "open_fits",
+    "merge_fits_headers",
     "read_fits_table",
     "write_fits_table",
     "read_fits_header",
@@ -54,6 +58,114 @@ def _select(hdul, hdu: int | str, path: Path):
         ) from None
 
 
+@contextlib.contextmanager
+def open_fits(path: PathLike) -> Iterator[Any]:
+    """Open a FITS file for reading: the one place spacekit opens FITS files.
+
+    The file is checked first (it exists, is a file, is not empty, and its size is a whole
+    number of 2880-byte FITS blocks unless gzipped), every header is read at once, and data
+    are read into memory when first touched (no memory map, so nothing stays tied to the file
+    after the block). Any failure of the FITS parser inside the block, including one met while
+    reading data, becomes a :class:`~spacekit.exceptions.FormatError` naming the file;
+    spacekit's own errors pass through unchanged.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The FITS file.
+
+    Yields
+    ------
+    astropy.io.fits.HDUList
+        The open file (closed when the block ends).
+
+    Raises
+    ------
+    DataNotFoundError
+        When ``path`` does not exist or is a folder.
+    FormatError
+        When the file is empty, truncated, not FITS, or its data cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "img.fits"
+    >>> _ = write_fits_image(p, np.zeros((2, 3)))
+    >>> with open_fits(p) as hdul:
+    ...     hdul[0].data.shape
+    (2, 3)
+    >>> _ = p.write_bytes(b"SIMPLE  = T" * 10)
+    >>> with open_fits(p) as hdul:  # doctest: +IGNORE_EXCEPTION_DETAIL
+    ...     pass
+    Traceback (most recent call last):
+    spacekit.exceptions.FormatError: ...img.fits is truncated or not a FITS file...
+    """
+    path = check_readable(path, _FMT)
+    with reading(path, _FMT):
+        with _open(path) as hdul:
+            yield hdul
+
+
+def merge_fits_headers(
+    path: PathLike,
+    hdus: Sequence[int | str] = (0, "SCI"),
+    *,
+    skip: Sequence[str] = ("COMMENT", "HISTORY", ""),
+):
+    """Read the keywords of several HDUs of a FITS file into one header.
+
+    A keyword takes its value from the first HDU in ``hdus`` that has it (archive files keep
+    observation keywords in the primary header and pointing keywords in the science
+    extension). An HDU of ``hdus`` that the file does not hold is skipped; for an EXTNAME held
+    by several HDUs the first is read.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The FITS file.
+    hdus : sequence of int or str
+        Indices or EXTNAMEs, in order of precedence (default: the primary header, then the
+        first ``SCI`` extension).
+    skip : sequence of str
+        Keywords left out (default: COMMENT, HISTORY and blank cards).
+
+    Returns
+    -------
+    astropy.io.fits.Header
+
+    Raises
+    ------
+    DataNotFoundError
+        When ``path`` does not exist or is a folder.
+    FormatError
+        When the file is empty, truncated or not FITS.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from astropy.io import fits
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x_uncal.fits"
+    >>> sci = fits.ImageHDU(header=fits.Header({"RA_REF": 10.5, "OBJECT": "sci"}), name="SCI")
+    >>> fits.HDUList([fits.PrimaryHDU(header=fits.Header({"OBJECT": "M31"})), sci]).writeto(p)
+    >>> hdr = merge_fits_headers(p)
+    >>> hdr["OBJECT"], hdr["RA_REF"]
+    ('M31', 10.5)
+    """
+    from astropy.io import fits
+
+    merged = fits.Header()
+    with open_fits(path) as hdul:
+        for hdu in hdus:
+            try:
+                header = hdul[hdu].header
+            except (IndexError, KeyError):
+                continue
+            for card in header.cards:
+                if card.keyword not in skip and card.keyword not in merged:
+                    merged[card.keyword] = card.value
+    return merged
+
+
 def read_fits_header(path: PathLike, hdu: int | str = 0):
     """Read one header of a FITS file.
 
@@ -81,10 +193,9 @@ def read_fits_header(path: PathLike, hdu: int | str = 0):
     >>> read_fits_header(p)["OBJECT"]
     'M31'
     """
-    path = check_readable(path, _FMT)
-    with reading(path, _FMT):
-        with _open(path) as hdul:
-            return _select(hdul, hdu, path).header.copy()
+    path = as_path(path, _FMT)
+    with open_fits(path) as hdul:
+        return _select(hdul, hdu, path).header.copy()
 
 
 def read_fits_table(path: PathLike, hdu: int | str = 1):
@@ -120,21 +231,20 @@ def read_fits_table(path: PathLike, hdu: int | str = 1):
     from astropy.io import fits
     from astropy.table import Table
 
-    path = check_readable(path, _FMT)
-    with reading(path, _FMT):
-        with _open(path) as hdul:
-            h = _select(hdul, hdu, path)
-            if not isinstance(h, (fits.BinTableHDU, fits.TableHDU)):
-                raise FormatError(
-                    f"{path} HDU {hdu!r} is a {type(h).__name__}, expected a FITS table; "
-                    "pass the table's hdu= (images: use read_fits_image)"
-                )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # unrecognised units of archive files
-                table = Table.read(h)
-            # Touch every column so that truncated data fails here, not later.
-            for col in table.itercols():
-                np.asarray(col)
+    path = as_path(path, _FMT)
+    with open_fits(path) as hdul:
+        h = _select(hdul, hdu, path)
+        if not isinstance(h, (fits.BinTableHDU, fits.TableHDU)):
+            raise FormatError(
+                f"{path} HDU {hdu!r} is a {type(h).__name__}, expected a FITS table; "
+                "pass the table's hdu= (images: use read_fits_image)"
+            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # unrecognised units of archive files
+            table = Table.read(h)
+        # Touch every column so that truncated data fails here, not later.
+        for col in table.itercols():
+            np.asarray(col)
     return table
 
 
@@ -226,27 +336,24 @@ def read_fits_image(path: PathLike, hdu: int | str = 0) -> np.ndarray:
     """
     from astropy.io import fits
 
-    path = check_readable(path, _FMT)
-    with reading(path, _FMT):
-        with _open(path) as hdul:
-            h = _select(hdul, hdu, path)
-            if h.data is None and hdu == 0:
-                for cand in hdul[1:]:
-                    if isinstance(cand, (fits.ImageHDU, fits.CompImageHDU)) and (
-                        cand.data is not None
-                    ):
-                        h = cand
-                        break
-            if isinstance(h, (fits.BinTableHDU, fits.TableHDU)) and not isinstance(
-                h, fits.CompImageHDU
-            ):
-                raise FormatError(
-                    f"{path} HDU {hdu!r} is a table, expected an image; "
-                    "use read_fits_table or pass an image hdu="
-                )
-            if h.data is None:
-                raise FormatError(f"{path} HDU {hdu!r} holds no image data")
-            return np.array(h.data)
+    path = as_path(path, _FMT)
+    with open_fits(path) as hdul:
+        h = _select(hdul, hdu, path)
+        if h.data is None and hdu == 0:
+            for cand in hdul[1:]:
+                if isinstance(cand, (fits.ImageHDU, fits.CompImageHDU)) and (cand.data is not None):
+                    h = cand
+                    break
+        if isinstance(h, (fits.BinTableHDU, fits.TableHDU)) and not isinstance(
+            h, fits.CompImageHDU
+        ):
+            raise FormatError(
+                f"{path} HDU {hdu!r} is a table, expected an image; "
+                "use read_fits_table or pass an image hdu="
+            )
+        if h.data is None:
+            raise FormatError(f"{path} HDU {hdu!r} holds no image data")
+        return np.array(h.data)
 
 
 def write_fits_image(

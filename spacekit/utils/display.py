@@ -1,12 +1,9 @@
-"""Notebook display: inline matplotlib figures without pyplot, and the HTML reprs of spacekit's
-objects.
+"""Notebook display: the HTML reprs of spacekit's objects, and inline matplotlib figures.
 
-spacekit builds :class:`matplotlib.figure.Figure` objects directly (never through pyplot), so no
-global plotting state changes; but then Jupyter does not know how to draw them until pyplot is
-imported. :func:`new_figure` creates every matplotlib figure of the library and, when an IPython
-kernel is running, registers a PNG formatter for ``Figure`` with that kernel (once, and only
-when nothing else, such as ``%matplotlib inline``, has registered one). Figures then display
-inline with no setup, and no matplotlib setting or backend changes.
+Figures are made by the plotting backend, :mod:`spacekit.utils.plotting`: its
+:func:`~spacekit.utils.plotting.new_figure` builds a matplotlib ``Figure`` without pyplot and
+lets a running IPython kernel display it inline. ``new_figure``, ``figure_png`` and
+``enable_inline_figures`` are importable from here too.
 
 The ``_repr_html_`` methods of :class:`~spacekit.transformer.LightCurve`,
 :class:`~spacekit.analyzer.HuntResult`, :class:`~spacekit.utils.runs.Run`,
@@ -29,17 +26,14 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import logging
 import math
-import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from .plotting import enable_inline_figures, figure_png, new_figure  # noqa: F401 (re-exported)
+
 __all__ = [
-    "new_figure",
-    "enable_inline_figures",
-    "figure_png",
     "figure_img_html",
     "html_table",
     "lightcurve_html",
@@ -67,91 +61,6 @@ _STYLE = (
 
 
 # ---------------------------------------------------------------- figures
-def new_figure(figsize: tuple[float, float] | None = None, **kwargs: Any):
-    """A :class:`matplotlib.figure.Figure` (built without pyplot) that a notebook displays.
-
-    Parameters
-    ----------
-    figsize : (float, float), optional
-        Width and height in inches.
-    **kwargs
-        Passed to ``Figure`` (``layout="constrained"``, ``dpi``, ...).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-
-    Raises
-    ------
-    MissingDependencyError
-        matplotlib is not installed.
-
-    Examples
-    --------
-    >>> fig = new_figure((4, 3), layout="constrained")
-    >>> ax = fig.add_subplot()
-    >>> fig.get_size_inches().tolist()
-    [4.0, 3.0]
-    """
-    from .deps import optional_import
-
-    optional_import("matplotlib", "spacekit plots")
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize, **kwargs)
-    enable_inline_figures()
-    return fig
-
-
-def figure_png(fig: Any, *, dpi: float | str = "figure") -> bytes | None:
-    """PNG bytes of a matplotlib figure (None for a figure with nothing drawn).
-
-    Examples
-    --------
-    >>> fig = new_figure((2, 1)); _ = fig.add_subplot().plot([0, 1])
-    >>> figure_png(fig)[:4]
-    b'\\x89PNG'
-    """
-    if not fig.axes and not getattr(fig, "lines", None) and not fig.images:
-        return None
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    return buf.getvalue()
-
-
-def enable_inline_figures() -> bool:
-    """Let a running IPython kernel display matplotlib figures inline; True when it can.
-
-    Registers :func:`figure_png` as the ``image/png`` formatter of
-    :class:`matplotlib.figure.Figure` in the current IPython shell, unless one is registered
-    already (``%matplotlib inline`` or an imported pyplot registers its own, which is kept).
-    Outside IPython this does nothing and returns False. It changes no matplotlib setting.
-
-    Examples
-    --------
-    >>> enable_inline_figures()  # a plain Python process: nothing to do
-    False
-    """
-    ipython = sys.modules.get("IPython")
-    if ipython is None or "matplotlib.figure" not in sys.modules:
-        return False
-    try:
-        shell = ipython.get_ipython()
-        if shell is None:
-            return False
-        formatter = shell.display_formatter.formatters["image/png"]
-        from matplotlib.figure import Figure
-
-        try:
-            formatter.lookup_by_type(Figure)
-        except KeyError:
-            formatter.for_type(Figure, figure_png)
-        return True
-    except Exception as exc:  # a display nicety must never break plotting
-        log.debug("could not register the inline figure formatter: %s", exc)
-        return False
-
-
 def figure_img_html(fig: Any, *, width: int | None = None, dpi: float | str = "figure") -> str:
     """An ``<img>`` element holding a figure as an inline PNG (matplotlib), the figure's own
     HTML (plotly, loading plotly.js from its CDN), or a PNG file's bytes (a path).

@@ -318,24 +318,16 @@ class Run:
 
     def save_figure(self, fig: Any, name: str, *, dpi: int = 110) -> Path:
         """Save a matplotlib figure as ``figures/<name>.png`` or a plotly one as ``.html``."""
+        from .plotting import save_figure
+
         safe = _NAME_RE.sub("-", name).strip("-")
         self.figures_dir.mkdir(exist_ok=True)
-        if hasattr(fig, "savefig"):
-            out = self.figures_dir / f"{safe}.png"
-            with atomic_write(out, "wb") as fh:
-                fig.savefig(fh, format="png", dpi=dpi, bbox_inches="tight")
-            return out
-        if hasattr(fig, "to_html"):
-            out = self.figures_dir / f"{safe}.html"
-            with atomic_write(out, "w", encoding="utf-8") as fh:
-                fh.write(fig.to_html(include_plotlyjs="cdn", full_html=True))
+        out = save_figure(fig, self.figures_dir / safe, dpi=dpi)
+        if out.suffix == ".html":
             # The JSON spec lets the dashboard redraw the figure natively.
             with atomic_write(self.figures_dir / f"{safe}.plotly.json", "w") as fh:
                 fh.write(fig.to_json())
-            return out
-        raise InputError(
-            f"save_figure expects a matplotlib or plotly Figure, got {type(fig).__name__}"
-        )
+        return out
 
     def write_predictions(self, frame: Any) -> Path:
         """Write a pandas DataFrame as ``predictions.csv`` (atomically)."""

@@ -30,7 +30,7 @@ from ...utils.runs import Run, tracks_runs
 from .._app import CONTRACT, model_folder, predict_in_chunks
 from . import classifier as _clf
 from .classifier import APP, HEADLINE_METRICS, K2Classifier
-from .model import fit_settings
+from .settings import fit_settings
 
 __all__ = [*CONTRACT, "K2Model", "evaluate"]
 

@@ -62,7 +62,6 @@ from .cv import (
 from .inputs import BOOST_FILE, NETWORKS, boost_features, model_inputs
 from .kaggle import read_flux_table_with_meta
 from .model import (
-    RUN_SETTINGS,
     K2Classifier,
     _build_model,
     _check_min_snr_classes,
@@ -73,11 +72,11 @@ from .model import (
     _trainer,
     _training_mask,
     fit_members,
-    fit_settings,
     load_classifier,
     window_events,
 )
 from .preprocessing import PREPROCESSING, _slow_trend, preprocess
+from .settings import RUN_SETTINGS, fit_settings
 
 __all__ = [
     "NETWORKS",
@@ -152,8 +151,8 @@ def train(
     **settings
         The training settings ``epochs``, ``batch_size``, ``learning_rate``, ``seed``,
         ``fast``, ``network``, ``threshold``, ``train_min_snr`` and ``show_progress``:
-        see :func:`~spacekit.skopes.k2.model.fit_members` (defaults:
-        :data:`~spacekit.skopes.k2.model.FIT_SETTINGS`).
+        see :mod:`spacekit.skopes.k2.settings` (defaults:
+        :data:`~spacekit.skopes.k2.settings.FIT_SETTINGS`).
 
     Returns
     -------

@@ -18,16 +18,9 @@ from ...exceptions import InputError
 from ...utils.progress import progress
 from ...utils.runs import Run
 from .inputs import BOOST_WEIGHT, _inputs_cached, _take, boost_features
-from .model import (
-    NETWORK_SETTINGS,
-    RUN_SETTINGS,
-    _check_min_snr_classes,
-    _read,
-    _training_mask,
-    fit_on_inputs,
-    fit_settings,
-)
+from .model import _check_min_snr_classes, _read, _training_mask, fit_on_inputs
 from .preprocessing import preprocess
+from .settings import NETWORK_SETTINGS, RUN_SETTINGS, fit_settings
 
 log = logging.getLogger(__name__)
 
@@ -300,7 +293,7 @@ def evaluate(
         stays at the issue's SNR). Needs the set's own metadata (depth, ephemeris); the
         training is the same either way.
     **settings
-        The training settings of :func:`~spacekit.skopes.k2.model.fit_members` (low-SNR
+        The training settings (:mod:`spacekit.skopes.k2.settings`; low-SNR
         injected windows left out of training by ``train_min_snr`` are still *scored*; fold
         ``i`` trains with ``seed + i``).
 

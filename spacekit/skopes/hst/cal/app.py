@@ -369,7 +369,7 @@ def score(model: Any, data: Any) -> dict:
 
 
 def _is_item(data: Any) -> bool:
-    from .predict import _MMF_NAME
+    from .sources import _MMF_NAME
 
     if isinstance(data, tuple) and len(data) == 2:
         return True

@@ -146,7 +146,7 @@ def cost_decisions(raw: dict, rule: dict) -> dict[str, np.ndarray]:
     Parameters
     ----------
     raw : dict
-        :func:`~spacekit.skopes.hst.cal.predict.raw_outputs`: ``bin_proba``, ``memory``,
+        :func:`~spacekit.skopes.hst.cal.decision.raw_outputs`: ``bin_proba``, ``memory``,
         ``wallclock`` (and ``memory_scale`` when the model has it).
     rule : dict
         :func:`calibrate_cost_rule`'s result (``lam``, ``mix``, ``kill_log_margin`` and the

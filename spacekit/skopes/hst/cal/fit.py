@@ -21,6 +21,7 @@ import numpy as np
 from ....exceptions import InputError
 from ....transformer.splits import balanced_group_kfold
 from .calibration import BIN_RULES, KILL_RULES, _calibrate_step, _fit_error_scales
+from .decision import _apply_decision, apply_margins
 from .features import FEATURES, group_ids
 from .fitters import (
     _FITTERS,
@@ -30,7 +31,8 @@ from .fitters import (
     TARGET_TRANSFORMS,
     _fit_final_models,
 )
-from .predict import MODEL_FORMAT, CalPredictor, _apply_decision, apply_margins
+from .folder import MODEL_FORMAT
+from .predict import CalPredictor
 from .selection import (
     _candidates_per_target,
     _choose_kinds,

@@ -153,11 +153,9 @@ def _fit_keras(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bo
 
 
 # Ridge settings per regression target: (alpha, power of the group counts used as weights,
-# sizes entering the basis as log(1 + x) rather than power-standardised). Log sizes (a power
-# law in n_files and total_mb) were measured for wallclock: blend alone 23.7% vs 24.0% median
-# APE (seed-0 folds), 23.6% vs 24.2% (seed-1), but in the whole pipeline (kinds chosen inside
-# each training part) 23.84% vs 23.87% (worst fold 31.8% vs 32.3%) with a larger kill time:
-# not adopted.
+# sizes entering the basis as log(1 + x) rather than power-standardised). Log sizes stay off:
+# in the whole pipeline they did not lower wallclock's error and raised the kill time
+# (benchmarks/RESULTS.md, "HST calibration", the wallclock trials).
 _LINEAR_SETTINGS = {"memory": (10.0, 1.0, False), "wallclock": (1.0, 0.5, False)}
 
 

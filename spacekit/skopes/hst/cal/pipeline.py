@@ -383,9 +383,9 @@ def evaluate(model_dir: str | os.PathLike | CalPredictor, data: Any) -> dict:
 
     Examples
     --------
-    >>> # the default model trained on the 2021-05-11 table, scored on the DynamoDB export (a
-    >>> # subset of that table, rich in large ACS jobs whose identical inputs span two bins;
-    >>> # the whole table in-sample: 0.0035)
+    A model trained on the 2021-05-11 table, scored on the DynamoDB export (a subset of that
+    table, rich in large ACS jobs whose identical inputs span two bins):
+
     >>> evaluate("runs", "hst_cal_ddb_export_2021-05-11.csv")["under_bin_rate"]  # doctest: +SKIP
     0.0266...
     """

@@ -6,32 +6,36 @@ the details (argmax bin, bin probabilities, memory upper bound, wallclock point 
 calibrated kill time); ``clockTime`` is what calcloud multiplies into its kill time (see
 :mod:`~spacekit.skopes.hst.cal.handler`).
 Nothing here imports TensorFlow or scikit-learn; S3 reads go through :mod:`spacekit.radio`.
+
+The parts, each in its module and re-exported here (import them from here):
+:mod:`~spacekit.skopes.hst.cal.sources` reads a dataset's features (:func:`read_features`),
+:mod:`~spacekit.skopes.hst.cal.folder` finds and checks a model folder
+(:func:`resolve_model_dir`, :data:`MODEL_FORMAT`), and
+:mod:`~spacekit.skopes.hst.cal.decision` turns the models' outputs into the bin and kill time
+(:func:`raw_outputs`, :func:`apply_margins`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import os
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ....exceptions import DataNotFoundError, InputError, ModelLoadError
+from ....exceptions import InputError, ModelLoadError
 from ....transformer.power import power_standardize
-from .export import DenseNetwork, load_exported, predict_dense
-from .features import (
-    BIN_QUEUES_GB,
-    FEATURES,
-    MAX_FEATURES_BYTES,
-    check_ipppssoot,
-    features_from_mapping,
-    parse_memmodel_features,
+from .decision import (
+    DECISIONS,  # noqa: F401  (re-exported: its import path before the cut)
+    _apply_decision,
+    apply_margins,
+    raw_outputs,
 )
+from .features import BIN_QUEUES_GB, FEATURES, check_ipppssoot
+from .folder import _TARGET_KEYS, MODEL_FORMAT, _read_model_folder, resolve_model_dir
+from .sources import read_features
 
 __all__ = [
     "CalPredictor",
@@ -44,215 +48,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: Format tag written in every model folder's ``metadata.json``. Version 2 added the
-#: ``upper_quantile`` bin rule (``calibration.bin_rule``, ``memory_scale.npz``) and the linear
-#: and average model kinds, which a version-1 reader would misread; version-1 folders load.
-#: The optional ``upper_quantile_max`` rule (``calibration.bin_member_margins`` and the
-#: ``memory_<kind>``/``memory_scale_<kind>`` models) came later within version 2: a reader
-#: older than it loads such a folder and refuses to predict ("unknown bin rule").
-MODEL_FORMAT = "spacekit.hst_cal/2"
-_READABLE_FORMATS = ("spacekit.hst_cal/1", MODEL_FORMAT)
-_TARGET_KEYS = ("bin", "memory", "wallclock")
-_MMF_NAME = re.compile(r"^([A-Za-z0-9]{9})_MemModelFeatures\.txt$", re.IGNORECASE)
-
-
-def resolve_model_dir(path: str | os.PathLike) -> Path:
-    """Find the model folder from a model folder, a run folder or a runs folder.
-
-    A model folder holds ``metadata.json`` with ``format`` :data:`MODEL_FORMAT`; a run folder
-    holds it under ``model/``; from a runs folder (``<runs>/hst_cal/<run>/model``) the newest
-    run wins.
-
-    Examples
-    --------
-    >>> resolve_model_dir("/nonexistent")  # doctest: +IGNORE_EXCEPTION_DETAIL
-    Traceback (most recent call last):
-    spacekit.exceptions.DataNotFoundError: ...
-    """
-    from ....utils.runs import model_folder
-
-    p = Path(os.path.expanduser(path))
-    direct = model_folder(p, "metadata.json")  # a model folder, or a run folder around one
-    if (direct / "metadata.json").is_file():
-        return direct
-    # A runs folder: the newest run (by folder name) holding a model, under hst_cal/ or directly.
-    for base in (p / "hst_cal", p):
-        if base.is_dir():
-            runs = sorted(
-                (q for q in base.iterdir() if (q / "model" / "metadata.json").is_file()),
-                key=lambda q: q.name,
-            )
-            if runs:
-                return runs[-1] / "model"
-    raise DataNotFoundError(
-        f"no hst_cal model folder at {p}: expected metadata.json there, in {p}/model, or in "
-        f"{p}/hst_cal/<run>/model; train one with `spacekit cal train --data CSV --out DIR`"
-    )
-
-
-def _read_s3_bytes(url: str) -> bytes:
-    """The object's bytes, refused unread when larger than :data:`~.features.MAX_FEATURES_BYTES`."""
-    from ....radio import s3_read_bytes
-
-    return s3_read_bytes(url, max_bytes=MAX_FEATURES_BYTES)
-
-
-def _is_file_text(value: str) -> bool:
-    """Whether a string given as features is the file's text rather than a path.
-
-    Text has a newline, or a ``key=value`` shape with no path separator and no ``.txt``
-    ending; an existing file or folder is always a path, so ``run=1/<ipst>_MemModelFeatures.txt``
-    is read as the path it is.
-    """
-    if "\n" in value or "\r" in value:
-        return True
-    if "=" not in value:
-        return False
-    try:
-        if Path(os.path.expanduser(value)).exists():
-            return False
-    except (OSError, ValueError):  # a name too long or with a NUL byte is no path
-        return True
-    looks_like_path = "/" in value or os.sep in value or value.lower().endswith(".txt")
-    return not looks_like_path
-
-
-def read_features(ipst: str, features: Any) -> dict[str, int]:
-    """The nine features of dataset ``ipst`` from a path, ``s3://`` URL, text or dict.
-
-    Parameters
-    ----------
-    ipst : str
-        The ipppssoot.
-    features : str, os.PathLike or mapping
-        A MemModelFeatures file, a folder or ``s3://bucket/control/<ipst>/`` prefix holding
-        ``<ipst>_MemModelFeatures.txt``, the file's text, a dict of its raw keys, or a dict of
-        the nine features themselves.
-
-    Raises
-    ------
-    InputError
-        A file or URL named ``<other ipst>_MemModelFeatures.txt`` (another dataset's); a dict of
-        the nine features with a value that is not finite, negative or out of range (flags 0/1,
-        crsplit 0-2, instr 0-3), or whose ``instr``/``dtype`` contradict the ipppssoot; and
-        what :func:`~.features.parse_memmodel_features` refuses; a file, object or text larger
-        than :data:`~.features.MAX_FEATURES_BYTES` (64 KB; refused before it is read).
-    DataNotFoundError
-        A path that does not exist.
-
-    Notes
-    -----
-    A string is the file's text when it has a newline, or a ``key=value`` shape without a path
-    separator or ``.txt`` ending; an existing path is always a path, so a folder such as
-    ``run=1/`` is read as a folder.
-
-    Examples
-    --------
-    >>> text = "n_files=3\\ntotal_mb=2.2752\\nDETECTOR=NUV\\nSUBARRAY=True"
-    >>> read_features("la8p01010", text)["subarray"]
-    1
-    """
-    name = check_ipppssoot(ipst)
-    fname = f"{name}_MemModelFeatures.txt"
-    if isinstance(features, Mapping):
-        if all(k in features for k in FEATURES):
-            return _checked_features(features, name)
-        return features_from_mapping(features, name)
-    if isinstance(features, bytes):
-        try:
-            features = features.decode("utf-8")
-        except UnicodeDecodeError:
-            return parse_memmodel_features(features, name)  # says which byte, naming the dataset
-    if isinstance(features, str) and features.startswith("s3://"):
-        url = features if features.endswith(".txt") else features.rstrip("/") + "/" + fname
-        _check_file_name(url.rsplit("/", 1)[-1], name, url)
-        return parse_memmodel_features(_read_s3_bytes(url), name)
-    if isinstance(features, str) and _is_file_text(features):
-        return parse_memmodel_features(features, name)
-    if isinstance(features, (str, os.PathLike)):
-        p = Path(features)
-        if p.is_dir():
-            p = p / fname
-        if not p.is_file():
-            raise DataNotFoundError(
-                f"dataset {name}: MemModelFeatures file {p} does not exist; pass a file, a "
-                "folder holding <ipst>_MemModelFeatures.txt, an s3:// URL or the text itself"
-            )
-        _check_file_name(p.name, name, p)
-        size = p.stat().st_size
-        if size > MAX_FEATURES_BYTES:
-            raise InputError(
-                f"dataset {name}: {p} is {size} bytes, over the {MAX_FEATURES_BYTES}-byte limit "
-                "of a MemModelFeatures file (real ones are ~100 bytes); it was not read: check "
-                "the path"
-            )
-        with p.open("rb") as fh:
-            return parse_memmodel_features(fh.read(MAX_FEATURES_BYTES + 1), name)
-    raise InputError(
-        f"dataset {name}: features must be a path, s3:// URL, text or dict, got "
-        f"{type(features).__name__}"
-    )
-
-
-def _check_file_name(file_name: str, name: str, where: Any) -> None:
-    """Refuse ``<other ipst>_MemModelFeatures.txt`` for dataset ``name`` (other names pass)."""
-    m = _MMF_NAME.match(file_name)
-    if m and m.group(1).lower() != name:
-        raise InputError(
-            f"dataset {name}: {where} is the MemModelFeatures file of dataset "
-            f"{m.group(1).lower()}, "
-            f"not of {name}; pass {name}_MemModelFeatures.txt, or the ipppssoot "
-            f"{m.group(1).lower()}"
-        )
-
-
-#: Valid values of the categorical features of a nine-feature dict.
-_FEATURE_VALUES = {
-    "drizcorr": (0, 1),
-    "pctecorr": (0, 1),
-    "crsplit": (0, 1, 2),
-    "subarray": (0, 1),
-    "detector": (0, 1),
-    "dtype": (0, 1),
-    "instr": (0, 1, 2, 3),
-}
-
-
-def _checked_features(features: Mapping, name: str) -> dict[str, int]:
-    """The nine features of a dict of them, checked: finite, >= 0, in range, and the
-    ipppssoot's own ``instr`` and ``dtype``."""
-    from .features import INSTRUMENTS
-
-    out = {}
-    for k in FEATURES:
-        try:
-            value = float(features[k])
-        except (TypeError, ValueError):
-            raise InputError(
-                f"dataset {name}: feature {k} must be a number, got {features[k]!r}"
-            ) from None
-        if not math.isfinite(value) or value < 0:
-            raise InputError(
-                f"dataset {name}: feature {k} must be a finite number >= 0, got {features[k]!r}"
-            )
-        out[k] = int(round(value))
-        allowed = _FEATURE_VALUES.get(k)
-        if allowed is not None and (out[k] not in allowed or value != out[k]):
-            raise InputError(
-                f"dataset {name}: feature {k} must be one of {list(allowed)}, got {features[k]!r}"
-            )
-    instr_name, instr = INSTRUMENTS[name[0]]
-    dtype = int(name[-1] == "0")
-    if out["instr"] != instr or out["dtype"] != dtype:
-        raise InputError(
-            f"dataset {name}: features say instr={out['instr']}, dtype={out['dtype']} but the "
-            f"ipppssoot says instr={instr} ({instr_name}), dtype={dtype} "
-            f"({'association' if dtype else 'single exposure'}); "
-            "the ipppssoot decides them in production: check that the features belong to this "
-            "dataset"
-        )
-    return out
 
 
 class CalPredictor:
@@ -546,155 +341,6 @@ def _distinct_rows(X: np.ndarray, max_share: float = 0.8):
     return first, inverse
 
 
-def raw_outputs(models: dict, target_transforms: dict, Z: np.ndarray) -> dict[str, np.ndarray]:
-    """Point predictions of the three exported models on standardised features ``Z``.
-
-    With a ``memory_scale`` model (the typical log-memory error of a feature vector, used by
-    the ``upper_quantile`` bin rule) its output is returned as ``memory_scale``; the members of
-    the ``upper_quantile_max`` rule (models ``memory_<kind>`` and ``memory_scale_<kind>``) as
-    ``memory_<kind>`` (GB) and ``memory_scale_<kind>``. When all three
-    are networks they are evaluated together by
-    :func:`~spacekit.skopes.hst.cal.export.predict_dense` (one pass over the rows, first
-    layers fused).
-    """
-    keys = ("bin", "memory", "wallclock")
-    if all(isinstance(models[k], DenseNetwork) for k in keys):
-        preds = dict(zip(keys, predict_dense([models[k] for k in keys], Z), strict=True))
-    else:
-        preds = {k: models[k].predict(Z) for k in keys}
-    p = np.asarray(preds["bin"], dtype=np.float64)
-    classes = getattr(models["bin"], "classes", None)
-    proba = np.zeros((Z.shape[0], len(BIN_QUEUES_GB)))
-    if classes is not None and p.shape[1] == len(classes):
-        proba[:, np.asarray(classes, dtype=int)] = p
-    else:
-        proba[:, : p.shape[1]] = p
-    out = {"bin_proba": proba}
-    for key in ("memory", "wallclock"):
-        y = np.asarray(preds[key], dtype=np.float64).reshape(-1)
-        if target_transforms.get(key) == "log":
-            y = np.exp(y)
-        out[key] = np.maximum(y, 1e-6)
-    if models.get("memory_scale") is not None:
-        out["memory_scale"] = np.asarray(
-            models["memory_scale"].predict(Z), dtype=np.float64
-        ).reshape(-1)
-    for name, model in models.items():
-        if name.startswith("memory_scale_"):
-            out[name] = np.asarray(model.predict(Z), dtype=np.float64).reshape(-1)
-        elif name.startswith("memory_") and name != "memory_scale":  # a member: log memory
-            out[name] = np.maximum(
-                np.exp(np.asarray(model.predict(Z), dtype=np.float64).reshape(-1)), 1e-6
-            )
-    return out
-
-
-def apply_margins(
-    out: dict,
-    bin_margin: float,
-    mem_margin: float,
-    wall_margin: float,
-    *,
-    bin_rule: str = "classifier_max",
-    member_margins: dict | None = None,
-) -> dict:
-    """Add the safe bin, memory upper bound and kill time to raw point predictions.
-
-    The safe bin (``bin_rule="upper_quantile"``, what :func:`~.pipeline.train` calibrates by
-    default) is the bin of the calibrated upper quantile ``memory * exp(bin_margin * scale)``,
-    ``scale`` being ``out["memory_scale"]`` (the typical held-out log error of that feature vector);
-    with ``"classifier"`` (upstream spacekit's rule, for its imported models) the classifier's most
-    probable bin, no margin; with ``"upper_quantile_max"`` the largest of that bin and, for each
-    ``kind`` of ``member_margins``, the bin of ``out["memory_<kind>"] * exp(member_margins[kind] *
-    out["memory_scale_<kind>"])`` (other memory models, each calibrated alone); with
-    ``"classifier_max"`` (the first release's rule) it is the larger of the classifier's most
-    probable bin and the bin of ``memory * exp(bin_margin)``. Whatever the rule, the submitted bin
-    ``mem_bin`` is never below the classifier's most probable bin ``bin_argmax`` (a margin that
-    lowers a bin is not a safety margin); ``rule_bin`` is the rule's own bin before that floor. The
-    memory upper bound is ``memory * exp(mem_margin)``; the kill time is ``ceil(wallclock *
-    exp(wall_margin))``. The margins are calibrated on held-out groups by
-    :func:`~spacekit.skopes.hst.cal.pipeline.fit_pipeline`.
-
-    Examples
-    --------
-    >>> r = apply_margins({"bin_proba": np.array([[0.9, 0.1, 0, 0]]), "memory": np.array([1.5]),
-    ...                    "wallclock": np.array([100.0])}, 0.2, 0.5, 1.0)
-    >>> int(r["mem_bin"][0]), int(r["bin_argmax"][0]), int(r["clock_time"][0])
-    (1, 0, 272)
-    """
-    from .features import memory_to_bin
-
-    proba = out["bin_proba"]
-    res = dict(out)
-    res["bin_argmax"] = np.argmax(proba, axis=1)
-    if bin_rule == "classifier":  # upstream spacekit's rule: the most probable bin, no margin
-        res["mem_bin"] = res["bin_argmax"].copy()
-    elif bin_rule in ("upper_quantile", "upper_quantile_max"):
-        if "memory_scale" not in out:
-            raise ModelLoadError(
-                f"bin rule {bin_rule!r} needs the memory_scale model's output; the model folder "
-                "lacks memory_scale.npz: re-train it"
-            )
-        res["mem_bin"] = memory_to_bin(out["memory"] * np.exp(bin_margin * out["memory_scale"]))
-        if bin_rule == "upper_quantile_max":
-            if not member_margins:
-                raise ModelLoadError(
-                    "bin rule 'upper_quantile_max' needs calibration.bin_member_margins (one "
-                    "margin per member memory model), found none: re-train the model folder"
-                )
-            for kind, margin in member_margins.items():
-                if f"memory_{kind}" not in out or f"memory_scale_{kind}" not in out:
-                    raise ModelLoadError(
-                        f"bin rule 'upper_quantile_max' needs the outputs of models memory_{kind} "
-                        f"and memory_scale_{kind}; the model folder lacks memory_{kind}.npz or "
-                        f"memory_scale_{kind}.npz: re-train it"
-                    )
-                member_bin = memory_to_bin(
-                    out[f"memory_{kind}"] * np.exp(margin * out[f"memory_scale_{kind}"])
-                )
-                res["mem_bin"] = np.maximum(res["mem_bin"], member_bin)
-    elif bin_rule == "classifier_max":
-        res["mem_bin"] = np.maximum(
-            res["bin_argmax"], memory_to_bin(out["memory"] * math.exp(bin_margin))
-        )
-    else:
-        raise ModelLoadError(
-            f"unknown bin rule {bin_rule!r}; expected 'upper_quantile', 'upper_quantile_max', "
-            "'classifier_max' or 'classifier'"
-        )
-    # Interim rule (until the cost-optimal decision replaces it): a safety margin never lowers
-    # the bin below the classifier's most probable one. ``rule_bin`` keeps the rule's own bin.
-    res["rule_bin"] = res["mem_bin"]
-    res["mem_bin"] = np.maximum(res["mem_bin"], res["bin_argmax"])
-    res["memory_upper"] = out["memory"] * math.exp(mem_margin)
-    res["clock_time"] = np.ceil(out["wallclock"] * math.exp(wall_margin))
-    return res
-
-
-#: Decision rules of :attr:`CalPredictor.decision`: ``"cost"`` (bin and kill time minimising the
-#: expected GB-hours under the ceilings, :mod:`~spacekit.skopes.hst.cal.cost`) or ``"margins"``
-#: (the calibrated safety margins of :func:`apply_margins`).
-DECISIONS = ("cost", "margins")
-
-
-def _apply_decision(res: dict, decision: str, cost_rule: dict | None) -> dict:
-    """Replace the margins' ``mem_bin`` and ``clock_time`` by the cost rule's when asked."""
-    if decision == "margins":
-        return res
-    if decision != "cost":
-        raise InputError(f"decision must be one of {list(DECISIONS)}, got {decision!r}")
-    if not cost_rule:
-        raise ModelLoadError(
-            "decision 'cost' needs calibration.cost_rule in the model folder's metadata.json, "
-            "found none (the folder predates the cost rule): re-train it, or set "
-            "predictor.decision = 'margins'"
-        )
-    from .cost import cost_decisions
-
-    res.update(cost_decisions(res, cost_rule))
-    return res
-
-
 def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
     """Load a model folder written by :func:`~spacekit.skopes.hst.cal.train` (reads only).
 
@@ -721,47 +367,7 @@ def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
         if not model_dir.exists() and (DEFAULT_MODEL_DIR / "metadata.json").is_file():
             model_dir = DEFAULT_MODEL_DIR
     folder = resolve_model_dir(model_dir)
-    try:
-        meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ModelLoadError(f"{folder}/metadata.json is not valid JSON: {exc}") from None
-    if not isinstance(meta, dict):
-        raise ModelLoadError(
-            f"{folder}/metadata.json holds a JSON {type(meta).__name__}, expected an object with "
-            "format, transform, calibration and models; the folder is not an hst_cal model folder: "
-            "re-train it"
-        )
-    if meta.get("format") not in _READABLE_FORMATS:
-        raise ModelLoadError(
-            f"{folder} holds a model of format {meta.get('format')!r}, expected one of "
-            f"{list(_READABLE_FORMATS)}; "
-            "re-train it with this spacekit version"
-        )
-    entries = meta.get("models")
-    entries = entries if isinstance(entries, dict) else {}
-    missing = [
-        k for k in _TARGET_KEYS if not isinstance(entries.get(k), dict) or "file" not in entries[k]
-    ]
-    if missing:
-        raise ModelLoadError(
-            f"{folder}/metadata.json lists no model file for {missing}; re-train the model folder"
-        )
-    no_spec = [
-        k
-        for k, v in entries.items()
-        if isinstance(v, dict) and "file" in v and not isinstance(v.get("spec"), dict)
-    ]
-    if no_spec:
-        raise ModelLoadError(
-            f"{folder}/metadata.json lacks the model spec of {no_spec} (expected "
-            "models.<name>.spec); the metadata is incomplete: copy the folder again or re-train it"
-        )
-    # The three targets, memory_scale and any upper_quantile_max members (memory_<kind>, ...).
-    models = {
-        k: load_exported(folder / v["file"], v["spec"])
-        for k, v in entries.items()
-        if isinstance(v, dict) and "file" in v
-    }
+    meta, models = _read_model_folder(folder)
     try:
         return CalPredictor(meta, models, model_dir=str(folder))
     except (KeyError, TypeError, ValueError) as exc:

@@ -12,6 +12,7 @@ import numpy as np
 
 from ....exceptions import InputError
 from .calibration import BIN_MEMBER_KINDS
+from .decision import raw_outputs
 from .features import BIN_QUEUES_GB
 from .fitters import (
     _FITTERS,
@@ -21,7 +22,6 @@ from .fitters import (
     TARGET_TRANSFORMS,
     _target_values,
 )
-from .predict import raw_outputs
 
 
 def _selection_score(target: str, pred: np.ndarray, df) -> dict:

@@ -11,10 +11,10 @@ Stages and their functions:
   :func:`encode_category`, :func:`parse_index`, :func:`rederive_detector`,
   :func:`rederive_category`, :data:`LEGACY_CATEGORY_CODES`;
 - images (:mod:`.images`): :func:`render_frames` (``(3, 128, 128, 3)`` stacks),
-  :func:`synthetic_misalignment`, :func:`save_frames_png`, :func:`load_image_arrays`,
-  :func:`build_image_arrays` (a folder of visits, total or per filter),
-  :func:`synthetic_image_set` and :func:`misalignment_demo` (the ensemble on misaligned
-  copies of rendered visits);
+  :func:`save_frames_png`, :func:`load_image_arrays`; a folder of visits, total or per filter
+  (:mod:`.image_batches`): :func:`build_image_arrays`; misaligned examples (:mod:`.misalign`):
+  :func:`synthetic_misalignment`, :func:`synthetic_image_set` and :func:`misalignment_demo`
+  (the ensemble on misaligned copies of rendered visits);
 - models (:mod:`.model`): :class:`SvmModel` (``"gb"``, ``"gb_et"``, ``"mlp"``,
   ``"ensemble"``),
   :func:`load_svm_model`, :func:`proposal_split`, :func:`proposal_folds`;
@@ -66,13 +66,14 @@ _EXPORTS = {
     "images": [
         "render_frames",
         "save_frames_png",
-        "shift_catalog",
-        "synthetic_misalignment",
         "validate_image_stack",
         "load_image_arrays",
         "load_image",
-        "find_drizzles",
-        "build_image_arrays",
+    ],
+    "image_batches": ["find_drizzles", "build_image_arrays"],
+    "misalign": [
+        "shift_catalog",
+        "synthetic_misalignment",
         "shift_overlay",
         "synthetic_image_set",
         "misalignment_demo",

@@ -295,7 +295,7 @@ def scrape_fits_headers(
     >>> scrape_fits_headers(pd.DataFrame({"imgname": ["x_drz.fits"]}), d)["nmatches"].tolist()
     [9]
     """
-    from astropy.io import fits
+    from ....io import merge_fits_headers
 
     if missing_rms not in {"raise", "zero"}:
         raise InputError(f"missing_rms must be 'raise' or 'zero', got {missing_rms!r}")
@@ -312,17 +312,12 @@ def scrape_fits_headers(
                 f"drizzled image {path} does not exist; pass the folder holding the visit's "
                 "*_drz.fits total-detection images"
             )
-        try:
-            with fits.open(path, memmap=False) as hdul:
-                headers = [h.header for h in hdul[:2]]
-        except OSError as exc:
-            raise FormatError(f"{path} is not a readable FITS file: {exc}") from None
-        found: dict[str, Any] = {}
-        for key in ("RMS_RA", "RMS_DEC", "NMATCHES", "WCSTYPE"):
-            for hdr in headers:
-                if key in hdr:
-                    found[key] = hdr[key]
-                    break
+        header = merge_fits_headers(path, (0, 1))  # the primary, then the first extension
+        found: dict[str, Any] = {
+            key: header[key]
+            for key in ("RMS_RA", "RMS_DEC", "NMATCHES", "WCSTYPE")
+            if key in header
+        }
         if "WCSTYPE" not in found:
             raise FormatError(
                 f"{path}: header keyword WCSTYPE is missing from the primary and first "

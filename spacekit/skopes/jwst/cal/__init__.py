@@ -3,6 +3,9 @@ exposures: ingest, train and predict.
 
 - ingest (:mod:`.scrape`): :func:`scrape_headers`, :func:`group_products` (product names like
   ``jw02732-o001_t1_nircam_clear-f150w``), :func:`offset_statistics`;
+- training data from pipeline metadata (:mod:`.ingest`): :func:`build_training_table` (Level-3
+  associations or product files + measured memory → the training table),
+  :func:`find_associations` (a program's Level-3 associations on MAST);
 - encoding (:mod:`.encode`): :func:`load_encoder_pairs`, :func:`encode_products`,
   :data:`IMAGE_FEATURES`, :data:`SPEC_FEATURES`;
 - models (:mod:`.model`): :class:`JwstMemoryModel` (one regressor per ``kind``),
@@ -55,6 +58,20 @@ _EXPORTS = {
         "load_memory_model",
         "predict_products",
         "scrape_products",
+    ],
+    "ingest": [
+        "SIZE_COLUMNS",
+        "SIZE_UNITS",
+        "PRODUCT_SUFFIXES",
+        "product_key",
+        "read_association",
+        "read_sizes",
+        "association_exposures",
+        "product_exposures",
+        "build_training_table",
+        "find_associations",
+        "download_associations",
+        "example_pipeline_metadata",
     ],
     "app": [*CONTRACT, "example_products"],
 }

@@ -184,9 +184,10 @@ class JwstMemoryModel(ParamsMixin):
         y = np.asarray(y, dtype=float).reshape(-1)
         if len(y) != len(X):
             raise InputError(f"X has {len(X)} products but y has {len(y)} values")
-        # the offset-feature definition of the table (group_products records it; saved)
-        self.feature_definition_ = getattr(X, "attrs", {}).get(
-            "feature_definition", getattr(self, "feature_definition_", "spacekit")
+        # the offset-feature definition of the table (group_products records it, a csv from
+        # build_training_table in its feature_definition column; saved)
+        self.feature_definition_ = table_definition(X) or getattr(
+            self, "feature_definition_", "spacekit"
         )
         for k in sorted(set(kinds)):
             rows = (kinds == k).to_numpy()
@@ -254,7 +255,7 @@ class JwstMemoryModel(ParamsMixin):
                 f"{sorted(self.models_)} products only); train it with {kind} products"
             )
         needed = getattr(self, "feature_definition_", "spacekit")
-        given = getattr(X, "attrs", {}).get("feature_definition")
+        given = table_definition(X)
         if given is not None and given != needed:
             raise SchemaError(
                 f"these products' offset features follow the {given!r} definition, but the model "
@@ -364,6 +365,28 @@ class JwstMemoryModel(ParamsMixin):
         if manifest.feature_ranges is not None:
             model.feature_ranges_ = manifest.feature_ranges
         return model
+
+
+def table_definition(X: pd.DataFrame) -> str | None:
+    """The offset-feature definition a products table records: ``attrs["feature_definition"]``
+    (:func:`group_products`), else its ``feature_definition`` column (a table written to csv by
+    :func:`~spacekit.skopes.jwst.cal.ingest.build_training_table`); None when it records none.
+
+    Examples
+    --------
+    >>> table_definition(pd.DataFrame({"feature_definition": ["upstream"] * 2}))
+    'upstream'
+    """
+    given = getattr(X, "attrs", {}).get("feature_definition")
+    if given is not None or "feature_definition" not in getattr(X, "columns", ()):
+        return given
+    values = sorted({str(v) for v in X["feature_definition"].dropna()})
+    if len(values) > 1:
+        raise SchemaError(
+            f"the table mixes offset-feature definitions {values} in its feature_definition "
+            "column; build every product with one definition (spacekit or upstream)"
+        )
+    return values[0] if values else None
 
 
 def _check_max_gb(max_gb: Any) -> float:

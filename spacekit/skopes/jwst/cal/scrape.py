@@ -193,6 +193,9 @@ def scrape_headers(source: str | os.PathLike | Iterable[str | os.PathLike]) -> p
     RA_REF/DEC_REF live there). Columns: ``file``, the columns of :data:`REQUIRED_KEYS` and
     :data:`OPTIONAL_KEYS`.
 
+    Each file is read by :func:`spacekit.io.merge_fits_headers` (so a missing, empty, truncated
+    or non-FITS file fails as every FITS file of the package does).
+
     Raises
     ------
     FormatError
@@ -202,25 +205,22 @@ def scrape_headers(source: str | os.PathLike | Iterable[str | os.PathLike]) -> p
 
     Examples
     --------
-    >>> # scrape_headers("jw02732_uncal/")
+    >>> import tempfile, pathlib
+    >>> from astropy.io import fits
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> keys = {"INSTRUME": "NIRCAM", "DETECTOR": "NRCA1", "EXP_TYPE": "NRC_IMAGE",
+    ...     "PROGRAM": "2732", "OBSERVTN": "1", "TARG_RA": 339.0, "TARG_DEC": 34.0,
+    ...     "FILTER": "F150W", "PUPIL": "CLEAR"}
+    >>> fits.PrimaryHDU(header=fits.Header(keys)).writeto(d / "jw02732001001_uncal.fits")
+    >>> ex = scrape_headers(d)
+    >>> ex[["file", "instr", "program", "filter"]].values.tolist()
+    [['jw02732001001_uncal.fits', 'NIRCAM', '02732', 'F150W']]
     """
-    from astropy.io import fits
+    from ....io import merge_fits_headers
 
     rows = []
     for path in find_uncal_files(source):
-        try:
-            with fits.open(path, memmap=False) as hdul:
-                merged = fits.Header()
-                for hdu in hdul[:1] + [h for h in hdul[1:] if h.name == "SCI"][:1]:
-                    for card in hdu.header.cards:
-                        if (
-                            card.keyword
-                            and card.keyword not in merged
-                            and card.keyword not in ("COMMENT", "HISTORY", "")
-                        ):
-                            merged[card.keyword] = card.value
-        except OSError as exc:
-            raise FormatError(f"{path} is not a readable FITS file: {exc}") from None
+        merged = merge_fits_headers(path, (0, "SCI"))
         row: dict[str, Any] = {"file": path.name}
         missing = [k for k in REQUIRED_KEYS if k not in merged]
         if missing:
@@ -477,7 +477,8 @@ def group_products(exposures: pd.DataFrame, *, definition: str = "spacekit") -> 
     Parameters
     ----------
     exposures : pandas.DataFrame
-        Output of :func:`scrape_headers`.
+        Output of :func:`scrape_headers`; a ``product`` column, where given, names each
+        exposure's product (as a Level-3 association does) instead of the derived name.
     definition : {"spacekit", "upstream"}
         Which definition of the offset features (see the module docstring): this package's (in
         arcsec) or upstream spacekit 1.1.4's (in detector pixels, for its models). The table
@@ -493,7 +494,18 @@ def group_products(exposures: pd.DataFrame, *, definition: str = "spacekit") -> 
 
     Examples
     --------
-    >>> # group_products(scrape_headers("jw02732_uncal/"))
+    >>> ex = pd.DataFrame({"file": ["a_uncal.fits", "b_uncal.fits"], "instr": "NIRCAM",
+    ...     "detector": ["NRCA1", "NRCA2"], "exp_type": "NRC_IMAGE", "program": "02732",
+    ...     "observtn": "001", "targ_ra": 339.0, "targ_dec": 34.0, "ra_ref": 339.0,
+    ...     "dec_ref": [34.0, 34.0 + 2 / 3600], "filter": "F150W", "pupil": "CLEAR",
+    ...     "grating": "NONE", "channel": "SHORT", "subarray": "FULL", "band": "NONE",
+    ...     "visitype": "PRIME_TARGETED_FIXED", "bkgdtarg": False, "numdthpt": 2,
+    ...     "ngroups": 4, "nints": 1})
+    >>> p = group_products(ex)
+    >>> p[["product", "detector", "nexposur"]].values.tolist()
+    [['jw02732-o001_t1_nircam_clear-f150w', 'NRCA-M', 2]]
+    >>> round(float(p["max_offset"].iloc[0]), 6)
+    1.0
     """
     if definition not in FEATURE_DEFINITIONS:
         raise InputError(
@@ -524,10 +536,11 @@ def group_products(exposures: pd.DataFrame, *, definition: str = "spacekit") -> 
         for i in idx:
             order.setdefault(ex.at[i, "tkey_"], len(order) + 1)
         ex.loc[idx, "tnum"] = [order[ex.at[i, "tkey_"]] for i in idx]
-    ex["product"] = [
-        product_name(r.program, r.observtn, r.tnum, r.instr, [r.filter, r.pupil, r.grating])
-        for r in ex.itertuples()
-    ]
+    if "product" not in ex.columns:  # given: e.g. the product an association names
+        ex["product"] = [
+            product_name(r.program, r.observtn, r.tnum, r.instr, [r.filter, r.pupil, r.grating])
+            for r in ex.itertuples()
+        ]
     rows = []
     for (product, exp_type), g in ex.groupby(["product", "exp_type"], sort=True):
         if definition == "upstream":  # IMAGE from CRVAL1/2, SPEC from RA_REF/DEC_REF

@@ -1,0 +1,458 @@
+"""Gradient-boosted trees as numpy arrays: scikit-learn's ensembles, evaluated exactly.
+
+Part of the numpy model export (:mod:`~spacekit.skopes.hst.cal.export`, which saves and loads
+every kind): :class:`TreeEnsemble` holds a ``HistGradientBoosting*`` ensemble node by node and
+reproduces its outputs exactly (same comparisons, same summation order), walking the trees
+for a few rows and using lookup tables for batches. Nothing here imports scikit-learn:
+:meth:`TreeEnsemble.from_sklearn` reads the fitted estimator's attributes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ....exceptions import InputError, ModelLoadError
+from ....utils.checks import whole_number
+from .dense import _MIN_ROWS_PER_THREAD, _usable_cpus
+
+__all__ = ["TreeEnsemble"]
+
+
+def _running_sum(a: np.ndarray, out: np.ndarray) -> None:
+    """``out = ((a[0] + a[1]) + a[2]) + ...``: a running sum over axis 0 of a 2-D array.
+
+    ``np.add.reduce`` over the first axis adds whole rows one after the other (vectorised
+    across the columns); a single column, though, it would sum pairwise, so that case is an
+    ``accumulate`` (always sequential).
+    """
+    if a.shape[1] == 1:
+        out[:] = np.add.accumulate(a[:, 0])[-1:]
+    else:
+        np.add.reduce(a, axis=0, out=out)
+
+
+class TreeEnsemble:
+    """A gradient-boosted tree ensemble (scikit-learn ``HistGradientBoosting*``) in numpy arrays.
+
+    All trees' nodes are concatenated; a leaf points to itself with threshold +inf, so a few
+    rows walk all trees at once, ``depth`` steps. Batches of 256 rows or more use lookup
+    tables instead (per tree: one small-table lookup per feature group and one value lookup,
+    see ``_leaf_tables``; for the calibration models 2.5x the per-feature bit-vector lookups of
+    the previous release, which were 6x the node walk). Raw scores are
+    summed tree by tree in the order scikit-learn uses, so outputs are identical, not merely
+    close.
+
+    Parameters
+    ----------
+    feature, threshold, left, right, missing_left, value : numpy.ndarray
+        Node arrays (``left``/``right`` are global node indices).
+    roots : numpy.ndarray
+        Root node of each tree, in iteration-major order (iteration, then output).
+    baseline : numpy.ndarray
+        Initial raw score of each output.
+    link : str
+        ``identity`` (regression), ``exp`` (regression trained on a log target),
+        ``softmax`` or ``sigmoid`` (classification).
+    classes : numpy.ndarray, optional
+        Class labels (classification).
+    depth : int
+        Maximum depth of the trees.
+
+    Examples
+    --------
+    >>> t = TreeEnsemble(feature=np.array([0, 0, 0]), threshold=np.array([0.5, np.inf, np.inf]),
+    ...     left=np.array([1, 1, 2]), right=np.array([2, 1, 2]),
+    ...     missing_left=np.array([True, False, False]), value=np.array([0.0, -1.0, 1.0]),
+    ...     roots=np.array([0]), baseline=np.array([10.0]), depth=1)
+    >>> t.predict(np.array([[0.0], [1.0]])).tolist()
+    [9.0, 11.0]
+    """
+
+    kind = "trees"
+
+    def __init__(
+        self,
+        *,
+        feature,
+        threshold,
+        left,
+        right,
+        missing_left,
+        value,
+        roots,
+        baseline,
+        link: str = "identity",
+        classes=None,
+        depth: int = 1,
+    ):
+        self.feature = np.asarray(feature, dtype=np.intp)
+        self.threshold = np.asarray(threshold, dtype=np.float64)
+        self.left = np.asarray(left, dtype=np.intp)
+        self.right = np.asarray(right, dtype=np.intp)
+        self.missing_left = np.asarray(missing_left, dtype=bool)
+        self.value = np.asarray(value, dtype=np.float64)
+        self.roots = np.asarray(roots, dtype=np.intp)
+        self.baseline = np.asarray(baseline, dtype=np.float64).reshape(-1)
+        self.link = link
+        self.classes = None if classes is None else np.asarray(classes)
+        self.depth = int(depth)
+        if self.roots.size % self.baseline.size:
+            raise InputError("tree ensemble: number of trees is not a multiple of the outputs")
+
+    @property
+    def n_outputs(self) -> int:
+        return self.baseline.size
+
+    @classmethod
+    def from_sklearn(cls, est: Any, *, link: str | None = None) -> TreeEnsemble:
+        """Export a fitted ``HistGradientBoosting{Regressor,Classifier}`` (numeric features)."""
+        predictors = getattr(est, "_predictors", None)
+        if predictors is None:
+            raise InputError(
+                "expected a fitted HistGradientBoostingRegressor/Classifier, got "
+                f"{type(est).__name__}"
+            )
+        if (
+            getattr(est, "_preprocessor", None) is not None
+            or getattr(est, "is_categorical_", None) is not None
+            and np.any(est.is_categorical_)
+        ):
+            raise InputError("tree export supports numeric features only (no categorical_features)")
+        feats, thr, left, right, mleft, vals, roots = [], [], [], [], [], [], []
+        offset, depth = 0, 1
+        for it in predictors:
+            for pred in it:
+                nodes = pred.nodes
+                n = len(nodes)
+                leaf = nodes["is_leaf"].astype(bool)
+                idx = np.arange(n) + offset
+                feats.append(np.where(leaf, 0, nodes["feature_idx"]))
+                thr.append(np.where(leaf, np.inf, nodes["num_threshold"]))
+                left.append(np.where(leaf, idx, nodes["left"].astype(np.intp) + offset))
+                right.append(np.where(leaf, idx, nodes["right"].astype(np.intp) + offset))
+                mleft.append(np.where(leaf, True, nodes["missing_go_to_left"].astype(bool)))
+                vals.append(np.where(leaf, nodes["value"], 0.0))
+                roots.append(offset)
+                depth = max(depth, int(nodes["depth"].max()))
+                offset += n
+        is_clf = hasattr(est, "classes_")
+        if link is None:
+            if is_clf:
+                link = "softmax" if len(predictors[0]) > 1 else "sigmoid"
+            else:
+                name = getattr(est, "loss", "squared_error")
+                link = {
+                    "squared_error": "identity",
+                    "absolute_error": "identity",
+                    "quantile": "identity",
+                    "poisson": "exp",
+                    "gamma": "exp",
+                }.get(name, "identity")
+        return cls(
+            feature=np.concatenate(feats),
+            threshold=np.concatenate(thr),
+            left=np.concatenate(left),
+            right=np.concatenate(right),
+            missing_left=np.concatenate(mleft),
+            value=np.concatenate(vals),
+            roots=np.array(roots),
+            baseline=np.asarray(est._baseline_prediction).reshape(-1),
+            link=link,
+            classes=getattr(est, "classes_", None),
+            depth=depth,
+        )
+
+    def _leaf_tables(self):  # noqa: C901
+        """Lookup tables for batch prediction without walking the trees, or None (then: walk).
+
+        Built once per ensemble and cached. Each tree's leaves are numbered left to right and
+        a set of leaves is an unsigned integer with a bit per leaf. A node whose test is false
+        (``x > threshold``: the row goes right) rules out its left subtree's leaves; the exit
+        leaf is then the lowest leaf not ruled out. The nodes that fail for a row are, per
+        feature, those whose threshold is below the row's value: a prefix of that feature's
+        sorted thresholds, so the feature's *code* (its number of thresholds below the value,
+        one ``searchsorted``) decides them. Features are grouped (the low-cardinality flags and
+        codes share one joint code) and each group's code gives, per tree, the leaves it leaves
+        open (the bit-vector scheme of QuickScorer, Lucchese et al. 2015).
+
+        At prediction time no bit is touched: each tree's distinct open-leaf sets per group are
+        numbered in advance, every combination's exit-leaf value is stored in one value array,
+        and each group's table maps (tree, code) straight to that tree's part of the index into
+        it. A row's leaf value in a tree is then ``values[sum of the groups' table entries]``:
+        one small-table lookup per group and one value lookup per tree, vectorised over the
+        rows and the trees. Comparisons are the node walk's, so the leaves are identical.
+
+        Trees of more than 64 leaves, or value arrays of more than 2**22 entries, return None.
+        """
+        cached = getattr(self, "_tables", None)
+        if cached is not None:
+            return cached or None
+        n_trees = self.roots.size
+        k = self.n_outputs
+        leaf_start = np.zeros(self.left.size, dtype=np.intp)
+        leaf_stop = np.zeros(self.left.size, dtype=np.intp)
+        tree_of = np.full(self.left.size, -1, dtype=np.intp)
+        leaf_node, leaf_tree, leaf_pos, counts = [], [], [], []
+        for t, root in enumerate(self.roots):
+            count, stack = 0, [(int(root), False)]
+            while stack:  # in-order walk: left subtree, node, right subtree
+                node, after_left = stack.pop()
+                tree_of[node] = t
+                if after_left:
+                    leaf_stop[node] = count
+                elif self.left[node] == node:
+                    leaf_node.append(node)
+                    leaf_tree.append(t)
+                    leaf_pos.append(count)
+                    count += 1
+                else:
+                    leaf_start[node] = count
+                    stack += [
+                        (int(self.right[node]), False),
+                        (node, True),
+                        (int(self.left[node]), False),
+                    ]
+            counts.append(count)
+        width = max(counts)
+        if width > 64:
+            self._tables = False
+            return None
+        leaf_values = np.zeros((n_trees, width))
+        leaf_values[leaf_tree, leaf_pos] = self.value[leaf_node]
+        internal = np.flatnonzero((tree_of >= 0) & (self.left != np.arange(self.left.size)))
+        one = np.uint64(1)
+        span = (leaf_stop[internal] - leaf_start[internal]).astype(np.uint64)  # < 64
+        masks = ~(((one << span) - one) << leaf_start[internal].astype(np.uint64))
+        full = np.iinfo(np.uint64).max
+        per_feature = []  # (feature, sorted thresholds, open leaves (n_thresholds + 1, n_trees))
+        for f in np.unique(self.feature[internal]):
+            on_f = self.feature[internal] == f
+            sel, m = internal[on_f], masks[on_f]
+            thr, rank = np.unique(self.threshold[sel], return_inverse=True)
+            table = np.full((thr.size + 1, n_trees), full, dtype=np.uint64)
+            np.bitwise_and.at(table[1:], (rank, tree_of[sel]), m)
+            np.bitwise_and.accumulate(table, axis=0, out=table)
+            per_feature.append((int(f), thr, table))
+        # Low-cardinality features (flags, codes) share joint codes: fewer lookups per row.
+        per_feature.sort(key=lambda e: e[2].shape[0])
+        # A group's table holds a small integer per (tree, code); a tree's row of it is read
+        # once per row of data, so it should stay in the fastest cache: at most 6144 codes.
+        groups, budget = [], 6144
+        for f, thr, table in per_feature:
+            g = groups[-1] if groups else None
+            if g is not None and g["table"].shape[0] * table.shape[0] <= budget:
+                g["table"] = (g["table"][:, None, :] & table[None, :, :]).reshape(-1, n_trees)
+                g["features"].append((f, thr, table.shape[0]))
+            else:
+                groups.append({"features": [(f, thr, table.shape[0])], "table": table})
+        # Trees output by output (iteration order within an output): an output's trees are
+        # then one block of rows in every table.
+        order = (np.arange(n_trees // k)[None, :] * k + np.arange(k)[:, None]).ravel()
+        local, uniques = [], []
+        for g in groups:  # number each tree's distinct open-leaf sets of this group
+            tab = g["table"][:, order]
+            srt = np.argsort(tab, axis=0, kind="stable")
+            s = np.take_along_axis(tab, srt, axis=0)
+            new = np.ones(s.shape, dtype=bool)
+            new[1:] = s[1:] != s[:-1]
+            rank = np.empty(s.shape, dtype=np.intp)
+            np.put_along_axis(rank, srt, np.cumsum(new, axis=0) - 1, axis=0)
+            local.append(rank.T)  # (n_trees, n_codes)
+            uniques.append([s[new[:, t], t] for t in range(n_trees)])
+        sizes = np.array([[len(u[t]) for u in uniques] for t in range(n_trees)], dtype=np.int64)
+        per_tree = sizes.prod(axis=1)
+        if per_tree.sum() > 1 << 22:
+            self._tables = False
+            return None
+        start = np.concatenate([[0], np.cumsum(per_tree)[:-1]])
+        values = np.empty(int(per_tree.sum()))
+        lv = leaf_values[order]
+        for t in range(n_trees):  # every combination of the groups' open-leaf sets
+            open_ = np.array([full], dtype=np.uint64)
+            for u in uniques:
+                open_ = (open_[:, None] & u[t][None, :]).ravel()
+            lowest = (open_ & (~open_ + one)).astype(np.float64)  # 2**leaf, exact
+            values[start[t] : start[t] + per_tree[t]] = lv[t][np.frexp(lowest)[1] - 1]
+        # index = start + sum over groups of (local number * stride), the last stride 1
+        stride = np.ones(n_trees, dtype=np.int64)
+        # The first group's table holds the trees' offsets (int32); the others the narrowest
+        # unsigned type that holds their part (the last, stride 1, usually fits in a byte).
+        index = [None] * len(groups)
+        for gi in range(len(groups) - 1, -1, -1):
+            part = local[gi] * stride[:, None]
+            if gi == 0:
+                index[gi] = np.ascontiguousarray(part + start[:, None], dtype=np.int32)
+            else:
+                small = next(
+                    d for d in (np.uint8, np.uint16, np.int32) if part.max() <= np.iinfo(d).max
+                )
+                index[gi] = np.ascontiguousarray(part, dtype=small)
+            stride *= sizes[:, gi]
+        self._tables = {
+            "features": [g["features"] for g in groups],
+            "index": index,
+            "values": values,
+        }
+        return self._tables
+
+    def _raw_tables(self, x: np.ndarray, tables: dict, out: np.ndarray) -> None:
+        """Raw scores of rows ``x`` (no NaN) into ``out`` (n, n_outputs) by table lookups.
+
+        Leaf values come out tree-major, shape (trees of an output, rows), so one
+        ``np.add.reduce`` over axis 0 sums them tree by tree (a running sum across the rows,
+        not a pairwise one): the baseline first, then the trees in scikit-learn's order.
+        """
+        codes = []
+        for features in tables["features"]:
+            code = np.zeros(x.shape[0], dtype=np.intp)
+            for f, thr, n_codes in features:
+                code *= n_codes
+                code += np.searchsorted(thr, x[:, f], side="left")  # thresholds below the value
+            codes.append(code)
+        k = self.n_outputs
+        n_iter = self.roots.size // k
+        values = tables["values"]
+        for j in range(k):
+            block = slice(j * n_iter, (j + 1) * n_iter)
+            first = np.take(tables["index"][0][block], codes[0], axis=1)
+            if len(codes) == 1:
+                idx = first.astype(np.intp)
+            else:  # int32 tables (half the cache), summed straight into intp indices
+                idx = np.empty(first.shape, dtype=np.intp)
+                np.add(first, np.take(tables["index"][1][block], codes[1], axis=1), out=idx)
+                for index, code in zip(tables["index"][2:], codes[2:], strict=True):
+                    idx += np.take(index[block], code, axis=1)
+            leaf = values.take(idx)
+            leaf[0] += self.baseline[j]  # = baseline + first tree (addition commutes exactly)
+            _running_sum(leaf, out[:, j])
+
+    def _leaf_walk(self, x: np.ndarray) -> np.ndarray:
+        """Leaf values of every tree for rows ``x``, shape (n, n_trees); walks all trees at once."""
+        node = np.broadcast_to(self.roots, (x.shape[0], self.roots.size)).copy()
+        for _ in range(self.depth):
+            xv = np.take_along_axis(x, self.feature[node], axis=1)
+            go_left = xv <= self.threshold[node]
+            nan = np.isnan(xv)
+            if nan.any():
+                go_left |= nan & self.missing_left[node]
+            node = np.where(go_left, self.left[node], self.right[node])
+        return self.value[node]
+
+    def raw_predict(
+        self, X: Any, *, chunk_size: int | None = None, n_threads: int | None = None
+    ) -> np.ndarray:
+        """Raw scores, shape (n, n_outputs): baseline plus the leaf values, tree by tree.
+
+        Batches of 256 rows or more use the lookup tables (built on first use, ~0.1-0.3 s for
+        a thousand trees); rows with a NaN, small batches and ensembles the tables cannot hold
+        walk the trees. Rows are taken ``chunk_size`` at a time (default: about 2 MB of leaf
+        values per output, so memory stays bounded whatever the batch) and batches of at
+        least 2 x 1024 rows are shared between ``n_threads`` threads (default: the usable
+        CPUs; numpy releases the GIL in the lookups and sums).
+        """
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2:
+            raise InputError(f"expected a 2-D array (rows, features), got shape {X.shape}")
+        n = X.shape[0]
+        k = self.n_outputs
+        n_iter = self.roots.size // k
+        out = np.empty((n, k), dtype=np.float64)
+        if n == 0:
+            return out
+        if n_iter == 0:
+            out[:] = self.baseline
+            return out
+        # The tables cost a one-off build: worth it for batches, not for the single rows of a
+        # fresh serving process.
+        tables = self._leaf_tables() if n >= 256 else None
+        if chunk_size is None:
+            per_row = n_iter if tables is not None else self.roots.size * (self.depth + 2)
+            chunk_size = min(8192, max(256, (2 << 20) // (8 * per_row)))
+        chunk = whole_number(chunk_size, "chunk_size (rows per chunk)", minimum=1)
+
+        def run(start: int) -> None:
+            x = X[start : start + chunk]
+            o = out[start : start + chunk]
+            if tables is None:
+                o[:] = self._raw_walk(x)
+                return
+            nan_rows = np.isnan(x).any(axis=1)
+            if not nan_rows.any():
+                self._raw_tables(x, tables, o)
+                return
+            self._raw_tables(np.where(nan_rows[:, None], 0.0, x), tables, o)
+            o[nan_rows] = self._raw_walk(x[nan_rows])  # missing values: each node's direction
+
+        starts = range(0, n, chunk)
+        threads = _usable_cpus() if n_threads is None else int(n_threads)
+        threads = max(1, min(threads, n // _MIN_ROWS_PER_THREAD, len(starts)))
+        if threads == 1:
+            for start in starts:
+                run(start)
+            return out
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(threads) as ex:
+            for fut in [ex.submit(run, s) for s in starts]:
+                fut.result()
+        return out
+
+    def _raw_walk(self, x: np.ndarray) -> np.ndarray:
+        """Raw scores of rows ``x`` by walking every tree (any rows, NaN included)."""
+        k = self.n_outputs
+        n_iter = self.roots.size // k
+        leaf = self._leaf_walk(x).reshape(x.shape[0], n_iter, k)
+        # baseline, then tree by tree in scikit-learn's order (a running sum, not a pairwise
+        # one), so the result is bit for bit scikit-learn's
+        terms = np.empty((x.shape[0], n_iter + 1, k), dtype=np.float64)
+        terms[:, 0, :] = self.baseline
+        terms[:, 1:, :] = leaf
+        return np.add.accumulate(terms, axis=1)[:, -1, :]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Regression: predicted values (n,); classification: class probabilities (n, n_classes)."""
+        raw = self.raw_predict(X)
+        if self.link == "identity":
+            return raw[:, 0]
+        if self.link == "exp":
+            return np.exp(raw[:, 0])
+        if self.link == "sigmoid":
+            p = 1.0 / (1.0 + np.exp(-raw[:, 0]))
+            return np.column_stack([1.0 - p, p])
+        if self.link == "softmax":
+            e = np.exp(raw - raw.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+        raise ModelLoadError(f"unknown link {self.link!r} in tree ensemble")
+
+    def to_arrays(self) -> tuple[dict[str, np.ndarray], dict]:
+        arrays = {
+            "feature": self.feature.astype(np.int32),
+            "threshold": self.threshold,
+            "left": self.left.astype(np.int32),
+            "right": self.right.astype(np.int32),
+            "missing_left": self.missing_left,
+            "value": self.value,
+            "roots": self.roots.astype(np.int32),
+            "baseline": self.baseline,
+        }
+        if self.classes is not None:
+            arrays["classes"] = np.asarray(self.classes).astype(np.int64)
+        return arrays, {"kind": self.kind, "link": self.link, "depth": self.depth}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict, spec: dict) -> TreeEnsemble:
+        return cls(
+            feature=arrays["feature"],
+            threshold=arrays["threshold"],
+            left=arrays["left"],
+            right=arrays["right"],
+            missing_left=arrays["missing_left"],
+            value=arrays["value"],
+            roots=arrays["roots"],
+            baseline=arrays["baseline"],
+            link=spec["link"],
+            classes=arrays.get("classes"),
+            depth=spec["depth"],
+        )

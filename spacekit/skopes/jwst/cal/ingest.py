@@ -1,0 +1,975 @@
+"""The training table of the JWST memory model from the pipeline's own metadata: Level-3
+association files (or Level-3 product files) for the products and their member exposures, and
+the memory each product took, measured by the pipeline.
+
+A Level-3 association (``jw02732-o001_20220713t130747_image3_00001_asn.json``) names each
+product the pipeline makes (``products[].name``) and its member exposures
+(``products[].members[].expname``, with an ``exptype``: ``science``, ``background``...). The
+features of a product are computed from the headers of its *science* members with this
+package's feature code (:func:`~spacekit.skopes.jwst.cal.scrape.scrape_headers` and
+:func:`~spacekit.skopes.jwst.cal.scrape.group_products`), in the offset-feature definition asked
+for (``"spacekit"``, this package's, or ``"upstream"``, upstream spacekit 1.1.4's); the member
+files (uncal, rate or cal: their headers carry the same keywords) are looked up beside the
+association and in the folders given. A Level-3 product file (``*_i2d.fits``, ``*_s3d.fits``,
+``*_x1d.fits``) serves as well: its ``HDRTAB`` extension (one row of header keywords per input
+exposure, written by the pipeline) stands for the members' headers, or its ``ASNTABLE`` keyword
+names the association to read.
+
+The target is the **memory the pipeline measured for each product**, as upstream's
+``JwstCalIngest`` trains on the ``imagesize`` the pipeline records for each Level-3 product (in
+kB; upstream divides by 10**6 for GB), not the size of the product files (an ``_i2d.fits`` is a
+small fraction of the memory its making took). :func:`read_sizes` reads a csv of products and
+measured memory: a product column (``product``, ``pname``, ``Dataset``, ``dname`` or ``name``;
+names are matched with or without their file suffix, ``_t001_`` or ``_t1_``) and a memory
+column, ``imgsize_gb``, ``memory_gb`` or ``peak_memory_gb`` (GB), ``peak_memory_mb`` (MB) or
+``imagesize`` / ``ImageSize`` (kB, upstream's), or any column with its unit given.
+
+:func:`find_associations` looks up a program's Level-3 associations on MAST (astroquery through
+:mod:`spacekit.radio.mast`), and :func:`download_associations` fetches them.
+
+Examples
+--------
+>>> product_key("jw02732-o001_t001_nircam_clear-f150w_i2d.fits")
+'jw02732-o001_t1_nircam_clear-f150w'
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ....exceptions import DataNotFoundError, FormatError, InputError, SchemaError
+from .scrape import (
+    FEATURE_DEFINITIONS,
+    KNOWN_DETECTORS,
+    OPTIONAL_KEYS,
+    REQUIRED_KEYS,
+    group_products,
+    scrape_headers,
+)
+
+__all__ = [
+    "SIZE_COLUMNS",
+    "SIZE_UNITS",
+    "PRODUCT_SUFFIXES",
+    "product_key",
+    "read_association",
+    "read_sizes",
+    "association_exposures",
+    "product_exposures",
+    "build_training_table",
+    "find_associations",
+    "download_associations",
+    "example_pipeline_metadata",
+]
+
+log = logging.getLogger(__name__)
+
+#: unit → factor to GB
+SIZE_UNITS = {"B": 1e-9, "kB": 1e-6, "MB": 1e-3, "GB": 1.0}
+#: memory columns recognised in a sizes csv, with their unit (first found is used)
+SIZE_COLUMNS = {
+    "imgsize_gb": "GB",
+    "memory_gb": "GB",
+    "peak_memory_gb": "GB",
+    "peak_memory_mb": "MB",
+    "imagesize": "kB",
+    "ImageSize": "kB",
+}
+_NAME_COLUMNS = ("product", "pname", "Dataset", "dname", "name")
+#: Level-3 product file suffixes read for their HDRTAB, in order of preference
+PRODUCT_SUFFIXES = ("i2d", "s3d", "x1d", "c1d", "x1dints", "crf", "cal")
+_EXPOSURE_SUFFIXES = ("uncal", "rate", "rateints", "cal", "calints", "trapsfilled")
+_LEVEL3 = re.compile(r"(image3|spec3|tso3|ami3|coron3|wfs-image3)", re.I)
+
+
+def product_key(name: str | os.PathLike) -> str:
+    """The name a product is matched by: lower case, without folder, ``.fits``/``.json``, a
+    product-file suffix (``_i2d``, ``_s3d``...), and with the target number unpadded
+    (``_t001_`` → ``_t1_``, as :func:`~spacekit.skopes.jwst.cal.scrape.product_name` writes it).
+
+    Examples
+    --------
+    >>> product_key("JW02732-O002_T002_NIRSPEC_F100LP-G140M_x1d.fits")
+    'jw02732-o002_t2_nirspec_f100lp-g140m'
+    """
+    text = Path(str(name)).name.strip().lower()
+    for ext in (".fits.gz", ".fits", ".json"):
+        if text.endswith(ext):
+            text = text[: -len(ext)]
+    parts = text.rsplit("_", 1)
+    if len(parts) == 2 and parts[1] in PRODUCT_SUFFIXES:
+        text = parts[0]
+    return re.sub(r"_t0*(\d+)(?=_|$)", r"_t\1", text)
+
+
+# -- associations --------------------------------------------------------------------------
+
+
+def read_association(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a JWST association file (``*_asn.json``).
+
+    Returns
+    -------
+    dict
+        ``asn_type``, ``asn_rule``, ``program``, ``level`` (2 or 3, from the type), ``path``
+        and ``products``: a list of ``{"name": str, "members": [{"expname", "exptype"}]}``.
+
+    Raises
+    ------
+    DataNotFoundError
+        The file does not exist.
+    FormatError
+        It is not JSON, or lacks ``products`` / a product's ``name`` or ``members`` / a member's
+        ``expname`` (the message names what is missing).
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "jw01_image3_asn.json"
+    >>> _ = p.write_text(json.dumps({"asn_type": "image3", "products": [{"name": "jw01-o1_t1_x",
+    ...     "members": [{"expname": "jw01001001001_02101_00001_nrca1_cal.fits",
+    ...                  "exptype": "science"}]}]}))
+    >>> asn = read_association(p)
+    >>> asn["level"], asn["products"][0]["name"]
+    (3, 'jw01-o1_t1_x')
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataNotFoundError(
+            f"association {path} does not exist; pass *_asn.json files (spacekit jwst "
+            "associations PROGRAM --download DIR fetches a program's from MAST)"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FormatError(
+            f"{path} is not a JSON association file ({exc}); expected the pipeline's "
+            "*_asn.json with a 'products' list"
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("products"), list):
+        raise FormatError(
+            f"{path} has no 'products' list; expected a JWST association (*_asn.json: "
+            "asn_type, products[].name, products[].members[].expname)"
+        )
+    products = []
+    for i, prod in enumerate(data["products"]):
+        if not isinstance(prod, dict) or "name" not in prod or "members" not in prod:
+            raise FormatError(
+                f"{path}: product {i} lacks 'name' or 'members'; each product of an association "
+                "names the Level-3 product and lists its member exposures"
+            )
+        members = []
+        for j, mem in enumerate(prod["members"]):
+            if not isinstance(mem, dict) or not mem.get("expname"):
+                raise FormatError(
+                    f"{path}: member {j} of product {prod['name']!r} has no 'expname' (the "
+                    "exposure's file name)"
+                )
+            members.append(
+                {"expname": str(mem["expname"]), "exptype": str(mem.get("exptype", "science"))}
+            )
+        products.append({"name": str(prod["name"]), "members": members})
+    asn_type = str(data.get("asn_type", ""))
+    level = 3 if _LEVEL3.search(asn_type) or asn_type.endswith("3") else 2
+    if not asn_type:  # old or hand-made: tell by the product names (Level 3: jwPPPPP-oOOO_...)
+        names = [p["name"] for p in products]
+        level = 3 if names and all(re.match(r"jw\d{5}-[oca]", n) for n in names) else 2
+    return {
+        "asn_type": asn_type,
+        "asn_rule": str(data.get("asn_rule", "")),
+        "program": str(data.get("program", "")),
+        "level": level,
+        "path": path,
+        "products": products,
+    }
+
+
+def _exposure_root(expname: str) -> str:
+    """``jw02732001001_02101_00001_nrca1_cal.fits`` → ``jw02732001001_02101_00001_nrca1``."""
+    stem = Path(expname).name
+    for ext in (".fits.gz", ".fits"):
+        if stem.lower().endswith(ext):
+            stem = stem[: -len(ext)]
+    parts = stem.rsplit("_", 1)
+    if len(parts) == 2 and parts[1].lower() in _EXPOSURE_SUFFIXES:
+        stem = parts[0]
+    return stem.lower()
+
+
+class _FileIndex:
+    """The FITS files under some folders (searched recursively once), by exposure root."""
+
+    def __init__(self, folders: Iterable[Path]) -> None:
+        self.folders: list[Path] = []
+        self.by_root: dict[str, list[Path]] = {}
+        for folder in folders:
+            self.add(folder)
+
+    def add(self, folder: Path) -> None:
+        folder = Path(folder)
+        if folder in self.folders:
+            return
+        self.folders.append(folder)
+        for f in sorted(folder.rglob("*.fits*")):
+            self.by_root.setdefault(_exposure_root(f.name), []).append(f)
+
+    def find(self, expname: str) -> Path | None:
+        found = self.by_root.get(_exposure_root(expname), [])
+        exact = [f for f in found if f.name == Path(expname).name]
+        if exact:
+            return exact[0]
+
+        def rank(f: Path) -> int:
+            suffix = f.name.lower().split(".")[0].rsplit("_", 1)[-1]
+            return _EXPOSURE_SUFFIXES.index(suffix) if suffix in _EXPOSURE_SUFFIXES else 99
+
+        return min(found, key=rank) if found else None
+
+
+def association_exposures(
+    association: str | os.PathLike | Mapping[str, Any],
+    *,
+    members: Iterable[str | os.PathLike] | str | os.PathLike | None = None,
+    member_types: Iterable[str] = ("science",),
+) -> pd.DataFrame:
+    """The header rows (:func:`scrape_headers`) of each Level-3 product's member exposures,
+    with a ``product`` column naming the product and ``association`` the file.
+
+    Parameters
+    ----------
+    association : path or dict
+        A ``*_asn.json`` file or what :func:`read_association` returned.
+    members : folder(s), optional
+        Where the member files are (searched recursively), besides the association's folder.
+        A member is found by its exposure name with any suffix (``_uncal``, ``_rate``,
+        ``_cal``...).
+    member_types : iterable of str
+        The member ``exptype`` values whose headers make the features (default ``science``).
+
+    Raises
+    ------
+    DataNotFoundError
+        A member's file is in none of the folders (the message names the product, the missing
+        members and the folders searched).
+    InputError
+        A Level-2 association, or a product without members of ``member_types``.
+    FormatError
+        A member file that is not FITS or lacks a required header keyword.
+
+    Examples
+    --------
+    >>> # association_exposures("jw02732-o001_..._image3_00001_asn.json", members="uncal/")
+    """
+    asn = association if isinstance(association, Mapping) else read_association(association)
+    return _association_rows(asn, _FileIndex(_folders(members)), {}, member_types)
+
+
+def _association_rows(
+    asn: Mapping[str, Any],
+    index: _FileIndex,
+    cache: dict[Path, pd.DataFrame],
+    member_types: Iterable[str],
+) -> pd.DataFrame:
+    """:func:`association_exposures` with a file index and header cache shared across
+    associations."""
+    where = asn.get("path", "association")
+    if asn.get("level") != 3:
+        raise InputError(
+            f"{where} is a Level-2 association ({asn.get('asn_type') or 'no asn_type'}); the "
+            "memory model is for Level-3 products: pass the *_image3_* / *_spec3_* associations"
+        )
+    if asn.get("path") is not None:
+        index.add(Path(asn["path"]).parent)
+    types = {str(t).lower() for t in member_types}
+    parts = []
+    for prod in asn["products"]:
+        wanted = [m for m in prod["members"] if m["exptype"].lower() in types]
+        if not wanted:
+            raise InputError(
+                f"{where}: product {prod['name']!r} has no member of type {sorted(types)} "
+                f"(its members are {sorted({m['exptype'] for m in prod['members']})})"
+            )
+        files, missing = [], []
+        for m in wanted:
+            f = index.find(m["expname"])
+            if f is None:
+                missing.append(m["expname"])
+            else:
+                files.append(f)
+        if missing:
+            raise DataNotFoundError(
+                f"{where}: {len(missing)} of the {len(wanted)} members of {prod['name']!r} were "
+                f"not found (e.g. {missing[:3]}) in {[str(f) for f in index.folders]}; download "
+                "them (their uncal, rate or cal files: the headers are what is read) and pass "
+                "their folder with members= (--members DIR)"
+            )
+        rows = []
+        for f in files:
+            if f not in cache:
+                cache[f] = scrape_headers([f])
+            rows.append(cache[f])
+        part = pd.concat(rows, ignore_index=True)
+        part["product"] = product_key(prod["name"])
+        part["association"] = Path(str(where)).name
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _folders(value: Any) -> list[Path]:
+    if value is None:
+        return []
+    items = [value] if isinstance(value, (str, os.PathLike)) else list(value)
+    out = []
+    for item in items:
+        p = Path(item)
+        if not p.is_dir():
+            raise DataNotFoundError(f"members folder {p} does not exist")
+        out.append(p)
+    return out
+
+
+# -- Level-3 product files -------------------------------------------------------------------
+
+
+def _header_value(value: Any) -> Any:
+    if value is np.ma.masked:  # an empty cell of HDRTAB
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _exposure_row(keys: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """One exposure's row in :func:`scrape_headers`' columns from its header keywords."""
+    missing = [k for k in REQUIRED_KEYS if k not in keys or keys[k] in (None, "")]
+    if missing:
+        raise FormatError(
+            f"{where}: header keywords {missing} are missing; expected the member exposures' "
+            "JWST header keywords (INSTRUME, DETECTOR, EXP_TYPE, PROGRAM, OBSERVTN, TARG_RA, "
+            "TARG_DEC)"
+        )
+    row: dict[str, Any] = {"file": str(keys.get("FILENAME", where))}
+    for key, col in REQUIRED_KEYS.items():
+        row[col] = _header_value(keys[key])
+    for key, (col, default) in OPTIONAL_KEYS.items():
+        value = _header_value(keys.get(key, default))
+        row[col] = default if value is None or (isinstance(value, str) and not value) else value
+    for col in ("instr", "detector", "exp_type"):
+        row[col] = str(row[col]).upper()
+    if row["detector"] not in KNOWN_DETECTORS:
+        raise InputError(
+            f"{where}: unknown JWST detector {row['detector']!r}; expected one of "
+            f"{sorted(KNOWN_DETECTORS)}"
+        )
+    for col, width in (("program", 5), ("observtn", 3)):
+        text = str(row[col]).strip()
+        row[col] = f"{int(text):0{width}d}" if text.isdigit() else text
+    for col in ("targ_ra", "targ_dec"):
+        try:
+            row[col] = float(row[col])
+        except (TypeError, ValueError):
+            raise FormatError(f"{where}: {col.upper()} is not a number ({row[col]!r})") from None
+    return row
+
+
+def product_exposures(
+    path: str | os.PathLike, *, members: Any = None, member_types: Iterable[str] = ("science",)
+) -> pd.DataFrame:
+    """The member-exposure rows of a Level-3 product file (``*_i2d.fits``, ``*_s3d.fits``...),
+    in :func:`scrape_headers`' columns plus ``product``: from its ``HDRTAB`` extension (one row
+    of header keywords per input exposure), else from the association its ``ASNTABLE`` keyword
+    names (looked up beside it and in ``members``).
+
+    Raises
+    ------
+    FormatError
+        Not FITS, or neither HDRTAB nor a findable ASNTABLE association (the message says what
+        to pass instead), or a row without a required keyword.
+
+    Examples
+    --------
+    >>> # product_exposures("jw02732-o001_t001_nircam_clear-f150w_i2d.fits")
+    """
+    from astropy.io import fits
+
+    from ....io import read_fits_header, read_fits_table
+
+    path = Path(path)
+    header = read_fits_header(path)
+    with fits.open(path, memmap=False) as hdul:
+        names = [h.name for h in hdul]
+    name = product_key(path.name)
+    if "HDRTAB" in names:
+        table = read_fits_table(path, hdu="HDRTAB")
+        cols = {c.upper(): c for c in table.colnames}
+        rows = []
+        for i, rec in enumerate(table):
+            keys = {k: rec[c] for k, c in cols.items()}
+            for k, v in header.items():  # the product's own keywords fill what the rows lack
+                if k in REQUIRED_KEYS and (k not in keys or keys[k] in (None, "")):
+                    keys[k] = v
+            rows.append(_exposure_row(keys, f"{path.name} HDRTAB row {i}"))
+        out = pd.DataFrame(rows)
+        out["product"] = name
+        out["association"] = str(header.get("ASNTABLE", "")).strip()
+        return out
+    asn_name = str(header.get("ASNTABLE", "")).strip()
+    if asn_name:
+        for folder in [path.parent, *_folders(members)]:
+            candidates = sorted(folder.rglob(Path(asn_name).name))
+            if candidates:
+                return association_exposures(
+                    candidates[0], members=members, member_types=member_types
+                )
+    raise FormatError(
+        f"{path} has no HDRTAB extension (the table of its input exposures' header keywords) "
+        + (
+            f"and its association {asn_name!r} is not beside it or in the members folders"
+            if asn_name
+            else "and no ASNTABLE keyword"
+        )
+        + "; pass the product's *_asn.json association instead (with its members' files)"
+    )
+
+
+# -- sizes ---------------------------------------------------------------------------------
+
+
+def read_sizes(
+    source: str | os.PathLike | pd.DataFrame,
+    *,
+    column: str | None = None,
+    unit: str | None = None,
+) -> pd.Series:
+    """The measured memory (GB) of each product from a csv (or DataFrame), indexed by
+    :func:`product_key`.
+
+    Parameters
+    ----------
+    source : path or DataFrame
+        One row per product: a product column (``product``, ``pname``, ``Dataset``, ``dname``
+        or ``name``) and a memory column (see :data:`SIZE_COLUMNS`). A product measured more than
+        once (reprocessed) keeps its last row, as upstream keeps the latest.
+    column : str, optional
+        The memory column (default: the first of :data:`SIZE_COLUMNS` present).
+    unit : {"B", "kB", "MB", "GB"}, optional
+        Its unit (default: the one :data:`SIZE_COLUMNS` gives; needed for another column).
+
+    Raises
+    ------
+    SchemaError
+        No product or memory column, an unknown unit, or values that are not numbers >= 0.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"Dataset": ["jw01018-o005_t001_niriss_clear-f150w_i2d.fits"],
+    ...                    "ImageSize": [2_500_000]})
+    >>> read_sizes(df).to_dict()
+    {'jw01018-o005_t1_niriss_clear-f150w': 2.5}
+    """
+    from ....datasets.tables import resolve_table
+
+    table = (
+        source.copy()
+        if isinstance(source, pd.DataFrame)
+        else resolve_table(source, what="sizes table", format="csv")
+    )
+    if "Dataset" not in table.columns and table.index.name in _NAME_COLUMNS:
+        table = table.reset_index()
+    name_col = next((c for c in _NAME_COLUMNS if c in table.columns), None)
+    if name_col is None:
+        raise SchemaError(
+            f"the sizes table needs a product-name column, one of {list(_NAME_COLUMNS)}; found "
+            f"{list(table.columns)[:12]}"
+        )
+    if column is None:
+        column = next((c for c in SIZE_COLUMNS if c in table.columns), None)
+        if column is None:
+            raise SchemaError(
+                f"the sizes table needs a memory column, one of {list(SIZE_COLUMNS)}, or "
+                f"column= (--size-column) with unit=; found {list(table.columns)[:12]}"
+            )
+    elif column not in table.columns:
+        raise SchemaError(f"the sizes table has no column {column!r}; found {list(table.columns)}")
+    unit = unit or SIZE_COLUMNS.get(column)
+    if unit not in SIZE_UNITS:
+        raise SchemaError(
+            f"the unit of memory column {column!r} must be one of {list(SIZE_UNITS)}, got "
+            f"{unit!r}; pass unit= (--size-unit)"
+        )
+    values = pd.to_numeric(table[column], errors="coerce")
+    bad = ~np.isfinite(values.astype(float)) | (values < 0)
+    if bad.any():
+        raise SchemaError(
+            f"{column!r} must hold the measured memory (a number >= 0) of every product; "
+            f"{int(bad.sum())} do not (e.g. {table.loc[bad, name_col].astype(str).tolist()[:3]}: "
+            f"{table.loc[bad, column].astype(str).tolist()[:3]}); drop those rows"
+        )
+    keys = [product_key(n) for n in table[name_col].astype(str)]
+    out = pd.Series(values.to_numpy(float) * SIZE_UNITS[unit], index=keys, name="memory_gb")
+    return out[~out.index.duplicated(keep="last")]
+
+
+# -- the table -----------------------------------------------------------------------------
+
+
+def _sources(sources: Any) -> list[Path]:
+    """Association files and Level-3 product files, from files and folders."""
+    items = [sources] if isinstance(sources, (str, os.PathLike)) else list(sources)
+    if not items:
+        raise InputError("no association or product files given")
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_file():
+            out.append(p)
+        elif p.is_dir():
+            asns = sorted(p.rglob("*_asn.json"))
+            found = [a for a in asns if read_association(a)["level"] == 3]
+            if not found:  # Level-3 product files, one per product
+                seen: dict[str, Path] = {}
+                for suffix in PRODUCT_SUFFIXES[:5]:
+                    for f in sorted(p.rglob(f"*_{suffix}.fits")):
+                        seen.setdefault(product_key(f.name), f)
+                found = list(seen.values())
+            if not found:
+                raise DataNotFoundError(
+                    f"folder {p} holds no Level-3 association (*_image3_*_asn.json, "
+                    "*_spec3_*_asn.json...) and no Level-3 product file (*_i2d.fits, "
+                    "*_s3d.fits, *_x1d.fits); spacekit jwst associations PROGRAM --download "
+                    f"{p} fetches a program's associations from MAST"
+                )
+            out.extend(found)
+        else:
+            raise DataNotFoundError(f"{p} does not exist; pass association or product files")
+    return out
+
+
+def _origin(product: str, names: Iterable[str]) -> str:
+    """The association product a split ``<product>_<exp_type>`` row came from."""
+    return max((n for n in names if product.startswith(n + "_")), key=len, default=product)
+
+
+def _is_mosaic(product: str) -> bool:
+    """A candidate (``jw01234-c1001_...``): a mosaic across observations."""
+    return bool(re.match(r"jw\d{5}-c\d", product))
+
+
+def build_training_table(
+    sources: Any,
+    sizes: str | os.PathLike | pd.DataFrame | pd.Series | None,
+    *,
+    members: Any = None,
+    definition: str = "spacekit",
+    target: str = "imgsize_gb",
+    size_column: str | None = None,
+    size_unit: str | None = None,
+    member_types: Iterable[str] = ("science",),
+    include_mosaics: bool = False,
+    skip_incomplete: bool = False,
+    drop_unmeasured: bool = False,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """The training table of :func:`~spacekit.skopes.jwst.cal.train` from Level-3 pipeline
+    metadata and the memory measured for each product.
+
+    Parameters
+    ----------
+    sources : path or list of paths
+        Level-3 association files (``*_asn.json``), Level-3 product files (``*_i2d.fits``,
+        ``*_s3d.fits``, ``*_x1d.fits``: their HDRTAB), or folders of either (a folder's
+        associations if it holds any, else its product files).
+    sizes : path, DataFrame, Series or None
+        The measured memory per product (:func:`read_sizes`; a Series: GB indexed by product
+        name). None builds the features only (no target column: a table to predict).
+    members : folder(s), optional
+        Where the associations' member exposures are (besides each association's folder).
+    definition : {"spacekit", "upstream"}
+        The offset-feature definition (see :mod:`~spacekit.skopes.jwst.cal.scrape`); recorded
+        in the ``feature_definition`` column and ``attrs``, so training and prediction use it.
+    target : str
+        Name of the memory column written (GB; ``imgsize_gb``, what ``train`` reads by default).
+    size_column, size_unit
+        The memory column of ``sizes`` and its unit (:func:`read_sizes`).
+    member_types : iterable of str
+        Association member types whose headers make the features (default ``science``).
+    include_mosaics : bool
+        Keep candidate products (``jwPPPPP-c...``, mosaics across observations), which
+        upstream sets aside; default False.
+    skip_incomplete : bool
+        Leave out products whose member files are missing (logged; listed in
+        ``attrs["skipped"]``) instead of raising.
+    drop_unmeasured : bool
+        Leave out products without a measurement in ``sizes`` instead of raising.
+    progress : bool, optional
+        Progress bar over the sources (default ``conf.progress``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per product: ``product`` (its name as :func:`product_key` writes it),
+        ``kind``, the features of :func:`~spacekit.skopes.jwst.cal.scrape.group_products`,
+        ``files``, ``association``, ``feature_definition`` and ``target`` (GB).
+
+    Raises
+    ------
+    DataNotFoundError
+        A missing source, member file (unless ``skip_incomplete``) or measurement (unless
+        ``drop_unmeasured``).
+    FormatError
+        An association or header the pipeline would not have written.
+
+    Examples
+    --------
+    >>> # table = build_training_table("asn/", "measured.csv", members="uncal/")
+    >>> # table.to_csv("training.csv", index=False)   # then: spacekit jwst train training.csv
+    """
+    if definition not in FEATURE_DEFINITIONS:
+        raise InputError(
+            f"definition must be one of {list(FEATURE_DEFINITIONS)}, got {definition!r}"
+        )
+    measured = None
+    if isinstance(sizes, pd.Series):
+        measured = pd.Series(
+            pd.to_numeric(sizes, errors="coerce").to_numpy(float),
+            index=[product_key(str(k)) for k in sizes.index],
+        )
+    elif sizes is not None:
+        measured = read_sizes(sizes, column=size_column, unit=size_unit)
+    exposures, skipped, mosaics = _collect_exposures(
+        _sources(sources),
+        members=members,
+        member_types=member_types,
+        include_mosaics=include_mosaics,
+        skip_incomplete=skip_incomplete,
+        progress=progress,
+    )
+    assoc = exposures.groupby("product")["association"].first()
+    table = group_products(exposures.drop(columns="association"), definition=definition)
+    # a product whose members have several exposure types is split by group_products into
+    # <product>_<exp_type> rows: each keeps its association and measurement
+    base = [p if p in assoc.index else _origin(p, assoc.index) for p in table["product"]]
+    table["association"] = [assoc.get(b, "") for b in base]
+    table["feature_definition"] = definition
+    if measured is not None:
+        table = _join_sizes(table, measured, base, target, drop_unmeasured)
+    table.attrs["feature_definition"] = definition
+    table.attrs["skipped"] = skipped
+    table.attrs["mosaics"] = mosaics
+    return table
+
+
+def _collect_exposures(
+    files: list[Path],
+    *,
+    members: Any,
+    member_types: Iterable[str],
+    include_mosaics: bool,
+    skip_incomplete: bool,
+    progress: bool | None,
+) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The member-exposure rows of every source (with ``product`` and ``association``), the
+    sources skipped for missing members and the mosaics set aside."""
+    from ....utils.progress import progress as bar
+
+    index = _FileIndex(_folders(members))
+    cache: dict[Path, pd.DataFrame] = {}
+    parts, skipped, mosaics = [], [], []
+    for path in bar(files, desc="products", enabled=progress, unit="file"):
+        try:
+            if path.name.lower().endswith(".json"):
+                asn = read_association(path)
+                keep = [p for p in asn["products"] if include_mosaics or not _is_mosaic(p["name"])]
+                mosaics += [p["name"] for p in asn["products"] if p not in keep]
+                if keep:
+                    parts.append(
+                        _association_rows({**asn, "products": keep}, index, cache, member_types)
+                    )
+            elif not include_mosaics and _is_mosaic(product_key(path.name)):
+                mosaics.append(path.name)
+            else:
+                parts.append(product_exposures(path, members=members, member_types=member_types))
+        except DataNotFoundError as exc:
+            if not skip_incomplete:
+                raise
+            log.warning("skipped %s: %s", path.name, exc)
+            skipped.append(path.name)
+    if mosaics:
+        log.info("set aside %d mosaic product(s) (include_mosaics=True keeps them)", len(mosaics))
+    if not parts:
+        raise DataNotFoundError(
+            f"no Level-3 product could be built from {len(files)} source(s)"
+            + (f"; {len(skipped)} skipped for missing member files" if skipped else "")
+            + (f"; {len(mosaics)} mosaic(s) set aside (include_mosaics=True)" if mosaics else "")
+        )
+    return pd.concat(parts, ignore_index=True), skipped, mosaics
+
+
+def _join_sizes(
+    table: pd.DataFrame, measured: pd.Series, base: list[str], target: str, drop: bool
+) -> pd.DataFrame:
+    """Add the measured memory (GB) of each product as ``target``."""
+    names = table["product"].tolist()
+    gb = [measured.get(p, measured.get(b, np.nan)) for p, b in zip(names, base, strict=True)]
+    table[target] = np.asarray(gb, dtype=float)
+    unmeasured = table.loc[~np.isfinite(table[target]), "product"].tolist()
+    if unmeasured and not drop:
+        raise DataNotFoundError(
+            f"{len(unmeasured)} of {len(table)} products have no measured memory in the sizes "
+            f"table (e.g. {unmeasured[:3]}); add them, or leave them out with "
+            "drop_unmeasured=True (--drop-unmeasured)"
+        )
+    if unmeasured:
+        log.info("left out %d product(s) without a measurement", len(unmeasured))
+        table = table[np.isfinite(table[target])].reset_index(drop=True)
+    unused = len(set(measured.index) - set(names) - set(base))
+    if unused:
+        log.info("%d measured product(s) matched no association or product file", unused)
+    return table
+
+
+# -- MAST ----------------------------------------------------------------------------------
+
+
+def find_associations(
+    program: int | str,
+    observation: int | str | None = None,
+    *,
+    instrument: str | None = None,
+) -> pd.DataFrame:
+    """Look up the Level-3 associations of a JWST program (or one observation) on MAST.
+
+    MAST's Level-3 observations of the program (``calib_level`` 3) are listed, then each one's
+    files; the ``*_asn.json`` of a Level-3 type (``image3``, ``spec3``, ``tso3``, ``ami3``,
+    ``coron3``) are the associations that made the product.
+
+    Parameters
+    ----------
+    program : int or str
+        The program (proposal) number, e.g. 2732.
+    observation : int or str, optional
+        One observation number (e.g. 1 for ``jw02732-o001_*``).
+    instrument : str, optional
+        MAST ``instrument_name`` (``"NIRCAM/IMAGE"``; wildcards work: ``"NIRCAM*"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per association: ``product`` (the Level-3 observation's ``obs_id``),
+        ``obsid``, ``asn_type``, ``asn_file``, ``dataURI``, ``size``. Empty, with a
+        :class:`~spacekit.radio.mast.NoResultsWarning`, when MAST has none.
+
+    Raises
+    ------
+    InputError
+        A program or observation that is not a number.
+    DownloadError
+        MAST cannot be reached.
+
+    Examples
+    --------
+    >>> find_associations(2732, 1)  # doctest: +SKIP
+    """
+    import warnings
+
+    from ....radio import mast
+
+    try:
+        prog = int(str(program).lower().removeprefix("jw"))
+        obs = None if observation is None else int(str(observation).lower().removeprefix("o"))
+    except ValueError:
+        raise InputError(
+            f"program and observation must be numbers (2732, 1), got {program!r}, {observation!r}"
+        ) from None
+    criteria: dict[str, Any] = {"calib_level": [3]}
+    if obs is not None:
+        criteria["obs_id"] = f"jw{prog:05d}-o{obs:03d}_*"
+    columns = ["product", "obsid", "asn_type", "asn_file", "dataURI", "size"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        observations = mast.search_mast(
+            mission="JWST", proposal_id=prog, instrument=instrument, **criteria
+        )
+        files = (
+            mast.search_products(observations, extension="_asn.json") if len(observations) else []
+        )
+    for w in caught:
+        if not issubclass(w.category, mast.NoResultsWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    rows = []
+    product_of = (
+        {str(o): str(i) for o, i in zip(observations["obsid"], observations["obs_id"], strict=True)}
+        if len(observations)
+        else {}
+    )
+    for f in files:
+        name = str(f["productFilename"])
+        kind = _LEVEL3.search(name)
+        if kind is None:
+            continue
+        parent = str(f["parent_obsid"]) if "parent_obsid" in f.colnames else str(f["obsID"])
+        rows.append(
+            {
+                "product": product_of.get(parent, product_of.get(str(f["obsID"]), "")),
+                "obsid": parent,
+                "asn_type": kind.group(1).lower(),
+                "asn_file": name,
+                "dataURI": str(f["dataURI"]),
+                "size": int(f["size"]) if "size" in f.colnames and f["size"] else None,
+            }
+        )
+    if not rows:
+        warnings.warn(
+            f"MAST lists no Level-3 association of JWST program {prog}"
+            + (f" observation {obs}" if obs is not None else ""),
+            mast.NoResultsWarning,
+            stacklevel=2,
+        )
+    table = pd.DataFrame(rows, columns=columns)
+    return (
+        table.drop_duplicates("asn_file")
+        .sort_values(["product", "asn_file"])
+        .reset_index(drop=True)
+    )
+
+
+def download_associations(
+    associations: pd.DataFrame,
+    dest_dir: str | os.PathLike,
+    *,
+    progress: bool | None = None,
+) -> list[Path]:
+    """Download the association files :func:`find_associations` listed into ``dest_dir``.
+
+    Examples
+    --------
+    >>> # download_associations(find_associations(2732), "asn/")
+    """
+    from ....radio import mast
+
+    if not len(associations):
+        raise InputError("no associations to download (the table is empty)")
+    return mast.download_products(associations, dest_dir, source="mast", progress=progress)
+
+
+# -- an example --------------------------------------------------------------------------
+
+
+def example_pipeline_metadata(
+    folder: str | os.PathLike, n: int = 14, *, seed: int = 0
+) -> dict[str, Path]:
+    """Write a made-up program's pipeline metadata under ``folder``, to try
+    :func:`build_training_table` (no public JWST training data exists): ``n`` Level-3 products,
+    alternately NIRCam images and NIRSpec IFU cubes of 2-9 dithered exposures each.
+
+    - ``associations/``: one ``*_image3_*`` / ``*_spec3_*`` association per product;
+    - ``members/``: the member exposures as small ``*_uncal.fits`` files (headers only);
+    - ``sizes.csv``: each product's memory as upstream's metadata records it (``Dataset``,
+      ``ImageSize`` in kB), made up to grow with the number of exposures.
+
+    Parameters
+    ----------
+    folder : path
+        Where to write (created; files in it are overwritten).
+    n : int
+        Number of products.
+    seed : int
+        Seed of the made-up dithers and exposure counts.
+
+    Returns
+    -------
+    dict
+        ``{"associations": Path, "members": Path, "sizes": Path}``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> paths = example_pipeline_metadata(tempfile.mkdtemp(), n=2)
+    >>> sorted(p.name for p in paths["associations"].iterdir())[0]
+    'jw01234-o001_20230101t000000_spec3_00001_asn.json'
+    """
+    from astropy.io import fits
+
+    from ....utils.checks import whole_number
+
+    n = whole_number(n, "n", minimum=1)
+    root = Path(folder)
+    paths = {"associations": root / "associations", "members": root / "members"}
+    for p in paths.values():
+        p.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    sizes = []
+    for i in range(n):
+        obs = f"{i + 1:03d}"
+        image = i % 2 == 1
+        nexp = int(rng.integers(2, 10))
+        step = float(rng.uniform(0.5, 3.0)) / 3600.0
+        keys = {
+            "INSTRUME": "NIRCAM" if image else "NIRSPEC",
+            "EXP_TYPE": "NRC_IMAGE" if image else "NRS_IFU",
+            "PROGRAM": "01234",
+            "OBSERVTN": obs,
+            "TARG_RA": 150.0,
+            "TARG_DEC": 2.0,
+            "TARGPROP": "FIELD",
+            "FILTER": ["F150W", "F200W", "F090W"][i % 3] if image else "F100LP",
+            "PUPIL": "CLEAR" if image else "NONE",
+            "GRATING": "NONE" if image else "G140M",
+            "SUBARRAY": "FULL",
+            "CHANNEL": "SHORT" if image else "NONE",
+            "VISITYPE": "PRIME_TARGETED_FIXED",
+            "NUMDTHPT": nexp,
+            "NGROUPS": 5,
+            "NINTS": 1,
+        }
+        members = []
+        for j in range(nexp):
+            detector = "NRCA1" if image else ("NRS1", "NRS2")[j % 2]
+            name = f"jw01234{obs}001_02101_{j + 1:05d}_{detector.lower()}"
+            sci = fits.Header()
+            sci["RA_REF"] = sci["CRVAL1"] = 150.0 + j * step
+            sci["DEC_REF"] = sci["CRVAL2"] = 2.0 + (j % 2) * step
+            prim = fits.Header()
+            for k, v in {**keys, "DETECTOR": detector}.items():
+                prim[k] = v
+            fits.HDUList(
+                [
+                    fits.PrimaryHDU(header=prim),
+                    fits.ImageHDU(np.zeros((2, 2), np.uint16), sci, name="SCI"),
+                ]
+            ).writeto(paths["members"] / f"{name}_uncal.fits", overwrite=True)
+            members.append({"expname": f"{name}_cal.fits", "exptype": "science"})
+        elements = f"clear-{keys['FILTER'].lower()}" if image else "f100lp-g140m"
+        product = f"jw01234-o{obs}_t001_{keys['INSTRUME'].lower()}_{elements}"
+        asn_type = "image3" if image else "spec3"
+        asn = {
+            "asn_type": asn_type,
+            "asn_rule": f"candidate_Asn_Lv3{'Image' if image else 'SpecAux'}",
+            "program": "01234",
+            "asn_pool": "jw01234_20230101t000000_pool.csv",
+            "products": [{"name": product, "members": members}],
+        }
+        asn_path = (
+            paths["associations"] / f"jw01234-o{obs}_20230101t000000_{asn_type}_00001_asn.json"
+        )
+        asn_path.write_text(json.dumps(asn, indent=1), encoding="utf-8")
+        gb = (1.0 + 0.8 * nexp) if image else (2.0 + 1.5 * nexp)
+        sizes.append(
+            {"Dataset": f"{product}_{'i2d' if image else 's3d'}.fits", "ImageSize": gb * 1e6}
+        )
+    paths["sizes"] = root / "sizes.csv"
+    pd.DataFrame(sizes).to_csv(paths["sizes"], index=False)
+    return paths
