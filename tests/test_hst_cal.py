@@ -1050,7 +1050,7 @@ def test_dask_batch_in_process_and_cluster(trained, shared_data):
     df = pd.read_csv(shared_data / "hst_cal" / "hst_cal_sample_20.csv")
     with (
         LocalCluster(
-            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):

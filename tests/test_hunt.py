@@ -230,7 +230,7 @@ def test_hunt_many_on_a_distributed_cluster(tmp_path):
     import distributed
 
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
     ) as cluster:
         with distributed.Client(cluster) as client:
             table = hunt_many([injected(), tmp_path / "missing.fits"], client, period_max=8)

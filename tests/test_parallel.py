@@ -36,7 +36,7 @@ def test_client_cluster_and_address_give_the_same_answer():
     args = [(i,) for i in range(7)]
     want = [i * i for i in range(7)]
     with LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
     ) as cluster:
         assert parallel.run_tasks(_square, args, client=cluster) == want
         assert parallel.run_tasks(_square, args, client=cluster.scheduler_address) == want
