@@ -64,16 +64,23 @@ def _table_settings(parser) -> None:
 
 def _scrape(args) -> int:
     from ..skopes.jwst.cal import scrape_products
-    from ..utils import atomic_write
 
     table = scrape_products(args.folder)
-    if args.out:
-        with atomic_write(args.out, "w", encoding="utf-8", newline="") as fh:
-            table.to_csv(fh, index=False)
+    if _write_csv(table, args.out):
         print(f"{len(table)} products -> {args.out}")
-    else:
-        table.to_csv(sys.stdout, index=False)
     return 0
+
+
+def _write_csv(table, out) -> bool:
+    """``table`` as csv into ``out`` (atomically; True) or, without ``out``, on stdout."""
+    if not out:
+        table.to_csv(sys.stdout, index=False)
+        return False
+    from ..utils import atomic_write
+
+    with atomic_write(out, "w", encoding="utf-8", newline="") as fh:
+        table.to_csv(fh, index=False)
+    return True
 
 
 def _train(args) -> int:
@@ -179,30 +186,16 @@ def _register_ingest(s) -> None:
 
 def _ingest(args) -> int:
     from ..skopes.jwst.cal import build_training_table
-    from ..utils import atomic_write
 
-    table = build_training_table(
-        args.sources,
-        args.sizes,
-        members=args.members,
-        definition=args.definition,
-        target=args.target,
-        size_column=args.size_column,
-        size_unit=args.size_unit,
-        include_mosaics=args.include_mosaics,
-        skip_incomplete=args.skip_incomplete,
-        drop_unmeasured=args.drop_unmeasured,
-    )
-    if args.out:
-        with atomic_write(args.out, "w", encoding="utf-8", newline="") as fh:
-            table.to_csv(fh, index=False)
+    names = ("members", "definition", "target", "size_column", "size_unit", "include_mosaics")
+    names += ("skip_incomplete", "drop_unmeasured")
+    table = build_training_table(args.sources, args.sizes, **settings(args, *names))
+    if _write_csv(table, args.out):
         kinds = ", ".join(f"{n} {k}" for k, n in table["kind"].value_counts().sort_index().items())
         print(
             f"{len(table)} products ({kinds}; {args.definition} features) -> {args.out}"
             + (f"; skipped {len(table.attrs['skipped'])}" if table.attrs.get("skipped") else "")
         )
-    else:
-        table.to_csv(sys.stdout, index=False)
     return 0
 
 
