@@ -512,8 +512,25 @@ class SvmModel(ParamsMixin):
 def load_svm_model(folder: str | os.PathLike) -> SvmModel:
     """Load a saved SVM model folder (alias of :meth:`SvmModel.load`).
 
+    Parameters
+    ----------
+    folder : path
+        A folder written by :meth:`SvmModel.save`, or a run folder holding ``model/``.
+
+    Returns
+    -------
+    SvmModel
+        The fitted model.
+
     Examples
     --------
-    >>> # model = load_svm_model("spacekit-runs/hst_svm/20260101-000000-train/model")
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({c: rng.integers(1, 50, 60) for c in FEATURES})
+    >>> y = (df["rms_ra"] > 25).astype(int).to_numpy()
+    >>> saved = SvmModel(kind="gb", fast=True).fit(df, y).save("svm_model")
+    >>> model = load_svm_model("svm_model")
+    >>> model, model.predict_proba(df).shape
+    (SvmModel(kind='gb', threshold=0.5), (60,))
     """
     return SvmModel.load(folder)

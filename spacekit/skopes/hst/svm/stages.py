@@ -460,9 +460,42 @@ def ingest(
 ) -> pd.DataFrame:
     """Run the four ingest stages: QA JSON → FITS headers → MAST category → encoded rows.
 
+    Parameters
+    ----------
+    qa_sources : path or iterable of paths
+        The visits' quality-analysis JSON files, or a folder holding them (as for
+        :func:`scrape_qa_json`).
+    image_dir : path
+        The folder holding each visit's ``*_drz.fits`` / ``*_drc.fits`` image.
+    category_lookup : callable, optional
+        ``target name -> MAST category`` (as for :func:`add_target_category`); the default
+        asks MAST.
+    missing_rms : {"raise", "zero"}
+        As for :func:`scrape_fits_headers`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One encoded row per visit, in the columns of :func:`encode_features`.
+
     Examples
     --------
-    >>> # ingest("svm_output/", "svm_output/", category_lookup=my_lookup)
+    A visit folder with its QA JSON and image (made up here; drizzlepac writes them):
+
+    >>> import json, pathlib
+    >>> from astropy.io import fits
+    >>> d = pathlib.Path("visit"); d.mkdir()
+    >>> name = "hst_12286_38_wfc3_ir_total_ibl738"
+    >>> qa = {"general information": {"imgname": f"{name}_drz.fits"},
+    ...       "header": {"TARGNAME": "ANY", "NUMEXP": 2, "RA_TARG": 262.47, "DEC_TARG": 52.33},
+    ...       "Number_of_GAIA_sources": {"Number_of_GAIA_sources": 7},
+    ...       "number_of_sources": {"detector": "ir", "point": 284, "segment": 185}}
+    >>> _ = (d / f"{name}_svm_qa.json").write_text(json.dumps(qa))
+    >>> fits.PrimaryHDU(header=fits.Header({"RMS_RA": 5.9, "RMS_DEC": 13.4, "NMATCHES": 5,
+    ...     "WCSTYPE": "a posteriori"})).writeto(d / f"{name}_drz.fits")
+    >>> rows = ingest(d, d, category_lookup=lambda target: "UNIDENTIFIED;PARALLEL FIELD")
+    >>> rows["index"].tolist(), rows[["numexp", "nmatches", "det", "wcs", "cat"]].iloc[0].tolist()
+    (['hst_12286_38_wfc3_ir_total_ibl738'], [2, 5, 1, 0, 3])
     """
     scrubbed = scrub_qa(scrape_qa_json(qa_sources))
     scraped = scrape_fits_headers(scrubbed, image_dir, missing_rms=missing_rms)

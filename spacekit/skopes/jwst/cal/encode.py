@@ -174,9 +174,20 @@ def encode_products(
     kind : {"IMAGE", "SPEC"}, optional
         Feature order; by default every row must share one ``kind`` column value.
 
+    Returns
+    -------
+    pandas.DataFrame
+        The numeric features in :data:`IMAGE_FEATURES` or :data:`SPEC_FEATURES` order, on the
+        index of ``products``.
+
     Examples
     --------
-    >>> # encode_products(group_products(scrape_headers(folder)), kind="IMAGE")
+    >>> import pandas as pd
+    >>> from spacekit.skopes.jwst.cal.app import example_products
+    >>> images = example_products(4).query("kind == 'IMAGE'")
+    >>> encoded = encode_products(images)
+    >>> encoded.shape, bool(encoded.apply(pd.api.types.is_numeric_dtype).all())
+    ((2, 18), True)
     """
     pairs = load_encoder_pairs(pairs)
     if kind is None:

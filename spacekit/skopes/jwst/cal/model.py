@@ -17,8 +17,25 @@ metrics) and ``image.skops`` / ``spec.skops`` (scikit-learn models stored withou
 
 Examples
 --------
->>> # run = train("measured_products.csv", runs_dir="runs")
->>> # predict("jw02732_uncal/", run.model_dir)
+Train on a made-up table (:func:`~spacekit.skopes.jwst.cal.app.example_products`; use your own
+measured products for a real model), then predict a folder holding one made-up NIRCam exposure:
+
+>>> from spacekit.skopes.jwst.cal.app import example_products
+>>> run = train(example_products(40), runs_dir="runs", fast=True)
+>>> import numpy as np, pathlib
+>>> from astropy.io import fits
+>>> folder = pathlib.Path("jw02732_uncal"); folder.mkdir()
+>>> header = fits.Header({"INSTRUME": "NIRCAM", "DETECTOR": "NRCA1", "EXP_TYPE": "NRC_IMAGE",
+...     "PROGRAM": "02732", "OBSERVTN": "001", "TARG_RA": 150.0, "TARG_DEC": 2.0,
+...     "TARGPROP": "NGC-TEST", "FILTER": "F150W", "PUPIL": "CLEAR", "SUBARRAY": "FULL",
+...     "CHANNEL": "SHORT", "VISITYPE": "PRIME_TARGETED_FIXED", "BKGDTARG": False,
+...     "NUMDTHPT": 1, "NGROUPS": 5, "NINTS": 1})
+>>> sci = fits.ImageHDU(np.zeros((2, 2), np.uint16), name="SCI",
+...                     header=fits.Header({"RA_REF": 150.0, "DEC_REF": 2.0}))
+>>> fits.HDUList([fits.PrimaryHDU(header=header), sci]).writeto(
+...     folder / "jw02732001001_02101_00001_nrca1_uncal.fits")
+>>> predict(folder, run.model_dir)
+{'jw02732-o001_t1_nircam_clear-f150w': {'gbSize': ...}}
 """
 
 from __future__ import annotations
@@ -73,9 +90,36 @@ def scrape_products(
     :func:`group_products`); ``definition`` of the offset features: ``"spacekit"`` or
     ``"upstream"`` (upstream spacekit 1.1.4's, for its imported models).
 
+    Parameters
+    ----------
+    source : path or iterable of paths
+        A folder of ``*_uncal.fits`` exposures, or the files.
+    definition : {"spacekit", "upstream"}
+        Which definition of the offset features to compute.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per Level-3 product: ``product``, ``kind`` and the feature columns.
+
     Examples
     --------
-    >>> # scrape_products("jw02732_uncal/")["product"].tolist()
+    A folder holding one made-up NIRCam exposure (the headers the scrape reads):
+
+    >>> import numpy as np, pathlib
+    >>> from astropy.io import fits
+    >>> folder = pathlib.Path("jw02732_uncal"); folder.mkdir()
+    >>> header = fits.Header({"INSTRUME": "NIRCAM", "DETECTOR": "NRCA1", "EXP_TYPE": "NRC_IMAGE",
+    ...     "PROGRAM": "02732", "OBSERVTN": "001", "TARG_RA": 150.0, "TARG_DEC": 2.0,
+    ...     "TARGPROP": "NGC-TEST", "FILTER": "F150W", "PUPIL": "CLEAR", "SUBARRAY": "FULL",
+    ...     "CHANNEL": "SHORT", "VISITYPE": "PRIME_TARGETED_FIXED", "BKGDTARG": False,
+    ...     "NUMDTHPT": 1, "NGROUPS": 5, "NINTS": 1})
+    >>> sci = fits.ImageHDU(np.zeros((2, 2), np.uint16), name="SCI",
+    ...                     header=fits.Header({"RA_REF": 150.0, "DEC_REF": 2.0}))
+    >>> fits.HDUList([fits.PrimaryHDU(header=header), sci]).writeto(
+    ...     folder / "jw02732001001_02101_00001_nrca1_uncal.fits")
+    >>> scrape_products(folder)[["product", "kind", "nexposur"]].values.tolist()
+    [['jw02732-o001_t1_nircam_clear-f150w', 'IMAGE', 1]]
     """
     return group_products(scrape_headers(source), definition=definition)
 
@@ -378,9 +422,25 @@ def _check_max_gb(max_gb: Any) -> float:
 def load_memory_model(folder: str | os.PathLike, *, max_gb: float | None = None) -> JwstMemoryModel:
     """Load a JWST memory model folder (alias of :meth:`JwstMemoryModel.load`).
 
+    Parameters
+    ----------
+    folder : path
+        A model folder written by :func:`train` (or :meth:`JwstMemoryModel.save`), a run
+        folder holding ``model/``, or a folder imported from upstream spacekit 1.1.4.
+    max_gb : float, optional
+        Cap of predictions in GB; by default the one saved with the model.
+
+    Returns
+    -------
+    JwstMemoryModel
+        The fitted model.
+
     Examples
     --------
-    >>> # load_memory_model("runs/jwst_cal/…/model")
+    >>> from spacekit.skopes.jwst.cal.app import example_products
+    >>> run = train(example_products(40), runs_dir="runs", fast=True)
+    >>> load_memory_model(run.model_dir, max_gb=500).max_gb
+    500.0
     """
     return JwstMemoryModel.load(folder, max_gb=max_gb)
 
@@ -430,7 +490,12 @@ def train(
 
     Examples
     --------
-    >>> # run = train("measured_products.csv", runs_dir="runs")
+    On a made-up table (use your own measured products for a real model):
+
+    >>> from spacekit.skopes.jwst.cal.app import example_products
+    >>> run = train(example_products(40), runs_dir="runs", fast=True)
+    >>> sorted(p.name for p in run.model_dir.iterdir())
+    ['image.skops', 'jwst_model.json', 'model.json', 'spec.skops']
     """
     from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
     from sklearn.model_selection import GroupShuffleSplit
