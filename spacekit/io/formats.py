@@ -58,6 +58,20 @@ def write_json(path: PathLike, obj: Any, *, indent: int | None = 2) -> Path:
     """Write ``obj`` as JSON (atomically). numpy values, Paths and Quantities are converted
     to plain JSON values; NaN becomes ``null``.
 
+    Parameters
+    ----------
+    path : path
+        The file to write.
+    obj : object
+        Anything JSON can hold once converted (dicts, lists, numbers, strings, numpy values).
+    indent : int or None
+        Indentation of the JSON text; None writes one line.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
     Examples
     --------
     >>> import tempfile, pathlib, numpy as np

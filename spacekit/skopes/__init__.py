@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import importlib
 
-#: The four apps of the contract (DESIGN.md "The app contract"): run-folder app name -> module.
+#: The four apps of the contract (docs/design.rst, "The app contract"): run-folder app name
+#: -> module.
 APPS: dict[str, str] = {
     "hst_cal": "spacekit.skopes.hst.cal",
     "hst_svm": "spacekit.skopes.hst.svm",

@@ -10,9 +10,10 @@ of flux tables (:mod:`spacekit.transformer.signal`) as estimators for a ``Pipeli
   running mean as a second channel, shape ``(n, m, 2)`` for a 1-D CNN);
 - :class:`FFTFeatures`: :func:`~spacekit.transformer.fft_features` (FFT magnitude per row).
 
-All follow the scikit-learn contract (DESIGN rule 6): ``__init__`` stores settings only,
-``fit`` validates them and returns ``self``, fitted attributes end in ``_`` and ``transform``
-refuses to run before ``fit`` (:class:`~spacekit.exceptions.NotFittedError`). Bad input is an
+All follow the scikit-learn contract (docs/design.rst, "Estimators, builders, names and
+plots"): ``__init__`` stores settings only, ``fit`` validates them and returns ``self``, fitted
+attributes end in ``_`` and ``transform`` refuses to run before ``fit``
+(:class:`~spacekit.exceptions.NotFittedError`). Bad input is an
 :class:`~spacekit.exceptions.InputError` (a ``ValueError``) with scikit-learn's message.
 
 The row transforms learn nothing from the training rows (each row is transformed on its own,

@@ -5,9 +5,10 @@ The K2/Kaggle exoplanet table has a ``LABEL`` column (2 = planet host, 1 = not) 
 :func:`read_flux_table` -> :func:`scale_rows` -> :func:`add_smoothed_channel`, and
 :func:`fft_features` for frequency-domain inputs.
 
-Seed aliases (DESIGN rule 8): ``hypersonic_pliers`` = :func:`read_flux_table`,
-``thermo_fusion_chisel`` = :func:`scale_rows`, ``babel_fish_dispenser`` =
-:func:`add_smoothed_channel`, ``fast_fourier`` = :func:`fft_features`.
+Seed aliases (docs/design.rst, "Estimators, builders, names and plots"): ``hypersonic_pliers``
+= :func:`read_flux_table`, ``thermo_fusion_chisel`` = :func:`scale_rows`,
+``babel_fish_dispenser`` = :func:`add_smoothed_channel`, ``fast_fourier`` =
+:func:`fft_features`.
 """
 
 from __future__ import annotations
