@@ -108,6 +108,18 @@ def flatten_qa(obj: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     drizzlepac's sections ``"general information"`` become ``gen_info``; a ``{"data": x,
     "units": u}`` leaf keeps its ``data`` value under the parent's name.
 
+    Parameters
+    ----------
+    obj : mapping
+        The parsed JSON.
+    prefix : str
+        Prefix of the keys (used by the recursion).
+
+    Returns
+    -------
+    dict
+        ``{"section.key": value}``.
+
     Examples
     --------
     >>> flatten_qa({"general information": {"imgname": "x_drz.fits"},
@@ -208,6 +220,17 @@ def scrape_qa_json(sources: str | os.PathLike | Iterable[str | os.PathLike]) -> 
 def scrub_qa(frame: pd.DataFrame) -> pd.DataFrame:
     """Pick the SVM fields out of flattened QA rows (stage 1 → ``scrubbed_cols.csv`` format).
 
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows of :func:`scrape_qa_json`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per visit: ``index``, ``dataset``, ``targname``, ``ra_targ``, ``dec_targ``,
+        ``numexp``, ``imgname``, ``point``, ``segment``, ``gaia``, ``detector``.
+
     Raises
     ------
     SchemaError
@@ -284,6 +307,11 @@ def scrape_fits_headers(
     missing_rms : {"raise", "zero"}
         What to do when RMS_RA/RMS_DEC/NMATCHES are absent (unaligned visits may lack them):
         raise :class:`FormatError` naming the file, or record 0.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``frame`` with the four columns added.
 
     Examples
     --------
@@ -366,6 +394,11 @@ def add_target_category(
         :func:`spacekit.radio.get_target_category`, which queries MAST; a target MAST has no
         classification for gets ``"UNIDENTIFIED"``. Each distinct target is looked up once.
 
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``frame`` with a ``category`` column.
+
     Examples
     --------
     >>> import pandas as pd
@@ -401,6 +434,16 @@ def encode_features(frame: pd.DataFrame) -> pd.DataFrame:
 
     Returns the columns ``numexp, rms_ra, rms_dec, nmatches, point, segment, gaia, det, wcs,
     cat, index`` (plus ``label`` when the input has one).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Output of :func:`add_target_category`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The feature table.
 
     Examples
     --------

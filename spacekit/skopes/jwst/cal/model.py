@@ -223,7 +223,22 @@ class JwstMemoryModel(ParamsMixin):
 
     def fit(self, X: pd.DataFrame, y: Any, *, kind: str | None = None) -> JwstMemoryModel:
         """Fit one regressor per product kind (the ``kind`` column: "IMAGE", "SPEC") on products
-        ``X`` and memory ``y`` (GB). Kinds absent from ``X`` keep any regressor fitted before."""
+        ``X`` and memory ``y`` (GB). Kinds absent from ``X`` keep any regressor fitted before.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Products: a ``kind`` column and the feature columns of each kind.
+        y : array-like
+            Measured memory per product, in GB.
+        kind : {"IMAGE", "SPEC"}, optional
+            Deprecated: give ``X`` a ``kind`` column instead.
+
+        Returns
+        -------
+        JwstMemoryModel
+            ``self``, fitted.
+        """
         kinds = self._kinds(X, kind, "fit")
         y = np.asarray(y, dtype=float).reshape(-1)
         if len(y) != len(X):
@@ -270,7 +285,20 @@ class JwstMemoryModel(ParamsMixin):
         self.feature_ranges_ = ranges
 
     def predict(self, X: pd.DataFrame, *, kind: str | None = None) -> np.ndarray:
-        """Memory in GB of each product (by its ``kind`` column), capped at ``max_gb``."""
+        """Memory in GB of each product (by its ``kind`` column), capped at ``max_gb``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Products, as for :meth:`fit`.
+        kind : {"IMAGE", "SPEC"}, optional
+            Deprecated: give ``X`` a ``kind`` column instead.
+
+        Returns
+        -------
+        numpy.ndarray
+            Memory in GB per product, in ``[0, max_gb]``.
+        """
         if not hasattr(self, "models_"):
             raise NotFittedError("this JwstMemoryModel is not fitted; call fit or load a model")
         kinds = self._kinds(X, kind, "predict")
@@ -282,7 +310,18 @@ class JwstMemoryModel(ParamsMixin):
 
     def encoded(self, X: pd.DataFrame) -> pd.DataFrame:
         """The numeric features of products ``X`` (both kinds' columns; what the training
-        ranges describe)."""
+        ranges describe).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Products with a ``kind`` column.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The encoded features, on the index of ``X``.
+        """
         kinds = self._kinds(X, None, "encoded")
         parts = [
             encode_products(X[(kinds == k).to_numpy()], self._pairs(), kind=k)
@@ -320,7 +359,24 @@ class JwstMemoryModel(ParamsMixin):
         headline_metrics: dict | None = None,
     ) -> Path:
         """Write the model folder and its ``model.json`` manifest (:mod:`spacekit.utils.manifest`,
-        complete only once every file is written); return its path."""
+        complete only once every file is written); return its path.
+
+        Parameters
+        ----------
+        folder : path
+            The model folder to write (created when missing).
+        metadata : dict, optional
+            Extra entries for the model's own spec file.
+        source : dict, optional
+            The manifest's ``source`` (default: trained here, now).
+        headline_metrics : dict, optional
+            The manifest's headline metrics.
+
+        Returns
+        -------
+        pathlib.Path
+            The model folder.
+        """
         from ....utils.manifest import trained_source, writing_model
 
         if not hasattr(self, "models_"):
@@ -363,7 +419,20 @@ class JwstMemoryModel(ParamsMixin):
 
     @classmethod
     def load(cls, folder: str | os.PathLike, *, max_gb: float | None = None) -> JwstMemoryModel:
-        """Load a model folder (or a run folder holding ``model/``)."""
+        """Load a model folder (or a run folder holding ``model/``).
+
+        Parameters
+        ----------
+        folder : path
+            A model folder, or a run folder holding ``model/``.
+        max_gb : float, optional
+            Cap of predictions in GB; by default the saved one.
+
+        Returns
+        -------
+        JwstMemoryModel
+            The fitted model.
+        """
         from ....utils.persist import load_estimator
 
         folder = model_folder(folder, SPEC_FILE)
@@ -475,12 +544,23 @@ def train(
         or already encoded) and the measured memory ``target`` in GB.
     target : str
         Name of the memory column.
+    runs_dir : path, optional
+        Parent of run folders (default ``conf.runs_dir``).
     max_gb : float
         Cap of predictions (990 GB by default).
+    seed : int
+        Seed of the split and the regressors.
+    fast : bool
+        Few trees (tests, smoke runs).
     test_size : float
         Share of products held out to report validation RMSE/MAE/R² per kind (the shipped
         regressors are then refit on every product). Products with identical features are
         held out together, so the scores are for inputs the model has not seen.
+    encoder_pairs : dict or path, optional
+        Encoder table of the categorical header values (default: the registered
+        ``jwst_cal_encoder_pairs`` dataset).
+    name : str
+        Run name.
 
     Returns
     -------
