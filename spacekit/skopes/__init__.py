@@ -44,6 +44,16 @@ APPS: dict[str, str] = {
 def headline_metrics(app: str | None = None) -> tuple[str, ...]:
     """The ``HEADLINE_METRICS`` of one app (by its run-folder name), or of all four in order.
 
+    Parameters
+    ----------
+    app : str, optional
+        ``"hst_cal"``, ``"hst_svm"``, ``"jwst_cal"`` or ``"k2"``; None for all four.
+
+    Returns
+    -------
+    tuple of str
+        The metric names, headline first.
+
     Examples
     --------
     >>> headline_metrics("hst_svm")

@@ -348,6 +348,19 @@ def bootstrap_cost_ratio(
 
     Groups (not rows) are resampled, because identical inputs share their errors.
 
+    Parameters
+    ----------
+    cost_a, cost_b : array-like of float
+        Cost per job under A and under B.
+    groups : array-like of int
+        Group id per job (identical inputs share one).
+    n_boot : int
+        Bootstrap resamples.
+    seed : int
+        Seed of the resamples.
+    level : float
+        Coverage of the interval.
+
     Returns
     -------
     dict
