@@ -56,6 +56,18 @@ def headline_metrics(frame: pd.DataFrame, *, threshold: float = 0.5) -> dict[str
     """:data:`HEADLINE_METRICS` of scored windows: ``label``, ``proba``, ``kind`` and
     ``snr_timescale`` (NaN for negatives); None where the frame lacks the column or a class.
 
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Scored windows.
+    threshold : float
+        Probability at and above which a window is called a transit.
+
+    Returns
+    -------
+    dict
+        :data:`HEADLINE_METRICS` by name.
+
     Examples
     --------
     >>> import pandas as pd, numpy as np
@@ -84,6 +96,11 @@ def leave_one_star_out_folds(groups: Sequence[str]) -> list[tuple[str, np.ndarra
     Real groups (stars) are held out one per fold; the ``synthetic-<k>`` groups are dealt
     round-robin to the folds, so every window is predicted exactly once by a model that never
     saw its star or its generator seeds.
+
+    Parameters
+    ----------
+    groups : sequence of str
+        The group of each window: a star's name, or ``synthetic-<k>``.
 
     Returns
     -------
@@ -298,7 +315,7 @@ def evaluate(
         A flux table *with* its metadata sidecar (groups, kinds, SNR): a built set.
     runs_dir, name, epochs, batch_size, learning_rate, seed, fast, network, threshold
         As for :func:`train`.
-    train_min_snr, show_progress
+    train_min_snr : float or None
         As for :func:`train` (low-SNR injected windows are still *scored*).
     snr_definitions : bool
         Also score the injections under the per-point std and the timescale (CDPP-like) SNR
@@ -307,10 +324,13 @@ def evaluate(
         ``by_snr_timescale``, ``goal_snr_timescale`` to the k2 metrics (the headline ``goal``
         stays at the issue's SNR). Needs the set's own metadata (depth, ephemeris); the
         training is the same either way.
+    show_progress : bool, optional
+        As for :func:`train`.
 
     Returns
     -------
     Run
+        The run folder.
 
     Examples
     --------
