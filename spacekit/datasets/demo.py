@@ -21,6 +21,16 @@ log = logging.getLogger(__name__)
 def describe_object(obj: Any) -> str:
     """A short "rows or shape" text for a loaded dataset.
 
+    Parameters
+    ----------
+    obj : object
+        A loaded dataset.
+
+    Returns
+    -------
+    str
+        For example ``"20 rows x 22 cols"``.
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -50,6 +60,16 @@ def summarize_datasets(*, allow_download: bool = False) -> pd.DataFrame:
     """Load every registered dataset that is available (cache or mirror; the network too
     when ``allow_download``) and return one row per dataset: name, kind, rows or shape,
     sha256 prefix, source and status ("ok" or why it was skipped).
+
+    Parameters
+    ----------
+    allow_download : bool
+        Also download datasets that are not available locally.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per dataset.
 
     Examples
     --------
@@ -85,6 +105,13 @@ def summary(runs_dir: str | os.PathLike | None, out: TextIO) -> pd.DataFrame:
     Datasets not obtainable offline (the Kaggle K2 tables when no mirror holds them) are
     listed with a "skipped" line rather than failing the demo. ``runs_dir`` is accepted for
     the demo-step signature; this step writes no run folder.
+
+    Parameters
+    ----------
+    runs_dir : path or None
+        Unused (the demo-step signature).
+    out : file-like
+        Where the summary is written.
 
     Returns
     -------

@@ -106,6 +106,18 @@ def new_figure(figsize: tuple[float, float] | None = None, **kwargs: Any):
 def figure_png(fig: Any, *, dpi: float | str = "figure") -> bytes | None:
     """PNG bytes of a matplotlib figure (None for a figure with nothing drawn).
 
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    dpi : float or "figure"
+        Resolution (default: the figure's own).
+
+    Returns
+    -------
+    bytes or None
+        The PNG.
+
     Examples
     --------
     >>> fig = new_figure((2, 1)); _ = fig.add_subplot().plot([0, 1])
@@ -126,6 +138,11 @@ def enable_inline_figures() -> bool:
     :class:`matplotlib.figure.Figure` in the current IPython shell, unless one is registered
     already (``%matplotlib inline`` or an imported pyplot registers its own, which is kept).
     Outside IPython this does nothing and returns False. It changes no matplotlib setting.
+
+    Returns
+    -------
+    bool
+        True when figures will display inline.
 
     Examples
     --------
@@ -155,6 +172,20 @@ def enable_inline_figures() -> bool:
 def figure_img_html(fig: Any, *, width: int | None = None, dpi: float | str = "figure") -> str:
     """An ``<img>`` element holding a figure as an inline PNG (matplotlib), the figure's own
     HTML (plotly, loading plotly.js from its CDN), or a PNG file's bytes (a path).
+
+    Parameters
+    ----------
+    fig : matplotlib or plotly figure, or path
+        The figure, or a PNG file.
+    width : int, optional
+        Width of the image in pixels.
+    dpi : float or "figure"
+        Resolution of a matplotlib figure.
+
+    Returns
+    -------
+    str
+        The HTML.
 
     Examples
     --------
@@ -208,6 +239,11 @@ def html_table(rows: Iterable[tuple[Any, Any]] | Mapping, *, header: Sequence[st
         ``{name: value}`` or ``[(name, value, ...), ...]``.
     header : sequence of str, optional
         Column titles.
+
+    Returns
+    -------
+    str
+        The HTML table.
 
     Examples
     --------
@@ -540,6 +576,16 @@ def trainer_html(trainer: Any) -> str:
 def settings_repr(obj: Any) -> str:
     """``Name(key=value, ...)`` of the settings that differ from the defaults (a text repr for
     classes whose ``__init__`` stores its keywords, as scikit-learn's estimators do).
+
+    Parameters
+    ----------
+    obj : object
+        An estimator-like object.
+
+    Returns
+    -------
+    str
+        The repr.
 
     Examples
     --------
