@@ -122,3 +122,16 @@ def test_no_example_is_only_a_comment(module_name):
 def test_comment_only_exclusions_still_needed():
     clean = [name for name in sorted(TEMPORARY_COMMENT_ONLY) if not _comment_only_examples(name)]
     assert not clean, f"remove these from TEMPORARY_COMMENT_ONLY: {clean}"
+
+
+def test_wrapped_callables_show_their_own_signature():
+    # help() and numpydoc's validation read these signatures; a wrapper's (*args, **kwargs)
+    # hid the parameters the docstrings document.
+    import inspect
+
+    from spacekit.builder import BalancedBatches
+    from spacekit.utils.display import lightcurve_html, run_html
+
+    assert list(inspect.signature(BalancedBatches).parameters)[:3] == ["x", "y", "batch_size"]
+    assert list(inspect.signature(lightcurve_html).parameters) == ["lc"]
+    assert list(inspect.signature(run_html).parameters) == ["run", "max_figures"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -586,6 +587,14 @@ class BalancedBatches:
             f"batch_size={self.batch_size}, steps_per_epoch={self.steps_per_epoch}, "
             f"augment={self.augment!r}, seed={self.seed!r})"
         )
+
+
+# __new__(*args, **kwargs), where the Keras base class is mixed in, hides __init__'s signature
+# from help() and the docs: state it on the class.
+_init_signature = inspect.signature(BalancedBatches.__init__)
+BalancedBatches.__signature__ = _init_signature.replace(
+    parameters=list(_init_signature.parameters.values())[1:]
+)
 
 
 def batch_maker(

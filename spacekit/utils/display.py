@@ -28,6 +28,7 @@ Examples
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import logging
@@ -277,6 +278,7 @@ def _block(title: str, *parts: str) -> str:
 def _safe(render: Callable[..., str]) -> Callable[..., str | None]:
     """Make a renderer return None instead of raising (a repr must never fail)."""
 
+    @functools.wraps(render)  # keeps the name, docstring and signature
     def wrapper(obj: Any, *args: Any, **kwargs: Any) -> str | None:
         try:
             return render(obj, *args, **kwargs)
@@ -284,8 +286,6 @@ def _safe(render: Callable[..., str]) -> Callable[..., str | None]:
             log.debug("HTML repr of %s failed: %s", type(obj).__name__, exc)
             return None
 
-    wrapper.__name__ = render.__name__
-    wrapper.__doc__ = render.__doc__
     return wrapper
 
 
@@ -329,6 +329,16 @@ def _thumbnail(x: Any, y: Any, *, xlabel: str, ylabel: str, title: str = "") -> 
 @_safe
 def lightcurve_html(lc: Any) -> str:
     """A light curve's notebook view: a summary table and a small plot of the flux.
+
+    Parameters
+    ----------
+    lc : LightCurve
+        The light curve.
+
+    Returns
+    -------
+    str or None
+        The HTML; None when rendering failed (a repr never raises).
 
     Examples
     --------
@@ -383,6 +393,16 @@ def lightcurve_html(lc: Any) -> str:
 def hunt_result_html(result: Any) -> str:
     """A planet search's notebook view: the candidate, each check behind ``detected`` with its
     value and whether it passed, the planets found, and the folded light curve.
+
+    Parameters
+    ----------
+    result : HuntResult
+        The search's result.
+
+    Returns
+    -------
+    str or None
+        The HTML; None when rendering failed (a repr never raises).
 
     Examples
     --------
@@ -503,6 +523,18 @@ def _figure_gallery(figures: Iterable[tuple[str, Any]], *, width: int = 320) -> 
 def run_html(run: Any, *, max_figures: int = 6) -> str:
     """A run folder's notebook view: what it is, its parameters, metrics and PNG figures.
 
+    Parameters
+    ----------
+    run : Run
+        The run.
+    max_figures : int
+        Most figures shown.
+
+    Returns
+    -------
+    str or None
+        The HTML; None when rendering failed (a repr never raises).
+
     Examples
     --------
     >>> import tempfile
@@ -543,6 +575,16 @@ def run_html(run: Any, *, max_figures: int = 6) -> str:
 def report_html(report: Any) -> str:
     """An evaluation report's notebook view: its metrics table and its figures.
 
+    Parameters
+    ----------
+    report : Report
+        The report.
+
+    Returns
+    -------
+    str or None
+        The HTML; None when rendering failed (a repr never raises).
+
     Examples
     --------
     >>> from spacekit.computer import compute
@@ -561,6 +603,16 @@ def report_html(report: Any) -> str:
 @_safe
 def trainer_html(trainer: Any) -> str:
     """A trainer's notebook view: its settings, those changed from the defaults first.
+
+    Parameters
+    ----------
+    trainer : Trainer
+        The trainer.
+
+    Returns
+    -------
+    str or None
+        The HTML; None when rendering failed (a repr never raises).
 
     Examples
     --------
@@ -653,6 +705,16 @@ _NOT_SETTINGS = ("metadata", "model", "models", "model_dir", "folder", "path", "
 def model_html(model: Any) -> str:  # noqa: C901
     """An app model's notebook view: its settings, what fitting learned, its metadata or
     manifest (``model.json``) and the headline metrics stored with it.
+
+    Parameters
+    ----------
+    model : object
+        A model of one of the apps.
+
+    Returns
+    -------
+    str or None
+        The HTML; None when rendering failed (a repr never raises).
 
     Examples
     --------
