@@ -722,8 +722,8 @@ def load_example_table(name: str) -> pd.DataFrame:
 
     Examples
     --------
-    >>> df = load_example_table("hst_cal_2021_05_11")  # doctest: +SKIP
-    >>> sorted(df["instrument"].unique())  # doctest: +SKIP
+    >>> df = load_example_table("hst_cal_2021_05_11")
+    >>> sorted(df["instrument"].unique())
     ['ACS', 'COS', 'STIS', 'WFC3']
     """
     if name not in EXAMPLE_TABLES:
@@ -752,8 +752,8 @@ def load_svm_images() -> dict[str, np.ndarray]:
 
     Examples
     --------
-    >>> images = load_svm_images()  # doctest: +SKIP
-    >>> next(iter(images.values())).shape  # doctest: +SKIP
+    >>> images = load_svm_images()
+    >>> next(iter(images.values())).shape
     (3, 128, 128, 3)
     """
     data = _load_dataset("svm_img_pred_2samples")

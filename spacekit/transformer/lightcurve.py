@@ -1051,8 +1051,10 @@ class LightCurve(TimeSeries):
 
         Examples
         --------
-        >>> lc = LightCurve.read("lc.fits")  # doctest: +SKIP
-        >>> lc = LightCurve.read("lc.ecsv")  # doctest: +SKIP
+        >>> lc = LightCurve(time=[2458326.0, 2458326.1], flux=[1.0, 2.0])
+        >>> lc.write("lc.fits"); lc.write("lc.ecsv")
+        >>> LightCurve.read("lc.fits")["flux"].value.tolist(), len(LightCurve.read("lc.ecsv"))
+        ([1.0, 2.0], 2)
         """
         if _is_fits_target(path, format) or _is_fits_file(path):
             from .readers import read_lightcurve

@@ -292,7 +292,14 @@ def hypersonic_pliers(path: str | os.PathLike | pd.DataFrame, **kwargs: Any):
 
     Examples
     --------
-    >>> X, y = hypersonic_pliers("exoTrain.csv")  # doctest: +SKIP
+    A table in the Kaggle layout (``LABEL`` 2 = planet, then the flux columns):
+
+    >>> import pandas as pd
+    >>> pd.DataFrame({"LABEL": [2, 1], "FLUX.1": [1.0, 3.0], "FLUX.2": [2.0, 4.0]}).to_csv(
+    ...     "exoTrain.csv", index=False)
+    >>> X, y = hypersonic_pliers("exoTrain.csv")
+    >>> X.shape, y.tolist()
+    ((2, 2), [1, 0])
     """
     return read_flux_table(path, **kwargs)
 

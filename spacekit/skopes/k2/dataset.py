@@ -529,9 +529,27 @@ def _summary_path(path: Path) -> Path:
 def read_build_summary(path: str | os.PathLike) -> dict:
     """The ``build.json`` summary written beside a built flux table.
 
+    Parameters
+    ----------
+    path : path
+        The flux table written by :func:`build_training_set`.
+
+    Returns
+    -------
+    dict
+        The summary.
+
+    Raises
+    ------
+    DataNotFoundError
+        The table has no summary beside it.
+
     Examples
     --------
-    >>> read_build_summary("missing.csv")  # doctest: +SKIP
+    >>> read_build_summary("missing.csv")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    spacekit.exceptions.DataNotFoundError: missing.build.json does not exist: ...
     """
     p = _summary_path(Path(path))
     if not p.exists():
