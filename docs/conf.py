@@ -1,6 +1,7 @@
 """Sphinx configuration for spacekit's documentation (``make docs``)."""
 
 import os
+import re
 from pathlib import Path
 
 import spacekit
@@ -43,3 +44,17 @@ nb_kernel_rgx_aliases = {".*": "python3"}
 myst_heading_anchors = 3
 html_theme = "alabaster"
 suppress_warnings = ["autosectionlabel.*"]
+
+# numpydoc validation (issue 17, item 5): a public function or class documented here whose
+# Parameters section lacks, misnames or misorders its parameters, or that returns a value
+# without a Returns section, is a warning, so the -W build fails.
+numpydoc_validation_checks = {"PR01", "PR02", "PR03", "RT01"}
+# Objects the check skips: the imported names ``Path`` and ``Any`` that autodoc reaches in the
+# k2 modules (not spacekit's), and, TEMPORARILY (issue 17, item 5), the objects listed in
+# docs/numpydoc_todo.txt: files other helpers were editing when the check was added (fix one's
+# docstring, then delete its line there).
+numpydoc_validation_exclude = {r"^spacekit\.skopes\.k2\.\w+\.(Path|Any)$"} | {
+    "^" + re.escape(line.split("#")[0].strip()) + "$"
+    for line in (Path(__file__).parent / "numpydoc_todo.txt").read_text().splitlines()
+    if line.split("#")[0].strip()
+}

@@ -163,7 +163,13 @@ class Settings:
         self._overrides[name] = value
 
     def reset(self, name: str | None = None) -> None:
-        """Forget values set in code (one setting, or all when ``name`` is None)."""
+        """Forget values set in code (one setting, or all when ``name`` is None).
+
+        Parameters
+        ----------
+        name : str, optional
+            The setting; None for all.
+        """
         if name is None:
             self._overrides.clear()
         else:
@@ -171,7 +177,20 @@ class Settings:
 
     @contextlib.contextmanager
     def set_temp(self, name: str, value: Any):
-        """Set a setting inside a ``with`` block only."""
+        """Set a setting inside a ``with`` block only.
+
+        Parameters
+        ----------
+        name : str
+            The setting.
+        value : object
+            Its value inside the block.
+
+        Returns
+        -------
+        context manager
+            Restores the previous value on exit.
+        """
         missing = object()
         old = self._overrides.get(name, missing)
         setattr(self, name, value)
@@ -184,7 +203,13 @@ class Settings:
                 self._overrides[name] = old
 
     def describe(self) -> dict[str, Any]:
-        """Return every setting's current value (as a dict, for display)."""
+        """Return every setting's current value (as a dict, for display).
+
+        Returns
+        -------
+        dict
+            Value by setting name.
+        """
         return {name: getattr(self, name) for name in SETTINGS}
 
     def __dir__(self):

@@ -1,6 +1,6 @@
-"""The app contract (DESIGN.md, "The app contract"): every skopes app exposes the same functions
-with the same argument names, order and keyword-only-ness; model classes are scikit-learn
-estimators; old calls keep working with a DeprecationWarning."""
+"""The app contract (docs/apps.rst; docs/design.rst, "The app contract"): every skopes app
+exposes the same functions with the same argument names, order and keyword-only-ness; model
+classes are scikit-learn estimators; old calls keep working with a DeprecationWarning."""
 
 from __future__ import annotations
 

@@ -452,23 +452,6 @@ def test_load_real_light_curve():
     assert hasattr(lc, "flux") and hasattr(lc, "time")
 
 
-@pytest.mark.parametrize(
-    "module",
-    [
-        "spacekit.datasets",
-        "spacekit.datasets.core",
-        "spacekit.datasets.registry",
-        "spacekit.datasets.demo",
-    ],
-)
-def test_docstring_examples_run(module, cache):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
-
-
 def test_unreachable_source_names_a_missing_mirror_folder(cache, no_mirror, monkeypatch, tmp_path):
     from spacekit.config import conf
     from spacekit.exceptions import DownloadError

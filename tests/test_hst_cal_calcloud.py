@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import doctest
 import json
 
 import pytest
 
 from spacekit.exceptions import InputError
 from spacekit.skopes.hst.cal import calcloud as cc
-
-
-def test_doctests():
-    assert doctest.testmod(cc, optionflags=doctest.ELLIPSIS).failed == 0
 
 
 def test_ladder_matches_features_constants():

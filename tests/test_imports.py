@@ -1,4 +1,5 @@
-"""Rule 1 of DESIGN.md: importing spacekit or any subpackage is light and side-effect free."""
+"""Light imports (docs/design.rst, "Light imports"): importing spacekit or any subpackage is
+light and side-effect free."""
 
 from __future__ import annotations
 

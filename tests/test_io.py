@@ -357,26 +357,6 @@ def test_errors_are_spacekit_errors():
     assert json.loads(json.dumps({"ok": True}))["ok"]
 
 
-@pytest.mark.parametrize(
-    "module",
-    [
-        "spacekit.io",
-        "spacekit.io.fits",
-        "spacekit.io.formats",
-        "spacekit.io.tables",
-        "spacekit.io.schema",
-    ],
-)
-def test_docstring_examples_run(module):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(
-        importlib.import_module(module), optionflags=doctest.ELLIPSIS, verbose=False
-    )
-    assert result.attempted > 0 and result.failed == 0
-
-
 @pytest.mark.parametrize("kind", ["png", "npz", "fits", "asdf", "h5"])
 def test_corrupt_bytes_raise_format_error(kind, tmp_path):
     good = _valid_file(kind, tmp_path)

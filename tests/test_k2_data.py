@@ -340,18 +340,6 @@ def test_training_mask_drops_only_low_snr_injections():
     assert _training_mask(y, None, 5.0).all()  # Kaggle tables have no metadata: all kept
 
 
-@pytest.mark.parametrize(
-    "module", ["noise", "inject", "windows", "kaggle", "dataset", "classifier"]
-)
-def test_docstring_examples(module):
-    import doctest
-    import importlib
-
-    mod = importlib.import_module(f"spacekit.skopes.k2.{module}")
-    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
-
-
 # ------------------------------------------------------------------ bug hunt: flux tables
 def _flux_frame(n_rows: int = 3, n: int = 8) -> pd.DataFrame:
     cols = {"LABEL": [2, 1, 1][:n_rows] + [1] * max(0, n_rows - 3)}

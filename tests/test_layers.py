@@ -1,4 +1,5 @@
-"""DESIGN.md layers: a lower layer never imports a higher one, not even inside a function."""
+"""Layers (docs/design.rst, "Layers"): a lower layer never imports a higher one, not even
+inside a function."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def layer_of(dotted: str) -> int:
     if len(parts) == 1:
         return 0
     name = parts[1]
-    assert name in LAYERS, f"module spacekit.{name} has no layer in LAYERS (DESIGN.md)"
+    assert name in LAYERS, f"module spacekit.{name} has no layer in LAYERS (docs/design.rst)"
     return LAYERS[name]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import json
 import warnings
 
@@ -11,10 +10,6 @@ import pytest
 
 from spacekit.exceptions import DataNotFoundError, ModelLoadError
 from spacekit.utils import manifest as mf
-
-
-def test_doctests():
-    assert doctest.testmod(mf, optionflags=doctest.ELLIPSIS).failed == 0
 
 
 def _write(folder, app="demo", **kw):

@@ -148,14 +148,6 @@ def test_progress_bars_are_widgets_without_warnings(executed):
     ), kinds
 
 
-def test_display_doctests():
-    import doctest
-
-    import spacekit.utils.display as display
-
-    assert doctest.testmod(display).failed == 0
-
-
 def test_inline_formatter_registration(monkeypatch):
     # Inside IPython (a fake shell here) the PNG formatter is registered once, and a
     # formatter registered by %matplotlib inline is kept.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-
 import pytest
 
 from spacekit.exceptions import InputError
@@ -12,10 +10,6 @@ from spacekit.utils import parallel
 
 def _square(x):
     return x * x
-
-
-def test_doctests():
-    assert doctest.testmod(parallel).failed == 0
 
 
 @pytest.mark.parametrize("scheduler", ["threads", "synchronous"])

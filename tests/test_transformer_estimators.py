@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import json
 import os
 import subprocess
@@ -346,10 +344,3 @@ def test_repeated_stratified_group_kfold():
     assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, again, strict=True))
     with pytest.raises(InputError, match="needs the class labels y"):
         next(cv.split(np.zeros((180, 1)), None, groups))
-
-
-@pytest.mark.parametrize("module", ["power", "splits", "estimators"])
-def test_docstring_examples(module):
-    mod = importlib.import_module(f"spacekit.transformer.{module}")
-    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0 and result.attempted > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -67,6 +68,18 @@ def augment_flip(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     Works on ``(n, height, width, channels)`` images and ``(n, frames, height, width,
     channels)`` stacks (all frames of one sample get the same transform). Rotations are used
     only for square images, so shapes never change.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        A batch, first axis = samples.
+    rng : numpy.random.Generator
+        Source of the randomness.
+
+    Returns
+    -------
+    numpy.ndarray
+        The augmented batch, the shape of ``x``.
 
     Examples
     --------
@@ -201,6 +214,22 @@ def augment_gaussian_noise(
     """Add zero-mean Gaussian noise of standard deviation ``scale`` to a share ``p`` of the
     samples (any shape; first axis = samples).
 
+    Parameters
+    ----------
+    x : numpy.ndarray
+        A batch, first axis = samples.
+    rng : numpy.random.Generator
+        Source of the randomness.
+    scale : float
+        Standard deviation of the noise.
+    p : float
+        Probability that a sample gets noise.
+
+    Returns
+    -------
+    numpy.ndarray
+        The augmented batch, the shape of ``x``.
+
     Examples
     --------
     >>> import numpy as np
@@ -232,6 +261,11 @@ def augment_laplace_noise(
     p : float
         Probability that a sample gets noise.
 
+    Returns
+    -------
+    numpy.ndarray
+        The augmented batch, the shape of ``x``.
+
     Examples
     --------
     >>> import numpy as np
@@ -250,6 +284,22 @@ def augment_logistic_noise(
 
     Upstream's generator drew ``numpy.random.logistic(x)`` per tabular feature with
     probability 0.8; see :func:`augment_laplace_noise` for what changed.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        A batch, first axis = samples.
+    rng : numpy.random.Generator
+        Source of the randomness.
+    scale : float
+        Scale of the logistic distribution.
+    p : float
+        Probability that a sample gets noise.
+
+    Returns
+    -------
+    numpy.ndarray
+        The augmented batch, the shape of ``x``.
 
     Examples
     --------
@@ -486,7 +536,18 @@ class BalancedBatches:
         return self._orders
 
     def batch_indices(self, index: int) -> np.ndarray:
-        """Row indices of batch ``index`` of the current epoch (balanced, shuffled)."""
+        """Row indices of batch ``index`` of the current epoch (balanced, shuffled).
+
+        Parameters
+        ----------
+        index : int
+            The batch number within the epoch.
+
+        Returns
+        -------
+        numpy.ndarray of int
+            The rows, ``batch_size`` of them.
+        """
         if not 0 <= index < self.steps_per_epoch:
             raise IndexError(f"batch index {index} out of range 0..{self.steps_per_epoch - 1}")
         k = len(self.classes_)
@@ -528,6 +589,14 @@ class BalancedBatches:
         )
 
 
+# __new__(*args, **kwargs), where the Keras base class is mixed in, hides __init__'s signature
+# from help() and the docs: state it on the class.
+_init_signature = inspect.signature(BalancedBatches.__init__)
+BalancedBatches.__signature__ = _init_signature.replace(
+    parameters=list(_init_signature.parameters.values())[1:]
+)
+
+
 def batch_maker(
     X_train: np.ndarray,
     y_train: Any,
@@ -546,6 +615,26 @@ def batch_maker(
     per epoch — is ``n_samples // batch_size``. The seed's ``fit_cnn`` computed the steps as
     ``X_train.shape[1] // batch_size``, i.e. from the number of *timesteps* (3197) rather than
     the number of *samples*, so an "epoch" was unrelated to the size of the training set.
+
+    Parameters
+    ----------
+    X_train : numpy.ndarray
+        Training series, first axis = samples.
+    y_train : array-like
+        Their labels.
+    batch_size : int
+        Samples per batch.
+    augment : bool, str or callable, optional
+        As for :class:`BalancedBatches` (default ``"roll"``, the seed's random circular roll).
+    seed : int, optional
+        Seed of the batches.
+    steps_per_epoch : int, optional
+        Batches per epoch (default ``n_samples // batch_size``).
+
+    Returns
+    -------
+    BalancedBatches
+        The batches.
 
     Examples
     --------

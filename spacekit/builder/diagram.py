@@ -190,7 +190,7 @@ def model_diagram(
     >>> fig = model_diagram(build_cnn2d((16, 16, 1), filters=(4,), dense=(8,)))
     >>> fig.axes[0].get_title()
     'cnn2d: 105 parameters'
-    >>> fig.savefig("cnn2d.png")  # doctest: +SKIP
+    >>> fig.savefig("cnn2d.png")
     """
     from ..utils import optional_import
 

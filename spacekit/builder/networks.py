@@ -1,6 +1,6 @@
 """Keras model builders: plain functions that return uncompiled Keras 3 models.
 
-Compiling and fitting belong to :class:`spacekit.builder.Trainer` (DESIGN rule 7). Keras is
+Compiling and fitting belong to :class:`spacekit.builder.Trainer` (docs/design.rst). Keras is
 imported inside each function, so importing this module stays light.
 """
 

@@ -493,7 +493,18 @@ class Trainer:
 
     # -- fitting ------------------------------------------------------------
     def compile(self, model):
-        """Compile ``model`` with this trainer's loss, optimizer and metrics; return it."""
+        """Compile ``model`` with this trainer's loss, optimizer and metrics; return it.
+
+        Parameters
+        ----------
+        model : keras.Model
+            The model.
+
+        Returns
+        -------
+        keras.Model
+            ``model``, compiled.
+        """
         options = dict(self.compile_options or {})
         reserved = {"loss", "optimizer", "metrics"} & set(options)
         if reserved:
@@ -673,7 +684,18 @@ def _remember_history(model: Any, history: dict) -> None:
 
 
 def history_of(model: Any) -> dict | None:
-    """The history of the last :class:`Trainer` fit of ``model`` (None if unknown)."""
+    """The history of the last :class:`Trainer` fit of ``model`` (None if unknown).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model.
+
+    Returns
+    -------
+    dict or None
+        Metric name to one value per epoch.
+    """
     entry = _HISTORIES.get(id(model))
     if entry is not None and entry[0]() is model:
         return entry[1]

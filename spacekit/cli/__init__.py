@@ -27,7 +27,13 @@ __all__ = ["main", "build_parser"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the top-level argument parser with every subcommand registered."""
+    """Return the top-level argument parser with every subcommand registered.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser.
+    """
     parser = argparse.ArgumentParser(
         prog="spacekit",
         description="Machine learning for astronomy: data, models and the HST/JWST "
@@ -90,7 +96,18 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``spacekit`` command; return its exit code."""
+    """Run the ``spacekit`` command; return its exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, non-zero on an error (its message on stderr).
+    """
     # TensorFlow's C++ INFO/WARNING logs are noise on a command line (a user's setting wins;
     # the few lines TF 2.21 prints before absl initialises ignore this variable).
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -47,7 +47,7 @@ def _thin(*arrays: np.ndarray, limit: int = MAX_POINTS) -> list[list]:
 class Report:
     """The result of :func:`make_report`: metrics, figures and the data behind the figures.
 
-    Attributes
+    Parameters
     ----------
     task : str
         ``"binary"``, ``"multiclass"`` or ``"regression"``.

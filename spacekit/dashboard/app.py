@@ -74,6 +74,15 @@ class LargeRequestGate:
     body, its text, the decoded file); bounding how many run together bounds the server's
     memory whatever the number of request threads. Others get 503 with a Retry-After.
 
+    Parameters
+    ----------
+    app : callable
+        The WSGI application.
+    limit : int
+        Large requests handled at once.
+    large : int
+        Body size (bytes) from which a request counts as large (0: the default).
+
     Examples
     --------
     >>> def app(environ, start_response):
@@ -128,6 +137,23 @@ class DashboardContext:
 
     ``cache`` is bounded: at most ``max_cached`` entries, the least recently used dropped
     first, so requests naming ever new keys (files, models) cannot grow it without end.
+
+    Parameters
+    ----------
+    runs_dir : pathlib.Path
+        The runs folder the pages read.
+    jobs : JobManager
+        The background job pool.
+    cache : collections.OrderedDict
+        Cached values by key (see :meth:`cached`).
+    lock : threading.Lock
+        Guards ``cache``.
+    max_cached : int
+        Most entries ``cache`` keeps.
+    max_upload_bytes : int
+        Largest upload accepted.
+    uploads : UploadStore, optional
+        Where uploaded files are kept.
     """
 
     runs_dir: Path
@@ -144,6 +170,20 @@ class DashboardContext:
         ``replaces``: a key prefix whose other entries the new value supersedes (e.g. older
         versions of a file that was rewritten); they are dropped when it is stored. The cache
         keeps the ``max_cached`` most recently used entries.
+
+        Parameters
+        ----------
+        key : str
+            The cache key.
+        make : callable
+            ``make()`` computes the value.
+        replaces : str, optional
+            As described above.
+
+        Returns
+        -------
+        object
+            The cached value.
         """
         with self.lock:
             if key in self.cache:
@@ -316,6 +356,25 @@ def serve(
 
     A request body over ``max_request_bytes`` is answered 413 by waitress as soon as its
     ``Content-Length`` says so (and by Flask too), before the body is read.
+
+    Parameters
+    ----------
+    runs_dir : path, optional
+        The runs folder (default: the setting ``conf.runs_dir``).
+    host : str
+        Address to listen on.
+    port : int
+        Port to listen on.
+    debug : bool
+        Flask's development server with auto-reload.
+    max_workers : int
+        Background jobs run at once.
+    threads : int
+        Request threads of the server.
+    on_ready : callable, optional
+        Called once the server listens.
+    max_request_bytes : int
+        Largest request body accepted.
 
     Examples
     --------

@@ -86,6 +86,18 @@ _CATEGORIES = {
 def flatten_metrics(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
     """Flatten nested metrics into ``{"a.b": number}``, keeping numbers only.
 
+    Parameters
+    ----------
+    metrics : mapping
+        Nested metrics.
+    prefix : str
+        Prefix of the keys (used by the recursion).
+
+    Returns
+    -------
+    dict of str to float
+        The numbers by dotted name.
+
     Examples
     --------
     >>> flatten_metrics({"acc": 0.9, "loss": {"val": 0.2}, "note": "x", "flag": True})
@@ -116,6 +128,19 @@ def _is_number(value: Any) -> bool:
 def run_id(run: Run, runs_dir: str | os.PathLike) -> str:
     """The run's path relative to ``runs_dir`` (``<app>/<folder>``), used as its key.
 
+    Parameters
+    ----------
+    run : Run
+        The run.
+
+    runs_dir : path
+        The runs folder.
+
+    Returns
+    -------
+    str
+        ``<app>/<folder>``.
+
     Examples
     --------
     >>> import tempfile
@@ -132,6 +157,16 @@ def run_id(run: Run, runs_dir: str | os.PathLike) -> str:
 def run_label(run: Run) -> str:
     """A short human label: ``<app> · <folder name>``.
 
+    Parameters
+    ----------
+    run : Run
+        The run.
+
+    Returns
+    -------
+    str
+        The label.
+
     Examples
     --------
     >>> import tempfile
@@ -143,6 +178,18 @@ def run_label(run: Run) -> str:
 
 def find_run(runs_dir: str | os.PathLike, key: str) -> Run:
     """Open the run whose :func:`run_id` is ``key``; refuse paths outside ``runs_dir``.
+
+    Parameters
+    ----------
+    runs_dir : path
+        The runs folder.
+    key : str
+        A :func:`run_id`.
+
+    Returns
+    -------
+    Run
+        The run.
 
     Examples
     --------
@@ -180,6 +227,16 @@ def check_run_folder(run: Run) -> Run:
     ``figures/`` must lie inside the run folder (links resolved), so a page never shows a
     file from elsewhere on the server. Returns the run.
 
+    Parameters
+    ----------
+    run : Run
+        The run.
+
+    Returns
+    -------
+    Run
+        ``run``.
+
     Raises
     ------
     FormatError
@@ -213,6 +270,16 @@ def runs_folder_hint(runs_dir: str | os.PathLike) -> str | None:
     Runs live at ``<runs>/<app>/<run folder>/run.json``. Pointing the dashboard at a missing
     folder, at one app's folder or at a single run folder shows no runs; this says which,
     and which folder to pass instead.
+
+    Parameters
+    ----------
+    runs_dir : path
+        The runs folder.
+
+    Returns
+    -------
+    str or None
+        The hint.
 
     Examples
     --------
@@ -254,6 +321,16 @@ def summarize_runs(runs_dir: str | os.PathLike) -> pd.DataFrame:
 
     An unreadable ``run.json`` or ``metrics.json`` is logged and named in the ``problem``
     column (empty when both read) rather than hiding the other runs or the file that did read.
+
+    Parameters
+    ----------
+    runs_dir : path
+        The runs folder.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run.
 
     Examples
     --------
@@ -311,6 +388,16 @@ def read_evaluation(run: Run) -> dict:
     The record follows the contract of :meth:`spacekit.computer.Report.save`: keys ``task``,
     ``history``, ``roc``, ``pr``, ``confusion`` and ``residuals``, present where made.
 
+    Parameters
+    ----------
+    run : Run
+        The run.
+
+    Returns
+    -------
+    dict
+        The record.
+
     Examples
     --------
     >>> import tempfile
@@ -332,6 +419,16 @@ def read_evaluation(run: Run) -> dict:
 def evaluation_runs(runs_dir: str | os.PathLike) -> list[Run]:
     """Runs that hold ``metrics.json`` or ``evaluation.json``, newest first.
 
+    Parameters
+    ----------
+    runs_dir : path
+        The runs folder.
+
+    Returns
+    -------
+    list of Run
+        Newest first.
+
     Examples
     --------
     >>> import tempfile
@@ -349,6 +446,18 @@ def evaluation_runs(runs_dir: str | os.PathLike) -> list[Run]:
 def model_runs(runs_dir: str | os.PathLike, app: str) -> list[Run]:
     """Runs of ``app`` that hold a trained ``model/`` folder, newest first.
 
+    Parameters
+    ----------
+    runs_dir : path
+        The runs folder.
+    app : str
+        The application.
+
+    Returns
+    -------
+    list of Run
+        Newest first.
+
     Examples
     --------
     >>> import tempfile
@@ -360,6 +469,18 @@ def model_runs(runs_dir: str | os.PathLike, app: str) -> list[Run]:
 
 def is_inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
     """Whether ``path``, links resolved, is ``folder`` or lies inside it (links resolved).
+
+    Parameters
+    ----------
+    path : path
+        The path to check.
+    folder : path
+        The folder.
+
+    Returns
+    -------
+    bool
+        True when inside.
 
     Examples
     --------
@@ -386,6 +507,20 @@ def check_model_folder(
     outside it; every file its ``metadata.json`` names (``models.<name>.file``) is a
     relative path that stays inside it. Messages name the offending entry as the folder
     spells it, never what lies outside.
+
+    Parameters
+    ----------
+    folder : path
+        The model folder.
+    root : path, optional
+        The folder it must lie in.
+    label : str
+        How messages name the folder (default: its name).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder, resolved.
 
     Raises
     ------
@@ -474,6 +609,11 @@ def memory_bin_labels() -> list[str]:
     The same wording as a prediction's ``queueGB`` ("8 GB queue"), with the memory range
     the bin holds (the queue less the container's overhead).
 
+    Returns
+    -------
+    list of str
+        One label per bin, bin 0 first.
+
     Examples
     --------
     >>> memory_bin_labels()[1]
@@ -500,6 +640,16 @@ def hst_cal_labels(frame: pd.DataFrame) -> pd.DataFrame:
     Adds ``instrument`` (ACS/COS/STIS/WFC3 from ``instr``), ``detector_type`` (UVIS/WFC or
     other), ``memory_bin`` (labelled ``mem_bin``), ``association`` (from ``dtype``) and, where
     the table has the MAST ``category`` code, ``target_category`` (galaxy, star, ...).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the columns added.
 
     Examples
     --------
@@ -531,6 +681,16 @@ def svm_labels(frame: pd.DataFrame) -> pd.DataFrame:
     ``instrument`` and ``detector`` are re-derived from ``index``
     (``hst_<prop>_<visit>_<instr>_<det>_total_<ipppss>``); ``alignment`` names ``label``.
 
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the columns added.
+
     Examples
     --------
     >>> df = pd.DataFrame({"index": ["hst_11099_04_wfc3_ir_total_ia0m04"], "label": [1.0]})
@@ -550,10 +710,20 @@ def svm_labels(frame: pd.DataFrame) -> pd.DataFrame:
 def load_example_table(name: str) -> pd.DataFrame:
     """Load one of :data:`EXAMPLE_TABLES` with readable label columns added.
 
+    Parameters
+    ----------
+    name : str
+        A key of :data:`EXAMPLE_TABLES`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table.
+
     Examples
     --------
-    >>> df = load_example_table("hst_cal_2021_05_11")  # doctest: +SKIP
-    >>> sorted(df["instrument"].unique())  # doctest: +SKIP
+    >>> df = load_example_table("hst_cal_2021_05_11")
+    >>> sorted(df["instrument"].unique())
     ['ACS', 'COS', 'STIS', 'WFC3']
     """
     if name not in EXAMPLE_TABLES:
@@ -575,10 +745,15 @@ def load_svm_images() -> dict[str, np.ndarray]:
 
     Frames: drizzled image, point+segment catalog overlay, Gaia overlay.
 
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        The stacks by visit.
+
     Examples
     --------
-    >>> images = load_svm_images()  # doctest: +SKIP
-    >>> next(iter(images.values())).shape  # doctest: +SKIP
+    >>> images = load_svm_images()
+    >>> next(iter(images.values())).shape
     (3, 128, 128, 3)
     """
     data = _load_dataset("svm_img_pred_2samples")

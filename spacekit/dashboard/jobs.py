@@ -64,7 +64,24 @@ class JobManager:
         self._keep = keep
 
     def submit(self, func: Callable[..., Any], *args: Any, label: str = "", **kwargs: Any) -> str:
-        """Queue ``func(report, *args, **kwargs)``; return the job id."""
+        """Queue ``func(report, *args, **kwargs)``; return the job id.
+
+        Parameters
+        ----------
+        func : callable
+            ``func(report, *args, **kwargs)``; ``report(fraction, message)`` updates the status.
+        *args
+            Passed to ``func``.
+        label : str
+            Shown with the job's status.
+        **kwargs
+            Passed to ``func``.
+
+        Returns
+        -------
+        str
+            The job id.
+        """
         job_id = uuid.uuid4().hex
         record = {
             "id": job_id,
@@ -121,7 +138,18 @@ class JobManager:
 
     def status(self, job_id: str) -> dict[str, Any]:
         """A snapshot of the job: state (queued/running/done/failed), progress 0-1, message,
-        result, error, elapsed seconds."""
+        result, error, elapsed seconds.
+
+        Parameters
+        ----------
+        job_id : str
+            A job id from :meth:`submit`.
+
+        Returns
+        -------
+        dict
+            The snapshot.
+        """
         with self._lock:
             record = self._jobs.get(job_id) if isinstance(job_id, str) else None
             if record is None:
@@ -135,7 +163,22 @@ class JobManager:
         return snap
 
     def wait(self, job_id: str, timeout: float | None = None, poll: float = 0.05) -> dict:
-        """Block until the job is done or failed (or ``timeout`` s pass); return its status."""
+        """Block until the job is done or failed (or ``timeout`` s pass); return its status.
+
+        Parameters
+        ----------
+        job_id : str
+            A job id from :meth:`submit`.
+        timeout : float, optional
+            Most seconds to wait (None: no limit).
+        poll : float
+            Seconds between checks.
+
+        Returns
+        -------
+        dict
+            The job's status, as :meth:`status` gives it.
+        """
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             snap = self.status(job_id)
@@ -146,5 +189,11 @@ class JobManager:
             time.sleep(poll)
 
     def shutdown(self, wait: bool = True) -> None:
-        """Stop accepting jobs; wait for running ones when ``wait``."""
+        """Stop accepting jobs; wait for running ones when ``wait``.
+
+        Parameters
+        ----------
+        wait : bool
+            Wait for the running jobs (queued ones are cancelled either way).
+        """
         self._pool.shutdown(wait=wait, cancel_futures=True)

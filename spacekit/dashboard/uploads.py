@@ -41,6 +41,16 @@ __all__ = ["decode_upload", "encoded_size", "UploadStore"]
 def encoded_size(contents: str) -> int:
     """The decoded size (bytes) of a base64 data URL, computed from its length alone.
 
+    Parameters
+    ----------
+    contents : str
+        A ``data:<type>;base64,<payload>`` URL.
+
+    Returns
+    -------
+    int
+        Bytes.
+
     Examples
     --------
     >>> encoded_size("data:text/plain;base64,YWJj")
@@ -62,6 +72,11 @@ def decode_upload(contents: Any, filename: Any, *, max_bytes: int) -> bytes:
         The name the browser gave (for messages only).
     max_bytes : int
         Largest decoded size accepted.
+
+    Returns
+    -------
+    bytes
+        The decoded file.
 
     Raises
     ------
@@ -108,6 +123,11 @@ class UploadStore:
     turns a token back into the file, refusing any other value. The folder is removed by
     :meth:`close` or when the store is garbage-collected.
 
+    Parameters
+    ----------
+    keep : int
+        Number of files kept (the oldest are removed).
+
     Examples
     --------
     >>> store = UploadStore(keep=1)
@@ -134,7 +154,20 @@ class UploadStore:
         return self._dir
 
     def put(self, filename: str, data: bytes) -> str:
-        """Keep ``data`` (named after ``filename``); return its token."""
+        """Keep ``data`` (named after ``filename``); return its token.
+
+        Parameters
+        ----------
+        filename : str
+            The name the browser gave.
+        data : bytes
+            The file's contents.
+
+        Returns
+        -------
+        str
+            The token.
+        """
         token = uuid.uuid4().hex
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(str(filename)).name).lstrip(".") or "upload"
         with self._lock:
@@ -149,7 +182,18 @@ class UploadStore:
         return token
 
     def path(self, token: Any) -> Path:
-        """The file held under ``token``."""
+        """The file held under ``token``.
+
+        Parameters
+        ----------
+        token : str
+            A token from :meth:`put`.
+
+        Returns
+        -------
+        pathlib.Path
+            The file.
+        """
         with self._lock:
             path = self._files.get(token) if isinstance(token, str) else None
         if path is None or not path.is_file():

@@ -59,6 +59,16 @@ _HASHED: dict[tuple[str, int, int], str] = {}
 def get_entry(name: str) -> Dataset:
     """Return the registry entry for ``name``.
 
+    Parameters
+    ----------
+    name : str
+        A registered name (a :class:`~spacekit.datasets.registry.Dataset` is returned as is).
+
+    Returns
+    -------
+    Dataset
+        The registry entry.
+
     Raises
     ------
     UnknownDatasetError
@@ -88,6 +98,18 @@ def register(entry: Dataset, *, replace: bool = False) -> Dataset:
     """Add a :class:`~spacekit.datasets.registry.Dataset` to the registry (e.g. your own
     data on an S3 mirror). An existing name is kept unless ``replace=True``.
 
+    Parameters
+    ----------
+    entry : Dataset
+        The dataset to add.
+    replace : bool
+        Replace an entry of the same name.
+
+    Returns
+    -------
+    Dataset
+        ``entry``.
+
     Examples
     --------
     >>> e = get_entry("hst_cal_sample_20")
@@ -114,6 +136,22 @@ def verify_file(path: str | os.PathLike, spec: DataFile, *, where: str = "", fix
 
     ``where`` names the file's origin and ``fix`` what to do about a mismatch (default:
     delete it and fetch again) in the message.
+
+    Parameters
+    ----------
+    path : path
+        The file to check.
+    spec : DataFile
+        Its expected size and sha256 (None: not checked).
+    where : str
+        Where the file came from, for the message.
+    fix : str
+        What to do about a mismatch, for the message.
+
+    Returns
+    -------
+    str
+        The file's sha256 (hex).
 
     Raises
     ------
@@ -180,6 +218,16 @@ def _cache_root() -> Path:
 def cache_path(name: str) -> Path:
     """The cache location of a dataset: its file, or its folder for a collection
     (whether or not it is there yet).
+
+    Parameters
+    ----------
+    name : str
+        A registered name.
+
+    Returns
+    -------
+    pathlib.Path
+        The file, or the folder of a collection, in the cache.
 
     Examples
     --------
@@ -435,6 +483,16 @@ def locate(name: str) -> Path | None:
     """Return the local path of a dataset, verified, when it is in the cache or a folder
     mirror; None otherwise. Never downloads (not even from an S3 mirror).
 
+    Parameters
+    ----------
+    name : str
+        A registered name.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The verified local file (or folder), or None when it would have to be fetched.
+
     Examples
     --------
     >>> locate("k2_exoplanet_train") is None  # doctest: +SKIP
@@ -586,6 +644,11 @@ def load(name: str, **kwargs: Any) -> Any:
         Passed to the reader (overriding the entry's ``reader_kwargs``), e.g.
         ``required=[...]`` for a table or ``flux="sap"`` for a light curve.
 
+    Returns
+    -------
+    object
+        The parsed dataset, of the type described above.
+
     Examples
     --------
     >>> from spacekit import datasets
@@ -599,6 +662,17 @@ def load(name: str, **kwargs: Any) -> Any:
 def info(name: str) -> dict[str, Any]:
     """Describe a dataset: its files (sha256, size, source), description, credit, licence
     and where it is available locally (``local``: a path, or None).
+
+    Parameters
+    ----------
+    name : str
+        A registered name.
+
+    Returns
+    -------
+    dict
+        ``name``, ``kind``, ``reader``, ``reader_kwargs``, ``rows``, ``description``,
+        ``credit``, ``license``, ``mirror_path``, ``files`` (one dict per file) and ``local``.
 
     Examples
     --------
@@ -643,6 +717,11 @@ def _local_quiet(name: str) -> str | None:
 def list_datasets() -> pd.DataFrame:
     """Return the registry as a table: name, kind, files, size in bytes, sha256 (first 16
     characters; "" for collections or when unknown), source and description.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per registered dataset.
 
     Examples
     --------

@@ -21,6 +21,16 @@ log = logging.getLogger(__name__)
 def describe_object(obj: Any) -> str:
     """A short "rows or shape" text for a loaded dataset.
 
+    Parameters
+    ----------
+    obj : object
+        A loaded dataset.
+
+    Returns
+    -------
+    str
+        For example ``"20 rows x 22 cols"``.
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -51,9 +61,19 @@ def summarize_datasets(*, allow_download: bool = False) -> pd.DataFrame:
     when ``allow_download``) and return one row per dataset: name, kind, rows or shape,
     sha256 prefix, source and status ("ok" or why it was skipped).
 
+    Parameters
+    ----------
+    allow_download : bool
+        Also download datasets that are not available locally.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per dataset.
+
     Examples
     --------
-    >>> summarize_datasets().columns.tolist()  # doctest: +SKIP
+    >>> summarize_datasets().columns.tolist()
     ['name', 'kind', 'rows_or_shape', 'sha256', 'source', 'status']
     """
     rows = []
@@ -86,6 +106,13 @@ def summary(runs_dir: str | os.PathLike | None, out: TextIO) -> pd.DataFrame:
     listed with a "skipped" line rather than failing the demo. ``runs_dir`` is accepted for
     the demo-step signature; this step writes no run folder.
 
+    Parameters
+    ----------
+    runs_dir : path or None
+        Unused (the demo-step signature).
+    out : file-like
+        Where the summary is written.
+
     Returns
     -------
     pandas.DataFrame
@@ -95,7 +122,9 @@ def summary(runs_dir: str | os.PathLike | None, out: TextIO) -> pd.DataFrame:
     --------
     >>> import io
     >>> buf = io.StringIO()
-    >>> _ = summary(None, buf)  # doctest: +SKIP
+    >>> _ = summary(None, buf)
+    >>> "hst_cal_2021_05_11" in buf.getvalue()
+    True
     """
     table = summarize_datasets(allow_download=False)
     ok = int((table["status"] == "ok").sum())

@@ -29,7 +29,7 @@ def github_raw(repo: str, commit: str, path: str) -> str:
 class Source:
     """Where a file comes from.
 
-    Attributes
+    Parameters
     ----------
     url : str
         Canonical public URL of the file, or of the archive that holds it.
@@ -51,7 +51,19 @@ class Source:
 
 @dataclass(frozen=True)
 class DataFile:
-    """One file of a dataset: its name, sha256 (None: unknown) and size (None: unknown)."""
+    """One file of a dataset.
+
+    Parameters
+    ----------
+    filename : str
+        The file's name (in the cache and on a mirror).
+    sha256 : str or None
+        Its sha256 (hex); None when unknown.
+    size : int or None
+        Its size in bytes; None when unknown.
+    source : Source
+        Where it comes from.
+    """
 
     filename: str
     sha256: str | None
@@ -63,7 +75,7 @@ class DataFile:
 class Dataset:
     """A registry entry.
 
-    Attributes
+    Parameters
     ----------
     name : str
         Registry name (``hst_cal_2021_05_11``).

@@ -253,6 +253,20 @@ def write_fits_table(table: Any, path: PathLike, *, overwrite: bool = True) -> P
 
     Units and ``table.meta`` keywords are kept.
 
+    Parameters
+    ----------
+    table : astropy.table.Table or pandas.DataFrame
+        The table to write.
+    path : path
+        The file to write.
+    overwrite : bool
+        Replace an existing file (else a :class:`~spacekit.exceptions.InputError`).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
     Examples
     --------
     >>> import tempfile, pathlib, pandas as pd

@@ -36,6 +36,16 @@ PathLike = str | os.PathLike
 def read_json(path: PathLike) -> Any:
     """Read a JSON file.
 
+    Parameters
+    ----------
+    path : path
+        The JSON file.
+
+    Returns
+    -------
+    object
+        The decoded value (dicts, lists, numbers, strings, None).
+
     Raises
     ------
     FormatError
@@ -58,6 +68,20 @@ def write_json(path: PathLike, obj: Any, *, indent: int | None = 2) -> Path:
     """Write ``obj`` as JSON (atomically). numpy values, Paths and Quantities are converted
     to plain JSON values; NaN becomes ``null``.
 
+    Parameters
+    ----------
+    path : path
+        The file to write.
+    obj : object
+        Anything JSON can hold once converted (dicts, lists, numbers, strings, numpy values).
+    indent : int or None
+        Indentation of the JSON text; None writes one line.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
     Examples
     --------
     >>> import tempfile, pathlib, numpy as np
@@ -78,6 +102,16 @@ def write_json(path: PathLike, obj: Any, *, indent: int | None = 2) -> Path:
 def read_png(path: PathLike) -> np.ndarray:
     """Read a PNG image as a numpy array: (H, W) for grey, (H, W, 3) RGB, (H, W, 4) RGBA;
     dtype uint8 (or uint16 for 16-bit grey).
+
+    Parameters
+    ----------
+    path : path
+        The PNG file.
+
+    Returns
+    -------
+    numpy.ndarray
+        The pixels, (H, W), (H, W, 3) or (H, W, 4).
 
     Examples
     --------
@@ -110,6 +144,18 @@ def write_png(path: PathLike, array: Any) -> Path:
     ``array`` is (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA. uint8 is written as is,
     uint16 grey as 16-bit; bool as 0/255; float arrays must hold values in [0, 1] and are
     scaled to uint8 (PNG keeps no floats: the write is lossy for them).
+
+    Parameters
+    ----------
+    path : path
+        The file to write.
+    array : array-like
+        The image, as described above.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
 
     Examples
     --------
@@ -160,6 +206,18 @@ def read_npz(path: PathLike, *, allow_pickle: bool = False) -> dict[str, np.ndar
     """Read a numpy ``.npz`` archive into a dict of arrays (fully loaded; pickled object
     arrays are refused unless ``allow_pickle=True`` for a file you trust).
 
+    Parameters
+    ----------
+    path : path
+        The ``.npz`` archive.
+    allow_pickle : bool
+        Accept pickled object arrays (only for a file you trust).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        The arrays by name.
+
     Examples
     --------
     >>> import tempfile, pathlib, numpy as np
@@ -196,6 +254,20 @@ def write_npz(path: PathLike, *, compressed: bool = True, **arrays: Any) -> Path
     npz keeps no units: an astropy Quantity is refused with an
     :class:`~spacekit.exceptions.InputError` (rather than silently stripped); pass
     ``q.value`` or use :func:`write_hdf5` / :func:`write_asdf`.
+
+    Parameters
+    ----------
+    path : path
+        The file to write.
+    compressed : bool
+        Compress the archive (``numpy.savez_compressed``).
+    **arrays : array-like
+        The arrays, by name.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
 
     Examples
     --------
@@ -240,6 +312,16 @@ def read_asdf(path: PathLike) -> dict:
     """Read an ASDF file into a dict (arrays loaded into memory). astropy objects
     (Quantity, Time, Table, units) come back as themselves through asdf-astropy.
 
+    Parameters
+    ----------
+    path : path
+        The ASDF file.
+
+    Returns
+    -------
+    dict
+        The file's tree, without asdf's own ``asdf_library`` and ``history`` entries.
+
     Examples
     --------
     >>> import tempfile, pathlib, numpy as np
@@ -280,6 +362,18 @@ def _materialize(value: Any) -> Any:
 def write_asdf(path: PathLike, tree: dict) -> Path:
     """Write a dict (of arrays, numbers, strings, astropy Quantities, Tables, Times...) as
     an ASDF file (atomically), keeping units and metadata.
+
+    Parameters
+    ----------
+    path : path
+        The file to write.
+    tree : dict
+        The values to store, by name.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
 
     Examples
     --------
@@ -336,6 +430,11 @@ def write_hdf5(
         Extra attributes for an array dataset or group (plain numbers and strings).
     append : bool
         Add ``key`` to an existing file instead of replacing the file.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
 
     Examples
     --------

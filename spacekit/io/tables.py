@@ -32,6 +32,16 @@ TABLE_FORMATS: dict[str, tuple[str, ...]] = {
 def guess_format(path: PathLike) -> str:
     """Return the table format of ``path`` from its suffix.
 
+    Parameters
+    ----------
+    path : path
+        A file name (it need not exist).
+
+    Returns
+    -------
+    str
+        One of the keys of ``TABLE_FORMATS`` (``"csv"``, ``"fits"``, ...).
+
     Examples
     --------
     >>> guess_format("jobs.csv.gz"), guess_format("lc.fits")

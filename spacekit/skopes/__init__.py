@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import importlib
 
-#: The four apps of the contract (DESIGN.md "The app contract"): run-folder app name -> module.
+#: The four apps of the contract (docs/design.rst, "The app contract"): run-folder app name
+#: -> module.
 APPS: dict[str, str] = {
     "hst_cal": "spacekit.skopes.hst.cal",
     "hst_svm": "spacekit.skopes.hst.svm",
@@ -42,6 +43,16 @@ APPS: dict[str, str] = {
 
 def headline_metrics(app: str | None = None) -> tuple[str, ...]:
     """The ``HEADLINE_METRICS`` of one app (by its run-folder name), or of all four in order.
+
+    Parameters
+    ----------
+    app : str, optional
+        ``"hst_cal"``, ``"hst_svm"``, ``"jwst_cal"`` or ``"k2"``; None for all four.
+
+    Returns
+    -------
+    tuple of str
+        The metric names, headline first.
 
     Examples
     --------

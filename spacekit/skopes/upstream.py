@@ -26,7 +26,10 @@ Each folder holds a ``model.json`` manifest naming the source file and its sha25
 
 Examples
 --------
->>> # import_upstream("spacekit-1.1.4-py3-none-any.whl", "models/upstream")
+Upstream's wheel comes from PyPI (``pip download spacekit==1.1.4 --no-deps``):
+
+>>> import_upstream("spacekit-1.1.4-py3-none-any.whl", "models/upstream")  # doctest: +SKIP
+{'hst_cal': PosixPath('models/upstream/hst_cal'), ...}
 """
 
 from __future__ import annotations
@@ -134,9 +137,19 @@ def read_keras_dense(keras_file: bytes | str | os.PathLike) -> Any:
     FormatError
         The archive is not a Keras 3 file, or holds layers other than Input, Dense and Dropout.
 
+    Returns
+    -------
+    DenseNetwork
+        The network, with a numpy ``predict``.
+
     Examples
     --------
-    >>> # net = read_keras_dense("mem_clf.keras"); net.predict(X)
+    ``mem_clf.keras`` is one of upstream's trained networks (inside its 1.1.4 wheel):
+
+    >>> import numpy as np
+    >>> net = read_keras_dense("mem_clf.keras")  # doctest: +SKIP
+    >>> net.predict(np.zeros((1, 9))).shape  # doctest: +SKIP
+    (1, 4)
     """
     from .hst.cal.export import DenseNetwork
 
@@ -440,8 +453,13 @@ def import_upstream(
 
     Examples
     --------
-    >>> # folders = import_upstream("spacekit-1.1.4-py3-none-any.whl", "models/upstream")
-    >>> # load_predictor(folders["hst_cal"]).predict("la8p01010", "la8p01010_MemModelFeatures.txt")
+    Upstream's wheel comes from PyPI (``pip download spacekit==1.1.4 --no-deps``):
+
+    >>> from spacekit.skopes.hst.cal import load_model
+    >>> folders = import_upstream("spacekit-1.1.4-py3-none-any.whl", "out")  # doctest: +SKIP
+    >>> sorted(folders)  # doctest: +SKIP
+    ['hst_cal', 'hst_svm', 'jwst_cal']
+    >>> model = load_model(folders["hst_cal"])  # doctest: +SKIP
     """
     source = Path(os.path.expanduser(source))
     out = Path(os.path.expanduser(out))

@@ -10,9 +10,10 @@ of flux tables (:mod:`spacekit.transformer.signal`) as estimators for a ``Pipeli
   running mean as a second channel, shape ``(n, m, 2)`` for a 1-D CNN);
 - :class:`FFTFeatures`: :func:`~spacekit.transformer.fft_features` (FFT magnitude per row).
 
-All follow the scikit-learn contract (DESIGN rule 6): ``__init__`` stores settings only,
-``fit`` validates them and returns ``self``, fitted attributes end in ``_`` and ``transform``
-refuses to run before ``fit`` (:class:`~spacekit.exceptions.NotFittedError`). Bad input is an
+All follow the scikit-learn contract (docs/design.rst, "Estimators, builders, names and
+plots"): ``__init__`` stores settings only, ``fit`` validates them and returns ``self``, fitted
+attributes end in ``_`` and ``transform`` refuses to run before ``fit``
+(:class:`~spacekit.exceptions.NotFittedError`). Bad input is an
 :class:`~spacekit.exceptions.InputError` (a ``ValueError``) with scikit-learn's message.
 
 The row transforms learn nothing from the training rows (each row is transformed on its own,
@@ -260,6 +261,16 @@ class PowerStandardizer(OneToOneFeatureMixin, _SpacekitTransformer):
     def from_dict(cls, params: dict) -> PowerStandardizer:
         """Rebuild a fitted transformer from :meth:`to_dict` output.
 
+        Parameters
+        ----------
+        params : dict
+            The output of :meth:`to_dict`.
+
+        Returns
+        -------
+        PowerStandardizer
+            The fitted transformer.
+
         Examples
         --------
         >>> t = PowerStandardizer.from_dict({"columns": [0], "lambdas": [1.0], "means": [1.0],
@@ -322,12 +333,36 @@ class RowScaler(OneToOneFeatureMixin, _SpacekitTransformer):
     _allow_nan = True
 
     def fit(self, X: Any, y: Any = None) -> RowScaler:
-        """Check ``X`` and record its number of columns; returns ``self``."""
+        """Check ``X`` and record its number of columns; returns ``self``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_columns)
+            Rows of flux.
+        y : None
+            Ignored (the scikit-learn signature).
+
+        Returns
+        -------
+        RowScaler
+            ``self``, fitted.
+        """
         self._validate(X, reset=True)
         return self
 
     def transform(self, X: Any) -> np.ndarray:
-        """Rows of ``X`` scaled to zero mean and unit variance (float64)."""
+        """Rows of ``X`` scaled to zero mean and unit variance (float64).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_columns)
+            Rows of flux, as many columns as in ``fit``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n_rows, n_features_in_)``.
+        """
         self._check_fitted()
         return scale_rows(self._validate(X, reset=False))
 
@@ -363,13 +398,37 @@ class SmoothedChannel(_SpacekitTransformer):
         self.size = size
 
     def fit(self, X: Any, y: Any = None) -> SmoothedChannel:
-        """Check ``size`` and ``X`` and record its number of columns; returns ``self``."""
+        """Check ``size`` and ``X`` and record its number of columns; returns ``self``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_columns)
+            Rows of flux.
+        y : None
+            Ignored (the scikit-learn signature).
+
+        Returns
+        -------
+        SmoothedChannel
+            ``self``, fitted.
+        """
         whole_number(self.size, "SmoothedChannel size (running-mean width in samples)", minimum=1)
         self._validate(X, reset=True)
         return self
 
     def transform(self, X: Any) -> np.ndarray:
-        """Array of shape ``(n_rows, n_features_in_, 2)``: each row and its running mean."""
+        """Array of shape ``(n_rows, n_features_in_, 2)``: each row and its running mean.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_columns)
+            Rows of flux, as many columns as in ``fit``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n_rows, n_features_in_, 2)``.
+        """
         self._check_fitted()
         return add_smoothed_channel(self._validate(X, reset=False), self.size)
 
@@ -417,7 +476,20 @@ class FFTFeatures(_SpacekitTransformer):
         self.onesided = onesided
 
     def fit(self, X: Any, y: Any = None) -> FFTFeatures:
-        """Check the settings and ``X``; record the input and output widths; returns ``self``."""
+        """Check the settings and ``X``; record the input and output widths; returns ``self``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_columns)
+            Rows of flux.
+        y : None
+            Ignored (the scikit-learn signature).
+
+        Returns
+        -------
+        FFTFeatures
+            ``self``, fitted.
+        """
         n = (
             None
             if self.n is None
@@ -431,11 +503,33 @@ class FFTFeatures(_SpacekitTransformer):
         return self
 
     def transform(self, X: Any) -> np.ndarray:
-        """FFT magnitudes, shape ``(n_rows, n_features_out_)``."""
+        """FFT magnitudes, shape ``(n_rows, n_features_out_)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_columns)
+            Rows of flux, as many columns as in ``fit``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n_rows, n_features_out_)``.
+        """
         self._check_fitted()
         return fft_features(self._validate(X, reset=False), n=self.n, onesided=bool(self.onesided))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Output names ``fft0 ... fft{k}`` (``k`` the frequency index)."""
+        """Output names ``fft0 ... fft{k}`` (``k`` the frequency index).
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the scikit-learn signature).
+
+        Returns
+        -------
+        numpy.ndarray of str
+            Shape ``(n_features_out_,)``.
+        """
         self._check_fitted()
         return np.asarray([f"fft{k}" for k in range(self.n_features_out_)], dtype=object)

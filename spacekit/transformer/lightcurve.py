@@ -311,6 +311,16 @@ class LightCurve(TimeSeries):
         """Times as float days: since ``reference`` (default: the first timestamp), or the
         phase in days for a folded light curve.
 
+        Parameters
+        ----------
+        reference : astropy.time.Time, optional
+            Time of day 0 (default: the first timestamp).
+
+        Returns
+        -------
+        numpy.ndarray
+            Days, one per cadence.
+
         Examples
         --------
         >>> import numpy as np
@@ -353,11 +363,23 @@ class LightCurve(TimeSeries):
     # (``slice_indices`` -> ``replace_rows``), ~70% of planet_hunter's time at 3e5 points.
     # A LightCurve keeps no index unless the caller adds one (``lc.add_index("time")``).
     def add_column(self, *args: Any, **kwargs: Any) -> None:
-        """See :meth:`astropy.table.Table.add_column` (no automatic ``time`` index)."""
+        """See :meth:`astropy.table.Table.add_column` (no automatic ``time`` index).
+
+        Parameters
+        ----------
+        *args, **kwargs
+            As for astropy's method.
+        """
         QTable.add_column(self, *args, **kwargs)
 
     def add_columns(self, *args: Any, **kwargs: Any) -> None:
-        """See :meth:`astropy.table.Table.add_columns` (no automatic ``time`` index)."""
+        """See :meth:`astropy.table.Table.add_columns` (no automatic ``time`` index).
+
+        Parameters
+        ----------
+        *args, **kwargs
+            As for astropy's method.
+        """
         QTable.add_columns(self, *args, **kwargs)
 
     def _adopt_flux_column(self) -> None:
@@ -388,6 +410,11 @@ class LightCurve(TimeSeries):
     def remove_nans(self) -> LightCurve:
         """Drop rows whose flux (or flux_err, when present) is not finite.
 
+        Returns
+        -------
+        LightCurve
+            A new light curve (this one is unchanged).
+
         Examples
         --------
         >>> import numpy as np
@@ -402,6 +429,11 @@ class LightCurve(TimeSeries):
 
     def normalize(self) -> LightCurve:
         """Divide flux and flux_err by the median finite flux (result is dimensionless).
+
+        Returns
+        -------
+        LightCurve
+            A new light curve (this one is unchanged).
 
         Raises
         ------
@@ -454,6 +486,11 @@ class LightCurve(TimeSeries):
             Upper clipping threshold (used when ``sigma_upper`` is None).
         sigma_lower, sigma_upper : float, optional
             Separate thresholds below and above the median.
+
+        Returns
+        -------
+        LightCurve
+            A new light curve (this one is unchanged).
 
         Examples
         --------
@@ -606,6 +643,11 @@ class LightCurve(TimeSeries):
         normalize_phase : bool
             Read ``epoch_phase`` and ``wrap_phase`` as fractions of the period.
 
+        Returns
+        -------
+        LightCurve
+            A new light curve (this one is unchanged).
+
         Examples
         --------
         >>> import numpy as np
@@ -696,6 +738,11 @@ class LightCurve(TimeSeries):
             astropy's and lightkurve's way to say the same: a function of an array returning
             one number (``np.nanmean``, ``np.nanmedian``, ``np.nansum``...), applied to the
             finite fluxes of each bin; overrides ``method``.
+
+        Returns
+        -------
+        LightCurve
+            A new light curve (this one is unchanged).
 
         Examples
         --------
@@ -789,6 +836,18 @@ class LightCurve(TimeSeries):
         """This light curve and ``others`` joined, each normalised on its own
         (:func:`~spacekit.transformer.stitch`).
 
+        Parameters
+        ----------
+        *others : LightCurve
+            The light curves to append.
+        normalize : bool
+            Normalise each one before joining.
+
+        Returns
+        -------
+        LightCurve
+            The joined light curve, sorted by time.
+
         Examples
         --------
         >>> import numpy as np
@@ -807,6 +866,11 @@ class LightCurve(TimeSeries):
         ``meta["mission"]`` or ``meta["time_format"]``. This is the time format lightkurve
         gives such light curves (:meth:`to_lightkurve` uses it).
 
+        Returns
+        -------
+        str or None
+            The format.
+
         Examples
         --------
         >>> LightCurve(time=[2458326.0, 2458326.1], flux=[1.0, 1.0],
@@ -823,6 +887,11 @@ class LightCurve(TimeSeries):
         what a DataFrame cannot: ``time_scale``, ``time_format``, the column ``units`` and the
         ``meta``. :meth:`from_pandas` reads them back, so the round trip keeps the instants
         (to the nanosecond of ``datetime64``), the units and the meta.
+
+        Returns
+        -------
+        pandas.DataFrame
+            As described above.
 
         Examples
         --------
@@ -921,10 +990,13 @@ class LightCurve(TimeSeries):
         ----------
         path : str or path-like
             Where to write.
+        *args
+            Passed to astropy's ``TimeSeries.write`` (formats other than FITS).
         format : str, optional
             ``"fits"`` or an astropy table format (default from the file name).
-        overwrite : bool
-            Replace an existing file (keyword; default False).
+        **kwargs
+            ``overwrite=True`` replaces an existing file (default False); other keywords go to
+            astropy's ``TimeSeries.write``.
 
         Examples
         --------
@@ -960,10 +1032,29 @@ class LightCurve(TimeSeries):
         otherwise). Other formats go to astropy's ``TimeSeries.read`` with
         ``time_column="time"`` by default.
 
+        Parameters
+        ----------
+        path : path
+            The file.
+        *args
+            Passed to astropy's ``TimeSeries.read`` (formats other than FITS).
+        format : str, optional
+            ``"fits"`` or an astropy table format (default from the file name).
+        **kwargs
+            ``flux``, ``time_format``, ``quality_mask`` for FITS (as for
+            :func:`~spacekit.transformer.read_lightcurve`); else passed to astropy.
+
+        Returns
+        -------
+        LightCurve
+            The light curve.
+
         Examples
         --------
-        >>> lc = LightCurve.read("lc.fits")  # doctest: +SKIP
-        >>> lc = LightCurve.read("lc.ecsv")  # doctest: +SKIP
+        >>> lc = LightCurve(time=[2458326.0, 2458326.1], flux=[1.0, 2.0])
+        >>> lc.write("lc.fits"); lc.write("lc.ecsv")
+        >>> LightCurve.read("lc.fits")["flux"].value.tolist(), len(LightCurve.read("lc.ecsv"))
+        ([1.0, 2.0], 2)
         """
         if _is_fits_target(path, format) or _is_fits_file(path):
             from .readers import read_lightcurve
@@ -986,6 +1077,11 @@ class LightCurve(TimeSeries):
         ``LightCurveCollection``). Needs lightkurve (optional; it conflicts with other pins
         of ``spacekit[x]``, so install it in its own environment:
         ``pip install spacekit lightkurve``).
+
+        Returns
+        -------
+        lightkurve.LightCurve
+            The same light curve.
 
         Examples
         --------
@@ -1029,6 +1125,16 @@ class LightCurve(TimeSeries):
         Time becomes format ``jd`` in the same scale (``bkjd``/``btjd`` are lightkurve's
         formats; :meth:`to_lightkurve` restores them); other 1-D columns (``quality``,
         centroids...) are kept; masked values become NaN.
+
+        Parameters
+        ----------
+        lk_lc : lightkurve.LightCurve
+            The light curve to convert.
+
+        Returns
+        -------
+        LightCurve
+            The same light curve.
 
         Examples
         --------

@@ -5,9 +5,10 @@ The K2/Kaggle exoplanet table has a ``LABEL`` column (2 = planet host, 1 = not) 
 :func:`read_flux_table` -> :func:`scale_rows` -> :func:`add_smoothed_channel`, and
 :func:`fft_features` for frequency-domain inputs.
 
-Seed aliases (DESIGN rule 8): ``hypersonic_pliers`` = :func:`read_flux_table`,
-``thermo_fusion_chisel`` = :func:`scale_rows`, ``babel_fish_dispenser`` =
-:func:`add_smoothed_channel`, ``fast_fourier`` = :func:`fft_features`.
+Seed aliases (docs/design.rst, "Estimators, builders, names and plots"): ``hypersonic_pliers``
+= :func:`read_flux_table`, ``thermo_fusion_chisel`` = :func:`scale_rows`,
+``babel_fish_dispenser`` = :func:`add_smoothed_channel`, ``fast_fourier`` =
+:func:`fft_features`.
 """
 
 from __future__ import annotations
@@ -175,6 +176,16 @@ def scale_rows(X: Any) -> np.ndarray:
     zeros); infinite values are an :class:`~spacekit.exceptions.InputError` (they made the
     whole row zeros).
 
+    Parameters
+    ----------
+    X : array-like of shape (n, m)
+        Rows of flux.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n, m)``, float64.
+
     Examples
     --------
     >>> scale_rows([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]]).round(3).tolist()
@@ -199,6 +210,11 @@ def add_smoothed_channel(X: Any, size: int = 7) -> np.ndarray:
         Rows of flux.
     size : int
         Width of the running mean in samples.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n, m, 2)``.
 
     Raises
     ------
@@ -232,6 +248,11 @@ def fft_features(X: Any, n: int | None = None, *, onesided: bool = True) -> np.n
     onesided : bool
         Return the ``n // 2 + 1`` non-negative frequencies (default), or all ``n``.
 
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_rows, n // 2 + 1)``, or ``(n_rows, n)`` two-sided.
+
     Raises
     ------
     InputError
@@ -257,15 +278,46 @@ def fft_features(X: Any, n: int | None = None, *, onesided: bool = True) -> np.n
 def hypersonic_pliers(path: str | os.PathLike | pd.DataFrame, **kwargs: Any):
     """Seed alias of :func:`read_flux_table` (same return: ``X, y`` with 0/1 labels).
 
+    Parameters
+    ----------
+    path : path or pandas.DataFrame
+        As for :func:`read_flux_table`.
+    **kwargs
+        As for :func:`read_flux_table`.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``X, y``.
+
     Examples
     --------
-    >>> X, y = hypersonic_pliers("exoTrain.csv")  # doctest: +SKIP
+    A table in the Kaggle layout (``LABEL`` 2 = planet, then the flux columns):
+
+    >>> import pandas as pd
+    >>> pd.DataFrame({"LABEL": [2, 1], "FLUX.1": [1.0, 3.0], "FLUX.2": [2.0, 4.0]}).to_csv(
+    ...     "exoTrain.csv", index=False)
+    >>> X, y = hypersonic_pliers("exoTrain.csv")
+    >>> X.shape, y.tolist()
+    ((2, 2), [1, 0])
     """
     return read_flux_table(path, **kwargs)
 
 
 def thermo_fusion_chisel(matrix1: Any, matrix2: Any = None):
     """Seed alias of :func:`scale_rows`; with two matrices returns both scaled.
+
+    Parameters
+    ----------
+    matrix1 : array-like of shape (n, m)
+        Rows of flux.
+    matrix2 : array-like, optional
+        A second matrix, scaled the same way.
+
+    Returns
+    -------
+    numpy.ndarray or (numpy.ndarray, numpy.ndarray)
+        The scaled matrix, or both.
 
     Examples
     --------
@@ -279,6 +331,20 @@ def thermo_fusion_chisel(matrix1: Any, matrix2: Any = None):
 
 def babel_fish_dispenser(matrix1: Any, matrix2: Any = None, step_size: int | None = None):
     """Seed alias of :func:`add_smoothed_channel` (``step_size`` = filter width, default 7).
+
+    Parameters
+    ----------
+    matrix1 : array-like of shape (n, m)
+        Rows of flux.
+    matrix2 : array-like, optional
+        A second matrix, treated the same way.
+    step_size : int, optional
+        Width of the running mean (default 7).
+
+    Returns
+    -------
+    numpy.ndarray or (numpy.ndarray, numpy.ndarray)
+        Shape ``(n, m, 2)``, or both.
 
     Examples
     --------
@@ -297,6 +363,18 @@ def fast_fourier(matrix: Any, bins: int | None = None) -> np.ndarray:
 
     Changed from the 2020 seed: that version summed the spectra and wrote the same vector in
     every row, so all rows looked alike to a classifier; each row now gets its own spectrum.
+
+    Parameters
+    ----------
+    matrix : array-like of shape (n, m)
+        Rows of flux.
+    bins : int, optional
+        FFT length (default ``m``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n, bins)``.
 
     Examples
     --------

@@ -241,7 +241,18 @@ class RepeatedGroupKFold:
         return whole_number(self.n_repeats, "n_repeats", minimum=1)
 
     def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
-        """Number of (train, test) pairs :meth:`split` yields: ``n_splits * n_repeats``."""
+        """Number of (train, test) pairs :meth:`split` yields: ``n_splits * n_repeats``.
+
+        Parameters
+        ----------
+        X, y, groups : object
+            Ignored (the scikit-learn signature).
+
+        Returns
+        -------
+        int
+            ``n_splits * n_repeats``.
+        """
         return _n_splits(self.n_splits) * self._n_repeats()
 
     def split(

@@ -17,6 +17,16 @@ def as_whole_number(value: Any) -> int | None:
     Integers (Python or numpy) and floats with no fractional part (``3.0``) are whole numbers;
     booleans, text, fractions, NaN and infinities are not.
 
+    Parameters
+    ----------
+    value : object
+        What the user passed.
+
+    Returns
+    -------
+    int or None
+        The whole number, or None.
+
     Examples
     --------
     >>> import numpy as np
@@ -42,6 +52,11 @@ def whole_number(value: Any, name: str, *, minimum: int | None = None) -> int:
         The setting's name, for the message.
     minimum : int, optional
         The smallest value allowed.
+
+    Returns
+    -------
+    int
+        The whole number.
 
     Examples
     --------
@@ -78,6 +93,11 @@ def positive_number(
         A sentence added to the message (how to fix it).
     finite : bool
         Whether infinity is refused.
+
+    Returns
+    -------
+    float
+        The number.
 
     Examples
     --------

@@ -28,6 +28,11 @@ def optional_import(module: str, feature: str, extra: str = "x") -> ModuleType:
     extra : str
         The pip extra that brings the module.
 
+    Returns
+    -------
+    module
+        The imported module.
+
     Examples
     --------
     >>> optional_import("json", "reading JSON").__name__

@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import logging
 import math
@@ -64,6 +65,20 @@ _STYLE = (
 def figure_img_html(fig: Any, *, width: int | None = None, dpi: float | str = "figure") -> str:
     """An ``<img>`` element holding a figure as an inline PNG (matplotlib), the figure's own
     HTML (plotly, loading plotly.js from its CDN), or a PNG file's bytes (a path).
+
+    Parameters
+    ----------
+    fig : matplotlib or plotly figure, or path
+        The figure, or a PNG file.
+    width : int, optional
+        Width of the image in pixels.
+    dpi : float or "figure"
+        Resolution of a matplotlib figure.
+
+    Returns
+    -------
+    str
+        The HTML.
 
     Examples
     --------
@@ -118,6 +133,11 @@ def html_table(rows: Iterable[tuple[Any, Any]] | Mapping, *, header: Sequence[st
     header : sequence of str, optional
         Column titles.
 
+    Returns
+    -------
+    str
+        The HTML table.
+
     Examples
     --------
     >>> "<td>0.9123</td>" in html_table({"accuracy": 0.912345})
@@ -150,6 +170,7 @@ def _block(title: str, *parts: str) -> str:
 def _safe(render: Callable[..., str]) -> Callable[..., str | None]:
     """Make a renderer return None instead of raising (a repr must never fail)."""
 
+    @functools.wraps(render)  # keeps the name, docstring and signature
     def wrapper(obj: Any, *args: Any, **kwargs: Any) -> str | None:
         try:
             return render(obj, *args, **kwargs)
@@ -157,8 +178,6 @@ def _safe(render: Callable[..., str]) -> Callable[..., str | None]:
             log.debug("HTML repr of %s failed: %s", type(obj).__name__, exc)
             return None
 
-    wrapper.__name__ = render.__name__
-    wrapper.__doc__ = render.__doc__
     return wrapper
 
 
@@ -202,6 +221,16 @@ def _thumbnail(x: Any, y: Any, *, xlabel: str, ylabel: str, title: str = "") -> 
 @_safe
 def lightcurve_html(lc: Any) -> str:
     """A light curve's notebook view: a summary table and a small plot of the flux.
+
+    Parameters
+    ----------
+    lc : LightCurve
+        The light curve.
+
+    Returns
+    -------
+    str or None
+        The HTML; None when rendering failed (a repr never raises).
 
     Examples
     --------
@@ -256,6 +285,16 @@ def lightcurve_html(lc: Any) -> str:
 def hunt_result_html(result: Any) -> str:
     """A planet search's notebook view: the candidate, each check behind ``detected`` with its
     value and whether it passed, the planets found, and the folded light curve.
+
+    Parameters
+    ----------
+    result : HuntResult
+        The search's result.
+
+    Returns
+    -------
+    str or None
+        The HTML; None when rendering failed (a repr never raises).
 
     Examples
     --------
@@ -376,6 +415,18 @@ def _figure_gallery(figures: Iterable[tuple[str, Any]], *, width: int = 320) -> 
 def run_html(run: Any, *, max_figures: int = 6) -> str:
     """A run folder's notebook view: what it is, its parameters, metrics and PNG figures.
 
+    Parameters
+    ----------
+    run : Run
+        The run.
+    max_figures : int
+        Most figures shown.
+
+    Returns
+    -------
+    str or None
+        The HTML; None when rendering failed (a repr never raises).
+
     Examples
     --------
     >>> import tempfile
@@ -416,6 +467,16 @@ def run_html(run: Any, *, max_figures: int = 6) -> str:
 def report_html(report: Any) -> str:
     """An evaluation report's notebook view: its metrics table and its figures.
 
+    Parameters
+    ----------
+    report : Report
+        The report.
+
+    Returns
+    -------
+    str or None
+        The HTML; None when rendering failed (a repr never raises).
+
     Examples
     --------
     >>> from spacekit.computer import compute
@@ -435,6 +496,16 @@ def report_html(report: Any) -> str:
 def trainer_html(trainer: Any) -> str:
     """A trainer's notebook view: its settings, those changed from the defaults first.
 
+    Parameters
+    ----------
+    trainer : Trainer
+        The trainer.
+
+    Returns
+    -------
+    str or None
+        The HTML; None when rendering failed (a repr never raises).
+
     Examples
     --------
     >>> from spacekit.builder import Trainer
@@ -449,6 +520,16 @@ def trainer_html(trainer: Any) -> str:
 def settings_repr(obj: Any) -> str:
     """``Name(key=value, ...)`` of the settings that differ from the defaults (a text repr for
     classes whose ``__init__`` stores its keywords, as scikit-learn's estimators do).
+
+    Parameters
+    ----------
+    obj : object
+        An estimator-like object.
+
+    Returns
+    -------
+    str
+        The repr.
 
     Examples
     --------
@@ -516,6 +597,16 @@ _NOT_SETTINGS = ("metadata", "model", "models", "model_dir", "folder", "path", "
 def model_html(model: Any) -> str:  # noqa: C901
     """An app model's notebook view: its settings, what fitting learned, its metadata or
     manifest (``model.json``) and the headline metrics stored with it.
+
+    Parameters
+    ----------
+    model : object
+        A model of one of the apps.
+
+    Returns
+    -------
+    str or None
+        The HTML; None when rendering failed (a repr never raises).
 
     Examples
     --------

@@ -35,6 +35,15 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", **open_kwargs):
     An exception inside the block removes the temporary file, so a failed or interrupted
     write never leaves a half file that looks whole. Use ``mode="w"`` for text.
 
+    Parameters
+    ----------
+    path : path
+        The file to write.
+    mode : str
+        ``"wb"`` or ``"w"``.
+    **open_kwargs
+        Passed to :func:`open` (e.g. ``encoding``).
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -65,7 +74,13 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", **open_kwargs):
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike):
     """Yield a temporary path beside ``path`` for a library that writes by file name;
-    it is renamed to ``path`` on success and removed on failure."""
+    it is renamed to ``path`` on success and removed on failure.
+
+    Parameters
+    ----------
+    path : path
+        The file to write.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
@@ -88,6 +103,18 @@ def atomic_path(path: str | os.PathLike):
 
 def file_sha256(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
     """Return the hex sha256 of a file, read in chunks.
+
+    Parameters
+    ----------
+    path : path
+        The file.
+    chunk_size : int
+        Bytes read at once.
+
+    Returns
+    -------
+    str
+        The sha256, 64 hex digits.
 
     Examples
     --------

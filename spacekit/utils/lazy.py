@@ -32,9 +32,12 @@ def lazy_exports(
 
     Examples
     --------
-    In ``spacekit/analyzer/__init__.py``:
+    A package's ``__init__.py`` writes ``__getattr__, __dir__, __all__ = lazy_exports(
+    __name__, {...})``; here for the standard library's ``json``:
 
-    >>> __getattr__, __dir__, __all__ = lazy_exports("json", {"dumps": "encoder"})  # doctest: +SKIP
+    >>> getattr_, dir_, all_ = lazy_exports("json", {"JSONEncoder": "encoder"})
+    >>> all_, getattr_("JSONEncoder").__module__
+    (['JSONEncoder'], 'json.encoder')
     """
     where: dict[str, str] = {}
     for key, value in exports.items():

@@ -15,6 +15,16 @@ __all__ = ["get_logger", "enable_logging"]
 def get_logger(name: str) -> logging.Logger:
     """Return the logger for a spacekit module (``get_logger(__name__)``).
 
+    Parameters
+    ----------
+    name : str
+        The module's name.
+
+    Returns
+    -------
+    logging.Logger
+        The logger.
+
     Examples
     --------
     >>> get_logger("spacekit.io").name
@@ -27,6 +37,16 @@ def enable_logging(level: int | str = "INFO") -> logging.Handler:
     """Send spacekit's log records to stderr at ``level``; return the handler added.
 
     Calling it again replaces the handler it added before, so it never duplicates lines.
+
+    Parameters
+    ----------
+    level : int or str
+        The lowest level shown (``"DEBUG"``, ``"INFO"``, ...).
+
+    Returns
+    -------
+    logging.Handler
+        The handler added.
 
     Examples
     --------

@@ -32,6 +32,24 @@ def progress(
 ):
     """Wrap ``iterable`` in a tqdm bar (or return a manual bar when ``iterable`` is None).
 
+    Parameters
+    ----------
+    iterable : iterable, optional
+        What to iterate over; None for a bar updated by hand.
+    total : int, optional
+        Number of items (default: ``len(iterable)`` when it has one).
+    desc : str, optional
+        Label of the bar.
+    enabled : bool, optional
+        Show the bar (default: the ``progress`` setting).
+    **kwargs
+        Passed to ``tqdm``.
+
+    Returns
+    -------
+    iterable or bar
+        The wrapped iterable, or a bar with ``update`` and ``close``.
+
     Examples
     --------
     >>> sum(progress(range(3), enabled=False))

@@ -61,6 +61,16 @@ _NAME_RE = re.compile(r"[^A-Za-z0-9_.-]+")
 def to_jsonable(obj: Any) -> Any:
     """Convert numpy scalars/arrays, Paths, Quantities and NaN into plain JSON values.
 
+    Parameters
+    ----------
+    obj : object
+        Any value; dicts, lists and tuples are converted recursively.
+
+    Returns
+    -------
+    object
+        A value :mod:`json` can write.
+
     Examples
     --------
     >>> import numpy as np
@@ -91,7 +101,20 @@ def to_jsonable(obj: Any) -> Any:
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON, atomically; return the path."""
+    """Write ``obj`` as indented JSON, atomically; return the path.
+
+    Parameters
+    ----------
+    path : path
+        The file to write.
+    obj : object
+        The value (converted by :func:`to_jsonable`).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
     path = Path(path)
     with atomic_write(path, "w", encoding="utf-8") as fh:
         json.dump(to_jsonable(obj), fh, indent=2, sort_keys=False)
@@ -100,7 +123,18 @@ def write_json(path: str | os.PathLike, obj: Any) -> Path:
 
 
 def read_json(path: str | os.PathLike) -> Any:
-    """Read a JSON file, raising :class:`FormatError` naming the file when it is not JSON."""
+    """Read a JSON file, raising :class:`FormatError` naming the file when it is not JSON.
+
+    Parameters
+    ----------
+    path : path
+        The JSON file.
+
+    Returns
+    -------
+    object
+        The decoded value.
+    """
     path = Path(path)
     if not path.exists():
         raise DataNotFoundError(f"{path} does not exist")
@@ -111,7 +145,13 @@ def read_json(path: str | os.PathLike) -> Any:
 
 
 class Run:
-    """A run folder (see the module docstring for its layout)."""
+    """A run folder (see the module docstring for its layout).
+
+    Parameters
+    ----------
+    path : path
+        The run folder.
+    """
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
@@ -133,6 +173,28 @@ class Run:
 
         ``runs_dir`` defaults to the setting ``conf.runs_dir``. An existing folder of the same
         second and name gets a numeric suffix rather than being overwritten.
+
+        Parameters
+        ----------
+        app : str
+            The application (the folder under ``runs_dir``).
+        name : str
+            The run's name (the end of its folder's name).
+        runs_dir : path, optional
+            Parent of the app folders.
+        parameters : dict, optional
+            Recorded in ``run.json``.
+        seed : int, optional
+            Recorded in ``run.json``.
+        data_sha256 : str or dict, optional
+            sha256 of the input data (one, or by name), recorded in ``run.json``.
+        timestamp : datetime.datetime, optional
+            The folder's time (default: now).
+
+        Returns
+        -------
+        Run
+            The new run, ``status`` ``"running"``.
         """
         from .._version import __version__
 
@@ -172,7 +234,18 @@ class Run:
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> Run:
-        """Open an existing run folder (it must hold ``run.json``)."""
+        """Open an existing run folder (it must hold ``run.json``).
+
+        Parameters
+        ----------
+        path : path
+            The run folder.
+
+        Returns
+        -------
+        Run
+            The run.
+        """
         path = Path(path)
         if not (path / "run.json").is_file():
             raise DataNotFoundError(
@@ -216,6 +289,13 @@ class Run:
         """Record how the run ended: its ``status``, ``finished`` time and ``duration_s``.
 
         Also removes temporary files a killed write may have left in the folder.
+
+        Parameters
+        ----------
+        status : str
+            ``"complete"``, ``"failed"`` or ``"interrupted"``.
+        error : str, optional
+            What went wrong, for a run that did not complete.
 
         Examples
         --------
@@ -270,7 +350,13 @@ class Run:
             self.finish("complete")
 
     def clean_temp(self) -> list[Path]:
-        """Remove the ``.*.tmp*`` files that interrupted atomic writes left in the folder."""
+        """Remove the ``.*.tmp*`` files that interrupted atomic writes left in the folder.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files removed.
+        """
         removed = []
         for p in self.path.rglob(".*.tmp*"):
             with contextlib.suppress(OSError):
@@ -301,23 +387,65 @@ class Run:
         return self.path / "predictions.csv"
 
     def figures(self) -> list[Path]:
-        """PNG and HTML figure files of the run, sorted by name."""
+        """PNG and HTML figure files of the run, sorted by name.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The figure files.
+        """
         if not self.figures_dir.exists():
             return []
         return sorted(p for p in self.figures_dir.iterdir() if p.suffix in {".png", ".html"})
 
     def write_metrics(self, metrics: dict, *, merge: bool = True) -> None:
-        """Write ``metrics.json`` (merged into what is there unless ``merge=False``)."""
+        """Write ``metrics.json`` (merged into what is there unless ``merge=False``).
+
+        Parameters
+        ----------
+        metrics : dict
+            Metric values by name.
+        merge : bool
+            Keep the metrics already written (the new values win).
+        """
         current = self.metrics if merge else {}
         current.update(to_jsonable(metrics))
         write_json(self.path / "metrics.json", current)
 
     def write_json(self, relname: str, obj: Any) -> Path:
-        """Write any extra JSON document into the run folder."""
+        """Write any extra JSON document into the run folder.
+
+        Parameters
+        ----------
+        relname : str
+            File name inside the run folder.
+        obj : object
+            The value (converted by :func:`to_jsonable`).
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+        """
         return write_json(self.path / relname, obj)
 
     def save_figure(self, fig: Any, name: str, *, dpi: int = 110) -> Path:
-        """Save a matplotlib figure as ``figures/<name>.png`` or a plotly one as ``.html``."""
+        """Save a matplotlib figure as ``figures/<name>.png`` or a plotly one as ``.html``.
+
+        Parameters
+        ----------
+        fig : matplotlib.figure.Figure or plotly.graph_objects.Figure
+            The figure.
+        name : str
+            File name without suffix.
+        dpi : int
+            Resolution of a PNG.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+        """
         from .plotting import save_figure
 
         safe = _NAME_RE.sub("-", name).strip("-")
@@ -330,7 +458,18 @@ class Run:
         return out
 
     def write_predictions(self, frame: Any) -> Path:
-        """Write a pandas DataFrame as ``predictions.csv`` (atomically)."""
+        """Write a pandas DataFrame as ``predictions.csv`` (atomically).
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            The predictions.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+        """
         with atomic_write(self.predictions_path, "w", encoding="utf-8", newline="") as fh:
             frame.to_csv(fh, index=False)
         return self.predictions_path
@@ -354,6 +493,18 @@ class Run:
 def model_folder(folder: str | os.PathLike, marker: str) -> Path:
     """Return ``folder/model`` when ``folder`` is a run folder whose ``model/`` holds ``marker``,
     else ``folder`` itself (so loaders accept a model folder or the run folder around it).
+
+    Parameters
+    ----------
+    folder : path
+        A model folder or a run folder.
+    marker : str
+        A file every model folder of the app holds.
+
+    Returns
+    -------
+    pathlib.Path
+        The model folder.
 
     Examples
     --------
@@ -432,7 +583,18 @@ def tracking_runs() -> Iterator[list[Run]]:
 
 
 def tracks_runs(func: Callable) -> Callable:
-    """Decorator: run ``func`` inside :func:`tracking_runs`."""
+    """Decorator: run ``func`` inside :func:`tracking_runs`.
+
+    Parameters
+    ----------
+    func : callable
+        A function that creates runs.
+
+    Returns
+    -------
+    callable
+        The wrapped function.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -464,6 +626,20 @@ def list_runs(
     """All run folders under ``runs_dir`` (optionally of one app), oldest first.
 
     With ``complete=True`` only the runs that finished normally (``Run.status == "complete"``).
+
+    Parameters
+    ----------
+    runs_dir : path, optional
+        The runs folder (default: the setting ``conf.runs_dir``).
+    app : str, optional
+        Only this application's runs.
+    complete : bool
+        Only the runs that finished normally.
+
+    Returns
+    -------
+    list of Run
+        Oldest first.
 
     Examples
     --------

@@ -51,6 +51,18 @@ def headline_metrics(frame: pd.DataFrame, *, threshold: float = 0.5) -> dict[str
     """:data:`HEADLINE_METRICS` of scored windows: ``label``, ``proba``, ``kind`` and
     ``snr_timescale`` (NaN for negatives); None where the frame lacks the column or a class.
 
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Scored windows.
+    threshold : float
+        Probability at and above which a window is called a transit.
+
+    Returns
+    -------
+    dict
+        :data:`HEADLINE_METRICS` by name.
+
     Examples
     --------
     >>> import pandas as pd, numpy as np
@@ -79,6 +91,11 @@ def leave_one_star_out_folds(groups: Sequence[str]) -> list[tuple[str, np.ndarra
     Real groups (stars) are held out one per fold; the ``synthetic-<k>`` groups are dealt
     round-robin to the folds, so every window is predicted exactly once by a model that never
     saw its star or its generator seeds.
+
+    Parameters
+    ----------
+    groups : sequence of str
+        The group of each window: a star's name, or ``synthetic-<k>``.
 
     Returns
     -------
@@ -300,6 +317,7 @@ def evaluate(
     Returns
     -------
     Run
+        The run folder.
 
     Examples
     --------

@@ -88,7 +88,7 @@ KINDS = ("real_noise", "real_injected", "real_transit", "synthetic_noise", "synt
 class StarSpec:
     """A star whose light curves feed the builder.
 
-    Attributes
+    Parameters
     ----------
     name : str
         The star (one leave-one-star-out group).
@@ -125,7 +125,7 @@ DEFAULT_STARS: tuple[StarSpec, ...] = (
 class TrainingSet:
     """What :func:`build_training_set` wrote.
 
-    Attributes
+    Parameters
     ----------
     path : pathlib.Path
         The Kaggle-format csv.
@@ -190,6 +190,16 @@ def _arrays(lc: Any) -> tuple[np.ndarray, np.ndarray]:
 def load_star(star: StarSpec) -> list[tuple[np.ndarray, np.ndarray, Any]]:
     """Load a star's segments as ``(time_jd, normalised_flux, lightcurve)`` tuples.
 
+    Parameters
+    ----------
+    star : StarSpec
+        The star.
+
+    Returns
+    -------
+    list of (numpy.ndarray, numpy.ndarray, LightCurve)
+        One tuple per segment.
+
     Examples
     --------
     >>> segs = load_star(DEFAULT_STARS[0])  # doctest: +SKIP
@@ -206,6 +216,16 @@ def load_star(star: StarSpec) -> list[tuple[np.ndarray, np.ndarray, Any]]:
 
 def composition(meta: pd.DataFrame) -> dict:
     """Counts of windows by kind and the fraction whose noise is real.
+
+    Parameters
+    ----------
+    meta : pandas.DataFrame
+        Per-window metadata (``kind``, ``noise``).
+
+    Returns
+    -------
+    dict
+        Counts by kind and the real-noise fraction.
 
     Examples
     --------
@@ -509,9 +529,27 @@ def _summary_path(path: Path) -> Path:
 def read_build_summary(path: str | os.PathLike) -> dict:
     """The ``build.json`` summary written beside a built flux table.
 
+    Parameters
+    ----------
+    path : path
+        The flux table written by :func:`build_training_set`.
+
+    Returns
+    -------
+    dict
+        The summary.
+
+    Raises
+    ------
+    DataNotFoundError
+        The table has no summary beside it.
+
     Examples
     --------
-    >>> read_build_summary("missing.csv")  # doctest: +SKIP
+    >>> read_build_summary("missing.csv")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    spacekit.exceptions.DataNotFoundError: missing.build.json does not exist: ...
     """
     p = _summary_path(Path(path))
     if not p.exists():

@@ -76,7 +76,7 @@ MAX_DUTY_CYCLE = 0.15
 class TransitParams:
     """One transit signal: times in days, depth as a fraction of the flux.
 
-    Attributes
+    Parameters
     ----------
     period, epoch, duration : float
         Days (epoch in the same time system as the light curve).
@@ -97,7 +97,13 @@ class TransitParams:
     u2: float = 0.25
 
     def to_dict(self) -> dict:
-        """The parameters as a plain dict."""
+        """The parameters as a plain dict.
+
+        Returns
+        -------
+        dict
+            The fields by name.
+        """
         return asdict(self)
 
 

@@ -31,6 +31,22 @@ def model_inputs(
     ``workers`` windows at once in threads (the features do not depend on it; more than 1
     helps only where cores are free: on a busy machine it was slower).
 
+    Parameters
+    ----------
+    Z : numpy.ndarray
+        Preprocessed windows, shape ``(n, length, channels)``.
+    network : {"global", "seed", "folded"}
+        The network the inputs are for.
+    show_progress : bool, optional
+        Show a bar over the box searches (None: the ``progress`` setting).
+    workers : int
+        Windows searched at once.
+
+    Returns
+    -------
+    numpy.ndarray or list of numpy.ndarray
+        ``Z``, or the four ``"folded"`` inputs.
+
     Examples
     --------
     >>> import numpy as np
@@ -94,6 +110,16 @@ BOOST_WEIGHT = 0.5
 def boost_features(inputs: Sequence[np.ndarray]) -> np.ndarray:
     """Tabular features of the "folded" inputs for the gradient-boosting member: the scalars,
     the 11 central bins of the global view and the local view.
+
+    Parameters
+    ----------
+    inputs : sequence of numpy.ndarray
+        The ``"folded"`` inputs of :func:`model_inputs`.
+
+    Returns
+    -------
+    numpy.ndarray
+        One row per window.
 
     Examples
     --------

@@ -33,6 +33,16 @@ __all__ = ["write_flux_table", "read_flux_table_with_meta", "meta_path", "flux_c
 def flux_columns(n: int) -> list[str]:
     """The Kaggle flux column names ``FLUX.1 ... FLUX.n``.
 
+    Parameters
+    ----------
+    n : int
+        Number of flux points.
+
+    Returns
+    -------
+    list of str
+        The column names.
+
     Examples
     --------
     >>> flux_columns(3)
@@ -43,6 +53,16 @@ def flux_columns(n: int) -> list[str]:
 
 def meta_path(path: str | os.PathLike) -> Path:
     """The metadata sidecar of a flux table: ``<stem>.meta.csv`` beside it.
+
+    Parameters
+    ----------
+    path : path
+        The flux table.
+
+    Returns
+    -------
+    pathlib.Path
+        The sidecar's path (it need not exist).
 
     Examples
     --------

@@ -47,6 +47,8 @@ class K2Classifier:
         The trained network (input ``(length, 3)``, see :func:`preprocess`).
     metadata : dict
         As saved by :func:`train` (``window_length``, ``preprocessing``, ``threshold``).
+    boost : estimator, optional
+        The gradient-boosting member of a ``"folded"`` model (None otherwise).
 
     Examples
     --------
@@ -83,6 +85,20 @@ class K2Classifier:
         ``show_progress`` (default: the ``progress`` setting) shows a bar over the windows'
         box searches of a ``folded`` model (about 0.2-0.3 s per window).
 
+        Parameters
+        ----------
+        X : numpy.ndarray
+            Raw flux windows, shape ``(n, length)``.
+        batch_size : int
+            Windows per network call.
+        show_progress : bool, optional
+            As described above.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n,)``.
+
         Examples
         --------
         >>> clf.predict_proba(np.ones((1, clf.length)))  # doctest: +SKIP
@@ -117,6 +133,18 @@ class K2Classifier:
 
         A series shorter than one window is padded with its median plus noise of its own
         scatter (reproducibly, from ``seed``).
+
+        Parameters
+        ----------
+        flux : numpy.ndarray
+            Normalised flux, one dimension.
+        seed : int
+            Seed of the padding noise.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n_windows, length)``.
 
         Examples
         --------
@@ -198,6 +226,11 @@ def window_events(flux: np.ndarray) -> dict[str, Any]:
     cadences); a dip (flare) is a run of at least :data:`EVENT_MIN_CADENCES` cadences more
     than :data:`EVENT_SIGMA` robust standard deviations below (above) it. A dip starting or
     ending within :data:`FLARE_NEIGHBOURHOOD` cadences of a flare belongs to it.
+
+    Parameters
+    ----------
+    flux : numpy.ndarray
+        One window of normalised flux.
 
     Returns
     -------
@@ -380,6 +413,19 @@ def fit_on_inputs(
     """Fit the network and (``"folded"``) the boosting member on prepared model inputs: the one
     fit used by :func:`fit_members` (training) and by every leave-one-star-out fold.
 
+    Parameters
+    ----------
+    inputs : numpy.ndarray or list of numpy.ndarray
+        The output of :func:`~spacekit.skopes.k2.inputs.model_inputs`.
+    y : numpy.ndarray
+        1 for a window with a transit, 0 without.
+    length, channels : int
+        Window length and channels of the network's input.
+    epochs, batch_size, learning_rate, seed, fast, network
+        As for :func:`~spacekit.skopes.k2.classifier.train`.
+    show_progress : bool, optional
+        As for :func:`~spacekit.skopes.k2.classifier.train`.
+
     Returns
     -------
     (keras.Model, estimator or None, dict, Trainer)
@@ -431,6 +477,21 @@ def fit_members(
         :mod:`spacekit.skopes.k2.settings` (defaults:
         :data:`~spacekit.skopes.k2.settings.FIT_SETTINGS`).
 
+    Parameters
+    ----------
+    X : numpy.ndarray
+        Raw flux windows, shape ``(n, length)``.
+    y : numpy.ndarray
+        1 for a window with a transit, 0 without.
+    meta : pandas.DataFrame, optional
+        The windows' metadata (its SNR column selects the training windows).
+    sha : str, optional
+        sha256 of the training table, recorded in the metadata.
+    epochs, batch_size, learning_rate, seed, fast, network, threshold, train_min_snr
+        As for :func:`~spacekit.skopes.k2.classifier.train`.
+    show_progress : bool, optional
+        As for :func:`~spacekit.skopes.k2.classifier.train`.
+
     Returns
     -------
     (keras.Model, estimator or None, dict, Trainer, dict)
@@ -478,6 +539,16 @@ def fit_members(
 
 def load_classifier(model_dir: str | os.PathLike) -> K2Classifier:
     """Load a classifier from a ``k2`` run folder or its ``model/`` folder.
+
+    Parameters
+    ----------
+    model_dir : path
+        A ``k2`` run folder or its ``model/`` folder.
+
+    Returns
+    -------
+    K2Classifier
+        The classifier.
 
     Examples
     --------

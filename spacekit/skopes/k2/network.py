@@ -121,10 +121,12 @@ def build_folded_cnn(
         Shape of the unfolded window input.
     global_bins, local_bins, n_scalars : int
         Sizes of the folded inputs.
-    filters, kernel_size : sequence of int, int
+    filters : sequence of int
         Series branch (as :func:`build_transit_cnn`).
     view_filters : sequence of int
         Conv blocks (kernel 5, max-pool 2) of each view branch.
+    kernel_size : int
+        Kernel of the series branch (as :func:`build_transit_cnn`).
     dense, dropout : int, float
         Head.
     name : str

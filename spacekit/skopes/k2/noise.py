@@ -127,6 +127,20 @@ def _check_n(n: int) -> int:
 def white_noise(n: int, *, sigma: float, rng: np.random.Generator) -> np.ndarray:
     """Gaussian white noise with per-point standard deviation ``sigma``.
 
+    Parameters
+    ----------
+    n : int
+        Number of points.
+    sigma : float
+        Standard deviation per point.
+    rng : numpy.random.Generator
+        The random generator.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n,)``.
+
     Examples
     --------
     >>> import numpy as np

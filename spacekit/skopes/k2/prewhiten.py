@@ -158,6 +158,18 @@ def ar_whiten(x: np.ndarray, phi: np.ndarray) -> np.ndarray:
 
     The first ``len(phi)`` outputs (no full history) are set to 0.
 
+    Parameters
+    ----------
+    x : numpy.ndarray
+        The series.
+    phi : numpy.ndarray
+        AR coefficients, lag 1 first.
+
+    Returns
+    -------
+    numpy.ndarray
+        The prediction errors, the shape of ``x``.
+
     Examples
     --------
     >>> ar_whiten(np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0])).tolist()
@@ -182,6 +194,20 @@ def _double_whiten(x: np.ndarray, phi: np.ndarray, s2: float) -> np.ndarray:
 
 def box_energy(duration: int, phi: np.ndarray, s2: float) -> float:
     """``b^T C^-1 b`` of one box of ``duration`` cadences under the AR noise model.
+
+    Parameters
+    ----------
+    duration : int
+        Box length in cadences.
+    phi : numpy.ndarray
+        AR coefficients, lag 1 first.
+    s2 : float
+        Variance of the AR innovations.
+
+    Returns
+    -------
+    float
+        The energy.
 
     Examples
     --------

@@ -32,6 +32,15 @@ class Ephemeris:
     ``epoch`` must be in the same time system as the times it is compared with (spacekit's
     builder uses Julian Date). ``depth`` (fraction) is optional.
 
+    Parameters
+    ----------
+    period, epoch, duration : float
+        Days.
+    depth : float, optional
+        Fractional depth.
+    name : str
+        The planet's name.
+
     Examples
     --------
     >>> Ephemeris(period=2.0, epoch=1.0, duration=0.1).period
@@ -112,6 +121,20 @@ def in_transit(
     time: np.ndarray, ephemerides: Iterable[Ephemeris], *, factor: float = 1.0
 ) -> np.ndarray:
     """Boolean mask of cadences within ``factor`` x half a duration of any mid-transit.
+
+    Parameters
+    ----------
+    time : numpy.ndarray
+        Cadence times (same system as the epochs).
+    ephemerides : iterable of Ephemeris
+        The planets.
+    factor : float
+        Multiple of half a duration counted as in transit.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        Shape of ``time``.
 
     Examples
     --------

@@ -247,6 +247,16 @@ def queue_index(
 def queue_for_memory(peak_gb: float) -> int:
     """The smallest queue whose limit holds a job of ``peak_gb`` GB (the true bin).
 
+    Parameters
+    ----------
+    peak_gb : float
+        Peak memory in GB.
+
+    Returns
+    -------
+    int
+        The queue (memory bin).
+
     Examples
     --------
     >>> queue_for_memory(1.0), queue_for_memory(1.8), queue_for_memory(20.0)
@@ -265,6 +275,18 @@ def memory_attempts(initial_bin: int, peak_gb: float) -> list[int]:
     queue (``memory_retries`` + 1); the last entry is the queue it completes on. A job that
     outgrows the last queue has it as its last entry (calcloud would then stop with
     :class:`AllBinsTriedQuit` on the next retry).
+
+    Parameters
+    ----------
+    initial_bin : int
+        The queue the job is first submitted to.
+    peak_gb : float
+        The job's true peak memory in GB.
+
+    Returns
+    -------
+    list of int
+        The queues, in order.
 
     Examples
     --------

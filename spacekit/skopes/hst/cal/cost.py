@@ -237,6 +237,10 @@ def calibrate_cost_rule(  # noqa: C901
         held-out calibration under-covers inputs unlike the training data (measured on the
         DynamoDB export trained without its inputs: 20% of jobs killed at the calibrated
         margin alone, 1.4% at 6x).
+    db_clock : float
+        calcloud's floor on the kill time (s).
+    n_boot, seed : int
+        Bootstrap resamples (over groups) and their seed.
 
     Returns
     -------

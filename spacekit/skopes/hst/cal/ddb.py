@@ -299,6 +299,19 @@ def ingest_ddb(
 ) -> dict:
     """Read calcloud's table and write the training table to ``out`` (csv, written atomically).
 
+    Parameters
+    ----------
+    table_name : str
+        The DynamoDB table (calcloud's job table).
+    out : path
+        The csv file to write.
+    endpoint_url : str, optional
+        A DynamoDB endpoint other than AWS's (a local server, for tests).
+    region_name : str, optional
+        The AWS region (default: boto3's configuration).
+    since : float, datetime or astropy.time.Time, optional
+        Keep only jobs completed at or after this time (a float is Unix seconds).
+
     Returns
     -------
     dict

@@ -188,6 +188,13 @@ def lambda_handler(event: Any, context: Any = None) -> dict:
     ``$SPACEKIT_HST_CAL_MODEL_DIR`` (default ``<conf.model_dir>/hst_cal``), loaded once per
     container. Never raises: see the module docstring for the reply and the fail-safe answers.
 
+    Parameters
+    ----------
+    event : dict
+        The Lambda event, one of the two forms above.
+    context : object, optional
+        The Lambda context (unused).
+
     Returns
     -------
     dict

@@ -277,8 +277,10 @@ def per_input_oracle(
 
     Examples
     --------
-    >>> # one group: 9 jobs at 1 GB, one at 3 GB, each an hour. Bin 0: 9*2 + (2+8) = 28 GB-h,
-    >>> # one retry; bin 1: 10*8 = 80 GB-h.
+    One group: 9 jobs at 1 GB, one at 3 GB, each an hour. Submitted to bin 0 it costs
+    9*2 + (2+8) = 28 GB-h and one retry; to bin 1, 10*8 = 80 GB-h. With no retry allowed, the
+    oracle must pick bin 1:
+
     >>> per_input_oracle([1.0] * 9 + [3.0], [3600] * 10, [0] * 10).tolist()[0]
     0
     >>> per_input_oracle([1.0] * 9 + [3.0], [3600] * 10, [0] * 10, retry_budget=0).tolist()[0]
@@ -345,6 +347,19 @@ def bootstrap_cost_ratio(
     """Ratio of total costs A / B with a bootstrap interval over groups of identical inputs.
 
     Groups (not rows) are resampled, because identical inputs share their errors.
+
+    Parameters
+    ----------
+    cost_a, cost_b : array-like of float
+        Cost per job under A and under B.
+    groups : array-like of int
+        Group id per job (identical inputs share one).
+    n_boot : int
+        Bootstrap resamples.
+    seed : int
+        Seed of the resamples.
+    level : float
+        Coverage of the interval.
 
     Returns
     -------

@@ -374,6 +374,14 @@ def train(
 def evaluate(model_dir: str | os.PathLike | CalPredictor, data: Any) -> dict:
     """Score a trained model on a table (training or DynamoDB-export format; extra columns ok).
 
+    Parameters
+    ----------
+    model_dir : path or CalPredictor
+        A loaded model, or a model or run folder.
+    data : path, DataFrame or dataset name
+        Labelled jobs: the :data:`FEATURES` columns, ``mem_bin``, ``memory`` and
+        ``wallclock``.
+
     Returns
     -------
     dict
@@ -383,11 +391,13 @@ def evaluate(model_dir: str | os.PathLike | CalPredictor, data: Any) -> dict:
 
     Examples
     --------
-    A model trained on the 2021-05-11 table, scored on the DynamoDB export (a subset of that
-    table, rich in large ACS jobs whose identical inputs span two bins):
+    The shipped default model, trained on the 2021-05-11 table, scored on the DynamoDB export
+    (a subset of that table, so in-sample):
 
-    >>> evaluate("runs", "hst_cal_ddb_export_2021-05-11.csv")["under_bin_rate"]  # doctest: +SKIP
-    0.0266...
+    >>> from spacekit.skopes.hst.cal.app import load_model
+    >>> metrics = evaluate(load_model(), "hst_cal_ddb_export_2021_05_11")
+    >>> list(metrics)[:3], round(metrics["under_bin_rate"], 4)
+    (['bin_accuracy', 'under_bin_rate', 'over_bin_rate'], 0.0011)
     """
     from .predict import load_predictor
 

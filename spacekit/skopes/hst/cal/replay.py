@@ -121,6 +121,10 @@ def replay(
     runs_dir : path, optional
         When given, a run folder ``<runs_dir>/hst_cal_replay/<time>-<name>/`` is written
         (``run.json``, ``metrics.json``, ``decision.json``, ``predictions.csv``, ``figures/``).
+    name : str
+        Name of the run folder.
+    figures : bool
+        Write the figures into the run folder.
 
     Returns
     -------
@@ -432,6 +436,8 @@ def monitor(
     cost_tolerance : float, optional
         Also alert when the replay cost over the true-bin oracle exceeds the calibration's by
         more than this relative amount (e.g. 0.1); default: cost is reported, not checked.
+    db_clock : float
+        calcloud's floor on the kill time (s).
 
     Returns
     -------

@@ -25,11 +25,31 @@ def evaluate(data: str | os.PathLike | pd.DataFrame, **kwargs: Any) -> Run:
     """Deprecated: :func:`cross_validate` (or, with ``model_dir=``, :func:`score`).
 
     Cross-validates on proposal-grouped folds (or scores ``model_dir`` on ``data``) and
-    writes a run folder, as before.
+    writes a run folder, as before: ``evaluate(data, model="gb")`` is now
+    ``cross_validate(data, kind="gb")``.
+
+    Parameters
+    ----------
+    data : path, DataFrame or dataset name
+        A labelled feature table.
+    **kwargs
+        The old keywords: ``model`` (the model family), ``model_dir``, ``images``,
+        ``n_splits``, ``repeats``, ``seed``, ``fast``, ``runs_dir``, ``name``, ``progress``.
+
+    Returns
+    -------
+    Run
+        The run folder, as :func:`cross_validate` (or :func:`score`) writes it.
 
     Examples
     --------
-    >>> # cross_validate("svm_labeled_2021_07_28", kind="gb")  # was evaluate(..., model="gb")
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     run = evaluate("svm_labeled_2021_07_28", model="gb", n_splits=2, repeats=1,
+    ...                    fast=True, runs_dir="runs")
+    >>> caught[0].category.__name__, run.path.parent.name
+    ('DeprecationWarning', 'hst_svm')
     """
     warn_deprecated(
         "svm.evaluate() is deprecated; use cross_validate(data, kind=...) or score(model, data)",
@@ -61,10 +81,6 @@ def _evaluate_run(
     original visits only (upstream's table also holds synthetic misaligned rows whose
     ``index`` ends in ``_stat``/``_stoc``). With ``model_dir``: that model's scores on
     ``data``.
-
-    Examples
-    --------
-    >>> # run = cross_validate("svm_labeled_2021_07_28", kind="gb", n_repeats=2)
     """
     from .encode import parse_index
 
@@ -187,7 +203,10 @@ def cross_validate(
 
     Examples
     --------
-    >>> # run = cross_validate("svm_labeled_2021_07_28", kind="gb", n_repeats=2)
+    >>> run = cross_validate("svm_labeled_2021_07_28", n_splits=2, n_repeats=1, kind="gb",
+    ...                      fast=True, runs_dir="runs")
+    >>> len(run.metrics["folds"]), 0.5 < run.metrics["roc_auc_mean"] <= 1
+    (2, True)
     """
     return _evaluate_run(
         data,

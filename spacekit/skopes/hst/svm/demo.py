@@ -14,9 +14,22 @@ def run(runs_dir: str | os.PathLike, out: TextIO, *, fast: bool = False) -> None
 
     ``fast=True`` trains tiny models (seconds; for tests).
 
+    Parameters
+    ----------
+    runs_dir : path
+        Parent of the three run folders.
+    out : file-like
+        Where the one-line summary of each step is written.
+    fast : bool
+        Tiny models, for tests.
+
     Examples
     --------
-    >>> # import sys; run("spacekit-runs", sys.stdout)
+    Three trainings, tens of seconds even with ``fast=True`` (``tests/test_cli.py`` runs it):
+
+    >>> import sys
+    >>> run("spacekit-runs", sys.stdout, fast=True)  # doctest: +SKIP
+    hst_svm train: kept ...
     """
     from .app import cross_validate, predict_to_run, train
 

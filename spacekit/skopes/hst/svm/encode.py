@@ -99,6 +99,16 @@ _INDEX_RE = re.compile(
 def encode_detector(name: str) -> int:
     """Return the canonical code of an HST detector name (case-insensitive).
 
+    Parameters
+    ----------
+    name : str
+        A detector name (``"wfc"``, ``"IR"``, ...).
+
+    Returns
+    -------
+    int
+        Its code in :data:`DETECTOR_CODES`.
+
     Raises
     ------
     InputError
@@ -125,6 +135,16 @@ def encode_wcstype(value: Any) -> int:
     GAIAeDR3"`` or ``"not aligned"``; the first two words decide the code (so
     ``"default a priori"`` is ``"default a"``).
 
+    Parameters
+    ----------
+    value : str or None
+        The ``WCSTYPE`` keyword's value.
+
+    Returns
+    -------
+    int
+        Its code.
+
     Examples
     --------
     >>> encode_wcstype("a priori solution based on GSC240")
@@ -146,6 +166,16 @@ def category_group(category: Any) -> str:
 
     Missing values and unknown first parts count as unidentified ("U").
 
+    Parameters
+    ----------
+    category : str or None
+        A MAST category such as ``"STAR;EXT-STAR"``.
+
+    Returns
+    -------
+    str
+        The group.
+
     Examples
     --------
     >>> category_group("EXT-CLUSTER;OPEN CLUSTER"), category_group(None)
@@ -164,6 +194,16 @@ def category_group(category: Any) -> str:
 def encode_category(category: Any) -> int:
     """Return the canonical code of a MAST target category string.
 
+    Parameters
+    ----------
+    category : str or None
+        A MAST category such as ``"GALAXY;SPIRAL"``.
+
+    Returns
+    -------
+    int
+        The code of its group.
+
     Examples
     --------
     >>> encode_category("GALAXY;SPIRAL"), encode_category("CALIBRATION")
@@ -177,6 +217,16 @@ def parse_index(index: str) -> dict[str, str]:
 
     Returns a dict with keys proposal, visit, instr, det, dataset and rest (the suffix of
     upstream's synthetic rows, e.g. ``"_f125w_all_stat"``, or ``""``).
+
+    Parameters
+    ----------
+    index : str
+        A visit name.
+
+    Returns
+    -------
+    dict of str to str
+        Its parts.
 
     Examples
     --------
@@ -196,6 +246,16 @@ def parse_index(index: str) -> dict[str, str]:
 def proposal_of(index: str) -> str:
     """Return the proposal id part of a visit name (used to group visits in splits).
 
+    Parameters
+    ----------
+    index : str
+        A visit name.
+
+    Returns
+    -------
+    str
+        The proposal id.
+
     Examples
     --------
     >>> proposal_of("hst_11099_04_wfc3_ir_total_ia0m04")
@@ -210,6 +270,18 @@ def rederive_detector(df: pd.DataFrame, *, column: str = "det") -> pd.DataFrame:
     Old shared tables numbered detectors per batch (ir is 1 in some rows and 0 in others),
     so the codes are recomputed with :data:`DETECTOR_CODES`; the number of changed rows is
     logged at INFO.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A table with an ``index`` column of visit names.
+    column : str
+        The detector-code column to rebuild.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The copy.
 
     Examples
     --------
@@ -259,6 +331,20 @@ def rederive_category(
       code.
 
     The number of changed rows is logged at INFO.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A table with ``index`` and category-code columns.
+    legacy : bool
+        The codes are upstream's 2021 ones.
+    column : str
+        The category-code column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The copy.
 
     Examples
     --------

@@ -63,6 +63,11 @@ DERIVED_V1: tuple[str, ...] = DERIVED[:9]
 def feature_names() -> list[str]:
     """Names of the model's input columns (table features, then :data:`DERIVED`).
 
+    Returns
+    -------
+    list of str
+        The column names.
+
     Examples
     --------
     >>> feature_names()[-1]
@@ -81,6 +86,11 @@ def feature_matrix(frame: pd.DataFrame, names: Any = None) -> np.ndarray:
     names : sequence of str, optional
         Columns to return, in order (default :func:`feature_names`); a saved model passes
         the inputs it was trained on.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_rows, len(names))``.
 
     Examples
     --------
@@ -145,6 +155,16 @@ def feature_matrix(frame: pd.DataFrame, names: Any = None) -> np.ndarray:
 def proposal_groups(frame: pd.DataFrame) -> np.ndarray:
     """The proposal id of every row (from ``index``), the grouping of SVM splits.
 
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A table with an ``index`` column of visit names.
+
+    Returns
+    -------
+    numpy.ndarray of str
+        One proposal id per row.
+
     Examples
     --------
     >>> proposal_groups(pd.DataFrame({"index": ["hst_11099_04_wfc3_ir_total_ia0m04"]}))
@@ -163,6 +183,24 @@ def proposal_folds(
     Proposals are dealt, largest first (ties in a seeded random order), to the fold where
     their classes are least represented so far, so every fold gets a similar share of each
     class (scikit-learn's ``StratifiedGroupKFold`` does the same more slowly).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A table with an ``index`` column of visit names.
+    y : array-like of int
+        The class of each row.
+    n_splits : int
+        Folds per repeat.
+    repeats : int
+        Repeats, each with its own seeded order.
+    seed : int
+        Seed of the tie order.
+
+    Returns
+    -------
+    list of (numpy.ndarray, numpy.ndarray)
+        ``(train_rows, test_rows)`` per fold, ``n_splits * repeats`` of them.
 
     Examples
     --------
@@ -209,6 +247,22 @@ def proposal_split(
     frame: pd.DataFrame, y: Any, *, test_size: float = 0.2, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """One train/test split (about ``test_size`` held out) that keeps proposals together.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A table with an ``index`` column of visit names.
+    y : array-like of int
+        The class of each row.
+    test_size : float
+        Share of rows to hold out (about; whole proposals move).
+    seed : int
+        Seed of the split.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        The train and test row positions.
 
     Examples
     --------

@@ -197,10 +197,19 @@ class SvmModel(ParamsMixin):
 
         Parameters
         ----------
+        X : pandas.DataFrame
+            The feature table.
+        y : array-like of int
+            1 for a misaligned visit, 0 for an aligned one.
         images : array (n, 3, 128, 128, 3), optional
             Required for ``kind="ensemble"``.
         validation : (X_val, y_val) or (X_val, y_val, images_val), optional
             Held-out data for Keras kinds (early stopping on validation loss).
+
+        Returns
+        -------
+        SvmModel
+            ``self``, fitted.
         """
         self._check_kind()
         self.inputs_ = feature_names()
@@ -327,7 +336,20 @@ class SvmModel(ParamsMixin):
             )
 
     def predict_proba(self, X: pd.DataFrame, *, images: Any = None) -> np.ndarray:
-        """Probability that each visit is misaligned, shape ``(n,)``."""
+        """Probability that each visit is misaligned, shape ``(n,)``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            The feature table.
+        images : array (n, 3, 128, 128, 3), optional
+            The visits' images; required for ``kind="ensemble"``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n,)``.
+        """
         self._check_fitted()
         x = feature_matrix(X, getattr(self, "inputs_", None))
         if self.kind == "gb":
@@ -350,7 +372,20 @@ class SvmModel(ParamsMixin):
         return predict_batches(self.estimator_, inputs).astype(float).reshape(-1)
 
     def predict(self, X: pd.DataFrame, *, images: Any = None) -> np.ndarray:
-        """0 (aligned) / 1 (misaligned) at :attr:`threshold`."""
+        """0 (aligned) / 1 (misaligned) at :attr:`threshold`.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            The feature table.
+        images : array (n, 3, 128, 128, 3), optional
+            The visits' images; required for ``kind="ensemble"``.
+
+        Returns
+        -------
+        numpy.ndarray of int
+            Shape ``(n,)``.
+        """
         return (self.predict_proba(X, images=images) >= self.threshold).astype(int)
 
     # -- persistence -------------------------------------------------------------
@@ -363,7 +398,24 @@ class SvmModel(ParamsMixin):
         headline_metrics: dict | None = None,
     ) -> Path:
         """Write the model folder (see the module docstring) and its ``model.json`` manifest
-        (:mod:`spacekit.utils.manifest`, written complete last); return its path."""
+        (:mod:`spacekit.utils.manifest`, written complete last); return its path.
+
+        Parameters
+        ----------
+        folder : path
+            The model folder to write (created when missing).
+        metadata : dict, optional
+            Extra entries for the model's own spec file.
+        source : dict, optional
+            The manifest's ``source`` (default: trained here, now).
+        headline_metrics : dict, optional
+            The manifest's headline metrics.
+
+        Returns
+        -------
+        pathlib.Path
+            The model folder.
+        """
         from ....utils.manifest import trained_source, writing_model
 
         self._check_fitted()
@@ -423,7 +475,18 @@ class SvmModel(ParamsMixin):
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> SvmModel:
-        """Load a folder written by :meth:`save` (or a run folder holding ``model/``)."""
+        """Load a folder written by :meth:`save` (or a run folder holding ``model/``).
+
+        Parameters
+        ----------
+        folder : path
+            A model folder, or a run folder holding ``model/``.
+
+        Returns
+        -------
+        SvmModel
+            The fitted model.
+        """
         from ....utils.manifest import read_manifest
 
         folder = model_folder(folder, SPEC_FILE)
@@ -512,8 +575,25 @@ class SvmModel(ParamsMixin):
 def load_svm_model(folder: str | os.PathLike) -> SvmModel:
     """Load a saved SVM model folder (alias of :meth:`SvmModel.load`).
 
+    Parameters
+    ----------
+    folder : path
+        A folder written by :meth:`SvmModel.save`, or a run folder holding ``model/``.
+
+    Returns
+    -------
+    SvmModel
+        The fitted model.
+
     Examples
     --------
-    >>> # model = load_svm_model("spacekit-runs/hst_svm/20260101-000000-train/model")
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({c: rng.integers(1, 50, 60) for c in FEATURES})
+    >>> y = (df["rms_ra"] > 25).astype(int).to_numpy()
+    >>> saved = SvmModel(kind="gb", fast=True).fit(df, y).save("svm_model")
+    >>> model = load_svm_model("svm_model")
+    >>> model, model.predict_proba(df).shape
+    (SvmModel(kind='gb', threshold=0.5), (60,))
     """
     return SvmModel.load(folder)

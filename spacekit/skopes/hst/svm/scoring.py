@@ -64,6 +64,20 @@ def binary_metrics(y_true: Any, proba: Any, *, threshold: float = 0.5) -> dict[s
     """ROC-AUC, average precision and the per-class precision/recall of an SVM prediction
     (:func:`spacekit.computer.binary_metrics`, its keys named for the two classes).
 
+    Parameters
+    ----------
+    y_true : array-like of int
+        1 for a misaligned visit, 0 for an aligned one.
+    proba : array-like of float
+        Predicted probability of misalignment.
+    threshold : float
+        Probability at and above which a visit is called misaligned.
+
+    Returns
+    -------
+    dict
+        The metrics by name.
+
     Examples
     --------
     >>> m = binary_metrics([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
@@ -103,6 +117,18 @@ def align_images(frame: pd.DataFrame, images: Any) -> np.ndarray | None:
 
     ``images`` is None, an array ``(n, 3, 128, 128, 3)`` already in row order, a path to an
     ``.npz`` with ``index`` and ``images``, or a ``(index, images)`` pair.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The feature table (its ``index`` column orders the stacks).
+    images : array, path, pair or None
+        As described above.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        Shape ``(n, 3, 128, 128, 3)``; None when ``images`` is None.
 
     Raises
     ------

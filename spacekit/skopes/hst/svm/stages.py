@@ -108,6 +108,18 @@ def flatten_qa(obj: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     drizzlepac's sections ``"general information"`` become ``gen_info``; a ``{"data": x,
     "units": u}`` leaf keeps its ``data`` value under the parent's name.
 
+    Parameters
+    ----------
+    obj : mapping
+        The parsed JSON.
+    prefix : str
+        Prefix of the keys (used by the recursion).
+
+    Returns
+    -------
+    dict
+        ``{"section.key": value}``.
+
     Examples
     --------
     >>> flatten_qa({"general information": {"imgname": "x_drz.fits"},
@@ -208,6 +220,17 @@ def scrape_qa_json(sources: str | os.PathLike | Iterable[str | os.PathLike]) -> 
 def scrub_qa(frame: pd.DataFrame) -> pd.DataFrame:
     """Pick the SVM fields out of flattened QA rows (stage 1 → ``scrubbed_cols.csv`` format).
 
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows of :func:`scrape_qa_json`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per visit: ``index``, ``dataset``, ``targname``, ``ra_targ``, ``dec_targ``,
+        ``numexp``, ``imgname``, ``point``, ``segment``, ``gaia``, ``detector``.
+
     Raises
     ------
     SchemaError
@@ -285,6 +308,11 @@ def scrape_fits_headers(
         What to do when RMS_RA/RMS_DEC/NMATCHES are absent (unaligned visits may lack them):
         raise :class:`FormatError` naming the file, or record 0.
 
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``frame`` with the four columns added.
+
     Examples
     --------
     >>> import pandas as pd, tempfile, pathlib
@@ -361,6 +389,11 @@ def add_target_category(
         :func:`spacekit.radio.get_target_category`, which queries MAST; a target MAST has no
         classification for gets ``"UNIDENTIFIED"``. Each distinct target is looked up once.
 
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``frame`` with a ``category`` column.
+
     Examples
     --------
     >>> import pandas as pd
@@ -396,6 +429,16 @@ def encode_features(frame: pd.DataFrame) -> pd.DataFrame:
 
     Returns the columns ``numexp, rms_ra, rms_dec, nmatches, point, segment, gaia, det, wcs,
     cat, index`` (plus ``label`` when the input has one).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Output of :func:`add_target_category`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The feature table.
 
     Examples
     --------
@@ -455,9 +498,42 @@ def ingest(
 ) -> pd.DataFrame:
     """Run the four ingest stages: QA JSON → FITS headers → MAST category → encoded rows.
 
+    Parameters
+    ----------
+    qa_sources : path or iterable of paths
+        The visits' quality-analysis JSON files, or a folder holding them (as for
+        :func:`scrape_qa_json`).
+    image_dir : path
+        The folder holding each visit's ``*_drz.fits`` / ``*_drc.fits`` image.
+    category_lookup : callable, optional
+        ``target name -> MAST category`` (as for :func:`add_target_category`); the default
+        asks MAST.
+    missing_rms : {"raise", "zero"}
+        As for :func:`scrape_fits_headers`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One encoded row per visit, in the columns of :func:`encode_features`.
+
     Examples
     --------
-    >>> # ingest("svm_output/", "svm_output/", category_lookup=my_lookup)
+    A visit folder with its QA JSON and image (made up here; drizzlepac writes them):
+
+    >>> import json, pathlib
+    >>> from astropy.io import fits
+    >>> d = pathlib.Path("visit"); d.mkdir()
+    >>> name = "hst_12286_38_wfc3_ir_total_ibl738"
+    >>> qa = {"general information": {"imgname": f"{name}_drz.fits"},
+    ...       "header": {"TARGNAME": "ANY", "NUMEXP": 2, "RA_TARG": 262.47, "DEC_TARG": 52.33},
+    ...       "Number_of_GAIA_sources": {"Number_of_GAIA_sources": 7},
+    ...       "number_of_sources": {"detector": "ir", "point": 284, "segment": 185}}
+    >>> _ = (d / f"{name}_svm_qa.json").write_text(json.dumps(qa))
+    >>> fits.PrimaryHDU(header=fits.Header({"RMS_RA": 5.9, "RMS_DEC": 13.4, "NMATCHES": 5,
+    ...     "WCSTYPE": "a posteriori"})).writeto(d / f"{name}_drz.fits")
+    >>> rows = ingest(d, d, category_lookup=lambda target: "UNIDENTIFIED;PARALLEL FIELD")
+    >>> rows["index"].tolist(), rows[["numexp", "nmatches", "det", "wcs", "cat"]].iloc[0].tolist()
+    (['hst_12286_38_wfc3_ir_total_ibl738'], [2, 5, 1, 0, 3])
     """
     scrubbed = scrub_qa(scrape_qa_json(qa_sources))
     scraped = scrape_fits_headers(scrubbed, image_dir, missing_rms=missing_rms)

@@ -84,6 +84,11 @@ def load_feature_table(
         sha256, or a DataFrame of their rows) and False otherwise (tables from :func:`ingest`
         use the canonical codes).
 
+    Returns
+    -------
+    pandas.DataFrame
+        The cleaned feature table (a copy when a DataFrame was given).
+
     Raises
     ------
     DataNotFoundError

@@ -102,6 +102,16 @@ def load_encoder_pairs(source: str | os.PathLike | Mapping | None = None) -> dic
     """Return the encoder table: a dict, a JSON file, or (None) the registered dataset
     ``jwst_cal_encoder_pairs`` through :func:`spacekit.datasets.load`.
 
+    Parameters
+    ----------
+    source : mapping, path or None
+        The table itself, a JSON file holding it, or None for the registered dataset.
+
+    Returns
+    -------
+    dict
+        ``{column: {header value or regular expression: code}}``.
+
     Examples
     --------
     >>> load_encoder_pairs({"instr": {"MIRI": 1}})["instr"]["MIRI"]
@@ -128,6 +138,20 @@ def load_encoder_pairs(source: str | os.PathLike | Mapping | None = None) -> dic
 
 def encode_value(pairs: Mapping, column: str, value: Any) -> int:
     """Encode one categorical value; exact keys first, then regular-expression keys.
+
+    Parameters
+    ----------
+    pairs : mapping
+        The encoder table.
+    column : str
+        The column of the value (``"instr"``, ``"filter"``, ...).
+    value : object
+        The header value.
+
+    Returns
+    -------
+    int
+        Its code.
 
     Raises
     ------
@@ -174,9 +198,20 @@ def encode_products(
     kind : {"IMAGE", "SPEC"}, optional
         Feature order; by default every row must share one ``kind`` column value.
 
+    Returns
+    -------
+    pandas.DataFrame
+        The numeric features in :data:`IMAGE_FEATURES` or :data:`SPEC_FEATURES` order, on the
+        index of ``products``.
+
     Examples
     --------
-    >>> # encode_products(group_products(scrape_headers(folder)), kind="IMAGE")
+    >>> import pandas as pd
+    >>> from spacekit.skopes.jwst.cal.app import example_products
+    >>> images = example_products(4).query("kind == 'IMAGE'")
+    >>> encoded = encode_products(images)
+    >>> encoded.shape, bool(encoded.apply(pd.api.types.is_numeric_dtype).all())
+    ((2, 18), True)
     """
     pairs = load_encoder_pairs(pairs)
     if kind is None:

@@ -17,8 +17,25 @@ metrics) and ``image.skops`` / ``spec.skops`` (scikit-learn models stored withou
 
 Examples
 --------
->>> # run = train("measured_products.csv", runs_dir="runs")
->>> # predict("jw02732_uncal/", run.model_dir)
+Train on a made-up table (:func:`~spacekit.skopes.jwst.cal.app.example_products`; use your own
+measured products for a real model), then predict a folder holding one made-up NIRCam exposure:
+
+>>> from spacekit.skopes.jwst.cal.app import example_products
+>>> run = train(example_products(40), runs_dir="runs", fast=True)
+>>> import numpy as np, pathlib
+>>> from astropy.io import fits
+>>> folder = pathlib.Path("jw02732_uncal"); folder.mkdir()
+>>> header = fits.Header({"INSTRUME": "NIRCAM", "DETECTOR": "NRCA1", "EXP_TYPE": "NRC_IMAGE",
+...     "PROGRAM": "02732", "OBSERVTN": "001", "TARG_RA": 150.0, "TARG_DEC": 2.0,
+...     "TARGPROP": "NGC-TEST", "FILTER": "F150W", "PUPIL": "CLEAR", "SUBARRAY": "FULL",
+...     "CHANNEL": "SHORT", "VISITYPE": "PRIME_TARGETED_FIXED", "BKGDTARG": False,
+...     "NUMDTHPT": 1, "NGROUPS": 5, "NINTS": 1})
+>>> sci = fits.ImageHDU(np.zeros((2, 2), np.uint16), name="SCI",
+...                     header=fits.Header({"RA_REF": 150.0, "DEC_REF": 2.0}))
+>>> fits.HDUList([fits.PrimaryHDU(header=header), sci]).writeto(
+...     folder / "jw02732001001_02101_00001_nrca1_uncal.fits")
+>>> predict(folder, run.model_dir)
+{'jw02732-o001_t1_nircam_clear-f150w': {'gbSize': ...}}
 """
 
 from __future__ import annotations
@@ -73,9 +90,36 @@ def scrape_products(
     :func:`group_products`); ``definition`` of the offset features: ``"spacekit"`` or
     ``"upstream"`` (upstream spacekit 1.1.4's, for its imported models).
 
+    Parameters
+    ----------
+    source : path or iterable of paths
+        A folder of ``*_uncal.fits`` exposures, or the files.
+    definition : {"spacekit", "upstream"}
+        Which definition of the offset features to compute.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per Level-3 product: ``product``, ``kind`` and the feature columns.
+
     Examples
     --------
-    >>> # scrape_products("jw02732_uncal/")["product"].tolist()
+    A folder holding one made-up NIRCam exposure (the headers the scrape reads):
+
+    >>> import numpy as np, pathlib
+    >>> from astropy.io import fits
+    >>> folder = pathlib.Path("jw02732_uncal"); folder.mkdir()
+    >>> header = fits.Header({"INSTRUME": "NIRCAM", "DETECTOR": "NRCA1", "EXP_TYPE": "NRC_IMAGE",
+    ...     "PROGRAM": "02732", "OBSERVTN": "001", "TARG_RA": 150.0, "TARG_DEC": 2.0,
+    ...     "TARGPROP": "NGC-TEST", "FILTER": "F150W", "PUPIL": "CLEAR", "SUBARRAY": "FULL",
+    ...     "CHANNEL": "SHORT", "VISITYPE": "PRIME_TARGETED_FIXED", "BKGDTARG": False,
+    ...     "NUMDTHPT": 1, "NGROUPS": 5, "NINTS": 1})
+    >>> sci = fits.ImageHDU(np.zeros((2, 2), np.uint16), name="SCI",
+    ...                     header=fits.Header({"RA_REF": 150.0, "DEC_REF": 2.0}))
+    >>> fits.HDUList([fits.PrimaryHDU(header=header), sci]).writeto(
+    ...     folder / "jw02732001001_02101_00001_nrca1_uncal.fits")
+    >>> scrape_products(folder)[["product", "kind", "nexposur"]].values.tolist()
+    [['jw02732-o001_t1_nircam_clear-f150w', 'IMAGE', 1]]
     """
     return group_products(scrape_headers(source), definition=definition)
 
@@ -179,7 +223,22 @@ class JwstMemoryModel(ParamsMixin):
 
     def fit(self, X: pd.DataFrame, y: Any, *, kind: str | None = None) -> JwstMemoryModel:
         """Fit one regressor per product kind (the ``kind`` column: "IMAGE", "SPEC") on products
-        ``X`` and memory ``y`` (GB). Kinds absent from ``X`` keep any regressor fitted before."""
+        ``X`` and memory ``y`` (GB). Kinds absent from ``X`` keep any regressor fitted before.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Products: a ``kind`` column and the feature columns of each kind.
+        y : array-like
+            Measured memory per product, in GB.
+        kind : {"IMAGE", "SPEC"}, optional
+            Deprecated: give ``X`` a ``kind`` column instead.
+
+        Returns
+        -------
+        JwstMemoryModel
+            ``self``, fitted.
+        """
         kinds = self._kinds(X, kind, "fit")
         y = np.asarray(y, dtype=float).reshape(-1)
         if len(y) != len(X):
@@ -227,7 +286,20 @@ class JwstMemoryModel(ParamsMixin):
         self.feature_ranges_ = ranges
 
     def predict(self, X: pd.DataFrame, *, kind: str | None = None) -> np.ndarray:
-        """Memory in GB of each product (by its ``kind`` column), capped at ``max_gb``."""
+        """Memory in GB of each product (by its ``kind`` column), capped at ``max_gb``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Products, as for :meth:`fit`.
+        kind : {"IMAGE", "SPEC"}, optional
+            Deprecated: give ``X`` a ``kind`` column instead.
+
+        Returns
+        -------
+        numpy.ndarray
+            Memory in GB per product, in ``[0, max_gb]``.
+        """
         if not hasattr(self, "models_"):
             raise NotFittedError("this JwstMemoryModel is not fitted; call fit or load a model")
         kinds = self._kinds(X, kind, "predict")
@@ -239,7 +311,18 @@ class JwstMemoryModel(ParamsMixin):
 
     def encoded(self, X: pd.DataFrame) -> pd.DataFrame:
         """The numeric features of products ``X`` (both kinds' columns; what the training
-        ranges describe)."""
+        ranges describe).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Products with a ``kind`` column.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The encoded features, on the index of ``X``.
+        """
         kinds = self._kinds(X, None, "encoded")
         parts = [
             encode_products(X[(kinds == k).to_numpy()], self._pairs(), kind=k)
@@ -277,7 +360,24 @@ class JwstMemoryModel(ParamsMixin):
         headline_metrics: dict | None = None,
     ) -> Path:
         """Write the model folder and its ``model.json`` manifest (:mod:`spacekit.utils.manifest`,
-        complete only once every file is written); return its path."""
+        complete only once every file is written); return its path.
+
+        Parameters
+        ----------
+        folder : path
+            The model folder to write (created when missing).
+        metadata : dict, optional
+            Extra entries for the model's own spec file.
+        source : dict, optional
+            The manifest's ``source`` (default: trained here, now).
+        headline_metrics : dict, optional
+            The manifest's headline metrics.
+
+        Returns
+        -------
+        pathlib.Path
+            The model folder.
+        """
         from ....utils.manifest import trained_source, writing_model
 
         if not hasattr(self, "models_"):
@@ -320,7 +420,20 @@ class JwstMemoryModel(ParamsMixin):
 
     @classmethod
     def load(cls, folder: str | os.PathLike, *, max_gb: float | None = None) -> JwstMemoryModel:
-        """Load a model folder (or a run folder holding ``model/``)."""
+        """Load a model folder (or a run folder holding ``model/``).
+
+        Parameters
+        ----------
+        folder : path
+            A model folder, or a run folder holding ``model/``.
+        max_gb : float, optional
+            Cap of predictions in GB; by default the saved one.
+
+        Returns
+        -------
+        JwstMemoryModel
+            The fitted model.
+        """
         from ....utils.persist import load_estimator
 
         folder = model_folder(folder, SPEC_FILE)
@@ -401,9 +514,25 @@ def _check_max_gb(max_gb: Any) -> float:
 def load_memory_model(folder: str | os.PathLike, *, max_gb: float | None = None) -> JwstMemoryModel:
     """Load a JWST memory model folder (alias of :meth:`JwstMemoryModel.load`).
 
+    Parameters
+    ----------
+    folder : path
+        A model folder written by :func:`train` (or :meth:`JwstMemoryModel.save`), a run
+        folder holding ``model/``, or a folder imported from upstream spacekit 1.1.4.
+    max_gb : float, optional
+        Cap of predictions in GB; by default the one saved with the model.
+
+    Returns
+    -------
+    JwstMemoryModel
+        The fitted model.
+
     Examples
     --------
-    >>> # load_memory_model("runs/jwst_cal/…/model")
+    >>> from spacekit.skopes.jwst.cal.app import example_products
+    >>> run = train(example_products(40), runs_dir="runs", fast=True)
+    >>> load_memory_model(run.model_dir, max_gb=500).max_gb
+    500.0
     """
     return JwstMemoryModel.load(folder, max_gb=max_gb)
 
@@ -438,12 +567,23 @@ def train(
         or already encoded) and the measured memory ``target`` in GB.
     target : str
         Name of the memory column.
+    runs_dir : path, optional
+        Parent of run folders (default ``conf.runs_dir``).
     max_gb : float
         Cap of predictions (990 GB by default).
+    seed : int
+        Seed of the split and the regressors.
+    fast : bool
+        Few trees (tests, smoke runs).
     test_size : float
         Share of products held out to report validation RMSE/MAE/R² per kind (the shipped
         regressors are then refit on every product). Products with identical features are
         held out together, so the scores are for inputs the model has not seen.
+    encoder_pairs : dict or path, optional
+        Encoder table of the categorical header values (default: the registered
+        ``jwst_cal_encoder_pairs`` dataset).
+    name : str
+        Run name.
 
     Returns
     -------
@@ -453,7 +593,12 @@ def train(
 
     Examples
     --------
-    >>> # run = train("measured_products.csv", runs_dir="runs")
+    On a made-up table (use your own measured products for a real model):
+
+    >>> from spacekit.skopes.jwst.cal.app import example_products
+    >>> run = train(example_products(40), runs_dir="runs", fast=True)
+    >>> sorted(p.name for p in run.model_dir.iterdir())
+    ['image.skops', 'jwst_model.json', 'model.json', 'spec.skops']
     """
     from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
     from sklearn.model_selection import GroupShuffleSplit
