@@ -485,7 +485,7 @@ def test_fit_uncertainties_by_emcee_when_installed(monkeypatch):
     """Issue 22 item 5: with the mcmc extra the fit's errors come from an emcee posterior,
     in line with the covariance's; without it, from the covariance; asking for emcee when
     it is missing says how to install it."""
-    from spacekit.analyzer import fit_transit, hunt
+    from spacekit.analyzer import _hunt_fit, fit_transit
     from spacekit.exceptions import MissingDependencyError
 
     t, y = _batman_lc(days=10.0, cadence=10 / 1440)
@@ -504,7 +504,7 @@ def test_fit_uncertainties_by_emcee_when_installed(monkeypatch):
     assert abs(post["rp_rs"] - 0.1) < 3 * post["rp_rs_err"] + 0.002
     with pytest.raises(InputError, match="uncertainties must be"):
         fit_transit(t, y, None, 3.0, 1.004, 0.12, 0.01, uncertainties="bootstrap")
-    monkeypatch.setattr(hunt, "_has_module", lambda name: name != "emcee")
+    monkeypatch.setattr(_hunt_fit, "_has_module", lambda name: name != "emcee")
     assert fit_transit(t, y, None, 3.0, 1.0, 0.12, 0.01)["uncertainties"] == "covariance"
     import sys
 
@@ -527,11 +527,11 @@ def test_the_default_threshold_is_the_calibrated_one():
 def test_fit_of_many_points_is_binned_in_phase(monkeypatch):
     """Issue 20/22: the transit fit's cost is bounded: above FIT_MAX_POINTS points near the
     transits it fits them binned in phase, to the same geometry."""
-    from spacekit.analyzer import fit_transit, hunt
+    from spacekit.analyzer import _hunt_fit, fit_transit
 
     t, y = _batman_lc(days=10.0, cadence=2 / 1440)
     whole = fit_transit(t, y, None, 3.0, 1.004, 0.12, 0.01, uncertainties="covariance")
-    monkeypatch.setattr(hunt, "FIT_MAX_POINTS", 300)
+    monkeypatch.setattr(_hunt_fit, "FIT_MAX_POINTS", 300)  # the fit's module reads it
     binned = fit_transit(t, y, None, 3.0, 1.004, 0.12, 0.01, uncertainties="covariance")
     assert binned["n_points"] == whole["n_points"] > 300
     assert binned["rp_rs"] == pytest.approx(whole["rp_rs"], abs=2 * whole["rp_rs_err"])
