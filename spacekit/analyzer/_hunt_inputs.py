@@ -75,7 +75,8 @@ def _prepare(lc: Any, *, time_format: str | None) -> LightCurve:
     t = clean.time_days()
     if np.any(np.diff(t) < 0):  # binning and epochs count from the first row: sort by time
         clean = clean._derive(np.argsort(t, kind="stable"), "planet_hunter: sorted by time")
-    return clean.normalize().remove_outliers(5.0)
+    clean = clean.normalize()  # one step at a time: each intermediate copy is freed
+    return clean.remove_outliers(5.0)
 
 
 def _check_settings(

@@ -747,9 +747,12 @@ class LightCurve(TimeSeries):
         idx = np.clip(((tv - t0) / width).astype(int), 0, nb - 1)
         f = self._flux_values()
         good = np.isfinite(f)
-        counts = np.bincount(idx[good], minlength=nb)
-        sums = np.bincount(idx[good], weights=f[good], minlength=nb)
-        sq = np.bincount(idx[good], weights=f[good] ** 2, minlength=nb)
+        # the finite points, selected once (not copied at all when every point is finite)
+        ig, fg, tg = (idx, f, tv) if good.all() else (idx[good], f[good], tv[good])
+        del idx
+        counts = np.bincount(ig, minlength=nb)
+        sums = np.bincount(ig, weights=fg, minlength=nb)
+        sq = np.bincount(ig, weights=fg**2, minlength=nb)
         filled = counts > 0
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = sums / counts
@@ -757,8 +760,8 @@ class LightCurve(TimeSeries):
             sem = np.sqrt(var / np.maximum(counts - 1, 1))
         if method != "mean":
             func = np.median if method == "median" else method
-            order = np.argsort(idx[good], kind="stable")
-            fi, ii = f[good][order], idx[good][order]
+            order = np.argsort(ig, kind="stable")
+            fi, ii = fg[order], ig[order]
             starts = np.searchsorted(ii, np.arange(nb))
             ends = np.searchsorted(ii, np.arange(nb), side="right")
             mean = np.array(
@@ -770,11 +773,11 @@ class LightCurve(TimeSeries):
         sem = np.where(counts > 1, sem, np.nan)  # one point says nothing about its spread
         if self.flux_err is not None:
             e = np.asarray(self.flux_err.value, dtype=float)
-            esq = np.bincount(idx[good], weights=np.nan_to_num(e[good]) ** 2, minlength=nb)
+            esq = np.bincount(ig, weights=np.nan_to_num(e[good]) ** 2, minlength=nb)
             with np.errstate(invalid="ignore", divide="ignore"):
                 prop = np.sqrt(esq) / counts
             sem = np.where(counts > 1, np.maximum(sem, prop), prop)
-        tsum = np.bincount(idx[good], weights=tv[good], minlength=nb)
+        tsum = np.bincount(ig, weights=tg, minlength=nb)
         with np.errstate(invalid="ignore", divide="ignore"):
             tmid = tsum / counts
         tmid, mean, sem = tmid[filled], mean[filled], sem[filled]
