@@ -227,8 +227,10 @@ def test_hunt_many_in_process_with_an_error_record(tmp_path, capsys):
 def test_hunt_many_on_a_distributed_cluster(tmp_path):
     import distributed
 
+    # dashboard on a free port: None means distributed's default, 8787, and another
+    # cluster on the machine (a survey benchmark, another test run) makes that a warning
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
     ) as cluster:
         with distributed.Client(cluster) as client:
             table = hunt_many([injected(), tmp_path / "missing.fits"], client, period_max=8)

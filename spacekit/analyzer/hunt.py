@@ -82,7 +82,8 @@ from ._hunt_inputs import (
 from ._hunt_result import HuntResult, Periodogram, Planet, _deprecated
 from ._hunt_result import _Record as _Record  # pickles of to_dict() records name it here
 from ._hunt_search import (
-    _bin_arrays,
+    _binned_for_search,
+    _search_arrays,
     _search_once,
     _sorted_cadence,
     _tls_absolute_times,
@@ -315,31 +316,6 @@ def planet_hunter(
         source=src,
         rejected=signals.rejected,
     )
-
-
-def _search_arrays(flat: LightCurve) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
-    """``(ref, t, y, dy)``: the first time, days since it, flux and its errors (the scatter
-    of the flux where the light curve has no usable errors). ``y`` and ``dy`` are the light
-    curve's own columns, not copies."""
-    ref = flat.time[0]
-    t = flat.time_days(ref)
-    y = np.asarray(flat["flux"].value, dtype=float)
-    err = np.asarray(flat["flux_err"].value, dtype=float) if "flux_err" in flat.colnames else None
-    if err is not None and np.all(np.isfinite(err)) and np.all(err > 0):
-        dy = err
-    else:
-        dy = np.full_like(y, max(float(np.std(y)), 1e-12))
-    return ref, t, y, dy
-
-
-def _binned_for_search(
-    t: np.ndarray, y: np.ndarray, dy: np.ndarray, engine: str, cadence: float, width: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """What BLS searches: fast-cadence data binned to ``width`` (a third of the shortest
-    duration), which keeps the sensitivity and divides the cost; else ``(t, y, dy)``."""
-    if engine == "bls" and np.isfinite(cadence) and cadence < width / 1.5:
-        return _bin_arrays(t, y, dy, width)
-    return t, y, dy
 
 
 @dataclass
