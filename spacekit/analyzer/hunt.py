@@ -269,11 +269,12 @@ def planet_hunter(
         raw = raw.bin(baseline / KEEP_FULL_POINTS)
     ref, t, y, dy = _search_arrays(flat)
     cadence = _sorted_cadence(t)
+    searched = _binned_for_search(t, y, dy, engine, cadence, dmin / 3)
     t_search0 = _time.perf_counter()
     signals = _find_signals(
         t,
         y,
-        _binned_for_search(t, y, dy, engine, cadence, dmin / 3),
+        searched,
         ref,
         max_planets=max_planets,
         threshold=threshold,
@@ -289,6 +290,7 @@ def planet_hunter(
         },
     )
     t_search = _time.perf_counter() - t_search0
+    del searched
     t_fit0 = _time.perf_counter()
     if signals.planets and fit is not False and (fit is True or _has_module("batman")):
         _fit_planets(signals.planets, t, y, dy, ref, cadence)
