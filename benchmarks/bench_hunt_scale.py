@@ -75,12 +75,13 @@ def main(argv=None) -> int:
     ap.add_argument("--fit", default="false", choices=("auto", "true", "false"))
     args = ap.parse_args(argv)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
-    print(f"load average before: {os.getloadavg()}", flush=True)
+    print(f"load average before: {os.getloadavg()} (spacekit from {ROOT})", flush=True)
     rows = []
     for size in args.sizes.split(","):
         out = subprocess.run(
             [sys.executable, "-c", CHILD, size, args.fit],
             env=env,
+            cwd=ROOT,  # `python -c` puts the working directory first on sys.path
             capture_output=True,
             text=True,
             check=True,

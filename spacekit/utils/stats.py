@@ -52,5 +52,7 @@ def robust_std(x, axis: int | None = None, *, ignore_nan: bool = False):
         return float("nan")
     med = np.nanmedian if ignore_nan else np.median
     centre = med(a, axis=axis, keepdims=True)
-    out = MAD_TO_STD * med(np.abs(a - centre), axis=axis)
+    dev = np.subtract(a, centre)  # a new array: absolute values and the median work in place
+    np.abs(dev, out=dev)
+    out = MAD_TO_STD * med(dev, axis=axis, overwrite_input=True)
     return float(out) if axis is None else out
