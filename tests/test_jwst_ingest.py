@@ -326,6 +326,31 @@ def test_level3_product_files_read_through_hdrtab(tmp_path):
         np.testing.assert_allclose(via_asn.iloc[0][k], row[k], atol=1e-9, err_msg=k)
 
 
+def test_hdrtab_rows_and_uncal_headers_normalised_alike(tmp_path):
+    """One exposure's keywords give the same row whether read from its uncal file
+    (scrape_headers) or from a Level-3 product's HDRTAB row (product_exposures): blank optional
+    keywords take their default, blank required ones are an error, in both."""
+    keys = {k.upper(): v for k, v in base_keys(program="1018", observtn="5").items()}
+    keys.update(FILTER="", PUPIL=" CLEAR ", RA_REF=150.0, DEC_REF=2.0, BKGDTARG="F")
+    name = "jw01018005001_02101_00001_nrca1"
+    uncal = write_uncal(tmp_path / f"{name}_uncal.fits", **keys)
+    product = write_product(
+        tmp_path / "jw01018-o005_t001_nircam_clear-f150w_i2d.fits",
+        [{**keys, "FILENAME": f"{name}_uncal.fits"}],
+    )
+    from_file = cal.scrape_headers([uncal]).iloc[0].to_dict()
+    from_table = cal.product_exposures(product).iloc[0].to_dict()
+    for col in ("product", "association"):
+        from_table.pop(col)
+    assert from_file["filter"] == "NONE" and from_file["pupil"] == "CLEAR"
+    assert from_table.keys() == from_file.keys()
+    for col, value in from_file.items():
+        assert from_table[col] == value or (pd.isna(value) and pd.isna(from_table[col])), col
+    blank = write_uncal(tmp_path / "jw1_blank_uncal.fits", **{**keys, "PROGRAM": ""})
+    with pytest.raises(FormatError, match=r"jw1_blank_uncal.fits.*PROGRAM"):
+        cal.scrape_headers([blank])
+
+
 def test_round_trip_ingest_train_predict(tmp_path, shared_data):
     paths = cal.example_pipeline_metadata(tmp_path, n=14)
     asn, members = paths["associations"], paths["members"]
