@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from astropy.io import fits
+from fixtures.jwst_headers import ARCSEC, base_keys, write_uncal
 
 from spacekit.exceptions import DataNotFoundError, FormatError, InputError, ModelLoadError
 from spacekit.skopes.jwst import cal
@@ -16,48 +16,6 @@ from spacekit.skopes.jwst import cal
 # the synthetic products are drawn at random, so predictions often lie outside a tiny
 # training set's ranges; tests/test_app_contract.py checks the warning itself
 pytestmark = pytest.mark.filterwarnings("ignore::spacekit.utils.manifest.OutOfRangeWarning")
-
-ARCSEC = 1 / 3600
-
-
-def write_uncal(path, *, sci=None, **primary):
-    hdr = fits.Header()
-    for k, v in primary.items():
-        hdr[k.upper()] = v
-    sci_hdr = fits.Header()
-    for k, v in (sci or {}).items():
-        sci_hdr[k.upper()] = v
-    fits.HDUList(
-        [
-            fits.PrimaryHDU(header=hdr),
-            fits.ImageHDU(np.zeros((2, 2), np.uint16), sci_hdr, name="SCI"),
-        ]
-    ).writeto(path)
-    return path
-
-
-def base_keys(**over):
-    keys = dict(
-        instrume="NIRCAM",
-        detector="NRCA1",
-        exp_type="NRC_IMAGE",
-        program="02732",
-        observtn="001",
-        targ_ra=150.0,
-        targ_dec=2.0,
-        targprop="NGC-TEST",
-        filter="F150W",
-        pupil="CLEAR",
-        subarray="FULL",
-        channel="SHORT",
-        visitype="PRIME_TARGETED_FIXED",
-        bkgdtarg=False,
-        numdthpt=4,
-        ngroups=5,
-        nints=1,
-    )
-    keys.update(over)
-    return keys
 
 
 @pytest.fixture

@@ -9,11 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from astropy.io import fits
-
-# the synthetic exposure writers of the feature tests: the 27 synthetic Level-1 headers of the
-# upstream comparison (16 NIRCam, NIRSpec, MIRI) and the uncal writer of test_jwst_cal
-from test_jwst_cal import ARCSEC, base_keys, write_uncal
-from test_upstream_import import _write_headers
+from fixtures.jwst_headers import ARCSEC, base_keys, write_reference_uncals, write_uncal
 
 from spacekit.exceptions import DataNotFoundError, FormatError, InputError, SchemaError
 from spacekit.skopes.jwst import cal
@@ -67,7 +63,7 @@ def reference_program(tmp_path, upstream_reference):
     headers = upstream_reference["jwst_cal"]["headers"]
     members = tmp_path / "members"
     members.mkdir()
-    _write_headers(members, headers)
+    write_reference_uncals(members, headers)
     asn = tmp_path / "asn"
     asn.mkdir()
     names = {
@@ -477,7 +473,7 @@ def test_download_associations_then_ingest(fake_mast, tmp_path, upstream_referen
     )
     paths = cal.download_associations(table.assign(size=len(asn_body)), tmp_path / "asn")
     assert [p.name for p in paths] == ["jw02732-o001_20220713t130747_image3_00001_asn.json"]
-    _write_headers(tmp_path / "asn", upstream_reference["jwst_cal"]["headers"][:1])
+    write_reference_uncals(tmp_path / "asn", upstream_reference["jwst_cal"]["headers"][:1])
     built = cal.build_training_table(tmp_path / "asn", None)
     assert list(built["product"]) == ["jw02732-o001_t1_nircam_clear-f150w"]
 
