@@ -376,6 +376,11 @@ def test_cli_jwst(trained, program, tmp_path, capsys):
         "jw02732-o002_t2_nirspec_f100lp-g140m",
     }
     assert all("gbSize" in v for v in printed.values())
+    # the out-of-range flag, as the Python table's out_of_range column (svm's spelling)
+    table = cal.predict(trained, program)
+    for r in table.itertuples():
+        assert printed[r.product]["out_of_range"] == [f for f in r.out_of_range.split(",") if f]
+    assert "offset" in printed["jw02732-o001_t1_nircam_clear-f150w"]["out_of_range"]
     assert main(["jwst", "predict", "--models", str(tmp_path / "none"), str(program)]) == 1
     err = capsys.readouterr().err
     assert "no JWST memory model" in err and "spacekit jwst train" in err

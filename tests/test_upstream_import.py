@@ -229,6 +229,8 @@ def test_cli_import_then_jwst_predict(upstream_wheel, upstream_reference, tmp_pa
     assert main(["jwst", "predict", "--models", str(out / "jwst_cal"), str(uncal)]) == 0
     result = json.loads(capsys.readouterr().out)
     assert len(result) == 3 and all("gbSize" in v for v in result.values())
+    # an imported model keeps no training ranges: its inputs are not checked (null, not [])
+    assert all(v["out_of_range"] is None for v in result.values())
     assert main(["import-upstream", str(tmp_path / "missing.whl"), "--out", str(out)]) == 1
     assert "pip download spacekit==1.1.4" in capsys.readouterr().err
 

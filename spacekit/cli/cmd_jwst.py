@@ -47,7 +47,11 @@ def register(sub) -> None:
     o.add_argument("--target", default="imgsize_gb", help="memory column (GB)")
     o.set_defaults(func=_score)
 
-    r = s.add_parser("predict", help='print {product: {"gbSize": value}} for a folder or table')
+    r = s.add_parser(
+        "predict",
+        help='print {product: {"gbSize": value, "out_of_range": [features]}} for a folder or '
+        "table (out_of_range: the features outside the training ranges; null: not checked)",
+    )
     add_data(r, example="jw02732_uncal/ (a folder of *_uncal.fits) or products.csv")
     add_common(r, runs=False, model=True, seed=False)
     r.add_argument(
@@ -147,7 +151,16 @@ def _predict(args) -> int:
             "train TABLE` and pass its model folder with --model DIR"
         )
     table = predict(models, args.data, max_gb=args.max_gb)
-    result = {r.product: {"gbSize": float(r.gbSize)} for r in table.itertuples()}
+    # out_of_range, as svm's predictions and hst.cal's outOfRange: the features outside the
+    # model's training ranges ([] when none; null when the model keeps no ranges, e.g. imported)
+    flags = table["out_of_range"].tolist() if "out_of_range" in table else [None] * len(table)
+    result = {
+        r.product: {
+            "gbSize": float(r.gbSize),
+            "out_of_range": None if flag is None else [f for f in str(flag).split(",") if f],
+        }
+        for r, flag in zip(table.itertuples(), flags, strict=True)
+    }
     print(json.dumps(result, indent=2))
     return 0
 
