@@ -249,6 +249,10 @@ def trained(tmp_path, shared_data):
 
 def test_train_run_and_predict(trained, program):
     assert trained.info["app"] == "jwst_cal"
+    # model.json is the one spec file: its details hold the settings jwst_model.json held
+    assert not (trained.model_dir / "jwst_model.json").exists()
+    details = json.loads((trained.model_dir / "model.json").read_text())["details"]
+    assert details["kinds"] == ["IMAGE", "SPEC"] and details["feature_definition"] == "spacekit"
     m = trained.metrics
     assert set(m) == {"IMAGE", "SPEC"} and m["IMAGE"]["n_test"] == 8
     assert m["IMAGE"]["r2"] > 0.5  # the generated memory is learnable
