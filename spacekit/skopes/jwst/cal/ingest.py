@@ -47,13 +47,8 @@ import numpy as np
 import pandas as pd
 
 from ....exceptions import DataNotFoundError, FormatError, InputError, SchemaError
-from .scrape import (
-    FEATURE_DEFINITIONS,
-    REQUIRED_KEYS,
-    exposure_row,
-    group_products,
-    scrape_headers,
-)
+from .keywords import REQUIRED_KEYS, exposure_row
+from .scrape import FEATURE_DEFINITIONS, group_products, scrape_headers
 
 __all__ = [
     "SIZE_COLUMNS",
