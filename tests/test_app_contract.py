@@ -200,11 +200,19 @@ def test_svm_out_of_range_inputs_warn(svm_table, tmp_path):
         svm.predict(run, far)
 
 
+def _as_before_the_manifest(folder, spec_file):
+    """Turn a model folder into one written by spacekit before model.json: the settings (now
+    model.json's details) in the app's own spec file, and no model.json."""
+    manifest = folder / "model.json"
+    (folder / spec_file).write_text(json.dumps(json.loads(manifest.read_text())["details"]))
+    manifest.unlink()
+
+
 def test_svm_folder_saved_before_the_manifest_loads(svm_table, tmp_path):
     from spacekit.skopes.hst import svm
 
     run = svm.train(svm_table, runs_dir=tmp_path, kind="gb", fast=True)
-    (run.model_dir / "model.json").unlink()  # as written by spacekit before model.json
+    _as_before_the_manifest(run.model_dir, "svm_model.json")
     model = svm.load_model(run)
     assert model.manifest_.legacy == "svm_model.json"
     assert len(svm.predict(model, svm_table)) == len(svm_table)
@@ -314,7 +322,7 @@ def test_jwst_folder_saved_before_the_manifest_loads(tmp_path):
 
     data = cal.example_products(40)
     run = cal.train(data, runs_dir=tmp_path, fast=True)
-    (run.model_dir / "model.json").unlink()  # as written by spacekit before model.json
+    _as_before_the_manifest(run.model_dir, "jwst_model.json")
     model = cal.load_model(tmp_path)  # found in the runs folder by its jwst_model.json
     assert model.manifest_.legacy == "jwst_model.json" and model.manifest_.feature_ranges is None
     assert len(cal.predict(model, data)) == 40

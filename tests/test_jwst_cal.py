@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from astropy.io import fits
+from fixtures.jwst_headers import ARCSEC, base_keys, write_uncal
 
 from spacekit.exceptions import DataNotFoundError, FormatError, InputError, ModelLoadError
 from spacekit.skopes.jwst import cal
@@ -16,48 +16,6 @@ from spacekit.skopes.jwst import cal
 # the synthetic products are drawn at random, so predictions often lie outside a tiny
 # training set's ranges; tests/test_app_contract.py checks the warning itself
 pytestmark = pytest.mark.filterwarnings("ignore::spacekit.utils.manifest.OutOfRangeWarning")
-
-ARCSEC = 1 / 3600
-
-
-def write_uncal(path, *, sci=None, **primary):
-    hdr = fits.Header()
-    for k, v in primary.items():
-        hdr[k.upper()] = v
-    sci_hdr = fits.Header()
-    for k, v in (sci or {}).items():
-        sci_hdr[k.upper()] = v
-    fits.HDUList(
-        [
-            fits.PrimaryHDU(header=hdr),
-            fits.ImageHDU(np.zeros((2, 2), np.uint16), sci_hdr, name="SCI"),
-        ]
-    ).writeto(path)
-    return path
-
-
-def base_keys(**over):
-    keys = dict(
-        instrume="NIRCAM",
-        detector="NRCA1",
-        exp_type="NRC_IMAGE",
-        program="02732",
-        observtn="001",
-        targ_ra=150.0,
-        targ_dec=2.0,
-        targprop="NGC-TEST",
-        filter="F150W",
-        pupil="CLEAR",
-        subarray="FULL",
-        channel="SHORT",
-        visitype="PRIME_TARGETED_FIXED",
-        bkgdtarg=False,
-        numdthpt=4,
-        ngroups=5,
-        nints=1,
-    )
-    keys.update(over)
-    return keys
 
 
 @pytest.fixture
@@ -291,6 +249,10 @@ def trained(tmp_path, shared_data):
 
 def test_train_run_and_predict(trained, program):
     assert trained.info["app"] == "jwst_cal"
+    # model.json is the one spec file: its details hold the settings jwst_model.json held
+    assert not (trained.model_dir / "jwst_model.json").exists()
+    details = json.loads((trained.model_dir / "model.json").read_text())["details"]
+    assert details["kinds"] == ["IMAGE", "SPEC"] and details["feature_definition"] == "spacekit"
     m = trained.metrics
     assert set(m) == {"IMAGE", "SPEC"} and m["IMAGE"]["n_test"] == 8
     assert m["IMAGE"]["r2"] > 0.5  # the generated memory is learnable
@@ -421,6 +383,11 @@ def test_cli_jwst(trained, program, tmp_path, capsys):
         "jw02732-o002_t2_nirspec_f100lp-g140m",
     }
     assert all("gbSize" in v for v in printed.values())
+    # the out-of-range flag, as the Python table's out_of_range column (svm's spelling)
+    table = cal.predict(trained, program)
+    for r in table.itertuples():
+        assert printed[r.product]["out_of_range"] == [f for f in r.out_of_range.split(",") if f]
+    assert "offset" in printed["jw02732-o001_t1_nircam_clear-f150w"]["out_of_range"]
     assert main(["jwst", "predict", "--models", str(tmp_path / "none"), str(program)]) == 1
     err = capsys.readouterr().err
     assert "no JWST memory model" in err and "spacekit jwst train" in err

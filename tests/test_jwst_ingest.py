@@ -9,11 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from astropy.io import fits
-
-# the synthetic exposure writers of the feature tests: the 27 synthetic Level-1 headers of the
-# upstream comparison (16 NIRCam, NIRSpec, MIRI) and the uncal writer of test_jwst_cal
-from test_jwst_cal import ARCSEC, base_keys, write_uncal
-from test_upstream_import import _write_headers
+from fixtures.jwst_headers import ARCSEC, base_keys, write_reference_uncals, write_uncal
 
 from spacekit.exceptions import DataNotFoundError, FormatError, InputError, SchemaError
 from spacekit.skopes.jwst import cal
@@ -67,7 +63,7 @@ def reference_program(tmp_path, upstream_reference):
     headers = upstream_reference["jwst_cal"]["headers"]
     members = tmp_path / "members"
     members.mkdir()
-    _write_headers(members, headers)
+    write_reference_uncals(members, headers)
     asn = tmp_path / "asn"
     asn.mkdir()
     names = {
@@ -326,6 +322,31 @@ def test_level3_product_files_read_through_hdrtab(tmp_path):
         np.testing.assert_allclose(via_asn.iloc[0][k], row[k], atol=1e-9, err_msg=k)
 
 
+def test_hdrtab_rows_and_uncal_headers_normalised_alike(tmp_path):
+    """One exposure's keywords give the same row whether read from its uncal file
+    (scrape_headers) or from a Level-3 product's HDRTAB row (product_exposures): blank optional
+    keywords take their default, blank required ones are an error, in both."""
+    keys = {k.upper(): v for k, v in base_keys(program="1018", observtn="5").items()}
+    keys.update(FILTER="", PUPIL=" CLEAR ", RA_REF=150.0, DEC_REF=2.0, BKGDTARG="F")
+    name = "jw01018005001_02101_00001_nrca1"
+    uncal = write_uncal(tmp_path / f"{name}_uncal.fits", **keys)
+    product = write_product(
+        tmp_path / "jw01018-o005_t001_nircam_clear-f150w_i2d.fits",
+        [{**keys, "FILENAME": f"{name}_uncal.fits"}],
+    )
+    from_file = cal.scrape_headers([uncal]).iloc[0].to_dict()
+    from_table = cal.product_exposures(product).iloc[0].to_dict()
+    for col in ("product", "association"):
+        from_table.pop(col)
+    assert from_file["filter"] == "NONE" and from_file["pupil"] == "CLEAR"
+    assert from_table.keys() == from_file.keys()
+    for col, value in from_file.items():
+        assert from_table[col] == value or (pd.isna(value) and pd.isna(from_table[col])), col
+    blank = write_uncal(tmp_path / "jw1_blank_uncal.fits", **{**keys, "PROGRAM": ""})
+    with pytest.raises(FormatError, match=r"jw1_blank_uncal.fits.*PROGRAM"):
+        cal.scrape_headers([blank])
+
+
 def test_round_trip_ingest_train_predict(tmp_path, shared_data):
     paths = cal.example_pipeline_metadata(tmp_path, n=14)
     asn, members = paths["associations"], paths["members"]
@@ -452,7 +473,7 @@ def test_download_associations_then_ingest(fake_mast, tmp_path, upstream_referen
     )
     paths = cal.download_associations(table.assign(size=len(asn_body)), tmp_path / "asn")
     assert [p.name for p in paths] == ["jw02732-o001_20220713t130747_image3_00001_asn.json"]
-    _write_headers(tmp_path / "asn", upstream_reference["jwst_cal"]["headers"][:1])
+    write_reference_uncals(tmp_path / "asn", upstream_reference["jwst_cal"]["headers"][:1])
     built = cal.build_training_table(tmp_path / "asn", None)
     assert list(built["product"]) == ["jw02732-o001_t1_nircam_clear-f150w"]
 

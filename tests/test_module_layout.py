@@ -80,3 +80,28 @@ def test_names_of_cut_modules_import_from_their_old_path(module):
     assert not missing, f"{module} no longer provides {missing}"
     with pytest.raises(AttributeError, match="no attribute"):
         mod.no_such_name  # noqa: B018
+
+
+TESTS = Path(__file__).parent
+#: Test modules still importing from another test module (to move into tests/fixtures/).
+IMPORTS_ALLOWED = {"test_dashboard_browser.py": {"test_dashboard"}}
+
+
+def test_test_modules_share_helpers_through_fixtures():
+    """Helpers two test modules need live in tests/fixtures/ (``from fixtures.x import ...``);
+    importing one test module from another runs its module-level code and ties the two."""
+    import ast
+
+    found = {}
+    for path in sorted(TESTS.glob("test_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        tests = {n.split(".")[0] for n in names if n.split(".")[0].startswith("test_")}
+        tests -= IMPORTS_ALLOWED.get(path.name, set())
+        if tests:
+            found[path.name] = sorted(tests)
+    assert not found, (
+        f"test modules importing other test modules: {found}; move the shared helpers into "
+        "tests/fixtures/ (e.g. fixtures/jwst_headers.py) and import them from there"
+    )

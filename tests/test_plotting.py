@@ -94,6 +94,54 @@ def test_old_import_paths_of_the_figure_helpers_still_work():
     assert display.enable_inline_figures is plotting.enable_inline_figures
 
 
+def _library_imports():
+    """(module path, imported module, imported name) of every import in the package, function-
+    local ones included (relative imports resolved to their spacekit module)."""
+    import ast
+    from pathlib import Path
+
+    import spacekit
+
+    root = Path(spacekit.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root.parent).with_suffix("")
+        package = list(rel.parts[:-1])  # a module's package; an __init__'s own
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    yield rel.as_posix(), a.name, None
+            elif isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                if node.level:
+                    base = package[: len(package) - node.level + 1]
+                    module = ".".join(base + ([module] if module else []))
+                for a in node.names:
+                    yield rel.as_posix(), module, a.name
+
+
+def test_the_library_never_uses_pyplot():
+    """Figures are made by new_figure without pyplot: pyplot's global figure manager (and the
+    plt.close it then needs) has no place in the library."""
+    found = sorted(
+        where
+        for where, module, name in _library_imports()
+        if module.startswith("matplotlib.pyplot") or (module == "matplotlib" and name == "pyplot")
+    )
+    assert not found, f"modules importing matplotlib.pyplot: {found}; use new_figure"
+
+
+def test_the_library_takes_the_figure_helpers_from_plotting():
+    """utils.display re-exports new_figure, figure_png and enable_inline_figures for users'
+    old imports; the library itself imports them from spacekit.utils.plotting."""
+    moved = {"new_figure", "figure_png", "enable_inline_figures"}
+    found = sorted(
+        where
+        for where, module, name in _library_imports()
+        if module == "spacekit.utils.display" and name in moved
+    )
+    assert not found, f"modules importing figure helpers from utils.display: {found}"
+
+
 def test_shared_docstring_parts_are_filled_in():
     from spacekit.analyzer import plot_kde
     from spacekit.computer import plot_roc_pr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pandas as pd
@@ -66,7 +67,10 @@ def test_train_writes_run_and_model(gb_run, labeled):
     m = gb_run.metrics
     assert m["model"] == "gb" and 0.5 < m["roc_auc"] <= 1.0
     assert 0 <= m["precision_misaligned"] <= 1 and 0 <= m["recall_misaligned"] <= 1
-    assert (gb_run.model_dir / "svm_model.json").is_file()
+    # model.json is the one spec file: its details hold the settings svm_model.json held
+    assert not (gb_run.model_dir / "svm_model.json").exists()
+    details = json.loads((gb_run.model_dir / "model.json").read_text())["details"]
+    assert details["kind"] == "gb" and details["model_inputs"] == svm.feature_names()
     preds = pd.read_csv(gb_run.predictions_path)
     assert {"index", "probability", "label", "true_label"} <= set(preds.columns)
     model = svm.load_svm_model(gb_run.path)  # a run folder works too

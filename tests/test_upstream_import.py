@@ -12,6 +12,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from fixtures.jwst_headers import write_reference_uncals
 
 from spacekit.exceptions import DataNotFoundError, FormatError
 
@@ -118,49 +119,11 @@ def test_jwst_imported_networks_reproduce_upstream(upstream_models, upstream_ref
         np.testing.assert_allclose(model.predict(table), ref["pred"], atol=1e-5)
 
 
-def _write_headers(folder, headers):
-    """The synthetic exposures as uncal files, written as benchmarks/upstream_reference.py's
-    ``write_uncal`` writes them for upstream's JwstCalPredict."""
-    from astropy.io import fits
-
-    obs = {"nircam": 1, "nirspec": 2, "miri": 3}
-    elements = {
-        "NIRCAM": ("F150W", "CLEAR", "NONE"),
-        "NIRSPEC": ("F290LP", "NONE", "G395M"),
-        "MIRI": ("NONE", "NONE", "NONE"),
-    }
-    for h in headers:
-        prim = fits.Header()
-        for k in ("INSTRUME", "DETECTOR", "EXP_TYPE", "CHANNEL", "BAND"):
-            prim[k] = h[k]
-        for k in ("TARG_RA", "TARG_DEC", "GS_RA", "GS_DEC"):
-            prim[k] = h[k]
-        prim["PROGRAM"] = "01018"
-        prim["OBSERVTN"] = f"{obs[h['product']]:03d}"
-        prim["FILTER"], prim["PUPIL"], prim["GRATING"] = elements[h["INSTRUME"]]
-        prim["TARGNAME"] = prim["TARGPROP"] = f"T{h['product']}"
-        prim["VISITYPE"] = "PRIME_TARGETED_FIXED"
-        prim["SUBARRAY"] = "FULL"
-        prim["NUMDTHPT"] = 4
-        prim["BKGDTARG"] = prim["IS_IMPRT"] = prim["TSOVISIT"] = prim["CROWDFLD"] = False
-        prim["FXD_SLIT"] = "NONE"
-        prim["GS_MAG"] = 15.0
-        sci = fits.Header()
-        for k in ("CRVAL1", "CRVAL2", "RA_REF", "DEC_REF"):
-            sci[k] = h[k]
-        fits.HDUList(
-            [
-                fits.PrimaryHDU(header=prim),
-                fits.ImageHDU(np.zeros((2, 2), np.uint16), sci, name="SCI"),
-            ]
-        ).writeto(folder / f"{h['name']}_uncal.fits")
-
-
 def test_jwst_upstream_offsets_from_level1_headers(tmp_path, upstream_reference):
     from spacekit.skopes.jwst.cal import scrape_products
 
     ref = upstream_reference["jwst_cal"]
-    _write_headers(tmp_path, ref["headers"])
+    write_reference_uncals(tmp_path, ref["headers"])
     table = scrape_products(tmp_path, definition="upstream")
     assert table.attrs["feature_definition"] == "upstream"
     instr = {"nircam": "NIRCAM", "nirspec": "NIRSPEC", "miri": "MIRI"}
@@ -195,7 +158,7 @@ def test_jwst_definition_mismatch_is_an_error(upstream_models, upstream_referenc
     from spacekit.exceptions import SchemaError
     from spacekit.skopes.jwst.cal import load_memory_model, predict, scrape_products
 
-    _write_headers(tmp_path, upstream_reference["jwst_cal"]["headers"])
+    write_reference_uncals(tmp_path, upstream_reference["jwst_cal"]["headers"])
     model = load_memory_model(upstream_models["jwst_cal"])
     ours = scrape_products(tmp_path)  # spacekit's definition
     with pytest.raises(SchemaError, match="definition='upstream'"):
@@ -215,7 +178,7 @@ def test_jwst_predict_matches_upstream_end_to_end(upstream_models, upstream_refe
     from spacekit.skopes.jwst.cal import load_model, predict, scrape_products
 
     ref = upstream_reference["jwst_end_to_end"]
-    _write_headers(tmp_path, upstream_reference["jwst_cal"]["headers"])
+    write_reference_uncals(tmp_path, upstream_reference["jwst_cal"]["headers"])
     model = load_model(upstream_models["jwst_cal"])
     out = predict(model, tmp_path)
     # product names differ (upstream: ..._nirspec_g395m-f290lp, ..._miri_ch1-short); match
@@ -263,10 +226,12 @@ def test_cli_import_then_jwst_predict(upstream_wheel, upstream_reference, tmp_pa
     assert f"jwst_cal: {out / 'jwst_cal'}" in printed
     uncal = tmp_path / "uncal"
     uncal.mkdir()
-    _write_headers(uncal, upstream_reference["jwst_cal"]["headers"])
+    write_reference_uncals(uncal, upstream_reference["jwst_cal"]["headers"])
     assert main(["jwst", "predict", "--models", str(out / "jwst_cal"), str(uncal)]) == 0
     result = json.loads(capsys.readouterr().out)
     assert len(result) == 3 and all("gbSize" in v for v in result.values())
+    # an imported model keeps no training ranges: its inputs are not checked (null, not [])
+    assert all(v["out_of_range"] is None for v in result.values())
     assert main(["import-upstream", str(tmp_path / "missing.whl"), "--out", str(out)]) == 1
     assert "pip download spacekit==1.1.4" in capsys.readouterr().err
 
@@ -311,7 +276,7 @@ def test_group_products_refuses_an_unknown_definition(tmp_path, upstream_referen
     from spacekit.exceptions import InputError
     from spacekit.skopes.jwst.cal import scrape_products
 
-    _write_headers(tmp_path, upstream_reference["jwst_cal"]["headers"][:2])
+    write_reference_uncals(tmp_path, upstream_reference["jwst_cal"]["headers"][:2])
     with pytest.raises(InputError, match="'spacekit', 'upstream'"):
         scrape_products(tmp_path, definition="arcsec")
 

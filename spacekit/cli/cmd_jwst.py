@@ -42,7 +42,10 @@ def register(sub) -> None:
     o = add_action(s, "score", _score, help=help_, example=table, **SERVING)
     o.add_argument("--target", default="imgsize_gb", help="memory column (GB)")
 
-    help_ = 'print {product: {"gbSize": value}} for a folder or table'
+    help_ = (
+        'print {product: {"gbSize": value, "out_of_range": [features]}} for a folder or table '
+        "(out_of_range: the features outside the training ranges; null: not checked)"
+    )
     example = "jw02732_uncal/ (a folder of *_uncal.fits) or products.csv"
     r = add_action(s, "predict", _predict, help=help_, example=example, **SERVING)
     r.add_argument(
@@ -133,7 +136,16 @@ def _predict(args) -> int:
             "train TABLE` and pass its model folder with --model DIR"
         )
     table = predict(models, args.data, max_gb=args.max_gb)
-    result = {r.product: {"gbSize": float(r.gbSize)} for r in table.itertuples()}
+    # out_of_range, as svm's predictions and hst.cal's outOfRange: the features outside the
+    # model's training ranges ([] when none; null when the model keeps no ranges, e.g. imported)
+    flags = table["out_of_range"].tolist() if "out_of_range" in table else [None] * len(table)
+    result = {
+        r.product: {
+            "gbSize": float(r.gbSize),
+            "out_of_range": None if flag is None else [f for f in str(flag).split(",") if f],
+        }
+        for r, flag in zip(table.itertuples(), flags, strict=True)
+    }
     print(json.dumps(result, indent=2))
     return 0
 

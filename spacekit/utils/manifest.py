@@ -13,7 +13,7 @@ upstream models) holds ``model.json``::
       "feature_ranges": {"numexp": [1.0, 58.0], …},
       "headline_metrics": {"roc_auc": 0.97, …},
       "status": "complete",
-      "files": ["gb.skops", "svm_model.json"],
+      "files": ["model.skops"],
       "details": {…}
     }
 
@@ -27,7 +27,9 @@ upstream models) holds ``model.json``::
   interrupted save never looks whole. Loaders refuse an incomplete folder and
   :func:`find_model_folder` skips it.
 - ``files`` lists the folder's files: a folder missing one of them does not load either.
-- ``details`` holds what one app needs beyond the shared keys.
+- ``details`` holds what one app needs beyond the shared keys (hst_svm and jwst_cal: the
+  model's settings, which their folders of older versions kept in ``svm_model.json`` and
+  ``jwst_model.json``).
 
 Folders written before ``model.json`` existed still load: :func:`read_manifest` reads the
 older per-app files (hst.cal's ``metadata.json``, ``svm_model.json``, ``jwst_model.json``,

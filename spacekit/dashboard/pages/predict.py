@@ -484,7 +484,7 @@ def svm_prediction(ctx: Any, choice: Any, visit: str) -> dict[str, Any]:
     folder = model_folder_for(ctx, choice, SVM_APP)
     key = f"svm-model:{folder}:"
     model = ctx.cached(
-        key + str(_stamp(folder, "svm_model.json")),
+        key + str(_stamp(folder, "model.json")),
         lambda: SvmModel.load(folder),
         replaces=key,
     )

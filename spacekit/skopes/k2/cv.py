@@ -258,7 +258,7 @@ def loso_metrics(frame: pd.DataFrame, *, threshold: float = 0.5, snr_goal: float
 
 
 def _snr_figure(metrics: dict):
-    from ...utils.display import new_figure
+    from ...utils.plotting import new_figure
 
     fig = new_figure((6, 3.5))
     ax = fig.add_subplot(111)

@@ -22,7 +22,7 @@ def confusion_figure(y_true: Any, y_pred: Any, *, labels=(0, 1, 2, 3), title: st
     >>> type(fig).__name__
     'Figure'
     """
-    from ....utils.display import new_figure
+    from ....utils.plotting import new_figure
 
     y_true = np.asarray(y_true, dtype=int)
     y_pred = np.asarray(y_pred, dtype=int)
@@ -60,7 +60,7 @@ def pred_vs_true_figure(
     >>> len(fig.axes)
     2
     """
-    from ....utils.display import new_figure
+    from ....utils.plotting import new_figure
 
     y_true = np.asarray(y_true, dtype=float)
     y_pred = np.asarray(y_pred, dtype=float)

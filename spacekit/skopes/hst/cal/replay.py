@@ -302,9 +302,6 @@ def _write_run(out, df, bins, kills, per_job, runs_dir, name, seed, figures):
     if figures:
         for fname, fig in replay_figures(out).items():
             run.save_figure(fig, fname)
-            import matplotlib.pyplot as plt
-
-            plt.close(fig)
     return run.path
 
 
@@ -316,12 +313,13 @@ def replay_figures(result: dict) -> dict:
     --------
     >>> figs = replay_figures(replay(table, model))  # doctest: +SKIP
     """
-    import matplotlib.pyplot as plt
+    from ....utils.plotting import new_figure
 
     pol = result["policies"]
     names = list(pol)
     figs = {}
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+    fig = new_figure((7, 3.5))
+    ax = fig.add_subplot()
     x = np.arange(len(names))
     ax.bar(x - 0.2, [pol[k]["gbh_reserved"] for k in names], 0.4, label="reserved")
     ax.bar(x + 0.2, [pol[k]["gbh_wasted"] for k in names], 0.4, label="wasted")
@@ -340,7 +338,8 @@ def replay_figures(result: dict) -> dict:
     figs["replay_gbh"] = fig
     instruments = sorted({i for k in names for i in (pol[k].get("by_instrument") or {})})
     if instruments:
-        fig, ax = plt.subplots(figsize=(7, 3.5))
+        fig = new_figure((7, 3.5))
+        ax = fig.add_subplot()
         width = 0.8 / len(names)
         for j, k in enumerate(names):
             true = pol["true_bin_oracle"]["by_instrument"]

@@ -142,9 +142,6 @@ def _predictions_frame(res: dict, df):
 
 
 def _save_figures(run, figs: dict) -> None:
+    # made by new_figure, without pyplot: nothing to close, freed with the last reference
     for fname, fig in figs.items():
         run.save_figure(fig, fname)
-        if hasattr(fig, "savefig"):
-            import matplotlib.pyplot as plt
-
-            plt.close(fig)

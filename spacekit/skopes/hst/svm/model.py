@@ -14,10 +14,11 @@ Four kinds of model share one interface, :class:`SvmModel`:
 - ``"ensemble"``: :func:`spacekit.builder.build_ensemble` — the MLP branch plus a 3D CNN on
   the ``(3, 128, 128, 3)`` image stacks of :mod:`.images` (flips/rotations as augmentation).
 
-A saved model is a folder with ``svm_model.json`` (kind, features, preprocessing, threshold)
-and ``model.skops`` (gb; gb_et adds ``extra_trees.skops``; stored without pickle, see
-:mod:`spacekit.utils.persist`) or ``model.keras`` + ``metadata.json`` (Keras kinds, written by
-:func:`spacekit.builder.save_model`).
+A saved model is a folder with ``model.json`` (:mod:`spacekit.utils.manifest`; its ``details``
+hold the kind, features, preprocessing and threshold, which older versions wrote to
+``svm_model.json``: such folders still load) and ``model.skops`` (gb; gb_et adds
+``extra_trees.skops``; stored without pickle, see :mod:`spacekit.utils.persist`) or
+``model.keras`` + ``metadata.json`` (Keras kinds, written by :func:`spacekit.builder.save_model`).
 
 Examples
 --------
@@ -78,6 +79,7 @@ MODEL_KINDS = ("gb", "gb_et", "mlp", "ensemble")
 UPSTREAM_KIND = "upstream_ensemble"
 #: Kinds that are scikit-learn tree models (saved with skops, refit on every row by train).
 TREE_KINDS = ("gb", "gb_et")
+#: The settings file of older versions' folders (read when present; no longer written).
 SPEC_FILE = "svm_model.json"
 GB_FILE = "model.skops"
 ET_FILE = "extra_trees.skops"
@@ -421,6 +423,7 @@ class SvmModel(ParamsMixin):
         self._check_fitted()
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
+        spec = self._spec(metadata)
         with writing_model(
             folder,
             app="hst_svm",
@@ -428,15 +431,14 @@ class SvmModel(ParamsMixin):
             features=list(FEATURES),
             ranges=getattr(self, "feature_ranges_", None),
             headline_metrics=headline_metrics,
-            details={"kind": self.kind, "threshold": float(self.threshold)},
+            details=spec,  # the model's settings: model.json is the one spec file
         ):
-            self._write(folder, metadata)
+            self._write(folder, spec)
         return folder
 
-    def _write(self, folder: Path, metadata: dict | None) -> None:
-        from ....utils.runs import write_json
-
-        spec = {
+    def _spec(self, metadata: dict | None) -> dict:
+        """The settings a folder needs to load (``details`` of its ``model.json``)."""
+        return {
             "app": "hst_svm",
             "kind": self.kind,
             "features": list(FEATURES),
@@ -459,6 +461,8 @@ class SvmModel(ParamsMixin):
             },
             **(metadata or {}),
         }
+
+    def _write(self, folder: Path, spec: dict) -> None:
         if self.kind in TREE_KINDS:
             from ....utils.persist import save_estimator
 
@@ -471,7 +475,6 @@ class SvmModel(ParamsMixin):
             from ....builder import save_model
 
             save_model(self.estimator_, folder, metadata={"svm": spec}, history=self.history_)
-        write_json(folder / SPEC_FILE, spec)
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> SvmModel:
@@ -487,21 +490,25 @@ class SvmModel(ParamsMixin):
         SvmModel
             The fitted model.
         """
-        from ....utils.manifest import read_manifest
+        from ....utils.manifest import MANIFEST_FILE, read_manifest
 
-        folder = model_folder(folder, SPEC_FILE)
+        folder = model_folder(model_folder(folder, MANIFEST_FILE), SPEC_FILE)
         spec_path = folder / SPEC_FILE
-        if not spec_path.is_file():
+        if not (folder / MANIFEST_FILE).is_file() and not spec_path.is_file():
             raise ModelLoadError(
-                f"{folder} is not an SVM model folder: {SPEC_FILE} is missing. Train one with "
-                "`spacekit svm train` or spacekit.skopes.hst.svm.train"
+                f"{folder} is not an SVM model folder: {MANIFEST_FILE} (or {SPEC_FILE}, from "
+                "older versions) is missing. Train one with `spacekit svm train` or "
+                "spacekit.skopes.hst.svm.train"
             )
-        # model.json (complete only when every file is written); older folders: the spec
+        # model.json (complete only when every file is written) holds the settings in its
+        # details; folders of older versions (and imported ones) keep them in svm_model.json
         manifest = read_manifest(folder, app="hst_svm")
-        try:
-            spec = json.loads(spec_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ModelLoadError(f"{spec_path} is corrupt: {exc}") from None
+        spec = dict(manifest.details)
+        if spec_path.is_file():
+            try:
+                spec = json.loads(spec_path.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise ModelLoadError(f"{spec_path} is corrupt: {exc}") from None
         kind = spec.get("kind")
         if kind not in (*MODEL_KINDS, UPSTREAM_KIND):
             raise ModelLoadError(f"{spec_path}: unknown model kind {kind!r}")

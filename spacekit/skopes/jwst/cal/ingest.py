@@ -47,14 +47,8 @@ import numpy as np
 import pandas as pd
 
 from ....exceptions import DataNotFoundError, FormatError, InputError, SchemaError
-from .scrape import (
-    FEATURE_DEFINITIONS,
-    KNOWN_DETECTORS,
-    OPTIONAL_KEYS,
-    REQUIRED_KEYS,
-    group_products,
-    scrape_headers,
-)
+from .keywords import REQUIRED_KEYS, exposure_row
+from .scrape import FEATURE_DEFINITIONS, group_products, scrape_headers
 
 __all__ = [
     "SIZE_COLUMNS",
@@ -340,51 +334,6 @@ def _folders(value: Any) -> list[Path]:
 # -- Level-3 product files -------------------------------------------------------------------
 
 
-def _header_value(value: Any) -> Any:
-    if value is np.ma.masked:  # an empty cell of HDRTAB
-        return None
-    if isinstance(value, bytes):
-        value = value.decode("ascii", "replace")
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _exposure_row(keys: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """One exposure's row in :func:`scrape_headers`' columns from its header keywords."""
-    missing = [k for k in REQUIRED_KEYS if k not in keys or keys[k] in (None, "")]
-    if missing:
-        raise FormatError(
-            f"{where}: header keywords {missing} are missing; expected the member exposures' "
-            "JWST header keywords (INSTRUME, DETECTOR, EXP_TYPE, PROGRAM, OBSERVTN, TARG_RA, "
-            "TARG_DEC)"
-        )
-    row: dict[str, Any] = {"file": str(keys.get("FILENAME", where))}
-    for key, col in REQUIRED_KEYS.items():
-        row[col] = _header_value(keys[key])
-    for key, (col, default) in OPTIONAL_KEYS.items():
-        value = _header_value(keys.get(key, default))
-        row[col] = default if value is None or (isinstance(value, str) and not value) else value
-    for col in ("instr", "detector", "exp_type"):
-        row[col] = str(row[col]).upper()
-    if row["detector"] not in KNOWN_DETECTORS:
-        raise InputError(
-            f"{where}: unknown JWST detector {row['detector']!r}; expected one of "
-            f"{sorted(KNOWN_DETECTORS)}"
-        )
-    for col, width in (("program", 5), ("observtn", 3)):
-        text = str(row[col]).strip()
-        row[col] = f"{int(text):0{width}d}" if text.isdigit() else text
-    for col in ("targ_ra", "targ_dec"):
-        try:
-            row[col] = float(row[col])
-        except (TypeError, ValueError):
-            raise FormatError(f"{where}: {col.upper()} is not a number ({row[col]!r})") from None
-    return row
-
-
 def product_exposures(
     path: str | os.PathLike, *, members: Any = None, member_types: Iterable[str] = ("science",)
 ) -> pd.DataFrame:
@@ -421,7 +370,7 @@ def product_exposures(
             for k, v in header.items():  # the product's own keywords fill what the rows lack
                 if k in REQUIRED_KEYS and (k not in keys or keys[k] in (None, "")):
                     keys[k] = v
-            rows.append(_exposure_row(keys, f"{path.name} HDRTAB row {i}"))
+            rows.append(exposure_row(keys, f"{path.name} HDRTAB row {i}"))
         out = pd.DataFrame(rows)
         out["product"] = name
         out["association"] = str(header.get("ASNTABLE", "")).strip()

@@ -10,10 +10,12 @@ folder the user trained, or upstream spacekit 1.1.4's networks imported by
 :mod:`~spacekit.skopes.jwst.cal.scrape`). Predictions are capped at ``max_gb`` (990 GB by
 default, the most the JWST pipeline can request) and floored at 0.
 
-A model folder holds ``jwst_model.json`` (features, their definition, target, cap, validation
-metrics) and ``image.skops`` / ``spec.skops`` (scikit-learn models stored without pickle, see
-:mod:`spacekit.utils.persist`) (whichever kinds the table had); an imported folder holds
-``image.npz`` / ``spec.npz`` (numpy networks) instead.
+A model folder holds ``model.json`` (:mod:`spacekit.utils.manifest`; its ``details`` hold the
+features, their definition, target, cap and validation metrics, which older versions wrote to
+``jwst_model.json``: such folders still load) and ``image.skops`` / ``spec.skops``
+(scikit-learn models stored without pickle, see :mod:`spacekit.utils.persist`) (whichever kinds
+the table had); an imported folder holds ``jwst_model.json`` and ``image.npz`` / ``spec.npz``
+(numpy networks) instead.
 
 Examples
 --------
@@ -78,6 +80,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MAX_GB = 990.0
+#: The settings file of older versions' folders and imported ones (read when present; no
+#: longer written by training).
 SPEC_FILE = "jwst_model.json"
 APP = "jwst_cal"
 _FEATURES = {"IMAGE": IMAGE_FEATURES, "SPEC": SPEC_FEATURES}
@@ -385,6 +389,17 @@ class JwstMemoryModel(ParamsMixin):
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         ranges = getattr(self, "feature_ranges_", None)
+        spec = {
+            "app": APP,
+            "kinds": sorted(self.models_),
+            "features": {k: list(_FEATURES[k]) for k in self.models_},
+            "target_transform": "log1p",
+            "max_gb": float(self.max_gb),
+            "seed": self.seed,
+            "encoder_pairs": self._pairs(),
+            "feature_definition": getattr(self, "feature_definition_", "spacekit"),
+            **(metadata or {}),
+        }
         with writing_model(
             folder,
             app=APP,
@@ -392,31 +407,16 @@ class JwstMemoryModel(ParamsMixin):
             features=sorted(ranges or {}),
             ranges=ranges,
             headline_metrics=headline_metrics,
-            details={"kinds": sorted(self.models_), "max_gb": float(self.max_gb)},
+            details=spec,  # the model's settings: model.json is the one spec file
         ):
-            self._write(folder, metadata)
+            self._write(folder)
         return folder
 
-    def _write(self, folder: Path, metadata: dict | None) -> None:
+    def _write(self, folder: Path) -> None:
         from ....utils.persist import save_estimator
-        from ....utils.runs import write_json
 
         for kind, est in self.models_.items():
             save_estimator(est, folder / f"{kind.lower()}.skops")
-        write_json(
-            folder / SPEC_FILE,
-            {
-                "app": APP,
-                "kinds": sorted(self.models_),
-                "features": {k: list(_FEATURES[k]) for k in self.models_},
-                "target_transform": "log1p",
-                "max_gb": float(self.max_gb),
-                "seed": self.seed,
-                "encoder_pairs": self._pairs(),
-                "feature_definition": getattr(self, "feature_definition_", "spacekit"),
-                **(metadata or {}),
-            },
-        )
 
     @classmethod
     def load(cls, folder: str | os.PathLike, *, max_gb: float | None = None) -> JwstMemoryModel:
@@ -434,24 +434,28 @@ class JwstMemoryModel(ParamsMixin):
         JwstMemoryModel
             The fitted model.
         """
+        from ....utils.manifest import MANIFEST_FILE, read_manifest
         from ....utils.persist import load_estimator
 
-        folder = model_folder(folder, SPEC_FILE)
+        folder = model_folder(model_folder(folder, MANIFEST_FILE), SPEC_FILE)
         spec_path = folder / SPEC_FILE
-        if not spec_path.is_file():
+        if not (folder / MANIFEST_FILE).is_file() and not spec_path.is_file():
             raise ModelLoadError(
-                f"no JWST memory model in {folder}: {SPEC_FILE} is missing. spacekit ships no "
-                "JWST model (no public training data exists); import upstream spacekit 1.1.4's "
-                "(`spacekit import-upstream WHEEL --out DIR`, then DIR/jwst_cal) or train one "
-                "from your table of products with measured memory: `spacekit jwst train TABLE`"
+                f"no JWST memory model in {folder}: {MANIFEST_FILE} (or {SPEC_FILE}, from older "
+                "versions) is missing. spacekit ships no JWST model (no public training data "
+                "exists); import upstream spacekit 1.1.4's (`spacekit import-upstream WHEEL "
+                "--out DIR`, then DIR/jwst_cal) or train one from your table of products with "
+                "measured memory: `spacekit jwst train TABLE`"
             )
-        try:
-            spec = json.loads(spec_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ModelLoadError(f"{spec_path} is corrupt: {exc}") from None
-        from ....utils.manifest import read_manifest
-
         manifest = read_manifest(folder, app=APP)  # refuses a half-written folder
+        # model.json holds the settings in its details; folders of older versions (and
+        # imported ones) keep them in jwst_model.json
+        spec = dict(manifest.details)
+        if spec_path.is_file():
+            try:
+                spec = json.loads(spec_path.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise ModelLoadError(f"{spec_path} is corrupt: {exc}") from None
         if max_gb is not None:
             max_gb = _check_max_gb(max_gb)
         model = cls(

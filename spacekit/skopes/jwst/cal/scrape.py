@@ -54,7 +54,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ....exceptions import DataNotFoundError, FormatError, InputError
+from ....exceptions import DataNotFoundError, InputError
+from .keywords import KNOWN_DETECTORS, OPTIONAL_KEYS, REQUIRED_KEYS, exposure_row
 
 __all__ = [
     "REQUIRED_KEYS",
@@ -62,6 +63,7 @@ __all__ = [
     "KNOWN_DETECTORS",
     "IMAGE_EXP_TYPES",
     "find_uncal_files",
+    "exposure_row",
     "scrape_headers",
     "product_name",
     "combine_detectors",
@@ -76,55 +78,6 @@ FEATURE_DEFINITIONS = ("spacekit", "upstream")
 
 log = logging.getLogger(__name__)
 
-#: keyword -> column; a missing required keyword raises FormatError naming the file.
-REQUIRED_KEYS = {
-    "INSTRUME": "instr",
-    "DETECTOR": "detector",
-    "EXP_TYPE": "exp_type",
-    "PROGRAM": "program",
-    "OBSERVTN": "observtn",
-    "TARG_RA": "targ_ra",
-    "TARG_DEC": "targ_dec",
-}
-#: keyword -> (column, default when absent)
-OPTIONAL_KEYS: dict[str, tuple[str, Any]] = {
-    "FILTER": ("filter", "NONE"),
-    "PUPIL": ("pupil", "NONE"),
-    "GRATING": ("grating", "NONE"),
-    "SUBARRAY": ("subarray", "NONE"),
-    "CHANNEL": ("channel", "NONE"),
-    "BAND": ("band", "NONE"),
-    "VISITYPE": ("visitype", "NONE"),
-    "TARGPROP": ("targprop", ""),
-    "VISIT": ("visit", ""),
-    "BKGDTARG": ("bkgdtarg", False),
-    "NUMDTHPT": ("numdthpt", 0),
-    "NGROUPS": ("ngroups", 0),
-    "NINTS": ("nints", 0),
-    "RA_REF": ("ra_ref", np.nan),
-    "DEC_REF": ("dec_ref", np.nan),
-    "CRVAL1": ("crval1", np.nan),
-    "CRVAL2": ("crval2", np.nan),
-    "RA_V1": ("ra_v1", np.nan),
-    "DEC_V1": ("dec_v1", np.nan),
-    "PA_V3": ("pa_v3", np.nan),
-}
-KNOWN_DETECTORS = frozenset(
-    [f"NRCA{i}" for i in range(1, 5)]
-    + [f"NRCB{i}" for i in range(1, 5)]
-    + [
-        "NRCALONG",
-        "NRCBLONG",
-        "NIS",
-        "NRS1",
-        "NRS2",
-        "MIRIMAGE",
-        "MIRIFULONG",
-        "MIRIFUSHORT",
-        "GUIDER1",
-        "GUIDER2",
-    ]
-)
 #: exposure types whose Level-3 products are images (everything else is spectroscopy).
 IMAGE_EXP_TYPES = frozenset(
     [
@@ -180,12 +133,6 @@ def find_uncal_files(source: str | os.PathLike | Iterable[str | os.PathLike]) ->
     return files
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.strip()
-    return value
-
-
 def scrape_headers(source: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.DataFrame:
     """Read the keywords of every uncal exposure into one row per file.
 
@@ -218,43 +165,10 @@ def scrape_headers(source: str | os.PathLike | Iterable[str | os.PathLike]) -> p
     """
     from ....io import merge_fits_headers
 
-    rows = []
-    for path in find_uncal_files(source):
-        merged = merge_fits_headers(path, (0, "SCI"))
-        row: dict[str, Any] = {"file": path.name}
-        missing = [k for k in REQUIRED_KEYS if k not in merged]
-        if missing:
-            raise FormatError(
-                f"{path}: header keywords {missing} are missing; expected a JWST *_uncal.fits "
-                "exposure (these keywords are in its primary header)"
-            )
-        for key, col in REQUIRED_KEYS.items():
-            row[col] = _clean(merged[key])
-        for key, (col, default) in OPTIONAL_KEYS.items():
-            value = merged.get(key, default)
-            row[col] = default if value is None else _clean(value)
-        row["instr"] = str(row["instr"]).upper()
-        row["detector"] = str(row["detector"]).upper()
-        row["exp_type"] = str(row["exp_type"]).upper()
-        if row["detector"] not in KNOWN_DETECTORS:
-            raise InputError(
-                f"{path}: unknown JWST detector {row['detector']!r}; expected one of "
-                f"{sorted(KNOWN_DETECTORS)}"
-            )
-        row["program"] = (
-            f"{int(row['program']):05d}" if str(row["program"]).isdigit() else str(row["program"])
-        )
-        row["observtn"] = (
-            f"{int(row['observtn']):03d}"
-            if str(row["observtn"]).isdigit()
-            else str(row["observtn"])
-        )
-        for col in ("targ_ra", "targ_dec"):
-            try:
-                row[col] = float(row[col])
-            except (TypeError, ValueError):
-                raise FormatError(f"{path}: {col.upper()} is not a number ({row[col]!r})") from None
-        rows.append(row)
+    rows = [
+        exposure_row(merge_fits_headers(path, (0, "SCI")), str(path), file=path.name)
+        for path in find_uncal_files(source)
+    ]
     return pd.DataFrame(rows)
 
 
