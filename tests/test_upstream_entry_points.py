@@ -84,37 +84,39 @@ def test_jwst_predict_runs_the_spacekit_command(tmp_path):
 
 
 def test_shim_modules_imported_still_call_their_functions():
+    # Importing an upstream module path binds the submodule over the package's function of the
+    # same name (``cal.train`` becomes the module); the module object must then call the very
+    # function the package exported, with its signature (the app contract's), so code that ran
+    # ``cal.train(data, runs_dir=...)`` keeps working after ``import ...hst.cal.train``.
     code = (
-        "import importlib, json\n"
-        "from spacekit.skopes.hst import svm\n"
-        "from spacekit.skopes.jwst import cal as jcal\n"
-        "import spacekit.skopes.hst.svm.predict, spacekit.skopes.hst.svm.train\n"
-        "import spacekit.skopes.jwst.cal.predict, spacekit.skopes.hst.cal.train\n"
-        "import spacekit.skopes.hst.svm.prep, spacekit.skopes.hst.svm.corrupt\n"
-        "from spacekit.skopes.hst.svm import app\n"
-        "from spacekit.skopes.jwst.cal import model\n"
-        "from spacekit.skopes.hst.cal import pipeline\n"
-        "import spacekit.skopes.hst.cal as hcal\n"
+        "import importlib, inspect, json\n"
+        "pairs = [('spacekit.skopes.hst.svm', 'predict'), ('spacekit.skopes.hst.svm', 'train'),\n"
+        "         ('spacekit.skopes.jwst.cal', 'predict'), ('spacekit.skopes.hst.cal', 'train'),\n"
+        "         ('spacekit.skopes.hst.cal', 'predict')]\n"
         "res = {}\n"
-        "for name, mod, fn in [('svm.predict', svm.predict, app.predict), ('svm.train', svm.train, "
-        "app.train), ('jwst.predict', jcal.predict, model.predict), ('cal.train', hcal.train, "
-        "pipeline.train)]:\n"
-        "    try:\n"
-        "        mod(None)\n"
-        "    except Exception as e:\n"
-        "        a = type(e).__name__\n"
-        "    try:\n"
-        "        fn(None)\n"
-        "    except Exception as e:\n"
-        "        b = type(e).__name__\n"
-        "    res[name] = [callable(mod), a, b]\n"
+        "for pkg_name, name in pairs:\n"
+        "    pkg = importlib.import_module(pkg_name)\n"
+        "    fn = getattr(importlib.import_module(f'{pkg_name}.app'), name)\n"
+        "    importlib.import_module(f'{pkg_name}.{name}')\n"
+        "    mod = getattr(pkg, name)\n"
+        "    errors = []\n"
+        "    for f in (mod, fn):\n"
+        "        try:\n"
+        "            f(*[None] * (2 if name == 'predict' else 1))\n"
+        "            errors.append(None)\n"
+        "        except Exception as e:\n"
+        "            errors.append(type(e).__name__)\n"
+        "    res[f'{pkg_name}.{name}'] = [inspect.isfunction(fn), callable(mod),\n"
+        "        str(inspect.signature(mod)) == str(inspect.signature(fn)), *errors]\n"
         "print(json.dumps(res))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     res = json.loads(out.stdout.strip().splitlines()[-1])
-    for name, (is_callable, via_module, direct) in res.items():
-        assert is_callable and via_module == direct, name
+    assert len(res) == 5
+    for name, (is_function, is_callable, same_signature, via_module, direct) in res.items():
+        assert is_function and is_callable and same_signature, name
+        assert via_module == direct and via_module not in ("AttributeError", "TypeError"), name
 
 
 def test_library_only_builds_the_command_line(capsys):

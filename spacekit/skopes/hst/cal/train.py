@@ -1,5 +1,5 @@
 """Deprecated: upstream spacekit's ``python -m spacekit.skopes.hst.cal.train``; use ``spacekit cal
-train``. Imported, this module calls :func:`spacekit.skopes.hst.cal.pipeline.train`; see
+train``. Imported, this module calls :func:`spacekit.skopes.hst.cal.app.train`; see
 :mod:`spacekit.skopes._upstream`.
 """
 
@@ -7,7 +7,7 @@ import os
 
 from spacekit.skopes import _upstream
 
-_upstream.keep_callable(__name__, "spacekit.skopes.hst.cal.pipeline", "train")
+_upstream.keep_callable(__name__, "spacekit.skopes.hst.cal.app", "train")
 
 if __name__ == "__main__":  # `spacekit legacy-entry` takes over (it says what to use)
     os.execv(*_upstream.legacy_entry("spacekit.skopes.hst.cal.train"))

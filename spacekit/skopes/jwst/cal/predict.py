@@ -1,5 +1,5 @@
 """Deprecated: upstream spacekit's ``python -m spacekit.skopes.jwst.cal.predict``; use ``spacekit
-jwst predict FOLDER``. Imported, this module calls :func:`spacekit.skopes.jwst.cal.model.predict`;
+jwst predict FOLDER``. Imported, this module calls :func:`spacekit.skopes.jwst.cal.app.predict`;
 see :mod:`spacekit.skopes._upstream`.
 """
 
@@ -7,7 +7,7 @@ import os
 
 from spacekit.skopes import _upstream
 
-_upstream.keep_callable(__name__, "spacekit.skopes.jwst.cal.model", "predict")
+_upstream.keep_callable(__name__, "spacekit.skopes.jwst.cal.app", "predict")
 
 if __name__ == "__main__":  # `spacekit legacy-entry` takes over (it says what to use)
     os.execv(*_upstream.legacy_entry("spacekit.skopes.jwst.cal.predict"))
