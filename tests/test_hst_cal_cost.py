@@ -319,6 +319,28 @@ def test_replay_with_baseline_writes_run(cost_model, tmp_path):
     assert len(frame) == 3000 and "bin_per_input_oracle" in frame and "kill_model" in frame
 
 
+def test_replay_upstream_baseline_is_killed_at_calcloud_default(
+    cost_model, upstream_models, tmp_path
+):
+    """An imported upstream model answered its wallclock estimate as clockTime: calcloud kills
+    it at 6x that (not at the estimate itself, which would kill about half its jobs)."""
+    from spacekit.skopes.hst.cal import load_predictor
+    from spacekit.skopes.hst.cal.features import FEATURES, prepare_table
+    from spacekit.skopes.hst.cal.replay import replay
+    from spacekit.utils.runs import Run
+
+    run, df = cost_model
+    jobs = df.head(400)
+    out = replay(jobs, run.path, baseline=upstream_models["hst_cal"], runs_dir=tmp_path, n_boot=20)
+    frame = pd.read_csv(Run.open(out["run"]).predictions_path)
+    up = load_predictor(upstream_models["hst_cal"])
+    X = prepare_table(jobs)[list(FEATURES)].to_numpy(dtype=float)  # as replay reads them
+    wall = up.predict_arrays(X)["wallclock"]
+    want = calcloud_kill_time(np.trunc(wall), reply_is_kill=False)
+    assert (frame["kill_baseline"].to_numpy() == want).all()
+    assert (frame["kill_baseline"] >= np.minimum(6 * np.trunc(wall), 48 * 3600)).all()
+
+
 def test_cli_replay_and_monitor_exit_codes(cost_model, tmp_path, capsys):
     from spacekit.cli import main
 

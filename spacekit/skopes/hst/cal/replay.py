@@ -169,7 +169,7 @@ def replay(
         ),
     }
     kills = {
-        "model": calcloud_kill_time(res["clock_time"], db_clock=db_clock),
+        "model": _kill_times(predictor, res, db_clock),
         "reference": calcloud_kill_time(res["wallclock"], db_clock=db_clock, reply_is_kill=False),
         "true_bin_oracle": None,
         "per_input_oracle": None,
@@ -179,7 +179,7 @@ def replay(
         base_pred = load(baseline)
         bres = base_pred._predict_unique(X)
         bins["baseline"] = bres["mem_bin"]
-        kills["baseline"] = calcloud_kill_time(bres["clock_time"], db_clock=db_clock)
+        kills["baseline"] = _kill_times(base_pred, bres, db_clock)
     per_job = {k: replay_jobs(mem, wall, bins[k], kills[k], oom_share=share) for k in bins}
     policies = {k: summarise_replay(v, instr) for k, v in per_job.items()}
     true_cost = policies["true_bin_oracle"]["gbh_reserved"]
@@ -223,6 +223,14 @@ def replay(
     if runs_dir is not None:
         out["run"] = str(_write_run(out, df, bins, kills, per_job, runs_dir, name, seed, figures))
     return out
+
+
+def _kill_times(predictor, res: dict, db_clock: float) -> np.ndarray:
+    """The kill time calcloud ends with for a predictor's answers: the reply contract's kill
+    time, or, for a model imported from upstream spacekit (which answered its wallclock
+    estimate as ``clockTime``), calcloud's default of 6x that estimate."""
+    upstream = getattr(predictor, "rounding", "spacekit") == "upstream"
+    return calcloud_kill_time(res["clock_time"], db_clock=db_clock, reply_is_kill=not upstream)
 
 
 def _decide(cmp: dict, ceilings: dict) -> dict:
@@ -466,7 +474,7 @@ def monitor(
     mem = df["memory"].to_numpy(dtype=float)
     wall = df["wallclock"].to_numpy(dtype=float)
     res = predictor._predict_unique(X)
-    kill = calcloud_kill_time(res["clock_time"], db_clock=db_clock)
+    kill = _kill_times(predictor, res, db_clock)
     per_job = replay_jobs(mem, wall, res["mem_bin"], kill, oom_share=settings["oom_share"])
     true = replay_jobs(mem, wall, true_bin_oracle(mem), oom_share=settings["oom_share"])
     n = len(df)
