@@ -94,6 +94,8 @@ def replay(
     runs_dir: str | os.PathLike | None = None,
     name: str = "replay",
     figures: bool = True,
+    decision: str | None = None,
+    baseline_decision: str | None = None,
 ) -> dict:
     """Replay a table of real jobs with a model's bins and kill times, next to the oracles.
 
@@ -121,6 +123,9 @@ def replay(
     runs_dir : path, optional
         When given, a run folder ``<runs_dir>/hst_cal_replay/<time>-<name>/`` is written
         (``run.json``, ``metrics.json``, ``decision.json``, ``predictions.csv``, ``figures/``).
+    decision, baseline_decision : {"cost", "margins", "argmax"}, optional
+        The decision rule the model (the baseline) is replayed with
+        (:data:`~spacekit.skopes.hst.cal.predict.DECISIONS`); default each folder's own.
 
     Returns
     -------
@@ -138,8 +143,10 @@ def replay(
     >>> r["policies"]["model"]["cost_over_per_input_oracle"]  # doctest: +SKIP
     1.01...
     """
+    import copy
+
     from .features import FEATURES, group_ids
-    from .predict import CalPredictor, load_predictor
+    from .predict import CalPredictor, check_decision, load_predictor
 
     share = _check_share(oom_share)
     for label, v in (("retry_ceiling", retry_ceiling), ("kill_ceiling", kill_ceiling)):
@@ -155,10 +162,16 @@ def replay(
     instr = df["instr"].to_numpy(dtype=int)
     n = len(df)
 
-    def load(m):
-        return m if isinstance(m, CalPredictor) else load_predictor(m)
+    def load(m, rule):
+        if not isinstance(m, CalPredictor):
+            return load_predictor(m, decision=rule)
+        if rule is None:
+            return m
+        m = copy.copy(m)  # the caller's predictor keeps its own rule
+        m.decision = check_decision(rule)
+        return m
 
-    predictor = load(model)
+    predictor = load(model, decision)
     res = predictor._predict_unique(X)
     bins = {
         "model": res["mem_bin"],
@@ -176,7 +189,7 @@ def replay(
     }
     base_pred = None
     if baseline is not None:
-        base_pred = load(baseline)
+        base_pred = load(baseline, baseline_decision)
         bres = base_pred._predict_unique(X)
         bins["baseline"] = bres["mem_bin"]
         kills["baseline"] = _kill_times(base_pred, bres, db_clock)
@@ -210,6 +223,8 @@ def replay(
         "data_sha256": digest,
         "model": str(getattr(predictor, "model_dir", None)),
         "baseline": None if base_pred is None else str(getattr(base_pred, "model_dir", None)),
+        "decision": predictor.decision,
+        "baseline_decision": None if base_pred is None else base_pred.decision,
         "oom_share": share,
         "retry_ceiling": retry_ceiling,
         "kill_ceiling": kill_ceiling,
@@ -427,6 +442,7 @@ def monitor(
     oom_share: float | None = None,
     cost_tolerance: float | None = None,
     db_clock: float = CALCLOUD_DB_CLOCK_S,
+    decision: str | None = None,
 ) -> dict:
     """Drift check: a model's bins and kill times on recent jobs, against its calibration.
 
@@ -440,6 +456,8 @@ def monitor(
     cost_tolerance : float, optional
         Also alert when the replay cost over the true-bin oracle exceeds the calibration's by
         more than this relative amount (e.g. 0.1); default: cost is reported, not checked.
+    decision : {"cost", "margins", "argmax"}, optional
+        The decision rule checked (default the folder's own).
 
     Returns
     -------
@@ -455,10 +473,18 @@ def monitor(
     >>> m["ok"], m["alerts"]  # doctest: +SKIP
     (True, [])
     """
-    from .features import FEATURES
-    from .predict import CalPredictor, load_predictor
+    import copy
 
-    predictor = model if isinstance(model, CalPredictor) else load_predictor(model)
+    from .features import FEATURES
+    from .predict import CalPredictor, check_decision, load_predictor
+
+    if isinstance(model, CalPredictor):
+        predictor = model
+        if decision is not None:
+            predictor = copy.copy(model)
+            predictor.decision = check_decision(decision)
+    else:
+        predictor = load_predictor(model, decision=decision)
     rule = predictor.cost_rule or {}
     settings = {**COST_DEFAULTS, **{k: rule[k] for k in COST_DEFAULTS if k in rule}}
     if retry_ceiling is not None:
