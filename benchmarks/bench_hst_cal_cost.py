@@ -7,6 +7,7 @@ Usage (from the repository root; the shared data folder is ../shared/data)::
     python benchmarks/bench_hst_cal_cost.py ddb      # DynamoDB export, trained without its inputs
     python benchmarks/bench_hst_cal_cost.py all
     python benchmarks/bench_hst_cal_cost.py upstream # shipped model vs upstream 1.1.4's, replayed
+    python benchmarks/bench_hst_cal_cost.py upstream_oof  # the same, ours held out (5 folds)
     python benchmarks/bench_hst_cal_cost.py trees    # replay cost vs tree count (issue 20 item 1)
 
 Each held-out part is replayed through calcloud's ladder (:mod:`spacekit.skopes.hst.cal.replay`)
@@ -434,6 +435,64 @@ def bench_upstream() -> dict:
     return out
 
 
+def bench_upstream_oof() -> dict:
+    """Held-out for ours: one 5-fold repeat (seed 0) of ``folds``, every row of the 2021-05-11
+    table replayed once with the cost rule of the pipeline trained without its fold, against
+    upstream's shipped networks on the same rows; cost ratio with a bootstrap interval over
+    groups of identical inputs (:func:`~spacekit.skopes.hst.cal.replay.bootstrap_cost_ratio`)."""
+    from spacekit.skopes.hst.cal.features import FEATURES, group_ids, prepare_table
+    from spacekit.skopes.hst.cal.pipeline import fit_pipeline
+    from spacekit.skopes.hst.cal.replay import (
+        bootstrap_cost_ratio,
+        calcloud_kill_time,
+        replay_jobs,
+        summarise_replay,
+    )
+    from spacekit.transformer.splits import RepeatedGroupKFold
+
+    if not UPSTREAM_MODEL:
+        raise SystemExit(
+            "set BENCH_UPSTREAM_MODEL to the hst_cal folder of spacekit import-upstream"
+        )
+    df = prepare_table(TABLE)
+    X = df[list(FEATURES)].to_numpy(dtype=float)
+    groups = group_ids(X)
+    n = len(df)
+    bins = {k: np.zeros(n, dtype=np.int64) for k in ("cost", "argmax_calibrated_kill")}
+    kills = {k: np.zeros(n, dtype=np.int64) for k in bins}
+    t0 = time.perf_counter()
+    splits = RepeatedGroupKFold(5, n_repeats=1, random_state=0).split(X, groups=groups)
+    for i, (tr, te) in enumerate(splits):
+        predictor, _ = fit_pipeline(df.iloc[tr].reset_index(drop=True), seed=0)
+        for name, rule in (("cost", "cost"), ("argmax_calibrated_kill", "argmax")):
+            predictor.decision = rule
+            res = predictor._predict_unique(X[te])
+            bins[name][te] = res["mem_bin"]
+            kills[name][te] = calcloud_kill_time(res["clock_time"])
+        print(f"upstream_oof fold {i} ({time.perf_counter() - t0:.0f} s)", flush=True)
+    bins["upstream"], kills["upstream"] = _upstream_policy(X)
+    mem, wall = df["memory"].to_numpy(dtype=float), df["wallclock"].to_numpy(dtype=float)
+    per_job = {k: replay_jobs(mem, wall, bins[k], kills[k]) for k in bins}
+    instr = df["instr"].to_numpy()
+    out = {
+        "policies": {k: summarise_replay(v, instr) for k, v in per_job.items()},
+        "n_jobs": n,
+        "seconds": round(time.perf_counter() - t0),
+    }
+    for k in ("cost", "argmax_calibrated_kill"):
+        out[f"{k}_over_upstream"] = bootstrap_cost_ratio(
+            per_job[k]["reserved_gbh"], per_job["upstream"]["reserved_gbh"], groups, n_boot=2000
+        )
+        print(k, "/ upstream:", out[f"{k}_over_upstream"], flush=True)
+    for k, p in out["policies"].items():
+        print(
+            f"{k:24s} reserved {p['gbh_reserved']:10.1f} wasted {p['gbh_wasted']:9.1f} GB-h "
+            f"retries {p['memory_retries']:5d} kills {p['kills']:4d}",
+            flush=True,
+        )
+    return out
+
+
 def main(argv: list[str]) -> None:
     what = argv[1] if len(argv) > 1 else "all"
     results = json.loads(OUT.read_text()) if OUT.exists() else {}
@@ -443,6 +502,9 @@ def main(argv: list[str]) -> None:
             OUT.write_text(json.dumps(results, indent=1, default=str))
     if what == "upstream":
         results["upstream"] = bench_upstream()
+        OUT.write_text(json.dumps(results, indent=1, default=str))
+    if what == "upstream_oof":
+        results["upstream_oof"] = bench_upstream_oof()
         OUT.write_text(json.dumps(results, indent=1, default=str))
     if what == "trees":
         bench_trees(results)
