@@ -335,7 +335,8 @@ def bench_trees(results: dict) -> dict:
     X = df[list(FEATURES)].to_numpy(dtype=float)
     groups = group_ids(X)
     names = [n for n in os.environ.get("BENCH_TREE_CONFIGS", ",".join(TREE_CONFIGS)).split(",")]
-    out = results.setdefault("trees", {})
+    fold_seed = int(os.environ.get("BENCH_TREE_SEED", "0"))  # the fold draw (as BENCH_SEEDS)
+    out = results.setdefault("trees" if fold_seed == 0 else f"trees_seed{fold_seed}", {})
     defaults = copy.deepcopy(fitters.TREE_SIZES)
     for name in names:
         sizes = copy.deepcopy(defaults)
@@ -347,11 +348,13 @@ def bench_trees(results: dict) -> dict:
             t0 = time.perf_counter()
             loads = [os.getloadavg()[0]]
             folds = []
-            splits = RepeatedGroupKFold(5, n_repeats=3, random_state=0).split(X, groups=groups)
+            splits = RepeatedGroupKFold(5, n_repeats=3, random_state=fold_seed).split(
+                X, groups=groups
+            )
             for i, (tr, te) in enumerate(splits):
                 train_df = df.iloc[tr].reset_index(drop=True)
                 test_df = df.iloc[te].reset_index(drop=True)
-                predictor, info = fit_pipeline(train_df, seed=i // 5, fast=False)
+                predictor, info = fit_pipeline(train_df, seed=fold_seed + i // 5, fast=False)
                 pol = _policies(predictor, info, train_df, test_df, variants={})
                 folds.append(_replay_all(pol, test_df))
                 c = folds[-1]["cost"]
@@ -362,7 +365,8 @@ def bench_trees(results: dict) -> dict:
                 )
                 loads.append(os.getloadavg()[0])
             model_dir = TREES_DIR / name
-            build_default_model(model_dir)
+            if not (model_dir / "metadata.json").is_file():
+                build_default_model(model_dir)  # the same for every fold draw
             files = {p.name: p.stat().st_size for p in sorted(model_dir.iterdir())}
             out[name] = {
                 "sizes": sizes,
