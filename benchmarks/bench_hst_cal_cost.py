@@ -78,6 +78,18 @@ TREE_CONFIGS: dict[str, dict] = {
         "wallclock": {"max_iter": 150},
         "memory_scale": {"max_iter": 25},
     },
+    "third_same_rate": {
+        "bin": {"max_iter": 67},
+        "memory": {"max_iter": 67},
+        "wallclock": {"max_iter": 100},
+        "memory_scale": {"max_iter": 17},
+    },
+    "quarter_same_rate": {
+        "bin": {"max_iter": 50},
+        "memory": {"max_iter": 50},
+        "wallclock": {"max_iter": 75},
+        "memory_scale": {"max_iter": 13},
+    },
     "leaves7": {
         "bin": {"max_leaf_nodes": 7},
         "memory": {"max_leaf_nodes": 7},
