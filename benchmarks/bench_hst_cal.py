@@ -14,7 +14,8 @@ Usage (from the repository root; the shared data folder is ../shared/data)::
                                                  # + one predict
     python benchmarks/bench_hst_cal.py rows      # rows/s, every row predicted: kept models
                                                  # vs upstream's shipped Keras networks,
-                                                 # side by side
+                                                 # side by side ($BENCH_EXTRA_MODELS: more
+                                                 # model folders, "name=dir,name=dir")
     python benchmarks/bench_hst_cal.py scale     # 1e5 / 1e6 rows: time and peak RSS growth
                                                  # of a call
     python benchmarks/bench_hst_cal.py batch     # rows/s: numpy nets vs upstream Keras predict
@@ -479,6 +480,21 @@ def _previous_predictor(pred, root: Path):
     return CalPredictor(pred.metadata, models, model_dir=pred.model_dir)
 
 
+def _extra_models(X) -> dict:
+    """Other model folders timed beside the kept one, e.g. smaller tree ensembles
+    (``bench_hst_cal_cost.py trees``): ``$BENCH_EXTRA_MODELS="name=folder,name=folder"``, each
+    with the default threads."""
+    from spacekit.skopes.hst.cal import load_predictor
+
+    out = {}
+    for item in filter(None, os.environ.get("BENCH_EXTRA_MODELS", "").split(",")):
+        label, _, folder = item.partition("=")
+        other = load_predictor(folder)
+        other.predict_arrays(X[:4096])  # builds the tree tables once
+        out[f"ours_{label}"] = lambda other=other: other.predict_arrays(X)
+    return out
+
+
 def bench_rows(model_dir: str, rows: int = 262144, rounds: int = 5) -> dict:
     """Rows/s with every row predicted (no deduplication), ours and upstream's, interleaved.
 
@@ -519,6 +535,7 @@ def bench_rows(model_dir: str, rows: int = 262144, rounds: int = 5) -> dict:
         previous = _previous_predictor(pred, Path(os.environ["BENCH_COMPARE_ROOT"]))
         previous.predict_arrays(X[:4096])
         variants["compare_root_same_models"] = lambda: previous.predict_arrays(X)
+    variants.update(_extra_models(X))
     extra = os.environ.get("BENCH_UPSTREAM_MODEL")  # an imported upstream folder, if any
     if extra:
         up = load_predictor(extra)

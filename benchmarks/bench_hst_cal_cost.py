@@ -6,6 +6,9 @@ Usage (from the repository root; the shared data folder is ../shared/data)::
     python benchmarks/bench_hst_cal_cost.py folds    # 5x3 grouped k-fold, seeds $BENCH_SEEDS (0)
     python benchmarks/bench_hst_cal_cost.py ddb      # DynamoDB export, trained without its inputs
     python benchmarks/bench_hst_cal_cost.py all
+    python benchmarks/bench_hst_cal_cost.py upstream # shipped model vs upstream 1.1.4's, replayed
+    python benchmarks/bench_hst_cal_cost.py upstream_oof  # the same, ours held out (5 folds)
+    python benchmarks/bench_hst_cal_cost.py trees    # replay cost vs tree count (issue 20 item 1)
 
 Each held-out part is replayed through calcloud's ladder (:mod:`spacekit.skopes.hst.cal.replay`)
 with: the model's calibrated margins (``margins``, the decision rule of earlier releases), the
@@ -14,8 +17,21 @@ other settings from the same held-out predictions of the training part (``cost@.
 simple reference (classifier argmax, calcloud's default kill of 6x the point estimate), the
 true-bin oracle and the per-input oracle (in-sample on the held-out rows, retry budget 0.2% of
 them). ``$BENCH_FAST=1`` trains the pipeline's fast models. Results are printed and written to
-``$BENCH_OUT`` (default /tmp/bench_hst_cal_cost.json). Upstream 1.1.4's models are not compared
-here (they come with the upstream-models import work).
+``$BENCH_OUT`` (default /tmp/bench_hst_cal_cost.json).
+
+Upstream spacekit 1.1.4's shipped networks (``$BENCH_UPSTREAM_MODEL``: the ``hst_cal`` folder
+written by ``spacekit import-upstream WHEEL --out DIR``) are replayed as one more policy on the
+same held-out rows in ``folds`` and ``trees`` (``upstream``: their most probable bin, calcloud's
+default kill of 6x their wallclock estimate, as upstream answered), and by ``upstream``: the
+model shipped in the package against them on both real tables, with
+:func:`spacekit.skopes.hst.cal.replay.replay` (bootstrap interval over groups of identical
+inputs).
+
+``trees`` retrains the pipeline with smaller tree models (:data:`TREE_CONFIGS`, set through
+``spacekit.skopes.hst.cal.fitters.TREE_SIZES``; ``$BENCH_TREE_CONFIGS`` picks some) on the same
+folds and seeds as ``folds``, replays each with the cost rule, and writes a model trained on
+the whole table per configuration under ``$BENCH_TREES_DIR`` (default /tmp/hstcost-trees) for
+``bench_hst_cal.py rows`` (``$BENCH_EXTRA_MODELS``).
 """
 
 from __future__ import annotations
@@ -36,6 +52,50 @@ EXPORT = DATA / "hst_cal_ddb_export_2021-05-11.csv"
 OUT = Path(os.environ.get("BENCH_OUT", "/tmp/bench_hst_cal_cost.json"))
 FAST = os.environ.get("BENCH_FAST", "0") == "1"
 RETRY_CEILING, KILL_CEILING = 0.002, 0.0005
+UPSTREAM_MODEL = os.environ.get("BENCH_UPSTREAM_MODEL")
+TREES_DIR = Path(os.environ.get("BENCH_TREES_DIR", "/tmp/hstcost-trees"))
+#: Tree-model sizes tried by ``trees`` (overrides of ``fitters.TREE_SIZES``; the shipped model
+#: is ``full``: 200 bin iterations x 4 classes + 200 memory + 300 wallclock + 50 memory-scale).
+#: ``half``/``quarter`` keep iterations x learning rate (the boosting's total step) constant.
+TREE_CONFIGS: dict[str, dict] = {
+    "full": {},
+    "half": {
+        "bin": {"max_iter": 100, "learning_rate": 0.2},
+        "memory": {"max_iter": 100, "learning_rate": 0.2},
+        "wallclock": {"max_iter": 150, "learning_rate": 0.1},
+        "memory_scale": {"max_iter": 25, "learning_rate": 0.2},
+    },
+    "quarter": {
+        "bin": {"max_iter": 50, "learning_rate": 0.4},
+        "memory": {"max_iter": 50, "learning_rate": 0.4},
+        "wallclock": {"max_iter": 75, "learning_rate": 0.2},
+        "memory_scale": {"max_iter": 13, "learning_rate": 0.4},
+    },
+    "bin_quarter": {"bin": {"max_iter": 50, "learning_rate": 0.4}},
+    "half_same_rate": {
+        "bin": {"max_iter": 100},
+        "memory": {"max_iter": 100},
+        "wallclock": {"max_iter": 150},
+        "memory_scale": {"max_iter": 25},
+    },
+    "third_same_rate": {
+        "bin": {"max_iter": 67},
+        "memory": {"max_iter": 67},
+        "wallclock": {"max_iter": 100},
+        "memory_scale": {"max_iter": 17},
+    },
+    "quarter_same_rate": {
+        "bin": {"max_iter": 50},
+        "memory": {"max_iter": 50},
+        "wallclock": {"max_iter": 75},
+        "memory_scale": {"max_iter": 13},
+    },
+    "leaves7": {
+        "bin": {"max_leaf_nodes": 7},
+        "memory": {"max_leaf_nodes": 7},
+        "wallclock": {"max_leaf_nodes": 7},
+    },
+}
 #: Cost-rule variants recalibrated from the same held-out predictions of each training part.
 VARIANTS = {
     "cost@conf0.5": {"confidence": 0.5},
@@ -45,7 +105,7 @@ VARIANTS = {
 }
 
 
-def _policies(predictor, info, train_df, test_df) -> dict:
+def _policies(predictor, info, train_df, test_df, variants=VARIANTS) -> dict:
     """Bins and calcloud kill times of every policy on the test rows."""
     from spacekit.skopes.hst.cal.cost import calibrate_cost_rule, cost_decisions
     from spacekit.skopes.hst.cal.features import FEATURES, group_ids
@@ -69,16 +129,33 @@ def _policies(predictor, info, train_df, test_df) -> dict:
         calcloud_kill_time(res["wallclock"], reply_is_kill=False),
     )
     tr_groups = group_ids(train_df[list(FEATURES)].to_numpy(dtype=float))
-    for name, settings in VARIANTS.items():
+    for name, settings in variants.items():
         rule = calibrate_cost_rule(
             info["oof"], train_df["memory"], train_df["wallclock"], tr_groups, **settings
         )
         d = cost_decisions(res, rule)
         pol[name] = (d["mem_bin"], calcloud_kill_time(d["clock_time"]))
+    if UPSTREAM_MODEL:
+        pol["upstream"] = _upstream_policy(X)
     pol["true_bin_oracle"] = (true_bin_oracle(mem), None)
     budget = int(math.floor(RETRY_CEILING * len(mem)))
     pol["per_input_oracle"] = (per_input_oracle(mem, wall, groups, retry_budget=budget), None)
     return pol
+
+
+_UPSTREAM_PRED: list = []
+
+
+def _upstream_policy(X):
+    """Upstream 1.1.4's shipped networks (imported): their argmax bin and calcloud's 6x kill."""
+    from spacekit.skopes.hst.cal import load_predictor
+    from spacekit.skopes.hst.cal.replay import calcloud_kill_time
+
+    if not _UPSTREAM_PRED:
+        _UPSTREAM_PRED.append(load_predictor(UPSTREAM_MODEL))
+    res = _UPSTREAM_PRED[0]._predict_unique(X)
+    # upstream answered its wallclock estimate as clockTime; calcloud kills at 6x it
+    return res["mem_bin"], calcloud_kill_time(res["clock_time"], reply_is_kill=False)
 
 
 def _replay_all(pol: dict, test_df) -> dict:
@@ -237,6 +314,201 @@ def bench_ddb() -> dict:
     return {"aggregate": agg, "replay": out, "by_instrument": by_instr, "n_train": len(train_df)}
 
 
+def _count_trees(predictor) -> dict:
+    """Trees per model of a predictor (tree ensembles, also inside averages)."""
+    from spacekit.skopes.hst.cal.export import AverageModel, TreeEnsemble
+
+    out = {}
+    for key, m in predictor.models.items():
+        members = m.members if isinstance(m, AverageModel) else [m]
+        out[key] = sum(int(x.roots.size) for x in members if isinstance(x, TreeEnsemble))
+    out["total"] = sum(out.values())
+    return out
+
+
+def bench_trees(results: dict) -> dict:
+    """Replay cost (cost rule) against tree count: the same 5x3 folds (seed 0) per config.
+
+    Each configuration's folds are paired with ``full``'s (same training rows, seeds and test
+    rows), so the cost delta is per fold; a model trained on the whole table per configuration
+    is written under ``TREES_DIR/<name>`` (``build_default_model``: bit-reproducible) for the
+    rows/s measurement of ``bench_hst_cal.py rows``.
+    """
+    import copy
+
+    import spacekit.skopes.hst.cal.fitters as fitters
+    from spacekit.skopes.hst.cal.default_model import build_default_model
+    from spacekit.skopes.hst.cal.features import FEATURES, group_ids, prepare_table
+    from spacekit.skopes.hst.cal.pipeline import fit_pipeline
+    from spacekit.skopes.hst.cal.predict import load_predictor
+    from spacekit.transformer.splits import RepeatedGroupKFold
+
+    df = prepare_table(TABLE)
+    X = df[list(FEATURES)].to_numpy(dtype=float)
+    groups = group_ids(X)
+    names = [n for n in os.environ.get("BENCH_TREE_CONFIGS", ",".join(TREE_CONFIGS)).split(",")]
+    fold_seed = int(os.environ.get("BENCH_TREE_SEED", "0"))  # the fold draw (as BENCH_SEEDS)
+    out = results.setdefault("trees" if fold_seed == 0 else f"trees_seed{fold_seed}", {})
+    defaults = copy.deepcopy(fitters.TREE_SIZES)
+    for name in names:
+        sizes = copy.deepcopy(defaults)
+        for target, over in TREE_CONFIGS[name].items():
+            sizes[target].update(over)
+        fitters.TREE_SIZES.clear()
+        fitters.TREE_SIZES.update(sizes)
+        try:
+            t0 = time.perf_counter()
+            loads = [os.getloadavg()[0]]
+            folds = []
+            splits = RepeatedGroupKFold(5, n_repeats=3, random_state=fold_seed).split(
+                X, groups=groups
+            )
+            for i, (tr, te) in enumerate(splits):
+                train_df = df.iloc[tr].reset_index(drop=True)
+                test_df = df.iloc[te].reset_index(drop=True)
+                predictor, info = fit_pipeline(train_df, seed=fold_seed + i // 5, fast=False)
+                pol = _policies(predictor, info, train_df, test_df, variants={})
+                folds.append(_replay_all(pol, test_df))
+                c = folds[-1]["cost"]
+                print(
+                    f"trees {name} fold {i}: cost/PIO {c['cost_over_per_input_oracle']:.4f}"
+                    f" retries {c['memory_retries']} kills {c['kills']}",
+                    flush=True,
+                )
+                loads.append(os.getloadavg()[0])
+            model_dir = TREES_DIR / name
+            if not (model_dir / "metadata.json").is_file():
+                build_default_model(model_dir)  # the same for every fold draw
+            files = {p.name: p.stat().st_size for p in sorted(model_dir.iterdir())}
+            out[name] = {
+                "sizes": sizes,
+                "trees": _count_trees(load_predictor(model_dir)),
+                "model_dir": str(model_dir),
+                "model_bytes": files,
+                "model_bytes_total": sum(files.values()),
+                "aggregate": _aggregate(folds),
+                "fold_gbh": {k: [f[k]["gbh_reserved"] for f in folds] for k in folds[0]},
+                "fold_retries": [f["cost"]["memory_retries"] for f in folds],
+                "fold_kills": [f["cost"]["kills"] for f in folds],
+                "n_jobs_per_fold": [f["cost"]["n_jobs"] for f in folds],
+                "seconds": round(time.perf_counter() - t0),
+                "load_average_1min": [round(x, 2) for x in loads],
+            }
+        finally:
+            fitters.TREE_SIZES.clear()
+            fitters.TREE_SIZES.update(defaults)
+        _print(out[name]["aggregate"], f"trees {name}: {out[name]['trees']}")
+        OUT.write_text(json.dumps(results, indent=1, default=str))
+    if "full" in out:
+        ref = np.array(out["full"]["fold_gbh"]["cost"])
+        for name, r in out.items():
+            d = np.array(r["fold_gbh"]["cost"]) / ref - 1
+            a = r["aggregate"]["cost"]
+            r["delta_vs_full"] = {
+                "pooled": float(np.sum(r["fold_gbh"]["cost"]) / ref.sum() - 1),
+                "fold_mean": float(d.mean()),
+                "fold_min": float(d.min()),
+                "fold_max": float(d.max()),
+            }
+            r["ceilings_hold_on_mean"] = bool(
+                a["retry_rate_mean"] <= RETRY_CEILING and a["kill_rate_mean"] <= KILL_CEILING
+            )
+            print(
+                f"{name:16s} trees {r['trees']['total']:5d}  "
+                f"cost/PIO {a['cost_over_per_input_oracle_mean']:.4f}"
+                f"  delta pooled {r['delta_vs_full']['pooled']:+.4%} folds {d.mean():+.4%}"
+                f" [{d.min():+.3%}, {d.max():+.3%}]  retries {a['retry_rate_mean']:.4%}"
+                f" kills {a['kill_rate_mean']:.4%}  folds in ceilings "
+                f"{a['folds_meeting_ceilings']}/{a['n_folds']}",
+                flush=True,
+            )
+    return out
+
+
+def bench_upstream() -> dict:
+    """The model shipped in the package against upstream 1.1.4's, replayed on both tables."""
+    from spacekit.skopes.hst.cal.default_model import DEFAULT_MODEL_DIR
+    from spacekit.skopes.hst.cal.replay import replay
+
+    if not UPSTREAM_MODEL:
+        raise SystemExit(
+            "set BENCH_UPSTREAM_MODEL to the hst_cal folder of spacekit import-upstream"
+        )
+    out = {}
+    for path in (TABLE, EXPORT):
+        t0 = time.perf_counter()
+        r = replay(path, DEFAULT_MODEL_DIR, baseline=UPSTREAM_MODEL, n_boot=2000, figures=False)
+        r["seconds"] = round(time.perf_counter() - t0, 1)
+        out[path.name] = r
+        print(f"\n{path.name} ({r['settings']['n_jobs']} jobs, {r['settings']['n_groups']} groups)")
+        for k, p in r["policies"].items():
+            print(
+                f"{k:18s} reserved {p['gbh_reserved']:10.1f} wasted {p['gbh_wasted']:9.1f} GB-h "
+                f"retries {p['memory_retries']:5d} kills {p['kills']:4d} "
+                f"/PIO {p['cost_over_per_input_oracle']:.4f}"
+            )
+        print("decision:", r["comparison"]["decision"]["reason"], flush=True)
+    return out
+
+
+def bench_upstream_oof() -> dict:
+    """Held-out for ours: one 5-fold repeat (seed 0) of ``folds``, every row of the 2021-05-11
+    table replayed once with the cost rule of the pipeline trained without its fold, against
+    upstream's shipped networks on the same rows; cost ratio with a bootstrap interval over
+    groups of identical inputs (:func:`~spacekit.skopes.hst.cal.replay.bootstrap_cost_ratio`)."""
+    from spacekit.skopes.hst.cal.features import FEATURES, group_ids, prepare_table
+    from spacekit.skopes.hst.cal.pipeline import fit_pipeline
+    from spacekit.skopes.hst.cal.replay import (
+        bootstrap_cost_ratio,
+        calcloud_kill_time,
+        replay_jobs,
+        summarise_replay,
+    )
+    from spacekit.transformer.splits import RepeatedGroupKFold
+
+    if not UPSTREAM_MODEL:
+        raise SystemExit(
+            "set BENCH_UPSTREAM_MODEL to the hst_cal folder of spacekit import-upstream"
+        )
+    df = prepare_table(TABLE)
+    X = df[list(FEATURES)].to_numpy(dtype=float)
+    groups = group_ids(X)
+    n = len(df)
+    bins = {k: np.zeros(n, dtype=np.int64) for k in ("cost", "argmax_calibrated_kill")}
+    kills = {k: np.zeros(n, dtype=np.int64) for k in bins}
+    t0 = time.perf_counter()
+    splits = RepeatedGroupKFold(5, n_repeats=1, random_state=0).split(X, groups=groups)
+    for i, (tr, te) in enumerate(splits):
+        predictor, _ = fit_pipeline(df.iloc[tr].reset_index(drop=True), seed=0)
+        for name, rule in (("cost", "cost"), ("argmax_calibrated_kill", "argmax")):
+            predictor.decision = rule
+            res = predictor._predict_unique(X[te])
+            bins[name][te] = res["mem_bin"]
+            kills[name][te] = calcloud_kill_time(res["clock_time"])
+        print(f"upstream_oof fold {i} ({time.perf_counter() - t0:.0f} s)", flush=True)
+    bins["upstream"], kills["upstream"] = _upstream_policy(X)
+    mem, wall = df["memory"].to_numpy(dtype=float), df["wallclock"].to_numpy(dtype=float)
+    per_job = {k: replay_jobs(mem, wall, bins[k], kills[k]) for k in bins}
+    instr = df["instr"].to_numpy()
+    out = {
+        "policies": {k: summarise_replay(v, instr) for k, v in per_job.items()},
+        "n_jobs": n,
+        "seconds": round(time.perf_counter() - t0),
+    }
+    for k in ("cost", "argmax_calibrated_kill"):
+        out[f"{k}_over_upstream"] = bootstrap_cost_ratio(
+            per_job[k]["reserved_gbh"], per_job["upstream"]["reserved_gbh"], groups, n_boot=2000
+        )
+        print(k, "/ upstream:", out[f"{k}_over_upstream"], flush=True)
+    for k, p in out["policies"].items():
+        print(
+            f"{k:24s} reserved {p['gbh_reserved']:10.1f} wasted {p['gbh_wasted']:9.1f} GB-h "
+            f"retries {p['memory_retries']:5d} kills {p['kills']:4d}",
+            flush=True,
+        )
+    return out
+
+
 def main(argv: list[str]) -> None:
     what = argv[1] if len(argv) > 1 else "all"
     results = json.loads(OUT.read_text()) if OUT.exists() else {}
@@ -244,6 +516,15 @@ def main(argv: list[str]) -> None:
         if what in (name, "all"):
             results[name] = fn()
             OUT.write_text(json.dumps(results, indent=1, default=str))
+    if what == "upstream":
+        results["upstream"] = bench_upstream()
+        OUT.write_text(json.dumps(results, indent=1, default=str))
+    if what == "upstream_oof":
+        results["upstream_oof"] = bench_upstream_oof()
+        OUT.write_text(json.dumps(results, indent=1, default=str))
+    if what == "trees":
+        bench_trees(results)
+        OUT.write_text(json.dumps(results, indent=1, default=str))
     print(f"\nwritten to {OUT}")
 
 

@@ -319,6 +319,98 @@ def test_replay_with_baseline_writes_run(cost_model, tmp_path):
     assert len(frame) == 3000 and "bin_per_input_oracle" in frame and "kill_model" in frame
 
 
+def test_argmax_decision_is_the_classifier_bin_with_the_calibrated_kill(cost_model):
+    from spacekit.cli.cal_cost import DECISION_CHOICES
+    from spacekit.skopes.hst.cal import load_model, load_predictor
+    from spacekit.skopes.hst.cal.predict import DECISIONS, CalPredictor
+
+    run, df = cost_model
+    assert DECISION_CHOICES == DECISIONS  # the CLI's choices, kept without importing numpy
+    cost = load_predictor(run.path)
+    arg = load_predictor(run.path, decision="argmax")
+    assert cost.decision == "cost" and arg.decision == "argmax"
+    a, c = arg.predict_batch(df), cost.predict_batch(df)
+    assert (a["memBin"] == a["memBinArgmax"]).all()
+    assert (a["memBin"] != c["memBin"]).any()  # the cost rule moves some bins off the argmax
+    assert (a["killTime"] == c["killTime"]).all()  # the cost rule's calibrated kill time
+    assert arg.kill_time_coverage == cost.kill_time_coverage
+    assert load_model(run.path, decision="margins").decision == "margins"
+    with pytest.raises(InputError, match="argmax"):
+        load_predictor(run.path, decision="nonsense")
+    # a folder without a cost rule: the margins' kill time; 'cost' is refused at load
+    meta = json.loads((run.model_dir / "metadata.json").read_text())
+    del meta["calibration"]["cost_rule"]
+    old = CalPredictor(meta, cost.models)
+    old.decision = "margins"
+    m = old.predict_batch(df)
+    old.decision = "argmax"
+    o = old.predict_batch(df)
+    assert (o["memBin"] == o["memBinArgmax"]).all() and (o["killTime"] == m["killTime"]).all()
+
+
+def test_cli_decision_flags(cost_model, tmp_path, capsys):
+    from pathlib import Path
+
+    from spacekit.cli import main
+
+    run, df = cost_model
+    shared = (Path(__file__).resolve().parent.parent.parent / "shared" / "data").resolve()
+    feats = shared / "hst_cal" / "MemModelFeatures" / "j8c601020_MemModelFeatures.txt"
+    assert (
+        main(["cal", "predict", str(feats), "--model", str(run.path), "--decision", "argmax"]) == 0
+    )
+    reply = json.loads(capsys.readouterr().out)
+    assert reply["memBin"] == reply["memBinArgmax"]
+    table = tmp_path / "jobs.csv"
+    df.to_csv(table, index=False)
+    base = ["cal", "replay", str(table), "--model", str(run.path), "--json", "--boot", "20"]
+    assert main([*base, "--decision", "argmax", "--baseline", str(run.path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["settings"]["decision"] == "argmax"
+    assert out["settings"]["baseline_decision"] == "cost"
+    pol = out["policies"]
+    # the same bins as the reference (argmax), so the same memory retries
+    assert pol["model"]["memory_retries"] == pol["reference"]["memory_retries"]
+    assert pol["model"]["memory_retries"] > pol["baseline"]["memory_retries"]
+    with pytest.raises(SystemExit) as exc:
+        main([*base, "--decision", "nonsense"])
+    assert exc.value.code == 2
+    # train: the decision and the cost rule's ceilings are stored in the model folder
+    code = main(
+        [
+            "cal", "train", str(table), "--fast", "--runs", str(tmp_path / "runs"), "--json",
+            "--decision", "argmax", "--retry-ceiling", "0.01", "--kill-ceiling", "0.002",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    model = Path(json.loads(capsys.readouterr().out)["run"]) / "model"
+    cal = json.loads((model / "metadata.json").read_text())["calibration"]
+    assert cal["decision"] == "argmax"
+    assert (cal["cost_rule"]["retry_ceiling"], cal["cost_rule"]["kill_ceiling"]) == (0.01, 0.002)
+
+
+def test_replay_upstream_baseline_is_killed_at_calcloud_default(
+    cost_model, upstream_models, tmp_path
+):
+    """An imported upstream model answered its wallclock estimate as clockTime: calcloud kills
+    it at 6x that (not at the estimate itself, which would kill about half its jobs)."""
+    from spacekit.skopes.hst.cal import load_predictor
+    from spacekit.skopes.hst.cal.features import FEATURES, prepare_table
+    from spacekit.skopes.hst.cal.replay import replay
+    from spacekit.utils.runs import Run
+
+    run, df = cost_model
+    jobs = df.head(400)
+    out = replay(jobs, run.path, baseline=upstream_models["hst_cal"], runs_dir=tmp_path, n_boot=20)
+    frame = pd.read_csv(Run.open(out["run"]).predictions_path)
+    up = load_predictor(upstream_models["hst_cal"])
+    X = prepare_table(jobs)[list(FEATURES)].to_numpy(dtype=float)  # as replay reads them
+    wall = up.predict_arrays(X)["wallclock"]
+    want = calcloud_kill_time(np.trunc(wall), reply_is_kill=False)
+    assert (frame["kill_baseline"].to_numpy() == want).all()
+    assert (frame["kill_baseline"] >= np.minimum(6 * np.trunc(wall), 48 * 3600)).all()
+
+
 def test_cli_replay_and_monitor_exit_codes(cost_model, tmp_path, capsys):
     from spacekit.cli import main
 

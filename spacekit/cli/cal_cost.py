@@ -1,9 +1,11 @@
 """``spacekit cal replay`` and ``spacekit cal monitor``: what the HST calibration models cost.
 
-- ``spacekit cal replay TABLE --model M [--baseline M2] [--runs DIR] [--json]``: replay real
-  jobs through calcloud's memory ladder and kill time with the model's bins and kill times,
-  next to the true-bin and per-input oracles and calcloud's default reference; with a baseline,
-  which costs less (bootstrap interval over groups of identical inputs). Exit 0.
+- ``spacekit cal replay TABLE --model M [--baseline M2] [--decision RULE] [--runs DIR]
+  [--json]``: replay real jobs through calcloud's memory ladder and kill time with the model's
+  bins and kill times, next to the true-bin and per-input oracles and calcloud's default
+  reference; with a baseline, which costs less (bootstrap interval over groups of identical
+  inputs). Exit 0. ``--decision cost|margins|argmax`` (``--baseline-decision``) replays the
+  model (baseline) with another decision rule than its folder's.
 - ``spacekit cal monitor TABLE --model M [--json]``: under-bin rate, kill rate and replay cost
   of recent jobs against the model's calibration; **exit 3 when a ceiling is exceeded** (so a
   scheduler can trigger retraining), 1 on an error, 2 on bad usage.
@@ -21,6 +23,9 @@ from ._contract import settings
 
 #: Exit status of ``spacekit cal monitor`` when a ceiling is exceeded.
 EXIT_CEILING = 3
+#: ``--decision`` choices: :data:`spacekit.skopes.hst.cal.predict.DECISIONS` (not imported
+#: here: building the parser stays light; a test checks they agree).
+DECISION_CHOICES = ("cost", "margins", "argmax")
 
 
 def _cost_options(p, default_from_model: bool = False) -> None:
@@ -54,6 +59,19 @@ def _cost_options(p, default_from_model: bool = False) -> None:
     p.add_argument("--json", action="store_true", help="print strict JSON")
 
 
+def add_decision(p, default: str) -> None:
+    """Add ``--decision {cost,margins,argmax}`` (the rule for memBin and the kill time)."""
+    p.add_argument(
+        "--decision",
+        choices=DECISION_CHOICES,
+        default=None,
+        help="how memBin and the kill time are chosen: cost (least expected GB-hours under "
+        "the retry and kill ceilings the model was calibrated for), margins (calibrated safety "
+        "margins) or argmax (the classifier's most probable bin with the calibrated kill "
+        f"time); {default}",
+    )
+
+
 def add_actions(cal) -> None:
     """Add ``replay`` and ``monitor`` to the ``spacekit cal`` subparsers ``cal``."""
     r = cal.add_parser(
@@ -65,6 +83,13 @@ def add_actions(cal) -> None:
         "--model", "--models", dest="model", required=True, help="model, run or runs folder"
     )
     r.add_argument("--baseline", default=None, help="a second model folder to compare with")
+    add_decision(r, "the model's; default: the model folder's own")
+    r.add_argument(
+        "--baseline-decision",
+        choices=DECISION_CHOICES,
+        default=None,
+        help="the baseline's decision rule (default: its folder's own)",
+    )
     r.add_argument("--runs", default=None, help="write a run folder under RUNS/hst_cal_replay/")
     r.add_argument("--name", default="replay", help="run name (default replay)")
     r.add_argument("--boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
@@ -91,6 +116,7 @@ def add_actions(cal) -> None:
         help="also alert when the cost over the true-bin oracle exceeds the calibration's by "
         "more than this fraction",
     )
+    add_decision(m, "default: the model folder's own")
     _cost_options(m, default_from_model=True)
     m.set_defaults(func=_monitor)
 
@@ -108,7 +134,7 @@ def _replay(args) -> int:
         k: getattr(args, k) if getattr(args, k) is not None else COST_DEFAULTS[k]
         for k in ("oom_share", "retry_ceiling", "kill_ceiling")
     }
-    names = ("baseline", "db_clock", "seed", "runs", "name")
+    names = ("baseline", "db_clock", "seed", "runs", "name", "decision", "baseline_decision")
     out = replay(args.table, args.model, n_boot=args.boot, **settings(args, *names), **cost)
     if args.json:
         print(_dumps(out))
@@ -139,7 +165,7 @@ def _replay(args) -> int:
 def _monitor(args) -> int:
     from ..skopes.hst.cal.replay import monitor
 
-    names = ("retry_ceiling", "kill_ceiling", "oom_share", "cost_tolerance", "db_clock")
+    names = ("retry_ceiling", "kill_ceiling", "oom_share", "cost_tolerance", "db_clock", "decision")
     out = monitor(args.table, args.model, **settings(args, *names))
     if args.json:
         print(_dumps(out))

@@ -58,6 +58,8 @@ def _models_alias(parser) -> None:
 
 
 def register(sub) -> None:
+    from .cal_cost import add_decision
+
     cal = add_app(
         sub,
         "cal",
@@ -79,6 +81,33 @@ def register(sub) -> None:
     )
     t.add_argument("--coverage", type=float, default=0.99, help="kill-time coverage (default 0.99)")
     t.add_argument("--bin-rule", default="upper_quantile", help=_BIN_RULE_HELP)
+    add_decision(t, "the rule the model folder uses (default cost)")
+    t.add_argument(
+        "--retry-ceiling",
+        type=float,
+        default=None,
+        help="cost rule: most memory retries, as a fraction of jobs (default 0.002)",
+    )
+    t.add_argument(
+        "--kill-ceiling",
+        type=float,
+        default=None,
+        help="cost rule: most kills, as a fraction of jobs (default 0.0005)",
+    )
+    t.add_argument(
+        "--oom-share",
+        type=float,
+        default=None,
+        help="cost rule: share of its wallclock an out-of-memory attempt holds the queue "
+        "(default 1.0)",
+    )
+    t.add_argument(
+        "--below-argmax-margin",
+        type=float,
+        default=None,
+        help="cost rule: relative expected-cost gain needed to submit a bin below the "
+        "classifier's most probable one (default 0.05)",
+    )
 
     for name, helptext in (
         ("score", "the headline metrics of a trained model on a table"),
@@ -109,6 +138,7 @@ def register(sub) -> None:
         "paths", nargs="+", metavar="PATH", help="<ipst>_MemModelFeatures.txt files or s3:// URLs"
     )
     pr.add_argument("--ipst", default=None, help="dataset name when it is not the file-name prefix")
+    add_decision(pr, "default: the model folder's own")
     pr.set_defaults(func=_predict)
     from .cal_cost import add_actions  # replay and monitor (issue 19)
     from .cal_ops import register_ops  # ingest, lambda-event: calcloud operations
@@ -130,7 +160,22 @@ def _train(args) -> int:
     from ..skopes.hst.cal import train
 
     names = ("runs", "seed", "fast", "under_bin_target", "bin_rule")
-    run = train(_data_of(args), **settings(args, *names, wallclock_coverage="coverage"))
+    cost_settings = {
+        key: getattr(args, opt)
+        for key, opt in (
+            ("retry_ceiling", "retry_ceiling"),
+            ("kill_ceiling", "kill_ceiling"),
+            ("oom_share", "oom_share"),
+            ("margin", "below_argmax_margin"),
+        )
+        if getattr(args, opt) is not None
+    }
+    run = train(
+        _data_of(args),
+        **settings(args, *names, wallclock_coverage="coverage"),
+        decision=args.decision or "cost",
+        cost_settings=cost_settings or None,
+    )
     if args.json:
         return print_run_json(run)
     m = run.metrics
@@ -186,7 +231,7 @@ def _predict(args) -> int:
     from ..skopes.hst.cal import check_ipppssoot, load_model
     from ..skopes.hst.cal.app import flag_out_of_range
 
-    pred = load_model(args.model)
+    pred = load_model(args.model, decision=args.decision)
     failed = 0
     for path in args.paths:
         ipst = args.ipst or Path(path.rstrip("/")).name.split("_")[0]

@@ -270,7 +270,7 @@ def cross_validate(
     return run
 
 
-def load_model(path_or_run: Any = None) -> Any:
+def load_model(path_or_run: Any = None, *, decision: str | None = None) -> Any:
     """Load a model: a model folder, a run folder (or :class:`Run`), a runs folder (its newest
     complete ``hst_cal`` model) or, by default, the shipped/configured model
     (``$SPACEKIT_HST_CAL_MODEL_DIR``, else ``<conf.model_dir>/hst_cal``).
@@ -280,6 +280,9 @@ def load_model(path_or_run: Any = None) -> Any:
     path_or_run : path, Run or model, optional
         A model folder, a run folder (or :class:`~spacekit.utils.runs.Run`), a runs folder
         (its newest complete model), or an already loaded model (returned as it is).
+    decision : {"cost", "margins", "argmax"}, optional
+        The decision rule for ``memBin`` and the kill time (default the folder's own; see
+        :func:`~spacekit.skopes.hst.cal.predict.load_predictor`).
 
     Returns
     -------
@@ -291,16 +294,19 @@ def load_model(path_or_run: Any = None) -> Any:
     >>> model = load_model("spacekit-runs")  # doctest: +SKIP
     """
     from ....utils.manifest import read_manifest
-    from .predict import CalPredictor, load_predictor
+    from .predict import CalPredictor, check_decision, load_predictor
 
     if isinstance(path_or_run, CalModel):
-        return path_or_run.predictor_
+        path_or_run = path_or_run.predictor_
     if isinstance(path_or_run, CalPredictor):
+        if decision is not None:
+            check_decision(decision)
+            path_or_run.decision = decision
         return path_or_run
     if path_or_run is None:
-        predictor = load_predictor(None)
+        predictor = load_predictor(None, decision=decision)
     else:
-        predictor = load_predictor(model_folder(path_or_run, APP))
+        predictor = load_predictor(model_folder(path_or_run, APP), decision=decision)
     predictor.manifest_ = read_manifest(predictor.model_dir, app=APP)
     return predictor
 

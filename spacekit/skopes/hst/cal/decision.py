@@ -17,7 +17,7 @@ from ....exceptions import InputError, ModelLoadError
 from .export import DenseNetwork, predict_dense
 from .features import BIN_QUEUES_GB
 
-__all__ = ["DECISIONS", "apply_margins", "raw_outputs"]
+__all__ = ["DECISIONS", "apply_margins", "check_decision", "raw_outputs"]
 
 
 def raw_outputs(models: dict, target_transforms: dict, Z: np.ndarray) -> dict[str, np.ndarray]:
@@ -146,17 +146,52 @@ def apply_margins(
 
 
 #: Decision rules of :attr:`~.predict.CalPredictor.decision`: ``"cost"`` (bin and kill time
-#: minimising the expected GB-hours under the ceilings, :mod:`~spacekit.skopes.hst.cal.cost`) or
-#: ``"margins"`` (the calibrated safety margins of :func:`apply_margins`).
-DECISIONS = ("cost", "margins")
+#: minimising the expected GB-hours under the ceilings, :mod:`~spacekit.skopes.hst.cal.cost`),
+#: ``"margins"`` (the calibrated safety margins of :func:`apply_margins`) or ``"argmax"`` (the
+#: classifier's most probable bin, no margin, with the calibrated kill time: the cost rule's
+#: where the folder has one, else the margins').
+DECISIONS = ("cost", "margins", "argmax")
+
+
+def check_decision(decision: str) -> str:
+    """``decision`` when it names a rule of :data:`DECISIONS`, else an :class:`InputError`.
+
+    Parameters
+    ----------
+    decision : str
+        The name of a decision rule.
+
+    Returns
+    -------
+    str
+        ``decision``.
+
+    Examples
+    --------
+    >>> check_decision("argmax")
+    'argmax'
+    """
+    if decision not in DECISIONS:
+        raise InputError(
+            f"decision must be one of {list(DECISIONS)}, got {decision!r}: 'cost' (least "
+            "expected GB-hours under the retry and kill ceilings), 'margins' (calibrated safety "
+            "margins) or 'argmax' (the classifier's most probable bin)"
+        )
+    return decision
 
 
 def _apply_decision(res: dict, decision: str, cost_rule: dict | None) -> dict:
-    """Replace the margins' ``mem_bin`` and ``clock_time`` by the cost rule's when asked."""
+    """Replace the margins' ``mem_bin`` and ``clock_time`` by the decision rule's."""
+    check_decision(decision)
     if decision == "margins":
         return res
-    if decision != "cost":
-        raise InputError(f"decision must be one of {list(DECISIONS)}, got {decision!r}")
+    if decision == "argmax":
+        res["mem_bin"] = res["bin_argmax"].copy()
+        if cost_rule:  # the cost rule's calibrated kill time (the margins' otherwise)
+            from .cost import cost_decisions
+
+            res["clock_time"] = cost_decisions(res, cost_rule)["clock_time"]
+        return res
     if not cost_rule:
         raise ModelLoadError(
             "decision 'cost' needs calibration.cost_rule in the model folder's metadata.json, "

@@ -21,7 +21,7 @@ import numpy as np
 from ....exceptions import InputError
 from ....transformer.splits import balanced_group_kfold
 from .calibration import BIN_RULES, KILL_RULES, _calibrate_step, _fit_error_scales
-from .decision import _apply_decision, apply_margins
+from .decision import _apply_decision, apply_margins, check_decision
 from .features import FEATURES, group_ids
 from .fitters import (
     _FITTERS,
@@ -77,14 +77,15 @@ def fit_pipeline(
         How the submitted bin is chosen (see :func:`~.pipeline.train`).
     kill_rule : {"group_quantile", "row_bootstrap"}
         How the kill time's margin is calibrated (see :func:`~.pipeline.train`).
-    decision : {"cost", "margins"}
+    decision : {"cost", "margins", "argmax"}
         The predictor's decision rule for ``memBin`` and the kill time: the cost rule (default,
         :mod:`~spacekit.skopes.hst.cal.cost`: least expected GB-hours with memory retries and
         kills under their ceilings; on two draws of a 5x3 grouped k-fold of the 2021-05-11
         table it cut retries from 0.35-0.52% to 0.14% of jobs and kills from 0.14-0.22% to
         0.03% for 0.8-1.3% more GB-hours than the margins, see ``benchmarks/RESULTS.md``) or
-        the calibrated margins (the rule of earlier releases). Both are calibrated and stored;
-        this picks the one used
+        the calibrated margins (the rule of earlier releases), or ``"argmax"`` (the
+        classifier's most probable bin with the cost rule's kill time). All are calibrated and
+        stored; this picks the one used
         (``predictor.decision`` switches it).
     cost_settings : dict, optional
         Keyword settings of :func:`~spacekit.skopes.hst.cal.cost.calibrate_cost_rule`
@@ -197,8 +198,7 @@ def _check_choices(
     entry per target (or None)."""
     if bin_rule not in BIN_RULES:
         raise InputError(f"bin_rule must be one of {list(BIN_RULES)}, got {bin_rule!r}")
-    if decision not in ("margins", "cost"):
-        raise InputError(f"decision must be 'margins' or 'cost', got {decision!r}")
+    check_decision(decision)
     if kill_rule not in KILL_RULES:
         raise InputError(f"kill_rule must be one of {list(KILL_RULES)}, got {kill_rule!r}")
     cands = list(candidates or DEFAULT_CANDIDATES)

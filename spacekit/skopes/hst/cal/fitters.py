@@ -56,11 +56,32 @@ def _compress(target: str, Z: np.ndarray, y: np.ndarray):
     return _compress_regression(Z, y)
 
 
-def _tree_params(*, max_iter: int, max_leaf_nodes: int, seed: int) -> dict:
+#: Size of each full (not ``fast``) tree model: boosting iterations (trees per output; the bin
+#: classifier has one per class), learning rate and leaves per tree. The wallclock trees use a
+#: slower rate and smaller leaves (they generalise better to unseen feature vectors there: median
+#: APE on grouped folds). Read at fit time, so a benchmark can try other sizes
+#: (``benchmarks/bench_hst_cal_cost.py trees``); the defaults make the 1,350 trees of the
+#: shipped model (800 + 200 + 300 + 50).
+TREE_SIZES: dict[str, dict[str, Any]] = {
+    "bin": {"max_iter": 200, "learning_rate": 0.1, "max_leaf_nodes": 15},
+    "memory": {"max_iter": 200, "learning_rate": 0.1, "max_leaf_nodes": 15},
+    "wallclock": {
+        "max_iter": 300,
+        "learning_rate": 0.05,
+        "max_leaf_nodes": 15,
+        "min_samples_leaf": 3,
+    },
+    "memory_scale": {"max_iter": 50, "learning_rate": 0.1, "max_leaf_nodes": 7},
+}
+
+
+def _tree_params(
+    *, max_iter: int, max_leaf_nodes: int, seed: int, learning_rate: float = 0.1
+) -> dict:
     """Settings of the histogram gradient boosting models (trees and the memory error scale)."""
     return dict(
         max_iter=max_iter,
-        learning_rate=0.1,
+        learning_rate=learning_rate,
         max_leaf_nodes=max_leaf_nodes,
         max_depth=6,
         min_samples_leaf=5,
@@ -75,11 +96,14 @@ def _fit_trees(target: str, Z: np.ndarray, y: np.ndarray, *, seed: int, fast: bo
     from threadpoolctl import threadpool_limits
 
     Zc, yc, w = _compress(target, Z, y)
-    params = _tree_params(max_iter=30 if fast else 200, max_leaf_nodes=15, seed=seed)
+    if fast:
+        params = _tree_params(max_iter=30, max_leaf_nodes=15, seed=seed)
+    else:
+        params = _tree_params(max_iter=200, max_leaf_nodes=15, seed=seed)
+        params.update(TREE_SIZES[target])
     if target == "wallclock" and not fast:
-        # A slower rate, smaller leaves and square-root group weights generalise better to
-        # unseen feature vectors here (median APE on grouped folds).
-        params.update(learning_rate=0.05, max_iter=300, min_samples_leaf=3)
+        # Square-root group weights generalise better to unseen feature vectors here (median
+        # APE on grouped folds).
         w = np.sqrt(w)
     if target == "bin":
         est = HistGradientBoostingClassifier(**params)
@@ -252,9 +276,12 @@ def _fit_memory_scale(
     from threadpoolctl import threadpool_limits
 
     Zc, yc, w = _compress_regression(Z, np.log(np.asarray(abs_log_resid, dtype=float) + 0.05))
-    est = HistGradientBoostingRegressor(
-        **_tree_params(max_iter=20 if fast else 50, max_leaf_nodes=7, seed=seed)
-    )
+    if fast:
+        params = _tree_params(max_iter=20, max_leaf_nodes=7, seed=seed)
+    else:
+        params = _tree_params(max_iter=50, max_leaf_nodes=7, seed=seed)
+        params.update(TREE_SIZES["memory_scale"])
+    est = HistGradientBoostingRegressor(**params)
     with threadpool_limits(1):
         est.fit(Zc, yc, sample_weight=np.sqrt(w))
     return TreeEnsemble.from_sklearn(est, link="exp")

@@ -286,8 +286,8 @@ def train(
         (until format 2's first release): the row-level quantile with the group bootstrap at
         ``margin_confidence`` (about 97.6% of held-out jobs, 2.8x).
     decision, cost_settings
-        The decision rule the model folder uses (``"margins"`` or ``"cost"``) and the cost
-        rule's settings (see :func:`fit_pipeline`); both rules are calibrated and stored.
+        The decision rule the model folder uses (``"cost"``, ``"margins"`` or ``"argmax"``) and
+        the cost rule's settings (see :func:`fit_pipeline`); every rule is calibrated and stored.
 
     Returns
     -------

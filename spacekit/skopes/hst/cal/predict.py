@@ -31,6 +31,7 @@ from .decision import (
     DECISIONS,  # noqa: F401  (re-exported: its import path before the cut)
     _apply_decision,
     apply_margins,
+    check_decision,
     raw_outputs,
 )
 from .features import BIN_QUEUES_GB, FEATURES, check_ipppssoot
@@ -93,9 +94,9 @@ class CalPredictor:
     @property
     def kill_time_coverage(self) -> float:
         """Share of held-out jobs the kill time covers: ``1 - kill_ceiling`` under the cost rule
-        (its calibration target, on the whole held-out set and on 80% of group resamples),
-        ``wallclock_coverage`` under the margins."""
-        if self.decision == "cost" and self.cost_rule:
+        (its calibration target, on the whole held-out set and on 80% of group resamples) and
+        under ``argmax`` (which uses its kill time), ``wallclock_coverage`` under the margins."""
+        if self.decision in ("cost", "argmax") and self.cost_rule:
             return round(1.0 - float(self.cost_rule["kill_ceiling"]), 6)
         return self.wallclock_coverage
 
@@ -165,10 +166,11 @@ class CalPredictor:
             ``memBin`` (the bin to submit, by the folder's decision rule: the cost rule's,
             :mod:`~spacekit.skopes.hst.cal.cost`, below ``memBinArgmax`` only when that is
             expected to cost 5% less; with ``decision="margins"`` the calibrated safe bin, never
-            below ``memBinArgmax``), ``clockTime`` (what calcloud multiplies by ``1 + wc_std`` = 6:
-            ``(killTime + 0.5) / 6``, so calcloud's kill time is ``killTime``; not a wallclock
-            estimate), ``killTime`` (s, the calibrated kill time covering ``killTimeCoverage``
-            of held-out jobs), ``wcStd`` (5), ``clockTimePred`` (s, wallclock point estimate),
+            below ``memBinArgmax``; with ``decision="argmax"`` ``memBinArgmax`` itself),
+            ``clockTime`` (what calcloud multiplies by ``1 + wc_std`` = 6: ``(killTime + 0.5) /
+            6``, so calcloud's kill time is ``killTime``; not a wallclock estimate),
+            ``killTime`` (s, the calibrated kill time covering ``killTimeCoverage`` of held-out
+            jobs), ``wcStd`` (5), ``clockTimePred`` (s, wallclock point estimate),
             ``memVal`` (GB, point estimate), ``memUpper`` (GB), ``memBinArgmax``,
             ``memBinProba``, ``underBinTarget``, ``queueGB``, the parsed ``features`` and
             ``modelVersion``.
@@ -341,7 +343,9 @@ def _distinct_rows(X: np.ndarray, max_share: float = 0.8):
     return first, inverse
 
 
-def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
+def load_predictor(
+    model_dir: str | os.PathLike | None = None, *, decision: str | None = None
+) -> CalPredictor:
     """Load a model folder written by :func:`~spacekit.skopes.hst.cal.train` (reads only).
 
     Parameters
@@ -351,11 +355,18 @@ def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
         run). Default: ``$SPACEKIT_HST_CAL_MODEL_DIR``, else ``<conf.model_dir>/hst_cal`` when
         it exists, else the default model shipped in the package
         (:data:`~.default_model.DEFAULT_MODEL_DIR`) when it holds one.
+    decision : {"cost", "margins", "argmax"}, optional
+        The decision rule for ``memBin`` and the kill time (:data:`DECISIONS`); default the
+        folder's own (``calibration.decision``). ``"cost"`` needs a folder calibrated for it.
 
     Examples
     --------
     >>> pred = load_predictor("models/hst_cal")  # doctest: +SKIP
+    >>> load_predictor("models/hst_cal", decision="argmax").decision  # doctest: +SKIP
+    'argmax'
     """
+    if decision is not None:
+        check_decision(decision)
     if model_dir is None:
         model_dir = os.environ.get("SPACEKIT_HST_CAL_MODEL_DIR")
     if not model_dir:
@@ -369,7 +380,7 @@ def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
     folder = resolve_model_dir(model_dir)
     meta, models = _read_model_folder(folder)
     try:
-        return CalPredictor(meta, models, model_dir=str(folder))
+        predictor = CalPredictor(meta, models, model_dir=str(folder))
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelLoadError(
             f"{folder}/metadata.json lacks or mangles {exc} (expected the transform and the "
@@ -377,6 +388,15 @@ def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
             "margins bin_log_margin, memory_log_margin, wallclock_log_margin, under_bin_target, "
             "wallclock_coverage); the metadata is incomplete: copy the folder again or re-train it"
         ) from None
+    if decision is not None:
+        if decision == "cost" and not predictor.cost_rule:
+            raise ModelLoadError(
+                f"decision 'cost' needs calibration.cost_rule in {folder}/metadata.json, found "
+                "none (the folder predates the cost rule or was imported): re-train it, or use "
+                "decision 'margins' or 'argmax'"
+            )
+        predictor.decision = decision
+    return predictor
 
 
 def _float_or_none(value: Any) -> float | None:

@@ -94,6 +94,8 @@ def replay(
     runs_dir: str | os.PathLike | None = None,
     name: str = "replay",
     figures: bool = True,
+    decision: str | None = None,
+    baseline_decision: str | None = None,
 ) -> dict:
     """Replay a table of real jobs with a model's bins and kill times, next to the oracles.
 
@@ -125,6 +127,9 @@ def replay(
         Name of the run folder.
     figures : bool
         Write the figures into the run folder.
+    decision, baseline_decision : {"cost", "margins", "argmax"}, optional
+        The decision rule the model (the baseline) is replayed with
+        (:data:`~spacekit.skopes.hst.cal.predict.DECISIONS`); default each folder's own.
 
     Returns
     -------
@@ -142,8 +147,10 @@ def replay(
     >>> r["policies"]["model"]["cost_over_per_input_oracle"]  # doctest: +SKIP
     1.01...
     """
+    import copy
+
     from .features import FEATURES, group_ids
-    from .predict import CalPredictor, load_predictor
+    from .predict import CalPredictor, check_decision, load_predictor
 
     share = _check_share(oom_share)
     for label, v in (("retry_ceiling", retry_ceiling), ("kill_ceiling", kill_ceiling)):
@@ -159,10 +166,16 @@ def replay(
     instr = df["instr"].to_numpy(dtype=int)
     n = len(df)
 
-    def load(m):
-        return m if isinstance(m, CalPredictor) else load_predictor(m)
+    def load(m, rule):
+        if not isinstance(m, CalPredictor):
+            return load_predictor(m, decision=rule)
+        if rule is None:
+            return m
+        m = copy.copy(m)  # the caller's predictor keeps its own rule
+        m.decision = check_decision(rule)
+        return m
 
-    predictor = load(model)
+    predictor = load(model, decision)
     res = predictor._predict_unique(X)
     bins = {
         "model": res["mem_bin"],
@@ -173,17 +186,17 @@ def replay(
         ),
     }
     kills = {
-        "model": calcloud_kill_time(res["clock_time"], db_clock=db_clock),
+        "model": _kill_times(predictor, res, db_clock),
         "reference": calcloud_kill_time(res["wallclock"], db_clock=db_clock, reply_is_kill=False),
         "true_bin_oracle": None,
         "per_input_oracle": None,
     }
     base_pred = None
     if baseline is not None:
-        base_pred = load(baseline)
+        base_pred = load(baseline, baseline_decision)
         bres = base_pred._predict_unique(X)
         bins["baseline"] = bres["mem_bin"]
-        kills["baseline"] = calcloud_kill_time(bres["clock_time"], db_clock=db_clock)
+        kills["baseline"] = _kill_times(base_pred, bres, db_clock)
     per_job = {k: replay_jobs(mem, wall, bins[k], kills[k], oom_share=share) for k in bins}
     policies = {k: summarise_replay(v, instr) for k, v in per_job.items()}
     true_cost = policies["true_bin_oracle"]["gbh_reserved"]
@@ -214,6 +227,8 @@ def replay(
         "data_sha256": digest,
         "model": str(getattr(predictor, "model_dir", None)),
         "baseline": None if base_pred is None else str(getattr(base_pred, "model_dir", None)),
+        "decision": predictor.decision,
+        "baseline_decision": None if base_pred is None else base_pred.decision,
         "oom_share": share,
         "retry_ceiling": retry_ceiling,
         "kill_ceiling": kill_ceiling,
@@ -227,6 +242,14 @@ def replay(
     if runs_dir is not None:
         out["run"] = str(_write_run(out, df, bins, kills, per_job, runs_dir, name, seed, figures))
     return out
+
+
+def _kill_times(predictor, res: dict, db_clock: float) -> np.ndarray:
+    """The kill time calcloud ends with for a predictor's answers: the reply contract's kill
+    time, or, for a model imported from upstream spacekit (which answered its wallclock
+    estimate as ``clockTime``), calcloud's default of 6x that estimate."""
+    upstream = getattr(predictor, "rounding", "spacekit") == "upstream"
+    return calcloud_kill_time(res["clock_time"], db_clock=db_clock, reply_is_kill=not upstream)
 
 
 def _decide(cmp: dict, ceilings: dict) -> dict:
@@ -422,6 +445,7 @@ def monitor(
     oom_share: float | None = None,
     cost_tolerance: float | None = None,
     db_clock: float = CALCLOUD_DB_CLOCK_S,
+    decision: str | None = None,
 ) -> dict:
     """Drift check: a model's bins and kill times on recent jobs, against its calibration.
 
@@ -437,6 +461,8 @@ def monitor(
         more than this relative amount (e.g. 0.1); default: cost is reported, not checked.
     db_clock : float
         calcloud's floor on the kill time (s).
+    decision : {"cost", "margins", "argmax"}, optional
+        The decision rule checked (default the folder's own).
 
     Returns
     -------
@@ -452,10 +478,18 @@ def monitor(
     >>> m["ok"], m["alerts"]  # doctest: +SKIP
     (True, [])
     """
-    from .features import FEATURES
-    from .predict import CalPredictor, load_predictor
+    import copy
 
-    predictor = model if isinstance(model, CalPredictor) else load_predictor(model)
+    from .features import FEATURES
+    from .predict import CalPredictor, check_decision, load_predictor
+
+    if isinstance(model, CalPredictor):
+        predictor = model
+        if decision is not None:
+            predictor = copy.copy(model)
+            predictor.decision = check_decision(decision)
+    else:
+        predictor = load_predictor(model, decision=decision)
     rule = predictor.cost_rule or {}
     settings = {**COST_DEFAULTS, **{k: rule[k] for k in COST_DEFAULTS if k in rule}}
     if retry_ceiling is not None:
@@ -471,7 +505,7 @@ def monitor(
     mem = df["memory"].to_numpy(dtype=float)
     wall = df["wallclock"].to_numpy(dtype=float)
     res = predictor._predict_unique(X)
-    kill = calcloud_kill_time(res["clock_time"], db_clock=db_clock)
+    kill = _kill_times(predictor, res, db_clock)
     per_job = replay_jobs(mem, wall, res["mem_bin"], kill, oom_share=settings["oom_share"])
     true = replay_jobs(mem, wall, true_bin_oracle(mem), oom_share=settings["oom_share"])
     n = len(df)
