@@ -129,7 +129,11 @@ def download_associations(
 
     Examples
     --------
-    >>> # download_associations(find_associations(2732), "asn/")
+    >>> download_associations(find_associations(2732), "asn/")  # doctest: +SKIP
+    >>> download_associations(pd.DataFrame(), "asn/")
+    Traceback (most recent call last):
+    ...
+    spacekit.exceptions.InputError: no associations to download (the table is empty)
     """
     from ....radio import mast
 

@@ -218,7 +218,12 @@ def association_exposures(
 
     Examples
     --------
-    >>> # association_exposures("jw02732-o001_..._image3_00001_asn.json", members="uncal/")
+    >>> from spacekit.skopes.jwst.cal.ingest import example_pipeline_metadata
+    >>> paths = example_pipeline_metadata("metadata", n=2)  # made-up associations + members
+    >>> asn = paths["associations"] / "jw01234-o002_20230101t000000_image3_00001_asn.json"
+    >>> rows = association_exposures(asn, members=paths["members"])
+    >>> len(rows), rows["product"].unique().tolist()
+    (7, ['jw01234-o002_t1_nircam_clear-f200w'])
     """
     asn = association if isinstance(association, Mapping) else read_association(association)
     return _association_rows(asn, _FileIndex(_folders(members)), {}, member_types)
@@ -352,7 +357,17 @@ def product_exposures(
 
     Examples
     --------
-    >>> # product_exposures("jw02732-o001_t001_nircam_clear-f150w_i2d.fits")
+    A made-up ``_i2d.fits`` whose ``ASNTABLE`` names an association beside it:
+
+    >>> from astropy.io import fits
+    >>> from spacekit.skopes.jwst.cal.ingest import example_pipeline_metadata
+    >>> paths = example_pipeline_metadata("metadata", n=2)
+    >>> asn = "jw01234-o002_20230101t000000_image3_00001_asn.json"
+    >>> i2d = paths["associations"] / "jw01234-o002_t001_nircam_clear-f200w_i2d.fits"
+    >>> fits.PrimaryHDU(header=fits.Header({"ASNTABLE": asn})).writeto(i2d)
+    >>> rows = product_exposures(i2d, members=paths["members"])
+    >>> len(rows), rows["detector"].unique().tolist()
+    (7, ['NRCA1'])
     """
     from astropy.io import fits
 

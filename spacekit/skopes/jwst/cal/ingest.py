@@ -276,8 +276,17 @@ def build_training_table(
 
     Examples
     --------
-    >>> # table = build_training_table("asn/", "measured.csv", members="uncal/")
-    >>> # table.to_csv("training.csv", index=False)   # then: spacekit jwst train training.csv
+    A made-up program's associations, member exposures and measured memory
+    (:func:`example_pipeline_metadata`), then ``spacekit jwst train training.csv``:
+
+    >>> paths = example_pipeline_metadata("metadata", n=2)
+    >>> table = build_training_table(paths["associations"], paths["sizes"],
+    ...                              members=paths["members"], progress=False)
+    >>> table[["product", "kind", "imgsize_gb"]]
+                                    product   kind  imgsize_gb
+    0  jw01234-o001_t1_nirspec_f100lp-g140m   SPEC        14.0
+    1    jw01234-o002_t1_nircam_clear-f200w  IMAGE         6.6
+    >>> table.to_csv("training.csv", index=False)
     """
     if definition not in FEATURE_DEFINITIONS:
         raise InputError(
