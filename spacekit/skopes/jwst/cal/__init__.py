@@ -2,7 +2,7 @@
 exposures: ingest, train and predict.
 
 - ingest (:mod:`.scrape`): :func:`scrape_headers`, :func:`group_products` (product names like
-  ``jw02732-o001_t1_nircam_clear-f150w``), :func:`offset_statistics`;
+  ``jw02732-o001_t1_nircam_clear-f150w``), :func:`offset_statistics` (:mod:`.offsets`);
 - training data from pipeline metadata (:mod:`.ingest`): :func:`build_training_table` (Level-3
   associations or product files + measured memory → the training table), reading associations
   with :mod:`.associations`; :func:`find_associations` (:mod:`.archive`: a program's Level-3
@@ -40,11 +40,10 @@ _EXPORTS = {
         "scrape_headers",
         "product_name",
         "combine_detectors",
-        "offset_statistics",
-        "upstream_offset_statistics",
         "FEATURE_DEFINITIONS",
         "group_products",
     ],
+    "offsets": ["offset_statistics", "upstream_offset_statistics"],
     "encode": [
         "IMAGE_FEATURES",
         "SPEC_FEATURES",
