@@ -225,21 +225,6 @@ def fit_members(
         :mod:`spacekit.skopes.k2.settings` (defaults:
         :data:`~spacekit.skopes.k2.settings.FIT_SETTINGS`).
 
-    Parameters
-    ----------
-    X : numpy.ndarray
-        Raw flux windows, shape ``(n, length)``.
-    y : numpy.ndarray
-        1 for a window with a transit, 0 without.
-    meta : pandas.DataFrame, optional
-        The windows' metadata (its SNR column selects the training windows).
-    sha : str, optional
-        sha256 of the training table, recorded in the metadata.
-    epochs, batch_size, learning_rate, seed, fast, network, threshold, train_min_snr
-        As for :func:`~spacekit.skopes.k2.classifier.train`.
-    show_progress : bool, optional
-        As for :func:`~spacekit.skopes.k2.classifier.train`.
-
     Returns
     -------
     (keras.Model, estimator or None, dict, Trainer, dict)

@@ -70,6 +70,18 @@ def fit_settings(settings: dict[str, Any], *, where: str) -> dict[str, Any]:
     """The training settings ``settings`` given to ``where``, completed with the defaults of
     :data:`FIT_SETTINGS` and checked (TypeError for an unknown name, as for any keyword).
 
+    Parameters
+    ----------
+    settings : dict
+        The settings given (names of :data:`FIT_SETTINGS`).
+    where : str
+        The function they were given to (named in the error).
+
+    Returns
+    -------
+    dict
+        Every setting of :data:`FIT_SETTINGS`, the given ones replacing the defaults.
+
     Examples
     --------
     >>> fit_settings({"epochs": 3}, where="train")["batch_size"]

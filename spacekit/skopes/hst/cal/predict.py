@@ -56,6 +56,15 @@ class CalPredictor:
     Build it with :func:`load_predictor`. ``metadata`` is the model folder's
     ``metadata.json``; ``models`` maps ``bin``/``memory``/``wallclock`` to exported models.
 
+    Parameters
+    ----------
+    metadata : dict
+        The model folder's ``metadata.json``.
+    models : dict
+        ``bin``/``memory``/``wallclock`` → exported model.
+    model_dir : str, optional
+        The folder it was loaded from.
+
     Examples
     --------
     >>> pred = load_predictor(model_dir)  # doctest: +SKIP
@@ -111,7 +120,18 @@ class CalPredictor:
 
     # -- core, vectorised ----------------------------------------------------
     def predict_arrays(self, X: Any) -> dict[str, np.ndarray]:
-        """Predict from raw feature rows (n, 9) in :data:`FEATURES` order; arrays per output."""
+        """Predict from raw feature rows (n, 9) in :data:`FEATURES` order; arrays per output.
+
+        Parameters
+        ----------
+        X : array-like
+            Raw feature rows, shape (n, 9).
+
+        Returns
+        -------
+        dict
+            Output name → array of n values.
+        """
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != len(FEATURES):
             raise InputError(
@@ -220,6 +240,15 @@ class CalPredictor:
         that saves work (rows are hashed, linear in the rows; a piece whose rows are mostly
         distinct is predicted row by row). With ``client`` (a ``distributed.Client``) the
         pieces are predicted on the cluster, ``npartitions`` pieces at least.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame or path
+            The jobs.
+        client : distributed.Client, optional
+            Predict the pieces on this cluster.
+        npartitions : int, optional
+            Least number of pieces on a cluster.
 
         Returns
         -------
@@ -351,6 +380,11 @@ def load_predictor(model_dir: str | os.PathLike | None = None) -> CalPredictor:
         run). Default: ``$SPACEKIT_HST_CAL_MODEL_DIR``, else ``<conf.model_dir>/hst_cal`` when
         it exists, else the default model shipped in the package
         (:data:`~.default_model.DEFAULT_MODEL_DIR`) when it holds one.
+
+    Returns
+    -------
+    CalPredictor
+        The loaded predictor.
 
     Examples
     --------

@@ -127,6 +127,20 @@ def download_associations(
 ) -> list[Path]:
     """Download the association files :func:`find_associations` listed into ``dest_dir``.
 
+    Parameters
+    ----------
+    associations : pandas.DataFrame
+        The table :func:`find_associations` returned.
+    dest_dir : path
+        The folder written to.
+    progress : bool, optional
+        Progress bar (default ``conf.progress``).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files downloaded.
+
     Examples
     --------
     >>> download_associations(find_associations(2732), "asn/")  # doctest: +SKIP

@@ -47,6 +47,16 @@ def product_key(name: str | os.PathLike) -> str:
     product-file suffix (``_i2d``, ``_s3d``...), and with the target number unpadded
     (``_t001_`` → ``_t1_``, as :func:`~spacekit.skopes.jwst.cal.scrape.product_name` writes it).
 
+    Parameters
+    ----------
+    name : str or path
+        A product name, product file or association file.
+
+    Returns
+    -------
+    str
+        The key.
+
     Examples
     --------
     >>> product_key("JW02732-O002_T002_NIRSPEC_F100LP-G140M_x1d.fits")
@@ -67,6 +77,11 @@ def product_key(name: str | os.PathLike) -> str:
 
 def read_association(path: str | os.PathLike) -> dict[str, Any]:
     """Read a JWST association file (``*_asn.json``).
+
+    Parameters
+    ----------
+    path : path
+        The association file.
 
     Returns
     -------
@@ -205,6 +220,11 @@ def association_exposures(
         ``_cal``...).
     member_types : iterable of str
         The member ``exptype`` values whose headers make the features (default ``science``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per member exposure.
 
     Raises
     ------
@@ -348,6 +368,20 @@ def product_exposures(
     in :func:`scrape_headers`' columns plus ``product``: from its ``HDRTAB`` extension (one row
     of header keywords per input exposure), else from the association its ``ASNTABLE`` keyword
     names (looked up beside it and in ``members``).
+
+    Parameters
+    ----------
+    path : path
+        The Level-3 product file.
+    members : folder(s), optional
+        Where the association's member files are (for a product without HDRTAB).
+    member_types : iterable of str
+        The member ``exptype`` values whose headers make the features (default ``science``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per member exposure.
 
     Raises
     ------

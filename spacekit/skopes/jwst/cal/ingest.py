@@ -110,6 +110,11 @@ def read_sizes(
     unit : {"B", "kB", "MB", "GB"}, optional
         Its unit (default: the one :data:`SIZE_COLUMNS` gives; needed for another column).
 
+    Returns
+    -------
+    pandas.Series
+        GB per product key.
+
     Raises
     ------
     SchemaError

@@ -399,6 +399,16 @@ def table_definition(X: pd.DataFrame) -> str | None:
     (:func:`group_products`), else its ``feature_definition`` column (a table written to csv by
     :func:`~spacekit.skopes.jwst.cal.ingest.build_training_table`); None when it records none.
 
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        A products table.
+
+    Returns
+    -------
+    str or None
+        ``"spacekit"``, ``"upstream"`` or None.
+
     Examples
     --------
     >>> table_definition(pd.DataFrame({"feature_definition": ["upstream"] * 2}))
