@@ -51,8 +51,8 @@ suppress_warnings = ["autosectionlabel.*"]
 numpydoc_validation_checks = {"PR01", "PR02", "PR03", "RT01"}
 # Objects the check skips: the imported names ``Path`` and ``Any`` that autodoc reaches in the
 # k2 modules (not spacekit's), and, TEMPORARILY (issue 17, item 5), the objects listed in
-# docs/numpydoc_todo.txt: files other helpers were editing when the check was added (fix one's
-# docstring, then delete its line there).
+# docs/numpydoc_todo.txt: spacekit.analyzer's hunt, another helper was editing it when the check
+# was added (fix one's docstring, then delete its line there).
 numpydoc_validation_exclude = {r"^spacekit\.skopes\.k2\.\w+\.(Path|Any)$"} | {
     "^" + re.escape(line.split("#")[0].strip()) + "$"
     for line in (Path(__file__).parent / "numpydoc_todo.txt").read_text().splitlines()

@@ -92,19 +92,6 @@ def test_exclusions_still_needed(_sandbox):
 # it), so it can drift from the code without any test noticing. Show a real call on small
 # made-up inputs instead, or mark a call that truly needs the network or a trained model with
 # ``# doctest: +SKIP``. Narration belongs in the prose, or after the code on the same line.
-# TEMPORARY (issue 17, item 5): modules other helpers were editing when this check was added;
-# their owners replace these examples, then the lead removes each entry.
-# (spacekit.skopes.jwst.cal.ingest reached main after this check was written; an entry for a
-# module this tree does not have is ignored.)
-TEMPORARY_COMMENT_ONLY: set[str] = {
-    "spacekit.skopes.hst.svm.app",
-    "spacekit.skopes.hst.svm.images",
-    "spacekit.skopes.jwst.cal.app",
-    "spacekit.skopes.jwst.cal.ingest",
-    "spacekit.skopes.jwst.cal.scrape",
-}
-
-
 def _comment_only_examples(module_name: str) -> list[str]:
     module = importlib.import_module(module_name)
     found = []
@@ -116,19 +103,10 @@ def _comment_only_examples(module_name: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("module_name", [m for m in MODULES if m not in TEMPORARY_COMMENT_ONLY])
+@pytest.mark.parametrize("module_name", MODULES)
 def test_no_example_is_only_a_comment(module_name):
     found = _comment_only_examples(module_name)
     assert not found, "examples that run nothing:\n" + "\n".join(found)
-
-
-def test_comment_only_exclusions_still_needed():
-    clean = [
-        name
-        for name in sorted(TEMPORARY_COMMENT_ONLY & set(MODULES))
-        if not _comment_only_examples(name)
-    ]
-    assert not clean, f"remove these from TEMPORARY_COMMENT_ONLY: {clean}"
 
 
 def test_wrapped_callables_show_their_own_signature():

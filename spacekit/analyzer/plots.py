@@ -65,6 +65,20 @@ def _plain_times(time: Any) -> tuple[np.ndarray, str]:
 def plot_lightcurve(lc: LightCurve, *, title: str = "", backend: str = "matplotlib"):
     """Flux against time (or phase, for a folded light curve).
 
+    Parameters
+    ----------
+    lc : LightCurve
+        The light curve (folded or not).
+    title : str
+        Figure title.
+    backend : {"matplotlib", "plotly"}
+        Figure type.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or plotly.graph_objects.Figure
+        The figure (never shown; saving is the caller's choice).
+
     Examples
     --------
     >>> import numpy as np
@@ -107,6 +121,11 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
         Figure type.
     title : str
         Figure title (default: the target and the period found).
+
+    Returns
+    -------
+    matplotlib.figure.Figure or plotly.graph_objects.Figure
+        The four panels (never shown; saving is the caller's choice).
 
     Examples
     --------
@@ -267,6 +286,11 @@ def atomic_vector_plotter(  # noqa: C901
     backend : {"matplotlib", "plotly"}
         Figure type.
 
+    Returns
+    -------
+    matplotlib.figure.Figure or plotly.graph_objects.Figure
+        The two panels (never shown; saving is the caller's choice).
+
     Examples
     --------
     >>> import numpy as np
@@ -417,6 +441,12 @@ def specgram_array(
     log : bool
         Return ``10*log10(power)``.
 
+    Returns
+    -------
+    frequencies, times, power : numpy.ndarray
+        The frequency bins, the segment centres and the power, of shape
+        ``(n_frequencies, n_segments)``.
+
     Examples
     --------
     >>> import numpy as np
@@ -494,6 +524,11 @@ def make_specgram(
         form image classifiers take; the seed's ``save_for_ML`` option.
     backend : {"matplotlib", "plotly"}
         Figure type.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or plotly.graph_objects.Figure
+        The spectrogram (never shown; saving is the caller's choice).
 
     Examples
     --------
@@ -582,6 +617,22 @@ def save_specgrams(
     Every spectrogram is computed before any file is written, so a row that cannot be
     transformed raises an :class:`~spacekit.exceptions.InputError` naming it and leaves no
     partial set; duplicate ``names`` are refused.
+
+    Parameters
+    ----------
+    signals : 1-D or 2-D array
+        One flux series per row.
+    output_dir : path
+        The folder written to.
+    names : sequence of str, optional
+        One file stem per row (default ``specgram_00000``, ``specgram_00001``...).
+    **kwargs
+        Passed to :func:`specgram_array` (``fs``, ``nfft``, ``noverlap``, ``mode``, ``log``).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in row order.
 
     Examples
     --------

@@ -55,6 +55,16 @@ def history_dict(history: Any) -> dict[str, list[float]]:
     Accepts a dict, a Keras ``History`` (``.history``), a model folder's ``metadata.json``
     contents, or a path to a JSON file holding either.
 
+    Parameters
+    ----------
+    history : dict, keras.callbacks.History or path
+        The training history.
+
+    Returns
+    -------
+    dict
+        Metric → one float per epoch.
+
     Examples
     --------
     >>> history_dict({"loss": [1, 0.5]})
@@ -188,6 +198,22 @@ def confusion_data(
     integer codes ``0..k-1`` and ``labels`` are ``k`` names not among them — display names
     of those codes. ``normalize`` is None (counts), ``"true"`` (rows sum to 1), ``"pred"``
     (columns) or ``"all"``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like
+        True and predicted classes.
+    labels : sequence, optional
+        The class values to show, or display names of the codes ``0..k-1``.
+    normalize : {None, "true", "pred", "all"}
+        Counts, or the share per row, per column or of the whole.
+
+    Returns
+    -------
+    names : list of str
+        The axis labels.
+    matrix : numpy.ndarray
+        ``(k, k)`` counts (or shares), rows true, columns predicted.
 
     Examples
     --------
@@ -337,6 +363,20 @@ def curve_data(y_true: Any, proba: Any, *, labels: Any = None) -> dict[str, Any]
     Returns ``{"curves": [{"name", "fpr", "tpr", "auc", "precision", "recall", "ap",
     "prevalence"}, ...]}``: one entry (the positive class) for binary probabilities, one per
     class (one-vs-rest) plus a ``"micro"`` average for ``(n, k)`` probabilities.
+
+    Parameters
+    ----------
+    y_true : array-like
+        True classes.
+    proba : array-like
+        Probabilities of the positive class ``(n,)``, or of each class ``(n, k)``.
+    labels : sequence, optional
+        Class names for the curves.
+
+    Returns
+    -------
+    dict
+        ``{"curves": [...]}`` as above.
 
     Examples
     --------

@@ -85,6 +85,16 @@ def _make_subplots(**kwargs: Any) -> Any:
 def empty_figure(message: str) -> Any:
     """A blank figure carrying ``message`` in its middle.
 
+    Parameters
+    ----------
+    message : str
+        The text shown.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        No traces; ``message`` as an annotation.
+
     Examples
     --------
     >>> empty_figure("no runs").layout.annotations[0].text
@@ -115,6 +125,16 @@ def empty_figure(message: str) -> Any:
 def is_empty(fig: Any) -> bool:
     """Whether a figure has nothing plotted (an :func:`empty_figure` or no traces).
 
+    Parameters
+    ----------
+    fig : plotly.graph_objects.Figure
+        The figure.
+
+    Returns
+    -------
+    bool
+        True when it has no traces.
+
     Examples
     --------
     >>> is_empty(empty_figure("none"))
@@ -126,6 +146,16 @@ def is_empty(fig: Any) -> bool:
 def run_colors(labels: Sequence[str]) -> dict[str, str]:
     """One colour per run label, in order: pass the result to every figure of a page so a
     run has the same colour in each.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        The run labels, in order.
+
+    Returns
+    -------
+    dict
+        Label → colour (hex, from :data:`RUN_PALETTE`, repeating after its last colour).
 
     Examples
     --------
@@ -156,6 +186,20 @@ def metrics_bar_figure(
     of different scales (an RMSE in GB next to one in seconds, an accuracy next to a loss)
     stay readable; a run keeps its colour in every panel and appears once in the legend.
     ``colors`` maps run labels to colours (:func:`run_colors`), shared with the other charts.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per run (indexed by run label), one column per metric.
+    metrics : sequence of str
+        The columns to plot, one panel each.
+    colors : mapping, optional
+        Run label → colour (:func:`run_colors`); default: :func:`run_colors` of the runs.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One panel per metric.
 
     Examples
     --------
@@ -223,6 +267,18 @@ def history_figure(
 ) -> Any:
     """Training history of each run overlaid: one line per (run, metric) in the run's colour;
     ``val_`` dashed, other metrics told apart by their marker.
+
+    Parameters
+    ----------
+    records : mapping
+        Run label → that run's metrics record (its ``history`` block: metric → values per epoch).
+    colors : mapping, optional
+        Run label → colour (:func:`run_colors`); default: :func:`run_colors` of the runs.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        An empty figure when no run has a history.
 
     Examples
     --------
@@ -309,6 +365,19 @@ def roc_figure(records: Mapping[str, Mapping], *, colors: Mapping[str, str] | No
     """ROC curves of each run overlaid (a run's colour; its classes dashed apart), with the
     chance diagonal; the legend sits under the plot, so long run names do not narrow it.
 
+    Parameters
+    ----------
+    records : mapping
+        Run label → that run's metrics record (its ``roc`` block: ``fpr``, ``tpr``, ``auc``,
+        or one such block per class).
+    colors : mapping, optional
+        Run label → colour (:func:`run_colors`); default: :func:`run_colors` of the runs.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        An empty figure when no run has a ROC curve.
+
     Examples
     --------
     >>> roc_figure({"a": {}}).layout.annotations[0].text
@@ -319,6 +388,19 @@ def roc_figure(records: Mapping[str, Mapping], *, colors: Mapping[str, str] | No
 
 def pr_figure(records: Mapping[str, Mapping], *, colors: Mapping[str, str] | None = None) -> Any:
     """Precision-recall curves of each run overlaid (a run's colour; legend under the plot).
+
+    Parameters
+    ----------
+    records : mapping
+        Run label → that run's metrics record (its ``pr`` block: ``precision``, ``recall``,
+        ``ap``, or one such block per class).
+    colors : mapping, optional
+        Run label → colour (:func:`run_colors`); default: :func:`run_colors` of the runs.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        An empty figure when no run has a precision-recall curve.
 
     Examples
     --------
@@ -400,6 +482,18 @@ def confusion_figure(
     """Confusion matrices of the runs side by side (one heatmap each, whole counts annotated
     with thousands separators); each title carries its run's colour.
 
+    Parameters
+    ----------
+    records : mapping
+        Run label → that run's metrics record (its ``confusion`` block: ``labels`` and ``matrix``).
+    colors : mapping, optional
+        Run label → colour (:func:`run_colors`); default: :func:`run_colors` of the runs.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One heatmap per run; an empty figure when no run has a matrix.
+
     Examples
     --------
     >>> rec = {"a": {"confusion": {"labels": [0, 1], "matrix": [[5, 1], [2, 7]]}}}
@@ -461,6 +555,16 @@ def format_count(value: Any) -> str:
     """A count as a whole number with thousands separators (``1,070``, never ``1.07e+03``);
     a non-integral value keeps three significant digits.
 
+    Parameters
+    ----------
+    value : number
+        The count (or any number).
+
+    Returns
+    -------
+    str
+        The formatted number.
+
     Examples
     --------
     >>> format_count(1070.0), format_count(29191), format_count(0.25)
@@ -488,6 +592,20 @@ def residuals_figure(
     Axes name the target and its unit: a record's ``residuals`` block may carry
     ``"target"`` and ``"unit"``; else ``targets`` (run label -> (target, unit)) gives them.
     Runs of different targets share the axes as "value", and the legend names each target.
+
+    Parameters
+    ----------
+    records : mapping
+        Run label → that run's metrics record (its ``residuals`` block: ``y_true`` and ``y_pred``).
+    colors : mapping, optional
+        Run label → colour (:func:`run_colors`); default: :func:`run_colors` of the runs.
+    targets : mapping, optional
+        Run label → (target name, unit), for records that do not carry them.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Two panels; an empty figure when no run has residuals.
 
     Examples
     --------
@@ -575,6 +693,18 @@ COLUMN_UNITS: dict[str, str] = {
 def axis_title(column: str, units: Mapping[str, str] | None = None) -> str:
     """A column name with its unit, when known: ``memory (GB)``.
 
+    Parameters
+    ----------
+    column : str
+        The column name.
+    units : mapping, optional
+        Column → unit (default :data:`COLUMN_UNITS`).
+
+    Returns
+    -------
+    str
+        ``"column (unit)"``, or the column alone when its unit is unknown.
+
     Examples
     --------
     >>> axis_title("memory"), axis_title("label")
@@ -600,6 +730,28 @@ def explore_figure(
     A table of more than :data:`EXPLORE_MAX_ROWS` rows is plotted as a random sample of
     that many rows (seeded, so the same each time), noted in the title. Axes name their
     unit (:data:`COLUMN_UNITS`) and print whole numbers in full (``29,191``, not ``2.9e4``).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    kind : {"scatter", "box", "histogram"}
+        The plot.
+    x : str
+        Column on the x axis.
+    y : str, optional
+        Column on the y axis (scatter and box).
+    color : str, optional
+        Column coloring the points (or groups).
+    log_x, log_y : bool
+        Logarithmic axes.
+    title : str
+        The figure title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        The plot (``InputError`` for an unknown kind or a scatter without ``y``).
 
     Examples
     --------
@@ -652,6 +804,20 @@ def class_probability_figure(
     ``highlight``: the index of a bar drawn in a second colour and marked "submitted" (the
     bin a prediction submits, which may differ from the most likely one).
 
+    Parameters
+    ----------
+    probabilities : sequence of float
+        One probability per class.
+    labels : sequence of str
+        The class names, in the same order.
+    highlight : int, optional
+        Index of the bar to mark "submitted".
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One bar per class.
+
     Examples
     --------
     >>> class_probability_figure([0.1, 0.9], ["bin 0", "bin 1"]).data[0].y.tolist()
@@ -690,6 +856,18 @@ def class_probability_figure(
 def image_triplet_figure(frames: np.ndarray, titles: Sequence[str]) -> Any:
     """Three RGB frames side by side (uint8 array of shape (3, h, w, 3)).
 
+    Parameters
+    ----------
+    frames : numpy.ndarray
+        uint8 array of shape (3, h, w, 3).
+    titles : sequence of str
+        One title per frame.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Three image panels.
+
     Examples
     --------
     >>> fig = image_triplet_figure(np.zeros((3, 4, 4, 3), np.uint8), ["a", "b", "c"])
@@ -713,6 +891,20 @@ def image_triplet_figure(frames: np.ndarray, titles: Sequence[str]) -> Any:
 
 def lightcurve_figure(time: Any, flux: Any, *, title: str, trend: Any = None) -> Any:
     """A light curve (scattergl points), optionally with its trend line overlaid.
+
+    Parameters
+    ----------
+    time, flux : array-like
+        The light curve.
+    title : str
+        The figure title.
+    trend : array-like, optional
+        A trend of the same length as ``flux``, drawn as a line.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        The points (and the trend line).
 
     Examples
     --------

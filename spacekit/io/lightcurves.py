@@ -63,7 +63,7 @@ _MAGIC = (
 class FitsLightCurveTable(NamedTuple):
     """A FITS light curve as read by :func:`read_lightcurve_fits_table`.
 
-    Attributes
+    Parameters
     ----------
     path : pathlib.Path
         The file.

@@ -341,6 +341,11 @@ def write_lightcurve_fits(lc: LightCurve, path: str | os.PathLike, *, overwrite:
     overwrite : bool
         Replace an existing file.
 
+    Returns
+    -------
+    str or path-like
+        ``path``.
+
     Examples
     --------
     >>> import tempfile, pathlib

@@ -23,6 +23,7 @@ True
 from __future__ import annotations
 
 import functools
+import inspect
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -120,6 +121,6 @@ def deprecated_alias(func: Callable, old_name: str, since: str, *, note: str = "
     alias.__qualname__ = old_name
     alias.__doc__ = (
         f"Deprecated alias of :func:`{func.__module__}.{func.__name__}` (since spacekit {since})."
-        f"{note}\n\n" + (func.__doc__ or "")
+        f"{note}\n\n" + inspect.cleandoc(func.__doc__ or "")
     )
     return alias

@@ -74,6 +74,16 @@ PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#1
 def check_backend(backend: str) -> str:
     """Return ``backend`` when it is one of :data:`BACKENDS`, else raise InputError.
 
+    Parameters
+    ----------
+    backend : str
+        The backend asked for.
+
+    Returns
+    -------
+    str
+        ``backend``, checked.
+
     Examples
     --------
     >>> check_backend("bokeh")  # doctest: +IGNORE_EXCEPTION_DETAIL
@@ -189,6 +199,18 @@ def mpl_subplots(
 def figure_png(fig: Any, *, dpi: float | str = "figure") -> bytes | None:
     """PNG bytes of a matplotlib figure (None for a figure with nothing drawn).
 
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    dpi : float or "figure"
+        Resolution (default: the figure's own).
+
+    Returns
+    -------
+    bytes or None
+        The PNG, or None when nothing is drawn.
+
     Examples
     --------
     >>> fig = new_figure((2, 1)); _ = fig.add_subplot().plot([0, 1])
@@ -209,6 +231,11 @@ def enable_inline_figures() -> bool:
     :class:`matplotlib.figure.Figure` in the current IPython shell, unless one is registered
     already (``%matplotlib inline`` or an imported pyplot registers its own, which is kept).
     Outside IPython this does nothing and returns False. It changes no matplotlib setting.
+
+    Returns
+    -------
+    bool
+        True when figures will display inline.
 
     Examples
     --------
@@ -469,6 +496,16 @@ FIGURE_PARAMETERS = """title : str
 def figure_doc(func: Any) -> Any:
     """Decorator: write :data:`FIGURE_PARAMETERS` into ``func``'s docstring where it says
     ``{figure_parameters}`` (indented as a Parameters entry).
+
+    Parameters
+    ----------
+    func : callable
+        The plotting function.
+
+    Returns
+    -------
+    callable
+        ``func`` itself, its docstring filled in.
 
     Examples
     --------

@@ -42,6 +42,23 @@ class K2Model(ParamsMixin):
     scikit-learn (the boosting member) and Keras are imported only inside ``fit``; the
     settings are those of :func:`train`.
 
+    Parameters
+    ----------
+    epochs, batch_size, learning_rate : int, int, float
+        Training settings.
+    seed : int
+        Makes training repeatable.
+    fast : bool
+        A tiny network (tests and smoke runs).
+    network : {"folded", "global", "seed"}
+        The network (see :mod:`spacekit.skopes.k2.settings`).
+    threshold : float
+        Decision threshold of :meth:`predict`.
+    train_min_snr : float or None
+        Leave injected transits with SNR below this out of training (needs ``meta``).
+    progress : bool, optional
+        Progress bars (``show_progress`` of :func:`train`).
+
     Attributes
     ----------
     classifier_ : K2Classifier
@@ -79,7 +96,22 @@ class K2Model(ParamsMixin):
 
     def fit(self, X: Any, y: Any, meta: pd.DataFrame | None = None) -> K2Model:
         """Fit on windows ``X`` and labels ``y`` (0/1); ``meta`` (the build sidecar) lets
-        ``train_min_snr`` leave undetectable injections out."""
+        ``train_min_snr`` leave undetectable injections out.
+
+        Parameters
+        ----------
+        X : array-like
+            Raw flux windows, shape (n, length).
+        y : array-like
+            Labels (1 = planet).
+        meta : pandas.DataFrame, optional
+            The build sidecar (one row per window).
+
+        Returns
+        -------
+        K2Model
+            This model, fitted.
+        """
         params = self.get_params()
         params["show_progress"] = params.pop("progress")
         settings = fit_settings(params, where="K2Model.fit")  # checked before the data are read
@@ -95,11 +127,33 @@ class K2Model(ParamsMixin):
         return self.classifier_
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Planet probability of each window, shape ``(n,)``."""
+        """Planet probability of each window, shape ``(n,)``.
+
+        Parameters
+        ----------
+        X : array-like
+            Raw flux windows, shape (n, length).
+
+        Returns
+        -------
+        numpy.ndarray
+            Probabilities, shape (n,).
+        """
         return self._fitted().predict_proba(X, show_progress=self.progress)
 
     def predict(self, X: Any) -> np.ndarray:
-        """1 (planet) where the probability is at or above the threshold, else 0."""
+        """1 (planet) where the probability is at or above the threshold, else 0.
+
+        Parameters
+        ----------
+        X : array-like
+            Raw flux windows, shape (n, length).
+
+        Returns
+        -------
+        numpy.ndarray
+            0/1 per window.
+        """
         return (self.predict_proba(X) >= self._fitted().threshold).astype(int)
 
 
@@ -234,6 +288,11 @@ def load_model(path_or_run: Any = None) -> K2Classifier:
         A model folder, a run folder (or :class:`~spacekit.utils.runs.Run`), a runs folder
         (its newest complete model), or an already loaded model (returned as it is).
 
+    Returns
+    -------
+    K2Classifier
+        The loaded classifier.
+
     Examples
     --------
     >>> clf = load_model("spacekit-runs")  # doctest: +SKIP
@@ -262,6 +321,13 @@ def score(model: Any, data: Any, *, progress: bool | None = None) -> dict[str, A
         A loaded classifier, or anything :func:`load_model` accepts.
     data : path, DataFrame or registered dataset name
         A labelled flux table; the headline needs its build sidecar (``.meta.csv``).
+    progress : bool, optional
+        Progress bars (default ``conf.progress``).
+
+    Returns
+    -------
+    dict
+        Metric name → value (:data:`HEADLINE_METRICS` first).
 
     Examples
     --------
@@ -416,5 +482,5 @@ def predict_batch(
     return pd.concat(parts, ignore_index=True)
 
 
-#: Deprecated: leave-one-star-out is :func:`cross_validate` (``cv="loso"``) since 2.0.
+# Deprecated: leave-one-star-out is :func:`cross_validate` (``cv="loso"``) since 2.0.
 evaluate = deprecated_alias(_clf.evaluate, "evaluate", since="2.0", note=' (cv="loso")')

@@ -1,6 +1,6 @@
 """The K2 classifier's training settings, defined once.
 
-:func:`~spacekit.skopes.k2.model.fit_members`, :func:`~spacekit.skopes.k2.classifier.train` and
+:func:`~spacekit.skopes.k2.fitting.fit_members`, :func:`~spacekit.skopes.k2.classifier.train` and
 :func:`~spacekit.skopes.k2.cv.evaluate` take them as keywords,
 :class:`~spacekit.skopes.k2.K2Model` as its parameters (``progress`` for ``show_progress``).
 
@@ -57,16 +57,30 @@ FIT_SETTINGS: dict[str, Any] = {
     "train_min_snr": 5.0,
     "show_progress": None,
 }
+#: The app name of k2 run folders.
+APP = "k2"
 #: The settings a run folder records among its parameters (the seed has its own field).
 RUN_SETTINGS = ("epochs", "batch_size", "learning_rate", "fast", "network")
 RUN_SETTINGS += ("threshold", "train_min_snr")
-#: The settings of one network fit (:func:`~spacekit.skopes.k2.model.fit_on_inputs`).
+#: The settings of one network fit (:func:`~spacekit.skopes.k2.fitting.fit_on_inputs`).
 NETWORK_SETTINGS = ("epochs", "batch_size", "learning_rate", "seed", "fast", "network")
 
 
 def fit_settings(settings: dict[str, Any], *, where: str) -> dict[str, Any]:
     """The training settings ``settings`` given to ``where``, completed with the defaults of
     :data:`FIT_SETTINGS` and checked (TypeError for an unknown name, as for any keyword).
+
+    Parameters
+    ----------
+    settings : dict
+        The settings given (names of :data:`FIT_SETTINGS`).
+    where : str
+        The function they were given to (named in the error).
+
+    Returns
+    -------
+    dict
+        Every setting of :data:`FIT_SETTINGS`, the given ones replacing the defaults.
 
     Examples
     --------

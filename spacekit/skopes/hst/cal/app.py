@@ -49,6 +49,25 @@ class CalModel(ParamsMixin):
     scikit-learn is imported only inside ``fit``; a fitted model predicts without it.
     Parameters are those of :func:`train`.
 
+    Parameters
+    ----------
+    seed : int
+        Seed of splits and models.
+    fast : bool
+        A small model in seconds (tests, demos).
+    candidates : sequence of str, optional
+        Model kinds compared per target (see :func:`train`).
+    under_bin_target : float
+        Highest acceptable under-bin rate of the submitted ``memBin`` on held-out data.
+    wallclock_coverage, memory_coverage : float
+        Share of held-out jobs the kill time and the memory upper bound must cover.
+    margin_confidence : float
+        Group-bootstrap confidence of the bin margin.
+    bin_rule : {"upper_quantile", "upper_quantile_max", "classifier_max"}
+        How the submitted bin is chosen (see :func:`train`).
+    kill_rule : {"group_quantile", "row_bootstrap"}
+        How the kill time's margin is calibrated (see :func:`train`).
+
     Attributes
     ----------
     predictor_ : CalPredictor
@@ -93,7 +112,20 @@ class CalModel(ParamsMixin):
 
     def fit(self, X: Any, y: Any = None) -> CalModel:
         """Fit on a training table (path, DataFrame or dataset name, with the targets
-        ``mem_bin``, ``memory``, ``wallclock``; ``y`` is unused)."""
+        ``mem_bin``, ``memory``, ``wallclock``; ``y`` is unused).
+
+        Parameters
+        ----------
+        X : path, pandas.DataFrame or dataset name
+            The training table.
+        y : None
+            Unused (the targets are columns of ``X``).
+
+        Returns
+        -------
+        CalModel
+            This model, fitted.
+        """
         from ....utils.manifest import feature_ranges
         from .features import FEATURES
         from .pipeline import _load, fit_pipeline
@@ -104,7 +136,18 @@ class CalModel(ParamsMixin):
         return self
 
     def predict(self, X: Any) -> Any:
-        """Predict every row of a table (see :meth:`CalPredictor.predict_batch`)."""
+        """Predict every row of a table (see :meth:`CalPredictor.predict_batch`).
+
+        Parameters
+        ----------
+        X : path, pandas.DataFrame or dataset name
+            A table of jobs in the training-data format.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per job (``memBin``, ``memVal``, ``clockTime``...).
+        """
         from ....exceptions import NotFittedError
 
         if not hasattr(self, "predictor_"):
@@ -360,6 +403,11 @@ def score(model: Any, data: Any) -> dict:
         A loaded predictor, or anything :func:`load_model` accepts.
     data : path, DataFrame or registered dataset name
         Jobs with their measured ``memory`` and ``wallclock`` (the training format).
+
+    Returns
+    -------
+    dict
+        Metric name → value.
 
     Examples
     --------

@@ -86,7 +86,18 @@ class DenseNetwork:
 
     @classmethod
     def from_keras(cls, model: Any) -> DenseNetwork:
-        """Export a Keras model made of Input, Dense and (inactive at inference) Dropout layers."""
+        """Export a Keras model made of Input, Dense and (inactive at inference) Dropout layers.
+
+        Parameters
+        ----------
+        model : keras.Model
+            The fitted network.
+
+        Returns
+        -------
+        DenseNetwork
+            Its weights as numpy arrays.
+        """
         weights = []
         for layer in model.layers:
             kind = type(layer).__name__
@@ -111,6 +122,20 @@ class DenseNetwork:
 
         Rows are evaluated in chunks of ``chunk_size`` (cache-sized buffers reused from chunk
         to chunk), on ``n_threads`` threads for large batches (see :func:`predict_dense`).
+
+        Parameters
+        ----------
+        X : array-like
+            Input rows, shape (n, n_inputs).
+        chunk_size : int
+            Rows per chunk.
+        n_threads : int, optional
+            Threads for large batches (default: the usable CPUs).
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape (n, n_outputs).
         """
         return predict_dense([self], X, chunk_size=chunk_size, n_threads=n_threads)[0]
 

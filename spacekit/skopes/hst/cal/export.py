@@ -100,7 +100,18 @@ class AverageModel:
         self.max_deviation = None if max_deviation is None else float(max_deviation)
 
     def predict(self, Z: Any) -> np.ndarray:
-        """Weighted mean of the members' (bounded) predictions (n,)."""
+        """Weighted mean of the members' (bounded) predictions (n,).
+
+        Parameters
+        ----------
+        Z : array-like
+            Standardised feature rows, shape (n, 9).
+
+        Returns
+        -------
+        numpy.ndarray
+            Predictions, shape (n,).
+        """
         # (n,) or (n, 1) member outputs -> (n,); reshape(len(Z), -1) cannot size an empty batch.
         preds = [
             np.asarray(m.predict(Z), dtype=np.float64).reshape(len(Z), -1)[:, 0]

@@ -31,6 +31,18 @@ def pairwise_basis(Z: Any, out: np.ndarray | None = None) -> np.ndarray:
     which extends to combinations of categorical values never seen together in training.
     ``out`` (float64, shape (n, 80)) receives the basis instead of a new array.
 
+    Parameters
+    ----------
+    Z : array-like
+        Standardised feature rows, shape (n, 9).
+    out : numpy.ndarray, optional
+        float64 array of shape (n, 80) to fill.
+
+    Returns
+    -------
+    numpy.ndarray
+        The basis, shape (n, 80) (``out`` when given).
+
     Examples
     --------
     >>> pairwise_basis(np.zeros((2, 9))).shape
@@ -157,6 +169,26 @@ class LinearModel:
     ) -> LinearModel:
         """Weighted ridge regression (unpenalised intercept) on the standardised basis of ``Z``.
 
+        Parameters
+        ----------
+        Z : array-like
+            Standardised feature rows, shape (n, 9).
+        y : array-like
+            Targets, shape (n,).
+        sample_weight : array-like, optional
+            Non-negative row weights with a positive sum (default: equal).
+        alpha : float
+            Ridge penalty of the coefficients.
+        basis : str
+            Name of the basis function (``pairwise``: :func:`pairwise_basis`).
+        log_sizes : array of shape (k, 4), optional
+            Power-standardised columns entered as ``log(1 + x)`` (see :class:`LinearModel`).
+
+        Returns
+        -------
+        LinearModel
+            The fitted model.
+
         Examples
         --------
         >>> Z = np.zeros((4, 9)); Z[:, 1] = [0.0, 1.0, 2.0, 3.0]
@@ -207,6 +239,16 @@ class LinearModel:
         so a row's prediction is the same bit for bit whatever the batch around it. Rows are
         taken 8192 at a time into one reused basis buffer, so memory stays bounded (the basis
         is 80 float64 columns per row).
+
+        Parameters
+        ----------
+        Z : array-like
+            Standardised feature rows, shape (n, 9).
+
+        Returns
+        -------
+        numpy.ndarray
+            Predictions, shape (n,).
         """
         Z = np.asarray(Z, dtype=np.float64)
         if Z.ndim != 2:

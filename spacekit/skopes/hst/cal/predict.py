@@ -57,6 +57,15 @@ class CalPredictor:
     Build it with :func:`load_predictor`. ``metadata`` is the model folder's
     ``metadata.json``; ``models`` maps ``bin``/``memory``/``wallclock`` to exported models.
 
+    Parameters
+    ----------
+    metadata : dict
+        The model folder's ``metadata.json``.
+    models : dict
+        ``bin``/``memory``/``wallclock`` → exported model.
+    model_dir : str, optional
+        The folder it was loaded from.
+
     Examples
     --------
     >>> pred = load_predictor(model_dir)  # doctest: +SKIP
@@ -112,7 +121,18 @@ class CalPredictor:
 
     # -- core, vectorised ----------------------------------------------------
     def predict_arrays(self, X: Any) -> dict[str, np.ndarray]:
-        """Predict from raw feature rows (n, 9) in :data:`FEATURES` order; arrays per output."""
+        """Predict from raw feature rows (n, 9) in :data:`FEATURES` order; arrays per output.
+
+        Parameters
+        ----------
+        X : array-like
+            Raw feature rows, shape (n, 9).
+
+        Returns
+        -------
+        dict
+            Output name → array of n values.
+        """
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != len(FEATURES):
             raise InputError(
@@ -222,6 +242,15 @@ class CalPredictor:
         that saves work (rows are hashed, linear in the rows; a piece whose rows are mostly
         distinct is predicted row by row). With ``client`` (a ``distributed.Client``) the
         pieces are predicted on the cluster, ``npartitions`` pieces at least.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame or path
+            The jobs.
+        client : distributed.Client, optional
+            Predict the pieces on this cluster.
+        npartitions : int, optional
+            Least number of pieces on a cluster.
 
         Returns
         -------
@@ -358,6 +387,11 @@ def load_predictor(
     decision : {"cost", "margins", "argmax"}, optional
         The decision rule for ``memBin`` and the kill time (:data:`DECISIONS`); default the
         folder's own (``calibration.decision``). ``"cost"`` needs a folder calibrated for it.
+
+    Returns
+    -------
+    CalPredictor
+        The loaded predictor.
 
     Examples
     --------

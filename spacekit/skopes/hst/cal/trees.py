@@ -107,7 +107,20 @@ class TreeEnsemble:
 
     @classmethod
     def from_sklearn(cls, est: Any, *, link: str | None = None) -> TreeEnsemble:
-        """Export a fitted ``HistGradientBoosting{Regressor,Classifier}`` (numeric features)."""
+        """Export a fitted ``HistGradientBoosting{Regressor,Classifier}`` (numeric features).
+
+        Parameters
+        ----------
+        est : HistGradientBoostingRegressor or HistGradientBoostingClassifier
+            The fitted estimator.
+        link : str, optional
+            The link applied to raw scores (default: the estimator's own).
+
+        Returns
+        -------
+        TreeEnsemble
+            The trees as numpy arrays.
+        """
         predictors = getattr(est, "_predictors", None)
         if predictors is None:
             raise InputError(
@@ -351,6 +364,20 @@ class TreeEnsemble:
         values per output, so memory stays bounded whatever the batch) and batches of at
         least 2 x 1024 rows are shared between ``n_threads`` threads (default: the usable
         CPUs; numpy releases the GIL in the lookups and sums).
+
+        Parameters
+        ----------
+        X : array-like
+            Input rows, shape (n, n_features).
+        chunk_size : int, optional
+            Rows per chunk.
+        n_threads : int, optional
+            Threads for large batches.
+
+        Returns
+        -------
+        numpy.ndarray
+            Raw scores, shape (n, n_outputs).
         """
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2:
@@ -412,7 +439,18 @@ class TreeEnsemble:
         return np.add.accumulate(terms, axis=1)[:, -1, :]
 
     def predict(self, X: Any) -> np.ndarray:
-        """Regression: predicted values (n,); classification: class probabilities (n, n_classes)."""
+        """Regression: predicted values (n,); classification: class probabilities (n, n_classes).
+
+        Parameters
+        ----------
+        X : array-like
+            Input rows, shape (n, n_features).
+
+        Returns
+        -------
+        numpy.ndarray
+            Values (n,) or probabilities (n, n_classes).
+        """
         raw = self.raw_predict(X)
         if self.link == "identity":
             return raw[:, 0]

@@ -20,8 +20,14 @@ deprecated: use :func:`cross_validate`, :func:`score` and ``train(kind=...)``.
 
 Examples
 --------
->>> # run = train("svm_labeled_2021_07_28", runs_dir="spacekit-runs")
->>> # out = predict(run, "svm_unlabeled_2021_10_06")
+Train on the labelled visits of the data mirror, then predict three of them:
+
+>>> from spacekit.skopes.hst.svm import load_feature_table
+>>> table = load_feature_table("svm_labeled_2021_07_28")
+>>> run = train(table, runs_dir="runs", kind="gb", fast=True)
+>>> out = predict(run, table.head(3).drop(columns="label"))
+>>> out.columns.tolist(), bool(out["probability"].between(0, 1).all())
+(['index', 'probability', 'label', 'out_of_range'], True)
 """
 
 from __future__ import annotations
@@ -106,7 +112,9 @@ def train(
 
     Examples
     --------
-    >>> # run = train("svm_labeled_2021_07_28", runs_dir="runs", kind="gb")
+    >>> run = train("svm_labeled_2021_07_28", runs_dir="runs", kind="gb", fast=True)
+    >>> run.path.parent.name, run.metrics["roc_auc"] > 0.5
+    ('hst_svm', True)
     """
     model = kind
     name = name or "train"
@@ -216,9 +224,27 @@ def predict_frame(
     plus ``out_of_range`` (the features outside the training ranges, ``""`` when none) for a
     model that keeps ranges.
 
+    Parameters
+    ----------
+    model : SvmModel or path
+        A loaded model, or anything :func:`load_model` accepts.
+    data : path, dataset name or DataFrame
+        A feature table of visits.
+    images : optional
+        Image stacks (ensemble models; see :func:`align_images`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per visit; ``true_label`` too when ``data`` is labelled.
+
     Examples
     --------
-    >>> # predict_frame("runs/hst_svm/…/model", "svm_unlabeled_2021_10_06")
+    >>> from spacekit.skopes.hst.svm import SvmModel, load_feature_table
+    >>> table = load_feature_table("svm_labeled_2021_07_28")  # labelled visits (data mirror)
+    >>> model = SvmModel(kind="gb", fast=True).fit(table, table["label"])
+    >>> predict_frame(model, table.head(2)).columns.tolist()
+    ['index', 'probability', 'label', 'out_of_range', 'true_label']
     """
     m = load_model(model)
     frame = load_feature_table(data)
@@ -266,10 +292,16 @@ def predict(
     Returns
     -------
     pandas.DataFrame
+        One row per visit (see :func:`predict_frame`).
 
     Examples
     --------
-    >>> # predict(run, "svm_unlabeled_2021_10_06")
+    >>> from spacekit.skopes.hst.svm import SvmModel, load_feature_table
+    >>> table = load_feature_table("svm_labeled_2021_07_28")  # labelled visits (data mirror)
+    >>> model = SvmModel(kind="gb", fast=True).fit(table, table["label"])
+    >>> out = predict(model, table.head(4).drop(columns="label"))
+    >>> len(out), sorted(set(out["label"]) - {0, 1})
+    (4, [])
     """
     if runs_dir is not _UNSET or name is not _UNSET:
         warn_deprecated(
@@ -301,9 +333,32 @@ def predict_to_run(
     (with precision/recall when ``data`` has labels; counts otherwise), ``misaligned.txt``
     (one flagged visit per line) and ``metrics.json``.
 
+    Parameters
+    ----------
+    model : SvmModel, Run or path
+        A loaded model, or anything :func:`load_model` accepts.
+    data : path, dataset name or DataFrame
+        A feature table of visits (labelled or not).
+    images : optional
+        Image stacks (ensemble models; see :func:`align_images`).
+    runs_dir : path, optional
+        Parent of run folders (default ``conf.runs_dir``).
+    name : str
+        Run name.
+
+    Returns
+    -------
+    spacekit.utils.runs.Run
+        The prediction run.
+
     Examples
     --------
-    >>> # run = predict_to_run(train_run, "svm_unlabeled_2021_10_06")
+    >>> from spacekit.skopes.hst.svm import SvmModel, load_feature_table
+    >>> table = load_feature_table("svm_labeled_2021_07_28")  # labelled visits (data mirror)
+    >>> model = SvmModel(kind="gb", fast=True).fit(table, table["label"])
+    >>> run = predict_to_run(model, table.head(5), runs_dir="runs")
+    >>> sorted(p.name for p in run.path.glob("*.txt"))
+    ['classification_report.txt', 'misaligned.txt']
     """
     from ....utils import atomic_write
 
@@ -413,7 +468,11 @@ def predict_batch(
 
     Examples
     --------
-    >>> # predict_batch(run, "svm_unlabeled_2021_10_06", client="tcp://scheduler:8786")
+    >>> from spacekit.skopes.hst.svm import SvmModel, load_feature_table
+    >>> table = load_feature_table("svm_labeled_2021_07_28")  # labelled visits (data mirror)
+    >>> model = SvmModel(kind="gb", fast=True).fit(table, table["label"])
+    >>> predict_batch(model, table, chunk_size=500).shape  # 4 chunks, in-process
+    (1791, 5)
     """
     m = load_model(model)
     frame = load_feature_table(data)
@@ -441,7 +500,12 @@ def load_model(path_or_run: SvmModel | Run | str | os.PathLike | None = None) ->
 
     Examples
     --------
-    >>> # model = load_model("spacekit-runs")  # the newest hst_svm model there
+    >>> from spacekit.skopes.hst.svm import SvmModel, load_feature_table
+    >>> table = load_feature_table("svm_labeled_2021_07_28")  # labelled visits (data mirror)
+    >>> model = SvmModel(kind="gb", fast=True).fit(table, table["label"])
+    >>> saved = model.save("svm_model")
+    >>> load_model("svm_model")
+    SvmModel(kind='gb', threshold=0.5)
     """
     if isinstance(path_or_run, SvmModel):
         return path_or_run
@@ -462,9 +526,19 @@ def score(model: SvmModel | Run | str | os.PathLike, data: Any) -> dict[str, Any
     data : path, DataFrame or registered dataset name
         Visits with their ``label`` (the training format).
 
+    Returns
+    -------
+    dict
+        Metric name → value.
+
     Examples
     --------
-    >>> # score(run, "svm_labeled_2021_07_28")["roc_auc"]
+    >>> from spacekit.skopes.hst.svm import SvmModel, load_feature_table
+    >>> table = load_feature_table("svm_labeled_2021_07_28")  # labelled visits (data mirror)
+    >>> model = SvmModel(kind="gb", fast=True).fit(table, table["label"])
+    >>> scores = score(model, table)
+    >>> list(scores)[:3], bool(scores["roc_auc"] > 0.5)
+    (['roc_auc', 'precision_misaligned', 'recall_misaligned'], True)
     """
     m = load_model(model)
     frame = load_feature_table(data, require_label=True)

@@ -66,6 +66,13 @@ def load_image(path: str | os.PathLike, *, hdu: int | str | None = None):
 
     Uses the ``SCI`` extension when there is one, else the first HDU with 2-D data.
 
+    Parameters
+    ----------
+    path : path
+        The FITS file.
+    hdu : int or str, optional
+        The HDU to read (default: as above).
+
     Returns
     -------
     (numpy.ndarray, astropy.wcs.WCS)
@@ -279,7 +286,19 @@ def render_frames(
 def validate_image_stack(images: Any, *, n: int | None = None, name: str = "images") -> np.ndarray:
     """Check an SVM image array: shape ``(n, 3, 128, 128, 3)`` (one visit: ``(3, 128, 128, 3)``).
 
-    Returns a float32 array of shape ``(n, 3, 128, 128, 3)``.
+    Parameters
+    ----------
+    images : array-like
+        One visit's stack or a batch of them.
+    n : int, optional
+        The number of visits expected.
+    name : str
+        What the array is called in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, shape ``(n, 3, 128, 128, 3)``.
 
     Raises
     ------
@@ -308,6 +327,18 @@ def validate_image_stack(images: Any, *, n: int | None = None, name: str = "imag
 
 def load_image_arrays(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """Read an ``.npz`` of SVM images (keys ``index`` and ``images``) → (index, images).
+
+    Parameters
+    ----------
+    path : path
+        The ``.npz`` file.
+
+    Returns
+    -------
+    index : numpy.ndarray
+        The visit names.
+    images : numpy.ndarray
+        float32, shape ``(n, 3, 128, 128, 3)``.
 
     Examples
     --------
@@ -344,6 +375,20 @@ def load_image_arrays(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
 
 def save_frames_png(frames: np.ndarray, out_dir: str | os.PathLike, stem: str) -> list[Path]:
     """Write the three frames as ``<stem>_{plain,catalogs,gaia}.png`` (atomically).
+
+    Parameters
+    ----------
+    frames : numpy.ndarray
+        One visit's stack, shape (3, h, w, 3).
+    out_dir : path
+        The folder written to.
+    stem : str
+        The start of each file name.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The three files written.
 
     Examples
     --------

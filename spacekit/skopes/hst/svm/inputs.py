@@ -275,3 +275,18 @@ def proposal_split(
         raise InputError(f"test_size must be between 0 and 1, got {test_size}")
     n_splits = max(2, int(round(1.0 / test_size)))
     return proposal_folds(frame, y, n_splits=n_splits, seed=seed)[0]
+
+
+def _noise_augment(scale: float):
+    """Augmentation for balanced batches: Gaussian noise on 2-D tables, flips on images."""
+
+    def augment(batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if batch.ndim == 2:
+            return batch + rng.normal(0.0, scale, size=batch.shape).astype(batch.dtype)
+        if batch.ndim == 5:
+            from ....builder import augment_flip
+
+            return augment_flip(batch, rng)
+        return batch
+
+    return augment

@@ -42,6 +42,20 @@ def shift_catalog(catalog: pd.DataFrame, offset_arcsec: float, angle_deg: float)
     RA/Dec columns are moved on the sky (east of north); x/y columns are moved in pixels
     by the same number (``offset_arcsec`` is then read as pixels).
 
+    Parameters
+    ----------
+    catalog : pandas.DataFrame
+        Columns ``ra``/``dec`` (degrees) or ``x``/``y`` (pixels).
+    offset_arcsec : float
+        Size of the shift.
+    angle_deg : float
+        Direction, degrees east of north.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The moved copy.
+
     Examples
     --------
     >>> cat = pd.DataFrame({"ra": [10.0], "dec": [0.0]})
@@ -88,10 +102,27 @@ def synthetic_misalignment(
 
     Parameters
     ----------
+    image : path or 2-D array
+        The drizzled total-detection image (a FITS path brings its own WCS).
+    gaia : DataFrame, astropy Table, path or array
+        The Gaia catalog, shifted (columns as for :func:`render_frames`).
     offset_arcsec : float
         Size of the shift (arcsec; pixels for x/y catalogs).
     angle_deg : float, optional
         Direction (degrees east of north); random from ``seed`` when None.
+    wcs : astropy.wcs.WCS, optional
+        Needed when catalogs give RA/Dec and ``image`` is an array.
+    point, segment : DataFrame, astropy Table, path, array or None
+        The image's own catalogs (not shifted).
+    seed : int, optional
+        Seed of the random direction.
+    size : int
+        Frame side in pixels (128 for the model).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 array of shape ``(3, size, size, 3)``, values 0-255.
 
     Examples
     --------
@@ -143,6 +174,11 @@ def shift_overlay(
         Direction, degrees from frame-up (0) towards frame-right (90).
     frame : int
         The overlay frame to move (1: point/segment catalogs, 2: Gaia).
+
+    Returns
+    -------
+    numpy.ndarray
+        A copy of ``frames`` with frame ``frame``'s marks moved.
 
     Examples
     --------

@@ -50,6 +50,7 @@ from .inputs import (  # noqa: F401  (the model inputs, importable from here too
     DERIVED,
     DERIVED_V1,
     PIXEL_SCALE_MAS,
+    _noise_augment,
     feature_matrix,
     feature_names,
     proposal_folds,
@@ -83,21 +84,6 @@ TREE_KINDS = ("gb", "gb_et")
 SPEC_FILE = "svm_model.json"
 GB_FILE = "model.skops"
 ET_FILE = "extra_trees.skops"
-
-
-def _noise_augment(scale: float):
-    """Augmentation for balanced batches: Gaussian noise on 2-D tables, flips on images."""
-
-    def augment(batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        if batch.ndim == 2:
-            return batch + rng.normal(0.0, scale, size=batch.shape).astype(batch.dtype)
-        if batch.ndim == 5:
-            from ....builder import augment_flip
-
-            return augment_flip(batch, rng)
-        return batch
-
-    return augment
 
 
 class SvmModel(ParamsMixin):

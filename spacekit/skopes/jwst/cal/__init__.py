@@ -2,13 +2,14 @@
 exposures: ingest, train and predict.
 
 - ingest (:mod:`.scrape`): :func:`scrape_headers`, :func:`group_products` (product names like
-  ``jw02732-o001_t1_nircam_clear-f150w``), :func:`offset_statistics`;
+  ``jw02732-o001_t1_nircam_clear-f150w``), :func:`offset_statistics` (:mod:`.offsets`);
 - training data from pipeline metadata (:mod:`.ingest`): :func:`build_training_table` (Level-3
-  associations or product files + measured memory → the training table),
-  :func:`find_associations` (a program's Level-3 associations on MAST);
+  associations or product files + measured memory → the training table), reading associations
+  with :mod:`.associations`; :func:`find_associations` (:mod:`.archive`: a program's Level-3
+  associations on MAST);
 - encoding (:mod:`.encode`): :func:`load_encoder_pairs`, :func:`encode_products`,
   :data:`IMAGE_FEATURES`, :data:`SPEC_FEATURES`;
-- models (:mod:`.model`): :class:`JwstMemoryModel` (one regressor per ``kind``),
+- models (:mod:`.model`, :mod:`.regressor`): :class:`JwstMemoryModel` (one regressor per ``kind``),
   :func:`predict_products` (``{product: {"gbSize": value}}``, capped at 990 GB);
 - the app contract (:mod:`spacekit.skopes.jwst.cal.app`, the same for every app): :func:`train`,
   :func:`cross_validate`, :func:`score`, :func:`predict` (a table ``product, kind, gbSize``),
@@ -39,11 +40,10 @@ _EXPORTS = {
         "scrape_headers",
         "product_name",
         "combine_detectors",
-        "offset_statistics",
-        "upstream_offset_statistics",
         "FEATURE_DEFINITIONS",
         "group_products",
     ],
+    "offsets": ["offset_statistics", "upstream_offset_statistics"],
     "encode": [
         "IMAGE_FEATURES",
         "SPEC_FEATURES",
@@ -52,25 +52,22 @@ _EXPORTS = {
         "encode_value",
         "encode_products",
     ],
-    "model": [
-        "MAX_GB",
-        "JwstMemoryModel",
-        "load_memory_model",
-        "predict_products",
-        "scrape_products",
-    ],
-    "ingest": [
-        "SIZE_COLUMNS",
-        "SIZE_UNITS",
+    "regressor": ["MAX_GB", "JwstMemoryModel"],
+    "model": ["load_memory_model", "scrape_products"],
+    "products": ["predict_products"],
+    "associations": [
         "PRODUCT_SUFFIXES",
         "product_key",
         "read_association",
-        "read_sizes",
         "association_exposures",
         "product_exposures",
+    ],
+    "archive": ["find_associations", "download_associations"],
+    "ingest": [
+        "SIZE_COLUMNS",
+        "SIZE_UNITS",
+        "read_sizes",
         "build_training_table",
-        "find_associations",
-        "download_associations",
         "example_pipeline_metadata",
     ],
     "app": [*CONTRACT, "example_products"],

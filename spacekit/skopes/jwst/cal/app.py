@@ -8,8 +8,16 @@ exposures (scraped and grouped into products first).
 
 Examples
 --------
->>> # run = train("measured_products.csv", runs_dir="runs")
->>> # predict(run, "jw02732_uncal/")
+Train on made-up products (:func:`example_products`; a real model needs your own table of
+products with measured memory), then predict two of them (a folder of uncal exposures works
+the same way, see :mod:`spacekit.skopes.jwst.cal.model`):
+
+>>> products = example_products(40)
+>>> run = train(products, runs_dir="runs", fast=True)
+>>> predict(run, products.head(2))[["product", "kind"]]
+                   product   kind
+0  jw90000-o001_t1_example   SPEC
+1  jw90001-o001_t1_example  IMAGE
 """
 
 from __future__ import annotations
@@ -77,7 +85,10 @@ def train(
 
     Examples
     --------
-    >>> # run = train("measured_products.csv", runs_dir="runs", fast=True)
+    >>> products = example_products(40)  # made up: use your own measured products
+    >>> run = train(products, runs_dir="runs", fast=True)
+    >>> run.path.parent.name, sorted(run.model_dir.glob("*.skops"))[0].name
+    ('jwst_cal', 'image.skops')
     """
     return _model.train(
         data,
@@ -147,7 +158,10 @@ def cross_validate(
 
     Examples
     --------
-    >>> # cv = cross_validate("measured_products.csv", n_splits=3, n_repeats=1, fast=True)
+    >>> cv = cross_validate(example_products(40), n_splits=2, n_repeats=1, fast=True,
+    ...                     runs_dir="runs")
+    >>> cv.metrics["n_folds"], "rmse_gb_worst" in cv.metrics
+    (2, True)
     """
     from ....utils.checks import whole_number
     from .encode import load_encoder_pairs
@@ -225,9 +239,17 @@ def load_model(path_or_run: Any = None) -> JwstMemoryModel:
         A model folder, a run folder (or :class:`~spacekit.utils.runs.Run`), a runs folder
         (its newest complete model), or an already loaded model (returned as it is).
 
+    Returns
+    -------
+    JwstMemoryModel
+        The fitted model.
+
     Examples
     --------
-    >>> # model = load_model("spacekit-runs")
+    >>> products = example_products(40)  # made up: use your own measured products
+    >>> run = train(products, runs_dir="runs", fast=True)
+    >>> load_model("runs").models_.keys()  # the newest jwst_cal model under runs/
+    dict_keys(['IMAGE', 'SPEC'])
     """
     if isinstance(path_or_run, JwstMemoryModel):
         return path_or_run
@@ -249,10 +271,21 @@ def score(model: Any, data: Any, *, target: str = _TARGET) -> dict[str, Any]:
         A loaded model, or anything :func:`load_model` accepts.
     data : path, DataFrame or registered dataset name
         Products with their measured memory (the ``target`` column, in GB).
+    target : str
+        The column of measured memory.
+
+    Returns
+    -------
+    dict
+        ``rmse_gb``, ``mae_gb``, ``r2``, ``n`` and ``by_kind`` (the same per kind).
 
     Examples
     --------
-    >>> # score(run, "measured_products.csv")["rmse_gb"]
+    >>> products = example_products(40)  # made up: use your own measured products
+    >>> run = train(products, runs_dir="runs", fast=True)
+    >>> scores = score(run, products)
+    >>> list(scores)[:4], sorted(scores["by_kind"])
+    (['rmse_gb', 'mae_gb', 'r2', 'n'], ['IMAGE', 'SPEC'])
     """
     m = load_model(model)
     table = _labelled(data, target)
@@ -340,7 +373,10 @@ def predict(model: Any, data: Any, *, max_gb: float | None = None) -> pd.DataFra
 
     Examples
     --------
-    >>> # predict(run, "jw02732_uncal/")
+    >>> products = example_products(40)  # made up: use your own measured products
+    >>> run = train(products, runs_dir="runs", fast=True)
+    >>> predict(run, products.head(2)).columns.tolist()
+    ['product', 'kind', 'gbSize', 'out_of_range']
     """
     if _is_model(data) and not _is_model(model):
         warn_deprecated(
@@ -399,7 +435,10 @@ def predict_batch(
 
     Examples
     --------
-    >>> # predict_batch(run, "products.csv", client="tcp://scheduler:8786")
+    >>> products = example_products(40)  # made up: use your own measured products
+    >>> run = train(products, runs_dir="runs", fast=True)
+    >>> predict_batch(run, products, chunk_size=20).shape  # 2 chunks, in-process
+    (40, 4)
     """
     from ....utils.parallel import run_tasks
 
