@@ -1,7 +1,6 @@
 """Sphinx configuration for spacekit's documentation (``make docs``)."""
 
 import os
-import re
 from pathlib import Path
 
 import spacekit
@@ -50,11 +49,5 @@ suppress_warnings = ["autosectionlabel.*"]
 # without a Returns section, is a warning, so the -W build fails.
 numpydoc_validation_checks = {"PR01", "PR02", "PR03", "RT01"}
 # Objects the check skips: the imported names ``Path`` and ``Any`` that autodoc reaches in the
-# k2 modules (not spacekit's), and, TEMPORARILY (issue 17, item 5), the objects listed in
-# docs/numpydoc_todo.txt: spacekit.analyzer's hunt, another helper was editing it when the check
-# was added (fix one's docstring, then delete its line there).
-numpydoc_validation_exclude = {r"^spacekit\.skopes\.k2\.\w+\.(Path|Any)$"} | {
-    "^" + re.escape(line.split("#")[0].strip()) + "$"
-    for line in (Path(__file__).parent / "numpydoc_todo.txt").read_text().splitlines()
-    if line.split("#")[0].strip()
-}
+# k2 modules (not spacekit's).
+numpydoc_validation_exclude = {r"^spacekit\.skopes\.k2\.\w+\.(Path|Any)$"}

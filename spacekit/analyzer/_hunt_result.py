@@ -59,7 +59,7 @@ class Periodogram(Table):
 class Planet:
     """One periodic transit signal found by :func:`planet_hunter`.
 
-    Attributes
+    Parameters
     ----------
     period : Quantity
         Orbital period (days).
@@ -83,11 +83,6 @@ class Planet:
         Whether the signal passes every detection check (see the module docstring).
     vetting : dict
         The values of those checks (:func:`vet_transit`).
-    period_aliases : Quantity
-        Longer periods (multiples of ``period``) that fit the transits the data cover
-        equally well, because only every m-th transit fell on data; empty when the data
-        rule them out. A planet with aliases needs more data (or the published ephemeris)
-        to pin its period.
     tls : dict or None
         With ``engine="tls"``, transitleastsquares' own statistics for this signal: ``sde``
         (TLS's SDE, on which its threshold of 9 means a false-alarm probability below
@@ -99,6 +94,14 @@ class Planet:
         ``depth``, ``duration``, ``rp_rs``, ``b``, ``a_rs``, ``inc_deg`` with ``_err``
         uncertainties, ``chi2_red``...; None when not fitted (not detected, ``fit=False``,
         or batman not installed).
+
+    Attributes
+    ----------
+    period_aliases : Quantity
+        Longer periods (multiples of ``period``) that fit the transits the data cover
+        equally well, because only every m-th transit fell on data; empty when the data
+        rule them out. A planet with aliases needs more data (or the published ephemeris)
+        to pin its period.
     """
 
     period: u.Quantity
@@ -125,6 +128,11 @@ class Planet:
         ``sde`` repeats ``peak_significance`` (its former name, deprecated: reading it from the
         returned dict warns); ``tls`` is present with
         ``engine="tls"``, ``fit`` (without the model curve) for a fitted planet.
+
+        Returns
+        -------
+        dict
+            The planet's values (numbers, strings, lists and dicts only).
 
         Examples
         --------
@@ -175,7 +183,7 @@ class HuntResult:
     failed vetting as real dips that are not one periodic transit (masked before searching
     on), with the reasons in ``vetting["failed"]``.
 
-    Attributes
+    Parameters
     ----------
     candidate : Planet
         The first detected planet, else the best signal of the first search.
@@ -200,6 +208,8 @@ class HuntResult:
         detected planets' transits (``fit_s``) and in total.
     searches : list of astropy.table.Table
         Periodogram of every search (one per signal examined).
+    source : str
+        Where the light curve came from (a file name), when known.
     rejected : list of Planet
         Signals examined and not detected, in order (the last one ended the search unless
         ``max_planets`` were found).
@@ -260,6 +270,12 @@ class HuntResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``spacekit hunt --json`` record: candidate values plus ``planets``.
+
+        Returns
+        -------
+        dict
+            ``file`` (the source), the candidate's values (:meth:`Planet.to_dict`), ``planets``
+            and ``rejected`` (lists of those) and ``time_system`` (JSON-ready).
 
         Examples
         --------

@@ -51,6 +51,18 @@ def transit_duration_range(period: Any, cadence: float = 0.0) -> tuple[np.ndarra
     searched is 0.3 to 2.5 times that (dense M dwarfs, grazing transits, evolved stars), at
     least 30 minutes and two cadences, and at most a quarter of the period.
 
+    Parameters
+    ----------
+    period : float or array-like
+        Trial period(s) in days.
+    cadence : float
+        Sampling interval of the light curve in days (the shortest duration is at least two).
+
+    Returns
+    -------
+    lo, hi : numpy.ndarray
+        Shortest and longest durations in days, shaped like ``period``.
+
     Examples
     --------
     >>> lo, hi = transit_duration_range(10.0)
@@ -79,6 +91,25 @@ def period_grid(
     baseline, the predicted transit moves by ``d(P) / oversample``, a fraction of the
     shortest transit duration ``d(P)`` searched at that period (``duration_min`` when given,
     else the lower bound of :func:`transit_duration_range`, which grows as ``P**(1/3)``).
+
+    Parameters
+    ----------
+    baseline : float or Quantity
+        Time span of the light curve (days).
+    period_min, period_max : float or Quantity
+        First and last trial periods (days).
+    duration_min : float or Quantity, optional
+        Shortest transit duration searched at every period (days); default the lower bound
+        of :func:`transit_duration_range` at each period.
+    oversample : float
+        Trial periods per shortest-duration shift of the last transit (default 2).
+    cadence : float
+        Sampling interval (days); floors the shortest duration at two cadences.
+
+    Returns
+    -------
+    numpy.ndarray
+        Increasing trial periods in days, from ``period_min`` to ``period_max``.
 
     Examples
     --------

@@ -80,6 +80,22 @@ def vet_transit(
     and may repeat timestamps; with a non-positive depth, period or duration, or fewer than 10
     points, every check holds its failing value (0 transits, infinite ratios).
 
+    Parameters
+    ----------
+    t, y : numpy.ndarray
+        Times (days) and detrended, normalised flux.
+    period, duration, t0 : float
+        The signal's period, transit duration and a mid-transit time (days).
+    depth : float
+        The signal's fractional depth.
+
+    Returns
+    -------
+    dict
+        The checks named above, plus ``missing_transits``, ``transit_epochs``,
+        ``transit_depths`` and ``transit_depth_error`` (each covered transit's epoch number
+        and depth, and a depth's error).
+
     Examples
     --------
     >>> t = np.arange(0, 20, 0.02)

@@ -203,18 +203,18 @@ def planet_hunter(
         BLS objective.
     flatten : bool
         Detrend before searching (turn off only for already-flattened flux).
-    fit : bool or "auto"
-        Fit a limb-darkened transit model to each *detected* planet (:func:`fit_transit`:
-        depth, duration, rp/rs, impact parameter, a/rs with uncertainties, in
-        ``Planet.fit``). ``"auto"`` (default) fits when batman is installed
-        (``spacekit[x]``); True requires it; False skips. The fit's time is
-        ``timings["fit_s"]``, apart from the search's.
     time_format : str, optional
         Passed to :func:`read_lightcurve` when ``lc`` is a csv path. Without it a csv is
         searched in its own time numbers, read as days (``time_format="relative"``), with a
         :class:`~spacekit.transformer.NoTimeSystemWarning`: periods and durations are right,
         the epoch is in the file's numbers (``to_dict()["time_system"]`` is ``"relative"``
         rather than ``"BJD_TDB"``).
+    fit : bool or "auto"
+        Fit a limb-darkened transit model to each *detected* planet (:func:`fit_transit`:
+        depth, duration, rp/rs, impact parameter, a/rs with uncertainties, in
+        ``Planet.fit``). ``"auto"`` (default) fits when batman is installed
+        (``spacekit[x]``); True requires it; False skips. The fit's time is
+        ``timings["fit_s"]``, apart from the search's.
     full_arrays : bool
         Keep the full-resolution ``raw``, ``flattened`` and ``folded`` light curves in the
         result whatever their length. By default a light curve of more than
