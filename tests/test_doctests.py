@@ -20,11 +20,6 @@ import spacekit
 
 OPTIONFLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
-# TEMPORARY (issue 17, item 5): modules whose examples fail under this collection and that other
-# helpers were editing when it was added; their owners fix them, then the lead removes each entry.
-# Each value says what fails. An entry whose module passes makes test_exclusions_still_needed fail.
-TEMPORARY_EXCLUSIONS: dict[str, str] = {}
-
 # Every module but ``spacekit.__main__`` (importing it runs the command line).
 MODULES = sorted(
     m.name
@@ -59,7 +54,7 @@ def _sandbox(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.mark.parametrize("module_name", [m for m in MODULES if m not in TEMPORARY_EXCLUSIONS])
+@pytest.mark.parametrize("module_name", MODULES)
 def test_docstring_examples(module_name, _sandbox):
     failed, _attempted, report = _run(module_name, _sandbox)
     assert failed == 0, f"{module_name}: {failed} failing example(s)\n{report}"
@@ -77,15 +72,6 @@ def test_the_whole_package_is_collected():
         "spacekit.dashboard.app",
     ):
         assert expected in MODULES
-
-
-def test_exclusions_still_needed(_sandbox):
-    passing = [
-        name
-        for name in sorted(TEMPORARY_EXCLUSIONS)
-        if _run(name, _sandbox / name.replace(".", "_"))[0] == 0
-    ]
-    assert not passing, f"these pass now: remove them from TEMPORARY_EXCLUSIONS: {passing}"
 
 
 # An example whose every line is a comment (``>>> # train(...)``) runs nothing (doctest drops
