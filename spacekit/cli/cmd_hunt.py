@@ -51,6 +51,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from ..analyzer import planet_hunter
     from ..exceptions import SpacekitError
+    from ._contract import file_error
 
     status = 0
     for path in args.paths:
@@ -72,7 +73,7 @@ def run(args) -> int:
                 else:
                     warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         except SpacekitError as exc:
-            print(f"spacekit hunt: error: {path}: {exc}", file=sys.stderr)
+            print(file_error("hunt", path, exc), file=sys.stderr, flush=True)
             status = 1
             continue
         rec = res.to_dict()
