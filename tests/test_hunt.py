@@ -572,3 +572,23 @@ def test_fit_of_many_points_is_binned_in_phase(monkeypatch):
     assert binned["rp_rs"] == pytest.approx(whole["rp_rs"], abs=2 * whole["rp_rs_err"])
     assert binned["depth"] == pytest.approx(whole["depth"], rel=0.05)
     assert binned["rp_rs_err"] == pytest.approx(whole["rp_rs_err"], rel=0.5)
+
+
+def test_planet_repr_is_short_and_equality_is_kept():
+    """print(planet) dumped every model_phase/model_flux float of planet.fit: the repr is one
+    short line; equality and to_dict() are the dataclass's as before."""
+    from spacekit.analyzer import Planet
+
+    epoch = Time(2458326.2, format="jd", scale="tdb")
+    fit = {"depth": 0.0101, "model_phase": np.linspace(-1, 1, 500), "model_flux": np.ones(500)}
+    planet = Planet(3 * u.day, epoch, 0.1 * u.day, 0.01, 20.0, 30.0, 8, True, fit=fit)
+    text = repr(planet)
+    assert text == str(planet) and len(text) < 200 and "model_" not in text, text
+    for part in ("period=3.000000 d", "depth=0.01", "snr=30.0", "detected=True"):
+        assert part in text, text
+    assert "n_transits=8" in text and "fitted=True" in text
+    bare = Planet(3 * u.day, epoch, 0.1 * u.day, 0.01, 20.0, 30.0, 8, False)
+    assert "fitted=False" in repr(bare) and "detected=False" in repr(bare)
+    same = Planet(3 * u.day, epoch, 0.1 * u.day, 0.01, 20.0, 30.0, 8, False)
+    assert bare == same and bare != Planet(4 * u.day, epoch, 0.1 * u.day, 0.01, 20, 30, 8, False)
+    assert "model_phase" not in planet.to_dict()["fit"] and planet.to_dict()["fit"]["depth"]
