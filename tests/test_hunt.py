@@ -592,3 +592,39 @@ def test_planet_repr_is_short_and_equality_is_kept():
     same = Planet(3 * u.day, epoch, 0.1 * u.day, 0.01, 20.0, 30.0, 8, False)
     assert bare == same and bare != Planet(4 * u.day, epoch, 0.1 * u.day, 0.01, 20, 30, 8, False)
     assert "model_phase" not in planet.to_dict()["fit"] and planet.to_dict()["fit"]["depth"]
+
+
+def test_cli_text_prints_one_line_per_planet(monkeypatch, capsys):
+    """``hunt --max-planets 3`` printed the first planet's values and "planets: 3": each planet
+    found is a line of its own (period, depth, SNR, detected, aliases); --json is unchanged."""
+    from spacekit.analyzer import Planet
+    from spacekit.cli import main
+
+    def planet(period, detected=True, aliases=(), failed=()):
+        epoch = Time(2458001.3, format="jd", scale="tdb")
+        vetting = {"alias_multiples": list(aliases), "failed": list(failed)}
+        return Planet(
+            period * u.day, epoch, 0.1 * u.day, 0.004, 40.0, 25.0, 6, detected, vetting=vetting
+        )
+
+    found = [planet(10.054), planet(24.646), planet(22.27, aliases=[2])]
+    results = {
+        "three.fits": HuntResult(found[0], found, None, None, None, None, 7.0, "bls"),
+        "none.fits": HuntResult(
+            planet(5.5, False, failed=["snr"]), [], None, None, None, None, 7.0, "bls"
+        ),
+    }
+    monkeypatch.setattr("spacekit.analyzer.planet_hunter", lambda path, **kw: results[path])
+    assert main(["hunt", "--max-planets", "3", "three.fits", "none.fits"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4, lines
+    for line, period in zip(lines[:3], ("10.054000", "24.646000", "22.270000"), strict=True):
+        assert line.startswith("three.fits: planet ") and f"P={period} d" in line, line
+        assert "depth=4000 ppm" in line and "SNR=25.0" in line and "DETECTED" in line, line
+    assert "planet 3 of 3" in lines[2] and "44.540000" in lines[2] and "44.54" not in lines[1]
+    assert lines[3].startswith("none.fits: no planet detected") and "P=5.500000 d" in lines[3]
+    assert "not detected" in lines[3] and "snr" in lines[3]
+    assert main(["hunt", "--json", "--max-planets", "3", "three.fits"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert [p["period"] for p in rec["planets"]] == pytest.approx([10.054, 24.646, 22.27])
+    assert rec["file"] == "three.fits" and rec["planets"][2]["period_aliases"] == [44.54]

@@ -81,21 +81,32 @@ def run(args) -> int:
         if args.json:
             print(json.dumps(rec), flush=True)
         else:
-            flag = "DETECTED" if rec["detected"] else "not detected"
-            system = "BJD_TDB" if rec["time_system"] == "BJD_TDB" else "(file's time numbers)"
-            print(
-                f"{path}: P={rec['period']:.6f} d  epoch={rec['epoch']:.5f} {system}  "
-                f"duration={rec['duration'] * 24:.2f} h  depth={rec['depth'] * 1e6:.0f} ppm  "
-                f"significance={rec['peak_significance']:.1f}  {flag}; "
-                f"planets: {len(rec['planets'])}",
-                flush=True,
-            )
-            for planet in rec["planets"]:
-                if planet["period_aliases"]:
-                    others = ", ".join(f"{a:.6f}" for a in planet["period_aliases"])
-                    print(
-                        f"  the planet at P={planet['period']:.6f} d may have P={others} d: only "
-                        "some of its transits fell on data",
-                        flush=True,
-                    )
+            for line in _text_lines(str(path), rec):
+                print(line, flush=True)
     return status
+
+
+def _text_lines(path: str, rec: dict) -> list[str]:
+    """The text output for one file: a line per planet found, or the best signal's line."""
+    system = "BJD_TDB" if rec["time_system"] == "BJD_TDB" else "(file's time numbers)"
+
+    def values(p: dict) -> str:
+        flag = "DETECTED" if p["detected"] else "not detected"
+        return (
+            f"P={p['period']:.6f} d  epoch={p['epoch']:.5f} {system}  "
+            f"duration={p['duration'] * 24:.2f} h  depth={p['depth'] * 1e6:.0f} ppm  "
+            f"SNR={p['snr']:.1f}  significance={p['peak_significance']:.1f}  {flag}"
+        )
+
+    planets = rec["planets"]
+    if not planets:
+        failed = f" (fails: {', '.join(rec['failed'])})" if rec["failed"] else ""
+        return [f"{path}: no planet detected; best signal: {values(rec)}{failed}"]
+    lines = []
+    for i, planet in enumerate(planets, 1):
+        line = f"{path}: planet {i} of {len(planets)}: {values(planet)}"
+        if planet["period_aliases"]:
+            others = ", ".join(f"{a:.6f}" for a in planet["period_aliases"])
+            line += f"; or P={others} d (only some of its transits fell on data)"
+        lines.append(line)
+    return lines
