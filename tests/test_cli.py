@@ -138,3 +138,10 @@ def test_per_file_errors_name_the_file_once(tmp_path, capsys, monkeypatch, relat
             assert err[2:] == ["spacekit cal predict: 2 of 2 datasets could not be predicted"]
         else:
             assert len(err) == 1, err
+
+
+def test_top_level_help_says_where_each_commands_help_is(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "spacekit COMMAND --help" in out, out

@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="spacekit",
         description="Machine learning for astronomy: data, models and the HST/JWST "
         "calibration-pipeline applications.",
+        epilog="Each command has its own help: spacekit COMMAND --help (and spacekit COMMAND "
+        "ACTION --help, e.g. spacekit cal predict --help).",
     )
     parser.add_argument("--version", action="version", version=f"spacekit {__version__}")
     parser.add_argument(
