@@ -112,3 +112,36 @@ def test_datasets_list_json_does_not_escape_slashes(capsys):
     assert "\\/" not in out and "calcloudML/data/" in out
     records = json.loads(out)
     assert all(isinstance(r["size"], int) or r["size"] is None for r in records)
+
+
+@pytest.mark.parametrize("relative", [False, True])
+def test_per_file_errors_name_the_file_once(tmp_path, capsys, monkeypatch, relative):
+    """A missing file was reported as "error: P: P: cannot tell the dataset from its name" by
+    ``cal predict`` and "spacekit hunt: error: P: P does not exist" by ``hunt``: each failed file
+    is one line ``spacekit COMMAND: error: PATH: MESSAGE``, a missing one said to be missing."""
+    monkeypatch.chdir(tmp_path)
+    missing = "./nope.txt" if relative else str(tmp_path / "nope.txt")
+    odd = tmp_path / "features.txt"  # exists, but its name does not say which dataset
+    odd.write_text("n_files=3\n")
+    for command, name, argv in (
+        ("cal predict", missing, ["cal", "predict", missing, str(odd)]),
+        ("hunt", missing.replace(".txt", ".fits"), ["hunt", missing.replace(".txt", ".fits")]),
+    ):
+        assert main(argv) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[0].startswith(f"spacekit {command}: error: {name}: does not exist"), err
+        assert "cannot tell" not in err[0]
+        assert err[0].count(name) == err[0].count(name.lstrip("./")) == 1, err
+        if command == "cal predict":
+            assert err[1].startswith(f"spacekit cal predict: error: {odd}: cannot tell"), err
+            assert err[1].count(str(odd)) == 1, err
+            assert err[2:] == ["spacekit cal predict: 2 of 2 datasets could not be predicted"]
+        else:
+            assert len(err) == 1, err
+
+
+def test_top_level_help_says_where_each_commands_help_is(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "spacekit COMMAND --help" in out, out

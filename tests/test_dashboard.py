@@ -370,6 +370,28 @@ def test_docker_entry_command_serves_pages(tmp_path):
     assert f"open http://127.0.0.1:{port}/ (listening on all interfaces (0.0.0.0)" in out
 
 
+def test_entry_command_names_the_runs_folder_it_serves(tmp_path, capsys, monkeypatch):
+    """The ready line said "runs: the runs_dir setting" without --runs: it names the folder."""
+    from spacekit.cli import main
+    from spacekit.config import conf
+
+    served = []
+
+    def fake_serve(runs_dir, *, on_ready, **kw):
+        served.append(runs_dir)
+        on_ready()
+
+    monkeypatch.setattr("spacekit.dashboard.serve", fake_serve)
+    monkeypatch.chdir(tmp_path)
+    with conf.set_temp("runs_dir", "my-runs"):
+        assert main(["dashboard"]) == 0
+    out = capsys.readouterr().out
+    assert f"runs: {tmp_path / 'my-runs'})" in out and "setting" not in out
+    assert Path(served[0]) == tmp_path / "my-runs"
+    assert main(["dashboard", "--runs", "other"]) == 0
+    assert f"runs: {tmp_path / 'other'})" in capsys.readouterr().out
+
+
 def test_entry_command_rejects_bad_workers(tmp_path, capsys):
     from spacekit.cli import main
 

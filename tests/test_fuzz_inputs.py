@@ -634,8 +634,10 @@ def test_cli_command_exits_cleanly(
         if rc == 1 and command == "cal lambda-event" and out.startswith("{"):
             assert json.loads(out)["failSafe"] is True  # the fail-safe reply, as Lambda answers
         elif rc == 1 and command == "cal predict" and not err.startswith("spacekit: error:"):
-            # a batch: one "error: PATH: ..." line per file that failed, then a count
-            assert err.startswith("error: ") and "could not be predicted" in err, err
+            # a batch: one "spacekit cal predict: error: PATH: ..." line per file that failed,
+            # then a count
+            assert err.startswith("spacekit cal predict: error: "), err
+            assert "could not be predicted" in err, err
         elif rc == 1 and command == "hunt":  # one line per file that failed, then the rest
             assert all(
                 ln.startswith("spacekit hunt: error:")

@@ -572,3 +572,90 @@ def test_fit_of_many_points_is_binned_in_phase(monkeypatch):
     assert binned["rp_rs"] == pytest.approx(whole["rp_rs"], abs=2 * whole["rp_rs_err"])
     assert binned["depth"] == pytest.approx(whole["depth"], rel=0.05)
     assert binned["rp_rs_err"] == pytest.approx(whole["rp_rs_err"], rel=0.5)
+
+
+def test_planet_repr_is_short_and_equality_is_kept():
+    """print(planet) dumped every model_phase/model_flux float of planet.fit: the repr is one
+    short line; equality and to_dict() are the dataclass's as before."""
+    from spacekit.analyzer import Planet
+
+    epoch = Time(2458326.2, format="jd", scale="tdb")
+    fit = {"depth": 0.0101, "model_phase": np.linspace(-1, 1, 500), "model_flux": np.ones(500)}
+    planet = Planet(3 * u.day, epoch, 0.1 * u.day, 0.01, 20.0, 30.0, 8, True, fit=fit)
+    text = repr(planet)
+    assert text == str(planet) and len(text) < 200 and "model_" not in text, text
+    for part in ("period=3.000000 d", "depth=0.01", "snr=30.0", "detected=True"):
+        assert part in text, text
+    assert "n_transits=8" in text and "fitted=True" in text
+    bare = Planet(3 * u.day, epoch, 0.1 * u.day, 0.01, 20.0, 30.0, 8, False)
+    assert "fitted=False" in repr(bare) and "detected=False" in repr(bare)
+    same = Planet(3 * u.day, epoch, 0.1 * u.day, 0.01, 20.0, 30.0, 8, False)
+    assert bare == same and bare != Planet(4 * u.day, epoch, 0.1 * u.day, 0.01, 20, 30, 8, False)
+    assert "model_phase" not in planet.to_dict()["fit"] and planet.to_dict()["fit"]["depth"]
+
+
+def test_cli_text_prints_one_line_per_planet(monkeypatch, capsys):
+    """``hunt --max-planets 3`` printed the first planet's values and "planets: 3": each planet
+    found is a line of its own (period, depth, SNR, detected, aliases); --json is unchanged."""
+    from spacekit.analyzer import Planet
+    from spacekit.cli import main
+
+    def planet(period, detected=True, aliases=(), failed=()):
+        epoch = Time(2458001.3, format="jd", scale="tdb")
+        vetting = {"alias_multiples": list(aliases), "failed": list(failed)}
+        return Planet(
+            period * u.day, epoch, 0.1 * u.day, 0.004, 40.0, 25.0, 6, detected, vetting=vetting
+        )
+
+    found = [planet(10.054), planet(24.646), planet(22.27, aliases=[2])]
+    results = {
+        "three.fits": HuntResult(found[0], found, None, None, None, None, 7.0, "bls"),
+        "none.fits": HuntResult(
+            planet(5.5, False, failed=["snr"]), [], None, None, None, None, 7.0, "bls"
+        ),
+    }
+    monkeypatch.setattr("spacekit.analyzer.planet_hunter", lambda path, **kw: results[path])
+    assert main(["hunt", "--max-planets", "3", "three.fits", "none.fits"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4, lines
+    for line, period in zip(lines[:3], ("10.054000", "24.646000", "22.270000"), strict=True):
+        assert line.startswith("three.fits: planet ") and f"P={period} d" in line, line
+        assert "depth=4000 ppm" in line and "SNR=25.0" in line and "DETECTED" in line, line
+    assert "planet 3 of 3" in lines[2] and "44.540000" in lines[2] and "44.54" not in lines[1]
+    assert lines[3].startswith("none.fits: no planet detected") and "P=5.500000 d" in lines[3]
+    assert "not detected" in lines[3] and "snr" in lines[3]
+    assert main(["hunt", "--json", "--max-planets", "3", "three.fits"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert [p["period"] for p in rec["planets"]] == pytest.approx([10.054, 24.646, 22.27])
+    assert rec["file"] == "three.fits" and rec["planets"][2]["period_aliases"] == [44.54]
+
+
+def test_cli_help_is_short_and_documents_every_option_and_json_field(capsys):
+    """``hunt --help``: --period-min/--period-max had no help and the description was one
+    paragraph listing every JSON field; the description is short with an example, the
+    fields are listed in the epilog (and in the docs, from the same list)."""
+    from spacekit.cli import cmd_hunt, main
+
+    with pytest.raises(SystemExit):
+        main(["hunt", "--help"])
+    out = capsys.readouterr().out
+    description = out.split("positional arguments:")[0].split("\n\n", 1)[1]
+    assert (
+        len(description) < 500
+        and "example" in description
+        and "peak_significance" not in (description)
+    ), description
+    flat = " ".join(out.split())
+    assert "--period-min DAYS shortest period searched" in flat, flat
+    assert "--period-max DAYS longest period searched" in flat, flat
+    epilog = out.split("--period-max", 1)[1]
+    names = {name for name, _ in cmd_hunt.JSON_FIELDS}
+    from spacekit.analyzer import Planet
+
+    epoch = Time(2458001.3, format="jd", scale="tdb")
+    p = Planet(3 * u.day, epoch, 0.1 * u.day, 0.004, 40.0, 25.0, 6, True, tls={}, fit={})
+    result = HuntResult(p, [p], None, None, None, None, 7.0, "tls").to_dict()
+    keys = set(result) | set(p.to_dict())
+    assert keys <= names, keys - names  # every key of a --json record is explained
+    for name in names:
+        assert f"\n  {name}" in epilog and f"``{name}``" in cmd_hunt.__doc__, name

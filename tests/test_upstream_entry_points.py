@@ -154,6 +154,12 @@ def test_legacy_entry_is_hidden_and_checks_its_module(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "legacy-entry" not in capsys.readouterr().out
+    # nor in the list of commands a mistyped one prints (it was: 'k2', 'legacy-entry', ...)
+    with pytest.raises(SystemExit) as exc:
+        main(["no-such-command"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "invalid choice: 'no-such-command'" in err
+    assert "'hunt'" in err and "'import-upstream'" in err and "legacy-entry" not in err
     with pytest.raises(SystemExit) as exc:
         main(["legacy-entry", "spacekit.skopes.k2.nothing"])
     assert exc.value.code == 2

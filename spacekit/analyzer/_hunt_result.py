@@ -122,6 +122,23 @@ class Planet:
         _deprecated("Planet.sde", "Planet.peak_significance")
         return self.peak_significance
 
+    def __repr__(self) -> str:
+        """One line: period, depth, SNR, detection, transits and whether it was fitted (not
+        the fit's model curve, hundreds of floats; :meth:`to_dict` has every value).
+
+        Examples
+        --------
+        >>> Planet(3 * u.day, Time(2458326.2, format="jd", scale="tdb"), 0.1 * u.day,
+        ...        0.01, 20.0, 30.0, 8, True)
+        Planet(period=3.000000 d, depth=0.01, snr=30.0, detected=True, n_transits=8, \
+fitted=False)
+        """
+        return (
+            f"Planet(period={self.period.to_value(u.day):.6f} d, depth={self.depth:.3g}, "
+            f"snr={self.snr:.1f}, detected={self.detected}, n_transits={self.n_transits}, "
+            f"fitted={self.fit is not None})"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values: period and duration in days, epoch as a BJD float.
 

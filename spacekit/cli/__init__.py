@@ -38,18 +38,48 @@ def build_parser() -> argparse.ArgumentParser:
         prog="spacekit",
         description="Machine learning for astronomy: data, models and the HST/JWST "
         "calibration-pipeline applications.",
+        epilog="Each command has its own help: spacekit COMMAND --help (and spacekit COMMAND "
+        "ACTION --help, e.g. spacekit cal predict --help).",
     )
     parser.add_argument("--version", action="version", version=f"spacekit {__version__}")
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="log INFO (-v) or DEBUG (-vv)"
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", action=_Commands)
     names = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("cmd_"))
     for name in names:
         importlib.import_module(f"{__name__}.{name}").register(sub)
     _accept_global_flags(parser)
     return parser
+
+
+class _Listed(dict):
+    """Name -> parser; iterating skips the hidden names (argparse lists a bad command's
+    choices by iterating), while lookups (``in``, ``[]``, ``values()``) still see them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden: set[str] = set()
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in super().__iter__() if name not in self.hidden)
+
+
+class _Commands(argparse._SubParsersAction):
+    """The subcommands. ``add_parser(name, hidden=True)`` (``legacy-entry``) adds one that runs
+    but is listed neither in ``spacekit --help`` (it has no ``help=``) nor among the choices
+    an invalid command prints."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._name_parser_map = self.choices = _Listed()
+
+    def add_parser(self, name: str, *, hidden: bool = False, **kwargs) -> argparse.ArgumentParser:
+        if hidden:
+            kwargs.pop("help", None)
+            self.choices.hidden.update([name, *kwargs.get("aliases", ())])
+        return super().add_parser(name, **kwargs)
 
 
 def _accept_global_flags(parser: argparse.ArgumentParser) -> None:

@@ -54,6 +54,46 @@ def add_app(
     return parser.add_subparsers(dest=dest, metavar=metavar)
 
 
+def file_error(command: str, path: str, exc: BaseException) -> str:
+    """The stderr line of a command over many files for one file that failed.
+
+    One form for every such command: ``spacekit COMMAND: error: PATH: MESSAGE``, naming the
+    file once (a message that begins with the path, as the readers' messages do, loses that
+    beginning: ``P does not exist: ...`` becomes ``P: does not exist: ...``).
+
+    Parameters
+    ----------
+    command : str
+        The command, e.g. ``"hunt"`` or ``"cal predict"``.
+    path : str
+        The file as given on the command line.
+    exc : BaseException
+        The error.
+
+    Returns
+    -------
+    str
+        The line, without a newline.
+
+    Examples
+    --------
+    >>> file_error("hunt", "./a.fits", FileNotFoundError("a.fits does not exist: check it"))
+    'spacekit hunt: error: ./a.fits: does not exist: check it'
+    """
+    import os
+
+    msg = str(exc)
+    for name in dict.fromkeys((path, os.path.normpath(path), os.path.abspath(path))):
+        for sep in (": ", " "):
+            if msg.startswith(name + sep):
+                msg = msg[len(name) + len(sep) :]
+                break
+        else:
+            continue
+        break
+    return f"spacekit {command}: error: {path}: {msg}"
+
+
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
     return 2

@@ -26,6 +26,7 @@ from ._contract import (
     add_action,
     add_app,
     add_data,
+    file_error,
     json_safe,
     print_metrics,
     print_run_json,
@@ -225,9 +226,10 @@ def _g(v) -> str:
 
 
 def _predict(args) -> int:
+    import os
     from pathlib import Path
 
-    from ..exceptions import InputError, SpacekitError
+    from ..exceptions import DataNotFoundError, InputError, SpacekitError
     from ..skopes.hst.cal import check_ipppssoot, load_model
     from ..skopes.hst.cal.app import flag_out_of_range
 
@@ -236,12 +238,19 @@ def _predict(args) -> int:
     for path in args.paths:
         ipst = args.ipst or Path(path.rstrip("/")).name.split("_")[0]
         try:
+            # a missing file is said to be missing, before anything about its name
+            if not path.startswith("s3://") and not os.path.exists(path):
+                raise DataNotFoundError(
+                    "does not exist: expected an <ipst>_MemModelFeatures.txt file, a folder "
+                    "holding one or an s3:// URL; check the path (relative paths are resolved "
+                    "from the current working directory)"
+                )
             if not args.ipst:
                 try:
                     check_ipppssoot(ipst)
                 except InputError:
                     raise InputError(
-                        f"{path}: cannot tell the dataset from its name (expected "
+                        "cannot tell the dataset from its name (expected "
                         "<ipst>_MemModelFeatures.txt or a control/<ipst>/ folder, got "
                         f"{Path(path.rstrip('/')).name!r}); name it with --ipst IPST"
                     ) from None
@@ -251,9 +260,12 @@ def _predict(args) -> int:
         except SpacekitError as exc:
             # one bad file does not stop a batch: it is reported and the exit status is 1
             failed += 1
-            print(f"error: {path}: {exc}", file=sys.stderr, flush=True)
+            print(file_error("cal predict", path, exc), file=sys.stderr, flush=True)
             continue
         print(json.dumps(json_safe(result), allow_nan=False), flush=True)
     if failed:
-        print(f"{failed} of {len(args.paths)} datasets could not be predicted", file=sys.stderr)
+        print(
+            f"spacekit cal predict: {failed} of {len(args.paths)} datasets could not be predicted",
+            file=sys.stderr,
+        )
     return 1 if failed else 0

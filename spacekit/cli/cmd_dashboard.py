@@ -40,6 +40,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    import os
+
+    from ..config import conf
     from ..dashboard import serve
     from ..exceptions import InputError
 
@@ -50,16 +53,18 @@ def run(args) -> int:
     everywhere = args.host in ("0.0.0.0", "::")
     local = "127.0.0.1" if everywhere else args.host
     where = f"all interfaces ({args.host})" if everywhere else args.host
+    # the folder itself, absolute, so the user knows where runs are read (default: the setting)
+    runs = os.path.abspath(os.path.expanduser(args.runs or conf.runs_dir))
 
     def ready() -> None:
         print(
             f"spacekit dashboard: open http://{local}:{args.port}/ (listening on {where}, "
-            f"runs: {args.runs or 'the runs_dir setting'}); Ctrl-C stops it",
+            f"runs: {runs}); Ctrl-C stops it",
             flush=True,
         )
 
     serve(
-        args.runs,
+        runs,
         host=args.host,
         port=args.port,
         debug=args.debug,

@@ -1,25 +1,87 @@
-"""``spacekit hunt PATH...``: search light curves for transiting planets."""
+"""``spacekit hunt PATH...``: search light curves for transiting planets.
+
+Each light curve is detrended and searched for periodic transits; the text output is a line
+per planet found (or the best signal's, when none is detected), ``--json`` one JSON object
+per file with these fields (at the top level, those of the first planet found, else of the
+best signal):
+
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
+import re
 import sys
+import textwrap
 import warnings
+
+#: the fields of a ``spacekit hunt --json`` record: (name, meaning)
+JSON_FIELDS: tuple[tuple[str, str], ...] = (
+    ("file", "the light curve file, as given"),
+    ("period", "orbital period (days)"),
+    ("epoch", "mid-time of the first transit (BJD_TDB; see time_system)"),
+    ("duration", "transit duration (days)"),
+    ("depth", "fractional depth (0.01 = 1 %)"),
+    (
+        "peak_significance",
+        "how far the periodogram peak stands above the rest, in robust standard deviations "
+        "(not TLS's SDE)",
+    ),
+    ("sde", "peak_significance under its former name (deprecated)"),
+    ("snr", "depth over the red noise on the transit's time scale"),
+    ("n_transits", "transits with at least one data point"),
+    ("detected", "whether the signal passes every vetting check"),
+    (
+        "period_aliases",
+        "longer periods (days) that fit the same transits, when only every m-th one fell on data",
+    ),
+    ("failed", "the vetting checks the signal fails"),
+    ("tls", "with the tls engine: transitleastsquares' own statistics"),
+    (
+        "fit",
+        "a detected planet's limb-darkened transit fit, without its model curve (when batman "
+        "is installed)",
+    ),
+    ("planets", "one such object per planet found (without file)"),
+    ("rejected", "the same for strong signals that failed vetting"),
+    ("time_system", "BJD_TDB, or relative for a csv read without --time-format"),
+)
+
+__doc__ += "".join(
+    f"- ``{name}``: " + re.sub(r"(--[a-z-]+)", r"``\1``", meaning) + "\n"
+    for name, meaning in JSON_FIELDS
+)
+
+
+_DESCRIPTION = """\
+Detrend each light curve and search it for periodic transits (box least
+squares by default). Prints a line per planet found, or with --json one JSON
+object per file (its fields are listed below).
+
+example:
+  spacekit hunt --max-planets 2 "$(spacekit datasets fetch lc_hat_p_7)"
+"""
 
 
 def register(sub) -> None:
+    width = max(len(name) for name, _ in JSON_FIELDS)
     p = sub.add_parser(
         "hunt",
         help="search light curves (Kepler/K2/TESS FITS or csv) for transiting planets",
-        description="Detrend each light curve and search it for periodic transits "
-        "(box least squares by default). Prints a summary line per file, or one JSON object "
-        "per file with --json: file, period (days), epoch (mid-transit BJD_TDB), duration "
-        "(days), depth (fraction), peak_significance (and sde, its former name; not TLS's SDE), "
-        "snr (red-noise), n_transits, detected, "
-        "period_aliases (longer periods that fit the same transits when only every m-th one "
-        "fell on data), failed (the vetting checks it fails), planets (one such object per "
-        "planet, without file), rejected (the same for strong signals that failed vetting) "
-        "and time_system (BJD_TDB, or relative for a csv read without --time-format).",
+        description=_DESCRIPTION,
+        epilog="fields of a --json record (at the top level: those of the first planet found,\n"
+        "else of the best signal):\n"
+        + "\n".join(
+            textwrap.fill(
+                f"{name:{width}}  {meaning}",
+                79,
+                initial_indent="  ",
+                subsequent_indent=" " * (width + 4),
+            )
+            for name, meaning in JSON_FIELDS
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="light curve files")
     p.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
@@ -43,14 +105,27 @@ def register(sub) -> None:
         help="time system of csv files: bkjd (Kepler/K2), btjd (TESS), bjd, jd, mjd; without "
         "it a csv is searched in its own time numbers (epochs then are not BJDs)",
     )
-    p.add_argument("--period-min", type=float, default=None, metavar="DAYS")
-    p.add_argument("--period-max", type=float, default=None, metavar="DAYS")
+    p.add_argument(
+        "--period-min",
+        type=float,
+        default=None,
+        metavar="DAYS",
+        help="shortest period searched (default 0.5 d)",
+    )
+    p.add_argument(
+        "--period-max",
+        type=float,
+        default=None,
+        metavar="DAYS",
+        help="longest period searched (default: half the light curve's time span)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from ..analyzer import planet_hunter
     from ..exceptions import SpacekitError
+    from ._contract import file_error
 
     status = 0
     for path in args.paths:
@@ -72,7 +147,7 @@ def run(args) -> int:
                 else:
                     warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         except SpacekitError as exc:
-            print(f"spacekit hunt: error: {path}: {exc}", file=sys.stderr)
+            print(file_error("hunt", path, exc), file=sys.stderr, flush=True)
             status = 1
             continue
         rec = res.to_dict()
@@ -80,21 +155,32 @@ def run(args) -> int:
         if args.json:
             print(json.dumps(rec), flush=True)
         else:
-            flag = "DETECTED" if rec["detected"] else "not detected"
-            system = "BJD_TDB" if rec["time_system"] == "BJD_TDB" else "(file's time numbers)"
-            print(
-                f"{path}: P={rec['period']:.6f} d  epoch={rec['epoch']:.5f} {system}  "
-                f"duration={rec['duration'] * 24:.2f} h  depth={rec['depth'] * 1e6:.0f} ppm  "
-                f"significance={rec['peak_significance']:.1f}  {flag}; "
-                f"planets: {len(rec['planets'])}",
-                flush=True,
-            )
-            for planet in rec["planets"]:
-                if planet["period_aliases"]:
-                    others = ", ".join(f"{a:.6f}" for a in planet["period_aliases"])
-                    print(
-                        f"  the planet at P={planet['period']:.6f} d may have P={others} d: only "
-                        "some of its transits fell on data",
-                        flush=True,
-                    )
+            for line in _text_lines(str(path), rec):
+                print(line, flush=True)
     return status
+
+
+def _text_lines(path: str, rec: dict) -> list[str]:
+    """The text output for one file: a line per planet found, or the best signal's line."""
+    system = "BJD_TDB" if rec["time_system"] == "BJD_TDB" else "(file's time numbers)"
+
+    def values(p: dict) -> str:
+        flag = "DETECTED" if p["detected"] else "not detected"
+        return (
+            f"P={p['period']:.6f} d  epoch={p['epoch']:.5f} {system}  "
+            f"duration={p['duration'] * 24:.2f} h  depth={p['depth'] * 1e6:.0f} ppm  "
+            f"SNR={p['snr']:.1f}  significance={p['peak_significance']:.1f}  {flag}"
+        )
+
+    planets = rec["planets"]
+    if not planets:
+        failed = f" (fails: {', '.join(rec['failed'])})" if rec["failed"] else ""
+        return [f"{path}: no planet detected; best signal: {values(rec)}{failed}"]
+    lines = []
+    for i, planet in enumerate(planets, 1):
+        line = f"{path}: planet {i} of {len(planets)}: {values(planet)}"
+        if planet["period_aliases"]:
+            others = ", ".join(f"{a:.6f}" for a in planet["period_aliases"])
+            line += f"; or P={others} d (only some of its transits fell on data)"
+        lines.append(line)
+    return lines

@@ -6,7 +6,8 @@ each hands its arguments over to this subcommand (see
 :func:`spacekit.skopes._upstream.legacy_entry`), which prints a ``DeprecationWarning`` line
 on stderr and either runs the equivalent ``spacekit`` command (when the arguments translate)
 and returns that command's status, or returns 2 naming the command to use. It never returns 0
-without doing the work. The subcommand is not listed in ``spacekit --help``.
+without doing the work. The subcommand is not listed in ``spacekit --help`` nor among the
+commands a mistyped one prints.
 """
 
 from __future__ import annotations
@@ -114,9 +115,10 @@ LEGACY_ENTRIES: dict[str, tuple[Callable[[Sequence[str]], list[str] | None], str
 
 
 def register(sub) -> None:
-    # no help=: the subcommand stays out of `spacekit --help` (only the shims call it)
+    # hidden: out of `spacekit --help` and of a bad command's choices (only the shims call it)
     p = sub.add_parser(
         "legacy-entry",
+        hidden=True,
         description="Run upstream spacekit's `python -m OLD_MODULE ARGS...` entry point "
         "(deprecated): say so, then run the equivalent spacekit command or exit 2.",
     )
