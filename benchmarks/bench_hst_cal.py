@@ -460,8 +460,9 @@ _KERAS_SHIPPED = (
 def _previous_predictor(pred, root: Path):
     """``pred`` with its models rebuilt by another checkout's ``export.py`` (same arrays).
 
-    The other ``export.py`` is loaded as a module of this package (its relative imports
-    resolve here), so only the model classes (their prediction code) differ.
+    The other ``export.py`` (and its ``trees.py``, where it has one) is loaded as a module of
+    this package (its relative imports resolve here), so only the model classes (their
+    prediction code) differ.
     """
     import importlib.util
 
@@ -473,6 +474,14 @@ def _previous_predictor(pred, root: Path):
     )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
+    trees_py = root / "spacekit" / "skopes" / "hst" / "cal" / "trees.py"
+    if trees_py.exists():  # the trees in a module of their own (since 4b61cc8): the other one's
+        tspec = importlib.util.spec_from_file_location(
+            "spacekit.skopes.hst.cal._compare_trees", trees_py
+        )
+        tmod = importlib.util.module_from_spec(tspec)
+        tspec.loader.exec_module(tmod)
+        mod._KINDS = dict(mod._KINDS, trees=tmod.TreeEnsemble)  # AverageModel reads it too
     models = {}
     for key, m in pred.models.items():
         arrays, model_spec = m.to_arrays()

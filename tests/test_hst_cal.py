@@ -215,7 +215,7 @@ def test_tree_tables_exact_on_calibration_like_rows_threads_and_ties():
         Xa[5::97, 1] = np.nan
         Xa[7::89, 0], Xa[9::83, 1] = np.inf, -np.inf
         want = est._raw_predict(Xa)
-        assert t._leaf_tables() is not None and len(t._leaf_tables()["index"]) >= 2
+        assert t._leaf_tables() is not None and len(t._leaf_tables()["rows"]) >= 2
         for kw in ({}, {"n_threads": 1}, {"n_threads": 2, "chunk_size": 777}, {"chunk_size": 256}):
             assert np.array_equal(t.raw_predict(Xa, **kw), want), kw
         assert np.array_equal(t.raw_predict(Xa[:100]), want[:100])  # the node walk
