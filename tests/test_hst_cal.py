@@ -308,6 +308,16 @@ def test_tree_tables_bit_identical_to_a_plain_walk_on_random_ensembles():
         assert t._leaf_tables() is not None
         for kw in ({}, {"chunk_size": 300, "n_threads": 2}, {"chunk_size": 257, "n_threads": 1}):
             assert np.array_equal(t.raw_predict(X, **kw), want), kw
+        # rows in few cells of the thresholds' grid: each cell evaluated once, then copied
+        many = rng.integers(0, 40, 3000)
+        for kw in ({}, {"chunk_size": 1000, "n_threads": 2}):
+            assert np.array_equal(t.raw_predict(X[many], **kw), want[many]), kw
+        saved = trees_mod._CELL_SHARE
+        try:
+            trees_mod._CELL_SHARE = 0.0  # every row evaluated
+            assert np.array_equal(t.raw_predict(X[many]), want[many])
+        finally:
+            trees_mod._CELL_SHARE = saved
         # blocks of a few rows (a last block of one row is summed tree by tree too)
         saved = trees_mod._BLOCK_ROWS
         try:

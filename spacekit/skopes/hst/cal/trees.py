@@ -22,6 +22,9 @@ __all__ = ["TreeEnsemble"]
 # Rows per block of the table lookups: an output's index and leaf buffers (trees x rows, 8
 # bytes each) and its tables' rows then stay in the core's L2 cache.
 _BLOCK_ROWS = 256
+# Rows are evaluated once per distinct cell of the thresholds' grid when there are at most
+# this share as many cells as rows in a chunk (0: every row evaluated).
+_CELL_SHARE = 0.5
 
 
 def _running_sum(a: np.ndarray, out: np.ndarray) -> None:
@@ -323,33 +326,72 @@ class TreeEnsemble:
     @staticmethod
     def _codes(x: np.ndarray, tables: dict) -> list[np.ndarray]:
         """Each feature group's code for rows ``x``: its features' threshold counts below."""
+        columns = np.ascontiguousarray(x.T)  # one contiguous column per feature
         codes = []
         for features in tables["features"]:
             code = np.zeros(x.shape[0], dtype=np.intp)
             for f, thr, n_codes in features:
                 code *= n_codes
-                code += np.searchsorted(thr, x[:, f], side="left")  # thresholds below the value
+                if thr.size <= 4:  # flags and codes: a few comparisons beat a binary search
+                    for t in thr:
+                        np.add(code, columns[f] > t, out=code)
+                else:
+                    code += np.searchsorted(thr, columns[f], side="left")  # thresholds below
             codes.append(code)
         return codes
 
     def _raw_tables(self, x: np.ndarray, tables: dict, out: np.ndarray) -> None:
         """Raw scores of rows ``x`` (no NaN) into ``out`` (n, n_outputs) by table lookups.
 
-        The groups' codes are computed for all of ``x`` at once; the trees are then evaluated
-        ``_BLOCK_ROWS`` rows at a time into buffers reused from block to block, so everything
-        a block touches stays in the core's cache. Per block and output: one row gather per
-        group (a row's part of the value index for all of the output's trees, int32), summed
-        in place; one transposing copy to tree-major intp indices; one gather of the leaf
-        values. Tree-major leaf values, shape (trees of an output, rows), are summed by one
-        ``np.add.reduce`` over axis 0, tree by tree (a running sum across the rows, not a
-        pairwise one): the baseline first, then the trees in scikit-learn's order.
+        A row's raw scores depend only on its groups' codes, i.e. on the cell of the grid of
+        the ensemble's thresholds that it falls in (``HistGradientBoosting*`` bins each
+        feature into at most 255 bins), not on its exact values. Rows are therefore evaluated
+        cell by cell: when the rows of ``x`` fall in at most ``_CELL_SHARE`` as many distinct
+        cells as rows (one sort of an integer key per chunk of rows, so linear in the rows),
+        each cell is evaluated once and its scores copied to its rows; otherwise every row is
+        evaluated. Either way the scores are the same bits (the same lookups and sums).
         """
         codes = self._codes(x, tables)
+        n = x.shape[0]
+        sizes = [int(np.prod([nc for _f, _thr, nc in features])) for features in tables["features"]]
+        if _CELL_SHARE > 0 and n >= 64 and float(np.prod(sizes, dtype=float)) < 2.0**62:
+            key = codes[0].copy()  # the cell's number
+            for c, size in zip(codes[1:], sizes[1:], strict=True):
+                key *= size
+                key += c
+            order = np.argsort(key, kind="stable")
+            ks = key[order]
+            new = np.empty(n, dtype=bool)
+            new[0] = True
+            np.not_equal(ks[1:], ks[:-1], out=new[1:])
+            n_cells = int(np.count_nonzero(new))
+            if n_cells <= _CELL_SHARE * n:
+                first = order[new]  # a row of each cell
+                cell_of = np.empty(n, dtype=np.intp)
+                cell_of[order] = np.cumsum(new) - 1
+                res = np.empty((n_cells, self.n_outputs), dtype=np.float64)
+                self._raw_codes([c[first] for c in codes], tables, res)
+                np.take(res, cell_of, axis=0, out=out, mode="clip")
+                return
+        self._raw_codes(codes, tables, out)
+
+    def _raw_codes(self, codes: list[np.ndarray], tables: dict, out: np.ndarray) -> None:
+        """Raw scores into ``out`` (n, n_outputs) of the rows whose groups' codes are ``codes``.
+
+        The trees are evaluated ``_BLOCK_ROWS`` rows at a time into buffers reused from block
+        to block, so everything a block touches stays in the core's cache. Per block and
+        output: one row gather per group (a row's part of the value index for all of the
+        output's trees, int32), summed in place; one transposing copy to tree-major intp
+        indices; one gather of the leaf values. Tree-major leaf values, shape (trees of an
+        output, rows), are summed by one ``np.add.reduce`` over axis 0, tree by tree (a
+        running sum across the rows, not a pairwise one): the baseline first, then the trees
+        in scikit-learn's order.
+        """
         k = self.n_outputs
         n_iter = self.roots.size // k
         values = tables["values"]
         rows = tables["rows"]
-        n = x.shape[0]
+        n = codes[0].shape[0]
         block = min(n, _BLOCK_ROWS)
         part = np.empty(block * n_iter, dtype=np.int32)
         extra = [np.empty(block * n_iter, dtype=r.dtype) for r in rows[1:]]
