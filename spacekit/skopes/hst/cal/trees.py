@@ -45,11 +45,11 @@ class TreeEnsemble:
 
     All trees' nodes are concatenated; a leaf points to itself with threshold +inf, so a few
     rows walk all trees at once, ``depth`` steps. Batches of 256 rows or more use lookup
-    tables instead (per tree: one small-table lookup per feature group and one value lookup,
-    see ``_leaf_tables``; for the calibration models 2.5x the per-feature bit-vector lookups of
-    the previous release, which were 6x the node walk). Raw scores are
-    summed tree by tree in the order scikit-learn uses, so outputs are identical, not merely
-    close.
+    tables instead (per row and output: one row of a small table per feature group, for all
+    the output's trees at once, and one value lookup per tree, in cache-sized blocks of rows;
+    see ``_leaf_tables`` and ``_raw_codes``), and evaluate each cell of the grid of the
+    thresholds once when a chunk's rows share cells (``_raw_tables``). Raw scores are summed
+    tree by tree in the order scikit-learn uses, so outputs are identical, not merely close.
 
     Parameters
     ----------
