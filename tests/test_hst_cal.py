@@ -312,12 +312,16 @@ def test_tree_tables_bit_identical_to_a_plain_walk_on_random_ensembles():
         many = rng.integers(0, 40, 3000)
         for kw in ({}, {"chunk_size": 1000, "n_threads": 2}):
             assert np.array_equal(t.raw_predict(X[many], **kw), want[many]), kw
-        saved = trees_mod._CELL_SHARE
+        saved = trees_mod._CELL_SHARE, trees_mod._PASS_ROWS
         try:
+            trees_mod._PASS_ROWS = 999  # several passes, cells numbered in each
+            for kw in ({"n_threads": 1}, {"chunk_size": 100, "n_threads": 2}):
+                assert np.array_equal(t.raw_predict(X[many], **kw), want[many]), kw
             trees_mod._CELL_SHARE = 0.0  # every row evaluated
             assert np.array_equal(t.raw_predict(X[many]), want[many])
+            assert np.array_equal(t.raw_predict(X, chunk_size=100, n_threads=2), want)
         finally:
-            trees_mod._CELL_SHARE = saved
+            trees_mod._CELL_SHARE, trees_mod._PASS_ROWS = saved
         # blocks of a few rows (a last block of one row is summed tree by tree too)
         saved = trees_mod._BLOCK_ROWS
         try:

@@ -23,8 +23,9 @@ __all__ = ["TreeEnsemble"]
 # bytes each) and its tables' rows then stay in the core's L2 cache.
 _BLOCK_ROWS = 256
 # Rows are evaluated once per distinct cell of the thresholds' grid when there are at most
-# this share as many cells as rows in a chunk (0: every row evaluated).
+# this share as many cells as rows in a pass of _PASS_ROWS rows (0: every row evaluated).
 _CELL_SHARE = 0.5
+_PASS_ROWS = 65536
 
 
 def _running_sum(a: np.ndarray, out: np.ndarray) -> None:
@@ -48,7 +49,7 @@ class TreeEnsemble:
     tables instead (per row and output: one row of a small table per feature group, for all
     the output's trees at once, and one value lookup per tree, in cache-sized blocks of rows;
     see ``_leaf_tables`` and ``_raw_codes``), and evaluate each cell of the grid of the
-    thresholds once when a chunk's rows share cells (``_raw_tables``). Raw scores are summed
+    thresholds once when a pass's rows share cells (``_cells``). Raw scores are summed
     tree by tree in the order scikit-learn uses, so outputs are identical, not merely close.
 
     Parameters
@@ -340,40 +341,37 @@ class TreeEnsemble:
             codes.append(code)
         return codes
 
-    def _raw_tables(self, x: np.ndarray, tables: dict, out: np.ndarray) -> None:
-        """Raw scores of rows ``x`` (no NaN) into ``out`` (n, n_outputs) by table lookups.
+    @staticmethod
+    def _cells(codes: list[np.ndarray], tables: dict) -> tuple[list[np.ndarray], np.ndarray] | None:
+        """The distinct cells of rows with groups' codes ``codes``, or None (then: every row).
 
         A row's raw scores depend only on its groups' codes, i.e. on the cell of the grid of
         the ensemble's thresholds that it falls in (``HistGradientBoosting*`` bins each
-        feature into at most 255 bins), not on its exact values. Rows are therefore evaluated
-        cell by cell: when the rows of ``x`` fall in at most ``_CELL_SHARE`` as many distinct
-        cells as rows (one sort of an integer key per chunk of rows, so linear in the rows),
-        each cell is evaluated once and its scores copied to its rows; otherwise every row is
-        evaluated. Either way the scores are the same bits (the same lookups and sums).
+        feature into at most 255 bins), not on its exact values. When the rows fall in at
+        most ``_CELL_SHARE`` as many distinct cells as rows (one sort of an integer key, on
+        at most ``_PASS_ROWS`` rows, so linear in the rows), returns the codes of one row of
+        each cell and each row's cell: each cell is then evaluated once and its scores copied
+        to its rows, the same bits as evaluating every row (the same lookups and sums).
         """
-        codes = self._codes(x, tables)
-        n = x.shape[0]
+        n = codes[0].shape[0]
         sizes = [int(np.prod([nc for _f, _thr, nc in features])) for features in tables["features"]]
-        if _CELL_SHARE > 0 and n >= 64 and float(np.prod(sizes, dtype=float)) < 2.0**62:
-            key = codes[0].copy()  # the cell's number
-            for c, size in zip(codes[1:], sizes[1:], strict=True):
-                key *= size
-                key += c
-            order = np.argsort(key, kind="stable")
-            ks = key[order]
-            new = np.empty(n, dtype=bool)
-            new[0] = True
-            np.not_equal(ks[1:], ks[:-1], out=new[1:])
-            n_cells = int(np.count_nonzero(new))
-            if n_cells <= _CELL_SHARE * n:
-                first = order[new]  # a row of each cell
-                cell_of = np.empty(n, dtype=np.intp)
-                cell_of[order] = np.cumsum(new) - 1
-                res = np.empty((n_cells, self.n_outputs), dtype=np.float64)
-                self._raw_codes([c[first] for c in codes], tables, res)
-                np.take(res, cell_of, axis=0, out=out, mode="clip")
-                return
-        self._raw_codes(codes, tables, out)
+        if _CELL_SHARE <= 0 or n < 64 or float(np.prod(sizes, dtype=float)) >= 2.0**62:
+            return None
+        key = codes[0].copy()  # the cell's number
+        for c, size in zip(codes[1:], sizes[1:], strict=True):
+            key *= size
+            key += c
+        order = np.argsort(key, kind="stable")
+        ks = key[order]
+        new = np.empty(n, dtype=bool)
+        new[0] = True
+        np.not_equal(ks[1:], ks[:-1], out=new[1:])
+        if np.count_nonzero(new) > _CELL_SHARE * n:
+            return None
+        first = order[new]  # a row of each cell
+        cell_of = np.empty(n, dtype=np.intp)
+        cell_of[order] = np.cumsum(new) - 1
+        return [c[first] for c in codes], cell_of
 
     def _raw_codes(self, codes: list[np.ndarray], tables: dict, out: np.ndarray) -> None:
         """Raw scores into ``out`` (n, n_outputs) of the rows whose groups' codes are ``codes``.
@@ -433,10 +431,12 @@ class TreeEnsemble:
 
         Batches of 256 rows or more use the lookup tables (built on first use, ~0.1-0.3 s for
         a thousand trees); rows with a NaN, small batches and ensembles the tables cannot hold
-        walk the trees. Rows are taken ``chunk_size`` at a time (default: 8,192 rows with the
-        tables, evaluated in cache-sized blocks of 256; about 2 MB of leaf values per output
-        for the walk), so memory stays bounded whatever the batch, and batches of at
-        least 2 x 1024 rows are shared between ``n_threads`` threads (default: the usable
+        walk the trees. With the tables, rows go 65,536 per pass: each distinct cell of the
+        thresholds' grid is evaluated once when the rows share cells (the same bits as every
+        row evaluated), and the rows (or cells) are taken ``chunk_size`` at a time (default
+        8,192, in cache-sized blocks of 256); the walk takes about 2 MB of leaf values per
+        output at a time. Memory stays bounded whatever the batch, and batches of at least
+        2 x 1024 rows (or cells) are shared between ``n_threads`` threads (default: the usable
         CPUs; numpy releases the GIL in the lookups and sums).
 
         Parameters
@@ -474,21 +474,15 @@ class TreeEnsemble:
             chunk_size = min(8192, chunk_size)
         chunk = whole_number(chunk_size, "chunk_size (rows per chunk)", minimum=1)
 
+        threads = _usable_cpus() if n_threads is None else int(n_threads)
+        if tables is not None:
+            self._raw_passes(X, tables, out, chunk, threads)
+            return out
+
         def run(start: int) -> None:
-            x = X[start : start + chunk]
-            o = out[start : start + chunk]
-            if tables is None:
-                o[:] = self._raw_walk(x)
-                return
-            nan_rows = np.isnan(x).any(axis=1)
-            if not nan_rows.any():
-                self._raw_tables(x, tables, o)
-                return
-            self._raw_tables(np.where(nan_rows[:, None], 0.0, x), tables, o)
-            o[nan_rows] = self._raw_walk(x[nan_rows])  # missing values: each node's direction
+            out[start : start + chunk] = self._raw_walk(X[start : start + chunk])
 
         starts = range(0, n, chunk)
-        threads = _usable_cpus() if n_threads is None else int(n_threads)
         threads = max(1, min(threads, n // _MIN_ROWS_PER_THREAD, len(starts)))
         if threads == 1:
             for start in starts:
@@ -500,6 +494,57 @@ class TreeEnsemble:
             for fut in [ex.submit(run, s) for s in starts]:
                 fut.result()
         return out
+
+    def _raw_passes(
+        self, X: np.ndarray, tables: dict, out: np.ndarray, chunk: int, threads: int
+    ) -> None:
+        """Raw scores of ``X`` into ``out`` by the tables, ``_PASS_ROWS`` rows per pass.
+
+        Per pass: the groups' codes (rows with a NaN coded as zeros, then walked), the
+        distinct cells when they are few (``_cells``), and the rows (or cells) evaluated
+        ``chunk`` at a time by ``_raw_codes``, shared between ``threads`` threads.
+        """
+        k = self.n_outputs
+        ex = None
+        try:
+            for p0 in range(0, X.shape[0], _PASS_ROWS):
+                x = X[p0 : p0 + _PASS_ROWS]
+                o = out[p0 : p0 + _PASS_ROWS]
+                nan_rows = np.isnan(x).any(axis=1)
+                has_nan = bool(nan_rows.any())
+                codes = self._codes(np.where(nan_rows[:, None], 0.0, x) if has_nan else x, tables)
+                cells = self._cells(codes, tables)
+                if cells is None:
+                    todo, target = codes, o
+                else:
+                    todo, cell_of = cells
+                    target = np.empty((todo[0].shape[0], k), dtype=np.float64)
+                m = todo[0].shape[0]
+                step = min(chunk, -(-m // max(1, threads)))
+                starts = range(0, m, step)
+                used = max(1, min(threads, m // _MIN_ROWS_PER_THREAD, len(starts)))
+
+                def run(s: int, todo=todo, target=target, step=step) -> None:
+                    part = [c[s : s + step] for c in todo]
+                    self._raw_codes(part, tables, target[s : s + step])
+
+                if used == 1:
+                    for s in starts:
+                        run(s)
+                else:
+                    if ex is None:
+                        from concurrent.futures import ThreadPoolExecutor
+
+                        ex = ThreadPoolExecutor(threads)
+                    for fut in [ex.submit(run, s) for s in starts]:
+                        fut.result()
+                if cells is not None:
+                    np.take(target, cell_of, axis=0, out=o, mode="clip")
+                if has_nan:  # missing values: each node's direction
+                    o[nan_rows] = self._raw_walk(x[nan_rows])
+        finally:
+            if ex is not None:
+                ex.shutdown()
 
     def _raw_walk(self, x: np.ndarray) -> np.ndarray:
         """Raw scores of rows ``x`` by walking every tree (any rows, NaN included)."""
