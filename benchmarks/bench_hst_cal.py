@@ -460,8 +460,9 @@ _KERAS_SHIPPED = (
 def _previous_predictor(pred, root: Path):
     """``pred`` with its models rebuilt by another checkout's ``export.py`` (same arrays).
 
-    The other ``export.py`` is loaded as a module of this package (its relative imports
-    resolve here), so only the model classes (their prediction code) differ.
+    The other ``export.py`` (and its ``trees.py``, where it has one) is loaded as a module of
+    this package (its relative imports resolve here), so only the model classes (their
+    prediction code) differ.
     """
     import importlib.util
 
@@ -473,6 +474,14 @@ def _previous_predictor(pred, root: Path):
     )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
+    trees_py = root / "spacekit" / "skopes" / "hst" / "cal" / "trees.py"
+    if trees_py.exists():  # the trees in a module of their own (since 4b61cc8): the other one's
+        tspec = importlib.util.spec_from_file_location(
+            "spacekit.skopes.hst.cal._compare_trees", trees_py
+        )
+        tmod = importlib.util.module_from_spec(tspec)
+        tspec.loader.exec_module(tmod)
+        mod._KINDS = dict(mod._KINDS, trees=tmod.TreeEnsemble)  # AverageModel reads it too
     models = {}
     for key, m in pred.models.items():
         arrays, model_spec = m.to_arrays()
@@ -495,15 +504,29 @@ def _extra_models(X) -> dict:
     return out
 
 
-def bench_rows(model_dir: str, rows: int = 262144, rounds: int = 5) -> dict:
+def _every_row_evaluated(pred, X) -> None:
+    """``pred.predict_arrays(X)`` with the trees evaluating every row (no cell of the
+    thresholds' grid evaluated once for several rows)."""
+    import spacekit.skopes.hst.cal.trees as trees
+
+    share = trees._CELL_SHARE
+    trees._CELL_SHARE = 0.0
+    try:
+        pred.predict_arrays(X)
+    finally:
+        trees._CELL_SHARE = share
+
+
+def bench_rows(model_dir: str, rows: int = 262144, rounds: int = 5) -> dict:  # noqa: C901
     """Rows/s with every row predicted (no deduplication), ours and upstream's, interleaved.
 
     Ours: ``CalPredictor.predict_arrays`` on raw feature rows (power transform, the kept
     models, margins and bins included), with the default threads (the usable CPUs) and with
-    one thread. Upstream: its three shipped Keras networks, ``model.predict`` on the same
-    rows already normalised (its preprocessing not timed), at several batch sizes, in a
-    warmed-up child process of the upstream venv. Each round runs every variant once, so all
-    see the same load; medians (best) over the rounds.
+    one thread, and with every row's trees evaluated (``trees._CELL_SHARE = 0``: no cell of
+    the thresholds' grid evaluated once for several rows). Upstream: its three shipped Keras
+    networks, ``model.predict`` on the same rows already normalised (its preprocessing not
+    timed), at several batch sizes, in a warmed-up child process of the upstream venv. Each
+    round runs every variant once, so all see the same load; medians (best) over the rounds.
     """
     import numpy as np
 
@@ -531,6 +554,8 @@ def bench_rows(model_dir: str, rows: int = 262144, rounds: int = 5) -> dict:
         return run
 
     variants = {"ours_default_threads": ours(None), "ours_1_thread": ours(1)}
+    if hasattr(trees, "_CELL_SHARE"):
+        variants["ours_every_row_evaluated"] = lambda: _every_row_evaluated(pred, X)
     if os.environ.get("BENCH_COMPARE_ROOT"):  # the same models with another checkout's classes
         previous = _previous_predictor(pred, Path(os.environ["BENCH_COMPARE_ROOT"]))
         previous.predict_arrays(X[:4096])

@@ -215,13 +215,136 @@ def test_tree_tables_exact_on_calibration_like_rows_threads_and_ties():
         Xa[5::97, 1] = np.nan
         Xa[7::89, 0], Xa[9::83, 1] = np.inf, -np.inf
         want = est._raw_predict(Xa)
-        assert t._leaf_tables() is not None and len(t._leaf_tables()["index"]) >= 2
+        assert t._leaf_tables() is not None and len(t._leaf_tables()["rows"]) >= 2
         for kw in ({}, {"n_threads": 1}, {"n_threads": 2, "chunk_size": 777}, {"chunk_size": 256}):
             assert np.array_equal(t.raw_predict(Xa, **kw), want), kw
         assert np.array_equal(t.raw_predict(Xa[:100]), want[:100])  # the node walk
         # a last chunk of one row is still summed tree by tree, not pairwise
         assert np.array_equal(t.raw_predict(Xa[:257], chunk_size=256), want[:257])
         assert np.array_equal(t.raw_predict(Xa[:0]), want[:0])
+
+
+def _random_tree_ensemble(rng, n_features=9, n_outputs=1, n_iter=12, max_leaves=15):
+    """A random ensemble in TreeEnsemble's node layout (shared thresholds: ties abound)."""
+    from spacekit.skopes.hst.cal.export import TreeEnsemble
+
+    grid = [
+        np.sort(rng.choice(np.arange(-3.0, 3.0, 0.25), size=6, replace=False))
+        for _ in range(n_features)
+    ]
+    feature, threshold, left, right, missing_left, value, roots = [], [], [], [], [], [], []
+    depth = 1
+    for _ in range(n_iter * n_outputs):
+        root = len(feature)
+        roots.append(root)
+        leaves, frontier = 1, [(root, 0)]
+        feature.append(0)  # a leaf points to itself (threshold +inf) until it is split
+        threshold.append(np.inf)
+        left.append(root)
+        right.append(root)
+        missing_left.append(True)
+        value.append(float(rng.normal()))
+        while leaves < max_leaves and frontier:
+            node, d = frontier.pop(int(rng.integers(len(frontier))))
+            f = int(rng.integers(n_features))
+            kids = []
+            for _side in range(2):
+                kids.append(len(feature))
+                feature.append(0)
+                threshold.append(np.inf)
+                left.append(len(feature) - 1)
+                right.append(len(feature) - 1)
+                missing_left.append(True)
+                value.append(float(rng.normal()) * 0.1)
+                frontier.append((kids[-1], d + 1))
+            feature[node], threshold[node] = f, float(rng.choice(grid[f]))
+            left[node], right[node] = kids
+            missing_left[node], value[node] = bool(rng.integers(2)), 0.0
+            leaves += 1
+            depth = max(depth, d + 1)
+    return TreeEnsemble(
+        feature=feature,
+        threshold=threshold,
+        left=left,
+        right=right,
+        missing_left=missing_left,
+        value=value,
+        roots=roots,
+        baseline=rng.normal(size=n_outputs),
+        depth=depth,
+    ), grid
+
+
+def _reference_raw(t, X):
+    """Node by node, row by row in Python: baseline, then each tree's leaf in turn."""
+    k = t.n_outputs
+    out = np.empty((len(X), k))
+    for r, x in enumerate(X):
+        s = [float(b) for b in t.baseline]
+        for i, root in enumerate(t.roots):
+            node = int(root)
+            while t.left[node] != node:
+                v = x[t.feature[node]]
+                go_left = bool(t.missing_left[node]) if np.isnan(v) else v <= t.threshold[node]
+                node = int(t.left[node] if go_left else t.right[node])
+            s[i % k] += float(t.value[node])  # iteration-major: tree i belongs to output i % k
+        out[r] = s
+    return out
+
+
+def test_tree_tables_bit_identical_to_a_plain_walk_on_random_ensembles():
+    # the batch path (lookup tables, row gathers in cache-sized blocks, partial last blocks)
+    # against a plain walk summed tree by tree, on random ensembles with one and four outputs,
+    # rows at every threshold (ties go left), NaN and +-inf; and a small scikit-learn model
+    import spacekit.skopes.hst.cal.trees as trees_mod
+
+    rng = np.random.default_rng(11)
+    for n_outputs in (1, 4):
+        t, grid = _random_tree_ensemble(rng, n_outputs=n_outputs)
+        X = rng.choice(np.concatenate([np.concatenate(grid), [-9.0, 9.0, 0.1]]), size=(700, 9))
+        X[::13, 1] = np.nan
+        X[5::17, 0], X[6::19, 2] = np.inf, -np.inf
+        want = _reference_raw(t, X)
+        assert t._leaf_tables() is not None
+        for kw in ({}, {"chunk_size": 300, "n_threads": 2}, {"chunk_size": 257, "n_threads": 1}):
+            assert np.array_equal(t.raw_predict(X, **kw), want), kw
+        # rows in few cells of the thresholds' grid: each cell evaluated once, then copied
+        many = rng.integers(0, 40, 3000)
+        for kw in ({}, {"chunk_size": 1000, "n_threads": 2}):
+            assert np.array_equal(t.raw_predict(X[many], **kw), want[many]), kw
+        saved = trees_mod._CELL_SHARE, trees_mod._PASS_ROWS
+        try:
+            trees_mod._PASS_ROWS = 999  # several passes, cells numbered in each
+            for kw in ({"n_threads": 1}, {"chunk_size": 100, "n_threads": 2}):
+                assert np.array_equal(t.raw_predict(X[many], **kw), want[many]), kw
+            trees_mod._CELL_SHARE = 0.0  # every row evaluated
+            assert np.array_equal(t.raw_predict(X[many]), want[many])
+            assert np.array_equal(t.raw_predict(X, chunk_size=100, n_threads=2), want)
+        finally:
+            trees_mod._CELL_SHARE, trees_mod._PASS_ROWS = saved
+        # blocks of a few rows (a last block of one row is summed tree by tree too)
+        saved = trees_mod._BLOCK_ROWS
+        try:
+            trees_mod._BLOCK_ROWS = 7
+            assert np.array_equal(t.raw_predict(X[:260]), want[:260])
+        finally:
+            trees_mod._BLOCK_ROWS = saved
+
+
+def test_tree_tables_match_scikit_learn_on_a_small_model():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from spacekit.skopes.hst.cal.export import TreeEnsemble
+
+    rng = np.random.default_rng(12)
+    X = np.column_stack([rng.integers(1, 50, 600), rng.normal(size=600), rng.integers(0, 3, 600)])
+    y = (X[:, 0] > 20).astype(int) + (X[:, 2] == 2)
+    clf = HistGradientBoostingClassifier(max_iter=8, max_leaf_nodes=7, random_state=0).fit(X, y)
+    t = TreeEnsemble.from_sklearn(clf)
+    Xt = np.column_stack(
+        [rng.integers(0, 60, 900), rng.normal(size=900), rng.integers(0, 3, 900)]
+    ).astype(float)
+    assert np.array_equal(t.raw_predict(Xt), clf._raw_predict(Xt))
 
 
 def test_linear_model_predicts_in_bounded_memory_and_unchanged():

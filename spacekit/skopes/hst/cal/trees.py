@@ -19,6 +19,14 @@ from .dense import _MIN_ROWS_PER_THREAD, _usable_cpus
 
 __all__ = ["TreeEnsemble"]
 
+# Rows per block of the table lookups: an output's index and leaf buffers (trees x rows, 8
+# bytes each) and its tables' rows then stay in the core's L2 cache.
+_BLOCK_ROWS = 256
+# Rows are evaluated once per distinct cell of the thresholds' grid when there are at most
+# this share as many cells as rows in a pass of _PASS_ROWS rows (0: every row evaluated).
+_CELL_SHARE = 0.5
+_PASS_ROWS = 65536
+
 
 def _running_sum(a: np.ndarray, out: np.ndarray) -> None:
     """``out = ((a[0] + a[1]) + a[2]) + ...``: a running sum over axis 0 of a 2-D array.
@@ -38,11 +46,11 @@ class TreeEnsemble:
 
     All trees' nodes are concatenated; a leaf points to itself with threshold +inf, so a few
     rows walk all trees at once, ``depth`` steps. Batches of 256 rows or more use lookup
-    tables instead (per tree: one small-table lookup per feature group and one value lookup,
-    see ``_leaf_tables``; for the calibration models 2.5x the per-feature bit-vector lookups of
-    the previous release, which were 6x the node walk). Raw scores are
-    summed tree by tree in the order scikit-learn uses, so outputs are identical, not merely
-    close.
+    tables instead (per row and output: one row of a small table per feature group, for all
+    the output's trees at once, and one value lookup per tree, in cache-sized blocks of rows;
+    see ``_leaf_tables`` and ``_raw_codes``), and evaluate each cell of the grid of the
+    thresholds once when a pass's rows share cells (``_cells``). Raw scores are summed
+    tree by tree in the order scikit-learn uses, so outputs are identical, not merely close.
 
     Parameters
     ----------
@@ -288,58 +296,121 @@ class TreeEnsemble:
                 open_ = (open_[:, None] & u[t][None, :]).ravel()
             lowest = (open_ & (~open_ + one)).astype(np.float64)  # 2**leaf, exact
             values[start[t] : start[t] + per_tree[t]] = lv[t][np.frexp(lowest)[1] - 1]
-        # index = start + sum over groups of (local number * stride), the last stride 1
+        # index = start + sum over groups of (local number * stride), the last stride 1.
+        # Stored code-major per output, shape (outputs, codes, trees of an output): a row's
+        # entries for all of an output's trees are one contiguous row of the table, so the
+        # gathers copy rows instead of single elements. The first group's table holds the
+        # trees' offsets (int32); the others the narrowest unsigned type that holds their part
+        # (the last, stride 1, usually fits in a byte).
         stride = np.ones(n_trees, dtype=np.int64)
-        # The first group's table holds the trees' offsets (int32); the others the narrowest
-        # unsigned type that holds their part (the last, stride 1, usually fits in a byte).
-        index = [None] * len(groups)
+        rows = [None] * len(groups)
+        n_iter = n_trees // k
         for gi in range(len(groups) - 1, -1, -1):
             part = local[gi] * stride[:, None]
             if gi == 0:
-                index[gi] = np.ascontiguousarray(part + start[:, None], dtype=np.int32)
+                part, dtype = part + start[:, None], np.int32
             else:
-                small = next(
+                dtype = next(
                     d for d in (np.uint8, np.uint16, np.int32) if part.max() <= np.iinfo(d).max
                 )
-                index[gi] = np.ascontiguousarray(part, dtype=small)
+            rows[gi] = np.ascontiguousarray(
+                part.reshape(k, n_iter, -1).transpose(0, 2, 1), dtype=dtype
+            )
             stride *= sizes[:, gi]
         self._tables = {
             "features": [g["features"] for g in groups],
-            "index": index,
+            "rows": rows,
             "values": values,
         }
         return self._tables
 
-    def _raw_tables(self, x: np.ndarray, tables: dict, out: np.ndarray) -> None:
-        """Raw scores of rows ``x`` (no NaN) into ``out`` (n, n_outputs) by table lookups.
-
-        Leaf values come out tree-major, shape (trees of an output, rows), so one
-        ``np.add.reduce`` over axis 0 sums them tree by tree (a running sum across the rows,
-        not a pairwise one): the baseline first, then the trees in scikit-learn's order.
-        """
+    @staticmethod
+    def _codes(x: np.ndarray, tables: dict) -> list[np.ndarray]:
+        """Each feature group's code for rows ``x``: its features' threshold counts below."""
+        columns = np.ascontiguousarray(x.T)  # one contiguous column per feature
         codes = []
         for features in tables["features"]:
             code = np.zeros(x.shape[0], dtype=np.intp)
             for f, thr, n_codes in features:
                 code *= n_codes
-                code += np.searchsorted(thr, x[:, f], side="left")  # thresholds below the value
+                if thr.size <= 4:  # flags and codes: a few comparisons beat a binary search
+                    for t in thr:
+                        np.add(code, columns[f] > t, out=code)
+                else:
+                    code += np.searchsorted(thr, columns[f], side="left")  # thresholds below
             codes.append(code)
+        return codes
+
+    @staticmethod
+    def _cells(codes: list[np.ndarray], tables: dict) -> tuple[list[np.ndarray], np.ndarray] | None:
+        """The distinct cells of rows with groups' codes ``codes``, or None (then: every row).
+
+        A row's raw scores depend only on its groups' codes, i.e. on the cell of the grid of
+        the ensemble's thresholds that it falls in (``HistGradientBoosting*`` bins each
+        feature into at most 255 bins), not on its exact values. When the rows fall in at
+        most ``_CELL_SHARE`` as many distinct cells as rows (one sort of an integer key, on
+        at most ``_PASS_ROWS`` rows, so linear in the rows), returns the codes of one row of
+        each cell and each row's cell: each cell is then evaluated once and its scores copied
+        to its rows, the same bits as evaluating every row (the same lookups and sums).
+        """
+        n = codes[0].shape[0]
+        sizes = [int(np.prod([nc for _f, _thr, nc in features])) for features in tables["features"]]
+        if _CELL_SHARE <= 0 or n < 64 or float(np.prod(sizes, dtype=float)) >= 2.0**62:
+            return None
+        key = codes[0].copy()  # the cell's number
+        for c, size in zip(codes[1:], sizes[1:], strict=True):
+            key *= size
+            key += c
+        order = np.argsort(key, kind="stable")
+        ks = key[order]
+        new = np.empty(n, dtype=bool)
+        new[0] = True
+        np.not_equal(ks[1:], ks[:-1], out=new[1:])
+        if np.count_nonzero(new) > _CELL_SHARE * n:
+            return None
+        first = order[new]  # a row of each cell
+        cell_of = np.empty(n, dtype=np.intp)
+        cell_of[order] = np.cumsum(new) - 1
+        return [c[first] for c in codes], cell_of
+
+    def _raw_codes(self, codes: list[np.ndarray], tables: dict, out: np.ndarray) -> None:
+        """Raw scores into ``out`` (n, n_outputs) of the rows whose groups' codes are ``codes``.
+
+        The trees are evaluated ``_BLOCK_ROWS`` rows at a time into buffers reused from block
+        to block, so everything a block touches stays in the core's cache. Per block and
+        output: one row gather per group (a row's part of the value index for all of the
+        output's trees, int32), summed in place; one transposing copy to tree-major intp
+        indices; one gather of the leaf values. Tree-major leaf values, shape (trees of an
+        output, rows), are summed by one ``np.add.reduce`` over axis 0, tree by tree (a
+        running sum across the rows, not a pairwise one): the baseline first, then the trees
+        in scikit-learn's order.
+        """
         k = self.n_outputs
         n_iter = self.roots.size // k
         values = tables["values"]
-        for j in range(k):
-            block = slice(j * n_iter, (j + 1) * n_iter)
-            first = np.take(tables["index"][0][block], codes[0], axis=1)
-            if len(codes) == 1:
-                idx = first.astype(np.intp)
-            else:  # int32 tables (half the cache), summed straight into intp indices
-                idx = np.empty(first.shape, dtype=np.intp)
-                np.add(first, np.take(tables["index"][1][block], codes[1], axis=1), out=idx)
-                for index, code in zip(tables["index"][2:], codes[2:], strict=True):
-                    idx += np.take(index[block], code, axis=1)
-            leaf = values.take(idx)
-            leaf[0] += self.baseline[j]  # = baseline + first tree (addition commutes exactly)
-            _running_sum(leaf, out[:, j])
+        rows = tables["rows"]
+        n = codes[0].shape[0]
+        block = min(n, _BLOCK_ROWS)
+        part = np.empty(block * n_iter, dtype=np.int32)
+        extra = [np.empty(block * n_iter, dtype=r.dtype) for r in rows[1:]]
+        idx = np.empty(block * n_iter, dtype=np.intp)
+        leaf = np.empty(block * n_iter, dtype=np.float64)
+        for s in range(0, n, block):
+            m = min(block, n - s)
+            cs = [c[s : s + m] for c in codes]
+            p = part[: m * n_iter].reshape(m, n_iter)
+            ix = idx[: m * n_iter].reshape(n_iter, m)
+            lv = leaf[: m * n_iter].reshape(n_iter, m)
+            for j in range(k):
+                np.take(rows[0][j], cs[0], axis=0, out=p, mode="clip")
+                for r, code, buf in zip(rows[1:], cs[1:], extra, strict=True):
+                    e = buf[: m * n_iter].reshape(m, n_iter)
+                    np.take(r[j], code, axis=0, out=e, mode="clip")
+                    np.add(p, e, out=p)
+                np.copyto(ix, p.T)  # tree-major, as the indices numpy's take uses
+                np.take(values, ix, out=lv, mode="clip")  # indices are in range by construction
+                lv[0] += self.baseline[j]  # = baseline + first tree (addition commutes exactly)
+                _running_sum(lv, out[s : s + m, j])
 
     def _leaf_walk(self, x: np.ndarray) -> np.ndarray:
         """Leaf values of every tree for rows ``x``, shape (n, n_trees); walks all trees at once."""
@@ -360,9 +431,12 @@ class TreeEnsemble:
 
         Batches of 256 rows or more use the lookup tables (built on first use, ~0.1-0.3 s for
         a thousand trees); rows with a NaN, small batches and ensembles the tables cannot hold
-        walk the trees. Rows are taken ``chunk_size`` at a time (default: about 2 MB of leaf
-        values per output, so memory stays bounded whatever the batch) and batches of at
-        least 2 x 1024 rows are shared between ``n_threads`` threads (default: the usable
+        walk the trees. With the tables, rows go 65,536 per pass: each distinct cell of the
+        thresholds' grid is evaluated once when the rows share cells (the same bits as every
+        row evaluated), and the rows (or cells) are taken ``chunk_size`` at a time (default
+        8,192, in cache-sized blocks of 256); the walk takes about 2 MB of leaf values per
+        output at a time. Memory stays bounded whatever the batch, and batches of at least
+        2 x 1024 rows (or cells) are shared between ``n_threads`` threads (default: the usable
         CPUs; numpy releases the GIL in the lookups and sums).
 
         Parameters
@@ -395,25 +469,20 @@ class TreeEnsemble:
         # fresh serving process.
         tables = self._leaf_tables() if n >= 256 else None
         if chunk_size is None:
-            per_row = n_iter if tables is not None else self.roots.size * (self.depth + 2)
-            chunk_size = min(8192, max(256, (2 << 20) // (8 * per_row)))
+            per_row = self.roots.size * (self.depth + 2)
+            chunk_size = 8192 if tables is not None else max(256, (2 << 20) // (8 * per_row))
+            chunk_size = min(8192, chunk_size)
         chunk = whole_number(chunk_size, "chunk_size (rows per chunk)", minimum=1)
 
+        threads = _usable_cpus() if n_threads is None else int(n_threads)
+        if tables is not None:
+            self._raw_passes(X, tables, out, chunk, threads)
+            return out
+
         def run(start: int) -> None:
-            x = X[start : start + chunk]
-            o = out[start : start + chunk]
-            if tables is None:
-                o[:] = self._raw_walk(x)
-                return
-            nan_rows = np.isnan(x).any(axis=1)
-            if not nan_rows.any():
-                self._raw_tables(x, tables, o)
-                return
-            self._raw_tables(np.where(nan_rows[:, None], 0.0, x), tables, o)
-            o[nan_rows] = self._raw_walk(x[nan_rows])  # missing values: each node's direction
+            out[start : start + chunk] = self._raw_walk(X[start : start + chunk])
 
         starts = range(0, n, chunk)
-        threads = _usable_cpus() if n_threads is None else int(n_threads)
         threads = max(1, min(threads, n // _MIN_ROWS_PER_THREAD, len(starts)))
         if threads == 1:
             for start in starts:
@@ -425,6 +494,57 @@ class TreeEnsemble:
             for fut in [ex.submit(run, s) for s in starts]:
                 fut.result()
         return out
+
+    def _raw_passes(
+        self, X: np.ndarray, tables: dict, out: np.ndarray, chunk: int, threads: int
+    ) -> None:
+        """Raw scores of ``X`` into ``out`` by the tables, ``_PASS_ROWS`` rows per pass.
+
+        Per pass: the groups' codes (rows with a NaN coded as zeros, then walked), the
+        distinct cells when they are few (``_cells``), and the rows (or cells) evaluated
+        ``chunk`` at a time by ``_raw_codes``, shared between ``threads`` threads.
+        """
+        k = self.n_outputs
+        ex = None
+        try:
+            for p0 in range(0, X.shape[0], _PASS_ROWS):
+                x = X[p0 : p0 + _PASS_ROWS]
+                o = out[p0 : p0 + _PASS_ROWS]
+                nan_rows = np.isnan(x).any(axis=1)
+                has_nan = bool(nan_rows.any())
+                codes = self._codes(np.where(nan_rows[:, None], 0.0, x) if has_nan else x, tables)
+                cells = self._cells(codes, tables)
+                if cells is None:
+                    todo, target = codes, o
+                else:
+                    todo, cell_of = cells
+                    target = np.empty((todo[0].shape[0], k), dtype=np.float64)
+                m = todo[0].shape[0]
+                step = min(chunk, -(-m // max(1, threads)))
+                starts = range(0, m, step)
+                used = max(1, min(threads, m // _MIN_ROWS_PER_THREAD, len(starts)))
+
+                def run(s: int, todo=todo, target=target, step=step) -> None:
+                    part = [c[s : s + step] for c in todo]
+                    self._raw_codes(part, tables, target[s : s + step])
+
+                if used == 1:
+                    for s in starts:
+                        run(s)
+                else:
+                    if ex is None:
+                        from concurrent.futures import ThreadPoolExecutor
+
+                        ex = ThreadPoolExecutor(threads)
+                    for fut in [ex.submit(run, s) for s in starts]:
+                        fut.result()
+                if cells is not None:
+                    np.take(target, cell_of, axis=0, out=o, mode="clip")
+                if has_nan:  # missing values: each node's direction
+                    o[nan_rows] = self._raw_walk(x[nan_rows])
+        finally:
+            if ex is not None:
+                ex.shutdown()
 
     def _raw_walk(self, x: np.ndarray) -> np.ndarray:
         """Raw scores of rows ``x`` by walking every tree (any rows, NaN included)."""
