@@ -23,7 +23,7 @@ from astropy.timeseries import TimeSeries
 
 from ..exceptions import InputError, MissingDependencyError
 from ..utils.checks import positive_number, whole_number
-from ..utils.stats import robust_std
+from ..utils.stats import MAD_TO_STD, robust_std
 
 __all__ = ["LightCurve", "to_days", "as_time", "stitch"]
 
@@ -587,17 +587,15 @@ class LightCurve(TimeSeries):
         if mask is not None:
             excluded |= m if order is None else m[order]
         trend = _running_median_trend(ts, fs, excluded, w, sigma, iterations)
-        del ts, fs, excluded
+        del t, ts, fs, excluded
         if order is not None:
             trend[order] = trend.copy()
         new = self._derive(step=f"flatten: running median, window {w:g} d")
-        with np.errstate(invalid="ignore", divide="ignore"):
-            new["flux"] = u.Quantity(f / trend, u.dimensionless_unscaled, copy=False)
+        # divide in place, block by block, into the new light curve's own copies of the
+        # columns: no full-length temporaries
+        _divide_column(new, "flux", f, trend)
         if self.flux_err is not None:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                err = np.asarray(self.flux_err.value, dtype=float) / trend
-            new["flux_err"] = u.Quantity(err, u.dimensionless_unscaled, copy=False)
-            del err
+            _divide_column(new, "flux_err", np.asarray(self.flux_err.value, dtype=float), trend)
         if return_trend:
             tr = self._derive(step=f"trend: running median, window {w:g} d")
             tr["flux"] = u.Quantity(trend, self.flux.unit)
@@ -1414,6 +1412,55 @@ def _import_lightkurve(feature: str):
     return lightkurve
 
 
+#: Points per block when :func:`_running_median_trend` and :meth:`LightCurve.flatten` work
+#: through full-length arrays: each block's temporaries stay in the CPU caches (a light curve
+#: of 1e7 points would otherwise make several 80 MB arrays per pass). Element-wise steps give
+#: the same numbers whatever the block size.
+CHUNK_POINTS = 1 << 16
+
+
+def _blocks(n: int, size: int | None = None):
+    """``(start, stop)`` of consecutive blocks of at most ``size`` (default
+    :data:`CHUNK_POINTS`) of ``n`` points."""
+    step = max(1, int(size or CHUNK_POINTS))
+    for a in range(0, n, step):
+        yield a, min(a + step, n)
+
+
+def _divide_column(lc: LightCurve, name: str, num: np.ndarray, den: np.ndarray) -> None:
+    """``lc[name] = num / den`` (dimensionless), written block by block into ``lc``'s own
+    float64 copy of the column when it has one (else into a new array)."""
+    col = lc[name]
+    out = getattr(col, "value", None)
+    if not (
+        isinstance(out, np.ndarray)
+        and out.dtype == np.float64
+        and out.shape == num.shape
+        and out.flags.writeable
+        and not np.shares_memory(out, num)
+    ):
+        out = np.empty(num.shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for a, b in _blocks(num.size):
+            np.divide(num[a:b], den[a:b], out=out[a:b])
+    # replace_column(copy=False): ``lc[name] = ...`` would copy the new column once more
+    QTable.replace_column(
+        lc, name, u.Quantity(out, u.dimensionless_unscaled, copy=False), copy=False
+    )
+
+
+def _robust_std_scratch(x: np.ndarray) -> float:
+    """:func:`~spacekit.utils.stats.robust_std` of finite ``x``, overwriting ``x`` (a scratch
+    copy) instead of making two more of its size; the same number (a median depends only on
+    the values, not on their order)."""
+    if x.size == 0:
+        return float("nan")
+    centre = np.median(x, overwrite_input=True)
+    np.subtract(x, centre, out=x)
+    np.abs(x, out=x)
+    return float(MAD_TO_STD * np.median(x, overwrite_input=True))
+
+
 def _running_median_trend(
     t: np.ndarray,
     f: np.ndarray,
@@ -1421,8 +1468,13 @@ def _running_median_trend(
     window: float,
     sigma: float,
     iterations: int,
+    chunk: int | None = None,
 ) -> np.ndarray:
-    """Robust trend of sorted ``(t, f)``: running median at knots, clipped, interpolated."""
+    """Robust trend of sorted ``(t, f)``: running median at knots, clipped, interpolated.
+
+    Full-length steps (interpolation, residuals, clipping) run in blocks of ``chunk`` points
+    (default :data:`CHUNK_POINTS`), so their temporaries are block-sized: linear in time and
+    memory up to 1e7 points, with the same trend for any block size."""
     n = t.size
     trend = np.full(n, np.nan)
     if n == 0:
@@ -1450,28 +1502,67 @@ def _running_median_trend(
             if pos.size == 1:
                 trend[s:e] = vals[0]
             else:
-                # extrapolate linearly beyond the first/last knot position
-                trend[s:e] = np.interp(ts, pos, vals)
-                left, right = ts < pos[0], ts > pos[-1]
-                if left.any():
-                    slope = (vals[1] - vals[0]) / (pos[1] - pos[0])
-                    trend[s:e][left] = vals[0] + slope * (ts[left] - pos[0])
-                if right.any():
-                    slope = (vals[-1] - vals[-2]) / (pos[-1] - pos[-2])
-                    trend[s:e][right] = vals[-1] + slope * (ts[right] - pos[-1])
-        resid = f - trend
-        std = _robust_std(resid[use])
-        if not np.isfinite(std) or std == 0:
+                _interp_into(trend[s:e], ts, pos, vals, chunk)
+        use = _clipped_use(f, trend, use, finite_t, excluded, sigma, chunk)
+        if use is None:
             break
-        with np.errstate(invalid="ignore"):
-            new_use = np.abs(resid, out=resid) < sigma * std
-        del resid
-        new_use &= finite_t
-        new_use &= ~excluded
-        if np.array_equal(new_use, use):
-            break
-        use = new_use
     return trend
+
+
+def _interp_into(
+    out: np.ndarray, ts: np.ndarray, pos: np.ndarray, vals: np.ndarray, chunk: int | None
+) -> None:
+    """``out[:] = np.interp(ts, pos, vals)`` block by block, extrapolated linearly beyond the
+    first/last knot position (``ts`` sorted, so those points are the first and last ones)."""
+    for a, b in _blocks(ts.size, chunk):
+        out[a:b] = np.interp(ts[a:b], pos, vals)
+    nl = int(np.searchsorted(ts, pos[0], side="left"))  # ts < pos[0]
+    nr = int(np.searchsorted(ts, pos[-1], side="right"))  # ts > pos[-1] from here
+    if nl:
+        slope = (vals[1] - vals[0]) / (pos[1] - pos[0])
+        out[:nl] = vals[0] + slope * (ts[:nl] - pos[0])
+    if nr < ts.size:
+        slope = (vals[-1] - vals[-2]) / (pos[-1] - pos[-2])
+        out[nr:] = vals[-1] + slope * (ts[nr:] - pos[-1])
+
+
+def _clipped_use(
+    f: np.ndarray,
+    trend: np.ndarray,
+    use: np.ndarray,
+    finite_t: np.ndarray,
+    excluded: np.ndarray,
+    sigma: float,
+    chunk: int | None,
+) -> np.ndarray | None:
+    """The points the next pass uses: within ``sigma`` robust standard deviations of the
+    residuals of the used points; None when that changes nothing (or the spread is not
+    positive). Residuals are made block by block: one array of the used points' residuals
+    (for their median) is the only full-length temporary."""
+    used = np.empty(int(np.count_nonzero(use)))
+    k = 0
+    for a, b in _blocks(f.size, chunk):
+        r = f[a:b] - trend[a:b]
+        r = r[use[a:b]]
+        used[k : k + r.size] = r
+        k += r.size
+    # the residuals of used points are finite unless the trend is NaN there
+    std = _robust_std(used) if not np.isfinite(used).all() else _robust_std_scratch(used)
+    del used
+    if not np.isfinite(std) or std == 0:
+        return None
+    new_use = np.empty_like(use)
+    limit = sigma * std
+    for a, b in _blocks(f.size, chunk):
+        r = f[a:b] - trend[a:b]
+        with np.errstate(invalid="ignore"):
+            nu = np.abs(r, out=r) < limit
+        nu &= finite_t[a:b]
+        nu &= ~excluded[a:b]
+        new_use[a:b] = nu
+    if np.array_equal(new_use, use):
+        return None
+    return new_use
 
 
 def _window_medians(
@@ -1491,6 +1582,6 @@ def _window_medians(
         if tw.size:
             # the median flux of a window is placed at the median time of its points, so
             # truncated windows at segment edges do not bias a sloping trend
-            vals[i] = np.median(fw)
+            vals[i] = np.median(fw, overwrite_input=True)  # fw is a copy: no second one
             pos[i] = tw[(tw.size - 1) // 2]
     return vals, pos
