@@ -75,6 +75,7 @@ def _prepare(lc: Any, *, time_format: str | None) -> LightCurve:
     t = clean.time_days()
     if np.any(np.diff(t) < 0):  # binning and epochs count from the first row: sort by time
         clean = clean._derive(np.argsort(t, kind="stable"), "planet_hunter: sorted by time")
+    del t  # not kept through the full-size copies below
     clean = clean.normalize()  # one step at a time: each intermediate copy is freed
     return clean.remove_outliers(5.0)
 

@@ -16,7 +16,7 @@ import numpy as np
 from astropy.time import Time
 
 from ..exceptions import InputError
-from ..transformer.lightcurve import LightCurve, to_days
+from ..transformer.lightcurve import CHUNK_POINTS, LightCurve, to_days
 from ..utils.checks import positive_number
 from ..utils.stats import robust_std
 
@@ -156,15 +156,50 @@ def _sde(power: np.ndarray, window: int = 0) -> tuple[np.ndarray, float, int]:
     return s, float(s[i]), i
 
 
-def _bin_arrays(t: np.ndarray, y: np.ndarray, dy: np.ndarray, width: float):
-    """Weighted means in bins of ``width`` days (``t`` sorted); linear in points (no sort)."""
-    idx = np.floor((t - t[0]) / width).astype(np.int64)
-    counts = np.bincount(idx)
+def _bin_arrays(
+    t: np.ndarray, y: np.ndarray, dy: np.ndarray, width: float, chunk: int | None = None
+):
+    """Weighted means in bins of ``width`` days (``t`` sorted); linear in points (no sort).
+
+    Works through the points in blocks of about ``chunk`` (default
+    :data:`~spacekit.transformer.lightcurve.CHUNK_POINTS`), each ending at a bin's edge, so
+    every bin's sums add the same terms in the same order as one pass over all the points
+    (the same numbers), with block-sized temporaries."""
+    step = max(1, int(chunk or CHUNK_POINTS))
+    n = t.size
+    nbins = int(np.floor((t[-1] - t[0]) / width)) + 1
+    counts = np.zeros(nbins, dtype=np.int64)
+    sums = np.zeros((3, nbins))  # weights, weighted flux, time
+    a = 0
+    while a < n:
+        b = min(a + step, n)
+        idx = np.floor((t[a:b] - t[0]) / width).astype(np.int64)
+        if b < n:  # end the block where its last bin starts; that bin goes to the next one
+            cut = int(np.searchsorted(idx, idx[-1], side="left"))
+            if cut > 0:
+                b = a + cut
+                idx = idx[:cut]
+            else:  # one bin fills the whole block: take the rest of its points too
+                while b < n:
+                    nxt = np.floor((t[b : b + step] - t[0]) / width).astype(np.int64)
+                    k = int(np.searchsorted(nxt, idx[-1], side="right"))
+                    b += k
+                    if k < nxt.size:
+                        break
+                idx = np.floor((t[a:b] - t[0]) / width).astype(np.int64)
+        lo = int(idx[0])
+        local = idx - lo
+        m = int(local[-1]) + 1
+        w = 1.0 / dy[a:b] ** 2
+        counts[lo : lo + m] += np.bincount(local, minlength=m)
+        sums[0, lo : lo + m] += np.bincount(local, weights=w, minlength=m)
+        sums[1, lo : lo + m] += np.bincount(local, weights=y[a:b] * w, minlength=m)
+        sums[2, lo : lo + m] += np.bincount(local, weights=t[a:b], minlength=m)
+        a = b
     filled = counts > 0
-    w = 1.0 / dy**2
-    sw = np.bincount(idx, weights=w)[filled]
-    tb = np.bincount(idx, weights=t)[filled] / counts[filled]
-    yb = np.bincount(idx, weights=y * w)[filled] / sw
+    sw = sums[0][filled]
+    tb = sums[2][filled] / counts[filled]
+    yb = sums[1][filled] / sw
     dyb = 1.0 / np.sqrt(sw)
     return tb, yb, dyb
 

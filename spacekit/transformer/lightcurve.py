@@ -358,7 +358,20 @@ class LightCurve(TimeSeries):
         return float(np.median(np.diff(t)))
 
     def _flux_values(self) -> np.ndarray:
-        return np.asarray(self.flux.value, dtype=float)
+        if "flux" not in self.colnames:
+            self.flux  # noqa: B018 (raises the error that says how to name a flux column)
+        return self._values("flux")
+
+    def _values(self, name: str) -> np.ndarray:
+        """Column ``name``'s numbers as float: the column's own array where it is float64
+        (no copy, unlike the ``flux``/``flux_err`` properties; read it, never write it)."""
+        return np.asarray(u.Quantity(self[name], copy=False).value, dtype=float)
+
+    def _flux_unit(self) -> u.UnitBase:
+        return u.Quantity(self["flux"], copy=False).unit
+
+    def _has_err(self) -> bool:
+        return "flux_err" in self.colnames
 
     # astropy's TimeSeries keeps a sorted index on ``time`` (for ``ts.loc[...]``), re-added
     # whenever a column is added; every slice then rebuilds it row by row in Python
@@ -403,7 +416,9 @@ class LightCurve(TimeSeries):
         self.meta.setdefault("flux_origin", name)
 
     def _derive(self, keep: np.ndarray | None = None, step: str = "") -> LightCurve:
-        new = self[keep] if keep is not None else self.copy()
+        if keep is None:  # a boolean take copies each column once (TimeSeries.copy: the
+            keep = np.ones(len(self), dtype=bool)  # time twice, 40 bytes a point at peak)
+        new = self[keep]
         new.meta = dict(self.meta)
         new.meta["history"] = list(self.meta.get("history", [])) + ([step] if step else [])
         return new
@@ -425,8 +440,8 @@ class LightCurve(TimeSeries):
         1
         """
         keep = np.isfinite(self._flux_values())
-        if self.flux_err is not None:
-            keep &= np.isfinite(np.asarray(self.flux_err.value, dtype=float))
+        if self._has_err():
+            keep &= np.isfinite(self._values("flux_err"))
         return self._derive(keep, f"remove_nans: dropped {int((~keep).sum())} rows")
 
     def normalize(self) -> LightCurve:
@@ -461,12 +476,10 @@ class LightCurve(TimeSeries):
                 f"normalize() divides by the median flux, which must be positive; got {med}. "
                 "Normalise only raw (not already mean-subtracted) flux."
             )
-        new = self._derive(step=f"normalize: divided by median {med:.6g} {self.flux.unit}")
-        new["flux"] = u.Quantity(f / med, u.dimensionless_unscaled)
-        if self.flux_err is not None:
-            new["flux_err"] = u.Quantity(
-                np.asarray(self.flux_err.value, dtype=float) / med, u.dimensionless_unscaled
-            )
+        new = self._derive(step=f"normalize: divided by median {med:.6g} {self._flux_unit()}")
+        _divide_column(new, "flux", f, med)
+        if self._has_err():
+            _divide_column(new, "flux_err", self._values("flux_err"), med)
         return new
 
     def remove_outliers(
@@ -594,11 +607,11 @@ class LightCurve(TimeSeries):
         # divide in place, block by block, into the new light curve's own copies of the
         # columns: no full-length temporaries
         _divide_column(new, "flux", f, trend)
-        if self.flux_err is not None:
-            _divide_column(new, "flux_err", np.asarray(self.flux_err.value, dtype=float), trend)
+        if self._has_err():
+            _divide_column(new, "flux_err", self._values("flux_err"), trend)
         if return_trend:
             tr = self._derive(step=f"trend: running median, window {w:g} d")
-            tr["flux"] = u.Quantity(trend, self.flux.unit)
+            tr["flux"] = u.Quantity(trend, self._flux_unit())
             if "flux_err" in tr.colnames:
                 tr.remove_column("flux_err")
             return new, tr
@@ -816,8 +829,8 @@ class LightCurve(TimeSeries):
                 ]
             )
         sem = np.where(counts > 1, sem, np.nan)  # one point says nothing about its spread
-        if self.flux_err is not None:
-            e = np.asarray(self.flux_err.value, dtype=float)
+        if self._has_err():
+            e = self._values("flux_err")
             esq = np.bincount(ig, weights=np.nan_to_num(e[good]) ** 2, minlength=nb)
             with np.errstate(invalid="ignore", divide="ignore"):
                 prop = np.sqrt(esq) / counts
@@ -826,7 +839,7 @@ class LightCurve(TimeSeries):
         with np.errstate(invalid="ignore", divide="ignore"):
             tmid = tsum / counts
         tmid, mean, sem = tmid[filled], mean[filled], sem[filled]
-        unit = self.flux.unit
+        unit = self._flux_unit()
         how = method if isinstance(method, str) else getattr(method, "__name__", "function")
         step = f"bin: {int(filled.sum())} bins of {width:.6g} ({how})"
         if folded:
@@ -1427,9 +1440,10 @@ def _blocks(n: int, size: int | None = None):
         yield a, min(a + step, n)
 
 
-def _divide_column(lc: LightCurve, name: str, num: np.ndarray, den: np.ndarray) -> None:
-    """``lc[name] = num / den`` (dimensionless), written block by block into ``lc``'s own
-    float64 copy of the column when it has one (else into a new array)."""
+def _divide_column(lc: LightCurve, name: str, num: np.ndarray, den: np.ndarray | float) -> None:
+    """``lc[name] = num / den`` (dimensionless; ``den`` an array like ``num`` or a number),
+    written block by block into ``lc``'s own float64 copy of the column when it has one (else
+    into a new array)."""
     col = lc[name]
     out = getattr(col, "value", None)
     if not (
@@ -1440,9 +1454,10 @@ def _divide_column(lc: LightCurve, name: str, num: np.ndarray, den: np.ndarray) 
         and not np.shares_memory(out, num)
     ):
         out = np.empty(num.shape)
+    scalar = np.ndim(den) == 0
     with np.errstate(invalid="ignore", divide="ignore"):
         for a, b in _blocks(num.size):
-            np.divide(num[a:b], den[a:b], out=out[a:b])
+            np.divide(num[a:b], den if scalar else den[a:b], out=out[a:b])
     # replace_column(copy=False): ``lc[name] = ...`` would copy the new column once more
     QTable.replace_column(
         lc, name, u.Quantity(out, u.dimensionless_unscaled, copy=False), copy=False
