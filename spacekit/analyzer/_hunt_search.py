@@ -16,7 +16,7 @@ import numpy as np
 from astropy.time import Time
 
 from ..exceptions import InputError
-from ..transformer.lightcurve import CHUNK_POINTS, LightCurve, to_days
+from ..transformer.lightcurve import CHUNK_POINTS, LightCurve, _blocks, to_days
 from ..utils.checks import positive_number
 from ..utils.stats import robust_std
 
@@ -436,9 +436,14 @@ def _transit_mask(
     epochs: Sequence[int] | None = None,
 ):
     """Points within ``factor / 2`` durations of a transit (of the given ``epochs`` only,
-    counted from ``t0``, when given)."""
-    phase = (t - t0 + 0.5 * period) % period - 0.5 * period
-    near = np.abs(phase) < 0.5 * factor * duration
-    if epochs is not None:
-        near &= np.isin(np.round((t - t0) / period).astype(np.int64), np.asarray(epochs))
+    counted from ``t0``, when given); computed in blocks (no full-size float temporaries)."""
+    near = np.empty(t.shape, dtype=bool)
+    ep = None if epochs is None else np.asarray(epochs)
+    for a, b in _blocks(t.size):
+        tb = t[a:b]
+        phase = (tb - t0 + 0.5 * period) % period - 0.5 * period
+        nb = np.abs(phase) < 0.5 * factor * duration
+        if ep is not None:
+            nb &= np.isin(np.round((tb - t0) / period).astype(np.int64), ep)
+        near[a:b] = nb
     return near
