@@ -730,3 +730,45 @@ def test_slicing_keeps_no_time_index_and_the_same_values():
     own = lc.copy()
     own.add_index("time")  # a caller may still ask for one
     assert own.loc[lc.time[3]]["flux"] == lc.flux[3]
+
+
+def _long_lc(n: int, seed: int = 0) -> LightCurve:
+    """n points over 27 days: a slow sine, 0.3% transits every 3 days, a gap, some NaNs."""
+    rng = np.random.default_rng(seed)
+    t = 2458000.0 + np.arange(n) * (27.0 / n)
+    f = (1 + 1e-3 * rng.standard_normal(n)) * (1 + 0.01 * np.sin(2 * np.pi * (t - t[0]) / 5))
+    f[np.abs((t - 2458001.0 + 1.5) % 3.0 - 1.5) < 0.05] -= 0.003
+    f[rng.integers(0, n, n // 1000)] = np.nan
+    keep = ~((t - t[0] > 10) & (t - t[0] < 11.5))
+    return LightCurve(time=t[keep], flux=f[keep], flux_err=np.full(int(keep.sum()), 1e-3))
+
+
+def test_flatten_trend_is_the_same_for_any_block_size():
+    from spacekit.transformer.lightcurve import _running_median_trend
+
+    lc = _long_lc(20_000)
+    t, f = lc.time_days(), lc.flux.value
+    excluded = ~np.isfinite(f)
+    whole = _running_median_trend(t, f, excluded, 0.5, 3.0, 3, chunk=t.size)
+    for chunk in (1, 7, 4096):
+        blocks = _running_median_trend(t, f, excluded, 0.5, 3.0, 3, chunk=chunk)
+        assert blocks.tobytes() == whole.tobytes()
+
+
+def test_flatten_peak_memory_is_one_copy_and_the_trend():
+    # a flattened copy is 32 bytes a point (time jd1/jd2, flux, flux_err) and the trend 8;
+    # flatten once made two more full-size copies of flux (72 bytes a point at its peak)
+    import tracemalloc
+
+    lc = _long_lc(200_000)
+    lc.flatten(0.5)  # first-call costs
+    tracemalloc.start()
+    try:
+        start, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        flat = lc.flatten(0.5)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (peak - start) / len(lc) < 50, (peak - start) / len(lc)
+    assert np.isfinite(flat.flux.value).sum() > 0.99 * len(lc)
