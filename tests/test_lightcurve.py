@@ -755,6 +755,19 @@ def test_flatten_trend_is_the_same_for_any_block_size():
         assert blocks.tobytes() == whole.tobytes()
 
 
+def test_bin_sums_are_the_same_for_any_block_size():
+    from spacekit.transformer.lightcurve import _bin_sums
+
+    lc = _long_lc(20_000).fold(3.0, 2458001.0)  # phase bins gather points from everywhere
+    tv, f, e = lc.time_days(), lc.flux.value, lc.flux_err.value.copy()
+    e[::50] = np.nan
+    t0 = float(np.nanmin(tv))
+    whole = _bin_sums(tv, f, e, t0, 0.01, 301, chunk=tv.size)
+    for chunk in (1, 7, 4096):
+        part = _bin_sums(tv, f, e, t0, 0.01, 301, chunk=chunk)
+        assert all(a.tobytes() == b.tobytes() for a, b in zip(whole, part, strict=True))
+
+
 def test_flatten_peak_memory_is_one_copy_and_the_trend():
     # a flattened copy is 32 bytes a point (time jd1/jd2, flux, flux_err) and the trend 8;
     # flatten once made two more full-size copies of flux (72 bytes a point at its peak)

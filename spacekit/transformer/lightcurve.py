@@ -802,21 +802,19 @@ class LightCurve(TimeSeries):
             if not width > 0:
                 raise InputError(f"time_bin_size must be positive; got {width}.")
             nb = max(1, int(np.floor((t1 - t0) / width)) + 1)
-        idx = np.clip(((tv - t0) / width).astype(int), 0, nb - 1)
         f = self._flux_values()
-        good = np.isfinite(f)
-        # the finite points, selected once (not copied at all when every point is finite)
-        ig, fg, tg = (idx, f, tv) if good.all() else (idx[good], f[good], tv[good])
-        del idx
-        counts = np.bincount(ig, minlength=nb)
-        sums = np.bincount(ig, weights=fg, minlength=nb)
-        sq = np.bincount(ig, weights=fg**2, minlength=nb)
+        e = self._values("flux_err") if self._has_err() else None
+        counts, sums, sq, esq, tsum = _bin_sums(tv, f, e, t0, width, nb)
         filled = counts > 0
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = sums / counts
             var = np.maximum(sq / counts - mean**2, 0.0)
             sem = np.sqrt(var / np.maximum(counts - 1, 1))
         if method != "mean":
+            idx = np.clip(((tv - t0) / width).astype(int), 0, nb - 1)
+            good = np.isfinite(f)
+            ig, fg = (idx, f) if good.all() else (idx[good], f[good])
+            del idx
             func = np.median if method == "median" else method
             order = np.argsort(ig, kind="stable")
             fi, ii = fg[order], ig[order]
@@ -829,13 +827,10 @@ class LightCurve(TimeSeries):
                 ]
             )
         sem = np.where(counts > 1, sem, np.nan)  # one point says nothing about its spread
-        if self._has_err():
-            e = self._values("flux_err")
-            esq = np.bincount(ig, weights=np.nan_to_num(e[good]) ** 2, minlength=nb)
+        if esq is not None:
             with np.errstate(invalid="ignore", divide="ignore"):
                 prop = np.sqrt(esq) / counts
             sem = np.where(counts > 1, np.maximum(sem, prop), prop)
-        tsum = np.bincount(ig, weights=tg, minlength=nb)
         with np.errstate(invalid="ignore", divide="ignore"):
             tmid = tsum / counts
         tmid, mean, sem = tmid[filled], mean[filled], sem[filled]
@@ -1462,6 +1457,39 @@ def _divide_column(lc: LightCurve, name: str, num: np.ndarray, den: np.ndarray |
     QTable.replace_column(
         lc, name, u.Quantity(out, u.dimensionless_unscaled, copy=False), copy=False
     )
+
+
+def _bin_sums(
+    tv: np.ndarray,
+    f: np.ndarray,
+    e: np.ndarray | None,
+    t0: float,
+    width: float,
+    nb: int,
+    chunk: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """Per bin of :meth:`LightCurve.bin`: the number of finite fluxes, their sum, the sum of
+    their squares, the sum of their errors squared (NaN as 0; None without ``e``) and of their
+    times. Read in blocks; ``np.add.at`` adds the same terms in the same order as one
+    ``np.bincount`` over all the points, so the sums are the same to the bit."""
+    counts = np.zeros(nb, dtype=np.int64)
+    sums, sq, tsum = np.zeros(nb), np.zeros(nb), np.zeros(nb)
+    esq = None if e is None else np.zeros(nb)
+    for a, b in _blocks(tv.size, chunk):
+        ig = np.clip(((tv[a:b] - t0) / width).astype(int), 0, nb - 1)
+        fg, tg = f[a:b], tv[a:b]
+        good = np.isfinite(fg)
+        eg = None if e is None else e[a:b]
+        if not good.all():
+            ig, fg, tg = ig[good], fg[good], tg[good]
+            eg = None if eg is None else eg[good]
+        counts += np.bincount(ig, minlength=nb)
+        np.add.at(sums, ig, fg)
+        np.add.at(sq, ig, fg**2)
+        if esq is not None:
+            np.add.at(esq, ig, np.nan_to_num(eg) ** 2)
+        np.add.at(tsum, ig, tg)
+    return counts, sums, sq, esq, tsum
 
 
 def _robust_std_scratch(x: np.ndarray) -> float:
