@@ -266,7 +266,10 @@ def planet_hunter(
     # size; the full ``raw`` is then freed as soon as the flattened copy exists
     big = not full_arrays and len(raw) > KEEP_FULL_POINTS
     raw_b = raw.bin(baseline / KEEP_FULL_POINTS) if big else None
-    flat = _finite(raw.flatten(w)) if flatten else raw.remove_nans()
+    if flatten and big:  # raw is this call's own copy, needed only binned from here
+        flat = _finite(raw._flatten_in_place(w, KEEP_FULL_POINTS))
+    else:
+        flat = _finite(raw.flatten(w)) if flatten else raw.remove_nans()
     t_detrend = _time.perf_counter() - t_start
     binned = not full_arrays and len(flat) > KEEP_FULL_POINTS
     if binned:  # all the plots need: the full copy need not live through the search

@@ -580,6 +580,27 @@ class LightCurve(TimeSeries):
         >>> bool(np.abs(flat.flux.value - 1).max() < 1e-3)
         True
         """
+        trend, w = self._trend(window, sigma, iterations, mask)
+        f = self._flux_values()
+        new = self._derive(step=f"flatten: running median, window {w:g} d")
+        # divide in place, block by block, into the new light curve's own copies of the
+        # columns: no full-length temporaries
+        _divide_column(new, "flux", f, trend)
+        if self._has_err():
+            _divide_column(new, "flux_err", self._values("flux_err"), trend)
+        if return_trend:
+            tr = self._derive(step=f"trend: running median, window {w:g} d")
+            tr["flux"] = u.Quantity(trend, self._flux_unit())
+            if "flux_err" in tr.colnames:
+                tr.remove_column("flux_err")
+            return new, tr
+        return new
+
+    def _trend(
+        self, window: Any, sigma: Any, iterations: Any, mask: np.ndarray | None
+    ) -> tuple[np.ndarray, float]:
+        """:meth:`flatten`'s trend (one value per point, in this light curve's order) and
+        its window in days."""
         if self.is_folded:
             raise InputError("flatten() needs a time-ordered light curve; call it before fold().")
         w = to_days(window, "window")
@@ -603,19 +624,34 @@ class LightCurve(TimeSeries):
         del t, ts, fs, excluded
         if order is not None:
             trend[order] = trend.copy()
-        new = self._derive(step=f"flatten: running median, window {w:g} d")
-        # divide in place, block by block, into the new light curve's own copies of the
-        # columns: no full-length temporaries
-        _divide_column(new, "flux", f, trend)
-        if self._has_err():
-            _divide_column(new, "flux_err", self._values("flux_err"), trend)
-        if return_trend:
-            tr = self._derive(step=f"trend: running median, window {w:g} d")
-            tr["flux"] = u.Quantity(trend, self._flux_unit())
-            if "flux_err" in tr.colnames:
-                tr.remove_column("flux_err")
-            return new, tr
-        return new
+        return trend, w
+
+    def _flatten_in_place(self, window: float, min_points: int) -> LightCurve:
+        """``flatten(window)``, divided into this light curve's own columns when more than
+        ``min_points`` points stay finite (planet_hunter's cleaned copy, which it no longer
+        needs whole: no second full-size copy); else a new light curve, as ``flatten``."""
+        trend, w = self._trend(window, 3.0, 3, None)
+        f = self._flux_values()
+        err = self._values("flux_err") if self._has_err() else None
+        finite = 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for a, b in _blocks(f.size):
+                ok = np.isfinite(f[a:b] / trend[a:b])
+                if err is not None:
+                    ok &= np.isfinite(err[a:b] / trend[a:b])
+                finite += int(np.count_nonzero(ok))
+        step = f"flatten: running median, window {w:g} d"
+        if finite <= min_points:
+            new = self._derive(step=step)
+            _divide_column(new, "flux", f, trend)
+            if err is not None:
+                _divide_column(new, "flux_err", err, trend)
+            return new
+        _divide_column(self, "flux", f, trend, in_place=True)
+        if err is not None:
+            _divide_column(self, "flux_err", err, trend, in_place=True)
+        self.meta["history"] = list(self.meta.get("history", [])) + [step]
+        return self
 
     def fold(  # type: ignore[override]
         self,
@@ -1435,10 +1471,21 @@ def _blocks(n: int, size: int | None = None):
         yield a, min(a + step, n)
 
 
-def _divide_column(lc: LightCurve, name: str, num: np.ndarray, den: np.ndarray | float) -> None:
+def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
+    return (
+        a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+        and a.shape == b.shape
+        and a.strides == b.strides
+    )
+
+
+def _divide_column(
+    lc: LightCurve, name: str, num: np.ndarray, den: np.ndarray | float, in_place: bool = False
+) -> None:
     """``lc[name] = num / den`` (dimensionless; ``den`` an array like ``num`` or a number),
     written block by block into ``lc``'s own float64 copy of the column when it has one (else
-    into a new array)."""
+    into a new array); ``in_place``: ``num`` may be that column itself (``lc`` is the
+    caller's own)."""
     col = lc[name]
     out = getattr(col, "value", None)
     if not (
@@ -1446,7 +1493,7 @@ def _divide_column(lc: LightCurve, name: str, num: np.ndarray, den: np.ndarray |
         and out.dtype == np.float64
         and out.shape == num.shape
         and out.flags.writeable
-        and not np.shares_memory(out, num)
+        and (not np.shares_memory(out, num) or (in_place and _same_array(out, num)))
     ):
         out = np.empty(num.shape)
     scalar = np.ndim(den) == 0
