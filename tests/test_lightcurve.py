@@ -785,3 +785,42 @@ def test_flatten_peak_memory_is_one_copy_and_the_trend():
         tracemalloc.stop()
     assert (peak - start) / len(lc) < 50, (peak - start) / len(lc)
     assert np.isfinite(flat.flux.value).sum() > 0.99 * len(lc)
+
+
+@pytest.mark.parametrize("case", ["float32", "unsorted", "flat"])
+def test_clean_is_the_cleaning_steps_in_one_copy(case):
+    # planet_hunter's one-copy cleaning gives the light curve, columns and history of
+    # remove_nans -> sort -> normalize -> remove_outliers, to the bit
+    rng = np.random.default_rng(4)
+    n = 5_000
+    t = 2458000.0 + np.arange(n) / 48.0
+    f = 1000 * (1 + 1e-3 * rng.standard_normal(n))
+    f[[10, 20, 4000]] = [1100.0, 1200.0, 990.0]  # two upward outliers, one dip
+    f[::97] = np.nan
+    err = np.full(n, 1.0)
+    err[5::311] = np.nan
+    if case == "flat":
+        f = np.where(np.isfinite(f), 1000.0, np.nan)  # no spread: nothing clipped
+    if case == "unsorted":
+        order = rng.permutation(n)
+        t, f, err = t[order], f[order], err[order]
+        t[1] = t[0]  # a repeated timestamp: the stable sort keeps the rows' order
+    dtype = np.float32 if case == "float32" else np.float64
+    lc = LightCurve(
+        time=t, flux=u.Quantity(f.astype(dtype), "electron/s"), flux_err=err.astype(dtype)
+    )
+    lc["quality"] = np.arange(n)
+    steps = lc.remove_nans()
+    if np.any(np.diff(steps.time_days()) < 0):
+        steps = steps._derive(np.argsort(steps.time_days(), kind="stable"), "sorted")
+    steps = steps.normalize().remove_outliers(5.0)
+    once = lc._clean(5.0, "sorted")
+    assert once.colnames == steps.colnames
+    assert once.meta == steps.meta
+    for name in steps.colnames:
+        a, b = steps[name], once[name]
+        if name == "time":
+            assert a.jd1.tobytes() == b.jd1.tobytes() and a.jd2.tobytes() == b.jd2.tobytes()
+        else:
+            assert np.asarray(a).tobytes() == np.asarray(b).tobytes(), name
+            assert getattr(a, "unit", None) == getattr(b, "unit", None)

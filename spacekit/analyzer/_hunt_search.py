@@ -205,10 +205,17 @@ def _bin_arrays(
 
 
 def _sorted_cadence(t: np.ndarray) -> float:
-    """Median spacing of distinct consecutive times (days) of sorted ``t``, without a sort."""
-    steps = np.diff(t)
-    steps = steps[steps > 0]
-    return float(np.median(steps)) if steps.size else float("nan")
+    """Median spacing of distinct consecutive times (days) of sorted ``t``, without a sort
+    (the positive steps gathered block by block into one array, whose median works in it)."""
+    n = max(t.size - 1, 0)
+    steps = np.empty(n)
+    k = 0
+    for a, b in _blocks(n):
+        d = np.diff(t[a : b + 1])
+        d = d[d > 0]
+        steps[k : k + d.size] = d
+        k += d.size
+    return float(np.median(steps[:k], overwrite_input=True)) if k else float("nan")
 
 
 def _search_arrays(flat: LightCurve) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:

@@ -347,7 +347,14 @@ class LightCurve(TimeSeries):
                     f"this light curve's {self.time.scale!r}; pass a Time in "
                     f"{self.time.scale!r}."
                 ) from exc
-        return np.asarray((self.time.jd1 - ref.jd1) + (self.time.jd2 - ref.jd2), dtype=float)
+        jd1, jd2 = self.time.jd1, self.time.jd2
+        r1, r2 = ref.jd1, ref.jd2
+        if jd1.ndim != 1 or np.ndim(r1) or np.ndim(r2):
+            return np.asarray((jd1 - r1) + (jd2 - r2), dtype=float)
+        out = np.empty(jd1.shape)
+        for a, b in _blocks(jd1.size):  # the same sums, without full-size temporaries
+            out[a:b] = (jd1[a:b] - r1) + (jd2[a:b] - r2)
+        return out
 
     @property
     def cadence(self) -> float:
@@ -480,6 +487,63 @@ class LightCurve(TimeSeries):
         _divide_column(new, "flux", f, med)
         if self._has_err():
             _divide_column(new, "flux_err", self._values("flux_err"), med)
+        return new
+
+    def _clean(self, sigma: float, sort_step: str) -> LightCurve:
+        """``remove_nans()``, sorted by time when it is not (``sort_step`` in the history),
+        ``normalize()`` and ``remove_outliers(sigma)``, as one copy of the rows kept rather
+        than one per step: the same light curve and history (planet_hunter's cleaning)."""
+        f = self._flux_values()
+        keep = np.isfinite(f)
+        if self._has_err():
+            keep &= np.isfinite(self._values("flux_err"))
+        n_ok = int(np.count_nonzero(keep))
+        if n_ok == 0:  # the steps one by one say what is wrong
+            return self.remove_nans().normalize().remove_outliers(sigma)
+        history = list(self.meta.get("history", []))
+        history.append(f"remove_nans: dropped {len(self) - n_ok} rows")
+        t = self.time_days(self.time[int(np.argmax(keep))])  # the NaN-free copy's days
+        unsorted = bool(np.any(np.diff(t[keep]) < 0))
+        if unsorted:
+            history.append(sort_step)
+        else:
+            del t
+        fc = f[keep]  # medians do not depend on the order
+        med = float(np.median(fc))
+        if not med > 0:
+            raise InputError(
+                f"normalize() divides by the median flux, which must be positive; got {med}. "
+                "Normalise only raw (not already mean-subtracted) flux."
+            )
+        history.append(f"normalize: divided by median {med:.6g} {self._flux_unit()}")
+        np.divide(fc, med, out=fc)
+        upper = _positive_number(sigma, "sigma", 5)
+        lower = _positive_number(np.inf, "sigma_lower", 5)
+        centre = np.nanmedian(fc) if np.isfinite(fc).any() else np.nan
+        std = _robust_std(fc)
+        if not np.isfinite(std) or std == 0:
+            history.append("remove_outliers: no spread, nothing removed")
+        else:
+            with np.errstate(invalid="ignore"):
+                out = (fc > centre + upper * std) | (fc < centre - lower * std)
+            history.append(
+                f"remove_outliers: dropped {int(out.sum())} rows beyond -{lower}/+{upper} sigma"
+            )
+            keep[keep] = ~out
+            del out
+        del fc
+        if unsorted:
+            rows = np.flatnonzero(keep)
+            rows = rows[np.argsort(t[rows], kind="stable")]
+            del t, keep
+            new = self[rows]
+        else:
+            new = self[keep]
+        new.meta = dict(self.meta)
+        new.meta["history"] = history
+        _divide_column(new, "flux", new._flux_values(), med, in_place=True)
+        if new._has_err():
+            _divide_column(new, "flux_err", new._values("flux_err"), med, in_place=True)
         return new
 
     def remove_outliers(
