@@ -659,3 +659,63 @@ def test_cli_help_is_short_and_documents_every_option_and_json_field(capsys):
     assert keys <= names, keys - names  # every key of a --json record is explained
     for name in names:
         assert f"\n  {name}" in epilog and f"``{name}``" in cmd_hunt.__doc__, name
+
+
+def test_search_steps_give_the_same_numbers_for_any_block_size():
+    # binning, vetting and transit masks read the points in blocks; their numbers must not
+    # depend on the block size
+    from spacekit.analyzer._hunt_search import _bin_arrays, _transit_mask
+    from spacekit.analyzer._hunt_vetting import vet_transit
+
+    rng = np.random.default_rng(3)
+    t = np.sort(rng.uniform(0, 27, 30_000))
+    t[500:900] = t[500]  # repeated timestamps
+    y = 1 + 1e-3 * rng.standard_normal(t.size)
+    y[np.abs((t - 1.0 + 1.5) % 3.0 - 1.5) < 0.05] -= 0.003
+    dy = rng.uniform(1e-3, 2e-3, t.size)
+    whole = _bin_arrays(t, y, dy, 0.02, chunk=t.size)
+    for chunk in (1, 13, 1000):
+        part = _bin_arrays(t, y, dy, 0.02, chunk=chunk)
+        assert all(a.tobytes() == b.tobytes() for a, b in zip(whole, part, strict=True))
+    v_whole = vet_transit(t, y, 3.0, 0.1, 1.0, 0.003, chunk=t.size)
+    for chunk in (7, 1000):
+        assert vet_transit(t, y, 3.0, 0.1, 1.0, 0.003, chunk=chunk) == v_whole
+    shuffled = rng.permutation(t.size)  # any order
+    assert (
+        vet_transit(t[shuffled], y[shuffled], 3.0, 0.1, 1.0, 0.003, chunk=11)["n_transits"]
+        == v_whole["n_transits"]
+    )
+    assert np.array_equal(
+        _transit_mask(t, 3.0, 0.1, 1.0, 2.0, epochs=[0, 2]),
+        (np.abs((t - 1.0 + 1.5) % 3.0 - 1.5) < 0.1) & np.isin(np.round((t - 1.0) / 3.0), [0, 2]),
+    )
+
+
+def test_planet_hunter_peak_memory_per_point():
+    # the extra peak memory of 2e5 more points, per point (fixed costs cancel): about 40
+    # bytes, the light curve's one cleaned copy (32), the trend and block-sized temporaries;
+    # it was about 100, with a copy per step and full-size temporaries in every step
+    import tracemalloc
+
+    def lc_of(n):
+        rng = np.random.default_rng(0)
+        t = 2458000.0 + np.arange(n) * (27.0 / n)
+        f = 1 + 1e-3 * rng.standard_normal(n)
+        f[np.abs((t - 2458001.0 + 1.5) % 3.0 - 1.5) < 0.05] -= 0.003
+        return LightCurve(time=t, flux=f, flux_err=np.full(n, 1e-3))
+
+    def peak(lc):
+        tracemalloc.start()
+        try:
+            start, _ = tracemalloc.get_traced_memory()
+            tracemalloc.reset_peak()
+            res = planet_hunter(lc, fit=False)
+            _, top = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert res.detected and abs(float(res.period.to_value("day")) - 3.0) < 0.01
+        return top - start
+
+    planet_hunter(lc_of(2000), fit=False)  # imports and first-call costs
+    per_point = (peak(lc_of(400_000)) - peak(lc_of(200_000))) / 200_000
+    assert per_point < 65, per_point

@@ -730,3 +730,97 @@ def test_slicing_keeps_no_time_index_and_the_same_values():
     own = lc.copy()
     own.add_index("time")  # a caller may still ask for one
     assert own.loc[lc.time[3]]["flux"] == lc.flux[3]
+
+
+def _long_lc(n: int, seed: int = 0) -> LightCurve:
+    """n points over 27 days: a slow sine, 0.3% transits every 3 days, a gap, some NaNs."""
+    rng = np.random.default_rng(seed)
+    t = 2458000.0 + np.arange(n) * (27.0 / n)
+    f = (1 + 1e-3 * rng.standard_normal(n)) * (1 + 0.01 * np.sin(2 * np.pi * (t - t[0]) / 5))
+    f[np.abs((t - 2458001.0 + 1.5) % 3.0 - 1.5) < 0.05] -= 0.003
+    f[rng.integers(0, n, n // 1000)] = np.nan
+    keep = ~((t - t[0] > 10) & (t - t[0] < 11.5))
+    return LightCurve(time=t[keep], flux=f[keep], flux_err=np.full(int(keep.sum()), 1e-3))
+
+
+def test_flatten_trend_is_the_same_for_any_block_size():
+    from spacekit.transformer.lightcurve import _running_median_trend
+
+    lc = _long_lc(20_000)
+    t, f = lc.time_days(), lc.flux.value
+    excluded = ~np.isfinite(f)
+    whole = _running_median_trend(t, f, excluded, 0.5, 3.0, 3, chunk=t.size)
+    for chunk in (1, 7, 4096):
+        blocks = _running_median_trend(t, f, excluded, 0.5, 3.0, 3, chunk=chunk)
+        assert blocks.tobytes() == whole.tobytes()
+
+
+def test_bin_sums_are_the_same_for_any_block_size():
+    from spacekit.transformer.lightcurve import _bin_sums
+
+    lc = _long_lc(20_000).fold(3.0, 2458001.0)  # phase bins gather points from everywhere
+    tv, f, e = lc.time_days(), lc.flux.value, lc.flux_err.value.copy()
+    e[::50] = np.nan
+    t0 = float(np.nanmin(tv))
+    whole = _bin_sums(tv, f, e, t0, 0.01, 301, chunk=tv.size)
+    for chunk in (1, 7, 4096):
+        part = _bin_sums(tv, f, e, t0, 0.01, 301, chunk=chunk)
+        assert all(a.tobytes() == b.tobytes() for a, b in zip(whole, part, strict=True))
+
+
+def test_flatten_peak_memory_is_one_copy_and_the_trend():
+    # a flattened copy is 32 bytes a point (time jd1/jd2, flux, flux_err) and the trend 8;
+    # flatten once made two more full-size copies of flux (72 bytes a point at its peak)
+    import tracemalloc
+
+    lc = _long_lc(200_000)
+    lc.flatten(0.5)  # first-call costs
+    tracemalloc.start()
+    try:
+        start, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        flat = lc.flatten(0.5)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (peak - start) / len(lc) < 50, (peak - start) / len(lc)
+    assert np.isfinite(flat.flux.value).sum() > 0.99 * len(lc)
+
+
+@pytest.mark.parametrize("case", ["float32", "unsorted", "flat"])
+def test_clean_is_the_cleaning_steps_in_one_copy(case):
+    # planet_hunter's one-copy cleaning gives the light curve, columns and history of
+    # remove_nans -> sort -> normalize -> remove_outliers, to the bit
+    rng = np.random.default_rng(4)
+    n = 5_000
+    t = 2458000.0 + np.arange(n) / 48.0
+    f = 1000 * (1 + 1e-3 * rng.standard_normal(n))
+    f[[10, 20, 4000]] = [1100.0, 1200.0, 990.0]  # two upward outliers, one dip
+    f[::97] = np.nan
+    err = np.full(n, 1.0)
+    err[5::311] = np.nan
+    if case == "flat":
+        f = np.where(np.isfinite(f), 1000.0, np.nan)  # no spread: nothing clipped
+    if case == "unsorted":
+        order = rng.permutation(n)
+        t, f, err = t[order], f[order], err[order]
+        t[1] = t[0]  # a repeated timestamp: the stable sort keeps the rows' order
+    dtype = np.float32 if case == "float32" else np.float64
+    lc = LightCurve(
+        time=t, flux=u.Quantity(f.astype(dtype), "electron/s"), flux_err=err.astype(dtype)
+    )
+    lc["quality"] = np.arange(n)
+    steps = lc.remove_nans()
+    if np.any(np.diff(steps.time_days()) < 0):
+        steps = steps._derive(np.argsort(steps.time_days(), kind="stable"), "sorted")
+    steps = steps.normalize().remove_outliers(5.0)
+    once = lc._clean(5.0, "sorted")
+    assert once.colnames == steps.colnames
+    assert once.meta == steps.meta
+    for name in steps.colnames:
+        a, b = steps[name], once[name]
+        if name == "time":
+            assert a.jd1.tobytes() == b.jd1.tobytes() and a.jd2.tobytes() == b.jd2.tobytes()
+        else:
+            assert np.asarray(a).tobytes() == np.asarray(b).tobytes(), name
+            assert getattr(a, "unit", None) == getattr(b, "unit", None)

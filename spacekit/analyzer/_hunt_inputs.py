@@ -66,17 +66,19 @@ def _prepare(lc: Any, *, time_format: str | None) -> LightCurve:
             )
     if lc.is_folded:
         raise InputError("planet_hunter needs a time-ordered light curve, not a folded one.")
-    clean = lc.remove_nans()
-    if len(clean) < 20:
+    finite = np.isfinite(lc._flux_values())
+    if lc._has_err():
+        finite &= np.isfinite(lc._values("flux_err"))
+    n_ok = int(np.count_nonzero(finite))
+    del finite
+    if n_ok < 20:
         raise InputError(
             f"planet_hunter needs at least 20 finite flux values; this light curve has "
-            f"{len(clean)} of {len(lc)} (all-NaN flux or an aggressive quality mask?)."
+            f"{n_ok} of {len(lc)} (all-NaN flux or an aggressive quality mask?)."
         )
-    t = clean.time_days()
-    if np.any(np.diff(t) < 0):  # binning and epochs count from the first row: sort by time
-        clean = clean._derive(np.argsort(t, kind="stable"), "planet_hunter: sorted by time")
-    clean = clean.normalize()  # one step at a time: each intermediate copy is freed
-    return clean.remove_outliers(5.0)
+    # drop NaNs, sort by time (binning and epochs count from the first row), normalise and
+    # clip upward outliers, in one copy of the light curve
+    return lc._clean(5.0, "planet_hunter: sorted by time")
 
 
 def _check_settings(

@@ -16,7 +16,7 @@ import numpy as np
 from astropy.time import Time
 
 from ..exceptions import InputError
-from ..transformer.lightcurve import LightCurve, to_days
+from ..transformer.lightcurve import CHUNK_POINTS, LightCurve, _blocks, to_days
 from ..utils.checks import positive_number
 from ..utils.stats import robust_std
 
@@ -187,24 +187,66 @@ def _sde(power: np.ndarray, window: int = 0) -> tuple[np.ndarray, float, int]:
     return s, float(s[i]), i
 
 
-def _bin_arrays(t: np.ndarray, y: np.ndarray, dy: np.ndarray, width: float):
-    """Weighted means in bins of ``width`` days (``t`` sorted); linear in points (no sort)."""
-    idx = np.floor((t - t[0]) / width).astype(np.int64)
-    counts = np.bincount(idx)
+def _bin_arrays(
+    t: np.ndarray, y: np.ndarray, dy: np.ndarray, width: float, chunk: int | None = None
+):
+    """Weighted means in bins of ``width`` days (``t`` sorted); linear in points (no sort).
+
+    Works through the points in blocks of about ``chunk`` (default
+    :data:`~spacekit.transformer.lightcurve.CHUNK_POINTS`), each ending at a bin's edge, so
+    every bin's sums add the same terms in the same order as one pass over all the points
+    (the same numbers), with block-sized temporaries."""
+    step = max(1, int(chunk or CHUNK_POINTS))
+    n = t.size
+    nbins = int(np.floor((t[-1] - t[0]) / width)) + 1
+    counts = np.zeros(nbins, dtype=np.int64)
+    sums = np.zeros((3, nbins))  # weights, weighted flux, time
+    a = 0
+    while a < n:
+        b = min(a + step, n)
+        idx = np.floor((t[a:b] - t[0]) / width).astype(np.int64)
+        if b < n:  # end the block where its last bin starts; that bin goes to the next one
+            cut = int(np.searchsorted(idx, idx[-1], side="left"))
+            if cut > 0:
+                b = a + cut
+                idx = idx[:cut]
+            else:  # one bin fills the whole block: take the rest of its points too
+                while b < n:
+                    nxt = np.floor((t[b : b + step] - t[0]) / width).astype(np.int64)
+                    k = int(np.searchsorted(nxt, idx[-1], side="right"))
+                    b += k
+                    if k < nxt.size:
+                        break
+                idx = np.floor((t[a:b] - t[0]) / width).astype(np.int64)
+        lo = int(idx[0])
+        local = idx - lo
+        m = int(local[-1]) + 1
+        w = 1.0 / dy[a:b] ** 2
+        counts[lo : lo + m] += np.bincount(local, minlength=m)
+        sums[0, lo : lo + m] += np.bincount(local, weights=w, minlength=m)
+        sums[1, lo : lo + m] += np.bincount(local, weights=y[a:b] * w, minlength=m)
+        sums[2, lo : lo + m] += np.bincount(local, weights=t[a:b], minlength=m)
+        a = b
     filled = counts > 0
-    w = 1.0 / dy**2
-    sw = np.bincount(idx, weights=w)[filled]
-    tb = np.bincount(idx, weights=t)[filled] / counts[filled]
-    yb = np.bincount(idx, weights=y * w)[filled] / sw
+    sw = sums[0][filled]
+    tb = sums[2][filled] / counts[filled]
+    yb = sums[1][filled] / sw
     dyb = 1.0 / np.sqrt(sw)
     return tb, yb, dyb
 
 
 def _sorted_cadence(t: np.ndarray) -> float:
-    """Median spacing of distinct consecutive times (days) of sorted ``t``, without a sort."""
-    steps = np.diff(t)
-    steps = steps[steps > 0]
-    return float(np.median(steps)) if steps.size else float("nan")
+    """Median spacing of distinct consecutive times (days) of sorted ``t``, without a sort
+    (the positive steps gathered block by block into one array, whose median works in it)."""
+    n = max(t.size - 1, 0)
+    steps = np.empty(n)
+    k = 0
+    for a, b in _blocks(n):
+        d = np.diff(t[a : b + 1])
+        d = d[d > 0]
+        steps[k : k + d.size] = d
+        k += d.size
+    return float(np.median(steps[:k], overwrite_input=True)) if k else float("nan")
 
 
 def _search_arrays(flat: LightCurve) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
@@ -432,9 +474,14 @@ def _transit_mask(
     epochs: Sequence[int] | None = None,
 ):
     """Points within ``factor / 2`` durations of a transit (of the given ``epochs`` only,
-    counted from ``t0``, when given)."""
-    phase = (t - t0 + 0.5 * period) % period - 0.5 * period
-    near = np.abs(phase) < 0.5 * factor * duration
-    if epochs is not None:
-        near &= np.isin(np.round((t - t0) / period).astype(np.int64), np.asarray(epochs))
+    counted from ``t0``, when given); computed in blocks (no full-size float temporaries)."""
+    near = np.empty(t.shape, dtype=bool)
+    ep = None if epochs is None else np.asarray(epochs)
+    for a, b in _blocks(t.size):
+        tb = t[a:b]
+        phase = (tb - t0 + 0.5 * period) % period - 0.5 * period
+        nb = np.abs(phase) < 0.5 * factor * duration
+        if ep is not None:
+            nb &= np.isin(np.round((tb - t0) / period).astype(np.int64), ep)
+        near[a:b] = nb
     return near

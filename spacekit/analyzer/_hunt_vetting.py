@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..exceptions import InputError
+from ..transformer.lightcurve import _blocks
 from ..utils.stats import robust_std
 
 __all__ = ["vet_transit"]
@@ -57,7 +58,14 @@ def _failed_checks(
 
 
 def vet_transit(
-    t: np.ndarray, y: np.ndarray, period: float, duration: float, t0: float, depth: float
+    t: np.ndarray,
+    y: np.ndarray,
+    period: float,
+    duration: float,
+    t0: float,
+    depth: float,
+    *,
+    chunk: int | None = None,
 ) -> dict[str, float]:
     """Checks that separate a periodic transit from noise and stellar variability.
 
@@ -78,7 +86,10 @@ def vet_transit(
     single transits of different planets paired up by the search (Kepler-90 g and h at
     114.6 d) do not. ``t`` (days) and ``y`` may be in any order
     and may repeat timestamps; with a non-positive depth, period or duration, or fewer than 10
-    points, every check holds its failing value (0 transits, infinite ratios).
+    points, every check holds its failing value (0 transits, infinite ratios). The points are
+    read in blocks of ``chunk`` (default
+    :data:`~spacekit.transformer.lightcurve.CHUNK_POINTS`), which changes no number, so the
+    temporaries stay small however long the light curve.
 
     Parameters
     ----------
@@ -134,36 +145,25 @@ def vet_transit(
         )
     if not (depth > 0 and period > 0 and duration > 0) or t.size < 10:
         return out
-    # cadence from distinct sorted times: repeated timestamps are not a 0-day cadence
-    steps = np.diff(t)
-    if np.all(steps >= 0):  # sorted (planet_hunter's case): no sort needed
-        steps = steps[steps > 0]
-    else:
-        steps = np.diff(np.unique(t))
-    if steps.size == 0:
+    cad = _cadence(t, chunk)
+    if not np.isfinite(cad):
         return out
-    cad = float(np.median(steps))
-    ph = (t - t0 + 0.5 * period) % period - 0.5 * period
-    intr = np.abs(ph) < 0.5 * duration
-    oot = np.abs(ph) > duration
-    epoch = np.round((t - t0) / period).astype(np.int64)
     expected = max(1.0, duration / cad)
-    ep_in, counts = np.unique(epoch[intr], return_counts=True)
+    folded = _FoldedSums(t, y, period, duration, t0, chunk)
+    ep_all, y_in = folded.ep_in, folded.y_in
+    ep_in, counts = np.unique(ep_all, return_counts=True)
     full = ep_in[counts >= 0.5 * expected]
-    depths = np.array([1 - np.mean(y[intr & (epoch == e)]) for e in full])
+    depths = np.array([1 - np.mean(y_in[ep_all == e]) for e in full])
     n_tr = int(full.size)
     # red noise: scatter of duration-long averages of out-of-transit flux
-    b = np.floor(t[oot] / duration).astype(np.int64)
-    if b.size:
-        b -= b.min()  # bins span the baseline / duration: bincount, not a sort
-    c = np.bincount(b)
+    c, sums = folded.c, folded.sums
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = np.bincount(b, weights=y[oot]) / c
+        means = sums / c
     means = means[c >= max(0.5 * expected, 1e-9)]
     if means.size >= 3:
         sig = robust_std(means)
     else:
-        sig = float(np.std(y[oot])) / np.sqrt(expected) if oot.any() else np.inf
+        sig = float(np.std(y[folded.oot()])) / np.sqrt(expected) if folded.n_oot else np.inf
     snr = depth / sig * np.sqrt(max(n_tr, 1)) if sig > 0 else np.inf
     pos = np.clip(depths, 0, None)
     single = float(pos.max() / pos.sum()) if pos.sum() > 0 else 1.0
@@ -171,7 +171,7 @@ def vet_transit(
     # duration-long average (more when only part of it has data)
     chi2, spread, missing = 0.0, 0.0, 0
     if n_tr >= 2 and np.isfinite(sig) and sig > 0:
-        npts = np.array([np.count_nonzero(intr & (epoch == e)) for e in full], dtype=float)
+        npts = np.array([np.count_nonzero(ep_all == e) for e in full], dtype=float)
         w = np.minimum(npts / expected, 1.0) / sig**2
         mean_depth = float(np.sum(w * depths) / np.sum(w))
         err = 1.0 / np.sqrt(w)
@@ -183,10 +183,7 @@ def vet_transit(
             float(np.max(np.abs(depths - mean_depth)) / mean_depth) if mean_depth > 0 else np.inf
         )
     # highest rise in the folded light curve, boxes of one duration
-    nb = max(4, int(round(2 * period / duration)))
-    idx = np.clip(((ph / period + 0.5) * nb).astype(np.int64), 0, nb - 1)
-    cnt = np.bincount(idx, minlength=nb)
-    sm = np.bincount(idx, weights=y, minlength=nb)
+    nb, cnt, sm = folded.nb, folded.cnt, folded.sm
     ok = cnt > 0
     level = np.full(nb, np.nan)
     level[ok] = sm[ok] / cnt[ok]
@@ -214,3 +211,89 @@ def vet_transit(
         transit_depth_error=float(sig),
     )
     return out
+
+
+def _cadence(t: np.ndarray, chunk: int | None) -> float:
+    """Median spacing of distinct times (NaN with none): from the positive steps of sorted
+    ``t`` (planet_hunter's case: read in blocks, no sort), else of ``np.unique(t)``."""
+    n = t.size
+    steps = np.empty(max(n - 1, 0))
+    k = 0
+    for a, b in _blocks(max(n - 1, 0), chunk):
+        d = np.diff(t[a : b + 1])
+        if not np.all(d >= 0):
+            steps = np.diff(np.unique(t))
+            k = steps.size
+            break
+        d = d[d > 0]
+        steps[k : k + d.size] = d
+        k += d.size
+    steps = steps[:k]
+    if steps.size == 0:
+        return float("nan")
+    return float(np.median(steps, overwrite_input=True))
+
+
+class _FoldedSums:
+    """What :func:`vet_transit` needs of all the points, gathered block by block: the
+    in-transit points' epochs and flux (``ep_in``, ``y_in``, in the points' order), the counts
+    and flux sums of out-of-transit points in duration-long time bins (``c``, ``sums``) and
+    of all points in ``nb`` phase boxes (``cnt``, ``sm``). Sums add the same terms in the
+    same order as one ``np.bincount`` over all the points (``np.add.at`` is sequential)."""
+
+    def __init__(
+        self,
+        t: np.ndarray,
+        y: np.ndarray,
+        period: float,
+        duration: float,
+        t0: float,
+        chunk: int | None,
+    ) -> None:
+        self.t, self.y, self.period, self.duration, self.t0 = t, y, period, duration, t0
+        self.chunk = chunk
+        nb = self.nb = max(4, int(round(2 * period / duration)))
+        self.cnt = np.zeros(nb, dtype=np.int64)
+        self.sm = np.zeros(nb)
+        ep_in, y_in = [], []
+        bmin, bmax, n_oot = None, None, 0
+        for a, b, ph, oot in self._blocks():
+            tb, yb = t[a:b], y[a:b]
+            intr = np.abs(ph) < 0.5 * duration
+            epoch = np.round((tb[intr] - t0) / period).astype(np.int64)
+            ep_in.append(epoch)
+            y_in.append(yb[intr])
+            idx = np.clip(((ph / period + 0.5) * nb).astype(np.int64), 0, nb - 1)
+            self.cnt += np.bincount(idx, minlength=nb)
+            np.add.at(self.sm, idx, yb)
+            if oot.any():
+                bins = np.floor(tb[oot] / duration).astype(np.int64)
+                lo, hi = int(bins.min()), int(bins.max())
+                bmin = lo if bmin is None else min(bmin, lo)
+                bmax = hi if bmax is None else max(bmax, hi)
+                n_oot += int(np.count_nonzero(oot))
+        self.ep_in = np.concatenate(ep_in) if ep_in else np.zeros(0, dtype=np.int64)
+        self.y_in = np.concatenate(y_in) if y_in else np.zeros(0)
+        self.n_oot = n_oot
+        size = 0 if bmin is None else bmax - bmin + 1
+        self.c = np.zeros(size, dtype=np.int64)
+        self.sums = np.zeros(size)
+        if size:
+            for a, b, _ph, oot in self._blocks():
+                if oot.any():
+                    bins = np.floor(t[a:b][oot] / duration).astype(np.int64)
+                    bins -= bmin
+                    self.c += np.bincount(bins, minlength=size)
+                    np.add.at(self.sums, bins, y[a:b][oot])
+
+    def _blocks(self):
+        for a, b in _blocks(self.t.size, self.chunk):
+            ph = (self.t[a:b] - self.t0 + 0.5 * self.period) % self.period - 0.5 * self.period
+            yield a, b, ph, np.abs(ph) > self.duration
+
+    def oot(self) -> np.ndarray:
+        """The out-of-transit mask of all the points (a full-size array; rarely needed)."""
+        m = np.empty(self.t.size, dtype=bool)
+        for a, b, _ph, oot in self._blocks():
+            m[a:b] = oot
+        return m

@@ -68,7 +68,7 @@ import numpy as np
 from astropy.time import TimeDelta
 
 from ..exceptions import InputError
-from ..transformer.lightcurve import LightCurve
+from ..transformer.lightcurve import LightCurve, _blocks
 from ._hunt_fit import FIT_MAX_POINTS as FIT_MAX_POINTS
 from ._hunt_fit import LIMB_DARKENING, _has_module, fit_transit
 from ._hunt_inputs import (
@@ -262,11 +262,19 @@ def planet_hunter(
     dur, dmin, dmax = _duration_bounds(dur, pmin, pmax, engine, t_raw)
     del t_raw
     w = _detrend_window(window, pmax, dmax, durations_given=dur is not None)
-    flat = (raw.flatten(w) if flatten else raw).remove_nans()
+    # the binned copy the plots need is made before detrending, while only ``raw`` is full
+    # size; the full ``raw`` is then freed as soon as the flattened copy exists
+    big = not full_arrays and len(raw) > KEEP_FULL_POINTS
+    raw_b = raw.bin(baseline / KEEP_FULL_POINTS) if big else None
+    if flatten and big:  # raw is this call's own copy, needed only binned from here
+        flat = _finite(raw._flatten_in_place(w, KEEP_FULL_POINTS))
+    else:
+        flat = _finite(raw.flatten(w)) if flatten else raw.remove_nans()
     t_detrend = _time.perf_counter() - t_start
     binned = not full_arrays and len(flat) > KEEP_FULL_POINTS
     if binned:  # all the plots need: the full copy need not live through the search
-        raw = raw.bin(baseline / KEEP_FULL_POINTS)
+        raw = raw_b
+    del raw_b
     ref, t, y, dy = _search_arrays(flat)
     cadence = _sorted_cadence(t)
     searched = _binned_for_search(t, y, dy, engine, cadence, dmin / 3)
@@ -318,6 +326,20 @@ def planet_hunter(
         source=src,
         rejected=signals.rejected,
     )
+
+
+def _finite(flat: LightCurve) -> LightCurve:
+    """``flat.remove_nans()``, without its full-size copy when there is nothing to drop
+    (``flat`` is planet_hunter's own: its history gets the same line)."""
+    f = flat._values("flux")
+    err = flat._values("flux_err") if "flux_err" in flat.colnames else None
+    if all(
+        np.isfinite(f[a:b]).all() and (err is None or np.isfinite(err[a:b]).all())
+        for a, b in _blocks(f.size)
+    ):
+        flat.meta["history"] = list(flat.meta.get("history", [])) + ["remove_nans: dropped 0 rows"]
+        return flat
+    return flat.remove_nans()
 
 
 @dataclass

@@ -23,7 +23,7 @@ from astropy.timeseries import TimeSeries
 
 from ..exceptions import InputError, MissingDependencyError
 from ..utils.checks import positive_number, whole_number
-from ..utils.stats import robust_std
+from ..utils.stats import MAD_TO_STD, robust_std
 
 __all__ = ["LightCurve", "to_days", "as_time", "stitch"]
 
@@ -347,7 +347,14 @@ class LightCurve(TimeSeries):
                     f"this light curve's {self.time.scale!r}; pass a Time in "
                     f"{self.time.scale!r}."
                 ) from exc
-        return np.asarray((self.time.jd1 - ref.jd1) + (self.time.jd2 - ref.jd2), dtype=float)
+        jd1, jd2 = self.time.jd1, self.time.jd2
+        r1, r2 = ref.jd1, ref.jd2
+        if jd1.ndim != 1 or np.ndim(r1) or np.ndim(r2):
+            return np.asarray((jd1 - r1) + (jd2 - r2), dtype=float)
+        out = np.empty(jd1.shape)
+        for a, b in _blocks(jd1.size):  # the same sums, without full-size temporaries
+            out[a:b] = (jd1[a:b] - r1) + (jd2[a:b] - r2)
+        return out
 
     @property
     def cadence(self) -> float:
@@ -358,7 +365,20 @@ class LightCurve(TimeSeries):
         return float(np.median(np.diff(t)))
 
     def _flux_values(self) -> np.ndarray:
-        return np.asarray(self.flux.value, dtype=float)
+        if "flux" not in self.colnames:
+            self.flux  # noqa: B018 (raises the error that says how to name a flux column)
+        return self._values("flux")
+
+    def _values(self, name: str) -> np.ndarray:
+        """Column ``name``'s numbers as float: the column's own array where it is float64
+        (no copy, unlike the ``flux``/``flux_err`` properties; read it, never write it)."""
+        return np.asarray(u.Quantity(self[name], copy=False).value, dtype=float)
+
+    def _flux_unit(self) -> u.UnitBase:
+        return u.Quantity(self["flux"], copy=False).unit
+
+    def _has_err(self) -> bool:
+        return "flux_err" in self.colnames
 
     # astropy's TimeSeries keeps a sorted index on ``time`` (for ``ts.loc[...]``), re-added
     # whenever a column is added; every slice then rebuilds it row by row in Python
@@ -403,7 +423,9 @@ class LightCurve(TimeSeries):
         self.meta.setdefault("flux_origin", name)
 
     def _derive(self, keep: np.ndarray | None = None, step: str = "") -> LightCurve:
-        new = self[keep] if keep is not None else self.copy()
+        if keep is None:  # a boolean take copies each column once (TimeSeries.copy: the
+            keep = np.ones(len(self), dtype=bool)  # time twice, 40 bytes a point at peak)
+        new = self[keep]
         new.meta = dict(self.meta)
         new.meta["history"] = list(self.meta.get("history", [])) + ([step] if step else [])
         return new
@@ -425,8 +447,8 @@ class LightCurve(TimeSeries):
         1
         """
         keep = np.isfinite(self._flux_values())
-        if self.flux_err is not None:
-            keep &= np.isfinite(np.asarray(self.flux_err.value, dtype=float))
+        if self._has_err():
+            keep &= np.isfinite(self._values("flux_err"))
         return self._derive(keep, f"remove_nans: dropped {int((~keep).sum())} rows")
 
     def normalize(self) -> LightCurve:
@@ -461,12 +483,67 @@ class LightCurve(TimeSeries):
                 f"normalize() divides by the median flux, which must be positive; got {med}. "
                 "Normalise only raw (not already mean-subtracted) flux."
             )
-        new = self._derive(step=f"normalize: divided by median {med:.6g} {self.flux.unit}")
-        new["flux"] = u.Quantity(f / med, u.dimensionless_unscaled)
-        if self.flux_err is not None:
-            new["flux_err"] = u.Quantity(
-                np.asarray(self.flux_err.value, dtype=float) / med, u.dimensionless_unscaled
+        new = self._derive(step=f"normalize: divided by median {med:.6g} {self._flux_unit()}")
+        _divide_column(new, "flux", f, med)
+        if self._has_err():
+            _divide_column(new, "flux_err", self._values("flux_err"), med)
+        return new
+
+    def _clean(self, sigma: float, sort_step: str) -> LightCurve:
+        """``remove_nans()``, sorted by time when it is not (``sort_step`` in the history),
+        ``normalize()`` and ``remove_outliers(sigma)``, as one copy of the rows kept rather
+        than one per step: the same light curve and history (planet_hunter's cleaning)."""
+        f = self._flux_values()
+        keep = np.isfinite(f)
+        if self._has_err():
+            keep &= np.isfinite(self._values("flux_err"))
+        n_ok = int(np.count_nonzero(keep))
+        if n_ok == 0:  # the steps one by one say what is wrong
+            return self.remove_nans().normalize().remove_outliers(sigma)
+        history = list(self.meta.get("history", []))
+        history.append(f"remove_nans: dropped {len(self) - n_ok} rows")
+        t = self.time_days(self.time[int(np.argmax(keep))])  # the NaN-free copy's days
+        unsorted = bool(np.any(np.diff(t[keep]) < 0))
+        if unsorted:
+            history.append(sort_step)
+        else:
+            del t
+        fc = f[keep]  # medians do not depend on the order
+        med = float(np.median(fc))
+        if not med > 0:
+            raise InputError(
+                f"normalize() divides by the median flux, which must be positive; got {med}. "
+                "Normalise only raw (not already mean-subtracted) flux."
             )
+        history.append(f"normalize: divided by median {med:.6g} {self._flux_unit()}")
+        np.divide(fc, med, out=fc)
+        upper = _positive_number(sigma, "sigma", 5)
+        lower = _positive_number(np.inf, "sigma_lower", 5)
+        centre = np.nanmedian(fc) if np.isfinite(fc).any() else np.nan
+        std = _robust_std(fc)
+        if not np.isfinite(std) or std == 0:
+            history.append("remove_outliers: no spread, nothing removed")
+        else:
+            with np.errstate(invalid="ignore"):
+                out = (fc > centre + upper * std) | (fc < centre - lower * std)
+            history.append(
+                f"remove_outliers: dropped {int(out.sum())} rows beyond -{lower}/+{upper} sigma"
+            )
+            keep[keep] = ~out
+            del out
+        del fc
+        if unsorted:
+            rows = np.flatnonzero(keep)
+            rows = rows[np.argsort(t[rows], kind="stable")]
+            del t, keep
+            new = self[rows]
+        else:
+            new = self[keep]
+        new.meta = dict(self.meta)
+        new.meta["history"] = history
+        _divide_column(new, "flux", new._flux_values(), med, in_place=True)
+        if new._has_err():
+            _divide_column(new, "flux_err", new._values("flux_err"), med, in_place=True)
         return new
 
     def remove_outliers(
@@ -567,6 +644,27 @@ class LightCurve(TimeSeries):
         >>> bool(np.abs(flat.flux.value - 1).max() < 1e-3)
         True
         """
+        trend, w = self._trend(window, sigma, iterations, mask)
+        f = self._flux_values()
+        new = self._derive(step=f"flatten: running median, window {w:g} d")
+        # divide in place, block by block, into the new light curve's own copies of the
+        # columns: no full-length temporaries
+        _divide_column(new, "flux", f, trend)
+        if self._has_err():
+            _divide_column(new, "flux_err", self._values("flux_err"), trend)
+        if return_trend:
+            tr = self._derive(step=f"trend: running median, window {w:g} d")
+            tr["flux"] = u.Quantity(trend, self._flux_unit())
+            if "flux_err" in tr.colnames:
+                tr.remove_column("flux_err")
+            return new, tr
+        return new
+
+    def _trend(
+        self, window: Any, sigma: Any, iterations: Any, mask: np.ndarray | None
+    ) -> tuple[np.ndarray, float]:
+        """:meth:`flatten`'s trend (one value per point, in this light curve's order) and
+        its window in days."""
         if self.is_folded:
             raise InputError("flatten() needs a time-ordered light curve; call it before fold().")
         w = to_days(window, "window")
@@ -587,24 +685,37 @@ class LightCurve(TimeSeries):
         if mask is not None:
             excluded |= m if order is None else m[order]
         trend = _running_median_trend(ts, fs, excluded, w, sigma, iterations)
-        del ts, fs, excluded
+        del t, ts, fs, excluded
         if order is not None:
             trend[order] = trend.copy()
-        new = self._derive(step=f"flatten: running median, window {w:g} d")
+        return trend, w
+
+    def _flatten_in_place(self, window: float, min_points: int) -> LightCurve:
+        """``flatten(window)``, divided into this light curve's own columns when more than
+        ``min_points`` points stay finite (planet_hunter's cleaned copy, which it no longer
+        needs whole: no second full-size copy); else a new light curve, as ``flatten``."""
+        trend, w = self._trend(window, 3.0, 3, None)
+        f = self._flux_values()
+        err = self._values("flux_err") if self._has_err() else None
+        finite = 0
         with np.errstate(invalid="ignore", divide="ignore"):
-            new["flux"] = u.Quantity(f / trend, u.dimensionless_unscaled, copy=False)
-        if self.flux_err is not None:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                err = np.asarray(self.flux_err.value, dtype=float) / trend
-            new["flux_err"] = u.Quantity(err, u.dimensionless_unscaled, copy=False)
-            del err
-        if return_trend:
-            tr = self._derive(step=f"trend: running median, window {w:g} d")
-            tr["flux"] = u.Quantity(trend, self.flux.unit)
-            if "flux_err" in tr.colnames:
-                tr.remove_column("flux_err")
-            return new, tr
-        return new
+            for a, b in _blocks(f.size):
+                ok = np.isfinite(f[a:b] / trend[a:b])
+                if err is not None:
+                    ok &= np.isfinite(err[a:b] / trend[a:b])
+                finite += int(np.count_nonzero(ok))
+        step = f"flatten: running median, window {w:g} d"
+        if finite <= min_points:
+            new = self._derive(step=step)
+            _divide_column(new, "flux", f, trend)
+            if err is not None:
+                _divide_column(new, "flux_err", err, trend)
+            return new
+        _divide_column(self, "flux", f, trend, in_place=True)
+        if err is not None:
+            _divide_column(self, "flux_err", err, trend, in_place=True)
+        self.meta["history"] = list(self.meta.get("history", [])) + [step]
+        return self
 
     def fold(  # type: ignore[override]
         self,
@@ -791,21 +902,19 @@ class LightCurve(TimeSeries):
             if not width > 0:
                 raise InputError(f"time_bin_size must be positive; got {width}.")
             nb = max(1, int(np.floor((t1 - t0) / width)) + 1)
-        idx = np.clip(((tv - t0) / width).astype(int), 0, nb - 1)
         f = self._flux_values()
-        good = np.isfinite(f)
-        # the finite points, selected once (not copied at all when every point is finite)
-        ig, fg, tg = (idx, f, tv) if good.all() else (idx[good], f[good], tv[good])
-        del idx
-        counts = np.bincount(ig, minlength=nb)
-        sums = np.bincount(ig, weights=fg, minlength=nb)
-        sq = np.bincount(ig, weights=fg**2, minlength=nb)
+        e = self._values("flux_err") if self._has_err() else None
+        counts, sums, sq, esq, tsum = _bin_sums(tv, f, e, t0, width, nb)
         filled = counts > 0
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = sums / counts
             var = np.maximum(sq / counts - mean**2, 0.0)
             sem = np.sqrt(var / np.maximum(counts - 1, 1))
         if method != "mean":
+            idx = np.clip(((tv - t0) / width).astype(int), 0, nb - 1)
+            good = np.isfinite(f)
+            ig, fg = (idx, f) if good.all() else (idx[good], f[good])
+            del idx
             func = np.median if method == "median" else method
             order = np.argsort(ig, kind="stable")
             fi, ii = fg[order], ig[order]
@@ -818,17 +927,14 @@ class LightCurve(TimeSeries):
                 ]
             )
         sem = np.where(counts > 1, sem, np.nan)  # one point says nothing about its spread
-        if self.flux_err is not None:
-            e = np.asarray(self.flux_err.value, dtype=float)
-            esq = np.bincount(ig, weights=np.nan_to_num(e[good]) ** 2, minlength=nb)
+        if esq is not None:
             with np.errstate(invalid="ignore", divide="ignore"):
                 prop = np.sqrt(esq) / counts
             sem = np.where(counts > 1, np.maximum(sem, prop), prop)
-        tsum = np.bincount(ig, weights=tg, minlength=nb)
         with np.errstate(invalid="ignore", divide="ignore"):
             tmid = tsum / counts
         tmid, mean, sem = tmid[filled], mean[filled], sem[filled]
-        unit = self.flux.unit
+        unit = self._flux_unit()
         how = method if isinstance(method, str) else getattr(method, "__name__", "function")
         step = f"bin: {int(filled.sum())} bins of {width:.6g} ({how})"
         if folded:
@@ -1414,6 +1520,101 @@ def _import_lightkurve(feature: str):
     return lightkurve
 
 
+#: Points per block when :func:`_running_median_trend` and :meth:`LightCurve.flatten` work
+#: through full-length arrays: each block's temporaries stay in the CPU caches (a light curve
+#: of 1e7 points would otherwise make several 80 MB arrays per pass). Element-wise steps give
+#: the same numbers whatever the block size.
+CHUNK_POINTS = 1 << 16
+
+
+def _blocks(n: int, size: int | None = None):
+    """``(start, stop)`` of consecutive blocks of at most ``size`` (default
+    :data:`CHUNK_POINTS`) of ``n`` points."""
+    step = max(1, int(size or CHUNK_POINTS))
+    for a in range(0, n, step):
+        yield a, min(a + step, n)
+
+
+def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
+    return (
+        a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+        and a.shape == b.shape
+        and a.strides == b.strides
+    )
+
+
+def _divide_column(
+    lc: LightCurve, name: str, num: np.ndarray, den: np.ndarray | float, in_place: bool = False
+) -> None:
+    """``lc[name] = num / den`` (dimensionless; ``den`` an array like ``num`` or a number),
+    written block by block into ``lc``'s own float64 copy of the column when it has one (else
+    into a new array); ``in_place``: ``num`` may be that column itself (``lc`` is the
+    caller's own)."""
+    col = lc[name]
+    out = getattr(col, "value", None)
+    if not (
+        isinstance(out, np.ndarray)
+        and out.dtype == np.float64
+        and out.shape == num.shape
+        and out.flags.writeable
+        and (not np.shares_memory(out, num) or (in_place and _same_array(out, num)))
+    ):
+        out = np.empty(num.shape)
+    scalar = np.ndim(den) == 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for a, b in _blocks(num.size):
+            np.divide(num[a:b], den if scalar else den[a:b], out=out[a:b])
+    # replace_column(copy=False): ``lc[name] = ...`` would copy the new column once more
+    QTable.replace_column(
+        lc, name, u.Quantity(out, u.dimensionless_unscaled, copy=False), copy=False
+    )
+
+
+def _bin_sums(
+    tv: np.ndarray,
+    f: np.ndarray,
+    e: np.ndarray | None,
+    t0: float,
+    width: float,
+    nb: int,
+    chunk: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """Per bin of :meth:`LightCurve.bin`: the number of finite fluxes, their sum, the sum of
+    their squares, the sum of their errors squared (NaN as 0; None without ``e``) and of their
+    times. Read in blocks; ``np.add.at`` adds the same terms in the same order as one
+    ``np.bincount`` over all the points, so the sums are the same to the bit."""
+    counts = np.zeros(nb, dtype=np.int64)
+    sums, sq, tsum = np.zeros(nb), np.zeros(nb), np.zeros(nb)
+    esq = None if e is None else np.zeros(nb)
+    for a, b in _blocks(tv.size, chunk):
+        ig = np.clip(((tv[a:b] - t0) / width).astype(int), 0, nb - 1)
+        fg, tg = f[a:b], tv[a:b]
+        good = np.isfinite(fg)
+        eg = None if e is None else e[a:b]
+        if not good.all():
+            ig, fg, tg = ig[good], fg[good], tg[good]
+            eg = None if eg is None else eg[good]
+        counts += np.bincount(ig, minlength=nb)
+        np.add.at(sums, ig, fg)
+        np.add.at(sq, ig, fg**2)
+        if esq is not None:
+            np.add.at(esq, ig, np.nan_to_num(eg) ** 2)
+        np.add.at(tsum, ig, tg)
+    return counts, sums, sq, esq, tsum
+
+
+def _robust_std_scratch(x: np.ndarray) -> float:
+    """:func:`~spacekit.utils.stats.robust_std` of finite ``x``, overwriting ``x`` (a scratch
+    copy) instead of making two more of its size; the same number (a median depends only on
+    the values, not on their order)."""
+    if x.size == 0:
+        return float("nan")
+    centre = np.median(x, overwrite_input=True)
+    np.subtract(x, centre, out=x)
+    np.abs(x, out=x)
+    return float(MAD_TO_STD * np.median(x, overwrite_input=True))
+
+
 def _running_median_trend(
     t: np.ndarray,
     f: np.ndarray,
@@ -1421,8 +1622,13 @@ def _running_median_trend(
     window: float,
     sigma: float,
     iterations: int,
+    chunk: int | None = None,
 ) -> np.ndarray:
-    """Robust trend of sorted ``(t, f)``: running median at knots, clipped, interpolated."""
+    """Robust trend of sorted ``(t, f)``: running median at knots, clipped, interpolated.
+
+    Full-length steps (interpolation, residuals, clipping) run in blocks of ``chunk`` points
+    (default :data:`CHUNK_POINTS`), so their temporaries are block-sized: linear in time and
+    memory up to 1e7 points, with the same trend for any block size."""
     n = t.size
     trend = np.full(n, np.nan)
     if n == 0:
@@ -1450,28 +1656,67 @@ def _running_median_trend(
             if pos.size == 1:
                 trend[s:e] = vals[0]
             else:
-                # extrapolate linearly beyond the first/last knot position
-                trend[s:e] = np.interp(ts, pos, vals)
-                left, right = ts < pos[0], ts > pos[-1]
-                if left.any():
-                    slope = (vals[1] - vals[0]) / (pos[1] - pos[0])
-                    trend[s:e][left] = vals[0] + slope * (ts[left] - pos[0])
-                if right.any():
-                    slope = (vals[-1] - vals[-2]) / (pos[-1] - pos[-2])
-                    trend[s:e][right] = vals[-1] + slope * (ts[right] - pos[-1])
-        resid = f - trend
-        std = _robust_std(resid[use])
-        if not np.isfinite(std) or std == 0:
+                _interp_into(trend[s:e], ts, pos, vals, chunk)
+        use = _clipped_use(f, trend, use, finite_t, excluded, sigma, chunk)
+        if use is None:
             break
-        with np.errstate(invalid="ignore"):
-            new_use = np.abs(resid, out=resid) < sigma * std
-        del resid
-        new_use &= finite_t
-        new_use &= ~excluded
-        if np.array_equal(new_use, use):
-            break
-        use = new_use
     return trend
+
+
+def _interp_into(
+    out: np.ndarray, ts: np.ndarray, pos: np.ndarray, vals: np.ndarray, chunk: int | None
+) -> None:
+    """``out[:] = np.interp(ts, pos, vals)`` block by block, extrapolated linearly beyond the
+    first/last knot position (``ts`` sorted, so those points are the first and last ones)."""
+    for a, b in _blocks(ts.size, chunk):
+        out[a:b] = np.interp(ts[a:b], pos, vals)
+    nl = int(np.searchsorted(ts, pos[0], side="left"))  # ts < pos[0]
+    nr = int(np.searchsorted(ts, pos[-1], side="right"))  # ts > pos[-1] from here
+    if nl:
+        slope = (vals[1] - vals[0]) / (pos[1] - pos[0])
+        out[:nl] = vals[0] + slope * (ts[:nl] - pos[0])
+    if nr < ts.size:
+        slope = (vals[-1] - vals[-2]) / (pos[-1] - pos[-2])
+        out[nr:] = vals[-1] + slope * (ts[nr:] - pos[-1])
+
+
+def _clipped_use(
+    f: np.ndarray,
+    trend: np.ndarray,
+    use: np.ndarray,
+    finite_t: np.ndarray,
+    excluded: np.ndarray,
+    sigma: float,
+    chunk: int | None,
+) -> np.ndarray | None:
+    """The points the next pass uses: within ``sigma`` robust standard deviations of the
+    residuals of the used points; None when that changes nothing (or the spread is not
+    positive). Residuals are made block by block: one array of the used points' residuals
+    (for their median) is the only full-length temporary."""
+    used = np.empty(int(np.count_nonzero(use)))
+    k = 0
+    for a, b in _blocks(f.size, chunk):
+        r = f[a:b] - trend[a:b]
+        r = r[use[a:b]]
+        used[k : k + r.size] = r
+        k += r.size
+    # the residuals of used points are finite unless the trend is NaN there
+    std = _robust_std(used) if not np.isfinite(used).all() else _robust_std_scratch(used)
+    del used
+    if not np.isfinite(std) or std == 0:
+        return None
+    new_use = np.empty_like(use)
+    limit = sigma * std
+    for a, b in _blocks(f.size, chunk):
+        r = f[a:b] - trend[a:b]
+        with np.errstate(invalid="ignore"):
+            nu = np.abs(r, out=r) < limit
+        nu &= finite_t[a:b]
+        nu &= ~excluded[a:b]
+        new_use[a:b] = nu
+    if np.array_equal(new_use, use):
+        return None
+    return new_use
 
 
 def _window_medians(
@@ -1491,6 +1736,6 @@ def _window_medians(
         if tw.size:
             # the median flux of a window is placed at the median time of its points, so
             # truncated windows at segment edges do not bias a sloping trend
-            vals[i] = np.median(fw)
+            vals[i] = np.median(fw, overwrite_input=True)  # fw is a copy: no second one
             pos[i] = tw[(tw.size - 1) // 2]
     return vals, pos
