@@ -177,6 +177,7 @@ def test_cells_svm(svm_table, tmp_path):
     assert read_manifest(run.model_dir).feature_ranges["numexp"][0] >= 0
 
 
+@pytest.mark.slow  # a quicker sibling stays in the fast tier
 def test_svm_old_calls_warn(svm_table, tmp_path):
     from spacekit.skopes.hst import svm
 

@@ -44,6 +44,7 @@ def test_build_cnn1d_defaults_are_the_seed_network():
     assert build_cnn is build_cnn1d
 
 
+@pytest.mark.slow  # a quicker sibling stays in the fast tier
 def test_build_cnn1d_sizes_are_arguments_and_short_series_fail_clearly():
     model = build_cnn1d(
         100,

@@ -26,6 +26,13 @@ MODULES = sorted(
     for m in pkgutil.walk_packages(spacekit.__path__, prefix="spacekit.")
     if not m.name.endswith(".__main__")
 )
+# Modules whose examples train models (2-4 s each): in the full suite, not the fast tier.
+SLOW_MODULES = {
+    "spacekit.builder.trainer",
+    "spacekit.skopes.hst.svm.app",
+    "spacekit.skopes.hst.svm.cv",
+    "spacekit.skopes.jwst.cal.app",
+}
 
 
 def _examples(module_name: str) -> list[doctest.DocTest]:
@@ -54,7 +61,10 @@ def _sandbox(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.mark.parametrize("module_name", MODULES)
+@pytest.mark.parametrize(
+    "module_name",
+    [pytest.param(m, marks=[pytest.mark.slow] if m in SLOW_MODULES else []) for m in MODULES],
+)
 def test_docstring_examples(module_name, _sandbox):
     failed, _attempted, report = _run(module_name, _sandbox)
     assert failed == 0, f"{module_name}: {failed} failing example(s)\n{report}"
@@ -72,6 +82,7 @@ def test_the_whole_package_is_collected():
         "spacekit.dashboard.app",
     ):
         assert expected in MODULES
+    assert SLOW_MODULES <= set(MODULES)
 
 
 # An example whose every line is a comment (``>>> # train(...)``) runs nothing (doctest drops

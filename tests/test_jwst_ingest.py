@@ -347,6 +347,7 @@ def test_hdrtab_rows_and_uncal_headers_normalised_alike(tmp_path):
         cal.scrape_headers([blank])
 
 
+@pytest.mark.slow  # a quicker sibling stays in the fast tier
 def test_round_trip_ingest_train_predict(tmp_path, shared_data):
     paths = cal.example_pipeline_metadata(tmp_path, n=14)
     asn, members = paths["associations"], paths["members"]

@@ -128,6 +128,7 @@ def test_http_not_found_and_unreachable(http_files, tmp_path, closed_port_url):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.slow  # a quicker sibling stays in the fast tier
 @pytest.mark.timeout(60)
 def test_http_hung_server_is_download_error(silent_server_url, tmp_path):
     with conf.set_temp("timeout", 1.0), conf.set_temp("retries", 2):

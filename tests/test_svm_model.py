@@ -196,6 +196,7 @@ def test_models_saved_now_record_canonical_category_codes(small, tmp_path):
         svm.load_svm_model(tmp_path / "m")
 
 
+@pytest.mark.slow  # a quicker sibling stays in the fast tier
 def test_mlp_save_load_round_trip(small, tmp_path):
     y = small["label"].to_numpy()
     model = svm.SvmModel(kind="mlp", fast=True, seed=0, progress=False).fit(small, y)
