@@ -287,3 +287,61 @@ def check_model_ranges(
         table = encode(table)
     check_ranges(manifest, table, where=str(getattr(model, "folder_", "")))
     return range_flags(getattr(manifest, "feature_ranges", None), table)
+
+
+def load_model_settings(
+    folder: str | os.PathLike, *, app: str, spec_file: str, missing: str
+) -> tuple[Path, Any, dict]:
+    """Resolve a model folder (or a run folder holding ``model/``) and read its settings.
+
+    The settings are ``model.json``'s ``details``; folders of older versions (and imported
+    ones) keep them in the app's own ``spec_file``, which wins when present.
+
+    Parameters
+    ----------
+    folder : path
+        A model folder, or a run folder holding ``model/``.
+    app : str
+        The app the manifest must name (``"hst_svm"``, ``"jwst_cal"``).
+    spec_file : str
+        The app's settings file of older versions (``svm_model.json``).
+    missing : str
+        The ModelLoadError message when the folder has neither file; ``{folder}`` is filled
+        in.
+
+    Returns
+    -------
+    folder : pathlib.Path
+        The model folder.
+    manifest : Manifest
+        Its ``model.json`` (a half-written folder is refused).
+    settings : dict
+        The model's settings.
+
+    Examples
+    --------
+    >>> import pathlib
+    >>> load_model_settings(pathlib.Path("nowhere"), app="hst_svm", spec_file="svm_model.json",
+    ...                     missing="no model in {folder}")
+    Traceback (most recent call last):
+    ...
+    spacekit.exceptions.ModelLoadError: no model in nowhere
+    """
+    import json
+
+    from ..exceptions import ModelLoadError
+    from ..utils.manifest import MANIFEST_FILE, read_manifest
+    from ..utils.runs import model_folder
+
+    folder = model_folder(model_folder(folder, MANIFEST_FILE), spec_file)
+    spec_path = folder / spec_file
+    if not (folder / MANIFEST_FILE).is_file() and not spec_path.is_file():
+        raise ModelLoadError(missing.format(folder=folder))
+    manifest = read_manifest(folder, app=app)
+    settings = dict(manifest.details)
+    if spec_path.is_file():
+        try:
+            settings = json.loads(spec_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ModelLoadError(f"{spec_path} is corrupt: {exc}") from None
+    return folder, manifest, settings

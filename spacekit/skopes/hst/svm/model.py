@@ -33,7 +33,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from pathlib import Path
@@ -44,7 +43,6 @@ import pandas as pd
 
 from ....exceptions import InputError, ModelLoadError, NotFittedError
 from ....utils.estimator import ParamsMixin
-from ....utils.runs import model_folder
 from .encode import FEATURES
 from .inputs import (  # noqa: F401  (the model inputs, importable from here too)
     DERIVED,
@@ -476,25 +474,19 @@ class SvmModel(ParamsMixin):
         SvmModel
             The fitted model.
         """
-        from ....utils.manifest import MANIFEST_FILE, read_manifest
+        from ..._app import load_model_settings
 
-        folder = model_folder(model_folder(folder, MANIFEST_FILE), SPEC_FILE)
-        spec_path = folder / SPEC_FILE
-        if not (folder / MANIFEST_FILE).is_file() and not spec_path.is_file():
-            raise ModelLoadError(
-                f"{folder} is not an SVM model folder: {MANIFEST_FILE} (or {SPEC_FILE}, from "
-                "older versions) is missing. Train one with `spacekit svm train` or "
+        folder, manifest, spec = load_model_settings(
+            folder,
+            app="hst_svm",
+            spec_file=SPEC_FILE,
+            missing=(
+                f"{{folder}} is not an SVM model folder: model.json (or {SPEC_FILE}, from older "
+                "versions) is missing. Train one with `spacekit svm train` or "
                 "spacekit.skopes.hst.svm.train"
-            )
-        # model.json (complete only when every file is written) holds the settings in its
-        # details; folders of older versions (and imported ones) keep them in svm_model.json
-        manifest = read_manifest(folder, app="hst_svm")
-        spec = dict(manifest.details)
-        if spec_path.is_file():
-            try:
-                spec = json.loads(spec_path.read_text(encoding="utf-8"))
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise ModelLoadError(f"{spec_path} is corrupt: {exc}") from None
+            ),
+        )
+        spec_path = folder / SPEC_FILE
         kind = spec.get("kind")
         if kind not in (*MODEL_KINDS, UPSTREAM_KIND):
             raise ModelLoadError(f"{spec_path}: unknown model kind {kind!r}")

@@ -15,7 +15,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,6 @@ from ....exceptions import InputError, ModelLoadError, NotFittedError, SchemaErr
 from ....utils.checks import positive_number
 from ....utils.deprecation import warn_deprecated
 from ....utils.estimator import ParamsMixin
-from ....utils.runs import model_folder
 from .encode import IMAGE_FEATURES, SPEC_FEATURES, encode_products, load_encoder_pairs
 
 __all__ = ["MAX_GB", "SPEC_FILE", "APP", "JwstMemoryModel", "table_definition"]
@@ -346,28 +344,21 @@ class JwstMemoryModel(ParamsMixin):
         JwstMemoryModel
             The fitted model.
         """
-        from ....utils.manifest import MANIFEST_FILE, read_manifest
         from ....utils.persist import load_estimator
+        from ..._app import load_model_settings
 
-        folder = model_folder(model_folder(folder, MANIFEST_FILE), SPEC_FILE)
-        spec_path = folder / SPEC_FILE
-        if not (folder / MANIFEST_FILE).is_file() and not spec_path.is_file():
-            raise ModelLoadError(
-                f"no JWST memory model in {folder}: {MANIFEST_FILE} (or {SPEC_FILE}, from older "
+        folder, manifest, spec = load_model_settings(
+            folder,
+            app=APP,
+            spec_file=SPEC_FILE,
+            missing=(
+                f"no JWST memory model in {{folder}}: model.json (or {SPEC_FILE}, from older "
                 "versions) is missing. spacekit ships no JWST model (no public training data "
                 "exists); import upstream spacekit 1.1.4's (`spacekit import-upstream WHEEL "
                 "--out DIR`, then DIR/jwst_cal) or train one from your table of products with "
                 "measured memory: `spacekit jwst train TABLE`"
-            )
-        manifest = read_manifest(folder, app=APP)  # refuses a half-written folder
-        # model.json holds the settings in its details; folders of older versions (and
-        # imported ones) keep them in jwst_model.json
-        spec = dict(manifest.details)
-        if spec_path.is_file():
-            try:
-                spec = json.loads(spec_path.read_text(encoding="utf-8"))
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise ModelLoadError(f"{spec_path} is corrupt: {exc}") from None
+            ),
+        )
         if max_gb is not None:
             max_gb = _check_max_gb(max_gb)
         model = cls(
