@@ -99,6 +99,9 @@ def vet_transit(
         The signal's period, transit duration and a mid-transit time (days).
     depth : float
         The signal's fractional depth.
+    chunk : int, optional
+        Points read per block (default :data:`~spacekit.transformer.lightcurve.CHUNK_POINTS`);
+        it changes no number, only the memory used.
 
     Returns
     -------
