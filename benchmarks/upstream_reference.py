@@ -132,42 +132,15 @@ def jwst_headers() -> list[dict]:
 
 
 def write_uncal(folder: str, headers: list[dict]) -> None:
-    """Write each synthetic header as a tiny ``<name>_uncal.fits``: upstream's general keywords
-    in the primary header, the pointing keywords in the SCI extension (as in real exposures).
-    ``tests/test_upstream_import.py`` writes the same files."""
-    from astropy.io import fits
+    """Write each synthetic header as a tiny ``<name>_uncal.fits`` with the tests' own writer
+    (``tests/fixtures/jwst_headers.py``, numpy and astropy only, so it runs in upstream's venv):
+    the files upstream reads here are the files the tests compare against."""
+    from pathlib import Path
 
-    obs = {"nircam": 1, "nirspec": 2, "miri": 3}
-    elements = {
-        "NIRCAM": ("F150W", "CLEAR", "NONE"),
-        "NIRSPEC": ("F290LP", "NONE", "G395M"),
-        "MIRI": ("NONE", "NONE", "NONE"),
-    }
-    for h in headers:
-        prim = fits.Header()
-        for k in ("INSTRUME", "DETECTOR", "EXP_TYPE", "CHANNEL", "BAND"):
-            prim[k] = h[k]
-        for k in ("TARG_RA", "TARG_DEC", "GS_RA", "GS_DEC"):
-            prim[k] = h[k]
-        prim["PROGRAM"] = "01018"
-        prim["OBSERVTN"] = f"{obs[h['product']]:03d}"
-        prim["FILTER"], prim["PUPIL"], prim["GRATING"] = elements[h["INSTRUME"]]
-        prim["TARGNAME"] = prim["TARGPROP"] = f"T{h['product']}"
-        prim["VISITYPE"] = "PRIME_TARGETED_FIXED"
-        prim["SUBARRAY"] = "FULL"
-        prim["NUMDTHPT"] = 4
-        prim["BKGDTARG"] = prim["IS_IMPRT"] = prim["TSOVISIT"] = prim["CROWDFLD"] = False
-        prim["FXD_SLIT"] = "NONE"
-        prim["GS_MAG"] = 15.0
-        sci = fits.Header()
-        for k in ("CRVAL1", "CRVAL2", "RA_REF", "DEC_REF"):
-            sci[k] = h[k]
-        fits.HDUList(
-            [
-                fits.PrimaryHDU(header=prim),
-                fits.ImageHDU(np.zeros((2, 2), np.uint16), sci, name="SCI"),
-            ]
-        ).writeto(os.path.join(folder, f"{h['name']}_uncal.fits"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from fixtures.jwst_headers import write_reference_uncals
+
+    write_reference_uncals(Path(folder), headers)
 
 
 def jwst_end_to_end(models_dir: str) -> dict:
