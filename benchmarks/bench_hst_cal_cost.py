@@ -15,8 +15,12 @@ with: the model's calibrated margins (``margins``, the decision rule of earlier 
 cost rule (``cost``, :mod:`spacekit.skopes.hst.cal.cost`), the same cost rule recalibrated at
 other settings from the same held-out predictions of the training part (``cost@...``), the
 simple reference (classifier argmax, calcloud's default kill of 6x the point estimate), the
-true-bin oracle and the per-input oracle (in-sample on the held-out rows, retry budget 0.2% of
-them). ``$BENCH_FAST=1`` trains the pipeline's fast models. Results are printed and written to
+cost rule with a job history learnt as the fold's jobs finish (``learn@lagL``: a random arrival
+order, outcomes known ``L`` jobs late, :data:`HISTORY_LAGS`; ``learn@lag0,bins``: the bins
+learnt, not the kill times; see :mod:`spacekit.skopes.hst.cal.history`), the true-bin oracle and
+the per-input oracle (in-sample on the held-out rows, retry budget 0.2% of them). ``folds`` also
+splits the GB-hours by the size of the groups of identical inputs (where the excess over the
+oracle sits). ``$BENCH_FAST=1`` trains the pipeline's fast models. Results are printed and written to
 ``$BENCH_OUT`` (default /tmp/bench_hst_cal_cost.json).
 
 Upstream spacekit 1.1.4's shipped networks (``$BENCH_UPSTREAM_MODEL``: the ``hst_cal`` folder
@@ -96,6 +100,9 @@ TREE_CONFIGS: dict[str, dict] = {
         "wallclock": {"max_leaf_nodes": 7},
     },
 }
+#: Delays (jobs submitted before a finished job's outcome reaches the predictor) replayed with a
+#: job history learnt during each held-out fold (``learn@lagL``).
+HISTORY_LAGS = tuple(int(v) for v in os.environ.get("BENCH_HISTORY_LAGS", "0,100,1000").split(","))
 #: Cost-rule variants recalibrated from the same held-out predictions of each training part.
 VARIANTS = {
     "cost@conf0.5": {"confidence": 0.5},
@@ -107,6 +114,7 @@ VARIANTS = {
 
 def _policies(predictor, info, train_df, test_df, variants=VARIANTS) -> dict:
     """Bins and calcloud kill times of every policy on the test rows."""
+    from spacekit.skopes.hst.cal.arrival import replay_counts
     from spacekit.skopes.hst.cal.cost import calibrate_cost_rule, cost_decisions
     from spacekit.skopes.hst.cal.features import FEATURES, group_ids
     from spacekit.skopes.hst.cal.replay import (
@@ -135,6 +143,16 @@ def _policies(predictor, info, train_df, test_df, variants=VARIANTS) -> dict:
         )
         d = cost_decisions(res, rule)
         pol[name] = (d["mem_bin"], calcloud_kill_time(d["clock_time"]))
+    # The cost rule with a job history learnt as the fold's jobs finish (random arrival order,
+    # each job seeing the outcomes of its input's earlier jobs submitted > lag jobs before it).
+    rule = predictor.cost_rule
+    for lag in HISTORY_LAGS:
+        counts, longest, _ = replay_counts(test_df, groups, mem, learn=True, lag=lag, seed=0)
+        d = cost_decisions(res, rule, counts, longest)
+        pol[f"learn@lag{lag}"] = (d["mem_bin"], calcloud_kill_time(d["clock_time"]))
+        if lag == 0:  # the bins learnt, the kill times not
+            d = cost_decisions(res, rule, counts)
+            pol["learn@lag0,bins"] = (d["mem_bin"], calcloud_kill_time(d["clock_time"]))
     if UPSTREAM_MODEL:
         pol["upstream"] = _upstream_policy(X)
     pol["true_bin_oracle"] = (true_bin_oracle(mem), None)
@@ -183,6 +201,34 @@ _SHOW = (
     "kill_rate",
     "kill_over_wallclock_median",
 )
+
+
+#: Group sizes (jobs of one feature vector in the held-out fold) the excess cost is split by.
+SIZE_CLASSES = ((1, 1), (2, 5), (6, 20), (21, 100), (101, 10**9))
+
+
+def _by_group_size(pol: dict, test_df, names=("cost", "learn@lag0", "per_input_oracle")) -> dict:
+    """GB-hours reserved per class of group size (where the excess over the oracle sits)."""
+    from spacekit.skopes.hst.cal.features import FEATURES, group_ids
+    from spacekit.skopes.hst.cal.replay import replay_jobs
+
+    mem = test_df["memory"].to_numpy(dtype=float)
+    wall = test_df["wallclock"].to_numpy(dtype=float)
+    g = group_ids(test_df[list(FEATURES)].to_numpy(dtype=float))
+    size = np.bincount(g)[g]
+    out = {}
+    for lo, hi in SIZE_CLASSES:
+        rows = (size >= lo) & (size <= hi)
+        out[f"{lo}-{hi}" if hi < 10**9 else f">{lo - 1}"] = {
+            "jobs": int(rows.sum()),
+            **{
+                n: float(replay_jobs(mem[rows], wall[rows], pol[n][0][rows],
+                                     None if pol[n][1] is None else pol[n][1][rows])
+                         ["reserved_gbh"].sum())
+                for n in names
+            },
+        }  # fmt: skip
+    return out
 
 
 def _aggregate(folds: list[dict]) -> dict:
@@ -267,13 +313,15 @@ def bench_folds() -> dict:
     result = {}
     for seed in seeds:
         t0 = time.perf_counter()
-        folds = []
+        folds, sizes = [], []
         splits = RepeatedGroupKFold(5, n_repeats=3, random_state=seed).split(X, groups=groups)
         for i, (tr, te) in enumerate(splits):
             train_df = df.iloc[tr].reset_index(drop=True)
             test_df = df.iloc[te].reset_index(drop=True)
             predictor, info = fit_pipeline(train_df, seed=seed + i // 5, fast=FAST)
-            folds.append(_replay_all(_policies(predictor, info, train_df, test_df), test_df))
+            pol = _policies(predictor, info, train_df, test_df)
+            folds.append(_replay_all(pol, test_df))
+            sizes.append(_by_group_size(pol, test_df))
             print(
                 f"seed {seed} fold {i}: cost/PIO "
                 + ", ".join(
@@ -287,7 +335,18 @@ def bench_folds() -> dict:
             f"2021-05-11 table, 5x3 grouped k-fold, seed {seed} "
             f"({time.perf_counter() - t0:.0f} s, fast={FAST})",
         )
-        result[str(seed)] = {"aggregate": agg, "folds": folds}
+        by_size = {k: {n: sum(f[k][n] for f in sizes) for n in sizes[0][k]} for k in sizes[0]}
+        pio = sum(v["per_input_oracle"] for v in by_size.values())
+        print("GB-h by group size, summed over folds (excess over the per-input oracle, "
+              "as a share of its total):")  # fmt: skip
+        for k, v in by_size.items():
+            print(
+                f"  {k:>8s} jobs {v['jobs']:>7d}  oracle {v['per_input_oracle'] / pio:6.1%}"
+                f"  cost +{(v['cost'] - v['per_input_oracle']) / pio:6.1%}"
+                f"  learn@lag0 +{(v['learn@lag0'] - v['per_input_oracle']) / pio:6.1%}",
+                flush=True,
+            )
+        result[str(seed)] = {"aggregate": agg, "folds": folds, "by_group_size": by_size}
     return result
 
 

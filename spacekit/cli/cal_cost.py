@@ -6,6 +6,11 @@
   reference; with a baseline, which costs less (bootstrap interval over groups of identical
   inputs). Exit 0. ``--decision cost|margins|argmax`` (``--baseline-decision``) replays the
   model (baseline) with another decision rule than its folder's.
+  ``--learn [--history-lag N]`` lets the model learn from the table's finished jobs (a job
+  history kept up to date), ``--history FILE`` starts from a saved one.
+- ``spacekit cal history JOBS... --out FILE [--update]``: count the memory bins finished jobs
+  needed, per distinct input (:class:`~spacekit.skopes.hst.cal.history.JobHistory`), for
+  ``cal predict --history`` and the Lambda handler's ``$SPACEKIT_HST_CAL_HISTORY``.
 - ``spacekit cal monitor TABLE --model M [--json]``: under-bin rate, kill rate and replay cost
   of recent jobs against the model's calibration; **exit 3 when a ceiling is exceeded** (so a
   scheduler can trigger retraining), 1 on an error, 2 on bad usage.
@@ -93,9 +98,38 @@ def add_actions(cal) -> None:
     r.add_argument("--runs", default=None, help="write a run folder under RUNS/hst_cal_replay/")
     r.add_argument("--name", default="replay", help="run name (default replay)")
     r.add_argument("--boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
-    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--seed", type=int, default=0, help="bootstrap and arrival-order seed")
+    r.add_argument(
+        "--history", default=None, help="a job history (cal history) the model starts from"
+    )
+    r.add_argument(
+        "--learn",
+        action="store_true",
+        help="the model learns from the table's jobs as they finish (in timestamp order when "
+        "the timestamps vary, else a random order)",
+    )
+    r.add_argument(
+        "--history-lag",
+        type=int,
+        default=0,
+        help="with --learn: jobs submitted before a finished job's outcome is known (default 0)",
+    )
     _cost_options(r)
     r.set_defaults(func=_replay)
+
+    h = cal.add_parser(
+        "history",
+        help="count the memory bins finished jobs needed per input (for predict --history)",
+    )
+    h.add_argument(
+        "tables",
+        nargs="+",
+        metavar="JOBS",
+        help="finished jobs (csv with features and memory, or dynamodb://TABLE)",
+    )
+    h.add_argument("--out", required=True, help="the history file (JSON) written")
+    h.add_argument("--update", action="store_true", help="add to the history in --out")
+    h.set_defaults(func=_history)
 
     m = cal.add_parser(
         "monitor",
@@ -135,6 +169,7 @@ def _replay(args) -> int:
         for k in ("oom_share", "retry_ceiling", "kill_ceiling")
     }
     names = ("baseline", "db_clock", "seed", "runs", "name", "decision", "baseline_decision")
+    names += ("history", "learn", "history_lag")
     out = replay(args.table, args.model, n_boot=args.boot, **settings(args, *names), **cost)
     if args.json:
         print(_dumps(out))
@@ -155,10 +190,36 @@ def _replay(args) -> int:
             f"{name:18s} " + " ".join(f"{_fmt(pol[c]):>26s}" for c in cols),
             *flags,
         )
+    hist = out["settings"]["history"]
+    if hist:
+        print(
+            f"model with a job history: {hist['history_jobs']} jobs before the table"
+            + (
+                f", learning from the table's jobs ({hist['arrival_order']} order, lag "
+                f"{hist['history_lag']})"
+                if hist["learn"]
+                else ""
+            )
+        )
     if "comparison" in out:
         print(f"decision: {out['comparison']['decision']['reason']}")
     if "run" in out:
         print(f"run: {out['run']}")
+    return 0
+
+
+def _history(args) -> int:
+    from pathlib import Path
+
+    from ..skopes.hst.cal.history import JobHistory
+
+    out = Path(args.out)
+    hist = JobHistory.load(out) if args.update and out.exists() else JobHistory()
+    before = hist.n_jobs
+    for table in args.tables:
+        hist.merge(JobHistory.from_jobs(table))
+    hist.save(out)
+    print(f"{out}: {hist.n_jobs - before} jobs added; {hist.n_jobs} jobs of {len(hist)} inputs")
     return 0
 
 

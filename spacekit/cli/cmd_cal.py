@@ -140,6 +140,12 @@ def register(sub) -> None:
     )
     pr.add_argument("--ipst", default=None, help="dataset name when it is not the file-name prefix")
     add_decision(pr, "default: the model folder's own")
+    pr.add_argument(
+        "--history",
+        default=None,
+        help="a job history (spacekit cal history): the cost rule learns from finished jobs of "
+        "the same inputs",
+    )
     pr.set_defaults(func=_predict)
     from .cal_cost import add_actions  # replay and monitor (issue 19)
     from .cal_ops import register_ops  # ingest, lambda-event: calcloud operations
@@ -234,6 +240,10 @@ def _predict(args) -> int:
     from ..skopes.hst.cal.app import flag_out_of_range
 
     pred = load_model(args.model, decision=args.decision)
+    if args.history:
+        from ..skopes.hst.cal.history import JobHistory
+
+        pred.history = JobHistory.load(args.history)
     failed = 0
     for path in args.paths:
         ipst = args.ipst or Path(path.rstrip("/")).name.split("_")[0]

@@ -180,8 +180,9 @@ def check_decision(decision: str) -> str:
     return decision
 
 
-def _apply_decision(res: dict, decision: str, cost_rule: dict | None) -> dict:
-    """Replace the margins' ``mem_bin`` and ``clock_time`` by the decision rule's."""
+def _apply_decision(res: dict, decision: str, cost_rule: dict | None, known=None) -> dict:
+    """Replace the margins' ``mem_bin`` and ``clock_time`` by the decision rule's (the cost
+    rule's given a job history's ``known = (counts, max_wallclock)``, when given)."""
     check_decision(decision)
     if decision == "margins":
         return res
@@ -200,5 +201,5 @@ def _apply_decision(res: dict, decision: str, cost_rule: dict | None) -> dict:
         )
     from .cost import cost_decisions
 
-    res.update(cost_decisions(res, cost_rule))
+    res.update(cost_decisions(res, cost_rule, *(known or ())))
     return res

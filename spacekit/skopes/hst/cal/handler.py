@@ -38,6 +38,10 @@ The reply (every key always present):
     Memory of the queue ``memBin`` names.
 ``ipst``, ``features``, ``modelVersion``
     The dataset, its nine parsed features, the model's creation time.
+``historyJobs`` (int or null)
+    Finished jobs of the same input the answer learned from (``$SPACEKIT_HST_CAL_HISTORY``,
+    a :class:`~spacekit.skopes.hst.cal.history.JobHistory` file, local or ``s3://``, read once
+    per container); null without a history.
 ``failSafe`` (bool), ``error`` (str or null), ``warnings`` (list of str)
     ``failSafe`` is true when the answer is the conservative one below; ``error`` says why;
     ``warnings`` carries what parsing noticed (unknown keys, unusual values) and inputs
@@ -99,6 +103,7 @@ REPLY_KEYS: tuple[str, ...] = (
     "queueGB",
     "features",
     "modelVersion",
+    "historyJobs",
     "failSafe",
     "error",
     "warnings",
@@ -150,6 +155,7 @@ def failsafe_reply(ipst: str | None, error: str, warns: list[str] | None = None)
         "queueGB": QUEUE_MEMORY_GB[mem_bin],
         "features": None,
         "modelVersion": None,
+        "historyJobs": None,
         "failSafe": True,
         "error": error,
         "warnings": list(warns or []),
@@ -173,10 +179,20 @@ def _predictor():
     from .predict import load_predictor
 
     key = os.environ.get("SPACEKIT_HST_CAL_MODEL_DIR", "")
-    pred = _PREDICTORS.get(key)
+    history = os.environ.get("SPACEKIT_HST_CAL_HISTORY", "")
+    pred = _PREDICTORS.get((key, history))
     if pred is None:
         pred = load_predictor(key or None)
-        _PREDICTORS[key] = pred
+        pred.history_error = None
+        if history:  # a history that cannot be read costs its help, never the answer
+            from .history import JobHistory
+
+            try:
+                pred.history = JobHistory.load(history)
+            except Exception as exc:  # noqa: BLE001 - answered by the model alone, with a warning
+                pred.history_error = f"job history {history} not used: {exc}"
+                log.error("%s", pred.history_error)
+        _PREDICTORS[(key, history)] = pred
     return pred
 
 
@@ -269,6 +285,8 @@ def _answer(event: Mapping, ipst: str | None, notes: list[str]) -> dict:
         except Exception as exc:  # noqa: BLE001 - checking ranges never costs the answer
             log.warning("%s: training ranges not checked: %s", name, exc)
     warns = notes + [str(w.message) for w in caught]
+    if getattr(pred, "history_error", None):
+        warns.append(pred.history_error)
     reply = {k: result.get(k) for k in REPLY_KEYS}
     reply.update(ipst=name, failSafe=False, error=None, warnings=warns)
     for w in warns:

@@ -95,6 +95,9 @@ class CalPredictor:
         # "margins" (the calibrated margins above) for folders without one (and imported ones).
         self.cost_rule = cal.get("cost_rule")
         self.decision = cal.get("decision", "margins")
+        #: Bins finished jobs of the same inputs needed (a JobHistory): the cost rule then
+        #: decides on the posterior (spacekit.skopes.hst.cal.history). None: the model alone.
+        self.history = None
         self.transform_params = metadata["transform"]
         self.target_transforms = {
             k: metadata["models"][k].get("target_transform", "none") for k in _TARGET_KEYS
@@ -164,7 +167,10 @@ class CalPredictor:
             bin_rule=self.bin_rule,
             member_margins=self.bin_member_margins,
         )
-        res = _apply_decision(res, self.decision, self.cost_rule)
+        known = None
+        if self.history is not None and self.decision == "cost" and self.cost_rule:
+            known = self.history.known(X)
+        res = _apply_decision(res, self.decision, self.cost_rule, known)
         if self.rounding == "upstream":  # upstream's kill time: int() of the regressor's output
             res["clock_time"] = np.trunc(res["wallclock"])
         return res
@@ -192,8 +198,9 @@ class CalPredictor:
             ``killTime`` (s, the calibrated kill time covering ``killTimeCoverage`` of held-out
             jobs), ``wcStd`` (5), ``clockTimePred`` (s, wallclock point estimate),
             ``memVal`` (GB, point estimate), ``memUpper`` (GB), ``memBinArgmax``,
-            ``memBinProba``, ``underBinTarget``, ``queueGB``, the parsed ``features`` and
-            ``modelVersion``.
+            ``memBinProba``, ``underBinTarget``, ``queueGB``, the parsed ``features``,
+            ``modelVersion`` and ``historyJobs`` (finished jobs of this input in
+            :attr:`history`, None without one).
             A model imported from upstream spacekit (:mod:`spacekit.skopes.upstream`) answers
             as upstream did: ``memBin`` the most probable bin, ``memVal`` rounded to 2
             decimals, ``clockTime`` the wallclock estimate truncated (so calcloud's kill time is
@@ -231,6 +238,7 @@ class CalPredictor:
             "queueGB": BIN_QUEUES_GB[b],
             "features": feats,
             "modelVersion": self.metadata.get("created"),
+            "historyJobs": None if self.history is None else int(self.history.counts(row).sum()),
         }
 
     def predict_batch(self, df: Any, *, client: Any = None, npartitions: int | None = None):
@@ -373,7 +381,10 @@ def _distinct_rows(X: np.ndarray, max_share: float = 0.8):
 
 
 def load_predictor(
-    model_dir: str | os.PathLike | None = None, *, decision: str | None = None
+    model_dir: str | os.PathLike | None = None,
+    *,
+    decision: str | None = None,
+    history: Any = None,
 ) -> CalPredictor:
     """Load a model folder written by :func:`~spacekit.skopes.hst.cal.train` (reads only).
 
@@ -387,6 +398,10 @@ def load_predictor(
     decision : {"cost", "margins", "argmax"}, optional
         The decision rule for ``memBin`` and the kill time (:data:`DECISIONS`); default the
         folder's own (``calibration.decision``). ``"cost"`` needs a folder calibrated for it.
+    history : JobHistory or path, optional
+        The bins finished jobs of the same inputs needed
+        (:class:`~spacekit.skopes.hst.cal.history.JobHistory` or the file its ``save`` wrote):
+        the cost rule then decides on the posterior (``predictor.history`` sets it later).
 
     Returns
     -------
@@ -430,6 +445,10 @@ def load_predictor(
                 "decision 'margins' or 'argmax'"
             )
         predictor.decision = decision
+    if history is not None:
+        from .history import load_history
+
+        predictor.history = load_history(history)
     return predictor
 
 

@@ -96,6 +96,9 @@ def replay(
     figures: bool = True,
     decision: str | None = None,
     baseline_decision: str | None = None,
+    history: Any = None,
+    learn: bool = False,
+    history_lag: int = 0,
 ) -> dict:
     """Replay a table of real jobs with a model's bins and kill times, next to the oracles.
 
@@ -130,6 +133,17 @@ def replay(
     decision, baseline_decision : {"cost", "margins", "argmax"}, optional
         The decision rule the model (the baseline) is replayed with
         (:data:`~spacekit.skopes.hst.cal.predict.DECISIONS`); default each folder's own.
+    history : JobHistory or path, optional
+        Jobs finished before the table (:mod:`~spacekit.skopes.hst.cal.history`): the model's
+        cost rule decides on the posterior given them (default: the predictor's own
+        ``history``, if any).
+    learn : bool
+        The model also learns from the table's jobs as they finish: each job sees the bins of
+        the earlier jobs of its input (in ``timestamp`` order when the table's timestamps
+        vary, else in a random order drawn with ``seed``), as a predictor whose history is
+        kept up to date would. Needs the cost rule.
+    history_lag : int
+        With ``learn``: jobs submitted before a finished job's outcome reaches the predictor.
 
     Returns
     -------
@@ -176,7 +190,14 @@ def replay(
         return m
 
     predictor = load(model, decision)
-    res = predictor._predict_unique(X)
+    if learn or history is not None or getattr(predictor, "history", None) is not None:
+        from .arrival import replay_decisions
+
+        res, hist_settings = replay_decisions(
+            predictor, df, groups, mem, history=history, learn=learn, lag=history_lag, seed=seed
+        )
+    else:
+        res, hist_settings = predictor._predict_unique(X), None
     bins = {
         "model": res["mem_bin"],
         "reference": res["bin_argmax"],
@@ -238,6 +259,7 @@ def replay(
         "seed": seed,
         "n_jobs": n,
         "n_groups": int(groups.max()) + 1,
+        "history": hist_settings,
     }
     if runs_dir is not None:
         out["run"] = str(_write_run(out, df, bins, kills, per_job, runs_dir, name, seed, figures))
