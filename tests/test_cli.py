@@ -145,3 +145,68 @@ def test_top_level_help_says_where_each_commands_help_is(capsys):
         main(["--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert "spacekit COMMAND --help" in out, out
+
+
+def test_hunt_takes_options_between_its_files(monkeypatch, capsys):
+    """``spacekit hunt A.csv --time-format bkjd B.fits`` failed with "unrecognized arguments:
+    B.fits" (argparse ends a many-valued positional at the first option): every file is
+    searched, with the option applied to each."""
+    import astropy.units as u
+    from astropy.time import Time
+
+    from spacekit.analyzer import HuntResult, Planet
+
+    epoch = Time(2458001.3, format="jd", scale="tdb")
+    planet = Planet(3 * u.day, epoch, 0.1 * u.day, 0.004, 40.0, 25.0, 6, True)
+    calls = []
+
+    def fake_hunter(path, **kw):
+        calls.append((path, kw["time_format"], kw["max_planets"]))
+        return HuntResult(planet, [planet], None, None, None, None, 7.0, "bls")
+
+    monkeypatch.setattr("spacekit.analyzer.planet_hunter", fake_hunter)
+    argv = ["hunt", "A.csv", "--time-format", "bkjd", "B.fits", "--max-planets", "2", "C.csv"]
+    assert main(argv) == 0
+    assert calls == [("A.csv", "bkjd", 2), ("B.fits", "bkjd", 2), ("C.csv", "bkjd", 2)]
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in out] == ["A.csv", "B.fits", "C.csv"]
+
+
+@pytest.mark.parametrize(
+    "module, func, argv, dest, values, option",
+    [
+        ("cmd_radio", "_download", ["radio", "download", "u1", "--out", "d", "u2"], "urls",
+         ["u1", "u2"], ("out", "d")),
+        ("cmd_radio", "_category", ["radio", "category", "NGC-1", "-q", "M31"], "target_name",
+         ["NGC-1", "M31"], ("quiet", True)),
+        ("cmd_jwst", "_ingest", ["jwst", "ingest", "a", "--sizes", "s.csv", "b"], "sources",
+         ["a", "b"], ("sizes", "s.csv")),
+        ("cmd_cal", "_predict", ["cal", "predict", "a", "--ipst", "x", "b"], "paths",
+         ["a", "b"], ("ipst", "x")),
+        ("cmd_k2", "run_predict", ["k2", "predict", "a", "--json", "b"], "paths", ["a", "b"],
+         ("json", True)),
+    ],
+)  # fmt: skip
+def test_many_valued_positionals_take_options_between_them(
+    monkeypatch, module, func, argv, dest, values, option
+):
+    """Every command with a many-valued positional (files, URLs, names) takes options between
+    its values, as ``hunt`` does; ``legacy-entry``'s arguments after ``--`` stay untouched."""
+    import importlib
+
+    seen = {}
+    monkeypatch.setattr(
+        importlib.import_module(f"spacekit.cli.{module}"), func, lambda a: seen.update(vars(a))
+    )
+    assert main(argv) == 0
+    assert seen[dest] == values and seen[option[0]] == option[1]
+
+
+def test_legacy_entry_keeps_arguments_after_double_dash(monkeypatch):
+    from spacekit.cli import cmd_legacy
+
+    seen = []
+    monkeypatch.setattr(cmd_legacy, "run_legacy", lambda old, args: seen.append(args) or 0)
+    old = "spacekit.skopes.hst.cal.predict"
+    assert main(["legacy-entry", old, "--", "a", "--model", "m", "b"]) == 0
+    assert seen == [["a", "--model", "m", "b"]]

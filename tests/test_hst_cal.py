@@ -397,6 +397,87 @@ def test_distinct_rows_hash_exact_and_falls_back(monkeypatch):
     assert _distinct_rows(X) == (None, None)
 
 
+def _hashed_sizes(monkeypatch) -> list[int]:
+    """The row counts that ``_row_keys`` hashes from now on."""
+    import spacekit.skopes.hst.cal.predict as predict_module
+
+    sizes: list[int] = []
+    real = predict_module._row_keys
+    monkeypatch.setattr(
+        predict_module, "_row_keys", lambda bits: sizes.append(len(bits)) or real(bits)
+    )
+    return sizes
+
+
+def test_distinct_rows_decides_on_a_sample_first(monkeypatch):
+    """``_distinct_rows`` hashed every row before finding that most were distinct (on 1e6
+    distinct rows ~3 ms per 65,536-row piece wasted); a sample of 4,096 rows decides first,
+    and only rows that the sample says repeat are hashed whole."""
+    from spacekit.skopes.hst.cal.predict import _SAMPLE_ROWS, _distinct_rows
+
+    sizes = _hashed_sizes(monkeypatch)
+    rng = np.random.default_rng(5)
+    n = 30_000
+    distinct = rng.normal(size=(n, 9))
+    assert _distinct_rows(distinct) == (None, None)
+    assert sizes and max(sizes) <= _SAMPLE_ROWS  # the sample only
+    # 10% of the vectors twice: a naive full hash finds 90% distinct and gives up; so does the
+    # sample, without hashing everything
+    some_twice = np.concatenate([distinct[: n - n // 10], distinct[: n // 10]])[rng.permutation(n)]
+    sizes.clear()
+    assert _distinct_rows(some_twice) == (None, None) and max(sizes) <= _SAMPLE_ROWS
+    # every vector twice: the sample's own distinct share is ~94%, but its identical pairs
+    # estimate the piece's, so the whole piece is hashed and deduplicated (half the rows)
+    twice = np.concatenate([distinct[: n // 2]] * 2)[rng.permutation(n)]
+    sizes.clear()
+    first, inverse = _distinct_rows(twice)
+    assert max(sizes) == n and len(first) == n // 2
+    np.testing.assert_array_equal(twice[first][inverse], twice)
+    repeated = distinct[rng.integers(0, 50, n)]
+    sizes.clear()
+    first, inverse = _distinct_rows(repeated)
+    assert max(sizes) == n and len(first) == 50
+    np.testing.assert_array_equal(repeated[first][inverse], repeated)
+
+
+@pytest.mark.parametrize("distinct", [False, True])
+def test_predict_batch_sampled_dedup_equals_every_row(shared_data, monkeypatch, distinct):
+    """Real rows drawn at random (few distinct vectors, predicted once each) and the same
+    with ``n_files``/``total_mb`` redrawn (mostly distinct, predicted row by row without
+    hashing them all) give exactly ``predict_arrays``' values."""
+    from spacekit.skopes.hst.cal import load_predictor
+    from spacekit.skopes.hst.cal.default_model import DEFAULT_MODEL_DIR
+    from spacekit.skopes.hst.cal.predict import _SAMPLE_ROWS
+
+    pred = load_predictor(DEFAULT_MODEL_DIR)
+    rng = np.random.default_rng(2)
+    real = prepare_table(_table(shared_data))
+    n = 20_000
+    table = real.iloc[rng.integers(0, len(real), n)].reset_index(drop=True)
+    if distinct:
+        table["n_files"] = rng.integers(1, 401, n)
+        table["total_mb"] = np.round(np.exp(rng.uniform(0, np.log(20000), n))).astype(np.int64)
+    X = table[list(FEATURES)].to_numpy(dtype=np.float64)
+    every_row = pred.predict_arrays(X)
+    predicted: list[int] = []
+    real_predict = pred.predict_arrays
+    monkeypatch.setattr(
+        pred, "predict_arrays", lambda X: predicted.append(len(X)) or real_predict(X)
+    )
+    sizes = _hashed_sizes(monkeypatch)
+    out = pred.predict_batch(table)
+    if distinct:  # the sample said so: nothing hashed beyond it, every row predicted
+        assert max(sizes) <= _SAMPLE_ROWS and predicted == [n]
+    else:  # hashed whole, each distinct vector predicted once
+        assert max(sizes) == n and predicted[0] < 1000
+    for col, key in [("memBin", "mem_bin"), ("memVal", "memory"), ("killTime", "clock_time"),
+                     ("memBinArgmax", "bin_argmax"), ("memUpper", "memory_upper"),
+                     ("clockTimePred", "wallclock")]:  # fmt: skip
+        assert np.array_equal(out[col].to_numpy(), every_row[key]), col
+    for k in range(4):
+        assert np.array_equal(out[f"p{k}"].to_numpy(), every_row["bin_proba"][:, k])
+
+
 def test_tree_export_save_load(tmp_path):
     from sklearn.ensemble import HistGradientBoostingRegressor
 

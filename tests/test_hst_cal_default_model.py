@@ -65,3 +65,107 @@ def test_package_folder_holds_only_the_readme_until_models_ship():
     from spacekit.skopes.hst.cal.default_model import DEFAULT_MODEL_DIR
 
     assert (DEFAULT_MODEL_DIR / "README.txt").is_file()
+
+
+def _perturb_last_bits(value):
+    """The JSON value with every float moved by one ulp (a sum in another order)."""
+    import math
+
+    if isinstance(value, dict):
+        return {k: _perturb_last_bits(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_perturb_last_bits(v) for v in value]
+    if isinstance(value, float) and value:
+        return math.nextafter(value, math.inf)
+    return value
+
+
+def test_check_ignores_the_version_and_last_bits_of_json_floats(tmp_path):
+    """``build-default-model --check`` said the shipped folder "differs" from a rebuild with
+    identical arrays: its JSON files differed in the spacekit version and the last bits of
+    float metrics. They now compare equal; the arrays must still match bit for bit."""
+    import json
+    import shutil
+
+    from spacekit.skopes.hst.cal.default_model import DEFAULT_MODEL_DIR, model_folder_differences
+
+    shipped, rebuilt = tmp_path / "shipped", tmp_path / "rebuilt"
+    shutil.copytree(DEFAULT_MODEL_DIR, shipped)
+    shutil.copytree(DEFAULT_MODEL_DIR, rebuilt)
+    for name in ("metadata.json", "model.json"):
+        doc = _perturb_last_bits(json.loads((shipped / name).read_text()))
+        doc["spacekit_version"] = "9.9.9.dev1+gdeadbeef"
+        (rebuilt / name).write_text(json.dumps(doc, indent=2))
+    assert (rebuilt / "metadata.json").read_bytes() != (shipped / "metadata.json").read_bytes()
+    assert model_folder_differences(rebuilt, shipped) == {}
+
+
+def test_check_lists_what_differs(tmp_path):
+    import json
+
+    import numpy as np
+
+    from spacekit.skopes.hst.cal.default_model import model_folder_differences
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    arrays = {"w": np.linspace(0.0, 1.0, 7), "i": np.arange(4, dtype=np.int32)}
+    meta = {"spacekit_version": "1", "metrics": {"rmse": 0.25, "n": 3}, "bins": [1.0, 2.0]}
+    for folder in (a, b):
+        folder.mkdir()
+        np.savez(folder / "m.npz", **arrays)
+        (folder / "metadata.json").write_text(json.dumps(meta))
+        (folder / "README.txt").write_text(folder.name)  # never compared
+    assert model_folder_differences(a, b) == {}
+
+    w = arrays["w"].copy()
+    w[3] = np.nextafter(w[3], 2.0)  # one ulp: arrays are compared exactly
+    np.savez(b / "m.npz", w=w, i=arrays["i"].astype(np.int64))
+    changed = {"spacekit_version": "2", "metrics": {"rmse": 0.25 * (1 + 1e-6), "n": 3.5}}
+    (b / "metadata.json").write_text(json.dumps(changed))
+    (b / "extra.npz").write_bytes(b"not a zip")
+    (a / "only_here.json").write_text("{}")
+    diffs = model_folder_differences(a, b)
+    assert diffs == {
+        "extra.npz": ["not in the rebuild"],
+        "m.npz": [
+            "i: int64[4] here, int32[4] in the rebuild",
+            "w: 1 of 7 values differ from the rebuild's",
+        ],
+        "metadata.json": [
+            "bins: missing here, present in the rebuild",
+            "metrics.n: 3.5 here, 3 in the rebuild",
+            f"metrics.rmse: {0.25 * (1 + 1e-6)!r} here, 0.25 in the rebuild",
+        ],
+        "only_here.json": ["missing here, present in the rebuild"],
+    }
+    assert model_folder_differences(a, b, rtol=1e-5)["metadata.json"][-1].startswith("metrics.n")
+
+
+def test_cli_check_says_what_differs(tmp_path, monkeypatch, capsys):
+    import json
+
+    from spacekit.cli import main
+    from spacekit.skopes.hst.cal import default_model
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder, rmse in ((a, 0.25), (b, 0.5)):
+        folder.mkdir()
+        (folder / "metadata.json").write_text(json.dumps({"metrics": {"rmse": rmse}}))
+
+    def fake_build(out_dir, *, check):
+        differences = default_model.model_folder_differences(a, out_dir)
+        return {
+            "folder": str(out_dir),
+            "files": {},
+            "identical": not differences,
+            "differ": sorted(differences),
+            "differences": differences,
+        }
+
+    monkeypatch.setattr(default_model, "build_default_model", fake_build)
+    assert main(["cal", "build-default-model", "--check", "--out", str(b)]) == 1
+    err = capsys.readouterr().err
+    assert "differs from a rebuild in ['metadata.json']" in err
+    assert "metadata.json: metrics.rmse: 0.5 here, 0.25 in the rebuild" in err
+    assert main(["cal", "build-default-model", "--check", "--out", str(a)]) == 0
+    assert "identical to a rebuild" in capsys.readouterr().out

@@ -172,6 +172,42 @@ def test_methods_return_new_objects_and_record_history():
     assert lc.meta["history"] == []
 
 
+def test_flux_reads_share_memory_and_are_read_only():
+    """``lc.flux`` / ``lc.flux_err`` copied the column on every read (a 1e6-point light curve
+    cost 8 MB and a copy per access); they are read-only views of the column: two reads share
+    memory, writing through one raises instead of changing the light curve, and the column
+    itself stays writable."""
+    from astropy.utils.masked import Masked
+
+    lc, _ = _synthetic()
+    lc["flux_err"] = np.full(len(lc), 1e-3) * lc.flux.unit
+    for name in ("flux", "flux_err"):
+        a, b = getattr(lc, name), getattr(lc, name)
+        assert np.shares_memory(a, b) and np.shares_memory(a, lc[name])
+        assert np.shares_memory(a.value, lc[name])
+        before = a.value.copy()
+        with pytest.raises(ValueError, match="read-only"):
+            a[0] = 5 * a.unit
+        with pytest.raises(ValueError, match="read-only"):
+            a.value[:] *= 2
+        np.testing.assert_array_equal(getattr(lc, name).value, before)  # untouched
+        mine = getattr(lc, name).copy()  # the documented way to an array of one's own
+        mine[0] = 5 * mine.unit
+        assert getattr(lc, name)[0] != 5 * mine.unit
+        lc[name][0] = 7 * mine.unit  # the column itself is writable as before
+        assert a[0] == 7 * mine.unit and getattr(lc, name)[0] == 7 * mine.unit
+    plain = LightCurve(time=lc.time, flux=[1.0] * len(lc))
+    assert plain.flux_err is None and not plain.flux.flags.writeable
+    masked = LightCurve(time=lc.time[:3])
+    masked["flux"] = Masked(np.arange(3.0) * u.Jy, mask=[False, True, False])
+    view = masked.flux
+    with pytest.raises(ValueError, match="read-only"):
+        view.mask[0] = True
+    assert masked["flux"].mask.tolist() == [False, True, False]
+    masked["flux"].mask[0] = True  # the column's own mask stays writable
+    assert view.mask[0]
+
+
 def test_remove_outliers_keeps_transits_by_default():
     lc, intransit = _synthetic(depth=0.05)
     f = lc.flux.value.copy()

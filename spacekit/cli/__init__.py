@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     argparse.ArgumentParser
         The parser.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="spacekit",
         description="Machine learning for astronomy: data, models and the HST/JWST "
         "calibration-pipeline applications.",
@@ -52,6 +52,32 @@ def build_parser() -> argparse.ArgumentParser:
         importlib.import_module(f"{__name__}.{name}").register(sub)
     _accept_global_flags(parser)
     return parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose commands take options between the values of a many-valued
+    positional (``spacekit hunt A.csv --time-format bkjd B.fits``): a parser without
+    subcommands whose positionals include one of ``nargs="+"`` or ``"*"`` parses its arguments
+    with :meth:`~argparse.ArgumentParser.parse_known_intermixed_args`. Every subcommand's
+    parser is of this class (``add_subparsers`` makes its children of the parent's class)."""
+
+    _intermixing = False
+
+    def _intermixes(self) -> bool:
+        positionals = self._get_positional_actions()
+        if any(a.nargs in (argparse.PARSER, argparse.REMAINDER) for a in positionals):
+            return False  # parse_intermixed_args refuses these (a command with actions)
+        return any(a.nargs in ("+", "*") for a in positionals)
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        # parse_known_intermixed_args calls parse_known_args twice itself: those run plain
+        if self._intermixing or not self._intermixes():
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
 
 
 class _Listed(dict):

@@ -43,7 +43,10 @@ def register_ops(cal) -> None:
     )
     bd.add_argument("--out", default=None, help="folder (default: the package's default_model/)")
     bd.add_argument(
-        "--check", action="store_true", help="rebuild in a temporary folder and compare bytes"
+        "--check",
+        action="store_true",
+        help="rebuild in a temporary folder and compare: arrays bit for bit, JSON values with "
+        "the spacekit version ignored and floats to a relative 1e-9",
     )
     bd.set_defaults(func=_build_default)
 
@@ -78,6 +81,9 @@ def _build_default(args) -> int:
             print(f"{res['folder']}: identical to a rebuild ({len(res['files'])} files)")
             return 0
         print(f"{res['folder']}: differs from a rebuild in {res['differ']}", file=sys.stderr)
+        for name, diffs in res["differences"].items():
+            for diff in diffs:
+                print(f"  {name}: {diff}", file=sys.stderr)
         return 1
     for name, digest in res["files"].items():
         print(f"{digest}  {name}")

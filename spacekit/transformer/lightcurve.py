@@ -281,21 +281,51 @@ class LightCurve(TimeSeries):
     # ------------------------------------------------------------------ accessors
     @property
     def flux(self) -> u.Quantity:
-        """The ``flux`` column (a Quantity)."""
+        """The ``flux`` column as a read-only Quantity view (no copy).
+
+        Reading is free at any size; writing through it (``lc.flux[0] = 1``, ``y =
+        lc.flux.value; y /= 2``) raises ``ValueError: assignment destination is read-only``,
+        since it would change the light curve in place. Take ``lc.flux.copy()`` for an array
+        of your own, or set the column: ``lc["flux"] = new_flux``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from astropy.time import Time
+        >>> lc = LightCurve(time=Time([2458326.0, 2458326.5], format="jd"), flux=[1.0, 2.0])
+        >>> np.shares_memory(lc.flux, lc.flux), lc.flux.flags.writeable
+        (True, False)
+        >>> mine = lc.flux.copy()
+        >>> mine[0] = 5.0
+        >>> lc.flux.value.tolist()
+        [1.0, 2.0]
+        """
         if "flux" not in self.colnames:
             raise InputError(
                 f"this light curve has no 'flux' column (columns: {self.colnames}); name the "
                 "flux column 'flux' (lc['flux'] = lc['my_column']) or build it with "
                 "LightCurve(time=..., flux=...)."
             )
-        return u.Quantity(self["flux"])
+        return self._read_only_view("flux")
 
     @property
     def flux_err(self) -> u.Quantity | None:
-        """The ``flux_err`` column, or None when the light curve has none."""
+        """The ``flux_err`` column as a read-only Quantity view (no copy, as :attr:`flux`), or
+        None when the light curve has none."""
         if "flux_err" not in self.colnames:
             return None
-        return u.Quantity(self["flux_err"])
+        return self._read_only_view("flux_err")
+
+    def _read_only_view(self, name: str) -> u.Quantity:
+        """Column ``name`` as a Quantity sharing its memory, with writing switched off on the
+        view only (the column itself stays writable: ``lc[name][i] = ...`` still works)."""
+        q = u.Quantity(self[name], copy=False)
+        view = q.view(type(q))  # a new array object, so its flag is not the column's
+        view.flags.writeable = False
+        mask = getattr(view, "mask", None)  # a Masked column: its mask is a view too
+        if isinstance(mask, np.ndarray):
+            mask.flags.writeable = False
+        return view
 
     @property
     def is_folded(self) -> bool:
@@ -371,7 +401,8 @@ class LightCurve(TimeSeries):
 
     def _values(self, name: str) -> np.ndarray:
         """Column ``name``'s numbers as float: the column's own array where it is float64
-        (no copy, unlike the ``flux``/``flux_err`` properties; read it, never write it)."""
+        (no copy, and writable, unlike the read-only ``flux``/``flux_err`` views; read it,
+        never write it)."""
         return np.asarray(u.Quantity(self[name], copy=False).value, dtype=float)
 
     def _flux_unit(self) -> u.UnitBase:
