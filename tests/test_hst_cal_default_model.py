@@ -61,10 +61,11 @@ def test_search_order(sample, tmp_path, monkeypatch, shared_data):
             load_predictor()
 
 
-def test_package_folder_holds_only_the_readme_until_models_ship():
+def test_package_folder_ships_the_model_with_its_readme():
     from spacekit.skopes.hst.cal.default_model import DEFAULT_MODEL_DIR
 
-    assert (DEFAULT_MODEL_DIR / "README.txt").is_file()
+    for name in ("README.txt", "metadata.json", "model.json"):
+        assert (DEFAULT_MODEL_DIR / name).is_file(), name
 
 
 def _perturb_last_bits(value):
