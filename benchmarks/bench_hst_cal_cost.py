@@ -103,6 +103,11 @@ TREE_CONFIGS: dict[str, dict] = {
 #: Delays (jobs submitted before a finished job's outcome reaches the predictor) replayed with a
 #: job history learnt during each held-out fold (``learn@lagL``).
 HISTORY_LAGS = tuple(int(v) for v in os.environ.get("BENCH_HISTORY_LAGS", "0,100,1000").split(","))
+#: Other weights (in jobs) of the model's probabilities against the history's counts, replayed
+#: as ``learn@lag0,wW`` (``$BENCH_HISTORY_WEIGHTS``, e.g. ``0.25,0.5,2``; default none).
+HISTORY_WEIGHTS = tuple(
+    float(v) for v in os.environ.get("BENCH_HISTORY_WEIGHTS", "").split(",") if v.strip()
+)
 #: Cost-rule variants recalibrated from the same held-out predictions of each training part.
 VARIANTS = {
     "cost@conf0.5": {"confidence": 0.5},
@@ -150,9 +155,12 @@ def _policies(predictor, info, train_df, test_df, variants=VARIANTS) -> dict:
         counts, longest, _ = replay_counts(test_df, groups, mem, learn=True, lag=lag, seed=0)
         d = cost_decisions(res, rule, counts, longest)
         pol[f"learn@lag{lag}"] = (d["mem_bin"], calcloud_kill_time(d["clock_time"]))
-        if lag == 0:  # the bins learnt, the kill times not
+        if lag == 0:  # the bins learnt, the kill times not; other weights of the model
             d = cost_decisions(res, rule, counts)
             pol["learn@lag0,bins"] = (d["mem_bin"], calcloud_kill_time(d["clock_time"]))
+            for w in HISTORY_WEIGHTS:
+                d = cost_decisions(res, dict(rule, history_weight=w), counts, longest)
+                pol[f"learn@lag0,w{w:g}"] = (d["mem_bin"], calcloud_kill_time(d["clock_time"]))
     if UPSTREAM_MODEL:
         pol["upstream"] = _upstream_policy(X)
     pol["true_bin_oracle"] = (true_bin_oracle(mem), None)

@@ -239,3 +239,22 @@ def test_cli_history_predict_and_replay(model_and_jobs, tmp_path, capsys):
     assert "learning from the table's jobs (random (seed 0) order, lag 100)" in (
         capsys.readouterr().out
     )
+
+
+def test_weight_of_the_model_is_a_stored_setting():
+    from test_hst_cal_cost import _synthetic_oof
+
+    from spacekit.skopes.hst.cal.cost import calibrate_cost_rule
+
+    raw, mem, wall, g = _synthetic_oof(n_groups=40)
+    assert calibrate_cost_rule(raw, mem, wall, g, n_boot=10)["history_weight"] == 1.0
+    rule = calibrate_cost_rule(raw, mem, wall, g, n_boot=10, history_weight=3.0)
+    assert rule["history_weight"] == 3.0
+    # the lighter the model weighs, the sooner one finished job decides
+    raw1 = {"bin_proba": np.array([[0.6, 0.4, 0, 0]]), "wallclock": np.array([3600.0])}
+    one = np.array([[1.0, 0, 0, 0]])
+    base = {"lam": 100.0, "mix": 0.0, "kill_log_margin": 1.0, "oom_share": 1.0, "margin": 0.05}
+    assert cost_decisions(raw1, dict(base, history_weight=3.0), one)["mem_bin"].tolist() == [1]
+    assert cost_decisions(raw1, dict(base, history_weight=0.1), one)["mem_bin"].tolist() == [0]
+    with pytest.raises(InputError, match="history_weight"):
+        calibrate_cost_rule(raw, mem, wall, g, history_weight=0)

@@ -27,9 +27,10 @@ before counting kills, and never below calcloud's default of 6x the point estima
 With a :class:`~spacekit.skopes.hst.cal.history.JobHistory` (the bins finished jobs of the same
 inputs needed), ``p`` becomes the posterior ``(w p + c) / (w + sum c)`` (``w`` =
 ``history_weight`` jobs) at the same retry price ``lam``: a job of an input never seen is
-decided as without a history, so the ceilings hold however late outcomes arrive. (A price
-recalibrated on a simulated arrival of the held-out jobs was measured: 0.6% fewer GB-hours at
-twice the retries, and over the ceiling when outcomes arrive late; see benchmarks/RESULTS.md.)
+decided as without a history, so the ceilings hold however late outcomes arrive. (Choosing
+``lam`` or ``w`` on a simulated arrival of the held-out jobs was measured and not kept: 1-2%
+fewer GB-hours for more memory retries, over the ceiling on more held-out folds or when
+outcomes arrive late; see benchmarks/RESULTS.md.)
 
 Examples
 --------
@@ -167,7 +168,8 @@ def cost_decisions(
     counts : array-like, optional
         (n, 4) bins of finished jobs of the same inputs
         (:meth:`~spacekit.skopes.hst.cal.history.JobHistory.counts`): the bin is then chosen on
-        the posterior (``history_weight``, default 1 job, for the model's probabilities).
+        the posterior (the rule's ``history_weight`` jobs, default 1, for the model's
+        probabilities).
     max_wallclock : array-like, optional
         (n,) the longest wallclock (s) of those jobs (0: none): the kill time is then at least
         :data:`HISTORY_KILL_FACTOR` times it.
