@@ -20,8 +20,8 @@ order, outcomes known ``L`` jobs late, :data:`HISTORY_LAGS`; ``learn@lag0,bins``
 learnt, not the kill times; see :mod:`spacekit.skopes.hst.cal.history`), the true-bin oracle and
 the per-input oracle (in-sample on the held-out rows, retry budget 0.2% of them). ``folds`` also
 splits the GB-hours by the size of the groups of identical inputs (where the excess over the
-oracle sits). ``$BENCH_FAST=1`` trains the pipeline's fast models. Results are printed and written to
-``$BENCH_OUT`` (default /tmp/bench_hst_cal_cost.json).
+oracle sits). ``$BENCH_FAST=1`` trains the pipeline's fast models. Results are printed and
+written to ``$BENCH_OUT`` (default /tmp/bench_hst_cal_cost.json).
 
 Upstream spacekit 1.1.4's shipped networks (``$BENCH_UPSTREAM_MODEL``: the ``hst_cal`` folder
 written by ``spacekit import-upstream WHEEL --out DIR``) are replayed as one more policy on the
@@ -522,7 +522,11 @@ def bench_upstream_oof() -> dict:
     """Held-out for ours: one 5-fold repeat (seed 0) of ``folds``, every row of the 2021-05-11
     table replayed once with the cost rule of the pipeline trained without its fold, against
     upstream's shipped networks on the same rows; cost ratio with a bootstrap interval over
-    groups of identical inputs (:func:`~spacekit.skopes.hst.cal.replay.bootstrap_cost_ratio`)."""
+    groups of identical inputs (:func:`~spacekit.skopes.hst.cal.replay.bootstrap_cost_ratio`).
+    ``cost_learnt``: the cost rule with a job history learnt as each fold's jobs finish (random
+    order, as in ``folds``)."""
+    from spacekit.skopes.hst.cal.arrival import replay_counts
+    from spacekit.skopes.hst.cal.cost import cost_decisions
     from spacekit.skopes.hst.cal.features import FEATURES, group_ids, prepare_table
     from spacekit.skopes.hst.cal.pipeline import fit_pipeline
     from spacekit.skopes.hst.cal.replay import (
@@ -541,8 +545,10 @@ def bench_upstream_oof() -> dict:
     X = df[list(FEATURES)].to_numpy(dtype=float)
     groups = group_ids(X)
     n = len(df)
-    bins = {k: np.zeros(n, dtype=np.int64) for k in ("cost", "argmax_calibrated_kill")}
+    names = ("cost", "cost_learnt", "argmax_calibrated_kill")
+    bins = {k: np.zeros(n, dtype=np.int64) for k in names}
     kills = {k: np.zeros(n, dtype=np.int64) for k in bins}
+    mem, wall = df["memory"].to_numpy(dtype=float), df["wallclock"].to_numpy(dtype=float)
     t0 = time.perf_counter()
     splits = RepeatedGroupKFold(5, n_repeats=1, random_state=0).split(X, groups=groups)
     for i, (tr, te) in enumerate(splits):
@@ -552,9 +558,15 @@ def bench_upstream_oof() -> dict:
             res = predictor._predict_unique(X[te])
             bins[name][te] = res["mem_bin"]
             kills[name][te] = calcloud_kill_time(res["clock_time"])
+            if rule == "cost":  # the same with a history learnt as the fold's jobs finish
+                counts, longest, _ = replay_counts(
+                    df.iloc[te], group_ids(X[te]), mem[te], learn=True, seed=0
+                )
+                d = cost_decisions(res, predictor.cost_rule, counts, longest)
+                bins["cost_learnt"][te] = d["mem_bin"]
+                kills["cost_learnt"][te] = calcloud_kill_time(d["clock_time"])
         print(f"upstream_oof fold {i} ({time.perf_counter() - t0:.0f} s)", flush=True)
     bins["upstream"], kills["upstream"] = _upstream_policy(X)
-    mem, wall = df["memory"].to_numpy(dtype=float), df["wallclock"].to_numpy(dtype=float)
     per_job = {k: replay_jobs(mem, wall, bins[k], kills[k]) for k in bins}
     instr = df["instr"].to_numpy()
     out = {
@@ -562,7 +574,7 @@ def bench_upstream_oof() -> dict:
         "n_jobs": n,
         "seconds": round(time.perf_counter() - t0),
     }
-    for k in ("cost", "argmax_calibrated_kill"):
+    for k in names:
         out[f"{k}_over_upstream"] = bootstrap_cost_ratio(
             per_job[k]["reserved_gbh"], per_job["upstream"]["reserved_gbh"], groups, n_boot=2000
         )

@@ -7,8 +7,8 @@ this process, interleaved, best of a few. Usage, from the repository root::
     PYTHONPATH=$PWD SPACEKIT_DATA_MIRROR=../shared/data python benchmarks/bench_hst_cal_dedup.py
 
 Prints JSON: the decision's time over the 16 pieces of 1e6 distinct rows and over the real
-table (29,191 rows, 803 distinct vectors once prepared), ``predict_batch`` with each, ``predict_arrays``
-beside them, and whether the outputs are identical.
+table (29,191 rows, 803 distinct vectors once prepared), ``predict_batch`` with each,
+``predict_arrays`` beside them, and whether the outputs are identical.
 """
 
 from __future__ import annotations
