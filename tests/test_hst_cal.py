@@ -1504,6 +1504,15 @@ def test_prepare_table_refuses_out_of_range_values_and_unreadable_files(shared_d
     shifted.loc[2, "instr"] = 3  # a COS row labelled WFC3: columns shifted or mislabelled
     with pytest.raises(SchemaError, match="instr/dtype other than their ipst"):
         prepare_table(shifted)
+    # ipst: spaces and case do not matter; a name that is no HST dataset is refused by name
+    padded = df.copy()
+    padded["ipst"] = "  " + padded["ipst"].str.upper() + " "
+    assert prepare_table(padded)["ipst"].tolist() == prepare_table(df)["ipst"].tolist()
+    for name in ("x8ny02020", ""):
+        odd = df.copy()
+        odd.loc[3, "ipst"] = name
+        with pytest.raises(SchemaError, match=f"not HST calibration datasets, first '{name}'"):
+            prepare_table(odd)
     neg = df.copy()
     neg.loc[4, "memory"] = -1.0
     with pytest.warns(CalFeatureWarning, match="1 row"):
