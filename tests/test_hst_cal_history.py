@@ -258,3 +258,14 @@ def test_weight_of_the_model_is_a_stored_setting():
     assert cost_decisions(raw1, dict(base, history_weight=0.1), one)["mem_bin"].tolist() == [0]
     with pytest.raises(InputError, match="history_weight"):
         calibrate_cost_rule(raw, mem, wall, g, history_weight=0)
+
+
+def test_app_load_model_takes_a_history(model_and_jobs, tmp_path):
+    from spacekit.skopes.hst import cal
+
+    run, df = model_and_jobs
+    path = JobHistory.from_jobs(df).save(tmp_path / "h.json")
+    model = cal.load_model(run, history=path)
+    assert model.history is not None and model.history.n_jobs == len(df)
+    assert cal.load_model(model).history is model.history  # a loaded model keeps its own
+    assert cal.load_model(cal.load_model(run), history=path).history.n_jobs == len(df)

@@ -239,11 +239,7 @@ def _predict(args) -> int:
     from ..skopes.hst.cal import check_ipppssoot, load_model
     from ..skopes.hst.cal.app import flag_out_of_range
 
-    pred = load_model(args.model, decision=args.decision)
-    if args.history:
-        from ..skopes.hst.cal.history import JobHistory
-
-        pred.history = JobHistory.load(args.history)
+    pred = load_model(args.model, decision=args.decision, history=args.history)
     failed = 0
     for path in args.paths:
         ipst = args.ipst or Path(path.rstrip("/")).name.split("_")[0]

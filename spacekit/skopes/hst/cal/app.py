@@ -313,7 +313,7 @@ def cross_validate(
     return run
 
 
-def load_model(path_or_run: Any = None, *, decision: str | None = None) -> Any:
+def load_model(path_or_run: Any = None, *, decision: str | None = None, history: Any = None) -> Any:
     """Load a model: a model folder, a run folder (or :class:`Run`), a runs folder (its newest
     complete ``hst_cal`` model) or, by default, the shipped/configured model
     (``$SPACEKIT_HST_CAL_MODEL_DIR``, else ``<conf.model_dir>/hst_cal``).
@@ -326,6 +326,10 @@ def load_model(path_or_run: Any = None, *, decision: str | None = None) -> Any:
     decision : {"cost", "margins", "argmax"}, optional
         The decision rule for ``memBin`` and the kill time (default the folder's own; see
         :func:`~spacekit.skopes.hst.cal.predict.load_predictor`).
+    history : JobHistory or path, optional
+        What finished jobs of the same inputs needed
+        (:class:`~spacekit.skopes.hst.cal.history.JobHistory` or its saved file): the cost rule
+        learns from it (see :func:`~spacekit.skopes.hst.cal.predict.load_predictor`).
 
     Returns
     -------
@@ -337,6 +341,7 @@ def load_model(path_or_run: Any = None, *, decision: str | None = None) -> Any:
     >>> model = load_model("spacekit-runs")  # doctest: +SKIP
     """
     from ....utils.manifest import read_manifest
+    from .history import load_history
     from .predict import CalPredictor, check_decision, load_predictor
 
     if isinstance(path_or_run, CalModel):
@@ -345,11 +350,11 @@ def load_model(path_or_run: Any = None, *, decision: str | None = None) -> Any:
         if decision is not None:
             check_decision(decision)
             path_or_run.decision = decision
+        if history is not None:
+            path_or_run.history = load_history(history)
         return path_or_run
-    if path_or_run is None:
-        predictor = load_predictor(None, decision=decision)
-    else:
-        predictor = load_predictor(model_folder(path_or_run, APP), decision=decision)
+    where = None if path_or_run is None else model_folder(path_or_run, APP)
+    predictor = load_predictor(where, decision=decision, history=history)
     predictor.manifest_ = read_manifest(predictor.model_dir, app=APP)
     return predictor
 

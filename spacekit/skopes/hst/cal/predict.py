@@ -379,7 +379,7 @@ def _dedup_may_pay(bits: np.ndarray, max_share: float) -> bool:
     many rows as there are identical pairs (``m - 1 <= m (m - 1) / 2`` rows for a vector
     repeated ``m`` times), so when the estimate is under ``(1 - max_share) n`` the piece is
     mostly distinct and hashing it whole would not pay. Mostly distinct rows never show
-    duplicates in the sample; heavily repeated ones (the real table: 817 vectors in 29,191
+    duplicates in the sample; heavily repeated ones (the real table: 803 vectors in 29,191
     rows) show many. The sample is drawn with a fixed seed, so the decision is reproducible;
     either way the results are the same, only the time differs.
     """
