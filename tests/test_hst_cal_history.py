@@ -53,6 +53,10 @@ def test_bad_input_and_files_say_what_is_wrong(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(InputError, match="cal history"):
         JobHistory.load(tmp_path / "bad.json")
+    doc = {"format": 1, "features": list(FEATURES), "rows": [[1, 2], "x"]}
+    (tmp_path / "rows.json").write_text(json.dumps(doc))
+    with pytest.raises(InputError, match="is not 14 numbers"):
+        JobHistory.load(tmp_path / "rows.json")
     doc = {"format": 99, "features": list(FEATURES), "rows": []}
     (tmp_path / "new.json").write_text(json.dumps(doc))
     with pytest.raises(InputError, match="format 99"):
@@ -228,7 +232,13 @@ def test_cli_history_predict_and_replay(model_and_jobs, tmp_path, capsys):
     assert main(["cal", "history", str(table), "--out", str(out)]) == 0
     assert f"{len(df)} jobs added" in capsys.readouterr().out
     assert main(["cal", "history", str(table), "--out", str(out), "--update"]) == 0
-    assert f"{2 * len(df)} jobs of" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert f"0 jobs added ({len(df)} already counted, skipped)" in said
+    assert f"{len(df)} jobs of" in said
+    bad = ["cal", "history", str(table), "--out", str(tmp_path / "nodir" / "h.json")]
+    assert main(bad) == 1
+    err = capsys.readouterr().err
+    assert "cannot write" in err and "Traceback" not in err
     feats = tmp_path / "la8p01010_MemModelFeatures.txt"
     feats.write_text("n_files=3\ntotal_mb=2.2\nDETECTOR=NUV\n")
     args = ["cal", "predict", str(feats), "--model", str(run.path), "--history", str(out)]
@@ -269,3 +279,54 @@ def test_app_load_model_takes_a_history(model_and_jobs, tmp_path):
     assert model.history is not None and model.history.n_jobs == len(df)
     assert cal.load_model(model).history is model.history  # a loaded model keeps its own
     assert cal.load_model(cal.load_model(run), history=path).history.n_jobs == len(df)
+
+
+def test_each_dataset_counts_once(tmp_path):
+    names = ["ib1", "ib2", "IB1 "]  # the third is the first again (case and spaces ignored)
+    h = JobHistory().update(_rows([1, 1, 1]), [0.5, 3.0, 0.6], [10, 20, 30], datasets=names)
+    assert h.n_jobs == 2 and h.max_wallclock(_rows([1])).tolist() == [20]
+    h.update(_rows([1, 2]), [0.5, 0.5], datasets=["ib2", "ib3"])  # ib2 again: skipped
+    assert h.n_jobs == 3
+    back = JobHistory.load(h.save(tmp_path / "h.json"))
+    back.update(_rows([1]), [0.5], datasets=["ib1"])  # the names survive the file
+    assert back.n_jobs == 3
+    other = JobHistory().update(_rows([5]), [0.5], datasets=["ib3"])
+    with pytest.raises(InputError, match="counted in both"):
+        h.merge(other)
+    assert h.merge(JobHistory().update(_rows([5]), [0.5], datasets=["ib9"])).n_jobs == 4
+
+
+def test_table_added_twice_counts_once_and_save_errors(tmp_path, s3_bucket):
+    table = SHARED / "hst_cal" / "hst_cal_ddb_export_2021-05-11.csv"
+    h = JobHistory()
+    assert h.add_jobs(table) == (3757, 0)
+    assert h.add_jobs(table) == (0, 3757)
+    with pytest.raises(InputError, match="cannot write"):
+        h.save(tmp_path / "no" / "such" / "folder" / "h.json")
+    with pytest.raises(InputError, match="is a folder"):
+        JobHistory.load(tmp_path)
+    url = f"s3://{s3_bucket}/ops/history.json"
+    assert h.save(url) == url
+    back = JobHistory.load(url)
+    assert back.n_jobs == 3757 and back.add_jobs(table) == (0, 3757)
+
+
+def test_history_unused_by_other_rules_says_so(model_and_jobs, tmp_path):
+    from spacekit.skopes.hst.cal import load_predictor
+    from spacekit.skopes.hst.cal.features import CalFeatureWarning
+    from spacekit.skopes.hst.cal.replay import replay
+
+    run, df = model_and_jobs
+    pred = load_predictor(run.path, decision="margins", history=JobHistory.from_jobs(df))
+    text = "n_files=3\ntotal_mb=2.2\nDETECTOR=NUV"
+    with pytest.warns(CalFeatureWarning, match="not used: the decision rule is 'margins'"):
+        assert pred.predict("la8p01010", text)["historyJobs"] is None
+    with pytest.raises(InputError, match="--decision cost"):
+        replay(df, run.path, n_boot=10, figures=False, learn=True, decision="margins")
+    with pytest.raises(InputError, match="needs learn=True"):
+        replay(df, run.path, n_boot=10, figures=False, history_lag=100)
+    # with a baseline that has the cost rule, both learn from the same jobs
+    both = replay(df, run.path, baseline=run.path, n_boot=10, figures=False, learn=True)
+    assert both["settings"]["history"]["baseline_learns"] is True
+    pol = both["policies"]
+    assert pol["model"]["gbh_reserved"] == pol["baseline"]["gbh_reserved"]

@@ -125,10 +125,15 @@ def add_actions(cal) -> None:
         "tables",
         nargs="+",
         metavar="JOBS",
-        help="finished jobs (csv with features and memory, or dynamodb://TABLE)",
+        help="finished jobs: a csv with the nine features, memory, wallclock (and ipst, so "
+        "that each dataset counts once), or dynamodb://TABLE",
     )
-    h.add_argument("--out", required=True, help="the history file (JSON) written")
-    h.add_argument("--update", action="store_true", help="add to the history in --out")
+    h.add_argument("--out", required=True, help="the history file (JSON) written, or s3:// URL")
+    h.add_argument(
+        "--update",
+        action="store_true",
+        help="add to the history in --out (datasets already counted are skipped)",
+    )
     h.set_defaults(func=_history)
 
     m = cal.add_parser(
@@ -200,6 +205,12 @@ def _replay(args) -> int:
                 if hist["learn"]
                 else ""
             )
+            + (
+                ""
+                if "baseline_learns" not in hist
+                else "; the baseline "
+                + ("too" if hist["baseline_learns"] else "does not learn (not the cost rule)")
+            )
         )
     if "comparison" in out:
         print(f"decision: {out['comparison']['decision']['reason']}")
@@ -213,13 +224,25 @@ def _history(args) -> int:
 
     from ..skopes.hst.cal.history import JobHistory
 
-    out = Path(args.out)
-    hist = JobHistory.load(out) if args.update and out.exists() else JobHistory()
-    before = hist.n_jobs
+    out = args.out
+    if str(out).startswith("s3://"):
+        from ..radio import s3_exists
+
+        exists = s3_exists(out)
+    else:
+        exists = Path(out).exists()
+    if args.update and exists:
+        hist = JobHistory.load(out)
+    else:
+        hist = JobHistory()
+        if args.update:
+            print(f"{out} does not exist yet: a new history", file=sys.stderr)
     for table in args.tables:
-        hist.merge(JobHistory.from_jobs(table))
+        added, skipped = hist.add_jobs(table)
+        note = f" ({skipped} already counted, skipped)" if skipped else ""
+        print(f"{table}: {added} jobs added{note}")
     hist.save(out)
-    print(f"{out}: {hist.n_jobs - before} jobs added; {hist.n_jobs} jobs of {len(hist)} inputs")
+    print(f"{out}: {hist.n_jobs} jobs of {len(hist)} inputs")
     return 0
 
 

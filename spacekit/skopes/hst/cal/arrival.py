@@ -30,7 +30,7 @@ def _arrival_index(g: np.ndarray, pos: np.ndarray, lag: int):
     if len(pos) != n:
         raise InputError(f"arrival: {n} groups and {len(pos)} positions")
     if lag < 0:
-        raise InputError(f"lag must be >= 0 jobs, got {lag!r}")
+        raise InputError(f"history_lag (--history-lag) must be >= 0 jobs, got {lag!r}")
     base = np.int64(n + 1)
     key = (g - g.min()) * base + pos
     order = np.argsort(key, kind="stable")
@@ -236,9 +236,14 @@ def replay_decisions(
 
     if predictor.decision != "cost" or not predictor.cost_rule:
         raise InputError(
-            "replay: a job history (history=, learn=True) needs the cost rule; this model "
-            f"decides by {predictor.decision!r}"
-            + ("" if predictor.cost_rule else " and has no cost rule (re-train it)")
+            "replay: a job history (--history, --learn) is used by the cost rule only; this "
+            f"replay decides by {predictor.decision!r}"
+            + (
+                ": use --decision cost, or leave out --history and --learn"
+                if predictor.cost_rule
+                else " and the model has no cost rule: re-train it, or leave out --history and "
+                "--learn"
+            )
         )
     start = load_history(history) if history is not None else predictor.history
     bare = copy.copy(predictor)

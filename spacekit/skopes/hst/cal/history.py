@@ -85,6 +85,7 @@ class JobHistory:
 
     def __init__(self):
         self._counts: dict[bytes, np.ndarray] = {}
+        self._datasets: set[str] = set()  # the named jobs counted (each counts once)
 
     def __len__(self) -> int:
         return len(self._counts)
@@ -97,7 +98,9 @@ class JobHistory:
     def __repr__(self) -> str:
         return f"JobHistory({len(self)} inputs, {self.n_jobs} jobs)"
 
-    def update(self, X: Any, memory: Any, wallclock: Any = None) -> JobHistory:
+    def update(
+        self, X: Any, memory: Any, wallclock: Any = None, datasets: Any = None
+    ) -> JobHistory:
         """Count finished jobs: features ``X`` (n, 9), their peak memory (GB) and wallclock (s).
 
         Parameters
@@ -110,6 +113,9 @@ class JobHistory:
             Each job's measured peak memory (GB).
         wallclock : array-like, optional
             Each job's wallclock (s); without it the longest wallclocks are left as they are.
+        datasets : array-like of str, optional
+            Each job's dataset name (``ipst``): a dataset already counted, here or before, is
+            skipped, so adding an overlapping table again counts each job once.
 
         Returns
         -------
@@ -127,12 +133,26 @@ class JobHistory:
                     f"job history: need one finite {label} >= 0 per row, got {len(v)} values "
                     f"for {len(X)} rows"
                 )
+        memory = np.asarray(memory, dtype=float).reshape(-1)
+        if wallclock is not None:
+            wallclock = np.asarray(wallclock, dtype=float).reshape(-1)
+        if datasets is not None:
+            names = np.char.lower(np.char.strip(np.asarray(datasets, dtype=str).reshape(-1)))
+            if len(names) != len(X):
+                raise InputError(f"job history: {len(names)} dataset names for {len(X)} rows")
+            keep = np.zeros(len(names), dtype=bool)
+            keep[np.unique(names, return_index=True)[1]] = True  # the first of a repeated name
+            if self._datasets:
+                keep &= ~np.isin(names, list(self._datasets))
+            self._datasets.update(names[keep].tolist())
+            X, memory = X[keep], memory[keep]
+            wallclock = None if wallclock is None else wallclock[keep]
         uniq, inverse = np.unique(X, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
         add = np.zeros((len(uniq), _N_BINS + 1))
-        np.add.at(add, (inverse, memory_to_bin(np.asarray(memory, dtype=float).reshape(-1))), 1.0)
+        np.add.at(add, (inverse, memory_to_bin(memory)), 1.0)
         if wallclock is not None:
-            np.maximum.at(add[:, _WALL], inverse, np.asarray(wallclock, dtype=float).reshape(-1))
+            np.maximum.at(add[:, _WALL], inverse, wallclock)
         for row, a in zip(uniq, add, strict=True):
             self._add(row.tobytes(), a)
         return self
@@ -146,7 +166,8 @@ class JobHistory:
             old[_WALL] = max(old[_WALL], add[_WALL])
 
     def merge(self, other: JobHistory) -> JobHistory:
-        """Add another history's counts (jobs of another table or period).
+        """Add another history's counts (jobs of another table or period; to add a table that
+        may overlap this history, use :meth:`add_jobs`, which skips datasets already counted).
 
         Parameters
         ----------
@@ -157,9 +178,22 @@ class JobHistory:
         -------
         JobHistory
             Itself (updated in place).
+
+        Raises
+        ------
+        InputError
+            When a dataset is counted in both (their counts cannot be told apart any more).
         """
+        both = self._datasets & other._datasets
+        if both:
+            raise InputError(
+                f"job history: {len(both)} dataset(s) are counted in both histories (e.g. "
+                f"{sorted(both)[0]}); merging would count them twice: add the tables to one "
+                "history with add_jobs (`spacekit cal history --update`), which skips them"
+            )
         for key, c in other._counts.items():
             self._add(key, c)
+        self._datasets |= other._datasets
         return self
 
     def _lookup(self, X: Any) -> np.ndarray:
@@ -233,29 +267,50 @@ class JobHistory:
         JobHistory
             The counts of those jobs.
         """
+        h = cls()
+        h.add_jobs(data)
+        return h
+
+    def add_jobs(self, data: Any) -> tuple[int, int]:
+        """Count the jobs of a table (as :meth:`from_jobs` reads it), each dataset once.
+
+        Parameters
+        ----------
+        data : path, pandas.DataFrame, dataset name or ``scheme://`` source
+            Finished jobs with the nine features, ``memory``, ``wallclock`` and, to count each
+            dataset once however often it is added, ``ipst``.
+
+        Returns
+        -------
+        (int, int)
+            Jobs added, and jobs skipped because their dataset was counted already.
+        """
         from .replay import read_jobs
 
         df, _, _ = read_jobs(data)
-        return cls().update(
+        before = self.n_jobs
+        self.update(
             df[list(FEATURES)].to_numpy(dtype=np.float64),
             df["memory"].to_numpy(dtype=float),
             df["wallclock"].to_numpy(dtype=float),
+            datasets=df["ipst"].to_numpy(dtype=str) if "ipst" in df.columns else None,
         )
+        added = self.n_jobs - before
+        return added, len(df) - added
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the history as JSON (features, counts and longest wallclock per distinct input).
 
         Parameters
         ----------
-        path : path
+        path : path or ``s3://`` URL
             The file written.
 
         Returns
         -------
-        pathlib.Path
-            ``path``.
+        pathlib.Path or str
+            ``path`` (the URL for ``s3://``).
         """
-        path = Path(path)
         rows = [
             np.frombuffer(k, dtype=np.float64).tolist()
             + v[:_N_BINS].astype(int).tolist()
@@ -266,8 +321,21 @@ class JobHistory:
             "format": HISTORY_FORMAT,
             "features": list(FEATURES),
             "rows": rows,
+            "datasets": sorted(self._datasets),
         }
-        path.write_text(json.dumps(doc, separators=(",", ":")))
+        text = json.dumps(doc, separators=(",", ":"))
+        if str(path).startswith("s3://"):
+            from ....radio import s3_upload
+
+            return s3_upload(text.encode(), str(path), content_type="application/json")
+        path = Path(path)
+        try:
+            path.write_text(text)
+        except OSError as exc:
+            raise InputError(
+                f"job history {path}: cannot write it ({exc.strerror or exc}); give a file path "
+                "in an existing folder, or an s3:// URL"
+            ) from None
         return path
 
     @classmethod
@@ -294,12 +362,16 @@ class JobHistory:
                 text = path.read_text()
             doc = json.loads(text)
             fmt, feats, rows = doc["format"], doc["features"], doc["rows"]
+            datasets = doc.get("datasets", [])
         except FileNotFoundError:
             raise InputError(f"job history {path}: no such file") from None
-        except (ValueError, KeyError, TypeError) as exc:
+        except IsADirectoryError:
+            raise InputError(f"job history {path} is a folder; give the history file") from None
+        except (ValueError, KeyError, TypeError):
             raise InputError(
-                f"job history {path} is not a file written by JobHistory.save ({exc}); rebuild "
-                "it with `spacekit cal history JOBS --out FILE`"
+                f"job history {path} is not a history written by `spacekit cal history` (not "
+                "JSON, or without its format, features and rows); rebuild it with `spacekit cal "
+                "history JOBS --out FILE`"
             ) from None
         if fmt != HISTORY_FORMAT or feats != list(FEATURES):
             raise InputError(
@@ -308,11 +380,18 @@ class JobHistory:
             )
         h, n = cls(), len(FEATURES)
         for r in rows:
-            if len(r) != n + _N_BINS + 1:
-                raise InputError(f"job history {path}: a row of {len(r)} values, expected {n + 5}")
-            h._counts[np.asarray(r[:n], dtype=np.float64).tobytes()] = np.asarray(
-                r[n:], dtype=float
-            )
+            try:
+                row = np.asarray(r, dtype=np.float64).reshape(-1)
+            except (TypeError, ValueError):
+                row = np.zeros(0)
+            if len(row) != n + _N_BINS + 1:
+                raise InputError(
+                    f"job history {path}: a row {str(r)[:60]} is not {n + 5} numbers (the "
+                    "features, four counts, the longest wallclock); rebuild it with `spacekit cal "
+                    "history`"
+                )
+            h._counts[row[:n].tobytes()] = row[n:].copy()
+        h._datasets = set(map(str, datasets))
         return h
 
 

@@ -238,8 +238,28 @@ class CalPredictor:
             "queueGB": BIN_QUEUES_GB[b],
             "features": feats,
             "modelVersion": self.metadata.get("created"),
-            "historyJobs": None if self.history is None else int(self.history.counts(row).sum()),
+            "historyJobs": self._history_jobs(row),
         }
+
+    def _history_jobs(self, row: np.ndarray) -> int | None:
+        """Finished jobs of this input the answer learned from; None (with a warning when a
+        history is attached) when the decision rule does not use one."""
+        if self.history is None:
+            return None
+        if self.decision != "cost" or not self.cost_rule:
+            import warnings
+
+            from .features import CalFeatureWarning
+
+            warnings.warn(
+                f"the job history is not used: the decision rule is {self.decision!r}"
+                + ("" if self.cost_rule else " and the model has no cost rule")
+                + "; only the cost rule learns from finished jobs (decision 'cost')",
+                CalFeatureWarning,
+                stacklevel=3,
+            )
+            return None
+        return int(self.history.counts(row).sum())
 
     def predict_batch(self, df: Any, *, client: Any = None, npartitions: int | None = None):
         """Predict every row of a table in the training-data format (extra columns are fine).

@@ -170,6 +170,8 @@ def replay(
     for label, v in (("retry_ceiling", retry_ceiling), ("kill_ceiling", kill_ceiling)):
         if not 0 <= float(v) < 1:
             raise InputError(f"{label} must be a fraction of jobs in [0, 1), got {v!r}")
+    if history_lag and not learn:
+        raise InputError("replay: history_lag (--history-lag) needs learn=True (--learn)")
     df, digest, data_label = read_jobs(data)
     if len(df) == 0:
         raise InputError("replay: the table holds no jobs")
@@ -215,7 +217,16 @@ def replay(
     base_pred = None
     if baseline is not None:
         base_pred = load(baseline, baseline_decision)
-        bres = base_pred._predict_unique(X)
+        if hist_settings and base_pred.decision == "cost" and base_pred.cost_rule:
+            from .arrival import replay_decisions  # the baseline learns from the same jobs
+
+            kw = {"history": history, "learn": learn, "lag": history_lag, "seed": seed}
+            bres, _ = replay_decisions(base_pred, df, groups, mem, **kw)
+            hist_settings["baseline_learns"] = True
+        else:
+            bres = base_pred._predict_unique(X)
+            if hist_settings:
+                hist_settings["baseline_learns"] = False
         bins["baseline"] = bres["mem_bin"]
         kills["baseline"] = _kill_times(base_pred, bres, db_clock)
     per_job = {k: replay_jobs(mem, wall, bins[k], kills[k], oom_share=share) for k in bins}
