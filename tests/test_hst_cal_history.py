@@ -252,11 +252,14 @@ def test_cli_history_predict_and_replay(model_and_jobs, tmp_path, capsys):
 
 
 def test_weight_of_the_model_is_a_stored_setting():
-    from test_hst_cal_cost import _synthetic_oof
-
     from spacekit.skopes.hst.cal.cost import calibrate_cost_rule
 
-    raw, mem, wall, g = _synthetic_oof(n_groups=40)
+    rng = np.random.default_rng(1)
+    g = np.repeat(np.arange(40), rng.integers(1, 20, 40))
+    mem = np.exp(rng.normal(0.3, 1.0, 40))[g]
+    wall = np.full(len(g), 600.0)
+    proba = np.full((len(g), 4), 0.25)
+    raw = {"bin_proba": proba, "memory": mem, "wallclock": wall}
     assert calibrate_cost_rule(raw, mem, wall, g, n_boot=10)["history_weight"] == 1.0
     rule = calibrate_cost_rule(raw, mem, wall, g, n_boot=10, history_weight=3.0)
     assert rule["history_weight"] == 3.0

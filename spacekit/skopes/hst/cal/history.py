@@ -52,7 +52,7 @@ import numpy as np
 from ....exceptions import InputError
 from .features import FEATURES, memory_to_bin
 
-__all__ = ["JobHistory", "load_history", "posterior_bins"]
+__all__ = ["JobHistory", "history_jobs", "load_history", "posterior_bins"]
 
 #: File format of :meth:`JobHistory.save`.
 HISTORY_FORMAT = 1
@@ -416,6 +416,47 @@ def load_history(history: Any) -> JobHistory | None:
     if history is None or isinstance(history, JobHistory):
         return history
     return JobHistory.load(history)
+
+
+def history_jobs(predictor: Any, row: np.ndarray) -> int | None:
+    """Finished jobs of ``row``'s input that a predictor's answer learned from (its reply's
+    ``historyJobs``): None without a history, and None with a warning when its decision rule
+    is not the cost rule (which alone uses one).
+
+    Parameters
+    ----------
+    predictor : CalPredictor
+        The predictor answering.
+    row : numpy.ndarray
+        The input's features (1, 9).
+
+    Returns
+    -------
+    int or None
+        The count.
+
+    Examples
+    --------
+    >>> class P: history = None
+    >>> history_jobs(P(), np.zeros((1, 9))) is None
+    True
+    """
+    if predictor.history is None:
+        return None
+    if predictor.decision != "cost" or not predictor.cost_rule:
+        import warnings
+
+        from .features import CalFeatureWarning
+
+        warnings.warn(
+            f"the job history is not used: the decision rule is {predictor.decision!r}"
+            + ("" if predictor.cost_rule else " and the model has no cost rule")
+            + "; only the cost rule learns from finished jobs (decision 'cost')",
+            CalFeatureWarning,
+            stacklevel=3,
+        )
+        return None
+    return int(predictor.history.counts(row).sum())
 
 
 def posterior_bins(p: np.ndarray, counts: np.ndarray, prior_weight: float) -> np.ndarray:

@@ -36,6 +36,7 @@ from .decision import (
 )
 from .features import BIN_QUEUES_GB, FEATURES, check_ipppssoot
 from .folder import _TARGET_KEYS, MODEL_FORMAT, _read_model_folder, resolve_model_dir
+from .history import history_jobs
 from .sources import read_features
 
 __all__ = [
@@ -238,28 +239,8 @@ class CalPredictor:
             "queueGB": BIN_QUEUES_GB[b],
             "features": feats,
             "modelVersion": self.metadata.get("created"),
-            "historyJobs": self._history_jobs(row),
+            "historyJobs": history_jobs(self, row),
         }
-
-    def _history_jobs(self, row: np.ndarray) -> int | None:
-        """Finished jobs of this input the answer learned from; None (with a warning when a
-        history is attached) when the decision rule does not use one."""
-        if self.history is None:
-            return None
-        if self.decision != "cost" or not self.cost_rule:
-            import warnings
-
-            from .features import CalFeatureWarning
-
-            warnings.warn(
-                f"the job history is not used: the decision rule is {self.decision!r}"
-                + ("" if self.cost_rule else " and the model has no cost rule")
-                + "; only the cost rule learns from finished jobs (decision 'cost')",
-                CalFeatureWarning,
-                stacklevel=3,
-            )
-            return None
-        return int(self.history.counts(row).sum())
 
     def predict_batch(self, df: Any, *, client: Any = None, npartitions: int | None = None):
         """Predict every row of a table in the training-data format (extra columns are fine).
