@@ -152,6 +152,7 @@ def test_predictor_with_history_answers_what_finished_jobs_needed(model_and_jobs
 
 
 def test_replay_learning_from_the_tables_jobs(model_and_jobs):
+    from spacekit.skopes.hst.cal.features import CalFeatureWarning
     from spacekit.skopes.hst.cal.replay import replay
 
     run, df = model_and_jobs
@@ -173,7 +174,8 @@ def test_replay_learning_from_the_tables_jobs(model_and_jobs):
     from spacekit.skopes.hst.cal.replay import calcloud_kill_time, replay_jobs
 
     full = JobHistory.from_jobs(df)
-    whole = replay(df, run.path, n_boot=10, figures=False, history=full)
+    with pytest.warns(CalFeatureWarning, match=f"{len(df)} of the {len(df)} replayed jobs"):
+        whole = replay(df, run.path, n_boot=10, figures=False, history=full)
     assert whole["settings"]["history"]["history_jobs"] == len(df)
     from spacekit.skopes.hst.cal.features import prepare_table
 

@@ -246,6 +246,20 @@ def replay_decisions(
             )
         )
     start = load_history(history) if history is not None else predictor.history
+    if start is not None and start._datasets and "ipst" in df.columns:
+        both = int(np.isin(df["ipst"].to_numpy(dtype=str), list(start._datasets)).sum())
+        if both:
+            import warnings
+
+            from .features import CalFeatureWarning
+
+            warnings.warn(
+                f"{both} of the {len(df)} replayed jobs are counted in the job history: their "
+                "own outcomes are known in hindsight, so the replay flatters the model; build "
+                "the history from jobs that finished before the table",
+                CalFeatureWarning,
+                stacklevel=3,
+            )
     bare = copy.copy(predictor)
     bare.history = None  # the model's own outputs; the counts are added per job below
     res = bare._predict_unique(df[list(FEATURES)].to_numpy(dtype=np.float64))
