@@ -335,3 +335,25 @@ def test_history_unused_by_other_rules_says_so(model_and_jobs, tmp_path):
     assert both["settings"]["history"]["baseline_learns"] is True
     pol = both["policies"]
     assert pol["model"]["gbh_reserved"] == pol["baseline"]["gbh_reserved"]
+
+
+def test_monitor_decides_recent_jobs_with_the_deployed_history(model_and_jobs, tmp_path, capsys):
+    from spacekit.cli import main
+    from spacekit.skopes.hst.cal.features import CalFeatureWarning
+    from spacekit.skopes.hst.cal.replay import monitor
+
+    run, df = model_and_jobs
+    earlier, recent = df.iloc[:2000], df.iloc[2000:]
+    path = JobHistory.from_jobs(earlier).save(tmp_path / "h.json")
+    alone = monitor(recent, run.path, retry_ceiling=0.5, kill_ceiling=0.5)
+    learnt = monitor(recent, run.path, retry_ceiling=0.5, kill_ceiling=0.5, history=path)
+    assert alone["history_jobs"] is None and learnt["history_jobs"] == 2000
+    # the inputs the history has seen are decided by what their earlier jobs needed
+    assert learnt["recent"]["cost_over_true_bin"] != alone["recent"]["cost_over_true_bin"]
+    with pytest.warns(CalFeatureWarning, match="1000 of the 1000 replayed jobs"):
+        monitor(recent, run.path, history=JobHistory.from_jobs(recent))
+    table = tmp_path / "recent.csv"
+    recent.to_csv(table, index=False)
+    args = ["cal", "monitor", str(table), "--model", str(run.path), "--history", str(path)]
+    assert main([*args, "--json", "--retry-ceiling", "0.5", "--kill-ceiling", "0.5"]) == 0
+    assert json.loads(capsys.readouterr().out)["history_jobs"] == 2000

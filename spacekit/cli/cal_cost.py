@@ -11,9 +11,9 @@
 - ``spacekit cal history JOBS... --out FILE [--update]``: count the memory bins finished jobs
   needed, per distinct input (:class:`~spacekit.skopes.hst.cal.history.JobHistory`), for
   ``cal predict --history`` and the Lambda handler's ``$SPACEKIT_HST_CAL_HISTORY``.
-- ``spacekit cal monitor TABLE --model M [--json]``: under-bin rate, kill rate and replay cost
-  of recent jobs against the model's calibration; **exit 3 when a ceiling is exceeded** (so a
-  scheduler can trigger retraining), 1 on an error, 2 on bad usage.
+- ``spacekit cal monitor TABLE --model M [--history FILE] [--json]``: under-bin rate, kill
+  rate and replay cost of recent jobs against the model's calibration; **exit 3 when a ceiling
+  is exceeded** (so a scheduler can trigger retraining), 1 on an error, 2 on bad usage.
 
 Added to ``spacekit cal`` by :func:`add_actions` (called from :mod:`spacekit.cli.cmd_cal`); the
 module name has no ``cmd_`` prefix so that the top-level discovery does not register it twice.
@@ -156,6 +156,12 @@ def add_actions(cal) -> None:
         "more than this fraction",
     )
     add_decision(m, "default: the model folder's own")
+    m.add_argument(
+        "--history",
+        default=None,
+        help="the job history the deployed predictor uses (cal history), built from jobs that "
+        "finished before the recent ones",
+    )
     _cost_options(m, default_from_model=True)
     m.set_defaults(func=_monitor)
 
@@ -250,6 +256,7 @@ def _monitor(args) -> int:
     from ..skopes.hst.cal.replay import monitor
 
     names = ("retry_ceiling", "kill_ceiling", "oom_share", "cost_tolerance", "db_clock", "decision")
+    names += ("history",)
     out = monitor(args.table, args.model, **settings(args, *names))
     if args.json:
         print(_dumps(out))

@@ -18,7 +18,7 @@ import numpy as np
 
 from ....exceptions import InputError
 from .features import FEATURES, memory_to_bin
-from .history import _N_BINS, _WALL, JobHistory, load_history
+from .history import _N_BINS, _WALL, JobHistory, load_history, warn_if_counted
 
 __all__ = ["arrival_counts", "arrival_order", "replay_counts", "replay_decisions"]
 
@@ -246,20 +246,7 @@ def replay_decisions(
             )
         )
     start = load_history(history) if history is not None else predictor.history
-    if start is not None and start._datasets and "ipst" in df.columns:
-        both = int(np.isin(df["ipst"].to_numpy(dtype=str), list(start._datasets)).sum())
-        if both:
-            import warnings
-
-            from .features import CalFeatureWarning
-
-            warnings.warn(
-                f"{both} of the {len(df)} replayed jobs are counted in the job history: their "
-                "own outcomes are known in hindsight, so the replay flatters the model; build "
-                "the history from jobs that finished before the table",
-                CalFeatureWarning,
-                stacklevel=3,
-            )
+    warn_if_counted(start, df)
     bare = copy.copy(predictor)
     bare.history = None  # the model's own outputs; the counts are added per job below
     res = bare._predict_unique(df[list(FEATURES)].to_numpy(dtype=np.float64))

@@ -52,7 +52,7 @@ import numpy as np
 from ....exceptions import InputError
 from .features import FEATURES, memory_to_bin
 
-__all__ = ["JobHistory", "history_jobs", "load_history", "posterior_bins"]
+__all__ = ["JobHistory", "history_jobs", "load_history", "posterior_bins", "warn_if_counted"]
 
 #: File format of :meth:`JobHistory.save`.
 HISTORY_FORMAT = 1
@@ -457,6 +457,46 @@ def history_jobs(predictor: Any, row: np.ndarray) -> int | None:
         )
         return None
     return int(predictor.history.counts(row).sum())
+
+
+def warn_if_counted(history: JobHistory | None, df: Any) -> int:
+    """Warn when jobs about to be replayed are counted in the history already (their own
+    outcomes known in hindsight flatter the model); the number of such jobs.
+
+    Parameters
+    ----------
+    history : JobHistory or None
+        The history the replay starts from.
+    df : pandas.DataFrame
+        The replayed jobs (``ipst`` tells them apart).
+
+    Returns
+    -------
+    int
+        Jobs of ``df`` counted in ``history``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> warn_if_counted(JobHistory(), pd.DataFrame({"ipst": ["ib1"]}))
+    0
+    """
+    if history is None or not history._datasets or "ipst" not in df.columns:
+        return 0
+    both = int(np.isin(df["ipst"].to_numpy(dtype=str), list(history._datasets)).sum())
+    if both:
+        import warnings
+
+        from .features import CalFeatureWarning
+
+        warnings.warn(
+            f"{both} of the {len(df)} replayed jobs are counted in the job history: their own "
+            "outcomes are known in hindsight, so the replay flatters the model; build the "
+            "history from jobs that finished before these",
+            CalFeatureWarning,
+            stacklevel=3,
+        )
+    return both
 
 
 def posterior_bins(p: np.ndarray, counts: np.ndarray, prior_weight: float) -> np.ndarray:
