@@ -166,6 +166,11 @@ def test_replay_learning_from_the_tables_jobs(model_and_jobs):
         "history_lag": 0,
         "arrival_order": "random (seed 4)",
     }
+    # the model without the history is replayed beside it, as the plain replay has it
+    assert "model_alone" not in plain["policies"]
+    alone = learnt["policies"]["model_alone"]
+    assert alone["gbh_reserved"] == plain["policies"]["model"]["gbh_reserved"]
+    assert alone["kills"] == plain["policies"]["model"]["kills"]
     # outcomes that arrive after the last job is submitted teach nothing
     late = replay(df, run.path, n_boot=10, figures=False, learn=True, history_lag=len(df))
     assert late["policies"]["model"]["gbh_reserved"] == plain["policies"]["model"]["gbh_reserved"]

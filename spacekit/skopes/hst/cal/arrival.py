@@ -224,7 +224,8 @@ def replay_decisions(
     -------
     (dict, dict)
         The outputs (``mem_bin`` and ``clock_time`` the cost rule's given what each job's
-        input had shown) and the settings recorded with the replay.
+        input had shown; ``mem_bin_alone`` and ``clock_time_alone`` the model's without the
+        history) and the settings recorded with the replay.
 
     Examples
     --------
@@ -253,6 +254,7 @@ def replay_decisions(
     counts, longest, order = replay_counts(
         df, groups, memory, history=start, learn=learn, lag=int(lag), seed=seed
     )
+    res["mem_bin_alone"], res["clock_time_alone"] = res["mem_bin"], res["clock_time"]
     res.update(cost_decisions(res, predictor.cost_rule, counts, longest))
     return res, {
         "history_jobs": 0 if start is None else start.n_jobs,

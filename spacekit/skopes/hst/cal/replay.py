@@ -151,6 +151,7 @@ def replay(
     dict
         ``policies``: per policy (``model``, ``baseline``, ``reference`` = the model's
         classifier argmax with calcloud's default kill of 6x the point estimate,
+        ``model_alone`` = the model without its job history when it has one,
         ``true_bin_oracle``, ``per_input_oracle``) the :func:`summarise_replay` totals and
         ``cost_over_true_bin`` / ``cost_over_per_input_oracle``; ``ceilings`` (which policy
         exceeds which); ``comparison`` (with a baseline); ``settings``; ``run`` (the run
@@ -215,19 +216,16 @@ def replay(
         "true_bin_oracle": None,
         "per_input_oracle": None,
     }
+    if hist_settings:  # the same model without the history, on the same rows
+        bins["model_alone"] = res["mem_bin_alone"]
+        kills["model_alone"] = _kill_times(
+            predictor, {"clock_time": res["clock_time_alone"]}, db_clock
+        )
     base_pred = None
     if baseline is not None:
         base_pred = load(baseline, baseline_decision)
-        if hist_settings and base_pred.decision == "cost" and base_pred.cost_rule:
-            from .arrival import replay_decisions  # the baseline learns from the same jobs
-
-            kw = {"history": history, "learn": learn, "lag": history_lag, "seed": seed}
-            bres, _ = replay_decisions(base_pred, df, groups, mem, **kw)
-            hist_settings["baseline_learns"] = True
-        else:
-            bres = base_pred._predict_unique(X)
-            if hist_settings:
-                hist_settings["baseline_learns"] = False
+        kw = {"history": history, "learn": learn, "lag": history_lag, "seed": seed}
+        bres = _baseline_outputs(base_pred, X, df, groups, mem, hist_settings, kw)
         bins["baseline"] = bres["mem_bin"]
         kills["baseline"] = _kill_times(base_pred, bres, db_clock)
     per_job = {k: replay_jobs(mem, wall, bins[k], kills[k], oom_share=share) for k in bins}
@@ -276,6 +274,19 @@ def replay(
     if runs_dir is not None:
         out["run"] = str(_write_run(out, df, bins, kills, per_job, runs_dir, name, seed, figures))
     return out
+
+
+def _baseline_outputs(base_pred, X, df, groups, mem, hist_settings, kw) -> dict:
+    """The baseline's outputs; with a job history in the replay, a baseline with the cost rule
+    learns from the same jobs (recorded as ``baseline_learns``)."""
+    if hist_settings is None:
+        return base_pred._predict_unique(X)
+    hist_settings["baseline_learns"] = bool(base_pred.decision == "cost" and base_pred.cost_rule)
+    if not hist_settings["baseline_learns"]:
+        return base_pred._predict_unique(X)
+    from .arrival import replay_decisions
+
+    return replay_decisions(base_pred, df, groups, mem, **kw)[0]
 
 
 def _kill_times(predictor, res: dict, db_clock: float) -> np.ndarray:
