@@ -74,7 +74,7 @@ class JobHistory:
     """Counts of the memory bins finished jobs needed, per distinct feature vector.
 
     How much the model's own probabilities weigh against the counts (``w`` above) is a setting
-    of the cost rule (``history_weight``, default 1 job), calibrated with it.
+    of the cost rule (``history_weight``, default 1 job), stored with it.
 
     Examples
     --------
