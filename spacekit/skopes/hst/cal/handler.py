@@ -109,7 +109,7 @@ REPLY_KEYS: tuple[str, ...] = (
     "warnings",
 )
 
-_PREDICTORS: dict[str, Any] = {}
+_PREDICTORS: dict[tuple[str, str], tuple[Any, str | None]] = {}
 
 
 def failsafe_reply(ipst: str | None, error: str, warns: list[str] | None = None) -> dict:
@@ -176,24 +176,25 @@ def _dataset_name(event: Mapping) -> tuple[str | None, list[str]]:
 
 
 def _predictor():
+    """The container's predictor, and why its job history is not used (None when it is, or
+    when none is set); loaded once per model folder and history."""
     from .predict import load_predictor
 
     key = os.environ.get("SPACEKIT_HST_CAL_MODEL_DIR", "")
     history = os.environ.get("SPACEKIT_HST_CAL_HISTORY", "")
-    pred = _PREDICTORS.get((key, history))
-    if pred is None:
-        pred = load_predictor(key or None)
-        pred.history_error = None
+    loaded = _PREDICTORS.get((key, history))
+    if loaded is None:
+        pred, error = load_predictor(key or None), None
         if history:  # a history that cannot be read costs its help, never the answer
             from .history import JobHistory
 
             try:
                 pred.history = JobHistory.load(history)
             except Exception as exc:  # noqa: BLE001 - answered by the model alone, with a warning
-                pred.history_error = f"job history {history} not used: {exc}"
-                log.error("%s", pred.history_error)
-        _PREDICTORS[(key, history)] = pred
-    return pred
+                error = f"job history {history} not used: {exc}"
+                log.error("%s", error)
+        loaded = _PREDICTORS[(key, history)] = (pred, error)
+    return loaded
 
 
 def lambda_handler(event: Any, context: Any = None) -> dict:
@@ -273,7 +274,7 @@ def _answer(event: Mapping, ipst: str | None, notes: list[str]) -> dict:
             f"event Key {key!r} is a URL; send the object key inside the bucket, e.g. "
             f"'control/{name}/{name}_MemModelFeatures.txt'"
         )
-    pred = _predictor()
+    pred, history_error = _predictor()
     url = f"s3://{bucket}/{key.lstrip('/')}"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -285,8 +286,8 @@ def _answer(event: Mapping, ipst: str | None, notes: list[str]) -> dict:
         except Exception as exc:  # noqa: BLE001 - checking ranges never costs the answer
             log.warning("%s: training ranges not checked: %s", name, exc)
     warns = notes + [str(w.message) for w in caught]
-    if getattr(pred, "history_error", None):
-        warns.append(pred.history_error)
+    if history_error:
+        warns.append(history_error)
     reply = {k: result.get(k) for k in REPLY_KEYS}
     reply.update(ipst=name, failSafe=False, error=None, warnings=warns)
     for w in warns:
