@@ -110,6 +110,19 @@ def test_posterior_moves_the_bin_with_evidence():
     assert posterior_bins(raw["bin_proba"][:1], counts[1:2], 1.0)[0, 1] == pytest.approx(0.3 / 41)
     with pytest.raises(InputError, match="counts of shape"):
         cost_decisions(raw, rule, np.zeros((2, 4)))
+    # no finished job: exactly the decision without a history, even where the mixture with the
+    # memory regression has another most likely bin than the classifier
+    mixed = {
+        "bin_proba": np.array([[0.9, 0.1, 0, 0]]),
+        "memory": np.array([5.0]),
+        "memory_scale": np.array([0.05]),
+        "wallclock": np.array([60.0]),
+    }
+    half = dict(rule, mix=0.5, lam=0.0, margin=0.5)
+    assert (
+        cost_decisions(mixed, half, np.zeros((1, 4)))["mem_bin"].tolist()
+        == cost_decisions(mixed, half)["mem_bin"].tolist()
+    )
 
 
 # --------------------------------------------------------------------------- with a model

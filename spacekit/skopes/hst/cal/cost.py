@@ -199,7 +199,8 @@ def cost_decisions(
         if counts.shape != p.shape:
             raise InputError(f"cost_decisions: counts of shape {counts.shape}, expected {p.shape}")
         p = posterior_bins(p, counts, float(rule.get("history_weight", 1.0)))
-        argmax = np.argmax(p, axis=1)
+        # an input with no finished job keeps the classifier's argmax: decided as without one
+        argmax = np.where(counts.sum(axis=1) > 0, np.argmax(p, axis=1), argmax)
     bins = _choose(
         p,
         argmax,
