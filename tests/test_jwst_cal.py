@@ -500,3 +500,25 @@ def test_train_without_two_distinct_feature_sets_skips_the_held_out_split(tmp_pa
     assert run.metrics["IMAGE"]["n_test"] == 0
     assert "1 distinct feature set" in run.metrics["IMAGE"]["note"]
     assert run.metrics["SPEC"]["n_test"] > 0
+
+
+def test_out_of_range_flags_land_on_their_own_products_in_a_mixed_table(trained):
+    # products of both kinds interleaved (SPEC, IMAGE, SPEC, ...), as a user's table often is:
+    # the flag of an IMAGE product must stay on that product, not on the row its position in
+    # an IMAGE-first ordering would give
+    table = generated_table(6, seed=9)
+    table["kind"] = ["SPEC", "IMAGE"] * 3
+    table["nexposur"] = 10
+    table.loc[3, "nexposur"] = 10_000  # an IMAGE product far outside the training range
+    out = cal.predict(trained, table)
+    assert out["product"].tolist() == table["product"].tolist()
+    flagged = [i for i, f in enumerate(out["out_of_range"]) if "nexposur" in f.split(",")]
+    assert flagged == [3]
+    batch = cal.predict_batch(trained, table, chunk_size=4)
+    assert batch["out_of_range"].tolist() == out["out_of_range"].tolist()
+    # the encoded features keep the table's row order (and its index, duplicates included)
+    model = cal.load_model(trained)
+    doubled = pd.concat([table, table])
+    encoded = model.encoded(doubled)
+    assert encoded.index.tolist() == doubled.index.tolist()
+    assert encoded["nexposur"].tolist() == doubled["nexposur"].astype(float).tolist()
