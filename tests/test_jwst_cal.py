@@ -522,3 +522,15 @@ def test_out_of_range_flags_land_on_their_own_products_in_a_mixed_table(trained)
     encoded = model.encoded(doubled)
     assert encoded.index.tolist() == doubled.index.tolist()
     assert encoded["nexposur"].tolist() == doubled["nexposur"].astype(float).tolist()
+
+
+def test_predict_keeps_product_names_held_in_the_index(trained):
+    # a table indexed by product (set_index("product"), read_csv(index_col="product")) keeps
+    # its names in the output, as svm keeps an ``index`` held in the index
+    table = generated_table(6, seed=9).drop(columns="imgsize_gb")
+    expected = cal.predict(trained, table)
+    out = cal.predict(trained, table.set_index("product"))
+    assert out["product"].tolist() == table["product"].tolist()
+    pd.testing.assert_frame_equal(out, expected)
+    batch = cal.predict_batch(trained, table.set_index("product"), chunk_size=4)
+    assert batch["product"].tolist() == table["product"].tolist()

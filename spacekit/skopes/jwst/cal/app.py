@@ -307,6 +307,8 @@ def _products(data: Any, definition: str = "spacekit") -> pd.DataFrame:
     """A products table from a table (path, DataFrame, dataset name) or uncal folder(s);
     exposures are grouped with the offset-feature ``definition`` the model needs."""
     if isinstance(data, pd.DataFrame):
+        if "product" not in data.columns and data.index.name == "product":
+            return data.reset_index()  # set_index("product"): the names stay in the output
         return data.copy()
     if isinstance(data, (str, os.PathLike)) and Path(data).is_dir():
         return _model.scrape_products(data, definition=definition)
@@ -361,14 +363,16 @@ def predict(model: Any, data: Any, *, max_gb: float | None = None) -> pd.DataFra
     model : JwstMemoryModel, Run or path
         A loaded model or anything :func:`load_model` accepts.
     data : path, DataFrame, dataset name, or folder(s) of uncal exposures
-        Products, or the exposures to group into products.
+        Products (named by a ``product`` column, or an index named ``product``; rows are
+        numbered without either), or the exposures to group into products.
     max_gb : float, optional
         Cap of the predictions.
 
     Returns
     -------
     pandas.DataFrame
-        (The older call ``predict(source, model_dir)`` still works, deprecated, and returns
+        One row per product, in the order of ``data``. (The older call
+        ``predict(source, model_dir)`` still works, deprecated, and returns
         ``{product: {"gbSize": value}}`` as before.)
 
     Examples
