@@ -534,3 +534,9 @@ def test_predict_keeps_product_names_held_in_the_index(trained):
     pd.testing.assert_frame_equal(out, expected)
     batch = cal.predict_batch(trained, table.set_index("product"), chunk_size=4)
     assert batch["product"].tolist() == table["product"].tolist()
+
+
+def test_a_loaded_model_keeps_its_training_settings(trained):
+    # trained with fast=True: the loaded model says so (repr, get_params, a clone refits alike)
+    model = cal.load_model(trained)
+    assert model.get_params()["fast"] is True and "fast=True" in repr(model)

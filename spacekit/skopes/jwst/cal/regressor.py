@@ -313,6 +313,7 @@ class JwstMemoryModel(ParamsMixin):
             "target_transform": "log1p",
             "max_gb": float(self.max_gb),
             "seed": self.seed,
+            "fast": bool(self.fast),
             "encoder_pairs": self._pairs(),
             "feature_definition": getattr(self, "feature_definition_", "spacekit"),
             **(metadata or {}),
@@ -371,6 +372,7 @@ class JwstMemoryModel(ParamsMixin):
         model = cls(
             max_gb=max_gb if max_gb is not None else spec.get("max_gb", MAX_GB),
             seed=spec.get("seed", 0),
+            fast=bool(spec.get("fast", False)),
             encoder_pairs=spec.get("encoder_pairs"),
         )
         model.encoder_pairs_ = load_encoder_pairs(spec.get("encoder_pairs") or {})
