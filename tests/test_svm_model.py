@@ -406,3 +406,19 @@ def test_binary_metrics_refuses_bad_input_with_input_errors():
     with pytest.raises(InputError, match="empty"):
         svm.binary_metrics([], [])
     assert svm.binary_metrics([0.0, 1.0], [0.1, 0.9])["roc_auc"] == 1.0
+
+
+def test_runs_record_the_file_sha256_of_a_dataset_name(gb_run, shared_data, tmp_path):
+    # run.json's data_sha256 is the file's sha256 whether the table is named by its registered
+    # dataset name or by its path (was: the name itself, or a hash of the cleaned rows)
+    from spacekit.utils import file_sha256
+
+    unlabeled = shared_data / "hst_svm" / "svm_unlabeled_2021-10-06.csv"
+    by_name = svm.predict_to_run(gb_run, "svm_unlabeled_2021_10_06", runs_dir=tmp_path)
+    by_path = svm.predict_to_run(gb_run, unlabeled, runs_dir=tmp_path)
+    assert by_name.info["data_sha256"] == by_path.info["data_sha256"] == file_sha256(unlabeled)
+    labeled = shared_data / "hst_svm" / "svm_labeled_2021-07-28.csv"
+    cv = svm.cross_validate(
+        "svm_labeled_2021_07_28", n_splits=2, n_repeats=1, kind="gb", fast=True, runs_dir=tmp_path
+    )
+    assert cv.info["data_sha256"] == file_sha256(labeled)

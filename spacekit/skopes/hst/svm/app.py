@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -375,9 +374,7 @@ def predict_to_run(
             "threshold": m.threshold,
             "n_rows": len(preds),
         },
-        data_sha256=None
-        if isinstance(data, pd.DataFrame)
-        else (_data_sha256(data, preds) if Path(str(data)).is_file() else str(data)),
+        data_sha256=None if isinstance(data, pd.DataFrame) else _data_sha256(data, preds),
     )
     labelled = (
         preds[preds["true_label"].notna()] if "true_label" in preds.columns else preds.iloc[:0]
