@@ -540,3 +540,29 @@ def test_a_loaded_model_keeps_its_training_settings(trained):
     # trained with fast=True: the loaded model says so (repr, get_params, a clone refits alike)
     model = cal.load_model(trained)
     assert model.get_params()["fast"] is True and "fast=True" in repr(model)
+
+
+def test_runs_record_the_sha256_of_the_training_file(tmp_path, shared_data):
+    # run.json's data_sha256 is the csv's own sha256 (was: a hash of the rows as modified for
+    # training), and cross-validation runs record it too (was: none)
+    from spacekit.utils import file_sha256
+
+    path = tmp_path / "products.csv"
+    generated_table(30).to_csv(path, index=False)
+    pairs = shared_data / "jwst_cal" / "encoder_pairs.json"
+    run = cal.train(path, runs_dir=tmp_path / "runs", fast=True, encoder_pairs=pairs)
+    assert run.info["data_sha256"] == file_sha256(path)
+    assert cal.load_model(run).manifest_.source["data_sha256"] == file_sha256(path)
+    cv = cal.cross_validate(
+        path, n_splits=2, n_repeats=1, fast=True, runs_dir=tmp_path / "runs", encoder_pairs=pairs
+    )
+    assert cv.info["data_sha256"] == file_sha256(path)
+    frame = cal.cross_validate(
+        generated_table(30),
+        n_splits=2,
+        n_repeats=1,
+        fast=True,
+        runs_dir=tmp_path / "runs",
+        encoder_pairs=pairs,
+    )
+    assert len(frame.info["data_sha256"]) == 64

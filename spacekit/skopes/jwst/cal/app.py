@@ -212,6 +212,7 @@ def cross_validate(
         runs_dir=runs_dir,
         parameters={"n_splits": n_splits, "n_repeats": n_repeats, "fast": fast, "target": target},
         seed=seed,
+        data_sha256=_model._data_sha256(data),
     )
     run.write_metrics(metrics)
     done = np.isfinite(oof)

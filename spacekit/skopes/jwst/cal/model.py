@@ -42,7 +42,6 @@ measured products for a real model), then predict a folder holding one made-up N
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Iterable
@@ -154,6 +153,17 @@ def _read_table(data: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
     # a path, a DataFrame (copied) or a registered dataset name; a folder, an empty file or a
     # non-csv: spacekit errors (were pandas')
     return resolve_table(data, what="training table", format="csv")
+
+
+def _data_sha256(data: Any) -> str:
+    """The sha256 a run records: of the file (a path or a registered dataset name's file),
+    else of the DataFrame's values as given."""
+    from ....datasets.tables import frame_sha256, resolve_path
+    from ....utils.files import file_sha256
+
+    if isinstance(data, pd.DataFrame):
+        return frame_sha256(data)
+    return file_sha256(resolve_path(data, what="training table"))
 
 
 def train(
@@ -316,9 +326,7 @@ def train(
             "n_products": len(table),
         },
         seed=seed,
-        data_sha256=hashlib.sha256(
-            pd.util.hash_pandas_object(table, index=False).to_numpy()
-        ).hexdigest(),
+        data_sha256=_data_sha256(data),
     )
     from ....utils.manifest import trained_source
 
