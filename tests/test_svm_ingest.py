@@ -393,3 +393,57 @@ def test_cli_ingest(prep, tmp_path, capsys, fake_mast):
         3,
         0,
     ]
+
+
+def test_legacy_rows_get_the_same_codes_in_any_order_or_subset(shared_data):
+    """A visit of the 2021 tables gets the same canonical category whether the whole table, a
+    shuffled copy, a slice, a filtered subset or a csv chunk of it is loaded (was: only the
+    whole table in its own order was recognised; a subset kept the per-batch codes, so
+    predictions changed with the rows around a visit)."""
+    for name, file in (
+        ("svm_labeled_2021_07_28", "svm_labeled_2021-07-28.csv"),
+        ("svm_unlabeled_2021_10_06", "svm_unlabeled_2021-10-06.csv"),
+    ):
+        whole = svm.load_feature_table(name).set_index("index")["cat"]
+        raw = pd.read_csv(shared_data / "hst_svm" / file)
+        shuffled = raw.sample(frac=1, random_state=0)
+        for part in (shuffled, raw.head(7), raw.iloc[100:400], raw[raw["cat"] == 1]):
+            got = svm.load_feature_table(part).set_index("index")["cat"]
+            pd.testing.assert_series_equal(got, whole.loc[got.index], check_names=False)
+        chunks = pd.read_csv(shared_data / "hst_svm" / file, chunksize=250)
+        got = pd.concat([svm.load_feature_table(c) for c in chunks]).set_index("index")["cat"]
+        pd.testing.assert_series_equal(got, whole, check_names=False)
+    # a legacy row beside a user's own (canonical) rows: each keeps its own meaning
+    user = pd.DataFrame(
+        {c: [1] for c in svm.FEATURES} | {"index": ["hst_1_01_acs_wfc_total_j01"], "cat": [1]}
+    )
+    legacy = pd.read_csv(shared_data / "hst_svm" / "svm_unlabeled_2021-10-06.csv").head(3)
+    mixed = svm.load_feature_table(pd.concat([legacy, user], ignore_index=True))
+    assert mixed["cat"].iloc[-1] == 1
+    whole = svm.load_feature_table("svm_unlabeled_2021_10_06")
+    assert mixed["cat"].iloc[:3].tolist() == whole["cat"].iloc[:3].tolist()
+    # a loaded (canonical) table, loaded again or re-encoded by a user, is left alone
+    again = svm.load_feature_table(whole.drop(columns=[]).copy())
+    assert again["cat"].tolist() == whole["cat"].tolist()
+    plain = whole.copy()
+    plain.attrs = {}  # e.g. rebuilt from its columns: still canonical, not mapped twice
+    assert svm.load_feature_table(plain)["cat"].tolist() == whole["cat"].tolist()
+
+
+def test_shipped_legacy_row_codes_are_those_of_the_whole_tables(shared_data):
+    """legacy_category_rows.txt holds, for each row of the 2021 tables whose code changes, the
+    code loading its whole table gives (rebuilt here from the mirror)."""
+    from spacekit.skopes.hst.svm.tables import _ROW_KEY, _legacy_row_codes, _row_key
+
+    expected = {}
+    for name, file in (
+        ("svm_labeled_2021_07_28", "svm_labeled_2021-07-28.csv"),
+        ("svm_unlabeled_2021_10_06", "svm_unlabeled_2021-10-06.csv"),
+    ):
+        raw = pd.read_csv(shared_data / "hst_svm" / file)
+        whole = svm.load_feature_table(name)
+        rows = raw[list(_ROW_KEY)].itertuples(index=False, name=None)
+        for row, code in zip(rows, whole["cat"], strict=True):
+            if int(row[1]) != int(code):
+                assert expected.setdefault(_row_key(row), int(code)) == int(code)
+    assert _legacy_row_codes() == expected
