@@ -566,3 +566,22 @@ def test_runs_record_the_sha256_of_the_training_file(tmp_path, shared_data):
         encoder_pairs=pairs,
     )
     assert len(frame.info["data_sha256"]) == 64
+
+
+def test_train_and_cv_runs_hold_a_residuals_figure_in_gb(tmp_path, shared_data):
+    # a run folder holds figures/ and evaluation.json (DESIGN, run folders): the held-out
+    # (train) or out-of-fold (cv) predictions against the measured memory, in GB, which the
+    # dashboard's Evaluate page overlays (was: an empty figures/ folder)
+    pairs = shared_data / "jwst_cal" / "encoder_pairs.json"
+    table = generated_table(40)
+    run = cal.train(table, runs_dir=tmp_path / "runs", fast=True, encoder_pairs=pairs)
+    cv = cal.cross_validate(
+        table, n_splits=2, n_repeats=1, fast=True, runs_dir=tmp_path / "runs", encoder_pairs=pairs
+    )
+    for r, n in ((run, sum(m["n_test"] for m in run.metrics.values())), (cv, len(table))):
+        assert [f.name for f in r.figures()] == ["residuals_memory.png"]
+        block = json.loads((r.path / "evaluation.json").read_text())["residuals"]
+        assert block["target"] == "memory" and block["unit"] == "GB"
+        assert len(block["y_true"]) == len(block["y_pred"]) == n
+        preds = pd.read_csv(r.predictions_path)
+        np.testing.assert_allclose(sorted(block["y_true"]), sorted(preds["true_gb"]))

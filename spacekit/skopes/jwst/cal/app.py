@@ -80,8 +80,9 @@ def train(
     Returns
     -------
     Run
-        With ``model/`` (loads with :func:`load_model`), ``metrics.json`` and
-        ``predictions.csv`` (held-out products).
+        With ``model/`` (loads with :func:`load_model`), ``metrics.json``,
+        ``predictions.csv`` (held-out products) and their residuals against the measured
+        memory (``figures/residuals_memory.png``, ``evaluation.json``).
 
     Examples
     --------
@@ -155,6 +156,8 @@ def cross_validate(
     Returns
     -------
     Run
+        ``metrics.json``, ``predictions.csv`` (out-of-fold, first repeat) and their residuals
+        (``figures/residuals_memory.png``, ``evaluation.json``).
 
     Examples
     --------
@@ -226,6 +229,7 @@ def cross_validate(
             }
         )
     )
+    _model._report(run, y[done], oof[done], title="out-of-fold products:")
     return run
 
 

@@ -166,6 +166,34 @@ def _data_sha256(data: Any) -> str:
     return file_sha256(resolve_path(data, what="training table"))
 
 
+def _report(run: Run, y_true: Any, y_pred: Any, *, title: str) -> None:
+    """Add the memory residuals to a run: ``figures/residuals_memory.png`` (when
+    :mod:`spacekit.computer` is available) and ``evaluation.json`` (the dashboard's overlay)."""
+    y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+    if not len(y_true):
+        return
+    run.write_json(
+        "evaluation.json",
+        {
+            "task": "regression",
+            "residuals": {
+                "y_true": y_true.tolist(),
+                "y_pred": y_pred.tolist(),
+                "target": "memory",
+                "unit": "GB",
+            },
+        },
+    )
+    try:
+        from ....computer import plot_residuals
+    except ImportError:  # the computer layer is optional for this app
+        log.info("spacekit.computer is not available: run %s gets no figure", run.path)
+        return
+    run.save_figure(
+        plot_residuals(y_true, y_pred, title=f"{title} memory (GB)"), "residuals_memory"
+    )
+
+
 def train(
     data: str | os.PathLike | pd.DataFrame,
     *,
@@ -209,8 +237,9 @@ def train(
     Returns
     -------
     spacekit.utils.runs.Run
-        Run folder (app ``"jwst_cal"``) with ``model/``, ``metrics.json`` and
-        ``predictions.csv`` (held-out products).
+        Run folder (app ``"jwst_cal"``) with ``model/``, ``metrics.json``,
+        ``predictions.csv`` (held-out products) and their residuals
+        (``figures/residuals_memory.png``, ``evaluation.json``).
 
     Examples
     --------
@@ -341,5 +370,7 @@ def train(
     )
     run.write_metrics(metrics)
     if held:
-        run.write_predictions(pd.concat(held, ignore_index=True))
+        held_out = pd.concat(held, ignore_index=True)
+        run.write_predictions(held_out)
+        _report(run, held_out["true_gb"], held_out["gbSize"], title="held-out products:")
     return run
