@@ -447,3 +447,15 @@ def test_shipped_legacy_row_codes_are_those_of_the_whole_tables(shared_data):
             if int(row[1]) != int(code):
                 assert expected.setdefault(_row_key(row), int(code)) == int(code)
     assert _legacy_row_codes() == expected
+
+
+def test_an_unknown_detector_names_its_visit():
+    # one WFPC2 visit in a batch: the error says which row to drop or fix
+    df = pd.DataFrame(
+        {c: [1, 1] for c in svm.FEATURES}
+        | {"index": ["hst_1_01_acs_wfc_total_j01", "hst_5000_01_wfpc2_pc_total_u2ab01"]}
+    )
+    with pytest.raises(
+        InputError, match=r"hst_5000_01_wfpc2_pc_total_u2ab01.*unknown HST detector 'pc'"
+    ):
+        svm.load_feature_table(df)
