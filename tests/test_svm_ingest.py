@@ -459,3 +459,19 @@ def test_an_unknown_detector_names_its_visit():
         InputError, match=r"hst_5000_01_wfpc2_pc_total_u2ab01.*unknown HST detector 'pc'"
     ):
         svm.load_feature_table(df)
+
+
+def test_det_may_be_left_out_when_it_is_rederived(shared_data):
+    # det is rebuilt from the visit name, so a table without it loads (and predicts) the same
+    raw = pd.read_csv(shared_data / "hst_svm" / "svm_unlabeled_2021-10-06.csv").head(5)
+    with_det = svm.load_feature_table(raw)
+    without = svm.load_feature_table(raw.drop(columns="det"))
+    pd.testing.assert_frame_equal(without[with_det.columns], with_det)
+    with pytest.raises(SchemaError, match=r"missing \['det'\]"):
+        svm.load_feature_table(raw.drop(columns="det"), rederive_det=False)
+
+
+def test_scoring_an_unlabelled_table_says_labels_are_needed(shared_data):
+    raw = pd.read_csv(shared_data / "hst_svm" / "svm_unlabeled_2021-10-06.csv").head(5)
+    with pytest.raises(SchemaError, match=r"need a 'label' column.*0 \(aligned\).*use predict"):
+        svm.load_feature_table(raw, require_label=True)

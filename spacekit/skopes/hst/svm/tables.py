@@ -115,7 +115,7 @@ def load_feature_table(
     require_label : bool
         Raise :class:`SchemaError` when there is no ``label`` column.
     rederive_det : bool
-        Rebuild ``det`` from ``index`` (default True).
+        Rebuild ``det`` from ``index`` (default True; the table may then leave ``det`` out).
     legacy_codes : bool, optional
         Whether ``cat`` holds upstream's 2021 codes (:data:`LEGACY_CATEGORY_CODES`). By default
         True for ``svm_labeled_2021_07_28`` and ``svm_unlabeled_2021_10_06`` (by name or file
@@ -160,7 +160,13 @@ def load_feature_table(
     if "index" not in frame.columns and frame.index.name == "index":
         frame = frame.reset_index()
     required = [*FEATURES, "index"] + (["label"] if require_label else [])
-    missing = [c for c in required if c not in frame.columns]
+    # det is rebuilt from the visit name: a table may leave it out
+    missing = [c for c in required if c not in frame.columns and (c != "det" or not rederive_det)]
+    if missing == ["label"]:
+        raise SchemaError(
+            f"{name}: training and scoring need a 'label' column (0 (aligned) or 1 "
+            "(misaligned) per visit); it is missing. To flag unlabelled visits, use predict"
+        )
     if missing:
         raise SchemaError(
             f"{name}: expected SVM feature columns {required}; missing {missing}. "
