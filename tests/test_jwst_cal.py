@@ -585,3 +585,12 @@ def test_train_and_cv_runs_hold_a_residuals_figure_in_gb(tmp_path, shared_data):
         assert len(block["y_true"]) == len(block["y_pred"]) == n
         preds = pd.read_csv(r.predictions_path)
         np.testing.assert_allclose(sorted(block["y_true"]), sorted(preds["true_gb"]))
+
+
+def test_an_unknown_header_value_names_its_product(trained):
+    table = generated_table(6, seed=9).drop(columns="imgsize_gb")
+    table.loc[3, "instr"] = "WFC3"  # not a JWST instrument
+    with pytest.raises(
+        InputError, match=r"unknown instr value 'WFC3'.*product '" + table.loc[3, "product"]
+    ):
+        cal.predict(trained, table)
