@@ -594,3 +594,10 @@ def test_an_unknown_header_value_names_its_product(trained):
         InputError, match=r"unknown instr value 'WFC3'.*product '" + table.loc[3, "product"]
     ):
         cal.predict(trained, table)
+
+
+def test_predict_batch_of_no_products_has_the_columns_of_predict(trained):
+    empty = generated_table(4).iloc[:0]
+    assert list(cal.predict_batch(trained, empty).columns) == list(
+        cal.predict(trained, empty).columns
+    )

@@ -471,7 +471,9 @@ def predict_batch(
     label, size = "chunk_size (products per task)", chunk_size
     kw = {"client": client, "chunk_size": size, "default_size": 500, "label": label}
     parts = _app.predict_in_chunks(_predict_chunk, m, products, extra=(max_gb,), **kw)
-    return pd.concat(parts, ignore_index=True) if parts else _frame(products, np.zeros(0))
+    if not parts:  # no products: predict's empty table, with the same columns
+        return _predict_chunk(m, products, max_gb)
+    return pd.concat(parts, ignore_index=True)
 
 
 def example_products(n: int = 120, *, seed: int = 0) -> pd.DataFrame:
