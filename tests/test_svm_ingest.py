@@ -475,3 +475,22 @@ def test_scoring_an_unlabelled_table_says_labels_are_needed(shared_data):
     raw = pd.read_csv(shared_data / "hst_svm" / "svm_unlabeled_2021-10-06.csv").head(5)
     with pytest.raises(SchemaError, match=r"need a 'label' column.*0 \(aligned\).*use predict"):
         svm.load_feature_table(raw, require_label=True)
+
+
+def test_encode_features_refuses_missing_counts_and_unknown_values_naming_the_visit(
+    shared_data,
+):
+    raw = pd.read_csv(shared_data / "hst_svm" / "svm_2021-11-02_raw_svm_data.csv").head(3)
+    visit = raw.loc[1, "index"]
+    gap = raw.copy()
+    gap.loc[1, "point"] = np.nan  # was pandas' IntCastingNaNError, naming no visit
+    with pytest.raises(SchemaError, match=rf"'point'.*{visit}"):
+        svm.encode_features(gap)
+    text = raw.astype({"point": object})
+    text.loc[1, "point"] = "n/a"  # was a bare ValueError from int()
+    with pytest.raises(SchemaError, match=rf"'point'.*{visit}"):
+        svm.encode_features(text)
+    odd = raw.copy()
+    odd.loc[1, "wcstype"] = "something new"
+    with pytest.raises(InputError, match=rf"{visit}.*unknown WCS type"):
+        svm.encode_features(odd)
