@@ -531,7 +531,7 @@ def test_predict_keeps_product_names_held_in_the_index(trained):
     expected = cal.predict(trained, table)
     out = cal.predict(trained, table.set_index("product"))
     assert out["product"].tolist() == table["product"].tolist()
-    pd.testing.assert_frame_equal(out, expected)
+    pd.testing.assert_frame_equal(out.reset_index(drop=True), expected)
     batch = cal.predict_batch(trained, table.set_index("product"), chunk_size=4)
     assert batch["product"].tolist() == table["product"].tolist()
 
@@ -601,3 +601,15 @@ def test_predict_batch_of_no_products_has_the_columns_of_predict(trained):
     assert list(cal.predict_batch(trained, empty).columns) == list(
         cal.predict(trained, empty).columns
     )
+
+
+def test_predictions_keep_the_input_tables_index(trained):
+    # as hst.cal's: a slice of a table gets its predictions on its own row labels
+    table = generated_table(12, seed=9).drop(columns="imgsize_gb").iloc[4:10]
+    for out in (cal.predict(trained, table), cal.predict_batch(trained, table, chunk_size=4)):
+        assert out.index.tolist() == table.index.tolist()
+        joined = table.assign(gb=out["gbSize"])
+        assert joined["gb"].notna().all() and (joined["product"] == out["product"]).all()
+    indexed = table.set_index("product")
+    out = cal.predict(trained, indexed)
+    assert out.index.tolist() == indexed.index.tolist() and out.index.name is None

@@ -406,7 +406,7 @@ def predict(model: Any, data: Any, *, max_gb: float | None = None) -> pd.DataFra
     out = _frame(products, m.predict(products), digits)
     if flags is not None and len(flags) == len(out):
         out["out_of_range"] = flags  # the features outside the training ranges ("" when none)
-    return out
+    return _app.on_input_index(out, data)  # a DataFrame's own row labels, as hst.cal's
 
 
 def _predict_chunk(model: Any, products: pd.DataFrame, max_gb: float | None) -> pd.DataFrame:
@@ -473,7 +473,7 @@ def predict_batch(
     parts = _app.predict_in_chunks(_predict_chunk, m, products, extra=(max_gb,), **kw)
     if not parts:  # no products: predict's empty table, with the same columns
         return _predict_chunk(m, products, max_gb)
-    return pd.concat(parts, ignore_index=True)
+    return _app.on_input_index(pd.concat(parts, ignore_index=True), data)
 
 
 def example_products(n: int = 120, *, seed: int = 0) -> pd.DataFrame:
