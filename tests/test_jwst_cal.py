@@ -613,3 +613,14 @@ def test_predictions_keep_the_input_tables_index(trained):
     indexed = table.set_index("product")
     out = cal.predict(trained, indexed)
     assert out.index.tolist() == indexed.index.tolist() and out.index.name is None
+
+
+def test_score_says_how_many_products_had_no_measurement(trained, caplog):
+    import logging
+
+    table = generated_table(10, seed=9)
+    table.loc[[2, 5], "imgsize_gb"] = np.nan  # not measured: left out of the scores
+    with caplog.at_level(logging.WARNING, logger="spacekit.skopes.jwst"):
+        scores = cal.score(trained, table)
+    assert scores["n"] == 8
+    assert "2 of 10 products have no measured 'imgsize_gb'" in caplog.text

@@ -22,6 +22,7 @@ the same way, see :mod:`spacekit.skopes.jwst.cal.model`):
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,6 +39,8 @@ from . import model as _model
 from .model import APP, MAX_GB, JwstMemoryModel
 
 __all__ = [*_app.CONTRACT, "example_products"]
+
+log = logging.getLogger(__name__)
 
 #: What the dashboard and reports show first (keys of :func:`score`).
 HEADLINE_METRICS = ("rmse_gb", "mae_gb", "r2")
@@ -113,7 +116,16 @@ def _labelled(data: Any, target: str) -> pd.DataFrame:
                 f"found {list(table.columns)[:12]}"
             )
     table[target] = pd.to_numeric(table[target], errors="coerce")
-    return table[np.isfinite(table[target].astype(float))].reset_index(drop=True)
+    measured = np.isfinite(table[target].astype(float))
+    if not measured.all():  # scored without them, but said: n alone hides it
+        log.warning(
+            "%d of %d products have no measured %r (missing or not a number): they are left "
+            "out of the scores",
+            int((~measured).sum()),
+            len(table),
+            target,
+        )
+    return table[measured].reset_index(drop=True)
 
 
 def _regression(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
@@ -275,7 +287,8 @@ def score(model: Any, data: Any, *, target: str = _TARGET) -> dict[str, Any]:
     model : JwstMemoryModel, Run or path
         A loaded model, or anything :func:`load_model` accepts.
     data : path, DataFrame or registered dataset name
-        Products with their measured memory (the ``target`` column, in GB).
+        Products with their measured memory (the ``target`` column, in GB); products without
+        a measurement are left out, with a logged warning saying how many.
     target : str
         The column of measured memory.
 
