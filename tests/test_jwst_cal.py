@@ -624,3 +624,16 @@ def test_score_says_how_many_products_had_no_measurement(trained, caplog):
         scores = cal.score(trained, table)
     assert scores["n"] == 8
     assert "2 of 10 products have no measured 'imgsize_gb'" in caplog.text
+
+
+def test_cli_predict_refuses_a_product_named_twice(trained, tmp_path, capsys):
+    # the JSON answer is keyed by product: a second row of the same name overwrote the first
+    from spacekit.cli import main
+
+    table = generated_table(4, seed=9).drop(columns="imgsize_gb")
+    table.loc[3, "product"] = table.loc[1, "product"]
+    path = tmp_path / "products.csv"
+    table.to_csv(path, index=False)
+    assert main(["jwst", "predict", str(path), "--model", str(trained.path)]) == 1
+    err = capsys.readouterr().err
+    assert "named twice" in err and table.loc[1, "product"] in err
