@@ -500,3 +500,140 @@ def test_train_without_two_distinct_feature_sets_skips_the_held_out_split(tmp_pa
     assert run.metrics["IMAGE"]["n_test"] == 0
     assert "1 distinct feature set" in run.metrics["IMAGE"]["note"]
     assert run.metrics["SPEC"]["n_test"] > 0
+
+
+def test_out_of_range_flags_land_on_their_own_products_in_a_mixed_table(trained):
+    # products of both kinds interleaved (SPEC, IMAGE, SPEC, ...), as a user's table often is:
+    # the flag of an IMAGE product must stay on that product, not on the row its position in
+    # an IMAGE-first ordering would give
+    table = generated_table(6, seed=9)
+    table["kind"] = ["SPEC", "IMAGE"] * 3
+    table["nexposur"] = 10
+    table.loc[3, "nexposur"] = 10_000  # an IMAGE product far outside the training range
+    out = cal.predict(trained, table)
+    assert out["product"].tolist() == table["product"].tolist()
+    flagged = [i for i, f in enumerate(out["out_of_range"]) if "nexposur" in f.split(",")]
+    assert flagged == [3]
+    batch = cal.predict_batch(trained, table, chunk_size=4)
+    assert batch["out_of_range"].tolist() == out["out_of_range"].tolist()
+    # the encoded features keep the table's row order (and its index, duplicates included)
+    model = cal.load_model(trained)
+    doubled = pd.concat([table, table])
+    encoded = model.encoded(doubled)
+    assert encoded.index.tolist() == doubled.index.tolist()
+    assert encoded["nexposur"].tolist() == doubled["nexposur"].astype(float).tolist()
+
+
+def test_predict_keeps_product_names_held_in_the_index(trained):
+    # a table indexed by product (set_index("product"), read_csv(index_col="product")) keeps
+    # its names in the output, as svm keeps an ``index`` held in the index
+    table = generated_table(6, seed=9).drop(columns="imgsize_gb")
+    expected = cal.predict(trained, table)
+    out = cal.predict(trained, table.set_index("product"))
+    assert out["product"].tolist() == table["product"].tolist()
+    pd.testing.assert_frame_equal(out.reset_index(drop=True), expected)
+    batch = cal.predict_batch(trained, table.set_index("product"), chunk_size=4)
+    assert batch["product"].tolist() == table["product"].tolist()
+
+
+def test_a_loaded_model_keeps_its_training_settings(trained):
+    # trained with fast=True: the loaded model says so (repr, get_params, a clone refits alike)
+    model = cal.load_model(trained)
+    assert model.get_params()["fast"] is True and "fast=True" in repr(model)
+
+
+def test_runs_record_the_sha256_of_the_training_file(tmp_path, shared_data):
+    # run.json's data_sha256 is the csv's own sha256 (was: a hash of the rows as modified for
+    # training), and cross-validation runs record it too (was: none)
+    from spacekit.utils import file_sha256
+
+    path = tmp_path / "products.csv"
+    generated_table(30).to_csv(path, index=False)
+    pairs = shared_data / "jwst_cal" / "encoder_pairs.json"
+    run = cal.train(path, runs_dir=tmp_path / "runs", fast=True, encoder_pairs=pairs)
+    assert run.info["data_sha256"] == file_sha256(path)
+    assert cal.load_model(run).manifest_.source["data_sha256"] == file_sha256(path)
+    cv = cal.cross_validate(
+        path, n_splits=2, n_repeats=1, fast=True, runs_dir=tmp_path / "runs", encoder_pairs=pairs
+    )
+    assert cv.info["data_sha256"] == file_sha256(path)
+    frame = cal.cross_validate(
+        generated_table(30),
+        n_splits=2,
+        n_repeats=1,
+        fast=True,
+        runs_dir=tmp_path / "runs",
+        encoder_pairs=pairs,
+    )
+    assert len(frame.info["data_sha256"]) == 64
+
+
+def test_train_and_cv_runs_hold_a_residuals_figure_in_gb(tmp_path, shared_data):
+    # a run folder holds figures/ and evaluation.json (DESIGN, run folders): the held-out
+    # (train) or out-of-fold (cv) predictions against the measured memory, in GB, which the
+    # dashboard's Evaluate page overlays (was: an empty figures/ folder)
+    pairs = shared_data / "jwst_cal" / "encoder_pairs.json"
+    table = generated_table(40)
+    run = cal.train(table, runs_dir=tmp_path / "runs", fast=True, encoder_pairs=pairs)
+    cv = cal.cross_validate(
+        table, n_splits=2, n_repeats=1, fast=True, runs_dir=tmp_path / "runs", encoder_pairs=pairs
+    )
+    for r, n in ((run, sum(m["n_test"] for m in run.metrics.values())), (cv, len(table))):
+        assert [f.name for f in r.figures()] == ["residuals_memory.png"]
+        block = json.loads((r.path / "evaluation.json").read_text())["residuals"]
+        assert block["target"] == "memory" and block["unit"] == "GB"
+        assert len(block["y_true"]) == len(block["y_pred"]) == n
+        preds = pd.read_csv(r.predictions_path)
+        np.testing.assert_allclose(sorted(block["y_true"]), sorted(preds["true_gb"]))
+
+
+def test_an_unknown_header_value_names_its_product(trained):
+    table = generated_table(6, seed=9).drop(columns="imgsize_gb")
+    table.loc[3, "instr"] = "WFC3"  # not a JWST instrument
+    with pytest.raises(
+        InputError, match=r"unknown instr value 'WFC3'.*product '" + table.loc[3, "product"]
+    ):
+        cal.predict(trained, table)
+
+
+def test_predict_batch_of_no_products_has_the_columns_of_predict(trained):
+    empty = generated_table(4).iloc[:0]
+    assert list(cal.predict_batch(trained, empty).columns) == list(
+        cal.predict(trained, empty).columns
+    )
+
+
+def test_predictions_keep_the_input_tables_index(trained):
+    # as hst.cal's: a slice of a table gets its predictions on its own row labels
+    table = generated_table(12, seed=9).drop(columns="imgsize_gb").iloc[4:10]
+    for out in (cal.predict(trained, table), cal.predict_batch(trained, table, chunk_size=4)):
+        assert out.index.tolist() == table.index.tolist()
+        joined = table.assign(gb=out["gbSize"])
+        assert joined["gb"].notna().all() and (joined["product"] == out["product"]).all()
+    indexed = table.set_index("product")
+    out = cal.predict(trained, indexed)
+    assert out.index.tolist() == indexed.index.tolist() and out.index.name is None
+
+
+def test_score_says_how_many_products_had_no_measurement(trained, caplog):
+    import logging
+
+    table = generated_table(10, seed=9)
+    table.loc[[2, 5], "imgsize_gb"] = np.nan  # not measured: left out of the scores
+    with caplog.at_level(logging.WARNING, logger="spacekit.skopes.jwst"):
+        scores = cal.score(trained, table)
+    assert scores["n"] == 8
+    assert "2 of 10 products have no measured 'imgsize_gb'" in caplog.text
+
+
+def test_cli_predict_refuses_a_product_named_twice(trained, tmp_path, capsys):
+    # the JSON answer is keyed by product: a second row of the same name overwrote the first
+    from spacekit.cli import main
+
+    table = generated_table(4, seed=9).drop(columns="imgsize_gb")
+    table.loc[3, "product"] = table.loc[1, "product"]
+    path = tmp_path / "products.csv"
+    table.to_csv(path, index=False)
+    assert main(["jwst", "predict", str(path), "--model", str(trained.path)]) == 1
+    err = capsys.readouterr().err
+    assert "named twice" in err and table.loc[1, "product"] in err

@@ -393,3 +393,104 @@ def test_cli_ingest(prep, tmp_path, capsys, fake_mast):
         3,
         0,
     ]
+
+
+def test_legacy_rows_get_the_same_codes_in_any_order_or_subset(shared_data):
+    """A visit of the 2021 tables gets the same canonical category whether the whole table, a
+    shuffled copy, a slice, a filtered subset or a csv chunk of it is loaded (was: only the
+    whole table in its own order was recognised; a subset kept the per-batch codes, so
+    predictions changed with the rows around a visit)."""
+    for name, file in (
+        ("svm_labeled_2021_07_28", "svm_labeled_2021-07-28.csv"),
+        ("svm_unlabeled_2021_10_06", "svm_unlabeled_2021-10-06.csv"),
+    ):
+        whole = svm.load_feature_table(name).set_index("index")["cat"]
+        raw = pd.read_csv(shared_data / "hst_svm" / file)
+        shuffled = raw.sample(frac=1, random_state=0)
+        for part in (shuffled, raw.head(7), raw.iloc[100:400], raw[raw["cat"] == 1]):
+            got = svm.load_feature_table(part).set_index("index")["cat"]
+            pd.testing.assert_series_equal(got, whole.loc[got.index], check_names=False)
+        chunks = pd.read_csv(shared_data / "hst_svm" / file, chunksize=250)
+        got = pd.concat([svm.load_feature_table(c) for c in chunks]).set_index("index")["cat"]
+        pd.testing.assert_series_equal(got, whole, check_names=False)
+    # a legacy row beside a user's own (canonical) rows: each keeps its own meaning
+    user = pd.DataFrame(
+        {c: [1] for c in svm.FEATURES} | {"index": ["hst_1_01_acs_wfc_total_j01"], "cat": [1]}
+    )
+    legacy = pd.read_csv(shared_data / "hst_svm" / "svm_unlabeled_2021-10-06.csv").head(3)
+    mixed = svm.load_feature_table(pd.concat([legacy, user], ignore_index=True))
+    assert mixed["cat"].iloc[-1] == 1
+    whole = svm.load_feature_table("svm_unlabeled_2021_10_06")
+    assert mixed["cat"].iloc[:3].tolist() == whole["cat"].iloc[:3].tolist()
+    # a loaded (canonical) table, loaded again or re-encoded by a user, is left alone
+    again = svm.load_feature_table(whole.drop(columns=[]).copy())
+    assert again["cat"].tolist() == whole["cat"].tolist()
+    plain = whole.copy()
+    plain.attrs = {}  # e.g. rebuilt from its columns: still canonical, not mapped twice
+    assert svm.load_feature_table(plain)["cat"].tolist() == whole["cat"].tolist()
+
+
+def test_shipped_legacy_row_codes_are_those_of_the_whole_tables(shared_data):
+    """legacy_category_rows.txt holds, for each row of the 2021 tables whose code changes, the
+    code loading its whole table gives (rebuilt here from the mirror)."""
+    from spacekit.skopes.hst.svm.tables import _ROW_KEY, _legacy_row_codes, _row_key
+
+    expected = {}
+    for name, file in (
+        ("svm_labeled_2021_07_28", "svm_labeled_2021-07-28.csv"),
+        ("svm_unlabeled_2021_10_06", "svm_unlabeled_2021-10-06.csv"),
+    ):
+        raw = pd.read_csv(shared_data / "hst_svm" / file)
+        whole = svm.load_feature_table(name)
+        rows = raw[list(_ROW_KEY)].itertuples(index=False, name=None)
+        for row, code in zip(rows, whole["cat"], strict=True):
+            if int(row[1]) != int(code):
+                assert expected.setdefault(_row_key(row), int(code)) == int(code)
+    assert _legacy_row_codes() == expected
+
+
+def test_an_unknown_detector_names_its_visit():
+    # one WFPC2 visit in a batch: the error says which row to drop or fix
+    df = pd.DataFrame(
+        {c: [1, 1] for c in svm.FEATURES}
+        | {"index": ["hst_1_01_acs_wfc_total_j01", "hst_5000_01_wfpc2_pc_total_u2ab01"]}
+    )
+    with pytest.raises(
+        InputError, match=r"hst_5000_01_wfpc2_pc_total_u2ab01.*unknown HST detector 'pc'"
+    ):
+        svm.load_feature_table(df)
+
+
+def test_det_may_be_left_out_when_it_is_rederived(shared_data):
+    # det is rebuilt from the visit name, so a table without it loads (and predicts) the same
+    raw = pd.read_csv(shared_data / "hst_svm" / "svm_unlabeled_2021-10-06.csv").head(5)
+    with_det = svm.load_feature_table(raw)
+    without = svm.load_feature_table(raw.drop(columns="det"))
+    pd.testing.assert_frame_equal(without[with_det.columns], with_det)
+    with pytest.raises(SchemaError, match=r"missing \['det'\]"):
+        svm.load_feature_table(raw.drop(columns="det"), rederive_det=False)
+
+
+def test_scoring_an_unlabelled_table_says_labels_are_needed(shared_data):
+    raw = pd.read_csv(shared_data / "hst_svm" / "svm_unlabeled_2021-10-06.csv").head(5)
+    with pytest.raises(SchemaError, match=r"need a 'label' column.*0 \(aligned\).*use predict"):
+        svm.load_feature_table(raw, require_label=True)
+
+
+def test_encode_features_refuses_missing_counts_and_unknown_values_naming_the_visit(
+    shared_data,
+):
+    raw = pd.read_csv(shared_data / "hst_svm" / "svm_2021-11-02_raw_svm_data.csv").head(3)
+    visit = raw.loc[1, "index"]
+    gap = raw.copy()
+    gap.loc[1, "point"] = np.nan  # was pandas' IntCastingNaNError, naming no visit
+    with pytest.raises(SchemaError, match=rf"'point'.*{visit}"):
+        svm.encode_features(gap)
+    text = raw.astype({"point": object})
+    text.loc[1, "point"] = "n/a"  # was a bare ValueError from int()
+    with pytest.raises(SchemaError, match=rf"'point'.*{visit}"):
+        svm.encode_features(text)
+    odd = raw.copy()
+    odd.loc[1, "wcstype"] = "something new"
+    with pytest.raises(InputError, match=rf"{visit}.*unknown WCS type"):
+        svm.encode_features(odd)

@@ -406,3 +406,36 @@ def test_binary_metrics_refuses_bad_input_with_input_errors():
     with pytest.raises(InputError, match="empty"):
         svm.binary_metrics([], [])
     assert svm.binary_metrics([0.0, 1.0], [0.1, 0.9])["roc_auc"] == 1.0
+
+
+def test_runs_record_the_file_sha256_of_a_dataset_name(gb_run, shared_data, tmp_path):
+    # run.json's data_sha256 is the file's sha256 whether the table is named by its registered
+    # dataset name or by its path (was: the name itself, or a hash of the cleaned rows)
+    from spacekit.utils import file_sha256
+
+    unlabeled = shared_data / "hst_svm" / "svm_unlabeled_2021-10-06.csv"
+    by_name = svm.predict_to_run(gb_run, "svm_unlabeled_2021_10_06", runs_dir=tmp_path)
+    by_path = svm.predict_to_run(gb_run, unlabeled, runs_dir=tmp_path)
+    assert by_name.info["data_sha256"] == by_path.info["data_sha256"] == file_sha256(unlabeled)
+    labeled = shared_data / "hst_svm" / "svm_labeled_2021-07-28.csv"
+    cv = svm.cross_validate(
+        "svm_labeled_2021_07_28", n_splits=2, n_repeats=1, kind="gb", fast=True, runs_dir=tmp_path
+    )
+    assert cv.info["data_sha256"] == file_sha256(labeled)
+
+
+def test_predictions_keep_the_input_tables_index(gb_run, shared_data):
+    # as hst.cal's: a slice of a table gets its predictions on its own row labels, so
+    # df.assign(p=pred["probability"]) lines up (it gave NaN but for the labels 0..n-1)
+    raw = pd.read_csv(shared_data / "hst_svm" / "svm_unlabeled_2021-10-06.csv")
+    part = raw.iloc[100:110]
+    for out in (svm.predict(gb_run, part), svm.predict_batch(gb_run, part, chunk_size=4)):
+        assert out.index.tolist() == part.index.tolist()
+        joined = part.assign(p=out["probability"])
+        assert joined["p"].notna().all() and (joined["index"] == out["index"]).all()
+    # visit names held in the index: the output keeps them there too (and in its column)
+    named = part.set_index("index")
+    out = svm.predict(gb_run, named)
+    assert out.index.tolist() == named.index.tolist() and out.index.name is None
+    # a path or dataset name: rows numbered from 0
+    assert svm.predict(gb_run, "svm_unlabeled_2021_10_06").index[:3].tolist() == [0, 1, 2]

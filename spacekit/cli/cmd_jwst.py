@@ -136,6 +136,15 @@ def _predict(args) -> int:
             "train TABLE` and pass its model folder with --model DIR"
         )
     table = predict(models, args.data, max_gb=args.max_gb)
+    twice = sorted(set(table.loc[table["product"].duplicated(), "product"].astype(str)))
+    if twice:  # the answer is keyed by product: a second row would overwrite the first
+        from ..exceptions import InputError
+
+        raise InputError(
+            f"products named twice: {twice[:5]}; the answer is keyed by product, so each must "
+            "appear once (drop the duplicate rows, or use spacekit.skopes.jwst.cal.predict, "
+            "which returns every row)"
+        )
     # out_of_range, as svm's predictions and hst.cal's outOfRange: the features outside the
     # model's training ranges ([] when none; null when the model keeps no ranges, e.g. imported)
     flags = table["out_of_range"].tolist() if "out_of_range" in table else [None] * len(table)

@@ -17,6 +17,7 @@ __all__ = [
     "chunked",
     "predict_in_chunks",
     "check_model_ranges",
+    "on_input_index",
 ]
 
 #: What every app module exports (DESIGN.md, "The app contract").
@@ -181,6 +182,41 @@ def chunked(items: Any, size: int) -> list:
     if hasattr(items, "iloc"):
         return [items.iloc[i : i + size] for i in range(0, len(items), size)]
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def on_input_index(out: Any, data: Any) -> Any:
+    """Put a prediction table on the row labels of the input table (as hst.cal's predictions
+    are), so ``data.assign(p=out["..."])`` lines up; an input that is not a DataFrame (a path,
+    a dataset name) leaves ``out`` numbered from 0. An index named like one of ``out``'s
+    columns (visit or product names held in the index) loses its name.
+
+    Parameters
+    ----------
+    out : pandas.DataFrame
+        The predictions, one row per input row, in order.
+    data : object
+        What the app was given.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``out``, re-indexed in place.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"x": [1, 2]}, index=[7, 9])
+    >>> on_input_index(pd.DataFrame({"p": [0.1, 0.2]}), data).index.tolist()
+    [7, 9]
+    """
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame) and len(data.index) == len(out):
+        index = data.index.copy()
+        if index.name is not None and index.name in out.columns:
+            index.name = None
+        out.index = index
+    return out
 
 
 def predict_in_chunks(

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -263,7 +262,7 @@ def predict_frame(
     if "label" in frame.columns and frame["label"].notna().any():
         # nullable: a partly labelled table keeps its labels (<NA> for the unlabelled visits)
         out["true_label"] = pd.array(frame["label"].to_numpy(), dtype="Int64")
-    return out
+    return _app.on_input_index(out, data)  # a DataFrame's own row labels, as hst.cal's
 
 
 def predict(
@@ -375,9 +374,7 @@ def predict_to_run(
             "threshold": m.threshold,
             "n_rows": len(preds),
         },
-        data_sha256=None
-        if isinstance(data, pd.DataFrame)
-        else (_data_sha256(data, preds) if Path(str(data)).is_file() else str(data)),
+        data_sha256=None if isinstance(data, pd.DataFrame) else _data_sha256(data, preds),
     )
     labelled = (
         preds[preds["true_label"].notna()] if "true_label" in preds.columns else preds.iloc[:0]
@@ -480,7 +477,8 @@ def predict_batch(
     # a folder travels to a cluster's workers as its path; an in-memory model as itself
     label = "chunk_size (visits per task)"
     kw = {"client": client, "chunk_size": chunk_size, "default_size": 500, "label": label}
-    return pd.concat(_app.predict_in_chunks(_predict_chunk, m, frame, **kw), ignore_index=True)
+    out = pd.concat(_app.predict_in_chunks(_predict_chunk, m, frame, **kw), ignore_index=True)
+    return _app.on_input_index(out, data)
 
 
 def load_model(path_or_run: SvmModel | Run | str | os.PathLike | None = None) -> SvmModel:

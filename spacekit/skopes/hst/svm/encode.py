@@ -298,7 +298,10 @@ def rederive_detector(df: pd.DataFrame, *, column: str = "det") -> pd.DataFrame:
     out = df.copy()
     codes = []
     for name in out["index"]:
-        codes.append(encode_detector(parse_index(name)["det"]))
+        try:
+            codes.append(encode_detector(parse_index(name)["det"]))
+        except InputError as exc:  # say which visit, in a table of many
+            raise InputError(f"visit {name!r}: {exc}; drop or fix that row") from None
     codes = np.asarray(codes, dtype=int)
     if column in out.columns:
         old = pd.to_numeric(out[column], errors="coerce").to_numpy()

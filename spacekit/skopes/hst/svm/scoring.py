@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -105,10 +104,13 @@ def binary_metrics(y_true: Any, proba: Any, *, threshold: float = 0.5) -> dict[s
 
 
 def _data_sha256(data: Any, frame: pd.DataFrame) -> str:
-    if isinstance(data, (str, os.PathLike)) and Path(data).is_file():
+    """The sha256 a run records: of the file (a path, or a registered dataset name's file, as
+    the registry lists it), else of ``frame``'s values."""
+    if isinstance(data, (str, os.PathLike)):
+        from ....datasets.tables import resolve_path
         from ....utils import file_sha256
 
-        return file_sha256(data)
+        return file_sha256(resolve_path(data, what="feature table"))
     return hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy()).hexdigest()
 
 

@@ -469,18 +469,40 @@ def encode_features(frame: pd.DataFrame) -> pd.DataFrame:
             f"encode_features expects columns {need}; missing {missing}. Run scrub_qa, "
             "scrape_fits_headers and add_target_category first"
         )
+    visits = frame["index"].astype(str).to_numpy()
+
+    def number(col: str, kind: type) -> np.ndarray:
+        values = pd.to_numeric(frame[col], errors="coerce").astype(float).to_numpy()
+        # counts must be whole numbers; rms and gaia may be missing (NaN), not text
+        bad = ~np.isfinite(values) if kind is int else np.isnan(values) & frame[col].notna()
+        if bad.any():
+            raise SchemaError(
+                f"encode_features: column {col!r} has {int(bad.sum())} missing, non-numeric or "
+                f"infinite values (e.g. visits {visits[bad][:3].tolist()}); fill or drop them"
+            )
+        return values.astype(kind)
+
+    def encode(func: Callable[[Any], int], col: str) -> list[int]:
+        codes = []
+        for visit, value in zip(visits, frame[col], strict=True):
+            try:
+                codes.append(func(value))
+            except InputError as exc:  # say which visit, in a table of many
+                raise InputError(f"visit {visit!r}: {exc}") from None
+        return codes
+
     out = pd.DataFrame(
         {
-            "numexp": frame["numexp"].astype(int).to_numpy(),
-            "rms_ra": frame["rms_ra"].astype(float).to_numpy(),
-            "rms_dec": frame["rms_dec"].astype(float).to_numpy(),
-            "nmatches": frame["nmatches"].astype(int).to_numpy(),
-            "point": frame["point"].astype(int).to_numpy(),
-            "segment": frame["segment"].astype(int).to_numpy(),
-            "gaia": frame["gaia"].astype(float).to_numpy(),
-            "det": [encode_detector(d) for d in frame["detector"]],
-            "wcs": [encode_wcstype(w) for w in frame["wcstype"]],
-            "cat": [encode_category(c) for c in frame["category"]],
+            "numexp": number("numexp", int),
+            "rms_ra": number("rms_ra", float),  # NaN: no fit (see ingest's missing_rms)
+            "rms_dec": number("rms_dec", float),
+            "nmatches": number("nmatches", int),
+            "point": number("point", int),
+            "segment": number("segment", int),
+            "gaia": number("gaia", float),
+            "det": encode(encode_detector, "detector"),
+            "wcs": encode(encode_wcstype, "wcstype"),
+            "cat": encode(encode_category, "category"),
         }
     )
     if "label" in frame.columns:

@@ -4,6 +4,9 @@ recognised and their codes re-derived, counts and codes checked. Also importable
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,7 @@ _LEGACY_TABLES = {
         "6333f307337234a3cbf3c11b7d6ad9878c42adc9481f65f343812b764bc5f79a",
     ),
 }
+log = logging.getLogger(__name__)
 _CODE_RANGES = {"wcs": (0, 3), "cat": (0, 7)}
 _COUNTS = ("numexp", "nmatches", "point", "segment", "gaia")
 #: ``DataFrame.attrs`` key set on tables :func:`load_feature_table` returns (codes canonical)
@@ -35,14 +39,13 @@ CODES_ATTR = "spacekit_svm_codes"
 
 
 def _is_legacy_table(data: Any, frame: pd.DataFrame) -> bool:
-    """Whether ``data`` is one of upstream's 2021 tables (by name, file sha256 or index)."""
-    import hashlib
+    """Whether ``data`` is one of upstream's 2021 tables, whole (by name or file sha256).
 
+    A DataFrame is never taken whole: its rows of those tables are recognised one by one
+    (:func:`_map_legacy_rows`), so a copy of a loaded table that lost its ``attrs`` (canonical
+    codes, in the same row order) is not mapped twice."""
     if isinstance(data, pd.DataFrame):
-        if data.attrs.get(CODES_ATTR) == "canonical" or "index" not in data.columns:
-            return False
-        digest = hashlib.sha256("\n".join(data["index"].astype(str)).encode()).hexdigest()
-        return any(digest == idx for _, idx in _LEGACY_TABLES.values())
+        return False
     if str(data) in _LEGACY_TABLES:
         return True
     path = Path(data)
@@ -51,6 +54,41 @@ def _is_legacy_table(data: Any, frame: pd.DataFrame) -> bool:
 
         return file_sha256(path) in {sha for sha, _ in _LEGACY_TABLES.values()}
     return False
+
+
+#: Per row of the 2021 tables, its canonical category code where its own code differs
+#: (``legacy_category_rows.txt``: sha256 prefix of the row's :data:`_ROW_KEY` values → code).
+#: The counts make it the row, not the visit: the two tables disagree on one visit's category
+_LEGACY_ROWS_FILE = "legacy_category_rows.txt"
+_ROW_KEY = ("index", "cat", "numexp", "nmatches", "point", "segment", "gaia")
+
+
+@functools.lru_cache(maxsize=1)
+def _legacy_row_codes() -> dict[str, int]:
+    text = (Path(__file__).with_name(_LEGACY_ROWS_FILE)).read_text(encoding="utf-8")
+    rows = (line.split() for line in text.splitlines() if line and not line.startswith("#"))
+    return {key: int(code) for key, code in rows}
+
+
+def _row_key(values: Any) -> str:
+    """The key of one row: its :data:`_ROW_KEY` values (index, then whole numbers), tab-joined."""
+    text = "\t".join([str(values[0]), *(str(int(v)) for v in values[1:])])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _map_legacy_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give each row of upstream's 2021 tables (recognised by its ``index`` and per-batch
+    ``cat``) its canonical code, wherever it sits: a slice, a shuffled copy or a chunk of those
+    tables gets the codes the whole table gets. Other rows keep theirs."""
+    known = _legacy_row_codes()
+    rows = frame[list(_ROW_KEY)].itertuples(index=False, name=None)
+    codes = [known.get(_row_key(r)) for r in rows]
+    found = np.array([c is not None for c in codes], dtype=bool)
+    if found.any():
+        log.info("SVM table: %d rows of the 2021 tables given canonical 'cat' codes", found.sum())
+        frame = frame.copy()
+        frame.loc[found, "cat"] = [c for c in codes if c is not None]
+    return frame
 
 
 def load_feature_table(
@@ -77,12 +115,14 @@ def load_feature_table(
     require_label : bool
         Raise :class:`SchemaError` when there is no ``label`` column.
     rederive_det : bool
-        Rebuild ``det`` from ``index`` (default True).
+        Rebuild ``det`` from ``index`` (default True; the table may then leave ``det`` out).
     legacy_codes : bool, optional
         Whether ``cat`` holds upstream's 2021 codes (:data:`LEGACY_CATEGORY_CODES`). By default
-        True for ``svm_labeled_2021_07_28`` and ``svm_unlabeled_2021_10_06`` (by name, file
-        sha256, or a DataFrame of their rows) and False otherwise (tables from :func:`ingest`
-        use the canonical codes).
+        True for ``svm_labeled_2021_07_28`` and ``svm_unlabeled_2021_10_06`` (by name or file
+        sha256); in any other table, each row of those two tables (recognised by its index,
+        code and counts: in any order, subset or chunk, beside other rows) gets the canonical
+        code its whole table gives, and other rows keep theirs (tables from :func:`ingest`
+        use the canonical codes). False: no row is mapped.
 
     Returns
     -------
@@ -120,7 +160,13 @@ def load_feature_table(
     if "index" not in frame.columns and frame.index.name == "index":
         frame = frame.reset_index()
     required = [*FEATURES, "index"] + (["label"] if require_label else [])
-    missing = [c for c in required if c not in frame.columns]
+    # det is rebuilt from the visit name: a table may leave it out
+    missing = [c for c in required if c not in frame.columns and (c != "det" or not rederive_det)]
+    if missing == ["label"]:
+        raise SchemaError(
+            f"{name}: training and scoring need a 'label' column (0 (aligned) or 1 "
+            "(misaligned) per visit); it is missing. To flag unlabelled visits, use predict"
+        )
     if missing:
         raise SchemaError(
             f"{name}: expected SVM feature columns {required}; missing {missing}. "
@@ -159,6 +205,9 @@ def load_feature_table(
     if rederive_det:
         frame = rederive_detector(frame)
     legacy = _is_legacy_table(data, frame) if legacy_codes is None else bool(legacy_codes)
+    canonical = isinstance(data, pd.DataFrame) and data.attrs.get(CODES_ATTR) == "canonical"
+    if legacy_codes is None and not legacy and not canonical:
+        frame = _map_legacy_rows(frame)  # rows of the 2021 tables in any order or subset
     frame = rederive_category(frame, legacy=legacy)
     if "label" in frame.columns:
         labels = pd.to_numeric(frame["label"], errors="coerce")

@@ -22,6 +22,7 @@ the same way, see :mod:`spacekit.skopes.jwst.cal.model`):
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,6 +39,8 @@ from . import model as _model
 from .model import APP, MAX_GB, JwstMemoryModel
 
 __all__ = [*_app.CONTRACT, "example_products"]
+
+log = logging.getLogger(__name__)
 
 #: What the dashboard and reports show first (keys of :func:`score`).
 HEADLINE_METRICS = ("rmse_gb", "mae_gb", "r2")
@@ -80,8 +83,9 @@ def train(
     Returns
     -------
     Run
-        With ``model/`` (loads with :func:`load_model`), ``metrics.json`` and
-        ``predictions.csv`` (held-out products).
+        With ``model/`` (loads with :func:`load_model`), ``metrics.json``,
+        ``predictions.csv`` (held-out products) and their residuals against the measured
+        memory (``figures/residuals_memory.png``, ``evaluation.json``).
 
     Examples
     --------
@@ -112,7 +116,16 @@ def _labelled(data: Any, target: str) -> pd.DataFrame:
                 f"found {list(table.columns)[:12]}"
             )
     table[target] = pd.to_numeric(table[target], errors="coerce")
-    return table[np.isfinite(table[target].astype(float))].reset_index(drop=True)
+    measured = np.isfinite(table[target].astype(float))
+    if not measured.all():  # scored without them, but said: n alone hides it
+        log.warning(
+            "%d of %d products have no measured %r (missing or not a number): they are left "
+            "out of the scores",
+            int((~measured).sum()),
+            len(table),
+            target,
+        )
+    return table[measured].reset_index(drop=True)
 
 
 def _regression(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
@@ -155,6 +168,8 @@ def cross_validate(
     Returns
     -------
     Run
+        ``metrics.json``, ``predictions.csv`` (out-of-fold, first repeat) and their residuals
+        (``figures/residuals_memory.png``, ``evaluation.json``).
 
     Examples
     --------
@@ -212,6 +227,7 @@ def cross_validate(
         runs_dir=runs_dir,
         parameters={"n_splits": n_splits, "n_repeats": n_repeats, "fast": fast, "target": target},
         seed=seed,
+        data_sha256=_model._data_sha256(data),
     )
     run.write_metrics(metrics)
     done = np.isfinite(oof)
@@ -225,6 +241,7 @@ def cross_validate(
             }
         )
     )
+    _model._report(run, y[done], oof[done], title="out-of-fold products:")
     return run
 
 
@@ -270,7 +287,8 @@ def score(model: Any, data: Any, *, target: str = _TARGET) -> dict[str, Any]:
     model : JwstMemoryModel, Run or path
         A loaded model, or anything :func:`load_model` accepts.
     data : path, DataFrame or registered dataset name
-        Products with their measured memory (the ``target`` column, in GB).
+        Products with their measured memory (the ``target`` column, in GB); products without
+        a measurement are left out, with a logged warning saying how many.
     target : str
         The column of measured memory.
 
@@ -307,6 +325,8 @@ def _products(data: Any, definition: str = "spacekit") -> pd.DataFrame:
     """A products table from a table (path, DataFrame, dataset name) or uncal folder(s);
     exposures are grouped with the offset-feature ``definition`` the model needs."""
     if isinstance(data, pd.DataFrame):
+        if "product" not in data.columns and data.index.name == "product":
+            return data.reset_index()  # set_index("product"): the names stay in the output
         return data.copy()
     if isinstance(data, (str, os.PathLike)) and Path(data).is_dir():
         return _model.scrape_products(data, definition=definition)
@@ -361,14 +381,16 @@ def predict(model: Any, data: Any, *, max_gb: float | None = None) -> pd.DataFra
     model : JwstMemoryModel, Run or path
         A loaded model or anything :func:`load_model` accepts.
     data : path, DataFrame, dataset name, or folder(s) of uncal exposures
-        Products, or the exposures to group into products.
+        Products (named by a ``product`` column, or an index named ``product``; rows are
+        numbered without either), or the exposures to group into products.
     max_gb : float, optional
         Cap of the predictions.
 
     Returns
     -------
     pandas.DataFrame
-        (The older call ``predict(source, model_dir)`` still works, deprecated, and returns
+        One row per product, in the order of ``data``. (The older call
+        ``predict(source, model_dir)`` still works, deprecated, and returns
         ``{product: {"gbSize": value}}`` as before.)
 
     Examples
@@ -397,7 +419,7 @@ def predict(model: Any, data: Any, *, max_gb: float | None = None) -> pd.DataFra
     out = _frame(products, m.predict(products), digits)
     if flags is not None and len(flags) == len(out):
         out["out_of_range"] = flags  # the features outside the training ranges ("" when none)
-    return out
+    return _app.on_input_index(out, data)  # a DataFrame's own row labels, as hst.cal's
 
 
 def _predict_chunk(model: Any, products: pd.DataFrame, max_gb: float | None) -> pd.DataFrame:
@@ -462,7 +484,9 @@ def predict_batch(
     label, size = "chunk_size (products per task)", chunk_size
     kw = {"client": client, "chunk_size": size, "default_size": 500, "label": label}
     parts = _app.predict_in_chunks(_predict_chunk, m, products, extra=(max_gb,), **kw)
-    return pd.concat(parts, ignore_index=True) if parts else _frame(products, np.zeros(0))
+    if not parts:  # no products: predict's empty table, with the same columns
+        return _predict_chunk(m, products, max_gb)
+    return _app.on_input_index(pd.concat(parts, ignore_index=True), data)
 
 
 def example_products(n: int = 120, *, seed: int = 0) -> pd.DataFrame:

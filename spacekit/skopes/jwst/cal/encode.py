@@ -235,7 +235,16 @@ def encode_products(
     for col in features:
         values = products[col]
         if col in CATEGORICAL and not pd.api.types.is_numeric_dtype(values):
-            out[col] = [encode_value(pairs, col, v) for v in values]
+            names = (
+                products["product"] if "product" in products.columns else products.index
+            ).astype(str)
+            codes = []
+            for name, v in zip(names, values, strict=True):
+                try:
+                    codes.append(encode_value(pairs, col, v))
+                except InputError as exc:  # say which product, in a table of many
+                    raise InputError(f"{exc} (product {name!r})") from None
+            out[col] = codes
         else:
             num = pd.to_numeric(
                 values.map(lambda v: {"True": 1, "False": 0}.get(str(v), v)), errors="coerce"

@@ -42,7 +42,6 @@ measured products for a real model), then predict a folder holding one made-up N
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Iterable
@@ -156,6 +155,45 @@ def _read_table(data: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
     return resolve_table(data, what="training table", format="csv")
 
 
+def _data_sha256(data: Any) -> str:
+    """The sha256 a run records: of the file (a path or a registered dataset name's file),
+    else of the DataFrame's values as given."""
+    from ....datasets.tables import frame_sha256, resolve_path
+    from ....utils.files import file_sha256
+
+    if isinstance(data, pd.DataFrame):
+        return frame_sha256(data)
+    return file_sha256(resolve_path(data, what="training table"))
+
+
+def _report(run: Run, y_true: Any, y_pred: Any, *, title: str) -> None:
+    """Add the memory residuals to a run: ``figures/residuals_memory.png`` (when
+    :mod:`spacekit.computer` is available) and ``evaluation.json`` (the dashboard's overlay)."""
+    y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+    if not len(y_true):
+        return
+    run.write_json(
+        "evaluation.json",
+        {
+            "task": "regression",
+            "residuals": {
+                "y_true": y_true.tolist(),
+                "y_pred": y_pred.tolist(),
+                "target": "memory",
+                "unit": "GB",
+            },
+        },
+    )
+    try:
+        from ....computer import plot_residuals
+    except ImportError:  # the computer layer is optional for this app
+        log.info("spacekit.computer is not available: run %s gets no figure", run.path)
+        return
+    run.save_figure(
+        plot_residuals(y_true, y_pred, title=f"{title} memory (GB)"), "residuals_memory"
+    )
+
+
 def train(
     data: str | os.PathLike | pd.DataFrame,
     *,
@@ -199,8 +237,9 @@ def train(
     Returns
     -------
     spacekit.utils.runs.Run
-        Run folder (app ``"jwst_cal"``) with ``model/``, ``metrics.json`` and
-        ``predictions.csv`` (held-out products).
+        Run folder (app ``"jwst_cal"``) with ``model/``, ``metrics.json``,
+        ``predictions.csv`` (held-out products) and their residuals
+        (``figures/residuals_memory.png``, ``evaluation.json``).
 
     Examples
     --------
@@ -316,9 +355,7 @@ def train(
             "n_products": len(table),
         },
         seed=seed,
-        data_sha256=hashlib.sha256(
-            pd.util.hash_pandas_object(table, index=False).to_numpy()
-        ).hexdigest(),
+        data_sha256=_data_sha256(data),
     )
     from ....utils.manifest import trained_source
 
@@ -333,5 +370,7 @@ def train(
     )
     run.write_metrics(metrics)
     if held:
-        run.write_predictions(pd.concat(held, ignore_index=True))
+        held_out = pd.concat(held, ignore_index=True)
+        run.write_predictions(held_out)
+        _report(run, held_out["true_gb"], held_out["gbSize"], title="held-out products:")
     return run

@@ -235,14 +235,21 @@ class JwstMemoryModel(ParamsMixin):
         Returns
         -------
         pandas.DataFrame
-            The encoded features, on the index of ``X``.
+            The encoded features, in the row order and on the index of ``X``.
         """
         kinds = self._kinds(X, None, "encoded")
+        # encoded kind by kind on row positions, then put back in the table's order: the
+        # per-row out-of-range flags are positional, and an index may repeat
+        rows = X.reset_index(drop=True)
         parts = [
-            encode_products(X[(kinds == k).to_numpy()], self._pairs(), kind=k)
+            encode_products(rows[(kinds == k).to_numpy()], self._pairs(), kind=k)
             for k in sorted(set(kinds))
         ]
-        return pd.concat(parts) if parts else pd.DataFrame()
+        if not parts:
+            return pd.DataFrame()
+        out = pd.concat(parts).sort_index()
+        out.index = X.index
+        return out
 
     def _predict_kind(self, X: pd.DataFrame, kind: str) -> np.ndarray:
         kind = str(kind).upper()
@@ -306,6 +313,7 @@ class JwstMemoryModel(ParamsMixin):
             "target_transform": "log1p",
             "max_gb": float(self.max_gb),
             "seed": self.seed,
+            "fast": bool(self.fast),
             "encoder_pairs": self._pairs(),
             "feature_definition": getattr(self, "feature_definition_", "spacekit"),
             **(metadata or {}),
@@ -364,6 +372,7 @@ class JwstMemoryModel(ParamsMixin):
         model = cls(
             max_gb=max_gb if max_gb is not None else spec.get("max_gb", MAX_GB),
             seed=spec.get("seed", 0),
+            fast=bool(spec.get("fast", False)),
             encoder_pairs=spec.get("encoder_pairs"),
         )
         model.encoder_pairs_ = load_encoder_pairs(spec.get("encoder_pairs") or {})
