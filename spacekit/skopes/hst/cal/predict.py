@@ -580,10 +580,13 @@ def predict_many(
 # The app contract's ``cal.predict(model, data)``: Python also makes this module the package
 # attribute ``predict``, so the module calls spacekit.skopes.hst.cal.app.predict (the same
 # mechanism as upstream's module paths, spacekit.skopes._upstream.keep_callable).
+from ....utils.upstream_api import upstream_getattr  # noqa: E402
 from ... import _upstream  # noqa: E402
 
 _upstream.keep_callable(__name__, "spacekit.skopes.hst.cal.app", "predict")
 
+# upstream spacekit 1.1.4's names of this module say what to use (docs/upstream.rst)
+__getattr__ = upstream_getattr(__name__)
 
 if __name__ == "__main__":  # upstream's entry point, deprecated: `spacekit legacy-entry` runs it
     os.execv(*_upstream.legacy_entry("spacekit.skopes.hst.cal.predict"))

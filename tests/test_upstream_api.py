@@ -1,0 +1,148 @@
+"""Code written for upstream spacekit 1.1.4 fails with a message naming what to use, never a bare
+``ModuleNotFoundError`` or ``cannot import name`` (spacekit.utils.upstream_api)."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import spacekit
+from spacekit.exceptions import SpacekitError, UpstreamAPIError
+from spacekit.utils.upstream_api import MODULES, NAMES, STUBS
+
+PKG = Path(spacekit.__file__).parent
+DOC = PKG.parent / "docs" / "upstream.rst"
+
+#: Every module of the upstream 1.1.4 wheel (``spacekit-1.1.4-py3-none-any.whl``).
+UPSTREAM_MODULES = """
+analyzer analyzer.compute analyzer.explore analyzer.scan analyzer.track analyzer.validate
+builder builder.architect builder.blueprints builder.trained_networks
+dashboard dashboard.cal dashboard.cal.app dashboard.cal.config dashboard.cal.eda
+dashboard.cal.eval dashboard.cal.index dashboard.cal.nodegraph dashboard.cal.pred dashboard.svm
+dashboard.svm.app dashboard.svm.config dashboard.svm.eda dashboard.svm.eval dashboard.svm.index
+dashboard.svm.pred datasets datasets._base datasets.beam datasets.meta extractor extractor.load
+extractor.radio extractor.scrape generator generator.augment generator.draw logger logger.log
+preprocessor preprocessor.encode preprocessor.ingest preprocessor.prep preprocessor.scrub
+preprocessor.transform skopes skopes.hst skopes.hst.cal skopes.hst.cal.config
+skopes.hst.cal.predict skopes.hst.cal.train skopes.hst.cal.validate skopes.hst.svm
+skopes.hst.svm.corrupt skopes.hst.svm.predict skopes.hst.svm.prep skopes.hst.svm.train
+skopes.jwst skopes.jwst.cal skopes.jwst.cal.config skopes.jwst.cal.predict skopes.jwst.cal.train
+skopes.kepler skopes.kepler.light_curves
+""".split()
+
+#: Public names of the upstream modules that exist here too (from the 1.1.4 wheel).
+UPSTREAM_NAMES = {
+    "spacekit.datasets": "scrape_archives load_from_archive load_cal load_svm load_k2 "
+    "load_jwst_cal import_collection load download_single_archive",
+    "spacekit.analyzer.explore": "ImagePreviews SVMPreviews DataPlots HstSvmPlots HstCalPlots "
+    "SignalPlots K2SignalPlots",
+    "spacekit.skopes.hst.cal.predict": "load_pretrained_model Predict local_handler lambda_handler",
+    "spacekit.skopes.hst.cal.train": "Train make_timestamp_path scrape_dynamodb parse_user_args",
+    "spacekit.skopes.hst.svm.corrupt": "pick_random_exposures pick_random_filter "
+    "find_filter_files modify_paths pick_random_subset set_lambda_threshold static_augment "
+    "static_corruption stochastic_augment stochastic_corruption print_corruptions "
+    "run_header_corruption multiple_permutations run_svm generate_images all_permutations "
+    "get_datasets make_process_config run_corrupt run_svm_alignment run_image_gen run_blocks "
+    "run_pipes",
+    "spacekit.skopes.hst.svm.predict": "load_mixed_inputs classification_report "
+    "classify_alignments predict_alignment",
+    "spacekit.skopes.hst.svm.prep": "run_preprocessing",
+    "spacekit.skopes.hst.svm.train": "make_ensembles load_ensemble_data train_ensemble "
+    "compute_results run_training",
+    "spacekit.skopes.jwst.cal.predict": "load_pretrained_model JwstCalPredict predict_handler",
+    "spacekit.skopes.jwst.cal.train": "JwstCalTrain",
+}
+
+
+def _says_what_to_use(exc: BaseException) -> None:
+    text = str(exc)
+    assert "upstream spacekit 1.1.4" in text and "docs/upstream.rst" in text, text
+    assert re.search(r"use .*spacekit", text), text
+
+
+@pytest.mark.parametrize("module", [f"spacekit.{m}" for m in UPSTREAM_MODULES])
+def test_every_upstream_module_imports_or_says_what_to_use(module):
+    try:
+        importlib.import_module(module)
+    except UpstreamAPIError as exc:
+        _says_what_to_use(exc)
+        assert isinstance(exc, ImportError) and isinstance(exc, SpacekitError)
+        assert any(module == s or module.startswith(s + ".") for s in STUBS)
+
+
+@pytest.mark.parametrize(
+    ("module", "name"), [(m, n) for m, names in UPSTREAM_NAMES.items() for n in names.split()]
+)
+def test_every_upstream_name_imports_or_says_what_to_use(module, name):
+    code = f"from {module} import {name}"
+    try:
+        exec(code, {})
+    except UpstreamAPIError as exc:  # not Python's bare "cannot import name"
+        _says_what_to_use(exc)
+        assert f"{module}.{name}" in str(exc)
+    # attribute access says the same
+    mod = importlib.import_module(module)
+    if name in NAMES.get(module, {}):
+        with pytest.raises(UpstreamAPIError, match="docs/upstream.rst"):
+            getattr(mod, name)
+
+
+def test_the_message_names_the_replacement():
+    with pytest.raises(ImportError, match=r"spacekit\.computer: make_report"):
+        from spacekit.analyzer.compute import ComputeBinary  # noqa: F401
+    with pytest.raises(ImportError, match=r"\(scrape\) S3: spacekit\.radio\.s3_read_text"):
+        from spacekit.extractor.scrape import S3Scraper  # noqa: F401
+    with pytest.raises(ImportError, match=r"load\('k2_exoplanet_train'\)"):
+        from spacekit.datasets import load_k2  # noqa: F401
+    with pytest.raises(ImportError, match=r"import-upstream"):
+        from spacekit.skopes.jwst.cal.predict import JwstCalPredict  # noqa: F401
+
+
+def test_other_missing_names_stay_plain_attribute_errors():
+    import spacekit.datasets as datasets
+    import spacekit.skopes.hst.cal.predict as predict
+
+    assert not hasattr(datasets, "no_such_name") and not hasattr(predict, "no_such_name")
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        datasets.no_such_name  # noqa: B018
+    # the package's own lazy names still resolve
+    from spacekit.skopes.hst.cal.predict import CalPredictor, lambda_handler  # noqa: F401
+
+
+def test_stub_files_match_the_table():
+    found = set()
+    for path in PKG.rglob("*.py"):
+        if "removed_module(__name__)" in path.read_text(encoding="utf-8").split('"""')[-1]:
+            rel = path.relative_to(PKG.parent).with_suffix("").parts
+            found.add(".".join(rel[:-1] if rel[-1] == "__init__" else rel))
+    assert found == set(STUBS)
+    for module in MODULES:  # every entry is reached through a stub
+        assert any(module == s or module.startswith(s + ".") for s in STUBS), module
+
+
+def test_jwst_train_module_keeps_the_package_function():
+    code = (
+        "import inspect\n"
+        "from spacekit.skopes.jwst.cal.app import train as fn\n"
+        "import spacekit.skopes.jwst.cal.train\n"
+        "from spacekit.skopes.jwst.cal import train\n"
+        "print(callable(train), str(inspect.signature(train)) == str(inspect.signature(fn)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "True"]
+
+
+def test_the_migration_guide_lists_every_entry():
+    text = DOC.read_text(encoding="utf-8")
+    missing = [m for m in MODULES if f"``{m}``" not in text]
+    for module, names in NAMES.items():
+        missing += [module] if f"``{module}``" not in text else []
+        if len(set(names.values())) > 1:  # names with replacements of their own are named
+            missing += [f"{module}.{n}" for n in names if f"``{n}``" not in text]
+    assert not missing, f"docs/upstream.rst lacks {missing}"
