@@ -146,3 +146,47 @@ def test_the_migration_guide_lists_every_entry():
         if len(set(names.values())) > 1:  # names with replacements of their own are named
             missing += [f"{module}.{n}" for n in names if f"``{n}``" not in text]
     assert not missing, f"docs/upstream.rst lacks {missing}"
+
+
+# -- model folders ---------------------------------------------------------------------------
+def test_missing_jwst_model_names_the_jwst_command(tmp_path):
+    from spacekit.exceptions import DataNotFoundError
+    from spacekit.utils.manifest import find_model_folder
+
+    for app, command in (("jwst_cal", "jwst"), ("hst_svm", "svm"), ("hst_cal", "cal")):
+        with pytest.raises(DataNotFoundError, match=f"`spacekit {command} train DATA`$"):
+            find_model_folder(tmp_path, app)
+
+
+@pytest.mark.parametrize(
+    ("app", "files"),
+    [
+        ("hst_cal", ["hst_cal/mem_clf.keras", "hst_cal/tx_data.json"]),
+        ("jwst_cal", ["jwst_cal/img3_reg.keras", "jwst_cal/spec3_reg.keras"]),
+        ("hst_svm", ["svm_align/ensembleSVM.keras"]),
+    ],
+)
+def test_an_upstream_model_folder_points_to_import_upstream(app, files, tmp_path):
+    """Upstream's extracted archive (``hst_cal/mem_clf.keras``...) or the folder of its zips,
+    passed as a model folder: the message names ``spacekit import-upstream`` and the folder to
+    give it (the one holding ``hst_cal/``...)."""
+    from spacekit.exceptions import DataNotFoundError
+    from spacekit.skopes.hst import cal, svm
+    from spacekit.skopes.jwst import cal as jwst
+
+    load = {"hst_cal": cal.load_model, "jwst_cal": jwst.load_model, "hst_svm": svm.load_model}
+    for f in files:
+        (tmp_path / f).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / f).write_bytes(b"")
+    extracted = tmp_path / files[0].split("/")[0]
+    for folder in (extracted, tmp_path):
+        with pytest.raises(DataNotFoundError) as info:
+            load[app](folder)
+        text = str(info.value)
+        assert f"`spacekit import-upstream {tmp_path} --out DIR`" in text, text
+        assert "upstream spacekit 1.1.4's model files" in text
+    zips = tmp_path / "zips"
+    zips.mkdir()
+    (zips / "hst_cal.zip").write_bytes(b"")
+    with pytest.raises(DataNotFoundError, match=f"import-upstream {zips} --out DIR"):
+        load[app](zips)

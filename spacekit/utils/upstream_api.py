@@ -27,12 +27,22 @@ spacekit.extractor is upstream spacekit 1.1.4's and is not pa
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import NoReturn
 
 from ..exceptions import UpstreamAPIError
 
-__all__ = ["MODULES", "NAMES", "STUBS", "removed_module", "replacement", "upstream_getattr"]
+__all__ = [
+    "MODULES",
+    "NAMES",
+    "STUBS",
+    "removed_module",
+    "replacement",
+    "upstream_getattr",
+    "upstream_model_hint",
+]
 
 GUIDE = "docs/upstream.rst, 'Upstream's Python API'"
 
@@ -358,3 +368,67 @@ def upstream_getattr(
         raise AttributeError(f"module {module!r} has no attribute {name!r}")
 
     return __getattr__
+
+
+#: Files of upstream 1.1.4's model archives (``spacekit/builder/trained_networks/*.zip``).
+_UPSTREAM_MODEL_FILES = (
+    "mem_clf.keras",
+    "mem_reg.keras",
+    "wall_reg.keras",
+    "img3_reg.keras",
+    "spec3_reg.keras",
+    "ensembleSVM.keras",
+    "hst_cal.zip",
+    "jwst_cal.zip",
+    "svm_align.zip",
+)
+
+
+def upstream_model_hint(path: str | os.PathLike) -> str:
+    """What to add to a "no model folder" message when ``path`` holds upstream's models.
+
+    Parameters
+    ----------
+    path : path
+        The folder a user passed as a model folder.
+
+    Returns
+    -------
+    str
+        ``""`` when ``path`` holds none of upstream 1.1.4's model files (in it or one folder
+        down), else a sentence naming them and the ``spacekit import-upstream`` command.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> upstream_model_hint(folder)
+    ''
+    >>> _ = (folder / "mem_clf.keras").write_bytes(b"")
+    >>> upstream_model_hint(folder)[:64]
+    "; it holds upstream spacekit 1.1.4's model files (mem_clf.keras)"
+    """
+    p = Path(os.path.expanduser(path))
+    if not p.is_dir():
+        return ""
+    try:
+        found = sorted(
+            str(f.relative_to(p))
+            for d in (p, *(q for q in p.iterdir() if q.is_dir()))
+            for f in (d / name for name in _UPSTREAM_MODEL_FILES)
+            if f.exists()
+        )
+    except OSError:
+        return ""
+    if not found:
+        return ""
+    # the extracted archives sit in hst_cal/, jwst_cal/, svm_align/: import from their parent
+    source = p.parent if found[0].count("/") == 0 and p.name in _ARCHIVE_FOLDERS else p
+    return (
+        f"; it holds upstream spacekit 1.1.4's model files ({', '.join(found[:4])}), which "
+        f"load after conversion: `spacekit import-upstream {source} --out DIR`, then pass "
+        "DIR/hst_cal, DIR/jwst_cal or DIR/hst_svm (docs/upstream.rst)"
+    )
+
+
+_ARCHIVE_FOLDERS = ("hst_cal", "jwst_cal", "svm_align")
