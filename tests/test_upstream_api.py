@@ -190,3 +190,42 @@ def test_an_upstream_model_folder_points_to_import_upstream(app, files, tmp_path
     (zips / "hst_cal.zip").write_bytes(b"")
     with pytest.raises(DataNotFoundError, match=f"import-upstream {zips} --out DIR"):
         load[app](zips)
+
+
+# -- datasets ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "nearest"),
+    [
+        ("calcloud", "hst_cal_2021_05_11"),
+        ("svm", "svm_labeled_2021_07_28"),
+        ("k2", "k2_exoplanet_train"),
+        ("jwst_cal", "no public JWST training data"),
+    ],
+)
+def test_upstream_collection_names_point_to_the_registered_ones(name, nearest):
+    from spacekit import datasets
+    from spacekit.exceptions import UnknownDatasetError
+
+    with pytest.raises(UnknownDatasetError, match="upstream spacekit 1.1.4's collection") as info:
+        datasets.load(name)
+    assert nearest in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [
+        ({"date_key": "2022-02-14"}, "pick it by name"),
+        ({"fpath": "data/latest.csv"}, "spacekit.io.read_table"),
+        ({"data_home": "~/data"}, "SPACEKIT_CACHE_DIR"),
+    ],
+)
+def test_upstream_load_keywords_are_refused_with_what_to_do(kwargs, says, monkeypatch, tmp_path):
+    """Upstream's ``load(name, date_key=, fpath=, data_home=)``: said to be upstream's, before
+    anything is fetched (not "the file is corrupt" from the csv parser)."""
+    from spacekit import datasets
+    from spacekit.exceptions import InputError
+
+    monkeypatch.setenv("SPACEKIT_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(InputError, match=f"upstream spacekit 1.1.4's keyword.*{says}"):
+        datasets.load("hst_cal_sample_20", **kwargs)
+    assert not (tmp_path / "cache").exists()

@@ -35,6 +35,8 @@ from typing import NoReturn
 from ..exceptions import UpstreamAPIError
 
 __all__ = [
+    "DATASETS",
+    "LOAD_KEYWORDS",
     "MODULES",
     "NAMES",
     "STUBS",
@@ -176,6 +178,22 @@ STUBS: frozenset[str] = frozenset(
         "spacekit.skopes.kepler",
     }
 )
+
+#: Upstream's dataset collections (``spacekit.datasets.load(name)``) -> the registered names
+#: nearest to them here (their rows and columns are this registry's, not upstream's archives).
+DATASETS: dict[str, tuple[str, ...]] = {
+    "calcloud": ("hst_cal_2021_05_11",),
+    "svm": ("svm_labeled_2021_07_28", "svm_unlabeled_2021_10_06", "svm_raw_2021_11_02"),
+    "k2": ("k2_exoplanet_train", "k2_exoplanet_test"),
+    "jwst_cal": (),
+}
+
+#: Keyword arguments of upstream's ``spacekit.datasets.load`` -> what to do here.
+LOAD_KEYWORDS: dict[str, str] = {
+    "date_key": "each registered dataset is one version: pick it by name (list_datasets())",
+    "fpath": "read a file of your own with spacekit.io.read_table(path)",
+    "data_home": "set the cache folder with SPACEKIT_CACHE_DIR (spacekit.config)",
+}
 
 _CAL_PREDICT = (
     f"{_CAL}.load_model(DIR) then {_CAL}.predict(model, (ipst, FEATURES_TEXT_OR_PATH)); "
