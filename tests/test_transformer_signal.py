@@ -142,3 +142,20 @@ def test_non_finite_flux_and_fractional_sizes_are_refused():
     with pytest.raises(InputError, match="n .* whole number"):
         fft_features([[1.0, 2.0, 3.0]], n=2.5)
     assert fft_features([[1.0, 2.0, 3.0]], n=4.0).shape == (1, 3)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [
+        ((), {"path_to_test": "exoTest.csv", "subtract_y": 1.0, "reshape": True}),  # LaunchK2's
+        (("exoTest.csv",), {}),
+        ((), {"y_col": [0], "skip": 1}),
+    ],
+)
+def test_hypersonic_pliers_says_how_upstreams_call_translates(args, kwargs, tmp_path):
+    """Upstream 1.1.4's call (two tables, raw labels) gets the way to call this one, not
+    read_flux_table's bare TypeError."""
+    p = tmp_path / "exoTrain.csv"
+    pd.DataFrame({"LABEL": [2, 1], "FLUX.1": [1.0, 3.0]}).to_csv(p, index=False)
+    with pytest.raises(InputError, match="upstream spacekit 1.1.4.*once per table"):
+        hypersonic_pliers(p, *args, **kwargs)

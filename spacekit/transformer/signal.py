@@ -275,13 +275,24 @@ def fft_features(X: Any, n: int | None = None, *, onesided: bool = True) -> np.n
     return np.abs(spec)
 
 
-def hypersonic_pliers(path: str | os.PathLike | pd.DataFrame, **kwargs: Any):
+#: Upstream spacekit 1.1.4's ``hypersonic_pliers`` arguments, which this one does not take.
+_UPSTREAM_PLIERS = ("path_to_test", "y_col", "skip", "dlm", "encoding", "subtract_y", "reshape")
+
+
+def hypersonic_pliers(path: str | os.PathLike | pd.DataFrame, *args: Any, **kwargs: Any):
     """Seed alias of :func:`read_flux_table` (same return: ``X, y`` with 0/1 labels).
+
+    Upstream spacekit 1.1.4's version took a second table and returned ``X_train, X_test,
+    y_train, y_test`` with raw labels shaped ``(n, 1, 1)`` (``path_to_test``, ``y_col``,
+    ``skip``, ``dlm``, ``encoding``, ``subtract_y``, ``reshape``); those arguments raise an
+    :class:`~spacekit.exceptions.InputError` saying how to call this one.
 
     Parameters
     ----------
     path : path or pandas.DataFrame
         As for :func:`read_flux_table`.
+    *args
+        Refused (upstream's second table): read each table with its own call.
     **kwargs
         As for :func:`read_flux_table`.
 
@@ -301,6 +312,14 @@ def hypersonic_pliers(path: str | os.PathLike | pd.DataFrame, **kwargs: Any):
     >>> X.shape, y.tolist()
     ((2, 2), [1, 0])
     """
+    upstream = [k for k in _UPSTREAM_PLIERS if k in kwargs] + (["a second table"] if args else [])
+    if upstream:
+        raise InputError(
+            f"hypersonic_pliers got upstream spacekit 1.1.4's {upstream}: this one reads one "
+            "table and returns X, y with labels already 0/1 (no subtract_y) shaped (n,); call "
+            "it once per table: X_train, y_train = hypersonic_pliers(train); X_test, y_test = "
+            "hypersonic_pliers(test); y.reshape(-1, 1) for a column"
+        )
     return read_flux_table(path, **kwargs)
 
 
