@@ -136,8 +136,8 @@ MODULES: dict[str, str] = {
         f"{_JWST}.upstream_offset_statistics; hypersonic_pliers, thermo_fusion_chisel, "
         "babel_fish_dispenser, fast_fourier: spacekit.transformer, where they differ "
         "(hypersonic_pliers reads one table and returns X, y with 0/1 labels; "
-        "babel_fish_dispenser's step_size defaults to 7, not 200; fast_fourier returns each "
-        "row's FFT magnitudes); tensors: pass numpy arrays"
+        "fast_fourier returns each row's FFT magnitudes, bins being its length); tensors: pass "
+        "numpy arrays"
     ),
     "spacekit.skopes.hst.cal.config": (
         f"the keyword arguments of {_CAL}.train; settings: spacekit.config"
