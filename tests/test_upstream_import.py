@@ -324,3 +324,32 @@ def test_hst_cal_margin_only_when_asked(upstream_wheel, upstream_reference, shar
     assert raised > 0  # the margin changes some bins on the real files
     with pytest.raises(InputError, match="bin_log_margin"):
         import_upstream(upstream_wheel, tmp_path / "x", bin_log_margin=-1.0)
+
+
+def test_hst_cal_table_predictions_are_the_single_ones(
+    upstream_models, upstream_reference, shared_data
+):
+    """A table through the imported model answers what one job does, upstream's numbers
+    (``clockTime`` the truncated wallclock estimate, killed at 6x it; ``memVal`` to 2
+    decimals); the table path used to give ``clockTime`` = estimate / 6 and kill at the
+    estimate."""
+    import pandas as pd
+
+    from spacekit.skopes.hst import cal
+
+    model = cal.load_model(upstream_models["hst_cal"])
+    ref = {k: v for k, v in upstream_reference["hst_cal"].items() if "error" not in v}
+    singles = {}
+    for ipst in ref:
+        path = shared_data / "hst_cal" / "MemModelFeatures" / f"{ipst}_MemModelFeatures.txt"
+        singles[ipst] = cal.predict(model, (ipst, path))
+    table = pd.DataFrame([dict(ipst=i, **r["features"]) for i, r in singles.items()])
+    for df in (cal.predict(model, table), model.predict_batch(table)):
+        for row in df.to_dict("records"):
+            one, want = singles[row["ipst"]], ref[row["ipst"]]
+            assert (row["memBin"], row["memVal"], row["clockTime"]) == (
+                want["memBin"],
+                want["memVal"],
+                want["clockTime"],
+            ), row["ipst"]
+            assert row["killTime"] == one["killTime"] == 6 * want["clockTime"]

@@ -270,6 +270,8 @@ class CalPredictor:
             see :meth:`predict`), ``killTime``, ``memBinArgmax``, ``memUpper``,
             ``clockTimePred`` and ``p0``..``p3``; one row per input row, with the
             input DataFrame's index (an empty table gives an empty frame with these columns).
+            ``memVal``, ``clockTime`` and ``killTime`` are :meth:`predict`'s, also for a
+            model imported from upstream (``clockTime`` its truncated wallclock estimate).
         """
         import pandas as pd
 
@@ -305,13 +307,21 @@ class CalPredictor:
                 ipst[a:b] = table["ipst"].to_numpy()
             return table[list(FEATURES)].to_numpy(dtype=np.float64)
 
+        upstream = self.rounding == "upstream"  # as predict(): upstream's own answers
+
         def store(a: int, res: dict) -> None:
             b = a + len(res["mem_bin"])
             cols["memBin"][a:b] = res["mem_bin"]
-            cols["memVal"][a:b] = res["memory"]
-            kill = res["clock_time"].astype(np.int64)
-            cols["clockTime"][a:b] = np.round((kill + 0.5) / (1.0 + DEFAULT_WC_STD), 3)
-            cols["killTime"][a:b] = kill
+            if upstream:  # memory to 2 decimals; the truncated estimate, killed at 6x it
+                cols["memVal"][a:b] = np.round(res["memory"], 2)
+                clock = res["clock_time"].astype(np.int64)
+                cols["clockTime"][a:b] = clock
+                cols["killTime"][a:b] = clock * int(1 + DEFAULT_WC_STD)
+            else:
+                cols["memVal"][a:b] = res["memory"]
+                kill = res["clock_time"].astype(np.int64)
+                cols["clockTime"][a:b] = np.round((kill + 0.5) / (1.0 + DEFAULT_WC_STD), 3)
+                cols["killTime"][a:b] = kill
             cols["memBinArgmax"][a:b] = res["bin_argmax"]
             cols["memUpper"][a:b] = res["memory_upper"]
             cols["clockTimePred"][a:b] = res["wallclock"]
