@@ -34,6 +34,8 @@ def _run(module, *args, cwd=None, env=None):
         ("spacekit.skopes.hst.svm.prep", ["svmdata"], "spacekit svm ingest"),
         ("spacekit.skopes.hst.svm.corrupt", ["svmdata"], "synthetic_misalignment"),
         ("spacekit.skopes.jwst.cal.predict", ["/in", "--pid", "1076"], "spacekit jwst predict"),
+        ("spacekit.skopes.jwst.cal.train", ["-d", "data", "-o", "out"], "spacekit jwst train"),
+        ("spacekit.analyzer.explore", ["data.csv", "index", "-e", "svm"], "plot_kde"),
     ],
 )
 def test_untranslatable_calls_exit_2_naming_the_command(module, args, names, tmp_path):

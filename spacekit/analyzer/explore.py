@@ -431,3 +431,13 @@ def plot_grouped_bars(
 
 # upstream spacekit 1.1.4's names of this module say what to use (docs/upstream.rst)
 __getattr__ = upstream_getattr(__name__)
+
+if __name__ == "__main__":  # upstream's `python -m spacekit.analyzer.explore`: deprecated
+    import os
+    import sys
+
+    # what spacekit.skopes._upstream.legacy_entry builds (a higher layer, not imported here)
+    old = "spacekit.analyzer.explore"
+    os.execv(
+        sys.executable, [sys.executable, "-m", "spacekit", "legacy-entry", old, "--", *sys.argv[1:]]
+    )

@@ -111,6 +111,12 @@ LEGACY_ENTRIES: dict[str, tuple[Callable[[Sequence[str]], list[str] | None], str
         "spacekit.skopes.hst.svm.synthetic_misalignment (Python)",
     ),
     _SKOPES + "jwst.cal.predict": (jwst_cal_predict_argv, "spacekit jwst predict FOLDER"),
+    _SKOPES + "jwst.cal.train": (_untranslatable, "spacekit jwst train --help"),
+    "spacekit.analyzer.explore": (
+        _untranslatable,
+        "spacekit dashboard (its Explore page), or spacekit.analyzer.plot_kde / "
+        "plot_scatter3d / plot_grouped_bars (Python)",
+    ),
 }
 
 
