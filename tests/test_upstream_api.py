@@ -168,8 +168,7 @@ def test_missing_jwst_model_names_the_jwst_command(tmp_path):
 )
 def test_an_upstream_model_folder_points_to_import_upstream(app, files, tmp_path):
     """Upstream's extracted archive (``hst_cal/mem_clf.keras``...) or the folder of its zips,
-    passed as a model folder: the message names ``spacekit import-upstream`` and the folder to
-    give it (the one holding ``hst_cal/``...)."""
+    passed as a model folder: the message names ``spacekit import-upstream`` on that folder."""
     from spacekit.exceptions import DataNotFoundError
     from spacekit.skopes.hst import cal, svm
     from spacekit.skopes.jwst import cal as jwst
@@ -183,7 +182,7 @@ def test_an_upstream_model_folder_points_to_import_upstream(app, files, tmp_path
         with pytest.raises(DataNotFoundError) as info:
             load[app](folder)
         text = str(info.value)
-        assert f"`spacekit import-upstream {tmp_path} --out DIR`" in text, text
+        assert f"`spacekit import-upstream {folder} --out DIR`" in text, text
         assert "upstream spacekit 1.1.4's model files" in text
     zips = tmp_path / "zips"
     zips.mkdir()

@@ -440,13 +440,9 @@ def upstream_model_hint(path: str | os.PathLike) -> str:
         return ""
     if not found:
         return ""
-    # the extracted archives sit in hst_cal/, jwst_cal/, svm_align/: import from their parent
-    source = p.parent if found[0].count("/") == 0 and p.name in _ARCHIVE_FOLDERS else p
+    source = p  # import-upstream takes the wheel's folder, one archive or an extracted one
     return (
         f"; it holds upstream spacekit 1.1.4's model files ({', '.join(found[:4])}), which "
         f"load after conversion: `spacekit import-upstream {source} --out DIR`, then pass "
         "DIR/hst_cal, DIR/jwst_cal or DIR/hst_svm (docs/upstream.rst)"
     )
-
-
-_ARCHIVE_FOLDERS = ("hst_cal", "jwst_cal", "svm_align")
