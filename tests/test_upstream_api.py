@@ -228,3 +228,39 @@ def test_upstream_load_keywords_are_refused_with_what_to_do(kwargs, says, monkey
     with pytest.raises(InputError, match=f"upstream spacekit 1.1.4's keyword.*{says}"):
         datasets.load("hst_cal_sample_20", **kwargs)
     assert not (tmp_path / "cache").exists()
+
+
+def _resolve(dotted: str):
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for part in parts[i:]:
+            obj = getattr(obj, part)
+        return obj
+    raise ImportError(dotted)
+
+
+def test_every_replacement_the_table_names_exists():
+    """The table (and so the messages and docs/upstream.rst) names only what exists here:
+    each ``spacekit.a.b`` and its ``/ sibling`` shorthands (``load_model / save_model``)."""
+    from spacekit.utils.upstream_api import LOAD_KEYWORDS
+
+    texts = [*MODULES.values(), *(t for d in NAMES.values() for t in d.values())]
+    missing = set()
+    for text in [*texts, *LOAD_KEYWORDS.values()]:
+        for m in re.finditer(r"(spacekit(?:\.\w+)+)((?:\s*/\s*\w+)*)", text):
+            full = m.group(1)
+            if full.endswith("_"):  # spacekit.builder.build_* (a family)
+                continue
+            names = [full] + [
+                f"{full.rsplit('.', 1)[0]}.{s}" for s in re.findall(r"/\s*(\w+)", m.group(2))
+            ]
+            for name in names:
+                try:
+                    _resolve(name)
+                except (ImportError, AttributeError):
+                    missing.add(name)
+    assert not missing, f"the table names what does not exist: {sorted(missing)}"
