@@ -269,9 +269,8 @@ class CalPredictor:
             ``ipst`` (when present), ``memBin``, ``memVal``, ``clockTime`` (calcloud's input,
             see :meth:`predict`), ``killTime``, ``memBinArgmax``, ``memUpper``,
             ``clockTimePred`` and ``p0``..``p3``; one row per input row, with the
-            input DataFrame's index (an empty table gives an empty frame with these columns).
-            ``memVal``, ``clockTime`` and ``killTime`` are :meth:`predict`'s, also for a
-            model imported from upstream (``clockTime`` its truncated wallclock estimate).
+            input DataFrame's index (an empty table gives an empty frame with these columns);
+            the values :meth:`predict` gives (also for a model imported from upstream).
         """
         import pandas as pd
 
@@ -312,16 +311,14 @@ class CalPredictor:
         def store(a: int, res: dict) -> None:
             b = a + len(res["mem_bin"])
             cols["memBin"][a:b] = res["mem_bin"]
-            if upstream:  # memory to 2 decimals; the truncated estimate, killed at 6x it
-                cols["memVal"][a:b] = np.round(res["memory"], 2)
-                clock = res["clock_time"].astype(np.int64)
-                cols["clockTime"][a:b] = clock
-                cols["killTime"][a:b] = clock * int(1 + DEFAULT_WC_STD)
+            cols["memVal"][a:b] = np.round(res["memory"], 2) if upstream else res["memory"]
+            clock_or_kill = res["clock_time"].astype(np.int64)
+            if upstream:  # upstream's truncated estimate; calcloud kills at 6x it
+                cols["clockTime"][a:b] = clock_or_kill
+                cols["killTime"][a:b] = clock_or_kill * int(1 + DEFAULT_WC_STD)
             else:
-                cols["memVal"][a:b] = res["memory"]
-                kill = res["clock_time"].astype(np.int64)
-                cols["clockTime"][a:b] = np.round((kill + 0.5) / (1.0 + DEFAULT_WC_STD), 3)
-                cols["killTime"][a:b] = kill
+                cols["clockTime"][a:b] = np.round((clock_or_kill + 0.5) / (1 + DEFAULT_WC_STD), 3)
+                cols["killTime"][a:b] = clock_or_kill
             cols["memBinArgmax"][a:b] = res["bin_argmax"]
             cols["memUpper"][a:b] = res["memory_upper"]
             cols["clockTimePred"][a:b] = res["wallclock"]
