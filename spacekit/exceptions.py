@@ -20,6 +20,7 @@ __all__ = [
     "NotFittedError",
     "ModelLoadError",
     "WriteAccessError",
+    "UpstreamAPIError",
 ]
 
 
@@ -77,3 +78,8 @@ class ModelLoadError(SpacekitError, ValueError):
 
 class WriteAccessError(SpacekitError, PermissionError):
     """A local file or folder cannot be written (no permission, or a read-only file system)."""
+
+
+class UpstreamAPIError(SpacekitError, ImportError):
+    """A module or name of upstream spacekit 1.1.4 that this spacekit does not have; the message
+    names what to use instead (the table in ``docs/upstream.rst``)."""

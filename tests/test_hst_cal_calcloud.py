@@ -448,3 +448,37 @@ def test_cli_lambda_event(control, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["failSafe"] is True
     assert main(["cal", "lambda-event", "{not json"]) == 1
     assert "not JSON" in capsys.readouterr().err
+
+
+def test_upstream_model_path_setting_is_read_and_said(control, model_dir, tmp_path, monkeypatch):
+    """Upstream spacekit's handler took its model folder from ``MODEL_PATH``: a deployment
+    that sets it (and not SPACEKIT_HST_CAL_MODEL_DIR) gets that folder, not silently the
+    shipped default, and each reply says so; an upstream folder that was not converted gets
+    the fail-safe answer naming MODEL_PATH and ``spacekit import-upstream``."""
+    from spacekit.skopes.hst.cal import handler
+
+    event = {  # upstream spacekit's event
+        "Dataset": "la8p01010",
+        "Bucket": control["bucket"],
+        "Key": "control/la8p01010/la8p01010_MemModelFeatures.txt",
+    }
+    want = handler.lambda_handler(event)
+    assert not want["failSafe"] and not any("MODEL_PATH" in w for w in want["warnings"])
+    monkeypatch.delenv("SPACEKIT_HST_CAL_MODEL_DIR")
+    monkeypatch.setenv("MODEL_PATH", str(model_dir))
+    r = handler.lambda_handler(event)
+    assert not r["failSafe"] and r["modelVersion"] == want["modelVersion"]
+    assert (r["memBin"], r["killTime"]) == (want["memBin"], want["killTime"])
+    assert any("MODEL_PATH" in w and "SPACEKIT_HST_CAL_MODEL_DIR" in w for w in r["warnings"])
+    upstream = tmp_path / "models"
+    upstream.mkdir()
+    (upstream / "mem_clf.keras").write_bytes(b"")
+    monkeypatch.setenv("MODEL_PATH", str(upstream))
+    r = handler.lambda_handler(event)
+    assert r["failSafe"] and r["memBin"] == 1  # COS's fail-safe bin
+    assert f"MODEL_PATH={upstream}" in r["error"] and "import-upstream" in r["error"]
+    _assert_schedulable(r)
+    # the setting of this package wins
+    monkeypatch.setenv("SPACEKIT_HST_CAL_MODEL_DIR", str(model_dir))
+    r = handler.lambda_handler(event)
+    assert not r["failSafe"] and not any("MODEL_PATH" in w for w in r["warnings"])

@@ -595,3 +595,16 @@ def test_only_io_opens_fits_files():
             ):
                 offenders.append(f"{path.relative_to(root)}:{node.lineno}")
     assert offenders == [], f"open FITS files with spacekit.io.open_fits: {offenders}"
+
+
+def test_a_wrong_reader_keyword_is_the_callers_error_not_a_corrupt_file(tmp_path):
+    """A keyword the parser does not take used to read as "the file is corrupt, truncated or
+    not a csv file"; the file is fine, the call is not."""
+    from spacekit.exceptions import FormatError, InputError
+    from spacekit.io import read_table
+
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(InputError, match="unexpected keyword argument 'date_key'") as info:
+        read_table(path, date_key="2022-02-14")
+    assert not isinstance(info.value, FormatError) and "corrupt" not in str(info.value)

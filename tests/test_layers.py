@@ -28,6 +28,11 @@ LAYERS = {
     "skopes": 6,
     "dashboard": 7,
     "cli": 7,
+    # upstream spacekit 1.1.4's packages: stubs that raise on import (spacekit.utils.upstream_api)
+    "extractor": 0,
+    "preprocessor": 0,
+    "generator": 0,
+    "logger": 0,
 }
 
 

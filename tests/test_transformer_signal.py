@@ -72,8 +72,9 @@ def test_add_smoothed_channel():
     np.testing.assert_array_equal(out[..., 0], X)
     np.testing.assert_allclose(out[0, 1:4, 1], [3.0, 3.0, 3.0])
     np.testing.assert_allclose(out[1, :, 1], 1.0)
-    a, b = babel_fish_dispenser(X, X, step_size=3)
-    np.testing.assert_array_equal(a, out)
+    a, b = babel_fish_dispenser(X, X, step_size=3)  # the seed's mirrored ends
+    np.testing.assert_array_equal(a, add_smoothed_channel(X, size=3, mode="reflect"))
+    np.testing.assert_array_equal(a[:, 1:-1], out[:, 1:-1])
     with pytest.raises(InputError):
         add_smoothed_channel(X, size=0)
 
@@ -142,3 +143,37 @@ def test_non_finite_flux_and_fractional_sizes_are_refused():
     with pytest.raises(InputError, match="n .* whole number"):
         fft_features([[1.0, 2.0, 3.0]], n=2.5)
     assert fft_features([[1.0, 2.0, 3.0]], n=4.0).shape == (1, 3)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [
+        ((), {"path_to_test": "exoTest.csv", "subtract_y": 1.0, "reshape": True}),  # LaunchK2's
+        (("exoTest.csv",), {}),
+        ((), {"y_col": [0], "skip": 1}),
+    ],
+)
+def test_hypersonic_pliers_says_how_upstreams_call_translates(args, kwargs, tmp_path):
+    """Upstream 1.1.4's call (two tables, raw labels) gets the way to call this one, not
+    read_flux_table's bare TypeError."""
+    p = tmp_path / "exoTrain.csv"
+    pd.DataFrame({"LABEL": [2, 1], "FLUX.1": [1.0, 3.0]}).to_csv(p, index=False)
+    with pytest.raises(InputError, match="upstream spacekit 1.1.4.*once per table"):
+        hypersonic_pliers(p, *args, **kwargs)
+
+
+def test_babel_fish_dispenser_gives_the_seeds_numbers():
+    """The seed (and upstream 1.1.4): ``uniform_filter1d(X, axis=1, size=step_size)`` with
+    scipy's default ``"reflect"`` ends and step_size 200 when not given, stacked on ``axis``."""
+    from scipy.ndimage import uniform_filter1d
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3, 500))
+    for kwargs, size in (({}, 200), ({"step_size": 9}, 9)):
+        seed = np.stack([X, uniform_filter1d(X, axis=1, size=size)], axis=2)
+        np.testing.assert_array_equal(babel_fish_dispenser(X, **kwargs), seed)
+    a, b = babel_fish_dispenser(X, X[:1], step_size=5, axis=1)
+    assert a.shape == (3, 2, 500) and b.shape == (1, 2, 500)
+    np.testing.assert_array_equal(a[:, 1], uniform_filter1d(X, axis=1, size=5))
+    with pytest.raises(InputError, match="mode"):
+        add_smoothed_channel(X, 3, mode="bogus")

@@ -34,6 +34,8 @@ def _run(module, *args, cwd=None, env=None):
         ("spacekit.skopes.hst.svm.prep", ["svmdata"], "spacekit svm ingest"),
         ("spacekit.skopes.hst.svm.corrupt", ["svmdata"], "synthetic_misalignment"),
         ("spacekit.skopes.jwst.cal.predict", ["/in", "--pid", "1076"], "spacekit jwst predict"),
+        ("spacekit.skopes.jwst.cal.train", ["-d", "data", "-o", "out"], "spacekit jwst train"),
+        ("spacekit.analyzer.explore", ["data.csv", "index", "-e", "svm"], "plot_kde"),
     ],
 )
 def test_untranslatable_calls_exit_2_naming_the_command(module, args, names, tmp_path):
@@ -176,3 +178,15 @@ def test_translations():
     )
     assert jwst_cal_predict_argv(["/in"]) == ["jwst", "predict", "/in"]
     assert jwst_cal_predict_argv(["-x"]) is None
+
+
+def test_hst_cal_predict_key_control_is_upstreams_default_prefix():
+    """Upstream's ``Predict(key="control")`` (its default) meant
+    ``control/<ipst>/<ipst>_MemModelFeatures.txt``; ``-k control`` is translated the same way
+    (it became the object ``s3://BUCKET/control``)."""
+    from spacekit.cli.cmd_legacy import hst_cal_predict_argv
+
+    argv = hst_cal_predict_argv(["j8ny02020", "-b", "s3://bucket/", "-k", "control"])
+    assert argv[2] == "s3://bucket/control/j8ny02020/j8ny02020_MemModelFeatures.txt"
+    argv = hst_cal_predict_argv(["j8ny02020", "-b", "bucket", "-k", "in/x_MemModelFeatures.txt"])
+    assert argv[2] == "s3://bucket/in/x_MemModelFeatures.txt"

@@ -324,3 +324,55 @@ def test_hst_cal_margin_only_when_asked(upstream_wheel, upstream_reference, shar
     assert raised > 0  # the margin changes some bins on the real files
     with pytest.raises(InputError, match="bin_log_margin"):
         import_upstream(upstream_wheel, tmp_path / "x", bin_log_margin=-1.0)
+
+
+def test_hst_cal_table_predictions_are_the_single_ones(
+    upstream_models, upstream_reference, shared_data
+):
+    """A table through the imported model answers what one job does, upstream's numbers
+    (``clockTime`` the truncated wallclock estimate, killed at 6x it; ``memVal`` to 2
+    decimals); the table path used to give ``clockTime`` = estimate / 6 and kill at the
+    estimate."""
+    import pandas as pd
+
+    from spacekit.skopes.hst import cal
+
+    model = cal.load_model(upstream_models["hst_cal"])
+    ref = {k: v for k, v in upstream_reference["hst_cal"].items() if "error" not in v}
+    singles = {}
+    for ipst in ref:
+        path = shared_data / "hst_cal" / "MemModelFeatures" / f"{ipst}_MemModelFeatures.txt"
+        singles[ipst] = cal.predict(model, (ipst, path))
+    table = pd.DataFrame([dict(ipst=i, **r["features"]) for i, r in singles.items()])
+    for df in (cal.predict(model, table), model.predict_batch(table)):
+        for row in df.to_dict("records"):
+            one, want = singles[row["ipst"]], ref[row["ipst"]]
+            assert (row["memBin"], row["memVal"], row["clockTime"]) == (
+                want["memBin"],
+                want["memVal"],
+                want["clockTime"],
+            ), row["ipst"]
+            assert row["killTime"] == one["killTime"] == 6 * want["clockTime"]
+
+
+def test_import_one_archive_or_its_extracted_folder(upstream_wheel, tmp_path):
+    """``hst_cal.zip`` itself, or the ``hst_cal/`` it extracts to, is a source too (it was
+    refused: "holds none of hst_cal.zip, ..."); the models are the wheel's."""
+    import io
+
+    from spacekit.skopes.upstream import import_upstream
+
+    with zipfile.ZipFile(upstream_wheel) as zf:
+        inner = zf.read("spacekit/builder/trained_networks/hst_cal.zip")
+    archive = tmp_path / "hst_cal.zip"
+    archive.write_bytes(inner)
+    with zipfile.ZipFile(io.BytesIO(inner)) as z2:
+        z2.extractall(tmp_path / "x")  # x/hst_cal/mem_clf.keras ...
+    from_wheel = import_upstream(upstream_wheel, tmp_path / "w", apps=["hst_cal"])["hst_cal"]
+    for i, source in enumerate((archive, tmp_path / "x" / "hst_cal")):
+        out = import_upstream(source, tmp_path / f"out{i}")
+        assert list(out) == ["hst_cal"]
+        for f in sorted(p.name for p in from_wheel.glob("*.npz")):
+            assert (out["hst_cal"] / f).read_bytes() == (from_wheel / f).read_bytes(), f
+    manifest = json.loads((tmp_path / "out0" / "hst_cal" / "model.json").read_text())
+    assert manifest["source"]["file"] == "hst_cal.zip" and manifest["source"]["sha256"]

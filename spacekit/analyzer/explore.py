@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..exceptions import InputError
 from ..utils.plotting import PALETTE, check_backend, figure_doc, mpl_subplots, plotly_modules
+from ..utils.upstream_api import upstream_getattr
 
 __all__ = ["plot_kde", "plot_scatter3d", "plot_grouped_bars", "MAX_CATEGORIES"]
 
@@ -426,3 +427,17 @@ def plot_grouped_bars(
     if color:
         ax.legend(title=color, fontsize="small")
     return fig
+
+
+# upstream spacekit 1.1.4's names of this module say what to use (docs/upstream.rst)
+__getattr__ = upstream_getattr(__name__)
+
+if __name__ == "__main__":  # upstream's `python -m spacekit.analyzer.explore`: deprecated
+    import os
+    import sys
+
+    # what spacekit.skopes._upstream.legacy_entry builds (a higher layer, not imported here)
+    old = "spacekit.analyzer.explore"
+    os.execv(
+        sys.executable, [sys.executable, "-m", "spacekit", "legacy-entry", old, "--", *sys.argv[1:]]
+    )

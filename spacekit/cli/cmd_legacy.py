@@ -39,6 +39,8 @@ def hst_cal_predict_argv(argv: Sequence[str]) -> list[str] | None:
     >>> hst_cal_predict_argv(["j8ny02020", "-b", "my-bucket"])
     ['cal', 'predict', 's3://my-bucket/control/j8ny02020/j8ny02020_MemModelFeatures.txt', \
 '--ipst', 'j8ny02020']
+    >>> hst_cal_predict_argv(["j8ny02020", "-b", "b", "-k", "control"])[2]
+    's3://b/control/j8ny02020/j8ny02020_MemModelFeatures.txt'
     >>> hst_cal_predict_argv([]) is None
     True
     """
@@ -51,6 +53,8 @@ def hst_cal_predict_argv(argv: Sequence[str]) -> list[str] | None:
     if not args.dataset:
         return None
     ipst = args.dataset
+    if args.key == "control":  # upstream's default key, which it expanded as below
+        args.key = None
     key = args.key or f"control/{ipst}/{ipst}_MemModelFeatures.txt"
     if args.bucket_name:
         src = f"s3://{args.bucket_name.removeprefix('s3://').rstrip('/')}/{key.lstrip('/')}"
@@ -111,6 +115,12 @@ LEGACY_ENTRIES: dict[str, tuple[Callable[[Sequence[str]], list[str] | None], str
         "spacekit.skopes.hst.svm.synthetic_misalignment (Python)",
     ),
     _SKOPES + "jwst.cal.predict": (jwst_cal_predict_argv, "spacekit jwst predict FOLDER"),
+    _SKOPES + "jwst.cal.train": (_untranslatable, "spacekit jwst train --help"),
+    "spacekit.analyzer.explore": (
+        _untranslatable,
+        "spacekit dashboard (its Explore page), or spacekit.analyzer.plot_kde / "
+        "plot_scatter3d / plot_grouped_bars (Python)",
+    ),
 }
 
 

@@ -10,11 +10,16 @@ def register(sub) -> None:
         description="Read upstream spacekit 1.1.4's wheel (pip download spacekit==1.1.4 "
         "--no-deps) or its spacekit/builder/trained_networks folder and write one model "
         "folder per app (hst_cal, jwst_cal, hst_svm) under --out, each with a model.json "
-        "naming the source file and its sha256. Use them with `spacekit cal predict --models "
-        "DIR/hst_cal`, `spacekit jwst predict --models DIR/jwst_cal` and `spacekit svm "
+        "naming the source file and its sha256. Use them with `spacekit cal predict --model "
+        "DIR/hst_cal`, `spacekit jwst predict --model DIR/jwst_cal` and `spacekit svm "
         "predict --model DIR/hst_svm`.",
     )
-    p.add_argument("source", metavar="WHEEL_OR_FOLDER", help="upstream's wheel or folder")
+    p.add_argument(
+        "source",
+        metavar="WHEEL_OR_FOLDER",
+        help="upstream's wheel, its trained_networks folder, or one archive of it "
+        "(hst_cal.zip...) or its extracted folder",
+    )
     p.add_argument("--out", required=True, help="folder to write the model folders into")
     p.add_argument(
         "--app",

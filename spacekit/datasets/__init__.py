@@ -19,6 +19,7 @@ True
 29191
 """
 
+from ..utils.upstream_api import upstream_getattr
 from .core import (
     cache_path,
     fetch,
@@ -47,3 +48,7 @@ __all__ = [
     "register",
     "verify_file",
 ]
+
+
+# upstream spacekit 1.1.4's names of this module say what to use (docs/upstream.rst)
+__getattr__ = upstream_getattr(__name__)

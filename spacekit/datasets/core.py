@@ -36,6 +36,7 @@ from ..exceptions import (
     UnknownDatasetError,
 )
 from ..utils.files import file_sha256
+from ..utils.upstream_api import LOAD_KEYWORDS
 from .registry import REGISTRY, DataFile, Dataset
 
 __all__ = [
@@ -86,8 +87,13 @@ def get_entry(name: str) -> Dataset:
     except KeyError:
         import difflib
 
+        from ..utils.upstream_api import DATASETS
+
         close = difflib.get_close_matches(str(name), list(REGISTRY), n=3, cutoff=0.5)
         hint = f"did you mean {close}? " if close else ""
+        if name in DATASETS:  # upstream spacekit 1.1.4's collection names
+            near = list(DATASETS[name]) or "none (no public JWST training data exists)"
+            hint = f"{name!r} is upstream spacekit 1.1.4's collection; the nearest here: {near}; "
         raise UnknownDatasetError(
             f"no dataset named {name!r} in the registry; {hint}"
             "see spacekit.datasets.list_datasets() or `spacekit datasets list`"
@@ -655,6 +661,14 @@ def load(name: str, **kwargs: Any) -> Any:
     >>> datasets.load("hst_cal_sample_20").shape
     (20, 22)
     """
+    upstream = sorted(set(kwargs) & set(LOAD_KEYWORDS))
+    if upstream:
+        raise InputError(
+            f"load() got upstream spacekit 1.1.4's keyword argument(s) {upstream}, which this "
+            "load does not take: "
+            + "; ".join(f"{k}: {LOAD_KEYWORDS[k]}" for k in upstream)
+            + " (docs/upstream.rst)"
+        )
     entry = get_entry(name)
     return _read(entry, fetch(entry.name), **kwargs)
 

@@ -78,5 +78,12 @@ def reading(path: PathLike, fmt: str) -> Iterator[None]:
         yield
     except (SpacekitError, MemoryError):
         raise
+    except TypeError as exc:
+        if "unexpected keyword argument" in str(exc):  # the caller's argument, not the file
+            raise InputError(
+                f"reading {path} as {fmt}: {exc}; check the keyword arguments passed to the "
+                "reader (they go to the parser)"
+            ) from exc
+        raise format_error(path, fmt, exc) from exc
     except Exception as exc:
         raise format_error(path, fmt, exc) from exc

@@ -79,6 +79,9 @@ def _collect(source: Path) -> tuple[dict[str, dict[str, bytes]], dict]:
             f"spacekit=={UPSTREAM_VERSION} --no-deps -d DIR`) or its trained_networks folder"
         )
     apps: dict[str, dict[str, bytes]] = {}
+    one = next((a for a in _APPS if source.name in (a, f"{a}.zip")), None)
+    if one is not None:  # one archive (hst_cal.zip) or its extracted folder (hst_cal/)
+        return _collect_one(source, one)
     if source.is_file():
         data = source.read_bytes()
         record = {"file": source.name, "sha256": _sha256(data), "members": {}, "app_member": {}}
@@ -121,6 +124,22 @@ def _collect(source: Path) -> tuple[dict[str, dict[str, bytes]], dict]:
             "folders); pass upstream's wheel or its spacekit/builder/trained_networks folder"
         )
     return apps, record
+
+
+def _collect_one(source: Path, app: str) -> tuple[dict[str, dict[str, bytes]], dict]:
+    """One upstream archive (``hst_cal.zip``) or its extracted folder, given directly."""
+    if source.is_file():
+        data = source.read_bytes()
+        record = {
+            "file": source.name,
+            "sha256": _sha256(data),
+            "members": {source.name: _sha256(data)},
+            "app_member": {app: source.name},
+        }
+        return {app: _read_archive(data, str(source))}, record
+    files = {p.name: p.read_bytes() for p in sorted(source.iterdir()) if p.is_file()}
+    record = {"file": source.name, "sha256": None, "members": {}, "app_member": {app: f"{app}/"}}
+    return {app: files}, record
 
 
 def read_keras_dense(keras_file: bytes | str | os.PathLike) -> Any:
@@ -427,7 +446,8 @@ def import_upstream(
     source : path
         Upstream's wheel (``spacekit-1.1.4-py3-none-any.whl``, from ``pip download
         spacekit==1.1.4 --no-deps``) or its ``spacekit/builder/trained_networks`` folder
-        (holding ``hst_cal.zip``... or their extracted folders).
+        (holding ``hst_cal.zip``... or their extracted folders), or one of those archives or
+        extracted folders itself (``hst_cal.zip``, ``svm_align/``...).
     out : path
         Folder to write ``hst_cal/``, ``jwst_cal/`` and ``hst_svm/`` into (created; existing
         model folders there are overwritten).

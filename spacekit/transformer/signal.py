@@ -201,7 +201,7 @@ def scale_rows(X: Any) -> np.ndarray:
     return np.where(std > 0, (a - mean) / safe, 0.0)
 
 
-def add_smoothed_channel(X: Any, size: int = 7) -> np.ndarray:
+def add_smoothed_channel(X: Any, size: int = 7, *, mode: str = "nearest") -> np.ndarray:
     """Stack each row with a uniform-filtered (running mean) copy: shape ``(n, m, 2)``.
 
     Parameters
@@ -210,6 +210,10 @@ def add_smoothed_channel(X: Any, size: int = 7) -> np.ndarray:
         Rows of flux.
     size : int
         Width of the running mean in samples.
+    mode : str
+        How the running mean extends a row past its ends (``scipy.ndimage.uniform_filter1d``'s
+        ``mode``): ``"nearest"`` repeats the end sample, ``"reflect"`` (the seed's
+        :func:`babel_fish_dispenser`) mirrors the row.
 
     Returns
     -------
@@ -232,8 +236,13 @@ def add_smoothed_channel(X: Any, size: int = 7) -> np.ndarray:
     a = _as_2d(X)
     size = whole_number(size, "size (running-mean width in samples)", minimum=1)
     _refuse_nonfinite(a, "add_smoothed_channel")
-    smooth = uniform_filter1d(a, size=size, axis=1, mode="nearest")
+    if mode not in _FILTER_MODES:
+        raise InputError(f"mode must be one of {list(_FILTER_MODES)}, got {mode!r}")
+    smooth = uniform_filter1d(a, size=size, axis=1, mode=mode)
     return np.stack([a, smooth], axis=2)
+
+
+_FILTER_MODES = ("nearest", "reflect", "mirror", "wrap", "constant")
 
 
 def fft_features(X: Any, n: int | None = None, *, onesided: bool = True) -> np.ndarray:
@@ -275,13 +284,24 @@ def fft_features(X: Any, n: int | None = None, *, onesided: bool = True) -> np.n
     return np.abs(spec)
 
 
-def hypersonic_pliers(path: str | os.PathLike | pd.DataFrame, **kwargs: Any):
+#: Upstream spacekit 1.1.4's ``hypersonic_pliers`` arguments, which this one does not take.
+_UPSTREAM_PLIERS = ("path_to_test", "y_col", "skip", "dlm", "encoding", "subtract_y", "reshape")
+
+
+def hypersonic_pliers(path: str | os.PathLike | pd.DataFrame, *args: Any, **kwargs: Any):
     """Seed alias of :func:`read_flux_table` (same return: ``X, y`` with 0/1 labels).
+
+    Upstream spacekit 1.1.4's version took a second table and returned ``X_train, X_test,
+    y_train, y_test`` with raw labels shaped ``(n, 1, 1)`` (``path_to_test``, ``y_col``,
+    ``skip``, ``dlm``, ``encoding``, ``subtract_y``, ``reshape``); those arguments raise an
+    :class:`~spacekit.exceptions.InputError` saying how to call this one.
 
     Parameters
     ----------
     path : path or pandas.DataFrame
         As for :func:`read_flux_table`.
+    *args
+        Refused (upstream's second table): read each table with its own call.
     **kwargs
         As for :func:`read_flux_table`.
 
@@ -301,6 +321,14 @@ def hypersonic_pliers(path: str | os.PathLike | pd.DataFrame, **kwargs: Any):
     >>> X.shape, y.tolist()
     ((2, 2), [1, 0])
     """
+    upstream = [k for k in _UPSTREAM_PLIERS if k in kwargs] + (["a second table"] if args else [])
+    if upstream:
+        raise InputError(
+            f"hypersonic_pliers got upstream spacekit 1.1.4's {upstream}: this one reads one "
+            "table and returns X, y with labels already 0/1 (no subtract_y) shaped (n,); call "
+            "it once per table: X_train, y_train = hypersonic_pliers(train); X_test, y_test = "
+            "hypersonic_pliers(test); y.reshape(-1, 1) for a column"
+        )
     return read_flux_table(path, **kwargs)
 
 
@@ -329,8 +357,14 @@ def thermo_fusion_chisel(matrix1: Any, matrix2: Any = None):
     return scale_rows(matrix1), scale_rows(matrix2)
 
 
-def babel_fish_dispenser(matrix1: Any, matrix2: Any = None, step_size: int | None = None):
-    """Seed alias of :func:`add_smoothed_channel` (``step_size`` = filter width, default 7).
+def babel_fish_dispenser(
+    matrix1: Any, matrix2: Any = None, step_size: int | None = None, axis: int = 2
+):
+    """Seed alias of :func:`add_smoothed_channel`, with the seed's numbers: a running mean
+    ``step_size`` samples wide (default 200), mirrored at the row ends (``mode="reflect"``).
+
+    The seed and upstream spacekit 1.1.4 both default to 200 samples and scipy's ``"reflect"``
+    ends; :func:`add_smoothed_channel` defaults to 7 and ``"nearest"``.
 
     Parameters
     ----------
@@ -339,22 +373,33 @@ def babel_fish_dispenser(matrix1: Any, matrix2: Any = None, step_size: int | Non
     matrix2 : array-like, optional
         A second matrix, treated the same way.
     step_size : int, optional
-        Width of the running mean (default 7).
+        Width of the running mean in samples (default 200).
+    axis : int
+        Where the two channels are stacked (the seed's ``numpy.stack`` axis): 2 (default) gives
+        ``(n, m, 2)``, 1 gives ``(n, 2, m)``, 0 gives ``(2, n, m)``.
 
     Returns
     -------
     numpy.ndarray or (numpy.ndarray, numpy.ndarray)
-        Shape ``(n, m, 2)``, or both.
+        Shape ``(n, m, 2)`` (for ``axis=2``), or both.
 
     Examples
     --------
     >>> babel_fish_dispenser([[1.0, 2.0, 3.0]]).shape
     (1, 3, 2)
+    >>> babel_fish_dispenser([[0.0, 3.0, 0.0]], step_size=3)[0, :, 1].tolist()
+    [1.0, 1.0, 1.0]
     """
-    size = 7 if step_size is None else step_size
+    size = 200 if step_size is None else step_size
+    if axis not in (0, 1, 2, -1, -2, -3):
+        raise InputError(f"axis must be 0, 1 or 2 (where the channels are stacked), got {axis!r}")
+
+    def one(m: Any) -> np.ndarray:
+        return np.moveaxis(add_smoothed_channel(m, size, mode="reflect"), 2, axis)
+
     if matrix2 is None:
-        return add_smoothed_channel(matrix1, size)
-    return add_smoothed_channel(matrix1, size), add_smoothed_channel(matrix2, size)
+        return one(matrix1)
+    return one(matrix1), one(matrix2)
 
 
 def fast_fourier(matrix: Any, bins: int | None = None) -> np.ndarray:

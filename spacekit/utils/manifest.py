@@ -523,12 +523,19 @@ def find_model_folder(
             skipped.append(run.name)
     found = f" (only incomplete or other apps' ones: {skipped})" if skipped else ""
     legacy = f", or {LEGACY_FILES[app]} from older versions" if app in LEGACY_FILES else ""
+    from .upstream_api import upstream_model_hint
+
+    command = _TRAIN_COMMANDS.get(app, app)
     raise DataNotFoundError(
         f"no {app} model folder at {p}{found}: expected a model folder (holding {MANIFEST_FILE}"
         f"{legacy}), a run "
         f"folder holding model/, or a runs folder holding {app}/<run>/model; train one with "
-        f"`spacekit {app.split('_')[-1] if app != 'hst_svm' else 'svm'} train DATA`"
+        f"`spacekit {command} train DATA`{upstream_model_hint(p)}"
     )
+
+
+#: The ``spacekit`` subcommand of each app (``spacekit <command> train``).
+_TRAIN_COMMANDS = {"hst_cal": "cal", "hst_svm": "svm", "jwst_cal": "jwst", "k2": "k2"}
 
 
 def out_of_range(ranges: Mapping[str, Any] | None, table: Any) -> dict[str, dict]:

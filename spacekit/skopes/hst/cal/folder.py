@@ -57,9 +57,12 @@ def resolve_model_dir(path: str | os.PathLike) -> Path:
             )
             if runs:
                 return runs[-1] / "model"
+    from ....utils.upstream_api import upstream_model_hint
+
     raise DataNotFoundError(
         f"no hst_cal model folder at {p}: expected metadata.json there, in {p}/model, or in "
         f"{p}/hst_cal/<run>/model; train one with `spacekit cal train --data CSV --out DIR`"
+        f"{upstream_model_hint(p)}"
     )
 
 

@@ -66,6 +66,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ....exceptions import SpacekitError
 from .calcloud import DEFAULT_WC_STD, MAX_KILL_S, QUEUE_MEMORY_GB, clock_time_for_kill
 
 __all__ = ["lambda_handler", "failsafe_reply", "FAILSAFE", "FAILSAFE_UNKNOWN", "REPLY_KEYS"]
@@ -109,7 +110,7 @@ REPLY_KEYS: tuple[str, ...] = (
     "warnings",
 )
 
-_PREDICTORS: dict[tuple[str, str], tuple[Any, str | None]] = {}
+_PREDICTORS: dict[tuple[str, str, bool], tuple[Any, str | None]] = {}
 
 
 def failsafe_reply(ipst: str | None, error: str, warns: list[str] | None = None) -> dict:
@@ -175,25 +176,47 @@ def _dataset_name(event: Mapping) -> tuple[str | None, list[str]]:
     return ipst, notes
 
 
+def _model_dir_setting() -> tuple[str, str | None]:
+    """The model folder setting and, when it came from upstream's ``MODEL_PATH``, a note."""
+    key = os.environ.get("SPACEKIT_HST_CAL_MODEL_DIR", "")
+    upstream = os.environ.get("MODEL_PATH", "")
+    if key or not upstream:
+        return key, None
+    # upstream spacekit's handler read MODEL_PATH: a deployment that sets it means that folder
+    return upstream, (
+        f"model folder {upstream} from MODEL_PATH (upstream spacekit's setting, read because "
+        "SPACEKIT_HST_CAL_MODEL_DIR is unset); set SPACEKIT_HST_CAL_MODEL_DIR instead"
+    )
+
+
 def _predictor():
-    """The container's predictor, and why its job history is not used (None when it is, or
-    when none is set); loaded once per model folder and history."""
+    """The container's predictor, and what to say about it (the job history not used, the
+    model folder taken from upstream's ``MODEL_PATH``; None when nothing); loaded once per
+    model folder and history."""
     from .predict import load_predictor
 
-    key = os.environ.get("SPACEKIT_HST_CAL_MODEL_DIR", "")
+    key, note = _model_dir_setting()
     history = os.environ.get("SPACEKIT_HST_CAL_HISTORY", "")
-    loaded = _PREDICTORS.get((key, history))
+    cache_key = (key, history, note is not None)
+    loaded = _PREDICTORS.get(cache_key)
     if loaded is None:
-        pred, error = load_predictor(key or None), None
+        try:
+            pred, error = load_predictor(key or None), note
+            if note:
+                log.warning("%s", note)
+        except SpacekitError as exc:
+            if note is None:
+                raise
+            raise type(exc)(f"MODEL_PATH={key} (upstream spacekit's setting): {exc}") from exc
         if history:  # a history that cannot be read costs its help, never the answer
             from .history import JobHistory
 
             try:
                 pred.history = JobHistory.load(history)
             except Exception as exc:  # noqa: BLE001 - answered by the model alone, with a warning
-                error = f"job history {history} not used: {exc}"
-                log.error("%s", error)
-        loaded = _PREDICTORS[(key, history)] = (pred, error)
+                error = "; ".join(filter(None, [note, f"job history {history} not used: {exc}"]))
+                log.error("job history %s not used: %s", history, exc)
+        loaded = _PREDICTORS[cache_key] = (pred, error)
     return loaded
 
 
@@ -202,8 +225,9 @@ def lambda_handler(event: Any, context: Any = None) -> dict:
 
     Accepts ``{"Bucket", "Key": "control/<ipst>/<ipst>_MemModelFeatures.txt", "Ipppssoot"}``
     (calcloud) or ``{"Dataset", "Bucket", "Key"}`` (upstream spacekit). The model folder is
-    ``$SPACEKIT_HST_CAL_MODEL_DIR`` (default ``<conf.model_dir>/hst_cal``), loaded once per
-    container. Never raises: see the module docstring for the reply and the fail-safe answers.
+    ``$SPACEKIT_HST_CAL_MODEL_DIR``, else upstream spacekit's ``$MODEL_PATH`` (said in each
+    reply's ``warnings``), else ``<conf.model_dir>/hst_cal``, loaded once per container.
+    Never raises: see the module docstring for the reply and the fail-safe answers.
 
     Parameters
     ----------

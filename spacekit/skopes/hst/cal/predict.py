@@ -269,7 +269,8 @@ class CalPredictor:
             ``ipst`` (when present), ``memBin``, ``memVal``, ``clockTime`` (calcloud's input,
             see :meth:`predict`), ``killTime``, ``memBinArgmax``, ``memUpper``,
             ``clockTimePred`` and ``p0``..``p3``; one row per input row, with the
-            input DataFrame's index (an empty table gives an empty frame with these columns).
+            input DataFrame's index (an empty table gives an empty frame with these columns);
+            the values :meth:`predict` gives (also for a model imported from upstream).
         """
         import pandas as pd
 
@@ -305,13 +306,19 @@ class CalPredictor:
                 ipst[a:b] = table["ipst"].to_numpy()
             return table[list(FEATURES)].to_numpy(dtype=np.float64)
 
+        upstream = self.rounding == "upstream"  # as predict(): upstream's own answers
+
         def store(a: int, res: dict) -> None:
             b = a + len(res["mem_bin"])
             cols["memBin"][a:b] = res["mem_bin"]
-            cols["memVal"][a:b] = res["memory"]
-            kill = res["clock_time"].astype(np.int64)
-            cols["clockTime"][a:b] = np.round((kill + 0.5) / (1.0 + DEFAULT_WC_STD), 3)
-            cols["killTime"][a:b] = kill
+            cols["memVal"][a:b] = np.round(res["memory"], 2) if upstream else res["memory"]
+            clock_or_kill = res["clock_time"].astype(np.int64)
+            if upstream:  # upstream's truncated estimate; calcloud kills at 6x it
+                cols["clockTime"][a:b] = clock_or_kill
+                cols["killTime"][a:b] = clock_or_kill * int(1 + DEFAULT_WC_STD)
+            else:
+                cols["clockTime"][a:b] = np.round((clock_or_kill + 0.5) / (1 + DEFAULT_WC_STD), 3)
+                cols["killTime"][a:b] = clock_or_kill
             cols["memBinArgmax"][a:b] = res["bin_argmax"]
             cols["memUpper"][a:b] = res["memory_upper"]
             cols["clockTimePred"][a:b] = res["wallclock"]
@@ -580,10 +587,13 @@ def predict_many(
 # The app contract's ``cal.predict(model, data)``: Python also makes this module the package
 # attribute ``predict``, so the module calls spacekit.skopes.hst.cal.app.predict (the same
 # mechanism as upstream's module paths, spacekit.skopes._upstream.keep_callable).
+from ....utils.upstream_api import upstream_getattr  # noqa: E402
 from ... import _upstream  # noqa: E402
 
 _upstream.keep_callable(__name__, "spacekit.skopes.hst.cal.app", "predict")
 
+# upstream spacekit 1.1.4's names of this module say what to use (docs/upstream.rst)
+__getattr__ = upstream_getattr(__name__)
 
 if __name__ == "__main__":  # upstream's entry point, deprecated: `spacekit legacy-entry` runs it
     os.execv(*_upstream.legacy_entry("spacekit.skopes.hst.cal.predict"))

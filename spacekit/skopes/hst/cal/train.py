@@ -6,8 +6,12 @@ train``. Imported, this module calls :func:`spacekit.skopes.hst.cal.app.train`; 
 import os
 
 from spacekit.skopes import _upstream
+from spacekit.utils.upstream_api import upstream_getattr
 
 _upstream.keep_callable(__name__, "spacekit.skopes.hst.cal.app", "train")
+
+# upstream spacekit 1.1.4's names of this module say what to use (docs/upstream.rst)
+__getattr__ = upstream_getattr(__name__)
 
 if __name__ == "__main__":  # `spacekit legacy-entry` takes over (it says what to use)
     os.execv(*_upstream.legacy_entry("spacekit.skopes.hst.cal.train"))
