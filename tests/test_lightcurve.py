@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import astropy.units as u
 import numpy as np
 import pytest
@@ -232,6 +234,20 @@ def test_flatten_removes_trend_and_keeps_transit_depth():
         lc.flatten(-1)
     with pytest.raises(InputError, match="time"):
         lc.flatten(3 * u.m)
+
+
+def test_flatten_warns_when_a_plain_window_is_longer_than_the_light_curve():
+    # lc.flatten(401), as lightkurve's window_length=401 (cadences), was a 401-day window:
+    # one median for the whole light curve, nothing flattened, and no word about it
+    lc, _ = _synthetic(depth=0.01)
+    span = float(np.ptp(lc.time_days()))
+    with pytest.warns(UserWarning, match=r"401 \* lc.cadence"):
+        flat = lc.normalize().flatten(401)
+    assert np.std(flat.flux.value) == pytest.approx(np.std(lc.normalize().flux.value))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lc.flatten(401 * u.day)  # a Quantity says days: the caller meant it
+        lc.flatten(span / 4)
 
 
 def test_flatten_handles_gaps_and_mask():

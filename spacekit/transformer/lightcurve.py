@@ -650,7 +650,9 @@ class LightCurve(TimeSeries):
         Parameters
         ----------
         window : Quantity or float
-            Width of the running window (float: days). Default 1 day.
+            Width of the running window (float: days, not cadences as lightkurve's
+            ``window_length``: a plain number longer than the light curve warns, since
+            nothing is then flattened). Default 1 day.
         sigma : float
             Clipping threshold for excluding points from the trend.
         iterations : int
@@ -675,7 +677,8 @@ class LightCurve(TimeSeries):
         >>> bool(np.abs(flat.flux.value - 1).max() < 1e-3)
         True
         """
-        trend, w = self._trend(window, sigma, iterations, mask)
+        bare = not isinstance(window, (u.Quantity, TimeDelta))
+        trend, w = self._trend(window, sigma, iterations, mask, warn_span=bare)
         f = self._flux_values()
         new = self._derive(step=f"flatten: running median, window {w:g} d")
         # divide in place, block by block, into the new light curve's own copies of the
@@ -692,10 +695,17 @@ class LightCurve(TimeSeries):
         return new
 
     def _trend(
-        self, window: Any, sigma: Any, iterations: Any, mask: np.ndarray | None
+        self,
+        window: Any,
+        sigma: Any,
+        iterations: Any,
+        mask: np.ndarray | None,
+        *,
+        warn_span: bool = False,
     ) -> tuple[np.ndarray, float]:
         """:meth:`flatten`'s trend (one value per point, in this light curve's order) and
-        its window in days."""
+        its window in days; ``warn_span``: warn when the window is longer than the light
+        curve (a plain number given in cadences, as lightkurve's ``window_length``)."""
         if self.is_folded:
             raise InputError("flatten() needs a time-ordered light curve; call it before fold().")
         w = to_days(window, "window")
@@ -705,6 +715,18 @@ class LightCurve(TimeSeries):
         iterations = whole_number(iterations, "iterations", minimum=1)
         t = self.time_days()
         f = self._flux_values()
+        if warn_span and t.size > 1 and w >= float(np.max(t) - np.min(t)):
+            import warnings
+
+            warnings.warn(
+                f"flatten(window={window!r}) reads a plain number as days, and {w:g} d is "
+                f"longer than this light curve ({float(np.max(t) - np.min(t)):.4g} d): the "
+                "trend is one median and nothing is flattened. For lightkurve's window_length "
+                f"(a number of cadences) pass window={window!r} * lc.cadence; to mean days, "
+                "pass a Quantity (e.g. 2 * u.day).",
+                UserWarning,
+                stacklevel=3,
+            )
         if mask is not None:
             m = np.asarray(mask, dtype=bool)
             if m.shape != f.shape:
