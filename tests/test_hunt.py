@@ -118,6 +118,27 @@ def test_bad_inputs(tmp_path):
         planet_hunter(42)
 
 
+def test_an_astropy_timeseries_is_searched_plotted_and_stitched():
+    # TimeSeries.read(path, format="kepler.fits") gives a TimeSeries with pdcsap_flux; a
+    # LightCurve is one, yet planet_hunter, plot_lightcurve and stitch refused it
+    from astropy.timeseries import TimeSeries
+
+    from spacekit.analyzer import plot_lightcurve
+    from spacekit.transformer import stitch
+
+    lc = injected()
+    flux = lc.flux.value * u.electron / u.s
+    ts = TimeSeries(time=lc.time, data={"pdcsap_flux": flux, "sap_flux": flux * 1.1})
+    res = planet_hunter(ts, period_max=8, fit=False)
+    assert res.period.value == pytest.approx(2.7, rel=2e-3) and res.detected
+    assert plot_lightcurve(ts).axes[0].get_ylabel() == "flux (electron / s)"
+    half = len(ts) // 2
+    joined = stitch([ts[:half], ts[half:]])
+    assert len(joined) == len(ts) and joined["segment"].tolist()[half - 1 : half + 1] == [0, 1]
+    with pytest.raises(InputError, match="astropy TimeSeries.*got int"):
+        planet_hunter(42)
+
+
 def test_injected_transit_and_no_signal():
     res = planet_hunter(injected(), period_max=8)
     assert res.period.value == pytest.approx(2.7, rel=2e-3)

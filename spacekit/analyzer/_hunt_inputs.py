@@ -13,7 +13,7 @@ import astropy.units as u
 import numpy as np
 
 from ..exceptions import InputError
-from ..transformer.lightcurve import LightCurve, to_days
+from ..transformer.lightcurve import LightCurve, _as_lightcurve, to_days
 from ..utils.checks import whole_number
 from ._hunt_search import (
     _check_oversample,
@@ -57,12 +57,12 @@ def _prepare(lc: Any, *, time_format: str | None) -> LightCurve:
                 )
                 time_format = "relative"
             lc = read_lightcurve(lc, time_format=time_format)
-        elif hasattr(lc, "time") and hasattr(lc, "flux") and hasattr(lc, "meta"):
-            lc = LightCurve.from_lightkurve(lc)
+        elif _as_lightcurve(lc) is not None:
+            lc = _as_lightcurve(lc)
         else:
             raise InputError(
-                f"planet_hunter expects a LightCurve, a lightkurve LightCurve or a file path; "
-                f"got {type(lc).__name__}."
+                f"planet_hunter expects a LightCurve, an astropy TimeSeries, a lightkurve "
+                f"LightCurve or a file path; got {type(lc).__name__}."
             )
     if lc.is_folded:
         raise InputError("planet_hunter needs a time-ordered light curve, not a folded one.")

@@ -174,9 +174,11 @@ def planet_hunter(
 
     Parameters
     ----------
-    lc : LightCurve, lightkurve LightCurve or path
+    lc : LightCurve, astropy TimeSeries, lightkurve LightCurve or path
         The light curve (a path is read with :func:`~spacekit.transformer.read_lightcurve`;
-        a csv then needs ``time_format``).
+        a csv then needs ``time_format``). A TimeSeries from astropy's ``kepler.fits`` or
+        ``tess.fits`` reader is searched on its PDCSAP flux, every cadence included (its
+        reader applies no quality mask; ``read_lightcurve`` keeps ``QUALITY == 0``).
     max_planets : int
         Most planets to look for.
     engine : {"bls", "tls"}

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
-from ..transformer.lightcurve import LightCurve
+from ..transformer.lightcurve import LightCurve, _as_lightcurve
 from ..utils.checks import positive_number, whole_number
 from ..utils.plotting import (
     PALETTE,
@@ -67,7 +67,7 @@ def plot_lightcurve(lc: LightCurve, *, title: str = "", backend: str = "matplotl
 
     Parameters
     ----------
-    lc : LightCurve
+    lc : LightCurve, astropy TimeSeries or lightkurve LightCurve
         The light curve (folded or not).
     title : str
         Figure title.
@@ -88,10 +88,14 @@ def plot_lightcurve(lc: LightCurve, *, title: str = "", backend: str = "matplotl
     1
     """
     check_backend(backend)
-    if not isinstance(lc, LightCurve):
+    given = lc
+    lc = _as_lightcurve(lc)
+    if lc is None:
         raise InputError(
-            f"plot_lightcurve expects a LightCurve; got {type(lc).__name__}. Build one with "
-            "LightCurve(time=..., flux=...), or draw plain arrays with atomic_vector_plotter."
+            f"plot_lightcurve expects a LightCurve (or an astropy TimeSeries or lightkurve "
+            f"LightCurve); got {type(given).__name__}. Build one with LightCurve(time=..., "
+            "flux=...) or read_lightcurve(path), or draw plain arrays with "
+            "atomic_vector_plotter."
         )
     x, xlabel = _time_axis(lc)
     y = np.asarray(lc.flux.value, dtype=float)

@@ -1360,7 +1360,7 @@ def stitch(  # noqa: C901
 
     Parameters
     ----------
-    lightcurves : sequence of LightCurve (or lightkurve LightCurves, or paths)
+    lightcurves : sequence of LightCurve (or astropy TimeSeries, lightkurve LightCurves, or paths)
         The pieces, in any order. Paths are read with
         :func:`~spacekit.transformer.read_lightcurve`.
     normalize : bool
@@ -1389,18 +1389,16 @@ def stitch(  # noqa: C901
     """
     pieces = []
     for i, item in enumerate(lightcurves if lightcurves is not None else []):
-        if isinstance(item, LightCurve):
-            piece = item
-        elif isinstance(item, (str, os.PathLike)):
+        if isinstance(item, (str, os.PathLike)):
             from .readers import read_lightcurve
 
             piece = read_lightcurve(item)
-        elif hasattr(item, "time") and hasattr(item, "flux"):
-            piece = LightCurve.from_lightkurve(item)
         else:
+            piece = _as_lightcurve(item)
+        if piece is None:
             raise InputError(
-                f"stitch expects LightCurves (or lightkurve LightCurves, or paths); item {i} is "
-                f"a {type(item).__name__}."
+                f"stitch expects LightCurves (or astropy TimeSeries, lightkurve LightCurves, or "
+                f"paths); item {i} is a {type(item).__name__}."
             )
         if piece.is_folded:
             raise InputError(f"stitch needs time-ordered light curves; item {i} is folded.")
@@ -1484,6 +1482,20 @@ def stitch(  # noqa: C901
         out[c] = u.Quantity(col[order], cunit) if cunit is not None else col[order]
     out.meta["cadence_days"] = out.cadence
     return out
+
+
+def _as_lightcurve(obj: Any) -> LightCurve | None:
+    """``obj`` as a :class:`LightCurve`: itself, a lightkurve LightCurve converted, or an
+    astropy :class:`~astropy.timeseries.TimeSeries` (what ``TimeSeries.read(path,
+    format="kepler.fits")`` or ``"tess.fits"`` gives: PDCSAP flux adopted as ``flux``);
+    None for anything else."""
+    if isinstance(obj, LightCurve):
+        return obj
+    if hasattr(obj, "time") and hasattr(obj, "flux"):  # lightkurve's (a TimeSeries too)
+        return LightCurve.from_lightkurve(obj)
+    if isinstance(obj, TimeSeries):
+        return LightCurve(obj)
+    return None
 
 
 def _filled(col: Any) -> np.ndarray:
