@@ -246,6 +246,15 @@ def test_hunt_many_in_process_with_an_error_record(tmp_path, capsys):
     assert bool(table.loc[0, "detected"]) and not bool(table.loc[2, "detected"])
 
 
+def test_hunt_many_refuses_a_single_path_or_light_curve(lcdir):
+    # hunt_many("x.fits") searched "x", ".", "f"... (one error row per character), and
+    # hunt_many(lc) one per row of the table
+    path = lcdir / "kplr010666592-2009131110544_slc.fits"
+    for one in (str(path), path, injected()):
+        with pytest.raises(InputError, match=r"single .*Pass \[it\]"):
+            hunt_many(one, progress=False)
+
+
 @pytest.mark.slow
 def test_hunt_many_on_a_distributed_cluster(tmp_path):
     import distributed

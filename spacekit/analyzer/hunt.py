@@ -68,7 +68,7 @@ import numpy as np
 from astropy.time import TimeDelta
 
 from ..exceptions import InputError
-from ..transformer.lightcurve import LightCurve, _blocks
+from ..transformer.lightcurve import LightCurve, _as_lightcurve, _blocks
 from ._hunt_fit import FIT_MAX_POINTS as FIT_MAX_POINTS
 from ._hunt_fit import LIMB_DARKENING, _has_module, fit_transit
 from ._hunt_inputs import (
@@ -593,6 +593,13 @@ def hunt_many(
 
     from ..utils.parallel import run_tasks
 
+    if isinstance(items, (str, os.PathLike)) or _as_lightcurve(items) is not None:
+        what = "path" if isinstance(items, (str, os.PathLike)) else "light curve"
+        raise InputError(
+            f"hunt_many takes a list of light curves or paths; got a single {what} "
+            f"({str(items)[:80]!r}), which it would search item by item (each character or "
+            f"row). Pass [it], or search it with planet_hunter."
+        )
     records = run_tasks(
         _hunt_one,
         [(it, kwargs) for it in items],
