@@ -255,6 +255,20 @@ def test_hunt_many_refuses_a_single_path_or_light_curve(lcdir):
             hunt_many(one, progress=False)
 
 
+def test_hunt_many_checks_the_settings_once_before_searching(tmp_path):
+    # a misspelt keyword (max_planet=) or a bad value came back as one error row per light
+    # curve, after reading each of them, instead of an error for the call
+    missing = tmp_path / "missing.fits"
+    with pytest.raises(InputError, match=r"\['max_planet'\]"):
+        hunt_many([missing, missing], max_planet=2, progress=False)
+    with pytest.raises(InputError, match="engine"):
+        hunt_many([missing], engine="fft", progress=False)
+    with pytest.raises(InputError, match="durations"):
+        hunt_many([missing], durations=[-1.0], progress=False)
+    table = hunt_many([missing], max_planets=2, progress=False)  # good settings: per item
+    assert "DataNotFoundError" in table.loc[0, "error"]
+
+
 @pytest.mark.slow
 def test_hunt_many_on_a_distributed_cluster(tmp_path):
     import distributed

@@ -540,6 +540,32 @@ def _hunt_one(item: Any, kwargs: dict) -> dict[str, Any]:
     return out
 
 
+def _check_batch_settings(kwargs: dict) -> None:
+    """planet_hunter's settings checked once, before a batch: a misspelt keyword or a bad
+    value is the caller's mistake for every item, not one error row per light curve."""
+    import inspect
+
+    try:
+        bound = inspect.signature(planet_hunter).bind(None, **kwargs)
+    except TypeError as exc:  # e.g. lc= among the settings
+        raise InputError(
+            f"hunt_many: {exc}; pass the light curves as its first argument."
+        ) from None
+    bound.apply_defaults()
+    a = bound.arguments
+    _check_settings(
+        a["engine"],
+        a["tls_kwargs"],
+        a["max_planets"],
+        a["fit"],
+        a["objective"],
+        a["oversample"],
+        a["threshold"],
+        a["snr_threshold"],
+    )
+    _trial_durations(a["durations"])
+
+
 def hunt_many(
     items: Iterable[Any],
     client: Any = None,
@@ -564,7 +590,9 @@ def hunt_many(
     progress : bool, optional
         Show a progress bar (default: the ``conf.progress`` setting).
     **kwargs
-        Passed to :func:`planet_hunter` (e.g. ``max_planets``, ``time_format``).
+        Passed to :func:`planet_hunter` (e.g. ``max_planets``, ``time_format``), and
+        checked once before any search: a misspelt keyword or a bad value raises an
+        :class:`~spacekit.exceptions.InputError` rather than filling every row's ``error``.
 
     Returns
     -------
@@ -600,6 +628,7 @@ def hunt_many(
             f"({str(items)[:80]!r}), which it would search item by item (each character or "
             f"row). Pass [it], or search it with planet_hunter."
         )
+    _check_batch_settings(kwargs)
     records = run_tasks(
         _hunt_one,
         [(it, kwargs) for it in items],
