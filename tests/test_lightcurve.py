@@ -236,6 +236,24 @@ def test_flatten_removes_trend_and_keeps_transit_depth():
         lc.flatten(3 * u.m)
 
 
+def test_flux_in_magnitudes_is_refused_with_the_conversion():
+    # u.mag flux was divided by its median like a flux: transits became rises, and
+    # planet_hunter searched the upside-down light curve and found nothing; u.ABmag failed
+    # with "flux must hold numbers"
+    from spacekit.analyzer import planet_hunter
+
+    t = 2458326.0 + np.arange(200) / 48
+    for mag in (np.full(200, 10.0) * u.mag, np.full(200, 10.0) * u.ABmag):
+        with pytest.raises(InputError, match=r"not magnitudes.*10 \*\* \(-0.4"):
+            LightCurve(time=t, flux=mag)
+    lc = LightCurve(time=t, flux=np.ones(200))
+    lc["flux"] = np.full(200, 10.0) * u.mag  # set after construction
+    for step in (lc.normalize, lambda: planet_hunter(lc)):
+        with pytest.raises(InputError, match="not magnitudes"):
+            step()
+    assert LightCurve(time=t, flux=np.ones(200) * u.percent).normalize().flux.unit == u.one
+
+
 def test_flatten_warns_when_a_plain_window_is_longer_than_the_light_curve():
     # lc.flatten(401), as lightkurve's window_length=401 (cadences), was a 401-day window:
     # one median for the whole light curve, nothing flattened, and no word about it

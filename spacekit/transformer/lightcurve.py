@@ -149,6 +149,19 @@ def _fraction(value: Any, name: str) -> float:
     return out
 
 
+def _check_not_magnitudes(unit: Any, what: str) -> None:
+    """Flux in magnitudes (``u.mag``, ``u.ABmag``...) is logarithmic and upside down: divided
+    by its median or a trend, transits become rises of the wrong size."""
+    if unit is None:
+        return
+    if unit == u.mag or isinstance(unit, u.FunctionUnitBase) or str(unit).startswith("mag"):
+        raise InputError(
+            f"{what} needs flux, not magnitudes (got {unit}): a transit is a rise in "
+            "magnitudes and dividing by a median is meaningless. Convert first, e.g. "
+            "flux = 10 ** (-0.4 * (mag - np.median(mag))) for a relative flux."
+        )
+
+
 def _positive_number(value: Any, name: str, example: float) -> float:
     """A clipping threshold: a positive number of standard deviations (NaN kept every point,
     zero or a negative value dropped most of them; infinity clips nothing)."""
@@ -217,6 +230,7 @@ class LightCurve(TimeSeries):
         if flux is None and data is not None and "flux" not in self.colnames:
             self._adopt_flux_column()
         if flux is not None:
+            _check_not_magnitudes(getattr(flux, "unit", None), "LightCurve")
             try:
                 flux = u.Quantity(flux, dtype=float)
             except (TypeError, ValueError) as exc:
@@ -501,6 +515,7 @@ class LightCurve(TimeSeries):
         >>> lc.normalize().flux.value.tolist()
         [0.5, 1.0, 1.0]
         """
+        _check_not_magnitudes(self._flux_unit(), "normalize()")
         f = self._flux_values()
         finite = np.isfinite(f)
         if not finite.any():
@@ -525,6 +540,7 @@ class LightCurve(TimeSeries):
         ``normalize()`` and ``remove_outliers(sigma)``, as one copy of the rows kept rather
         than one per step: the same light curve and history (planet_hunter's cleaning)."""
         f = self._flux_values()
+        _check_not_magnitudes(self._flux_unit(), "planet_hunter")
         keep = np.isfinite(f)
         if self._has_err():
             keep &= np.isfinite(self._values("flux_err"))
