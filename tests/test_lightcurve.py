@@ -569,6 +569,16 @@ def test_ecsv_round_trip_is_lossless(lcdir, tmp_path, name):
     assert back.meta == lc.meta
 
 
+def test_read_of_a_numeric_csv_says_to_use_read_lightcurve(tmp_path):
+    # LightCurve.read("lc.csv") on a csv of BKJD numbers ended in astropy's ValueError
+    # listing the ten time formats it tried, none of them the way out
+    path = tmp_path / "lc.csv"
+    path.write_text("time,flux\n" + "".join(f"{120 + i / 48},{1 + i % 3}\n" for i in range(20)))
+    with pytest.raises(InputError, match=r"read_lightcurve\(path, time_format='bkjd'\)"):
+        LightCurve.read(path)
+    assert len(read_lightcurve(path, time_format="bkjd")) == 20
+
+
 @pytest.mark.parametrize("name", SHARED_LCS)
 def test_pandas_round_trip_keeps_scale_units_meta(lcdir, name):
     """to_pandas states the scale (TDB was read back as UTC: 66.19 s off) and the units."""

@@ -1248,7 +1248,20 @@ class LightCurve(TimeSeries):
             return read_lightcurve(path, **kwargs)
         if format not in (None, "ascii.ecsv", "ecsv") or not str(path).lower().endswith(".ecsv"):
             kwargs.setdefault("time_column", "time")
-        return super().read(path, *args, format=format, **kwargs)
+        try:
+            return super().read(path, *args, format=format, **kwargs)
+        except ValueError as exc:
+            if "time_format" in kwargs or isinstance(exc, InputError):
+                raise
+            # astropy lists every time format it tried, not what to do
+            why = str(exc).splitlines()[0].rstrip(":")
+            raise InputError(
+                f"astropy could not read {os.fspath(path)!r} as a time series with times in "
+                f"column {kwargs.get('time_column')!r} ({why}). For a csv "
+                "of numbers (time, flux[, flux_err]) use read_lightcurve(path, "
+                "time_format='bkjd'), 'btjd', 'bjd', 'jd' or 'mjd'; or tell astropy the time "
+                "format here (time_format='jd', time_column='...')."
+            ) from exc
 
     def to_lightkurve(self):
         """Return a ``lightkurve.LightCurve`` with the same time, flux, flux_err, columns, meta.
