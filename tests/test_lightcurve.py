@@ -397,6 +397,31 @@ def test_datetime_and_iso_times_are_not_read_as_julian_dates():
     ]
 
 
+def test_mission_day_numbers_warn_and_time_format_reads_them():
+    # LightCurve(time=lk_lc.time.value, ...) took TESS's BTJD 1326.0 as JD 1326 (4709 BC):
+    # folds and periods still worked, but the epoch planet_hunter reported as "BJD_TDB"
+    # was 2457000 days off, without a word
+    from spacekit.transformer import NoTimeSystemWarning
+
+    btjd = 1326.0 + np.arange(4) / 48
+    with pytest.warns(NoTimeSystemWarning, match=r"1326\.\.1326.* time_format='btjd'"):
+        LightCurve(time=btjd, flux=np.ones(4))
+    lc = LightCurve(time=btjd, flux=np.ones(4), time_format="btjd")
+    assert lc.time.jd[0] == 2458326.0 and lc.time.scale == "tdb"
+    assert lc.mission_time_format() == "btjd"
+    kepler = LightCurve(time=[120.5, 121.0], flux=[1, 1], time_format="BKJD")
+    assert kepler.time.jd.tolist() == [2454953.5, 2454954.0]
+    relative = LightCurve(time=[0.0, 0.5], flux=[1, 1], time_format="relative")
+    assert relative.time.scale == "local" and relative.time_days().tolist() == [0.0, 0.5]
+    with pytest.raises(InputError, match="unknown time_format"):
+        LightCurve(time=btjd, flux=np.ones(4), time_format="tjd")
+    with pytest.raises(InputError, match="already an astropy Time"):
+        LightCurve(time=lc.time, flux=np.ones(4), time_format="btjd")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LightCurve(time=2458326.0 + np.arange(4) / 48, flux=np.ones(4))  # JDs: no warning
+
+
 def test_bad_time_flux_and_flux_err_are_input_errors():
     with pytest.raises(InputError, match="non-finite"):
         LightCurve(time=[2458326.0, np.nan], flux=[1.0, 2.0])

@@ -83,8 +83,14 @@ def as_time(value: Any, scale: str = "tdb", name: str = "epoch") -> Time:
         ) from exc
 
 
-def _time_from_values(values: Any) -> Time:
-    """Timestamps given as plain values: numbers are Julian dates in TDB; datetimes and
+#: Plain-number times below this Julian date (the year 763) are not JDs of photometry:
+#: mission days (BTJD, BKJD), MJDs or relative days read as JDs without a time_format.
+_EARLIEST_PLAIN_JD = 2.0e6
+
+
+def _time_from_values(values: Any, time_format: str | None = None) -> Time:
+    """Timestamps given as plain values: numbers are Julian dates in TDB, or in
+    ``time_format`` (``"btjd"``, ``"bkjd"``, ``"mjd"``..., as for csv files); datetimes and
     ISO strings are read by astropy (UTC), never reinterpreted as Julian dates."""
     arr = np.asarray(values)
     try:
@@ -92,6 +98,11 @@ def _time_from_values(values: Any) -> Time:
             raise TypeError("datetimes")
         jd = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
+        if time_format is not None:
+            raise InputError(
+                f"time_format={time_format!r} says how to read numbers; these times are not "
+                f"numbers ({arr.ravel()[:3].tolist()}...). Drop time_format."
+            ) from None
         try:
             return Time(arr)
         except (TypeError, ValueError) as exc:
@@ -104,6 +115,27 @@ def _time_from_values(values: Any) -> Time:
         raise InputError(
             f"time has {int((~np.isfinite(jd)).sum())} non-finite value(s) (NaN or inf); "
             "every point needs a timestamp: drop those rows first."
+        )
+    from .readers import TIME_FORMATS, NoTimeSystemWarning
+
+    if time_format is not None:
+        key = str(time_format).lower()
+        if key not in TIME_FORMATS:
+            raise InputError(
+                f"unknown time_format {time_format!r}; expected one of {sorted(TIME_FORMATS)}."
+            )
+        offset, scale, _ = TIME_FORMATS[key]
+        return Time(np.full(jd.shape, offset), jd, format="jd", scale=scale)
+    if jd.size and float(np.max(jd)) < _EARLIEST_PLAIN_JD:
+        import warnings
+
+        warnings.warn(
+            f"time values {float(np.min(jd)):.6g}..{float(np.max(jd)):.6g} are read as Julian "
+            "dates, which dates them before the year 763: mission days or MJDs? Pass "
+            "time_format='btjd' (TESS, BJD - 2457000), 'bkjd' (Kepler/K2, BJD - 2454833), "
+            "'mjd', 'bjd', or 'relative' (days in no time system), or an astropy Time.",
+            NoTimeSystemWarning,
+            stacklevel=3,
         )
     return Time(jd, format="jd", scale="tdb")
 
@@ -191,14 +223,20 @@ class LightCurve(TimeSeries):
     data : table-like, optional
         Passed to :class:`~astropy.timeseries.TimeSeries` (used when astropy copies or slices).
     time : astropy.time.Time or array-like, optional
-        Timestamps. Floats are read as Julian dates in TDB; datetimes (numpy, pandas) and
-        ISO strings as UTC.
+        Timestamps. Floats are read as Julian dates in TDB (unless ``time_format`` says
+        otherwise; numbers before JD 2,000,000 warn, as mission days read as JDs would);
+        datetimes (numpy, pandas) and ISO strings as UTC.
     flux : array-like or Quantity, optional
         Flux values (a plain array is dimensionless).
     flux_err : array-like or Quantity, optional
         Flux uncertainties, in the unit of ``flux``.
     meta : dict, optional
         Metadata (mission, target, time system, flux origin, history).
+    time_format : str, optional
+        How to read plain-number ``time``: ``"btjd"`` (TESS, BJD - 2457000), ``"bkjd"``
+        (Kepler/K2, BJD - 2454833), ``"bjd"``, ``"jd"``, ``"mjd"`` or ``"relative"`` (days in
+        no time system), as for csv files (:data:`~spacekit.transformer.TIME_FORMATS`).
+        What lightkurve's ``lc.time.value`` holds is BTJD or BKJD.
     **kwargs
         Passed to :class:`~astropy.timeseries.TimeSeries`.
 
@@ -210,6 +248,8 @@ class LightCurve(TimeSeries):
     >>> lc = LightCurve(time=t, flux=[10.0, 10.5, np.nan, 9.5, 10.0])
     >>> lc.remove_nans().normalize().flux.value.round(3).tolist()
     [1.0, 1.05, 0.95, 1.0]
+    >>> float(LightCurve(time=[1326.0, 1326.5], flux=[1, 1], time_format="btjd").time.jd[0])
+    2458326.0
     """
 
     def __init__(
@@ -220,11 +260,23 @@ class LightCurve(TimeSeries):
         flux: Any = None,
         flux_err: Any = None,
         meta: dict | None = None,
+        time_format: str | None = None,
         **kwargs: Any,
     ) -> None:
+        if time_format is not None and (time is None or isinstance(time, Time)):
+            raise InputError(
+                "time_format says how to read plain-number times; "
+                + (
+                    "time is already an astropy Time: drop time_format."
+                    if time is not None
+                    else "pass them as time=..."
+                )
+            )
         if time is not None and not isinstance(time, Time):
-            time = _time_from_values(time)
+            time = _time_from_values(time, time_format)
         super().__init__(data=data, time=time, meta=meta, **kwargs)
+        if time_format is not None:
+            self.meta.setdefault("time_format", str(time_format).lower())
         if "time" in self.colnames and self["time"].info.indices:
             self.remove_indices("time")  # e.g. an astropy TimeSeries' automatic index
         if flux is None and data is not None and "flux" not in self.colnames:
