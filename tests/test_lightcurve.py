@@ -807,6 +807,23 @@ def test_stitch_kepler90_quarters(lcdir):
     assert lc.time.scale == "tdb"
 
 
+def test_stitch_refuses_pieces_of_different_stars(lcdir):
+    # stitch(folder.glob("*.fits")) over two stars made one light curve of both, named
+    # after the first, and planet_hunter searched it
+    from spacekit.transformer import stitch
+
+    kepler90 = sorted(lcdir.glob("kplr011442793-*_llc.fits"))[0]
+    hat_p_7 = lcdir / "kplr010666592-2009131110544_slc.fits"
+    with pytest.raises(InputError, match="keplerid 10666592, 11442793"):
+        stitch([kepler90, hat_p_7])
+    tess = lcdir / "hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits"
+    wasp = read_lightcurve(tess)
+    other = LightCurve(time=wasp.time, flux=wasp.flux, meta={**wasp.meta, "ticid": 1})
+    with pytest.raises(InputError, match="ticid"):
+        stitch([wasp, other])
+    assert len(stitch([wasp, LightCurve(time=wasp.time, flux=wasp.flux)])) == 2 * len(wasp)
+
+
 def test_slicing_keeps_no_time_index_and_the_same_values():
     """Issue 20: a LightCurve carries no automatic ``time`` index (astropy's TimeSeries
     rebuilds it row by row on every slice); the values of a slice are unchanged."""

@@ -1455,7 +1455,8 @@ def stitch(  # noqa: C901
     Raises
     ------
     InputError
-        No pieces, a folded piece, time scales that cannot be converted to the first's
+        No pieces, pieces of different stars (by their ``keplerid`` or ``ticid``), a folded
+        piece, time scales that cannot be converted to the first's
         (e.g. a ``"relative"`` csv with a BJD light curve), or (``normalize=False``) flux
         units that differ.
 
@@ -1486,6 +1487,13 @@ def stitch(  # noqa: C901
         pieces.append(piece)
     if not pieces:
         raise InputError("stitch needs at least one light curve; got none.")
+    for key in ("keplerid", "ticid"):  # mission star ids, as the readers keep them
+        ids = {str(p.meta[key]) for p in pieces if p.meta.get(key) not in (None, "")}
+        if len(ids) > 1:
+            raise InputError(
+                f"stitch joins pieces of one star; these are of {len(ids)} ({key} "
+                f"{', '.join(sorted(ids))}). Stitch each star's quarters or sectors separately."
+            )
     scale = pieces[0].time.scale
     unit = pieces[0].flux.unit
     jd1, jd2, fluxes, errs, segs, info = [], [], [], [], [], []
