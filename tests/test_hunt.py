@@ -139,6 +139,16 @@ def test_an_astropy_timeseries_is_searched_plotted_and_stitched():
         planet_hunter(42)
 
 
+def test_a_flux_err_column_of_nans_is_not_used_rather_than_emptying_the_light_curve():
+    # every row was dropped for its NaN flux_err, then "needs at least 20 finite flux
+    # values; this light curve has 0" blamed a flux that was fine
+    lc = injected()
+    lc["flux_err"] = np.full(len(lc), np.nan)
+    res = planet_hunter(lc, period_max=8, fit=False)
+    assert res.period.value == pytest.approx(2.7, rel=2e-3) and res.detected
+    assert "flux_err" in lc.colnames  # the caller's light curve is unchanged
+
+
 def test_injected_transit_and_no_signal():
     res = planet_hunter(injected(), period_max=8)
     assert res.period.value == pytest.approx(2.7, rel=2e-3)

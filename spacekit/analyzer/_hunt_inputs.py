@@ -66,6 +66,11 @@ def _prepare(lc: Any, *, time_format: str | None) -> LightCurve:
             )
     if lc.is_folded:
         raise InputError("planet_hunter needs a time-ordered light curve, not a folded one.")
+    if lc._has_err() and not np.isfinite(lc._values("flux_err")).any():
+        # no uncertainty anywhere (some HLSPs, a csv of zeros turned NaN): search unweighted
+        # rather than drop every row, as from_lightkurve does with such a column
+        lc = lc._derive(step="planet_hunter: flux_err has no finite value, not used")
+        lc.remove_column("flux_err")
     finite = np.isfinite(lc._flux_values())
     if lc._has_err():
         finite &= np.isfinite(lc._values("flux_err"))
