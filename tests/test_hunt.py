@@ -279,6 +279,21 @@ def test_hunt_many_checks_the_settings_once_before_searching(tmp_path):
     assert "DataNotFoundError" in table.loc[0, "error"]
 
 
+def test_planet_hunter_shows_a_bar_over_its_searches(capsys):
+    # max_planets=8 on Kepler-90's quarters searched for half a minute with no sign of life
+    lc = injected()
+    res = planet_hunter(lc, max_planets=3, period_max=8, fit=False, progress=True)
+    err = capsys.readouterr().err
+    n = len(res.searches)
+    assert "planet_hunter" in err and f"{n}/{n}" in err and "found" in err  # ends full
+    planet_hunter(lc, max_planets=3, period_max=8, fit=False, progress=False)
+    planet_hunter(lc, period_max=8, fit=False, progress=True)  # one search: no bar
+    assert capsys.readouterr().err == ""
+    hunt_many([lc], max_planets=2, period_max=8, fit=False, progress=True)
+    err = capsys.readouterr().err
+    assert "1/1" in err and "search" not in err  # hunt_many's bar only, per light curve
+
+
 @pytest.mark.slow
 def test_hunt_many_on_a_distributed_cluster(tmp_path):
     import distributed
