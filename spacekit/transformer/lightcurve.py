@@ -1396,6 +1396,13 @@ class LightCurve(TimeSeries):
                 f"from_lightkurve expects a lightkurve LightCurve (with .time and .flux); got "
                 f"{type(lk_lc).__name__}."
             ) from exc
+        if isinstance(time, TimeDelta) or not isinstance(time, Time):
+            raise InputError(
+                f"from_lightkurve needs a light curve in time; this {type(lk_lc).__name__} "
+                "holds phases (a folded light curve: lk_lc.fold(...)). Convert the light curve "
+                "before folding, and fold it here: LightCurve.from_lightkurve(lk_lc).fold("
+                "period, epoch)."
+            )
         time = Time(time.jd1, time.jd2, format="jd", scale=time.scale)
         err = getattr(lk_lc, "flux_err", None)
         if err is not None:

@@ -55,6 +55,17 @@ def test_planet_hunter_accepts_a_lightkurve_object(lcdir):
     assert res.detected
 
 
+def test_a_folded_lightkurve_object_is_refused(lcdir):
+    # its phases (a TimeDelta) were read as Julian dates near 0: planet_hunter searched the
+    # folded light curve and reported a "period" of 1.05 d at epoch JD -0.22
+    from spacekit.exceptions import InputError
+
+    folded = lk.read(lcdir / TESS).fold(3.2888)
+    for call in (LightCurve.from_lightkurve, planet_hunter):
+        with pytest.raises(InputError, match="folded"):
+            call(folded)
+
+
 SHARED_LCS = [
     "EPIC201367065.csv",
     TESS,
