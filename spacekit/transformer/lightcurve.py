@@ -1412,6 +1412,8 @@ class LightCurve(TimeSeries):
                 err = None
         flux = u.Quantity(_filled(flux), flux.unit)
         meta = {k.lower(): v for k, v in dict(lk_lc.meta).items() if _plain(v)}
+        if not meta.get("target") and (meta.get("object") or meta.get("label")):
+            meta["target"] = str(meta.get("object") or meta.get("label"))  # as our readers
         meta["history"] = list(lk_lc.meta.get("SPACEKIT_HISTORY", [])) + ["from_lightkurve"]
         out = cls(time=time, flux=flux, flux_err=err, meta=meta)
         for name in getattr(lk_lc, "colnames", []):

@@ -50,6 +50,8 @@ def test_same_times_as_lightkurve_reader(lcdir):
 
 def test_planet_hunter_accepts_a_lightkurve_object(lcdir):
     theirs = lk.read(lcdir / TESS)
+    # the target (repr, plot titles) was lost: lightkurve calls it OBJECT and LABEL
+    assert LightCurve.from_lightkurve(theirs).meta["target"] == "TIC 25155310"
     res = planet_hunter(theirs)
     assert res.period.value == pytest.approx(3.2888, rel=1e-3)
     assert res.detected
