@@ -236,3 +236,23 @@ def test_hunt_result_html_shows_the_searchs_own_verdict():
     assert got["largest transit depth departure / mean"] == "FAIL", got
     assert got["covered transits without a dip"] == "FAIL", got
     assert got["red-noise SNR"] == "pass", got
+
+
+def test_hunt_result_html_does_not_call_file_numbers_a_bjd():
+    # a csv searched without time_format (scale "local") showed "epoch BJD 1977.26"
+    import re
+
+    from astropy.time import Time
+
+    from spacekit.analyzer import planet_hunter
+    from spacekit.transformer import LightCurve
+    from spacekit.utils.display import hunt_result_html
+
+    t = np.arange(0, 20, 0.01)
+    dip = np.abs((t - 1.0 + 1.5) % 3.0 - 1.5) < 0.05
+    flux = 1 + 5e-4 * np.random.default_rng(0).standard_normal(t.size) - 0.003 * dip
+    for scale, shown in (("local", r"<td>\d\.\d{5} \(the file"), ("tdb", r"<td>BJD 24580\d\d\.")):
+        time = Time(t + (0 if scale == "local" else 2458000.0), format="jd", scale=scale)
+        html = hunt_result_html(planet_hunter(LightCurve(time=time, flux=flux), fit=False))
+        epoch = html.split("<th>epoch</th>", 1)[1].split("</tr>", 1)[0]
+        assert re.match(shown, epoch), epoch

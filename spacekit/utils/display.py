@@ -281,6 +281,18 @@ def lightcurve_html(lc: Any) -> str:
     return _block("LightCurve", html_table(rows), plot)
 
 
+def _epoch_text(epoch: Any) -> str:
+    """A mid-transit time as the search reports it: a BJD (TDB), or the file's own numbers
+    for a light curve in no time system (astropy scale ``local``), as ``spacekit hunt``
+    prints it."""
+    jd = float(epoch.jd)
+    if epoch.scale == "local":
+        return f"{jd:.5f} (the file's own time numbers, not a BJD)"
+    if epoch.scale == "tdb":
+        return f"BJD {jd:.5f}"
+    return f"JD {jd:.5f} ({epoch.scale.upper()})"
+
+
 @_safe
 def hunt_result_html(result: Any) -> str:
     """A planet search's notebook view: the candidate, each check behind ``detected`` with its
@@ -308,7 +320,7 @@ def hunt_result_html(result: Any) -> str:
     rows = [
         ("detected", bool(c.detected)),
         ("period", f"{period:.6f} d"),
-        ("epoch", f"BJD {float(c.epoch.jd):.5f}"),
+        ("epoch", _epoch_text(c.epoch)),
         ("duration", f"{float(c.duration.to_value('hour')):.3g} h"),
         ("depth", f"{float(c.depth) * 1e6:,.0f} ppm"),
         ("engine", result.engine),
