@@ -440,6 +440,11 @@ def test_bad_time_flux_and_flux_err_are_input_errors():
 def test_empty_fold_one_point_bin_and_repeated_timestamps():
     with pytest.raises(InputError, match="empty light curve"):
         LightCurve(time=[], flux=[]).fold(1.0)
+    # an empty light curve was said to hold "none (all NaN)"
+    with pytest.raises(InputError, match="has no points at all"):
+        LightCurve(time=[], flux=[]).normalize()
+    with pytest.raises(InputError, match="none of its 2 points"):
+        LightCurve(time=[2458326.0, 2458326.1], flux=[np.nan, np.nan]).normalize()
     assert LightCurve(time=[2458326.0], flux=[3.0]).bin().flux.value.tolist() == [3.0]
     t = 2458326.0 + np.repeat(np.arange(40) / 48, 2)  # every timestamp twice
     lc = LightCurve(time=t, flux=np.ones(80))

@@ -571,9 +571,11 @@ class LightCurve(TimeSeries):
         f = self._flux_values()
         finite = np.isfinite(f)
         if not finite.any():
+            what = f"none of its {f.size} points (all NaN)" if f.size else "no points at all"
             raise InputError(
-                "normalize() needs finite flux values; this light curve has none (all NaN). "
-                "Check the flux column or quality mask used when reading it."
+                f"normalize() needs finite flux values; this light curve has {what}. "
+                "Check the flux column or quality mask used when reading it, and the steps "
+                "(remove_outliers, slicing) that came before."
             )
         med = float(np.median(f[finite]))
         if not med > 0:
