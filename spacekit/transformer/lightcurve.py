@@ -1221,7 +1221,9 @@ class LightCurve(TimeSeries):
         ``SPKMETA`` keyword) besides ``OBJECT``/``TELESCOP``. Other formats (``.ecsv``,
         ``.h5``...) go through astropy's ``TimeSeries.write``; ECSV also round-trips exactly
         (its time column is written as the two parts of the Julian date, ``jd1`` and ``jd2``,
-        which a single float would round by tens of microseconds).
+        which a single float would round by tens of microseconds). A csv holds the times as
+        plain Julian dates with no time scale: read it back with
+        ``read_lightcurve(path, time_format="bjd")`` (TDB, as Kepler and TESS times are).
 
         Parameters
         ----------
