@@ -406,6 +406,9 @@ def test_search_settings_are_checked_and_typos_are_not_ignored():
         planet_hunter(lc, durations=[1, 2] * u.m)
     with pytest.raises(InputError, match="durations must be numbers"):
         planet_hunter(lc, durations=["long"])
+    # durations=[2, 3, 4] meant hours: the error said only that they exceed period_min
+    with pytest.raises(InputError, match=r"Plain numbers are days.*\* u.hour"):
+        planet_hunter(lc, durations=[2, 3, 4])
     with pytest.raises(InputError, match="threshold must be a finite number"):
         planet_hunter(lc, threshold=float("nan"))
     # period_grid takes Quantities like planet_hunter does

@@ -184,7 +184,8 @@ def _duration_bounds(
     if dur.size == 0:
         raise InputError(
             f"every trial duration is longer than period_min ({pmin:g} d); pass shorter "
-            "durations or a longer period_min."
+            "durations or a longer period_min. Plain numbers are days: for hours pass a "
+            "Quantity, e.g. durations=[1, 2, 4] * u.hour."
         )
     return dur, float(dur.min()), float(dur.max())
 
