@@ -748,6 +748,16 @@ def test_fold_refuses_a_mission_day_number_as_epoch(lcdir):
     with pytest.raises(InputError, match=r"BKJD epoch add 2454833 \(epoch=2454954.3585\)"):
         lc.fold(period=2.2047299, epoch_time=121.3585)
     assert lc.fold(period=2.2047299, epoch_time=121.3585 + 2454833.0).is_folded
+    # an MJD was told to add TESS's or Kepler's offset (a date centuries away)
+    with pytest.raises(InputError, match=r"an MJD epoch add 2400000.5 \(epoch=2454954.3585\)"):
+        lc.fold(2.2047299, 54953.8585)
+    tess = read_lightcurve(
+        lcdir / "hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits"
+    )
+    with pytest.raises(InputError, match=r"BTJD epoch add 2457000 .*format='btjd'"):
+        tess.fold(3.2888, 1326.9)
+    with pytest.raises(InputError, match="Pass a Julian date or an astropy Time"):
+        tess.fold(3.2888, -3.0e5)  # no day number puts it near the data
 
 
 # ---------------------------------------------------------------- stitch

@@ -148,14 +148,21 @@ def _check_epoch_is_a_jd(epoch: Any, lc: LightCurve) -> None:
     except (TypeError, ValueError):
         return  # as_time says what is wrong
     if len(lc) and float(lc.time.jd1[0]) > 2.0e6 and abs(value) < 1.0e6:
-        fmt = lc.mission_time_format()
-        hint = {"bkjd": 2454833.0, "btjd": 2457000.0}.get(fmt or "")
+        # the day number whose offset puts the epoch among the light curve's times: an MJD
+        # given to a TESS light curve is not a BTJD (adding 2457000 lands in 2174)
+        middle = 0.5 * (float(np.min(lc.time.jd1)) + float(np.max(lc.time.jd1)))
+        offsets = {"bkjd": 2454833.0, "btjd": 2457000.0, "mjd": 2400000.5}
+        fmt = min(offsets, key=lambda k: abs(value + offsets[k] - middle))
+        if abs(value + offsets[fmt] - middle) > 1.0e4:
+            fmt = ""
+        hint = offsets.get(fmt)
+        how = "" if fmt == "mjd" else " with lightkurve imported"
         raise InputError(
             f"epoch {value!r} is not a Julian date, but this light curve's times are "
             f"(JD {float(lc.time.jd[0]):.1f}...); a float epoch is read as a JD. "
             + (
-                f"For a {fmt.upper()} epoch add {hint:.0f} (epoch={value + hint!r}) or pass "
-                f"Time({value!r}, format='{fmt}') with lightkurve imported."
+                f"For a{'n' if fmt == 'mjd' else ''} {fmt.upper()} epoch add {hint:.10g} "
+                f"(epoch={value + hint!r}) or pass Time({value!r}, format='{fmt}'){how}."
                 if hint
                 else "Pass a Julian date or an astropy Time."
             )
