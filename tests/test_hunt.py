@@ -364,6 +364,24 @@ def test_csv_without_time_system_is_searched_in_its_own_units(lcdir, capsys):
     assert "(file's time numbers)" in cap.out and "BJD_TDB" not in cap.out
 
 
+def test_utc_times_are_not_reported_as_barycentric(tmp_path, capsys):
+    # a csv of UTC Julian dates (--time-format jd) or a light curve of datetimes was reported
+    # with time_system "BJD_TDB": converted to TDB, but never barycentred (up to 8 minutes)
+    from spacekit.cli import main
+
+    lc = injected()
+    utc = LightCurve(time=Time(lc.time.jd, format="jd", scale="utc"), flux=lc.flux)
+    rec = planet_hunter(utc, period_max=8, fit=False).to_dict()
+    assert rec["time_system"] == "JD_TDB"
+    assert planet_hunter(lc, period_max=8, fit=False).to_dict()["time_system"] == "BJD_TDB"
+    path = tmp_path / "utc.csv"
+    rows = zip(lc.time.jd, lc.flux.value, strict=True)
+    path.write_text("time,flux\n" + "".join(f"{t:.10f},{f:.10f}\n" for t, f in rows))
+    assert main(["hunt", "--time-format", "jd", "--period-max", "8", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "JD_TDB" in out and "BJD_TDB" not in out
+
+
 @pytest.mark.slow
 def test_row_order_does_not_change_the_result():
     lc = injected(days=12.0)
