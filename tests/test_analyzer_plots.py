@@ -175,3 +175,29 @@ def test_plot_hunt_periodogram_says_which_line_is_which(result):
     assert texts[0].startswith("planet 1: P = 3.1") and texts[-1] == "significance threshold 12"
     notes = [a.text for a in plot_hunt(result, backend="plotly").layout.annotations]
     assert any(n.startswith("planet 1: P = 3.1") for n in notes)
+
+
+def test_mission_light_curves_are_plotted_in_btjd_or_bkjd(shared_data):
+    # time axes were JDs, 2.4 million under a matplotlib "+2.4583e6" offset, where TESS and
+    # Kepler users (and lightkurve) read BTJD/BKJD; a csv in no time system was labelled JD
+    from spacekit.transformer import read_lightcurve
+
+    lcdir = shared_data / "lightcurves"
+    tess = read_lightcurve(
+        lcdir / "hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits"
+    )
+    ax = plot_lightcurve(tess).axes[0]
+    assert ax.get_xlabel() == "time (BTJD = BJD - 2457000)"
+    assert ax.get_lines()[0].get_xdata()[0] == pytest.approx(tess.time.jd[0] - 2457000.0)
+    res = planet_hunter(tess, fit=False)
+    fig = plot_hunt(res)
+    assert [a.get_xlabel() for a in fig.axes[:2]] == ["time (BTJD = BJD - 2457000)"] * 2
+    transits = fig.axes[1].get_lines()[1].get_xdata()  # the markers at each mid-transit
+    assert transits[0] == pytest.approx(res.epoch.jd - 2457000.0)
+    assert plot_hunt(res, backend="plotly").layout.xaxis.title.text.startswith("time (BTJD")
+    kepler = read_lightcurve(lcdir / "kplr010666592-2009131110544_slc.fits")
+    assert plot_lightcurve(kepler).axes[0].get_xlabel() == "time (BKJD = BJD - 2454833)"
+    csv = read_lightcurve(lcdir / "EPIC201367065.csv", time_format="relative")
+    assert "no time system" in plot_lightcurve(csv).axes[0].get_xlabel()
+    plain = LightCurve(time=2458000 + np.arange(5.0), flux=np.ones(5))
+    assert plot_lightcurve(plain).axes[0].get_xlabel() == "time (JD, TDB)"  # no mission

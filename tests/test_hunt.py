@@ -118,6 +118,37 @@ def test_bad_inputs(tmp_path):
         planet_hunter(42)
 
 
+def test_an_astropy_timeseries_is_searched_plotted_and_stitched():
+    # TimeSeries.read(path, format="kepler.fits") gives a TimeSeries with pdcsap_flux; a
+    # LightCurve is one, yet planet_hunter, plot_lightcurve and stitch refused it
+    from astropy.timeseries import TimeSeries
+
+    from spacekit.analyzer import plot_lightcurve
+    from spacekit.transformer import stitch
+
+    lc = injected()
+    flux = lc.flux.value * u.electron / u.s
+    ts = TimeSeries(time=lc.time, data={"pdcsap_flux": flux, "sap_flux": flux * 1.1})
+    res = planet_hunter(ts, period_max=8, fit=False)
+    assert res.period.value == pytest.approx(2.7, rel=2e-3) and res.detected
+    assert plot_lightcurve(ts).axes[0].get_ylabel() == "flux (electron / s)"
+    half = len(ts) // 2
+    joined = stitch([ts[:half], ts[half:]])
+    assert len(joined) == len(ts) and joined["segment"].tolist()[half - 1 : half + 1] == [0, 1]
+    with pytest.raises(InputError, match="astropy TimeSeries.*got int"):
+        planet_hunter(42)
+
+
+def test_a_flux_err_column_of_nans_is_not_used_rather_than_emptying_the_light_curve():
+    # every row was dropped for its NaN flux_err, then "needs at least 20 finite flux
+    # values; this light curve has 0" blamed a flux that was fine
+    lc = injected()
+    lc["flux_err"] = np.full(len(lc), np.nan)
+    res = planet_hunter(lc, period_max=8, fit=False)
+    assert res.period.value == pytest.approx(2.7, rel=2e-3) and res.detected
+    assert "flux_err" in lc.colnames  # the caller's light curve is unchanged
+
+
 def test_injected_transit_and_no_signal():
     res = planet_hunter(injected(), period_max=8)
     assert res.period.value == pytest.approx(2.7, rel=2e-3)
@@ -225,6 +256,44 @@ def test_hunt_many_in_process_with_an_error_record(tmp_path, capsys):
     assert bool(table.loc[0, "detected"]) and not bool(table.loc[2, "detected"])
 
 
+def test_hunt_many_refuses_a_single_path_or_light_curve(lcdir):
+    # hunt_many("x.fits") searched "x", ".", "f"... (one error row per character), and
+    # hunt_many(lc) one per row of the table
+    path = lcdir / "kplr010666592-2009131110544_slc.fits"
+    for one in (str(path), path, injected()):
+        with pytest.raises(InputError, match=r"single .*Pass \[it\]"):
+            hunt_many(one, progress=False)
+
+
+def test_hunt_many_checks_the_settings_once_before_searching(tmp_path):
+    # a misspelt keyword (max_planet=) or a bad value came back as one error row per light
+    # curve, after reading each of them, instead of an error for the call
+    missing = tmp_path / "missing.fits"
+    with pytest.raises(InputError, match=r"\['max_planet'\]"):
+        hunt_many([missing, missing], max_planet=2, progress=False)
+    with pytest.raises(InputError, match="engine"):
+        hunt_many([missing], engine="fft", progress=False)
+    with pytest.raises(InputError, match="durations"):
+        hunt_many([missing], durations=[-1.0], progress=False)
+    table = hunt_many([missing], max_planets=2, progress=False)  # good settings: per item
+    assert "DataNotFoundError" in table.loc[0, "error"]
+
+
+def test_planet_hunter_shows_a_bar_over_its_searches(capsys):
+    # max_planets=8 on Kepler-90's quarters searched for half a minute with no sign of life
+    lc = injected()
+    res = planet_hunter(lc, max_planets=3, period_max=8, fit=False, progress=True)
+    err = capsys.readouterr().err
+    n = len(res.searches)
+    assert "planet_hunter" in err and f"{n}/{n}" in err and "found" in err  # ends full
+    planet_hunter(lc, max_planets=3, period_max=8, fit=False, progress=False)
+    planet_hunter(lc, period_max=8, fit=False, progress=True)  # one search: no bar
+    assert capsys.readouterr().err == ""
+    hunt_many([lc], max_planets=2, period_max=8, fit=False, progress=True)
+    err = capsys.readouterr().err
+    assert "1/1" in err and "search" not in err  # hunt_many's bar only, per light curve
+
+
 @pytest.mark.slow
 def test_hunt_many_on_a_distributed_cluster(tmp_path):
     import distributed
@@ -295,6 +364,24 @@ def test_csv_without_time_system_is_searched_in_its_own_units(lcdir, capsys):
     assert "(file's time numbers)" in cap.out and "BJD_TDB" not in cap.out
 
 
+def test_utc_times_are_not_reported_as_barycentric(tmp_path, capsys):
+    # a csv of UTC Julian dates (--time-format jd) or a light curve of datetimes was reported
+    # with time_system "BJD_TDB": converted to TDB, but never barycentred (up to 8 minutes)
+    from spacekit.cli import main
+
+    lc = injected()
+    utc = LightCurve(time=Time(lc.time.jd, format="jd", scale="utc"), flux=lc.flux)
+    rec = planet_hunter(utc, period_max=8, fit=False).to_dict()
+    assert rec["time_system"] == "JD_TDB"
+    assert planet_hunter(lc, period_max=8, fit=False).to_dict()["time_system"] == "BJD_TDB"
+    path = tmp_path / "utc.csv"
+    rows = zip(lc.time.jd, lc.flux.value, strict=True)
+    path.write_text("time,flux\n" + "".join(f"{t:.10f},{f:.10f}\n" for t, f in rows))
+    assert main(["hunt", "--time-format", "jd", "--period-max", "8", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "JD_TDB" in out and "BJD_TDB" not in out
+
+
 @pytest.mark.slow
 def test_row_order_does_not_change_the_result():
     lc = injected(days=12.0)
@@ -337,6 +424,9 @@ def test_search_settings_are_checked_and_typos_are_not_ignored():
         planet_hunter(lc, durations=[1, 2] * u.m)
     with pytest.raises(InputError, match="durations must be numbers"):
         planet_hunter(lc, durations=["long"])
+    # durations=[2, 3, 4] meant hours: the error said only that they exceed period_min
+    with pytest.raises(InputError, match=r"Plain numbers are days.*\* u.hour"):
+        planet_hunter(lc, durations=[2, 3, 4])
     with pytest.raises(InputError, match="threshold must be a finite number"):
         planet_hunter(lc, threshold=float("nan"))
     # period_grid takes Quantities like planet_hunter does

@@ -325,6 +325,22 @@ def test_predict_lightcurve_sorts_unsorted_times(trained):
     assert b["window_probabilities"] == pytest.approx(a["window_probabilities"], abs=1e-6)
 
 
+def test_predict_lightcurve_takes_a_path_or_timeseries(trained, tmp_path):
+    # a file path or an astropy TimeSeries failed with "'str' object has no attribute
+    # 'time'"; a 2-D array of windows with "'numpy.ndarray' object has no attribute 'time'"
+    from astropy.timeseries import TimeSeries
+
+    clf = load_classifier(trained.path)
+    lc, _ = _toy_lc(7, n=600)
+    want = clf.predict_lightcurve(lc)["window_probabilities"]
+    lc.write(tmp_path / "toy.fits")
+    for item in (tmp_path / "toy.fits", str(tmp_path / "toy.fits"), TimeSeries(lc)):
+        got = clf.predict_lightcurve(item)["window_probabilities"]
+        assert got == pytest.approx(want, abs=1e-6)
+    with pytest.raises(InputError, match="predict_proba"):
+        clf.predict_lightcurve(np.ones((2, LENGTH)))
+
+
 def test_predict_reports_the_search_beside_the_probability(trained, shared_data, tmp_path, capsys):
     """Issue 22 item 6: one verdict per light curve. On the shared flare star (no planet),
     a classifier that calls it a transit is labelled as such, with the search's reasons."""

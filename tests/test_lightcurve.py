@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import astropy.units as u
 import numpy as np
 import pytest
@@ -234,6 +236,38 @@ def test_flatten_removes_trend_and_keeps_transit_depth():
         lc.flatten(3 * u.m)
 
 
+def test_flux_in_magnitudes_is_refused_with_the_conversion():
+    # u.mag flux was divided by its median like a flux: transits became rises, and
+    # planet_hunter searched the upside-down light curve and found nothing; u.ABmag failed
+    # with "flux must hold numbers"
+    from spacekit.analyzer import planet_hunter
+
+    t = 2458326.0 + np.arange(200) / 48
+    for mag in (np.full(200, 10.0) * u.mag, np.full(200, 10.0) * u.ABmag):
+        with pytest.raises(InputError, match=r"not magnitudes.*10 \*\* \(-0.4"):
+            LightCurve(time=t, flux=mag)
+    lc = LightCurve(time=t, flux=np.ones(200))
+    lc["flux"] = np.full(200, 10.0) * u.mag  # set after construction
+    for step in (lc.normalize, lambda: planet_hunter(lc)):
+        with pytest.raises(InputError, match="not magnitudes"):
+            step()
+    assert LightCurve(time=t, flux=np.ones(200) * u.percent).normalize().flux.unit == u.one
+
+
+def test_flatten_warns_when_a_plain_window_is_longer_than_the_light_curve():
+    # lc.flatten(401), as lightkurve's window_length=401 (cadences), was a 401-day window:
+    # one median for the whole light curve, nothing flattened, and no word about it
+    lc, _ = _synthetic(depth=0.01)
+    span = float(np.ptp(lc.time_days()))
+    with pytest.warns(UserWarning, match=r"401 \* lc.cadence"):
+        flat = lc.normalize().flatten(401)
+    assert np.std(flat.flux.value) == pytest.approx(np.std(lc.normalize().flux.value))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lc.flatten(401 * u.day)  # a Quantity says days: the caller meant it
+        lc.flatten(span / 4)
+
+
 def test_flatten_handles_gaps_and_mask():
     lc, intransit = _synthetic()
     t = lc.time_days()
@@ -363,6 +397,31 @@ def test_datetime_and_iso_times_are_not_read_as_julian_dates():
     ]
 
 
+def test_mission_day_numbers_warn_and_time_format_reads_them():
+    # LightCurve(time=lk_lc.time.value, ...) took TESS's BTJD 1326.0 as JD 1326 (4709 BC):
+    # folds and periods still worked, but the epoch planet_hunter reported as "BJD_TDB"
+    # was 2457000 days off, without a word
+    from spacekit.transformer import NoTimeSystemWarning
+
+    btjd = 1326.0 + np.arange(4) / 48
+    with pytest.warns(NoTimeSystemWarning, match=r"1326\.\.1326.* time_format='btjd'"):
+        LightCurve(time=btjd, flux=np.ones(4))
+    lc = LightCurve(time=btjd, flux=np.ones(4), time_format="btjd")
+    assert lc.time.jd[0] == 2458326.0 and lc.time.scale == "tdb"
+    assert lc.mission_time_format() == "btjd"
+    kepler = LightCurve(time=[120.5, 121.0], flux=[1, 1], time_format="BKJD")
+    assert kepler.time.jd.tolist() == [2454953.5, 2454954.0]
+    relative = LightCurve(time=[0.0, 0.5], flux=[1, 1], time_format="relative")
+    assert relative.time.scale == "local" and relative.time_days().tolist() == [0.0, 0.5]
+    with pytest.raises(InputError, match="unknown time_format"):
+        LightCurve(time=btjd, flux=np.ones(4), time_format="tjd")
+    with pytest.raises(InputError, match="already an astropy Time"):
+        LightCurve(time=lc.time, flux=np.ones(4), time_format="btjd")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LightCurve(time=2458326.0 + np.arange(4) / 48, flux=np.ones(4))  # JDs: no warning
+
+
 def test_bad_time_flux_and_flux_err_are_input_errors():
     with pytest.raises(InputError, match="non-finite"):
         LightCurve(time=[2458326.0, np.nan], flux=[1.0, 2.0])
@@ -381,6 +440,11 @@ def test_bad_time_flux_and_flux_err_are_input_errors():
 def test_empty_fold_one_point_bin_and_repeated_timestamps():
     with pytest.raises(InputError, match="empty light curve"):
         LightCurve(time=[], flux=[]).fold(1.0)
+    # an empty light curve was said to hold "none (all NaN)"
+    with pytest.raises(InputError, match="has no points at all"):
+        LightCurve(time=[], flux=[]).normalize()
+    with pytest.raises(InputError, match="none of its 2 points"):
+        LightCurve(time=[2458326.0, 2458326.1], flux=[np.nan, np.nan]).normalize()
     assert LightCurve(time=[2458326.0], flux=[3.0]).bin().flux.value.tolist() == [3.0]
     t = 2458326.0 + np.repeat(np.arange(40) / 48, 2)  # every timestamp twice
     lc = LightCurve(time=t, flux=np.ones(80))
@@ -535,6 +599,16 @@ def test_ecsv_round_trip_is_lossless(lcdir, tmp_path, name):
     assert back.meta == lc.meta
 
 
+def test_read_of_a_numeric_csv_says_to_use_read_lightcurve(tmp_path):
+    # LightCurve.read("lc.csv") on a csv of BKJD numbers ended in astropy's ValueError
+    # listing the ten time formats it tried, none of them the way out
+    path = tmp_path / "lc.csv"
+    path.write_text("time,flux\n" + "".join(f"{120 + i / 48},{1 + i % 3}\n" for i in range(20)))
+    with pytest.raises(InputError, match=r"read_lightcurve\(path, time_format='bkjd'\)"):
+        LightCurve.read(path)
+    assert len(read_lightcurve(path, time_format="bkjd")) == 20
+
+
 @pytest.mark.parametrize("name", SHARED_LCS)
 def test_pandas_round_trip_keeps_scale_units_meta(lcdir, name):
     """to_pandas states the scale (TDB was read back as UTC: 66.19 s off) and the units."""
@@ -674,6 +748,16 @@ def test_fold_refuses_a_mission_day_number_as_epoch(lcdir):
     with pytest.raises(InputError, match=r"BKJD epoch add 2454833 \(epoch=2454954.3585\)"):
         lc.fold(period=2.2047299, epoch_time=121.3585)
     assert lc.fold(period=2.2047299, epoch_time=121.3585 + 2454833.0).is_folded
+    # an MJD was told to add TESS's or Kepler's offset (a date centuries away)
+    with pytest.raises(InputError, match=r"an MJD epoch add 2400000.5 \(epoch=2454954.3585\)"):
+        lc.fold(2.2047299, 54953.8585)
+    tess = read_lightcurve(
+        lcdir / "hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits"
+    )
+    with pytest.raises(InputError, match=r"BTJD epoch add 2457000 .*format='btjd'"):
+        tess.fold(3.2888, 1326.9)
+    with pytest.raises(InputError, match="Pass a Julian date or an astropy Time"):
+        tess.fold(3.2888, -3.0e5)  # no day number puts it near the data
 
 
 # ---------------------------------------------------------------- stitch
@@ -736,6 +820,23 @@ def test_stitch_kepler90_quarters(lcdir):
         assert np.nanmedian(seg) == pytest.approx(1.0)
     assert np.all(np.diff(lc.time_days()) > 0)
     assert lc.time.scale == "tdb"
+
+
+def test_stitch_refuses_pieces_of_different_stars(lcdir):
+    # stitch(folder.glob("*.fits")) over two stars made one light curve of both, named
+    # after the first, and planet_hunter searched it
+    from spacekit.transformer import stitch
+
+    kepler90 = sorted(lcdir.glob("kplr011442793-*_llc.fits"))[0]
+    hat_p_7 = lcdir / "kplr010666592-2009131110544_slc.fits"
+    with pytest.raises(InputError, match="keplerid 10666592, 11442793"):
+        stitch([kepler90, hat_p_7])
+    tess = lcdir / "hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits"
+    wasp = read_lightcurve(tess)
+    other = LightCurve(time=wasp.time, flux=wasp.flux, meta={**wasp.meta, "ticid": 1})
+    with pytest.raises(InputError, match="ticid"):
+        stitch([wasp, other])
+    assert len(stitch([wasp, LightCurve(time=wasp.time, flux=wasp.flux)])) == 2 * len(wasp)
 
 
 def test_slicing_keeps_no_time_index_and_the_same_values():

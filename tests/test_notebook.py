@@ -200,3 +200,59 @@ def test_every_app_model_has_a_notebook_view():
         text = model._repr_html_()
         assert f"<h4>{type(model).__name__}</h4>" in text and "not fitted" in text
     assert "<th>seed</th><td>2</td>" in CalModel(fast=True, seed=2)._repr_html_()
+
+
+def test_hunt_result_html_shows_the_searchs_own_verdict():
+    # The view recomputed each check against its default limit and left out the depth
+    # checks: a result with snr_threshold=1e6, or one rejected for unequal transit depths
+    # (Kepler-90's Q3), listed every check as "pass" beside "no planet detected". It also
+    # read the deprecated Planet.sde (a DeprecationWarning at every display).
+    import dataclasses
+    import re
+    import warnings
+
+    from spacekit.analyzer import planet_hunter
+    from spacekit.transformer import LightCurve
+    from spacekit.utils.display import hunt_result_html
+
+    t = 2458000.0 + np.arange(0, 20, 0.01)
+    dip = np.abs((t - 2458001.0 + 1.5) % 3.0 - 1.5) < 0.05
+    flux = 1 + 5e-4 * np.random.default_rng(0).standard_normal(t.size) - 0.003 * dip
+    res = planet_hunter(LightCurve(time=t, flux=flux), fit=False, snr_threshold=1e6)
+    assert not res.detected and res.candidate.vetting["failed"] == ["snr"]
+
+    def verdicts(result):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)
+            html = hunt_result_html(result)
+        rows = re.findall(r"<tr><th>([^<]*)</th>(.*?)</tr>", html.split("<b>checks</b>")[1])
+        return {name: cells.rsplit("<td>", 1)[1][:4] for name, cells in rows if "<td>" in cells}
+
+    got = verdicts(res)
+    assert got["red-noise SNR"] == "FAIL" and got["peak significance"] == "pass", got
+    vetting = dict(res.candidate.vetting, failed=["depth_consistency", "missing_transit"])
+    odd = dataclasses.replace(res.candidate, vetting=vetting)
+    got = verdicts(dataclasses.replace(res, candidate=odd))
+    assert got["largest transit depth departure / mean"] == "FAIL", got
+    assert got["covered transits without a dip"] == "FAIL", got
+    assert got["red-noise SNR"] == "pass", got
+
+
+def test_hunt_result_html_does_not_call_file_numbers_a_bjd():
+    # a csv searched without time_format (scale "local") showed "epoch BJD 1977.26"
+    import re
+
+    from astropy.time import Time
+
+    from spacekit.analyzer import planet_hunter
+    from spacekit.transformer import LightCurve
+    from spacekit.utils.display import hunt_result_html
+
+    t = np.arange(0, 20, 0.01)
+    dip = np.abs((t - 1.0 + 1.5) % 3.0 - 1.5) < 0.05
+    flux = 1 + 5e-4 * np.random.default_rng(0).standard_normal(t.size) - 0.003 * dip
+    for scale, shown in (("local", r"<td>\d\.\d{5} \(the file"), ("tdb", r"<td>BJD 24580\d\d\.")):
+        time = Time(t + (0 if scale == "local" else 2458000.0), format="jd", scale=scale)
+        html = hunt_result_html(planet_hunter(LightCurve(time=time, flux=flux), fit=False))
+        epoch = html.split("<th>epoch</th>", 1)[1].split("</tr>", 1)[0]
+        assert re.match(shown, epoch), epoch

@@ -13,7 +13,7 @@ import astropy.units as u
 import numpy as np
 
 from ..exceptions import InputError
-from ..transformer.lightcurve import LightCurve, to_days
+from ..transformer.lightcurve import LightCurve, _as_lightcurve, to_days
 from ..utils.checks import whole_number
 from ._hunt_search import (
     _check_oversample,
@@ -57,15 +57,20 @@ def _prepare(lc: Any, *, time_format: str | None) -> LightCurve:
                 )
                 time_format = "relative"
             lc = read_lightcurve(lc, time_format=time_format)
-        elif hasattr(lc, "time") and hasattr(lc, "flux") and hasattr(lc, "meta"):
-            lc = LightCurve.from_lightkurve(lc)
+        elif _as_lightcurve(lc) is not None:
+            lc = _as_lightcurve(lc)
         else:
             raise InputError(
-                f"planet_hunter expects a LightCurve, a lightkurve LightCurve or a file path; "
-                f"got {type(lc).__name__}."
+                f"planet_hunter expects a LightCurve, an astropy TimeSeries, a lightkurve "
+                f"LightCurve or a file path; got {type(lc).__name__}."
             )
     if lc.is_folded:
         raise InputError("planet_hunter needs a time-ordered light curve, not a folded one.")
+    if lc._has_err() and not np.isfinite(lc._values("flux_err")).any():
+        # no uncertainty anywhere (some HLSPs, a csv of zeros turned NaN): search unweighted
+        # rather than drop every row, as from_lightkurve does with such a column
+        lc = lc._derive(step="planet_hunter: flux_err has no finite value, not used")
+        lc.remove_column("flux_err")
     finite = np.isfinite(lc._flux_values())
     if lc._has_err():
         finite &= np.isfinite(lc._values("flux_err"))
@@ -179,7 +184,8 @@ def _duration_bounds(
     if dur.size == 0:
         raise InputError(
             f"every trial duration is longer than period_min ({pmin:g} d); pass shorter "
-            "durations or a longer period_min."
+            "durations or a longer period_min. Plain numbers are days: for hours pass a "
+            "Quantity, e.g. durations=[1, 2, 4] * u.hour."
         )
     return dur, float(dur.min()), float(dur.max())
 

@@ -292,7 +292,9 @@ class HuntResult:
         -------
         dict
             ``file`` (the source), the candidate's values (:meth:`Planet.to_dict`), ``planets``
-            and ``rejected`` (lists of those) and ``time_system`` (JSON-ready).
+            and ``rejected`` (lists of those) and ``time_system`` (JSON-ready):
+            ``"BJD_TDB"``, ``"JD_TDB"`` (times given in UTC, converted to TDB but not
+            barycentred) or ``"relative"`` (no time system).
 
         Examples
         --------
@@ -309,7 +311,10 @@ class HuntResult:
         out = _Record({"file": self.source, **self.candidate.to_dict()})
         out["planets"] = [p.to_dict() for p in self.planets]
         out["rejected"] = [p.to_dict() for p in self.rejected]
-        out["time_system"] = "relative" if self.candidate.epoch.scale == "local" else "BJD_TDB"
+        scale = self.candidate.epoch.scale
+        # TDB times (Kepler, TESS, and plain JDs) are BJDs; times given in UTC (datetimes,
+        # a csv read as 'jd' or 'mjd') are converted to TDB but were never barycentred
+        out["time_system"] = {"local": "relative", "tdb": "BJD_TDB"}.get(scale, "JD_TDB")
         return out
 
     def _repr_html_(self) -> str | None:

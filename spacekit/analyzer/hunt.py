@@ -68,7 +68,7 @@ import numpy as np
 from astropy.time import TimeDelta
 
 from ..exceptions import InputError
-from ..transformer.lightcurve import LightCurve, _blocks
+from ..transformer.lightcurve import LightCurve, _as_lightcurve, _blocks
 from ._hunt_fit import FIT_MAX_POINTS as FIT_MAX_POINTS
 from ._hunt_fit import LIMB_DARKENING, _has_module, fit_transit
 from ._hunt_inputs import (
@@ -155,6 +155,7 @@ def planet_hunter(
     time_format: str | None = None,
     fit: bool | str = "auto",
     full_arrays: bool = False,
+    progress: bool | None = None,
     **tls_kwargs: Any,
 ) -> HuntResult:
     """Search a light curve for periodic transits; return a :class:`HuntResult`.
@@ -174,9 +175,11 @@ def planet_hunter(
 
     Parameters
     ----------
-    lc : LightCurve, lightkurve LightCurve or path
+    lc : LightCurve, astropy TimeSeries, lightkurve LightCurve or path
         The light curve (a path is read with :func:`~spacekit.transformer.read_lightcurve`;
-        a csv then needs ``time_format``).
+        a csv then needs ``time_format``). A TimeSeries from astropy's ``kepler.fits`` or
+        ``tess.fits`` reader is searched on its PDCSAP flux, every cadence included (its
+        reader applies no quality mask; ``read_lightcurve`` keeps ``QUALITY == 0``).
     max_planets : int
         Most planets to look for.
     engine : {"bls", "tls"}
@@ -220,6 +223,10 @@ def planet_hunter(
         result whatever their length. By default a light curve of more than
         :data:`KEEP_FULL_POINTS` points is kept as binned copies, which is all
         :func:`~spacekit.analyzer.plot_hunt` needs (``HuntResult.binned`` says which).
+    progress : bool, optional
+        With ``max_planets > 1``, a progress bar over the searches (each can take seconds
+        on a long light curve); None (default) follows the ``conf.progress`` setting
+        (``SPACEKIT_PROGRESS=0`` turns bars off). A single search shows none.
     **tls_kwargs
         Extra arguments to ``transitleastsquares.power`` (``engine="tls"`` only; with
         ``engine="bls"`` any extra keyword is an :class:`~spacekit.exceptions.InputError`, so a
@@ -287,6 +294,7 @@ def planet_hunter(
         max_planets=max_planets,
         threshold=threshold,
         snr_threshold=snr_threshold,
+        progress=progress,
         search_kw={
             "engine": engine,
             "period_min": pmin,
@@ -363,10 +371,43 @@ def _find_signals(
     threshold: float,
     snr_threshold: float,
     search_kw: dict[str, Any],
+    progress: bool | None = None,
 ) -> _Signals:
     """Search, vet, mask and search again (module docstring, step 6) until a signal fails
     for a reason other than :data:`_MASKABLE`, ``max_planets`` are found, or too little data
     is left. ``binned`` is what is searched; ``(t, y)`` what is vetted."""
+    from ..utils.progress import progress as progress_bar
+
+    bar = progress_bar(
+        total=max_planets,
+        desc="planet_hunter",
+        unit="search",
+        enabled=False if max_planets == 1 else progress,
+    )
+    try:
+        return _search_loop(
+            t, y, binned, ref, max_planets, threshold, snr_threshold, search_kw, bar
+        )
+    finally:
+        done = getattr(bar, "n", None)
+        if done is not None and done < max_planets:  # stopped early: the bar ends full
+            bar.total = done
+            bar.refresh()
+        bar.close()
+
+
+def _search_loop(
+    t: np.ndarray,
+    y: np.ndarray,
+    binned: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ref: Any,
+    max_planets: int,
+    threshold: float,
+    snr_threshold: float,
+    search_kw: dict[str, Any],
+    bar: Any,
+) -> _Signals:
+    """:func:`_find_signals`' loop, counting each search on ``bar``."""
     tb, yb, dyb = binned
     pmin = search_kw["period_min"]
     t_first = t.min()
@@ -405,6 +446,9 @@ def _find_signals(
             snr_threshold,
         )
         log.info("search %d: %s", k + 1, planet)
+        bar.update(1)
+        if hasattr(bar, "set_postfix_str"):
+            bar.set_postfix_str(f"{len(planets) + planet.detected} found", refresh=False)
         if first_search is None:
             first_search = (planet, k)
         if planet.detected and not planets:
@@ -528,14 +572,40 @@ def _hunt_one(item: Any, kwargs: dict) -> dict[str, Any]:
             or getattr(item, "meta", {}).get("target", "")
         )
     )
-    try:
-        res = planet_hunter(item, **kwargs)
+    try:  # hunt_many's own bar counts light curves: none per search inside
+        res = planet_hunter(item, **{"progress": False, **kwargs})
     except Exception as exc:  # one bad file must not crash the batch
         return {"file": name, "error": f"{type(exc).__name__}: {exc}"}
     out = dict(res.to_dict())  # a plain dict: pandas reads every key, "sde" included
     out["file"] = name
     out["error"] = None
     return out
+
+
+def _check_batch_settings(kwargs: dict) -> None:
+    """planet_hunter's settings checked once, before a batch: a misspelt keyword or a bad
+    value is the caller's mistake for every item, not one error row per light curve."""
+    import inspect
+
+    try:
+        bound = inspect.signature(planet_hunter).bind(None, **kwargs)
+    except TypeError as exc:  # e.g. lc= among the settings
+        raise InputError(
+            f"hunt_many: {exc}; pass the light curves as its first argument."
+        ) from None
+    bound.apply_defaults()
+    a = bound.arguments
+    _check_settings(
+        a["engine"],
+        a["tls_kwargs"],
+        a["max_planets"],
+        a["fit"],
+        a["objective"],
+        a["oversample"],
+        a["threshold"],
+        a["snr_threshold"],
+    )
+    _trial_durations(a["durations"])
 
 
 def hunt_many(
@@ -562,7 +632,9 @@ def hunt_many(
     progress : bool, optional
         Show a progress bar (default: the ``conf.progress`` setting).
     **kwargs
-        Passed to :func:`planet_hunter` (e.g. ``max_planets``, ``time_format``).
+        Passed to :func:`planet_hunter` (e.g. ``max_planets``, ``time_format``), and
+        checked once before any search: a misspelt keyword or a bad value raises an
+        :class:`~spacekit.exceptions.InputError` rather than filling every row's ``error``.
 
     Returns
     -------
@@ -591,6 +663,14 @@ def hunt_many(
 
     from ..utils.parallel import run_tasks
 
+    if isinstance(items, (str, os.PathLike)) or _as_lightcurve(items) is not None:
+        what = "path" if isinstance(items, (str, os.PathLike)) else "light curve"
+        raise InputError(
+            f"hunt_many takes a list of light curves or paths; got a single {what} "
+            f"({str(items)[:80]!r}), which it would search item by item (each character or "
+            f"row). Pass [it], or search it with planet_hunter."
+        )
+    _check_batch_settings(kwargs)
     records = run_tasks(
         _hunt_one,
         [(it, kwargs) for it in items],

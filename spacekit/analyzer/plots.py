@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
-from ..transformer.lightcurve import LightCurve
+from ..transformer.lightcurve import LightCurve, _as_lightcurve
 from ..utils.checks import positive_number, whole_number
 from ..utils.plotting import (
     PALETTE,
@@ -40,7 +40,32 @@ __all__ = [
 def _time_axis(lc: LightCurve) -> tuple[np.ndarray, str]:
     if lc.is_folded:
         return lc.time_days() * 24.0, "hours from mid-transit"
-    return np.asarray(lc.time.jd, dtype=float), f"time (JD, {lc.time.scale.upper()})"
+    offset, label = _time_offset(lc)
+    return _days_after(lc.time, offset), label
+
+
+#: BJD offsets of the mission day numbers (the missions' own definitions).
+_MISSION_OFFSETS = {"bkjd": 2454833.0, "btjd": 2457000.0}
+
+
+def _time_offset(lc: LightCurve) -> tuple[float, str]:
+    """The number subtracted from the Julian dates on a time axis, and the axis label: the
+    mission's day number for Kepler, K2 and TESS (BKJD, BTJD, as their archives and
+    lightkurve plot them, not 2.4 million plus a matplotlib offset), the file's own numbers
+    for a light curve in no time system, else the JD."""
+    scale = lc.time.scale
+    if scale == "local":
+        return 0.0, "time (days, the file's own numbers: no time system)"
+    fmt = lc.mission_time_format()
+    if fmt in _MISSION_OFFSETS and scale == "tdb":
+        offset = _MISSION_OFFSETS[fmt]
+        return offset, f"time ({fmt.upper()} = BJD - {offset:.0f})"
+    return 0.0, f"time (JD, {scale.upper()})"
+
+
+def _days_after(time: Any, offset: float) -> np.ndarray:
+    """Julian dates of ``time`` less ``offset`` (in that order, so no precision is lost)."""
+    return np.asarray((time.jd1 - offset) + time.jd2, dtype=float).reshape(-1)
 
 
 def _plain_times(time: Any) -> tuple[np.ndarray, str]:
@@ -67,7 +92,7 @@ def plot_lightcurve(lc: LightCurve, *, title: str = "", backend: str = "matplotl
 
     Parameters
     ----------
-    lc : LightCurve
+    lc : LightCurve, astropy TimeSeries or lightkurve LightCurve
         The light curve (folded or not).
     title : str
         Figure title.
@@ -88,10 +113,14 @@ def plot_lightcurve(lc: LightCurve, *, title: str = "", backend: str = "matplotl
     1
     """
     check_backend(backend)
-    if not isinstance(lc, LightCurve):
+    given = lc
+    lc = _as_lightcurve(lc)
+    if lc is None:
         raise InputError(
-            f"plot_lightcurve expects a LightCurve; got {type(lc).__name__}. Build one with "
-            "LightCurve(time=..., flux=...), or draw plain arrays with atomic_vector_plotter."
+            f"plot_lightcurve expects a LightCurve (or an astropy TimeSeries or lightkurve "
+            f"LightCurve); got {type(given).__name__}. Build one with LightCurve(time=..., "
+            "flux=...) or read_lightcurve(path), or draw plain arrays with "
+            "atomic_vector_plotter."
         )
     x, xlabel = _time_axis(lc)
     y = np.asarray(lc.flux.value, dtype=float)
@@ -149,9 +178,10 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
             )
     c = result.candidate
     period = float(c.period.to_value("day"))
-    t_raw = np.asarray(result.raw.time.jd, dtype=float)
+    offset, xlab = _time_offset(result.raw)
+    t_raw = _days_after(result.raw.time, offset)
     f_raw = np.asarray(result.raw.flux.value, dtype=float)
-    t_flat = np.asarray(result.flattened.time.jd, dtype=float)
+    t_flat = _days_after(result.flattened.time, offset)
     f_flat = np.asarray(result.flattened.flux.value, dtype=float)
     pg_p = np.asarray(result.periodogram["period"].value, dtype=float)
     pg = result.periodogram
@@ -162,9 +192,10 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
     f_fold = np.asarray(result.folded.flux.value, dtype=float)
     binned = result.folded.bin(max(float(c.duration.to_value("day")) / 8, 1e-4))
     ph_b, f_b = binned.time_days() * 24.0, np.asarray(binned.flux.value, dtype=float)
-    n0 = np.ceil((t_flat.min() - c.epoch.jd) / period)
-    n1 = np.floor((t_flat.max() - c.epoch.jd) / period)
-    mids = c.epoch.jd + period * np.arange(n0, n1 + 1)
+    epoch = float(_days_after(c.epoch, offset)[0])
+    n0 = np.ceil((t_flat.min() - epoch) / period)
+    n1 = np.floor((t_flat.max() - epoch) / period)
+    mids = epoch + period * np.arange(n0, n1 + 1)
     target = str(result.raw.meta.get("target", ""))
     status = "detected" if c.detected else "not detected"
     title = (
@@ -175,7 +206,6 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
             f"({status})"
         ).strip()
     )
-    xlab = f"time (JD, {result.raw.time.scale.upper()})"
     if backend == "plotly":
         go, _ = plotly_modules()
         fig = plotly_subplots(

@@ -45,7 +45,11 @@ JSON_FIELDS: tuple[tuple[str, str], ...] = (
     ),
     ("planets", "one such object per planet found (without file)"),
     ("rejected", "the same for strong signals that failed vetting"),
-    ("time_system", "BJD_TDB, or relative for a csv read without --time-format"),
+    (
+        "time_system",
+        "BJD_TDB; JD_TDB for times given in UTC (a csv read with --time-format jd or mjd: "
+        "converted to TDB, not barycentred); relative for a csv read without --time-format",
+    ),
 )
 
 __doc__ += "".join(
@@ -162,7 +166,7 @@ def run(args) -> int:
 
 def _text_lines(path: str, rec: dict) -> list[str]:
     """The text output for one file: a line per planet found, or the best signal's line."""
-    system = "BJD_TDB" if rec["time_system"] == "BJD_TDB" else "(file's time numbers)"
+    system = rec["time_system"] if rec["time_system"] != "relative" else "(file's time numbers)"
 
     def values(p: dict) -> str:
         flag = "DETECTED" if p["detected"] else "not detected"

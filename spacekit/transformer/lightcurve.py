@@ -83,8 +83,14 @@ def as_time(value: Any, scale: str = "tdb", name: str = "epoch") -> Time:
         ) from exc
 
 
-def _time_from_values(values: Any) -> Time:
-    """Timestamps given as plain values: numbers are Julian dates in TDB; datetimes and
+#: Plain-number times below this Julian date (the year 763) are not JDs of photometry:
+#: mission days (BTJD, BKJD), MJDs or relative days read as JDs without a time_format.
+_EARLIEST_PLAIN_JD = 2.0e6
+
+
+def _time_from_values(values: Any, time_format: str | None = None) -> Time:
+    """Timestamps given as plain values: numbers are Julian dates in TDB, or in
+    ``time_format`` (``"btjd"``, ``"bkjd"``, ``"mjd"``..., as for csv files); datetimes and
     ISO strings are read by astropy (UTC), never reinterpreted as Julian dates."""
     arr = np.asarray(values)
     try:
@@ -92,6 +98,11 @@ def _time_from_values(values: Any) -> Time:
             raise TypeError("datetimes")
         jd = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
+        if time_format is not None:
+            raise InputError(
+                f"time_format={time_format!r} says how to read numbers; these times are not "
+                f"numbers ({arr.ravel()[:3].tolist()}...). Drop time_format."
+            ) from None
         try:
             return Time(arr)
         except (TypeError, ValueError) as exc:
@@ -105,6 +116,27 @@ def _time_from_values(values: Any) -> Time:
             f"time has {int((~np.isfinite(jd)).sum())} non-finite value(s) (NaN or inf); "
             "every point needs a timestamp: drop those rows first."
         )
+    from .readers import TIME_FORMATS, NoTimeSystemWarning
+
+    if time_format is not None:
+        key = str(time_format).lower()
+        if key not in TIME_FORMATS:
+            raise InputError(
+                f"unknown time_format {time_format!r}; expected one of {sorted(TIME_FORMATS)}."
+            )
+        offset, scale, _ = TIME_FORMATS[key]
+        return Time(np.full(jd.shape, offset), jd, format="jd", scale=scale)
+    if jd.size and float(np.max(jd)) < _EARLIEST_PLAIN_JD:
+        import warnings
+
+        warnings.warn(
+            f"time values {float(np.min(jd)):.6g}..{float(np.max(jd)):.6g} are read as Julian "
+            "dates, which dates them before the year 763: mission days or MJDs? Pass "
+            "time_format='btjd' (TESS, BJD - 2457000), 'bkjd' (Kepler/K2, BJD - 2454833), "
+            "'mjd', 'bjd', or 'relative' (days in no time system), or an astropy Time.",
+            NoTimeSystemWarning,
+            stacklevel=3,
+        )
     return Time(jd, format="jd", scale="tdb")
 
 
@@ -116,14 +148,21 @@ def _check_epoch_is_a_jd(epoch: Any, lc: LightCurve) -> None:
     except (TypeError, ValueError):
         return  # as_time says what is wrong
     if len(lc) and float(lc.time.jd1[0]) > 2.0e6 and abs(value) < 1.0e6:
-        fmt = lc.mission_time_format()
-        hint = {"bkjd": 2454833.0, "btjd": 2457000.0}.get(fmt or "")
+        # the day number whose offset puts the epoch among the light curve's times: an MJD
+        # given to a TESS light curve is not a BTJD (adding 2457000 lands in 2174)
+        middle = 0.5 * (float(np.min(lc.time.jd1)) + float(np.max(lc.time.jd1)))
+        offsets = {"bkjd": 2454833.0, "btjd": 2457000.0, "mjd": 2400000.5}
+        fmt = min(offsets, key=lambda k: abs(value + offsets[k] - middle))
+        if abs(value + offsets[fmt] - middle) > 1.0e4:
+            fmt = ""
+        hint = offsets.get(fmt)
+        how = "" if fmt == "mjd" else " with lightkurve imported"
         raise InputError(
             f"epoch {value!r} is not a Julian date, but this light curve's times are "
             f"(JD {float(lc.time.jd[0]):.1f}...); a float epoch is read as a JD. "
             + (
-                f"For a {fmt.upper()} epoch add {hint:.0f} (epoch={value + hint!r}) or pass "
-                f"Time({value!r}, format='{fmt}') with lightkurve imported."
+                f"For a{'n' if fmt == 'mjd' else ''} {fmt.upper()} epoch add {hint:.10g} "
+                f"(epoch={value + hint!r}) or pass Time({value!r}, format='{fmt}'){how}."
                 if hint
                 else "Pass a Julian date or an astropy Time."
             )
@@ -147,6 +186,19 @@ def _fraction(value: Any, name: str) -> float:
     if not np.isfinite(out):
         raise InputError(f"{name} must be finite; got {out}.")
     return out
+
+
+def _check_not_magnitudes(unit: Any, what: str) -> None:
+    """Flux in magnitudes (``u.mag``, ``u.ABmag``...) is logarithmic and upside down: divided
+    by its median or a trend, transits become rises of the wrong size."""
+    if unit is None:
+        return
+    if unit == u.mag or isinstance(unit, u.FunctionUnitBase) or str(unit).startswith("mag"):
+        raise InputError(
+            f"{what} needs flux, not magnitudes (got {unit}): a transit is a rise in "
+            "magnitudes and dividing by a median is meaningless. Convert first, e.g. "
+            "flux = 10 ** (-0.4 * (mag - np.median(mag))) for a relative flux."
+        )
 
 
 def _positive_number(value: Any, name: str, example: float) -> float:
@@ -178,14 +230,20 @@ class LightCurve(TimeSeries):
     data : table-like, optional
         Passed to :class:`~astropy.timeseries.TimeSeries` (used when astropy copies or slices).
     time : astropy.time.Time or array-like, optional
-        Timestamps. Floats are read as Julian dates in TDB; datetimes (numpy, pandas) and
-        ISO strings as UTC.
+        Timestamps. Floats are read as Julian dates in TDB (unless ``time_format`` says
+        otherwise; numbers before JD 2,000,000 warn, as mission days read as JDs would);
+        datetimes (numpy, pandas) and ISO strings as UTC.
     flux : array-like or Quantity, optional
         Flux values (a plain array is dimensionless).
     flux_err : array-like or Quantity, optional
         Flux uncertainties, in the unit of ``flux``.
     meta : dict, optional
         Metadata (mission, target, time system, flux origin, history).
+    time_format : str, optional
+        How to read plain-number ``time``: ``"btjd"`` (TESS, BJD - 2457000), ``"bkjd"``
+        (Kepler/K2, BJD - 2454833), ``"bjd"``, ``"jd"``, ``"mjd"`` or ``"relative"`` (days in
+        no time system), as for csv files (:data:`~spacekit.transformer.TIME_FORMATS`).
+        What lightkurve's ``lc.time.value`` holds is BTJD or BKJD.
     **kwargs
         Passed to :class:`~astropy.timeseries.TimeSeries`.
 
@@ -197,6 +255,8 @@ class LightCurve(TimeSeries):
     >>> lc = LightCurve(time=t, flux=[10.0, 10.5, np.nan, 9.5, 10.0])
     >>> lc.remove_nans().normalize().flux.value.round(3).tolist()
     [1.0, 1.05, 0.95, 1.0]
+    >>> float(LightCurve(time=[1326.0, 1326.5], flux=[1, 1], time_format="btjd").time.jd[0])
+    2458326.0
     """
 
     def __init__(
@@ -207,16 +267,29 @@ class LightCurve(TimeSeries):
         flux: Any = None,
         flux_err: Any = None,
         meta: dict | None = None,
+        time_format: str | None = None,
         **kwargs: Any,
     ) -> None:
+        if time_format is not None and (time is None or isinstance(time, Time)):
+            raise InputError(
+                "time_format says how to read plain-number times; "
+                + (
+                    "time is already an astropy Time: drop time_format."
+                    if time is not None
+                    else "pass them as time=..."
+                )
+            )
         if time is not None and not isinstance(time, Time):
-            time = _time_from_values(time)
+            time = _time_from_values(time, time_format)
         super().__init__(data=data, time=time, meta=meta, **kwargs)
+        if time_format is not None:
+            self.meta.setdefault("time_format", str(time_format).lower())
         if "time" in self.colnames and self["time"].info.indices:
             self.remove_indices("time")  # e.g. an astropy TimeSeries' automatic index
         if flux is None and data is not None and "flux" not in self.colnames:
             self._adopt_flux_column()
         if flux is not None:
+            _check_not_magnitudes(getattr(flux, "unit", None), "LightCurve")
             try:
                 flux = u.Quantity(flux, dtype=float)
             except (TypeError, ValueError) as exc:
@@ -501,12 +574,15 @@ class LightCurve(TimeSeries):
         >>> lc.normalize().flux.value.tolist()
         [0.5, 1.0, 1.0]
         """
+        _check_not_magnitudes(self._flux_unit(), "normalize()")
         f = self._flux_values()
         finite = np.isfinite(f)
         if not finite.any():
+            what = f"none of its {f.size} points (all NaN)" if f.size else "no points at all"
             raise InputError(
-                "normalize() needs finite flux values; this light curve has none (all NaN). "
-                "Check the flux column or quality mask used when reading it."
+                f"normalize() needs finite flux values; this light curve has {what}. "
+                "Check the flux column or quality mask used when reading it, and the steps "
+                "(remove_outliers, slicing) that came before."
             )
         med = float(np.median(f[finite]))
         if not med > 0:
@@ -525,6 +601,7 @@ class LightCurve(TimeSeries):
         ``normalize()`` and ``remove_outliers(sigma)``, as one copy of the rows kept rather
         than one per step: the same light curve and history (planet_hunter's cleaning)."""
         f = self._flux_values()
+        _check_not_magnitudes(self._flux_unit(), "planet_hunter")
         keep = np.isfinite(f)
         if self._has_err():
             keep &= np.isfinite(self._values("flux_err"))
@@ -650,7 +727,9 @@ class LightCurve(TimeSeries):
         Parameters
         ----------
         window : Quantity or float
-            Width of the running window (float: days). Default 1 day.
+            Width of the running window (float: days, not cadences as lightkurve's
+            ``window_length``: a plain number longer than the light curve warns, since
+            nothing is then flattened). Default 1 day.
         sigma : float
             Clipping threshold for excluding points from the trend.
         iterations : int
@@ -675,7 +754,8 @@ class LightCurve(TimeSeries):
         >>> bool(np.abs(flat.flux.value - 1).max() < 1e-3)
         True
         """
-        trend, w = self._trend(window, sigma, iterations, mask)
+        bare = not isinstance(window, (u.Quantity, TimeDelta))
+        trend, w = self._trend(window, sigma, iterations, mask, warn_span=bare)
         f = self._flux_values()
         new = self._derive(step=f"flatten: running median, window {w:g} d")
         # divide in place, block by block, into the new light curve's own copies of the
@@ -692,10 +772,17 @@ class LightCurve(TimeSeries):
         return new
 
     def _trend(
-        self, window: Any, sigma: Any, iterations: Any, mask: np.ndarray | None
+        self,
+        window: Any,
+        sigma: Any,
+        iterations: Any,
+        mask: np.ndarray | None,
+        *,
+        warn_span: bool = False,
     ) -> tuple[np.ndarray, float]:
         """:meth:`flatten`'s trend (one value per point, in this light curve's order) and
-        its window in days."""
+        its window in days; ``warn_span``: warn when the window is longer than the light
+        curve (a plain number given in cadences, as lightkurve's ``window_length``)."""
         if self.is_folded:
             raise InputError("flatten() needs a time-ordered light curve; call it before fold().")
         w = to_days(window, "window")
@@ -705,6 +792,18 @@ class LightCurve(TimeSeries):
         iterations = whole_number(iterations, "iterations", minimum=1)
         t = self.time_days()
         f = self._flux_values()
+        if warn_span and t.size > 1 and w >= float(np.max(t) - np.min(t)):
+            import warnings
+
+            warnings.warn(
+                f"flatten(window={window!r}) reads a plain number as days, and {w:g} d is "
+                f"longer than this light curve ({float(np.max(t) - np.min(t)):.4g} d): the "
+                "trend is one median and nothing is flattened. For lightkurve's window_length "
+                f"(a number of cadences) pass window={window!r} * lc.cadence; to mean days, "
+                "pass a Quantity (e.g. 2 * u.day).",
+                UserWarning,
+                stacklevel=3,
+            )
         if mask is not None:
             m = np.asarray(mask, dtype=bool)
             if m.shape != f.shape:
@@ -1129,7 +1228,9 @@ class LightCurve(TimeSeries):
         ``SPKMETA`` keyword) besides ``OBJECT``/``TELESCOP``. Other formats (``.ecsv``,
         ``.h5``...) go through astropy's ``TimeSeries.write``; ECSV also round-trips exactly
         (its time column is written as the two parts of the Julian date, ``jd1`` and ``jd2``,
-        which a single float would round by tens of microseconds).
+        which a single float would round by tens of microseconds). A csv holds the times as
+        plain Julian dates with no time scale: read it back with
+        ``read_lightcurve(path, time_format="bjd")`` (TDB, as Kepler and TESS times are).
 
         Parameters
         ----------
@@ -1210,7 +1311,20 @@ class LightCurve(TimeSeries):
             return read_lightcurve(path, **kwargs)
         if format not in (None, "ascii.ecsv", "ecsv") or not str(path).lower().endswith(".ecsv"):
             kwargs.setdefault("time_column", "time")
-        return super().read(path, *args, format=format, **kwargs)
+        try:
+            return super().read(path, *args, format=format, **kwargs)
+        except ValueError as exc:
+            if "time_format" in kwargs or isinstance(exc, InputError):
+                raise
+            # astropy lists every time format it tried, not what to do
+            why = str(exc).splitlines()[0].rstrip(":")
+            raise InputError(
+                f"astropy could not read {os.fspath(path)!r} as a time series with times in "
+                f"column {kwargs.get('time_column')!r} ({why}). For a csv "
+                "of numbers (time, flux[, flux_err]) use read_lightcurve(path, "
+                "time_format='bkjd'), 'btjd', 'bjd', 'jd' or 'mjd'; or tell astropy the time "
+                "format here (time_format='jd', time_column='...')."
+            ) from exc
 
     def to_lightkurve(self):
         """Return a ``lightkurve.LightCurve`` with the same time, flux, flux_err, columns, meta.
@@ -1293,6 +1407,13 @@ class LightCurve(TimeSeries):
                 f"from_lightkurve expects a lightkurve LightCurve (with .time and .flux); got "
                 f"{type(lk_lc).__name__}."
             ) from exc
+        if isinstance(time, TimeDelta) or not isinstance(time, Time):
+            raise InputError(
+                f"from_lightkurve needs a light curve in time; this {type(lk_lc).__name__} "
+                "holds phases (a folded light curve: lk_lc.fold(...)). Convert the light curve "
+                "before folding, and fold it here: LightCurve.from_lightkurve(lk_lc).fold("
+                "period, epoch)."
+            )
         time = Time(time.jd1, time.jd2, format="jd", scale=time.scale)
         err = getattr(lk_lc, "flux_err", None)
         if err is not None:
@@ -1302,6 +1423,8 @@ class LightCurve(TimeSeries):
                 err = None
         flux = u.Quantity(_filled(flux), flux.unit)
         meta = {k.lower(): v for k, v in dict(lk_lc.meta).items() if _plain(v)}
+        if not meta.get("target") and (meta.get("object") or meta.get("label")):
+            meta["target"] = str(meta.get("object") or meta.get("label"))  # as our readers
         meta["history"] = list(lk_lc.meta.get("SPACEKIT_HISTORY", [])) + ["from_lightkurve"]
         out = cls(time=time, flux=flux, flux_err=err, meta=meta)
         for name in getattr(lk_lc, "colnames", []):
@@ -1338,7 +1461,7 @@ def stitch(  # noqa: C901
 
     Parameters
     ----------
-    lightcurves : sequence of LightCurve (or lightkurve LightCurves, or paths)
+    lightcurves : sequence of LightCurve (or astropy TimeSeries, lightkurve LightCurves, or paths)
         The pieces, in any order. Paths are read with
         :func:`~spacekit.transformer.read_lightcurve`.
     normalize : bool
@@ -1352,7 +1475,8 @@ def stitch(  # noqa: C901
     Raises
     ------
     InputError
-        No pieces, a folded piece, time scales that cannot be converted to the first's
+        No pieces, pieces of different stars (by their ``keplerid`` or ``ticid``), a folded
+        piece, time scales that cannot be converted to the first's
         (e.g. a ``"relative"`` csv with a BJD light curve), or (``normalize=False``) flux
         units that differ.
 
@@ -1367,24 +1491,29 @@ def stitch(  # noqa: C901
     """
     pieces = []
     for i, item in enumerate(lightcurves if lightcurves is not None else []):
-        if isinstance(item, LightCurve):
-            piece = item
-        elif isinstance(item, (str, os.PathLike)):
+        if isinstance(item, (str, os.PathLike)):
             from .readers import read_lightcurve
 
             piece = read_lightcurve(item)
-        elif hasattr(item, "time") and hasattr(item, "flux"):
-            piece = LightCurve.from_lightkurve(item)
         else:
+            piece = _as_lightcurve(item)
+        if piece is None:
             raise InputError(
-                f"stitch expects LightCurves (or lightkurve LightCurves, or paths); item {i} is "
-                f"a {type(item).__name__}."
+                f"stitch expects LightCurves (or astropy TimeSeries, lightkurve LightCurves, or "
+                f"paths); item {i} is a {type(item).__name__}."
             )
         if piece.is_folded:
             raise InputError(f"stitch needs time-ordered light curves; item {i} is folded.")
         pieces.append(piece)
     if not pieces:
         raise InputError("stitch needs at least one light curve; got none.")
+    for key in ("keplerid", "ticid"):  # mission star ids, as the readers keep them
+        ids = {str(p.meta[key]) for p in pieces if p.meta.get(key) not in (None, "")}
+        if len(ids) > 1:
+            raise InputError(
+                f"stitch joins pieces of one star; these are of {len(ids)} ({key} "
+                f"{', '.join(sorted(ids))}). Stitch each star's quarters or sectors separately."
+            )
     scale = pieces[0].time.scale
     unit = pieces[0].flux.unit
     jd1, jd2, fluxes, errs, segs, info = [], [], [], [], [], []
@@ -1462,6 +1591,20 @@ def stitch(  # noqa: C901
         out[c] = u.Quantity(col[order], cunit) if cunit is not None else col[order]
     out.meta["cadence_days"] = out.cadence
     return out
+
+
+def _as_lightcurve(obj: Any) -> LightCurve | None:
+    """``obj`` as a :class:`LightCurve`: itself, a lightkurve LightCurve converted, or an
+    astropy :class:`~astropy.timeseries.TimeSeries` (what ``TimeSeries.read(path,
+    format="kepler.fits")`` or ``"tess.fits"`` gives: PDCSAP flux adopted as ``flux``);
+    None for anything else."""
+    if isinstance(obj, LightCurve):
+        return obj
+    if hasattr(obj, "time") and hasattr(obj, "flux"):  # lightkurve's (a TimeSeries too)
+        return LightCurve.from_lightkurve(obj)
+    if isinstance(obj, TimeSeries):
+        return LightCurve(obj)
+    return None
 
 
 def _filled(col: Any) -> np.ndarray:

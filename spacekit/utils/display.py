@@ -281,6 +281,18 @@ def lightcurve_html(lc: Any) -> str:
     return _block("LightCurve", html_table(rows), plot)
 
 
+def _epoch_text(epoch: Any) -> str:
+    """A mid-transit time as the search reports it: a BJD (TDB), or the file's own numbers
+    for a light curve in no time system (astropy scale ``local``), as ``spacekit hunt``
+    prints it."""
+    jd = float(epoch.jd)
+    if epoch.scale == "local":
+        return f"{jd:.5f} (the file's own time numbers, not a BJD)"
+    if epoch.scale == "tdb":
+        return f"BJD {jd:.5f}"
+    return f"JD {jd:.5f} ({epoch.scale.upper()})"
+
+
 @_safe
 def hunt_result_html(result: Any) -> str:
     """A planet search's notebook view: the candidate, each check behind ``detected`` with its
@@ -308,7 +320,7 @@ def hunt_result_html(result: Any) -> str:
     rows = [
         ("detected", bool(c.detected)),
         ("period", f"{period:.6f} d"),
-        ("epoch", f"BJD {float(c.epoch.jd):.5f}"),
+        ("epoch", _epoch_text(c.epoch)),
         ("duration", f"{float(c.duration.to_value('hour')):.3g} h"),
         ("depth", f"{float(c.depth) * 1e6:,.0f} ppm"),
         ("engine", result.engine),
@@ -319,20 +331,32 @@ def hunt_result_html(result: Any) -> str:
     if getattr(result, "source", ""):
         rows.append(("source", result.source))
     v = c.vetting
-    # The checks of planet_hunter's step 5 (the SNR threshold shown is the default).
+    # The checks of planet_hunter's step 5. Pass or FAIL is the search's own verdict
+    # (``vetting["failed"]``), so thresholds passed to planet_hunter are honoured.
+    failed = set(v.get("failed", ()))
     checks = [
-        ("SDE", c.sde, f">= {result.threshold:g}", c.sde >= result.threshold),
-        ("red-noise SNR", c.snr, ">= 7.1 (default)", c.snr >= 7.1),
-        ("transits with data", c.n_transits, ">= 2", c.n_transits >= 2),
+        ("peak significance", c.peak_significance, f">= {result.threshold:g}", "peak_significance"),
+        ("red-noise SNR", c.snr, ">= snr_threshold (7.1 by default)", "snr"),
+        ("transits with data", c.n_transits, ">= 2", "n_transits"),
     ]
-    for key, label, rule, ok in (
-        ("single_event_fraction", "largest single transit share", "<= 0.8", lambda x: x <= 0.8),
-        ("bump_ratio", "rise at the period / dip", "< 0.5", lambda x: x < 0.5),
-        ("oot_structure", "out-of-transit structure / depth", "< 0.2", lambda x: x < 0.2),
+    for key, label, rule, name in (
+        ("single_event_fraction", "largest single transit share", "<= 0.8", "single_event"),
+        ("bump_ratio", "rise at the period / dip", "< 0.5", "bump"),
+        ("oot_structure", "out-of-transit structure / depth", "< 0.2", "oot_structure"),
+        (
+            "depth_spread",
+            "largest transit depth departure / mean",
+            "<= 0.5 at 3 sigma, <= 0.3 at 5 sigma",
+            "depth_consistency",
+        ),
+        ("missing_transits", "covered transits without a dip", "0", "missing_transit"),
     ):
         if key in v:
-            checks.append((label, float(v[key]), rule, bool(ok(float(v[key])))))
-    check_rows = [(name, value, rule, "pass" if ok else "FAIL") for name, value, rule, ok in checks]
+            checks.append((label, float(v[key]), rule, name))
+    check_rows = [
+        (label, value, rule, "FAIL" if name in failed else "pass")
+        for label, value, rule, name in checks
+    ]
     parts = [
         html_table(rows),
         "<b>checks</b>",
@@ -347,11 +371,11 @@ def hunt_result_html(result: Any) -> str:
                         f"{i + 1}",
                         f"{float(p.period.to_value('day')):.5f} d",
                         f"{float(p.depth) * 1e6:,.0f} ppm",
-                        p.sde,
+                        p.peak_significance,
                     )
                     for i, p in enumerate(result.planets)
                 ],
-                header=("#", "period", "depth", "SDE"),
+                header=("#", "period", "depth", "peak significance"),
             )
         )
     folded = result.folded

@@ -50,9 +50,22 @@ def test_same_times_as_lightkurve_reader(lcdir):
 
 def test_planet_hunter_accepts_a_lightkurve_object(lcdir):
     theirs = lk.read(lcdir / TESS)
+    # the target (repr, plot titles) was lost: lightkurve calls it OBJECT and LABEL
+    assert LightCurve.from_lightkurve(theirs).meta["target"] == "TIC 25155310"
     res = planet_hunter(theirs)
     assert res.period.value == pytest.approx(3.2888, rel=1e-3)
     assert res.detected
+
+
+def test_a_folded_lightkurve_object_is_refused(lcdir):
+    # its phases (a TimeDelta) were read as Julian dates near 0: planet_hunter searched the
+    # folded light curve and reported a "period" of 1.05 d at epoch JD -0.22
+    from spacekit.exceptions import InputError
+
+    folded = lk.read(lcdir / TESS).fold(3.2888)
+    for call in (LightCurve.from_lightkurve, planet_hunter):
+        with pytest.raises(InputError, match="folded"):
+            call(folded)
 
 
 SHARED_LCS = [

@@ -234,7 +234,9 @@ def hunt_job(report: Any, source: dict, engine: str, max_planets: int, window: f
         f"detrending ({window:g}-day window) and searching for periods ({engine}); "
         "this is the long step",
     )
-    result = planet_hunter(lc, max_planets=max_planets, engine=engine, window=window)
+    result = planet_hunter(
+        lc, max_planets=max_planets, engine=engine, window=window, progress=False
+    )
     report(0.85, "drawing the light curves, periodogram and folded transit")
     raw = _value(result, "raw")
     figs = {

@@ -90,7 +90,9 @@ def find_ephemerides(
         if len(lc) < 100:
             continue
         # only the ephemerides are needed: no transit-model fit
-        result = planet_hunter(lc, max_planets=max_planets, **{"fit": False, **hunt_kwargs})
+        result = planet_hunter(
+            lc, max_planets=max_planets, **{"fit": False, "progress": False, **hunt_kwargs}
+        )
         planets = list(getattr(result, "planets", None) or [result])
         for planet in planets:
             eph = _planet_ephemeris(planet)

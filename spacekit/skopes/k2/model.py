@@ -179,8 +179,9 @@ class K2Classifier:
 
         Parameters
         ----------
-        lc : LightCurve
-            Any light curve (native cadence; NaNs are dropped, cadences put in time order).
+        lc : LightCurve, astropy TimeSeries, lightkurve LightCurve or path
+            Any light curve (native cadence; NaNs are dropped, cadences put in time order);
+            a path is read with :func:`~spacekit.transformer.read_lightcurve`.
 
         Returns
         -------
@@ -196,8 +197,21 @@ class K2Classifier:
         >>> clf.predict_lightcurve(read_lightcurve(path))["probability"]  # doctest: +SKIP
         0.97
         """
+        from ...transformer.lightcurve import _as_lightcurve
         from .dataset import _arrays
 
+        if isinstance(lc, (str, os.PathLike)):
+            from ...transformer import read_lightcurve
+
+            lc = read_lightcurve(lc)
+        elif _as_lightcurve(lc) is None:
+            raise InputError(
+                f"predict_lightcurve expects a LightCurve (or an astropy TimeSeries, a "
+                f"lightkurve LightCurve or a light-curve file); got {type(lc).__name__}. For "
+                "flux windows already cut, use predict_proba(X)."
+            )
+        else:
+            lc = _as_lightcurve(lc)
         # finite cadences in time order (a file's rows need not be), median-normalised
         _, f = _arrays(lc)
         W = self.lightcurve_windows(f)
