@@ -38,7 +38,7 @@ __all__ = [
     "model_folder_differences",
 ]
 
-#: The model folder shipped inside the package (holds only a README until models ship).
+#: The model folder shipped inside the package (package data: see tests/test_packaging.py).
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
 #: The registered table the default model is trained on.
 DEFAULT_DATA = "hst_cal_2021_05_11"
