@@ -37,6 +37,20 @@ def test_rebuild_is_bit_for_bit(sample, tmp_path):
     assert "train_seconds" not in pred.metadata
 
 
+@pytest.mark.slow
+def test_the_shipped_model_is_what_the_code_builds_today(shared_data):
+    """``spacekit cal build-default-model --check`` on the package's folder: a change to the
+    training code that changes the model fails here until the folder is rebuilt and committed
+    (docs/maintaining.rst, "The shipped HST calibration model")."""
+    from spacekit.skopes.hst.cal.default_model import DEFAULT_MODEL_DIR, build_default_model
+
+    check = build_default_model(DEFAULT_MODEL_DIR, check=True)
+    assert check["identical"], (
+        f"the shipped default model differs from a rebuild: {check['differences']}; rebuild it "
+        "with `spacekit cal build-default-model` from a checkout and commit the folder"
+    )
+
+
 def test_search_order(sample, tmp_path, monkeypatch, shared_data):
     from spacekit.config import conf
     from spacekit.exceptions import DataNotFoundError
