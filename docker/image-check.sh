@@ -63,8 +63,11 @@ if [ -n "$BUILD_CA" ]; then
     mounts=(--volume "$BUILD_CA:/etc/ssl/certs/build-ca.crt:ro" --volume "$WORK/pip.conf:/etc/pip.conf:ro")
     say "pip trusts $BUILD_CA during the build (not stored in the image)"
 fi
+# the checkout's version (the build context has no git metadata); empty: the fallback version
+VERSION=$(cd "$ROOT" && python3 -m setuptools_scm 2>/dev/null || true)
+say "image version: ${VERSION:-the fallback in pyproject.toml (no setuptools_scm here)}"
 podman build --isolation=chroot --format docker --build-arg "BASE=$BASE_TAG" "${mounts[@]}" \
-    -f "$ROOT/docker/Dockerfile" -t "$TAG" "$ROOT"
+    --build-arg "SPACEKIT_VERSION=$VERSION" -f "$ROOT/docker/Dockerfile" -t "$TAG" "$ROOT"
 t2=$(date +%s)
 say "built $TAG in $((t2 - t1)) s"
 podman image inspect "$TAG" | grep -q '/healthz' || fail "the image has no HEALTHCHECK on /healthz"

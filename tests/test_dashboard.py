@@ -458,6 +458,11 @@ def test_dockerfile_lints_clean_and_matches_the_entry_command():
     assert "image-check:" in makefile and "docker/image-check.sh" in makefile
     script = (ROOT / "docker" / "image-check.sh").read_text()
     assert "mmdebstrap" in script and "--isolation chroot" in script and "/healthz" in script
+    # the build context has no git metadata: the checkout's version is passed in, and set for
+    # setuptools-scm only when given (else pyproject.toml's fallback)
+    assert "ARG SPACEKIT_VERSION=" in text and '--build-arg "SPACEKIT_VERSION=$VERSION"' in script
+    assert 'export SETUPTOOLS_SCM_PRETEND_VERSION_FOR_SPACEKIT="$SPACEKIT_VERSION"' in text
+    assert 'if [ -n "$SPACEKIT_VERSION" ]' in text
 
 
 def test_quick_training_job_reports_progress_and_returns_the_model_folder(tmp_path, monkeypatch):
