@@ -179,7 +179,7 @@ def _flux_unit(unit_str: str | None) -> u.UnitBase:
         return u.dimensionless_unscaled
 
 
-def _read_fits(  # noqa: C901
+def _read_fits(
     path: str | os.PathLike, *, flux: str, time_format: str | None, quality_mask: Any
 ) -> LightCurve:
     from ..io.lightcurves import read_lightcurve_fits_table
@@ -189,6 +189,54 @@ def _read_fits(  # noqa: C901
     header, data, cols = hdu.header, hdu.data, table.columns
     if header.get("SPKMETA") is not None:
         return _read_spacekit_fits(path, hdu, flux=flux, quality_mask=quality_mask)
+    colname = _flux_column_name(path, flux, cols)
+    n = len(data)
+    if np.ndim(data[cols["TIME"]]) != 1:
+        # astropy's own serialisation of a Time column (jd1, jd2 pairs), as written by
+        # Table.write / TimeSeries.write: let astropy rebuild the Time
+        return _read_astropy_time_fits(
+            path, hdu, colname=cols[colname], cols=cols, quality_mask=quality_mask
+        )
+    tcol, fcol, ecol, quality = _cadence_columns(path, data, cols, colname)
+    funit = _flux_unit(hdu.columns[cols[colname]].unit)
+    if ecol is not None and ecol.shape != fcol.shape:
+        ecol = None
+    ref_i, ref_f, scale, tf = _time_reference(path, header, primary, time_format)
+    mission, target, meta_extra = _target_meta(primary)
+
+    keep = np.isfinite(tcol) & _quality_keep(quality, quality_mask, n)
+    if not keep.any():
+        raise FormatError(
+            f"{str(path)!r}: no cadence has a finite TIME and passes quality_mask "
+            f"{quality_mask!r}; try quality_mask='none'."
+        )
+    time = Time(np.full(keep.sum(), ref_i), tcol[keep] + ref_f, format="jd", scale=scale)
+    meta = {
+        "mission": mission,
+        "target": target,
+        "flux_origin": colname.lower(),
+        "time_format": tf,
+        "source": str(path),
+        "quality_mask": quality_mask,
+        "bjdref": ref_i + ref_f,
+        **meta_extra,
+        "history": [
+            f"read {path.name}: {colname}, {int(keep.sum())}/{n} cadences kept "
+            f"(finite TIME, quality_mask={quality_mask!r})"
+        ],
+    }
+    lc = LightCurve(
+        time=time,
+        flux=u.Quantity(fcol[keep], funit),
+        flux_err=None if ecol is None else u.Quantity(ecol[keep], funit),
+        meta=meta,
+    )
+    lc.meta["cadence_days"] = lc.cadence
+    return lc
+
+
+def _flux_column_name(path: Path, flux: str, cols: dict) -> str:
+    """The table's column (upper case) for ``flux``; FormatError naming the choices if none."""
     colname = _FLUX_ALIASES.get(flux.lower(), flux).upper()
     if colname == "PDCSAP_FLUX" and colname not in cols and "FLUX" in cols:
         colname = "FLUX"  # the default, on a table with a plain FLUX column
@@ -199,13 +247,13 @@ def _read_fits(  # noqa: C901
             f"{sorted(fluxcols) or sorted(cols)}. Pass flux='sap', flux='pdcsap' or one of "
             "those column names."
         )
-    n = len(data)
-    if np.ndim(data[cols["TIME"]]) != 1:
-        # astropy's own serialisation of a Time column (jd1, jd2 pairs), as written by
-        # Table.write / TimeSeries.write: let astropy rebuild the Time
-        return _read_astropy_time_fits(
-            path, hdu, colname=cols[colname], cols=cols, quality_mask=quality_mask
-        )
+    return colname
+
+
+def _cadence_columns(
+    path: Path, data: Any, cols: dict, colname: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """TIME, the flux column, its ``_ERR`` column and QUALITY (the last two when present)."""
     tcol = np.asarray(data[cols["TIME"]], dtype=float)
     fcol = np.asarray(data[cols[colname]], dtype=float)
     if fcol.shape != tcol.shape:
@@ -217,9 +265,13 @@ def _read_fits(  # noqa: C901
     ecol = np.asarray(data[cols[errname]], dtype=float) if errname in cols else None
     qname = next((cols[q] for q in _QUALITY_COLUMNS if q in cols), None)
     quality = np.asarray(data[qname]) if qname else None
-    funit = _flux_unit(hdu.columns[cols[colname]].unit)
-    if ecol is not None and ecol.shape != fcol.shape:
-        ecol = None
+    return tcol, fcol, ecol, quality
+
+
+def _time_reference(
+    path: Path, header: Any, primary: Any, time_format: str | None
+) -> tuple[float, float, str, str]:
+    """``(ref_i, ref_f, scale, time_format label)`` of the TIME column, from the headers."""
 
     def key(k, default=None):
         v = header.get(k)
@@ -252,6 +304,11 @@ def _read_fits(  # noqa: C901
             f"{str(path)!r} has no BJDREFI/BJDREF header keyword, so the TIME column's "
             f"reference is unknown; pass time_format= one of {sorted(TIME_FORMATS)}."
         )
+    return ref_i, ref_f, scale, tf
+
+
+def _target_meta(primary: Any) -> tuple[str, str, dict]:
+    """Mission, target name and the mission keywords of the primary header."""
     mission = str(primary.get("MISSION") or primary.get("TELESCOP") or "").strip()
     target = str(primary.get("OBJECT") or "").strip()
     if not target:
@@ -264,36 +321,7 @@ def _read_fits(  # noqa: C901
         for k in ("KEPLERID", "TICID", "CAMPAIGN", "QUARTER", "SECTOR", "RA_OBJ", "DEC_OBJ")
         if primary.get(k) is not None
     }
-
-    keep = np.isfinite(tcol) & _quality_keep(quality, quality_mask, n)
-    if not keep.any():
-        raise FormatError(
-            f"{str(path)!r}: no cadence has a finite TIME and passes quality_mask "
-            f"{quality_mask!r}; try quality_mask='none'."
-        )
-    time = Time(np.full(keep.sum(), ref_i), tcol[keep] + ref_f, format="jd", scale=scale)
-    meta = {
-        "mission": mission,
-        "target": target,
-        "flux_origin": colname.lower(),
-        "time_format": tf,
-        "source": str(path),
-        "quality_mask": quality_mask,
-        "bjdref": ref_i + ref_f,
-        **meta_extra,
-        "history": [
-            f"read {path.name}: {colname}, {int(keep.sum())}/{n} cadences kept "
-            f"(finite TIME, quality_mask={quality_mask!r})"
-        ],
-    }
-    lc = LightCurve(
-        time=time,
-        flux=u.Quantity(fcol[keep], funit),
-        flux_err=None if ecol is None else u.Quantity(ecol[keep], funit),
-        meta=meta,
-    )
-    lc.meta["cadence_days"] = lc.cadence
-    return lc
+    return mission, target, meta_extra
 
 
 _META_KEY = "SPKMETA"
