@@ -348,7 +348,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def write_lightcurve_fits(lc: LightCurve, path: str | os.PathLike, *, overwrite: bool = False):  # noqa: C901
+def write_lightcurve_fits(lc: LightCurve, path: str | os.PathLike, *, overwrite: bool = False):
     """Write ``lc`` as a mission-style FITS light curve that reads back losslessly.
 
     The primary header carries ``OBJECT``, ``TELESCOP`` and the mission keywords of
@@ -394,6 +394,24 @@ def write_lightcurve_fits(lc: LightCurve, path: str | os.PathLike, *, overwrite:
     if not isinstance(lc, LightCurve):
         raise InputError(f"write_lightcurve_fits expects a LightCurve; got {type(lc).__name__}.")
     meta = dict(lc.meta)
+    primary = _primary_header(meta)
+    header, tvals = _time_header(lc, meta)
+    columns = [fits.Column(name="TIME", format="D", unit="d", array=tvals)]
+    for name in lc.colnames:
+        if name != "time":
+            columns.append(_fits_column(name, lc[name]))
+    table = fits.BinTableHDU.from_columns(columns, header=header, name="LIGHTCURVE")
+    table.header[_META_KEY] = json.dumps(meta, default=_jsonable)
+    hdul = fits.HDUList([fits.PrimaryHDU(header=primary), table])
+    with atomic_path(path) as tmp:
+        hdul.writeto(tmp)
+    return path
+
+
+def _primary_header(meta: dict) -> Any:
+    """The primary header: origin, target, mission and the mission keywords of ``meta``."""
+    from astropy.io import fits
+
     primary = fits.Header()
     primary["ORIGIN"] = ("spacekit", "written by spacekit LightCurve.write")
     if meta.get("target"):
@@ -404,67 +422,73 @@ def write_lightcurve_fits(lc: LightCurve, path: str | os.PathLike, *, overwrite:
     for key, card in _PRIMARY_KEYS.items():
         if meta.get(key) is not None and isinstance(meta[key], (int, float, str, np.generic)):
             primary[card] = _jsonable(meta[key]) if isinstance(meta[key], np.generic) else meta[key]
+    return primary
+
+
+def _time_header(lc: LightCurve, meta: dict) -> tuple[Any, np.ndarray]:
+    """The table header's time keywords and the TIME values (days from the reference)."""
+    from astropy.io import fits
+
     header = fits.Header()
-    folded = lc.is_folded
-    if folded:
+    if lc.is_folded:
         tvals = np.asarray(lc.time.to_value(u.day), dtype=float)
         header[_FOLD_KEY] = (True, "TIME is the phase (days from mid-transit)")
         header["TIMEUNIT"] = "d"
+        return header, tvals
+    ref = _reference_jd(lc, meta)
+    ref_i = float(np.floor(ref))
+    ref_f = ref - ref_i
+    tvals = ((lc.time.jd1 - ref_i) + lc.time.jd2) - ref_f
+    header["TIMESYS"] = (lc.time.scale.upper(), "time scale of TIME")
+    header["BJDREFI"] = (int(ref_i), "integer part of the reference JD")
+    header["BJDREFF"] = (ref_f, "fraction of the reference JD")
+    header["TIMEUNIT"] = "d"
+    header[_FORMAT_KEY] = (lc.time.format, "astropy Time format of the time column")
+    return header, tvals
+
+
+def _reference_jd(lc: LightCurve, meta: dict) -> float:
+    """The reference JD: ``meta["bjdref"]``, the mission's, else the first whole Julian day."""
+    ref = meta.get("bjdref")
+    try:
+        ref = float(ref) if ref is not None else None
+    except (TypeError, ValueError):
+        ref = None
+    if ref is None:
+        fmt = _mission_time_format(meta)
+        ref = {"bkjd": 2454833.0, "btjd": 2457000.0}.get(fmt or "")
+    if ref is None:
+        ref = float(np.floor(lc.time.jd1.min())) if len(lc) else 0.0
+    return ref
+
+
+def _fits_column(name: str, col: Any) -> Any:
+    """The FITS table column of a light-curve column (InputError for a type FITS cannot hold)."""
+    from astropy.io import fits
+
+    unit = getattr(col, "unit", None)
+    values = np.asarray(getattr(col, "value", col))
+    if values.dtype.kind in "US":
+        fmt_code = f"{max(1, int(np.char.str_len(values.astype(str)).max(initial=1)))}A"
+        values = values.astype(str)
+    elif values.dtype.kind == "b":
+        fmt_code = "L"
+    elif values.dtype.kind in "iu":
+        fmt_code = "K"
+        values = values.astype(np.int64)
+    elif values.dtype.kind == "f" and values.ndim == 1:
+        fmt_code = "E" if values.dtype == np.float32 else "D"
     else:
-        ref = meta.get("bjdref")
-        try:
-            ref = float(ref) if ref is not None else None
-        except (TypeError, ValueError):
-            ref = None
-        if ref is None:
-            fmt = _mission_time_format(meta)
-            ref = {"bkjd": 2454833.0, "btjd": 2457000.0}.get(fmt or "")
-        if ref is None:
-            ref = float(np.floor(lc.time.jd1.min())) if len(lc) else 0.0
-        ref_i = float(np.floor(ref))
-        ref_f = ref - ref_i
-        tvals = ((lc.time.jd1 - ref_i) + lc.time.jd2) - ref_f
-        header["TIMESYS"] = (lc.time.scale.upper(), "time scale of TIME")
-        header["BJDREFI"] = (int(ref_i), "integer part of the reference JD")
-        header["BJDREFF"] = (ref_f, "fraction of the reference JD")
-        header["TIMEUNIT"] = "d"
-        header[_FORMAT_KEY] = (lc.time.format, "astropy Time format of the time column")
-    columns = [fits.Column(name="TIME", format="D", unit="d", array=tvals)]
-    for name in lc.colnames:
-        if name == "time":
-            continue
-        col = lc[name]
-        unit = getattr(col, "unit", None)
-        values = np.asarray(getattr(col, "value", col))
-        if values.dtype.kind in "US":
-            fmt_code = f"{max(1, int(np.char.str_len(values.astype(str)).max(initial=1)))}A"
-            values = values.astype(str)
-        elif values.dtype.kind == "b":
-            fmt_code = "L"
-        elif values.dtype.kind in "iu":
-            fmt_code = "K"
-            values = values.astype(np.int64)
-        elif values.dtype.kind == "f" and values.ndim == 1:
-            fmt_code = "E" if values.dtype == np.float32 else "D"
-        else:
-            raise InputError(
-                f"column {name!r} ({values.dtype}, shape {values.shape}) cannot be written to "
-                "a FITS light curve; drop it or write ECSV (lc.write('lc.ecsv'))."
-            )
-        columns.append(
-            fits.Column(
-                name=name,
-                format=fmt_code,
-                unit=None if unit is None or unit == u.dimensionless_unscaled else unit.to_string(),
-                array=values,
-            )
+        raise InputError(
+            f"column {name!r} ({values.dtype}, shape {values.shape}) cannot be written to "
+            "a FITS light curve; drop it or write ECSV (lc.write('lc.ecsv'))."
         )
-    table = fits.BinTableHDU.from_columns(columns, header=header, name="LIGHTCURVE")
-    table.header[_META_KEY] = json.dumps(meta, default=_jsonable)
-    hdul = fits.HDUList([fits.PrimaryHDU(header=primary), table])
-    with atomic_path(path) as tmp:
-        hdul.writeto(tmp)
-    return path
+    return fits.Column(
+        name=name,
+        format=fmt_code,
+        unit=None if unit is None or unit == u.dimensionless_unscaled else unit.to_string(),
+        array=values,
+    )
 
 
 def _read_spacekit_fits(path: Path, hdu: Any, *, flux: str, quality_mask: Any) -> LightCurve:
