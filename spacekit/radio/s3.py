@@ -183,7 +183,7 @@ def _where(endpoint_url: str | None) -> str:
     return f"S3 endpoint {endpoint_url}" if endpoint_url else "AWS S3"
 
 
-def _translate(exc: BaseException, url: str, endpoint_url: str | None) -> tuple[str, Exception]:  # noqa: C901
+def _translate(exc: BaseException, url: str, endpoint_url: str | None) -> tuple[str, Exception]:
     """Classify an exception: ``(kind, spacekit_error)`` with kind one of
     "fatal", "transient", "connect", "precondition", "range", "checksum"."""
     import botocore.exceptions as bex
@@ -195,39 +195,7 @@ def _translate(exc: BaseException, url: str, endpoint_url: str | None) -> tuple[
     if _common.is_write_denied(exc):
         raise exc  # a local file cannot be written: s3_download names the folder
     if isinstance(exc, bex.ClientError):
-        err = exc.response.get("Error", {})
-        code = str(err.get("Code", ""))
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        msg = err.get("Message") or code
-        if code == "NoSuchBucket":
-            bucket = parse_s3_url(url)[0]
-            return "fatal", DataNotFoundError(
-                f"{url}: bucket {bucket!r} does not exist on {_where(endpoint_url)}; "
-                "check the bucket name and the endpoint_url setting"
-            )
-        if code in _NOT_FOUND or status == 404:
-            return "fatal", DataNotFoundError(
-                f"{url}: no such object on {_where(endpoint_url)}; check the key "
-                "(spacekit.radio.s3_list lists what is under a prefix)"
-            )
-        if code in _DENIED or status == 403:
-            return "fatal", RemoteAccessError(
-                f"{url}: access denied by {_where(endpoint_url)} ({code}: {msg}); expected a "
-                "public bucket or credentials allowed to use it: set AWS_PROFILE or "
-                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or check the bucket policy"
-            )
-        if code in ("PreconditionFailed", "412") or status == 412:
-            return "precondition", DownloadError(f"{url}: the object changed during download")
-        if code in ("InvalidRange", "416") or status == 416:
-            return "range", DownloadError(f"{url}: the resume offset is past the object's end")
-        if code == "InvalidBucketName":
-            return "fatal", InputError(f"{url}: invalid bucket name ({msg}); check the URL")
-        if code in _TRANSIENT or (status is not None and status >= 500) or status == 429:
-            return "transient", DownloadError(
-                f"{url}: {_where(endpoint_url)} kept failing ({code}: {msg}); "
-                "retry later or raise conf.retries"
-            )
-        return "fatal", DownloadError(f"{url}: {_where(endpoint_url)} answered {code}: {msg}")
+        return _translate_client_error(exc, url, endpoint_url)
     if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError):
         return "fatal", RemoteAccessError(
             f"{url}: no usable AWS credentials ({exc}); set AWS_PROFILE or "
@@ -267,6 +235,43 @@ def _translate(exc: BaseException, url: str, endpoint_url: str | None) -> tuple[
     if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError | PermissionError):
         return "transient", DownloadError(f"{url}: transfer failed ({exc})")
     raise exc
+
+
+def _translate_client_error(exc: Any, url: str, endpoint_url: str | None) -> tuple[str, Exception]:
+    """Classify an S3 error answer (botocore ClientError) by its code and HTTP status."""
+    err = exc.response.get("Error", {})
+    code = str(err.get("Code", ""))
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    msg = err.get("Message") or code
+    if code == "NoSuchBucket":
+        bucket = parse_s3_url(url)[0]
+        return "fatal", DataNotFoundError(
+            f"{url}: bucket {bucket!r} does not exist on {_where(endpoint_url)}; "
+            "check the bucket name and the endpoint_url setting"
+        )
+    if code in _NOT_FOUND or status == 404:
+        return "fatal", DataNotFoundError(
+            f"{url}: no such object on {_where(endpoint_url)}; check the key "
+            "(spacekit.radio.s3_list lists what is under a prefix)"
+        )
+    if code in _DENIED or status == 403:
+        return "fatal", RemoteAccessError(
+            f"{url}: access denied by {_where(endpoint_url)} ({code}: {msg}); expected a "
+            "public bucket or credentials allowed to use it: set AWS_PROFILE or "
+            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or check the bucket policy"
+        )
+    if code in ("PreconditionFailed", "412") or status == 412:
+        return "precondition", DownloadError(f"{url}: the object changed during download")
+    if code in ("InvalidRange", "416") or status == 416:
+        return "range", DownloadError(f"{url}: the resume offset is past the object's end")
+    if code == "InvalidBucketName":
+        return "fatal", InputError(f"{url}: invalid bucket name ({msg}); check the URL")
+    if code in _TRANSIENT or (status is not None and status >= 500) or status == 429:
+        return "transient", DownloadError(
+            f"{url}: {_where(endpoint_url)} kept failing ({code}: {msg}); "
+            "retry later or raise conf.retries"
+        )
+    return "fatal", DownloadError(f"{url}: {_where(endpoint_url)} answered {code}: {msg}")
 
 
 def _retrying(fn, url: str, endpoint_url: str | None):
