@@ -452,3 +452,21 @@ def test_binary_metrics_is_the_one_implementation_the_apps_use():
     assert one_class["roc_auc"] is None and one_class["recall"] == 0.5
     with pytest.raises(InputError, match="0/1"):
         computer.binary_metrics([0, 2], [0.1, 0.2])
+
+
+def test_make_report_binary_truth_check_and_one_class_warning(caplog):
+    """Pins make_report's binary y_true check and its one-class warning (no ROC/PR then)."""
+    import logging
+
+    with pytest.raises(
+        InputError, match=r"must hold 0/1 .*found \['1', '2'\].*labels=\['1', '2'\]"
+    ):
+        compute([1, 2, 2], proba=[0.1, 0.9, 0.8])
+    with pytest.raises(InputError, match=r"found \['1', 'a'\]"):
+        compute([1, "a"], proba=[0.1, 0.9])
+    with caplog.at_level(logging.WARNING, logger="spacekit.computer.report"):
+        rep = compute([1, 1, 1], proba=[0.2, 0.7, 0.9], name="solo")
+    assert "one class only: no ROC/PR curves for solo" in caplog.text
+    assert "roc" not in rep.evaluation and "roc_pr" not in rep.figures
+    assert list(rep.predictions.columns) == ["y_true", "y_pred", "proba"]
+    assert rep.predictions["y_pred"].tolist() == [0, 1, 1]

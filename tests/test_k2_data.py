@@ -465,3 +465,37 @@ def test_training_settings_are_written_once():
         with pytest.raises(InputError, match="decision threshold"):
             func("no-such-table.csv", threshold=2.0)
     assert K2Model().get_params()["epochs"] == FIT_SETTINGS["epochs"]
+
+
+def test_read_flux_table_with_meta_refusals_are_pinned(tmp_path):
+    """Each refusal of read_flux_table_with_meta, with its message (pins the checks' order)."""
+
+    def table(text: str):
+        p = tmp_path / f"t{len(list(tmp_path.iterdir()))}.csv"
+        p.write_text(text)
+        return p
+
+    with pytest.raises(InputError, match="expected the path of a flux table"):
+        read_flux_table_with_meta(3)
+    with pytest.raises(DataNotFoundError, match="does not exist"):
+        read_flux_table_with_meta(tmp_path / "none.csv")
+    with pytest.raises(DataNotFoundError, match="is a folder"):
+        read_flux_table_with_meta(tmp_path)
+    cases = [
+        ("LABEL,X\n1,2\n", r"no FLUX\.1 \.\.\. columns"),
+        ("LABEL,FLUX.1,FLUX.a\n1,2,3\n", r"found \['FLUX\.a'\]"),
+        (
+            "LABEL,FLUX.1,FLUX.3\n1,2,3\n",
+            r"FLUX\.1 \.\.\. FLUX\.3, but 1 are missing .*\(FLUX\.2\)",
+        ),
+        ("LABEL,FLUX.1,FLUX.2\n", "header but no rows"),
+        ("LABEL,FLUX.1\n0\n1\n", r"found \[0\]; it looks like 0/1 labels"),
+        ("LABEL,FLUX.1\n2,\n", "1 flux values are NaN/inf"),
+    ]
+    for text, message in cases:
+        with pytest.raises(FormatError, match=message):
+            read_flux_table_with_meta(table(text))
+    p = write_flux_table(tmp_path / "ok.csv", np.ones((2, 3)), [1, 0])
+    (tmp_path / "ok.meta.csv").write_text("window\n0\n")
+    with pytest.raises(FormatError, match="has 1 rows but .* has 2; rebuild"):
+        read_flux_table_with_meta(p)

@@ -287,7 +287,7 @@ def plot_hunt(result: Any, *, backend: str = "matplotlib", title: str = ""):
     return fig
 
 
-def atomic_vector_plotter(  # noqa: C901
+def atomic_vector_plotter(
     signal: Any,
     *,
     time: Any = None,
@@ -330,6 +330,21 @@ def atomic_vector_plotter(  # noqa: C901
     2
     """
     check_backend(backend)
+    rows, x, x_units = _vector_rows(signal, time, x_units)
+    labels = _vector_labels(labels, rows.shape[0])
+    classes = sorted({lab for lab in labels if lab is not None}, key=str)
+    colour = {cl: PALETTE[i % len(PALETTE)] for i, cl in enumerate(classes)}
+    names = class_names or {}
+
+    def legend(cl):
+        return str(names.get(cl, cl)) if cl is not None else "signal"
+
+    draw = _vector_plotly if backend == "plotly" else _vector_mpl
+    return draw(x, rows, labels, colour, legend, title, x_units, y_units)
+
+
+def _vector_rows(signal: Any, time: Any, x_units: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """``(rows, x, x_units)`` of :func:`atomic_vector_plotter`'s signal and times, checked."""
     if isinstance(signal, LightCurve):
         if time is not None:
             raise InputError(
@@ -352,51 +367,57 @@ def atomic_vector_plotter(  # noqa: C901
             x_units = x_units if x_units != "time" or not xl else xl
     if x.shape[0] != rows.shape[1]:
         raise InputError(f"time has {x.shape[0]} values but each signal has {rows.shape[1]}.")
+    return rows, x, x_units
+
+
+def _vector_labels(labels: Sequence[Any] | None, n: int) -> list:
+    """One plain class (or None) per signal row, checked."""
     if labels is None:
-        labels = [None] * rows.shape[0]
+        labels = [None] * n
     if np.ndim(labels) != 1:
         raise InputError(
             f"labels must be a flat sequence with one class per signal; got shape "
             f"{np.shape(labels)}. Flatten it (e.g. y.ravel())."
         )
     labels = [lab.item() if isinstance(lab, np.generic) else lab for lab in labels]
-    if len(labels) != rows.shape[0]:
-        raise InputError(f"labels has {len(labels)} values for {rows.shape[0]} signals.")
-    classes = sorted({lab for lab in labels if lab is not None}, key=str)
-    colour = {cl: PALETTE[i % len(PALETTE)] for i, cl in enumerate(classes)}
-    names = class_names or {}
+    if len(labels) != n:
+        raise InputError(f"labels has {len(labels)} values for {n} signals.")
+    return labels
 
-    def legend(cl):
-        return str(names.get(cl, cl)) if cl is not None else "signal"
 
-    if backend == "plotly":
-        go, _ = plotly_modules()
-        fig = plotly_subplots(["scatter", "line"], rows=2, shared_xaxes=True)
-        seen = set()
-        for r, cl in zip(rows, labels, strict=True):
-            show = cl not in seen
-            seen.add(cl)
-            c = colour.get(cl, "black")
-            dots = plotly_points(
-                go, x, r, name=legend(cl), size=3, color=c, legendgroup=str(cl), showlegend=show
-            )
-            fig.add_trace(dots, row=1, col=1)
-            fig.add_trace(
-                go.Scattergl(
-                    x=x,
-                    y=r,
-                    mode="lines",
-                    line={"color": c, "width": 1},
-                    name=legend(cl),
-                    legendgroup=str(cl),
-                    showlegend=False,
-                ),
-                row=2,
-                col=1,
-            )
-        fig.update_layout(title=title)
-        plotly_axis_titles(fig, [("", y_units), (x_units, y_units)], stacked=True)
-        return fig
+def _vector_plotly(x, rows, labels, colour, legend, title, x_units, y_units):
+    """The plotly figure of :func:`atomic_vector_plotter`: scatter above, lines below."""
+    go, _ = plotly_modules()
+    fig = plotly_subplots(["scatter", "line"], rows=2, shared_xaxes=True)
+    seen = set()
+    for r, cl in zip(rows, labels, strict=True):
+        show = cl not in seen
+        seen.add(cl)
+        c = colour.get(cl, "black")
+        dots = plotly_points(
+            go, x, r, name=legend(cl), size=3, color=c, legendgroup=str(cl), showlegend=show
+        )
+        fig.add_trace(dots, row=1, col=1)
+        fig.add_trace(
+            go.Scattergl(
+                x=x,
+                y=r,
+                mode="lines",
+                line={"color": c, "width": 1},
+                name=legend(cl),
+                legendgroup=str(cl),
+                showlegend=False,
+            ),
+            row=2,
+            col=1,
+        )
+    fig.update_layout(title=title)
+    plotly_axis_titles(fig, [("", y_units), (x_units, y_units)], stacked=True)
+    return fig
+
+
+def _vector_mpl(x, rows, labels, colour, legend, title, x_units, y_units):
+    """The matplotlib figure of :func:`atomic_vector_plotter`: scatter above, lines below."""
     fig, (ax1, ax2) = mpl_subplots((12, 6), nrows=2, sharex=True)
     seen = set()
     for r, cl in zip(rows, labels, strict=True):
@@ -407,7 +428,7 @@ def atomic_vector_plotter(  # noqa: C901
         ax2.plot(x, r, lw=0.8, color=c)
     ax1.set(ylabel=y_units, title=title)
     ax2.set(xlabel=x_units, ylabel=y_units)
-    if classes:
+    if colour:
         ax1.legend(loc="upper right", markerscale=4)
     return fig
 

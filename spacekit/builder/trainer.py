@@ -95,7 +95,7 @@ def _shape_text(shape: tuple) -> str:
     return "(n, " + ", ".join("any" if d is None else str(d) for d in shape) + ")"
 
 
-def _check_inputs(model: Any, x: Any, what: str = "x", *, finite: bool = False) -> Any:  # noqa: C901
+def _check_inputs(model: Any, x: Any, what: str = "x", *, finite: bool = False) -> Any:
     """Check ``x`` against the model's inputs before Keras sees it; return it as arrays.
 
     Refuses (with an :class:`InputError` naming the input, the expected and the found shape)
@@ -121,62 +121,17 @@ def _check_inputs(model: Any, x: Any, what: str = "x", *, finite: bool = False) 
             f"the model takes {n_in} input(s) {names}, but {what} holds {len(items)} array(s); "
             f"pass a list of {n_in} arrays in that order (or a dict keyed by input name)"
         )
-    rows = None
     for i, (label, arr) in enumerate(items):
-        if arr.dtype.kind not in "biuf":
-            raise InputError(
-                f"{label} must hold numbers, found dtype {arr.dtype} (e.g. "
-                f"{arr.ravel()[:3].tolist()}); convert or encode it first (np.asarray(x, "
-                "dtype='float32'), pd.to_numeric)"
-            )
-        if arr.ndim == 0:
-            raise InputError(f"{label} must be an array with one row per sample, got a scalar")
-        if rows is None:
-            rows = len(arr)
-        elif len(arr) != rows:
-            raise InputError(
-                f"{label} has {len(arr)} rows but {items[0][0]} has {rows}: every input needs "
-                "one row per sample"
-            )
+        _check_input_array(label, arr, items[0] if i else None)
         if specs is not None:
             if keyed:
                 match = [s for n, s in specs if n == label]
-                expected = match[0] if match else None
-                input_name = label
+                input_name, expected = label, (match[0] if match else None)
             else:
                 input_name, expected = specs[i]
-            if expected is not None and (
-                arr.ndim != len(expected) + 1
-                or any(
-                    e is not None and e != d for e, d in zip(expected, arr.shape[1:], strict=False)
-                )
-            ):
-                hint = ""
-                if (
-                    arr.ndim == len(expected)
-                    and expected[-1] == 1
-                    and all(
-                        e is None or e == d
-                        for e, d in zip(expected[:-1], arr.shape[1:], strict=True)
-                    )
-                ):
-                    hint = " (add the channel axis: x[..., None])"
-                elif arr.ndim == len(expected) and all(
-                    e is None or e == d for e, d in zip(expected, arr.shape, strict=True)
-                ):
-                    hint = " (one sample? add the sample axis: x[None, ...])"
-                raise InputError(
-                    f"{label} has shape {arr.shape}, but the model input {input_name!r} expects "
-                    f"{_shape_text(expected)}{hint}; pass data shaped like the model's input, "
-                    "or build the model for this data's shape"
-                )
-        if finite and arr.dtype.kind == "f" and not np.isfinite(arr).all():
-            bad = ~np.isfinite(arr.reshape(len(arr), -1)).all(axis=1)
-            raise InputError(
-                f"{label} has NaN or infinite values in {int(bad.sum())} of {len(arr)} rows "
-                f"(first row {int(np.flatnonzero(bad)[0])}); one such value turns every weight "
-                "into NaN: drop or impute those rows first"
-            )
+            _check_input_shape(label, arr, input_name, expected)
+        if finite:
+            _check_finite_input(label, arr)
     if n_in == 1 and len(items) == 1:  # [x] or {"name": x} for a one-input model: x itself
         return items[0][1]
     if keyed:
@@ -184,6 +139,62 @@ def _check_inputs(model: Any, x: Any, what: str = "x", *, finite: bool = False) 
     if multi:
         return [a for _, a in items]
     return items[0][1]
+
+
+def _check_input_array(label: str, arr: np.ndarray, first: tuple[str, np.ndarray] | None) -> None:
+    """Refuse a non-numeric or scalar input, or one with other rows than the ``first`` input."""
+    if arr.dtype.kind not in "biuf":
+        raise InputError(
+            f"{label} must hold numbers, found dtype {arr.dtype} (e.g. "
+            f"{arr.ravel()[:3].tolist()}); convert or encode it first (np.asarray(x, "
+            "dtype='float32'), pd.to_numeric)"
+        )
+    if arr.ndim == 0:
+        raise InputError(f"{label} must be an array with one row per sample, got a scalar")
+    if first is not None and len(arr) != len(first[1]):
+        raise InputError(
+            f"{label} has {len(arr)} rows but {first[0]} has {len(first[1])}: every input "
+            "needs one row per sample"
+        )
+
+
+def _check_input_shape(label: str, arr: np.ndarray, input_name: str, expected: Any) -> None:
+    """Refuse an input whose shape differs from the model input's ``expected`` (with a hint)."""
+    if expected is not None and (
+        arr.ndim != len(expected) + 1
+        or any(e is not None and e != d for e, d in zip(expected, arr.shape[1:], strict=False))
+    ):
+        raise InputError(
+            f"{label} has shape {arr.shape}, but the model input {input_name!r} expects "
+            f"{_shape_text(expected)}{_shape_hint(arr, expected)}; pass data shaped like the "
+            "model's input, or build the model for this data's shape"
+        )
+
+
+def _shape_hint(arr: np.ndarray, expected: tuple) -> str:
+    """A missing channel or sample axis, when that is what is wrong with ``arr``'s shape."""
+    if (
+        arr.ndim == len(expected)
+        and expected[-1] == 1
+        and all(e is None or e == d for e, d in zip(expected[:-1], arr.shape[1:], strict=True))
+    ):
+        return " (add the channel axis: x[..., None])"
+    if arr.ndim == len(expected) and all(
+        e is None or e == d for e, d in zip(expected, arr.shape, strict=True)
+    ):
+        return " (one sample? add the sample axis: x[None, ...])"
+    return ""
+
+
+def _check_finite_input(label: str, arr: np.ndarray) -> None:
+    """Refuse a float input with NaN or infinite values (they turn every weight into NaN)."""
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        bad = ~np.isfinite(arr.reshape(len(arr), -1)).all(axis=1)
+        raise InputError(
+            f"{label} has NaN or infinite values in {int(bad.sum())} of {len(arr)} rows "
+            f"(first row {int(np.flatnonzero(bad)[0])}); one such value turns every weight "
+            "into NaN: drop or impute those rows first"
+        )
 
 
 def _check_targets(model: Any, labels: np.ndarray, loss: Any, what: str = "y") -> None:

@@ -163,7 +163,7 @@ class Report:
         )
 
 
-def make_report(  # noqa: C901
+def make_report(
     y_true: Any,
     *,
     proba: Any = None,
@@ -225,17 +225,7 @@ def make_report(  # noqa: C901
     >>> round(make_report([1.0, 2.0], y_pred=[1.5, 2.0], task="regression").metrics["mae"], 2)
     0.25
     """
-    import pandas as pd
-
-    from .plots import (
-        confusion_data,
-        curve_data,
-        history_dict,
-        plot_confusion_matrix,
-        plot_history,
-        plot_residuals,
-        plot_roc_pr,
-    )
+    from .plots import history_dict, plot_history
 
     if task not in _TASKS:
         raise InputError(f"task must be one of {_TASKS}, got {task!r}")
@@ -253,56 +243,90 @@ def make_report(  # noqa: C901
         )
 
     if task == "regression":
-        if y_pred is None:
-            raise InputError("make_report(task='regression') needs y_pred (the predicted values)")
-        t, p = _regression_pair(y_true, y_pred, "make_report(task='regression')")
-        report.metrics = regression_metrics(t, p)
-        rt, rp = _thin(t, p)
-        report.evaluation["residuals"] = {"y_true": rt, "y_pred": rp}
-        report.figures["residuals"] = plot_residuals(t, p, title=name, backend=backend)
-        report.predictions = pd.DataFrame({"y_true": t, "y_pred": p, "residual": p - t})
+        _add_regression(report, y_true, y_pred, name, backend)
         return report
 
     t = _as_1d(y_true, "y_true")
-    pr = None
-    if proba is not None:
-        pr = _check_proba(proba)
-        _check_same_length(t, pr, "y_true and proba")
-        if task == "binary" and pr.ndim == 2:
-            if pr.shape[1] != 2:
-                raise InputError(
-                    f"task='binary' needs probabilities of class 1, shape (n,), got {pr.shape}; "
-                    "use task='multiclass' for more classes"
-                )
-            pr = pr[:, 1]
-        if task == "multiclass" and pr.ndim == 1:
-            raise InputError(
-                "task='multiclass' needs probabilities of shape (n, n_classes), got (n,)"
-            )
+    pr = None if proba is None else _task_proba(t, proba, task)
     if y_pred is None:
-        if pr is None:
-            raise InputError("make_report needs proba or y_pred for a classification task")
-        if task == "binary":
-            try:
-                values = set(np.unique(t).tolist())
-            except TypeError:  # mixed types cannot even be sorted
-                values = set(map(str, t))
-            if not values <= {0, 1}:
-                found = sorted(map(str, values))[:10]
-                raise InputError(
-                    "task='binary' with proba predicts 0/1, so y_true must hold 0/1 "
-                    f"(1 = the class proba is for); found {found}. Encode it, e.g. "
-                    f"(y == {found[-1]!r}).astype(int), and pass labels={found[:2]} for names"
-                )
-        _, p = predict_classes(pr, threshold=threshold)
-        if pr.ndim == 2:  # column j is the j-th class in sorted order, not the code j
-            p = _proba_classes(t, pr.shape[1])[p]
+        p = _classes_from_proba(t, pr, task, threshold)
     else:
         p = _as_1d(y_pred, "y_pred")
         _check_same_length(t, p, "y_true and y_pred")
     report.metrics = classification_metrics(t, p, pr)
     if task == "binary":
         report.metrics["threshold"] = float(threshold)
+    _add_confusion(report, t, p, labels, prefix, backend)
+    _add_predictions_and_curves(report, t, p, pr, labels, prefix, backend)
+    return report
+
+
+def _add_regression(report: Report, y_true: Any, y_pred: Any, name: str, backend: str) -> None:
+    """Fill ``report`` with regression metrics, residuals and predictions."""
+    import pandas as pd
+
+    from .plots import plot_residuals
+
+    if y_pred is None:
+        raise InputError("make_report(task='regression') needs y_pred (the predicted values)")
+    t, p = _regression_pair(y_true, y_pred, "make_report(task='regression')")
+    report.metrics = regression_metrics(t, p)
+    rt, rp = _thin(t, p)
+    report.evaluation["residuals"] = {"y_true": rt, "y_pred": rp}
+    report.figures["residuals"] = plot_residuals(t, p, title=name, backend=backend)
+    report.predictions = pd.DataFrame({"y_true": t, "y_pred": p, "residual": p - t})
+
+
+def _task_proba(t: np.ndarray, proba: Any, task: str) -> np.ndarray:
+    """``proba`` checked against ``t`` and shaped for ``task`` (binary: class 1 only)."""
+    pr = _check_proba(proba)
+    _check_same_length(t, pr, "y_true and proba")
+    if task == "binary" and pr.ndim == 2:
+        if pr.shape[1] != 2:
+            raise InputError(
+                f"task='binary' needs probabilities of class 1, shape (n,), got {pr.shape}; "
+                "use task='multiclass' for more classes"
+            )
+        pr = pr[:, 1]
+    if task == "multiclass" and pr.ndim == 1:
+        raise InputError("task='multiclass' needs probabilities of shape (n, n_classes), got (n,)")
+    return pr
+
+
+def _classes_from_proba(
+    t: np.ndarray, pr: np.ndarray | None, task: str, threshold: float
+) -> np.ndarray:
+    """Predicted classes from the probabilities (binary: at ``threshold``, y_true must be 0/1)."""
+    if pr is None:
+        raise InputError("make_report needs proba or y_pred for a classification task")
+    if task == "binary":
+        _check_binary_truth(t)
+    _, p = predict_classes(pr, threshold=threshold)
+    if pr.ndim == 2:  # column j is the j-th class in sorted order, not the code j
+        p = _proba_classes(t, pr.shape[1])[p]
+    return p
+
+
+def _check_binary_truth(t: np.ndarray) -> None:
+    """Raise InputError unless ``t`` holds only 0 and 1."""
+    try:
+        values = set(np.unique(t).tolist())
+    except TypeError:  # mixed types cannot even be sorted
+        values = set(map(str, t))
+    if not values <= {0, 1}:
+        found = sorted(map(str, values))[:10]
+        raise InputError(
+            "task='binary' with proba predicts 0/1, so y_true must hold 0/1 "
+            f"(1 = the class proba is for); found {found}. Encode it, e.g. "
+            f"(y == {found[-1]!r}).astype(int), and pass labels={found[:2]} for names"
+        )
+
+
+def _add_confusion(
+    report: Report, t: np.ndarray, p: np.ndarray, labels: Any, prefix: str, backend: str
+) -> None:
+    """Add the confusion counts and the two confusion-matrix figures to ``report``."""
+    from .plots import confusion_data, plot_confusion_matrix
 
     names, counts = confusion_data(t, p, labels=labels)
     report.evaluation["confusion"] = {"labels": names, "matrix": counts.tolist()}
@@ -318,6 +342,19 @@ def make_report(  # noqa: C901
         backend=backend,
     )
 
+
+def _add_predictions_and_curves(
+    report: Report,
+    t: np.ndarray,
+    p: np.ndarray,
+    pr: np.ndarray | None,
+    labels: Any,
+    prefix: str,
+    backend: str,
+) -> None:
+    """Add the predictions table and, with probabilities of two classes or more, ROC/PR."""
+    import pandas as pd
+
     frame = {"y_true": t, "y_pred": p}
     if pr is not None:
         if pr.ndim == 1:
@@ -326,25 +363,35 @@ def make_report(  # noqa: C901
             for j in range(pr.shape[1]):
                 frame[f"proba_{j}"] = pr[:, j]
         if len(np.unique(t)) > 1:
-            curves = curve_data(t, pr, labels=labels)["curves"]
-            main = curves[-1]
-            fpr, tpr = _thin(main["fpr"], main["tpr"])
-            prec, rec = _thin(main["precision"], main["recall"])
-            report.evaluation["roc"] = {"fpr": fpr, "tpr": tpr, "auc": main["auc"]}
-            report.evaluation["pr"] = {"precision": prec, "recall": rec, "ap": main["ap"]}
-            if task == "multiclass":
-                report.evaluation["roc"]["average"] = "micro"
-                report.evaluation["pr"]["average"] = "micro"
-                report.evaluation["per_class"] = {
-                    c["name"]: {"auc": c["auc"], "ap": c["ap"]} for c in curves[:-1]
-                }
-            report.figures["roc_pr"] = plot_roc_pr(
-                t, pr, labels=labels, title=f"{prefix}ROC and precision-recall", backend=backend
-            )
+            _add_curves(report, t, pr, labels, prefix, backend)
         else:
-            log.warning("y_true holds one class only: no ROC/PR curves for %s", name or "report")
+            log.warning(
+                "y_true holds one class only: no ROC/PR curves for %s", report.name or "report"
+            )
     report.predictions = pd.DataFrame(frame)
-    return report
+
+
+def _add_curves(
+    report: Report, t: np.ndarray, pr: np.ndarray, labels: Any, prefix: str, backend: str
+) -> None:
+    """Add the ROC and precision-recall curve data (micro-averaged for multiclass) and figure."""
+    from .plots import curve_data, plot_roc_pr
+
+    curves = curve_data(t, pr, labels=labels)["curves"]
+    main = curves[-1]
+    fpr, tpr = _thin(main["fpr"], main["tpr"])
+    prec, rec = _thin(main["precision"], main["recall"])
+    report.evaluation["roc"] = {"fpr": fpr, "tpr": tpr, "auc": main["auc"]}
+    report.evaluation["pr"] = {"precision": prec, "recall": rec, "ap": main["ap"]}
+    if report.task == "multiclass":
+        report.evaluation["roc"]["average"] = "micro"
+        report.evaluation["pr"]["average"] = "micro"
+        report.evaluation["per_class"] = {
+            c["name"]: {"auc": c["auc"], "ap": c["ap"]} for c in curves[:-1]
+        }
+    report.figures["roc_pr"] = plot_roc_pr(
+        t, pr, labels=labels, title=f"{prefix}ROC and precision-recall", backend=backend
+    )
 
 
 #: The seed's name of :func:`make_report` (same function).

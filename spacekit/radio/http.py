@@ -194,27 +194,15 @@ def _http_download(url, dest, name, sha256, size, progress, headers) -> Path:
             fresh = True
 
 
-def _transfer(url, dest, name, sha256, size, progress, headers, fresh):  # noqa: C901
+def _transfer(url, dest, name, sha256, size, progress, headers, fresh):
     """Stream ``url`` into ``<dest>.part``; return ``(size, digest, carried)`` (see s3)."""
     from ..config import conf
     from ..utils.deps import optional_import
-    from ..utils.progress import progress as make_bar
 
     requests = optional_import("requests", "spacekit.radio.http_download")
     sess = _session()
     part = _common.part_path(dest)
-    meta = _common.read_meta(dest)
-    if fresh or (part.exists() and meta.get("url") != url):
-        _common.discard_part(dest)
-        meta = {}
-    digest = meta.get("digest") or None
-    carried = part.exists()
-    if carried and not (sha256 or digest):
-        # bytes kept from an earlier call are trusted only when the finished file can be
-        # checked against the whole file (the server's digest or the caller's sha256)
-        log.info("%s: nothing identifies the whole file; not resuming from %s", url, part)
-        _common.discard_part(dest)
-        meta, carried = {}, False
+    meta, digest, carried = _kept_part(url, dest, part, sha256, fresh)
     deadline = Deadline(float(conf.timeout))
     failures = restarts = 0
     bar = None
@@ -227,46 +215,12 @@ def _transfer(url, dest, name, sha256, size, progress, headers, fresh):  # noqa:
                 meta, have, carried = {}, 0, False
             if total is not None and have == total and have > 0 and meta:
                 break
-            req_headers = {"Accept-Encoding": "identity", **(headers or {})}
-            if have:
-                req_headers["Range"] = f"bytes={have}-"
-                validator = meta.get("etag") or meta.get("last_modified")
-                if validator:
-                    req_headers["If-Range"] = validator
             start = have
             try:
-                try:
-                    resp = sess.get(
-                        url,
-                        headers=req_headers,
-                        stream=True,
-                        timeout=(float(conf.timeout), float(conf.timeout)),
-                    )
-                except (requests.ConnectionError, requests.Timeout) as exc:
-                    connect = isinstance(exc, requests.ConnectTimeout) or not isinstance(
-                        exc, requests.ReadTimeout
-                    )
-                    if connect:
-                        why = (
-                            f"could not reach the server ({exc}); check the network "
-                            f"connection (timeout conf.timeout={conf.timeout} s)"
-                        )
-                    else:  # connected, but no answer: not a network-connection problem
-                        why = (
-                            f"the server accepted the connection but sent no answer within "
-                            f"conf.timeout={conf.timeout} s, {conf.retries} attempts "
-                            f"({exc}); retry later or raise conf.timeout / conf.retries"
-                        )
-                    raise _Transient(DownloadError(f"{url}: {why}"), connect=connect) from exc
+                resp = _get(requests, sess, url, _request_headers(have, meta, headers))
                 with resp:
                     status = resp.status_code
-                    if status == 416 and have:
-                        raise _Restart()
-                    if status not in (200, 206):
-                        err = _status_error(url, status, resp.reason)
-                        if not isinstance(err, _Transient):
-                            _common.discard_part(dest)
-                        raise err
+                    _check_status(url, dest, resp, have)
                     if status == 200 and have:
                         log.info("%s: server ignored the range request; restarting", url)
                         part.unlink()
@@ -275,40 +229,10 @@ def _transfer(url, dest, name, sha256, size, progress, headers, fresh):  # noqa:
                     named = _common.pick_digest(_common.http_digests(resp.headers, status))
                     if named is not None or status == 200:
                         digest = named  # a whole answer speaks for itself; a 206 may be silent
-                    if status == 206:
-                        rng = resp.headers.get("Content-Range", "")
-                        first = rng.split(" ", 1)[-1].split("-", 1)[0]
-                        if not first.isdigit() or int(first) != have:
-                            raise _Restart()
-                        tail = rng.rsplit("/", 1)[-1]
-                        total = int(tail) if tail.isdigit() else None
-                    else:
-                        length = resp.headers.get("Content-Length")
-                        total = int(length) if length and length.isdigit() else None
-                    new_meta = {
-                        "url": url,
-                        "etag": resp.headers.get("ETag") or meta.get("etag"),
-                        "last_modified": resp.headers.get("Last-Modified")
-                        or meta.get("last_modified"),
-                        "size": total,
-                        "digest": digest,
-                    }
-                    if new_meta != meta:
-                        meta = new_meta
-                        if total is None or total >= _common.RESUME_MIN_SIZE:
-                            _common.write_meta(dest, meta)
+                    total = _answer_total(resp, status, have)
+                    meta = _remember_answer(url, dest, resp, meta, total, digest)
                     if bar is None:
-                        bar = make_bar(
-                            None,
-                            total=total,
-                            initial=have,
-                            desc=name or "download",
-                            enabled=progress,
-                            unit="B",
-                            unit_scale=True,
-                            unit_divisor=1024,
-                            leave=False,
-                        )
+                        bar = _progress_bar(total, have, name, progress)
                     try:
                         with open(part, "ab") as fh:
                             for chunk in resp.iter_content(_HTTP_CHUNK):
@@ -331,30 +255,159 @@ def _transfer(url, dest, name, sha256, size, progress, headers, fresh):  # noqa:
                 )
             except _Restart:
                 restarts += 1
-                if restarts > conf.retries:
-                    raise DownloadError(
-                        f"{url}: could not resume a partial download; delete {part} and retry"
-                    ) from None
-                _common.discard_part(dest)
+                _start_over(url, dest, part, restarts, bar)
                 meta, digest, carried = {}, None, False
                 total = size
-                if bar is not None and hasattr(bar, "reset"):
-                    bar.reset()
             except _Transient as exc:
                 if have > start:
                     failures = 0
                     deadline = Deadline(float(conf.timeout))
                 failures += 1
-                if failures >= conf.retries:
-                    raise exc.error from exc.__cause__
-                pause = backoff(failures)
-                if exc.connect:
-                    if not deadline.sleep_or_expire(pause):
-                        raise exc.error from exc.__cause__
-                else:
-                    time.sleep(pause)
-                log.info("%s: %s; retrying from byte %d", url, exc, have)
+                _wait_to_retry(url, exc, failures, deadline, have)
     finally:
         if bar is not None:
             bar.close()
     return total, digest, carried
+
+
+def _kept_part(url, dest, part, sha256, fresh) -> tuple[dict, str | None, bool]:
+    """``(meta, digest, carried)`` of the ``.part`` kept from an earlier call, if trusted."""
+    meta = _common.read_meta(dest)
+    if fresh or (part.exists() and meta.get("url") != url):
+        _common.discard_part(dest)
+        meta = {}
+    digest = meta.get("digest") or None
+    carried = part.exists()
+    if carried and not (sha256 or digest):
+        # bytes kept from an earlier call are trusted only when the finished file can be
+        # checked against the whole file (the server's digest or the caller's sha256)
+        log.info("%s: nothing identifies the whole file; not resuming from %s", url, part)
+        _common.discard_part(dest)
+        meta, carried = {}, False
+    return meta, digest, carried
+
+
+def _request_headers(have: int, meta: dict, headers) -> dict:
+    """Headers of a request for the bytes from ``have`` on (``Range``, ``If-Range``)."""
+    req_headers = {"Accept-Encoding": "identity", **(headers or {})}
+    if have:
+        req_headers["Range"] = f"bytes={have}-"
+        validator = meta.get("etag") or meta.get("last_modified")
+        if validator:
+            req_headers["If-Range"] = validator
+    return req_headers
+
+
+def _get(requests, sess, url: str, req_headers: dict):
+    """The streamed answer to a GET; a connection failure or timeout raises _Transient."""
+    from ..config import conf
+
+    try:
+        return sess.get(
+            url,
+            headers=req_headers,
+            stream=True,
+            timeout=(float(conf.timeout), float(conf.timeout)),
+        )
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        connect = isinstance(exc, requests.ConnectTimeout) or not isinstance(
+            exc, requests.ReadTimeout
+        )
+        if connect:
+            why = (
+                f"could not reach the server ({exc}); check the network "
+                f"connection (timeout conf.timeout={conf.timeout} s)"
+            )
+        else:  # connected, but no answer: not a network-connection problem
+            why = (
+                f"the server accepted the connection but sent no answer within "
+                f"conf.timeout={conf.timeout} s, {conf.retries} attempts "
+                f"({exc}); retry later or raise conf.timeout / conf.retries"
+            )
+        raise _Transient(DownloadError(f"{url}: {why}"), connect=connect) from exc
+
+
+def _check_status(url: str, dest, resp, have: int) -> None:
+    """Raise _Restart for a refused range, the status error (partial bytes gone if final)."""
+    status = resp.status_code
+    if status == 416 and have:
+        raise _Restart()
+    if status not in (200, 206):
+        err = _status_error(url, status, resp.reason)
+        if not isinstance(err, _Transient):
+            _common.discard_part(dest)
+        raise err
+
+
+def _answer_total(resp, status: int, have: int) -> int | None:
+    """The whole file's size from the answer (None if unknown); _Restart on a wrong range."""
+    if status == 206:
+        rng = resp.headers.get("Content-Range", "")
+        first = rng.split(" ", 1)[-1].split("-", 1)[0]
+        if not first.isdigit() or int(first) != have:
+            raise _Restart()
+        tail = rng.rsplit("/", 1)[-1]
+        return int(tail) if tail.isdigit() else None
+    length = resp.headers.get("Content-Length")
+    return int(length) if length and length.isdigit() else None
+
+
+def _remember_answer(url: str, dest, resp, meta: dict, total, digest) -> dict:
+    """The resume metadata after this answer, written beside ``.part`` when it changed."""
+    new_meta = {
+        "url": url,
+        "etag": resp.headers.get("ETag") or meta.get("etag"),
+        "last_modified": resp.headers.get("Last-Modified") or meta.get("last_modified"),
+        "size": total,
+        "digest": digest,
+    }
+    if new_meta != meta:
+        meta = new_meta
+        if total is None or total >= _common.RESUME_MIN_SIZE:
+            _common.write_meta(dest, meta)
+    return meta
+
+
+def _progress_bar(total, have: int, name: str | None, progress):
+    """The download's byte progress bar, starting at ``have``."""
+    from ..utils.progress import progress as make_bar
+
+    return make_bar(
+        None,
+        total=total,
+        initial=have,
+        desc=name or "download",
+        enabled=progress,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        leave=False,
+    )
+
+
+def _start_over(url: str, dest, part, restarts: int, bar) -> None:
+    """Discard the partial bytes to fetch from byte 0 (DownloadError after too many restarts)."""
+    from ..config import conf
+
+    if restarts > conf.retries:
+        raise DownloadError(
+            f"{url}: could not resume a partial download; delete {part} and retry"
+        ) from None
+    _common.discard_part(dest)
+    if bar is not None and hasattr(bar, "reset"):
+        bar.reset()
+
+
+def _wait_to_retry(url: str, exc: _Transient, failures: int, deadline, have: int) -> None:
+    """Back off before the next attempt, or raise the error when the attempts are spent."""
+    from ..config import conf
+
+    if failures >= conf.retries:
+        raise exc.error from exc.__cause__
+    pause = backoff(failures)
+    if exc.connect:
+        if not deadline.sleep_or_expire(pause):
+            raise exc.error from exc.__cause__
+    else:
+        time.sleep(pause)
+    log.info("%s: %s; retrying from byte %d", url, exc, have)

@@ -183,7 +183,7 @@ def _where(endpoint_url: str | None) -> str:
     return f"S3 endpoint {endpoint_url}" if endpoint_url else "AWS S3"
 
 
-def _translate(exc: BaseException, url: str, endpoint_url: str | None) -> tuple[str, Exception]:  # noqa: C901
+def _translate(exc: BaseException, url: str, endpoint_url: str | None) -> tuple[str, Exception]:
     """Classify an exception: ``(kind, spacekit_error)`` with kind one of
     "fatal", "transient", "connect", "precondition", "range", "checksum"."""
     import botocore.exceptions as bex
@@ -195,39 +195,7 @@ def _translate(exc: BaseException, url: str, endpoint_url: str | None) -> tuple[
     if _common.is_write_denied(exc):
         raise exc  # a local file cannot be written: s3_download names the folder
     if isinstance(exc, bex.ClientError):
-        err = exc.response.get("Error", {})
-        code = str(err.get("Code", ""))
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        msg = err.get("Message") or code
-        if code == "NoSuchBucket":
-            bucket = parse_s3_url(url)[0]
-            return "fatal", DataNotFoundError(
-                f"{url}: bucket {bucket!r} does not exist on {_where(endpoint_url)}; "
-                "check the bucket name and the endpoint_url setting"
-            )
-        if code in _NOT_FOUND or status == 404:
-            return "fatal", DataNotFoundError(
-                f"{url}: no such object on {_where(endpoint_url)}; check the key "
-                "(spacekit.radio.s3_list lists what is under a prefix)"
-            )
-        if code in _DENIED or status == 403:
-            return "fatal", RemoteAccessError(
-                f"{url}: access denied by {_where(endpoint_url)} ({code}: {msg}); expected a "
-                "public bucket or credentials allowed to use it: set AWS_PROFILE or "
-                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or check the bucket policy"
-            )
-        if code in ("PreconditionFailed", "412") or status == 412:
-            return "precondition", DownloadError(f"{url}: the object changed during download")
-        if code in ("InvalidRange", "416") or status == 416:
-            return "range", DownloadError(f"{url}: the resume offset is past the object's end")
-        if code == "InvalidBucketName":
-            return "fatal", InputError(f"{url}: invalid bucket name ({msg}); check the URL")
-        if code in _TRANSIENT or (status is not None and status >= 500) or status == 429:
-            return "transient", DownloadError(
-                f"{url}: {_where(endpoint_url)} kept failing ({code}: {msg}); "
-                "retry later or raise conf.retries"
-            )
-        return "fatal", DownloadError(f"{url}: {_where(endpoint_url)} answered {code}: {msg}")
+        return _translate_client_error(exc, url, endpoint_url)
     if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError):
         return "fatal", RemoteAccessError(
             f"{url}: no usable AWS credentials ({exc}); set AWS_PROFILE or "
@@ -267,6 +235,43 @@ def _translate(exc: BaseException, url: str, endpoint_url: str | None) -> tuple[
     if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError | PermissionError):
         return "transient", DownloadError(f"{url}: transfer failed ({exc})")
     raise exc
+
+
+def _translate_client_error(exc: Any, url: str, endpoint_url: str | None) -> tuple[str, Exception]:
+    """Classify an S3 error answer (botocore ClientError) by its code and HTTP status."""
+    err = exc.response.get("Error", {})
+    code = str(err.get("Code", ""))
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    msg = err.get("Message") or code
+    if code == "NoSuchBucket":
+        bucket = parse_s3_url(url)[0]
+        return "fatal", DataNotFoundError(
+            f"{url}: bucket {bucket!r} does not exist on {_where(endpoint_url)}; "
+            "check the bucket name and the endpoint_url setting"
+        )
+    if code in _NOT_FOUND or status == 404:
+        return "fatal", DataNotFoundError(
+            f"{url}: no such object on {_where(endpoint_url)}; check the key "
+            "(spacekit.radio.s3_list lists what is under a prefix)"
+        )
+    if code in _DENIED or status == 403:
+        return "fatal", RemoteAccessError(
+            f"{url}: access denied by {_where(endpoint_url)} ({code}: {msg}); expected a "
+            "public bucket or credentials allowed to use it: set AWS_PROFILE or "
+            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or check the bucket policy"
+        )
+    if code in ("PreconditionFailed", "412") or status == 412:
+        return "precondition", DownloadError(f"{url}: the object changed during download")
+    if code in ("InvalidRange", "416") or status == 416:
+        return "range", DownloadError(f"{url}: the resume offset is past the object's end")
+    if code == "InvalidBucketName":
+        return "fatal", InputError(f"{url}: invalid bucket name ({msg}); check the URL")
+    if code in _TRANSIENT or (status is not None and status >= 500) or status == 429:
+        return "transient", DownloadError(
+            f"{url}: {_where(endpoint_url)} kept failing ({code}: {msg}); "
+            "retry later or raise conf.retries"
+        )
+    return "fatal", DownloadError(f"{url}: {_where(endpoint_url)} answered {code}: {msg}")
 
 
 def _retrying(fn, url: str, endpoint_url: str | None):
@@ -855,16 +860,75 @@ def _download(client, bucket, key, url, dest, sha256, size, progress, endpoint_u
             fresh = True
 
 
-def _transfer(client, bucket, key, url, dest, progress, endpoint_url, fresh, checkable):  # noqa: C901
+def _transfer(client, bucket, key, url, dest, progress, endpoint_url, fresh, checkable):
     """Stream the object into ``<dest>.part``; return ``(size, digest, carried)``.
 
     ``digest`` is what the server says about the whole object (None if nothing), ``carried``
     whether the file includes bytes kept from an earlier call.
     """
     from ..config import conf
-    from ..utils.progress import progress as make_bar
 
     part = _common.part_path(dest)
+    meta, digest, carried = _kept_part(client, bucket, key, url, dest, part, fresh, checkable)
+    deadline = Deadline(float(conf.timeout))
+    bar = None
+    failures = 0
+    restarts = 0
+    try:
+        while True:
+            have = part.stat().st_size if part.exists() else 0
+            total = meta.get("size")
+            if total is not None and have > total:
+                _common.discard_part(dest)
+                meta, have = {}, 0
+                total = None
+                carried = False
+            if total is not None and have == total:
+                break
+            start = have
+            try:
+                resp = client.get_object(**_get_kwargs(bucket, key, have, meta))
+                first, total = _range_start_and_total(resp)
+                if first != have:  # the server ignored (or moved) the range
+                    _restart_from_zero(url, resp, first, have, part, bar)
+                    have = start = 0
+                    carried = False
+                if first == 0:  # a whole-object answer names its checksum
+                    digest = _common.pick_digest(_common.s3_digests(resp))
+                meta = _remember_object(url, dest, resp, meta, total)
+                if bar is None:
+                    bar = _byte_bar(total, have, key.rsplit("/", 1)[-1], progress)
+                with open(part, "ab") as fh:
+                    for chunk in resp["Body"].iter_chunks(_common.CHUNK_SIZE):
+                        fh.write(chunk)
+                        have += len(chunk)
+                        bar.update(len(chunk))
+                if have == total:
+                    break
+                raise DownloadError(f"{url}: stream ended at {have} of {total} bytes")
+            except Exception as exc:
+                kind, err = _classify(exc, url, endpoint_url)
+                if kind in ("precondition", "range"):
+                    restarts += 1
+                    _start_over(url, dest, err, exc, restarts, bar)
+                    meta, digest, carried = {}, None, False
+                    continue
+                if kind in ("fatal", "checksum"):
+                    _common.discard_part(dest)
+                    raise err from (None if err is exc else exc)
+                if have > start:
+                    failures = 0  # progress was made: a cut stream, keep resuming
+                    deadline = Deadline(float(conf.timeout))
+                failures += 1
+                _wait_to_retry(url, kind, err, exc, failures, deadline, have)
+    finally:
+        if bar is not None:
+            bar.close()
+    return total, digest, carried
+
+
+def _kept_part(client, bucket, key, url, dest, part, fresh, checkable) -> tuple[dict, Any, bool]:
+    """``(meta, digest, carried)`` of the ``.part`` kept from an earlier call, if trusted."""
     meta = _common.read_meta(dest)
     if fresh or (part.exists() and (meta.get("url") != url or not meta.get("etag"))):
         _common.discard_part(dest)
@@ -886,103 +950,88 @@ def _transfer(client, bucket, key, url, dest, progress, endpoint_url, fresh, che
             )
             _common.discard_part(dest)
             meta, digest = {}, None
-    deadline = Deadline(float(conf.timeout))
-    bar = None
-    failures = 0
-    restarts = 0
-    try:
-        while True:
-            have = part.stat().st_size if part.exists() else 0
-            total = meta.get("size")
-            if total is not None and have > total:
-                _common.discard_part(dest)
-                meta, have = {}, 0
-                total = None
-                carried = False
-            if total is not None and have == total:
-                break
-            kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key, "ChecksumMode": "ENABLED"}
-            if have:
-                kwargs["Range"] = f"bytes={have}-"
-                kwargs["IfMatch"] = meta["etag"]
-            start = have
-            try:
-                resp = client.get_object(**kwargs)
-                first, total = _range_start_and_total(resp)
-                if first != have:  # the server ignored (or moved) the range
-                    log.info(
-                        "%s: server answered from byte %d, not %d; restarting", url, first, have
-                    )
-                    if first != 0:
-                        resp["Body"].close()
-                        raise _RestartDownload()
-                    with open(part, "wb"):
-                        pass
-                    have = start = 0
-                    carried = False
-                    if bar is not None and hasattr(bar, "reset"):
-                        bar.reset()
-                if first == 0:  # a whole-object answer names its checksum
-                    digest = _common.pick_digest(_common.s3_digests(resp))
-                etag = resp.get("ETag", "")
-                if meta.get("etag") != etag or meta.get("size") != total:
-                    meta = {"url": url, "etag": etag, "size": total}
-                    if total >= _common.RESUME_MIN_SIZE:  # small files just start over
-                        _common.write_meta(dest, meta)
-                if bar is None:
-                    bar = make_bar(
-                        None,
-                        total=total,
-                        initial=have,
-                        desc=key.rsplit("/", 1)[-1],
-                        enabled=progress,
-                        unit="B",
-                        unit_scale=True,
-                        unit_divisor=1024,
-                        leave=False,
-                    )
-                with open(part, "ab") as fh:
-                    for chunk in resp["Body"].iter_chunks(_common.CHUNK_SIZE):
-                        fh.write(chunk)
-                        have += len(chunk)
-                        bar.update(len(chunk))
-                if have == total:
-                    break
-                raise DownloadError(f"{url}: stream ended at {have} of {total} bytes")
-            except Exception as exc:
-                if isinstance(exc, _RestartDownload):
-                    kind, err = "range", DownloadError(f"{url}: the server cannot resume here")
-                elif isinstance(exc, DownloadError) and "stream ended" in str(exc):
-                    kind, err = "transient", exc
-                else:
-                    kind, err = _translate(exc, url, endpoint_url)
-                if kind in ("precondition", "range"):
-                    restarts += 1
-                    if restarts > conf.retries:
-                        raise err from exc
-                    log.info("%s changed on the server; restarting the download", url)
-                    _common.discard_part(dest)
-                    meta, digest, carried = {}, None, False
-                    if bar is not None and hasattr(bar, "reset"):
-                        bar.reset()
-                    continue
-                if kind in ("fatal", "checksum"):
-                    _common.discard_part(dest)
-                    raise err from (None if err is exc else exc)
-                if have > start:
-                    failures = 0  # progress was made: a cut stream, keep resuming
-                    deadline = Deadline(float(conf.timeout))
-                failures += 1
-                if failures >= conf.retries:
-                    raise err from exc
-                pause = backoff(failures)
-                if kind == "connect":
-                    if not deadline.sleep_or_expire(pause):
-                        raise err from exc
-                else:
-                    time.sleep(pause)
-                log.info("%s: %s; resuming at byte %d", url, exc, have)
-    finally:
-        if bar is not None:
-            bar.close()
-    return total, digest, carried
+    return meta, digest, carried
+
+
+def _get_kwargs(bucket: str, key: str, have: int, meta: dict) -> dict[str, Any]:
+    """Arguments of ``get_object`` for the bytes from ``have`` on (guarded by the ETag)."""
+    kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key, "ChecksumMode": "ENABLED"}
+    if have:
+        kwargs["Range"] = f"bytes={have}-"
+        kwargs["IfMatch"] = meta["etag"]
+    return kwargs
+
+
+def _restart_from_zero(url: str, resp: dict, first: int, have: int, part, bar) -> None:
+    """Empty ``.part`` for an answer from byte 0; _RestartDownload for any other offset."""
+    log.info("%s: server answered from byte %d, not %d; restarting", url, first, have)
+    if first != 0:
+        resp["Body"].close()
+        raise _RestartDownload()
+    with open(part, "wb"):
+        pass
+    if bar is not None and hasattr(bar, "reset"):
+        bar.reset()
+
+
+def _remember_object(url: str, dest, resp: dict, meta: dict, total: int) -> dict:
+    """The resume metadata after this answer, written beside ``.part`` when it changed."""
+    etag = resp.get("ETag", "")
+    if meta.get("etag") != etag or meta.get("size") != total:
+        meta = {"url": url, "etag": etag, "size": total}
+        if total >= _common.RESUME_MIN_SIZE:  # small files just start over
+            _common.write_meta(dest, meta)
+    return meta
+
+
+def _byte_bar(total, have: int, desc: str, progress):
+    """The download's byte progress bar, starting at ``have``."""
+    from ..utils.progress import progress as make_bar
+
+    return make_bar(
+        None,
+        total=total,
+        initial=have,
+        desc=desc,
+        enabled=progress,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        leave=False,
+    )
+
+
+def _classify(exc: Exception, url: str, endpoint_url: str | None) -> tuple[str, Exception]:
+    """``(kind, error)`` of a failed attempt (see :func:`_translate`)."""
+    if isinstance(exc, _RestartDownload):
+        return "range", DownloadError(f"{url}: the server cannot resume here")
+    if isinstance(exc, DownloadError) and "stream ended" in str(exc):
+        return "transient", exc
+    return _translate(exc, url, endpoint_url)
+
+
+def _start_over(url: str, dest, err: Exception, exc: Exception, restarts: int, bar) -> None:
+    """Discard the partial bytes to fetch from byte 0 (``err`` after too many restarts)."""
+    from ..config import conf
+
+    if restarts > conf.retries:
+        raise err from exc
+    log.info("%s changed on the server; restarting the download", url)
+    _common.discard_part(dest)
+    if bar is not None and hasattr(bar, "reset"):
+        bar.reset()
+
+
+def _wait_to_retry(url, kind, err, exc, failures: int, deadline, have: int) -> None:
+    """Back off before the next attempt, or raise ``err`` when the attempts are spent."""
+    from ..config import conf
+
+    if failures >= conf.retries:
+        raise err from exc
+    pause = backoff(failures)
+    if kind == "connect":
+        if not deadline.sleep_or_expire(pause):
+            raise err from exc
+    else:
+        time.sleep(pause)
+    log.info("%s: %s; resuming at byte %d", url, exc, have)

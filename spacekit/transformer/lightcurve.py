@@ -1442,7 +1442,7 @@ class LightCurve(TimeSeries):
         return out
 
 
-def stitch(  # noqa: C901
+def stitch(
     lightcurves: Any,
     *,
     normalize: bool = True,
@@ -1489,6 +1489,54 @@ def stitch(  # noqa: C901
     >>> lc.flux.value.tolist() == [1.0] * 10, lc["segment"].tolist()[:6]
     (True, [1, 1, 1, 1, 1, 0])
     """
+    pieces = _stitch_pieces(lightcurves)
+    scale = pieces[0].time.scale
+    unit = pieces[0].flux.unit
+    jd1, jd2, fluxes, errs, segs, info = [], [], [], [], [], []
+    shared = [
+        c
+        for c in pieces[0].colnames
+        if c not in ("time", "flux", "flux_err", "segment")
+        and all(c in p.colnames for p in pieces[1:])
+    ]
+    extra: dict[str, list] = {c: [] for c in shared}
+    with_err = all(p.flux_err is not None for p in pieces)
+    for i, piece in enumerate(pieces):
+        t = _piece_time(piece, i, scale)
+        f = piece._flux_values()
+        med = _piece_divisor(piece, i, f, normalize, unit)
+        jd1.append(np.asarray(t.jd1))
+        jd2.append(np.asarray(t.jd2))
+        fluxes.append(f / med)
+        if with_err:
+            errs.append(np.asarray(piece.flux_err.value, dtype=float) / med)
+        segs.append(np.full(len(piece), i, dtype=np.int64))
+        for c in shared:
+            extra[c].append(piece[c])
+        info.append(_piece_entry(piece, med if normalize else None))
+    time = Time(np.concatenate(jd1), np.concatenate(jd2), format="jd", scale=scale)
+    order = np.argsort(time.jd1 - time.jd1.min() + time.jd2, kind="stable")
+    out_unit = u.dimensionless_unscaled if normalize else unit
+    meta = dict(pieces[0].meta)
+    meta["stitched"] = info
+    meta["history"] = list(pieces[0].meta.get("history", [])) + [
+        f"stitch: {len(pieces)} pieces, {int(sum(len(p) for p in pieces))} rows"
+        + (", each divided by its median flux" if normalize else "")
+    ]
+    out = LightCurve(
+        time=time[order],
+        flux=u.Quantity(np.concatenate(fluxes)[order], out_unit),
+        flux_err=u.Quantity(np.concatenate(errs)[order], out_unit) if with_err else None,
+        meta=meta,
+    )
+    out["segment"] = np.concatenate(segs)[order]
+    _add_shared_columns(out, extra, order)
+    out.meta["cadence_days"] = out.cadence
+    return out
+
+
+def _stitch_pieces(lightcurves: Any) -> list[LightCurve]:
+    """The pieces as time-ordered LightCurves (paths read), all of one star."""
     pieces = []
     for i, item in enumerate(lightcurves if lightcurves is not None else []):
         if isinstance(item, (str, os.PathLike)):
@@ -1514,83 +1562,65 @@ def stitch(  # noqa: C901
                 f"stitch joins pieces of one star; these are of {len(ids)} ({key} "
                 f"{', '.join(sorted(ids))}). Stitch each star's quarters or sectors separately."
             )
-    scale = pieces[0].time.scale
-    unit = pieces[0].flux.unit
-    jd1, jd2, fluxes, errs, segs, info = [], [], [], [], [], []
-    shared = [
-        c
-        for c in pieces[0].colnames
-        if c not in ("time", "flux", "flux_err", "segment")
-        and all(c in p.colnames for p in pieces[1:])
-    ]
-    extra: dict[str, list] = {c: [] for c in shared}
-    with_err = all(p.flux_err is not None for p in pieces)
-    for i, piece in enumerate(pieces):
-        t = piece.time
-        if t.scale != scale:
-            try:
-                t = getattr(t, scale)
-            except Exception as exc:
-                raise InputError(
-                    f"stitch: piece {i} is in the {t.scale!r} time scale, which cannot be "
-                    f"converted to the first piece's {scale!r}; read them all in one time system."
-                ) from exc
-        f = piece._flux_values()
-        med = 1.0
-        if normalize:
-            finite = f[np.isfinite(f)]
-            med = float(np.median(finite)) if finite.size else float("nan")
-            if not med > 0:
-                raise InputError(
-                    f"stitch: piece {i} ({piece.meta.get('source', '')!r}) has no positive "
-                    f"median flux to normalise by (median {med}); pass normalize=False for "
-                    "flux already relative, or clean that piece."
-                )
-        elif piece.flux.unit != unit:
-            raise InputError(
-                f"stitch(normalize=False): piece {i} has flux in {piece.flux.unit}, the first "
-                f"in {unit}; normalise, or convert the units first."
-            )
-        jd1.append(np.asarray(t.jd1))
-        jd2.append(np.asarray(t.jd2))
-        fluxes.append(f / med)
-        if with_err:
-            errs.append(np.asarray(piece.flux_err.value, dtype=float) / med)
-        segs.append(np.full(len(piece), i, dtype=np.int64))
-        for c in shared:
-            extra[c].append(piece[c])
-        entry = {"source": str(piece.meta.get("source", "")), "n_points": len(piece)}
-        for key in ("quarter", "sector", "campaign"):
-            if piece.meta.get(key) is not None:
-                entry[key] = piece.meta[key]
-        if normalize:
-            entry["median_flux"] = med
-        info.append(entry)
-    time = Time(np.concatenate(jd1), np.concatenate(jd2), format="jd", scale=scale)
-    order = np.argsort(time.jd1 - time.jd1.min() + time.jd2, kind="stable")
-    out_unit = u.dimensionless_unscaled if normalize else unit
-    meta = dict(pieces[0].meta)
-    meta["stitched"] = info
-    meta["history"] = list(pieces[0].meta.get("history", [])) + [
-        f"stitch: {len(pieces)} pieces, {int(sum(len(p) for p in pieces))} rows"
-        + (", each divided by its median flux" if normalize else "")
-    ]
-    out = LightCurve(
-        time=time[order],
-        flux=u.Quantity(np.concatenate(fluxes)[order], out_unit),
-        flux_err=u.Quantity(np.concatenate(errs)[order], out_unit) if with_err else None,
-        meta=meta,
-    )
-    out["segment"] = np.concatenate(segs)[order]
-    for c in shared:
+    return pieces
+
+
+def _piece_time(piece: LightCurve, i: int, scale: str) -> Time:
+    """Piece ``i``'s times in the first piece's time ``scale``."""
+    t = piece.time
+    if t.scale != scale:
         try:
-            col = np.concatenate([np.asarray(getattr(v, "value", v)) for v in extra[c]])
+            t = getattr(t, scale)
+        except Exception as exc:
+            raise InputError(
+                f"stitch: piece {i} is in the {t.scale!r} time scale, which cannot be "
+                f"converted to the first piece's {scale!r}; read them all in one time system."
+            ) from exc
+    return t
+
+
+def _piece_divisor(
+    piece: LightCurve, i: int, f: np.ndarray, normalize: bool, unit: u.UnitBase
+) -> float:
+    """What piece ``i``'s flux ``f`` is divided by: its median finite flux, or 1."""
+    med = 1.0
+    if normalize:
+        finite = f[np.isfinite(f)]
+        med = float(np.median(finite)) if finite.size else float("nan")
+        if not med > 0:
+            raise InputError(
+                f"stitch: piece {i} ({piece.meta.get('source', '')!r}) has no positive "
+                f"median flux to normalise by (median {med}); pass normalize=False for "
+                "flux already relative, or clean that piece."
+            )
+    elif piece.flux.unit != unit:
+        raise InputError(
+            f"stitch(normalize=False): piece {i} has flux in {piece.flux.unit}, the first "
+            f"in {unit}; normalise, or convert the units first."
+        )
+    return med
+
+
+def _piece_entry(piece: LightCurve, median_flux: float | None) -> dict:
+    """The ``meta["stitched"]`` entry of a piece: source, size, quarter/sector, median."""
+    entry = {"source": str(piece.meta.get("source", "")), "n_points": len(piece)}
+    for key in ("quarter", "sector", "campaign"):
+        if piece.meta.get(key) is not None:
+            entry[key] = piece.meta[key]
+    if median_flux is not None:
+        entry["median_flux"] = median_flux
+    return entry
+
+
+def _add_shared_columns(out: LightCurve, extra: dict[str, list], order: np.ndarray) -> None:
+    """Add the columns every piece has, joined and in time order (skipped if shapes differ)."""
+    for c, parts in extra.items():
+        try:
+            col = np.concatenate([np.asarray(getattr(v, "value", v)) for v in parts])
         except ValueError:
             continue  # shapes differ between pieces: leave that column out
-        cunit = getattr(extra[c][0], "unit", None)
+        cunit = getattr(parts[0], "unit", None)
         out[c] = u.Quantity(col[order], cunit) if cunit is not None else col[order]
-    out.meta["cadence_days"] = out.cadence
-    return out
 
 
 def _as_lightcurve(obj: Any) -> LightCurve | None:

@@ -179,7 +179,7 @@ def _flux_unit(unit_str: str | None) -> u.UnitBase:
         return u.dimensionless_unscaled
 
 
-def _read_fits(  # noqa: C901
+def _read_fits(
     path: str | os.PathLike, *, flux: str, time_format: str | None, quality_mask: Any
 ) -> LightCurve:
     from ..io.lightcurves import read_lightcurve_fits_table
@@ -189,16 +189,7 @@ def _read_fits(  # noqa: C901
     header, data, cols = hdu.header, hdu.data, table.columns
     if header.get("SPKMETA") is not None:
         return _read_spacekit_fits(path, hdu, flux=flux, quality_mask=quality_mask)
-    colname = _FLUX_ALIASES.get(flux.lower(), flux).upper()
-    if colname == "PDCSAP_FLUX" and colname not in cols and "FLUX" in cols:
-        colname = "FLUX"  # the default, on a table with a plain FLUX column
-    if colname not in cols:
-        fluxcols = [c for c in cols if "FLUX" in c]
-        raise FormatError(
-            f"{str(path)!r} has no flux column {colname!r} (flux={flux!r}); its table has "
-            f"{sorted(fluxcols) or sorted(cols)}. Pass flux='sap', flux='pdcsap' or one of "
-            "those column names."
-        )
+    colname = _flux_column_name(path, flux, cols)
     n = len(data)
     if np.ndim(data[cols["TIME"]]) != 1:
         # astropy's own serialisation of a Time column (jd1, jd2 pairs), as written by
@@ -206,64 +197,12 @@ def _read_fits(  # noqa: C901
         return _read_astropy_time_fits(
             path, hdu, colname=cols[colname], cols=cols, quality_mask=quality_mask
         )
-    tcol = np.asarray(data[cols["TIME"]], dtype=float)
-    fcol = np.asarray(data[cols[colname]], dtype=float)
-    if fcol.shape != tcol.shape:
-        raise FormatError(
-            f"{str(path)!r}: column {colname!r} holds {fcol.shape[1:]} values per cadence; "
-            "a flux column needs one. Pass flux= the name of a one-value-per-row column."
-        )
-    errname = colname + "_ERR"
-    ecol = np.asarray(data[cols[errname]], dtype=float) if errname in cols else None
-    qname = next((cols[q] for q in _QUALITY_COLUMNS if q in cols), None)
-    quality = np.asarray(data[qname]) if qname else None
+    tcol, fcol, ecol, quality = _cadence_columns(path, data, cols, colname)
     funit = _flux_unit(hdu.columns[cols[colname]].unit)
     if ecol is not None and ecol.shape != fcol.shape:
         ecol = None
-
-    def key(k, default=None):
-        v = header.get(k)
-        return primary.get(k, default) if v is None else v
-
-    scale = str(key("TIMESYS", "TDB")).strip().lower()
-    if scale not in Time.SCALES:
-        raise FormatError(
-            f"{str(path)!r}: TIMESYS {scale!r} is not a time scale astropy knows "
-            f"({sorted(Time.SCALES)})."
-        )
-    tunit = str(key("TIMEUNIT", "d")).strip().lower()
-    if tunit not in ("d", "day", "days"):
-        raise FormatError(
-            f"{str(path)!r}: TIMEUNIT {tunit!r} is not supported; expected days ('d')."
-        )
-    if key("BJDREFI") is not None:
-        ref_i = float(key("BJDREFI"))
-        ref_f = float(key("BJDREFF", 0.0))
-        tf = f"BJD - {ref_i + ref_f:.1f} ({scale.upper()}, from BJDREFI/BJDREFF)"
-    elif key("BJDREF") is not None:
-        ref_i, ref_f = float(key("BJDREF")), 0.0
-        tf = f"BJD - {ref_i:.1f} ({scale.upper()}, from BJDREF)"
-    elif time_format is not None:
-        ref_i, scale_tf, _ = TIME_FORMATS[time_format.lower()]
-        ref_f, scale = 0.0, scale_tf
-        tf = time_format.lower()
-    else:
-        raise FormatError(
-            f"{str(path)!r} has no BJDREFI/BJDREF header keyword, so the TIME column's "
-            f"reference is unknown; pass time_format= one of {sorted(TIME_FORMATS)}."
-        )
-    mission = str(primary.get("MISSION") or primary.get("TELESCOP") or "").strip()
-    target = str(primary.get("OBJECT") or "").strip()
-    if not target:
-        for k in ("KEPLERID", "TICID", "KEPLER_ID"):
-            if primary.get(k) is not None:
-                target = f"{k} {primary.get(k)}"
-                break
-    meta_extra = {
-        k.lower(): primary.get(k)
-        for k in ("KEPLERID", "TICID", "CAMPAIGN", "QUARTER", "SECTOR", "RA_OBJ", "DEC_OBJ")
-        if primary.get(k) is not None
-    }
+    ref_i, ref_f, scale, tf = _time_reference(path, header, primary, time_format)
+    mission, target, meta_extra = _target_meta(primary)
 
     keep = np.isfinite(tcol) & _quality_keep(quality, quality_mask, n)
     if not keep.any():
@@ -296,6 +235,95 @@ def _read_fits(  # noqa: C901
     return lc
 
 
+def _flux_column_name(path: Path, flux: str, cols: dict) -> str:
+    """The table's column (upper case) for ``flux``; FormatError naming the choices if none."""
+    colname = _FLUX_ALIASES.get(flux.lower(), flux).upper()
+    if colname == "PDCSAP_FLUX" and colname not in cols and "FLUX" in cols:
+        colname = "FLUX"  # the default, on a table with a plain FLUX column
+    if colname not in cols:
+        fluxcols = [c for c in cols if "FLUX" in c]
+        raise FormatError(
+            f"{str(path)!r} has no flux column {colname!r} (flux={flux!r}); its table has "
+            f"{sorted(fluxcols) or sorted(cols)}. Pass flux='sap', flux='pdcsap' or one of "
+            "those column names."
+        )
+    return colname
+
+
+def _cadence_columns(
+    path: Path, data: Any, cols: dict, colname: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """TIME, the flux column, its ``_ERR`` column and QUALITY (the last two when present)."""
+    tcol = np.asarray(data[cols["TIME"]], dtype=float)
+    fcol = np.asarray(data[cols[colname]], dtype=float)
+    if fcol.shape != tcol.shape:
+        raise FormatError(
+            f"{str(path)!r}: column {colname!r} holds {fcol.shape[1:]} values per cadence; "
+            "a flux column needs one. Pass flux= the name of a one-value-per-row column."
+        )
+    errname = colname + "_ERR"
+    ecol = np.asarray(data[cols[errname]], dtype=float) if errname in cols else None
+    qname = next((cols[q] for q in _QUALITY_COLUMNS if q in cols), None)
+    quality = np.asarray(data[qname]) if qname else None
+    return tcol, fcol, ecol, quality
+
+
+def _time_reference(
+    path: Path, header: Any, primary: Any, time_format: str | None
+) -> tuple[float, float, str, str]:
+    """``(ref_i, ref_f, scale, time_format label)`` of the TIME column, from the headers."""
+
+    def key(k, default=None):
+        v = header.get(k)
+        return primary.get(k, default) if v is None else v
+
+    scale = str(key("TIMESYS", "TDB")).strip().lower()
+    if scale not in Time.SCALES:
+        raise FormatError(
+            f"{str(path)!r}: TIMESYS {scale!r} is not a time scale astropy knows "
+            f"({sorted(Time.SCALES)})."
+        )
+    tunit = str(key("TIMEUNIT", "d")).strip().lower()
+    if tunit not in ("d", "day", "days"):
+        raise FormatError(
+            f"{str(path)!r}: TIMEUNIT {tunit!r} is not supported; expected days ('d')."
+        )
+    if key("BJDREFI") is not None:
+        ref_i = float(key("BJDREFI"))
+        ref_f = float(key("BJDREFF", 0.0))
+        tf = f"BJD - {ref_i + ref_f:.1f} ({scale.upper()}, from BJDREFI/BJDREFF)"
+    elif key("BJDREF") is not None:
+        ref_i, ref_f = float(key("BJDREF")), 0.0
+        tf = f"BJD - {ref_i:.1f} ({scale.upper()}, from BJDREF)"
+    elif time_format is not None:
+        ref_i, scale_tf, _ = TIME_FORMATS[time_format.lower()]
+        ref_f, scale = 0.0, scale_tf
+        tf = time_format.lower()
+    else:
+        raise FormatError(
+            f"{str(path)!r} has no BJDREFI/BJDREF header keyword, so the TIME column's "
+            f"reference is unknown; pass time_format= one of {sorted(TIME_FORMATS)}."
+        )
+    return ref_i, ref_f, scale, tf
+
+
+def _target_meta(primary: Any) -> tuple[str, str, dict]:
+    """Mission, target name and the mission keywords of the primary header."""
+    mission = str(primary.get("MISSION") or primary.get("TELESCOP") or "").strip()
+    target = str(primary.get("OBJECT") or "").strip()
+    if not target:
+        for k in ("KEPLERID", "TICID", "KEPLER_ID"):
+            if primary.get(k) is not None:
+                target = f"{k} {primary.get(k)}"
+                break
+    meta_extra = {
+        k.lower(): primary.get(k)
+        for k in ("KEPLERID", "TICID", "CAMPAIGN", "QUARTER", "SECTOR", "RA_OBJ", "DEC_OBJ")
+        if primary.get(k) is not None
+    }
+    return mission, target, meta_extra
+
+
 _META_KEY = "SPKMETA"
 _FORMAT_KEY = "SPKTFMT"
 _FOLD_KEY = "SPKFOLD"
@@ -320,7 +348,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def write_lightcurve_fits(lc: LightCurve, path: str | os.PathLike, *, overwrite: bool = False):  # noqa: C901
+def write_lightcurve_fits(lc: LightCurve, path: str | os.PathLike, *, overwrite: bool = False):
     """Write ``lc`` as a mission-style FITS light curve that reads back losslessly.
 
     The primary header carries ``OBJECT``, ``TELESCOP`` and the mission keywords of
@@ -366,6 +394,24 @@ def write_lightcurve_fits(lc: LightCurve, path: str | os.PathLike, *, overwrite:
     if not isinstance(lc, LightCurve):
         raise InputError(f"write_lightcurve_fits expects a LightCurve; got {type(lc).__name__}.")
     meta = dict(lc.meta)
+    primary = _primary_header(meta)
+    header, tvals = _time_header(lc, meta)
+    columns = [fits.Column(name="TIME", format="D", unit="d", array=tvals)]
+    for name in lc.colnames:
+        if name != "time":
+            columns.append(_fits_column(name, lc[name]))
+    table = fits.BinTableHDU.from_columns(columns, header=header, name="LIGHTCURVE")
+    table.header[_META_KEY] = json.dumps(meta, default=_jsonable)
+    hdul = fits.HDUList([fits.PrimaryHDU(header=primary), table])
+    with atomic_path(path) as tmp:
+        hdul.writeto(tmp)
+    return path
+
+
+def _primary_header(meta: dict) -> Any:
+    """The primary header: origin, target, mission and the mission keywords of ``meta``."""
+    from astropy.io import fits
+
     primary = fits.Header()
     primary["ORIGIN"] = ("spacekit", "written by spacekit LightCurve.write")
     if meta.get("target"):
@@ -376,67 +422,73 @@ def write_lightcurve_fits(lc: LightCurve, path: str | os.PathLike, *, overwrite:
     for key, card in _PRIMARY_KEYS.items():
         if meta.get(key) is not None and isinstance(meta[key], (int, float, str, np.generic)):
             primary[card] = _jsonable(meta[key]) if isinstance(meta[key], np.generic) else meta[key]
+    return primary
+
+
+def _time_header(lc: LightCurve, meta: dict) -> tuple[Any, np.ndarray]:
+    """The table header's time keywords and the TIME values (days from the reference)."""
+    from astropy.io import fits
+
     header = fits.Header()
-    folded = lc.is_folded
-    if folded:
+    if lc.is_folded:
         tvals = np.asarray(lc.time.to_value(u.day), dtype=float)
         header[_FOLD_KEY] = (True, "TIME is the phase (days from mid-transit)")
         header["TIMEUNIT"] = "d"
+        return header, tvals
+    ref = _reference_jd(lc, meta)
+    ref_i = float(np.floor(ref))
+    ref_f = ref - ref_i
+    tvals = ((lc.time.jd1 - ref_i) + lc.time.jd2) - ref_f
+    header["TIMESYS"] = (lc.time.scale.upper(), "time scale of TIME")
+    header["BJDREFI"] = (int(ref_i), "integer part of the reference JD")
+    header["BJDREFF"] = (ref_f, "fraction of the reference JD")
+    header["TIMEUNIT"] = "d"
+    header[_FORMAT_KEY] = (lc.time.format, "astropy Time format of the time column")
+    return header, tvals
+
+
+def _reference_jd(lc: LightCurve, meta: dict) -> float:
+    """The reference JD: ``meta["bjdref"]``, the mission's, else the first whole Julian day."""
+    ref = meta.get("bjdref")
+    try:
+        ref = float(ref) if ref is not None else None
+    except (TypeError, ValueError):
+        ref = None
+    if ref is None:
+        fmt = _mission_time_format(meta)
+        ref = {"bkjd": 2454833.0, "btjd": 2457000.0}.get(fmt or "")
+    if ref is None:
+        ref = float(np.floor(lc.time.jd1.min())) if len(lc) else 0.0
+    return ref
+
+
+def _fits_column(name: str, col: Any) -> Any:
+    """The FITS table column of a light-curve column (InputError for a type FITS cannot hold)."""
+    from astropy.io import fits
+
+    unit = getattr(col, "unit", None)
+    values = np.asarray(getattr(col, "value", col))
+    if values.dtype.kind in "US":
+        fmt_code = f"{max(1, int(np.char.str_len(values.astype(str)).max(initial=1)))}A"
+        values = values.astype(str)
+    elif values.dtype.kind == "b":
+        fmt_code = "L"
+    elif values.dtype.kind in "iu":
+        fmt_code = "K"
+        values = values.astype(np.int64)
+    elif values.dtype.kind == "f" and values.ndim == 1:
+        fmt_code = "E" if values.dtype == np.float32 else "D"
     else:
-        ref = meta.get("bjdref")
-        try:
-            ref = float(ref) if ref is not None else None
-        except (TypeError, ValueError):
-            ref = None
-        if ref is None:
-            fmt = _mission_time_format(meta)
-            ref = {"bkjd": 2454833.0, "btjd": 2457000.0}.get(fmt or "")
-        if ref is None:
-            ref = float(np.floor(lc.time.jd1.min())) if len(lc) else 0.0
-        ref_i = float(np.floor(ref))
-        ref_f = ref - ref_i
-        tvals = ((lc.time.jd1 - ref_i) + lc.time.jd2) - ref_f
-        header["TIMESYS"] = (lc.time.scale.upper(), "time scale of TIME")
-        header["BJDREFI"] = (int(ref_i), "integer part of the reference JD")
-        header["BJDREFF"] = (ref_f, "fraction of the reference JD")
-        header["TIMEUNIT"] = "d"
-        header[_FORMAT_KEY] = (lc.time.format, "astropy Time format of the time column")
-    columns = [fits.Column(name="TIME", format="D", unit="d", array=tvals)]
-    for name in lc.colnames:
-        if name == "time":
-            continue
-        col = lc[name]
-        unit = getattr(col, "unit", None)
-        values = np.asarray(getattr(col, "value", col))
-        if values.dtype.kind in "US":
-            fmt_code = f"{max(1, int(np.char.str_len(values.astype(str)).max(initial=1)))}A"
-            values = values.astype(str)
-        elif values.dtype.kind == "b":
-            fmt_code = "L"
-        elif values.dtype.kind in "iu":
-            fmt_code = "K"
-            values = values.astype(np.int64)
-        elif values.dtype.kind == "f" and values.ndim == 1:
-            fmt_code = "E" if values.dtype == np.float32 else "D"
-        else:
-            raise InputError(
-                f"column {name!r} ({values.dtype}, shape {values.shape}) cannot be written to "
-                "a FITS light curve; drop it or write ECSV (lc.write('lc.ecsv'))."
-            )
-        columns.append(
-            fits.Column(
-                name=name,
-                format=fmt_code,
-                unit=None if unit is None or unit == u.dimensionless_unscaled else unit.to_string(),
-                array=values,
-            )
+        raise InputError(
+            f"column {name!r} ({values.dtype}, shape {values.shape}) cannot be written to "
+            "a FITS light curve; drop it or write ECSV (lc.write('lc.ecsv'))."
         )
-    table = fits.BinTableHDU.from_columns(columns, header=header, name="LIGHTCURVE")
-    table.header[_META_KEY] = json.dumps(meta, default=_jsonable)
-    hdul = fits.HDUList([fits.PrimaryHDU(header=primary), table])
-    with atomic_path(path) as tmp:
-        hdul.writeto(tmp)
-    return path
+    return fits.Column(
+        name=name,
+        format=fmt_code,
+        unit=None if unit is None or unit == u.dimensionless_unscaled else unit.to_string(),
+        array=values,
+    )
 
 
 def _read_spacekit_fits(path: Path, hdu: Any, *, flux: str, quality_mask: Any) -> LightCurve:

@@ -618,7 +618,7 @@ _NOT_SETTINGS = ("metadata", "model", "models", "model_dir", "folder", "path", "
 
 
 @_safe
-def model_html(model: Any) -> str:  # noqa: C901
+def model_html(model: Any) -> str:
     """An app model's notebook view: its settings, what fitting learned, its metadata or
     manifest (``model.json``) and the headline metrics stored with it.
 
@@ -655,26 +655,12 @@ def model_html(model: Any) -> str:  # noqa: C901
         parts.append("<b>fitted</b>" + html_table(fitted))
     elif settings and not isinstance(getattr(model, "metadata", None), Mapping):
         parts.append("<div>not fitted</div>")
-    # the model folder's manifest (model.json), as a dict or an object with to_dict()
-    doc = getattr(model, "manifest_", None) or getattr(model, "manifest", None)
-    if hasattr(doc, "to_dict"):
-        doc = doc.to_dict()
-    elif callable(doc):
-        doc = doc()
-    if not isinstance(doc, Mapping):
-        doc = getattr(model, "metadata", None)
+    doc = _model_document(model)
     metrics: list[tuple[str, Any]] = []
     if isinstance(doc, Mapping):
-        plain = [(k, _short(v)) for k, v in doc.items() if not isinstance(v, Mapping)]
-        for key in ("source",):
-            if isinstance(doc.get(key), Mapping):
-                plain.extend((f"{key} {k}", _short(v)) for k, v in doc[key].items())
+        plain, metrics = _document_rows(doc)
         if plain:
             parts.append("<b>model</b>" + html_table(plain[:25]))
-        for key in ("headline_metrics", "metrics", "validation_metrics"):
-            if isinstance(doc.get(key), Mapping):
-                metrics = _flat_numbers(doc[key])
-                break
     for attr in ("model_dir", "folder", "path"):
         if getattr(model, attr, None):
             parts.insert(0, html_table([(attr.replace("_", " "), str(getattr(model, attr)))]))
@@ -682,3 +668,30 @@ def model_html(model: Any) -> str:  # noqa: C901
     if metrics:
         parts.append("<b>metrics</b>" + html_table(metrics[:30]))
     return _block(type(model).__name__, *parts)
+
+
+def _model_document(model: Any) -> Any:
+    """The model folder's manifest (``model.json``) as a dict, else the model's metadata."""
+    # a dict or an object with to_dict()
+    doc = getattr(model, "manifest_", None) or getattr(model, "manifest", None)
+    if hasattr(doc, "to_dict"):
+        doc = doc.to_dict()
+    elif callable(doc):
+        doc = doc()
+    if not isinstance(doc, Mapping):
+        doc = getattr(model, "metadata", None)
+    return doc
+
+
+def _document_rows(doc: Mapping) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
+    """The plain entries of a manifest (with its ``source``) and its first metrics mapping."""
+    plain = [(k, _short(v)) for k, v in doc.items() if not isinstance(v, Mapping)]
+    for key in ("source",):
+        if isinstance(doc.get(key), Mapping):
+            plain.extend((f"{key} {k}", _short(v)) for k, v in doc[key].items())
+    metrics: list[tuple[str, Any]] = []
+    for key in ("headline_metrics", "metrics", "validation_metrics"):
+        if isinstance(doc.get(key), Mapping):
+            metrics = _flat_numbers(doc[key])
+            break
+    return plain, metrics

@@ -405,7 +405,14 @@ def result_view(out: dict) -> Any:
 
 
 # -- callbacks -------------------------------------------------------------------
-def register(app: Any, ctx: Any) -> None:  # noqa: C901
+def register(app: Any, ctx: Any) -> None:
+    """Register the page's callbacks: the light-curve source, then the search."""
+    _register_source(app, ctx)
+    _register_search(app, ctx)
+
+
+def _register_source(app: Any, ctx: Any) -> None:
+    """Callbacks that choose the light curve: an upload or a built-in one."""
     from dash import Input, Output, State, no_update
 
     @app.callback(
@@ -443,6 +450,11 @@ def register(app: Any, ctx: Any) -> None:  # noqa: C901
         if dataset:
             return None, f"built-in: {dataset}"
         return no_update, no_update
+
+
+def _register_search(app: Any, ctx: Any) -> None:
+    """Callbacks that start the planet search as a job and poll it."""
+    from dash import Input, Output, State, no_update
 
     @app.callback(
         Output("lc-job", "data"),

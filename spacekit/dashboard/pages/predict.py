@@ -553,8 +553,16 @@ def layout(ctx: Any, query: dict | None = None) -> Any:
 
 
 # -- callbacks -------------------------------------------------------------------
-def register(app: Any, ctx: Any) -> None:  # noqa: C901
-    from dash import Input, Output, State, html, no_update
+def register(app: Any, ctx: Any) -> None:
+    """Register the page's callbacks: the HST form, quick training, the SVM images."""
+    _register_hst_form(app, ctx)
+    _register_training(app, ctx)
+    _register_svm(app, ctx)
+
+
+def _register_hst_form(app: Any, ctx: Any) -> None:
+    """Callbacks of the HST calibration form: fill from an upload, derived fields, predict."""
+    from dash import Input, Output, State, no_update
 
     form_ids = [
         "pred-ipst",
@@ -622,6 +630,11 @@ def register(app: Any, ctx: Any) -> None:  # noqa: C901
             return "", str(exc)
         return result_view(ipst, dict(result)), ""
 
+
+def _register_training(app: Any, ctx: Any) -> None:
+    """Callbacks that train a quick hst_cal model and poll it."""
+    from dash import Input, Output, State, no_update
+
     @app.callback(
         Output("pred-train-job", "data"),
         Output("pred-train-poll", "disabled"),
@@ -666,6 +679,11 @@ def register(app: Any, ctx: Any) -> None:  # noqa: C901
         if snap["state"] == "failed":
             return style, bar, text, True, False, no_update, no_update
         return style, bar, text, False, True, no_update, no_update
+
+
+def _register_svm(app: Any, ctx: Any) -> None:
+    """Callbacks of the SVM section: the visits, a visit's images and its prediction."""
+    from dash import Input, Output, html
 
     @app.callback(
         Output("svm-visit", "options"),

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import logging
 import os
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,16 +52,34 @@ from .ephemerides import (  # noqa: F401  (importable from here too)
     _time_jd,
     find_ephemerides,
 )
-from .inject import (
+from .inject import (  # noqa: F401  (importable from here too)
     TRANSIT_RANGES,
     draw_transit,
     inject_transit,
     transit_snr,
 )
 from .kaggle import meta_path, write_flux_table
-from .noise import CADENCES_MIN, NOISE_KINDS, NOISE_RANGES, robust_scatter, synthetic_window
+from .noise import (  # noqa: F401  (importable from here too)
+    CADENCES_MIN,
+    NOISE_KINDS,
+    NOISE_RANGES,
+    robust_scatter,
+    synthetic_window,
+)
+from .trainset_windows import (  # noqa: F401  (importable from here too)
+    _rng,
+    _tag,
+    _transit_row,
+    segment_windows,
+    synthetic_windows,
+)
 from .window_snr import _injected_mask, _relative_rows, snr_definitions  # noqa: F401
-from .windows import Ephemeris, in_transit, mask_transits, window_starts
+from .windows import (  # noqa: F401  (importable from here too)
+    Ephemeris,
+    in_transit,
+    mask_transits,
+    window_starts,
+)
 
 __all__ = [
     "DEFAULT_STARS",
@@ -144,14 +161,6 @@ class TrainingSet:
     def meta(self) -> pd.DataFrame:
         """The per-window metadata."""
         return pd.read_csv(self.meta_path)
-
-
-def _tag(text: str) -> int:
-    return zlib.crc32(text.encode("utf-8"))
-
-
-def _rng(seed: int, *tags: int) -> np.random.Generator:
-    return np.random.default_rng([int(seed), *[int(t) for t in tags]])
 
 
 def _lightcurve_of(source: Any, read_kwargs: Mapping) -> Any:
@@ -247,30 +256,7 @@ def composition(meta: pd.DataFrame) -> dict:
     }
 
 
-def _transit_row(tw: np.ndarray, model: np.ndarray, params: Any, sigma: float) -> dict:
-    n_in = int((model < 1.0 - 1e-9).sum())
-    depth = float(1.0 - model.min())
-    # transits with their middle inside the window (at least one by construction)
-    first = np.ceil((tw[0] - params.epoch) / params.period)
-    last = np.floor((tw[-1] - params.epoch) / params.period)
-    n_events = max(1, int(last - first + 1))
-    snr = transit_snr(depth, sigma, n_in)
-    return {
-        "period_d": params.period,
-        "epoch_offset_d": float(params.epoch - tw[0]),
-        "duration_h": params.duration * 24.0,
-        "depth": depth,
-        "impact": params.impact,
-        "u1": params.u1,
-        "u2": params.u2,
-        "n_in_transit": n_in,
-        "n_transits": n_events,
-        "snr": snr,
-        "snr_per_transit": snr / np.sqrt(n_events),
-    }
-
-
-def build_training_set(  # noqa: C901
+def build_training_set(
     output: str | os.PathLike,
     *,
     stars: Sequence[StarSpec] | None = None,
@@ -336,6 +322,95 @@ def build_training_set(  # noqa: C901
     >>> ts.summary["composition"]["n_windows"]
     6
     """
+    length, step, stars, path, n_groups = _checked_build_args(
+        output,
+        stars,
+        length,
+        step,
+        n_synthetic,
+        injections_per_window,
+        negatives_per_window,
+        synthetic_groups,
+        mask_factor,
+    )
+    n_neg = int(injections_per_window if negatives_per_window is None else negatives_per_window)
+    rows: list[dict] = []
+    windows: list[np.ndarray] = []
+    ephem_report: dict[str, list] = {}
+
+    def add(flux: np.ndarray, label: int, info: dict) -> None:
+        windows.append(np.asarray(flux, dtype=float))
+        rows.append({"label": label, **info})
+
+    for star in progress(stars, desc="k2 stars", enabled=show_progress):
+        ephem_report[star.name] = _star_windows(
+            add,
+            star,
+            hunt_kwargs,
+            length=length,
+            step=step,
+            n_neg=n_neg,
+            injections_per_window=injections_per_window,
+            include_real_transits=include_real_transits,
+            transit_ranges=transit_ranges,
+            mask_factor=mask_factor,
+            seed=seed,
+        )
+    synthetic_windows(
+        add,
+        n_synthetic,
+        length=length,
+        n_groups=n_groups,
+        transit_ranges=transit_ranges,
+        seed=seed,
+        show_progress=show_progress,
+    )
+    if not windows:
+        raise InputError("no window was built: pass stars with light curves or n_synthetic > 0")
+    meta = pd.DataFrame(rows)
+    meta.insert(0, "window", np.arange(len(meta)))
+    X = np.stack(windows)
+    y = meta["label"].to_numpy()
+    write_flux_table(path, X, y, meta=meta, ppm=True)
+    summary = {
+        "format": "kaggle-k2 (LABEL 2 planet / 1 none, FLUX.1..FLUX.n in ppm of window median)",
+        "length": length,
+        "cadence": "native (no binning)",
+        "step": step,
+        "seed": int(seed),
+        "stars": [s.name for s in stars],
+        "injections_per_window": int(injections_per_window),
+        "negatives_per_window": int(
+            injections_per_window if negatives_per_window is None else negatives_per_window
+        ),
+        "n_synthetic": int(n_synthetic),
+        "synthetic_groups": n_groups,
+        "transit_ranges": {**TRANSIT_RANGES, **dict(transit_ranges or {})},
+        "noise_ranges": NOISE_RANGES,
+        "noise_kinds": list(NOISE_KINDS),
+        "synthetic_cadences_min": list(CADENCES_MIN),
+        "mask_factor": mask_factor,
+        "ephemerides_jd": ephem_report,
+        "composition": composition(meta),
+        "windows_per_group": {str(k): int(v) for k, v in meta["group"].value_counts().items()},
+        "sha256": file_sha256(path),
+    }
+    write_json(_summary_path(path), summary)
+    return TrainingSet(path=path, meta_path=meta_path(path), summary=summary)
+
+
+def _checked_build_args(
+    output: str | os.PathLike,
+    stars: Sequence[StarSpec] | None,
+    length: int,
+    step: int | None,
+    n_synthetic: int,
+    injections_per_window: int,
+    negatives_per_window: int | None,
+    synthetic_groups: int | None,
+    mask_factor: float,
+) -> tuple[int, int, list[StarSpec], Path, int]:
+    """``(length, step, stars, csv path, synthetic groups)``, checked (InputError if not)."""
     length = int(length)
     if length < 64:
         raise InputError(f"expected a window length of at least 64 cadences, got {length}")
@@ -367,159 +442,34 @@ def build_training_set(  # noqa: C901
             f"beside it); pass a name ending in .csv or a folder, and compress it afterwards"
         )
     path = output if output.suffix == ".csv" else output / "k2-train.csv"
-    n_groups = int(synthetic_groups or max(1, len(stars)))
+    return length, step, stars, path, int(synthetic_groups or max(1, len(stars)))
 
-    rows: list[dict] = []
-    windows: list[np.ndarray] = []
-    ephem_report: dict[str, list] = {}
 
-    def add(flux: np.ndarray, label: int, info: dict) -> None:
-        windows.append(np.asarray(flux, dtype=float))
-        rows.append({"label": label, **info})
-
-    for star in progress(stars, desc="k2 stars", enabled=show_progress):
-        segments = load_star(star)
-        if star.ephemerides is not None:
-            ephem = [e if isinstance(e, Ephemeris) else Ephemeris(**e) for e in star.ephemerides]
-        else:
-            ephem = find_ephemerides(
-                [lc for _, _, lc in segments],
-                max_planets=star.max_planets,
-                **dict(hunt_kwargs or {}),
-            )
-        ephem_report[star.name] = [e.__dict__ for e in ephem]
-        n_star = 0
-        for j, (t, f, _lc) in enumerate(segments):
-            starts = window_starts(t.size, length, step=step)
-            if starts.size == 0:
-                log.info(
-                    "%s segment %d has %d cadences < %d: no window", star.name, j, t.size, length
-                )
-                continue
-            fm, _ = mask_transits(
-                t, f, ephem, rng=_rng(seed, 1, _tag(star.name), j), factor=mask_factor
-            )
-            cadence_min = float(np.median(np.diff(t)) * 1440.0)
-            for k, st in enumerate(starts):
-                tw, fw = t[st : st + length], fm[st : st + length]
-                sigma = robust_scatter(fw)
-                base = {
-                    "star": star.name,
-                    "group": star.name,
-                    "segment": j,
-                    "start": int(st),
-                    "cadence_min": cadence_min,
-                    "noise_kind": "real",
-                    "sigma": sigma,
-                }
-                n_neg = int(
-                    injections_per_window if negatives_per_window is None else negatives_per_window
-                )
-                for r in range(max(1, n_neg)):
-                    # copies balance the injected ones, so a star's noise texture says nothing
-                    # about the label: the window, then time-reversed, then circularly rolled
-                    neg = (
-                        fw
-                        if r == 0
-                        else fw[::-1]
-                        if r == 1
-                        else np.roll(
-                            fw, int(_rng(seed, 4, _tag(star.name), j, k, r).integers(1, length))
-                        )
-                    )
-                    add(neg, 0, {**base, "kind": "real_noise", "copy": r})
-                for r in range(int(injections_per_window)):
-                    rng = _rng(seed, 2, _tag(star.name), j, k, r)
-                    params = draw_transit(rng, t_start=tw[0], t_end=tw[-1], ranges=transit_ranges)
-                    fi, model = inject_transit(tw, fw, params)
-                    add(
-                        fi,
-                        1,
-                        {**base, "kind": "real_injected", **_transit_row(tw, model, params, sigma)},
-                    )
-                if include_real_transits and ephem:
-                    inside = in_transit(tw, ephem, factor=1.0)
-                    if inside.sum() >= 2:
-                        raw = f[st : st + length]
-                        depth = float(np.median(raw[~inside]) - np.median(raw[inside]))
-                        sig_raw = robust_scatter(raw)
-                        add(
-                            raw,
-                            1,
-                            {
-                                **base,
-                                "kind": "real_transit",
-                                "sigma": sig_raw,
-                                "depth": depth,
-                                "n_in_transit": int(inside.sum()),
-                                "snr": transit_snr(depth, sig_raw, int(inside.sum())),
-                            },
-                        )
-                n_star += 1
-        if n_star == 0:
-            raise InputError(
-                f"star {star.name!r} gave no window of {length} cadences (segments of "
-                f"{[len(s[0]) for s in segments]} cadences); pass a longer light curve or a "
-                "shorter length"
-            )
-
-    for i in progress(range(int(n_synthetic)), desc="k2 synthetic", enabled=show_progress):
-        rng = _rng(seed, 3, i)
-        tw, fw, p = synthetic_window(length, rng=rng)
-        sigma = robust_scatter(fw)
-        base = {
-            "star": "synthetic",
-            "group": f"synthetic-{i % n_groups}",
-            "segment": -1,
-            "start": -1,
-            "cadence_min": p["cadence_min"],
-            "noise_kind": p["kind"],
-            "sigma": sigma,
-            "generator_seed": i,
-        }
-        if i % 2 == 1:
-            params = draw_transit(rng, t_start=tw[0], t_end=tw[-1], ranges=transit_ranges)
-            fi, model = inject_transit(tw, fw, params)
-            add(
-                fi,
-                1,
-                {**base, "kind": "synthetic_injected", **_transit_row(tw, model, params, sigma)},
-            )
-        else:
-            add(fw, 0, {**base, "kind": "synthetic_noise"})
-
-    if not windows:
-        raise InputError("no window was built: pass stars with light curves or n_synthetic > 0")
-    meta = pd.DataFrame(rows)
-    meta.insert(0, "window", np.arange(len(meta)))
-    X = np.stack(windows)
-    y = meta["label"].to_numpy()
-    write_flux_table(path, X, y, meta=meta, ppm=True)
-    summary = {
-        "format": "kaggle-k2 (LABEL 2 planet / 1 none, FLUX.1..FLUX.n in ppm of window median)",
-        "length": length,
-        "cadence": "native (no binning)",
-        "step": step,
-        "seed": int(seed),
-        "stars": names,
-        "injections_per_window": int(injections_per_window),
-        "negatives_per_window": int(
-            injections_per_window if negatives_per_window is None else negatives_per_window
-        ),
-        "n_synthetic": int(n_synthetic),
-        "synthetic_groups": n_groups,
-        "transit_ranges": {**TRANSIT_RANGES, **dict(transit_ranges or {})},
-        "noise_ranges": NOISE_RANGES,
-        "noise_kinds": list(NOISE_KINDS),
-        "synthetic_cadences_min": list(CADENCES_MIN),
-        "mask_factor": mask_factor,
-        "ephemerides_jd": ephem_report,
-        "composition": composition(meta),
-        "windows_per_group": {str(k): int(v) for k, v in meta["group"].value_counts().items()},
-        "sha256": file_sha256(path),
-    }
-    write_json(_summary_path(path), summary)
-    return TrainingSet(path=path, meta_path=meta_path(path), summary=summary)
+def _star_windows(
+    add: Any, star: StarSpec, hunt_kwargs: Mapping[str, Any] | None, **settings: Any
+) -> list[dict]:
+    """Add a star's windows (``settings``: :func:`segment_windows`'); return its ephemerides."""
+    segments = load_star(star)
+    if star.ephemerides is not None:
+        ephem = [e if isinstance(e, Ephemeris) else Ephemeris(**e) for e in star.ephemerides]
+    else:
+        ephem = find_ephemerides(
+            [lc for _, _, lc in segments], max_planets=star.max_planets, **dict(hunt_kwargs or {})
+        )
+    n_star = 0
+    for j, (t, f, _lc) in enumerate(segments):
+        n = segment_windows(add, star.name, j, t, f, ephem, **settings)
+        if n == 0:
+            length = settings["length"]
+            log.info("%s segment %d has %d cadences < %d: no window", star.name, j, t.size, length)
+        n_star += n
+    if n_star == 0:
+        raise InputError(
+            f"star {star.name!r} gave no window of {settings['length']} cadences (segments of "
+            f"{[len(s[0]) for s in segments]} cadences); pass a longer light curve or a "
+            "shorter length"
+        )
+    return [e.__dict__ for e in ephem]
 
 
 def _summary_path(path: Path) -> Path:

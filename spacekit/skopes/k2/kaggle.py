@@ -147,7 +147,7 @@ def write_flux_table(
     return path
 
 
-def read_flux_table_with_meta(  # noqa: C901
+def read_flux_table_with_meta(
     path: str | os.PathLike,
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame | None]:
     """Read a Kaggle-format flux table and its metadata sidecar when there is one.
@@ -174,6 +174,31 @@ def read_flux_table_with_meta(  # noqa: C901
     >>> read_flux_table_with_meta(p)[1].tolist()
     [1, 1, 0]
     """
+    path = _checked_table_path(path)
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise FormatError(f"{path} is not a readable csv flux table: {exc}") from None
+    fcols = _flux_columns(path, frame)
+    if len(frame) == 0:
+        raise FormatError(f"{path} has a header but no rows; expected one window per row")
+    labels = frame["LABEL"].to_numpy()
+    _check_labels(path, labels)
+    X = _flux_values(path, frame, fcols)
+    y = (labels == 2).astype(int)
+    meta = None
+    mp = meta_path(path)
+    if mp.exists():
+        meta = pd.read_csv(mp)
+        if len(meta) != len(frame):
+            raise FormatError(
+                f"{mp} has {len(meta)} rows but {path} has {len(frame)}; rebuild the data set"
+            )
+    return X, y, meta
+
+
+def _checked_table_path(path: object) -> Path:
+    """``path`` as a Path to an existing file (InputError, DataNotFoundError if not)."""
     if not isinstance(path, (str, os.PathLike)):
         raise InputError(
             f"expected the path of a flux table (csv), got {type(path).__name__}; build one "
@@ -187,10 +212,11 @@ def read_flux_table_with_meta(  # noqa: C901
         )
     if os.path.isdir(path):
         raise DataNotFoundError(f"flux table {str(path)!r} is a folder, expected a csv file")
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise FormatError(f"{path} is not a readable csv flux table: {exc}") from None
+    return path
+
+
+def _flux_columns(path: Path, frame: pd.DataFrame) -> list:
+    """The FLUX.1 ... FLUX.n columns in cadence order (FormatError if LABEL or one is missing)."""
     if "LABEL" not in frame.columns:
         raise FormatError(
             f"{path} has no LABEL column (found {list(frame.columns[:4])}...); expected the "
@@ -215,9 +241,11 @@ def read_flux_table_with_meta(  # noqa: C901
             f"{len(missing) or 'some'} are missing or repeated ({shown or 'duplicates'}); every "
             "cadence needs its column, or the later cadences would shift"
         )
-    if len(frame) == 0:
-        raise FormatError(f"{path} has a header but no rows; expected one window per row")
-    labels = frame["LABEL"].to_numpy()
+    return fcols
+
+
+def _check_labels(path: Path, labels: np.ndarray) -> None:
+    """Raise FormatError unless every LABEL is 2 (planet) or 1 (none)."""
     bad = sorted(set(pd.unique(labels).tolist()) - {1, 2}, key=str)
     if bad:
         shown = bad[:5]
@@ -227,6 +255,10 @@ def read_flux_table_with_meta(  # noqa: C901
             else ""
         )
         raise FormatError(f"{path}: LABEL must be 2 (planet) or 1 (none), found {shown}{hint}")
+
+
+def _flux_values(path: Path, frame: pd.DataFrame, fcols: list) -> np.ndarray:
+    """The flux columns as float32 (FormatError naming the first non-number or NaN count)."""
     try:
         X = frame[fcols].to_numpy(dtype=np.float32)
     except (TypeError, ValueError):
@@ -245,13 +277,4 @@ def read_flux_table_with_meta(  # noqa: C901
             f"{path}: {int((~np.isfinite(X)).sum())} flux values are NaN/inf; fill or drop "
             "those windows first"
         )
-    y = (labels == 2).astype(int)
-    meta = None
-    mp = meta_path(path)
-    if mp.exists():
-        meta = pd.read_csv(mp)
-        if len(meta) != len(frame):
-            raise FormatError(
-                f"{mp} has {len(meta)} rows but {path} has {len(frame)}; rebuild the data set"
-            )
-    return X, y, meta
+    return X

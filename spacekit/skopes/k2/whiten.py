@@ -152,12 +152,38 @@ def _candidate_mask(
     return np.abs(phase) < 0.5 * factor * max(duration, 1.0)
 
 
-def _search(  # noqa: C901
+def _search(
     r: np.ndarray, phi: np.ndarray, s2: float, durs: list[int], n_periods: int
 ) -> dict[str, Any]:
     """One whitened search of ``r`` under the AR model ``(phi, s2)``."""
-    length = r.size
     xf = _double_whiten(r, phi, s2)
+    best, per_duration, series = _coarse_search(xf, phi, s2, durs, n_periods)
+    # refine the strongest coarse peaks of the winning duration (and neighbouring durations)
+    d_best = int(best[3])
+    cand = [best]
+    for d, periods, snr, k in per_duration:
+        if d == d_best:
+            cand += _refined_peaks(periods, snr, d, series[k], k, r.size, phi, s2)
+    snr_best, period, epoch, duration = max(cand)
+    grid, env, sde, second = _periodogram_stats(per_duration, d_best, snr_best, period)
+    return {
+        "snr": snr_best,
+        "period": period,
+        "epoch": epoch,
+        "duration": duration,
+        "sde": sde,
+        "second_ratio": second,
+        "periods": grid,
+        "snr_periodogram": env,
+        "filtered": xf,
+    }
+
+
+def _coarse_search(
+    xf: np.ndarray, phi: np.ndarray, s2: float, durs: list[int], n_periods: int
+) -> tuple[tuple[float, float, float, float], list, dict]:
+    """Best ``(snr, period, epoch, duration)`` on the coarse grids, each duration's SNRs, series."""
+    length = xf.size
     t_full = np.arange(length, dtype=float)
     best: tuple[float, float, float, float] = (0.0, float(length), 0.0, float(durs[0]))
     per_duration = []
@@ -182,34 +208,47 @@ def _search(  # noqa: C901
         i = int(np.argmax(snr))
         if snr[i] > best[0]:
             best = (float(snr[i]), float(periods[i]), float(t0[i]), float(d))
-    # refine the strongest coarse peaks of the winning duration (and neighbouring durations)
-    d_best = int(best[3])
-    cand = [best]
-    for d, periods, snr, k in per_duration:
-        if d != d_best:
+    return best, per_duration, series
+
+
+def _refined_peaks(
+    periods: np.ndarray,
+    snr: np.ndarray,
+    d: int,
+    ty: tuple[np.ndarray, np.ndarray],
+    k: int,
+    length: int,
+    phi: np.ndarray,
+    s2: float,
+) -> list[tuple[float, float, float, float]]:
+    """Candidates on fine period grids around duration ``d``'s strongest distinct peaks."""
+    step = np.log(periods[-1] / periods[0]) / max(len(periods) - 1, 1)
+    taken: list[float] = []
+    cand = []
+    for j in np.argsort(snr)[::-1]:
+        if len(taken) >= REFINE_PEAKS or snr[j] <= 0:
+            break
+        if any(abs(periods[j] / p - 1) < 0.02 for p in taken):
             continue
-        step = np.log(periods[-1] / periods[0]) / max(len(periods) - 1, 1)
-        taken: list[float] = []
-        for j in np.argsort(snr)[::-1]:
-            if len(taken) >= REFINE_PEAKS or snr[j] <= 0:
-                break
-            if any(abs(periods[j] / p - 1) < 0.02 for p in taken):
+        taken.append(float(periods[j]))
+        fine = periods[j] * np.exp(np.linspace(-1.5 * step, 1.5 * step, REFINE_PERIODS))
+        fine = fine[(fine >= max(2.5 * d, 10.0)) & (fine <= length)]
+        if fine.size == 0:
+            continue
+        for dd in sorted({max(2, int(round(d * 0.8))), d, int(round(d * 1.25))}):
+            if dd > length // 5:
                 continue
-            taken.append(float(periods[j]))
-            fine = periods[j] * np.exp(np.linspace(-1.5 * step, 1.5 * step, REFINE_PERIODS))
-            fine = fine[(fine >= max(2.5 * d, 10.0)) & (fine <= length)]
-            if fine.size == 0:
-                continue
-            t, y = series[k]
-            for dd in sorted({max(2, int(round(d * 0.8))), d, int(round(d * 1.25))}):
-                if dd > length // 5:
-                    continue
-                p2, tt = _bls_power(t, y, fine, float(dd))
-                s = np.sqrt(np.maximum(2.0 * p2 * float(dd) / box_energy(dd, phi, s2) * k, 0.0))
-                m = int(np.argmax(s))
-                cand.append((float(s[m]), float(fine[m]), float(tt[m]), float(dd)))
-    snr_best, period, epoch, duration = max(cand)
-    # periodogram statistics on the envelope over durations, on the winning duration's grid
+            p2, tt = _bls_power(*ty, fine, float(dd))
+            s = np.sqrt(np.maximum(2.0 * p2 * float(dd) / box_energy(dd, phi, s2) * k, 0.0))
+            m = int(np.argmax(s))
+            cand.append((float(s[m]), float(fine[m]), float(tt[m]), float(dd)))
+    return cand
+
+
+def _periodogram_stats(
+    per_duration: list, d_best: int, snr_best: float, period: float
+) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Envelope over durations on the winning duration's grid, its SDE and second-peak ratio."""
     grid, env = next((p, s.copy()) for d, p, s, _k in per_duration if d == d_best)
     for _d, periods, snr, _k in per_duration:
         env = np.maximum(env, np.interp(grid, periods, snr, left=0.0, right=0.0))
@@ -221,17 +260,7 @@ def _search(  # noqa: C901
         harmonic |= np.abs(ratio / h - 1) < 0.02
     others = env[~harmonic]
     second = float(others.max() / snr_best) if others.size and snr_best > 0 else 0.0
-    return {
-        "snr": snr_best,
-        "period": period,
-        "epoch": epoch,
-        "duration": duration,
-        "sde": sde,
-        "second_ratio": second,
-        "periods": grid,
-        "snr_periodogram": env,
-        "filtered": xf,
-    }
+    return grid, env, sde, second
 
 
 def whitened_box_search(

@@ -42,6 +42,7 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -227,7 +228,7 @@ def _boot_weights(groups: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
     ).astype(float)
 
 
-def calibrate_cost_rule(  # noqa: C901
+def calibrate_cost_rule(
     raw: dict,
     memory: Any,
     wallclock: Any,
@@ -299,20 +300,9 @@ def calibrate_cost_rule(  # noqa: C901
     wall = np.asarray(wallclock, dtype=float).reshape(-1)
     _, g = np.unique(np.asarray(groups).reshape(-1), return_inverse=True)
     g = g.reshape(-1)
-    for label, v in (("retry_ceiling", retry_ceiling), ("kill_ceiling", kill_ceiling)):
-        if not 0 <= v < 1:
-            raise InputError(f"{label} must be a fraction of jobs in [0, 1), got {v!r}")
-    if not 0 < confidence < 1:
-        raise InputError(f"confidence must be in (0, 1), got {confidence!r}")
-    if not 0 <= margin < 1:
-        raise InputError(f"margin must be in [0, 1), got {margin!r}")
-    if not history_weight > 0:
-        raise InputError(f"history_weight must be > 0 jobs, got {history_weight!r}")
-    if not (kill_floor_factor == 0 or kill_floor_factor >= 1):
-        raise InputError(
-            f"kill_floor_factor must be 0 (no floor) or >= 1 (times the point estimate), "
-            f"got {kill_floor_factor!r}"
-        )
+    _check_cost_settings(
+        retry_ceiling, kill_ceiling, confidence, margin, history_weight, kill_floor_factor
+    )
     if len(mem) == 0 or len(wall) != len(mem) or len(g) != len(mem):
         raise InputError(
             f"calibrate_cost_rule needs one memory, wallclock and group per held-out row, got "
@@ -324,19 +314,8 @@ def calibrate_cost_rule(  # noqa: C901
     first = np.zeros(n_groups, dtype=np.int64)
     first[g[::-1]] = np.arange(len(g))[::-1]
     graw = {k: np.asarray(v)[first] for k, v in raw.items() if k in _RAW_KEYS}
-    count_t = np.zeros((n_groups, 4))
-    np.add.at(count_t, (g, true), 1.0)
-    wall_t = np.zeros((n_groups, 4))
-    np.add.at(wall_t, (g, true), wall / 3600.0)
-    cum = np.concatenate([[0.0], np.cumsum(_GB)])
-    b_ = np.arange(4)[:, None]
-    final = np.maximum(b_, np.arange(4)[None, :])
-    unit = oom_share * (cum[final] - cum[b_]) + _GB[final]  # (b, t) GB per hour
-    g_cost = wall_t @ unit.T  # (groups, b): GB-hours of the group's jobs submitted to bin b
-    g_retries = count_t @ (final - b_).T.astype(float)  # (groups, b)
-    rows = np.arange(n_groups)
+    g_cost, g_retries, counts = _group_costs(g, true, wall, n_groups, oom_share)
     W = _boot_weights(np.arange(n_groups), n_boot, seed)
-    counts = count_t.sum(axis=1)
     n = float(len(mem))
 
     def ok(events_per_group: np.ndarray, ceiling: float) -> bool:
@@ -345,29 +324,11 @@ def calibrate_cost_rule(  # noqa: C901
 
     argmax = np.argmax(graw["bin_proba"], axis=1)
     w_hat = np.asarray(graw["wallclock"], dtype=float)
-    best = None
-    mixes = _MIXES if "memory_scale" in graw else (0.0,)
-    for mix in mixes:
-        p = bin_distribution(graw, mix)
-        for lam in _LAMBDAS:
-            bins = _choose(p, argmax, w_hat, lam, oom_share=oom_share, margin=margin)
-            if ok(g_retries[rows, bins], retry_ceiling):
-                cost = float(g_cost[rows, bins].sum())
-                if best is None or cost < best["cost"]:
-                    best = {"mix": mix, "lam": float(lam), "cost": cost}
-                break
-    if best is None:  # no price meets the ceiling: the safest bins (the largest price)
-        best = {"mix": 0.0, "lam": float(_LAMBDAS[-1])}
-    # Kill margin: the smallest q (on a grid of log factors) meeting the kill ceiling.
+    best = _cheapest_price(
+        graw, argmax, w_hat, g_cost, g_retries, ok, retry_ceiling, oom_share, margin
+    )
     wall_hat_rows = w_hat[g]
-    q_kill = None
-    for q in np.linspace(0.0, 8.0, 321):
-        kill = calcloud_kill_time(np.ceil(wall_hat_rows * math.exp(q)), db_clock=db_clock)
-        if ok(np.bincount(g, (wall > kill).astype(float), n_groups), kill_ceiling):
-            q_kill = float(q)
-            break
-    if q_kill is None:  # even 3000x the estimate kills too often: the 48-hour cap decides
-        q_kill = 8.0
+    q_kill = _kill_margin(wall_hat_rows, wall, g, n_groups, ok, kill_ceiling, db_clock)
     if kill_floor_factor > 0:
         q_kill = max(q_kill, math.log(kill_floor_factor))
     p = bin_distribution(graw, best["mix"])
@@ -394,3 +355,93 @@ def calibrate_cost_rule(  # noqa: C901
         if true_cost
         else None,
     }
+
+
+def _check_cost_settings(
+    retry_ceiling: float,
+    kill_ceiling: float,
+    confidence: float,
+    margin: float,
+    history_weight: float,
+    kill_floor_factor: float,
+) -> None:
+    """Raise InputError for a cost setting out of its range."""
+    for label, v in (("retry_ceiling", retry_ceiling), ("kill_ceiling", kill_ceiling)):
+        if not 0 <= v < 1:
+            raise InputError(f"{label} must be a fraction of jobs in [0, 1), got {v!r}")
+    if not 0 < confidence < 1:
+        raise InputError(f"confidence must be in (0, 1), got {confidence!r}")
+    if not 0 <= margin < 1:
+        raise InputError(f"margin must be in [0, 1), got {margin!r}")
+    if not history_weight > 0:
+        raise InputError(f"history_weight must be > 0 jobs, got {history_weight!r}")
+    if not (kill_floor_factor == 0 or kill_floor_factor >= 1):
+        raise InputError(
+            f"kill_floor_factor must be 0 (no floor) or >= 1 (times the point estimate), "
+            f"got {kill_floor_factor!r}"
+        )
+
+
+def _group_costs(
+    g: np.ndarray, true: np.ndarray, wall: np.ndarray, n_groups: int, oom_share: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group and submitted bin: GB-hours and retries of its jobs; and its job count."""
+    count_t = np.zeros((n_groups, 4))
+    np.add.at(count_t, (g, true), 1.0)
+    wall_t = np.zeros((n_groups, 4))
+    np.add.at(wall_t, (g, true), wall / 3600.0)
+    cum = np.concatenate([[0.0], np.cumsum(_GB)])
+    b_ = np.arange(4)[:, None]
+    final = np.maximum(b_, np.arange(4)[None, :])
+    unit = oom_share * (cum[final] - cum[b_]) + _GB[final]  # (b, t) GB per hour
+    g_cost = wall_t @ unit.T  # (groups, b): GB-hours of the group's jobs submitted to bin b
+    g_retries = count_t @ (final - b_).T.astype(float)  # (groups, b)
+    return g_cost, g_retries, count_t.sum(axis=1)
+
+
+def _cheapest_price(
+    graw: dict,
+    argmax: np.ndarray,
+    w_hat: np.ndarray,
+    g_cost: np.ndarray,
+    g_retries: np.ndarray,
+    ok: Callable[[np.ndarray, float], bool],
+    retry_ceiling: float,
+    oom_share: float,
+    margin: float,
+) -> dict:
+    """The mixture and retry price ``lam`` of lowest GB-hours among those meeting the ceiling."""
+    rows = np.arange(len(argmax))
+    best = None
+    mixes = _MIXES if "memory_scale" in graw else (0.0,)
+    for mix in mixes:
+        p = bin_distribution(graw, mix)
+        for lam in _LAMBDAS:
+            bins = _choose(p, argmax, w_hat, lam, oom_share=oom_share, margin=margin)
+            if ok(g_retries[rows, bins], retry_ceiling):
+                cost = float(g_cost[rows, bins].sum())
+                if best is None or cost < best["cost"]:
+                    best = {"mix": mix, "lam": float(lam), "cost": cost}
+                break
+    if best is None:  # no price meets the ceiling: the safest bins (the largest price)
+        best = {"mix": 0.0, "lam": float(_LAMBDAS[-1])}
+    return best
+
+
+def _kill_margin(
+    wall_hat_rows: np.ndarray,
+    wall: np.ndarray,
+    g: np.ndarray,
+    n_groups: int,
+    ok: Callable[[np.ndarray, float], bool],
+    kill_ceiling: float,
+    db_clock: float,
+) -> float:
+    """The smallest log kill margin q (on a grid of log factors) meeting the kill ceiling."""
+    from .replay import calcloud_kill_time
+
+    for q in np.linspace(0.0, 8.0, 321):
+        kill = calcloud_kill_time(np.ceil(wall_hat_rows * math.exp(q)), db_clock=db_clock)
+        if ok(np.bincount(g, (wall > kill).astype(float), n_groups), kill_ceiling):
+            return float(q)
+    return 8.0  # even 3000x the estimate kills too often: the 48-hour cap decides

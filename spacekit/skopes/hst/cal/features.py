@@ -389,7 +389,7 @@ def memory_to_bin(memory_gb: Any) -> np.ndarray:
     )
 
 
-def prepare_table(data: Any, *, name: str | None = None, require_targets: bool = True):  # noqa: C901
+def prepare_table(data: Any, *, name: str | None = None, require_targets: bool = True):
     """Read and check a table of calibration jobs (training or DynamoDB-export format).
 
     Parameters
@@ -435,23 +435,47 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
     """
     import pandas as pd
 
+    df, label = _read_cal_table(data, name)
+    _check_cal_columns(df, label, require_targets)
+    out = pd.DataFrame(index=df.index)
+    for col in FEATURES:
+        out[col] = _checked_feature(df, col, label)
+    if "ipst" in df.columns:
+        _check_ipst(df, out, label)
+    if "timestamp" in df.columns:
+        out["timestamp"] = pd.to_numeric(df["timestamp"], errors="coerce")
+    for col in ("memory", "wallclock"):
+        if col in df.columns:
+            out[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
+    if "memory" in out.columns:
+        _add_mem_bin(df, out, label)
+    if require_targets:
+        out = _drop_rows_without_targets(out, label)
+    return out.reset_index(drop=True)
+
+
+def _read_cal_table(data: Any, name: str | None) -> tuple[Any, str]:
+    """The DataFrame of ``data`` (read from a csv path) and its label for messages."""
+    import pandas as pd
+
     if isinstance(data, pd.DataFrame):
-        df = data  # read only: the result is a new frame
-        label = name or "(DataFrame)"
-    elif not isinstance(data, (str, os.PathLike)):
+        return data, name or "(DataFrame)"  # read only: the result is a new frame
+    if not isinstance(data, (str, os.PathLike)):
         raise InputError(
             f"table {name or ''}: expected a csv path or a pandas.DataFrame, got "
             f"{type(data).__name__}"
             + ("; pass df.to_frame().T for one row" if isinstance(data, pd.Series) else "")
         )
-    else:
-        from pathlib import Path
+    from pathlib import Path
 
-        from ....io import read_table
+    from ....io import read_table
 
-        label = name or Path(str(data)).name
-        # spacekit.io says what is wrong with the file (missing, a folder, empty, not a csv)
-        df = read_table(data, format="csv")
+    # spacekit.io says what is wrong with the file (missing, a folder, empty, not a csv)
+    return read_table(data, format="csv"), name or Path(str(data)).name
+
+
+def _check_cal_columns(df: Any, label: str, require_targets: bool) -> None:
+    """Raise SchemaError when a feature (or a target, if required) column is missing."""
     missing = [c for c in FEATURES if c not in df.columns]
     if require_targets:
         missing += [c for c in ("memory", "wallclock") if c not in df.columns]
@@ -460,114 +484,114 @@ def prepare_table(data: Any, *, name: str | None = None, require_targets: bool =
             f"table {label}: expected the columns {list(FEATURES)} (and memory, wallclock "
             f"for training/evaluation), missing {missing}; found {list(df.columns)[:20]}"
         )
-    out = pd.DataFrame(index=df.index)
 
-    def where(bad) -> str:
-        """'row 3 (dataset j8zs05020)' for the first bad row."""
-        pos = int(np.flatnonzero(np.asarray(bad))[0])
-        ds = f" (dataset {df['ipst'].iloc[pos]})" if "ipst" in df.columns else ""
-        return f"row {pos}{ds}"
 
-    for col in FEATURES:
-        vals = pd.to_numeric(df[col], errors="coerce")
-        bad = vals.isna()
-        if bad.any():
-            first = df.loc[bad, col].iloc[0]
-            raise SchemaError(
-                f"table {label}: column {col} must be numeric, found {int(bad.sum())} "
-                f"non-numeric or empty value(s), first {_plain(first)} in {where(bad)}; fix or "
-                "drop those rows"
-            )
-        values = vals.to_numpy(dtype=float)
-        bad = ~np.isfinite(values) | (values < 0)
-        if col in _TABLE_CODES:
-            bad |= ~np.isin(values, _TABLE_CODES[col])
-        if col == "crsplit":
-            bad &= ~(
-                (values > 2) & (values == np.round(values))
-            )  # old encodings: the CRSPLIT count
-        if bad.any():
-            rule = (
-                f"one of {list(_TABLE_CODES[col])}"
-                if col in _TABLE_CODES
-                else "a finite number >= 0"
-            )
-            raise SchemaError(
-                f"table {label}: column {col} must be {rule}, found {int(bad.sum())} other "
-                "value(s), "
-                f"first {_plain(df[col].iloc[int(np.flatnonzero(bad)[0])])} in {where(bad)}; fix "
-                "or drop those rows"
-            )
-        if col == "crsplit" and (values > 2).any():
-            _warn(
-                f"table {label}: column crsplit holds {int((values > 2).sum())} value(s) > 2 (an "
-                "old encoding's CRSPLIT count); mapped to 2 as production maps CRSPLIT > 1"
-            )
-            values = np.minimum(values, 2)
-        out[col] = np.round(values).astype(np.int64)
-    if "ipst" in df.columns:
-        # numpy's vectorised string functions: pandas' .str and a map per row were most of the
-        # time of a large table (2.4 of 3.9 s on 1e6 rows)
-        ipst = np.char.lower(np.char.strip(df["ipst"].to_numpy(dtype=str)))
-        chars = ipst.view("U1").reshape(len(ipst), ipst.dtype.itemsize // 4)
-        first = chars[:, 0]
-        last = chars[np.arange(len(ipst)), np.maximum(np.char.str_len(ipst) - 1, 0)]
-        out["ipst"] = ipst.astype(object)
-        bad = ~np.isin(first, list(INSTRUMENTS))
-        if bad.any():
-            raise SchemaError(
-                f"table {label}: column ipst has {int(bad.sum())} value(s) that are not HST "
-                f"calibration datasets, first {str(ipst[bad][0])!r}"
-            )
-        instr = np.zeros(len(ipst), dtype=np.int64)
-        for letter, (_, code) in INSTRUMENTS.items():
-            instr[first == letter] = code
-        dtype = (last == "0").astype(np.int64)
-        bad = (instr != out["instr"].to_numpy()) | (dtype != out["dtype"].to_numpy())
-        if bad.any():
-            pos = int(np.flatnonzero(bad)[0])
-            raise SchemaError(
-                f"table {label}: {int(bad.sum())} row(s) have instr/dtype other than their ipst's "
-                f"(first {where(bad)}: instr={out['instr'].iloc[pos]}, "
-                f"dtype={out['dtype'].iloc[pos]}, but "
-                f"the ipst gives instr={instr[pos]}, dtype={dtype[pos]}); the columns are shifted "
-                "or mislabelled: fix the table"
-            )
-    if "timestamp" in df.columns:
-        out["timestamp"] = pd.to_numeric(df["timestamp"], errors="coerce")
-    for col in ("memory", "wallclock"):
-        if col in df.columns:
-            out[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
-    if "memory" in out.columns:
-        out["mem_bin"] = memory_to_bin(out["memory"].fillna(0.0))
-        if "mem_bin" in df.columns:
-            given = pd.to_numeric(df["mem_bin"], errors="coerce")
-            ok = given.notna()
-            wrong = ok & ~given.isin([0, 1, 2, 3])
-            if wrong.any():
-                raise SchemaError(
-                    f"table {label}: column mem_bin must be a bin 0-3 (or empty: derived from "
-                    f"memory), found {int(wrong.sum())} other value(s), first "
-                    f"{_plain(df['mem_bin'][wrong].iloc[0])} in "
-                    f"{where(wrong)}; fix those rows or drop the column"
-                )
-            out.loc[ok, "mem_bin"] = given[ok].astype(int)
-        out["mem_bin"] = out["mem_bin"].astype(np.int64)
-    if require_targets:
-        bad = (
-            out["memory"].isna()
-            | (out["memory"] < 0)
-            | out["wallclock"].isna()
-            | (out["wallclock"] <= 0)
+def _where(df: Any, bad: Any) -> str:
+    """'row 3 (dataset j8zs05020)' for the first bad row."""
+    pos = int(np.flatnonzero(np.asarray(bad))[0])
+    ds = f" (dataset {df['ipst'].iloc[pos]})" if "ipst" in df.columns else ""
+    return f"row {pos}{ds}"
+
+
+def _checked_feature(df: Any, col: str, label: str) -> np.ndarray:
+    """Column ``col`` as int64 after the numeric and range checks (crsplit > 2 mapped to 2)."""
+    import pandas as pd
+
+    vals = pd.to_numeric(df[col], errors="coerce")
+    bad = vals.isna()
+    if bad.any():
+        first = df.loc[bad, col].iloc[0]
+        raise SchemaError(
+            f"table {label}: column {col} must be numeric, found {int(bad.sum())} "
+            f"non-numeric or empty value(s), first {_plain(first)} in {_where(df, bad)}; fix or "
+            "drop those rows"
         )
-        if bad.all():
+    values = vals.to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values < 0)
+    if col in _TABLE_CODES:
+        bad |= ~np.isin(values, _TABLE_CODES[col])
+    if col == "crsplit":
+        bad &= ~((values > 2) & (values == np.round(values)))  # old encodings: the CRSPLIT count
+    if bad.any():
+        rule = (
+            f"one of {list(_TABLE_CODES[col])}" if col in _TABLE_CODES else "a finite number >= 0"
+        )
+        raise SchemaError(
+            f"table {label}: column {col} must be {rule}, found {int(bad.sum())} other "
+            "value(s), "
+            f"first {_plain(df[col].iloc[int(np.flatnonzero(bad)[0])])} in {_where(df, bad)}; fix "
+            "or drop those rows"
+        )
+    if col == "crsplit" and (values > 2).any():
+        _warn(
+            f"table {label}: column crsplit holds {int((values > 2).sum())} value(s) > 2 (an "
+            "old encoding's CRSPLIT count); mapped to 2 as production maps CRSPLIT > 1"
+        )
+        values = np.minimum(values, 2)
+    return np.round(values).astype(np.int64)
+
+
+def _check_ipst(df: Any, out: Any, label: str) -> None:
+    """Add the cleaned ``ipst`` to ``out``; raise when it disagrees with ``instr``/``dtype``."""
+    # numpy's vectorised string functions: pandas' .str and a map per row were most of the
+    # time of a large table (2.4 of 3.9 s on 1e6 rows)
+    ipst = np.char.lower(np.char.strip(df["ipst"].to_numpy(dtype=str)))
+    chars = ipst.view("U1").reshape(len(ipst), ipst.dtype.itemsize // 4)
+    first = chars[:, 0]
+    last = chars[np.arange(len(ipst)), np.maximum(np.char.str_len(ipst) - 1, 0)]
+    out["ipst"] = ipst.astype(object)
+    bad = ~np.isin(first, list(INSTRUMENTS))
+    if bad.any():
+        raise SchemaError(
+            f"table {label}: column ipst has {int(bad.sum())} value(s) that are not HST "
+            f"calibration datasets, first {str(ipst[bad][0])!r}"
+        )
+    instr = np.zeros(len(ipst), dtype=np.int64)
+    for letter, (_, code) in INSTRUMENTS.items():
+        instr[first == letter] = code
+    dtype = (last == "0").astype(np.int64)
+    bad = (instr != out["instr"].to_numpy()) | (dtype != out["dtype"].to_numpy())
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise SchemaError(
+            f"table {label}: {int(bad.sum())} row(s) have instr/dtype other than their ipst's "
+            f"(first {_where(df, bad)}: instr={out['instr'].iloc[pos]}, "
+            f"dtype={out['dtype'].iloc[pos]}, but "
+            f"the ipst gives instr={instr[pos]}, dtype={dtype[pos]}); the columns are shifted "
+            "or mislabelled: fix the table"
+        )
+
+
+def _add_mem_bin(df: Any, out: Any, label: str) -> None:
+    """Set ``out['mem_bin']`` from ``memory``, keeping the table's own valid bins."""
+    import pandas as pd
+
+    out["mem_bin"] = memory_to_bin(out["memory"].fillna(0.0))
+    if "mem_bin" in df.columns:
+        given = pd.to_numeric(df["mem_bin"], errors="coerce")
+        ok = given.notna()
+        wrong = ok & ~given.isin([0, 1, 2, 3])
+        if wrong.any():
             raise SchemaError(
-                f"table {label}: no row has both memory >= 0 and a positive wallclock"
+                f"table {label}: column mem_bin must be a bin 0-3 (or empty: derived from "
+                f"memory), found {int(wrong.sum())} other value(s), first "
+                f"{_plain(df['mem_bin'][wrong].iloc[0])} in "
+                f"{_where(df, wrong)}; fix those rows or drop the column"
             )
-        if bad.any():
-            _warn(
-                f"table {label}: {int(bad.sum())} row(s) without memory >= 0 or positive wallclock "
-                "dropped"
-            )
-            out = out.loc[~bad]
-    return out.reset_index(drop=True)
+        out.loc[ok, "mem_bin"] = given[ok].astype(int)
+    out["mem_bin"] = out["mem_bin"].astype(np.int64)
+
+
+def _drop_rows_without_targets(out: Any, label: str) -> Any:
+    """``out`` less (with a warning) the rows without memory >= 0 and a positive wallclock."""
+    memory, wallclock = out["memory"], out["wallclock"]
+    bad = memory.isna() | (memory < 0) | wallclock.isna() | (wallclock <= 0)
+    if bad.all():
+        raise SchemaError(f"table {label}: no row has both memory >= 0 and a positive wallclock")
+    if bad.any():
+        _warn(
+            f"table {label}: {int(bad.sum())} row(s) without memory >= 0 or positive wallclock "
+            "dropped"
+        )
+        out = out.loc[~bad]
+    return out
