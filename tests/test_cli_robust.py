@@ -1,0 +1,99 @@
+"""The command line under the inputs of a tired night shift: unwritable output folders, options
+out of range, conflicting options. Each test failed before its fix (a traceback, or a run that
+went on silently with a meaningless setting)."""
+
+from __future__ import annotations
+
+import errno
+
+import pandas as pd
+import pytest
+
+from spacekit.cli import main
+from spacekit.exceptions import WriteAccessError
+
+SAMPLE = "hst_cal/hst_cal_sample_20.csv"
+
+
+def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of ``spacekit ARGV`` (usage errors exit through argparse)."""
+    try:
+        rc = main(argv)
+    except SystemExit as exc:
+        rc = exc.code if isinstance(exc.code, int) else 2
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def one_error_line(err: str) -> str:
+    """The one ``spacekit: error:`` line of a failed command; no traceback."""
+    assert "Traceback" not in err, err
+    lines = [ln for ln in err.splitlines() if ln.startswith("spacekit: error:")]
+    assert len(lines) == 1 and err.rstrip().endswith(lines[0]), err
+    return lines[0]
+
+
+def default_cal_model() -> str:
+    from spacekit.skopes.hst.cal.default_model import DEFAULT_MODEL_DIR
+
+    return str(DEFAULT_MODEL_DIR)
+
+
+# --------------------------------------------------------------------------- unwritable output
+def test_atomic_write_under_a_file_is_a_write_access_error(tmp_path):
+    from spacekit import io as skio
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(WriteAccessError, match="cannot write the file .*a file stands where"):
+        skio.write_table(pd.DataFrame({"a": [1]}), blocker / "out.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_atomic_write_on_a_read_only_file_system(tmp_path, monkeypatch):
+    from spacekit.utils import files
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / ".x.tmp"))
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", read_only)
+    with pytest.raises(WriteAccessError, match="read-only; choose a location") as exc:
+        with files.atomic_write(tmp_path / "x.json", "w") as fh:
+            fh.write("{}")
+    assert ".tmp" not in str(exc.value)  # the temporary name would only confuse
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_folder_under_a_file_is_a_write_access_error(tmp_path):
+    from spacekit.utils.runs import Run
+
+    blocker = tmp_path / "runs.csv"
+    blocker.write_text("x")
+    with pytest.raises(WriteAccessError, match="cannot write the runs folder"):
+        Run.create("hst_cal", "train", runs_dir=blocker)
+    (tmp_path / "runs" / "hst_cal").mkdir(parents=True)
+    (tmp_path / "runs" / "hst_cal" / "20260101-000000-train").write_text("x")
+    # a run of the same second still gets a numbered folder beside an existing one
+    when = pd.Timestamp("2026-01-01", tz="UTC").to_pydatetime()
+    run = Run.create("hst_cal", "train", runs_dir=tmp_path / "runs", timestamp=when)
+    assert run.path.name == "20260101-000000-train-2"
+
+
+def test_cli_runs_folder_that_is_a_file(tmp_path, capsys, shared_data):
+    blocker = tmp_path / "runs"
+    blocker.write_text("x")
+    argv = ["cal", "replay", str(shared_data / SAMPLE), "--model", default_cal_model()]
+    rc, _, err = run_cli([*argv, "--boot", "5", "--runs", str(blocker)], capsys)
+    assert rc == 1
+    assert "cannot write the runs folder" in one_error_line(err)
+
+
+def test_build_default_model_refuses_an_unwritable_folder_before_training(tmp_path):
+    from spacekit.skopes.hst.cal.default_model import build_default_model
+
+    blocker = tmp_path / "model"
+    blocker.write_text("x")
+    # the data does not exist: the folder is checked first, not after a minute of training
+    with pytest.raises(WriteAccessError, match="cannot write the model folder"):
+        build_default_model(blocker, data=str(tmp_path / "none.csv"), fast=True)
+    assert blocker.read_text() == "x"
