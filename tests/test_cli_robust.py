@@ -97,3 +97,59 @@ def test_build_default_model_refuses_an_unwritable_folder_before_training(tmp_pa
     with pytest.raises(WriteAccessError, match="cannot write the model folder"):
         build_default_model(blocker, data=str(tmp_path / "none.csv"), fast=True)
     assert blocker.read_text() == "x"
+
+
+# --------------------------------------------------------------------------- seeds
+SVM = "hst_svm/svm_labeled_2021-07-28.csv"
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**32)])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["cal", "train", SAMPLE, "--fast", "--runs", "{out}"],
+        ["cal", "cv", SAMPLE, "--runs", "{out}"],
+        ["cal", "replay", SAMPLE, "--model", "{model}", "--boot", "5"],
+        ["svm", "train", SVM, "--fast", "--kind", "gb", "--runs", "{out}"],
+        ["svm", "cv", SVM, "--fast", "--kind", "gb", "--runs", "{out}"],
+        ["k2", "build-dataset", "{out}/k2.csv", "--n-synthetic", "4"],
+    ],
+    ids=lambda a: " ".join(a[:2]) if isinstance(a, list) else a,
+)
+def test_cli_seed_out_of_range_is_a_usage_error(argv, seed, tmp_path, capsys, shared_data):
+    # cal train/cv and svm with 2**32: scikit-learn's InvalidParameterError as a traceback;
+    # k2 build-dataset -1: numpy's "expected non-negative integer" traceback
+    fill = {"out": str(tmp_path), "model": default_cal_model()}
+    argv = [str(shared_data / a) if a in (SAMPLE, SVM) else a.format(**fill) for a in argv]
+    rc, _, err = run_cli([*argv, "--seed", seed], capsys)
+    assert rc == 2, err
+    assert "Traceback" not in err
+    assert f"argument --seed: expected a whole number from 0 to 4294967295, got '{seed}'" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_library_seeds_are_checked_before_any_work(shared_data, tmp_path):
+    from spacekit.exceptions import InputError
+    from spacekit.skopes.hst import cal
+    from spacekit.skopes.hst.cal.replay import replay
+    from spacekit.skopes.k2.dataset import build_training_set
+
+    table = shared_data / SAMPLE
+    with pytest.raises(
+        InputError, match="seed must be a whole number of at least 0 and at most 4294967295"
+    ):
+        cal.train(table, runs_dir=tmp_path, fast=True, seed=-1)
+    with pytest.raises(
+        InputError, match="must be a whole number of at least 0 and at most 4294967295"
+    ):
+        cal.cross_validate(table, runs_dir=tmp_path, seed=2**32)
+    with pytest.raises(InputError, match="seed must be a whole number of at least 0"):
+        build_training_set(tmp_path / "k2", stars=[], n_synthetic=4, seed=-1)
+    model = default_cal_model()
+    with pytest.raises(InputError, match="seed must be a whole number of at least 0"):
+        replay(table, model, seed=-1, figures=False)
+    with pytest.raises(InputError, match="n_boot .* at least 0"):
+        replay(table, model, n_boot=-1, figures=False)
+    with pytest.raises(InputError, match="db_clock .* finite number of seconds >= 0"):
+        replay(table, model, db_clock=float("nan"), figures=False)
+    assert [p.name for p in tmp_path.iterdir() if p.name != "hst_cal"] == []

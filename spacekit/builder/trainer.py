@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
-from ..utils.checks import whole_number
+from ..utils.checks import seed_number, whole_number
 
 __all__ = ["Trainer", "fit_cnn", "predict_batches", "set_seed"]
 
@@ -43,9 +43,7 @@ def set_seed(seed: int, *, deterministic: bool = False) -> None:
 
     keras = import_keras()
 
-    seed = whole_number(seed, "seed", minimum=0)
-    if seed > 2**32 - 1:
-        raise InputError(f"seed must be at most 2**32 - 1 (NumPy's limit), got {seed}")
+    seed = seed_number(seed)
     keras.utils.set_random_seed(seed)
     if deterministic:
         import tensorflow as tf

@@ -94,6 +94,28 @@ def file_error(command: str, path: str, exc: BaseException) -> str:
     return f"spacekit {command}: error: {path}: {msg}"
 
 
+def seed_option(text: str) -> int:
+    """The type of every ``--seed``: a whole number from 0 to 2**32 - 1 (what NumPy and
+    scikit-learn accept), so that ``--seed -1`` is a usage error (exit 2), not a traceback.
+
+    Examples
+    --------
+    >>> seed_option("7")
+    7
+    """
+    from ..utils.checks import MAX_SEED
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 0 to {MAX_SEED}, got {text!r}"
+        )
+    return value
+
+
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
     return 2
@@ -158,7 +180,7 @@ def add_common(
             help=f"model family (default {kind_default})",
         )
     if seed:
-        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--seed", type=seed_option, default=0)
     parser.add_argument("--json", action="store_true", help=JSON_HELP)
 
 

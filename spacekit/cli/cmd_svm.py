@@ -13,6 +13,7 @@ from ._contract import (
     add_app,
     print_metrics,
     print_run_json,
+    seed_option,
     settings,
 )
 
@@ -86,7 +87,7 @@ def register(sub) -> None:
     e.add_argument("--folds", type=int, default=5)
     e.add_argument("--repeats", type=int, default=2)
     e.add_argument("--runs", default=None)
-    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--seed", type=seed_option, default=0)
     e.add_argument("--fast", action="store_true")
     e.set_defaults(func=_evaluate)
 

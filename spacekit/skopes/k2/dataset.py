@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from ...exceptions import DataNotFoundError, InputError
+from ...utils.checks import seed_number
 from ...utils.files import file_sha256
 from ...utils.progress import progress
 from ...utils.runs import read_json, write_json
@@ -336,6 +337,7 @@ def build_training_set(  # noqa: C901
     >>> ts.summary["composition"]["n_windows"]
     6
     """
+    seed = seed_number(seed)
     length = int(length)
     if length < 64:
         raise InputError(f"expected a window length of at least 64 cadences, got {length}")

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from ....exceptions import InputError
+from ....utils.checks import seed_number, whole_number
 from .ladder import (  # noqa: F401  (the ladder arithmetic, importable from here too)
     _CUM_GB,
     _GB,
@@ -172,6 +173,13 @@ def replay(
     for label, v in (("retry_ceiling", retry_ceiling), ("kill_ceiling", kill_ceiling)):
         if not 0 <= float(v) < 1:
             raise InputError(f"{label} must be a fraction of jobs in [0, 1), got {v!r}")
+    n_boot = whole_number(n_boot, "replay: n_boot (--boot, bootstrap resamples)", minimum=0)
+    seed = seed_number(seed, "replay: seed")
+    if not (math.isfinite(float(db_clock)) and float(db_clock) >= 0):
+        raise InputError(
+            "replay: db_clock (--db-clock, calcloud's floor on the kill time) must be a finite "
+            f"number of seconds >= 0, got {db_clock!r}; leave it out for calcloud's 1200 s"
+        )
     if history_lag and not learn:
         raise InputError("replay: history_lag (--history-lag) needs learn=True (--learn)")
     df, digest, data_label = read_jobs(data)
