@@ -153,3 +153,25 @@ def test_library_seeds_are_checked_before_any_work(shared_data, tmp_path):
     with pytest.raises(InputError, match="db_clock .* finite number of seconds >= 0"):
         replay(table, model, db_clock=float("nan"), figures=False)
     assert [p.name for p in tmp_path.iterdir() if p.name != "hst_cal"] == []
+
+
+# --------------------------------------------------------------------------- monitor thresholds
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--retry-ceiling", "nan", "retry_ceiling must be a fraction of jobs in [0, 1]"),
+        ("--kill-ceiling", "-1", "kill_ceiling must be a fraction of jobs in [0, 1]"),
+        ("--cost-tolerance", "nan", "cost_tolerance (--cost-tolerance) must be a finite share"),
+        ("--cost-tolerance", "-0.5", "cost_tolerance (--cost-tolerance) must be a finite share"),
+        ("--db-clock", "nan", "db_clock (--db-clock, calcloud's floor on the kill time)"),
+    ],
+)
+def test_cli_monitor_refuses_thresholds_that_never_alert(
+    option, value, message, capsys, shared_data
+):
+    # a NaN ceiling or tolerance compared False with every rate: the drift check passed (exit
+    # 0) whatever the jobs did; a negative one alerted on every run
+    argv = ["cal", "monitor", str(shared_data / SAMPLE), "--model", default_cal_model()]
+    rc, out, err = run_cli([*argv, option, value], capsys)
+    assert rc == 1, (out, err)
+    assert message in one_error_line(err)
