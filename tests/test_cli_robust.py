@@ -175,3 +175,31 @@ def test_cli_monitor_refuses_thresholds_that_never_alert(
     rc, out, err = run_cli([*argv, option, value], capsys)
     assert rc == 1, (out, err)
     assert message in one_error_line(err)
+
+
+# --------------------------------------------------------------------------- hunt
+def _short_light_curve():
+    import numpy as np
+    from astropy.time import Time
+
+    from spacekit.transformer import LightCurve
+
+    t = np.arange(0, 6.0, 1 / 48)
+    flux = 1 + 1e-3 * np.random.default_rng(0).standard_normal(t.size)
+    return LightCurve(time=Time(2458000.0 + t, format="jd", scale="tdb"), flux=flux)
+
+
+@pytest.mark.parametrize(
+    "period_max, message",
+    [
+        (1e300, r"period_max \(1e\+300 d\) is longer than the light curve's span \(5\.979 d\)"),
+        (-1, "period_max must be a positive number of days; got -1"),  # was: "swap them"
+    ],
+)
+def test_hunt_period_max_beyond_the_span(period_max, message):
+    from spacekit.analyzer import planet_hunter
+    from spacekit.exceptions import InputError
+
+    # 1e300 d built a period grid until the memory ran out (MemoryError after a minute)
+    with pytest.raises(InputError, match=message):
+        planet_hunter(_short_light_curve(), period_max=period_max)
