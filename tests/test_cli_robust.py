@@ -203,3 +203,47 @@ def test_hunt_period_max_beyond_the_span(period_max, message):
     # 1e300 d built a period grid until the memory ran out (MemoryError after a minute)
     with pytest.raises(InputError, match=message):
         planet_hunter(_short_light_curve(), period_max=period_max)
+
+
+# --------------------------------------------------------------------------- interruption
+@pytest.mark.parametrize("converted", ["ValueError", "DownloadError"])
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_an_interrupt_turned_into_another_error_still_reads_interrupted(
+    converted, signame, monkeypatch, capsys
+):
+    # Ctrl-C inside scikit-learn's compiled code once came out as "ValueError: 'T{=d:sum_...'
+    # is not a valid PEP 3118 buffer format string" with a traceback (cal train); a download
+    # cut by the interrupt may come out as a DownloadError blaming the network
+    import os
+    import signal
+    import time
+
+    import spacekit.datasets
+    from spacekit.exceptions import DownloadError
+
+    def interrupted_inside_compiled_code():
+        try:
+            os.kill(os.getpid(), getattr(signal, signame))
+            time.sleep(5)
+        except KeyboardInterrupt:
+            if converted == "ValueError":
+                raise ValueError("'T{=d:sum_gradients:d}' is not a valid PEP 3118 buffer") from None
+            raise DownloadError("https://x: the connection was reset") from None
+        raise AssertionError("the signal did not arrive")
+
+    monkeypatch.setattr(spacekit.datasets, "list_datasets", interrupted_inside_compiled_code)
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    rc, out, err = run_cli(["datasets", "list"], capsys)
+    assert (rc, err) == (130, "spacekit: interrupted\n")
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+def test_a_bug_outside_an_interruption_keeps_its_traceback(monkeypatch):
+    import spacekit.datasets
+
+    def bug():
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(spacekit.datasets, "list_datasets", bug)
+    with pytest.raises(ValueError, match="a bug"):
+        main(["datasets", "list"])

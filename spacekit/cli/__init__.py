@@ -131,7 +131,13 @@ def _accept_global_flags(parser: argparse.ArgumentParser) -> None:
             _accept_global_flags(child)
 
 
-def _raise_interrupt(signum, frame):  # pragma: no cover - called by the OS
+#: the signal that interrupted the running command (None: none did)
+_interrupted_by: int | None = None
+
+
+def _raise_interrupt(signum, frame):
+    global _interrupted_by
+    _interrupted_by = signum
     raise KeyboardInterrupt(f"signal {signum}")
 
 
@@ -139,16 +145,25 @@ def _raise_interrupt(signum, frame):  # pragma: no cover - called by the OS
 def _sigterm_interrupts() -> Iterator[None]:
     """While a command runs, SIGTERM (``kill``, a batch scheduler's stop) unwinds like Ctrl-C,
     so run folders are marked ``interrupted`` and temporary files removed (the library itself
-    never installs signal handlers; only the command line does)."""
+    never installs signal handlers; only the command line does). Both signals are remembered:
+    compiled code (scikit-learn's, NumPy's) may turn the KeyboardInterrupt into another error
+    on its way out, which :func:`main` then still reports as an interruption."""
+    global _interrupted_by
+    _interrupted_by = None
     try:
-        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+        previous = {
+            s: signal.signal(s, _raise_interrupt)
+            for s in (signal.SIGTERM, signal.SIGINT)
+            if signal.getsignal(s) is not signal.SIG_IGN  # `cmd &` in a script ignores SIGINT
+        }
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -185,6 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     return int(args.func(args) or 0)
             return int(args.func(args) or 0)
     except SpacekitError as exc:
+        if _interrupted_by is not None:  # e.g. a download cut by Ctrl-C: not its fault
+            print("spacekit: interrupted", file=sys.stderr)
+            return 130
         print(f"spacekit: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -192,6 +210,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception:
+        if _interrupted_by is None:
+            raise  # a bug: its traceback is what a report needs
+        # an interruption that compiled code turned into another error on its way out
+        print("spacekit: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover
