@@ -5,6 +5,7 @@ went on silently with a meaningless setting)."""
 from __future__ import annotations
 
 import errno
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -247,3 +248,32 @@ def test_a_bug_outside_an_interruption_keeps_its_traceback(monkeypatch):
     monkeypatch.setattr(spacekit.datasets, "list_datasets", bug)
     with pytest.raises(ValueError, match="a bug"):
         main(["datasets", "list"])
+
+
+def test_cal_history_update_interrupted_keeps_the_history(
+    tmp_path, capsys, monkeypatch, shared_data
+):
+    # the history was written in place (Path.write_text): Ctrl-C during `--update` left a
+    # truncated JSON file, and the next predict refused it as "not a history"
+    import os
+
+    out = tmp_path / "history.json"
+    assert main(["cal", "history", str(shared_data / SAMPLE), "--out", str(out)]) == 0
+    before = out.read_bytes()
+
+    def half_then_interrupt(self, text, *args, **kwargs):
+        with open(self, "w") as fh:
+            fh.write(text[: len(text) // 2])
+        raise KeyboardInterrupt
+
+    def interrupt(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, "write_text", half_then_interrupt)
+    monkeypatch.setattr(os, "fsync", interrupt)
+    rc, _, err = run_cli(
+        ["cal", "history", str(shared_data / SAMPLE), "--out", str(out), "--update"], capsys
+    )
+    assert (rc, err.splitlines()[-1]) == (130, "spacekit: interrupted")
+    assert out.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["history.json"]

@@ -85,9 +85,11 @@ def write_access(path: str | os.PathLike, what: str = "file") -> Iterator[None]:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT)
             else "choose a location this user may write"
         )
-        raise WriteAccessError(
+        error = WriteAccessError(
             f"cannot write the {what} {path}: {_CANNOT_WRITE[exc.errno]}{where}; {fix}"
-        ) from None
+        )
+        error.reason = f"{_CANNOT_WRITE[exc.errno]}{where}"  # for a caller's own message
+        raise error from None
 
 
 @contextlib.contextmanager
