@@ -331,6 +331,11 @@ class JobHistory:
         from ....utils.files import atomic_write
 
         path = Path(path)
+        if not path.parent.is_dir():
+            raise InputError(
+                f"job history {path}: cannot write it (no folder {path.parent}); give a file "
+                "path in an existing folder, or an s3:// URL"
+            )
         try:
             # atomic: an interrupted --update keeps the history it was adding to
             with atomic_write(path, "w", encoding="utf-8") as fh:
