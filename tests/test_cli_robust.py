@@ -277,3 +277,22 @@ def test_cal_history_update_interrupted_keeps_the_history(
     assert (rc, err.splitlines()[-1]) == (130, "spacekit: interrupted")
     assert out.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["history.json"]
+
+
+# --------------------------------------------------------------------------- svm --images
+@pytest.mark.parametrize("what", ["csv", "folder"])
+def test_svm_images_that_are_not_an_npz(what, tmp_path, capsys, shared_data):
+    # a csv was "pickled (object) data ... load it unsafely using allow_pickle=": advice to
+    # run untrusted code for a file that is no archive at all; a folder "does not exist"
+    images = tmp_path / "images.npz"
+    if what == "csv":
+        images.write_text("index,images\nv1,0\n")
+    else:
+        images.mkdir()
+    argv = ["svm", "train", str(shared_data / SVM), "--images", str(images), "--fast"]
+    rc, _, err = run_cli([*argv, "--runs", str(tmp_path / "runs")], capsys)
+    line = one_error_line(err)
+    assert rc == 1 and "pickle" not in line
+    expected = "is not an .npz archive" if what == "csv" else "is a folder"
+    assert expected in line and "expected an .npz file with arrays 'index' and 'images'" in line
+    assert not (tmp_path / "runs").exists()
