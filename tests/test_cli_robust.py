@@ -296,3 +296,44 @@ def test_svm_images_that_are_not_an_npz(what, tmp_path, capsys, shared_data):
     expected = "is not an .npz archive" if what == "csv" else "is a folder"
     assert expected in line and "expected an .npz file with arrays 'index' and 'images'" in line
     assert not (tmp_path / "runs").exists()
+
+
+# --------------------------------------------------------------------------- conflicting options
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["cal", "predict", "F", "--model", "A", "--models", "B"],
+            "--models (deprecated) and --model",
+        ),
+        (
+            ["cal", "predict", "F", "--models", "B", "--model", "A"],
+            "--models (deprecated) and --model",
+        ),
+        (["cal", "score", "D", "--data", "E"], "--data (deprecated) and DATA (positional)"),
+        (["cal", "train", "D", "--out", "A", "--runs", "B"], "--out (deprecated) and --runs"),
+        (["k2", "train", "D", "--kind", "global", "--network", "seed"], "--network (deprecated)"),
+        (
+            ["svm", "train", "D", "--model", "mlp", "--kind", "gb"],
+            "--model (deprecated) and --kind",
+        ),
+        (["svm", "predict", "D", "--model-dir", "A", "--model", "B"], "--model-dir (deprecated)"),
+        (["jwst", "predict", "D", "--model", "A", "--models", "B"], "--models (deprecated)"),
+    ],
+)
+def test_a_deprecated_option_contradicted_by_its_new_name_is_a_usage_error(argv, message, capsys):
+    # the last one given won silently: `--model new --models old` predicted with the old model
+    rc, out, err = run_cli(argv, capsys)
+    assert rc == 2 and out == ""
+    assert message in err and "give different values" in err and "pass only" in err
+    assert "Traceback" not in err
+
+
+def test_a_deprecated_option_that_agrees_still_runs(capsys, shared_data):
+    model = default_cal_model()
+    mmf = shared_data / "hst_cal" / "MemModelFeatures" / "ib8t01010_MemModelFeatures.txt"
+    rc, out, err = run_cli(
+        ["cal", "predict", str(mmf), "--models", model, "--model", model], capsys
+    )
+    assert rc == 0 and "ib8t01010" in out
+    assert "--models is deprecated" in err

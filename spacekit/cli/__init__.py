@@ -184,6 +184,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = build_parser()
     args = parser.parse_args(argv)
+    from ._contract import alias_conflict
+
+    conflict = alias_conflict(args)
+    if conflict:
+        print(f"spacekit: error: {conflict}", file=sys.stderr)
+        return 2
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
