@@ -337,3 +337,14 @@ def test_a_deprecated_option_that_agrees_still_runs(capsys, shared_data):
     )
     assert rc == 0 and "ib8t01010" in out
     assert "--models is deprecated" in err
+
+
+@pytest.mark.parametrize(
+    "event, found", [("", "'' is neither a file nor JSON text"), (".", "'.' is a folder")]
+)
+def test_cal_lambda_event_names_what_it_was_given(event, found, capsys):
+    # an empty argument printed "spacekit: error: : expected a .json file ..."; a folder
+    # read as if it were missing
+    rc, _, err = run_cli(["cal", "lambda-event", event], capsys)
+    line = one_error_line(err)
+    assert rc == 1 and f"the event {found}" in line and "expected a .json file or JSON" in line
