@@ -348,3 +348,12 @@ def test_cal_lambda_event_names_what_it_was_given(event, found, capsys):
     rc, _, err = run_cli(["cal", "lambda-event", event], capsys)
     line = one_error_line(err)
     assert rc == 1 and f"the event {found}" in line and "expected a .json file or JSON" in line
+
+
+def test_import_upstream_into_an_unwritable_folder(upstream_wheel, tmp_path, capsys):
+    # a raw NotADirectoryError / OSError (read-only) traceback
+    blocker = tmp_path / "models"
+    blocker.write_text("x")
+    rc, _, err = run_cli(["import-upstream", str(upstream_wheel), "--out", str(blocker)], capsys)
+    assert rc == 1
+    assert "cannot write the model folder" in one_error_line(err)
