@@ -357,3 +357,14 @@ def test_import_upstream_into_an_unwritable_folder(upstream_wheel, tmp_path, cap
     rc, _, err = run_cli(["import-upstream", str(upstream_wheel), "--out", str(blocker)], capsys)
     assert rc == 1
     assert "cannot write the model folder" in one_error_line(err)
+
+
+def test_svm_predict_with_an_ensemble_and_no_images_names_the_option(
+    upstream_wheel, tmp_path, capsys, shared_data
+):
+    # the message ended "pass images=", a keyword a command-line user cannot pass
+    assert main(["import-upstream", str(upstream_wheel), "--out", str(tmp_path / "m")]) == 0
+    data = str(shared_data / "hst_svm" / "svm_unlabeled_2021-10-06.csv")
+    argv = ["svm", "predict", data, "--model", str(tmp_path / "m" / "hst_svm")]
+    rc, _, err = run_cli([*argv, "--runs", str(tmp_path / "runs")], capsys)
+    assert rc == 1 and "--images FILE.npz" in one_error_line(err)
