@@ -368,3 +368,11 @@ def test_svm_predict_with_an_ensemble_and_no_images_names_the_option(
     argv = ["svm", "predict", data, "--model", str(tmp_path / "m" / "hst_svm")]
     rc, _, err = run_cli([*argv, "--runs", str(tmp_path / "runs")], capsys)
     assert rc == 1 and "--images FILE.npz" in one_error_line(err)
+
+
+def test_cal_replay_missing_model_advises_the_current_options(tmp_path, capsys, shared_data):
+    # the advice was `spacekit cal train --data CSV --out DIR`: two deprecated options
+    argv = ["cal", "replay", str(shared_data / SAMPLE), "--model", str(tmp_path / "none")]
+    rc, _, err = run_cli(argv, capsys)
+    line = one_error_line(err)
+    assert rc == 1 and "`spacekit cal train DATA --runs DIR`" in line and "--out" not in line

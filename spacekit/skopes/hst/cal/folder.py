@@ -59,7 +59,7 @@ def resolve_model_dir(path: str | os.PathLike) -> Path:
                 return runs[-1] / "model"
     raise DataNotFoundError(
         f"no hst_cal model folder at {p}: expected metadata.json there, in {p}/model, or in "
-        f"{p}/hst_cal/<run>/model; train one with `spacekit cal train --data CSV --out DIR`"
+        f"{p}/hst_cal/<run>/model; train one with `spacekit cal train DATA --runs DIR`"
     )
 
 
