@@ -340,11 +340,11 @@ def test_a_deprecated_option_that_agrees_still_runs(capsys, shared_data):
 
 
 @pytest.mark.parametrize(
-    "event, found", [("", "'' is neither a file nor JSON text"), (".", "'.' is a folder")]
+    "event, found", [("nope", "'nope' is neither a file nor JSON text"), (".", "'.' is a folder")]
 )
 def test_cal_lambda_event_names_what_it_was_given(event, found, capsys):
-    # an empty argument printed "spacekit: error: : expected a .json file ..."; a folder
-    # read as if it were missing
+    # an empty argument printed "spacekit: error: : expected a .json file ..." (now a usage
+    # error, see test_an_empty_argument_is_a_usage_error); a folder read as if it were missing
     rc, _, err = run_cli(["cal", "lambda-event", event], capsys)
     line = one_error_line(err)
     assert rc == 1 and f"the event {found}" in line and "expected a .json file or JSON" in line
@@ -376,3 +376,28 @@ def test_cal_replay_missing_model_advises_the_current_options(tmp_path, capsys, 
     rc, _, err = run_cli(argv, capsys)
     line = one_error_line(err)
     assert rc == 1 and "`spacekit cal train DATA --runs DIR`" in line and "--out" not in line
+
+
+@pytest.mark.parametrize(
+    "argv, name",
+    [
+        (["cal", "train", SAMPLE, "--fast", "--runs", ""], "--runs"),
+        (["svm", "predict", SVM, "--model", "M", "--runs", ""], "--runs"),
+        (["k2", "build-dataset", "", "--n-synthetic", "4"], "output"),
+        (["cal", "history", SAMPLE, "--out", ""], "--out"),
+        (["cal", "predict", "F", "--model", ""], "--model"),
+        (["cal", "score", " ", "--model", "M"], "DATA"),
+        (["hunt", "a.fits", ""], "PATH"),
+        (["cal", "lambda-event", ""], "EVENT"),
+    ],
+)
+def test_an_empty_argument_is_a_usage_error(argv, name, tmp_path, capsys, monkeypatch, shared_data):
+    # `--runs "$RUNS"` with RUNS unset wrote the run folder into the working directory (an
+    # empty path is "."), `k2 build-dataset ""` wrote k2-train.csv there, `hunt ""` said
+    # ": is a folder"
+    monkeypatch.chdir(tmp_path)
+    argv = [str(shared_data / a) if a in (SAMPLE, SVM) else a for a in argv]
+    rc, out, err = run_cli(argv, capsys)
+    assert rc == 2 and out == ""
+    assert f"argument {name}: expected a value, got an empty one" in one_error_line(err)
+    assert list(tmp_path.iterdir()) == []

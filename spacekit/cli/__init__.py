@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 
 from .._version import __version__
 from ..exceptions import SpacekitError
+from ._contract import DeprecatedAlias, alias_conflict
 
 __all__ = ["main", "build_parser"]
 
@@ -135,6 +136,38 @@ def _accept_global_flags(parser: argparse.ArgumentParser) -> None:
 _interrupted_by: int | None = None
 
 
+def _empty_value(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """The usage error of an empty argument (``--runs "$RUNS"`` with RUNS unset), or None.
+
+    An empty path is the current folder to the operating system: run folders, tables and
+    models would land in (or be looked for in) the working directory, unasked."""
+    empty = [
+        dest
+        for dest, value in vars(args).items()
+        if isinstance(value, str)
+        and not value.strip()
+        or isinstance(value, list)
+        and any(isinstance(v, str) and not v.strip() for v in value)
+    ]
+    if not empty:
+        return None
+    names = {}
+    p: argparse.ArgumentParser | None = parser
+    while p is not None:  # the chosen command's parsers, from the top to the action's
+        subs = None
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                subs = action
+            elif not isinstance(action, DeprecatedAlias):  # name the current option
+                names[action.dest] = "/".join(action.option_strings) or action.metavar
+        p = subs.choices.get(getattr(args, subs.dest, None)) if subs else None
+    name = names.get(empty[0]) or empty[0]
+    return (
+        f"argument {name}: expected a value, got an empty one (is a shell variable unset?); "
+        "pass a path or name, or leave the option out"
+    )
+
+
 def _raise_interrupt(signum, frame):
     global _interrupted_by
     _interrupted_by = signum
@@ -184,9 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = build_parser()
     args = parser.parse_args(argv)
-    from ._contract import alias_conflict
 
-    conflict = alias_conflict(args)
+    conflict = alias_conflict(args) or _empty_value(parser, args)
     if conflict:
         print(f"spacekit: error: {conflict}", file=sys.stderr)
         return 2
