@@ -401,3 +401,23 @@ def test_an_empty_argument_is_a_usage_error(argv, name, tmp_path, capsys, monkey
     assert rc == 2 and out == ""
     assert f"argument {name}: expected a value, got an empty one" in one_error_line(err)
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- dashboard threads
+@pytest.mark.parametrize("option", ["--threads", "--workers"])
+@pytest.mark.parametrize("value", ["0", "1000000"])
+def test_dashboard_thread_counts_out_of_range(option, value, tmp_path, capsys):
+    # --threads 1000000: "RuntimeError: can't start new thread", then the process died
+    # ("LLVM ERROR: pthread_create failed"); nothing is served, no port is opened
+    argv = ["dashboard", "--runs", str(tmp_path), "--port", "1", option, value]
+    rc, out, err = run_cli(argv, capsys)
+    assert rc == 1 and out == ""
+    assert f"{option} must be between 1 and 1024" in one_error_line(err)
+
+
+def test_dashboard_serve_refuses_a_million_threads(tmp_path):
+    from spacekit.dashboard import serve
+    from spacekit.exceptions import InputError
+
+    with pytest.raises(InputError, match="threads must be between 1 and 1024"):
+        serve(tmp_path, port=1, threads=10**6)
