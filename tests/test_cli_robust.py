@@ -421,3 +421,20 @@ def test_dashboard_serve_refuses_a_million_threads(tmp_path):
 
     with pytest.raises(InputError, match="threads must be between 1 and 1024"):
         serve(tmp_path, port=1, threads=10**6)
+
+
+# --------------------------------------------------------------------------- k2 settings
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_k2_train_min_snr_must_be_finite(value, tmp_path, capsys):
+    # NaN compared False with every SNR: training silently kept every injected transit
+    from spacekit.exceptions import InputError
+    from spacekit.skopes.k2.settings import fit_settings
+
+    with pytest.raises(InputError, match="expected train_min_snr to be a finite number"):
+        fit_settings({"train_min_snr": float(value)}, where="train")
+    table = tmp_path / "k2.csv"
+    table.write_text("LABEL,FLUX.1,FLUX.2\n1,1,2\n2,3,4\n")
+    argv = ["k2", "train", str(table), "--fast", "--train-min-snr", value]
+    rc, _, err = run_cli([*argv, "--runs", str(tmp_path / "runs")], capsys)
+    assert rc == 1 and "train_min_snr to be a finite number" in one_error_line(err)
+    assert not (tmp_path / "runs").exists()
