@@ -438,3 +438,20 @@ def test_k2_train_min_snr_must_be_finite(value, tmp_path, capsys):
     rc, _, err = run_cli([*argv, "--runs", str(tmp_path / "runs")], capsys)
     assert rc == 1 and "train_min_snr to be a finite number" in one_error_line(err)
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_diverged_training_is_an_error_not_a_nan_model():
+    # k2 train --learning-rate 1e300 trained to loss=nan and saved a "complete" model whose
+    # every prediction was NaN, exit 0
+    import numpy as np
+
+    from spacekit.builder import Trainer, build_mlp
+    from spacekit.exceptions import InputError
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 4)), rng.integers(0, 2, 64)
+    trainer = Trainer(
+        loss="binary_crossentropy", learning_rate=1e300, epochs=2, progress=False, seed=0
+    )
+    with pytest.raises(InputError, match=r"diverged: the loss became nan at epoch 1; lower"):
+        trainer.fit(lambda: build_mlp(4, hidden=(8,)), x, y)
