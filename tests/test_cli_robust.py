@@ -412,7 +412,7 @@ def test_dashboard_thread_counts_out_of_range(option, value, tmp_path, capsys):
     argv = ["dashboard", "--runs", str(tmp_path), "--port", "1", option, value]
     rc, out, err = run_cli(argv, capsys)
     assert rc == 1 and out == ""
-    assert f"{option} must be between 1 and 1024" in one_error_line(err)
+    assert f"{option} must be at least 1 and at most 1024" in one_error_line(err)
 
 
 def test_dashboard_serve_refuses_a_million_threads(tmp_path):

@@ -53,7 +53,9 @@ def run(args) -> int:
     # each is an operating-system thread: a million of them crashes the process
     for option, value in (("--workers", args.workers), ("--threads", args.threads)):
         if not 1 <= value <= MAX_THREADS:
-            raise InputError(f"{option} must be between 1 and {MAX_THREADS} (threads), got {value}")
+            raise InputError(
+                f"{option} must be at least 1 and at most {MAX_THREADS} (threads), got {value}"
+            )
     everywhere = args.host in ("0.0.0.0", "::")
     local = "127.0.0.1" if everywhere else args.host
     where = f"all interfaces ({args.host})" if everywhere else args.host
