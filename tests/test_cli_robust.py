@@ -455,3 +455,29 @@ def test_a_diverged_training_is_an_error_not_a_nan_model():
     )
     with pytest.raises(InputError, match=r"diverged: the loss became nan at epoch 1; lower"):
         trainer.fit(lambda: build_mlp(4, hidden=(8,)), x, y)
+
+
+# --------------------------------------------------------------------------- a full disk
+class _FullDisk:
+    """A standard output on a full disk (``spacekit ... > /dev/full``)."""
+
+    def write(self, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def flush(self):
+        pass
+
+
+def test_output_to_a_full_disk_is_one_line_not_a_traceback(monkeypatch, capsys):
+    # `spacekit datasets list > out.txt` on a full disk: "OSError: [Errno 28] No space left
+    # on device" with a traceback
+    import sys
+
+    monkeypatch.setattr(sys, "stdout", _FullDisk())
+    assert main(["datasets", "list"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err == (
+        "spacekit: error: cannot write the standard output: No space left on device; free "
+        "some space or send the output elsewhere\n"
+    )

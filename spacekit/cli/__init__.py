@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import importlib
 import os
 import pkgutil
@@ -132,6 +133,9 @@ def _accept_global_flags(parser: argparse.ArgumentParser) -> None:
             _accept_global_flags(child)
 
 
+#: errors of writing output (stdout redirected to a full disk) that are no bug of spacekit
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+
 #: the signal that interrupted the running command (None: none did)
 _interrupted_by: int | None = None
 
@@ -235,8 +239,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _sigterm_interrupts():
             if args.quiet:
                 with conf.set_temp("progress", False):
-                    return int(args.func(args) or 0)
-            return int(args.func(args) or 0)
+                    code = int(args.func(args) or 0)
+            else:
+                code = int(args.func(args) or 0)
+            sys.stdout.flush()  # a full disk under `> out.json` fails here, not at exit
+            return code
     except SpacekitError as exc:
         if _interrupted_by is not None:  # e.g. a download cut by Ctrl-C: not its fault
             print("spacekit: interrupted", file=sys.stderr)
@@ -248,6 +255,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        if _interrupted_by is not None:
+            print("spacekit: interrupted", file=sys.stderr)
+            return 130
+        if exc.errno not in _OUTPUT_ERRNOS:
+            raise  # a bug: its traceback is what a report needs
+        where = exc.filename or "the standard output"
+        print(
+            f"spacekit: error: cannot write {where}: {os.strerror(exc.errno)}; free some space "
+            "or send the output elsewhere",
+            file=sys.stderr,
+        )
+        # what is left in the buffer cannot be written either: at exit it goes to /dev/null
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        return 1
     except Exception:
         if _interrupted_by is None:
             raise  # a bug: its traceback is what a report needs
