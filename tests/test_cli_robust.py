@@ -481,3 +481,13 @@ def test_output_to_a_full_disk_is_one_line_not_a_traceback(monkeypatch, capsys):
         "spacekit: error: cannot write the standard output: No space left on device; free "
         "some space or send the output elsewhere\n"
     )
+
+
+def test_vv_shows_an_errors_traceback_for_a_bug_report(capsys):
+    # there was no way to see where an error was raised (no --debug)
+    assert main(["datasets", "fetch", "no_such_set", "-vv"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "UnknownDatasetError" in err
+    assert err.splitlines()[-1].startswith("spacekit: error: no dataset named 'no_such_set'")
+    assert main(["datasets", "fetch", "no_such_set"]) == 1
+    assert "Traceback" not in capsys.readouterr().err

@@ -6,7 +6,8 @@ parsed arguments and returning an exit code. They are discovered at run time, an
 imports its heavy dependencies only inside ``func``.
 
 Only :func:`main` turns exceptions into exit codes: a :class:`~spacekit.exceptions.SpacekitError`
-prints one line ``spacekit: error: ...`` to stderr and exits 1; bad usage exits 2.
+prints one line ``spacekit: error: ...`` to stderr and exits 1 (after the error's traceback with
+``-vv``, for a bug report); bad usage exits 2.
 """
 
 from __future__ import annotations
@@ -45,7 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"spacekit {__version__}")
     parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="log INFO (-v) or DEBUG (-vv)"
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log INFO (-v) or DEBUG (-vv; an error then shows its traceback)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", action=_Commands)
@@ -121,7 +126,7 @@ def _accept_global_flags(parser: argparse.ArgumentParser) -> None:
                 "--verbose",
                 action="count",
                 default=argparse.SUPPRESS,
-                help="log INFO (-v) or DEBUG (-vv)",
+                help="log INFO (-v) or DEBUG (-vv; an error then shows its traceback)",
             )
             child.add_argument(
                 "-q",
@@ -248,6 +253,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if _interrupted_by is not None:  # e.g. a download cut by Ctrl-C: not its fault
             print("spacekit: interrupted", file=sys.stderr)
             return 130
+        if args.verbose > 1:  # -vv: where it was raised, for a bug report
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
         print(f"spacekit: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
