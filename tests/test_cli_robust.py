@@ -491,3 +491,22 @@ def test_vv_shows_an_errors_traceback_for_a_bug_report(capsys):
     assert err.splitlines()[-1].startswith("spacekit: error: no dataset named 'no_such_set'")
     assert main(["datasets", "fetch", "no_such_set"]) == 1
     assert "Traceback" not in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- one format for another
+LC_FITS = "lightcurves/kplr010666592-2009131110544_slc.fits"
+
+
+def test_a_fits_file_given_for_a_csv_is_named_as_fits(tmp_path, capsys, shared_data):
+    # "could not be read as csv: 'utf-8' codec can't decode byte 0xda in position 6111"
+    import shutil
+
+    from spacekit import io as skio
+    from spacekit.exceptions import FormatError
+
+    renamed = tmp_path / "jobs.csv"  # a light curve saved under a table's name
+    shutil.copy(shared_data / LC_FITS, renamed)
+    with pytest.raises(FormatError, match="could not be read as csv: it is a FITS file"):
+        skio.read_table(renamed)
+    rc, _, err = run_cli(["cal", "score", str(renamed), "--model", default_cal_model()], capsys)
+    assert rc == 1 and "it is a FITS file; pass a csv file" in one_error_line(err)
