@@ -510,3 +510,15 @@ def test_a_fits_file_given_for_a_csv_is_named_as_fits(tmp_path, capsys, shared_d
         skio.read_table(renamed)
     rc, _, err = run_cli(["cal", "score", str(renamed), "--model", default_cal_model()], capsys)
     assert rc == 1 and "it is a FITS file; pass a csv file" in one_error_line(err)
+
+
+def test_svm_truncated_table_names_the_row_without_a_visit(tmp_path, capsys, shared_data):
+    # a csv cut mid-row: "visit name nan does not look like hst_<prop>_..._<ipppss>"
+    whole = (shared_data / SVM).read_text()
+    cut = tmp_path / "visits.csv"
+    cut.write_text(whole[: whole.index("\n", 300) + 40])  # header, some rows, half a row
+    from spacekit.exceptions import SchemaError
+    from spacekit.skopes.hst.svm.tables import load_feature_table
+
+    with pytest.raises(SchemaError, match=r"1 row\(s\) have no visit name in 'index'"):
+        load_feature_table(cut)

@@ -128,6 +128,14 @@ def load_feature_table(
         )
     if not len(frame):
         raise InputError(f"{name}: the feature table is empty")
+    blank = frame["index"].isna() | (frame["index"].astype(str).str.strip() == "")
+    if blank.any():  # a truncated file's last row: it said "visit name nan does not look..."
+        rows = (np.flatnonzero(blank.to_numpy()) + 1).tolist()[:3]
+        raise SchemaError(
+            f"{name}: {int(blank.sum())} row(s) have no visit name in 'index' (rows {rows}, "
+            "counting from 1 after the header); the file is truncated or those rows are "
+            "incomplete: fix or drop them"
+        )
     for col in FEATURES:
         if col in ("det",):
             continue
