@@ -509,7 +509,7 @@ def test_a_fits_file_given_for_a_csv_is_named_as_fits(tmp_path, capsys, shared_d
     with pytest.raises(FormatError, match="could not be read as csv: it is a FITS file"):
         skio.read_table(renamed)
     rc, _, err = run_cli(["cal", "score", str(renamed), "--model", default_cal_model()], capsys)
-    assert rc == 1 and "it is a FITS file; pass a csv file" in one_error_line(err)
+    assert rc == 1 and "it is a FITS file, not a csv file" in one_error_line(err)
 
 
 def test_svm_truncated_table_names_the_row_without_a_visit(tmp_path, capsys, shared_data):

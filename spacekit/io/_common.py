@@ -88,7 +88,7 @@ def format_error(path: PathLike, fmt: str, exc: BaseException) -> FormatError:
     if kind is not None and not kind.lower().startswith(fmt.lower()):
         # a FITS light curve given where a csv goes: say so, not "utf-8 codec can't decode"
         return FormatError(
-            f"{path} could not be read as {fmt}: it is a {kind} file; pass a {fmt} file "
+            f"{path} could not be read as {fmt}: it is a {kind} file, not a {fmt} file "
             f"({type(exc).__name__}: {detail})"
         )
     return FormatError(
