@@ -485,7 +485,16 @@ def test_output_to_a_full_disk_is_one_line_not_a_traceback(monkeypatch, capsys):
 
 def test_vv_shows_an_errors_traceback_for_a_bug_report(capsys):
     # there was no way to see where an error was raised (no --debug)
-    assert main(["datasets", "fetch", "no_such_set", "-vv"]) == 1
+    import logging
+
+    logger = logging.getLogger("spacekit")
+    level = logger.level
+    try:
+        assert main(["datasets", "fetch", "no_such_set", "-vv"]) == 1
+    finally:  # -vv added a handler on this test's captured stderr: later tests must not log there
+        for handler in [h for h in logger.handlers if getattr(h, "_spacekit_handler", False)]:
+            logger.removeHandler(handler)
+        logger.setLevel(level)
     err = capsys.readouterr().err
     assert "Traceback (most recent call last)" in err and "UnknownDatasetError" in err
     assert err.splitlines()[-1].startswith("spacekit: error: no dataset named 'no_such_set'")
