@@ -156,9 +156,18 @@ def _period_range(baseline: float, period_min: Any, period_max: Any) -> tuple[fl
     pmax = baseline / 2 if period_max is None else to_days(period_max, "period_max")
     if not pmin > 0:
         raise InputError(f"period_min must be a positive number of days; got {pmin:g}.")
+    if period_max is not None and not pmax > 0:
+        raise InputError(f"period_max must be a positive number of days; got {pmax:g}.")
     if period_max is not None and not pmax > pmin:
         raise InputError(
             f"period_max ({pmax:.4g} d) must exceed period_min ({pmin:.4g} d); swap them."
+        )
+    if period_max is not None and pmax > baseline:
+        # no transit can repeat; the period grid alone would fill the memory (1e300 d)
+        raise InputError(
+            f"period_max ({pmax:.4g} d) is longer than the light curve's span ({baseline:.4g} "
+            f"d), where no transit can repeat; lower it to at most {baseline:.4g} d (the "
+            "default is half the span)."
         )
     # with the default period_max, this also says period_max > period_min
     if not baseline > 2 * pmin:

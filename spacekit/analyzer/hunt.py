@@ -240,7 +240,8 @@ def planet_hunter(
     ------
     InputError
         No usable flux, an unknown engine, or a light curve shorter than two transits of the
-        shortest period searched; ``oversample`` not a positive number, ``max_planets`` not
+        shortest period searched; a ``period_max`` longer than the light curve's span;
+        ``oversample`` not a positive number, ``max_planets`` not
         a whole number of at least 1, ``durations`` not positive times, or an unknown keyword.
 
     Examples

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
-from ..utils.checks import whole_number
+from ..utils.checks import seed_number, whole_number
 
 __all__ = ["Trainer", "fit_cnn", "predict_batches", "set_seed"]
 
@@ -43,9 +44,7 @@ def set_seed(seed: int, *, deterministic: bool = False) -> None:
 
     keras = import_keras()
 
-    seed = whole_number(seed, "seed", minimum=0)
-    if seed > 2**32 - 1:
-        raise InputError(f"seed must be at most 2**32 - 1 (NumPy's limit), got {seed}")
+    seed = seed_number(seed)
     keras.utils.set_random_seed(seed)
     if deterministic:
         import tensorflow as tf
@@ -672,6 +671,7 @@ class Trainer:
         )
         self.fit_seconds_ = time.perf_counter() - t0
         history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+        _check_converging(model, history, self.learning_rate)
         epochs_run = len(next(iter(history.values()), []))
         self.samples_per_second_ = (
             (n * epochs_run) / self.fit_seconds_ if self.fit_seconds_ else float("nan")
@@ -684,6 +684,18 @@ class Trainer:
 
 
 _HISTORIES: dict[int, tuple[Any, dict]] = {}
+
+
+def _check_converging(model: Any, history: dict, learning_rate: Any) -> None:
+    """Refuse a training whose loss became NaN or infinite: its weights are too, and every
+    prediction of the saved model would be NaN."""
+    bad = [i for i, v in enumerate(history.get("loss", [])) if not math.isfinite(v)]
+    if bad:
+        raise InputError(
+            f"training {model.name} diverged: the loss became {history['loss'][bad[0]]} at "
+            f"epoch {bad[0] + 1}; lower the learning rate (learning_rate={learning_rate}) or "
+            "check the inputs for extreme values"
+        )
 
 
 def _remember_history(model: Any, history: dict) -> None:

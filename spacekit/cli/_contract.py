@@ -24,18 +24,56 @@ JSON_HELP = "print strict JSON (an undefined metric is null)"
 
 
 class DeprecatedAlias(argparse.Action):
-    """An older option name: stores into the new one's ``dest`` and warns on stderr."""
+    """An older option name: stores into the new one's ``dest`` and warns on stderr.
 
-    def __init__(self, option_strings, dest, *, new: str, **kwargs: Any) -> None:
+    Given with the new option and a different value (``--models A --model B``), it is a usage
+    error rather than a silent choice of one of them: this action catches the new option
+    given first; :func:`alias_conflict` (run by ``main`` after parsing) the new one given
+    after. ``new_dest`` names the new option's ``dest`` where it differs (``--data`` beside
+    the positional DATA)."""
+
+    def __init__(
+        self, option_strings, dest, *, new: str, new_dest: str | None = None, **kwargs: Any
+    ) -> None:
         self.new = new
+        self.new_dest = new_dest or dest
         super().__init__(option_strings, dest, **kwargs)
 
-    def __call__(self, parser, namespace, values, option_string=None) -> None:
+    def warn(self, option_string: str | None) -> None:
         print(
             f"spacekit: warning: {option_string} is deprecated; use {self.new}",
             file=sys.stderr,
         )
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        self.warn(option_string)
+        default = parser.get_default(self.new_dest)
+        record = (option_string, self.new, self.new_dest, values, default)
+        current = getattr(namespace, self.new_dest, default)
+        if current is not None and current != default and current != values:
+            parser.error(_conflict(record, current))
         setattr(namespace, self.dest, values)
+        given = list(getattr(namespace, "_deprecated_given", None) or [])
+        namespace._deprecated_given = [*given, record]
+
+
+def _conflict(record: tuple, final: Any) -> str:
+    option, new, _, value, _ = record
+    return (
+        f"{option} (deprecated) and {new} give different values ({value!r} and {final!r}); "
+        f"pass only {new}"
+    )
+
+
+def alias_conflict(args: argparse.Namespace) -> str | None:
+    """The usage error of a deprecated option contradicted by its new name given after it
+    (see :class:`DeprecatedAlias`), or None."""
+    for record in getattr(args, "_deprecated_given", None) or ():
+        _, _, new_dest, value, default = record
+        final = getattr(args, new_dest, default)
+        if final is not None and final != default and final != value:
+            return _conflict(record, final)
+    return None
 
 
 #: an option's destination -> the app functions' keyword of the same meaning
@@ -92,6 +130,28 @@ def file_error(command: str, path: str, exc: BaseException) -> str:
             continue
         break
     return f"spacekit {command}: error: {path}: {msg}"
+
+
+def seed_option(text: str) -> int:
+    """The type of every ``--seed``: a whole number from 0 to 2**32 - 1 (what NumPy and
+    scikit-learn accept), so that ``--seed -1`` is a usage error (exit 2), not a traceback.
+
+    Examples
+    --------
+    >>> seed_option("7")
+    7
+    """
+    from ..utils.checks import MAX_SEED
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 0 to {MAX_SEED}, got {text!r}"
+        )
+    return value
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -158,7 +218,7 @@ def add_common(
             help=f"model family (default {kind_default})",
         )
     if seed:
-        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--seed", type=seed_option, default=0)
     parser.add_argument("--json", action="store_true", help=JSON_HELP)
 
 

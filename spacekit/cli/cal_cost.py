@@ -24,7 +24,7 @@ from __future__ import annotations
 import sys
 
 from ._contract import dumps as _dumps
-from ._contract import settings
+from ._contract import seed_option, settings
 
 #: Exit status of ``spacekit cal monitor`` when a ceiling is exceeded.
 EXIT_CEILING = 3
@@ -98,7 +98,7 @@ def add_actions(cal) -> None:
     r.add_argument("--runs", default=None, help="write a run folder under RUNS/hst_cal_replay/")
     r.add_argument("--name", default="replay", help="run name (default replay)")
     r.add_argument("--boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
-    r.add_argument("--seed", type=int, default=0, help="bootstrap and arrival-order seed")
+    r.add_argument("--seed", type=seed_option, default=0, help="bootstrap and arrival-order seed")
     r.add_argument(
         "--history", default=None, help="a job history (cal history) the model starts from"
     )

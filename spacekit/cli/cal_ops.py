@@ -102,7 +102,12 @@ def _lambda_event(args) -> int:
     if not text.lstrip().startswith(("{", "[")):
         p = Path(text)
         if not os.path.isfile(p):  # False, not OSError, for a name over 255 bytes
-            raise InputError(f"{text}: expected a .json file or JSON text for the event")
+            folder = text.strip() and os.path.isdir(p)  # Path("") is "."
+            found = "a folder" if folder else "neither a file nor JSON text"
+            raise InputError(
+                f"the event {text!r} is {found}; expected a .json file or JSON text "
+                "(an object, e.g. '{\"Records\": [...]}')"
+            )
         try:
             text = p.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:

@@ -48,6 +48,7 @@ def _data(parser, what: str) -> None:
         default=None,
         action=DeprecatedAlias,
         new="DATA (positional)",
+        new_dest="data",
         help=f"deprecated: {what}; pass it as DATA",
     )
 

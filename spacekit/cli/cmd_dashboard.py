@@ -39,6 +39,10 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+#: the most --workers or --threads (operating-system threads) the dashboard accepts
+MAX_THREADS = 1024
+
+
 def run(args) -> int:
     import os
 
@@ -46,10 +50,12 @@ def run(args) -> int:
     from ..dashboard import serve
     from ..exceptions import InputError
 
-    if args.workers < 1:
-        raise InputError(f"--workers must be at least 1, got {args.workers}")
-    if args.threads < 1:
-        raise InputError(f"--threads must be at least 1, got {args.threads}")
+    # each is an operating-system thread: a million of them crashes the process
+    for option, value in (("--workers", args.workers), ("--threads", args.threads)):
+        if not 1 <= value <= MAX_THREADS:
+            raise InputError(
+                f"{option} must be at least 1 and at most {MAX_THREADS} (threads), got {value}"
+            )
     everywhere = args.host in ("0.0.0.0", "::")
     local = "127.0.0.1" if everywhere else args.host
     where = f"all interfaces ({args.host})" if everywhere else args.host

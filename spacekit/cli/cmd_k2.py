@@ -19,6 +19,7 @@ from ._contract import (
     add_common,
     print_metrics,
     print_run_json,
+    seed_option,
     settings,
 )
 
@@ -39,7 +40,7 @@ def register(sub) -> None:
 
     b = k2sub.add_parser("build-dataset", help="write a Kaggle-format training set")
     b.add_argument("output", help="csv to write, or a folder (gets k2-train.csv)")
-    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--seed", type=seed_option, default=0)
     b.add_argument(
         "--n-synthetic",
         type=int,

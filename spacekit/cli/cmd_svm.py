@@ -3,7 +3,6 @@ alignment classifier."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from ._contract import (
@@ -13,18 +12,18 @@ from ._contract import (
     add_app,
     print_metrics,
     print_run_json,
+    seed_option,
     settings,
 )
 
 KINDS = ("gb", "gb_et", "mlp", "ensemble")
 
 
-class _KindOrFolder(argparse.Action):
+class _KindOrFolder(DeprecatedAlias):
     """``svm train --model gb`` (before 1.2: a model family) still works, as ``--kind``."""
 
-    def __call__(self, parser, namespace, values, option_string=None) -> None:
+    def warn(self, option_string: str | None) -> None:
         print("spacekit: warning: svm --model KIND is deprecated; use --kind", file=sys.stderr)
-        namespace.kind = values
 
 
 def register(sub) -> None:
@@ -49,7 +48,12 @@ def register(sub) -> None:
         kind_default="auto",
     )
     t.add_argument(
-        "--model", action=_KindOrFolder, choices=("auto", *KINDS), help="deprecated: --kind"
+        "--model",
+        dest="kind",
+        action=_KindOrFolder,
+        new="--kind",
+        choices=("auto", *KINDS),
+        help="deprecated: --kind",
     )
     t.add_argument("--images", default=None, help=".npz with 'index' and 'images' arrays")
     t.add_argument("--fast", action="store_true", help="tiny models (smoke test)")
@@ -86,7 +90,7 @@ def register(sub) -> None:
     e.add_argument("--folds", type=int, default=5)
     e.add_argument("--repeats", type=int, default=2)
     e.add_argument("--runs", default=None)
-    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--seed", type=seed_option, default=0)
     e.add_argument("--fast", action="store_true")
     e.set_defaults(func=_evaluate)
 

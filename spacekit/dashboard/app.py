@@ -382,8 +382,10 @@ def serve(
     """
     if not 0 < int(port) < 65536:
         raise InputError(f"port must be between 1 and 65535, got {port}")
-    if int(threads) < 1:
-        raise InputError(f"threads must be at least 1, got {threads}")
+    if not 1 <= int(threads) <= 1024:  # waitress starts them all at once
+        raise InputError(
+            f"threads must be between 1 and 1024 (operating-system threads), got {threads}"
+        )
     app = create_app(runs_dir, max_workers=max_workers, max_request_bytes=max_request_bytes)
     try:
         if debug:

@@ -59,9 +59,38 @@ def check_readable(path: PathLike, fmt: str) -> Path:
     return path
 
 
+#: the first bytes of formats a file given in place of another often is
+_SIGNATURES = (
+    (b"SIMPLE  =", "FITS"),
+    (b"PK\x03\x04", "zip archive (npz, wheel, zip)"),
+    (b"\x89HDF\r\n\x1a\n", "HDF5"),
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"\x93NUMPY", "numpy .npy"),
+    (b"#ASDF", "ASDF"),
+    (b"\x1f\x8b", "gzip-compressed"),
+)
+
+
+def _format_of(path: PathLike) -> str | None:
+    """What the file's first bytes say it is (FITS, zip, HDF5...), or None."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except (OSError, TypeError, ValueError):
+        return None
+    return next((kind for magic, kind in _SIGNATURES if head.startswith(magic)), None)
+
+
 def format_error(path: PathLike, fmt: str, exc: BaseException) -> FormatError:
     """Build the :class:`FormatError` for a file a parser could not read."""
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    kind = _format_of(path)
+    if kind is not None and not kind.lower().startswith(fmt.lower()):
+        # a FITS light curve given where a csv goes: say so, not "utf-8 codec can't decode"
+        return FormatError(
+            f"{path} could not be read as {fmt}: it is a {kind} file, not a {fmt} file "
+            f"({type(exc).__name__}: {detail})"
+        )
     return FormatError(
         f"{path} could not be read as {fmt}: {detail} ({type(exc).__name__}); the file is "
         f"corrupt, truncated or not a {fmt} file: check its format or fetch it again"

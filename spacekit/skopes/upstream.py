@@ -498,6 +498,7 @@ def import_upstream(
         raise InputError(
             f"unknown apps {sorted(unknown)}; expected some of {sorted(_APP_NAMES.values())}"
         )
+    from ..utils.files import write_access
     from ..utils.manifest import writing_model
 
     archives, record = _collect(source)
@@ -509,11 +510,13 @@ def import_upstream(
             continue
         member = record["app_member"][app]
         folder = out / name
-        folder.mkdir(parents=True, exist_ok=True)
-        # model.json says "writing" until every file is written, then "complete"
-        with writing_model(folder, app=name, source=_source(record, member, files)) as manifest:
-            extra = {"bin_log_margin": bin_log_margin} if app == "hst_cal" else {}
-            manifest.details.update(writers[app](files, folder, member, **extra))
+        with write_access(folder, "model folder"):
+            folder.mkdir(parents=True, exist_ok=True)
+            # model.json says "writing" until every file is written, then "complete"
+            source_record = _source(record, member, files)
+            with writing_model(folder, app=name, source=source_record) as manifest:
+                extra = {"bin_log_margin": bin_log_margin} if app == "hst_cal" else {}
+                manifest.details.update(writers[app](files, folder, member, **extra))
         done[name] = folder
         log.info("imported upstream %s into %s", app, done[name])
     missing = wanted - set(done)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
-from ..utils.checks import whole_number
+from ..utils.checks import seed_number, whole_number
 
 __all__ = [
     "identical_row_groups",
@@ -91,7 +91,7 @@ def _seed(seed: Any, name: str = "seed") -> int | None:
         return int(seed.randint(np.iinfo(np.int32).max))
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(np.iinfo(np.int32).max))
-    return whole_number(seed, f"{name} (None, a seed >= 0 or a numpy RandomState)", minimum=0)
+    return seed_number(seed, f"{name} (None, a seed or a numpy RandomState)")
 
 
 def balanced_group_kfold(

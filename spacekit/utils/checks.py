@@ -8,7 +8,10 @@ from typing import Any
 
 from ..exceptions import InputError
 
-__all__ = ["as_whole_number", "positive_number", "whole_number"]
+__all__ = ["as_whole_number", "positive_number", "seed_number", "whole_number"]
+
+#: the largest seed NumPy and scikit-learn accept
+MAX_SEED = 2**32 - 1
 
 
 def as_whole_number(value: Any) -> int | None:
@@ -71,6 +74,41 @@ def whole_number(value: Any, name: str, *, minimum: int | None = None) -> int:
     if out is None or (minimum is not None and out < minimum):
         at_least = "" if minimum is None else f" of at least {minimum}"
         raise InputError(f"{name} must be a whole number{at_least}; got {value!r}.")
+    return out
+
+
+def seed_number(value: Any, name: str = "seed") -> int:
+    """``value`` as a random seed: a whole number from 0 to 2**32 - 1 (what NumPy's and
+    scikit-learn's generators accept), or an :class:`~spacekit.exceptions.InputError`.
+
+    Parameters
+    ----------
+    value : object
+        What the user passed.
+    name : str
+        The setting's name, for the message.
+
+    Returns
+    -------
+    int
+        The seed.
+
+    Examples
+    --------
+    >>> seed_number(42)
+    42
+    >>> seed_number(-1)
+    Traceback (most recent call last):
+    ...
+    spacekit.exceptions.InputError: seed must be a whole number of at least 0 and at most
+    4294967295 (NumPy's limit); got -1.
+    """
+    out = as_whole_number(value)
+    if out is None or not 0 <= out <= MAX_SEED:
+        raise InputError(
+            f"{name} must be a whole number of at least 0 and at most {MAX_SEED} (NumPy's "
+            f"limit); got {value!r}."
+        )
     return out
 
 

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import DataNotFoundError, FormatError, InputError
-from .files import atomic_write
+from .files import atomic_write, write_access
 
 __all__ = [
     "RUN_STATUSES",
@@ -208,14 +208,17 @@ class Run:
         safe = _NAME_RE.sub("-", name).strip("-") or "run"
         base = Path(runs_dir) / app / f"{when:%Y%m%d-%H%M%S}-{safe}"
         path, n = base, 1
-        while True:
-            try:
-                path.mkdir(parents=True, exist_ok=False)
-                break
-            except FileExistsError:
-                n += 1
-                path = base.with_name(f"{base.name}-{n}")
-        (path / "figures").mkdir()
+        with write_access(runs_dir, "runs folder"):
+            while True:
+                try:
+                    path.mkdir(parents=True, exist_ok=False)
+                    break
+                except FileExistsError:
+                    if not path.parent.is_dir():  # a file where a folder goes
+                        raise
+                    n += 1
+                    path = base.with_name(f"{base.name}-{n}")
+            (path / "figures").mkdir()
         run = cls(path)
         write_json(
             path / "run.json",

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from ...exceptions import DataNotFoundError, InputError
+from ...utils.checks import seed_number
 from ...utils.files import file_sha256
 from ...utils.progress import progress
 from ...utils.runs import read_json, write_json
@@ -322,6 +323,7 @@ def build_training_set(
     >>> ts.summary["composition"]["n_windows"]
     6
     """
+    seed = seed_number(seed)
     length, step, stars, path, n_groups = _checked_build_args(
         output,
         stars,

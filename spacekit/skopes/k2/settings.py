@@ -95,6 +95,15 @@ def fit_settings(settings: dict[str, Any], *, where: str) -> dict[str, Any]:
         )
     out = {**FIT_SETTINGS, **settings}
     _check_settings(out["threshold"], out["learning_rate"])
+    snr = out.get("train_min_snr")
+    if snr is not None and not (
+        isinstance(snr, (int, float, np.number)) and not isinstance(snr, bool) and np.isfinite(snr)
+    ):
+        # NaN compared False with every SNR: it silently kept every injected transit
+        raise InputError(
+            f"expected train_min_snr to be a finite number (or None to keep every injected "
+            f"transit), got {snr!r}; e.g. 5 (the default)"
+        )
     return out
 
 

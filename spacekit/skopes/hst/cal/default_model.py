@@ -17,6 +17,7 @@ the JSON files value by value with the spacekit version ignored and floats equal
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ....exceptions import InputError
+from ....utils.files import write_access
 
 __all__ = [
     "DEFAULT_MODEL_DIR",
@@ -259,6 +261,12 @@ def build_default_model(
     from .pipeline import EVALUATE_KEYS, _load, fit_pipeline, save_model, score_predictions
 
     target = Path(out_dir) if out_dir is not None else DEFAULT_MODEL_DIR
+    if not check:  # refuse a folder that cannot be written before the minute of training
+        with write_access(target, "model folder"):
+            if target.exists() and not target.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(target))
+            target.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryFile(dir=target).close()
     df, digest, label = _load(data)
     predictor, info = fit_pipeline(df, seed=0, fast=fast)
     oof = score_predictions(info["oof"], df["mem_bin"], df["memory"], df["wallclock"])
@@ -291,11 +299,12 @@ def build_default_model(
                 "differ": sorted(differences),
                 "differences": differences,
             }
-        target.mkdir(parents=True, exist_ok=True)
-        for old in target.iterdir():
-            if old.is_file() and old.name != "README.txt":
-                old.unlink()
-        # metadata.json last: a folder cut short while copied has no manifest and does not load
-        for p in sorted(built.iterdir(), key=lambda q: (q.name == "metadata.json", q.name)):
-            shutil.copy2(p, target / p.name)
+        with write_access(target, "model folder"):
+            target.mkdir(parents=True, exist_ok=True)
+            for old in target.iterdir():
+                if old.is_file() and old.name != "README.txt":
+                    old.unlink()
+            # metadata.json last: a folder cut short while copied has no manifest, does not load
+            for p in sorted(built.iterdir(), key=lambda q: (q.name == "metadata.json", q.name)):
+                shutil.copy2(p, target / p.name)
     return {"folder": str(target), "files": files}

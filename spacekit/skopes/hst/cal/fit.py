@@ -20,6 +20,7 @@ import numpy as np
 
 from ....exceptions import InputError
 from ....transformer.splits import balanced_group_kfold
+from ....utils.checks import seed_number
 from .calibration import BIN_RULES, KILL_RULES, _calibrate_step, _fit_error_scales
 from .decision import _apply_decision, apply_margins, check_decision
 from .features import FEATURES, group_ids
@@ -100,6 +101,7 @@ def fit_pipeline(
     --------
     >>> predictor, info = fit_pipeline(prepare_table("latest.csv"), fast=True)  # doctest: +SKIP
     """
+    seed = seed_number(seed)
     _check_coverages(under_bin_target, wallclock_coverage, memory_coverage)
     groups, n_groups, tx, Z = _prepare_inputs(df)
     cands, kinds = _check_choices(bin_rule, decision, kill_rule, candidates, kinds)

@@ -61,7 +61,7 @@ def resolve_model_dir(path: str | os.PathLike) -> Path:
 
     raise DataNotFoundError(
         f"no hst_cal model folder at {p}: expected metadata.json there, in {p}/model, or in "
-        f"{p}/hst_cal/<run>/model; train one with `spacekit cal train --data CSV --out DIR`"
+        f"{p}/hst_cal/<run>/model; train one with `spacekit cal train DATA --runs DIR`"
         f"{upstream_model_hint(p)}"
     )
 

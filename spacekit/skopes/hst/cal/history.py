@@ -328,13 +328,23 @@ class JobHistory:
             from ....radio import s3_upload
 
             return s3_upload(text.encode(), str(path), content_type="application/json")
+        from ....utils.files import atomic_write
+
         path = Path(path)
-        try:
-            path.write_text(text)
-        except OSError as exc:
+        if not path.parent.is_dir():
             raise InputError(
-                f"job history {path}: cannot write it ({exc.strerror or exc}); give a file path "
-                "in an existing folder, or an s3:// URL"
+                f"job history {path}: cannot write it (no folder {path.parent}); give a file "
+                "path in an existing folder, or an s3:// URL"
+            )
+        try:
+            # atomic: an interrupted --update keeps the history it was adding to
+            with atomic_write(path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            why = getattr(exc, "reason", None) or exc.strerror or exc
+            raise InputError(
+                f"job history {path}: cannot write it ({why}); give a file path in a folder "
+                "this user may write, or an s3:// URL"
             ) from None
         return path
 

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from ....exceptions import InputError
+from ....utils.checks import seed_number, whole_number
 from .ladder import (  # noqa: F401  (the ladder arithmetic, importable from here too)
     _CUM_GB,
     _GB,
@@ -81,6 +82,32 @@ log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- the replay
+def _is_real(value: Any) -> bool:
+    import numbers
+
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_ceiling(label: str, value: Any, *, at_most_one: bool = False) -> float:
+    """A ceiling on a share of jobs: a number in [0, 1) (or [0, 1] with ``at_most_one``: the
+    monitor's "never alert"); NaN, which would never alert, is refused."""
+    ok = _is_real(value) and (0 <= float(value) <= 1 if at_most_one else 0 <= float(value) < 1)
+    if not ok:
+        bounds = "[0, 1]" if at_most_one else "[0, 1)"
+        raise InputError(
+            f"{label} must be a fraction of jobs in {bounds}, e.g. 0.002 for 0.2%, got {value!r}"
+        )
+    return float(value)
+
+
+def _check_db_clock(db_clock: Any, where: str) -> None:
+    if not (_is_real(db_clock) and math.isfinite(db_clock) and db_clock >= 0):
+        raise InputError(
+            f"{where}: db_clock (--db-clock, calcloud's floor on the kill time) must be a finite "
+            f"number of seconds >= 0, got {db_clock!r}; leave it out for calcloud's 1200 s"
+        )
+
+
 def replay(
     data: Any,
     model: Any,
@@ -170,8 +197,10 @@ def replay(
 
     share = _check_share(oom_share)
     for label, v in (("retry_ceiling", retry_ceiling), ("kill_ceiling", kill_ceiling)):
-        if not 0 <= float(v) < 1:
-            raise InputError(f"{label} must be a fraction of jobs in [0, 1), got {v!r}")
+        _check_ceiling(label, v)
+    n_boot = whole_number(n_boot, "replay: n_boot (--boot, bootstrap resamples)", minimum=0)
+    seed = seed_number(seed, "replay: seed")
+    _check_db_clock(db_clock, "replay")
     if history_lag and not learn:
         raise InputError("replay: history_lag (--history-lag) needs learn=True (--learn)")
     df, digest, data_label = read_jobs(data)
@@ -447,9 +476,17 @@ def monitor(
     rule = predictor.cost_rule or {}
     settings = {**COST_DEFAULTS, **{k: rule[k] for k in COST_DEFAULTS if k in rule}}
     if retry_ceiling is not None:
-        settings["retry_ceiling"] = float(retry_ceiling)
+        settings["retry_ceiling"] = _check_ceiling("retry_ceiling", retry_ceiling, at_most_one=True)
     if kill_ceiling is not None:
-        settings["kill_ceiling"] = float(kill_ceiling)
+        settings["kill_ceiling"] = _check_ceiling("kill_ceiling", kill_ceiling, at_most_one=True)
+    if cost_tolerance is not None and not (
+        _is_real(cost_tolerance) and math.isfinite(cost_tolerance) and cost_tolerance >= 0
+    ):
+        raise InputError(
+            "monitor: cost_tolerance (--cost-tolerance) must be a finite share >= 0, e.g. 0.1 "
+            f"for 10% above the calibration's cost, got {cost_tolerance!r}"
+        )
+    _check_db_clock(db_clock, "monitor")
     if oom_share is not None:
         settings["oom_share"] = _check_share(oom_share)
     df, _, label = read_jobs(data)

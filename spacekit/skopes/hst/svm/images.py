@@ -350,8 +350,18 @@ def load_image_arrays(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     (['ibfn01', 'j8cw03'], (2, 3, 128, 128, 3), 'float32')
     """
     path = Path(path)
+    if os.path.isdir(path):
+        raise FormatError(
+            f"image archive {path} is a folder; expected an .npz file with arrays 'index' and "
+            "'images'"
+        )
     if not os.path.isfile(path):
         raise DataNotFoundError(f"image archive {path} does not exist")
+    if not zipfile.is_zipfile(path):  # np.load would take it for a pickle and say so
+        raise FormatError(
+            f"{path} is not an .npz archive (no zip structure: another format, or truncated); "
+            "expected an .npz file with arrays 'index' and 'images'"
+        )
     try:
         with (
             open(path, "rb") as fh,

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ....exceptions import InputError, SchemaError
-from ....utils.checks import whole_number
+from ....utils.checks import seed_number, whole_number
 from .encode import FEATURES, proposal_of
 
 __all__ = [
@@ -211,7 +211,7 @@ def proposal_folds(
     """
     n_splits = whole_number(n_splits, "n_splits (one fold to test, the others to train)", minimum=2)
     repeats = whole_number(repeats, "repeats", minimum=1)
-    seed = whole_number(seed, "seed", minimum=0)
+    seed = seed_number(seed)
     groups = proposal_groups(frame)
     y = np.asarray(y).astype(int)
     uniq, inv = np.unique(groups, return_inverse=True)

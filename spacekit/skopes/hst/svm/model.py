@@ -348,7 +348,8 @@ class SvmModel(ParamsMixin):
             if images is None:
                 raise InputError(
                     "this is an ensemble model: it needs the visits' image arrays "
-                    "(n, 3, 128, 128, 3); pass images="
+                    "(n, 3, 128, 128, 3); pass images= (on the command line: --images "
+                    "FILE.npz, with arrays 'index' and 'images')"
                 )
             inputs = [xs, self._images(images, len(xs))]
         # eagerly in fixed chunks (builder.predict_batches): model.predict retraced and warned

@@ -159,6 +159,24 @@ def load_feature_table(
         name = str(data)
     if "index" not in frame.columns and frame.index.name == "index":
         frame = frame.reset_index()
+    _check_rows(frame, name, require_label, rederive_det)
+    _check_features(frame, name)
+    if rederive_det:
+        frame = rederive_detector(frame)
+    legacy = _is_legacy_table(data, frame) if legacy_codes is None else bool(legacy_codes)
+    canonical = isinstance(data, pd.DataFrame) and data.attrs.get(CODES_ATTR) == "canonical"
+    if legacy_codes is None and not legacy and not canonical:
+        frame = _map_legacy_rows(frame)  # rows of the 2021 tables in any order or subset
+    frame = rederive_category(frame, legacy=legacy)
+    if "label" in frame.columns:
+        frame["label"] = _checked_labels(frame, name, require_label)
+    frame = frame.reset_index(drop=True)
+    frame.attrs[CODES_ATTR] = "canonical"
+    return frame
+
+
+def _check_rows(frame: pd.DataFrame, name: str, require_label: bool, rederive_det: bool) -> None:
+    """:func:`load_feature_table`'s columns present, a row at least, a visit name in each."""
     required = [*FEATURES, "index"] + (["label"] if require_label else [])
     # det is rebuilt from the visit name: a table may leave it out
     missing = [c for c in required if c not in frame.columns and (c != "det" or not rederive_det)]
@@ -174,6 +192,19 @@ def load_feature_table(
         )
     if not len(frame):
         raise InputError(f"{name}: the feature table is empty")
+    blank = frame["index"].isna() | (frame["index"].astype(str).str.strip() == "")
+    if blank.any():  # a truncated file's last row: it said "visit name nan does not look..."
+        rows = (np.flatnonzero(blank.to_numpy()) + 1).tolist()[:3]
+        raise SchemaError(
+            f"{name}: {int(blank.sum())} row(s) have no visit name in 'index' (rows {rows}, "
+            "counting from 1 after the header); the file is truncated or those rows are "
+            "incomplete: fix or drop them"
+        )
+
+
+def _check_features(frame: pd.DataFrame, name: str) -> None:
+    """:func:`load_feature_table`'s features made numeric in place: finite, codes in range,
+    counts not negative."""
     for col in FEATURES:
         if col in ("det",):
             continue
@@ -202,25 +233,18 @@ def load_feature_table(
                 "(WCSTYPE_CODES, CATEGORY_CODES) or fix the rows"
             )
         frame[col] = values
-    if rederive_det:
-        frame = rederive_detector(frame)
-    legacy = _is_legacy_table(data, frame) if legacy_codes is None else bool(legacy_codes)
-    canonical = isinstance(data, pd.DataFrame) and data.attrs.get(CODES_ATTR) == "canonical"
-    if legacy_codes is None and not legacy and not canonical:
-        frame = _map_legacy_rows(frame)  # rows of the 2021 tables in any order or subset
-    frame = rederive_category(frame, legacy=legacy)
-    if "label" in frame.columns:
-        labels = pd.to_numeric(frame["label"], errors="coerce")
-        given = frame["label"].notna() & (frame["label"].astype(str).str.strip() != "")
-        bad = given & ~labels.isin([0, 1])
-        if bad.any() or (require_label and labels.isna().any()):
-            found = sorted({str(v) for v in frame.loc[bad | labels.isna(), "label"]})[:5]
-            raise SchemaError(
-                f"{name}: 'label' must hold 0 (aligned) or 1 (misaligned)"
-                f"{'' if require_label else ', or be empty for unlabelled visits'}; found "
-                f"{found}. Encode the labels first (e.g. (labels == 'misaligned').astype(int))"
-            )
-        frame["label"] = labels
-    frame = frame.reset_index(drop=True)
-    frame.attrs[CODES_ATTR] = "canonical"
-    return frame
+
+
+def _checked_labels(frame: pd.DataFrame, name: str, require_label: bool) -> pd.Series:
+    """:func:`load_feature_table`'s ``label`` column as numbers: 0, 1 or empty (unlabelled)."""
+    labels = pd.to_numeric(frame["label"], errors="coerce")
+    given = frame["label"].notna() & (frame["label"].astype(str).str.strip() != "")
+    bad = given & ~labels.isin([0, 1])
+    if bad.any() or (require_label and labels.isna().any()):
+        found = sorted({str(v) for v in frame.loc[bad | labels.isna(), "label"]})[:5]
+        raise SchemaError(
+            f"{name}: 'label' must hold 0 (aligned) or 1 (misaligned)"
+            f"{'' if require_label else ', or be empty for unlabelled visits'}; found "
+            f"{found}. Encode the labels first (e.g. (labels == 'misaligned').astype(int))"
+        )
+    return labels
