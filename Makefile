@@ -23,8 +23,8 @@ demo: install
 	$(VENV)/bin/spacekit demo
 
 lint: install
-	$(VENV)/bin/ruff check spacekit tests benchmarks examples docs/conf.py docs/tutorials
-	$(VENV)/bin/ruff format --check spacekit tests benchmarks examples docs/conf.py docs/tutorials
+	$(VENV)/bin/ruff check --no-cache spacekit tests benchmarks examples docs/conf.py docs/tutorials
+	$(VENV)/bin/ruff format --no-cache --check spacekit tests benchmarks examples docs/conf.py docs/tutorials
 	$(VENV)/bin/hadolint docker/Dockerfile
 
 # The docs build (-W: a broken reference fails) and the lightkurve interop suite run first, so

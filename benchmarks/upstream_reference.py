@@ -215,6 +215,7 @@ def jwst_cal(models_dir: str) -> dict:
     import keras
     import pandas as pd
     from spacekit.preprocessor.transform import PowerX, SkyTransformer
+
     from spacekit.skopes.jwst.cal.config import COLUMN_ORDER, NORM_COLS
 
     out: dict = {}
