@@ -268,6 +268,24 @@ def test_flatten_warns_when_a_plain_window_is_longer_than_the_light_curve():
         lc.flatten(span / 4)
 
 
+def test_flatten_takes_lightkurves_window_length_in_cadences():
+    # lc.flatten(window_length=401), lightkurve's spelling, was a TypeError
+    lc, _ = _synthetic(depth=0.01)
+    step = float(np.median(np.diff(lc.time_days())))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a window in cadences is not mistaken for days
+        flat = lc.flatten(window_length=101)
+    same = lc.flatten(101 * step * u.day)
+    assert np.array_equal(flat.flux.value, same.flux.value)
+    assert np.std(flat.flux.value) < np.std(lc.normalize().flux.value)
+    with pytest.raises(InputError, match="not both"):
+        lc.flatten(1.0, window_length=101)
+    with pytest.raises(InputError, match="window_length"):
+        lc.flatten(window_length=1)
+    with pytest.warns(UserWarning, match=r"window_length=401"):
+        lc.normalize().flatten(401)
+
+
 def test_flatten_handles_gaps_and_mask():
     lc, intransit = _synthetic()
     t = lc.time_days()

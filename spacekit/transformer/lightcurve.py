@@ -707,8 +707,9 @@ class LightCurve(TimeSeries):
 
     def flatten(
         self,
-        window: u.Quantity | float = 1.0 * u.day,
+        window: u.Quantity | float | None = None,
         *,
+        window_length: int | None = None,
         sigma: float = 3.0,
         iterations: int = 3,
         mask: np.ndarray | None = None,
@@ -730,6 +731,10 @@ class LightCurve(TimeSeries):
             Width of the running window (float: days, not cadences as lightkurve's
             ``window_length``: a plain number longer than the light curve warns, since
             nothing is then flattened). Default 1 day.
+        window_length : int, optional
+            The window in cadences instead (lightkurve's argument): that many times the
+            median time step. Give ``window`` or ``window_length``, not both. The trend is
+            still this running median, not lightkurve's Savitzky-Golay filter.
         sigma : float
             Clipping threshold for excluding points from the trend.
         iterations : int
@@ -754,6 +759,10 @@ class LightCurve(TimeSeries):
         >>> bool(np.abs(flat.flux.value - 1).max() < 1e-3)
         True
         """
+        if window_length is not None:
+            window = self._cadences_to_days(window, window_length)
+        elif window is None:
+            window = 1.0 * u.day
         bare = not isinstance(window, (u.Quantity, TimeDelta))
         trend, w = self._trend(window, sigma, iterations, mask, warn_span=bare)
         f = self._flux_values()
@@ -770,6 +779,21 @@ class LightCurve(TimeSeries):
                 tr.remove_column("flux_err")
             return new, tr
         return new
+
+    def _cadences_to_days(self, window: Any, window_length: Any) -> u.Quantity:
+        """:meth:`flatten`'s ``window_length`` (cadences) as a window in days."""
+        if window is not None:
+            raise InputError(
+                f"flatten() got both window={window!r} and window_length={window_length!r}: "
+                "give the window in days (window) or in cadences (window_length), not both"
+            )
+        n = whole_number(window_length, "window_length (cadences)", minimum=2)
+        t = self.time_days()
+        steps = np.diff(np.sort(t[np.isfinite(t)]))
+        steps = steps[steps > 0]
+        if not steps.size:
+            raise InputError("flatten(window_length=...) needs at least two distinct times")
+        return n * float(np.median(steps)) * u.day
 
     def _trend(
         self,
@@ -799,8 +823,8 @@ class LightCurve(TimeSeries):
                 f"flatten(window={window!r}) reads a plain number as days, and {w:g} d is "
                 f"longer than this light curve ({float(np.max(t) - np.min(t)):.4g} d): the "
                 "trend is one median and nothing is flattened. For lightkurve's window_length "
-                f"(a number of cadences) pass window={window!r} * lc.cadence; to mean days, "
-                "pass a Quantity (e.g. 2 * u.day).",
+                f"(a number of cadences) pass window_length={window!r} (or window={window!r} * "
+                "lc.cadence); to mean days, pass a Quantity (e.g. 2 * u.day).",
                 UserWarning,
                 stacklevel=3,
             )
