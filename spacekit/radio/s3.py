@@ -289,12 +289,7 @@ def _retrying(fn, url: str, endpoint_url: str | None):
             kind, err = _translate(exc, url, endpoint_url)
             if kind in ("fatal", "precondition", "range") or attempt >= conf.retries:
                 raise err from (None if err is exc else exc)
-            pause = backoff(attempt)
-            if kind == "connect":
-                if not deadline.sleep_or_expire(pause):
-                    raise err from exc
-            else:
-                time.sleep(pause)
+            _back_off(kind, attempt, deadline, err, exc)
             log.debug("retrying %s after %s (attempt %d)", url, exc, attempt + 1)
 
 
@@ -1028,10 +1023,16 @@ def _wait_to_retry(url, kind, err, exc, failures: int, deadline, have: int) -> N
 
     if failures >= conf.retries:
         raise err from exc
-    pause = backoff(failures)
+    _back_off(kind, failures, deadline, err, exc)
+    log.info("%s: %s; resuming at byte %d", url, exc, have)
+
+
+def _back_off(kind: str, attempt: int, deadline, err: Exception, exc: BaseException) -> None:
+    """Sleep before attempt ``attempt + 1``; a connection failure only while ``deadline``
+    allows (else raise ``err``)."""
+    pause = backoff(attempt)
     if kind == "connect":
         if not deadline.sleep_or_expire(pause):
             raise err from exc
     else:
         time.sleep(pause)
-    log.info("%s: %s; resuming at byte %d", url, exc, have)

@@ -18,8 +18,9 @@ Examples
 >>> try:
 ...     import spacekit.extractor.scrape
 ... except ImportError as exc:
-...     print(str(exc)[:61])
-spacekit.extractor is upstream spacekit 1.1.4's and is not pa
+...     message = str(exc)
+>>> message[:61]
+"spacekit.extractor is upstream spacekit 1.1.4's and is not pa"
 >>> from spacekit.utils.upstream_api import replacement
 >>> replacement("spacekit.preprocessor.transform.PowerX")[:46]
 'PowerX: spacekit.transformer.PowerStandardizer'
